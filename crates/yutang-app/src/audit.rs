@@ -1,0 +1,186 @@
+//! The audit log: who did what security-relevant thing, when, from where.
+
+use serde::Serialize;
+use yutang_core::staff::Permission;
+use yutang_store::audit as store;
+
+use crate::error::{AppError, Result};
+use crate::{Actor, App};
+
+/// Audited actions. The wire/storage form is the snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Login,
+    LoginFailed,
+    Logout,
+    PasswordChanged,
+    PasswordReset,
+    StaffCreated,
+    StaffUpdated,
+    RoleChanged,
+    StaffDisabled,
+    StaffEnabled,
+    TokenCreated,
+    TokenRevoked,
+    AdminBootstrapped,
+    CustomerMerged,
+    PhoneRevealed,
+}
+
+impl Action {
+    pub const ALL: [Action; 15] = [
+        Action::Login,
+        Action::LoginFailed,
+        Action::Logout,
+        Action::PasswordChanged,
+        Action::PasswordReset,
+        Action::StaffCreated,
+        Action::StaffUpdated,
+        Action::RoleChanged,
+        Action::StaffDisabled,
+        Action::StaffEnabled,
+        Action::TokenCreated,
+        Action::TokenRevoked,
+        Action::AdminBootstrapped,
+        Action::CustomerMerged,
+        Action::PhoneRevealed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Login => "login",
+            Action::LoginFailed => "login_failed",
+            Action::Logout => "logout",
+            Action::PasswordChanged => "password_changed",
+            Action::PasswordReset => "password_reset",
+            Action::StaffCreated => "staff_created",
+            Action::StaffUpdated => "staff_updated",
+            Action::RoleChanged => "role_changed",
+            Action::StaffDisabled => "staff_disabled",
+            Action::StaffEnabled => "staff_enabled",
+            Action::TokenCreated => "token_created",
+            Action::TokenRevoked => "token_revoked",
+            Action::AdminBootstrapped => "admin_bootstrapped",
+            Action::CustomerMerged => "customer_merged",
+            Action::PhoneRevealed => "phone_revealed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Action::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+pub async fn record(
+    app: &App,
+    actor: &Actor,
+    action: Action,
+    target: &str,
+    detail: &str,
+) -> Result<()> {
+    store::append(
+        &app.db,
+        &store::NewAudit {
+            at: app.now(),
+            actor_kind: actor.kind(),
+            actor_id: actor.actor_id(),
+            actor_name: &actor.name,
+            action: action.as_str(),
+            target,
+            detail,
+            ip: &actor.ip,
+        },
+    )
+    .await?;
+    tracing::info!(action = action.as_str(), actor = %actor.name, target, detail, "audit");
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub action: Option<Action>,
+    pub actor_id: Option<i64>,
+    pub page: Page,
+}
+
+/// Paging shared by list use cases: 1-based page, bounded size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub number: i64,
+    pub size: i64,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self {
+            number: 1,
+            size: 50,
+        }
+    }
+}
+
+impl Page {
+    pub const MAX_SIZE: i64 = 200;
+
+    pub fn parse(number: Option<i64>, size: Option<i64>) -> Result<Self, yutang_core::FieldError> {
+        let number = number.unwrap_or(1);
+        let size = size.unwrap_or(50);
+        if !(1..=1_000_000).contains(&number) {
+            return Err(yutang_core::FieldError::new(
+                "page",
+                "invalid_page",
+                "page must be ≥ 1",
+            ));
+        }
+        if !(1..=Self::MAX_SIZE).contains(&size) {
+            return Err(yutang_core::FieldError::new(
+                "page_size",
+                "invalid_page_size",
+                format!("page_size must be between 1 and {}", Self::MAX_SIZE),
+            ));
+        }
+        Ok(Self { number, size })
+    }
+
+    pub fn offset(self) -> i64 {
+        (self.number - 1) * self.size
+    }
+}
+
+/// One page of results with the total count.
+#[derive(Debug, Clone, Serialize)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+}
+
+impl App {
+    pub async fn list_audit(
+        &self,
+        actor: &Actor,
+        q: &AuditQuery,
+    ) -> Result<Paged<store::AuditRow>> {
+        if !actor.can(Permission::ViewAudit) {
+            return Err(AppError::Forbidden);
+        }
+        let (items, total) = store::list(
+            &self.db,
+            &store::AuditFilter {
+                action: q.action.map(Action::as_str),
+                actor_id: q.actor_id,
+                limit: q.page.size,
+                offset: q.page.offset(),
+            },
+        )
+        .await?;
+        Ok(Paged {
+            items,
+            total,
+            page: q.page.number,
+            page_size: q.page.size,
+        })
+    }
+}

@@ -1,0 +1,556 @@
+//! The customer pool: ingest-or-attach by identity, merges, profile and custom attributes,
+//! follow relations, the 360° view and the timeline — always within the caller's data scope.
+
+use serde::Serialize;
+use yutang_core::FieldError;
+use yutang_core::access::DataScope;
+use yutang_core::customers::{AttributeDef, FollowState, ProfilePatch};
+use yutang_core::events::EventKind;
+use yutang_core::identity::{Identity, IdentityKind, Phone, mask_phone};
+use yutang_core::ids::{CustomerId, StaffId};
+use yutang_core::staff::{Permission, Role};
+use yutang_store::StoreError;
+use yutang_store::customers::{
+    self as store, AttributeDefRow, AttributeValueRow, AuditCtx, CustomerRow, FollowInput,
+    FollowRow, IdentityRow, IngestOutcome, IngestRecord, Scope,
+};
+use yutang_store::events::{self as event_store, EventRow};
+use yutang_store::orders::{self as order_store, OrderRow};
+
+use crate::audit::{self, Action, Page, Paged};
+use crate::error::{AppError, Result};
+use crate::{Actor, App};
+
+/// How an event or order names its customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomerRef {
+    Id(CustomerId),
+    Identity(Identity),
+}
+
+/// A customer record to ingest, parsed. At least one identity is required.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerInput {
+    pub identities: Vec<Identity>,
+    pub profile: ProfilePatch,
+    /// `(attribute key, raw value)`; checked against the attribute's type.
+    pub attributes: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CustomerQuery {
+    /// Name substring, or an exact identity value (phones in any common format).
+    pub q: Option<String>,
+    pub city: Option<String>,
+    pub member_level: Option<String>,
+    pub gender: Option<String>,
+    pub guide_id: Option<StaffId>,
+    pub store_id: Option<yutang_core::ids::StoreId>,
+    pub identity_kind: Option<IdentityKind>,
+    pub min_orders: Option<i64>,
+    pub page: Page,
+}
+
+/// An identity as the caller may see it (phones masked).
+#[derive(Debug, Clone, Serialize)]
+pub struct IdentityView {
+    pub id: i64,
+    pub kind: String,
+    pub namespace: String,
+    pub value: String,
+    pub strong: bool,
+    pub created_at: i64,
+}
+
+/// Everything the 360° view shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Customer360 {
+    pub customer: CustomerRow,
+    pub identities: Vec<IdentityView>,
+    pub follows: Vec<FollowRow>,
+    pub attributes: Vec<AttributeValueRow>,
+    pub recent_orders: Vec<OrderRow>,
+    pub order_total: i64,
+}
+
+/// What ingesting a record did, with the resulting customer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ingested {
+    pub customer: CustomerRow,
+    /// created, attached or merged.
+    pub outcome: &'static str,
+    /// Customers merged into this one by this record.
+    pub merged: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Merged {
+    pub survivor: i64,
+    pub loser: i64,
+}
+
+/// A follow relation as written through the API.
+#[derive(Debug, Clone)]
+pub struct FollowChange {
+    pub staff_id: StaffId,
+    pub since: Option<i64>,
+    pub remark: Option<String>,
+    pub state: FollowState,
+    pub owner: Option<bool>,
+}
+
+/// The store-level scope of a caller; `None` means the caller sees no customers.
+pub(crate) fn scope_of(actor: &Actor) -> Option<Scope> {
+    if !actor.can(Permission::ViewCustomers) {
+        return None;
+    }
+    match actor.data_scope() {
+        DataScope::All => Some(Scope::default()),
+        DataScope::Store(s) => Some(Scope {
+            store: Some(s.0),
+            guide: None,
+        }),
+        DataScope::Own { staff, .. } => Some(Scope {
+            store: None,
+            guide: Some(staff.0),
+        }),
+        DataScope::Nothing => None,
+    }
+}
+
+pub(crate) fn audit_ctx(actor: &Actor) -> AuditCtx<'_> {
+    AuditCtx {
+        actor_kind: actor.kind(),
+        actor_id: actor.actor_id(),
+        actor_name: &actor.name,
+        ip: &actor.ip,
+    }
+}
+
+fn mask_row(mut r: CustomerRow) -> CustomerRow {
+    r.phone = r.phone.map(|p| mask_phone(&p));
+    r
+}
+
+fn identity_view(r: IdentityRow) -> IdentityView {
+    let kind = IdentityKind::parse("kind", &r.kind).ok();
+    let value = if kind == Some(IdentityKind::Phone) {
+        mask_phone(&r.value)
+    } else {
+        r.value
+    };
+    IdentityView {
+        id: r.id,
+        kind: r.kind,
+        namespace: r.namespace,
+        value,
+        strong: kind.is_some_and(IdentityKind::is_strong),
+        created_at: r.created_at,
+    }
+}
+
+fn empty<T>(page: Page) -> Paged<T> {
+    Paged {
+        items: vec![],
+        total: 0,
+        page: page.number,
+        page_size: page.size,
+    }
+}
+
+impl App {
+    /// Resolve an id (following merges) to a live customer the caller may see; anything
+    /// else is `NotFound`, so ids cannot be probed.
+    pub async fn visible_customer(&self, actor: &Actor, id: CustomerId) -> Result<CustomerId> {
+        let not_found = || AppError::NotFound { what: "customer" };
+        let scope = scope_of(actor).ok_or_else(not_found)?;
+        let live = store::resolve(&self.db, id.0)
+            .await?
+            .ok_or_else(not_found)?;
+        if !store::in_scope(&self.db, live, scope).await? {
+            return Err(not_found());
+        }
+        Ok(CustomerId(live))
+    }
+
+    /// Resolve a reference from an integration (id or identity) to a live customer.
+    pub async fn resolve_customer_ref(&self, r: &CustomerRef) -> Result<Option<CustomerId>> {
+        let id = match r {
+            CustomerRef::Id(id) => Some(id.0),
+            CustomerRef::Identity(i) => store::find_by_identity(&self.db, i).await?,
+        };
+        match id {
+            Some(id) => Ok(store::resolve(&self.db, id).await?.map(CustomerId)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn list_customers(
+        &self,
+        actor: &Actor,
+        q: &CustomerQuery,
+    ) -> Result<Paged<CustomerRow>> {
+        let Some(scope) = scope_of(actor) else {
+            if !actor.can(Permission::ViewCustomers) {
+                return Err(AppError::Forbidden);
+            }
+            return Ok(empty(q.page));
+        };
+        let text = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let phone = text.and_then(|t| Phone::parse("q", t).ok());
+        let (items, total) = store::list(
+            &self.db,
+            &store::CustomerFilter {
+                scope,
+                q: text,
+                q_phone: phone.as_ref().map(Phone::as_str),
+                city: q.city.as_deref().filter(|s| !s.is_empty()),
+                member_level: q.member_level.as_deref().filter(|s| !s.is_empty()),
+                gender: q.gender.as_deref().filter(|s| !s.is_empty()),
+                guide_id: q.guide_id.map(|g| g.0),
+                store_id: q.store_id.map(|s| s.0),
+                identity_kind: q.identity_kind.map(IdentityKind::as_str),
+                min_orders: q.min_orders.unwrap_or(0),
+                limit: q.page.size,
+                offset: q.page.offset(),
+            },
+        )
+        .await?;
+        Ok(Paged {
+            items: items.into_iter().map(mask_row).collect(),
+            total,
+            page: q.page.number,
+            page_size: q.page.size,
+        })
+    }
+
+    /// The customer with phones masked. A merged-away id answers with its survivor.
+    pub async fn get_customer(&self, actor: &Actor, id: CustomerId) -> Result<CustomerRow> {
+        let live = self.visible_customer(actor, id).await?;
+        let scope = scope_of(actor).unwrap_or_default();
+        let row = store::get(&self.db, live.0, scope)
+            .await
+            .map_err(AppError::not_found("customer"))?;
+        Ok(mask_row(row))
+    }
+
+    pub async fn customer_360(&self, actor: &Actor, id: CustomerId) -> Result<Customer360> {
+        let customer = self.get_customer(actor, id).await?;
+        let cid = customer.id;
+        let identities = store::identities(&self.db, cid)
+            .await?
+            .into_iter()
+            .map(identity_view)
+            .collect();
+        let follows = store::follows(&self.db, cid).await?;
+        let attributes = store::attributes(&self.db, cid).await?;
+        let (recent_orders, order_total) = order_store::list(
+            &self.db,
+            &order_store::OrderFilter {
+                customer_id: Some(cid),
+                limit: 20,
+                ..Default::default()
+            },
+        )
+        .await?;
+        Ok(Customer360 {
+            customer,
+            identities,
+            follows,
+            attributes,
+            recent_orders,
+            order_total,
+        })
+    }
+
+    pub async fn customer_identities(
+        &self,
+        actor: &Actor,
+        id: CustomerId,
+    ) -> Result<Vec<IdentityView>> {
+        let live = self.visible_customer(actor, id).await?;
+        Ok(store::identities(&self.db, live.0)
+            .await?
+            .into_iter()
+            .map(identity_view)
+            .collect())
+    }
+
+    /// The customer's phone numbers in full. Needs `RevealPhone`; every reveal is audited.
+    pub async fn reveal_phones(&self, actor: &Actor, id: CustomerId) -> Result<Vec<String>> {
+        let live = self.visible_customer(actor, id).await?;
+        if !actor.can(Permission::RevealPhone) {
+            return Err(AppError::Forbidden);
+        }
+        let phones: Vec<String> = store::identities(&self.db, live.0)
+            .await?
+            .into_iter()
+            .filter(|i| i.kind == IdentityKind::Phone.as_str())
+            .map(|i| i.value)
+            .collect();
+        audit::record(
+            self,
+            actor,
+            Action::PhoneRevealed,
+            &format!("customer:{}", live.0),
+            &format!("{} phone number(s)", phones.len()),
+        )
+        .await?;
+        Ok(phones)
+    }
+
+    async fn parse_attribute_values(&self, raw: &[(String, String)]) -> Result<Vec<(i64, String)>> {
+        if raw.is_empty() {
+            return Ok(Vec::new());
+        }
+        let defs = store::list_attributes(&self.db).await?;
+        let mut out = Vec::with_capacity(raw.len());
+        for (key, value) in raw {
+            let def = defs.iter().find(|d| &d.key == key).ok_or_else(|| {
+                FieldError::new(
+                    "attributes",
+                    "unknown_attribute",
+                    format!("no custom attribute {key:?}; define it first"),
+                )
+            })?;
+            let parsed = attribute_def(def)?;
+            let v = parsed.parse_value(value).map_err(|mut e| {
+                e.message = format!("{key}: {}", e.message);
+                e.field = "attributes";
+                e
+            })?;
+            out.push((def.id, v));
+        }
+        Ok(out)
+    }
+
+    /// Create a customer, or attach the record to the customer its identities name, merging
+    /// customers the record proves to be one person. HQ roles and integrations only.
+    pub async fn ingest_customer(&self, actor: &Actor, input: &CustomerInput) -> Result<Ingested> {
+        if !actor.can(Permission::ManageCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        if input.identities.is_empty() {
+            return Err(FieldError::new(
+                "identities",
+                "identity_required",
+                "a customer needs at least one identity (phone, unionid, external_userid …)",
+            )
+            .into());
+        }
+        let attributes = self.parse_attribute_values(&input.attributes).await?;
+        let rec = IngestRecord {
+            identities: input.identities.clone(),
+            profile: input.profile.clone(),
+            attributes,
+        };
+        let (id, outcome) = store::ingest(&self.db, &rec, &audit_ctx(actor), self.now())
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => AppError::Conflict {
+                    what: "identity",
+                    code: "concurrent_ingest",
+                },
+                other => other.into(),
+            })?;
+        let (outcome, merged) = match outcome {
+            IngestOutcome::Created => ("created", vec![]),
+            IngestOutcome::Attached => ("attached", vec![]),
+            IngestOutcome::Merged(l) => ("merged", l),
+        };
+        let customer = self.get_customer(actor, CustomerId(id)).await?;
+        Ok(Ingested {
+            customer,
+            outcome,
+            merged,
+        })
+    }
+
+    pub async fn update_customer(
+        &self,
+        actor: &Actor,
+        id: CustomerId,
+        patch: &ProfilePatch,
+        attributes: &[(String, String)],
+    ) -> Result<CustomerRow> {
+        if !actor.can(Permission::ManageCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        let live = self.visible_customer(actor, id).await?;
+        let attrs = self.parse_attribute_values(attributes).await?;
+        store::update_profile(&self.db, live.0, patch, &attrs, self.now()).await?;
+        self.get_customer(actor, live).await
+    }
+
+    /// Add an identity; returns whether it was new.
+    pub async fn add_identity(
+        &self,
+        actor: &Actor,
+        id: CustomerId,
+        identity: &Identity,
+    ) -> Result<bool> {
+        if !actor.can(Permission::ManageCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        let live = self.visible_customer(actor, id).await?;
+        store::add_identity(&self.db, live.0, identity, self.now())
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => AppError::Rule {
+                    code: "identity_taken",
+                    message: "this identity belongs to another customer".into(),
+                },
+                other => other.into(),
+            })
+    }
+
+    /// Merge two customers on an operator's evidence. The survivor is the one created first;
+    /// conflicting single-valued identities (two unionids …) refuse the merge unless `force`.
+    pub async fn merge_customers(
+        &self,
+        actor: &Actor,
+        a: CustomerId,
+        b: CustomerId,
+        force: bool,
+    ) -> Result<Merged> {
+        if !actor.can(Permission::ManageCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        let a = self.visible_customer(actor, a).await?;
+        let b = self.visible_customer(actor, b).await?;
+        if a == b {
+            return Err(AppError::Rule {
+                code: "same_customer",
+                message: format!("both ids are customer {a}"),
+            });
+        }
+        let (survivor, loser) =
+            store::merge(&self.db, a.0, b.0, force, &audit_ctx(actor), self.now())
+                .await
+                .map_err(AppError::not_found("customer"))?;
+        Ok(Merged { survivor, loser })
+    }
+
+    pub async fn customer_follows(&self, actor: &Actor, id: CustomerId) -> Result<Vec<FollowRow>> {
+        let live = self.visible_customer(actor, id).await?;
+        Ok(store::follows(&self.db, live.0).await?)
+    }
+
+    /// Record that a guide (or store manager) follows the customer, or change the relation.
+    pub async fn set_follow(
+        &self,
+        actor: &Actor,
+        id: CustomerId,
+        f: &FollowChange,
+    ) -> Result<Vec<FollowRow>> {
+        if !actor.can(Permission::ManageCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        let live = self.visible_customer(actor, id).await?;
+        let staff = match yutang_store::staff::get(&self.db, f.staff_id.0).await {
+            Ok(s) => s,
+            Err(StoreError::NotFound) => {
+                return Err(
+                    FieldError::new("staff_id", "unknown_staff", "no such staff member").into(),
+                );
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let role = Role::parse("role", &staff.role)?;
+        if !matches!(role, Role::Guide | Role::StoreManager) {
+            return Err(FieldError::new(
+                "staff_id",
+                "not_a_guide",
+                "only guides and store managers follow customers",
+            )
+            .into());
+        }
+        let remark = f
+            .remark
+            .as_deref()
+            .map(yutang_core::customers::parse_remark)
+            .transpose()?;
+        let now = self.now();
+        store::upsert_follow(
+            &self.db,
+            &FollowInput {
+                customer_id: live.0,
+                staff_id: f.staff_id.0,
+                since: f.since.unwrap_or(now),
+                remark: remark.as_deref(),
+                state: f.state.as_str(),
+                owner: f.owner,
+            },
+            now,
+        )
+        .await?;
+        Ok(store::follows(&self.db, live.0).await?)
+    }
+
+    pub async fn timeline(
+        &self,
+        actor: &Actor,
+        id: CustomerId,
+        kind: Option<EventKind>,
+        page: Page,
+    ) -> Result<Paged<EventRow>> {
+        let live = self.visible_customer(actor, id).await?;
+        let (items, total) = event_store::timeline(
+            &self.db,
+            live.0,
+            kind.map(EventKind::as_str),
+            page.size,
+            page.offset(),
+        )
+        .await?;
+        Ok(Paged {
+            items,
+            total,
+            page: page.number,
+            page_size: page.size,
+        })
+    }
+
+    pub async fn list_attribute_defs(&self, actor: &Actor) -> Result<Vec<AttributeDefRow>> {
+        if !actor.can(Permission::ViewCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        Ok(store::list_attributes(&self.db).await?)
+    }
+
+    pub async fn create_attribute_def(
+        &self,
+        actor: &Actor,
+        def: &AttributeDef,
+    ) -> Result<AttributeDefRow> {
+        if !actor.can(Permission::ManageCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        let id = store::create_attribute(
+            &self.db,
+            &def.key,
+            &def.label,
+            def.kind.as_str(),
+            &def.options.join("\n"),
+            self.now(),
+        )
+        .await
+        .map_err(crate::org::conflict("key", "attribute_key_taken"))?;
+        store::list_attributes(&self.db)
+            .await?
+            .into_iter()
+            .find(|d| d.id == id)
+            .ok_or(AppError::NotFound { what: "attribute" })
+    }
+}
+
+/// A stored attribute definition as the core type.
+pub fn attribute_def(d: &AttributeDefRow) -> Result<AttributeDef, FieldError> {
+    let options: Vec<String> = d
+        .options
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    AttributeDef::parse(&d.key, &d.label, &d.kind, &options)
+}

@@ -1,0 +1,55 @@
+//! Yutang's use cases: one module per area. Each use case takes the [`Actor`] behind the
+//! request explicitly, checks authorization from it, applies the core rules and writes through
+//! the store. Handlers in `yutang-web` stay thin: parse → call one use case → render.
+
+pub mod actor;
+pub mod audit;
+pub mod auth;
+pub mod customers;
+pub mod demo;
+mod demo_pool;
+pub mod error;
+pub mod events;
+pub mod import;
+pub mod orders;
+pub mod org;
+pub mod settings;
+pub mod staff;
+pub mod tokens;
+pub mod wecom;
+
+use std::sync::Arc;
+
+pub use actor::Actor;
+pub use error::{AppError, Result};
+pub use settings::Settings;
+use yutang_store::{Db, DbUrl, StoreOptions};
+
+/// Everything a use case needs: the database and the settings. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+}
+
+impl App {
+    /// Open the configured database and bring its schema up to date.
+    pub async fn open(settings: Settings) -> Result<Self> {
+        let url = DbUrl::parse(&settings.database_url).map_err(AppError::Store)?;
+        let opts = StoreOptions {
+            max_connections: settings.database.max_connections,
+            sqlite_synchronous_full: settings.database.sqlite_synchronous_full,
+            ..StoreOptions::default()
+        };
+        let db = Db::connect(&url, &opts).await?;
+        db.migrate().await?;
+        Ok(Self {
+            db,
+            settings: Arc::new(settings),
+        })
+    }
+
+    pub fn now(&self) -> i64 {
+        yutang_core::time::Millis::now().0
+    }
+}

@@ -1,0 +1,244 @@
+//! Orders: recorded idempotently by external order id, with status changes and refunds that
+//! keep the customer's aggregates current in the same transaction.
+
+use yutang_core::FieldError;
+use yutang_core::ids::{CustomerId, OrderId, StaffId, StoreId};
+use yutang_core::money::Fen;
+use yutang_core::orders::{OrderLine, OrderStatus, order_amount};
+use yutang_core::staff::Permission;
+use yutang_store::StoreError;
+use yutang_store::orders::{self as store, NewOrder, OrderLineRow, OrderRow};
+
+use crate::audit::{Page, Paged};
+use crate::customers::{CustomerRef, scope_of};
+use crate::error::{AppError, Result};
+use crate::{Actor, App};
+
+/// An order as an integration sends it, parsed.
+#[derive(Debug, Clone)]
+pub struct OrderInput {
+    pub external_id: String,
+    pub customer: CustomerRef,
+    pub channel: String,
+    pub store_id: Option<StoreId>,
+    pub guide_id: Option<StaffId>,
+    pub campaign: String,
+    pub status: OrderStatus,
+    pub lines: Vec<OrderLine>,
+    pub discount: Fen,
+    pub paid_at: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderQuery {
+    pub customer_id: Option<CustomerId>,
+    pub status: Option<OrderStatus>,
+    pub store_id: Option<StoreId>,
+    pub page: Page,
+}
+
+/// An order with its lines.
+#[derive(Debug, Clone)]
+pub struct OrderDetail {
+    pub order: OrderRow,
+    pub lines: Vec<OrderLineRow>,
+}
+
+impl App {
+    /// Record an order; a second call with the same external id returns the stored order
+    /// (`created = false`) and changes nothing.
+    pub async fn record_order(&self, actor: &Actor, o: &OrderInput) -> Result<(OrderDetail, bool)> {
+        if !actor.can(Permission::ManageCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        if !matches!(
+            o.status,
+            OrderStatus::Paid | OrderStatus::Shipped | OrderStatus::Completed
+        ) {
+            return Err(FieldError::new(
+                "status",
+                "invalid_order_status",
+                "a new order is paid, shipped or completed; refunds go through /refunds",
+            )
+            .into());
+        }
+        if let Some(existing) = store::find_by_external_id(&self.db, &o.external_id).await? {
+            return Ok((self.order_detail(existing).await?, false));
+        }
+        let amount = order_amount(&o.lines, o.discount)?;
+        let customer = self
+            .resolve_customer_ref(&o.customer)
+            .await?
+            .ok_or_else(|| {
+                FieldError::new(
+                    "customer",
+                    "unknown_customer",
+                    "no customer with this id or identity",
+                )
+            })?;
+        if let Some(s) = o.store_id {
+            match yutang_store::org::get_store(&self.db, s.0).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound) => {
+                    return Err(
+                        FieldError::new("store_id", "unknown_store", "no such store").into(),
+                    );
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if let Some(g) = o.guide_id {
+            match yutang_store::staff::get(&self.db, g.0).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound) => {
+                    return Err(FieldError::new(
+                        "guide_id",
+                        "unknown_staff",
+                        "no such staff member",
+                    )
+                    .into());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let (id, created) = store::create(
+            &self.db,
+            &NewOrder {
+                external_id: &o.external_id,
+                customer_id: customer.0,
+                channel: &o.channel,
+                store_id: o.store_id.map(|s| s.0),
+                guide_id: o.guide_id.map(|g| g.0),
+                campaign: &o.campaign,
+                status: o.status,
+                amount,
+                discount: o.discount,
+                paid_at: o.paid_at,
+                lines: &o.lines,
+            },
+            self.now(),
+        )
+        .await
+        .map_err(|e| match e {
+            // A concurrent copy of the same order won the race: it is the same order.
+            StoreError::Conflict { .. } => AppError::Conflict {
+                what: "external_id",
+                code: "order_in_progress",
+            },
+            other => other.into(),
+        })?;
+        Ok((self.order_detail(id).await?, created))
+    }
+
+    async fn order_detail(&self, id: i64) -> Result<OrderDetail> {
+        let order = store::get(&self.db, id, Default::default())
+            .await
+            .map_err(AppError::not_found("order"))?;
+        let lines = store::lines(&self.db, id).await?;
+        Ok(OrderDetail { order, lines })
+    }
+
+    /// An order whose customer the caller may see.
+    pub async fn get_order(&self, actor: &Actor, id: OrderId) -> Result<OrderDetail> {
+        let scope = scope_of(actor).ok_or(AppError::NotFound { what: "order" })?;
+        let order = store::get(&self.db, id.0, scope)
+            .await
+            .map_err(AppError::not_found("order"))?;
+        let lines = store::lines(&self.db, id.0).await?;
+        Ok(OrderDetail { order, lines })
+    }
+
+    pub async fn list_orders(&self, actor: &Actor, q: &OrderQuery) -> Result<Paged<OrderRow>> {
+        let Some(scope) = scope_of(actor) else {
+            if !actor.can(Permission::ViewCustomers) {
+                return Err(AppError::Forbidden);
+            }
+            return Ok(Paged {
+                items: vec![],
+                total: 0,
+                page: q.page.number,
+                page_size: q.page.size,
+            });
+        };
+        // Orders of a merged-away id belong to its survivor now.
+        let customer_id = match q.customer_id {
+            Some(c) => Some(
+                yutang_store::customers::resolve(&self.db, c.0)
+                    .await?
+                    .unwrap_or(c.0),
+            ),
+            None => None,
+        };
+        let (items, total) = store::list(
+            &self.db,
+            &store::OrderFilter {
+                scope,
+                customer_id,
+                status: q.status.map(OrderStatus::as_str),
+                store_id: q.store_id.map(|s| s.0),
+                limit: q.page.size,
+                offset: q.page.offset(),
+            },
+        )
+        .await?;
+        Ok(Paged {
+            items,
+            total,
+            page: q.page.number,
+            page_size: q.page.size,
+        })
+    }
+
+    /// Mark an order shipped or completed.
+    pub async fn set_order_status(
+        &self,
+        actor: &Actor,
+        id: OrderId,
+        to: OrderStatus,
+        at: Option<i64>,
+    ) -> Result<OrderDetail> {
+        if !actor.can(Permission::ManageCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        if !matches!(to, OrderStatus::Shipped | OrderStatus::Completed) {
+            return Err(FieldError::new(
+                "status",
+                "invalid_order_status",
+                "status changes are shipped or completed; refunds go through /refunds",
+            )
+            .into());
+        }
+        let now = self.now();
+        store::set_status(&self.db, id.0, to, at.unwrap_or(now), now)
+            .await
+            .map_err(AppError::not_found("order"))?;
+        self.order_detail(id.0).await
+    }
+
+    /// Refund part or all of an order, idempotent by `refund_id`. Returns the order and
+    /// whether the refund was applied now.
+    pub async fn refund_order(
+        &self,
+        actor: &Actor,
+        id: OrderId,
+        refund_id: &str,
+        amount: Fen,
+        at: Option<i64>,
+    ) -> Result<(OrderDetail, bool)> {
+        if !actor.can(Permission::ManageCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        let refund_id = yutang_core::orders::parse_external_id("refund_id", refund_id)?;
+        let now = self.now();
+        let applied = store::refund(&self.db, id.0, &refund_id, amount, at.unwrap_or(now), now)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => AppError::Conflict {
+                    what: "refund_id",
+                    code: "refund_in_progress",
+                },
+                other => AppError::not_found("order")(other),
+            })?;
+        Ok((self.order_detail(id.0).await?, applied))
+    }
+}

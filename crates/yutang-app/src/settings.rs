@@ -1,0 +1,430 @@
+//! Configuration: defaults, then a TOML file, then `YUTANG_…` environment variables (`__`
+//! separates nesting, e.g. `YUTANG_AUTH__LOGIN_MAX_FAILURES`), then command-line flags.
+//! `YUTANG_<KEY>_FILE` reads a value from a file (container secrets).
+
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, Result};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address to serve HTTP on.
+    pub listen: String,
+    /// `sqlite://path` (embedded default) or `postgres://user:password@host/db`.
+    pub database_url: String,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub http: HttpSettings,
+    pub console: ConsoleSettings,
+    pub wecom: WecomSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub max_connections: u32,
+    /// SQLite `synchronous=FULL`: acknowledged commits survive power loss (see
+    /// docs/decisions/0001-storage.md). Turn off only for throwaway databases.
+    pub sqlite_synchronous_full: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// A session ends after this many minutes without activity.
+    pub session_idle_minutes: i64,
+    /// Failed logins for one username within the window before it is locked.
+    pub login_max_failures: i64,
+    /// Failed logins from one address within the window before it is locked.
+    pub login_max_failures_per_ip: i64,
+    pub login_window_minutes: i64,
+    pub lockout_minutes: i64,
+    /// Argon2id cost. Defaults follow OWASP (19 MiB, 2 passes); tests lower them for speed.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    pub cookie_secure: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// A request taking longer is answered 408 and abandoned.
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// `zh` (Simplified Chinese, default) or `en`.
+    pub default_lang: String,
+}
+
+/// WeCom (企业微信) connection of a self-built app. Also read from `YUTANG_WECOM_CORP_ID`,
+/// `YUTANG_WECOM_CONTACT_SECRET`, `YUTANG_WECOM_CALLBACK_TOKEN`,
+/// `YUTANG_WECOM_ENCODING_AES_KEY` and `YUTANG_WECOM_API_BASE` (and their `_FILE` forms).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WecomSettings {
+    /// 企业ID; empty means WeCom is not connected.
+    pub corp_id: String,
+    /// The customer-contact (客户联系) secret used for API calls.
+    pub contact_secret: Option<Secret>,
+    /// The callback Token configured with the app's receive-message URL.
+    pub callback_token: Option<Secret>,
+    /// The callback EncodingAESKey (43 characters).
+    pub encoding_aes_key: Option<Secret>,
+    /// API base URL: the official host, or a proxy (or the fake WeCom in tests).
+    pub api_base: String,
+}
+
+impl Default for WecomSettings {
+    fn default() -> Self {
+        Self {
+            corp_id: String::new(),
+            contact_secret: None,
+            callback_token: None,
+            encoding_aes_key: None,
+            api_base: "https://qyapi.weixin.qq.com".into(),
+        }
+    }
+}
+
+/// A secret setting. Never printed: `Debug` and `Serialize` (used by `yutang config show`)
+/// show `***`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str("***")
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://yutang.db".into(),
+            database: DatabaseSettings::default(),
+            auth: AuthSettings::default(),
+            http: HttpSettings::default(),
+            console: ConsoleSettings::default(),
+            wecom: WecomSettings::default(),
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            sqlite_synchronous_full: true,
+        }
+    }
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            session_idle_minutes: 12 * 60,
+            login_max_failures: 5,
+            login_max_failures_per_ip: 50,
+            login_window_minutes: 15,
+            lockout_minutes: 15,
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            cookie_secure: false,
+        }
+    }
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 2 * 1024 * 1024,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        Self {
+            default_lang: "zh".into(),
+        }
+    }
+}
+
+/// Top-level keys; environment variables whose first segment is not one of these are ignored
+/// (so `YUTANG_TEST_PG` and friends do not trip `deny_unknown_fields`).
+const TOP_LEVEL: [&str; 7] = [
+    "listen",
+    "database_url",
+    "database",
+    "auth",
+    "http",
+    "console",
+    "wecom",
+];
+
+/// Flag values that override everything else; `None` leaves the lower layers alone.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+impl Settings {
+    /// Load with the documented precedence. `file` is read if given (missing file is an
+    /// error); otherwise `yutang.toml` in the working directory is read when present.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self> {
+        Self::load_from(file, overrides, std::env::vars())
+    }
+
+    /// As [`Settings::load`], with the environment given explicitly (for tests).
+    pub fn load_from(
+        file: Option<&Path>,
+        overrides: &Overrides,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        match file {
+            Some(p) => {
+                if !p.exists() {
+                    return Err(AppError::Internal(format!(
+                        "config file {} does not exist",
+                        p.display()
+                    )));
+                }
+                fig = fig.merge(Toml::file_exact(p));
+            }
+            None => {
+                if Path::new("yutang.toml").exists() {
+                    fig = fig.merge(Toml::file_exact("yutang.toml"));
+                }
+            }
+        }
+        // Resolve `YUTANG_X_FILE` into `YUTANG_X` before handing the environment to figment.
+        let mut vars: Vec<(String, String)> = Vec::new();
+        for (k, v) in env {
+            let Some(rest) = k.strip_prefix("YUTANG_") else {
+                continue;
+            };
+            // `YUTANG_WECOM_CORP_ID` is the documented spelling of `wecom.corp_id`.
+            let rest = match rest.strip_prefix("WECOM_") {
+                Some(key) if !key.starts_with('_') => format!("WECOM__{key}"),
+                _ => rest.to_owned(),
+            };
+            let rest = rest.as_str();
+            if let Some(base) = rest.strip_suffix("_FILE") {
+                let content = std::fs::read_to_string(&v)
+                    .map_err(|e| AppError::Internal(format!("{k}: cannot read {v}: {e}")))?;
+                vars.push((
+                    base.to_owned(),
+                    content.trim_end_matches(['\r', '\n']).to_owned(),
+                ));
+            } else {
+                vars.push((rest.to_owned(), v));
+            }
+        }
+        let known: Vec<(String, String)> = vars
+            .into_iter()
+            .filter(|(k, _)| {
+                let first = k.to_ascii_lowercase();
+                let first = first.split("__").next().unwrap_or_default().to_owned();
+                TOP_LEVEL.contains(&first.as_str())
+            })
+            .collect();
+        // figment's own `Env` reads the process environment; we feed it our filtered copy.
+        fig = fig.merge(figment_env(&known));
+        fig = fig.merge(Serialized::defaults(overrides));
+        let s: Settings = fig
+            .extract()
+            .map_err(|e| AppError::Internal(format!("configuration: {e}")))?;
+        s.check()?;
+        Ok(s)
+    }
+
+    fn check(&self) -> Result<()> {
+        if !matches!(self.console.default_lang.as_str(), "zh" | "en") {
+            return Err(AppError::Internal(
+                "configuration: console.default_lang must be \"zh\" or \"en\"".into(),
+            ));
+        }
+        if self.auth.login_max_failures < 1 || self.auth.lockout_minutes < 1 {
+            return Err(AppError::Internal(
+                "configuration: auth.login_max_failures and auth.lockout_minutes must be ≥ 1"
+                    .into(),
+            ));
+        }
+        yutang_store::DbUrl::parse(&self.database_url).map_err(AppError::Store)?;
+        Ok(())
+    }
+
+    /// The effective configuration as TOML with secrets masked (`yutang config show`).
+    pub fn to_masked_toml(&self) -> String {
+        let mut shown = self.clone();
+        if let Ok(u) = yutang_store::DbUrl::parse(&self.database_url) {
+            shown.database_url = u.to_string();
+        }
+        toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+}
+
+/// Turn `KEY__SUB=value` pairs into a figment provider with typed values (numbers and
+/// booleans parse as such, like figment's own `Env`).
+fn figment_env(vars: &[(String, String)]) -> figment::providers::Serialized<figment::value::Dict> {
+    use figment::value::{Dict, Value};
+    let mut root = Dict::new();
+    for (k, v) in vars {
+        let path: Vec<String> = k.split("__").map(|p| p.to_ascii_lowercase()).collect();
+        let value: Value = v.parse().unwrap_or_else(|_| Value::from(v.clone()));
+        insert_path(&mut root, &path, value);
+    }
+    Serialized::defaults(root)
+}
+
+fn insert_path(dict: &mut figment::value::Dict, path: &[String], value: figment::value::Value) {
+    use figment::value::{Dict, Value};
+    match path {
+        [] => {}
+        [last] => {
+            dict.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = dict
+                .entry(first.clone())
+                .or_insert_with(|| Value::from(Dict::new()));
+            if let Value::Dict(_, inner) = entry {
+                insert_path(inner, rest, value);
+            } else {
+                let mut inner = Dict::new();
+                insert_path(&mut inner, rest, value);
+                *entry = Value::from(inner);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_sqlite_on_localhost() {
+        let s = Settings::load_from(None, &Overrides::default(), env(&[])).unwrap();
+        assert_eq!(s.listen, "127.0.0.1:8080");
+        assert_eq!(s.database_url, "sqlite://yutang.db");
+    }
+
+    #[test]
+    fn precedence_is_file_then_env_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("y.toml");
+        std::fs::write(
+            &f,
+            "listen = \"0.0.0.0:1\"\ndatabase_url = \"sqlite://file.db\"\n[auth]\nlogin_max_failures = 9\nlockout_minutes = 3\n",
+        )
+        .unwrap();
+        let e = env(&[
+            ("YUTANG_DATABASE_URL", "postgres://u:pw@h/db"),
+            ("YUTANG_AUTH__LOCKOUT_MINUTES", "7"),
+            ("YUTANG_TEST_PG", "ignored"),
+            ("PATH", "/bin"),
+        ]);
+        let o = Overrides {
+            listen: Some("127.0.0.1:9999".into()),
+            database_url: None,
+        };
+        let s = Settings::load_from(Some(&f), &o, e).unwrap();
+        assert_eq!(s.listen, "127.0.0.1:9999");
+        assert_eq!(s.database_url, "postgres://u:pw@h/db");
+        assert_eq!(s.auth.login_max_failures, 9);
+        assert_eq!(s.auth.lockout_minutes, 7);
+        let shown = s.to_masked_toml();
+        assert!(!shown.contains("pw@"), "{shown}");
+    }
+
+    #[test]
+    fn file_indirection_for_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("url");
+        std::fs::write(&f, "postgres://a:b@c/d\n").unwrap();
+        let e = vec![(
+            "YUTANG_DATABASE_URL_FILE".to_string(),
+            f.display().to_string(),
+        )];
+        let s = Settings::load_from(None, &Overrides::default(), e).unwrap();
+        assert_eq!(s.database_url, "postgres://a:b@c/d");
+    }
+
+    #[test]
+    fn wecom_env_names_and_masked_secrets() {
+        let e = env(&[
+            ("YUTANG_WECOM_CORP_ID", "ww1234567890abcdef"),
+            ("YUTANG_WECOM_CONTACT_SECRET", "s3cr3t-contact"),
+            ("YUTANG_WECOM_CALLBACK_TOKEN", "tok3n"),
+            ("YUTANG_WECOM_API_BASE", "http://127.0.0.1:9/"),
+        ]);
+        let s = Settings::load_from(None, &Overrides::default(), e).unwrap();
+        assert_eq!(s.wecom.corp_id, "ww1234567890abcdef");
+        assert_eq!(
+            s.wecom.contact_secret.as_ref().map(Secret::expose),
+            Some("s3cr3t-contact")
+        );
+        assert_eq!(s.wecom.api_base, "http://127.0.0.1:9/");
+        let shown = s.to_masked_toml();
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("tok3n"),
+            "{shown}"
+        );
+        assert!(shown.contains("contact_secret = \"***\""), "{shown}");
+        assert!(!format!("{s:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn typos_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("y.toml");
+        std::fs::write(&f, "lisen = \"x\"\n").unwrap();
+        assert!(Settings::load_from(Some(&f), &Overrides::default(), env(&[])).is_err());
+        let e = env(&[("YUTANG_DATABASE_URL", "yutang.db")]);
+        assert!(Settings::load_from(None, &Overrides::default(), e).is_err());
+        let e = env(&[("YUTANG_AUTH__NOPE", "1")]);
+        assert!(Settings::load_from(None, &Overrides::default(), e).is_err());
+    }
+}

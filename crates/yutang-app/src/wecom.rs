@@ -1,0 +1,343 @@
+//! WeCom (企业微信) callbacks: verify, decrypt, store durably, acknowledge; a job processes the
+//! inbox afterwards. WeCom drops a callback that is not answered within 5 s and retries it up
+//! to three times, so nothing slow happens before the answer.
+
+use serde::Serialize;
+use thiserror::Error;
+use yutang_core::access::Caller;
+use yutang_core::customers::FollowState;
+use yutang_core::events::{ClientEventId, EventKind as TimelineKind};
+use yutang_core::identity::Identity;
+use yutang_core::ids::{CustomerId, StaffId};
+use yutang_core::staff::{Permission, Role};
+use yutang_store::wecom as store;
+use yutang_wecom::events::ContactChange;
+use yutang_wecom::{CallbackCrypto, CallbackEvent, CryptoError, EventKind};
+
+use crate::customers::{CustomerInput, CustomerRef, FollowChange};
+use crate::error::{AppError, Result};
+use crate::events::{EventInput, EventOutcome};
+use crate::{Actor, App};
+
+/// Callbacks failing this often are parked (shown in the setup checker) instead of retried.
+pub const MAX_ATTEMPTS: i64 = 5;
+
+/// Why a callback request was refused. Nothing is stored for any of these.
+#[derive(Debug, Error)]
+pub enum CallbackError {
+    /// The corp id, Token or EncodingAESKey is missing or malformed in the settings.
+    #[error("WeCom callback is not configured: {0}")]
+    NotConfigured(String),
+    /// Signature, decryption, padding, receive-id or envelope XML failed (WeCom's -400xx codes).
+    #[error("callback refused ({code}): {0}", code = .0.code())]
+    Crypto(#[from] CryptoError),
+    /// The decrypted payload is not a callback event.
+    #[error("callback payload is not an event: {0}")]
+    Payload(String),
+    #[error(transparent)]
+    Store(#[from] yutang_store::StoreError),
+}
+
+/// What happened to a delivered callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    Stored,
+    /// An identical callback was stored before (a WeCom retry or a replay).
+    Duplicate,
+}
+
+/// The setup checker's view of the connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct WecomStatus {
+    pub corp_id: String,
+    pub has_contact_secret: bool,
+    pub has_callback_token: bool,
+    /// `None` when not set; `Some(Err(reason))` when set but malformed.
+    pub encoding_aes_key: Option<Result<(), String>>,
+    pub api_base: String,
+    pub inbox: store::InboxStats,
+    pub recent: Vec<store::InboxRow>,
+}
+
+impl App {
+    fn callback_crypto(&self) -> Result<CallbackCrypto, CallbackError> {
+        let w = &self.settings.wecom;
+        if w.corp_id.is_empty() {
+            return Err(CallbackError::NotConfigured(
+                "wecom.corp_id is empty".into(),
+            ));
+        }
+        let token = w.callback_token.as_ref().ok_or_else(|| {
+            CallbackError::NotConfigured("wecom.callback_token is not set".into())
+        })?;
+        let key = w.encoding_aes_key.as_ref().ok_or_else(|| {
+            CallbackError::NotConfigured("wecom.encoding_aes_key is not set".into())
+        })?;
+        CallbackCrypto::from_encoding_aes_key(token.expose(), key.expose(), w.corp_id.clone())
+            .map_err(|e| CallbackError::NotConfigured(format!("wecom.encoding_aes_key: {e}")))
+    }
+
+    /// URL verification (GET): the decrypted `echostr` to answer with, verbatim.
+    pub fn wecom_verify_url(
+        &self,
+        msg_signature: &str,
+        timestamp: &str,
+        nonce: &str,
+        echostr: &str,
+    ) -> Result<String, CallbackError> {
+        let crypto = self.callback_crypto()?;
+        Ok(crypto.verify_url(msg_signature, timestamp, nonce, echostr)?)
+    }
+
+    /// A delivered callback (POST): verify and decrypt, then store it in the inbox keyed by its
+    /// whole payload. Unknown event types are stored too (and logged), never refused.
+    pub async fn wecom_receive(
+        &self,
+        msg_signature: &str,
+        timestamp: &str,
+        nonce: &str,
+        body: &str,
+    ) -> Result<Delivery, CallbackError> {
+        let crypto = self.callback_crypto()?;
+        let xml = crypto.decrypt_message(msg_signature, timestamp, nonce, body)?;
+        let ev = CallbackEvent::parse(&xml).map_err(|e| CallbackError::Payload(e.to_string()))?;
+        let (event, change_type) = event_names(&ev);
+        if matches!(ev.kind, EventKind::Unknown { .. }) {
+            tracing::warn!(
+                event,
+                change_type,
+                "WeCom callback of an unhandled type stored"
+            );
+        }
+        let inserted = store::insert(
+            &self.db,
+            &store::NewInboxEvent {
+                dedup_key: &ev.dedup_key(),
+                corp_id: &ev.corp_id,
+                event: &event,
+                change_type: &change_type,
+                payload: &xml,
+                received_at: self.now(),
+            },
+        )
+        .await?;
+        Ok(if inserted {
+            Delivery::Stored
+        } else {
+            Delivery::Duplicate
+        })
+    }
+
+    /// Connection status for the setup checker (admins and operators).
+    pub async fn wecom_status(&self, actor: &Actor) -> Result<WecomStatus> {
+        if !actor.can(Permission::ManageOrg) {
+            return Err(AppError::Forbidden);
+        }
+        let w = &self.settings.wecom;
+        Ok(WecomStatus {
+            corp_id: w.corp_id.clone(),
+            has_contact_secret: w.contact_secret.is_some(),
+            has_callback_token: w.callback_token.is_some(),
+            encoding_aes_key: w.encoding_aes_key.as_ref().map(|k| {
+                yutang_wecom::AesKey::parse(k.expose())
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }),
+            api_base: w.api_base.clone(),
+            inbox: store::stats(&self.db, MAX_ATTEMPTS).await?,
+            recent: store::recent(&self.db, 20).await?,
+        })
+    }
+}
+
+/// What one pass over the inbox did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ProcessReport {
+    pub applied: usize,
+    /// Stored for later: event types Yutang does not act on yet (customer groups, corp tags).
+    pub kept: usize,
+    pub failed: usize,
+}
+
+/// What applying one callback did.
+enum Applied {
+    Done,
+    Kept(&'static str),
+}
+
+impl App {
+    /// Apply pending inbox callbacks, oldest first. Each callback is applied idempotently
+    /// (ingest by identity, follow upsert, timeline event keyed by the callback's dedup key),
+    /// so a crash between applying and marking re-applies it harmlessly. Failures are retried
+    /// on later passes up to [`MAX_ATTEMPTS`] times, then parked for the setup checker.
+    pub async fn process_wecom_inbox(&self, limit: i64) -> Result<ProcessReport> {
+        let mut report = ProcessReport::default();
+        for row in store::pending(&self.db, limit, MAX_ATTEMPTS).await? {
+            match self.apply_wecom_callback(&row).await {
+                Ok(Applied::Done) => {
+                    store::mark_processed(&self.db, row.id, self.now(), "").await?;
+                    report.applied += 1;
+                }
+                Ok(Applied::Kept(why)) => {
+                    store::mark_processed(&self.db, row.id, self.now(), why).await?;
+                    report.kept += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(inbox_id = row.id, error = %e, "applying a WeCom callback failed");
+                    store::mark_failed(&self.db, row.id, &e.to_string()).await?;
+                    report.failed += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn apply_wecom_callback(&self, row: &store::InboxRow) -> Result<Applied> {
+        let ev = CallbackEvent::parse(&row.payload)
+            .map_err(|e| AppError::Internal(format!("stored callback does not parse: {e}")))?;
+        let c = match &ev.kind {
+            EventKind::ExternalContact(c) => c,
+            EventKind::ExternalChat(_) => {
+                return Ok(Applied::Kept("customer groups are not synced yet"));
+            }
+            EventKind::ExternalTag(_) => return Ok(Applied::Kept("corp tags are not synced yet")),
+            EventKind::Unknown { .. } => return Ok(Applied::Kept("unhandled event type")),
+        };
+        let (state, timeline) = match &c.change {
+            ContactChange::Add { .. } | ContactChange::AddHalf { .. } => {
+                (FollowState::Active, Some(TimelineKind::AddFriend))
+            }
+            ContactChange::Edit => (FollowState::Active, None),
+            ContactChange::Delete { .. } => (
+                FollowState::DeletedByGuide,
+                Some(TimelineKind::DeleteFriend),
+            ),
+            ContactChange::DeleteFollowUser => (
+                FollowState::DeletedByCustomer,
+                Some(TimelineKind::DeleteFriend),
+            ),
+            ContactChange::TransferFail { .. } => {
+                return Ok(Applied::Kept(
+                    "transfer failures are tracked with staff transfers",
+                ));
+            }
+        };
+        let actor = wecom_actor();
+        let identity = Identity::parse("wecom_external", None, &c.external_user_id)?;
+        let ingested = self
+            .ingest_customer(
+                &actor,
+                &CustomerInput {
+                    identities: vec![identity],
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let customer = CustomerId(ingested.customer.id);
+        let at = ev.create_time.saturating_mul(1000);
+        let staff = yutang_store::staff::by_wecom_userid(&self.db, &c.user_id).await?;
+        let follower = staff.as_ref().filter(|s| {
+            matches!(
+                Role::parse("role", &s.role),
+                Ok(Role::Guide | Role::StoreManager)
+            )
+        });
+        if let Some(s) = follower {
+            self.set_follow(
+                &actor,
+                customer,
+                &FollowChange {
+                    staff_id: StaffId(s.id),
+                    since: Some(at),
+                    remark: None,
+                    state,
+                    owner: None,
+                },
+            )
+            .await?;
+        } else {
+            tracing::info!(userid = %c.user_id, "WeCom callback names a userid no guide is linked to");
+        }
+        if let Some(kind) = timeline {
+            let client_id = ClientEventId::parse("id", &format!("wecom:{}", row.dedup_key))?;
+            let detail = serde_json::json!({ "source": "wecom", "userid": c.user_id }).to_string();
+            let out = self
+                .ingest_events(
+                    &actor,
+                    vec![(
+                        Some(client_id.as_str().to_owned()),
+                        Ok(EventInput {
+                            client_id,
+                            kind,
+                            customer: CustomerRef::Id(customer),
+                            occurred_at: Some(at),
+                            staff_id: staff.as_ref().map(|s| StaffId(s.id)),
+                            detail,
+                        }),
+                    )],
+                )
+                .await?;
+            if let Some(EventOutcome::Rejected { message, .. }) = out.first() {
+                return Err(AppError::Internal(format!(
+                    "timeline event refused: {message}"
+                )));
+            }
+        }
+        Ok(Applied::Done)
+    }
+}
+
+/// The actor WeCom callbacks act as: the system, named `wecom` in the audit log.
+fn wecom_actor() -> Actor {
+    Actor {
+        caller: Caller::system(),
+        name: "wecom".into(),
+        ip: "wecom-callback".into(),
+    }
+}
+
+/// The `Event` and `ChangeType` names of a parsed callback, for the inbox columns.
+fn event_names(ev: &CallbackEvent) -> (String, String) {
+    let event = match &ev.kind {
+        EventKind::ExternalContact(_) => "change_external_contact",
+        EventKind::ExternalChat(_) => "change_external_chat",
+        EventKind::ExternalTag(_) => "change_external_tag",
+        EventKind::Unknown {
+            event, change_type, ..
+        } => {
+            return (
+                event.clone().unwrap_or_default(),
+                change_type.clone().unwrap_or_default(),
+            );
+        }
+    };
+    (event.to_owned(), change_type_of(ev))
+}
+
+fn change_type_of(ev: &CallbackEvent) -> String {
+    use yutang_wecom::events::{ChatChange, ContactChange, TagChange};
+    match &ev.kind {
+        EventKind::ExternalContact(c) => match &c.change {
+            ContactChange::Add { .. } => "add_external_contact",
+            ContactChange::AddHalf { .. } => "add_half_external_contact",
+            ContactChange::Edit => "edit_external_contact",
+            ContactChange::Delete { .. } => "del_external_contact",
+            ContactChange::DeleteFollowUser => "del_follow_user",
+            ContactChange::TransferFail { .. } => "transfer_fail",
+        },
+        EventKind::ExternalChat(c) => match &c.change {
+            ChatChange::Create => "create",
+            ChatChange::Update(_) => "update",
+            ChatChange::Dismiss => "dismiss",
+        },
+        EventKind::ExternalTag(t) => match &t.change {
+            TagChange::Create { .. } => "create",
+            TagChange::Update { .. } => "update",
+            TagChange::Delete { .. } => "delete",
+            TagChange::Shuffle { .. } => "shuffle",
+        },
+        EventKind::Unknown { .. } => "",
+    }
+    .to_owned()
+}

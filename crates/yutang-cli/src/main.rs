@@ -1,0 +1,451 @@
+//! The `yutang` binary: one executable for serving, the demo, migrations and administration.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use yutang_app::import::{ImportKind, ImportOptions};
+use yutang_app::settings::Overrides;
+use yutang_app::staff::NewStaffInput;
+use yutang_app::tokens::NewTokenInput;
+use yutang_app::{Actor, App, Settings};
+
+#[derive(Parser)]
+#[command(
+    name = "yutang",
+    version,
+    about = "鱼塘 Yutang — private-domain operations platform (私域运营平台)"
+)]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// TOML configuration file (default: ./yutang.toml when present).
+    #[arg(long, global = true, env = "YUTANG_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://path or postgres://user:password@host/db.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and console (migrates the database first).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Create a demo brand (鲜果时光) in a fresh database, then serve it.
+    Demo {
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long)]
+        listen: Option<String>,
+        /// Create the data and exit without serving.
+        #[arg(long)]
+        seed_only: bool,
+        /// How many demo customers to create (with identities, guides and a year of orders).
+        #[arg(long, default_value_t = 50_000)]
+        customers: usize,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Import customers or orders from a CSV or Excel file (first row = column headers).
+    /// Re-running a file changes nothing; bad rows are reported with row, column and reason.
+    Import {
+        /// What the file holds.
+        #[arg(value_enum)]
+        what: ImportWhat,
+        /// A .csv (UTF-8) or .xlsx/.xls/.xlsb/.ods file.
+        file: PathBuf,
+        /// Check every row and report the bad ones without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Map a column header to a field, e.g. --map '客户手机=phone' (repeatable).
+        #[arg(long = "map", value_name = "HEADER=FIELD")]
+        map: Vec<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage staff accounts from the server's shell.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Manage API tokens for integrations.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Inspect configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ImportWhat {
+    Customers,
+    Orders,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a staff account; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// admin, operator, store_manager, guide or analyst.
+        #[arg(long)]
+        role: String,
+        /// Display name (default: the username).
+        #[arg(long)]
+        name: Option<String>,
+        /// Store id, required for store_manager and guide.
+        #[arg(long)]
+        store_id: Option<i64>,
+        /// Read the password from standard input (one line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token and print its secret once.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// admin, operator or analyst.
+        #[arg(long)]
+        role: String,
+        /// Days until it expires (default: never).
+        #[arg(long)]
+        expires_in_days: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration (file, environment and flags merged) with secrets masked.
+    Show {
+        /// Also apply a --listen override, as `serve` would.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("YUTANG_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+fn load(common: &Common, listen: Option<String>) -> Result<Settings> {
+    let o = Overrides {
+        listen,
+        database_url: common.database_url.clone(),
+    };
+    Settings::load(common.config.as_deref(), &o).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+async fn open(settings: Settings) -> Result<App> {
+    let url = settings.database_url.clone();
+    App::open(settings)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("opening the database {}", yutang_store::db::redact(&url)))
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { listen } => {
+            init_tracing();
+            let settings = load(&cli.common, listen)?;
+            let app = open(settings).await?;
+            if let Some((user, pw)) = app
+                .bootstrap_admin()
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                println!("\n  首次启动：已创建管理员账号 / first start: admin account created");
+                println!(
+                    "  username: {user}\n  password: {pw}\n  (shown once — sign in and change it under 我的账号 / My account)\n"
+                );
+            }
+            serve(app).await
+        }
+        Command::Demo {
+            listen,
+            seed_only,
+            customers,
+        } => {
+            init_tracing();
+            let mut common = cli.common.clone();
+            let default_demo =
+                common.database_url.is_none() && std::env::var("YUTANG_DATABASE_URL").is_err();
+            if default_demo {
+                // The default demo database is recreated on every run.
+                for suffix in ["", "-wal", "-shm"] {
+                    let p = format!("yutang-demo.db{suffix}");
+                    if std::path::Path::new(&p).exists() {
+                        std::fs::remove_file(&p).with_context(|| format!("removing old {p}"))?;
+                    }
+                }
+                common.database_url = Some("sqlite://yutang-demo.db".into());
+            }
+            let settings = load(&common, listen)?;
+            let app = open(settings).await?;
+            let started = std::time::Instant::now();
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg:12} [{bar:30}] {pos}/{len}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            let progress = |stage: &str, done: u64, total: u64| {
+                bar.set_message(stage.to_owned());
+                bar.set_length(total);
+                bar.set_position(done);
+            };
+            let summary = app
+                .seed_demo(customers, &progress)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            bar.finish_and_clear();
+            println!(
+                "\n  鱼塘 demo: {} ({} regions, {} stores, {} staff, {} customers, {} orders) in {:.1}s",
+                yutang_app::demo::DEMO_BRAND,
+                summary.regions,
+                summary.stores,
+                summary.staff,
+                summary.customers,
+                summary.orders,
+                started.elapsed().as_secs_f64()
+            );
+            println!(
+                "  console:  http://{}/console\n  login:    {} / {}  (every demo account, e.g. sh-001.manager, sh-001.guide1, uses the same password)\n",
+                app.settings.listen,
+                summary.admin_username,
+                yutang_app::demo::DEMO_PASSWORD
+            );
+            if seed_only {
+                return Ok(());
+            }
+            serve(app).await
+        }
+        Command::Import {
+            what,
+            file,
+            dry_run,
+            map,
+            json,
+        } => {
+            let settings = load(&cli.common, None)?;
+            let mut mapping = Vec::new();
+            for m in &map {
+                let Some((from, to)) = m.split_once('=') else {
+                    bail!("--map {m:?}: expected HEADER=FIELD");
+                };
+                mapping.push((from.to_owned(), to.to_owned()));
+            }
+            let app = open(settings).await?;
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg:12} [{bar:30}] {pos}/{len} {per_sec}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            let progress = |stage: &str, done: u64, total: u64| {
+                bar.set_message(stage.to_owned());
+                bar.set_length(total);
+                bar.set_position(done);
+            };
+            let kind = match what {
+                ImportWhat::Customers => ImportKind::Customers,
+                ImportWhat::Orders => ImportKind::Orders,
+            };
+            let started = std::time::Instant::now();
+            let report = app
+                .import_file(
+                    &Actor::system(),
+                    kind,
+                    &file,
+                    &ImportOptions { dry_run, mapping },
+                    &progress,
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            bar.finish_and_clear();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                let noun = match what {
+                    ImportWhat::Customers => "customers",
+                    ImportWhat::Orders => "orders",
+                };
+                println!(
+                    "import {noun}: {} rows, {} valid, {} bad{} in {:.1}s",
+                    report.rows,
+                    report.valid_rows,
+                    report.errors.len(),
+                    if dry_run {
+                        " (dry run: nothing written)"
+                    } else {
+                        ""
+                    },
+                    started.elapsed().as_secs_f64()
+                );
+                if !dry_run {
+                    match what {
+                        ImportWhat::Customers => println!(
+                            "  created {}, attached to existing {}",
+                            report.created, report.attached
+                        ),
+                        ImportWhat::Orders => println!(
+                            "  created {}, already imported {}",
+                            report.created, report.duplicates
+                        ),
+                    }
+                }
+                if !report.ignored_columns.is_empty() {
+                    println!("  ignored columns: {}", report.ignored_columns.join(", "));
+                }
+                for e in &report.errors {
+                    println!(
+                        "  row {}, column {}: {} — {}",
+                        e.row, e.column, e.code, e.message
+                    );
+                }
+            }
+            if !report.errors.is_empty() {
+                std::process::exit(2);
+            }
+            Ok(())
+        }
+        Command::Migrate => {
+            init_tracing();
+            let settings = load(&cli.common, None)?;
+            let app = open(settings).await?;
+            println!("migrations applied ({})", app.db.engine().as_str());
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Create {
+            username,
+            role,
+            name,
+            store_id,
+            password_stdin,
+        }) => {
+            let settings = load(&cli.common, None)?;
+            if !password_stdin {
+                bail!("--password-stdin is required");
+            }
+            let mut pw = String::new();
+            std::io::stdin()
+                .read_to_string(&mut pw)
+                .context("reading the password from stdin")?;
+            let pw = pw.trim_end_matches(['\r', '\n']);
+            let input = NewStaffInput::parse(
+                &username,
+                name.as_deref().unwrap_or(&username),
+                &role,
+                store_id,
+                Some(pw),
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let app = open(settings).await?;
+            let row = app
+                .create_staff(&Actor::system(), &input)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "created {} (id {}, role {})",
+                row.username, row.id, row.role
+            );
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create {
+            name,
+            role,
+            expires_in_days,
+        }) => {
+            let settings = load(&cli.common, None)?;
+            let input = NewTokenInput::parse(&name, &role, expires_in_days)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let app = open(settings).await?;
+            let t = app
+                .create_token(&Actor::system(), &input)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!(
+                "token {} (id {}, role {}) — shown once:",
+                t.info.name, t.info.id, t.info.role
+            );
+            println!("{}", t.token);
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Show { listen }) => {
+            let settings = load(&cli.common, listen)?;
+            print!("{}", settings.to_masked_toml());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(app: App) -> Result<()> {
+    let listen = app.settings.listen.clone();
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, engine = app.db.engine().as_str(), "yutang serving; console at http://{addr}/console");
+    let db = app.db.clone();
+    // Housekeeping: drop expired sessions and old login attempts every ten minutes.
+    let hk = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let now = hk.now();
+            if let Err(e) = yutang_store::sessions::delete_expired(&hk.db, now).await {
+                tracing::warn!(error = %e, "session cleanup");
+            }
+            if let Err(e) = yutang_store::login_attempts::prune(&hk.db, now - 7 * 86_400_000).await
+            {
+                tracing::warn!(error = %e, "login-attempt cleanup");
+            }
+        }
+    });
+    yutang_web::launch(app, listener, shutdown_signal()).await?;
+    db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

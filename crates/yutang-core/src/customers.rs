@@ -1,0 +1,454 @@
+//! Customers: the profile, operator-defined custom attributes and follow relations.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::fmt;
+
+use crate::FieldError;
+use crate::org::parse_label;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    #[default]
+    Unknown,
+    Female,
+    Male,
+}
+
+impl Gender {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Gender::Unknown => "unknown",
+            Gender::Female => "female",
+            Gender::Male => "male",
+        }
+    }
+
+    pub fn parse(field: &'static str, s: &str) -> Result<Self, FieldError> {
+        match s.trim() {
+            "unknown" | "" => Ok(Gender::Unknown),
+            "female" | "女" => Ok(Gender::Female),
+            "male" | "男" => Ok(Gender::Male),
+            _ => Err(FieldError::new(
+                field,
+                "invalid_gender",
+                "gender must be female, male or unknown",
+            )),
+        }
+    }
+}
+
+/// A calendar date (`YYYY-MM-DD`) between 1900-01-01 and 2100-12-31, stored as that text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(into = "String")]
+pub struct Date(NaiveDate);
+
+impl Date {
+    pub fn parse(field: &'static str, s: &str) -> Result<Self, FieldError> {
+        let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+            FieldError::new(
+                field,
+                "invalid_date",
+                "date must be YYYY-MM-DD, e.g. 1990-05-17",
+            )
+        })?;
+        let lo = NaiveDate::from_ymd_opt(1900, 1, 1);
+        let hi = NaiveDate::from_ymd_opt(2100, 12, 31);
+        if Some(d) < lo || Some(d) > hi {
+            return Err(FieldError::new(
+                field,
+                "invalid_date",
+                "date must be between 1900-01-01 and 2100-12-31",
+            ));
+        }
+        Ok(Self(d))
+    }
+
+    pub fn naive(self) -> NaiveDate {
+        self.0
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+impl From<Date> for String {
+    fn from(d: Date) -> String {
+        d.to_string()
+    }
+}
+
+/// Profile fields as written; `None` leaves a field unchanged on update.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfilePatch {
+    pub name: Option<String>,
+    pub gender: Option<Gender>,
+    /// `Some(None)` clears the birthday.
+    pub birthday: Option<Option<Date>>,
+    pub city: Option<String>,
+    pub member_level: Option<String>,
+}
+
+impl ProfilePatch {
+    pub fn parse(
+        name: Option<&str>,
+        gender: Option<&str>,
+        birthday: Option<Option<&str>>,
+        city: Option<&str>,
+        member_level: Option<&str>,
+    ) -> Result<Self, FieldError> {
+        Ok(Self {
+            name: name.map(|n| parse_label("name", n, 40)).transpose()?,
+            gender: gender.map(|g| Gender::parse("gender", g)).transpose()?,
+            birthday: match birthday {
+                None => None,
+                Some(None) => Some(None),
+                Some(Some(b)) if b.trim().is_empty() => Some(None),
+                Some(Some(b)) => Some(Some(Date::parse("birthday", b)?)),
+            },
+            city: city.map(|c| parse_label("city", c, 20)).transpose()?,
+            member_level: member_level
+                .map(|m| parse_label("member_level", m, 20))
+                .transpose()?,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == ProfilePatch::default()
+    }
+}
+
+/// A stored profile (the part a merge combines).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub name: String,
+    pub gender: Gender,
+    pub birthday: Option<String>,
+    pub city: String,
+    pub member_level: String,
+}
+
+impl Profile {
+    pub fn apply(&mut self, p: &ProfilePatch) {
+        if let Some(n) = &p.name {
+            self.name = n.clone();
+        }
+        if let Some(g) = p.gender {
+            self.gender = g;
+        }
+        if let Some(b) = &p.birthday {
+            self.birthday = b.map(|d| d.to_string());
+        }
+        if let Some(c) = &p.city {
+            self.city = c.clone();
+        }
+        if let Some(m) = &p.member_level {
+            self.member_level = m.clone();
+        }
+    }
+}
+
+/// The survivor's profile after a merge: the survivor's values win; its empty fields are filled
+/// from the loser's.
+pub fn merge_profiles(survivor: &Profile, loser: &Profile) -> Profile {
+    fn pick(a: &str, b: &str) -> String {
+        if a.is_empty() { b } else { a }.to_owned()
+    }
+    Profile {
+        name: pick(&survivor.name, &loser.name),
+        gender: if survivor.gender == Gender::Unknown {
+            loser.gender
+        } else {
+            survivor.gender
+        },
+        birthday: survivor.birthday.clone().or_else(|| loser.birthday.clone()),
+        city: pick(&survivor.city, &loser.city),
+        member_level: pick(&survivor.member_level, &loser.member_level),
+    }
+}
+
+/// The type of an operator-defined attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttributeKind {
+    Text,
+    Number,
+    Date,
+    Enum,
+}
+
+impl AttributeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttributeKind::Text => "text",
+            AttributeKind::Number => "number",
+            AttributeKind::Date => "date",
+            AttributeKind::Enum => "enum",
+        }
+    }
+
+    pub fn parse(field: &'static str, s: &str) -> Result<Self, FieldError> {
+        match s.trim() {
+            "text" => Ok(AttributeKind::Text),
+            "number" => Ok(AttributeKind::Number),
+            "date" => Ok(AttributeKind::Date),
+            "enum" => Ok(AttributeKind::Enum),
+            _ => Err(FieldError::new(
+                field,
+                "invalid_attribute_kind",
+                "attribute kind must be text, number, date or enum",
+            )),
+        }
+    }
+}
+
+/// An attribute definition, parsed: key (`child_birthday`), label, kind and, for enums, the
+/// allowed options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributeDef {
+    pub key: String,
+    pub label: String,
+    pub kind: AttributeKind,
+    pub options: Vec<String>,
+}
+
+impl AttributeDef {
+    pub fn parse(
+        key: &str,
+        label: &str,
+        kind: &str,
+        options: &[String],
+    ) -> Result<Self, FieldError> {
+        let key = key.trim();
+        if key.is_empty()
+            || key.len() > 40
+            || !key.starts_with(|c: char| c.is_ascii_lowercase())
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(FieldError::new(
+                "key",
+                "invalid_attribute_key",
+                "key must be 1–40 characters of a–z, 0–9 and '_', starting with a letter",
+            ));
+        }
+        let label = parse_label("label", label, 40)?;
+        if label.is_empty() {
+            return Err(FieldError::new(
+                "label",
+                "invalid_name",
+                "label is required",
+            ));
+        }
+        let kind = AttributeKind::parse("kind", kind)?;
+        let mut opts: Vec<String> = Vec::new();
+        for o in options {
+            let o = parse_label("options", o, 40)?;
+            if o.is_empty() || o.contains('\n') {
+                return Err(FieldError::new(
+                    "options",
+                    "invalid_options",
+                    "options must be non-empty",
+                ));
+            }
+            if !opts.contains(&o) {
+                opts.push(o);
+            }
+        }
+        match (kind, opts.is_empty()) {
+            (AttributeKind::Enum, true) => Err(FieldError::new(
+                "options",
+                "invalid_options",
+                "an enum attribute needs at least one option",
+            )),
+            (AttributeKind::Enum, false) if opts.len() > 100 => Err(FieldError::new(
+                "options",
+                "invalid_options",
+                "at most 100 options",
+            )),
+            (AttributeKind::Enum, false) => Ok(Self {
+                key: key.to_owned(),
+                label,
+                kind,
+                options: opts,
+            }),
+            (_, false) => Err(FieldError::new(
+                "options",
+                "invalid_options",
+                "only enum attributes have options",
+            )),
+            (_, true) => Ok(Self {
+                key: key.to_owned(),
+                label,
+                kind,
+                options: opts,
+            }),
+        }
+    }
+
+    /// Check and normalise a value for this attribute; the result is what is stored.
+    /// Numbers are integers or decimals (kept as written, normalised), dates `YYYY-MM-DD`,
+    /// enums one of the options, text at most 200 characters.
+    pub fn parse_value(&self, raw: &str) -> Result<String, FieldError> {
+        let raw = raw.trim();
+        let bad = |msg: &str| FieldError::new("value", "invalid_attribute_value", msg.to_owned());
+        match self.kind {
+            AttributeKind::Text => parse_label("value", raw, 200),
+            AttributeKind::Number => {
+                let ok = !raw.is_empty()
+                    && raw.len() <= 30
+                    && raw.parse::<f64>().is_ok_and(f64::is_finite)
+                    && raw
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || matches!(c, '-' | '.'));
+                if ok {
+                    Ok(raw.to_owned())
+                } else {
+                    Err(bad("value must be a number such as 3 or 2.5"))
+                }
+            }
+            AttributeKind::Date => Date::parse("value", raw).map(|d| d.to_string()),
+            AttributeKind::Enum => {
+                if self.options.iter().any(|o| o == raw) {
+                    Ok(raw.to_owned())
+                } else {
+                    Err(bad(&format!(
+                        "value must be one of: {}",
+                        self.options.join(", ")
+                    )))
+                }
+            }
+        }
+    }
+}
+
+/// Whether a guide and a customer are (still) WeCom friends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowState {
+    Active,
+    /// The customer deleted the guide (a churn signal).
+    DeletedByCustomer,
+    /// The guide deleted the customer.
+    DeletedByGuide,
+}
+
+impl FollowState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FollowState::Active => "active",
+            FollowState::DeletedByCustomer => "deleted_by_customer",
+            FollowState::DeletedByGuide => "deleted_by_guide",
+        }
+    }
+
+    pub fn parse(field: &'static str, s: &str) -> Result<Self, FieldError> {
+        match s.trim() {
+            "active" => Ok(FollowState::Active),
+            "deleted_by_customer" => Ok(FollowState::DeletedByCustomer),
+            "deleted_by_guide" => Ok(FollowState::DeletedByGuide),
+            _ => Err(FieldError::new(
+                field,
+                "invalid_follow_state",
+                "state must be active, deleted_by_customer or deleted_by_guide",
+            )),
+        }
+    }
+}
+
+/// A follow relation's remark (the guide's note name for the customer): ≤ 40 characters.
+pub fn parse_remark(s: &str) -> Result<String, FieldError> {
+    parse_label("remark", s, 40)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_patch_parses() {
+        let p = ProfilePatch::parse(
+            Some(" 王芳 "),
+            Some("female"),
+            Some(Some("1990-05-17")),
+            Some("上海"),
+            Some("金卡"),
+        )
+        .unwrap();
+        assert_eq!(p.name.as_deref(), Some("王芳"));
+        assert_eq!(p.gender, Some(Gender::Female));
+        assert_eq!(p.birthday.unwrap().unwrap().to_string(), "1990-05-17");
+        assert_eq!(
+            ProfilePatch::parse(None, Some("x"), None, None, None)
+                .unwrap_err()
+                .code,
+            "invalid_gender"
+        );
+        assert_eq!(
+            ProfilePatch::parse(None, None, Some(Some("1990-02-30")), None, None)
+                .unwrap_err()
+                .code,
+            "invalid_date"
+        );
+        assert_eq!(
+            ProfilePatch::parse(None, None, Some(Some("")), None, None)
+                .unwrap()
+                .birthday,
+            Some(None)
+        );
+    }
+
+    #[test]
+    fn merge_fills_blanks_from_the_loser() {
+        let s = Profile {
+            name: "王芳".into(),
+            ..Default::default()
+        };
+        let l = Profile {
+            name: "芳芳".into(),
+            gender: Gender::Female,
+            birthday: Some("1990-05-17".into()),
+            city: "上海".into(),
+            member_level: "银卡".into(),
+        };
+        let m = merge_profiles(&s, &l);
+        assert_eq!(m.name, "王芳");
+        assert_eq!(m.gender, Gender::Female);
+        assert_eq!(m.birthday.as_deref(), Some("1990-05-17"));
+        assert_eq!(m.city, "上海");
+        assert_eq!(merge_profiles(&m, &Profile::default()), m);
+    }
+
+    #[test]
+    fn attribute_values_are_typed() {
+        let opts = vec!["孕期".to_string(), "0-6月".to_string()];
+        let e = AttributeDef::parse("baby_stage", "宝宝阶段", "enum", &opts).unwrap();
+        assert_eq!(e.parse_value("孕期").unwrap(), "孕期");
+        assert!(e.parse_value("3岁").is_err());
+        assert!(AttributeDef::parse("baby_stage", "x", "enum", &[]).is_err());
+        assert!(AttributeDef::parse("Bad Key", "x", "text", &[]).is_err());
+        assert!(AttributeDef::parse("k", "x", "text", &opts).is_err());
+        let d = AttributeDef::parse("child_birthday", "宝宝生日", "date", &[]).unwrap();
+        assert_eq!(d.parse_value("2025-01-02").unwrap(), "2025-01-02");
+        assert!(d.parse_value("2025/01/02").is_err());
+        let n = AttributeDef::parse("kids", "孩子数", "number", &[]).unwrap();
+        assert_eq!(n.parse_value("2").unwrap(), "2");
+        assert!(n.parse_value("2.5").is_ok());
+        assert!(n.parse_value("two").is_err());
+        assert!(n.parse_value("1e9").is_err());
+        assert!(n.parse_value("inf").is_err());
+    }
+
+    #[test]
+    fn follow_states() {
+        for s in ["active", "deleted_by_customer", "deleted_by_guide"] {
+            assert_eq!(FollowState::parse("state", s).unwrap().as_str(), s);
+        }
+        assert!(FollowState::parse("state", "gone").is_err());
+    }
+}

@@ -1,0 +1,20 @@
+//! Yutang's domain: the types and rules every other crate speaks.
+//!
+//! Nothing here does I/O or knows about sqlx, axum or WeCom. Edges (HTTP handlers, the WeCom
+//! callback, importers) turn raw input into these types with `parse` constructors, so a rule
+//! never has to re-check its input ("parse, don't validate").
+
+pub mod access;
+pub mod customers;
+pub mod error;
+pub mod events;
+pub mod identity;
+pub mod ids;
+pub mod money;
+pub mod orders;
+pub mod org;
+pub mod segments;
+pub mod staff;
+pub mod time;
+
+pub use error::FieldError;

@@ -1,0 +1,519 @@
+//! The index itself: storage, updates and evaluation.
+
+use std::collections::HashMap;
+
+use roaring::{MultiOps, RoaringBitmap};
+use yutang_core::segments::{Cond, Resolved, Schema, TagId};
+use yutang_core::time::Millis;
+
+use crate::bsi::Bsi;
+use crate::{AttrKind, AttrValue, IndexError};
+
+/// A text/enum attribute: a bitmap per distinct value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct TextColumn {
+    pub(crate) by_value: HashMap<String, RoaringBitmap>,
+    pub(crate) exists: RoaringBitmap,
+}
+
+impl TextColumn {
+    fn set(&mut self, id: u32, v: &str) {
+        if self.exists.contains(id) {
+            if self.by_value.get(v).is_some_and(|b| b.contains(id)) {
+                return;
+            }
+            self.remove_from_values(id);
+        }
+        match self.by_value.get_mut(v) {
+            Some(b) => {
+                b.insert(id);
+            }
+            None => {
+                let mut b = RoaringBitmap::new();
+                b.insert(id);
+                self.by_value.insert(v.to_owned(), b);
+            }
+        }
+        self.exists.insert(id);
+    }
+
+    fn remove(&mut self, id: u32) -> bool {
+        if !self.exists.remove(id) {
+            return false;
+        }
+        self.remove_from_values(id);
+        true
+    }
+
+    /// O(number of distinct values): fine for cities and levels.
+    fn remove_from_values(&mut self, id: u32) {
+        let mut emptied = None;
+        for (value, b) in &mut self.by_value {
+            if b.remove(id) {
+                if b.is_empty() {
+                    emptied = Some(value.clone());
+                }
+                break;
+            }
+        }
+        if let Some(v) = emptied {
+            self.by_value.remove(&v);
+        }
+    }
+
+    /// Customers (within `f`) whose value is one of `values`.
+    fn any_of(&self, values: &[String], f: &RoaringBitmap) -> RoaringBitmap {
+        let mut out = RoaringBitmap::new();
+        for v in values {
+            if let Some(b) = self.by_value.get(v) {
+                out |= b & f;
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Column {
+    Text(TextColumn),
+    Int(Bsi),
+    Time(Bsi),
+    Bool(RoaringBitmap),
+}
+
+impl Column {
+    pub(crate) fn new(kind: AttrKind) -> Column {
+        match kind {
+            AttrKind::Text => Column::Text(TextColumn::default()),
+            AttrKind::Int => Column::Int(Bsi::default()),
+            AttrKind::Time => Column::Time(Bsi::default()),
+            AttrKind::Bool => Column::Bool(RoaringBitmap::new()),
+        }
+    }
+
+    pub(crate) fn kind(&self) -> AttrKind {
+        match self {
+            Column::Text(_) => AttrKind::Text,
+            Column::Int(_) => AttrKind::Int,
+            Column::Time(_) => AttrKind::Time,
+            Column::Bool(_) => AttrKind::Bool,
+        }
+    }
+
+    fn remove(&mut self, id: u32) -> bool {
+        match self {
+            Column::Text(t) => t.remove(id),
+            Column::Int(b) | Column::Time(b) => b.remove(id),
+            Column::Bool(b) => b.remove(id),
+        }
+    }
+}
+
+/// Bytes held by the index's bitmaps, by kind of data; see [`SegmentIndex::memory`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemoryUsage {
+    pub alive: usize,
+    pub tags: usize,
+    pub text: usize,
+    pub numeric: usize,
+    pub time: usize,
+    pub bool: usize,
+}
+
+impl MemoryUsage {
+    pub fn total(&self) -> usize {
+        self.alive + self.tags + self.text + self.numeric + self.time + self.bool
+    }
+}
+
+/// The in-memory segment index over dense `u32` customer ids.
+///
+/// Every set of customers it holds is a subset of [`alive`](SegmentIndex::alive): setting a
+/// tag or an attribute adds the customer, removing the customer clears everything about it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SegmentIndex {
+    pub(crate) alive: RoaringBitmap,
+    pub(crate) tags: HashMap<TagId, RoaringBitmap>,
+    pub(crate) columns: HashMap<String, Column>,
+}
+
+impl SegmentIndex {
+    /// An empty index with no attributes.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty index with a column for each attribute of `schema`.
+    pub fn from_schema(schema: &Schema) -> Self {
+        let mut index = Self::new();
+        for (name, ty) in schema.attrs() {
+            index
+                .columns
+                .insert(name.to_owned(), Column::new(AttrKind::of(ty)));
+        }
+        index
+    }
+
+    /// A builder for loading many customers at once.
+    pub fn builder() -> crate::IndexBuilder {
+        crate::IndexBuilder::new()
+    }
+
+    /// Define an attribute column. Defining it again with the same kind is a no-op.
+    pub fn define_attr(&mut self, name: &str, kind: AttrKind) -> Result<(), IndexError> {
+        match self.columns.get(name) {
+            Some(c) if c.kind() == kind => Ok(()),
+            Some(c) => Err(IndexError::WrongKind {
+                attr: name.to_owned(),
+                expected: c.kind(),
+                found: kind,
+            }),
+            None => {
+                self.columns.insert(name.to_owned(), Column::new(kind));
+                Ok(())
+            }
+        }
+    }
+
+    /// The kind of a defined attribute.
+    pub fn attr_kind(&self, name: &str) -> Option<AttrKind> {
+        self.columns.get(name).map(Column::kind)
+    }
+
+    // -------------------------------------------------------------------------------
+    // Customers and tags
+
+    /// Every customer in the index.
+    pub fn alive(&self) -> &RoaringBitmap {
+        &self.alive
+    }
+
+    pub fn customer_count(&self) -> u64 {
+        self.alive.len()
+    }
+
+    pub fn contains_customer(&self, id: u32) -> bool {
+        self.alive.contains(id)
+    }
+
+    /// Add a customer with no tags or attributes. Returns whether it was new.
+    pub fn add_customer(&mut self, id: u32) -> bool {
+        self.alive.insert(id)
+    }
+
+    /// Remove a customer and everything about it. Returns whether it was present.
+    pub fn remove_customer(&mut self, id: u32) -> bool {
+        if !self.alive.remove(id) {
+            return false;
+        }
+        self.tags.retain(|_, b| {
+            b.remove(id);
+            !b.is_empty()
+        });
+        for c in self.columns.values_mut() {
+            c.remove(id);
+        }
+        true
+    }
+
+    /// Tag a customer (adding the customer if new). Returns whether the tag was new.
+    pub fn set_tag(&mut self, id: u32, tag: TagId) -> bool {
+        self.alive.insert(id);
+        self.tags.entry(tag).or_default().insert(id)
+    }
+
+    /// Untag a customer. Returns whether it had the tag.
+    pub fn clear_tag(&mut self, id: u32, tag: TagId) -> bool {
+        let Some(b) = self.tags.get_mut(&tag) else {
+            return false;
+        };
+        let had = b.remove(id);
+        if b.is_empty() {
+            self.tags.remove(&tag);
+        }
+        had
+    }
+
+    /// Tag many customers at once (bulk tagging a segment); they are added if new.
+    pub fn tag_many(&mut self, tag: TagId, ids: &RoaringBitmap) {
+        if ids.is_empty() {
+            return;
+        }
+        self.alive |= ids;
+        *self.tags.entry(tag).or_default() |= ids;
+    }
+
+    /// Untag many customers at once.
+    pub fn untag_many(&mut self, tag: TagId, ids: &RoaringBitmap) {
+        if let Some(b) = self.tags.get_mut(&tag) {
+            *b -= ids;
+            if b.is_empty() {
+                self.tags.remove(&tag);
+            }
+        }
+    }
+
+    /// Forget a tag entirely (the tag was deleted). Returns its former members.
+    pub fn drop_tag(&mut self, tag: TagId) -> Option<RoaringBitmap> {
+        self.tags.remove(&tag)
+    }
+
+    /// The customers with `tag`, if any has it.
+    pub fn tag_members(&self, tag: TagId) -> Option<&RoaringBitmap> {
+        self.tags.get(&tag)
+    }
+
+    // -------------------------------------------------------------------------------
+    // Attributes
+
+    /// Set one customer's attribute (adding the customer if new), replacing any old value.
+    pub fn set_attr(
+        &mut self,
+        id: u32,
+        attr: &str,
+        value: AttrValue<'_>,
+    ) -> Result<(), IndexError> {
+        let column = self
+            .columns
+            .get_mut(attr)
+            .ok_or_else(|| IndexError::UnknownAttribute(attr.to_owned()))?;
+        match (column, value) {
+            (Column::Text(t), AttrValue::Text(v)) => t.set(id, v),
+            (Column::Int(b), AttrValue::Int(v)) => b.set(id, v),
+            (Column::Time(b), AttrValue::Time(v)) => b.set(id, v.0),
+            (Column::Bool(b), AttrValue::Bool(v)) => {
+                if v {
+                    b.insert(id);
+                } else {
+                    b.remove(id);
+                }
+            }
+            (c, v) => {
+                return Err(IndexError::WrongKind {
+                    attr: attr.to_owned(),
+                    expected: c.kind(),
+                    found: v.kind(),
+                });
+            }
+        }
+        self.alive.insert(id);
+        Ok(())
+    }
+
+    /// Clear one customer's attribute (a yes/no attribute becomes false). Returns whether it
+    /// had a value.
+    pub fn clear_attr(&mut self, id: u32, attr: &str) -> Result<bool, IndexError> {
+        let column = self
+            .columns
+            .get_mut(attr)
+            .ok_or_else(|| IndexError::UnknownAttribute(attr.to_owned()))?;
+        Ok(column.remove(id))
+    }
+
+    // -------------------------------------------------------------------------------
+    // Evaluation
+
+    /// The customers matching `expr`, with relative time predicates measured from `now`.
+    pub fn evaluate(&self, expr: &Resolved, now: Millis) -> RoaringBitmap {
+        self.eval_in(expr.root(), &self.alive, now)
+    }
+
+    /// The customers within `scope` matching `expr` (a guide's own customers, say). Cheaper
+    /// than evaluating and intersecting: every step works inside the scope.
+    pub fn evaluate_within(
+        &self,
+        expr: &Resolved,
+        now: Millis,
+        scope: &RoaringBitmap,
+    ) -> RoaringBitmap {
+        let scope = scope & &self.alive;
+        self.eval_in(expr.root(), &scope, now)
+    }
+
+    /// How many customers match `expr`.
+    pub fn count(&self, expr: &Resolved, now: Millis) -> u64 {
+        self.evaluate(expr, now).len()
+    }
+
+    fn column(&self, attr: &str) -> Option<&Column> {
+        self.columns.get(attr)
+    }
+
+    fn bool_true(&self, attr: &str) -> Option<&RoaringBitmap> {
+        match self.column(attr) {
+            Some(Column::Bool(b)) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// A rough size of `c`'s result, to intersect the most selective conditions first, and a
+    /// class that puts cheap bitmap lookups before range queries and negations.
+    fn plan_key(&self, c: &Cond) -> (u8, u64) {
+        let len = |b: Option<&RoaringBitmap>| b.map_or(0, RoaringBitmap::len);
+        match c {
+            Cond::Tag(t) => (0, len(self.tags.get(t))),
+            Cond::TextIn { attr, values } => match self.column(attr) {
+                Some(Column::Text(t)) => (0, values.iter().map(|v| len(t.by_value.get(v))).sum()),
+                _ => (0, 0),
+            },
+            Cond::Bool { attr, value: true } => (0, len(self.bool_true(attr))),
+            Cond::Bool { attr, value: false } => (
+                0,
+                self.alive.len().saturating_sub(len(self.bool_true(attr))),
+            ),
+            Cond::Exists { attr } => match self.column(attr) {
+                Some(Column::Text(t)) => (0, t.exists.len()),
+                Some(Column::Int(b) | Column::Time(b)) => (0, b.exists().len()),
+                Some(Column::Bool(_)) => (0, self.alive.len()),
+                None => (0, 0),
+            },
+            Cond::And(_) | Cond::Or(_) => (1, 0),
+            Cond::TextNotIn { .. }
+            | Cond::IntRange { .. }
+            | Cond::IntIn { .. }
+            | Cond::IntNotIn { .. }
+            | Cond::Time { .. } => (2, 0),
+            Cond::Not(_) => (3, 0),
+        }
+    }
+
+    /// `c ∩ f`, for `f ⊆ alive`. Recursion is bounded by `Resolved`'s depth limit.
+    fn eval_in(&self, c: &Cond, f: &RoaringBitmap, now: Millis) -> RoaringBitmap {
+        match c {
+            Cond::Tag(t) => match self.tags.get(t) {
+                Some(b) => b & f,
+                None => RoaringBitmap::new(),
+            },
+            Cond::TextIn { attr, values } => match self.column(attr) {
+                Some(Column::Text(t)) => t.any_of(values, f),
+                _ => RoaringBitmap::new(),
+            },
+            Cond::TextNotIn { attr, values } => match self.column(attr) {
+                Some(Column::Text(t)) => {
+                    let mut has = &t.exists & f;
+                    has -= t.any_of(values, f);
+                    has
+                }
+                _ => RoaringBitmap::new(),
+            },
+            Cond::IntRange { attr, lo, hi } => match self.column(attr) {
+                Some(Column::Int(b)) => b.range(*lo, *hi, Some(f)),
+                _ => RoaringBitmap::new(),
+            },
+            Cond::IntIn { attr, values } => match self.column(attr) {
+                Some(Column::Int(b)) => {
+                    let mut out = RoaringBitmap::new();
+                    for v in values {
+                        out |= b.range(*v, *v, Some(f));
+                    }
+                    out
+                }
+                _ => RoaringBitmap::new(),
+            },
+            Cond::IntNotIn { attr, values } => match self.column(attr) {
+                Some(Column::Int(b)) => {
+                    let mut has = b.exists() & f;
+                    for v in values {
+                        has -= b.range(*v, *v, Some(f));
+                    }
+                    has
+                }
+                _ => RoaringBitmap::new(),
+            },
+            Cond::Time { attr, pred } => match (self.column(attr), pred.bounds(now)) {
+                (Some(Column::Time(b)), Some((lo, hi))) => b.range(lo, hi, Some(f)),
+                _ => RoaringBitmap::new(),
+            },
+            Cond::Bool { attr, value } => match (self.bool_true(attr), value) {
+                (Some(b), true) => b & f,
+                (None, true) => RoaringBitmap::new(),
+                (Some(b), false) => f - b,
+                (None, false) => f.clone(),
+            },
+            Cond::Exists { attr } => match self.column(attr) {
+                Some(Column::Text(t)) => &t.exists & f,
+                Some(Column::Int(b) | Column::Time(b)) => b.exists() & f,
+                Some(Column::Bool(_)) => f.clone(),
+                None => RoaringBitmap::new(),
+            },
+            Cond::Not(x) => f - &self.eval_in(x, f, now),
+            Cond::Or(cs) => cs
+                .iter()
+                .map(|x| self.eval_in(x, f, now))
+                .collect::<Vec<_>>()
+                .union(),
+            Cond::And(cs) => {
+                let mut order: Vec<(&Cond, (u8, u64))> =
+                    cs.iter().map(|x| (x, self.plan_key(x))).collect();
+                order.sort_by_key(|(_, k)| *k);
+                let mut iter = order.into_iter();
+                let Some((first, _)) = iter.next() else {
+                    return f.clone();
+                };
+                let mut acc = self.eval_in(first, f, now);
+                for (x, _) in iter {
+                    if acc.is_empty() {
+                        break;
+                    }
+                    acc = match x {
+                        Cond::Not(inner) => {
+                            let drop = self.eval_in(inner, &acc, now);
+                            acc - drop
+                        }
+                        _ => self.eval_in(x, &acc, now),
+                    };
+                }
+                acc
+            }
+        }
+    }
+
+    // -------------------------------------------------------------------------------
+    // Memory
+
+    /// What the index's bitmaps take, measured as roaring's serialized size of each bitmap
+    /// (which tracks the in-memory container payload: 2 bytes per id in sparse containers,
+    /// 8 KiB per dense 65,536-id block, plus a few bytes of header per container), plus the
+    /// bytes of attribute names and text values and 16 bytes per bitmap for its handle.
+    /// It does not count hash-table and vector slack or allocator overhead.
+    pub fn memory(&self) -> MemoryUsage {
+        fn bm(b: &RoaringBitmap) -> usize {
+            b.serialized_size() + 16
+        }
+        let mut m = MemoryUsage {
+            alive: bm(&self.alive),
+            tags: self
+                .tags
+                .values()
+                .map(|b| bm(b) + std::mem::size_of::<TagId>())
+                .sum(),
+            ..MemoryUsage::default()
+        };
+        for (name, c) in &self.columns {
+            match c {
+                Column::Text(t) => {
+                    m.text += name.len()
+                        + bm(&t.exists)
+                        + t.by_value
+                            .iter()
+                            .map(|(v, b)| v.len() + bm(b))
+                            .sum::<usize>();
+                }
+                Column::Int(b) => {
+                    m.numeric +=
+                        name.len() + bm(b.exists()) + b.slices().iter().map(bm).sum::<usize>()
+                }
+                Column::Time(b) => {
+                    m.time += name.len() + bm(b.exists()) + b.slices().iter().map(bm).sum::<usize>()
+                }
+                Column::Bool(b) => m.bool += name.len() + bm(b),
+            }
+        }
+        m
+    }
+
+    /// [`memory`](SegmentIndex::memory)'s total, in bytes.
+    pub fn memory_bytes(&self) -> usize {
+        self.memory().total()
+    }
+}

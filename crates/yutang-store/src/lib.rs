@@ -1,0 +1,27 @@
+//! Persistence for Yutang over SQLite (embedded default) and PostgreSQL (production).
+//!
+//! One codebase serves both engines: the engine is chosen once from the URL ([`Db::connect`]),
+//! each query's SQL text is shared and the [`db_run!`] macro expands the same body once per
+//! engine so each copy type-checks against a concrete pool. Rows stay in this crate
+//! (`…Row: FromRow`) and leave as plain records; sqlx never leaks into `yutang-core`.
+
+#[macro_use]
+mod macros;
+#[macro_use]
+mod txn;
+pub mod audit;
+pub mod bulk;
+pub mod customers;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod login_attempts;
+pub mod orders;
+pub mod org;
+pub mod sessions;
+pub mod staff;
+pub mod tokens;
+pub mod wecom;
+
+pub use db::{Db, DbUrl, Engine, StoreOptions};
+pub use error::StoreError;

@@ -1,0 +1,134 @@
+//! The WeCom callback inbox.
+
+use serde::Serialize;
+use sqlx::FromRow;
+
+use crate::Db;
+use crate::error::{Result, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct NewInboxEvent<'a> {
+    pub dedup_key: &'a str,
+    pub corp_id: &'a str,
+    pub event: &'a str,
+    pub change_type: &'a str,
+    pub payload: &'a str,
+    pub received_at: i64,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct InboxRow {
+    pub id: i64,
+    pub dedup_key: String,
+    pub corp_id: String,
+    pub event: String,
+    pub change_type: String,
+    pub payload: String,
+    pub received_at: i64,
+    pub processed_at: Option<i64>,
+    pub attempts: i64,
+    pub last_error: String,
+}
+
+/// Store a callback unless an identical one is already there. Returns whether it was new.
+pub async fn insert(db: &Db, e: &NewInboxEvent<'_>) -> Result<bool> {
+    let n = db_run!(db, pool => {
+        sqlx::query(
+            "INSERT INTO wecom_inbox (dedup_key, corp_id, event, change_type, payload, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedup_key) DO NOTHING",
+        )
+        .bind(e.dedup_key)
+        .bind(e.corp_id)
+        .bind(e.event)
+        .bind(e.change_type)
+        .bind(e.payload)
+        .bind(e.received_at)
+        .execute(pool)
+        .await
+        .map_err(|e| StoreError::classify(e, "dedup_key"))?
+        .rows_affected()
+    });
+    Ok(n > 0)
+}
+
+/// Unprocessed callbacks, oldest first, that have not failed `max_attempts` times.
+pub async fn pending(db: &Db, limit: i64, max_attempts: i64) -> Result<Vec<InboxRow>> {
+    db_run!(db, pool => {
+        sqlx::query_as::<_, InboxRow>(
+            "SELECT id, dedup_key, corp_id, event, change_type, payload, received_at, processed_at, \
+             attempts, last_error FROM wecom_inbox WHERE processed_at IS NULL AND attempts < $1 \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(max_attempts)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::from)
+    })
+}
+
+/// Mark a callback done; `note` says why it was only kept (empty when applied).
+pub async fn mark_processed(db: &Db, id: i64, now: i64, note: &str) -> Result<()> {
+    db_run!(db, pool => {
+        sqlx::query(
+            "UPDATE wecom_inbox SET processed_at = $1, attempts = attempts + 1, last_error = $2 \
+             WHERE id = $3",
+        )
+            .bind(now)
+            .bind(note)
+            .bind(id)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+pub async fn mark_failed(db: &Db, id: i64, error: &str) -> Result<()> {
+    let error: String = error.chars().take(500).collect();
+    db_run!(db, pool => {
+        sqlx::query("UPDATE wecom_inbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2")
+            .bind(&error)
+            .bind(id)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Counts for the setup checker.
+#[derive(Debug, Clone, Default, Serialize, FromRow)]
+pub struct InboxStats {
+    pub total: i64,
+    pub pending: i64,
+    pub failed: i64,
+    pub last_received_at: Option<i64>,
+}
+
+pub async fn stats(db: &Db, max_attempts: i64) -> Result<InboxStats> {
+    db_run!(db, pool => {
+        sqlx::query_as::<_, InboxStats>(
+            "SELECT COUNT(*) AS total, \
+             COALESCE(SUM(CASE WHEN processed_at IS NULL AND attempts < $1 THEN 1 ELSE 0 END), 0) AS pending, \
+             COALESCE(SUM(CASE WHEN processed_at IS NULL AND attempts >= $1 THEN 1 ELSE 0 END), 0) AS failed, \
+             MAX(received_at) AS last_received_at FROM wecom_inbox",
+        )
+        .bind(max_attempts)
+        .fetch_one(pool)
+        .await
+        .map_err(StoreError::from)
+    })
+}
+
+/// The most recent callbacks, newest first.
+pub async fn recent(db: &Db, limit: i64) -> Result<Vec<InboxRow>> {
+    db_run!(db, pool => {
+        sqlx::query_as::<_, InboxRow>(
+            "SELECT id, dedup_key, corp_id, event, change_type, payload, received_at, processed_at, \
+             attempts, last_error FROM wecom_inbox ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::from)
+    })
+}

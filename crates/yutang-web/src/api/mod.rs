@@ -1,0 +1,113 @@
+//! `/api/v1`: the JSON API for integrations and the brand's own apps, described by the
+//! OpenAPI document at `/api/v1/openapi.json` (generated from these handlers).
+
+pub mod audit;
+pub mod auth;
+pub mod customers;
+pub mod dto;
+pub mod events;
+pub mod orders;
+pub mod org;
+pub mod staff;
+pub mod tokens;
+
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Yutang API", description = "Private-domain operations platform (私域运营平台). \
+        Authenticate with `Authorization: Bearer <token>`: an API token created by an admin \
+        (`ytk_…`) or a session token from `POST /api/v1/auth/login` (`yts_…`). Errors are \
+        `{\"error\": {\"code\", \"message\", \"field\"}}` with a stable snake_case code."),
+    paths(
+        auth::login, auth::logout, auth::me, auth::change_password,
+        staff::list, staff::create, staff::get, staff::update, staff::reset_password,
+        org::list_regions, org::create_region, org::rename_region,
+        org::list_stores, org::create_store, org::get_store, org::update_store,
+        tokens::list, tokens::create, tokens::revoke,
+        audit::list,
+        customers::list, customers::create, customers::get, customers::update,
+        customers::identities, customers::add_identity, customers::merge,
+        customers::follows, customers::set_follow, customers::timeline, customers::reveal_phone,
+        customers::list_attributes, customers::create_attribute,
+        events::ingest,
+        orders::create, orders::list, orders::get, orders::set_status, orders::refund,
+    ),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sessions and identity"),
+        (name = "staff", description = "Staff accounts and roles"),
+        (name = "org", description = "Regions and stores"),
+        (name = "tokens", description = "API tokens for integrations"),
+        (name = "audit", description = "Security audit log"),
+        (name = "customers", description = "Customer pool: identities, merges, profile, follows, timeline"),
+        (name = "events", description = "Event ingest (timelines)"),
+        (name = "orders", description = "Orders, status changes and refunds"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/me", get(auth::me))
+        .route("/auth/password", post(auth::change_password))
+        .route("/staff", get(staff::list).post(staff::create))
+        .route("/staff/{id}", get(staff::get).patch(staff::update))
+        .route("/staff/{id}/password", post(staff::reset_password))
+        .route("/regions", get(org::list_regions).post(org::create_region))
+        .route("/regions/{id}", patch(org::rename_region))
+        .route("/stores", get(org::list_stores).post(org::create_store))
+        .route("/stores/{id}", get(org::get_store).put(org::update_store))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
+        .route("/audit", get(audit::list))
+        .route("/customers", get(customers::list).post(customers::create))
+        .route(
+            "/customers/{id}",
+            get(customers::get).patch(customers::update),
+        )
+        .route(
+            "/customers/{id}/identities",
+            get(customers::identities).post(customers::add_identity),
+        )
+        .route("/customers/{id}/merge", post(customers::merge))
+        .route(
+            "/customers/{id}/follows",
+            get(customers::follows).post(customers::set_follow),
+        )
+        .route("/customers/{id}/timeline", get(customers::timeline))
+        .route(
+            "/customers/{id}/reveal-phone",
+            post(customers::reveal_phone),
+        )
+        .route(
+            "/customer-attributes",
+            get(customers::list_attributes).post(customers::create_attribute),
+        )
+        .route("/events", post(events::ingest))
+        .route("/orders", get(orders::list).post(orders::create))
+        .route("/orders/{id}", get(orders::get))
+        .route("/orders/{id}/status", post(orders::set_status))
+        .route("/orders/{id}/refunds", post(orders::refund))
+}

@@ -1,0 +1,172 @@
+//! `/console`: the operators' web console, server-rendered (askama), Simplified Chinese by
+//! default with an English switch. Sessions live in an HttpOnly, SameSite=Lax cookie; every
+//! form carries the session's CSRF token (the login form a double-submit cookie).
+
+mod customers;
+mod i18n;
+mod pages;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use yutang_app::auth::LiveSession;
+use yutang_core::staff::Permission;
+use yutang_core::time::Millis;
+
+pub use i18n::{Lang, Tr};
+
+use crate::auth::{ConsoleSession, LANG_COOKIE, cookie};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    use pages::*;
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/lang", get(switch_lang))
+        .route("/staff", get(staff_list).post(staff_create))
+        .route("/staff/new", get(staff_new))
+        .route("/staff/{id}", get(staff_edit).post(staff_update))
+        .route("/staff/{id}/password", post(staff_password))
+        .route("/stores", get(stores_list).post(store_create))
+        .route("/stores/new", get(store_new))
+        .route("/stores/{id}", get(store_edit).post(store_update))
+        .route("/regions", get(regions).post(region_create))
+        .route("/regions/{id}", post(region_rename))
+        .route("/tokens", get(tokens).post(token_create))
+        .route("/tokens/{id}/revoke", post(token_revoke))
+        .route("/audit", get(audit))
+        .route("/customers", get(customers::list))
+        .route("/customers/{id}", get(customers::view))
+        .route("/customers/{id}/reveal", post(customers::reveal))
+        .route("/account", get(account))
+        .route("/account/password", post(account_password))
+        .layer(axum::middleware::map_response(console_headers))
+}
+
+/// Console pages may not be framed and load nothing from elsewhere (deployments are often on
+/// intranets without internet access, and a CDN would leak usage).
+async fn console_headers(mut res: Response) -> Response {
+    res.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The language of this request: the `yutang_lang` cookie, else the configured default.
+pub fn lang_of(parts: &Parts, state: &AppState) -> Lang {
+    cookie(parts, LANG_COOKIE)
+        .and_then(|c| Lang::parse(&c))
+        .or_else(|| Lang::parse(&state.app.settings.console.default_lang))
+        .unwrap_or(Lang::Zh)
+}
+
+/// What every signed-in page's layout needs.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub tr: Tr,
+    pub lang: Lang,
+    pub display_name: String,
+    pub role: String,
+    pub csrf: String,
+    /// The current path with query, for the language switch to come back to.
+    pub here: String,
+    pub active: &'static str,
+    pub can_manage_org: bool,
+    pub can_manage_staff: bool,
+    pub can_tokens: bool,
+    pub can_audit: bool,
+    pub can_customers: bool,
+    pub can_reveal: bool,
+    pub flash: Option<&'static str>,
+}
+
+impl Ctx {
+    pub fn time(&self, ms: &i64) -> String {
+        Millis(*ms).to_shanghai_string()
+    }
+
+    pub fn opt_time(&self, ms: &Option<i64>) -> String {
+        ms.map(|m| Millis(m).to_shanghai_string())
+            .unwrap_or_else(|| "-".into())
+    }
+
+    /// Fen as yuan with two decimals (`12990` → `129.90`).
+    pub fn yuan(&self, fen: &i64) -> String {
+        yutang_core::money::Fen(*fen).to_string()
+    }
+
+    pub fn lang_href(&self) -> String {
+        let other = match self.lang {
+            Lang::Zh => "en",
+            Lang::En => "zh",
+        };
+        format!(
+            "/console/lang?to={other}&back={}",
+            url::form_urlencoded::byte_serialize(self.here.as_bytes()).collect::<String>()
+        )
+    }
+}
+
+/// A signed-in console request: the session plus the page context.
+pub struct Console {
+    pub session: LiveSession,
+    pub ctx: Ctx,
+}
+
+impl FromRequestParts<AppState> for Console {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let ConsoleSession(session) = ConsoleSession::from_request_parts(parts, state).await?;
+        let lang = lang_of(parts, state);
+        let a = &session.actor;
+        let flash = parts.uri.query().and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "ok")
+                .and_then(|(_, v)| match v.as_ref() {
+                    "saved" => Some("common.saved"),
+                    "created" => Some("common.created"),
+                    "password_reset" => Some("staff.password_reset_done"),
+                    _ => None,
+                })
+        });
+        let ctx = Ctx {
+            tr: Tr { lang },
+            lang,
+            display_name: session.display_name.clone(),
+            role: a.role.as_str().to_owned(),
+            csrf: session.csrf_token.clone(),
+            here: crate::auth::original_path(parts),
+            active: "",
+            can_manage_org: a.can(Permission::ManageOrg),
+            can_manage_staff: a.can(Permission::ManageStaff),
+            can_tokens: a.can(Permission::ManageTokens),
+            can_audit: a.can(Permission::ViewAudit),
+            can_customers: a.can(Permission::ViewCustomers),
+            can_reveal: a.can(Permission::RevealPhone),
+            flash,
+        };
+        Ok(Console { session, ctx })
+    }
+}
+
+/// Render a template, or a plain 500 if rendering fails (a bug, logged).
+pub fn render<T: Template>(status: StatusCode, t: &T) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            crate::error::internal(&e);
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The one place errors become HTTP responses.
+//!
+//! Every error has a stable snake_case `code` (the console translates it), a human message and,
+//! for input errors, the `field` it concerns:
+//! `{ "error": { "code": "username_taken", "message": "…", "field": "username" } }`.
+//! 5xx responses log the whole cause chain and return an opaque message.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+use yutang_app::AppError;
+
+#[derive(Debug)]
+pub struct WebError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+    pub retry_after: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `invalid_username`, `forbidden`.
+    pub code: String,
+    /// Human-readable explanation (English).
+    pub message: String,
+    /// The request field the error concerns, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl WebError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in, or send a valid `Authorization: Bearer` token",
+        )
+    }
+}
+
+impl From<AppError> for WebError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Invalid(f) => {
+                WebError::new(StatusCode::UNPROCESSABLE_ENTITY, f.code, f.message)
+                    .with_field(f.field)
+            }
+            AppError::NotFound { what } => WebError::not_found(what),
+            AppError::Conflict { what, code } => {
+                WebError::new(StatusCode::CONFLICT, code, format!("{what} already exists"))
+                    .with_field(what)
+            }
+            AppError::Rule { code, message } => WebError::new(StatusCode::CONFLICT, code, message),
+            AppError::Unauthenticated => WebError::unauthenticated(),
+            AppError::InvalidCredentials => WebError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "wrong username or password",
+            ),
+            AppError::TooManyAttempts { retry_after_secs } => {
+                let mut w = WebError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    format!("too many failed sign-in attempts; retry in {retry_after_secs} s"),
+                );
+                w.retry_after = Some(retry_after_secs);
+                w
+            }
+            AppError::Forbidden => WebError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "your role does not allow this action",
+            ),
+            e @ (AppError::Store(_) | AppError::Internal(_)) => {
+                internal(&e);
+                WebError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error; see the server log",
+                )
+            }
+        }
+    }
+}
+
+/// Log an internal error with its whole source chain.
+pub fn internal(e: &(dyn std::error::Error + 'static)) {
+    let mut chain = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        src = s.source();
+    }
+    tracing::error!(error = %chain, "internal error");
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+                field: self.field,
+            },
+        };
+        let mut res = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"yutang\""),
+            );
+        }
+        if let Some(s) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&s.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res
+    }
+}
+
+pub type WebResult<T> = Result<T, WebError>;

@@ -1,0 +1,483 @@
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::{Engine, PASSWORD, TestApp, spawn_app};
+
+both_engines!(
+    console_requires_sign_in,
+    console_login_needs_csrf_and_sets_a_safe_cookie,
+    console_is_chinese_by_default_with_english_switch,
+    console_forms_refuse_missing_csrf,
+    console_staff_and_store_management,
+    console_guide_sees_only_own_store,
+    console_wrong_password_shows_error,
+    console_customer_pages_respect_scope,
+);
+
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned()
+}
+
+fn csrf_in(html: &str) -> String {
+    let i =
+        html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
+    html[i..i + html[i..].find('"').unwrap()].to_owned()
+}
+
+/// Sign in through the login form; returns the `Cookie` header value to send.
+async fn console_login(t: &TestApp, username: &str) -> String {
+    let r = t.client.get(t.url("/console/login")).send().await.unwrap();
+    let login_cookie =
+        cookie_value(&set_cookie(&r, "yutang_login_csrf").expect("login csrf cookie"));
+    let csrf = csrf_in(&r.text().await.unwrap());
+    let r = t
+        .client
+        .post(t.url("/console/login"))
+        .header("cookie", format!("yutang_login_csrf={login_cookie}"))
+        .form(&[
+            ("username", username),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+            ("next", "/console/staff"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/console/staff");
+    let c = set_cookie(&r, "yutang_session").expect("session cookie");
+    format!("yutang_session={}", cookie_value(&c))
+}
+
+async fn page(t: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
+    let r = t
+        .client
+        .get(t.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn console_requires_sign_in(e: Engine) {
+    let t = spawn_app(e).await;
+    for path in ["/console", "/console/staff?q=x", "/console/tokens"] {
+        let r = t.client.get(t.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        let want = format!(
+            "/console/login?next={}",
+            url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
+        );
+        assert_eq!(r.headers()["location"].to_str().unwrap(), want);
+    }
+    let r = t
+        .client
+        .get(t.url("/console"))
+        .header("cookie", "yutang_session=yts_forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+async fn console_login_needs_csrf_and_sets_a_safe_cookie(e: Engine) {
+    let t = spawn_app(e).await;
+    t.staff("c.admin", "admin", None).await;
+    // No CSRF cookie/field: refused, no session.
+    let r = t
+        .client
+        .post(t.url("/console/login"))
+        .form(&[
+            ("username", "c.admin"),
+            ("password", PASSWORD),
+            ("csrf", "x"),
+            ("next", "/console"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie(&r, "yutang_session").is_none());
+    // Proper login.
+    let r = t.client.get(t.url("/console/login")).send().await.unwrap();
+    let login_cookie = cookie_value(&set_cookie(&r, "yutang_login_csrf").unwrap());
+    let csrf = csrf_in(&r.text().await.unwrap());
+    let r = t
+        .client
+        .post(t.url("/console/login"))
+        .header("cookie", format!("yutang_login_csrf={login_cookie}"))
+        .form(&[
+            ("username", "c.admin"),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+            ("next", "https://evil.example/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // An off-site `next` is ignored.
+    assert_eq!(r.headers()["location"], "/console");
+    let c = set_cookie(&r, "yutang_session").unwrap();
+    assert!(c.contains("HttpOnly"), "{c}");
+    assert!(c.contains("SameSite=Lax"), "{c}");
+    let cookie = format!("yutang_session={}", cookie_value(&c));
+    let (s, html) = page(&t, &cookie, "/console").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("欢迎回来"));
+    // Logout needs the session's CSRF token.
+    let r = t
+        .client
+        .post(t.url("/console/logout"))
+        .header("cookie", &cookie)
+        .form(&[("csrf", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = t
+        .client
+        .post(t.url("/console/logout"))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf_in(&html).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(page(&t, &cookie, "/console").await.0, StatusCode::SEE_OTHER);
+}
+
+async fn console_is_chinese_by_default_with_english_switch(e: Engine) {
+    let t = spawn_app(e).await;
+    t.staff("c.ops", "operator", None).await;
+    let cookie = console_login(&t, "c.ops").await;
+    let (_, html) = page(&t, &cookie, "/console/staff").await;
+    assert!(html.contains("lang=\"zh-CN\""));
+    assert!(html.contains("员工") && html.contains("门店") && html.contains("大区"));
+    // Operators are not admins: no tokens or audit in the navigation.
+    assert!(!html.contains("/console/tokens") && !html.contains("/console/audit"));
+    let r = t
+        .client
+        .get(t.url("/console/lang?to=en&back=/console/staff"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/console/staff");
+    let lang = cookie_value(&set_cookie(&r, "yutang_lang").unwrap());
+    let (_, html) = page(
+        &t,
+        &format!("{cookie}; yutang_lang={lang}"),
+        "/console/staff",
+    )
+    .await;
+    assert!(html.contains("lang=\"en\""));
+    assert!(html.contains("Staff") && html.contains("Stores"));
+    assert!(!html.contains("员工"));
+}
+
+async fn console_forms_refuse_missing_csrf(e: Engine) {
+    let t = spawn_app(e).await;
+    t.staff("c.admin2", "admin", None).await;
+    let cookie = console_login(&t, "c.admin2").await;
+    let before: Value = t.get("/api/v1/staff", &t.admin).await.json().await.unwrap();
+    let r = t
+        .client
+        .post(t.url("/console/staff"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("username", "csrf.victim"),
+            ("display_name", "x"),
+            ("role", "admin"),
+            ("store_id", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("页面已过期"));
+    let after: Value = t.get("/api/v1/staff", &t.admin).await.json().await.unwrap();
+    assert_eq!(before["total"], after["total"]);
+    let r = t
+        .client
+        .post(t.url("/console/regions"))
+        .header("cookie", &cookie)
+        .form(&[("name", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let regions: Value = t
+        .get("/api/v1/regions", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(regions.as_array().unwrap().len(), 0);
+}
+
+async fn console_staff_and_store_management(e: Engine) {
+    let t = spawn_app(e).await;
+    t.staff("c.admin3", "admin", None).await;
+    let cookie = console_login(&t, "c.admin3").await;
+    let (_, html) = page(&t, &cookie, "/console/regions").await;
+    let csrf = csrf_in(&html);
+    let post = |path: &'static str, form: Vec<(&'static str, String)>| {
+        t.client
+            .post(t.url(path))
+            .header("cookie", &cookie)
+            .form(&form)
+            .send()
+    };
+    let r = post(
+        "/console/regions",
+        vec![("csrf", csrf.clone()), ("name", "华南大区".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let regions: Value = t
+        .get("/api/v1/regions", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let region = regions[0]["id"].as_i64().unwrap().to_string();
+    let r = post(
+        "/console/stores",
+        vec![
+            ("csrf", csrf.clone()),
+            ("code", "gz-001".into()),
+            ("name", "天河店".into()),
+            ("region_id", region),
+            ("city", "广州".into()),
+            ("address", "".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let store = t
+        .get("/api/v1/stores", &t.admin)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    // A bad form re-renders with the translated error and keeps what was typed.
+    let r = post(
+        "/console/staff",
+        vec![
+            ("csrf", csrf.clone()),
+            ("username", "BAD NAME".into()),
+            ("display_name", "陈导购".into()),
+            ("role", "guide".into()),
+            ("store_id", store.to_string()),
+            ("password", "".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("用户名需为")
+            && html.contains("陈导购")
+            && html.contains("data-field=\"username\"")
+    );
+    let r = post(
+        "/console/staff",
+        vec![
+            ("csrf", csrf.clone()),
+            ("username", "gz.guide1".into()),
+            ("display_name", "陈导购".into()),
+            ("role", "guide".into()),
+            ("store_id", store.to_string()),
+            ("password", "guide-password-1".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let loc = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(loc.ends_with("?ok=created"));
+    let (s, html) = page(&t, &cookie, &loc).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("已创建") && html.contains("陈导购"));
+    let (_, html) = page(&t, &cookie, "/console/staff?q=gz").await;
+    assert!(html.contains("gz.guide1") && html.contains("天河店"));
+    // Disable them through the edit form; the audit page shows it.
+    let id = loc
+        .trim_start_matches("/console/staff/")
+        .trim_end_matches("?ok=created")
+        .to_owned();
+    let r = t
+        .client
+        .post(t.url(&format!("/console/staff/{id}")))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("display_name", "陈导购"),
+            ("role", "guide"),
+            ("store_id", &store.to_string()),
+            ("status", "disabled"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&t, &cookie, "/console/audit?action=staff_disabled").await;
+    assert!(html.contains("停用员工"));
+    // Tokens page shows the secret once.
+    let r = post(
+        "/console/tokens",
+        vec![
+            ("csrf", csrf.clone()),
+            ("name", "有赞店铺".into()),
+            ("role", "operator".into()),
+            ("expires_in_days", "".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"new-token\">ytk_"));
+    let (_, html) = page(&t, &cookie, "/console/tokens").await;
+    assert!(html.contains("有赞店铺") && !html.contains("id=\"new-token\""));
+}
+
+async fn console_guide_sees_only_own_store(e: Engine) {
+    let t = spawn_app(e).await;
+    let a = t.store("CA-1").await;
+    let b = t.store("CB-1").await;
+    t.staff("ca.guide", "guide", Some(a)).await;
+    let other = t.staff("cb.guide", "guide", Some(b)).await;
+    let cookie = console_login(&t, "ca.guide").await;
+    let (_, html) = page(&t, &cookie, "/console/staff").await;
+    assert!(html.contains("ca.guide") && !html.contains("cb.guide"));
+    let (s, _) = page(&t, &cookie, &format!("/console/staff/{other}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = page(&t, &cookie, "/console/tokens").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, html) = page(&t, &cookie, "/console/stores").await;
+    assert!(html.contains("CA-1") && !html.contains("CB-1"));
+    assert!(!html.contains("/console/stores/new"));
+}
+
+async fn console_wrong_password_shows_error(e: Engine) {
+    let t = spawn_app(e).await;
+    t.staff("c.user", "operator", None).await;
+    let r = t.client.get(t.url("/console/login")).send().await.unwrap();
+    let login_cookie = cookie_value(&set_cookie(&r, "yutang_login_csrf").unwrap());
+    let csrf = csrf_in(&r.text().await.unwrap());
+    let r = t
+        .req(Method::POST, "/console/login", None)
+        .header("cookie", format!("yutang_login_csrf={login_cookie}"))
+        .form(&[
+            ("username", "c.user"),
+            ("password", "nope-nope-nope"),
+            ("csrf", &csrf),
+            ("next", "/console"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(set_cookie(&r, "yutang_session").is_none());
+    assert!(r.text().await.unwrap().contains("用户名或密码错误"));
+}
+
+async fn console_customer_pages_respect_scope(e: Engine) {
+    use crate::customers::{customer_with_phone, follow};
+    let t = spawn_app(e).await;
+    let store = t.store("WH-001").await;
+    let g1 = t.staff("wh.g1", "guide", Some(store)).await;
+    let g2 = t.staff("wh.g2", "guide", Some(store)).await;
+    t.staff("wh.mgr", "store_manager", Some(store)).await;
+    let mine = customer_with_phone(&t, "13811112222", "欧阳娜娜").await;
+    let other = customer_with_phone(&t, "13833334444", "司马懿").await;
+    follow(&t, mine, g1).await;
+    follow(&t, other, g2).await;
+    let cookie = console_login(&t, "wh.g1").await;
+    let (s, html) = page(&t, &cookie, "/console/customers").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("欧阳娜娜") && !html.contains("司马懿"),
+        "{html}"
+    );
+    assert!(html.contains("138****2222") && !html.contains("13811112222"));
+    let (s, _) = page(&t, &cookie, "/console/customers?q=13833334444").await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, html) = page(&t, &cookie, "/console/customers?q=13833334444").await;
+    assert!(!html.contains("司马懿"));
+    let (s, _) = page(&t, &cookie, &format!("/console/customers/{other}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, html) = page(
+        &t,
+        &cookie,
+        &format!("/console/customers/{mine}?kind=followed"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("客户动态") && html.contains("导购添加"),
+        "{html}"
+    );
+    assert!(!html.contains("reveal-phone"), "guides cannot reveal");
+    // The store manager reveals the number with the form's CSRF token; it is audited.
+    let cookie = console_login(&t, "wh.mgr").await;
+    let (_, html) = page(&t, &cookie, &format!("/console/customers/{other}")).await;
+    assert!(html.contains("reveal-phone"));
+    let csrf = csrf_in(&html);
+    let r = t
+        .client
+        .post(t.url(&format!("/console/customers/{other}/reveal")))
+        .header("cookie", &cookie)
+        .form(&[("csrf", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = t
+        .client
+        .post(t.url(&format!("/console/customers/{other}/reveal")))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("13833334444"));
+    assert!(
+        t.audit_actions()
+            .await
+            .contains(&"phone_revealed".to_owned())
+    );
+    // English.
+    let (_, html) = page(
+        &t,
+        &format!("{cookie}; yutang_lang=en"),
+        "/console/customers",
+    )
+    .await;
+    assert!(html.contains("Customers") && html.contains("Total spend"));
+}

@@ -1,0 +1,687 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{Engine, TestApp, error_of, spawn_app};
+
+both_engines!(
+    ingest_creates_attaches_and_normalises_phones,
+    merges_move_everything_and_chain,
+    conflicting_identities_refuse_to_merge,
+    profile_and_typed_attributes,
+    follows_have_one_owner,
+    phones_are_masked_and_reveals_audited,
+    guide_never_sees_another_guides_customer,
+);
+
+/// Ingest a customer as the admin token; returns the response body.
+pub async fn ingest(t: &TestApp, body: Value) -> Value {
+    let r = t.post("/api/v1/customers", &t.admin, body).await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    r.json().await.unwrap()
+}
+
+pub async fn customer_with_phone(t: &TestApp, phone: &str, name: &str) -> i64 {
+    ingest(
+        t,
+        json!({"identities": [{"kind": "phone", "value": phone}], "name": name}),
+    )
+    .await["customer"]["id"]
+        .as_i64()
+        .unwrap()
+}
+
+pub async fn follow(t: &TestApp, customer: i64, staff: i64) {
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{customer}/follows"),
+            &t.admin,
+            json!({"staff_id": staff, "remark": "老客户"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+}
+
+async fn get_json(t: &TestApp, path: &str, token: &str) -> Value {
+    let r = t.get(path, token).await;
+    assert_eq!(r.status(), StatusCode::OK, "{path}: {:?}", r.text().await);
+    r.json().await.unwrap()
+}
+
+async fn timeline_kinds(t: &TestApp, id: i64) -> Vec<String> {
+    let v = get_json(
+        t,
+        &format!("/api/v1/customers/{id}/timeline?page_size=200"),
+        &t.admin,
+    )
+    .await;
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn ingest_creates_attaches_and_normalises_phones(e: Engine) {
+    let t = spawn_app(e).await;
+    let r = t
+        .post(
+            "/api/v1/customers",
+            &t.admin,
+            json!({"identities": [{"kind": "phone", "value": "+86 138-0013-8000"}], "name": "王芳", "city": "上海"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["outcome"], "created");
+    assert_eq!(v["customer"]["phone"], "138****8000");
+    let id = v["customer"]["id"].as_i64().unwrap();
+    // Same phone in another format plus a unionid: attaches to the same customer.
+    let r = t
+        .post(
+            "/api/v1/customers",
+            &t.admin,
+            json!({"identities": [{"kind": "phone", "value": "138 0013 8000"}, {"kind": "unionid", "value": "oUnion1"}], "member_level": "金卡"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["outcome"], "attached");
+    assert_eq!(v["customer"]["id"], id);
+    assert_eq!(v["customer"]["member_level"], "金卡");
+    assert_eq!(v["customer"]["name"], "王芳");
+    // Search by the phone in any format, by identity value and by name.
+    for q in ["13800138000", "+86%20138-0013-8000", "oUnion1", "王"] {
+        let v = get_json(&t, &format!("/api/v1/customers?q={q}"), &t.admin).await;
+        assert_eq!(v["total"], 1, "{q}");
+        assert_eq!(v["items"][0]["id"], id);
+    }
+    let v = get_json(&t, "/api/v1/customers?identity_kind=unionid", &t.admin).await;
+    assert_eq!(v["total"], 1);
+    let v = get_json(&t, "/api/v1/customers?city=北京", &t.admin).await;
+    assert_eq!(v["total"], 0);
+    // Bad input: each names its field, nothing is written.
+    for (body, code, field) in [
+        (
+            json!({"identities": [{"kind": "phone", "value": "12345"}]}),
+            "invalid_phone",
+            "value",
+        ),
+        (
+            json!({"identities": [{"kind": "email", "value": "a@b"}]}),
+            "invalid_identity_kind",
+            "kind",
+        ),
+        (
+            json!({"identities": [{"kind": "openid", "value": "o1"}]}),
+            "namespace_required",
+            "namespace",
+        ),
+        (json!({"identities": []}), "identity_required", "identities"),
+        (
+            json!({"identities": [{"kind": "unionid", "value": "x"}], "birthday": "1990-13-01"}),
+            "invalid_date",
+            "birthday",
+        ),
+    ] {
+        let (s, c, f) = error_of(t.post("/api/v1/customers", &t.admin, body).await).await;
+        assert_eq!(
+            (s, c.as_str(), f.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, code, Some(field))
+        );
+    }
+    let v = get_json(&t, "/api/v1/customers", &t.admin).await;
+    assert_eq!(v["total"], 1);
+    // The identities list shows kinds, strength and masked phones.
+    let v = get_json(&t, &format!("/api/v1/customers/{id}/identities"), &t.admin).await;
+    let kinds: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["phone", "unionid"]);
+    assert_eq!(v[0]["value"], "138****8000");
+    assert_eq!(v[0]["strong"], true);
+    let kinds = timeline_kinds(&t, id).await;
+    assert!(kinds.contains(&"created".to_owned()) && kinds.contains(&"identity_added".to_owned()));
+}
+
+async fn merges_move_everything_and_chain(e: Engine) {
+    let t = spawn_app(e).await;
+    let store = t.store("SH-001").await;
+    let g1 = t.staff("sh.g1", "guide", Some(store)).await;
+    let g2 = t.staff("sh.g2", "guide", Some(store)).await;
+    let a = customer_with_phone(&t, "13900000001", "甲").await;
+    let b = ingest(
+        &t,
+        json!({"identities": [{"kind": "unionid", "value": "uB"}], "city": "杭州"}),
+    )
+    .await["customer"]["id"]
+        .as_i64()
+        .unwrap();
+    let c = ingest(
+        &t,
+        json!({"identities": [{"kind": "pos_member", "value": "POS-9"}]}),
+    )
+    .await["customer"]["id"]
+        .as_i64()
+        .unwrap();
+    follow(&t, a, g1).await;
+    follow(&t, b, g1).await;
+    follow(&t, b, g2).await;
+    // An order and an event on B.
+    let r = t
+        .post(
+            "/api/v1/orders",
+            &t.admin,
+            json!({"external_id": "O-B1", "customer_id": b, "channel": "store", "store_id": store,
+                   "lines": [{"sku": "S1", "name": "车厘子", "quantity": 2, "unit_price_fen": 9900}]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = t
+        .post(
+            "/api/v1/events",
+            &t.admin,
+            json!({"events": [{"id": "ev-b-1", "kind": "check_in", "customer_id": b}]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // Evidence: a record carrying A's phone and B's unionid merges them; A (older) survives.
+    let v = ingest(
+        &t,
+        json!({"identities": [{"kind": "phone", "value": "139 0000 0001"}, {"kind": "unionid", "value": "uB"}]}),
+    )
+    .await;
+    assert_eq!(v["outcome"], "merged");
+    assert_eq!(v["customer"]["id"], a);
+    assert_eq!(v["merged"], json!([b]));
+    // Profile blanks filled from the loser, aggregates moved.
+    assert_eq!(v["customer"]["city"], "杭州");
+    assert_eq!(v["customer"]["order_count"], 1);
+    assert_eq!(v["customer"]["total_spend_fen"], 19800);
+    // The loser's id resolves to the survivor.
+    let v = get_json(&t, &format!("/api/v1/customers/{b}"), &t.admin).await;
+    assert_eq!(v["customer"]["id"], a);
+    assert_eq!(v["identities"].as_array().unwrap().len(), 2);
+    // g1 followed both: one relation kept; g2's moved.
+    let follows = v["follows"].as_array().unwrap();
+    assert_eq!(follows.len(), 2);
+    assert_eq!(
+        follows.iter().filter(|f| f["is_owner"] == true).count(),
+        1,
+        "{follows:?}"
+    );
+    assert_eq!(v["recent_orders"][0]["external_id"], "O-B1");
+    let kinds = timeline_kinds(&t, a).await;
+    assert!(kinds.contains(&"merged".to_owned()), "{kinds:?}");
+    assert!(kinds.contains(&"check_in".to_owned()), "{kinds:?}");
+    assert!(kinds.contains(&"order_paid".to_owned()), "{kinds:?}");
+    // The loser's own timeline records the merge too (read through the store: its id resolves).
+    let (rows, _) = yutang_store::events::timeline(&t.app.db, b, Some("merged_into"), 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    // Chain: B (now A) + C → C into A.
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{b}/merge"),
+            &t.admin,
+            json!({"other_id": c}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        (v["survivor"].as_i64(), v["loser"].as_i64()),
+        (Some(a), Some(c))
+    );
+    for id in [a, b, c] {
+        let v = get_json(&t, &format!("/api/v1/customers/{id}"), &t.admin).await;
+        assert_eq!(v["customer"]["id"], a);
+        assert_eq!(v["identities"].as_array().unwrap().len(), 3);
+    }
+    // Events and orders sent with a merged id land on the survivor.
+    let r = t
+        .post(
+            "/api/v1/events",
+            &t.admin,
+            json!({"events": [{"id": "ev-c-1", "kind": "page_view", "customer_id": c}]}),
+        )
+        .await;
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["results"][0]["customer_id"], a);
+    let v = get_json(&t, &format!("/api/v1/orders?customer_id={b}"), &t.admin).await;
+    assert_eq!(v["total"], 1);
+    // Only live customers are listed; merging with itself is refused.
+    let v = get_json(&t, "/api/v1/customers", &t.admin).await;
+    assert_eq!(v["total"], 1);
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{a}/merge"),
+            &t.admin,
+            json!({"other_id": b}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.1, "same_customer");
+    let merges = t
+        .audit_actions()
+        .await
+        .into_iter()
+        .filter(|a| a == "customer_merged")
+        .count();
+    assert_eq!(merges, 2);
+}
+
+async fn conflicting_identities_refuse_to_merge(e: Engine) {
+    let t = spawn_app(e).await;
+    let a = ingest(
+        &t,
+        json!({"identities": [{"kind": "unionid", "value": "u1"}]}),
+    )
+    .await["customer"]["id"]
+        .as_i64()
+        .unwrap();
+    let b = ingest(
+        &t,
+        json!({"identities": [{"kind": "unionid", "value": "u2"}, {"kind": "phone", "value": "13700000002"}]}),
+    )
+    .await["customer"]["id"]
+        .as_i64()
+        .unwrap();
+    // A record linking two different WeChat accounts is refused and changes nothing.
+    let r = t
+        .post(
+            "/api/v1/customers",
+            &t.admin,
+            json!({"identities": [{"kind": "unionid", "value": "u1"}, {"kind": "phone", "value": "13700000002"}]}),
+        )
+        .await;
+    let (s, code, _) = error_of(r).await;
+    assert_eq!(
+        (s, code.as_str()),
+        (StatusCode::CONFLICT, "identity_conflict")
+    );
+    let v = get_json(&t, "/api/v1/customers", &t.admin).await;
+    assert_eq!(v["total"], 2);
+    // Adding a second unionid to a customer is refused; an identity of someone else too.
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{a}/identities"),
+            &t.admin,
+            json!({"kind": "unionid", "value": "u3"}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.1, "identity_conflict");
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{a}/identities"),
+            &t.admin,
+            json!({"kind": "phone", "value": "13700000002"}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.1, "identity_taken");
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{a}/identities"),
+            &t.admin,
+            json!({"kind": "openid", "namespace": "wx0123456789abcdef", "value": "oX"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // Manual merge refuses too, unless forced.
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{a}/merge"),
+            &t.admin,
+            json!({"other_id": b}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.1, "identity_conflict");
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{a}/merge"),
+            &t.admin,
+            json!({"other_id": b, "force": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = t
+        .post(
+            "/api/v1/customers/999999/merge",
+            &t.admin,
+            json!({"other_id": a}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+async fn profile_and_typed_attributes(e: Engine) {
+    let t = spawn_app(e).await;
+    for (body, status) in [
+        (
+            json!({"key": "baby_stage", "label": "宝宝阶段", "kind": "enum", "options": ["孕期", "0-6月", "6-12月"]}),
+            StatusCode::CREATED,
+        ),
+        (
+            json!({"key": "child_birthday", "label": "宝宝生日", "kind": "date"}),
+            StatusCode::CREATED,
+        ),
+        (
+            json!({"key": "kids", "label": "孩子数", "kind": "number"}),
+            StatusCode::CREATED,
+        ),
+        (
+            json!({"key": "kids", "label": "again", "kind": "number"}),
+            StatusCode::CONFLICT,
+        ),
+        (
+            json!({"key": "Bad Key", "label": "x", "kind": "text"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let r = t.post("/api/v1/customer-attributes", &t.admin, body).await;
+        assert_eq!(r.status(), status);
+    }
+    let v = ingest(
+        &t,
+        json!({"identities": [{"kind": "app_user", "value": "U1"}], "name": "李娜", "gender": "female",
+               "birthday": "1992-03-04", "attributes": {"baby_stage": "0-6月", "kids": 1}}),
+    )
+    .await;
+    let id = v["customer"]["id"].as_i64().unwrap();
+    assert_eq!(v["customer"]["gender"], "female");
+    assert_eq!(v["customer"]["birthday"], "1992-03-04");
+    let r = t
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/customers/{id}"),
+            &t.admin,
+            json!({"birthday": null, "city": "成都", "attributes": {"child_birthday": "2025-08-01"}}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["birthday"], Value::Null);
+    assert_eq!(v["city"], "成都");
+    assert_eq!(v["name"], "李娜");
+    let v = get_json(&t, &format!("/api/v1/customers/{id}"), &t.admin).await;
+    let attrs: Vec<(String, String)> = v["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["key"].as_str().unwrap().to_owned(),
+                a["value"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attrs,
+        [
+            ("baby_stage".into(), "0-6月".into()),
+            ("child_birthday".into(), "2025-08-01".into()),
+            ("kids".into(), "1".into())
+        ]
+    );
+    for (attrs, code) in [
+        (json!({"baby_stage": "3岁"}), "invalid_attribute_value"),
+        (json!({"child_birthday": "2025/08/01"}), "invalid_date"),
+        (json!({"kids": "two"}), "invalid_attribute_value"),
+        (json!({"nope": "x"}), "unknown_attribute"),
+    ] {
+        let r = t
+            .send_json(
+                Method::PATCH,
+                &format!("/api/v1/customers/{id}"),
+                &t.admin,
+                json!({ "attributes": attrs }),
+            )
+            .await;
+        let (s, c, f) = error_of(r).await;
+        assert_eq!(
+            (s, c.as_str(), f.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, code, Some("attributes"))
+        );
+    }
+    let r = t
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/customers/{id}"),
+            &t.admin,
+            json!({"gender": "robot"}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.1, "invalid_gender");
+}
+
+async fn follows_have_one_owner(e: Engine) {
+    let t = spawn_app(e).await;
+    let store = t.store("BJ-001").await;
+    let g1 = t.staff("bj.g1", "guide", Some(store)).await;
+    let g2 = t.staff("bj.g2", "guide", Some(store)).await;
+    let ops = t.staff("ops.a", "operator", None).await;
+    let c = customer_with_phone(&t, "13600000006", "赵敏").await;
+    follow(&t, c, g1).await;
+    follow(&t, c, g2).await;
+    let v = get_json(&t, &format!("/api/v1/customers/{c}/follows"), &t.admin).await;
+    let owners: Vec<i64> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["is_owner"] == true)
+        .map(|f| f["staff_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(owners, [g1]);
+    assert_eq!(v[0]["remark"], "老客户");
+    // Transfer ownership; the customer deletes g1.
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{c}/follows"),
+            &t.admin,
+            json!({"staff_id": g2, "owner": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{c}/follows"),
+            &t.admin,
+            json!({"staff_id": g1, "state": "deleted_by_customer"}),
+        )
+        .await;
+    let v: Value = r.json().await.unwrap();
+    let by: Vec<(i64, bool, String)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["staff_id"].as_i64().unwrap(),
+                f["is_owner"].as_bool().unwrap(),
+                f["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(by.contains(&(g2, true, "active".into())), "{by:?}");
+    assert!(
+        by.contains(&(g1, false, "deleted_by_customer".into())),
+        "{by:?}"
+    );
+    let v = get_json(&t, &format!("/api/v1/customers/{c}"), &t.admin).await;
+    assert_eq!(v["customer"]["owner_name"], "bj.g2");
+    // Bad follows.
+    for (body, code) in [
+        (json!({"staff_id": ops}), "not_a_guide"),
+        (json!({"staff_id": 99999}), "unknown_staff"),
+        (
+            json!({"staff_id": g1, "state": "gone"}),
+            "invalid_follow_state",
+        ),
+    ] {
+        let r = t
+            .post(&format!("/api/v1/customers/{c}/follows"), &t.admin, body)
+            .await;
+        assert_eq!(error_of(r).await.1, code);
+    }
+    let kinds = timeline_kinds(&t, c).await;
+    assert!(kinds.contains(&"followed".to_owned()) && kinds.contains(&"follow_changed".to_owned()));
+}
+
+async fn phones_are_masked_and_reveals_audited(e: Engine) {
+    let t = spawn_app(e).await;
+    let store = t.store("GZ-001").await;
+    let mgr = t.staff("gz.mgr", "store_manager", Some(store)).await;
+    let g = t.staff("gz.g1", "guide", Some(store)).await;
+    t.staff("bi.a", "analyst", None).await;
+    let c = customer_with_phone(&t, "13512345678", "孙丽").await;
+    follow(&t, c, g).await;
+    let _ = mgr;
+    let v = get_json(&t, &format!("/api/v1/customers/{c}"), &t.admin).await;
+    assert_eq!(v["customer"]["phone"], "135****5678");
+    assert_eq!(v["identities"][0]["value"], "135****5678");
+    let body = t
+        .get("/api/v1/customers", &t.admin)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!body.contains("13512345678"), "{body}");
+    // Store manager (has the permission) reveals: audited.
+    let token = t.login("gz.mgr").await;
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{c}/reveal-phone"),
+            &token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["phones"], json!(["13512345678"]));
+    assert!(
+        t.audit_actions()
+            .await
+            .contains(&"phone_revealed".to_owned())
+    );
+    // Guides and analysts may not.
+    for who in ["gz.g1", "bi.a"] {
+        let token = t.login(who).await;
+        let r = t
+            .post(
+                &format!("/api/v1/customers/{c}/reveal-phone"),
+                &token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{who}");
+    }
+}
+
+async fn guide_never_sees_another_guides_customer(e: Engine) {
+    let t = spawn_app(e).await;
+    let s1 = t.store("SZ-001").await;
+    let s2 = t.store("SZ-002").await;
+    let g1 = t.staff("s1.g1", "guide", Some(s1)).await;
+    let g2 = t.staff("s1.g2", "guide", Some(s1)).await;
+    let g3 = t.staff("s2.g1", "guide", Some(s2)).await;
+    t.staff("s1.mgr", "store_manager", Some(s1)).await;
+    let x = customer_with_phone(&t, "13300000001", "小明").await;
+    let y = customer_with_phone(&t, "13300000002", "小红").await;
+    let z = customer_with_phone(&t, "13300000003", "小刚").await;
+    follow(&t, x, g1).await;
+    follow(&t, y, g2).await;
+    follow(&t, z, g3).await;
+    let mut order_ids = vec![];
+    for (n, c) in [x, y, z].into_iter().enumerate() {
+        let r = t
+            .post(
+                "/api/v1/orders",
+                &t.admin,
+                json!({"external_id": format!("SCOPE-{n}"), "customer_id": c, "channel": "store",
+                       "lines": [{"sku": "S", "name": "苹果", "quantity": 1, "unit_price_fen": 500}]}),
+            )
+            .await;
+        let v: Value = r.json().await.unwrap();
+        order_ids.push(v["order"]["id"].as_i64().unwrap());
+    }
+    let ids = |v: &Value| -> Vec<i64> {
+        let mut v: Vec<i64> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_i64().unwrap())
+            .collect();
+        v.sort();
+        v
+    };
+    let tok = t.login("s1.g1").await;
+    assert_eq!(ids(&get_json(&t, "/api/v1/customers", &tok).await), [x]);
+    for path in [
+        "/api/v1/customers?q=13300000002".to_owned(),
+        "/api/v1/customers?q=小红".to_owned(),
+        format!("/api/v1/customers?guide_id={g2}"),
+        format!("/api/v1/customers?store_id={s2}"),
+        "/api/v1/customers?min_orders=1&city=".to_owned(),
+    ] {
+        let v = get_json(&t, &path, &tok).await;
+        assert!(
+            !ids(&v).contains(&y) && !ids(&v).contains(&z),
+            "{path}: {v}"
+        );
+    }
+    for c in [y, z] {
+        for suffix in ["", "/identities", "/follows", "/timeline"] {
+            let r = t.get(&format!("/api/v1/customers/{c}{suffix}"), &tok).await;
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{c}{suffix}");
+        }
+        let v = get_json(&t, &format!("/api/v1/orders?customer_id={c}"), &tok).await;
+        assert_eq!(v["total"], 0);
+    }
+    for o in &order_ids[1..] {
+        let r = t.get(&format!("/api/v1/orders/{o}"), &tok).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    }
+    let v = get_json(&t, "/api/v1/orders", &tok).await;
+    assert_eq!(ids(&v), [order_ids[0]]);
+    // Guides cannot write customers, events or orders.
+    let r = t
+        .post(
+            "/api/v1/customers",
+            &tok,
+            json!({"identities": [{"kind": "phone", "value": "13300000002"}]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = t
+        .post(
+            "/api/v1/events",
+            &tok,
+            json!({"events": [{"id": "g", "kind": "page_view", "customer_id": y}]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The store manager sees their store's customers, not the other store's.
+    let tok = t.login("s1.mgr").await;
+    assert_eq!(ids(&get_json(&t, "/api/v1/customers", &tok).await), [x, y]);
+    let r = t.get(&format!("/api/v1/customers/{z}"), &tok).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // When the customer deletes the guide, the guide loses sight of them.
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{x}/follows"),
+            &t.admin,
+            json!({"staff_id": g1, "state": "deleted_by_customer"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let tok = t.login("s1.g1").await;
+    assert_eq!(get_json(&t, "/api/v1/customers", &tok).await["total"], 0);
+    // HQ sees all three.
+    assert_eq!(
+        get_json(&t, "/api/v1/customers", &t.admin).await["total"],
+        3
+    );
+}

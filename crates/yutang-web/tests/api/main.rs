@@ -1,0 +1,35 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+//! Black-box tests through the HTTP API, one binary (link time), one module per area.
+//! Every test runs twice: on SQLite and on PostgreSQL, each time against a fresh database.
+
+/// Generate `mod name { sqlite, postgres }` test pairs for async test functions `name(engine)`.
+macro_rules! both_engines {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(crate::helpers::Engine::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name(crate::helpers::Engine::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+mod audit;
+mod auth;
+mod console;
+mod customers;
+mod events;
+mod health;
+mod helpers;
+mod orders;
+mod org;
+mod staff;
+mod tokens;
+mod wecom;

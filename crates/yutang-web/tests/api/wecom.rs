@@ -1,0 +1,312 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use yutang_app::settings::Secret;
+use yutang_app::wecom::MAX_ATTEMPTS;
+use yutang_wecom::{AesKey, CallbackCrypto};
+
+use crate::helpers::{Engine, TestApp, spawn_with};
+
+both_engines!(
+    url_verification_answers_the_bare_echostr,
+    callbacks_are_stored_once,
+    forged_or_misrouted_callbacks_are_refused_and_store_nothing,
+    unknown_events_are_kept,
+    callbacks_need_configuration,
+    contact_callbacks_become_customers_and_follows,
+);
+
+const CORP: &str = "ww5823bf96d3bd56c7";
+const TOKEN: &str = "QDG6eK";
+
+async fn configured(e: Engine) -> (TestApp, CallbackCrypto, String) {
+    let key = AesKey::generate().to_encoding_aes_key();
+    let k = key.clone();
+    let t = spawn_with(e, move |s| {
+        s.wecom.corp_id = CORP.into();
+        s.wecom.callback_token = Some(Secret::new(TOKEN));
+        s.wecom.encoding_aes_key = Some(Secret::new(k));
+    })
+    .await;
+    let crypto = CallbackCrypto::from_encoding_aes_key(TOKEN, &key, CORP).unwrap();
+    (t, crypto, key)
+}
+
+fn add_contact_xml(external: &str, at: i64) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[{CORP}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>\
+         <CreateTime>{at}</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+         <Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[add_external_contact]]></ChangeType>\
+         <UserID><![CDATA[zhangsan]]></UserID><ExternalUserID><![CDATA[{external}]]></ExternalUserID>\
+         <State><![CDATA[store-sh-001]]></State><WelcomeCode><![CDATA[WELCOMECODE]]></WelcomeCode></xml>"
+    )
+}
+
+/// POST an event the way WeCom does: signature, timestamp and nonce in the query, the
+/// envelope in the body.
+async fn deliver(t: &TestApp, crypto: &CallbackCrypto, xml: &str) -> reqwest::Response {
+    let (ts, nonce) = ("1700000000", "n0nce");
+    let envelope = crypto.encrypt_message(xml, ts, nonce).unwrap();
+    let enc = yutang_wecom::Envelope::parse(&envelope).unwrap();
+    let body = format!(
+        "<xml><ToUserName><![CDATA[{CORP}]]></ToUserName><Encrypt><![CDATA[{}]]></Encrypt><AgentID><![CDATA[1000002]]></AgentID></xml>",
+        enc.encrypt
+    );
+    t.client
+        .post(t.url(&format!(
+            "/wecom/callback?msg_signature={}&timestamp={ts}&nonce={nonce}",
+            enc.msg_signature.unwrap_or_default()
+        )))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn inbox(t: &TestApp) -> yutang_store::wecom::InboxStats {
+    yutang_store::wecom::stats(&t.app.db, MAX_ATTEMPTS)
+        .await
+        .unwrap()
+}
+
+async fn url_verification_answers_the_bare_echostr(e: Engine) {
+    let (t, crypto, _) = configured(e).await;
+    let echostr = crypto
+        .encrypt_payload(*b"0123456789abcdef", "1616140317555161061")
+        .unwrap();
+    let sig = crypto.signature("1409659589", "263014780", &echostr);
+    let url = format!(
+        "/wecom/callback?msg_signature={sig}&timestamp=1409659589&nonce=263014780&echostr={}",
+        url::form_urlencoded::byte_serialize(echostr.as_bytes()).collect::<String>()
+    );
+    let r = t.client.get(t.url(&url)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().await.unwrap(), "1616140317555161061");
+    // A wrong signature is refused with WeCom's code.
+    let bad = url.replace(&sig, &"0".repeat(40));
+    let r = t.client.get(t.url(&bad)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().starts_with("-40001"));
+}
+
+async fn callbacks_are_stored_once(e: Engine) {
+    let (t, crypto, _) = configured(e).await;
+    let xml = add_contact_xml("wmEXT001", 1_700_000_000);
+    for _ in 0..3 {
+        let r = deliver(&t, &crypto, &xml).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.text().await.unwrap(), "");
+    }
+    // Another customer adding the same guide in the same second is a different event.
+    assert_eq!(
+        deliver(&t, &crypto, &add_contact_xml("wmEXT002", 1_700_000_000))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let s = inbox(&t).await;
+    // The receive handler starts processing at once, so only the count is fixed here.
+    assert_eq!(s.total, 2);
+    let recent = yutang_store::wecom::recent(&t.app.db, 10).await.unwrap();
+    assert_eq!(recent[0].event, "change_external_contact");
+    assert_eq!(recent[0].change_type, "add_external_contact");
+    assert_eq!(recent[0].corp_id, CORP);
+    assert!(recent[0].payload.contains("wmEXT002"));
+}
+
+async fn forged_or_misrouted_callbacks_are_refused_and_store_nothing(e: Engine) {
+    let (t, _crypto, key) = configured(e).await;
+    let xml = add_contact_xml("wmEXT003", 1_700_000_100);
+    // Wrong token → wrong signature.
+    let other = CallbackCrypto::from_encoding_aes_key("another-token", &key, CORP).unwrap();
+    let r = deliver(&t, &other, &xml).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().starts_with("-40001"));
+    // Right token and key but another corp's receive id.
+    let other = CallbackCrypto::from_encoding_aes_key(TOKEN, &key, "ww_other_corp").unwrap();
+    let r = deliver(&t, &other, &xml).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().starts_with("-40005"));
+    // Wrong key.
+    let other = CallbackCrypto::from_encoding_aes_key(
+        TOKEN,
+        &AesKey::generate().to_encoding_aes_key(),
+        CORP,
+    )
+    .unwrap();
+    assert_eq!(
+        deliver(&t, &other, &xml).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // Garbage bodies and missing parameters.
+    for (q, body) in [
+        ("?msg_signature=x&timestamp=1&nonce=2", "<xml><Encrypt>"),
+        ("?msg_signature=x&timestamp=1&nonce=2", "not xml at all"),
+        (
+            "?msg_signature=x&timestamp=1&nonce=2",
+            "<xml><Encrypt><![CDATA[%%%not-base64]]></Encrypt></xml>",
+        ),
+        ("", "<xml/>"),
+    ] {
+        let r = t
+            .client
+            .post(t.url(&format!("/wecom/callback{q}")))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status() == StatusCode::FORBIDDEN || r.status() == StatusCode::BAD_REQUEST,
+            "{q} {body}: {}",
+            r.status()
+        );
+    }
+    let r = t
+        .client
+        .post(t.url("/wecom/callback?msg_signature=x&timestamp=1&nonce=2"))
+        .body(vec![b'a'; 300 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(inbox(&t).await.total, 0);
+}
+
+async fn unknown_events_are_kept(e: Engine) {
+    let (t, crypto, _) = configured(e).await;
+    let xml = format!(
+        "<xml><ToUserName><![CDATA[{CORP}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>\
+         <CreateTime>1700000200</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+         <Event><![CDATA[change_future_thing]]></Event><ChangeType><![CDATA[brand_new]]></ChangeType></xml>"
+    );
+    assert_eq!(deliver(&t, &crypto, &xml).await.status(), StatusCode::OK);
+    let recent = yutang_store::wecom::recent(&t.app.db, 10).await.unwrap();
+    assert_eq!(
+        (recent[0].event.as_str(), recent[0].change_type.as_str()),
+        ("change_future_thing", "brand_new")
+    );
+}
+
+async fn callbacks_need_configuration(e: Engine) {
+    let t = spawn_with(e, |_| {}).await;
+    let r = t
+        .client
+        .get(t.url("/wecom/callback?msg_signature=a&timestamp=1&nonce=2&echostr=abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(inbox(&t).await.total, 0);
+}
+
+/// Process the inbox until nothing is pending (the receive handler also starts a pass).
+async fn drain(t: &TestApp) {
+    for _ in 0..50 {
+        t.app.process_wecom_inbox(100).await.unwrap();
+        if inbox(t).await.pending == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("WeCom inbox did not drain: {:?}", inbox(t).await);
+}
+
+async fn contact_callbacks_become_customers_and_follows(e: Engine) {
+    let (t, crypto, _) = configured(e).await;
+    let store = t.store("WX-1").await;
+    let guide = t.staff("wx.guide", "guide", Some(store)).await;
+    let r = t
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/staff/{guide}"),
+            &t.admin,
+            json!({"wecom_userid": "zhangsan"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["wecom_userid"], "zhangsan");
+    let r = t
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/staff/{guide}"),
+            &t.admin,
+            json!({"wecom_userid": "张三"}),
+        )
+        .await;
+    assert_eq!(crate::helpers::error_of(r).await.1, "invalid_wecom_userid");
+
+    assert_eq!(
+        deliver(&t, &crypto, &add_contact_xml("wmCUST01", 1_700_000_300))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    drain(&t).await;
+    let list: Value = t
+        .get("/api/v1/customers?q=wmCUST01", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 1, "{list}");
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    let follows: Value = t
+        .get(&format!("/api/v1/customers/{id}/follows"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let f = follows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["staff_id"] == guide)
+        .expect("guide follows the customer");
+    assert_eq!(f["state"], "active");
+    // The guide now sees the customer; the timeline shows the add.
+    let g = t.login("wx.guide").await;
+    assert_eq!(
+        t.get(&format!("/api/v1/customers/{id}"), &g).await.status(),
+        StatusCode::OK
+    );
+    let tl = t
+        .get(&format!("/api/v1/customers/{id}/timeline"), &t.admin)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(tl.contains("add_friend"), "{tl}");
+
+    // The customer deletes the guide (churn signal); a replay of the same callback is a no-op.
+    let del = add_contact_xml("wmCUST01", 1_700_000_400)
+        .replace("add_external_contact", "del_follow_user")
+        .replace("<State><![CDATA[store-sh-001]]></State><WelcomeCode><![CDATA[WELCOMECODE]]></WelcomeCode>", "");
+    for _ in 0..2 {
+        assert_eq!(deliver(&t, &crypto, &del).await.status(), StatusCode::OK);
+    }
+    drain(&t).await;
+    let follows: Value = t
+        .get(&format!("/api/v1/customers/{id}/follows"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let f = follows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["staff_id"] == guide)
+        .unwrap();
+    assert_eq!(f["state"], "deleted_by_customer");
+    let tl: Value = t
+        .get(
+            &format!("/api/v1/customers/{id}/timeline?kind=delete_friend"),
+            &t.admin,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tl["total"], 1, "{tl}");
+    let s = inbox(&t).await;
+    assert_eq!((s.total, s.pending, s.failed), (2, 0, 0));
+}

@@ -1,0 +1,1090 @@
+//! The fake server's request handling: one dispatcher over the request path.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State as AxumState};
+use axum::http::Uri;
+use serde_json::{Value, json};
+
+use super::corp::{ContactWay, Corp, MsgTarget, MsgTemplate, Tag, TagGroup, Transfer};
+use super::{IssuedToken, State, lock, now_secs};
+use crate::client::api::{
+    MAX_GROUPCHAT_LIST_LIMIT, MAX_STATE_CHARS, MAX_TRANSFER_CUSTOMERS, PATH_ADD_CONTACT_WAY,
+    PATH_ADD_CORP_TAG, PATH_ADD_MSG_TEMPLATE, PATH_BATCH_GET_BY_USER, PATH_DEL_CONTACT_WAY,
+    PATH_DEL_CORP_TAG, PATH_EDIT_CORP_TAG, PATH_GET, PATH_GET_CORP_TAG_LIST,
+    PATH_GET_FOLLOW_USER_LIST, PATH_GET_GROUPMSG_LIST_V2, PATH_GET_GROUPMSG_SEND_RESULT,
+    PATH_GET_GROUPMSG_TASK, PATH_GROUPCHAT_GET, PATH_GROUPCHAT_LIST, PATH_GROUPCHAT_TRANSFER,
+    PATH_LIST, PATH_MARK_TAG, PATH_RESIGNED_TRANSFER_CUSTOMER, PATH_RESIGNED_TRANSFER_RESULT,
+    PATH_SEND_WELCOME_MSG, PATH_TRANSFER_CUSTOMER, PATH_TRANSFER_RESULT, PATH_UPDATE_CONTACT_WAY,
+};
+use crate::client::codes;
+
+type Answer = Result<Value, (i64, String)>;
+
+pub(super) fn router(state: Arc<State>) -> axum::Router {
+    axum::Router::new()
+        .route(
+            "/cgi-bin/{*rest}",
+            axum::routing::get(dispatch).post(dispatch),
+        )
+        .with_state(state)
+}
+
+fn fail(code: i64, message: impl Into<String>) -> (i64, String) {
+    (code, message.into())
+}
+
+async fn dispatch(
+    AxumState(state): AxumState<Arc<State>>,
+    uri: Uri,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Json<Value> {
+    let path = uri.path().to_owned();
+    *lock(&state.calls).entry(path.clone()).or_insert(0) += 1;
+    let answer = answer(&state, &path, &query, &body);
+    let value = match answer {
+        Ok(mut value) => {
+            if let Some(object) = value.as_object_mut() {
+                object.insert("errcode".into(), json!(0));
+                object.insert("errmsg".into(), json!("ok"));
+            }
+            value
+        }
+        Err((code, message)) => {
+            let hint = {
+                let mut hint = lock(&state.hint);
+                *hint += 1;
+                *hint
+            };
+            json!({
+                "errcode": code,
+                "errmsg": format!(
+                    "{message}, hint: [fake-{hint}], more info at \
+                     https://open.work.weixin.qq.com/devtool/query?e={code}"
+                ),
+            })
+        }
+    };
+    Json(value)
+}
+
+fn answer(state: &State, path: &str, query: &HashMap<String, String>, body: &[u8]) -> Answer {
+    if let Some(code) = lock(&state.injected)
+        .get_mut(path)
+        .and_then(std::collections::VecDeque::pop_front)
+    {
+        return Err(fail(code, "injected failure"));
+    }
+    if let Some(limit) = state.per_minute_limit {
+        let mut quotas = lock(&state.quotas);
+        let quota = quotas.entry(path.to_owned()).or_default();
+        let now = Instant::now();
+        if quota
+            .window_start
+            .is_none_or(|start| now.duration_since(start) >= Duration::from_secs(60))
+        {
+            quota.window_start = Some(now);
+            quota.calls = 0;
+        }
+        quota.calls += 1;
+        if quota.calls > limit {
+            return Err(fail(codes::FREQUENCY_LIMIT, "api freq out of limit"));
+        }
+    }
+    if path == "/cgi-bin/gettoken" {
+        return gettoken(state, query);
+    }
+    check_token(state, query)?;
+    let body: Value = if body.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|e| fail(codes::INVALID_PARAMETER, format!("invalid json: {e}")))?
+    };
+    let mut corp = lock(&state.corp);
+    let corp = &mut *corp;
+    match path {
+        PATH_GET => get_contact(corp, query),
+        PATH_BATCH_GET_BY_USER => batch_get_by_user(corp, &body),
+        PATH_LIST => list_contacts(corp, query),
+        PATH_GET_FOLLOW_USER_LIST => Ok(json!({
+            "follow_user": corp.staff.iter().filter(|s| !s.resigned).map(|s| &s.userid).collect::<Vec<_>>(),
+        })),
+        PATH_GET_CORP_TAG_LIST => get_corp_tag_list(corp, &body),
+        PATH_ADD_CORP_TAG => add_corp_tag(corp, &body),
+        PATH_EDIT_CORP_TAG => edit_corp_tag(corp, &body),
+        PATH_DEL_CORP_TAG => del_corp_tag(corp, &body),
+        PATH_MARK_TAG => mark_tag(corp, &body),
+        PATH_GROUPCHAT_LIST => groupchat_list(corp, &body),
+        PATH_GROUPCHAT_GET => groupchat_get(corp, &body),
+        PATH_ADD_CONTACT_WAY => add_contact_way(corp, &body),
+        PATH_UPDATE_CONTACT_WAY => update_contact_way(corp, &body),
+        PATH_DEL_CONTACT_WAY => {
+            let config_id = str_field(&body, "config_id");
+            corp.contact_ways
+                .remove(config_id)
+                .map(|_| json!({}))
+                .ok_or_else(|| fail(codes::INVALID_PARAMETER, "invalid config_id"))
+        }
+        PATH_SEND_WELCOME_MSG => send_welcome_msg(corp, &body),
+        PATH_ADD_MSG_TEMPLATE => add_msg_template(corp, &body),
+        PATH_GET_GROUPMSG_LIST_V2 => get_groupmsg_list(corp, &body),
+        PATH_GET_GROUPMSG_TASK => get_groupmsg_task(corp, &body),
+        PATH_GET_GROUPMSG_SEND_RESULT => get_groupmsg_send_result(corp, &body),
+        PATH_TRANSFER_CUSTOMER => transfer_customer(corp, &body, false),
+        PATH_RESIGNED_TRANSFER_CUSTOMER => transfer_customer(corp, &body, true),
+        PATH_TRANSFER_RESULT => transfer_result(corp, &body, false),
+        PATH_RESIGNED_TRANSFER_RESULT => transfer_result(corp, &body, true),
+        PATH_GROUPCHAT_TRANSFER => groupchat_transfer(corp, &body),
+        _ => Err(fail(
+            codes::INVALID_PARAMETER,
+            format!("fake WeCom does not implement {path}"),
+        )),
+    }
+}
+
+fn gettoken(state: &State, query: &HashMap<String, String>) -> Answer {
+    if query.get("corpid").map(String::as_str) != Some(state.corp_id.as_str()) {
+        return Err(fail(codes::INVALID_CORPID, "invalid corpid"));
+    }
+    if query.get("corpsecret").map(String::as_str) != Some(state.secret.as_str()) {
+        return Err(fail(codes::INVALID_SECRET, "invalid credential"));
+    }
+    let now = Instant::now();
+    let mut tokens = lock(&state.tokens);
+    // Like WeCom: the same token while it is valid.
+    if let Some((token, issued)) = tokens
+        .iter()
+        .find(|(_, t)| !t.expired && t.expires_at > now)
+    {
+        return Ok(json!({
+            "access_token": token,
+            "expires_in": issued.expires_at.duration_since(now).as_secs(),
+        }));
+    }
+    let token = format!(
+        "fake-token-{:016x}{:016x}",
+        rand::random::<u64>(),
+        rand::random::<u64>()
+    );
+    tokens.insert(
+        token.clone(),
+        IssuedToken {
+            expires_at: now + state.token_ttl,
+            expired: false,
+        },
+    );
+    Ok(json!({ "access_token": token, "expires_in": state.token_ttl.as_secs() }))
+}
+
+fn check_token(state: &State, query: &HashMap<String, String>) -> Result<(), (i64, String)> {
+    let Some(token) = query.get("access_token").filter(|t| !t.is_empty()) else {
+        return Err(fail(codes::MISSING_ACCESS_TOKEN, "access_token missing"));
+    };
+    match lock(&state.tokens).get(token) {
+        None => Err(fail(codes::INVALID_ACCESS_TOKEN, "invalid access_token")),
+        Some(issued) if issued.expired || issued.expires_at <= Instant::now() => {
+            Err(fail(codes::ACCESS_TOKEN_EXPIRED, "access_token expired"))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+fn str_field<'a>(body: &'a Value, name: &str) -> &'a str {
+    body.get(name).and_then(Value::as_str).unwrap_or("")
+}
+
+fn str_list(body: &Value, name: &str) -> Vec<String> {
+    body.get(name)
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn int_field(body: &Value, name: &str) -> Option<i64> {
+    body.get(name).and_then(Value::as_i64)
+}
+
+fn require_staff(corp: &Corp, userid: &str) -> Result<(), (i64, String)> {
+    if corp.staff_member(userid).is_some() {
+        Ok(())
+    } else {
+        Err(fail(
+            codes::INVALID_USERID,
+            format!("invalid userid {userid}"),
+        ))
+    }
+}
+
+/// Decodes a cursor of ours (`c` + offset); empty is the start.
+fn parse_cursor(cursor: &str) -> Result<usize, (i64, String)> {
+    if cursor.is_empty() {
+        return Ok(0);
+    }
+    cursor
+        .strip_prefix('c')
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| fail(codes::INVALID_PARAMETER, "invalid cursor"))
+}
+
+/// One page of `items` from `cursor`, and the next cursor (empty at the end).
+fn page<T: Clone>(
+    items: &[T],
+    cursor: &str,
+    limit: usize,
+) -> Result<(Vec<T>, String), (i64, String)> {
+    let start = parse_cursor(cursor)?.min(items.len());
+    let end = start.saturating_add(limit).min(items.len());
+    let next = if end < items.len() {
+        format!("c{end}")
+    } else {
+        String::new()
+    };
+    Ok((items[start..end].to_vec(), next))
+}
+
+fn contact_json(corp: &Corp, external_userid: &str) -> Value {
+    match corp.customers.get(external_userid) {
+        Some(c) => {
+            let mut value = json!({
+                "external_userid": c.external_userid,
+                "name": c.name,
+                "avatar": c.avatar,
+                "type": c.contact_type,
+                "gender": c.gender,
+            });
+            if let Some(unionid) = &c.unionid {
+                value["unionid"] = json!(unionid);
+            }
+            value
+        }
+        None => json!({ "external_userid": external_userid }),
+    }
+}
+
+fn get_contact(corp: &Corp, query: &HashMap<String, String>) -> Answer {
+    let external_userid = query
+        .get("external_userid")
+        .map(String::as_str)
+        .unwrap_or("");
+    if !corp.customers.contains_key(external_userid) {
+        return Err(fail(
+            codes::INVALID_EXTERNAL_USERID,
+            "invalid external userid",
+        ));
+    }
+    let follow_user: Vec<Value> = corp
+        .follows
+        .iter()
+        .filter(|f| f.external_userid == external_userid)
+        .map(|f| {
+            let tags: Vec<Value> = f
+                .tag_ids
+                .iter()
+                .filter_map(|id| corp.find_tag(id))
+                .map(|(group, tag)| {
+                    json!({ "group_name": group.group_name, "tag_name": tag.name, "type": 1, "tag_id": tag.id })
+                })
+                .collect();
+            let mut value = json!({
+                "userid": f.userid,
+                "remark": f.remark,
+                "description": f.description,
+                "createtime": f.createtime,
+                "tags": tags,
+                "remark_mobiles": [],
+                "add_way": f.add_way,
+                "oper_userid": f.userid,
+            });
+            if let Some(state) = &f.state {
+                value["state"] = json!(state);
+            }
+            value
+        })
+        .collect();
+    Ok(json!({
+        "external_contact": contact_json(corp, external_userid),
+        "follow_user": follow_user,
+        "next_cursor": "",
+    }))
+}
+
+fn batch_get_by_user(corp: &Corp, body: &Value) -> Answer {
+    let userids = str_list(body, "userid_list");
+    if userids.is_empty() || userids.len() > 100 {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "userid_list must hold 1..=100 userids",
+        ));
+    }
+    for userid in &userids {
+        require_staff(corp, userid)?;
+    }
+    // "最大值100,默认值50,超过最大值时取最大值"
+    let limit = int_field(body, "limit").map_or(50, |l| l.clamp(1, 100));
+    let mut entries = Vec::new();
+    for userid in &userids {
+        let mut follows: Vec<_> = corp
+            .follows
+            .iter()
+            .filter(|f| &f.userid == userid)
+            .collect();
+        follows.sort_by(|a, b| a.external_userid.cmp(&b.external_userid));
+        for f in follows {
+            let mut follow_info = json!({
+                "userid": f.userid,
+                "remark": f.remark,
+                "description": f.description,
+                "createtime": f.createtime,
+                "tag_id": f.tag_ids,
+                "remark_mobiles": [],
+                "add_way": f.add_way,
+                "oper_userid": f.userid,
+            });
+            if let Some(state) = &f.state {
+                follow_info["state"] = json!(state);
+            }
+            entries.push(json!({
+                "external_contact": contact_json(corp, &f.external_userid),
+                "follow_info": follow_info,
+            }));
+        }
+    }
+    let (items, next_cursor) = page(
+        &entries,
+        str_field(body, "cursor"),
+        usize::try_from(limit).unwrap_or(50),
+    )?;
+    Ok(json!({ "external_contact_list": items, "next_cursor": next_cursor }))
+}
+
+fn list_contacts(corp: &Corp, query: &HashMap<String, String>) -> Answer {
+    let userid = query.get("userid").map(String::as_str).unwrap_or("");
+    require_staff(corp, userid)?;
+    let ids: Vec<&String> = corp
+        .follows
+        .iter()
+        .filter(|f| f.userid == userid)
+        .map(|f| &f.external_userid)
+        .collect();
+    Ok(json!({ "external_userid": ids }))
+}
+
+fn tag_group_json(group: &TagGroup, only: Option<&[String]>) -> Value {
+    let tags: Vec<Value> = group
+        .tags
+        .iter()
+        .filter(|t| only.is_none_or(|ids| ids.contains(&t.id)))
+        .map(|t| json!({ "id": t.id, "name": t.name, "create_time": t.create_time, "order": t.order, "deleted": false }))
+        .collect();
+    json!({
+        "group_id": group.group_id,
+        "group_name": group.group_name,
+        "create_time": group.create_time,
+        "order": group.order,
+        "deleted": false,
+        "tag": tags,
+    })
+}
+
+fn get_corp_tag_list(corp: &Corp, body: &Value) -> Answer {
+    let tag_ids = str_list(body, "tag_id");
+    let group_ids = str_list(body, "group_id");
+    let groups: Vec<Value> = if !group_ids.is_empty() {
+        corp.tag_groups
+            .iter()
+            .filter(|g| group_ids.contains(&g.group_id))
+            .map(|g| tag_group_json(g, None))
+            .collect()
+    } else if !tag_ids.is_empty() {
+        corp.tag_groups
+            .iter()
+            .filter(|g| g.tags.iter().any(|t| tag_ids.contains(&t.id)))
+            .map(|g| tag_group_json(g, Some(&tag_ids)))
+            .collect()
+    } else {
+        corp.tag_groups
+            .iter()
+            .map(|g| tag_group_json(g, None))
+            .collect()
+    };
+    Ok(json!({ "tag_group": groups }))
+}
+
+fn add_corp_tag(corp: &mut Corp, body: &Value) -> Answer {
+    let now = now_secs();
+    let names: Vec<(String, i64)> = body
+        .get("tag")
+        .and_then(Value::as_array)
+        .map(|tags| {
+            tags.iter()
+                .map(|t| {
+                    (
+                        str_field(t, "name").to_owned(),
+                        int_field(t, "order").unwrap_or(0),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if names.is_empty()
+        || names
+            .iter()
+            .any(|(n, _)| n.is_empty() || n.chars().count() > 30)
+    {
+        return Err(fail(codes::INVALID_PARAMETER, "invalid tag name"));
+    }
+    let group_id = str_field(body, "group_id").to_owned();
+    let index = if group_id.is_empty() {
+        let group_name = str_field(body, "group_name");
+        if group_name.is_empty() {
+            return Err(fail(codes::INVALID_PARAMETER, "group_name missing"));
+        }
+        match corp
+            .tag_groups
+            .iter()
+            .position(|g| g.group_name == group_name)
+        {
+            Some(index) => index,
+            None => {
+                let group_id = corp.new_id("etFakeGroup");
+                corp.tag_groups.push(TagGroup {
+                    group_id,
+                    group_name: group_name.to_owned(),
+                    create_time: now,
+                    order: int_field(body, "order").unwrap_or(0),
+                    tags: Vec::new(),
+                });
+                corp.tag_groups.len() - 1
+            }
+        }
+    } else {
+        corp.tag_groups
+            .iter()
+            .position(|g| g.group_id == group_id)
+            .ok_or_else(|| fail(40068, "invalid tag group id"))?
+    };
+    let mut created = Vec::new();
+    for (name, order) in names {
+        let id = corp.new_id("etFakeTag");
+        created.push(id.clone());
+        if let Some(group) = corp.tag_groups.get_mut(index) {
+            group.tags.push(Tag {
+                id,
+                name,
+                create_time: now,
+                order,
+            });
+        }
+    }
+    let group = corp
+        .tag_groups
+        .get(index)
+        .ok_or_else(|| fail(-1, "system busy"))?;
+    Ok(json!({ "tag_group": tag_group_json(group, Some(&created)) }))
+}
+
+fn edit_corp_tag(corp: &mut Corp, body: &Value) -> Answer {
+    let id = str_field(body, "id");
+    let name = body.get("name").and_then(Value::as_str);
+    let order = int_field(body, "order");
+    if name.is_some_and(|n| n.is_empty() || n.chars().count() > 30) {
+        return Err(fail(codes::INVALID_PARAMETER, "invalid name"));
+    }
+    for group in &mut corp.tag_groups {
+        if group.group_id == id {
+            if let Some(name) = name {
+                group.group_name = name.to_owned();
+            }
+            if let Some(order) = order {
+                group.order = order;
+            }
+            return Ok(json!({}));
+        }
+        if let Some(tag) = group.tags.iter_mut().find(|t| t.id == id) {
+            if let Some(name) = name {
+                tag.name = name.to_owned();
+            }
+            if let Some(order) = order {
+                tag.order = order;
+            }
+            return Ok(json!({}));
+        }
+    }
+    Err(fail(40068, "invalid tag id"))
+}
+
+fn del_corp_tag(corp: &mut Corp, body: &Value) -> Answer {
+    let tag_ids = str_list(body, "tag_id");
+    let group_ids = str_list(body, "group_id");
+    if tag_ids.is_empty() && group_ids.is_empty() {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "tag_id and group_id both empty",
+        ));
+    }
+    for id in &tag_ids {
+        if corp.find_tag(id).is_none() {
+            return Err(fail(40068, format!("invalid tag id {id}")));
+        }
+    }
+    corp.tag_groups.retain(|g| !group_ids.contains(&g.group_id));
+    for group in &mut corp.tag_groups {
+        group.tags.retain(|t| !tag_ids.contains(&t.id));
+    }
+    // A group without tags is deleted with its last tag.
+    corp.tag_groups.retain(|g| !g.tags.is_empty());
+    for follow in &mut corp.follows {
+        follow.tag_ids.retain(|t| corp_has_tag(&corp.tag_groups, t));
+    }
+    Ok(json!({}))
+}
+
+fn corp_has_tag(groups: &[TagGroup], id: &str) -> bool {
+    groups.iter().any(|g| g.tags.iter().any(|t| t.id == id))
+}
+
+fn mark_tag(corp: &mut Corp, body: &Value) -> Answer {
+    let userid = str_field(body, "userid");
+    let external_userid = str_field(body, "external_userid");
+    let add = str_list(body, "add_tag");
+    let remove = str_list(body, "remove_tag");
+    if add.is_empty() && remove.is_empty() {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "add_tag and remove_tag both empty",
+        ));
+    }
+    require_staff(corp, userid)?;
+    for id in add.iter().chain(&remove) {
+        if corp.find_tag(id).is_none() {
+            return Err(fail(40068, format!("invalid tag id {id}")));
+        }
+    }
+    let follow = corp
+        .follows
+        .iter_mut()
+        .find(|f| f.userid == userid && f.external_userid == external_userid)
+        .ok_or_else(|| fail(codes::INVALID_EXTERNAL_USERID, "invalid external userid"))?;
+    follow.tag_ids.retain(|t| !remove.contains(t));
+    for id in add {
+        if !follow.tag_ids.contains(&id) {
+            follow.tag_ids.push(id);
+        }
+    }
+    Ok(json!({}))
+}
+
+fn groupchat_list(corp: &Corp, body: &Value) -> Answer {
+    let limit = int_field(body, "limit").unwrap_or(0);
+    let max = i64::from(MAX_GROUPCHAT_LIST_LIMIT);
+    if !(1..=max).contains(&limit) {
+        return Err(fail(codes::INVALID_PARAMETER, "limit must be 1..=1000"));
+    }
+    let status_filter = int_field(body, "status_filter").unwrap_or(0);
+    let owners = body
+        .get("owner_filter")
+        .map(|filter| str_list(filter, "userid_list"));
+    if owners.as_ref().is_some_and(|o| o.len() > 100) {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "owner_filter.userid_list too long",
+        ));
+    }
+    let mut groups: Vec<Value> = corp
+        .groups
+        .iter()
+        .filter(|g| match &owners {
+            Some(owners) => owners.contains(&g.owner),
+            // "当群主为离职成员时,必须要指定群主过滤才可拉取对应数据"
+            None => !corp.staff_member(&g.owner).is_some_and(|s| s.resigned),
+        })
+        .filter(|g| status_filter == 0 || g.status == status_filter)
+        .map(|g| json!({ "chat_id": g.chat_id, "status": g.status }))
+        .collect();
+    groups.sort_by(|a, b| a["chat_id"].as_str().cmp(&b["chat_id"].as_str()));
+    let (items, next_cursor) = page(
+        &groups,
+        str_field(body, "cursor"),
+        usize::try_from(limit).unwrap_or(1),
+    )?;
+    Ok(json!({ "group_chat_list": items, "next_cursor": next_cursor }))
+}
+
+fn groupchat_get(corp: &Corp, body: &Value) -> Answer {
+    let chat_id = str_field(body, "chat_id");
+    let need_name = int_field(body, "need_name") == Some(1);
+    let group = corp
+        .groups
+        .iter()
+        .find(|g| g.chat_id == chat_id)
+        .ok_or_else(|| fail(codes::NOT_EXTERNAL_CHAT, "chat is not external group chat"))?;
+    let members: Vec<Value> = group
+        .members
+        .iter()
+        .map(|m| {
+            let mut value = json!({
+                "userid": m.userid,
+                "type": m.member_type,
+                "join_time": m.join_time,
+                "join_scene": m.join_scene,
+                "group_nickname": m.group_nickname,
+            });
+            if let Some(invitor) = &m.invitor {
+                value["invitor"] = json!({ "userid": invitor });
+            }
+            if need_name {
+                value["name"] = json!(m.name);
+            }
+            if m.member_type == 2
+                && let Some(unionid) = corp
+                    .customers
+                    .get(&m.userid)
+                    .and_then(|c| c.unionid.as_ref())
+            {
+                value["unionid"] = json!(unionid);
+            }
+            value
+        })
+        .collect();
+    Ok(json!({
+        "group_chat": {
+            "chat_id": group.chat_id,
+            "name": group.name,
+            "owner": group.owner,
+            "create_time": group.create_time,
+            "notice": group.notice,
+            "member_list": members,
+            "admin_list": group.admins.iter().map(|a| json!({ "userid": a })).collect::<Vec<_>>(),
+            "member_version": format!("{:032x}", group.member_version),
+        }
+    }))
+}
+
+fn check_state(body: &Value) -> Result<(), (i64, String)> {
+    if str_field(body, "state").chars().count() > MAX_STATE_CHARS {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "state exceeds 30 characters",
+        ));
+    }
+    Ok(())
+}
+
+fn add_contact_way(corp: &mut Corp, body: &Value) -> Answer {
+    let contact_type = int_field(body, "type").unwrap_or(0);
+    let scene = int_field(body, "scene").unwrap_or(0);
+    if !matches!(contact_type, 1 | 2) {
+        return Err(fail(41037, "missing contact way type"));
+    }
+    if !matches!(scene, 1 | 2) {
+        return Err(fail(codes::INVALID_PARAMETER, "invalid scene"));
+    }
+    check_state(body)?;
+    let users = str_list(body, "user");
+    if contact_type == 1 && users.len() != 1 {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "type 1 needs exactly one user",
+        ));
+    }
+    for user in &users {
+        require_staff(corp, user)?;
+    }
+    let config_id = corp.new_id("cwFake");
+    let qr_code = format!("https://wework.qpic.cn/wwpic/fake/{config_id}/0");
+    corp.contact_ways.insert(
+        config_id.clone(),
+        ContactWay {
+            config_id: config_id.clone(),
+            contact_type,
+            scene,
+            remark: str_field(body, "remark").to_owned(),
+            state: str_field(body, "state").to_owned(),
+            users,
+            party: body
+                .get("party")
+                .and_then(Value::as_array)
+                .map(|p| p.iter().filter_map(Value::as_i64).collect())
+                .unwrap_or_default(),
+            skip_verify: body
+                .get("skip_verify")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
+            qr_code: qr_code.clone(),
+        },
+    );
+    let mut answer = json!({ "config_id": config_id });
+    if scene == 2 {
+        answer["qr_code"] = json!(qr_code);
+    }
+    Ok(answer)
+}
+
+fn update_contact_way(corp: &mut Corp, body: &Value) -> Answer {
+    check_state(body)?;
+    let users = body.get("user").map(|_| str_list(body, "user"));
+    if let Some(users) = &users {
+        for user in users {
+            require_staff(corp, user)?;
+        }
+    }
+    let config_id = str_field(body, "config_id");
+    let way = corp
+        .contact_ways
+        .get_mut(config_id)
+        .ok_or_else(|| fail(codes::INVALID_PARAMETER, "invalid config_id"))?;
+    if let Some(users) = users {
+        if way.contact_type == 1 && users.len() != 1 {
+            return Err(fail(
+                codes::INVALID_PARAMETER,
+                "type 1 needs exactly one user",
+            ));
+        }
+        way.users = users;
+    }
+    if let Some(remark) = body.get("remark").and_then(Value::as_str) {
+        remark.clone_into(&mut way.remark);
+    }
+    if let Some(state) = body.get("state").and_then(Value::as_str) {
+        state.clone_into(&mut way.state);
+    }
+    if let Some(skip) = body.get("skip_verify").and_then(Value::as_bool) {
+        way.skip_verify = skip;
+    }
+    Ok(json!({}))
+}
+
+fn send_welcome_msg(corp: &mut Corp, body: &Value) -> Answer {
+    let code = str_field(body, "welcome_code");
+    let attachments = body
+        .get("attachments")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    if attachments > 9 {
+        return Err(fail(codes::INVALID_PARAMETER, "at most 9 attachments"));
+    }
+    match corp.welcome_codes.get_mut(code) {
+        None => Err(fail(codes::INVALID_PARAMETER, "invalid welcome_code")),
+        Some(true) => Err(fail(
+            codes::WELCOME_ALREADY_SENT,
+            "externaluser has started chatting",
+        )),
+        Some(used) => {
+            *used = true;
+            Ok(json!({}))
+        }
+    }
+}
+
+fn add_msg_template(corp: &mut Corp, body: &Value) -> Answer {
+    let chat_type = body
+        .get("chat_type")
+        .and_then(Value::as_str)
+        .unwrap_or("single")
+        .to_owned();
+    let sender = str_field(body, "sender").to_owned();
+    if !sender.is_empty() {
+        require_staff(corp, &sender)?;
+    }
+    let mut targets = Vec::new();
+    let mut fail_list = Vec::new();
+    if chat_type == "group" {
+        if sender.is_empty() {
+            return Err(fail(codes::INVALID_PARAMETER, "sender required for group"));
+        }
+        let chat_ids = str_list(body, "chat_id_list");
+        let chosen: Vec<String> = if chat_ids.is_empty() {
+            corp.groups
+                .iter()
+                .filter(|g| g.owner == sender)
+                .map(|g| g.chat_id.clone())
+                .collect()
+        } else {
+            chat_ids
+        };
+        for chat_id in chosen {
+            if corp
+                .groups
+                .iter()
+                .any(|g| g.chat_id == chat_id && g.owner == sender)
+            {
+                targets.push(MsgTarget {
+                    sender: sender.clone(),
+                    recipient: chat_id,
+                    status: 0,
+                    send_time: 0,
+                });
+            } else {
+                fail_list.push(chat_id);
+            }
+        }
+    } else {
+        for external_userid in str_list(body, "external_userid") {
+            let follower = corp
+                .follows
+                .iter()
+                .find(|f| {
+                    f.external_userid == external_userid
+                        && (sender.is_empty() || f.userid == sender)
+                })
+                .map(|f| f.userid.clone());
+            match follower {
+                Some(userid) => targets.push(MsgTarget {
+                    sender: userid,
+                    recipient: external_userid,
+                    status: 0,
+                    send_time: 0,
+                }),
+                None => fail_list.push(external_userid),
+            }
+        }
+    }
+    let msgid = corp.new_id("msgFake");
+    corp.msg_templates.push(MsgTemplate {
+        msgid: msgid.clone(),
+        creator: sender,
+        create_type: 0,
+        chat_type,
+        create_time: now_secs(),
+        text: body
+            .get("text")
+            .and_then(|t| t.get("content"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        attachments: body
+            .get("attachments")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
+        targets,
+    });
+    Ok(json!({ "fail_list": fail_list, "msgid": msgid }))
+}
+
+fn get_groupmsg_list(corp: &Corp, body: &Value) -> Answer {
+    let chat_type = body
+        .get("chat_type")
+        .and_then(Value::as_str)
+        .unwrap_or("single");
+    let start = int_field(body, "start_time").unwrap_or(0);
+    let end = int_field(body, "end_time").unwrap_or(0);
+    if end < start || end - start > 31 * 86_400 {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "time range exceeds one month",
+        ));
+    }
+    let creator = str_field(body, "creator");
+    let limit = int_field(body, "limit").map_or(50, |l| if l > 100 { 50 } else { l.max(1) });
+    let list: Vec<Value> = corp
+        .msg_templates
+        .iter()
+        .filter(|t| t.chat_type == chat_type)
+        .filter(|t| (start..=end).contains(&t.create_time))
+        .filter(|t| creator.is_empty() || t.creator == creator)
+        .map(|t| {
+            let mut value = json!({
+                "msgid": t.msgid,
+                "creator": t.creator,
+                "create_time": t.create_time.to_string(),
+                "create_type": t.create_type,
+                "attachments": t.attachments,
+            });
+            if let Some(text) = &t.text {
+                value["text"] = json!({ "content": text });
+            }
+            value
+        })
+        .collect();
+    let (items, next_cursor) = page(
+        &list,
+        str_field(body, "cursor"),
+        usize::try_from(limit).unwrap_or(50),
+    )?;
+    Ok(json!({ "group_msg_list": items, "next_cursor": next_cursor }))
+}
+
+fn find_template<'a>(corp: &'a Corp, body: &Value) -> Result<&'a MsgTemplate, (i64, String)> {
+    let msgid = str_field(body, "msgid");
+    corp.msg_templates
+        .iter()
+        .find(|t| t.msgid == msgid)
+        .ok_or_else(|| fail(codes::INVALID_PARAMETER, "invalid msgid"))
+}
+
+fn get_groupmsg_task(corp: &Corp, body: &Value) -> Answer {
+    let template = find_template(corp, body)?;
+    let mut senders: Vec<&str> = template.targets.iter().map(|t| t.sender.as_str()).collect();
+    senders.sort_unstable();
+    senders.dedup();
+    let tasks: Vec<Value> = senders
+        .into_iter()
+        .map(|sender| {
+            let mine: Vec<&MsgTarget> = template
+                .targets
+                .iter()
+                .filter(|t| t.sender == sender)
+                .collect();
+            let sent = mine.iter().all(|t| t.status != 0);
+            let send_time = mine.iter().map(|t| t.send_time).max().unwrap_or(0);
+            let mut value = json!({ "userid": sender, "status": if sent { 2 } else { 0 } });
+            if sent {
+                value["send_time"] = json!(send_time);
+            }
+            value
+        })
+        .collect();
+    let limit = int_field(body, "limit").map_or(500, |l| l.clamp(1, 1000));
+    let (items, next_cursor) = page(
+        &tasks,
+        str_field(body, "cursor"),
+        usize::try_from(limit).unwrap_or(500),
+    )?;
+    Ok(json!({ "task_list": items, "next_cursor": next_cursor }))
+}
+
+fn get_groupmsg_send_result(corp: &Corp, body: &Value) -> Answer {
+    let template = find_template(corp, body)?;
+    let userid = str_field(body, "userid");
+    let key = if template.chat_type == "group" {
+        "chat_id"
+    } else {
+        "external_userid"
+    };
+    let list: Vec<Value> = template
+        .targets
+        .iter()
+        .filter(|t| t.sender == userid)
+        .map(|t| {
+            let mut value = json!({ "userid": t.sender, "status": t.status, key: t.recipient });
+            if t.status == 1 {
+                value["send_time"] = json!(t.send_time);
+            }
+            value
+        })
+        .collect();
+    let limit = int_field(body, "limit").map_or(500, |l| l.clamp(1, 1000));
+    let (items, next_cursor) = page(
+        &list,
+        str_field(body, "cursor"),
+        usize::try_from(limit).unwrap_or(500),
+    )?;
+    Ok(json!({ "send_list": items, "next_cursor": next_cursor }))
+}
+
+fn transfer_customer(corp: &mut Corp, body: &Value, resigned: bool) -> Answer {
+    let handover = str_field(body, "handover_userid").to_owned();
+    let takeover = str_field(body, "takeover_userid").to_owned();
+    require_staff(corp, &handover)?;
+    require_staff(corp, &takeover)?;
+    let customers = str_list(body, "external_userid");
+    if customers.is_empty() || customers.len() > MAX_TRANSFER_CUSTOMERS {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "external_userid must hold 1..=100 customers",
+        ));
+    }
+    let takeover_time = now_secs() + 86_400;
+    let mut results = Vec::new();
+    for external_userid in customers {
+        let errcode = if corp.follows(&handover, &external_userid) {
+            corp.transfers.push(Transfer {
+                handover_userid: handover.clone(),
+                takeover_userid: takeover.clone(),
+                external_userid: external_userid.clone(),
+                status: 2,
+                takeover_time,
+                resigned,
+            });
+            0
+        } else {
+            codes::INVALID_EXTERNAL_USERID
+        };
+        results.push(json!({ "external_userid": external_userid, "errcode": errcode }));
+    }
+    Ok(json!({ "customer": results }))
+}
+
+fn transfer_result(corp: &Corp, body: &Value, resigned: bool) -> Answer {
+    let handover = str_field(body, "handover_userid");
+    let takeover = str_field(body, "takeover_userid");
+    let list: Vec<Value> = corp
+        .transfers
+        .iter()
+        .filter(|t| {
+            t.resigned == resigned && t.handover_userid == handover && t.takeover_userid == takeover
+        })
+        .map(|t| {
+            json!({
+                "external_userid": t.external_userid,
+                "status": t.status,
+                "takeover_time": if t.status == 3 { 0 } else { t.takeover_time },
+            })
+        })
+        .collect();
+    // "每个分页返回的数据不会超过1000条"
+    let (items, next_cursor) = page(&list, str_field(body, "cursor"), 1000)?;
+    Ok(json!({ "customer": items, "next_cursor": next_cursor }))
+}
+
+fn groupchat_transfer(corp: &mut Corp, body: &Value) -> Answer {
+    let chat_ids = str_list(body, "chat_id_list");
+    if chat_ids.is_empty() || chat_ids.len() > 100 {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "chat_id_list must hold 1..=100 ids",
+        ));
+    }
+    let new_owner = str_field(body, "new_owner").to_owned();
+    require_staff(corp, &new_owner)?;
+    let owner_name = corp
+        .staff_member(&new_owner)
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    let resigned: Vec<String> = corp
+        .staff
+        .iter()
+        .filter(|s| s.resigned)
+        .map(|s| s.userid.clone())
+        .collect();
+    let now = now_secs();
+    let mut failed = Vec::new();
+    for chat_id in chat_ids {
+        let Some(group) = corp.groups.iter_mut().find(|g| g.chat_id == chat_id) else {
+            failed.push(json!({
+                "chat_id": chat_id,
+                "errcode": codes::NOT_EXTERNAL_CHAT,
+                "errmsg": "chat is not external group chat",
+            }));
+            continue;
+        };
+        let inherited = resigned.contains(&group.owner);
+        group.owner.clone_from(&new_owner);
+        group.status = if inherited { 3 } else { 0 };
+        if !group.members.iter().any(|m| m.userid == new_owner) {
+            group.members.push(super::corp::Member {
+                userid: new_owner.clone(),
+                member_type: 1,
+                join_time: now,
+                join_scene: 1,
+                invitor: None,
+                group_nickname: String::new(),
+                name: owner_name.clone(),
+            });
+            group.member_version += 1;
+        }
+    }
+    Ok(json!({ "failed_chat_list": failed }))
+}
