@@ -2,75 +2,20 @@
 // Starts `yutang demo` on a free port with a throwaway SQLite database.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { startDemo, signIn as signInAt, SHOTS } from './harness.mjs';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = process.env.YUTANG_BIN || join(ROOT, 'target/debug/yutang');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'target/browser-screenshots');
-
-let server, base, browser, dir;
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
-
-async function waitHealthy(url, ms = 30000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      const r = await fetch(`${url}/healthz`);
-      if (r.ok) return;
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('yutang did not become healthy');
-}
+let base, browser, stop;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'yutang-browser-'));
-  mkdirSync(SHOTS, { recursive: true });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ['demo', '--listen', `127.0.0.1:${port}`, '--database-url', `sqlite://${join(dir, 'demo.db')}`], {
-    cwd: dir,
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, YUTANG_LOG: 'warn' },
-  });
-  await waitHealthy(base);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  ({ base, browser, stop } = await startDemo());
 });
 
 after(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await stop?.();
 });
 
-async function signIn(page, username, password = 'yutang-demo') {
-  await page.goto(`${base}/console`);
-  assert.match(page.url(), /\/console\/login/);
-  await page.fill('#username', username);
-  await page.fill('#password', password);
-  await page.click('button[type=submit]');
-  await page.waitForURL(`${base}/console`);
-}
+const signIn = (page, username, password) => signInAt(page, base, username, password);
 
 test('admin signs in, sees the demo brand, creates a store and a guide, switches to English', async () => {
   const page = await browser.newPage();
@@ -140,5 +85,64 @@ test('a guide sees only their own store and no admin pages', async () => {
   assert.equal(await page.locator('nav a[href="/console/tokens"]').count(), 0);
   const r = await page.goto(`${base}/console/tokens`);
   assert.equal(r.status(), 403);
+  await page.close();
+});
+
+test('an operator builds a segment visually, saves it, and tags a customer by hand', async () => {
+  const page = await browser.newPage();
+  await signIn(page, 'admin');
+  // The tag catalogue shows the demo's groups and the rule-kept groups with counts.
+  await page.goto(`${base}/console/tags`);
+  assert.match(await page.textContent('#tags-table'), /车厘子/);
+  assert.match(await page.textContent('#tags-table'), /生命周期/);
+  assert.match(await page.textContent('#rules-table'), /RFM/);
+  // A new group and tag through the forms.
+  await page.fill('#group-form input[name=name]', '测试');
+  await page.click('#group-form button[type=submit]');
+  await page.waitForURL(/\/console\/tags\?ok=saved/);
+  await page.selectOption('#tag-form select[name=group_id]', { label: '测试' });
+  await page.fill('#tag-form input[name=name]', '浏览器');
+  await page.click('#tag-form button[type=submit]');
+  await page.waitForURL(/\/console\/tags\?ok=saved/);
+  assert.match(await page.textContent('tr[data-group="测试"]'), /浏览器/);
+  await page.screenshot({ path: join(SHOTS, 'tags.png'), fullPage: true });
+
+  // The builder writes the expression and shows a live count.
+  await page.goto(`${base}/console/segments/new`);
+  await page.waitForSelector('#builder:not([hidden])');
+  await page.click('#builder-add');
+  await page.selectOption('.b-row .b-field', 'tag:兴趣/车厘子');
+  await page.click('#builder-add');
+  await page.selectOption('.b-row:nth-child(2) .b-field', 'city');
+  await page.fill('.b-row:nth-child(2) .b-value', '上海');
+  await page.waitForFunction(() => document.getElementById('expression').value.includes('city = "上海"'));
+  assert.equal(await page.inputValue('#expression'), 'tag("兴趣/车厘子") and city = "上海"');
+  await page.waitForFunction(() => /^\d+$/.test(document.getElementById('live-count').textContent.trim()));
+  const n = Number(await page.textContent('#live-count'));
+  assert.ok(n > 0, `live count ${n}`);
+  // A mistake typed by hand is pointed at.
+  await page.fill('#expression', 'city >= 3');
+  await page.waitForFunction(() => document.getElementById('live-error').textContent.includes('第 1 行第 6 列'));
+  await page.fill('#expression', 'tag("兴趣/车厘子") and city = "上海"');
+  await page.waitForFunction((want) => document.getElementById('live-count').textContent.trim() === String(want), n);
+  await page.fill('#save-form input[name=name]', '上海车厘子（浏览器测试）');
+  await page.click('#save-segment');
+  await page.waitForURL(/\/console\/segments\/\d+\?ok=created/);
+  await page.screenshot({ path: join(SHOTS, 'segment.png'), fullPage: true });
+  await page.goto(`${base}/console/segments`);
+  const row = page.locator('#segments-table tr', { hasText: '上海车厘子（浏览器测试）' });
+  assert.equal((await row.locator('.seg-count').textContent()).trim(), String(n));
+  await row.locator('a', { hasText: '查看成员' }).click();
+  assert.match(await page.textContent('#members-table'), /\*\*\*\*/);
+
+  // Tag the first member by hand on the 360 page.
+  await page.locator('#members-table tbody tr a').first().click();
+  await page.waitForSelector('#customer-tags');
+  const before = await page.locator('#customer-tags .chip').count();
+  await page.selectOption('#add-tag-form select', { label: '测试/浏览器' });
+  await page.click('#add-tag-form button[type=submit]');
+  await page.waitForURL(/\?ok=saved/);
+  assert.equal(await page.locator('#customer-tags .chip').count(), before + 1);
+  assert.match(await page.textContent('#customer-tags'), /测试\/浏览器/);
   await page.close();
 });

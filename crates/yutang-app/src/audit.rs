@@ -26,10 +26,19 @@ pub enum Action {
     AdminBootstrapped,
     CustomerMerged,
     PhoneRevealed,
+    SegmentSaved,
+    SegmentDeleted,
+    SegmentExported,
+    TagsChanged,
+    TagsBulkChanged,
+    TagCatalogChanged,
+    TagRuleChanged,
+    ImportStarted,
+    ImportFinished,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 24] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -45,6 +54,15 @@ impl Action {
         Action::AdminBootstrapped,
         Action::CustomerMerged,
         Action::PhoneRevealed,
+        Action::SegmentSaved,
+        Action::SegmentDeleted,
+        Action::SegmentExported,
+        Action::TagsChanged,
+        Action::TagsBulkChanged,
+        Action::TagCatalogChanged,
+        Action::TagRuleChanged,
+        Action::ImportStarted,
+        Action::ImportFinished,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +82,15 @@ impl Action {
             Action::AdminBootstrapped => "admin_bootstrapped",
             Action::CustomerMerged => "customer_merged",
             Action::PhoneRevealed => "phone_revealed",
+            Action::SegmentSaved => "segment_saved",
+            Action::SegmentDeleted => "segment_deleted",
+            Action::SegmentExported => "segment_exported",
+            Action::TagsChanged => "tags_changed",
+            Action::TagsBulkChanged => "tags_bulk_changed",
+            Action::TagCatalogChanged => "tag_catalog_changed",
+            Action::TagRuleChanged => "tag_rule_changed",
+            Action::ImportStarted => "import_started",
+            Action::ImportFinished => "import_finished",
         }
     }
 

@@ -536,6 +536,8 @@ impl App {
         )
         .await
         .map_err(crate::org::conflict("key", "attribute_key_taken"))?;
+        // Segment expressions may use the new attribute at once.
+        self.segments.reload_schema(&self.db).await?;
         store::list_attributes(&self.db)
             .await?
             .into_iter()

@@ -227,6 +227,9 @@ impl App {
             }
         };
         yutang_store::bulk::load(&self.db, &pool.tables, &report).await?;
+        progress("标签 tags", 0, 1);
+        self.seed_demo_tags(&mut rng, customers).await?;
+        progress("标签 tags", 1, 1);
         Ok(summary)
     }
 }

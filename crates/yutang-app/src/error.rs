@@ -18,6 +18,9 @@ pub enum AppError {
     /// A rule refused the request although it was well-formed (e.g. disabling the last admin).
     #[error("{message}")]
     Rule { code: &'static str, message: String },
+    /// A segment expression that does not parse or type-check; carries the position.
+    #[error(transparent)]
+    Segment(#[from] yutang_core::segments::SegmentError),
     #[error("not signed in")]
     Unauthenticated,
     #[error("wrong username or password")]

@@ -26,7 +26,8 @@ use crate::demo::Progress;
 use crate::error::{AppError, Result};
 use crate::{Actor, App};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ImportKind {
     Customers,
     Orders,
@@ -41,7 +42,7 @@ pub struct ImportOptions {
 
 /// One bad row: the row number as a spreadsheet shows it (the header is row 1), the column
 /// header, a stable code and a message.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct RowError {
     pub row: usize,
     pub column: String,
@@ -49,7 +50,7 @@ pub struct RowError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct ImportReport {
     pub dry_run: bool,
     /// Data rows read.
@@ -103,6 +104,81 @@ const ORDER_FIELDS: &[(&str, &[&str])] = &[
     ("discount_fen", &["discount_fen", "优惠(分)", "优惠分"]),
 ];
 
+impl ImportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportKind::Customers => "customers",
+            ImportKind::Orders => "orders",
+        }
+    }
+
+    pub fn parse(field: &'static str, s: &str) -> Result<Self, FieldError> {
+        match s {
+            "customers" => Ok(ImportKind::Customers),
+            "orders" => Ok(ImportKind::Orders),
+            _ => Err(FieldError::new(
+                field,
+                "invalid_import_kind",
+                "choose customers or orders",
+            )),
+        }
+    }
+
+    /// The fields a file of this kind can fill, in display order.
+    pub fn fields(self) -> Vec<&'static str> {
+        self.aliases().iter().map(|(f, _)| *f).collect()
+    }
+
+    fn aliases(self) -> &'static [(&'static str, &'static [&'static str])] {
+        match self {
+            ImportKind::Customers => CUSTOMER_FIELDS,
+            ImportKind::Orders => ORDER_FIELDS,
+        }
+    }
+
+    /// The automatic mapping of each header: `(header, field)`, `""` when no field matches
+    /// (the column is ignored).
+    pub fn suggest(self, headers: &[String]) -> Vec<(String, String)> {
+        let mut taken = std::collections::HashSet::new();
+        headers
+            .iter()
+            .map(|h| {
+                let key = h.trim().to_lowercase();
+                let field = self
+                    .aliases()
+                    .iter()
+                    .find(|(_, aliases)| aliases.iter().any(|a| a.to_lowercase() == key))
+                    .map(|(f, _)| *f)
+                    .filter(|f| taken.insert(*f))
+                    .unwrap_or("");
+                (h.clone(), field.to_owned())
+            })
+            .collect()
+    }
+}
+
+impl ImportReport {
+    /// The summary the console shows: inserted (customers created, orders created), updated
+    /// (existing customers matched by identity and updated), skipped (orders already
+    /// imported) and failed (bad rows).
+    pub fn summary(&self) -> ImportSummary {
+        ImportSummary {
+            inserted: self.created,
+            updated: self.attached,
+            skipped: self.duplicates,
+            failed: self.errors.len(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub inserted: usize,
+    pub updated: usize,
+    pub skipped: usize,
+    pub failed: usize,
+}
+
 /// A table read from a file: headers and rows of cell text.
 #[derive(Debug, Clone, Default)]
 pub struct Sheet {
@@ -122,22 +198,13 @@ fn io_err(path: &Path, e: impl std::fmt::Display) -> AppError {
 
 /// Read a CSV or Excel file by its extension.
 pub fn read_sheet(path: &Path) -> Result<Sheet> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
-    match ext.as_str() {
-        "csv" | "txt" => {
+    match file_kind(&path.to_string_lossy()) {
+        Some(false) => {
             let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
             read_csv(&bytes)
         }
-        "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => read_excel(path),
-        _ => Err(AppError::Invalid(FieldError::new(
-            "file",
-            "unsupported_file",
-            "the file must be .csv, .xlsx, .xls, .xlsb or .ods",
-        ))),
+        Some(true) => read_excel(path),
+        None => Err(unsupported_file()),
     }
 }
 
@@ -176,9 +243,52 @@ pub fn read_csv(bytes: &[u8]) -> Result<Sheet> {
     Ok(sheet)
 }
 
+/// The file kinds an import reads, by (lower-case) extension.
+fn file_kind(name: &str) -> Option<bool> {
+    let ext = Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "csv" | "txt" => Some(false),
+        "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => Some(true),
+        _ => None,
+    }
+}
+
+fn unsupported_file() -> AppError {
+    AppError::Invalid(FieldError::new(
+        "file",
+        "unsupported_file",
+        "the file must be .csv, .xlsx, .xls, .xlsb or .ods",
+    ))
+}
+
+/// Read an uploaded file from memory; `name` (its original file name) decides CSV or Excel.
+pub fn read_sheet_bytes(name: &str, bytes: &[u8]) -> Result<Sheet> {
+    match file_kind(name) {
+        Some(false) => read_csv(bytes),
+        Some(true) => {
+            let path = Path::new(name);
+            let wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+                .map_err(|e| io_err(path, e))?;
+            excel_sheet(path, wb)
+        }
+        None => Err(unsupported_file()),
+    }
+}
+
 fn read_excel(path: &Path) -> Result<Sheet> {
-    use calamine::{Data, Reader, open_workbook_auto};
-    let mut wb = open_workbook_auto(path).map_err(|e| io_err(path, e))?;
+    let wb = calamine::open_workbook_auto(path).map_err(|e| io_err(path, e))?;
+    excel_sheet(path, wb)
+}
+
+fn excel_sheet<RS: std::io::Read + std::io::Seek>(
+    path: &Path,
+    mut wb: calamine::Sheets<RS>,
+) -> Result<Sheet> {
+    use calamine::{Data, Reader};
     let range = wb
         .worksheet_range_at(0)
         .ok_or_else(|| io_err(path, "the workbook has no sheet"))?
@@ -231,9 +341,22 @@ fn map_columns(
             Some(w) => *f == w,
             None => aliases.iter().any(|a| a.to_lowercase() == key),
         });
+        if wanted.is_some_and(|w| w.trim().is_empty()) {
+            ignored.push(h.clone());
+            continue;
+        }
         match (field, wanted) {
             (Some((f, _)), _) => {
-                map.insert(*f, i);
+                if let Some(prev) = map.insert(*f, i) {
+                    return Err(AppError::Invalid(FieldError::new(
+                        "map",
+                        "duplicate_mapping",
+                        format!(
+                            "columns {:?} and {h:?} both map to {f}; map one of them to another field or ignore it",
+                            headers.get(prev).map(String::as_str).unwrap_or_default()
+                        ),
+                    )));
+                }
             }
             (None, Some(w)) => {
                 return Err(AppError::Invalid(FieldError::new(
@@ -255,6 +378,16 @@ fn map_columns(
     Ok((map, ignored))
 }
 
+/// Check a mapping against a file's headers without reading any row: unknown fields and two
+/// columns on one field are refused.
+pub fn check_mapping(
+    kind: ImportKind,
+    headers: &[String],
+    mapping: &[(String, String)],
+) -> Result<()> {
+    map_columns(headers, kind.aliases(), mapping).map(|_| ())
+}
+
 /// One row's cells by field, with errors naming the column header.
 struct Row<'a> {
     number: usize,
@@ -272,16 +405,19 @@ impl Row<'_> {
             .filter(|s| !s.is_empty())
     }
 
-    fn error(&self, e: FieldError, field: &str) -> RowError {
-        let column = self
-            .map
+    /// The header of the column mapped to `field`, or the field's name when none is.
+    fn column(&self, field: &str) -> String {
+        self.map
             .get(field)
             .and_then(|i| self.headers.get(*i))
             .cloned()
-            .unwrap_or_else(|| field.to_owned());
+            .unwrap_or_else(|| field.to_owned())
+    }
+
+    fn error(&self, e: FieldError, field: &str) -> RowError {
         RowError {
             row: self.number,
-            column,
+            column: self.column(field),
             code: e.code.to_owned(),
             message: e.message,
         }
@@ -354,7 +490,7 @@ fn parse_customer(r: &Row<'_>) -> Result<CustomerRow, RowError> {
     if ids.is_empty() {
         return Err(RowError {
             row: r.number,
-            column: "phone".into(),
+            column: r.column("phone"),
             code: "identity_required".into(),
             message: "a row needs at least one identity (phone, unionid, openid …)".into(),
         });
@@ -408,7 +544,7 @@ fn parse_order_row(r: &Row<'_>, now: i64) -> Result<OrderDraft, RowError> {
     let req = |field: &'static str| {
         r.get(field).ok_or_else(|| RowError {
             row: r.number,
-            column: field.into(),
+            column: r.column(field),
             code: "missing_field".into(),
             message: format!("{field} is required"),
         })
@@ -428,7 +564,7 @@ fn parse_order_row(r: &Row<'_>, now: i64) -> Result<OrderDraft, RowError> {
     } else {
         return Err(RowError {
             row: r.number,
-            column: "phone".into(),
+            column: r.column("phone"),
             code: "customer_required".into(),
             message: "name the customer by customer_id, phone or pos_member".into(),
         });
@@ -518,11 +654,7 @@ impl App {
         if !actor.can(Permission::ManageCustomers) {
             return Err(AppError::Forbidden);
         }
-        let fields = match kind {
-            ImportKind::Customers => CUSTOMER_FIELDS,
-            ImportKind::Orders => ORDER_FIELDS,
-        };
-        let (map, ignored) = map_columns(&sheet.headers, fields, &opts.mapping)?;
+        let (map, ignored) = map_columns(&sheet.headers, kind.aliases(), &opts.mapping)?;
         let mut report = ImportReport {
             dry_run: opts.dry_run,
             rows: sheet.rows.len(),

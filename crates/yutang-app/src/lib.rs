@@ -8,15 +8,21 @@ pub mod auth;
 pub mod customers;
 pub mod demo;
 mod demo_pool;
+mod demo_tags;
 pub mod error;
 pub mod events;
 pub mod import;
+pub mod import_runs;
+pub mod jobs;
 pub mod orders;
 pub mod org;
+pub mod segments;
 pub mod settings;
 pub mod staff;
+pub mod tags;
 pub mod tokens;
 pub mod wecom;
+pub mod wecom_tags;
 
 use std::sync::Arc;
 
@@ -30,6 +36,11 @@ use yutang_store::{Db, DbUrl, StoreOptions};
 pub struct App {
     pub db: Db,
     pub settings: Arc<Settings>,
+    /// The segment index, built from the database at open and kept current.
+    pub segments: Arc<segments::SegmentEngine>,
+    /// The WeCom API client, made on first use from the settings (tokens cached inside).
+    pub(crate) wecom_client:
+        Arc<std::sync::OnceLock<std::result::Result<yutang_wecom::WecomClient, String>>>,
 }
 
 impl App {
@@ -43,10 +54,16 @@ impl App {
         };
         let db = Db::connect(&url, &opts).await?;
         db.migrate().await?;
-        Ok(Self {
+        let app = Self {
             db,
             settings: Arc::new(settings),
-        })
+            segments: Arc::new(segments::SegmentEngine::default()),
+            wecom_client: Arc::default(),
+        };
+        // The segment index is built by `yutang serve` before it listens (see
+        // `yutang_web::launch`), or lazily by the first use case that needs it, so
+        // one-shot commands (migrate, import, admin) never pay for it.
+        Ok(app)
     }
 
     pub fn now(&self) -> i64 {

@@ -201,7 +201,16 @@ impl App {
             EventKind::ExternalChat(_) => {
                 return Ok(Applied::Kept("customer groups are not synced yet"));
             }
-            EventKind::ExternalTag(_) => return Ok(Applied::Kept("corp tags are not synced yet")),
+            EventKind::ExternalTag(_) => {
+                // The callback names only ids; read the corp tags and bring ours in line.
+                if self.wecom_api()?.is_none() {
+                    return Ok(Applied::Kept(
+                        "corp tag change kept: the WeCom API is not configured",
+                    ));
+                }
+                self.sync_corp_tags().await?;
+                return Ok(Applied::Done);
+            }
             EventKind::Unknown { .. } => return Ok(Applied::Kept("unhandled event type")),
         };
         let (state, timeline) = match &c.change {

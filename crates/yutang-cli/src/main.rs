@@ -13,6 +13,8 @@ use yutang_app::staff::NewStaffInput;
 use yutang_app::tokens::NewTokenInput;
 use yutang_app::{Actor, App, Settings};
 
+mod bench;
+
 #[derive(Parser)]
 #[command(
     name = "yutang",
@@ -76,6 +78,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Benchmarks against an existing database (figures for docs/benchmarks.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Manage staff accounts from the server's shell.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -91,6 +96,18 @@ enum Command {
 enum ImportWhat {
     Customers,
     Orders,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Ingest events through the library call (no HTTP): new events, then the same batches
+    /// again as replays. The database needs customers (`yutang demo --seed-only`).
+    Ingest {
+        #[arg(long, default_value_t = 50)]
+        batches: usize,
+        #[arg(long, default_value_t = 1000)]
+        batch_size: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -393,6 +410,14 @@ async fn main() -> Result<()> {
             );
             println!("{}", t.token);
             Ok(())
+        }
+        Command::Bench(BenchCommand::Ingest {
+            batches,
+            batch_size,
+        }) => {
+            let settings = load(&cli.common, None)?;
+            let app = open(settings).await?;
+            bench::ingest(&app, batches, batch_size).await
         }
         Command::Config(ConfigCommand::Show { listen }) => {
             let settings = load(&cli.common, listen)?;

@@ -217,7 +217,8 @@ IMP-4,13999999999,store,,,2026-06-03 12:00,X,x,1,100,
 IMP-5,13800001002,store,NOPE-1,,2026-06-03 12:00,X,x,1,100,
 ";
 
-fn import_flow(url: &str) {
+/// A directory to work in and the demo organisation (no customers) in the database at `url`.
+fn seeded(url: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let o = yutang(
         dir.path(),
@@ -232,14 +233,22 @@ fn import_flow(url: &str) {
         None,
     );
     assert!(o.status.success(), "{}", text(&o));
+    dir
+}
+
+/// `yutang import ARGS --database-url URL` in `dir`.
+fn run_import(dir: &std::path::Path, url: &str, args: &[&str]) -> Output {
+    let mut a = vec!["import"];
+    a.extend_from_slice(args);
+    a.extend_from_slice(&["--database-url", url]);
+    yutang(dir, &a, None)
+}
+
+fn import_flow(url: &str) {
+    let dir = seeded(url);
     std::fs::write(dir.path().join("customers.csv"), CUSTOMERS_CSV).unwrap();
     std::fs::write(dir.path().join("orders.csv"), ORDERS_CSV).unwrap();
-    let import = |args: &[&str]| {
-        let mut a = vec!["import"];
-        a.extend_from_slice(args);
-        a.extend_from_slice(&["--database-url", url]);
-        yutang(dir.path(), &a, None)
-    };
+    let import = |args: &[&str]| run_import(dir.path(), url, args);
     // Dry run: every bad row reported, nothing written.
     let o = import(&["customers", "customers.csv", "--dry-run"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -306,4 +315,201 @@ async fn import_on_postgres() {
     tokio::task::spawn_blocking(move || import_flow(&url))
         .await
         .unwrap();
+}
+
+/// A cell of an .xlsx fixture: text, a number, or a date-time (written as an Excel date with
+/// a date format, as spreadsheets export them).
+enum Cell {
+    S(&'static str),
+    N(f64),
+    D(&'static str),
+}
+
+fn write_xlsx(path: &std::path::Path, rows: &[Vec<Cell>]) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    let ws = wb.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            match cell {
+                Cell::S(s) => ws.write_string(r, c, *s).map(|_| ()),
+                Cell::N(n) => ws.write_number(r, c, *n).map(|_| ()),
+                Cell::D(d) => {
+                    let dt = rust_xlsxwriter::ExcelDateTime::parse_from_str(d).unwrap();
+                    ws.write_datetime_with_format(r, c, &dt, &date).map(|_| ())
+                }
+            }
+            .unwrap();
+        }
+    }
+    wb.save(path).unwrap();
+}
+
+/// The import flow with Excel workbooks: phones and amounts stored as numbers, paid_at as an
+/// Excel date, bad rows reported by row and column, idempotent re-runs.
+fn import_xlsx_flow(url: &str) {
+    use Cell::{D, N, S};
+    let dir = seeded(url);
+    write_xlsx(
+        &dir.path().join("customers.xlsx"),
+        &[
+            vec![S("手机号"), S("姓名"), S("城市"), S("会员等级")],
+            vec![N(13800002001.0), S("王芳"), S("上海"), S("金卡")],
+            vec![S("+86 138-0000-2002"), S("李娜"), S("杭州"), S("")],
+            vec![N(12345.0), S("坏号码"), S(""), S("")],
+            vec![S(""), S("无身份"), S("北京"), S("")],
+        ],
+    );
+    let at = "2026-05-01 10:00:00";
+    write_xlsx(
+        &dir.path().join("orders.xlsx"),
+        &[
+            vec![
+                S("订单号"),
+                S("手机号"),
+                S("渠道"),
+                S("支付时间"),
+                S("商品编码"),
+                S("商品名称"),
+                S("数量"),
+                S("单价(分)"),
+            ],
+            vec![
+                S("XL-1"),
+                N(13800002001.0),
+                S("store"),
+                D(at),
+                S("CHERRY"),
+                S("车厘子"),
+                N(1.0),
+                N(19900.0),
+            ],
+            vec![
+                S("XL-1"),
+                N(13800002001.0),
+                S("store"),
+                D(at),
+                S("APPLE"),
+                S("苹果"),
+                N(2.0),
+                N(1290.0),
+            ],
+            vec![
+                S("XL-2"),
+                S("13800002002"),
+                S("mini_program"),
+                S("2026-06-01 12:00"),
+                S("MANGO"),
+                S("芒果"),
+                N(1.0),
+                N(3990.0),
+            ],
+            vec![
+                S("XL-3"),
+                S("13800002002"),
+                S("store"),
+                D(at),
+                S("X"),
+                S("x"),
+                N(1.0),
+                N(12.5),
+            ],
+            vec![
+                S("XL-4"),
+                N(13999999999.0),
+                S("store"),
+                D(at),
+                S("X"),
+                S("x"),
+                N(1.0),
+                N(100.0),
+            ],
+        ],
+    );
+    let import = |args: &[&str]| run_import(dir.path(), url, args);
+    let o = import(&["customers", "customers.xlsx", "--dry-run"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    for want in [
+        "4 rows, 2 valid, 2 bad (dry run: nothing written)",
+        "row 4, column 手机号: invalid_phone",
+        "row 5, column 手机号: identity_required",
+    ] {
+        assert!(out.contains(want), "{want:?} missing:\n{out}");
+    }
+    let o = import(&["customers", "customers.xlsx"]);
+    assert!(
+        text(&o).contains("created 2, attached to existing 0"),
+        "{}",
+        text(&o)
+    );
+    let o = import(&["customers", "customers.xlsx"]);
+    assert!(
+        text(&o).contains("created 0, attached to existing 2"),
+        "{}",
+        text(&o)
+    );
+    let o = import(&["orders", "orders.xlsx", "--dry-run"]);
+    let out = text(&o);
+    for want in [
+        "5 rows, 3 valid, 2 bad (dry run: nothing written)",
+        "row 5, column 单价(分): amount_not_integer",
+        "row 6, column 手机号: unknown_customer",
+    ] {
+        assert!(out.contains(want), "{want:?} missing:\n{out}");
+    }
+    let o = import(&["orders", "orders.xlsx"]);
+    assert!(
+        text(&o).contains("created 2, already imported 0"),
+        "{}",
+        text(&o)
+    );
+    let o = import(&["orders", "orders.xlsx", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&String::from_utf8_lossy(&o.stdout)).unwrap();
+    assert_eq!(
+        (v["created"].as_i64(), v["duplicates"].as_i64()),
+        (Some(0), Some(2))
+    );
+}
+
+/// The Excel date in `支付时间` is Asia/Shanghai wall time: 10:00 → 02:00 UTC.
+async fn paid_at(url: &str, external_id: &str) -> i64 {
+    let sql = "SELECT paid_at FROM orders WHERE external_id = $1";
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query_scalar(sql)
+            .bind(external_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query_scalar(sql)
+            .bind(external_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_xlsx_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("imp.db").display());
+    let u = url.clone();
+    tokio::task::spawn_blocking(move || import_xlsx_flow(&u))
+        .await
+        .unwrap();
+    assert_eq!(paid_at(&url, "XL-1").await, 1_777_600_800_000);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_xlsx_on_postgres() {
+    let url = fresh_pg_url().await;
+    let u = url.clone();
+    tokio::task::spawn_blocking(move || import_xlsx_flow(&u))
+        .await
+        .unwrap();
+    assert_eq!(paid_at(&url, "XL-1").await, 1_777_600_800_000);
 }

@@ -38,6 +38,10 @@ pub enum EventKind {
     Merged,
     /// This customer was merged into another (detail names the survivor).
     MergedInto,
+    /// A tag was put on the customer (detail: tag, source, who).
+    TagAdded,
+    /// A tag was taken off.
+    TagRemoved,
 }
 
 impl EventKind {
@@ -57,7 +61,7 @@ impl EventKind {
         EventKind::Custom,
     ];
 
-    pub const SYSTEM: [EventKind; 9] = [
+    pub const SYSTEM: [EventKind; 11] = [
         EventKind::Created,
         EventKind::ProfileUpdated,
         EventKind::IdentityAdded,
@@ -67,6 +71,8 @@ impl EventKind {
         EventKind::OrderCompleted,
         EventKind::Merged,
         EventKind::MergedInto,
+        EventKind::TagAdded,
+        EventKind::TagRemoved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -93,6 +99,8 @@ impl EventKind {
             EventKind::OrderCompleted => "order_completed",
             EventKind::Merged => "merged",
             EventKind::MergedInto => "merged_into",
+            EventKind::TagAdded => "tag_added",
+            EventKind::TagRemoved => "tag_removed",
         }
     }
 

@@ -15,6 +15,7 @@ pub mod orders;
 pub mod org;
 pub mod segments;
 pub mod staff;
+pub mod tags;
 pub mod time;
 
 pub use error::FieldError;

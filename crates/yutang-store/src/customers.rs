@@ -203,6 +203,21 @@ pub async fn get(db: &Db, id: i64, scope: Scope) -> Result<CustomerRow> {
     })
 }
 
+/// Live customers by id (any order of input; output by id). Ids are integers, inlined.
+pub async fn get_many(db: &Db, ids: &[i64]) -> Result<Vec<CustomerRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!(
+        "{} WHERE c.merged_into IS NULL AND c.id IN ({list}) ORDER BY c.id",
+        customer_select!()
+    );
+    db_run!(db, pool => {
+        Ok(sqlx::query_as::<_, CustomerRow>(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?)
+    })
+}
+
 /// Whether a live customer is within the scope.
 pub async fn in_scope(db: &Db, id: i64, scope: Scope) -> Result<bool> {
     let n: i64 = db_run!(db, pool => {
@@ -366,19 +381,32 @@ pub async fn upsert_follow(db: &Db, f: &FollowInput<'_>, now: i64) -> Result<i64
 }
 
 /// Resolve many ids at once (following merges): id → live customer. Ids that never existed
-/// are absent from the map.
+/// are absent from the map. PostgreSQL gets one array parameter (`= ANY($1)`: one prepared
+/// statement whatever the count); SQLite an `IN` list.
 pub async fn resolve_many(db: &Db, ids: &[i64]) -> Result<std::collections::HashMap<i64, i64>> {
     let mut out = std::collections::HashMap::new();
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
     for chunk in ids.chunks(5000) {
-        let rows: Vec<(i64, Option<i64>)> = db_run!(db, pool => {
-            let mut qb = sqlx::QueryBuilder::new("SELECT id, merged_into FROM customers WHERE id IN (");
-            let mut sep = qb.separated(", ");
-            for id in chunk {
-                sep.push_bind(*id);
+        let rows: Vec<(i64, Option<i64>)> = match db {
+            Db::Postgres(pool) => {
+                sqlx::query_as("SELECT id, merged_into FROM customers WHERE id = ANY($1::bigint[])")
+                    .bind(chunk)
+                    .fetch_all(pool)
+                    .await?
             }
-            qb.push(")");
-            qb.build_query_as().fetch_all(pool).await?
-        });
+            Db::Sqlite(pool) => {
+                let mut qb =
+                    sqlx::QueryBuilder::new("SELECT id, merged_into FROM customers WHERE id IN (");
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(pool).await?
+            }
+        };
         for (id, merged) in rows {
             match merged {
                 None => {

@@ -47,3 +47,12 @@ impl From<sqlx::Error> for StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// `NotFound` when an UPDATE or DELETE by id touched no row.
+pub(crate) fn touched(rows: u64) -> Result<()> {
+    if rows == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}

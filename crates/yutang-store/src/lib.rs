@@ -15,11 +15,15 @@ pub mod customers;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod imports;
+pub mod jobs;
 pub mod login_attempts;
 pub mod orders;
 pub mod org;
+pub mod segments;
 pub mod sessions;
 pub mod staff;
+pub mod tags;
 pub mod tokens;
 pub mod wecom;
 

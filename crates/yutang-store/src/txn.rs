@@ -81,7 +81,7 @@ fn detail(v: serde_json::Value) -> String {
 }
 
 macro_rules! engine_ops {
-    ($DB:ty) => {
+    ($DB:ty, $begin:literal) => {
         use super::*;
         use sqlx::{Pool, Transaction};
 
@@ -318,6 +318,27 @@ macro_rules! engine_ops {
                 .bind(loser)
                 .execute(&mut **tx)
                 .await?;
+            // Tags move too, except where a single-select group already has one of the
+            // survivor's tags (the survivor's wins, as for the profile).
+            sqlx::query(
+                "INSERT INTO customer_tags (customer_id, tag_id, source, staff_id, created_at) \
+                 SELECT $1, ct.tag_id, ct.source, ct.staff_id, ct.created_at FROM customer_tags ct \
+                 JOIN tags t ON t.id = ct.tag_id JOIN tag_groups g ON g.id = t.group_id \
+                 WHERE ct.customer_id = $2 \
+                 AND ct.tag_id NOT IN (SELECT tag_id FROM customer_tags WHERE customer_id = $1) \
+                 AND (g.multi = $3 OR NOT EXISTS (SELECT 1 FROM customer_tags s \
+                      JOIN tags st ON st.id = s.tag_id \
+                      WHERE s.customer_id = $1 AND st.group_id = g.id))",
+            )
+            .bind(survivor)
+            .bind(loser)
+            .bind(true)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query("DELETE FROM customer_tags WHERE customer_id = $1")
+                .bind(loser)
+                .execute(&mut **tx)
+                .await?;
             sqlx::query("UPDATE events SET customer_id = $1 WHERE customer_id = $2")
                 .bind(survivor)
                 .bind(loser)
@@ -381,7 +402,7 @@ macro_rules! engine_ops {
             a: &AuditCtx<'_>,
             now: i64,
         ) -> Result<(i64, IngestOutcome)> {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with($begin).await?;
             let mut owners = Vec::new();
             for i in &rec.identities {
                 let owner: Option<i64> = sqlx::query_scalar(
@@ -472,7 +493,7 @@ macro_rules! engine_ops {
             attrs: &[(i64, String)],
             now: i64,
         ) -> Result<()> {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with($begin).await?;
             let before = profile_of(&mut tx, id).await?;
             let mut after = before.clone();
             after.apply(patch);
@@ -490,7 +511,7 @@ macro_rules! engine_ops {
         /// Add an identity to a customer. An identity that belongs to someone else is refused
         /// (merge the two customers instead); one the customer already has is a no-op.
         pub async fn add_identity(pool: &Pool<$DB>, id: i64, i: &Identity, now: i64) -> Result<bool> {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with($begin).await?;
             let owner: Option<i64> = sqlx::query_scalar(
                 "SELECT customer_id FROM customer_identities WHERE kind = $1 AND namespace = $2 AND value = $3",
             )
@@ -544,7 +565,7 @@ macro_rules! engine_ops {
             a: &AuditCtx<'_>,
             now: i64,
         ) -> Result<(i64, i64)> {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with($begin).await?;
             let (Some(x), Some(y)) = (resolve(&mut tx, a_id).await?, resolve(&mut tx, b_id).await?) else {
                 return Err(StoreError::NotFound);
             };
@@ -560,7 +581,7 @@ macro_rules! engine_ops {
 
         /// Create or update a follow relation (unique per customer and guide).
         pub async fn upsert_follow(pool: &Pool<$DB>, f: &FollowInput<'_>, now: i64) -> Result<i64> {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with($begin).await?;
             let existing: Option<(i64, String, String, bool)> = sqlx::query_as(
                 "SELECT id, state, remark, is_owner FROM follows WHERE customer_id = $1 AND staff_id = $2",
             )
@@ -690,7 +711,7 @@ macro_rules! engine_ops {
         /// Record an order, or find the one with the same external id (replay). Returns the
         /// order id and whether it was created now.
         pub async fn create_order(pool: &Pool<$DB>, o: &NewOrder<'_>, now: i64) -> Result<(i64, bool)> {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with($begin).await?;
             let (id, created) = insert_order(&mut tx, o, now).await?;
             if created {
                 refresh_aggregates(&mut tx, o.customer_id, now).await?;
@@ -702,7 +723,7 @@ macro_rules! engine_ops {
         /// Record many orders in one transaction (imports); each customer's aggregates are
         /// refreshed once. Returns, per order, whether it was created now.
         pub async fn create_orders(pool: &Pool<$DB>, orders: &[NewOrder<'_>], now: i64) -> Result<Vec<bool>> {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with($begin).await?;
             let mut out = Vec::with_capacity(orders.len());
             let mut touched: Vec<i64> = Vec::new();
             for o in orders {
@@ -724,7 +745,7 @@ macro_rules! engine_ops {
         /// Move an order along fulfilment (shipped, completed). Repeating the current status
         /// changes nothing.
         pub async fn set_order_status(pool: &Pool<$DB>, id: i64, to: OrderStatus, at: i64, now: i64) -> Result<()> {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with($begin).await?;
             let (status, customer): (String, i64) =
                 sqlx::query_as("SELECT status, customer_id FROM orders WHERE id = $1")
                     .bind(id)
@@ -774,7 +795,7 @@ macro_rules! engine_ops {
             at: i64,
             now: i64,
         ) -> Result<bool> {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with($begin).await?;
             let prior: Option<(i64, i64)> =
                 sqlx::query_as("SELECT order_id, amount FROM order_refunds WHERE external_id = $1")
                     .bind(external_id)
@@ -826,11 +847,14 @@ macro_rules! engine_ops {
 }
 
 pub(crate) mod sqlite {
-    engine_ops!(sqlx::Sqlite);
+    // Write transactions take SQLite's write lock up front: a deferred transaction that
+    // reads and then writes fails at once with SQLITE_BUSY when another connection wrote in
+    // between (busy_timeout cannot help a snapshot that went stale).
+    engine_ops!(sqlx::Sqlite, "BEGIN IMMEDIATE");
 }
 
 pub(crate) mod pg {
-    engine_ops!(sqlx::Postgres);
+    engine_ops!(sqlx::Postgres, "BEGIN");
 }
 
 /// Call the same-named transactional function of the engine `$db` holds.

@@ -18,6 +18,17 @@ pub struct WebError {
     pub message: String,
     pub field: Option<String>,
     pub retry_after: Option<i64>,
+    pub position: Option<ErrorPosition>,
+}
+
+/// Where in a segment expression an error is: byte offsets and 1-based line and column
+/// (in characters), so an editor can underline it.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct ErrorPosition {
+    pub start: usize,
+    pub end: usize,
+    pub line: u32,
+    pub column: u32,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -34,6 +45,9 @@ pub struct ErrorDetail {
     /// The request field the error concerns, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For segment expressions: where the error is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<ErrorPosition>,
 }
 
 impl WebError {
@@ -44,6 +58,7 @@ impl WebError {
             message: message.into(),
             field: None,
             retry_after: None,
+            position: None,
         }
     }
 
@@ -75,6 +90,24 @@ impl From<AppError> for WebError {
             AppError::Invalid(f) => {
                 WebError::new(StatusCode::UNPROCESSABLE_ENTITY, f.code, f.message)
                     .with_field(f.field)
+            }
+            AppError::Segment(e) => {
+                let loc = e
+                    .location
+                    .unwrap_or(yutang_core::segments::Location { line: 1, column: 1 });
+                let mut w = WebError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    e.code(),
+                    format!("line {}, column {}: {}", loc.line, loc.column, e.message),
+                )
+                .with_field("expression");
+                w.position = Some(ErrorPosition {
+                    start: e.span.start,
+                    end: e.span.end,
+                    line: loc.line,
+                    column: loc.column,
+                });
+                w
             }
             AppError::NotFound { what } => WebError::not_found(what),
             AppError::Conflict { what, code } => {
@@ -133,6 +166,7 @@ impl IntoResponse for WebError {
                 code: self.code.to_owned(),
                 message: self.message,
                 field: self.field,
+                position: self.position,
             },
         };
         let mut res = (self.status, axum::Json(body)).into_response();

@@ -129,6 +129,12 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // The segment index answers every count; build it before taking requests.
+    if let Err(e) = app.segments.rebuild(&app.db, app.now()).await {
+        return Err(std::io::Error::other(format!(
+            "building the segment index: {e}"
+        )));
+    }
     // Sweep the WeCom inbox for callbacks whose first application failed (or that arrived
     // while this node was down); stops with the server.
     let sweeper = {
@@ -143,6 +149,31 @@ pub async fn launch(
             }
         })
     };
+    // Keep the segment index current, run event-driven tag rules and due jobs every second;
+    // rebuild the index and re-run every rule hourly (time-driven changes).
+    let worker = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let slack = match app.db.engine() {
+                yutang_store::Engine::Postgres => 200,
+                yutang_store::Engine::Sqlite => 0,
+            };
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            let mut last_hourly = std::time::Instant::now();
+            loop {
+                tick.tick().await;
+                if let Err(e) = app.background_tick(slack).await {
+                    tracing::warn!(error = %e, "background tick");
+                }
+                if last_hourly.elapsed() >= Duration::from_secs(3600) {
+                    last_hourly = std::time::Instant::now();
+                    if let Err(e) = app.hourly_tick().await {
+                        tracing::warn!(error = %e, "hourly tick");
+                    }
+                }
+            }
+        })
+    };
     let router = router(app);
     let served = axum::serve(
         listener,
@@ -151,6 +182,7 @@ pub async fn launch(
     .with_graceful_shutdown(shutdown)
     .await;
     sweeper.abort();
+    worker.abort();
     served
 }
 

@@ -92,10 +92,11 @@ impl Schema {
 
     /// The customer attributes the segment issue starts with: `city` (text), `level` (enum:
     /// 普通 / 银卡 / 金卡 / 黑金), `orders_90d`, `order_count` (int), `total_spent_fen` (money),
-    /// `last_order`, `first_order`, `birthday` (time) and `in_group` (bool). No tags.
+    /// `last_order`, `first_order`, `birthday` (time) and `in_group` (bool), plus the RFM
+    /// window `orders_365d` (int), `spent_365d` (money) and `birth_month` (int, 1–12). No tags.
     pub fn with_customer_attributes() -> Self {
         let mut s = Self::new();
-        let attrs: [(&str, AttrType); 9] = [
+        let attrs: [(&str, AttrType); 12] = [
             ("city", AttrType::Text),
             (
                 "level",
@@ -108,6 +109,9 @@ impl Schema {
             ("first_order", AttrType::Time),
             ("birthday", AttrType::Time),
             ("in_group", AttrType::Bool),
+            ("orders_365d", AttrType::Int),
+            ("spent_365d", AttrType::Money),
+            ("birth_month", AttrType::Int),
         ];
         for (name, ty) in attrs {
             s.attrs.insert(name.to_owned(), ty);

@@ -8,7 +8,9 @@ pub mod dto;
 pub mod events;
 pub mod orders;
 pub mod org;
+pub mod segments;
 pub mod staff;
+pub mod tags;
 pub mod tokens;
 
 use axum::routing::{get, patch, post};
@@ -37,6 +39,13 @@ use crate::state::AppState;
         customers::list_attributes, customers::create_attribute,
         events::ingest,
         orders::create, orders::list, orders::get, orders::set_status, orders::refund,
+        tags::catalogue, tags::create_group, tags::update_group, tags::delete_group,
+        tags::create_tag, tags::update_tag, tags::delete_tag,
+        tags::customer_tags, tags::change_customer_tags, tags::bulk, tags::job,
+        tags::sync_wecom, tags::rules, tags::create_rule, tags::run_rule, tags::patch_rule, tags::delete_rule,
+        segments::schema, segments::count, segments::members, segments::export,
+        segments::list, segments::create, segments::get, segments::update, segments::delete,
+        segments::saved_members, segments::saved_export,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),
@@ -49,6 +58,8 @@ use crate::state::AppState;
         (name = "customers", description = "Customer pool: identities, merges, profile, follows, timeline"),
         (name = "events", description = "Event ingest (timelines)"),
         (name = "orders", description = "Orders, status changes and refunds"),
+        (name = "tags", description = "Tag groups, tags, tagging (manual and bulk jobs) and auto-tag rules"),
+        (name = "segments", description = "Segment expressions: count, members, export, saved segments"),
     )
 )]
 pub struct ApiDoc;
@@ -110,4 +121,40 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}", get(orders::get))
         .route("/orders/{id}/status", post(orders::set_status))
         .route("/orders/{id}/refunds", post(orders::refund))
+        .route("/tag-groups", get(tags::catalogue).post(tags::create_group))
+        .route("/tag-groups/sync-wecom", post(tags::sync_wecom))
+        .route(
+            "/tag-groups/{id}",
+            axum::routing::put(tags::update_group).delete(tags::delete_group),
+        )
+        .route("/tags", post(tags::create_tag))
+        .route("/tags/bulk", post(tags::bulk))
+        .route(
+            "/tags/{id}",
+            axum::routing::put(tags::update_tag).delete(tags::delete_tag),
+        )
+        .route(
+            "/customers/{id}/tags",
+            get(tags::customer_tags).post(tags::change_customer_tags),
+        )
+        .route("/jobs/{id}", get(tags::job))
+        .route("/tag-rules", get(tags::rules).post(tags::create_rule))
+        .route(
+            "/tag-rules/{id}",
+            patch(tags::patch_rule).delete(tags::delete_rule),
+        )
+        .route("/tag-rules/{id}/run", post(tags::run_rule))
+        .route("/segments", get(segments::list).post(segments::create))
+        .route("/segments/schema", get(segments::schema))
+        .route("/segments/count", post(segments::count))
+        .route("/segments/members", post(segments::members))
+        .route("/segments/export", post(segments::export))
+        .route(
+            "/segments/{id}",
+            get(segments::get)
+                .put(segments::update)
+                .delete(segments::delete),
+        )
+        .route("/segments/{id}/members", get(segments::saved_members))
+        .route("/segments/{id}/export", get(segments::saved_export))
 }

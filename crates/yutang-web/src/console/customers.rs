@@ -145,6 +145,9 @@ struct ViewPage {
     kind: String,
     revealed: Option<Vec<String>>,
     pager: Pager,
+    tags: Vec<yutang_store::tags::CustomerTagRow>,
+    /// Tags staff may set by hand, as `(id, "group/name")`.
+    tag_options: Vec<(i64, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -186,6 +189,26 @@ async fn render_view(
         Ok(t) => t,
         Err(e) => return error_page(c.ctx, e),
     };
+    let tags = s
+        .app
+        .customer_tags(a, v.customer.id)
+        .await
+        .unwrap_or_default();
+    let tag_options = s
+        .app
+        .tag_catalogue(a)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|g| g.group.source != "rule")
+        .flat_map(|g| {
+            let group = g.group.name;
+            g.tags
+                .into_iter()
+                .map(move |t| (t.tag.id, format!("{group}/{}", t.tag.name)))
+        })
+        .filter(|(id, _)| !tags.iter().any(|t| t.tag_id == *id))
+        .collect();
     let base = format!("/console/customers/{}", v.customer.id);
     let params = [("kind", q.kind.clone().unwrap_or_default())];
     let pager = pager(&base, &params, t.page, t.page_size, t.total);
@@ -203,6 +226,8 @@ async fn render_view(
             kind: q.kind.unwrap_or_default(),
             revealed,
             pager,
+            tags,
+            tag_options,
         },
     )
 }

@@ -69,6 +69,15 @@ impl Tr {
         }
     }
 
+    /// An error code's message when the code is known, else `fallback` (e.g. a parser's own
+    /// message for a bad import row).
+    pub fn error_or(&self, code: &str, fallback: &str) -> String {
+        match lookup(&format!("err.{code}")) {
+            Some(_) => self.t(&format!("err.{code}")).to_owned(),
+            None => fallback.to_owned(),
+        }
+    }
+
     /// An audit action label.
     pub fn action(&self, action: &str) -> &'static str {
         match lookup(&format!("audit.{action}")) {
@@ -279,6 +288,128 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "err.invalid_expiry" => ("有效天数需在 1–3650 之间", "Validity must be 1–3650 days"),
         "err.invalid_form" => ("表单内容无效", "The form is invalid"),
         "nav.pool" => ("客户池", "Customer pool"),
+        "nav.tags" => ("标签", "Tags"),
+        "nav.segments" => ("人群", "Segments"),
+        "common.updated_at" => ("更新时间", "Updated"),
+        "common.delete" => ("删除", "Delete"),
+        "tags.title" => ("标签管理", "Tags"),
+        "tags.group" => ("标签组", "Group"),
+        "tags.group_name" => ("标签组名称", "Group name"),
+        "tags.tag_name" => ("标签名称", "Tag name"),
+        "tags.color" => ("颜色", "Colour"),
+        "tags.mode" => ("选择方式", "Selection"),
+        "tags.multi" => ("多选", "Multi-select"),
+        "tags.single" => ("单选", "Single-select"),
+        "tags.tags" => ("标签（人数）", "Tags (customers)"),
+        "tags.customers" => ("人数，点击查看人群", "Customers; click for the segment"),
+        "tags.new_group" => ("新建标签组", "New group"),
+        "tags.new_tag" => ("新建标签", "New tag"),
+        "tags.by_rule" => ("自动规则维护", "kept by a rule"),
+        "tags.customer_tags" => ("客户标签", "Tags"),
+        "tags.add" => ("打标签", "Add tag"),
+        "tags.remove" => ("移除", "Remove"),
+        "rules.title" => ("自动标签规则", "Auto-tag rules"),
+        "rules.hint" => (
+            "规则随新事件即时生效，并每小时按时间重新计算（如宝宝满 7 个月）。",
+            "Rules react to new events at once and re-run hourly for time-driven changes (a baby turning 7 months).",
+        ),
+        "rules.name" => ("规则名称", "Rule name"),
+        "rules.kind" => ("类型", "Kind"),
+        "rules.config" => ("配置", "Configuration"),
+        "rules.last_run" => ("上次运行", "Last run"),
+        "rules.changes" => ("上次变更数", "Last changes"),
+        "rules.disabled" => ("已停用", "disabled"),
+        "rules.run" => ("立即运行", "Run now"),
+        "rules.create" => ("创建规则", "Create rule"),
+        "rules.kind_lifecycle" => (
+            "生命周期（新客/活跃/沉睡/流失）",
+            "Lifecycle (new/active/dormant/churned)",
+        ),
+        "rules.kind_rfm" => ("RFM 八类客户", "RFM classes"),
+        "rules.kind_age_months" => ("月龄分段（按日期属性）", "Age in months (date attribute)"),
+        "rules.kind_birthday_month" => ("本月生日", "Birthday this month"),
+        "rules.kind_expression" => ("人群表达式", "Segment expression"),
+        "rules.lifecycle_days" => ("新客/活跃/沉睡 天数", "New / active / dormant days"),
+        "rules.recency_days" => ("RFM 最近购买天数", "RFM recency days"),
+        "rules.tag" => ("标签名称", "Tag name"),
+        "rules.expression" => ("表达式", "Expression"),
+        "rules.attribute" => ("日期属性", "Date attribute"),
+        "rules.buckets" => (
+            "月龄分段（每行：起-止 标签）",
+            "Buckets (one per line: from-to tag)",
+        ),
+        "segments.title" => ("人群圈选", "Segments"),
+        "segments.new" => ("新建人群", "New segment"),
+        "segments.name" => ("人群名称", "Name"),
+        "segments.expression" => ("圈选表达式", "Expression"),
+        "segments.count" => ("人数", "Customers"),
+        "segments.count_now" => ("计算人数", "Count"),
+        "segments.members" => ("查看成员", "Members"),
+        "segments.export" => ("导出 CSV", "Export CSV"),
+        "segments.builder" => ("可视化圈选", "Visual builder"),
+        "segments.help" => (
+            "示例：tag(\"宝宝月龄/0-6月\") and city = \"上海\" and orders_90d >= 2 and not in_group and last_order within 30d",
+            "Example: tag(\"宝宝月龄/0-6月\") and city = \"上海\" and orders_90d >= 2 and not in_group and last_order within 30d",
+        ),
+        "segments.error_at" => (
+            "第 {line} 行第 {column} 列：",
+            "Line {line}, column {column}: ",
+        ),
+        "segments.b_tags" => ("标签", "Tags"),
+        "segments.b_attributes" => ("属性", "Attributes"),
+        "segments.b_field" => ("条件字段", "Field"),
+        "segments.b_operator" => ("运算", "Operator"),
+        "segments.b_not" => ("取反", "Not"),
+        "segments.b_join" => ("条件关系", "Combine"),
+        "segments.b_all" => ("满足全部条件", "All conditions"),
+        "segments.b_any" => ("满足任一条件", "Any condition"),
+        "segments.b_add" => ("添加条件", "Add condition"),
+        "segments.attr_city" => ("城市 city", "City (city)"),
+        "segments.attr_level" => ("会员等级 level", "Member level (level)"),
+        "segments.attr_order_count" => {
+            ("累计订单数 order_count", "Orders (all time) (order_count)")
+        }
+        "segments.attr_total_spent_fen" => {
+            ("累计消费 total_spent_fen", "Total spend (total_spent_fen)")
+        }
+        "segments.attr_orders_90d" => ("近90天订单数 orders_90d", "Orders in 90 days (orders_90d)"),
+        "segments.attr_orders_365d" => (
+            "近365天订单数 orders_365d",
+            "Orders in 365 days (orders_365d)",
+        ),
+        "segments.attr_spent_365d" => ("近365天消费 spent_365d", "Spend in 365 days (spent_365d)"),
+        "segments.attr_first_order" => ("首单时间 first_order", "First order (first_order)"),
+        "segments.attr_last_order" => ("最近下单 last_order", "Last order (last_order)"),
+        "segments.attr_birthday" => ("生日 birthday", "Birthday (birthday)"),
+        "segments.attr_birth_month" => ("生日月份 birth_month", "Birth month (birth_month)"),
+        "segments.attr_in_group" => ("已入群 in_group", "In a customer group (in_group)"),
+        "segments.op_has" => ("拥有", "has"),
+        "segments.op_exists" => ("有值", "has a value"),
+        "segments.op_within" => ("最近 N 天内", "within N days"),
+        "segments.op_before_ago" => ("早于 N 天前", "before N days ago"),
+        "segments.op_after" => ("晚于日期", "on or after date"),
+        "segments.op_before" => ("早于日期", "before date"),
+        "segments.op_is_true" => ("是", "is yes"),
+        "segments.op_is_false" => ("否", "is no"),
+        "err.segment_exists" => ("人群名称已存在", "A segment with this name exists"),
+        "err.tag_exists" => (
+            "该标签组内已有同名标签",
+            "This group already has a tag with that name",
+        ),
+        "err.tag_group_exists" => ("标签组名称已存在", "A tag group with this name exists"),
+        "err.tag_rule_exists" => ("规则名称已存在", "A rule with this name exists"),
+        "err.group_owned_by_rule" => (
+            "该标签组由自动规则维护，请修改规则",
+            "An auto-tag rule keeps this group; change the rule instead",
+        ),
+        "err.invalid_rule" => ("规则配置无效", "Invalid rule configuration"),
+        "err.invalid_color" => ("颜色格式应为 #1677ff", "Colour must look like #1677ff"),
+        "err.unknown_tag" => ("标签不存在", "No such tag"),
+        "err.outside_scope" => (
+            "部分客户不在你的数据范围内，未做任何修改",
+            "Some customers are outside your data scope; nothing was changed",
+        ),
+        "err.empty_change" => ("请选择要添加或移除的标签", "Choose tags to add or remove"),
         "nav.customers" => ("客户", "Customers"),
         "customers.title" => ("客户", "Customers"),
         "customers.view" => ("客户详情", "Customer"),
@@ -364,8 +495,17 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "event.order_completed" => ("订单完成", "Order completed"),
         "event.merged" => ("合并了其他客户", "Merged another customer"),
         "event.merged_into" => ("被合并", "Merged into another customer"),
+        "event.tag_added" => ("打标签", "Tag added"),
+        "event.tag_removed" => ("移除标签", "Tag removed"),
         "audit.customer_merged" => ("合并客户", "Merged customers"),
         "audit.phone_revealed" => ("查看完整手机号", "Revealed phone"),
+        "audit.segment_saved" => ("保存人群", "Saved segment"),
+        "audit.segment_deleted" => ("删除人群", "Deleted segment"),
+        "audit.segment_exported" => ("导出人群", "Exported segment"),
+        "audit.tags_changed" => ("修改客户标签", "Changed customer tags"),
+        "audit.tags_bulk_changed" => ("批量打标签", "Bulk tagging"),
+        "audit.tag_catalog_changed" => ("修改标签库", "Changed tag catalogue"),
+        "audit.tag_rule_changed" => ("修改自动标签规则", "Changed auto-tag rule"),
         "err.invalid_phone" => ("手机号格式不正确", "Invalid phone number"),
         "err.unknown_event_kind" => ("未知事件类型", "Unknown event kind"),
         "err.identity_conflict" => (
@@ -373,6 +513,142 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
             "Conflicting identities: these look like two people",
         ),
         "err.invalid_date" => ("日期格式应为 YYYY-MM-DD", "Date must be YYYY-MM-DD"),
+        "nav.import" => ("导入", "Import"),
+        "import.title" => ("批量导入", "Bulk import"),
+        "import.intro" => (
+            "上传客户或订单的 CSV / Excel 文件：先核对列映射并试运行（列出每一行错误，不写入），再正式导入。重复导入同一文件不会产生重复数据。",
+            "Upload a CSV or Excel file of customers or orders: check the column mapping and dry-run it (every bad row listed, nothing written), then import. Importing the same file again creates no duplicates.",
+        ),
+        "import.kind" => ("导入类型", "Import"),
+        "import.kind.customers" => ("客户", "Customers"),
+        "import.kind.orders" => ("订单", "Orders"),
+        "import.file" => ("文件", "File"),
+        "import.file_hint" => (
+            "CSV（UTF-8）或 Excel（.xlsx/.xls，读取第一个工作表），第一行为列名，上限",
+            "CSV (UTF-8) or Excel (.xlsx/.xls, first sheet), first row names the columns, at most",
+        ),
+        "import.upload" => ("上传", "Upload"),
+        "import.customers_hint" => (
+            "每行至少一个身份标识（手机号、unionid、openid、会员卡号等）；已存在的客户按身份合并更新。",
+            "Each row needs at least one identity (phone, unionid, openid, member number …); existing customers are matched by identity and updated.",
+        ),
+        "import.orders_hint" => (
+            "同一订单号的多行是该订单的多个商品行；金额以分为单位的整数；客户按 customer_id、手机号或会员卡号查找。",
+            "Rows with the same order id are that order's lines; amounts are whole fen; the customer is found by customer_id, phone or member number.",
+        ),
+        "import.recent" => ("最近的导入", "Recent imports"),
+        "import.rows" => ("行", "rows"),
+        "import.state" => ("状态", "State"),
+        "import.state.uploaded" => ("已上传", "Uploaded"),
+        "import.state.checking" => ("试运行中", "Dry run in progress"),
+        "import.state.checked" => ("已试运行", "Dry run done"),
+        "import.state.running" => ("导入中", "Importing"),
+        "import.state.interrupted" => ("已中断", "Interrupted"),
+        "import.state.done" => ("已完成", "Done"),
+        "import.state.failed" => ("失败", "Failed"),
+        "import.back" => ("返回导入列表", "Back to imports"),
+        "import.refreshing" => ("页面每秒自动刷新", "this page refreshes every second"),
+        "import.interrupted_hint" => (
+            "上次运行在完成前中断（如服务重启）。导入可重复执行，请重新开始。",
+            "The last run stopped before it finished (e.g. a restart). Imports are idempotent: start it again.",
+        ),
+        "import.dry_run_result" => ("试运行结果", "Dry run"),
+        "import.valid" => ("有效", "valid"),
+        "import.bad" => ("错误", "bad"),
+        "import.nothing_written" => ("未写入任何数据", "nothing was written"),
+        "import.summary" => ("导入结果", "Summary"),
+        "import.inserted" => ("新增", "Inserted"),
+        "import.updated" => ("更新", "Updated"),
+        "import.skipped" => ("跳过（已导入）", "Skipped (already imported)"),
+        "import.failed" => ("失败行", "Failed rows"),
+        "import.ignored_columns" => ("忽略的列", "Ignored columns"),
+        "import.bad_rows" => ("错误行", "Bad rows"),
+        "import.download_errors" => ("下载全部错误（CSV）", "Download all (CSV)"),
+        "import.row" => ("行号", "Row"),
+        "import.column" => ("列", "Column"),
+        "import.reason" => ("原因", "Reason"),
+        "import.more_errors" => ("未显示的错误行：", "Bad rows not shown:"),
+        "import.mapping" => ("列映射", "Column mapping"),
+        "import.mapping_hint" => (
+            "按列名自动匹配（中英文均可），可逐列调整；选择“忽略”跳过该列。",
+            "Matched by header name (Chinese or English); change any column, or choose “ignore” to skip it.",
+        ),
+        "import.header" => ("文件中的列", "Column in the file"),
+        "import.field" => ("对应字段", "Field"),
+        "import.ignore" => ("忽略此列", "Ignore this column"),
+        "import.dry_run" => ("试运行", "Dry run"),
+        "import.run" => ("开始导入", "Import"),
+        "import.field.phone" => ("手机号", "Phone"),
+        "import.field.name" => ("姓名", "Name"),
+        "import.field.gender" => ("性别", "Gender"),
+        "import.field.birthday" => ("生日", "Birthday"),
+        "import.field.city" => ("城市", "City"),
+        "import.field.member_level" => ("会员等级", "Member level"),
+        "import.field.unionid" => ("微信 UnionID", "WeChat unionid"),
+        "import.field.wecom_external" => ("企微外部联系人 ID", "WeCom external_userid"),
+        "import.field.openid" => ("OpenID", "openid"),
+        "import.field.openid_appid" => ("OpenID 所属 AppID", "openid's app id"),
+        "import.field.pos_member" => ("会员卡号", "POS member number"),
+        "import.field.app_user" => ("App 用户 ID", "App user id"),
+        "import.field.guide" => ("导购（用户名）", "Guide (username)"),
+        "import.field.external_id" => ("订单号", "Order id"),
+        "import.field.customer_id" => ("客户 ID", "Customer id"),
+        "import.field.channel" => ("渠道", "Channel"),
+        "import.field.store_code" => ("门店编码", "Store code"),
+        "import.field.campaign" => ("活动", "Campaign"),
+        "import.field.status" => ("订单状态", "Status"),
+        "import.field.paid_at" => ("支付时间", "Paid at"),
+        "import.field.sku" => ("商品编码", "SKU"),
+        "import.field.item_name" => ("商品名称", "Item name"),
+        "import.field.quantity" => ("数量", "Quantity"),
+        "import.field.unit_price_fen" => ("单价（分）", "Unit price (fen)"),
+        "import.field.discount_fen" => ("优惠（分）", "Discount (fen)"),
+        "audit.import_started" => ("开始导入", "Import started"),
+        "audit.import_finished" => ("导入完成", "Import finished"),
+        "err.file_required" => ("请选择要上传的文件", "Choose a file to upload"),
+        "err.file_too_large" => ("文件超过上传大小上限", "The file is over the upload limit"),
+        "err.unsupported_file" => (
+            "文件须为 .csv、.xlsx、.xls、.xlsb 或 .ods",
+            "The file must be .csv, .xlsx, .xls, .xlsb or .ods",
+        ),
+        "err.unreadable_file" => ("文件无法读取", "The file cannot be read"),
+        "err.no_header" => ("第一行须为列名", "The first row must name the columns"),
+        "err.upload_failed" => ("上传失败", "The upload failed"),
+        "err.duplicate_mapping" => ("两列映射到了同一字段", "Two columns map to the same field"),
+        "err.unknown_import_field" => ("未知的导入字段", "Unknown import field"),
+        "err.import_busy" => (
+            "该导入正在试运行或导入中",
+            "This import is already being checked or run",
+        ),
+        "err.import_finished" => (
+            "该导入已完成；如需重新导入请再次上传文件",
+            "This import has finished; upload the file again to re-run it",
+        ),
+        "err.invalid_import_kind" => ("请选择客户或订单", "Choose customers or orders"),
+        "err.malformed_row" => (
+            "该行格式错误（列数不符或编码无效）",
+            "Malformed row (cell count or encoding)",
+        ),
+        "err.missing_field" => ("必填字段为空", "A required field is empty"),
+        "err.identity_required" => (
+            "至少需要一个身份标识（手机号、unionid、openid 等）",
+            "At least one identity is needed (phone, unionid, openid …)",
+        ),
+        "err.customer_required" => (
+            "须通过客户 ID、手机号或会员卡号指明客户",
+            "Name the customer by id, phone or member number",
+        ),
+        "err.unknown_customer" => (
+            "找不到该客户，请先导入客户",
+            "No such customer; import customers first",
+        ),
+        "err.unknown_staff" => ("找不到该员工用户名", "No staff member with this username"),
+        "err.inconsistent_order" => (
+            "同一订单号的行客户、渠道或时间不一致",
+            "Rows of one order disagree on customer, channel or time",
+        ),
+        "err.invalid_quantity" => ("数量须为正整数", "Quantity must be a whole number"),
+        "err.invalid_id" => ("ID 须为数字", "The id must be a number"),
         _ => return None,
     })
 }
@@ -422,6 +698,27 @@ mod tests {
         }
         for k in ["active", "deleted_by_customer", "deleted_by_guide"] {
             assert!(lookup(&format!("follow.{k}")).is_some());
+        }
+        use yutang_app::import::ImportKind;
+        for kind in [ImportKind::Customers, ImportKind::Orders] {
+            assert!(lookup(&format!("import.kind.{}", kind.as_str())).is_some());
+            for f in kind.fields() {
+                assert!(lookup(&format!("import.field.{f}")).is_some(), "{f}");
+            }
+        }
+        for s in [
+            "uploaded",
+            "checking",
+            "checked",
+            "running",
+            "interrupted",
+            "done",
+            "failed",
+        ] {
+            assert!(lookup(&format!("import.state.{s}")).is_some(), "{s}");
+        }
+        for a in ["import_started", "import_finished"] {
+            assert!(lookup(&format!("audit.{a}")).is_some(), "{a}");
         }
     }
 

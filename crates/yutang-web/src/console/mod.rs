@@ -4,7 +4,10 @@
 
 mod customers;
 mod i18n;
+mod import;
 mod pages;
+mod segments;
+mod tags;
 
 use askama::Template;
 use axum::Router;
@@ -44,6 +47,34 @@ pub fn router() -> Router<AppState> {
         .route("/customers", get(customers::list))
         .route("/customers/{id}", get(customers::view))
         .route("/customers/{id}/reveal", post(customers::reveal))
+        .route("/customers/{id}/tags", post(tags::customer_tags))
+        .route("/tags", get(tags::list).post(tags::tag_create))
+        .route("/tags/{id}/delete", post(tags::tag_delete))
+        .route("/tags/groups", post(tags::group_create))
+        .route("/tags/groups/{id}/delete", post(tags::group_delete))
+        .route("/tags/rules", post(tags::rule_create))
+        .route("/tags/rules/{id}/run", post(tags::rule_run))
+        .route("/tags/rules/{id}/delete", post(tags::rule_delete))
+        .route("/segments", get(segments::list).post(segments::create))
+        .route("/segments/new", get(segments::new))
+        .route("/segments/count.json", get(segments::count_json))
+        .route("/segments/schema.json", get(segments::schema_json))
+        .route("/segments/{id}", get(segments::edit).post(segments::update))
+        .route("/segments/{id}/delete", post(segments::delete))
+        .route("/segments/{id}/members", get(segments::members))
+        .route("/segments/{id}/export", post(segments::export))
+        .route("/assets/segments.js", get(segments::script))
+        .route(
+            "/import",
+            get(import::index)
+                .post(import::upload)
+                .layer(import::upload_body_limit()),
+        )
+        .route("/import/{id}", get(import::show))
+        .route("/import/{id}/check", post(import::start_check))
+        .route("/import/{id}/run", post(import::start_run))
+        .route("/import/{id}/status", get(import::status))
+        .route("/import/{id}/errors.csv", get(import::errors_csv))
         .route("/account", get(account))
         .route("/account/password", post(account_password))
         .layer(axum::middleware::map_response(console_headers))
@@ -88,6 +119,7 @@ pub struct Ctx {
     pub can_audit: bool,
     pub can_customers: bool,
     pub can_reveal: bool,
+    pub can_import: bool,
     pub flash: Option<&'static str>,
 }
 
@@ -104,6 +136,15 @@ impl Ctx {
     /// Fen as yuan with two decimals (`12990` → `129.90`).
     pub fn yuan(&self, fen: &i64) -> String {
         yutang_core::money::Fen(*fen).to_string()
+    }
+
+    /// The segment builder preset to `tag("group/name")`.
+    pub fn tag_segment_href(&self, group: &str, tag: &str) -> String {
+        let expr = format!("tag({:?})", format!("{group}/{tag}"));
+        format!(
+            "/console/segments/new?expression={}",
+            url::form_urlencoded::byte_serialize(expr.as_bytes()).collect::<String>()
+        )
     }
 
     pub fn lang_href(&self) -> String {
@@ -154,6 +195,7 @@ impl FromRequestParts<AppState> for Console {
             can_audit: a.can(Permission::ViewAudit),
             can_customers: a.can(Permission::ViewCustomers),
             can_reveal: a.can(Permission::RevealPhone),
+            can_import: a.can(Permission::ManageCustomers),
             flash,
         };
         Ok(Console { session, ctx })

@@ -33,7 +33,7 @@ pub struct FormError {
     pub field: String,
 }
 
-fn form_error(tr: Tr, e: AppError) -> (StatusCode, FormError) {
+pub(super) fn form_error(tr: Tr, e: AppError) -> (StatusCode, FormError) {
     let w = WebError::from(e);
     (
         w.status,

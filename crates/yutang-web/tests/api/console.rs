@@ -34,14 +34,14 @@ fn cookie_value(set_cookie: &str) -> String {
         .to_owned()
 }
 
-fn csrf_in(html: &str) -> String {
+pub(crate) fn csrf_in(html: &str) -> String {
     let i =
         html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
     html[i..i + html[i..].find('"').unwrap()].to_owned()
 }
 
 /// Sign in through the login form; returns the `Cookie` header value to send.
-async fn console_login(t: &TestApp, username: &str) -> String {
+pub(crate) async fn console_login(t: &TestApp, username: &str) -> String {
     let r = t.client.get(t.url("/console/login")).send().await.unwrap();
     let login_cookie =
         cookie_value(&set_cookie(&r, "yutang_login_csrf").expect("login csrf cookie"));
@@ -65,7 +65,7 @@ async fn console_login(t: &TestApp, username: &str) -> String {
     format!("yutang_session={}", cookie_value(&c))
 }
 
-async fn page(t: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
+pub(crate) async fn page(t: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
     let r = t
         .client
         .get(t.url(path))

@@ -7,6 +7,7 @@ use crate::helpers::{Engine, error_of, spawn_app};
 both_engines!(
     batches_are_idempotent_with_per_event_outcomes,
     oversized_and_empty_batches_are_refused,
+    full_batches_mix_new_replayed_and_merged,
 );
 
 async fn batches_are_idempotent_with_per_event_outcomes(e: Engine) {
@@ -146,4 +147,67 @@ async fn oversized_and_empty_batches_are_refused(e: Engine) {
         .await
         .unwrap();
     assert_eq!(v["accepted"], 1000);
+}
+
+/// A full batch of 1,000 where half was sent before: per-event outcomes in order, replays
+/// reported, a merged-away id resolved to its survivor, staff ids kept.
+async fn full_batches_mix_new_replayed_and_merged(e: Engine) {
+    let t = spawn_app(e).await;
+    let a = customer_with_phone(&t, "13800000021", "甲").await;
+    let b = customer_with_phone(&t, "13800000022", "乙").await;
+    let guide = t.staff("ev.guide", "operator", None).await;
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{a}/merge"),
+            &t.admin,
+            json!({"other_id": b}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let event = |i: usize| {
+        json!({"id": format!("big-{i}"), "kind": "page_view",
+               "customer_id": if i.is_multiple_of(2) { a } else { b },
+               "staff_id": if i.is_multiple_of(3) { Some(guide) } else { None }})
+    };
+    let first: Vec<Value> = (0..500).map(event).collect();
+    let v: Value = t
+        .post("/api/v1/events", &t.admin, json!({ "events": first }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["accepted"], 500, "{v}");
+    let all: Vec<Value> = (0..1000).map(event).collect();
+    let v: Value = t
+        .post("/api/v1/events", &t.admin, json!({ "events": all }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (v["accepted"].as_i64(), v["duplicates"].as_i64()),
+        (Some(500), Some(500))
+    );
+    let results = v["results"].as_array().unwrap();
+    for (i, r) in results.iter().enumerate() {
+        let want = if i < 500 { "duplicate" } else { "accepted" };
+        assert_eq!(r["status"], want, "event {i}: {r}");
+        assert_eq!(r["id"], format!("big-{i}"));
+        if i >= 500 {
+            assert_eq!(r["customer_id"], a, "merged ids resolve to the survivor");
+        }
+    }
+    let tl: Value = t
+        .get(
+            &format!("/api/v1/customers/{a}/timeline?kind=page_view&page_size=1"),
+            &t.admin,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tl["total"], 1000);
+    // Newest first: event 999 (999 % 3 == 0) carries the staff id.
+    assert_eq!(tl["items"][0]["client_id"], "big-999", "{tl}");
+    assert_eq!(tl["items"][0]["staff_id"], guide, "{tl}");
 }

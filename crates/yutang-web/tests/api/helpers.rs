@@ -74,6 +74,13 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
 }
 
 pub async fn spawn_with(engine: Engine, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    // `YUTANG_TEST_LOG=warn` shows the server's log while debugging a test.
+    if let Ok(filter) = std::env::var("YUTANG_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let mut settings = Settings {
         database_url: fresh_database_url(engine, &dir).await,

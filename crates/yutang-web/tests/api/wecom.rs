@@ -13,6 +13,7 @@ both_engines!(
     unknown_events_are_kept,
     callbacks_need_configuration,
     contact_callbacks_become_customers_and_follows,
+    corp_tags_are_yutang_tags_both_ways,
 );
 
 const CORP: &str = "ww5823bf96d3bd56c7";
@@ -309,4 +310,155 @@ async fn contact_callbacks_become_customers_and_follows(e: Engine) {
     assert_eq!(tl["total"], 1, "{tl}");
     let s = inbox(&t).await;
     assert_eq!((s.total, s.pending, s.failed), (2, 0, 0));
+}
+
+/// Corp tags arrive as `wecom` tag groups; a tag added in Yutang to such a group is created in
+/// WeCom first; a tag deleted in WeCom disappears here on the next sync (or callback).
+async fn corp_tags_are_yutang_tags_both_ways(e: Engine) {
+    use yutang_wecom::fake::{FakeConfig, FakeWecom};
+    let fake = FakeWecom::start(FakeConfig::demo()).await.unwrap();
+    let (corp, secret, base) = (
+        fake.corp_id().to_owned(),
+        fake.secret().to_owned(),
+        fake.base_url().to_owned(),
+    );
+    let t = spawn_with(e, move |s| {
+        s.wecom.corp_id = corp;
+        s.wecom.contact_secret = Some(Secret::new(secret));
+        s.wecom.api_base = base;
+    })
+    .await;
+    let r = t
+        .post("/api/v1/tag-groups/sync-wecom", &t.admin, json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let v: Value = r.json().await.unwrap();
+    let (groups, tags) = fake.with_corp(|c| {
+        (
+            c.tag_groups.len(),
+            c.tag_groups.iter().map(|g| g.tags.len()).sum::<usize>(),
+        )
+    });
+    assert_eq!(
+        (v["groups"].as_u64(), v["tags"].as_u64()),
+        (Some(groups as u64), Some(tags as u64))
+    );
+    let cat: Value = t
+        .get("/api/v1/tag-groups", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let channel = cat
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "来源渠道")
+        .expect("来源渠道 synced")
+        .clone();
+    assert_eq!(channel["source"], "wecom");
+    assert!(
+        channel["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "直播间")
+    );
+    // Syncing again changes nothing.
+    let v: Value = t
+        .post("/api/v1/tag-groups/sync-wecom", &t.admin, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (v["deleted_tags"].as_u64(), v["deleted_groups"].as_u64()),
+        (Some(0), Some(0))
+    );
+    let cat2: Value = t
+        .get("/api/v1/tag-groups", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        cat2.as_array().unwrap().len(),
+        cat.as_array().unwrap().len()
+    );
+
+    // Yutang → WeCom: a new tag in the WeCom group is created there first.
+    let r = t
+        .post(
+            "/api/v1/tags",
+            &t.admin,
+            json!({"group_id": channel["id"], "name": "社群裂变"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    let new_id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    assert!(fake.with_corp(|c| {
+        c.tag_groups
+            .iter()
+            .any(|g| g.group_name == "来源渠道" && g.tags.iter().any(|t| t.name == "社群裂变"))
+    }));
+    // And deleted there with it.
+    let r = t
+        .send_json(
+            Method::DELETE,
+            &format!("/api/v1/tags/{new_id}"),
+            &t.admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(!fake.with_corp(|c| {
+        c.tag_groups
+            .iter()
+            .any(|g| g.tags.iter().any(|t| t.name == "社群裂变"))
+    }));
+
+    // WeCom → Yutang: a tag deleted in WeCom goes on the next sync, and customers lose it.
+    let c = crate::customers::customer_with_phone(&t, "13900001111", "周杰").await;
+    let live = channel["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "直播间")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{c}/tags"),
+            &t.admin,
+            json!({"add": [live]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    fake.with_corp(|corp| {
+        for g in &mut corp.tag_groups {
+            g.tags.retain(|t| t.name != "直播间");
+        }
+    });
+    let v: Value = t
+        .post("/api/v1/tag-groups/sync-wecom", &t.admin, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["deleted_tags"], 1);
+    let tags: Value = t
+        .get(&format!("/api/v1/customers/{c}/tags"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(tags.as_array().unwrap().is_empty());
+    // Without WeCom configured the sync says so.
+    let plain = crate::helpers::spawn_app(e).await;
+    let r = plain
+        .post("/api/v1/tag-groups/sync-wecom", &plain.admin, json!({}))
+        .await;
+    assert_eq!(crate::helpers::error_of(r).await.1, "wecom_not_configured");
+    fake.shutdown().await;
 }

@@ -1,0 +1,140 @@
+//! The job runner: claims due jobs from the durable table and runs them. One loop per node
+//! (started by `yutang serve`); several nodes share the table safely.
+
+use serde::Serialize;
+use yutang_core::staff::Permission;
+use yutang_store::jobs::{self as store, JobRow};
+
+use crate::error::{AppError, Result};
+use crate::tags::{BULK_TAG_KIND, RULE_RUN_KIND};
+use crate::{Actor, App};
+
+/// How long a claimed job stays leased without progress before another runner may take it.
+pub const LEASE_MS: i64 = 5 * 60 * 1000;
+/// Attempts before a job is marked failed.
+pub const MAX_ATTEMPTS: i64 = 5;
+
+/// The job kinds this runner handles.
+pub const KINDS: [&str; 2] = [BULK_TAG_KIND, RULE_RUN_KIND];
+
+/// A job as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobView {
+    pub id: i64,
+    pub kind: String,
+    pub status: String,
+    pub progress_done: i64,
+    pub progress_total: i64,
+    pub attempts: i64,
+    /// JSON summary when done.
+    pub result: Option<serde_json::Value>,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl From<JobRow> for JobView {
+    fn from(j: JobRow) -> Self {
+        JobView {
+            id: j.id,
+            kind: j.kind,
+            status: j.status,
+            progress_done: j.progress_done,
+            progress_total: j.progress_total,
+            attempts: j.attempts,
+            result: serde_json::from_str(&j.result).ok(),
+            error: (!j.last_error.is_empty()).then_some(j.last_error),
+            created_at: j.created_at,
+            updated_at: j.updated_at,
+        }
+    }
+}
+
+impl App {
+    /// A job, for whoever started it or an HQ role.
+    pub async fn job(&self, actor: &Actor, id: i64) -> Result<JobView> {
+        let j = store::get(&self.db, id)
+            .await
+            .map_err(AppError::not_found("job"))?;
+        let own = j.created_by.is_some() && j.created_by == actor.staff_id().map(|s| s.0);
+        if !own && !actor.can(Permission::ManageCustomers) {
+            return Err(AppError::NotFound { what: "job" });
+        }
+        Ok(j.into())
+    }
+
+    /// Claim and run one due job; `Ok(false)` when none is due.
+    pub async fn run_one_job(&self) -> Result<bool> {
+        let Some(job) = store::claim(&self.db, &KINDS, self.now(), LEASE_MS).await? else {
+            return Ok(false);
+        };
+        let outcome = match job.kind.as_str() {
+            BULK_TAG_KIND => {
+                self.run_bulk_tag(job.id, &job.payload, job.progress_done)
+                    .await
+            }
+            RULE_RUN_KIND => {
+                let id: i64 = job
+                    .payload
+                    .parse()
+                    .map_err(|_| AppError::Internal("bad rule id".into()))?;
+                self.run_tag_rule(id, None)
+                    .await
+                    .map(|n| serde_json::json!({"changes": n}).to_string())
+            }
+            other => Err(AppError::Internal(format!(
+                "no handler for job kind {other}"
+            ))),
+        };
+        match outcome {
+            Ok(result) => store::finish(&self.db, job.id, true, &result, "", self.now()).await?,
+            Err(e) if job.attempts >= MAX_ATTEMPTS => {
+                tracing::error!(job = job.id, error = %e, "job failed for good");
+                store::finish(&self.db, job.id, false, "", &e.to_string(), self.now()).await?
+            }
+            Err(e) => {
+                tracing::warn!(job = job.id, attempt = job.attempts, error = %e, "job failed; will retry");
+                let backoff = 1000 * (1i64 << job.attempts.clamp(0, 10));
+                store::retry(
+                    &self.db,
+                    job.id,
+                    &e.to_string(),
+                    self.now() + backoff,
+                    self.now(),
+                )
+                .await?
+            }
+        }
+        Ok(true)
+    }
+
+    /// Run every due job (tests and the CLI use this; the server loops).
+    pub async fn drain_jobs(&self) -> Result<usize> {
+        let mut n = 0;
+        while self.run_one_job().await? {
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// One tick of the background work: catch the index up, re-check event-driven rules on
+    /// the customers that changed, run due jobs.
+    pub async fn background_tick(&self, slack: i64) -> Result<()> {
+        self.segments.catch_up(&self.db, self.now(), slack).await?;
+        let changed = self.segments.take_changed()?;
+        if !changed.is_empty() {
+            self.run_all_tag_rules(Some(&changed)).await?;
+        }
+        self.drain_jobs().await?;
+        Ok(())
+    }
+
+    /// The hourly work: rebuild the index (moving time windows forward) and re-run every
+    /// rule for everyone (a baby turns 7 months without any event).
+    pub async fn hourly_tick(&self) -> Result<()> {
+        self.segments.rebuild(&self.db, self.now()).await?;
+        self.segments.take_changed()?;
+        self.run_all_tag_rules(None).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,662 @@
+//! Segments: the live bitmap index over every customer, kept current from the database, and
+//! the use cases that count, list and export the customers an expression picks.
+//!
+//! The index is built at start from the database and then follows the event log: every write
+//! to a customer appends to their timeline, so "customers with events after the watermark"
+//! is exactly the set whose facts may have changed. Those are reloaded and replaced in the
+//! index. Use cases that write call [`SegmentEngine::catch_up`] before answering, so a caller
+//! reads their own writes; a background loop catches up every second (re-reading a slack of
+//! recent events on PostgreSQL, whose ids may commit out of order) and rebuilds hourly, which
+//! also moves the clock-driven windows (`orders_90d`) forward.
+
+use std::sync::RwLock;
+
+use roaring::RoaringBitmap;
+use serde::Serialize;
+use yutang_core::segments::{AttrType, Resolved, Schema, TagId};
+use yutang_core::staff::Permission;
+use yutang_core::time::Millis;
+use yutang_index::{AttrKind, AttrValue, IndexBuilder, SegmentIndex};
+use yutang_store::segments::{self as store, CustomAttr, FactValue, Facts, Pick, SegmentRow};
+use yutang_store::{Db, tags as tag_store};
+
+use crate::audit::{self, Action};
+use crate::customers::scope_of;
+use crate::error::{AppError, Result};
+use crate::{Actor, App};
+
+/// How many customers one load reads.
+const CHUNK: i64 = 5_000;
+/// How many events one catch-up step reads.
+const EVENT_CHUNK: i64 = 20_000;
+
+struct State {
+    index: SegmentIndex,
+    schema: Schema,
+    custom: Vec<CustomAttr>,
+    /// Events up to this id are reflected in the index.
+    watermark: i64,
+    built_at: i64,
+    build_ms: i64,
+    /// Customers whose facts changed since the rules last looked (see [`SegmentEngine::take_changed`]).
+    changed: RoaringBitmap,
+}
+
+/// The segment index of one node, shared by every request.
+pub struct SegmentEngine {
+    state: RwLock<State>,
+    /// Serialises writers (rebuild and catch-up) so they never interleave.
+    writer: tokio::sync::Mutex<()>,
+    /// Serialises auto-tag rule runs (scheduler, event-driven and operator-triggered), so
+    /// two runs never race to create the same tag or write the same difference.
+    pub(crate) rules: tokio::sync::Mutex<()>,
+}
+
+impl Default for SegmentEngine {
+    fn default() -> Self {
+        Self {
+            state: RwLock::new(State {
+                index: SegmentIndex::new(),
+                schema: Schema::with_customer_attributes(),
+                custom: Vec::new(),
+                watermark: 0,
+                built_at: 0,
+                build_ms: 0,
+                changed: RoaringBitmap::new(),
+            }),
+            writer: tokio::sync::Mutex::new(()),
+            rules: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+/// Index figures for the console and `/metrics`.
+#[derive(Debug, Clone, Serialize)]
+pub struct EngineStats {
+    pub customers: u64,
+    pub tags: usize,
+    pub memory_bytes: usize,
+    pub watermark: i64,
+    pub built_at: i64,
+    pub build_ms: i64,
+}
+
+fn lock_err() -> AppError {
+    AppError::Internal("segment index lock poisoned".into())
+}
+
+/// The schema the engine compiles against: built-in attributes, custom attributes and tags.
+async fn load_schema(db: &Db) -> Result<(Schema, Vec<CustomAttr>)> {
+    let mut schema = Schema::with_customer_attributes();
+    let mut custom = Vec::new();
+    for d in yutang_store::customers::list_attributes(db).await? {
+        let ty = match d.kind.as_str() {
+            "text" => AttrType::Text,
+            "number" => AttrType::Int,
+            "date" => AttrType::Time,
+            "enum" => AttrType::Enum(d.options.lines().map(str::to_owned).collect()),
+            _ => continue,
+        };
+        // A custom key that collides with a built-in is skipped rather than shadowing it.
+        if schema.add_attr(&d.key, ty).is_ok() {
+            custom.push(CustomAttr {
+                id: d.id,
+                key: d.key,
+                kind: d.kind,
+            });
+        }
+    }
+    for t in tag_store::list_tags(db).await? {
+        // Names are checked on write; a clash (impossible through the API) is skipped.
+        let _ = schema.add_tag(&t.group_name, &t.name, TagId(t.id));
+    }
+    Ok((schema, custom))
+}
+
+fn dense(id: i64) -> Result<u32> {
+    u32::try_from(id)
+        .map_err(|_| AppError::Internal(format!("customer id {id} exceeds the index range")))
+}
+
+fn put(index: &mut SegmentIndex, f: &Facts) -> Result<()> {
+    let id = dense(f.id)?;
+    index.remove_customer(id);
+    if !f.alive {
+        return Ok(());
+    }
+    index.add_customer(id);
+    for t in &f.tags {
+        index.set_tag(id, TagId(*t));
+    }
+    for (k, v) in &f.attrs {
+        let r = match v {
+            FactValue::Text(s) => index.set_attr(id, k, AttrValue::Text(s)),
+            FactValue::Int(i) => index.set_attr(id, k, AttrValue::Int(*i)),
+            FactValue::Time(t) => index.set_attr(id, k, AttrValue::Time(Millis(*t))),
+            FactValue::Bool(b) => index.set_attr(id, k, AttrValue::Bool(*b)),
+        };
+        // An attribute defined after the last schema load is picked up at the next one.
+        if let Err(e) = r {
+            tracing::debug!(customer = f.id, attr = %k, error = %e, "attribute not indexed");
+        }
+    }
+    Ok(())
+}
+
+impl SegmentEngine {
+    /// Build the index from the database and swap it in.
+    pub async fn rebuild(&self, db: &Db, now: i64) -> Result<()> {
+        let _w = self.writer.lock().await;
+        self.rebuild_locked(db, now).await
+    }
+
+    async fn rebuild_locked(&self, db: &Db, now: i64) -> Result<()> {
+        let started = std::time::Instant::now();
+        let watermark = store::max_event_id(db).await?;
+        let (schema, custom) = load_schema(db).await?;
+        let mut b = IndexBuilder::from_schema(&schema);
+        let mut after = 0;
+        loop {
+            let facts = store::load_facts(
+                db,
+                Pick::After {
+                    after,
+                    limit: CHUNK,
+                },
+                &custom,
+                now,
+            )
+            .await?;
+            let Some(last) = facts.last() else { break };
+            after = last.id;
+            for f in &facts {
+                if !f.alive {
+                    continue;
+                }
+                let id = dense(f.id)?;
+                b.add_customer(id);
+                for t in &f.tags {
+                    b.add_tag(id, TagId(*t));
+                }
+                for (k, v) in &f.attrs {
+                    let r = match v {
+                        FactValue::Text(s) => b.add_attr(id, k, AttrValue::Text(s)),
+                        FactValue::Int(i) => b.add_attr(id, k, AttrValue::Int(*i)),
+                        FactValue::Time(t) => b.add_attr(id, k, AttrValue::Time(Millis(*t))),
+                        FactValue::Bool(bv) => b.add_attr(id, k, AttrValue::Bool(*bv)),
+                    };
+                    r.map_err(|e| AppError::Internal(e.to_string()))?;
+                }
+            }
+        }
+        let index = b.build();
+        let build_ms = started.elapsed().as_millis() as i64;
+        {
+            let mut s = self.state.write().map_err(|_| lock_err())?;
+            *s = State {
+                index,
+                schema,
+                custom,
+                watermark,
+                built_at: now,
+                build_ms,
+                changed: RoaringBitmap::new(),
+            };
+        }
+        tracing::info!(build_ms, watermark, "segment index built");
+        // Events committed during the build are applied now.
+        Box::pin(self.catch_up_locked(db, now, 0)).await
+    }
+
+    /// Apply every event after the watermark (and `slack` ids before it).
+    pub async fn catch_up(&self, db: &Db, now: i64, slack: i64) -> Result<()> {
+        let _w = self.writer.lock().await;
+        self.catch_up_locked(db, now, slack).await
+    }
+
+    async fn catch_up_locked(&self, db: &Db, now: i64, slack: i64) -> Result<()> {
+        let (mut from, custom, built) = {
+            let s = self.state.read().map_err(|_| lock_err())?;
+            (s.watermark, s.custom.clone(), s.built_at > 0)
+        };
+        if !built {
+            return self.rebuild_locked(db, now).await;
+        }
+        from = (from - slack).max(0);
+        loop {
+            let (ids, high) = store::changed_since(db, from, EVENT_CHUNK).await?;
+            if high == from {
+                return Ok(());
+            }
+            for chunk in ids.chunks(CHUNK as usize) {
+                let facts = store::load_facts(db, Pick::Ids(chunk), &custom, now).await?;
+                let mut s = self.state.write().map_err(|_| lock_err())?;
+                for f in &facts {
+                    put(&mut s.index, f)?;
+                    s.changed.insert(dense(f.id)?);
+                }
+            }
+            let mut s = self.state.write().map_err(|_| lock_err())?;
+            s.watermark = s.watermark.max(high);
+            from = high;
+        }
+    }
+
+    /// The customers whose facts changed since the last call; event-driven rules re-check them.
+    pub fn take_changed(&self) -> Result<RoaringBitmap> {
+        let mut s = self.state.write().map_err(|_| lock_err())?;
+        Ok(std::mem::take(&mut s.changed))
+    }
+
+    /// Reload tags and attribute definitions (after one is created, renamed or deleted).
+    pub async fn reload_schema(&self, db: &Db) -> Result<()> {
+        let (schema, custom) = load_schema(db).await?;
+        let mut s = self.state.write().map_err(|_| lock_err())?;
+        let gone: Vec<TagId> = s
+            .schema
+            .tags()
+            .map(|(id, _)| id)
+            .filter(|id| schema.tag_path(*id).is_none())
+            .collect();
+        for t in gone {
+            s.index.drop_tag(t);
+        }
+        for (name, ty) in schema.attrs() {
+            let _ = s.index.define_attr(name, AttrKind::of(ty));
+        }
+        s.schema = schema;
+        s.custom = custom;
+        Ok(())
+    }
+
+    /// Parse and type-check an expression against the current schema.
+    pub fn compile(&self, src: &str) -> Result<Resolved> {
+        let s = self.state.read().map_err(|_| lock_err())?;
+        s.schema.compile(src).map_err(AppError::Segment)
+    }
+
+    pub fn schema(&self) -> Result<Schema> {
+        Ok(self.state.read().map_err(|_| lock_err())?.schema.clone())
+    }
+
+    pub fn custom_attrs(&self) -> Result<Vec<CustomAttr>> {
+        Ok(self.state.read().map_err(|_| lock_err())?.custom.clone())
+    }
+
+    /// The customers matching `expr` at `now`, optionally within `within`.
+    pub fn evaluate(
+        &self,
+        expr: &Resolved,
+        now: i64,
+        within: Option<&RoaringBitmap>,
+    ) -> Result<RoaringBitmap> {
+        let s = self.state.read().map_err(|_| lock_err())?;
+        Ok(match within {
+            Some(w) => s.index.evaluate_within(expr, Millis(now), w),
+            None => s.index.evaluate(expr, Millis(now)),
+        })
+    }
+
+    /// The current holders of a tag.
+    pub fn tag_members(&self, tag: i64) -> Result<RoaringBitmap> {
+        let s = self.state.read().map_err(|_| lock_err())?;
+        Ok(s.index.tag_members(TagId(tag)).cloned().unwrap_or_default())
+    }
+
+    pub fn stats(&self) -> Result<EngineStats> {
+        let s = self.state.read().map_err(|_| lock_err())?;
+        Ok(EngineStats {
+            customers: s.index.customer_count(),
+            tags: s.schema.tags().count(),
+            memory_bytes: s.index.memory_bytes(),
+            watermark: s.watermark,
+            built_at: s.built_at,
+            build_ms: s.build_ms,
+        })
+    }
+}
+
+/// A segment's size, and what the caller may act on.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentCount {
+    /// The expression as Yutang prints it (what the visual builder reads back).
+    pub canonical: String,
+    /// Matching customers within the caller's data scope.
+    pub count: u64,
+}
+
+/// A page of a segment's members.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberPage {
+    pub total: u64,
+    pub customer_ids: Vec<i64>,
+}
+
+/// One attribute for the visual builder.
+#[derive(Debug, Clone, Serialize)]
+pub struct SchemaAttr {
+    pub name: String,
+    /// `text`, `enum`, `integer`, `money`, `time`, `yes/no`.
+    pub kind: &'static str,
+    pub options: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SchemaTag {
+    pub id: i64,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentSchema {
+    pub attributes: Vec<SchemaAttr>,
+    pub tags: Vec<SchemaTag>,
+}
+
+/// A saved segment with its live count.
+#[derive(Debug, Clone, Serialize)]
+pub struct SavedSegment {
+    #[serde(flatten)]
+    pub row: SegmentRow,
+    pub count: Option<u64>,
+    pub error: Option<String>,
+}
+
+fn parse_segment_name(name: &str) -> Result<String> {
+    let n = yutang_core::org::parse_label("name", name, 40)?;
+    if n.is_empty() {
+        return Err(
+            yutang_core::FieldError::new("name", "invalid_name", "name is required").into(),
+        );
+    }
+    Ok(n)
+}
+
+impl App {
+    /// The caller's scope as a bitmap, or `None` for the whole brand.
+    pub(crate) async fn scope_bitmap(&self, actor: &Actor) -> Result<Option<RoaringBitmap>> {
+        let scope = scope_of(actor).ok_or(AppError::Forbidden)?;
+        if scope.store.is_none() && scope.guide.is_none() {
+            return Ok(None);
+        }
+        let ids = store::scope_members(&self.db, scope).await?;
+        let mut b = RoaringBitmap::new();
+        for id in ids {
+            if let Ok(i) = u32::try_from(id) {
+                b.insert(i);
+            }
+        }
+        Ok(Some(b))
+    }
+
+    /// The members of an expression within the caller's scope, after catching up.
+    pub async fn segment_members(
+        &self,
+        actor: &Actor,
+        src: &str,
+    ) -> Result<(Resolved, RoaringBitmap)> {
+        if !actor.can(Permission::ViewCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        let expr = self.segments.compile(src)?;
+        self.segments.catch_up(&self.db, self.now(), 0).await?;
+        let scope = self.scope_bitmap(actor).await?;
+        let m = self.segments.evaluate(&expr, self.now(), scope.as_ref())?;
+        Ok((expr, m))
+    }
+
+    /// Count an expression within the caller's scope.
+    pub async fn segment_count(&self, actor: &Actor, src: &str) -> Result<SegmentCount> {
+        let (expr, m) = self.segment_members(actor, src).await?;
+        let canonical = yutang_core::segments::parse(src)
+            .map(|e| e.to_string())
+            .unwrap_or_else(|_| src.to_owned());
+        let _ = expr;
+        Ok(SegmentCount {
+            canonical,
+            count: m.len(),
+        })
+    }
+
+    /// A page of member ids, ascending.
+    pub async fn segment_page(
+        &self,
+        actor: &Actor,
+        src: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<MemberPage> {
+        let (_, m) = self.segment_members(actor, src).await?;
+        let limit = limit.clamp(1, 500);
+        let ids = m
+            .iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .map(i64::from)
+            .collect();
+        Ok(MemberPage {
+            total: m.len(),
+            customer_ids: ids,
+        })
+    }
+
+    /// The attributes and tags an expression may use.
+    pub fn segment_schema(&self, actor: &Actor) -> Result<SegmentSchema> {
+        if !actor.can(Permission::ViewCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        let schema = self.segments.schema()?;
+        let attributes = schema
+            .attrs()
+            .map(|(name, ty)| SchemaAttr {
+                name: name.to_owned(),
+                kind: match ty {
+                    AttrType::Text => "text",
+                    AttrType::Enum(_) => "enum",
+                    AttrType::Int => "integer",
+                    AttrType::Money => "money",
+                    AttrType::Time => "time",
+                    AttrType::Bool => "yes/no",
+                },
+                options: match ty {
+                    AttrType::Enum(o) => o.clone(),
+                    _ => Vec::new(),
+                },
+            })
+            .collect();
+        let tags = schema
+            .tags()
+            .map(|(id, path)| SchemaTag {
+                id: id.0,
+                path: path.to_owned(),
+            })
+            .collect();
+        Ok(SegmentSchema { attributes, tags })
+    }
+
+    pub async fn list_segments(&self, actor: &Actor) -> Result<Vec<SavedSegment>> {
+        if !actor.can(Permission::ViewCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        let rows = store::list(&self.db).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (count, error) = match self.segment_count(actor, &row.expression).await {
+                Ok(c) => (Some(c.count), None),
+                Err(AppError::Segment(e)) => (None, Some(e.to_string())),
+                Err(e) => return Err(e),
+            };
+            out.push(SavedSegment { row, count, error });
+        }
+        Ok(out)
+    }
+
+    pub async fn get_segment(&self, actor: &Actor, id: i64) -> Result<SegmentRow> {
+        if !actor.can(Permission::ViewCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        store::get(&self.db, id)
+            .await
+            .map_err(AppError::not_found("segment"))
+    }
+
+    /// Save a segment; the expression must compile. HQ roles and store managers save
+    /// segments; everyone who views customers may use them (within their scope).
+    pub async fn create_segment(&self, actor: &Actor, name: &str, expression: &str) -> Result<i64> {
+        if !actor.can(Permission::ManageCustomers) && !actor.can(Permission::ManageStaff) {
+            return Err(AppError::Forbidden);
+        }
+        let name = parse_segment_name(name)?;
+        self.segments.compile(expression)?;
+        let id = store::create(
+            &self.db,
+            &name,
+            expression.trim(),
+            actor.actor_id().filter(|_| actor.staff_id().is_some()),
+            self.now(),
+        )
+        .await
+        .map_err(|e| match e {
+            yutang_store::StoreError::Conflict { .. } => AppError::Conflict {
+                what: "segment name",
+                code: "segment_exists",
+            },
+            e => e.into(),
+        })?;
+        audit::record(
+            self,
+            actor,
+            Action::SegmentSaved,
+            &format!("segment:{id}"),
+            &serde_json::json!({"name": name, "expression": expression}).to_string(),
+        )
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn update_segment(
+        &self,
+        actor: &Actor,
+        id: i64,
+        name: &str,
+        expression: &str,
+    ) -> Result<()> {
+        if !actor.can(Permission::ManageCustomers) && !actor.can(Permission::ManageStaff) {
+            return Err(AppError::Forbidden);
+        }
+        let name = parse_segment_name(name)?;
+        self.segments.compile(expression)?;
+        store::update(&self.db, id, &name, expression.trim(), self.now())
+            .await
+            .map_err(AppError::not_found("segment"))?;
+        audit::record(
+            self,
+            actor,
+            Action::SegmentSaved,
+            &format!("segment:{id}"),
+            &serde_json::json!({"name": name, "expression": expression}).to_string(),
+        )
+        .await
+    }
+
+    pub async fn delete_segment(&self, actor: &Actor, id: i64) -> Result<()> {
+        if !actor.can(Permission::ManageCustomers) && !actor.can(Permission::ManageStaff) {
+            return Err(AppError::Forbidden);
+        }
+        store::delete(&self.db, id)
+            .await
+            .map_err(AppError::not_found("segment"))?;
+        audit::record(
+            self,
+            actor,
+            Action::SegmentDeleted,
+            &format!("segment:{id}"),
+            "{}",
+        )
+        .await
+    }
+
+    /// CSV of a segment's members within the caller's scope (id, name, masked or full phone,
+    /// city, level, orders, spend in yuan, last order in Asia/Shanghai). Audited with the
+    /// count, because it is personal data leaving the system.
+    pub async fn export_segment(&self, actor: &Actor, src: &str) -> Result<String> {
+        let (_, m) = self.segment_members(actor, src).await?;
+        let ids: Vec<i64> = m.iter().map(i64::from).collect();
+        let reveal = actor.can(Permission::RevealPhone);
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let csv_err = |e: csv::Error| AppError::Internal(e.to_string());
+        w.write_record([
+            "customer_id",
+            "name",
+            "phone",
+            "city",
+            "member_level",
+            "order_count",
+            "total_spend_yuan",
+            "last_order_at",
+        ])
+        .map_err(csv_err)?;
+        for chunk in ids.chunks(1000) {
+            for c in yutang_store::customers::get_many(&self.db, chunk).await? {
+                let phone = c
+                    .phone
+                    .as_deref()
+                    .map(|p| {
+                        if reveal {
+                            p.to_owned()
+                        } else {
+                            yutang_core::identity::mask_phone(p)
+                        }
+                    })
+                    .unwrap_or_default();
+                let last = c
+                    .last_order_at
+                    .map(|t| Millis(t).to_shanghai_string())
+                    .unwrap_or_default();
+                w.write_record([
+                    c.id.to_string(),
+                    c.name,
+                    phone,
+                    c.city,
+                    c.member_level,
+                    c.order_count.to_string(),
+                    yutang_core::money::Fen(c.total_spend).to_string(),
+                    last,
+                ])
+                .map_err(csv_err)?;
+            }
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        audit::record(
+            self,
+            actor,
+            Action::SegmentExported,
+            "segment",
+            &serde_json::json!({"expression": src, "rows": ids.len(), "phones_revealed": reveal})
+                .to_string(),
+        )
+        .await?;
+        String::from_utf8(bytes).map_err(|e| AppError::Internal(e.to_string()))
+    }
+}
+
+impl App {
+    /// Customers by id for a member page; the ids come from a scoped evaluation. Phones are
+    /// masked as in every list (the full number only through the audited reveal).
+    pub async fn customers_by_ids(
+        &self,
+        actor: &Actor,
+        ids: &[i64],
+    ) -> Result<Vec<yutang_store::customers::CustomerRow>> {
+        if !actor.can(Permission::ViewCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        let mut rows = yutang_store::customers::get_many(&self.db, ids).await?;
+        for r in &mut rows {
+            r.phone = r.phone.as_deref().map(yutang_core::identity::mask_phone);
+        }
+        Ok(rows)
+    }
+}

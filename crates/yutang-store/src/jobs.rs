@@ -1,0 +1,226 @@
+//! The durable job table: bulk work, timers and syncs that must survive restarts.
+//!
+//! A runner claims a due job by setting a lease (`locked_until`); on PostgreSQL the claim uses
+//! `FOR UPDATE SKIP LOCKED` so several nodes share the table, on SQLite the single writer
+//! makes the conditional update enough. A runner that dies leaves its lease to expire and the
+//! job is claimed again, so job handlers must be idempotent (they are: each records progress
+//! and re-derives what is left).
+
+use serde::Serialize;
+use sqlx::FromRow;
+
+use crate::Db;
+use crate::error::{Result, StoreError};
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub status: String,
+    pub run_at: i64,
+    pub attempts: i64,
+    pub locked_until: Option<i64>,
+    pub progress_done: i64,
+    pub progress_total: i64,
+    pub result: String,
+    pub last_error: String,
+    pub idempotency_key: Option<String>,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+macro_rules! job_select {
+    () => {
+        "SELECT id, kind, payload, status, run_at, attempts, locked_until, progress_done, \
+         progress_total, result, last_error, idempotency_key, created_by, created_at, updated_at \
+         FROM jobs"
+    };
+}
+
+/// A job to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewJob<'a> {
+    pub kind: &'a str,
+    pub payload: &'a str,
+    pub run_at: i64,
+    /// Enqueuing twice with the same key returns the first job.
+    pub idempotency_key: Option<&'a str>,
+    pub created_by: Option<i64>,
+}
+
+/// Enqueue a job; with an idempotency key already used, the existing job's id.
+pub async fn enqueue(db: &Db, j: &NewJob<'_>, now: i64) -> Result<i64> {
+    if let Some(key) = j.idempotency_key
+        && let Some(id) = by_key(db, key).await?
+    {
+        return Ok(id);
+    }
+    let r = db_run!(db, pool => {
+        sqlx::query_scalar(
+            "INSERT INTO jobs (kind, payload, run_at, idempotency_key, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+        )
+        .bind(j.kind)
+        .bind(j.payload)
+        .bind(j.run_at)
+        .bind(j.idempotency_key)
+        .bind(j.created_by)
+        .bind(now)
+        .fetch_one(pool)
+        .await
+        .map_err(|e| StoreError::classify(e, "idempotency_key"))
+    });
+    match (r, j.idempotency_key) {
+        // A concurrent enqueue with the same key won.
+        (Err(StoreError::Conflict { .. }), Some(key)) => {
+            by_key(db, key).await?.ok_or(StoreError::NotFound)
+        }
+        (r, _) => r,
+    }
+}
+
+async fn by_key(db: &Db, key: &str) -> Result<Option<i64>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_scalar("SELECT id FROM jobs WHERE idempotency_key = $1")
+            .bind(key)
+            .fetch_optional(pool)
+            .await?)
+    })
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<JobRow> {
+    db_run!(db, pool => {
+        sqlx::query_as::<_, JobRow>(concat!(job_select!(), " WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+            .ok_or(StoreError::NotFound)
+    })
+}
+
+/// The latest jobs, newest first, optionally of one kind.
+pub async fn list(db: &Db, kind: Option<&str>, limit: i64) -> Result<Vec<JobRow>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_as::<_, JobRow>(concat!(
+            job_select!(),
+            " WHERE ($1 IS NULL OR kind = $1) ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(kind)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+    })
+}
+
+/// Claim the oldest due job whose kind is in `kinds`, leasing it until `now + lease_ms`.
+pub async fn claim(db: &Db, kinds: &[&str], now: i64, lease_ms: i64) -> Result<Option<JobRow>> {
+    let list = kinds
+        .iter()
+        .filter(|k| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .map(|k| format!("'{k}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    if list.is_empty() {
+        return Ok(None);
+    }
+    let due = format!(
+        "(status = 'queued' OR (status = 'running' AND locked_until < $1)) AND run_at <= $1 \
+         AND kind IN ({list})"
+    );
+    match db {
+        Db::Sqlite(pool) => {
+            let sql = format!(
+                "UPDATE jobs SET status = 'running', locked_until = $2, attempts = attempts + 1, \
+                 updated_at = $1 WHERE id = (SELECT id FROM jobs WHERE {due} ORDER BY run_at, id LIMIT 1) \
+                 RETURNING id"
+            );
+            let id: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(now)
+                .bind(now + lease_ms)
+                .fetch_optional(pool)
+                .await?;
+            match id {
+                Some(id) => Ok(Some(get(db, id).await?)),
+                None => Ok(None),
+            }
+        }
+        Db::Postgres(pool) => {
+            let sql = format!(
+                "UPDATE jobs SET status = 'running', locked_until = $2, attempts = attempts + 1, \
+                 updated_at = $1 WHERE id = (SELECT id FROM jobs WHERE {due} ORDER BY run_at, id \
+                 LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id"
+            );
+            let id: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(now)
+                .bind(now + lease_ms)
+                .fetch_optional(pool)
+                .await?;
+            match id {
+                Some(id) => Ok(Some(get(db, id).await?)),
+                None => Ok(None),
+            }
+        }
+    }
+}
+
+/// Record progress and extend the lease.
+pub async fn progress(
+    db: &Db,
+    id: i64,
+    done: i64,
+    total: i64,
+    now: i64,
+    lease_ms: i64,
+) -> Result<()> {
+    db_run!(db, pool => {
+        sqlx::query(
+            "UPDATE jobs SET progress_done = $1, progress_total = $2, locked_until = $3, updated_at = $4 \
+             WHERE id = $5",
+        )
+        .bind(done)
+        .bind(total)
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Finish a job: `done` with a result, or `failed` with an error.
+pub async fn finish(db: &Db, id: i64, ok: bool, result: &str, error: &str, now: i64) -> Result<()> {
+    db_run!(db, pool => {
+        sqlx::query(
+            "UPDATE jobs SET status = $1, result = $2, last_error = $3, locked_until = NULL, \
+             updated_at = $4 WHERE id = $5",
+        )
+        .bind(if ok { "done" } else { "failed" })
+        .bind(result)
+        .bind(error)
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Put a job back in the queue to retry at `run_at` after an error.
+pub async fn retry(db: &Db, id: i64, error: &str, run_at: i64, now: i64) -> Result<()> {
+    db_run!(db, pool => {
+        sqlx::query(
+            "UPDATE jobs SET status = 'queued', last_error = $1, run_at = $2, locked_until = NULL, \
+             updated_at = $3 WHERE id = $4",
+        )
+        .bind(error)
+        .bind(run_at)
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}

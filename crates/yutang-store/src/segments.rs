@@ -1,0 +1,708 @@
+//! What the segment engine reads from the database: customers' segment facts (for building and
+//! refreshing the bitmap index), saved segments, and the translation of a resolved expression
+//! into SQL — the slow path the property tests compare the index against, and the fallback
+//! for anyone who wants to run an expression in the database itself.
+//!
+//! Both sides read the same facts with the same meaning:
+//!
+//! | attribute | source | no value when |
+//! |---|---|---|
+//! | `city`, `level` | `customers.city`, `customers.member_level` | empty |
+//! | `order_count`, `total_spent_fen` | customer aggregates | never |
+//! | `first_order`, `last_order` | customer aggregates | no order |
+//! | `birthday` (time), `birth_month` (1–12) | `customers.birthday` | no birthday |
+//! | `orders_90d`, `orders_365d`, `spent_365d` | orders paid since now − window, not fully refunded; spend net of refunds | never |
+//! | `in_group` | the latest `join_group`/`leave_group` event is a join | (false) |
+//! | custom attributes | `customer_attributes`; dates at midnight Asia/Shanghai; numbers rounded half away from zero | not set |
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::FromRow;
+use yutang_core::segments::{Cond, Resolved, TimePred, shanghai_midnight};
+use yutang_core::time::Millis;
+
+use crate::db::Engine;
+use crate::error::{Result, StoreError};
+use crate::{Db, customers::Scope};
+
+pub const DAY_MS: i64 = 86_400_000;
+
+/// A custom attribute as the segment engine sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomAttr {
+    pub id: i64,
+    pub key: String,
+    /// `text`, `number`, `date` or `enum`.
+    pub kind: String,
+}
+
+/// One value of one customer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FactValue {
+    Text(String),
+    Int(i64),
+    /// Epoch milliseconds.
+    Time(i64),
+    Bool(bool),
+}
+
+/// Everything the index holds about one customer.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Facts {
+    pub id: i64,
+    /// `false` for a customer merged into another (the index drops it).
+    pub alive: bool,
+    pub tags: Vec<i64>,
+    pub attrs: Vec<(String, FactValue)>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+struct CustomerFacts {
+    id: i64,
+    merged_into: Option<i64>,
+    city: String,
+    member_level: String,
+    order_count: i64,
+    total_spend: i64,
+    first_order_at: Option<i64>,
+    last_order_at: Option<i64>,
+    birthday: Option<String>,
+}
+
+/// Which customers to load.
+#[derive(Debug, Clone, Copy)]
+pub enum Pick<'a> {
+    /// Up to `limit` customers with ids above `after`, by id.
+    After { after: i64, limit: i64 },
+    /// These customers (merged ones come back with `alive = false`; unknown ones not at all).
+    Ids(&'a [i64]),
+}
+
+fn id_list(ids: &[i64]) -> String {
+    let mut s = String::with_capacity(ids.len() * 8);
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        let _ = write!(s, "{id}");
+    }
+    s
+}
+
+/// Load the facts of a batch of customers at `now`.
+pub async fn load_facts(
+    db: &Db,
+    pick: Pick<'_>,
+    custom: &[CustomAttr],
+    now: i64,
+) -> Result<Vec<Facts>> {
+    let base = "SELECT id, merged_into, city, member_level, order_count, total_spend, \
+                first_order_at, last_order_at, birthday FROM customers";
+    let sql = match pick {
+        Pick::After { after, limit } => {
+            format!("{base} WHERE id > {after} ORDER BY id LIMIT {limit}")
+        }
+        Pick::Ids([]) => return Ok(Vec::new()),
+        Pick::Ids(ids) => format!("{base} WHERE id IN ({}) ORDER BY id", id_list(ids)),
+    };
+    let rows: Vec<CustomerFacts> = db_run!(db, pool => {
+        sqlx::query_as::<_, CustomerFacts>(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?
+    });
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let list = id_list(&ids);
+    let d90 = now - 90 * DAY_MS;
+    let d365 = now - 365 * DAY_MS;
+    let tag_sql = format!(
+        "SELECT customer_id, tag_id FROM customer_tags WHERE customer_id IN ({list}) ORDER BY customer_id, tag_id"
+    );
+    let order_sql = format!(
+        "SELECT customer_id, CAST(SUM(CASE WHEN paid_at >= {d90} THEN 1 ELSE 0 END) AS BIGINT), \
+         COUNT(*), CAST(SUM(amount - refunded_amount) AS BIGINT) FROM orders WHERE customer_id IN ({list}) \
+         AND paid_at >= {d365} AND status <> 'refunded' GROUP BY customer_id"
+    );
+    let group_sql = format!(
+        "SELECT customer_id, kind FROM events WHERE customer_id IN ({list}) \
+         AND kind IN ('join_group', 'leave_group') ORDER BY customer_id, occurred_at, id"
+    );
+    let attr_sql = format!(
+        "SELECT customer_id, attribute_id, value FROM customer_attributes WHERE customer_id IN ({list})"
+    );
+    let (tags, orders, groups, attrs) = db_run!(db, pool => {
+        let tags: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(tag_sql)).fetch_all(pool).await?;
+        let orders: Vec<(i64, i64, i64, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(order_sql)).fetch_all(pool).await?;
+        let groups: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(group_sql)).fetch_all(pool).await?;
+        let attrs: Vec<(i64, i64, String)> = if custom.is_empty() {
+            Vec::new()
+        } else {
+            sqlx::query_as(sqlx::AssertSqlSafe(attr_sql)).fetch_all(pool).await?
+        };
+        (tags, orders, groups, attrs)
+    });
+    let mut tag_map: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (c, t) in tags {
+        tag_map.entry(c).or_default().push(t);
+    }
+    let order_map: HashMap<i64, (i64, i64, i64)> = orders
+        .into_iter()
+        .map(|(c, a, b, s)| (c, (a, b, s)))
+        .collect();
+    let mut in_group: HashMap<i64, bool> = HashMap::new();
+    for (c, kind) in groups {
+        in_group.insert(c, kind == "join_group");
+    }
+    let by_id: HashMap<i64, &CustomAttr> = custom.iter().map(|a| (a.id, a)).collect();
+    let mut attr_map: HashMap<i64, Vec<(String, FactValue)>> = HashMap::new();
+    for (c, a, v) in attrs {
+        if let Some(def) = by_id.get(&a)
+            && let Some(fv) = custom_value(&def.kind, &v)
+        {
+            attr_map.entry(c).or_default().push((def.key.clone(), fv));
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mut attrs = Vec::with_capacity(12);
+            if !r.city.is_empty() {
+                attrs.push(("city".to_owned(), FactValue::Text(r.city.clone())));
+            }
+            if !r.member_level.is_empty() {
+                attrs.push(("level".to_owned(), FactValue::Text(r.member_level.clone())));
+            }
+            attrs.push(("order_count".into(), FactValue::Int(r.order_count)));
+            attrs.push(("total_spent_fen".into(), FactValue::Int(r.total_spend)));
+            if let Some(t) = r.first_order_at {
+                attrs.push(("first_order".into(), FactValue::Time(t)));
+            }
+            if let Some(t) = r.last_order_at {
+                attrs.push(("last_order".into(), FactValue::Time(t)));
+            }
+            if let Some(d) = r.birthday.as_deref().and_then(date_millis) {
+                attrs.push(("birthday".into(), FactValue::Time(d)));
+            }
+            if let Some(m) = r.birthday.as_deref().and_then(birth_month) {
+                attrs.push(("birth_month".into(), FactValue::Int(m)));
+            }
+            let (o90, o365, s365) = order_map.get(&r.id).copied().unwrap_or((0, 0, 0));
+            attrs.push(("orders_90d".into(), FactValue::Int(o90)));
+            attrs.push(("orders_365d".into(), FactValue::Int(o365)));
+            attrs.push(("spent_365d".into(), FactValue::Int(s365)));
+            attrs.push((
+                "in_group".into(),
+                FactValue::Bool(in_group.get(&r.id).copied().unwrap_or(false)),
+            ));
+            if let Some(extra) = attr_map.remove(&r.id) {
+                attrs.extend(extra);
+            }
+            Facts {
+                id: r.id,
+                alive: r.merged_into.is_none(),
+                tags: tag_map.remove(&r.id).unwrap_or_default(),
+                attrs,
+            }
+        })
+        .collect())
+}
+
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// A stored `YYYY-MM-DD` as midnight in Asia/Shanghai.
+pub fn date_millis(s: &str) -> Option<i64> {
+    parse_date(s).and_then(shanghai_midnight).map(|m| m.0)
+}
+
+fn birth_month(s: &str) -> Option<i64> {
+    use chrono::Datelike;
+    parse_date(s).map(|d| i64::from(d.month()))
+}
+
+/// A custom attribute's stored text as a segment value.
+pub fn custom_value(kind: &str, v: &str) -> Option<FactValue> {
+    match kind {
+        "text" | "enum" if !v.is_empty() => Some(FactValue::Text(v.to_owned())),
+        "number" => v
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite() && f.abs() < 9.0e15)
+            .map(|f| FactValue::Int(f.round() as i64)),
+        "date" => date_millis(v).map(FactValue::Time),
+        _ => None,
+    }
+}
+
+/// The highest event id, the index's watermark into the event log.
+pub async fn max_event_id(db: &Db) -> Result<i64> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM events")
+            .fetch_one(pool)
+            .await?
+            .unwrap_or(0))
+    })
+}
+
+/// Customers with events above `after` (at most `limit` events read), and the highest id read.
+pub async fn changed_since(db: &Db, after: i64, limit: i64) -> Result<(Vec<i64>, i64)> {
+    let rows: Vec<(i64, i64)> = db_run!(db, pool => {
+        sqlx::query_as("SELECT id, customer_id FROM events WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+    });
+    let high = rows.last().map(|r| r.0).unwrap_or(after);
+    let mut ids: Vec<i64> = rows.into_iter().map(|r| r.1).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok((ids, high))
+}
+
+/// The live customers in a data scope (store or guide), for intersecting with a segment.
+pub async fn scope_members(db: &Db, scope: Scope) -> Result<Vec<i64>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT f.customer_id FROM follows f JOIN staff t ON t.id = f.staff_id \
+             JOIN customers c ON c.id = f.customer_id \
+             WHERE f.state = 'active' AND c.merged_into IS NULL \
+             AND ($1 IS NULL OR t.store_id = $1) AND ($2 IS NULL OR f.staff_id = $2) \
+             ORDER BY f.customer_id",
+        )
+        .bind(scope.store)
+        .bind(scope.guide)
+        .fetch_all(pool)
+        .await?)
+    })
+}
+
+// --- SQL translation ---
+
+/// Translate a resolved expression to a SQL condition on `customers c`, evaluated at `now`.
+/// Values are inlined as literals (numbers, and strings with quotes doubled), so the text
+/// needs no parameters. The result is never NULL (two-valued logic, as the index).
+pub fn to_sql(
+    expr: &Resolved,
+    custom: &[CustomAttr],
+    engine: Engine,
+    now: Millis,
+) -> Result<String> {
+    let mut out = String::new();
+    let cx = Cx {
+        custom,
+        engine,
+        now,
+    };
+    cx.cond(expr.root(), &mut out)?;
+    Ok(out)
+}
+
+struct Cx<'a> {
+    custom: &'a [CustomAttr],
+    engine: Engine,
+    now: Millis,
+}
+
+/// How an attribute is stored in SQL.
+enum Col {
+    /// A text expression; empty means no value already mapped to NULL.
+    Text(String),
+    Int(String),
+    /// Epoch milliseconds.
+    Millis(String),
+    /// A `YYYY-MM-DD` text standing for midnight in Asia/Shanghai.
+    Date(String),
+    Bool(String),
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+impl Cx<'_> {
+    fn col(&self, attr: &str) -> Result<Col> {
+        let now = self.now.0;
+        let orders = |since: i64, what: &str| {
+            format!(
+                "(SELECT {what} FROM orders o WHERE o.customer_id = c.id AND o.paid_at >= {since} \
+                 AND o.status <> 'refunded')"
+            )
+        };
+        Ok(match attr {
+            "city" => Col::Text("NULLIF(c.city, '')".into()),
+            "level" => Col::Text("NULLIF(c.member_level, '')".into()),
+            "order_count" => Col::Int("c.order_count".into()),
+            "total_spent_fen" => Col::Int("c.total_spend".into()),
+            "first_order" => Col::Millis("c.first_order_at".into()),
+            "last_order" => Col::Millis("c.last_order_at".into()),
+            "birthday" => Col::Date("c.birthday".into()),
+            "birth_month" => Col::Int("CAST(SUBSTR(c.birthday, 6, 2) AS INTEGER)".into()),
+            "orders_90d" => Col::Int(orders(now - 90 * DAY_MS, "COUNT(*)")),
+            "orders_365d" => Col::Int(orders(now - 365 * DAY_MS, "COUNT(*)")),
+            "spent_365d" => Col::Int(orders(
+                now - 365 * DAY_MS,
+                "COALESCE(SUM(o.amount - o.refunded_amount), 0)",
+            )),
+            "in_group" => Col::Bool(
+                "COALESCE((SELECT e.kind FROM events e WHERE e.customer_id = c.id \
+                 AND e.kind IN ('join_group', 'leave_group') \
+                 ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1) = 'join_group', FALSE)"
+                    .into(),
+            ),
+            other => {
+                let def = self.custom.iter().find(|a| a.key == other).ok_or_else(|| {
+                    StoreError::Refused {
+                        code: "unknown_attribute",
+                        message: format!("no attribute {other:?}"),
+                    }
+                })?;
+                let v = format!(
+                    "(SELECT a.value FROM customer_attributes a WHERE a.customer_id = c.id \
+                     AND a.attribute_id = {})",
+                    def.id
+                );
+                match def.kind.as_str() {
+                    "number" => Col::Int(match self.engine {
+                        Engine::Sqlite => format!("CAST(ROUND(CAST({v} AS REAL)) AS INTEGER)"),
+                        Engine::Postgres => format!("CAST(ROUND(CAST({v} AS NUMERIC)) AS BIGINT)"),
+                    }),
+                    "date" => Col::Date(v),
+                    _ => Col::Text(format!("NULLIF({v}, '')")),
+                }
+            }
+        })
+    }
+
+    fn cond(&self, c: &Cond, out: &mut String) -> Result<()> {
+        let leaf = |out: &mut String, s: String| {
+            let _ = write!(out, "COALESCE(({s}), FALSE)");
+        };
+        match c {
+            Cond::Tag(t) => {
+                let _ = write!(
+                    out,
+                    "EXISTS (SELECT 1 FROM customer_tags ct WHERE ct.customer_id = c.id AND ct.tag_id = {})",
+                    t.0
+                );
+            }
+            Cond::TextIn { attr, values } | Cond::TextNotIn { attr, values } => {
+                let e = self.text_col(attr)?;
+                let is_in = matches!(c, Cond::TextIn { .. });
+                if values.is_empty() {
+                    if is_in {
+                        out.push_str("FALSE");
+                    } else {
+                        leaf(out, format!("{e} IS NOT NULL"));
+                    }
+                    return Ok(());
+                }
+                let list: Vec<String> = values.iter().map(|v| quote(v)).collect();
+                let op = if is_in { "IN" } else { "NOT IN" };
+                leaf(out, format!("{e} {op} ({})", list.join(", ")));
+            }
+            Cond::IntRange { attr, lo, hi } => {
+                let e = self.int_col(attr)?;
+                if lo > hi {
+                    out.push_str("FALSE");
+                } else {
+                    leaf(out, format!("{e} BETWEEN {lo} AND {hi}"));
+                }
+            }
+            Cond::IntIn { attr, values } | Cond::IntNotIn { attr, values } => {
+                let e = self.int_col(attr)?;
+                let is_in = matches!(c, Cond::IntIn { .. });
+                if values.is_empty() {
+                    if is_in {
+                        out.push_str("FALSE");
+                    } else {
+                        leaf(out, format!("{e} IS NOT NULL"));
+                    }
+                    return Ok(());
+                }
+                let list: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+                let op = if is_in { "IN" } else { "NOT IN" };
+                leaf(out, format!("{e} {op} ({})", list.join(", ")));
+            }
+            Cond::Time { attr, pred } => self.time(attr, *pred, out)?,
+            Cond::Bool { attr, value } => match self.col(attr)? {
+                Col::Bool(e) => {
+                    if *value {
+                        let _ = write!(out, "({e})");
+                    } else {
+                        let _ = write!(out, "NOT ({e})");
+                    }
+                }
+                _ => return Err(wrong_type(attr)),
+            },
+            Cond::Exists { attr } => match self.col(attr)? {
+                Col::Bool(_) => out.push_str("TRUE"),
+                Col::Text(e) | Col::Int(e) | Col::Millis(e) | Col::Date(e) => {
+                    let _ = write!(out, "({e} IS NOT NULL)");
+                }
+            },
+            Cond::Not(x) => {
+                out.push_str("NOT (");
+                self.cond(x, out)?;
+                out.push(')');
+            }
+            Cond::And(xs) | Cond::Or(xs) => {
+                let and = matches!(c, Cond::And(_));
+                if xs.is_empty() {
+                    out.push_str(if and { "TRUE" } else { "FALSE" });
+                    return Ok(());
+                }
+                out.push('(');
+                for (i, x) in xs.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(if and { " AND " } else { " OR " });
+                    }
+                    self.cond(x, out)?;
+                }
+                out.push(')');
+            }
+        }
+        Ok(())
+    }
+
+    fn text_col(&self, attr: &str) -> Result<String> {
+        match self.col(attr)? {
+            Col::Text(e) => Ok(e),
+            _ => Err(wrong_type(attr)),
+        }
+    }
+
+    fn int_col(&self, attr: &str) -> Result<String> {
+        match self.col(attr)? {
+            Col::Int(e) => Ok(e),
+            _ => Err(wrong_type(attr)),
+        }
+    }
+
+    fn time(&self, attr: &str, pred: TimePred, out: &mut String) -> Result<()> {
+        let Some((lo, hi)) = pred.bounds(self.now) else {
+            out.push_str("FALSE");
+            return Ok(());
+        };
+        if lo > hi {
+            out.push_str("FALSE");
+            return Ok(());
+        }
+        let mut parts = Vec::new();
+        match self.col(attr)? {
+            Col::Millis(e) => {
+                if lo != i64::MIN {
+                    parts.push(format!("{e} >= {lo}"));
+                }
+                if hi != i64::MAX {
+                    parts.push(format!("{e} <= {hi}"));
+                }
+                if parts.is_empty() {
+                    parts.push(format!("{e} IS NOT NULL"));
+                }
+            }
+            Col::Date(e) => {
+                // A date D stands for midnight m(D); lo <= m(D) <= hi holds exactly for the
+                // dates from the first whose midnight is at or after lo to the last whose
+                // midnight is at or before hi.
+                if lo != i64::MIN {
+                    match first_date_at_or_after(lo) {
+                        Some(d) => parts.push(format!("{e} >= '{}'", d.format("%Y-%m-%d"))),
+                        None => {
+                            out.push_str("FALSE");
+                            return Ok(());
+                        }
+                    }
+                }
+                if hi != i64::MAX {
+                    match last_date_at_or_before(hi) {
+                        Some(d) => parts.push(format!("{e} <= '{}'", d.format("%Y-%m-%d"))),
+                        None => {
+                            out.push_str("FALSE");
+                            return Ok(());
+                        }
+                    }
+                }
+                if parts.is_empty() {
+                    parts.push(format!("{e} IS NOT NULL"));
+                }
+            }
+            _ => return Err(wrong_type(attr)),
+        }
+        let _ = write!(out, "COALESCE(({}), FALSE)", parts.join(" AND "));
+        Ok(())
+    }
+}
+
+/// Dates we can write as `YYYY-MM-DD` text that sorts correctly.
+fn date_range() -> (NaiveDate, NaiveDate) {
+    (
+        NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(NaiveDate::MIN),
+        NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX),
+    )
+}
+
+fn first_date_at_or_after(t: i64) -> Option<NaiveDate> {
+    let (min, max) = date_range();
+    let d = Millis(t).shanghai_date();
+    if d < min {
+        return Some(min);
+    }
+    if d > max {
+        return None;
+    }
+    let m = shanghai_midnight(d)?.0;
+    if m >= t { Some(d) } else { d.succ_opt() }
+}
+
+fn last_date_at_or_before(t: i64) -> Option<NaiveDate> {
+    let (min, max) = date_range();
+    let d = Millis(t).shanghai_date();
+    if d > max {
+        return Some(max);
+    }
+    if d < min {
+        return None;
+    }
+    Some(d)
+}
+
+fn wrong_type(attr: &str) -> StoreError {
+    StoreError::Refused {
+        code: "attribute_type",
+        message: format!("attribute {attr:?} has another type"),
+    }
+}
+
+/// The live customers matching a SQL condition from [`to_sql`], in id order.
+pub async fn sql_members(db: &Db, condition: &str) -> Result<Vec<i64>> {
+    let sql = format!(
+        "SELECT c.id FROM customers c WHERE c.merged_into IS NULL AND ({condition}) ORDER BY c.id"
+    );
+    db_run!(db, pool => {
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?)
+    })
+}
+
+// --- saved segments ---
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct SegmentRow {
+    pub id: i64,
+    pub name: String,
+    pub expression: String,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub async fn create(
+    db: &Db,
+    name: &str,
+    expression: &str,
+    by: Option<i64>,
+    now: i64,
+) -> Result<i64> {
+    db_run!(db, pool => {
+        sqlx::query_scalar(
+            "INSERT INTO segments (name, expression, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4) RETURNING id",
+        )
+        .bind(name)
+        .bind(expression)
+        .bind(by)
+        .bind(now)
+        .fetch_one(pool)
+        .await
+        .map_err(|e| StoreError::classify(e, "name"))
+    })
+}
+
+pub async fn update(db: &Db, id: i64, name: &str, expression: &str, now: i64) -> Result<()> {
+    let n = db_run!(db, pool => {
+        sqlx::query("UPDATE segments SET name = $1, expression = $2, updated_at = $3 WHERE id = $4")
+            .bind(name)
+            .bind(expression)
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map_err(|e| StoreError::classify(e, "name"))?
+            .rows_affected()
+    });
+    crate::error::touched(n)
+}
+
+pub async fn delete(db: &Db, id: i64) -> Result<()> {
+    let n = db_run!(db, pool => {
+        sqlx::query("DELETE FROM segments WHERE id = $1").bind(id).execute(pool).await?.rows_affected()
+    });
+    crate::error::touched(n)
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<SegmentRow> {
+    db_run!(db, pool => {
+        sqlx::query_as::<_, SegmentRow>(
+            "SELECT id, name, expression, created_by, created_at, updated_at FROM segments WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+    })
+}
+
+pub async fn list(db: &Db) -> Result<Vec<SegmentRow>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_as::<_, SegmentRow>(
+            "SELECT id, name, expression, created_by, created_at, updated_at FROM segments ORDER BY id",
+        )
+        .fetch_all(pool)
+        .await?)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_bounds_follow_shanghai_midnights() {
+        let d = |s: &str| parse_date(s).unwrap();
+        let mid = |s: &str| date_millis(s).unwrap();
+        assert_eq!(
+            first_date_at_or_after(mid("2026-03-01")),
+            Some(d("2026-03-01"))
+        );
+        assert_eq!(
+            first_date_at_or_after(mid("2026-03-01") + 1),
+            Some(d("2026-03-02"))
+        );
+        assert_eq!(
+            last_date_at_or_before(mid("2026-03-01")),
+            Some(d("2026-03-01"))
+        );
+        assert_eq!(
+            last_date_at_or_before(mid("2026-03-01") - 1),
+            Some(d("2026-02-28"))
+        );
+    }
+
+    #[test]
+    fn custom_values() {
+        assert_eq!(custom_value("number", "2.5"), Some(FactValue::Int(3)));
+        assert_eq!(custom_value("number", "-2.5"), Some(FactValue::Int(-3)));
+        assert_eq!(custom_value("text", ""), None);
+        assert_eq!(custom_value("date", "2026-13-01"), None);
+    }
+
+    #[test]
+    fn strings_are_quoted() {
+        assert_eq!(quote("o'brien"), "'o''brien'");
+    }
+}

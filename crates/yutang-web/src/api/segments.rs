@@ -1,0 +1,330 @@
+//! `/api/v1/segments`: count, list and export the customers a segment expression picks, and
+//! saved segments. Everything is within the caller's data scope. Expression errors answer
+//! 422 with `position` (byte span, line, column).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use yutang_app::segments::{SavedSegment, SegmentSchema};
+use yutang_core::time::Millis;
+
+use super::customers::CustomerOut;
+use crate::auth::{ApiActor, ApiJson, ApiQuery, IdPath};
+use crate::error::{ErrorBody, WebResult};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ExpressionRequest {
+    /// e.g. `tag("宝宝月龄/0-6月") and city = "上海" and orders_90d >= 2 and not in_group`.
+    pub expression: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountOut {
+    /// The expression as Yutang prints it.
+    pub canonical: String,
+    /// Matching customers within the caller's data scope.
+    pub count: u64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MembersRequest {
+    pub expression: String,
+    #[serde(default = "one")]
+    pub page: u64,
+    #[serde(default = "fifty")]
+    pub page_size: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+fn fifty() -> u64 {
+    50
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembersOut {
+    pub total: u64,
+    pub page: u64,
+    pub page_size: u64,
+    /// Customers of this page (phones masked), by id.
+    pub items: Vec<CustomerOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SchemaAttrOut {
+    pub name: String,
+    /// text, enum, integer, money, time or yes/no.
+    pub kind: String,
+    pub options: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SchemaTagOut {
+    pub id: i64,
+    pub path: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SchemaOut {
+    pub attributes: Vec<SchemaAttrOut>,
+    pub tags: Vec<SchemaTagOut>,
+}
+
+impl From<SegmentSchema> for SchemaOut {
+    fn from(s: SegmentSchema) -> Self {
+        Self {
+            attributes: s
+                .attributes
+                .into_iter()
+                .map(|a| SchemaAttrOut {
+                    name: a.name,
+                    kind: a.kind.to_owned(),
+                    options: a.options,
+                })
+                .collect(),
+            tags: s
+                .tags
+                .into_iter()
+                .map(|t| SchemaTagOut {
+                    id: t.id,
+                    path: t.path,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SegmentOut {
+    pub id: i64,
+    pub name: String,
+    pub expression: String,
+    /// Live count within the caller's scope; absent when the expression no longer compiles
+    /// (e.g. a tag it names was deleted), with `error` saying why.
+    pub count: Option<u64>,
+    pub error: Option<String>,
+    pub updated_at: String,
+}
+
+impl From<SavedSegment> for SegmentOut {
+    fn from(s: SavedSegment) -> Self {
+        Self {
+            id: s.row.id,
+            name: s.row.name,
+            expression: s.row.expression,
+            count: s.count,
+            error: s.error,
+            updated_at: Millis(s.row.updated_at).to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SegmentRequest {
+    pub name: String,
+    pub expression: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedSegment {
+    pub id: i64,
+}
+
+/// The attributes and tags an expression may use (for editors and the visual builder).
+#[utoipa::path(get, path = "/api/v1/segments/schema", tag = "segments", security(("bearer" = [])),
+    responses((status = 200, body = SchemaOut)))]
+pub async fn schema(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> WebResult<Json<SchemaOut>> {
+    Ok(Json(s.app.segment_schema(&a)?.into()))
+}
+
+/// Count an expression now.
+#[utoipa::path(post, path = "/api/v1/segments/count", tag = "segments", security(("bearer" = [])),
+    request_body = ExpressionRequest,
+    responses((status = 200, body = CountOut), (status = 422, body = ErrorBody)))]
+pub async fn count(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(r): ApiJson<ExpressionRequest>,
+) -> WebResult<Json<CountOut>> {
+    let c = s.app.segment_count(&a, &r.expression).await?;
+    Ok(Json(CountOut {
+        canonical: c.canonical,
+        count: c.count,
+    }))
+}
+
+/// A page of an expression's members, by customer id.
+#[utoipa::path(post, path = "/api/v1/segments/members", tag = "segments", security(("bearer" = [])),
+    request_body = MembersRequest,
+    responses((status = 200, body = MembersOut), (status = 422, body = ErrorBody)))]
+pub async fn members(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(r): ApiJson<MembersRequest>,
+) -> WebResult<Json<MembersOut>> {
+    member_page(&s, &a, &r.expression, Some(r.page), Some(r.page_size)).await
+}
+
+async fn member_page(
+    s: &AppState,
+    a: &yutang_app::Actor,
+    expression: &str,
+    page: Option<u64>,
+    size: Option<u64>,
+) -> WebResult<Json<MembersOut>> {
+    let page = page.unwrap_or(1).max(1);
+    let size = size.unwrap_or(50).clamp(1, 500);
+    let p = s
+        .app
+        .segment_page(a, expression, (page - 1) * size, size)
+        .await?;
+    let rows = s.app.customers_by_ids(a, &p.customer_ids).await?;
+    Ok(Json(MembersOut {
+        total: p.total,
+        page,
+        page_size: size,
+        items: rows.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// CSV of an expression's members (audited with the row count). Phones are masked unless the
+/// caller may reveal them.
+#[utoipa::path(post, path = "/api/v1/segments/export", tag = "segments", security(("bearer" = [])),
+    request_body = ExpressionRequest,
+    responses((status = 200, content_type = "text/csv", body = String), (status = 422, body = ErrorBody)))]
+pub async fn export(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(r): ApiJson<ExpressionRequest>,
+) -> WebResult<Response> {
+    let csv = s.app.export_segment(&a, &r.expression).await?;
+    Ok(csv_response(csv))
+}
+
+pub fn csv_response(csv: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"segment.csv\"",
+            ),
+        ],
+        // A BOM so Excel opens Chinese text as UTF-8.
+        format!("\u{feff}{csv}"),
+    )
+        .into_response()
+}
+
+#[utoipa::path(get, path = "/api/v1/segments", tag = "segments", security(("bearer" = [])),
+    responses((status = 200, body = Vec<SegmentOut>)))]
+pub async fn list(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> WebResult<Json<Vec<SegmentOut>>> {
+    Ok(Json(
+        s.app
+            .list_segments(&a)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/segments", tag = "segments", security(("bearer" = [])),
+    request_body = SegmentRequest,
+    responses((status = 201, body = CreatedSegment), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(r): ApiJson<SegmentRequest>,
+) -> WebResult<(StatusCode, Json<CreatedSegment>)> {
+    let id = s.app.create_segment(&a, &r.name, &r.expression).await?;
+    Ok((StatusCode::CREATED, Json(CreatedSegment { id })))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PageQuery {
+    pub page: Option<u64>,
+    pub page_size: Option<u64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/segments/{id}", tag = "segments", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = SegmentOut), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    IdPath(id): IdPath,
+) -> WebResult<Json<SegmentOut>> {
+    let row = s.app.get_segment(&a, id).await?;
+    let (count, error) = match s.app.segment_count(&a, &row.expression).await {
+        Ok(c) => (Some(c.count), None),
+        Err(yutang_app::AppError::Segment(e)) => (None, Some(e.to_string())),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Json(SavedSegment { row, count, error }.into()))
+}
+
+#[utoipa::path(put, path = "/api/v1/segments/{id}", tag = "segments", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = SegmentRequest,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    IdPath(id): IdPath,
+    ApiJson(r): ApiJson<SegmentRequest>,
+) -> WebResult<StatusCode> {
+    s.app.update_segment(&a, id, &r.name, &r.expression).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/segments/{id}", tag = "segments", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    IdPath(id): IdPath,
+) -> WebResult<StatusCode> {
+    s.app.delete_segment(&a, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A saved segment's members, paged.
+#[utoipa::path(get, path = "/api/v1/segments/{id}/members", tag = "segments", security(("bearer" = [])),
+    params(("id" = i64, Path), PageQuery),
+    responses((status = 200, body = MembersOut), (status = 404, body = ErrorBody)))]
+pub async fn saved_members(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    IdPath(id): IdPath,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> WebResult<Json<MembersOut>> {
+    let row = s.app.get_segment(&a, id).await?;
+    member_page(&s, &a, &row.expression, q.page, q.page_size).await
+}
+
+/// A saved segment's members as CSV (audited).
+#[utoipa::path(get, path = "/api/v1/segments/{id}/export", tag = "segments", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = ErrorBody)))]
+pub async fn saved_export(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    IdPath(id): IdPath,
+) -> WebResult<Response> {
+    let row = s.app.get_segment(&a, id).await?;
+    Ok(csv_response(
+        s.app.export_segment(&a, &row.expression).await?,
+    ))
+}

@@ -1,0 +1,349 @@
+//! Console pages for segments: saved segments with live counts, the builder (a visual editor
+//! that writes the expression, over a plain text box that works without script), members
+//! and the audited CSV export.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use serde::{Deserialize, Serialize};
+use yutang_app::AppError;
+use yutang_app::segments::SavedSegment;
+use yutang_store::customers::CustomerRow;
+
+use super::pages::{Pager, check_csrf, csrf_failed, error_page, pager};
+use super::{Console, Ctx, render};
+use crate::auth::IdPath;
+use crate::error::WebError;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "console/segments_list.html")]
+struct ListPage {
+    ctx: Ctx,
+    rows: Vec<SavedSegment>,
+}
+
+fn can_save(c: &Console) -> bool {
+    use yutang_core::staff::Permission;
+    let a = &c.session.actor;
+    a.can(Permission::ManageCustomers) || a.can(Permission::ManageStaff)
+}
+
+pub async fn list(State(s): State<AppState>, mut c: Console) -> Response {
+    c.ctx.active = "segments";
+    match s.app.list_segments(&c.session.actor).await {
+        Ok(rows) => render(StatusCode::OK, &ListPage { ctx: c.ctx, rows }),
+        Err(e) => error_page(c.ctx, e),
+    }
+}
+
+/// The outcome of counting an expression, for the page and for the builder's script.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Evaluated {
+    pub count: Option<u64>,
+    pub canonical: String,
+    pub error: Option<String>,
+    pub line: u32,
+    pub column: u32,
+}
+
+async fn evaluate(s: &AppState, c: &Console, expr: &str) -> Result<Evaluated, AppError> {
+    if expr.trim().is_empty() {
+        return Ok(Evaluated::default());
+    }
+    match s.app.segment_count(&c.session.actor, expr).await {
+        Ok(n) => Ok(Evaluated {
+            count: Some(n.count),
+            canonical: n.canonical,
+            ..Evaluated::default()
+        }),
+        Err(AppError::Segment(e)) => {
+            let loc = e
+                .location
+                .unwrap_or(yutang_core::segments::Location { line: 1, column: 1 });
+            Ok(Evaluated {
+                error: Some(e.message.clone()),
+                line: loc.line,
+                column: loc.column,
+                ..Evaluated::default()
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/segment_edit.html")]
+struct EditPage {
+    ctx: Ctx,
+    id: Option<i64>,
+    name: String,
+    expression: String,
+    result: Evaluated,
+    can_save: bool,
+    save_error: Option<&'static str>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct EditQuery {
+    expression: Option<String>,
+    name: Option<String>,
+}
+
+async fn edit_page(
+    s: &AppState,
+    mut c: Console,
+    id: Option<i64>,
+    name: String,
+    expression: String,
+    status: StatusCode,
+    save_error: Option<&'static str>,
+) -> Response {
+    c.ctx.active = "segments";
+    let result = match evaluate(s, &c, &expression).await {
+        Ok(r) => r,
+        Err(e) => return error_page(c.ctx, e),
+    };
+    let can_save = can_save(&c);
+    render(
+        status,
+        &EditPage {
+            ctx: c.ctx,
+            id,
+            name,
+            expression,
+            result,
+            can_save,
+            save_error,
+        },
+    )
+}
+
+/// The builder for a new segment; `?expression=` counts it (works without script).
+pub async fn new(State(s): State<AppState>, c: Console, Query(q): Query<EditQuery>) -> Response {
+    edit_page(
+        &s,
+        c,
+        None,
+        q.name.unwrap_or_default(),
+        q.expression.unwrap_or_default(),
+        StatusCode::OK,
+        None,
+    )
+    .await
+}
+
+pub async fn edit(
+    State(s): State<AppState>,
+    c: Console,
+    IdPath(id): IdPath,
+    Query(q): Query<EditQuery>,
+) -> Response {
+    let row = match s.app.get_segment(&c.session.actor, id).await {
+        Ok(r) => r,
+        Err(e) => return error_page(c.ctx, e),
+    };
+    let expression = q.expression.unwrap_or(row.expression);
+    edit_page(
+        &s,
+        c,
+        Some(id),
+        q.name.unwrap_or(row.name),
+        expression,
+        StatusCode::OK,
+        None,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct SaveForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    expression: String,
+}
+
+pub async fn create(State(s): State<AppState>, c: Console, Form(f): Form<SaveForm>) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    match s
+        .app
+        .create_segment(&c.session.actor, &f.name, &f.expression)
+        .await
+    {
+        Ok(id) => Redirect::to(&format!("/console/segments/{id}?ok=created")).into_response(),
+        Err(e) => {
+            let w = WebError::from(e);
+            let msg = c.ctx.tr.error(w.code);
+            edit_page(&s, c, None, f.name, f.expression, w.status, Some(msg)).await
+        }
+    }
+}
+
+pub async fn update(
+    State(s): State<AppState>,
+    c: Console,
+    IdPath(id): IdPath,
+    Form(f): Form<SaveForm>,
+) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    match s
+        .app
+        .update_segment(&c.session.actor, id, &f.name, &f.expression)
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/console/segments/{id}?ok=saved")).into_response(),
+        Err(e) => {
+            let w = WebError::from(e);
+            let msg = c.ctx.tr.error(w.code);
+            edit_page(&s, c, Some(id), f.name, f.expression, w.status, Some(msg)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn delete(
+    State(s): State<AppState>,
+    c: Console,
+    IdPath(id): IdPath,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    match s.app.delete_segment(&c.session.actor, id).await {
+        Ok(()) => Redirect::to("/console/segments?ok=saved").into_response(),
+        Err(e) => error_page(c.ctx, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CountQuery {
+    #[serde(default)]
+    expression: String,
+}
+
+/// The builder's live count (read-only, so a GET with the session cookie).
+pub async fn count_json(
+    State(s): State<AppState>,
+    c: Console,
+    Query(q): Query<CountQuery>,
+) -> Response {
+    match evaluate(&s, &c, &q.expression).await {
+        Ok(r) => Json(r).into_response(),
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+/// Attributes and tags for the builder's pickers.
+pub async fn schema_json(State(s): State<AppState>, c: Console) -> Response {
+    match s.app.segment_schema(&c.session.actor) {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+/// The builder's script, served from here (the console loads nothing from elsewhere).
+pub async fn script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../assets/segments.js"),
+    )
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "console/segment_members.html")]
+struct MembersPage {
+    ctx: Ctx,
+    id: i64,
+    name: String,
+    expression: String,
+    rows: Vec<CustomerRow>,
+    pager: Pager,
+}
+
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    page: Option<i64>,
+}
+
+pub async fn members(
+    State(s): State<AppState>,
+    mut c: Console,
+    IdPath(id): IdPath,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    c.ctx.active = "segments";
+    let a = &c.session.actor;
+    let row = match s.app.get_segment(a, id).await {
+        Ok(r) => r,
+        Err(e) => return error_page(c.ctx, e),
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let size = 20;
+    let p = match s
+        .app
+        .segment_page(a, &row.expression, ((page - 1) * size) as u64, size as u64)
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => return error_page(c.ctx, e),
+    };
+    let rows = match s.app.customers_by_ids(a, &p.customer_ids).await {
+        Ok(r) => r,
+        Err(e) => return error_page(c.ctx, e),
+    };
+    let pager = pager(
+        &format!("/console/segments/{id}/members"),
+        &[],
+        page,
+        size,
+        p.total as i64,
+    );
+    render(
+        StatusCode::OK,
+        &MembersPage {
+            ctx: c.ctx,
+            id,
+            name: row.name,
+            expression: row.expression,
+            rows,
+            pager,
+        },
+    )
+}
+
+/// The audited CSV export of a saved segment (a POST: it writes to the audit log).
+pub async fn export(
+    State(s): State<AppState>,
+    c: Console,
+    IdPath(id): IdPath,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    let a = &c.session.actor;
+    let row = match s.app.get_segment(a, id).await {
+        Ok(r) => r,
+        Err(e) => return error_page(c.ctx, e),
+    };
+    match s.app.export_segment(a, &row.expression).await {
+        Ok(csv) => crate::api::segments::csv_response(csv),
+        Err(e) => error_page(c.ctx, e),
+    }
+}

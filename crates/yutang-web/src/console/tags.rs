@@ -1,0 +1,327 @@
+//! Console pages for tags: the catalogue with counts, creating and deleting groups and tags,
+//! auto-tag rules, and tagging one customer from the 360° page.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use yutang_app::AppError;
+use yutang_app::tags::GroupWithTags;
+use yutang_core::FieldError;
+use yutang_core::tags::{AgeBucket, RuleSpec};
+use yutang_store::tags::RuleRow;
+
+use super::pages::{FormError, check_csrf, csrf_failed, error_page, form_error};
+use super::{Console, Ctx, render};
+use crate::auth::IdPath;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "console/tags.html")]
+struct TagsPage {
+    ctx: Ctx,
+    groups: Vec<GroupWithTags>,
+    rules: Vec<RuleRow>,
+    can_manage: bool,
+    error: Option<FormError>,
+}
+
+async fn page(
+    s: &AppState,
+    mut c: Console,
+    status: StatusCode,
+    error: Option<FormError>,
+) -> Response {
+    c.ctx.active = "tags";
+    let a = &c.session.actor;
+    let groups = match s.app.tag_catalogue(a).await {
+        Ok(g) => g,
+        Err(e) => return error_page(c.ctx, e),
+    };
+    let rules = s.app.list_tag_rules(a).await.unwrap_or_default();
+    let can_manage = a.can(yutang_core::staff::Permission::ManageCustomers);
+    render(
+        status,
+        &TagsPage {
+            ctx: c.ctx,
+            groups,
+            rules,
+            can_manage,
+            error,
+        },
+    )
+}
+
+pub async fn list(State(s): State<AppState>, c: Console) -> Response {
+    page(&s, c, StatusCode::OK, None).await
+}
+
+/// Run a form action, then back to the catalogue (or the page with the error).
+async fn after(s: &AppState, c: Console, r: Result<(), AppError>) -> Response {
+    match r {
+        Ok(()) => Redirect::to("/console/tags?ok=saved").into_response(),
+        Err(e) => {
+            let (status, err) = form_error(c.ctx.tr, e);
+            page(s, c, status, Some(err)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct GroupForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    /// "single" or "multi".
+    #[serde(default)]
+    mode: String,
+}
+
+pub async fn group_create(
+    State(s): State<AppState>,
+    c: Console,
+    Form(f): Form<GroupForm>,
+) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    let r = s
+        .app
+        .create_tag_group(&c.session.actor, &f.name, f.mode != "single", 0)
+        .await
+        .map(drop);
+    after(&s, c, r).await
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn group_delete(
+    State(s): State<AppState>,
+    c: Console,
+    IdPath(id): IdPath,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    let r = s.app.delete_tag_group(&c.session.actor, id).await.map(drop);
+    after(&s, c, r).await
+}
+
+#[derive(Deserialize)]
+pub struct TagForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    group_id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    color: String,
+}
+
+pub async fn tag_create(State(s): State<AppState>, c: Console, Form(f): Form<TagForm>) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    let r = match f.group_id.trim().parse::<i64>() {
+        Ok(g) => {
+            let color = if f.color.trim().is_empty() {
+                "#1677ff"
+            } else {
+                f.color.as_str()
+            };
+            s.app
+                .create_tag(&c.session.actor, g, &f.name, color, 0)
+                .await
+                .map(drop)
+        }
+        Err(_) => Err(FieldError::new("group_id", "invalid_form", "choose a group").into()),
+    };
+    after(&s, c, r).await
+}
+
+pub async fn tag_delete(
+    State(s): State<AppState>,
+    c: Console,
+    IdPath(id): IdPath,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    let r = s.app.delete_tag(&c.session.actor, id).await.map(drop);
+    after(&s, c, r).await
+}
+
+#[derive(Deserialize)]
+pub struct RuleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    new_days: String,
+    #[serde(default)]
+    active_days: String,
+    #[serde(default)]
+    dormant_days: String,
+    #[serde(default)]
+    recency_days: String,
+    #[serde(default)]
+    tag: String,
+    #[serde(default)]
+    expression: String,
+    #[serde(default)]
+    attribute: String,
+    /// One bucket per line: `0-6 0-6月`.
+    #[serde(default)]
+    buckets: String,
+}
+
+fn days(field: &'static str, s: &str) -> Result<u32, FieldError> {
+    s.trim().parse().map_err(|_| {
+        FieldError::new(
+            field,
+            "invalid_form",
+            format!("{field} must be a whole number of days"),
+        )
+    })
+}
+
+fn rule_spec(f: &RuleForm) -> Result<RuleSpec, FieldError> {
+    Ok(match f.kind.as_str() {
+        "lifecycle" => RuleSpec::Lifecycle {
+            new_days: days("new_days", &f.new_days)?,
+            active_days: days("active_days", &f.active_days)?,
+            dormant_days: days("dormant_days", &f.dormant_days)?,
+        },
+        "rfm" => RuleSpec::Rfm {
+            recency_days: days("recency_days", &f.recency_days)?,
+            frequency_min: 1,
+            monetary_min_fen: 1,
+        },
+        "birthday_month" => RuleSpec::BirthdayMonth { tag: f.tag.clone() },
+        "expression" => RuleSpec::Expression {
+            tag: f.tag.clone(),
+            expression: f.expression.clone(),
+        },
+        "age_months" => {
+            let mut buckets = Vec::new();
+            for line in f.buckets.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                let bad = || {
+                    FieldError::new(
+                        "buckets",
+                        "invalid_form",
+                        "write one bucket per line, e.g. 0-6 0-6月",
+                    )
+                };
+                let (range, tag) = line.split_once(char::is_whitespace).ok_or_else(bad)?;
+                let (a, b) = range.split_once('-').ok_or_else(bad)?;
+                buckets.push(AgeBucket {
+                    from_month: a.trim().parse().map_err(|_| bad())?,
+                    to_month: b.trim().parse().map_err(|_| bad())?,
+                    tag: tag.trim().to_owned(),
+                });
+            }
+            RuleSpec::AgeMonths {
+                attribute: f.attribute.trim().to_owned(),
+                buckets,
+            }
+        }
+        _ => {
+            return Err(FieldError::new(
+                "kind",
+                "invalid_rule",
+                "choose a rule kind",
+            ));
+        }
+    })
+}
+
+pub async fn rule_create(
+    State(s): State<AppState>,
+    c: Console,
+    Form(f): Form<RuleForm>,
+) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    let r = match rule_spec(&f) {
+        Ok(spec) => s
+            .app
+            .create_tag_rule(&c.session.actor, &f.name, &spec)
+            .await
+            .map(drop),
+        Err(e) => Err(e.into()),
+    };
+    after(&s, c, r).await
+}
+
+pub async fn rule_run(
+    State(s): State<AppState>,
+    c: Console,
+    IdPath(id): IdPath,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    let r = s.app.run_tag_rule_now(&c.session.actor, id).await.map(drop);
+    after(&s, c, r).await
+}
+
+pub async fn rule_delete(
+    State(s): State<AppState>,
+    c: Console,
+    IdPath(id): IdPath,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    let r = s.app.delete_tag_rule(&c.session.actor, id).await.map(drop);
+    after(&s, c, r).await
+}
+
+#[derive(Deserialize)]
+pub struct CustomerTagForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    add: String,
+    #[serde(default)]
+    remove: String,
+}
+
+/// Tag or untag one customer from the 360° page.
+pub async fn customer_tags(
+    State(s): State<AppState>,
+    c: Console,
+    IdPath(id): IdPath,
+    Form(f): Form<CustomerTagForm>,
+) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    let parse = |s: &str| s.trim().parse::<i64>().ok();
+    let add: Vec<i64> = parse(&f.add).into_iter().collect();
+    let remove: Vec<i64> = parse(&f.remove).into_iter().collect();
+    match s
+        .app
+        .change_customer_tags(&c.session.actor, id, &add, &remove)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/console/customers/{id}?ok=saved")).into_response(),
+        Err(e) => error_page(c.ctx, e),
+    }
+}

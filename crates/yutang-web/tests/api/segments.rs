@@ -1,0 +1,840 @@
+//! Tags, segments, bulk tagging jobs, auto-tag rules, and the index-vs-SQL property test.
+
+use std::time::Duration;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use yutang_core::time::Millis;
+
+use crate::customers::{customer_with_phone, follow, ingest};
+use crate::helpers::{Engine, TestApp, error_of, spawn_app};
+
+both_engines!(
+    catalogue_and_manual_tagging,
+    segments_count_list_export_within_scope,
+    expression_errors_point_at_the_column,
+    bulk_tagging_is_a_scoped_job,
+    auto_tag_rules_keep_tags_true,
+);
+
+async fn json_ok(r: reqwest::Response, want: StatusCode) -> Value {
+    let s = r.status();
+    let body = r.text().await.unwrap();
+    assert_eq!(s, want, "{body}");
+    serde_json::from_str(&body).unwrap_or(Value::Null)
+}
+
+async fn group(t: &TestApp, name: &str, multi: bool) -> i64 {
+    let r = t
+        .post(
+            "/api/v1/tag-groups",
+            &t.admin,
+            json!({"name": name, "multi": multi}),
+        )
+        .await;
+    json_ok(r, StatusCode::CREATED).await["id"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn tag(t: &TestApp, group: i64, name: &str) -> i64 {
+    let r = t
+        .post(
+            "/api/v1/tags",
+            &t.admin,
+            json!({"group_id": group, "name": name, "color": "#FF0000"}),
+        )
+        .await;
+    json_ok(r, StatusCode::CREATED).await["id"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn count(t: &TestApp, token: &str, expr: &str) -> u64 {
+    let r = t
+        .post("/api/v1/segments/count", token, json!({"expression": expr}))
+        .await;
+    json_ok(r, StatusCode::OK).await["count"].as_u64().unwrap()
+}
+
+async fn change(
+    t: &TestApp,
+    token: &str,
+    customer: i64,
+    add: &[i64],
+    remove: &[i64],
+) -> reqwest::Response {
+    t.post(
+        &format!("/api/v1/customers/{customer}/tags"),
+        token,
+        json!({"add": add, "remove": remove}),
+    )
+    .await
+}
+
+async fn catalogue_and_manual_tagging(e: Engine) {
+    let t = spawn_app(e).await;
+    let stage = group(&t, "宝宝月龄", false).await;
+    let interest = group(&t, "兴趣", true).await;
+    let young = tag(&t, stage, "0-6月").await;
+    let older = tag(&t, stage, "7-12月").await;
+    let fruit = tag(&t, interest, "水果").await;
+    let snack = tag(&t, interest, "零食").await;
+    // Names are unique within a group; group names cannot contain '/'.
+    let r = t
+        .post(
+            "/api/v1/tags",
+            &t.admin,
+            json!({"group_id": stage, "name": "0-6月"}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.1, "tag_exists");
+    let r = t
+        .post("/api/v1/tag-groups", &t.admin, json!({"name": "a/b"}))
+        .await;
+    assert_eq!(error_of(r).await.1, "invalid_name");
+    let r = t
+        .post(
+            "/api/v1/tags",
+            &t.admin,
+            json!({"group_id": interest, "name": "茶", "color": "blue"}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.2.as_deref(), Some("color"));
+
+    let c = customer_with_phone(&t, "13800000001", "王芳").await;
+    let v = json_ok(
+        change(&t, &t.admin, c, &[young, fruit, snack], &[]).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(v["added"], 3);
+    // Single-select: 7-12月 replaces 0-6月.
+    let v = json_ok(change(&t, &t.admin, c, &[older], &[]).await, StatusCode::OK).await;
+    assert_eq!(
+        (v["added"].as_u64(), v["removed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let paths: Vec<String> = v["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(paths, vec!["宝宝月龄/7-12月", "兴趣/水果", "兴趣/零食"]);
+    // Replaying changes nothing.
+    let v = json_ok(change(&t, &t.admin, c, &[older], &[]).await, StatusCode::OK).await;
+    assert_eq!(
+        (v["added"].as_u64(), v["removed"].as_u64()),
+        (Some(0), Some(0))
+    );
+    // Unknown tags are refused, naming the field; nothing changes.
+    let r = change(&t, &t.admin, c, &[999_999], &[]).await;
+    assert_eq!(
+        error_of(r).await,
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_tag".into(),
+            Some("add".into())
+        )
+    );
+    // The timeline says who did what.
+    let tl = json_ok(
+        t.get(
+            &format!("/api/v1/customers/{c}/timeline?page_size=50"),
+            &t.admin,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let kinds: Vec<&str> = tl["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "tag_added").count(), 4);
+    assert_eq!(kinds.iter().filter(|k| **k == "tag_removed").count(), 1);
+    // Counts per tag, and segments see the change at once.
+    let cat = json_ok(t.get("/api/v1/tag-groups", &t.admin).await, StatusCode::OK).await;
+    let stage_tags = &cat
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == stage)
+        .unwrap()["tags"];
+    assert_eq!(stage_tags[1]["customers"], 1);
+    assert_eq!(stage_tags[0]["customers"], 0);
+    assert_eq!(
+        count(
+            &t,
+            &t.admin,
+            r#"tag("兴趣/水果") and tag("宝宝月龄/7-12月")"#
+        )
+        .await,
+        1
+    );
+    // Deleting a tag untags its customers and the index forgets it.
+    let v = json_ok(
+        t.send_json(
+            Method::DELETE,
+            &format!("/api/v1/tags/{fruit}"),
+            &t.admin,
+            json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(v["untagged"], 1);
+    let r = t
+        .post(
+            "/api/v1/segments/count",
+            &t.admin,
+            json!({"expression": r#"tag("兴趣/水果")"#}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.1, "segment_unknown_tag");
+    assert_eq!(count(&t, &t.admin, r#"tag("兴趣/零食")"#).await, 1);
+    assert!(t.audit_actions().await.contains(&"tags_changed".to_owned()));
+}
+
+/// Two guides in two stores, each with their own customers.
+async fn two_guides(t: &TestApp) -> (String, String, Vec<i64>, Vec<i64>) {
+    let s1 = t.store("SH-001").await;
+    let s2 = t.store("BJ-001").await;
+    let g1 = t.staff("guide_a", "guide", Some(s1)).await;
+    let g2 = t.staff("guide_b", "guide", Some(s2)).await;
+    let mut mine = Vec::new();
+    let mut theirs = Vec::new();
+    for i in 0..6 {
+        let city = if i % 2 == 0 { "上海" } else { "北京" };
+        let v = ingest(
+            t,
+            json!({"identities": [{"kind": "phone", "value": format!("1390000{:04}", i)}],
+                                 "name": format!("客户{i}"), "city": city}),
+        )
+        .await;
+        let id = v["customer"]["id"].as_i64().unwrap();
+        if i < 4 {
+            follow(t, id, g1).await;
+            mine.push(id);
+        } else {
+            follow(t, id, g2).await;
+            theirs.push(id);
+        }
+    }
+    (
+        t.login("guide_a").await,
+        t.login("guide_b").await,
+        mine,
+        theirs,
+    )
+}
+
+async fn segments_count_list_export_within_scope(e: Engine) {
+    let t = spawn_app(e).await;
+    let (a, _b, mine, _theirs) = two_guides(&t).await;
+    assert_eq!(count(&t, &t.admin, r#"city = "上海""#).await, 3);
+    // Guide A sees only their own customers, through every path.
+    assert_eq!(count(&t, &a, r#"city = "上海""#).await, 2);
+    let v = json_ok(
+        t.post(
+            "/api/v1/segments/members",
+            &a,
+            json!({"expression": "order_count >= 0", "page_size": 2}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(v["total"], 4);
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert!(
+        items
+            .iter()
+            .all(|c| mine.contains(&c["id"].as_i64().unwrap()))
+    );
+    assert!(items[0]["phone"].as_str().unwrap().contains("****"));
+    let v = json_ok(
+        t.post(
+            "/api/v1/segments/members",
+            &a,
+            json!({"expression": "order_count >= 0", "page": 2, "page_size": 2}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(v["items"].as_array().unwrap().len(), 2);
+    // Export: CSV within scope, audited.
+    let r = t
+        .post(
+            "/api/v1/segments/export",
+            &a,
+            json!({"expression": r#"city in ("上海", "北京")"#}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = r.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    assert!(csv.contains("****"));
+    assert!(
+        t.audit_actions()
+            .await
+            .contains(&"segment_exported".to_owned())
+    );
+    // Saved segments with live counts; guides may use but not save.
+    let r = t
+        .post(
+            "/api/v1/segments",
+            &a,
+            json!({"name": "上海客户", "expression": r#"city = "上海""#}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let id = json_ok(
+        t.post(
+            "/api/v1/segments",
+            &t.admin,
+            json!({"name": "上海客户", "expression": r#"city = "上海""#}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let r = t
+        .post(
+            "/api/v1/segments",
+            &t.admin,
+            json!({"name": "上海客户", "expression": "in_group"}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.1, "segment_exists");
+    let v = json_ok(
+        t.get(&format!("/api/v1/segments/{id}"), &a).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(v["count"], 2);
+    let v = json_ok(t.get("/api/v1/segments", &t.admin).await, StatusCode::OK).await;
+    assert_eq!(v[0]["count"], 3);
+    // New customers show up in the live count.
+    ingest(
+        &t,
+        json!({"identities": [{"kind": "phone", "value": "13700000009"}], "city": "上海"}),
+    )
+    .await;
+    let v = json_ok(
+        t.get(&format!("/api/v1/segments/{id}"), &t.admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(v["count"], 4);
+    let v = json_ok(
+        t.get(
+            &format!("/api/v1/segments/{id}/members?page_size=10"),
+            &t.admin,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(v["items"].as_array().unwrap().len(), 4);
+    let r = t
+        .send_json(
+            Method::PUT,
+            &format!("/api/v1/segments/{id}"),
+            &t.admin,
+            json!({"name": "上海客户", "expression": "city >= 3"}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = t
+        .send_json(
+            Method::DELETE,
+            &format!("/api/v1/segments/{id}"),
+            &t.admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = t.get(&format!("/api/v1/segments/{id}"), &t.admin).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+async fn expression_errors_point_at_the_column(e: Engine) {
+    let t = spawn_app(e).await;
+    let cases = [
+        (r#"city = "上海" and"#, "unexpected_end"),
+        (r#"city >= 3"#, "type_mismatch"),
+        (r#"tag("没有/这个")"#, "unknown_tag"),
+        (r#"cty = "上海""#, "unknown_attribute"),
+    ];
+    for (src, _) in cases {
+        let r = t
+            .post(
+                "/api/v1/segments/count",
+                &t.admin,
+                json!({"expression": src}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{src}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["field"], "expression");
+        assert!(
+            v["error"]["position"]["column"].as_u64().unwrap() >= 1,
+            "{v}"
+        );
+        assert!(!v["error"]["code"].as_str().unwrap().is_empty());
+    }
+    let r = t
+        .post(
+            "/api/v1/segments/count",
+            &t.admin,
+            json!({"expression": "city >= 3"}),
+        )
+        .await;
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["position"]["column"], 6, "{v}");
+    // Too deep and too long: refused with their own codes, no panic.
+    let deep = format!("{}in_group{}", "(".repeat(100), ")".repeat(100));
+    let r = t
+        .post(
+            "/api/v1/segments/count",
+            &t.admin,
+            json!({"expression": deep}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let long = vec!["in_group"; 1000].join(" or ");
+    let r = t
+        .post(
+            "/api/v1/segments/count",
+            &t.admin,
+            json!({"expression": long}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn wait_job(t: &TestApp, token: &str, id: i64) -> Value {
+    for _ in 0..100 {
+        let v = json_ok(
+            t.get(&format!("/api/v1/jobs/{id}"), token).await,
+            StatusCode::OK,
+        )
+        .await;
+        if v["status"] == "done" || v["status"] == "failed" {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("job {id} did not finish");
+}
+
+async fn bulk_tagging_is_a_scoped_job(e: Engine) {
+    let t = spawn_app(e).await;
+    let (a, _b, mine, theirs) = two_guides(&t).await;
+    let g = group(&t, "活动", true).await;
+    let vip = tag(&t, g, "双十一").await;
+    // A guide naming another guide's customer: refused as a whole, nothing tagged.
+    let ids: Vec<i64> = mine.iter().chain(theirs.iter().take(1)).copied().collect();
+    let r = t
+        .post(
+            "/api/v1/tags/bulk",
+            &a,
+            json!({"add": [vip], "customer_ids": ids}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.1, "outside_scope");
+    assert_eq!(count(&t, &t.admin, r#"tag("活动/双十一")"#).await, 0);
+    // Their own customers: a job with progress.
+    let v = json_ok(
+        t.post(
+            "/api/v1/tags/bulk",
+            &a,
+            json!({"add": [vip], "customer_ids": mine}),
+        )
+        .await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    let done = wait_job(&t, &a, v["id"].as_i64().unwrap()).await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(
+        (
+            done["progress_done"].as_i64(),
+            done["progress_total"].as_i64()
+        ),
+        (Some(4), Some(4))
+    );
+    assert_eq!(done["result"]["added"], 4);
+    assert_eq!(count(&t, &t.admin, r#"tag("活动/双十一")"#).await, 4);
+    // A segment as the audience is limited to the caller's scope: the admin untags 北京.
+    let v = json_ok(
+        t.post(
+            "/api/v1/tags/bulk",
+            &t.admin,
+            json!({"remove": [vip], "expression": r#"city = "北京""#}),
+        )
+        .await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    let done = wait_job(&t, &t.admin, v["id"].as_i64().unwrap()).await;
+    assert_eq!(done["result"]["removed"], 2, "{done}");
+    assert_eq!(count(&t, &t.admin, r#"tag("活动/双十一")"#).await, 2);
+    // The same Idempotency-Key returns the same job.
+    let body = json!({"add": [vip], "expression": "order_count >= 0"});
+    let one = t
+        .req(Method::POST, "/api/v1/tags/bulk", Some(&t.admin))
+        .header("Idempotency-Key", "k-1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let two = t
+        .req(Method::POST, "/api/v1/tags/bulk", Some(&t.admin))
+        .header("Idempotency-Key", "k-1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let one = json_ok(one, StatusCode::ACCEPTED).await["id"].as_i64();
+    let two = json_ok(two, StatusCode::ACCEPTED).await["id"].as_i64();
+    assert_eq!(one, two);
+    // Another guide cannot read A's job.
+    let r = t.get(&format!("/api/v1/jobs/{}", one.unwrap()), &a).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Exactly one audience.
+    let r = t
+        .post("/api/v1/tags/bulk", &t.admin, json!({"add": [vip]}))
+        .await;
+    assert_eq!(error_of(r).await.1, "invalid_audience");
+}
+
+async fn auto_tag_rules_keep_tags_true(e: Engine) {
+    let t = spawn_app(e).await;
+    let c1 = customer_with_phone(&t, "13800000101", "甲").await;
+    let c2 = customer_with_phone(&t, "13800000102", "乙").await;
+    let day = 86_400_000_i64;
+    let now = Millis::now().0;
+    for (i, (c, days_ago)) in [(c1, 3), (c2, 200)].into_iter().enumerate() {
+        let paid = Millis(now - days_ago * day).to_rfc3339();
+        let r = t.post("/api/v1/orders", &t.admin, json!({"external_id": format!("O-{i}"), "customer_id": c, "channel": "store",
+            "paid_at": paid, "lines": [{"sku": "A", "name": "苹果", "quantity": 1, "unit_price_fen": 1000}]})).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    }
+    let r = t.post("/api/v1/tag-rules", &t.admin, json!({"name": "生命周期", "config": {"kind": "lifecycle", "new_days": 30, "active_days": 90, "dormant_days": 180}})).await;
+    json_ok(r, StatusCode::CREATED).await;
+    assert_eq!(count(&t, &t.admin, r#"tag("生命周期/新客")"#).await, 1);
+    assert_eq!(count(&t, &t.admin, r#"tag("生命周期/流失")"#).await, 1);
+    // Rule tags cannot be set by hand.
+    let cat = json_ok(t.get("/api/v1/tag-groups", &t.admin).await, StatusCode::OK).await;
+    let rule_tag = cat[0]["tags"][1]["id"].as_i64().unwrap();
+    assert_eq!(
+        error_of(change(&t, &t.admin, c1, &[rule_tag], &[]).await)
+            .await
+            .1,
+        "group_owned_by_rule"
+    );
+    // An expression rule reacts to new events without anyone touching it.
+    let r = t.post("/api/v1/tag-rules", &t.admin, json!({"name": "社群", "config": {"kind": "expression", "tag": "已入群", "expression": "in_group"}})).await;
+    json_ok(r, StatusCode::CREATED).await;
+    assert_eq!(count(&t, &t.admin, r#"tag("社群/已入群")"#).await, 0);
+    let r = t
+        .post(
+            "/api/v1/events",
+            &t.admin,
+            json!({"events": [{"id": "j1", "kind": "join_group", "customer_id": c2}]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut n = 0;
+    for _ in 0..50 {
+        n = count(&t, &t.admin, r#"tag("社群/已入群")"#).await;
+        if n == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(n, 1, "the rule should tag the customer who joined a group");
+    let tl = json_ok(
+        t.get(
+            &format!("/api/v1/customers/{c2}/timeline?page_size=50"),
+            &t.admin,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        tl["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "tag_added" && i["detail"]["by"] == "rule:社群"),
+        "{tl}"
+    );
+    // Invalid configs are refused.
+    let r = t.post("/api/v1/tag-rules", &t.admin, json!({"name": "坏", "config": {"kind": "lifecycle", "new_days": 90, "active_days": 30, "dormant_days": 10}})).await;
+    assert_eq!(error_of(r).await.1, "invalid_rule");
+    let r = t.post("/api/v1/tag-rules", &t.admin, json!({"name": "坏2", "config": {"kind": "expression", "tag": "x", "expression": "city >= 3"}})).await;
+    assert_eq!(error_of(r).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let rules = json_ok(t.get("/api/v1/tag-rules", &t.admin).await, StatusCode::OK).await;
+    assert_eq!(rules.as_array().unwrap().len(), 2);
+}
+
+// --- the index and SQL agree ---
+
+mod index_vs_sql {
+    use super::*;
+
+    #[test]
+    fn sqlite() {
+        run(Engine::Sqlite);
+    }
+
+    #[test]
+    fn postgres() {
+        run(Engine::Postgres);
+    }
+}
+
+const CITIES: [&str; 4] = ["上海", "北京", "杭州", "成都"];
+const LEVELS: [&str; 4] = ["普通", "银卡", "金卡", "黑金"];
+
+/// A random expression over every attribute kind, tags and custom attributes.
+fn leaf() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0..6usize).prop_map(|i| format!("tag(\"组{}/标签{}\")", i % 2, i)),
+        (0..5usize).prop_map(|i| if i < 4 {
+            format!("city = \"{}\"", CITIES[i])
+        } else {
+            "city != \"上海\"".into()
+        }),
+        proptest::sample::subsequence(LEVELS.to_vec(), 1..3).prop_map(|v| format!(
+            "level in ({})",
+            v.iter()
+                .map(|s| format!("\"{s}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        (0..4i64, 0..6usize).prop_map(|(n, op)| format!(
+            "orders_90d {} {n}",
+            ["=", "!=", "<", "<=", ">", ">="][op]
+        )),
+        (0..4i64).prop_map(|n| format!("order_count >= {n}")),
+        (0..40_000i64).prop_map(|n| format!("total_spent_fen > {n}")),
+        (0..40_000i64).prop_map(|n| format!("spent_365d <= {n}")),
+        (1..400u32).prop_map(|d| format!("last_order within {d}d")),
+        (1..400u32).prop_map(|d| format!("first_order before {d}d ago")),
+        (1..12u32).prop_map(|m| format!("birth_month = {m}")),
+        (0..3usize).prop_map(|i| [
+            "birthday after 1990-01-01",
+            "birthday before 1985-06-15",
+            "exists(birthday)"
+        ][i]
+            .to_owned()),
+        (1..2000u32).prop_map(|d| format!("child_birthday within {d}d")),
+        (0..4i64).prop_map(|n| format!("kids >= {n}")),
+        (0..2usize).prop_map(|i| ["stage = \"孕期\"", "exists(stage)"][i].to_owned()),
+        Just("in_group".to_owned()),
+    ]
+}
+
+fn expr() -> impl Strategy<Value = String> {
+    leaf().prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} and {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} or {b})")),
+            inner.prop_map(|a| format!("not {a}")),
+        ]
+    })
+}
+
+/// A small deterministic generator for the data (the expressions come from proptest).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+async fn seed(t: &TestApp) {
+    for (key, kind, options) in [
+        ("child_birthday", "date", json!([])),
+        ("kids", "number", json!([])),
+        ("stage", "enum", json!(["孕期", "0-6月"])),
+    ] {
+        let r = t
+            .post(
+                "/api/v1/customer-attributes",
+                &t.admin,
+                json!({"key": key, "label": key, "kind": kind, "options": options}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let mut tags = Vec::new();
+    for g in 0..2 {
+        let gid = group(t, &format!("组{g}"), g == 1).await;
+        for i in (0..6).filter(|i| i % 2 == g) {
+            tags.push(tag(t, gid, &format!("标签{i}")).await);
+        }
+    }
+    let mut r = Lcg(42);
+    let now = Millis::now().0;
+    let day = 86_400_000_i64;
+    for i in 0..80 {
+        let mut body = json!({"identities": [{"kind": "app_user", "value": format!("P{i}")}]});
+        if r.next(5) > 0 {
+            body["city"] = json!(CITIES[r.next(4) as usize]);
+        }
+        if r.next(3) > 0 {
+            body["member_level"] = json!(LEVELS[r.next(4) as usize]);
+        }
+        if r.next(2) == 0 {
+            body["birthday"] = json!(format!(
+                "19{}-{:02}-{:02}",
+                70 + r.next(30),
+                1 + r.next(12),
+                1 + r.next(28)
+            ));
+        }
+        let mut attrs = serde_json::Map::new();
+        if r.next(2) == 0 {
+            let d = Millis(now - r.next(1500) as i64 * day);
+            attrs.insert(
+                "child_birthday".into(),
+                json!(d.to_shanghai_string()[..10].to_owned()),
+            );
+        }
+        if r.next(2) == 0 {
+            attrs.insert(
+                "kids".into(),
+                json!(format!("{}.{}", r.next(3), r.next(10))),
+            );
+        }
+        if r.next(3) == 0 {
+            attrs.insert("stage".into(), json!(["孕期", "0-6月"][r.next(2) as usize]));
+        }
+        body["attributes"] = Value::Object(attrs);
+        let id = ingest(t, body).await["customer"]["id"].as_i64().unwrap();
+        let mut add = Vec::new();
+        for tg in &tags {
+            if r.next(3) == 0 {
+                add.push(*tg);
+            }
+        }
+        if !add.is_empty() {
+            assert_eq!(
+                change(t, &t.admin, id, &add, &[]).await.status(),
+                StatusCode::OK
+            );
+        }
+        for o in 0..r.next(4) {
+            let paid =
+                Millis(now - r.next(500) as i64 * day - r.next(day as u64) as i64).to_rfc3339();
+            let rr = t.post("/api/v1/orders", &t.admin, json!({"external_id": format!("P{i}-{o}"), "customer_id": id, "channel": "store",
+                "paid_at": paid, "lines": [{"sku": "A", "name": "苹果", "quantity": 1 + r.next(3), "unit_price_fen": 990 + r.next(9000)}]})).await;
+            let oid = json_ok(rr, StatusCode::CREATED).await["order"]["id"]
+                .as_i64()
+                .unwrap();
+            if r.next(5) == 0 {
+                let amount = if r.next(2) == 0 { 500 } else { 99_999_999 };
+                let _ = t
+                    .post(
+                        &format!("/api/v1/orders/{oid}/refunds"),
+                        &t.admin,
+                        json!({"refund_id": format!("R{i}-{o}"), "amount_fen": amount}),
+                    )
+                    .await;
+            }
+        }
+        let n = r.next(3);
+        let events: Vec<Value> = (0..n).map(|k| json!({"id": format!("g{i}-{k}"), "kind": if r.next(2) == 0 { "join_group" } else { "leave_group" },
+            "customer_id": id, "occurred_at": now - r.next(100) as i64 * day})).collect();
+        if !events.is_empty() {
+            assert_eq!(
+                t.post("/api/v1/events", &t.admin, json!({"events": events}))
+                    .await
+                    .status(),
+                StatusCode::OK
+            );
+        }
+    }
+    // Two merges, so dead customers are in the table too.
+    for (a, b) in [("P1", "P2"), ("P3", "P4")] {
+        let _ = t.post("/api/v1/customers", &t.admin, json!({"identities": [{"kind": "app_user", "value": a}, {"kind": "phone", "value": format!("1350000{:04}", a.len() + b.len())}]})).await;
+        let _ = t.post("/api/v1/customers", &t.admin, json!({"identities": [{"kind": "app_user", "value": b}, {"kind": "phone", "value": format!("1350000{:04}", a.len() + b.len())}]})).await;
+    }
+}
+
+fn run(e: Engine) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let t = rt.block_on(async {
+        let t = spawn_app(e).await;
+        seed(&t).await;
+        t
+    });
+    let app = t.app.clone();
+    let mut runner = TestRunner::new(Config {
+        cases: 300,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&expr(), |src| {
+        let (index, sql) = rt.block_on(async {
+            let now = Millis::now();
+            let expr = app
+                .segments
+                .compile(&src)
+                .expect("generated expressions compile");
+            app.segments.catch_up(&app.db, now.0, 0).await.unwrap();
+            // The index is rebuilt at `now` so its time windows (orders_90d) match the SQL's.
+            app.segments.rebuild(&app.db, now.0).await.unwrap();
+            let index: Vec<i64> = app
+                .segments
+                .evaluate(&expr, now.0, None)
+                .unwrap()
+                .iter()
+                .map(i64::from)
+                .collect();
+            let custom = app.segments.custom_attrs().unwrap();
+            let cond =
+                yutang_store::segments::to_sql(&expr, &custom, app.db.engine(), now).unwrap();
+            let sql = yutang_store::segments::sql_members(&app.db, &cond)
+                .await
+                .unwrap();
+            (index, sql)
+        });
+        prop_assert_eq!(index, sql, "expression: {}", src);
+        Ok(())
+    });
+    rt.block_on(async move { drop(t) });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
