@@ -134,6 +134,7 @@ test('an operator builds a segment visually, saves it, and tags a customer by ha
   assert.equal((await row.locator('.seg-count').textContent()).trim(), String(n));
   await row.locator('a', { hasText: '查看成员' }).click();
   assert.match(await page.textContent('#members-table'), /\*\*\*\*/);
+  const membersUrl = page.url();
 
   // Tag the first member by hand on the 360 page.
   await page.locator('#members-table tbody tr a').first().click();
@@ -144,5 +145,18 @@ test('an operator builds a segment visually, saves it, and tags a customer by ha
   await page.waitForURL(/\?ok=saved/);
   assert.equal(await page.locator('#customer-tags .chip').count(), before + 1);
   assert.match(await page.textContent('#customer-tags'), /测试\/浏览器/);
+
+  // Then tag the whole segment in bulk: a job whose page shows progress and the outcome
+  // (the member tagged by hand already has the tag).
+  await page.goto(membersUrl);
+  await page.click('#bulk-segment');
+  await page.waitForSelector('#bulk-form');
+  await page.selectOption('#bulk-form select[name=tag_id]', { label: '测试/浏览器' });
+  await page.click('#bulk-form button[type=submit]');
+  await page.waitForURL(/\/console\/jobs\/\d+/);
+  await page.waitForSelector('#job-state[data-state="done"]', { timeout: 30000 });
+  assert.equal((await page.textContent('#job-result [data-k="customers"]')).trim(), String(n));
+  assert.equal((await page.textContent('#job-result [data-k="added"]')).trim(), String(n - 1));
+  await page.screenshot({ path: join(SHOTS, 'bulk-tag-job.png'), fullPage: true });
   await page.close();
 });

@@ -374,8 +374,95 @@ impl Millis {
     }
 }
 
+/// Customer ids from an uploaded or pasted list (a column copied from a spreadsheet, a
+/// one-column CSV, or ids separated by commas, spaces or tabs). A line whose cells are all
+/// numbers gives every cell; a CSV line with other columns gives its first cell; a first line
+/// that starts with a word is a header and is skipped. Anything else is an error naming the
+/// line, so an operator can fix the file rather than tag a silently shortened list.
+/// Duplicates are dropped, the first occurrence keeping its place.
+pub fn parse_customer_ids(field: &'static str, text: &str) -> Result<Vec<i64>, FieldError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut first = true;
+    for (n, line) in text.lines().enumerate() {
+        let cells: Vec<&str> = line
+            .split([',', ';', '\t', ' ', '\u{3000}', '，', '；'])
+            .map(|c| c.trim().trim_matches('"'))
+            .filter(|c| !c.is_empty())
+            .collect();
+        let Some(head) = cells.first() else { continue };
+        let ids: Vec<i64> = if cells.iter().all(|c| parse_id(c).is_some()) {
+            cells.iter().filter_map(|c| parse_id(c)).collect()
+        } else if let Some(id) = parse_id(head) {
+            vec![id]
+        } else if first {
+            first = false;
+            continue;
+        } else {
+            return Err(FieldError::new(
+                field,
+                "invalid_ids",
+                format!("line {}: \"{head}\" is not a customer id", n + 1),
+            ));
+        };
+        first = false;
+        for id in ids {
+            if seen.insert(id) {
+                out.push(id);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn parse_id(s: &str) -> Option<i64> {
+    s.parse::<i64>().ok().filter(|id| *id > 0)
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn id_lists_from_pastes_and_csv() {
+        assert_eq!(
+            parse_customer_ids("ids", "1\n2\r\n\n3").unwrap(),
+            vec![1, 2, 3]
+        );
+        assert_eq!(
+            parse_customer_ids("ids", "4, 5 6\t7；").unwrap(),
+            vec![4, 5, 6, 7]
+        );
+        assert_eq!(
+            parse_customer_ids("ids", "4, 5 6\t7,4").unwrap(),
+            vec![4, 5, 6, 7]
+        );
+        assert_eq!(
+            parse_customer_ids("ids", "\u{feff}客户ID,姓名\n10,张三\n\"11\",李四\n10,张三")
+                .unwrap(),
+            vec![10, 11]
+        );
+        let e = parse_customer_ids("ids", "id\n1\nabc\n").unwrap_err();
+        assert_eq!(e.code, "invalid_ids");
+        assert!(e.message.contains("line 3"), "{}", e.message);
+        assert!(parse_customer_ids("ids", "1\n-2").is_err());
+        assert!(parse_customer_ids("ids", "").unwrap().is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_errs_without_panic(s in "\\PC{0,200}") {
+            let _ = parse_customer_ids("ids", &s);
+        }
+
+        #[test]
+        fn written_ids_read_back(ids in proptest::collection::vec(1i64..i64::MAX, 0..50)) {
+            let text = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("\n");
+            let mut want = Vec::new();
+            for i in &ids { if !want.contains(i) { want.push(*i); } }
+            proptest::prop_assert_eq!(parse_customer_ids("ids", &text).unwrap(), want);
+        }
+    }
     use super::*;
     use crate::segments::{Schema, shanghai_midnight};
     use proptest::prelude::*;

@@ -38,7 +38,7 @@ pub struct PageError {
     pub field: String,
 }
 
-fn page_error(tr: Tr, e: AppError) -> (StatusCode, PageError) {
+pub(super) fn page_error(tr: Tr, e: AppError) -> (StatusCode, PageError) {
     let w = crate::error::WebError::from(e);
     let (message, detail) = if w.status.is_server_error() {
         (tr.error(w.code).to_owned(), String::new())

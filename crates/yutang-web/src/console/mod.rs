@@ -2,6 +2,7 @@
 //! default with an English switch. Sessions live in an HttpOnly, SameSite=Lax cookie; every
 //! form carries the session's CSRF token (the login form a double-submit cookie).
 
+mod bulk_tags;
 mod customers;
 mod i18n;
 mod import;
@@ -53,6 +54,13 @@ pub fn router() -> Router<AppState> {
         .route("/tags/groups", post(tags::group_create))
         .route("/tags/groups/{id}/delete", post(tags::group_delete))
         .route("/tags/rules", post(tags::rule_create))
+        .route(
+            "/tags/bulk",
+            get(bulk_tags::form)
+                .post(bulk_tags::start)
+                .layer(bulk_tags::body_limit()),
+        )
+        .route("/jobs/{id}", get(bulk_tags::job))
         .route("/tags/rules/{id}/run", post(tags::rule_run))
         .route("/tags/rules/{id}/delete", post(tags::rule_delete))
         .route("/segments", get(segments::list).post(segments::create))

@@ -16,6 +16,7 @@ both_engines!(
     segments_count_list_export_within_scope,
     expression_errors_point_at_the_column,
     bulk_tagging_is_a_scoped_job,
+    console_bulk_tagging_from_an_uploaded_list,
     auto_tag_rules_keep_tags_true,
 );
 
@@ -524,6 +525,98 @@ async fn bulk_tagging_is_a_scoped_job(e: Engine) {
         .post("/api/v1/tags/bulk", &t.admin, json!({"add": [vip]}))
         .await;
     assert_eq!(error_of(r).await.1, "invalid_audience");
+}
+
+/// The console's bulk form, as multipart: the fields, then a file.
+fn bulk_form(fields: &[(&str, &str)], file: &str) -> (String, Vec<u8>) {
+    let boundary = "----yutang-bulk-boundary";
+    let mut b = String::new();
+    for (k, v) in fields {
+        b.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
+    }
+    b.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ids.csv\"\r\nContent-Type: text/csv\r\n\r\n{file}\r\n--{boundary}--\r\n"
+    ));
+    (
+        format!("multipart/form-data; boundary={boundary}"),
+        b.into_bytes(),
+    )
+}
+
+async fn console_bulk_tagging_from_an_uploaded_list(e: Engine) {
+    use crate::console::{console_login, csrf_in, page};
+    let t = spawn_app(e).await;
+    let (_a, _b, mine, theirs) = two_guides(&t).await;
+    let g = group(&t, "活动", true).await;
+    let vip = tag(&t, g, "会员日").await;
+    let cookie = console_login(&t, "guide_a").await;
+    let (status, html) = page(&t, &cookie, "/console/tags/bulk").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("活动/会员日"), "{html}");
+    let csrf = csrf_in(&html);
+    let tag_id = vip.to_string();
+    let post = |fields: Vec<(&'static str, String)>, file: String| {
+        let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (ct, body) = bulk_form(&f, &file);
+        t.client
+            .post(t.url("/console/tags/bulk"))
+            .header("cookie", &cookie)
+            .header("content-type", ct)
+            .body(body)
+    };
+    let base = vec![
+        ("csrf", csrf.clone()),
+        ("tag_id", tag_id.clone()),
+        ("action", "add".to_owned()),
+        ("audience", "ids".to_owned()),
+    ];
+    // A list naming another guide's customer: refused as a whole, nothing tagged.
+    let list = |ids: &[i64]| {
+        let mut s = "客户ID,姓名\n".to_owned();
+        for id in ids {
+            s.push_str(&format!("{id},某人\n"));
+        }
+        s
+    };
+    let with_theirs: Vec<i64> = mine.iter().chain(&theirs[..1]).copied().collect();
+    let r = post(base.clone(), list(&with_theirs)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"bulk-error\""), "{html}");
+    assert_eq!(count(&t, &t.admin, r#"tag("活动/会员日")"#).await, 0);
+    // A line that is not an id names the field and the line.
+    let r = post(base.clone(), "1\nabc\n".into()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("data-field=\"customer_ids\""), "{html}");
+    assert!(html.contains("line 2"), "{html}");
+    // A wrong CSRF token changes nothing.
+    let mut bad = base.clone();
+    bad[0].1 = "forged".into();
+    let r = post(bad, list(&mine)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Their own customers, half pasted and half uploaded: a job whose page shows the outcome.
+    let mut fields = base.clone();
+    fields.push(("ids", format!("{}, {}", mine[0], mine[1])));
+    let r = post(fields, list(&mine[1..])).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let job = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(job.starts_with("/console/jobs/"), "{job}");
+    let mut html = String::new();
+    for _ in 0..100 {
+        html = page(&t, &cookie, &job).await.1;
+        if html.contains("data-state=\"done\"") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(html.contains("data-k=\"added\">4<"), "{html}");
+    assert_eq!(count(&t, &t.admin, r#"tag("活动/会员日")"#).await, 4);
+    // The other guide cannot open the job.
+    let other = console_login(&t, "guide_b").await;
+    assert_eq!(page(&t, &other, &job).await.0, StatusCode::NOT_FOUND);
 }
 
 async fn auto_tag_rules_keep_tags_true(e: Engine) {
