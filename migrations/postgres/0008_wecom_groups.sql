@@ -36,6 +36,11 @@ CREATE TABLE group_members (
     state           TEXT    NOT NULL DEFAULT 'joined',
     left_at         BIGINT,
     updated_at      BIGINT  NOT NULL,
+    -- Whether this membership's join_group / leave_group event is on the customer's timeline
+    -- (an outbox: rows are written first, events after, flags last; a pass that died between
+    -- them is finished by the next one).
+    join_logged     BOOLEAN NOT NULL DEFAULT FALSE,
+    leave_logged    BOOLEAN NOT NULL DEFAULT FALSE,
     UNIQUE (group_id, userid)
 );
 CREATE INDEX group_members_customer ON group_members(customer_id, state);

@@ -36,6 +36,11 @@ CREATE TABLE group_members (
     state           TEXT    NOT NULL DEFAULT 'joined',
     left_at         INTEGER,
     updated_at      INTEGER NOT NULL,
+    -- Whether this membership's join_group / leave_group event is on the customer's timeline
+    -- (an outbox: rows are written first, events after, flags last; a pass that died between
+    -- them is finished by the next one).
+    join_logged     INTEGER NOT NULL DEFAULT 0,
+    leave_logged    INTEGER NOT NULL DEFAULT 0,
     UNIQUE (group_id, userid)
 );
 CREATE INDEX group_members_customer ON group_members(customer_id, state);

@@ -112,8 +112,6 @@ impl App {
             .into_iter()
             .map(|m| (m.userid.clone(), m))
             .collect();
-        let mut timeline = Vec::new();
-        let mut joins = Vec::new();
         let mut listed = std::collections::HashSet::new();
         for m in &chat.member_list {
             if m.userid.is_empty() || !listed.insert(m.userid.as_str()) {
@@ -156,34 +154,6 @@ impl App {
             if rejoined {
                 diff.joined += 1;
             }
-            // A member newly matched to a customer gets its join on the timeline too; the
-            // event id makes it once per membership.
-            if let Some(c) = customer_id {
-                joins.push((m.userid.as_str(), c, join_time, m.join_scene));
-            }
-        }
-        if !joins.is_empty() {
-            let rows: HashMap<String, i64> = store::members(&self.db, group_id)
-                .await?
-                .into_iter()
-                .map(|r| (r.userid, r.id))
-                .collect();
-            for (userid, customer, join_time, scene) in joins {
-                if let Some(row) = rows.get(userid) {
-                    timeline.push(Timeline {
-                        client_id: format!("wecom:gj:{row}:{join_time}"),
-                        kind: TimelineKind::JoinGroup,
-                        customer,
-                        at: join_time,
-                        detail: serde_json::json!({
-                            "source": "wecom",
-                            "chat_id": chat.chat_id,
-                            "group": chat.name,
-                            "join_scene": scene,
-                        }),
-                    });
-                }
-            }
         }
         for gone in existing
             .values()
@@ -191,11 +161,9 @@ impl App {
         {
             store::mark_left(&self.db, gone.id, at, now).await?;
             diff.left += 1;
-            if let Some(c) = gone.customer_id {
-                timeline.push(leave_event(gone, c, at, &chat.chat_id, &chat.name));
-            }
         }
-        self.write_group_timeline(timeline).await?;
+        self.log_group_members(group_id, &chat.chat_id, &chat.name)
+            .await?;
         Ok(diff)
     }
 
@@ -207,7 +175,6 @@ impl App {
         let now = self.now();
         store::dismiss(&self.db, chat_id, at, now).await?;
         let mut diff = GroupDiff::default();
-        let mut timeline = Vec::new();
         for m in store::members(&self.db, group.id)
             .await?
             .iter()
@@ -215,11 +182,9 @@ impl App {
         {
             store::mark_left(&self.db, m.id, at, now).await?;
             diff.left += 1;
-            if let Some(c) = m.customer_id {
-                timeline.push(leave_event(m, c, at, chat_id, &group.name));
-            }
         }
-        self.write_group_timeline(timeline).await?;
+        self.log_group_members(group.id, chat_id, &group.name)
+            .await?;
         Ok(diff)
     }
 
@@ -230,6 +195,49 @@ impl App {
             return Ok(None);
         };
         Ok(yutang_store::customers::resolve(&self.db, id).await?)
+    }
+
+    /// Put the joins and leaves of customer members that are not on their timelines yet
+    /// there, then flag them. Rows are written before events (so the segment index, which
+    /// follows the events, sees the membership) and flags after; the event ids (member row and
+    /// join time) make a repeated pass harmless.
+    async fn log_group_members(&self, group_id: i64, chat_id: &str, name: &str) -> Result<()> {
+        let rows = store::unlogged(&self.db, group_id).await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut timeline = Vec::new();
+        for (m, join_logged, leave_logged) in &rows {
+            let Some(c) = m.customer_id else { continue };
+            if !join_logged {
+                timeline.push(Timeline {
+                    client_id: format!("wecom:gj:{}:{}", m.id, m.join_time),
+                    kind: TimelineKind::JoinGroup,
+                    customer: c,
+                    at: m.join_time,
+                    detail: serde_json::json!({
+                        "source": "wecom",
+                        "chat_id": chat_id,
+                        "group": name,
+                        "join_scene": m.join_scene,
+                    }),
+                });
+            }
+            if m.state == "left" && !leave_logged {
+                timeline.push(leave_event(
+                    m,
+                    c,
+                    m.left_at.unwrap_or(m.updated_at),
+                    chat_id,
+                    name,
+                ));
+            }
+        }
+        self.write_group_timeline(timeline).await?;
+        for (m, _, _) in &rows {
+            store::mark_logged(&self.db, m.id, m.join_time, &m.state).await?;
+        }
+        Ok(())
     }
 
     async fn write_group_timeline(&self, timeline: Vec<Timeline>) -> Result<()> {

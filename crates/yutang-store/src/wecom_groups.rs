@@ -190,6 +190,10 @@ pub async fn upsert_member(db: &Db, m: &MemberUpsert<'_>, now: i64) -> Result<()
              join_time, join_scene, invitor_userid, state, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'joined', $9) \
              ON CONFLICT (group_id, userid) DO UPDATE SET member_type = excluded.member_type, \
+             join_logged = CASE WHEN group_members.state = 'joined' \
+               AND group_members.join_time = excluded.join_time THEN group_members.join_logged ELSE FALSE END, \
+             leave_logged = CASE WHEN group_members.state = 'joined' \
+               AND group_members.join_time = excluded.join_time THEN group_members.leave_logged ELSE FALSE END, \
              customer_id = excluded.customer_id, staff_id = excluded.staff_id, \
              join_time = excluded.join_time, join_scene = excluded.join_scene, \
              invitor_userid = excluded.invitor_userid, state = 'joined', left_at = NULL, \
@@ -262,6 +266,48 @@ pub async fn save_checkpoint(db: &Db, job_id: i64, state: &str, now: i64) -> Res
         .bind(job_id)
         .bind(state)
         .bind(now)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Customer member rows whose join or leave is not on the timeline yet.
+pub async fn unlogged(db: &Db, group_id: i64) -> Result<Vec<(MemberRow, bool, bool)>> {
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        m: MemberRow,
+        join_logged: bool,
+        leave_logged: bool,
+    }
+    let rows: Vec<Row> = db_run!(db, pool => {
+        sqlx::query_as::<_, Row>(
+            "SELECT id, group_id, member_type, userid, customer_id, staff_id, join_time, join_scene, \
+             invitor_userid, state, left_at, updated_at, join_logged, leave_logged FROM group_members \
+             WHERE group_id = $1 AND customer_id IS NOT NULL \
+             AND (join_logged = FALSE OR (state = 'left' AND leave_logged = FALSE)) ORDER BY id",
+        )
+        .bind(group_id)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.m, r.join_logged, r.leave_logged))
+        .collect())
+}
+
+/// Mark a membership's events as written, unless the row changed meanwhile (a re-join).
+pub async fn mark_logged(db: &Db, id: i64, join_time: i64, state: &str) -> Result<()> {
+    db_run!(db, pool => {
+        sqlx::query(
+            "UPDATE group_members SET join_logged = TRUE, leave_logged = (state = 'left') \
+             WHERE id = $1 AND join_time = $2 AND state = $3",
+        )
+        .bind(id)
+        .bind(join_time)
+        .bind(state)
         .execute(pool)
         .await?;
     });
