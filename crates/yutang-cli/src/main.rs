@@ -259,11 +259,12 @@ async fn main() -> Result<()> {
             // the real client and the real full-sync job. The fake lives as long as this process.
             // `--customers 0` asks for no customers at all: no WeCom part either.
             let wecom_started = std::time::Instant::now();
-            let fake = match if customers == 0 {
+            let outcome = if customers == 0 {
                 Err(anyhow::anyhow!("--customers 0"))
             } else {
                 demo_wecom(&app).await
-            } {
+            };
+            let fake = match outcome {
                 Ok((fake, s)) => {
                     println!(
                         "  企业微信 (fake corp {}): {} guides linked, {} customers, {} groups ({} members), {} corp tags synced in {:.1}s",
