@@ -942,6 +942,22 @@ async fn staff_transfers_move_customers_and_groups(e: Engine) {
     let v = wait_transfer(&t, id).await;
     assert_eq!(v["customers"]["waiting"], 2, "{v}");
     assert_eq!(fake.calls(PATH_TRANSFER_CUSTOMER), 1);
+    // A run that died between WeCom's answer and recording it leaves rows `sending`: the
+    // next pass finds them in transfer_result and does not send them again.
+    t.exec("UPDATE wecom_transfer_customers SET status = 'sending'")
+        .await;
+    let v: Value = t
+        .post(
+            &format!("/api/v1/wecom/transfers/{id}/refresh"),
+            &t.admin,
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["customers"]["waiting"], 2, "{v}");
+    assert_eq!(fake.calls(PATH_TRANSFER_CUSTOMER), 1);
     // The customer of 0007 refuses: WeCom says so by callback (and in transfer_result).
     fake.with_corp(|c| {
         for tr in c
