@@ -564,8 +564,8 @@ impl App {
                             .await?;
                     }
                     None => {
-                        store::set_group(&self.db, g.id, "success", 0, "", now).await?;
-                        // API writes produce no callback: move the owner here.
+                        // API writes produce no callback: move the owner here, then record
+                        // the row as done (in this order, so `success` implies the owner).
                         store::set_group_owner(
                             &self.db,
                             &g.chat_id,
@@ -574,6 +574,7 @@ impl App {
                             now,
                         )
                         .await?;
+                        store::set_group(&self.db, g.id, "success", 0, "", now).await?;
                     }
                 }
             }
