@@ -35,10 +35,14 @@ pub enum Action {
     TagRuleChanged,
     ImportStarted,
     ImportFinished,
+    WecomSyncStarted,
+    WecomSettingsChanged,
+    WecomConnectionTested,
+    WecomTransferStarted,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 28] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -63,6 +67,10 @@ impl Action {
         Action::TagRuleChanged,
         Action::ImportStarted,
         Action::ImportFinished,
+        Action::WecomSyncStarted,
+        Action::WecomSettingsChanged,
+        Action::WecomConnectionTested,
+        Action::WecomTransferStarted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -91,6 +99,10 @@ impl Action {
             Action::TagRuleChanged => "tag_rule_changed",
             Action::ImportStarted => "import_started",
             Action::ImportFinished => "import_finished",
+            Action::WecomSyncStarted => "wecom_sync_started",
+            Action::WecomSettingsChanged => "wecom_settings_changed",
+            Action::WecomConnectionTested => "wecom_connection_tested",
+            Action::WecomTransferStarted => "wecom_transfer_started",
         }
     }
 

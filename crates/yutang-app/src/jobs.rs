@@ -7,6 +7,8 @@ use yutang_store::jobs::{self as store, JobRow};
 
 use crate::error::{AppError, Result};
 use crate::tags::{BULK_TAG_KIND, RULE_RUN_KIND};
+use crate::wecom_sync::FULL_SYNC_KIND;
+use crate::wecom_transfers::TRANSFER_KIND;
 use crate::{Actor, App};
 
 /// How long a claimed job stays leased without progress before another runner may take it.
@@ -15,7 +17,7 @@ pub const LEASE_MS: i64 = 5 * 60 * 1000;
 pub const MAX_ATTEMPTS: i64 = 5;
 
 /// The job kinds this runner handles.
-pub const KINDS: [&str; 2] = [BULK_TAG_KIND, RULE_RUN_KIND];
+pub const KINDS: [&str; 4] = [BULK_TAG_KIND, RULE_RUN_KIND, FULL_SYNC_KIND, TRANSFER_KIND];
 
 /// A job as the API shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -82,6 +84,8 @@ impl App {
                     .await
                     .map(|n| serde_json::json!({"changes": n}).to_string())
             }
+            FULL_SYNC_KIND => self.run_wecom_full_sync(job.id).await,
+            TRANSFER_KIND => self.run_transfer_job(&job.payload).await,
             other => Err(AppError::Internal(format!(
                 "no handler for job kind {other}"
             ))),

@@ -9,6 +9,7 @@ pub mod customers;
 pub mod demo;
 mod demo_pool;
 mod demo_tags;
+pub mod demo_wecom;
 pub mod error;
 pub mod events;
 pub mod import;
@@ -16,13 +17,18 @@ pub mod import_runs;
 pub mod jobs;
 pub mod orders;
 pub mod org;
+pub mod secret_box;
 pub mod segments;
 pub mod settings;
 pub mod staff;
 pub mod tags;
 pub mod tokens;
 pub mod wecom;
+pub mod wecom_groups;
+pub mod wecom_settings;
+pub mod wecom_sync;
 pub mod wecom_tags;
+pub mod wecom_transfers;
 
 use std::sync::Arc;
 
@@ -38,9 +44,8 @@ pub struct App {
     pub settings: Arc<Settings>,
     /// The segment index, built from the database at open and kept current.
     pub segments: Arc<segments::SegmentEngine>,
-    /// The WeCom API client, made on first use from the settings (tokens cached inside).
-    pub(crate) wecom_client:
-        Arc<std::sync::OnceLock<std::result::Result<yutang_wecom::WecomClient, String>>>,
+    /// The WeCom settings in force and the API client made from them (tokens cached inside).
+    pub(crate) wecom_client: Arc<wecom_settings::Live>,
 }
 
 impl App {

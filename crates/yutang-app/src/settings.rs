@@ -22,6 +22,10 @@ pub struct Settings {
     pub http: HttpSettings,
     pub console: ConsoleSettings,
     pub wecom: WecomSettings,
+    /// Key for secrets stored in the database (`YUTANG_SECRET_KEY`, or `YUTANG_SECRET_KEY_FILE`):
+    /// 64 hex digits. Unset with SQLite: a key file is generated beside the database. See
+    /// `secret_box`.
+    pub secret_key: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -135,6 +139,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             console: ConsoleSettings::default(),
             wecom: WecomSettings::default(),
+            secret_key: None,
         }
     }
 }
@@ -182,7 +187,7 @@ impl Default for ConsoleSettings {
 
 /// Top-level keys; environment variables whose first segment is not one of these are ignored
 /// (so `YUTANG_TEST_PG` and friends do not trip `deny_unknown_fields`).
-const TOP_LEVEL: [&str; 7] = [
+const TOP_LEVEL: [&str; 8] = [
     "listen",
     "database_url",
     "database",
@@ -190,6 +195,7 @@ const TOP_LEVEL: [&str; 7] = [
     "http",
     "console",
     "wecom",
+    "secret_key",
 ];
 
 /// Flag values that override everything else; `None` leaves the lower layers alone.

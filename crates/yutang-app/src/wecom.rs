@@ -11,7 +11,7 @@ use yutang_core::identity::Identity;
 use yutang_core::ids::{CustomerId, StaffId};
 use yutang_core::staff::{Permission, Role};
 use yutang_store::wecom as store;
-use yutang_wecom::events::ContactChange;
+use yutang_wecom::events::{ChatChange, ContactChange};
 use yutang_wecom::{CallbackCrypto, CallbackEvent, CryptoError, EventKind};
 
 use crate::customers::{CustomerInput, CustomerRef, FollowChange};
@@ -61,8 +61,11 @@ pub struct WecomStatus {
 }
 
 impl App {
-    fn callback_crypto(&self) -> Result<CallbackCrypto, CallbackError> {
-        let w = &self.settings.wecom;
+    async fn callback_crypto(&self) -> Result<CallbackCrypto, CallbackError> {
+        let w = self.wecom_config().await.map_err(|e| match e {
+            AppError::Store(s) => CallbackError::Store(s),
+            other => CallbackError::NotConfigured(other.to_string()),
+        })?;
         if w.corp_id.is_empty() {
             return Err(CallbackError::NotConfigured(
                 "wecom.corp_id is empty".into(),
@@ -79,14 +82,14 @@ impl App {
     }
 
     /// URL verification (GET): the decrypted `echostr` to answer with, verbatim.
-    pub fn wecom_verify_url(
+    pub async fn wecom_verify_url(
         &self,
         msg_signature: &str,
         timestamp: &str,
         nonce: &str,
         echostr: &str,
     ) -> Result<String, CallbackError> {
-        let crypto = self.callback_crypto()?;
+        let crypto = self.callback_crypto().await?;
         Ok(crypto.verify_url(msg_signature, timestamp, nonce, echostr)?)
     }
 
@@ -99,7 +102,7 @@ impl App {
         nonce: &str,
         body: &str,
     ) -> Result<Delivery, CallbackError> {
-        let crypto = self.callback_crypto()?;
+        let crypto = self.callback_crypto().await?;
         let xml = crypto.decrypt_message(msg_signature, timestamp, nonce, body)?;
         let ev = CallbackEvent::parse(&xml).map_err(|e| CallbackError::Payload(e.to_string()))?;
         let (event, change_type) = event_names(&ev);
@@ -134,7 +137,7 @@ impl App {
         if !actor.can(Permission::ManageOrg) {
             return Err(AppError::Forbidden);
         }
-        let w = &self.settings.wecom;
+        let w = self.wecom_config().await?;
         Ok(WecomStatus {
             corp_id: w.corp_id.clone(),
             has_contact_secret: w.contact_secret.is_some(),
@@ -155,7 +158,7 @@ impl App {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ProcessReport {
     pub applied: usize,
-    /// Stored for later: event types Yutang does not act on yet (customer groups, corp tags).
+    /// Stored for later: event types Yutang does not act on (yet), or that need the API.
     pub kept: usize,
     pub failed: usize,
 }
@@ -198,12 +201,26 @@ impl App {
             .map_err(|e| AppError::Internal(format!("stored callback does not parse: {e}")))?;
         let c = match &ev.kind {
             EventKind::ExternalContact(c) => c,
-            EventKind::ExternalChat(_) => {
-                return Ok(Applied::Kept("customer groups are not synced yet"));
+            EventKind::ExternalChat(chat) => {
+                if self.wecom_api().await?.is_none() {
+                    return Ok(Applied::Kept(
+                        "customer group change kept: the WeCom API is not configured",
+                    ));
+                }
+                let at = ev.create_time.saturating_mul(1000);
+                match &chat.change {
+                    ChatChange::Dismiss => self.dismiss_wecom_group(&chat.chat_id, at).await?,
+                    // create, and every update (members, owner, name, notice): re-read the
+                    // group and reconcile, since a quit does not say who left.
+                    ChatChange::Create | ChatChange::Update(_) => {
+                        self.refresh_wecom_group(&chat.chat_id, at).await?
+                    }
+                };
+                return Ok(Applied::Done);
             }
             EventKind::ExternalTag(_) => {
                 // The callback names only ids; read the corp tags and bring ours in line.
-                if self.wecom_api()?.is_none() {
+                if self.wecom_api().await?.is_none() {
                     return Ok(Applied::Kept(
                         "corp tag change kept: the WeCom API is not configured",
                     ));
@@ -226,10 +243,11 @@ impl App {
                 FollowState::DeletedByCustomer,
                 Some(TimelineKind::DeleteFriend),
             ),
-            ContactChange::TransferFail { .. } => {
-                return Ok(Applied::Kept(
-                    "transfer failures are tracked with staff transfers",
-                ));
+            ContactChange::TransferFail { fail_reason } => {
+                // UserID is the taker; mark the waiting transfer rows of this customer failed.
+                self.apply_transfer_fail(&c.user_id, &c.external_user_id, fail_reason.as_deref())
+                    .await?;
+                return Ok(Applied::Done);
             }
         };
         let actor = wecom_actor();
@@ -298,7 +316,7 @@ impl App {
 }
 
 /// The actor WeCom callbacks act as: the system, named `wecom` in the audit log.
-fn wecom_actor() -> Actor {
+pub(crate) fn wecom_actor() -> Actor {
     Actor {
         caller: Caller::system(),
         name: "wecom".into(),

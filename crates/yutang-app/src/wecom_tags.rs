@@ -9,19 +9,18 @@
 //!   (`add_corp_tag`) and stored with the id WeCom gave it; deleting it deletes it in WeCom
 //!   (`del_corp_tag`). If WeCom refuses, nothing changes in Yutang.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use yutang_core::staff::Permission;
 use yutang_store::tags as store;
 use yutang_wecom::client::api::{
     AddCorpTagRequest, DelCorpTagRequest, GetCorpTagListRequest, NewCorpTag,
 };
-use yutang_wecom::{ClientConfig, WecomClient};
 
 use crate::error::{AppError, Result};
 use crate::{Actor, App};
 
 /// What a corp tag sync changed.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CorpTagSync {
     pub groups: usize,
     pub tags: usize,
@@ -29,7 +28,7 @@ pub struct CorpTagSync {
     pub deleted_groups: usize,
 }
 
-fn wecom_err(e: yutang_wecom::WecomError) -> AppError {
+pub(crate) fn wecom_err(e: yutang_wecom::WecomError) -> AppError {
     AppError::Rule {
         code: "wecom_error",
         message: format!("WeCom refused the call: {e}"),
@@ -37,30 +36,9 @@ fn wecom_err(e: yutang_wecom::WecomError) -> AppError {
 }
 
 impl App {
-    /// The customer-contact API client, when WeCom is configured (corp id and contact
-    /// secret). One client per process, so its access token is cached.
-    pub fn wecom_api(&self) -> Result<Option<&WecomClient>> {
-        let w = &self.settings.wecom;
-        let Some(secret) = w.contact_secret.as_ref() else {
-            return Ok(None);
-        };
-        if w.corp_id.is_empty() {
-            return Ok(None);
-        }
-        let client = self.wecom_client.get_or_init(|| {
-            let mut cfg = ClientConfig::new(w.corp_id.clone(), secret.expose().to_owned());
-            cfg.api_base = w.api_base.clone();
-            WecomClient::new(cfg).map_err(|e| e.to_string())
-        });
-        match client {
-            Ok(c) => Ok(Some(c)),
-            Err(e) => Err(AppError::Internal(format!("WeCom client: {e}"))),
-        }
-    }
-
     /// Bring Yutang's `wecom` groups and tags in line with WeCom's corp tags.
     pub async fn sync_corp_tags(&self) -> Result<CorpTagSync> {
-        let Some(api) = self.wecom_api()? else {
+        let Some(api) = self.wecom_api().await? else {
             return Err(AppError::Rule {
                 code: "wecom_not_configured",
                 message: "set the WeCom corp id and customer-contact secret first".into(),
@@ -119,7 +97,7 @@ impl App {
         name: &str,
         sort: i64,
     ) -> Result<String> {
-        let api = self.wecom_api()?.ok_or(AppError::Rule {
+        let api = self.wecom_api().await?.ok_or(AppError::Rule {
             code: "wecom_not_configured",
             message: "this group comes from WeCom; configure WeCom to add tags to it".into(),
         })?;
@@ -144,7 +122,7 @@ impl App {
 
     /// For a tag about to be deleted that came from WeCom: delete it in WeCom.
     pub(crate) async fn delete_corp_tag(&self, wecom_id: &str) -> Result<()> {
-        let Some(api) = self.wecom_api()? else {
+        let Some(api) = self.wecom_api().await? else {
             return Ok(());
         };
         api.del_corp_tag(&DelCorpTagRequest {

@@ -255,10 +255,40 @@ async fn main() -> Result<()> {
                 summary.admin_username,
                 yutang_app::demo::DEMO_PASSWORD
             );
+            // A portion of the demo's customers and groups arrive from a fake WeCom corp, through
+            // the real client and the real full-sync job. The fake lives as long as this process.
+            // `--customers 0` asks for no customers at all: no WeCom part either.
+            let wecom_started = std::time::Instant::now();
+            let outcome = if customers == 0 {
+                Err(anyhow::anyhow!("--customers 0"))
+            } else {
+                demo_wecom(&app).await
+            };
+            let fake = match outcome {
+                Ok((fake, s)) => {
+                    println!(
+                        "  企业微信 (fake corp {}): {} guides linked, {} customers, {} groups ({} members), {} corp tags synced in {:.1}s",
+                        fake.corp_id(),
+                        s.linked_guides,
+                        s.customers,
+                        s.groups,
+                        s.group_members,
+                        s.corp_tags,
+                        wecom_started.elapsed().as_secs_f64()
+                    );
+                    Some(fake)
+                }
+                Err(e) => {
+                    println!("  企业微信 demo skipped: {e}");
+                    None
+                }
+            };
             if seed_only {
                 return Ok(());
             }
-            serve(app).await
+            let served = serve(app).await;
+            drop(fake);
+            served
         }
         Command::Import {
             what,
@@ -473,4 +503,34 @@ async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down");
+}
+
+/// Start the in-process fake WeCom with its demo corp and sync it into the demo brand.
+async fn demo_wecom(
+    app: &yutang_app::App,
+) -> anyhow::Result<(
+    yutang_wecom::fake::FakeWecom,
+    yutang_app::demo_wecom::DemoWecomSummary,
+)> {
+    use yutang_wecom::fake::{FakeConfig, FakeWecom};
+    let fake = FakeWecom::start(FakeConfig::demo()).await?;
+    let userids = fake.with_corp(|c| {
+        c.staff
+            .iter()
+            .filter(|s| !s.resigned)
+            .map(|s| s.userid.clone())
+            .collect::<Vec<_>>()
+    });
+    let summary = app
+        .connect_demo_wecom(&yutang_app::demo_wecom::DemoWecom {
+            corp_id: fake.corp_id().to_owned(),
+            secret: fake.secret().to_owned(),
+            api_base: fake.base_url().to_owned(),
+            callback_token: "YutangDemoToken".to_owned(),
+            encoding_aes_key: yutang_wecom::AesKey::generate().to_encoding_aes_key(),
+            userids,
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((fake, summary))
 }

@@ -336,6 +336,8 @@ pub enum FollowState {
     DeletedByCustomer,
     /// The guide deleted the customer.
     DeletedByGuide,
+    /// The customer was handed to another guide (WeCom 在职继承 / 离职继承 completed).
+    Transferred,
 }
 
 impl FollowState {
@@ -344,6 +346,7 @@ impl FollowState {
             FollowState::Active => "active",
             FollowState::DeletedByCustomer => "deleted_by_customer",
             FollowState::DeletedByGuide => "deleted_by_guide",
+            FollowState::Transferred => "transferred",
         }
     }
 
@@ -352,10 +355,11 @@ impl FollowState {
             "active" => Ok(FollowState::Active),
             "deleted_by_customer" => Ok(FollowState::DeletedByCustomer),
             "deleted_by_guide" => Ok(FollowState::DeletedByGuide),
+            "transferred" => Ok(FollowState::Transferred),
             _ => Err(FieldError::new(
                 field,
                 "invalid_follow_state",
-                "state must be active, deleted_by_customer or deleted_by_guide",
+                "state must be active, deleted_by_customer, deleted_by_guide or transferred",
             )),
         }
     }
@@ -446,7 +450,12 @@ mod tests {
 
     #[test]
     fn follow_states() {
-        for s in ["active", "deleted_by_customer", "deleted_by_guide"] {
+        for s in [
+            "active",
+            "deleted_by_customer",
+            "deleted_by_guide",
+            "transferred",
+        ] {
             assert_eq!(FollowState::parse("state", s).unwrap().as_str(), s);
         }
         assert!(FollowState::parse("state", "gone").is_err());

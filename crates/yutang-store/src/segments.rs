@@ -12,7 +12,7 @@
 //! | `first_order`, `last_order` | customer aggregates | no order |
 //! | `birthday` (time), `birth_month` (1–12) | `customers.birthday` | no birthday |
 //! | `orders_90d`, `orders_365d`, `spent_365d` | orders paid since now − window, not fully refunded; spend net of refunds | never |
-//! | `in_group` | the latest `join_group`/`leave_group` event is a join | (false) |
+//! | `in_group` | a joined member of a live WeCom customer group (`group_members`); for a customer with no WeCom group membership rows at all, the latest `join_group`/`leave_group` event is a join | (false) |
 //! | custom attributes | `customer_attributes`; dates at midnight Asia/Shanghai; numbers rounded half away from zero | not set |
 
 use std::collections::HashMap;
@@ -133,7 +133,12 @@ pub async fn load_facts(
     let attr_sql = format!(
         "SELECT customer_id, attribute_id, value FROM customer_attributes WHERE customer_id IN ({list})"
     );
-    let (tags, orders, groups, attrs) = db_run!(db, pool => {
+    let member_sql = format!(
+        "SELECT m.customer_id, CAST(MAX(CASE WHEN m.state = 'joined' AND g.dismissed_at IS NULL \
+         THEN 1 ELSE 0 END) AS BIGINT) FROM group_members m JOIN customer_groups g ON g.id = m.group_id \
+         WHERE m.customer_id IN ({list}) GROUP BY m.customer_id"
+    );
+    let (tags, orders, groups, attrs, members) = db_run!(db, pool => {
         let tags: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(tag_sql)).fetch_all(pool).await?;
         let orders: Vec<(i64, i64, i64, i64)> =
             sqlx::query_as(sqlx::AssertSqlSafe(order_sql)).fetch_all(pool).await?;
@@ -143,7 +148,9 @@ pub async fn load_facts(
         } else {
             sqlx::query_as(sqlx::AssertSqlSafe(attr_sql)).fetch_all(pool).await?
         };
-        (tags, orders, groups, attrs)
+        let members: Vec<(i64, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(member_sql)).fetch_all(pool).await?;
+        (tags, orders, groups, attrs, members)
     });
     let mut tag_map: HashMap<i64, Vec<i64>> = HashMap::new();
     for (c, t) in tags {
@@ -156,6 +163,10 @@ pub async fn load_facts(
     let mut in_group: HashMap<i64, bool> = HashMap::new();
     for (c, kind) in groups {
         in_group.insert(c, kind == "join_group");
+    }
+    // WeCom group membership, where Yutang has any, is the truth; events only for the rest.
+    for (c, joined) in members {
+        in_group.insert(c, joined > 0);
     }
     let by_id: HashMap<i64, &CustomAttr> = custom.iter().map(|a| (a.id, a)).collect();
     let mut attr_map: HashMap<i64, Vec<(String, FactValue)>> = HashMap::new();
@@ -350,9 +361,12 @@ impl Cx<'_> {
                 "COALESCE(SUM(o.amount - o.refunded_amount), 0)",
             )),
             "in_group" => Col::Bool(
-                "COALESCE((SELECT e.kind FROM events e WHERE e.customer_id = c.id \
+                "CASE WHEN EXISTS (SELECT 1 FROM group_members m WHERE m.customer_id = c.id) \
+                 THEN EXISTS (SELECT 1 FROM group_members m JOIN customer_groups g ON g.id = m.group_id \
+                 WHERE m.customer_id = c.id AND m.state = 'joined' AND g.dismissed_at IS NULL) \
+                 ELSE COALESCE((SELECT e.kind FROM events e WHERE e.customer_id = c.id \
                  AND e.kind IN ('join_group', 'leave_group') \
-                 ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1) = 'join_group', FALSE)"
+                 ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1) = 'join_group', FALSE) END"
                     .into(),
             ),
             other => {

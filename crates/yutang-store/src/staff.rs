@@ -272,3 +272,16 @@ pub async fn set_wecom_userid(db: &Db, id: i64, userid: Option<&str>, now: i64) 
         Ok(())
     }
 }
+
+/// Staff members linked to a WeCom userid, by display name (for transfer pickers).
+pub async fn wecom_linked(db: &Db) -> Result<Vec<StaffRow>> {
+    db_run!(db, pool => {
+        sqlx::query_as::<_, StaffRow>(concat!(
+            staff_select!(),
+            " WHERE t.wecom_userid IS NOT NULL AND t.wecom_userid <> '' ORDER BY t.display_name, t.id"
+        ))
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::from)
+    })
+}

@@ -80,6 +80,7 @@ pub async fn verify(
     match s
         .app
         .wecom_verify_url(&q.msg_signature, &q.timestamp, &q.nonce, echostr)
+        .await
     {
         Ok(plaintext) => {
             metrics::counter!("wecom_callbacks_total", "outcome" => "verified").increment(1);

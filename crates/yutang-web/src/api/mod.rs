@@ -12,6 +12,7 @@ pub mod segments;
 pub mod staff;
 pub mod tags;
 pub mod tokens;
+pub mod wecom;
 
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
@@ -46,6 +47,9 @@ use crate::state::AppState;
         segments::schema, segments::count, segments::members, segments::export,
         segments::list, segments::create, segments::get, segments::update, segments::delete,
         segments::saved_members, segments::saved_export,
+        wecom::start_sync, wecom::get_sync, wecom::groups, wecom::group,
+        wecom::get_settings, wecom::put_settings, wecom::test_settings,
+        wecom::start_transfer, wecom::transfers, wecom::transfer, wecom::refresh_transfer,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),
@@ -60,6 +64,7 @@ use crate::state::AppState;
         (name = "orders", description = "Orders, status changes and refunds"),
         (name = "tags", description = "Tag groups, tags, tagging (manual and bulk jobs) and auto-tag rules"),
         (name = "segments", description = "Segment expressions: count, members, export, saved segments"),
+        (name = "wecom", description = "WeCom (企业微信): full sync and customer groups"),
     )
 )]
 pub struct ApiDoc;
@@ -157,4 +162,22 @@ pub fn router() -> Router<AppState> {
         )
         .route("/segments/{id}/members", get(segments::saved_members))
         .route("/segments/{id}/export", get(segments::saved_export))
+        .route("/wecom/sync", post(wecom::start_sync))
+        .route("/wecom/sync/{id}", get(wecom::get_sync))
+        .route("/wecom/groups", get(wecom::groups))
+        .route("/wecom/groups/{id}", get(wecom::group))
+        .route(
+            "/wecom/settings",
+            get(wecom::get_settings).put(wecom::put_settings),
+        )
+        .route("/wecom/settings/test", post(wecom::test_settings))
+        .route(
+            "/wecom/transfers",
+            get(wecom::transfers).post(wecom::start_transfer),
+        )
+        .route("/wecom/transfers/{id}", get(wecom::transfer))
+        .route(
+            "/wecom/transfers/{id}/refresh",
+            post(wecom::refresh_transfer),
+        )
 }

@@ -9,6 +9,7 @@ mod import;
 mod pages;
 mod segments;
 mod tags;
+mod wecom;
 
 use askama::Template;
 use axum::Router;
@@ -85,6 +86,18 @@ pub fn router() -> Router<AppState> {
         .route("/import/{id}/errors.csv", get(import::errors_csv))
         .route("/account", get(account))
         .route("/account/password", post(account_password))
+        .route("/settings/wecom", get(wecom::show).post(wecom::save))
+        .route("/settings/wecom/test", post(wecom::test))
+        .route("/settings/wecom/sync", post(wecom::sync))
+        .route(
+            "/wecom/transfers",
+            get(wecom::transfers).post(wecom::transfer_create),
+        )
+        .route("/wecom/transfers/{id}", get(wecom::transfer_show))
+        .route(
+            "/wecom/transfers/{id}/refresh",
+            post(wecom::transfer_refresh),
+        )
         .layer(axum::middleware::map_response(console_headers))
 }
 

@@ -35,3 +35,4 @@ mod segments;
 mod staff;
 mod tokens;
 mod wecom;
+mod wecom_sync;

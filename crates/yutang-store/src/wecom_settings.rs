@@ -1,0 +1,54 @@
+//! The WeCom connection settings row (secrets sealed by the app before they get here).
+
+use sqlx::FromRow;
+
+use crate::Db;
+use crate::error::{Result, StoreError};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, FromRow)]
+pub struct WecomSettingsRow {
+    pub corp_id: String,
+    pub api_base: String,
+    pub contact_secret: Option<String>,
+    pub callback_token: Option<String>,
+    pub encoding_aes_key: Option<String>,
+    pub app_secrets: Option<String>,
+    pub updated_at: i64,
+    pub updated_by: String,
+}
+
+pub async fn get(db: &Db) -> Result<Option<WecomSettingsRow>> {
+    db_run!(db, pool => {
+        sqlx::query_as::<_, WecomSettingsRow>(
+            "SELECT corp_id, api_base, contact_secret, callback_token, encoding_aes_key, app_secrets, \
+             updated_at, updated_by FROM wecom_settings WHERE id = 1",
+        )
+        .fetch_optional(pool)
+        .await
+        .map_err(StoreError::from)
+    })
+}
+
+pub async fn save(db: &Db, r: &WecomSettingsRow) -> Result<()> {
+    db_run!(db, pool => {
+        sqlx::query(
+            "INSERT INTO wecom_settings (id, corp_id, api_base, contact_secret, callback_token, \
+             encoding_aes_key, app_secrets, updated_at, updated_by) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (id) DO UPDATE SET corp_id = excluded.corp_id, api_base = excluded.api_base, \
+             contact_secret = excluded.contact_secret, callback_token = excluded.callback_token, \
+             encoding_aes_key = excluded.encoding_aes_key, app_secrets = excluded.app_secrets, \
+             updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        )
+        .bind(&r.corp_id)
+        .bind(&r.api_base)
+        .bind(&r.contact_secret)
+        .bind(&r.callback_token)
+        .bind(&r.encoding_aes_key)
+        .bind(&r.app_secrets)
+        .bind(r.updated_at)
+        .bind(&r.updated_by)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}

@@ -1,0 +1,271 @@
+//! `/api/v1/wecom/…`: the WeCom full sync (start it, watch it) and the customer groups it and
+//! the callbacks keep.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use yutang_app::wecom_sync::SyncView;
+
+use crate::api::tags::JobOut;
+use crate::auth::{ApiActor, ApiJson, IdPath};
+use crate::error::{ErrorBody, WebResult};
+use crate::state::AppState;
+
+/// A full-sync job: the job (status, progress steps) and where the sync stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncOut {
+    #[serde(flatten)]
+    pub job: JobOut,
+    /// `phase` (users, contacts, groups, tags, done), `users`, `offset`, `cursor`, counts
+    /// (`contacts`, `customers_created`, `follows`, `unlinked_userids`, `groups`,
+    /// `members_joined`, `members_left`, `tags`) and `runs` (above 1: it resumed).
+    #[schema(value_type = Object)]
+    pub state: Option<serde_json::Value>,
+}
+
+impl From<SyncView> for SyncOut {
+    fn from(v: SyncView) -> Self {
+        Self {
+            job: v.job.into(),
+            state: v.state.and_then(|s| serde_json::to_value(s).ok()),
+        }
+    }
+}
+
+/// Start a full WeCom sync (admins): follow users → their customers → customer groups and
+/// members → corp tags. While one is queued or running it is returned instead; an
+/// `Idempotency-Key` header replays the job it started.
+#[utoipa::path(post, path = "/api/v1/wecom/sync", tag = "wecom", security(("bearer" = [])),
+    responses((status = 202, body = SyncOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn start_sync(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    headers: HeaderMap,
+) -> WebResult<(StatusCode, Json<SyncOut>)> {
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+    let v = s.app.start_wecom_sync(&a, key).await?;
+    Ok((StatusCode::ACCEPTED, Json(v.into())))
+}
+
+/// A full-sync job with its progress.
+#[utoipa::path(get, path = "/api/v1/wecom/sync/{id}", tag = "wecom", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = SyncOut), (status = 404, body = ErrorBody)))]
+pub async fn get_sync(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    IdPath(id): IdPath,
+) -> WebResult<Json<SyncOut>> {
+    Ok(Json(s.app.wecom_sync(&a, id).await?.into()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct GroupQuery {
+    /// Include dismissed groups.
+    #[serde(default)]
+    pub include_dismissed: bool,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    #[serde(default)]
+    pub offset: i64,
+}
+
+/// Customer groups (客户群), newest first.
+#[utoipa::path(get, path = "/api/v1/wecom/groups", tag = "wecom", security(("bearer" = [])),
+    params(GroupQuery),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+pub async fn groups(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<GroupQuery>,
+) -> WebResult<Json<serde_json::Value>> {
+    let list = s
+        .app
+        .wecom_groups(&a, q.include_dismissed, q.limit.unwrap_or(50), q.offset)
+        .await?;
+    Ok(Json(serde_json::to_value(list).unwrap_or_default()))
+}
+
+/// A customer group with every member row (joined and left).
+#[utoipa::path(get, path = "/api/v1/wecom/groups/{id}", tag = "wecom", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+pub async fn group(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    IdPath(id): IdPath,
+) -> WebResult<Json<serde_json::Value>> {
+    let g = s.app.wecom_group(&a, id).await?;
+    Ok(Json(serde_json::to_value(g).unwrap_or_default()))
+}
+
+/// The WeCom connection settings (admins). Secrets are shown masked (`••••` and the last 4
+/// characters); `locked` names fields set by the configuration file or `YUTANG_WECOM_*`.
+#[utoipa::path(get, path = "/api/v1/wecom/settings", tag = "wecom", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+pub async fn get_settings(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> WebResult<Json<serde_json::Value>> {
+    let v = s.app.wecom_settings(&a).await?;
+    Ok(Json(serde_json::to_value(v).unwrap_or_default()))
+}
+
+/// A change to the WeCom settings.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SettingsInput {
+    pub corp_id: Option<String>,
+    /// Empty: back to https://qyapi.weixin.qq.com.
+    pub api_base: Option<String>,
+    /// Absent or empty keeps the stored secret.
+    pub contact_secret: Option<String>,
+    pub callback_token: Option<String>,
+    /// 43 letters and digits.
+    pub encoding_aes_key: Option<String>,
+    /// The full list; an entry with an empty secret keeps that AgentId's stored secret.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub app_secrets: Option<Vec<yutang_app::wecom_settings::AppSecret>>,
+    /// Secrets to remove: contact_secret, callback_token, encoding_aes_key, app_secrets.
+    #[serde(default)]
+    pub clear: Vec<String>,
+}
+
+/// Change the WeCom settings (admins; audited). Secrets are stored encrypted.
+#[utoipa::path(put, path = "/api/v1/wecom/settings", tag = "wecom", security(("bearer" = [])),
+    request_body = SettingsInput,
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_settings(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(r): ApiJson<SettingsInput>,
+) -> WebResult<Json<serde_json::Value>> {
+    let input = yutang_app::wecom_settings::WecomSettingsInput {
+        corp_id: r.corp_id,
+        api_base: r.api_base,
+        contact_secret: r.contact_secret,
+        callback_token: r.callback_token,
+        encoding_aes_key: r.encoding_aes_key,
+        app_secrets: r.app_secrets,
+        clear: r.clear,
+    };
+    let v = s.app.save_wecom_settings(&a, &input).await?;
+    Ok(Json(serde_json::to_value(v).unwrap_or_default()))
+}
+
+/// Fetch an access token with the settings in force and report WeCom's errcode (admins).
+#[utoipa::path(post, path = "/api/v1/wecom/settings/test", tag = "wecom", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+pub async fn test_settings(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> WebResult<Json<serde_json::Value>> {
+    let v = s.app.test_wecom_connection(&a).await?;
+    Ok(Json(serde_json::to_value(v).unwrap_or_default()))
+}
+
+/// A staff transfer request. `customer_ids` and `chat_ids` take a list of ids or `"all"`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TransferRequest {
+    /// `in_service` (在职继承) or `resigned` (离职继承).
+    pub kind: String,
+    pub handover_staff_id: i64,
+    pub takeover_staff_id: i64,
+    /// Customer ids, or `"all"` (every active WeCom customer of the departing guide).
+    #[schema(value_type = Object)]
+    #[serde(default)]
+    pub customer_ids: Option<serde_json::Value>,
+    /// Group chat ids, or `"all"` (离职继承 only).
+    #[schema(value_type = Object)]
+    #[serde(default)]
+    pub chat_ids: Option<serde_json::Value>,
+    /// Message WeCom shows the customers (在职继承 only, ≤200 characters).
+    pub message: Option<String>,
+}
+
+fn pick<T: serde::de::DeserializeOwned>(
+    field: &'static str,
+    v: Option<serde_json::Value>,
+) -> Result<yutang_app::wecom_transfers::Pick<T>, yutang_core::FieldError> {
+    use yutang_app::wecom_transfers::Pick;
+    match v {
+        None | Some(serde_json::Value::Null) => Ok(Pick::None),
+        Some(serde_json::Value::String(s)) if s == "all" => Ok(Pick::All),
+        Some(v @ serde_json::Value::Array(_)) => {
+            serde_json::from_value(v).map(Pick::Only).map_err(|_| {
+                yutang_core::FieldError::new(field, "invalid_list", "give a list of ids or \"all\"")
+            })
+        }
+        Some(_) => Err(yutang_core::FieldError::new(
+            field,
+            "invalid_list",
+            "give a list of ids or \"all\"",
+        )),
+    }
+}
+
+/// Start a staff transfer (在职继承 / 离职继承): WeCom is called in batches of 100 by a job
+/// that then polls the takeover results. An `Idempotency-Key` header replays the transfer.
+#[utoipa::path(post, path = "/api/v1/wecom/transfers", tag = "wecom", security(("bearer" = [])),
+    request_body = TransferRequest,
+    responses((status = 202, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn start_transfer(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    headers: HeaderMap,
+    ApiJson(r): ApiJson<TransferRequest>,
+) -> WebResult<(StatusCode, Json<serde_json::Value>)> {
+    use yutang_app::wecom_transfers::{TransferInput, TransferKind};
+    let input = TransferInput {
+        kind: TransferKind::parse(&r.kind)?,
+        handover_staff_id: r.handover_staff_id,
+        takeover_staff_id: r.takeover_staff_id,
+        customers: pick("customer_ids", r.customer_ids).map_err(yutang_app::AppError::from)?,
+        groups: pick("chat_ids", r.chat_ids).map_err(yutang_app::AppError::from)?,
+        message: r.message,
+    };
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+    let v = s.app.start_transfer(&a, &input, key).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::to_value(v).unwrap_or_default()),
+    ))
+}
+
+/// The latest transfers with their counts.
+#[utoipa::path(get, path = "/api/v1/wecom/transfers", tag = "wecom", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+pub async fn transfers(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> WebResult<Json<serde_json::Value>> {
+    let v = s.app.transfers(&a).await?;
+    Ok(Json(serde_json::to_value(v).unwrap_or_default()))
+}
+
+/// A transfer with each customer's state (pending, sending, waiting, success, failed + errcode).
+#[utoipa::path(get, path = "/api/v1/wecom/transfers/{id}", tag = "wecom", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+pub async fn transfer(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    IdPath(id): IdPath,
+) -> WebResult<Json<serde_json::Value>> {
+    let v = s.app.transfer(&a, id).await?;
+    Ok(Json(serde_json::to_value(v).unwrap_or_default()))
+}
+
+/// Ask WeCom for the takeover results now (the job polls hourly on its own).
+#[utoipa::path(post, path = "/api/v1/wecom/transfers/{id}/refresh", tag = "wecom", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+pub async fn refresh_transfer(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    IdPath(id): IdPath,
+) -> WebResult<Json<serde_json::Value>> {
+    let v = s.app.refresh_transfer(&a, id).await?;
+    Ok(Json(serde_json::to_value(v).unwrap_or_default()))
+}

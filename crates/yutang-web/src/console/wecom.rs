@@ -1,0 +1,315 @@
+//! `/console/settings/wecom`: the WeCom connection (admins): corp id, secrets (stored
+//! encrypted, shown masked), callback Token and EncodingAESKey, API base; test the connection;
+//! start a full sync and watch it.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use yutang_app::wecom::WecomStatus;
+use yutang_app::wecom_settings::{
+    AppSecret, ConnectionTest, WecomSettingsInput, WecomSettingsView,
+};
+use yutang_app::wecom_sync::SyncView;
+use yutang_app::wecom_transfers::{Pick, TransferInput, TransferKind, TransferView};
+use yutang_core::FieldError;
+
+use super::pages::{FormError, check_csrf, csrf_failed, error_page, form_error};
+use super::{Console, Ctx, render};
+use crate::auth::IdPath;
+use crate::state::AppState;
+
+/// App secret rows on the form.
+const APP_ROWS: usize = 3;
+
+#[derive(Template)]
+#[template(path = "console/wecom_settings.html")]
+struct WecomPage {
+    ctx: Ctx,
+    view: WecomSettingsView,
+    status: WecomStatus,
+    sync: Option<SyncView>,
+    /// `(agent id, masked secret)` per form row.
+    app_rows: Vec<(String, String)>,
+    error: Option<FormError>,
+    test: Option<ConnectionTest>,
+}
+
+async fn page(
+    s: &AppState,
+    mut c: Console,
+    status: StatusCode,
+    error: Option<FormError>,
+    test: Option<ConnectionTest>,
+) -> Response {
+    c.ctx.active = "wecom";
+    let a = &c.session.actor;
+    let loaded = async {
+        let view = s.app.wecom_settings(a).await?;
+        let st = s.app.wecom_status(a).await?;
+        let sync = s.app.latest_wecom_sync(a).await?;
+        Ok::<_, yutang_app::AppError>((view, st, sync))
+    }
+    .await;
+    match loaded {
+        Ok((view, st, sync)) => {
+            let mut app_rows: Vec<(String, String)> = view
+                .app_secrets
+                .iter()
+                .map(|a| (a.agent_id.clone(), a.secret.clone()))
+                .collect();
+            while app_rows.len() < APP_ROWS {
+                app_rows.push((String::new(), String::new()));
+            }
+            render(
+                status,
+                &WecomPage {
+                    ctx: c.ctx,
+                    view,
+                    status: st,
+                    sync,
+                    app_rows,
+                    error,
+                    test,
+                },
+            )
+        }
+        Err(e) => error_page(c.ctx, e),
+    }
+}
+
+pub async fn show(State(s): State<AppState>, c: Console) -> Response {
+    page(&s, c, StatusCode::OK, None, None).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SettingsForm {
+    csrf: String,
+    corp_id: Option<String>,
+    api_base: Option<String>,
+    contact_secret: Option<String>,
+    callback_token: Option<String>,
+    encoding_aes_key: Option<String>,
+    app_agent_0: String,
+    app_secret_0: String,
+    app_agent_1: String,
+    app_secret_1: String,
+    app_agent_2: String,
+    app_secret_2: String,
+}
+
+pub async fn save(State(s): State<AppState>, c: Console, Form(f): Form<SettingsForm>) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    let apps: Vec<AppSecret> = [
+        (f.app_agent_0, f.app_secret_0),
+        (f.app_agent_1, f.app_secret_1),
+        (f.app_agent_2, f.app_secret_2),
+    ]
+    .into_iter()
+    .filter(|(a, s)| !a.trim().is_empty() || !s.trim().is_empty())
+    .map(|(agent_id, secret)| AppSecret { agent_id, secret })
+    .collect();
+    // Disabled (locked) inputs are not posted, so they stay untouched.
+    let input = WecomSettingsInput {
+        corp_id: f.corp_id,
+        api_base: f.api_base,
+        contact_secret: f.contact_secret,
+        callback_token: f.callback_token,
+        encoding_aes_key: f.encoding_aes_key,
+        app_secrets: Some(apps),
+        clear: Vec::new(),
+    };
+    match s.app.save_wecom_settings(&c.session.actor, &input).await {
+        Ok(_) => Redirect::to("/console/settings/wecom?ok=saved").into_response(),
+        Err(e) => {
+            let (status, err) = form_error(c.ctx.tr, e);
+            page(&s, c, status, Some(err), None).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn test(State(s): State<AppState>, c: Console, Form(f): Form<CsrfForm>) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    match s.app.test_wecom_connection(&c.session.actor).await {
+        Ok(t) => page(&s, c, StatusCode::OK, None, Some(t)).await,
+        Err(e) => error_page(c.ctx, e),
+    }
+}
+
+pub async fn sync(State(s): State<AppState>, c: Console, Form(f): Form<CsrfForm>) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    match s.app.start_wecom_sync(&c.session.actor, None).await {
+        Ok(_) => Redirect::to("/console/settings/wecom#sync-status").into_response(),
+        Err(e) => {
+            let (status, err) = form_error(c.ctx.tr, e);
+            page(&s, c, status, Some(err), None).await
+        }
+    }
+}
+
+// ---------------------------------------------------------------- transfers
+
+#[derive(Template)]
+#[template(path = "console/wecom_transfers.html")]
+struct TransfersPage {
+    ctx: Ctx,
+    rows: Vec<TransferView>,
+    staff: Vec<yutang_store::staff::StaffRow>,
+    error: Option<FormError>,
+}
+
+async fn transfers_page(
+    s: &AppState,
+    mut c: Console,
+    status: StatusCode,
+    error: Option<FormError>,
+) -> Response {
+    c.ctx.active = "transfers";
+    let a = &c.session.actor;
+    let loaded = async {
+        Ok::<_, yutang_app::AppError>((
+            s.app.transfers(a).await?,
+            s.app.wecom_linked_staff(a).await?,
+        ))
+    }
+    .await;
+    match loaded {
+        Ok((rows, staff)) => render(
+            status,
+            &TransfersPage {
+                ctx: c.ctx,
+                rows,
+                staff,
+                error,
+            },
+        ),
+        Err(e) => error_page(c.ctx, e),
+    }
+}
+
+pub async fn transfers(State(s): State<AppState>, c: Console) -> Response {
+    transfers_page(&s, c, StatusCode::OK, None).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TransferForm {
+    csrf: String,
+    kind: String,
+    handover_staff_id: String,
+    takeover_staff_id: String,
+    /// Empty: all; otherwise ids separated by commas or spaces.
+    customer_ids: String,
+    groups: Option<String>,
+    message: String,
+}
+
+fn parse_ids(field: &'static str, s: &str) -> Result<Vec<i64>, FieldError> {
+    s.split([',', ' ', '，', '\n'])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(|x| {
+            x.parse::<i64>()
+                .map_err(|_| FieldError::new(field, "invalid_id", "ids are numbers"))
+        })
+        .collect()
+}
+
+pub async fn transfer_create(
+    State(s): State<AppState>,
+    c: Console,
+    Form(f): Form<TransferForm>,
+) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    let tr = c.ctx.tr;
+    let parsed = (|| {
+        let kind = TransferKind::parse(&f.kind)?;
+        let id = |field: &'static str, v: &str| {
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| FieldError::new(field, "invalid_id", "pick a staff member"))
+        };
+        let ids = parse_ids("customer_ids", &f.customer_ids)?;
+        Ok::<_, yutang_app::AppError>(TransferInput {
+            kind,
+            handover_staff_id: id("handover_staff_id", &f.handover_staff_id)?,
+            takeover_staff_id: id("takeover_staff_id", &f.takeover_staff_id)?,
+            customers: if ids.is_empty() {
+                Pick::All
+            } else {
+                Pick::Only(ids)
+            },
+            groups: if f.groups.as_deref() == Some("all") {
+                Pick::All
+            } else {
+                Pick::None
+            },
+            message: Some(f.message.clone()).filter(|m| !m.trim().is_empty()),
+        })
+    })();
+    let result = match parsed {
+        Ok(input) => s.app.start_transfer(&c.session.actor, &input, None).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(v) => {
+            Redirect::to(&format!("/console/wecom/transfers/{}", v.transfer.id)).into_response()
+        }
+        Err(e) => {
+            let (status, err) = form_error(tr, e);
+            transfers_page(&s, c, status, Some(err)).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/wecom_transfer.html")]
+struct TransferPage {
+    ctx: Ctx,
+    view: TransferView,
+}
+
+pub async fn transfer_show(
+    State(s): State<AppState>,
+    mut c: Console,
+    IdPath(id): IdPath,
+) -> Response {
+    c.ctx.active = "transfers";
+    match s.app.transfer(&c.session.actor, id).await {
+        Ok(view) => render(StatusCode::OK, &TransferPage { ctx: c.ctx, view }),
+        Err(e) => error_page(c.ctx, e),
+    }
+}
+
+pub async fn transfer_refresh(
+    State(s): State<AppState>,
+    mut c: Console,
+    IdPath(id): IdPath,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    c.ctx.active = "transfers";
+    match s.app.refresh_transfer(&c.session.actor, id).await {
+        Ok(view) => render(StatusCode::OK, &TransferPage { ctx: c.ctx, view }),
+        Err(e) => error_page(c.ctx, e),
+    }
+}

@@ -1,0 +1,1118 @@
+//! Customer groups from `change_external_chat` callbacks, and the WeCom full sync, against the
+//! fake WeCom through the real client and the real callback receiver.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use yutang_app::settings::Secret;
+use yutang_wecom::AesKey;
+use yutang_wecom::client::api::{PATH_BATCH_GET_BY_USER, PATH_GROUPCHAT_GET};
+use yutang_wecom::fake::corp::Member;
+use yutang_wecom::fake::{CallbackTarget, FakeConfig, FakeEvent, FakeWecom};
+
+use crate::helpers::{Engine, TestApp, error_of, spawn_app, spawn_with};
+use crate::wecom::drain;
+
+both_engines!(
+    group_callbacks_keep_groups_members_and_timelines,
+    full_sync_brings_contacts_groups_and_tags_and_resumes,
+    settings_are_validated_encrypted_masked_and_tested,
+    console_settings_page_saves_tests_and_syncs,
+    staff_transfers_move_customers_and_groups,
+);
+
+const TOKEN: &str = "SyncT0ken";
+const GROUP: &str = "wrDemoGroup0001";
+
+/// A server wired to a running fake WeCom (API and callbacks), and the push target.
+async fn with_fake(e: Engine) -> (TestApp, FakeWecom, CallbackTarget) {
+    let fake = FakeWecom::start(FakeConfig::demo()).await.unwrap();
+    let key = AesKey::generate().to_encoding_aes_key();
+    let (corp, secret, base, k) = (
+        fake.corp_id().to_owned(),
+        fake.secret().to_owned(),
+        fake.base_url().to_owned(),
+        key.clone(),
+    );
+    let t = spawn_with(e, move |s| {
+        s.wecom.corp_id = corp;
+        s.wecom.contact_secret = Some(Secret::new(secret));
+        s.wecom.api_base = base;
+        s.wecom.callback_token = Some(Secret::new(TOKEN));
+        s.wecom.encoding_aes_key = Some(Secret::new(k));
+    })
+    .await;
+    let target = CallbackTarget {
+        url: t.url("/wecom/callback"),
+        token: TOKEN.into(),
+        encoding_aes_key: key,
+        receive_id: fake.corp_id().to_owned(),
+    };
+    (t, fake, target)
+}
+
+/// Link a new guide to a WeCom userid; returns the staff id.
+async fn guide(t: &TestApp, store: i64, userid: &str) -> i64 {
+    let id = t.staff(&format!("g.{userid}"), "guide", Some(store)).await;
+    let r = t
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/staff/{id}"),
+            &t.admin,
+            json!({"wecom_userid": userid}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    id
+}
+
+/// The customer holding a `wecom_external` identity, if any.
+async fn customer(t: &TestApp, external: &str) -> Option<i64> {
+    let v: Value = t
+        .get(&format!("/api/v1/customers?q={external}"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    v["items"][0]["id"].as_i64()
+}
+
+async fn timeline_count(t: &TestApp, id: i64, kind: &str) -> i64 {
+    let v: Value = t
+        .get(
+            &format!("/api/v1/customers/{id}/timeline?kind={kind}"),
+            &t.admin,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    v["total"].as_i64().unwrap()
+}
+
+/// `in_group` through the segment index, waiting for it to catch up to `want`.
+async fn in_group_count(t: &TestApp, want: u64) -> u64 {
+    let mut n = 0;
+    for _ in 0..60 {
+        let r = t
+            .post(
+                "/api/v1/segments/count",
+                &t.admin,
+                json!({"expression": "in_group"}),
+            )
+            .await;
+        n = r.json::<Value>().await.unwrap()["count"].as_u64().unwrap();
+        if n == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    n
+}
+
+async fn push(t: &TestApp, fake: &FakeWecom, target: &CallbackTarget, ev: FakeEvent) {
+    let out = fake.push(target, &ev).await.unwrap();
+    assert_eq!(out.status, 200, "{out:?}");
+    drain(t).await;
+}
+
+fn update(detail: &str) -> FakeEvent {
+    FakeEvent::ChatUpdate {
+        chat_id: GROUP.into(),
+        update_detail: detail.into(),
+        join_scene: None,
+        quit_scene: None,
+        mem_change_cnt: Some(1),
+    }
+}
+
+async fn group_callbacks_keep_groups_members_and_timelines(e: Engine) {
+    let (t, fake, target) = with_fake(e).await;
+    let store = t.store("WX-G").await;
+    let owner = guide(&t, store, "zhangwei").await;
+    // Two members of the group are already Yutang customers; the others are not (yet).
+    let members: Vec<String> = fake.with_corp(|c| {
+        let g = c.groups.iter().find(|g| g.chat_id == GROUP).unwrap();
+        g.members
+            .iter()
+            .filter(|m| m.member_type == 2)
+            .map(|m| m.userid.clone())
+            .collect()
+    });
+    assert!(members.len() >= 3);
+    let mut known = Vec::new();
+    for ext in &members[..2] {
+        let r = t
+            .post(
+                "/api/v1/customers",
+                &t.admin,
+                json!({"identities": [{"kind": "wecom_external", "value": ext}]}),
+            )
+            .await;
+        assert!(r.status().is_success(), "{:?}", r.text().await);
+        known.push(customer(&t, ext).await.unwrap());
+    }
+
+    push(
+        &t,
+        &fake,
+        &target,
+        FakeEvent::ChatCreate {
+            chat_id: GROUP.into(),
+        },
+    )
+    .await;
+    let list: Value = t
+        .get("/api/v1/wecom/groups", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 1, "{list}");
+    let g = &list["items"][0];
+    assert_eq!(g["chat_id"], GROUP);
+    assert_eq!(g["owner_userid"], "zhangwei");
+    assert_eq!(g["owner_staff_id"], owner);
+    assert_eq!(g["members"].as_u64(), Some(members.len() as u64 + 1));
+    let gid = g["id"].as_i64().unwrap();
+    for c in &known {
+        assert_eq!(timeline_count(&t, *c, "join_group").await, 1);
+    }
+    assert_eq!(in_group_count(&t, 2).await, 2);
+
+    // A member quits: the callback does not say who; Yutang re-reads the group and diffs.
+    let gone = members[0].clone();
+    fake.with_corp(|c| {
+        let g = c.groups.iter_mut().find(|g| g.chat_id == GROUP).unwrap();
+        g.members.retain(|m| m.userid != gone);
+        g.member_version += 1;
+    });
+    push(&t, &fake, &target, update("del_member")).await;
+    assert_eq!(timeline_count(&t, known[0], "leave_group").await, 1);
+    assert_eq!(in_group_count(&t, 1).await, 1);
+    // The same news again (another delivery, or a name change) changes nothing.
+    push(&t, &fake, &target, update("change_name")).await;
+    assert_eq!(timeline_count(&t, known[0], "leave_group").await, 1);
+    assert_eq!(timeline_count(&t, known[1], "join_group").await, 1);
+
+    // They come back (a new join time): a second join.
+    let back = gone.clone();
+    fake.with_corp(|c| {
+        let g = c.groups.iter_mut().find(|g| g.chat_id == GROUP).unwrap();
+        g.members.push(Member {
+            userid: back,
+            member_type: 2,
+            join_time: 1_700_100_000,
+            join_scene: 3,
+            invitor: None,
+            group_nickname: String::new(),
+            name: String::new(),
+        });
+        g.name = "鱼塘会员福利群②".into();
+        g.member_version += 1;
+    });
+    push(&t, &fake, &target, update("add_member")).await;
+    assert_eq!(timeline_count(&t, known[0], "join_group").await, 2);
+    assert_eq!(in_group_count(&t, 2).await, 2);
+    let detail: Value = t
+        .get(&format!("/api/v1/wecom/groups/{gid}"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["name"], "鱼塘会员福利群②");
+    let row = detail["member_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["userid"] == gone.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (row["state"].as_str(), row["join_scene"].as_i64()),
+        (Some("joined"), Some(3))
+    );
+    assert_eq!(row["customer_id"], known[0]);
+
+    // Dismissed: everyone leaves, the group is hidden unless asked for.
+    fake.with_corp(|c| c.groups.retain(|g| g.chat_id != GROUP));
+    push(
+        &t,
+        &fake,
+        &target,
+        FakeEvent::ChatDismiss {
+            chat_id: GROUP.into(),
+        },
+    )
+    .await;
+    assert_eq!(in_group_count(&t, 0).await, 0);
+    assert_eq!(timeline_count(&t, known[1], "leave_group").await, 1);
+    assert_eq!(timeline_count(&t, known[0], "leave_group").await, 2);
+    let list: Value = t
+        .get("/api/v1/wecom/groups", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 0);
+    let list: Value = t
+        .get("/api/v1/wecom/groups?include_dismissed=true", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 1);
+    assert!(list["items"][0]["dismissed_at"].is_i64());
+    // The inbox applied everything.
+    let s = yutang_store::wecom::stats(&t.app.db, yutang_app::wecom::MAX_ATTEMPTS)
+        .await
+        .unwrap();
+    assert_eq!((s.pending, s.failed), (0, 0));
+    // Guides do not see the group list.
+    let g = t.login("g.zhangwei").await;
+    assert_eq!(
+        t.get("/api/v1/wecom/groups", &g).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    fake.shutdown().await;
+}
+
+/// Poll a sync job until it is done (or failed).
+async fn wait_sync(t: &TestApp, id: i64) -> Value {
+    let mut v = Value::Null;
+    for _ in 0..300 {
+        v = t
+            .get(&format!("/api/v1/wecom/sync/{id}"), &t.admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if v["status"] == "done" || v["status"] == "failed" {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("sync job did not finish: {v}");
+}
+
+async fn full_sync_brings_contacts_groups_and_tags_and_resumes(e: Engine) {
+    let (t, fake, _) = with_fake(e).await;
+    let store = t.store("WX-S").await;
+    let zhang = guide(&t, store, "zhangwei").await;
+    guide(&t, store, "wangfang").await;
+    // What WeCom holds for the follow users (the resigned member's customers are not read).
+    let (expected, groups) = fake.with_corp(|c| {
+        let active: Vec<String> = c
+            .staff
+            .iter()
+            .filter(|s| !s.resigned)
+            .map(|s| s.userid.clone())
+            .collect();
+        let mut ext: Vec<String> = c
+            .follows
+            .iter()
+            .filter(|f| active.contains(&f.userid))
+            .map(|f| f.external_userid.clone())
+            .collect();
+        ext.sort();
+        ext.dedup();
+        let groups = c
+            .groups
+            .iter()
+            .filter(|g| active.contains(&g.owner))
+            .count();
+        (ext.len(), groups)
+    });
+    // Tokens expire and the group reads are rate limited past the client's retries: the job
+    // fails once after the contacts phase and resumes there.
+    let api = t.app.wecom_api().await.unwrap().expect("configured");
+    api.access_token().await.unwrap();
+    fake.expire_tokens();
+    fake.fail_next(PATH_GROUPCHAT_GET, 45009, 4);
+
+    let r = t
+        .req(Method::POST, "/api/v1/wecom/sync", Some(&t.admin))
+        .header("Idempotency-Key", "sync-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let v = wait_sync(&t, id).await;
+    assert_eq!(v["status"], "done", "{v}");
+    let s = &v["state"];
+    assert_eq!(s["phase"], "done");
+    assert_eq!(s["runs"], 2, "{v}");
+    assert_eq!(v["attempts"], 2);
+    assert_eq!(v["progress_done"], v["progress_total"]);
+    // The expired token was refreshed once (42001 → gettoken → retry).
+    assert_eq!(fake.calls("/cgi-bin/gettoken"), 2);
+    // The contacts were read once: the retry resumed at the groups phase.
+    assert_eq!(fake.calls(PATH_BATCH_GET_BY_USER), 1);
+    assert_eq!(
+        s["customers_created"].as_u64(),
+        Some(expected as u64),
+        "{v}"
+    );
+    assert_eq!(s["groups"].as_u64(), Some(groups as u64));
+    assert!(
+        s["unlinked_userids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u == "lina")
+    );
+    assert!(s["tags"]["tags"].as_u64().unwrap() > 0);
+    let list: Value = t
+        .get("/api/v1/customers?page_size=1", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"].as_u64(), Some(expected as u64));
+    // A customer of 张伟 has the follow relation, the unionid and the group join.
+    let c = customer(&t, "wmDemoCustomer0001").await.unwrap();
+    let follows: Value = t
+        .get(&format!("/api/v1/customers/{c}/follows"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        follows
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["staff_id"] == zhang && f["state"] == "active"),
+        "{follows}"
+    );
+    let ids: Value = t
+        .get(&format!("/api/v1/customers/{c}/identities"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(ids.to_string().contains("oDemoUnion0001"), "{ids}");
+    // One join per group of a follow user the customer is in.
+    let joined = fake.with_corp(|corp| {
+        corp.groups
+            .iter()
+            .filter(|g| g.owner != "chenjing")
+            .filter(|g| g.members.iter().any(|m| m.userid == "wmDemoCustomer0001"))
+            .count()
+    });
+    assert!(joined >= 1);
+    assert_eq!(timeline_count(&t, c, "join_group").await, joined as i64);
+    let members_in_groups = s["members_joined"].as_u64().unwrap();
+    assert!(members_in_groups > 0);
+    assert!(in_group_count(&t, 1).await >= 1);
+
+    // The same key replays the same job; a new sync changes nothing.
+    let r = t
+        .req(Method::POST, "/api/v1/wecom/sync", Some(&t.admin))
+        .header("Idempotency-Key", "sync-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["id"], id);
+    let r = t.post("/api/v1/wecom/sync", &t.admin, json!({})).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let id2 = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    assert_ne!(id2, id);
+    let v = wait_sync(&t, id2).await;
+    assert_eq!(v["status"], "done", "{v}");
+    let s = &v["state"];
+    assert_eq!(
+        (
+            s["customers_created"].as_u64(),
+            s["members_joined"].as_u64(),
+            s["members_left"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "{v}"
+    );
+    assert_eq!(s["tags"]["deleted_tags"], 0);
+    let list: Value = t
+        .get("/api/v1/customers?page_size=1", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"].as_u64(), Some(expected as u64));
+    assert_eq!(timeline_count(&t, c, "join_group").await, joined as i64);
+    assert!(
+        t.audit_actions()
+            .await
+            .iter()
+            .any(|a| a == "wecom_sync_started")
+    );
+
+    // Guides may not start it; without WeCom configured it says so.
+    let g = t.login("g.zhangwei").await;
+    assert_eq!(
+        t.post("/api/v1/wecom/sync", &g, json!({})).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let plain = spawn_app(e).await;
+    let r = plain
+        .post("/api/v1/wecom/sync", &plain.admin, json!({}))
+        .await;
+    assert_eq!(error_of(r).await.1, "wecom_not_configured");
+    fake.shutdown().await;
+}
+
+/// A server with nothing WeCom in its configuration (everything comes from the settings API);
+/// PostgreSQL needs the secret key, SQLite generates its key file beside the database.
+async fn unconfigured(e: Engine) -> TestApp {
+    spawn_with(e, move |s| {
+        if e == Engine::Postgres {
+            s.secret_key = Some(Secret::new("ab".repeat(32)));
+        }
+    })
+    .await
+}
+
+async fn put_settings(t: &TestApp, token: &str, body: Value) -> reqwest::Response {
+    t.send_json(Method::PUT, "/api/v1/wecom/settings", token, body)
+        .await
+}
+
+async fn settings_are_validated_encrypted_masked_and_tested(e: Engine) {
+    let fake = FakeWecom::start(FakeConfig::demo()).await.unwrap();
+    let t = unconfigured(e).await;
+    let v: Value = t
+        .get("/api/v1/wecom/settings", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["corp_id"], "");
+    assert!(v["contact_secret"].is_null());
+    assert_eq!(v["api_base"], "https://qyapi.weixin.qq.com");
+    // Field-named errors; nothing is stored.
+    for (body, field, code) in [
+        (
+            json!({"encoding_aes_key": "a".repeat(42)}),
+            "encoding_aes_key",
+            "invalid_encoding_aes_key",
+        ),
+        (
+            json!({"encoding_aes_key": format!("{}!", "a".repeat(42))}),
+            "encoding_aes_key",
+            "invalid_encoding_aes_key",
+        ),
+        (json!({"corp_id": "ww 12"}), "corp_id", "invalid_corp_id"),
+        (
+            json!({"api_base": "ftp://x"}),
+            "api_base",
+            "invalid_api_base",
+        ),
+        (
+            json!({"callback_token": "has space"}),
+            "callback_token",
+            "invalid_callback_token",
+        ),
+        (
+            json!({"app_secrets": [{"agent_id": "abc", "secret": "x"}]}),
+            "app_secrets",
+            "invalid_agent_id",
+        ),
+    ] {
+        let (status, c, f) = error_of(put_settings(&t, &t.admin, body).await).await;
+        assert_eq!(
+            (status, c.as_str(), f.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, code, Some(field))
+        );
+    }
+    let aes = AesKey::generate().to_encoding_aes_key();
+    let r = put_settings(
+        &t,
+        &t.admin,
+        json!({
+            "corp_id": fake.corp_id(),
+            "contact_secret": fake.secret(),
+            "callback_token": TOKEN,
+            "encoding_aes_key": aes,
+            "api_base": format!("{}/", fake.base_url()),
+            "app_secrets": [{"agent_id": "1000002", "secret": "app-secret-000111"}],
+        }),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = r.text().await.unwrap();
+    assert!(
+        !text.contains(fake.secret()) && !text.contains(&aes) && !text.contains(TOKEN),
+        "{text}"
+    );
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let tail: String = fake
+        .secret()
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    assert_eq!(v["contact_secret"]["masked"], format!("••••{tail}"));
+    assert_eq!(v["api_base"], fake.base_url());
+    assert_eq!(v["app_secrets"][0]["agent_id"], "1000002");
+    assert_eq!(v["app_secrets"][0]["secret"], "••••0111");
+    // At rest: sealed, not in clear.
+    let row = yutang_store::wecom_settings::get(&t.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    for sealed in [
+        &row.contact_secret,
+        &row.callback_token,
+        &row.encoding_aes_key,
+        &row.app_secrets,
+    ] {
+        let sealed = sealed.as_deref().unwrap();
+        assert!(sealed.starts_with("v1:"));
+        assert!(
+            !sealed.contains(fake.secret())
+                && !sealed.contains(&aes)
+                && !sealed.contains("app-secret")
+        );
+    }
+    if e == Engine::Sqlite {
+        let key = t
+            .app
+            .settings
+            .database_url
+            .trim_start_matches("sqlite://")
+            .to_owned();
+        let key = std::path::Path::new(&key)
+            .parent()
+            .unwrap()
+            .join(yutang_app::secret_box::KEY_FILE);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+    // Test connection: a token comes back.
+    let v: Value = t
+        .post("/api/v1/wecom/settings/test", &t.admin, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (v["ok"].as_bool(), v["errcode"].as_i64()),
+        (Some(true), Some(0)),
+        "{v}"
+    );
+    // The callback receiver uses the stored Token and key.
+    let target = CallbackTarget {
+        url: t.url("/wecom/callback"),
+        token: TOKEN.into(),
+        encoding_aes_key: aes.clone(),
+        receive_id: fake.corp_id().to_owned(),
+    };
+    let out = fake
+        .push(
+            &target,
+            &FakeEvent::ChatCreate {
+                chat_id: GROUP.into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.status, 200, "{out:?}");
+    drain(&t).await;
+    let list: Value = t
+        .get("/api/v1/wecom/groups", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 1, "{list}");
+    // Changing only the corp id keeps the secrets; a wrong secret reports WeCom's 40001.
+    let r = put_settings(&t, &t.admin, json!({"contact_secret": "wrong-secret-123"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = t
+        .post("/api/v1/wecom/settings/test", &t.admin, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (v["ok"].as_bool(), v["errcode"].as_i64()),
+        (Some(false), Some(40001)),
+        "{v}"
+    );
+    assert!(v["message"].as_str().unwrap().contains("Secret"), "{v}");
+    let r = put_settings(
+        &t,
+        &t.admin,
+        json!({"corp_id": "wwunknowncorp0001", "contact_secret": fake.secret()}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = t
+        .post("/api/v1/wecom/settings/test", &t.admin, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["errcode"].as_i64(), Some(40013), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("企业 ID"), "{v}");
+    // Clearing a secret.
+    let v: Value = put_settings(&t, &t.admin, json!({"clear": ["callback_token"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(v["callback_token"].is_null());
+    assert!(!v["encoding_aes_key"].is_null());
+    let actions = t.audit_actions().await;
+    assert!(actions.iter().any(|a| a == "wecom_settings_changed"));
+    assert!(actions.iter().any(|a| a == "wecom_connection_tested"));
+    // Admins only.
+    let store = t.store("WX-A").await;
+    t.staff("wx.op", "operator", None).await;
+    t.staff("wx.g", "guide", Some(store)).await;
+    for who in ["wx.op", "wx.g"] {
+        let tok = t.login(who).await;
+        assert_eq!(
+            t.get("/api/v1/wecom/settings", &tok).await.status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            put_settings(&t, &tok, json!({"corp_id": "wwx"}))
+                .await
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+    // Fields set in the configuration are locked.
+    let locked = spawn_with(e, |s| {
+        s.wecom.corp_id = "wwfromconfig0001".into();
+        s.secret_key = Some(Secret::new("cd".repeat(32)));
+    })
+    .await;
+    let v: Value = locked
+        .get("/api/v1/wecom/settings", &locked.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["corp_id"], "wwfromconfig0001");
+    assert!(
+        v["locked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "corp_id")
+    );
+    let (status, code, field) =
+        error_of(put_settings(&locked, &locked.admin, json!({"corp_id": "wwother"})).await).await;
+    assert_eq!(
+        (status, code.as_str(), field.as_deref()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "locked_by_config",
+            Some("corp_id")
+        )
+    );
+    fake.shutdown().await;
+}
+
+async fn console_settings_page_saves_tests_and_syncs(e: Engine) {
+    use crate::console::{console_login, csrf_in, page};
+    let fake = FakeWecom::start(FakeConfig::demo()).await.unwrap();
+    let t = unconfigured(e).await;
+    t.staff("wx.admin", "admin", None).await;
+    let cookie = console_login(&t, "wx.admin").await;
+    let (status, html) = page(&t, &cookie, "/console/settings/wecom").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("企业微信连接") && html.contains("EncodingAESKey"),
+        "{html}"
+    );
+    let csrf = csrf_in(&html);
+    let post = |path: &'static str, form: Vec<(&'static str, String)>| {
+        t.client
+            .post(t.url(path))
+            .header("cookie", &cookie)
+            .form(&form)
+            .send()
+    };
+    // A bad key is refused with the field named, in Chinese.
+    let r = post(
+        "/console/settings/wecom",
+        vec![("csrf", csrf.clone()), ("encoding_aes_key", "short".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("data-field=\"encoding_aes_key\"") && html.contains("43 位"),
+        "{html}"
+    );
+    let r = post(
+        "/console/settings/wecom",
+        vec![
+            ("csrf", csrf.clone()),
+            ("corp_id", fake.corp_id().into()),
+            ("contact_secret", fake.secret().into()),
+            ("api_base", fake.base_url().into()),
+            ("encoding_aes_key", AesKey::generate().to_encoding_aes_key()),
+            ("callback_token", TOKEN.into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&t, &cookie, "/console/settings/wecom?ok=saved").await;
+    assert!(html.contains("已保存"));
+    assert!(
+        !html.contains(fake.secret()),
+        "the secret is never shown back"
+    );
+    let r = post("/console/settings/wecom/test", vec![("csrf", csrf.clone())])
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("连接成功") && html.contains("data-errcode=\"0\""),
+        "{html}"
+    );
+    let r = post("/console/settings/wecom/sync", vec![("csrf", csrf.clone())])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&t, &cookie, "/console/settings/wecom").await;
+    assert!(html.contains("id=\"sync-status\""), "{html}");
+    // Without the form's token nothing changes.
+    let r = post(
+        "/console/settings/wecom",
+        vec![("corp_id", "wwevil".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Operators do not get the page.
+    t.staff("wx.op2", "operator", None).await;
+    let op = console_login(&t, "wx.op2").await;
+    assert_eq!(
+        page(&t, &op, "/console/settings/wecom").await.0,
+        StatusCode::FORBIDDEN
+    );
+    // The transfer page: a form, and a refusal shown with the field named.
+    let (status, html) = page(&t, &cookie, "/console/wecom/transfers").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("客户继承") && html.contains("id=\"transfer-form\""),
+        "{html}"
+    );
+    let r = post(
+        "/console/wecom/transfers",
+        vec![
+            ("csrf", csrf.clone()),
+            ("kind", "in_service".into()),
+            ("handover_staff_id", "x".into()),
+            ("takeover_staff_id", "1".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("data-field=\"handover_staff_id\"")
+    );
+    fake.shutdown().await;
+}
+
+async fn sync_and_wait(t: &TestApp) {
+    let r = t.post("/api/v1/wecom/sync", &t.admin, json!({})).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    assert_eq!(wait_sync(t, id).await["status"], "done");
+}
+
+/// Poll a transfer until nothing is pending or sending.
+async fn wait_transfer(t: &TestApp, id: i64) -> Value {
+    let mut v = Value::Null;
+    for _ in 0..100 {
+        v = t
+            .get(&format!("/api/v1/wecom/transfers/{id}"), &t.admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let busy = v["customer_list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["status"] == "pending" || c["status"] == "sending")
+            || v["group_list"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| g["status"] == "pending");
+        if !busy {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("transfer did not get sent: {v}");
+}
+
+async fn staff_transfers_move_customers_and_groups(e: Engine) {
+    use yutang_wecom::client::api::{PATH_RESIGNED_TRANSFER_CUSTOMER, PATH_TRANSFER_CUSTOMER};
+    let (t, fake, target) = with_fake(e).await;
+    let store = t.store("WX-T").await;
+    let zhang = guide(&t, store, "zhangwei").await;
+    let wang = guide(&t, store, "wangfang").await;
+    let li = guide(&t, store, "lina").await;
+    let zhao = guide(&t, store, "zhaolei").await;
+    sync_and_wait(&t).await;
+    let c1 = customer(&t, "wmDemoCustomer0001").await.unwrap();
+    let c7 = customer(&t, "wmDemoCustomer0007").await.unwrap();
+    let body = json!({
+        "kind": "in_service",
+        "handover_staff_id": zhang,
+        "takeover_staff_id": wang,
+        "customer_ids": [c1, c7],
+        "message": "您好，后续由王芳为您服务",
+    });
+    // Refusals first: nothing is sent.
+    for (b, code) in [
+        (
+            json!({"kind": "in_service", "handover_staff_id": zhang, "takeover_staff_id": zhang, "customer_ids": "all"}),
+            "same_staff",
+        ),
+        (
+            json!({"kind": "in_service", "handover_staff_id": wang, "takeover_staff_id": zhang, "customer_ids": [c7]}),
+            "not_transferable",
+        ),
+        (
+            json!({"kind": "in_service", "handover_staff_id": zhang, "takeover_staff_id": wang, "chat_ids": "all"}),
+            "groups_need_resigned",
+        ),
+        (
+            json!({"kind": "sideways", "handover_staff_id": zhang, "takeover_staff_id": wang}),
+            "invalid_transfer_kind",
+        ),
+        (
+            json!({"kind": "in_service", "handover_staff_id": zhang, "takeover_staff_id": wang, "customer_ids": 5}),
+            "invalid_list",
+        ),
+    ] {
+        let (status, c, _) = error_of(t.post("/api/v1/wecom/transfers", &t.admin, b).await).await;
+        assert_eq!(
+            (status, c.as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, code)
+        );
+    }
+    let g = t.login("g.zhangwei").await;
+    assert_eq!(
+        t.post("/api/v1/wecom/transfers", &g, body.clone())
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(fake.calls(PATH_TRANSFER_CUSTOMER), 0);
+
+    let start = || {
+        t.req(Method::POST, "/api/v1/wecom/transfers", Some(&t.admin))
+            .header("Idempotency-Key", "tr-1")
+            .json(&body)
+            .send()
+    };
+    let r = start().await.unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    // A retried request is the same transfer.
+    assert_eq!(
+        start().await.unwrap().json::<Value>().await.unwrap()["id"],
+        id
+    );
+    let v = wait_transfer(&t, id).await;
+    assert_eq!(v["customers"]["waiting"], 2, "{v}");
+    assert_eq!(fake.calls(PATH_TRANSFER_CUSTOMER), 1);
+    // A run that died between WeCom's answer and recording it leaves rows `sending`: the
+    // next pass finds them in transfer_result and does not send them again.
+    t.exec("UPDATE wecom_transfer_customers SET status = 'sending'")
+        .await;
+    let v: Value = t
+        .post(
+            &format!("/api/v1/wecom/transfers/{id}/refresh"),
+            &t.admin,
+            json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["customers"]["waiting"], 2, "{v}");
+    assert_eq!(fake.calls(PATH_TRANSFER_CUSTOMER), 1);
+    // The customer of 0007 refuses: WeCom says so by callback (and in transfer_result).
+    fake.with_corp(|c| {
+        for tr in c
+            .transfers
+            .iter_mut()
+            .filter(|tr| tr.external_userid == "wmDemoCustomer0007")
+        {
+            tr.status = 3;
+        }
+    });
+    push(
+        &t,
+        &fake,
+        &target,
+        FakeEvent::TransferFail {
+            userid: "wangfang".into(),
+            external_userid: "wmDemoCustomer0007".into(),
+            fail_reason: "customer_refused".into(),
+        },
+    )
+    .await;
+    let v: Value = t
+        .get(&format!("/api/v1/wecom/transfers/{id}"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row7 = v["customer_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["customer_id"] == c7)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (row7["status"].as_str(), row7["errcode"].as_i64()),
+        (Some("failed"), Some(3)),
+        "{v}"
+    );
+    // 24 hours later the other one is taken over.
+    assert_eq!(fake.complete_transfers(), 1);
+    for _ in 0..2 {
+        let v: Value = t
+            .post(
+                &format!("/api/v1/wecom/transfers/{id}/refresh"),
+                &t.admin,
+                json!({}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                v["customers"]["success"].as_u64(),
+                v["customers"]["failed"].as_u64(),
+                v["status"].as_str()
+            ),
+            (Some(1), Some(1), Some("done")),
+            "{v}"
+        );
+    }
+    let follows: Value = t
+        .get(&format!("/api/v1/customers/{c1}/follows"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let f = |staff: i64| {
+        follows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["staff_id"] == staff)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(f(wang)["state"], "active", "{follows}");
+    assert_eq!(f(wang)["is_owner"], true, "{follows}");
+    assert_eq!(f(zhang)["state"], "transferred", "{follows}");
+    // The timeline tells the transfer once (the relation changes are there too).
+    let tl = t
+        .get(
+            &format!("/api/v1/customers/{c1}/timeline?kind=follow_changed"),
+            &t.admin,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(tl.matches("transfer_id").count(), 1, "{tl}");
+    // The refused customer stays with 张伟.
+    let follows7: Value = t
+        .get(&format!("/api/v1/customers/{c7}/follows"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        follows7
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["staff_id"] == zhang && f["state"] == "active")
+    );
+
+    // 离职继承 with the groups: every customer and group of 李娜 goes to 赵磊.
+    let r = t
+        .post(
+            "/api/v1/wecom/transfers",
+            &t.admin,
+            json!({"kind": "resigned", "handover_staff_id": li, "takeover_staff_id": zhao, "customer_ids": "all", "chat_ids": "all"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED, "{:?}", r.text().await);
+    let id2 = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let v = wait_transfer(&t, id2).await;
+    let lis = fake.with_corp(|c| c.follows.iter().filter(|f| f.userid == "lina").count());
+    assert_eq!(v["customers"]["waiting"].as_u64(), Some(lis as u64), "{v}");
+    assert_eq!(v["groups"]["success"], 1, "{v}");
+    assert_eq!(fake.calls(PATH_RESIGNED_TRANSFER_CUSTOMER), 1);
+    let groups: Value = t
+        .get("/api/v1/wecom/groups", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let g3 = groups["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["chat_id"] == "wrDemoGroup0003")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (g3["owner_userid"].as_str(), g3["owner_staff_id"].as_i64()),
+        (Some("zhaolei"), Some(zhao))
+    );
+    assert!(fake.with_corp(|c| {
+        c.groups
+            .iter()
+            .any(|g| g.chat_id == "wrDemoGroup0003" && g.owner == "zhaolei")
+    }));
+    let list: Value = t
+        .get("/api/v1/wecom/transfers", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert!(
+        t.audit_actions()
+            .await
+            .iter()
+            .any(|a| a == "wecom_transfer_started")
+    );
+    fake.shutdown().await;
+}
