@@ -14,6 +14,7 @@ use yutang_app::tokens::NewTokenInput;
 use yutang_app::{Actor, App, Settings};
 
 mod bench;
+mod bench_segments;
 
 #[derive(Parser)]
 #[command(
@@ -108,6 +109,9 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1000)]
         batch_size: usize,
     },
+    /// Segment counts through the bitmap index vs SQL on PostgreSQL and SQLite, on a
+    /// generated brand loaded into fresh databases (see docs/benchmarks.md).
+    Segments(bench_segments::SegmentsArgs),
 }
 
 #[derive(Subcommand)]
@@ -449,6 +453,7 @@ async fn main() -> Result<()> {
             let app = open(settings).await?;
             bench::ingest(&app, batches, batch_size).await
         }
+        Command::Bench(BenchCommand::Segments(args)) => bench_segments::run(&args).await,
         Command::Config(ConfigCommand::Show { listen }) => {
             let settings = load(&cli.common, listen)?;
             print!("{}", settings.to_masked_toml());
