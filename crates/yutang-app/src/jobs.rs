@@ -15,7 +15,15 @@ pub const LEASE_MS: i64 = 5 * 60 * 1000;
 pub const MAX_ATTEMPTS: i64 = 5;
 
 /// The job kinds this runner handles.
-pub const KINDS: [&str; 2] = [BULK_TAG_KIND, RULE_RUN_KIND];
+pub const KINDS: [&str; 7] = [
+    BULK_TAG_KIND,
+    RULE_RUN_KIND,
+    crate::promotions::JOB_KINDS[0],
+    crate::promotions::JOB_KINDS[1],
+    crate::promotions::JOB_KINDS[2],
+    crate::promotions::JOB_KINDS[3],
+    crate::promotions::JOB_KINDS[4],
+];
 
 /// A job as the API shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -81,6 +89,10 @@ impl App {
                 self.run_tag_rule(id, None)
                     .await
                     .map(|n| serde_json::json!({"changes": n}).to_string())
+            }
+            k if crate::promotions::JOB_KINDS.contains(&k) => {
+                self.run_promo_job(k, job.id, &job.payload, job.progress_done)
+                    .await
             }
             other => Err(AppError::Internal(format!(
                 "no handler for job kind {other}"

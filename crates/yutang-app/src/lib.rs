@@ -5,9 +5,11 @@
 pub mod actor;
 pub mod audit;
 pub mod auth;
+pub mod customer_tokens;
 pub mod customers;
 pub mod demo;
 mod demo_pool;
+mod demo_promotions;
 mod demo_tags;
 pub mod error;
 pub mod events;
@@ -16,6 +18,7 @@ pub mod import_runs;
 pub mod jobs;
 pub mod orders;
 pub mod org;
+pub mod promotions;
 pub mod segments;
 pub mod settings;
 pub mod staff;
@@ -41,6 +44,8 @@ pub struct App {
     /// The WeCom API client, made on first use from the settings (tokens cached inside).
     pub(crate) wecom_client:
         Arc<std::sync::OnceLock<std::result::Result<yutang_wecom::WecomClient, String>>>,
+    /// The customer-token signing secret, loaded (or generated) on first use.
+    pub(crate) customer_token_secret: Arc<std::sync::OnceLock<Vec<u8>>>,
 }
 
 impl App {
@@ -59,6 +64,7 @@ impl App {
             settings: Arc::new(settings),
             segments: Arc::new(segments::SegmentEngine::default()),
             wecom_client: Arc::default(),
+            customer_token_secret: Arc::default(),
         };
         // The segment index is built by `yutang serve` before it listens (see
         // `yutang_web::launch`), or lazily by the first use case that needs it, so
