@@ -150,6 +150,26 @@ impl App {
                 },
             )
             .await?;
+        self.create_group_buy(
+            &sys,
+            GroupBuySpec {
+                name: "两人团 · 智利车厘子".into(),
+                sku: "CHERRY-JJ-2".into(),
+                item_name: "智利车厘子 JJ 级 2 斤".into(),
+                price_fen: 8990,
+                original_price_fen: 12990,
+                leader_discount_fen: 1000,
+                team_size: 2,
+                time_limit_minutes: 12 * 60,
+                stock: 300,
+                window: Window {
+                    starts_at: Millis(now - DAY),
+                    ends_at: Millis(now + 14 * DAY),
+                },
+                audience: Audience::Everyone,
+            },
+        )
+        .await?;
         // Two completed teams and three open ones (one still needs two, two need one).
         let n = customers as i64;
         if n >= 20 {

@@ -200,8 +200,8 @@ pub struct Scope {
 impl Scope {
     pub fn allows(&self, channel: &str, store_id: Option<i64>) -> bool {
         let channel_ok = self.channels.is_empty() || self.channels.iter().any(|c| c == channel);
-        let store_ok = self.store_ids.is_empty()
-            || store_id.is_some_and(|s| self.store_ids.iter().any(|x| *x == s));
+        let store_ok =
+            self.store_ids.is_empty() || store_id.is_some_and(|s| self.store_ids.contains(&s));
         channel_ok && store_ok
     }
 }
