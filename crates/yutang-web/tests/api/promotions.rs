@@ -13,6 +13,7 @@ both_engines!(
     customer_tokens_are_checked,
     flash_sale_claims_hold_and_release_once,
     group_buy_fills_and_expires_exactly_once,
+    issue_to_a_segment_as_a_job,
 );
 
 const DAY: i64 = 86_400_000;
@@ -735,4 +736,67 @@ async fn group_buy_fills_and_expires_exactly_once(e: Engine) {
         ),
         (Some(1), Some(1), Some(2))
     );
+}
+
+/// Issuing to a saved segment runs as a job with progress; a re-run (a crash before the job
+/// was marked done) issues nothing twice; a segment audience gates public claims.
+async fn issue_to_a_segment_as_a_job(e: Engine) {
+    let t = spawn_app(e).await;
+    let cs = customers(&t, 3, 1200).await;
+    let seg = created_id(
+        t.post(
+            "/api/v1/segments",
+            &t.admin,
+            json!({"name": "所有客户", "expression": "order_count >= 0"}),
+        )
+        .await,
+    )
+    .await;
+    let mut tpl = template(10, 1);
+    tpl["audience"] = json!({"kind": "segment", "segment_id": seg});
+    let id = created_id(t.post("/api/v1/coupon-templates", &t.admin, tpl).await).await;
+    let r = t
+        .post(
+            &format!("/api/v1/coupon-templates/{id}/issue"),
+            &t.admin,
+            json!({"segment_id": seg}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let job = r.json::<Value>().await.unwrap()["job_id"].as_i64().unwrap();
+    t.app.drain_jobs().await.unwrap();
+    let v: Value = t
+        .get(&format!("/api/v1/jobs/{job}"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(
+        (v["progress_done"].as_i64(), v["progress_total"].as_i64()),
+        (Some(3), Some(3))
+    );
+    assert_eq!(v["result"]["issued"], 3);
+    t.exec("UPDATE jobs SET status = 'queued', run_at = 0, progress_done = 0 WHERE kind = 'coupon_issue'")
+        .await;
+    t.app.drain_jobs().await.unwrap();
+    assert_eq!(scalar(&t, "SELECT COUNT(*) FROM coupons").await, 3);
+    // Each member holds one; the limit stops a public claim on top.
+    let r = t
+        .post(
+            &format!("/api/v1/public/coupons/{id}/claim"),
+            &cs[0].1,
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.1, "limit_reached");
+    // Issuing needs exactly one target.
+    let r = t
+        .post(
+            &format!("/api/v1/coupon-templates/{id}/issue"),
+            &t.admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.0, StatusCode::UNPROCESSABLE_ENTITY);
 }
