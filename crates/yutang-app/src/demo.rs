@@ -230,6 +230,7 @@ impl App {
         progress("标签 tags", 0, 1);
         self.seed_demo_tags(&mut rng, customers).await?;
         progress("标签 tags", 1, 1);
+        self.seed_demo_promotions(customers).await?;
         Ok(summary)
     }
 }

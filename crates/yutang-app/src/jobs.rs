@@ -17,7 +17,17 @@ pub const LEASE_MS: i64 = 5 * 60 * 1000;
 pub const MAX_ATTEMPTS: i64 = 5;
 
 /// The job kinds this runner handles.
-pub const KINDS: [&str; 4] = [BULK_TAG_KIND, RULE_RUN_KIND, FULL_SYNC_KIND, TRANSFER_KIND];
+pub const KINDS: [&str; 9] = [
+    BULK_TAG_KIND,
+    RULE_RUN_KIND,
+    FULL_SYNC_KIND,
+    TRANSFER_KIND,
+    crate::promotions::JOB_KINDS[0],
+    crate::promotions::JOB_KINDS[1],
+    crate::promotions::JOB_KINDS[2],
+    crate::promotions::JOB_KINDS[3],
+    crate::promotions::JOB_KINDS[4],
+];
 
 /// A job as the API shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -86,6 +96,10 @@ impl App {
             }
             FULL_SYNC_KIND => self.run_wecom_full_sync(job.id).await,
             TRANSFER_KIND => self.run_transfer_job(&job.payload).await,
+            k if crate::promotions::JOB_KINDS.contains(&k) => {
+                self.run_promo_job(k, job.id, &job.payload, job.progress_done)
+                    .await
+            }
             other => Err(AppError::Internal(format!(
                 "no handler for job kind {other}"
             ))),

@@ -5,9 +5,11 @@
 pub mod actor;
 pub mod audit;
 pub mod auth;
+pub mod customer_tokens;
 pub mod customers;
 pub mod demo;
 mod demo_pool;
+mod demo_promotions;
 mod demo_tags;
 pub mod demo_wecom;
 pub mod error;
@@ -17,6 +19,7 @@ pub mod import_runs;
 pub mod jobs;
 pub mod orders;
 pub mod org;
+pub mod promotions;
 pub mod secret_box;
 pub mod segments;
 pub mod settings;
@@ -46,6 +49,8 @@ pub struct App {
     pub segments: Arc<segments::SegmentEngine>,
     /// The WeCom settings in force and the API client made from them (tokens cached inside).
     pub(crate) wecom_client: Arc<wecom_settings::Live>,
+    /// The customer-token signing secret, loaded (or generated) on first use.
+    pub(crate) customer_token_secret: Arc<std::sync::OnceLock<Vec<u8>>>,
 }
 
 impl App {
@@ -64,6 +69,7 @@ impl App {
             settings: Arc::new(settings),
             segments: Arc::new(segments::SegmentEngine::default()),
             wecom_client: Arc::default(),
+            customer_token_secret: Arc::default(),
         };
         // The segment index is built by `yutang serve` before it listens (see
         // `yutang_web::launch`), or lazily by the first use case that needs it, so

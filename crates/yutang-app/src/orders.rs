@@ -239,6 +239,11 @@ impl App {
                 },
                 other => AppError::not_found("order")(other),
             })?;
-        Ok((self.order_detail(id.0).await?, applied))
+        let detail = self.order_detail(id.0).await?;
+        // A fully refunded order returns its coupons (when their template says so).
+        if detail.order.status == "refunded" {
+            self.return_coupons_for_order(id.0).await?;
+        }
+        Ok((detail, applied))
     }
 }

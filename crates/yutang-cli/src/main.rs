@@ -14,6 +14,7 @@ use yutang_app::tokens::NewTokenInput;
 use yutang_app::{Actor, App, Settings};
 
 mod bench;
+mod bench_flash;
 mod bench_segments;
 
 #[derive(Parser)]
@@ -112,6 +113,24 @@ enum BenchCommand {
     /// Segment counts through the bitmap index vs SQL on PostgreSQL and SQLite, on a
     /// generated brand loaded into fresh databases (see docs/benchmarks.md).
     Segments(bench_segments::SegmentsArgs),
+    /// Concurrent flash-sale claims over loopback HTTP on SQLite and PostgreSQL (fresh
+    /// databases), compared with a Redis-Lua stock decrement in the same run.
+    FlashSale {
+        #[arg(long, default_value_t = 10_000)]
+        claims: usize,
+        #[arg(long, default_value_t = 5_000)]
+        customers: usize,
+        #[arg(long, default_value_t = 100)]
+        stock: i64,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 256)]
+        concurrency: usize,
+        /// A PostgreSQL server; a fresh database is created on it.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        pg_url: String,
+        #[arg(long, default_value_t = 6379)]
+        redis_port: u16,
+    },
 }
 
 #[derive(Subcommand)]
@@ -454,6 +473,24 @@ async fn main() -> Result<()> {
             bench::ingest(&app, batches, batch_size).await
         }
         Command::Bench(BenchCommand::Segments(args)) => bench_segments::run(&args).await,
+        Command::Bench(BenchCommand::FlashSale {
+            claims,
+            customers,
+            stock,
+            concurrency,
+            pg_url,
+            redis_port,
+        }) => {
+            bench_flash::flash_sale(bench_flash::Params {
+                claims,
+                customers,
+                stock,
+                concurrency,
+                pg_url,
+                redis_port,
+            })
+            .await
+        }
         Command::Config(ConfigCommand::Show { listen }) => {
             let settings = load(&cli.common, listen)?;
             print!("{}", settings.to_masked_toml());

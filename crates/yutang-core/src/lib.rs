@@ -13,6 +13,7 @@ pub mod ids;
 pub mod money;
 pub mod orders;
 pub mod org;
+pub mod promotions;
 pub mod segments;
 pub mod staff;
 pub mod tags;

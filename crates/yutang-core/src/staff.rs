@@ -81,6 +81,7 @@ impl Role {
                     | ViewMetrics
                     | ViewCustomers
                     | ManageCustomers
+                    | ManagePromotions
             ),
             Role::StoreManager => matches!(
                 p,
@@ -122,6 +123,8 @@ pub enum Permission {
     ViewCustomers,
     /// Create, update and merge customers; send events and orders (HQ and integrations).
     ManageCustomers,
+    /// Create and edit coupon templates, flash sales and group-buys; issue coupons.
+    ManagePromotions,
 }
 
 /// Whether a staff account may log in.

@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod login_attempts;
 pub mod orders;
 pub mod org;
+pub mod promotions;
 pub mod segments;
 pub mod sessions;
 pub mod staff;

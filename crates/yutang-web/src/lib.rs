@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod console;
 pub mod error;
+pub mod h5;
 pub mod health;
 pub mod state;
 pub mod wecom;
@@ -71,6 +72,7 @@ pub fn router(app: App) -> Router {
         .route("/metrics", get(health::metrics))
         .nest("/api/v1", api::router())
         .nest("/console", console::router())
+        .nest("/h5", h5::router())
         .route(
             "/wecom/callback",
             get(wecom::verify)

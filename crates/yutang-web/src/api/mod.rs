@@ -8,6 +8,7 @@ pub mod dto;
 pub mod events;
 pub mod orders;
 pub mod org;
+pub mod promotions;
 pub mod segments;
 pub mod staff;
 pub mod tags;
@@ -20,6 +21,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::state::AppState;
+use promotions::CustomerTokenScheme;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -50,9 +52,20 @@ use crate::state::AppState;
         wecom::start_sync, wecom::get_sync, wecom::groups, wecom::group,
         wecom::get_settings, wecom::put_settings, wecom::test_settings,
         wecom::start_transfer, wecom::transfers, wecom::transfer, wecom::refresh_transfer,
+        promotions::list_templates, promotions::create_template, promotions::get_template,
+        promotions::update_template, promotions::delete_template, promotions::issue,
+        promotions::redeem, promotions::revoke, promotions::customer_coupons,
+        promotions::list_flash_sales, promotions::create_flash_sale, promotions::get_flash_sale,
+        promotions::update_flash_sale, promotions::flash_paid,
+        promotions::list_group_buys, promotions::create_group_buy, promotions::get_group_buy,
+        promotions::update_group_buy, promotions::group_buy_teams, promotions::mint_token,
+        promotions::demo_login, promotions::public_claimable, promotions::public_claim,
+        promotions::public_mine, promotions::public_my_coupon, promotions::public_flash_sales,
+        promotions::public_flash_sale, promotions::public_flash_claim, promotions::public_group_buy,
+        promotions::public_open_team, promotions::public_join_team, promotions::public_team,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CustomerTokenScheme),
     tags(
         (name = "auth", description = "Sessions and identity"),
         (name = "staff", description = "Staff accounts and roles"),
@@ -65,6 +78,8 @@ use crate::state::AppState;
         (name = "tags", description = "Tag groups, tags, tagging (manual and bulk jobs) and auto-tag rules"),
         (name = "segments", description = "Segment expressions: count, members, export, saved segments"),
         (name = "wecom", description = "WeCom (企业微信): full sync and customer groups"),
+        (name = "promotions", description = "Coupon templates and coupons, flash sales, group-buys, customer tokens"),
+        (name = "public", description = "Customer-facing API (customer token `yct_…`): claim coupons, flash sales, group-buys"),
     )
 )]
 pub struct ApiDoc;
@@ -179,5 +194,71 @@ pub fn router() -> Router<AppState> {
         .route(
             "/wecom/transfers/{id}/refresh",
             post(wecom::refresh_transfer),
+        )
+        .merge(promotions_router())
+}
+
+/// Promotions (staff and public), in one block so it merges cleanly with other areas.
+fn promotions_router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/coupon-templates",
+            get(promotions::list_templates).post(promotions::create_template),
+        )
+        .route(
+            "/coupon-templates/{id}",
+            get(promotions::get_template)
+                .put(promotions::update_template)
+                .delete(promotions::delete_template),
+        )
+        .route("/coupon-templates/{id}/issue", post(promotions::issue))
+        .route("/coupons/{id}/redeem", post(promotions::redeem))
+        .route("/coupons/{id}/revoke", post(promotions::revoke))
+        .route("/customers/{id}/coupons", get(promotions::customer_coupons))
+        .route(
+            "/flash-sales",
+            get(promotions::list_flash_sales).post(promotions::create_flash_sale),
+        )
+        .route(
+            "/flash-sales/{id}",
+            get(promotions::get_flash_sale).put(promotions::update_flash_sale),
+        )
+        .route("/flash-sale-claims/{id}/paid", post(promotions::flash_paid))
+        .route(
+            "/group-buys",
+            get(promotions::list_group_buys).post(promotions::create_group_buy),
+        )
+        .route(
+            "/group-buys/{id}",
+            get(promotions::get_group_buy).put(promotions::update_group_buy),
+        )
+        .route("/group-buys/{id}/teams", get(promotions::group_buy_teams))
+        .route("/customer-tokens", post(promotions::mint_token))
+        .route("/public/demo-login", post(promotions::demo_login))
+        .route("/public/coupons", get(promotions::public_claimable))
+        .route("/public/coupons/mine", get(promotions::public_mine))
+        .route(
+            "/public/coupons/mine/{id}",
+            get(promotions::public_my_coupon),
+        )
+        .route("/public/coupons/{id}/claim", post(promotions::public_claim))
+        .route("/public/flash-sales", get(promotions::public_flash_sales))
+        .route(
+            "/public/flash-sales/{id}",
+            get(promotions::public_flash_sale),
+        )
+        .route(
+            "/public/flash-sales/{id}/claim",
+            post(promotions::public_flash_claim),
+        )
+        .route("/public/group-buys/{id}", get(promotions::public_group_buy))
+        .route(
+            "/public/group-buys/{id}/open",
+            post(promotions::public_open_team),
+        )
+        .route("/public/group-buy-teams/{id}", get(promotions::public_team))
+        .route(
+            "/public/group-buy-teams/{id}/join",
+            post(promotions::public_join_team),
         )
 }

@@ -7,6 +7,7 @@ mod customers;
 mod i18n;
 mod import;
 mod pages;
+mod promotions;
 mod segments;
 mod tags;
 mod wecom;
@@ -84,6 +85,17 @@ pub fn router() -> Router<AppState> {
         .route("/import/{id}/run", post(import::start_run))
         .route("/import/{id}/status", get(import::status))
         .route("/import/{id}/errors.csv", get(import::errors_csv))
+        .route("/promotions", get(promotions::list))
+        .route(
+            "/promotions/coupons/{id}/delete",
+            post(promotions::delete_template),
+        )
+        .route("/promotions/{what}", post(promotions::create))
+        .route("/promotions/{what}/new", get(promotions::new_form))
+        .route(
+            "/promotions/{what}/{id}",
+            get(promotions::edit_form).post(promotions::update),
+        )
         .route("/account", get(account))
         .route("/account/password", post(account_password))
         .route("/settings/wecom", get(wecom::show).post(wecom::save))

@@ -31,6 +31,7 @@ mod helpers;
 mod import;
 mod orders;
 mod org;
+mod promotions;
 mod segments;
 mod staff;
 mod tokens;

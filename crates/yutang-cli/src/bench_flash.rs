@@ -1,0 +1,330 @@
+//! `yutang bench flash-sale`: a load generator on loopback firing concurrent flash-sale claims
+//! through the public HTTP API (customer tokens, JSON, the guarded `UPDATE` in one
+//! transaction) on SQLite and on PostgreSQL, and — in the same run — the industry's usual
+//! design, a Redis Lua script that checks the per-customer limit and decrements the stock.
+//! Checks the outcome (exactly `stock` winners, nobody over the limit) and prints claims/s
+//! and the ratio. Timings are printed, never asserted.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow, bail};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+use yutang_app::settings::Settings;
+use yutang_app::{Actor, App};
+use yutang_core::ids::CustomerId;
+use yutang_core::promotions::flash_sales::FlashSaleSpec;
+use yutang_core::promotions::{Audience, Window};
+use yutang_core::time::Millis;
+
+/// What one engine's run measured.
+pub struct Run {
+    pub label: String,
+    pub claims: usize,
+    pub winners: usize,
+    pub secs: f64,
+}
+
+impl Run {
+    pub fn rate(&self) -> f64 {
+        self.claims as f64 / self.secs.max(1e-9)
+    }
+}
+
+pub struct Params {
+    pub claims: usize,
+    pub customers: usize,
+    pub stock: i64,
+    pub concurrency: usize,
+    pub pg_url: String,
+    pub redis_port: u16,
+}
+
+async fn fresh_pg(base: &str) -> Result<String> {
+    let name = format!("yutang_bench_{}", Millis::now().0);
+    let pool = sqlx::PgPool::connect(base)
+        .await
+        .with_context(|| format!("PostgreSQL at {base}"))?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&pool)
+        .await?;
+    pool.close().await;
+    let (head, _) = base
+        .rsplit_once('/')
+        .ok_or_else(|| anyhow!("--pg-url must end with /database"))?;
+    Ok(format!("{head}/{name}"))
+}
+
+/// One engine: seed the demo brand with `customers`, serve on loopback, create a flash sale,
+/// mint a token per customer, fire `claims` claims with `concurrency` in flight.
+async fn http_run(label: &str, url: String, p: &Params) -> Result<Run> {
+    let mut settings = Settings {
+        database_url: url,
+        ..Settings::default()
+    };
+    settings.database.max_connections = 16;
+    let app = App::open(settings).await.map_err(|e| anyhow!("{e}"))?;
+    eprintln!("  {label}: seeding {} customers …", p.customers);
+    app.seed_demo(p.customers, &|_, _, _| {})
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let served = app.clone();
+    tokio::spawn(async move {
+        let _ = yutang_web::launch(served, listener, async {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    let sys = Actor::system();
+    let now = app.now();
+    let sale = app
+        .create_flash_sale(
+            &sys,
+            FlashSaleSpec {
+                name: "压测秒杀".into(),
+                sku: "BENCH-1".into(),
+                item_name: "压测商品".into(),
+                price_fen: 100,
+                original_price_fen: 200,
+                stock: p.stock,
+                window: Window {
+                    starts_at: Millis(now - 60_000),
+                    ends_at: Millis(now + 3_600_000),
+                },
+                per_customer: 1,
+                hold_minutes: 30,
+                audience: Audience::Everyone,
+            },
+        )
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let mut tokens = Vec::with_capacity(p.customers);
+    for c in 1..=p.customers as i64 {
+        let t = app
+            .mint_customer_token(&sys, CustomerId(c), Some(3600))
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        tokens.push((c, t.token));
+    }
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(p.concurrency)
+        .build()?;
+    let url = format!("http://{addr}/api/v1/public/flash-sales/{sale}/claim");
+    // Warm the connection pool and the server before timing.
+    let _ = client.get(format!("http://{addr}/healthz")).send().await?;
+    let gate = Arc::new(Semaphore::new(p.concurrency));
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(p.claims);
+    for i in 0..p.claims {
+        let (c, tok) = tokens[i % tokens.len()].clone();
+        let (client, url, gate) = (client.clone(), url.clone(), gate.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire_owned().await.ok()?;
+            let r = client.post(&url).bearer_auth(tok).send().await.ok()?;
+            Some((c, r.status().as_u16()))
+        }));
+    }
+    let mut per: HashMap<i64, usize> = HashMap::new();
+    let (mut winners, mut refused, mut other) = (0usize, 0usize, 0usize);
+    for t in tasks {
+        match t.await? {
+            Some((c, 201)) => {
+                winners += 1;
+                *per.entry(c).or_default() += 1;
+            }
+            Some((_, 409)) => refused += 1,
+            _ => other += 1,
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let _ = tx.send(());
+    let sold = app
+        .flash_sale(sale)
+        .await
+        .map_err(|e| anyhow!("{e}"))?
+        .row
+        .sold;
+    eprintln!(
+        "  {label}: {winners} winners, {refused} refused, {other} other; sold {sold} of {}",
+        p.stock
+    );
+    if winners as i64 != p.stock || sold != p.stock || other != 0 {
+        bail!("{label}: expected exactly {} winners", p.stock);
+    }
+    if per.values().any(|n| *n > 1) {
+        bail!("{label}: a customer won more than once");
+    }
+    Ok(Run {
+        label: label.into(),
+        claims: p.claims,
+        winners,
+        secs,
+    })
+}
+
+// --- Redis: a minimal RESP client (one command at a time per connection) ---
+
+fn resp(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+    }
+    out
+}
+
+/// Read one reply; integers and simple/bulk strings as text.
+async fn reply(r: &mut BufReader<TcpStream>) -> Result<String> {
+    let mut line = String::new();
+    r.read_line(&mut line).await?;
+    let line = line.trim_end().to_owned();
+    match line.as_bytes().first() {
+        Some(b'+') | Some(b':') => Ok(line[1..].to_owned()),
+        Some(b'-') => bail!("redis: {line}"),
+        Some(b'$') => {
+            let n: i64 = line[1..].parse()?;
+            if n < 0 {
+                return Ok(String::new());
+            }
+            let mut body = String::new();
+            r.read_line(&mut body).await?;
+            Ok(body.trim_end().to_owned())
+        }
+        _ => bail!("redis: unexpected reply {line:?}"),
+    }
+}
+
+async fn cmd(r: &mut BufReader<TcpStream>, args: &[&str]) -> Result<String> {
+    r.get_mut().write_all(&resp(args)).await?;
+    reply(r).await
+}
+
+async fn redis_conn(port: u16) -> Result<BufReader<TcpStream>> {
+    Ok(BufReader::new(
+        TcpStream::connect(("127.0.0.1", port)).await?,
+    ))
+}
+
+/// Connect, starting `redis-server` if nothing answers.
+async fn ensure_redis(port: u16) -> Result<()> {
+    if redis_conn(port).await.is_ok() {
+        return Ok(());
+    }
+    eprintln!("  starting redis-server on {port}");
+    let st = std::process::Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+            "--daemonize",
+            "yes",
+        ])
+        .status()
+        .context("redis-server")?;
+    if !st.success() {
+        bail!("redis-server failed to start");
+    }
+    for _ in 0..50 {
+        if redis_conn(port).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    bail!("redis did not come up on {port}")
+}
+
+const LUA: &str = "local n = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0') \
+if n >= tonumber(ARGV[2]) then return -2 end \
+local s = tonumber(redis.call('GET', KEYS[1]) or '0') \
+if s <= 0 then return -1 end \
+redis.call('DECR', KEYS[1]) redis.call('HINCRBY', KEYS[2], ARGV[1], 1) return 1";
+
+async fn redis_run(p: &Params) -> Result<Run> {
+    ensure_redis(p.redis_port).await?;
+    let mut c = redis_conn(p.redis_port).await?;
+    let tag = Millis::now().0;
+    let stock_key = format!("yutang:bench:{tag}:stock");
+    let per_key = format!("yutang:bench:{tag}:per");
+    cmd(&mut c, &["SET", &stock_key, &p.stock.to_string()]).await?;
+    let sha = cmd(&mut c, &["SCRIPT", "LOAD", LUA]).await?;
+    let conns = p.concurrency.min(256);
+    let mut pool = Vec::with_capacity(conns);
+    for _ in 0..conns {
+        pool.push(redis_conn(p.redis_port).await?);
+    }
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for (w, mut conn) in pool.into_iter().enumerate() {
+        let (sha, sk, pk) = (sha.clone(), stock_key.clone(), per_key.clone());
+        let (claims, customers) = (p.claims, p.customers);
+        tasks.push(tokio::spawn(async move {
+            let mut won: Vec<usize> = Vec::new();
+            let mut i = w;
+            while i < claims {
+                let customer = (i % customers + 1).to_string();
+                let r = cmd(&mut conn, &["EVALSHA", &sha, "2", &sk, &pk, &customer, "1"]).await?;
+                if r == "1" {
+                    won.push(i % customers + 1);
+                }
+                i += conns;
+            }
+            Ok::<_, anyhow::Error>(won)
+        }));
+    }
+    let mut per: HashMap<usize, usize> = HashMap::new();
+    for t in tasks {
+        for c in t.await?? {
+            *per.entry(c).or_default() += 1;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let winners: usize = per.values().sum();
+    let left = cmd(&mut c, &["GET", &stock_key]).await?;
+    cmd(&mut c, &["DEL", &stock_key, &per_key]).await?;
+    eprintln!("  redis-lua: {winners} winners; stock left {left}");
+    if winners as i64 != p.stock || per.values().any(|n| *n > 1) {
+        bail!("redis-lua: expected exactly {} winners, one each", p.stock);
+    }
+    Ok(Run {
+        label: "redis-lua".into(),
+        claims: p.claims,
+        winners,
+        secs,
+    })
+}
+
+pub async fn flash_sale(p: Params) -> Result<()> {
+    eprintln!(
+        "flash-sale bench: {} claims from {} customers at stock {}, {} in flight",
+        p.claims, p.customers, p.stock, p.concurrency
+    );
+    let dir = std::env::temp_dir().join(format!("yutang-bench-{}", Millis::now().0));
+    std::fs::create_dir_all(&dir)?;
+    let sqlite_url = format!("sqlite://{}", dir.join("bench.db").display());
+    let mut runs = vec![http_run("sqlite (HTTP)", sqlite_url, &p).await?];
+    let _ = std::fs::remove_dir_all(&dir);
+    runs.push(http_run("postgres (HTTP)", fresh_pg(&p.pg_url).await?, &p).await?);
+    runs.push(redis_run(&p).await?);
+    println!(
+        "\n| design | claims | winners | seconds | claims/s | vs Redis-Lua |\n| --- | --- | --- | --- | --- | --- |"
+    );
+    let redis = runs.last().map(Run::rate).unwrap_or(1.0);
+    for r in &runs {
+        println!(
+            "| {} | {} | {} | {:.2} | {:.0} | {:.2}× |",
+            r.label,
+            r.claims,
+            r.winners,
+            r.secs,
+            r.rate(),
+            r.rate() / redis
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,583 @@
+//! Console pages for promotions: coupon templates, flash sales and group-buys — lists with
+//! claims, uses, stock and conversion, and create/edit forms. Amounts are typed in yuan and
+//! converted to integer fen without floats.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use yutang_app::AppError;
+use yutang_app::promotions::{FlashSaleView, GroupBuyView, TemplateView};
+use yutang_core::FieldError;
+use yutang_core::promotions::coupons::{CouponKind, Scope, TemplateSpec, Validity};
+use yutang_core::promotions::flash_sales::FlashSaleSpec;
+use yutang_core::promotions::group_buys::GroupBuySpec;
+use yutang_core::promotions::{Audience, Window};
+use yutang_core::staff::Permission;
+use yutang_core::time::Millis;
+
+use super::pages::{FormError, check_csrf, csrf_failed, error_page, form_error};
+use super::{Console, Ctx, render};
+use crate::auth::IdPath;
+use crate::state::AppState;
+
+/// `12.5` → 1250 fen; at most two decimals, never negative, no floats involved.
+pub fn yuan_to_fen(field: &'static str, s: &str) -> Result<i64, FieldError> {
+    let s = s.trim();
+    let bad = || FieldError::new(field, "invalid_amount", "amount in yuan, e.g. 12.50");
+    if s.is_empty() {
+        return Ok(0);
+    }
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty()
+        || frac.len() > 2
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+        || whole.len() > 9
+    {
+        return Err(bad());
+    }
+    let w: i64 = whole.parse().map_err(|_| bad())?;
+    let f: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<2}").parse().map_err(|_| bad())?
+    };
+    Ok(w * 100 + f)
+}
+
+fn fen_to_yuan(fen: i64) -> String {
+    yutang_core::money::Fen(fen).to_string()
+}
+
+fn int(field: &'static str, s: &str) -> Result<i64, FieldError> {
+    s.trim()
+        .parse()
+        .map_err(|_| FieldError::new(field, "invalid_number", "a whole number is required"))
+}
+
+fn time(field: &'static str, s: &str) -> Result<Millis, FieldError> {
+    Millis::parse_flexible(field, &s.replace('T', " "))
+}
+
+/// `YYYY-MM-DDTHH:MM` in Shanghai time, for `<input type="datetime-local">`.
+fn local(ms: i64) -> String {
+    let s = Millis(ms).to_shanghai_string().replace(' ', "T");
+    s.get(..16).unwrap_or_default().to_owned()
+}
+
+/// Every field of the three forms, as typed (strings), so a refused form comes back filled in.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct PromoForm {
+    csrf: String,
+    name: String,
+    kind: String,
+    off_yuan: String,
+    threshold_yuan: String,
+    rate_permille: String,
+    cap_yuan: String,
+    sku: String,
+    item_name: String,
+    validity_kind: String,
+    validity_days: String,
+    valid_from: String,
+    valid_to: String,
+    starts: String,
+    ends: String,
+    stock: String,
+    per_customer: String,
+    audience: String,
+    audience_value: String,
+    channels: String,
+    return_on_refund: String,
+    remind_hours: String,
+    price_yuan: String,
+    original_yuan: String,
+    leader_off_yuan: String,
+    hold_minutes: String,
+    team_size: String,
+    time_limit_minutes: String,
+}
+
+impl PromoForm {
+    fn audience(&self) -> Result<Audience, FieldError> {
+        Ok(match self.audience.as_str() {
+            "segment" => Audience::Segment {
+                segment_id: int("audience", &self.audience_value)?,
+            },
+            "level" => Audience::Level {
+                level: self.audience_value.trim().to_owned(),
+            },
+            "group_members" => Audience::GroupMembers,
+            _ => Audience::Everyone,
+        })
+    }
+
+    fn set_audience(&mut self, a: &Audience) {
+        let (k, v) = match a {
+            Audience::Everyone => ("everyone", String::new()),
+            Audience::Segment { segment_id } => ("segment", segment_id.to_string()),
+            Audience::Level { level } => ("level", level.clone()),
+            Audience::GroupMembers => ("group_members", String::new()),
+        };
+        self.audience = k.into();
+        self.audience_value = v;
+    }
+
+    fn window(&self) -> Result<Window, FieldError> {
+        Ok(Window {
+            starts_at: time("starts_at", &self.starts)?,
+            ends_at: time("ends_at", &self.ends)?,
+        })
+    }
+
+    fn coupon(&self) -> Result<TemplateSpec, FieldError> {
+        let threshold_fen = yuan_to_fen("steps", &self.threshold_yuan)?;
+        let step = match self.kind.as_str() {
+            "discount" => CouponKind::Discount {
+                rate_permille: int("steps", &self.rate_permille)?,
+                cap_fen: yuan_to_fen("steps", &self.cap_yuan)?,
+                threshold_fen,
+            },
+            "free_shipping" => CouponKind::FreeShipping { threshold_fen },
+            "exchange" => CouponKind::Exchange {
+                sku: self.sku.clone(),
+                item_name: self.item_name.clone(),
+            },
+            _ => CouponKind::AmountOff {
+                off_fen: yuan_to_fen("steps", &self.off_yuan)?,
+                threshold_fen,
+            },
+        };
+        let validity = if self.validity_kind == "fixed" {
+            Validity::Fixed {
+                starts_at: time("validity", &self.valid_from)?,
+                ends_at: time("validity", &self.valid_to)?,
+            }
+        } else {
+            let days = int("validity", &self.validity_days)?;
+            Validity::DaysFromClaim {
+                days: u32::try_from(days).map_err(|_| {
+                    FieldError::new("validity", "invalid_validity", "days must be positive")
+                })?,
+            }
+        };
+        Ok(TemplateSpec {
+            name: self.name.clone(),
+            steps: vec![step],
+            validity,
+            claim_window: self.window()?,
+            stock: int("stock", &self.stock)?,
+            per_customer: int("per_customer", &self.per_customer)?,
+            audience: self.audience()?,
+            scope: Scope {
+                channels: self
+                    .channels
+                    .split([',', '，', ' '])
+                    .filter(|c| !c.trim().is_empty())
+                    .map(|c| c.trim().to_owned())
+                    .collect(),
+                store_ids: Vec::new(),
+            },
+            return_on_refund: !self.return_on_refund.is_empty(),
+            remind_hours_before: if self.remind_hours.trim().is_empty() {
+                0
+            } else {
+                u32::try_from(int("remind_hours_before", &self.remind_hours)?).map_err(|_| {
+                    FieldError::new("remind_hours_before", "invalid_count", "0 or more hours")
+                })?
+            },
+        })
+    }
+
+    fn from_coupon(s: &TemplateSpec) -> Self {
+        let mut f = PromoForm {
+            name: s.name.clone(),
+            stock: s.stock.to_string(),
+            per_customer: s.per_customer.to_string(),
+            starts: local(s.claim_window.starts_at.0),
+            ends: local(s.claim_window.ends_at.0),
+            channels: s.scope.channels.join(","),
+            return_on_refund: if s.return_on_refund {
+                "on".into()
+            } else {
+                String::new()
+            },
+            remind_hours: s.remind_hours_before.to_string(),
+            ..Default::default()
+        };
+        f.set_audience(&s.audience);
+        match s.validity {
+            Validity::Fixed { starts_at, ends_at } => {
+                f.validity_kind = "fixed".into();
+                f.valid_from = local(starts_at.0);
+                f.valid_to = local(ends_at.0);
+            }
+            Validity::DaysFromClaim { days } => {
+                f.validity_kind = "days".into();
+                f.validity_days = days.to_string();
+            }
+        }
+        if let Some(step) = s.steps.first() {
+            f.threshold_yuan = fen_to_yuan(step.threshold().0);
+            match step {
+                CouponKind::AmountOff { off_fen, .. } => {
+                    f.kind = "amount_off".into();
+                    f.off_yuan = fen_to_yuan(*off_fen);
+                }
+                CouponKind::Discount {
+                    rate_permille,
+                    cap_fen,
+                    ..
+                } => {
+                    f.kind = "discount".into();
+                    f.rate_permille = rate_permille.to_string();
+                    f.cap_yuan = fen_to_yuan(*cap_fen);
+                }
+                CouponKind::FreeShipping { .. } => f.kind = "free_shipping".into(),
+                CouponKind::Exchange { sku, item_name } => {
+                    f.kind = "exchange".into();
+                    f.sku = sku.clone();
+                    f.item_name = item_name.clone();
+                }
+            }
+        }
+        f
+    }
+
+    fn flash(&self) -> Result<FlashSaleSpec, FieldError> {
+        Ok(FlashSaleSpec {
+            name: self.name.clone(),
+            sku: self.sku.clone(),
+            item_name: self.item_name.clone(),
+            price_fen: yuan_to_fen("price_fen", &self.price_yuan)?,
+            original_price_fen: yuan_to_fen("original_price_fen", &self.original_yuan)?,
+            stock: int("stock", &self.stock)?,
+            window: self.window()?,
+            per_customer: int("per_customer", &self.per_customer)?,
+            hold_minutes: int("hold_minutes", &self.hold_minutes)?,
+            audience: self.audience()?,
+        })
+    }
+
+    fn from_flash(s: &FlashSaleSpec) -> Self {
+        let mut f = PromoForm {
+            name: s.name.clone(),
+            sku: s.sku.clone(),
+            item_name: s.item_name.clone(),
+            price_yuan: fen_to_yuan(s.price_fen),
+            original_yuan: fen_to_yuan(s.original_price_fen),
+            stock: s.stock.to_string(),
+            starts: local(s.window.starts_at.0),
+            ends: local(s.window.ends_at.0),
+            per_customer: s.per_customer.to_string(),
+            hold_minutes: s.hold_minutes.to_string(),
+            ..Default::default()
+        };
+        f.set_audience(&s.audience);
+        f
+    }
+
+    fn group(&self) -> Result<GroupBuySpec, FieldError> {
+        Ok(GroupBuySpec {
+            name: self.name.clone(),
+            sku: self.sku.clone(),
+            item_name: self.item_name.clone(),
+            price_fen: yuan_to_fen("price_fen", &self.price_yuan)?,
+            original_price_fen: yuan_to_fen("original_price_fen", &self.original_yuan)?,
+            leader_discount_fen: yuan_to_fen("leader_discount_fen", &self.leader_off_yuan)?,
+            team_size: int("team_size", &self.team_size)?,
+            time_limit_minutes: int("time_limit_minutes", &self.time_limit_minutes)?,
+            stock: int("stock", &self.stock)?,
+            window: self.window()?,
+            audience: self.audience()?,
+        })
+    }
+
+    fn from_group(s: &GroupBuySpec) -> Self {
+        let mut f = PromoForm {
+            name: s.name.clone(),
+            sku: s.sku.clone(),
+            item_name: s.item_name.clone(),
+            price_yuan: fen_to_yuan(s.price_fen),
+            original_yuan: fen_to_yuan(s.original_price_fen),
+            leader_off_yuan: fen_to_yuan(s.leader_discount_fen),
+            team_size: s.team_size.to_string(),
+            time_limit_minutes: s.time_limit_minutes.to_string(),
+            stock: s.stock.to_string(),
+            starts: local(s.window.starts_at.0),
+            ends: local(s.window.ends_at.0),
+            ..Default::default()
+        };
+        f.set_audience(&s.audience);
+        f
+    }
+
+    /// Defaults for a new form: claimable from now for 7 days.
+    fn fresh(what: &str) -> Self {
+        let now = Millis::now().0;
+        PromoForm {
+            kind: "amount_off".into(),
+            validity_kind: "days".into(),
+            validity_days: "7".into(),
+            starts: local(now),
+            ends: local(now + 7 * 86_400_000),
+            stock: "100".into(),
+            per_customer: "1".into(),
+            audience: "everyone".into(),
+            hold_minutes: "15".into(),
+            team_size: if what == "group" {
+                "3".into()
+            } else {
+                String::new()
+            },
+            time_limit_minutes: "1440".into(),
+            remind_hours: "24".into(),
+            return_on_refund: "on".into(),
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/promotions.html")]
+struct ListPage {
+    ctx: Ctx,
+    templates: Vec<TemplateView>,
+    flash_sales: Vec<FlashSaleView>,
+    group_buys: Vec<GroupBuyView>,
+    can_manage: bool,
+}
+
+impl ListPage {
+    fn permille(&self, v: i64) -> String {
+        format!("{}.{}%", v / 10, v % 10)
+    }
+}
+
+pub async fn list(State(s): State<AppState>, mut c: Console) -> Response {
+    c.ctx.active = "promotions";
+    let a = &c.session.actor;
+    let templates = match s.app.coupon_templates(a).await {
+        Ok(t) => t,
+        Err(e) => return error_page(c.ctx, e),
+    };
+    let flash_sales = s.app.flash_sales_for_staff(a).await.unwrap_or_default();
+    let group_buys = s.app.group_buys_for_staff(a).await.unwrap_or_default();
+    let can_manage = a.can(Permission::ManagePromotions);
+    render(
+        StatusCode::OK,
+        &ListPage {
+            ctx: c.ctx,
+            templates,
+            flash_sales,
+            group_buys,
+            can_manage,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "console/promotion_form.html")]
+struct FormPage {
+    ctx: Ctx,
+    /// `coupon`, `flash` or `group`.
+    what: &'static str,
+    /// `None` for a new one.
+    id: Option<i64>,
+    f: PromoForm,
+    error: Option<FormError>,
+}
+
+impl FormPage {
+    fn action(&self) -> String {
+        let base = match self.what {
+            "coupon" => "coupons",
+            "flash" => "flash-sales",
+            _ => "group-buys",
+        };
+        match self.id {
+            Some(id) => format!("/console/promotions/{base}/{id}"),
+            None => format!("/console/promotions/{base}"),
+        }
+    }
+}
+
+fn form_page(
+    mut ctx: Ctx,
+    what: &'static str,
+    id: Option<i64>,
+    f: PromoForm,
+    status: StatusCode,
+    error: Option<FormError>,
+) -> Response {
+    ctx.active = "promotions";
+    render(
+        status,
+        &FormPage {
+            ctx,
+            what,
+            id,
+            f,
+            error,
+        },
+    )
+}
+
+fn parse_what(what: &str) -> Option<&'static str> {
+    match what {
+        "coupons" => Some("coupon"),
+        "flash-sales" => Some("flash"),
+        "group-buys" => Some("group"),
+        _ => None,
+    }
+}
+
+pub async fn new_form(
+    c: Console,
+    axum::extract::Path(what): axum::extract::Path<String>,
+) -> Response {
+    let Some(w) = parse_what(&what) else {
+        return error_page(c.ctx, AppError::NotFound { what: "page" });
+    };
+    if !c.session.actor.can(Permission::ManagePromotions) {
+        return error_page(c.ctx, AppError::Forbidden);
+    }
+    form_page(c.ctx, w, None, PromoForm::fresh(w), StatusCode::OK, None)
+}
+
+pub async fn edit_form(
+    State(s): State<AppState>,
+    c: Console,
+    axum::extract::Path((what, id)): axum::extract::Path<(String, i64)>,
+) -> Response {
+    let a = &c.session.actor;
+    let f = match parse_what(&what) {
+        Some("coupon") => s
+            .app
+            .coupon_template(a, id)
+            .await
+            .map(|t| PromoForm::from_coupon(&t.spec)),
+        Some("flash") => s
+            .app
+            .flash_sale(id)
+            .await
+            .map(|v| PromoForm::from_flash(&v.spec)),
+        Some(_) => s
+            .app
+            .group_buy(id)
+            .await
+            .map(|v| PromoForm::from_group(&v.spec)),
+        None => Err(AppError::NotFound { what: "page" }),
+    };
+    match (f, parse_what(&what)) {
+        (Ok(f), Some(w)) => form_page(c.ctx, w, Some(id), f, StatusCode::OK, None),
+        (Err(e), _) => error_page(c.ctx, e),
+        (Ok(_), None) => error_page(c.ctx, AppError::NotFound { what: "page" }),
+    }
+}
+
+async fn save(
+    s: &AppState,
+    c: &Console,
+    w: &str,
+    id: Option<i64>,
+    f: &PromoForm,
+) -> Result<(), AppError> {
+    let a = &c.session.actor;
+    match (w, id) {
+        ("coupon", None) => s.app.create_coupon_template(a, f.coupon()?).await.map(drop),
+        ("coupon", Some(id)) => s.app.update_coupon_template(a, id, f.coupon()?).await,
+        ("flash", None) => s.app.create_flash_sale(a, f.flash()?).await.map(drop),
+        ("flash", Some(id)) => s.app.update_flash_sale(a, id, f.flash()?).await,
+        (_, None) => s.app.create_group_buy(a, f.group()?).await.map(drop),
+        (_, Some(id)) => s.app.update_group_buy(a, id, f.group()?).await,
+    }
+}
+
+async fn submit(s: AppState, c: Console, what: &str, id: Option<i64>, f: PromoForm) -> Response {
+    let Some(w) = parse_what(what) else {
+        return error_page(c.ctx, AppError::NotFound { what: "page" });
+    };
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    match save(&s, &c, w, id, &f).await {
+        Ok(()) => Redirect::to("/console/promotions?ok=saved").into_response(),
+        Err(e) => {
+            let (status, err) = form_error(c.ctx.tr, e);
+            form_page(c.ctx, w, id, f, status, Some(err))
+        }
+    }
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    c: Console,
+    axum::extract::Path(what): axum::extract::Path<String>,
+    Form(f): Form<PromoForm>,
+) -> Response {
+    submit(s, c, &what, None, f).await
+}
+
+pub async fn update(
+    State(s): State<AppState>,
+    c: Console,
+    axum::extract::Path((what, id)): axum::extract::Path<(String, i64)>,
+    Form(f): Form<PromoForm>,
+) -> Response {
+    submit(s, c, &what, Some(id), f).await
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn delete_template(
+    State(s): State<AppState>,
+    c: Console,
+    IdPath(id): IdPath,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    match s.app.delete_coupon_template(&c.session.actor, id).await {
+        Ok(()) => Redirect::to("/console/promotions?ok=saved").into_response(),
+        Err(e) => error_page(c.ctx, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yuan_parses_to_fen_without_floats() {
+        assert_eq!(yuan_to_fen("p", "12.5"), Ok(1250));
+        assert_eq!(yuan_to_fen("p", "0.07"), Ok(7));
+        assert_eq!(yuan_to_fen("p", "199"), Ok(19900));
+        assert_eq!(yuan_to_fen("p", ""), Ok(0));
+        assert!(yuan_to_fen("p", "-1").is_err());
+        assert!(yuan_to_fen("p", "1.234").is_err());
+        assert!(yuan_to_fen("p", "1e3").is_err());
+        assert!(yuan_to_fen("p", ".5").is_err());
+    }
+
+    #[test]
+    fn forms_round_trip_specs() {
+        let mut f = PromoForm::fresh("coupon");
+        f.name = "周二会员日".into();
+        f.off_yuan = "10".into();
+        f.threshold_yuan = "50".into();
+        let spec = f.coupon().unwrap().parse().unwrap();
+        let back = PromoForm::from_coupon(&spec).coupon().unwrap();
+        assert_eq!(back.steps, spec.steps);
+        assert_eq!(back.claim_window, spec.claim_window);
+    }
+}
