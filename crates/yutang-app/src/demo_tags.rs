@@ -108,7 +108,7 @@ impl App {
         yutang_store::bulk::load(&self.db, &[table], &|_, _| {}).await?;
         self.segments.rebuild(&self.db, now).await?;
         let system = Actor::system();
-        let rules: [(&str, RuleSpec); 4] = [
+        let rules: [(&str, RuleSpec); 5] = [
             (
                 "生命周期",
                 RuleSpec::Lifecycle {
@@ -136,6 +136,13 @@ impl App {
                 "生日",
                 RuleSpec::BirthdayMonth {
                     tag: "本月生日".into(),
+                },
+            ),
+            (
+                "领券未用",
+                RuleSpec::Expression {
+                    tag: "领券未使用".into(),
+                    expression: "unused_coupons >= 1".into(),
                 },
             ),
         ];

@@ -363,6 +363,8 @@ fn add_to_builder(b: &mut IndexBuilder, id: u32, c: &Cust) -> Result<()> {
         "in_group",
         AttrValue::Bool(c.joined.is_some() && c.left.is_none()),
     )?;
+    // The generated brand has no coupons; the product's facts say 0, and so does this.
+    b.add_attr(id, "unused_coupons", AttrValue::Int(0))?;
     Ok(())
 }
 

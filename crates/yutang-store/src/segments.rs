@@ -13,6 +13,7 @@
 //! | `birthday` (time), `birth_month` (1–12) | `customers.birthday` | no birthday |
 //! | `orders_90d`, `orders_365d`, `spent_365d` | orders paid since now − window, not fully refunded; spend net of refunds | never |
 //! | `in_group` | a joined member of a live WeCom customer group (`group_members`); for a customer with no WeCom group membership rows at all, the latest `join_group`/`leave_group` event is a join | (false) |
+//! | `unused_coupons` | coupons in state `claimed` or `expired` (claimed, never used, not revoked) | never (0) |
 //! | custom attributes | `customer_attributes`; dates at midnight Asia/Shanghai; numbers rounded half away from zero | not set |
 
 use std::collections::HashMap;
@@ -138,7 +139,11 @@ pub async fn load_facts(
          THEN 1 ELSE 0 END) AS BIGINT) FROM group_members m JOIN customer_groups g ON g.id = m.group_id \
          WHERE m.customer_id IN ({list}) GROUP BY m.customer_id"
     );
-    let (tags, orders, groups, attrs, members) = db_run!(db, pool => {
+    let coupon_sql = format!(
+        "SELECT customer_id, COUNT(*) FROM coupons WHERE customer_id IN ({list}) \
+         AND state IN ('claimed', 'expired') GROUP BY customer_id"
+    );
+    let (tags, orders, groups, attrs, members, coupons) = db_run!(db, pool => {
         let tags: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(tag_sql)).fetch_all(pool).await?;
         let orders: Vec<(i64, i64, i64, i64)> =
             sqlx::query_as(sqlx::AssertSqlSafe(order_sql)).fetch_all(pool).await?;
@@ -150,8 +155,11 @@ pub async fn load_facts(
         };
         let members: Vec<(i64, i64)> =
             sqlx::query_as(sqlx::AssertSqlSafe(member_sql)).fetch_all(pool).await?;
-        (tags, orders, groups, attrs, members)
+        let coupons: Vec<(i64, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(coupon_sql)).fetch_all(pool).await?;
+        (tags, orders, groups, attrs, members, coupons)
     });
+    let coupon_map: HashMap<i64, i64> = coupons.into_iter().collect();
     let mut tag_map: HashMap<i64, Vec<i64>> = HashMap::new();
     for (c, t) in tags {
         tag_map.entry(c).or_default().push(t);
@@ -180,7 +188,7 @@ pub async fn load_facts(
     Ok(rows
         .into_iter()
         .map(|r| {
-            let mut attrs = Vec::with_capacity(12);
+            let mut attrs = Vec::with_capacity(14);
             if !r.city.is_empty() {
                 attrs.push(("city".to_owned(), FactValue::Text(r.city.clone())));
             }
@@ -208,6 +216,10 @@ pub async fn load_facts(
             attrs.push((
                 "in_group".into(),
                 FactValue::Bool(in_group.get(&r.id).copied().unwrap_or(false)),
+            ));
+            attrs.push((
+                "unused_coupons".into(),
+                FactValue::Int(coupon_map.get(&r.id).copied().unwrap_or(0)),
             ));
             if let Some(extra) = attr_map.remove(&r.id) {
                 attrs.extend(extra);
@@ -360,6 +372,11 @@ impl Cx<'_> {
                 now - 365 * DAY_MS,
                 "COALESCE(SUM(o.amount - o.refunded_amount), 0)",
             )),
+            "unused_coupons" => Col::Int(
+                "(SELECT COUNT(*) FROM coupons cp WHERE cp.customer_id = c.id \
+                 AND cp.state IN ('claimed', 'expired'))"
+                    .into(),
+            ),
             "in_group" => Col::Bool(
                 "CASE WHEN EXISTS (SELECT 1 FROM group_members m WHERE m.customer_id = c.id) \
                  THEN EXISTS (SELECT 1 FROM group_members m JOIN customer_groups g ON g.id = m.group_id \

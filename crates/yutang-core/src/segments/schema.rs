@@ -93,10 +93,12 @@ impl Schema {
     /// The customer attributes the segment issue starts with: `city` (text), `level` (enum:
     /// 普通 / 银卡 / 金卡 / 黑金), `orders_90d`, `order_count` (int), `total_spent_fen` (money),
     /// `last_order`, `first_order`, `birthday` (time) and `in_group` (bool), plus the RFM
-    /// window `orders_365d` (int), `spent_365d` (money) and `birth_month` (int, 1–12). No tags.
+    /// window `orders_365d` (int), `spent_365d` (money) and `birth_month` (int, 1–12), and
+    /// `unused_coupons` (int: coupons claimed and never used, still valid or expired — the
+    /// "claimed but did not use a coupon" behaviour). No tags.
     pub fn with_customer_attributes() -> Self {
         let mut s = Self::new();
-        let attrs: [(&str, AttrType); 12] = [
+        let attrs: [(&str, AttrType); 13] = [
             ("city", AttrType::Text),
             (
                 "level",
@@ -112,6 +114,7 @@ impl Schema {
             ("orders_365d", AttrType::Int),
             ("spent_365d", AttrType::Money),
             ("birth_month", AttrType::Int),
+            ("unused_coupons", AttrType::Int),
         ];
         for (name, ty) in attrs {
             s.attrs.insert(name.to_owned(), ty);

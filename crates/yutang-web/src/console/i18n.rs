@@ -416,6 +416,10 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "segments.attr_last_order" => ("最近下单 last_order", "Last order (last_order)"),
         "segments.attr_birthday" => ("生日 birthday", "Birthday (birthday)"),
         "segments.attr_birth_month" => ("生日月份 birth_month", "Birth month (birth_month)"),
+        "segments.attr_unused_coupons" => (
+            "未使用的优惠券 unused_coupons",
+            "Coupons claimed, not used (unused_coupons)",
+        ),
         "segments.attr_in_group" => ("已入群 in_group", "In a customer group (in_group)"),
         "segments.op_has" => ("拥有", "has"),
         "segments.op_exists" => ("有值", "has a value"),

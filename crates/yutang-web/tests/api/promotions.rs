@@ -170,6 +170,27 @@ async fn coupon_state(t: &TestApp, tok: &str, coupon: i64) -> String {
     v["state"].as_str().unwrap_or_default().to_owned()
 }
 
+/// Members of `unused_coupons >= 1` through the live index and through SQL (they must agree).
+async fn unused_coupon_members(t: &TestApp) -> (Vec<i64>, Vec<i64>) {
+    let app = &t.app;
+    let now = yutang_core::time::Millis::now();
+    let expr = app.segments.compile("unused_coupons >= 1").unwrap();
+    app.segments.catch_up(&app.db, now.0, 0).await.unwrap();
+    let index: Vec<i64> = app
+        .segments
+        .evaluate(&expr, now.0, None)
+        .unwrap()
+        .iter()
+        .map(i64::from)
+        .collect();
+    let custom = app.segments.custom_attrs().unwrap();
+    let cond = yutang_store::segments::to_sql(&expr, &custom, app.db.engine(), now).unwrap();
+    let sql = yutang_store::segments::sql_members(&app.db, &cond)
+        .await
+        .unwrap();
+    (index, sql)
+}
+
 async fn coupon_life_redeem_refund_expire_remind(e: Engine) {
     let t = spawn_app(e).await;
     let mut tpl = template(100, 2);
@@ -201,6 +222,8 @@ async fn coupon_life_redeem_refund_expire_remind(e: Engine) {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap(), first);
     let coupon = first["coupon_ids"][0].as_i64().unwrap();
+    // "Claimed but did not use a coupon" is a segment attribute, true in index and SQL alike.
+    assert_eq!(unused_coupon_members(&t).await, (vec![*c], vec![*c]));
     // Below the threshold: refused, the coupon is still claimed.
     let small = order(&t, *c, "O-SMALL", 4000).await;
     let r = t
@@ -236,6 +259,7 @@ async fn coupon_life_redeem_refund_expire_remind(e: Engine) {
         .await;
     assert_eq!(error_of(r).await.1, "coupon_not_usable");
     assert_eq!(coupon_state(&t, tok, coupon).await, "used");
+    assert_eq!(unused_coupon_members(&t).await, (vec![], vec![]));
     // A full refund returns it (the template says so).
     let r = t
         .post(
