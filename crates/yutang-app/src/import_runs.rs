@@ -342,9 +342,9 @@ impl App {
                 let state = if opts.dry_run { "checked" } else { "done" };
                 match json(&report) {
                     Ok(text) => {
-                        let saved =
-                            store::finish(&self.db, id, state, Some(&text), "", self.now()).await;
-                        if saved.is_ok() && !opts.dry_run {
+                        // The audit entry is written before the run shows as done, so whoever
+                        // sees "done" also finds it in the audit log.
+                        if !opts.dry_run {
                             let s = report.summary();
                             let detail = format!(
                                 "{} rows: inserted {}, updated {}, skipped {}, failed {}",
@@ -362,7 +362,9 @@ impl App {
                                 tracing::error!(import = id, error = %e, "import audit not written");
                             }
                         }
-                        saved.map_err(AppError::from)
+                        store::finish(&self.db, id, state, Some(&text), "", self.now())
+                            .await
+                            .map_err(AppError::from)
                     }
                     Err(e) => Err(e),
                 }

@@ -51,6 +51,10 @@ pub struct App {
     pub(crate) wecom_client: Arc<wecom_settings::Live>,
     /// The customer-token signing secret, loaded (or generated) on first use.
     pub(crate) customer_token_secret: Arc<std::sync::OnceLock<Vec<u8>>>,
+    /// Held while WeCom callbacks are applied: a group change re-reads the group and
+    /// reconciles, and two passes interleaving (the background loop and a caller draining the
+    /// inbox) could let a pass holding an older snapshot write last.
+    pub(crate) wecom_inbox: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl App {
@@ -70,6 +74,7 @@ impl App {
             segments: Arc::new(segments::SegmentEngine::default()),
             wecom_client: Arc::default(),
             customer_token_secret: Arc::default(),
+            wecom_inbox: Arc::default(),
         };
         // The segment index is built by `yutang serve` before it listens (see
         // `yutang_web::launch`), or lazily by the first use case that needs it, so

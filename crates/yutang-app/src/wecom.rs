@@ -175,6 +175,7 @@ impl App {
     /// so a crash between applying and marking re-applies it harmlessly. Failures are retried
     /// on later passes up to [`MAX_ATTEMPTS`] times, then parked for the setup checker.
     pub async fn process_wecom_inbox(&self, limit: i64) -> Result<ProcessReport> {
+        let _one_at_a_time = self.wecom_inbox.lock().await;
         let mut report = ProcessReport::default();
         for row in store::pending(&self.db, limit, MAX_ATTEMPTS).await? {
             match self.apply_wecom_callback(&row).await {
