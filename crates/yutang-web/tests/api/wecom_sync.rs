@@ -870,13 +870,28 @@ async fn wait_transfer(t: &TestApp, id: i64) -> Value {
 }
 
 async fn staff_transfers_move_customers_and_groups(e: Engine) {
-    use yutang_wecom::client::api::{PATH_RESIGNED_TRANSFER_CUSTOMER, PATH_TRANSFER_CUSTOMER};
+    use yutang_wecom::client::api::{
+        PATH_GROUPCHAT_ONJOB_TRANSFER, PATH_GROUPCHAT_TRANSFER, PATH_RESIGNED_TRANSFER_CUSTOMER,
+        PATH_TRANSFER_CUSTOMER,
+    };
     let (t, fake, target) = with_fake(e).await;
     let store = t.store("WX-T").await;
     let zhang = guide(&t, store, "zhangwei").await;
     let wang = guide(&t, store, "wangfang").await;
     let li = guide(&t, store, "lina").await;
     let zhao = guide(&t, store, "zhaolei").await;
+    // A second group of 张伟's, which WeCom will have forgotten by the time it is transferred.
+    fake.with_corp(|c| {
+        let mut g = c
+            .groups
+            .iter()
+            .find(|g| g.chat_id == GROUP)
+            .unwrap()
+            .clone();
+        g.chat_id = "wrDemoGroup0005".into();
+        g.name = "张伟的第二个群".into();
+        c.groups.push(g);
+    });
     sync_and_wait(&t).await;
     let c1 = customer(&t, "wmDemoCustomer0001").await.unwrap();
     let c7 = customer(&t, "wmDemoCustomer0007").await.unwrap();
@@ -898,8 +913,8 @@ async fn staff_transfers_move_customers_and_groups(e: Engine) {
             "not_transferable",
         ),
         (
-            json!({"kind": "in_service", "handover_staff_id": zhang, "takeover_staff_id": wang, "chat_ids": "all"}),
-            "groups_need_resigned",
+            json!({"kind": "in_service", "handover_staff_id": zhang, "takeover_staff_id": wang, "chat_ids": ["wrDemoGroup0002"]}),
+            "not_transferable",
         ),
         (
             json!({"kind": "sideways", "handover_staff_id": zhang, "takeover_staff_id": wang}),
@@ -1064,6 +1079,64 @@ async fn staff_transfers_move_customers_and_groups(e: Engine) {
             .any(|f| f["staff_id"] == zhang && f["state"] == "active")
     );
 
+    // 在职继承 of groups: 张伟's groups go to 王芳 through groupchat/onjob_transfer; the group
+    // WeCom no longer knows fails on its own row (90501), the other one moves at once.
+    fake.with_corp(|c| c.groups.retain(|g| g.chat_id != "wrDemoGroup0005"));
+    let r = t
+        .post(
+            "/api/v1/wecom/transfers",
+            &t.admin,
+            json!({"kind": "in_service", "handover_staff_id": zhang, "takeover_staff_id": wang, "chat_ids": "all"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED, "{:?}", r.text().await);
+    let id3 = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let v = wait_transfer(&t, id3).await;
+    assert_eq!(
+        (
+            v["groups"]["success"].as_u64(),
+            v["groups"]["failed"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{v}"
+    );
+    let failed = v["group_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["status"] == "failed")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (failed["chat_id"].as_str(), failed["errcode"].as_i64()),
+        (Some("wrDemoGroup0005"), Some(90501)),
+        "{v}"
+    );
+    assert_eq!(fake.calls(PATH_GROUPCHAT_ONJOB_TRANSFER), 1);
+    assert_eq!(fake.calls(PATH_GROUPCHAT_TRANSFER), 0);
+    assert!(fake.with_corp(|c| {
+        c.groups
+            .iter()
+            .any(|g| g.chat_id == GROUP && g.owner == "wangfang" && g.status == 0)
+    }));
+    let groups: Value = t
+        .get("/api/v1/wecom/groups", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let g1 = groups["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["chat_id"] == GROUP)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (g1["owner_userid"].as_str(), g1["owner_staff_id"].as_i64()),
+        (Some("wangfang"), Some(wang))
+    );
+
     // 离职继承 with the groups: every customer and group of 李娜 goes to 赵磊.
     let r = t
         .post(
@@ -1079,6 +1152,7 @@ async fn staff_transfers_move_customers_and_groups(e: Engine) {
     assert_eq!(v["customers"]["waiting"].as_u64(), Some(lis as u64), "{v}");
     assert_eq!(v["groups"]["success"], 1, "{v}");
     assert_eq!(fake.calls(PATH_RESIGNED_TRANSFER_CUSTOMER), 1);
+    assert_eq!(fake.calls(PATH_GROUPCHAT_TRANSFER), 1);
     let groups: Value = t
         .get("/api/v1/wecom/groups", &t.admin)
         .await
@@ -1107,7 +1181,7 @@ async fn staff_transfers_move_customers_and_groups(e: Engine) {
         .json()
         .await
         .unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list.as_array().unwrap().len(), 3);
     assert!(
         t.audit_actions()
             .await
