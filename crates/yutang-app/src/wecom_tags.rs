@@ -8,13 +8,24 @@
 //! - **Yutang → WeCom**: a tag created in a `wecom` group is created in WeCom first
 //!   (`add_corp_tag`) and stored with the id WeCom gave it; deleting it deletes it in WeCom
 //!   (`del_corp_tag`). If WeCom refuses, nothing changes in Yutang.
+//! - **Customers' tags, WeCom → Yutang**: the corp tags staff members put on a customer in
+//!   WeCom (`follow_info.tag_id` in the full sync, `follow_user[].tags` of `get` on contact
+//!   callbacks) become the customer's tags with source `wecom`, through the ordinary tag
+//!   change (timeline events included): [`App::apply_wecom_customer_tags`] adds the missing
+//!   ones and removes the `wecom`-sourced tags WeCom no longer has. Tags given in Yutang
+//!   (manual, bulk, rules, imports) are never removed by it, and applying the same set twice
+//!   changes nothing.
+
+use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 use yutang_core::staff::Permission;
-use yutang_store::tags as store;
+use yutang_core::tags::TagSource;
+use yutang_store::tags::{self as store, TagChange, TagChangeCount};
 use yutang_wecom::client::api::{
     AddCorpTagRequest, DelCorpTagRequest, GetCorpTagListRequest, NewCorpTag,
 };
+use yutang_wecom::client::codes;
 
 use crate::error::{AppError, Result};
 use crate::{Actor, App};
@@ -118,6 +129,103 @@ impl App {
             .or(g.tag.first())
             .map(|t| t.id.clone())
             .ok_or_else(|| AppError::Internal("add_corp_tag answered without the tag".into()))
+    }
+
+    /// WeCom tag id → Yutang tag id, for the tags that came from WeCom.
+    pub(crate) async fn wecom_tag_map(&self) -> Result<HashMap<String, i64>> {
+        let (_, tags) = store::wecom_ids(&self.db).await?;
+        Ok(tags.into_iter().map(|(id, w)| (w, id)).collect())
+    }
+
+    /// Make the customer's `wecom`-sourced tags the corp tags `wecom_ids` (WeCom tag ids; ids
+    /// Yutang does not know yet are skipped until the corp tags are synced). Tags the
+    /// customer already holds from another source are left as they are.
+    pub(crate) async fn apply_wecom_customer_tags(
+        &self,
+        customer: i64,
+        wecom_ids: &BTreeSet<String>,
+        map: &HashMap<String, i64>,
+    ) -> Result<TagChangeCount> {
+        let wanted: BTreeSet<i64> = wecom_ids
+            .iter()
+            .filter_map(|w| map.get(w).copied())
+            .collect();
+        let held = store::customer_tags(&self.db, customer).await?;
+        let add: Vec<i64> = wanted
+            .iter()
+            .copied()
+            .filter(|t| !held.iter().any(|h| h.tag_id == *t))
+            .collect();
+        let linked: BTreeSet<i64> = map.values().copied().collect();
+        let remove: Vec<i64> = held
+            .iter()
+            .filter(|h| {
+                h.source == TagSource::Wecom.as_str()
+                    && linked.contains(&h.tag_id)
+                    && !wanted.contains(&h.tag_id)
+            })
+            .map(|h| h.tag_id)
+            .collect();
+        if add.is_empty() && remove.is_empty() {
+            return Ok(TagChangeCount::default());
+        }
+        Ok(store::change(
+            &self.db,
+            &TagChange {
+                customers: &[customer],
+                add: &add,
+                remove: &remove,
+                source: TagSource::Wecom.as_str(),
+                staff_id: None,
+                by: "wecom",
+            },
+            self.now(),
+        )
+        .await?)
+    }
+
+    /// On a contact callback: read the customer (`get`, every page of follow users) and
+    /// apply the union of the corp tags their staff members put on them. Without the API,
+    /// or for a customer WeCom no longer knows (40096), nothing happens.
+    pub(crate) async fn refresh_wecom_customer_tags(
+        &self,
+        customer: i64,
+        external_userid: &str,
+    ) -> Result<()> {
+        let Some(api) = self.wecom_api().await? else {
+            return Ok(());
+        };
+        let mut ids = BTreeSet::new();
+        let mut cursor = String::new();
+        // WeCom pages follow users (500 a page); bound the loop all the same.
+        for _ in 0..1000 {
+            let detail = match api
+                .get_external_contact(external_userid, Some(cursor.as_str()))
+                .await
+            {
+                Ok(d) => d,
+                Err(e) if e.errcode() == Some(codes::INVALID_EXTERNAL_USERID) => return Ok(()),
+                Err(e) => return Err(wecom_err(e)),
+            };
+            for f in &detail.follow_user {
+                ids.extend(
+                    f.tags
+                        .iter()
+                        .filter(|t| t.tag_type == 1)
+                        .filter_map(|t| t.tag_id.clone()),
+                );
+            }
+            if detail.next_cursor.is_empty() || detail.next_cursor == cursor {
+                break;
+            }
+            cursor = detail.next_cursor;
+        }
+        let map = self.wecom_tag_map().await?;
+        let n = self.apply_wecom_customer_tags(customer, &ids, &map).await?;
+        if n.added + n.removed > 0 {
+            self.segments.catch_up(&self.db, self.now(), 0).await?;
+        }
+        Ok(())
     }
 
     /// For a tag about to be deleted that came from WeCom: delete it in WeCom.

@@ -20,6 +20,7 @@ both_engines!(
     settings_are_validated_encrypted_masked_and_tested,
     console_settings_page_saves_tests_and_syncs,
     staff_transfers_move_customers_and_groups,
+    customers_carry_their_wecom_tags,
 );
 
 const TOKEN: &str = "SyncT0ken";
@@ -1188,5 +1189,142 @@ async fn staff_transfers_move_customers_and_groups(e: Engine) {
             .iter()
             .any(|a| a == "wecom_transfer_started")
     );
+    fake.shutdown().await;
+}
+
+/// The customer's tags as `path (source)`, sorted.
+async fn tag_paths(t: &TestApp, id: i64) -> Vec<String> {
+    let v: Value = t
+        .get(&format!("/api/v1/customers/{id}/tags"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut out: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} ({})",
+                r["path"].as_str().unwrap(),
+                r["source"].as_str().unwrap()
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The `group/name (wecom)` paths the fake has on this customer, over all follow users.
+fn fake_paths(fake: &FakeWecom, external: &str) -> Vec<String> {
+    let mut out: Vec<String> = fake.with_corp(|c| {
+        c.follows
+            .iter()
+            .filter(|f| f.external_userid == external)
+            .flat_map(|f| f.tag_ids.clone())
+            .filter_map(|id| {
+                c.find_tag(&id)
+                    .map(|(g, t)| format!("{}/{} (wecom)", g.group_name, t.name))
+            })
+            .collect()
+    });
+    out.sort();
+    out.dedup();
+    out
+}
+
+async fn customers_carry_their_wecom_tags(e: Engine) {
+    let (t, fake, target) = with_fake(e).await;
+    let store = t.store("WX-TG").await;
+    guide(&t, store, "zhangwei").await;
+    sync_and_wait(&t).await;
+    let c1 = customer(&t, "wmDemoCustomer0001").await.unwrap();
+    let want = fake_paths(&fake, "wmDemoCustomer0001");
+    assert!(!want.is_empty());
+    assert_eq!(tag_paths(&t, c1).await, want);
+    let added = timeline_count(&t, c1, "tag_added").await;
+    assert_eq!(added, want.len() as i64);
+
+    // A tag of Yutang's own is left alone by WeCom.
+    let r = t
+        .post(
+            "/api/v1/tag-groups",
+            &t.admin,
+            json!({"name": "兴趣", "multi": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let own_group = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = t
+        .post(
+            "/api/v1/tags",
+            &t.admin,
+            json!({"group_id": own_group, "name": "咖啡", "color": "#FF0000"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let own = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{c1}/tags"),
+            &t.admin,
+            json!({"add": [own]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // In WeCom the customer loses one tag and gets another; the next sync follows, and a
+    // third sync changes nothing.
+    fake.with_corp(|c| {
+        for f in c
+            .follows
+            .iter_mut()
+            .filter(|f| f.external_userid == "wmDemoCustomer0001")
+        {
+            f.tag_ids = vec!["etDemoLevel2".into()];
+        }
+    });
+    let want = fake_paths(&fake, "wmDemoCustomer0001");
+    for _ in 0..2 {
+        sync_and_wait(&t).await;
+        let mut with_own = want.clone();
+        with_own.push("兴趣/咖啡 (manual)".into());
+        with_own.sort();
+        assert_eq!(tag_paths(&t, c1).await, with_own);
+    }
+    // The manual tag and 客户等级/金卡会员: the second sync wrote nothing.
+    assert_eq!(timeline_count(&t, c1, "tag_added").await, added + 2);
+    assert_eq!(timeline_count(&t, c1, "tag_removed").await, 2);
+
+    // A contact callback reads the customer and applies their tags at once.
+    fake.with_corp(|c| {
+        for f in c
+            .follows
+            .iter_mut()
+            .filter(|f| f.external_userid == "wmDemoCustomer0001")
+        {
+            f.tag_ids = vec!["etDemoLevel2".into(), "etDemoChannel0".into()];
+        }
+    });
+    let want = fake_paths(&fake, "wmDemoCustomer0001");
+    for _ in 0..2 {
+        push(
+            &t,
+            &fake,
+            &target,
+            FakeEvent::EditExternalContact {
+                userid: "zhangwei".into(),
+                external_userid: "wmDemoCustomer0001".into(),
+            },
+        )
+        .await;
+    }
+    let mut with_own = want.clone();
+    with_own.push("兴趣/咖啡 (manual)".into());
+    with_own.sort();
+    assert_eq!(tag_paths(&t, c1).await, with_own);
+    assert_eq!(timeline_count(&t, c1, "tag_added").await, added + 3);
+    assert_eq!(timeline_count(&t, c1, "tag_removed").await, 2);
     fake.shutdown().await;
 }
