@@ -15,20 +15,41 @@
 //!   ones and removes the `wecom`-sourced tags WeCom no longer has. Tags given in Yutang
 //!   (manual, bulk, rules, imports) are never removed by it, and applying the same set twice
 //!   changes nothing.
+//! - **Customers' tags, Yutang → WeCom**: when staff add or remove (by hand or in bulk) a tag
+//!   that has a WeCom id, a `wecom_mark_tag` job calls `mark_tag` (92697) for the customer's
+//!   owner guide (their `wecom_userid`) and the customer's `external_userid`. The Yutang change
+//!   is committed first and never waits for WeCom; a transient WeCom error (busy, rate limit,
+//!   token, network) retries the job with backoff from the customer it stopped at, while a
+//!   refusal for one customer (e.g. 40096 not this guide's customer) is logged and skipped.
+//!   Customers without a WeCom identity or whose owner is not linked to WeCom are skipped.
+//!   Changes that came from WeCom (source `wecom`) are never sent back.
 
 use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 use yutang_core::staff::Permission;
 use yutang_core::tags::TagSource;
+use yutang_store::jobs::{self as job_store, NewJob};
 use yutang_store::tags::{self as store, TagChange, TagChangeCount};
 use yutang_wecom::client::api::{
-    AddCorpTagRequest, DelCorpTagRequest, GetCorpTagListRequest, NewCorpTag,
+    AddCorpTagRequest, DelCorpTagRequest, GetCorpTagListRequest, MarkTagRequest, NewCorpTag,
 };
 use yutang_wecom::client::codes;
 
 use crate::error::{AppError, Result};
+use crate::jobs::LEASE_MS;
 use crate::{Actor, App};
+
+/// Job kind: push a Yutang tag change of customers to WeCom (`mark_tag`).
+pub const MARK_TAG_KIND: &str = "wecom_mark_tag";
+
+/// A `wecom_mark_tag` job: these customers gain `add` and lose `remove` (WeCom tag ids).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct MarkTagJob {
+    customers: Vec<i64>,
+    add: Vec<String>,
+    remove: Vec<String>,
+}
 
 /// What a corp tag sync changed.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -226,6 +247,122 @@ impl App {
             self.segments.catch_up(&self.db, self.now(), 0).await?;
         }
         Ok(())
+    }
+
+    /// After staff changed customers' tags in Yutang: queue a `mark_tag` job for the tags
+    /// that have a WeCom id, when WeCom is configured. Never fails the (committed) change: a
+    /// problem queueing is logged.
+    pub(crate) async fn queue_mark_tag(&self, customers: &[i64], add: &[i64], remove: &[i64]) {
+        if let Err(e) = self.try_queue_mark_tag(customers, add, remove).await {
+            tracing::warn!(error = %e, "could not queue the WeCom mark_tag job");
+        }
+    }
+
+    async fn try_queue_mark_tag(
+        &self,
+        customers: &[i64],
+        add: &[i64],
+        remove: &[i64],
+    ) -> Result<()> {
+        if customers.is_empty() || (add.is_empty() && remove.is_empty()) {
+            return Ok(());
+        }
+        let wecom_of = |ids: &[i64]| {
+            let ids = ids.to_vec();
+            async move {
+                let mut out = Vec::new();
+                for id in ids {
+                    if let Ok(t) = store::get_tag(&self.db, id).await
+                        && let Some(w) = t.wecom_id.filter(|w| !w.is_empty())
+                        && !out.contains(&w)
+                    {
+                        out.push(w);
+                    }
+                }
+                out
+            }
+        };
+        let job = MarkTagJob {
+            customers: customers.to_vec(),
+            add: wecom_of(add).await,
+            remove: wecom_of(remove).await,
+        };
+        if job.add.is_empty() && job.remove.is_empty() {
+            return Ok(());
+        }
+        if self.wecom_api().await?.is_none() {
+            return Ok(());
+        }
+        let payload = serde_json::to_string(&job).map_err(|e| AppError::Internal(e.to_string()))?;
+        let now = self.now();
+        job_store::enqueue(
+            &self.db,
+            &NewJob {
+                kind: MARK_TAG_KIND,
+                payload: &payload,
+                run_at: now,
+                idempotency_key: None,
+                created_by: None,
+            },
+            now,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Run (the rest of) a `wecom_mark_tag` job from customer `done` on.
+    pub(crate) async fn run_mark_tag_job(
+        &self,
+        job_id: i64,
+        payload: &str,
+        done: i64,
+    ) -> Result<String> {
+        let job: MarkTagJob = serde_json::from_str(payload)
+            .map_err(|e| AppError::Internal(format!("bad job payload: {e}")))?;
+        let Some(api) = self.wecom_api().await? else {
+            return Ok(serde_json::json!({"skipped": "wecom_not_configured"}).to_string());
+        };
+        let total = job.customers.len() as i64;
+        let start = usize::try_from(done.max(0))
+            .unwrap_or(0)
+            .min(job.customers.len());
+        let rest = &job.customers[start..];
+        let targets: HashMap<i64, (String, String)> =
+            yutang_store::wecom::mark_tag_targets(&self.db, rest)
+                .await?
+                .into_iter()
+                .map(|(c, ext, user)| (c, (ext, user)))
+                .collect();
+        let (mut sent, mut skipped, mut refused) = (0u64, 0u64, 0u64);
+        for (k, customer) in rest.iter().enumerate() {
+            let Some((external_userid, userid)) = targets.get(customer) else {
+                skipped += 1;
+                continue;
+            };
+            let request = MarkTagRequest {
+                userid: userid.clone(),
+                external_userid: external_userid.clone(),
+                add_tag: job.add.clone(),
+                remove_tag: job.remove.clone(),
+            };
+            match api.mark_tag(&request).await {
+                Ok(()) => sent += 1,
+                Err(e) if e.is_transient() || e.is_token_error() || e.is_credentials_error() => {
+                    let at = i64::try_from(start + k).unwrap_or(total);
+                    job_store::progress(&self.db, job_id, at, total, self.now(), LEASE_MS).await?;
+                    return Err(wecom_err(e));
+                }
+                Err(e) => {
+                    tracing::warn!(customer, userid = %userid, error = %e, "WeCom refused mark_tag; skipped");
+                    refused += 1;
+                }
+            }
+        }
+        job_store::progress(&self.db, job_id, total, total, self.now(), LEASE_MS).await?;
+        Ok(
+            serde_json::json!({"customers": total, "sent": sent, "skipped": skipped, "refused": refused})
+                .to_string(),
+        )
     }
 
     /// For a tag about to be deleted that came from WeCom: delete it in WeCom.

@@ -21,6 +21,7 @@ both_engines!(
     console_settings_page_saves_tests_and_syncs,
     staff_transfers_move_customers_and_groups,
     customers_carry_their_wecom_tags,
+    yutang_tag_changes_reach_wecom,
 );
 
 const TOKEN: &str = "SyncT0ken";
@@ -1326,5 +1327,134 @@ async fn customers_carry_their_wecom_tags(e: Engine) {
     assert_eq!(tag_paths(&t, c1).await, with_own);
     assert_eq!(timeline_count(&t, c1, "tag_added").await, added + 3);
     assert_eq!(timeline_count(&t, c1, "tag_removed").await, 2);
+    fake.shutdown().await;
+}
+
+/// The Yutang tag id of `group/name`.
+async fn tag_id(t: &TestApp, path: &str) -> i64 {
+    let v: Value = t
+        .get("/api/v1/tag-groups", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["tags"].as_array().unwrap().clone())
+        .find(|tag| tag["path"] == path)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// The WeCom tag ids the fake has on `external` for `userid`.
+fn fake_tags_of(fake: &FakeWecom, userid: &str, external: &str) -> Vec<String> {
+    fake.with_corp(|c| {
+        c.follows
+            .iter()
+            .find(|f| f.userid == userid && f.external_userid == external)
+            .map(|f| f.tag_ids.clone())
+            .unwrap_or_default()
+    })
+}
+
+/// Wait until the fake has seen `n` calls of `path`.
+async fn wait_calls(fake: &FakeWecom, path: &str, n: u64) -> u64 {
+    let mut seen = 0;
+    for _ in 0..100 {
+        seen = fake.calls(path);
+        if seen >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    seen
+}
+
+async fn yutang_tag_changes_reach_wecom(e: Engine) {
+    use yutang_wecom::client::api::PATH_MARK_TAG;
+    let (t, fake, _target) = with_fake(e).await;
+    let store = t.store("WX-MT").await;
+    guide(&t, store, "zhangwei").await;
+    sync_and_wait(&t).await;
+    // The sync applied WeCom's tags to customers: nothing was echoed back.
+    assert_eq!(fake.calls(PATH_MARK_TAG), 0);
+    let ext = "wmDemoCustomer0001";
+    let c1 = customer(&t, ext).await.unwrap();
+    let follows: Value = t
+        .get(&format!("/api/v1/customers/{c1}/follows"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        follows
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["is_owner"] == true)
+    );
+    let live = tag_id(&t, "来源渠道/直播间").await;
+
+    // By hand: the owner guide's relation in WeCom gets the tag.
+    fake.with_corp(|c| {
+        for f in c.follows.iter_mut().filter(|f| f.external_userid == ext) {
+            f.tag_ids.retain(|t| t != "etDemoChannel1");
+        }
+    });
+    let base = 0;
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{c1}/tags"),
+            &t.admin,
+            json!({"add": [live]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(wait_calls(&fake, PATH_MARK_TAG, base + 1).await, base + 1);
+    for _ in 0..50 {
+        if fake_tags_of(&fake, "zhangwei", ext).contains(&"etDemoChannel1".to_owned()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(fake_tags_of(&fake, "zhangwei", ext).contains(&"etDemoChannel1".to_owned()));
+
+    // In bulk: removed in WeCom too; a customer without a WeCom identity is skipped.
+    let plain = t
+        .post(
+            "/api/v1/customers",
+            &t.admin,
+            json!({"identities": [{"kind": "phone", "value": "13800000001"}], "name": "无企微"}),
+        )
+        .await;
+    assert!(plain.status().is_success());
+    let plain_v = plain.json::<Value>().await.unwrap();
+    let plain_id = plain_v["customer"]["id"].as_i64();
+    assert!(plain_id.is_some(), "{plain_v}");
+    let mut ids = vec![c1];
+    ids.extend(plain_id);
+    let r = t
+        .post(
+            "/api/v1/tags/bulk",
+            &t.admin,
+            json!({"remove": [live], "customer_ids": ids}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED, "{:?}", r.text().await);
+    assert_eq!(wait_calls(&fake, PATH_MARK_TAG, base + 2).await, base + 2);
+    for _ in 0..50 {
+        if !fake_tags_of(&fake, "zhangwei", ext).contains(&"etDemoChannel1".to_owned()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!fake_tags_of(&fake, "zhangwei", ext).contains(&"etDemoChannel1".to_owned()));
+
+    // A later sync brings WeCom's state back without echoing it.
+    sync_and_wait(&t).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fake.calls(PATH_MARK_TAG), base + 2);
     fake.shutdown().await;
 }
