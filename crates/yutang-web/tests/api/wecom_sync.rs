@@ -1456,5 +1456,31 @@ async fn yutang_tag_changes_reach_wecom(e: Engine) {
     sync_and_wait(&t).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(fake.calls(PATH_MARK_TAG), base + 2);
+
+    // WeCom busy: the Yutang change is made at once; the job fails (after the client's own
+    // retries) and the runner tries again with backoff until WeCom takes it.
+    fake.fail_next(PATH_MARK_TAG, 45009, 4);
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{c1}/tags"),
+            &t.admin,
+            json!({"add": [live]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        tag_paths(&t, c1)
+            .await
+            .iter()
+            .any(|p| p.starts_with("来源渠道/直播间"))
+    );
+    for _ in 0..200 {
+        if fake_tags_of(&fake, "zhangwei", ext).contains(&"etDemoChannel1".to_owned()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(fake_tags_of(&fake, "zhangwei", ext).contains(&"etDemoChannel1".to_owned()));
+    assert_eq!(fake.calls(PATH_MARK_TAG), base + 2 + 5);
     fake.shutdown().await;
 }
