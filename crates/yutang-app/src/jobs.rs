@@ -8,6 +8,7 @@ use yutang_store::jobs::{self as store, JobRow};
 use crate::error::{AppError, Result};
 use crate::tags::{BULK_TAG_KIND, RULE_RUN_KIND};
 use crate::wecom_sync::FULL_SYNC_KIND;
+use crate::wecom_tags::MARK_TAG_KIND;
 use crate::wecom_transfers::TRANSFER_KIND;
 use crate::{Actor, App};
 
@@ -17,11 +18,12 @@ pub const LEASE_MS: i64 = 5 * 60 * 1000;
 pub const MAX_ATTEMPTS: i64 = 5;
 
 /// The job kinds this runner handles.
-pub const KINDS: [&str; 9] = [
+pub const KINDS: [&str; 10] = [
     BULK_TAG_KIND,
     RULE_RUN_KIND,
     FULL_SYNC_KIND,
     TRANSFER_KIND,
+    MARK_TAG_KIND,
     crate::promotions::JOB_KINDS[0],
     crate::promotions::JOB_KINDS[1],
     crate::promotions::JOB_KINDS[2],
@@ -96,6 +98,10 @@ impl App {
             }
             FULL_SYNC_KIND => self.run_wecom_full_sync(job.id).await,
             TRANSFER_KIND => self.run_transfer_job(&job.payload).await,
+            MARK_TAG_KIND => {
+                self.run_mark_tag_job(job.id, &job.payload, job.progress_done)
+                    .await
+            }
             k if crate::promotions::JOB_KINDS.contains(&k) => {
                 self.run_promo_job(k, job.id, &job.payload, job.progress_done)
                     .await

@@ -351,6 +351,7 @@ impl App {
             self.now(),
         )
         .await?;
+        self.queue_mark_tag(&[id], add, remove).await;
         self.segments.catch_up(&self.db, self.now(), 0).await?;
         audit::record(
             self,
@@ -516,6 +517,7 @@ impl App {
             .await?;
             count.added += n.added;
             count.removed += n.removed;
+            self.queue_mark_tag(chunk, &job.add, &job.remove).await;
             at += chunk.len();
             job_store::progress(
                 &self.db,

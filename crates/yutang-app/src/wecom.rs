@@ -287,6 +287,14 @@ impl App {
         } else {
             tracing::info!(userid = %c.user_id, "WeCom callback names a userid no guide is linked to");
         }
+        if matches!(
+            c.change,
+            ContactChange::Add { .. } | ContactChange::AddHalf { .. } | ContactChange::Edit
+        ) {
+            // The callback does not carry the tags: read them and apply the corp tags.
+            self.refresh_wecom_customer_tags(customer.0, &c.external_user_id)
+                .await?;
+        }
         if let Some(kind) = timeline {
             let client_id = ClientEventId::parse("id", &format!("wecom:{}", row.dedup_key))?;
             let detail = serde_json::json!({ "source": "wecom", "userid": c.user_id }).to_string();

@@ -10,14 +10,16 @@
 //! 3. **groups**: their customer groups (`groupchat/list`, 93414, filtered by owner
 //!    [`OWNERS_PER_CALL`] at a time, which also avoids 81017 in corps over 1000 people) and
 //!    each group's members (`groupchat/get`, 96338) → [`crate::wecom_groups`];
-//! 4. **tags**: corp tags ([`App::sync_corp_tags`]).
+//! 4. **tags**: corp tags ([`App::sync_corp_tags`]), then each customer's corp tags as read
+//!    in the contacts phase (the union over their follow users) become their `wecom`-sourced
+//!    tags ([`App::apply_wecom_customer_tags`]).
 //!
 //! After every page the job saves its phase, cursor and counts (`wecom_sync_checkpoints`), so
 //! a job that fails (and is retried by the runner) or whose node dies (its lease expires and
 //! another runner claims it) continues from the last saved page. Every step is an upsert, so
 //! re-processing a page, or running the whole sync again, changes nothing.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 use yutang_core::customers::{FollowState, Gender, ProfilePatch};
@@ -87,6 +89,13 @@ pub struct SyncState {
     pub members_joined: u64,
     pub members_left: u64,
     pub tags: Option<CorpTagSync>,
+    /// WeCom tag ids per customer read in the contacts phase (the union over the customer's
+    /// follow users), applied in the tags phase once the corp tags are known.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub wecom_tags: BTreeMap<i64, BTreeSet<String>>,
+    /// Customer tags added and removed to match WeCom.
+    pub customer_tags_added: u64,
+    pub customer_tags_removed: u64,
     /// How many times the job (re)started; more than 1 means it resumed.
     pub runs: u64,
 }
@@ -275,6 +284,14 @@ impl App {
                 }
                 Phase::Tags => {
                     st.tags = Some(self.sync_corp_tags().await?);
+                    let map = self.wecom_tag_map().await?;
+                    for (customer, ids) in &st.wecom_tags {
+                        let n = self.apply_wecom_customer_tags(*customer, ids, &map).await?;
+                        st.customer_tags_added += n.added;
+                        st.customer_tags_removed += n.removed;
+                    }
+                    st.wecom_tags.clear();
+                    self.segments.catch_up(&self.db, self.now(), 0).await?;
                     st.phase = Phase::Done;
                 }
                 Phase::Done => {
@@ -375,6 +392,10 @@ impl App {
             st.customers_created += 1;
         }
         let f = &entry.follow_info;
+        st.wecom_tags
+            .entry(ingested.customer.id)
+            .or_default()
+            .extend(f.tag_id.iter().cloned());
         let guide = match guides.get(&f.userid) {
             Some(g) => *g,
             None => {

@@ -5,6 +5,8 @@
 //!   allows each customer to be transferred at most twice in 90 days.
 //! - **离职继承** (`resigned`): `resigned/transfer_customer` (96331) for a guide who left,
 //!   and `groupchat/transfer` (92127) for their groups (≤100 per call, ≤300 per person a day).
+//! - Groups of a guide who stays go through `groupchat/onjob_transfer` (95703, same limits;
+//!   each group at most twice in 90 days).
 //!
 //! Both move at most [`MAX_TRANSFER_CUSTOMERS`] customers per call; WeCom's answer only says
 //! the takeover **started**: the customer can refuse within 24 h, after which the takeover
@@ -93,7 +95,7 @@ pub struct TransferInput {
     pub handover_staff_id: i64,
     pub takeover_staff_id: i64,
     pub customers: Pick<i64>,
-    /// Groups (离职继承 only).
+    /// Groups: `groupchat/onjob_transfer` (在职继承) or `groupchat/transfer` (离职继承).
     pub groups: Pick<String>,
     /// Shown to the customers (在职继承 only, ≤200 characters).
     pub message: Option<String>,
@@ -262,14 +264,6 @@ impl App {
         };
         let groups: Vec<String> = match (&input.groups, input.kind) {
             (Pick::None, _) => Vec::new(),
-            (_, TransferKind::InService) => {
-                return Err(FieldError::new(
-                    "chat_ids",
-                    "groups_need_resigned",
-                    "WeCom's groupchat/transfer moves only groups of departed owners; use 离职继承",
-                )
-                .into());
-            }
             (Pick::All, _) => store::owned_groups(&self.db, input.handover_staff_id).await?,
             (Pick::Only(ids), _) => {
                 let owned = store::owned_groups(&self.db, input.handover_staff_id).await?;
@@ -432,9 +426,7 @@ impl App {
             self.poll_transfer(&t).await?;
         }
         self.send_pending_customers(&t).await?;
-        if t.kind == TransferKind::Resigned.as_str() {
-            self.send_pending_groups(&t).await?;
-        }
+        self.send_pending_groups(&t).await?;
         let left = self.poll_transfer(&t).await?;
         if left > 0 {
             self.enqueue_transfer_round(t.id, p.round + 1, self.now() + POLL_INTERVAL_MS)
@@ -548,14 +540,18 @@ impl App {
             .into_iter()
             .filter(|g| g.status == "pending")
             .collect();
+        let in_service = t.kind == TransferKind::InService.as_str();
         for batch in pending.chunks(MAX_GROUPCHAT_TRANSFER) {
-            let failed = api
-                .groupchat_transfer(&GroupChatTransferRequest {
-                    chat_id_list: batch.iter().map(|g| g.chat_id.clone()).collect(),
-                    new_owner: t.takeover_userid.clone(),
-                })
-                .await
-                .map_err(wecom_err)?;
+            let request = GroupChatTransferRequest {
+                chat_id_list: batch.iter().map(|g| g.chat_id.clone()).collect(),
+                new_owner: t.takeover_userid.clone(),
+            };
+            let failed = if in_service {
+                api.groupchat_onjob_transfer(&request).await
+            } else {
+                api.groupchat_transfer(&request).await
+            }
+            .map_err(wecom_err)?;
             let now = self.now();
             for g in batch {
                 match failed.iter().find(|f| f.chat_id == g.chat_id) {

@@ -132,3 +132,28 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<InboxRow>> {
         .map_err(StoreError::from)
     })
 }
+
+/// `(customer_id, external_userid, owner's wecom_userid)` for those of `customers` who have a
+/// WeCom identity and whose owner (an active follow) is a staff member linked to WeCom.
+pub async fn mark_tag_targets(db: &Db, customers: &[i64]) -> Result<Vec<(i64, String, String)>> {
+    if customers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = customers
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    db_run!(db, pool => {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT f.customer_id, MIN(i.value), MIN(s.wecom_userid) FROM follows f \
+             JOIN customer_identities i ON i.customer_id = f.customer_id AND i.kind = 'wecom_external' \
+             JOIN staff s ON s.id = f.staff_id \
+             WHERE f.customer_id IN ({list}) AND f.is_owner = TRUE AND f.state = 'active' \
+             AND s.wecom_userid IS NOT NULL AND s.wecom_userid <> '' \
+             GROUP BY f.customer_id ORDER BY f.customer_id"
+        )))
+        .fetch_all(pool)
+        .await?)
+    })
+}

@@ -176,7 +176,8 @@ pub struct TransferRequest {
     #[schema(value_type = Object)]
     #[serde(default)]
     pub customer_ids: Option<serde_json::Value>,
-    /// Group chat ids, or `"all"` (离职继承 only).
+    /// Group chat ids, or `"all"` (`groupchat/onjob_transfer` for 在职继承,
+    /// `groupchat/transfer` for 离职继承).
     #[schema(value_type = Object)]
     #[serde(default)]
     pub chat_ids: Option<serde_json::Value>,

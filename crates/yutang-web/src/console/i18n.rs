@@ -787,10 +787,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
             "所选客户或客户群不属于原导购",
             "A chosen customer or group does not belong to the departing guide",
         ),
-        "err.groups_need_resigned" => (
-            "客户群只能在离职继承时转交",
-            "Groups can only be transferred from departed staff",
-        ),
         "err.nothing_to_transfer" => (
             "原导购没有可转交的企业微信客户或客户群",
             "Nothing to transfer",

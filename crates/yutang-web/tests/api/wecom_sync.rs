@@ -20,6 +20,8 @@ both_engines!(
     settings_are_validated_encrypted_masked_and_tested,
     console_settings_page_saves_tests_and_syncs,
     staff_transfers_move_customers_and_groups,
+    customers_carry_their_wecom_tags,
+    yutang_tag_changes_reach_wecom,
 );
 
 const TOKEN: &str = "SyncT0ken";
@@ -870,13 +872,28 @@ async fn wait_transfer(t: &TestApp, id: i64) -> Value {
 }
 
 async fn staff_transfers_move_customers_and_groups(e: Engine) {
-    use yutang_wecom::client::api::{PATH_RESIGNED_TRANSFER_CUSTOMER, PATH_TRANSFER_CUSTOMER};
+    use yutang_wecom::client::api::{
+        PATH_GROUPCHAT_ONJOB_TRANSFER, PATH_GROUPCHAT_TRANSFER, PATH_RESIGNED_TRANSFER_CUSTOMER,
+        PATH_TRANSFER_CUSTOMER,
+    };
     let (t, fake, target) = with_fake(e).await;
     let store = t.store("WX-T").await;
     let zhang = guide(&t, store, "zhangwei").await;
     let wang = guide(&t, store, "wangfang").await;
     let li = guide(&t, store, "lina").await;
     let zhao = guide(&t, store, "zhaolei").await;
+    // A second group of 张伟's, which WeCom will have forgotten by the time it is transferred.
+    fake.with_corp(|c| {
+        let mut g = c
+            .groups
+            .iter()
+            .find(|g| g.chat_id == GROUP)
+            .unwrap()
+            .clone();
+        g.chat_id = "wrDemoGroup0005".into();
+        g.name = "张伟的第二个群".into();
+        c.groups.push(g);
+    });
     sync_and_wait(&t).await;
     let c1 = customer(&t, "wmDemoCustomer0001").await.unwrap();
     let c7 = customer(&t, "wmDemoCustomer0007").await.unwrap();
@@ -898,8 +915,8 @@ async fn staff_transfers_move_customers_and_groups(e: Engine) {
             "not_transferable",
         ),
         (
-            json!({"kind": "in_service", "handover_staff_id": zhang, "takeover_staff_id": wang, "chat_ids": "all"}),
-            "groups_need_resigned",
+            json!({"kind": "in_service", "handover_staff_id": zhang, "takeover_staff_id": wang, "chat_ids": ["wrDemoGroup0002"]}),
+            "not_transferable",
         ),
         (
             json!({"kind": "sideways", "handover_staff_id": zhang, "takeover_staff_id": wang}),
@@ -1064,6 +1081,64 @@ async fn staff_transfers_move_customers_and_groups(e: Engine) {
             .any(|f| f["staff_id"] == zhang && f["state"] == "active")
     );
 
+    // 在职继承 of groups: 张伟's groups go to 王芳 through groupchat/onjob_transfer; the group
+    // WeCom no longer knows fails on its own row (90501), the other one moves at once.
+    fake.with_corp(|c| c.groups.retain(|g| g.chat_id != "wrDemoGroup0005"));
+    let r = t
+        .post(
+            "/api/v1/wecom/transfers",
+            &t.admin,
+            json!({"kind": "in_service", "handover_staff_id": zhang, "takeover_staff_id": wang, "chat_ids": "all"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED, "{:?}", r.text().await);
+    let id3 = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let v = wait_transfer(&t, id3).await;
+    assert_eq!(
+        (
+            v["groups"]["success"].as_u64(),
+            v["groups"]["failed"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{v}"
+    );
+    let failed = v["group_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["status"] == "failed")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (failed["chat_id"].as_str(), failed["errcode"].as_i64()),
+        (Some("wrDemoGroup0005"), Some(90501)),
+        "{v}"
+    );
+    assert_eq!(fake.calls(PATH_GROUPCHAT_ONJOB_TRANSFER), 1);
+    assert_eq!(fake.calls(PATH_GROUPCHAT_TRANSFER), 0);
+    assert!(fake.with_corp(|c| {
+        c.groups
+            .iter()
+            .any(|g| g.chat_id == GROUP && g.owner == "wangfang" && g.status == 0)
+    }));
+    let groups: Value = t
+        .get("/api/v1/wecom/groups", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let g1 = groups["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["chat_id"] == GROUP)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (g1["owner_userid"].as_str(), g1["owner_staff_id"].as_i64()),
+        (Some("wangfang"), Some(wang))
+    );
+
     // 离职继承 with the groups: every customer and group of 李娜 goes to 赵磊.
     let r = t
         .post(
@@ -1079,6 +1154,7 @@ async fn staff_transfers_move_customers_and_groups(e: Engine) {
     assert_eq!(v["customers"]["waiting"].as_u64(), Some(lis as u64), "{v}");
     assert_eq!(v["groups"]["success"], 1, "{v}");
     assert_eq!(fake.calls(PATH_RESIGNED_TRANSFER_CUSTOMER), 1);
+    assert_eq!(fake.calls(PATH_GROUPCHAT_TRANSFER), 1);
     let groups: Value = t
         .get("/api/v1/wecom/groups", &t.admin)
         .await
@@ -1107,12 +1183,304 @@ async fn staff_transfers_move_customers_and_groups(e: Engine) {
         .json()
         .await
         .unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list.as_array().unwrap().len(), 3);
     assert!(
         t.audit_actions()
             .await
             .iter()
             .any(|a| a == "wecom_transfer_started")
     );
+    fake.shutdown().await;
+}
+
+/// The customer's tags as `path (source)`, sorted.
+async fn tag_paths(t: &TestApp, id: i64) -> Vec<String> {
+    let v: Value = t
+        .get(&format!("/api/v1/customers/{id}/tags"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut out: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} ({})",
+                r["path"].as_str().unwrap(),
+                r["source"].as_str().unwrap()
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The `group/name (wecom)` paths the fake has on this customer, over all follow users.
+fn fake_paths(fake: &FakeWecom, external: &str) -> Vec<String> {
+    let mut out: Vec<String> = fake.with_corp(|c| {
+        c.follows
+            .iter()
+            .filter(|f| f.external_userid == external)
+            .flat_map(|f| f.tag_ids.clone())
+            .filter_map(|id| {
+                c.find_tag(&id)
+                    .map(|(g, t)| format!("{}/{} (wecom)", g.group_name, t.name))
+            })
+            .collect()
+    });
+    out.sort();
+    out.dedup();
+    out
+}
+
+async fn customers_carry_their_wecom_tags(e: Engine) {
+    let (t, fake, target) = with_fake(e).await;
+    let store = t.store("WX-TG").await;
+    guide(&t, store, "zhangwei").await;
+    sync_and_wait(&t).await;
+    let c1 = customer(&t, "wmDemoCustomer0001").await.unwrap();
+    let want = fake_paths(&fake, "wmDemoCustomer0001");
+    assert!(!want.is_empty());
+    assert_eq!(tag_paths(&t, c1).await, want);
+    let added = timeline_count(&t, c1, "tag_added").await;
+    assert_eq!(added, want.len() as i64);
+
+    // A tag of Yutang's own is left alone by WeCom.
+    let r = t
+        .post(
+            "/api/v1/tag-groups",
+            &t.admin,
+            json!({"name": "兴趣", "multi": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let own_group = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = t
+        .post(
+            "/api/v1/tags",
+            &t.admin,
+            json!({"group_id": own_group, "name": "咖啡", "color": "#FF0000"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let own = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{c1}/tags"),
+            &t.admin,
+            json!({"add": [own]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // In WeCom the customer loses one tag and gets another; the next sync follows, and a
+    // third sync changes nothing.
+    fake.with_corp(|c| {
+        for f in c
+            .follows
+            .iter_mut()
+            .filter(|f| f.external_userid == "wmDemoCustomer0001")
+        {
+            f.tag_ids = vec!["etDemoLevel2".into()];
+        }
+    });
+    let want = fake_paths(&fake, "wmDemoCustomer0001");
+    for _ in 0..2 {
+        sync_and_wait(&t).await;
+        let mut with_own = want.clone();
+        with_own.push("兴趣/咖啡 (manual)".into());
+        with_own.sort();
+        assert_eq!(tag_paths(&t, c1).await, with_own);
+    }
+    // The manual tag and 客户等级/金卡会员: the second sync wrote nothing.
+    assert_eq!(timeline_count(&t, c1, "tag_added").await, added + 2);
+    assert_eq!(timeline_count(&t, c1, "tag_removed").await, 2);
+
+    // A contact callback reads the customer and applies their tags at once.
+    fake.with_corp(|c| {
+        for f in c
+            .follows
+            .iter_mut()
+            .filter(|f| f.external_userid == "wmDemoCustomer0001")
+        {
+            f.tag_ids = vec!["etDemoLevel2".into(), "etDemoChannel0".into()];
+        }
+    });
+    let want = fake_paths(&fake, "wmDemoCustomer0001");
+    for _ in 0..2 {
+        push(
+            &t,
+            &fake,
+            &target,
+            FakeEvent::EditExternalContact {
+                userid: "zhangwei".into(),
+                external_userid: "wmDemoCustomer0001".into(),
+            },
+        )
+        .await;
+    }
+    let mut with_own = want.clone();
+    with_own.push("兴趣/咖啡 (manual)".into());
+    with_own.sort();
+    assert_eq!(tag_paths(&t, c1).await, with_own);
+    assert_eq!(timeline_count(&t, c1, "tag_added").await, added + 3);
+    assert_eq!(timeline_count(&t, c1, "tag_removed").await, 2);
+    fake.shutdown().await;
+}
+
+/// The Yutang tag id of `group/name`.
+async fn tag_id(t: &TestApp, path: &str) -> i64 {
+    let v: Value = t
+        .get("/api/v1/tag-groups", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["tags"].as_array().unwrap().clone())
+        .find(|tag| tag["path"] == path)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// The WeCom tag ids the fake has on `external` for `userid`.
+fn fake_tags_of(fake: &FakeWecom, userid: &str, external: &str) -> Vec<String> {
+    fake.with_corp(|c| {
+        c.follows
+            .iter()
+            .find(|f| f.userid == userid && f.external_userid == external)
+            .map(|f| f.tag_ids.clone())
+            .unwrap_or_default()
+    })
+}
+
+/// Wait until the fake has seen `n` calls of `path`.
+async fn wait_calls(fake: &FakeWecom, path: &str, n: u64) -> u64 {
+    let mut seen = 0;
+    for _ in 0..100 {
+        seen = fake.calls(path);
+        if seen >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    seen
+}
+
+async fn yutang_tag_changes_reach_wecom(e: Engine) {
+    use yutang_wecom::client::api::PATH_MARK_TAG;
+    let (t, fake, _target) = with_fake(e).await;
+    let store = t.store("WX-MT").await;
+    guide(&t, store, "zhangwei").await;
+    sync_and_wait(&t).await;
+    // The sync applied WeCom's tags to customers: nothing was echoed back.
+    assert_eq!(fake.calls(PATH_MARK_TAG), 0);
+    let ext = "wmDemoCustomer0001";
+    let c1 = customer(&t, ext).await.unwrap();
+    let follows: Value = t
+        .get(&format!("/api/v1/customers/{c1}/follows"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        follows
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["is_owner"] == true)
+    );
+    let live = tag_id(&t, "来源渠道/直播间").await;
+
+    // By hand: the owner guide's relation in WeCom gets the tag.
+    fake.with_corp(|c| {
+        for f in c.follows.iter_mut().filter(|f| f.external_userid == ext) {
+            f.tag_ids.retain(|t| t != "etDemoChannel1");
+        }
+    });
+    let base = 0;
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{c1}/tags"),
+            &t.admin,
+            json!({"add": [live]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(wait_calls(&fake, PATH_MARK_TAG, base + 1).await, base + 1);
+    for _ in 0..50 {
+        if fake_tags_of(&fake, "zhangwei", ext).contains(&"etDemoChannel1".to_owned()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(fake_tags_of(&fake, "zhangwei", ext).contains(&"etDemoChannel1".to_owned()));
+
+    // In bulk: removed in WeCom too; a customer without a WeCom identity is skipped.
+    let plain = t
+        .post(
+            "/api/v1/customers",
+            &t.admin,
+            json!({"identities": [{"kind": "phone", "value": "13800000001"}], "name": "无企微"}),
+        )
+        .await;
+    assert!(plain.status().is_success());
+    let plain_v = plain.json::<Value>().await.unwrap();
+    let plain_id = plain_v["customer"]["id"].as_i64();
+    assert!(plain_id.is_some(), "{plain_v}");
+    let mut ids = vec![c1];
+    ids.extend(plain_id);
+    let r = t
+        .post(
+            "/api/v1/tags/bulk",
+            &t.admin,
+            json!({"remove": [live], "customer_ids": ids}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED, "{:?}", r.text().await);
+    assert_eq!(wait_calls(&fake, PATH_MARK_TAG, base + 2).await, base + 2);
+    for _ in 0..50 {
+        if !fake_tags_of(&fake, "zhangwei", ext).contains(&"etDemoChannel1".to_owned()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!fake_tags_of(&fake, "zhangwei", ext).contains(&"etDemoChannel1".to_owned()));
+
+    // A later sync brings WeCom's state back without echoing it.
+    sync_and_wait(&t).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(fake.calls(PATH_MARK_TAG), base + 2);
+
+    // WeCom busy: the Yutang change is made at once; the job fails (after the client's own
+    // retries) and the runner tries again with backoff until WeCom takes it.
+    fake.fail_next(PATH_MARK_TAG, 45009, 4);
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{c1}/tags"),
+            &t.admin,
+            json!({"add": [live]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        tag_paths(&t, c1)
+            .await
+            .iter()
+            .any(|p| p.starts_with("来源渠道/直播间"))
+    );
+    for _ in 0..200 {
+        if fake_tags_of(&fake, "zhangwei", ext).contains(&"etDemoChannel1".to_owned()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(fake_tags_of(&fake, "zhangwei", ext).contains(&"etDemoChannel1".to_owned()));
+    assert_eq!(fake.calls(PATH_MARK_TAG), base + 2 + 5);
     fake.shutdown().await;
 }

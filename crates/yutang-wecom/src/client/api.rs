@@ -65,6 +65,9 @@ pub const PATH_RESIGNED_TRANSFER_CUSTOMER: &str =
 pub const PATH_RESIGNED_TRANSFER_RESULT: &str = "/cgi-bin/externalcontact/resigned/transfer_result";
 /// `POST /cgi-bin/externalcontact/groupchat/transfer` (92127).
 pub const PATH_GROUPCHAT_TRANSFER: &str = "/cgi-bin/externalcontact/groupchat/transfer";
+/// `POST /cgi-bin/externalcontact/groupchat/onjob_transfer` (95703): groups of a staff member
+/// who stays (在职继承).
+pub const PATH_GROUPCHAT_ONJOB_TRANSFER: &str = "/cgi-bin/externalcontact/groupchat/onjob_transfer";
 
 // ---------------------------------------------------------------------------------------------
 // Documented limits (defaults as WeCom states them; they are checked before sending)
@@ -85,7 +88,8 @@ pub const MAX_CONTACT_WAY_REMARK_CHARS: usize = 30;
 pub const MAX_TRANSFER_CUSTOMERS: usize = 100;
 /// `transfer_success_msg`: at most 200 characters (96325).
 pub const MAX_TRANSFER_MSG_CHARS: usize = 200;
-/// Groups per `groupchat/transfer` call: 1 ~ 100 (92127).
+/// Groups per `groupchat/transfer` (92127) and `groupchat/onjob_transfer` (95703) call:
+/// 1 ~ 100.
 pub const MAX_GROUPCHAT_TRANSFER: usize = 100;
 /// Attachments of a welcome message or a mass-send task: at most 9 (92599, 92135).
 pub const MAX_ATTACHMENTS: usize = 9;
@@ -1005,8 +1009,8 @@ pub struct TransferResultResponse {
     pub next_cursor: String,
 }
 
-/// `groupchat/transfer` request (92127): 1..=100 groups of resigned owners; at most 300
-/// groups of one person per day.
+/// `groupchat/transfer` (92127, resigned owners) and `groupchat/onjob_transfer` (95703,
+/// owners who stay) request: 1..=100 groups; at most 300 groups of one person per day.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct GroupChatTransferRequest {
     /// Groups, 1..=100.
@@ -1497,6 +1501,29 @@ impl WecomClient {
         request: &GroupChatTransferRequest,
     ) -> Result<Vec<FailedChat>, WecomError> {
         let path = PATH_GROUPCHAT_TRANSFER;
+        check_len(
+            path,
+            "chat_id_list",
+            &request.chat_id_list,
+            1,
+            MAX_GROUPCHAT_TRANSFER,
+        )?;
+        if request.new_owner.is_empty() {
+            return Err(invalid(path, "new_owner", "must not be empty"));
+        }
+        let response: GroupChatTransferResponse = self.post(path, request).await?;
+        Ok(response.failed_chat_list)
+    }
+
+    /// Give groups of a staff member who stays to another one (在职继承,
+    /// `groupchat/onjob_transfer`, 95703): 1..=100 groups per call, at most 300 groups of one
+    /// person a day, each group at most twice in 90 days. The answer lists the groups that
+    /// could not be transferred, with their errcode; the others have their new owner at once.
+    pub async fn groupchat_onjob_transfer(
+        &self,
+        request: &GroupChatTransferRequest,
+    ) -> Result<Vec<FailedChat>, WecomError> {
+        let path = PATH_GROUPCHAT_ONJOB_TRANSFER;
         check_len(
             path,
             "chat_id_list",

@@ -17,9 +17,10 @@ use crate::client::api::{
     PATH_ADD_CORP_TAG, PATH_ADD_MSG_TEMPLATE, PATH_BATCH_GET_BY_USER, PATH_DEL_CONTACT_WAY,
     PATH_DEL_CORP_TAG, PATH_EDIT_CORP_TAG, PATH_GET, PATH_GET_CORP_TAG_LIST,
     PATH_GET_FOLLOW_USER_LIST, PATH_GET_GROUPMSG_LIST_V2, PATH_GET_GROUPMSG_SEND_RESULT,
-    PATH_GET_GROUPMSG_TASK, PATH_GROUPCHAT_GET, PATH_GROUPCHAT_LIST, PATH_GROUPCHAT_TRANSFER,
-    PATH_LIST, PATH_MARK_TAG, PATH_RESIGNED_TRANSFER_CUSTOMER, PATH_RESIGNED_TRANSFER_RESULT,
-    PATH_SEND_WELCOME_MSG, PATH_TRANSFER_CUSTOMER, PATH_TRANSFER_RESULT, PATH_UPDATE_CONTACT_WAY,
+    PATH_GET_GROUPMSG_TASK, PATH_GROUPCHAT_GET, PATH_GROUPCHAT_LIST, PATH_GROUPCHAT_ONJOB_TRANSFER,
+    PATH_GROUPCHAT_TRANSFER, PATH_LIST, PATH_MARK_TAG, PATH_RESIGNED_TRANSFER_CUSTOMER,
+    PATH_RESIGNED_TRANSFER_RESULT, PATH_SEND_WELCOME_MSG, PATH_TRANSFER_CUSTOMER,
+    PATH_TRANSFER_RESULT, PATH_UPDATE_CONTACT_WAY,
 };
 use crate::client::codes;
 
@@ -140,7 +141,8 @@ fn answer(state: &State, path: &str, query: &HashMap<String, String>, body: &[u8
         PATH_RESIGNED_TRANSFER_CUSTOMER => transfer_customer(corp, &body, true),
         PATH_TRANSFER_RESULT => transfer_result(corp, &body, false),
         PATH_RESIGNED_TRANSFER_RESULT => transfer_result(corp, &body, true),
-        PATH_GROUPCHAT_TRANSFER => groupchat_transfer(corp, &body),
+        PATH_GROUPCHAT_TRANSFER => groupchat_transfer(corp, &body, true),
+        PATH_GROUPCHAT_ONJOB_TRANSFER => groupchat_transfer(corp, &body, false),
         _ => Err(fail(
             codes::INVALID_PARAMETER,
             format!("fake WeCom does not implement {path}"),
@@ -1039,7 +1041,10 @@ fn transfer_result(corp: &Corp, body: &Value, resigned: bool) -> Answer {
     Ok(json!({ "customer": items, "next_cursor": next_cursor }))
 }
 
-fn groupchat_transfer(corp: &mut Corp, body: &Value) -> Answer {
+/// `groupchat/transfer` (`resigned`, 92127) and `groupchat/onjob_transfer` (95703): unknown
+/// chats fail one by one with 90501 (as in WeCom's example), the others get the new owner
+/// at once. A group whose owner stays, given through `onjob_transfer`, keeps status 0.
+fn groupchat_transfer(corp: &mut Corp, body: &Value, resigned_route: bool) -> Answer {
     let chat_ids = str_list(body, "chat_id_list");
     if chat_ids.is_empty() || chat_ids.len() > 100 {
         return Err(fail(
@@ -1070,7 +1075,7 @@ fn groupchat_transfer(corp: &mut Corp, body: &Value) -> Answer {
             }));
             continue;
         };
-        let inherited = resigned.contains(&group.owner);
+        let inherited = resigned_route && resigned.contains(&group.owner);
         group.owner.clone_from(&new_owner);
         group.status = if inherited { 3 } else { 0 };
         if !group.members.iter().any(|m| m.userid == new_owner) {
