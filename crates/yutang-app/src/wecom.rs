@@ -176,6 +176,13 @@ impl App {
     /// on later passes up to [`MAX_ATTEMPTS`] times, then parked for the setup checker.
     pub async fn process_wecom_inbox(&self, limit: i64) -> Result<ProcessReport> {
         let _one_at_a_time = self.wecom_inbox.lock().await;
+        let node_lock = store::lock_apply(&self.db).await?;
+        let report = self.process_wecom_inbox_locked(limit).await?;
+        node_lock.release().await?;
+        Ok(report)
+    }
+
+    async fn process_wecom_inbox_locked(&self, limit: i64) -> Result<ProcessReport> {
         let mut report = ProcessReport::default();
         for row in store::pending(&self.db, limit, MAX_ATTEMPTS).await? {
             match self.apply_wecom_callback(&row).await {

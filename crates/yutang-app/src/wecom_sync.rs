@@ -323,9 +323,18 @@ impl App {
             .map_err(wecom_err)?;
         let now = self.now();
         for g in &page.group_chat_list {
-            match api.groupchat_get(&g.chat_id, true).await {
-                Ok(chat) => {
-                    let diff = self.apply_wecom_group(&chat, now).await?;
+            // Read and write under the same locks as the callback inbox, so neither can land
+            // an older snapshot of the group after a newer one.
+            let _one_at_a_time = self.wecom_inbox.lock().await;
+            let node_lock = yutang_store::wecom::lock_apply(&self.db).await?;
+            let outcome = match api.groupchat_get(&g.chat_id, true).await {
+                Ok(chat) => Ok(self.apply_wecom_group(&chat, now).await),
+                Err(e) => Err(e),
+            };
+            node_lock.release().await?;
+            match outcome {
+                Ok(applied) => {
+                    let diff = applied?;
                     st.groups += 1;
                     st.members_joined += diff.joined as u64;
                     st.members_left += diff.left as u64;

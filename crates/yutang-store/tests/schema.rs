@@ -81,3 +81,35 @@ async fn sqlite_runs_in_wal_mode_with_full_sync() {
         .unwrap();
     assert_eq!(fk, 1);
 }
+
+/// The WeCom apply lock serialises nodes on PostgreSQL, and a holder dropped on an error path
+/// (without `release`) frees it rather than parking it on a pooled connection.
+#[tokio::test]
+async fn wecom_apply_lock_serialises_and_frees_on_drop() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let db = fresh_pg().await;
+    let first = yutang_store::wecom::lock_apply(&db).await.unwrap();
+    let got = Arc::new(AtomicBool::new(false));
+    let (db2, got2) = (db.clone(), got.clone());
+    let waiter = tokio::spawn(async move {
+        let second = yutang_store::wecom::lock_apply(&db2).await.unwrap();
+        got2.store(true, Ordering::SeqCst);
+        second.release().await.unwrap();
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!got.load(Ordering::SeqCst), "a second holder got the lock");
+    drop(first);
+    tokio::time::timeout(std::time::Duration::from_secs(20), waiter)
+        .await
+        .expect("the lock was freed when its holder was dropped")
+        .unwrap();
+    assert!(got.load(Ordering::SeqCst));
+    // Released normally, it can be taken again at once.
+    yutang_store::wecom::lock_apply(&db)
+        .await
+        .unwrap()
+        .release()
+        .await
+        .unwrap();
+}
