@@ -25,8 +25,10 @@ use crate::customers::scope_of;
 use crate::error::{AppError, Result};
 use crate::{Actor, App};
 
-/// How many customers one load reads.
+/// How many customers one load of changed customers reads.
 const CHUNK: i64 = 5_000;
+/// How many customers one page of a full build reads (an id range, see `load_facts`).
+const BUILD_CHUNK: i64 = 20_000;
 /// How many events one catch-up step reads.
 const EVENT_CHUNK: i64 = 20_000;
 
@@ -155,20 +157,40 @@ impl SegmentEngine {
         let watermark = store::max_event_id(db).await?;
         let (schema, custom) = load_schema(db).await?;
         let mut b = IndexBuilder::from_schema(&schema);
-        let mut after = 0;
-        loop {
-            let facts = store::load_facts(
-                db,
-                Pick::After {
-                    after,
-                    limit: CHUNK,
-                },
-                &custom,
-                now,
-            )
-            .await?;
-            let Some(last) = facts.last() else { break };
-            after = last.id;
+        // The next page is read while this one goes into the builder: the database (another
+        // process, on PostgreSQL another core) and the builder work at the same time.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<Facts>>>(2);
+        let reader = {
+            let db = db.clone();
+            let custom = custom.clone();
+            tokio::spawn(async move {
+                let mut after = 0;
+                loop {
+                    let page = store::load_facts(
+                        &db,
+                        Pick::After {
+                            after,
+                            limit: BUILD_CHUNK,
+                        },
+                        &custom,
+                        now,
+                    )
+                    .await
+                    .map_err(AppError::from);
+                    let last = match &page {
+                        Ok(facts) => facts.last().map(|f| f.id),
+                        Err(_) => None,
+                    };
+                    let stop = last.is_none();
+                    if tx.send(page).await.is_err() || stop {
+                        return;
+                    }
+                    after = last.unwrap_or(after);
+                }
+            })
+        };
+        while let Some(page) = rx.recv().await {
+            let facts = page?;
             for f in &facts {
                 if !f.alive {
                     continue;
@@ -189,6 +211,9 @@ impl SegmentEngine {
                 }
             }
         }
+        reader
+            .await
+            .map_err(|e| AppError::Internal(format!("index reader: {e}")))?;
         let index = b.build();
         let build_ms = started.elapsed().as_millis() as i64;
         {

@@ -79,6 +79,9 @@ pub struct SegmentsArgs {
     /// SQLite file to create (removed first if it exists).
     #[arg(long)]
     pub sqlite_path: Option<PathBuf>,
+    /// Also measure this expression (repeatable), after E1–E8.
+    #[arg(long = "expr")]
+    pub extra: Vec<String>,
 }
 
 #[cfg(test)]
@@ -97,6 +100,7 @@ impl SegmentsArgs {
             pg_admin_url: "postgres://postgres@127.0.0.1:5432/postgres".into(),
             pg_database: "yutang_bench_segments".into(),
             sqlite_path: None,
+            extra: Vec::new(),
         }
     }
 }
@@ -441,8 +445,15 @@ pub struct Report {
     pub engines: Vec<EngineResult>,
 }
 
+/// The expressions a run measures: E1–E8 and any `--expr`.
+fn all_expressions(a: &SegmentsArgs) -> Vec<String> {
+    let mut exprs = expressions(a.tags);
+    exprs.extend(a.extra.iter().cloned());
+    exprs
+}
+
 pub async fn run(a: &SegmentsArgs) -> Result<()> {
-    let exprs = expressions(a.tags);
+    let exprs = all_expressions(a);
     println!(
         "yutang bench segments: {} customers × {} tags, seed {}, now = 2026-01-01 (Asia/Shanghai)",
         a.customers, a.tags, a.seed
@@ -510,7 +521,7 @@ fn index_only(a: &SegmentsArgs, exprs: &[String]) -> Result<()> {
 }
 
 async fn run_engines(a: &SegmentsArgs) -> Result<Report> {
-    let exprs = expressions(a.tags);
+    let exprs = all_expressions(a);
     let mut report = Report {
         expressions: exprs.clone(),
         engines: Vec::new(),

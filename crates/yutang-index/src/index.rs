@@ -62,14 +62,16 @@ impl TextColumn {
     }
 
     /// Customers (within `f`) whose value is one of `values`.
+    /// One union of the (disjoint) value sets, then one intersection: two passes over
+    /// the data instead of two per value.
     fn any_of(&self, values: &[String], f: &RoaringBitmap) -> RoaringBitmap {
-        let mut out = RoaringBitmap::new();
-        for v in values {
-            if let Some(b) = self.by_value.get(v) {
-                out |= b & f;
-            }
+        let parts: Vec<&RoaringBitmap> =
+            values.iter().filter_map(|v| self.by_value.get(v)).collect();
+        match parts.as_slice() {
+            [] => RoaringBitmap::new(),
+            [one] => *one & f,
+            many => many.iter().copied().union() & f,
         }
-        out
     }
 }
 

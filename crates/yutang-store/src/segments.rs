@@ -115,32 +115,43 @@ pub async fn load_facts(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let list = id_list(&ids);
+    // A page of customers by id is a contiguous id range, which every side table reads as
+    // one range scan of its `(customer_id, …)` index; an `IN` list of thousands of ids is a
+    // probe per id. The range is exact: it holds every customer of the page and no other.
+    let which = match pick {
+        Pick::After { after, .. } => {
+            let last = rows.last().map_or(after, |r| r.id);
+            format!("BETWEEN {} AND {last}", after.saturating_add(1))
+        }
+        Pick::Ids(_) => {
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            format!("IN ({})", id_list(&ids))
+        }
+    };
     let d90 = now - 90 * DAY_MS;
     let d365 = now - 365 * DAY_MS;
     let tag_sql = format!(
-        "SELECT customer_id, tag_id FROM customer_tags WHERE customer_id IN ({list}) ORDER BY customer_id, tag_id"
+        "SELECT customer_id, tag_id FROM customer_tags WHERE customer_id {which} ORDER BY customer_id, tag_id"
     );
     let order_sql = format!(
         "SELECT customer_id, CAST(SUM(CASE WHEN paid_at >= {d90} THEN 1 ELSE 0 END) AS BIGINT), \
-         COUNT(*), CAST(SUM(amount - refunded_amount) AS BIGINT) FROM orders WHERE customer_id IN ({list}) \
+         COUNT(*), CAST(SUM(amount - refunded_amount) AS BIGINT) FROM orders WHERE customer_id {which} \
          AND paid_at >= {d365} AND status <> 'refunded' GROUP BY customer_id"
     );
     let group_sql = format!(
-        "SELECT customer_id, kind FROM events WHERE customer_id IN ({list}) \
+        "SELECT customer_id, kind FROM events WHERE customer_id {which} \
          AND kind IN ('join_group', 'leave_group') ORDER BY customer_id, occurred_at, id"
     );
     let attr_sql = format!(
-        "SELECT customer_id, attribute_id, value FROM customer_attributes WHERE customer_id IN ({list})"
+        "SELECT customer_id, attribute_id, value FROM customer_attributes WHERE customer_id {which}"
     );
     let member_sql = format!(
         "SELECT m.customer_id, CAST(MAX(CASE WHEN m.state = 'joined' AND g.dismissed_at IS NULL \
          THEN 1 ELSE 0 END) AS BIGINT) FROM group_members m JOIN customer_groups g ON g.id = m.group_id \
-         WHERE m.customer_id IN ({list}) GROUP BY m.customer_id"
+         WHERE m.customer_id {which} GROUP BY m.customer_id"
     );
     let coupon_sql = format!(
-        "SELECT customer_id, COUNT(*) FROM coupons WHERE customer_id IN ({list}) \
+        "SELECT customer_id, COUNT(*) FROM coupons WHERE customer_id {which} \
          AND state IN ('claimed', 'expired') GROUP BY customer_id"
     );
     let (tags, orders, groups, attrs, members, coupons) = db_run!(db, pool => {
@@ -439,10 +450,19 @@ impl Cx<'_> {
             }
             Cond::IntRange { attr, lo, hi } => {
                 let e = self.int_col(attr)?;
-                if lo > hi {
-                    out.push_str("FALSE");
-                } else {
-                    leaf(out, format!("{e} BETWEEN {lo} AND {hi}"));
+                // Only the bounds that restrict: `BETWEEN 2 AND i64::MAX` would make
+                // PostgreSQL run a subquery attribute (`orders_90d`) twice.
+                let sql = match (*lo == i64::MIN, *hi == i64::MAX) {
+                    _ if lo > hi => None,
+                    (true, true) => Some(format!("{e} IS NOT NULL")),
+                    (false, true) => Some(format!("{e} >= {lo}")),
+                    (true, false) => Some(format!("{e} <= {hi}")),
+                    (false, false) if lo == hi => Some(format!("{e} = {lo}")),
+                    (false, false) => Some(format!("{e} BETWEEN {lo} AND {hi}")),
+                };
+                match sql {
+                    Some(s) => leaf(out, s),
+                    None => out.push_str("FALSE"),
                 }
             }
             Cond::IntIn { attr, values } | Cond::IntNotIn { attr, values } => {
