@@ -348,6 +348,46 @@ impl SegmentIndex {
         }
     }
 
+    /// The stored sets whose union is `c`, when `c` is a tag, a text `in` list, `x = yes`, or
+    /// an `or` of those; `None` for anything that needs computing.
+    fn plain_set(&self, c: &Cond) -> Option<Vec<&RoaringBitmap>> {
+        match c {
+            Cond::Or(cs) => {
+                let mut all = Vec::new();
+                for x in cs {
+                    all.extend(self.plain_set(x)?);
+                }
+                Some(all)
+            }
+            Cond::Tag(t) => Some(self.tags.get(t).into_iter().collect()),
+            Cond::TextIn { attr, values } => match self.column(attr) {
+                Some(Column::Text(t)) => {
+                    Some(values.iter().filter_map(|v| t.by_value.get(v)).collect())
+                }
+                _ => Some(Vec::new()),
+            },
+            Cond::Bool { attr, value: true } => Some(self.bool_true(attr).into_iter().collect()),
+            _ => None,
+        }
+    }
+
+    /// `b ∩ f` for an owned `b ⊆ alive`: no work when `f` is everyone.
+    fn within(&self, mut b: RoaringBitmap, f: &RoaringBitmap) -> RoaringBitmap {
+        if !std::ptr::eq(f, &self.alive) {
+            b &= f;
+        }
+        b
+    }
+
+    /// `b ∩ f` for a stored `b ⊆ alive` (every stored set is): a copy when `f` is everyone.
+    fn within_ref(&self, b: &RoaringBitmap, f: &RoaringBitmap) -> RoaringBitmap {
+        if std::ptr::eq(f, &self.alive) {
+            b.clone()
+        } else {
+            b & f
+        }
+    }
+
     /// A rough size of `c`'s result, to intersect the most selective conditions first, and a
     /// class that puts cheap bitmap lookups before range queries and negations.
     fn plan_key(&self, c: &Cond) -> (u8, u64) {
@@ -369,7 +409,12 @@ impl SegmentIndex {
                 Some(Column::Bool(_)) => (0, self.alive.len()),
                 None => (0, 0),
             },
-            Cond::And(_) | Cond::Or(_) => (1, 0),
+            // An `or` of stored sets is itself one cheap set: size at most the sum of its parts.
+            Cond::Or(_) => match self.plain_set(c) {
+                Some(sets) => (0, sets.iter().map(|b| b.len()).sum()),
+                None => (1, 0),
+            },
+            Cond::And(_) => (1, 0),
             Cond::TextNotIn { .. }
             | Cond::IntRange { .. }
             | Cond::IntIn { .. }
@@ -381,15 +426,18 @@ impl SegmentIndex {
 
     /// `c ∩ f`, for `f ⊆ alive`. Recursion is bounded by `Resolved`'s depth limit.
     fn eval_in(&self, c: &Cond, f: &RoaringBitmap, now: Millis) -> RoaringBitmap {
+        if let Some(sets) = self.plain_set(c) {
+            // Stored sets (an `or` of tags, a text `in` list): one union, then one intersection
+            // with the filter, instead of one intersection per part.
+            return match sets.as_slice() {
+                [] => RoaringBitmap::new(),
+                [one] => self.within_ref(one, f),
+                many => self.within(many.iter().copied().union(), f),
+            };
+        }
         match c {
-            Cond::Tag(t) => match self.tags.get(t) {
-                Some(b) => b & f,
-                None => RoaringBitmap::new(),
-            },
-            Cond::TextIn { attr, values } => match self.column(attr) {
-                Some(Column::Text(t)) => t.any_of(values, f),
-                _ => RoaringBitmap::new(),
-            },
+            // Always stored sets: answered above.
+            Cond::Tag(_) | Cond::TextIn { .. } => RoaringBitmap::new(),
             Cond::TextNotIn { attr, values } => match self.column(attr) {
                 Some(Column::Text(t)) => {
                     let mut has = &t.exists & f;
@@ -403,21 +451,13 @@ impl SegmentIndex {
                 _ => RoaringBitmap::new(),
             },
             Cond::IntIn { attr, values } => match self.column(attr) {
-                Some(Column::Int(b)) => {
-                    let mut out = RoaringBitmap::new();
-                    for v in values {
-                        out |= b.range(*v, *v, Some(f));
-                    }
-                    out
-                }
+                Some(Column::Int(b)) => b.any_of(values, Some(f)),
                 _ => RoaringBitmap::new(),
             },
             Cond::IntNotIn { attr, values } => match self.column(attr) {
                 Some(Column::Int(b)) => {
                     let mut has = b.exists() & f;
-                    for v in values {
-                        has -= b.range(*v, *v, Some(f));
-                    }
+                    has -= b.any_of(values, Some(&has));
                     has
                 }
                 _ => RoaringBitmap::new(),
@@ -476,7 +516,8 @@ impl SegmentIndex {
     /// What the index's bitmaps take, measured as roaring's serialized size of each bitmap
     /// (which tracks the in-memory container payload: 2 bytes per id in sparse containers,
     /// 8 KiB per dense 65,536-id block, plus a few bytes of header per container), plus the
-    /// bytes of attribute names and text values and 16 bytes per bitmap for its handle.
+    /// bit-sliced columns' word pages (8 KiB each) and page tables, plus the bytes of
+    /// attribute names and text values and 16 bytes per bitmap for its handle.
     /// It does not count hash-table and vector slack or allocator overhead.
     pub fn memory(&self) -> MemoryUsage {
         fn bm(b: &RoaringBitmap) -> usize {
@@ -501,13 +542,8 @@ impl SegmentIndex {
                             .map(|(v, b)| v.len() + bm(b))
                             .sum::<usize>();
                 }
-                Column::Int(b) => {
-                    m.numeric +=
-                        name.len() + bm(b.exists()) + b.slices().iter().map(bm).sum::<usize>()
-                }
-                Column::Time(b) => {
-                    m.time += name.len() + bm(b.exists()) + b.slices().iter().map(bm).sum::<usize>()
-                }
+                Column::Int(b) => m.numeric += name.len() + bm(b.exists()) + b.word_bytes(),
+                Column::Time(b) => m.time += name.len() + bm(b.exists()) + b.word_bytes(),
                 Column::Bool(b) => m.bool += name.len() + bm(b),
             }
         }

@@ -25,6 +25,7 @@ mod builder;
 mod index;
 pub mod reference;
 mod sink;
+mod words;
 
 #[cfg(test)]
 mod tests;
