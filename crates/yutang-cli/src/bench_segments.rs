@@ -8,6 +8,12 @@
 //! [`yutang_store::segments::to_sql`] wrapped in `SELECT COUNT(*)`. The counts of both sides
 //! must be equal, or the run fails.
 //!
+//! On PostgreSQL a second SQL baseline follows, unless `--no-facts-table`: the same facts
+//! precomputed into one denormalised table with an index on every column and a GIN index on
+//! the tags ([`yutang_store::segments::facts_table_sql`]), queried through
+//! [`to_sql_from`] with [`SqlSource::FactsTable`] — the most favourable SQL we know how to
+//! write for these counts (its upkeep is not counted). Its counts must be equal too.
+//!
 //! With `--index-only` the generated customers go straight into an [`IndexBuilder`] with the
 //! same facts `load_facts` would produce (no database), to measure build and memory at sizes a
 //! database load would take too long for.
@@ -31,7 +37,9 @@ use yutang_core::time::Millis;
 use yutang_index::{AttrValue, IndexBuilder, SegmentIndex};
 use yutang_store::Db;
 use yutang_store::db::{DbUrl, Engine, StoreOptions};
-use yutang_store::segments::{DAY_MS, date_millis, to_sql};
+use yutang_store::segments::{
+    DAY_MS, SqlSource, date_millis, facts_table_sql, to_sql, to_sql_from,
+};
 
 /// 2026-01-01 00:00 Asia/Shanghai: "now" for generation, the index and the SQL.
 pub const NOW: i64 = 1_767_196_800_000;
@@ -82,6 +90,9 @@ pub struct SegmentsArgs {
     /// Also measure this expression (repeatable), after E1–E8.
     #[arg(long = "expr")]
     pub extra: Vec<String>,
+    /// Skip PostgreSQL's second baseline (the denormalised facts table with indexes).
+    #[arg(long)]
+    pub no_facts_table: bool,
 }
 
 #[cfg(test)]
@@ -101,6 +112,7 @@ impl SegmentsArgs {
             pg_database: "yutang_bench_segments".into(),
             sqlite_path: None,
             extra: Vec::new(),
+            no_facts_table: false,
         }
     }
 }
@@ -436,6 +448,9 @@ pub struct EngineResult {
     pub rss_delta: u64,
     /// (index count, index p50, index p95, sql count, sql p50) per expression.
     pub rows: Vec<(u64, Duration, Duration, u64, Duration)>,
+    /// PostgreSQL's facts-table baseline: the time to create and index it, and its p50 per
+    /// expression.
+    pub facts: Option<(Duration, Vec<Duration>)>,
 }
 
 /// Everything `run` measured.
@@ -693,45 +708,20 @@ async fn run_engine(a: &SegmentsArgs, engine: Engine, exprs: &[String]) -> Resul
         let cond = to_sql(&expr, &custom, engine, Millis(NOW))?;
         let sql =
             format!("SELECT COUNT(*) FROM customers c WHERE c.merged_into IS NULL AND ({cond})");
-        let mut times = Vec::new();
-        let mut scount = 0u64;
-        for run in 0..=a.sql_runs.max(1) {
-            let t = Instant::now();
-            let n: i64 = match &db {
-                Db::Postgres(pool) => {
-                    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
-                        .fetch_one(pool)
-                        .await?
-                }
-                Db::Sqlite(pool) => {
-                    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
-                        .fetch_one(pool)
-                        .await?
-                }
-            };
-            // Run 0 is the warm-up.
-            if run > 0 {
-                times.push(t.elapsed());
-            }
-            scount = n as u64;
-        }
-        times.sort();
-        let sp50 = percentile(&times, 0.5);
-        println!(
-            "{label}: E{}: index {icount} in {} (p95 {}), SQL {scount} in {} — {:.0}×",
-            i + 1,
-            ms(p50),
-            ms(p95),
-            ms(sp50),
-            sp50.as_secs_f64() / p50.as_secs_f64().max(1e-9)
-        );
-        if icount != scount {
-            bail!(
-                "E{} on {label}: the index counts {icount}, SQL {scount}: `{src}`",
-                i + 1
-            );
-        }
+        let (scount, sp50) = time_sql(&db, &sql, a.sql_runs).await?;
+        compare(
+            &format!("{label}: E{}", i + 1),
+            (icount, p50, p95),
+            "SQL",
+            (scount, sp50),
+            src,
+        )?;
         r.rows.push((icount, p50, p95, scount, sp50));
+    }
+    if let Db::Postgres(pool) = &db
+        && !a.no_facts_table
+    {
+        r.facts = Some(facts_baseline(a, pool, &seg, &r.rows, exprs).await?);
     }
     drop(seg);
     db.close().await;
@@ -748,6 +738,110 @@ async fn run_engine(a: &SegmentsArgs, engine: Engine, exprs: &[String]) -> Resul
         }
     }
     Ok(r)
+}
+
+/// Print one expression's index and SQL figures; fail unless the counts are equal.
+fn compare(
+    what: &str,
+    (icount, ip50, ip95): (u64, Duration, Duration),
+    sql_label: &str,
+    (scount, sp50): (u64, Duration),
+    src: &str,
+) -> Result<()> {
+    println!(
+        "{what}: index {icount} in {} (p95 {}), {sql_label} {scount} in {} — {:.0}×",
+        ms(ip50),
+        ms(ip95),
+        ms(sp50),
+        sp50.as_secs_f64() / ip50.as_secs_f64().max(1e-9)
+    );
+    if icount != scount {
+        bail!("{what}: the index counts {icount}, {sql_label} {scount}: `{src}`");
+    }
+    Ok(())
+}
+
+/// `sql`'s count and its p50 over `runs` timed runs after one warm-up.
+async fn time_sql(db: &Db, sql: &str, runs: usize) -> Result<(u64, Duration)> {
+    let mut times = Vec::new();
+    let mut count = 0u64;
+    for run in 0..=runs.max(1) {
+        let t = Instant::now();
+        let n: i64 = db_count(db, sql).await?;
+        // Run 0 is the warm-up.
+        if run > 0 {
+            times.push(t.elapsed());
+        }
+        count = u64::try_from(n).unwrap_or(0);
+    }
+    times.sort();
+    Ok((count, percentile(&times, 0.5)))
+}
+
+async fn db_count(db: &Db, sql: &str) -> Result<i64> {
+    Ok(match db {
+        Db::Postgres(pool) => {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_one(pool)
+                .await?
+        }
+        Db::Sqlite(pool) => {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_one(pool)
+                .await?
+        }
+    })
+}
+
+/// PostgreSQL's second baseline: create the facts table at `NOW`, then count every
+/// expression over it; the counts must equal the index's (`rows`).
+async fn facts_baseline(
+    a: &SegmentsArgs,
+    pool: &sqlx::PgPool,
+    seg: &SegmentEngine,
+    rows: &[(u64, Duration, Duration, u64, Duration)],
+    exprs: &[String],
+) -> Result<(Duration, Vec<Duration>)> {
+    const TABLE: &str = "bench_customer_facts";
+    eprintln!("postgres: creating the facts table");
+    let t = Instant::now();
+    for stmt in facts_table_sql(TABLE, NOW) {
+        pool.execute(sqlx::AssertSqlSafe(stmt)).await?;
+    }
+    let build = t.elapsed();
+    println!(
+        "postgres: facts table (one row per customer, every column indexed, GIN on tags) created in {:.1} s",
+        build.as_secs_f64()
+    );
+    let custom = seg.custom_attrs().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let db = Db::Postgres(pool.clone());
+    let mut times = Vec::new();
+    for (i, src) in exprs.iter().enumerate() {
+        let expr = seg
+            .compile(src)
+            .map_err(|e| anyhow::anyhow!("E{}: {e}", i + 1))?;
+        let cond = to_sql_from(
+            &expr,
+            &custom,
+            Engine::Postgres,
+            Millis(NOW),
+            SqlSource::FactsTable,
+        )?;
+        let sql = format!("SELECT COUNT(*) FROM {TABLE} c WHERE {cond}");
+        let (count, p50) = time_sql(&db, &sql, a.sql_runs).await?;
+        let Some(&(icount, ip50, ip95, ..)) = rows.get(i) else {
+            bail!("E{}: no index count", i + 1);
+        };
+        compare(
+            &format!("postgres: E{}", i + 1),
+            (icount, ip50, ip95),
+            "facts table",
+            (count, p50),
+            src,
+        )?;
+        times.push(p50);
+    }
+    Ok((build, times))
 }
 
 fn print_report(a: &SegmentsArgs, report: &Report) {
@@ -767,6 +861,13 @@ fn print_report(a: &SegmentsArgs, report: &Report) {
             e.memory_bytes as f64 / f64::from(a.customers.max(1)),
             mib(e.rss_delta)
         );
+        if let Some((build, _)) = &e.facts {
+            println!(
+                "- {}: facts table created and indexed in {:.1} s",
+                e.engine,
+                build.as_secs_f64()
+            );
+        }
     }
     println!();
     let mut head = String::from("| # | count | index p50 | index p95 |");
@@ -774,6 +875,10 @@ fn print_report(a: &SegmentsArgs, report: &Report) {
     for e in &report.engines {
         let _ = write!(head, " {} p50 | {} ÷ index |", e.engine, e.engine);
         rule.push_str("---:|---:|");
+        if e.facts.is_some() {
+            let _ = write!(head, " {} facts table p50 | facts ÷ index |", e.engine);
+            rule.push_str("---:|---:|");
+        }
     }
     head.push_str(" expression |");
     rule.push_str("---|");
@@ -794,6 +899,19 @@ fn print_report(a: &SegmentsArgs, report: &Report) {
                     );
                 }
                 None => line.push_str(" – | – |"),
+            }
+            if let Some((_, facts)) = &e.facts {
+                match (e.rows.get(i), facts.get(i)) {
+                    (Some(&(_, ip50, ..)), Some(fp50)) => {
+                        let _ = write!(
+                            line,
+                            " {} | {:.0}× |",
+                            ms(*fp50),
+                            fp50.as_secs_f64() / ip50.as_secs_f64().max(1e-9)
+                        );
+                    }
+                    _ => line.push_str(" – | – |"),
+                }
             }
         }
         let _ = write!(line, " `{src}` |");
@@ -1163,6 +1281,27 @@ mod tests {
         assert!(e.rows.iter().all(|r| r.0 == r.3));
         // Some expression matches someone, so the comparison is not vacuous.
         assert!(e.rows.iter().any(|r| r.0 > 0));
+        Ok(())
+    }
+
+    /// The PostgreSQL path at tiny scale, with the facts-table baseline: three counts per
+    /// expression (index, the product's SQL, the facts table), all equal or the run fails.
+    #[tokio::test]
+    async fn index_sql_and_facts_table_agree_on_postgres() -> Result<()> {
+        let mut a = SegmentsArgs::with_customers(3_000);
+        a.engines = vec!["postgres".into()];
+        a.pg_admin_url = std::env::var("YUTANG_TEST_PG")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        a.pg_database = format!("yutang_bench_test_{:08x}", rand::random::<u32>());
+        a.index_runs = 2;
+        a.sql_runs = 1;
+        let report = run_engines(&a).await?;
+        let e = report.engines.first().context("one engine")?;
+        assert_eq!(e.rows.len(), expressions(400).len());
+        assert!(e.rows.iter().all(|r| r.0 == r.3));
+        assert!(e.rows.iter().any(|r| r.0 > 0));
+        let (_, facts) = e.facts.as_ref().context("the facts baseline ran")?;
+        assert_eq!(facts.len(), e.rows.len());
         Ok(())
     }
 

@@ -327,20 +327,120 @@ pub fn to_sql(
     engine: Engine,
     now: Millis,
 ) -> Result<String> {
+    to_sql_from(expr, custom, engine, now, SqlSource::Tables)
+}
+
+/// Where a translated condition reads its facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlSource {
+    /// The product's tables: `customers c`, with correlated subqueries into tags, orders,
+    /// group membership, events and coupons.
+    Tables,
+    /// A denormalised PostgreSQL table `c` made by [`facts_table_sql`]: one row per live
+    /// customer with every fact precomputed at one instant, tags as a `BIGINT[]`, an index on
+    /// every column. It is the most favourable SQL a benchmark can set against the bitmap
+    /// index (it is stale as soon as anything changes, and keeping it true is not counted);
+    /// leaves outside a `not` are emitted bare so the planner can use those indexes. No
+    /// custom attributes.
+    FactsTable,
+}
+
+/// [`to_sql`] over either source.
+pub fn to_sql_from(
+    expr: &Resolved,
+    custom: &[CustomAttr],
+    engine: Engine,
+    now: Millis,
+    source: SqlSource,
+) -> Result<String> {
+    if source == SqlSource::FactsTable && engine != Engine::Postgres {
+        return Err(StoreError::Refused {
+            code: "facts_table_engine",
+            message: "the facts table is a PostgreSQL baseline".into(),
+        });
+    }
     let mut out = String::new();
     let cx = Cx {
         custom,
         engine,
         now,
+        source,
     };
-    cx.cond(expr.root(), &mut out)?;
+    cx.cond(expr.root(), false, &mut out)?;
     Ok(out)
+}
+
+/// Statements that create `table` as the [`SqlSource::FactsTable`] of the live customers at
+/// `now` (PostgreSQL), with the same meaning as [`load_facts`]: windows over orders paid
+/// since `now − window` and not fully refunded, `in_group` from live WeCom membership where a
+/// customer has any, else the latest join/leave event, and unused coupons. Then one index per
+/// column, a GIN index on the tags and one on the birthday's month, and `ANALYZE`.
+pub fn facts_table_sql(table: &str, now: i64) -> Vec<String> {
+    let d90 = now - 90 * DAY_MS;
+    let d365 = now - 365 * DAY_MS;
+    let mut out = vec![
+        format!("DROP TABLE IF EXISTS {table}"),
+        format!(
+            "CREATE TABLE {table} AS SELECT c.id, NULLIF(c.city, '') AS city, \
+             NULLIF(c.member_level, '') AS member_level, c.order_count, c.total_spend, \
+             c.first_order_at, c.last_order_at, c.birthday, \
+             COALESCE(o.o90, 0) AS orders_90d, COALESCE(o.o365, 0) AS orders_365d, \
+             COALESCE(o.s365, 0) AS spent_365d, \
+             COALESCE(m.joined, e.joined, FALSE) AS in_group, \
+             COALESCE(cp.n, 0) AS unused_coupons, \
+             COALESCE(t.tags, '{{}}'::BIGINT[]) AS tags \
+             FROM customers c \
+             LEFT JOIN (SELECT customer_id, \
+               CAST(SUM(CASE WHEN paid_at >= {d90} THEN 1 ELSE 0 END) AS BIGINT) AS o90, \
+               COUNT(*) AS o365, CAST(SUM(amount - refunded_amount) AS BIGINT) AS s365 \
+               FROM orders WHERE paid_at >= {d365} AND status <> 'refunded' \
+               GROUP BY customer_id) o ON o.customer_id = c.id \
+             LEFT JOIN (SELECT customer_id, array_agg(tag_id ORDER BY tag_id) AS tags \
+               FROM customer_tags GROUP BY customer_id) t ON t.customer_id = c.id \
+             LEFT JOIN (SELECT mm.customer_id, \
+               bool_or(mm.state = 'joined' AND g.dismissed_at IS NULL) AS joined \
+               FROM group_members mm JOIN customer_groups g ON g.id = mm.group_id \
+               GROUP BY mm.customer_id) m ON m.customer_id = c.id \
+             LEFT JOIN (SELECT DISTINCT ON (customer_id) customer_id, kind = 'join_group' AS joined \
+               FROM events WHERE kind IN ('join_group', 'leave_group') \
+               ORDER BY customer_id, occurred_at DESC, id DESC) e ON e.customer_id = c.id \
+             LEFT JOIN (SELECT customer_id, COUNT(*) AS n FROM coupons \
+               WHERE state IN ('claimed', 'expired') GROUP BY customer_id) cp ON cp.customer_id = c.id \
+             WHERE c.merged_into IS NULL"
+        ),
+        format!("ALTER TABLE {table} ADD PRIMARY KEY (id)"),
+    ];
+    for col in [
+        "city",
+        "member_level",
+        "order_count",
+        "total_spend",
+        "first_order_at",
+        "last_order_at",
+        "birthday",
+        "orders_90d",
+        "orders_365d",
+        "spent_365d",
+        "in_group",
+        "unused_coupons",
+    ] {
+        out.push(format!("CREATE INDEX {table}_{col} ON {table} ({col})"));
+    }
+    out.push(format!(
+        "CREATE INDEX {table}_birth_month ON {table} ((CAST(SUBSTR(birthday, 6, 2) AS INTEGER)))"
+    ));
+    out.push(format!(
+        "CREATE INDEX {table}_tags ON {table} USING GIN (tags)"
+    ));
+    out.push(format!("VACUUM (ANALYZE) {table}"));
+    out
 }
 
 struct Cx<'a> {
     custom: &'a [CustomAttr],
     engine: Engine,
     now: Millis,
+    source: SqlSource,
 }
 
 /// How an attribute is stored in SQL.
@@ -361,6 +461,32 @@ fn quote(s: &str) -> String {
 
 impl Cx<'_> {
     fn col(&self, attr: &str) -> Result<Col> {
+        // The customer's own columns, which the facts table copies (with empty text already
+        // made NULL there).
+        let facts = self.source == SqlSource::FactsTable;
+        let text = |c: &str| {
+            Col::Text(if facts {
+                format!("c.{c}")
+            } else {
+                format!("NULLIF(c.{c}, '')")
+            })
+        };
+        match attr {
+            "city" => return Ok(text("city")),
+            "level" => return Ok(text("member_level")),
+            "order_count" => return Ok(Col::Int("c.order_count".into())),
+            "total_spent_fen" => return Ok(Col::Int("c.total_spend".into())),
+            "first_order" => return Ok(Col::Millis("c.first_order_at".into())),
+            "last_order" => return Ok(Col::Millis("c.last_order_at".into())),
+            "birthday" => return Ok(Col::Date("c.birthday".into())),
+            "birth_month" => {
+                return Ok(Col::Int("CAST(SUBSTR(c.birthday, 6, 2) AS INTEGER)".into()));
+            }
+            _ => {}
+        }
+        if facts {
+            return self.facts_col(attr);
+        }
         let now = self.now.0;
         let orders = |since: i64, what: &str| {
             format!(
@@ -369,14 +495,6 @@ impl Cx<'_> {
             )
         };
         Ok(match attr {
-            "city" => Col::Text("NULLIF(c.city, '')".into()),
-            "level" => Col::Text("NULLIF(c.member_level, '')".into()),
-            "order_count" => Col::Int("c.order_count".into()),
-            "total_spent_fen" => Col::Int("c.total_spend".into()),
-            "first_order" => Col::Millis("c.first_order_at".into()),
-            "last_order" => Col::Millis("c.last_order_at".into()),
-            "birthday" => Col::Date("c.birthday".into()),
-            "birth_month" => Col::Int("CAST(SUBSTR(c.birthday, 6, 2) AS INTEGER)".into()),
             "orders_90d" => Col::Int(orders(now - 90 * DAY_MS, "COUNT(*)")),
             "orders_365d" => Col::Int(orders(now - 365 * DAY_MS, "COUNT(*)")),
             "spent_365d" => Col::Int(orders(
@@ -421,18 +539,48 @@ impl Cx<'_> {
         })
     }
 
-    fn cond(&self, c: &Cond, out: &mut String) -> Result<()> {
+    /// The [`SqlSource::FactsTable`]'s precomputed columns.
+    fn facts_col(&self, attr: &str) -> Result<Col> {
+        Ok(match attr {
+            "orders_90d" => Col::Int("c.orders_90d".into()),
+            "orders_365d" => Col::Int("c.orders_365d".into()),
+            "spent_365d" => Col::Int("c.spent_365d".into()),
+            "unused_coupons" => Col::Int("c.unused_coupons".into()),
+            "in_group" => Col::Bool("c.in_group".into()),
+            other => {
+                return Err(StoreError::Refused {
+                    code: "unknown_attribute",
+                    message: format!("the facts table has no attribute {other:?}"),
+                });
+            }
+        })
+    }
+
+    /// `negated`: inside a `not`, where a NULL leaf must read as false (two-valued logic).
+    /// Outside one, a NULL leaf already excludes the row, so the facts table's leaves are
+    /// emitted bare, where the planner can match them to its indexes.
+    fn cond(&self, c: &Cond, negated: bool, out: &mut String) -> Result<()> {
+        let bare = self.source == SqlSource::FactsTable && !negated;
         let leaf = |out: &mut String, s: String| {
-            let _ = write!(out, "COALESCE(({s}), FALSE)");
+            if bare {
+                let _ = write!(out, "({s})");
+            } else {
+                let _ = write!(out, "COALESCE(({s}), FALSE)");
+            }
         };
         match c {
-            Cond::Tag(t) => {
-                let _ = write!(
-                    out,
-                    "EXISTS (SELECT 1 FROM customer_tags ct WHERE ct.customer_id = c.id AND ct.tag_id = {})",
-                    t.0
-                );
-            }
+            Cond::Tag(t) => match self.source {
+                SqlSource::Tables => {
+                    let _ = write!(
+                        out,
+                        "EXISTS (SELECT 1 FROM customer_tags ct WHERE ct.customer_id = c.id AND ct.tag_id = {})",
+                        t.0
+                    );
+                }
+                SqlSource::FactsTable => {
+                    let _ = write!(out, "(c.tags @> ARRAY[{}]::BIGINT[])", t.0);
+                }
+            },
             Cond::TextIn { attr, values } | Cond::TextNotIn { attr, values } => {
                 let e = self.text_col(attr)?;
                 let is_in = matches!(c, Cond::TextIn { .. });
@@ -480,7 +628,7 @@ impl Cx<'_> {
                 let op = if is_in { "IN" } else { "NOT IN" };
                 leaf(out, format!("{e} {op} ({})", list.join(", ")));
             }
-            Cond::Time { attr, pred } => self.time(attr, *pred, out)?,
+            Cond::Time { attr, pred } => self.time(attr, *pred, bare, out)?,
             Cond::Bool { attr, value } => match self.col(attr)? {
                 Col::Bool(e) => {
                     if *value {
@@ -499,7 +647,7 @@ impl Cx<'_> {
             },
             Cond::Not(x) => {
                 out.push_str("NOT (");
-                self.cond(x, out)?;
+                self.cond(x, true, out)?;
                 out.push(')');
             }
             Cond::And(xs) | Cond::Or(xs) => {
@@ -513,7 +661,7 @@ impl Cx<'_> {
                     if i > 0 {
                         out.push_str(if and { " AND " } else { " OR " });
                     }
-                    self.cond(x, out)?;
+                    self.cond(x, negated, out)?;
                 }
                 out.push(')');
             }
@@ -535,7 +683,7 @@ impl Cx<'_> {
         }
     }
 
-    fn time(&self, attr: &str, pred: TimePred, out: &mut String) -> Result<()> {
+    fn time(&self, attr: &str, pred: TimePred, bare: bool, out: &mut String) -> Result<()> {
         let Some((lo, hi)) = pred.bounds(self.now) else {
             out.push_str("FALSE");
             return Ok(());
@@ -585,7 +733,11 @@ impl Cx<'_> {
             }
             _ => return Err(wrong_type(attr)),
         }
-        let _ = write!(out, "COALESCE(({}), FALSE)", parts.join(" AND "));
+        if bare {
+            let _ = write!(out, "({})", parts.join(" AND "));
+        } else {
+            let _ = write!(out, "COALESCE(({}), FALSE)", parts.join(" AND "));
+        }
         Ok(())
     }
 }

@@ -899,7 +899,7 @@ fn run(e: Engine) {
         ..Config::default()
     });
     let result = runner.run(&expr(), |src| {
-        let (index, sql) = rt.block_on(async {
+        let (index, sql, facts) = rt.block_on(async {
             let now = Millis::now();
             let expr = app
                 .segments
@@ -921,9 +921,47 @@ fn run(e: Engine) {
             let sql = yutang_store::segments::sql_members(&app.db, &cond)
                 .await
                 .unwrap();
-            (index, sql)
+            // PostgreSQL: the benchmark's second baseline, the denormalised facts table, must
+            // mean the same (custom attributes are not in it).
+            let facts = match &app.db {
+                yutang_store::Db::Postgres(pool) => {
+                    match yutang_store::segments::to_sql_from(
+                        &expr,
+                        &custom,
+                        app.db.engine(),
+                        now,
+                        yutang_store::segments::SqlSource::FactsTable,
+                    ) {
+                        Ok(cond) => {
+                            for stmt in yutang_store::segments::facts_table_sql("t_facts", now.0) {
+                                sqlx::query(sqlx::AssertSqlSafe(stmt))
+                                    .execute(pool)
+                                    .await
+                                    .unwrap();
+                            }
+                            let ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                                "SELECT id FROM t_facts c WHERE {cond} ORDER BY id"
+                            )))
+                            .fetch_all(pool)
+                            .await
+                            .unwrap();
+                            Some(ids)
+                        }
+                        Err(yutang_store::StoreError::Refused {
+                            code: "unknown_attribute",
+                            ..
+                        }) => None,
+                        Err(e) => panic!("facts table translation: {e}"),
+                    }
+                }
+                yutang_store::Db::Sqlite(_) => None,
+            };
+            (index, sql, facts)
         });
-        prop_assert_eq!(index, sql, "expression: {}", src);
+        prop_assert_eq!(&index, &sql, "expression: {}", src);
+        if let Some(facts) = facts {
+            prop_assert_eq!(&index, &facts, "facts table, expression: {}", src);
+        }
         Ok(())
     });
     rt.block_on(async move { drop(t) });
