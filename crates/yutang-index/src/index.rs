@@ -389,7 +389,8 @@ impl SegmentIndex {
     }
 
     /// A rough size of `c`'s result, to intersect the most selective conditions first, and a
-    /// class that puts cheap bitmap lookups before range queries and negations.
+    /// class that puts cheap bitmap lookups before range queries and negations: 0 stored
+    /// sets, 1 the `not` of stored sets, 2 computed `and`/`or`, 3 ranges, 4 other `not`s.
     fn plan_key(&self, c: &Cond) -> (u8, u64) {
         let len = |b: Option<&RoaringBitmap>| b.map_or(0, RoaringBitmap::len);
         match c {
@@ -412,15 +413,30 @@ impl SegmentIndex {
             // An `or` of stored sets is itself one cheap set: size at most the sum of its parts.
             Cond::Or(_) => match self.plain_set(c) {
                 Some(sets) => (0, sets.iter().map(|b| b.len()).sum()),
-                None => (1, 0),
+                None => (2, 0),
             },
-            Cond::And(_) => (1, 0),
+            Cond::And(_) => (2, 0),
             Cond::TextNotIn { .. }
             | Cond::IntRange { .. }
             | Cond::IntIn { .. }
             | Cond::IntNotIn { .. }
-            | Cond::Time { .. } => (2, 0),
-            Cond::Not(_) => (3, 0),
+            | Cond::Time { .. } => (3, 0),
+            // `not tag(…)` is one difference inside the filter, cheap whatever its size; when
+            // it leaves at most half of everyone it runs right after the stored sets, so the
+            // ranges after it walk fewer customers (at 10M, E4's `… and not tag("标签/t6") and
+            // orders_90d = 0 …` walks 5,355 customers instead of 34,638).
+            Cond::Not(x) => match self.plain_set(x) {
+                Some(sets) => {
+                    let largest = sets.iter().map(|b| b.len()).max().unwrap_or(0);
+                    let rest = self.alive.len().saturating_sub(largest);
+                    if rest.saturating_mul(2) <= self.alive.len() {
+                        (1, rest)
+                    } else {
+                        (4, 0)
+                    }
+                }
+                None => (4, 0),
+            },
         }
     }
 
@@ -487,6 +503,16 @@ impl SegmentIndex {
             Cond::And(cs) => {
                 let mut order: Vec<(&Cond, (u8, u64))> =
                     cs.iter().map(|x| (x, self.plan_key(x))).collect();
+                // Without a stored set to start from, a `not` would be the first step: a
+                // difference over everyone, and then the ranges walk most of the population
+                // (measured slower at 10M than starting with a range), so it goes last.
+                if !order.iter().any(|(_, k)| k.0 == 0) {
+                    for (_, k) in &mut order {
+                        if k.0 == 1 {
+                            *k = (4, 0);
+                        }
+                    }
+                }
                 order.sort_by_key(|(_, k)| *k);
                 let mut iter = order.into_iter();
                 let Some((first, _)) = iter.next() else {
