@@ -32,13 +32,13 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::{ConnectOptions, Connection, Executor};
 use yutang_app::segments::SegmentEngine;
-use yutang_core::segments::{Schema, TagId};
+use yutang_core::segments::{Resolved, Schema, TagId};
 use yutang_core::time::Millis;
 use yutang_index::{AttrValue, IndexBuilder, SegmentIndex};
 use yutang_store::Db;
 use yutang_store::db::{DbUrl, Engine, StoreOptions};
 use yutang_store::segments::{
-    DAY_MS, SqlSource, date_millis, facts_table_sql, to_sql, to_sql_from,
+    CustomAttr, DAY_MS, SqlSource, date_millis, facts_table_sql, to_sql, to_sql_from,
 };
 
 /// 2026-01-01 00:00 Asia/Shanghai: "now" for generation, the index and the SQL.
@@ -689,6 +689,7 @@ async fn run_engine(a: &SegmentsArgs, engine: Engine, exprs: &[String]) -> Resul
     }
 
     let custom = seg.custom_attrs().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut compiled = Vec::with_capacity(exprs.len());
     for (i, src) in exprs.iter().enumerate() {
         let expr = seg
             .compile(src)
@@ -717,11 +718,10 @@ async fn run_engine(a: &SegmentsArgs, engine: Engine, exprs: &[String]) -> Resul
             src,
         )?;
         r.rows.push((icount, p50, p95, scount, sp50));
+        compiled.push(expr);
     }
-    if let Db::Postgres(pool) = &db
-        && !a.no_facts_table
-    {
-        r.facts = Some(facts_baseline(a, pool, &seg, &r.rows, exprs).await?);
+    if engine == Engine::Postgres && !a.no_facts_table {
+        r.facts = Some(facts_baseline(a, &db, &compiled, &custom, &r.rows, exprs).await?);
     }
     drop(seg);
     db.close().await;
@@ -794,15 +794,20 @@ async fn db_count(db: &Db, sql: &str) -> Result<i64> {
 }
 
 /// PostgreSQL's second baseline: create the facts table at `NOW`, then count every
-/// expression over it; the counts must equal the index's (`rows`).
+/// expression (`compiled`, in the order of `exprs`) over it; the counts must equal the
+/// index's (`rows`).
 async fn facts_baseline(
     a: &SegmentsArgs,
-    pool: &sqlx::PgPool,
-    seg: &SegmentEngine,
+    db: &Db,
+    compiled: &[Resolved],
+    custom: &[CustomAttr],
     rows: &[(u64, Duration, Duration, u64, Duration)],
     exprs: &[String],
 ) -> Result<(Duration, Vec<Duration>)> {
     const TABLE: &str = "bench_customer_facts";
+    let Db::Postgres(pool) = db else {
+        bail!("the facts table is a PostgreSQL baseline");
+    };
     eprintln!("postgres: creating the facts table");
     let t = Instant::now();
     for stmt in facts_table_sql(TABLE, NOW) {
@@ -813,25 +818,19 @@ async fn facts_baseline(
         "postgres: facts table (one row per customer, every column indexed, GIN on tags) created in {:.1} s",
         build.as_secs_f64()
     );
-    let custom = seg.custom_attrs().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let db = Db::Postgres(pool.clone());
     let mut times = Vec::new();
-    for (i, src) in exprs.iter().enumerate() {
-        let expr = seg
-            .compile(src)
-            .map_err(|e| anyhow::anyhow!("E{}: {e}", i + 1))?;
+    for (i, ((expr, src), &(icount, ip50, ip95, ..))) in
+        compiled.iter().zip(exprs).zip(rows).enumerate()
+    {
         let cond = to_sql_from(
-            &expr,
-            &custom,
+            expr,
+            custom,
             Engine::Postgres,
             Millis(NOW),
             SqlSource::FactsTable,
         )?;
         let sql = format!("SELECT COUNT(*) FROM {TABLE} c WHERE {cond}");
-        let (count, p50) = time_sql(&db, &sql, a.sql_runs).await?;
-        let Some(&(icount, ip50, ip95, ..)) = rows.get(i) else {
-            bail!("E{}: no index count", i + 1);
-        };
+        let (count, p50) = time_sql(db, &sql, a.sql_runs).await?;
         compare(
             &format!("postgres: E{}", i + 1),
             (icount, ip50, ip95),
@@ -842,6 +841,15 @@ async fn facts_baseline(
         times.push(p50);
     }
     Ok((build, times))
+}
+
+/// A report's two cells for one SQL baseline: its p50 and how many times the index's.
+fn cells(sql_p50: Duration, index_p50: Duration) -> String {
+    format!(
+        " {} | {:.0}× |",
+        ms(sql_p50),
+        sql_p50.as_secs_f64() / index_p50.as_secs_f64().max(1e-9)
+    )
 }
 
 fn print_report(a: &SegmentsArgs, report: &Report) {
@@ -890,26 +898,12 @@ fn print_report(a: &SegmentsArgs, report: &Report) {
         let mut line = format!("| E{} | {count} | {} | {} |", i + 1, ms(p50), ms(p95));
         for e in &report.engines {
             match e.rows.get(i) {
-                Some(&(_, ip50, _, _, sp50)) => {
-                    let _ = write!(
-                        line,
-                        " {} | {:.0}× |",
-                        ms(sp50),
-                        sp50.as_secs_f64() / ip50.as_secs_f64().max(1e-9)
-                    );
-                }
+                Some(&(_, ip50, _, _, sp50)) => line.push_str(&cells(sp50, ip50)),
                 None => line.push_str(" – | – |"),
             }
             if let Some((_, facts)) = &e.facts {
                 match (e.rows.get(i), facts.get(i)) {
-                    (Some(&(_, ip50, ..)), Some(fp50)) => {
-                        let _ = write!(
-                            line,
-                            " {} | {:.0}× |",
-                            ms(*fp50),
-                            fp50.as_secs_f64() / ip50.as_secs_f64().max(1e-9)
-                        );
-                    }
+                    (Some(&(_, ip50, ..)), Some(fp50)) => line.push_str(&cells(*fp50, ip50)),
                     _ => line.push_str(" – | – |"),
                 }
             }

@@ -455,6 +455,16 @@ enum Col {
     Bool(String),
 }
 
+/// A comparison as a never-NULL condition (`COALESCE(…, FALSE)`), or `bare` where a NULL
+/// already reads as false (outside a `not`) and the planner should see the comparison itself.
+fn leaf(out: &mut String, bare: bool, s: &str) {
+    if bare {
+        let _ = write!(out, "({s})");
+    } else {
+        let _ = write!(out, "COALESCE(({s}), FALSE)");
+    }
+}
+
 fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
@@ -561,13 +571,7 @@ impl Cx<'_> {
     /// emitted bare, where the planner can match them to its indexes.
     fn cond(&self, c: &Cond, negated: bool, out: &mut String) -> Result<()> {
         let bare = self.source == SqlSource::FactsTable && !negated;
-        let leaf = |out: &mut String, s: String| {
-            if bare {
-                let _ = write!(out, "({s})");
-            } else {
-                let _ = write!(out, "COALESCE(({s}), FALSE)");
-            }
-        };
+        let leaf = |out: &mut String, s: String| leaf(out, bare, &s);
         match c {
             Cond::Tag(t) => match self.source {
                 SqlSource::Tables => {
@@ -733,11 +737,7 @@ impl Cx<'_> {
             }
             _ => return Err(wrong_type(attr)),
         }
-        if bare {
-            let _ = write!(out, "({})", parts.join(" AND "));
-        } else {
-            let _ = write!(out, "COALESCE(({}), FALSE)", parts.join(" AND "));
-        }
+        leaf(out, bare, &parts.join(" AND "));
         Ok(())
     }
 }
