@@ -231,6 +231,35 @@ impl TestApp {
             .collect()
     }
 
+    /// Run every due job to the end. The server's own worker (one tick a second) may have
+    /// claimed a job just before the test's `drain_jobs` looked, so draining alone can return
+    /// while that job is still running; wait until no due job is queued or running.
+    pub async fn settle_jobs(&self) {
+        const PENDING: &str = "SELECT COUNT(*) FROM jobs WHERE status = 'running' \
+             OR (status = 'queued' AND run_at <= $1)";
+        for _ in 0..600 {
+            self.app.drain_jobs().await.expect("drain jobs");
+            let now = self.app.now();
+            let pending: i64 = match &self.app.db {
+                yutang_store::Db::Sqlite(p) => sqlx::query_scalar(PENDING)
+                    .bind(now)
+                    .fetch_one(p)
+                    .await
+                    .expect("pending jobs"),
+                yutang_store::Db::Postgres(p) => sqlx::query_scalar(PENDING)
+                    .bind(now)
+                    .fetch_one(p)
+                    .await
+                    .expect("pending jobs"),
+            };
+            if pending == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("jobs still pending after 30 s");
+    }
+
     /// Run a statement against the test database (to simulate time passing).
     pub async fn exec(&self, sql: &'static str) {
         match &self.app.db {

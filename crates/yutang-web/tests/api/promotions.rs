@@ -273,10 +273,10 @@ async fn coupon_life_redeem_refund_expire_remind(e: Engine) {
     // The reminder job (24 h before expiry) records one outbox message, even if run twice.
     t.exec("UPDATE jobs SET run_at = 0 WHERE kind = 'coupon_remind'")
         .await;
-    t.app.drain_jobs().await.unwrap();
+    t.settle_jobs().await;
     t.exec("UPDATE jobs SET status = 'queued', run_at = 0 WHERE kind = 'coupon_remind'")
         .await;
-    t.app.drain_jobs().await.unwrap();
+    t.settle_jobs().await;
     assert_eq!(
         scalar(
             &t,
@@ -289,7 +289,7 @@ async fn coupon_life_redeem_refund_expire_remind(e: Engine) {
     t.exec("UPDATE coupons SET valid_until = 1").await;
     t.exec("UPDATE jobs SET run_at = 0 WHERE kind = 'coupon_expire'")
         .await;
-    t.app.drain_jobs().await.unwrap();
+    t.settle_jobs().await;
     assert_eq!(coupon_state(&t, tok, coupon).await, "expired");
     let other = order(&t, *c, "O-LATE", 9900).await;
     let r = t
@@ -588,10 +588,10 @@ async fn flash_sale_claims_hold_and_release_once(e: Engine) {
     t.exec("UPDATE flash_sale_claims SET hold_until = 1").await;
     t.exec("UPDATE jobs SET run_at = 0 WHERE kind = 'flash_hold_release'")
         .await;
-    t.app.drain_jobs().await.unwrap();
+    t.settle_jobs().await;
     t.exec("UPDATE jobs SET status = 'queued', run_at = 0 WHERE kind = 'flash_hold_release'")
         .await;
-    t.app.drain_jobs().await.unwrap();
+    t.settle_jobs().await;
     let v: Value = t
         .get(&format!("/api/v1/flash-sales/{id}"), &t.admin)
         .await
@@ -710,12 +710,12 @@ async fn group_buy_fills_and_expires_exactly_once(e: Engine) {
         .await;
     t.exec("UPDATE jobs SET run_at = 0 WHERE kind = 'group_buy_deadline'")
         .await;
-    t.app.drain_jobs().await.unwrap();
+    t.settle_jobs().await;
     // The timer runs again (a restart re-claims it) and the use case is called directly:
     // nothing more is refunded.
     t.exec("UPDATE jobs SET status = 'queued', run_at = 0 WHERE kind = 'group_buy_deadline'")
         .await;
-    t.app.drain_jobs().await.unwrap();
+    t.settle_jobs().await;
     assert_eq!(t.app.expire_team(lonely).await.unwrap(), 0);
     assert_eq!(
         scalar(&t, "SELECT COUNT(*) FROM group_buy_refunds").await,
@@ -788,7 +788,7 @@ async fn issue_to_a_segment_as_a_job(e: Engine) {
         .await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let job = r.json::<Value>().await.unwrap()["job_id"].as_i64().unwrap();
-    t.app.drain_jobs().await.unwrap();
+    t.settle_jobs().await;
     let v: Value = t
         .get(&format!("/api/v1/jobs/{job}"), &t.admin)
         .await
@@ -803,7 +803,7 @@ async fn issue_to_a_segment_as_a_job(e: Engine) {
     assert_eq!(v["result"]["issued"], 3);
     t.exec("UPDATE jobs SET status = 'queued', run_at = 0, progress_done = 0 WHERE kind = 'coupon_issue'")
         .await;
-    t.app.drain_jobs().await.unwrap();
+    t.settle_jobs().await;
     assert_eq!(scalar(&t, "SELECT COUNT(*) FROM coupons").await, 3);
     // Each member holds one; the limit stops a public claim on top.
     let r = t
