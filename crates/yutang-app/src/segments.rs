@@ -13,6 +13,7 @@ use std::sync::RwLock;
 
 use roaring::RoaringBitmap;
 use serde::Serialize;
+use yutang_core::export::spreadsheet_text;
 use yutang_core::segments::{AttrType, Resolved, Schema, TagId};
 use yutang_core::staff::Permission;
 use yutang_core::time::Millis;
@@ -603,7 +604,8 @@ impl App {
 
     /// CSV of a segment's members within the caller's scope (id, name, masked or full phone,
     /// city, level, orders, spend in yuan, last order in Asia/Shanghai). Audited with the
-    /// count, because it is personal data leaving the system.
+    /// count, because it is personal data leaving the system. Free-text cells are made safe
+    /// to open in a spreadsheet (`spreadsheet_text`).
     pub async fn export_segment(&self, actor: &Actor, src: &str) -> Result<String> {
         let (_, m) = self.segment_members(actor, src).await?;
         let ids: Vec<i64> = m.iter().map(i64::from).collect();
@@ -640,10 +642,10 @@ impl App {
                     .unwrap_or_default();
                 w.write_record([
                     c.id.to_string(),
-                    c.name,
+                    spreadsheet_text(&c.name).into_owned(),
                     phone,
-                    c.city,
-                    c.member_level,
+                    spreadsheet_text(&c.city).into_owned(),
+                    spreadsheet_text(&c.member_level).into_owned(),
                     c.order_count.to_string(),
                     yutang_core::money::Fen(c.total_spend).to_string(),
                     last,

