@@ -602,34 +602,85 @@ impl App {
         .await
     }
 
-    /// CSV of a segment's members within the caller's scope (id, name, masked or full phone,
-    /// city, level, orders, spend in yuan, last order in Asia/Shanghai). Audited with the
-    /// count, because it is personal data leaving the system. Free-text cells are made safe
-    /// to open in a spreadsheet (`spreadsheet_text`).
-    pub async fn export_segment(&self, actor: &Actor, src: &str) -> Result<String> {
+    /// Start a CSV export of a segment's members within the caller's scope: the members are
+    /// fixed and the audit entry (with the row count, because it is personal data leaving
+    /// the system) is written now; the rows follow chunk by chunk from
+    /// [`SegmentExport::next_chunk`], so a million-row export neither sits in memory nor
+    /// runs into the request timeout.
+    pub async fn export_segment(&self, actor: &Actor, src: &str) -> Result<SegmentExport> {
         let (_, m) = self.segment_members(actor, src).await?;
-        let ids: Vec<i64> = m.iter().map(i64::from).collect();
         let reveal = actor.can(Permission::RevealPhone);
-        let mut w = csv::Writer::from_writer(Vec::new());
+        audit::record(
+            self,
+            actor,
+            Action::SegmentExported,
+            "segment",
+            &serde_json::json!({"expression": src, "rows": m.len(), "phones_revealed": reveal})
+                .to_string(),
+        )
+        .await?;
+        Ok(SegmentExport {
+            app: self.clone(),
+            ids: m.iter().map(i64::from).collect(),
+            next: 0,
+            reveal,
+            header_written: false,
+        })
+    }
+}
+
+/// The columns of a segment export, in order.
+pub const EXPORT_COLUMNS: [&str; 8] = [
+    "customer_id",
+    "name",
+    "phone",
+    "city",
+    "member_level",
+    "order_count",
+    "total_spend_yuan",
+    "last_order_at",
+];
+
+/// Customers read per chunk of an export (one `IN` query each).
+const EXPORT_CHUNK: usize = 1000;
+
+/// A segment export under way (see [`App::export_segment`]).
+pub struct SegmentExport {
+    app: App,
+    ids: Vec<i64>,
+    next: usize,
+    reveal: bool,
+    header_written: bool,
+}
+
+impl SegmentExport {
+    /// Members being exported (customers merged away meanwhile are skipped).
+    pub fn rows(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The next piece of CSV: the header line first, then up to 1,000 customers (id, name,
+    /// masked or full phone, city, level, orders, spend in yuan, last order in
+    /// Asia/Shanghai); `None` when done. Free-text cells are made safe to open in a
+    /// spreadsheet (`spreadsheet_text`).
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>> {
         let csv_err = |e: csv::Error| AppError::Internal(e.to_string());
-        w.write_record([
-            "customer_id",
-            "name",
-            "phone",
-            "city",
-            "member_level",
-            "order_count",
-            "total_spend_yuan",
-            "last_order_at",
-        ])
-        .map_err(csv_err)?;
-        for chunk in ids.chunks(1000) {
-            for c in yutang_store::customers::get_many(&self.db, chunk).await? {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        if !self.header_written {
+            self.header_written = true;
+            w.write_record(EXPORT_COLUMNS).map_err(csv_err)?;
+        } else {
+            let Some(chunk) = self.ids.get(self.next..).filter(|c| !c.is_empty()) else {
+                return Ok(None);
+            };
+            let chunk = &chunk[..chunk.len().min(EXPORT_CHUNK)];
+            self.next += chunk.len();
+            for c in yutang_store::customers::get_many(&self.app.db, chunk).await? {
                 let phone = c
                     .phone
                     .as_deref()
                     .map(|p| {
-                        if reveal {
+                        if self.reveal {
                             p.to_owned()
                         } else {
                             yutang_core::identity::mask_phone(p)
@@ -653,19 +704,9 @@ impl App {
                 .map_err(csv_err)?;
             }
         }
-        let bytes = w
-            .into_inner()
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        audit::record(
-            self,
-            actor,
-            Action::SegmentExported,
-            "segment",
-            &serde_json::json!({"expression": src, "rows": ids.len(), "phones_revealed": reveal})
-                .to_string(),
-        )
-        .await?;
-        String::from_utf8(bytes).map_err(|e| AppError::Internal(e.to_string()))
+        w.into_inner()
+            .map(Some)
+            .map_err(|e| AppError::Internal(e.to_string()))
     }
 }
 

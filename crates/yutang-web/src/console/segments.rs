@@ -343,7 +343,7 @@ pub async fn export(
         Err(e) => return error_page(c.ctx, e),
     };
     match s.app.export_segment(a, &row.expression).await {
-        Ok(csv) => crate::api::segments::csv_response(csv),
+        Ok(export) => crate::api::segments::csv_response(export),
         Err(e) => error_page(c.ctx, e),
     }
 }
