@@ -69,6 +69,10 @@ pub struct SegmentsArgs {
     /// Keep the databases instead of dropping them.
     #[arg(long)]
     pub keep: bool,
+    /// Query the databases an earlier run left with `--keep` (same `--customers`, `--tags`
+    /// and `--seed`) instead of generating and loading them again; they are kept.
+    #[arg(long)]
+    pub reuse: bool,
     /// RNG seed of the generator.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -105,6 +109,7 @@ impl SegmentsArgs {
             engines: vec!["sqlite".into()],
             index_only: false,
             keep: false,
+            reuse: false,
             seed: 42,
             index_runs: 20,
             sql_runs: 3,
@@ -440,6 +445,8 @@ fn time_index(runs: usize, mut f: impl FnMut() -> u64) -> (u64, Duration, Durati
 #[derive(Debug, Clone, Default)]
 pub struct EngineResult {
     pub engine: String,
+    /// Loaded by an earlier run (`--reuse`): no load, index or analyze figures.
+    pub reused: bool,
     pub load: Duration,
     pub indexes: Duration,
     pub analyze: Duration,
@@ -507,7 +514,7 @@ fn index_only(a: &SegmentsArgs, exprs: &[String]) -> Result<()> {
         memberships as f64 / f64::from(a.customers.max(1))
     );
     println!(
-        "index memory: {} ({:.1} bytes/customer) = tags {} + time {} + numeric {} + text {} + bool {} + alive {}; process RSS grew {}",
+        "index memory: {} ({:.1} bytes/customer) = tags {} + time {} + numeric {} + text {} + bool {} + alive {} + word copies of dense sets {}; process RSS grew {}",
         mib(m.total() as u64),
         m.total() as f64 / f64::from(a.customers.max(1)),
         mib(m.tags as u64),
@@ -516,6 +523,7 @@ fn index_only(a: &SegmentsArgs, exprs: &[String]) -> Result<()> {
         mib(m.text as u64),
         mib(m.bool as u64),
         mib(m.alive as u64),
+        mib(m.dense as u64),
         mib(rss1.saturating_sub(rss0))
     );
     println!();
@@ -592,6 +600,11 @@ fn check_db_name(name: &str) -> Result<()> {
 async fn run_engine(a: &SegmentsArgs, engine: Engine, exprs: &[String]) -> Result<EngineResult> {
     let label = engine.as_str();
     let url = match engine {
+        Engine::Sqlite if a.reuse => format!("sqlite://{}", sqlite_path(a).display()),
+        Engine::Postgres if a.reuse => {
+            check_db_name(&a.pg_database)?;
+            pg_url(&a.pg_admin_url, &a.pg_database)?
+        }
         Engine::Sqlite => {
             let p = sqlite_path(a);
             remove_sqlite(&p);
@@ -613,52 +626,25 @@ async fn run_engine(a: &SegmentsArgs, engine: Engine, exprs: &[String]) -> Resul
         sqlite_synchronous_full: false,
         ..StoreOptions::default()
     };
-    let db = Db::connect(&db_url, &opts).await?;
-    db.migrate().await?;
     let mut r = EngineResult {
         engine: label.into(),
         ..EngineResult::default()
     };
-    eprintln!("{label}: loading {} customers", a.customers);
-    let (load, indexes) = match &db {
-        Db::Postgres(pool) => load_postgres(a, pool).await?,
-        Db::Sqlite(_) => {
-            db.close().await;
-            load_sqlite(a, &sqlite_path(a)).await?
+    let db = if a.reuse {
+        if engine == Engine::Sqlite && !sqlite_path(a).exists() {
+            bail!(
+                "--reuse: no SQLite database at {}",
+                sqlite_path(a).display()
+            );
         }
+        r.reused = true;
+        println!("{label}: reusing the database an earlier --keep run loaded");
+        Db::connect(&db_url, &opts).await?
+    } else {
+        let db = Db::connect(&db_url, &opts).await?;
+        db.migrate().await?;
+        load_and_analyze(a, engine, db, &db_url, &opts, &mut r).await?
     };
-    r.load = load;
-    r.indexes = indexes;
-    let db = match db {
-        Db::Sqlite(_) => Db::connect(&db_url, &opts).await?,
-        pg => pg,
-    };
-    eprintln!(
-        "{label}: loaded in {:.1} s, indexes in {:.1} s; analyzing",
-        load.as_secs_f64(),
-        indexes.as_secs_f64()
-    );
-    let t = Instant::now();
-    match &db {
-        Db::Postgres(pool) => {
-            pool.execute("VACUUM (ANALYZE)").await?;
-        }
-        Db::Sqlite(pool) => {
-            pool.execute("ANALYZE").await?;
-        }
-    }
-    r.analyze = t.elapsed();
-    println!(
-        "{label}: load {:.1} s + the migrations' indexes {:.1} s + {} {:.1} s",
-        load.as_secs_f64(),
-        indexes.as_secs_f64(),
-        if engine == Engine::Postgres {
-            "VACUUM ANALYZE"
-        } else {
-            "ANALYZE"
-        },
-        r.analyze.as_secs_f64()
-    );
 
     // The product's build path.
     let rss0 = rss_bytes();
@@ -725,7 +711,7 @@ async fn run_engine(a: &SegmentsArgs, engine: Engine, exprs: &[String]) -> Resul
     }
     drop(seg);
     db.close().await;
-    if !a.keep {
+    if !a.keep && !a.reuse {
         match engine {
             Engine::Sqlite => remove_sqlite(&sqlite_path(a)),
             Engine::Postgres => {
@@ -738,6 +724,60 @@ async fn run_engine(a: &SegmentsArgs, engine: Engine, exprs: &[String]) -> Resul
         }
     }
     Ok(r)
+}
+
+/// Generate and load the brand into a freshly migrated `db`, re-create the migrations'
+/// indexes, then `VACUUM (ANALYZE)` / `ANALYZE`; the figures go into `r`.
+async fn load_and_analyze(
+    a: &SegmentsArgs,
+    engine: Engine,
+    db: Db,
+    db_url: &DbUrl,
+    opts: &StoreOptions,
+    r: &mut EngineResult,
+) -> Result<Db> {
+    let label = engine.as_str();
+    eprintln!("{label}: loading {} customers", a.customers);
+    let (load, indexes) = match &db {
+        Db::Postgres(pool) => load_postgres(a, pool).await?,
+        Db::Sqlite(_) => {
+            db.close().await;
+            load_sqlite(a, &sqlite_path(a)).await?
+        }
+    };
+    r.load = load;
+    r.indexes = indexes;
+    let db = match db {
+        Db::Sqlite(_) => Db::connect(db_url, opts).await?,
+        pg => pg,
+    };
+    eprintln!(
+        "{label}: loaded in {:.1} s, indexes in {:.1} s; analyzing",
+        load.as_secs_f64(),
+        indexes.as_secs_f64()
+    );
+    let t = Instant::now();
+    match &db {
+        Db::Postgres(pool) => {
+            pool.execute("VACUUM (ANALYZE)").await?;
+        }
+        Db::Sqlite(pool) => {
+            pool.execute("ANALYZE").await?;
+        }
+    }
+    r.analyze = t.elapsed();
+    println!(
+        "{label}: load {:.1} s + the migrations' indexes {:.1} s + {} {:.1} s",
+        load.as_secs_f64(),
+        indexes.as_secs_f64(),
+        if engine == Engine::Postgres {
+            "VACUUM ANALYZE"
+        } else {
+            "ANALYZE"
+        },
+        r.analyze.as_secs_f64()
+    );
+    Ok(db)
 }
 
 /// Print one expression's index and SQL figures; fail unless the counts are equal.
@@ -858,12 +898,19 @@ fn print_report(a: &SegmentsArgs, report: &Report) {
     };
     println!();
     for e in &report.engines {
+        let loaded = if e.reused {
+            "loaded by an earlier run".to_owned()
+        } else {
+            format!(
+                "load {:.1} s, indexes {:.1} s, analyze {:.1} s",
+                e.load.as_secs_f64(),
+                e.indexes.as_secs_f64(),
+                e.analyze.as_secs_f64()
+            )
+        };
         println!(
-            "- {}: load {:.1} s, indexes {:.1} s, analyze {:.1} s; index build from the database {:.1} s; index memory {} ({:.1} B/customer), RSS +{}",
+            "- {}: {loaded}; index build from the database {:.1} s; index memory {} ({:.1} B/customer), RSS +{}",
             e.engine,
-            e.load.as_secs_f64(),
-            e.indexes.as_secs_f64(),
-            e.analyze.as_secs_f64(),
             e.build.as_secs_f64(),
             mib(e.memory_bytes),
             e.memory_bytes as f64 / f64::from(a.customers.max(1)),

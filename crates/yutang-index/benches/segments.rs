@@ -265,7 +265,7 @@ fn main() {
     let m = index.memory();
     println!("index build: {build:.2?} from {n} rows");
     println!(
-        "index memory (accounted): {:.1} MiB = tags {:.1} + text {:.1} + numeric {:.1} + time {:.1} + bool {:.1} + alive {:.1}; {:.1} bytes per customer",
+        "index memory (accounted): {:.1} MiB = tags {:.1} + text {:.1} + numeric {:.1} + time {:.1} + bool {:.1} + alive {:.1} + word copies of dense sets {:.1}; {:.1} bytes per customer",
         mib(m.total() as u64),
         mib(m.tags as u64),
         mib(m.text as u64),
@@ -273,6 +273,7 @@ fn main() {
         mib(m.time as u64),
         mib(m.bool as u64),
         mib(m.alive as u64),
+        mib(m.dense as u64),
         m.total() as f64 / f64::from(n.max(1))
     );
     if let (Some(a), Some(b)) = (rss_before, rss_after) {

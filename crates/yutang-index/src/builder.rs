@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use yutang_core::segments::{Schema, TagId};
 
 use crate::bsi::Bsi;
+use crate::dense::Derived;
 use crate::index::{Column, SegmentIndex, TextColumn};
 use crate::sink::Sink;
 use crate::{AttrKind, AttrValue, IndexError};
@@ -174,7 +175,7 @@ impl IndexBuilder {
                                 b.add(id);
                             }
                         }
-                        Column::Bool(b.finish())
+                        Column::Bool(b.finish(), Derived(None))
                     }
                 };
                 (name, column)
@@ -186,11 +187,14 @@ impl IndexBuilder {
             .map(|(t, s)| (t, s.finish()))
             .filter(|(_, b)| !b.is_empty())
             .collect();
-        SegmentIndex {
+        let mut index = SegmentIndex {
             alive: self.alive.finish(),
             tags,
+            tag_words: Derived::default(),
             columns,
-        }
+        };
+        index.refresh_dense();
+        index
     }
 }
 
@@ -230,5 +234,6 @@ fn build_text(values: HashMap<String, u32>, rows: Vec<(u32, u32)>) -> TextColumn
     TextColumn {
         by_value,
         exists: exists.finish(),
+        words: Derived::default(),
     }
 }

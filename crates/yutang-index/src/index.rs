@@ -7,6 +7,8 @@ use yutang_core::segments::{Cond, Resolved, Schema, TagId};
 use yutang_core::time::Millis;
 
 use crate::bsi::Bsi;
+use crate::dense::{self, Derived};
+use crate::words::Bits;
 use crate::{AttrKind, AttrValue, IndexError};
 
 /// A text/enum attribute: a bitmap per distinct value.
@@ -14,6 +16,8 @@ use crate::{AttrKind, AttrValue, IndexError};
 pub(crate) struct TextColumn {
     pub(crate) by_value: HashMap<String, RoaringBitmap>,
     pub(crate) exists: RoaringBitmap,
+    /// Word copies of the dense values' sets (see `dense`).
+    pub(crate) words: Derived<HashMap<String, Bits>>,
 }
 
 impl TextColumn {
@@ -27,6 +31,9 @@ impl TextColumn {
         match self.by_value.get_mut(v) {
             Some(b) => {
                 b.insert(id);
+                if let Some(w) = self.words.0.get_mut(v) {
+                    w.set(id, true);
+                }
             }
             None => {
                 let mut b = RoaringBitmap::new();
@@ -50,6 +57,9 @@ impl TextColumn {
         let mut emptied = None;
         for (value, b) in &mut self.by_value {
             if b.remove(id) {
+                if let Some(w) = self.words.0.get_mut(value) {
+                    w.set(id, false);
+                }
                 if b.is_empty() {
                     emptied = Some(value.clone());
                 }
@@ -58,6 +68,7 @@ impl TextColumn {
         }
         if let Some(v) = emptied {
             self.by_value.remove(&v);
+            self.words.0.remove(&v);
         }
     }
 
@@ -80,7 +91,8 @@ pub(crate) enum Column {
     Text(TextColumn),
     Int(Bsi),
     Time(Bsi),
-    Bool(RoaringBitmap),
+    /// The customers for whom it is true, and its word copy when dense.
+    Bool(RoaringBitmap, Derived<Option<Bits>>),
 }
 
 impl Column {
@@ -89,7 +101,7 @@ impl Column {
             AttrKind::Text => Column::Text(TextColumn::default()),
             AttrKind::Int => Column::Int(Bsi::default()),
             AttrKind::Time => Column::Time(Bsi::default()),
-            AttrKind::Bool => Column::Bool(RoaringBitmap::new()),
+            AttrKind::Bool => Column::Bool(RoaringBitmap::new(), Derived(None)),
         }
     }
 
@@ -98,7 +110,7 @@ impl Column {
             Column::Text(_) => AttrKind::Text,
             Column::Int(_) => AttrKind::Int,
             Column::Time(_) => AttrKind::Time,
-            Column::Bool(_) => AttrKind::Bool,
+            Column::Bool(..) => AttrKind::Bool,
         }
     }
 
@@ -106,7 +118,13 @@ impl Column {
         match self {
             Column::Text(t) => t.remove(id),
             Column::Int(b) | Column::Time(b) => b.remove(id),
-            Column::Bool(b) => b.remove(id),
+            Column::Bool(b, w) => {
+                let had = b.remove(id);
+                if had && let Some(w) = &mut w.0 {
+                    w.set(id, false);
+                }
+                had
+            }
         }
     }
 }
@@ -120,11 +138,13 @@ pub struct MemoryUsage {
     pub numeric: usize,
     pub time: usize,
     pub bool: usize,
+    /// The word copies of dense tags, text values and yes/no sets (see `dense`).
+    pub dense: usize,
 }
 
 impl MemoryUsage {
     pub fn total(&self) -> usize {
-        self.alive + self.tags + self.text + self.numeric + self.time + self.bool
+        self.alive + self.tags + self.text + self.numeric + self.time + self.bool + self.dense
     }
 }
 
@@ -136,6 +156,8 @@ impl MemoryUsage {
 pub struct SegmentIndex {
     pub(crate) alive: RoaringBitmap,
     pub(crate) tags: HashMap<TagId, RoaringBitmap>,
+    /// Word copies of the dense tags (see `dense`).
+    pub(crate) tag_words: Derived<HashMap<TagId, Bits>>,
     pub(crate) columns: HashMap<String, Column>,
 }
 
@@ -208,8 +230,16 @@ impl SegmentIndex {
         if !self.alive.remove(id) {
             return false;
         }
-        self.tags.retain(|_, b| {
-            b.remove(id);
+        let words = &mut self.tag_words.0;
+        self.tags.retain(|t, b| {
+            if b.remove(id)
+                && let Some(w) = words.get_mut(t)
+            {
+                w.set(id, false);
+            }
+            if b.is_empty() {
+                words.remove(t);
+            }
             !b.is_empty()
         });
         for c in self.columns.values_mut() {
@@ -221,7 +251,11 @@ impl SegmentIndex {
     /// Tag a customer (adding the customer if new). Returns whether the tag was new.
     pub fn set_tag(&mut self, id: u32, tag: TagId) -> bool {
         self.alive.insert(id);
-        self.tags.entry(tag).or_default().insert(id)
+        let new = self.tags.entry(tag).or_default().insert(id);
+        if new && let Some(w) = self.tag_words.0.get_mut(&tag) {
+            w.set(id, true);
+        }
+        new
     }
 
     /// Untag a customer. Returns whether it had the tag.
@@ -232,6 +266,9 @@ impl SegmentIndex {
         let had = b.remove(id);
         if b.is_empty() {
             self.tags.remove(&tag);
+            self.tag_words.0.remove(&tag);
+        } else if had && let Some(w) = self.tag_words.0.get_mut(&tag) {
+            w.set(id, false);
         }
         had
     }
@@ -243,6 +280,11 @@ impl SegmentIndex {
         }
         self.alive |= ids;
         *self.tags.entry(tag).or_default() |= ids;
+        if let Some(w) = self.tag_words.0.get_mut(&tag) {
+            for id in ids {
+                w.set(id, true);
+            }
+        }
     }
 
     /// Untag many customers at once.
@@ -251,13 +293,52 @@ impl SegmentIndex {
             *b -= ids;
             if b.is_empty() {
                 self.tags.remove(&tag);
+                self.tag_words.0.remove(&tag);
+            } else if let Some(w) = self.tag_words.0.get_mut(&tag) {
+                for id in ids {
+                    w.set(id, false);
+                }
             }
         }
     }
 
     /// Forget a tag entirely (the tag was deleted). Returns its former members.
     pub fn drop_tag(&mut self, tag: TagId) -> Option<RoaringBitmap> {
+        self.tag_words.0.remove(&tag);
         self.tags.remove(&tag)
+    }
+
+    /// Make the word copies anew: one for every tag, text value and yes/no set that holds
+    /// at least 1/16 of everyone, none for the others (see `dense`). Called when the index
+    /// is built; updates keep the copies in step until the next build.
+    pub(crate) fn refresh_dense(&mut self) {
+        self.refresh_dense_from(dense::min_dense_len(self.alive.len()));
+    }
+
+    /// [`refresh_dense`](Self::refresh_dense) with copies for the sets of at least `min_len`
+    /// customers (tests mix dense and sparse sets with it).
+    pub(crate) fn refresh_dense_from(&mut self, min_len: u64) {
+        let dense = |b: &RoaringBitmap| !b.is_empty() && b.len() >= min_len;
+        self.tag_words.0 = self
+            .tags
+            .iter()
+            .filter(|(_, b)| dense(b))
+            .map(|(t, b)| (*t, dense::words_of(b)))
+            .collect();
+        for c in self.columns.values_mut() {
+            match c {
+                Column::Text(t) => {
+                    t.words.0 = t
+                        .by_value
+                        .iter()
+                        .filter(|(_, b)| dense(b))
+                        .map(|(v, b)| (v.clone(), dense::words_of(b)))
+                        .collect();
+                }
+                Column::Bool(b, w) => w.0 = dense(b).then(|| dense::words_of(b)),
+                Column::Int(_) | Column::Time(_) => {}
+            }
+        }
     }
 
     /// The customers with `tag`, if any has it.
@@ -283,11 +364,10 @@ impl SegmentIndex {
             (Column::Text(t), AttrValue::Text(v)) => t.set(id, v),
             (Column::Int(b), AttrValue::Int(v)) => b.set(id, v),
             (Column::Time(b), AttrValue::Time(v)) => b.set(id, v.0),
-            (Column::Bool(b), AttrValue::Bool(v)) => {
-                if v {
-                    b.insert(id);
-                } else {
-                    b.remove(id);
+            (Column::Bool(b, w), AttrValue::Bool(v)) => {
+                let changed = if v { b.insert(id) } else { b.remove(id) };
+                if changed && let Some(w) = &mut w.0 {
+                    w.set(id, v);
                 }
             }
             (c, v) => {
@@ -343,7 +423,7 @@ impl SegmentIndex {
 
     fn bool_true(&self, attr: &str) -> Option<&RoaringBitmap> {
         match self.column(attr) {
-            Some(Column::Bool(b)) => Some(b),
+            Some(Column::Bool(b, _)) => Some(b),
             _ => None,
         }
     }
@@ -369,6 +449,81 @@ impl SegmentIndex {
             Cond::Bool { attr, value: true } => Some(self.bool_true(attr).into_iter().collect()),
             _ => None,
         }
+    }
+
+    /// The word copies whose union is `c` (the sets `plain_set` gives), when every one of
+    /// them has a copy; an empty list where `plain_set`'s is empty.
+    fn dense_parts(&self, c: &Cond) -> Option<Vec<&Bits>> {
+        match c {
+            Cond::Or(cs) => {
+                let mut all = Vec::new();
+                for x in cs {
+                    all.extend(self.dense_parts(x)?);
+                }
+                Some(all)
+            }
+            Cond::Tag(t) => match self.tags.get(t) {
+                None => Some(Vec::new()),
+                Some(_) => Some(vec![self.tag_words.0.get(t)?]),
+            },
+            Cond::TextIn { attr, values } => match self.column(attr) {
+                Some(Column::Text(t)) => values
+                    .iter()
+                    .filter(|v| t.by_value.contains_key(*v))
+                    .map(|v| t.words.0.get(v))
+                    .collect(),
+                _ => Some(Vec::new()),
+            },
+            Cond::Bool { attr, value: true } => match self.column(attr) {
+                Some(Column::Bool(b, w)) if !b.is_empty() => Some(vec![w.0.as_ref()?]),
+                _ => Some(Vec::new()),
+            },
+            _ => None,
+        }
+    }
+
+    /// The opening of an `and` over everyone in words (see `dense`): when the planned first
+    /// step is a dense stored set, every stored set and early `not` of stored sets that has
+    /// word copies is intersected at once. `None` when that does not apply (a scope or an
+    /// `and` inside a narrower filter, a sparse first set, fewer than two steps to merge);
+    /// otherwise the result and which of `order`'s steps it took.
+    fn dense_opening(
+        &self,
+        order: &[(&Cond, (u8, u64))],
+        f: &RoaringBitmap,
+    ) -> Option<(RoaringBitmap, Vec<bool>)> {
+        if !std::ptr::eq(f, &self.alive) {
+            return None;
+        }
+        let (first, (class, _)) = order.first()?;
+        if *class != 0 {
+            return None;
+        }
+        self.dense_parts(first)?;
+        let mut all = Vec::new();
+        let mut none = Vec::new();
+        let mut used = vec![false; order.len()];
+        for ((c, (class, _)), taken) in order.iter().zip(used.iter_mut()) {
+            match (class, c) {
+                (0, _) => {
+                    if let Some(parts) = self.dense_parts(c) {
+                        all.push(parts);
+                        *taken = true;
+                    }
+                }
+                (1, Cond::Not(x)) => {
+                    if let Some(parts) = self.dense_parts(x) {
+                        none.extend(parts);
+                        *taken = true;
+                    }
+                }
+                _ => break,
+            }
+        }
+        if all.len() + usize::from(!none.is_empty()) < 2 {
+            return None;
+        }
+        Some((dense::intersect(&all, &none), used))
     }
 
     /// `b ∩ f` for an owned `b ⊆ alive`: no work when `f` is everyone.
@@ -407,7 +562,7 @@ impl SegmentIndex {
             Cond::Exists { attr } => match self.column(attr) {
                 Some(Column::Text(t)) => (0, t.exists.len()),
                 Some(Column::Int(b) | Column::Time(b)) => (0, b.exists().len()),
-                Some(Column::Bool(_)) => (0, self.alive.len()),
+                Some(Column::Bool(..)) => (0, self.alive.len()),
                 None => (0, 0),
             },
             // An `or` of stored sets is itself one cheap set: size at most the sum of its parts.
@@ -491,7 +646,7 @@ impl SegmentIndex {
             Cond::Exists { attr } => match self.column(attr) {
                 Some(Column::Text(t)) => &t.exists & f,
                 Some(Column::Int(b) | Column::Time(b)) => b.exists() & f,
-                Some(Column::Bool(_)) => f.clone(),
+                Some(Column::Bool(..)) => f.clone(),
                 None => RoaringBitmap::new(),
             },
             Cond::Not(x) => f - &self.eval_in(x, f, now),
@@ -514,12 +669,23 @@ impl SegmentIndex {
                     }
                 }
                 order.sort_by_key(|(_, k)| *k);
-                let mut iter = order.into_iter();
-                let Some((first, _)) = iter.next() else {
-                    return f.clone();
+                let (mut acc, used) = match self.dense_opening(&order, f) {
+                    Some(opening) => opening,
+                    None => {
+                        let Some((first, _)) = order.first() else {
+                            return f.clone();
+                        };
+                        let mut used = vec![false; order.len()];
+                        if let Some(u) = used.first_mut() {
+                            *u = true;
+                        }
+                        (self.eval_in(first, f, now), used)
+                    }
                 };
-                let mut acc = self.eval_in(first, f, now);
-                for (x, _) in iter {
+                for ((x, _), taken) in order.iter().zip(used) {
+                    if taken {
+                        continue;
+                    }
                     if acc.is_empty() {
                         break;
                     }
@@ -570,9 +736,15 @@ impl SegmentIndex {
                 }
                 Column::Int(b) => m.numeric += name.len() + bm(b.exists()) + b.word_bytes(),
                 Column::Time(b) => m.time += name.len() + bm(b.exists()) + b.word_bytes(),
-                Column::Bool(b) => m.bool += name.len() + bm(b),
+                Column::Bool(b, _) => m.bool += name.len() + bm(b),
+            }
+            match c {
+                Column::Text(t) => m.dense += t.words.0.values().map(Bits::bytes).sum::<usize>(),
+                Column::Bool(_, w) => m.dense += w.0.as_ref().map_or(0, Bits::bytes),
+                Column::Int(_) | Column::Time(_) => {}
             }
         }
+        m.dense += self.tag_words.0.values().map(Bits::bytes).sum::<usize>();
         m
     }
 

@@ -10,6 +10,9 @@
 //!   the pass goes, and starts from the customers still in play in an `and`.
 //! - **Yes/no attributes**: the bitmap of customers for whom it is true.
 //! - **`alive`**: every customer; `not` is the complement within it.
+//! - **Word copies of the dense sets** (tags, text values and yes/no sets holding at least
+//!   1/16 of everyone at build time), so an `and` that opens with several of them is one
+//!   pass over plain words instead of pairwise roaring intersections (module `dense`).
 //!
 //! The index holds no clock: [`SegmentIndex::evaluate`] takes "now" for relative time
 //! predicates (`last_order within 30d`). It does no I/O either: the application builds it at
@@ -22,6 +25,7 @@
 
 mod bsi;
 mod builder;
+mod dense;
 mod index;
 pub mod reference;
 mod sink;

@@ -403,6 +403,7 @@ proptest! {
             1..5,
         ),
         use_builder in any::<bool>(),
+        dense_from in prop::option::of(prop::sample::select(vec![1u64, 2, 3, 5, 8])),
         scope in prop::collection::vec(arb_id(), 0..10),
         now_shift in prop::sample::select(vec![0i64, 1, DAY, -DAY]),
     ) {
@@ -432,6 +433,11 @@ proptest! {
                 }
             }
             ix = b.build();
+        }
+        // Word copies for the sets of at least `dense_from` customers (dense and sparse sets
+        // mixed), kept in step by the updates that follow.
+        if let Some(n) = dense_from {
+            ix.refresh_dense_from(n);
         }
         let scope: RoaringBitmap = scope.into_iter().collect();
         let now = Millis(NOW.0 + now_shift);
@@ -519,5 +525,84 @@ fn not_of_stored_sets_is_planned_early_only_when_it_narrows() {
         let want = ids(&pop.evaluate(&r, NOW));
         assert!(!want.is_empty(), "{src} matches someone");
         assert_eq!(ids(&ix.evaluate(&r, NOW)), want, "{src}");
+    }
+}
+
+/// Ops on the stored sets the word path reads (tags, a text column, a yes/no column) and
+/// removals, over few ids in two pages (so sets overlap a lot and a page boundary is crossed).
+fn arb_set_op() -> impl Strategy<Value = Op> {
+    let id = prop_oneof![4 => 0u32..10, 1 => 65_534u32..65_538];
+    let tag = 0i64..3;
+    prop_oneof![
+        1 => id.clone().prop_map(Op::Remove),
+        6 => (id.clone(), tag.clone()).prop_map(|(i, t)| Op::SetTag(i, t)),
+        3 => (id.clone(), tag.clone()).prop_map(|(i, t)| Op::ClearTag(i, t)),
+        1 => (tag.clone(), prop::collection::vec(id.clone(), 0..8)).prop_map(|(t, v)| Op::TagMany(t, v)),
+        1 => (tag.clone(), prop::collection::vec(id.clone(), 0..8)).prop_map(|(t, v)| Op::UntagMany(t, v)),
+        1 => tag.prop_map(Op::DropTag),
+        3 => (id.clone(), arb_text()).prop_map(|(i, v)| Op::SetText(i, v)),
+        3 => (id.clone(), any::<bool>()).prop_map(|(i, v)| Op::SetBool(i, v)),
+        2 => (id.clone(), -2i64..3).prop_map(|(i, v)| Op::SetInt(i, v)),
+        1 => (id, prop::sample::select(vec!["city", "g"])).prop_map(|(i, a)| Op::Clear(i, a)),
+    ]
+}
+
+/// The conditions an `and` over stored sets is made of: what the word path takes (tags,
+/// text `in`, `g`, `or`s of them, `not`s of them) and what it leaves to roaring.
+fn arb_set_leaf() -> impl Strategy<Value = Cond> {
+    let tag = || (0i64..4).prop_map(|t| Cond::Tag(TagId(t)));
+    let text = || {
+        prop::collection::vec(arb_text(), 0..3).prop_map(|values| Cond::TextIn {
+            attr: "city".to_owned(),
+            values,
+        })
+    };
+    let stored = || {
+        prop_oneof![
+            4 => tag(),
+            2 => text(),
+            2 => Just(Cond::Bool { attr: "g".to_owned(), value: true }),
+            1 => prop::collection::vec(tag(), 0..3).prop_map(Cond::Or),
+        ]
+    };
+    prop_oneof![
+        6 => stored(),
+        3 => stored().prop_map(|c| Cond::Not(Box::new(c))),
+        1 => Just(Cond::Bool { attr: "g".to_owned(), value: false }),
+        1 => (-2i64..3).prop_map(|lo| Cond::IntRange { attr: "n".to_owned(), lo, hi: i64::MAX }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// `and`s that open with stored sets, answered in words where the sets have copies,
+    /// through updates after the copies were made, equal the reference.
+    #[test]
+    fn dense_openings_agree_with_the_reference_through_updates(
+        load in prop::collection::vec(arb_set_op(), 0..60),
+        dense_from in prop::sample::select(vec![1u64, 2, 3, 5, 8]),
+        batches in prop::collection::vec(
+            (
+                prop::collection::vec(arb_set_op(), 0..10),
+                prop::collection::vec(prop::collection::vec(arb_set_leaf(), 2..5), 1..6),
+            ),
+            1..4,
+        ),
+    ) {
+        let s = prop_schema();
+        let mut pop = Population::from_schema(&s);
+        let mut ix = SegmentIndex::from_schema(&s);
+        for op in &load {
+            apply(&mut ix, &mut pop, op);
+        }
+        ix.refresh_dense_from(dense_from);
+        for (ops, ands) in &batches {
+            for op in ops {
+                apply(&mut ix, &mut pop, op);
+            }
+            let conds: Vec<Cond> = ands.iter().cloned().map(Cond::And).collect();
+            check(&ix, &pop, &conds, &RoaringBitmap::new(), NOW);
+        }
     }
 }

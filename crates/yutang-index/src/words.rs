@@ -35,6 +35,23 @@ impl PartialEq for Bits {
 }
 
 impl Bits {
+    /// From pages of words (as [`filter_pages`] reads them) holding `ones` members in all.
+    pub(crate) fn from_pages(pages: Vec<(usize, Page)>, ones: u64) -> Bits {
+        let mut out = Bits {
+            pages: Vec::new(),
+            ones,
+        };
+        for (p, page) in pages {
+            if out.pages.len() <= p {
+                out.pages.resize_with(p + 1, || None);
+            }
+            if let Some(slot) = out.pages.get_mut(p) {
+                *slot = Some(page);
+            }
+        }
+        out
+    }
+
     pub(crate) fn page(&self, p: usize) -> Option<&[u64; PAGE_WORDS]> {
         self.pages.get(p).and_then(|x| x.as_deref())
     }
