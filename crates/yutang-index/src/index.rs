@@ -148,6 +148,13 @@ impl MemoryUsage {
     }
 }
 
+/// A stored set and, when it is dense, its word copy (see `dense`).
+#[derive(Clone, Copy)]
+struct Stored<'a> {
+    set: &'a RoaringBitmap,
+    words: Option<&'a Bits>,
+}
+
 /// The in-memory segment index over dense `u32` customer ids.
 ///
 /// Every set of customers it holds is a subset of [`alive`](SegmentIndex::alive): setting a
@@ -430,7 +437,7 @@ impl SegmentIndex {
 
     /// The stored sets whose union is `c`, when `c` is a tag, a text `in` list, `x = yes`, or
     /// an `or` of those; `None` for anything that needs computing.
-    fn plain_set(&self, c: &Cond) -> Option<Vec<&RoaringBitmap>> {
+    fn plain_set(&self, c: &Cond) -> Option<Vec<Stored<'_>>> {
         match c {
             Cond::Or(cs) => {
                 let mut all = Vec::new();
@@ -439,47 +446,45 @@ impl SegmentIndex {
                 }
                 Some(all)
             }
-            Cond::Tag(t) => Some(self.tags.get(t).into_iter().collect()),
+            Cond::Tag(t) => Some(
+                self.tags
+                    .get(t)
+                    .map(|set| Stored {
+                        set,
+                        words: self.tag_words.0.get(t),
+                    })
+                    .into_iter()
+                    .collect(),
+            ),
             Cond::TextIn { attr, values } => match self.column(attr) {
-                Some(Column::Text(t)) => {
-                    Some(values.iter().filter_map(|v| t.by_value.get(v)).collect())
-                }
+                Some(Column::Text(t)) => Some(
+                    values
+                        .iter()
+                        .filter_map(|v| {
+                            t.by_value.get(v).map(|set| Stored {
+                                set,
+                                words: t.words.0.get(v),
+                            })
+                        })
+                        .collect(),
+                ),
                 _ => Some(Vec::new()),
             },
-            Cond::Bool { attr, value: true } => Some(self.bool_true(attr).into_iter().collect()),
+            Cond::Bool { attr, value: true } => match self.column(attr) {
+                Some(Column::Bool(set, w)) => Some(vec![Stored {
+                    set,
+                    words: w.0.as_ref(),
+                }]),
+                _ => Some(Vec::new()),
+            },
             _ => None,
         }
     }
 
     /// The word copies whose union is `c` (the sets `plain_set` gives), when every one of
-    /// them has a copy; an empty list where `plain_set`'s is empty.
+    /// them has a copy.
     fn dense_parts(&self, c: &Cond) -> Option<Vec<&Bits>> {
-        match c {
-            Cond::Or(cs) => {
-                let mut all = Vec::new();
-                for x in cs {
-                    all.extend(self.dense_parts(x)?);
-                }
-                Some(all)
-            }
-            Cond::Tag(t) => match self.tags.get(t) {
-                None => Some(Vec::new()),
-                Some(_) => Some(vec![self.tag_words.0.get(t)?]),
-            },
-            Cond::TextIn { attr, values } => match self.column(attr) {
-                Some(Column::Text(t)) => values
-                    .iter()
-                    .filter(|v| t.by_value.contains_key(*v))
-                    .map(|v| t.words.0.get(v))
-                    .collect(),
-                _ => Some(Vec::new()),
-            },
-            Cond::Bool { attr, value: true } => match self.column(attr) {
-                Some(Column::Bool(b, w)) if !b.is_empty() => Some(vec![w.0.as_ref()?]),
-                _ => Some(Vec::new()),
-            },
-            _ => None,
-        }
+        self.plain_set(c)?.into_iter().map(|s| s.words).collect()
     }
 
     /// The opening of an `and` over everyone in words (see `dense`): when the planned first
@@ -567,7 +572,7 @@ impl SegmentIndex {
             },
             // An `or` of stored sets is itself one cheap set: size at most the sum of its parts.
             Cond::Or(_) => match self.plain_set(c) {
-                Some(sets) => (0, sets.iter().map(|b| b.len()).sum()),
+                Some(sets) => (0, sets.iter().map(|s| s.set.len()).sum()),
                 None => (2, 0),
             },
             Cond::And(_) => (2, 0),
@@ -582,7 +587,7 @@ impl SegmentIndex {
             // orders_90d = 0 …` walks 5,355 customers instead of 34,638).
             Cond::Not(x) => match self.plain_set(x) {
                 Some(sets) => {
-                    let largest = sets.iter().map(|b| b.len()).max().unwrap_or(0);
+                    let largest = sets.iter().map(|s| s.set.len()).max().unwrap_or(0);
                     let rest = self.alive.len().saturating_sub(largest);
                     if rest.saturating_mul(2) <= self.alive.len() {
                         (1, rest)
@@ -602,8 +607,8 @@ impl SegmentIndex {
             // with the filter, instead of one intersection per part.
             return match sets.as_slice() {
                 [] => RoaringBitmap::new(),
-                [one] => self.within_ref(one, f),
-                many => self.within(many.iter().copied().union(), f),
+                [one] => self.within_ref(one.set, f),
+                many => self.within(many.iter().map(|s| s.set).union(), f),
             };
         }
         match c {
@@ -733,15 +738,14 @@ impl SegmentIndex {
                             .iter()
                             .map(|(v, b)| v.len() + bm(b))
                             .sum::<usize>();
+                    m.dense += t.words.0.values().map(Bits::bytes).sum::<usize>();
                 }
                 Column::Int(b) => m.numeric += name.len() + bm(b.exists()) + b.word_bytes(),
                 Column::Time(b) => m.time += name.len() + bm(b.exists()) + b.word_bytes(),
-                Column::Bool(b, _) => m.bool += name.len() + bm(b),
-            }
-            match c {
-                Column::Text(t) => m.dense += t.words.0.values().map(Bits::bytes).sum::<usize>(),
-                Column::Bool(_, w) => m.dense += w.0.as_ref().map_or(0, Bits::bytes),
-                Column::Int(_) | Column::Time(_) => {}
+                Column::Bool(b, w) => {
+                    m.bool += name.len() + bm(b);
+                    m.dense += w.0.as_ref().map_or(0, Bits::bytes);
+                }
             }
         }
         m.dense += self.tag_words.0.values().map(Bits::bytes).sum::<usize>();
