@@ -5,6 +5,16 @@
 //!   checks it against [`case`], the expectation table (a path the table does not list fails the
 //!   test, so a new endpoint must say who may call it);
 //! - one test per fixed leak of issue #16 (items 5–9), each asserting the exact answer.
+//!
+//! Rules of the matrix: a forbidden role sends the same, valid, body as an allowed one and must
+//! be refused with 401 (no or forged credentials), 403 or 404 — use cases check permissions
+//! before they validate, so a 422 to a forbidden role counts as a failure. An allowed role may
+//! get 409/422 (a rule, or a row an earlier call already changed) but never 401/403/5xx, and 404
+//! only where the table says the row may be gone. Store A's manager and guide also call every
+//! `{id}` operation with an id outside their scope (store B's customer, order, staff, store):
+//! that must be 403/404. And no successful answer to them may name a customer outside their
+//! scope (by id under a customer key, as a customer list's `id`, in a CSV's first column, or by
+//! name).
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -36,6 +46,8 @@ fn now_ms() -> i64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Role {
     Anon,
+    /// A bearer token that looks like an API token but is not one.
+    Forged,
     Analyst,
     Guide,
     Manager,
@@ -47,7 +59,7 @@ use Role::*;
 
 /// Forbidden-looking roles first, so that a write by an allowed role cannot mask what a
 /// forbidden one would have done to the intact world.
-const ROLES: [Role; 6] = [Anon, Analyst, Guide, Manager, Operator, Admin];
+const ROLES: [Role; 7] = [Anon, Forged, Analyst, Guide, Manager, Operator, Admin];
 const EVERY: &[Role] = &[Analyst, Guide, Manager, Operator, Admin];
 const HQ_WRITE: &[Role] = &[Operator, Admin];
 const ADMIN: &[Role] = &[Admin];
@@ -272,10 +284,12 @@ async fn world(e: Engine) -> World {
     let (_, analyst) = api_token(&t, "matrix analyst", "analyst").await;
     let (spare_token_id, _) = api_token(&t, "matrix spare", "analyst").await;
 
-    let ca = shanghai_customer(&t, "13900000001", "甲").await;
-    let cb = shanghai_customer(&t, "13900000002", "乙").await;
-    let merge_a = shanghai_customer(&t, "13900000003", "丙").await;
-    let merge_b = shanghai_customer(&t, "13900000004", "丁").await;
+    // Every customer outside store A's scope is named "外店…", so the matrix can also look for
+    // the name in what store A's staff get back.
+    let ca = shanghai_customer(&t, "13900000001", "本店顾客甲").await;
+    let cb = shanghai_customer(&t, "13900000002", "外店顾客乙").await;
+    let merge_a = shanghai_customer(&t, "13900000003", "外店顾客丙").await;
+    let merge_b = shanghai_customer(&t, "13900000004", "外店顾客丁").await;
     follow(&t, ca, guide_a_id).await;
     follow(&t, cb, guide_b_id).await;
     let ca_token = customer_token(&t, ca).await;
@@ -468,6 +482,7 @@ impl World {
     fn token(&self, r: Role) -> Option<&str> {
         match r {
             Anon => None,
+            Forged => Some("ytk_forged0000000000000000000000"),
             Analyst => Some(&self.analyst),
             Guide => Some(&self.guide_a),
             Manager => Some(&self.manager_a),
@@ -723,10 +738,11 @@ fn customer_ids_in(v: &Value, customer_list: bool, out: &mut BTreeSet<i64>) {
                         _ => {}
                     }
                 }
-                if customer_list && k == "items" {
-                    if let Value::Array(a) = x {
-                        out.extend(a.iter().filter_map(|i| i["id"].as_i64()));
-                    }
+                if customer_list
+                    && k == "items"
+                    && let Value::Array(a) = x
+                {
+                    out.extend(a.iter().filter_map(|i| i["id"].as_i64()));
                 }
                 customer_ids_in(x, customer_list && k != "items", out);
             }
@@ -789,15 +805,17 @@ async fn role_endpoint_matrix(e: Engine) {
     // matrix creates follow nobody).
     let in_scope: HashSet<i64> = [w.ca].into();
     let mut failures: Vec<String> = Vec::new();
+    // Positive controls: the leak detector did see store A's own customer in some answers.
+    let (mut calls_made, mut own_seen) = (0, 0);
     for (method, path) in &ops {
         let c = case(&w, method, path).unwrap();
         let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let mut calls: Vec<(Role, Option<i64>, bool)> = Vec::new();
         for role in ROLES {
-            if role.scoped() {
-                if let Some(out) = c.out_id {
-                    calls.push((role, Some(out), true));
-                }
+            if role.scoped()
+                && let Some(out) = c.out_id
+            {
+                calls.push((role, Some(out), true));
             }
             calls.push((role, c.id, false));
         }
@@ -814,6 +832,7 @@ async fn role_endpoint_matrix(e: Engine) {
                 req = req.json(&json!({}));
             }
             let r = req.send().await.unwrap();
+            calls_made += 1;
             let status = r.status();
             let csv = r
                 .headers()
@@ -842,7 +861,7 @@ async fn role_endpoint_matrix(e: Engine) {
                 (Who::Open, _) => {
                     !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
                 }
-                (_, Anon) => status == StatusCode::UNAUTHORIZED,
+                (_, Anon | Forged) => status == StatusCode::UNAUTHORIZED,
                 (Who::Own, _) => true,
                 (Who::Roles(_), _) if outside => {
                     status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND
@@ -867,19 +886,28 @@ async fn role_endpoint_matrix(e: Engine) {
                         || path.ends_with("/members")
                         || path.ends_with("/customers/{id}");
                     customer_ids_in(&v, customer_list, &mut seen);
-                    if customer_list {
-                        if let Value::Array(a) = &v {
-                            seen.extend(a.iter().filter_map(|i| i["id"].as_i64()));
-                        }
+                    if customer_list && let Value::Array(a) = &v {
+                        seen.extend(a.iter().filter_map(|i| i["id"].as_i64()));
                     }
+                }
+                if seen.contains(&w.ca) || text.contains("本店顾客甲") {
+                    own_seen += 1;
                 }
                 let leaked: Vec<i64> = seen.into_iter().filter(|i| !in_scope.contains(i)).collect();
                 if !leaked.is_empty() {
                     failures.push(format!("out-of-scope customers {leaked:?} in: {what}"));
                 }
+                if text.contains("外店顾客") {
+                    failures.push(format!("an out-of-scope customer's name in: {what}"));
+                }
             }
         }
     }
+    assert!(calls_made > 600, "only {calls_made} calls");
+    assert!(
+        own_seen >= 10,
+        "store A's staff saw their own customer in only {own_seen} answers: is the world right?"
+    );
     assert!(
         failures.is_empty(),
         "{} scope/role failures:\n{}",
