@@ -126,6 +126,14 @@ pub struct CouponView {
     pub spec: TemplateSpec,
 }
 
+/// A group-buy team as staff see it: `leader_id` is `None` when the leader is outside the
+/// caller's data scope (the row's own `leader_id` must then not be shown).
+#[derive(Debug, Clone, Serialize)]
+pub struct StaffTeamView {
+    pub team: TeamRow,
+    pub leader_id: Option<i64>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct FlashSaleView {
     pub row: FlashSaleRow,
@@ -709,14 +717,16 @@ impl App {
         Ok(CouponView { row, spec })
     }
 
-    /// A customer's coupons for staff.
+    /// A customer's coupons for staff, within the caller's data scope (a customer outside
+    /// it is "not found", like every other `/customers/{id}/…` read).
     pub async fn customer_coupons(
         &self,
         actor: &Actor,
         customer: CustomerId,
     ) -> Result<Vec<CouponView>> {
         view(actor)?;
-        self.my_coupons(customer).await
+        let live = self.visible_customer(actor, customer).await?;
+        self.my_coupons(live).await
     }
 
     // --- flash sales ---
@@ -952,9 +962,38 @@ impl App {
         self.group_buy_view(row).await
     }
 
-    pub async fn group_buy_teams(&self, actor: &Actor, id: i64) -> Result<Vec<TeamRow>> {
+    /// A group-buy's latest teams for staff. Every team is listed (progress is not personal),
+    /// but the leader is named only when the caller may see that customer: a store manager
+    /// or guide gets `leader_id: None` for another store's (or another guide's) customer.
+    pub async fn group_buy_teams(&self, actor: &Actor, id: i64) -> Result<Vec<StaffTeamView>> {
         view(actor)?;
-        Ok(store::teams_of(&self.db, id, 200).await?)
+        let teams = store::teams_of(&self.db, id, 200).await?;
+        let scope = crate::customers::scope_of(actor);
+        let mut visible = std::collections::HashMap::new();
+        let mut out = Vec::with_capacity(teams.len());
+        for t in teams {
+            let leader = match scope {
+                Some(s) if s.store.is_none() && s.guide.is_none() => Some(t.leader_id),
+                Some(s) => {
+                    let seen = match visible.get(&t.leader_id) {
+                        Some(v) => *v,
+                        None => {
+                            let v =
+                                yutang_store::customers::in_scope(&self.db, t.leader_id, s).await?;
+                            visible.insert(t.leader_id, v);
+                            v
+                        }
+                    };
+                    seen.then_some(t.leader_id)
+                }
+                None => None,
+            };
+            out.push(StaffTeamView {
+                leader_id: leader,
+                team: t,
+            });
+        }
+        Ok(out)
     }
 
     pub async fn open_team(

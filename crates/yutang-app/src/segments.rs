@@ -526,10 +526,11 @@ impl App {
             .map_err(AppError::not_found("segment"))
     }
 
-    /// Save a segment; the expression must compile. HQ roles and store managers save
-    /// segments; everyone who views customers may use them (within their scope).
+    /// Save a segment; the expression must compile. Admins and operators (`ManageCustomers`)
+    /// write saved segments — they are shared by the whole brand, so a store-bound role may
+    /// not change HQ's; everyone who views customers may use them (within their scope).
     pub async fn create_segment(&self, actor: &Actor, name: &str, expression: &str) -> Result<i64> {
-        if !actor.can(Permission::ManageCustomers) && !actor.can(Permission::ManageStaff) {
+        if !actor.can(Permission::ManageCustomers) {
             return Err(AppError::Forbidden);
         }
         let name = parse_segment_name(name)?;
@@ -567,7 +568,7 @@ impl App {
         name: &str,
         expression: &str,
     ) -> Result<()> {
-        if !actor.can(Permission::ManageCustomers) && !actor.can(Permission::ManageStaff) {
+        if !actor.can(Permission::ManageCustomers) {
             return Err(AppError::Forbidden);
         }
         let name = parse_segment_name(name)?;
@@ -586,7 +587,7 @@ impl App {
     }
 
     pub async fn delete_segment(&self, actor: &Actor, id: i64) -> Result<()> {
-        if !actor.can(Permission::ManageCustomers) && !actor.can(Permission::ManageStaff) {
+        if !actor.can(Permission::ManageCustomers) {
             return Err(AppError::Forbidden);
         }
         store::delete(&self.db, id)

@@ -143,6 +143,14 @@ impl App {
     ) -> Result<()> {
         manage(actor)?;
         let name = parse_name("name", name, true)?;
+        let g = store::get_group(&self.db, id)
+            .await
+            .map_err(AppError::not_found("tag group"))?;
+        // A rule's group keeps its name and kind (the rule and expressions name it); only the
+        // display order may change.
+        if g.source == "rule" && (g.name != name || g.multi != multi) {
+            return Err(rule_group_refused());
+        }
         store::update_group(&self.db, id, &name, multi, sort, self.now())
             .await
             .map_err(conflict("tag group", "tag_group_exists"))?;
@@ -227,6 +235,14 @@ impl App {
         manage(actor)?;
         let name = parse_name("name", name, false)?;
         let color = parse_color("color", color)?;
+        let t = store::get_tag(&self.db, id)
+            .await
+            .map_err(AppError::not_found("tag"))?;
+        // A rule re-creates its tags by name, so a rule's tag cannot be renamed; its colour
+        // and order are cosmetic and may change.
+        if t.name != name && store::get_group(&self.db, t.group_id).await?.source == "rule" {
+            return Err(rule_group_refused());
+        }
         store::update_tag(&self.db, id, &name, &color, sort, self.now())
             .await
             .map_err(conflict("tag", "tag_exists"))?;
@@ -310,8 +326,9 @@ impl App {
         Ok(())
     }
 
-    /// Tag and untag one customer by hand. Any staff who sees the customer may; the change
-    /// goes to the customer's timeline with who did it.
+    /// Tag and untag one customer by hand. Any role that tags customers (not the read-only
+    /// analyst) may, for a customer it sees; the change goes to the customer's timeline with
+    /// who did it.
     pub async fn change_customer_tags(
         &self,
         actor: &Actor,
@@ -323,6 +340,9 @@ impl App {
             .visible_customer(actor, yutang_core::ids::CustomerId(customer))
             .await?
             .0;
+        if !actor.can(Permission::TagCustomers) {
+            return Err(AppError::Forbidden);
+        }
         if add.is_empty() && remove.is_empty() {
             return Err(
                 FieldError::new("add", "empty_change", "name tags to add or remove").into(),
@@ -374,7 +394,8 @@ impl App {
         remove: &[i64],
         idempotency_key: Option<&str>,
     ) -> Result<i64> {
-        if !actor.can(Permission::ViewCustomers) {
+        // Refused before anything is resolved, written or queued.
+        if !actor.can(Permission::ViewCustomers) || !actor.can(Permission::TagCustomers) {
             return Err(AppError::Forbidden);
         }
         if add.is_empty() && remove.is_empty() {

@@ -81,13 +81,14 @@ impl Role {
                     | ViewMetrics
                     | ViewCustomers
                     | ManageCustomers
+                    | TagCustomers
                     | ManagePromotions
             ),
             Role::StoreManager => matches!(
                 p,
-                ViewOrg | ViewStaff | ManageStaff | RevealPhone | ViewCustomers
+                ViewOrg | ViewStaff | ManageStaff | RevealPhone | ViewCustomers | TagCustomers
             ),
-            Role::Guide => matches!(p, ViewOrg | ViewStaff | ViewCustomers),
+            Role::Guide => matches!(p, ViewOrg | ViewStaff | ViewCustomers | TagCustomers),
             Role::Analyst => matches!(p, ViewOrg | ViewStaff | ViewMetrics | ViewCustomers),
         }
     }
@@ -123,6 +124,9 @@ pub enum Permission {
     ViewCustomers,
     /// Create, update and merge customers; send events and orders (HQ and integrations).
     ManageCustomers,
+    /// Add and remove manual tags on the customers one sees, one by one or in bulk (every
+    /// role but the read-only analyst; always within the data scope).
+    TagCustomers,
     /// Create and edit coupon templates, flash sales and group-buys; issue coupons.
     ManagePromotions,
 }
@@ -302,6 +306,13 @@ mod tests {
         }
         assert!(!Role::Analyst.has(Permission::ManageOrg));
         assert!(!Role::Guide.has(Permission::ManageStaff));
+    }
+
+    #[test]
+    fn everyone_but_the_analyst_tags_customers() {
+        for r in Role::ALL {
+            assert_eq!(r.has(Permission::TagCustomers), r != Role::Analyst, "{r}");
+        }
     }
 
     #[test]

@@ -722,7 +722,8 @@ pub async fn get_group_buy(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TeamSummaryOut {
     pub id: i64,
-    pub leader_id: i64,
+    /// The leader; `null` when the leader is outside the caller's data scope.
+    pub leader_id: Option<i64>,
     pub state: String,
     pub members: i64,
     pub size: i64,
@@ -742,13 +743,13 @@ pub async fn group_buy_teams(
             .group_buy_teams(&a, id)
             .await?
             .into_iter()
-            .map(|t| TeamSummaryOut {
-                id: t.id,
-                leader_id: t.leader_id,
-                state: t.state,
-                members: t.members,
-                size: t.size,
-                deadline: t.deadline,
+            .map(|v| TeamSummaryOut {
+                id: v.team.id,
+                leader_id: v.leader_id,
+                state: v.team.state,
+                members: v.team.members,
+                size: v.team.size,
+                deadline: v.team.deadline,
             })
             .collect(),
     ))

@@ -28,7 +28,7 @@ struct ListPage {
 fn can_save(c: &Console) -> bool {
     use yutang_core::staff::Permission;
     let a = &c.session.actor;
-    a.can(Permission::ManageCustomers) || a.can(Permission::ManageStaff)
+    a.can(Permission::ManageCustomers)
 }
 
 pub async fn list(State(s): State<AppState>, mut c: Console) -> Response {

@@ -32,6 +32,7 @@ mod import;
 mod orders;
 mod org;
 mod promotions;
+mod scope_matrix;
 mod segments;
 mod staff;
 mod tokens;
