@@ -613,6 +613,19 @@ impl App {
         if !actor.can(Permission::ManageCustomers) && !actor.can(Permission::ManageStaff) {
             return Err(AppError::Forbidden);
         }
+        // A promotion's audience names the segment by id: deleting it would leave that
+        // audience pointing at nothing (on SQLite, before 0012, at the next segment saved).
+        let users = store::users(&self.db, id).await?;
+        if !users.is_empty() {
+            let names: Vec<String> = users
+                .iter()
+                .map(|(kind, id, name)| format!("{kind} {id} ({name})"))
+                .collect();
+            return Err(AppError::Rule {
+                code: "segment_in_use",
+                message: format!("used by {}", names.join(", ")),
+            });
+        }
         store::delete(&self.db, id)
             .await
             .map_err(AppError::not_found("segment"))?;

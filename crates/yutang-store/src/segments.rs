@@ -904,6 +904,37 @@ pub async fn update(db: &Db, id: i64, name: &str, expression: &str, now: i64) ->
     crate::error::touched(n)
 }
 
+/// What uses saved segment `id` as its audience: `(kind, id, name)` of every coupon template,
+/// flash sale and group-buy whose spec names it (whatever their status: an ended campaign
+/// can be reopened). Bulk tagging and segment issue jobs resolve their customers when they
+/// are created and keep no reference.
+pub async fn users(db: &Db, id: i64) -> Result<Vec<(&'static str, i64, String)>> {
+    const TABLES: [(&str, &str); 3] = [
+        ("coupon template", "coupon_templates"),
+        ("flash sale", "flash_sales"),
+        ("group-buy", "group_buys"),
+    ];
+    let mut out = Vec::new();
+    for (kind, table) in TABLES {
+        // A cheap text filter first; the JSON decides.
+        let sql =
+            format!("SELECT id, name, spec FROM {table} WHERE spec LIKE '%segment%' ORDER BY id");
+        let rows: Vec<(i64, String, String)> = db_run!(db, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?
+        });
+        for (row, name, spec) in rows {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&spec) else {
+                continue;
+            };
+            let a = &v["audience"];
+            if a["kind"] == "segment" && a["segment_id"].as_i64() == Some(id) {
+                out.push((kind, row, name));
+            }
+        }
+    }
+    Ok(out)
+}
+
 pub async fn delete(db: &Db, id: i64) -> Result<()> {
     let n = db_run!(db, pool => {
         sqlx::query("DELETE FROM segments WHERE id = $1").bind(id).execute(pool).await?.rows_affected()

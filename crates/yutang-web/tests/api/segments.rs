@@ -21,6 +21,7 @@ both_engines!(
     auto_tag_rules_keep_tags_true,
     index_sees_a_transaction_that_commits_late,
     concurrent_writers_keep_the_index_equal_to_sql,
+    segments_in_use_stay_and_ids_are_not_reused,
 );
 
 async fn json_ok(r: reqwest::Response, want: StatusCode) -> Value {
@@ -1224,4 +1225,97 @@ async fn concurrent_writers_keep_the_index_equal_to_sql(e: Engine) {
         let want = sql_count(&t, src).await;
         assert_eq!(count(&t, &t.admin, src).await, want, "{src}");
     }
+}
+
+// --- a segment in use, and ids never handed out twice ---
+
+/// A segment that a coupon template uses as its audience cannot be deleted (409 naming the
+/// template); a deleted segment's, tag's or tag group's id is never given to a new one.
+async fn segments_in_use_stay_and_ids_are_not_reused(e: Engine) {
+    let t = spawn_app(e).await;
+    let seg = |name: &'static str| {
+        let t = &t;
+        async move {
+            let r = t
+                .post(
+                    "/api/v1/segments",
+                    &t.admin,
+                    json!({"name": name, "expression": "order_count >= 0"}),
+                )
+                .await;
+            json_ok(r, StatusCode::CREATED).await["id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let used = seg("会员日人群").await;
+    let now = Millis::now().0;
+    let r = t
+        .post(
+            "/api/v1/coupon-templates",
+            &t.admin,
+            json!({
+                "name": "会员日 满50减10",
+                "steps": [{"kind": "amount_off", "off_fen": 1000, "threshold_fen": 5000}],
+                "validity": {"kind": "days_from_claim", "days": 7},
+                "claim_window": {"starts_at": now - 86_400_000, "ends_at": now + 86_400_000},
+                "stock": 10,
+                "per_customer": 1,
+                "audience": {"kind": "segment", "segment_id": used},
+                "return_on_refund": true,
+                "remind_hours_before": 24
+            }),
+        )
+        .await;
+    let tpl = json_ok(r, StatusCode::CREATED).await["id"]
+        .as_i64()
+        .unwrap();
+    let r = t
+        .send_json(
+            Method::DELETE,
+            &format!("/api/v1/segments/{used}"),
+            &t.admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "segment_in_use", "{v}");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(msg.contains(&format!("coupon template {tpl}")), "{msg}");
+    assert_eq!(
+        t.get(&format!("/api/v1/segments/{used}"), &t.admin)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // The newest segment deleted, the next one gets a new id.
+    let gone = seg("临时人群").await;
+    let r = t
+        .send_json(
+            Method::DELETE,
+            &format!("/api/v1/segments/{gone}"),
+            &t.admin,
+            json!({}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let next = seg("新人群").await;
+    assert_ne!(next, gone, "a deleted segment's id was handed out again");
+    // The same for tag groups and tags.
+    let g = group(&t, "临时组", true).await;
+    let tg = tag(&t, g, "临时标签").await;
+    for path in [
+        format!("/api/v1/tags/{tg}"),
+        format!("/api/v1/tag-groups/{g}"),
+    ] {
+        let r = t
+            .send_json(Method::DELETE, &path, &t.admin, json!({}))
+            .await;
+        assert!(r.status().is_success(), "{path}: {:?}", r.text().await);
+    }
+    let g2 = group(&t, "新组", true).await;
+    let tg2 = tag(&t, g2, "新标签").await;
+    assert_ne!(g2, g, "a deleted tag group's id was handed out again");
+    assert_ne!(tg2, tg, "a deleted tag's id was handed out again");
 }
