@@ -12,8 +12,14 @@ use crate::wecom_tags::MARK_TAG_KIND;
 use crate::wecom_transfers::TRANSFER_KIND;
 use crate::{Actor, App};
 
-/// How long a claimed job stays leased without progress before another runner may take it.
-pub const LEASE_MS: i64 = 5 * 60 * 1000;
+/// How long a claimed job stays leased before another runner may take it. Short, so a job
+/// whose runner died (kill -9, a lost node) is retried within about this long; a live runner
+/// renews it every [`HEARTBEAT`] while the job runs (and progress updates extend it), so a
+/// long job is never taken from a runner that is alive.
+pub const LEASE_MS: i64 = 30 * 1000;
+/// How often a running job's lease is renewed: a third of the lease, so two renewals may
+/// fail (a slow database) before the lease runs out.
+pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Attempts before a job is marked failed.
 pub const MAX_ATTEMPTS: i64 = 5;
 
@@ -30,6 +36,15 @@ pub const KINDS: [&str; 10] = [
     crate::promotions::JOB_KINDS[3],
     crate::promotions::JOB_KINDS[4],
 ];
+
+/// Stops a job's lease renewal when dropped (see [`App::keep_leased`]).
+pub struct LeaseGuard(tokio::task::JoinHandle<()>);
+
+impl Drop for LeaseGuard {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// A job as the API shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -82,6 +97,8 @@ impl App {
         let Some(job) = store::claim(&self.db, &KINDS, self.now(), LEASE_MS).await? else {
             return Ok(false);
         };
+        // Renewed while the handler runs; stops when this function returns.
+        let _lease = self.keep_leased(job.id, HEARTBEAT);
         let outcome = match job.kind.as_str() {
             BULK_TAG_KIND => {
                 self.run_bulk_tag(job.id, &job.payload, job.progress_done)
@@ -130,6 +147,24 @@ impl App {
             }
         }
         Ok(true)
+    }
+
+    /// Renew job `id`'s lease to now + [`LEASE_MS`] every `every` until the returned guard is
+    /// dropped. The renewal runs as its own task, so a handler busy for a long stretch does
+    /// not starve it.
+    pub fn keep_leased(&self, id: i64, every: std::time::Duration) -> LeaseGuard {
+        let app = self.clone();
+        LeaseGuard(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = store::renew(&app.db, id, app.now() + LEASE_MS).await {
+                    tracing::warn!(job = id, error = %e, "job lease not renewed");
+                }
+            }
+        }))
     }
 
     /// Run every due job (tests and the CLI use this; the server loops).

@@ -4,10 +4,14 @@
 //! The index is built at start from the database and then follows the event log: every write
 //! to a customer appends to their timeline, so "customers with events after the watermark"
 //! is exactly the set whose facts may have changed. Those are reloaded and replaced in the
-//! index. Use cases that write call [`SegmentEngine::catch_up`] before answering, so a caller
-//! reads their own writes; a background loop catches up every second (re-reading a slack of
-//! recent events on PostgreSQL, whose ids may commit out of order) and rebuilds hourly, which
-//! also moves the clock-driven windows (`orders_90d`) forward.
+//! index. Use cases that write call [`SegmentEngine::catch_up`] before answering, and counts
+//! catch up before evaluating, so a caller reads their own writes (through any node); a
+//! background loop catches up every second and rebuilds hourly, which also moves the
+//! clock-driven windows (`orders_90d`) forward.
+//!
+//! The log is followed in commit order ([`store::FeedMark`]): by id on SQLite (one writer),
+//! by transaction snapshots on PostgreSQL, whose ids are handed out before commit — an id
+//! watermark there skipped a transaction that committed after a larger id had been read.
 
 use std::sync::RwLock;
 
@@ -37,8 +41,10 @@ struct State {
     index: SegmentIndex,
     schema: Schema,
     custom: Vec<CustomAttr>,
-    /// Events up to this id are reflected in the index.
+    /// The highest event id applied (for figures; the position is `mark`).
     watermark: i64,
+    /// Every event up to this position in the log is reflected in the index.
+    mark: Option<store::FeedMark>,
     built_at: i64,
     build_ms: i64,
     /// Customers whose facts changed since the rules last looked (see [`SegmentEngine::take_changed`]).
@@ -63,6 +69,7 @@ impl Default for SegmentEngine {
                 schema: Schema::with_customer_attributes(),
                 custom: Vec::new(),
                 watermark: 0,
+                mark: None,
                 built_at: 0,
                 build_ms: 0,
                 changed: RoaringBitmap::new(),
@@ -155,6 +162,9 @@ impl SegmentEngine {
 
     async fn rebuild_locked(&self, db: &Db, now: i64) -> Result<()> {
         let started = std::time::Instant::now();
+        // The position is taken before any fact is read: every event it covers is then in
+        // the facts, and the catch-up below applies everything after it.
+        let mark = store::feed_mark(db).await?;
         let watermark = store::max_event_id(db).await?;
         let (schema, custom) = load_schema(db).await?;
         let mut b = IndexBuilder::from_schema(&schema);
@@ -224,6 +234,7 @@ impl SegmentEngine {
                 schema,
                 custom,
                 watermark,
+                mark: Some(mark),
                 built_at: now,
                 build_ms,
                 changed: RoaringBitmap::new(),
@@ -234,26 +245,30 @@ impl SegmentEngine {
         Box::pin(self.catch_up_locked(db, now, 0)).await
     }
 
-    /// Apply every event after the watermark (and `slack` ids before it).
+    /// Apply every event after the index's position in the log. `slack` re-reads that many
+    /// ids before the position on SQLite (kept for callers; the feed has no gaps without it).
     pub async fn catch_up(&self, db: &Db, now: i64, slack: i64) -> Result<()> {
         let _w = self.writer.lock().await;
         self.catch_up_locked(db, now, slack).await
     }
 
     async fn catch_up_locked(&self, db: &Db, now: i64, slack: i64) -> Result<()> {
-        let (mut from, custom, built) = {
+        let (from, custom) = {
             let s = self.state.read().map_err(|_| lock_err())?;
-            (s.watermark, s.custom.clone(), s.built_at > 0)
+            (s.mark.clone(), s.custom.clone())
         };
-        if !built {
+        let Some(mut from) = from else {
             return self.rebuild_locked(db, now).await;
+        };
+        if let store::FeedMark::Id(id) = &mut from {
+            *id = (*id - slack).max(0);
         }
-        from = (from - slack).max(0);
+        // Taken before the facts are read, like the build's.
+        let to = store::feed_mark(db).await?;
+        let mut after = 0;
         loop {
-            let (ids, high) = store::changed_since(db, from, EVENT_CHUNK).await?;
-            if high == from {
-                return Ok(());
-            }
+            let (ids, high, read) =
+                store::changed_between(db, &from, &to, after, EVENT_CHUNK).await?;
             for chunk in ids.chunks(CHUNK as usize) {
                 let facts = store::load_facts(db, Pick::Ids(chunk), &custom, now).await?;
                 let mut s = self.state.write().map_err(|_| lock_err())?;
@@ -262,10 +277,18 @@ impl SegmentEngine {
                     s.changed.insert(dense(f.id)?);
                 }
             }
-            let mut s = self.state.write().map_err(|_| lock_err())?;
-            s.watermark = s.watermark.max(high);
-            from = high;
+            {
+                let mut s = self.state.write().map_err(|_| lock_err())?;
+                s.watermark = s.watermark.max(high);
+            }
+            if (read as i64) < EVENT_CHUNK {
+                break;
+            }
+            after = high;
         }
+        let mut s = self.state.write().map_err(|_| lock_err())?;
+        s.mark = Some(to);
+        Ok(())
     }
 
     /// The customers whose facts changed since the last call; event-driven rules re-check them.
@@ -424,8 +447,9 @@ impl App {
         if !actor.can(Permission::ViewCustomers) {
             return Err(AppError::Forbidden);
         }
-        let expr = self.segments.compile(src)?;
+        // Caught up first: a node that has not built its index yet loads the schema too.
         self.segments.catch_up(&self.db, self.now(), 0).await?;
+        let expr = self.segments.compile(src)?;
         let scope = self.scope_bitmap(actor).await?;
         let m = self.segments.evaluate(&expr, self.now(), scope.as_ref())?;
         Ok((expr, m))
@@ -589,6 +613,19 @@ impl App {
     pub async fn delete_segment(&self, actor: &Actor, id: i64) -> Result<()> {
         if !actor.can(Permission::ManageCustomers) {
             return Err(AppError::Forbidden);
+        }
+        // A promotion's audience names the segment by id: deleting it would leave that
+        // audience pointing at nothing (on SQLite, before 0012, at the next segment saved).
+        let users = store::users(&self.db, id).await?;
+        if !users.is_empty() {
+            let names: Vec<String> = users
+                .iter()
+                .map(|(kind, id, name)| format!("{kind} {id} ({name})"))
+                .collect();
+            return Err(AppError::Rule {
+                code: "segment_in_use",
+                message: format!("used by {}", names.join(", ")),
+            });
         }
         store::delete(&self.db, id)
             .await

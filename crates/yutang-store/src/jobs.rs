@@ -2,8 +2,9 @@
 //!
 //! A runner claims a due job by setting a lease (`locked_until`); on PostgreSQL the claim uses
 //! `FOR UPDATE SKIP LOCKED` so several nodes share the table, on SQLite the single writer
-//! makes the conditional update enough. A runner that dies leaves its lease to expire and the
-//! job is claimed again, so job handlers must be idempotent (they are: each records progress
+//! makes the conditional update enough. Leases are short (the app's `LEASE_MS`, 30 s) and a
+//! live runner renews its lease while the job runs ([`renew`]); a runner that dies leaves its
+//! lease to expire within that and the job is claimed again, so job handlers must be idempotent (they are: each records progress
 //! and re-derives what is left).
 
 use serde::Serialize;
@@ -183,6 +184,19 @@ pub async fn progress(
         .bind(total)
         .bind(now + lease_ms)
         .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Extend a running job's lease to `until` (the runner's heartbeat). A job no longer
+/// running (finished, or put back to retry) is left alone.
+pub async fn renew(db: &Db, id: i64, until: i64) -> Result<()> {
+    db_run!(db, pool => {
+        sqlx::query("UPDATE jobs SET locked_until = $1 WHERE id = $2 AND status = 'running'")
+        .bind(until)
         .bind(id)
         .execute(pool)
         .await?;

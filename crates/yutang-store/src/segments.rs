@@ -283,20 +283,83 @@ pub async fn max_event_id(db: &Db) -> Result<i64> {
     })
 }
 
-/// Customers with events above `after` (at most `limit` events read), and the highest id read.
-pub async fn changed_since(db: &Db, after: i64, limit: i64) -> Result<(Vec<i64>, i64)> {
-    let rows: Vec<(i64, i64)> = db_run!(db, pool => {
-        sqlx::query_as("SELECT id, customer_id FROM events WHERE id > $1 ORDER BY id LIMIT $2")
-            .bind(after)
+/// A position in the event log: everything up to it is reflected in the segment index.
+///
+/// SQLite has one writer, so ids become visible in id order and an id is a position.
+/// PostgreSQL hands out ids at insert time, not at commit, so a smaller id can commit after a
+/// larger one was read; there the position is a snapshot (`pg_current_snapshot()` as text),
+/// and an event is "after" it when its writing transaction (`events.tx_id`) was not yet
+/// visible in that snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedMark {
+    Id(i64),
+    Snapshot(String),
+}
+
+/// The current end of the event log. Take it BEFORE reading customers' facts: every event
+/// it covers is then reflected in what is read.
+pub async fn feed_mark(db: &Db) -> Result<FeedMark> {
+    match db {
+        Db::Sqlite(_) => Ok(FeedMark::Id(max_event_id(db).await?)),
+        Db::Postgres(pool) => Ok(FeedMark::Snapshot(
+            sqlx::query_scalar("SELECT pg_current_snapshot()::text")
+                .fetch_one(pool)
+                .await?,
+        )),
+    }
+}
+
+/// One page of the customers whose events are after `from` and within `to` (two marks from
+/// [`feed_mark`], `from` taken first), reading only events with ids above `after_id`, at most
+/// `limit` events. Returns the customers (sorted, distinct), the highest event id read (page
+/// on with it) and the number of events read (fewer than `limit`: the last page).
+pub async fn changed_between(
+    db: &Db,
+    from: &FeedMark,
+    to: &FeedMark,
+    after_id: i64,
+    limit: i64,
+) -> Result<(Vec<i64>, i64, usize)> {
+    let rows: Vec<(i64, i64)> = match (db, from, to) {
+        (Db::Sqlite(pool), FeedMark::Id(from), FeedMark::Id(to)) => sqlx::query_as(
+            "SELECT id, customer_id FROM events WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3",
+        )
+        .bind(after_id.max(*from))
+        .bind(to)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?,
+        (Db::Postgres(pool), FeedMark::Snapshot(from), FeedMark::Snapshot(to)) => {
+            // Transactions visible in `to` have committed, so this statement (its own, later
+            // snapshot) sees all their rows; ones still running in `to` are left for the next
+            // step, whose `from` is this `to`. The tx_id range is what the index can seek.
+            sqlx::query_as(
+                "SELECT id, customer_id FROM events \
+                 WHERE tx_id >= pg_snapshot_xmin($1::text::pg_snapshot) \
+                 AND tx_id < pg_snapshot_xmax($2::text::pg_snapshot) \
+                 AND NOT pg_visible_in_snapshot(tx_id, $1::text::pg_snapshot) \
+                 AND pg_visible_in_snapshot(tx_id, $2::text::pg_snapshot) \
+                 AND id > $3 ORDER BY id LIMIT $4",
+            )
+            .bind(from)
+            .bind(to)
+            .bind(after_id)
             .bind(limit)
             .fetch_all(pool)
             .await?
-    });
-    let high = rows.last().map(|r| r.0).unwrap_or(after);
+        }
+        _ => {
+            return Err(StoreError::Database(sqlx::Error::Protocol(
+                "a change-feed mark of the other engine".into(),
+            )));
+        }
+    };
+    let n = rows.len();
+    let high = rows.last().map(|r| r.0).unwrap_or(after_id);
     let mut ids: Vec<i64> = rows.into_iter().map(|r| r.1).collect();
     ids.sort_unstable();
     ids.dedup();
-    Ok((ids, high))
+    Ok((ids, high, n))
 }
 
 /// The live customers in a data scope (store or guide), for intersecting with a segment.
@@ -839,6 +902,37 @@ pub async fn update(db: &Db, id: i64, name: &str, expression: &str, now: i64) ->
             .rows_affected()
     });
     crate::error::touched(n)
+}
+
+/// What uses saved segment `id` as its audience: `(kind, id, name)` of every coupon template,
+/// flash sale and group-buy whose spec names it (whatever their status: an ended campaign
+/// can be reopened). Bulk tagging and segment issue jobs resolve their customers when they
+/// are created and keep no reference.
+pub async fn users(db: &Db, id: i64) -> Result<Vec<(&'static str, i64, String)>> {
+    const TABLES: [(&str, &str); 3] = [
+        ("coupon template", "coupon_templates"),
+        ("flash sale", "flash_sales"),
+        ("group-buy", "group_buys"),
+    ];
+    let mut out = Vec::new();
+    for (kind, table) in TABLES {
+        // A cheap text filter first; the JSON decides.
+        let sql =
+            format!("SELECT id, name, spec FROM {table} WHERE spec LIKE '%segment%' ORDER BY id");
+        let rows: Vec<(i64, String, String)> = db_run!(db, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?
+        });
+        for (row, name, spec) in rows {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&spec) else {
+                continue;
+            };
+            let a = &v["audience"];
+            if a["kind"] == "segment" && a["segment_id"].as_i64() == Some(id) {
+                out.push((kind, row, name));
+            }
+        }
+    }
+    Ok(out)
 }
 
 pub async fn delete(db: &Db, id: i64) -> Result<()> {

@@ -156,10 +156,8 @@ pub async fn launch(
     let worker = {
         let app = app.clone();
         tokio::spawn(async move {
-            let slack = match app.db.engine() {
-                yutang_store::Engine::Postgres => 200,
-                yutang_store::Engine::Sqlite => 0,
-            };
+            // The change feed is commit-ordered on both engines: no slack to re-read.
+            let slack = 0;
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             let mut last_hourly = std::time::Instant::now();
             loop {

@@ -430,6 +430,10 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "segments.op_is_true" => ("是", "is yes"),
         "segments.op_is_false" => ("否", "is no"),
         "err.segment_exists" => ("人群名称已存在", "A segment with this name exists"),
+        "err.segment_in_use" => (
+            "该人群正被优惠券、秒杀或拼团用作参与范围，不能删除",
+            "This segment is the audience of a coupon, flash sale or group-buy and cannot be deleted",
+        ),
         "err.tag_exists" => (
             "该标签组内已有同名标签",
             "This group already has a tag with that name",

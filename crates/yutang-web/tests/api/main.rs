@@ -29,6 +29,7 @@ mod events;
 mod health;
 mod helpers;
 mod import;
+mod jobs;
 mod orders;
 mod org;
 mod promotions;

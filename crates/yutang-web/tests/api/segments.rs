@@ -19,6 +19,9 @@ both_engines!(
     bulk_tagging_is_a_scoped_job,
     console_bulk_tagging_from_an_uploaded_list,
     auto_tag_rules_keep_tags_true,
+    index_sees_a_transaction_that_commits_late,
+    concurrent_writers_keep_the_index_equal_to_sql,
+    segments_in_use_stay_and_ids_are_not_reused,
 );
 
 async fn json_ok(r: reqwest::Response, want: StatusCode) -> Value {
@@ -1057,4 +1060,262 @@ fn run(e: Engine) {
     if let Err(e) = result {
         panic!("{e}");
     }
+}
+
+// --- the index follows the event log in commit order ---
+
+/// The live customers an expression picks, by the SQL translation (the oracle).
+async fn sql_count(t: &TestApp, src: &str) -> u64 {
+    let expr = t.app.segments.compile(src).unwrap();
+    let custom = t.app.segments.custom_attrs().unwrap();
+    let cond =
+        yutang_store::segments::to_sql(&expr, &custom, t.app.db.engine(), Millis::now()).unwrap();
+    yutang_store::segments::sql_members(&t.app.db, &cond)
+        .await
+        .unwrap()
+        .len() as u64
+}
+
+/// A transaction that took its event id first but commits after a later one was read by the
+/// index must still reach the index (PostgreSQL hands out ids before commit). The slow writer
+/// is a raw transaction held open across another customer's tagging and a count.
+async fn index_sees_a_transaction_that_commits_late(e: Engine) {
+    let t = spawn_app(e).await;
+    let g = group(&t, "迟到", true).await;
+    let tg = tag(&t, g, "标签").await;
+    let a = customer_with_phone(&t, "13900000001", "甲").await;
+    let b = customer_with_phone(&t, "13900000002", "乙").await;
+    let expr = r#"tag("迟到/标签")"#;
+    assert_eq!(count(&t, &t.admin, expr).await, 0);
+    let now = Millis::now().0;
+    const TAG: &str = "INSERT INTO customer_tags (customer_id, tag_id, source, created_at) VALUES ($1, $2, 'manual', $3)";
+    const EVENT: &str = "INSERT INTO events (customer_id, kind, occurred_at, received_at, detail) \
+                         VALUES ($1, 'tag_added', $2, $2, '{}')";
+    match &t.app.db {
+        yutang_store::Db::Postgres(pool) => {
+            // Customer a's tag and event: its id is taken now, its commit comes last.
+            let mut slow = pool.begin().await.unwrap();
+            sqlx::query(TAG)
+                .bind(a)
+                .bind(tg)
+                .bind(now)
+                .execute(&mut *slow)
+                .await
+                .unwrap();
+            sqlx::query(EVENT)
+                .bind(a)
+                .bind(now)
+                .execute(&mut *slow)
+                .await
+                .unwrap();
+            // b is tagged through the API (a later event id, committed) and counted: the
+            // index has now read past a's id.
+            assert_eq!(
+                change(&t, &t.admin, b, &[tg], &[]).await.status(),
+                StatusCode::OK
+            );
+            assert_eq!(count(&t, &t.admin, expr).await, 1);
+            slow.commit().await.unwrap();
+        }
+        yutang_store::Db::Sqlite(pool) => {
+            // One writer: a transaction cannot stay open across another's write, and ids
+            // commit in order. The same writes, in sequence, must give the same answer.
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query(TAG)
+                .bind(a)
+                .bind(tg)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            sqlx::query(EVENT)
+                .bind(a)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!(
+                change(&t, &t.admin, b, &[tg], &[]).await.status(),
+                StatusCode::OK
+            );
+        }
+    }
+    // Both tags are committed: a count (which catches up first) sees both, at once.
+    assert_eq!(count(&t, &t.admin, expr).await, 2);
+    assert_eq!(sql_count(&t, expr).await, 2);
+    // A second node on the same database reads the write made through the first.
+    let node_b = yutang_app::App::open((*t.app.settings).clone())
+        .await
+        .unwrap();
+    let actor = yutang_app::Actor::system();
+    assert_eq!(node_b.segment_count(&actor, expr).await.unwrap().count, 2);
+    let c = customer_with_phone(&t, "13900000003", "丙").await;
+    assert_eq!(
+        change(&t, &t.admin, c, &[tg], &[]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(node_b.segment_count(&actor, expr).await.unwrap().count, 3);
+    assert_eq!(
+        change(&t, &t.admin, a, &[], &[tg]).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(node_b.segment_count(&actor, expr).await.unwrap().count, 2);
+}
+
+/// Eight concurrent writers tag, untag and post group join/leave events; every writer's own
+/// count includes its write, and at the end the index agrees with SQL.
+async fn concurrent_writers_keep_the_index_equal_to_sql(e: Engine) {
+    let t = std::sync::Arc::new(spawn_app(e).await);
+    let g = group(&t, "并发", true).await;
+    let tg = tag(&t, g, "标签").await;
+    let mut customers = Vec::new();
+    for i in 0..24 {
+        customers.push(customer_with_phone(&t, &format!("137000{i:05}"), "客").await);
+    }
+    let customers = std::sync::Arc::new(customers);
+    let expr = r#"tag("并发/标签")"#;
+    let tasks: Vec<_> = (0..8u64)
+        .map(|w| {
+            let (t, customers) = (t.clone(), customers.clone());
+            tokio::spawn(async move {
+                let mut seed = w * 7919 + 13;
+                let mut next = |n: u64| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    (seed >> 33) % n
+                };
+                for k in 0..25 {
+                    // Each writer owns its customers (c ≡ w mod 8), so it knows their state.
+                    let own: Vec<i64> = customers
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| *i as u64 % 8 == w)
+                        .map(|(_, c)| *c)
+                        .collect();
+                    let c = own[next(own.len() as u64) as usize];
+                    if next(2) == 0 {
+                        let r = change(&t, &t.admin, c, &[tg], &[]).await;
+                        assert_eq!(r.status(), StatusCode::OK);
+                        // Read your own write: this customer is in the tag now.
+                        let m = t.app.segments.tag_members(tg).unwrap();
+                        assert!(m.contains(c as u32), "writer {w} step {k}: own tag missing");
+                    } else {
+                        let r = change(&t, &t.admin, c, &[], &[tg]).await;
+                        assert_eq!(r.status(), StatusCode::OK);
+                        let m = t.app.segments.tag_members(tg).unwrap();
+                        assert!(!m.contains(c as u32), "writer {w} step {k}: own untag kept");
+                    }
+                    let kind = if next(2) == 0 { "join_group" } else { "leave_group" };
+                    let r = t
+                        .post(
+                            "/api/v1/events",
+                            &t.admin,
+                            json!({"events": [{"id": format!("w{w}-{k}"), "kind": kind, "customer_id": c}]}),
+                        )
+                        .await;
+                    assert_eq!(r.status(), StatusCode::OK);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    for src in [expr, "in_group", &format!("{expr} and in_group")] {
+        let want = sql_count(&t, src).await;
+        assert_eq!(count(&t, &t.admin, src).await, want, "{src}");
+    }
+}
+
+// --- a segment in use, and ids never handed out twice ---
+
+/// A segment that a coupon template uses as its audience cannot be deleted (409 naming the
+/// template); a deleted segment's, tag's or tag group's id is never given to a new one.
+async fn segments_in_use_stay_and_ids_are_not_reused(e: Engine) {
+    let t = spawn_app(e).await;
+    let seg = |name: &'static str| {
+        let t = &t;
+        async move {
+            let r = t
+                .post(
+                    "/api/v1/segments",
+                    &t.admin,
+                    json!({"name": name, "expression": "order_count >= 0"}),
+                )
+                .await;
+            json_ok(r, StatusCode::CREATED).await["id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let used = seg("会员日人群").await;
+    let now = Millis::now().0;
+    let r = t
+        .post(
+            "/api/v1/coupon-templates",
+            &t.admin,
+            json!({
+                "name": "会员日 满50减10",
+                "steps": [{"kind": "amount_off", "off_fen": 1000, "threshold_fen": 5000}],
+                "validity": {"kind": "days_from_claim", "days": 7},
+                "claim_window": {"starts_at": now - 86_400_000, "ends_at": now + 86_400_000},
+                "stock": 10,
+                "per_customer": 1,
+                "audience": {"kind": "segment", "segment_id": used},
+                "return_on_refund": true,
+                "remind_hours_before": 24
+            }),
+        )
+        .await;
+    let tpl = json_ok(r, StatusCode::CREATED).await["id"]
+        .as_i64()
+        .unwrap();
+    let r = t
+        .send_json(
+            Method::DELETE,
+            &format!("/api/v1/segments/{used}"),
+            &t.admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "segment_in_use", "{v}");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(msg.contains(&format!("coupon template {tpl}")), "{msg}");
+    assert_eq!(
+        t.get(&format!("/api/v1/segments/{used}"), &t.admin)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // The newest segment deleted, the next one gets a new id.
+    let gone = seg("临时人群").await;
+    let r = t
+        .send_json(
+            Method::DELETE,
+            &format!("/api/v1/segments/{gone}"),
+            &t.admin,
+            json!({}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let next = seg("新人群").await;
+    assert_ne!(next, gone, "a deleted segment's id was handed out again");
+    // The same for tag groups and tags.
+    let g = group(&t, "临时组", true).await;
+    let tg = tag(&t, g, "临时标签").await;
+    for path in [
+        format!("/api/v1/tags/{tg}"),
+        format!("/api/v1/tag-groups/{g}"),
+    ] {
+        let r = t
+            .send_json(Method::DELETE, &path, &t.admin, json!({}))
+            .await;
+        assert!(r.status().is_success(), "{path}: {:?}", r.text().await);
+    }
+    let g2 = group(&t, "新组", true).await;
+    let tg2 = tag(&t, g2, "新标签").await;
+    assert_ne!(g2, g, "a deleted tag group's id was handed out again");
+    assert_ne!(tg2, tg, "a deleted tag's id was handed out again");
 }
