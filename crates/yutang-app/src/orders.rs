@@ -239,11 +239,9 @@ impl App {
                 },
                 other => AppError::not_found("order")(other),
             })?;
+        // A fully refunded order returned its coupons (when their template says so) in the
+        // refund's own transaction; a replay changes nothing.
         let detail = self.order_detail(id.0).await?;
-        // A fully refunded order returns its coupons (when their template says so).
-        if detail.order.status == "refunded" {
-            self.return_coupons_for_order(id.0).await?;
-        }
         Ok((detail, applied))
     }
 }
