@@ -24,7 +24,7 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn template(stock: i64, per_customer: i64) -> Value {
+pub(crate) fn template(stock: i64, per_customer: i64) -> Value {
     json!({
         "name": "周二会员日 满50减10",
         "steps": [{"kind": "amount_off", "off_fen": 1000, "threshold_fen": 5000}],
@@ -45,7 +45,7 @@ async fn created_id(r: reqwest::Response) -> i64 {
     v["id"].as_i64().unwrap()
 }
 
-async fn token(t: &TestApp, customer: i64) -> String {
+pub(crate) async fn token(t: &TestApp, customer: i64) -> String {
     let r = t
         .post(
             "/api/v1/customer-tokens",
@@ -538,7 +538,7 @@ async fn customer_tokens_are_checked(e: Engine) {
     assert_eq!(error_of(r).await.2.as_deref(), Some("customer_id"));
 }
 
-fn flash_sale(stock: i64) -> Value {
+pub(crate) fn flash_sale(stock: i64) -> Value {
     json!({
         "name": "周五秒杀 金枕榴莲", "sku": "DURIAN-1", "item_name": "金枕榴莲 1 个",
         "price_fen": 9900, "original_price_fen": 19900, "stock": stock,
