@@ -67,6 +67,9 @@ pub struct NewOrder<'a> {
     pub discount: Fen,
     pub paid_at: i64,
     pub lines: &'a [OrderLine],
+    /// The fingerprint of the input as sent (`""`: unknown, e.g. imports): a later copy with
+    /// the same external id and another fingerprint is refused (`external_id_reused`).
+    pub fingerprint: &'a str,
 }
 
 fn refused(code: &'static str, message: impl Into<String>) -> StoreError {
@@ -790,19 +793,26 @@ macro_rules! engine_ops {
         /// Insert an order with its lines and its `order_paid` event unless its external id
         /// is stored already; the caller refreshes the customer's aggregates.
         async fn insert_order(tx: &mut Tx, o: &NewOrder<'_>, now: i64) -> Result<(i64, bool)> {
-            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE external_id = $1")
-                .bind(o.external_id)
-                .fetch_optional(&mut **tx)
-                .await?;
-            if let Some(id) = existing {
+            let existing: Option<(i64, String)> =
+                sqlx::query_as("SELECT id, fingerprint FROM orders WHERE external_id = $1")
+                    .bind(o.external_id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            if let Some((id, stored)) = existing {
+                if !stored.is_empty() && !o.fingerprint.is_empty() && stored != o.fingerprint {
+                    return Err(refused(
+                        "external_id_reused",
+                        "this external_id was already used for a different order",
+                    ));
+                }
                 return Ok((id, false));
             }
             let shipped = matches!(o.status, OrderStatus::Shipped | OrderStatus::Completed).then_some(o.paid_at);
             let completed = (o.status == OrderStatus::Completed).then_some(o.paid_at);
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO orders (external_id, customer_id, channel, store_id, guide_id, campaign, status, \
-                 amount, discount, refunded_amount, paid_at, shipped_at, completed_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12, $13, $13) RETURNING id",
+                 amount, discount, refunded_amount, paid_at, shipped_at, completed_at, created_at, updated_at, \
+                 fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12, $13, $13, $14) RETURNING id",
             )
             .bind(o.external_id)
             .bind(o.customer_id)
@@ -817,6 +827,7 @@ macro_rules! engine_ops {
             .bind(shipped)
             .bind(completed)
             .bind(now)
+            .bind(o.fingerprint)
             .fetch_one(&mut **tx)
             .await
             .map_err(|e| StoreError::classify(e, "external_id"))?;

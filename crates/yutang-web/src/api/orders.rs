@@ -201,7 +201,7 @@ fn opt_time(field: &'static str, s: &Option<String>) -> Result<Option<i64>, Fiel
         .transpose()
 }
 
-fn parse_order(req: &OrderRequest, now: i64) -> Result<OrderInput, FieldError> {
+fn parse_order(req: &OrderRequest) -> Result<OrderInput, FieldError> {
     let customer = match (req.customer_id, &req.identity) {
         (Some(id), None) => CustomerRef::Id(CustomerId(id)),
         (None, Some(i)) => CustomerRef::Identity(i.parse()?),
@@ -238,7 +238,7 @@ fn parse_order(req: &OrderRequest, now: i64) -> Result<OrderInput, FieldError> {
             Some(n) => parse_fen("discount_fen", &n.to_string())?,
             None => Fen(0),
         },
-        paid_at: opt_time("paid_at", &req.paid_at)?.unwrap_or(now),
+        paid_at: opt_time("paid_at", &req.paid_at)?,
     })
 }
 
@@ -254,7 +254,7 @@ pub async fn create(
     ApiActor(a): ApiActor,
     ApiJson(req): ApiJson<OrderRequest>,
 ) -> WebResult<(StatusCode, Json<RecordedOrder>)> {
-    let input = parse_order(&req, s.app.now()).map_err(AppError::from)?;
+    let input = parse_order(&req).map_err(AppError::from)?;
     let (detail, created) = s.app.record_order(&a, &input).await?;
     let status = if created {
         StatusCode::CREATED

@@ -8,6 +8,7 @@ both_engines!(
     orders_are_idempotent_and_drive_aggregates,
     bad_orders_get_field_errors,
     concurrent_refunds_never_over_refund,
+    external_id_reused_with_another_body_is_refused,
 );
 
 async fn orders_are_idempotent_and_drive_aggregates(e: Engine) {
@@ -434,4 +435,53 @@ async fn concurrent_refunds_never_over_refund(e: Engine) {
         (Some(1), Some(3000), Some(3000)),
         "{v}"
     );
+}
+
+/// Issue #16: an order re-sent under the same external_id with a different body was answered
+/// as a duplicate; it is refused now. Identical re-sends (even without paid_at, which defaults
+/// to now) stay replays.
+async fn external_id_reused_with_another_body_is_refused(e: Engine) {
+    let t = spawn_app(e).await;
+    let c = customer_with_phone(&t, "13800000041", "李雷").await;
+    let body = |price: i64| {
+        json!({"external_id": "EXT-1", "customer_id": c, "channel": "store",
+               "lines": [{"sku": "A", "name": "a", "quantity": 1, "unit_price_fen": price}]})
+    };
+    let r = t.post("/api/v1/orders", &t.admin, body(1000)).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let first: Value = r.json().await.unwrap();
+    let r = t.post("/api/v1/orders", &t.admin, body(1000)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let again: Value = r.json().await.unwrap();
+    assert_eq!(again["created"], false);
+    assert_eq!(again["order"], first["order"]);
+    let r = t.post("/api/v1/orders", &t.admin, body(9000)).await;
+    assert_eq!(
+        error_of(r).await,
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "external_id_reused".into(),
+            Some("external_id".into())
+        )
+    );
+    let mut other_customer = body(1000);
+    other_customer["customer_id"] = json!(customer_with_phone(&t, "13800000042", "韩梅梅").await);
+    let r = t.post("/api/v1/orders", &t.admin, other_customer).await;
+    assert_eq!(error_of(r).await.1, "external_id_reused");
+    // Nothing changed.
+    let o: Value = t
+        .get(
+            &format!("/api/v1/orders/{}", first["order"]["id"]),
+            &t.admin,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(o["amount_fen"], 1000);
+    assert_eq!(o["customer_id"], c);
+    // An order stored before fingerprints were kept (empty) accepts any re-send as a replay.
+    t.exec("UPDATE orders SET fingerprint = ''").await;
+    let r = t.post("/api/v1/orders", &t.admin, body(9000)).await;
+    assert_eq!(r.status(), StatusCode::OK);
 }
