@@ -12,6 +12,7 @@ both_engines!(
     phones_are_masked_and_reveals_audited,
     guide_never_sees_another_guides_customer,
     merged_customers_coupons_follow,
+    concurrent_first_follows_make_one_owner,
 );
 
 /// Ingest a customer as the admin token; returns the response body.
@@ -793,4 +794,40 @@ async fn merged_customers_coupons_follow(e: Engine) {
         .unwrap(),
     };
     assert_eq!(held, (1, 2));
+}
+
+/// Issue #16 audit: the first follow of a customer makes its guide the owner; several guides
+/// adding the same new customer at once each read "no owner yet" and all became owners on
+/// PostgreSQL. The customer row is locked now: exactly one owner, whatever the interleaving.
+async fn concurrent_first_follows_make_one_owner(e: Engine) {
+    let t = spawn_app(e).await;
+    let store = t.store("GZ-001").await;
+    let mut guides = Vec::new();
+    for i in 0..6 {
+        guides.push(t.staff(&format!("gz.g{i}"), "guide", Some(store)).await);
+    }
+    for round in 0..5 {
+        let c = customer_with_phone(&t, &format!("1370000{round:04}"), "客").await;
+        let mut tasks = Vec::new();
+        for g in &guides {
+            let req = t
+                .req(
+                    Method::POST,
+                    &format!("/api/v1/customers/{c}/follows"),
+                    Some(&t.admin),
+                )
+                .json(&json!({"staff_id": g}));
+            tasks.push(tokio::spawn(
+                async move { req.send().await.unwrap().status() },
+            ));
+        }
+        for task in tasks {
+            assert!(task.await.unwrap().is_success());
+        }
+        let v = get_json(&t, &format!("/api/v1/customers/{c}/follows"), &t.admin).await;
+        let follows = v.as_array().unwrap();
+        assert_eq!(follows.len(), guides.len());
+        let owners = follows.iter().filter(|f| f["is_owner"] == true).count();
+        assert_eq!(owners, 1, "round {round}: {v}");
+    }
 }

@@ -9,6 +9,8 @@ both_engines!(
     bad_orders_get_field_errors,
     concurrent_refunds_never_over_refund,
     external_id_reused_with_another_body_is_refused,
+    status_changes_never_undo_a_refund,
+    concurrent_orders_of_one_customer_keep_aggregates,
 );
 
 async fn orders_are_idempotent_and_drive_aggregates(e: Engine) {
@@ -484,4 +486,87 @@ async fn external_id_reused_with_another_body_is_refused(e: Engine) {
     t.exec("UPDATE orders SET fingerprint = ''").await;
     let r = t.post("/api/v1/orders", &t.admin, body(9000)).await;
     assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// Issue #16 audit: marking an order shipped read its status, then wrote `shipped` without a
+/// lock; a full refund committing in between was overwritten (a refunded order shown as
+/// shipped). Ship and refund race on twenty orders: every one ends `refunded`.
+async fn status_changes_never_undo_a_refund(e: Engine) {
+    let t = spawn_app(e).await;
+    let c = customer_with_phone(&t, "13800000071", "王芳").await;
+    for i in 0..20 {
+        let o = new_order(&t, c, &format!("SHIP-{i}"), 1000).await;
+        let ship = t
+            .req(
+                Method::POST,
+                &format!("/api/v1/orders/{o}/status"),
+                Some(&t.admin),
+            )
+            .json(&json!({"status": "completed"}));
+        let refund = t
+            .req(
+                Method::POST,
+                &format!("/api/v1/orders/{o}/refunds"),
+                Some(&t.admin),
+            )
+            .json(&json!({"refund_id": format!("RF-SHIP-{i}"), "amount_fen": 1000}));
+        let a = tokio::spawn(async move { ship.send().await.unwrap() });
+        let b = tokio::spawn(async move { refund.send().await.unwrap() });
+        let (a, b) = (a.await.unwrap(), b.await.unwrap());
+        assert_eq!(b.status(), StatusCode::OK);
+        if a.status() != StatusCode::OK {
+            assert_eq!(error_of(a).await.1, "invalid_transition");
+        }
+        let v: Value = t
+            .get(&format!("/api/v1/orders/{o}"), &t.admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (v["status"].as_str(), v["refunded_fen"].as_i64()),
+            (Some("refunded"), Some(1000)),
+            "order {i}: {v}"
+        );
+    }
+}
+
+/// Issue #16: each order refreshes its customer's aggregates from the orders it can see; two
+/// transactions for the same customer at once each missed the other's order and the later
+/// write won with a stale total. Ten orders at once: the aggregates count all ten.
+async fn concurrent_orders_of_one_customer_keep_aggregates(e: Engine) {
+    let t = spawn_app(e).await;
+    for round in 0..3 {
+        one_customer_ten_orders(&t, round).await;
+    }
+}
+
+async fn one_customer_ten_orders(t: &TestApp, round: usize) {
+    let c = customer_with_phone(t, &format!("1380000{round:04}"), "陈静").await;
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let req = t
+            .req(Method::POST, "/api/v1/orders", Some(&t.admin))
+            .json(&json!({"external_id": format!("AGG-{round}-{i}"), "customer_id": c, "channel": "store",
+                          "paid_at": "2026-03-03T12:00:00+08:00",
+                          "lines": [{"sku": "A", "name": "a", "quantity": 1, "unit_price_fen": 100 * (i + 1)}]}));
+        tasks.push(tokio::spawn(
+            async move { req.send().await.unwrap().status() },
+        ));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), StatusCode::CREATED);
+    }
+    let v: Value = t
+        .get(&format!("/api/v1/customers/{c}"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let v = &v["customer"];
+    assert_eq!(
+        (v["order_count"].as_i64(), v["total_spend_fen"].as_i64()),
+        (Some(10), Some(5500)),
+        "{v}"
+    );
 }
