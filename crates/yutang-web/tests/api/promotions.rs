@@ -937,6 +937,44 @@ async fn staff_retries_get_the_original_success(e: Engine) {
         (StatusCode::CONFLICT, "coupon_not_usable".into(), None)
     );
     assert_eq!(coupon_state(&t, tok, coupon).await, "used");
+    // Parallel retries of one redemption: every one answers the same success, used once.
+    let r = t
+        .post(
+            &format!(
+                "/api/v1/coupon-templates/{}/issue",
+                created_id(
+                    t.post("/api/v1/coupon-templates", &t.admin, template(10, 1))
+                        .await,
+                )
+                .await
+            ),
+            &t.admin,
+            json!({"customer_id": c}),
+        )
+        .await;
+    let second = r.json::<Value>().await.unwrap()["claimed"]["coupon_ids"][0]
+        .as_i64()
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..5 {
+        let req = t
+            .req(
+                Method::POST,
+                &format!("/api/v1/coupons/{second}/redeem"),
+                Some(&t.admin),
+            )
+            .json(&json!({"order_id": o2}));
+        tasks.push(tokio::spawn(async move {
+            let r = req.send().await.unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }));
+    }
+    for task in tasks {
+        let (s, v) = task.await.unwrap();
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["discount_fen"], 1000);
+    }
+    assert_eq!(coupon_events(&t, "coupon_used").await, 2);
     // Flash sale paid: same order_ref -> 204 again; another order_ref -> 409.
     let sale = created_id(t.post("/api/v1/flash-sales", &t.admin, flash_sale(5)).await).await;
     let r = t
