@@ -242,13 +242,14 @@ fn parse_order(req: &OrderRequest) -> Result<OrderInput, FieldError> {
     })
 }
 
-/// Record an order. 201 when stored now; 200 with `created: false` when the external_id was
-/// already stored (the stored order is returned unchanged). Customer aggregates are updated
+/// Record an order. 201 when stored now; 200 with `created: false` when the same order (same
+/// external_id, same body) was already stored (the stored order is returned unchanged); the
+/// same external_id with another body is 422 `external_id_reused`. Customer aggregates are updated
 /// in the same transaction.
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])),
     request_body = OrderRequest,
     responses((status = 201, body = RecordedOrder), (status = 200, body = RecordedOrder), (status = 403, body = ErrorBody),
-        (status = 422, description = "amount_not_integer, negative_amount, unknown_customer …", body = ErrorBody)))]
+        (status = 422, description = "amount_not_integer, negative_amount, unknown_customer, external_id_reused (same external_id, another body) …", body = ErrorBody)))]
 pub async fn create(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
