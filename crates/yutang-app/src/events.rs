@@ -132,12 +132,42 @@ impl App {
                 detail: &ev.detail,
             })
             .collect();
-        let inserted = store::insert_batch(&self.db, &rows, now).await?;
-        for ((i, _, c), fresh) in pending.iter().zip(inserted) {
+        let fps: Vec<String> = pending
+            .iter()
+            .map(|(_, ev, _)| event_fingerprint(ev))
+            .collect();
+        let fp_refs: Vec<&str> = fps.iter().map(String::as_str).collect();
+        let inserted = store::insert_batch_fingerprinted(&self.db, &rows, &fp_refs, now).await?;
+        // A replayed id: the same body is a duplicate; another body is refused (the stored
+        // event stays as it was).
+        let replayed: Vec<&str> = pending
+            .iter()
+            .zip(&inserted)
+            .filter(|(_, fresh)| !**fresh)
+            .map(|((_, ev, _), _)| ev.client_id.as_str())
+            .collect();
+        let stored = if replayed.is_empty() {
+            HashMap::new()
+        } else {
+            store::stored_fingerprints(&self.db, &replayed).await?
+        };
+        for (((i, ev, c), fresh), fp) in pending.iter().zip(inserted).zip(&fps) {
             outcomes[*i] = Some(if fresh {
                 EventOutcome::Accepted { customer_id: *c }
             } else {
-                EventOutcome::Duplicate
+                match stored.get(ev.client_id.as_str()) {
+                    Some(old) if !old.is_empty() && old != fp => {
+                        EventOutcome::rejected(&FieldError::new(
+                            "id",
+                            "event_id_reused",
+                            format!(
+                                "event id {:?} was already used for a different event",
+                                ev.client_id.as_str()
+                            ),
+                        ))
+                    }
+                    _ => EventOutcome::Duplicate,
+                }
             });
         }
         Ok(outcomes
@@ -150,5 +180,61 @@ impl App {
                 })
             })
             .collect())
+    }
+}
+
+/// The fingerprint of an event as the client sent it (the time as given, not as defaulted;
+/// the detail with its keys sorted), for telling a replay from a reused id.
+fn event_fingerprint(ev: &EventInput) -> String {
+    let occurred = ev.occurred_at.map(|t| t.to_string()).unwrap_or_default();
+    let staff = ev.staff_id.map(|s| s.0.to_string()).unwrap_or_default();
+    let detail = serde_json::from_str::<serde_json::Value>(&ev.detail)
+        .map(|v| canonical_json(&v))
+        .unwrap_or_else(|_| ev.detail.clone());
+    crate::promotions::fingerprint(&[
+        "event",
+        ev.kind.as_str(),
+        &crate::orders::customer_key(&ev.customer),
+        &occurred,
+        &staff,
+        &detail,
+    ])
+}
+
+/// JSON text with object keys sorted at every level.
+pub(crate) fn canonical_json(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let parts: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical_json(&m[k])))
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(canonical_json).collect::<Vec<_>>().join(",")
+        ),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_json;
+
+    #[test]
+    fn canonical_json_ignores_key_order_only() {
+        let a: serde_json::Value =
+            serde_json::from_str(r#"{"b":1,"a":{"y":[1,{"q":2,"p":1}],"x":"s"}}"#).unwrap();
+        let b: serde_json::Value =
+            serde_json::from_str(r#"{"a":{"x":"s","y":[1,{"p":1,"q":2}]},"b":1}"#).unwrap();
+        let c: serde_json::Value =
+            serde_json::from_str(r#"{"a":{"x":"s","y":[{"p":1,"q":2},1]},"b":1}"#).unwrap();
+        assert_eq!(canonical_json(&a), canonical_json(&b));
+        assert_ne!(canonical_json(&a), canonical_json(&c));
     }
 }

@@ -948,6 +948,7 @@ impl App {
                     discount: r.draft.discount,
                     paid_at: r.draft.paid_at,
                     lines: &r.draft.lines,
+                    fingerprint: "",
                 })
                 .collect();
             let created = yutang_store::orders::create_many(&self.db, &batch, self.now()).await?;

@@ -26,7 +26,54 @@ pub struct OrderInput {
     pub status: OrderStatus,
     pub lines: Vec<OrderLine>,
     pub discount: Fen,
-    pub paid_at: i64,
+    /// `None`: now.
+    pub paid_at: Option<i64>,
+}
+
+/// A customer reference as text, for fingerprints.
+pub(crate) fn customer_key(c: &CustomerRef) -> String {
+    match c {
+        CustomerRef::Id(id) => format!("id:{}", id.0),
+        CustomerRef::Identity(i) => format!("{}:{}:{}", i.kind.as_str(), i.namespace, i.value),
+    }
+}
+
+/// The fingerprint of an order as the integration sent it (parsed; `paid_at` as given, not
+/// as defaulted): a re-send with the same external id and the same fingerprint is a replay,
+/// with another fingerprint it is refused.
+fn order_fingerprint(o: &OrderInput) -> String {
+    let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let mut parts: Vec<String> = vec![
+        "order".into(),
+        o.external_id.clone(),
+        customer_key(&o.customer),
+        o.channel.clone(),
+        opt(o.store_id.map(|s| s.0)),
+        opt(o.guide_id.map(|g| g.0)),
+        o.campaign.clone(),
+        o.status.as_str().into(),
+        o.discount.0.to_string(),
+        opt(o.paid_at),
+    ];
+    for l in &o.lines {
+        parts.extend([
+            l.sku.clone(),
+            l.name.clone(),
+            l.quantity.to_string(),
+            l.unit_price.0.to_string(),
+        ]);
+    }
+    let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+    crate::promotions::fingerprint(&refs)
+}
+
+fn external_id_reused() -> AppError {
+    FieldError::new(
+        "external_id",
+        "external_id_reused",
+        "this external_id was already used for a different order",
+    )
+    .into()
 }
 
 #[derive(Debug, Clone, Default)]
@@ -62,7 +109,13 @@ impl App {
             )
             .into());
         }
-        if let Some(existing) = store::find_by_external_id(&self.db, &o.external_id).await? {
+        let fp = order_fingerprint(o);
+        if let Some((existing, stored)) =
+            store::find_by_external_id(&self.db, &o.external_id).await?
+        {
+            if !stored.is_empty() && stored != fp {
+                return Err(external_id_reused());
+            }
             return Ok((self.order_detail(existing).await?, false));
         }
         let amount = order_amount(&o.lines, o.discount)?;
@@ -113,8 +166,9 @@ impl App {
                 status: o.status,
                 amount,
                 discount: o.discount,
-                paid_at: o.paid_at,
+                paid_at: o.paid_at.unwrap_or_else(|| self.now()),
                 lines: &o.lines,
+                fingerprint: &fp,
             },
             self.now(),
         )
@@ -125,6 +179,10 @@ impl App {
                 what: "external_id",
                 code: "order_in_progress",
             },
+            StoreError::Refused {
+                code: "external_id_reused",
+                ..
+            } => external_id_reused(),
             other => other.into(),
         })?;
         Ok((self.order_detail(id).await?, created))
@@ -239,11 +297,9 @@ impl App {
                 },
                 other => AppError::not_found("order")(other),
             })?;
+        // A fully refunded order returned its coupons (when their template says so) in the
+        // refund's own transaction; a replay changes nothing.
         let detail = self.order_detail(id.0).await?;
-        // A fully refunded order returns its coupons (when their template says so).
-        if detail.order.status == "refunded" {
-            self.return_coupons_for_order(id.0).await?;
-        }
         Ok((detail, applied))
     }
 }

@@ -519,7 +519,9 @@ impl App {
     // --- coupons: redemption and refunds ---
 
     /// Use a customer's coupon on a recorded order: checks owner, state, validity, scope and
-    /// threshold, then marks it used with the discount in fen.
+    /// threshold, then marks it used with the discount in fen. Redeeming the same coupon on the
+    /// same order again (a retry) answers the original discount and changes nothing; a fully
+    /// refunded order takes no coupon (`order_refunded`).
     pub async fn redeem_coupon(
         &self,
         actor: &Actor,
@@ -542,6 +544,16 @@ impl App {
                 message: "the coupon belongs to another customer".into(),
             });
         }
+        // A retry of a redemption that succeeded: the same answer, nothing changes.
+        if c.state == CouponState::Used.as_str() && c.order_id == Some(order) {
+            return Ok(Fen(c.discount_fen));
+        }
+        if o.status == "refunded" {
+            return Err(AppError::Rule {
+                code: "order_refunded",
+                message: "the order was fully refunded; it takes no coupon".into(),
+            });
+        }
         let spec: TemplateSpec = serde_json::from_str(&c.spec).map_err(bad_record)?;
         let kind = usize::try_from(c.step)
             .ok()
@@ -561,38 +573,14 @@ impl App {
         };
         let discount = redeem(state, kind, window, &spec.scope, &facts, Millis(self.now()))
             .map_err(refusal)?;
-        store::use_coupon(&self.db, coupon, order, discount.0, self.now()).await?;
-        Ok(discount)
-    }
-
-    /// After an order refund: return its coupons whose template says so (once: only `used`
-    /// coupons move, and only to `claimed`, or `expired` if their validity is over).
-    pub async fn return_coupons_for_order(&self, order: i64) -> Result<u64> {
-        let mut n = 0;
-        for c in store::coupons_of_order(&self.db, order).await? {
-            let spec: TemplateSpec = serde_json::from_str(&c.spec).map_err(bad_record)?;
-            let Some(from) = CouponState::parse(&c.state) else {
-                continue;
-            };
-            let ev = CouponEvent::Refund {
-                return_on_refund: spec.return_on_refund,
-            };
-            if let Some(to) = transition(from, ev, Millis(self.now()), Millis(c.valid_until))
-                && store::coupon_transition(
-                    &self.db,
-                    c.id,
-                    from.as_str(),
-                    to.as_str(),
-                    "coupon_returned",
-                    None,
-                    self.now(),
-                )
-                .await?
-            {
-                n += 1;
-            }
-        }
-        Ok(n)
+        // The store checks again under the order's lock (a concurrent refund or retry).
+        let (d, _) = store::use_coupon(&self.db, coupon, order, discount.0, self.now())
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => AppError::NotFound { what: "order" },
+                other => other.into(),
+            })?;
+        Ok(Fen(d))
     }
 
     /// Revoke a claimed coupon (staff).
@@ -864,6 +852,14 @@ impl App {
             .await
             .map_err(AppError::not_found("flash sale claim"))?;
         if store::pay_flash(&self.db, claim, &order_ref, self.now()).await? {
+            return Ok(());
+        }
+        // A retry of the same payment (same order_ref) gets the original success; `paid` is
+        // final, so this read cannot race.
+        let now = store::get_flash_claim(&self.db, claim)
+            .await
+            .map_err(AppError::not_found("flash sale claim"))?;
+        if now.state == "paid" && now.order_ref.as_deref() == Some(order_ref.as_str()) {
             Ok(())
         } else {
             Err(AppError::Rule {

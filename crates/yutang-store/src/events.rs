@@ -1,5 +1,7 @@
 //! The event log: every customer's timeline.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -38,6 +40,24 @@ pub struct NewEvent<'a> {
 /// is parsed and planned anew for each batch size. SQLite gets a multi-row `VALUES` insert
 /// (binding is cheap in-process).
 pub async fn insert_batch(db: &Db, events: &[NewEvent<'_>], now: i64) -> Result<Vec<bool>> {
+    insert_batch_fingerprinted(db, events, &vec![""; events.len()], now).await
+}
+
+/// [`insert_batch`] storing, per event, the fingerprint of its body as the client sent it
+/// (`fingerprints[i]` for `events[i]`; empty: unknown). A replay with another body is found
+/// by comparing it with [`stored_fingerprints`].
+pub async fn insert_batch_fingerprinted(
+    db: &Db,
+    events: &[NewEvent<'_>],
+    fingerprints: &[&str],
+    now: i64,
+) -> Result<Vec<bool>> {
+    if events.len() != fingerprints.len() {
+        return Err(StoreError::Refused {
+            code: "bad_batch",
+            message: "one fingerprint per event".into(),
+        });
+    }
     if events.is_empty() {
         return Ok(Vec::new());
     }
@@ -62,9 +82,10 @@ pub async fn insert_batch(db: &Db, events: &[NewEvent<'_>], now: i64) -> Result<
                 detail.push(e.detail);
             }
             let ids: Vec<String> = sqlx::query_scalar(
-                "INSERT INTO events (customer_id, kind, client_id, occurred_at, received_at, staff_id, detail) \
-                 SELECT c, k, i, o, $5, s, d \
-                 FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $6::bigint[], $7::text[]) AS u(c, k, i, o, s, d) \
+                "INSERT INTO events (customer_id, kind, client_id, occurred_at, received_at, staff_id, detail, fingerprint) \
+                 SELECT c, k, i, o, $5, s, d, f \
+                 FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $6::bigint[], $7::text[], $8::text[]) \
+                 AS u(c, k, i, o, s, d, f) \
                  ON CONFLICT (client_id) DO NOTHING RETURNING client_id",
             )
             .bind(&customer)
@@ -74,25 +95,27 @@ pub async fn insert_batch(db: &Db, events: &[NewEvent<'_>], now: i64) -> Result<
             .bind(now)
             .bind(&staff)
             .bind(&detail)
+            .bind(fingerprints)
             .fetch_all(pool)
             .await?;
             inserted.extend(ids);
         }
         Db::Sqlite(pool) => {
             let mut tx = pool.begin().await?;
-            // 7 parameters per row: 1,000 rows stay far below SQLite's limit.
-            for chunk in events.chunks(1000) {
+            // 8 parameters per row: 1,000 rows stay far below SQLite's limit.
+            for (chunk, fps) in events.chunks(1000).zip(fingerprints.chunks(1000)) {
                 let mut qb = sqlx::QueryBuilder::new(
-                    "INSERT INTO events (customer_id, kind, client_id, occurred_at, received_at, staff_id, detail) ",
+                    "INSERT INTO events (customer_id, kind, client_id, occurred_at, received_at, staff_id, detail, fingerprint) ",
                 );
-                qb.push_values(chunk, |mut b, e| {
+                qb.push_values(chunk.iter().zip(fps), |mut b, (e, fp)| {
                     b.push_bind(e.customer_id)
                         .push_bind(e.kind)
                         .push_bind(e.client_id)
                         .push_bind(e.occurred_at)
                         .push_bind(now)
                         .push_bind(e.staff_id)
-                        .push_bind(e.detail);
+                        .push_bind(e.detail)
+                        .push_bind(*fp);
                 });
                 qb.push(" ON CONFLICT (client_id) DO NOTHING RETURNING client_id");
                 let ids: Vec<String> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
@@ -105,6 +128,37 @@ pub async fn insert_batch(db: &Db, events: &[NewEvent<'_>], now: i64) -> Result<
         .iter()
         .map(|e| inserted.remove(e.client_id))
         .collect())
+}
+
+/// The stored body fingerprints of these client event ids (`""` for events stored before
+/// fingerprints were kept).
+pub async fn stored_fingerprints(db: &Db, client_ids: &[&str]) -> Result<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    for chunk in client_ids.chunks(500) {
+        let rows: Vec<(String, String)> = match db {
+            Db::Postgres(pool) => {
+                sqlx::query_as(
+                    "SELECT client_id, fingerprint FROM events WHERE client_id = ANY($1)",
+                )
+                .bind(chunk)
+                .fetch_all(pool)
+                .await?
+            }
+            Db::Sqlite(pool) => {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT client_id, fingerprint FROM events WHERE client_id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(pool).await?
+            }
+        };
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 macro_rules! timeline_where {

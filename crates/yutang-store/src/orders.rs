@@ -119,9 +119,10 @@ pub async fn get(db: &Db, id: i64, scope: Scope) -> Result<OrderRow> {
     })
 }
 
-pub async fn find_by_external_id(db: &Db, external_id: &str) -> Result<Option<i64>> {
+/// The order with this external id and the fingerprint it was stored with (`""`: unknown).
+pub async fn find_by_external_id(db: &Db, external_id: &str) -> Result<Option<(i64, String)>> {
     db_run!(db, pool => {
-        sqlx::query_scalar("SELECT id FROM orders WHERE external_id = $1")
+        sqlx::query_as("SELECT id, fingerprint FROM orders WHERE external_id = $1")
             .bind(external_id)
             .fetch_optional(pool)
             .await

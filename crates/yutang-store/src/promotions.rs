@@ -775,7 +775,7 @@ pub async fn request_exists(db: &Db, key: &str) -> Result<bool> {
 // --- transactional writes ---
 
 macro_rules! promo_ops {
-    ($DB:ty, $engine:ident, $begin:literal) => {
+    ($DB:ty, $engine:ident, $begin:literal, $lock:literal) => {
         use super::*;
         use crate::txn::$engine::append_event;
         use sqlx::Pool;
@@ -932,9 +932,32 @@ macro_rules! promo_ops {
         }
 
         /// Use a claimed coupon on an order: only from `claimed` and inside its validity, so a
-        /// coupon is used once.
-        pub(crate) async fn use_coupon(pool: &Pool<$DB>, id: i64, order_id: i64, discount: i64, now: i64) -> Result<()> {
+        /// coupon is used once. The order row is locked first (a refund locks it too), and a
+        /// fully refunded order takes no coupon. Returns the discount and whether it was
+        /// applied now: using the coupon again on the same order is a replay that answers the
+        /// stored discount and changes nothing.
+        pub(crate) async fn use_coupon(
+            pool: &Pool<$DB>, id: i64, order_id: i64, discount: i64, now: i64,
+        ) -> Result<(i64, bool)> {
             let mut tx = pool.begin_with($begin).await?;
+            let status: Option<String> =
+                sqlx::query_scalar(concat!("SELECT status FROM orders WHERE id = $1", $lock))
+                    .bind(order_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let prior: Option<(String, Option<i64>, i64)> =
+                sqlx::query_as("SELECT state, order_id, discount_fen FROM coupons WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            match (status.as_deref(), prior) {
+                (None, _) | (_, None) => return Err(StoreError::NotFound),
+                (_, Some((state, Some(o), d))) if state == "used" && o == order_id => return Ok((d, false)),
+                (Some("refunded"), _) => {
+                    return Err(refused("order_refunded", "the order was fully refunded; it takes no coupon"));
+                }
+                _ => {}
+            }
             let n = sqlx::query(
                 "UPDATE coupons SET state = 'used', order_id = $1, discount_fen = $2, used_at = $3, updated_at = $3 \
                  WHERE id = $4 AND state = 'claimed' AND valid_from <= $3 AND valid_until > $3",
@@ -956,7 +979,7 @@ macro_rules! promo_ops {
             let d = serde_json::json!({"coupon_id": id, "order_id": order_id, "discount_fen": discount});
             append_event(&mut tx, customer, "coupon_used", now, None, &d.to_string(), now).await?;
             tx.commit().await?;
-            Ok(())
+            Ok((discount, true))
         }
 
         /// Move a coupon from `from` to `to` if it is still in `from`; `false` when it was not
@@ -1360,11 +1383,11 @@ macro_rules! promo_ops {
 pub(crate) mod sqlite {
     // SQLite: take the write lock up front, so claims never fail with "database is locked"
     // after reading, and writers are serialised.
-    promo_ops!(sqlx::Sqlite, sqlite, "BEGIN IMMEDIATE");
+    promo_ops!(sqlx::Sqlite, sqlite, "BEGIN IMMEDIATE", "");
 }
 
 pub(crate) mod pg {
-    promo_ops!(sqlx::Postgres, pg, "BEGIN");
+    promo_ops!(sqlx::Postgres, pg, "BEGIN", " FOR NO KEY UPDATE");
 }
 
 macro_rules! promo_run {
@@ -1380,7 +1403,15 @@ pub async fn claim_coupon(db: &Db, c: &CouponClaim<'_>, now: i64) -> Result<(Cla
     promo_run!(db, claim_coupon(c, now))
 }
 
-pub async fn use_coupon(db: &Db, id: i64, order_id: i64, discount: i64, now: i64) -> Result<()> {
+/// Use a coupon on an order: `(discount, applied now)`; a replay on the same order answers the
+/// stored discount.
+pub async fn use_coupon(
+    db: &Db,
+    id: i64,
+    order_id: i64,
+    discount: i64,
+    now: i64,
+) -> Result<(i64, bool)> {
     promo_run!(db, use_coupon(id, order_id, discount, now))
 }
 

@@ -67,6 +67,9 @@ pub struct NewOrder<'a> {
     pub discount: Fen,
     pub paid_at: i64,
     pub lines: &'a [OrderLine],
+    /// The fingerprint of the input as sent (`""`: unknown, e.g. imports): a later copy with
+    /// the same external id and another fingerprint is refused (`external_id_reused`).
+    pub fingerprint: &'a str,
 }
 
 fn refused(code: &'static str, message: impl Into<String>) -> StoreError {
@@ -80,8 +83,13 @@ fn detail(v: serde_json::Value) -> String {
     v.to_string()
 }
 
+/// `$lock` is the row-lock suffix for a `SELECT` whose row the transaction writes next:
+/// ` FOR NO KEY UPDATE` on PostgreSQL (READ COMMITTED would otherwise let two transactions
+/// read the same amount and both write from it; `NO KEY` leaves the foreign-key share locks
+/// of concurrent inserts alone), empty on SQLite, whose `BEGIN IMMEDIATE` already serialises
+/// writers.
 macro_rules! engine_ops {
-    ($DB:ty, $begin:literal) => {
+    ($DB:ty, $begin:literal, $lock:literal) => {
         use super::*;
         use sqlx::{Pool, Transaction};
 
@@ -206,8 +214,11 @@ macro_rules! engine_ops {
             Ok(())
         }
 
-        /// Recompute a customer's order aggregates from their orders.
+        /// Recompute a customer's order aggregates from their orders. The customer row is locked
+        /// first, so the orders read below include every transaction that wrote this customer's
+        /// aggregates before (no stale total overwrites a newer one).
         pub(crate) async fn refresh_aggregates(tx: &mut Tx, customer: i64, now: i64) -> Result<()> {
+            lock_customer(tx, customer).await?;
             let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
                 "SELECT amount, refunded_amount, paid_at FROM orders WHERE customer_id = $1",
             )
@@ -234,6 +245,130 @@ macro_rules! engine_ops {
             .bind(a.last_order_at)
             .bind(now)
             .bind(customer)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
+        /// Lock a customer row until the transaction ends (PostgreSQL; a no-op on SQLite).
+        async fn lock_customer(tx: &mut Tx, customer: i64) -> Result<()> {
+            let _: Option<i64> = sqlx::query_scalar(concat!("SELECT id FROM customers WHERE id = $1", $lock))
+                .bind(customer)
+                .fetch_optional(&mut **tx)
+                .await?;
+            Ok(())
+        }
+
+        /// A fully refunded order returns the coupons used on it whose template says so, in the
+        /// refund's own transaction: exactly once, since only `used` coupons move.
+        async fn return_coupons(tx: &mut Tx, order: i64, now: i64) -> Result<()> {
+            use yutang_core::promotions::coupons::{CouponEvent, CouponState, TemplateSpec, transition};
+            use yutang_core::time::Millis;
+            let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+                "SELECT c.id, c.customer_id, c.valid_until, t.spec FROM coupons c \
+                 JOIN coupon_templates t ON t.id = c.template_id \
+                 WHERE c.order_id = $1 AND c.state = 'used' ORDER BY c.id",
+            )
+            .bind(order)
+            .fetch_all(&mut **tx)
+            .await?;
+            for (id, customer, until, spec) in rows {
+                let spec: TemplateSpec =
+                    serde_json::from_str(&spec).map_err(|e| refused("bad_record", e.to_string()))?;
+                let ev = CouponEvent::Refund { return_on_refund: spec.return_on_refund };
+                let Some(to) = transition(CouponState::Used, ev, Millis(now), Millis(until)) else {
+                    continue;
+                };
+                let clear = if to == CouponState::Claimed {
+                    "UPDATE coupons SET state = $1, updated_at = $2, order_id = NULL, discount_fen = 0, \
+                     used_at = NULL WHERE id = $3 AND state = 'used'"
+                } else {
+                    "UPDATE coupons SET state = $1, updated_at = $2 WHERE id = $3 AND state = 'used'"
+                };
+                let n = sqlx::query(clear)
+                    .bind(to.as_str())
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected();
+                if n == 1 {
+                    let d = detail(serde_json::json!({"coupon_id": id, "from": "used", "to": to.as_str()}));
+                    append_event(tx, customer, "coupon_returned", now, None, &d, now).await?;
+                }
+            }
+            Ok(())
+        }
+
+        /// Coupons, flash-sale claims and group-buy places follow the person into the survivor.
+        /// A claim's `seq` counts the holder's claims of one template (or sale) under
+        /// `UNIQUE (…, customer_id, seq)`, so moved claims are numbered after the survivor's own.
+        /// A group-buy member row moves unless the survivor is in the same team already (then
+        /// the loser's row stays: one person cannot hold two places of one team under one id).
+        async fn move_promotions(tx: &mut Tx, survivor: i64, loser: i64, now: i64) -> Result<()> {
+            let claims: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT id, template_id FROM coupon_claims WHERE customer_id = $1 ORDER BY id",
+            )
+            .bind(loser)
+            .fetch_all(&mut **tx)
+            .await?;
+            for (id, template) in claims {
+                sqlx::query(
+                    "UPDATE coupon_claims SET customer_id = $1, seq = (SELECT COALESCE(MAX(seq), 0) + 1 \
+                     FROM coupon_claims WHERE template_id = $2 AND customer_id = $1) WHERE id = $3",
+                )
+                .bind(survivor)
+                .bind(template)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            }
+            sqlx::query("UPDATE coupons SET customer_id = $1, updated_at = $3 WHERE customer_id = $2")
+                .bind(survivor)
+                .bind(loser)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+            let flash: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT id, sale_id FROM flash_sale_claims WHERE customer_id = $1 ORDER BY id",
+            )
+            .bind(loser)
+            .fetch_all(&mut **tx)
+            .await?;
+            for (id, sale) in flash {
+                sqlx::query(
+                    "UPDATE flash_sale_claims SET customer_id = $1, updated_at = $4, \
+                     seq = (SELECT COALESCE(MAX(seq), 0) + 1 FROM flash_sale_claims \
+                     WHERE sale_id = $2 AND customer_id = $1) WHERE id = $3",
+                )
+                .bind(survivor)
+                .bind(sale)
+                .bind(id)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+            }
+            sqlx::query(
+                "UPDATE group_buy_members SET customer_id = $1, updated_at = $3 WHERE customer_id = $2 \
+                 AND team_id NOT IN (SELECT team_id FROM group_buy_members WHERE customer_id = $1)",
+            )
+            .bind(survivor)
+            .bind(loser)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query("UPDATE group_buy_members SET inviter_id = $1 WHERE inviter_id = $2")
+                .bind(survivor)
+                .bind(loser)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query(
+                "UPDATE group_buy_teams SET leader_id = $1 WHERE leader_id = $2 \
+                 AND id IN (SELECT team_id FROM group_buy_members WHERE customer_id = $1 AND is_leader = $3)",
+            )
+            .bind(survivor)
+            .bind(loser)
+            .bind(true)
             .execute(&mut **tx)
             .await?;
             Ok(())
@@ -349,6 +484,7 @@ macro_rules! engine_ops {
                 .bind(loser)
                 .execute(&mut **tx)
                 .await?;
+            move_promotions(tx, survivor, loser, now).await?;
             // Earlier losers of the loser now point at the survivor: lookups stay one hop.
             sqlx::query(
                 "UPDATE customers SET merged_into = $1, updated_at = $3 WHERE id = $2 OR merged_into = $2",
@@ -582,6 +718,8 @@ macro_rules! engine_ops {
         /// Create or update a follow relation (unique per customer and guide).
         pub async fn upsert_follow(pool: &Pool<$DB>, f: &FollowInput<'_>, now: i64) -> Result<i64> {
             let mut tx = pool.begin_with($begin).await?;
+            // Two guides following the same customer at once must not both become its owner.
+            lock_customer(&mut tx, f.customer_id).await?;
             let existing: Option<(i64, String, String, bool)> = sqlx::query_as(
                 "SELECT id, state, remark, is_owner FROM follows WHERE customer_id = $1 AND staff_id = $2",
             )
@@ -655,19 +793,26 @@ macro_rules! engine_ops {
         /// Insert an order with its lines and its `order_paid` event unless its external id
         /// is stored already; the caller refreshes the customer's aggregates.
         async fn insert_order(tx: &mut Tx, o: &NewOrder<'_>, now: i64) -> Result<(i64, bool)> {
-            let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM orders WHERE external_id = $1")
-                .bind(o.external_id)
-                .fetch_optional(&mut **tx)
-                .await?;
-            if let Some(id) = existing {
+            let existing: Option<(i64, String)> =
+                sqlx::query_as("SELECT id, fingerprint FROM orders WHERE external_id = $1")
+                    .bind(o.external_id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            if let Some((id, stored)) = existing {
+                if !stored.is_empty() && !o.fingerprint.is_empty() && stored != o.fingerprint {
+                    return Err(refused(
+                        "external_id_reused",
+                        "this external_id was already used for a different order",
+                    ));
+                }
                 return Ok((id, false));
             }
             let shipped = matches!(o.status, OrderStatus::Shipped | OrderStatus::Completed).then_some(o.paid_at);
             let completed = (o.status == OrderStatus::Completed).then_some(o.paid_at);
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO orders (external_id, customer_id, channel, store_id, guide_id, campaign, status, \
-                 amount, discount, refunded_amount, paid_at, shipped_at, completed_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12, $13, $13) RETURNING id",
+                 amount, discount, refunded_amount, paid_at, shipped_at, completed_at, created_at, updated_at, \
+                 fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12, $13, $13, $14) RETURNING id",
             )
             .bind(o.external_id)
             .bind(o.customer_id)
@@ -682,6 +827,7 @@ macro_rules! engine_ops {
             .bind(shipped)
             .bind(completed)
             .bind(now)
+            .bind(o.fingerprint)
             .fetch_one(&mut **tx)
             .await
             .map_err(|e| StoreError::classify(e, "external_id"))?;
@@ -747,7 +893,7 @@ macro_rules! engine_ops {
         pub async fn set_order_status(pool: &Pool<$DB>, id: i64, to: OrderStatus, at: i64, now: i64) -> Result<()> {
             let mut tx = pool.begin_with($begin).await?;
             let (status, customer): (String, i64) =
-                sqlx::query_as("SELECT status, customer_id FROM orders WHERE id = $1")
+                sqlx::query_as(concat!("SELECT status, customer_id FROM orders WHERE id = $1", $lock))
                     .bind(id)
                     .fetch_one(&mut *tx)
                     .await?;
@@ -796,6 +942,15 @@ macro_rules! engine_ops {
             now: i64,
         ) -> Result<bool> {
             let mut tx = pool.begin_with($begin).await?;
+            // Lock the order first: concurrent refunds of it queue here, and each reads the
+            // refunded amount (and any refund with the same id) the one before committed.
+            let (paid, refunded, customer): (i64, i64, i64) = sqlx::query_as(concat!(
+                "SELECT amount, refunded_amount, customer_id FROM orders WHERE id = $1",
+                $lock
+            ))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
             let prior: Option<(i64, i64)> =
                 sqlx::query_as("SELECT order_id, amount FROM order_refunds WHERE external_id = $1")
                     .bind(external_id)
@@ -810,11 +965,6 @@ macro_rules! engine_ops {
                 }
                 return Ok(false);
             }
-            let (paid, refunded, customer): (i64, i64, i64) =
-                sqlx::query_as("SELECT amount, refunded_amount, customer_id FROM orders WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?;
             let (total, status) = apply_refund(Fen(paid), Fen(refunded), amount)?;
             sqlx::query("UPDATE orders SET refunded_amount = $1, status = $2, updated_at = $3 WHERE id = $4")
                 .bind(total.0)
@@ -839,6 +989,9 @@ macro_rules! engine_ops {
                 "order_id": id, "refund_id": external_id, "amount_fen": amount.0, "status": status.as_str(),
             }));
             append_event(&mut tx, customer, "order_refunded", at, None, &d, now).await?;
+            if status == OrderStatus::Refunded {
+                return_coupons(&mut tx, id, now).await?;
+            }
             refresh_aggregates(&mut tx, customer, now).await?;
             tx.commit().await?;
             Ok(true)
@@ -850,11 +1003,11 @@ pub(crate) mod sqlite {
     // Write transactions take SQLite's write lock up front: a deferred transaction that
     // reads and then writes fails at once with SQLITE_BUSY when another connection wrote in
     // between (busy_timeout cannot help a snapshot that went stale).
-    engine_ops!(sqlx::Sqlite, "BEGIN IMMEDIATE");
+    engine_ops!(sqlx::Sqlite, "BEGIN IMMEDIATE", "");
 }
 
 pub(crate) mod pg {
-    engine_ops!(sqlx::Postgres, "BEGIN");
+    engine_ops!(sqlx::Postgres, "BEGIN", " FOR NO KEY UPDATE");
 }
 
 /// Call the same-named transactional function of the engine `$db` holds.

@@ -201,7 +201,7 @@ fn opt_time(field: &'static str, s: &Option<String>) -> Result<Option<i64>, Fiel
         .transpose()
 }
 
-fn parse_order(req: &OrderRequest, now: i64) -> Result<OrderInput, FieldError> {
+fn parse_order(req: &OrderRequest) -> Result<OrderInput, FieldError> {
     let customer = match (req.customer_id, &req.identity) {
         (Some(id), None) => CustomerRef::Id(CustomerId(id)),
         (None, Some(i)) => CustomerRef::Identity(i.parse()?),
@@ -238,23 +238,24 @@ fn parse_order(req: &OrderRequest, now: i64) -> Result<OrderInput, FieldError> {
             Some(n) => parse_fen("discount_fen", &n.to_string())?,
             None => Fen(0),
         },
-        paid_at: opt_time("paid_at", &req.paid_at)?.unwrap_or(now),
+        paid_at: opt_time("paid_at", &req.paid_at)?,
     })
 }
 
-/// Record an order. 201 when stored now; 200 with `created: false` when the external_id was
-/// already stored (the stored order is returned unchanged). Customer aggregates are updated
+/// Record an order. 201 when stored now; 200 with `created: false` when the same order (same
+/// external_id, same body) was already stored (the stored order is returned unchanged); the
+/// same external_id with another body is 422 `external_id_reused`. Customer aggregates are updated
 /// in the same transaction.
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])),
     request_body = OrderRequest,
     responses((status = 201, body = RecordedOrder), (status = 200, body = RecordedOrder), (status = 403, body = ErrorBody),
-        (status = 422, description = "amount_not_integer, negative_amount, unknown_customer …", body = ErrorBody)))]
+        (status = 422, description = "amount_not_integer, negative_amount, unknown_customer, external_id_reused (same external_id, another body) …", body = ErrorBody)))]
 pub async fn create(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     ApiJson(req): ApiJson<OrderRequest>,
 ) -> WebResult<(StatusCode, Json<RecordedOrder>)> {
-    let input = parse_order(&req, s.app.now()).map_err(AppError::from)?;
+    let input = parse_order(&req).map_err(AppError::from)?;
     let (detail, created) = s.app.record_order(&a, &input).await?;
     let status = if created {
         StatusCode::CREATED

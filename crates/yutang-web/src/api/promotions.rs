@@ -535,7 +535,9 @@ pub struct RedeemOut {
     pub discount_fen: i64,
 }
 
-/// Use a coupon on a paid order: checks owner, state, validity, scope and threshold.
+/// Use a coupon on a paid order: checks owner, state, validity, scope and threshold. A retry
+/// (same coupon, same order) answers the original discount; a fully refunded order is 409
+/// `order_refunded`.
 #[utoipa::path(post, path = "/api/v1/coupons/{id}/redeem", tag = "promotions", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = RedeemRequest,
     responses((status = 200, body = RedeemOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]

@@ -939,6 +939,7 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "err.not_in_audience" => ("不在活动人群中", "Not in the audience"),
         "err.below_threshold" => ("订单金额未达门槛", "The order is below the threshold"),
         "err.coupon_not_usable" => ("优惠券不可用", "The coupon cannot be used"),
+        "err.order_refunded" => ("订单已全额退款", "The order was fully refunded"),
         "err.invalid_steps" => (
             "优惠设置有误（门槛须递增，减免须低于门槛）",
             "Invalid coupon steps",

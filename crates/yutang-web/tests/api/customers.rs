@@ -11,6 +11,8 @@ both_engines!(
     follows_have_one_owner,
     phones_are_masked_and_reveals_audited,
     guide_never_sees_another_guides_customer,
+    merged_customers_coupons_follow,
+    concurrent_first_follows_make_one_owner,
 );
 
 /// Ingest a customer as the admin token; returns the response body.
@@ -684,4 +686,148 @@ async fn guide_never_sees_another_guides_customer(e: Engine) {
         get_json(&t, "/api/v1/customers", &t.admin).await["total"],
         3
     );
+}
+
+/// Issue #16: after merging B into A, A's coupon list and `unused_coupons` ignored B's
+/// coupons. Claims, coupons and flash-sale claims move to the survivor (claim numbers that
+/// collide under UNIQUE (template, customer, seq) are renumbered).
+async fn merged_customers_coupons_follow(e: Engine) {
+    use crate::promotions::{flash_sale, template, token};
+    let t = spawn_app(e).await;
+    let a = ingest(
+        &t,
+        json!({"identities": [{"kind": "phone", "value": "13800000051"}]}),
+    )
+    .await["customer"]["id"]
+        .as_i64()
+        .unwrap();
+    let b = ingest(
+        &t,
+        json!({"identities": [{"kind": "phone", "value": "13800000052"}]}),
+    )
+    .await["customer"]["id"]
+        .as_i64()
+        .unwrap();
+    let new_template = || async {
+        let r = t
+            .post("/api/v1/coupon-templates", &t.admin, template(10, 1))
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    };
+    let (shared, only_b) = (new_template().await, new_template().await);
+    for (tpl, c) in [(shared, a), (shared, b), (only_b, b)] {
+        let r = t
+            .post(
+                &format!("/api/v1/coupon-templates/{tpl}/issue"),
+                &t.admin,
+                json!({"customer_id": c}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    }
+    let sale = t.post("/api/v1/flash-sales", &t.admin, flash_sale(5)).await;
+    let sale = sale.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = t
+        .req(
+            Method::POST,
+            &format!("/api/v1/public/flash-sales/{sale}/claim"),
+            Some(&token(&t, b).await),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let count = |expr: &'static str| {
+        let t = &t;
+        async move {
+            let r = t
+                .post(
+                    "/api/v1/segments/count",
+                    &t.admin,
+                    json!({"expression": expr}),
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.unwrap()["count"].as_i64().unwrap()
+        }
+    };
+    assert_eq!(count("unused_coupons >= 1").await, 2);
+    assert_eq!(count("unused_coupons >= 3").await, 0);
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{a}/merge"),
+            &t.admin,
+            json!({"other_id": b}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        (v["survivor"].as_i64(), v["loser"].as_i64()),
+        (Some(a), Some(b))
+    );
+    let coupons = get_json(&t, &format!("/api/v1/customers/{a}/coupons"), &t.admin).await;
+    let coupons = coupons.as_array().unwrap();
+    assert_eq!(coupons.len(), 3, "{coupons:?}");
+    assert!(coupons.iter().all(|c| c["customer_id"] == a), "{coupons:?}");
+    assert_eq!(count("unused_coupons >= 1").await, 1);
+    assert_eq!(count("unused_coupons >= 3").await, 1);
+    let held = match &t.app.db {
+        yutang_store::Db::Sqlite(p) => sqlx::query_as::<_, (i64, i64)>(
+            "SELECT (SELECT COUNT(*) FROM flash_sale_claims WHERE customer_id = $1), \
+             (SELECT COUNT(DISTINCT seq) FROM coupon_claims WHERE customer_id = $1 AND template_id = $2)",
+        )
+        .bind(a)
+        .bind(shared)
+        .fetch_one(p)
+        .await
+        .unwrap(),
+        yutang_store::Db::Postgres(p) => sqlx::query_as::<_, (i64, i64)>(
+            "SELECT (SELECT COUNT(*) FROM flash_sale_claims WHERE customer_id = $1), \
+             (SELECT COUNT(DISTINCT seq) FROM coupon_claims WHERE customer_id = $1 AND template_id = $2)",
+        )
+        .bind(a)
+        .bind(shared)
+        .fetch_one(p)
+        .await
+        .unwrap(),
+    };
+    assert_eq!(held, (1, 2));
+}
+
+/// Issue #16 audit: the first follow of a customer makes its guide the owner; several guides
+/// adding the same new customer at once each read "no owner yet" and all became owners on
+/// PostgreSQL. The customer row is locked now: exactly one owner, whatever the interleaving.
+async fn concurrent_first_follows_make_one_owner(e: Engine) {
+    let t = spawn_app(e).await;
+    let store = t.store("GZ-001").await;
+    let mut guides = Vec::new();
+    for i in 0..6 {
+        guides.push(t.staff(&format!("gz.g{i}"), "guide", Some(store)).await);
+    }
+    for round in 0..5 {
+        let c = customer_with_phone(&t, &format!("1370000{round:04}"), "客").await;
+        let mut tasks = Vec::new();
+        for g in &guides {
+            let req = t
+                .req(
+                    Method::POST,
+                    &format!("/api/v1/customers/{c}/follows"),
+                    Some(&t.admin),
+                )
+                .json(&json!({"staff_id": g}));
+            tasks.push(tokio::spawn(
+                async move { req.send().await.unwrap().status() },
+            ));
+        }
+        for task in tasks {
+            assert!(task.await.unwrap().is_success());
+        }
+        let v = get_json(&t, &format!("/api/v1/customers/{c}/follows"), &t.admin).await;
+        let follows = v.as_array().unwrap();
+        assert_eq!(follows.len(), guides.len());
+        let owners = follows.iter().filter(|f| f["is_owner"] == true).count();
+        assert_eq!(owners, 1, "round {round}: {v}");
+    }
 }

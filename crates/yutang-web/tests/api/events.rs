@@ -8,6 +8,7 @@ both_engines!(
     batches_are_idempotent_with_per_event_outcomes,
     oversized_and_empty_batches_are_refused,
     full_batches_mix_new_replayed_and_merged,
+    reused_event_ids_with_another_body_are_refused,
 );
 
 async fn batches_are_idempotent_with_per_event_outcomes(e: Engine) {
@@ -210,4 +211,68 @@ async fn full_batches_mix_new_replayed_and_merged(e: Engine) {
     // Newest first: event 999 (999 % 3 == 0) carries the staff id.
     assert_eq!(tl["items"][0]["client_id"], "big-999", "{tl}");
     assert_eq!(tl["items"][0]["staff_id"], guide, "{tl}");
+}
+
+/// Issue #16: an event id re-sent with a different body was reported as a duplicate; it is
+/// refused now (per event), while an identical re-send (keys in another order) is a duplicate.
+async fn reused_event_ids_with_another_body_are_refused(e: Engine) {
+    let t = spawn_app(e).await;
+    let c = customer_with_phone(&t, "13800000061", "林涛").await;
+    let r = t
+        .post(
+            "/api/v1/events",
+            &t.admin,
+            json!({"events": [
+                {"id": "r1", "kind": "page_view", "customer_id": c, "detail": {"page": "/a", "ref": "x"}},
+                {"id": "r2", "kind": "search", "customer_id": c}
+            ]}),
+        )
+        .await;
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["accepted"], 2, "{v}");
+    let r = t
+        .post(
+            "/api/v1/events",
+            &t.admin,
+            json!({"events": [
+                {"id": "r1", "kind": "page_view", "customer_id": c, "detail": {"ref": "x", "page": "/a"}},
+                {"id": "r2", "kind": "search", "customer_id": c, "detail": {"q": "durian"}},
+                {"id": "r3", "kind": "search", "customer_id": c}
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    let res = &v["results"];
+    assert_eq!(res[0]["status"], "duplicate", "{v}");
+    assert_eq!(
+        (
+            res[1]["status"].as_str(),
+            res[1]["code"].as_str(),
+            res[1]["field"].as_str()
+        ),
+        (Some("rejected"), Some("event_id_reused"), Some("id")),
+        "{v}"
+    );
+    assert_eq!(res[2]["status"], "accepted", "{v}");
+    assert_eq!(
+        (
+            v["accepted"].as_i64(),
+            v["duplicates"].as_i64(),
+            v["rejected"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
+    // The stored event kept its first body.
+    let tl: Value = t
+        .get(
+            &format!("/api/v1/customers/{c}/timeline?kind=search"),
+            &t.admin,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tl["total"], 2);
+    assert!(!tl.to_string().contains("durian"), "{tl}");
 }

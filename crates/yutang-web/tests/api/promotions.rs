@@ -14,6 +14,8 @@ both_engines!(
     flash_sale_claims_hold_and_release_once,
     group_buy_fills_and_expires_exactly_once,
     issue_to_a_segment_as_a_job,
+    coupon_returns_once_and_refunded_orders_take_none,
+    staff_retries_get_the_original_success,
 );
 
 const DAY: i64 = 86_400_000;
@@ -22,7 +24,7 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn template(stock: i64, per_customer: i64) -> Value {
+pub(crate) fn template(stock: i64, per_customer: i64) -> Value {
     json!({
         "name": "周二会员日 满50减10",
         "steps": [{"kind": "amount_off", "off_fen": 1000, "threshold_fen": 5000}],
@@ -43,7 +45,7 @@ async fn created_id(r: reqwest::Response) -> i64 {
     v["id"].as_i64().unwrap()
 }
 
-async fn token(t: &TestApp, customer: i64) -> String {
+pub(crate) async fn token(t: &TestApp, customer: i64) -> String {
     let r = t
         .post(
             "/api/v1/customer-tokens",
@@ -250,11 +252,12 @@ async fn coupon_life_redeem_refund_expire_remind(e: Engine) {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["discount_fen"], 1000);
+    // Used: not on another order.
     let r = t
         .post(
             &format!("/api/v1/coupons/{coupon}/redeem"),
             &t.admin,
-            redeem,
+            json!({"order_id": small}),
         )
         .await;
     assert_eq!(error_of(r).await.1, "coupon_not_usable");
@@ -535,7 +538,7 @@ async fn customer_tokens_are_checked(e: Engine) {
     assert_eq!(error_of(r).await.2.as_deref(), Some("customer_id"));
 }
 
-fn flash_sale(stock: i64) -> Value {
+pub(crate) fn flash_sale(stock: i64) -> Value {
     json!({
         "name": "周五秒杀 金枕榴莲", "sku": "DURIAN-1", "item_name": "金枕榴莲 1 个",
         "price_fen": 9900, "original_price_fen": 19900, "stock": stock,
@@ -823,4 +826,177 @@ async fn issue_to_a_segment_as_a_job(e: Engine) {
         )
         .await;
     assert_eq!(error_of(r).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn coupon_events(t: &TestApp, kind: &str) -> i64 {
+    let q = "SELECT COUNT(*) FROM events WHERE kind = $1";
+    match &t.app.db {
+        yutang_store::Db::Sqlite(p) => sqlx::query_scalar(q).bind(kind).fetch_one(p).await,
+        yutang_store::Db::Postgres(p) => sqlx::query_scalar(q).bind(kind).fetch_one(p).await,
+    }
+    .unwrap()
+}
+
+/// Issue #16: claim, redeem, full refund (coupon back), redeem again on the refunded order,
+/// replay the refund: the replay returned the coupon a second time. A refunded order takes no
+/// coupon, and a replayed refund changes nothing.
+async fn coupon_returns_once_and_refunded_orders_take_none(e: Engine) {
+    let t = spawn_app(e).await;
+    let id = created_id(
+        t.post("/api/v1/coupon-templates", &t.admin, template(10, 1))
+            .await,
+    )
+    .await;
+    let cs = customers(&t, 1, 700).await;
+    let (c, tok) = &cs[0];
+    let r = t
+        .req(
+            Method::POST,
+            &format!("/api/v1/public/coupons/{id}/claim"),
+            Some(tok),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let coupon = r.json::<Value>().await.unwrap()["coupon_ids"][0]
+        .as_i64()
+        .unwrap();
+    order(&t, *c, "O-1", 6000).await;
+    order(&t, *c, "O-2", 6000).await;
+    let o3 = order(&t, *c, "O-3", 6000).await;
+    let redeem_path = format!("/api/v1/coupons/{coupon}/redeem");
+    let redeem = |o: i64| t.post(&redeem_path, &t.admin, json!({"order_id": o}));
+    assert_eq!(redeem(o3).await.status(), StatusCode::OK);
+    let refund_path = format!("/api/v1/orders/{o3}/refunds");
+    let refund = || {
+        t.post(
+            &refund_path,
+            &t.admin,
+            json!({"refund_id": "RF-3", "amount_fen": 6000}),
+        )
+    };
+    let r = refund().await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["applied"], true);
+    assert_eq!(coupon_state(&t, tok, coupon).await, "claimed");
+    assert_eq!(coupon_events(&t, "coupon_returned").await, 1);
+    // The refunded order takes no coupon.
+    assert_eq!(
+        error_of(redeem(o3).await).await,
+        (StatusCode::CONFLICT, "order_refunded".into(), None)
+    );
+    assert_eq!(coupon_state(&t, tok, coupon).await, "claimed");
+    // Even with the coupon on that order again (as the attack left it), a replayed refund
+    // changes nothing.
+    t.exec("UPDATE coupons SET state = 'used', order_id = (SELECT id FROM orders WHERE external_id = 'O-3'), discount_fen = 1000")
+        .await;
+    let r = refund().await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["applied"], false);
+    assert_eq!(coupon_state(&t, tok, coupon).await, "used");
+    assert_eq!(coupon_events(&t, "coupon_returned").await, 1);
+}
+
+/// Issue #16: a brand system that retries a staff call after a timeout gets the original
+/// success; a different natural key still gets the conflict.
+async fn staff_retries_get_the_original_success(e: Engine) {
+    let t = spawn_app(e).await;
+    // Redeem: same coupon, same order -> 200 with the same body.
+    let id = created_id(
+        t.post("/api/v1/coupon-templates", &t.admin, template(10, 1))
+            .await,
+    )
+    .await;
+    let cs = customers(&t, 1, 800).await;
+    let (c, tok) = &cs[0];
+    let r = t
+        .post(
+            &format!("/api/v1/coupon-templates/{id}/issue"),
+            &t.admin,
+            json!({"customer_id": c}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let coupon = r.json::<Value>().await.unwrap()["claimed"]["coupon_ids"][0]
+        .as_i64()
+        .unwrap();
+    let o1 = order(&t, *c, "R-1", 6000).await;
+    let o2 = order(&t, *c, "R-2", 6000).await;
+    let redeem_path = format!("/api/v1/coupons/{coupon}/redeem");
+    let redeem = |o: i64| t.post(&redeem_path, &t.admin, json!({"order_id": o}));
+    let r = redeem(o1).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let first: Value = r.json().await.unwrap();
+    let r = redeem(o1).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap(), first);
+    assert_eq!(coupon_events(&t, "coupon_used").await, 1);
+    assert_eq!(
+        error_of(redeem(o2).await).await,
+        (StatusCode::CONFLICT, "coupon_not_usable".into(), None)
+    );
+    assert_eq!(coupon_state(&t, tok, coupon).await, "used");
+    // Parallel retries of one redemption: every one answers the same success, used once.
+    let r = t
+        .post(
+            &format!(
+                "/api/v1/coupon-templates/{}/issue",
+                created_id(
+                    t.post("/api/v1/coupon-templates", &t.admin, template(10, 1))
+                        .await,
+                )
+                .await
+            ),
+            &t.admin,
+            json!({"customer_id": c}),
+        )
+        .await;
+    let second = r.json::<Value>().await.unwrap()["claimed"]["coupon_ids"][0]
+        .as_i64()
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..5 {
+        let req = t
+            .req(
+                Method::POST,
+                &format!("/api/v1/coupons/{second}/redeem"),
+                Some(&t.admin),
+            )
+            .json(&json!({"order_id": o2}));
+        tasks.push(tokio::spawn(async move {
+            let r = req.send().await.unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }));
+    }
+    for task in tasks {
+        let (s, v) = task.await.unwrap();
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["discount_fen"], 1000);
+    }
+    assert_eq!(coupon_events(&t, "coupon_used").await, 2);
+    // Flash sale paid: same order_ref -> 204 again; another order_ref -> 409.
+    let sale = created_id(t.post("/api/v1/flash-sales", &t.admin, flash_sale(5)).await).await;
+    let r = t
+        .req(
+            Method::POST,
+            &format!("/api/v1/public/flash-sales/{sale}/claim"),
+            Some(tok),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let claim = r.json::<Value>().await.unwrap()["claim_id"]
+        .as_i64()
+        .unwrap();
+    let paid_path = format!("/api/v1/flash-sale-claims/{claim}/paid");
+    let paid = |r: &'static str| t.post(&paid_path, &t.admin, json!({"order_ref": r}));
+    assert_eq!(paid("BR-1").await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(paid("BR-1").await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(coupon_events(&t, "flash_sale_paid").await, 1);
+    assert_eq!(
+        error_of(paid("BR-2").await).await,
+        (StatusCode::CONFLICT, "hold_not_active".into(), None)
+    );
 }
