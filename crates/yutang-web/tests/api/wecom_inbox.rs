@@ -320,6 +320,24 @@ async fn parked_callbacks_are_listed_and_replayed(e: Engine) {
         .status(),
         StatusCode::FORBIDDEN
     );
+    // The endpoints are in the OpenAPI document.
+    let doc: Value = t
+        .client
+        .get(t.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/v1/wecom/callbacks",
+        "/api/v1/wecom/callbacks/{id}/replay",
+        "/api/v1/wecom/jobs/failed",
+        "/api/v1/wecom/jobs/{id}/retry",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing in OpenAPI");
+    }
     // The gauge is exported.
     let m = t.get("/metrics", &t.admin).await.text().await.unwrap();
     assert!(
