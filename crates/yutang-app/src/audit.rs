@@ -39,10 +39,12 @@ pub enum Action {
     WecomSettingsChanged,
     WecomConnectionTested,
     WecomTransferStarted,
+    WecomCallbackReplayed,
+    WecomJobRetried,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 30] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -71,6 +73,8 @@ impl Action {
         Action::WecomSettingsChanged,
         Action::WecomConnectionTested,
         Action::WecomTransferStarted,
+        Action::WecomCallbackReplayed,
+        Action::WecomJobRetried,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -103,6 +107,8 @@ impl Action {
             Action::WecomSettingsChanged => "wecom_settings_changed",
             Action::WecomConnectionTested => "wecom_connection_tested",
             Action::WecomTransferStarted => "wecom_transfer_started",
+            Action::WecomCallbackReplayed => "wecom_callback_replayed",
+            Action::WecomJobRetried => "wecom_job_retried",
         }
     }
 

@@ -7,6 +7,7 @@ use yutang_store::jobs::{self as store, JobRow};
 
 use crate::error::{AppError, Result};
 use crate::tags::{BULK_TAG_KIND, RULE_RUN_KIND};
+use crate::wecom::CONTACT_DETAILS_KIND;
 use crate::wecom_sync::FULL_SYNC_KIND;
 use crate::wecom_tags::MARK_TAG_KIND;
 use crate::wecom_transfers::TRANSFER_KIND;
@@ -24,7 +25,7 @@ pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(10);
 pub const MAX_ATTEMPTS: i64 = 5;
 
 /// The job kinds this runner handles.
-pub const KINDS: [&str; 10] = [
+pub const KINDS: [&str; 11] = [
     BULK_TAG_KIND,
     RULE_RUN_KIND,
     FULL_SYNC_KIND,
@@ -35,6 +36,7 @@ pub const KINDS: [&str; 10] = [
     crate::promotions::JOB_KINDS[2],
     crate::promotions::JOB_KINDS[3],
     crate::promotions::JOB_KINDS[4],
+    CONTACT_DETAILS_KIND,
 ];
 
 /// Stops a job's lease renewal when dropped (see [`App::keep_leased`]).
@@ -119,6 +121,7 @@ impl App {
                 self.run_mark_tag_job(job.id, &job.payload, job.progress_done)
                     .await
             }
+            CONTACT_DETAILS_KIND => self.run_contact_details_job(&job.payload).await,
             k if crate::promotions::JOB_KINDS.contains(&k) => {
                 self.run_promo_job(k, job.id, &job.payload, job.progress_done)
                     .await

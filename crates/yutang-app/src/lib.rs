@@ -28,6 +28,7 @@ pub mod tags;
 pub mod tokens;
 pub mod wecom;
 pub mod wecom_groups;
+pub mod wecom_inbox;
 pub mod wecom_settings;
 pub mod wecom_sync;
 pub mod wecom_tags;

@@ -8,19 +8,20 @@ use yutang_core::access::Caller;
 use yutang_core::customers::FollowState;
 use yutang_core::events::{ClientEventId, EventKind as TimelineKind};
 use yutang_core::identity::Identity;
-use yutang_core::ids::{CustomerId, StaffId};
 use yutang_core::staff::{Permission, Role};
 use yutang_store::wecom as store;
 use yutang_wecom::events::{ChatChange, ContactChange};
 use yutang_wecom::{CallbackCrypto, CallbackEvent, CryptoError, EventKind};
 
-use crate::customers::{CustomerInput, CustomerRef, FollowChange};
 use crate::error::{AppError, Result};
-use crate::events::{EventInput, EventOutcome};
 use crate::{Actor, App};
 
-/// Callbacks failing this often are parked (shown in the setup checker) instead of retried.
+/// Callbacks failing this often are parked (listed for a replay) instead of retried.
 pub const MAX_ATTEMPTS: i64 = 5;
+
+/// Job kind: read a contact's details and corp tags from WeCom after its callback was
+/// applied (`externalcontact/get`).
+pub const CONTACT_DETAILS_KIND: &str = "wecom_contact_details";
 
 /// Why a callback request was refused. Nothing is stored for any of these.
 #[derive(Debug, Error)]
@@ -167,6 +168,8 @@ pub struct ProcessReport {
 enum Applied {
     Done,
     Kept(&'static str),
+    /// Applied and marked in the same transaction (or found applied already).
+    Committed,
 }
 
 impl App {
@@ -185,22 +188,48 @@ impl App {
     async fn process_wecom_inbox_locked(&self, limit: i64) -> Result<ProcessReport> {
         let mut report = ProcessReport::default();
         for row in store::pending(&self.db, limit, MAX_ATTEMPTS).await? {
-            match self.apply_wecom_callback(&row).await {
-                Ok(Applied::Done) => {
-                    store::mark_processed(&self.db, row.id, self.now(), "").await?;
-                    report.applied += 1;
-                }
-                Ok(Applied::Kept(why)) => {
-                    store::mark_processed(&self.db, row.id, self.now(), why).await?;
-                    report.kept += 1;
-                }
-                Err(e) => {
-                    tracing::warn!(inbox_id = row.id, error = %e, "applying a WeCom callback failed");
-                    store::mark_failed(&self.db, row.id, &e.to_string()).await?;
-                    report.failed += 1;
-                }
+            self.apply_inbox_row(&row, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    /// Apply one callback and record the outcome on its row.
+    async fn apply_inbox_row(
+        &self,
+        row: &store::InboxRow,
+        report: &mut ProcessReport,
+    ) -> Result<()> {
+        match self.apply_wecom_callback(row).await {
+            Ok(Applied::Done) => {
+                store::mark_processed(&self.db, row.id, self.now(), "").await?;
+                report.applied += 1;
+            }
+            Ok(Applied::Kept(why)) => {
+                store::mark_processed(&self.db, row.id, self.now(), why).await?;
+                report.kept += 1;
+            }
+            Ok(Applied::Committed) => report.applied += 1,
+            Err(e) => {
+                tracing::warn!(inbox_id = row.id, error = %e, "applying a WeCom callback failed");
+                store::mark_failed(&self.db, row.id, &e.to_string()).await?;
+                report.failed += 1;
             }
         }
+        Ok(())
+    }
+
+    /// Apply one callback now (a replay), under the same locks as a pass over the inbox.
+    pub(crate) async fn apply_wecom_inbox_row(&self, id: i64) -> Result<ProcessReport> {
+        let _one_at_a_time = self.wecom_inbox.lock().await;
+        let node_lock = store::lock_apply(&self.db).await?;
+        let mut report = ProcessReport::default();
+        let row = store::get(&self.db, id)
+            .await
+            .map_err(AppError::not_found("callback"))?;
+        if row.processed_at.is_none() {
+            self.apply_inbox_row(&row, &mut report).await?;
+        }
+        node_lock.release().await?;
         Ok(report)
     }
 
@@ -258,18 +287,7 @@ impl App {
                 return Ok(Applied::Done);
             }
         };
-        let actor = wecom_actor();
         let identity = Identity::parse("wecom_external", None, &c.external_user_id)?;
-        let ingested = self
-            .ingest_customer(
-                &actor,
-                &CustomerInput {
-                    identities: vec![identity],
-                    ..Default::default()
-                },
-            )
-            .await?;
-        let customer = CustomerId(ingested.customer.id);
         let at = ev.create_time.saturating_mul(1000);
         let staff = yutang_store::staff::by_wecom_userid(&self.db, &c.user_id).await?;
         let follower = staff.as_ref().filter(|s| {
@@ -278,56 +296,51 @@ impl App {
                 Ok(Role::Guide | Role::StoreManager)
             )
         });
-        if let Some(s) = follower {
-            self.set_follow(
-                &actor,
-                customer,
-                &FollowChange {
-                    staff_id: StaffId(s.id),
-                    since: Some(at),
-                    remark: None,
-                    state,
-                    owner: None,
-                },
-            )
-            .await?;
-        } else {
+        if follower.is_none() {
             tracing::info!(userid = %c.user_id, "WeCom callback names a userid no guide is linked to");
         }
-        if matches!(
+        let client_id = ClientEventId::parse("id", &format!("wecom:{}", row.dedup_key))?;
+        let detail = serde_json::json!({ "source": "wecom", "userid": c.user_id }).to_string();
+        // The callback does not carry the customer's details or tags: reading them needs
+        // WeCom, so a job does it afterwards (retried on its own; a WeCom outage neither
+        // blocks nor undoes the add).
+        let needs_details = matches!(
             c.change,
             ContactChange::Add { .. } | ContactChange::AddHalf { .. } | ContactChange::Edit
-        ) {
-            // The callback does not carry the tags: read them and apply the corp tags.
-            self.refresh_wecom_customer_tags(customer.0, &c.external_user_id)
-                .await?;
-        }
-        if let Some(kind) = timeline {
-            let client_id = ClientEventId::parse("id", &format!("wecom:{}", row.dedup_key))?;
-            let detail = serde_json::json!({ "source": "wecom", "userid": c.user_id }).to_string();
-            let out = self
-                .ingest_events(
-                    &actor,
-                    vec![(
-                        Some(client_id.as_str().to_owned()),
-                        Ok(EventInput {
-                            client_id,
-                            kind,
-                            customer: CustomerRef::Id(customer),
-                            occurred_at: Some(at),
-                            staff_id: staff.as_ref().map(|s| StaffId(s.id)),
-                            detail,
-                        }),
-                    )],
-                )
-                .await?;
-            if let Some(EventOutcome::Rejected { message, .. }) = out.first() {
-                return Err(AppError::Internal(format!(
-                    "timeline event refused: {message}"
-                )));
-            }
-        }
-        Ok(Applied::Done)
+        ) && self.wecom_api().await?.is_some();
+        let payload = serde_json::json!({
+            "external_userid": c.external_user_id,
+            "userid": c.user_id,
+        })
+        .to_string();
+        let job_key = format!("{CONTACT_DETAILS_KIND}:{}", row.dedup_key);
+        let actor = wecom_actor();
+        store::apply_contact(
+            &self.db,
+            &store::ContactApply {
+                inbox_id: row.id,
+                identity: &identity,
+                staff_id: follower.map(|s| s.id),
+                follow_state: state.as_str(),
+                since: at,
+                event: timeline.map(|kind| store::ContactEvent {
+                    kind: kind.as_str(),
+                    client_id: client_id.as_str(),
+                    occurred_at: at,
+                    staff_id: staff.as_ref().map(|s| s.id),
+                    detail: &detail,
+                }),
+                job: needs_details.then(|| store::SideJob {
+                    kind: CONTACT_DETAILS_KIND,
+                    payload: &payload,
+                    idempotency_key: &job_key,
+                }),
+            },
+            &crate::customers::audit_ctx(&actor),
+            self.now(),
+        )
+        .await?;
+        Ok(Applied::Committed)
     }
 }
 

@@ -205,19 +205,17 @@ impl App {
         .await?)
     }
 
-    /// On a contact callback: read the customer (`get`, every page of follow users) and
-    /// apply the union of the corp tags their staff members put on them. Without the API,
-    /// or for a customer WeCom no longer knows (40096), nothing happens.
-    pub(crate) async fn refresh_wecom_customer_tags(
+    /// Read a contact (`get`, every page of follow users): their details and the union of
+    /// the corp tags their staff members put on them. `None` for a customer WeCom no longer
+    /// knows (40096). A WeCom error fails (the caller's job retries).
+    pub(crate) async fn read_wecom_contact(
         &self,
-        customer: i64,
+        api: &yutang_wecom::WecomClient,
         external_userid: &str,
-    ) -> Result<()> {
-        let Some(api) = self.wecom_api().await? else {
-            return Ok(());
-        };
+    ) -> Result<Option<(yutang_wecom::client::api::ExternalContact, BTreeSet<String>)>> {
         let mut ids = BTreeSet::new();
         let mut cursor = String::new();
+        let mut contact = None;
         // WeCom pages follow users (500 a page); bound the loop all the same.
         for _ in 0..1000 {
             let detail = match api
@@ -225,7 +223,7 @@ impl App {
                 .await
             {
                 Ok(d) => d,
-                Err(e) if e.errcode() == Some(codes::INVALID_EXTERNAL_USERID) => return Ok(()),
+                Err(e) if e.errcode() == Some(codes::INVALID_EXTERNAL_USERID) => return Ok(None),
                 Err(e) => return Err(wecom_err(e)),
             };
             for f in &detail.follow_user {
@@ -236,17 +234,29 @@ impl App {
                         .filter_map(|t| t.tag_id.clone()),
                 );
             }
+            if contact.is_none() {
+                contact = Some(detail.external_contact);
+            }
             if detail.next_cursor.is_empty() || detail.next_cursor == cursor {
                 break;
             }
             cursor = detail.next_cursor;
         }
+        Ok(contact.map(|c| (c, ids)))
+    }
+
+    /// Apply the corp tags a contact read found (see [`App::apply_wecom_customer_tags`]).
+    pub(crate) async fn apply_read_wecom_tags(
+        &self,
+        customer: i64,
+        ids: &BTreeSet<String>,
+    ) -> Result<TagChangeCount> {
         let map = self.wecom_tag_map().await?;
-        let n = self.apply_wecom_customer_tags(customer, &ids, &map).await?;
+        let n = self.apply_wecom_customer_tags(customer, ids, &map).await?;
         if n.added + n.removed > 0 {
             self.segments.catch_up(&self.db, self.now(), 0).await?;
         }
-        Ok(())
+        Ok(n)
     }
 
     /// After staff changed customers' tags in Yutang: queue a `mark_tag` job for the tags

@@ -539,6 +539,18 @@ macro_rules! engine_ops {
             now: i64,
         ) -> Result<(i64, IngestOutcome)> {
             let mut tx = pool.begin_with($begin).await?;
+            let out = ingest_in_tx(&mut tx, rec, a, now).await?;
+            tx.commit().await?;
+            Ok(out)
+        }
+
+        /// [`ingest`] inside a transaction the caller commits.
+        async fn ingest_in_tx(
+            tx: &mut Tx,
+            rec: &IngestRecord,
+            a: &AuditCtx<'_>,
+            now: i64,
+        ) -> Result<(i64, IngestOutcome)> {
             let mut owners = Vec::new();
             for i in &rec.identities {
                 let owner: Option<i64> = sqlx::query_scalar(
@@ -547,10 +559,10 @@ macro_rules! engine_ops {
                 .bind(i.kind.as_str())
                 .bind(&i.namespace)
                 .bind(&i.value)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await?;
                 if let Some(o) = owner
-                    && let Some(c) = resolve(&mut tx, o).await?
+                    && let Some(c) = resolve(tx, o).await?
                 {
                     owners.push(c);
                 }
@@ -561,20 +573,20 @@ macro_rules! engine_ops {
                         "INSERT INTO customers (created_at, updated_at) VALUES ($1, $1) RETURNING id",
                     )
                     .bind(now)
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut **tx)
                     .await?;
-                    append_event(&mut tx, id, "created", now, None, "{}", now).await?;
+                    append_event(tx, id, "created", now, None, "{}", now).await?;
                     (id, IngestOutcome::Created)
                 }
                 IngestPlan::Attach(c) => (c.0, IngestOutcome::Attached),
                 IngestPlan::Merge { survivor, losers } => {
                     for l in &losers {
-                        merge_in_tx(&mut tx, survivor.0, l.0, false, "shared identity", a, now).await?;
+                        merge_in_tx(tx, survivor.0, l.0, false, "shared identity", a, now).await?;
                     }
                     (survivor.0, IngestOutcome::Merged(losers.iter().map(|l| l.0).collect()))
                 }
             };
-            let existing = identities_of(&mut tx, id).await?;
+            let existing = identities_of(tx, id).await?;
             if let Some(c) = attach_conflicts(&existing, &rec.identities).first() {
                 return Err(refused(
                     "identity_conflict",
@@ -597,27 +609,26 @@ macro_rules! engine_ops {
                 .bind(&i.namespace)
                 .bind(&i.value)
                 .bind(now)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await
                 .map_err(|e| StoreError::classify(e, "identity"))?;
                 if outcome != IngestOutcome::Created {
                     let d = detail(serde_json::json!({"kind": i.kind.as_str(), "namespace": i.namespace}));
-                    append_event(&mut tx, id, "identity_added", now, None, &d, now).await?;
+                    append_event(tx, id, "identity_added", now, None, &d, now).await?;
                 }
             }
             if !rec.profile.is_empty() {
-                let before = profile_of(&mut tx, id).await?;
+                let before = profile_of(tx, id).await?;
                 let mut after = before.clone();
                 after.apply(&rec.profile);
                 if after != before {
-                    write_profile(&mut tx, id, &after, now).await?;
+                    write_profile(tx, id, &after, now).await?;
                     if outcome != IngestOutcome::Created {
-                        append_event(&mut tx, id, "profile_updated", now, None, "{}", now).await?;
+                        append_event(tx, id, "profile_updated", now, None, "{}", now).await?;
                     }
                 }
             }
-            set_attributes(&mut tx, id, &rec.attributes, now).await?;
-            tx.commit().await?;
+            set_attributes(tx, id, &rec.attributes, now).await?;
             Ok((id, outcome))
         }
 
@@ -718,14 +729,21 @@ macro_rules! engine_ops {
         /// Create or update a follow relation (unique per customer and guide).
         pub async fn upsert_follow(pool: &Pool<$DB>, f: &FollowInput<'_>, now: i64) -> Result<i64> {
             let mut tx = pool.begin_with($begin).await?;
+            let id = follow_in_tx(&mut tx, f, now).await?;
+            tx.commit().await?;
+            Ok(id)
+        }
+
+        /// [`upsert_follow`] inside a transaction the caller commits.
+        async fn follow_in_tx(tx: &mut Tx, f: &FollowInput<'_>, now: i64) -> Result<i64> {
             // Two guides following the same customer at once must not both become its owner.
-            lock_customer(&mut tx, f.customer_id).await?;
+            lock_customer(tx, f.customer_id).await?;
             let existing: Option<(i64, String, String, bool)> = sqlx::query_as(
                 "SELECT id, state, remark, is_owner FROM follows WHERE customer_id = $1 AND staff_id = $2",
             )
             .bind(f.customer_id)
             .bind(f.staff_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
             let others: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM follows WHERE customer_id = $1 AND staff_id <> $2 AND is_owner = $3",
@@ -733,7 +751,7 @@ macro_rules! engine_ops {
             .bind(f.customer_id)
             .bind(f.staff_id)
             .bind(true)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
             let owner = match (f.owner, &existing) {
                 (Some(o), _) => o,
@@ -745,7 +763,7 @@ macro_rules! engine_ops {
                     .bind(false)
                     .bind(f.customer_id)
                     .bind(f.staff_id)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
             }
             let (id, kind) = match existing {
@@ -759,7 +777,7 @@ macro_rules! engine_ops {
                     .bind(owner)
                     .bind(now)
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                     let changed = state != f.state || was_owner != owner;
                     (id, changed.then_some("follow_changed"))
@@ -776,7 +794,7 @@ macro_rules! engine_ops {
                     .bind(f.state)
                     .bind(owner)
                     .bind(now)
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut **tx)
                     .await
                     .map_err(|e| StoreError::classify(e, "staff_id"))?;
                     (id, Some("followed"))
@@ -784,9 +802,8 @@ macro_rules! engine_ops {
             };
             if let Some(kind) = kind {
                 let d = detail(serde_json::json!({"state": f.state, "owner": owner}));
-                append_event(&mut tx, f.customer_id, kind, now, Some(f.staff_id), &d, now).await?;
+                append_event(tx, f.customer_id, kind, now, Some(f.staff_id), &d, now).await?;
             }
-            tx.commit().await?;
             Ok(id)
         }
 
@@ -995,6 +1012,79 @@ macro_rules! engine_ops {
             refresh_aggregates(&mut tx, customer, now).await?;
             tx.commit().await?;
             Ok(true)
+        }
+
+        /// A WeCom contact callback's local effects, in one transaction: the inbox row is
+        /// claimed (marked applied), the customer found or created by its identity, the
+        /// follow written, the timeline event added (idempotent by its client id) and the
+        /// side job that needs WeCom queued (idempotent by its key). Returns the customer, or
+        /// `None` when the callback was applied already (then nothing changes).
+        pub async fn apply_wecom_contact(
+            pool: &Pool<$DB>,
+            c: &crate::wecom::ContactApply<'_>,
+            a: &AuditCtx<'_>,
+            now: i64,
+        ) -> Result<Option<i64>> {
+            let mut tx = pool.begin_with($begin).await?;
+            // First, so that a concurrent applier of the same row waits here and then finds
+            // it applied.
+            let claimed = sqlx::query(
+                "UPDATE wecom_inbox SET processed_at = $1, attempts = attempts + 1, last_error = '' \
+                 WHERE id = $2 AND processed_at IS NULL",
+            )
+            .bind(now)
+            .bind(c.inbox_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if claimed == 0 {
+                return Ok(None);
+            }
+            let rec = IngestRecord {
+                identities: vec![c.identity.clone()],
+                ..IngestRecord::default()
+            };
+            let (customer, _) = ingest_in_tx(&mut tx, &rec, a, now).await?;
+            if let Some(staff_id) = c.staff_id {
+                let f = FollowInput {
+                    customer_id: customer,
+                    staff_id,
+                    since: c.since,
+                    remark: None,
+                    state: c.follow_state,
+                    owner: None,
+                };
+                follow_in_tx(&mut tx, &f, now).await?;
+            }
+            if let Some(e) = &c.event {
+                sqlx::query(
+                    "INSERT INTO events (customer_id, kind, client_id, occurred_at, received_at, staff_id, detail) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (client_id) DO NOTHING",
+                )
+                .bind(customer)
+                .bind(e.kind)
+                .bind(e.client_id)
+                .bind(e.occurred_at)
+                .bind(now)
+                .bind(e.staff_id)
+                .bind(e.detail)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if let Some(j) = &c.job {
+                sqlx::query(
+                    "INSERT INTO jobs (kind, payload, run_at, idempotency_key, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $3, $3) ON CONFLICT (idempotency_key) DO NOTHING",
+                )
+                .bind(j.kind)
+                .bind(j.payload)
+                .bind(now)
+                .bind(j.idempotency_key)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(Some(customer))
         }
     };
 }

@@ -2,9 +2,11 @@
 
 use serde::Serialize;
 use sqlx::FromRow;
+use yutang_core::identity::Identity;
 
 use crate::Db;
 use crate::error::{Result, StoreError};
+use crate::txn::AuditCtx;
 
 /// The advisory-lock key nodes share while they read WeCom's state and write it (`YTWC`).
 const APPLY_LOCK_KEY: i64 = 0x5954_5743;
@@ -140,21 +142,32 @@ pub async fn mark_failed(db: &Db, id: i64, error: &str) -> Result<()> {
     Ok(())
 }
 
-/// Counts for the setup checker.
+/// Counts for the setup checker and the callbacks view. The three states are disjoint:
+/// `pending` (not tried yet), `failed` (failed, will be retried), `parked` (failed
+/// `max_attempts` times: waits for a replay).
 #[derive(Debug, Clone, Default, Serialize, FromRow)]
 pub struct InboxStats {
     pub total: i64,
     pub pending: i64,
     pub failed: i64,
+    pub parked: i64,
     pub last_received_at: Option<i64>,
+}
+
+impl InboxStats {
+    /// Callbacks the worker will still apply by itself (pending and failed).
+    pub fn unapplied(&self) -> i64 {
+        self.pending + self.failed
+    }
 }
 
 pub async fn stats(db: &Db, max_attempts: i64) -> Result<InboxStats> {
     db_run!(db, pool => {
         sqlx::query_as::<_, InboxStats>(
             "SELECT COUNT(*) AS total, \
-             COALESCE(SUM(CASE WHEN processed_at IS NULL AND attempts < $1 THEN 1 ELSE 0 END), 0) AS pending, \
-             COALESCE(SUM(CASE WHEN processed_at IS NULL AND attempts >= $1 THEN 1 ELSE 0 END), 0) AS failed, \
+             COALESCE(SUM(CASE WHEN processed_at IS NULL AND attempts = 0 THEN 1 ELSE 0 END), 0) AS pending, \
+             COALESCE(SUM(CASE WHEN processed_at IS NULL AND attempts > 0 AND attempts < $1 THEN 1 ELSE 0 END), 0) AS failed, \
+             COALESCE(SUM(CASE WHEN processed_at IS NULL AND attempts >= $1 THEN 1 ELSE 0 END), 0) AS parked, \
              MAX(received_at) AS last_received_at FROM wecom_inbox",
         )
         .bind(max_attempts)
@@ -164,13 +177,210 @@ pub async fn stats(db: &Db, max_attempts: i64) -> Result<InboxStats> {
     })
 }
 
+/// A callback's state, as the callbacks view filters them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxStatus {
+    Pending,
+    Failed,
+    Parked,
+    Processed,
+}
+
+impl InboxStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Failed => "failed",
+            Self::Parked => "parked",
+            Self::Processed => "processed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Failed, Self::Parked, Self::Processed]
+            .into_iter()
+            .find(|x| x.as_str() == s)
+    }
+
+    /// The state of a row.
+    pub fn of(row: &InboxRow, max_attempts: i64) -> Self {
+        match (row.processed_at, row.attempts) {
+            (Some(_), _) => Self::Processed,
+            (None, 0) => Self::Pending,
+            (None, n) if n < max_attempts => Self::Failed,
+            _ => Self::Parked,
+        }
+    }
+}
+
+macro_rules! inbox_select {
+    () => {
+        "SELECT id, dedup_key, corp_id, event, change_type, payload, received_at, processed_at, \
+         attempts, last_error FROM wecom_inbox"
+    };
+}
+
+macro_rules! inbox_filter {
+    () => {
+        " WHERE ($1 = '' \
+         OR ($1 = 'pending' AND processed_at IS NULL AND attempts = 0) \
+         OR ($1 = 'failed' AND processed_at IS NULL AND attempts > 0 AND attempts < $2) \
+         OR ($1 = 'parked' AND processed_at IS NULL AND attempts >= $2) \
+         OR ($1 = 'processed' AND processed_at IS NOT NULL))"
+    };
+}
+
+/// Callbacks in one state (all with `None`), newest first, and how many there are.
+pub async fn list(
+    db: &Db,
+    status: Option<InboxStatus>,
+    max_attempts: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<InboxRow>, i64)> {
+    let status = status.map(InboxStatus::as_str).unwrap_or("");
+    db_run!(db, pool => {
+        let rows = sqlx::query_as::<_, InboxRow>(concat!(
+            inbox_select!(),
+            inbox_filter!(),
+            " ORDER BY id DESC LIMIT $3 OFFSET $4"
+        ))
+        .bind(status)
+        .bind(max_attempts)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar(concat!("SELECT COUNT(*) FROM wecom_inbox", inbox_filter!()))
+            .bind(status)
+            .bind(max_attempts)
+            .fetch_one(pool)
+            .await?;
+        Ok((rows, total))
+    })
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<InboxRow> {
+    db_run!(db, pool => {
+        sqlx::query_as::<_, InboxRow>(concat!(inbox_select!(), " WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+            .ok_or(StoreError::NotFound)
+    })
+}
+
+/// Give a callback that was not applied its attempts back (a replay). Returns whether it
+/// was still unapplied.
+pub async fn reset_attempts(db: &Db, id: i64) -> Result<bool> {
+    let n = db_run!(db, pool => {
+        sqlx::query(
+            "UPDATE wecom_inbox SET attempts = 0, last_error = '' WHERE id = $1 AND processed_at IS NULL",
+        )
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(n > 0)
+}
+
+/// The timeline event a contact callback adds.
+#[derive(Debug, Clone)]
+pub struct ContactEvent<'a> {
+    pub kind: &'a str,
+    /// Unique: applying the callback again adds nothing.
+    pub client_id: &'a str,
+    pub occurred_at: i64,
+    pub staff_id: Option<i64>,
+    pub detail: &'a str,
+}
+
+/// A job queued with a contact callback (work that needs WeCom's API).
+#[derive(Debug, Clone)]
+pub struct SideJob<'a> {
+    pub kind: &'a str,
+    pub payload: &'a str,
+    pub idempotency_key: &'a str,
+}
+
+/// What a contact callback changes locally, applied in one transaction by [`apply_contact`].
+#[derive(Debug, Clone)]
+pub struct ContactApply<'a> {
+    pub inbox_id: i64,
+    /// The customer's `wecom_external` identity.
+    pub identity: &'a Identity,
+    /// The guide (or store manager) to follow the customer, when one is linked.
+    pub staff_id: Option<i64>,
+    pub follow_state: &'a str,
+    pub since: i64,
+    pub event: Option<ContactEvent<'a>>,
+    pub job: Option<SideJob<'a>>,
+}
+
+/// Apply a contact callback's local effects and mark it applied, all or nothing. `None`:
+/// it was applied already.
+pub async fn apply_contact(
+    db: &Db,
+    c: &ContactApply<'_>,
+    audit: &AuditCtx<'_>,
+    now: i64,
+) -> Result<Option<i64>> {
+    tx_run!(db, apply_wecom_contact(c, audit, now))
+}
+
+/// WeCom side jobs (of these kinds) that failed for good, newest first.
+pub async fn failed_jobs(db: &Db, kinds: &[&str], limit: i64) -> Result<Vec<crate::jobs::JobRow>> {
+    let list = kind_list(kinds);
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
+    db_run!(db, pool => {
+        Ok(sqlx::query_as::<_, crate::jobs::JobRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT id, kind, payload, status, run_at, attempts, locked_until, progress_done, \
+             progress_total, result, last_error, idempotency_key, created_by, created_at, updated_at \
+             FROM jobs WHERE status = 'failed' AND kind IN ({list}) ORDER BY id DESC LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+    })
+}
+
+/// Queue a failed WeCom side job (of these kinds) again with fresh attempts. Returns
+/// whether it was failed.
+pub async fn retry_failed_job(db: &Db, id: i64, kinds: &[&str], now: i64) -> Result<bool> {
+    let list = kind_list(kinds);
+    if list.is_empty() {
+        return Ok(false);
+    }
+    let n = db_run!(db, pool => {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, last_error = '', \
+             locked_until = NULL, updated_at = $1 WHERE id = $2 AND status = 'failed' AND kind IN ({list})"
+        )))
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(n > 0)
+}
+
+fn kind_list(kinds: &[&str]) -> String {
+    kinds
+        .iter()
+        .filter(|k| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .map(|k| format!("'{k}'"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The most recent callbacks, newest first.
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<InboxRow>> {
     db_run!(db, pool => {
-        sqlx::query_as::<_, InboxRow>(
-            "SELECT id, dedup_key, corp_id, event, change_type, payload, received_at, processed_at, \
-             attempts, last_error FROM wecom_inbox ORDER BY id DESC LIMIT $1",
-        )
+        sqlx::query_as::<_, InboxRow>(concat!(inbox_select!(), " ORDER BY id DESC LIMIT $1"))
         .bind(limit)
         .fetch_all(pool)
         .await

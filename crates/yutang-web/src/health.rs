@@ -42,10 +42,29 @@ pub async fn metrics(
     if !actor.can(Permission::ViewMetrics) {
         return Err(yutang_app::AppError::Forbidden.into());
     }
+    refresh_gauges(&s).await;
     s.metrics.run_upkeep();
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         s.metrics.render(),
     )
         .into_response())
+}
+
+/// Gauges read from the database at scrape time: `wecom_inbox_callbacks{status}` counts the
+/// WeCom callbacks not applied — `pending` (not tried yet), `failed` (retried by the
+/// worker) and `parked` (failed 5 times, waiting for a replay). Alert on `parked > 0`.
+async fn refresh_gauges(s: &AppState) {
+    match s.app.wecom_inbox_stats().await {
+        Ok(st) => {
+            for (status, n) in [
+                ("pending", st.pending),
+                ("failed", st.failed),
+                ("parked", st.parked),
+            ] {
+                metrics::gauge!("wecom_inbox_callbacks", "status" => status).set(n as f64);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "reading WeCom inbox counts for /metrics"),
+    }
 }

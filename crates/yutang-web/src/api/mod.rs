@@ -14,6 +14,7 @@ pub mod staff;
 pub mod tags;
 pub mod tokens;
 pub mod wecom;
+pub mod wecom_inbox;
 
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
@@ -52,6 +53,7 @@ use promotions::CustomerTokenScheme;
         wecom::start_sync, wecom::get_sync, wecom::groups, wecom::group,
         wecom::get_settings, wecom::put_settings, wecom::test_settings,
         wecom::start_transfer, wecom::transfers, wecom::transfer, wecom::refresh_transfer,
+        wecom_inbox::callbacks, wecom_inbox::replay, wecom_inbox::failed_jobs, wecom_inbox::retry_job,
         promotions::list_templates, promotions::create_template, promotions::get_template,
         promotions::update_template, promotions::delete_template, promotions::issue,
         promotions::redeem, promotions::revoke, promotions::customer_coupons,
@@ -195,6 +197,10 @@ pub fn router() -> Router<AppState> {
             "/wecom/transfers/{id}/refresh",
             post(wecom::refresh_transfer),
         )
+        .route("/wecom/callbacks", get(wecom_inbox::callbacks))
+        .route("/wecom/callbacks/{id}/replay", post(wecom_inbox::replay))
+        .route("/wecom/jobs/failed", get(wecom_inbox::failed_jobs))
+        .route("/wecom/jobs/{id}/retry", post(wecom_inbox::retry_job))
         .merge(promotions_router())
 }
 

@@ -102,6 +102,11 @@ pub fn router() -> Router<AppState> {
         .route("/settings/wecom/test", post(wecom::test))
         .route("/settings/wecom/sync", post(wecom::sync))
         .route(
+            "/settings/wecom/callbacks/{id}/replay",
+            post(wecom::replay_callback),
+        )
+        .route("/settings/wecom/jobs/{id}/retry", post(wecom::retry_job))
+        .route(
             "/wecom/transfers",
             get(wecom::transfers).post(wecom::transfer_create),
         )

@@ -8,7 +8,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use yutang_app::jobs::JobView;
 use yutang_app::wecom::WecomStatus;
+use yutang_app::wecom_inbox::CallbackView;
 use yutang_app::wecom_settings::{
     AppSecret, ConnectionTest, WecomSettingsInput, WecomSettingsView,
 };
@@ -35,6 +37,10 @@ struct WecomPage {
     app_rows: Vec<(String, String)>,
     error: Option<FormError>,
     test: Option<ConnectionTest>,
+    /// Parked, then failed callbacks (each with its error and a replay button).
+    callbacks: Vec<CallbackView>,
+    /// WeCom side jobs that failed for good (each with a retry button).
+    failed_jobs: Vec<JobView>,
 }
 
 async fn page(
@@ -50,11 +56,14 @@ async fn page(
         let view = s.app.wecom_settings(a).await?;
         let st = s.app.wecom_status(a).await?;
         let sync = s.app.latest_wecom_sync(a).await?;
-        Ok::<_, yutang_app::AppError>((view, st, sync))
+        let mut callbacks = s.app.wecom_callbacks(a, Some("parked"), 50, 0).await?.items;
+        callbacks.extend(s.app.wecom_callbacks(a, Some("failed"), 50, 0).await?.items);
+        let failed_jobs = s.app.wecom_failed_jobs(a, 50).await?;
+        Ok::<_, yutang_app::AppError>((view, st, sync, callbacks, failed_jobs))
     }
     .await;
     match loaded {
-        Ok((view, st, sync)) => {
+        Ok((view, st, sync, callbacks, failed_jobs)) => {
             let mut app_rows: Vec<(String, String)> = view
                 .app_secrets
                 .iter()
@@ -73,6 +82,8 @@ async fn page(
                     app_rows,
                     error,
                     test,
+                    callbacks,
+                    failed_jobs,
                 },
             )
         }
@@ -155,6 +166,48 @@ pub async fn sync(State(s): State<AppState>, c: Console, Form(f): Form<CsrfForm>
     }
     match s.app.start_wecom_sync(&c.session.actor, None).await {
         Ok(_) => Redirect::to("/console/settings/wecom#sync-status").into_response(),
+        Err(e) => {
+            let (status, err) = form_error(c.ctx.tr, e);
+            page(&s, c, status, Some(err), None).await
+        }
+    }
+}
+
+/// Replay a parked (or failed) callback now.
+pub async fn replay_callback(
+    State(s): State<AppState>,
+    c: Console,
+    IdPath(id): IdPath,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    match s.app.replay_wecom_callback(&c.session.actor, id).await {
+        Ok(v) => Redirect::to(&format!(
+            "/console/settings/wecom?replayed={}&status={}#callbacks",
+            v.id, v.status
+        ))
+        .into_response(),
+        Err(e) => {
+            let (status, err) = form_error(c.ctx.tr, e);
+            page(&s, c, status, Some(err), None).await
+        }
+    }
+}
+
+/// Queue a failed WeCom side job again.
+pub async fn retry_job(
+    State(s): State<AppState>,
+    c: Console,
+    IdPath(id): IdPath,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    match s.app.retry_wecom_job(&c.session.actor, id).await {
+        Ok(_) => Redirect::to("/console/settings/wecom?retried=1#side-jobs").into_response(),
         Err(e) => {
             let (status, err) = form_error(c.ctx.tr, e);
             page(&s, c, status, Some(err), None).await

@@ -38,4 +38,5 @@ mod segments;
 mod staff;
 mod tokens;
 mod wecom;
+mod wecom_inbox;
 mod wecom_sync;

@@ -44,9 +44,13 @@ async fn dispatch(
     uri: Uri,
     Query(query): Query<HashMap<String, String>>,
     body: Bytes,
-) -> Json<Value> {
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let path = uri.path().to_owned();
     *lock(&state.calls).entry(path.clone()).or_insert(0) += 1;
+    if state.unreachable.load(std::sync::atomic::Ordering::SeqCst) {
+        return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     let answer = answer(&state, &path, &query, &body);
     let value = match answer {
         Ok(mut value) => {
@@ -71,7 +75,7 @@ async fn dispatch(
             })
         }
     };
-    Json(value)
+    Json(value).into_response()
 }
 
 fn answer(state: &State, path: &str, query: &HashMap<String, String>, body: &[u8]) -> Answer {

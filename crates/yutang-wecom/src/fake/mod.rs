@@ -25,6 +25,7 @@
 //! - Invalid parameters answer 40058, unknown userids 40003, unknown customers 40096, unknown
 //!   tags 40068, unknown groups 90501 (the codes WeCom's pages use in the matching examples;
 //!   where WeCom's exact code for a case is undocumented the fake uses the closest of these).
+//! - [`FakeWecom::set_unreachable`] simulates an outage (HTTP 503 on every path).
 //! - Transfers wait (status 2) until [`FakeWecom::complete_transfers`] plays the 24 hours.
 //! - Mass-send tasks stay unsent until [`FakeWecom::complete_msg_template`].
 
@@ -98,6 +99,8 @@ pub(crate) struct State {
     calls: Mutex<HashMap<String, u64>>,
     quotas: Mutex<HashMap<String, Quota>>,
     hint: Mutex<u64>,
+    /// While set, every request answers HTTP 503 ([`FakeWecom::set_unreachable`]).
+    unreachable: std::sync::atomic::AtomicBool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -138,6 +141,7 @@ impl FakeWecom {
             calls: Mutex::new(HashMap::new()),
             quotas: Mutex::new(HashMap::new()),
             hint: Mutex::new(0),
+            unreachable: std::sync::atomic::AtomicBool::new(false),
         });
         let router = handlers::router(Arc::clone(&state));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -187,6 +191,14 @@ impl FakeWecom {
             .entry(path.to_owned())
             .or_default()
             .extend(std::iter::repeat_n(errcode, times));
+    }
+
+    /// An outage: while `down`, every request (token included) answers HTTP 503 without a
+    /// body, as a proxy in front of an unreachable WeCom would. Counted in [`FakeWecom::calls`].
+    pub fn set_unreachable(&self, down: bool) {
+        self.state
+            .unreachable
+            .store(down, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// How many requests `path` received (including failed ones).
