@@ -2,7 +2,7 @@
 //! the callbacks keep.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -79,7 +79,7 @@ pub struct GroupQuery {
 pub async fn groups(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<GroupQuery>,
+    crate::auth::ApiQuery(q): crate::auth::ApiQuery<GroupQuery>,
 ) -> WebResult<Json<serde_json::Value>> {
     let list = s
         .app
