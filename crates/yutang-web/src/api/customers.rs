@@ -367,6 +367,7 @@ pub struct AttributeDefRequest {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerListParams {
     /// Name substring, or an exact identity value (phones in any common format).
@@ -388,6 +389,7 @@ pub struct CustomerListParams {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineParams {
     /// Only events of this kind.

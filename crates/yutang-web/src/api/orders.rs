@@ -187,6 +187,7 @@ pub struct RefundOut {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OrderListParams {
     pub customer_id: Option<i64>,

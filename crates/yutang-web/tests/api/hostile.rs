@@ -17,6 +17,7 @@ both_engines!(
     order_line_errors_name_the_line,
     custom_numbers_are_exact_and_bounded,
     instants_are_bounded,
+    openapi_is_usable_by_generated_clients,
 );
 
 async fn expect_error(r: reqwest::Response, status: StatusCode, code: &str, field: &str) {
@@ -520,4 +521,67 @@ async fn instants_are_bounded(e: Engine) {
         .post("/api/v1/flash-sales", &t.admin, sale(now, now + 3_600_000))
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
+}
+
+/// Generated clients (and Schemathesis) trust the document: parameters where they are sent,
+/// real body schemas, nullable fields that are null, and every error status documented.
+async fn openapi_is_usable_by_generated_clients(e: Engine) {
+    let t = spawn_app(e).await;
+    let doc: Value = t
+        .get("/api/v1/openapi.json", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut wrong = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                match p["in"].as_str() {
+                    Some("path") if !in_path => {
+                        wrong.push(format!("{method} {path}: {name} in path"))
+                    }
+                    Some("query") if p["required"] == json!(true) => {
+                        wrong.push(format!("{method} {path}: {name} required"))
+                    }
+                    _ => {}
+                }
+            }
+            let responses = op["responses"].as_object().unwrap();
+            let mut need = vec![];
+            if op
+                .get("security")
+                .is_some_and(|s| !s.as_array().unwrap().is_empty())
+            {
+                need.push("401");
+            }
+            if op.get("requestBody").is_some() {
+                need.extend(["400", "415", "422"]);
+                let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+                if schema == &json!({"type": "object"}) {
+                    wrong.push(format!("{method} {path}: body is a bare object"));
+                }
+            }
+            for code in need {
+                if !responses.contains_key(code) {
+                    wrong.push(format!("{method} {path}: {code} undocumented"));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let q = &doc["paths"]["/api/v1/customers"]["get"]["parameters"];
+    assert!(
+        q.as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "page_size" && p["in"] == "query"),
+        "{q}"
+    );
+    let result = &doc["components"]["schemas"]["JobOut"]["properties"]["result"];
+    assert!(result.to_string().contains("null"), "{result}");
+    let transfers = &doc["paths"]["/api/v1/wecom/transfers"]["get"]["responses"]["200"];
+    assert!(transfers.to_string().contains("array"), "{transfers}");
 }
