@@ -41,10 +41,12 @@ pub struct EventIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventBatch {
-    /// 1 to 1,000 events. Each is judged on its own: valid events are stored even when
-    /// others are refused.
-    #[schema(value_type = Vec<EventIn>)]
-    pub events: Vec<serde_json::Value>,
+    /// 1 to 1,000 events, each an `EventIn` (see the components). Each is judged on its own:
+    /// valid events are stored even when others are refused, and a malformed one (e.g. with
+    /// an unknown field) is answered in `results` as `invalid_event` — so the items are
+    /// documented as free objects.
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -154,7 +156,7 @@ pub async fn ingest(
         .into_iter()
         .map(|v| {
             let id = v.get("id").and_then(|i| i.as_str()).map(str::to_owned);
-            (id, parse_event(v, now, skew))
+            (id, parse_event(serde_json::Value::Object(v), now, skew))
         })
         .collect();
     let ids: Vec<Option<String>> = batch.iter().map(|(id, _)| id.clone()).collect();

@@ -64,7 +64,7 @@ use promotions::CustomerTokenScheme;
         promotions::public_flash_sale, promotions::public_flash_claim, promotions::public_group_buy,
         promotions::public_open_team, promotions::public_join_team, promotions::public_team,
     ),
-    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, events::EventIn)),
     modifiers(&BearerAuth, &CustomerTokenScheme, &CommonErrors),
     tags(
         (name = "auth", description = "Sessions and identity"),
@@ -98,8 +98,9 @@ impl Modify for BearerAuth {
 
 /// The error answers any operation can give, documented on every operation that does not
 /// document them itself (generated clients and Schemathesis check every status against the
-/// document): 401/403 with a security requirement, 404 with a path parameter, 400/413/415
-/// with a body, 422 with a body or parameters, 408 for a request over the time limit.
+/// document): 401/403 with a security requirement, 404 with a path parameter, 409 on writes,
+/// 400/413/415 with a body, 422 with a body or parameters, 408 for a request over the time
+/// limit.
 struct CommonErrors;
 
 impl Modify for CommonErrors {
@@ -117,7 +118,7 @@ impl Modify for CommonErrors {
                 )
                 .build()
         };
-        let add = |op: &mut Operation| {
+        let add = |op: &mut Operation, writes: bool| {
             let mut codes = vec![("408", "request_timeout: the request took too long")];
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
             if secured {
@@ -136,6 +137,12 @@ impl Modify for CommonErrors {
                 codes.push(("413", "body_too_large"));
                 codes.push(("415", "unsupported_media_type: send application/json"));
             }
+            if writes {
+                codes.push((
+                    "409",
+                    "a conflict: already exists, or a rule refused the change",
+                ));
+            }
             if op.request_body.is_some() || !params.is_empty() {
                 codes.push((
                     "422",
@@ -151,17 +158,16 @@ impl Modify for CommonErrors {
             }
         };
         for item in openapi.paths.paths.values_mut() {
-            for op in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                add(op);
+            for (op, writes) in [
+                (&mut item.get, false),
+                (&mut item.put, true),
+                (&mut item.post, true),
+                (&mut item.delete, true),
+                (&mut item.patch, true),
+            ] {
+                if let Some(op) = op {
+                    add(op, writes);
+                }
             }
         }
     }

@@ -941,7 +941,8 @@ pub async fn public_group_buy(
 /// Open a team (the caller leads it and pays the leader price).
 #[utoipa::path(post, path = "/api/v1/public/group-buys/{id}/open", tag = "public", security(("customer" = [])),
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = TeamJoinedOut), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = TeamJoinedOut), (status = 200, body = TeamJoinedOut, description = "replay"),
+        (status = 409, body = ErrorBody)))]
 pub async fn public_open_team(
     State(s): State<AppState>,
     CustomerAuth(c): CustomerAuth,
@@ -963,7 +964,8 @@ pub struct JoinRequest {
 
 #[utoipa::path(post, path = "/api/v1/public/group-buy-teams/{id}/join", tag = "public", security(("customer" = [])),
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = JoinRequest,
-    responses((status = 201, body = TeamJoinedOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = TeamJoinedOut), (status = 200, body = TeamJoinedOut, description = "replay"),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn public_join_team(
     State(s): State<AppState>,
     CustomerAuth(c): CustomerAuth,
