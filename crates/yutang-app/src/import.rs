@@ -540,7 +540,7 @@ struct ReadyOrder {
     amount: Fen,
 }
 
-fn parse_order_row(r: &Row<'_>, now: i64) -> Result<OrderDraft, RowError> {
+fn parse_order_row(r: &Row<'_>, now: i64, skew: i64) -> Result<OrderDraft, RowError> {
     let req = |field: &'static str| {
         r.get(field).ok_or_else(|| RowError {
             row: r.number,
@@ -616,7 +616,10 @@ fn parse_order_row(r: &Row<'_>, now: i64) -> Result<OrderDraft, RowError> {
             .unwrap_or(OrderStatus::Completed),
         paid_at: r
             .parse("paid_at", |v| {
-                Millis::parse_flexible("paid_at", v).map(|m| m.0)
+                Millis::parse_flexible("paid_at", v).and_then(|m| {
+                    yutang_core::time::Occurred::parse("paid_at", m, Millis(now), skew)
+                        .map(|o| o.millis().0)
+                })
             })?
             .unwrap_or(now),
         discount: r
@@ -801,7 +804,7 @@ impl App {
                 map,
                 headers: &sheet.headers,
             };
-            let d = match parse_order_row(&row, now) {
+            let d = match parse_order_row(&row, now, self.settings.limits.future_skew_minutes) {
                 Ok(d) => d,
                 Err(e) => {
                     if let Some(id) = row.get("external_id") {

@@ -22,6 +22,7 @@ pub struct Settings {
     pub http: HttpSettings,
     pub console: ConsoleSettings,
     pub wecom: WecomSettings,
+    pub limits: LimitsSettings,
     /// Key for secrets stored in the database (`YUTANG_SECRET_KEY`, or `YUTANG_SECRET_KEY_FILE`):
     /// 64 hex digits. Unset with SQLite: a key file is generated beside the database. See
     /// `secret_box`.
@@ -69,6 +70,22 @@ pub struct HttpSettings {
 pub struct ConsoleSettings {
     /// `zh` (Simplified Chinese, default) or `en`.
     pub default_lang: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsSettings {
+    /// How far in the future (by this server's clock) the time of a fact a client reports
+    /// (an event's `occurred_at`, an order's `paid_at`) may be: clients' clocks drift.
+    pub future_skew_minutes: i64,
+}
+
+impl Default for LimitsSettings {
+    fn default() -> Self {
+        Self {
+            future_skew_minutes: 10,
+        }
+    }
 }
 
 /// WeCom (企业微信) connection of a self-built app. Also read from `YUTANG_WECOM_CORP_ID`,
@@ -139,6 +156,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             console: ConsoleSettings::default(),
             wecom: WecomSettings::default(),
+            limits: LimitsSettings::default(),
             secret_key: None,
         }
     }
@@ -187,7 +205,7 @@ impl Default for ConsoleSettings {
 
 /// Top-level keys; environment variables whose first segment is not one of these are ignored
 /// (so `YUTANG_TEST_PG` and friends do not trip `deny_unknown_fields`).
-const TOP_LEVEL: [&str; 8] = [
+const TOP_LEVEL: [&str; 9] = [
     "listen",
     "database_url",
     "database",
@@ -195,6 +213,7 @@ const TOP_LEVEL: [&str; 8] = [
     "http",
     "console",
     "wecom",
+    "limits",
     "secret_key",
 ];
 
@@ -284,6 +303,11 @@ impl Settings {
                 "configuration: console.default_lang must be \"zh\" or \"en\"".into(),
             ));
         }
+        if !(0..=24 * 60).contains(&self.limits.future_skew_minutes) {
+            return Err(AppError::Internal(
+                "configuration: limits.future_skew_minutes must be 0–1440".into(),
+            ));
+        }
         if self.auth.login_max_failures < 1 || self.auth.lockout_minutes < 1 {
             return Err(AppError::Internal(
                 "configuration: auth.login_max_failures and auth.lockout_minutes must be ≥ 1"
@@ -355,6 +379,20 @@ mod tests {
         let s = Settings::load_from(None, &Overrides::default(), env(&[])).unwrap();
         assert_eq!(s.listen, "127.0.0.1:8080");
         assert_eq!(s.database_url, "sqlite://yutang.db");
+        assert_eq!(s.limits.future_skew_minutes, 10);
+    }
+
+    #[test]
+    fn future_skew_is_a_setting() {
+        let s = Settings::load_from(
+            None,
+            &Overrides::default(),
+            env(&[("YUTANG_LIMITS__FUTURE_SKEW_MINUTES", "3")]),
+        )
+        .unwrap();
+        assert_eq!(s.limits.future_skew_minutes, 3);
+        let e = env(&[("YUTANG_LIMITS__FUTURE_SKEW_MINUTES", "-1")]);
+        assert!(Settings::load_from(None, &Overrides::default(), e).is_err());
     }
 
     #[test]

@@ -300,16 +300,19 @@ impl AttributeDef {
         match self.kind {
             AttributeKind::Text => parse_label("value", raw, 200),
             AttributeKind::Number => {
-                let ok = !raw.is_empty()
-                    && raw.len() <= 30
-                    && raw.parse::<f64>().is_ok_and(f64::is_finite)
+                // Segments compare the value rounded (exactly, in decimal) to an integer the
+                // index holds; refuse what it cannot hold rather than store it as "no value".
+                let ok = raw.len() <= 30
                     && raw
-                        .chars()
-                        .all(|c| c.is_ascii_digit() || matches!(c, '-' | '.'));
+                        .bytes()
+                        .all(|c| c.is_ascii_digit() || matches!(c, b'-' | b'.'))
+                    && round_number(raw).is_some();
                 if ok {
                     Ok(raw.to_owned())
                 } else {
-                    Err(bad("value must be a number such as 3 or 2.5"))
+                    Err(bad(
+                        "value must be a number such as 3 or 2.5, of magnitude below 9×10¹⁵",
+                    ))
                 }
             }
             AttributeKind::Date => Date::parse("value", raw).map(|d| d.to_string()),
@@ -325,6 +328,37 @@ impl AttributeDef {
             }
         }
     }
+}
+
+/// Custom numbers must round to a magnitude below this: what the segment index holds exactly.
+pub const CUSTOM_NUMBER_LIMIT: i64 = 9_000_000_000_000_000;
+
+/// A custom number (`-12`, `2.5`, `.5`) rounded half away from zero to an integer, exactly
+/// in decimal (`2.4999999999999999` is 2, where binary floating point would say 3). `None`
+/// for anything else, or a magnitude of [`CUSTOM_NUMBER_LIMIT`] or more.
+pub fn round_number(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    if (int.is_empty() && frac.is_empty()) || !all_digits(int) || !all_digits(frac) {
+        return None;
+    }
+    let int = int.trim_start_matches('0');
+    if int.len() > 16 {
+        return None;
+    }
+    let mut v: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    if frac.as_bytes().first().is_some_and(|&b| b >= b'5') {
+        v += 1;
+    }
+    if v >= CUSTOM_NUMBER_LIMIT {
+        return None;
+    }
+    Some(if neg { -v } else { v })
 }
 
 /// Whether a guide and a customer are (still) WeCom friends.
@@ -373,6 +407,24 @@ pub fn parse_remark(s: &str) -> Result<String, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_round_half_away_from_zero_exactly() {
+        assert_eq!(round_number("2.5"), Some(3));
+        assert_eq!(round_number("-2.5"), Some(-3));
+        assert_eq!(round_number("2.4999999999999999"), Some(2));
+        assert_eq!(round_number("-2.4999999999999999"), Some(-2));
+        assert_eq!(round_number(".5"), Some(1));
+        assert_eq!(round_number("007"), Some(7));
+        assert_eq!(
+            round_number("8999999999999999.4"),
+            Some(8_999_999_999_999_999)
+        );
+        assert_eq!(round_number("8999999999999999.5"), None);
+        assert_eq!(round_number("99999999999999999999"), None);
+        assert_eq!(round_number("."), None);
+        assert_eq!(round_number("1.2.3"), None);
+    }
 
     #[test]
     fn profile_patch_parses() {
@@ -446,6 +498,12 @@ mod tests {
         assert!(n.parse_value("two").is_err());
         assert!(n.parse_value("1e9").is_err());
         assert!(n.parse_value("inf").is_err());
+        assert!(n.parse_value("8999999999999999").is_ok());
+        assert!(n.parse_value("9000000000000000").is_err());
+        assert!(n.parse_value("8999999999999999.5").is_err());
+        assert!(n.parse_value("-9000000000000001").is_err());
+        assert!(n.parse_value("-").is_err());
+        assert!(n.parse_value("1-2").is_err());
     }
 
     #[test]

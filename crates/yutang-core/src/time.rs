@@ -87,6 +87,68 @@ impl Millis {
     }
 }
 
+/// 2000-01-01T00:00:00Z: the earliest instant of a fact (an event, an order) or a schedule.
+pub const EARLIEST_FACT: Millis = Millis(946_684_800_000);
+/// 2100-01-01T00:00:00Z: schedules (promotion windows, coupon validity) end before this.
+pub const LATEST_SCHEDULE: Millis = Millis(4_102_444_800_000);
+/// 1900-01-01T00:00:00Z: the earliest date a segment literal may name (birthdays are old).
+pub const EARLIEST_LITERAL: Millis = Millis(-2_208_988_800_000);
+/// The latest date a segment literal may name (exclusive), as for schedules.
+pub const LATEST_LITERAL: Millis = LATEST_SCHEDULE;
+
+fn out_of_range(field: &'static str, what: &str) -> crate::FieldError {
+    crate::FieldError::new(
+        field,
+        "time_out_of_range",
+        format!("{field} must be {what}"),
+    )
+}
+
+/// An instant at which something happened (an event occurred, an order was paid): from
+/// 2000-01-01 to now plus the clock skew a caller is allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Occurred(Millis);
+
+impl Occurred {
+    pub fn parse(
+        field: &'static str,
+        t: Millis,
+        now: Millis,
+        skew_minutes: i64,
+    ) -> Result<Self, crate::FieldError> {
+        let latest = now.plus_secs(skew_minutes.max(0).saturating_mul(60));
+        if t < EARLIEST_FACT || t > latest {
+            return Err(out_of_range(
+                field,
+                &format!("between 2000-01-01 and now (plus {skew_minutes} minutes of clock skew)"),
+            ));
+        }
+        Ok(Self(t))
+    }
+
+    pub fn millis(self) -> Millis {
+        self.0
+    }
+}
+
+/// A scheduled instant (a promotion's window, a coupon's validity): from 2000-01-01 up to
+/// 2100-01-01.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Scheduled(Millis);
+
+impl Scheduled {
+    pub fn parse(field: &'static str, t: Millis) -> Result<Self, crate::FieldError> {
+        if t < EARLIEST_FACT || t > LATEST_SCHEDULE {
+            return Err(out_of_range(field, "between 2000-01-01 and 2100-01-01"));
+        }
+        Ok(Self(t))
+    }
+
+    pub fn millis(self) -> Millis {
+        self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +177,26 @@ mod tests {
             Ok(Millis(1_767_196_800_000))
         );
         assert!(Millis::parse_flexible("t", "yesterday").is_err());
+    }
+
+    #[test]
+    fn instants_are_bounded() {
+        let now = Millis(1_767_225_600_000);
+        assert!(Occurred::parse("t", now, now, 10).is_ok());
+        assert!(Occurred::parse("t", now.plus_secs(600), now, 10).is_ok());
+        assert!(Occurred::parse("t", now.plus_secs(601), now, 10).is_err());
+        assert!(Occurred::parse("t", EARLIEST_FACT, now, 10).is_ok());
+        assert!(Occurred::parse("t", Millis(EARLIEST_FACT.0 - 1), now, 10).is_err());
+        assert!(Occurred::parse("t", Millis(i64::MIN), now, 10).is_err());
+        assert_eq!(
+            Occurred::parse("t", Millis(i64::MAX), now, 10)
+                .unwrap_err()
+                .code,
+            "time_out_of_range"
+        );
+        assert!(Scheduled::parse("t", LATEST_SCHEDULE).is_ok());
+        assert!(Scheduled::parse("t", Millis(LATEST_SCHEDULE.0 + 1)).is_err());
+        assert!(Scheduled::parse("t", Millis(0)).is_err());
     }
 
     #[test]

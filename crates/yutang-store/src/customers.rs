@@ -111,7 +111,7 @@ macro_rules! scope_where {
 
 macro_rules! customer_filter {
     () => {
-        " AND ($3 IS NULL OR c.name LIKE $3 OR EXISTS (SELECT 1 FROM customer_identities i \
+        " AND ($3 IS NULL OR c.name LIKE $3 ESCAPE '\\' OR EXISTS (SELECT 1 FROM customer_identities i \
               WHERE i.customer_id = c.id AND (i.value = $4 OR i.value = $5))) \
          AND ($6 IS NULL OR c.city = $6) \
          AND ($7 IS NULL OR c.member_level = $7) \

@@ -110,7 +110,8 @@ macro_rules! store_select {
 macro_rules! store_where {
     () => {
         " WHERE ($1 IS NULL OR s.id = $1) AND ($2 IS NULL OR s.region_id = $2) \
-         AND ($3 IS NULL OR s.code LIKE $3 OR s.name LIKE $3 OR s.city LIKE $3)"
+         AND ($3 IS NULL OR s.code LIKE $3 ESCAPE '\\' OR s.name LIKE $3 ESCAPE '\\' \
+         OR s.city LIKE $3 ESCAPE '\\')"
     };
 }
 
@@ -199,14 +200,20 @@ pub async fn list_stores(db: &Db, f: &StoreFilter<'_>) -> Result<(Vec<StoreRow>,
     })
 }
 
-/// `%q%` with LIKE wildcards in `q` escaped away (they are rare in names; we drop them rather
-/// than depend on per-engine ESCAPE syntax).
+/// `%q%` with LIKE's wildcards (`%`, `_`) and the escape character in `q` escaped, so they
+/// match themselves; every LIKE on such a pattern says `ESCAPE '\'` (SQLite has no default
+/// escape character).
 pub fn like_pattern(q: &str) -> String {
-    let cleaned: String = q
-        .chars()
-        .filter(|c| !matches!(c, '%' | '_' | '\\'))
-        .collect();
-    format!("%{cleaned}%")
+    let mut p = String::with_capacity(q.len() + 2);
+    p.push('%');
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }
 
 /// The id of the store with this (normalised, upper-case) code.

@@ -263,11 +263,7 @@ fn birth_month(s: &str) -> Option<i64> {
 pub fn custom_value(kind: &str, v: &str) -> Option<FactValue> {
     match kind {
         "text" | "enum" if !v.is_empty() => Some(FactValue::Text(v.to_owned())),
-        "number" => v
-            .parse::<f64>()
-            .ok()
-            .filter(|f| f.is_finite() && f.abs() < 9.0e15)
-            .map(|f| FactValue::Int(f.round() as i64)),
+        "number" => yutang_core::customers::round_number(v).map(FactValue::Int),
         "date" => date_millis(v).map(FactValue::Time),
         _ => None,
     }
@@ -994,6 +990,10 @@ mod tests {
     fn custom_values() {
         assert_eq!(custom_value("number", "2.5"), Some(FactValue::Int(3)));
         assert_eq!(custom_value("number", "-2.5"), Some(FactValue::Int(-3)));
+        assert_eq!(
+            custom_value("number", "2.4999999999999999"),
+            Some(FactValue::Int(2))
+        );
         assert_eq!(custom_value("text", ""), None);
         assert_eq!(custom_value("date", "2026-13-01"), None);
     }

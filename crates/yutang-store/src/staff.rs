@@ -52,7 +52,7 @@ macro_rules! staff_select {
 macro_rules! staff_where {
     () => {
         " WHERE ($1 IS NULL OR t.store_id = $1) AND ($2 IS NULL OR t.role = $2) \
-         AND ($3 IS NULL OR t.username LIKE $3 OR t.display_name LIKE $3) \
+         AND ($3 IS NULL OR t.username LIKE $3 ESCAPE '\\' OR t.display_name LIKE $3 ESCAPE '\\') \
          AND ($4 IS NULL OR t.status = $4) AND ($5 = 0 OR t.store_id IS NOT NULL)"
     };
 }

@@ -84,6 +84,12 @@ impl WebError {
     }
 }
 
+impl From<yutang_core::FieldError> for WebError {
+    fn from(e: yutang_core::FieldError) -> Self {
+        AppError::from(e).into()
+    }
+}
+
 impl From<AppError> for WebError {
     fn from(e: AppError) -> Self {
         match e {

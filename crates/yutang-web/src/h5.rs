@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/group-buys/{id}", get(group_buy))
         .route("/teams/{id}", get(team))
         .route("/assets/h5.js", get(script))
+        .layer(axum::middleware::from_fn(crate::auth::refuse_control_text))
         .layer(axum::middleware::map_response(h5_headers))
 }
 

@@ -258,6 +258,14 @@ impl TemplateSpec {
             }
         }
         self.validity.validate()?;
+        self.claim_window = Window::parse(self.claim_window.starts_at, self.claim_window.ends_at)
+            .map_err(|mut e| {
+            e.field = match e.field {
+                "starts_at" => "claim_window.starts_at",
+                _ => "claim_window.ends_at",
+            };
+            e
+        })?;
         self.stock = parse_count("stock", self.stock, super::MAX_STOCK)?;
         self.per_customer = parse_count("per_customer", self.per_customer, 100)?;
         self.audience.validate()?;
@@ -386,8 +394,8 @@ mod tests {
             }],
             validity: Validity::DaysFromClaim { days: 7 },
             claim_window: Window {
-                starts_at: Millis(0),
-                ends_at: Millis(1_000_000),
+                starts_at: Millis(1_767_225_600_000),
+                ends_at: Millis(1_767_226_600_000),
             },
             stock: 100,
             per_customer: 1,
@@ -419,6 +427,12 @@ mod tests {
         let mut s = spec();
         s.validity = Validity::DaysFromClaim { days: 0 };
         assert_eq!(s.parse().unwrap_err().field, "validity");
+        let mut s = spec();
+        s.claim_window.ends_at = Millis(i64::MAX);
+        assert_eq!(s.parse().unwrap_err().field, "claim_window.ends_at");
+        let mut s = spec();
+        s.claim_window.ends_at = s.claim_window.starts_at;
+        assert_eq!(s.parse().unwrap_err().field, "claim_window.ends_at");
         let mut s = spec();
         s.steps.push(CouponKind::AmountOff {
             off_fen: 50,

@@ -115,8 +115,8 @@ mod tests {
             original_price_fen: 19900,
             stock: 10,
             window: Window {
-                starts_at: Millis(0),
-                ends_at: Millis(10),
+                starts_at: Millis(1_767_225_600_000),
+                ends_at: Millis(1_767_225_600_010),
             },
             per_customer: 1,
             hold_minutes: 15,

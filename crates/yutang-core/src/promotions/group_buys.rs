@@ -191,8 +191,8 @@ mod tests {
             time_limit_minutes: 60,
             stock: 300,
             window: Window {
-                starts_at: Millis(0),
-                ends_at: Millis(1_000),
+                starts_at: Millis(1_767_225_600_000),
+                ends_at: Millis(1_767_225_601_000),
             },
             audience: Audience::Everyone,
         }

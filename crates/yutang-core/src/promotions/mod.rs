@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::FieldError;
 use crate::org::parse_label;
-use crate::time::Millis;
+use crate::time::{Millis, Scheduled};
 
 /// Who may claim or join a promotion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,7 +75,10 @@ pub struct Window {
 }
 
 impl Window {
+    /// A schedule's window: both ends within 2000-01-01..2100-01-01, `ends_at` after `starts_at`.
     pub fn parse(starts_at: Millis, ends_at: Millis) -> Result<Self, FieldError> {
+        let starts_at = Scheduled::parse("starts_at", starts_at)?.millis();
+        let ends_at = Scheduled::parse("ends_at", ends_at)?.millis();
         if ends_at <= starts_at {
             return Err(FieldError::new(
                 "ends_at",
@@ -210,11 +213,17 @@ mod tests {
 
     #[test]
     fn windows_are_half_open() {
-        let w = Window::parse(Millis(10), Millis(20)).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(w.check(Millis(9)), Err(PromoRefusal::NotStarted));
-        assert_eq!(w.check(Millis(10)), Ok(()));
-        assert_eq!(w.check(Millis(20)), Err(PromoRefusal::Ended));
-        assert!(Window::parse(Millis(20), Millis(20)).is_err());
+        const T: i64 = 1_767_225_600_000;
+        let w = Window::parse(Millis(T + 10), Millis(T + 20)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(w.check(Millis(T + 9)), Err(PromoRefusal::NotStarted));
+        assert_eq!(w.check(Millis(T + 10)), Ok(()));
+        assert_eq!(w.check(Millis(T + 20)), Err(PromoRefusal::Ended));
+        assert!(Window::parse(Millis(T + 20), Millis(T + 20)).is_err());
+        // Schedules are bounded: 2000-01-01..2100-01-01.
+        let e = Window::parse(Millis(0), Millis(T)).unwrap_err();
+        assert_eq!((e.field, e.code), ("starts_at", "time_out_of_range"));
+        let e = Window::parse(Millis(T), Millis(i64::MAX)).unwrap_err();
+        assert_eq!((e.field, e.code), ("ends_at", "time_out_of_range"));
     }
 
     #[test]

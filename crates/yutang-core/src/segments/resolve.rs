@@ -675,6 +675,15 @@ fn time_bound(a: &Spanned<Anchor>) -> Result<TimeBound, SegmentError> {
         Anchor::Ago(d) => Ok(TimeBound::Ago {
             millis: duration_millis(&Spanned::new(d, a.span))?,
         }),
+        // 1900 (birthdays are old) up to 2100, as for schedules.
+        Anchor::Date(date) if !(1900..2100).contains(&chrono::Datelike::year(&date)) => {
+            Err(SegmentError::new(
+                K::InvalidDate,
+                a.span,
+                "dates must be from 1900-01-01 to 2099-12-31",
+            )
+            .with_found(a.value.to_string()))
+        }
         Anchor::Date(date) => shanghai_midnight(date).map(TimeBound::At).ok_or_else(|| {
             SegmentError::new(K::InvalidDate, a.span, "the date is out of range")
                 .with_found(a.value.to_string())

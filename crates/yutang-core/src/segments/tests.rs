@@ -380,6 +380,12 @@ fn errors_point_at_the_offending_text() {
             SegmentErrorKind::InvalidDate,
         ),
         ("last_order before 2026-1-1", SegmentErrorKind::InvalidDate),
+        ("last_order after 0000-01-01", SegmentErrorKind::InvalidDate),
+        ("last_order after 1899-12-31", SegmentErrorKind::InvalidDate),
+        (
+            "last_order before 2100-01-01",
+            SegmentErrorKind::InvalidDate,
+        ),
         (
             "last_order before 2026-01-01T10",
             SegmentErrorKind::InvalidDate,

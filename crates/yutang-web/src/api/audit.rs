@@ -14,6 +14,7 @@ use crate::error::{ErrorBody, WebResult};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     /// e.g. login, login_failed, token_created, token_revoked, role_changed.

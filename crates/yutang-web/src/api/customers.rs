@@ -244,7 +244,7 @@ pub struct CreateCustomerRequest {
     pub member_level: Option<String>,
     /// Custom attribute values by key (strings or numbers).
     #[schema(value_type = Option<Object>)]
-    pub attributes: Option<BTreeMap<String, serde_json::Value>>,
+    pub attributes: Option<BTreeMap<String, Box<serde_json::value::RawValue>>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -259,7 +259,7 @@ pub struct UpdateCustomerRequest {
     pub city: Option<String>,
     pub member_level: Option<String>,
     #[schema(value_type = Option<Object>)]
-    pub attributes: Option<BTreeMap<String, serde_json::Value>>,
+    pub attributes: Option<BTreeMap<String, Box<serde_json::value::RawValue>>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -367,6 +367,7 @@ pub struct AttributeDefRequest {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerListParams {
     /// Name substring, or an exact identity value (phones in any common format).
@@ -388,6 +389,7 @@ pub struct CustomerListParams {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineParams {
     /// Only events of this kind.
@@ -397,30 +399,27 @@ pub struct TimelineParams {
 }
 
 fn attr_values(
-    a: &Option<BTreeMap<String, serde_json::Value>>,
+    a: &Option<BTreeMap<String, Box<serde_json::value::RawValue>>>,
 ) -> Result<Vec<(String, String)>, FieldError> {
     let mut out = Vec::new();
     for (k, v) in a.iter().flatten() {
-        let s = match v {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Number(n) => n.to_string(),
-            _ => {
-                return Err(FieldError::new(
-                    "attributes",
-                    "invalid_attribute_value",
-                    format!("{k}: value must be a string or a number"),
-                ));
-            }
+        // Numbers are kept as written (`2.4999999999999999` is not 2.5): the raw JSON text.
+        let raw = v.get();
+        let s = match raw.as_bytes().first() {
+            Some(b'"') => serde_json::from_str::<String>(raw).ok(),
+            Some(b'-' | b'0'..=b'9') => Some(raw.to_owned()),
+            _ => None,
+        };
+        let Some(s) = s else {
+            return Err(FieldError::new(
+                "attributes",
+                "invalid_attribute_value",
+                format!("{k}: value must be a string or a number"),
+            ));
         };
         out.push((k.clone(), s));
     }
     Ok(out)
-}
-
-fn opt_time(field: &'static str, s: &Option<String>) -> Result<Option<i64>, FieldError> {
-    s.as_deref()
-        .map(|s| Millis::parse_rfc3339(field, s).map(|m| m.0))
-        .transpose()
 }
 
 /// Customers within your scope, newest first, with search and filters.
@@ -630,7 +629,12 @@ pub async fn set_follow(
     let change = (|| -> Result<FollowChange, FieldError> {
         Ok(FollowChange {
             staff_id: StaffId(req.staff_id),
-            since: opt_time("since", &req.since)?,
+            since: super::dto::opt_occurred(
+                "since",
+                &req.since,
+                s.app.now(),
+                s.app.settings.limits.future_skew_minutes,
+            )?,
             remark: req.remark.clone(),
             state: FollowState::parse("state", req.state.as_deref().unwrap_or("active"))?,
             owner: req.owner,

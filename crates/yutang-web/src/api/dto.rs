@@ -7,6 +7,34 @@ use yutang_store::{
     audit::AuditRow, org::RegionRow, org::StoreRow, staff::StaffRow, tokens::TokenRow,
 };
 
+/// When something happened, as a client reports it: an RFC 3339 string, bounded to
+/// 2000-01-01 … now + `limits.future_skew_minutes` (422 `time_out_of_range` naming the field).
+pub fn occurred(
+    field: &'static str,
+    raw: &str,
+    now: i64,
+    skew_minutes: i64,
+) -> Result<i64, yutang_core::FieldError> {
+    let t = Millis::parse_rfc3339(field, raw)?;
+    Ok(
+        yutang_core::time::Occurred::parse(field, t, Millis(now), skew_minutes)?
+            .millis()
+            .0,
+    )
+}
+
+/// [`occurred`] for an optional field.
+pub fn opt_occurred(
+    field: &'static str,
+    raw: &Option<String>,
+    now: i64,
+    skew_minutes: i64,
+) -> Result<Option<i64>, yutang_core::FieldError> {
+    raw.as_deref()
+        .map(|s| occurred(field, s, now, skew_minutes))
+        .transpose()
+}
+
 fn ts(ms: i64) -> String {
     Millis(ms).to_rfc3339()
 }

@@ -8,7 +8,7 @@ use yutang_app::events::{EventInput, EventOutcome, RawBatch};
 use yutang_core::FieldError;
 use yutang_core::events::{ClientEventId, EventKind, MAX_DETAIL_BYTES};
 use yutang_core::ids::{CustomerId, StaffId};
-use yutang_core::time::Millis;
+use yutang_core::time::{Millis, Occurred};
 
 use super::customers::IdentityIn;
 use crate::auth::{ApiActor, ApiJson};
@@ -41,10 +41,12 @@ pub struct EventIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventBatch {
-    /// 1 to 1,000 events. Each is judged on its own: valid events are stored even when
-    /// others are refused.
-    #[schema(value_type = Vec<EventIn>)]
-    pub events: Vec<serde_json::Value>,
+    /// 1 to 1,000 events, each an `EventIn` (see the components). Each is judged on its own:
+    /// valid events are stored even when others are refused, and a malformed one (e.g. with
+    /// an unknown field) is answered in `results` as `invalid_event` — so the items are
+    /// documented as free objects.
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -70,7 +72,7 @@ pub struct EventBatchOut {
     pub results: Vec<EventResult>,
 }
 
-fn parse_event(v: serde_json::Value) -> Result<EventInput, FieldError> {
+fn parse_event(v: serde_json::Value, now: i64, skew: i64) -> Result<EventInput, FieldError> {
     let e: EventIn = serde_json::from_value(v)
         .map_err(|e| FieldError::new("event", "invalid_event", e.to_string()))?;
     let client_id = ClientEventId::parse("id", &e.id)?;
@@ -88,14 +90,14 @@ fn parse_event(v: serde_json::Value) -> Result<EventInput, FieldError> {
     };
     let occurred_at = match &e.occurred_at {
         None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(s)) => Some(Millis::parse_rfc3339("occurred_at", s)?.0),
-        Some(serde_json::Value::Number(n)) => Some(n.as_i64().ok_or_else(|| {
+        Some(serde_json::Value::String(s)) => Some(Millis::parse_rfc3339("occurred_at", s)?),
+        Some(serde_json::Value::Number(n)) => Some(Millis(n.as_i64().ok_or_else(|| {
             FieldError::new(
                 "occurred_at",
                 "invalid_time",
                 "epoch milliseconds must be an integer",
             )
-        })?),
+        })?)),
         Some(_) => {
             return Err(FieldError::new(
                 "occurred_at",
@@ -104,6 +106,10 @@ fn parse_event(v: serde_json::Value) -> Result<EventInput, FieldError> {
             ));
         }
     };
+    // Something that happened: from 2000-01-01 to now (plus the allowed clock skew).
+    let occurred_at = occurred_at
+        .map(|t| Occurred::parse("occurred_at", t, Millis(now), skew).map(|o| o.millis().0))
+        .transpose()?;
     let detail = match e.detail {
         None | Some(serde_json::Value::Null) => "{}".to_owned(),
         Some(d @ serde_json::Value::Object(_)) => d.to_string(),
@@ -144,12 +150,13 @@ pub async fn ingest(
     ApiActor(a): ApiActor,
     ApiJson(req): ApiJson<EventBatch>,
 ) -> WebResult<Json<EventBatchOut>> {
+    let (now, skew) = (s.app.now(), s.app.settings.limits.future_skew_minutes);
     let batch: RawBatch = req
         .events
         .into_iter()
         .map(|v| {
             let id = v.get("id").and_then(|i| i.as_str()).map(str::to_owned);
-            (id, parse_event(v))
+            (id, parse_event(serde_json::Value::Object(v), now, skew))
         })
         .collect();
     let ids: Vec<Option<String>> = batch.iter().map(|(id, _)| id.clone()).collect();

@@ -66,8 +66,8 @@ use promotions::CustomerTokenScheme;
         promotions::public_flash_sale, promotions::public_flash_claim, promotions::public_group_buy,
         promotions::public_open_team, promotions::public_join_team, promotions::public_team,
     ),
-    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    modifiers(&BearerAuth, &CustomerTokenScheme),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, events::EventIn)),
+    modifiers(&BearerAuth, &CustomerTokenScheme, &CommonErrors),
     tags(
         (name = "auth", description = "Sessions and identity"),
         (name = "staff", description = "Staff accounts and roles"),
@@ -95,6 +95,83 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// The error answers any operation can give, documented on every operation that does not
+/// document them itself (generated clients and Schemathesis check every status against the
+/// document): 401/403 with a security requirement, 404 with a path parameter, 409 on writes,
+/// 400/413/415 with a body, 422 with a body or parameters, 408 for a request over the time
+/// limit.
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{Operation, ParameterIn};
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        let add = |op: &mut Operation, writes: bool| {
+            let mut codes = vec![("408", "request_timeout: the request took too long")];
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            if secured {
+                codes.push(("401", "unauthenticated: no valid bearer token"));
+                codes.push(("403", "forbidden: the role does not allow this"));
+            }
+            let params = op.parameters.as_deref().unwrap_or_default();
+            if params
+                .iter()
+                .any(|p| matches!(p.parameter_in, ParameterIn::Path))
+            {
+                codes.push(("404", "not_found"));
+            }
+            if op.request_body.is_some() {
+                codes.push(("400", "malformed_json or unreadable_body"));
+                codes.push(("413", "body_too_large"));
+                codes.push(("415", "unsupported_media_type: send application/json"));
+            }
+            if writes {
+                codes.push((
+                    "409",
+                    "a conflict: already exists, or a rule refused the change",
+                ));
+            }
+            if op.request_body.is_some() || !params.is_empty() {
+                codes.push((
+                    "422",
+                    "invalid input, naming the field: invalid_field, unknown_field, \
+                     missing_field, invalid_query, invalid_characters …",
+                ));
+            }
+            for (code, description) in codes {
+                op.responses
+                    .responses
+                    .entry(code.to_owned())
+                    .or_insert_with(|| error(description).into());
+            }
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for (op, writes) in [
+                (&mut item.get, false),
+                (&mut item.put, true),
+                (&mut item.post, true),
+                (&mut item.delete, true),
+                (&mut item.patch, true),
+            ] {
+                if let Some(op) = op {
+                    add(op, writes);
+                }
+            }
+        }
     }
 }
 

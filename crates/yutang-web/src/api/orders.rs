@@ -18,8 +18,9 @@ use yutang_core::time::Millis;
 use yutang_store::orders::{OrderLineRow, OrderRow};
 
 use super::customers::IdentityIn;
+use super::dto::opt_occurred;
 use crate::auth::{ApiActor, ApiJson, ApiQuery, IdPath};
-use crate::error::{ErrorBody, WebResult};
+use crate::error::{ErrorBody, WebError, WebResult};
 use crate::state::AppState;
 
 fn ts(ms: i64) -> String {
@@ -186,6 +187,7 @@ pub struct RefundOut {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OrderListParams {
     pub customer_id: Option<i64>,
@@ -195,13 +197,14 @@ pub struct OrderListParams {
     pub page_size: Option<i64>,
 }
 
-fn opt_time(field: &'static str, s: &Option<String>) -> Result<Option<i64>, FieldError> {
-    s.as_deref()
-        .map(|s| Millis::parse_rfc3339(field, s).map(|m| m.0))
-        .transpose()
+/// A line's error names the line: `lines[2].quantity`.
+fn line_error(i: usize, e: FieldError) -> WebError {
+    let f = e.field.strip_prefix("lines.").unwrap_or(e.field);
+    let field = format!("lines[{i}].{f}");
+    WebError::from(e).with_field(field)
 }
 
-fn parse_order(req: &OrderRequest) -> Result<OrderInput, FieldError> {
+fn parse_order(req: &OrderRequest, now: i64, skew: i64) -> Result<OrderInput, WebError> {
     let customer = match (req.customer_id, &req.identity) {
         (Some(id), None) => CustomerRef::Id(CustomerId(id)),
         (None, Some(i)) => CustomerRef::Identity(i.parse()?),
@@ -210,15 +213,18 @@ fn parse_order(req: &OrderRequest) -> Result<OrderInput, FieldError> {
                 "customer_id",
                 "customer_required",
                 "name the customer with exactly one of customer_id or identity",
-            ));
+            )
+            .into());
         }
     };
     let lines = req
         .lines
         .iter()
-        .map(|l| {
-            let price = parse_fen("lines.unit_price_fen", &l.unit_price_fen.to_string())?;
-            OrderLine::parse(&l.sku, &l.name, l.quantity, price)
+        .enumerate()
+        .map(|(i, l)| {
+            parse_fen("lines.unit_price_fen", &l.unit_price_fen.to_string())
+                .and_then(|price| OrderLine::parse(&l.sku, &l.name, l.quantity, price))
+                .map_err(|e| line_error(i, e))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(OrderInput {
@@ -238,7 +244,7 @@ fn parse_order(req: &OrderRequest) -> Result<OrderInput, FieldError> {
             Some(n) => parse_fen("discount_fen", &n.to_string())?,
             None => Fen(0),
         },
-        paid_at: opt_time("paid_at", &req.paid_at)?,
+        paid_at: opt_occurred("paid_at", &req.paid_at, now, skew)?,
     })
 }
 
@@ -255,7 +261,7 @@ pub async fn create(
     ApiActor(a): ApiActor,
     ApiJson(req): ApiJson<OrderRequest>,
 ) -> WebResult<(StatusCode, Json<RecordedOrder>)> {
-    let input = parse_order(&req).map_err(AppError::from)?;
+    let input = parse_order(&req, s.app.now(), s.app.settings.limits.future_skew_minutes)?;
     let (detail, created) = s.app.record_order(&a, &input).await?;
     let status = if created {
         StatusCode::CREATED
@@ -327,7 +333,12 @@ pub async fn set_status(
     let (to, at) = (|| -> Result<_, FieldError> {
         Ok((
             OrderStatus::parse("status", &req.status)?,
-            opt_time("at", &req.at)?,
+            opt_occurred(
+                "at",
+                &req.at,
+                s.app.now(),
+                s.app.settings.limits.future_skew_minutes,
+            )?,
         ))
     })()
     .map_err(AppError::from)?;
@@ -354,7 +365,12 @@ pub async fn refund(
     let (amount, at) = (|| -> Result<_, FieldError> {
         Ok((
             parse_fen("amount_fen", &req.amount_fen.to_string())?,
-            opt_time("at", &req.at)?,
+            opt_occurred(
+                "at",
+                &req.at,
+                s.app.now(),
+                s.app.settings.limits.future_skew_minutes,
+            )?,
         ))
     })()
     .map_err(AppError::from)?;

@@ -68,6 +68,7 @@ pub async fn rename_region(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StoreListParams {
     pub region_id: Option<i64>,

@@ -410,7 +410,7 @@ pub async fn list_templates(
 /// per_customer, audience: {kind: everyone | segment (segment_id) | level (level) |
 /// group_members}, scope: {channels, store_ids}, return_on_refund, remind_hours_before}`.
 #[utoipa::path(post, path = "/api/v1/coupon-templates", tag = "promotions", security(("bearer" = [])),
-    request_body(content = Object, description = "A coupon template (see the description)"),
+    request_body = spec_schema::TemplateSpec,
     responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_template(
     State(s): State<AppState>,
@@ -433,7 +433,7 @@ pub async fn get_template(
 }
 
 #[utoipa::path(put, path = "/api/v1/coupon-templates/{id}", tag = "promotions", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body(content = Object, description = "A coupon template"),
+    params(("id" = i64, Path)), request_body = spec_schema::TemplateSpec,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_template(
     State(s): State<AppState>,
@@ -608,7 +608,7 @@ pub async fn list_flash_sales(
 /// Create a flash sale: `{name, sku, item_name, price_fen, original_price_fen, stock,
 /// window: {starts_at, ends_at}, per_customer, hold_minutes, audience}`.
 #[utoipa::path(post, path = "/api/v1/flash-sales", tag = "promotions", security(("bearer" = [])),
-    request_body(content = Object, description = "A flash sale (see the description)"),
+    request_body = spec_schema::FlashSaleSpec,
     responses((status = 201, body = Created), (status = 422, body = ErrorBody)))]
 pub async fn create_flash_sale(
     State(s): State<AppState>,
@@ -620,7 +620,7 @@ pub async fn create_flash_sale(
 }
 
 #[utoipa::path(put, path = "/api/v1/flash-sales/{id}", tag = "promotions", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body(content = Object, description = "A flash sale"),
+    params(("id" = i64, Path)), request_body = spec_schema::FlashSaleSpec,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_flash_sale(
     State(s): State<AppState>,
@@ -686,7 +686,7 @@ pub async fn list_group_buys(
 /// leader_discount_fen, team_size, time_limit_minutes, stock, window: {starts_at, ends_at},
 /// audience}`.
 #[utoipa::path(post, path = "/api/v1/group-buys", tag = "promotions", security(("bearer" = [])),
-    request_body(content = Object, description = "A group-buy (see the description)"),
+    request_body = spec_schema::GroupBuySpec,
     responses((status = 201, body = Created), (status = 422, body = ErrorBody)))]
 pub async fn create_group_buy(
     State(s): State<AppState>,
@@ -698,7 +698,7 @@ pub async fn create_group_buy(
 }
 
 #[utoipa::path(put, path = "/api/v1/group-buys/{id}", tag = "promotions", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body(content = Object, description = "A group-buy"),
+    params(("id" = i64, Path)), request_body = spec_schema::GroupBuySpec,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_group_buy(
     State(s): State<AppState>,
@@ -944,7 +944,8 @@ pub async fn public_group_buy(
 /// Open a team (the caller leads it and pays the leader price).
 #[utoipa::path(post, path = "/api/v1/public/group-buys/{id}/open", tag = "public", security(("customer" = [])),
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = TeamJoinedOut), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = TeamJoinedOut), (status = 200, body = TeamJoinedOut, description = "replay"),
+        (status = 409, body = ErrorBody)))]
 pub async fn public_open_team(
     State(s): State<AppState>,
     CustomerAuth(c): CustomerAuth,
@@ -966,7 +967,8 @@ pub struct JoinRequest {
 
 #[utoipa::path(post, path = "/api/v1/public/group-buy-teams/{id}/join", tag = "public", security(("customer" = [])),
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = JoinRequest,
-    responses((status = 201, body = TeamJoinedOut), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = TeamJoinedOut), (status = 200, body = TeamJoinedOut, description = "replay"),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn public_join_team(
     State(s): State<AppState>,
     CustomerAuth(c): CustomerAuth,
@@ -1012,5 +1014,130 @@ impl utoipa::Modify for CustomerTokenScheme {
                     .build(),
             ),
         );
+    }
+}
+
+/// The promotion specs' wire shapes for the OpenAPI document (the handlers deserialize
+/// `yutang_core`'s own types, which are kept free of documentation dependencies; these mirror
+/// their serde representation field for field). Times are epoch milliseconds.
+#[allow(dead_code)]
+pub mod spec_schema {
+    use serde::Deserialize;
+    use utoipa::ToSchema;
+
+    /// Who may claim or join.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(tag = "kind", rename_all = "snake_case")]
+    pub enum Audience {
+        Everyone,
+        /// Members of a saved segment.
+        Segment {
+            segment_id: i64,
+        },
+        /// Customers of one member level.
+        Level {
+            level: String,
+        },
+        /// Customers in one of the brand's WeCom customer groups.
+        GroupMembers,
+    }
+
+    /// `[starts_at, ends_at)`, epoch milliseconds, within 2000-01-01..2100-01-01.
+    #[derive(Deserialize, ToSchema)]
+    pub struct Window {
+        pub starts_at: i64,
+        pub ends_at: i64,
+    }
+
+    /// What one coupon gives.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(tag = "kind", rename_all = "snake_case")]
+    pub enum CouponKind {
+        /// 满减: `off_fen` off an order of at least `threshold_fen`.
+        AmountOff { off_fen: i64, threshold_fen: i64 },
+        /// 折扣: pay `rate_permille`/1000, saving at most `cap_fen`.
+        Discount {
+            rate_permille: i64,
+            cap_fen: i64,
+            #[serde(default)]
+            threshold_fen: i64,
+        },
+        /// 免运费.
+        FreeShipping {
+            #[serde(default)]
+            threshold_fen: i64,
+        },
+        /// 兑换券: one item by SKU.
+        Exchange { sku: String, item_name: String },
+    }
+
+    /// How long a claimed coupon is valid.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(tag = "kind", rename_all = "snake_case")]
+    pub enum Validity {
+        Fixed { starts_at: i64, ends_at: i64 },
+        DaysFromClaim { days: u32 },
+    }
+
+    /// Where a coupon may be used: empty lists mean everywhere.
+    #[derive(Default, Deserialize, ToSchema)]
+    pub struct Scope {
+        #[serde(default)]
+        pub channels: Vec<String>,
+        #[serde(default)]
+        pub store_ids: Vec<i64>,
+    }
+
+    /// A coupon template.
+    #[derive(Deserialize, ToSchema)]
+    pub struct TemplateSpec {
+        pub name: String,
+        /// One coupon, or a stepped set with strictly rising thresholds.
+        pub steps: Vec<CouponKind>,
+        pub validity: Validity,
+        pub claim_window: Window,
+        pub stock: i64,
+        pub per_customer: i64,
+        pub audience: Audience,
+        #[serde(default)]
+        pub scope: Scope,
+        #[serde(default)]
+        pub return_on_refund: bool,
+        #[serde(default)]
+        pub remind_hours_before: u32,
+    }
+
+    /// A flash sale.
+    #[derive(Deserialize, ToSchema)]
+    pub struct FlashSaleSpec {
+        pub name: String,
+        pub sku: String,
+        pub item_name: String,
+        pub price_fen: i64,
+        #[serde(default)]
+        pub original_price_fen: i64,
+        pub stock: i64,
+        pub window: Window,
+        pub per_customer: i64,
+        pub hold_minutes: i64,
+        pub audience: Audience,
+    }
+
+    /// A group-buy.
+    #[derive(Deserialize, ToSchema)]
+    pub struct GroupBuySpec {
+        pub name: String,
+        pub sku: String,
+        pub item_name: String,
+        pub price_fen: i64,
+        #[serde(default)]
+        pub original_price_fen: i64,
+        #[serde(default)]
+        pub leader_discount_fen: i64,
+        pub team_size: i64,
+        pub time_limit_minutes: i64,
+        pub stock: i64,
+        pub window: Window,
+        pub audience: Audience,
     }
 }

@@ -35,16 +35,18 @@ pub struct CountOut {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MembersRequest {
     pub expression: String,
+    /// From 1; out-of-range values are clamped.
     #[serde(default = "one")]
-    pub page: u64,
+    pub page: i64,
+    /// 1–500; out-of-range values are clamped.
     #[serde(default = "fifty")]
-    pub page_size: u64,
+    pub page_size: i64,
 }
 
-fn one() -> u64 {
+fn one() -> i64 {
     1
 }
-fn fifty() -> u64 {
+fn fifty() -> i64 {
     50
 }
 
@@ -179,14 +181,15 @@ async fn member_page(
     s: &AppState,
     a: &yutang_app::Actor,
     expression: &str,
-    page: Option<u64>,
-    size: Option<u64>,
+    page: Option<i64>,
+    size: Option<i64>,
 ) -> WebResult<Json<MembersOut>> {
-    let page = page.unwrap_or(1).max(1);
-    let size = size.unwrap_or(50).clamp(1, 500);
+    // i64 on the wire (what the document says), clamped; no overflow for any page.
+    let page = page.unwrap_or(1).clamp(1, i64::MAX).unsigned_abs();
+    let size = size.unwrap_or(50).clamp(1, 500).unsigned_abs();
     let p = s
         .app
-        .segment_page(a, expression, (page - 1) * size, size)
+        .segment_page(a, expression, (page - 1).saturating_mul(size), size)
         .await?;
     let rows = s.app.customers_by_ids(a, &p.customer_ids).await?;
     Ok(Json(MembersOut {
@@ -271,9 +274,10 @@ pub async fn create(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    pub page: Option<u64>,
-    pub page_size: Option<u64>,
+    pub page: Option<i64>,
+    pub page_size: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/segments/{id}", tag = "segments", security(("bearer" = [])),

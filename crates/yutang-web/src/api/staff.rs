@@ -16,6 +16,7 @@ use crate::error::{ErrorBody, WebResult};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StaffListParams {
     pub store_id: Option<i64>,

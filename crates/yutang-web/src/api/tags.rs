@@ -324,7 +324,7 @@ pub struct JobOut {
     pub progress_done: i64,
     pub progress_total: i64,
     pub attempts: i64,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub result: Option<serde_json::Value>,
     pub error: Option<String>,
     pub created_at: String,

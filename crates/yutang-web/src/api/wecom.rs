@@ -2,7 +2,7 @@
 //! the callbacks keep.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -62,6 +62,7 @@ pub async fn get_sync(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GroupQuery {
     /// Include dismissed groups.
     #[serde(default)]
@@ -79,7 +80,7 @@ pub struct GroupQuery {
 pub async fn groups(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<GroupQuery>,
+    crate::auth::ApiQuery(q): crate::auth::ApiQuery<GroupQuery>,
 ) -> WebResult<Json<serde_json::Value>> {
     let list = s
         .app
@@ -236,7 +237,7 @@ pub async fn start_transfer(
 
 /// The latest transfers with their counts.
 #[utoipa::path(get, path = "/api/v1/wecom/transfers", tag = "wecom", security(("bearer" = [])),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Object>), (status = 403, body = ErrorBody)))]
 pub async fn transfers(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,

@@ -252,6 +252,14 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         ),
         "err.invalid_name" => ("名称需为 1–40 个字符", "Name must be 1–40 characters"),
         "err.invalid_role" => ("未知角色", "Unknown role"),
+        "err.invalid_characters" => (
+            "不能包含控制字符(只允许制表符和换行)",
+            "Must not contain control characters (only tabs and line breaks)",
+        ),
+        "err.time_out_of_range" => (
+            "时间超出允许范围(2000 年以后,且不晚于当前时间;排期不晚于 2100 年)",
+            "The time is out of range (from 2000; not in the future; schedules before 2100)",
+        ),
         "err.invalid_status" => ("未知状态", "Unknown status"),
         "err.password_too_short" => (
             "密码至少 10 个字符",

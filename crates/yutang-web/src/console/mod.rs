@@ -115,6 +115,7 @@ pub fn router() -> Router<AppState> {
             "/wecom/transfers/{id}/refresh",
             post(wecom::transfer_refresh),
         )
+        .layer(axum::middleware::from_fn(crate::auth::refuse_control_text))
         .layer(axum::middleware::map_response(console_headers))
 }
 

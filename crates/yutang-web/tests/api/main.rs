@@ -28,6 +28,7 @@ mod customers;
 mod events;
 mod health;
 mod helpers;
+mod hostile;
 mod import;
 mod jobs;
 mod orders;

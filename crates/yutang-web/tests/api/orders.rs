@@ -199,17 +199,17 @@ async fn bad_orders_get_field_errors(e: Engine) {
         (
             base(json!([{"sku": "A", "name": "a", "quantity": 1, "unit_price_fen": 129.9}])),
             "amount_not_integer",
-            "lines.unit_price_fen",
+            "lines[0].unit_price_fen",
         ),
         (
             base(json!([{"sku": "A", "name": "a", "quantity": 1, "unit_price_fen": -100}])),
             "negative_amount",
-            "lines.unit_price_fen",
+            "lines[0].unit_price_fen",
         ),
         (
             base(json!([{"sku": "A", "name": "a", "quantity": 0, "unit_price_fen": 100}])),
             "invalid_quantity",
-            "lines.quantity",
+            "lines[0].quantity",
         ),
         (base(json!([])), "no_lines", "lines"),
         (
