@@ -624,14 +624,17 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
             .body(json!({"name": "上海客户", "expression": r#"city = "上海""#})),
         ("delete", "/segments/{id}") => Case::new(Roles(HQ_WRITE)).id(w.spare_segment).gone_ok(),
         // --- WeCom (not configured here: the allowed roles get a refusal, never a call out) ---
-        // docs/api.md says admin only, but `start_wecom_sync` checks ManageOrg (operators
-        // too); reported in issue #16, left for the WeCom owner. The table states what the
-        // code does today so that a change either way is a deliberate edit here.
+        // A full sync and its status are HQ operations work (ManageOrg): admin and operator.
         ("post", "/wecom/sync") => Case::new(Roles(HQ_WRITE)),
         ("get", "/wecom/settings") => Case::new(Roles(ADMIN)),
         ("put", "/wecom/settings") => Case::new(Roles(ADMIN)).body(json!({"clear": []})),
         ("post", "/wecom/settings/test") => Case::new(Roles(ADMIN)),
-        ("get", "/wecom/sync/{id}") => Case::new(Roles(ADMIN)).id(nothing).gone_ok(),
+        ("get", "/wecom/sync/{id}") => Case::new(Roles(HQ_WRITE)).id(nothing).gone_ok(),
+        // The callback inbox and WeCom side jobs: seen and replayed by HQ.
+        ("get", "/wecom/callbacks") | ("get", "/wecom/jobs/failed") => Case::new(Roles(HQ_WRITE)),
+        ("post", "/wecom/callbacks/{id}/replay") | ("post", "/wecom/jobs/{id}/retry") => {
+            Case::new(Roles(HQ_WRITE)).id(nothing).gone_ok()
+        }
         ("get", "/wecom/groups") | ("get", "/wecom/transfers") => Case::new(Roles(HQ_WRITE)),
         ("get", "/wecom/groups/{id}")
         | ("get", "/wecom/transfers/{id}")
