@@ -88,6 +88,8 @@ impl From<CallbackList> for CallbackListOut {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct CallbackQuery {
     /// pending, failed, parked or processed; all when absent.
     pub status: Option<String>,
