@@ -22,7 +22,9 @@ pub const MAX_VALID_DAYS: u32 = 3650;
 
 /// What one coupon gives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+// Bodies are strict: an unknown key inside a variant is refused too (the JSON
+// extractor cannot see keys that serde buffers for an internally tagged enum).
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CouponKind {
     /// 满减: `off_fen` off an order of at least `threshold_fen`.
     AmountOff { off_fen: i64, threshold_fen: i64 },
@@ -146,7 +148,9 @@ impl CouponKind {
 
 /// How long a claimed coupon is valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+// Bodies are strict: an unknown key inside a variant is refused too (the JSON
+// extractor cannot see keys that serde buffers for an internally tagged enum).
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Validity {
     /// From `starts_at` to `ends_at` whenever it was claimed.
     Fixed { starts_at: Millis, ends_at: Millis },

@@ -18,7 +18,9 @@ use crate::time::{Millis, Scheduled};
 
 /// Who may claim or join a promotion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+// Bodies are strict: an unknown key inside a variant is refused too (the JSON
+// extractor cannot see keys that serde buffers for an internally tagged enum).
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Audience {
     Everyone,
     /// Members of a saved segment.

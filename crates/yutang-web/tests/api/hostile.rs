@@ -191,6 +191,59 @@ async fn unknown_fields_are_refused_on_every_json_body(e: Engine) {
         "remvoe",
     )
     .await;
+    // Inside the variants of a coupon template (internally tagged enums), too.
+    let now = yutang_core::time::Millis::now().0;
+    let template = |step: Value, validity: Value, audience: Value| {
+        json!({
+            "name": "满50减10",
+            "steps": [step],
+            "validity": validity,
+            "claim_window": {"starts_at": now - 86_400_000, "ends_at": now + 86_400_000},
+            "stock": 10,
+            "per_customer": 1,
+            "audience": audience,
+        })
+    };
+    let step = json!({"kind": "amount_off", "off_fen": 1000, "threshold_fen": 5000});
+    let validity = json!({"kind": "days_from_claim", "days": 7});
+    let everyone = json!({"kind": "everyone"});
+    for body in [
+        template(
+            json!({"kind": "amount_off", "off_fen": 1000, "threshold_fen": 5000, "of_fen": 1}),
+            validity.clone(),
+            everyone.clone(),
+        ),
+        template(
+            step.clone(),
+            json!({"kind": "days_from_claim", "days": 7, "hours": 3}),
+            everyone.clone(),
+        ),
+        template(
+            step.clone(),
+            validity.clone(),
+            json!({"kind": "segment", "segment_id": 1, "segmnet_id": 2}),
+        ),
+    ] {
+        let r = t.post("/api/v1/coupon-templates", &t.admin, body).await;
+        let (s, code, _) = error_of(r).await;
+        assert_eq!(
+            (s, code.as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "unknown_field")
+        );
+    }
+    let r = t
+        .post(
+            "/api/v1/coupon-templates",
+            &t.admin,
+            template(step, validity, everyone),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = t.get("/api/v1/coupon-templates", &t.admin).await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap().as_array().unwrap().len(),
+        1
+    );
 }
 
 async fn trailing_bytes_after_json_are_malformed(e: Engine) {
