@@ -3,7 +3,7 @@
 //! with a retry (admins and operators; replays and retries are audited).
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use yutang_app::wecom_inbox::{CallbackList, CallbackView};
@@ -102,11 +102,11 @@ pub struct CallbackQuery {
 /// Stored WeCom callbacks, newest first, with the counts per state (admins and operators).
 #[utoipa::path(get, path = "/api/v1/wecom/callbacks", tag = "wecom", security(("bearer" = [])),
     params(CallbackQuery),
-    responses((status = 200, body = CallbackListOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = CallbackListOut), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn callbacks(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<CallbackQuery>,
+    crate::auth::ApiQuery(q): crate::auth::ApiQuery<CallbackQuery>,
 ) -> WebResult<Json<CallbackListOut>> {
     let list = s
         .app
