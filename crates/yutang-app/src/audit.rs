@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use yutang_core::staff::Permission;
+use yutang_store::Tx;
 use yutang_store::audit as store;
 
 use crate::error::{AppError, Result};
@@ -117,6 +118,8 @@ impl Action {
     }
 }
 
+/// Record an action on its own (no change in a transaction goes with it: a sign-in, a read
+/// worth tracing, a call to WeCom).
 pub async fn record(
     app: &App,
     actor: &Actor,
@@ -124,8 +127,24 @@ pub async fn record(
     target: &str,
     detail: &str,
 ) -> Result<()> {
-    store::append(
-        &app.db,
+    let mut tx = app.db.begin().await?;
+    record_in(app, &mut tx, actor, action, target, detail).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Record an action inside the transaction of the change it records: the change and its
+/// audit entry commit together, or neither does.
+pub async fn record_in(
+    app: &App,
+    tx: &mut Tx,
+    actor: &Actor,
+    action: Action,
+    target: &str,
+    detail: &str,
+) -> Result<()> {
+    store::append_in(
+        tx,
         &store::NewAudit {
             at: app.now(),
             actor_kind: actor.kind(),

@@ -265,20 +265,30 @@ impl App {
         if let Some(w) = &t.wecom_id {
             self.delete_corp_tag(w).await?;
         }
-        let n = store::delete_tag(
-            &self.db,
+        // The delete, its holders' timeline events and its audit entry commit together.
+        let mut tx = self.db.begin().await?;
+        let n = store::delete_tag_in(
+            &mut tx,
             id,
             &actor.name,
             actor.staff_id().map(|s| s.0),
             self.now(),
         )
         .await?;
-        self.catalogue_changed(
+        let detail =
+            serde_json::json!({"deleted": format!("{}/{}", t.group_name, t.name), "untagged": n});
+        audit::record_in(
+            self,
+            &mut tx,
             actor,
+            Action::TagCatalogChanged,
             &format!("tag:{id}"),
-            serde_json::json!({"deleted": format!("{}/{}", t.group_name, t.name), "untagged": n}),
+            &detail.to_string(),
         )
         .await?;
+        tx.commit().await?;
+        self.segments.reload_schema(&self.db).await?;
+        self.segments.catch_up(&self.db, self.now(), 0).await?;
         Ok(n)
     }
 
@@ -358,8 +368,10 @@ impl App {
         }
         self.check_tags_manual(add, "add").await?;
         self.check_tags_manual(remove, "remove").await?;
-        let n = store::change(
-            &self.db,
+        // The change, its timeline events and its audit entry commit together.
+        let mut tx = self.db.begin().await?;
+        let n = store::change_in(
+            &mut tx,
             &TagChange {
                 customers: &[id],
                 add,
@@ -371,16 +383,18 @@ impl App {
             self.now(),
         )
         .await?;
-        self.queue_mark_tag(&[id], add, remove).await;
-        self.segments.catch_up(&self.db, self.now(), 0).await?;
-        audit::record(
+        audit::record_in(
             self,
+            &mut tx,
             actor,
             Action::TagsChanged,
             &format!("customer:{id}"),
             &serde_json::json!({"add": add, "remove": remove}).to_string(),
         )
         .await?;
+        tx.commit().await?;
+        self.queue_mark_tag(&[id], add, remove).await;
+        self.segments.catch_up(&self.db, self.now(), 0).await?;
         Ok(n)
     }
 

@@ -5,6 +5,7 @@ use sqlx::FromRow;
 
 use crate::Db;
 use crate::error::{Result, StoreError};
+use crate::tx::Tx;
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct AuditRow {
@@ -31,22 +32,31 @@ pub struct NewAudit<'a> {
     pub ip: &'a str,
 }
 
+const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor_kind, actor_id, actor_name, action, target, detail, ip) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// Append an entry on its own (a read or a refusal worth recording, with no change to go with).
 pub async fn append(db: &Db, a: &NewAudit<'_>) -> Result<()> {
-    db_run!(db, pool => {
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor_kind, actor_id, actor_name, action, target, detail, ip) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(a.at)
-        .bind(a.actor_kind)
-        .bind(a.actor_id)
-        .bind(a.actor_name)
-        .bind(a.action)
-        .bind(a.target)
-        .bind(a.detail)
-        .bind(a.ip)
-        .execute(pool)
-        .await?;
+    let mut tx = db.begin().await?;
+    append_in(&mut tx, a).await?;
+    tx.commit().await
+}
+
+/// Append an entry inside the transaction of the change it records, so the change and its
+/// audit entry commit (or vanish) together.
+pub async fn append_in(tx: &mut Tx, a: &NewAudit<'_>) -> Result<()> {
+    in_tx!(tx, conn => {
+        sqlx::query(INSERT_AUDIT)
+            .bind(a.at)
+            .bind(a.actor_kind)
+            .bind(a.actor_id)
+            .bind(a.actor_name)
+            .bind(a.action)
+            .bind(a.target)
+            .bind(a.detail)
+            .bind(a.ip)
+            .execute(&mut *conn)
+            .await?;
     });
     Ok(())
 }

@@ -8,6 +8,8 @@
 #[macro_use]
 mod macros;
 #[macro_use]
+pub mod tx;
+#[macro_use]
 mod txn;
 pub mod audit;
 pub mod bulk;
@@ -33,3 +35,4 @@ pub mod wecom_transfers;
 
 pub use db::{Db, DbUrl, Engine, StoreOptions};
 pub use error::StoreError;
+pub use tx::Tx;

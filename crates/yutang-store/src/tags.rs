@@ -5,6 +5,7 @@ use sqlx::FromRow;
 
 use crate::Db;
 use crate::error::{Result, StoreError};
+use crate::tx::Tx;
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct TagGroupRow {
@@ -251,10 +252,10 @@ pub async fn customer_tags(db: &Db, customer: i64) -> Result<Vec<CustomerTagRow>
 
 /// Delete a tag: it leaves every customer (each gets a timeline entry) and the tag is gone.
 pub async fn delete_tag(db: &Db, id: i64, by: &str, staff: Option<i64>, now: i64) -> Result<u64> {
-    match db {
-        Db::Sqlite(p) => sqlite::tag_delete(p, id, by, staff, now).await,
-        Db::Postgres(p) => pg::tag_delete(p, id, by, staff, now).await,
-    }
+    let mut tx = db.begin().await?;
+    let n = delete_tag_in(&mut tx, id, by, staff, now).await?;
+    tx.commit().await?;
+    Ok(n)
 }
 
 /// Delete a group and its tags; refused while a rule owns it.
@@ -297,10 +298,10 @@ pub async fn delete_group(db: &Db, id: i64, by: &str, staff: Option<i64>, now: i
 
 /// Apply a [`TagChange`] in one transaction.
 pub async fn change(db: &Db, c: &TagChange<'_>, now: i64) -> Result<TagChangeCount> {
-    match db {
-        Db::Sqlite(p) => sqlite::tag_change(p, c, now).await,
-        Db::Postgres(p) => pg::tag_change(p, c, now).await,
-    }
+    let mut tx = db.begin().await?;
+    let n = change_in(&mut tx, c, now).await?;
+    tx.commit().await?;
+    Ok(n)
 }
 
 /// The customers holding `tag`.
@@ -419,167 +420,176 @@ pub async fn rfm_inputs(db: &Db, since: i64) -> Result<Vec<(i64, i64)>> {
     })
 }
 
-macro_rules! tag_ops {
-    ($DB:ty, $engine:ident, $begin:literal) => {
-        use super::*;
-        use crate::txn::$engine::append_event;
-        use sqlx::Pool;
+/// Append one timeline event per `(customer, detail)`, in multi-row statements.
+async fn tag_events(
+    tx: &mut Tx,
+    kind: &str,
+    rows: &[(i64, String)],
+    staff: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    for chunk in rows.chunks(2000) {
+        in_tx!(tx, DB, conn => {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "INSERT INTO events (customer_id, kind, occurred_at, received_at, staff_id, detail) ",
+            );
+            qb.push_values(chunk, |mut b, (cust, detail)| {
+                b.push_bind(*cust)
+                    .push_bind(kind)
+                    .push_bind(now)
+                    .push_bind(now)
+                    .push_bind(staff)
+                    .push_bind(detail.as_str());
+            });
+            qb.build().execute(&mut *conn).await?;
+        });
+    }
+    Ok(())
+}
 
-        /// Append one timeline event per `(customer, detail)` in one statement.
-        async fn tag_events(
-            tx: &mut sqlx::Transaction<'static, $DB>,
-            kind: &str,
-            rows: &[(i64, String)],
-            staff: Option<i64>,
-            now: i64,
-        ) -> Result<()> {
-            for chunk in rows.chunks(2000) {
-                let mut qb = sqlx::QueryBuilder::<$DB>::new(
-                    "INSERT INTO events (customer_id, kind, occurred_at, received_at, staff_id, detail) ",
-                );
-                qb.push_values(chunk, |mut b, (cust, detail)| {
-                    b.push_bind(*cust)
-                        .push_bind(kind)
-                        .push_bind(now)
-                        .push_bind(now)
-                        .push_bind(staff)
-                        .push_bind(detail.as_str());
-                });
-                qb.build().execute(&mut **tx).await?;
-            }
-            Ok(())
-        }
-
-        /// Set-based: per tag, one DELETE … RETURNING or INSERT … ON CONFLICT DO NOTHING
-        /// RETURNING over the whole batch of customers, then one multi-row insert of the
-        /// timeline events for the rows that really changed.
-        pub(crate) async fn tag_change(pool: &Pool<$DB>, c: &TagChange<'_>, now: i64) -> Result<TagChangeCount> {
-            let mut tx = pool.begin_with($begin).await?;
-            let mut count = TagChangeCount::default();
-            let mut info = std::collections::HashMap::new();
-            for id in c.add.iter().chain(c.remove) {
-                let row: Option<(i64, String, String, bool)> = sqlx::query_as(
-                    "SELECT t.group_id, g.name, t.name, g.multi FROM tags t \
-                     JOIN tag_groups g ON g.id = t.group_id WHERE t.id = $1",
-                )
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let row = row.ok_or(StoreError::Refused {
-                    code: "unknown_tag",
-                    message: format!("tag {id} does not exist"),
-                })?;
-                info.insert(*id, row);
-            }
-            if c.customers.is_empty() {
-                tx.commit().await?;
-                return Ok(count);
-            }
-            let list = c.customers.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-            let detail = |tag: i64, path: String, replaced_by: Option<i64>| {
-                let mut d = serde_json::json!({"tag_id": tag, "tag": path, "source": c.source, "by": c.by});
-                if let Some(r) = replaced_by {
-                    d["replaced_by"] = serde_json::json!(r);
-                }
-                d.to_string()
-            };
-            for id in c.remove {
-                let (_, g, n, _) = &info[id];
-                let gone: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                    "DELETE FROM customer_tags WHERE tag_id = {id} AND customer_id IN ({list}) RETURNING customer_id"
-                )))
-                .fetch_all(&mut *tx)
-                .await?;
-                count.removed += gone.len() as u64;
-                let d = detail(*id, format!("{g}/{n}"), None);
-                let rows: Vec<(i64, String)> = gone.into_iter().map(|cust| (cust, d.clone())).collect();
-                tag_events(&mut tx, "tag_removed", &rows, c.staff_id, now).await?;
-            }
-            for id in c.add {
-                let (group, g, n, multi) = &info[id];
-                let mut qb = sqlx::QueryBuilder::<$DB>::new(
-                    "INSERT INTO customer_tags (customer_id, tag_id, source, staff_id, created_at) ",
-                );
-                qb.push_values(c.customers, |mut b, cust| {
-                    b.push_bind(*cust).push_bind(*id).push_bind(c.source).push_bind(c.staff_id).push_bind(now);
-                });
-                qb.push(" ON CONFLICT DO NOTHING RETURNING customer_id");
-                let added: Vec<i64> = qb
-                    .build_query_scalar()
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(|e| StoreError::classify(e, "customer"))?;
-                if added.is_empty() {
-                    continue;
-                }
-                count.added += added.len() as u64;
-                let d = detail(*id, format!("{g}/{n}"), None);
-                let rows: Vec<(i64, String)> = added.iter().map(|cust| (*cust, d.clone())).collect();
-                tag_events(&mut tx, "tag_added", &rows, c.staff_id, now).await?;
-                if !*multi {
-                    // A single-select group: whoever just got this tag loses the group's others.
-                    let got = added.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-                    let displaced: Vec<(i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "SELECT ct.customer_id, ct.tag_id, t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id \
-                         WHERE t.group_id = {group} AND ct.tag_id <> {id} AND ct.customer_id IN ({got})"
-                    )))
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    if displaced.is_empty() {
-                        continue;
-                    }
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DELETE FROM customer_tags WHERE customer_id IN ({got}) AND tag_id <> {id} \
-                         AND tag_id IN (SELECT id FROM tags WHERE group_id = {group})"
-                    )))
-                    .execute(&mut *tx)
-                    .await?;
-                    count.removed += displaced.len() as u64;
-                    let rows: Vec<(i64, String)> = displaced
-                        .into_iter()
-                        .map(|(cust, other, name)| (cust, detail(other, format!("{g}/{name}"), Some(*id))))
-                        .collect();
-                    tag_events(&mut tx, "tag_removed", &rows, c.staff_id, now).await?;
-                }
-            }
-            tx.commit().await?;
-            Ok(count)
-        }
-
-        pub(crate) async fn tag_delete(pool: &Pool<$DB>, id: i64, by: &str, staff: Option<i64>, now: i64) -> Result<u64> {
-            let mut tx = pool.begin_with($begin).await?;
-            let name: Option<(String, String)> = sqlx::query_as(
-                "SELECT g.name, t.name FROM tags t JOIN tag_groups g ON g.id = t.group_id WHERE t.id = $1",
+/// Apply a [`TagChange`] inside `tx`. Set-based: per tag, one DELETE … RETURNING or
+/// INSERT … ON CONFLICT DO NOTHING RETURNING over the whole batch of customers, then one
+/// multi-row insert of the timeline events for the rows that really changed.
+pub async fn change_in(tx: &mut Tx, c: &TagChange<'_>, now: i64) -> Result<TagChangeCount> {
+    let mut count = TagChangeCount::default();
+    let mut info = std::collections::HashMap::new();
+    for id in c.add.iter().chain(c.remove) {
+        let row: Option<(i64, String, String, bool)> = in_tx!(tx, conn => {
+            sqlx::query_as(
+                "SELECT t.group_id, g.name, t.name, g.multi FROM tags t \
+                 JOIN tag_groups g ON g.id = t.group_id WHERE t.id = $1",
             )
             .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let (g, n) = name.ok_or(StoreError::NotFound)?;
-            let holders: Vec<i64> = sqlx::query_scalar("SELECT customer_id FROM customer_tags WHERE tag_id = $1")
-                .bind(id)
-                .fetch_all(&mut *tx)
-                .await?;
-            let d = serde_json::json!({"tag_id": id, "tag": format!("{g}/{n}"), "source": "delete", "by": by});
-            let d = d.to_string();
-            for cust in &holders {
-                append_event(&mut tx, *cust, "tag_removed", now, staff, &d, now).await?;
-            }
-            sqlx::query("DELETE FROM customer_tags WHERE tag_id = $1").bind(id).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM tags WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            tx.commit().await?;
-            Ok(holders.len() as u64)
+            .fetch_optional(&mut *conn)
+            .await?
+        });
+        let row = row.ok_or(StoreError::Refused {
+            code: "unknown_tag",
+            message: format!("tag {id} does not exist"),
+        })?;
+        info.insert(*id, row);
+    }
+    if c.customers.is_empty() {
+        return Ok(count);
+    }
+    let list = c
+        .customers
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let detail = |tag: i64, path: String, replaced_by: Option<i64>| {
+        let mut d = serde_json::json!({"tag_id": tag, "tag": path, "source": c.source, "by": c.by});
+        if let Some(r) = replaced_by {
+            d["replaced_by"] = serde_json::json!(r);
         }
+        d.to_string()
     };
+    for id in c.remove {
+        let (_, g, n, _) = &info[id];
+        let gone: Vec<i64> = in_tx!(tx, conn => {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM customer_tags WHERE tag_id = {id} AND customer_id IN ({list}) RETURNING customer_id"
+            )))
+            .fetch_all(&mut *conn)
+            .await?
+        });
+        count.removed += gone.len() as u64;
+        let d = detail(*id, format!("{g}/{n}"), None);
+        let rows: Vec<(i64, String)> = gone.into_iter().map(|cust| (cust, d.clone())).collect();
+        tag_events(tx, "tag_removed", &rows, c.staff_id, now).await?;
+    }
+    for id in c.add {
+        let (group, g, n, multi) = &info[id];
+        let added: Vec<i64> = in_tx!(tx, DB, conn => {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "INSERT INTO customer_tags (customer_id, tag_id, source, staff_id, created_at) ",
+            );
+            qb.push_values(c.customers, |mut b, cust| {
+                b.push_bind(*cust).push_bind(*id).push_bind(c.source).push_bind(c.staff_id).push_bind(now);
+            });
+            qb.push(" ON CONFLICT DO NOTHING RETURNING customer_id");
+            qb.build_query_scalar()
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(|e| StoreError::classify(e, "customer"))?
+        });
+        if added.is_empty() {
+            continue;
+        }
+        count.added += added.len() as u64;
+        let d = detail(*id, format!("{g}/{n}"), None);
+        let rows: Vec<(i64, String)> = added.iter().map(|cust| (*cust, d.clone())).collect();
+        tag_events(tx, "tag_added", &rows, c.staff_id, now).await?;
+        if !*multi {
+            // A single-select group: whoever just got this tag loses the group's others.
+            let got = added
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let displaced: Vec<(i64, i64, String)> = in_tx!(tx, conn => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT ct.customer_id, ct.tag_id, t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id \
+                     WHERE t.group_id = {group} AND ct.tag_id <> {id} AND ct.customer_id IN ({got})"
+                )))
+                .fetch_all(&mut *conn)
+                .await?
+            });
+            if displaced.is_empty() {
+                continue;
+            }
+            in_tx!(tx, conn => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DELETE FROM customer_tags WHERE customer_id IN ({got}) AND tag_id <> {id} \
+                     AND tag_id IN (SELECT id FROM tags WHERE group_id = {group})"
+                )))
+                .execute(&mut *conn)
+                .await?;
+            });
+            count.removed += displaced.len() as u64;
+            let rows: Vec<(i64, String)> = displaced
+                .into_iter()
+                .map(|(cust, other, name)| (cust, detail(other, format!("{g}/{name}"), Some(*id))))
+                .collect();
+            tag_events(tx, "tag_removed", &rows, c.staff_id, now).await?;
+        }
+    }
+    Ok(count)
 }
 
-pub(crate) mod sqlite {
-    // SQLite: take the write lock up front, so a read-then-write transaction never fails
-    // with "database is locked" when another connection wrote in between.
-    tag_ops!(sqlx::Sqlite, sqlite, "BEGIN IMMEDIATE");
-}
-
-pub(crate) mod pg {
-    tag_ops!(sqlx::Postgres, pg, "BEGIN");
+/// Delete a tag inside `tx`: its holders get a `tag_removed` timeline event. Returns how many
+/// customers held it.
+pub async fn delete_tag_in(
+    tx: &mut Tx,
+    id: i64,
+    by: &str,
+    staff: Option<i64>,
+    now: i64,
+) -> Result<u64> {
+    let name: Option<(String, String)> = in_tx!(tx, conn => {
+        sqlx::query_as("SELECT g.name, t.name FROM tags t JOIN tag_groups g ON g.id = t.group_id WHERE t.id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+    });
+    let (g, n) = name.ok_or(StoreError::NotFound)?;
+    let holders: Vec<i64> = in_tx!(tx, conn => {
+        sqlx::query_scalar("SELECT customer_id FROM customer_tags WHERE tag_id = $1")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?
+    });
+    let d =
+        serde_json::json!({"tag_id": id, "tag": format!("{g}/{n}"), "source": "delete", "by": by})
+            .to_string();
+    let rows: Vec<(i64, String)> = holders.iter().map(|cust| (*cust, d.clone())).collect();
+    tag_events(tx, "tag_removed", &rows, staff, now).await?;
+    in_tx!(tx, conn => {
+        sqlx::query("DELETE FROM customer_tags WHERE tag_id = $1").bind(id).execute(&mut *conn).await?;
+        sqlx::query("DELETE FROM tags WHERE id = $1").bind(id).execute(&mut *conn).await?;
+    });
+    Ok(holders.len() as u64)
 }
 
 // --- WeCom corp tags ---
