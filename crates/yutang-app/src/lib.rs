@@ -14,6 +14,7 @@ mod demo_tags;
 pub mod demo_wecom;
 pub mod error;
 pub mod events;
+pub mod idempotency;
 pub mod import;
 pub mod import_runs;
 pub mod jobs;

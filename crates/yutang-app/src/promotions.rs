@@ -4,7 +4,6 @@
 
 use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use yutang_core::FieldError;
 use yutang_core::ids::CustomerId;
 use yutang_core::money::Fen;
@@ -25,7 +24,9 @@ use yutang_store::promotions::{
 };
 
 use crate::error::{AppError, Result};
-use crate::{Actor, App};
+// The idempotency helpers lived here first; orders and events still name them here.
+pub use crate::idempotency::{fingerprint, parse_idempotency_key};
+use crate::{Actor, App, idempotency};
 
 /// Issue a template to every member of a segment, as a job with progress.
 pub const ISSUE_KIND: &str = "coupon_issue";
@@ -70,36 +71,10 @@ fn bad_record(e: serde_json::Error) -> AppError {
 /// Map store errors of a public write: a concurrent duplicate of the same idempotency key is 409.
 fn public_err(what: &'static str) -> impl Fn(StoreError) -> AppError {
     move |e| match e {
-        StoreError::Conflict { .. } => AppError::Conflict {
-            what: "Idempotency-Key",
-            code: "request_in_progress",
-        },
+        StoreError::Conflict { .. } => idempotency::in_progress(),
         StoreError::NotFound => AppError::NotFound { what },
         other => other.into(),
     }
-}
-
-/// The fingerprint of a public request body, for idempotency replays.
-pub fn fingerprint(parts: &[&str]) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0]);
-    }
-    hex::encode(&h.finalize()[..16])
-}
-
-/// A client's idempotency key: 1–100 printable ASCII characters.
-pub fn parse_idempotency_key(k: &str) -> Result<String, FieldError> {
-    let k = k.trim();
-    if k.is_empty() || k.len() > 100 || !k.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(FieldError::new(
-            "Idempotency-Key",
-            "invalid_idempotency_key",
-            "Idempotency-Key must be 1–100 printable ASCII characters",
-        ));
-    }
-    Ok(k.to_owned())
 }
 
 /// A template with its parsed spec and counts.

@@ -16,7 +16,7 @@ use yutang_store::tags::{
 
 use crate::audit::{self, Action};
 use crate::error::{AppError, Result};
-use crate::{Actor, App};
+use crate::{Actor, App, idempotency};
 
 /// The most customers one bulk request may name by id.
 pub const MAX_BULK_IDS: usize = 100_000;
@@ -59,6 +59,17 @@ pub enum Audience {
     Segment(i64),
     /// Customer ids (every one must be within the caller's scope).
     Ids(Vec<i64>),
+}
+
+/// The fingerprint of a bulk tagging request as sent (the audience as given, not resolved).
+fn bulk_tag_fingerprint(audience: &Audience, add: &[i64], remove: &[i64]) -> String {
+    let list = |ids: &[i64]| serde_json::to_string(ids).unwrap_or_default();
+    let (by, who) = match audience {
+        Audience::Expression(e) => ("expression", e.clone()),
+        Audience::Segment(id) => ("segment", id.to_string()),
+        Audience::Ids(ids) => ("ids", list(ids)),
+    };
+    idempotency::fingerprint(&[BULK_TAG_KIND, by, &who, &list(add), &list(remove)])
 }
 
 pub const BULK_TAG_KIND: &str = "bulk_tag";
@@ -412,6 +423,21 @@ impl App {
         if !actor.can(Permission::ViewCustomers) || !actor.can(Permission::TagCustomers) {
             return Err(AppError::Forbidden);
         }
+        // A retry under the same key is the job it started (another body: 422).
+        let key = match idempotency_key {
+            Some(k) => Some(format!(
+                "bulk_tag:{}:{}",
+                actor.name,
+                idempotency::parse_idempotency_key(k)?
+            )),
+            None => None,
+        };
+        let fp = bulk_tag_fingerprint(&audience, add, remove);
+        if let Some(k) = &key
+            && let Some(id) = idempotency::job_replay(&self.db, k, &fp).await?
+        {
+            return Ok(id);
+        }
         if add.is_empty() && remove.is_empty() {
             return Err(
                 FieldError::new("add", "empty_change", "name tags to add or remove").into(),
@@ -495,8 +521,7 @@ impl App {
             by: actor.name.clone(),
         };
         let payload = serde_json::to_string(&job).map_err(|e| AppError::Internal(e.to_string()))?;
-        let key = idempotency_key.map(|k| format!("bulk_tag:{}:{k}", actor.name));
-        let id = job_store::enqueue(
+        let (id, replayed) = idempotency::enqueue_job(
             &self.db,
             &NewJob {
                 kind: BULK_TAG_KIND,
@@ -506,9 +531,13 @@ impl App {
                 // Staff only: a token's id lives in another table.
                 created_by: actor.staff_id().map(|s| s.0),
             },
+            &fp,
             self.now(),
         )
         .await?;
+        if replayed {
+            return Ok(id);
+        }
         audit::record(
             self,
             actor,

@@ -148,6 +148,21 @@ impl App {
         if !actor.can(Permission::ManageOrg) {
             return Err(AppError::Forbidden);
         }
+        // A retry under the same key is the job it started (the request has no body).
+        let key = match idempotency_key {
+            Some(k) => Some(format!(
+                "{FULL_SYNC_KIND}:{}:{}",
+                actor.name,
+                crate::idempotency::parse_idempotency_key(k)?
+            )),
+            None => None,
+        };
+        let fp = crate::idempotency::fingerprint(&[FULL_SYNC_KIND]);
+        if let Some(k) = &key
+            && let Some(id) = crate::idempotency::job_replay(&self.db, k, &fp).await?
+        {
+            return self.wecom_sync(actor, id).await;
+        }
         if self.wecom_api().await?.is_none() {
             return Err(AppError::Rule {
                 code: "wecom_not_configured",
@@ -161,8 +176,7 @@ impl App {
         let id = match running {
             Some(j) => j.id,
             None => {
-                let key = idempotency_key.map(|k| format!("{FULL_SYNC_KIND}:{}:{k}", actor.name));
-                let id = job_store::enqueue(
+                let (id, replayed) = crate::idempotency::enqueue_job(
                     &self.db,
                     &NewJob {
                         kind: FULL_SYNC_KIND,
@@ -171,9 +185,13 @@ impl App {
                         idempotency_key: key.as_deref(),
                         created_by: actor.staff_id().map(|s| s.0),
                     },
+                    &fp,
                     self.now(),
                 )
                 .await?;
+                if replayed {
+                    return self.wecom_sync(actor, id).await;
+                }
                 audit::record(
                     self,
                     actor,

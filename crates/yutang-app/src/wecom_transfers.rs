@@ -149,7 +149,40 @@ fn status_reason(status: TransferStatus) -> &'static str {
     }
 }
 
+/// The fingerprint of a transfer request as sent.
+fn transfer_fingerprint(input: &TransferInput) -> String {
+    fn pick<T: Serialize>(p: &Pick<T>) -> String {
+        match p {
+            Pick::All => "all".into(),
+            Pick::None => "none".into(),
+            Pick::Only(v) => serde_json::to_string(v).unwrap_or_default(),
+        }
+    }
+    crate::idempotency::fingerprint(&[
+        TRANSFER_KIND,
+        input.kind.as_str(),
+        &input.handover_staff_id.to_string(),
+        &input.takeover_staff_id.to_string(),
+        &pick(&input.customers),
+        &pick(&input.groups),
+        input.message.as_deref().unwrap_or(""),
+    ])
+}
+
 impl App {
+    /// The transfer a client's (namespaced) key started, if any; another request under the key
+    /// is refused (`idempotency_key_reused`).
+    async fn transfer_replay(&self, key: Option<&str>, fingerprint: &str) -> Result<Option<i64>> {
+        let Some(k) = key else { return Ok(None) };
+        match store::by_key_fingerprint(&self.db, k).await? {
+            Some((id, stored)) => {
+                crate::idempotency::check_replay(&stored, fingerprint)?;
+                Ok(Some(id))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// Start a transfer (HQ operators and admins). An idempotency key replays the transfer it
     /// started.
     pub async fn start_transfer(
@@ -161,10 +194,17 @@ impl App {
         if !actor.can(Permission::ManageCustomers) {
             return Err(AppError::Forbidden);
         }
-        let key = idempotency_key.map(|k| format!("{}:{k}", actor.name));
-        if let Some(k) = &key
-            && let Some(id) = store::by_key(&self.db, k).await?
-        {
+        // A retry under the same key is the transfer it started (another body: 422).
+        let key = match idempotency_key {
+            Some(k) => Some(format!(
+                "{}:{}",
+                actor.name,
+                crate::idempotency::parse_idempotency_key(k)?
+            )),
+            None => None,
+        };
+        let fp = transfer_fingerprint(input);
+        if let Some(id) = self.transfer_replay(key.as_deref(), &fp).await? {
             return self.transfer(actor, id).await;
         }
         if self.wecom_api().await?.is_none() {
@@ -300,6 +340,7 @@ impl App {
                 takeover_userid: &takeover_userid,
                 message: message.unwrap_or(""),
                 idempotency_key: key.as_deref(),
+                fingerprint: &fp,
                 created_by: &actor.name,
             },
             &customers,
@@ -307,12 +348,16 @@ impl App {
             now,
         )
         .await;
-        let id = match (id, &key) {
+        let id = match id {
             // A concurrent request with the same key won.
-            (Err(yutang_store::StoreError::Conflict { .. }), Some(k)) => store::by_key(&self.db, k)
-                .await?
-                .ok_or(AppError::NotFound { what: "transfer" })?,
-            (r, _) => r?,
+            Err(yutang_store::StoreError::Conflict { .. }) if key.is_some() => {
+                let id = self
+                    .transfer_replay(key.as_deref(), &fp)
+                    .await?
+                    .ok_or_else(crate::idempotency::in_progress)?;
+                return self.transfer(actor, id).await;
+            }
+            r => r?,
         };
         self.enqueue_transfer_round(id, 0, now).await?;
         crate::audit::record(

@@ -58,22 +58,10 @@ pub async fn enqueue(db: &Db, j: &NewJob<'_>, now: i64) -> Result<i64> {
     {
         return Ok(id);
     }
-    let r = db_run!(db, pool => {
-        sqlx::query_scalar(
-            "INSERT INTO jobs (kind, payload, run_at, idempotency_key, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
-        )
-        .bind(j.kind)
-        .bind(j.payload)
-        .bind(j.run_at)
-        .bind(j.idempotency_key)
-        .bind(j.created_by)
-        .bind(now)
-        .fetch_one(pool)
-        .await
-        .map_err(|e| StoreError::classify(e, "idempotency_key"))
-    });
-    match (r, j.idempotency_key) {
+    match (
+        enqueue_fingerprinted(db, j, "", now).await,
+        j.idempotency_key,
+    ) {
         // A concurrent enqueue with the same key won.
         (Err(StoreError::Conflict { .. }), Some(key)) => {
             by_key(db, key).await?.ok_or(StoreError::NotFound)
@@ -82,9 +70,41 @@ pub async fn enqueue(db: &Db, j: &NewJob<'_>, now: i64) -> Result<i64> {
     }
 }
 
-async fn by_key(db: &Db, key: &str) -> Result<Option<i64>> {
+/// Enqueue a job a client asked for under its idempotency key, keeping the fingerprint of the
+/// request with it (compared by the app on a replay). A key already used is
+/// [`StoreError::Conflict`]: the caller decides whether that is a replay.
+pub async fn enqueue_fingerprinted(
+    db: &Db,
+    j: &NewJob<'_>,
+    fingerprint: &str,
+    now: i64,
+) -> Result<i64> {
     db_run!(db, pool => {
-        Ok(sqlx::query_scalar("SELECT id FROM jobs WHERE idempotency_key = $1")
+        sqlx::query_scalar(
+            "INSERT INTO jobs (kind, payload, run_at, idempotency_key, fingerprint, created_by, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+        )
+        .bind(j.kind)
+        .bind(j.payload)
+        .bind(j.run_at)
+        .bind(j.idempotency_key)
+        .bind(fingerprint)
+        .bind(j.created_by)
+        .bind(now)
+        .fetch_one(pool)
+        .await
+        .map_err(|e| StoreError::classify(e, "idempotency_key"))
+    })
+}
+
+async fn by_key(db: &Db, key: &str) -> Result<Option<i64>> {
+    Ok(by_key_fingerprint(db, key).await?.map(|(id, _)| id))
+}
+
+/// The job an idempotency key started and the fingerprint of its request (`""`: unknown).
+pub async fn by_key_fingerprint(db: &Db, key: &str) -> Result<Option<(i64, String)>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_as("SELECT id, fingerprint FROM jobs WHERE idempotency_key = $1")
             .bind(key)
             .fetch_optional(pool)
             .await?)

@@ -15,6 +15,8 @@ pub struct NewTransfer<'a> {
     pub takeover_userid: &'a str,
     pub message: &'a str,
     pub idempotency_key: Option<&'a str>,
+    /// The fingerprint of the request that started it, compared when the key comes again.
+    pub fingerprint: &'a str,
     pub created_by: &'a str,
 }
 
@@ -64,13 +66,16 @@ pub struct TransferGroupRow {
     pub updated_at: i64,
 }
 
-/// The transfer an idempotency key created, if any.
-pub async fn by_key(db: &Db, key: &str) -> Result<Option<i64>> {
+/// The transfer an idempotency key created, if any, and the fingerprint of its request (`""`:
+/// unknown).
+pub async fn by_key_fingerprint(db: &Db, key: &str) -> Result<Option<(i64, String)>> {
     db_run!(db, pool => {
-        Ok(sqlx::query_scalar("SELECT id FROM wecom_transfers WHERE idempotency_key = $1")
-            .bind(key)
-            .fetch_optional(pool)
-            .await?)
+        Ok(sqlx::query_as(
+            "SELECT id, fingerprint FROM wecom_transfers WHERE idempotency_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(pool)
+        .await?)
     })
 }
 
@@ -87,8 +92,8 @@ pub async fn create(
         let mut tx = pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO wecom_transfers (kind, handover_staff_id, takeover_staff_id, handover_userid, \
-             takeover_userid, message, idempotency_key, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+             takeover_userid, message, idempotency_key, fingerprint, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
         )
         .bind(t.kind)
         .bind(t.handover_staff_id)
@@ -97,6 +102,7 @@ pub async fn create(
         .bind(t.takeover_userid)
         .bind(t.message)
         .bind(t.idempotency_key)
+        .bind(t.fingerprint)
         .bind(t.created_by)
         .bind(now)
         .fetch_one(&mut *tx)

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod customers;
 pub mod dto;
 pub mod events;
+pub mod idempotency;
 pub mod orders;
 pub mod org;
 pub mod promotions;

@@ -10,8 +10,8 @@
 
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use yutang_app::customer_tokens::TokenRefusal;
@@ -24,6 +24,7 @@ use yutang_core::promotions::flash_sales::FlashSaleSpec;
 use yutang_core::promotions::group_buys::GroupBuySpec;
 use yutang_store::promotions::{Claimed, FlashClaimed, TeamJoined};
 
+use crate::api::idempotency::{self, IdempotencyKey};
 use crate::auth::{ApiActor, ApiJson, IdPath, bearer};
 use crate::error::{ErrorBody, WebError, WebResult};
 use crate::state::AppState;
@@ -58,20 +59,6 @@ impl FromRequestParts<AppState> for CustomerAuth {
                 "the customer token is not valid",
             )),
         }
-    }
-}
-
-fn idempotency_key(h: &HeaderMap) -> WebResult<Option<String>> {
-    match h.get("idempotency-key") {
-        None => Ok(None),
-        Some(v) => v.to_str().map(|s| Some(s.to_owned())).map_err(|_| {
-            WebError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_idempotency_key",
-                "Idempotency-Key must be printable ASCII",
-            )
-            .with_field("Idempotency-Key")
-        }),
     }
 }
 
@@ -845,17 +832,16 @@ pub async fn public_claimable(
 }
 
 #[utoipa::path(post, path = "/api/v1/public/coupons/{id}/claim", tag = "public", security(("customer" = [])),
-    params(("id" = i64, Path, description = "coupon template id"),
-        ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = i64, Path, description = "coupon template id"), IdempotencyKey),
     responses((status = 201, body = ClaimedOut), (status = 200, body = ClaimedOut, description = "replay"),
-        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = idempotency::CONFLICT), (status = 422, body = ErrorBody, description = idempotency::INVALID)))]
 pub async fn public_claim(
     State(s): State<AppState>,
     CustomerAuth(c): CustomerAuth,
     IdPath(id): IdPath,
-    headers: HeaderMap,
+    key: IdempotencyKey,
 ) -> WebResult<(StatusCode, Json<ClaimedOut>)> {
-    let key = idempotency_key(&headers)?;
     let (out, replayed) = s.app.claim_coupon(c, id, key.as_deref()).await?;
     Ok((created(replayed), Json(out.into())))
 }
@@ -916,16 +902,16 @@ pub async fn public_flash_sale(
 }
 
 #[utoipa::path(post, path = "/api/v1/public/flash-sales/{id}/claim", tag = "public", security(("customer" = [])),
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = i64, Path), IdempotencyKey),
     responses((status = 201, body = FlashClaimedOut), (status = 200, body = FlashClaimedOut, description = "replay"),
-        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = idempotency::CONFLICT), (status = 422, body = ErrorBody, description = idempotency::INVALID)))]
 pub async fn public_flash_claim(
     State(s): State<AppState>,
     CustomerAuth(c): CustomerAuth,
     IdPath(id): IdPath,
-    headers: HeaderMap,
+    key: IdempotencyKey,
 ) -> WebResult<(StatusCode, Json<FlashClaimedOut>)> {
-    let key = idempotency_key(&headers)?;
     let (out, replayed) = s.app.claim_flash_sale(c, id, key.as_deref()).await?;
     Ok((created(replayed), Json(out.into())))
 }
@@ -943,16 +929,15 @@ pub async fn public_group_buy(
 
 /// Open a team (the caller leads it and pays the leader price).
 #[utoipa::path(post, path = "/api/v1/public/group-buys/{id}/open", tag = "public", security(("customer" = [])),
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = i64, Path), IdempotencyKey),
     responses((status = 201, body = TeamJoinedOut), (status = 200, body = TeamJoinedOut, description = "replay"),
-        (status = 409, body = ErrorBody)))]
+        (status = 409, body = ErrorBody, description = idempotency::CONFLICT), (status = 422, body = ErrorBody, description = idempotency::INVALID)))]
 pub async fn public_open_team(
     State(s): State<AppState>,
     CustomerAuth(c): CustomerAuth,
     IdPath(id): IdPath,
-    headers: HeaderMap,
+    key: IdempotencyKey,
 ) -> WebResult<(StatusCode, Json<TeamJoinedOut>)> {
-    let key = idempotency_key(&headers)?;
     let (out, replayed) = s.app.open_team(c, id, key.as_deref()).await?;
     Ok((created(replayed), Json(out.into())))
 }
@@ -966,17 +951,17 @@ pub struct JoinRequest {
 }
 
 #[utoipa::path(post, path = "/api/v1/public/group-buy-teams/{id}/join", tag = "public", security(("customer" = [])),
-    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = JoinRequest,
+    params(("id" = i64, Path), IdempotencyKey), request_body = JoinRequest,
     responses((status = 201, body = TeamJoinedOut), (status = 200, body = TeamJoinedOut, description = "replay"),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = idempotency::CONFLICT), (status = 422, body = ErrorBody, description = idempotency::INVALID)))]
 pub async fn public_join_team(
     State(s): State<AppState>,
     CustomerAuth(c): CustomerAuth,
     IdPath(id): IdPath,
-    headers: HeaderMap,
+    key: IdempotencyKey,
     ApiJson(r): ApiJson<JoinRequest>,
 ) -> WebResult<(StatusCode, Json<TeamJoinedOut>)> {
-    let key = idempotency_key(&headers)?;
     let (out, replayed) = s
         .app
         .join_team(c, id, r.inviter_id.map(CustomerId), key.as_deref())

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use yutang_app::jobs::JobView;
@@ -14,6 +14,7 @@ use yutang_core::tags::RuleSpec;
 use yutang_core::time::Millis;
 use yutang_store::tags::{CustomerTagRow, RuleRow};
 
+use crate::api::idempotency::{self, IdempotencyKey};
 use crate::auth::{ApiActor, ApiJson, IdPath};
 use crate::error::{ErrorBody, WebError, WebResult};
 use crate::state::AppState;
@@ -350,12 +351,12 @@ impl From<JobView> for JobOut {
 
 /// Start a bulk tagging job. An `Idempotency-Key` header makes retries return the same job.
 #[utoipa::path(post, path = "/api/v1/tags/bulk", tag = "tags", security(("bearer" = [])),
-    request_body = BulkTagRequest,
-    responses((status = 202, body = JobOut), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(IdempotencyKey), request_body = BulkTagRequest,
+    responses((status = 202, body = JobOut), (status = 409, body = ErrorBody, description = idempotency::CONFLICT), (status = 422, body = ErrorBody, description = idempotency::INVALID)))]
 pub async fn bulk(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    headers: HeaderMap,
+    key: IdempotencyKey,
     ApiJson(r): ApiJson<BulkTagRequest>,
 ) -> WebResult<(StatusCode, Json<JobOut>)> {
     let audience = match (r.expression, r.segment_id, r.customer_ids) {
@@ -372,8 +373,10 @@ pub async fn bulk(
             )));
         }
     };
-    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
-    let id = s.app.bulk_tag(&a, audience, &r.add, &r.remove, key).await?;
+    let id = s
+        .app
+        .bulk_tag(&a, audience, &r.add, &r.remove, key.as_deref())
+        .await?;
     let job = s.app.job(&a, id).await?;
     Ok((StatusCode::ACCEPTED, Json(job.into())))
 }

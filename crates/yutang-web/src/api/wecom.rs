@@ -3,11 +3,12 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use yutang_app::wecom_sync::SyncView;
 
+use crate::api::idempotency::{self, IdempotencyKey};
 use crate::api::tags::JobOut;
 use crate::auth::{ApiActor, ApiJson, IdPath};
 use crate::error::{ErrorBody, WebResult};
@@ -38,14 +39,15 @@ impl From<SyncView> for SyncOut {
 /// members → corp tags. While one is queued or running it is returned instead; an
 /// `Idempotency-Key` header replays the job it started.
 #[utoipa::path(post, path = "/api/v1/wecom/sync", tag = "wecom", security(("bearer" = [])),
-    responses((status = 202, body = SyncOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(IdempotencyKey),
+    responses((status = 202, body = SyncOut), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = idempotency::CONFLICT), (status = 422, body = ErrorBody, description = idempotency::INVALID)))]
 pub async fn start_sync(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    headers: HeaderMap,
+    key: IdempotencyKey,
 ) -> WebResult<(StatusCode, Json<SyncOut>)> {
-    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
-    let v = s.app.start_wecom_sync(&a, key).await?;
+    let v = s.app.start_wecom_sync(&a, key.as_deref()).await?;
     Ok((StatusCode::ACCEPTED, Json(v.into())))
 }
 
@@ -210,12 +212,13 @@ fn pick<T: serde::de::DeserializeOwned>(
 /// Start a staff transfer (在职继承 / 离职继承): WeCom is called in batches of 100 by a job
 /// that then polls the takeover results. An `Idempotency-Key` header replays the transfer.
 #[utoipa::path(post, path = "/api/v1/wecom/transfers", tag = "wecom", security(("bearer" = [])),
-    request_body = TransferRequest,
-    responses((status = 202, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(IdempotencyKey), request_body = TransferRequest,
+    responses((status = 202, body = Object), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = idempotency::CONFLICT), (status = 422, body = ErrorBody, description = idempotency::INVALID)))]
 pub async fn start_transfer(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    headers: HeaderMap,
+    key: IdempotencyKey,
     ApiJson(r): ApiJson<TransferRequest>,
 ) -> WebResult<(StatusCode, Json<serde_json::Value>)> {
     use yutang_app::wecom_transfers::{TransferInput, TransferKind};
@@ -227,8 +230,7 @@ pub async fn start_transfer(
         groups: pick("chat_ids", r.chat_ids).map_err(yutang_app::AppError::from)?,
         message: r.message,
     };
-    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
-    let v = s.app.start_transfer(&a, &input, key).await?;
+    let v = s.app.start_transfer(&a, &input, key.as_deref()).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::to_value(v).unwrap_or_default()),

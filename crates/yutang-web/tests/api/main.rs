@@ -29,6 +29,7 @@ mod events;
 mod health;
 mod helpers;
 mod hostile;
+mod idempotency;
 mod import;
 mod jobs;
 mod orders;
