@@ -1,16 +1,19 @@
 //! The job runner: claims due jobs from the durable table and runs them. One loop per node
-//! (started by `yutang serve`); several nodes share the table safely.
+//! (started by [`crate::workers`]); several nodes share the table safely.
+//!
+//! The runner knows no area: each area registers the kinds it runs in a [`JobRegistry`]
+//! (a `register` function in its own module), and `crate::job_kinds` is the one list of
+//! those functions. The runner claims only registered kinds and dispatches by kind.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 
 use serde::Serialize;
 use yutang_core::staff::Permission;
 use yutang_store::jobs::{self as store, JobRow};
 
 use crate::error::{AppError, Result};
-use crate::tags::{BULK_TAG_KIND, RULE_RUN_KIND};
-use crate::wecom::CONTACT_DETAILS_KIND;
-use crate::wecom_sync::FULL_SYNC_KIND;
-use crate::wecom_tags::MARK_TAG_KIND;
-use crate::wecom_transfers::TRANSFER_KIND;
 use crate::{Actor, App};
 
 /// How long a claimed job stays leased before another runner may take it. Short, so a job
@@ -24,20 +27,46 @@ pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Attempts before a job is marked failed.
 pub const MAX_ATTEMPTS: i64 = 5;
 
-/// The job kinds this runner handles.
-pub const KINDS: [&str; 11] = [
-    BULK_TAG_KIND,
-    RULE_RUN_KIND,
-    FULL_SYNC_KIND,
-    TRANSFER_KIND,
-    MARK_TAG_KIND,
-    crate::promotions::JOB_KINDS[0],
-    crate::promotions::JOB_KINDS[1],
-    crate::promotions::JOB_KINDS[2],
-    crate::promotions::JOB_KINDS[3],
-    crate::promotions::JOB_KINDS[4],
-    CONTACT_DETAILS_KIND,
-];
+/// What a job handler returns: the job's JSON summary (stored as its result) or an error
+/// (the job is retried with backoff, and failed after [`MAX_ATTEMPTS`]).
+pub type JobFuture<'a> = Pin<Box<dyn Future<Output = Result<String>> + Send + 'a>>;
+
+/// Runs one claimed job. The job row carries the kind, the payload and the progress made by
+/// earlier attempts (`progress_done`), so a handler can resume.
+pub type JobHandler = for<'a> fn(&'a App, &'a JobRow) -> JobFuture<'a>;
+
+/// The job kinds this node runs, each with its handler. Built once when the [`App`] opens.
+#[derive(Default)]
+pub struct JobRegistry {
+    handlers: BTreeMap<&'static str, JobHandler>,
+}
+
+impl JobRegistry {
+    /// Register `handler` for `kind`.
+    ///
+    /// # Panics
+    /// When `kind` is registered twice, or is not made of ASCII letters, digits and `_`
+    /// (the claim query only accepts such kinds, so any other would never run). Both are
+    /// wiring mistakes, caught by the first test that opens an App.
+    pub fn register(&mut self, kind: &'static str, handler: JobHandler) {
+        assert!(
+            !kind.is_empty() && kind.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "job kind {kind:?} must be ASCII letters, digits and _"
+        );
+        let previous = self.handlers.insert(kind, handler);
+        assert!(previous.is_none(), "job kind {kind} registered twice");
+    }
+
+    /// Every registered kind (sorted): the kinds the runner claims.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        self.handlers.keys().copied().collect()
+    }
+
+    /// The handler for `kind`, if one is registered.
+    pub fn handler(&self, kind: &str) -> Option<JobHandler> {
+        self.handlers.get(kind).copied()
+    }
+}
 
 /// Stops a job's lease renewal when dropped (see [`App::keep_leased`]).
 pub struct LeaseGuard(tokio::task::JoinHandle<()>);
@@ -94,40 +123,31 @@ impl App {
         Ok(j.into())
     }
 
+    /// The job kinds this node's runner claims (every registered kind).
+    pub fn job_kinds(&self) -> Vec<&'static str> {
+        self.jobs.kinds()
+    }
+
     /// Claim and run one due job; `Ok(false)` when none is due.
     pub async fn run_one_job(&self) -> Result<bool> {
-        let Some(job) = store::claim(&self.db, &KINDS, self.now(), LEASE_MS).await? else {
+        let kinds = self.jobs.kinds();
+        let Some(job) = store::claim(&self.db, &kinds, self.now(), LEASE_MS).await? else {
             return Ok(false);
         };
+        self.run_claimed_job(&job).await?;
+        Ok(true)
+    }
+
+    /// Run a job this runner has claimed and record the outcome: done, retried later with
+    /// backoff, or failed for good after [`MAX_ATTEMPTS`].
+    pub(crate) async fn run_claimed_job(&self, job: &JobRow) -> Result<()> {
         // Renewed while the handler runs; stops when this function returns.
         let _lease = self.keep_leased(job.id, HEARTBEAT);
-        let outcome = match job.kind.as_str() {
-            BULK_TAG_KIND => {
-                self.run_bulk_tag(job.id, &job.payload, job.progress_done)
-                    .await
-            }
-            RULE_RUN_KIND => {
-                let id: i64 = job
-                    .payload
-                    .parse()
-                    .map_err(|_| AppError::Internal("bad rule id".into()))?;
-                self.run_tag_rule(id, None)
-                    .await
-                    .map(|n| serde_json::json!({"changes": n}).to_string())
-            }
-            FULL_SYNC_KIND => self.run_wecom_full_sync(job.id).await,
-            TRANSFER_KIND => self.run_transfer_job(&job.payload).await,
-            MARK_TAG_KIND => {
-                self.run_mark_tag_job(job.id, &job.payload, job.progress_done)
-                    .await
-            }
-            CONTACT_DETAILS_KIND => self.run_contact_details_job(&job.payload).await,
-            k if crate::promotions::JOB_KINDS.contains(&k) => {
-                self.run_promo_job(k, job.id, &job.payload, job.progress_done)
-                    .await
-            }
-            other => Err(AppError::Internal(format!(
-                "no handler for job kind {other}"
+        let outcome = match self.jobs.handler(&job.kind) {
+            Some(handler) => handler(self, job).await,
+            None => Err(AppError::Internal(format!(
+                "no handler for job kind {}",
+                job.kind
             ))),
         };
         match outcome {
@@ -149,7 +169,7 @@ impl App {
                 .await?
             }
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Renew job `id`'s lease to now + [`LEASE_MS`] every `every` until the returned guard is
@@ -178,25 +198,72 @@ impl App {
         }
         Ok(n)
     }
+}
 
-    /// One tick of the background work: catch the index up, re-check event-driven rules on
-    /// the customers that changed, run due jobs.
-    pub async fn background_tick(&self, slack: i64) -> Result<()> {
-        self.segments.catch_up(&self.db, self.now(), slack).await?;
-        let changed = self.segments.take_changed()?;
-        if !changed.is_empty() {
-            self.run_all_tag_rules(Some(&changed)).await?;
-        }
-        self.drain_jobs().await?;
-        Ok(())
+#[cfg(test)]
+mod tests {
+    use yutang_store::jobs::NewJob;
+
+    use super::*;
+    use crate::Settings;
+
+    const UNKNOWN: &str = "test_unknown_kind";
+
+    async fn app(dir: &tempfile::TempDir) -> App {
+        App::open(Settings {
+            database_url: format!("sqlite://{}", dir.path().join("y.db").display()),
+            ..Settings::default()
+        })
+        .await
+        .expect("open")
     }
 
-    /// The hourly work: rebuild the index (moving time windows forward) and re-run every
-    /// rule for everyone (a baby turns 7 months without any event).
-    pub async fn hourly_tick(&self) -> Result<()> {
-        self.segments.rebuild(&self.db, self.now()).await?;
-        self.segments.take_changed()?;
-        self.run_all_tag_rules(None).await?;
-        Ok(())
+    /// A job of a kind no area registered is never claimed by the runner; and should one be
+    /// claimed anyway (by a node that knew the kind), it is retried like a failing job and
+    /// failed after [`MAX_ATTEMPTS`] — never a panic.
+    #[tokio::test]
+    async fn a_job_of_an_unknown_kind_is_not_run_and_fails_without_panicking() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let app = app(&dir).await;
+        assert!(!app.job_kinds().contains(&UNKNOWN));
+        let id = store::enqueue(
+            &app.db,
+            &NewJob {
+                kind: UNKNOWN,
+                payload: "",
+                run_at: 0,
+                idempotency_key: None,
+                created_by: None,
+            },
+            app.now(),
+        )
+        .await
+        .expect("enqueue");
+        assert_eq!(app.drain_jobs().await.expect("drain"), 0);
+        let j = store::get(&app.db, id).await.expect("job");
+        assert_eq!((j.status.as_str(), j.attempts), ("queued", 0));
+
+        let mut clock = app.now();
+        for attempt in 1..=MAX_ATTEMPTS {
+            // Past any backoff the previous attempt set.
+            clock += 10_000_000;
+            let job = store::claim(&app.db, &[UNKNOWN], clock, LEASE_MS)
+                .await
+                .expect("claim")
+                .expect("claimed");
+            assert_eq!(job.attempts, attempt);
+            app.run_claimed_job(&job).await.expect("outcome recorded");
+            let j = store::get(&app.db, id).await.expect("job");
+            let want = if attempt < MAX_ATTEMPTS {
+                "queued"
+            } else {
+                "failed"
+            };
+            assert_eq!(j.status, want, "attempt {attempt}: {j:?}");
+            assert_eq!(
+                j.last_error,
+                format!("internal error: no handler for job kind {UNKNOWN}")
+            );
+        }
     }
 }

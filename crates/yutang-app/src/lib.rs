@@ -17,6 +17,7 @@ pub mod events;
 pub mod idempotency;
 pub mod import;
 pub mod import_runs;
+mod job_kinds;
 pub mod jobs;
 pub mod orders;
 pub mod org;
@@ -34,6 +35,7 @@ pub mod wecom_settings;
 pub mod wecom_sync;
 pub mod wecom_tags;
 pub mod wecom_transfers;
+pub mod workers;
 
 use std::sync::Arc;
 
@@ -57,6 +59,8 @@ pub struct App {
     /// reconciles, and two passes interleaving (the background loop and a caller draining the
     /// inbox) could let a pass holding an older snapshot write last.
     pub(crate) wecom_inbox: Arc<tokio::sync::Mutex<()>>,
+    /// The job kinds this node runs and their handlers (see `job_kinds`).
+    pub(crate) jobs: Arc<jobs::JobRegistry>,
 }
 
 impl App {
@@ -77,9 +81,10 @@ impl App {
             wecom_client: Arc::default(),
             customer_token_secret: Arc::default(),
             wecom_inbox: Arc::default(),
+            jobs: Arc::new(job_kinds::registry()),
         };
         // The segment index is built by `yutang serve` before it listens (see
-        // `yutang_web::launch`), or lazily by the first use case that needs it, so
+        // `workers::Workers::start`), or lazily by the first use case that needs it, so
         // one-shot commands (migrate, import, admin) never pay for it.
         Ok(app)
     }

@@ -38,6 +38,15 @@ pub const JOB_KINDS: [&str; 5] = [
     store::JOB_FLASH_RELEASE,
     store::JOB_TEAM_DEADLINE,
 ];
+
+/// The job kinds this area runs (see `crate::job_kinds`): all of [`JOB_KINDS`], one handler.
+pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
+    for kind in JOB_KINDS {
+        reg.register(kind, |app, job| {
+            Box::pin(app.run_promo_job(&job.kind, job.id, &job.payload, job.progress_done))
+        });
+    }
+}
 /// Customers per progress report in an issue job.
 const ISSUE_CHUNK: usize = 200;
 

@@ -75,6 +75,24 @@ fn bulk_tag_fingerprint(audience: &Audience, add: &[i64], remove: &[i64]) -> Str
 pub const BULK_TAG_KIND: &str = "bulk_tag";
 pub const RULE_RUN_KIND: &str = "tag_rule_run";
 
+/// The job kinds this area runs (see `crate::job_kinds`).
+pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
+    reg.register(BULK_TAG_KIND, |app, job| {
+        Box::pin(app.run_bulk_tag(job.id, &job.payload, job.progress_done))
+    });
+    reg.register(RULE_RUN_KIND, |app, job| {
+        Box::pin(async move {
+            let id: i64 = job
+                .payload
+                .parse()
+                .map_err(|_| AppError::Internal("bad rule id".into()))?;
+            app.run_tag_rule(id, None)
+                .await
+                .map(|n| serde_json::json!({"changes": n}).to_string())
+        })
+    });
+}
+
 fn manage(actor: &Actor) -> Result<()> {
     if actor.can(Permission::ManageCustomers) {
         Ok(())

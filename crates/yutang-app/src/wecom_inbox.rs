@@ -24,6 +24,14 @@ use crate::{Actor, App};
 /// The WeCom side jobs whose permanent failures are listed and can be retried.
 pub const SIDE_JOB_KINDS: [&str; 2] = [CONTACT_DETAILS_KIND, MARK_TAG_KIND];
 
+/// The job kinds this area runs (see `crate::job_kinds`): the contact-details side job
+/// (`wecom_mark_tag` is registered by `wecom_tags`).
+pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
+    reg.register(CONTACT_DETAILS_KIND, |app, job| {
+        Box::pin(app.run_contact_details_job(&job.payload))
+    });
+}
+
 /// A `wecom_contact_details` job.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ContactDetailsJob {

@@ -44,6 +44,13 @@ use crate::{Actor, App};
 
 /// The job kind.
 pub const FULL_SYNC_KIND: &str = "wecom_full_sync";
+
+/// The job kinds this area runs (see `crate::job_kinds`).
+pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
+    reg.register(FULL_SYNC_KIND, |app, job| {
+        Box::pin(app.run_wecom_full_sync(job.id))
+    });
+}
 /// Staff userids per `batch/get_by_user` call (WeCom allows 1–100; fewer gives finer progress).
 pub const USERS_PER_CALL: usize = 20;
 /// Customers per `batch/get_by_user` page (WeCom's maximum is 100).

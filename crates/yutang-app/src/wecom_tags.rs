@@ -43,6 +43,13 @@ use crate::{Actor, App};
 /// Job kind: push a Yutang tag change of customers to WeCom (`mark_tag`).
 pub const MARK_TAG_KIND: &str = "wecom_mark_tag";
 
+/// The job kinds this area runs (see `crate::job_kinds`).
+pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
+    reg.register(MARK_TAG_KIND, |app, job| {
+        Box::pin(app.run_mark_tag_job(job.id, &job.payload, job.progress_done))
+    });
+}
+
 /// A `wecom_mark_tag` job: these customers gain `add` and lose `remove` (WeCom tag ids).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct MarkTagJob {

@@ -46,6 +46,13 @@ use crate::{Actor, App};
 
 /// The job kind.
 pub const TRANSFER_KIND: &str = "wecom_transfer";
+
+/// The job kinds this area runs (see `crate::job_kinds`).
+pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
+    reg.register(TRANSFER_KIND, |app, job| {
+        Box::pin(app.run_transfer_job(&job.payload))
+    });
+}
 /// How long to wait between `transfer_result` polls while customers wait (WeCom completes a
 /// takeover 24 h after the call unless the customer refuses).
 pub const POLL_INTERVAL_MS: i64 = 60 * 60 * 1000;

@@ -26,6 +26,7 @@ use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use yutang_app::App;
+use yutang_app::workers::Workers;
 
 pub use state::AppState;
 
@@ -131,48 +132,15 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // The segment index answers every count; build it before taking requests.
-    if let Err(e) = app.segments.rebuild(&app.db, app.now()).await {
-        return Err(std::io::Error::other(format!(
-            "building the segment index: {e}"
-        )));
-    }
-    // Sweep the WeCom inbox for callbacks whose first application failed (or that arrived
-    // while this node was down); stops with the server.
-    let sweeper = {
-        let app = app.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(30));
-            loop {
-                tick.tick().await;
-                if let Err(e) = app.process_wecom_inbox(500).await {
-                    tracing::warn!(error = %e, "WeCom inbox sweep");
-                }
-            }
-        })
-    };
-    // Keep the segment index current, run event-driven tag rules and due jobs every second;
-    // rebuild the index and re-run every rule hourly (time-driven changes).
-    let worker = {
-        let app = app.clone();
-        tokio::spawn(async move {
-            // The change feed is commit-ordered on both engines: no slack to re-read.
-            let slack = 0;
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            let mut last_hourly = std::time::Instant::now();
-            loop {
-                tick.tick().await;
-                if let Err(e) = app.background_tick(slack).await {
-                    tracing::warn!(error = %e, "background tick");
-                }
-                if last_hourly.elapsed() >= Duration::from_secs(3600) {
-                    last_hourly = std::time::Instant::now();
-                    if let Err(e) = app.hourly_tick().await {
-                        tracing::warn!(error = %e, "hourly tick");
-                    }
-                }
-            }
-        })
+    // Build the segment index before taking requests, then run the background loops (jobs,
+    // index catch-up, tag rules, the WeCom inbox sweep); they stop with the server.
+    let workers = match Workers::start(&app).await {
+        Ok(w) => w,
+        Err(e) => {
+            return Err(std::io::Error::other(format!(
+                "building the segment index: {e}"
+            )));
+        }
     };
     let router = router(app);
     let served = axum::serve(
@@ -181,8 +149,7 @@ pub async fn launch(
     )
     .with_graceful_shutdown(shutdown)
     .await;
-    sweeper.abort();
-    worker.abort();
+    drop(workers);
     served
 }
 

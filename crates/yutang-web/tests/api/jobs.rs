@@ -60,7 +60,7 @@ async fn a_dead_runners_job_is_retried_within_the_short_lease(e: Engine) {
     )
     .await
     .unwrap();
-    let claimed = store::claim(&t.app.db, &yutang_app::jobs::KINDS, due, LEASE_MS)
+    let claimed = store::claim(&t.app.db, &t.app.job_kinds(), due, LEASE_MS)
         .await
         .unwrap()
         .expect("the dead runner claims the job");

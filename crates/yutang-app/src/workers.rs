@@ -1,0 +1,94 @@
+//! The background loops of a serving node: the job runner with the segment index and tag
+//! rules kept current, and the WeCom inbox sweep. `yutang serve` starts them with
+//! [`Workers::start`] and they stop when the returned [`Workers`] is dropped.
+
+use std::time::Duration;
+
+use crate::App;
+use crate::error::Result;
+
+/// The running background loops; dropping this stops them.
+pub struct Workers {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl Workers {
+    /// Build the segment index (it answers every count, so a node builds it before taking
+    /// requests), then start the loops:
+    /// - every second: catch the index up, run event-driven tag rules and due jobs;
+    ///   every hour: rebuild the index and re-run every rule (time-driven changes);
+    /// - every 30 s: sweep the WeCom inbox for callbacks whose first application failed (or
+    ///   that arrived while this node was down).
+    ///
+    /// Fails only when the segment index cannot be built; no loop is started then.
+    pub async fn start(app: &App) -> Result<Self> {
+        app.segments.rebuild(&app.db, app.now()).await?;
+        let sweeper = {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(30));
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = app.process_wecom_inbox(500).await {
+                        tracing::warn!(error = %e, "WeCom inbox sweep");
+                    }
+                }
+            })
+        };
+        let worker = {
+            let app = app.clone();
+            tokio::spawn(async move {
+                // The change feed is commit-ordered on both engines: no slack to re-read.
+                let slack = 0;
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                let mut last_hourly = std::time::Instant::now();
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = app.background_tick(slack).await {
+                        tracing::warn!(error = %e, "background tick");
+                    }
+                    if last_hourly.elapsed() >= Duration::from_secs(3600) {
+                        last_hourly = std::time::Instant::now();
+                        if let Err(e) = app.hourly_tick().await {
+                            tracing::warn!(error = %e, "hourly tick");
+                        }
+                    }
+                }
+            })
+        };
+        Ok(Workers {
+            tasks: vec![sweeper, worker],
+        })
+    }
+}
+
+impl App {
+    /// One tick of the background work: catch the index up, re-check event-driven rules on
+    /// the customers that changed, run due jobs.
+    pub async fn background_tick(&self, slack: i64) -> Result<()> {
+        self.segments.catch_up(&self.db, self.now(), slack).await?;
+        let changed = self.segments.take_changed()?;
+        if !changed.is_empty() {
+            self.run_all_tag_rules(Some(&changed)).await?;
+        }
+        self.drain_jobs().await?;
+        Ok(())
+    }
+
+    /// The hourly work: rebuild the index (moving time windows forward) and re-run every
+    /// rule for everyone (a baby turns 7 months without any event).
+    pub async fn hourly_tick(&self) -> Result<()> {
+        self.segments.rebuild(&self.db, self.now()).await?;
+        self.segments.take_changed()?;
+        self.run_all_tag_rules(None).await?;
+        Ok(())
+    }
+}
