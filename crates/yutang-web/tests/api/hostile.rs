@@ -409,8 +409,9 @@ async fn custom_numbers_are_exact_and_bounded(e: Engine) {
         .unwrap();
     let attrs = v["attributes"].as_array().unwrap();
     assert_eq!(attrs[0]["value"], json!("2.4999999999999999"), "{v}");
+    // Wait (bounded, generously for a loaded machine) for the index to know the new field.
     let mut count = None;
-    for _ in 0..100 {
+    for _ in 0..600 {
         let r = t
             .post(
                 "/api/v1/segments/count",
