@@ -18,7 +18,7 @@ use yutang_app::wecom::sync::SyncView;
 use yutang_app::wecom::transfers::{Pick, TransferInput, TransferKind, TransferView};
 use yutang_core::FieldError;
 
-use super::pages::{FormError, check_csrf, csrf_failed, error_page, form_error};
+use super::layout::{FormError, check_csrf, csrf_failed, error_page, form_error};
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
 use crate::state::AppState;
