@@ -191,7 +191,7 @@ fn event_fingerprint(ev: &EventInput) -> String {
     let detail = serde_json::from_str::<serde_json::Value>(&ev.detail)
         .map(|v| canonical_json(&v))
         .unwrap_or_else(|_| ev.detail.clone());
-    crate::promotions::fingerprint(&[
+    crate::idempotency::fingerprint(&[
         "event",
         ev.kind.as_str(),
         &crate::orders::customer_key(&ev.customer),

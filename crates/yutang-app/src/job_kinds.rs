@@ -10,10 +10,10 @@ pub(crate) fn registry() -> JobRegistry {
     let mut reg = JobRegistry::default();
     crate::tags::register(&mut reg);
     crate::promotions::register(&mut reg);
-    crate::wecom_inbox::register(&mut reg);
-    crate::wecom_sync::register(&mut reg);
-    crate::wecom_tags::register(&mut reg);
-    crate::wecom_transfers::register(&mut reg);
+    crate::wecom::inbox::register(&mut reg);
+    crate::wecom::sync::register(&mut reg);
+    crate::wecom::tags::register(&mut reg);
+    crate::wecom::transfers::register(&mut reg);
     reg
 }
 
@@ -25,9 +25,9 @@ mod tests {
     const EXPECTED: [&str; 11] = [
         crate::tags::BULK_TAG_KIND,
         crate::tags::RULE_RUN_KIND,
-        crate::wecom_sync::FULL_SYNC_KIND,
-        crate::wecom_transfers::TRANSFER_KIND,
-        crate::wecom_tags::MARK_TAG_KIND,
+        crate::wecom::sync::FULL_SYNC_KIND,
+        crate::wecom::transfers::TRANSFER_KIND,
+        crate::wecom::tags::MARK_TAG_KIND,
         crate::promotions::JOB_KINDS[0],
         crate::promotions::JOB_KINDS[1],
         crate::promotions::JOB_KINDS[2],

@@ -8,10 +8,6 @@ pub mod auth;
 pub mod customer_tokens;
 pub mod customers;
 pub mod demo;
-mod demo_pool;
-mod demo_promotions;
-mod demo_tags;
-pub mod demo_wecom;
 pub mod error;
 pub mod events;
 pub mod idempotency;
@@ -29,12 +25,6 @@ pub mod staff;
 pub mod tags;
 pub mod tokens;
 pub mod wecom;
-pub mod wecom_groups;
-pub mod wecom_inbox;
-pub mod wecom_settings;
-pub mod wecom_sync;
-pub mod wecom_tags;
-pub mod wecom_transfers;
 pub mod workers;
 
 use std::sync::Arc;
@@ -52,7 +42,7 @@ pub struct App {
     /// The segment index, built from the database at open and kept current.
     pub segments: Arc<segments::SegmentEngine>,
     /// The WeCom settings in force and the API client made from them (tokens cached inside).
-    pub(crate) wecom_client: Arc<wecom_settings::Live>,
+    pub(crate) wecom_client: Arc<wecom::settings::Live>,
     /// The customer-token signing secret, loaded (or generated) on first use.
     pub(crate) customer_token_secret: Arc<std::sync::OnceLock<Vec<u8>>>,
     /// Held while WeCom callbacks are applied: a group change re-reads the group and

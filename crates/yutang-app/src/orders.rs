@@ -64,7 +64,7 @@ fn order_fingerprint(o: &OrderInput) -> String {
         ]);
     }
     let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
-    crate::promotions::fingerprint(&refs)
+    crate::idempotency::fingerprint(&refs)
 }
 
 fn external_id_reused() -> AppError {

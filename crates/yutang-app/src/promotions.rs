@@ -24,8 +24,7 @@ use yutang_store::promotions::{
 };
 
 use crate::error::{AppError, Result};
-// The idempotency helpers lived here first; orders and events still name them here.
-pub use crate::idempotency::{fingerprint, parse_idempotency_key};
+use crate::idempotency::{fingerprint, parse_idempotency_key};
 use crate::{Actor, App, idempotency};
 
 /// Issue a template to every member of a segment, as a job with progress.

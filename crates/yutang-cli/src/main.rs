@@ -552,7 +552,7 @@ async fn demo_wecom(
     app: &yutang_app::App,
 ) -> anyhow::Result<(
     yutang_wecom::fake::FakeWecom,
-    yutang_app::demo_wecom::DemoWecomSummary,
+    yutang_app::demo::wecom::DemoWecomSummary,
 )> {
     use yutang_wecom::fake::{FakeConfig, FakeWecom};
     let fake = FakeWecom::start(FakeConfig::demo()).await?;
@@ -564,7 +564,7 @@ async fn demo_wecom(
             .collect::<Vec<_>>()
     });
     let summary = app
-        .connect_demo_wecom(&yutang_app::demo_wecom::DemoWecom {
+        .connect_demo_wecom(&yutang_app::demo::wecom::DemoWecom {
             corp_id: fake.corp_id().to_owned(),
             secret: fake.secret().to_owned(),
             api_base: fake.base_url().to_owned(),

@@ -412,3 +412,88 @@ pub async fn mark_tag_targets(db: &Db, customers: &[i64]) -> Result<Vec<(i64, St
         .await?)
     })
 }
+
+/// This area's transaction: a contact callback's local effects.
+///
+/// Written once and expanded into each engine's module (`txn::sqlite`, `txn::pg`) next to the
+/// shared plumbing of [`crate::txn`] (see there for `$DB`, `$begin` and `$lock`). Names in the
+/// body resolve where it is expanded: the transaction helpers (`Tx`, `append_event`, `audit`,
+/// `refused`, …) and the imports of `txn.rs`.
+macro_rules! wecom_txn_ops {
+    ($DB:ty, $begin:literal, $lock:literal) => {
+        /// A WeCom contact callback's local effects, in one transaction: the inbox row is
+        /// claimed (marked applied), the customer found or created by its identity, the
+        /// follow written, the timeline event added (idempotent by its client id) and the
+        /// side job that needs WeCom queued (idempotent by its key). Returns the customer, or
+        /// `None` when the callback was applied already (then nothing changes).
+        pub async fn apply_wecom_contact(
+            pool: &Pool<$DB>,
+            c: &crate::wecom::ContactApply<'_>,
+            a: &AuditCtx<'_>,
+            now: i64,
+        ) -> Result<Option<i64>> {
+            let mut tx = pool.begin_with($begin).await?;
+            // First, so that a concurrent applier of the same row waits here and then finds
+            // it applied.
+            let claimed = sqlx::query(
+                "UPDATE wecom_inbox SET processed_at = $1, attempts = attempts + 1, last_error = '' \
+                 WHERE id = $2 AND processed_at IS NULL",
+            )
+            .bind(now)
+            .bind(c.inbox_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if claimed == 0 {
+                return Ok(None);
+            }
+            let rec = IngestRecord {
+                identities: vec![c.identity.clone()],
+                ..IngestRecord::default()
+            };
+            let (customer, _) = ingest_in_tx(&mut tx, &rec, a, now).await?;
+            if let Some(staff_id) = c.staff_id {
+                let f = FollowInput {
+                    customer_id: customer,
+                    staff_id,
+                    since: c.since,
+                    remark: None,
+                    state: c.follow_state,
+                    owner: None,
+                };
+                follow_in_tx(&mut tx, &f, now).await?;
+            }
+            if let Some(e) = &c.event {
+                sqlx::query(
+                    "INSERT INTO events (customer_id, kind, client_id, occurred_at, received_at, staff_id, detail) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (client_id) DO NOTHING",
+                )
+                .bind(customer)
+                .bind(e.kind)
+                .bind(e.client_id)
+                .bind(e.occurred_at)
+                .bind(now)
+                .bind(e.staff_id)
+                .bind(e.detail)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if let Some(j) = &c.job {
+                sqlx::query(
+                    "INSERT INTO jobs (kind, payload, run_at, idempotency_key, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $3, $3) ON CONFLICT (idempotency_key) DO NOTHING",
+                )
+                .bind(j.kind)
+                .bind(j.payload)
+                .bind(now)
+                .bind(j.idempotency_key)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(Some(customer))
+        }
+    };
+}
+
+pub(crate) use wecom_txn_ops;

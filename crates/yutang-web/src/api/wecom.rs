@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use yutang_app::wecom_sync::SyncView;
+use yutang_app::wecom::sync::SyncView;
 
 use crate::api::idempotency::{self, IdempotencyKey};
 use crate::api::tags::JobOut;
@@ -129,7 +129,7 @@ pub struct SettingsInput {
     pub encoding_aes_key: Option<String>,
     /// The full list; an entry with an empty secret keeps that AgentId's stored secret.
     #[schema(value_type = Option<Vec<Object>>)]
-    pub app_secrets: Option<Vec<yutang_app::wecom_settings::AppSecret>>,
+    pub app_secrets: Option<Vec<yutang_app::wecom::settings::AppSecret>>,
     /// Secrets to remove: contact_secret, callback_token, encoding_aes_key, app_secrets.
     #[serde(default)]
     pub clear: Vec<String>,
@@ -144,7 +144,7 @@ pub async fn put_settings(
     ApiActor(a): ApiActor,
     ApiJson(r): ApiJson<SettingsInput>,
 ) -> WebResult<Json<serde_json::Value>> {
-    let input = yutang_app::wecom_settings::WecomSettingsInput {
+    let input = yutang_app::wecom::settings::WecomSettingsInput {
         corp_id: r.corp_id,
         api_base: r.api_base,
         contact_secret: r.contact_secret,
@@ -191,8 +191,8 @@ pub struct TransferRequest {
 fn pick<T: serde::de::DeserializeOwned>(
     field: &'static str,
     v: Option<serde_json::Value>,
-) -> Result<yutang_app::wecom_transfers::Pick<T>, yutang_core::FieldError> {
-    use yutang_app::wecom_transfers::Pick;
+) -> Result<yutang_app::wecom::transfers::Pick<T>, yutang_core::FieldError> {
+    use yutang_app::wecom::transfers::Pick;
     match v {
         None | Some(serde_json::Value::Null) => Ok(Pick::None),
         Some(serde_json::Value::String(s)) if s == "all" => Ok(Pick::All),
@@ -221,7 +221,7 @@ pub async fn start_transfer(
     key: IdempotencyKey,
     ApiJson(r): ApiJson<TransferRequest>,
 ) -> WebResult<(StatusCode, Json<serde_json::Value>)> {
-    use yutang_app::wecom_transfers::{TransferInput, TransferKind};
+    use yutang_app::wecom::transfers::{TransferInput, TransferKind};
     let input = TransferInput {
         kind: TransferKind::parse(&r.kind)?,
         handover_staff_id: r.handover_staff_id,

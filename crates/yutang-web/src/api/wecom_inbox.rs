@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use yutang_app::wecom_inbox::{CallbackList, CallbackView};
+use yutang_app::wecom::inbox::{CallbackList, CallbackView};
 use yutang_core::time::Millis;
 
 use crate::api::tags::JobOut;

@@ -16,7 +16,7 @@ use yutang_app::tags::{Audience, GroupWithTags};
 use yutang_core::FieldError;
 
 use super::import::{PageError, page_error};
-use super::pages::{check_csrf, csrf_failed, error_page};
+use super::layout::{check_csrf, csrf_failed, error_page};
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
 use crate::state::AppState;

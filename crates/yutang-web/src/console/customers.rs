@@ -21,7 +21,7 @@ use yutang_store::events::EventRow;
 use yutang_store::org::StoreRow;
 use yutang_store::staff::StaffRow;
 
-use super::pages::{Pager, check_csrf, csrf_failed, error_page, nonempty, opt_id, pager};
+use super::layout::{Pager, check_csrf, csrf_failed, error_page, nonempty, opt_id, pager};
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
 use crate::state::AppState;

@@ -15,7 +15,7 @@ use yutang_app::import::{ImportKind, ImportReport, ImportSummary, RowError};
 use yutang_app::import_runs::{ImportRun, MAX_UPLOAD_BYTES};
 use yutang_core::FieldError;
 
-use super::pages::{check_csrf, csrf_failed, error_page};
+use super::layout::{check_csrf, csrf_failed, error_page};
 use super::{Console, Ctx, Tr, render};
 use crate::auth::IdPath;
 use crate::state::AppState;

@@ -2,14 +2,20 @@
 //! default with an English switch. Sessions live in an HttpOnly, SameSite=Lax cookie; every
 //! form carries the session's CSRF token (the login form a double-submit cookie).
 
+mod audit;
+mod auth;
 mod bulk_tags;
 mod customers;
+mod home;
 mod i18n;
 mod import;
-mod pages;
+mod layout;
+mod org;
 mod promotions;
 mod segments;
+mod staff;
 mod tags;
+mod tokens;
 mod wecom;
 
 use askama::Template;
@@ -29,24 +35,26 @@ use crate::auth::{ConsoleSession, LANG_COOKIE, cookie};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    use pages::*;
     Router::new()
-        .route("/", get(home))
-        .route("/login", get(login_page).post(login_submit))
-        .route("/logout", post(logout))
-        .route("/lang", get(switch_lang))
-        .route("/staff", get(staff_list).post(staff_create))
-        .route("/staff/new", get(staff_new))
-        .route("/staff/{id}", get(staff_edit).post(staff_update))
-        .route("/staff/{id}/password", post(staff_password))
-        .route("/stores", get(stores_list).post(store_create))
-        .route("/stores/new", get(store_new))
-        .route("/stores/{id}", get(store_edit).post(store_update))
-        .route("/regions", get(regions).post(region_create))
-        .route("/regions/{id}", post(region_rename))
-        .route("/tokens", get(tokens).post(token_create))
-        .route("/tokens/{id}/revoke", post(token_revoke))
-        .route("/audit", get(audit))
+        .route("/", get(home::home))
+        .route("/login", get(auth::login_page).post(auth::login_submit))
+        .route("/logout", post(auth::logout))
+        .route("/lang", get(auth::switch_lang))
+        .route("/staff", get(staff::staff_list).post(staff::staff_create))
+        .route("/staff/new", get(staff::staff_new))
+        .route(
+            "/staff/{id}",
+            get(staff::staff_edit).post(staff::staff_update),
+        )
+        .route("/staff/{id}/password", post(staff::staff_password))
+        .route("/stores", get(org::stores_list).post(org::store_create))
+        .route("/stores/new", get(org::store_new))
+        .route("/stores/{id}", get(org::store_edit).post(org::store_update))
+        .route("/regions", get(org::regions).post(org::region_create))
+        .route("/regions/{id}", post(org::region_rename))
+        .route("/tokens", get(tokens::tokens).post(tokens::token_create))
+        .route("/tokens/{id}/revoke", post(tokens::token_revoke))
+        .route("/audit", get(audit::audit))
         .route("/customers", get(customers::list))
         .route("/customers/{id}", get(customers::view))
         .route("/customers/{id}/reveal", post(customers::reveal))
@@ -96,8 +104,8 @@ pub fn router() -> Router<AppState> {
             "/promotions/{what}/{id}",
             get(promotions::edit_form).post(promotions::update),
         )
-        .route("/account", get(account))
-        .route("/account/password", post(account_password))
+        .route("/account", get(auth::account))
+        .route("/account/password", post(auth::account_password))
         .route("/settings/wecom", get(wecom::show).post(wecom::save))
         .route("/settings/wecom/test", post(wecom::test))
         .route("/settings/wecom/sync", post(wecom::sync))

@@ -18,7 +18,7 @@ use yutang_core::promotions::{Audience, Window};
 use yutang_core::staff::Permission;
 use yutang_core::time::Millis;
 
-use super::pages::{FormError, check_csrf, csrf_failed, error_page, form_error};
+use super::layout::{FormError, check_csrf, csrf_failed, error_page, form_error};
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
 use crate::state::AppState;

@@ -12,7 +12,7 @@ use yutang_app::AppError;
 use yutang_app::segments::SavedSegment;
 use yutang_store::customers::CustomerRow;
 
-use super::pages::{Pager, check_csrf, csrf_failed, error_page, pager};
+use super::layout::{Pager, check_csrf, csrf_failed, error_page, pager};
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
 use crate::error::WebError;

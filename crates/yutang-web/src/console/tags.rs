@@ -13,7 +13,7 @@ use yutang_core::FieldError;
 use yutang_core::tags::{AgeBucket, RuleSpec};
 use yutang_store::tags::RuleRow;
 
-use super::pages::{FormError, check_csrf, csrf_failed, error_page, form_error};
+use super::layout::{FormError, check_csrf, csrf_failed, error_page, form_error};
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
 use crate::state::AppState;

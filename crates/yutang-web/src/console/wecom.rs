@@ -10,15 +10,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use yutang_app::jobs::JobView;
 use yutang_app::wecom::WecomStatus;
-use yutang_app::wecom_inbox::CallbackView;
-use yutang_app::wecom_settings::{
+use yutang_app::wecom::inbox::CallbackView;
+use yutang_app::wecom::settings::{
     AppSecret, ConnectionTest, WecomSettingsInput, WecomSettingsView,
 };
-use yutang_app::wecom_sync::SyncView;
-use yutang_app::wecom_transfers::{Pick, TransferInput, TransferKind, TransferView};
+use yutang_app::wecom::sync::SyncView;
+use yutang_app::wecom::transfers::{Pick, TransferInput, TransferKind, TransferView};
 use yutang_core::FieldError;
 
-use super::pages::{FormError, check_csrf, csrf_failed, error_page, form_error};
+use super::layout::{FormError, check_csrf, csrf_failed, error_page, form_error};
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
 use crate::state::AppState;

@@ -9,7 +9,7 @@
 //!    relations for the userids linked to a Yutang guide;
 //! 3. **groups**: their customer groups (`groupchat/list`, 93414, filtered by owner
 //!    [`OWNERS_PER_CALL`] at a time, which also avoids 81017 in corps over 1000 people) and
-//!    each group's members (`groupchat/get`, 96338) → [`crate::wecom_groups`];
+//!    each group's members (`groupchat/get`, 96338) → [`crate::wecom::groups`];
 //! 4. **tags**: corp tags ([`App::sync_corp_tags`]), then each customer's corp tags as read
 //!    in the contacts phase (the union over their follow users) become their `wecom`-sourced
 //!    tags ([`App::apply_wecom_customer_tags`]).
@@ -38,8 +38,8 @@ use crate::audit::{self, Action};
 use crate::customers::{CustomerInput, FollowChange};
 use crate::error::{AppError, Result};
 use crate::jobs::{JobView, LEASE_MS};
+use crate::wecom::tags::{CorpTagSync, wecom_err};
 use crate::wecom::wecom_actor;
-use crate::wecom_tags::{CorpTagSync, wecom_err};
 use crate::{Actor, App};
 
 /// The job kind.

@@ -2,6 +2,11 @@
 //! regions, ~20 stores and ~100 staff with Chinese names. Deterministic (seeded), so every run
 //! and every test sees the same brand. Later areas extend it with their own data.
 
+mod pool;
+mod promotions;
+mod tags;
+pub mod wecom;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use yutang_core::staff::{NewPassword, Role};
@@ -211,7 +216,7 @@ impl App {
                 }
             }
         }
-        let pool = crate::demo_pool::generate(&mut rng, customers, &floor, now);
+        let pool = crate::demo::pool::generate(&mut rng, customers, &floor, now);
         summary.customers = customers;
         summary.orders = pool.orders;
         let total_rows: usize = pool.tables.iter().map(|t| t.rows.len()).sum();

@@ -2,6 +2,13 @@
 //! inbox afterwards. WeCom drops a callback that is not answered within 5 s and retries it up
 //! to three times, so nothing slow happens before the answer.
 
+pub mod groups;
+pub mod inbox;
+pub mod settings;
+pub mod sync;
+pub mod tags;
+pub mod transfers;
+
 use serde::Serialize;
 use thiserror::Error;
 use yutang_core::access::Caller;

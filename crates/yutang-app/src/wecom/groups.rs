@@ -76,7 +76,7 @@ impl App {
         let chat = api
             .groupchat_get(chat_id, true)
             .await
-            .map_err(crate::wecom_tags::wecom_err)?;
+            .map_err(crate::wecom::tags::wecom_err)?;
         self.apply_wecom_group(&chat, at).await
     }
 

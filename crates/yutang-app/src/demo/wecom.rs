@@ -9,8 +9,8 @@ use yutang_core::staff::{Role, StaffStatus};
 use crate::audit::Page;
 use crate::error::{AppError, Result};
 use crate::staff::StaffQuery;
-use crate::wecom_settings::WecomSettingsInput;
-use crate::wecom_sync::SyncState;
+use crate::wecom::settings::WecomSettingsInput;
+use crate::wecom::sync::SyncState;
 use crate::{Actor, App};
 
 /// Where the demo's WeCom corp is.

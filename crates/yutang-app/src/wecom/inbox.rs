@@ -17,8 +17,8 @@ use crate::audit::{self, Action};
 use crate::customers::CustomerInput;
 use crate::error::{AppError, Result};
 use crate::jobs::JobView;
+use crate::wecom::tags::MARK_TAG_KIND;
 use crate::wecom::{CONTACT_DETAILS_KIND, MAX_ATTEMPTS, ProcessReport, wecom_actor};
-use crate::wecom_tags::MARK_TAG_KIND;
 use crate::{Actor, App};
 
 /// The WeCom side jobs whose permanent failures are listed and can be retried.

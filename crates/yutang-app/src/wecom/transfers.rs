@@ -40,8 +40,8 @@ use yutang_wecom::client::api::{
 
 use crate::customers::FollowChange;
 use crate::error::{AppError, Result};
+use crate::wecom::tags::wecom_err;
 use crate::wecom::wecom_actor;
-use crate::wecom_tags::wecom_err;
 use crate::{Actor, App};
 
 /// The job kind.

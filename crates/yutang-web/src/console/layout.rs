@@ -1,0 +1,123 @@
+//! What every console page shares: form and page errors, CSRF checks, redirects, pagers.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use yutang_app::AppError;
+use yutang_core::FieldError;
+
+use super::{Console, Ctx, Tr, render};
+use crate::auth::same_secret;
+use crate::error::WebError;
+
+// ---------------------------------------------------------------- shared bits
+
+/// A form error to show: the message (translated) and the field to highlight.
+#[derive(Debug, Clone)]
+pub struct FormError {
+    pub message: &'static str,
+    pub field: String,
+}
+
+pub(super) fn form_error(tr: Tr, e: AppError) -> (StatusCode, FormError) {
+    let w = WebError::from(e);
+    (
+        w.status,
+        FormError {
+            message: tr.error(w.code),
+            field: w.field.unwrap_or_default(),
+        },
+    )
+}
+
+pub(super) fn field_error(tr: Tr, e: FieldError) -> (StatusCode, FormError) {
+    form_error(tr, AppError::Invalid(e))
+}
+
+/// Whole-page error (forbidden, not found, expired form).
+#[derive(Template)]
+#[template(path = "console/error.html")]
+pub(super) struct ErrorPage {
+    pub(super) ctx: Ctx,
+    pub(super) message: &'static str,
+}
+
+pub(super) fn error_page(mut ctx: Ctx, e: AppError) -> Response {
+    let w = WebError::from(e);
+    ctx.active = "";
+    let message = ctx.tr.error(w.code);
+    render(w.status, &ErrorPage { ctx, message })
+}
+
+pub(super) fn csrf_failed(ctx: Ctx) -> Response {
+    let message = ctx.tr.t("err.csrf");
+    render(StatusCode::FORBIDDEN, &ErrorPage { ctx, message })
+}
+
+pub(super) fn check_csrf(c: &Console, got: &str) -> bool {
+    same_secret(&c.session.csrf_token, got)
+}
+
+pub(super) fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// Parse an optional integer form field ("" = none).
+pub(super) fn opt_id(field: &'static str, s: &str) -> Result<Option<i64>, FieldError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse::<i64>()
+        .map(Some)
+        .map_err(|_| FieldError::new(field, "invalid_form", format!("{field} must be a number")))
+}
+
+pub(super) fn nonempty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Links to the neighbouring pages, keeping the other query parameters.
+#[derive(Debug, Clone, Default)]
+pub struct Pager {
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+pub(super) fn pager(
+    base: &str,
+    params: &[(&str, String)],
+    page: i64,
+    size: i64,
+    total: i64,
+) -> Pager {
+    let pages = ((total + size - 1) / size).max(1);
+    let href = |p: i64| {
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in params {
+            if !v.is_empty() {
+                ser.append_pair(k, v);
+            }
+        }
+        ser.append_pair("page", &p.to_string());
+        format!("{base}?{}", ser.finish())
+    };
+    Pager {
+        page,
+        pages,
+        total,
+        prev: (page > 1).then(|| href(page - 1)),
+        next: (page < pages).then(|| href(page + 1)),
+    }
+}
+
+/// A form carrying only the CSRF token (logout, revoke).
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub(super) csrf: String,
+}

@@ -1,0 +1,135 @@
+//! Console API token pages: list, create, revoke.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use yutang_app::AppError;
+use yutang_app::tokens::NewTokenInput;
+use yutang_core::ids::TokenId;
+use yutang_store::tokens::TokenRow;
+
+use super::layout::{
+    CsrfForm, FormError, check_csrf, csrf_failed, error_page, field_error, form_error, opt_id,
+    see_other,
+};
+use super::{Console, Ctx, render};
+use crate::auth::IdPath;
+use crate::state::AppState;
+
+// ---------------------------------------------------------------- API tokens
+
+#[derive(Template)]
+#[template(path = "console/tokens.html")]
+struct TokensPage {
+    ctx: Ctx,
+    rows: Vec<TokenRow>,
+    created: Option<String>,
+    form: TokenForm,
+    error: Option<FormError>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    expires_in_days: String,
+}
+
+pub async fn tokens(State(s): State<AppState>, mut c: Console) -> Response {
+    c.ctx.active = "tokens";
+    match s.app.list_tokens(&c.session.actor).await {
+        Ok(rows) => {
+            let form = TokenForm {
+                role: "operator".into(),
+                ..Default::default()
+            };
+            render(
+                StatusCode::OK,
+                &TokensPage {
+                    ctx: c.ctx,
+                    rows,
+                    created: None,
+                    form,
+                    error: None,
+                },
+            )
+        }
+        Err(e) => error_page(c.ctx, e),
+    }
+}
+
+pub async fn token_create(
+    State(s): State<AppState>,
+    mut c: Console,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    c.ctx.active = "tokens";
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    let tr = c.ctx.tr;
+    let parsed = opt_id("expires_in_days", &f.expires_in_days)
+        .and_then(|d| NewTokenInput::parse(&f.name, &f.role, d));
+    let result = match parsed {
+        Ok(input) => s
+            .app
+            .create_token(&c.session.actor, &input)
+            .await
+            .map_err(|e| form_error(tr, e)),
+        Err(e) => Err(field_error(tr, e)),
+    };
+    let (status, created, error, form) = match result {
+        Ok(t) => (
+            StatusCode::CREATED,
+            Some(t.token),
+            None,
+            TokenForm {
+                role: "operator".into(),
+                ..Default::default()
+            },
+        ),
+        Err((status, err)) => (status, None, Some(err), f),
+    };
+    if status == StatusCode::FORBIDDEN {
+        return error_page(c.ctx, AppError::Forbidden);
+    }
+    let rows = s
+        .app
+        .list_tokens(&c.session.actor)
+        .await
+        .unwrap_or_default();
+    render(
+        status,
+        &TokensPage {
+            ctx: c.ctx,
+            rows,
+            created,
+            form,
+            error,
+        },
+    )
+}
+
+pub async fn token_revoke(
+    State(s): State<AppState>,
+    mut c: Console,
+    IdPath(id): IdPath,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    c.ctx.active = "tokens";
+    if !check_csrf(&c, &f.csrf) {
+        return csrf_failed(c.ctx);
+    }
+    match s.app.revoke_token(&c.session.actor, TokenId(id)).await {
+        Ok(_) => see_other("/console/tokens?ok=saved"),
+        Err(e) => error_page(c.ctx, e),
+    }
+}
