@@ -7,6 +7,7 @@
 pub mod access;
 pub mod customers;
 pub mod error;
+pub mod error_codes;
 pub mod events;
 pub mod export;
 pub mod identity;

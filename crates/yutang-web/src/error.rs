@@ -4,12 +4,17 @@
 //! for input errors, the `field` it concerns:
 //! `{ "error": { "code": "username_taken", "message": "…", "field": "username" } }`.
 //! 5xx responses log the whole cause chain and return an opaque message.
+//!
+//! Every code is in the one list, `yutang_core::error_codes` (with its zh and en texts): a
+//! test scans the sources for codes missing there, [`WebError::new`] asserts it in debug
+//! builds, and the OpenAPI document lists the codes on `ErrorDetail.code`.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 use yutang_app::AppError;
+use yutang_core::error_codes;
 
 #[derive(Debug)]
 pub struct WebError {
@@ -38,7 +43,9 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Stable machine-readable code, e.g. `invalid_username`, `forbidden`.
+    /// Stable machine-readable code, e.g. `invalid_username`, `forbidden` (the schema's
+    /// description lists them all, from `yutang_core::error_codes`).
+    #[schema(schema_with = error_code_schema)]
     pub code: String,
     /// Human-readable explanation (English).
     pub message: String,
@@ -50,8 +57,35 @@ pub struct ErrorDetail {
     pub position: Option<ErrorPosition>,
 }
 
+/// The OpenAPI schema of `ErrorDetail.code`: a string whose description (and `x-error-codes`)
+/// lists every code of `yutang_core::error_codes`. Not a closed `enum`: a client must treat a
+/// code it does not know (a newer server's) like any error of that status.
+fn error_code_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::extensions::ExtensionsBuilder;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let codes: Vec<&str> = error_codes::CODES.iter().map(|c| c.code).collect();
+    let listed: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(format!(
+            "Stable machine-readable snake_case code; the console translates it. Treat a code \
+             you do not know like any error of the response's status. The codes: {}.",
+            listed.join(", ")
+        )))
+        .extensions(Some(
+            ExtensionsBuilder::new()
+                .add("x-error-codes", serde_json::json!(codes))
+                .build(),
+        ))
+        .build()
+}
+
 impl WebError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        debug_assert!(
+            error_codes::is_known(code),
+            "error code {code:?} is not in yutang_core::error_codes; add it there with its zh and en texts"
+        );
         Self {
             status,
             code,
@@ -192,3 +226,49 @@ impl IntoResponse for WebError {
 }
 
 pub type WebResult<T> = Result<T, WebError>;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use utoipa::OpenApi;
+
+    /// The OpenAPI document lists every code of the one list on `ErrorDetail.code`, as an open
+    /// string (a closed enum would make every not-yet-listed code a schema violation).
+    #[test]
+    fn openapi_lists_every_error_code() {
+        let doc = serde_json::to_value(crate::api::ApiDoc::openapi()).unwrap();
+        let code = &doc["components"]["schemas"]["ErrorDetail"]["properties"]["code"];
+        assert_eq!(code["type"], "string", "{code}");
+        assert!(code.get("enum").is_none(), "{code}");
+        let listed: Vec<&str> = code["x-error-codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        let all: Vec<&str> = error_codes::CODES.iter().map(|c| c.code).collect();
+        assert_eq!(listed, all);
+        let description = code["description"].as_str().unwrap();
+        for c in all {
+            assert!(description.contains(&format!("`{c}`")), "{c}");
+        }
+    }
+
+    #[test]
+    fn every_mapped_app_error_has_a_listed_code() {
+        for e in [
+            AppError::Unauthenticated,
+            AppError::InvalidCredentials,
+            AppError::TooManyAttempts {
+                retry_after_secs: 3,
+            },
+            AppError::Forbidden,
+            AppError::NotFound { what: "staff" },
+            AppError::Internal("x".into()),
+        ] {
+            let w = WebError::from(e);
+            assert!(error_codes::is_known(w.code), "{}", w.code);
+        }
+    }
+}

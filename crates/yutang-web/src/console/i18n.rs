@@ -3,6 +3,7 @@
 //! every key the templates use.
 
 use serde::Serialize;
+use yutang_core::error_codes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Lang {
@@ -61,20 +62,28 @@ impl Tr {
         self.t(&format!("status.{status}"))
     }
 
-    /// An error code's message; unknown codes fall back to a generic message.
+    /// An error code's message, from the one list of codes (`yutang_core::error_codes`);
+    /// unknown codes fall back to a generic message.
     pub fn error(&self, code: &str) -> &'static str {
-        match lookup(&format!("err.{code}")) {
-            Some(_) => self.t(&format!("err.{code}")),
-            None => self.t("err.generic"),
+        match error_codes::find(code).or_else(|| error_codes::find(error_codes::GENERIC)) {
+            Some(c) => self.pick(c),
+            None => "??",
         }
     }
 
     /// An error code's message when the code is known, else `fallback` (e.g. a parser's own
     /// message for a bad import row).
     pub fn error_or(&self, code: &str, fallback: &str) -> String {
-        match lookup(&format!("err.{code}")) {
-            Some(_) => self.t(&format!("err.{code}")).to_owned(),
+        match error_codes::find(code) {
+            Some(c) => self.pick(c).to_owned(),
             None => fallback.to_owned(),
+        }
+    }
+
+    fn pick(&self, c: &error_codes::ErrorCode) -> &'static str {
+        match self.lang {
+            Lang::Zh => c.zh,
+            Lang::En => c.en,
         }
     }
 
@@ -87,8 +96,12 @@ impl Tr {
     }
 }
 
-/// `(zh, en)` for a key.
+/// `(zh, en)` for a key. `err.<code>` keys come from the one list of error codes
+/// (`yutang_core::error_codes`), which holds every error text.
 pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
+    if let Some(code) = key.strip_prefix("err.") {
+        return error_codes::find(code).map(|c| (c.zh, c.en));
+    }
     Some(match key {
         "app.name" => ("鱼塘", "Yutang"),
         "app.tagline" => ("私域运营平台", "Private-domain operations"),
@@ -227,74 +240,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         ),
         "error.title" => ("出错了", "Something went wrong"),
         "error.back" => ("返回概览", "Back to overview"),
-        "err.generic" => ("请求无法完成", "The request could not be completed"),
-        "err.internal" => (
-            "服务器内部错误，请查看服务器日志",
-            "Internal error; see the server log",
-        ),
-        "err.invalid_credentials" => ("用户名或密码错误", "Wrong username or password"),
-        "err.too_many_attempts" => (
-            "登录失败次数过多，请稍后再试",
-            "Too many failed attempts; try again later",
-        ),
-        "err.csrf" => (
-            "页面已过期，请刷新后重试",
-            "The page expired; reload and try again",
-        ),
-        "err.forbidden" => (
-            "你的角色无权执行此操作",
-            "Your role does not allow this action",
-        ),
-        "err.not_found" => ("找不到该记录", "Not found"),
-        "err.invalid_username" => (
-            "用户名需为 3–32 位小写字母、数字或 . _ -",
-            "Username must be 3–32 characters of a–z, 0–9, '.', '_' or '-'",
-        ),
-        "err.invalid_name" => ("名称需为 1–40 个字符", "Name must be 1–40 characters"),
-        "err.invalid_role" => ("未知角色", "Unknown role"),
-        "err.invalid_characters" => (
-            "不能包含控制字符(只允许制表符和换行)",
-            "Must not contain control characters (only tabs and line breaks)",
-        ),
-        "err.time_out_of_range" => (
-            "时间超出允许范围(2000 年以后,且不晚于当前时间;排期不晚于 2100 年)",
-            "The time is out of range (from 2000; not in the future; schedules before 2100)",
-        ),
-        "err.invalid_status" => ("未知状态", "Unknown status"),
-        "err.password_too_short" => (
-            "密码至少 10 个字符",
-            "Password must have at least 10 characters",
-        ),
-        "err.password_too_long" => ("密码过长", "Password is too long"),
-        "err.wrong_password" => ("当前密码不正确", "The current password is wrong"),
-        "err.username_taken" => ("用户名已被占用", "That username is taken"),
-        "err.store_required" => (
-            "店长和导购必须属于一个门店",
-            "Store managers and guides must belong to a store",
-        ),
-        "err.store_not_allowed" => ("总部角色不能属于门店", "Headquarters roles have no store"),
-        "err.unknown_store" => ("门店不存在", "No such store"),
-        "err.unknown_region" => ("大区不存在", "No such region"),
-        "err.last_admin" => (
-            "这是最后一个在职管理员，请先创建另一个管理员",
-            "This is the last active admin; create another admin first",
-        ),
-        "err.store_code_taken" => ("门店编码已存在", "That store code exists"),
-        "err.invalid_store_code" => (
-            "门店编码需为 1–32 位字母、数字、- 或 _",
-            "Store code must be 1–32 letters, digits, '-' or '_'",
-        ),
-        "err.invalid_text" => (
-            "文字过长或包含控制字符",
-            "Text too long or contains control characters",
-        ),
-        "err.region_name_taken" => ("大区名称已存在", "That region name exists"),
-        "err.token_role_not_allowed" => (
-            "API 令牌只能是管理员、运营或分析师角色",
-            "API tokens can be admin, operator or analyst",
-        ),
-        "err.invalid_expiry" => ("有效天数需在 1–3650 之间", "Validity must be 1–3650 days"),
-        "err.invalid_form" => ("表单内容无效", "The form is invalid"),
         "nav.pool" => ("客户池", "Customer pool"),
         "nav.tags" => ("标签", "Tags"),
         "nav.segments" => ("人群", "Segments"),
@@ -349,7 +294,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "jobs.customers" => ("客户数", "Customers"),
         "jobs.added" => ("新增标签", "Tags added"),
         "jobs.removed" => ("移除标签", "Tags removed"),
-        "err.invalid_ids" => ("客户 ID 名单有误", "The list of customer ids is invalid"),
         "rules.title" => ("自动标签规则", "Auto-tag rules"),
         "rules.hint" => (
             "规则随新事件即时生效，并每小时按时间重新计算（如宝宝满 7 个月）。",
@@ -437,29 +381,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "segments.op_before" => ("早于日期", "before date"),
         "segments.op_is_true" => ("是", "is yes"),
         "segments.op_is_false" => ("否", "is no"),
-        "err.segment_exists" => ("人群名称已存在", "A segment with this name exists"),
-        "err.segment_in_use" => (
-            "该人群正被优惠券、秒杀或拼团用作参与范围，不能删除",
-            "This segment is the audience of a coupon, flash sale or group-buy and cannot be deleted",
-        ),
-        "err.tag_exists" => (
-            "该标签组内已有同名标签",
-            "This group already has a tag with that name",
-        ),
-        "err.tag_group_exists" => ("标签组名称已存在", "A tag group with this name exists"),
-        "err.tag_rule_exists" => ("规则名称已存在", "A rule with this name exists"),
-        "err.group_owned_by_rule" => (
-            "该标签组由自动规则维护，请修改规则",
-            "An auto-tag rule keeps this group; change the rule instead",
-        ),
-        "err.invalid_rule" => ("规则配置无效", "Invalid rule configuration"),
-        "err.invalid_color" => ("颜色格式应为 #1677ff", "Colour must look like #1677ff"),
-        "err.unknown_tag" => ("标签不存在", "No such tag"),
-        "err.outside_scope" => (
-            "部分客户不在你的数据范围内，未做任何修改",
-            "Some customers are outside your data scope; nothing was changed",
-        ),
-        "err.empty_change" => ("请选择要添加或移除的标签", "Choose tags to add or remove"),
         "nav.customers" => ("客户", "Customers"),
         "customers.title" => ("客户", "Customers"),
         "customers.view" => ("客户详情", "Customer"),
@@ -557,13 +478,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "audit.tags_bulk_changed" => ("批量打标签", "Bulk tagging"),
         "audit.tag_catalog_changed" => ("修改标签库", "Changed tag catalogue"),
         "audit.tag_rule_changed" => ("修改自动标签规则", "Changed auto-tag rule"),
-        "err.invalid_phone" => ("手机号格式不正确", "Invalid phone number"),
-        "err.unknown_event_kind" => ("未知事件类型", "Unknown event kind"),
-        "err.identity_conflict" => (
-            "身份标识冲突，疑似两个不同的人",
-            "Conflicting identities: these look like two people",
-        ),
-        "err.invalid_date" => ("日期格式应为 YYYY-MM-DD", "Date must be YYYY-MM-DD"),
         "nav.import" => ("导入", "Import"),
         "import.title" => ("批量导入", "Bulk import"),
         "import.intro" => (
@@ -656,50 +570,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "import.field.discount_fen" => ("优惠（分）", "Discount (fen)"),
         "audit.import_started" => ("开始导入", "Import started"),
         "audit.import_finished" => ("导入完成", "Import finished"),
-        "err.file_required" => ("请选择要上传的文件", "Choose a file to upload"),
-        "err.file_too_large" => ("文件超过上传大小上限", "The file is over the upload limit"),
-        "err.unsupported_file" => (
-            "文件须为 .csv、.xlsx、.xls、.xlsb 或 .ods",
-            "The file must be .csv, .xlsx, .xls, .xlsb or .ods",
-        ),
-        "err.unreadable_file" => ("文件无法读取", "The file cannot be read"),
-        "err.no_header" => ("第一行须为列名", "The first row must name the columns"),
-        "err.upload_failed" => ("上传失败", "The upload failed"),
-        "err.duplicate_mapping" => ("两列映射到了同一字段", "Two columns map to the same field"),
-        "err.unknown_import_field" => ("未知的导入字段", "Unknown import field"),
-        "err.import_busy" => (
-            "该导入正在试运行或导入中",
-            "This import is already being checked or run",
-        ),
-        "err.import_finished" => (
-            "该导入已完成；如需重新导入请再次上传文件",
-            "This import has finished; upload the file again to re-run it",
-        ),
-        "err.invalid_import_kind" => ("请选择客户或订单", "Choose customers or orders"),
-        "err.malformed_row" => (
-            "该行格式错误（列数不符或编码无效）",
-            "Malformed row (cell count or encoding)",
-        ),
-        "err.missing_field" => ("必填字段为空", "A required field is empty"),
-        "err.identity_required" => (
-            "至少需要一个身份标识（手机号、unionid、openid 等）",
-            "At least one identity is needed (phone, unionid, openid …)",
-        ),
-        "err.customer_required" => (
-            "须通过客户 ID、手机号或会员卡号指明客户",
-            "Name the customer by id, phone or member number",
-        ),
-        "err.unknown_customer" => (
-            "找不到该客户，请先导入客户",
-            "No such customer; import customers first",
-        ),
-        "err.unknown_staff" => ("找不到该员工用户名", "No staff member with this username"),
-        "err.inconsistent_order" => (
-            "同一订单号的行客户、渠道或时间不一致",
-            "Rows of one order disagree on customer, channel or time",
-        ),
-        "err.invalid_quantity" => ("数量须为正整数", "Quantity must be a whole number"),
-        "err.invalid_id" => ("ID 须为数字", "The id must be a number"),
         // WeCom connection settings and sync.
         "nav.wecom" => ("企业微信", "WeCom"),
         "wecom.title" => ("企业微信连接", "WeCom connection"),
@@ -756,8 +626,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "wecom.retry" => ("重试", "Retry"),
         "audit.wecom_callback_replayed" => ("重放企业微信回调", "Replayed a WeCom callback"),
         "audit.wecom_job_retried" => ("重试企业微信任务", "Retried a WeCom job"),
-        "err.callback_already_applied" => ("该回调已处理", "This callback was applied already"),
-        "err.job_not_failed" => ("该任务未失败，无需重试", "This job has not failed"),
         "wecom.last_received" => ("最近接收", "last received"),
         "wecom.updated" => ("最近修改", "Last changed"),
         "wecom.test" => ("测试连接", "Test connection"),
@@ -804,79 +672,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "transfer.customer" => ("客户", "Customer"),
         "transfer.group" => ("客户群", "Group"),
         "transfer.reason" => ("原因", "Reason"),
-        "err.same_staff" => (
-            "接替导购不能与原导购相同",
-            "The receiving guide must differ",
-        ),
-        "err.no_wecom_userid" => (
-            "请先为该员工绑定企业微信账号",
-            "Link this staff member to WeCom first",
-        ),
-        "err.not_transferable" => (
-            "所选客户或客户群不属于原导购",
-            "A chosen customer or group does not belong to the departing guide",
-        ),
-        "err.nothing_to_transfer" => (
-            "原导购没有可转交的企业微信客户或客户群",
-            "Nothing to transfer",
-        ),
-        "err.invalid_transfer_kind" => (
-            "请选择在职继承或离职继承",
-            "Choose in-service or departed-staff transfer",
-        ),
-        "err.message_not_supported" => (
-            "离职继承不支持给客户的话",
-            "Departed-staff transfers take no message",
-        ),
-        "err.message_too_long" => (
-            "给客户的话最多 200 个字",
-            "The message is at most 200 characters",
-        ),
-        "err.invalid_list" => ("请填写 ID 列表或 all", "Give a list of ids or all"),
-        "err.not_a_guide" => (
-            "接替人须为在职的导购或店长",
-            "The receiving staff member must be an active guide or store manager",
-        ),
-        "err.invalid_corp_id" => (
-            "企业 ID 须为字母或数字，如 ww1234567890abcdef",
-            "The corp id is letters and digits, e.g. ww1234567890abcdef",
-        ),
-        "err.invalid_api_base" => (
-            "API 地址须为 http(s) 网址",
-            "The API base must be an http(s) URL",
-        ),
-        "err.invalid_secret" => (
-            "Secret 不能含空格，最多 256 个字符",
-            "A secret has no spaces and at most 256 characters",
-        ),
-        "err.invalid_callback_token" => (
-            "Token 须为 1–128 个可见字符，不含空格",
-            "The Token is 1–128 visible characters without spaces",
-        ),
-        "err.invalid_encoding_aes_key" => (
-            "EncodingAESKey 须为 43 位字母或数字",
-            "EncodingAESKey must be 43 letters and digits",
-        ),
-        "err.invalid_agent_id" => ("AgentId 须为数字", "An AgentId is digits"),
-        "err.duplicate_agent_id" => ("AgentId 重复", "An AgentId appears twice"),
-        "err.secret_required" => ("请填写该应用的 Secret", "Enter this app's secret"),
-        "err.locked_by_config" => (
-            "该项由配置文件或环境变量设定，请在那里修改",
-            "This is set in the configuration file or environment; change it there",
-        ),
-        "err.secret_key_required" => (
-            "请先设置 YUTANG_SECRET_KEY，才能在数据库中保存密钥",
-            "Set YUTANG_SECRET_KEY to store secrets in this database",
-        ),
-        "err.secret_unreadable" => (
-            "已保存的密钥无法解密（密钥文件是否更换？），请重新填写",
-            "A stored secret cannot be decrypted (was the key changed?); enter it again",
-        ),
-        "err.wecom_not_configured" => (
-            "请先填写企业 ID 和客户联系 Secret",
-            "Set the corp id and customer-contact secret first",
-        ),
-        "err.wecom_error" => ("企业微信拒绝了请求", "WeCom refused the request"),
         // --- promotions ---
         "nav.promotions" => ("营销活动", "Promotions"),
         "promo.title" => ("营销活动", "Promotions"),
@@ -956,31 +751,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "event.group_buy_joined" => ("参与拼团", "Joined a group-buy"),
         "event.group_buy_confirmed" => ("拼团成功", "Group-buy confirmed"),
         "event.group_buy_refunded" => ("拼团失败退款", "Group-buy refunded"),
-        "err.promotion_not_started" => ("活动尚未开始", "The promotion has not started"),
-        "err.promotion_ended" => ("活动已结束", "The promotion has ended"),
-        "err.promotion_inactive" => ("活动已删除", "The promotion was deleted"),
-        "err.out_of_stock" => ("库存不足", "Sold out"),
-        "err.limit_reached" => ("已达每人上限", "Limit per customer reached"),
-        "err.not_in_audience" => ("不在活动人群中", "Not in the audience"),
-        "err.below_threshold" => ("订单金额未达门槛", "The order is below the threshold"),
-        "err.coupon_not_usable" => ("优惠券不可用", "The coupon cannot be used"),
-        "err.order_refunded" => ("订单已全额退款", "The order was fully refunded"),
-        "err.invalid_steps" => (
-            "优惠设置有误（门槛须递增，减免须低于门槛）",
-            "Invalid coupon steps",
-        ),
-        "err.invalid_window" => ("结束时间须晚于开始时间", "The end must be after the start"),
-        "err.invalid_count" => ("数量超出范围", "Number out of range"),
-        "err.invalid_validity" => ("有效期设置有误", "Invalid validity"),
-        "err.invalid_rate" => ("折扣须在 1–999 之间", "Rate must be 1–999"),
-        "err.stock_below_claimed" => (
-            "库存不能低于已领取数量",
-            "Stock cannot go below what was taken",
-        ),
-        "err.unknown_segment" => ("找不到该人群", "No such segment"),
-        "err.invalid_audience" => ("参与人群设置有误", "Invalid audience"),
-        "err.invalid_number" => ("须为整数", "A whole number is required"),
-        "err.required" => ("必填", "Required"),
         _ => return None,
     })
 }
@@ -1052,6 +822,25 @@ mod tests {
         for a in ["import_started", "import_finished"] {
             assert!(lookup(&format!("audit.{a}")).is_some(), "{a}");
         }
+    }
+
+    /// Every error code the server can answer has its own text in both languages, and the
+    /// `err.<code>` keys the console names directly resolve through the same list.
+    #[test]
+    fn every_error_code_is_translated() {
+        let (zh, en) = (Tr { lang: Lang::Zh }, Tr { lang: Lang::En });
+        let generic = (zh.error("no_such_code"), en.error("no_such_code"));
+        for c in error_codes::CODES {
+            assert_eq!(zh.error(c.code), c.zh);
+            assert_eq!(en.error(c.code), c.en);
+            assert_ne!((zh.error(c.code), en.error(c.code)), generic, "{}", c.code);
+            assert_eq!(zh.error_or(c.code, "fallback"), c.zh);
+            assert_eq!(lookup(&format!("err.{}", c.code)), Some((c.zh, c.en)));
+        }
+        assert_eq!(zh.t("err.csrf"), "页面已过期，请刷新后重试");
+        assert_eq!(en.t("err.generic"), "The request could not be completed");
+        assert_eq!(zh.error_or("no_such_code", "fallback"), "fallback");
+        assert_eq!(lookup("err.no_such_code"), None);
     }
 
     #[test]

@@ -1,0 +1,334 @@
+//! The one list of error codes: every stable `code` an error can carry (in an API answer's
+//! `{ "error": { "code": … } }`, an import row's error or an event's rejection), with its
+//! Simplified Chinese and English text for the console.
+//!
+//! The codes are still written as literals where errors are built (`FieldError::new(field,
+//! "invalid_phone", …)`); this list is what they are checked against:
+//! `crates/yutang-core/tests/error_codes.rs` scans the sources of every crate and fails when a
+//! constructed code is missing here (or a code here is constructed nowhere), the tests below
+//! keep each entry well-formed, `yutang-web` asserts it in debug builds and lists the codes in
+//! the OpenAPI document, and the console translates from here.
+//!
+//! To add a code: add one `e(code, zh, en)` line in alphabetical order.
+
+/// One error code and its texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCode {
+    /// Stable snake_case identifier, e.g. `username_taken`.
+    pub code: &'static str,
+    /// Simplified Chinese, for the console (the default language).
+    pub zh: &'static str,
+    /// English, for the console.
+    pub en: &'static str,
+}
+
+const fn e(code: &'static str, zh: &'static str, en: &'static str) -> ErrorCode {
+    ErrorCode { code, zh, en }
+}
+
+/// Every code the server can produce, sorted by code.
+#[rustfmt::skip]
+pub static CODES: &[ErrorCode] = &[
+    e("already_exists", "该记录已存在", "It already exists"),
+    e("already_in_group", "你已在这个团中", "You are already in this group"),
+    e("amount_not_integer", "金额须为整数（单位：分）", "Amounts are whole fen; decimals are not accepted"),
+    e("attribute_key_taken", "该属性键已存在", "An attribute with this key exists"),
+    e("attribute_type", "该属性的类型与值不符", "The attribute has another type"),
+    e("bad_batch", "批次数据不完整", "The batch is malformed"),
+    e("bad_record", "已存记录无法读取", "A stored record cannot be read"),
+    e("batch_too_large", "单批事件数量超出上限", "Too many events in one batch"),
+    e("below_threshold", "订单金额未达门槛", "The order is below the threshold"),
+    e("body_too_large", "请求内容过大", "The request body is too large"),
+    e("callback_already_applied", "该回调已处理", "This callback was applied already"),
+    e("concurrent_ingest", "该身份正被同时写入，请稍后重试", "This identity is being written at the same time; try again"),
+    e("conflicting_change", "同一标签不能同时添加和移除", "A tag cannot be both added and removed"),
+    e("coupon_not_owned", "该优惠券属于其他客户", "The coupon belongs to another customer"),
+    e("coupon_not_usable", "优惠券不可用", "The coupon cannot be used"),
+    e("coupon_not_valid_now", "优惠券不在可用时间内", "The coupon is not valid at this time"),
+    e("coupon_out_of_scope", "优惠券不适用于该渠道或门店", "The coupon cannot be used in this channel or store"),
+    e("customer_required", "须通过客户 ID、手机号或会员卡号指明客户", "Name the customer by id, phone or member number"),
+    e("customer_token_expired", "客户令牌已过期，请重新获取", "The customer token has expired; get a new one"),
+    e("customer_token_required", "需要客户令牌", "A customer token is required"),
+    e("database_not_empty", "演示数据需要空数据库，当前数据库已有员工", "The demo needs an empty database"),
+    e("detail_too_large", "详情内容不能超过 4 KiB", "The detail must be at most 4 KiB"),
+    e("discount_exceeds_total", "优惠金额超过了订单商品总额", "The discount exceeds the sum of the lines"),
+    e("duplicate_agent_id", "AgentId 重复", "An AgentId appears twice"),
+    e("duplicate_in_batch", "同一批次中事件 ID 重复", "An event id appears twice in the batch"),
+    e("duplicate_mapping", "两列映射到了同一字段", "Two columns map to the same field"),
+    e("empty_batch", "请至少提交一个事件", "Send at least one event"),
+    e("empty_change", "请选择要添加或移除的标签", "Choose tags to add or remove"),
+    e("event_id_reused", "该事件 ID 已用于另一条事件", "This event id was used for a different event"),
+    e("external_id_reused", "该外部单号已用于另一笔订单", "This external id was used for a different order"),
+    e("facts_table_engine", "事实表仅支持 PostgreSQL", "The facts table needs PostgreSQL"),
+    e("file_required", "请选择要上传的文件", "Choose a file to upload"),
+    e("file_too_large", "文件超过上传大小上限", "The file is over the upload limit"),
+    e("forbidden", "你的角色无权执行此操作", "Your role does not allow this action"),
+    e("group_expired", "该团已过期", "The group has expired"),
+    e("group_full", "该团已满员", "The group is full"),
+    e("group_owned_by_rule", "该标签组由自动规则维护，请修改规则", "An auto-tag rule keeps this group; change the rule instead"),
+    e("hold_not_active", "名额已不再保留（已支付或已超时释放）", "The claim is no longer held"),
+    e("idempotency_key_reused", "该幂等键已用于另一请求", "This Idempotency-Key was used for a different request"),
+    e("identity_conflict", "身份标识冲突，疑似两个不同的人", "Conflicting identities: these look like two people"),
+    e("identity_required", "至少需要一个身份标识（手机号、unionid、openid 等）", "At least one identity is needed (phone, unionid, openid …)"),
+    e("identity_taken", "该身份已属于其他客户", "This identity belongs to another customer"),
+    e("import_busy", "该导入正在试运行或导入中", "This import is already being checked or run"),
+    e("import_finished", "该导入已完成；如需重新导入请再次上传文件", "This import has finished; upload the file again to re-run it"),
+    e("inconsistent_order", "同一订单号的行客户、渠道或时间不一致", "Rows of one order disagree on customer, channel or time"),
+    e("internal", "服务器内部错误，请查看服务器日志", "Internal error; see the server log"),
+    e("invalid_action", "未知的操作类型", "Unknown action"),
+    e("invalid_agent_id", "AgentId 须为数字", "An AgentId is digits"),
+    e("invalid_amount", "金额须为整数（单位：分）", "The amount must be a whole number of fen"),
+    e("invalid_api_base", "API 地址须为 http(s) 网址", "The API base must be an http(s) URL"),
+    e("invalid_attribute_key", "属性键需为 1–40 个小写字母、数字或下划线，并以字母开头", "The key must be 1–40 of a–z, 0–9 and _, starting with a letter"),
+    e("invalid_attribute_kind", "属性类型须为文本、数字、日期或枚举", "The kind must be text, number, date or enum"),
+    e("invalid_attribute_value", "属性值无效", "Invalid attribute value"),
+    e("invalid_audience", "参与人群设置有误", "Invalid audience"),
+    e("invalid_callback_token", "Token 须为 1–128 个可见字符，不含空格", "The Token is 1–128 visible characters without spaces"),
+    e("invalid_channel", "渠道需为 1–32 个小写字母、数字或下划线", "The channel must be 1–32 of a–z, 0–9 and _"),
+    e("invalid_characters", "不能包含控制字符(只允许制表符和换行)", "Must not contain control characters (only tabs and line breaks)"),
+    e("invalid_clear", "该项不能清除", "This setting cannot be cleared"),
+    e("invalid_color", "颜色格式应为 #1677ff", "Colour must look like #1677ff"),
+    e("invalid_corp_id", "企业 ID 须为字母或数字，如 ww1234567890abcdef", "The corp id is letters and digits, e.g. ww1234567890abcdef"),
+    e("invalid_count", "数量超出范围", "Number out of range"),
+    e("invalid_credentials", "用户名或密码错误", "Wrong username or password"),
+    e("invalid_customer_token", "客户令牌无效", "The customer token is not valid"),
+    e("invalid_date", "日期格式应为 YYYY-MM-DD", "Date must be YYYY-MM-DD"),
+    e("invalid_detail", "详情须为 JSON 对象", "The detail must be a JSON object"),
+    e("invalid_encoding_aes_key", "EncodingAESKey 须为 43 位字母或数字", "EncodingAESKey must be 43 letters and digits"),
+    e("invalid_event", "事件格式无效", "The event is malformed"),
+    e("invalid_event_id", "事件 ID 需为 1–64 个可见 ASCII 字符", "The event id must be 1–64 visible ASCII characters"),
+    e("invalid_expiry", "有效天数需在 1–3650 之间", "Validity must be 1–3650 days"),
+    e("invalid_external_id", "外部单号需为 1–64 个可见 ASCII 字符", "The id must be 1–64 visible ASCII characters"),
+    e("invalid_field", "字段值无效", "A field has an invalid value"),
+    e("invalid_follow_state", "未知的跟进状态", "Unknown follow state"),
+    e("invalid_form", "表单内容无效", "The form is invalid"),
+    e("invalid_gender", "性别须为女、男或未知", "Gender must be female, male or unknown"),
+    e("invalid_id", "ID 须为数字", "The id must be a number"),
+    e("invalid_idempotency_key", "幂等键需为 1–100 个可打印 ASCII 字符", "The Idempotency-Key must be 1–100 printable ASCII characters"),
+    e("invalid_identity_kind", "未知的身份类型", "Unknown identity kind"),
+    e("invalid_identity_value", "身份值需为 1–128 个字符，且不含空格", "The identity value must be 1–128 characters without spaces"),
+    e("invalid_ids", "客户 ID 名单有误", "The list of customer ids is invalid"),
+    e("invalid_import_kind", "请选择客户或订单", "Choose customers or orders"),
+    e("invalid_list", "请填写 ID 列表或 all", "Give a list of ids or all"),
+    e("invalid_name", "名称需为 1–40 个字符", "Name must be 1–40 characters"),
+    e("invalid_namespace", "应用 ID 需为 1–32 个字母、数字、_ 或 -", "The app id must be 1–32 letters, digits, _ or -"),
+    e("invalid_number", "须为整数", "A whole number is required"),
+    e("invalid_options", "请至少填写一个选项", "Give at least one option"),
+    e("invalid_order_status", "订单状态无效", "Invalid order status"),
+    e("invalid_page", "页码须大于等于 1", "The page must be 1 or more"),
+    e("invalid_page_size", "每页条数超出范围", "The page size is out of range"),
+    e("invalid_phone", "手机号格式不正确", "Invalid phone number"),
+    e("invalid_quantity", "数量须为正整数", "Quantity must be a whole number"),
+    e("invalid_query", "查询参数无效", "Invalid query parameters"),
+    e("invalid_rate", "折扣须在 1–999 之间", "Rate must be 1–999"),
+    e("invalid_role", "未知角色", "Unknown role"),
+    e("invalid_rule", "规则配置无效", "Invalid rule configuration"),
+    e("invalid_secret", "Secret 不能含空格，最多 256 个字符", "A secret has no spaces and at most 256 characters"),
+    e("invalid_sku", "SKU 需为 1–64 个字符", "The SKU must be 1–64 characters"),
+    e("invalid_status", "未知状态", "Unknown status"),
+    e("invalid_steps", "优惠设置有误（门槛须递增，减免须低于门槛）", "Invalid coupon steps"),
+    e("invalid_store_code", "门店编码需为 1–32 位字母、数字、- 或 _", "Store code must be 1–32 letters, digits, '-' or '_'"),
+    e("invalid_text", "文字过长或包含控制字符", "Text too long or contains control characters"),
+    e("invalid_time", "时间格式无效", "Invalid time"),
+    e("invalid_transfer_kind", "请选择在职继承或离职继承", "Choose in-service or departed-staff transfer"),
+    e("invalid_transition", "订单当前状态不能变更为该状态", "The order cannot move to this status"),
+    e("invalid_ttl", "有效时长超出范围", "The lifetime is out of range"),
+    e("invalid_username", "用户名需为 3–32 位小写字母、数字或 . _ -", "Username must be 3–32 characters of a–z, 0–9, '.', '_' or '-'"),
+    e("invalid_validity", "有效期设置有误", "Invalid validity"),
+    e("invalid_wecom_userid", "企业微信账号需为 1–64 个字母、数字或 _ - . @", "The WeCom userid must be 1–64 letters, digits, _, -, . or @"),
+    e("invalid_window", "结束时间须晚于开始时间", "The end must be after the start"),
+    e("job_not_failed", "该任务未失败，无需重试", "This job has not failed"),
+    e("last_admin", "这是最后一个在职管理员，请先创建另一个管理员", "This is the last active admin; create another admin first"),
+    e("limit_reached", "已达每人上限", "Limit per customer reached"),
+    e("locked_by_config", "该项由配置文件或环境变量设定，请在那里修改", "This is set in the configuration file or environment; change it there"),
+    e("malformed_json", "请求内容不是有效的 JSON", "The body is not valid JSON"),
+    e("malformed_row", "该行格式错误（列数不符或编码无效）", "Malformed row (cell count or encoding)"),
+    e("merge_cycle", "客户合并链过长", "The customer merge chain is too long"),
+    e("message_not_supported", "离职继承不支持给客户的话", "Departed-staff transfers take no message"),
+    e("message_too_long", "给客户的话最多 200 个字", "The message is at most 200 characters"),
+    e("missing_field", "必填字段为空", "A required field is empty"),
+    e("namespace_not_allowed", "该身份类型不需要应用 ID", "This identity kind has no app id"),
+    e("namespace_required", "该身份类型需要填写应用 ID", "This identity kind needs an app id"),
+    e("negative_amount", "金额不能为负数", "The amount must not be negative"),
+    e("no_header", "第一行须为列名", "The first row must name the columns"),
+    e("no_lines", "订单至少需要一行商品", "An order needs at least one line"),
+    e("no_wecom_userid", "请先为该员工绑定企业微信账号", "Link this staff member to WeCom first"),
+    e("not_a_guide", "接替人须为在职的导购或店长", "The receiving staff member must be an active guide or store manager"),
+    e("not_found", "找不到该记录", "Not found"),
+    e("not_in_audience", "不在活动人群中", "Not in the audience"),
+    e("not_transferable", "所选客户或客户群不属于原导购", "A chosen customer or group does not belong to the departing guide"),
+    e("nothing_to_transfer", "原导购没有可转交的企业微信客户或客户群", "Nothing to transfer"),
+    e("order_in_progress", "该订单正在处理中，请稍后重试", "This order is being processed; try again shortly"),
+    e("order_refunded", "订单已全额退款", "The order was fully refunded"),
+    e("out_of_stock", "库存不足", "Sold out"),
+    e("outside_scope", "部分客户不在你的数据范围内，未做任何修改", "Some customers are outside your data scope; nothing was changed"),
+    e("password_too_long", "密码过长", "Password is too long"),
+    e("password_too_short", "密码至少 10 个字符", "Password must have at least 10 characters"),
+    e("promotion_ended", "活动已结束", "The promotion has ended"),
+    e("promotion_inactive", "活动已删除", "The promotion was deleted"),
+    e("promotion_not_started", "活动尚未开始", "The promotion has not started"),
+    e("refund_exceeds_paid", "退款总额不能超过实付金额", "Refunds would exceed the paid amount"),
+    e("refund_id_reused", "该退款单号已用于其他订单或金额", "This refund id was used for another order or amount"),
+    e("refund_in_progress", "该退款正在处理中，请稍后重试", "This refund is being processed; try again shortly"),
+    e("refused", "该行被拒绝", "The row was refused"),
+    e("region_name_taken", "大区名称已存在", "That region name exists"),
+    e("request_in_progress", "相同请求正在处理中，请稍后重试", "The same request is in progress; try again shortly"),
+    e("required", "必填", "Required"),
+    e("same_customer", "两个 ID 指向同一位客户", "Both ids are the same customer"),
+    e("same_staff", "接替导购不能与原导购相同", "The receiving guide must differ"),
+    e("secret_key_required", "请先设置 YUTANG_SECRET_KEY，才能在数据库中保存密钥", "Set YUTANG_SECRET_KEY to store secrets in this database"),
+    e("secret_required", "请填写该应用的 Secret", "Enter this app's secret"),
+    e("secret_unreadable", "已保存的密钥无法解密（密钥文件是否更换？），请重新填写", "A stored secret cannot be decrypted (was the key changed?); enter it again"),
+    e("segment_empty", "请填写人群条件", "Enter a segment expression"),
+    e("segment_exists", "人群名称已存在", "A segment with this name exists"),
+    e("segment_in_use", "该人群正被优惠券、秒杀或拼团用作参与范围，不能删除", "This segment is the audience of a coupon, flash sale or group-buy and cannot be deleted"),
+    e("segment_invalid_character", "条件中有无法识别的字符", "The expression has an invalid character"),
+    e("segment_invalid_date", "日期格式应为 YYYY-MM-DD", "Dates must be YYYY-MM-DD"),
+    e("segment_invalid_duration", "时长单位无效或超出上限", "Invalid or too long duration"),
+    e("segment_invalid_escape", "字符串中的转义字符无效", "Invalid escape in a string"),
+    e("segment_invalid_money", "金额格式无效或超出范围", "Invalid amount of money"),
+    e("segment_invalid_number", "数字格式无效或超出范围", "Invalid number"),
+    e("segment_syntax_error", "条件语法有误", "Syntax error in the expression"),
+    e("segment_too_deep", "条件嵌套层级过深", "The expression is nested too deeply"),
+    e("segment_too_long", "条件过长", "The expression is too long"),
+    e("segment_too_many_terms", "条件项过多", "The expression has too many terms"),
+    e("segment_type_mismatch", "条件的比较方式或取值与属性类型不符", "The operator or value does not fit the attribute"),
+    e("segment_unknown_attribute", "未知的客户属性", "Unknown attribute"),
+    e("segment_unknown_tag", "标签不存在", "No such tag"),
+    e("segment_unknown_value", "该属性没有这个取值", "The attribute has no such value"),
+    e("segment_unterminated_string", "字符串缺少结尾引号", "A string is missing its closing quote"),
+    e("stock_below_claimed", "库存不能低于已领取数量", "Stock cannot go below what was taken"),
+    e("store_code_taken", "门店编码已存在", "That store code exists"),
+    e("store_not_allowed", "总部角色不能属于门店", "Headquarters roles have no store"),
+    e("store_required", "店长和导购必须属于一个门店", "Store managers and guides must belong to a store"),
+    e("tag_exists", "该标签组内已有同名标签", "This group already has a tag with that name"),
+    e("tag_group_exists", "标签组名称已存在", "A tag group with this name exists"),
+    e("tag_rule_exists", "规则名称已存在", "A rule with this name exists"),
+    e("time_out_of_range", "时间超出允许范围(2000 年以后,且不晚于当前时间;排期不晚于 2100 年)", "The time is out of range (from 2000; not in the future; schedules before 2100)"),
+    e("token_role_not_allowed", "API 令牌只能是管理员、运营或分析师角色", "API tokens can be admin, operator or analyst"),
+    e("too_many_attempts", "登录失败次数过多，请稍后再试", "Too many failed attempts; try again later"),
+    e("too_many_lines", "订单最多 500 行商品", "An order has at most 500 lines"),
+    e("unauthenticated", "请先登录", "Sign in first"),
+    e("unknown_attribute", "自定义属性不存在，请先创建", "No such custom attribute; define it first"),
+    e("unknown_customer", "找不到该客户，请先导入客户", "No such customer; import customers first"),
+    e("unknown_event_kind", "未知事件类型", "Unknown event kind"),
+    e("unknown_field", "包含未知字段", "Unknown field"),
+    e("unknown_import_field", "未知的导入字段", "Unknown import field"),
+    e("unknown_platform", "电商平台须为天猫、京东、有赞或抖音", "The platform must be tmall, jd, youzan or douyin"),
+    e("unknown_reference", "引用的记录不存在", "Refers to something that does not exist"),
+    e("unknown_region", "大区不存在", "No such region"),
+    e("unknown_segment", "找不到该人群", "No such segment"),
+    e("unknown_staff", "找不到该员工用户名", "No staff member with this username"),
+    e("unknown_store", "门店不存在", "No such store"),
+    e("unknown_tag", "标签不存在", "No such tag"),
+    e("unreadable_body", "无法读取请求内容", "The request body cannot be read"),
+    e("unreadable_file", "文件无法读取", "The file cannot be read"),
+    e("unsupported_file", "文件须为 .csv、.xlsx、.xls、.xlsb 或 .ods", "The file must be .csv, .xlsx, .xls, .xlsb or .ods"),
+    e("unsupported_media_type", "请求内容须为 JSON", "Send the body as JSON"),
+    e("upload_failed", "上传失败", "The upload failed"),
+    e("username_taken", "用户名已被占用", "That username is taken"),
+    e("wecom_error", "企业微信拒绝了请求", "WeCom refused the request"),
+    e("wecom_not_configured", "请先填写企业 ID 和客户联系 Secret", "Set the corp id and customer-contact secret first"),
+    e("wecom_userid_taken", "该企业微信账号已绑定其他员工", "This WeCom userid belongs to another staff member"),
+    e("wrong_password", "当前密码不正确", "The current password is wrong"),
+];
+
+/// Texts only the console shows: its own form-token failure and the fallback for a code it
+/// does not know. No server error carries these codes.
+#[rustfmt::skip]
+pub static CONSOLE_CODES: &[ErrorCode] = &[
+    e("csrf", "页面已过期，请刷新后重试", "The page expired; reload and try again"),
+    e("generic", "请求无法完成", "The request could not be completed"),
+];
+
+/// The code used when a code is unknown.
+pub const GENERIC: &str = "generic";
+
+/// The entry for `code` (server or console-only), if it is listed.
+pub fn find(code: &str) -> Option<&'static ErrorCode> {
+    match CODES.binary_search_by(|c| c.code.cmp(code)) {
+        Ok(i) => CODES.get(i),
+        Err(_) => CONSOLE_CODES.iter().find(|c| c.code == code),
+    }
+}
+
+/// Whether the server may answer with `code`.
+pub fn is_known(code: &str) -> bool {
+    CODES.binary_search_by(|c| c.code.cmp(code)).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_snake_case(s: &str) -> bool {
+        s.starts_with(|c: char| c.is_ascii_lowercase())
+            && !s.ends_with('_')
+            && !s.contains("__")
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    }
+
+    fn has_chinese(s: &str) -> bool {
+        s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    }
+
+    #[test]
+    fn every_code_has_both_texts_and_a_well_formed_name() {
+        for c in CODES.iter().chain(CONSOLE_CODES) {
+            assert!(is_snake_case(c.code), "{:?} is not snake_case", c.code);
+            assert!(!c.zh.trim().is_empty(), "{}: no zh text", c.code);
+            assert!(!c.en.trim().is_empty(), "{}: no en text", c.code);
+            assert!(
+                has_chinese(c.zh),
+                "{}: the zh text is not Chinese: {:?}",
+                c.code,
+                c.zh
+            );
+            assert!(
+                c.en.is_ascii() || !has_chinese(c.en),
+                "{}: the en text is Chinese",
+                c.code
+            );
+            assert_ne!(c.en, c.code, "{}: the en text is the code itself", c.code);
+        }
+    }
+
+    #[test]
+    fn codes_are_sorted_and_unique() {
+        for w in CODES.windows(2) {
+            assert!(
+                w[0].code < w[1].code,
+                "{} must come before {} (sorted, no duplicates)",
+                w[1].code,
+                w[0].code
+            );
+        }
+        for c in CONSOLE_CODES {
+            assert!(
+                !is_known(c.code),
+                "{} is both a server and a console code",
+                c.code
+            );
+        }
+        assert!(CODES.len() > 100);
+    }
+
+    #[test]
+    fn lookups() {
+        assert!(is_known("username_taken"));
+        assert_eq!(find("username_taken").map(|c| c.zh), Some("用户名已被占用"));
+        assert!(!is_known(GENERIC));
+        assert!(find(GENERIC).is_some());
+        assert!(find("csrf").is_some());
+        assert!(find("no_such_code").is_none());
+    }
+
+    /// The enumerations that name their codes in core are all listed.
+    #[test]
+    fn core_enumerations_are_listed() {
+        for r in crate::promotions::PromoRefusal::ALL {
+            assert!(is_known(r.code()), "{}", r.code());
+        }
+    }
+}
