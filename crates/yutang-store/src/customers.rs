@@ -840,22 +840,8 @@ macro_rules! customer_txn_ops {
             incoming.sort();
             incoming.dedup();
             for i in incoming.iter().filter(|i| !existing.contains(i)) {
-                sqlx::query(
-                    "INSERT INTO customer_identities (customer_id, kind, namespace, value, created_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(id)
-                .bind(i.kind.as_str())
-                .bind(&i.namespace)
-                .bind(&i.value)
-                .bind(now)
-                .execute(&mut **tx)
-                .await
-                .map_err(|e| StoreError::classify(e, "identity"))?;
-                if outcome != IngestOutcome::Created {
-                    let d = detail(serde_json::json!({"kind": i.kind.as_str(), "namespace": i.namespace}));
-                    append_event(tx, id, "identity_added", now, None, &d, now).await?;
-                }
+                // A new customer's identities are part of its creation, not timeline news.
+                insert_identity(tx, id, i, outcome != IngestOutcome::Created, now).await?;
             }
             if !rec.profile.is_empty() {
                 let before = profile_of(tx, id).await?;
@@ -924,6 +910,14 @@ macro_rules! customer_txn_ops {
                     format!("customer {id} already has the {} identity {}", c.kind, c.left),
                 ));
             }
+            insert_identity(&mut tx, id, i, true, now).await?;
+            tx.commit().await?;
+            Ok(true)
+        }
+
+        /// Insert one identity of a customer, with an `identity_added` timeline event when
+        /// `announce`. The unique key refuses an identity another customer holds.
+        async fn insert_identity(tx: &mut Tx, id: i64, i: &Identity, announce: bool, now: i64) -> Result<()> {
             sqlx::query(
                 "INSERT INTO customer_identities (customer_id, kind, namespace, value, created_at) \
                  VALUES ($1, $2, $3, $4, $5)",
@@ -933,13 +927,14 @@ macro_rules! customer_txn_ops {
             .bind(&i.namespace)
             .bind(&i.value)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(|e| StoreError::classify(e, "identity"))?;
-            let d = detail(serde_json::json!({"kind": i.kind.as_str(), "namespace": i.namespace}));
-            append_event(&mut tx, id, "identity_added", now, None, &d, now).await?;
-            tx.commit().await?;
-            Ok(true)
+            if announce {
+                let d = detail(serde_json::json!({"kind": i.kind.as_str(), "namespace": i.namespace}));
+                append_event(tx, id, "identity_added", now, None, &d, now).await?;
+            }
+            Ok(())
         }
 
         /// Merge two customers (either may already be merged: both resolve first). Returns

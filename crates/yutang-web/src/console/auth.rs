@@ -1,15 +1,12 @@
 //! Console sign-in: login, logout, the language switch and the signed-in user's own account.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::layout::{
-    CsrfForm, FormError, check_csrf, csrf_failed, error_page, form_error, see_other,
-};
+use super::layout::{ConsoleForm, CsrfForm, FormError, error_page, form_error, see_other};
 use super::{Console, Ctx, Lang, Tr, lang_of, render};
 use crate::auth::{ClientIp, LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, same_secret};
 use crate::error::WebError;
@@ -235,10 +232,10 @@ fn clear_session_cookie(secure: bool) -> HeaderValue {
     HeaderValue::from_str(&c.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-pub async fn logout(State(s): State<AppState>, c: Console, Form(f): Form<CsrfForm>) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
+pub async fn logout(
+    State(s): State<AppState>,
+    ConsoleForm(c, _): ConsoleForm<CsrfForm>,
+) -> Response {
     if let Err(e) = s.app.logout(&c.session).await {
         return error_page(c.ctx, e);
     }
@@ -302,8 +299,6 @@ pub async fn account(mut c: Console) -> Response {
 #[derive(Deserialize)]
 pub struct OwnPasswordForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     current_password: String,
     #[serde(default)]
     new_password: String,
@@ -311,13 +306,9 @@ pub struct OwnPasswordForm {
 
 pub async fn account_password(
     State(s): State<AppState>,
-    mut c: Console,
-    Form(f): Form<OwnPasswordForm>,
+    ConsoleForm(mut c, f): ConsoleForm<OwnPasswordForm>,
 ) -> Response {
     c.ctx.active = "account";
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     let tr = c.ctx.tr;
     match s
         .app

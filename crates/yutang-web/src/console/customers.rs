@@ -2,7 +2,6 @@
 //! scope) and the 360° view with a paged, filterable timeline.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -21,7 +20,7 @@ use yutang_store::events::EventRow;
 use yutang_store::org::StoreRow;
 use yutang_store::staff::StaffRow;
 
-use super::layout::{Pager, check_csrf, csrf_failed, error_page, nonempty, opt_id, pager};
+use super::layout::{ConsoleForm, CsrfForm, Pager, error_page, nonempty, opt_id, pager};
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
 use crate::state::AppState;
@@ -241,23 +240,13 @@ pub async fn view(
     render_view(&s, c, id, q, None).await
 }
 
-#[derive(Deserialize)]
-pub struct RevealForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// Show the full phone numbers (audited) on the 360° page.
 pub async fn reveal(
     State(s): State<AppState>,
-    mut c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<RevealForm>,
+    ConsoleForm(mut c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
     c.ctx.active = "customers";
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     match s.app.reveal_phones(&c.session.actor, CustomerId(id)).await {
         Ok(phones) => render_view(&s, c, id, ViewQuery::default(), Some(phones)).await,
         Err(e) => error_page(c.ctx, e),

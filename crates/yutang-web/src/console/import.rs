@@ -4,7 +4,6 @@
 //! scripts. Only roles that may manage customers (admin, operator) get here.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
@@ -15,7 +14,7 @@ use yutang_app::import::{ImportKind, ImportReport, ImportSummary, RowError};
 use yutang_app::import_runs::{ImportRun, MAX_UPLOAD_BYTES};
 use yutang_core::FieldError;
 
-use super::layout::{check_csrf, csrf_failed, error_page};
+use super::layout::{ConsoleForm, check_csrf, csrf_failed, error_page};
 use super::{Console, Ctx, Tr, render};
 use crate::auth::IdPath;
 use crate::state::AppState;
@@ -323,14 +322,6 @@ async fn start(
     form: Vec<(String, String)>,
     dry: bool,
 ) -> Response {
-    let csrf = form
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default();
-    if !check_csrf(&c, csrf) {
-        return csrf_failed(c.ctx);
-    }
     let a = &c.session.actor;
     let run = match s.app.import_run(a, id).await {
         Ok(r) => r,
@@ -364,18 +355,16 @@ async fn start(
 
 pub async fn start_check(
     State(s): State<AppState>,
-    c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<Vec<(String, String)>>,
+    ConsoleForm(c, f): ConsoleForm<Vec<(String, String)>>,
 ) -> Response {
     start(s, c, id, f, true).await
 }
 
 pub async fn start_run(
     State(s): State<AppState>,
-    c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<Vec<(String, String)>>,
+    ConsoleForm(c, f): ConsoleForm<Vec<(String, String)>>,
 ) -> Response {
     start(s, c, id, f, false).await
 }

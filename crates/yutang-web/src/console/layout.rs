@@ -1,15 +1,20 @@
 //! What every console page shares: form and page errors, CSRF checks, redirects, pagers.
 
 use askama::Template;
+use axum::Form;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use yutang_app::AppError;
 use yutang_core::FieldError;
 
 use super::{Console, Ctx, Tr, render};
 use crate::auth::same_secret;
 use crate::error::WebError;
+use crate::state::AppState;
 
 // ---------------------------------------------------------------- shared bits
 
@@ -57,6 +62,38 @@ pub(super) fn csrf_failed(ctx: Ctx) -> Response {
 
 pub(super) fn check_csrf(c: &Console, got: &str) -> bool {
     same_secret(&c.session.csrf_token, got)
+}
+
+/// A console form post: the signed-in page context and the parsed form, whose `csrf` field
+/// has been checked against the session. Every urlencoded console form takes this, so a new
+/// page cannot forget the check. (Multipart and hand-parsed forms call [`check_csrf`].)
+///
+/// In order: no session → the sign-in redirect; a wrong or missing token → 403 with the
+/// expired-form page (before the form is even parsed); a body that is not the form → axum's
+/// own form rejection.
+pub struct ConsoleForm<T>(pub Console, pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ConsoleForm<T> {
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let console = Console::from_request_parts(&mut parts, state).await?;
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let token = url::form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        if !check_csrf(&console, &token) {
+            return Err(csrf_failed(console.ctx));
+        }
+        let Form(form) =
+            Form::<T>::from_request(Request::from_parts(parts, Body::from(bytes)), state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        Ok(ConsoleForm(console, form))
+    }
 }
 
 pub(super) fn see_other(to: &str) -> Response {
@@ -115,9 +152,7 @@ pub(super) fn pager(
     }
 }
 
-/// A form carrying only the CSRF token (logout, revoke).
+/// A form with nothing but its CSRF token (sign out, revoke, delete, reveal): the token is
+/// checked by [`ConsoleForm`], so there is no field to read.
 #[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    pub(super) csrf: String,
-}
+pub struct CsrfForm {}

@@ -1,7 +1,6 @@
 //! Console organisation pages: stores and regions.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -14,8 +13,8 @@ use yutang_core::ids::{RegionId, StoreId};
 use yutang_store::org::{RegionRow, StoreRow};
 
 use super::layout::{
-    ErrorPage, FormError, Pager, check_csrf, csrf_failed, error_page, field_error, form_error,
-    nonempty, opt_id, pager, see_other,
+    ConsoleForm, ErrorPage, FormError, Pager, error_page, field_error, form_error, nonempty,
+    opt_id, pager, see_other,
 };
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
@@ -98,8 +97,6 @@ struct StoreFormPage {
 #[derive(Deserialize, Default, Clone, Debug)]
 pub struct StoreFormData {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     region_id: String,
     #[serde(default)]
     code: String,
@@ -147,13 +144,9 @@ pub async fn store_new(State(s): State<AppState>, mut c: Console) -> Response {
 
 pub async fn store_create(
     State(s): State<AppState>,
-    mut c: Console,
-    Form(f): Form<StoreFormData>,
+    ConsoleForm(mut c, f): ConsoleForm<StoreFormData>,
 ) -> Response {
     c.ctx.active = "stores";
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     let tr = c.ctx.tr;
     let result = match f.parse() {
         Ok(input) => s
@@ -195,7 +188,6 @@ pub async fn store_edit(State(s): State<AppState>, mut c: Console, IdPath(id): I
                 .await
                 .unwrap_or_default();
             let form = StoreFormData {
-                csrf: String::new(),
                 region_id: r.region_id.map(|x| x.to_string()).unwrap_or_default(),
                 code: r.code,
                 name: r.name,
@@ -219,14 +211,10 @@ pub async fn store_edit(State(s): State<AppState>, mut c: Console, IdPath(id): I
 
 pub async fn store_update(
     State(s): State<AppState>,
-    mut c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<StoreFormData>,
+    ConsoleForm(mut c, f): ConsoleForm<StoreFormData>,
 ) -> Response {
     c.ctx.active = "stores";
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     let tr = c.ctx.tr;
     let result = match f.parse() {
         Ok(input) => s
@@ -300,20 +288,14 @@ pub async fn regions(State(s): State<AppState>, mut c: Console) -> Response {
 #[derive(Deserialize)]
 pub struct RegionForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
 }
 
 pub async fn region_create(
     State(s): State<AppState>,
-    mut c: Console,
-    Form(f): Form<RegionForm>,
+    ConsoleForm(mut c, f): ConsoleForm<RegionForm>,
 ) -> Response {
     c.ctx.active = "regions";
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     let tr = c.ctx.tr;
     match s.app.create_region(&c.session.actor, &f.name).await {
         Ok(_) => see_other("/console/regions?ok=created"),
@@ -339,14 +321,10 @@ pub async fn region_create(
 
 pub async fn region_rename(
     State(s): State<AppState>,
-    mut c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<RegionForm>,
+    ConsoleForm(mut c, f): ConsoleForm<RegionForm>,
 ) -> Response {
     c.ctx.active = "regions";
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     let tr = c.ctx.tr;
     match s
         .app

@@ -3,7 +3,6 @@
 //! converted to integer fen without floats.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,7 +17,7 @@ use yutang_core::promotions::{Audience, Window};
 use yutang_core::staff::Permission;
 use yutang_core::time::Millis;
 
-use super::layout::{FormError, check_csrf, csrf_failed, error_page, form_error};
+use super::layout::{ConsoleForm, CsrfForm, FormError, error_page, form_error};
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
 use crate::state::AppState;
@@ -72,7 +71,6 @@ fn local(ms: i64) -> String {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct PromoForm {
-    csrf: String,
     name: String,
     kind: String,
     off_yuan: String,
@@ -502,9 +500,6 @@ async fn submit(s: AppState, c: Console, what: &str, id: Option<i64>, f: PromoFo
     let Some(w) = parse_what(what) else {
         return error_page(c.ctx, AppError::NotFound { what: "page" });
     };
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     match save(&s, &c, w, id, &f).await {
         Ok(()) => Redirect::to("/console/promotions?ok=saved").into_response(),
         Err(e) => {
@@ -516,37 +511,25 @@ async fn submit(s: AppState, c: Console, what: &str, id: Option<i64>, f: PromoFo
 
 pub async fn create(
     State(s): State<AppState>,
-    c: Console,
     axum::extract::Path(what): axum::extract::Path<String>,
-    Form(f): Form<PromoForm>,
+    ConsoleForm(c, f): ConsoleForm<PromoForm>,
 ) -> Response {
     submit(s, c, &what, None, f).await
 }
 
 pub async fn update(
     State(s): State<AppState>,
-    c: Console,
     axum::extract::Path((what, id)): axum::extract::Path<(String, i64)>,
-    Form(f): Form<PromoForm>,
+    ConsoleForm(c, f): ConsoleForm<PromoForm>,
 ) -> Response {
     submit(s, c, &what, Some(id), f).await
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn delete_template(
     State(s): State<AppState>,
-    c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<CsrfForm>,
+    ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     match s.app.delete_coupon_template(&c.session.actor, id).await {
         Ok(()) => Redirect::to("/console/promotions?ok=saved").into_response(),
         Err(e) => error_page(c.ctx, e),

@@ -3,16 +3,16 @@
 //! and the audited CSV export.
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 use yutang_app::AppError;
 use yutang_app::segments::SavedSegment;
 use yutang_store::customers::CustomerRow;
 
-use super::layout::{Pager, check_csrf, csrf_failed, error_page, pager};
+use super::layout::{ConsoleForm, CsrfForm, Pager, error_page, pager};
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
 use crate::error::WebError;
@@ -161,17 +161,15 @@ pub async fn edit(
 #[derive(Deserialize)]
 pub struct SaveForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     expression: String,
 }
 
-pub async fn create(State(s): State<AppState>, c: Console, Form(f): Form<SaveForm>) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
+pub async fn create(
+    State(s): State<AppState>,
+    ConsoleForm(c, f): ConsoleForm<SaveForm>,
+) -> Response {
     match s
         .app
         .create_segment(&c.session.actor, &f.name, &f.expression)
@@ -188,13 +186,9 @@ pub async fn create(State(s): State<AppState>, c: Console, Form(f): Form<SaveFor
 
 pub async fn update(
     State(s): State<AppState>,
-    c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<SaveForm>,
+    ConsoleForm(c, f): ConsoleForm<SaveForm>,
 ) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     match s
         .app
         .update_segment(&c.session.actor, id, &f.name, &f.expression)
@@ -209,21 +203,11 @@ pub async fn update(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn delete(
     State(s): State<AppState>,
-    c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<CsrfForm>,
+    ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     match s.app.delete_segment(&c.session.actor, id).await {
         Ok(()) => Redirect::to("/console/segments?ok=saved").into_response(),
         Err(e) => error_page(c.ctx, e),
@@ -330,13 +314,9 @@ pub async fn members(
 /// The audited CSV export of a saved segment (a POST: it writes to the audit log).
 pub async fn export(
     State(s): State<AppState>,
-    c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<CsrfForm>,
+    ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     let a = &c.session.actor;
     let row = match s.app.get_segment(a, id).await {
         Ok(r) => r,

@@ -1,7 +1,6 @@
 //! Console staff pages: list, create, edit, reset password.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -17,8 +16,8 @@ use yutang_store::org::StoreRow;
 use yutang_store::staff::StaffRow;
 
 use super::layout::{
-    ErrorPage, FormError, Pager, check_csrf, csrf_failed, error_page, field_error, form_error,
-    nonempty, opt_id, pager, see_other,
+    ConsoleForm, ErrorPage, FormError, Pager, error_page, field_error, form_error, nonempty,
+    opt_id, pager, see_other,
 };
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
@@ -137,8 +136,6 @@ struct StaffFormPage {
 #[derive(Deserialize, Default, Clone, Debug)]
 pub struct StaffFormData {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     username: String,
     #[serde(default)]
     display_name: String,
@@ -198,13 +195,9 @@ pub async fn staff_new(State(s): State<AppState>, mut c: Console) -> Response {
 
 pub async fn staff_create(
     State(s): State<AppState>,
-    mut c: Console,
-    Form(f): Form<StaffFormData>,
+    ConsoleForm(mut c, f): ConsoleForm<StaffFormData>,
 ) -> Response {
     c.ctx.active = "staff";
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     let tr = c.ctx.tr;
     let result = match opt_id("store_id", &f.store_id).and_then(|store| {
         let pw = Some(f.password.as_str()).filter(|p| !p.is_empty());
@@ -242,7 +235,6 @@ pub async fn staff_create(
 
 fn staff_form_from_row(r: &StaffRow) -> StaffFormData {
     StaffFormData {
-        csrf: String::new(),
         username: r.username.clone(),
         display_name: r.display_name.clone(),
         role: r.role.clone(),
@@ -286,14 +278,10 @@ pub async fn staff_edit(State(s): State<AppState>, mut c: Console, IdPath(id): I
 
 pub async fn staff_update(
     State(s): State<AppState>,
-    mut c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<StaffFormData>,
+    ConsoleForm(mut c, f): ConsoleForm<StaffFormData>,
 ) -> Response {
     c.ctx.active = "staff";
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     let tr = c.ctx.tr;
     let patch = (|| -> Result<StaffPatch, FieldError> {
         Ok(StaffPatch {
@@ -350,21 +338,15 @@ pub async fn staff_update(
 #[derive(Deserialize)]
 pub struct PasswordForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     password: String,
 }
 
 pub async fn staff_password(
     State(s): State<AppState>,
-    mut c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<PasswordForm>,
+    ConsoleForm(mut c, f): ConsoleForm<PasswordForm>,
 ) -> Response {
     c.ctx.active = "staff";
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     let tr = c.ctx.tr;
     match s
         .app

@@ -2,7 +2,6 @@
 //! auto-tag rules, and tagging one customer from the 360° page.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,7 +12,7 @@ use yutang_core::FieldError;
 use yutang_core::tags::{AgeBucket, RuleSpec};
 use yutang_store::tags::RuleRow;
 
-use super::layout::{FormError, check_csrf, csrf_failed, error_page, form_error};
+use super::layout::{ConsoleForm, CsrfForm, FormError, error_page, form_error};
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
 use crate::state::AppState;
@@ -72,8 +71,6 @@ async fn after(s: &AppState, c: Console, r: Result<(), AppError>) -> Response {
 #[derive(Deserialize)]
 pub struct GroupForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
     /// "single" or "multi".
     #[serde(default)]
@@ -82,12 +79,8 @@ pub struct GroupForm {
 
 pub async fn group_create(
     State(s): State<AppState>,
-    c: Console,
-    Form(f): Form<GroupForm>,
+    ConsoleForm(c, f): ConsoleForm<GroupForm>,
 ) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     let r = s
         .app
         .create_tag_group(&c.session.actor, &f.name, f.mode != "single", 0)
@@ -96,29 +89,17 @@ pub async fn group_create(
     after(&s, c, r).await
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn group_delete(
     State(s): State<AppState>,
-    c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<CsrfForm>,
+    ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     let r = s.app.delete_tag_group(&c.session.actor, id).await.map(drop);
     after(&s, c, r).await
 }
 
 #[derive(Deserialize)]
 pub struct TagForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     group_id: String,
     #[serde(default)]
@@ -127,10 +108,10 @@ pub struct TagForm {
     color: String,
 }
 
-pub async fn tag_create(State(s): State<AppState>, c: Console, Form(f): Form<TagForm>) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
+pub async fn tag_create(
+    State(s): State<AppState>,
+    ConsoleForm(c, f): ConsoleForm<TagForm>,
+) -> Response {
     let r = match f.group_id.trim().parse::<i64>() {
         Ok(g) => {
             let color = if f.color.trim().is_empty() {
@@ -150,21 +131,15 @@ pub async fn tag_create(State(s): State<AppState>, c: Console, Form(f): Form<Tag
 
 pub async fn tag_delete(
     State(s): State<AppState>,
-    c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<CsrfForm>,
+    ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     let r = s.app.delete_tag(&c.session.actor, id).await.map(drop);
     after(&s, c, r).await
 }
 
 #[derive(Deserialize)]
 pub struct RuleForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -250,12 +225,8 @@ fn rule_spec(f: &RuleForm) -> Result<RuleSpec, FieldError> {
 
 pub async fn rule_create(
     State(s): State<AppState>,
-    c: Console,
-    Form(f): Form<RuleForm>,
+    ConsoleForm(c, f): ConsoleForm<RuleForm>,
 ) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     let r = match rule_spec(&f) {
         Ok(spec) => s
             .app
@@ -269,34 +240,24 @@ pub async fn rule_create(
 
 pub async fn rule_run(
     State(s): State<AppState>,
-    c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<CsrfForm>,
+    ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     let r = s.app.run_tag_rule_now(&c.session.actor, id).await.map(drop);
     after(&s, c, r).await
 }
 
 pub async fn rule_delete(
     State(s): State<AppState>,
-    c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<CsrfForm>,
+    ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     let r = s.app.delete_tag_rule(&c.session.actor, id).await.map(drop);
     after(&s, c, r).await
 }
 
 #[derive(Deserialize)]
 pub struct CustomerTagForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     add: String,
     #[serde(default)]
@@ -306,13 +267,9 @@ pub struct CustomerTagForm {
 /// Tag or untag one customer from the 360° page.
 pub async fn customer_tags(
     State(s): State<AppState>,
-    c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<CustomerTagForm>,
+    ConsoleForm(c, f): ConsoleForm<CustomerTagForm>,
 ) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     let parse = |s: &str| s.trim().parse::<i64>().ok();
     let add: Vec<i64> = parse(&f.add).into_iter().collect();
     let remove: Vec<i64> = parse(&f.remove).into_iter().collect();

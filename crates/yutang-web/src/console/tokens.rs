@@ -1,7 +1,6 @@
 //! Console API token pages: list, create, revoke.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -12,8 +11,7 @@ use yutang_core::ids::TokenId;
 use yutang_store::tokens::TokenRow;
 
 use super::layout::{
-    CsrfForm, FormError, check_csrf, csrf_failed, error_page, field_error, form_error, opt_id,
-    see_other,
+    ConsoleForm, CsrfForm, FormError, error_page, field_error, form_error, opt_id, see_other,
 };
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
@@ -33,8 +31,6 @@ struct TokensPage {
 
 #[derive(Deserialize, Default, Clone)]
 pub struct TokenForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -68,13 +64,9 @@ pub async fn tokens(State(s): State<AppState>, mut c: Console) -> Response {
 
 pub async fn token_create(
     State(s): State<AppState>,
-    mut c: Console,
-    Form(f): Form<TokenForm>,
+    ConsoleForm(mut c, f): ConsoleForm<TokenForm>,
 ) -> Response {
     c.ctx.active = "tokens";
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     let tr = c.ctx.tr;
     let parsed = opt_id("expires_in_days", &f.expires_in_days)
         .and_then(|d| NewTokenInput::parse(&f.name, &f.role, d));
@@ -120,14 +112,10 @@ pub async fn token_create(
 
 pub async fn token_revoke(
     State(s): State<AppState>,
-    mut c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<CsrfForm>,
+    ConsoleForm(mut c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
     c.ctx.active = "tokens";
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     match s.app.revoke_token(&c.session.actor, TokenId(id)).await {
         Ok(_) => see_other("/console/tokens?ok=saved"),
         Err(e) => error_page(c.ctx, e),

@@ -3,7 +3,6 @@
 //! start a full sync and watch it.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,7 +17,7 @@ use yutang_app::wecom::sync::SyncView;
 use yutang_app::wecom::transfers::{Pick, TransferInput, TransferKind, TransferView};
 use yutang_core::FieldError;
 
-use super::layout::{FormError, check_csrf, csrf_failed, error_page, form_error};
+use super::layout::{ConsoleForm, CsrfForm, FormError, error_page, form_error};
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
 use crate::state::AppState;
@@ -112,10 +111,10 @@ pub struct SettingsForm {
     app_secret_2: String,
 }
 
-pub async fn save(State(s): State<AppState>, c: Console, Form(f): Form<SettingsForm>) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
+pub async fn save(
+    State(s): State<AppState>,
+    ConsoleForm(c, f): ConsoleForm<SettingsForm>,
+) -> Response {
     let apps: Vec<AppSecret> = [
         (f.app_agent_0, f.app_secret_0),
         (f.app_agent_1, f.app_secret_1),
@@ -144,26 +143,14 @@ pub async fn save(State(s): State<AppState>, c: Console, Form(f): Form<SettingsF
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
-pub async fn test(State(s): State<AppState>, c: Console, Form(f): Form<CsrfForm>) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
+pub async fn test(State(s): State<AppState>, ConsoleForm(c, _): ConsoleForm<CsrfForm>) -> Response {
     match s.app.test_wecom_connection(&c.session.actor).await {
         Ok(t) => page(&s, c, StatusCode::OK, None, Some(t)).await,
         Err(e) => error_page(c.ctx, e),
     }
 }
 
-pub async fn sync(State(s): State<AppState>, c: Console, Form(f): Form<CsrfForm>) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
+pub async fn sync(State(s): State<AppState>, ConsoleForm(c, _): ConsoleForm<CsrfForm>) -> Response {
     match s.app.start_wecom_sync(&c.session.actor, None).await {
         Ok(_) => Redirect::to("/console/settings/wecom#sync-status").into_response(),
         Err(e) => {
@@ -176,13 +163,9 @@ pub async fn sync(State(s): State<AppState>, c: Console, Form(f): Form<CsrfForm>
 /// Replay a parked (or failed) callback now.
 pub async fn replay_callback(
     State(s): State<AppState>,
-    c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<CsrfForm>,
+    ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     match s.app.replay_wecom_callback(&c.session.actor, id).await {
         Ok(v) => Redirect::to(&format!(
             "/console/settings/wecom?replayed={}&status={}#callbacks",
@@ -199,13 +182,9 @@ pub async fn replay_callback(
 /// Queue a failed WeCom side job again.
 pub async fn retry_job(
     State(s): State<AppState>,
-    c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<CsrfForm>,
+    ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     match s.app.retry_wecom_job(&c.session.actor, id).await {
         Ok(_) => Redirect::to("/console/settings/wecom?retried=1#side-jobs").into_response(),
         Err(e) => {
@@ -285,12 +264,8 @@ fn parse_ids(field: &'static str, s: &str) -> Result<Vec<i64>, FieldError> {
 
 pub async fn transfer_create(
     State(s): State<AppState>,
-    c: Console,
-    Form(f): Form<TransferForm>,
+    ConsoleForm(c, f): ConsoleForm<TransferForm>,
 ) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     let tr = c.ctx.tr;
     let parsed = (|| {
         let kind = TransferKind::parse(&f.kind)?;
@@ -353,13 +328,9 @@ pub async fn transfer_show(
 
 pub async fn transfer_refresh(
     State(s): State<AppState>,
-    mut c: Console,
     IdPath(id): IdPath,
-    Form(f): Form<CsrfForm>,
+    ConsoleForm(mut c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    if !check_csrf(&c, &f.csrf) {
-        return csrf_failed(c.ctx);
-    }
     c.ctx.active = "transfers";
     match s.app.refresh_transfer(&c.session.actor, id).await {
         Ok(view) => render(StatusCode::OK, &TransferPage { ctx: c.ctx, view }),

@@ -8,6 +8,7 @@ both_engines!(
     console_login_needs_csrf_and_sets_a_safe_cookie,
     console_is_chinese_by_default_with_english_switch,
     console_forms_refuse_missing_csrf,
+    every_console_form_refuses_a_wrong_csrf_token,
     console_staff_and_store_management,
     console_guide_sees_only_own_store,
     console_wrong_password_shows_error,
@@ -480,4 +481,81 @@ async fn console_customer_pages_respect_scope(e: Engine) {
     )
     .await;
     assert!(html.contains("Customers") && html.contains("Total spend"));
+}
+
+/// Every urlencoded console form takes `ConsoleForm`, which checks the token before the form
+/// is parsed: a post with a wrong token is a 403 whatever else it carries, and changes nothing.
+/// (The sign-in form has its own cookie check, tested above; the two multipart uploads check
+/// the token themselves.)
+async fn every_console_form_refuses_a_wrong_csrf_token(e: Engine) {
+    let t = spawn_app(e).await;
+    t.staff("c.admin3", "admin", None).await;
+    let cookie = console_login(&t, "c.admin3").await;
+    let audit_before: Value = t.get("/api/v1/audit", &t.admin).await.json().await.unwrap();
+    let posts = [
+        "/console/logout",
+        "/console/staff",
+        "/console/staff/1",
+        "/console/staff/1/password",
+        "/console/stores",
+        "/console/stores/1",
+        "/console/regions",
+        "/console/regions/1",
+        "/console/tokens",
+        "/console/tokens/1/revoke",
+        "/console/customers/1/reveal",
+        "/console/customers/1/tags",
+        "/console/tags",
+        "/console/tags/1/delete",
+        "/console/tags/groups",
+        "/console/tags/groups/1/delete",
+        "/console/tags/rules",
+        "/console/tags/rules/1/run",
+        "/console/tags/rules/1/delete",
+        "/console/segments",
+        "/console/segments/1",
+        "/console/segments/1/delete",
+        "/console/segments/1/export",
+        "/console/import/1/check",
+        "/console/import/1/run",
+        "/console/promotions/coupons/1/delete",
+        "/console/promotions/coupon",
+        "/console/promotions/flash/1",
+        "/console/account/password",
+        "/console/settings/wecom",
+        "/console/settings/wecom/test",
+        "/console/settings/wecom/sync",
+        "/console/settings/wecom/callbacks/1/replay",
+        "/console/settings/wecom/jobs/1/retry",
+        "/console/wecom/transfers",
+        "/console/wecom/transfers/1/refresh",
+    ];
+    for path in posts {
+        for form in [vec![("csrf", "wrong"), ("name", "x")], vec![("name", "x")]] {
+            let r = t
+                .client
+                .post(t.url(path))
+                .header("cookie", &cookie)
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "POST {path} {form:?}");
+            assert!(
+                r.text().await.unwrap().contains("页面已过期"),
+                "POST {path}"
+            );
+        }
+    }
+    // Still signed in (the logout post was refused), and nothing was written.
+    let r = t
+        .client
+        .get(t.url("/console"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let audit_after: Value = t.get("/api/v1/audit", &t.admin).await.json().await.unwrap();
+    assert_eq!(audit_before["total"], audit_after["total"]);
 }
