@@ -7,6 +7,7 @@ use sqlx::FromRow;
 
 use crate::Db;
 use crate::error::{Result, StoreError};
+use crate::tx::Tx;
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct EventRow {
@@ -194,4 +195,31 @@ pub async fn timeline(
             .await?;
         Ok((rows, total))
     })
+}
+
+/// Append one timeline event inside the caller's transaction.
+pub(crate) async fn append_in(
+    tx: &mut Tx,
+    customer: i64,
+    kind: &str,
+    occurred_at: i64,
+    staff: Option<i64>,
+    detail: &str,
+    now: i64,
+) -> Result<()> {
+    in_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO events (customer_id, kind, occurred_at, received_at, staff_id, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(customer)
+        .bind(kind)
+        .bind(occurred_at)
+        .bind(now)
+        .bind(staff)
+        .bind(detail)
+        .execute(&mut *conn)
+        .await?;
+    });
+    Ok(())
 }

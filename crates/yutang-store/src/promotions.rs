@@ -13,6 +13,8 @@ use sqlx::FromRow;
 
 use crate::Db;
 use crate::error::{Result, StoreError};
+use crate::events::append_in;
+use crate::tx::Tx;
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct TemplateRow {
@@ -773,634 +775,868 @@ pub async fn request_exists(db: &Db, key: &str) -> Result<bool> {
 }
 
 // --- transactional writes ---
+//
+// Each write takes the caller's transaction (`…_in(tx: &mut Tx, …)`); the `…(db: &Db, …)`
+// wrappers below begin and commit one for callers that need nothing else in it. A guarded
+// UPDATE (`… AND sold < stock`, `… AND state = 'held'`) is what keeps stock and states right
+// under concurrency; its "0 rows" answer is mapped to the refusal the rule would give.
 
-macro_rules! promo_ops {
-    ($DB:ty, $engine:ident, $begin:literal, $lock:literal) => {
-        use super::*;
-        use crate::txn::$engine::append_event;
-        use sqlx::Pool;
-
-        type Tx = sqlx::Transaction<'static, $DB>;
-
-        /// The stored result for this key, if the same request was made before; a different
-        /// request under the same key is refused.
-        async fn idem_lookup(tx: &mut Tx, customer: i64, idem: Option<Idem<'_>>) -> Result<Option<String>> {
-            let Some(i) = idem else { return Ok(None) };
-            let row: Option<(i64, String, String)> = sqlx::query_as(
-                "SELECT customer_id, fingerprint, result FROM promo_requests WHERE key = $1",
-            )
+/// The stored result for this key, if the same request was made before; a different request
+/// under the same key is refused.
+async fn idem_lookup(tx: &mut Tx, customer: i64, idem: Option<Idem<'_>>) -> Result<Option<String>> {
+    let Some(i) = idem else { return Ok(None) };
+    let row: Option<(i64, String, String)> = in_tx!(tx, conn => {
+        sqlx::query_as("SELECT customer_id, fingerprint, result FROM promo_requests WHERE key = $1")
             .bind(i.key)
-            .fetch_optional(&mut **tx)
-            .await?;
-            match row {
-                None => Ok(None),
-                Some((c, f, r)) if c == customer && f == i.fingerprint => Ok(Some(r)),
-                Some(_) => Err(StoreError::Invalid(yutang_core::FieldError::new(
-                    "Idempotency-Key",
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was used for a different request",
-                ))),
-            }
-        }
-
-        async fn idem_store(tx: &mut Tx, customer: i64, idem: Option<Idem<'_>>, result: &str, now: i64) -> Result<()> {
-            let Some(i) = idem else { return Ok(()) };
-            sqlx::query(
-                "INSERT INTO promo_requests (key, customer_id, fingerprint, result, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(i.key)
-            .bind(customer)
-            .bind(i.fingerprint)
-            .bind(result)
-            .bind(now)
-            .execute(&mut **tx)
-            .await
-            .map_err(|e| StoreError::classify(e, "Idempotency-Key"))?;
-            Ok(())
-        }
-
-        /// Enqueue a job inside the transaction; the key makes it at most once.
-        async fn enqueue(tx: &mut Tx, kind: &str, payload: &str, run_at: i64, key: &str, now: i64) -> Result<()> {
-            sqlx::query(
-                "INSERT INTO jobs (kind, payload, run_at, idempotency_key, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (idempotency_key) DO NOTHING",
-            )
-            .bind(kind)
-            .bind(payload)
-            .bind(run_at)
-            .bind(key)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-            Ok(())
-        }
-
-        /// Claim (or issue) one set of a template for a customer.
-        pub(crate) async fn claim_coupon(pool: &Pool<$DB>, c: &CouponClaim<'_>, now: i64) -> Result<(Claimed, bool)> {
-            let mut tx = pool.begin_with($begin).await?;
-            if let Some(r) = idem_lookup(&mut tx, c.customer_id, c.idem).await? {
-                let claimed = serde_json::from_str(&r).map_err(|e| refused("bad_record", e.to_string()))?;
-                return Ok((claimed, true));
-            }
-            // The public claim window applies to customers; staff may issue at any time.
-            let window_ok = if c.source == "claim" { "AND claim_starts <= $2 AND claim_ends > $2" } else { "AND $2 = $2" };
-            let taken = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE coupon_templates SET sold = sold + 1, updated_at = $2 \
-                 WHERE id = $1 AND status = 'active' AND sold < stock {window_ok}"
-            )))
-            .bind(c.template_id)
-            .bind(now)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?
-            .rows_affected();
-            if taken == 0 {
-                let row: Option<(String, i64, i64, i64, i64)> = sqlx::query_as(
-                    "SELECT status, sold, stock, claim_starts, claim_ends FROM coupon_templates WHERE id = $1",
-                )
-                .bind(c.template_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                return Err(match row {
-                    None => StoreError::NotFound,
-                    Some((s, _, _, _, _)) if s != "active" => refused("promotion_inactive", "the coupon template was deleted"),
-                    Some((_, _, _, starts, _)) if c.source == "claim" && now < starts => refused("promotion_not_started", "claiming has not started yet"),
-                    Some((_, _, _, _, ends)) if c.source == "claim" && now >= ends => refused("promotion_ended", "claiming has ended"),
-                    Some(_) => refused("out_of_stock", "all coupons have been claimed"),
-                });
-            }
-            let (held, limit): (i64, i64) = sqlx::query_as(
-                "SELECT (SELECT COUNT(*) FROM coupon_claims WHERE template_id = $1 AND customer_id = $2), \
-                 (SELECT per_customer FROM coupon_templates WHERE id = $1)",
-            )
-            .bind(c.template_id)
-            .bind(c.customer_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            if held >= limit {
-                return Err(refused("limit_reached", format!("at most {limit} per customer")));
-            }
-            let claim_id: i64 = sqlx::query_scalar(
-                "INSERT INTO coupon_claims (template_id, customer_id, seq, source, claimed_at) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            )
-            .bind(c.template_id)
-            .bind(c.customer_id)
-            .bind(held + 1)
-            .bind(c.source)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| match StoreError::classify(e, "customer") {
-                StoreError::Conflict { .. } => refused("limit_reached", format!("at most {limit} per customer")),
-                StoreError::Dangling { .. } => StoreError::Invalid(yutang_core::FieldError::new(
-                    "customer_id", "unknown_customer", "no such customer")),
-                other => other,
-            })?;
-            let mut ids = Vec::with_capacity(c.coupons.len());
-            for nc in c.coupons {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO coupons (claim_id, template_id, customer_id, step, valid_from, valid_until, \
-                     claimed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-                )
-                .bind(claim_id)
-                .bind(c.template_id)
-                .bind(c.customer_id)
-                .bind(nc.step)
-                .bind(nc.valid_from)
-                .bind(nc.valid_until)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-                let payload = id.to_string();
-                enqueue(&mut tx, JOB_COUPON_EXPIRE, &payload, nc.valid_until, &format!("coupon_expire:{id}"), now).await?;
-                let remind_at = nc.valid_until - c.remind_hours * 3_600_000;
-                if c.remind_hours > 0 && remind_at > now {
-                    enqueue(&mut tx, JOB_COUPON_REMIND, &payload, remind_at, &format!("coupon_remind:{id}"), now).await?;
-                }
-                ids.push(id);
-            }
-            let d = serde_json::json!({
-                "template_id": c.template_id, "claim_id": claim_id, "coupon_ids": ids, "source": c.source,
-            });
-            append_event(&mut tx, c.customer_id, "coupon_claimed", now, c.staff_id, &d.to_string(), now).await?;
-            let out = Claimed { claim_id, coupon_ids: ids };
-            let json = serde_json::to_string(&out).map_err(|e| refused("bad_record", e.to_string()))?;
-            idem_store(&mut tx, c.customer_id, c.idem, &json, now).await?;
-            tx.commit().await?;
-            Ok((out, false))
-        }
+    });
+    match row {
+        None => Ok(None),
+        Some((c, f, r)) if c == customer && f == i.fingerprint => Ok(Some(r)),
+        Some(_) => Err(StoreError::Invalid(yutang_core::FieldError::new(
+            "Idempotency-Key",
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request",
+        ))),
+    }
+}
 
-        /// Use a claimed coupon on an order: only from `claimed` and inside its validity, so a
-        /// coupon is used once. The order row is locked first (a refund locks it too), and a
-        /// fully refunded order takes no coupon. Returns the discount and whether it was
-        /// applied now: using the coupon again on the same order is a replay that answers the
-        /// stored discount and changes nothing.
-        pub(crate) async fn use_coupon(
-            pool: &Pool<$DB>, id: i64, order_id: i64, discount: i64, now: i64,
-        ) -> Result<(i64, bool)> {
-            let mut tx = pool.begin_with($begin).await?;
-            let status: Option<String> =
-                sqlx::query_scalar(concat!("SELECT status FROM orders WHERE id = $1", $lock))
-                    .bind(order_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let prior: Option<(String, Option<i64>, i64)> =
-                sqlx::query_as("SELECT state, order_id, discount_fen FROM coupons WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            match (status.as_deref(), prior) {
-                (None, _) | (_, None) => return Err(StoreError::NotFound),
-                (_, Some((state, Some(o), d))) if state == "used" && o == order_id => return Ok((d, false)),
-                (Some("refunded"), _) => {
-                    return Err(refused("order_refunded", "the order was fully refunded; it takes no coupon"));
-                }
-                _ => {}
+async fn idem_store(
+    tx: &mut Tx,
+    customer: i64,
+    idem: Option<Idem<'_>>,
+    result: &str,
+    now: i64,
+) -> Result<()> {
+    let Some(i) = idem else { return Ok(()) };
+    in_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO promo_requests (key, customer_id, fingerprint, result, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(i.key)
+        .bind(customer)
+        .bind(i.fingerprint)
+        .bind(result)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| StoreError::classify(e, "Idempotency-Key"))?;
+    });
+    Ok(())
+}
+
+/// Enqueue a job inside the transaction; the key makes it at most once.
+async fn enqueue(
+    tx: &mut Tx,
+    kind: &str,
+    payload: &str,
+    run_at: i64,
+    key: &str,
+    now: i64,
+) -> Result<()> {
+    in_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO jobs (kind, payload, run_at, idempotency_key, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(kind)
+        .bind(payload)
+        .bind(run_at)
+        .bind(key)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    });
+    Ok(())
+}
+
+/// A stored replay's answer, or the fresh answer to store under the key.
+fn from_record<T: serde::de::DeserializeOwned>(r: &str) -> Result<T> {
+    serde_json::from_str(r).map_err(|e| refused("bad_record", e.to_string()))
+}
+
+fn to_record<T: Serialize>(out: &T) -> Result<String> {
+    serde_json::to_string(out).map_err(|e| refused("bad_record", e.to_string()))
+}
+
+/// Claim (or issue) one set of a template for a customer.
+pub async fn claim_coupon_in(
+    tx: &mut Tx,
+    c: &CouponClaim<'_>,
+    now: i64,
+) -> Result<(Claimed, bool)> {
+    if let Some(r) = idem_lookup(tx, c.customer_id, c.idem).await? {
+        return Ok((from_record(&r)?, true));
+    }
+    // The public claim window applies to customers; staff may issue at any time.
+    let window_ok = if c.source == "claim" {
+        "AND claim_starts <= $2 AND claim_ends > $2"
+    } else {
+        "AND $2 = $2"
+    };
+    let taken = in_tx!(tx, conn => {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE coupon_templates SET sold = sold + 1, updated_at = $2 \
+             WHERE id = $1 AND status = 'active' AND sold < stock {window_ok}"
+        )))
+        .bind(c.template_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    });
+    if taken == 0 {
+        let row: Option<(String, i64, i64, i64, i64)> = in_tx!(tx, conn => {
+            sqlx::query_as("SELECT status, sold, stock, claim_starts, claim_ends FROM coupon_templates WHERE id = $1")
+                .bind(c.template_id)
+                .fetch_optional(&mut *conn)
+                .await?
+        });
+        return Err(match row {
+            None => StoreError::NotFound,
+            Some((s, _, _, _, _)) if s != "active" => {
+                refused("promotion_inactive", "the coupon template was deleted")
             }
-            let n = sqlx::query(
-                "UPDATE coupons SET state = 'used', order_id = $1, discount_fen = $2, used_at = $3, updated_at = $3 \
-                 WHERE id = $4 AND state = 'claimed' AND valid_from <= $3 AND valid_until > $3",
+            Some((_, _, _, starts, _)) if c.source == "claim" && now < starts => {
+                refused("promotion_not_started", "claiming has not started yet")
+            }
+            Some((_, _, _, _, ends)) if c.source == "claim" && now >= ends => {
+                refused("promotion_ended", "claiming has ended")
+            }
+            Some(_) => refused("out_of_stock", "all coupons have been claimed"),
+        });
+    }
+    let (held, limit): (i64, i64) = in_tx!(tx, conn => {
+        sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM coupon_claims WHERE template_id = $1 AND customer_id = $2), \
+             (SELECT per_customer FROM coupon_templates WHERE id = $1)",
+        )
+        .bind(c.template_id)
+        .bind(c.customer_id)
+        .fetch_one(&mut *conn)
+        .await?
+    });
+    if held >= limit {
+        return Err(refused(
+            "limit_reached",
+            format!("at most {limit} per customer"),
+        ));
+    }
+    let claim_id: i64 = in_tx!(tx, conn => {
+        sqlx::query_scalar(
+            "INSERT INTO coupon_claims (template_id, customer_id, seq, source, claimed_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(c.template_id)
+        .bind(c.customer_id)
+        .bind(held + 1)
+        .bind(c.source)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| match StoreError::classify(e, "customer") {
+            StoreError::Conflict { .. } => refused("limit_reached", format!("at most {limit} per customer")),
+            StoreError::Dangling { .. } => {
+                StoreError::Invalid(yutang_core::FieldError::new("customer_id", "unknown_customer", "no such customer"))
+            }
+            other => other,
+        })?
+    });
+    let mut ids = Vec::with_capacity(c.coupons.len());
+    for nc in c.coupons {
+        let id: i64 = in_tx!(tx, conn => {
+            sqlx::query_scalar(
+                "INSERT INTO coupons (claim_id, template_id, customer_id, step, valid_from, valid_until, \
+                 claimed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
             )
+            .bind(claim_id)
+            .bind(c.template_id)
+            .bind(c.customer_id)
+            .bind(nc.step)
+            .bind(nc.valid_from)
+            .bind(nc.valid_until)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?
+        });
+        let payload = id.to_string();
+        enqueue(
+            tx,
+            JOB_COUPON_EXPIRE,
+            &payload,
+            nc.valid_until,
+            &format!("coupon_expire:{id}"),
+            now,
+        )
+        .await?;
+        let remind_at = nc.valid_until - c.remind_hours * 3_600_000;
+        if c.remind_hours > 0 && remind_at > now {
+            enqueue(
+                tx,
+                JOB_COUPON_REMIND,
+                &payload,
+                remind_at,
+                &format!("coupon_remind:{id}"),
+                now,
+            )
+            .await?;
+        }
+        ids.push(id);
+    }
+    let d = serde_json::json!({
+        "template_id": c.template_id, "claim_id": claim_id, "coupon_ids": ids, "source": c.source,
+    });
+    append_in(
+        tx,
+        c.customer_id,
+        "coupon_claimed",
+        now,
+        c.staff_id,
+        &d.to_string(),
+        now,
+    )
+    .await?;
+    let out = Claimed {
+        claim_id,
+        coupon_ids: ids,
+    };
+    idem_store(tx, c.customer_id, c.idem, &to_record(&out)?, now).await?;
+    Ok((out, false))
+}
+
+/// Use a claimed coupon on an order: only from `claimed` and inside its validity, so a coupon
+/// is used once. The order row is locked first (a refund locks it too), and a fully refunded
+/// order takes no coupon. Returns the discount and whether it was applied now: using the
+/// coupon again on the same order is a replay that answers the stored discount and changes
+/// nothing.
+pub async fn use_coupon_in(
+    tx: &mut Tx,
+    id: i64,
+    order_id: i64,
+    discount: i64,
+    now: i64,
+) -> Result<(i64, bool)> {
+    let lock = tx.row_lock();
+    let status: Option<String> = in_tx!(tx, conn => {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT status FROM orders WHERE id = $1{lock}")))
             .bind(order_id)
-            .bind(discount)
-            .bind(now)
+            .fetch_optional(&mut *conn)
+            .await?
+    });
+    let prior: Option<(String, Option<i64>, i64)> = in_tx!(tx, conn => {
+        sqlx::query_as("SELECT state, order_id, discount_fen FROM coupons WHERE id = $1")
             .bind(id)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?
-            .rows_affected();
-            if n == 0 {
-                return Err(refused("coupon_not_usable", "the coupon is not available (already used, expired or revoked)"));
-            }
-            let customer: i64 = sqlx::query_scalar("SELECT customer_id FROM coupons WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-            let d = serde_json::json!({"coupon_id": id, "order_id": order_id, "discount_fen": discount});
-            append_event(&mut tx, customer, "coupon_used", now, None, &d.to_string(), now).await?;
-            tx.commit().await?;
-            Ok((discount, true))
+    });
+    match (status.as_deref(), prior) {
+        (None, _) | (_, None) => return Err(StoreError::NotFound),
+        (_, Some((state, Some(o), d))) if state == "used" && o == order_id => {
+            return Ok((d, false));
         }
+        (Some("refunded"), _) => {
+            return Err(refused(
+                "order_refunded",
+                "the order was fully refunded; it takes no coupon",
+            ));
+        }
+        _ => {}
+    }
+    let n = in_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE coupons SET state = 'used', order_id = $1, discount_fen = $2, used_at = $3, updated_at = $3 \
+             WHERE id = $4 AND state = 'claimed' AND valid_from <= $3 AND valid_until > $3",
+        )
+        .bind(order_id)
+        .bind(discount)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    });
+    if n == 0 {
+        return Err(refused(
+            "coupon_not_usable",
+            "the coupon is not available (already used, expired or revoked)",
+        ));
+    }
+    let customer = coupon_owner(tx, id).await?;
+    let d = serde_json::json!({"coupon_id": id, "order_id": order_id, "discount_fen": discount});
+    append_in(tx, customer, "coupon_used", now, None, &d.to_string(), now).await?;
+    Ok((discount, true))
+}
 
-        /// Move a coupon from `from` to `to` if it is still in `from`; `false` when it was not
-        /// (another path got there first): the caller changes nothing.
-        pub(crate) async fn coupon_transition(
-            pool: &Pool<$DB>, id: i64, from: &str, to: &str, event: &str, staff: Option<i64>, now: i64,
-        ) -> Result<bool> {
-            let mut tx = pool.begin_with($begin).await?;
-            let clear = if to == "claimed" { ", order_id = NULL, discount_fen = 0, used_at = NULL" } else { "" };
-            let n = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE coupons SET state = $1, updated_at = $2{clear} WHERE id = $3 AND state = $4"
-            )))
-            .bind(to)
-            .bind(now)
+async fn coupon_owner(tx: &mut Tx, id: i64) -> Result<i64> {
+    Ok(in_tx!(tx, conn => {
+        sqlx::query_scalar("SELECT customer_id FROM coupons WHERE id = $1")
             .bind(id)
-            .bind(from)
-            .execute(&mut *tx)
+            .fetch_one(&mut *conn)
             .await?
-            .rows_affected();
-            if n == 0 {
-                return Ok(false);
-            }
-            let customer: i64 = sqlx::query_scalar("SELECT customer_id FROM coupons WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-            let d = serde_json::json!({"coupon_id": id, "from": from, "to": to});
-            append_event(&mut tx, customer, event, now, staff, &d.to_string(), now).await?;
-            tx.commit().await?;
-            Ok(true)
-        }
+    }))
+}
 
-        /// Record an expiry reminder in the outbox for a coupon still claimed (once per coupon).
-        pub(crate) async fn remind_coupon(pool: &Pool<$DB>, id: i64, now: i64) -> Result<bool> {
-            let mut tx = pool.begin_with($begin).await?;
-            let row: Option<(i64, String, i64, String)> = sqlx::query_as(
-                "SELECT c.customer_id, c.state, c.valid_until, t.name FROM coupons c \
-                 JOIN coupon_templates t ON t.id = c.template_id WHERE c.id = $1",
-            )
+/// Move a coupon from `from` to `to` if it is still in `from`; `false` when it was not
+/// (another path got there first): the caller changes nothing.
+pub async fn coupon_transition_in(
+    tx: &mut Tx,
+    id: i64,
+    from: &str,
+    to: &str,
+    event: &str,
+    staff: Option<i64>,
+    now: i64,
+) -> Result<bool> {
+    let clear = if to == "claimed" {
+        ", order_id = NULL, discount_fen = 0, used_at = NULL"
+    } else {
+        ""
+    };
+    let n = in_tx!(tx, conn => {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE coupons SET state = $1, updated_at = $2{clear} WHERE id = $3 AND state = $4"
+        )))
+        .bind(to)
+        .bind(now)
+        .bind(id)
+        .bind(from)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    });
+    if n == 0 {
+        return Ok(false);
+    }
+    let customer = coupon_owner(tx, id).await?;
+    let d = serde_json::json!({"coupon_id": id, "from": from, "to": to});
+    append_in(tx, customer, event, now, staff, &d.to_string(), now).await?;
+    Ok(true)
+}
+
+/// Record an expiry reminder in the outbox for a coupon still claimed (once per coupon).
+pub async fn remind_coupon_in(tx: &mut Tx, id: i64, now: i64) -> Result<bool> {
+    let row: Option<(i64, String, i64, String)> = in_tx!(tx, conn => {
+        sqlx::query_as(
+            "SELECT c.customer_id, c.state, c.valid_until, t.name FROM coupons c \
+             JOIN coupon_templates t ON t.id = c.template_id WHERE c.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+    });
+    let Some((customer, state, until, name)) = row else {
+        return Ok(false);
+    };
+    if state != "claimed" || until <= now {
+        return Ok(false);
+    }
+    let payload = serde_json::json!({"coupon_id": id, "template": name, "valid_until": until});
+    let n = in_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO message_outbox (customer_id, kind, payload, dedupe_key, created_at) \
+             VALUES ($1, 'coupon_expiry_reminder', $2, $3, $4) ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(customer)
+        .bind(payload.to_string())
+        .bind(format!("coupon_expiry_reminder:{id}"))
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    });
+    if n == 1 {
+        append_in(
+            tx,
+            customer,
+            "coupon_reminder_queued",
+            now,
+            None,
+            &payload.to_string(),
+            now,
+        )
+        .await?;
+    }
+    Ok(n == 1)
+}
+
+/// Why a guarded "take one unit" UPDATE of a campaign (`flash_sales`, `group_buys`) took
+/// nothing: deleted, not started, ended or sold out.
+async fn campaign_refusal(
+    tx: &mut Tx,
+    table: &str,
+    what: &str,
+    id: i64,
+    now: i64,
+) -> Result<StoreError> {
+    let row: Option<(String, i64, i64)> = in_tx!(tx, conn => {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT status, starts_at, ends_at FROM {table} WHERE id = $1")))
             .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some((customer, state, until, name)) = row else { return Ok(false) };
-            if state != "claimed" || until <= now {
-                return Ok(false);
-            }
-            let payload = serde_json::json!({"coupon_id": id, "template": name, "valid_until": until});
-            let n = sqlx::query(
-                "INSERT INTO message_outbox (customer_id, kind, payload, dedupe_key, created_at) \
-                 VALUES ($1, 'coupon_expiry_reminder', $2, $3, $4) ON CONFLICT (dedupe_key) DO NOTHING",
-            )
-            .bind(customer)
-            .bind(payload.to_string())
-            .bind(format!("coupon_expiry_reminder:{id}"))
-            .bind(now)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?
-            .rows_affected();
-            if n == 1 {
-                append_event(&mut tx, customer, "coupon_reminder_queued", now, None, &payload.to_string(), now).await?;
-            }
-            tx.commit().await?;
-            Ok(n == 1)
+    });
+    Ok(match row {
+        None => StoreError::NotFound,
+        Some((s, _, _)) if s != "active" => {
+            refused("promotion_inactive", format!("the {what} was deleted"))
         }
+        Some((_, starts, _)) if now < starts => refused(
+            "promotion_not_started",
+            format!("the {what} has not started yet"),
+        ),
+        Some((_, _, ends)) if now >= ends => {
+            refused("promotion_ended", format!("the {what} has ended"))
+        }
+        Some(_) => refused("out_of_stock", "sold out"),
+    })
+}
 
-        /// Claim one unit of a flash sale and hold it until `hold_until`.
-        pub(crate) async fn claim_flash(
-            pool: &Pool<$DB>, sale: i64, customer: i64, idem: Option<Idem<'_>>, now: i64,
-        ) -> Result<(FlashClaimed, bool)> {
-            let mut tx = pool.begin_with($begin).await?;
-            if let Some(r) = idem_lookup(&mut tx, customer, idem).await? {
-                let out = serde_json::from_str(&r).map_err(|e| refused("bad_record", e.to_string()))?;
-                return Ok((out, true));
-            }
-            let taken = sqlx::query(
-                "UPDATE flash_sales SET sold = sold + 1 WHERE id = $1 AND status = 'active' \
-                 AND sold < stock AND starts_at <= $2 AND ends_at > $2",
-            )
+/// Take one unit of an active campaign inside its window (`flash_sales`, `group_buys`):
+/// `false` when none was taken.
+async fn take_unit(tx: &mut Tx, table: &str, id: i64, now: i64) -> Result<bool> {
+    let taken = in_tx!(tx, conn => {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET sold = sold + 1 WHERE id = $1 AND status = 'active' \
+             AND sold < stock AND starts_at <= $2 AND ends_at > $2"
+        )))
+        .bind(id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    });
+    Ok(taken == 1)
+}
+
+/// Claim one unit of a flash sale and hold it until `hold_until`.
+pub async fn claim_flash_in(
+    tx: &mut Tx,
+    sale: i64,
+    customer: i64,
+    idem: Option<Idem<'_>>,
+    now: i64,
+) -> Result<(FlashClaimed, bool)> {
+    if let Some(r) = idem_lookup(tx, customer, idem).await? {
+        return Ok((from_record(&r)?, true));
+    }
+    if !take_unit(tx, "flash_sales", sale, now).await? {
+        return Err(campaign_refusal(tx, "flash_sales", "flash sale", sale, now).await?);
+    }
+    let (active, total, limit, hold): (i64, i64, i64, i64) = in_tx!(tx, conn => {
+        sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM flash_sale_claims WHERE sale_id = $1 AND customer_id = $2 AND state <> 'released'), \
+             (SELECT COUNT(*) FROM flash_sale_claims WHERE sale_id = $1 AND customer_id = $2), \
+             per_customer, hold_minutes FROM flash_sales WHERE id = $1",
+        )
+        .bind(sale)
+        .bind(customer)
+        .fetch_one(&mut *conn)
+        .await?
+    });
+    if active >= limit {
+        return Err(refused(
+            "limit_reached",
+            format!("at most {limit} per customer"),
+        ));
+    }
+    let hold_until = now + hold * 60_000;
+    let id: i64 = in_tx!(tx, conn => {
+        sqlx::query_scalar(
+            "INSERT INTO flash_sale_claims (sale_id, customer_id, seq, hold_until, claimed_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        )
+        .bind(sale)
+        .bind(customer)
+        .bind(total + 1)
+        .bind(hold_until)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| match StoreError::classify(e, "customer") {
+            StoreError::Conflict { .. } => refused("limit_reached", format!("at most {limit} per customer")),
+            other => other,
+        })?
+    });
+    enqueue(
+        tx,
+        JOB_FLASH_RELEASE,
+        &id.to_string(),
+        hold_until,
+        &format!("flash_hold:{id}"),
+        now,
+    )
+    .await?;
+    let d = serde_json::json!({"flash_sale_id": sale, "claim_id": id, "hold_until": hold_until});
+    append_in(
+        tx,
+        customer,
+        "flash_sale_claimed",
+        now,
+        None,
+        &d.to_string(),
+        now,
+    )
+    .await?;
+    let out = FlashClaimed {
+        claim_id: id,
+        hold_until,
+    };
+    idem_store(tx, customer, idem, &to_record(&out)?, now).await?;
+    Ok((out, false))
+}
+
+/// Mark a held claim paid (the brand's order system calls this).
+pub async fn pay_flash_in(tx: &mut Tx, claim: i64, order_ref: &str, now: i64) -> Result<bool> {
+    let n = in_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE flash_sale_claims SET state = 'paid', order_ref = $1, updated_at = $2 \
+             WHERE id = $3 AND state = 'held' AND hold_until > $2",
+        )
+        .bind(order_ref)
+        .bind(now)
+        .bind(claim)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    });
+    if n == 1 {
+        let (customer, sale): (i64, i64) = in_tx!(tx, conn => {
+            sqlx::query_as("SELECT customer_id, sale_id FROM flash_sale_claims WHERE id = $1")
+                .bind(claim)
+                .fetch_one(&mut *conn)
+                .await?
+        });
+        let d =
+            serde_json::json!({"flash_sale_id": sale, "claim_id": claim, "order_ref": order_ref});
+        append_in(
+            tx,
+            customer,
+            "flash_sale_paid",
+            now,
+            None,
+            &d.to_string(),
+            now,
+        )
+        .await?;
+    }
+    Ok(n == 1)
+}
+
+/// Release an unpaid hold whose time is up: the unit returns to the stock once.
+pub async fn release_flash_in(tx: &mut Tx, claim: i64, now: i64) -> Result<bool> {
+    let row: Option<(i64, i64)> = in_tx!(tx, conn => {
+        sqlx::query_as(
+            "UPDATE flash_sale_claims SET state = 'released', updated_at = $1 \
+             WHERE id = $2 AND state = 'held' AND hold_until <= $1 RETURNING customer_id, sale_id",
+        )
+        .bind(now)
+        .bind(claim)
+        .fetch_optional(&mut *conn)
+        .await?
+    });
+    let Some((customer, sale)) = row else {
+        return Ok(false);
+    };
+    in_tx!(tx, conn => {
+        sqlx::query("UPDATE flash_sales SET sold = sold - 1 WHERE id = $1 AND sold > 0")
             .bind(sale)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if taken == 0 {
-                let row: Option<(String, i64, i64)> =
-                    sqlx::query_as("SELECT status, starts_at, ends_at FROM flash_sales WHERE id = $1")
-                        .bind(sale)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                return Err(match row {
-                    None => StoreError::NotFound,
-                    Some((s, _, _)) if s != "active" => refused("promotion_inactive", "the flash sale was deleted"),
-                    Some((_, starts, _)) if now < starts => refused("promotion_not_started", "the flash sale has not started yet"),
-                    Some((_, _, ends)) if now >= ends => refused("promotion_ended", "the flash sale has ended"),
-                    Some(_) => refused("out_of_stock", "sold out"),
-                });
-            }
-            let (active, total, limit, hold): (i64, i64, i64, i64) = sqlx::query_as(
-                "SELECT (SELECT COUNT(*) FROM flash_sale_claims WHERE sale_id = $1 AND customer_id = $2 AND state <> 'released'), \
-                 (SELECT COUNT(*) FROM flash_sale_claims WHERE sale_id = $1 AND customer_id = $2), \
-                 per_customer, hold_minutes FROM flash_sales WHERE id = $1",
-            )
-            .bind(sale)
-            .bind(customer)
-            .fetch_one(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-            if active >= limit {
-                return Err(refused("limit_reached", format!("at most {limit} per customer")));
-            }
-            let hold_until = now + hold * 60_000;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO flash_sale_claims (sale_id, customer_id, seq, hold_until, claimed_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-            )
-            .bind(sale)
-            .bind(customer)
-            .bind(total + 1)
-            .bind(hold_until)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| match StoreError::classify(e, "customer") {
-                StoreError::Conflict { .. } => refused("limit_reached", format!("at most {limit} per customer")),
-                other => other,
-            })?;
-            enqueue(&mut tx, JOB_FLASH_RELEASE, &id.to_string(), hold_until, &format!("flash_hold:{id}"), now).await?;
-            let d = serde_json::json!({"flash_sale_id": sale, "claim_id": id, "hold_until": hold_until});
-            append_event(&mut tx, customer, "flash_sale_claimed", now, None, &d.to_string(), now).await?;
-            let out = FlashClaimed { claim_id: id, hold_until };
-            let json = serde_json::to_string(&out).map_err(|e| refused("bad_record", e.to_string()))?;
-            idem_store(&mut tx, customer, idem, &json, now).await?;
-            tx.commit().await?;
-            Ok((out, false))
-        }
+    });
+    let d = serde_json::json!({"flash_sale_id": sale, "claim_id": claim});
+    append_in(
+        tx,
+        customer,
+        "flash_sale_released",
+        now,
+        None,
+        &d.to_string(),
+        now,
+    )
+    .await?;
+    Ok(true)
+}
 
-        /// Mark a held claim paid (the brand's order system calls this).
-        pub(crate) async fn pay_flash(pool: &Pool<$DB>, claim: i64, order_ref: &str, now: i64) -> Result<bool> {
-            let mut tx = pool.begin_with($begin).await?;
-            let n = sqlx::query(
-                "UPDATE flash_sale_claims SET state = 'paid', order_ref = $1, updated_at = $2 \
-                 WHERE id = $3 AND state = 'held' AND hold_until > $2",
-            )
-            .bind(order_ref)
-            .bind(now)
-            .bind(claim)
-            .execute(&mut *tx)
+/// Open a team: the leader takes one unit and pays the leader price.
+pub async fn open_team_in(
+    tx: &mut Tx,
+    gb: i64,
+    customer: i64,
+    idem: Option<Idem<'_>>,
+    now: i64,
+) -> Result<(TeamJoined, bool)> {
+    if let Some(r) = idem_lookup(tx, customer, idem).await? {
+        return Ok((from_record(&r)?, true));
+    }
+    if !take_unit(tx, "group_buys", gb, now).await? {
+        return Err(campaign_refusal(tx, "group_buys", "group-buy", gb, now).await?);
+    }
+    let (size, minutes, price, leader_off): (i64, i64, i64, i64) = in_tx!(tx, conn => {
+        sqlx::query_as("SELECT team_size, time_limit_minutes, price_fen, leader_discount_fen FROM group_buys WHERE id = $1")
+            .bind(gb)
+            .fetch_one(&mut *conn)
             .await?
-            .rows_affected();
-            if n == 1 {
-                let (customer, sale): (i64, i64) =
-                    sqlx::query_as("SELECT customer_id, sale_id FROM flash_sale_claims WHERE id = $1")
-                        .bind(claim)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                let d = serde_json::json!({"flash_sale_id": sale, "claim_id": claim, "order_ref": order_ref});
-                append_event(&mut tx, customer, "flash_sale_paid", now, None, &d.to_string(), now).await?;
+    });
+    let deadline = now + minutes * 60_000;
+    let team: i64 = in_tx!(tx, conn => {
+        sqlx::query_scalar(
+            "INSERT INTO group_buy_teams (group_buy_id, leader_id, size, deadline, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        )
+        .bind(gb)
+        .bind(customer)
+        .bind(size)
+        .bind(deadline)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| match StoreError::classify(e, "customer") {
+            StoreError::Dangling { .. } => {
+                StoreError::Invalid(yutang_core::FieldError::new("customer_id", "unknown_customer", "no such customer"))
             }
-            tx.commit().await?;
-            Ok(n == 1)
-        }
+            other => other,
+        })?
+    });
+    let member: i64 = in_tx!(tx, conn => {
+        sqlx::query_scalar(
+            "INSERT INTO group_buy_members (team_id, customer_id, is_leader, price_fen, joined_at, updated_at) \
+             VALUES ($1, $2, TRUE, $3, $4, $4) RETURNING id",
+        )
+        .bind(team)
+        .bind(customer)
+        .bind(price - leader_off)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?
+    });
+    enqueue(
+        tx,
+        JOB_TEAM_DEADLINE,
+        &team.to_string(),
+        deadline,
+        &format!("group_buy_team:{team}"),
+        now,
+    )
+    .await?;
+    let d = serde_json::json!({"group_buy_id": gb, "team_id": team, "leader": true, "price_fen": price - leader_off});
+    append_in(
+        tx,
+        customer,
+        "group_buy_joined",
+        now,
+        None,
+        &d.to_string(),
+        now,
+    )
+    .await?;
+    let out = TeamJoined {
+        team_id: team,
+        member_id: member,
+        state: "open".into(),
+        members: 1,
+        size,
+    };
+    idem_store(tx, customer, idem, &to_record(&out)?, now).await?;
+    Ok((out, false))
+}
 
-        /// Release an unpaid hold whose time is up: the unit returns to the stock once.
-        pub(crate) async fn release_flash(pool: &Pool<$DB>, claim: i64, now: i64) -> Result<bool> {
-            let mut tx = pool.begin_with($begin).await?;
-            let row: Option<(i64, i64)> = sqlx::query_as(
-                "UPDATE flash_sale_claims SET state = 'released', updated_at = $1 \
-                 WHERE id = $2 AND state = 'held' AND hold_until <= $1 RETURNING customer_id, sale_id",
-            )
-            .bind(now)
-            .bind(claim)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some((customer, sale)) = row else { return Ok(false) };
-            sqlx::query("UPDATE flash_sales SET sold = sold - 1 WHERE id = $1 AND sold > 0")
-                .bind(sale)
-                .execute(&mut *tx)
-                .await?;
-            let d = serde_json::json!({"flash_sale_id": sale, "claim_id": claim});
-            append_event(&mut tx, customer, "flash_sale_released", now, None, &d.to_string(), now).await?;
-            tx.commit().await?;
-            Ok(true)
-        }
-
-        /// Open a team: the leader takes one unit and pays the leader price.
-        pub(crate) async fn open_team(
-            pool: &Pool<$DB>, gb: i64, customer: i64, idem: Option<Idem<'_>>, now: i64,
-        ) -> Result<(TeamJoined, bool)> {
-            let mut tx = pool.begin_with($begin).await?;
-            if let Some(r) = idem_lookup(&mut tx, customer, idem).await? {
-                let out = serde_json::from_str(&r).map_err(|e| refused("bad_record", e.to_string()))?;
-                return Ok((out, true));
-            }
-            let taken = sqlx::query(
-                "UPDATE group_buys SET sold = sold + 1 WHERE id = $1 AND status = 'active' \
-                 AND sold < stock AND starts_at <= $2 AND ends_at > $2",
-            )
-            .bind(gb)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if taken == 0 {
-                let row: Option<(String, i64, i64)> =
-                    sqlx::query_as("SELECT status, starts_at, ends_at FROM group_buys WHERE id = $1")
-                        .bind(gb)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                return Err(match row {
-                    None => StoreError::NotFound,
-                    Some((s, _, _)) if s != "active" => refused("promotion_inactive", "the group-buy was deleted"),
-                    Some((_, starts, _)) if now < starts => refused("promotion_not_started", "the group-buy has not started yet"),
-                    Some((_, _, ends)) if now >= ends => refused("promotion_ended", "the group-buy has ended"),
-                    Some(_) => refused("out_of_stock", "sold out"),
-                });
-            }
-            let (size, minutes, price, leader_off): (i64, i64, i64, i64) = sqlx::query_as(
-                "SELECT team_size, time_limit_minutes, price_fen, leader_discount_fen FROM group_buys WHERE id = $1",
-            )
-            .bind(gb)
-            .fetch_one(&mut *tx)
-            .await?;
-            let deadline = now + minutes * 60_000;
-            let team: i64 = sqlx::query_scalar(
-                "INSERT INTO group_buy_teams (group_buy_id, leader_id, size, deadline, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-            )
-            .bind(gb)
-            .bind(customer)
-            .bind(size)
-            .bind(deadline)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| match StoreError::classify(e, "customer") {
-                StoreError::Dangling { .. } => StoreError::Invalid(yutang_core::FieldError::new(
-                    "customer_id", "unknown_customer", "no such customer")),
-                other => other,
-            })?;
-            let member: i64 = sqlx::query_scalar(
-                "INSERT INTO group_buy_members (team_id, customer_id, is_leader, price_fen, joined_at, updated_at) \
-                 VALUES ($1, $2, TRUE, $3, $4, $4) RETURNING id",
-            )
+/// Join an open team. Takes the team's place with a guarded UPDATE first (the deadline timer
+/// guards on the same state), then a unit of stock. The last member to join confirms everyone.
+pub async fn join_team_in(
+    tx: &mut Tx,
+    team: i64,
+    customer: i64,
+    inviter: Option<i64>,
+    idem: Option<Idem<'_>>,
+    now: i64,
+) -> Result<(TeamJoined, bool)> {
+    if let Some(r) = idem_lookup(tx, customer, idem).await? {
+        return Ok((from_record(&r)?, true));
+    }
+    let already: Option<i64> = in_tx!(tx, conn => {
+        sqlx::query_scalar("SELECT id FROM group_buy_members WHERE team_id = $1 AND customer_id = $2")
             .bind(team)
             .bind(customer)
-            .bind(price - leader_off)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            enqueue(&mut tx, JOB_TEAM_DEADLINE, &team.to_string(), deadline, &format!("group_buy_team:{team}"), now).await?;
-            let d = serde_json::json!({"group_buy_id": gb, "team_id": team, "leader": true, "price_fen": price - leader_off});
-            append_event(&mut tx, customer, "group_buy_joined", now, None, &d.to_string(), now).await?;
-            let out = TeamJoined { team_id: team, member_id: member, state: "open".into(), members: 1, size };
-            let json = serde_json::to_string(&out).map_err(|e| refused("bad_record", e.to_string()))?;
-            idem_store(&mut tx, customer, idem, &json, now).await?;
-            tx.commit().await?;
-            Ok((out, false))
-        }
-
-        /// Join an open team. Locks the team row first (the deadline timer does the same), then
-        /// takes a unit of stock. The last member to join confirms everyone.
-        pub(crate) async fn join_team(
-            pool: &Pool<$DB>, team: i64, customer: i64, inviter: Option<i64>, idem: Option<Idem<'_>>, now: i64,
-        ) -> Result<(TeamJoined, bool)> {
-            let mut tx = pool.begin_with($begin).await?;
-            if let Some(r) = idem_lookup(&mut tx, customer, idem).await? {
-                let out = serde_json::from_str(&r).map_err(|e| refused("bad_record", e.to_string()))?;
-                return Ok((out, true));
-            }
-            let already: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM group_buy_members WHERE team_id = $1 AND customer_id = $2",
-            )
-            .bind(team)
-            .bind(customer)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if already.is_some() {
-                return Err(refused("already_in_group", "you are already in this group"));
-            }
-            let row: Option<(i64, String, i64, i64)> = sqlx::query_as(
-                "UPDATE group_buy_teams SET members = members + 1, \
-                 state = CASE WHEN members + 1 >= size THEN 'filled' ELSE 'open' END, \
-                 closed_at = CASE WHEN members + 1 >= size THEN $2 ELSE NULL END, updated_at = $2 \
-                 WHERE id = $1 AND state = 'open' AND members < size AND deadline > $2 \
-                 RETURNING group_buy_id, state, members, size",
-            )
-            .bind(team)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some((gb, state, members, size)) = row else {
-                let t: Option<(String, i64, i64, i64)> = sqlx::query_as(
-                    "SELECT state, members, size, deadline FROM group_buy_teams WHERE id = $1",
-                )
+            .fetch_optional(&mut *conn)
+            .await?
+    });
+    if already.is_some() {
+        return Err(refused("already_in_group", "you are already in this group"));
+    }
+    let row: Option<(i64, String, i64, i64)> = in_tx!(tx, conn => {
+        sqlx::query_as(
+            "UPDATE group_buy_teams SET members = members + 1, \
+             state = CASE WHEN members + 1 >= size THEN 'filled' ELSE 'open' END, \
+             closed_at = CASE WHEN members + 1 >= size THEN $2 ELSE NULL END, updated_at = $2 \
+             WHERE id = $1 AND state = 'open' AND members < size AND deadline > $2 \
+             RETURNING group_buy_id, state, members, size",
+        )
+        .bind(team)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?
+    });
+    let Some((gb, state, members, size)) = row else {
+        let t: Option<(String, i64, i64, i64)> = in_tx!(tx, conn => {
+            sqlx::query_as("SELECT state, members, size, deadline FROM group_buy_teams WHERE id = $1")
                 .bind(team)
-                .fetch_optional(&mut *tx)
-                .await?;
-                return Err(match t {
-                    None => StoreError::NotFound,
-                    Some((s, m, z, _)) if s == "filled" || m >= z => refused("group_full", "the group is already full"),
-                    Some(_) => refused("group_expired", "the group has expired"),
-                });
-            };
-            let taken = sqlx::query(
-                "UPDATE group_buys SET sold = sold + 1 WHERE id = $1 AND status = 'active' AND sold < stock",
-            )
-            .bind(gb)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if taken == 0 {
-                return Err(refused("out_of_stock", "sold out"));
+                .fetch_optional(&mut *conn)
+                .await?
+        });
+        return Err(match t {
+            None => StoreError::NotFound,
+            Some((s, m, z, _)) if s == "filled" || m >= z => {
+                refused("group_full", "the group is already full")
             }
-            let price: i64 = sqlx::query_scalar("SELECT price_fen FROM group_buys WHERE id = $1")
-                .bind(gb)
-                .fetch_one(&mut *tx)
-                .await?;
-            let member: i64 = sqlx::query_scalar(
-                "INSERT INTO group_buy_members (team_id, customer_id, inviter_id, is_leader, price_fen, joined_at, updated_at) \
-                 VALUES ($1, $2, $3, FALSE, $4, $5, $5) RETURNING id",
+            Some(_) => refused("group_expired", "the group has expired"),
+        });
+    };
+    let taken = in_tx!(tx, conn => {
+        sqlx::query("UPDATE group_buys SET sold = sold + 1 WHERE id = $1 AND status = 'active' AND sold < stock")
+            .bind(gb)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+    });
+    if taken == 0 {
+        return Err(refused("out_of_stock", "sold out"));
+    }
+    let price: i64 = in_tx!(tx, conn => {
+        sqlx::query_scalar("SELECT price_fen FROM group_buys WHERE id = $1")
+            .bind(gb)
+            .fetch_one(&mut *conn)
+            .await?
+    });
+    let member: i64 = in_tx!(tx, conn => {
+        sqlx::query_scalar(
+            "INSERT INTO group_buy_members (team_id, customer_id, inviter_id, is_leader, price_fen, joined_at, updated_at) \
+             VALUES ($1, $2, $3, FALSE, $4, $5, $5) RETURNING id",
+        )
+        .bind(team)
+        .bind(customer)
+        .bind(inviter)
+        .bind(price)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| match StoreError::classify(e, "customer") {
+            StoreError::Conflict { .. } => refused("already_in_group", "you are already in this group"),
+            StoreError::Dangling { .. } => {
+                StoreError::Invalid(yutang_core::FieldError::new("inviter", "unknown_customer", "no such customer"))
+            }
+            other => other,
+        })?
+    });
+    let d = serde_json::json!({"group_buy_id": gb, "team_id": team, "leader": false, "inviter": inviter, "price_fen": price});
+    append_in(
+        tx,
+        customer,
+        "group_buy_joined",
+        now,
+        None,
+        &d.to_string(),
+        now,
+    )
+    .await?;
+    if state == "filled" {
+        let confirmed: Vec<i64> = in_tx!(tx, conn => {
+            sqlx::query_scalar(
+                "UPDATE group_buy_members SET state = 'confirmed', updated_at = $1 \
+                 WHERE team_id = $2 AND state = 'paid' RETURNING customer_id",
             )
-            .bind(team)
-            .bind(customer)
-            .bind(inviter)
-            .bind(price)
             .bind(now)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| match StoreError::classify(e, "customer") {
-                StoreError::Conflict { .. } => refused("already_in_group", "you are already in this group"),
-                StoreError::Dangling { .. } => StoreError::Invalid(yutang_core::FieldError::new(
-                    "inviter", "unknown_customer", "no such customer")),
-                other => other,
-            })?;
-            let d = serde_json::json!({"group_buy_id": gb, "team_id": team, "leader": false, "inviter": inviter, "price_fen": price});
-            append_event(&mut tx, customer, "group_buy_joined", now, None, &d.to_string(), now).await?;
-            if state == "filled" {
-                let confirmed: Vec<i64> = sqlx::query_scalar(
-                    "UPDATE group_buy_members SET state = 'confirmed', updated_at = $1 \
-                     WHERE team_id = $2 AND state = 'paid' RETURNING customer_id",
-                )
+            .bind(team)
+            .fetch_all(&mut *conn)
+            .await?
+        });
+        let d = serde_json::json!({"group_buy_id": gb, "team_id": team}).to_string();
+        for c in confirmed {
+            append_in(tx, c, "group_buy_confirmed", now, None, &d, now).await?;
+        }
+    }
+    let out = TeamJoined {
+        team_id: team,
+        member_id: member,
+        state,
+        members,
+        size,
+    };
+    idem_store(tx, customer, idem, &to_record(&out)?, now).await?;
+    Ok((out, false))
+}
+
+/// The deadline timer: an open team past its deadline is cancelled and each paid member
+/// refunded. Guarded on `state = 'open'`, so a second run (or a run after a restart) refunds
+/// nothing; `group_buy_refunds.member_id UNIQUE` is the backstop.
+pub async fn expire_team_in(tx: &mut Tx, team: i64, now: i64) -> Result<i64> {
+    let row: Option<(i64, i64)> = in_tx!(tx, conn => {
+        sqlx::query_as(
+            "UPDATE group_buy_teams SET state = 'expired', closed_at = $1, updated_at = $1 \
+             WHERE id = $2 AND state = 'open' AND deadline <= $1 RETURNING group_buy_id, members",
+        )
+        .bind(now)
+        .bind(team)
+        .fetch_optional(&mut *conn)
+        .await?
+    });
+    let Some((gb, members)) = row else {
+        return Ok(0);
+    };
+    let paid: Vec<(i64, i64, i64)> = in_tx!(tx, conn => {
+        sqlx::query_as(
+            "UPDATE group_buy_members SET state = 'refunded', updated_at = $1 \
+             WHERE team_id = $2 AND state = 'paid' RETURNING id, customer_id, price_fen",
+        )
+        .bind(now)
+        .bind(team)
+        .fetch_all(&mut *conn)
+        .await?
+    });
+    for (member, customer, amount) in &paid {
+        in_tx!(tx, conn => {
+            sqlx::query("INSERT INTO group_buy_refunds (member_id, amount_fen, refunded_at) VALUES ($1, $2, $3)")
+                .bind(member)
+                .bind(amount)
                 .bind(now)
-                .bind(team)
-                .fetch_all(&mut *tx)
-                .await?;
-                let d = serde_json::json!({"group_buy_id": gb, "team_id": team}).to_string();
-                for c in confirmed {
-                    append_event(&mut tx, c, "group_buy_confirmed", now, None, &d, now).await?;
-                }
-            }
-            let out = TeamJoined { team_id: team, member_id: member, state, members, size };
-            let json = serde_json::to_string(&out).map_err(|e| refused("bad_record", e.to_string()))?;
-            idem_store(&mut tx, customer, idem, &json, now).await?;
-            tx.commit().await?;
-            Ok((out, false))
-        }
-
-        /// The deadline timer: an open team past its deadline is cancelled and each paid member
-        /// refunded. Guarded on `state = 'open'`, so a second run (or a run after a restart)
-        /// refunds nothing; `group_buy_refunds.member_id UNIQUE` is the backstop.
-        pub(crate) async fn expire_team(pool: &Pool<$DB>, team: i64, now: i64) -> Result<i64> {
-            let mut tx = pool.begin_with($begin).await?;
-            let row: Option<(i64, i64)> = sqlx::query_as(
-                "UPDATE group_buy_teams SET state = 'expired', closed_at = $1, updated_at = $1 \
-                 WHERE id = $2 AND state = 'open' AND deadline <= $1 RETURNING group_buy_id, members",
-            )
-            .bind(now)
-            .bind(team)
-            .fetch_optional(&mut *tx)
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| StoreError::classify(e, "refund"))?;
+        });
+        let d = serde_json::json!({"group_buy_id": gb, "team_id": team, "amount_fen": amount});
+        append_in(
+            tx,
+            *customer,
+            "group_buy_refunded",
+            now,
+            None,
+            &d.to_string(),
+            now,
+        )
+        .await?;
+    }
+    in_tx!(tx, conn => {
+        sqlx::query("UPDATE group_buys SET sold = sold - $1 WHERE id = $2 AND sold >= $1")
+            .bind(members)
+            .bind(gb)
+            .execute(&mut *conn)
             .await?;
-            let Some((gb, members)) = row else { return Ok(0) };
-            let paid: Vec<(i64, i64, i64)> = sqlx::query_as(
-                "UPDATE group_buy_members SET state = 'refunded', updated_at = $1 \
-                 WHERE team_id = $2 AND state = 'paid' RETURNING id, customer_id, price_fen",
-            )
-            .bind(now)
-            .bind(team)
-            .fetch_all(&mut *tx)
-            .await?;
-            for (member, customer, amount) in &paid {
-                sqlx::query("INSERT INTO group_buy_refunds (member_id, amount_fen, refunded_at) VALUES ($1, $2, $3)")
-                    .bind(member)
-                    .bind(amount)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| StoreError::classify(e, "refund"))?;
-                let d = serde_json::json!({"group_buy_id": gb, "team_id": team, "amount_fen": amount});
-                append_event(&mut tx, *customer, "group_buy_refunded", now, None, &d.to_string(), now).await?;
-            }
-            sqlx::query("UPDATE group_buys SET sold = sold - $1 WHERE id = $2 AND sold >= $1")
-                .bind(members)
-                .bind(gb)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(paid.len() as i64)
-        }
-    };
+    });
+    Ok(paid.len() as i64)
 }
 
-pub(crate) mod sqlite {
-    // SQLite: take the write lock up front, so claims never fail with "database is locked"
-    // after reading, and writers are serialised.
-    promo_ops!(sqlx::Sqlite, sqlite, "BEGIN IMMEDIATE", "");
-}
-
-pub(crate) mod pg {
-    promo_ops!(sqlx::Postgres, pg, "BEGIN", " FOR NO KEY UPDATE");
-}
-
-macro_rules! promo_run {
-    ($db:expr, $f:ident ( $($arg:expr),* $(,)? )) => {
-        match $db {
-            Db::Sqlite(p) => sqlite::$f(p, $($arg),*).await,
-            Db::Postgres(p) => pg::$f(p, $($arg),*).await,
-        }
-    };
+/// Run one `…_in` write in a transaction of its own.
+macro_rules! in_own_tx {
+    ($db:expr, $f:ident ( $($arg:expr),* $(,)? )) => {{
+        let mut tx = $db.begin().await?;
+        let out = $f(&mut tx, $($arg),*).await?;
+        tx.commit().await?;
+        Ok(out)
+    }};
 }
 
 pub async fn claim_coupon(db: &Db, c: &CouponClaim<'_>, now: i64) -> Result<(Claimed, bool)> {
-    promo_run!(db, claim_coupon(c, now))
+    in_own_tx!(db, claim_coupon_in(c, now))
 }
 
 /// Use a coupon on an order: `(discount, applied now)`; a replay on the same order answers the
@@ -1412,7 +1648,7 @@ pub async fn use_coupon(
     discount: i64,
     now: i64,
 ) -> Result<(i64, bool)> {
-    promo_run!(db, use_coupon(id, order_id, discount, now))
+    in_own_tx!(db, use_coupon_in(id, order_id, discount, now))
 }
 
 pub async fn coupon_transition(
@@ -1424,11 +1660,11 @@ pub async fn coupon_transition(
     staff: Option<i64>,
     now: i64,
 ) -> Result<bool> {
-    promo_run!(db, coupon_transition(id, from, to, event, staff, now))
+    in_own_tx!(db, coupon_transition_in(id, from, to, event, staff, now))
 }
 
 pub async fn remind_coupon(db: &Db, id: i64, now: i64) -> Result<bool> {
-    promo_run!(db, remind_coupon(id, now))
+    in_own_tx!(db, remind_coupon_in(id, now))
 }
 
 pub async fn claim_flash(
@@ -1438,15 +1674,15 @@ pub async fn claim_flash(
     idem: Option<Idem<'_>>,
     now: i64,
 ) -> Result<(FlashClaimed, bool)> {
-    promo_run!(db, claim_flash(sale, customer, idem, now))
+    in_own_tx!(db, claim_flash_in(sale, customer, idem, now))
 }
 
 pub async fn pay_flash(db: &Db, claim: i64, order_ref: &str, now: i64) -> Result<bool> {
-    promo_run!(db, pay_flash(claim, order_ref, now))
+    in_own_tx!(db, pay_flash_in(claim, order_ref, now))
 }
 
 pub async fn release_flash(db: &Db, claim: i64, now: i64) -> Result<bool> {
-    promo_run!(db, release_flash(claim, now))
+    in_own_tx!(db, release_flash_in(claim, now))
 }
 
 pub async fn open_team(
@@ -1456,7 +1692,7 @@ pub async fn open_team(
     idem: Option<Idem<'_>>,
     now: i64,
 ) -> Result<(TeamJoined, bool)> {
-    promo_run!(db, open_team(gb, customer, idem, now))
+    in_own_tx!(db, open_team_in(gb, customer, idem, now))
 }
 
 pub async fn join_team(
@@ -1467,9 +1703,9 @@ pub async fn join_team(
     idem: Option<Idem<'_>>,
     now: i64,
 ) -> Result<(TeamJoined, bool)> {
-    promo_run!(db, join_team(team, customer, inviter, idem, now))
+    in_own_tx!(db, join_team_in(team, customer, inviter, idem, now))
 }
 
 pub async fn expire_team(db: &Db, team: i64, now: i64) -> Result<i64> {
-    promo_run!(db, expire_team(team, now))
+    in_own_tx!(db, expire_team_in(team, now))
 }

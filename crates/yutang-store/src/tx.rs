@@ -55,6 +55,16 @@ impl Tx {
             Tx::Postgres(_) => Engine::Postgres,
         }
     }
+
+    /// The suffix that locks the rows a `SELECT` reads until commit: ` FOR NO KEY UPDATE` on
+    /// PostgreSQL (not `FOR UPDATE`, which conflicts with the `KEY SHARE` lock a child row's
+    /// foreign key takes; decision 0009), nothing on SQLite, whose writers are serialised.
+    pub fn row_lock(&self) -> &'static str {
+        match self {
+            Tx::Sqlite(_) => "",
+            Tx::Postgres(_) => " FOR NO KEY UPDATE",
+        }
+    }
 }
 
 /// Run the same body against whichever engine's transaction `$tx` (a `&mut Tx`) holds,
