@@ -191,7 +191,7 @@ impl App {
 
     async fn write_demo_claim(
         &self,
-        t: &crate::promotions::TemplateView,
+        t: &crate::promotions::coupons::TemplateView,
         c: CustomerId,
     ) -> Result<()> {
         self.issue_coupon(&Actor::system(), t.row.id, c)

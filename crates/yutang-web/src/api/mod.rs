@@ -3,9 +3,12 @@
 
 pub mod audit;
 pub mod auth;
+pub mod coupons;
 pub mod customers;
 pub mod dto;
 pub mod events;
+pub mod flash_sales;
+pub mod group_buys;
 pub mod idempotency;
 pub mod orders;
 pub mod org;
@@ -55,17 +58,17 @@ use promotions::CustomerTokenScheme;
         wecom::get_settings, wecom::put_settings, wecom::test_settings,
         wecom::start_transfer, wecom::transfers, wecom::transfer, wecom::refresh_transfer,
         wecom_inbox::callbacks, wecom_inbox::replay, wecom_inbox::failed_jobs, wecom_inbox::retry_job,
-        promotions::list_templates, promotions::create_template, promotions::get_template,
-        promotions::update_template, promotions::delete_template, promotions::issue,
-        promotions::redeem, promotions::revoke, promotions::customer_coupons,
-        promotions::list_flash_sales, promotions::create_flash_sale, promotions::get_flash_sale,
-        promotions::update_flash_sale, promotions::flash_paid,
-        promotions::list_group_buys, promotions::create_group_buy, promotions::get_group_buy,
-        promotions::update_group_buy, promotions::group_buy_teams, promotions::mint_token,
-        promotions::demo_login, promotions::public_claimable, promotions::public_claim,
-        promotions::public_mine, promotions::public_my_coupon, promotions::public_flash_sales,
-        promotions::public_flash_sale, promotions::public_flash_claim, promotions::public_group_buy,
-        promotions::public_open_team, promotions::public_join_team, promotions::public_team,
+        coupons::list_templates, coupons::create_template, coupons::get_template,
+        coupons::update_template, coupons::delete_template, coupons::issue,
+        coupons::redeem, coupons::revoke, coupons::customer_coupons,
+        flash_sales::list_flash_sales, flash_sales::create_flash_sale, flash_sales::get_flash_sale,
+        flash_sales::update_flash_sale, flash_sales::flash_paid,
+        group_buys::list_group_buys, group_buys::create_group_buy, group_buys::get_group_buy,
+        group_buys::update_group_buy, group_buys::group_buy_teams, promotions::mint_token,
+        promotions::demo_login, coupons::public_claimable, coupons::public_claim,
+        coupons::public_mine, coupons::public_my_coupon, flash_sales::public_flash_sales,
+        flash_sales::public_flash_sale, flash_sales::public_flash_claim, group_buys::public_group_buy,
+        group_buys::public_open_team, group_buys::public_join_team, group_buys::public_team,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, events::EventIn)),
     modifiers(&BearerAuth, &CustomerTokenScheme, &CommonErrors),
@@ -287,62 +290,62 @@ fn promotions_router() -> Router<AppState> {
     Router::new()
         .route(
             "/coupon-templates",
-            get(promotions::list_templates).post(promotions::create_template),
+            get(coupons::list_templates).post(coupons::create_template),
         )
         .route(
             "/coupon-templates/{id}",
-            get(promotions::get_template)
-                .put(promotions::update_template)
-                .delete(promotions::delete_template),
+            get(coupons::get_template)
+                .put(coupons::update_template)
+                .delete(coupons::delete_template),
         )
-        .route("/coupon-templates/{id}/issue", post(promotions::issue))
-        .route("/coupons/{id}/redeem", post(promotions::redeem))
-        .route("/coupons/{id}/revoke", post(promotions::revoke))
-        .route("/customers/{id}/coupons", get(promotions::customer_coupons))
+        .route("/coupon-templates/{id}/issue", post(coupons::issue))
+        .route("/coupons/{id}/redeem", post(coupons::redeem))
+        .route("/coupons/{id}/revoke", post(coupons::revoke))
+        .route("/customers/{id}/coupons", get(coupons::customer_coupons))
         .route(
             "/flash-sales",
-            get(promotions::list_flash_sales).post(promotions::create_flash_sale),
+            get(flash_sales::list_flash_sales).post(flash_sales::create_flash_sale),
         )
         .route(
             "/flash-sales/{id}",
-            get(promotions::get_flash_sale).put(promotions::update_flash_sale),
+            get(flash_sales::get_flash_sale).put(flash_sales::update_flash_sale),
         )
-        .route("/flash-sale-claims/{id}/paid", post(promotions::flash_paid))
+        .route(
+            "/flash-sale-claims/{id}/paid",
+            post(flash_sales::flash_paid),
+        )
         .route(
             "/group-buys",
-            get(promotions::list_group_buys).post(promotions::create_group_buy),
+            get(group_buys::list_group_buys).post(group_buys::create_group_buy),
         )
         .route(
             "/group-buys/{id}",
-            get(promotions::get_group_buy).put(promotions::update_group_buy),
+            get(group_buys::get_group_buy).put(group_buys::update_group_buy),
         )
-        .route("/group-buys/{id}/teams", get(promotions::group_buy_teams))
+        .route("/group-buys/{id}/teams", get(group_buys::group_buy_teams))
         .route("/customer-tokens", post(promotions::mint_token))
         .route("/public/demo-login", post(promotions::demo_login))
-        .route("/public/coupons", get(promotions::public_claimable))
-        .route("/public/coupons/mine", get(promotions::public_mine))
-        .route(
-            "/public/coupons/mine/{id}",
-            get(promotions::public_my_coupon),
-        )
-        .route("/public/coupons/{id}/claim", post(promotions::public_claim))
-        .route("/public/flash-sales", get(promotions::public_flash_sales))
+        .route("/public/coupons", get(coupons::public_claimable))
+        .route("/public/coupons/mine", get(coupons::public_mine))
+        .route("/public/coupons/mine/{id}", get(coupons::public_my_coupon))
+        .route("/public/coupons/{id}/claim", post(coupons::public_claim))
+        .route("/public/flash-sales", get(flash_sales::public_flash_sales))
         .route(
             "/public/flash-sales/{id}",
-            get(promotions::public_flash_sale),
+            get(flash_sales::public_flash_sale),
         )
         .route(
             "/public/flash-sales/{id}/claim",
-            post(promotions::public_flash_claim),
+            post(flash_sales::public_flash_claim),
         )
-        .route("/public/group-buys/{id}", get(promotions::public_group_buy))
+        .route("/public/group-buys/{id}", get(group_buys::public_group_buy))
         .route(
             "/public/group-buys/{id}/open",
-            post(promotions::public_open_team),
+            post(group_buys::public_open_team),
         )
-        .route("/public/group-buy-teams/{id}", get(promotions::public_team))
+        .route("/public/group-buy-teams/{id}", get(group_buys::public_team))
         .route(
             "/public/group-buy-teams/{id}/join",
-            post(promotions::public_join_team),
+            post(group_buys::public_join_team),
         )
 }

@@ -1,0 +1,516 @@
+//! Coupon templates and coupons: staff templates, issuing (one customer, or a segment as a
+//! job with progress), redemption and revocation, and the public claim and "my coupons".
+
+use serde::{Deserialize, Serialize};
+use yutang_core::FieldError;
+use yutang_core::ids::CustomerId;
+use yutang_core::money::Fen;
+use yutang_core::promotions::PromoRefusal;
+use yutang_core::promotions::coupons::{
+    CouponEvent, CouponState, OrderFacts, TemplateSpec, redeem, transition,
+};
+use yutang_core::staff::Permission;
+use yutang_core::time::Millis;
+use yutang_store::StoreError;
+use yutang_store::jobs::{self as job_store, NewJob};
+use yutang_store::promotions::{
+    self as store, Claimed, CouponClaim, CouponRow, Idem, NewCoupon, TemplateRow, TemplateStats,
+    TemplateWrite,
+};
+
+use super::{ISSUE_KIND, bad_record, manage, public_err, refusal, view};
+use crate::error::{AppError, Result};
+use crate::idempotency::{fingerprint, parse_idempotency_key};
+use crate::{Actor, App};
+
+/// Customers per progress report in an issue job.
+const ISSUE_CHUNK: usize = 200;
+
+/// A template with its parsed spec and counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct TemplateView {
+    pub row: TemplateRow,
+    pub spec: TemplateSpec,
+    pub stats: Option<TemplateStats>,
+}
+
+impl TemplateView {
+    /// Used coupons over claimed coupons, in per mille.
+    pub fn conversion_permille(&self) -> i64 {
+        match &self.stats {
+            Some(s) if s.coupons > 0 => s.used * 1000 / s.coupons,
+            _ => 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CouponView {
+    pub row: CouponRow,
+    pub spec: TemplateSpec,
+}
+
+/// What an issue job carries.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct IssueJob {
+    template_id: i64,
+    customers: Vec<i64>,
+    staff_id: Option<i64>,
+}
+
+/// Summary of an issue job.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct IssueSummary {
+    pub issued: i64,
+    pub skipped: i64,
+}
+
+impl App {
+    // --- coupon templates (staff) ---
+
+    pub async fn create_coupon_template(&self, actor: &Actor, spec: TemplateSpec) -> Result<i64> {
+        manage(actor)?;
+        let spec = spec.parse()?;
+        self.check_segment_exists(&spec.audience).await?;
+        let json = serde_json::to_string(&spec).map_err(bad_record)?;
+        let id = store::create_template(
+            &self.db,
+            &TemplateWrite {
+                name: &spec.name,
+                spec: &json,
+                stock: spec.stock,
+                per_customer: spec.per_customer,
+                claim_starts: spec.claim_window.starts_at.0,
+                claim_ends: spec.claim_window.ends_at.0,
+            },
+            actor.staff_id().map(|s| s.0),
+            self.now(),
+        )
+        .await?;
+        self.promo_audit(
+            actor,
+            "coupon_template.create",
+            format!("coupon_template:{id}"),
+            serde_json::json!({"name": spec.name}),
+        )
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn update_coupon_template(
+        &self,
+        actor: &Actor,
+        id: i64,
+        spec: TemplateSpec,
+    ) -> Result<()> {
+        manage(actor)?;
+        let spec = spec.parse()?;
+        self.check_segment_exists(&spec.audience).await?;
+        let json = serde_json::to_string(&spec).map_err(bad_record)?;
+        store::update_template(
+            &self.db,
+            id,
+            &TemplateWrite {
+                name: &spec.name,
+                spec: &json,
+                stock: spec.stock,
+                per_customer: spec.per_customer,
+                claim_starts: spec.claim_window.starts_at.0,
+                claim_ends: spec.claim_window.ends_at.0,
+            },
+            self.now(),
+        )
+        .await
+        .map_err(AppError::not_found("coupon template"))?;
+        self.promo_audit(
+            actor,
+            "coupon_template.update",
+            format!("coupon_template:{id}"),
+            serde_json::json!({"name": spec.name}),
+        )
+        .await
+    }
+
+    pub async fn delete_coupon_template(&self, actor: &Actor, id: i64) -> Result<()> {
+        manage(actor)?;
+        store::delete_template(&self.db, id, self.now())
+            .await
+            .map_err(AppError::not_found("coupon template"))?;
+        self.promo_audit(
+            actor,
+            "coupon_template.delete",
+            format!("coupon_template:{id}"),
+            serde_json::json!({}),
+        )
+        .await
+    }
+
+    fn template_view(row: TemplateRow, stats: Option<TemplateStats>) -> Result<TemplateView> {
+        let spec = serde_json::from_str(&row.spec).map_err(bad_record)?;
+        Ok(TemplateView { row, spec, stats })
+    }
+
+    pub async fn coupon_templates(&self, actor: &Actor) -> Result<Vec<TemplateView>> {
+        view(actor)?;
+        let stats = store::template_stats(&self.db).await?;
+        store::list_templates(&self.db, false)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let s = stats.iter().find(|s| s.template_id == r.id).cloned();
+                Self::template_view(r, s)
+            })
+            .collect()
+    }
+
+    pub async fn coupon_template(&self, actor: &Actor, id: i64) -> Result<TemplateView> {
+        view(actor)?;
+        let row = store::get_template(&self.db, id)
+            .await
+            .map_err(AppError::not_found("coupon template"))?;
+        let stats = store::template_stats(&self.db)
+            .await?
+            .into_iter()
+            .find(|s| s.template_id == id);
+        Self::template_view(row, stats)
+    }
+
+    /// Write one claimed set: the coupons' validity from the template at `now`.
+    async fn write_claim(
+        &self,
+        t: &TemplateView,
+        customer: CustomerId,
+        source: &str,
+        idem: Option<Idem<'_>>,
+        staff: Option<i64>,
+    ) -> Result<(Claimed, bool)> {
+        let now = self.now();
+        let w = t.spec.validity.window(Millis(now));
+        let coupons: Vec<NewCoupon> = (0..t.spec.steps.len())
+            .map(|i| NewCoupon {
+                step: i as i64,
+                valid_from: w.starts_at.0,
+                valid_until: w.ends_at.0,
+            })
+            .collect();
+        if w.ends_at.0 <= now {
+            return Err(refusal(PromoRefusal::CouponNotValidNow));
+        }
+        store::claim_coupon(
+            &self.db,
+            &CouponClaim {
+                template_id: t.row.id,
+                customer_id: customer.0,
+                source,
+                coupons: &coupons,
+                remind_hours: i64::from(t.spec.remind_hours_before),
+                idem,
+                staff_id: staff,
+            },
+            now,
+        )
+        .await
+        .map_err(public_err("coupon template"))
+    }
+
+    /// Issue one set of a template to a customer (staff; no claim window, no audience check).
+    pub async fn issue_coupon(
+        &self,
+        actor: &Actor,
+        template: i64,
+        customer: CustomerId,
+    ) -> Result<Claimed> {
+        manage(actor)?;
+        let t = self.coupon_template(actor, template).await?;
+        if t.row.status != "active" {
+            return Err(refusal(PromoRefusal::Inactive));
+        }
+        let (c, _) = self
+            .write_claim(&t, customer, "issue", None, actor.staff_id().map(|s| s.0))
+            .await?;
+        Ok(c)
+    }
+
+    /// Issue a template to every member of a saved segment, as a job; returns the job id.
+    pub async fn issue_coupon_to_segment(
+        &self,
+        actor: &Actor,
+        template: i64,
+        segment: i64,
+    ) -> Result<i64> {
+        manage(actor)?;
+        let t = self.coupon_template(actor, template).await?;
+        if t.row.status != "active" {
+            return Err(refusal(PromoRefusal::Inactive));
+        }
+        let seg = yutang_store::segments::get(&self.db, segment)
+            .await
+            .map_err(|_| FieldError::new("segment_id", "unknown_segment", "no such segment"))?;
+        let (_, members) = self.segment_members(actor, &seg.expression).await?;
+        let job = IssueJob {
+            template_id: template,
+            customers: members.iter().map(i64::from).collect(),
+            staff_id: actor.staff_id().map(|s| s.0),
+        };
+        let payload = serde_json::to_string(&job).map_err(bad_record)?;
+        let id = job_store::enqueue(
+            &self.db,
+            &NewJob {
+                kind: ISSUE_KIND,
+                payload: &payload,
+                run_at: self.now(),
+                idempotency_key: None,
+                created_by: job.staff_id,
+            },
+            self.now(),
+        )
+        .await?;
+        self.promo_audit(
+            actor,
+            "coupon_template.issue_segment",
+            format!("coupon_template:{template}"),
+            serde_json::json!({"segment_id": segment, "customers": job.customers.len(), "job_id": id}),
+        )
+        .await?;
+        Ok(id)
+    }
+
+    pub(super) async fn run_issue_job(
+        &self,
+        job_id: i64,
+        payload: &str,
+        done: i64,
+    ) -> Result<String> {
+        let job: IssueJob = serde_json::from_str(payload).map_err(bad_record)?;
+        let row = store::get_template(&self.db, job.template_id).await?;
+        let t = Self::template_view(row, None)?;
+        let total = job.customers.len() as i64;
+        let start = usize::try_from(done).unwrap_or(0).min(job.customers.len());
+        let mut summary = IssueSummary::default();
+        for (i, chunk) in job.customers[start..].chunks(ISSUE_CHUNK).enumerate() {
+            for c in chunk {
+                // Keyed per job and customer: a job resumed after a crash replays, not repeats.
+                let key = format!("coupon_issue:{job_id}:{c}");
+                let idem = Idem {
+                    key: &key,
+                    fingerprint: "issue",
+                };
+                match self
+                    .write_claim(&t, CustomerId(*c), "issue", Some(idem), job.staff_id)
+                    .await
+                {
+                    Ok(_) => summary.issued += 1,
+                    Err(AppError::Rule { .. } | AppError::Invalid(_)) => summary.skipped += 1,
+                    Err(e) => return Err(e),
+                }
+            }
+            let so_far = start as i64 + ((i * ISSUE_CHUNK + chunk.len()) as i64);
+            job_store::progress(
+                &self.db,
+                job_id,
+                so_far,
+                total,
+                self.now(),
+                crate::jobs::LEASE_MS,
+            )
+            .await?;
+        }
+        serde_json::to_string(&summary).map_err(bad_record)
+    }
+
+    // --- coupons: redemption and refunds ---
+
+    /// Use a customer's coupon on a recorded order: checks owner, state, validity, scope and
+    /// threshold, then marks it used with the discount in fen. Redeeming the same coupon on the
+    /// same order again (a retry) answers the original discount and changes nothing; a fully
+    /// refunded order takes no coupon (`order_refunded`).
+    pub async fn redeem_coupon(
+        &self,
+        actor: &Actor,
+        coupon: i64,
+        order: i64,
+        shipping: Fen,
+    ) -> Result<Fen> {
+        if !actor.can(Permission::ManageCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        let c = store::get_coupon(&self.db, coupon)
+            .await
+            .map_err(AppError::not_found("coupon"))?;
+        let o = yutang_store::orders::get(&self.db, order, Default::default())
+            .await
+            .map_err(AppError::not_found("order"))?;
+        if o.customer_id != c.customer_id {
+            return Err(AppError::Rule {
+                code: "coupon_not_owned",
+                message: "the coupon belongs to another customer".into(),
+            });
+        }
+        // A retry of a redemption that succeeded: the same answer, nothing changes.
+        if c.state == CouponState::Used.as_str() && c.order_id == Some(order) {
+            return Ok(Fen(c.discount_fen));
+        }
+        if o.status == "refunded" {
+            return Err(AppError::Rule {
+                code: "order_refunded",
+                message: "the order was fully refunded; it takes no coupon".into(),
+            });
+        }
+        let spec: TemplateSpec = serde_json::from_str(&c.spec).map_err(bad_record)?;
+        let kind = usize::try_from(c.step)
+            .ok()
+            .and_then(|i| spec.steps.get(i))
+            .ok_or_else(|| AppError::Internal("coupon step out of range".into()))?;
+        let state = CouponState::parse(&c.state)
+            .ok_or_else(|| AppError::Internal("unknown coupon state".into()))?;
+        let window = yutang_core::promotions::Window {
+            starts_at: Millis(c.valid_from),
+            ends_at: Millis(c.valid_until),
+        };
+        let facts = OrderFacts {
+            amount: Fen(o.amount),
+            shipping,
+            channel: &o.channel,
+            store_id: o.store_id,
+        };
+        let discount = redeem(state, kind, window, &spec.scope, &facts, Millis(self.now()))
+            .map_err(refusal)?;
+        // The store checks again under the order's lock (a concurrent refund or retry).
+        let (d, _) = store::use_coupon(&self.db, coupon, order, discount.0, self.now())
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => AppError::NotFound { what: "order" },
+                other => other.into(),
+            })?;
+        Ok(Fen(d))
+    }
+
+    /// Revoke a claimed coupon (staff).
+    pub async fn revoke_coupon(&self, actor: &Actor, coupon: i64) -> Result<()> {
+        manage(actor)?;
+        let c = store::get_coupon(&self.db, coupon)
+            .await
+            .map_err(AppError::not_found("coupon"))?;
+        let from = CouponState::parse(&c.state).unwrap_or(CouponState::Revoked);
+        let Some(to) = transition(
+            from,
+            CouponEvent::Revoke,
+            Millis(self.now()),
+            Millis(c.valid_until),
+        ) else {
+            return Err(refusal(PromoRefusal::CouponNotUsable));
+        };
+        if !store::coupon_transition(
+            &self.db,
+            coupon,
+            from.as_str(),
+            to.as_str(),
+            "coupon_revoked",
+            actor.staff_id().map(|s| s.0),
+            self.now(),
+        )
+        .await?
+        {
+            return Err(refusal(PromoRefusal::CouponNotUsable));
+        }
+        self.promo_audit(
+            actor,
+            "coupon.revoke",
+            format!("coupon:{coupon}"),
+            serde_json::json!({}),
+        )
+        .await
+    }
+
+    // --- coupons (public) ---
+
+    /// Templates this customer can claim now: active, in the claim window, with stock, under
+    /// the customer's limit and in the audience.
+    pub async fn claimable_coupons(&self, customer: CustomerId) -> Result<Vec<TemplateView>> {
+        let now = self.now();
+        let mine = store::claims_by_customer(&self.db, customer.0).await?;
+        let mut out = Vec::new();
+        for r in store::list_templates(&self.db, false).await? {
+            let held = mine.iter().find(|(t, _)| *t == r.id).map_or(0, |(_, n)| *n);
+            if r.claim_starts > now || r.claim_ends <= now || r.sold >= r.stock {
+                continue;
+            }
+            if held >= r.per_customer {
+                continue;
+            }
+            let v = Self::template_view(r, None)?;
+            if self.in_audience(&v.spec.audience, customer).await? {
+                out.push(v);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn claim_coupon(
+        &self,
+        customer: CustomerId,
+        template: i64,
+        idempotency_key: Option<&str>,
+    ) -> Result<(Claimed, bool)> {
+        let row = store::get_template(&self.db, template)
+            .await
+            .map_err(AppError::not_found("coupon template"))?;
+        if row.status != "active" {
+            return Err(refusal(PromoRefusal::Inactive));
+        }
+        let t = Self::template_view(row, None)?;
+        let key = match idempotency_key {
+            Some(k) => Some(format!(
+                "coupon_claim:{}:{}",
+                customer.0,
+                parse_idempotency_key(k)?
+            )),
+            None => None,
+        };
+        let fp = fingerprint(&["coupon_claim", &template.to_string()]);
+        let idem = key.as_deref().map(|key| Idem {
+            key,
+            fingerprint: &fp,
+        });
+        // A replay answers before the audience check (which may have changed since).
+        if key.is_none() || !self.replayable(idem).await? {
+            self.check_audience(&t.spec.audience, customer).await?;
+        }
+        self.write_claim(&t, customer, "claim", idem, None).await
+    }
+
+    pub async fn my_coupons(&self, customer: CustomerId) -> Result<Vec<CouponView>> {
+        store::customer_coupons(&self.db, customer.0)
+            .await?
+            .into_iter()
+            .map(|row| {
+                let spec = serde_json::from_str(&row.spec).map_err(bad_record)?;
+                Ok(CouponView { row, spec })
+            })
+            .collect()
+    }
+
+    /// One of the customer's own coupons; another customer's is "not found".
+    pub async fn my_coupon(&self, customer: CustomerId, id: i64) -> Result<CouponView> {
+        let row = store::get_coupon(&self.db, id)
+            .await
+            .map_err(AppError::not_found("coupon"))?;
+        if row.customer_id != customer.0 {
+            return Err(AppError::NotFound { what: "coupon" });
+        }
+        let spec = serde_json::from_str(&row.spec).map_err(bad_record)?;
+        Ok(CouponView { row, spec })
+    }
+
+    /// A customer's coupons for staff, within the caller's data scope (a customer outside
+    /// it is "not found", like every other `/customers/{id}/…` read).
+    pub async fn customer_coupons(
+        &self,
+        actor: &Actor,
+        customer: CustomerId,
+    ) -> Result<Vec<CouponView>> {
+        view(actor)?;
+        let live = self.visible_customer(actor, customer).await?;
+        self.my_coupons(live).await
+    }
+}

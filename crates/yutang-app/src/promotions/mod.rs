@@ -1,0 +1,240 @@
+//! Promotions: coupon templates and coupons ([`coupons`]), flash sales ([`flash_sales`]) and
+//! group-buys ([`group_buys`]) — the staff use cases (ManagePromotions), the public ones a
+//! customer calls with a customer token, and the durable timers (coupon expiry and reminders,
+//! flash-sale hold release, group-buy deadlines). This module holds what the three share: the
+//! permission checks, audiences, the promotion audit entry, idempotent-replay lookup, and the
+//! job kinds with their one handler.
+
+pub mod coupons;
+pub mod flash_sales;
+pub mod group_buys;
+
+pub use coupons::{CouponView, IssueSummary, TemplateView};
+pub use flash_sales::FlashSaleView;
+pub use group_buys::{GroupBuyView, StaffTeamView, TeamView};
+
+use roaring::RoaringBitmap;
+use yutang_core::FieldError;
+use yutang_core::ids::CustomerId;
+use yutang_core::promotions::coupons::{CouponEvent, CouponState, transition};
+use yutang_core::promotions::{Audience, PromoRefusal};
+use yutang_core::staff::Permission;
+use yutang_core::time::Millis;
+use yutang_store::StoreError;
+use yutang_store::promotions::{self as store, Idem};
+
+use crate::error::{AppError, Result};
+use crate::{Actor, App, idempotency};
+
+/// Issue a template to every member of a segment, as a job with progress.
+pub const ISSUE_KIND: &str = "coupon_issue";
+/// Every job kind this module runs.
+pub const JOB_KINDS: [&str; 5] = [
+    ISSUE_KIND,
+    store::JOB_COUPON_EXPIRE,
+    store::JOB_COUPON_REMIND,
+    store::JOB_FLASH_RELEASE,
+    store::JOB_TEAM_DEADLINE,
+];
+
+/// The job kinds this area runs (see `crate::job_kinds`): all of [`JOB_KINDS`], one handler.
+pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
+    for kind in JOB_KINDS {
+        reg.register(kind, |app, job| {
+            Box::pin(app.run_promo_job(&job.kind, job.id, &job.payload, job.progress_done))
+        });
+    }
+}
+
+fn manage(actor: &Actor) -> Result<()> {
+    if actor.can(Permission::ManagePromotions) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+fn view(actor: &Actor) -> Result<()> {
+    if actor.can(Permission::ViewCustomers) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+fn refusal(r: PromoRefusal) -> AppError {
+    AppError::Rule {
+        code: r.code(),
+        message: r.to_string(),
+    }
+}
+
+fn bad_record(e: serde_json::Error) -> AppError {
+    AppError::Internal(format!("stored promotion does not parse: {e}"))
+}
+
+/// Map store errors of a public write: a concurrent duplicate of the same idempotency key is 409.
+fn public_err(what: &'static str) -> impl Fn(StoreError) -> AppError {
+    move |e| match e {
+        StoreError::Conflict { .. } => idempotency::in_progress(),
+        StoreError::NotFound => AppError::NotFound { what },
+        other => other.into(),
+    }
+}
+
+impl App {
+    // --- audiences ---
+
+    /// Whether a customer belongs to a promotion's audience (through the segment index).
+    pub async fn in_audience(&self, audience: &Audience, customer: CustomerId) -> Result<bool> {
+        let src = match audience {
+            Audience::Everyone => return Ok(true),
+            Audience::Segment { segment_id } => {
+                match yutang_store::segments::get(&self.db, *segment_id).await {
+                    Ok(s) => s.expression,
+                    Err(StoreError::NotFound) => return Ok(false),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            other => match other.expression() {
+                Some(e) => e,
+                None => return Ok(true),
+            },
+        };
+        let Ok(id) = u32::try_from(customer.0) else {
+            return Ok(false);
+        };
+        let expr = self.segments.compile(&src)?;
+        self.segments.catch_up(&self.db, self.now(), 0).await?;
+        let mut one = RoaringBitmap::new();
+        one.insert(id);
+        Ok(!self
+            .segments
+            .evaluate(&expr, self.now(), Some(&one))?
+            .is_empty())
+    }
+
+    async fn check_audience(&self, audience: &Audience, customer: CustomerId) -> Result<()> {
+        if self.in_audience(audience, customer).await? {
+            Ok(())
+        } else {
+            Err(refusal(PromoRefusal::NotInAudience))
+        }
+    }
+
+    async fn check_segment_exists(&self, audience: &Audience) -> Result<()> {
+        if let Audience::Segment { segment_id } = audience {
+            yutang_store::segments::get(&self.db, *segment_id)
+                .await
+                .map_err(|_| {
+                    FieldError::new(
+                        "audience",
+                        "unknown_segment",
+                        "no saved segment with this id",
+                    )
+                })?;
+        }
+        if let Some(expr) = audience.expression() {
+            self.segments.compile(&expr).map_err(|e| {
+                FieldError::new(
+                    "audience",
+                    "invalid_audience",
+                    format!("the audience does not match the customer schema: {e}"),
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    async fn promo_audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: String,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        // One audit action for every promotion change (`promotion_changed`), the operation
+        // in the detail; written straight through the store so the shared `Action` list
+        // stays untouched.
+        let detail = serde_json::json!({"op": action, "detail": detail}).to_string();
+        yutang_store::audit::append(
+            &self.db,
+            &yutang_store::audit::NewAudit {
+                at: self.now(),
+                actor_kind: actor.kind(),
+                actor_id: actor.actor_id(),
+                actor_name: &actor.name,
+                action: "promotion_changed",
+                target: &target,
+                detail: &detail,
+                ip: &actor.ip,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn replayable(&self, idem: Option<Idem<'_>>) -> Result<bool> {
+        let Some(i) = idem else { return Ok(false) };
+        Ok(store::request_exists(&self.db, i.key).await?)
+    }
+
+    // --- jobs ---
+
+    /// Run one promotions job; the result is the job's JSON summary.
+    pub(crate) async fn run_promo_job(
+        &self,
+        kind: &str,
+        id: i64,
+        payload: &str,
+        done: i64,
+    ) -> Result<String> {
+        let target = || -> Result<i64> {
+            payload
+                .trim()
+                .parse()
+                .map_err(|_| AppError::Internal(format!("bad {kind} payload")))
+        };
+        let now = self.now();
+        let out = match kind {
+            ISSUE_KIND => return self.run_issue_job(id, payload, done).await,
+            store::JOB_COUPON_EXPIRE => {
+                let c = match store::get_coupon(&self.db, target()?).await {
+                    Ok(c) => c,
+                    Err(StoreError::NotFound) => return Ok("{}".into()),
+                    Err(e) => return Err(e.into()),
+                };
+                let from = CouponState::parse(&c.state).unwrap_or(CouponState::Revoked);
+                match transition(
+                    from,
+                    CouponEvent::Expire,
+                    Millis(now),
+                    Millis(c.valid_until),
+                ) {
+                    Some(to) => {
+                        store::coupon_transition(
+                            &self.db,
+                            c.id,
+                            from.as_str(),
+                            to.as_str(),
+                            "coupon_expired",
+                            None,
+                            now,
+                        )
+                        .await?
+                    }
+                    None => false,
+                }
+            }
+            store::JOB_COUPON_REMIND => store::remind_coupon(&self.db, target()?, now).await?,
+            store::JOB_FLASH_RELEASE => store::release_flash(&self.db, target()?, now).await?,
+            store::JOB_TEAM_DEADLINE => store::expire_team(&self.db, target()?, now).await? > 0,
+            other => {
+                return Err(AppError::Internal(format!(
+                    "no promotions handler for {other}"
+                )));
+            }
+        };
+        Ok(serde_json::json!({ "changed": out }).to_string())
+    }
+}
