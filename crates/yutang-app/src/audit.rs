@@ -42,10 +42,13 @@ pub enum Action {
     WecomTransferStarted,
     WecomCallbackReplayed,
     WecomJobRetried,
+    /// Any change to a coupon template, flash sale or group-buy (or a coupon issue); the
+    /// operation is named in the detail.
+    PromotionChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 31] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -76,6 +79,7 @@ impl Action {
         Action::WecomTransferStarted,
         Action::WecomCallbackReplayed,
         Action::WecomJobRetried,
+        Action::PromotionChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -110,6 +114,7 @@ impl Action {
             Action::WecomTransferStarted => "wecom_transfer_started",
             Action::WecomCallbackReplayed => "wecom_callback_replayed",
             Action::WecomJobRetried => "wecom_job_retried",
+            Action::PromotionChanged => "promotion_changed",
         }
     }
 

@@ -153,25 +153,16 @@ impl App {
         target: String,
         detail: serde_json::Value,
     ) -> Result<()> {
-        // One audit action for every promotion change (`promotion_changed`), the operation
-        // in the detail; written straight through the store so the shared `Action` list
-        // stays untouched.
+        // One audit action for every promotion change, the operation in the detail.
         let detail = serde_json::json!({"op": action, "detail": detail}).to_string();
-        yutang_store::audit::append(
-            &self.db,
-            &yutang_store::audit::NewAudit {
-                at: self.now(),
-                actor_kind: actor.kind(),
-                actor_id: actor.actor_id(),
-                actor_name: &actor.name,
-                action: "promotion_changed",
-                target: &target,
-                detail: &detail,
-                ip: &actor.ip,
-            },
+        crate::audit::record(
+            self,
+            actor,
+            crate::audit::Action::PromotionChanged,
+            &target,
+            &detail,
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     async fn replayable(&self, idem: Option<Idem<'_>>) -> Result<bool> {

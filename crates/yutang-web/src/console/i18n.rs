@@ -626,6 +626,7 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "wecom.retry" => ("重试", "Retry"),
         "audit.wecom_callback_replayed" => ("重放企业微信回调", "Replayed a WeCom callback"),
         "audit.wecom_job_retried" => ("重试企业微信任务", "Retried a WeCom job"),
+        "audit.promotion_changed" => ("变更营销活动", "Changed a promotion"),
         "wecom.last_received" => ("最近接收", "last received"),
         "wecom.updated" => ("最近修改", "Last changed"),
         "wecom.test" => ("测试连接", "Test connection"),

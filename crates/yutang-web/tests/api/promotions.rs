@@ -198,6 +198,22 @@ async fn coupon_life_redeem_refund_expire_remind(e: Engine) {
     let mut tpl = template(100, 2);
     tpl["validity"] = json!({"kind": "days_from_claim", "days": 2});
     let id = created_id(t.post("/api/v1/coupon-templates", &t.admin, tpl).await).await;
+    // The change is in the audit log under its own action, which the audit filter accepts.
+    let audit: Value = t
+        .get("/api/v1/audit?action=promotion_changed", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let target = format!("coupon_template:{id}");
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["target"] == target.as_str() && i["action"] == "promotion_changed"),
+        "{audit}"
+    );
     let cs = customers(&t, 1, 500).await;
     let (c, tok) = &cs[0];
     // The claimable list shows it; claiming with a key replays.
