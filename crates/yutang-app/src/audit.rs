@@ -1,5 +1,8 @@
 //! The audit log: who did what security-relevant thing, when, from where.
 
+/// The row this area hands to its callers (a read model; defined by the store).
+pub use yutang_store::audit::AuditRow;
+
 use serde::Serialize;
 use yutang_core::staff::Permission;
 use yutang_store::Tx;

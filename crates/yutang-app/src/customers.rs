@@ -1,6 +1,9 @@
 //! The customer pool: ingest-or-attach by identity, merges, profile and custom attributes,
 //! follow relations, the 360° view and the timeline — always within the caller's data scope.
 
+/// The rows this area hands to its callers (read models; defined by the store).
+pub use yutang_store::customers::{AttributeDefRow, AttributeValueRow, CustomerRow, FollowRow};
+
 use serde::Serialize;
 use yutang_core::FieldError;
 use yutang_core::access::DataScope;
@@ -11,8 +14,7 @@ use yutang_core::ids::{CustomerId, StaffId};
 use yutang_core::staff::{Permission, Role};
 use yutang_store::StoreError;
 use yutang_store::customers::{
-    self as store, AttributeDefRow, AttributeValueRow, AuditCtx, CustomerRow, FollowInput,
-    FollowRow, IdentityRow, IngestOutcome, IngestRecord, Scope,
+    self as store, AuditCtx, FollowInput, IdentityRow, IngestOutcome, IngestRecord, Scope,
 };
 use yutang_store::events::{self as event_store, EventRow};
 use yutang_store::orders::{self as order_store, OrderRow};

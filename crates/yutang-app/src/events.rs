@@ -2,6 +2,9 @@
 //! client's event id, with a per-event outcome. Valid events are stored even when others in
 //! the same batch are refused; the valid ones go in one transaction.
 
+/// The row this area hands to its callers (a read model; defined by the store).
+pub use yutang_store::events::EventRow;
+
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;

@@ -1,13 +1,16 @@
 //! Orders: recorded idempotently by external order id, with status changes and refunds that
 //! keep the customer's aggregates current in the same transaction.
 
+/// The rows this area hands to its callers (read models; defined by the store).
+pub use yutang_store::orders::{OrderLineRow, OrderRow};
+
 use yutang_core::FieldError;
 use yutang_core::ids::{CustomerId, OrderId, StaffId, StoreId};
 use yutang_core::money::Fen;
 use yutang_core::orders::{OrderLine, OrderStatus, order_amount};
 use yutang_core::staff::Permission;
 use yutang_store::StoreError;
-use yutang_store::orders::{self as store, NewOrder, OrderLineRow, OrderRow};
+use yutang_store::orders::{self as store, NewOrder};
 
 use crate::audit::{Page, Paged};
 use crate::customers::{CustomerRef, scope_of};

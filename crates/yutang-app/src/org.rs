@@ -1,11 +1,14 @@
 //! Regions and stores.
 
+/// The rows this area hands to its callers (read models; defined by the store).
+pub use yutang_store::org::{RegionRow, StoreRow};
+
 use yutang_core::FieldError;
 use yutang_core::access::DataScope;
 use yutang_core::ids::{RegionId, StoreId};
 use yutang_core::org::{StoreCode, parse_label};
 use yutang_core::staff::{DisplayName, Permission};
-use yutang_store::org::{self as store, RegionRow, StoreFields, StoreRow};
+use yutang_store::org::{self as store, StoreFields};
 
 use crate::audit::{Page, Paged};
 use crate::error::{AppError, Result};

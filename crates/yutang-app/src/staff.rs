@@ -1,12 +1,15 @@
 //! Staff accounts: who works where, with which role.
 
+/// The row this area hands to its callers (a read model; defined by the store).
+pub use yutang_store::staff::StaffRow;
+
 use yutang_core::FieldError;
 use yutang_core::access::DataScope;
 use yutang_core::ids::{StaffId, StoreId};
 use yutang_core::staff::{
     DisplayName, NewPassword, Permission, Role, StaffStatus, Username, WecomUserId,
 };
-use yutang_store::staff::{self as store, StaffRow};
+use yutang_store::staff as store;
 
 use crate::audit::{self, Action, Page, Paged};
 use crate::auth::hash_password;

@@ -1,6 +1,9 @@
 //! Tags: the catalogue (groups and tags), tagging customers by hand or in bulk, and auto-tag
 //! rules that keep rule-owned groups true.
 
+/// The rows this area hands to its callers (read models; defined by the store).
+pub use yutang_store::tags::{CustomerTagRow, RuleRow};
+
 use std::collections::BTreeSet;
 
 use roaring::RoaringBitmap;
@@ -10,9 +13,7 @@ use yutang_core::staff::Permission;
 use yutang_core::tags::{RuleSpec, TagSource, parse_color, parse_name};
 use yutang_store::customers as customer_store;
 use yutang_store::jobs::{self as job_store, NewJob};
-use yutang_store::tags::{
-    self as store, CustomerTagRow, RuleRow, TagChange, TagChangeCount, TagGroupRow, TagRow,
-};
+use yutang_store::tags::{self as store, TagChange, TagChangeCount, TagGroupRow, TagRow};
 
 use crate::audit::{self, Action};
 use crate::error::{AppError, Result};

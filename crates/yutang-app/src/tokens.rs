@@ -1,10 +1,13 @@
 //! API tokens for integrations (POS, shops, mini-program back end).
 
+/// The row this area hands to its callers (a read model; defined by the store).
+pub use yutang_store::tokens::TokenRow;
+
 use serde::Serialize;
 use yutang_core::FieldError;
 use yutang_core::ids::TokenId;
 use yutang_core::staff::{DisplayName, Permission, Role};
-use yutang_store::tokens::{self as store, TokenRow};
+use yutang_store::tokens as store;
 
 use crate::audit::{self, Action};
 use crate::auth::{TOKEN_PREFIX, random_secret, secret_hash};

@@ -12,6 +12,7 @@ use sqlx::FromRow;
 
 use crate::Db;
 use crate::error::{Result, StoreError};
+use crate::tx::Tx;
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct JobRow {
@@ -92,6 +93,26 @@ pub async fn enqueue_fingerprinted(
         .bind(j.created_by)
         .bind(now)
         .fetch_one(pool)
+        .await
+        .map_err(|e| StoreError::classify(e, "idempotency_key"))
+    })
+}
+
+/// Enqueue a job inside the caller's transaction, so it exists exactly when the change that
+/// asks for it commits. A key already used is [`StoreError::Conflict`].
+pub async fn enqueue_in(tx: &mut Tx, j: &NewJob<'_>, now: i64) -> Result<i64> {
+    in_tx!(tx, conn => {
+        sqlx::query_scalar(
+            "INSERT INTO jobs (kind, payload, run_at, idempotency_key, fingerprint, created_by, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, '', $5, $6, $6) RETURNING id",
+        )
+        .bind(j.kind)
+        .bind(j.payload)
+        .bind(j.run_at)
+        .bind(j.idempotency_key)
+        .bind(j.created_by)
+        .bind(now)
+        .fetch_one(&mut *conn)
         .await
         .map_err(|e| StoreError::classify(e, "idempotency_key"))
     })

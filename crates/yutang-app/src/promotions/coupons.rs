@@ -73,8 +73,9 @@ impl App {
         let spec = spec.parse()?;
         self.check_segment_exists(&spec.audience).await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
-        let id = store::create_template(
-            &self.db,
+        let mut tx = self.db.begin().await?;
+        let id = store::create_template_in(
+            &mut tx,
             &TemplateWrite {
                 name: &spec.name,
                 spec: &json,
@@ -88,12 +89,14 @@ impl App {
         )
         .await?;
         self.promo_audit(
+            &mut tx,
             actor,
             "coupon_template.create",
             format!("coupon_template:{id}"),
             serde_json::json!({"name": spec.name}),
         )
         .await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -107,8 +110,9 @@ impl App {
         let spec = spec.parse()?;
         self.check_segment_exists(&spec.audience).await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
-        store::update_template(
-            &self.db,
+        let mut tx = self.db.begin().await?;
+        store::update_template_in(
+            &mut tx,
             id,
             &TemplateWrite {
                 name: &spec.name,
@@ -123,26 +127,33 @@ impl App {
         .await
         .map_err(AppError::not_found("coupon template"))?;
         self.promo_audit(
+            &mut tx,
             actor,
             "coupon_template.update",
             format!("coupon_template:{id}"),
             serde_json::json!({"name": spec.name}),
         )
-        .await
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn delete_coupon_template(&self, actor: &Actor, id: i64) -> Result<()> {
         manage(actor)?;
-        store::delete_template(&self.db, id, self.now())
+        let mut tx = self.db.begin().await?;
+        store::delete_template_in(&mut tx, id, self.now())
             .await
             .map_err(AppError::not_found("coupon template"))?;
         self.promo_audit(
+            &mut tx,
             actor,
             "coupon_template.delete",
             format!("coupon_template:{id}"),
             serde_json::json!({}),
         )
-        .await
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     fn template_view(row: TemplateRow, stats: Option<TemplateStats>) -> Result<TemplateView> {
@@ -253,8 +264,9 @@ impl App {
             staff_id: actor.staff_id().map(|s| s.0),
         };
         let payload = serde_json::to_string(&job).map_err(bad_record)?;
-        let id = job_store::enqueue(
-            &self.db,
+        let mut tx = self.db.begin().await?;
+        let id = job_store::enqueue_in(
+            &mut tx,
             &NewJob {
                 kind: ISSUE_KIND,
                 payload: &payload,
@@ -266,12 +278,14 @@ impl App {
         )
         .await?;
         self.promo_audit(
+            &mut tx,
             actor,
             "coupon_template.issue_segment",
             format!("coupon_template:{template}"),
             serde_json::json!({"segment_id": segment, "customers": job.customers.len(), "job_id": id}),
         )
         .await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -400,8 +414,9 @@ impl App {
         ) else {
             return Err(refusal(PromoRefusal::CouponNotUsable));
         };
-        if !store::coupon_transition(
-            &self.db,
+        let mut tx = self.db.begin().await?;
+        if !store::coupon_transition_in(
+            &mut tx,
             coupon,
             from.as_str(),
             to.as_str(),
@@ -414,12 +429,15 @@ impl App {
             return Err(refusal(PromoRefusal::CouponNotUsable));
         }
         self.promo_audit(
+            &mut tx,
             actor,
             "coupon.revoke",
             format!("coupon:{coupon}"),
             serde_json::json!({}),
         )
-        .await
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     // --- coupons (public) ---

@@ -43,20 +43,23 @@ impl App {
         let spec = spec.parse()?;
         self.check_segment_exists(&spec.audience).await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
-        let id = store::create_flash_sale(
-            &self.db,
+        let mut tx = self.db.begin().await?;
+        let id = store::create_flash_sale_in(
+            &mut tx,
             &Self::flash_write(&spec, &json),
             actor.staff_id().map(|s| s.0),
             self.now(),
         )
         .await?;
         self.promo_audit(
+            &mut tx,
             actor,
             "flash_sale.create",
             format!("flash_sale:{id}"),
             serde_json::json!({"name": spec.name}),
         )
         .await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -70,16 +73,20 @@ impl App {
         let spec = spec.parse()?;
         self.check_segment_exists(&spec.audience).await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
-        store::update_flash_sale(&self.db, id, &Self::flash_write(&spec, &json), self.now())
+        let mut tx = self.db.begin().await?;
+        store::update_flash_sale_in(&mut tx, id, &Self::flash_write(&spec, &json), self.now())
             .await
             .map_err(AppError::not_found("flash sale"))?;
         self.promo_audit(
+            &mut tx,
             actor,
             "flash_sale.update",
             format!("flash_sale:{id}"),
             serde_json::json!({"name": spec.name}),
         )
-        .await
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn flash_view(&self, row: FlashSaleRow) -> Result<FlashSaleView> {

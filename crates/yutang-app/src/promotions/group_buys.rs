@@ -64,20 +64,23 @@ impl App {
         let spec = spec.parse()?;
         self.check_segment_exists(&spec.audience).await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
-        let id = store::create_group_buy(
-            &self.db,
+        let mut tx = self.db.begin().await?;
+        let id = store::create_group_buy_in(
+            &mut tx,
             &Self::group_buy_write(&spec, &json),
             actor.staff_id().map(|s| s.0),
             self.now(),
         )
         .await?;
         self.promo_audit(
+            &mut tx,
             actor,
             "group_buy.create",
             format!("group_buy:{id}"),
             serde_json::json!({"name": spec.name}),
         )
         .await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -86,8 +89,9 @@ impl App {
         let spec = spec.parse()?;
         self.check_segment_exists(&spec.audience).await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
-        store::update_group_buy(
-            &self.db,
+        let mut tx = self.db.begin().await?;
+        store::update_group_buy_in(
+            &mut tx,
             id,
             &Self::group_buy_write(&spec, &json),
             self.now(),
@@ -95,12 +99,15 @@ impl App {
         .await
         .map_err(AppError::not_found("group-buy"))?;
         self.promo_audit(
+            &mut tx,
             actor,
             "group_buy.update",
             format!("group_buy:{id}"),
             serde_json::json!({"name": spec.name}),
         )
-        .await
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn group_buy_view(&self, row: GroupBuyRow) -> Result<GroupBuyView> {

@@ -5,6 +5,9 @@
 //! permission checks, audiences, the promotion audit entry, idempotent-replay lookup, and the
 //! job kinds with their one handler.
 
+/// The rows this area hands to its callers (read models; defined by the store).
+pub use yutang_store::promotions::{Claimed, FlashClaimed, TeamJoined, TemplateStats};
+
 pub mod coupons;
 pub mod flash_sales;
 pub mod group_buys;
@@ -146,8 +149,10 @@ impl App {
         Ok(())
     }
 
+    /// The audit entry of a promotion change, written in the change's transaction.
     async fn promo_audit(
         &self,
+        tx: &mut yutang_store::Tx,
         actor: &Actor,
         action: &str,
         target: String,
@@ -155,8 +160,9 @@ impl App {
     ) -> Result<()> {
         // One audit action for every promotion change, the operation in the detail.
         let detail = serde_json::json!({"op": action, "detail": detail}).to_string();
-        crate::audit::record(
+        crate::audit::record_in(
             self,
+            tx,
             actor,
             crate::audit::Action::PromotionChanged,
             &target,

@@ -6,12 +6,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use yutang_app::promotions::Claimed;
 use yutang_app::promotions::coupons::{CouponView, TemplateView};
 use yutang_core::FieldError;
 use yutang_core::ids::CustomerId;
 use yutang_core::money::Fen;
 use yutang_core::promotions::coupons::TemplateSpec;
-use yutang_store::promotions::Claimed;
 
 use super::promotions::{Created, CustomerAuth, created, json_value, spec_schema};
 use crate::api::idempotency::{self, IdempotencyKey};
@@ -48,7 +48,7 @@ impl From<TemplateView> for TemplateOut {
         let s = v
             .stats
             .clone()
-            .unwrap_or(yutang_store::promotions::TemplateStats {
+            .unwrap_or(yutang_app::promotions::TemplateStats {
                 template_id: v.row.id,
                 claims: 0,
                 coupons: 0,

@@ -12,17 +12,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use yutang_app::AppError;
 use yutang_app::audit::Page;
+use yutang_app::customers::{AttributeDefRow, AttributeValueRow, CustomerRow, FollowRow};
 use yutang_app::customers::{
     Customer360, CustomerInput, CustomerQuery, FollowChange, IdentityView, Ingested,
 };
+use yutang_app::events::EventRow;
 use yutang_core::FieldError;
 use yutang_core::customers::{AttributeDef, FollowState, ProfilePatch};
 use yutang_core::events::EventKind;
 use yutang_core::identity::{Identity, IdentityKind};
 use yutang_core::ids::{CustomerId, StaffId, StoreId};
 use yutang_core::time::Millis;
-use yutang_store::customers::{AttributeDefRow, AttributeValueRow, CustomerRow, FollowRow};
-use yutang_store::events::EventRow;
 
 use super::dto::double_option;
 use super::orders::OrderOut;

@@ -2,10 +2,10 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
-use yutang_core::time::Millis;
-use yutang_store::{
+use yutang_app::{
     audit::AuditRow, org::RegionRow, org::StoreRow, staff::StaffRow, tokens::TokenRow,
 };
+use yutang_core::time::Millis;
 
 /// When something happened, as a client reports it: an RFC 3339 string, bounded to
 /// 2000-01-01 … now + `limits.future_skew_minutes` (422 `time_out_of_range` naming the field).

@@ -6,9 +6,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use yutang_app::promotions::FlashClaimed;
 use yutang_app::promotions::flash_sales::FlashSaleView;
 use yutang_core::promotions::flash_sales::FlashSaleSpec;
-use yutang_store::promotions::FlashClaimed;
 
 use super::promotions::{Created, CustomerAuth, created, json_value, spec_schema};
 use crate::api::idempotency::{self, IdempotencyKey};

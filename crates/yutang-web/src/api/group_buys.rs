@@ -6,10 +6,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use yutang_app::promotions::TeamJoined;
 use yutang_app::promotions::group_buys::{GroupBuyView, TeamView};
 use yutang_core::ids::CustomerId;
 use yutang_core::promotions::group_buys::GroupBuySpec;
-use yutang_store::promotions::TeamJoined;
 
 use super::promotions::{Created, CustomerAuth, created, json_value, spec_schema};
 use crate::api::idempotency::{self, IdempotencyKey};

@@ -10,12 +10,12 @@ use yutang_app::AppError;
 use yutang_app::audit::Page;
 use yutang_app::customers::CustomerRef;
 use yutang_app::orders::{OrderDetail, OrderInput, OrderQuery};
+use yutang_app::orders::{OrderLineRow, OrderRow};
 use yutang_core::FieldError;
 use yutang_core::ids::{CustomerId, OrderId, StaffId, StoreId};
 use yutang_core::money::Fen;
 use yutang_core::orders::{OrderLine, OrderStatus, parse_channel, parse_external_id, parse_fen};
 use yutang_core::time::Millis;
-use yutang_store::orders::{OrderLineRow, OrderRow};
 
 use super::customers::IdentityIn;
 use super::dto::opt_occurred;

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use yutang_app::jobs::JobView;
 use yutang_app::tags::{Audience, GroupWithTags};
+use yutang_app::tags::{CustomerTagRow, RuleRow};
 use yutang_core::FieldError;
 use yutang_core::tags::RuleSpec;
 use yutang_core::time::Millis;
-use yutang_store::tags::{CustomerTagRow, RuleRow};
 
 use crate::api::idempotency::{self, IdempotencyKey};
 use crate::auth::{ApiActor, ApiJson, IdPath};

@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use yutang_app::AppError;
+use yutang_app::audit::AuditRow;
 use yutang_app::audit::{Action, AuditQuery, Page};
-use yutang_store::audit::AuditRow;
 
 use super::layout::{Pager, error_page, nonempty, pager};
 use super::{Console, Ctx, render};

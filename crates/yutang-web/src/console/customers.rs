@@ -8,17 +8,17 @@ use axum::response::Response;
 use serde::Deserialize;
 use yutang_app::AppError;
 use yutang_app::audit::Page;
+use yutang_app::customers::CustomerRow;
 use yutang_app::customers::{Customer360, CustomerQuery};
+use yutang_app::events::EventRow;
 use yutang_app::org::StoreQuery;
+use yutang_app::org::StoreRow;
 use yutang_app::staff::StaffQuery;
+use yutang_app::staff::StaffRow;
 use yutang_core::FieldError;
 use yutang_core::events::EventKind;
 use yutang_core::ids::{CustomerId, StaffId, StoreId};
 use yutang_core::staff::Role;
-use yutang_store::customers::CustomerRow;
-use yutang_store::events::EventRow;
-use yutang_store::org::StoreRow;
-use yutang_store::staff::StaffRow;
 
 use super::layout::{ConsoleForm, CsrfForm, Pager, error_page, nonempty, opt_id, pager};
 use super::{Console, Ctx, render};
@@ -144,7 +144,7 @@ struct ViewPage {
     kind: String,
     revealed: Option<Vec<String>>,
     pager: Pager,
-    tags: Vec<yutang_store::tags::CustomerTagRow>,
+    tags: Vec<yutang_app::tags::CustomerTagRow>,
     /// Tags staff may set by hand, as `(id, "group/name")`.
     tag_options: Vec<(i64, String)>,
 }

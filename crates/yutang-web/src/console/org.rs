@@ -7,10 +7,10 @@ use axum::response::Response;
 use serde::Deserialize;
 use yutang_app::AppError;
 use yutang_app::audit::Page;
+use yutang_app::org::{RegionRow, StoreRow};
 use yutang_app::org::{StoreInput, StoreQuery};
 use yutang_core::FieldError;
 use yutang_core::ids::{RegionId, StoreId};
-use yutang_store::org::{RegionRow, StoreRow};
 
 use super::layout::{
     ConsoleForm, ErrorPage, FormError, Pager, error_page, field_error, form_error, nonempty,

@@ -9,8 +9,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use yutang_app::AppError;
+use yutang_app::customers::CustomerRow;
 use yutang_app::segments::SavedSegment;
-use yutang_store::customers::CustomerRow;
 
 use super::layout::{ConsoleForm, CsrfForm, Pager, error_page, pager};
 use super::{Console, Ctx, render};

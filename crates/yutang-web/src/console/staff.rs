@@ -8,12 +8,12 @@ use serde::Deserialize;
 use yutang_app::AppError;
 use yutang_app::audit::Page;
 use yutang_app::org::StoreQuery;
+use yutang_app::org::StoreRow;
+use yutang_app::staff::StaffRow;
 use yutang_app::staff::{NewStaffInput, StaffPatch, StaffQuery};
 use yutang_core::FieldError;
 use yutang_core::ids::{StaffId, StoreId};
 use yutang_core::staff::{DisplayName, Role, StaffStatus};
-use yutang_store::org::StoreRow;
-use yutang_store::staff::StaffRow;
 
 use super::layout::{
     ConsoleForm, ErrorPage, FormError, Pager, error_page, field_error, form_error, nonempty,

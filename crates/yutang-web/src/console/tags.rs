@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use yutang_app::AppError;
 use yutang_app::tags::GroupWithTags;
+use yutang_app::tags::RuleRow;
 use yutang_core::FieldError;
 use yutang_core::tags::{AgeBucket, RuleSpec};
-use yutang_store::tags::RuleRow;
 
 use super::layout::{ConsoleForm, CsrfForm, FormError, error_page, form_error};
 use super::{Console, Ctx, render};

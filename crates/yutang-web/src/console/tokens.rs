@@ -7,8 +7,8 @@ use axum::response::Response;
 use serde::Deserialize;
 use yutang_app::AppError;
 use yutang_app::tokens::NewTokenInput;
+use yutang_app::tokens::TokenRow;
 use yutang_core::ids::TokenId;
-use yutang_store::tokens::TokenRow;
 
 use super::layout::{
     ConsoleForm, CsrfForm, FormError, error_page, field_error, form_error, opt_id, see_other,

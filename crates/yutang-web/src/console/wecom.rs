@@ -201,7 +201,7 @@ pub async fn retry_job(
 struct TransfersPage {
     ctx: Ctx,
     rows: Vec<TransferView>,
-    staff: Vec<yutang_store::staff::StaffRow>,
+    staff: Vec<yutang_app::staff::StaffRow>,
     error: Option<FormError>,
 }
 

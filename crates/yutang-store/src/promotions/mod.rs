@@ -1,0 +1,292 @@
+//! Promotions: coupons and their templates ([`coupons`]), flash sales ([`flash_sales`]) and
+//! group-buys ([`group_buys`]); this module holds what the three share (settings, the
+//! idempotency record, job enqueueing, the campaign "take one unit" statement).
+//!
+//! Never oversell: every claim takes a unit with one guarded statement
+//! (`UPDATE … SET sold = sold + 1 WHERE id = $1 AND sold < stock`) inside the claim's
+//! transaction. On PostgreSQL the row lock that UPDATE takes serialises concurrent claims of the
+//! same campaign and the per-customer count that follows reads the committed claims of everyone
+//! before; on SQLite `BEGIN IMMEDIATE` serialises writers. `UNIQUE (…, customer_id, seq)` is
+//! the backstop for per-customer limits, `CHECK (sold <= stock)` the backstop for stock.
+//! Every public write carries an idempotency key recorded in the same transaction.
+
+use serde::{Deserialize, Serialize};
+use sqlx::FromRow;
+
+use crate::Db;
+use crate::error::{Result, StoreError};
+use crate::events::append_in;
+use crate::tx::Tx;
+
+/// Run one `…_in` write in a transaction of its own.
+macro_rules! in_own_tx {
+    ($db:expr, $f:ident ( $($arg:expr),* $(,)? )) => {{
+        let mut tx = $db.begin().await?;
+        let out = $f(&mut tx, $($arg),*).await?;
+        tx.commit().await?;
+        Ok(out)
+    }};
+}
+
+mod coupons;
+mod flash_sales;
+mod group_buys;
+
+pub use coupons::*;
+pub use flash_sales::*;
+pub use group_buys::*;
+
+/// Counts per campaign for the console.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CampaignCounts {
+    pub a: i64,
+    pub b: i64,
+    pub c: i64,
+}
+
+/// An idempotency record to check and write: `key` is already namespaced by the caller
+/// (`coupon_claim:{customer}:{client key}`); `fingerprint` identifies the request body.
+#[derive(Debug, Clone, Copy)]
+pub struct Idem<'a> {
+    pub key: &'a str,
+    pub fingerprint: &'a str,
+}
+
+/// Job kinds this module enqueues inside its transactions.
+pub const JOB_COUPON_EXPIRE: &str = "coupon_expire";
+pub const JOB_COUPON_REMIND: &str = "coupon_remind";
+pub const JOB_FLASH_RELEASE: &str = "flash_hold_release";
+pub const JOB_TEAM_DEADLINE: &str = "group_buy_deadline";
+
+fn refused(code: &'static str, message: impl Into<String>) -> StoreError {
+    StoreError::Refused {
+        code,
+        message: message.into(),
+    }
+}
+
+// --- settings (the customer-token secret, the demo switch) ---
+
+/// The value for `key`, inserting `candidate` first if there is none (first writer wins).
+pub async fn setting_or_init(db: &Db, key: &str, candidate: &str) -> Result<String> {
+    db_run!(db, pool => {
+        sqlx::query("INSERT INTO promo_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(candidate)
+            .execute(pool)
+            .await?;
+        Ok(sqlx::query_scalar("SELECT value FROM promo_settings WHERE key = $1")
+            .bind(key)
+            .fetch_one(pool)
+            .await?)
+    })
+}
+
+pub async fn setting(db: &Db, key: &str) -> Result<Option<String>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_scalar("SELECT value FROM promo_settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(pool)
+            .await?)
+    })
+}
+
+pub async fn set_setting(db: &Db, key: &str, value: &str) -> Result<()> {
+    db_run!(db, pool => {
+        sqlx::query(
+            "INSERT INTO promo_settings (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Messages waiting in the outbox for a customer (newest first).
+pub async fn outbox_of(db: &Db, customer: i64) -> Result<Vec<(String, String)>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_as(
+            "SELECT kind, payload FROM message_outbox WHERE customer_id = $1 ORDER BY id DESC",
+        )
+        .bind(customer)
+        .fetch_all(pool)
+        .await?)
+    })
+}
+
+/// Whether a public request with this (namespaced) idempotency key was already recorded.
+pub async fn request_exists(db: &Db, key: &str) -> Result<bool> {
+    db_run!(db, pool => {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM promo_requests WHERE key = $1")
+            .bind(key)
+            .fetch_one(pool)
+            .await?;
+        Ok(n > 0)
+    })
+}
+
+// --- transactional writes ---
+//
+// Each write takes the caller's transaction (`…_in(tx: &mut Tx, …)`); the `…(db: &Db, …)`
+// wrappers below begin and commit one for callers that need nothing else in it. A guarded
+// UPDATE (`… AND sold < stock`, `… AND state = 'held'`) is what keeps stock and states right
+// under concurrency; its "0 rows" answer is mapped to the refusal the rule would give.
+
+/// The stored result for this key, if the same request was made before; a different request
+/// under the same key is refused.
+async fn idem_lookup(tx: &mut Tx, customer: i64, idem: Option<Idem<'_>>) -> Result<Option<String>> {
+    let Some(i) = idem else { return Ok(None) };
+    let row: Option<(i64, String, String)> = in_tx!(tx, conn => {
+        sqlx::query_as("SELECT customer_id, fingerprint, result FROM promo_requests WHERE key = $1")
+            .bind(i.key)
+            .fetch_optional(&mut *conn)
+            .await?
+    });
+    match row {
+        None => Ok(None),
+        Some((c, f, r)) if c == customer && f == i.fingerprint => Ok(Some(r)),
+        Some(_) => Err(StoreError::Invalid(yutang_core::FieldError::new(
+            "Idempotency-Key",
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request",
+        ))),
+    }
+}
+
+async fn idem_store(
+    tx: &mut Tx,
+    customer: i64,
+    idem: Option<Idem<'_>>,
+    result: &str,
+    now: i64,
+) -> Result<()> {
+    let Some(i) = idem else { return Ok(()) };
+    in_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO promo_requests (key, customer_id, fingerprint, result, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(i.key)
+        .bind(customer)
+        .bind(i.fingerprint)
+        .bind(result)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| StoreError::classify(e, "Idempotency-Key"))?;
+    });
+    Ok(())
+}
+
+/// Enqueue a job inside the transaction; the key makes it at most once.
+async fn enqueue(
+    tx: &mut Tx,
+    kind: &str,
+    payload: &str,
+    run_at: i64,
+    key: &str,
+    now: i64,
+) -> Result<()> {
+    in_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO jobs (kind, payload, run_at, idempotency_key, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(kind)
+        .bind(payload)
+        .bind(run_at)
+        .bind(key)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    });
+    Ok(())
+}
+
+/// A stored replay's answer, or the fresh answer to store under the key.
+fn from_record<T: serde::de::DeserializeOwned>(r: &str) -> Result<T> {
+    serde_json::from_str(r).map_err(|e| refused("bad_record", e.to_string()))
+}
+
+fn to_record<T: Serialize>(out: &T) -> Result<String> {
+    serde_json::to_string(out).map_err(|e| refused("bad_record", e.to_string()))
+}
+
+/// Why a guarded "take one unit" UPDATE of a campaign (`flash_sales`, `group_buys`) took
+/// nothing: deleted, not started, ended or sold out.
+async fn campaign_refusal(
+    tx: &mut Tx,
+    table: &str,
+    what: &str,
+    id: i64,
+    now: i64,
+) -> Result<StoreError> {
+    let row: Option<(String, i64, i64)> = in_tx!(tx, conn => {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT status, starts_at, ends_at FROM {table} WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+    });
+    Ok(match row {
+        None => StoreError::NotFound,
+        Some((s, _, _)) if s != "active" => {
+            refused("promotion_inactive", format!("the {what} was deleted"))
+        }
+        Some((_, starts, _)) if now < starts => refused(
+            "promotion_not_started",
+            format!("the {what} has not started yet"),
+        ),
+        Some((_, _, ends)) if now >= ends => {
+            refused("promotion_ended", format!("the {what} has ended"))
+        }
+        Some(_) => refused("out_of_stock", "sold out"),
+    })
+}
+
+/// Take one unit of an active campaign inside its window (`flash_sales`, `group_buys`):
+/// `false` when none was taken.
+async fn take_unit(tx: &mut Tx, table: &str, id: i64, now: i64) -> Result<bool> {
+    let taken = in_tx!(tx, conn => {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET sold = sold + 1 WHERE id = $1 AND status = 'active' \
+             AND sold < stock AND starts_at <= $2 AND ends_at > $2"
+        )))
+        .bind(id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    });
+    Ok(taken == 1)
+}
+
+/// Why a guarded campaign update (`… WHERE id = $1 AND status = 'active' AND sold <= $stock`)
+/// changed nothing: the campaign is gone or deleted (not found), or the new stock is below
+/// what was already taken.
+async fn stock_refusal(
+    tx: &mut Tx,
+    table: &'static str,
+    id: i64,
+    verb: &str,
+) -> Result<StoreError> {
+    // `table` is one of the three campaign tables named by the callers, never input.
+    let row: Option<(String, i64)> = in_tx!(tx, conn => {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT status, sold FROM {table} WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+    });
+    Ok(match row {
+        Some((status, sold)) if status == "active" => {
+            StoreError::Invalid(yutang_core::FieldError::new(
+                "stock",
+                "stock_below_claimed",
+                format!("{sold} already {verb}; stock cannot be lower"),
+            ))
+        }
+        _ => StoreError::NotFound,
+    })
+}
