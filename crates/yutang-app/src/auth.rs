@@ -300,15 +300,19 @@ impl App {
         }
         let pw = NewPassword::parse(new)?;
         let hash = hash_password(&self.settings.auth, &pw)?;
-        staff_store::set_password(&self.db, id.0, &hash, self.now()).await?;
-        audit::record(
+        let mut tx = self.db.begin().await?;
+        staff_store::set_password_in(&mut tx, id.0, &hash, self.now()).await?;
+        audit::record_in(
             self,
+            &mut tx,
             actor,
             Action::PasswordChanged,
             &format!("staff:{}", id.0),
             "",
         )
-        .await
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 

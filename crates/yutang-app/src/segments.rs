@@ -559,8 +559,9 @@ impl App {
         }
         let name = parse_segment_name(name)?;
         self.segments.compile(expression)?;
-        let id = store::create(
-            &self.db,
+        let mut tx = self.db.begin().await?;
+        let id = store::create_in(
+            &mut tx,
             &name,
             expression.trim(),
             actor.actor_id().filter(|_| actor.staff_id().is_some()),
@@ -574,14 +575,16 @@ impl App {
             },
             e => e.into(),
         })?;
-        audit::record(
+        audit::record_in(
             self,
+            &mut tx,
             actor,
             Action::SegmentSaved,
             &format!("segment:{id}"),
             &serde_json::json!({"name": name, "expression": expression}).to_string(),
         )
         .await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -597,17 +600,21 @@ impl App {
         }
         let name = parse_segment_name(name)?;
         self.segments.compile(expression)?;
-        store::update(&self.db, id, &name, expression.trim(), self.now())
+        let mut tx = self.db.begin().await?;
+        store::update_in(&mut tx, id, &name, expression.trim(), self.now())
             .await
             .map_err(AppError::not_found("segment"))?;
-        audit::record(
+        audit::record_in(
             self,
+            &mut tx,
             actor,
             Action::SegmentSaved,
             &format!("segment:{id}"),
             &serde_json::json!({"name": name, "expression": expression}).to_string(),
         )
-        .await
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn delete_segment(&self, actor: &Actor, id: i64) -> Result<()> {
@@ -616,7 +623,8 @@ impl App {
         }
         // A promotion's audience names the segment by id: deleting it would leave that
         // audience pointing at nothing (on SQLite, before 0012, at the next segment saved).
-        let users = store::users(&self.db, id).await?;
+        let mut tx = self.db.begin().await?;
+        let users = store::users_in(&mut tx, id).await?;
         if !users.is_empty() {
             let names: Vec<String> = users
                 .iter()
@@ -627,17 +635,20 @@ impl App {
                 message: format!("used by {}", names.join(", ")),
             });
         }
-        store::delete(&self.db, id)
+        store::delete_in(&mut tx, id)
             .await
             .map_err(AppError::not_found("segment"))?;
-        audit::record(
+        audit::record_in(
             self,
+            &mut tx,
             actor,
             Action::SegmentDeleted,
             &format!("segment:{id}"),
             "{}",
         )
-        .await
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Start a CSV export of a segment's members within the caller's scope: the members are

@@ -150,8 +150,9 @@ impl App {
             Some(p) => Some(hash_password(&self.settings.auth, p)?),
             None => None,
         };
-        let id = store::create(
-            &self.db,
+        let mut tx = self.db.begin().await?;
+        let id = store::create_in(
+            &mut tx,
             &store::NewStaff {
                 username: input.username.as_str(),
                 display_name: input.display_name.as_str(),
@@ -164,14 +165,16 @@ impl App {
         )
         .await
         .map_err(conflict("username", "username_taken"))?;
-        audit::record(
+        audit::record_in(
             self,
+            &mut tx,
             actor,
             Action::StaffCreated,
             &format!("staff:{id}"),
             &format!("username={} role={}", input.username, input.role),
         )
         .await?;
+        tx.commit().await?;
         Ok(store::get(&self.db, id).await?)
     }
 
@@ -203,14 +206,18 @@ impl App {
         let loses_admin = cur_role == Role::Admin
             && cur_status == StaffStatus::Active
             && (role != Role::Admin || status != StaffStatus::Active);
-        if loses_admin && store::count_active_admins(&self.db).await? <= 1 {
+        // The change, its WeCom link and its audit entries commit together (a taken WeCom
+        // userid undoes the whole change); the admins are locked so two concurrent demotions
+        // cannot both pass the last-admin check.
+        let mut tx = self.db.begin().await?;
+        if loses_admin && store::lock_active_admins_in(&mut tx).await? <= 1 {
             return Err(AppError::Rule {
                 code: "last_admin",
                 message: "this is the last active admin; create another admin first".into(),
             });
         }
-        store::update(
-            &self.db,
+        store::update_in(
+            &mut tx,
             id.0,
             &store::StaffUpdate {
                 display_name: &display_name,
@@ -225,11 +232,12 @@ impl App {
         if let Some(w) = &patch.wecom_userid {
             let new = w.as_ref().map(WecomUserId::as_str);
             if new != current.wecom_userid.as_deref() {
-                store::set_wecom_userid(&self.db, id.0, new, self.now())
+                store::set_wecom_userid_in(&mut tx, id.0, new, self.now())
                     .await
                     .map_err(conflict("wecom_userid", "wecom_userid_taken"))?;
-                audit::record(
+                audit::record_in(
                     self,
+                    &mut tx,
                     actor,
                     Action::StaffUpdated,
                     &target,
@@ -243,8 +251,9 @@ impl App {
             }
         }
         if role != cur_role {
-            audit::record(
+            audit::record_in(
                 self,
+                &mut tx,
                 actor,
                 Action::RoleChanged,
                 &target,
@@ -258,7 +267,7 @@ impl App {
             } else {
                 Action::StaffDisabled
             };
-            audit::record(self, actor, a, &target, "").await?;
+            audit::record_in(self, &mut tx, actor, a, &target, "").await?;
         }
         if store_id != cur_store || display_name != current.display_name {
             let detail = format!(
@@ -266,8 +275,9 @@ impl App {
                 cur_store.map_or("-".into(), |s| s.to_string()),
                 store_id.map_or("-".into(), |s| s.to_string())
             );
-            audit::record(self, actor, Action::StaffUpdated, &target, &detail).await?;
+            audit::record_in(self, &mut tx, actor, Action::StaffUpdated, &target, &detail).await?;
         }
+        tx.commit().await?;
         Ok(store::get(&self.db, id.0).await?)
     }
 
@@ -280,15 +290,19 @@ impl App {
         }
         let pw = NewPassword::parse(password)?;
         let hash = hash_password(&self.settings.auth, &pw)?;
-        store::set_password(&self.db, id.0, &hash, self.now()).await?;
-        audit::record(
+        let mut tx = self.db.begin().await?;
+        store::set_password_in(&mut tx, id.0, &hash, self.now()).await?;
+        audit::record_in(
             self,
+            &mut tx,
             actor,
             Action::PasswordReset,
             &format!("staff:{}", id.0),
             "",
         )
-        .await
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn require_store(&self, s: StoreId) -> Result<()> {

@@ -65,8 +65,9 @@ impl App {
         }
         let secret = random_secret(TOKEN_PREFIX);
         let now = self.now();
-        let id = store::create(
-            &self.db,
+        let mut tx = self.db.begin().await?;
+        let id = store::create_in(
+            &mut tx,
             &store::NewToken {
                 name: input.name.as_str(),
                 prefix: &secret[..TOKEN_PREFIX.len() + 6],
@@ -78,14 +79,16 @@ impl App {
             },
         )
         .await?;
-        audit::record(
+        audit::record_in(
             self,
+            &mut tx,
             actor,
             Action::TokenCreated,
             &format!("token:{id}"),
             &format!("name={} role={}", input.name.as_str(), input.role),
         )
         .await?;
+        tx.commit().await?;
         Ok(CreatedToken {
             token: secret,
             info: store::get(&self.db, id).await?,
@@ -107,9 +110,11 @@ impl App {
         store::get(&self.db, id.0)
             .await
             .map_err(AppError::not_found("token"))?;
-        if store::revoke(&self.db, id.0, self.now()).await? {
-            audit::record(
+        let mut tx = self.db.begin().await?;
+        if store::revoke_in(&mut tx, id.0, self.now()).await? {
+            audit::record_in(
                 self,
+                &mut tx,
                 actor,
                 Action::TokenRevoked,
                 &format!("token:{}", id.0),
@@ -117,6 +122,7 @@ impl App {
             )
             .await?;
         }
+        tx.commit().await?;
         Ok(store::get(&self.db, id.0).await?)
     }
 }

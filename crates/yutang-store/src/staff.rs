@@ -6,6 +6,7 @@ use sqlx::FromRow;
 use crate::Db;
 use crate::error::{Result, StoreError};
 use crate::org::like_pattern;
+use crate::tx::Tx;
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct StaffRow {
@@ -58,7 +59,14 @@ macro_rules! staff_where {
 }
 
 pub async fn create(db: &Db, s: &NewStaff<'_>, now: i64) -> Result<i64> {
-    db_run!(db, pool => {
+    let mut tx = db.begin().await?;
+    let id = create_in(&mut tx, s, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn create_in(tx: &mut Tx, s: &NewStaff<'_>, now: i64) -> Result<i64> {
+    in_tx!(tx, conn => {
         sqlx::query_scalar(
             "INSERT INTO staff (username, display_name, role, store_id, status, password_hash, \
              wecom_userid, created_at, updated_at) \
@@ -71,7 +79,7 @@ pub async fn create(db: &Db, s: &NewStaff<'_>, now: i64) -> Result<i64> {
         .bind(s.password_hash)
         .bind(s.wecom_userid)
         .bind(now)
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(|e| StoreError::classify(e, "username"))
     })
@@ -178,8 +186,13 @@ pub struct StaffUpdate<'a> {
 }
 
 pub async fn update(db: &Db, id: i64, u: &StaffUpdate<'_>, now: i64) -> Result<()> {
-    let n = db_run!(db, pool => {
-        let mut tx = pool.begin().await?;
+    let mut tx = db.begin().await?;
+    update_in(&mut tx, id, u, now).await?;
+    tx.commit().await
+}
+
+pub async fn update_in(tx: &mut Tx, id: i64, u: &StaffUpdate<'_>, now: i64) -> Result<()> {
+    let n = in_tx!(tx, conn => {
         let n = sqlx::query(
             "UPDATE staff SET display_name = $1, role = $2, store_id = $3, status = $4, \
              updated_at = $5 WHERE id = $6",
@@ -190,7 +203,7 @@ pub async fn update(db: &Db, id: i64, u: &StaffUpdate<'_>, now: i64) -> Result<(
         .bind(u.status)
         .bind(now)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(|e| StoreError::classify(e, "store_id"))?
         .rows_affected();
@@ -198,10 +211,9 @@ pub async fn update(db: &Db, id: i64, u: &StaffUpdate<'_>, now: i64) -> Result<(
         if u.status != "active" {
             sqlx::query("DELETE FROM sessions WHERE staff_id = $1")
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
         }
-        tx.commit().await?;
         n
     });
     if n == 0 {
@@ -213,13 +225,19 @@ pub async fn update(db: &Db, id: i64, u: &StaffUpdate<'_>, now: i64) -> Result<(
 
 /// Set a new password hash and end every session of the account.
 pub async fn set_password(db: &Db, id: i64, hash: &str, now: i64) -> Result<()> {
-    db_run!(db, pool => {
-        let mut tx = pool.begin().await?;
+    let mut tx = db.begin().await?;
+    set_password_in(&mut tx, id, hash, now).await?;
+    tx.commit().await
+}
+
+/// Set a new password hash and end every session of the account, in the caller's transaction.
+pub async fn set_password_in(tx: &mut Tx, id: i64, hash: &str, now: i64) -> Result<()> {
+    in_tx!(tx, conn => {
         let n = sqlx::query("UPDATE staff SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(hash)
             .bind(now)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?
             .rows_affected();
         if n == 0 {
@@ -227,11 +245,24 @@ pub async fn set_password(db: &Db, id: i64, hash: &str, now: i64) -> Result<()> 
         }
         sqlx::query("DELETE FROM sessions WHERE staff_id = $1")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        tx.commit().await?;
-        Ok(())
-    })
+    });
+    Ok(())
+}
+
+/// The active admins, their rows locked until the caller's transaction ends: two concurrent
+/// changes that would each remove one of the last two admins are serialised, and the second
+/// sees the first's result (PostgreSQL re-checks a locked row that changed, and drops it).
+pub async fn lock_active_admins_in(tx: &mut Tx) -> Result<i64> {
+    let sql = format!(
+        "SELECT id FROM staff WHERE role = 'admin' AND status = 'active'{}",
+        tx.row_lock()
+    );
+    let ids: Vec<i64> = in_tx!(tx, conn => {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await?
+    });
+    Ok(ids.len() as i64)
 }
 
 pub async fn count_active_admins(db: &Db) -> Result<i64> {
@@ -256,12 +287,23 @@ pub async fn by_wecom_userid(db: &Db, userid: &str) -> Result<Option<StaffRow>> 
 
 /// Link (or unlink, with `None`) a staff account to a WeCom userid.
 pub async fn set_wecom_userid(db: &Db, id: i64, userid: Option<&str>, now: i64) -> Result<()> {
-    let n = db_run!(db, pool => {
+    let mut tx = db.begin().await?;
+    set_wecom_userid_in(&mut tx, id, userid, now).await?;
+    tx.commit().await
+}
+
+pub async fn set_wecom_userid_in(
+    tx: &mut Tx,
+    id: i64,
+    userid: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    let n = in_tx!(tx, conn => {
         sqlx::query("UPDATE staff SET wecom_userid = $1, updated_at = $2 WHERE id = $3")
             .bind(userid)
             .bind(now)
             .bind(id)
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .map_err(|e| StoreError::classify(e, "wecom_userid"))?
             .rows_affected()

@@ -6,6 +6,7 @@ use sqlx::FromRow;
 
 use crate::Db;
 use crate::error::{Result, StoreError};
+use crate::tx::Tx;
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct TokenRow {
@@ -31,8 +32,8 @@ pub struct NewToken<'a> {
     pub expires_at: Option<i64>,
 }
 
-pub async fn create(db: &Db, t: &NewToken<'_>) -> Result<i64> {
-    db_run!(db, pool => {
+pub async fn create_in(tx: &mut Tx, t: &NewToken<'_>) -> Result<i64> {
+    in_tx!(tx, conn => {
         sqlx::query_scalar(
             "INSERT INTO api_tokens (name, prefix, token_hash, role, created_by, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -44,7 +45,7 @@ pub async fn create(db: &Db, t: &NewToken<'_>) -> Result<i64> {
         .bind(t.created_by)
         .bind(t.now)
         .bind(t.expires_at)
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(|e| StoreError::classify(e, "token"))
     })
@@ -89,12 +90,12 @@ pub async fn find_by_hash(db: &Db, token_hash: &str) -> Result<Option<TokenRow>>
 }
 
 /// Revoke once; revoking again keeps the first revocation time.
-pub async fn revoke(db: &Db, id: i64, now: i64) -> Result<bool> {
-    let n = db_run!(db, pool => {
+pub async fn revoke_in(tx: &mut Tx, id: i64, now: i64) -> Result<bool> {
+    let n = in_tx!(tx, conn => {
         sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now)
             .bind(id)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected()
     });

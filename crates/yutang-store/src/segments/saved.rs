@@ -5,6 +5,7 @@ use sqlx::FromRow;
 
 use crate::Db;
 use crate::error::{Result, StoreError};
+use crate::tx::Tx;
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct SegmentRow {
@@ -16,14 +17,14 @@ pub struct SegmentRow {
     pub updated_at: i64,
 }
 
-pub async fn create(
-    db: &Db,
+pub async fn create_in(
+    tx: &mut Tx,
     name: &str,
     expression: &str,
     by: Option<i64>,
     now: i64,
 ) -> Result<i64> {
-    db_run!(db, pool => {
+    in_tx!(tx, conn => {
         sqlx::query_scalar(
             "INSERT INTO segments (name, expression, created_by, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $4) RETURNING id",
@@ -32,20 +33,20 @@ pub async fn create(
         .bind(expression)
         .bind(by)
         .bind(now)
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(|e| StoreError::classify(e, "name"))
     })
 }
 
-pub async fn update(db: &Db, id: i64, name: &str, expression: &str, now: i64) -> Result<()> {
-    let n = db_run!(db, pool => {
+pub async fn update_in(tx: &mut Tx, id: i64, name: &str, expression: &str, now: i64) -> Result<()> {
+    let n = in_tx!(tx, conn => {
         sqlx::query("UPDATE segments SET name = $1, expression = $2, updated_at = $3 WHERE id = $4")
             .bind(name)
             .bind(expression)
             .bind(now)
             .bind(id)
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .map_err(|e| StoreError::classify(e, "name"))?
             .rows_affected()
@@ -57,7 +58,7 @@ pub async fn update(db: &Db, id: i64, name: &str, expression: &str, now: i64) ->
 /// flash sale and group-buy whose spec names it (whatever their status: an ended campaign
 /// can be reopened). Bulk tagging and segment issue jobs resolve their customers when they
 /// are created and keep no reference.
-pub async fn users(db: &Db, id: i64) -> Result<Vec<(&'static str, i64, String)>> {
+pub async fn users_in(tx: &mut Tx, id: i64) -> Result<Vec<(&'static str, i64, String)>> {
     const TABLES: [(&str, &str); 3] = [
         ("coupon template", "coupon_templates"),
         ("flash sale", "flash_sales"),
@@ -68,8 +69,8 @@ pub async fn users(db: &Db, id: i64) -> Result<Vec<(&'static str, i64, String)>>
         // A cheap text filter first; the JSON decides.
         let sql =
             format!("SELECT id, name, spec FROM {table} WHERE spec LIKE '%segment%' ORDER BY id");
-        let rows: Vec<(i64, String, String)> = db_run!(db, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?
+        let rows: Vec<(i64, String, String)> = in_tx!(tx, conn => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&mut *conn).await?
         });
         for (row, name, spec) in rows {
             let Ok(v) = serde_json::from_str::<serde_json::Value>(&spec) else {
@@ -84,9 +85,9 @@ pub async fn users(db: &Db, id: i64) -> Result<Vec<(&'static str, i64, String)>>
     Ok(out)
 }
 
-pub async fn delete(db: &Db, id: i64) -> Result<()> {
-    let n = db_run!(db, pool => {
-        sqlx::query("DELETE FROM segments WHERE id = $1").bind(id).execute(pool).await?.rows_affected()
+pub async fn delete_in(tx: &mut Tx, id: i64) -> Result<()> {
+    let n = in_tx!(tx, conn => {
+        sqlx::query("DELETE FROM segments WHERE id = $1").bind(id).execute(&mut *conn).await?.rows_affected()
     });
     crate::error::touched(n)
 }

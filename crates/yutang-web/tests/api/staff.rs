@@ -11,6 +11,7 @@ both_engines!(
     store_manager_manages_only_own_guides,
     role_changes_are_audited_and_last_admin_is_kept,
     password_reset_ends_sessions,
+    concurrent_demotions_keep_one_admin,
 );
 
 async fn staff_total(t: &crate::helpers::TestApp) -> i64 {
@@ -399,4 +400,67 @@ async fn password_reset_ends_sessions(e: Engine) {
             .await
             .contains(&"password_reset".to_string())
     );
+}
+
+async fn active_admins(t: &crate::helpers::TestApp) -> Vec<i64> {
+    let v: Value = t
+        .get("/api/v1/staff?page_size=200", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["role"] == "admin" && s["status"] == "active")
+        .map(|s| s["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// The last-admin rule is a read (how many admins are active) then a write: on PostgreSQL at
+/// READ COMMITTED, demoting every admin at once let each request count the others as still
+/// active. Every round demotes or disables all active admins concurrently; exactly one must
+/// stay, and every other request answers 409 `last_admin`.
+async fn concurrent_demotions_keep_one_admin(e: Engine) {
+    let t = spawn_app(e).await;
+    for round in 0..5 {
+        for i in 0..4 {
+            t.staff(&format!("adm.{round}.{i}"), "admin", None).await;
+        }
+        let admins = active_admins(&t).await;
+        assert!(admins.len() >= 4, "{admins:?}");
+        let mut tasks = Vec::new();
+        for (i, id) in admins.iter().enumerate() {
+            let body = if i % 2 == 0 {
+                json!({"status": "disabled"})
+            } else {
+                json!({"role": "operator"})
+            };
+            let req = t
+                .req(
+                    Method::PATCH,
+                    &format!("/api/v1/staff/{id}"),
+                    Some(&t.admin),
+                )
+                .json(&body);
+            tasks.push(tokio::spawn(async move {
+                let r = req.send().await.unwrap();
+                let s = r.status();
+                let v: Value = r.json().await.unwrap();
+                (s, v)
+            }));
+        }
+        let mut changed = 0;
+        for task in tasks {
+            let (s, v) = task.await.unwrap();
+            match s {
+                StatusCode::OK => changed += 1,
+                StatusCode::CONFLICT => assert_eq!(v["error"]["code"], "last_admin", "{v}"),
+                other => panic!("unexpected {other}: {v}"),
+            }
+        }
+        assert_eq!(active_admins(&t).await.len(), 1, "round {round}");
+        assert_eq!(changed, admins.len() - 1, "round {round}");
+    }
 }
