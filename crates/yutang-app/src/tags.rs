@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use yutang_core::FieldError;
 use yutang_core::staff::Permission;
 use yutang_core::tags::{RuleSpec, TagSource, parse_color, parse_name};
+use yutang_store::Tx;
 use yutang_store::customers as customer_store;
 use yutang_store::jobs::{self as job_store, NewJob};
 use yutang_store::tags::{self as store, TagChange, TagChangeCount, TagGroupRow, TagRow};
@@ -151,10 +152,12 @@ impl App {
     ) -> Result<i64> {
         manage(actor)?;
         let name = parse_name("name", name, true)?;
-        let id = store::create_group(&self.db, &name, multi, sort, "manual", self.now())
+        let mut tx = self.db.begin().await?;
+        let id = store::create_group_in(&mut tx, &name, multi, sort, "manual", self.now())
             .await
             .map_err(conflict("tag group", "tag_group_exists"))?;
         self.catalogue_changed(
+            tx,
             actor,
             &format!("tag_group:{id}"),
             serde_json::json!({"created": name}),
@@ -181,10 +184,12 @@ impl App {
         if g.source == "rule" && (g.name != name || g.multi != multi) {
             return Err(rule_group_refused());
         }
-        store::update_group(&self.db, id, &name, multi, sort, self.now())
+        let mut tx = self.db.begin().await?;
+        store::update_group_in(&mut tx, id, &name, multi, sort, self.now())
             .await
             .map_err(conflict("tag group", "tag_group_exists"))?;
         self.catalogue_changed(
+            tx,
             actor,
             &format!("tag_group:{id}"),
             serde_json::json!({"renamed": name}),
@@ -194,8 +199,9 @@ impl App {
 
     pub async fn delete_tag_group(&self, actor: &Actor, id: i64) -> Result<u64> {
         manage(actor)?;
-        let n = store::delete_group(
-            &self.db,
+        let mut tx = self.db.begin().await?;
+        let n = store::delete_group_in(
+            &mut tx,
             id,
             &actor.name,
             actor.staff_id().map(|s| s.0),
@@ -204,6 +210,7 @@ impl App {
         .await
         .map_err(AppError::not_found("tag group"))?;
         self.catalogue_changed(
+            tx,
             actor,
             &format!("tag_group:{id}"),
             serde_json::json!({"deleted": true, "untagged": n}),
@@ -239,13 +246,15 @@ impl App {
             ("wecom", Some(gw)) => Some(self.push_corp_tag(gw, &name, sort).await?),
             _ => None,
         };
-        let id = store::create_tag(&self.db, group_id, &name, &color, sort, self.now())
+        let mut tx = self.db.begin().await?;
+        let id = store::create_tag_in(&mut tx, group_id, &name, &color, sort, self.now())
             .await
             .map_err(conflict("tag", "tag_exists"))?;
         if let Some(w) = wecom_id {
-            store::set_tag_wecom_id(&self.db, id, &w).await?;
+            store::set_tag_wecom_id_in(&mut tx, id, &w).await?;
         }
         self.catalogue_changed(
+            tx,
             actor,
             &format!("tag:{id}"),
             serde_json::json!({"created": format!("{}/{name}", g.name)}),
@@ -273,10 +282,12 @@ impl App {
         if t.name != name && store::get_group(&self.db, t.group_id).await?.source == "rule" {
             return Err(rule_group_refused());
         }
-        store::update_tag(&self.db, id, &name, &color, sort, self.now())
+        let mut tx = self.db.begin().await?;
+        store::update_tag_in(&mut tx, id, &name, &color, sort, self.now())
             .await
             .map_err(conflict("tag", "tag_exists"))?;
         self.catalogue_changed(
+            tx,
             actor,
             &format!("tag:{id}"),
             serde_json::json!({"renamed": name, "color": color}),
@@ -322,22 +333,28 @@ impl App {
         Ok(n)
     }
 
+    /// Finish a catalogue change: its audit entry goes into the change's transaction, which
+    /// commits; then the segment schema and index learn the new catalogue.
     async fn catalogue_changed(
         &self,
+        mut tx: Tx,
         actor: &Actor,
         target: &str,
         detail: serde_json::Value,
     ) -> Result<()> {
-        self.segments.reload_schema(&self.db).await?;
-        self.segments.catch_up(&self.db, self.now(), 0).await?;
-        audit::record(
+        audit::record_in(
             self,
+            &mut tx,
             actor,
             Action::TagCatalogChanged,
             target,
             &detail.to_string(),
         )
-        .await
+        .await?;
+        tx.commit().await?;
+        self.segments.reload_schema(&self.db).await?;
+        self.segments.catch_up(&self.db, self.now(), 0).await?;
+        Ok(())
     }
 
     /// A customer's tags, if the caller may see the customer.
@@ -637,53 +654,65 @@ impl App {
             self.segments.compile(&expr)?;
         }
         let multi = false;
-        let group = store::create_group(&self.db, &name, multi, 1000, "rule", self.now())
+        let config = serde_json::to_string(spec).map_err(|e| AppError::Internal(e.to_string()))?;
+        // The rule and its group exist together or not at all.
+        let mut tx = self.db.begin().await?;
+        let group = store::create_group_in(&mut tx, &name, multi, 1000, "rule", self.now())
             .await
             .map_err(conflict("tag group", "tag_group_exists"))?;
-        let config = serde_json::to_string(spec).map_err(|e| AppError::Internal(e.to_string()))?;
-        let id = store::create_rule(&self.db, &name, group, spec.kind(), &config, self.now())
+        let id = store::create_rule_in(&mut tx, &name, group, spec.kind(), &config, self.now())
             .await
             .map_err(conflict("rule", "tag_rule_exists"))?;
-        audit::record(
+        audit::record_in(
             self,
+            &mut tx,
             actor,
             Action::TagRuleChanged,
             &format!("tag_rule:{id}"),
             &serde_json::json!({"created": name, "config": spec}).to_string(),
         )
         .await?;
+        tx.commit().await?;
         self.run_tag_rule(id, None).await?;
         Ok(id)
     }
 
     pub async fn set_tag_rule_enabled(&self, actor: &Actor, id: i64, enabled: bool) -> Result<()> {
         manage(actor)?;
-        store::set_rule_enabled(&self.db, id, enabled, self.now())
+        let mut tx = self.db.begin().await?;
+        store::set_rule_enabled_in(&mut tx, id, enabled, self.now())
             .await
             .map_err(AppError::not_found("rule"))?;
-        audit::record(
+        audit::record_in(
             self,
+            &mut tx,
             actor,
             Action::TagRuleChanged,
             &format!("tag_rule:{id}"),
             &serde_json::json!({"enabled": enabled}).to_string(),
         )
-        .await
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn delete_tag_rule(&self, actor: &Actor, id: i64) -> Result<()> {
         manage(actor)?;
-        store::delete_rule(&self.db, id, self.now())
+        let mut tx = self.db.begin().await?;
+        store::delete_rule_in(&mut tx, id, self.now())
             .await
             .map_err(AppError::not_found("rule"))?;
-        audit::record(
+        audit::record_in(
             self,
+            &mut tx,
             actor,
             Action::TagRuleChanged,
             &format!("tag_rule:{id}"),
             "{\"deleted\":true}",
         )
-        .await
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Run a rule now (by an operator); returns the number of tag changes.

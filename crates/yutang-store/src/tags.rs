@@ -100,7 +100,21 @@ pub async fn create_group(
     source: &str,
     now: i64,
 ) -> Result<i64> {
-    db_run!(db, pool => {
+    let mut tx = db.begin().await?;
+    let id = create_group_in(&mut tx, name, multi, sort, source, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn create_group_in(
+    tx: &mut Tx,
+    name: &str,
+    multi: bool,
+    sort: i64,
+    source: &str,
+    now: i64,
+) -> Result<i64> {
+    in_tx!(tx, conn => {
         sqlx::query_scalar(
             "INSERT INTO tag_groups (name, multi, sort, source, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
@@ -110,28 +124,28 @@ pub async fn create_group(
         .bind(sort)
         .bind(source)
         .bind(now)
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(|e| StoreError::classify(e, "name"))
     })
 }
 
-pub async fn update_group(
-    db: &Db,
+pub async fn update_group_in(
+    tx: &mut Tx,
     id: i64,
     name: &str,
     multi: bool,
     sort: i64,
     now: i64,
 ) -> Result<()> {
-    let n = db_run!(db, pool => {
+    let n = in_tx!(tx, conn => {
         sqlx::query("UPDATE tag_groups SET name = $1, multi = $2, sort = $3, updated_at = $4 WHERE id = $5")
             .bind(name)
             .bind(multi)
             .bind(sort)
             .bind(now)
             .bind(id)
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .map_err(|e| StoreError::classify(e, "name"))?
             .rows_affected()
@@ -165,7 +179,21 @@ pub async fn create_tag(
     sort: i64,
     now: i64,
 ) -> Result<i64> {
-    db_run!(db, pool => {
+    let mut tx = db.begin().await?;
+    let id = create_tag_in(&mut tx, group_id, name, color, sort, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn create_tag_in(
+    tx: &mut Tx,
+    group_id: i64,
+    name: &str,
+    color: &str,
+    sort: i64,
+    now: i64,
+) -> Result<i64> {
+    in_tx!(tx, conn => {
         sqlx::query_scalar(
             "INSERT INTO tags (group_id, name, color, sort, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
@@ -175,28 +203,28 @@ pub async fn create_tag(
         .bind(color)
         .bind(sort)
         .bind(now)
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(|e| StoreError::classify(e, "name"))
     })
 }
 
-pub async fn update_tag(
-    db: &Db,
+pub async fn update_tag_in(
+    tx: &mut Tx,
     id: i64,
     name: &str,
     color: &str,
     sort: i64,
     now: i64,
 ) -> Result<()> {
-    let n = db_run!(db, pool => {
+    let n = in_tx!(tx, conn => {
         sqlx::query("UPDATE tags SET name = $1, color = $2, sort = $3, updated_at = $4 WHERE id = $5")
             .bind(name)
             .bind(color)
             .bind(sort)
             .bind(now)
             .bind(id)
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .map_err(|e| StoreError::classify(e, "name"))?
             .rows_affected()
@@ -260,17 +288,31 @@ pub async fn delete_tag(db: &Db, id: i64, by: &str, staff: Option<i64>, now: i64
 
 /// Delete a group and its tags; refused while a rule owns it.
 pub async fn delete_group(db: &Db, id: i64, by: &str, staff: Option<i64>, now: i64) -> Result<u64> {
-    let tags: Vec<i64> = db_run!(db, pool => {
-        sqlx::query_scalar("SELECT id FROM tags WHERE group_id = $1")
+    let mut tx = db.begin().await?;
+    let n = delete_group_in(&mut tx, id, by, staff, now).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Delete a group and its tags inside `tx` (its tags' holders get their timeline events in
+/// the same transaction); refused while a rule owns it.
+pub async fn delete_group_in(
+    tx: &mut Tx,
+    id: i64,
+    by: &str,
+    staff: Option<i64>,
+    now: i64,
+) -> Result<u64> {
+    let (tags, ruled): (Vec<i64>, i64) = in_tx!(tx, conn => {
+        let tags = sqlx::query_scalar("SELECT id FROM tags WHERE group_id = $1")
             .bind(id)
-            .fetch_all(pool)
-            .await?
-    });
-    let ruled: i64 = db_run!(db, pool => {
-        sqlx::query_scalar("SELECT COUNT(*) FROM tag_rules WHERE group_id = $1")
+            .fetch_all(&mut *conn)
+            .await?;
+        let ruled = sqlx::query_scalar("SELECT COUNT(*) FROM tag_rules WHERE group_id = $1")
             .bind(id)
-            .fetch_one(pool)
-            .await?
+            .fetch_one(&mut *conn)
+            .await?;
+        (tags, ruled)
     });
     if ruled > 0 {
         return Err(StoreError::Refused {
@@ -280,12 +322,12 @@ pub async fn delete_group(db: &Db, id: i64, by: &str, staff: Option<i64>, now: i
     }
     let mut removed = 0;
     for t in tags {
-        removed += delete_tag(db, t, by, staff, now).await?;
+        removed += delete_tag_in(tx, t, by, staff, now).await?;
     }
-    let n = db_run!(db, pool => {
+    let n = in_tx!(tx, conn => {
         sqlx::query("DELETE FROM tag_groups WHERE id = $1")
             .bind(id)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected()
     });
@@ -323,15 +365,15 @@ macro_rules! rule_select {
     };
 }
 
-pub async fn create_rule(
-    db: &Db,
+pub async fn create_rule_in(
+    tx: &mut Tx,
     name: &str,
     group_id: i64,
     kind: &str,
     config: &str,
     now: i64,
 ) -> Result<i64> {
-    db_run!(db, pool => {
+    in_tx!(tx, conn => {
         sqlx::query_scalar(
             "INSERT INTO tag_rules (name, group_id, kind, config, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
@@ -341,7 +383,7 @@ pub async fn create_rule(
         .bind(kind)
         .bind(config)
         .bind(now)
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(|e| StoreError::classify(e, "name"))
     })
@@ -365,13 +407,13 @@ pub async fn get_rule(db: &Db, id: i64) -> Result<RuleRow> {
     })
 }
 
-pub async fn set_rule_enabled(db: &Db, id: i64, enabled: bool, now: i64) -> Result<()> {
-    let n = db_run!(db, pool => {
+pub async fn set_rule_enabled_in(tx: &mut Tx, id: i64, enabled: bool, now: i64) -> Result<()> {
+    let n = in_tx!(tx, conn => {
         sqlx::query("UPDATE tag_rules SET enabled = $1, updated_at = $2 WHERE id = $3")
             .bind(enabled)
             .bind(now)
             .bind(id)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected()
     });
@@ -391,14 +433,20 @@ pub async fn rule_ran(db: &Db, id: i64, changes: i64, now: i64) -> Result<()> {
 }
 
 /// Delete a rule; its group stays as an ordinary manual group with the tags as they are.
-pub async fn delete_rule(db: &Db, id: i64, now: i64) -> Result<()> {
-    let rule = get_rule(db, id).await?;
-    db_run!(db, pool => {
-        sqlx::query("DELETE FROM tag_rules WHERE id = $1").bind(id).execute(pool).await?;
+pub async fn delete_rule_in(tx: &mut Tx, id: i64, now: i64) -> Result<()> {
+    let group: Option<i64> = in_tx!(tx, conn => {
+        sqlx::query_scalar("SELECT group_id FROM tag_rules WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+    });
+    let group = group.ok_or(StoreError::NotFound)?;
+    in_tx!(tx, conn => {
+        sqlx::query("DELETE FROM tag_rules WHERE id = $1").bind(id).execute(&mut *conn).await?;
         sqlx::query("UPDATE tag_groups SET source = 'manual', updated_at = $1 WHERE id = $2")
             .bind(now)
-            .bind(rule.group_id)
-            .execute(pool)
+            .bind(group)
+            .execute(&mut *conn)
             .await?;
     });
     Ok(())
@@ -706,12 +754,12 @@ pub async fn upsert_wecom_tag(
 }
 
 /// Record the WeCom id of a tag created in Yutang and pushed to WeCom.
-pub async fn set_tag_wecom_id(db: &Db, id: i64, wecom_id: &str) -> Result<()> {
-    let n = db_run!(db, pool => {
+pub async fn set_tag_wecom_id_in(tx: &mut Tx, id: i64, wecom_id: &str) -> Result<()> {
+    let n = in_tx!(tx, conn => {
         sqlx::query("UPDATE tags SET wecom_id = $1 WHERE id = $2")
             .bind(wecom_id)
             .bind(id)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected()
     });

@@ -12,6 +12,7 @@ both_engines!(
     role_changes_are_audited_and_last_admin_is_kept,
     password_reset_ends_sessions,
     concurrent_demotions_keep_one_admin,
+    a_refused_staff_change_changes_nothing,
 );
 
 async fn staff_total(t: &crate::helpers::TestApp) -> i64 {
@@ -463,4 +464,46 @@ async fn concurrent_demotions_keep_one_admin(e: Engine) {
         assert_eq!(active_admins(&t).await.len(), 1, "round {round}");
         assert_eq!(changed, admins.len() - 1, "round {round}");
     }
+}
+
+/// A staff change whose WeCom userid is taken by someone else is refused whole: the role and
+/// name in the same request stay as they were, and nothing is audited (the change and its
+/// link used to be two writes, so the role changed and the answer was 409).
+async fn a_refused_staff_change_changes_nothing(e: Engine) {
+    let t = spawn_app(e).await;
+    let store = t.store("W-1").await;
+    let a = t.staff("w.a", "guide", Some(store)).await;
+    let b = t.staff("w.b", "guide", Some(store)).await;
+    let r = t
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/staff/{a}"),
+            &t.admin,
+            json!({"wecom_userid": "zhangsan"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let (s, code, _) = error_of(
+        t.send_json(
+            Method::PATCH,
+            &format!("/api/v1/staff/{b}"),
+            &t.admin,
+            json!({"role": "store_manager", "display_name": "改名", "wecom_userid": "zhangsan"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((s, code.as_str()), (StatusCode::CONFLICT, "wecom_userid_taken"));
+    let v: Value = t
+        .get(&format!("/api/v1/staff/{b}"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (v["role"].as_str(), v["display_name"].as_str(), v["wecom_userid"].is_null()),
+        (Some("guide"), Some("w.b"), true),
+        "{v}"
+    );
+    assert!(!t.audit_actions().await.contains(&"role_changed".to_owned()));
 }
