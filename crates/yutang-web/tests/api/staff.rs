@@ -493,7 +493,10 @@ async fn a_refused_staff_change_changes_nothing(e: Engine) {
         .await,
     )
     .await;
-    assert_eq!((s, code.as_str()), (StatusCode::CONFLICT, "wecom_userid_taken"));
+    assert_eq!(
+        (s, code.as_str()),
+        (StatusCode::CONFLICT, "wecom_userid_taken")
+    );
     let v: Value = t
         .get(&format!("/api/v1/staff/{b}"), &t.admin)
         .await
@@ -501,7 +504,11 @@ async fn a_refused_staff_change_changes_nothing(e: Engine) {
         .await
         .unwrap();
     assert_eq!(
-        (v["role"].as_str(), v["display_name"].as_str(), v["wecom_userid"].is_null()),
+        (
+            v["role"].as_str(),
+            v["display_name"].as_str(),
+            v["wecom_userid"].is_null()
+        ),
         (Some("guide"), Some("w.b"), true),
         "{v}"
     );
