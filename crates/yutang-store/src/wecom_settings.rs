@@ -4,6 +4,7 @@ use sqlx::FromRow;
 
 use crate::Db;
 use crate::error::{Result, StoreError};
+use crate::tx::Tx;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, FromRow)]
 pub struct WecomSettingsRow {
@@ -17,20 +18,36 @@ pub struct WecomSettingsRow {
     pub updated_by: String,
 }
 
+const SELECT: &str = "SELECT corp_id, api_base, contact_secret, callback_token, \
+     encoding_aes_key, app_secrets, updated_at, updated_by FROM wecom_settings WHERE id = 1";
+
 pub async fn get(db: &Db) -> Result<Option<WecomSettingsRow>> {
     db_run!(db, pool => {
-        sqlx::query_as::<_, WecomSettingsRow>(
-            "SELECT corp_id, api_base, contact_secret, callback_token, encoding_aes_key, app_secrets, \
-             updated_at, updated_by FROM wecom_settings WHERE id = 1",
-        )
-        .fetch_optional(pool)
-        .await
-        .map_err(StoreError::from)
+        sqlx::query_as::<_, WecomSettingsRow>(SELECT)
+            .fetch_optional(pool)
+            .await
+            .map_err(StoreError::from)
     })
 }
 
-pub async fn save(db: &Db, r: &WecomSettingsRow) -> Result<()> {
-    db_run!(db, pool => {
+/// The settings row, locked until the caller's transaction ends: a change reads, edits and
+/// writes the whole row, so two admins saving different fields at once must not lose one.
+/// The row is created (empty) first if there is none, so the very first saves lock it too; a
+/// transaction that ends without a change rolls that back.
+pub async fn get_locked_in(tx: &mut Tx) -> Result<Option<WecomSettingsRow>> {
+    let sql = format!("{SELECT}{}", tx.row_lock());
+    in_tx!(tx, conn => {
+        sqlx::query("INSERT INTO wecom_settings (id, updated_at) VALUES (1, 0) ON CONFLICT (id) DO NOTHING")
+            .execute(&mut *conn)
+            .await?;
+        Ok(sqlx::query_as::<_, WecomSettingsRow>(sqlx::AssertSqlSafe(sql))
+            .fetch_optional(&mut *conn)
+            .await?)
+    })
+}
+
+pub async fn save_in(tx: &mut Tx, r: &WecomSettingsRow) -> Result<()> {
+    in_tx!(tx, conn => {
         sqlx::query(
             "INSERT INTO wecom_settings (id, corp_id, api_base, contact_secret, callback_token, \
              encoding_aes_key, app_secrets, updated_at, updated_by) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8) \
@@ -47,7 +64,7 @@ pub async fn save(db: &Db, r: &WecomSettingsRow) -> Result<()> {
         .bind(&r.app_secrets)
         .bind(r.updated_at)
         .bind(&r.updated_by)
-        .execute(pool)
+        .execute(&mut *conn)
         .await?;
     });
     Ok(())

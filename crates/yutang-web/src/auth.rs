@@ -167,6 +167,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 /// does not know (422 `unknown_field`, naming the field's path) and bytes after the JSON value
 /// (400 `malformed_json`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WebError> {
+    // serde's derived structs also accept a JSON array (the fields by position), so `[null]`
+    // would pass for `{}`. Every body of this API is an object.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(WebError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "the body must be a JSON object, not an array",
+        )
+        .with_field("body".to_owned()));
+    }
     // A raw control character inside a JSON string is a syntax error already; an escaped one
     // (`\u0000`, `\b`, `\f`) is found here. Only a body that may contain one pays for a
     // second parse, which names the field.
@@ -461,6 +471,21 @@ mod tests {
     struct Body {
         name: String,
         n: Option<i64>,
+    }
+
+    #[test]
+    fn a_body_is_an_object_not_an_array() {
+        for raw in [&br#"["a", 1]"#[..], b" [null]", b"[]"] {
+            let e = parse_json::<Body>(raw).unwrap_err();
+            assert_eq!(
+                (e.status, e.code, e.field.as_deref()),
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_field",
+                    Some("body")
+                )
+            );
+        }
     }
 
     #[test]

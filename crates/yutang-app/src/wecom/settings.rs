@@ -452,7 +452,10 @@ impl App {
                 }
             }
         }
-        let mut row = store::get(&self.db).await?.unwrap_or_default();
+        // Read, edit and write the row under its lock, with the audit entry in the same
+        // transaction; any refusal below drops the transaction and changes nothing.
+        let mut tx = self.db.begin().await?;
+        let mut row = store::get_locked_in(&mut tx).await?.unwrap_or_default();
         let mut changed: Vec<&str> = Vec::new();
         if let Some(c) = &input.corp_id {
             let c = check_corp_id(c)?;
@@ -599,16 +602,18 @@ impl App {
         if !changed.is_empty() {
             row.updated_at = self.now();
             row.updated_by.clone_from(&actor.name);
-            store::save(&self.db, &row).await?;
-            self.forget_wecom_config();
-            audit::record(
+            store::save_in(&mut tx, &row).await?;
+            audit::record_in(
                 self,
+                &mut tx,
                 actor,
                 Action::WecomSettingsChanged,
                 "wecom",
                 &serde_json::json!({ "fields": changed }).to_string(),
             )
             .await?;
+            tx.commit().await?;
+            self.forget_wecom_config();
         }
         self.wecom_settings(actor).await
     }

@@ -260,6 +260,24 @@ async fn trailing_bytes_after_json_are_malformed(e: Engine) {
         (s, code.as_str()),
         (StatusCode::BAD_REQUEST, "malformed_json")
     );
+    // An array is not an object, though serde would read a struct's fields from it by
+    // position (Schemathesis: `[null]` was accepted where an object is documented).
+    let r = t
+        .req(Method::POST, "/api/v1/regions", Some(&t.admin))
+        .header("content-type", "application/json")
+        .body(r#"["华东"]"#)
+        .send()
+        .await
+        .unwrap();
+    let (s, code, field) = error_of(r).await;
+    assert_eq!(
+        (s, code.as_str(), field.as_deref()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("body")
+        )
+    );
     let r = t.get("/api/v1/regions", &t.admin).await;
     assert_eq!(
         r.json::<Value>().await.unwrap().as_array().unwrap().len(),

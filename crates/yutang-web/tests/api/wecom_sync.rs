@@ -22,6 +22,7 @@ both_engines!(
     staff_transfers_move_customers_and_groups,
     customers_carry_their_wecom_tags,
     yutang_tag_changes_reach_wecom,
+    concurrent_settings_saves_keep_every_field,
 );
 
 const TOKEN: &str = "SyncT0ken";
@@ -1484,4 +1485,35 @@ async fn yutang_tag_changes_reach_wecom(e: Engine) {
     assert!(fake_tags_of(&fake, "zhangwei", ext).contains(&"etDemoChannel1".to_owned()));
     assert_eq!(fake.calls(PATH_MARK_TAG), base + 2 + 5);
     fake.shutdown().await;
+}
+
+/// A settings save reads the row, edits the fields it was given and writes the whole row
+/// back: two admins saving different fields at once must both be kept (on PostgreSQL at READ
+/// COMMITTED the later write used to carry the earlier read, dropping the other's field).
+async fn concurrent_settings_saves_keep_every_field(e: Engine) {
+    let t = unconfigured(e).await;
+    for round in 0..8 {
+        let corp = format!("wwround{round}");
+        let base = format!("http://127.0.0.1:{}", 9000 + round);
+        let a = t
+            .req(Method::PUT, "/api/v1/wecom/settings", Some(&t.admin))
+            .json(&json!({ "corp_id": corp }));
+        let b = t
+            .req(Method::PUT, "/api/v1/wecom/settings", Some(&t.admin))
+            .json(&json!({ "api_base": base }));
+        let (ra, rb) = tokio::join!(a.send(), b.send());
+        assert_eq!(ra.unwrap().status(), StatusCode::OK);
+        assert_eq!(rb.unwrap().status(), StatusCode::OK);
+        let v: Value = t
+            .get("/api/v1/wecom/settings", &t.admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (v["corp_id"].as_str(), v["api_base"].as_str()),
+            (Some(corp.as_str()), Some(base.as_str())),
+            "round {round}: {v}"
+        );
+    }
 }
