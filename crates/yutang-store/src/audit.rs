@@ -37,9 +37,7 @@ const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor_kind, actor_id, act
 
 /// Append an entry on its own (a read or a refusal worth recording, with no change to go with).
 pub async fn append(db: &Db, a: &NewAudit<'_>) -> Result<()> {
-    let mut tx = db.begin().await?;
-    append_in(&mut tx, a).await?;
-    tx.commit().await
+    in_own_tx!(db, append_in(a))
 }
 
 /// Append an entry inside the transaction of the change it records, so the change and its

@@ -59,10 +59,7 @@ macro_rules! staff_where {
 }
 
 pub async fn create(db: &Db, s: &NewStaff<'_>, now: i64) -> Result<i64> {
-    let mut tx = db.begin().await?;
-    let id = create_in(&mut tx, s, now).await?;
-    tx.commit().await?;
-    Ok(id)
+    in_own_tx!(db, create_in(s, now))
 }
 
 pub async fn create_in(tx: &mut Tx, s: &NewStaff<'_>, now: i64) -> Result<i64> {
@@ -186,9 +183,7 @@ pub struct StaffUpdate<'a> {
 }
 
 pub async fn update(db: &Db, id: i64, u: &StaffUpdate<'_>, now: i64) -> Result<()> {
-    let mut tx = db.begin().await?;
-    update_in(&mut tx, id, u, now).await?;
-    tx.commit().await
+    in_own_tx!(db, update_in(id, u, now))
 }
 
 pub async fn update_in(tx: &mut Tx, id: i64, u: &StaffUpdate<'_>, now: i64) -> Result<()> {
@@ -225,9 +220,7 @@ pub async fn update_in(tx: &mut Tx, id: i64, u: &StaffUpdate<'_>, now: i64) -> R
 
 /// Set a new password hash and end every session of the account.
 pub async fn set_password(db: &Db, id: i64, hash: &str, now: i64) -> Result<()> {
-    let mut tx = db.begin().await?;
-    set_password_in(&mut tx, id, hash, now).await?;
-    tx.commit().await
+    in_own_tx!(db, set_password_in(id, hash, now))
 }
 
 /// Set a new password hash and end every session of the account, in the caller's transaction.
@@ -287,9 +280,7 @@ pub async fn by_wecom_userid(db: &Db, userid: &str) -> Result<Option<StaffRow>> 
 
 /// Link (or unlink, with `None`) a staff account to a WeCom userid.
 pub async fn set_wecom_userid(db: &Db, id: i64, userid: Option<&str>, now: i64) -> Result<()> {
-    let mut tx = db.begin().await?;
-    set_wecom_userid_in(&mut tx, id, userid, now).await?;
-    tx.commit().await
+    in_own_tx!(db, set_wecom_userid_in(id, userid, now))
 }
 
 pub async fn set_wecom_userid_in(

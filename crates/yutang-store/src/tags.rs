@@ -100,10 +100,7 @@ pub async fn create_group(
     source: &str,
     now: i64,
 ) -> Result<i64> {
-    let mut tx = db.begin().await?;
-    let id = create_group_in(&mut tx, name, multi, sort, source, now).await?;
-    tx.commit().await?;
-    Ok(id)
+    in_own_tx!(db, create_group_in(name, multi, sort, source, now))
 }
 
 pub async fn create_group_in(
@@ -179,10 +176,7 @@ pub async fn create_tag(
     sort: i64,
     now: i64,
 ) -> Result<i64> {
-    let mut tx = db.begin().await?;
-    let id = create_tag_in(&mut tx, group_id, name, color, sort, now).await?;
-    tx.commit().await?;
-    Ok(id)
+    in_own_tx!(db, create_tag_in(group_id, name, color, sort, now))
 }
 
 pub async fn create_tag_in(
@@ -280,18 +274,12 @@ pub async fn customer_tags(db: &Db, customer: i64) -> Result<Vec<CustomerTagRow>
 
 /// Delete a tag: it leaves every customer (each gets a timeline entry) and the tag is gone.
 pub async fn delete_tag(db: &Db, id: i64, by: &str, staff: Option<i64>, now: i64) -> Result<u64> {
-    let mut tx = db.begin().await?;
-    let n = delete_tag_in(&mut tx, id, by, staff, now).await?;
-    tx.commit().await?;
-    Ok(n)
+    in_own_tx!(db, delete_tag_in(id, by, staff, now))
 }
 
 /// Delete a group and its tags; refused while a rule owns it.
 pub async fn delete_group(db: &Db, id: i64, by: &str, staff: Option<i64>, now: i64) -> Result<u64> {
-    let mut tx = db.begin().await?;
-    let n = delete_group_in(&mut tx, id, by, staff, now).await?;
-    tx.commit().await?;
-    Ok(n)
+    in_own_tx!(db, delete_group_in(id, by, staff, now))
 }
 
 /// Delete a group and its tags inside `tx` (its tags' holders get their timeline events in
@@ -340,10 +328,7 @@ pub async fn delete_group_in(
 
 /// Apply a [`TagChange`] in one transaction.
 pub async fn change(db: &Db, c: &TagChange<'_>, now: i64) -> Result<TagChangeCount> {
-    let mut tx = db.begin().await?;
-    let n = change_in(&mut tx, c, now).await?;
-    tx.commit().await?;
-    Ok(n)
+    in_own_tx!(db, change_in(c, now))
 }
 
 /// The customers holding `tag`.

@@ -91,3 +91,14 @@ macro_rules! in_tx {
         in_tx!($tx, _DbType, $conn => $body)
     };
 }
+
+/// The `…(db: &Db, …)` wrapper of a `…_in(tx: &mut Tx, …)` write: run it in a transaction of
+/// its own and commit.
+macro_rules! in_own_tx {
+    ($db:expr, $f:ident ( $($arg:expr),* $(,)? )) => {{
+        let mut tx = $db.begin().await?;
+        let out = $f(&mut tx, $($arg),*).await?;
+        tx.commit().await?;
+        Ok(out)
+    }};
+}

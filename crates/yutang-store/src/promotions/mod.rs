@@ -18,16 +18,6 @@ use crate::error::{Result, StoreError};
 use crate::events::append_in;
 use crate::tx::Tx;
 
-/// Run one `…_in` write in a transaction of its own.
-macro_rules! in_own_tx {
-    ($db:expr, $f:ident ( $($arg:expr),* $(,)? )) => {{
-        let mut tx = $db.begin().await?;
-        let out = $f(&mut tx, $($arg),*).await?;
-        tx.commit().await?;
-        Ok(out)
-    }};
-}
-
 mod coupons;
 mod flash_sales;
 mod group_buys;
