@@ -954,7 +954,9 @@ impl App {
                     fingerprint: "",
                 })
                 .collect();
-            let created = yutang_store::orders::create_many(&self.db, &batch, self.now()).await?;
+            let mut tx = self.db.begin().await?;
+            let created = crate::orders::record_many_in(&mut tx, &batch, self.now()).await?;
+            tx.commit().await?;
             for c in created {
                 if c {
                     report.created += 1;

@@ -7,10 +7,11 @@ pub use yutang_store::orders::{OrderLineRow, OrderRow};
 use yutang_core::FieldError;
 use yutang_core::ids::{CustomerId, OrderId, StaffId, StoreId};
 use yutang_core::money::Fen;
-use yutang_core::orders::{OrderLine, OrderStatus, order_amount};
+use yutang_core::orders::{OrderLine, OrderStatus, apply_refund, order_amount};
 use yutang_core::staff::Permission;
 use yutang_store::StoreError;
 use yutang_store::orders::{self as store, NewOrder};
+use yutang_store::tx::Tx;
 
 use crate::audit::{Page, Paged};
 use crate::customers::{CustomerRef, scope_of};
@@ -157,8 +158,9 @@ impl App {
                 Err(e) => return Err(e.into()),
             }
         }
-        let (id, created) = store::create(
-            &self.db,
+        let mut tx = self.db.begin().await?;
+        let (id, created) = record_in(
+            &mut tx,
             &NewOrder {
                 external_id: &o.external_id,
                 customer_id: customer.0,
@@ -176,18 +178,10 @@ impl App {
             self.now(),
         )
         .await
-        .map_err(|e| match e {
-            // A concurrent copy of the same order won the race: it is the same order.
-            StoreError::Conflict { .. } => AppError::Conflict {
-                what: "external_id",
-                code: "order_in_progress",
-            },
-            StoreError::Refused {
-                code: "external_id_reused",
-                ..
-            } => external_id_reused(),
-            other => other.into(),
-        })?;
+        .map_err(order_in_progress)?;
+        tx.commit()
+            .await
+            .map_err(|e| order_in_progress(AppError::from(e)))?;
         Ok((self.order_detail(id).await?, created))
     }
 
@@ -270,9 +264,27 @@ impl App {
             .into());
         }
         let now = self.now();
-        store::set_status(&self.db, id.0, to, at.unwrap_or(now), now)
+        let mut tx = self.db.begin().await?;
+        let order = store::lock_in(&mut tx, id.0)
             .await
             .map_err(AppError::not_found("order"))?;
+        let cur = OrderStatus::parse("status", &order.status)?;
+        if !cur.can_move_to(to) {
+            return Err(AppError::Rule {
+                code: "invalid_transition",
+                message: format!(
+                    "an order that is {} cannot become {}",
+                    cur.as_str(),
+                    to.as_str()
+                ),
+            });
+        }
+        // Repeating the current status changes nothing.
+        if cur != to {
+            store::set_status_in(&mut tx, id.0, order.customer_id, to, at.unwrap_or(now), now)
+                .await?;
+            tx.commit().await?;
+        }
         self.order_detail(id.0).await
     }
 
@@ -291,18 +303,133 @@ impl App {
         }
         let refund_id = yutang_core::orders::parse_external_id("refund_id", refund_id)?;
         let now = self.now();
-        let applied = store::refund(&self.db, id.0, &refund_id, amount, at.unwrap_or(now), now)
+        let in_progress = |e: AppError| match e {
+            // A concurrent copy of the same refund won the race.
+            AppError::Conflict {
+                code: "already_exists",
+                ..
+            } => AppError::Conflict {
+                what: "refund_id",
+                code: "refund_in_progress",
+            },
+            AppError::NotFound { .. } => AppError::NotFound { what: "order" },
+            other => other,
+        };
+        let mut tx = self.db.begin().await?;
+        let applied = refund_in(&mut tx, id.0, &refund_id, amount, at.unwrap_or(now), now)
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict { .. } => AppError::Conflict {
-                    what: "refund_id",
-                    code: "refund_in_progress",
-                },
-                other => AppError::not_found("order")(other),
-            })?;
+            .map_err(in_progress)?;
+        tx.commit()
+            .await
+            .map_err(|e| in_progress(AppError::from(e)))?;
         // A fully refunded order returned its coupons (when their template says so) in the
         // refund's own transaction; a replay changes nothing.
         let detail = self.order_detail(id.0).await?;
         Ok((detail, applied))
     }
+}
+
+/// A concurrent copy of the same order won the race (the external id's unique key): it is
+/// the same order, still being written.
+fn order_in_progress(e: AppError) -> AppError {
+    match e {
+        AppError::Conflict {
+            code: "already_exists",
+            ..
+        } => AppError::Conflict {
+            what: "external_id",
+            code: "order_in_progress",
+        },
+        other => other,
+    }
+}
+
+/// Record an order inside `tx`, or find the one with the same external id (a replay:
+/// `created = false`, nothing written; another body under that id is refused). The
+/// customer's aggregates are refreshed when it is new.
+pub(crate) async fn record_in(tx: &mut Tx, o: &NewOrder<'_>, now: i64) -> Result<(i64, bool)> {
+    let (id, created) = insert_once_in(tx, o, now).await?;
+    if created {
+        store::refresh_aggregates_in(tx, o.customer_id, now).await?;
+    }
+    Ok((id, created))
+}
+
+/// Record many orders inside `tx` (imports), refreshing each customer's aggregates once.
+/// Returns, per order, whether it was created now.
+pub(crate) async fn record_many_in(
+    tx: &mut Tx,
+    orders: &[NewOrder<'_>],
+    now: i64,
+) -> Result<Vec<bool>> {
+    let mut out = Vec::with_capacity(orders.len());
+    let mut touched: Vec<i64> = Vec::new();
+    for o in orders {
+        let (_, created) = insert_once_in(tx, o, now).await?;
+        if created {
+            touched.push(o.customer_id);
+        }
+        out.push(created);
+    }
+    touched.sort_unstable();
+    touched.dedup();
+    for c in touched {
+        store::refresh_aggregates_in(tx, c, now).await?;
+    }
+    Ok(out)
+}
+
+async fn insert_once_in(tx: &mut Tx, o: &NewOrder<'_>, now: i64) -> Result<(i64, bool)> {
+    if let Some((id, stored)) = store::find_by_external_id_in(tx, o.external_id).await? {
+        if !stored.is_empty() && !o.fingerprint.is_empty() && stored != o.fingerprint {
+            return Err(external_id_reused());
+        }
+        return Ok((id, false));
+    }
+    Ok((store::insert_in(tx, o, now).await?, true))
+}
+
+/// Refund part or all of an order inside `tx`, idempotent by the refund's external id.
+/// The order row is locked first, so concurrent refunds queue and each computes its total
+/// (core's `apply_refund`) from what the one before committed. A full refund returns the
+/// coupons used on the order whose template says so, exactly once. Returns whether the
+/// refund was applied now (`false`: a replay, which changes nothing).
+async fn refund_in(
+    tx: &mut Tx,
+    id: i64,
+    external_id: &str,
+    amount: Fen,
+    at: i64,
+    now: i64,
+) -> Result<bool> {
+    let order = store::lock_in(tx, id).await?;
+    if let Some((prior_order, prior_amount)) = store::refund_by_id_in(tx, external_id).await? {
+        if prior_order != id || prior_amount != amount {
+            return Err(AppError::Rule {
+                code: "refund_id_reused",
+                message: "this refund id was already used for another order or amount".into(),
+            });
+        }
+        return Ok(false);
+    }
+    let (total, status) = apply_refund(order.amount, order.refunded, amount)?;
+    store::insert_refund_in(
+        tx,
+        &store::NewRefund {
+            order_id: id,
+            customer_id: order.customer_id,
+            external_id,
+            amount,
+            total,
+            status,
+            at,
+        },
+        now,
+    )
+    .await?;
+    if status == OrderStatus::Refunded {
+        crate::promotions::coupons::return_on_refund_in(tx, id, now).await?;
+    }
+    store::refresh_aggregates_in(tx, order.customer_id, now).await?;
+    Ok(true)
 }

@@ -198,7 +198,7 @@ pub async fn timeline(
 }
 
 /// Append one timeline event inside the caller's transaction.
-pub(crate) async fn append_in(
+pub async fn append_in(
     tx: &mut Tx,
     customer: i64,
     kind: &str,

@@ -9,8 +9,6 @@
 mod macros;
 #[macro_use]
 pub mod tx;
-#[macro_use]
-mod txn;
 pub mod audit;
 pub mod bulk;
 pub mod customers;

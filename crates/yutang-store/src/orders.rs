@@ -3,11 +3,13 @@
 use serde::Serialize;
 use sqlx::FromRow;
 use yutang_core::money::Fen;
-use yutang_core::orders::{OrderLine, OrderStatus};
+use yutang_core::orders::{OrderFact, OrderLine, OrderStatus, aggregate};
 
 use crate::Db;
 use crate::customers::Scope;
 use crate::error::{Result, StoreError};
+use crate::events::append_in;
+use crate::tx::Tx;
 
 /// An order as written, already validated and resolved.
 #[derive(Debug, Clone)]
@@ -161,289 +163,237 @@ pub async fn lines(db: &Db, order: i64) -> Result<Vec<OrderLineRow>> {
     })
 }
 
-/// Record an order (or find its earlier copy); `(id, created_now)`.
-pub async fn create(db: &Db, o: &NewOrder<'_>, now: i64) -> Result<(i64, bool)> {
-    tx_run!(db, create_order(o, now))
-}
-
-/// Record many orders in one transaction (imports); per order, whether it was created now.
-pub async fn create_many(db: &Db, orders: &[NewOrder<'_>], now: i64) -> Result<Vec<bool>> {
-    tx_run!(db, create_orders(orders, now))
-}
-
-pub async fn set_status(db: &Db, id: i64, to: OrderStatus, at: i64, now: i64) -> Result<()> {
-    tx_run!(db, set_order_status(id, to, at, now))
-}
-
-/// Refund; `Ok(false)` for a replay of the same refund id.
-pub async fn refund(
-    db: &Db,
-    id: i64,
+/// The order with this external id and its stored fingerprint, inside a transaction.
+pub async fn find_by_external_id_in(
+    tx: &mut Tx,
     external_id: &str,
-    amount: Fen,
+) -> Result<Option<(i64, String)>> {
+    Ok(in_tx!(tx, conn => {
+        sqlx::query_as("SELECT id, fingerprint FROM orders WHERE external_id = $1")
+            .bind(external_id)
+            .fetch_optional(&mut *conn)
+            .await?
+    }))
+}
+
+/// Insert an order with its lines and its `order_paid` event. The caller checked that the
+/// external id is new (a concurrent copy hits the unique key: `Conflict`) and refreshes the
+/// customer's aggregates ([`refresh_aggregates_in`]).
+pub async fn insert_in(tx: &mut Tx, o: &NewOrder<'_>, now: i64) -> Result<i64> {
+    let shipped =
+        matches!(o.status, OrderStatus::Shipped | OrderStatus::Completed).then_some(o.paid_at);
+    let completed = (o.status == OrderStatus::Completed).then_some(o.paid_at);
+    let id: i64 = in_tx!(tx, conn => {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO orders (external_id, customer_id, channel, store_id, guide_id, campaign, status, \
+             amount, discount, refunded_amount, paid_at, shipped_at, completed_at, created_at, updated_at, \
+             fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12, $13, $13, $14) RETURNING id",
+        )
+        .bind(o.external_id)
+        .bind(o.customer_id)
+        .bind(o.channel)
+        .bind(o.store_id)
+        .bind(o.guide_id)
+        .bind(o.campaign)
+        .bind(o.status.as_str())
+        .bind(o.amount.0)
+        .bind(o.discount.0)
+        .bind(o.paid_at)
+        .bind(shipped)
+        .bind(completed)
+        .bind(now)
+        .bind(o.fingerprint)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| StoreError::classify(e, "external_id"))?;
+        for (n, l) in o.lines.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO order_lines (order_id, line_no, sku, name, quantity, unit_price, amount) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(id)
+            .bind(n as i64 + 1)
+            .bind(&l.sku)
+            .bind(&l.name)
+            .bind(l.quantity)
+            .bind(l.unit_price.0)
+            .bind(l.amount().map(|a| a.0).unwrap_or(0))
+            .execute(&mut *conn)
+            .await?;
+        }
+        id
+    });
+    let d = serde_json::json!({
+        "order_id": id, "external_id": o.external_id, "amount_fen": o.amount.0,
+        "channel": o.channel, "store_id": o.store_id,
+    })
+    .to_string();
+    append_in(
+        tx,
+        o.customer_id,
+        "order_paid",
+        o.paid_at,
+        o.guide_id,
+        &d,
+        now,
+    )
+    .await?;
+    Ok(id)
+}
+
+/// The money and status columns of an order, read under its row lock: concurrent refunds
+/// and status changes of one order queue here, and each reads what the one before committed.
+#[derive(Debug, Clone)]
+pub struct LockedOrder {
+    pub status: String,
+    pub amount: Fen,
+    pub refunded: Fen,
+    pub customer_id: i64,
+}
+
+pub async fn lock_in(tx: &mut Tx, id: i64) -> Result<LockedOrder> {
+    let lock = tx.row_lock();
+    let (status, amount, refunded, customer_id): (String, i64, i64, i64) = in_tx!(tx, conn => {
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT status, amount, refunded_amount, customer_id FROM orders WHERE id = $1{lock}"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?
+    });
+    Ok(LockedOrder {
+        status,
+        amount: Fen(amount),
+        refunded: Fen(refunded),
+        customer_id,
+    })
+}
+
+/// Move an order to shipped or completed (the caller checked the transition) with its
+/// timeline event.
+pub async fn set_status_in(
+    tx: &mut Tx,
+    id: i64,
+    customer: i64,
+    to: OrderStatus,
     at: i64,
     now: i64,
-) -> Result<bool> {
-    tx_run!(db, refund_order(id, external_id, amount, at, now))
-}
-
-/// This area's transactions: recording orders, fulfilment, refunds and the coupons they
-/// return.
-///
-/// Written once and expanded into each engine's module (`txn::sqlite`, `txn::pg`) next to the
-/// shared plumbing of [`crate::txn`] (see there for `$DB`, `$begin` and `$lock`). Names in the
-/// body resolve where it is expanded: the transaction helpers (`Tx`, `append_event`, `audit`,
-/// `refused`, …) and the imports of `txn.rs`.
-macro_rules! order_txn_ops {
-    ($DB:ty, $begin:literal, $lock:literal) => {
-        /// A fully refunded order returns the coupons used on it whose template says so, in the
-        /// refund's own transaction: exactly once, since only `used` coupons move.
-        async fn return_coupons(tx: &mut Tx, order: i64, now: i64) -> Result<()> {
-            use yutang_core::promotions::coupons::{CouponEvent, CouponState, TemplateSpec, transition};
-            use yutang_core::time::Millis;
-            let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
-                "SELECT c.id, c.customer_id, c.valid_until, t.spec FROM coupons c \
-                 JOIN coupon_templates t ON t.id = c.template_id \
-                 WHERE c.order_id = $1 AND c.state = 'used' ORDER BY c.id",
-            )
-            .bind(order)
-            .fetch_all(&mut **tx)
-            .await?;
-            for (id, customer, until, spec) in rows {
-                let spec: TemplateSpec =
-                    serde_json::from_str(&spec).map_err(|e| refused("bad_record", e.to_string()))?;
-                let ev = CouponEvent::Refund { return_on_refund: spec.return_on_refund };
-                let Some(to) = transition(CouponState::Used, ev, Millis(now), Millis(until)) else {
-                    continue;
-                };
-                let clear = if to == CouponState::Claimed {
-                    "UPDATE coupons SET state = $1, updated_at = $2, order_id = NULL, discount_fen = 0, \
-                     used_at = NULL WHERE id = $3 AND state = 'used'"
-                } else {
-                    "UPDATE coupons SET state = $1, updated_at = $2 WHERE id = $3 AND state = 'used'"
-                };
-                let n = sqlx::query(clear)
-                    .bind(to.as_str())
-                    .bind(now)
-                    .bind(id)
-                    .execute(&mut **tx)
-                    .await?
-                    .rows_affected();
-                if n == 1 {
-                    let d = detail(serde_json::json!({"coupon_id": id, "from": "used", "to": to.as_str()}));
-                    append_event(tx, customer, "coupon_returned", now, None, &d, now).await?;
-                }
-            }
-            Ok(())
-        }
-
-        /// Insert an order with its lines and its `order_paid` event unless its external id
-        /// is stored already; the caller refreshes the customer's aggregates.
-        async fn insert_order(tx: &mut Tx, o: &NewOrder<'_>, now: i64) -> Result<(i64, bool)> {
-            let existing: Option<(i64, String)> =
-                sqlx::query_as("SELECT id, fingerprint FROM orders WHERE external_id = $1")
-                    .bind(o.external_id)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-            if let Some((id, stored)) = existing {
-                if !stored.is_empty() && !o.fingerprint.is_empty() && stored != o.fingerprint {
-                    return Err(refused(
-                        "external_id_reused",
-                        "this external_id was already used for a different order",
-                    ));
-                }
-                return Ok((id, false));
-            }
-            let shipped = matches!(o.status, OrderStatus::Shipped | OrderStatus::Completed).then_some(o.paid_at);
-            let completed = (o.status == OrderStatus::Completed).then_some(o.paid_at);
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO orders (external_id, customer_id, channel, store_id, guide_id, campaign, status, \
-                 amount, discount, refunded_amount, paid_at, shipped_at, completed_at, created_at, updated_at, \
-                 fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12, $13, $13, $14) RETURNING id",
-            )
-            .bind(o.external_id)
-            .bind(o.customer_id)
-            .bind(o.channel)
-            .bind(o.store_id)
-            .bind(o.guide_id)
-            .bind(o.campaign)
-            .bind(o.status.as_str())
-            .bind(o.amount.0)
-            .bind(o.discount.0)
-            .bind(o.paid_at)
-            .bind(shipped)
-            .bind(completed)
-            .bind(now)
-            .bind(o.fingerprint)
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(|e| StoreError::classify(e, "external_id"))?;
-            for (n, l) in o.lines.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO order_lines (order_id, line_no, sku, name, quantity, unit_price, amount) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(id)
-                .bind(n as i64 + 1)
-                .bind(&l.sku)
-                .bind(&l.name)
-                .bind(l.quantity)
-                .bind(l.unit_price.0)
-                .bind(l.amount().map(|a| a.0).unwrap_or(0))
-                .execute(&mut **tx)
-                .await?;
-            }
-            let d = detail(serde_json::json!({
-                "order_id": id, "external_id": o.external_id, "amount_fen": o.amount.0,
-                "channel": o.channel, "store_id": o.store_id,
-            }));
-            append_event(tx, o.customer_id, "order_paid", o.paid_at, o.guide_id, &d, now).await?;
-            Ok((id, true))
-        }
-
-        /// Record an order, or find the one with the same external id (replay). Returns the
-        /// order id and whether it was created now.
-        pub async fn create_order(pool: &Pool<$DB>, o: &NewOrder<'_>, now: i64) -> Result<(i64, bool)> {
-            let mut tx = pool.begin_with($begin).await?;
-            let (id, created) = insert_order(&mut tx, o, now).await?;
-            if created {
-                refresh_aggregates(&mut tx, o.customer_id, now).await?;
-                tx.commit().await?;
-            }
-            Ok((id, created))
-        }
-
-        /// Record many orders in one transaction (imports); each customer's aggregates are
-        /// refreshed once. Returns, per order, whether it was created now.
-        pub async fn create_orders(pool: &Pool<$DB>, orders: &[NewOrder<'_>], now: i64) -> Result<Vec<bool>> {
-            let mut tx = pool.begin_with($begin).await?;
-            let mut out = Vec::with_capacity(orders.len());
-            let mut touched: Vec<i64> = Vec::new();
-            for o in orders {
-                let (_, created) = insert_order(&mut tx, o, now).await?;
-                if created {
-                    touched.push(o.customer_id);
-                }
-                out.push(created);
-            }
-            touched.sort_unstable();
-            touched.dedup();
-            for c in touched {
-                refresh_aggregates(&mut tx, c, now).await?;
-            }
-            tx.commit().await?;
-            Ok(out)
-        }
-
-        /// Move an order along fulfilment (shipped, completed). Repeating the current status
-        /// changes nothing.
-        pub async fn set_order_status(pool: &Pool<$DB>, id: i64, to: OrderStatus, at: i64, now: i64) -> Result<()> {
-            let mut tx = pool.begin_with($begin).await?;
-            let (status, customer): (String, i64) =
-                sqlx::query_as(concat!("SELECT status, customer_id FROM orders WHERE id = $1", $lock))
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let cur = OrderStatus::parse("status", &status)?;
-            if !cur.can_move_to(to) {
-                return Err(refused(
-                    "invalid_transition",
-                    format!("an order that is {} cannot become {}", cur.as_str(), to.as_str()),
-                ));
-            }
-            if cur == to {
-                return Ok(());
-            }
-            let (sql, kind) = match to {
-                OrderStatus::Shipped => (
-                    "UPDATE orders SET status = $1, shipped_at = $2, updated_at = $3 WHERE id = $4",
-                    "order_shipped",
-                ),
-                _ => (
-                    "UPDATE orders SET status = $1, completed_at = $2, shipped_at = COALESCE(shipped_at, $2), \
-                     updated_at = $3 WHERE id = $4",
-                    "order_completed",
-                ),
-            };
-            sqlx::query(sql)
-                .bind(to.as_str())
-                .bind(at)
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            let d = detail(serde_json::json!({"order_id": id}));
-            append_event(&mut tx, customer, kind, at, None, &d, now).await?;
-            tx.commit().await?;
-            Ok(())
-        }
-
-        /// Refund part or all of an order, idempotent by the refund's external id. Returns
-        /// whether the refund was applied now (false: a replay).
-        pub async fn refund_order(
-            pool: &Pool<$DB>,
-            id: i64,
-            external_id: &str,
-            amount: Fen,
-            at: i64,
-            now: i64,
-        ) -> Result<bool> {
-            let mut tx = pool.begin_with($begin).await?;
-            // Lock the order first: concurrent refunds of it queue here, and each reads the
-            // refunded amount (and any refund with the same id) the one before committed.
-            let (paid, refunded, customer): (i64, i64, i64) = sqlx::query_as(concat!(
-                "SELECT amount, refunded_amount, customer_id FROM orders WHERE id = $1",
-                $lock
-            ))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-            let prior: Option<(i64, i64)> =
-                sqlx::query_as("SELECT order_id, amount FROM order_refunds WHERE external_id = $1")
-                    .bind(external_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some((order, amt)) = prior {
-                if order != id || amt != amount.0 {
-                    return Err(refused(
-                        "refund_id_reused",
-                        "this refund id was already used for another order or amount",
-                    ));
-                }
-                return Ok(false);
-            }
-            let (total, status) = apply_refund(Fen(paid), Fen(refunded), amount)?;
-            sqlx::query("UPDATE orders SET refunded_amount = $1, status = $2, updated_at = $3 WHERE id = $4")
-                .bind(total.0)
-                .bind(status.as_str())
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO order_refunds (order_id, external_id, amount, refunded_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(id)
-            .bind(external_id)
-            .bind(amount.0)
+) -> Result<()> {
+    let (sql, kind) = match to {
+        OrderStatus::Shipped => (
+            "UPDATE orders SET status = $1, shipped_at = $2, updated_at = $3 WHERE id = $4",
+            "order_shipped",
+        ),
+        _ => (
+            "UPDATE orders SET status = $1, completed_at = $2, shipped_at = COALESCE(shipped_at, $2), \
+             updated_at = $3 WHERE id = $4",
+            "order_completed",
+        ),
+    };
+    in_tx!(tx, conn => {
+        sqlx::query(sql)
+            .bind(to.as_str())
             .bind(at)
             .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| StoreError::classify(e, "refund_id"))?;
-            let d = detail(serde_json::json!({
-                "order_id": id, "refund_id": external_id, "amount_fen": amount.0, "status": status.as_str(),
-            }));
-            append_event(&mut tx, customer, "order_refunded", at, None, &d, now).await?;
-            if status == OrderStatus::Refunded {
-                return_coupons(&mut tx, id, now).await?;
-            }
-            refresh_aggregates(&mut tx, customer, now).await?;
-            tx.commit().await?;
-            Ok(true)
-        }
-    };
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    });
+    let d = serde_json::json!({"order_id": id}).to_string();
+    append_in(tx, customer, kind, at, None, &d, now).await
 }
 
-pub(crate) use order_txn_ops;
+/// The order and amount a refund id was stored with, if it was.
+pub async fn refund_by_id_in(tx: &mut Tx, external_id: &str) -> Result<Option<(i64, Fen)>> {
+    let row: Option<(i64, i64)> = in_tx!(tx, conn => {
+        sqlx::query_as("SELECT order_id, amount FROM order_refunds WHERE external_id = $1")
+            .bind(external_id)
+            .fetch_optional(&mut *conn)
+            .await?
+    });
+    Ok(row.map(|(o, a)| (o, Fen(a))))
+}
+
+/// A refund the caller computed with `yutang_core::orders::apply_refund` from the locked
+/// order ([`lock_in`]).
+#[derive(Debug, Clone)]
+pub struct NewRefund<'a> {
+    pub order_id: i64,
+    pub customer_id: i64,
+    pub external_id: &'a str,
+    pub amount: Fen,
+    /// The order's refunded total and status after this refund.
+    pub total: Fen,
+    pub status: OrderStatus,
+    pub at: i64,
+}
+
+/// Store a refund and the order's new refunded total and status, with the timeline event.
+/// The refund id's unique key refuses a concurrent copy (`Conflict`).
+pub async fn insert_refund_in(tx: &mut Tx, r: &NewRefund<'_>, now: i64) -> Result<()> {
+    in_tx!(tx, conn => {
+        sqlx::query("UPDATE orders SET refunded_amount = $1, status = $2, updated_at = $3 WHERE id = $4")
+            .bind(r.total.0)
+            .bind(r.status.as_str())
+            .bind(now)
+            .bind(r.order_id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "INSERT INTO order_refunds (order_id, external_id, amount, refunded_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(r.order_id)
+        .bind(r.external_id)
+        .bind(r.amount.0)
+        .bind(r.at)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| StoreError::classify(e, "refund_id"))?;
+    });
+    let d = serde_json::json!({
+        "order_id": r.order_id, "refund_id": r.external_id, "amount_fen": r.amount.0,
+        "status": r.status.as_str(),
+    })
+    .to_string();
+    append_in(tx, r.customer_id, "order_refunded", r.at, None, &d, now).await
+}
+
+/// Recompute a customer's order aggregates from their orders. The customer row is locked
+/// first, so the orders read below include every transaction that wrote this customer's
+/// aggregates before (no stale total overwrites a newer one).
+pub async fn refresh_aggregates_in(tx: &mut Tx, customer: i64, now: i64) -> Result<()> {
+    crate::customers::lock_in(tx, customer).await?;
+    in_tx!(tx, conn => {
+        let rows: Vec<(i64, i64, i64)> =
+            sqlx::query_as("SELECT amount, refunded_amount, paid_at FROM orders WHERE customer_id = $1")
+                .bind(customer)
+                .fetch_all(&mut *conn)
+                .await?;
+        let facts: Vec<OrderFact> = rows
+            .into_iter()
+            .map(|(a, r, p)| OrderFact {
+                amount: Fen(a),
+                refunded: Fen(r),
+                paid_at: p,
+            })
+            .collect();
+        let a = aggregate(&facts);
+        sqlx::query(
+            "UPDATE customers SET order_count = $1, total_spend = $2, avg_order_value = $3, \
+             first_order_at = $4, last_order_at = $5, updated_at = $6 WHERE id = $7",
+        )
+        .bind(a.order_count)
+        .bind(a.total_spend.0)
+        .bind(a.avg_order_value.0)
+        .bind(a.first_order_at)
+        .bind(a.last_order_at)
+        .bind(now)
+        .bind(customer)
+        .execute(&mut *conn)
+        .await?;
+    });
+    Ok(())
+}

@@ -2,11 +2,10 @@
 
 use serde::Serialize;
 use sqlx::FromRow;
-use yutang_core::identity::Identity;
 
 use crate::Db;
 use crate::error::{Result, StoreError};
-use crate::txn::AuditCtx;
+use crate::tx::Tx;
 
 /// The advisory-lock key nodes share while they read WeCom's state and write it (`YTWC`).
 const APPLY_LOCK_KEY: i64 = 0x5954_5743;
@@ -304,29 +303,64 @@ pub struct SideJob<'a> {
     pub idempotency_key: &'a str,
 }
 
-/// What a contact callback changes locally, applied in one transaction by [`apply_contact`].
-#[derive(Debug, Clone)]
-pub struct ContactApply<'a> {
-    pub inbox_id: i64,
-    /// The customer's `wecom_external` identity.
-    pub identity: &'a Identity,
-    /// The guide (or store manager) to follow the customer, when one is linked.
-    pub staff_id: Option<i64>,
-    pub follow_state: &'a str,
-    pub since: i64,
-    pub event: Option<ContactEvent<'a>>,
-    pub job: Option<SideJob<'a>>,
+/// Claim an inbox row for applying: mark it processed unless it was already. First in the
+/// callback's transaction, so a concurrent applier of the same row waits here and then finds
+/// it applied (`false`: nothing else to do).
+pub async fn claim_inbox_in(tx: &mut Tx, inbox_id: i64, now: i64) -> Result<bool> {
+    let n = in_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE wecom_inbox SET processed_at = $1, attempts = attempts + 1, last_error = '' \
+             WHERE id = $2 AND processed_at IS NULL",
+        )
+        .bind(now)
+        .bind(inbox_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    });
+    Ok(n == 1)
 }
 
-/// Apply a contact callback's local effects and mark it applied, all or nothing. `None`:
-/// it was applied already.
-pub async fn apply_contact(
-    db: &Db,
-    c: &ContactApply<'_>,
-    audit: &AuditCtx<'_>,
+/// Add a callback's timeline event once: its client id makes a replay a no-op.
+pub async fn append_event_once_in(
+    tx: &mut Tx,
+    customer: i64,
+    e: &ContactEvent<'_>,
     now: i64,
-) -> Result<Option<i64>> {
-    tx_run!(db, apply_wecom_contact(c, audit, now))
+) -> Result<()> {
+    in_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO events (customer_id, kind, client_id, occurred_at, received_at, staff_id, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (client_id) DO NOTHING",
+        )
+        .bind(customer)
+        .bind(e.kind)
+        .bind(e.client_id)
+        .bind(e.occurred_at)
+        .bind(now)
+        .bind(e.staff_id)
+        .bind(e.detail)
+        .execute(&mut *conn)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Queue the side job that needs WeCom once: its idempotency key makes a replay a no-op.
+pub async fn enqueue_side_job_in(tx: &mut Tx, j: &SideJob<'_>, now: i64) -> Result<()> {
+    in_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO jobs (kind, payload, run_at, idempotency_key, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $3, $3) ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(j.kind)
+        .bind(j.payload)
+        .bind(now)
+        .bind(j.idempotency_key)
+        .execute(&mut *conn)
+        .await?;
+    });
+    Ok(())
 }
 
 /// WeCom side jobs (of these kinds) that failed for good, newest first.
@@ -412,88 +446,3 @@ pub async fn mark_tag_targets(db: &Db, customers: &[i64]) -> Result<Vec<(i64, St
         .await?)
     })
 }
-
-/// This area's transaction: a contact callback's local effects.
-///
-/// Written once and expanded into each engine's module (`txn::sqlite`, `txn::pg`) next to the
-/// shared plumbing of [`crate::txn`] (see there for `$DB`, `$begin` and `$lock`). Names in the
-/// body resolve where it is expanded: the transaction helpers (`Tx`, `append_event`, `audit`,
-/// `refused`, …) and the imports of `txn.rs`.
-macro_rules! wecom_txn_ops {
-    ($DB:ty, $begin:literal, $lock:literal) => {
-        /// A WeCom contact callback's local effects, in one transaction: the inbox row is
-        /// claimed (marked applied), the customer found or created by its identity, the
-        /// follow written, the timeline event added (idempotent by its client id) and the
-        /// side job that needs WeCom queued (idempotent by its key). Returns the customer, or
-        /// `None` when the callback was applied already (then nothing changes).
-        pub async fn apply_wecom_contact(
-            pool: &Pool<$DB>,
-            c: &crate::wecom::ContactApply<'_>,
-            a: &AuditCtx<'_>,
-            now: i64,
-        ) -> Result<Option<i64>> {
-            let mut tx = pool.begin_with($begin).await?;
-            // First, so that a concurrent applier of the same row waits here and then finds
-            // it applied.
-            let claimed = sqlx::query(
-                "UPDATE wecom_inbox SET processed_at = $1, attempts = attempts + 1, last_error = '' \
-                 WHERE id = $2 AND processed_at IS NULL",
-            )
-            .bind(now)
-            .bind(c.inbox_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if claimed == 0 {
-                return Ok(None);
-            }
-            let rec = IngestRecord {
-                identities: vec![c.identity.clone()],
-                ..IngestRecord::default()
-            };
-            let (customer, _) = ingest_in_tx(&mut tx, &rec, a, now).await?;
-            if let Some(staff_id) = c.staff_id {
-                let f = FollowInput {
-                    customer_id: customer,
-                    staff_id,
-                    since: c.since,
-                    remark: None,
-                    state: c.follow_state,
-                    owner: None,
-                };
-                follow_in_tx(&mut tx, &f, now).await?;
-            }
-            if let Some(e) = &c.event {
-                sqlx::query(
-                    "INSERT INTO events (customer_id, kind, client_id, occurred_at, received_at, staff_id, detail) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (client_id) DO NOTHING",
-                )
-                .bind(customer)
-                .bind(e.kind)
-                .bind(e.client_id)
-                .bind(e.occurred_at)
-                .bind(now)
-                .bind(e.staff_id)
-                .bind(e.detail)
-                .execute(&mut *tx)
-                .await?;
-            }
-            if let Some(j) = &c.job {
-                sqlx::query(
-                    "INSERT INTO jobs (kind, payload, run_at, idempotency_key, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $3, $3) ON CONFLICT (idempotency_key) DO NOTHING",
-                )
-                .bind(j.kind)
-                .bind(j.payload)
-                .bind(now)
-                .bind(j.idempotency_key)
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-            Ok(Some(customer))
-        }
-    };
-}
-
-pub(crate) use wecom_txn_ops;

@@ -532,3 +532,23 @@ impl App {
         self.my_coupons(live).await
     }
 }
+
+/// A fully refunded order returns the coupons used on it whose template says so, inside the
+/// refund's transaction: core's `transition` decides each coupon's next state, and the
+/// store's update is guarded on `used`, so a coupon is returned exactly once.
+pub(crate) async fn return_on_refund_in(
+    tx: &mut yutang_store::tx::Tx,
+    order: i64,
+    now: i64,
+) -> Result<()> {
+    for c in store::used_on_order_in(tx, order).await? {
+        let spec: TemplateSpec = serde_json::from_str(&c.spec).map_err(bad_record)?;
+        let ev = CouponEvent::Refund {
+            return_on_refund: spec.return_on_refund,
+        };
+        if let Some(to) = transition(CouponState::Used, ev, Millis(now), Millis(c.valid_until)) {
+            store::return_used_in(tx, &c, to.as_str(), now).await?;
+        }
+    }
+    Ok(())
+}

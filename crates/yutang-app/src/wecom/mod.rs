@@ -322,31 +322,64 @@ impl App {
         .to_string();
         let job_key = format!("{CONTACT_DETAILS_KIND}:{}", row.dedup_key);
         let actor = wecom_actor();
-        store::apply_contact(
-            &self.db,
-            &store::ContactApply {
-                inbox_id: row.id,
-                identity: &identity,
-                staff_id: follower.map(|s| s.id),
-                follow_state: state.as_str(),
-                since: at,
-                event: timeline.map(|kind| store::ContactEvent {
+        // All or nothing: the inbox row is claimed first (a concurrent applier of the same
+        // row waits on it and then finds it applied), then the customer is found or created
+        // by its identity, the follow written, the timeline event added (idempotent by its
+        // client id) and the side job queued (idempotent by its key).
+        let mut tx = self.db.begin().await?;
+        if !store::claim_inbox_in(&mut tx, row.id, self.now()).await? {
+            return Ok(Applied::Committed);
+        }
+        let rec = yutang_store::customers::IngestRecord {
+            identities: vec![identity.clone()],
+            ..Default::default()
+        };
+        let (customer, _) =
+            crate::customers::identities::ingest_in(self, &mut tx, &actor, &rec).await?;
+        let now = self.now();
+        if let Some(s) = follower {
+            yutang_store::customers::upsert_follow_in(
+                &mut tx,
+                &yutang_store::customers::FollowInput {
+                    customer_id: customer,
+                    staff_id: s.id,
+                    since: at,
+                    remark: None,
+                    state: state.as_str(),
+                    owner: None,
+                },
+                now,
+            )
+            .await?;
+        }
+        if let Some(kind) = timeline {
+            store::append_event_once_in(
+                &mut tx,
+                customer,
+                &store::ContactEvent {
                     kind: kind.as_str(),
                     client_id: client_id.as_str(),
                     occurred_at: at,
                     staff_id: staff.as_ref().map(|s| s.id),
                     detail: &detail,
-                }),
-                job: needs_details.then(|| store::SideJob {
+                },
+                now,
+            )
+            .await?;
+        }
+        if needs_details {
+            store::enqueue_side_job_in(
+                &mut tx,
+                &store::SideJob {
                     kind: CONTACT_DETAILS_KIND,
                     payload: &payload,
                     idempotency_key: &job_key,
-                }),
-            },
-            &crate::customers::audit_ctx(&actor),
-            self.now(),
-        )
-        .await?;
+                },
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
         Ok(Applied::Committed)
     }
 }

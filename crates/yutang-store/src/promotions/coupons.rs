@@ -586,3 +586,62 @@ pub async fn coupon_transition(
 pub async fn remind_coupon(db: &Db, id: i64, now: i64) -> Result<bool> {
     in_own_tx!(db, remind_coupon_in(id, now))
 }
+
+/// A coupon used on an order, with what decides whether a refund returns it.
+#[derive(Debug, Clone)]
+pub struct UsedCoupon {
+    pub id: i64,
+    pub customer_id: i64,
+    pub valid_until: i64,
+    /// The template's spec (JSON), for `return_on_refund`.
+    pub spec: String,
+}
+
+/// The coupons used on an order, oldest first.
+pub async fn used_on_order_in(tx: &mut Tx, order: i64) -> Result<Vec<UsedCoupon>> {
+    let rows: Vec<(i64, i64, i64, String)> = in_tx!(tx, conn => {
+        sqlx::query_as(
+            "SELECT c.id, c.customer_id, c.valid_until, t.spec FROM coupons c \
+             JOIN coupon_templates t ON t.id = c.template_id \
+             WHERE c.order_id = $1 AND c.state = 'used' ORDER BY c.id",
+        )
+        .bind(order)
+        .fetch_all(&mut *conn)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(id, customer_id, valid_until, spec)| UsedCoupon {
+            id,
+            customer_id,
+            valid_until,
+            spec,
+        })
+        .collect())
+}
+
+/// Move a used coupon to `to` (the state core's `transition` chose for a refund: `claimed`
+/// clears its use), with a `coupon_returned` event. Guarded on `state = 'used'`, so a coupon
+/// is returned at most once; returns whether it moved now.
+pub async fn return_used_in(tx: &mut Tx, c: &UsedCoupon, to: &str, now: i64) -> Result<bool> {
+    let clear = if to == "claimed" {
+        "UPDATE coupons SET state = $1, updated_at = $2, order_id = NULL, discount_fen = 0, \
+         used_at = NULL WHERE id = $3 AND state = 'used'"
+    } else {
+        "UPDATE coupons SET state = $1, updated_at = $2 WHERE id = $3 AND state = 'used'"
+    };
+    let n = in_tx!(tx, conn => {
+        sqlx::query(clear)
+            .bind(to)
+            .bind(now)
+            .bind(c.id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+    });
+    if n == 1 {
+        let d = serde_json::json!({"coupon_id": c.id, "from": "used", "to": to}).to_string();
+        append_in(tx, c.customer_id, "coupon_returned", now, None, &d, now).await?;
+    }
+    Ok(n == 1)
+}

@@ -280,3 +280,79 @@ async fn stock_refusal(
         _ => StoreError::NotFound,
     })
 }
+
+/// Coupons, flash-sale claims and group-buy places follow a merged customer into the
+/// survivor. A claim's `seq` counts the holder's claims of one template (or sale) under
+/// `UNIQUE (…, customer_id, seq)`, so moved claims are numbered after the survivor's own.
+/// A group-buy member row moves unless the survivor is in the same team already (then the
+/// loser's row stays: one person cannot hold two places of one team under one id).
+pub async fn move_holdings_in(tx: &mut Tx, survivor: i64, loser: i64, now: i64) -> Result<()> {
+    in_tx!(tx, conn => {
+        let claims: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT id, template_id FROM coupon_claims WHERE customer_id = $1 ORDER BY id",
+        )
+        .bind(loser)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (id, template) in claims {
+            sqlx::query(
+                "UPDATE coupon_claims SET customer_id = $1, seq = (SELECT COALESCE(MAX(seq), 0) + 1 \
+                 FROM coupon_claims WHERE template_id = $2 AND customer_id = $1) WHERE id = $3",
+            )
+            .bind(survivor)
+            .bind(template)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        }
+        sqlx::query("UPDATE coupons SET customer_id = $1, updated_at = $3 WHERE customer_id = $2")
+            .bind(survivor)
+            .bind(loser)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        let flash: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT id, sale_id FROM flash_sale_claims WHERE customer_id = $1 ORDER BY id",
+        )
+        .bind(loser)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (id, sale) in flash {
+            sqlx::query(
+                "UPDATE flash_sale_claims SET customer_id = $1, updated_at = $4, \
+                 seq = (SELECT COALESCE(MAX(seq), 0) + 1 FROM flash_sale_claims \
+                 WHERE sale_id = $2 AND customer_id = $1) WHERE id = $3",
+            )
+            .bind(survivor)
+            .bind(sale)
+            .bind(id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE group_buy_members SET customer_id = $1, updated_at = $3 WHERE customer_id = $2 \
+             AND team_id NOT IN (SELECT team_id FROM group_buy_members WHERE customer_id = $1)",
+        )
+        .bind(survivor)
+        .bind(loser)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("UPDATE group_buy_members SET inviter_id = $1 WHERE inviter_id = $2")
+            .bind(survivor)
+            .bind(loser)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "UPDATE group_buy_teams SET leader_id = $1 WHERE leader_id = $2 \
+             AND id IN (SELECT team_id FROM group_buy_members WHERE customer_id = $1 AND is_leader = $3)",
+        )
+        .bind(survivor)
+        .bind(loser)
+        .bind(true)
+        .execute(&mut *conn)
+        .await?;
+    });
+    Ok(())
+}

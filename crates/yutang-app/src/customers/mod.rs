@@ -9,17 +9,21 @@ use yutang_core::FieldError;
 use yutang_core::access::DataScope;
 use yutang_core::customers::{AttributeDef, FollowState, ProfilePatch};
 use yutang_core::events::EventKind;
-use yutang_core::identity::{Identity, IdentityKind, Phone, mask_phone};
+use yutang_core::identity::{
+    Identity, IdentityKind, Phone, attach_conflicts, choose_survivor, mask_phone,
+};
 use yutang_core::ids::{CustomerId, StaffId};
 use yutang_core::staff::{Permission, Role};
 use yutang_store::StoreError;
 use yutang_store::customers::{
-    self as store, AuditCtx, FollowInput, IdentityRow, IngestOutcome, IngestRecord, Scope,
+    self as store, FollowInput, IdentityRow, IngestOutcome, IngestRecord, Scope,
 };
 use yutang_store::events::{self as event_store, EventRow};
 use yutang_store::orders::{self as order_store, OrderRow};
 
 use crate::audit::{self, Action, Page, Paged};
+
+pub(crate) mod identities;
 use crate::error::{AppError, Result};
 use crate::{Actor, App};
 
@@ -117,15 +121,6 @@ pub(crate) fn scope_of(actor: &Actor) -> Option<Scope> {
             guide: Some(staff.0),
         }),
         DataScope::Nothing => None,
-    }
-}
-
-pub(crate) fn audit_ctx(actor: &Actor) -> AuditCtx<'_> {
-    AuditCtx {
-        actor_kind: actor.kind(),
-        actor_id: actor.actor_id(),
-        actor_name: &actor.name,
-        ip: &actor.ip,
     }
 }
 
@@ -346,15 +341,11 @@ impl App {
             profile: input.profile.clone(),
             attributes,
         };
-        let (id, outcome) = store::ingest(&self.db, &rec, &audit_ctx(actor), self.now())
+        let mut tx = self.db.begin().await?;
+        let (id, outcome) = identities::ingest_in(self, &mut tx, actor, &rec)
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict { .. } => AppError::Conflict {
-                    what: "identity",
-                    code: "concurrent_ingest",
-                },
-                other => other.into(),
-            })?;
+            .map_err(concurrent_ingest)?;
+        tx.commit().await.map_err(|e| concurrent_ingest(e.into()))?;
         let (outcome, merged) = match outcome {
             IngestOutcome::Created => ("created", vec![]),
             IngestOutcome::Attached => ("attached", vec![]),
@@ -380,7 +371,20 @@ impl App {
         }
         let live = self.visible_customer(actor, id).await?;
         let attrs = self.parse_attribute_values(attributes).await?;
-        store::update_profile(&self.db, live.0, patch, &attrs, self.now()).await?;
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let before = store::profile_in(&mut tx, live.0).await?;
+        let mut after = before.clone();
+        after.apply(patch);
+        if after != before {
+            store::write_profile_in(&mut tx, live.0, &after, now).await?;
+        }
+        store::set_attributes_in(&mut tx, live.0, &attrs, now).await?;
+        if after != before || !attrs.is_empty() {
+            event_store::append_in(&mut tx, live.0, "profile_updated", now, None, "{}", now)
+                .await?;
+        }
+        tx.commit().await?;
         self.get_customer(actor, live).await
     }
 
@@ -395,15 +399,42 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let live = self.visible_customer(actor, id).await?;
-        store::add_identity(&self.db, live.0, identity, self.now())
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict { .. } => AppError::Rule {
+        // A concurrent add of the same identity hits the unique key.
+        let taken = |e: StoreError| match e {
+            StoreError::Conflict { .. } => AppError::Rule {
+                code: "identity_taken",
+                message: "this identity belongs to another customer".into(),
+            },
+            other => other.into(),
+        };
+        let mut tx = self.db.begin().await?;
+        match store::identity_owner_in(&mut tx, identity).await? {
+            Some(o) if o == live.0 => return Ok(false),
+            Some(o) => {
+                return Err(AppError::Rule {
                     code: "identity_taken",
-                    message: "this identity belongs to another customer".into(),
-                },
-                other => other.into(),
-            })
+                    message: format!(
+                        "this identity belongs to customer {o}; merge the two customers instead"
+                    ),
+                });
+            }
+            None => {}
+        }
+        let existing = store::identities_in(&mut tx, live.0).await?;
+        if let Some(c) = attach_conflicts(&existing, std::slice::from_ref(identity)).first() {
+            return Err(AppError::Rule {
+                code: "identity_conflict",
+                message: format!(
+                    "customer {} already has the {} identity {}",
+                    live.0, c.kind, c.left
+                ),
+            });
+        }
+        store::add_identity_in(&mut tx, live.0, identity, self.now())
+            .await
+            .map_err(taken)?;
+        tx.commit().await.map_err(taken)?;
+        Ok(true)
     }
 
     /// Merge two customers on an operator's evidence. The survivor is the one created first;
@@ -426,10 +457,29 @@ impl App {
                 message: format!("both ids are customer {a}"),
             });
         }
-        let (survivor, loser) =
-            store::merge(&self.db, a.0, b.0, force, &audit_ctx(actor), self.now())
-                .await
-                .map_err(AppError::not_found("customer"))?;
+        let mut tx = self.db.begin().await?;
+        // Either may have been merged since it was looked up: both resolve again inside.
+        let (Some(x), Some(y)) = (
+            store::resolve_in(&mut tx, a.0).await?,
+            store::resolve_in(&mut tx, b.0).await?,
+        ) else {
+            return Err(AppError::NotFound { what: "customer" });
+        };
+        if x.id == y.id {
+            return Ok(Merged {
+                survivor: x.id.0,
+                loser: y.id.0,
+            });
+        }
+        let survivor = choose_survivor(&[x, y]).unwrap_or(x.id).0;
+        let loser = if survivor == x.id.0 { y.id.0 } else { x.id.0 };
+        identities::merge_in(self, &mut tx, actor, survivor, loser, force, "manual")
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound { .. } => AppError::NotFound { what: "customer" },
+                other => other,
+            })?;
+        tx.commit().await?;
         Ok(Merged { survivor, loser })
     }
 
@@ -473,8 +523,9 @@ impl App {
             .map(yutang_core::customers::parse_remark)
             .transpose()?;
         let now = self.now();
-        store::upsert_follow(
-            &self.db,
+        let mut tx = self.db.begin().await?;
+        store::upsert_follow_in(
+            &mut tx,
             &FollowInput {
                 customer_id: live.0,
                 staff_id: f.staff_id.0,
@@ -486,6 +537,7 @@ impl App {
             now,
         )
         .await?;
+        tx.commit().await?;
         Ok(store::follows(&self.db, live.0).await?)
     }
 
@@ -557,4 +609,18 @@ pub fn attribute_def(d: &AttributeDefRow) -> Result<AttributeDef, FieldError> {
         .map(str::to_owned)
         .collect();
     AttributeDef::parse(&d.key, &d.label, &d.kind, &options)
+}
+
+/// A concurrent ingest of the same identity hits its unique key: retry-able, not a 500.
+fn concurrent_ingest(e: AppError) -> AppError {
+    match e {
+        AppError::Conflict {
+            code: "already_exists",
+            ..
+        } => AppError::Conflict {
+            what: "identity",
+            code: "concurrent_ingest",
+        },
+        other => other,
+    }
 }

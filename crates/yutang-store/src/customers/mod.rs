@@ -1,0 +1,445 @@
+//! Customers, their identities, custom attributes and follow relations.
+//!
+//! Reads live here; the writes that must commit together are `…_in(tx, …)` functions in
+//! [`identities`] (ingest, identities, merges, profiles) and [`follows`], composed by the
+//! app crate inside one [`Tx`].
+
+use serde::Serialize;
+use sqlx::FromRow;
+use yutang_core::customers::ProfilePatch;
+use yutang_core::identity::Identity;
+
+use crate::Db;
+use crate::error::{Result, StoreError};
+use crate::org::like_pattern;
+use crate::tx::Tx;
+
+pub mod follows;
+pub mod identities;
+
+pub use follows::upsert_follow_in;
+pub use identities::{
+    add_identity_in, create_in, identities_in, identity_owner_in, insert_identity_in,
+    move_customer_in, profile_in, resolve_in, set_attributes_in, write_profile_in,
+};
+
+/// What ingesting a record did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestOutcome {
+    Created,
+    Attached,
+    /// The record linked customers that were merged into this one.
+    Merged(Vec<i64>),
+}
+
+/// A record to ingest: identities, profile changes and custom attribute values.
+#[derive(Debug, Clone, Default)]
+pub struct IngestRecord {
+    pub identities: Vec<Identity>,
+    pub profile: ProfilePatch,
+    /// `(attribute id, normalised value)`.
+    pub attributes: Vec<(i64, String)>,
+}
+
+/// A follow relation as written.
+#[derive(Debug, Clone)]
+pub struct FollowInput<'a> {
+    pub customer_id: i64,
+    pub staff_id: i64,
+    pub since: i64,
+    pub remark: Option<&'a str>,
+    pub state: &'a str,
+    /// `Some(true)` makes this guide the owner (and no one else); `None` keeps ownership,
+    /// except that a customer's first follow becomes its owner.
+    pub owner: Option<bool>,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct CustomerRow {
+    pub id: i64,
+    pub name: String,
+    pub gender: String,
+    pub birthday: Option<String>,
+    pub city: String,
+    pub member_level: String,
+    pub order_count: i64,
+    pub total_spend: i64,
+    pub avg_order_value: i64,
+    pub first_order_at: Option<i64>,
+    pub last_order_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// The customer's first phone identity (unmasked: the app masks it).
+    pub phone: Option<String>,
+    /// The owning guide's name, if any.
+    pub owner_name: Option<String>,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct IdentityRow {
+    pub id: i64,
+    pub customer_id: i64,
+    pub kind: String,
+    pub namespace: String,
+    pub value: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct FollowRow {
+    pub id: i64,
+    pub customer_id: i64,
+    pub staff_id: i64,
+    pub staff_name: String,
+    pub store_id: Option<i64>,
+    pub store_name: Option<String>,
+    pub since: i64,
+    pub remark: String,
+    pub state: String,
+    pub is_owner: bool,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct AttributeDefRow {
+    pub id: i64,
+    pub key: String,
+    pub label: String,
+    pub kind: String,
+    /// Enum options, one per line.
+    pub options: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct AttributeValueRow {
+    pub attribute_id: i64,
+    pub key: String,
+    pub label: String,
+    pub kind: String,
+    pub value: String,
+}
+
+/// Which customers a caller may see: `store` limits to customers actively followed by staff
+/// of that store, `guide` to customers the guide actively follows; both `None` is everyone.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope {
+    pub store: Option<i64>,
+    pub guide: Option<i64>,
+}
+
+macro_rules! customer_select {
+    () => {
+        "SELECT c.id, c.name, c.gender, c.birthday, c.city, c.member_level, c.order_count, \
+         c.total_spend, c.avg_order_value, c.first_order_at, c.last_order_at, c.created_at, \
+         c.updated_at, \
+         (SELECT i.value FROM customer_identities i WHERE i.customer_id = c.id AND i.kind = 'phone' \
+          ORDER BY i.id LIMIT 1) AS phone, \
+         (SELECT t.display_name FROM follows f JOIN staff t ON t.id = f.staff_id \
+          WHERE f.customer_id = c.id AND f.is_owner = TRUE LIMIT 1) AS owner_name \
+         FROM customers c"
+    };
+}
+
+/// The data-scope condition on `c` with `$1` = store and `$2` = guide; every customer query
+/// includes it.
+macro_rules! scope_where {
+    () => {
+        " WHERE c.merged_into IS NULL \
+         AND ($1 IS NULL OR EXISTS (SELECT 1 FROM follows f JOIN staff t ON t.id = f.staff_id \
+              WHERE f.customer_id = c.id AND f.state = 'active' AND t.store_id = $1)) \
+         AND ($2 IS NULL OR EXISTS (SELECT 1 FROM follows f \
+              WHERE f.customer_id = c.id AND f.state = 'active' AND f.staff_id = $2))"
+    };
+}
+
+macro_rules! customer_filter {
+    () => {
+        " AND ($3 IS NULL OR c.name LIKE $3 ESCAPE '\\' OR EXISTS (SELECT 1 FROM customer_identities i \
+              WHERE i.customer_id = c.id AND (i.value = $4 OR i.value = $5))) \
+         AND ($6 IS NULL OR c.city = $6) \
+         AND ($7 IS NULL OR c.member_level = $7) \
+         AND ($8 IS NULL OR c.gender = $8) \
+         AND ($9 IS NULL OR EXISTS (SELECT 1 FROM follows f WHERE f.customer_id = c.id \
+              AND f.state = 'active' AND f.staff_id = $9)) \
+         AND ($10 IS NULL OR EXISTS (SELECT 1 FROM follows f JOIN staff t ON t.id = f.staff_id \
+              WHERE f.customer_id = c.id AND f.state = 'active' AND t.store_id = $10)) \
+         AND ($11 IS NULL OR EXISTS (SELECT 1 FROM customer_identities i \
+              WHERE i.customer_id = c.id AND i.kind = $11)) \
+         AND c.order_count >= $12"
+    };
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter<'a> {
+    pub scope: Scope,
+    /// Substring of the name, or an exact identity value.
+    pub q: Option<&'a str>,
+    /// The query as a normalised phone, when it parses as one.
+    pub q_phone: Option<&'a str>,
+    pub city: Option<&'a str>,
+    pub member_level: Option<&'a str>,
+    pub gender: Option<&'a str>,
+    pub guide_id: Option<i64>,
+    pub store_id: Option<i64>,
+    pub identity_kind: Option<&'a str>,
+    pub min_orders: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub async fn list(db: &Db, f: &CustomerFilter<'_>) -> Result<(Vec<CustomerRow>, i64)> {
+    let like = f.q.map(like_pattern);
+    let exact = f.q.map(str::trim);
+    let phone = f.q_phone.or(exact);
+    db_run!(db, pool => {
+        let rows = sqlx::query_as::<_, CustomerRow>(concat!(
+            customer_select!(), scope_where!(), customer_filter!(),
+            " ORDER BY c.id DESC LIMIT $13 OFFSET $14"
+        ))
+        .bind(f.scope.store)
+        .bind(f.scope.guide)
+        .bind(like.as_deref())
+        .bind(exact)
+        .bind(phone)
+        .bind(f.city)
+        .bind(f.member_level)
+        .bind(f.gender)
+        .bind(f.guide_id)
+        .bind(f.store_id)
+        .bind(f.identity_kind)
+        .bind(f.min_orders)
+        .bind(f.limit)
+        .bind(f.offset)
+        .fetch_all(pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar(concat!(
+            "SELECT COUNT(*) FROM customers c", scope_where!(), customer_filter!()
+        ))
+        .bind(f.scope.store)
+        .bind(f.scope.guide)
+        .bind(like.as_deref())
+        .bind(exact)
+        .bind(phone)
+        .bind(f.city)
+        .bind(f.member_level)
+        .bind(f.gender)
+        .bind(f.guide_id)
+        .bind(f.store_id)
+        .bind(f.identity_kind)
+        .bind(f.min_orders)
+        .fetch_one(pool)
+        .await?;
+        Ok((rows, total))
+    })
+}
+
+/// A live (not merged-away) customer within the scope.
+pub async fn get(db: &Db, id: i64, scope: Scope) -> Result<CustomerRow> {
+    db_run!(db, pool => {
+        sqlx::query_as::<_, CustomerRow>(concat!(customer_select!(), scope_where!(), " AND c.id = $3"))
+            .bind(scope.store)
+            .bind(scope.guide)
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .map_err(StoreError::from)
+    })
+}
+
+/// Live customers by id (any order of input; output by id). Ids are integers, inlined.
+pub async fn get_many(db: &Db, ids: &[i64]) -> Result<Vec<CustomerRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!(
+        "{} WHERE c.merged_into IS NULL AND c.id IN ({list}) ORDER BY c.id",
+        customer_select!()
+    );
+    db_run!(db, pool => {
+        Ok(sqlx::query_as::<_, CustomerRow>(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?)
+    })
+}
+
+/// Whether a live customer is within the scope.
+pub async fn in_scope(db: &Db, id: i64, scope: Scope) -> Result<bool> {
+    let n: i64 = db_run!(db, pool => {
+        sqlx::query_scalar(concat!("SELECT COUNT(*) FROM customers c", scope_where!(), " AND c.id = $3"))
+            .bind(scope.store)
+            .bind(scope.guide)
+            .bind(id)
+            .fetch_one(pool)
+            .await?
+    });
+    Ok(n > 0)
+}
+
+/// The live customer an id stands for, following merges; `None` if the id never existed.
+pub async fn resolve(db: &Db, id: i64) -> Result<Option<i64>> {
+    let mut cur = id;
+    for _ in 0..16 {
+        let row: Option<(i64, Option<i64>)> = db_run!(db, pool => {
+            sqlx::query_as("SELECT id, merged_into FROM customers WHERE id = $1")
+                .bind(cur)
+                .fetch_optional(pool)
+                .await?
+        });
+        match row {
+            None => return Ok(None),
+            Some((id, None)) => return Ok(Some(id)),
+            Some((_, Some(next))) => cur = next,
+        }
+    }
+    Ok(None)
+}
+
+/// The customer an identity belongs to.
+pub async fn find_by_identity(db: &Db, i: &Identity) -> Result<Option<i64>> {
+    db_run!(db, pool => {
+        sqlx::query_scalar(
+            "SELECT customer_id FROM customer_identities WHERE kind = $1 AND namespace = $2 AND value = $3",
+        )
+        .bind(i.kind.as_str())
+        .bind(&i.namespace)
+        .bind(&i.value)
+        .fetch_optional(pool)
+        .await
+        .map_err(StoreError::from)
+    })
+}
+
+pub async fn identities(db: &Db, customer: i64) -> Result<Vec<IdentityRow>> {
+    db_run!(db, pool => {
+        sqlx::query_as::<_, IdentityRow>(
+            "SELECT id, customer_id, kind, namespace, value, created_at FROM customer_identities \
+             WHERE customer_id = $1 ORDER BY id",
+        )
+        .bind(customer)
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::from)
+    })
+}
+
+pub async fn follows(db: &Db, customer: i64) -> Result<Vec<FollowRow>> {
+    db_run!(db, pool => {
+        sqlx::query_as::<_, FollowRow>(
+            "SELECT f.id, f.customer_id, f.staff_id, t.display_name AS staff_name, t.store_id, \
+             s.name AS store_name, f.since, f.remark, f.state, f.is_owner, f.updated_at \
+             FROM follows f JOIN staff t ON t.id = f.staff_id LEFT JOIN stores s ON s.id = t.store_id \
+             WHERE f.customer_id = $1 ORDER BY f.is_owner DESC, f.since",
+        )
+        .bind(customer)
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::from)
+    })
+}
+
+pub async fn attributes(db: &Db, customer: i64) -> Result<Vec<AttributeValueRow>> {
+    db_run!(db, pool => {
+        sqlx::query_as::<_, AttributeValueRow>(
+            "SELECT a.attribute_id, d.key, d.label, d.kind, a.value FROM customer_attributes a \
+             JOIN attribute_defs d ON d.id = a.attribute_id WHERE a.customer_id = $1 ORDER BY d.id",
+        )
+        .bind(customer)
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::from)
+    })
+}
+
+pub async fn create_attribute(
+    db: &Db,
+    key: &str,
+    label: &str,
+    kind: &str,
+    options: &str,
+    now: i64,
+) -> Result<i64> {
+    db_run!(db, pool => {
+        sqlx::query_scalar(
+            "INSERT INTO attribute_defs (key, label, kind, options, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(key)
+        .bind(label)
+        .bind(kind)
+        .bind(options)
+        .bind(now)
+        .fetch_one(pool)
+        .await
+        .map_err(|e| StoreError::classify(e, "key"))
+    })
+}
+
+pub async fn list_attributes(db: &Db) -> Result<Vec<AttributeDefRow>> {
+    db_run!(db, pool => {
+        sqlx::query_as::<_, AttributeDefRow>(
+            "SELECT id, key, label, kind, options, created_at FROM attribute_defs ORDER BY id",
+        )
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::from)
+    })
+}
+
+/// Resolve many ids at once (following merges): id → live customer. Ids that never existed
+/// are absent from the map. PostgreSQL gets one array parameter (`= ANY($1)`: one prepared
+/// statement whatever the count); SQLite an `IN` list.
+pub async fn resolve_many(db: &Db, ids: &[i64]) -> Result<std::collections::HashMap<i64, i64>> {
+    let mut out = std::collections::HashMap::new();
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for chunk in ids.chunks(5000) {
+        let rows: Vec<(i64, Option<i64>)> = match db {
+            Db::Postgres(pool) => {
+                sqlx::query_as("SELECT id, merged_into FROM customers WHERE id = ANY($1::bigint[])")
+                    .bind(chunk)
+                    .fetch_all(pool)
+                    .await?
+            }
+            Db::Sqlite(pool) => {
+                let mut qb =
+                    sqlx::QueryBuilder::new("SELECT id, merged_into FROM customers WHERE id IN (");
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(pool).await?
+            }
+        };
+        for (id, merged) in rows {
+            match merged {
+                None => {
+                    out.insert(id, id);
+                }
+                // Merges keep losers one hop from their survivor; resolve() covers the rest.
+                Some(_) => {
+                    if let Some(live) = resolve(db, id).await? {
+                        out.insert(id, live);
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Lock a customer row until the transaction ends (PostgreSQL; SQLite's writers are
+/// serialised already): writers of one customer's derived columns (aggregates, the owning
+/// follow) queue here, so none overwrites a newer value with one computed from stale rows.
+pub async fn lock_in(tx: &mut Tx, customer: i64) -> Result<()> {
+    let lock = tx.row_lock();
+    in_tx!(tx, conn => {
+        let _: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM customers WHERE id = $1{lock}"
+        )))
+        .bind(customer)
+        .fetch_optional(&mut *conn)
+        .await?;
+    });
+    Ok(())
+}
