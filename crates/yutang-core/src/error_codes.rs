@@ -41,6 +41,7 @@ pub static CODES: &[ErrorCode] = &[
     e("body_too_large", "请求内容过大", "The request body is too large"),
     e("callback_already_applied", "该回调已处理", "This callback was applied already"),
     e("concurrent_ingest", "该身份正被同时写入，请稍后重试", "This identity is being written at the same time; try again"),
+    e("concurrent_merge", "这些客户正被同时合并，请刷新后重试", "These customers are being merged at the same time; reload and try again"),
     e("conflicting_change", "同一标签不能同时添加和移除", "A tag cannot be both added and removed"),
     e("coupon_not_owned", "该优惠券属于其他客户", "The coupon belongs to another customer"),
     e("coupon_not_usable", "优惠券不可用", "The coupon cannot be used"),

@@ -43,6 +43,11 @@ pub(crate) async fn ingest_in(
         IngestPlan::Create => (store::create_in(tx, now).await?, IngestOutcome::Created),
         IngestPlan::Attach(c) => (c.0, IngestOutcome::Attached),
         IngestPlan::Merge { survivor, losers } => {
+            // Lock every customer of the merge up front, in id order, so two records that
+            // link overlapping customers queue instead of deadlocking.
+            let mut ids: Vec<i64> = losers.iter().map(|l| l.0).collect();
+            ids.push(survivor.0);
+            lock_all(tx, ids).await?;
             for l in &losers {
                 merge_in(app, tx, actor, survivor.0, l.0, false, "shared identity").await?;
             }
@@ -97,6 +102,19 @@ pub(crate) async fn merge_in(
     if survivor == loser {
         return Ok(());
     }
+    // Two merges that share a customer (A+B and B+C) must not both move it: each locks
+    // both rows (PostgreSQL; SQLite serialises writers) and then checks that neither was
+    // merged by a transaction that committed while it waited. Without this, C could land
+    // on B after B moved to A, its identities left on a merged customer.
+    lock_all(tx, vec![survivor, loser]).await?;
+    for id in [survivor, loser] {
+        if store::resolve_in(tx, id).await?.map(|c| c.id.0) != Some(id) {
+            return Err(AppError::Conflict {
+                what: "customer",
+                code: "concurrent_merge",
+            });
+        }
+    }
     if !force {
         let conflicts = merge_conflicts(
             &store::identities_in(tx, survivor).await?,
@@ -126,4 +144,14 @@ pub(crate) async fn merge_in(
         &format!("merged customer {loser} into {survivor} ({reason})"),
     )
     .await
+}
+
+/// Lock customer rows in ascending id order (the one order every merge uses).
+async fn lock_all(tx: &mut Tx, mut ids: Vec<i64>) -> Result<()> {
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        store::lock_in(tx, id).await?;
+    }
+    Ok(())
 }

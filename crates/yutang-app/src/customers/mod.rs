@@ -161,13 +161,21 @@ impl App {
     pub async fn visible_customer(&self, actor: &Actor, id: CustomerId) -> Result<CustomerId> {
         let not_found = || AppError::NotFound { what: "customer" };
         let scope = scope_of(actor).ok_or_else(not_found)?;
-        let live = store::resolve(&self.db, id.0)
+        let mut live = store::resolve(&self.db, id.0)
             .await?
             .ok_or_else(not_found)?;
-        if !store::in_scope(&self.db, live, scope).await? {
-            return Err(not_found());
+        // A merge that commits between the two reads makes `live` a merged customer (out of
+        // every scope): follow it to its survivor instead of answering 404.
+        for _ in 0..3 {
+            if store::in_scope(&self.db, live, scope).await? {
+                return Ok(CustomerId(live));
+            }
+            match store::resolve(&self.db, live).await? {
+                Some(next) if next != live => live = next,
+                _ => break,
+            }
         }
-        Ok(CustomerId(live))
+        Err(not_found())
     }
 
     /// Resolve a reference from an integration (id or identity) to a live customer.

@@ -587,7 +587,7 @@ pub async fn add_identity(
 #[utoipa::path(post, path = "/api/v1/customers/{id}/merge", tag = "customers", security(("bearer" = [])),
     params(("id" = i64, Path)), request_body = MergeRequest,
     responses((status = 200, body = MergeOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "identity_conflict or same_customer", body = ErrorBody)))]
+        (status = 409, description = "identity_conflict, same_customer or concurrent_merge (another merge of one of them committed first)", body = ErrorBody)))]
 pub async fn merge(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,

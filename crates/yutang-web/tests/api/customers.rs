@@ -13,6 +13,7 @@ both_engines!(
     guide_never_sees_another_guides_customer,
     merged_customers_coupons_follow,
     concurrent_first_follows_make_one_owner,
+    overlapping_merges_leave_nothing_on_a_merged_customer,
 );
 
 /// Ingest a customer as the admin token; returns the response body.
@@ -829,5 +830,61 @@ async fn concurrent_first_follows_make_one_owner(e: Engine) {
         assert_eq!(follows.len(), guides.len());
         let owners = follows.iter().filter(|f| f["is_owner"] == true).count();
         assert_eq!(owners, 1, "round {round}: {v}");
+    }
+}
+
+/// Two merges that share a customer, A+B and B+C, sent at once: each locks both rows and
+/// re-checks them, so the second either sees the first (409 `concurrent_merge`, or it merges
+/// into the survivor it now resolves to) and never moves C onto a B that was merged away
+/// meanwhile. Before, on PostgreSQL, C's identities could end on the merged B, out of the
+/// survivor's reach. Invariant: every original id resolves to a live customer that holds its
+/// phone.
+async fn overlapping_merges_leave_nothing_on_a_merged_customer(e: Engine) {
+    let t = spawn_app(e).await;
+    for round in 0..8 {
+        let mut ids = Vec::new();
+        for i in 0..3 {
+            ids.push(customer_with_phone(&t, &format!("1361{round:03}{i:04}"), "客").await);
+        }
+        let merge = |a: i64, b: i64| {
+            let req = t
+                .req(
+                    Method::POST,
+                    &format!("/api/v1/customers/{a}/merge"),
+                    Some(&t.admin),
+                )
+                .json(&json!({"other_id": b}));
+            tokio::spawn(async move {
+                let r = req.send().await.unwrap();
+                let status = r.status();
+                (status, r.text().await.unwrap())
+            })
+        };
+        let (first, second) = (merge(ids[0], ids[1]), merge(ids[1], ids[2]));
+        for (status, body) in [first.await.unwrap(), second.await.unwrap()] {
+            assert!(
+                status == StatusCode::OK
+                    || (status == StatusCode::CONFLICT && body.contains("concurrent_merge")),
+                "round {round}: {status} {body}"
+            );
+        }
+        for (i, id) in ids.iter().enumerate() {
+            let live = get_json(&t, &format!("/api/v1/customers/{id}"), &t.admin).await["customer"]
+                ["id"]
+                .as_i64()
+                .unwrap();
+            let idents = get_json(
+                &t,
+                &format!("/api/v1/customers/{live}/identities"),
+                &t.admin,
+            )
+            .await;
+            // Phones are shown masked: the last four digits are this customer's index.
+            let phone = format!("136****{i:04}");
+            assert!(
+                idents.to_string().contains(&phone),
+                "round {round}: customer {id} resolves to {live}, which lacks {phone}: {idents}"
+            );
+        }
     }
 }
