@@ -13,8 +13,8 @@
 
 use sha2::{Digest, Sha256};
 use yutang_core::FieldError;
-use yutang_store::Db;
 use yutang_store::jobs::{self as job_store, NewJob};
+use yutang_store::{Db, Tx};
 
 use crate::error::{AppError, Result};
 
@@ -91,28 +91,41 @@ pub(crate) async fn job_replay(db: &Db, key: &str, fingerprint: &str) -> Result<
     }
 }
 
-/// Enqueue a job a client asked for, keeping the request's fingerprint with its key. Returns
-/// the job id and whether it is a replay (the key had started it already, maybe concurrently).
-pub(crate) async fn enqueue_job(
-    db: &Db,
+/// Enqueue a job a client asked for inside the caller's transaction, keeping the request's
+/// fingerprint with its key, so the job (which is also the key's record) commits together
+/// with whatever else the transaction writes (its audit entry). Returns the job id and whether
+/// it is a replay (the key had started it already, maybe concurrently): then nothing was
+/// written, and the caller drops the transaction and writes no audit entry.
+pub(crate) async fn enqueue_job_in(
+    tx: &mut Tx,
     job: &NewJob<'_>,
     fingerprint: &str,
     now: i64,
 ) -> Result<(i64, bool)> {
     let Some(key) = job.idempotency_key else {
-        return Ok((job_store::enqueue(db, job, now).await?, false));
+        return Ok((job_store::enqueue_in(tx, job, now).await?, false));
     };
-    if let Some(id) = job_replay(db, key, fingerprint).await? {
+    if let Some(id) = job_replay_in(tx, key, fingerprint).await? {
         return Ok((id, true));
     }
-    match job_store::enqueue_fingerprinted(db, job, fingerprint, now).await {
-        Ok(id) => Ok((id, false)),
+    match job_store::enqueue_fingerprinted_in(tx, job, fingerprint, now).await? {
+        Some(id) => Ok((id, false)),
         // A concurrent request with the same key won.
-        Err(yutang_store::StoreError::Conflict { .. }) => job_replay(db, key, fingerprint)
+        None => job_replay_in(tx, key, fingerprint)
             .await?
             .map(|id| (id, true))
             .ok_or_else(in_progress),
-        Err(e) => Err(e.into()),
+    }
+}
+
+/// [`job_replay`] inside the caller's transaction.
+async fn job_replay_in(tx: &mut Tx, key: &str, fingerprint: &str) -> Result<Option<i64>> {
+    match job_store::by_key_fingerprint_in(tx, key).await? {
+        Some((id, stored)) => {
+            check_replay(&stored, fingerprint)?;
+            Ok(Some(id))
+        }
+        None => Ok(None),
     }
 }
 

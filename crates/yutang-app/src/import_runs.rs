@@ -255,8 +255,10 @@ impl App {
         crate::import::check_mapping(run.kind, &sheet.headers, &opts.mapping)?;
         let now = self.now();
         let state = if dry_run { "checking" } else { "running" };
-        if !store::claim(
-            &self.db,
+        // The claim of a real run and its audit entry commit together.
+        let mut tx = self.db.begin().await?;
+        if !store::claim_in(
+            &mut tx,
             id,
             state,
             &json(&opts.mapping)?,
@@ -271,8 +273,9 @@ impl App {
             });
         }
         if !dry_run {
-            audit::record(
+            audit::record_in(
                 self,
+                &mut tx,
                 actor,
                 Action::ImportStarted,
                 &format!("import:{id}"),
@@ -285,6 +288,7 @@ impl App {
             )
             .await?;
         }
+        tx.commit().await?;
         let app = self.clone();
         let by = actor.clone();
         let kind = run.kind;
@@ -292,6 +296,40 @@ impl App {
             app.execute_import(by, id, kind, sheet, opts).await;
         });
         self.import_run(actor, id).await
+    }
+
+    /// Mark a dry run `checked` or a run `done` with its report. A run's audit entry is
+    /// written in the same transaction, so whoever sees "done" also finds it in the audit log
+    /// (and a run whose entry cannot be written does not show as done).
+    async fn finish_import(
+        &self,
+        actor: &Actor,
+        id: i64,
+        dry_run: bool,
+        report: &ImportReport,
+    ) -> Result<()> {
+        let state = if dry_run { "checked" } else { "done" };
+        let text = json(report)?;
+        let mut tx = self.db.begin().await?;
+        store::finish_in(&mut tx, id, state, Some(&text), "", self.now()).await?;
+        if !dry_run {
+            let s = report.summary();
+            let detail = format!(
+                "{} rows: inserted {}, updated {}, skipped {}, failed {}",
+                report.rows, s.inserted, s.updated, s.skipped, s.failed
+            );
+            audit::record_in(
+                self,
+                &mut tx,
+                actor,
+                Action::ImportFinished,
+                &format!("import:{id}"),
+                &detail,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The background half of [`App::start_import`]: run, write progress every half second,
@@ -338,37 +376,7 @@ impl App {
             tracing::warn!(import = id, error = %e, "import progress task");
         }
         let finished = match result {
-            Ok(report) => {
-                let state = if opts.dry_run { "checked" } else { "done" };
-                match json(&report) {
-                    Ok(text) => {
-                        // The audit entry is written before the run shows as done, so whoever
-                        // sees "done" also finds it in the audit log.
-                        if !opts.dry_run {
-                            let s = report.summary();
-                            let detail = format!(
-                                "{} rows: inserted {}, updated {}, skipped {}, failed {}",
-                                report.rows, s.inserted, s.updated, s.skipped, s.failed
-                            );
-                            if let Err(e) = audit::record(
-                                self,
-                                &actor,
-                                Action::ImportFinished,
-                                &format!("import:{id}"),
-                                &detail,
-                            )
-                            .await
-                            {
-                                tracing::error!(import = id, error = %e, "import audit not written");
-                            }
-                        }
-                        store::finish(&self.db, id, state, Some(&text), "", self.now())
-                            .await
-                            .map_err(AppError::from)
-                    }
-                    Err(e) => Err(e),
-                }
-            }
+            Ok(report) => self.finish_import(&actor, id, opts.dry_run, &report).await,
             Err(e) => {
                 tracing::warn!(import = id, error = %e, "import failed");
                 let message = match &e {

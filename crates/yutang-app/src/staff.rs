@@ -324,27 +324,27 @@ impl App {
         let pw = NewPassword::parse(&password)?;
         let hash = hash_password(&self.settings.auth, &pw)?;
         let username = "admin";
-        let id = match store::create(
-            &self.db,
-            &store::NewStaff {
-                username,
-                display_name: "管理员",
-                role: Role::Admin.as_str(),
-                store_id: None,
-                password_hash: Some(&hash),
-                wecom_userid: None,
-            },
-            self.now(),
-        )
-        .await
-        {
+        let new = store::NewStaff {
+            username,
+            display_name: "管理员",
+            role: Role::Admin.as_str(),
+            store_id: None,
+            password_hash: Some(&hash),
+            wecom_userid: None,
+        };
+        // The admin and its audit entry commit together.
+        let mut tx = self.db.begin().await?;
+        let id = match store::create_in(&mut tx, &new, self.now()).await {
             Ok(id) => id,
             // An `admin` account exists but is disabled or not an admin: reactivate it as admin
-            // with the new password rather than leave the installation locked.
+            // with the new password rather than leave the installation locked. The failed
+            // insert aborted the transaction (on PostgreSQL): start another.
             Err(yutang_store::StoreError::Conflict { .. }) => {
+                drop(tx);
                 let c = store::credentials_by_username(&self.db, username).await?;
-                store::update(
-                    &self.db,
+                tx = self.db.begin().await?;
+                store::update_in(
+                    &mut tx,
                     c.id,
                     &store::StaffUpdate {
                         display_name: "管理员",
@@ -355,19 +355,21 @@ impl App {
                     self.now(),
                 )
                 .await?;
-                store::set_password(&self.db, c.id, &hash, self.now()).await?;
+                store::set_password_in(&mut tx, c.id, &hash, self.now()).await?;
                 c.id
             }
             Err(e) => return Err(e.into()),
         };
-        audit::record(
+        audit::record_in(
             self,
+            &mut tx,
             &Actor::system(),
             Action::AdminBootstrapped,
             &format!("staff:{id}"),
             "",
         )
         .await?;
+        tx.commit().await?;
         Ok(Some((username.to_owned(), password)))
     }
 }

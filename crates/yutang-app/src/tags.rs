@@ -557,8 +557,10 @@ impl App {
             by: actor.name.clone(),
         };
         let payload = serde_json::to_string(&job).map_err(|e| AppError::Internal(e.to_string()))?;
-        let (id, replayed) = idempotency::enqueue_job(
-            &self.db,
+        // The job (with its key) and its audit entry commit together; a replay writes neither.
+        let mut tx = self.db.begin().await?;
+        let (id, replayed) = idempotency::enqueue_job_in(
+            &mut tx,
             &NewJob {
                 kind: BULK_TAG_KIND,
                 payload: &payload,
@@ -574,8 +576,9 @@ impl App {
         if replayed {
             return Ok(id);
         }
-        audit::record(
+        audit::record_in(
             self,
+            &mut tx,
             actor,
             Action::TagsBulkChanged,
             &format!("job:{id}"),
@@ -583,6 +586,7 @@ impl App {
                 .to_string(),
         )
         .await?;
+        tx.commit().await?;
         Ok(id)
     }
 

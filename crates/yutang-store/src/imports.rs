@@ -6,6 +6,7 @@ use sqlx::FromRow;
 
 use crate::Db;
 use crate::error::{Result, StoreError};
+use crate::tx::Tx;
 
 /// A run without its file content.
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -99,18 +100,19 @@ pub async fn list(db: &Db, limit: i64) -> Result<Vec<ImportRunRow>> {
     })
 }
 
-/// Claim the run for a dry run (`checking`) or the real run (`running`): one conditional
-/// UPDATE, so two clicks (or two nodes) cannot start it twice. A run whose heartbeat went
-/// stale (its process died) can be claimed again. `false`: busy, or the file is gone (done).
-pub async fn claim(
-    db: &Db,
+/// Claim the run for a dry run (`checking`) or the real run (`running`), in the caller's
+/// transaction: one conditional UPDATE, so two clicks (or two nodes) cannot start it twice. A
+/// run whose heartbeat went stale (its process died) can be claimed again. `false`: busy, or
+/// the file is gone (done).
+pub async fn claim_in(
+    tx: &mut Tx,
     id: i64,
     state: &str,
     mapping: &str,
     now: i64,
     stale_before: i64,
 ) -> Result<bool> {
-    db_run!(db, pool => {
+    in_tx!(tx, conn => {
         let n = sqlx::query(
             "UPDATE import_runs SET state = $2, mapping = $3, progress_done = 0, progress_total = 0, error = '', \
              updated_at = $4, heartbeat_at = $4 \
@@ -122,7 +124,7 @@ pub async fn claim(
         .bind(mapping)
         .bind(now)
         .bind(stale_before)
-        .execute(pool)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
         Ok(n == 1)
@@ -157,7 +159,19 @@ pub async fn finish(
     error: &str,
     now: i64,
 ) -> Result<()> {
-    db_run!(db, pool => {
+    in_own_tx!(db, finish_in(id, state, report, error, now))
+}
+
+/// [`finish`] in the caller's transaction.
+pub async fn finish_in(
+    tx: &mut Tx,
+    id: i64,
+    state: &str,
+    report: Option<&str>,
+    error: &str,
+    now: i64,
+) -> Result<()> {
+    in_tx!(tx, conn => {
         sqlx::query(
             "UPDATE import_runs SET state = $2, report = COALESCE($3, report), error = $4, updated_at = $5, heartbeat_at = NULL, \
              progress_done = CASE WHEN $2 = 'failed' THEN progress_done ELSE progress_total END, content = CASE WHEN $2 = 'done' THEN NULL ELSE content END WHERE id = $1",
@@ -167,7 +181,7 @@ pub async fn finish(
         .bind(report)
         .bind(error)
         .bind(now)
-        .execute(pool)
+        .execute(&mut *conn)
         .await?;
         Ok(())
     })

@@ -118,6 +118,36 @@ pub async fn enqueue_in(tx: &mut Tx, j: &NewJob<'_>, now: i64) -> Result<i64> {
     })
 }
 
+/// Enqueue a job a client asked for under its idempotency key, inside the caller's
+/// transaction, keeping the fingerprint of the request with it. `None`: the key is taken
+/// already (maybe by a concurrent request, which PostgreSQL waits for): nothing was written
+/// and the transaction is still usable, so the caller can read the job the key started with
+/// [`by_key_fingerprint_in`].
+pub async fn enqueue_fingerprinted_in(
+    tx: &mut Tx,
+    j: &NewJob<'_>,
+    fingerprint: &str,
+    now: i64,
+) -> Result<Option<i64>> {
+    in_tx!(tx, conn => {
+        sqlx::query_scalar(
+            "INSERT INTO jobs (kind, payload, run_at, idempotency_key, fingerprint, created_by, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+             ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+        )
+        .bind(j.kind)
+        .bind(j.payload)
+        .bind(j.run_at)
+        .bind(j.idempotency_key)
+        .bind(fingerprint)
+        .bind(j.created_by)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(|e| StoreError::classify(e, "idempotency_key"))
+    })
+}
+
 async fn by_key(db: &Db, key: &str) -> Result<Option<i64>> {
     Ok(by_key_fingerprint(db, key).await?.map(|(id, _)| id))
 }
@@ -128,6 +158,17 @@ pub async fn by_key_fingerprint(db: &Db, key: &str) -> Result<Option<(i64, Strin
         Ok(sqlx::query_as("SELECT id, fingerprint FROM jobs WHERE idempotency_key = $1")
             .bind(key)
             .fetch_optional(pool)
+            .await?)
+    })
+}
+
+/// [`by_key_fingerprint`] inside the caller's transaction (on PostgreSQL each statement sees
+/// what committed before it, so a concurrent request's job is visible once it committed).
+pub async fn by_key_fingerprint_in(tx: &mut Tx, key: &str) -> Result<Option<(i64, String)>> {
+    in_tx!(tx, conn => {
+        Ok(sqlx::query_as("SELECT id, fingerprint FROM jobs WHERE idempotency_key = $1")
+            .bind(key)
+            .fetch_optional(&mut *conn)
             .await?)
     })
 }

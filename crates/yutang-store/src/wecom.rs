@@ -269,15 +269,15 @@ pub async fn get(db: &Db, id: i64) -> Result<InboxRow> {
     })
 }
 
-/// Give a callback that was not applied its attempts back (a replay). Returns whether it
-/// was still unapplied.
-pub async fn reset_attempts(db: &Db, id: i64) -> Result<bool> {
-    let n = db_run!(db, pool => {
+/// Give a callback that was not applied its attempts back (a replay), in the caller's
+/// transaction. Returns whether it was still unapplied.
+pub async fn reset_attempts_in(tx: &mut Tx, id: i64) -> Result<bool> {
+    let n = in_tx!(tx, conn => {
         sqlx::query(
             "UPDATE wecom_inbox SET attempts = 0, last_error = '' WHERE id = $1 AND processed_at IS NULL",
         )
         .bind(id)
-        .execute(pool)
+        .execute(&mut *conn)
         .await?
         .rows_affected()
     });
@@ -381,23 +381,24 @@ pub async fn failed_jobs(db: &Db, kinds: &[&str], limit: i64) -> Result<Vec<crat
     })
 }
 
-/// Queue a failed WeCom side job (of these kinds) again with fresh attempts. Returns
-/// whether it was failed.
-pub async fn retry_failed_job(db: &Db, id: i64, kinds: &[&str], now: i64) -> Result<bool> {
+/// Queue a failed WeCom side job (of these kinds) again with fresh attempts, in the caller's
+/// transaction. Returns whether it was failed.
+pub async fn retry_failed_job_in(tx: &mut Tx, id: i64, kinds: &[&str], now: i64) -> Result<bool> {
     let list = kind_list(kinds);
     if list.is_empty() {
         return Ok(false);
     }
-    let n = db_run!(db, pool => {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, last_error = '', \
-             locked_until = NULL, updated_at = $1 WHERE id = $2 AND status = 'failed' AND kind IN ({list})"
-        )))
-        .bind(now)
-        .bind(id)
-        .execute(pool)
-        .await?
-        .rows_affected()
+    let sql = format!(
+        "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, last_error = '', \
+         locked_until = NULL, updated_at = $1 WHERE id = $2 AND status = 'failed' AND kind IN ({list})"
+    );
+    let n = in_tx!(tx, conn => {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(now)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
     });
     Ok(n > 0)
 }

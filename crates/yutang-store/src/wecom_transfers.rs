@@ -5,6 +5,7 @@ use sqlx::FromRow;
 
 use crate::Db;
 use crate::error::{Result, StoreError};
+use crate::tx::Tx;
 
 #[derive(Debug, Clone)]
 pub struct NewTransfer<'a> {
@@ -80,16 +81,16 @@ pub async fn by_key_fingerprint(db: &Db, key: &str) -> Result<Option<(i64, Strin
 }
 
 /// Record a transfer with its customers `(customer_id, external_userid)` and groups, all
-/// pending, in one transaction.
-pub async fn create(
-    db: &Db,
+/// pending, in the caller's transaction. A key already used is [`StoreError::Conflict`] (on
+/// PostgreSQL the transaction is then aborted: drop it before reading the first transfer).
+pub async fn create_in(
+    tx: &mut Tx,
     t: &NewTransfer<'_>,
     customers: &[(i64, String)],
     groups: &[String],
     now: i64,
 ) -> Result<i64> {
-    db_run!(db, pool => {
-        let mut tx = pool.begin().await?;
+    in_tx!(tx, conn => {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO wecom_transfers (kind, handover_staff_id, takeover_staff_id, handover_userid, \
              takeover_userid, message, idempotency_key, fingerprint, created_by, created_at, updated_at) \
@@ -105,7 +106,7 @@ pub async fn create(
         .bind(t.fingerprint)
         .bind(t.created_by)
         .bind(now)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *conn)
         .await
         .map_err(|e| StoreError::classify(e, "idempotency_key"))?;
         for (customer, external) in customers {
@@ -117,7 +118,7 @@ pub async fn create(
             .bind(customer)
             .bind(external)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         }
         for chat in groups {
@@ -128,10 +129,9 @@ pub async fn create(
             .bind(id)
             .bind(chat)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         }
-        tx.commit().await?;
         Ok(id)
     })
 }

@@ -137,14 +137,17 @@ impl App {
         let row = store::get(&self.db, id)
             .await
             .map_err(AppError::not_found("callback"))?;
-        if row.processed_at.is_some() || !store::reset_attempts(&self.db, id).await? {
+        // The reset and its audit entry commit together.
+        let mut tx = self.db.begin().await?;
+        if row.processed_at.is_some() || !store::reset_attempts_in(&mut tx, id).await? {
             return Err(AppError::Conflict {
                 what: "callback",
                 code: "callback_already_applied",
             });
         }
-        audit::record(
+        audit::record_in(
             self,
+            &mut tx,
             actor,
             Action::WecomCallbackReplayed,
             &format!("wecom_callback:{id}"),
@@ -155,6 +158,7 @@ impl App {
             .to_string(),
         )
         .await?;
+        tx.commit().await?;
         let ProcessReport { failed, .. } = self.apply_wecom_inbox_row(id).await?;
         if failed > 0 {
             tracing::warn!(inbox_id = id, "replayed WeCom callback failed again");
@@ -186,20 +190,24 @@ impl App {
         if !SIDE_JOB_KINDS.contains(&job.kind.as_str()) {
             return Err(AppError::NotFound { what: "job" });
         }
-        if !store::retry_failed_job(&self.db, id, &SIDE_JOB_KINDS, self.now()).await? {
+        // The retry and its audit entry commit together.
+        let mut tx = self.db.begin().await?;
+        if !store::retry_failed_job_in(&mut tx, id, &SIDE_JOB_KINDS, self.now()).await? {
             return Err(AppError::Conflict {
                 what: "job",
                 code: "job_not_failed",
             });
         }
-        audit::record(
+        audit::record_in(
             self,
+            &mut tx,
             actor,
             Action::WecomJobRetried,
             &format!("job:{id}"),
             &serde_json::json!({"kind": job.kind, "error": job.last_error}).to_string(),
         )
         .await?;
+        tx.commit().await?;
         let job = yutang_store::jobs::get(&self.db, id)
             .await
             .map_err(AppError::not_found("job"))?;

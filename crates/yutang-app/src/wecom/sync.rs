@@ -183,8 +183,10 @@ impl App {
         let id = match running {
             Some(j) => j.id,
             None => {
-                let (id, replayed) = crate::idempotency::enqueue_job(
-                    &self.db,
+                // The job (with its key) and its audit entry commit together.
+                let mut tx = self.db.begin().await?;
+                let (id, replayed) = crate::idempotency::enqueue_job_in(
+                    &mut tx,
                     &NewJob {
                         kind: FULL_SYNC_KIND,
                         payload: "{}",
@@ -197,16 +199,19 @@ impl App {
                 )
                 .await?;
                 if replayed {
+                    drop(tx);
                     return self.wecom_sync(actor, id).await;
                 }
-                audit::record(
+                audit::record_in(
                     self,
+                    &mut tx,
                     actor,
                     Action::WecomSyncStarted,
                     &format!("job:{id}"),
                     "{}",
                 )
                 .await?;
+                tx.commit().await?;
                 id
             }
         };

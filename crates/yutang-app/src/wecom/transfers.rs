@@ -134,6 +134,32 @@ struct JobPayload {
     round: i64,
 }
 
+/// The job that runs one round of a transfer; its key makes it one job per round.
+struct RoundJob {
+    payload: String,
+    key: String,
+}
+
+impl RoundJob {
+    fn new(transfer_id: i64, round: i64) -> Result<Self> {
+        Ok(Self {
+            payload: serde_json::to_string(&JobPayload { transfer_id, round })
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+            key: format!("{TRANSFER_KIND}:{transfer_id}:{round}"),
+        })
+    }
+
+    fn job(&self, run_at: i64) -> NewJob<'_> {
+        NewJob {
+            kind: TRANSFER_KIND,
+            payload: &self.payload,
+            run_at,
+            idempotency_key: Some(&self.key),
+            created_by: None,
+        }
+    }
+}
+
 fn count<'a>(states: impl Iterator<Item = &'a str>) -> TransferCounts {
     let mut c = TransferCounts::default();
     for s in states {
@@ -337,8 +363,10 @@ impl App {
             .into());
         }
         let now = self.now();
-        let id = store::create(
-            &self.db,
+        // The transfer, its first round's job and its audit entry commit together.
+        let mut tx = self.db.begin().await?;
+        let id = store::create_in(
+            &mut tx,
             &NewTransfer {
                 kind: input.kind.as_str(),
                 handover_staff_id: input.handover_staff_id,
@@ -358,6 +386,7 @@ impl App {
         let id = match id {
             // A concurrent request with the same key won.
             Err(yutang_store::StoreError::Conflict { .. }) if key.is_some() => {
+                drop(tx);
                 let id = self
                     .transfer_replay(key.as_deref(), &fp)
                     .await?
@@ -366,9 +395,10 @@ impl App {
             }
             r => r?,
         };
-        self.enqueue_transfer_round(id, 0, now).await?;
-        crate::audit::record(
+        job_store::enqueue_in(&mut tx, &RoundJob::new(id, 0)?.job(now), now).await?;
+        crate::audit::record_in(
             self,
+            &mut tx,
             actor,
             crate::audit::Action::WecomTransferStarted,
             &format!("transfer:{id}"),
@@ -382,27 +412,14 @@ impl App {
             .to_string(),
         )
         .await?;
+        tx.commit().await?;
         self.transfer(actor, id).await
     }
 
+    /// Queue a later round of a transfer (a round queued twice is one job: its key).
     async fn enqueue_transfer_round(&self, id: i64, round: i64, run_at: i64) -> Result<()> {
-        let payload = serde_json::to_string(&JobPayload {
-            transfer_id: id,
-            round,
-        })
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-        job_store::enqueue(
-            &self.db,
-            &NewJob {
-                kind: TRANSFER_KIND,
-                payload: &payload,
-                run_at,
-                idempotency_key: Some(&format!("{TRANSFER_KIND}:{id}:{round}")),
-                created_by: None,
-            },
-            self.now(),
-        )
-        .await?;
+        let job = RoundJob::new(id, round)?;
+        job_store::enqueue(&self.db, &job.job(run_at), self.now()).await?;
         Ok(())
     }
 

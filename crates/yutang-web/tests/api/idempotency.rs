@@ -165,7 +165,7 @@ async fn bulk_tags_parse_replay_and_refuse_reuse(e: Engine) {
     assert_ne!(theirs["id"], one["id"]);
 }
 
-async fn wait_sync(t: &TestApp, id: i64) -> Value {
+pub(crate) async fn wait_sync(t: &TestApp, id: i64) -> Value {
     let mut v = Value::Null;
     for _ in 0..300 {
         v = t

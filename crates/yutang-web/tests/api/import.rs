@@ -76,7 +76,13 @@ async fn upload_refused(
 }
 
 /// Upload a file through the page's form; returns the run id.
-async fn upload(t: &TestApp, cookie: &str, kind: &str, file_name: &str, content: &[u8]) -> i64 {
+pub(crate) async fn upload(
+    t: &TestApp,
+    cookie: &str,
+    kind: &str,
+    file_name: &str,
+    content: &[u8],
+) -> i64 {
     let (s, html) = page(t, cookie, "/console/import").await;
     assert_eq!(s, StatusCode::OK);
     let r = post_multipart(
@@ -97,7 +103,7 @@ async fn upload(t: &TestApp, cookie: &str, kind: &str, file_name: &str, content:
 
 /// Post the run page's mapping form as it is (the defaults) plus `extra`, to `/check` or
 /// `/run`; returns the status.
-async fn start(
+pub(crate) async fn start(
     t: &TestApp,
     cookie: &str,
     id: i64,
@@ -121,7 +127,7 @@ async fn start(
 }
 
 /// Poll the status endpoint until the run is no longer busy; returns the status JSON.
-async fn wait(t: &TestApp, cookie: &str, id: i64) -> Value {
+pub(crate) async fn wait(t: &TestApp, cookie: &str, id: i64) -> Value {
     for _ in 0..600 {
         let r = t
             .client
@@ -152,7 +158,7 @@ async fn order_total(t: &TestApp) -> i64 {
     r.json::<Value>().await.unwrap()["total"].as_i64().unwrap()
 }
 
-const CUSTOMERS_CSV: &str = "手机号,姓名,城市,备注\n\
+pub(crate) const CUSTOMERS_CSV: &str = "手机号,姓名,城市,备注\n\
     138 0013 8000,王芳,上海,老客户\n\
     12345,坏号码,北京,\n\
     +86 139-0013-9000,李雷,杭州,\n";

@@ -19,7 +19,7 @@ both_engines!(
 
 /// How many contacts add the guide in the same second.
 const CONTACTS: usize = 50;
-const CREATE_TIME: i64 = 1_700_000_000;
+pub(crate) const CREATE_TIME: i64 = 1_700_000_000;
 
 /// Deliver `xml` the way WeCom does, `times` times, every delivery of every event at once.
 async fn deliver_all(t: &TestApp, target: &yutang_wecom::fake::CallbackTarget, xmls: &[String]) {
@@ -250,7 +250,7 @@ async fn contact_callbacks_survive_a_wecom_outage(e: Engine) {
 }
 
 /// Park a callback that needs WeCom (a group change) during an outage.
-async fn park_one(
+pub(crate) async fn park_one(
     t: &TestApp,
     fake: &FakeWecom,
     target: &yutang_wecom::fake::CallbackTarget,
