@@ -27,9 +27,6 @@ pub mod staff;
 pub mod tags;
 pub mod tokens;
 pub mod wecom;
-pub mod wecom_groups;
-pub mod wecom_settings;
-pub mod wecom_transfers;
 
 pub use db::{Db, DbUrl, Engine, StoreOptions};
 pub use error::StoreError;

@@ -376,11 +376,11 @@ async fn wecom_apply_lock_serialises_and_frees_on_drop() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     let db = fresh_pg().await;
-    let first = yutang_store::wecom::lock_apply(&db).await.unwrap();
+    let first = yutang_store::wecom::inbox::lock_apply(&db).await.unwrap();
     let got = Arc::new(AtomicBool::new(false));
     let (db2, got2) = (db.clone(), got.clone());
     let waiter = tokio::spawn(async move {
-        let second = yutang_store::wecom::lock_apply(&db2).await.unwrap();
+        let second = yutang_store::wecom::inbox::lock_apply(&db2).await.unwrap();
         got2.store(true, Ordering::SeqCst);
         second.release().await.unwrap();
     });
@@ -393,7 +393,7 @@ async fn wecom_apply_lock_serialises_and_frees_on_drop() {
         .unwrap();
     assert!(got.load(Ordering::SeqCst));
     // Released normally, it can be taken again at once.
-    yutang_store::wecom::lock_apply(&db)
+    yutang_store::wecom::inbox::lock_apply(&db)
         .await
         .unwrap()
         .release()

@@ -20,7 +20,7 @@ use yutang_core::events::{ClientEventId, EventKind as TimelineKind};
 use yutang_core::identity::Identity;
 use yutang_core::ids::{CustomerId, StaffId};
 use yutang_core::staff::Permission;
-use yutang_store::wecom_groups::{self as store, GroupRow, GroupUpsert, MemberRow, MemberUpsert};
+use yutang_store::wecom::groups::{self as store, GroupRow, GroupUpsert, MemberRow, MemberUpsert};
 use yutang_wecom::client::api::GroupChat;
 
 use crate::customers::CustomerRef;

@@ -11,7 +11,7 @@ use yutang_core::FieldError;
 use yutang_core::customers::{Gender, ProfilePatch};
 use yutang_core::identity::Identity;
 use yutang_core::staff::Permission;
-use yutang_store::wecom::{self as store, InboxStats, InboxStatus};
+use yutang_store::wecom::inbox::{self as store, InboxStats, InboxStatus};
 
 use crate::audit::{self, Action};
 use crate::customers::CustomerInput;

@@ -16,7 +16,7 @@ use yutang_core::customers::FollowState;
 use yutang_core::events::{ClientEventId, EventKind as TimelineKind};
 use yutang_core::identity::Identity;
 use yutang_core::staff::{Permission, Role};
-use yutang_store::wecom as store;
+use yutang_store::wecom::inbox as store;
 use yutang_wecom::events::{ChatChange, ContactChange};
 use yutang_wecom::{CallbackCrypto, CallbackEvent, CryptoError, EventKind};
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use yutang_core::FieldError;
 use yutang_core::staff::Role;
-use yutang_store::wecom_settings as store;
+use yutang_store::wecom::settings as store;
 use yutang_wecom::client::DEFAULT_API_BASE;
 use yutang_wecom::{ClientConfig, WecomClient, WecomError};
 

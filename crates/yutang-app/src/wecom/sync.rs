@@ -27,7 +27,7 @@ use yutang_core::identity::Identity;
 use yutang_core::ids::{CustomerId, StaffId};
 use yutang_core::staff::{Permission, Role};
 use yutang_store::jobs::{self as job_store, NewJob};
-use yutang_store::wecom_groups as store;
+use yutang_store::wecom::groups as store;
 use yutang_wecom::WecomClient;
 use yutang_wecom::client::api::{
     BatchGetByUserRequest, ContactWithFollow, GroupChatListRequest, OwnerFilter,
@@ -356,7 +356,7 @@ impl App {
             // Read and write under the same locks as the callback inbox, so neither can land
             // an older snapshot of the group after a newer one.
             let _one_at_a_time = self.wecom_inbox.lock().await;
-            let node_lock = yutang_store::wecom::lock_apply(&self.db).await?;
+            let node_lock = yutang_store::wecom::inbox::lock_apply(&self.db).await?;
             let outcome = match api.groupchat_get(&g.chat_id, true).await {
                 Ok(chat) => Ok(self.apply_wecom_group(&chat, now).await),
                 Err(e) => Err(e),

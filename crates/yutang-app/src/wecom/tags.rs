@@ -345,7 +345,7 @@ impl App {
             .min(job.customers.len());
         let rest = &job.customers[start..];
         let targets: HashMap<i64, (String, String)> =
-            yutang_store::wecom::mark_tag_targets(&self.db, rest)
+            yutang_store::wecom::inbox::mark_tag_targets(&self.db, rest)
                 .await?
                 .into_iter()
                 .map(|(c, ext, user)| (c, (ext, user)))

@@ -30,7 +30,7 @@ use yutang_core::ids::{CustomerId, StaffId};
 use yutang_core::staff::{Permission, Role};
 use yutang_store::events::NewEvent;
 use yutang_store::jobs::{self as job_store, NewJob};
-use yutang_store::wecom_transfers::{
+use yutang_store::wecom::transfers::{
     self as store, NewTransfer, TransferCustomerRow, TransferGroupRow, TransferRow,
 };
 use yutang_wecom::client::api::{

@@ -63,8 +63,8 @@ pub(crate) async fn deliver(t: &TestApp, crypto: &CallbackCrypto, xml: &str) -> 
         .unwrap()
 }
 
-pub(crate) async fn inbox(t: &TestApp) -> yutang_store::wecom::InboxStats {
-    yutang_store::wecom::stats(&t.app.db, MAX_ATTEMPTS)
+pub(crate) async fn inbox(t: &TestApp) -> yutang_store::wecom::inbox::InboxStats {
+    yutang_store::wecom::inbox::stats(&t.app.db, MAX_ATTEMPTS)
         .await
         .unwrap()
 }
@@ -107,7 +107,9 @@ async fn callbacks_are_stored_once(e: Engine) {
     let s = inbox(&t).await;
     // The receive handler starts processing at once, so only the count is fixed here.
     assert_eq!(s.total, 2);
-    let recent = yutang_store::wecom::recent(&t.app.db, 10).await.unwrap();
+    let recent = yutang_store::wecom::inbox::recent(&t.app.db, 10)
+        .await
+        .unwrap();
     assert_eq!(recent[0].event, "change_external_contact");
     assert_eq!(recent[0].change_type, "add_external_contact");
     assert_eq!(recent[0].corp_id, CORP);
@@ -180,7 +182,9 @@ async fn unknown_events_are_kept(e: Engine) {
          <Event><![CDATA[change_future_thing]]></Event><ChangeType><![CDATA[brand_new]]></ChangeType></xml>"
     );
     assert_eq!(deliver(&t, &crypto, &xml).await.status(), StatusCode::OK);
-    let recent = yutang_store::wecom::recent(&t.app.db, 10).await.unwrap();
+    let recent = yutang_store::wecom::inbox::recent(&t.app.db, 10)
+        .await
+        .unwrap();
     assert_eq!(
         (recent[0].event.as_str(), recent[0].change_type.as_str()),
         ("change_future_thing", "brand_new")

@@ -268,7 +268,7 @@ async fn group_callbacks_keep_groups_members_and_timelines(e: Engine) {
     assert_eq!(list["total"], 1);
     assert!(list["items"][0]["dismissed_at"].is_i64());
     // The inbox applied everything.
-    let s = yutang_store::wecom::stats(&t.app.db, yutang_app::wecom::MAX_ATTEMPTS)
+    let s = yutang_store::wecom::inbox::stats(&t.app.db, yutang_app::wecom::MAX_ATTEMPTS)
         .await
         .unwrap();
     assert_eq!((s.pending, s.failed, s.parked), (0, 0, 0));
@@ -563,7 +563,7 @@ async fn settings_are_validated_encrypted_masked_and_tested(e: Engine) {
     assert_eq!(v["app_secrets"][0]["agent_id"], "1000002");
     assert_eq!(v["app_secrets"][0]["secret"], "••••0111");
     // At rest: sealed, not in clear.
-    let row = yutang_store::wecom_settings::get(&t.app.db)
+    let row = yutang_store::wecom::settings::get(&t.app.db)
         .await
         .unwrap()
         .unwrap();
