@@ -93,30 +93,56 @@ pub struct OrderFilter<'a> {
     pub offset: i64,
 }
 
+/// Push the `WHERE` of an order list: only the filters that are set, so each statement
+/// names its real predicates and the planner can use their indexes. (A generic
+/// `($3 IS NULL OR o.customer_id = $3)` made SQLite scan every order for one customer's
+/// 20 latest — 8 ms of the 10 ms a customer's 360° view took on the 50k demo.)
+macro_rules! push_order_filters {
+    ($qb:ident, $f:expr) => {{
+        let f = $f;
+        $qb.push(" WHERE 1 = 1");
+        if let Some(store) = f.scope.store {
+            $qb.push(
+                " AND EXISTS (SELECT 1 FROM follows f JOIN staff ft ON ft.id = f.staff_id \
+                 WHERE f.customer_id = c.id AND f.state = 'active' AND ft.store_id = ",
+            )
+            .push_bind(store)
+            .push(")");
+        }
+        if let Some(guide) = f.scope.guide {
+            $qb.push(
+                " AND EXISTS (SELECT 1 FROM follows f \
+                 WHERE f.customer_id = c.id AND f.state = 'active' AND f.staff_id = ",
+            )
+            .push_bind(guide)
+            .push(")");
+        }
+        if let Some(customer) = f.customer_id {
+            $qb.push(" AND o.customer_id = ").push_bind(customer);
+        }
+        if let Some(status) = f.status {
+            $qb.push(" AND o.status = ").push_bind(status);
+        }
+        if let Some(store) = f.store_id {
+            $qb.push(" AND o.store_id = ").push_bind(store);
+        }
+    }};
+}
+
 pub async fn list(db: &Db, f: &OrderFilter<'_>) -> Result<(Vec<OrderRow>, i64)> {
     db_run!(db, pool => {
-        let rows = sqlx::query_as::<_, OrderRow>(concat!(
-            order_select!(), order_where!(), " ORDER BY o.paid_at DESC, o.id DESC LIMIT $6 OFFSET $7"
-        ))
-        .bind(f.scope.store)
-        .bind(f.scope.guide)
-        .bind(f.customer_id)
-        .bind(f.status)
-        .bind(f.store_id)
-        .bind(f.limit)
-        .bind(f.offset)
-        .fetch_all(pool)
-        .await?;
-        let total: i64 = sqlx::query_scalar(concat!(
-            "SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id", order_where!()
-        ))
-        .bind(f.scope.store)
-        .bind(f.scope.guide)
-        .bind(f.customer_id)
-        .bind(f.status)
-        .bind(f.store_id)
-        .fetch_one(pool)
-        .await?;
+        let mut qb = sqlx::QueryBuilder::new(order_select!());
+        push_order_filters!(qb, f);
+        qb.push(" ORDER BY o.paid_at DESC, o.id DESC LIMIT ")
+            .push_bind(f.limit)
+            .push(" OFFSET ")
+            .push_bind(f.offset);
+        let rows = qb.build_query_as::<OrderRow>().fetch_all(pool).await?;
+        let mut qb = sqlx::QueryBuilder::new(
+            "SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id",
+        );
+        push_order_filters!(qb, f);
+        let total: i64 = qb.build_query_scalar().fetch_one(pool).await?;
         Ok((rows, total))
     })
 }

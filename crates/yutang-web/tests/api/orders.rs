@@ -11,6 +11,7 @@ both_engines!(
     external_id_reused_with_another_body_is_refused,
     status_changes_never_undo_a_refund,
     concurrent_orders_of_one_customer_keep_aggregates,
+    order_list_filters_and_scopes_compose,
 );
 
 async fn orders_are_idempotent_and_drive_aggregates(e: Engine) {
@@ -569,4 +570,107 @@ async fn one_customer_ten_orders(t: &TestApp, round: usize) {
         (Some(10), Some(5500)),
         "{v}"
     );
+}
+
+/// The order list builds its `WHERE` from the filters that are set (issue #17: a generic
+/// `$n IS NULL OR …` made SQLite scan every order). Each filter alone and together, and each
+/// scope, answer what they did before.
+async fn order_list_filters_and_scopes_compose(e: Engine) {
+    let t = spawn_app(e).await;
+    let (north, south) = (t.store("BJ-001").await, t.store("SZ-001").await);
+    let gn = t.staff("bj.g1", "guide", Some(north)).await;
+    let gs = t.staff("sz.g1", "guide", Some(south)).await;
+    t.staff("bj.m1", "store_manager", Some(north)).await;
+    let (a, b) = (
+        customer_with_phone(&t, "13800000051", "甲").await,
+        customer_with_phone(&t, "13800000052", "乙").await,
+    );
+    crate::customers::follow(&t, a, gn).await;
+    crate::customers::follow(&t, b, gs).await;
+    let mut ids = std::collections::HashMap::new();
+    for (ext, c, store, day) in [
+        ("F-1", a, north, 1),
+        ("F-2", a, south, 2),
+        ("F-3", b, south, 3),
+    ] {
+        let r = t
+            .post(
+                "/api/v1/orders",
+                &t.admin,
+                json!({"external_id": ext, "customer_id": c, "channel": "store", "store_id": store,
+                       "paid_at": format!("2026-03-0{day}T12:00:00+08:00"),
+                       "lines": [{"sku": "S", "name": "货", "quantity": 1, "unit_price_fen": 1000}]}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        ids.insert(
+            ext,
+            r.json::<Value>().await.unwrap()["order"]["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let r = t
+        .post(
+            &format!("/api/v1/orders/{}/refunds", ids["F-2"]),
+            &t.admin,
+            json!({"refund_id": "RF-F2", "amount_fen": 1000}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let list = |path: String, token: String| {
+        let t = &t;
+        async move {
+            let v: Value = t.get(&path, &token).await.json().await.unwrap();
+            let got: Vec<i64> = v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["id"].as_i64().unwrap())
+                .collect();
+            assert_eq!(v["total"].as_i64().unwrap() as usize, got.len(), "{path}");
+            got
+        }
+    };
+    let admin = t.admin.clone();
+    let want = |exts: &[&str]| exts.iter().map(|e| ids[e]).collect::<Vec<_>>();
+    assert_eq!(
+        list("/api/v1/orders".into(), admin.clone()).await,
+        want(&["F-3", "F-2", "F-1"])
+    );
+    assert_eq!(
+        list(format!("/api/v1/orders?customer_id={a}"), admin.clone()).await,
+        want(&["F-2", "F-1"])
+    );
+    assert_eq!(
+        list(format!("/api/v1/orders?store_id={south}"), admin.clone()).await,
+        want(&["F-3", "F-2"])
+    );
+    assert_eq!(
+        list("/api/v1/orders?status=refunded".into(), admin.clone()).await,
+        want(&["F-2"])
+    );
+    assert_eq!(
+        list(
+            format!("/api/v1/orders?customer_id={a}&store_id={south}&status=paid"),
+            admin.clone()
+        )
+        .await,
+        Vec::<i64>::new()
+    );
+    // Scopes: the north guide and the north manager see customer a's orders (a is followed
+    // in the north store), whichever store sold them; nothing of b.
+    for who in ["bj.g1", "bj.m1"] {
+        let tok = t.login(who).await;
+        assert_eq!(
+            list("/api/v1/orders".into(), tok.clone()).await,
+            want(&["F-2", "F-1"]),
+            "{who}"
+        );
+        assert_eq!(
+            list(format!("/api/v1/orders?store_id={south}"), tok).await,
+            want(&["F-2"]),
+            "{who}"
+        );
+    }
 }
