@@ -13,6 +13,7 @@ use yutang_app::staff::NewStaffInput;
 use yutang_app::tokens::NewTokenInput;
 use yutang_app::{Actor, App, Settings};
 
+mod backup;
 mod bench;
 mod bench_flash;
 mod bench_segments;
@@ -62,6 +63,13 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Write an online, consistent backup of the database to a new file (SQLite: VACUUM
+    /// INTO, integrity-checked; PostgreSQL: pg_dump custom format). The server keeps serving.
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Import customers or orders from a CSV or Excel file (first row = column headers).
     /// Re-running a file changes nothing; bad rows are reported with row, column and reason.
     Import {
@@ -401,6 +409,11 @@ async fn main() -> Result<()> {
                 std::process::exit(2);
             }
             Ok(())
+        }
+        Command::Backup { to } => {
+            init_tracing();
+            let settings = load(&cli.common, None)?;
+            backup::run(&settings, &to).await
         }
         Command::Migrate => {
             init_tracing();

@@ -10,6 +10,7 @@ mod macros;
 #[macro_use]
 pub mod tx;
 pub mod audit;
+pub mod backup;
 pub mod bulk;
 pub mod customers;
 pub mod db;
