@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod customer_tokens;
 pub mod customers;
+pub mod db_copy;
 pub mod demo;
 pub mod error;
 pub mod events;

@@ -100,6 +100,29 @@ enum Command {
     /// Inspect configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Move a whole brand between databases.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Copy every table between SQLite and PostgreSQL with its ids, verified per table by
+    /// row count and checksum; resumable (run it again after an interruption). The source
+    /// is only read; the destination is migrated first and should be empty. Secrets are
+    /// re-sealed with the destination's key (YUTANG_SECRET_KEY, or a SQLite file's key file).
+    Copy {
+        /// Source database URL (sqlite://… or postgres://…).
+        #[arg(long)]
+        from: String,
+        /// Destination database URL.
+        #[arg(long)]
+        to: String,
+        /// File holding the source's secret key, when it is not the key file beside a
+        /// SQLite source.
+        #[arg(long)]
+        from_secret_key_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -410,6 +433,29 @@ async fn main() -> Result<()> {
             }
             Ok(())
         }
+        Command::Db(DbCommand::Copy {
+            from,
+            to,
+            from_secret_key_file,
+        }) => {
+            init_tracing();
+            let settings = load(&cli.common, None)?;
+            let from_secret_key = match from_secret_key_file {
+                Some(f) => Some(yutang_app::settings::Secret::new(
+                    std::fs::read_to_string(&f)
+                        .with_context(|| format!("reading {}", f.display()))?
+                        .trim(),
+                )),
+                None => None,
+            };
+            db_copy(yutang_app::db_copy::CopyOptions {
+                from_url: from,
+                to_url: to,
+                from_secret_key,
+                to_secret_key: settings.secret_key.clone(),
+            })
+            .await
+        }
         Command::Backup { to } => {
             init_tracing();
             let settings = load(&cli.common, None)?;
@@ -588,4 +634,37 @@ async fn demo_wecom(
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((fake, summary))
+}
+
+async fn db_copy(o: yutang_app::db_copy::CopyOptions) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mut last = String::new();
+    let report = yutang_app::db_copy::run(&o, &mut |table, rows| {
+        if table != last {
+            eprintln!("copying {table} …");
+            last = table.to_owned();
+        }
+        if rows % 100_000 == 0 {
+            eprintln!("  {table}: {rows} rows");
+        }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rows: u64 = report.tables.iter().map(|t| t.rows).sum();
+    for t in &report.tables {
+        println!(
+            "  {:<28} {:>10} rows  {:>10} new  sha256 {}",
+            t.table,
+            t.rows,
+            t.inserted,
+            &t.digest[..16]
+        );
+    }
+    println!(
+        "copied and verified {} tables, {rows} rows in {:.1} s; {} secrets re-sealed for the destination's key",
+        report.tables.len(),
+        started.elapsed().as_secs_f64(),
+        report.resealed
+    );
+    Ok(())
 }

@@ -194,6 +194,17 @@ impl Db {
         m.iter().map(|m| m.version).collect()
     }
 
+    /// Versions of the migrations applied to this database, in order.
+    pub async fn applied_migrations(&self) -> Result<Vec<i64>> {
+        db_run!(self, pool => {
+            Ok(sqlx::query_scalar(
+                "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version",
+            )
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
     /// Round-trip to the database, for `/readyz`.
     pub async fn ping(&self) -> Result<()> {
         db_run!(self, pool => {

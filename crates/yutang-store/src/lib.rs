@@ -12,6 +12,7 @@ pub mod tx;
 pub mod audit;
 pub mod backup;
 pub mod bulk;
+pub mod copy;
 pub mod customers;
 pub mod db;
 pub mod error;

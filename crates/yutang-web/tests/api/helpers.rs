@@ -46,7 +46,7 @@ pub fn pg_base() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-async fn fresh_database_url(engine: Engine, dir: &tempfile::TempDir) -> String {
+pub async fn fresh_database_url(engine: Engine, dir: &tempfile::TempDir) -> String {
     match engine {
         Engine::Sqlite => format!("sqlite://{}", dir.path().join("test.db").display()),
         Engine::Postgres => {

@@ -25,6 +25,7 @@ mod audit;
 mod auth;
 mod console;
 mod customers;
+mod db_copy;
 mod events;
 mod health;
 mod helpers;
