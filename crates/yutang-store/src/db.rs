@@ -194,6 +194,33 @@ impl Db {
         m.iter().map(|m| m.version).collect()
     }
 
+    /// Apply this engine's migrations up to and including `version` only: a database as a
+    /// release that shipped with them left it (the upgrade test starts from there).
+    pub async fn migrate_to(&self, version: i64) -> Result<()> {
+        match self {
+            Db::Sqlite(p) => SQLITE_MIGRATIONS.run_to(version, p).await?,
+            Db::Postgres(p) => POSTGRES_MIGRATIONS.run_to(version, p).await?,
+        }
+        Ok(())
+    }
+
+    /// SHA-256 over the checksums of this engine's embedded migrations up to `version`, in
+    /// order: recorded per release in `migrations/RELEASES`, so a migration that shipped is
+    /// never edited afterwards (a database migrated by that release would refuse to start).
+    pub fn migrations_digest(engine: Engine, version: i64) -> String {
+        use sha2::{Digest as _, Sha256};
+        let m = match engine {
+            Engine::Sqlite => &SQLITE_MIGRATIONS,
+            Engine::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let mut h = Sha256::new();
+        for m in m.iter().filter(|m| m.version <= version) {
+            h.update(m.version.to_le_bytes());
+            h.update(&m.checksum);
+        }
+        hex::encode(h.finalize())
+    }
+
     /// Versions of the migrations applied to this database, in order.
     pub async fn applied_migrations(&self) -> Result<Vec<i64>> {
         db_run!(self, pool => {
