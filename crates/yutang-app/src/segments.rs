@@ -49,6 +49,9 @@ struct State {
     build_ms: i64,
     /// Customers whose facts changed since the rules last looked (see [`SegmentEngine::take_changed`]).
     changed: RoaringBitmap,
+    /// The catalogue the schema was loaded from (`store::schema_stamp`): when it differs,
+    /// another node (or this one) changed tags or attributes, and the schema is reloaded.
+    stamp: Option<[i64; 6]>,
 }
 
 /// The segment index of one node, shared by every request.
@@ -73,6 +76,7 @@ impl Default for SegmentEngine {
                 built_at: 0,
                 build_ms: 0,
                 changed: RoaringBitmap::new(),
+                stamp: None,
             }),
             writer: tokio::sync::Mutex::new(()),
             rules: tokio::sync::Mutex::new(()),
@@ -166,6 +170,7 @@ impl SegmentEngine {
         // the facts, and the catch-up below applies everything after it.
         let mark = store::feed_mark(db).await?;
         let watermark = store::max_event_id(db).await?;
+        let stamp = store::schema_stamp(db).await?;
         let (schema, custom) = load_schema(db).await?;
         let mut b = IndexBuilder::from_schema(&schema);
         // The next page is read while this one goes into the builder: the database (another
@@ -238,6 +243,7 @@ impl SegmentEngine {
                 built_at: now,
                 build_ms,
                 changed: RoaringBitmap::new(),
+                stamp: Some(stamp),
             };
         }
         tracing::info!(build_ms, watermark, "segment index built");
@@ -260,6 +266,12 @@ impl SegmentEngine {
         let Some(mut from) = from else {
             return self.rebuild_locked(db, now).await;
         };
+        // The catalogue first: facts that name a tag created through another node need it.
+        let stamp = store::schema_stamp(db).await?;
+        let known = self.state.read().map_err(|_| lock_err())?.stamp;
+        if known != Some(stamp) {
+            self.reload_schema(db).await?;
+        }
         if let store::FeedMark::Id(id) = &mut from {
             *id = (*id - slack).max(0);
         }
@@ -299,8 +311,12 @@ impl SegmentEngine {
 
     /// Reload tags and attribute definitions (after one is created, renamed or deleted).
     pub async fn reload_schema(&self, db: &Db) -> Result<()> {
+        // Taken before the catalogue is read: a change committed meanwhile differs from it
+        // and is loaded on the next catch-up.
+        let stamp = store::schema_stamp(db).await?;
         let (schema, custom) = load_schema(db).await?;
         let mut s = self.state.write().map_err(|_| lock_err())?;
+        s.stamp = Some(stamp);
         let gone: Vec<TagId> = s
             .schema
             .tags()

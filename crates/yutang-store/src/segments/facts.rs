@@ -373,3 +373,20 @@ mod tests {
         assert_eq!(custom_value("date", "2026-13-01"), None);
     }
 }
+
+/// A cheap fingerprint of the catalogue a segment schema is built from (tag groups, tags,
+/// custom attributes: counts and latest changes). Each node compares it when it catches up,
+/// so a tag created through another node is known here within the catch-up interval, and at
+/// once on the next request that catches up.
+pub async fn schema_stamp(db: &Db) -> Result<[i64; 6]> {
+    let (a, b, c, d, e, f): (i64, i64, i64, i64, i64, i64) = db_run!(db, pool => {
+        sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM tag_groups), (SELECT COALESCE(MAX(updated_at), 0) FROM tag_groups), \
+             (SELECT COUNT(*) FROM tags), (SELECT COALESCE(MAX(updated_at), 0) FROM tags), \
+             (SELECT COUNT(*) FROM attribute_defs), (SELECT COALESCE(MAX(id), 0) FROM attribute_defs)",
+        )
+        .fetch_one(pool)
+        .await?
+    });
+    Ok([a, b, c, d, e, f])
+}

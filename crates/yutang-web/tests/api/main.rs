@@ -40,6 +40,7 @@ mod scope_matrix;
 mod segments;
 mod staff;
 mod tokens;
+mod two_nodes;
 mod upgrade;
 mod wecom;
 mod wecom_inbox;

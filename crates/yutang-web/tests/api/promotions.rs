@@ -38,7 +38,7 @@ pub(crate) fn template(stock: i64, per_customer: i64) -> Value {
     })
 }
 
-async fn created_id(r: reqwest::Response) -> i64 {
+pub(crate) async fn created_id(r: reqwest::Response) -> i64 {
     let s = r.status();
     let v: Value = r.json().await.unwrap();
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -60,7 +60,7 @@ pub(crate) async fn token(t: &TestApp, customer: i64) -> String {
     tok
 }
 
-async fn customers(t: &TestApp, n: usize, base: u64) -> Vec<(i64, String)> {
+pub(crate) async fn customers(t: &TestApp, n: usize, base: u64) -> Vec<(i64, String)> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let c = customer_with_phone(t, &format!("139{:08}", base + i as u64), "顾客").await;
@@ -69,7 +69,7 @@ async fn customers(t: &TestApp, n: usize, base: u64) -> Vec<(i64, String)> {
     out
 }
 
-async fn scalar(t: &TestApp, sql: &'static str) -> i64 {
+pub(crate) async fn scalar(t: &TestApp, sql: &'static str) -> i64 {
     match &t.app.db {
         yutang_store::Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
         yutang_store::Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),

@@ -24,14 +24,14 @@ both_engines!(
     segments_in_use_stay_and_ids_are_not_reused,
 );
 
-async fn json_ok(r: reqwest::Response, want: StatusCode) -> Value {
+pub(crate) async fn json_ok(r: reqwest::Response, want: StatusCode) -> Value {
     let s = r.status();
     let body = r.text().await.unwrap();
     assert_eq!(s, want, "{body}");
     serde_json::from_str(&body).unwrap_or(Value::Null)
 }
 
-async fn group(t: &TestApp, name: &str, multi: bool) -> i64 {
+pub(crate) async fn group(t: &TestApp, name: &str, multi: bool) -> i64 {
     let r = t
         .post(
             "/api/v1/tag-groups",
@@ -44,7 +44,7 @@ async fn group(t: &TestApp, name: &str, multi: bool) -> i64 {
         .unwrap()
 }
 
-async fn tag(t: &TestApp, group: i64, name: &str) -> i64 {
+pub(crate) async fn tag(t: &TestApp, group: i64, name: &str) -> i64 {
     let r = t
         .post(
             "/api/v1/tags",
@@ -57,7 +57,7 @@ async fn tag(t: &TestApp, group: i64, name: &str) -> i64 {
         .unwrap()
 }
 
-async fn count(t: &TestApp, token: &str, expr: &str) -> u64 {
+pub(crate) async fn count(t: &TestApp, token: &str, expr: &str) -> u64 {
     let r = t
         .post("/api/v1/segments/count", token, json!({"expression": expr}))
         .await;
@@ -523,7 +523,7 @@ async fn expression_errors_point_at_the_column(e: Engine) {
     assert_eq!(error_of(r).await.0, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-async fn wait_job(t: &TestApp, token: &str, id: i64) -> Value {
+pub(crate) async fn wait_job(t: &TestApp, token: &str, id: i64) -> Value {
     for _ in 0..100 {
         let v = json_ok(
             t.get(&format!("/api/v1/jobs/{id}"), token).await,

@@ -16,8 +16,8 @@ both_engines!(
     corp_tags_are_yutang_tags_both_ways,
 );
 
-const CORP: &str = "ww5823bf96d3bd56c7";
-const TOKEN: &str = "QDG6eK";
+pub(crate) const CORP: &str = "ww5823bf96d3bd56c7";
+pub(crate) const TOKEN: &str = "QDG6eK";
 
 async fn configured(e: Engine) -> (TestApp, CallbackCrypto, String) {
     let key = AesKey::generate().to_encoding_aes_key();
@@ -32,7 +32,7 @@ async fn configured(e: Engine) -> (TestApp, CallbackCrypto, String) {
     (t, crypto, key)
 }
 
-fn add_contact_xml(external: &str, at: i64) -> String {
+pub(crate) fn add_contact_xml(external: &str, at: i64) -> String {
     format!(
         "<xml><ToUserName><![CDATA[{CORP}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>\
          <CreateTime>{at}</CreateTime><MsgType><![CDATA[event]]></MsgType>\
