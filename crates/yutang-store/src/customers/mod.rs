@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 use sqlx::FromRow;
-use yutang_core::customers::ProfilePatch;
+use yutang_core::customers::{ProfilePatch, SearchTerm, prefix_upper_bound};
 use yutang_core::identity::Identity;
 
 use crate::Db;
@@ -153,27 +153,11 @@ macro_rules! scope_where {
     };
 }
 
-macro_rules! customer_filter {
-    () => {
-        " AND ($3 IS NULL OR c.name LIKE $3 ESCAPE '\\' OR EXISTS (SELECT 1 FROM customer_identities i \
-              WHERE i.customer_id = c.id AND (i.value = $4 OR i.value = $5))) \
-         AND ($6 IS NULL OR c.city = $6) \
-         AND ($7 IS NULL OR c.member_level = $7) \
-         AND ($8 IS NULL OR c.gender = $8) \
-         AND ($9 IS NULL OR EXISTS (SELECT 1 FROM follows f WHERE f.customer_id = c.id \
-              AND f.state = 'active' AND f.staff_id = $9)) \
-         AND ($10 IS NULL OR EXISTS (SELECT 1 FROM follows f JOIN staff t ON t.id = f.staff_id \
-              WHERE f.customer_id = c.id AND f.state = 'active' AND t.store_id = $10)) \
-         AND ($11 IS NULL OR EXISTS (SELECT 1 FROM customer_identities i \
-              WHERE i.customer_id = c.id AND i.kind = $11)) \
-         AND c.order_count >= $12"
-    };
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct CustomerFilter<'a> {
     pub scope: Scope,
-    /// Substring of the name, or an exact identity value.
+    /// The search box's text (see `yutang_core::customers::SearchTerm`): phone suffix or
+    /// prefix, an identity value, an order number, or a substring of the name.
     pub q: Option<&'a str>,
     /// The query as a normalised phone, when it parses as one.
     pub q_phone: Option<&'a str>,
@@ -188,48 +172,135 @@ pub struct CustomerFilter<'a> {
     pub offset: i64,
 }
 
+/// Push the `WHERE` of a customer list: the scope and only the filters that are set, so the
+/// planner sees real predicates (a generic `$n IS NULL OR …` plans one scan for all values).
+/// The search term drives the query from an index where it can: the last four digits of a
+/// phone (`customer_identities_phone_last4`), a phone prefix (a range on
+/// `customer_identities_value`), an identity value or an order number; free text also
+/// matches a substring of the name, which scans.
+macro_rules! push_customer_filters {
+    ($qb:ident, $f:expr, $term:expr, $pg:expr) => {{
+        let f = $f;
+        $qb.push(" WHERE c.merged_into IS NULL");
+        if let Some(store) = f.scope.store {
+            $qb.push(
+                " AND EXISTS (SELECT 1 FROM follows f JOIN staff t ON t.id = f.staff_id \
+                 WHERE f.customer_id = c.id AND f.state = 'active' AND t.store_id = ",
+            )
+            .push_bind(store)
+            .push(")");
+        }
+        if let Some(guide) = f.scope.guide {
+            $qb.push(
+                " AND EXISTS (SELECT 1 FROM follows f \
+                 WHERE f.customer_id = c.id AND f.state = 'active' AND f.staff_id = ",
+            )
+            .push_bind(guide)
+            .push(")");
+        }
+        // PostgreSQL plans `IN (subquery)` as a join and may scan every customer for it;
+        // `= ANY(ARRAY(subquery))` runs the (indexed) subquery first and probes the ids.
+        let (open, close) = if $pg {
+            (" c.id = ANY(ARRAY(SELECT customer_id FROM ", "))")
+        } else {
+            (" c.id IN (SELECT customer_id FROM ", ")")
+        };
+        match $term {
+            Some(SearchTerm::PhoneSuffix(s)) => {
+                $qb.push(" AND")
+                    .push(open)
+                    .push(
+                        "customer_identities WHERE kind = 'phone' \
+                         AND substr(value, length(value) - 3) = ",
+                    )
+                    .push_bind(s.clone())
+                    .push(close);
+            }
+            Some(SearchTerm::PhonePrefix(p)) => {
+                // All of the unique key (kind, namespace, value): a range scan on it.
+                $qb.push(" AND")
+                    .push(open)
+                    .push(
+                        "customer_identities WHERE kind = 'phone' AND namespace = '' AND value >= ",
+                    )
+                    .push_bind(p.clone())
+                    .push(" AND value < ")
+                    .push_bind(prefix_upper_bound(p))
+                    .push(close);
+            }
+            Some(SearchTerm::Text(t)) => {
+                $qb.push(" AND (c.name LIKE ")
+                    .push_bind(like_pattern(t))
+                    .push(" ESCAPE '\\' OR")
+                    .push(open)
+                    .push("customer_identities WHERE value IN (")
+                    .push_bind(t.clone())
+                    .push(", ")
+                    .push_bind(f.q_phone.unwrap_or(t.as_str()).to_owned())
+                    .push(")")
+                    .push(close)
+                    .push(" OR")
+                    .push(open)
+                    .push("orders WHERE external_id = ")
+                    .push_bind(t.clone())
+                    .push(close)
+                    .push(")");
+            }
+            None => {}
+        }
+        if let Some(city) = f.city {
+            $qb.push(" AND c.city = ").push_bind(city);
+        }
+        if let Some(level) = f.member_level {
+            $qb.push(" AND c.member_level = ").push_bind(level);
+        }
+        if let Some(gender) = f.gender {
+            $qb.push(" AND c.gender = ").push_bind(gender);
+        }
+        if let Some(guide) = f.guide_id {
+            $qb.push(
+                " AND EXISTS (SELECT 1 FROM follows f WHERE f.customer_id = c.id \
+                 AND f.state = 'active' AND f.staff_id = ",
+            )
+            .push_bind(guide)
+            .push(")");
+        }
+        if let Some(store) = f.store_id {
+            $qb.push(
+                " AND EXISTS (SELECT 1 FROM follows f JOIN staff t ON t.id = f.staff_id \
+                 WHERE f.customer_id = c.id AND f.state = 'active' AND t.store_id = ",
+            )
+            .push_bind(store)
+            .push(")");
+        }
+        if let Some(kind) = f.identity_kind {
+            $qb.push(
+                " AND EXISTS (SELECT 1 FROM customer_identities i \
+                 WHERE i.customer_id = c.id AND i.kind = ",
+            )
+            .push_bind(kind)
+            .push(")");
+        }
+        if f.min_orders > 0 {
+            $qb.push(" AND c.order_count >= ").push_bind(f.min_orders);
+        }
+    }};
+}
+
 pub async fn list(db: &Db, f: &CustomerFilter<'_>) -> Result<(Vec<CustomerRow>, i64)> {
-    let like = f.q.map(like_pattern);
-    let exact = f.q.map(str::trim);
-    let phone = f.q_phone.or(exact);
+    let term = f.q.and_then(SearchTerm::parse);
+    let pg = matches!(db, Db::Postgres(_));
     db_run!(db, pool => {
-        let rows = sqlx::query_as::<_, CustomerRow>(concat!(
-            customer_select!(), scope_where!(), customer_filter!(),
-            " ORDER BY c.id DESC LIMIT $13 OFFSET $14"
-        ))
-        .bind(f.scope.store)
-        .bind(f.scope.guide)
-        .bind(like.as_deref())
-        .bind(exact)
-        .bind(phone)
-        .bind(f.city)
-        .bind(f.member_level)
-        .bind(f.gender)
-        .bind(f.guide_id)
-        .bind(f.store_id)
-        .bind(f.identity_kind)
-        .bind(f.min_orders)
-        .bind(f.limit)
-        .bind(f.offset)
-        .fetch_all(pool)
-        .await?;
-        let total: i64 = sqlx::query_scalar(concat!(
-            "SELECT COUNT(*) FROM customers c", scope_where!(), customer_filter!()
-        ))
-        .bind(f.scope.store)
-        .bind(f.scope.guide)
-        .bind(like.as_deref())
-        .bind(exact)
-        .bind(phone)
-        .bind(f.city)
-        .bind(f.member_level)
-        .bind(f.gender)
-        .bind(f.guide_id)
-        .bind(f.store_id)
-        .bind(f.identity_kind)
-        .bind(f.min_orders)
-        .fetch_one(pool)
-        .await?;
+        let mut qb = sqlx::QueryBuilder::new(customer_select!());
+        push_customer_filters!(qb, f, &term, pg);
+        qb.push(" ORDER BY c.id DESC LIMIT ")
+            .push_bind(f.limit)
+            .push(" OFFSET ")
+            .push_bind(f.offset);
+        let rows = qb.build_query_as::<CustomerRow>().fetch_all(pool).await?;
+        let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM customers c");
+        push_customer_filters!(qb, f, &term, pg);
+        let total: i64 = qb.build_query_scalar().fetch_one(pool).await?;
         Ok((rows, total))
     })
 }

@@ -14,6 +14,7 @@ both_engines!(
     merged_customers_coupons_follow,
     concurrent_first_follows_make_one_owner,
     overlapping_merges_leave_nothing_on_a_merged_customer,
+    search_by_phone_suffix_prefix_identity_and_order,
 );
 
 /// Ingest a customer as the admin token; returns the response body.
@@ -887,4 +888,66 @@ async fn overlapping_merges_leave_nothing_on_a_merged_customer(e: Engine) {
             );
         }
     }
+}
+
+/// Issue #18: store staff search by the last four digits of a phone, or its start; an
+/// integration's ids (WeCom external id, unionid) and an order number find their customer
+/// too; names match by substring as before. Each within the caller's scope.
+async fn search_by_phone_suffix_prefix_identity_and_order(e: Engine) {
+    let t = spawn_app(e).await;
+    let store = t.store("SR-001").await;
+    let g = t.staff("sr.g1", "guide", Some(store)).await;
+    let a = ingest(
+        &t,
+        json!({"identities": [{"kind": "phone", "value": "18719450204"},
+                              {"kind": "wecom_external", "value": "wmSEARCH01"},
+                              {"kind": "unionid", "value": "oUNION_SEARCH"}], "name": "周晓梅"}),
+    )
+    .await["customer"]["id"]
+        .as_i64()
+        .unwrap();
+    let b = customer_with_phone(&t, "13900010204", "吴昊").await;
+    let c = customer_with_phone(&t, "18719460000", "郑凯").await;
+    follow(&t, a, g).await;
+    let r = t
+        .post(
+            "/api/v1/orders",
+            &t.admin,
+            json!({"external_id": "JD-20261204-77", "customer_id": c, "channel": "shop",
+                   "lines": [{"sku": "S", "name": "货", "quantity": 1, "unit_price_fen": 100}]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let ids = |v: &Value| -> Vec<i64> {
+        let mut ids: Vec<i64> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        ids.sort();
+        assert_eq!(v["total"].as_u64().unwrap() as usize, ids.len(), "{v}");
+        ids
+    };
+    for (q, want) in [
+        ("0204", vec![a, b]),
+        ("0000", vec![c]),
+        ("1871945", vec![a]),
+        ("187-19", vec![a, c]),
+        ("18719450204", vec![a]),
+        ("wmSEARCH01", vec![a]),
+        ("oUNION_SEARCH", vec![a]),
+        ("JD-20261204-77", vec![c]),
+        ("晓梅", vec![a]),
+        ("9999", vec![]),
+    ] {
+        let v = get_json(&t, &format!("/api/v1/customers?q={q}"), &t.admin).await;
+        assert_eq!(ids(&v), want, "q={q}");
+    }
+    // The guide's search stays within their customers.
+    let tok = t.login("sr.g1").await;
+    let v = get_json(&t, "/api/v1/customers?q=0204", &tok).await;
+    assert_eq!(ids(&v), vec![a]);
+    // Masked display stays masked.
+    assert_eq!(v["items"][0]["phone"], "187****0204");
 }
