@@ -58,6 +58,21 @@ pub async fn update_in(tx: &mut Tx, id: i64, name: &str, expression: &str, now: 
 /// flash sale and group-buy whose spec names it (whatever their status: an ended campaign
 /// can be reopened). Bulk tagging and segment issue jobs resolve their customers when they
 /// are created and keep no reference.
+/// Lock a saved segment's row until the transaction ends (`false`: there is none). A
+/// segment delete and a promotion naming the segment as its audience both take it first, so
+/// they queue: the promotion then finds the segment gone, or the delete finds the promotion
+/// using it (PostgreSQL; SQLite serialises writers).
+pub async fn lock_in(tx: &mut Tx, id: i64) -> Result<bool> {
+    let lock = tx.row_lock();
+    let found: Option<i64> = in_tx!(tx, conn => {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT id FROM segments WHERE id = $1{lock}")))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+    });
+    Ok(found.is_some())
+}
+
 pub async fn users_in(tx: &mut Tx, id: i64) -> Result<Vec<(&'static str, i64, String)>> {
     const TABLES: [(&str, &str); 3] = [
         ("coupon template", "coupon_templates"),
