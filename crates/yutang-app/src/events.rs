@@ -108,7 +108,11 @@ impl App {
                 (CustomerRef::Id(id), _) => live.get(&id.0).copied(),
                 (_, Some(c)) => *c,
                 (_, None) => {
-                    let c = self.resolve_customer_ref(&ev.customer).await?.map(|c| c.0);
+                    let c = self
+                        .customers()
+                        .resolve_customer_ref(&ev.customer)
+                        .await?
+                        .map(|c| c.0);
                     resolved.insert(key, c);
                     c
                 }

@@ -739,7 +739,7 @@ impl App {
         }
         let total = parsed.len() as u64;
         for (i, (n, c)) in parsed.iter().enumerate() {
-            match self.ingest_customer(actor, &c.input).await {
+            match self.customers().ingest_customer(actor, &c.input).await {
                 Ok(done) => {
                     if done.outcome == "created" {
                         report.created += 1;
@@ -759,6 +759,7 @@ impl App {
                             owner: None,
                         };
                         if let Err(e) = self
+                            .customers()
                             .set_follow(actor, CustomerId(done.customer.id), &change)
                             .await
                         {
@@ -867,7 +868,11 @@ impl App {
             };
             let key = format!("{:?}", d.customer);
             if !customers.contains_key(&key) {
-                let c = self.resolve_customer_ref(&d.customer).await?.map(|c| c.0);
+                let c = self
+                    .customers()
+                    .resolve_customer_ref(&d.customer)
+                    .await?
+                    .map(|c| c.0);
                 customers.insert(key.clone(), c);
             }
             let Some(customer) = customers.get(&key).copied().flatten() else {

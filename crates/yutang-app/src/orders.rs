@@ -124,6 +124,7 @@ impl App {
         }
         let amount = order_amount(&o.lines, o.discount)?;
         let customer = self
+            .customers()
             .resolve_customer_ref(&o.customer)
             .await?
             .ok_or_else(|| {

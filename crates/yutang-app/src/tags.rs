@@ -360,6 +360,7 @@ impl App {
     /// A customer's tags, if the caller may see the customer.
     pub async fn customer_tags(&self, actor: &Actor, customer: i64) -> Result<Vec<CustomerTagRow>> {
         let id = self
+            .customers()
             .visible_customer(actor, yutang_core::ids::CustomerId(customer))
             .await?
             .0;
@@ -394,6 +395,7 @@ impl App {
         remove: &[i64],
     ) -> Result<TagChangeCount> {
         let id = self
+            .customers()
             .visible_customer(actor, yutang_core::ids::CustomerId(customer))
             .await?
             .0;

@@ -22,6 +22,7 @@ async fn customer_ids(app: &App) -> Result<Vec<i64>> {
             ..Default::default()
         };
         let p = app
+            .customers()
             .list_customers(&Actor::system(), &q)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -528,7 +528,7 @@ impl App {
         customer: CustomerId,
     ) -> Result<Vec<CouponView>> {
         view(actor)?;
-        let live = self.visible_customer(actor, customer).await?;
+        let live = self.customers().visible_customer(actor, customer).await?;
         self.my_coupons(live).await
     }
 }

@@ -273,21 +273,22 @@ impl App {
             ..CustomerInput::default()
         };
         let actor = wecom_actor();
-        let ingested = match self.ingest_customer(&actor, &input).await {
+        let ingested = match self.customers().ingest_customer(&actor, &input).await {
             Ok(i) => i,
             // The unionid belongs to a customer Yutang cannot merge with this one (two
             // different identities of a kind): keep the details, leave the unionid out.
             Err(AppError::Rule { code, message }) if input.identities.len() > 1 => {
                 tracing::warn!(customer, code, %message, "WeCom unionid not attached");
-                self.ingest_customer(
-                    &actor,
-                    &CustomerInput {
-                        identities: input.identities[..1].to_vec(),
-                        profile,
-                        ..CustomerInput::default()
-                    },
-                )
-                .await?
+                self.customers()
+                    .ingest_customer(
+                        &actor,
+                        &CustomerInput {
+                            identities: input.identities[..1].to_vec(),
+                            profile,
+                            ..CustomerInput::default()
+                        },
+                    )
+                    .await?
             }
             Err(e) => return Err(e),
         };

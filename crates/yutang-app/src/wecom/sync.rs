@@ -414,6 +414,7 @@ impl App {
             .and_then(|p| p.name);
         let actor = wecom_actor();
         let ingested = self
+            .customers()
             .ingest_customer(
                 &actor,
                 &CustomerInput {
@@ -454,18 +455,19 @@ impl App {
         match guide {
             Some(staff) => {
                 let remark = yutang_core::customers::parse_remark(&f.remark).ok();
-                self.set_follow(
-                    &actor,
-                    CustomerId(ingested.customer.id),
-                    &FollowChange {
-                        staff_id: StaffId(staff),
-                        since: Some(f.createtime.saturating_mul(1000)),
-                        remark: remark.filter(|r| !r.is_empty()),
-                        state: FollowState::Active,
-                        owner: None,
-                    },
-                )
-                .await?;
+                self.customers()
+                    .set_follow(
+                        &actor,
+                        CustomerId(ingested.customer.id),
+                        &FollowChange {
+                            staff_id: StaffId(staff),
+                            since: Some(f.createtime.saturating_mul(1000)),
+                            remark: remark.filter(|r| !r.is_empty()),
+                            state: FollowState::Active,
+                            owner: None,
+                        },
+                    )
+                    .await?;
                 st.follows += 1;
             }
             None => {

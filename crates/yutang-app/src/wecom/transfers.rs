@@ -778,18 +778,19 @@ impl App {
             .await?
             .unwrap_or(c.customer_id);
         let since = if at > 0 { at } else { self.now() };
-        self.set_follow(
-            &actor,
-            CustomerId(customer),
-            &FollowChange {
-                staff_id: StaffId(t.takeover_staff_id),
-                since: Some(since),
-                remark: None,
-                state: FollowState::Active,
-                owner: Some(true),
-            },
-        )
-        .await?;
+        self.customers()
+            .set_follow(
+                &actor,
+                CustomerId(customer),
+                &FollowChange {
+                    staff_id: StaffId(t.takeover_staff_id),
+                    since: Some(since),
+                    remark: None,
+                    state: FollowState::Active,
+                    owner: Some(true),
+                },
+            )
+            .await?;
         let handover_is_guide = yutang_store::staff::get(&self.db, t.handover_staff_id)
             .await
             .ok()
@@ -800,18 +801,19 @@ impl App {
                 )
             });
         if handover_is_guide {
-            self.set_follow(
-                &actor,
-                CustomerId(customer),
-                &FollowChange {
-                    staff_id: StaffId(t.handover_staff_id),
-                    since: None,
-                    remark: None,
-                    state: FollowState::Transferred,
-                    owner: Some(false),
-                },
-            )
-            .await?;
+            self.customers()
+                .set_follow(
+                    &actor,
+                    CustomerId(customer),
+                    &FollowChange {
+                        staff_id: StaffId(t.handover_staff_id),
+                        since: None,
+                        remark: None,
+                        state: FollowState::Transferred,
+                        owner: Some(false),
+                    },
+                )
+                .await?;
         }
         let client_id = format!("wecom:transfer:{}", c.id);
         let detail = serde_json::json!({

@@ -72,7 +72,7 @@ pub async fn list(
         Ok(p) => p,
         Err(e) => return error_page(c.ctx, AppError::Invalid(e)),
     };
-    let p = match s.app.list_customers(a, &query).await {
+    let p = match s.app.customers().list_customers(a, &query).await {
         Ok(p) => p,
         Err(e) => return error_page(c.ctx, e),
     };
@@ -176,12 +176,13 @@ async fn render_view(
         Ok(p) => p,
         Err(e) => return error_page(c.ctx, AppError::Invalid(e)),
     };
-    let v = match s.app.customer_360(a, CustomerId(id)).await {
+    let v = match s.app.customers().customer_360(a, CustomerId(id)).await {
         Ok(v) => v,
         Err(e) => return error_page(c.ctx, e),
     };
     let t = match s
         .app
+        .customers()
         .timeline(a, CustomerId(v.customer.id), kind, page)
         .await
     {
@@ -247,7 +248,12 @@ pub async fn reveal(
     ConsoleForm(mut c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
     c.ctx.active = "customers";
-    match s.app.reveal_phones(&c.session.actor, CustomerId(id)).await {
+    match s
+        .app
+        .customers()
+        .reveal_phones(&c.session.actor, CustomerId(id))
+        .await
+    {
         Ok(phones) => render_view(&s, c, id, ViewQuery::default(), Some(phones)).await,
         Err(e) => error_page(c.ctx, e),
     }
