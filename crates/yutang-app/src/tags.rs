@@ -80,7 +80,11 @@ pub const RULE_RUN_KIND: &str = "tag_rule_run";
 /// The job kinds this area runs (see `crate::job_kinds`).
 pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
     reg.register(BULK_TAG_KIND, |app, job| {
-        Box::pin(app.run_bulk_tag(job.id, &job.payload, job.progress_done))
+        Box::pin(async move {
+            app.tags()
+                .run_bulk_tag(job.id, &job.payload, job.progress_done)
+                .await
+        })
     });
     reg.register(RULE_RUN_KIND, |app, job| {
         Box::pin(async move {
@@ -88,7 +92,8 @@ pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
                 .payload
                 .parse()
                 .map_err(|_| AppError::Internal("bad rule id".into()))?;
-            app.run_tag_rule(id, None)
+            app.tags()
+                .run_tag_rule(id, None)
                 .await
                 .map(|n| serde_json::json!({"changes": n}).to_string())
         })
@@ -110,7 +115,26 @@ fn rule_group_refused() -> AppError {
     }
 }
 
+/// The tag use cases: the catalogue (groups and tags), tagging customers by hand or in bulk,
+/// and the auto-tag rules that keep rule-owned tags current.
+#[derive(Clone, Copy)]
+pub struct Tags<'a>(&'a App);
+
+impl std::ops::Deref for Tags<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Tags`].
+    pub fn tags(&self) -> Tags<'_> {
+        Tags(self)
+    }
+}
+
+impl Tags<'_> {
     /// The whole catalogue, with counts from the index.
     pub async fn tag_catalogue(&self, actor: &Actor) -> Result<Vec<GroupWithTags>> {
         if !actor.can(Permission::ViewCustomers) {

@@ -147,7 +147,7 @@ impl App {
             ),
         ];
         for (name, spec) in &rules {
-            self.create_tag_rule(&system, name, spec).await?;
+            self.tags().create_tag_rule(&system, name, spec).await?;
         }
         for (name, expr) in SEGMENTS {
             self.create_segment(&system, name, expr).await?;

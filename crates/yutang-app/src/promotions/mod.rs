@@ -44,7 +44,10 @@ pub const JOB_KINDS: [&str; 5] = [
 pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
     for kind in JOB_KINDS {
         reg.register(kind, |app, job| {
-            Box::pin(app.run_promo_job(&job.kind, job.id, &job.payload, job.progress_done))
+            Box::pin(async move {
+                app.run_promo_job(&job.kind, job.id, &job.payload, job.progress_done)
+                    .await
+            })
         });
     }
 }

@@ -28,7 +28,7 @@ pub const SIDE_JOB_KINDS: [&str; 2] = [CONTACT_DETAILS_KIND, MARK_TAG_KIND];
 /// (`wecom_mark_tag` is registered by `wecom_tags`).
 pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
     reg.register(CONTACT_DETAILS_KIND, |app, job| {
-        Box::pin(app.run_contact_details_job(&job.payload))
+        Box::pin(async move { app.run_contact_details_job(&job.payload).await })
     });
 }
 

@@ -48,7 +48,7 @@ pub const FULL_SYNC_KIND: &str = "wecom_full_sync";
 /// The job kinds this area runs (see `crate::job_kinds`).
 pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
     reg.register(FULL_SYNC_KIND, |app, job| {
-        Box::pin(app.run_wecom_full_sync(job.id))
+        Box::pin(async move { app.run_wecom_full_sync(job.id).await })
     });
 }
 /// Staff userids per `batch/get_by_user` call (WeCom allows 1–100; fewer gives finer progress).

@@ -46,7 +46,10 @@ pub const MARK_TAG_KIND: &str = "wecom_mark_tag";
 /// The job kinds this area runs (see `crate::job_kinds`).
 pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
     reg.register(MARK_TAG_KIND, |app, job| {
-        Box::pin(app.run_mark_tag_job(job.id, &job.payload, job.progress_done))
+        Box::pin(async move {
+            app.run_mark_tag_job(job.id, &job.payload, job.progress_done)
+                .await
+        })
     });
 }
 

@@ -50,7 +50,7 @@ pub const TRANSFER_KIND: &str = "wecom_transfer";
 /// The job kinds this area runs (see `crate::job_kinds`).
 pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
     reg.register(TRANSFER_KIND, |app, job| {
-        Box::pin(app.run_transfer_job(&job.payload))
+        Box::pin(async move { app.run_transfer_job(&job.payload).await })
     });
 }
 /// How long to wait between `transfer_result` polls while customers wait (WeCom completes a

@@ -191,11 +191,13 @@ async fn render_view(
     };
     let tags = s
         .app
+        .tags()
         .customer_tags(a, v.customer.id)
         .await
         .unwrap_or_default();
     let tag_options = s
         .app
+        .tags()
         .tag_catalogue(a)
         .await
         .unwrap_or_default()
