@@ -289,7 +289,7 @@ impl App {
             .await?;
         }
         tx.commit().await?;
-        let app = self.clone();
+        let app = App::clone(self);
         let by = actor.clone();
         let kind = run.kind;
         tokio::spawn(async move {
@@ -352,7 +352,7 @@ impl App {
         // Progress is written by a task of its own: the import may hold a write transaction
         // (SQLite allows one writer), and the writer must not wait for it in the same task.
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = self.clone();
+        let app = App::clone(self);
         let ticker = tokio::spawn(async move {
             let mut tick = tokio::time::interval(HEARTBEAT);
             loop {

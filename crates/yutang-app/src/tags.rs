@@ -144,7 +144,7 @@ impl Tags<'_> {
         let tags = store::list_tags(&self.db).await?;
         let rules = store::list_rules(&self.db).await?;
         self.segments.catch_up(&self.db, self.now(), 0).await?;
-        let scope = self.scope_bitmap(actor).await?;
+        let scope = self.segments().scope_bitmap(actor).await?;
         let mut out = Vec::with_capacity(groups.len());
         for g in groups {
             let mut ts = Vec::new();
@@ -509,6 +509,7 @@ impl Tags<'_> {
         self.check_tags_manual(remove, "remove").await?;
         let customers: Vec<i64> = match audience {
             Audience::Expression(src) => self
+                .segments()
                 .segment_members(actor, &src)
                 .await?
                 .1
@@ -516,8 +517,9 @@ impl Tags<'_> {
                 .map(i64::from)
                 .collect(),
             Audience::Segment(id) => {
-                let row = self.get_segment(actor, id).await?;
-                self.segment_members(actor, &row.expression)
+                let row = self.segments().get_segment(actor, id).await?;
+                self.segments()
+                    .segment_members(actor, &row.expression)
                     .await?
                     .1
                     .iter()
@@ -558,7 +560,7 @@ impl Tags<'_> {
                     )
                     .into());
                 }
-                if let Some(scope) = self.scope_bitmap(actor).await? {
+                if let Some(scope) = self.segments().scope_bitmap(actor).await? {
                     let outside = resolved
                         .iter()
                         .filter(|id| u32::try_from(**id).map_or(true, |i| !scope.contains(i)))

@@ -150,7 +150,7 @@ impl App {
             self.tags().create_tag_rule(&system, name, spec).await?;
         }
         for (name, expr) in SEGMENTS {
-            self.create_segment(&system, name, expr).await?;
+            self.segments().create_segment(&system, name, expr).await?;
         }
         Ok(())
     }

@@ -257,7 +257,10 @@ impl App {
         let seg = yutang_store::segments::get(&self.db, segment)
             .await
             .map_err(|_| FieldError::new("segment_id", "unknown_segment", "no such segment"))?;
-        let (_, members) = self.segment_members(actor, &seg.expression).await?;
+        let (_, members) = self
+            .segments()
+            .segment_members(actor, &seg.expression)
+            .await?;
         let job = IssueJob {
             template_id: template,
             customers: members.iter().map(i64::from).collect(),

@@ -82,7 +82,7 @@ async fn page(
         Ok(g) => g.into_iter().filter(|g| g.group.source != "rule").collect(),
         Err(e) => return error_page(c.ctx, e),
     };
-    let segments = match s.app.list_segments(a).await {
+    let segments = match s.app.segments().list_segments(a).await {
         Ok(v) => v,
         Err(e) => return error_page(c.ctx, e),
     };
