@@ -71,7 +71,9 @@ impl App {
     pub async fn create_coupon_template(&self, actor: &Actor, spec: TemplateSpec) -> Result<i64> {
         manage(actor)?;
         let spec = spec.parse()?;
-        self.check_segment_exists(&spec.audience).await?;
+        self.promotions()
+            .check_segment_exists(&spec.audience)
+            .await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
         let mut tx = self.db.begin().await?;
         let id = store::create_template_in(
@@ -88,14 +90,15 @@ impl App {
             self.now(),
         )
         .await?;
-        self.promo_audit(
-            &mut tx,
-            actor,
-            "coupon_template.create",
-            format!("coupon_template:{id}"),
-            serde_json::json!({"name": spec.name}),
-        )
-        .await?;
+        self.promotions()
+            .promo_audit(
+                &mut tx,
+                actor,
+                "coupon_template.create",
+                format!("coupon_template:{id}"),
+                serde_json::json!({"name": spec.name}),
+            )
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -108,7 +111,9 @@ impl App {
     ) -> Result<()> {
         manage(actor)?;
         let spec = spec.parse()?;
-        self.check_segment_exists(&spec.audience).await?;
+        self.promotions()
+            .check_segment_exists(&spec.audience)
+            .await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
         let mut tx = self.db.begin().await?;
         store::update_template_in(
@@ -126,14 +131,15 @@ impl App {
         )
         .await
         .map_err(AppError::not_found("coupon template"))?;
-        self.promo_audit(
-            &mut tx,
-            actor,
-            "coupon_template.update",
-            format!("coupon_template:{id}"),
-            serde_json::json!({"name": spec.name}),
-        )
-        .await?;
+        self.promotions()
+            .promo_audit(
+                &mut tx,
+                actor,
+                "coupon_template.update",
+                format!("coupon_template:{id}"),
+                serde_json::json!({"name": spec.name}),
+            )
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -144,14 +150,15 @@ impl App {
         store::delete_template_in(&mut tx, id, self.now())
             .await
             .map_err(AppError::not_found("coupon template"))?;
-        self.promo_audit(
-            &mut tx,
-            actor,
-            "coupon_template.delete",
-            format!("coupon_template:{id}"),
-            serde_json::json!({}),
-        )
-        .await?;
+        self.promotions()
+            .promo_audit(
+                &mut tx,
+                actor,
+                "coupon_template.delete",
+                format!("coupon_template:{id}"),
+                serde_json::json!({}),
+            )
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -280,7 +287,7 @@ impl App {
             self.now(),
         )
         .await?;
-        self.promo_audit(
+        self.promotions().promo_audit(
             &mut tx,
             actor,
             "coupon_template.issue_segment",
@@ -431,14 +438,15 @@ impl App {
         {
             return Err(refusal(PromoRefusal::CouponNotUsable));
         }
-        self.promo_audit(
-            &mut tx,
-            actor,
-            "coupon.revoke",
-            format!("coupon:{coupon}"),
-            serde_json::json!({}),
-        )
-        .await?;
+        self.promotions()
+            .promo_audit(
+                &mut tx,
+                actor,
+                "coupon.revoke",
+                format!("coupon:{coupon}"),
+                serde_json::json!({}),
+            )
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -460,7 +468,11 @@ impl App {
                 continue;
             }
             let v = Self::template_view(r, None)?;
-            if self.in_audience(&v.spec.audience, customer).await? {
+            if self
+                .promotions()
+                .in_audience(&v.spec.audience, customer)
+                .await?
+            {
                 out.push(v);
             }
         }
@@ -494,8 +506,10 @@ impl App {
             fingerprint: &fp,
         });
         // A replay answers before the audience check (which may have changed since).
-        if key.is_none() || !self.replayable(idem).await? {
-            self.check_audience(&t.spec.audience, customer).await?;
+        if key.is_none() || !self.promotions().replayable(idem).await? {
+            self.promotions()
+                .check_audience(&t.spec.audience, customer)
+                .await?;
         }
         self.write_claim(&t, customer, "claim", idem, None).await
     }
