@@ -35,6 +35,7 @@ impl App {
             ends_at: Millis(now + 60 * DAY),
         };
         let tuesday = self
+            .coupons()
             .create_coupon_template(
                 &sys,
                 TemplateSpec {
@@ -54,59 +55,61 @@ impl App {
                 },
             )
             .await?;
-        self.create_coupon_template(
-            &sys,
-            TemplateSpec {
-                name: "月度礼包 70元（三张）".into(),
-                steps: vec![
-                    CouponKind::AmountOff {
-                        off_fen: 1000,
-                        threshold_fen: 5900,
+        self.coupons()
+            .create_coupon_template(
+                &sys,
+                TemplateSpec {
+                    name: "月度礼包 70元（三张）".into(),
+                    steps: vec![
+                        CouponKind::AmountOff {
+                            off_fen: 1000,
+                            threshold_fen: 5900,
+                        },
+                        CouponKind::AmountOff {
+                            off_fen: 2000,
+                            threshold_fen: 11900,
+                        },
+                        CouponKind::AmountOff {
+                            off_fen: 4000,
+                            threshold_fen: 19900,
+                        },
+                    ],
+                    validity: Validity::DaysFromClaim { days: 30 },
+                    claim_window,
+                    stock: 2000,
+                    per_customer: 1,
+                    audience: Audience::Everyone,
+                    scope: Scope {
+                        channels: vec!["mini_program".into()],
+                        store_ids: Vec::new(),
                     },
-                    CouponKind::AmountOff {
-                        off_fen: 2000,
-                        threshold_fen: 11900,
-                    },
-                    CouponKind::AmountOff {
-                        off_fen: 4000,
-                        threshold_fen: 19900,
-                    },
-                ],
-                validity: Validity::DaysFromClaim { days: 30 },
-                claim_window,
-                stock: 2000,
-                per_customer: 1,
-                audience: Audience::Everyone,
-                scope: Scope {
-                    channels: vec!["mini_program".into()],
-                    store_ids: Vec::new(),
+                    return_on_refund: true,
+                    remind_hours_before: 48,
                 },
-                return_on_refund: true,
-                remind_hours_before: 48,
-            },
-        )
-        .await?;
-        self.create_coupon_template(
-            &sys,
-            TemplateSpec {
-                name: "入群专享 5元无门槛券".into(),
-                steps: vec![CouponKind::AmountOff {
-                    off_fen: 500,
-                    threshold_fen: 0,
-                }],
-                validity: Validity::DaysFromClaim { days: 3 },
-                claim_window,
-                stock: 10_000,
-                per_customer: 1,
-                audience: Audience::GroupMembers,
-                scope: Scope::default(),
-                return_on_refund: false,
-                remind_hours_before: 24,
-            },
-        )
-        .await?;
+            )
+            .await?;
+        self.coupons()
+            .create_coupon_template(
+                &sys,
+                TemplateSpec {
+                    name: "入群专享 5元无门槛券".into(),
+                    steps: vec![CouponKind::AmountOff {
+                        off_fen: 500,
+                        threshold_fen: 0,
+                    }],
+                    validity: Validity::DaysFromClaim { days: 3 },
+                    claim_window,
+                    stock: 10_000,
+                    per_customer: 1,
+                    audience: Audience::GroupMembers,
+                    scope: Scope::default(),
+                    return_on_refund: false,
+                    remind_hours_before: 24,
+                },
+            )
+            .await?;
         // Member-day coupons already claimed by the first customers.
-        let t = self.coupon_template(&sys, tuesday).await?;
+        let t = self.coupons().coupon_template(&sys, tuesday).await?;
         for c in 1..=customers.min(120) as i64 {
             self.write_demo_claim(&t, CustomerId(c)).await?;
         }
@@ -194,7 +197,8 @@ impl App {
         t: &crate::promotions::coupons::TemplateView,
         c: CustomerId,
     ) -> Result<()> {
-        self.issue_coupon(&Actor::system(), t.row.id, c)
+        self.coupons()
+            .issue_coupon(&Actor::system(), t.row.id, c)
             .await
             .map(drop)
     }

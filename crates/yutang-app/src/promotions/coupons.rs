@@ -65,7 +65,26 @@ pub struct IssueSummary {
     pub skipped: i64,
 }
 
+/// The coupon use cases: templates, issuing (to customers or a segment), claiming, redeeming
+/// and revoking coupons, and a customer's coupons.
+#[derive(Clone, Copy)]
+pub struct Coupons<'a>(&'a App);
+
+impl std::ops::Deref for Coupons<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Coupons`].
+    pub fn coupons(&self) -> Coupons<'_> {
+        Coupons(self)
+    }
+}
+
+impl Coupons<'_> {
     // --- coupon templates (staff) ---
 
     pub async fn create_coupon_template(&self, actor: &Actor, spec: TemplateSpec) -> Result<i64> {

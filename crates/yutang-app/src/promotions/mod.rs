@@ -217,7 +217,7 @@ impl Promotions<'_> {
         };
         let now = self.now();
         let out = match kind {
-            ISSUE_KIND => return self.run_issue_job(id, payload, done).await,
+            ISSUE_KIND => return self.coupons().run_issue_job(id, payload, done).await,
             store::JOB_COUPON_EXPIRE => {
                 let c = match store::get_coupon(&self.db, target()?).await {
                     Ok(c) => c,

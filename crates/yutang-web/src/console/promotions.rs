@@ -359,7 +359,7 @@ impl ListPage {
 pub async fn list(State(s): State<AppState>, mut c: Console) -> Response {
     c.ctx.active = "promotions";
     let a = &c.session.actor;
-    let templates = match s.app.coupon_templates(a).await {
+    let templates = match s.app.coupons().coupon_templates(a).await {
         Ok(t) => t,
         Err(e) => return error_page(c.ctx, e),
     };
@@ -456,6 +456,7 @@ pub async fn edit_form(
     let f = match parse_what(&what) {
         Some("coupon") => s
             .app
+            .coupons()
             .coupon_template(a, id)
             .await
             .map(|t| PromoForm::from_coupon(&t.spec)),
@@ -487,8 +488,18 @@ async fn save(
 ) -> Result<(), AppError> {
     let a = &c.session.actor;
     match (w, id) {
-        ("coupon", None) => s.app.create_coupon_template(a, f.coupon()?).await.map(drop),
-        ("coupon", Some(id)) => s.app.update_coupon_template(a, id, f.coupon()?).await,
+        ("coupon", None) => s
+            .app
+            .coupons()
+            .create_coupon_template(a, f.coupon()?)
+            .await
+            .map(drop),
+        ("coupon", Some(id)) => {
+            s.app
+                .coupons()
+                .update_coupon_template(a, id, f.coupon()?)
+                .await
+        }
         ("flash", None) => s.app.create_flash_sale(a, f.flash()?).await.map(drop),
         ("flash", Some(id)) => s.app.update_flash_sale(a, id, f.flash()?).await,
         (_, None) => s.app.create_group_buy(a, f.group()?).await.map(drop),
@@ -530,7 +541,12 @@ pub async fn delete_template(
     IdPath(id): IdPath,
     ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    match s.app.delete_coupon_template(&c.session.actor, id).await {
+    match s
+        .app
+        .coupons()
+        .delete_coupon_template(&c.session.actor, id)
+        .await
+    {
         Ok(()) => Redirect::to("/console/promotions?ok=saved").into_response(),
         Err(e) => error_page(c.ctx, e),
     }
