@@ -84,6 +84,7 @@ async fn http_run(label: &str, url: String, p: &Params) -> Result<Run> {
     let sys = Actor::system();
     let now = app.now();
     let sale = app
+        .flash_sales()
         .create_flash_sale(
             &sys,
             FlashSaleSpec {
@@ -145,6 +146,7 @@ async fn http_run(label: &str, url: String, p: &Params) -> Result<Run> {
     let secs = start.elapsed().as_secs_f64();
     let _ = tx.send(());
     let sold = app
+        .flash_sales()
         .flash_sale(sale)
         .await
         .map_err(|e| anyhow!("{e}"))?

@@ -104,7 +104,7 @@ fn not_found_page() -> Response {
 }
 
 pub async fn flash_sale(State(s): State<AppState>, IdPath(id): IdPath) -> Response {
-    let Ok(v) = s.app.flash_sale(id).await else {
+    let Ok(v) = s.app.flash_sales().flash_sale(id).await else {
         return not_found_page();
     };
     let demo = s.app.demo_login_enabled().await.unwrap_or(false);
@@ -140,7 +140,7 @@ struct GroupBuyPage {
 }
 
 pub async fn group_buy(State(s): State<AppState>, IdPath(id): IdPath) -> Response {
-    let Ok(v) = s.app.group_buy(id).await else {
+    let Ok(v) = s.app.group_buys().group_buy(id).await else {
         return not_found_page();
     };
     let demo = s.app.demo_login_enabled().await.unwrap_or(false);
@@ -184,7 +184,7 @@ pub async fn team(
     IdPath(id): IdPath,
     Query(q): Query<TeamQuery>,
 ) -> Response {
-    let Ok(v) = s.app.team_status(id).await else {
+    let Ok(v) = s.app.group_buys().team_status(id).await else {
         return not_found_page();
     };
     let demo = s.app.demo_login_enabled().await.unwrap_or(false);

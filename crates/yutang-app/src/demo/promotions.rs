@@ -113,26 +113,28 @@ impl App {
         for c in 1..=customers.min(120) as i64 {
             self.write_demo_claim(&t, CustomerId(c)).await?;
         }
-        self.create_flash_sale(
-            &sys,
-            FlashSaleSpec {
-                name: "周五秒杀 · 金枕榴莲".into(),
-                sku: "DURIAN-GOLD-1".into(),
-                item_name: "泰国金枕榴莲 约 5 斤".into(),
-                price_fen: 9900,
-                original_price_fen: 19900,
-                stock: 100,
-                window: Window {
-                    starts_at: Millis(now - 3_600_000),
-                    ends_at: Millis(friday_night(now).max(now + DAY)),
+        self.flash_sales()
+            .create_flash_sale(
+                &sys,
+                FlashSaleSpec {
+                    name: "周五秒杀 · 金枕榴莲".into(),
+                    sku: "DURIAN-GOLD-1".into(),
+                    item_name: "泰国金枕榴莲 约 5 斤".into(),
+                    price_fen: 9900,
+                    original_price_fen: 19900,
+                    stock: 100,
+                    window: Window {
+                        starts_at: Millis(now - 3_600_000),
+                        ends_at: Millis(friday_night(now).max(now + DAY)),
+                    },
+                    per_customer: 1,
+                    hold_minutes: 15,
+                    audience: Audience::Everyone,
                 },
-                per_customer: 1,
-                hold_minutes: 15,
-                audience: Audience::Everyone,
-            },
-        )
-        .await?;
+            )
+            .await?;
         let gb = self
+            .group_buys()
             .create_group_buy(
                 &sys,
                 GroupBuySpec {
@@ -153,26 +155,27 @@ impl App {
                 },
             )
             .await?;
-        self.create_group_buy(
-            &sys,
-            GroupBuySpec {
-                name: "两人团 · 智利车厘子".into(),
-                sku: "CHERRY-JJ-2".into(),
-                item_name: "智利车厘子 JJ 级 2 斤".into(),
-                price_fen: 8990,
-                original_price_fen: 12990,
-                leader_discount_fen: 1000,
-                team_size: 2,
-                time_limit_minutes: 12 * 60,
-                stock: 300,
-                window: Window {
-                    starts_at: Millis(now - DAY),
-                    ends_at: Millis(now + 14 * DAY),
+        self.group_buys()
+            .create_group_buy(
+                &sys,
+                GroupBuySpec {
+                    name: "两人团 · 智利车厘子".into(),
+                    sku: "CHERRY-JJ-2".into(),
+                    item_name: "智利车厘子 JJ 级 2 斤".into(),
+                    price_fen: 8990,
+                    original_price_fen: 12990,
+                    leader_discount_fen: 1000,
+                    team_size: 2,
+                    time_limit_minutes: 12 * 60,
+                    stock: 300,
+                    window: Window {
+                        starts_at: Millis(now - DAY),
+                        ends_at: Millis(now + 14 * DAY),
+                    },
+                    audience: Audience::Everyone,
                 },
-                audience: Audience::Everyone,
-            },
-        )
-        .await?;
+            )
+            .await?;
         // Two completed teams and three open ones (one still needs two, two need one).
         let n = customers as i64;
         if n >= 20 {

@@ -22,7 +22,26 @@ pub struct FlashSaleView {
     pub counts: CampaignCounts,
 }
 
+/// The flash-sale use cases: creating and editing sales, listing them for staff and customers,
+/// claiming a unit and paying for a claim.
+#[derive(Clone, Copy)]
+pub struct FlashSales<'a>(&'a App);
+
+impl std::ops::Deref for FlashSales<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`FlashSales`].
+    pub fn flash_sales(&self) -> FlashSales<'_> {
+        FlashSales(self)
+    }
+}
+
+impl FlashSales<'_> {
     // --- flash sales ---
 
     fn flash_write<'a>(spec: &'a FlashSaleSpec, json: &'a str) -> FlashSaleWrite<'a> {

@@ -42,7 +42,26 @@ pub struct TeamView {
     pub remaining_stock: i64,
 }
 
+/// The group-buy use cases: creating and editing group-buys, opening and joining teams, a
+/// team's status and its expiry.
+#[derive(Clone, Copy)]
+pub struct GroupBuys<'a>(&'a App);
+
+impl std::ops::Deref for GroupBuys<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`GroupBuys`].
+    pub fn group_buys(&self) -> GroupBuys<'_> {
+        GroupBuys(self)
+    }
+}
+
+impl GroupBuys<'_> {
     // --- group-buys ---
 
     fn group_buy_write<'a>(spec: &'a GroupBuySpec, json: &'a str) -> GroupBuyWrite<'a> {

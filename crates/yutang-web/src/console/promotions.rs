@@ -363,8 +363,18 @@ pub async fn list(State(s): State<AppState>, mut c: Console) -> Response {
         Ok(t) => t,
         Err(e) => return error_page(c.ctx, e),
     };
-    let flash_sales = s.app.flash_sales_for_staff(a).await.unwrap_or_default();
-    let group_buys = s.app.group_buys_for_staff(a).await.unwrap_or_default();
+    let flash_sales = s
+        .app
+        .flash_sales()
+        .flash_sales_for_staff(a)
+        .await
+        .unwrap_or_default();
+    let group_buys = s
+        .app
+        .group_buys()
+        .group_buys_for_staff(a)
+        .await
+        .unwrap_or_default();
     let can_manage = a.can(Permission::ManagePromotions);
     render(
         StatusCode::OK,
@@ -462,11 +472,13 @@ pub async fn edit_form(
             .map(|t| PromoForm::from_coupon(&t.spec)),
         Some("flash") => s
             .app
+            .flash_sales()
             .flash_sale(id)
             .await
             .map(|v| PromoForm::from_flash(&v.spec)),
         Some(_) => s
             .app
+            .group_buys()
             .group_buy(id)
             .await
             .map(|v| PromoForm::from_group(&v.spec)),
@@ -500,10 +512,25 @@ async fn save(
                 .update_coupon_template(a, id, f.coupon()?)
                 .await
         }
-        ("flash", None) => s.app.create_flash_sale(a, f.flash()?).await.map(drop),
-        ("flash", Some(id)) => s.app.update_flash_sale(a, id, f.flash()?).await,
-        (_, None) => s.app.create_group_buy(a, f.group()?).await.map(drop),
-        (_, Some(id)) => s.app.update_group_buy(a, id, f.group()?).await,
+        ("flash", None) => s
+            .app
+            .flash_sales()
+            .create_flash_sale(a, f.flash()?)
+            .await
+            .map(drop),
+        ("flash", Some(id)) => {
+            s.app
+                .flash_sales()
+                .update_flash_sale(a, id, f.flash()?)
+                .await
+        }
+        (_, None) => s
+            .app
+            .group_buys()
+            .create_group_buy(a, f.group()?)
+            .await
+            .map(drop),
+        (_, Some(id)) => s.app.group_buys().update_group_buy(a, id, f.group()?).await,
     }
 }
 
