@@ -267,7 +267,7 @@ impl Tags<'_> {
         }
         // A WeCom group's tags are created in WeCom first, so both sides hold the same tag.
         let wecom_id = match (&g.source[..], &g.wecom_id) {
-            ("wecom", Some(gw)) => Some(self.push_corp_tag(gw, &name, sort).await?),
+            ("wecom", Some(gw)) => Some(self.wecom().push_corp_tag(gw, &name, sort).await?),
             _ => None,
         };
         let mut tx = self.db.begin().await?;
@@ -328,7 +328,7 @@ impl Tags<'_> {
             return Err(rule_group_refused());
         }
         if let Some(w) = &t.wecom_id {
-            self.delete_corp_tag(w).await?;
+            self.wecom().delete_corp_tag(w).await?;
         }
         // The delete, its holders' timeline events and its audit entry commit together.
         let mut tx = self.db.begin().await?;
@@ -466,7 +466,7 @@ impl Tags<'_> {
         )
         .await?;
         tx.commit().await?;
-        self.queue_mark_tag(&[id], add, remove).await;
+        self.wecom().queue_mark_tag(&[id], add, remove).await;
         self.segments.catch_up(&self.db, self.now(), 0).await?;
         Ok(n)
     }
@@ -649,7 +649,9 @@ impl Tags<'_> {
             .await?;
             count.added += n.added;
             count.removed += n.removed;
-            self.queue_mark_tag(chunk, &job.add, &job.remove).await;
+            self.wecom()
+                .queue_mark_tag(chunk, &job.add, &job.remove)
+                .await;
             at += chunk.len();
             job_store::progress(
                 &self.db,

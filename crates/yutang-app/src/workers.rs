@@ -37,7 +37,7 @@ impl Workers {
                 let mut tick = tokio::time::interval(Duration::from_secs(30));
                 loop {
                     tick.tick().await;
-                    if let Err(e) = app.process_wecom_inbox(500).await {
+                    if let Err(e) = app.wecom().process_wecom_inbox(500).await {
                         tracing::warn!(error = %e, "WeCom inbox sweep");
                     }
                 }

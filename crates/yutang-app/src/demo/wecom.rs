@@ -61,21 +61,22 @@ impl App {
                 .await?;
             summary.linked_guides += 1;
         }
-        self.save_wecom_settings(
-            &system,
-            &WecomSettingsInput {
-                corp_id: Some(corp.corp_id.clone()),
-                api_base: Some(corp.api_base.clone()),
-                contact_secret: Some(corp.secret.clone()),
-                callback_token: Some(corp.callback_token.clone()),
-                encoding_aes_key: Some(corp.encoding_aes_key.clone()),
-                ..WecomSettingsInput::default()
-            },
-        )
-        .await?;
-        let job = self.start_wecom_sync(&system, None).await?;
+        self.wecom()
+            .save_wecom_settings(
+                &system,
+                &WecomSettingsInput {
+                    corp_id: Some(corp.corp_id.clone()),
+                    api_base: Some(corp.api_base.clone()),
+                    contact_secret: Some(corp.secret.clone()),
+                    callback_token: Some(corp.callback_token.clone()),
+                    encoding_aes_key: Some(corp.encoding_aes_key.clone()),
+                    ..WecomSettingsInput::default()
+                },
+            )
+            .await?;
+        let job = self.wecom().start_wecom_sync(&system, None).await?;
         self.drain_jobs().await?;
-        let done = self.wecom_sync(&system, job.job.id).await?;
+        let done = self.wecom().wecom_sync(&system, job.job.id).await?;
         if done.job.status != "done" {
             return Err(AppError::Internal(format!(
                 "the demo's WeCom sync did not finish: {}",

@@ -34,13 +34,14 @@ use yutang_wecom::client::api::{
 };
 use yutang_wecom::client::codes;
 
+use super::Wecom;
+use crate::Actor;
 use crate::audit::{self, Action};
 use crate::customers::{CustomerInput, FollowChange};
 use crate::error::{AppError, Result};
 use crate::jobs::{JobView, LEASE_MS};
 use crate::wecom::tags::{CorpTagSync, wecom_err};
 use crate::wecom::wecom_actor;
-use crate::{Actor, App};
 
 /// The job kind.
 pub const FULL_SYNC_KIND: &str = "wecom_full_sync";
@@ -48,7 +49,7 @@ pub const FULL_SYNC_KIND: &str = "wecom_full_sync";
 /// The job kinds this area runs (see `crate::job_kinds`).
 pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
     reg.register(FULL_SYNC_KIND, |app, job| {
-        Box::pin(async move { app.run_wecom_full_sync(job.id).await })
+        Box::pin(async move { app.wecom().run_wecom_full_sync(job.id).await })
     });
 }
 /// Staff userids per `batch/get_by_user` call (WeCom allows 1–100; fewer gives finer progress).
@@ -144,7 +145,7 @@ pub struct SyncView {
     pub state: Option<SyncState>,
 }
 
-impl App {
+impl Wecom<'_> {
     /// Start a full sync (admins). While one is queued or running, that one is returned
     /// instead of starting another; an `Idempotency-Key` replays the job it started.
     pub async fn start_wecom_sync(

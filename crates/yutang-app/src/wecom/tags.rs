@@ -36,9 +36,10 @@ use yutang_wecom::client::api::{
 };
 use yutang_wecom::client::codes;
 
+use super::Wecom;
+use crate::Actor;
 use crate::error::{AppError, Result};
 use crate::jobs::LEASE_MS;
-use crate::{Actor, App};
 
 /// Job kind: push a Yutang tag change of customers to WeCom (`mark_tag`).
 pub const MARK_TAG_KIND: &str = "wecom_mark_tag";
@@ -47,7 +48,8 @@ pub const MARK_TAG_KIND: &str = "wecom_mark_tag";
 pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
     reg.register(MARK_TAG_KIND, |app, job| {
         Box::pin(async move {
-            app.run_mark_tag_job(job.id, &job.payload, job.progress_done)
+            app.wecom()
+                .run_mark_tag_job(job.id, &job.payload, job.progress_done)
                 .await
         })
     });
@@ -77,7 +79,7 @@ pub(crate) fn wecom_err(e: yutang_wecom::WecomError) -> AppError {
     }
 }
 
-impl App {
+impl Wecom<'_> {
     /// Bring Yutang's `wecom` groups and tags in line with WeCom's corp tags.
     pub async fn sync_corp_tags(&self) -> Result<CorpTagSync> {
         let Some(api) = self.wecom_api().await? else {

@@ -38,11 +38,12 @@ use yutang_wecom::client::api::{
     TransferCustomerRequest, TransferResultRequest, TransferStatus,
 };
 
+use super::Wecom;
+use crate::Actor;
 use crate::customers::FollowChange;
 use crate::error::{AppError, Result};
 use crate::wecom::tags::wecom_err;
 use crate::wecom::wecom_actor;
-use crate::{Actor, App};
 
 /// The job kind.
 pub const TRANSFER_KIND: &str = "wecom_transfer";
@@ -50,7 +51,7 @@ pub const TRANSFER_KIND: &str = "wecom_transfer";
 /// The job kinds this area runs (see `crate::job_kinds`).
 pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
     reg.register(TRANSFER_KIND, |app, job| {
-        Box::pin(async move { app.run_transfer_job(&job.payload).await })
+        Box::pin(async move { app.wecom().run_transfer_job(&job.payload).await })
     });
 }
 /// How long to wait between `transfer_result` polls while customers wait (WeCom completes a
@@ -202,7 +203,7 @@ fn transfer_fingerprint(input: &TransferInput) -> String {
     ])
 }
 
-impl App {
+impl Wecom<'_> {
     /// The transfer a client's (namespaced) key started, if any; another request under the key
     /// is refused (`idempotency_key_reused`).
     async fn transfer_replay(&self, key: Option<&str>, fingerprint: &str) -> Result<Option<i64>> {

@@ -544,7 +544,7 @@ pub async fn sync_wecom(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
 ) -> WebResult<Json<CorpTagSyncOut>> {
-    let r = s.app.sync_corp_tags_now(&a).await?;
+    let r = s.app.wecom().sync_corp_tags_now(&a).await?;
     Ok(Json(CorpTagSyncOut {
         groups: r.groups,
         tags: r.tags,
