@@ -213,6 +213,7 @@ async fn main() -> Result<()> {
             let settings = load(&cli.common, listen)?;
             let app = open(settings).await?;
             if let Some((user, pw)) = app
+                .staff()
                 .bootstrap_admin()
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?
@@ -435,6 +436,7 @@ async fn main() -> Result<()> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             let app = open(settings).await?;
             let row = app
+                .staff()
                 .create_staff(&Actor::system(), &input)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -42,6 +42,7 @@ impl App {
     pub async fn connect_demo_wecom(&self, corp: &DemoWecom) -> Result<DemoWecomSummary> {
         let system = Actor::system();
         let guides = self
+            .staff()
             .list_staff(
                 &system,
                 &StaffQuery {

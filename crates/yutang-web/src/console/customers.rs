@@ -97,6 +97,7 @@ pub async fn list(
         Vec::new()
     } else {
         s.app
+            .staff()
             .list_staff(
                 a,
                 &StaffQuery {

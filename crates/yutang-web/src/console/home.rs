@@ -41,6 +41,7 @@ pub async fn home(State(s): State<AppState>, mut c: Console) -> Response {
         .await;
     let staff = s
         .app
+        .staff()
         .list_staff(
             a,
             &StaffQuery {

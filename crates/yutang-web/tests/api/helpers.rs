@@ -198,6 +198,7 @@ impl TestApp {
         let input = NewStaffInput::parse(username, username, role, store, Some(PASSWORD))
             .expect("staff input");
         self.app
+            .staff()
             .create_staff(&Actor::system(), &input)
             .await
             .expect("create staff")
