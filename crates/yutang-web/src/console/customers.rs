@@ -82,6 +82,7 @@ pub async fn list(
     };
     let stores = s
         .app
+        .org()
         .list_stores(
             a,
             &StoreQuery {

@@ -51,6 +51,7 @@ pub struct StaffListQuery {
 /// Stores the caller may pick from in forms and filters (first 200; larger brands search).
 async fn visible_stores(s: &AppState, c: &Console) -> Vec<StoreRow> {
     s.app
+        .org()
         .list_stores(
             &c.session.actor,
             &StoreQuery {
