@@ -456,6 +456,7 @@ async fn main() -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let app = open(settings).await?;
             let t = app
+                .tokens()
                 .create_token(&Actor::system(), &input)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -108,6 +108,7 @@ pub async fn spawn_with(engine: Engine, tweak: impl FnOnce(&mut Settings)) -> Te
         .await;
     });
     let admin = app
+        .tokens()
         .create_token(
             &Actor::system(),
             &NewTokenInput::parse("test admin", "admin", None).expect("token input"),
