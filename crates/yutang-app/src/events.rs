@@ -60,7 +60,25 @@ impl EventOutcome {
 /// (with the client id when one could be read, for duplicate detection).
 pub type RawBatch = Vec<(Option<String>, Result<EventInput, FieldError>)>;
 
+/// The event use cases: ingesting a brand's behaviour events into customers' timelines.
+#[derive(Clone, Copy)]
+pub struct Events<'a>(&'a App);
+
+impl std::ops::Deref for Events<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Events`].
+    pub fn events(&self) -> Events<'_> {
+        Events(self)
+    }
+}
+
+impl Events<'_> {
     pub async fn ingest_events(&self, actor: &Actor, batch: RawBatch) -> Result<Vec<EventOutcome>> {
         if !actor.can(Permission::ManageCustomers) {
             return Err(AppError::Forbidden);

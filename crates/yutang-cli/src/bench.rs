@@ -75,6 +75,7 @@ pub async fn ingest(app: &App, batches: usize, size: usize) -> Result<()> {
         let mut matched = 0usize;
         for b in set {
             let outcomes = app
+                .events()
                 .ingest_events(&Actor::system(), b)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

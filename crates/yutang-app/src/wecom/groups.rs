@@ -259,7 +259,7 @@ impl Wecom<'_> {
                     }),
                 ));
             }
-            let out = self.ingest_events(&actor, batch).await?;
+            let out = self.events().ingest_events(&actor, batch).await?;
             if let Some(EventOutcome::Rejected { message, .. }) = out
                 .iter()
                 .find(|o| matches!(o, EventOutcome::Rejected { .. }))
