@@ -108,6 +108,7 @@ async fn http_run(label: &str, url: String, p: &Params) -> Result<Run> {
     let mut tokens = Vec::with_capacity(p.customers);
     for c in 1..=p.customers as i64 {
         let t = app
+            .customer_tokens()
             .mint_customer_token(&sys, CustomerId(c), Some(3600))
             .await
             .map_err(|e| anyhow!("{e}"))?;

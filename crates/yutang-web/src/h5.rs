@@ -70,7 +70,12 @@ struct CouponsPage {
 }
 
 pub async fn coupons(State(s): State<AppState>) -> Response {
-    let demo = s.app.demo_login_enabled().await.unwrap_or(false);
+    let demo = s
+        .app
+        .customer_tokens()
+        .demo_login_enabled()
+        .await
+        .unwrap_or(false);
     render(&CouponsPage {
         shell: Shell {
             title: "领券中心".into(),
@@ -107,7 +112,12 @@ pub async fn flash_sale(State(s): State<AppState>, IdPath(id): IdPath) -> Respon
     let Ok(v) = s.app.flash_sales().flash_sale(id).await else {
         return not_found_page();
     };
-    let demo = s.app.demo_login_enabled().await.unwrap_or(false);
+    let demo = s
+        .app
+        .customer_tokens()
+        .demo_login_enabled()
+        .await
+        .unwrap_or(false);
     render(&FlashSalePage {
         shell: Shell {
             title: v.row.name.clone(),
@@ -143,7 +153,12 @@ pub async fn group_buy(State(s): State<AppState>, IdPath(id): IdPath) -> Respons
     let Ok(v) = s.app.group_buys().group_buy(id).await else {
         return not_found_page();
     };
-    let demo = s.app.demo_login_enabled().await.unwrap_or(false);
+    let demo = s
+        .app
+        .customer_tokens()
+        .demo_login_enabled()
+        .await
+        .unwrap_or(false);
     render(&GroupBuyPage {
         shell: Shell {
             title: v.row.name.clone(),
@@ -187,7 +202,12 @@ pub async fn team(
     let Ok(v) = s.app.group_buys().team_status(id).await else {
         return not_found_page();
     };
-    let demo = s.app.demo_login_enabled().await.unwrap_or(false);
+    let demo = s
+        .app
+        .customer_tokens()
+        .demo_login_enabled()
+        .await
+        .unwrap_or(false);
     render(&TeamPage {
         shell: Shell {
             title: format!("{} · 拼团", v.group_buy.name),
