@@ -629,7 +629,26 @@ fn parse_order_row(r: &Row<'_>, now: i64, skew: i64) -> Result<OrderDraft, RowEr
     })
 }
 
+/// The import use cases: importing customers and orders from CSV or spreadsheet files, directly
+/// or as a recorded import run (upload, start, progress, finish).
+#[derive(Clone, Copy)]
+pub struct Imports<'a>(&'a App);
+
+impl std::ops::Deref for Imports<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Imports`].
+    pub fn imports(&self) -> Imports<'_> {
+        Imports(self)
+    }
+}
+
+impl Imports<'_> {
     /// Import a file of customers or orders. `progress(stage, done, total)`.
     pub async fn import_file(
         &self,

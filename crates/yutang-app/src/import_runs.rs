@@ -148,7 +148,7 @@ fn json<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| AppError::Internal(format!("json: {e}")))
 }
 
-impl App {
+impl crate::import::Imports<'_> {
     fn check_import_permission(actor: &Actor) -> Result<()> {
         if actor.can(Permission::ManageCustomers) {
             Ok(())
@@ -293,7 +293,9 @@ impl App {
         let by = actor.clone();
         let kind = run.kind;
         tokio::spawn(async move {
-            app.execute_import(by, id, kind, sheet, opts).await;
+            app.imports()
+                .execute_import(by, id, kind, sheet, opts)
+                .await;
         });
         self.import_run(actor, id).await
     }

@@ -347,6 +347,7 @@ async fn main() -> Result<()> {
             };
             let started = std::time::Instant::now();
             let report = app
+                .imports()
                 .import_file(
                     &Actor::system(),
                     kind,

@@ -406,6 +406,7 @@ async fn large_exports_stream_every_member_once(e: Engine) {
     let sheet = yutang_app::import::read_csv(csv_in.as_bytes()).unwrap();
     let report = t
         .app
+        .imports()
         .import_sheet(
             &yutang_app::Actor::system(),
             yutang_app::import::ImportKind::Customers,
