@@ -68,7 +68,8 @@ async fn http_run(label: &str, url: String, p: &Params) -> Result<Run> {
     settings.database.max_connections = 16;
     let app = App::open(settings).await.map_err(|e| anyhow!("{e}"))?;
     eprintln!("  {label}: seeding {} customers …", p.customers);
-    app.seed_demo(p.customers, &|_, _, _| {})
+    app.demo()
+        .seed_demo(p.customers, &|_, _, _| {})
         .await
         .map_err(|e| anyhow!("{e}"))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -259,6 +259,7 @@ async fn main() -> Result<()> {
                 bar.set_position(done);
             };
             let summary = app
+                .demo()
                 .seed_demo(customers, &progress)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -568,6 +569,7 @@ async fn demo_wecom(
             .collect::<Vec<_>>()
     });
     let summary = app
+        .demo()
         .connect_demo_wecom(&yutang_app::demo::wecom::DemoWecom {
             corp_id: fake.corp_id().to_owned(),
             secret: fake.secret().to_owned(),

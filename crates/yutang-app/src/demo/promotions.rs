@@ -10,8 +10,9 @@ use yutang_core::promotions::{Audience, Window};
 use yutang_core::time::Millis;
 use yutang_store::promotions as store;
 
+use super::Demo;
+use crate::Actor;
 use crate::error::Result;
-use crate::{Actor, App};
 
 const DAY: i64 = 86_400_000;
 
@@ -25,7 +26,7 @@ fn friday_night(now: i64) -> i64 {
     (days + ahead) * DAY + 22 * HOUR - 8 * HOUR
 }
 
-impl App {
+impl Demo<'_> {
     pub(crate) async fn seed_demo_promotions(&self, customers: usize) -> Result<()> {
         let sys = Actor::system();
         let now = self.now();

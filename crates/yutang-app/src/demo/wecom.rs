@@ -6,12 +6,13 @@
 use serde::Serialize;
 use yutang_core::staff::{Role, StaffStatus};
 
+use super::Demo;
+use crate::Actor;
 use crate::audit::Page;
 use crate::error::{AppError, Result};
 use crate::staff::StaffQuery;
 use crate::wecom::settings::WecomSettingsInput;
 use crate::wecom::sync::SyncState;
-use crate::{Actor, App};
 
 /// Where the demo's WeCom corp is.
 #[derive(Debug, Clone)]
@@ -36,7 +37,7 @@ pub struct DemoWecomSummary {
     pub corp_tags: usize,
 }
 
-impl App {
+impl Demo<'_> {
     /// Link the first demo guides to the corp's userids, store the connection settings and run
     /// the full sync to completion.
     pub async fn connect_demo_wecom(&self, corp: &DemoWecom) -> Result<DemoWecomSummary> {
