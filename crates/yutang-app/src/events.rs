@@ -60,7 +60,8 @@ impl EventOutcome {
 /// (with the client id when one could be read, for duplicate detection).
 pub type RawBatch = Vec<(Option<String>, Result<EventInput, FieldError>)>;
 
-/// The event use cases: ingesting a brand's behaviour events into customers' timelines.
+/// The event use cases: ingesting batches of typed events from integrations, idempotent by
+/// the client's event id, into customers' timelines.
 #[derive(Clone, Copy)]
 pub struct Events<'a>(&'a App);
 

@@ -16,6 +16,7 @@ use yutang_store::imports::{self as store, ImportRunRow, NewImportRun};
 
 use crate::audit::{self, Action};
 use crate::error::{AppError, Result};
+use crate::import::Imports;
 use crate::import::{ImportKind, ImportOptions, ImportReport, Sheet, read_sheet_bytes};
 use crate::{Actor, App};
 
@@ -148,7 +149,7 @@ fn json<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| AppError::Internal(format!("json: {e}")))
 }
 
-impl crate::import::Imports<'_> {
+impl Imports<'_> {
     fn check_import_permission(actor: &Actor) -> Result<()> {
         if actor.can(Permission::ManageCustomers) {
             Ok(())
@@ -334,7 +335,7 @@ impl crate::import::Imports<'_> {
         Ok(())
     }
 
-    /// The background half of [`App::start_import`]: run, write progress every half second,
+    /// The background half of [`Imports::start_import`]: run, write progress every half second,
     /// store the report (or the error) at the end.
     async fn execute_import(
         &self,

@@ -712,7 +712,7 @@ pub const EXPORT_COLUMNS: [&str; 8] = [
 /// Customers read per chunk of an export (one `IN` query each).
 const EXPORT_CHUNK: usize = 1000;
 
-/// A segment export under way (see [`App::export_segment`]).
+/// A segment export under way (see [`Segments::export_segment`]).
 pub struct SegmentExport {
     app: App,
     ids: Vec<i64>,

@@ -1,7 +1,7 @@
 //! The demo's WeCom part: connect the demo brand to a (fake) WeCom corp and let a portion of
 //! its customers and groups arrive the real way — the stored settings, the real API client
 //! and the real `wecom_full_sync` job. `yutang demo` starts the fake in-process and calls
-//! [`App::connect_demo_wecom`] with its address.
+//! [`Demo::connect_demo_wecom`] with its address.
 
 use serde::Serialize;
 use yutang_core::staff::{Role, StaffStatus};

@@ -10,9 +10,9 @@
 //! 3. **groups**: their customer groups (`groupchat/list`, 93414, filtered by owner
 //!    [`OWNERS_PER_CALL`] at a time, which also avoids 81017 in corps over 1000 people) and
 //!    each group's members (`groupchat/get`, 96338) → [`crate::wecom::groups`];
-//! 4. **tags**: corp tags ([`App::sync_corp_tags`]), then each customer's corp tags as read
+//! 4. **tags**: corp tags ([`Wecom::sync_corp_tags`]), then each customer's corp tags as read
 //!    in the contacts phase (the union over their follow users) become their `wecom`-sourced
-//!    tags ([`App::apply_wecom_customer_tags`]).
+//!    tags ([`Wecom::apply_wecom_customer_tags`]).
 //!
 //! After every page the job saves its phase, cursor and counts (`wecom_sync_checkpoints`), so
 //! a job that fails (and is retried by the runner) or whose node dies (its lease expires and
