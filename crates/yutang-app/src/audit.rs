@@ -229,7 +229,25 @@ pub struct Paged<T> {
     pub page_size: i64,
 }
 
+/// The audit-log use cases: reading the audit log.
+#[derive(Clone, Copy)]
+pub struct Audit<'a>(&'a App);
+
+impl std::ops::Deref for Audit<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Audit`].
+    pub fn audit(&self) -> Audit<'_> {
+        Audit(self)
+    }
+}
+
+impl Audit<'_> {
     pub async fn list_audit(
         &self,
         actor: &Actor,

@@ -77,7 +77,26 @@ pub struct LiveSession {
     pub expires_at: i64,
 }
 
+/// The sign-in use cases: console sessions (sign-in, the session, sign-out), API bearer tokens
+/// and changing one's own password.
+#[derive(Clone, Copy)]
+pub struct Auth<'a>(&'a App);
+
+impl std::ops::Deref for Auth<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Auth`].
+    pub fn auth(&self) -> Auth<'_> {
+        Auth(self)
+    }
+}
+
+impl Auth<'_> {
     /// Check a username and password and open a session. Throttled per username and per
     /// address; every outcome is recorded, failures in the audit log too.
     pub async fn login(

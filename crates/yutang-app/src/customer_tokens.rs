@@ -97,7 +97,26 @@ pub struct MintedToken {
     pub expires_at: i64,
 }
 
+/// The customer-token use cases: minting and checking the tokens the H5 pages and the public
+/// API know a customer by, and the demo sign-in.
+#[derive(Clone, Copy)]
+pub struct CustomerTokens<'a>(&'a App);
+
+impl std::ops::Deref for CustomerTokens<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`CustomerTokens`].
+    pub fn customer_tokens(&self) -> CustomerTokens<'_> {
+        CustomerTokens(self)
+    }
+}
+
+impl CustomerTokens<'_> {
     /// The signing secret: generated and stored on first use, then cached.
     pub(crate) async fn customer_token_secret(&self) -> Result<Vec<u8>> {
         if let Some(s) = self.customer_token_secret.get() {

@@ -60,7 +60,26 @@ impl EventOutcome {
 /// (with the client id when one could be read, for duplicate detection).
 pub type RawBatch = Vec<(Option<String>, Result<EventInput, FieldError>)>;
 
+/// The event use cases: ingesting batches of typed events from integrations, idempotent by
+/// the client's event id, into customers' timelines.
+#[derive(Clone, Copy)]
+pub struct Events<'a>(&'a App);
+
+impl std::ops::Deref for Events<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Events`].
+    pub fn events(&self) -> Events<'_> {
+        Events(self)
+    }
+}
+
+impl Events<'_> {
     pub async fn ingest_events(&self, actor: &Actor, batch: RawBatch) -> Result<Vec<EventOutcome>> {
         if !actor.can(Permission::ManageCustomers) {
             return Err(AppError::Forbidden);
@@ -108,7 +127,11 @@ impl App {
                 (CustomerRef::Id(id), _) => live.get(&id.0).copied(),
                 (_, Some(c)) => *c,
                 (_, None) => {
-                    let c = self.resolve_customer_ref(&ev.customer).await?.map(|c| c.0);
+                    let c = self
+                        .customers()
+                        .resolve_customer_ref(&ev.customer)
+                        .await?
+                        .map(|c| c.0);
                     resolved.insert(key, c);
                     c
                 }

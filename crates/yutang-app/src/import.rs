@@ -629,7 +629,26 @@ fn parse_order_row(r: &Row<'_>, now: i64, skew: i64) -> Result<OrderDraft, RowEr
     })
 }
 
+/// The import use cases: importing customers and orders from CSV or spreadsheet files, directly
+/// or as a recorded import run (upload, start, progress, finish).
+#[derive(Clone, Copy)]
+pub struct Imports<'a>(&'a App);
+
+impl std::ops::Deref for Imports<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Imports`].
+    pub fn imports(&self) -> Imports<'_> {
+        Imports(self)
+    }
+}
+
+impl Imports<'_> {
     /// Import a file of customers or orders. `progress(stage, done, total)`.
     pub async fn import_file(
         &self,
@@ -739,7 +758,7 @@ impl App {
         }
         let total = parsed.len() as u64;
         for (i, (n, c)) in parsed.iter().enumerate() {
-            match self.ingest_customer(actor, &c.input).await {
+            match self.customers().ingest_customer(actor, &c.input).await {
                 Ok(done) => {
                     if done.outcome == "created" {
                         report.created += 1;
@@ -759,6 +778,7 @@ impl App {
                             owner: None,
                         };
                         if let Err(e) = self
+                            .customers()
                             .set_follow(actor, CustomerId(done.customer.id), &change)
                             .await
                         {
@@ -867,7 +887,11 @@ impl App {
             };
             let key = format!("{:?}", d.customer);
             if !customers.contains_key(&key) {
-                let c = self.resolve_customer_ref(&d.customer).await?.map(|c| c.0);
+                let c = self
+                    .customers()
+                    .resolve_customer_ref(&d.customer)
+                    .await?
+                    .map(|c| c.0);
                 customers.insert(key.clone(), c);
             }
             let Some(customer) = customers.get(&key).copied().flatten() else {

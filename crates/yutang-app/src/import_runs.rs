@@ -16,6 +16,7 @@ use yutang_store::imports::{self as store, ImportRunRow, NewImportRun};
 
 use crate::audit::{self, Action};
 use crate::error::{AppError, Result};
+use crate::import::Imports;
 use crate::import::{ImportKind, ImportOptions, ImportReport, Sheet, read_sheet_bytes};
 use crate::{Actor, App};
 
@@ -148,7 +149,7 @@ fn json<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| AppError::Internal(format!("json: {e}")))
 }
 
-impl App {
+impl Imports<'_> {
     fn check_import_permission(actor: &Actor) -> Result<()> {
         if actor.can(Permission::ManageCustomers) {
             Ok(())
@@ -289,11 +290,13 @@ impl App {
             .await?;
         }
         tx.commit().await?;
-        let app = self.clone();
+        let app = App::clone(self);
         let by = actor.clone();
         let kind = run.kind;
         tokio::spawn(async move {
-            app.execute_import(by, id, kind, sheet, opts).await;
+            app.imports()
+                .execute_import(by, id, kind, sheet, opts)
+                .await;
         });
         self.import_run(actor, id).await
     }
@@ -332,7 +335,7 @@ impl App {
         Ok(())
     }
 
-    /// The background half of [`App::start_import`]: run, write progress every half second,
+    /// The background half of [`Imports::start_import`]: run, write progress every half second,
     /// store the report (or the error) at the end.
     async fn execute_import(
         &self,
@@ -352,7 +355,7 @@ impl App {
         // Progress is written by a task of its own: the import may hold a write transaction
         // (SQLite allows one writer), and the writer must not wait for it in the same task.
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = self.clone();
+        let app = App::clone(self);
         let ticker = tokio::spawn(async move {
             let mut tick = tokio::time::interval(HEARTBEAT);
             loop {

@@ -65,7 +65,7 @@ mod tests {
     fn a_kind_the_claim_would_skip_is_refused() {
         let mut reg = JobRegistry::default();
         reg.register("bad-kind", |app, job| {
-            Box::pin(app.run_transfer_job(&job.payload))
+            Box::pin(async move { app.wecom().run_transfer_job(&job.payload).await })
         });
     }
 }

@@ -1,6 +1,8 @@
-//! Yutang's use cases: one module per area. Each use case takes the [`Actor`] behind the
-//! request explicitly, checks authorization from it, applies the core rules and writes through
-//! the store. Handlers in `yutang-web` stay thin: parse → call one use case → render.
+//! Yutang's use cases: one module per area, whose use cases are methods of the area's service
+//! (`app.customers()`, `app.tags()`, …; each derefs to the shared [`App`] context). Each use
+//! case takes the [`Actor`] behind the request explicitly, checks authorization from it,
+//! applies the core rules and writes through the store. Handlers in `yutang-web` stay thin:
+//! parse → call one use case → render.
 
 pub mod actor;
 pub mod audit;
@@ -35,7 +37,9 @@ pub use error::{AppError, Result};
 pub use settings::Settings;
 use yutang_store::{Db, DbUrl, StoreOptions};
 
-/// Everything a use case needs: the database and the settings. Cheap to clone.
+/// Everything a use case needs: the database, the settings, the segment index, the WeCom
+/// client and the job registry. Cheap to clone. The use cases themselves are on the per-area
+/// services it hands out (`app.customers()`, `app.wecom()`, …), which deref to it.
 #[derive(Clone)]
 pub struct App {
     pub db: Db,

@@ -95,7 +95,26 @@ pub struct OrderDetail {
     pub lines: Vec<OrderLineRow>,
 }
 
+/// The order use cases: recording orders idempotently by external id, reading and listing them
+/// in the caller's scope, status changes and refunds.
+#[derive(Clone, Copy)]
+pub struct Orders<'a>(&'a App);
+
+impl std::ops::Deref for Orders<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Orders`].
+    pub fn orders(&self) -> Orders<'_> {
+        Orders(self)
+    }
+}
+
+impl Orders<'_> {
     /// Record an order; a second call with the same external id returns the stored order
     /// (`created = false`) and changes nothing.
     pub async fn record_order(&self, actor: &Actor, o: &OrderInput) -> Result<(OrderDetail, bool)> {
@@ -124,6 +143,7 @@ impl App {
         }
         let amount = order_amount(&o.lines, o.discount)?;
         let customer = self
+            .customers()
             .resolve_customer_ref(&o.customer)
             .await?
             .ok_or_else(|| {

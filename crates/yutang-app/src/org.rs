@@ -59,7 +59,25 @@ pub struct StoreQuery {
     pub page: Page,
 }
 
+/// The org use cases: regions and stores.
+#[derive(Clone, Copy)]
+pub struct Org<'a>(&'a App);
+
+impl std::ops::Deref for Org<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Org`].
+    pub fn org(&self) -> Org<'_> {
+        Org(self)
+    }
+}
+
+impl Org<'_> {
     pub async fn list_regions(&self, actor: &Actor) -> Result<Vec<RegionRow>> {
         if !actor.can(Permission::ViewOrg) {
             return Err(AppError::Forbidden);

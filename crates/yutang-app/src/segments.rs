@@ -437,7 +437,26 @@ fn parse_segment_name(name: &str) -> Result<String> {
     Ok(n)
 }
 
+/// The segment use cases: counting and paging a segment's members in the caller's scope, the
+/// saved segments, and exports.
+#[derive(Clone, Copy)]
+pub struct Segments<'a>(&'a App);
+
+impl std::ops::Deref for Segments<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Segments`].
+    pub fn segments(&self) -> Segments<'_> {
+        Segments(self)
+    }
+}
+
+impl Segments<'_> {
     /// The caller's scope as a bitmap, or `None` for the whole brand.
     pub(crate) async fn scope_bitmap(&self, actor: &Actor) -> Result<Option<RoaringBitmap>> {
         let scope = scope_of(actor).ok_or(AppError::Forbidden)?;
@@ -685,7 +704,7 @@ impl App {
         )
         .await?;
         Ok(SegmentExport {
-            app: self.clone(),
+            app: App::clone(self),
             ids: m.iter().map(i64::from).collect(),
             next: 0,
             reveal,
@@ -709,7 +728,7 @@ pub const EXPORT_COLUMNS: [&str; 8] = [
 /// Customers read per chunk of an export (one `IN` query each).
 const EXPORT_CHUNK: usize = 1000;
 
-/// A segment export under way (see [`App::export_segment`]).
+/// A segment export under way (see [`Segments::export_segment`]).
 pub struct SegmentExport {
     app: App,
     ids: Vec<i64>,
@@ -775,7 +794,7 @@ impl SegmentExport {
     }
 }
 
-impl App {
+impl Segments<'_> {
     /// Customers by id for a member page; the ids come from a scoped evaluation. Phones are
     /// masked as in every list (the full number only through the audited reveal).
     pub async fn customers_by_ids(

@@ -86,7 +86,26 @@ pub struct StaffQuery {
     pub page: Page,
 }
 
+/// The staff use cases: listing, creating and editing staff accounts, password resets and the
+/// first admin.
+#[derive(Clone, Copy)]
+pub struct Staff<'a>(&'a App);
+
+impl std::ops::Deref for Staff<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Staff`].
+    pub fn staff(&self) -> Staff<'_> {
+        Staff(self)
+    }
+}
+
+impl Staff<'_> {
     pub async fn list_staff(&self, actor: &Actor, q: &StaffQuery) -> Result<Paged<StaffRow>> {
         if !actor.can(Permission::ViewStaff) {
             return Err(AppError::Forbidden);

@@ -80,7 +80,11 @@ pub const RULE_RUN_KIND: &str = "tag_rule_run";
 /// The job kinds this area runs (see `crate::job_kinds`).
 pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
     reg.register(BULK_TAG_KIND, |app, job| {
-        Box::pin(app.run_bulk_tag(job.id, &job.payload, job.progress_done))
+        Box::pin(async move {
+            app.tags()
+                .run_bulk_tag(job.id, &job.payload, job.progress_done)
+                .await
+        })
     });
     reg.register(RULE_RUN_KIND, |app, job| {
         Box::pin(async move {
@@ -88,7 +92,8 @@ pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
                 .payload
                 .parse()
                 .map_err(|_| AppError::Internal("bad rule id".into()))?;
-            app.run_tag_rule(id, None)
+            app.tags()
+                .run_tag_rule(id, None)
                 .await
                 .map(|n| serde_json::json!({"changes": n}).to_string())
         })
@@ -110,7 +115,26 @@ fn rule_group_refused() -> AppError {
     }
 }
 
+/// The tag use cases: the catalogue (groups and tags), tagging customers by hand or in bulk,
+/// and the auto-tag rules that keep rule-owned tags current.
+#[derive(Clone, Copy)]
+pub struct Tags<'a>(&'a App);
+
+impl std::ops::Deref for Tags<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Tags`].
+    pub fn tags(&self) -> Tags<'_> {
+        Tags(self)
+    }
+}
+
+impl Tags<'_> {
     /// The whole catalogue, with counts from the index.
     pub async fn tag_catalogue(&self, actor: &Actor) -> Result<Vec<GroupWithTags>> {
         if !actor.can(Permission::ViewCustomers) {
@@ -120,7 +144,7 @@ impl App {
         let tags = store::list_tags(&self.db).await?;
         let rules = store::list_rules(&self.db).await?;
         self.segments.catch_up(&self.db, self.now(), 0).await?;
-        let scope = self.scope_bitmap(actor).await?;
+        let scope = self.segments().scope_bitmap(actor).await?;
         let mut out = Vec::with_capacity(groups.len());
         for g in groups {
             let mut ts = Vec::new();
@@ -243,7 +267,7 @@ impl App {
         }
         // A WeCom group's tags are created in WeCom first, so both sides hold the same tag.
         let wecom_id = match (&g.source[..], &g.wecom_id) {
-            ("wecom", Some(gw)) => Some(self.push_corp_tag(gw, &name, sort).await?),
+            ("wecom", Some(gw)) => Some(self.wecom().push_corp_tag(gw, &name, sort).await?),
             _ => None,
         };
         let mut tx = self.db.begin().await?;
@@ -304,7 +328,7 @@ impl App {
             return Err(rule_group_refused());
         }
         if let Some(w) = &t.wecom_id {
-            self.delete_corp_tag(w).await?;
+            self.wecom().delete_corp_tag(w).await?;
         }
         // The delete, its holders' timeline events and its audit entry commit together.
         let mut tx = self.db.begin().await?;
@@ -360,6 +384,7 @@ impl App {
     /// A customer's tags, if the caller may see the customer.
     pub async fn customer_tags(&self, actor: &Actor, customer: i64) -> Result<Vec<CustomerTagRow>> {
         let id = self
+            .customers()
             .visible_customer(actor, yutang_core::ids::CustomerId(customer))
             .await?
             .0;
@@ -394,6 +419,7 @@ impl App {
         remove: &[i64],
     ) -> Result<TagChangeCount> {
         let id = self
+            .customers()
             .visible_customer(actor, yutang_core::ids::CustomerId(customer))
             .await?
             .0;
@@ -440,7 +466,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        self.queue_mark_tag(&[id], add, remove).await;
+        self.wecom().queue_mark_tag(&[id], add, remove).await;
         self.segments.catch_up(&self.db, self.now(), 0).await?;
         Ok(n)
     }
@@ -483,6 +509,7 @@ impl App {
         self.check_tags_manual(remove, "remove").await?;
         let customers: Vec<i64> = match audience {
             Audience::Expression(src) => self
+                .segments()
                 .segment_members(actor, &src)
                 .await?
                 .1
@@ -490,8 +517,9 @@ impl App {
                 .map(i64::from)
                 .collect(),
             Audience::Segment(id) => {
-                let row = self.get_segment(actor, id).await?;
-                self.segment_members(actor, &row.expression)
+                let row = self.segments().get_segment(actor, id).await?;
+                self.segments()
+                    .segment_members(actor, &row.expression)
                     .await?
                     .1
                     .iter()
@@ -532,7 +560,7 @@ impl App {
                     )
                     .into());
                 }
-                if let Some(scope) = self.scope_bitmap(actor).await? {
+                if let Some(scope) = self.segments().scope_bitmap(actor).await? {
                     let outside = resolved
                         .iter()
                         .filter(|id| u32::try_from(**id).map_or(true, |i| !scope.contains(i)))
@@ -621,7 +649,9 @@ impl App {
             .await?;
             count.added += n.added;
             count.removed += n.removed;
-            self.queue_mark_tag(chunk, &job.add, &job.remove).await;
+            self.wecom()
+                .queue_mark_tag(chunk, &job.add, &job.remove)
+                .await;
             at += chunk.len();
             job_store::progress(
                 &self.db,

@@ -58,7 +58,26 @@ pub struct CreatedToken {
     pub info: TokenRow,
 }
 
+/// The API-token use cases: creating, listing and revoking the tokens HQ roles call the API
+/// with.
+#[derive(Clone, Copy)]
+pub struct Tokens<'a>(&'a App);
+
+impl std::ops::Deref for Tokens<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Tokens`].
+    pub fn tokens(&self) -> Tokens<'_> {
+        Tokens(self)
+    }
+}
+
+impl Tokens<'_> {
     pub async fn create_token(&self, actor: &Actor, input: &NewTokenInput) -> Result<CreatedToken> {
         if !actor.can(Permission::ManageTokens) {
             return Err(AppError::Forbidden);

@@ -37,7 +37,7 @@ impl Workers {
                 let mut tick = tokio::time::interval(Duration::from_secs(30));
                 loop {
                     tick.tick().await;
-                    if let Err(e) = app.process_wecom_inbox(500).await {
+                    if let Err(e) = app.wecom().process_wecom_inbox(500).await {
                         tracing::warn!(error = %e, "WeCom inbox sweep");
                     }
                 }
@@ -77,7 +77,7 @@ impl App {
         self.segments.catch_up(&self.db, self.now(), slack).await?;
         let changed = self.segments.take_changed()?;
         if !changed.is_empty() {
-            self.run_all_tag_rules(Some(&changed)).await?;
+            self.tags().run_all_tag_rules(Some(&changed)).await?;
         }
         self.drain_jobs().await?;
         Ok(())
@@ -88,7 +88,7 @@ impl App {
     pub async fn hourly_tick(&self) -> Result<()> {
         self.segments.rebuild(&self.db, self.now()).await?;
         self.segments.take_changed()?;
-        self.run_all_tag_rules(None).await?;
+        self.tags().run_all_tag_rules(None).await?;
         Ok(())
     }
 }

@@ -22,6 +22,7 @@ async fn customer_ids(app: &App) -> Result<Vec<i64>> {
             ..Default::default()
         };
         let p = app
+            .customers()
             .list_customers(&Actor::system(), &q)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -74,6 +75,7 @@ pub async fn ingest(app: &App, batches: usize, size: usize) -> Result<()> {
         let mut matched = 0usize;
         for b in set {
             let outcomes = app
+                .events()
                 .ingest_events(&Actor::system(), b)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -68,7 +68,8 @@ async fn http_run(label: &str, url: String, p: &Params) -> Result<Run> {
     settings.database.max_connections = 16;
     let app = App::open(settings).await.map_err(|e| anyhow!("{e}"))?;
     eprintln!("  {label}: seeding {} customers …", p.customers);
-    app.seed_demo(p.customers, &|_, _, _| {})
+    app.demo()
+        .seed_demo(p.customers, &|_, _, _| {})
         .await
         .map_err(|e| anyhow!("{e}"))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -84,6 +85,7 @@ async fn http_run(label: &str, url: String, p: &Params) -> Result<Run> {
     let sys = Actor::system();
     let now = app.now();
     let sale = app
+        .flash_sales()
         .create_flash_sale(
             &sys,
             FlashSaleSpec {
@@ -107,6 +109,7 @@ async fn http_run(label: &str, url: String, p: &Params) -> Result<Run> {
     let mut tokens = Vec::with_capacity(p.customers);
     for c in 1..=p.customers as i64 {
         let t = app
+            .customer_tokens()
             .mint_customer_token(&sys, CustomerId(c), Some(3600))
             .await
             .map_err(|e| anyhow!("{e}"))?;
@@ -145,6 +148,7 @@ async fn http_run(label: &str, url: String, p: &Params) -> Result<Run> {
     let secs = start.elapsed().as_secs_f64();
     let _ = tx.send(());
     let sold = app
+        .flash_sales()
         .flash_sale(sale)
         .await
         .map_err(|e| anyhow!("{e}"))?

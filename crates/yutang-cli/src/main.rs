@@ -244,6 +244,7 @@ async fn main() -> Result<()> {
             let settings = load(&cli.common, listen)?;
             let app = open(settings).await?;
             if let Some((user, pw)) = app
+                .staff()
                 .bootstrap_admin()
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?
@@ -289,6 +290,7 @@ async fn main() -> Result<()> {
                 bar.set_position(done);
             };
             let summary = app
+                .demo()
                 .seed_demo(customers, &progress)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -377,6 +379,7 @@ async fn main() -> Result<()> {
             };
             let started = std::time::Instant::now();
             let report = app
+                .imports()
                 .import_file(
                     &Actor::system(),
                     kind,
@@ -494,6 +497,7 @@ async fn main() -> Result<()> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             let app = open(settings).await?;
             let row = app
+                .staff()
                 .create_staff(&Actor::system(), &input)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -513,6 +517,7 @@ async fn main() -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let app = open(settings).await?;
             let t = app
+                .tokens()
                 .create_token(&Actor::system(), &input)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -623,6 +628,7 @@ async fn demo_wecom(
             .collect::<Vec<_>>()
     });
     let summary = app
+        .demo()
         .connect_demo_wecom(&yutang_app::demo::wecom::DemoWecom {
             corp_id: fake.corp_id().to_owned(),
             secret: fake.secret().to_owned(),

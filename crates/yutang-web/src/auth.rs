@@ -60,7 +60,7 @@ impl FromRequestParts<AppState> for ApiActor {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
         let token = bearer(parts).ok_or_else(WebError::unauthenticated)?;
         let ip = client_ip(parts);
-        match state.app.bearer(&token, &ip).await {
+        match state.app.auth().bearer(&token, &ip).await {
             Ok(a) => Ok(ApiActor(a)),
             Err(AppError::Unauthenticated | AppError::InvalidCredentials) => {
                 Err(WebError::unauthenticated())
@@ -117,7 +117,7 @@ impl FromRequestParts<AppState> for ConsoleSession {
         let Some(token) = cookie(parts, SESSION_COOKIE) else {
             return Err(to_login());
         };
-        match state.app.session(&token, &ip).await {
+        match state.app.auth().session(&token, &ip).await {
             Ok(s) => Ok(ConsoleSession(s)),
             Err(AppError::Unauthenticated) => Err(to_login()),
             Err(e) => Err(WebError::from(e).into_response()),

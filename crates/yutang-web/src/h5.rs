@@ -70,7 +70,12 @@ struct CouponsPage {
 }
 
 pub async fn coupons(State(s): State<AppState>) -> Response {
-    let demo = s.app.demo_login_enabled().await.unwrap_or(false);
+    let demo = s
+        .app
+        .customer_tokens()
+        .demo_login_enabled()
+        .await
+        .unwrap_or(false);
     render(&CouponsPage {
         shell: Shell {
             title: "领券中心".into(),
@@ -104,10 +109,15 @@ fn not_found_page() -> Response {
 }
 
 pub async fn flash_sale(State(s): State<AppState>, IdPath(id): IdPath) -> Response {
-    let Ok(v) = s.app.flash_sale(id).await else {
+    let Ok(v) = s.app.flash_sales().flash_sale(id).await else {
         return not_found_page();
     };
-    let demo = s.app.demo_login_enabled().await.unwrap_or(false);
+    let demo = s
+        .app
+        .customer_tokens()
+        .demo_login_enabled()
+        .await
+        .unwrap_or(false);
     render(&FlashSalePage {
         shell: Shell {
             title: v.row.name.clone(),
@@ -140,10 +150,15 @@ struct GroupBuyPage {
 }
 
 pub async fn group_buy(State(s): State<AppState>, IdPath(id): IdPath) -> Response {
-    let Ok(v) = s.app.group_buy(id).await else {
+    let Ok(v) = s.app.group_buys().group_buy(id).await else {
         return not_found_page();
     };
-    let demo = s.app.demo_login_enabled().await.unwrap_or(false);
+    let demo = s
+        .app
+        .customer_tokens()
+        .demo_login_enabled()
+        .await
+        .unwrap_or(false);
     render(&GroupBuyPage {
         shell: Shell {
             title: v.row.name.clone(),
@@ -184,10 +199,15 @@ pub async fn team(
     IdPath(id): IdPath,
     Query(q): Query<TeamQuery>,
 ) -> Response {
-    let Ok(v) = s.app.team_status(id).await else {
+    let Ok(v) = s.app.group_buys().team_status(id).await else {
         return not_found_page();
     };
-    let demo = s.app.demo_login_enabled().await.unwrap_or(false);
+    let demo = s
+        .app
+        .customer_tokens()
+        .demo_login_enabled()
+        .await
+        .unwrap_or(false);
     render(&TeamPage {
         shell: Shell {
             title: format!("{} · 拼团", v.group_buy.name),

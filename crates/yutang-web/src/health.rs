@@ -55,7 +55,7 @@ pub async fn metrics(
 /// WeCom callbacks not applied — `pending` (not tried yet), `failed` (retried by the
 /// worker) and `parked` (failed 5 times, waiting for a replay). Alert on `parked > 0`.
 async fn refresh_gauges(s: &AppState) {
-    match s.app.wecom_inbox_stats().await {
+    match s.app.wecom().wecom_inbox_stats().await {
         Ok(st) => {
             for (status, n) in [
                 ("pending", st.pending),

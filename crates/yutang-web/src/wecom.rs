@@ -79,6 +79,7 @@ pub async fn verify(
     };
     match s
         .app
+        .wecom()
         .wecom_verify_url(&q.msg_signature, &q.timestamp, &q.nonce, echostr)
         .await
     {
@@ -108,6 +109,7 @@ pub async fn receive(
     };
     match s
         .app
+        .wecom()
         .wecom_receive(&q.msg_signature, &q.timestamp, &q.nonce, body)
         .await
     {
@@ -117,7 +119,7 @@ pub async fn receive(
                     // Apply it right after answering; the periodic sweep retries failures.
                     let app = s.app.clone();
                     tokio::spawn(async move {
-                        if let Err(e) = app.process_wecom_inbox(100).await {
+                        if let Err(e) = app.wecom().process_wecom_inbox(100).await {
                             tracing::warn!(error = %e, "processing the WeCom inbox");
                         }
                     });

@@ -155,7 +155,26 @@ fn empty<T>(page: Page) -> Paged<T> {
     }
 }
 
+/// The customer pool's use cases: listing, reading and revealing customers, ingest and profile
+/// edits, identities and merges, follows, the timeline and custom attributes.
+#[derive(Clone, Copy)]
+pub struct Customers<'a>(&'a App);
+
+impl std::ops::Deref for Customers<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Customers`].
+    pub fn customers(&self) -> Customers<'_> {
+        Customers(self)
+    }
+}
+
+impl Customers<'_> {
     /// Resolve an id (following merges) to a live customer the caller may see; anything
     /// else is `NotFound`, so ids cannot be probed.
     pub async fn visible_customer(&self, actor: &Actor, id: CustomerId) -> Result<CustomerId> {

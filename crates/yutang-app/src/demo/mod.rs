@@ -96,7 +96,26 @@ pub(crate) fn chinese_name(rng: &mut StdRng) -> String {
     format!("{s}{g}")
 }
 
+/// The demo brand's use cases: seeding a demo customer pool, its tags, promotions and WeCom
+/// connection.
+#[derive(Clone, Copy)]
+pub struct Demo<'a>(&'a App);
+
+impl std::ops::Deref for Demo<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Demo`].
+    pub fn demo(&self) -> Demo<'_> {
+        Demo(self)
+    }
+}
+
+impl Demo<'_> {
     /// Fill an empty database with the demo brand and `customers` customers (with identities,
     /// follow relations to the demo guides and a year of orders). Refuses a database that
     /// already has staff.

@@ -10,8 +10,9 @@ use yutang_core::promotions::{Audience, Window};
 use yutang_core::time::Millis;
 use yutang_store::promotions as store;
 
+use super::Demo;
+use crate::Actor;
 use crate::error::Result;
-use crate::{Actor, App};
 
 const DAY: i64 = 86_400_000;
 
@@ -25,7 +26,7 @@ fn friday_night(now: i64) -> i64 {
     (days + ahead) * DAY + 22 * HOUR - 8 * HOUR
 }
 
-impl App {
+impl Demo<'_> {
     pub(crate) async fn seed_demo_promotions(&self, customers: usize) -> Result<()> {
         let sys = Actor::system();
         let now = self.now();
@@ -35,6 +36,7 @@ impl App {
             ends_at: Millis(now + 60 * DAY),
         };
         let tuesday = self
+            .coupons()
             .create_coupon_template(
                 &sys,
                 TemplateSpec {
@@ -54,82 +56,86 @@ impl App {
                 },
             )
             .await?;
-        self.create_coupon_template(
-            &sys,
-            TemplateSpec {
-                name: "月度礼包 70元（三张）".into(),
-                steps: vec![
-                    CouponKind::AmountOff {
-                        off_fen: 1000,
-                        threshold_fen: 5900,
+        self.coupons()
+            .create_coupon_template(
+                &sys,
+                TemplateSpec {
+                    name: "月度礼包 70元（三张）".into(),
+                    steps: vec![
+                        CouponKind::AmountOff {
+                            off_fen: 1000,
+                            threshold_fen: 5900,
+                        },
+                        CouponKind::AmountOff {
+                            off_fen: 2000,
+                            threshold_fen: 11900,
+                        },
+                        CouponKind::AmountOff {
+                            off_fen: 4000,
+                            threshold_fen: 19900,
+                        },
+                    ],
+                    validity: Validity::DaysFromClaim { days: 30 },
+                    claim_window,
+                    stock: 2000,
+                    per_customer: 1,
+                    audience: Audience::Everyone,
+                    scope: Scope {
+                        channels: vec!["mini_program".into()],
+                        store_ids: Vec::new(),
                     },
-                    CouponKind::AmountOff {
-                        off_fen: 2000,
-                        threshold_fen: 11900,
-                    },
-                    CouponKind::AmountOff {
-                        off_fen: 4000,
-                        threshold_fen: 19900,
-                    },
-                ],
-                validity: Validity::DaysFromClaim { days: 30 },
-                claim_window,
-                stock: 2000,
-                per_customer: 1,
-                audience: Audience::Everyone,
-                scope: Scope {
-                    channels: vec!["mini_program".into()],
-                    store_ids: Vec::new(),
+                    return_on_refund: true,
+                    remind_hours_before: 48,
                 },
-                return_on_refund: true,
-                remind_hours_before: 48,
-            },
-        )
-        .await?;
-        self.create_coupon_template(
-            &sys,
-            TemplateSpec {
-                name: "入群专享 5元无门槛券".into(),
-                steps: vec![CouponKind::AmountOff {
-                    off_fen: 500,
-                    threshold_fen: 0,
-                }],
-                validity: Validity::DaysFromClaim { days: 3 },
-                claim_window,
-                stock: 10_000,
-                per_customer: 1,
-                audience: Audience::GroupMembers,
-                scope: Scope::default(),
-                return_on_refund: false,
-                remind_hours_before: 24,
-            },
-        )
-        .await?;
+            )
+            .await?;
+        self.coupons()
+            .create_coupon_template(
+                &sys,
+                TemplateSpec {
+                    name: "入群专享 5元无门槛券".into(),
+                    steps: vec![CouponKind::AmountOff {
+                        off_fen: 500,
+                        threshold_fen: 0,
+                    }],
+                    validity: Validity::DaysFromClaim { days: 3 },
+                    claim_window,
+                    stock: 10_000,
+                    per_customer: 1,
+                    audience: Audience::GroupMembers,
+                    scope: Scope::default(),
+                    return_on_refund: false,
+                    remind_hours_before: 24,
+                },
+            )
+            .await?;
         // Member-day coupons already claimed by the first customers.
-        let t = self.coupon_template(&sys, tuesday).await?;
+        let t = self.coupons().coupon_template(&sys, tuesday).await?;
         for c in 1..=customers.min(120) as i64 {
             self.write_demo_claim(&t, CustomerId(c)).await?;
         }
-        self.create_flash_sale(
-            &sys,
-            FlashSaleSpec {
-                name: "周五秒杀 · 金枕榴莲".into(),
-                sku: "DURIAN-GOLD-1".into(),
-                item_name: "泰国金枕榴莲 约 5 斤".into(),
-                price_fen: 9900,
-                original_price_fen: 19900,
-                stock: 100,
-                window: Window {
-                    starts_at: Millis(now - 3_600_000),
-                    ends_at: Millis(friday_night(now).max(now + DAY)),
+        self.flash_sales()
+            .create_flash_sale(
+                &sys,
+                FlashSaleSpec {
+                    name: "周五秒杀 · 金枕榴莲".into(),
+                    sku: "DURIAN-GOLD-1".into(),
+                    item_name: "泰国金枕榴莲 约 5 斤".into(),
+                    price_fen: 9900,
+                    original_price_fen: 19900,
+                    stock: 100,
+                    window: Window {
+                        starts_at: Millis(now - 3_600_000),
+                        ends_at: Millis(friday_night(now).max(now + DAY)),
+                    },
+                    per_customer: 1,
+                    hold_minutes: 15,
+                    audience: Audience::Everyone,
                 },
-                per_customer: 1,
-                hold_minutes: 15,
-                audience: Audience::Everyone,
-            },
-        )
-        .await?;
+            )
+            .await?;
         let gb = self
+            .group_buys()
             .create_group_buy(
                 &sys,
                 GroupBuySpec {
@@ -150,26 +156,27 @@ impl App {
                 },
             )
             .await?;
-        self.create_group_buy(
-            &sys,
-            GroupBuySpec {
-                name: "两人团 · 智利车厘子".into(),
-                sku: "CHERRY-JJ-2".into(),
-                item_name: "智利车厘子 JJ 级 2 斤".into(),
-                price_fen: 8990,
-                original_price_fen: 12990,
-                leader_discount_fen: 1000,
-                team_size: 2,
-                time_limit_minutes: 12 * 60,
-                stock: 300,
-                window: Window {
-                    starts_at: Millis(now - DAY),
-                    ends_at: Millis(now + 14 * DAY),
+        self.group_buys()
+            .create_group_buy(
+                &sys,
+                GroupBuySpec {
+                    name: "两人团 · 智利车厘子".into(),
+                    sku: "CHERRY-JJ-2".into(),
+                    item_name: "智利车厘子 JJ 级 2 斤".into(),
+                    price_fen: 8990,
+                    original_price_fen: 12990,
+                    leader_discount_fen: 1000,
+                    team_size: 2,
+                    time_limit_minutes: 12 * 60,
+                    stock: 300,
+                    window: Window {
+                        starts_at: Millis(now - DAY),
+                        ends_at: Millis(now + 14 * DAY),
+                    },
+                    audience: Audience::Everyone,
                 },
-                audience: Audience::Everyone,
-            },
-        )
-        .await?;
+            )
+            .await?;
         // Two completed teams and three open ones (one still needs two, two need one).
         let n = customers as i64;
         if n >= 20 {
@@ -194,7 +201,8 @@ impl App {
         t: &crate::promotions::coupons::TemplateView,
         c: CustomerId,
     ) -> Result<()> {
-        self.issue_coupon(&Actor::system(), t.row.id, c)
+        self.coupons()
+            .issue_coupon(&Actor::system(), t.row.id, c)
             .await
             .map(drop)
     }

@@ -8,8 +8,9 @@ use yutang_core::tags::RuleSpec;
 use yutang_store::bulk::{Table, Val};
 use yutang_store::tags as store;
 
+use super::Demo;
+use crate::Actor;
 use crate::error::Result;
-use crate::{Actor, App};
 
 /// `(tag, colour, share of customers in ‰)`.
 type DemoTag = (&'static str, &'static str, u32);
@@ -64,7 +65,7 @@ const SEGMENTS: [(&str, &str); 4] = [
     ),
 ];
 
-impl App {
+impl Demo<'_> {
     /// Add the demo's tags, rules and segments to a freshly seeded pool of `customers`
     /// (dense ids 1..=customers), then build the segment index.
     pub(crate) async fn seed_demo_tags(&self, rng: &mut StdRng, customers: usize) -> Result<()> {
@@ -147,10 +148,10 @@ impl App {
             ),
         ];
         for (name, spec) in &rules {
-            self.create_tag_rule(&system, name, spec).await?;
+            self.tags().create_tag_rule(&system, name, spec).await?;
         }
         for (name, expr) in SEGMENTS {
-            self.create_segment(&system, name, expr).await?;
+            self.segments().create_segment(&system, name, expr).await?;
         }
         Ok(())
     }

@@ -1,17 +1,18 @@
 //! The demo's WeCom part: connect the demo brand to a (fake) WeCom corp and let a portion of
 //! its customers and groups arrive the real way — the stored settings, the real API client
 //! and the real `wecom_full_sync` job. `yutang demo` starts the fake in-process and calls
-//! [`App::connect_demo_wecom`] with its address.
+//! [`Demo::connect_demo_wecom`] with its address.
 
 use serde::Serialize;
 use yutang_core::staff::{Role, StaffStatus};
 
+use super::Demo;
+use crate::Actor;
 use crate::audit::Page;
 use crate::error::{AppError, Result};
 use crate::staff::StaffQuery;
 use crate::wecom::settings::WecomSettingsInput;
 use crate::wecom::sync::SyncState;
-use crate::{Actor, App};
 
 /// Where the demo's WeCom corp is.
 #[derive(Debug, Clone)]
@@ -36,12 +37,13 @@ pub struct DemoWecomSummary {
     pub corp_tags: usize,
 }
 
-impl App {
+impl Demo<'_> {
     /// Link the first demo guides to the corp's userids, store the connection settings and run
     /// the full sync to completion.
     pub async fn connect_demo_wecom(&self, corp: &DemoWecom) -> Result<DemoWecomSummary> {
         let system = Actor::system();
         let guides = self
+            .staff()
             .list_staff(
                 &system,
                 &StaffQuery {
@@ -61,21 +63,22 @@ impl App {
                 .await?;
             summary.linked_guides += 1;
         }
-        self.save_wecom_settings(
-            &system,
-            &WecomSettingsInput {
-                corp_id: Some(corp.corp_id.clone()),
-                api_base: Some(corp.api_base.clone()),
-                contact_secret: Some(corp.secret.clone()),
-                callback_token: Some(corp.callback_token.clone()),
-                encoding_aes_key: Some(corp.encoding_aes_key.clone()),
-                ..WecomSettingsInput::default()
-            },
-        )
-        .await?;
-        let job = self.start_wecom_sync(&system, None).await?;
+        self.wecom()
+            .save_wecom_settings(
+                &system,
+                &WecomSettingsInput {
+                    corp_id: Some(corp.corp_id.clone()),
+                    api_base: Some(corp.api_base.clone()),
+                    contact_secret: Some(corp.secret.clone()),
+                    callback_token: Some(corp.callback_token.clone()),
+                    encoding_aes_key: Some(corp.encoding_aes_key.clone()),
+                    ..WecomSettingsInput::default()
+                },
+            )
+            .await?;
+        let job = self.wecom().start_wecom_sync(&system, None).await?;
         self.drain_jobs().await?;
-        let done = self.wecom_sync(&system, job.job.id).await?;
+        let done = self.wecom().wecom_sync(&system, job.job.id).await?;
         if done.job.status != "done" {
             return Err(AppError::Internal(format!(
                 "the demo's WeCom sync did not finish: {}",

@@ -65,13 +65,34 @@ pub struct IssueSummary {
     pub skipped: i64,
 }
 
+/// The coupon use cases: templates, issuing (to customers or a segment), claiming, redeeming
+/// and revoking coupons, and a customer's coupons.
+#[derive(Clone, Copy)]
+pub struct Coupons<'a>(&'a App);
+
+impl std::ops::Deref for Coupons<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Coupons`].
+    pub fn coupons(&self) -> Coupons<'_> {
+        Coupons(self)
+    }
+}
+
+impl Coupons<'_> {
     // --- coupon templates (staff) ---
 
     pub async fn create_coupon_template(&self, actor: &Actor, spec: TemplateSpec) -> Result<i64> {
         manage(actor)?;
         let spec = spec.parse()?;
-        self.check_segment_exists(&spec.audience).await?;
+        self.promotions()
+            .check_segment_exists(&spec.audience)
+            .await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
         let mut tx = self.db.begin().await?;
         let id = store::create_template_in(
@@ -88,14 +109,15 @@ impl App {
             self.now(),
         )
         .await?;
-        self.promo_audit(
-            &mut tx,
-            actor,
-            "coupon_template.create",
-            format!("coupon_template:{id}"),
-            serde_json::json!({"name": spec.name}),
-        )
-        .await?;
+        self.promotions()
+            .promo_audit(
+                &mut tx,
+                actor,
+                "coupon_template.create",
+                format!("coupon_template:{id}"),
+                serde_json::json!({"name": spec.name}),
+            )
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -108,7 +130,9 @@ impl App {
     ) -> Result<()> {
         manage(actor)?;
         let spec = spec.parse()?;
-        self.check_segment_exists(&spec.audience).await?;
+        self.promotions()
+            .check_segment_exists(&spec.audience)
+            .await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
         let mut tx = self.db.begin().await?;
         store::update_template_in(
@@ -126,14 +150,15 @@ impl App {
         )
         .await
         .map_err(AppError::not_found("coupon template"))?;
-        self.promo_audit(
-            &mut tx,
-            actor,
-            "coupon_template.update",
-            format!("coupon_template:{id}"),
-            serde_json::json!({"name": spec.name}),
-        )
-        .await?;
+        self.promotions()
+            .promo_audit(
+                &mut tx,
+                actor,
+                "coupon_template.update",
+                format!("coupon_template:{id}"),
+                serde_json::json!({"name": spec.name}),
+            )
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -144,14 +169,15 @@ impl App {
         store::delete_template_in(&mut tx, id, self.now())
             .await
             .map_err(AppError::not_found("coupon template"))?;
-        self.promo_audit(
-            &mut tx,
-            actor,
-            "coupon_template.delete",
-            format!("coupon_template:{id}"),
-            serde_json::json!({}),
-        )
-        .await?;
+        self.promotions()
+            .promo_audit(
+                &mut tx,
+                actor,
+                "coupon_template.delete",
+                format!("coupon_template:{id}"),
+                serde_json::json!({}),
+            )
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -257,7 +283,10 @@ impl App {
         let seg = yutang_store::segments::get(&self.db, segment)
             .await
             .map_err(|_| FieldError::new("segment_id", "unknown_segment", "no such segment"))?;
-        let (_, members) = self.segment_members(actor, &seg.expression).await?;
+        let (_, members) = self
+            .segments()
+            .segment_members(actor, &seg.expression)
+            .await?;
         let job = IssueJob {
             template_id: template,
             customers: members.iter().map(i64::from).collect(),
@@ -277,7 +306,7 @@ impl App {
             self.now(),
         )
         .await?;
-        self.promo_audit(
+        self.promotions().promo_audit(
             &mut tx,
             actor,
             "coupon_template.issue_segment",
@@ -428,14 +457,15 @@ impl App {
         {
             return Err(refusal(PromoRefusal::CouponNotUsable));
         }
-        self.promo_audit(
-            &mut tx,
-            actor,
-            "coupon.revoke",
-            format!("coupon:{coupon}"),
-            serde_json::json!({}),
-        )
-        .await?;
+        self.promotions()
+            .promo_audit(
+                &mut tx,
+                actor,
+                "coupon.revoke",
+                format!("coupon:{coupon}"),
+                serde_json::json!({}),
+            )
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -457,7 +487,11 @@ impl App {
                 continue;
             }
             let v = Self::template_view(r, None)?;
-            if self.in_audience(&v.spec.audience, customer).await? {
+            if self
+                .promotions()
+                .in_audience(&v.spec.audience, customer)
+                .await?
+            {
                 out.push(v);
             }
         }
@@ -491,8 +525,10 @@ impl App {
             fingerprint: &fp,
         });
         // A replay answers before the audience check (which may have changed since).
-        if key.is_none() || !self.replayable(idem).await? {
-            self.check_audience(&t.spec.audience, customer).await?;
+        if key.is_none() || !self.promotions().replayable(idem).await? {
+            self.promotions()
+                .check_audience(&t.spec.audience, customer)
+                .await?;
         }
         self.write_claim(&t, customer, "claim", idem, None).await
     }
@@ -528,7 +564,7 @@ impl App {
         customer: CustomerId,
     ) -> Result<Vec<CouponView>> {
         view(actor)?;
-        let live = self.visible_customer(actor, customer).await?;
+        let live = self.customers().visible_customer(actor, customer).await?;
         self.my_coupons(live).await
     }
 }

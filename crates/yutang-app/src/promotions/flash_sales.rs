@@ -22,7 +22,26 @@ pub struct FlashSaleView {
     pub counts: CampaignCounts,
 }
 
+/// The flash-sale use cases: creating and editing sales, listing them for staff and customers,
+/// claiming a unit and paying for a claim.
+#[derive(Clone, Copy)]
+pub struct FlashSales<'a>(&'a App);
+
+impl std::ops::Deref for FlashSales<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`FlashSales`].
+    pub fn flash_sales(&self) -> FlashSales<'_> {
+        FlashSales(self)
+    }
+}
+
+impl FlashSales<'_> {
     // --- flash sales ---
 
     fn flash_write<'a>(spec: &'a FlashSaleSpec, json: &'a str) -> FlashSaleWrite<'a> {
@@ -41,7 +60,9 @@ impl App {
     pub async fn create_flash_sale(&self, actor: &Actor, spec: FlashSaleSpec) -> Result<i64> {
         manage(actor)?;
         let spec = spec.parse()?;
-        self.check_segment_exists(&spec.audience).await?;
+        self.promotions()
+            .check_segment_exists(&spec.audience)
+            .await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
         let mut tx = self.db.begin().await?;
         let id = store::create_flash_sale_in(
@@ -51,14 +72,15 @@ impl App {
             self.now(),
         )
         .await?;
-        self.promo_audit(
-            &mut tx,
-            actor,
-            "flash_sale.create",
-            format!("flash_sale:{id}"),
-            serde_json::json!({"name": spec.name}),
-        )
-        .await?;
+        self.promotions()
+            .promo_audit(
+                &mut tx,
+                actor,
+                "flash_sale.create",
+                format!("flash_sale:{id}"),
+                serde_json::json!({"name": spec.name}),
+            )
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -71,20 +93,23 @@ impl App {
     ) -> Result<()> {
         manage(actor)?;
         let spec = spec.parse()?;
-        self.check_segment_exists(&spec.audience).await?;
+        self.promotions()
+            .check_segment_exists(&spec.audience)
+            .await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
         let mut tx = self.db.begin().await?;
         store::update_flash_sale_in(&mut tx, id, &Self::flash_write(&spec, &json), self.now())
             .await
             .map_err(AppError::not_found("flash sale"))?;
-        self.promo_audit(
-            &mut tx,
-            actor,
-            "flash_sale.update",
-            format!("flash_sale:{id}"),
-            serde_json::json!({"name": spec.name}),
-        )
-        .await?;
+        self.promotions()
+            .promo_audit(
+                &mut tx,
+                actor,
+                "flash_sale.update",
+                format!("flash_sale:{id}"),
+                serde_json::json!({"name": spec.name}),
+            )
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -138,8 +163,10 @@ impl App {
             key,
             fingerprint: &fp,
         });
-        if !self.replayable(idem).await? {
-            self.check_audience(&s.spec.audience, customer).await?;
+        if !self.promotions().replayable(idem).await? {
+            self.promotions()
+                .check_audience(&s.spec.audience, customer)
+                .await?;
         }
         store::claim_flash(&self.db, sale, customer.0, idem, self.now())
             .await

@@ -42,7 +42,26 @@ pub struct TeamView {
     pub remaining_stock: i64,
 }
 
+/// The group-buy use cases: creating and editing group-buys, opening and joining teams, a
+/// team's status and its expiry.
+#[derive(Clone, Copy)]
+pub struct GroupBuys<'a>(&'a App);
+
+impl std::ops::Deref for GroupBuys<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`GroupBuys`].
+    pub fn group_buys(&self) -> GroupBuys<'_> {
+        GroupBuys(self)
+    }
+}
+
+impl GroupBuys<'_> {
     // --- group-buys ---
 
     fn group_buy_write<'a>(spec: &'a GroupBuySpec, json: &'a str) -> GroupBuyWrite<'a> {
@@ -62,7 +81,9 @@ impl App {
     pub async fn create_group_buy(&self, actor: &Actor, spec: GroupBuySpec) -> Result<i64> {
         manage(actor)?;
         let spec = spec.parse()?;
-        self.check_segment_exists(&spec.audience).await?;
+        self.promotions()
+            .check_segment_exists(&spec.audience)
+            .await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
         let mut tx = self.db.begin().await?;
         let id = store::create_group_buy_in(
@@ -72,14 +93,15 @@ impl App {
             self.now(),
         )
         .await?;
-        self.promo_audit(
-            &mut tx,
-            actor,
-            "group_buy.create",
-            format!("group_buy:{id}"),
-            serde_json::json!({"name": spec.name}),
-        )
-        .await?;
+        self.promotions()
+            .promo_audit(
+                &mut tx,
+                actor,
+                "group_buy.create",
+                format!("group_buy:{id}"),
+                serde_json::json!({"name": spec.name}),
+            )
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -87,7 +109,9 @@ impl App {
     pub async fn update_group_buy(&self, actor: &Actor, id: i64, spec: GroupBuySpec) -> Result<()> {
         manage(actor)?;
         let spec = spec.parse()?;
-        self.check_segment_exists(&spec.audience).await?;
+        self.promotions()
+            .check_segment_exists(&spec.audience)
+            .await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
         let mut tx = self.db.begin().await?;
         store::update_group_buy_in(
@@ -98,14 +122,15 @@ impl App {
         )
         .await
         .map_err(AppError::not_found("group-buy"))?;
-        self.promo_audit(
-            &mut tx,
-            actor,
-            "group_buy.update",
-            format!("group_buy:{id}"),
-            serde_json::json!({"name": spec.name}),
-        )
-        .await?;
+        self.promotions()
+            .promo_audit(
+                &mut tx,
+                actor,
+                "group_buy.update",
+                format!("group_buy:{id}"),
+                serde_json::json!({"name": spec.name}),
+            )
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -193,8 +218,10 @@ impl App {
             key,
             fingerprint: &fp,
         });
-        if !self.replayable(idem).await? {
-            self.check_audience(&g.spec.audience, customer).await?;
+        if !self.promotions().replayable(idem).await? {
+            self.promotions()
+                .check_audience(&g.spec.audience, customer)
+                .await?;
         }
         store::open_team(&self.db, group_buy, customer.0, idem, self.now())
             .await
@@ -229,7 +256,7 @@ impl App {
             key,
             fingerprint: &fp,
         });
-        if !self.replayable(idem).await? {
+        if !self.promotions().replayable(idem).await? {
             // The core rule first, for a clear answer; the store re-checks under the lock.
             let state = TeamState::parse(&t.state).unwrap_or(TeamState::Expired);
             Team {
@@ -241,7 +268,9 @@ impl App {
             .check_join(Millis(self.now()))
             .map_err(refusal)?;
             let g = self.group_buy(t.group_buy_id).await?;
-            self.check_audience(&g.spec.audience, customer).await?;
+            self.promotions()
+                .check_audience(&g.spec.audience, customer)
+                .await?;
         }
         store::join_team(&self.db, team, customer.0, inv, idem, self.now())
             .await

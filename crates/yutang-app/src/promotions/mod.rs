@@ -44,7 +44,11 @@ pub const JOB_KINDS: [&str; 5] = [
 pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
     for kind in JOB_KINDS {
         reg.register(kind, |app, job| {
-            Box::pin(app.run_promo_job(&job.kind, job.id, &job.payload, job.progress_done))
+            Box::pin(async move {
+                app.promotions()
+                    .run_promo_job(&job.kind, job.id, &job.payload, job.progress_done)
+                    .await
+            })
         });
     }
 }
@@ -85,7 +89,26 @@ fn public_err(what: &'static str) -> impl Fn(StoreError) -> AppError {
     }
 }
 
+/// The use cases the three promotion kinds share: audience checks, the promotion audit entry,
+/// replays and the promotion job handler.
+#[derive(Clone, Copy)]
+pub struct Promotions<'a>(&'a App);
+
+impl std::ops::Deref for Promotions<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Promotions`].
+    pub fn promotions(&self) -> Promotions<'_> {
+        Promotions(self)
+    }
+}
+
+impl Promotions<'_> {
     // --- audiences ---
 
     /// Whether a customer belongs to a promotion's audience (through the segment index).
@@ -194,7 +217,7 @@ impl App {
         };
         let now = self.now();
         let out = match kind {
-            ISSUE_KIND => return self.run_issue_job(id, payload, done).await,
+            ISSUE_KIND => return self.coupons().run_issue_job(id, payload, done).await,
             store::JOB_COUPON_EXPIRE => {
                 let c = match store::get_coupon(&self.db, target()?).await {
                     Ok(c) => c,

@@ -23,11 +23,12 @@ use yutang_core::staff::Permission;
 use yutang_store::wecom::groups::{self as store, GroupRow, GroupUpsert, MemberRow, MemberUpsert};
 use yutang_wecom::client::api::GroupChat;
 
+use super::Wecom;
+use crate::Actor;
 use crate::customers::CustomerRef;
 use crate::error::{AppError, Result};
 use crate::events::{EventInput, EventOutcome};
 use crate::wecom::wecom_actor;
-use crate::{Actor, App};
 
 /// WeCom's member type for an external contact in `member_list[].type`.
 const EXTERNAL_MEMBER: i64 = 2;
@@ -66,7 +67,7 @@ struct Timeline {
     detail: serde_json::Value,
 }
 
-impl App {
+impl Wecom<'_> {
     /// Read a group from WeCom and reconcile it; `at` (epoch ms) stamps members found gone.
     pub async fn refresh_wecom_group(&self, chat_id: &str, at: i64) -> Result<GroupDiff> {
         let api = self.wecom_api().await?.ok_or(AppError::Rule {
@@ -258,7 +259,7 @@ impl App {
                     }),
                 ));
             }
-            let out = self.ingest_events(&actor, batch).await?;
+            let out = self.events().ingest_events(&actor, batch).await?;
             if let Some(EventOutcome::Rejected { message, .. }) = out
                 .iter()
                 .find(|o| matches!(o, EventOutcome::Rejected { .. }))

@@ -13,13 +13,14 @@ use yutang_core::identity::Identity;
 use yutang_core::staff::Permission;
 use yutang_store::wecom::inbox::{self as store, InboxStats, InboxStatus};
 
+use super::Wecom;
+use crate::Actor;
 use crate::audit::{self, Action};
 use crate::customers::CustomerInput;
 use crate::error::{AppError, Result};
 use crate::jobs::JobView;
 use crate::wecom::tags::MARK_TAG_KIND;
 use crate::wecom::{CONTACT_DETAILS_KIND, MAX_ATTEMPTS, ProcessReport, wecom_actor};
-use crate::{Actor, App};
 
 /// The WeCom side jobs whose permanent failures are listed and can be retried.
 pub const SIDE_JOB_KINDS: [&str; 2] = [CONTACT_DETAILS_KIND, MARK_TAG_KIND];
@@ -28,7 +29,7 @@ pub const SIDE_JOB_KINDS: [&str; 2] = [CONTACT_DETAILS_KIND, MARK_TAG_KIND];
 /// (`wecom_mark_tag` is registered by `wecom_tags`).
 pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
     reg.register(CONTACT_DETAILS_KIND, |app, job| {
-        Box::pin(app.run_contact_details_job(&job.payload))
+        Box::pin(async move { app.wecom().run_contact_details_job(&job.payload).await })
     });
 }
 
@@ -88,7 +89,7 @@ fn require_operator(actor: &Actor) -> Result<()> {
     }
 }
 
-impl App {
+impl Wecom<'_> {
     /// Callbacks in a state (`pending`, `failed`, `parked`, `processed`; all when `None`),
     /// newest first, with the counts (admins and operators).
     pub async fn wecom_callbacks(
@@ -273,21 +274,22 @@ impl App {
             ..CustomerInput::default()
         };
         let actor = wecom_actor();
-        let ingested = match self.ingest_customer(&actor, &input).await {
+        let ingested = match self.customers().ingest_customer(&actor, &input).await {
             Ok(i) => i,
             // The unionid belongs to a customer Yutang cannot merge with this one (two
             // different identities of a kind): keep the details, leave the unionid out.
             Err(AppError::Rule { code, message }) if input.identities.len() > 1 => {
                 tracing::warn!(customer, code, %message, "WeCom unionid not attached");
-                self.ingest_customer(
-                    &actor,
-                    &CustomerInput {
-                        identities: input.identities[..1].to_vec(),
-                        profile,
-                        ..CustomerInput::default()
-                    },
-                )
-                .await?
+                self.customers()
+                    .ingest_customer(
+                        &actor,
+                        &CustomerInput {
+                            identities: input.identities[..1].to_vec(),
+                            profile,
+                            ..CustomerInput::default()
+                        },
+                    )
+                    .await?
             }
             Err(e) => return Err(e),
         };

@@ -68,7 +68,26 @@ pub struct WecomStatus {
     pub recent: Vec<store::InboxRow>,
 }
 
+/// The WeCom use cases: the callback and its inbox, contacts, customer groups and their
+/// members, corp tags, the full sync, staff-leave transfers, and the WeCom settings.
+#[derive(Clone, Copy)]
+pub struct Wecom<'a>(&'a App);
+
+impl std::ops::Deref for Wecom<'_> {
+    type Target = App;
+    fn deref(&self) -> &App {
+        self.0
+    }
+}
+
 impl App {
+    /// The use cases of [`Wecom`].
+    pub fn wecom(&self) -> Wecom<'_> {
+        Wecom(self)
+    }
+}
+
+impl Wecom<'_> {
     async fn callback_crypto(&self) -> Result<CallbackCrypto, CallbackError> {
         let w = self.wecom_config().await.map_err(|e| match e {
             AppError::Store(s) => CallbackError::Store(s),
@@ -179,7 +198,7 @@ enum Applied {
     Committed,
 }
 
-impl App {
+impl Wecom<'_> {
     /// Apply pending inbox callbacks, oldest first. Each callback is applied idempotently
     /// (ingest by identity, follow upsert, timeline event keyed by the callback's dedup key),
     /// so a crash between applying and marking re-applies it harmlessly. Failures are retried

@@ -17,11 +17,12 @@ use yutang_store::wecom::settings as store;
 use yutang_wecom::client::DEFAULT_API_BASE;
 use yutang_wecom::{ClientConfig, WecomClient, WecomError};
 
+use super::Wecom;
+use crate::Actor;
 use crate::audit::{self, Action};
 use crate::error::{AppError, Result};
 use crate::secret_box::SecretBox;
 use crate::settings::Secret;
-use crate::{Actor, App};
 
 /// How long the effective settings are reused before the database is read again.
 const CACHE_TTL: Duration = Duration::from_secs(5);
@@ -246,7 +247,7 @@ fn sha(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
-impl App {
+impl Wecom<'_> {
     /// The WeCom settings in force (cached for a few seconds).
     pub async fn wecom_config(&self) -> Result<Arc<EffectiveWecom>> {
         if let Some((at, cfg)) = self

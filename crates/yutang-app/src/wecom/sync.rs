@@ -10,9 +10,9 @@
 //! 3. **groups**: their customer groups (`groupchat/list`, 93414, filtered by owner
 //!    [`OWNERS_PER_CALL`] at a time, which also avoids 81017 in corps over 1000 people) and
 //!    each group's members (`groupchat/get`, 96338) → [`crate::wecom::groups`];
-//! 4. **tags**: corp tags ([`App::sync_corp_tags`]), then each customer's corp tags as read
+//! 4. **tags**: corp tags ([`Wecom::sync_corp_tags`]), then each customer's corp tags as read
 //!    in the contacts phase (the union over their follow users) become their `wecom`-sourced
-//!    tags ([`App::apply_wecom_customer_tags`]).
+//!    tags ([`Wecom::apply_wecom_customer_tags`]).
 //!
 //! After every page the job saves its phase, cursor and counts (`wecom_sync_checkpoints`), so
 //! a job that fails (and is retried by the runner) or whose node dies (its lease expires and
@@ -34,13 +34,14 @@ use yutang_wecom::client::api::{
 };
 use yutang_wecom::client::codes;
 
+use super::Wecom;
+use crate::Actor;
 use crate::audit::{self, Action};
 use crate::customers::{CustomerInput, FollowChange};
 use crate::error::{AppError, Result};
 use crate::jobs::{JobView, LEASE_MS};
 use crate::wecom::tags::{CorpTagSync, wecom_err};
 use crate::wecom::wecom_actor;
-use crate::{Actor, App};
 
 /// The job kind.
 pub const FULL_SYNC_KIND: &str = "wecom_full_sync";
@@ -48,7 +49,7 @@ pub const FULL_SYNC_KIND: &str = "wecom_full_sync";
 /// The job kinds this area runs (see `crate::job_kinds`).
 pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
     reg.register(FULL_SYNC_KIND, |app, job| {
-        Box::pin(app.run_wecom_full_sync(job.id))
+        Box::pin(async move { app.wecom().run_wecom_full_sync(job.id).await })
     });
 }
 /// Staff userids per `batch/get_by_user` call (WeCom allows 1–100; fewer gives finer progress).
@@ -144,7 +145,7 @@ pub struct SyncView {
     pub state: Option<SyncState>,
 }
 
-impl App {
+impl Wecom<'_> {
     /// Start a full sync (admins). While one is queued or running, that one is returned
     /// instead of starting another; an `Idempotency-Key` replays the job it started.
     pub async fn start_wecom_sync(
@@ -414,6 +415,7 @@ impl App {
             .and_then(|p| p.name);
         let actor = wecom_actor();
         let ingested = self
+            .customers()
             .ingest_customer(
                 &actor,
                 &CustomerInput {
@@ -454,18 +456,19 @@ impl App {
         match guide {
             Some(staff) => {
                 let remark = yutang_core::customers::parse_remark(&f.remark).ok();
-                self.set_follow(
-                    &actor,
-                    CustomerId(ingested.customer.id),
-                    &FollowChange {
-                        staff_id: StaffId(staff),
-                        since: Some(f.createtime.saturating_mul(1000)),
-                        remark: remark.filter(|r| !r.is_empty()),
-                        state: FollowState::Active,
-                        owner: None,
-                    },
-                )
-                .await?;
+                self.customers()
+                    .set_follow(
+                        &actor,
+                        CustomerId(ingested.customer.id),
+                        &FollowChange {
+                            staff_id: StaffId(staff),
+                            since: Some(f.createtime.saturating_mul(1000)),
+                            remark: remark.filter(|r| !r.is_empty()),
+                            state: FollowState::Active,
+                            owner: None,
+                        },
+                    )
+                    .await?;
                 st.follows += 1;
             }
             None => {

@@ -1,7 +1,7 @@
 //! WeCom corp tags and Yutang tags are one concept: corp tag groups become tag groups with
 //! source `wecom` (and their WeCom ids), kept in step both ways.
 //!
-//! - **WeCom → Yutang**: [`App::sync_corp_tags`] reads every corp tag (`get_corp_tag_list`)
+//! - **WeCom → Yutang**: [`Wecom::sync_corp_tags`] reads every corp tag (`get_corp_tag_list`)
 //!   and creates, renames, reorders or deletes the matching groups and tags (a manual group
 //!   or tag of the same name is adopted rather than duplicated). It runs on every
 //!   `change_external_tag` callback and can be started from the API.
@@ -11,7 +11,7 @@
 //! - **Customers' tags, WeCom → Yutang**: the corp tags staff members put on a customer in
 //!   WeCom (`follow_info.tag_id` in the full sync, `follow_user[].tags` of `get` on contact
 //!   callbacks) become the customer's tags with source `wecom`, through the ordinary tag
-//!   change (timeline events included): [`App::apply_wecom_customer_tags`] adds the missing
+//!   change (timeline events included): [`Wecom::apply_wecom_customer_tags`] adds the missing
 //!   ones and removes the `wecom`-sourced tags WeCom no longer has. Tags given in Yutang
 //!   (manual, bulk, rules, imports) are never removed by it, and applying the same set twice
 //!   changes nothing.
@@ -36,9 +36,10 @@ use yutang_wecom::client::api::{
 };
 use yutang_wecom::client::codes;
 
+use super::Wecom;
+use crate::Actor;
 use crate::error::{AppError, Result};
 use crate::jobs::LEASE_MS;
-use crate::{Actor, App};
 
 /// Job kind: push a Yutang tag change of customers to WeCom (`mark_tag`).
 pub const MARK_TAG_KIND: &str = "wecom_mark_tag";
@@ -46,7 +47,11 @@ pub const MARK_TAG_KIND: &str = "wecom_mark_tag";
 /// The job kinds this area runs (see `crate::job_kinds`).
 pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
     reg.register(MARK_TAG_KIND, |app, job| {
-        Box::pin(app.run_mark_tag_job(job.id, &job.payload, job.progress_done))
+        Box::pin(async move {
+            app.wecom()
+                .run_mark_tag_job(job.id, &job.payload, job.progress_done)
+                .await
+        })
     });
 }
 
@@ -74,7 +79,7 @@ pub(crate) fn wecom_err(e: yutang_wecom::WecomError) -> AppError {
     }
 }
 
-impl App {
+impl Wecom<'_> {
     /// Bring Yutang's `wecom` groups and tags in line with WeCom's corp tags.
     pub async fn sync_corp_tags(&self) -> Result<CorpTagSync> {
         let Some(api) = self.wecom_api().await? else {
@@ -252,7 +257,7 @@ impl App {
         Ok(contact.map(|c| (c, ids)))
     }
 
-    /// Apply the corp tags a contact read found (see [`App::apply_wecom_customer_tags`]).
+    /// Apply the corp tags a contact read found (see [`Wecom::apply_wecom_customer_tags`]).
     pub(crate) async fn apply_read_wecom_tags(
         &self,
         customer: i64,

@@ -38,11 +38,12 @@ use yutang_wecom::client::api::{
     TransferCustomerRequest, TransferResultRequest, TransferStatus,
 };
 
+use super::Wecom;
+use crate::Actor;
 use crate::customers::FollowChange;
 use crate::error::{AppError, Result};
 use crate::wecom::tags::wecom_err;
 use crate::wecom::wecom_actor;
-use crate::{Actor, App};
 
 /// The job kind.
 pub const TRANSFER_KIND: &str = "wecom_transfer";
@@ -50,7 +51,7 @@ pub const TRANSFER_KIND: &str = "wecom_transfer";
 /// The job kinds this area runs (see `crate::job_kinds`).
 pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
     reg.register(TRANSFER_KIND, |app, job| {
-        Box::pin(app.run_transfer_job(&job.payload))
+        Box::pin(async move { app.wecom().run_transfer_job(&job.payload).await })
     });
 }
 /// How long to wait between `transfer_result` polls while customers wait (WeCom completes a
@@ -202,7 +203,7 @@ fn transfer_fingerprint(input: &TransferInput) -> String {
     ])
 }
 
-impl App {
+impl Wecom<'_> {
     /// The transfer a client's (namespaced) key started, if any; another request under the key
     /// is refused (`idempotency_key_reused`).
     async fn transfer_replay(&self, key: Option<&str>, fingerprint: &str) -> Result<Option<i64>> {
@@ -778,18 +779,19 @@ impl App {
             .await?
             .unwrap_or(c.customer_id);
         let since = if at > 0 { at } else { self.now() };
-        self.set_follow(
-            &actor,
-            CustomerId(customer),
-            &FollowChange {
-                staff_id: StaffId(t.takeover_staff_id),
-                since: Some(since),
-                remark: None,
-                state: FollowState::Active,
-                owner: Some(true),
-            },
-        )
-        .await?;
+        self.customers()
+            .set_follow(
+                &actor,
+                CustomerId(customer),
+                &FollowChange {
+                    staff_id: StaffId(t.takeover_staff_id),
+                    since: Some(since),
+                    remark: None,
+                    state: FollowState::Active,
+                    owner: Some(true),
+                },
+            )
+            .await?;
         let handover_is_guide = yutang_store::staff::get(&self.db, t.handover_staff_id)
             .await
             .ok()
@@ -800,18 +802,19 @@ impl App {
                 )
             });
         if handover_is_guide {
-            self.set_follow(
-                &actor,
-                CustomerId(customer),
-                &FollowChange {
-                    staff_id: StaffId(t.handover_staff_id),
-                    since: None,
-                    remark: None,
-                    state: FollowState::Transferred,
-                    owner: Some(false),
-                },
-            )
-            .await?;
+            self.customers()
+                .set_follow(
+                    &actor,
+                    CustomerId(customer),
+                    &FollowChange {
+                        staff_id: StaffId(t.handover_staff_id),
+                        since: None,
+                        remark: None,
+                        state: FollowState::Transferred,
+                        owner: Some(false),
+                    },
+                )
+                .await?;
         }
         let client_id = format!("wecom:transfer:{}", c.id);
         let detail = serde_json::json!({

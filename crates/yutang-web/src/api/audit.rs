@@ -47,7 +47,7 @@ pub async fn list(
         actor_id: p.actor_id,
         page: Page::parse(p.page, p.page_size).map_err(AppError::from)?,
     };
-    let r = s.app.list_audit(&a, &q).await?;
+    let r = s.app.audit().list_audit(&a, &q).await?;
     Ok(Json(AuditPage {
         items: r.items.into_iter().map(Into::into).collect(),
         total: r.total,

@@ -62,7 +62,11 @@ pub async fn login(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let issued = s.app.login(&req.username, &req.password, &ip, ua).await?;
+    let issued = s
+        .app
+        .auth()
+        .login(&req.username, &req.password, &ip, ua)
+        .await?;
     Ok(Json(LoginResponse {
         token: issued.token,
         expires_at: Millis(issued.expires_at).to_rfc3339(),
@@ -87,10 +91,11 @@ pub async fn logout(
         .ok_or_else(WebError::unauthenticated)?;
     let session = s
         .app
+        .auth()
         .session(&token, &ip)
         .await
         .map_err(|_| WebError::unauthenticated())?;
-    s.app.logout(&session).await?;
+    s.app.auth().logout(&session).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -122,6 +127,7 @@ pub async fn change_password(
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> WebResult<StatusCode> {
     s.app
+        .auth()
         .change_own_password(&a, &req.current_password, &req.new_password)
         .await?;
     Ok(StatusCode::NO_CONTENT)

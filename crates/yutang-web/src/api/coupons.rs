@@ -145,6 +145,7 @@ pub async fn list_templates(
 ) -> WebResult<Json<Vec<TemplateOut>>> {
     Ok(Json(
         s.app
+            .coupons()
             .coupon_templates(&a)
             .await?
             .into_iter()
@@ -167,7 +168,7 @@ pub async fn create_template(
     ApiActor(a): ApiActor,
     ApiJson(spec): ApiJson<TemplateSpec>,
 ) -> WebResult<(StatusCode, Json<Created>)> {
-    let id = s.app.create_coupon_template(&a, spec).await?;
+    let id = s.app.coupons().create_coupon_template(&a, spec).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -179,7 +180,7 @@ pub async fn get_template(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<TemplateOut>> {
-    Ok(Json(s.app.coupon_template(&a, id).await?.into()))
+    Ok(Json(s.app.coupons().coupon_template(&a, id).await?.into()))
 }
 
 #[utoipa::path(put, path = "/api/v1/coupon-templates/{id}", tag = "promotions", security(("bearer" = [])),
@@ -191,7 +192,7 @@ pub async fn update_template(
     IdPath(id): IdPath,
     ApiJson(spec): ApiJson<TemplateSpec>,
 ) -> WebResult<StatusCode> {
-    s.app.update_coupon_template(&a, id, spec).await?;
+    s.app.coupons().update_coupon_template(&a, id, spec).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -204,7 +205,7 @@ pub async fn delete_template(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<StatusCode> {
-    s.app.delete_coupon_template(&a, id).await?;
+    s.app.coupons().delete_coupon_template(&a, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -240,7 +241,7 @@ pub async fn issue(
 ) -> WebResult<(StatusCode, Json<IssueOut>)> {
     match (r.customer_id, r.segment_id) {
         (Some(c), None) => {
-            let claimed = s.app.issue_coupon(&a, id, CustomerId(c)).await?;
+            let claimed = s.app.coupons().issue_coupon(&a, id, CustomerId(c)).await?;
             Ok((
                 StatusCode::CREATED,
                 Json(IssueOut {
@@ -250,7 +251,7 @@ pub async fn issue(
             ))
         }
         (None, Some(seg)) => {
-            let job = s.app.issue_coupon_to_segment(&a, id, seg).await?;
+            let job = s.app.coupons().issue_coupon_to_segment(&a, id, seg).await?;
             Ok((
                 StatusCode::ACCEPTED,
                 Json(IssueOut {
@@ -299,7 +300,11 @@ pub async fn redeem(
 ) -> WebResult<Json<RedeemOut>> {
     let shipping = Fen::parse_non_negative("shipping_fen", r.shipping_fen)
         .map_err(yutang_app::AppError::from)?;
-    let d = s.app.redeem_coupon(&a, id, r.order_id, shipping).await?;
+    let d = s
+        .app
+        .coupons()
+        .redeem_coupon(&a, id, r.order_id, shipping)
+        .await?;
     Ok(Json(RedeemOut {
         coupon_id: id,
         order_id: r.order_id,
@@ -315,7 +320,7 @@ pub async fn revoke(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<StatusCode> {
-    s.app.revoke_coupon(&a, id).await?;
+    s.app.coupons().revoke_coupon(&a, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -329,6 +334,7 @@ pub async fn customer_coupons(
 ) -> WebResult<Json<Vec<CouponOut>>> {
     Ok(Json(
         s.app
+            .coupons()
             .customer_coupons(&a, CustomerId(id))
             .await?
             .into_iter()
@@ -347,6 +353,7 @@ pub async fn public_claimable(
 ) -> WebResult<Json<Vec<TemplateOut>>> {
     Ok(Json(
         s.app
+            .coupons()
             .claimable_coupons(c)
             .await?
             .into_iter()
@@ -366,7 +373,7 @@ pub async fn public_claim(
     IdPath(id): IdPath,
     key: IdempotencyKey,
 ) -> WebResult<(StatusCode, Json<ClaimedOut>)> {
-    let (out, replayed) = s.app.claim_coupon(c, id, key.as_deref()).await?;
+    let (out, replayed) = s.app.coupons().claim_coupon(c, id, key.as_deref()).await?;
     Ok((created(replayed), Json(out.into())))
 }
 
@@ -378,6 +385,7 @@ pub async fn public_mine(
 ) -> WebResult<Json<Vec<CouponOut>>> {
     Ok(Json(
         s.app
+            .coupons()
             .my_coupons(c)
             .await?
             .into_iter()
@@ -395,5 +403,5 @@ pub async fn public_my_coupon(
     CustomerAuth(c): CustomerAuth,
     IdPath(id): IdPath,
 ) -> WebResult<Json<CouponOut>> {
-    Ok(Json(s.app.my_coupon(c, id).await?.into()))
+    Ok(Json(s.app.coupons().my_coupon(c, id).await?.into()))
 }

@@ -456,7 +456,7 @@ pub async fn list(
         })
     })()
     .map_err(AppError::from)?;
-    let r = s.app.list_customers(&a, &q).await?;
+    let r = s.app.customers().list_customers(&a, &q).await?;
     Ok(Json(CustomerPage {
         items: r.items.into_iter().map(Into::into).collect(),
         total: r.total,
@@ -494,7 +494,7 @@ pub async fn create(
         })
     })()
     .map_err(AppError::from)?;
-    let r = s.app.ingest_customer(&a, &input).await?;
+    let r = s.app.customers().ingest_customer(&a, &input).await?;
     let status = if r.outcome == "created" {
         StatusCode::CREATED
     } else {
@@ -512,7 +512,13 @@ pub async fn get(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<Customer360Out>> {
-    Ok(Json(s.app.customer_360(&a, CustomerId(id)).await?.into()))
+    Ok(Json(
+        s.app
+            .customers()
+            .customer_360(&a, CustomerId(id))
+            .await?
+            .into(),
+    ))
 }
 
 /// Update profile fields and custom attributes (absent fields are kept).
@@ -540,6 +546,7 @@ pub async fn update(
     .map_err(AppError::from)?;
     Ok(Json(
         s.app
+            .customers()
             .update_customer(&a, CustomerId(id), &patch, &attrs)
             .await?
             .into(),
@@ -554,7 +561,11 @@ pub async fn identities(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<Vec<IdentityOut>>> {
-    let v = s.app.customer_identities(&a, CustomerId(id)).await?;
+    let v = s
+        .app
+        .customers()
+        .customer_identities(&a, CustomerId(id))
+        .await?;
     Ok(Json(v.into_iter().map(Into::into).collect()))
 }
 
@@ -571,8 +582,16 @@ pub async fn add_identity(
     ApiJson(req): ApiJson<IdentityIn>,
 ) -> WebResult<(StatusCode, Json<Vec<IdentityOut>>)> {
     let identity = req.parse().map_err(AppError::from)?;
-    let added = s.app.add_identity(&a, CustomerId(id), &identity).await?;
-    let v = s.app.customer_identities(&a, CustomerId(id)).await?;
+    let added = s
+        .app
+        .customers()
+        .add_identity(&a, CustomerId(id), &identity)
+        .await?;
+    let v = s
+        .app
+        .customers()
+        .customer_identities(&a, CustomerId(id))
+        .await?;
     let status = if added {
         StatusCode::CREATED
     } else {
@@ -596,6 +615,7 @@ pub async fn merge(
 ) -> WebResult<Json<MergeOut>> {
     let m = s
         .app
+        .customers()
         .merge_customers(&a, CustomerId(id), CustomerId(req.other_id), req.force)
         .await?;
     Ok(Json(MergeOut {
@@ -612,7 +632,11 @@ pub async fn follows(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<Vec<FollowOut>>> {
-    let v = s.app.customer_follows(&a, CustomerId(id)).await?;
+    let v = s
+        .app
+        .customers()
+        .customer_follows(&a, CustomerId(id))
+        .await?;
     Ok(Json(v.into_iter().map(Into::into).collect()))
 }
 
@@ -641,7 +665,11 @@ pub async fn set_follow(
         })
     })()
     .map_err(AppError::from)?;
-    let v = s.app.set_follow(&a, CustomerId(id), &change).await?;
+    let v = s
+        .app
+        .customers()
+        .set_follow(&a, CustomerId(id), &change)
+        .await?;
     Ok(Json(v.into_iter().map(Into::into).collect()))
 }
 
@@ -663,7 +691,11 @@ pub async fn timeline(
         .transpose()
         .map_err(AppError::from)?;
     let page = Page::parse(p.page, p.page_size).map_err(AppError::from)?;
-    let r = s.app.timeline(&a, CustomerId(id), kind, page).await?;
+    let r = s
+        .app
+        .customers()
+        .timeline(&a, CustomerId(id), kind, page)
+        .await?;
     Ok(Json(TimelinePage {
         items: r.items.into_iter().map(Into::into).collect(),
         total: r.total,
@@ -682,7 +714,7 @@ pub async fn reveal_phone(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<RevealOut>> {
-    let phones = s.app.reveal_phones(&a, CustomerId(id)).await?;
+    let phones = s.app.customers().reveal_phones(&a, CustomerId(id)).await?;
     Ok(Json(RevealOut { phones }))
 }
 
@@ -692,7 +724,7 @@ pub async fn list_attributes(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
 ) -> WebResult<Json<Vec<AttributeDefOut>>> {
-    let v = s.app.list_attribute_defs(&a).await?;
+    let v = s.app.customers().list_attribute_defs(&a).await?;
     Ok(Json(v.into_iter().map(Into::into).collect()))
 }
 
@@ -707,6 +739,6 @@ pub async fn create_attribute(
 ) -> WebResult<(StatusCode, Json<AttributeDefOut>)> {
     let def = AttributeDef::parse(&req.key, &req.label, &req.kind, &req.options)
         .map_err(AppError::from)?;
-    let row = s.app.create_attribute_def(&a, &def).await?;
+    let row = s.app.customers().create_attribute_def(&a, &def).await?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }

@@ -160,7 +160,7 @@ pub async fn ingest(
         })
         .collect();
     let ids: Vec<Option<String>> = batch.iter().map(|(id, _)| id.clone()).collect();
-    let outcomes = s.app.ingest_events(&a, batch).await?;
+    let outcomes = s.app.events().ingest_events(&a, batch).await?;
     let mut out = EventBatchOut {
         accepted: 0,
         duplicates: 0,

@@ -81,6 +81,7 @@ pub async fn list_flash_sales(
 ) -> WebResult<Json<Vec<FlashSaleOut>>> {
     Ok(Json(
         s.app
+            .flash_sales()
             .flash_sales_for_staff(&a)
             .await?
             .into_iter()
@@ -99,7 +100,7 @@ pub async fn create_flash_sale(
     ApiActor(a): ApiActor,
     ApiJson(spec): ApiJson<FlashSaleSpec>,
 ) -> WebResult<(StatusCode, Json<Created>)> {
-    let id = s.app.create_flash_sale(&a, spec).await?;
+    let id = s.app.flash_sales().create_flash_sale(&a, spec).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -112,7 +113,7 @@ pub async fn update_flash_sale(
     IdPath(id): IdPath,
     ApiJson(spec): ApiJson<FlashSaleSpec>,
 ) -> WebResult<StatusCode> {
-    s.app.update_flash_sale(&a, id, spec).await?;
+    s.app.flash_sales().update_flash_sale(&a, id, spec).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -124,7 +125,7 @@ pub async fn get_flash_sale(
     ApiActor(_a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<FlashSaleOut>> {
-    Ok(Json(s.app.flash_sale(id).await?.into()))
+    Ok(Json(s.app.flash_sales().flash_sale(id).await?.into()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -144,7 +145,10 @@ pub async fn flash_paid(
     IdPath(id): IdPath,
     ApiJson(r): ApiJson<PaidRequest>,
 ) -> WebResult<StatusCode> {
-    s.app.pay_flash_claim(&a, id, &r.order_ref).await?;
+    s.app
+        .flash_sales()
+        .pay_flash_claim(&a, id, &r.order_ref)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -158,6 +162,7 @@ pub async fn public_flash_sales(
 ) -> WebResult<Json<Vec<FlashSaleOut>>> {
     Ok(Json(
         s.app
+            .flash_sales()
             .flash_sales()
             .await?
             .into_iter()
@@ -174,7 +179,7 @@ pub async fn public_flash_sale(
     CustomerAuth(_c): CustomerAuth,
     IdPath(id): IdPath,
 ) -> WebResult<Json<FlashSaleOut>> {
-    Ok(Json(s.app.flash_sale(id).await?.into()))
+    Ok(Json(s.app.flash_sales().flash_sale(id).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/public/flash-sales/{id}/claim", tag = "public", security(("customer" = [])),
@@ -188,6 +193,10 @@ pub async fn public_flash_claim(
     IdPath(id): IdPath,
     key: IdempotencyKey,
 ) -> WebResult<(StatusCode, Json<FlashClaimedOut>)> {
-    let (out, replayed) = s.app.claim_flash_sale(c, id, key.as_deref()).await?;
+    let (out, replayed) = s
+        .app
+        .flash_sales()
+        .claim_flash_sale(c, id, key.as_deref())
+        .await?;
     Ok((created(replayed), Json(out.into())))
 }

@@ -150,6 +150,7 @@ pub async fn list_group_buys(
 ) -> WebResult<Json<Vec<GroupBuyOut>>> {
     Ok(Json(
         s.app
+            .group_buys()
             .group_buys_for_staff(&a)
             .await?
             .into_iter()
@@ -169,7 +170,7 @@ pub async fn create_group_buy(
     ApiActor(a): ApiActor,
     ApiJson(spec): ApiJson<GroupBuySpec>,
 ) -> WebResult<(StatusCode, Json<Created>)> {
-    let id = s.app.create_group_buy(&a, spec).await?;
+    let id = s.app.group_buys().create_group_buy(&a, spec).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -182,7 +183,7 @@ pub async fn update_group_buy(
     IdPath(id): IdPath,
     ApiJson(spec): ApiJson<GroupBuySpec>,
 ) -> WebResult<StatusCode> {
-    s.app.update_group_buy(&a, id, spec).await?;
+    s.app.group_buys().update_group_buy(&a, id, spec).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -194,7 +195,7 @@ pub async fn get_group_buy(
     ApiActor(_a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<GroupBuyOut>> {
-    Ok(Json(s.app.group_buy(id).await?.into()))
+    Ok(Json(s.app.group_buys().group_buy(id).await?.into()))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -218,6 +219,7 @@ pub async fn group_buy_teams(
 ) -> WebResult<Json<Vec<TeamSummaryOut>>> {
     Ok(Json(
         s.app
+            .group_buys()
             .group_buy_teams(&a, id)
             .await?
             .into_iter()
@@ -243,7 +245,7 @@ pub async fn public_group_buy(
     CustomerAuth(_c): CustomerAuth,
     IdPath(id): IdPath,
 ) -> WebResult<Json<GroupBuyOut>> {
-    Ok(Json(s.app.group_buy(id).await?.into()))
+    Ok(Json(s.app.group_buys().group_buy(id).await?.into()))
 }
 
 /// Open a team (the caller leads it and pays the leader price).
@@ -257,7 +259,7 @@ pub async fn public_open_team(
     IdPath(id): IdPath,
     key: IdempotencyKey,
 ) -> WebResult<(StatusCode, Json<TeamJoinedOut>)> {
-    let (out, replayed) = s.app.open_team(c, id, key.as_deref()).await?;
+    let (out, replayed) = s.app.group_buys().open_team(c, id, key.as_deref()).await?;
     Ok((created(replayed), Json(out.into())))
 }
 
@@ -283,6 +285,7 @@ pub async fn public_join_team(
 ) -> WebResult<(StatusCode, Json<TeamJoinedOut>)> {
     let (out, replayed) = s
         .app
+        .group_buys()
         .join_team(c, id, r.inviter_id.map(CustomerId), key.as_deref())
         .await?;
     Ok((created(replayed), Json(out.into())))
@@ -297,5 +300,5 @@ pub async fn public_team(
     CustomerAuth(_c): CustomerAuth,
     IdPath(id): IdPath,
 ) -> WebResult<Json<TeamOut>> {
-    Ok(Json(s.app.team_status(id).await?.into()))
+    Ok(Json(s.app.group_buys().team_status(id).await?.into()))
 }

@@ -262,7 +262,7 @@ pub async fn create(
     ApiJson(req): ApiJson<OrderRequest>,
 ) -> WebResult<(StatusCode, Json<RecordedOrder>)> {
     let input = parse_order(&req, s.app.now(), s.app.settings.limits.future_skew_minutes)?;
-    let (detail, created) = s.app.record_order(&a, &input).await?;
+    let (detail, created) = s.app.orders().record_order(&a, &input).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -299,7 +299,7 @@ pub async fn list(
         })
     })()
     .map_err(AppError::from)?;
-    let r = s.app.list_orders(&a, &q).await?;
+    let r = s.app.orders().list_orders(&a, &q).await?;
     Ok(Json(OrderPage {
         items: r.items.into_iter().map(OrderOut::from_row).collect(),
         total: r.total,
@@ -316,7 +316,9 @@ pub async fn get(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<OrderOut>> {
-    Ok(Json(s.app.get_order(&a, OrderId(id)).await?.into()))
+    Ok(Json(
+        s.app.orders().get_order(&a, OrderId(id)).await?.into(),
+    ))
 }
 
 /// Mark an order shipped or completed (repeating the current status is a no-op).
@@ -344,6 +346,7 @@ pub async fn set_status(
     .map_err(AppError::from)?;
     Ok(Json(
         s.app
+            .orders()
             .set_order_status(&a, OrderId(id), to, at)
             .await?
             .into(),
@@ -376,6 +379,7 @@ pub async fn refund(
     .map_err(AppError::from)?;
     let (detail, applied) = s
         .app
+        .orders()
         .refund_order(&a, OrderId(id), &req.refund_id, amount, at)
         .await?;
     Ok(Json(RefundOut {

@@ -30,6 +30,7 @@ pub async fn list_regions(
 ) -> WebResult<Json<Vec<RegionOut>>> {
     Ok(Json(
         s.app
+            .org()
             .list_regions(&a)
             .await?
             .into_iter()
@@ -46,7 +47,7 @@ pub async fn create_region(
     ApiActor(a): ApiActor,
     ApiJson(req): ApiJson<RegionRequest>,
 ) -> WebResult<(StatusCode, Json<RegionOut>)> {
-    let r = s.app.create_region(&a, &req.name).await?;
+    let r = s.app.org().create_region(&a, &req.name).await?;
     Ok((StatusCode::CREATED, Json(r.into())))
 }
 
@@ -61,6 +62,7 @@ pub async fn rename_region(
 ) -> WebResult<Json<RegionOut>> {
     Ok(Json(
         s.app
+            .org()
             .rename_region(&a, RegionId(id), &req.name)
             .await?
             .into(),
@@ -116,7 +118,7 @@ pub async fn list_stores(
         q: p.q,
         page: Page::parse(p.page, p.page_size).map_err(AppError::from)?,
     };
-    let r = s.app.list_stores(&a, &q).await?;
+    let r = s.app.org().list_stores(&a, &q).await?;
     Ok(Json(StorePage {
         items: r.items.into_iter().map(Into::into).collect(),
         total: r.total,
@@ -133,7 +135,7 @@ pub async fn create_store(
     ApiActor(a): ApiActor,
     ApiJson(req): ApiJson<StoreRequest>,
 ) -> WebResult<(StatusCode, Json<StoreOut>)> {
-    let r = s.app.create_store(&a, &req.parse()?).await?;
+    let r = s.app.org().create_store(&a, &req.parse()?).await?;
     Ok((StatusCode::CREATED, Json(r.into())))
 }
 
@@ -145,7 +147,7 @@ pub async fn get_store(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<StoreOut>> {
-    Ok(Json(s.app.get_store(&a, StoreId(id)).await?.into()))
+    Ok(Json(s.app.org().get_store(&a, StoreId(id)).await?.into()))
 }
 
 /// Replace a store's fields.
@@ -160,6 +162,7 @@ pub async fn update_store(
 ) -> WebResult<Json<StoreOut>> {
     Ok(Json(
         s.app
+            .org()
             .update_store(&a, StoreId(id), &req.parse()?)
             .await?
             .into(),

@@ -42,7 +42,12 @@ impl FromRequestParts<AppState> for CustomerAuth {
                 "send `Authorization: Bearer yct_…` (a customer token)",
             )
         })?;
-        match state.app.customer_from_token(&token).await {
+        match state
+            .app
+            .customer_tokens()
+            .customer_from_token(&token)
+            .await
+        {
             Ok(c) => Ok(CustomerAuth(c)),
             Err(TokenRefusal::Expired) => Err(WebError::new(
                 StatusCode::UNAUTHORIZED,
@@ -102,6 +107,7 @@ pub async fn mint_token(
 ) -> WebResult<(StatusCode, Json<CustomerTokenOut>)> {
     let t = s
         .app
+        .customer_tokens()
         .mint_customer_token(&a, CustomerId(r.customer_id), r.ttl_secs)
         .await?;
     Ok((
@@ -129,7 +135,11 @@ pub async fn demo_login(
     State(s): State<AppState>,
     ApiJson(r): ApiJson<DemoLoginRequest>,
 ) -> WebResult<(StatusCode, Json<CustomerTokenOut>)> {
-    let t = s.app.demo_login(r.customer_id.map(CustomerId)).await?;
+    let t = s
+        .app
+        .customer_tokens()
+        .demo_login(r.customer_id.map(CustomerId))
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(CustomerTokenOut {

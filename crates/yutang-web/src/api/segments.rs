@@ -146,7 +146,7 @@ pub async fn schema(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
 ) -> WebResult<Json<SchemaOut>> {
-    Ok(Json(s.app.segment_schema(&a)?.into()))
+    Ok(Json(s.app.segments().segment_schema(&a)?.into()))
 }
 
 /// Count an expression now.
@@ -158,7 +158,7 @@ pub async fn count(
     ApiActor(a): ApiActor,
     ApiJson(r): ApiJson<ExpressionRequest>,
 ) -> WebResult<Json<CountOut>> {
-    let c = s.app.segment_count(&a, &r.expression).await?;
+    let c = s.app.segments().segment_count(&a, &r.expression).await?;
     Ok(Json(CountOut {
         canonical: c.canonical,
         count: c.count,
@@ -189,9 +189,14 @@ async fn member_page(
     let size = size.unwrap_or(50).clamp(1, 500).unsigned_abs();
     let p = s
         .app
+        .segments()
         .segment_page(a, expression, (page - 1).saturating_mul(size), size)
         .await?;
-    let rows = s.app.customers_by_ids(a, &p.customer_ids).await?;
+    let rows = s
+        .app
+        .segments()
+        .customers_by_ids(a, &p.customer_ids)
+        .await?;
     Ok(Json(MembersOut {
         total: p.total,
         page,
@@ -210,7 +215,7 @@ pub async fn export(
     ApiActor(a): ApiActor,
     ApiJson(r): ApiJson<ExpressionRequest>,
 ) -> WebResult<Response> {
-    let export = s.app.export_segment(&a, &r.expression).await?;
+    let export = s.app.segments().export_segment(&a, &r.expression).await?;
     Ok(csv_response(export))
 }
 
@@ -253,6 +258,7 @@ pub async fn list(
 ) -> WebResult<Json<Vec<SegmentOut>>> {
     Ok(Json(
         s.app
+            .segments()
             .list_segments(&a)
             .await?
             .into_iter()
@@ -269,7 +275,11 @@ pub async fn create(
     ApiActor(a): ApiActor,
     ApiJson(r): ApiJson<SegmentRequest>,
 ) -> WebResult<(StatusCode, Json<CreatedSegment>)> {
-    let id = s.app.create_segment(&a, &r.name, &r.expression).await?;
+    let id = s
+        .app
+        .segments()
+        .create_segment(&a, &r.name, &r.expression)
+        .await?;
     Ok((StatusCode::CREATED, Json(CreatedSegment { id })))
 }
 
@@ -288,8 +298,8 @@ pub async fn get(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<SegmentOut>> {
-    let row = s.app.get_segment(&a, id).await?;
-    let (count, error) = match s.app.segment_count(&a, &row.expression).await {
+    let row = s.app.segments().get_segment(&a, id).await?;
+    let (count, error) = match s.app.segments().segment_count(&a, &row.expression).await {
         Ok(c) => (Some(c.count), None),
         Err(yutang_app::AppError::Segment(e)) => (None, Some(e.to_string())),
         Err(e) => return Err(e.into()),
@@ -306,7 +316,10 @@ pub async fn update(
     IdPath(id): IdPath,
     ApiJson(r): ApiJson<SegmentRequest>,
 ) -> WebResult<StatusCode> {
-    s.app.update_segment(&a, id, &r.name, &r.expression).await?;
+    s.app
+        .segments()
+        .update_segment(&a, id, &r.name, &r.expression)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -318,7 +331,7 @@ pub async fn delete(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<StatusCode> {
-    s.app.delete_segment(&a, id).await?;
+    s.app.segments().delete_segment(&a, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -332,7 +345,7 @@ pub async fn saved_members(
     IdPath(id): IdPath,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> WebResult<Json<MembersOut>> {
-    let row = s.app.get_segment(&a, id).await?;
+    let row = s.app.segments().get_segment(&a, id).await?;
     member_page(&s, &a, &row.expression, q.page, q.page_size).await
 }
 
@@ -345,8 +358,8 @@ pub async fn saved_export(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Response> {
-    let row = s.app.get_segment(&a, id).await?;
+    let row = s.app.segments().get_segment(&a, id).await?;
     Ok(csv_response(
-        s.app.export_segment(&a, &row.expression).await?,
+        s.app.segments().export_segment(&a, &row.expression).await?,
     ))
 }

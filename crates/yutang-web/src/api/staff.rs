@@ -92,7 +92,7 @@ pub async fn list(
         q: p.q,
         page: Page::parse(p.page, p.page_size).map_err(yutang_app::AppError::from)?,
     };
-    let r = s.app.list_staff(&a, &q).await?;
+    let r = s.app.staff().list_staff(&a, &q).await?;
     Ok(Json(StaffPage {
         items: r.items.into_iter().map(Into::into).collect(),
         total: r.total,
@@ -119,7 +119,7 @@ pub async fn create(
         req.password.as_deref(),
     )
     .map_err(yutang_app::AppError::from)?;
-    let row = s.app.create_staff(&a, &input).await?;
+    let row = s.app.staff().create_staff(&a, &input).await?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
@@ -131,7 +131,7 @@ pub async fn get(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<StaffOut>> {
-    Ok(Json(s.app.get_staff(&a, StaffId(id)).await?.into()))
+    Ok(Json(s.app.staff().get_staff(&a, StaffId(id)).await?.into()))
 }
 
 /// Change name, role, store or status. Role changes and disabling are audited; the last
@@ -148,7 +148,11 @@ pub async fn update(
 ) -> WebResult<Json<StaffOut>> {
     let patch = parse_patch(&req).map_err(yutang_app::AppError::from)?;
     Ok(Json(
-        s.app.update_staff(&a, StaffId(id), &patch).await?.into(),
+        s.app
+            .staff()
+            .update_staff(&a, StaffId(id), &patch)
+            .await?
+            .into(),
     ))
 }
 
@@ -188,6 +192,9 @@ pub async fn reset_password(
     IdPath(id): IdPath,
     ApiJson(req): ApiJson<ResetPasswordRequest>,
 ) -> WebResult<StatusCode> {
-    s.app.reset_password(&a, StaffId(id), &req.password).await?;
+    s.app
+        .staff()
+        .reset_password(&a, StaffId(id), &req.password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

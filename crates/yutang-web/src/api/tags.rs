@@ -121,6 +121,7 @@ pub async fn catalogue(
 ) -> WebResult<Json<Vec<TagGroupOut>>> {
     Ok(Json(
         s.app
+            .tags()
             .tag_catalogue(&a)
             .await?
             .into_iter()
@@ -139,6 +140,7 @@ pub async fn create_group(
 ) -> WebResult<(StatusCode, Json<Created>)> {
     let id = s
         .app
+        .tags()
         .create_tag_group(&a, &r.name, r.multi.unwrap_or(true), r.sort)
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
@@ -154,6 +156,7 @@ pub async fn update_group(
     ApiJson(r): ApiJson<GroupRequest>,
 ) -> WebResult<StatusCode> {
     s.app
+        .tags()
         .update_tag_group(&a, id, &r.name, r.multi.unwrap_or(true), r.sort)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -169,7 +172,7 @@ pub async fn delete_group(
     IdPath(id): IdPath,
 ) -> WebResult<Json<Deleted>> {
     Ok(Json(Deleted {
-        untagged: s.app.delete_tag_group(&a, id).await?,
+        untagged: s.app.tags().delete_tag_group(&a, id).await?,
     }))
 }
 
@@ -184,6 +187,7 @@ pub async fn create_tag(
     let color = r.color.as_deref().unwrap_or("#1677ff");
     let id = s
         .app
+        .tags()
         .create_tag(&a, r.group_id, &r.name, color, r.sort)
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
@@ -198,7 +202,10 @@ pub async fn update_tag(
     IdPath(id): IdPath,
     ApiJson(r): ApiJson<TagUpdate>,
 ) -> WebResult<StatusCode> {
-    s.app.update_tag(&a, id, &r.name, &r.color, r.sort).await?;
+    s.app
+        .tags()
+        .update_tag(&a, id, &r.name, &r.color, r.sort)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -211,7 +218,7 @@ pub async fn delete_tag(
     IdPath(id): IdPath,
 ) -> WebResult<Json<Deleted>> {
     Ok(Json(Deleted {
-        untagged: s.app.delete_tag(&a, id).await?,
+        untagged: s.app.tags().delete_tag(&a, id).await?,
     }))
 }
 
@@ -266,6 +273,7 @@ pub async fn customer_tags(
 ) -> WebResult<Json<Vec<CustomerTagOut>>> {
     Ok(Json(
         s.app
+            .tags()
             .customer_tags(&a, id)
             .await?
             .into_iter()
@@ -287,10 +295,12 @@ pub async fn change_customer_tags(
 ) -> WebResult<Json<TagChangeOut>> {
     let n = s
         .app
+        .tags()
         .change_customer_tags(&a, id, &r.add, &r.remove)
         .await?;
     let tags = s
         .app
+        .tags()
         .customer_tags(&a, id)
         .await?
         .into_iter()
@@ -375,6 +385,7 @@ pub async fn bulk(
     };
     let id = s
         .app
+        .tags()
         .bulk_tag(&a, audience, &r.add, &r.remove, key.as_deref())
         .await?;
     let job = s.app.job(&a, id).await?;
@@ -439,6 +450,7 @@ pub async fn rules(
 ) -> WebResult<Json<Vec<RuleOut>>> {
     Ok(Json(
         s.app
+            .tags()
             .list_tag_rules(&a)
             .await?
             .into_iter()
@@ -463,7 +475,7 @@ pub async fn create_rule(
             e.to_string(),
         )))
     })?;
-    let id = s.app.create_tag_rule(&a, &r.name, &spec).await?;
+    let id = s.app.tags().create_tag_rule(&a, &r.name, &spec).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -481,7 +493,7 @@ pub async fn run_rule(
     IdPath(id): IdPath,
 ) -> WebResult<Json<RuleRun>> {
     Ok(Json(RuleRun {
-        changes: s.app.run_tag_rule_now(&a, id).await?,
+        changes: s.app.tags().run_tag_rule_now(&a, id).await?,
     }))
 }
 
@@ -499,7 +511,7 @@ pub async fn patch_rule(
     IdPath(id): IdPath,
     ApiJson(r): ApiJson<RulePatch>,
 ) -> WebResult<StatusCode> {
-    s.app.set_tag_rule_enabled(&a, id, r.enabled).await?;
+    s.app.tags().set_tag_rule_enabled(&a, id, r.enabled).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -512,7 +524,7 @@ pub async fn delete_rule(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<StatusCode> {
-    s.app.delete_tag_rule(&a, id).await?;
+    s.app.tags().delete_tag_rule(&a, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -532,7 +544,7 @@ pub async fn sync_wecom(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
 ) -> WebResult<Json<CorpTagSyncOut>> {
-    let r = s.app.sync_corp_tags_now(&a).await?;
+    let r = s.app.wecom().sync_corp_tags_now(&a).await?;
     Ok(Json(CorpTagSyncOut {
         groups: r.groups,
         tags: r.tags,

@@ -32,6 +32,7 @@ pub async fn list(
 ) -> WebResult<Json<Vec<TokenOut>>> {
     Ok(Json(
         s.app
+            .tokens()
             .list_tokens(&a)
             .await?
             .into_iter()
@@ -51,7 +52,7 @@ pub async fn create(
 ) -> WebResult<(StatusCode, Json<CreatedTokenOut>)> {
     let input =
         NewTokenInput::parse(&req.name, &req.role, req.expires_in_days).map_err(AppError::from)?;
-    let t = s.app.create_token(&a, &input).await?;
+    let t = s.app.tokens().create_token(&a, &input).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedTokenOut {
@@ -70,5 +71,7 @@ pub async fn revoke(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<TokenOut>> {
-    Ok(Json(s.app.revoke_token(&a, TokenId(id)).await?.into()))
+    Ok(Json(
+        s.app.tokens().revoke_token(&a, TokenId(id)).await?.into(),
+    ))
 }

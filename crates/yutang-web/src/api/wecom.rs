@@ -47,7 +47,7 @@ pub async fn start_sync(
     ApiActor(a): ApiActor,
     key: IdempotencyKey,
 ) -> WebResult<(StatusCode, Json<SyncOut>)> {
-    let v = s.app.start_wecom_sync(&a, key.as_deref()).await?;
+    let v = s.app.wecom().start_wecom_sync(&a, key.as_deref()).await?;
     Ok((StatusCode::ACCEPTED, Json(v.into())))
 }
 
@@ -60,7 +60,7 @@ pub async fn get_sync(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<SyncOut>> {
-    Ok(Json(s.app.wecom_sync(&a, id).await?.into()))
+    Ok(Json(s.app.wecom().wecom_sync(&a, id).await?.into()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -86,6 +86,7 @@ pub async fn groups(
 ) -> WebResult<Json<serde_json::Value>> {
     let list = s
         .app
+        .wecom()
         .wecom_groups(&a, q.include_dismissed, q.limit.unwrap_or(50), q.offset)
         .await?;
     Ok(Json(serde_json::to_value(list).unwrap_or_default()))
@@ -100,7 +101,7 @@ pub async fn group(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<serde_json::Value>> {
-    let g = s.app.wecom_group(&a, id).await?;
+    let g = s.app.wecom().wecom_group(&a, id).await?;
     Ok(Json(serde_json::to_value(g).unwrap_or_default()))
 }
 
@@ -112,7 +113,7 @@ pub async fn get_settings(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
 ) -> WebResult<Json<serde_json::Value>> {
-    let v = s.app.wecom_settings(&a).await?;
+    let v = s.app.wecom().wecom_settings(&a).await?;
     Ok(Json(serde_json::to_value(v).unwrap_or_default()))
 }
 
@@ -153,7 +154,7 @@ pub async fn put_settings(
         app_secrets: r.app_secrets,
         clear: r.clear,
     };
-    let v = s.app.save_wecom_settings(&a, &input).await?;
+    let v = s.app.wecom().save_wecom_settings(&a, &input).await?;
     Ok(Json(serde_json::to_value(v).unwrap_or_default()))
 }
 
@@ -164,7 +165,7 @@ pub async fn test_settings(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
 ) -> WebResult<Json<serde_json::Value>> {
-    let v = s.app.test_wecom_connection(&a).await?;
+    let v = s.app.wecom().test_wecom_connection(&a).await?;
     Ok(Json(serde_json::to_value(v).unwrap_or_default()))
 }
 
@@ -230,7 +231,11 @@ pub async fn start_transfer(
         groups: pick("chat_ids", r.chat_ids).map_err(yutang_app::AppError::from)?,
         message: r.message,
     };
-    let v = s.app.start_transfer(&a, &input, key.as_deref()).await?;
+    let v = s
+        .app
+        .wecom()
+        .start_transfer(&a, &input, key.as_deref())
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::to_value(v).unwrap_or_default()),
@@ -244,7 +249,7 @@ pub async fn transfers(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
 ) -> WebResult<Json<serde_json::Value>> {
-    let v = s.app.transfers(&a).await?;
+    let v = s.app.wecom().transfers(&a).await?;
     Ok(Json(serde_json::to_value(v).unwrap_or_default()))
 }
 
@@ -257,7 +262,7 @@ pub async fn transfer(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<serde_json::Value>> {
-    let v = s.app.transfer(&a, id).await?;
+    let v = s.app.wecom().transfer(&a, id).await?;
     Ok(Json(serde_json::to_value(v).unwrap_or_default()))
 }
 
@@ -270,6 +275,6 @@ pub async fn refresh_transfer(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<serde_json::Value>> {
-    let v = s.app.refresh_transfer(&a, id).await?;
+    let v = s.app.wecom().refresh_transfer(&a, id).await?;
     Ok(Json(serde_json::to_value(v).unwrap_or_default()))
 }

@@ -110,6 +110,7 @@ pub async fn callbacks(
 ) -> WebResult<Json<CallbackListOut>> {
     let list = s
         .app
+        .wecom()
         .wecom_callbacks(&a, q.status.as_deref(), q.limit.unwrap_or(50), q.offset)
         .await?;
     Ok(Json(list.into()))
@@ -127,7 +128,9 @@ pub async fn replay(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<CallbackOut>> {
-    Ok(Json(s.app.replay_wecom_callback(&a, id).await?.into()))
+    Ok(Json(
+        s.app.wecom().replay_wecom_callback(&a, id).await?.into(),
+    ))
 }
 
 /// WeCom side jobs (`wecom_contact_details`, `wecom_mark_tag`) that failed for good, newest
@@ -138,7 +141,7 @@ pub async fn failed_jobs(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
 ) -> WebResult<Json<Vec<JobOut>>> {
-    let jobs = s.app.wecom_failed_jobs(&a, 200).await?;
+    let jobs = s.app.wecom().wecom_failed_jobs(&a, 200).await?;
     Ok(Json(jobs.into_iter().map(JobOut::from).collect()))
 }
 
@@ -153,5 +156,5 @@ pub async fn retry_job(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<JobOut>> {
-    Ok(Json(s.app.retry_wecom_job(&a, id).await?.into()))
+    Ok(Json(s.app.wecom().retry_wecom_job(&a, id).await?.into()))
 }

@@ -44,6 +44,7 @@ pub async fn audit(
     let action = nonempty(&q.action).and_then(Action::parse);
     match s
         .app
+        .audit()
         .list_audit(
             &c.session.actor,
             &AuditQuery {

@@ -93,7 +93,7 @@ pub async fn login_page(State(s): State<AppState>, req: axum::extract::Request) 
     let (parts, _) = req.into_parts();
     let lang = lang_of(&parts, &s);
     if let Some(token) = crate::auth::cookie(&parts, SESSION_COOKIE)
-        && s.app.session(&token, "").await.is_ok()
+        && s.app.auth().session(&token, "").await.is_ok()
     {
         return see_other("/console");
     }
@@ -174,7 +174,12 @@ pub async fn login_submit(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    match s.app.login(&form.username, &form.password, &ip, ua).await {
+    match s
+        .app
+        .auth()
+        .login(&form.username, &form.password, &ip, ua)
+        .await
+    {
         Ok(issued) => {
             let max_age = (issued.expires_at - s.app.now()) / 1000;
             let c = cookie::Cookie::build((SESSION_COOKIE, issued.token))
@@ -236,7 +241,7 @@ pub async fn logout(
     State(s): State<AppState>,
     ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    if let Err(e) = s.app.logout(&c.session).await {
+    if let Err(e) = s.app.auth().logout(&c.session).await {
         return error_page(c.ctx, e);
     }
     let mut res = see_other("/console/login");
@@ -312,6 +317,7 @@ pub async fn account_password(
     let tr = c.ctx.tr;
     match s
         .app
+        .auth()
         .change_own_password(&c.session.actor, &f.current_password, &f.new_password)
         .await
     {

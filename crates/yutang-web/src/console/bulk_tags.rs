@@ -77,12 +77,12 @@ async fn page(
 ) -> Response {
     c.ctx.active = "tags";
     let a = &c.session.actor;
-    let groups = match s.app.tag_catalogue(a).await {
+    let groups = match s.app.tags().tag_catalogue(a).await {
         // Rule-kept groups cannot be changed by hand; leave them out of the choice.
         Ok(g) => g.into_iter().filter(|g| g.group.source != "rule").collect(),
         Err(e) => return error_page(c.ctx, e),
     };
-    let segments = match s.app.list_segments(a).await {
+    let segments = match s.app.segments().list_segments(a).await {
         Ok(v) => v,
         Err(e) => return error_page(c.ctx, e),
     };
@@ -213,6 +213,7 @@ pub async fn start(
             (vec![tag], vec![])
         };
         s.app
+            .tags()
             .bulk_tag(&c.session.actor, aud, &add, &remove, None)
             .await
     }

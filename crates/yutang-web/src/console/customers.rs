@@ -72,7 +72,7 @@ pub async fn list(
         Ok(p) => p,
         Err(e) => return error_page(c.ctx, AppError::Invalid(e)),
     };
-    let p = match s.app.list_customers(a, &query).await {
+    let p = match s.app.customers().list_customers(a, &query).await {
         Ok(p) => p,
         Err(e) => return error_page(c.ctx, e),
     };
@@ -82,6 +82,7 @@ pub async fn list(
     };
     let stores = s
         .app
+        .org()
         .list_stores(
             a,
             &StoreQuery {
@@ -97,6 +98,7 @@ pub async fn list(
         Vec::new()
     } else {
         s.app
+            .staff()
             .list_staff(
                 a,
                 &StaffQuery {
@@ -176,12 +178,13 @@ async fn render_view(
         Ok(p) => p,
         Err(e) => return error_page(c.ctx, AppError::Invalid(e)),
     };
-    let v = match s.app.customer_360(a, CustomerId(id)).await {
+    let v = match s.app.customers().customer_360(a, CustomerId(id)).await {
         Ok(v) => v,
         Err(e) => return error_page(c.ctx, e),
     };
     let t = match s
         .app
+        .customers()
         .timeline(a, CustomerId(v.customer.id), kind, page)
         .await
     {
@@ -190,11 +193,13 @@ async fn render_view(
     };
     let tags = s
         .app
+        .tags()
         .customer_tags(a, v.customer.id)
         .await
         .unwrap_or_default();
     let tag_options = s
         .app
+        .tags()
         .tag_catalogue(a)
         .await
         .unwrap_or_default()
@@ -247,7 +252,12 @@ pub async fn reveal(
     ConsoleForm(mut c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
     c.ctx.active = "customers";
-    match s.app.reveal_phones(&c.session.actor, CustomerId(id)).await {
+    match s
+        .app
+        .customers()
+        .reveal_phones(&c.session.actor, CustomerId(id))
+        .await
+    {
         Ok(phones) => render_view(&s, c, id, ViewQuery::default(), Some(phones)).await,
         Err(e) => error_page(c.ctx, e),
     }

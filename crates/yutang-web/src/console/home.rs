@@ -28,9 +28,10 @@ pub async fn home(State(s): State<AppState>, mut c: Console) -> Response {
     c.ctx.active = "home";
     let a = &c.session.actor;
     let one = Page { number: 1, size: 1 };
-    let regions = s.app.list_regions(a).await;
+    let regions = s.app.org().list_regions(a).await;
     let stores = s
         .app
+        .org()
         .list_stores(
             a,
             &StoreQuery {
@@ -41,6 +42,7 @@ pub async fn home(State(s): State<AppState>, mut c: Console) -> Response {
         .await;
     let staff = s
         .app
+        .staff()
         .list_staff(
             a,
             &StaffQuery {
@@ -50,7 +52,7 @@ pub async fn home(State(s): State<AppState>, mut c: Console) -> Response {
         )
         .await;
     let store_name = match a.store_id {
-        Some(id) => s.app.get_store(a, id).await.ok().map(|s| s.name),
+        Some(id) => s.app.org().get_store(a, id).await.ok().map(|s| s.name),
         None => None,
     };
     match (regions, stores, staff) {

@@ -102,7 +102,7 @@ async fn index_page(
     error: Option<PageError>,
 ) -> Response {
     c.ctx.active = "import";
-    let runs = match s.app.list_import_runs(&c.session.actor).await {
+    let runs = match s.app.imports().list_import_runs(&c.session.actor).await {
         Ok(r) => r,
         Err(e) => return error_page(c.ctx, e),
     };
@@ -216,6 +216,7 @@ pub async fn upload(
     };
     match s
         .app
+        .imports()
         .upload_import(&c.session.actor, kind, &u.file_name, &u.content)
         .await
     {
@@ -274,7 +275,7 @@ async fn run_page(
     error: Option<PageError>,
 ) -> Response {
     c.ctx.active = "import";
-    let run = match s.app.import_run(&c.session.actor, id).await {
+    let run = match s.app.imports().import_run(&c.session.actor, id).await {
         Ok(r) => r,
         Err(e) => return error_page(c.ctx, e),
     };
@@ -323,7 +324,7 @@ async fn start(
     dry: bool,
 ) -> Response {
     let a = &c.session.actor;
-    let run = match s.app.import_run(a, id).await {
+    let run = match s.app.imports().import_run(a, id).await {
         Ok(r) => r,
         Err(e) => return error_page(c.ctx, e),
     };
@@ -343,7 +344,7 @@ async fn start(
             )
         })
         .collect();
-    match s.app.start_import(a, id, mapping, dry).await {
+    match s.app.imports().start_import(a, id, mapping, dry).await {
         Ok(_) => Redirect::to(&format!("/console/import/{id}")).into_response(),
         Err(AppError::Forbidden) => error_page(c.ctx, AppError::Forbidden),
         Err(e) => {
@@ -371,7 +372,7 @@ pub async fn start_run(
 
 /// The run's state and progress as JSON, for polling.
 pub async fn status(State(s): State<AppState>, c: Console, IdPath(id): IdPath) -> Response {
-    match s.app.import_run(&c.session.actor, id).await {
+    match s.app.imports().import_run(&c.session.actor, id).await {
         Ok(r) => Json(json!({
             "id": r.id,
             "state": r.state,
@@ -390,7 +391,7 @@ pub async fn status(State(s): State<AppState>, c: Console, IdPath(id): IdPath) -
 
 /// Every bad row of the last dry run or run as CSV (UTF-8 with BOM so Excel reads it).
 pub async fn errors_csv(State(s): State<AppState>, c: Console, IdPath(id): IdPath) -> Response {
-    let run = match s.app.import_run(&c.session.actor, id).await {
+    let run = match s.app.imports().import_run(&c.session.actor, id).await {
         Ok(r) => r,
         Err(e) => return error_page(c.ctx, e),
     };

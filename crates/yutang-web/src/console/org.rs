@@ -59,8 +59,8 @@ pub async fn stores_list(
     };
     let a = &c.session.actor;
     match (
-        s.app.list_stores(a, &query).await,
-        s.app.list_regions(a).await,
+        s.app.org().list_stores(a, &query).await,
+        s.app.org().list_regions(a).await,
     ) {
         (Ok(p), Ok(regions)) => {
             let params = [
@@ -127,6 +127,7 @@ pub async fn store_new(State(s): State<AppState>, mut c: Console) -> Response {
     }
     let regions = s
         .app
+        .org()
         .list_regions(&c.session.actor)
         .await
         .unwrap_or_default();
@@ -151,6 +152,7 @@ pub async fn store_create(
     let result = match f.parse() {
         Ok(input) => s
             .app
+            .org()
             .create_store(&c.session.actor, &input)
             .await
             .map_err(|e| form_error(tr, e)),
@@ -161,6 +163,7 @@ pub async fn store_create(
         Err((status, err)) => {
             let regions = s
                 .app
+                .org()
                 .list_regions(&c.session.actor)
                 .await
                 .unwrap_or_default();
@@ -180,10 +183,11 @@ pub async fn store_create(
 
 pub async fn store_edit(State(s): State<AppState>, mut c: Console, IdPath(id): IdPath) -> Response {
     c.ctx.active = "stores";
-    match s.app.get_store(&c.session.actor, StoreId(id)).await {
+    match s.app.org().get_store(&c.session.actor, StoreId(id)).await {
         Ok(r) => {
             let regions = s
                 .app
+                .org()
                 .list_regions(&c.session.actor)
                 .await
                 .unwrap_or_default();
@@ -219,6 +223,7 @@ pub async fn store_update(
     let result = match f.parse() {
         Ok(input) => s
             .app
+            .org()
             .update_store(&c.session.actor, StoreId(id), &input)
             .await
             .map_err(|e| form_error(tr, e)),
@@ -241,6 +246,7 @@ pub async fn store_update(
         Err((status, err)) => {
             let regions = s
                 .app
+                .org()
                 .list_regions(&c.session.actor)
                 .await
                 .unwrap_or_default();
@@ -271,7 +277,7 @@ struct RegionsPage {
 
 pub async fn regions(State(s): State<AppState>, mut c: Console) -> Response {
     c.ctx.active = "regions";
-    match s.app.list_regions(&c.session.actor).await {
+    match s.app.org().list_regions(&c.session.actor).await {
         Ok(rows) => render(
             StatusCode::OK,
             &RegionsPage {
@@ -297,12 +303,13 @@ pub async fn region_create(
 ) -> Response {
     c.ctx.active = "regions";
     let tr = c.ctx.tr;
-    match s.app.create_region(&c.session.actor, &f.name).await {
+    match s.app.org().create_region(&c.session.actor, &f.name).await {
         Ok(_) => see_other("/console/regions?ok=created"),
         Err(e) => {
             let (status, err) = form_error(tr, e);
             let rows = s
                 .app
+                .org()
                 .list_regions(&c.session.actor)
                 .await
                 .unwrap_or_default();
@@ -328,6 +335,7 @@ pub async fn region_rename(
     let tr = c.ctx.tr;
     match s
         .app
+        .org()
         .rename_region(&c.session.actor, RegionId(id), &f.name)
         .await
     {
@@ -336,6 +344,7 @@ pub async fn region_rename(
             let (status, err) = form_error(tr, e);
             let rows = s
                 .app
+                .org()
                 .list_regions(&c.session.actor)
                 .await
                 .unwrap_or_default();

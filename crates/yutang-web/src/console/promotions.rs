@@ -359,12 +359,22 @@ impl ListPage {
 pub async fn list(State(s): State<AppState>, mut c: Console) -> Response {
     c.ctx.active = "promotions";
     let a = &c.session.actor;
-    let templates = match s.app.coupon_templates(a).await {
+    let templates = match s.app.coupons().coupon_templates(a).await {
         Ok(t) => t,
         Err(e) => return error_page(c.ctx, e),
     };
-    let flash_sales = s.app.flash_sales_for_staff(a).await.unwrap_or_default();
-    let group_buys = s.app.group_buys_for_staff(a).await.unwrap_or_default();
+    let flash_sales = s
+        .app
+        .flash_sales()
+        .flash_sales_for_staff(a)
+        .await
+        .unwrap_or_default();
+    let group_buys = s
+        .app
+        .group_buys()
+        .group_buys_for_staff(a)
+        .await
+        .unwrap_or_default();
     let can_manage = a.can(Permission::ManagePromotions);
     render(
         StatusCode::OK,
@@ -456,16 +466,19 @@ pub async fn edit_form(
     let f = match parse_what(&what) {
         Some("coupon") => s
             .app
+            .coupons()
             .coupon_template(a, id)
             .await
             .map(|t| PromoForm::from_coupon(&t.spec)),
         Some("flash") => s
             .app
+            .flash_sales()
             .flash_sale(id)
             .await
             .map(|v| PromoForm::from_flash(&v.spec)),
         Some(_) => s
             .app
+            .group_buys()
             .group_buy(id)
             .await
             .map(|v| PromoForm::from_group(&v.spec)),
@@ -487,12 +500,37 @@ async fn save(
 ) -> Result<(), AppError> {
     let a = &c.session.actor;
     match (w, id) {
-        ("coupon", None) => s.app.create_coupon_template(a, f.coupon()?).await.map(drop),
-        ("coupon", Some(id)) => s.app.update_coupon_template(a, id, f.coupon()?).await,
-        ("flash", None) => s.app.create_flash_sale(a, f.flash()?).await.map(drop),
-        ("flash", Some(id)) => s.app.update_flash_sale(a, id, f.flash()?).await,
-        (_, None) => s.app.create_group_buy(a, f.group()?).await.map(drop),
-        (_, Some(id)) => s.app.update_group_buy(a, id, f.group()?).await,
+        ("coupon", None) => s
+            .app
+            .coupons()
+            .create_coupon_template(a, f.coupon()?)
+            .await
+            .map(drop),
+        ("coupon", Some(id)) => {
+            s.app
+                .coupons()
+                .update_coupon_template(a, id, f.coupon()?)
+                .await
+        }
+        ("flash", None) => s
+            .app
+            .flash_sales()
+            .create_flash_sale(a, f.flash()?)
+            .await
+            .map(drop),
+        ("flash", Some(id)) => {
+            s.app
+                .flash_sales()
+                .update_flash_sale(a, id, f.flash()?)
+                .await
+        }
+        (_, None) => s
+            .app
+            .group_buys()
+            .create_group_buy(a, f.group()?)
+            .await
+            .map(drop),
+        (_, Some(id)) => s.app.group_buys().update_group_buy(a, id, f.group()?).await,
     }
 }
 
@@ -530,7 +568,12 @@ pub async fn delete_template(
     IdPath(id): IdPath,
     ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    match s.app.delete_coupon_template(&c.session.actor, id).await {
+    match s
+        .app
+        .coupons()
+        .delete_coupon_template(&c.session.actor, id)
+        .await
+    {
         Ok(()) => Redirect::to("/console/promotions?ok=saved").into_response(),
         Err(e) => error_page(c.ctx, e),
     }

@@ -33,7 +33,7 @@ fn can_save(c: &Console) -> bool {
 
 pub async fn list(State(s): State<AppState>, mut c: Console) -> Response {
     c.ctx.active = "segments";
-    match s.app.list_segments(&c.session.actor).await {
+    match s.app.segments().list_segments(&c.session.actor).await {
         Ok(rows) => render(StatusCode::OK, &ListPage { ctx: c.ctx, rows }),
         Err(e) => error_page(c.ctx, e),
     }
@@ -53,7 +53,7 @@ async fn evaluate(s: &AppState, c: &Console, expr: &str) -> Result<Evaluated, Ap
     if expr.trim().is_empty() {
         return Ok(Evaluated::default());
     }
-    match s.app.segment_count(&c.session.actor, expr).await {
+    match s.app.segments().segment_count(&c.session.actor, expr).await {
         Ok(n) => Ok(Evaluated {
             count: Some(n.count),
             canonical: n.canonical,
@@ -141,7 +141,7 @@ pub async fn edit(
     IdPath(id): IdPath,
     Query(q): Query<EditQuery>,
 ) -> Response {
-    let row = match s.app.get_segment(&c.session.actor, id).await {
+    let row = match s.app.segments().get_segment(&c.session.actor, id).await {
         Ok(r) => r,
         Err(e) => return error_page(c.ctx, e),
     };
@@ -172,6 +172,7 @@ pub async fn create(
 ) -> Response {
     match s
         .app
+        .segments()
         .create_segment(&c.session.actor, &f.name, &f.expression)
         .await
     {
@@ -191,6 +192,7 @@ pub async fn update(
 ) -> Response {
     match s
         .app
+        .segments()
         .update_segment(&c.session.actor, id, &f.name, &f.expression)
         .await
     {
@@ -208,7 +210,7 @@ pub async fn delete(
     IdPath(id): IdPath,
     ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    match s.app.delete_segment(&c.session.actor, id).await {
+    match s.app.segments().delete_segment(&c.session.actor, id).await {
         Ok(()) => Redirect::to("/console/segments?ok=saved").into_response(),
         Err(e) => error_page(c.ctx, e),
     }
@@ -234,7 +236,7 @@ pub async fn count_json(
 
 /// Attributes and tags for the builder's pickers.
 pub async fn schema_json(State(s): State<AppState>, c: Console) -> Response {
-    match s.app.segment_schema(&c.session.actor) {
+    match s.app.segments().segment_schema(&c.session.actor) {
         Ok(v) => Json(v).into_response(),
         Err(e) => WebError::from(e).into_response(),
     }
@@ -273,7 +275,7 @@ pub async fn members(
 ) -> Response {
     c.ctx.active = "segments";
     let a = &c.session.actor;
-    let row = match s.app.get_segment(a, id).await {
+    let row = match s.app.segments().get_segment(a, id).await {
         Ok(r) => r,
         Err(e) => return error_page(c.ctx, e),
     };
@@ -281,13 +283,14 @@ pub async fn members(
     let size = 20;
     let p = match s
         .app
+        .segments()
         .segment_page(a, &row.expression, ((page - 1) * size) as u64, size as u64)
         .await
     {
         Ok(p) => p,
         Err(e) => return error_page(c.ctx, e),
     };
-    let rows = match s.app.customers_by_ids(a, &p.customer_ids).await {
+    let rows = match s.app.segments().customers_by_ids(a, &p.customer_ids).await {
         Ok(r) => r,
         Err(e) => return error_page(c.ctx, e),
     };
@@ -318,11 +321,11 @@ pub async fn export(
     ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
     let a = &c.session.actor;
-    let row = match s.app.get_segment(a, id).await {
+    let row = match s.app.segments().get_segment(a, id).await {
         Ok(r) => r,
         Err(e) => return error_page(c.ctx, e),
     };
-    match s.app.export_segment(a, &row.expression).await {
+    match s.app.segments().export_segment(a, &row.expression).await {
         Ok(export) => crate::api::segments::csv_response(export),
         Err(e) => error_page(c.ctx, e),
     }

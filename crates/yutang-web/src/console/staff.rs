@@ -51,6 +51,7 @@ pub struct StaffListQuery {
 /// Stores the caller may pick from in forms and filters (first 200; larger brands search).
 async fn visible_stores(s: &AppState, c: &Console) -> Vec<StoreRow> {
     s.app
+        .org()
         .list_stores(
             &c.session.actor,
             &StoreQuery {
@@ -91,7 +92,7 @@ pub async fn staff_list(
         Err(e) => return error_page(c.ctx, AppError::Invalid(e)),
     };
     let _ = tr;
-    match s.app.list_staff(&c.session.actor, &query).await {
+    match s.app.staff().list_staff(&c.session.actor, &query).await {
         Ok(p) => {
             let params = [
                 ("q", q.q.clone().unwrap_or_default()),
@@ -205,6 +206,7 @@ pub async fn staff_create(
     }) {
         Ok(input) => s
             .app
+            .staff()
             .create_staff(&c.session.actor, &input)
             .await
             .map_err(|e| form_error(tr, e)),
@@ -246,7 +248,7 @@ fn staff_form_from_row(r: &StaffRow) -> StaffFormData {
 
 pub async fn staff_edit(State(s): State<AppState>, mut c: Console, IdPath(id): IdPath) -> Response {
     c.ctx.active = "staff";
-    match s.app.get_staff(&c.session.actor, StaffId(id)).await {
+    match s.app.staff().get_staff(&c.session.actor, StaffId(id)).await {
         Ok(row) => {
             let stores = visible_stores(&s, &c).await;
             let mut roles = assignable_roles(&c);
@@ -295,6 +297,7 @@ pub async fn staff_update(
     let result = match patch {
         Ok(p) => s
             .app
+            .staff()
             .update_staff(&c.session.actor, StaffId(id), &p)
             .await
             .map_err(|e| form_error(tr, e)),
@@ -316,7 +319,7 @@ pub async fn staff_update(
             let stores = visible_stores(&s, &c).await;
             let roles = assignable_roles(&c);
             let mut form = f;
-            if let Ok(row) = s.app.get_staff(&c.session.actor, StaffId(id)).await {
+            if let Ok(row) = s.app.staff().get_staff(&c.session.actor, StaffId(id)).await {
                 form.username = row.username;
             }
             render(
@@ -350,13 +353,14 @@ pub async fn staff_password(
     let tr = c.ctx.tr;
     match s
         .app
+        .staff()
         .reset_password(&c.session.actor, StaffId(id), &f.password)
         .await
     {
         Ok(()) => see_other(&format!("/console/staff/{id}?ok=password_reset")),
         Err(e) => {
             let (status, err) = form_error(tr, e);
-            match s.app.get_staff(&c.session.actor, StaffId(id)).await {
+            match s.app.staff().get_staff(&c.session.actor, StaffId(id)).await {
                 Ok(row) if status != StatusCode::FORBIDDEN => {
                     let stores = visible_stores(&s, &c).await;
                     let roles = assignable_roles(&c);

@@ -35,11 +35,11 @@ async fn page(
 ) -> Response {
     c.ctx.active = "tags";
     let a = &c.session.actor;
-    let groups = match s.app.tag_catalogue(a).await {
+    let groups = match s.app.tags().tag_catalogue(a).await {
         Ok(g) => g,
         Err(e) => return error_page(c.ctx, e),
     };
-    let rules = s.app.list_tag_rules(a).await.unwrap_or_default();
+    let rules = s.app.tags().list_tag_rules(a).await.unwrap_or_default();
     let can_manage = a.can(yutang_core::staff::Permission::ManageCustomers);
     render(
         status,
@@ -83,6 +83,7 @@ pub async fn group_create(
 ) -> Response {
     let r = s
         .app
+        .tags()
         .create_tag_group(&c.session.actor, &f.name, f.mode != "single", 0)
         .await
         .map(drop);
@@ -94,7 +95,12 @@ pub async fn group_delete(
     IdPath(id): IdPath,
     ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    let r = s.app.delete_tag_group(&c.session.actor, id).await.map(drop);
+    let r = s
+        .app
+        .tags()
+        .delete_tag_group(&c.session.actor, id)
+        .await
+        .map(drop);
     after(&s, c, r).await
 }
 
@@ -120,6 +126,7 @@ pub async fn tag_create(
                 f.color.as_str()
             };
             s.app
+                .tags()
                 .create_tag(&c.session.actor, g, &f.name, color, 0)
                 .await
                 .map(drop)
@@ -134,7 +141,12 @@ pub async fn tag_delete(
     IdPath(id): IdPath,
     ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    let r = s.app.delete_tag(&c.session.actor, id).await.map(drop);
+    let r = s
+        .app
+        .tags()
+        .delete_tag(&c.session.actor, id)
+        .await
+        .map(drop);
     after(&s, c, r).await
 }
 
@@ -230,6 +242,7 @@ pub async fn rule_create(
     let r = match rule_spec(&f) {
         Ok(spec) => s
             .app
+            .tags()
             .create_tag_rule(&c.session.actor, &f.name, &spec)
             .await
             .map(drop),
@@ -243,7 +256,12 @@ pub async fn rule_run(
     IdPath(id): IdPath,
     ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    let r = s.app.run_tag_rule_now(&c.session.actor, id).await.map(drop);
+    let r = s
+        .app
+        .tags()
+        .run_tag_rule_now(&c.session.actor, id)
+        .await
+        .map(drop);
     after(&s, c, r).await
 }
 
@@ -252,7 +270,12 @@ pub async fn rule_delete(
     IdPath(id): IdPath,
     ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    let r = s.app.delete_tag_rule(&c.session.actor, id).await.map(drop);
+    let r = s
+        .app
+        .tags()
+        .delete_tag_rule(&c.session.actor, id)
+        .await
+        .map(drop);
     after(&s, c, r).await
 }
 
@@ -275,6 +298,7 @@ pub async fn customer_tags(
     let remove: Vec<i64> = parse(&f.remove).into_iter().collect();
     match s
         .app
+        .tags()
         .change_customer_tags(&c.session.actor, id, &add, &remove)
         .await
     {

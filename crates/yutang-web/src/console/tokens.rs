@@ -41,7 +41,7 @@ pub struct TokenForm {
 
 pub async fn tokens(State(s): State<AppState>, mut c: Console) -> Response {
     c.ctx.active = "tokens";
-    match s.app.list_tokens(&c.session.actor).await {
+    match s.app.tokens().list_tokens(&c.session.actor).await {
         Ok(rows) => {
             let form = TokenForm {
                 role: "operator".into(),
@@ -73,6 +73,7 @@ pub async fn token_create(
     let result = match parsed {
         Ok(input) => s
             .app
+            .tokens()
             .create_token(&c.session.actor, &input)
             .await
             .map_err(|e| form_error(tr, e)),
@@ -95,6 +96,7 @@ pub async fn token_create(
     }
     let rows = s
         .app
+        .tokens()
         .list_tokens(&c.session.actor)
         .await
         .unwrap_or_default();
@@ -116,7 +118,12 @@ pub async fn token_revoke(
     ConsoleForm(mut c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
     c.ctx.active = "tokens";
-    match s.app.revoke_token(&c.session.actor, TokenId(id)).await {
+    match s
+        .app
+        .tokens()
+        .revoke_token(&c.session.actor, TokenId(id))
+        .await
+    {
         Ok(_) => see_other("/console/tokens?ok=saved"),
         Err(e) => error_page(c.ctx, e),
     }

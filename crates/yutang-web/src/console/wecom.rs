@@ -52,12 +52,23 @@ async fn page(
     c.ctx.active = "wecom";
     let a = &c.session.actor;
     let loaded = async {
-        let view = s.app.wecom_settings(a).await?;
-        let st = s.app.wecom_status(a).await?;
-        let sync = s.app.latest_wecom_sync(a).await?;
-        let mut callbacks = s.app.wecom_callbacks(a, Some("parked"), 50, 0).await?.items;
-        callbacks.extend(s.app.wecom_callbacks(a, Some("failed"), 50, 0).await?.items);
-        let failed_jobs = s.app.wecom_failed_jobs(a, 50).await?;
+        let view = s.app.wecom().wecom_settings(a).await?;
+        let st = s.app.wecom().wecom_status(a).await?;
+        let sync = s.app.wecom().latest_wecom_sync(a).await?;
+        let mut callbacks = s
+            .app
+            .wecom()
+            .wecom_callbacks(a, Some("parked"), 50, 0)
+            .await?
+            .items;
+        callbacks.extend(
+            s.app
+                .wecom()
+                .wecom_callbacks(a, Some("failed"), 50, 0)
+                .await?
+                .items,
+        );
+        let failed_jobs = s.app.wecom().wecom_failed_jobs(a, 50).await?;
         Ok::<_, yutang_app::AppError>((view, st, sync, callbacks, failed_jobs))
     }
     .await;
@@ -134,7 +145,12 @@ pub async fn save(
         app_secrets: Some(apps),
         clear: Vec::new(),
     };
-    match s.app.save_wecom_settings(&c.session.actor, &input).await {
+    match s
+        .app
+        .wecom()
+        .save_wecom_settings(&c.session.actor, &input)
+        .await
+    {
         Ok(_) => Redirect::to("/console/settings/wecom?ok=saved").into_response(),
         Err(e) => {
             let (status, err) = form_error(c.ctx.tr, e);
@@ -144,14 +160,14 @@ pub async fn save(
 }
 
 pub async fn test(State(s): State<AppState>, ConsoleForm(c, _): ConsoleForm<CsrfForm>) -> Response {
-    match s.app.test_wecom_connection(&c.session.actor).await {
+    match s.app.wecom().test_wecom_connection(&c.session.actor).await {
         Ok(t) => page(&s, c, StatusCode::OK, None, Some(t)).await,
         Err(e) => error_page(c.ctx, e),
     }
 }
 
 pub async fn sync(State(s): State<AppState>, ConsoleForm(c, _): ConsoleForm<CsrfForm>) -> Response {
-    match s.app.start_wecom_sync(&c.session.actor, None).await {
+    match s.app.wecom().start_wecom_sync(&c.session.actor, None).await {
         Ok(_) => Redirect::to("/console/settings/wecom#sync-status").into_response(),
         Err(e) => {
             let (status, err) = form_error(c.ctx.tr, e);
@@ -166,7 +182,12 @@ pub async fn replay_callback(
     IdPath(id): IdPath,
     ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    match s.app.replay_wecom_callback(&c.session.actor, id).await {
+    match s
+        .app
+        .wecom()
+        .replay_wecom_callback(&c.session.actor, id)
+        .await
+    {
         Ok(v) => Redirect::to(&format!(
             "/console/settings/wecom?replayed={}&status={}#callbacks",
             v.id, v.status
@@ -185,7 +206,7 @@ pub async fn retry_job(
     IdPath(id): IdPath,
     ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    match s.app.retry_wecom_job(&c.session.actor, id).await {
+    match s.app.wecom().retry_wecom_job(&c.session.actor, id).await {
         Ok(_) => Redirect::to("/console/settings/wecom?retried=1#side-jobs").into_response(),
         Err(e) => {
             let (status, err) = form_error(c.ctx.tr, e);
@@ -215,8 +236,8 @@ async fn transfers_page(
     let a = &c.session.actor;
     let loaded = async {
         Ok::<_, yutang_app::AppError>((
-            s.app.transfers(a).await?,
-            s.app.wecom_linked_staff(a).await?,
+            s.app.wecom().transfers(a).await?,
+            s.app.wecom().wecom_linked_staff(a).await?,
         ))
     }
     .await;
@@ -293,7 +314,12 @@ pub async fn transfer_create(
         })
     })();
     let result = match parsed {
-        Ok(input) => s.app.start_transfer(&c.session.actor, &input, None).await,
+        Ok(input) => {
+            s.app
+                .wecom()
+                .start_transfer(&c.session.actor, &input, None)
+                .await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -320,7 +346,7 @@ pub async fn transfer_show(
     IdPath(id): IdPath,
 ) -> Response {
     c.ctx.active = "transfers";
-    match s.app.transfer(&c.session.actor, id).await {
+    match s.app.wecom().transfer(&c.session.actor, id).await {
         Ok(view) => render(StatusCode::OK, &TransferPage { ctx: c.ctx, view }),
         Err(e) => error_page(c.ctx, e),
     }
@@ -332,7 +358,7 @@ pub async fn transfer_refresh(
     ConsoleForm(mut c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
     c.ctx.active = "transfers";
-    match s.app.refresh_transfer(&c.session.actor, id).await {
+    match s.app.wecom().refresh_transfer(&c.session.actor, id).await {
         Ok(view) => render(StatusCode::OK, &TransferPage { ctx: c.ctx, view }),
         Err(e) => error_page(c.ctx, e),
     }

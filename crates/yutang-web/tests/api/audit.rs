@@ -159,11 +159,11 @@ async fn audit_entries_commit_with_the_change_they_record(e: Engine) {
 
     // The first admin (before any other admin exists).
     refuse_audit(&t, "admin_bootstrapped").await;
-    assert!(t.app.bootstrap_admin().await.is_err());
+    assert!(t.app.staff().bootstrap_admin().await.is_err());
     let admins = "SELECT COUNT(*) FROM staff WHERE username = 'admin'";
     assert_eq!(count(&t, admins.into()).await, 0);
     allow_audit(&t).await;
-    assert!(t.app.bootstrap_admin().await.unwrap().is_some());
+    assert!(t.app.staff().bootstrap_admin().await.unwrap().is_some());
     let admin: i64 = count(&t, "SELECT id FROM staff WHERE username = 'admin'".into()).await;
     assert_eq!(
         targets(&t, "admin_bootstrapped").await,

@@ -226,6 +226,7 @@ async fn first_start_bootstraps_one_admin(e: Engine) {
     let t = spawn_app(e).await;
     let (user, pw) = t
         .app
+        .staff()
         .bootstrap_admin()
         .await
         .unwrap()
@@ -233,7 +234,7 @@ async fn first_start_bootstraps_one_admin(e: Engine) {
     assert_eq!(user, "admin");
     assert!(pw.len() >= 16);
     // Only once.
-    assert!(t.app.bootstrap_admin().await.unwrap().is_none());
+    assert!(t.app.staff().bootstrap_admin().await.unwrap().is_none());
     let r = t
         .req(Method::POST, "/api/v1/auth/login", None)
         .json(&json!({"username": user, "password": pw}))

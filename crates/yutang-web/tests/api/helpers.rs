@@ -108,6 +108,7 @@ pub async fn spawn_with(engine: Engine, tweak: impl FnOnce(&mut Settings)) -> Te
         .await;
     });
     let admin = app
+        .tokens()
         .create_token(
             &Actor::system(),
             &NewTokenInput::parse("test admin", "admin", None).expect("token input"),
@@ -198,6 +199,7 @@ impl TestApp {
         let input = NewStaffInput::parse(username, username, role, store, Some(PASSWORD))
             .expect("staff input");
         self.app
+            .staff()
             .create_staff(&Actor::system(), &input)
             .await
             .expect("create staff")

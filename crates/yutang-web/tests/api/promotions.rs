@@ -735,7 +735,7 @@ async fn group_buy_fills_and_expires_exactly_once(e: Engine) {
     t.exec("UPDATE jobs SET status = 'queued', run_at = 0 WHERE kind = 'group_buy_deadline'")
         .await;
     t.settle_jobs().await;
-    assert_eq!(t.app.expire_team(lonely).await.unwrap(), 0);
+    assert_eq!(t.app.group_buys().expire_team(lonely).await.unwrap(), 0);
     assert_eq!(
         scalar(&t, "SELECT COUNT(*) FROM group_buy_refunds").await,
         1

@@ -184,6 +184,7 @@ async fn json_of(r: reqwest::Response, want: StatusCode) -> Value {
 async fn api_token(t: &TestApp, name: &str, role: &str) -> (i64, String) {
     let c = t
         .app
+        .tokens()
         .create_token(
             &Actor::system(),
             &NewTokenInput::parse(name, role, None).unwrap(),

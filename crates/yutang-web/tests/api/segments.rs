@@ -406,6 +406,7 @@ async fn large_exports_stream_every_member_once(e: Engine) {
     let sheet = yutang_app::import::read_csv(csv_in.as_bytes()).unwrap();
     let report = t
         .app
+        .imports()
         .import_sheet(
             &yutang_app::Actor::system(),
             yutang_app::import::ImportKind::Customers,
@@ -1149,18 +1150,42 @@ async fn index_sees_a_transaction_that_commits_late(e: Engine) {
         .await
         .unwrap();
     let actor = yutang_app::Actor::system();
-    assert_eq!(node_b.segment_count(&actor, expr).await.unwrap().count, 2);
+    assert_eq!(
+        node_b
+            .segments()
+            .segment_count(&actor, expr)
+            .await
+            .unwrap()
+            .count,
+        2
+    );
     let c = customer_with_phone(&t, "13900000003", "丙").await;
     assert_eq!(
         change(&t, &t.admin, c, &[tg], &[]).await.status(),
         StatusCode::OK
     );
-    assert_eq!(node_b.segment_count(&actor, expr).await.unwrap().count, 3);
+    assert_eq!(
+        node_b
+            .segments()
+            .segment_count(&actor, expr)
+            .await
+            .unwrap()
+            .count,
+        3
+    );
     assert_eq!(
         change(&t, &t.admin, a, &[], &[tg]).await.status(),
         StatusCode::OK
     );
-    assert_eq!(node_b.segment_count(&actor, expr).await.unwrap().count, 2);
+    assert_eq!(
+        node_b
+            .segments()
+            .segment_count(&actor, expr)
+            .await
+            .unwrap()
+            .count,
+        2
+    );
 }
 
 /// Eight concurrent writers tag, untag and post group join/leave events; every writer's own

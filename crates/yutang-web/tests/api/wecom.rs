@@ -206,7 +206,7 @@ async fn callbacks_need_configuration(e: Engine) {
 /// Process the inbox until nothing is pending (the receive handler also starts a pass).
 pub(crate) async fn drain(t: &TestApp) {
     for _ in 0..50 {
-        t.app.process_wecom_inbox(100).await.unwrap();
+        t.app.wecom().process_wecom_inbox(100).await.unwrap();
         if inbox(t).await.unapplied() == 0 {
             return;
         }

@@ -270,7 +270,7 @@ pub(crate) async fn park_one(
         .unwrap();
     assert_eq!(out.status, 200);
     for _ in 0..(MAX_ATTEMPTS * 4) {
-        t.app.process_wecom_inbox(100).await.unwrap();
+        t.app.wecom().process_wecom_inbox(100).await.unwrap();
         if inbox(t).await.parked == 1 {
             return;
         }
@@ -298,7 +298,7 @@ async fn parked_callbacks_are_listed_and_replayed(e: Engine) {
     assert!(!item["error"].as_str().unwrap().is_empty(), "{item}");
     let id = item["id"].as_i64().unwrap();
     // The sweep leaves a parked callback alone.
-    t.app.process_wecom_inbox(100).await.unwrap();
+    t.app.wecom().process_wecom_inbox(100).await.unwrap();
     assert_eq!(inbox(&t).await.parked, 1);
     // An unknown state is refused; guides may not look.
     let r = t.get("/api/v1/wecom/callbacks?status=lost", &t.admin).await;

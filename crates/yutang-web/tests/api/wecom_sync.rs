@@ -329,7 +329,13 @@ async fn full_sync_brings_contacts_groups_and_tags_and_resumes(e: Engine) {
     });
     // Tokens expire and the group reads are rate limited past the client's retries: the job
     // fails once after the contacts phase and resumes there.
-    let api = t.app.wecom_api().await.unwrap().expect("configured");
+    let api = t
+        .app
+        .wecom()
+        .wecom_api()
+        .await
+        .unwrap()
+        .expect("configured");
     api.access_token().await.unwrap();
     fake.expire_tokens();
     fake.fail_next(PATH_GROUPCHAT_GET, 45009, 4);
