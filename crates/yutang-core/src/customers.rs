@@ -404,6 +404,50 @@ pub fn parse_remark(s: &str) -> Result<String, FieldError> {
     parse_label("remark", s, 40)
 }
 
+/// What the customer search box's text means, decided once here so every caller searches
+/// the same way. Digits only (spaces and dashes ignored): four are the last four digits of
+/// a phone (how store staff ask), five to ten the start of a phone; anything else is looked
+/// up as an identity value (phone, WeCom external id, unionid …), an order number, or a
+/// substring of the name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchTerm {
+    PhoneSuffix(String),
+    PhonePrefix(String),
+    Text(String),
+}
+
+impl SearchTerm {
+    /// `None` for a blank query.
+    pub fn parse(q: &str) -> Option<SearchTerm> {
+        let q = q.trim();
+        if q.is_empty() {
+            return None;
+        }
+        let digits: String = q.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        if digits.chars().all(|c| c.is_ascii_digit()) {
+            match digits.len() {
+                4 => return Some(SearchTerm::PhoneSuffix(digits)),
+                5..=10 => return Some(SearchTerm::PhonePrefix(digits)),
+                _ => {}
+            }
+        }
+        Some(SearchTerm::Text(q.to_owned()))
+    }
+}
+
+/// The smallest string greater than every string that starts with `prefix` (ASCII digits),
+/// for a range scan: `value >= prefix AND value < upper`.
+pub fn prefix_upper_bound(prefix: &str) -> String {
+    let mut b = prefix.as_bytes().to_vec();
+    while let Some(last) = b.pop() {
+        if last < 0x7f {
+            b.push(last + 1);
+            return String::from_utf8(b).unwrap_or_default();
+        }
+    }
+    "\u{7f}".to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -518,50 +562,6 @@ mod tests {
         }
         assert!(FollowState::parse("state", "gone").is_err());
     }
-}
-
-/// What the customer search box's text means, decided once here so every caller searches
-/// the same way. Digits only (spaces and dashes ignored): four are the last four digits of
-/// a phone (how store staff ask), five to ten the start of a phone; anything else is looked
-/// up as an identity value (phone, WeCom external id, unionid …), an order number, or a
-/// substring of the name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SearchTerm {
-    PhoneSuffix(String),
-    PhonePrefix(String),
-    Text(String),
-}
-
-impl SearchTerm {
-    /// `None` for a blank query.
-    pub fn parse(q: &str) -> Option<SearchTerm> {
-        let q = q.trim();
-        if q.is_empty() {
-            return None;
-        }
-        let digits: String = q.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-        if digits.chars().all(|c| c.is_ascii_digit()) {
-            match digits.len() {
-                4 => return Some(SearchTerm::PhoneSuffix(digits)),
-                5..=10 => return Some(SearchTerm::PhonePrefix(digits)),
-                _ => {}
-            }
-        }
-        Some(SearchTerm::Text(q.to_owned()))
-    }
-}
-
-/// The smallest string greater than every string that starts with `prefix` (ASCII digits),
-/// for a range scan: `value >= prefix AND value < upper`.
-pub fn prefix_upper_bound(prefix: &str) -> String {
-    let mut b = prefix.as_bytes().to_vec();
-    while let Some(last) = b.pop() {
-        if last < 0x7f {
-            b.push(last + 1);
-            return String::from_utf8(b).unwrap_or_default();
-        }
-    }
-    "\u{7f}".to_owned()
 }
 
 #[cfg(test)]

@@ -357,23 +357,6 @@ pub async fn scope_members(db: &Db, scope: Scope) -> Result<Vec<i64>> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn custom_values() {
-        assert_eq!(custom_value("number", "2.5"), Some(FactValue::Int(3)));
-        assert_eq!(custom_value("number", "-2.5"), Some(FactValue::Int(-3)));
-        assert_eq!(
-            custom_value("number", "2.4999999999999999"),
-            Some(FactValue::Int(2))
-        );
-        assert_eq!(custom_value("text", ""), None);
-        assert_eq!(custom_value("date", "2026-13-01"), None);
-    }
-}
-
 /// A cheap fingerprint of the catalogue a segment schema is built from (tag groups, tags,
 /// custom attributes: counts and latest changes). Each node compares it when it catches up,
 /// so a tag created through another node is known here within the catch-up interval, and at
@@ -389,4 +372,21 @@ pub async fn schema_stamp(db: &Db) -> Result<[i64; 6]> {
         .await?
     });
     Ok([a, b, c, d, e, f])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_values() {
+        assert_eq!(custom_value("number", "2.5"), Some(FactValue::Int(3)));
+        assert_eq!(custom_value("number", "-2.5"), Some(FactValue::Int(-3)));
+        assert_eq!(
+            custom_value("number", "2.4999999999999999"),
+            Some(FactValue::Int(2))
+        );
+        assert_eq!(custom_value("text", ""), None);
+        assert_eq!(custom_value("date", "2026-13-01"), None);
+    }
 }

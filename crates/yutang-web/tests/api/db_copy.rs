@@ -74,10 +74,11 @@ fn key() -> Secret {
 #[tokio::test]
 async fn a_brand_copies_to_postgres_and_back() {
     let a = spawn_app(Engine::Sqlite).await;
-    a.app.seed_demo(300, &|_, _, _| {}).await.unwrap();
+    a.app.demo().seed_demo(300, &|_, _, _| {}).await.unwrap();
     let fake = FakeWecom::start(FakeConfig::demo()).await.unwrap();
     let userids = fake.with_corp(|c| c.staff.iter().map(|s| s.userid.clone()).collect());
     a.app
+        .demo()
         .connect_demo_wecom(&yutang_app::demo::wecom::DemoWecom {
             corp_id: fake.corp_id().to_owned(),
             secret: fake.secret().to_owned(),
