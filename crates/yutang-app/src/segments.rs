@@ -659,6 +659,11 @@ impl Segments<'_> {
         // A promotion's audience names the segment by id: deleting it would leave that
         // audience pointing at nothing (on SQLite, before 0012, at the next segment saved).
         let mut tx = self.db.begin().await?;
+        // Locked first: a campaign being saved with this segment as its audience holds the
+        // same lock, so its commit is seen below (or it finds the segment gone).
+        if !store::lock_in(&mut tx, id).await? {
+            return Err(AppError::NotFound { what: "segment" });
+        }
         let users = store::users_in(&mut tx, id).await?;
         if !users.is_empty() {
             let names: Vec<String> = users

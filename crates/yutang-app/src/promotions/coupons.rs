@@ -90,36 +90,21 @@ impl Coupons<'_> {
     pub async fn create_coupon_template(&self, actor: &Actor, spec: TemplateSpec) -> Result<i64> {
         manage(actor)?;
         let spec = spec.parse()?;
-        self.promotions()
-            .check_segment_exists(&spec.audience)
-            .await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
-        let mut tx = self.db.begin().await?;
-        let id = store::create_template_in(
-            &mut tx,
-            &TemplateWrite {
-                name: &spec.name,
-                spec: &json,
-                stock: spec.stock,
-                per_customer: spec.per_customer,
-                claim_starts: spec.claim_window.starts_at.0,
-                claim_ends: spec.claim_window.ends_at.0,
-            },
-            actor.staff_id().map(|s| s.0),
-            self.now(),
-        )
-        .await?;
+        let (staff, now) = (actor.staff_id().map(|s| s.0), self.now());
+        let op = (
+            "coupon_template.create",
+            "coupon_template",
+            spec.name.as_str(),
+        );
         self.promotions()
-            .promo_audit(
-                &mut tx,
-                actor,
-                "coupon_template.create",
-                format!("coupon_template:{id}"),
-                serde_json::json!({"name": spec.name}),
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(id)
+            .write_campaign(actor, &spec.audience, op, async |tx| {
+                Ok(
+                    store::create_template_in(tx, &template_write(&spec, &json), staff, now)
+                        .await?,
+                )
+            })
+            .await
     }
 
     pub async fn update_coupon_template(
@@ -130,36 +115,21 @@ impl Coupons<'_> {
     ) -> Result<()> {
         manage(actor)?;
         let spec = spec.parse()?;
-        self.promotions()
-            .check_segment_exists(&spec.audience)
-            .await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
-        let mut tx = self.db.begin().await?;
-        store::update_template_in(
-            &mut tx,
-            id,
-            &TemplateWrite {
-                name: &spec.name,
-                spec: &json,
-                stock: spec.stock,
-                per_customer: spec.per_customer,
-                claim_starts: spec.claim_window.starts_at.0,
-                claim_ends: spec.claim_window.ends_at.0,
-            },
-            self.now(),
-        )
-        .await
-        .map_err(AppError::not_found("coupon template"))?;
+        let now = self.now();
+        let op = (
+            "coupon_template.update",
+            "coupon_template",
+            spec.name.as_str(),
+        );
         self.promotions()
-            .promo_audit(
-                &mut tx,
-                actor,
-                "coupon_template.update",
-                format!("coupon_template:{id}"),
-                serde_json::json!({"name": spec.name}),
-            )
+            .write_campaign(actor, &spec.audience, op, async |tx| {
+                store::update_template_in(tx, id, &template_write(&spec, &json), now)
+                    .await
+                    .map_err(AppError::not_found("coupon template"))?;
+                Ok(id)
+            })
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -587,4 +557,15 @@ pub(crate) async fn return_on_refund_in(
         }
     }
     Ok(())
+}
+
+fn template_write<'a>(spec: &'a TemplateSpec, json: &'a str) -> TemplateWrite<'a> {
+    TemplateWrite {
+        name: &spec.name,
+        spec: json,
+        stock: spec.stock,
+        per_customer: spec.per_customer,
+        claim_starts: spec.claim_window.starts_at.0,
+        claim_ends: spec.claim_window.ends_at.0,
+    }
 }

@@ -60,29 +60,17 @@ impl FlashSales<'_> {
     pub async fn create_flash_sale(&self, actor: &Actor, spec: FlashSaleSpec) -> Result<i64> {
         manage(actor)?;
         let spec = spec.parse()?;
-        self.promotions()
-            .check_segment_exists(&spec.audience)
-            .await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
-        let mut tx = self.db.begin().await?;
-        let id = store::create_flash_sale_in(
-            &mut tx,
-            &Self::flash_write(&spec, &json),
-            actor.staff_id().map(|s| s.0),
-            self.now(),
-        )
-        .await?;
+        let (staff, now) = (actor.staff_id().map(|s| s.0), self.now());
+        let op = ("flash_sale.create", "flash_sale", spec.name.as_str());
         self.promotions()
-            .promo_audit(
-                &mut tx,
-                actor,
-                "flash_sale.create",
-                format!("flash_sale:{id}"),
-                serde_json::json!({"name": spec.name}),
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(id)
+            .write_campaign(actor, &spec.audience, op, async |tx| {
+                Ok(
+                    store::create_flash_sale_in(tx, &Self::flash_write(&spec, &json), staff, now)
+                        .await?,
+                )
+            })
+            .await
     }
 
     pub async fn update_flash_sale(
@@ -93,24 +81,17 @@ impl FlashSales<'_> {
     ) -> Result<()> {
         manage(actor)?;
         let spec = spec.parse()?;
-        self.promotions()
-            .check_segment_exists(&spec.audience)
-            .await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
-        let mut tx = self.db.begin().await?;
-        store::update_flash_sale_in(&mut tx, id, &Self::flash_write(&spec, &json), self.now())
-            .await
-            .map_err(AppError::not_found("flash sale"))?;
+        let now = self.now();
+        let op = ("flash_sale.update", "flash_sale", spec.name.as_str());
         self.promotions()
-            .promo_audit(
-                &mut tx,
-                actor,
-                "flash_sale.update",
-                format!("flash_sale:{id}"),
-                serde_json::json!({"name": spec.name}),
-            )
+            .write_campaign(actor, &spec.audience, op, async |tx| {
+                store::update_flash_sale_in(tx, id, &Self::flash_write(&spec, &json), now)
+                    .await
+                    .map_err(AppError::not_found("flash sale"))?;
+                Ok(id)
+            })
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 

@@ -81,57 +81,38 @@ impl GroupBuys<'_> {
     pub async fn create_group_buy(&self, actor: &Actor, spec: GroupBuySpec) -> Result<i64> {
         manage(actor)?;
         let spec = spec.parse()?;
-        self.promotions()
-            .check_segment_exists(&spec.audience)
-            .await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
-        let mut tx = self.db.begin().await?;
-        let id = store::create_group_buy_in(
-            &mut tx,
-            &Self::group_buy_write(&spec, &json),
-            actor.staff_id().map(|s| s.0),
-            self.now(),
-        )
-        .await?;
+        let (staff, now) = (actor.staff_id().map(|s| s.0), self.now());
+        let op = ("group_buy.create", "group_buy", spec.name.as_str());
         self.promotions()
-            .promo_audit(
-                &mut tx,
-                actor,
-                "group_buy.create",
-                format!("group_buy:{id}"),
-                serde_json::json!({"name": spec.name}),
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(id)
+            .write_campaign(actor, &spec.audience, op, async |tx| {
+                Ok(
+                    store::create_group_buy_in(
+                        tx,
+                        &Self::group_buy_write(&spec, &json),
+                        staff,
+                        now,
+                    )
+                    .await?,
+                )
+            })
+            .await
     }
 
     pub async fn update_group_buy(&self, actor: &Actor, id: i64, spec: GroupBuySpec) -> Result<()> {
         manage(actor)?;
         let spec = spec.parse()?;
-        self.promotions()
-            .check_segment_exists(&spec.audience)
-            .await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
-        let mut tx = self.db.begin().await?;
-        store::update_group_buy_in(
-            &mut tx,
-            id,
-            &Self::group_buy_write(&spec, &json),
-            self.now(),
-        )
-        .await
-        .map_err(AppError::not_found("group-buy"))?;
+        let now = self.now();
+        let op = ("group_buy.update", "group_buy", spec.name.as_str());
         self.promotions()
-            .promo_audit(
-                &mut tx,
-                actor,
-                "group_buy.update",
-                format!("group_buy:{id}"),
-                serde_json::json!({"name": spec.name}),
-            )
+            .write_campaign(actor, &spec.audience, op, async |tx| {
+                store::update_group_buy_in(tx, id, &Self::group_buy_write(&spec, &json), now)
+                    .await
+                    .map_err(AppError::not_found("group-buy"))?;
+                Ok(id)
+            })
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 

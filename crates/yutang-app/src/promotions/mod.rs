@@ -101,6 +101,14 @@ impl std::ops::Deref for Promotions<'_> {
     }
 }
 
+fn unknown_segment() -> FieldError {
+    FieldError::new(
+        "audience",
+        "unknown_segment",
+        "no saved segment with this id",
+    )
+}
+
 impl App {
     /// The use cases of [`Promotions`].
     pub fn promotions(&self) -> Promotions<'_> {
@@ -152,13 +160,7 @@ impl Promotions<'_> {
         if let Audience::Segment { segment_id } = audience {
             yutang_store::segments::get(&self.db, *segment_id)
                 .await
-                .map_err(|_| {
-                    FieldError::new(
-                        "audience",
-                        "unknown_segment",
-                        "no saved segment with this id",
-                    )
-                })?;
+                .map_err(|_| unknown_segment())?;
         }
         if let Some(expr) = audience.expression() {
             self.segments.compile(&expr).map_err(|e| {
@@ -170,6 +172,39 @@ impl Promotions<'_> {
             })?;
         }
         Ok(())
+    }
+
+    /// One staff write of a campaign (a coupon template, flash sale or group-buy, created or
+    /// updated): the audience is checked, then `write` and the audit entry (`op`, target
+    /// `{kind}:{id}`) commit in one transaction. A segment audience's row is locked in that
+    /// transaction first, and a segment delete takes the same lock, so the two queue: the
+    /// campaign finds the segment gone (`unknown_segment`), or the delete finds the campaign
+    /// using it (`segment_in_use`). Returns the id `write` returns.
+    pub(super) async fn write_campaign(
+        &self,
+        actor: &Actor,
+        audience: &Audience,
+        (op, kind, name): (&str, &str, &str),
+        write: impl AsyncFnOnce(&mut yutang_store::Tx) -> Result<i64>,
+    ) -> Result<i64> {
+        self.check_segment_exists(audience).await?;
+        let mut tx = self.db.begin().await?;
+        if let Audience::Segment { segment_id } = audience
+            && !yutang_store::segments::lock_in(&mut tx, *segment_id).await?
+        {
+            return Err(unknown_segment().into());
+        }
+        let id = write(&mut tx).await?;
+        self.promo_audit(
+            &mut tx,
+            actor,
+            op,
+            format!("{kind}:{id}"),
+            serde_json::json!({"name": name}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// The audit entry of a promotion change, written in the change's transaction.

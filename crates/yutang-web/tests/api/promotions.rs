@@ -16,6 +16,7 @@ both_engines!(
     issue_to_a_segment_as_a_job,
     coupon_returns_once_and_refunded_orders_take_none,
     staff_retries_get_the_original_success,
+    a_deleted_segment_is_never_a_campaigns_audience,
 );
 
 const DAY: i64 = 86_400_000;
@@ -35,6 +36,16 @@ pub(crate) fn template(stock: i64, per_customer: i64) -> Value {
         "audience": {"kind": "everyone"},
         "return_on_refund": true,
         "remind_hours_before": 24
+    })
+}
+
+fn group_buy(stock: i64) -> Value {
+    json!({
+        "name": "两人拼 阳光玫瑰", "sku": "GRAPE-1", "item_name": "阳光玫瑰 2 斤",
+        "price_fen": 3990, "original_price_fen": 5990, "leader_discount_fen": 500,
+        "team_size": 2, "time_limit_minutes": 60, "stock": stock,
+        "window": {"starts_at": now_ms() - 1000, "ends_at": now_ms() + DAY},
+        "audience": {"kind": "everyone"}
     })
 }
 
@@ -1015,4 +1026,50 @@ async fn staff_retries_get_the_original_success(e: Engine) {
         error_of(paid("BR-2").await).await,
         (StatusCode::CONFLICT, "hold_not_active".into(), None)
     );
+}
+
+/// A saved segment deleted while a campaign naming it as its audience is created: one of
+/// the two must lose (`segment_in_use` or `unknown_segment`). Before, the campaign checked
+/// the segment outside its transaction, and on PostgreSQL both could succeed, leaving a
+/// coupon, flash sale or group-buy whose audience pointed at nothing.
+async fn a_deleted_segment_is_never_a_campaigns_audience(e: Engine) {
+    let t = spawn_app(e).await;
+    for round in 0..8 {
+        let seg = created_id(
+            t.post(
+                "/api/v1/segments",
+                &t.admin,
+                json!({"name": format!("人群{round}"), "expression": "order_count >= 1"}),
+            )
+            .await,
+        )
+        .await;
+        let mut body = match round % 3 {
+            0 => template(10, 1),
+            1 => flash_sale(5),
+            _ => group_buy(5),
+        };
+        body["audience"] = json!({"kind": "segment", "segment_id": seg});
+        let path = [
+            "/api/v1/coupon-templates",
+            "/api/v1/flash-sales",
+            "/api/v1/group-buys",
+        ][round % 3];
+        let create = t.req(Method::POST, path, Some(&t.admin)).json(&body);
+        let delete = t.req(
+            Method::DELETE,
+            &format!("/api/v1/segments/{seg}"),
+            Some(&t.admin),
+        );
+        let (c, d) = tokio::join!(async { create.send().await.unwrap() }, async {
+            delete.send().await.unwrap()
+        });
+        let (cs, ds) = (c.status(), d.status());
+        let (cb, db) = (c.text().await.unwrap(), d.text().await.unwrap());
+        match (cs.is_success(), ds.is_success()) {
+            (true, false) => assert!(db.contains("segment_in_use"), "round {round}: {db}"),
+            (false, true) => assert!(cb.contains("unknown_segment"), "round {round}: {cb}"),
+            _ => panic!("round {round}: create {cs} {cb} / delete {ds} {db}"),
+        }
+    }
 }
