@@ -23,8 +23,9 @@ impl Drop for Workers {
 impl Workers {
     /// Build the segment index (it answers every count, so a node builds it before taking
     /// requests), then start the loops:
+    /// - at start, then every hour: re-run every tag rule for everyone (the hourly run also
+    ///   rebuilds the index, moving time windows);
     /// - every second: catch the index up, run event-driven tag rules and due jobs;
-    ///   every hour: rebuild the index and re-run every rule (time-driven changes);
     /// - every 30 s: sweep the WeCom inbox for callbacks whose first application failed (or
     ///   that arrived while this node was down).
     ///
@@ -50,6 +51,12 @@ impl Workers {
                 let slack = 0;
                 let mut tick = tokio::time::interval(Duration::from_secs(1));
                 let mut last_hourly = std::time::Instant::now();
+                // Rules look at changed customers every second and at everyone hourly; what
+                // changed while no node ran them (a demo or import seeded before start, a
+                // node down) is caught up once at start instead of after the first hour.
+                if let Err(e) = app.tags().run_all_tag_rules(None).await {
+                    tracing::warn!(error = %e, "tag rules at start");
+                }
                 loop {
                     tick.tick().await;
                     if let Err(e) = app.background_tick(slack).await {

@@ -12,6 +12,7 @@ use crate::customers::{customer_with_phone, follow, ingest};
 use crate::helpers::{Engine, TestApp, error_of, spawn_app};
 
 both_engines!(
+    rule_tags_are_current_after_a_start,
     catalogue_and_manual_tagging,
     segments_count_list_export_within_scope,
     large_exports_stream_every_member_once,
@@ -1343,4 +1344,43 @@ async fn segments_in_use_stay_and_ids_are_not_reused(e: Engine) {
     let tg2 = tag(&t, g2, "新标签").await;
     assert_ne!(g2, g, "a deleted tag group's id was handed out again");
     assert_ne!(tg2, tg, "a deleted tag's id was handed out again");
+}
+
+/// Issue #18: in a freshly seeded demo the behaviour rule 领券未使用 held nobody while 120
+/// customers had unused coupons, until an operator pressed 立即运行 (the seed wrote them
+/// before any node ran rules, and rules looked only at customers changed since start, or at
+/// everyone after an hour). A node now runs every rule once at start.
+async fn rule_tags_are_current_after_a_start(e: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::helpers::fresh_database_url(e, &dir).await;
+    {
+        // Seeded by a process that runs no background work (like `yutang demo` before it
+        // serves).
+        let seeder = yutang_app::App::open(yutang_app::Settings {
+            database_url: url.clone(),
+            ..yutang_app::Settings::default()
+        })
+        .await
+        .unwrap();
+        seeder.demo().seed_demo(200, &|_, _, _| {}).await.unwrap();
+        seeder.db.close().await;
+    }
+    let t = crate::helpers::spawn_with(e, |s| s.database_url = url.clone()).await;
+    let unused = crate::promotions::scalar(
+        &t,
+        "SELECT COUNT(DISTINCT customer_id) FROM coupons WHERE state = 'claimed'",
+    )
+    .await as u64;
+    assert!(unused > 0);
+    let expr = r#"tag("领券未用/领券未使用")"#;
+    for _ in 0..300 {
+        if count(&t, &t.admin, expr).await == unused {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{expr} holds {} of the {unused} customers with unused coupons",
+        count(&t, &t.admin, expr).await
+    );
 }
