@@ -68,6 +68,9 @@ pub fn router(app: App) -> Router {
     };
     Router::new()
         .route("/", get(|| async { Redirect::to("/console") }))
+        // Browsers ask every site for /favicon.ico; an SVG answers for both names.
+        .route("/favicon.ico", get(favicon))
+        .route("/favicon.svg", get(favicon))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
@@ -156,4 +159,18 @@ pub async fn launch(
 /// Render an error as a plain response (used by console handlers for unexpected errors).
 pub fn plain_error(status: StatusCode, msg: &str) -> Response {
     (status, msg.to_owned()).into_response()
+}
+
+/// The site icon (a fish in a pond), cached for a day.
+async fn favicon() -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../assets/favicon.svg"),
+    )
+        .into_response()
 }

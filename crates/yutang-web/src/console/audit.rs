@@ -1,7 +1,7 @@
 //! The console audit log page.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -9,7 +9,7 @@ use yutang_app::AppError;
 use yutang_app::audit::AuditRow;
 use yutang_app::audit::{Action, AuditQuery, Page};
 
-use super::layout::{Pager, error_page, nonempty, pager};
+use super::layout::{ConsoleQuery, Pager, error_page, nonempty, pager};
 use super::{Console, Ctx, render};
 use crate::state::AppState;
 
@@ -34,7 +34,7 @@ pub struct AuditListQuery {
 pub async fn audit(
     State(s): State<AppState>,
     mut c: Console,
-    Query(q): Query<AuditListQuery>,
+    ConsoleQuery(q): ConsoleQuery<AuditListQuery>,
 ) -> Response {
     c.ctx.active = "audit";
     let page = match Page::parse(q.page, Some(50)) {

@@ -6,7 +6,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::layout::{ConsoleForm, CsrfForm, FormError, error_page, form_error, see_other};
+use super::layout::{
+    ConsoleForm, ConsoleQuery, CsrfForm, FormError, error_page, form_error, see_other,
+};
 use super::{Console, Ctx, Lang, Tr, lang_of, render};
 use crate::auth::{ClientIp, LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, same_secret};
 use crate::error::WebError;
@@ -259,7 +261,10 @@ pub struct LangQuery {
 }
 
 /// Switch the console language (a preference cookie; changes no data, so a GET is fine).
-pub async fn switch_lang(State(s): State<AppState>, Query(q): Query<LangQuery>) -> Response {
+pub async fn switch_lang(
+    State(s): State<AppState>,
+    ConsoleQuery(q): ConsoleQuery<LangQuery>,
+) -> Response {
     let lang = Lang::parse(&q.to).unwrap_or(Lang::Zh);
     let back = match q.back.as_deref() {
         Some(b) if b.starts_with("/console") && !b.starts_with("//") => b.to_owned(),

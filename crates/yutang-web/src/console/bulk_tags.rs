@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -16,7 +16,7 @@ use yutang_app::tags::{Audience, GroupWithTags};
 use yutang_core::FieldError;
 
 use super::import::{PageError, page_error};
-use super::layout::{check_csrf, csrf_failed, error_page};
+use super::layout::{ConsoleQuery, check_csrf, csrf_failed, error_page};
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
 use crate::state::AppState;
@@ -98,7 +98,11 @@ async fn page(
     )
 }
 
-pub async fn form(State(s): State<AppState>, c: Console, Query(q): Query<BulkQuery>) -> Response {
+pub async fn form(
+    State(s): State<AppState>,
+    c: Console,
+    ConsoleQuery(q): ConsoleQuery<BulkQuery>,
+) -> Response {
     let form = BulkForm {
         action: "add".into(),
         audience: if q.segment.is_some() {

@@ -2,7 +2,7 @@
 //! scope) and the 360° view with a paged, filterable timeline.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -20,7 +20,9 @@ use yutang_core::events::EventKind;
 use yutang_core::ids::{CustomerId, StaffId, StoreId};
 use yutang_core::staff::Role;
 
-use super::layout::{ConsoleForm, CsrfForm, Pager, error_page, nonempty, opt_id, pager};
+use super::layout::{
+    ConsoleForm, ConsoleQuery, CsrfForm, Pager, error_page, nonempty, opt_id, pager,
+};
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
 use crate::state::AppState;
@@ -53,7 +55,7 @@ pub struct ListQuery {
 pub async fn list(
     State(s): State<AppState>,
     mut c: Console,
-    Query(q): Query<ListQuery>,
+    ConsoleQuery(q): ConsoleQuery<ListQuery>,
 ) -> Response {
     c.ctx.active = "customers";
     let a = &c.session.actor;
@@ -240,7 +242,7 @@ pub async fn view(
     State(s): State<AppState>,
     c: Console,
     IdPath(id): IdPath,
-    Query(q): Query<ViewQuery>,
+    ConsoleQuery(q): ConsoleQuery<ViewQuery>,
 ) -> Response {
     render_view(&s, c, id, q, None).await
 }

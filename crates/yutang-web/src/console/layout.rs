@@ -96,6 +96,32 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ConsoleForm<T> {
     }
 }
 
+/// A console page's query string, parsed. One that does not parse (`?page=abc`) gets the
+/// console's error page in the reader's language (422 `invalid_query`), not axum's plain-text
+/// rejection; without a session, the sign-in redirect comes first as on every page.
+pub struct ConsoleQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ConsoleQuery<T> {
+    type Rejection = Response;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Response> {
+        if let Ok(axum::extract::Query(q)) = axum::extract::Query::<T>::try_from_uri(&parts.uri) {
+            return Ok(ConsoleQuery(q));
+        }
+        let console = Console::from_request_parts(parts, state).await?;
+        Err(error_page(
+            console.ctx,
+            AppError::Invalid(FieldError::new(
+                "query",
+                "invalid_query",
+                "the page's address has an invalid parameter",
+            )),
+        ))
+    }
+}
+
 pub(super) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }

@@ -1,7 +1,7 @@
 //! Console organisation pages: stores and regions.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -13,8 +13,8 @@ use yutang_core::FieldError;
 use yutang_core::ids::{RegionId, StoreId};
 
 use super::layout::{
-    ConsoleForm, ErrorPage, FormError, Pager, error_page, field_error, form_error, nonempty,
-    opt_id, pager, see_other,
+    ConsoleForm, ConsoleQuery, ErrorPage, FormError, Pager, error_page, field_error, form_error,
+    nonempty, opt_id, pager, see_other,
 };
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
@@ -43,7 +43,7 @@ pub struct StoresQuery {
 pub async fn stores_list(
     State(s): State<AppState>,
     mut c: Console,
-    Query(q): Query<StoresQuery>,
+    ConsoleQuery(q): ConsoleQuery<StoresQuery>,
 ) -> Response {
     c.ctx.active = "stores";
     let parsed = (|| -> Result<StoreQuery, FieldError> {

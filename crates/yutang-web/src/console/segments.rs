@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use yutang_app::AppError;
 use yutang_app::customers::CustomerRow;
 use yutang_app::segments::SavedSegment;
 
-use super::layout::{ConsoleForm, CsrfForm, Pager, error_page, pager};
+use super::layout::{ConsoleForm, ConsoleQuery, CsrfForm, Pager, error_page, pager};
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
 use crate::error::WebError;
@@ -122,7 +122,11 @@ async fn edit_page(
 }
 
 /// The builder for a new segment; `?expression=` counts it (works without script).
-pub async fn new(State(s): State<AppState>, c: Console, Query(q): Query<EditQuery>) -> Response {
+pub async fn new(
+    State(s): State<AppState>,
+    c: Console,
+    ConsoleQuery(q): ConsoleQuery<EditQuery>,
+) -> Response {
     edit_page(
         &s,
         c,
@@ -139,7 +143,7 @@ pub async fn edit(
     State(s): State<AppState>,
     c: Console,
     IdPath(id): IdPath,
-    Query(q): Query<EditQuery>,
+    ConsoleQuery(q): ConsoleQuery<EditQuery>,
 ) -> Response {
     let row = match s.app.segments().get_segment(&c.session.actor, id).await {
         Ok(r) => r,
@@ -226,7 +230,7 @@ pub struct CountQuery {
 pub async fn count_json(
     State(s): State<AppState>,
     c: Console,
-    Query(q): Query<CountQuery>,
+    ConsoleQuery(q): ConsoleQuery<CountQuery>,
 ) -> Response {
     match evaluate(&s, &c, &q.expression).await {
         Ok(r) => Json(r).into_response(),
@@ -271,7 +275,7 @@ pub async fn members(
     State(s): State<AppState>,
     mut c: Console,
     IdPath(id): IdPath,
-    Query(q): Query<PageQuery>,
+    ConsoleQuery(q): ConsoleQuery<PageQuery>,
 ) -> Response {
     c.ctx.active = "segments";
     let a = &c.session.actor;

@@ -1,7 +1,7 @@
 //! Console staff pages: list, create, edit, reset password.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -16,8 +16,8 @@ use yutang_core::ids::{StaffId, StoreId};
 use yutang_core::staff::{DisplayName, Role, StaffStatus};
 
 use super::layout::{
-    ConsoleForm, ErrorPage, FormError, Pager, error_page, field_error, form_error, nonempty,
-    opt_id, pager, see_other,
+    ConsoleForm, ConsoleQuery, ErrorPage, FormError, Pager, error_page, field_error, form_error,
+    nonempty, opt_id, pager, see_other,
 };
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
@@ -70,7 +70,7 @@ async fn visible_stores(s: &AppState, c: &Console) -> Vec<StoreRow> {
 pub async fn staff_list(
     State(s): State<AppState>,
     mut c: Console,
-    Query(q): Query<StaffListQuery>,
+    ConsoleQuery(q): ConsoleQuery<StaffListQuery>,
 ) -> Response {
     c.ctx.active = "staff";
     let tr = c.ctx.tr;

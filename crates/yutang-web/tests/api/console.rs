@@ -13,6 +13,7 @@ both_engines!(
     console_guide_sees_only_own_store,
     console_wrong_password_shows_error,
     console_customer_pages_respect_scope,
+    bad_page_addresses_get_the_console_error_page,
 );
 
 fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
@@ -558,4 +559,28 @@ async fn every_console_form_refuses_a_wrong_csrf_token(e: Engine) {
     assert_eq!(r.status(), StatusCode::OK);
     let audit_after: Value = t.get("/api/v1/audit", &t.admin).await.json().await.unwrap();
     assert_eq!(audit_before["total"], audit_after["total"]);
+}
+
+/// Issue #18: `?page=abc` answered axum's plain-text "Failed to deserialize query string";
+/// every console page's query now fails into the console's error page, in the reader's
+/// language (422 `invalid_query`, as the API answers). And `/favicon.ico` was a 404.
+async fn bad_page_addresses_get_the_console_error_page(e: Engine) {
+    let t = spawn_app(e).await;
+    t.staff("ops.admin", "admin", None).await;
+    let cookie = console_login(&t, "ops.admin").await;
+    for path in [
+        "/console/customers?page=abc",
+        "/console/audit?page=-x",
+        "/console/staff?page=1.5",
+        "/console/stores?page=%FF",
+    ] {
+        let (status, html) = page(&t, &cookie, path).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert!(html.contains("查询参数无效"), "{path}: {html}");
+        assert!(!html.contains("Failed to deserialize"), "{path}");
+    }
+    let r = t.client.get(t.url("/favicon.ico")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    assert!(r.text().await.unwrap().starts_with("<svg"));
 }
