@@ -259,19 +259,20 @@ impl SegmentEngine {
     }
 
     async fn catch_up_locked(&self, db: &Db, now: i64, slack: i64) -> Result<()> {
-        let (from, custom) = {
+        let (from, known) = {
             let s = self.state.read().map_err(|_| lock_err())?;
-            (s.mark.clone(), s.custom.clone())
+            (s.mark.clone(), s.stamp)
         };
         let Some(mut from) = from else {
             return self.rebuild_locked(db, now).await;
         };
-        // The catalogue first: facts that name a tag created through another node need it.
+        // The catalogue first: facts that name a tag or attribute created through another
+        // node need it, and the facts below are read with the custom attributes it lists.
         let stamp = store::schema_stamp(db).await?;
-        let known = self.state.read().map_err(|_| lock_err())?.stamp;
         if known != Some(stamp) {
-            self.reload_schema(db).await?;
+            self.reload_schema_locked(db).await?;
         }
+        let custom = self.state.read().map_err(|_| lock_err())?.custom.clone();
         if let store::FeedMark::Id(id) = &mut from {
             *id = (*id - slack).max(0);
         }
@@ -311,6 +312,13 @@ impl SegmentEngine {
 
     /// Reload tags and attribute definitions (after one is created, renamed or deleted).
     pub async fn reload_schema(&self, db: &Db) -> Result<()> {
+        // Under the writer lock: a catch-up in flight reads facts with the custom attributes
+        // it started with, so the schema does not change under it.
+        let _w = self.writer.lock().await;
+        self.reload_schema_locked(db).await
+    }
+
+    async fn reload_schema_locked(&self, db: &Db) -> Result<()> {
         // Taken before the catalogue is read: a change committed meanwhile differs from it
         // and is loaded on the next catch-up.
         let stamp = store::schema_stamp(db).await?;
