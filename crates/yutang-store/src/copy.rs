@@ -202,7 +202,19 @@ fn quote_lit(s: &str) -> String {
 }
 
 fn select_sql(p: &TablePlan, after: bool) -> String {
-    let cols: Vec<String> = p.columns.iter().map(|(c, _)| quote(c)).collect();
+    // A boolean is read as a 0/1 BIGINT on both engines (SQLite stores it so; PostgreSQL
+    // converts here), so one decoder serves both.
+    let cols: Vec<String> = p
+        .columns
+        .iter()
+        .map(|(c, kind)| match kind {
+            Kind::Bool => format!(
+                "CAST(CASE WHEN {c} IS NULL THEN NULL WHEN {c} THEN 1 ELSE 0 END AS BIGINT)",
+                c = quote(c)
+            ),
+            _ => quote(c),
+        })
+        .collect();
     let pk: Vec<String> = p.pk.iter().map(|c| quote(c)).collect();
     let mut sql = format!("SELECT {} FROM {}", cols.join(", "), quote(&p.name));
     if after {
@@ -217,17 +229,15 @@ fn select_sql(p: &TablePlan, after: bool) -> String {
     sql
 }
 
+/// One row as read by [`select_sql`] (booleans arrive as 0/1 integers).
 macro_rules! decode_row {
-    ($row:expr, $plan:expr, $bool_ty:ty, $to_int:expr) => {{
+    ($row:expr, $plan:expr) => {{
         let mut vals = Vec::with_capacity($plan.columns.len());
         for (i, (_, kind)) in $plan.columns.iter().enumerate() {
             let v = match kind {
-                Kind::Int => $row
+                Kind::Int | Kind::Bool => $row
                     .try_get::<Option<i64>, _>(i)?
                     .map_or(Val::Null, Val::Int),
-                Kind::Bool => $row
-                    .try_get::<Option<$bool_ty>, _>(i)?
-                    .map_or(Val::Null, |b| Val::Int($to_int(b))),
                 Kind::Text => $row
                     .try_get::<Option<String>, _>(i)?
                     .map_or(Val::Null, Val::Text),
@@ -268,32 +278,18 @@ async fn read_chunk(db: &Db, p: &TablePlan, after: Option<&[Val]>) -> Result<Vec
                     .map_or(Kind::Int, |(_, kind)| *kind)
             })
             .collect();
-    match db {
-        Db::Sqlite(pool) => {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (v, k) in after.unwrap_or(&[]).iter().zip(&pk_kinds) {
-                q = bind_val!(q, k, v);
-            }
-            let rows = q.fetch_all(pool).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                out.push(decode_row!(row, p, i64, |b: i64| i64::from(b != 0)));
-            }
-            Ok(out)
+    db_run!(db, pool => {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (v, k) in after.unwrap_or(&[]).iter().zip(&pk_kinds) {
+            q = bind_val!(q, k, v);
         }
-        Db::Postgres(pool) => {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (v, k) in after.unwrap_or(&[]).iter().zip(&pk_kinds) {
-                q = bind_val!(q, k, v);
-            }
-            let rows = q.fetch_all(pool).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                out.push(decode_row!(row, p, bool, i64::from));
-            }
-            Ok(out)
+        let rows = q.fetch_all(pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(decode_row!(row, p));
         }
-    }
+        Ok(out)
+    })
 }
 
 fn key_of(p: &TablePlan, row: &[Val]) -> Vec<Val> {

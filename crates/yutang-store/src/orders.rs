@@ -74,12 +74,12 @@ macro_rules! order_select {
 
 macro_rules! order_where {
     () => {
-        " WHERE ($1 IS NULL OR EXISTS (SELECT 1 FROM follows f JOIN staff ft ON ft.id = f.staff_id \
-              WHERE f.customer_id = c.id AND f.state = 'active' AND ft.store_id = $1)) \
-         AND ($2 IS NULL OR EXISTS (SELECT 1 FROM follows f \
-              WHERE f.customer_id = c.id AND f.state = 'active' AND f.staff_id = $2)) \
-         AND ($3 IS NULL OR o.customer_id = $3) AND ($4 IS NULL OR o.status = $4) \
-         AND ($5 IS NULL OR o.store_id = $5)"
+        concat!(
+            " WHERE ",
+            scope_condition!(),
+            " AND ($3 IS NULL OR o.customer_id = $3) AND ($4 IS NULL OR o.status = $4) \
+             AND ($5 IS NULL OR o.store_id = $5)"
+        )
     };
 }
 
@@ -101,22 +101,7 @@ macro_rules! push_order_filters {
     ($qb:ident, $f:expr) => {{
         let f = $f;
         $qb.push(" WHERE 1 = 1");
-        if let Some(store) = f.scope.store {
-            $qb.push(
-                " AND EXISTS (SELECT 1 FROM follows f JOIN staff ft ON ft.id = f.staff_id \
-                 WHERE f.customer_id = c.id AND f.state = 'active' AND ft.store_id = ",
-            )
-            .push_bind(store)
-            .push(")");
-        }
-        if let Some(guide) = f.scope.guide {
-            $qb.push(
-                " AND EXISTS (SELECT 1 FROM follows f \
-                 WHERE f.customer_id = c.id AND f.state = 'active' AND f.staff_id = ",
-            )
-            .push_bind(guide)
-            .push(")");
-        }
+        push_scope!($qb, &f.scope);
         if let Some(customer) = f.customer_id {
             $qb.push(" AND o.customer_id = ").push_bind(customer);
         }

@@ -187,9 +187,12 @@ impl Demo<'_> {
                 (18, vec![19]),
                 (20, vec![2]),
             ] {
-                let (team, _) = store::open_team(&self.db, gb, leader, None, now).await?;
+                let group_buys = self.group_buys();
+                let (team, _) = group_buys.open_team(CustomerId(leader), gb, None).await?;
                 for j in joiners {
-                    store::join_team(&self.db, team.team_id, j, Some(leader), None, now).await?;
+                    group_buys
+                        .join_team(CustomerId(j), team.team_id, Some(CustomerId(leader)), None)
+                        .await?;
                 }
             }
         }

@@ -5,22 +5,21 @@ use serde::{Deserialize, Serialize};
 use yutang_core::FieldError;
 use yutang_core::ids::CustomerId;
 use yutang_core::money::Fen;
-use yutang_core::promotions::PromoRefusal;
 use yutang_core::promotions::coupons::{
     CouponEvent, CouponState, OrderFacts, TemplateSpec, redeem, transition,
 };
+use yutang_core::promotions::{Campaign, PromoRefusal, check_limit};
 use yutang_core::staff::Permission;
 use yutang_core::time::Millis;
 use yutang_store::StoreError;
 use yutang_store::jobs::{self as job_store, NewJob};
 use yutang_store::promotions::{
-    self as store, Claimed, CouponClaim, CouponRow, Idem, NewCoupon, TemplateRow, TemplateStats,
-    TemplateWrite,
+    self as store, CampaignTable, Claimed, CouponClaim, CouponRow, Idem, NewCoupon, TemplateRow,
+    TemplateStats, TemplateWrite,
 };
 
-use super::{ISSUE_KIND, bad_record, manage, public_err, refusal, view};
+use super::{ISSUE_KIND, bad_record, campaign, event_in, manage, refusal, view};
 use crate::error::{AppError, Result};
-use crate::idempotency::{fingerprint, parse_idempotency_key};
 use crate::{Actor, App};
 
 /// Customers per progress report in an issue job.
@@ -182,7 +181,10 @@ impl Coupons<'_> {
         Self::template_view(row, stats)
     }
 
-    /// Write one claimed set: the coupons' validity from the template at `now`.
+    /// Write one claimed set: the coupons' validity from the template at `now`. In one
+    /// transaction: the template is read under its row lock and core decides (the claim
+    /// window for a customer's claim, none for a staff issue; the stock; the per-customer
+    /// limit), then the claim, its coupons and their expiry and reminder timers are written.
     async fn write_claim(
         &self,
         t: &TemplateView,
@@ -193,6 +195,9 @@ impl Coupons<'_> {
     ) -> Result<(Claimed, bool)> {
         let now = self.now();
         let w = t.spec.validity.window(Millis(now));
+        if w.ends_at.0 <= now {
+            return Err(refusal(PromoRefusal::CouponNotValidNow));
+        }
         let coupons: Vec<NewCoupon> = (0..t.spec.steps.len())
             .map(|i| NewCoupon {
                 step: i as i64,
@@ -200,24 +205,54 @@ impl Coupons<'_> {
                 valid_until: w.ends_at.0,
             })
             .collect();
-        if w.ends_at.0 <= now {
-            return Err(refusal(PromoRefusal::CouponNotValidNow));
-        }
-        store::claim_coupon(
-            &self.db,
-            &CouponClaim {
-                template_id: t.row.id,
-                customer_id: customer.0,
-                source,
-                coupons: &coupons,
-                remind_hours: i64::from(t.spec.remind_hours_before),
-                idem,
-                staff_id: staff,
-            },
-            now,
-        )
-        .await
-        .map_err(public_err("coupon template"))
+        let remind_hours = i64::from(t.spec.remind_hours_before);
+        let claim = CouponClaim {
+            template_id: t.row.id,
+            customer_id: customer.0,
+            source,
+        };
+        let promotions = self.promotions();
+        promotions
+            .write_once(customer, idem, async |tx| {
+                let row = store::lock_template_in(tx, claim.template_id)
+                    .await?
+                    .ok_or(AppError::NotFound {
+                        what: "coupon template",
+                    })?;
+                template_campaign(&row, source == "claim")
+                    .check_take(Millis(now))
+                    .map_err(refusal)?;
+                let held = store::claim_count_in(tx, row.id, customer.0).await?;
+                check_limit(held, row.per_customer).map_err(refusal)?;
+                if !store::take_unit_in(tx, CampaignTable::CouponTemplates, row.id).await? {
+                    return Err(refusal(PromoRefusal::OutOfStock));
+                }
+                let claim_id = store::insert_claim_in(tx, &claim, held + 1, now).await?;
+                let mut ids = Vec::with_capacity(coupons.len());
+                for nc in &coupons {
+                    let id = store::insert_coupon_in(tx, claim_id, &claim, nc, now).await?;
+                    let key = format!("coupon_expire:{id}");
+                    promotions
+                        .timer_in(tx, store::JOB_COUPON_EXPIRE, id, nc.valid_until, &key)
+                        .await?;
+                    let remind_at = nc.valid_until - remind_hours * 3_600_000;
+                    if remind_hours > 0 && remind_at > now {
+                        let key = format!("coupon_remind:{id}");
+                        promotions
+                            .timer_in(tx, store::JOB_COUPON_REMIND, id, remind_at, &key)
+                            .await?;
+                    }
+                    ids.push(id);
+                }
+                event_in(tx, customer.0, "coupon_claimed", staff, serde_json::json!({
+                    "template_id": row.id, "claim_id": claim_id, "coupon_ids": ids, "source": source,
+                }), now).await?;
+                Ok(Claimed {
+                    claim_id,
+                    coupon_ids: ids,
+                })
+            })
+            .await
     }
 
     /// Issue one set of a template to a customer (staff; no claim window, no audience check).
@@ -308,6 +343,15 @@ impl Coupons<'_> {
                     key: &key,
                     fingerprint: "issue",
                 };
+                if self
+                    .promotions()
+                    .replay::<Claimed>(CustomerId(*c), Some(idem))
+                    .await?
+                    .is_some()
+                {
+                    summary.issued += 1;
+                    continue;
+                }
                 match self
                     .write_claim(&t, CustomerId(*c), "issue", Some(idem), job.staff_id)
                     .await
@@ -468,38 +512,38 @@ impl Coupons<'_> {
         Ok(out)
     }
 
+    /// A customer claims one set of a template: a replay answers first; a closed or
+    /// exhausted template is refused before the audience check and the transaction (which
+    /// decides again under the template's row lock).
     pub async fn claim_coupon(
         &self,
         customer: CustomerId,
         template: i64,
         idempotency_key: Option<&str>,
     ) -> Result<(Claimed, bool)> {
+        let promotions = self.promotions();
+        let (write, replayed) = promotions
+            .public_write(
+                "coupon_claim",
+                customer,
+                idempotency_key,
+                &[&template.to_string()],
+            )
+            .await?;
+        if let Some(r) = replayed {
+            return Ok((r, true));
+        }
+        let idem = write.idem();
         let row = store::get_template(&self.db, template)
             .await
             .map_err(AppError::not_found("coupon template"))?;
-        if row.status != "active" {
-            return Err(refusal(PromoRefusal::Inactive));
-        }
+        template_campaign(&row, true)
+            .check_take(Millis(self.now()))
+            .map_err(refusal)?;
         let t = Self::template_view(row, None)?;
-        let key = match idempotency_key {
-            Some(k) => Some(format!(
-                "coupon_claim:{}:{}",
-                customer.0,
-                parse_idempotency_key(k)?
-            )),
-            None => None,
-        };
-        let fp = fingerprint(&["coupon_claim", &template.to_string()]);
-        let idem = key.as_deref().map(|key| Idem {
-            key,
-            fingerprint: &fp,
-        });
-        // A replay answers before the audience check (which may have changed since).
-        if key.is_none() || !self.promotions().replayable(idem).await? {
-            self.promotions()
-                .check_audience(&t.spec.audience, customer)
-                .await?;
-        }
+        promotions
+            .check_audience(&t.spec.audience, customer)
+            .await?;
         self.write_claim(&t, customer, "claim", idem, None).await
     }
 
@@ -568,4 +612,11 @@ fn template_write<'a>(spec: &'a TemplateSpec, json: &'a str) -> TemplateWrite<'a
         claim_starts: spec.claim_window.starts_at.0,
         claim_ends: spec.claim_window.ends_at.0,
     }
+}
+
+/// A template as a claim's rules see it: a customer's claim (`in_window`) must fall in the
+/// claim window; a staff issue may come at any time.
+fn template_campaign(t: &TemplateRow, in_window: bool) -> Campaign {
+    let window = in_window.then_some((t.claim_starts, t.claim_ends));
+    campaign(&t.status, window, t.stock, t.sold)
 }

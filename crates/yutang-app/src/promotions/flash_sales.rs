@@ -3,15 +3,16 @@
 
 use serde::Serialize;
 use yutang_core::ids::CustomerId;
-use yutang_core::promotions::flash_sales::FlashSaleSpec;
+use yutang_core::promotions::flash_sales::{FlashSaleSpec, Hold, HoldState};
+use yutang_core::promotions::{Campaign, PromoRefusal, check_limit};
 use yutang_core::staff::Permission;
+use yutang_core::time::Millis;
 use yutang_store::promotions::{
-    self as store, CampaignCounts, FlashClaimed, FlashSaleRow, FlashSaleWrite, Idem,
+    self as store, CampaignCounts, CampaignTable, FlashClaimed, FlashSaleRow, FlashSaleWrite,
 };
 
-use super::{bad_record, manage, public_err, view};
+use super::{bad_record, campaign, event_in, manage, refusal, view};
 use crate::error::{AppError, Result};
-use crate::idempotency::{fingerprint, parse_idempotency_key};
 use crate::{Actor, App};
 
 #[derive(Debug, Clone, Serialize)]
@@ -124,34 +125,78 @@ impl FlashSales<'_> {
         self.flash_view(row).await
     }
 
+    /// Claim one unit of a sale and hold it. Outside the transaction: a replay answers first,
+    /// then a closed or sold-out sale is refused without taking the writer (the cheap answer
+    /// most claimers of a hot sale get), then the audience is checked against the segment
+    /// index. In the transaction: the sale is read under its row lock, core's rules decide
+    /// (window, stock, per-customer limit) on what the lock holds, and the writes follow.
     pub async fn claim_flash_sale(
         &self,
         customer: CustomerId,
         sale: i64,
         idempotency_key: Option<&str>,
     ) -> Result<(FlashClaimed, bool)> {
-        let s = self.flash_sale(sale).await?;
-        let key = match idempotency_key {
-            Some(k) => Some(format!(
-                "flash_claim:{}:{}",
-                customer.0,
-                parse_idempotency_key(k)?
-            )),
-            None => None,
-        };
-        let fp = fingerprint(&["flash_claim", &sale.to_string()]);
-        let idem = key.as_deref().map(|key| Idem {
-            key,
-            fingerprint: &fp,
-        });
-        if !self.promotions().replayable(idem).await? {
-            self.promotions()
-                .check_audience(&s.spec.audience, customer)
-                .await?;
+        let promotions = self.promotions();
+        let (write, replayed) = promotions
+            .public_write(
+                "flash_claim",
+                customer,
+                idempotency_key,
+                &[&sale.to_string()],
+            )
+            .await?;
+        if let Some(r) = replayed {
+            return Ok((r, true));
         }
-        store::claim_flash(&self.db, sale, customer.0, idem, self.now())
+        let idem = write.idem();
+        let now = self.now();
+        let row = store::get_flash_sale(&self.db, sale)
             .await
-            .map_err(public_err("flash sale"))
+            .map_err(AppError::not_found("flash sale"))?;
+        if row.status != "active" {
+            return Err(AppError::NotFound { what: "flash sale" });
+        }
+        sale_campaign(&row)
+            .check_take(Millis(now))
+            .map_err(refusal)?;
+        let spec: FlashSaleSpec = serde_json::from_str(&row.spec).map_err(bad_record)?;
+        promotions.check_audience(&spec.audience, customer).await?;
+        promotions
+            .write_once(customer, idem, async |tx| {
+                let s = store::lock_flash_sale_in(tx, sale)
+                    .await?
+                    .ok_or(AppError::NotFound { what: "flash sale" })?;
+                sale_campaign(&s).check_take(Millis(now)).map_err(refusal)?;
+                let (held, total) = store::claim_counts_in(tx, sale, customer.0).await?;
+                check_limit(held, s.per_customer).map_err(refusal)?;
+                if !store::take_unit_in(tx, CampaignTable::FlashSales, sale).await? {
+                    return Err(refusal(PromoRefusal::OutOfStock));
+                }
+                let hold_until = now + s.hold_minutes * 60_000;
+                let claim = store::NewFlashClaim {
+                    sale,
+                    customer: customer.0,
+                    seq: total + 1,
+                    hold_until,
+                };
+                let id = store::insert_flash_claim_in(tx, &claim, now).await?;
+                promotions
+                    .timer_in(
+                        tx,
+                        store::JOB_FLASH_RELEASE,
+                        id,
+                        hold_until,
+                        &format!("flash_hold:{id}"),
+                    )
+                    .await?;
+                let d = serde_json::json!({"flash_sale_id": sale, "claim_id": id, "hold_until": hold_until});
+                event_in(tx, customer.0, "flash_sale_claimed", None, d, now).await?;
+                Ok(FlashClaimed {
+                    claim_id: id,
+                    hold_until,
+                })
+            })
+            .await
     }
 
     /// A customer's claims of a flash sale.
@@ -163,30 +208,92 @@ impl FlashSales<'_> {
         Ok(store::flash_claims_of(&self.db, sale, customer.0).await?)
     }
 
-    /// The brand's order system reports a held claim as paid.
+    /// The brand's order system reports a held claim as paid. Core's [`Hold::pay`] decides
+    /// on the claim read under its row lock: held and before its time. A retry of the same
+    /// payment (same `order_ref`) gets the original success; anything else is
+    /// `hold_not_active`.
     pub async fn pay_flash_claim(&self, actor: &Actor, claim: i64, order_ref: &str) -> Result<()> {
         if !actor.can(Permission::ManageCustomers) {
             return Err(AppError::Forbidden);
         }
         let order_ref = yutang_core::orders::parse_external_id("order_ref", order_ref)?;
-        store::get_flash_claim(&self.db, claim)
-            .await
-            .map_err(AppError::not_found("flash sale claim"))?;
-        if store::pay_flash(&self.db, claim, &order_ref, self.now()).await? {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let c = store::lock_flash_claim_in(&mut tx, claim)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "flash sale claim",
+            })?;
+        let hold = hold_of(&c);
+        if hold.state == HoldState::Paid && c.order_ref.as_deref() == Some(order_ref.as_str()) {
             return Ok(());
         }
-        // A retry of the same payment (same order_ref) gets the original success; `paid` is
-        // final, so this read cannot race.
-        let now = store::get_flash_claim(&self.db, claim)
-            .await
-            .map_err(AppError::not_found("flash sale claim"))?;
-        if now.state == "paid" && now.order_ref.as_deref() == Some(order_ref.as_str()) {
-            Ok(())
-        } else {
-            Err(AppError::Rule {
+        let Some(to) = hold.pay(Millis(now)) else {
+            return Err(AppError::Rule {
                 code: "hold_not_active",
                 message: "the claim is not held any more (paid, or released after its hold)".into(),
-            })
+            });
+        };
+        if !store::set_hold_in(
+            &mut tx,
+            claim,
+            hold.state.as_str(),
+            to.as_str(),
+            Some(&order_ref),
+            now,
+        )
+        .await?
+        {
+            return Err(AppError::Internal(
+                "a locked hold changed under its lock".into(),
+            ));
         }
+        let d = serde_json::json!({"flash_sale_id": c.sale_id, "claim_id": claim, "order_ref": order_ref});
+        event_in(&mut tx, c.customer_id, "flash_sale_paid", None, d, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The hold timer: an unpaid hold whose time is up is released and its unit returns to the
+    /// stock, once ([`Hold::release`] on the claim read under its row lock). `false`: nothing
+    /// to do (paid, released already, or not due).
+    pub async fn release_hold(&self, claim: i64) -> Result<bool> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let Some(c) = store::lock_flash_claim_in(&mut tx, claim).await? else {
+            return Ok(false);
+        };
+        let hold = hold_of(&c);
+        let Some(to) = hold.release(Millis(now)) else {
+            return Ok(false);
+        };
+        if !store::set_hold_in(&mut tx, claim, hold.state.as_str(), to.as_str(), None, now).await? {
+            return Ok(false);
+        }
+        store::return_units_in(&mut tx, CampaignTable::FlashSales, c.sale_id, 1).await?;
+        event_in(
+            &mut tx,
+            c.customer_id,
+            "flash_sale_released",
+            None,
+            serde_json::json!({"flash_sale_id": c.sale_id, "claim_id": claim}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+/// A flash sale as a claim's rules see it.
+fn sale_campaign(s: &FlashSaleRow) -> Campaign {
+    campaign(&s.status, Some((s.starts_at, s.ends_at)), s.stock, s.sold)
+}
+
+/// A claim's hold as core's rules see it (an unknown stored state counts as released).
+fn hold_of(c: &store::FlashClaimRow) -> Hold {
+    Hold {
+        state: HoldState::parse(&c.state).unwrap_or(HoldState::Released),
+        until: Millis(c.hold_until),
     }
 }

@@ -4,14 +4,15 @@
 use serde::Serialize;
 use yutang_core::ids::CustomerId;
 use yutang_core::promotions::group_buys::{GroupBuySpec, Team, TeamState};
+use yutang_core::promotions::{Campaign, PromoRefusal};
 use yutang_core::time::Millis;
 use yutang_store::promotions::{
-    self as store, CampaignCounts, GroupBuyRow, GroupBuyWrite, Idem, MemberRow, TeamJoined, TeamRow,
+    self as store, CampaignCounts, CampaignTable, GroupBuyRow, GroupBuyWrite, MemberRow,
+    TeamJoined, TeamRow,
 };
 
-use super::{bad_record, manage, public_err, refusal, view};
+use super::{bad_record, campaign, event_in, manage, refusal, view};
 use crate::error::{AppError, Result};
-use crate::idempotency::{fingerprint, parse_idempotency_key};
 use crate::{Actor, App};
 
 /// A group-buy team as staff see it: `leader_id` is `None` when the leader is outside the
@@ -179,36 +180,93 @@ impl GroupBuys<'_> {
         Ok(out)
     }
 
+    /// Open a team: the leader takes one unit and pays the leader price. As with a flash-sale
+    /// claim, a replay answers first, a closed or sold-out group-buy and the audience are
+    /// checked outside the transaction, and core decides again on the row read under its lock.
     pub async fn open_team(
         &self,
         customer: CustomerId,
         group_buy: i64,
         idempotency_key: Option<&str>,
     ) -> Result<(TeamJoined, bool)> {
-        let g = self.group_buy(group_buy).await?;
-        let key = match idempotency_key {
-            Some(k) => Some(format!(
-                "team_open:{}:{}",
-                customer.0,
-                parse_idempotency_key(k)?
-            )),
-            None => None,
-        };
-        let fp = fingerprint(&["team_open", &group_buy.to_string()]);
-        let idem = key.as_deref().map(|key| Idem {
-            key,
-            fingerprint: &fp,
-        });
-        if !self.promotions().replayable(idem).await? {
-            self.promotions()
-                .check_audience(&g.spec.audience, customer)
-                .await?;
+        let promotions = self.promotions();
+        let (write, replayed) = promotions
+            .public_write(
+                "team_open",
+                customer,
+                idempotency_key,
+                &[&group_buy.to_string()],
+            )
+            .await?;
+        if let Some(r) = replayed {
+            return Ok((r, true));
         }
-        store::open_team(&self.db, group_buy, customer.0, idem, self.now())
+        let idem = write.idem();
+        let now = self.now();
+        let row = store::get_group_buy(&self.db, group_buy)
             .await
-            .map_err(public_err("group-buy"))
+            .map_err(AppError::not_found("group-buy"))?;
+        if row.status != "active" {
+            return Err(AppError::NotFound { what: "group-buy" });
+        }
+        group_buy_campaign(&row, true)
+            .check_take(Millis(now))
+            .map_err(refusal)?;
+        let spec: GroupBuySpec = serde_json::from_str(&row.spec).map_err(bad_record)?;
+        promotions.check_audience(&spec.audience, customer).await?;
+        promotions
+            .write_once(customer, idem, async |tx| {
+                let g = store::lock_group_buy_in(tx, group_buy)
+                    .await?
+                    .ok_or(AppError::NotFound { what: "group-buy" })?;
+                group_buy_campaign(&g, true).check_take(Millis(now)).map_err(refusal)?;
+                let spec: GroupBuySpec = serde_json::from_str(&g.spec).map_err(bad_record)?;
+                if !store::take_unit_in(tx, CampaignTable::GroupBuys, group_buy).await? {
+                    return Err(refusal(PromoRefusal::OutOfStock));
+                }
+                let deadline = now + g.time_limit_minutes * 60_000;
+                let t = store::NewTeam {
+                    group_buy,
+                    leader: customer.0,
+                    size: g.team_size,
+                    deadline,
+                };
+                let team = store::insert_team_in(tx, &t, now).await?;
+                let price_fen = spec.price_for(true);
+                let m = store::NewMember {
+                    team,
+                    customer: customer.0,
+                    inviter: None,
+                    is_leader: true,
+                    price_fen,
+                };
+                let member = store::insert_member_in(tx, &m, now).await?;
+                promotions
+                    .timer_in(
+                        tx,
+                        store::JOB_TEAM_DEADLINE,
+                        team,
+                        deadline,
+                        &format!("group_buy_team:{team}"),
+                    )
+                    .await?;
+                let d = serde_json::json!({"group_buy_id": group_buy, "team_id": team, "leader": true, "price_fen": price_fen});
+                event_in(tx, customer.0, "group_buy_joined", None, d, now).await?;
+                Ok(TeamJoined {
+                    team_id: team,
+                    member_id: member,
+                    state: TeamState::Open.as_str().into(),
+                    members: 1,
+                    size: g.team_size,
+                })
+            })
+            .await
     }
 
+    /// Join an open team. In the transaction the team is locked first, then its group-buy
+    /// (the deadline timer takes them in the same order): core's [`Team::check_join`] decides
+    /// on the team, [`Campaign::check_take`] on the stock (no window: a team opened inside it
+    /// may fill after it), and the last member to join confirms everyone.
     pub async fn join_team(
         &self,
         customer: CustomerId,
@@ -216,46 +274,86 @@ impl GroupBuys<'_> {
         inviter: Option<CustomerId>,
         idempotency_key: Option<&str>,
     ) -> Result<(TeamJoined, bool)> {
+        let inv = inviter.map(|c| c.0);
+        let parts = [
+            team.to_string(),
+            inv.map(|i| i.to_string()).unwrap_or_default(),
+        ];
+        let promotions = self.promotions();
+        let (write, replayed) = promotions
+            .public_write(
+                "team_join",
+                customer,
+                idempotency_key,
+                &[&parts[0], &parts[1]],
+            )
+            .await?;
+        if let Some(r) = replayed {
+            return Ok((r, true));
+        }
+        let idem = write.idem();
+        let now = self.now();
         let t = store::get_team(&self.db, team)
             .await
             .map_err(AppError::not_found("group"))?;
-        let key = match idempotency_key {
-            Some(k) => Some(format!(
-                "team_join:{}:{}",
-                customer.0,
-                parse_idempotency_key(k)?
-            )),
-            None => None,
-        };
-        let inv = inviter.map(|c| c.0);
-        let fp = fingerprint(&[
-            "team_join",
-            &team.to_string(),
-            &inv.map(|i| i.to_string()).unwrap_or_default(),
-        ]);
-        let idem = key.as_deref().map(|key| Idem {
-            key,
-            fingerprint: &fp,
-        });
-        if !self.promotions().replayable(idem).await? {
-            // The core rule first, for a clear answer; the store re-checks under the lock.
-            let state = TeamState::parse(&t.state).unwrap_or(TeamState::Expired);
-            Team {
-                state,
-                members: t.members,
-                size: t.size,
-                deadline: Millis(t.deadline),
-            }
-            .check_join(Millis(self.now()))
-            .map_err(refusal)?;
-            let g = self.group_buy(t.group_buy_id).await?;
-            self.promotions()
-                .check_audience(&g.spec.audience, customer)
-                .await?;
-        }
-        store::join_team(&self.db, team, customer.0, inv, idem, self.now())
+        team_rules(&t).check_join(Millis(now)).map_err(refusal)?;
+        let g = self.group_buy(t.group_buy_id).await?;
+        promotions
+            .check_audience(&g.spec.audience, customer)
+            .await?;
+        promotions
+            .write_once(customer, idem, async |tx| {
+                let t = store::lock_team_in(tx, team)
+                    .await?
+                    .ok_or(AppError::NotFound { what: "group" })?;
+                if store::is_member_in(tx, team, customer.0).await? {
+                    return Err(refusal(PromoRefusal::AlreadyInTeam));
+                }
+                let rules = team_rules(&t);
+                rules.check_join(Millis(now)).map_err(refusal)?;
+                let g = store::lock_group_buy_in(tx, t.group_buy_id)
+                    .await?
+                    .ok_or(AppError::NotFound { what: "group-buy" })?;
+                group_buy_campaign(&g, false).check_take(Millis(now)).map_err(refusal)?;
+                let spec: GroupBuySpec = serde_json::from_str(&g.spec).map_err(bad_record)?;
+                if !store::take_unit_in(tx, CampaignTable::GroupBuys, g.id).await? {
+                    return Err(refusal(PromoRefusal::OutOfStock));
+                }
+                let state = rules.after_join();
+                let members = t.members + 1;
+                let closed_at = (state == TeamState::Filled).then_some(now);
+                let from = (t.state.as_str(), t.members);
+                if !store::set_team_in(tx, team, from, (state.as_str(), members), closed_at, now)
+                    .await?
+                {
+                    return Err(AppError::Internal("a locked team changed under its lock".into()));
+                }
+                let price_fen = spec.price_for(false);
+                let m = store::NewMember {
+                    team,
+                    customer: customer.0,
+                    inviter: inv,
+                    is_leader: false,
+                    price_fen,
+                };
+                let member = store::insert_member_in(tx, &m, now).await?;
+                let d = serde_json::json!({"group_buy_id": g.id, "team_id": team, "leader": false, "inviter": inv, "price_fen": price_fen});
+                event_in(tx, customer.0, "group_buy_joined", None, d, now).await?;
+                if state == TeamState::Filled {
+                    let d = serde_json::json!({"group_buy_id": g.id, "team_id": team});
+                    for c in store::confirm_members_in(tx, team, now).await? {
+                        event_in(tx, c, "group_buy_confirmed", None, d.clone(), now).await?;
+                    }
+                }
+                Ok(TeamJoined {
+                    team_id: team,
+                    member_id: member,
+                    state: state.as_str().into(),
+                    members,
+                    size: t.size,
+                })
+            })
             .await
-            .map_err(public_err("group"))
     }
 
     /// A team for its share page: members, "x more needed", remaining stock.
@@ -266,14 +364,7 @@ impl GroupBuys<'_> {
         let g = store::get_group_buy(&self.db, t.group_buy_id).await?;
         let spec: GroupBuySpec = serde_json::from_str(&g.spec).map_err(bad_record)?;
         let members = store::team_members(&self.db, team).await?;
-        let state = TeamState::parse(&t.state).unwrap_or(TeamState::Expired);
-        let missing = Team {
-            state,
-            members: t.members,
-            size: t.size,
-            deadline: Millis(t.deadline),
-        }
-        .missing();
+        let missing = team_rules(&t).missing();
         Ok(TeamView {
             remaining_stock: (g.stock - g.sold).max(0),
             missing,
@@ -284,9 +375,56 @@ impl GroupBuys<'_> {
         })
     }
 
-    /// Run the deadline of a team now (the job does this; tests call it to check that a
-    /// second run refunds nothing). Returns members refunded.
+    /// The deadline timer (tests call it too, to check that a second run refunds nothing): an
+    /// open team past its deadline expires and each paid member is refunded once
+    /// ([`Team::on_deadline`] on the team read under its row lock; the refunds' `UNIQUE
+    /// (member_id)` is the backstop). Returns members refunded.
     pub async fn expire_team(&self, team: i64) -> Result<i64> {
-        Ok(store::expire_team(&self.db, team, self.now()).await?)
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let Some(t) = store::lock_team_in(&mut tx, team).await? else {
+            return Ok(0);
+        };
+        let Some(to) = team_rules(&t).on_deadline(Millis(now)) else {
+            return Ok(0);
+        };
+        let from = (t.state.as_str(), t.members);
+        if !store::set_team_in(
+            &mut tx,
+            team,
+            from,
+            (to.as_str(), t.members),
+            Some(now),
+            now,
+        )
+        .await?
+        {
+            return Ok(0);
+        }
+        let refunded = store::refund_members_in(&mut tx, team, now).await?;
+        for r in &refunded {
+            let d = serde_json::json!({"group_buy_id": t.group_buy_id, "team_id": team, "amount_fen": r.amount_fen});
+            event_in(&mut tx, r.customer, "group_buy_refunded", None, d, now).await?;
+        }
+        store::return_units_in(&mut tx, CampaignTable::GroupBuys, t.group_buy_id, t.members)
+            .await?;
+        tx.commit().await?;
+        Ok(refunded.len() as i64)
+    }
+}
+
+/// A group-buy as an opening's (`in_window`) or a join's rules see it.
+fn group_buy_campaign(g: &GroupBuyRow, in_window: bool) -> Campaign {
+    let window = in_window.then_some((g.starts_at, g.ends_at));
+    campaign(&g.status, window, g.stock, g.sold)
+}
+
+/// A team as core's rules see it (an unknown stored state counts as expired: nobody joins).
+fn team_rules(t: &TeamRow) -> Team {
+    Team {
+        state: TeamState::parse(&t.state).unwrap_or(TeamState::Expired),
+        members: t.members,
+        size: t.size,
+        deadline: Millis(t.deadline),
     }
 }

@@ -17,14 +17,17 @@ pub use flash_sales::FlashSaleView;
 pub use group_buys::{GroupBuyView, StaffTeamView, TeamView};
 
 use roaring::RoaringBitmap;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use yutang_core::FieldError;
 use yutang_core::ids::CustomerId;
 use yutang_core::promotions::coupons::{CouponEvent, CouponState, transition};
-use yutang_core::promotions::{Audience, PromoRefusal};
+use yutang_core::promotions::{Audience, Campaign, PromoRefusal, Window};
 use yutang_core::staff::Permission;
 use yutang_core::time::Millis;
-use yutang_store::StoreError;
+use yutang_store::jobs::NewJob;
 use yutang_store::promotions::{self as store, Idem};
+use yutang_store::{StoreError, Tx};
 
 use crate::error::{AppError, Result};
 use crate::{Actor, App, idempotency};
@@ -76,17 +79,69 @@ fn refusal(r: PromoRefusal) -> AppError {
     }
 }
 
-fn bad_record(e: serde_json::Error) -> AppError {
-    AppError::Internal(format!("stored promotion does not parse: {e}"))
+/// A public write's idempotency key, namespaced by what it does and who asks
+/// (`flash_claim:{customer}:{client key}`), and the fingerprint of the request (its kind and
+/// parts) that a replay must match.
+struct PublicWrite {
+    key: Option<String>,
+    fingerprint: String,
 }
 
-/// Map store errors of a public write: a concurrent duplicate of the same idempotency key is 409.
-fn public_err(what: &'static str) -> impl Fn(StoreError) -> AppError {
-    move |e| match e {
-        StoreError::Conflict { .. } => idempotency::in_progress(),
-        StoreError::NotFound => AppError::NotFound { what },
-        other => other.into(),
+impl PublicWrite {
+    fn new(kind: &str, customer: CustomerId, key: Option<&str>, parts: &[&str]) -> Result<Self> {
+        let key = match key {
+            Some(k) => Some(format!(
+                "{kind}:{}:{}",
+                customer.0,
+                idempotency::parse_idempotency_key(k)?
+            )),
+            None => None,
+        };
+        let all: Vec<&str> = std::iter::once(kind).chain(parts.iter().copied()).collect();
+        Ok(Self {
+            key,
+            fingerprint: idempotency::fingerprint(&all),
+        })
     }
+
+    fn idem(&self) -> Option<Idem<'_>> {
+        self.key.as_deref().map(|key| Idem {
+            key,
+            fingerprint: &self.fingerprint,
+        })
+    }
+}
+
+/// A promotion's entry on the customer's timeline, in the change's transaction.
+async fn event_in(
+    tx: &mut Tx,
+    customer: i64,
+    kind: &str,
+    staff: Option<i64>,
+    detail: serde_json::Value,
+    now: i64,
+) -> Result<()> {
+    let d = detail.to_string();
+    yutang_store::events::append_in(tx, customer, kind, now, staff, &d, now).await?;
+    Ok(())
+}
+
+/// A campaign row's facts for core's claim rules; `window` (`starts, ends`) where a claim
+/// must fall inside one.
+fn campaign(status: &str, window: Option<(i64, i64)>, stock: i64, sold: i64) -> Campaign {
+    Campaign {
+        active: status == "active",
+        window: window.map(|(s, e)| Window {
+            starts_at: Millis(s),
+            ends_at: Millis(e),
+        }),
+        stock,
+        sold,
+    }
+}
+
+fn bad_record(e: serde_json::Error) -> AppError {
+    AppError::Internal(format!("stored promotion does not parse: {e}"))
 }
 
 /// The use cases the three promotion kinds share: audience checks, the promotion audit entry,
@@ -229,9 +284,90 @@ impl Promotions<'_> {
         .await
     }
 
-    async fn replayable(&self, idem: Option<Idem<'_>>) -> Result<bool> {
-        let Some(i) = idem else { return Ok(false) };
-        Ok(store::request_exists(&self.db, i.key).await?)
+    /// The answer to replay when this public write was made before under its idempotency key
+    /// (checked before any rule, so a replay after the campaign sold out still answers the
+    /// original win).
+    async fn replay<T: DeserializeOwned>(
+        &self,
+        customer: CustomerId,
+        idem: Option<Idem<'_>>,
+    ) -> Result<Option<T>> {
+        let Some(i) = idem else { return Ok(None) };
+        match store::replay(&self.db, customer.0, i).await? {
+            Some(r) => Ok(Some(serde_json::from_str(&r).map_err(bad_record)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The start of every public write: its key and fingerprint, and the recorded answer
+    /// when the request is a replay (see [`Self::replay`]).
+    async fn public_write<T: DeserializeOwned>(
+        &self,
+        kind: &str,
+        customer: CustomerId,
+        key: Option<&str>,
+        parts: &[&str],
+    ) -> Result<(PublicWrite, Option<T>)> {
+        let write = PublicWrite::new(kind, customer, key, parts)?;
+        let replayed = self.replay(customer, write.idem()).await?;
+        Ok((write, replayed))
+    }
+
+    /// One public write (a claim, an opening, a join) in one transaction that ends with its
+    /// idempotency record. When it fails because a concurrent copy of the same request got
+    /// there first (the record's `UNIQUE` key, or a rule that copy's win now breaks), that
+    /// copy's answer is the replay; a copy still in flight is 409 `request_in_progress`.
+    async fn write_once<T: Serialize + DeserializeOwned>(
+        &self,
+        customer: CustomerId,
+        idem: Option<Idem<'_>>,
+        write: impl AsyncFnOnce(&mut Tx) -> Result<T>,
+    ) -> Result<(T, bool)> {
+        let mut tx = self.db.begin().await?;
+        let out = match write(&mut tx).await {
+            Ok(out) => out,
+            Err(e) => {
+                drop(tx);
+                return match self.replay(customer, idem).await? {
+                    Some(r) => Ok((r, true)),
+                    None => Err(e),
+                };
+            }
+        };
+        if let Some(i) = idem {
+            let record = serde_json::to_string(&out).map_err(bad_record)?;
+            if let Err(e) = store::record_in(&mut tx, customer.0, i, &record, self.now()).await {
+                drop(tx);
+                return match (self.replay(customer, idem).await?, e) {
+                    (Some(r), _) => Ok((r, true)),
+                    (None, StoreError::Conflict { .. }) => Err(idempotency::in_progress()),
+                    (None, e) => Err(e.into()),
+                };
+            }
+        }
+        tx.commit().await?;
+        Ok((out, false))
+    }
+
+    /// Enqueue a promotion's timer (hold release, team deadline, coupon expiry or reminder) in
+    /// the transaction that creates what it times; its key makes it at most once.
+    async fn timer_in(
+        &self,
+        tx: &mut Tx,
+        kind: &str,
+        target: i64,
+        run_at: i64,
+        key: &str,
+    ) -> Result<()> {
+        let job = NewJob {
+            kind,
+            payload: &target.to_string(),
+            run_at,
+            idempotency_key: Some(key),
+            created_by: None,
+        };
+        yutang_store::jobs::enqueue_fingerprinted_in(tx, &job, "", self.now()).await?;
+        Ok(())
     }
 
     // --- jobs ---
@@ -282,8 +418,8 @@ impl Promotions<'_> {
                 }
             }
             store::JOB_COUPON_REMIND => store::remind_coupon(&self.db, target()?, now).await?,
-            store::JOB_FLASH_RELEASE => store::release_flash(&self.db, target()?, now).await?,
-            store::JOB_TEAM_DEADLINE => store::expire_team(&self.db, target()?, now).await? > 0,
+            store::JOB_FLASH_RELEASE => self.flash_sales().release_hold(target()?).await?,
+            store::JOB_TEAM_DEADLINE => self.group_buys().expire_team(target()?).await? > 0,
             other => {
                 return Err(AppError::Internal(format!(
                     "no promotions handler for {other}"

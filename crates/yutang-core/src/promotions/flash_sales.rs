@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{Audience, MAX_STOCK, Window, parse_count, parse_title};
 use crate::error::FieldError;
 use crate::org::parse_label;
+use crate::time::Millis;
 
 /// The longest hold.
 pub const MAX_HOLD_MINUTES: i64 = 24 * 60;
@@ -88,22 +89,33 @@ impl HoldState {
             _ => None,
         }
     }
+}
 
-    /// Release an unpaid hold: `Some(Released)` only from `Held`, so the unit is returned to
-    /// the stock at most once however often the timer fires.
-    pub fn release(self) -> Option<HoldState> {
-        (self == HoldState::Held).then_some(HoldState::Released)
+/// A winning claim's hold on one unit: its state and when it runs out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hold {
+    pub state: HoldState,
+    pub until: Millis,
+}
+
+impl Hold {
+    /// Pay for the held unit: `Some(Paid)` only from `Held` and before the hold ran out (a
+    /// payment reported after it is refused; the unit may already be someone else's).
+    pub fn pay(&self, now: Millis) -> Option<HoldState> {
+        (self.state == HoldState::Held && now < self.until).then_some(HoldState::Paid)
     }
 
-    pub fn pay(self) -> Option<HoldState> {
-        (self == HoldState::Held).then_some(HoldState::Paid)
+    /// Release an unpaid hold whose time is up: `Some(Released)` only from `Held` and from
+    /// `until` on, so the unit returns to the stock at most once however often the timer fires
+    /// (and never early, should the timer fire before its time).
+    pub fn release(&self, now: Millis) -> Option<HoldState> {
+        (self.state == HoldState::Held && now >= self.until).then_some(HoldState::Released)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::Millis;
     use proptest::prelude::*;
 
     fn spec() -> FlashSaleSpec {
@@ -139,18 +151,28 @@ mod tests {
     }
 
     proptest! {
-        /// However pay and release interleave (timers firing twice, late payments), a hold
-        /// returns its unit at most once and is never both paid and released.
+        /// However pay and release interleave (timers firing twice or early, late payments),
+        /// a hold returns its unit at most once, is never both paid and released, is never
+        /// paid after its time nor released before it.
         #[test]
-        fn holds_release_at_most_once(ops in proptest::collection::vec(any::<bool>(), 0..20)) {
-            let mut s = HoldState::Held;
+        fn holds_release_at_most_once(
+            until in 0i64..100,
+            ops in proptest::collection::vec((any::<bool>(), 0i64..100), 0..20),
+        ) {
+            let mut h = Hold { state: HoldState::Held, until: Millis(until) };
             let (mut released, mut paid) = (0, 0);
-            for pay in ops {
-                let next = if pay { s.pay() } else { s.release() };
+            for (pay, now) in ops {
+                let next = if pay { h.pay(Millis(now)) } else { h.release(Millis(now)) };
                 if let Some(n) = next {
-                    if n == HoldState::Released { released += 1 }
-                    if n == HoldState::Paid { paid += 1 }
-                    s = n;
+                    if n == HoldState::Released {
+                        prop_assert!(now >= until);
+                        released += 1;
+                    }
+                    if n == HoldState::Paid {
+                        prop_assert!(now < until);
+                        paid += 1;
+                    }
+                    h.state = n;
                 }
             }
             prop_assert!(released + paid <= 1);

@@ -208,6 +208,46 @@ pub fn can_take(sold: i64, stock: i64) -> bool {
     sold >= 0 && sold < stock
 }
 
+/// A campaign (coupon template, flash sale, group-buy) as a claim reads it under the
+/// campaign's row lock: the claim's decision is made here, on these facts, and the store's
+/// guarded `UPDATE … WHERE sold < stock` is only the backstop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Campaign {
+    /// Not deleted (or paused).
+    pub active: bool,
+    /// The window a customer's claim must fall in; `None` where none applies (staff issuing
+    /// coupons, a member joining a team opened inside the window).
+    pub window: Option<Window>,
+    pub stock: i64,
+    pub sold: i64,
+}
+
+impl Campaign {
+    /// May one more unit be taken at `now`? Refusals in the order a customer should hear them:
+    /// deleted, not started, ended, sold out.
+    pub fn check_take(&self, now: Millis) -> Result<(), PromoRefusal> {
+        if !self.active {
+            return Err(PromoRefusal::Inactive);
+        }
+        if let Some(w) = self.window {
+            w.check(now)?;
+        }
+        if !can_take(self.sold, self.stock) {
+            return Err(PromoRefusal::OutOfStock);
+        }
+        Ok(())
+    }
+}
+
+/// A per-customer limit: a customer holding `held` units may take one more only below `limit`.
+pub fn check_limit(held: i64, limit: i64) -> Result<(), PromoRefusal> {
+    if held >= limit {
+        Err(PromoRefusal::LimitReached)
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,7 +295,63 @@ mod tests {
         assert!(Audience::Segment { segment_id: 0 }.validate().is_err());
     }
 
+    #[test]
+    fn campaign_refusals_come_in_order() {
+        const T: i64 = 1_767_225_600_000;
+        let w = Window::parse(Millis(T), Millis(T + 10)).unwrap_or_else(|e| panic!("{e}"));
+        let c = Campaign {
+            active: true,
+            window: Some(w),
+            stock: 1,
+            sold: 0,
+        };
+        assert_eq!(c.check_take(Millis(T)), Ok(()));
+        assert_eq!(c.check_take(Millis(T - 1)), Err(PromoRefusal::NotStarted));
+        assert_eq!(c.check_take(Millis(T + 10)), Err(PromoRefusal::Ended));
+        let sold_out = Campaign { sold: 1, ..c };
+        assert_eq!(
+            sold_out.check_take(Millis(T)),
+            Err(PromoRefusal::OutOfStock)
+        );
+        // A deleted campaign says so before anything else; an ended one before "sold out".
+        let deleted = Campaign {
+            active: false,
+            ..sold_out
+        };
+        assert_eq!(
+            deleted.check_take(Millis(T + 99)),
+            Err(PromoRefusal::Inactive)
+        );
+        assert_eq!(
+            sold_out.check_take(Millis(T + 10)),
+            Err(PromoRefusal::Ended)
+        );
+        // No window (staff issue): only the stock counts.
+        let anytime = Campaign { window: None, ..c };
+        assert_eq!(anytime.check_take(Millis(0)), Ok(()));
+        assert_eq!(check_limit(0, 1), Ok(()));
+        assert_eq!(check_limit(1, 1), Err(PromoRefusal::LimitReached));
+    }
+
     proptest! {
+        /// A take is allowed exactly when the campaign is active, `now` is in its window and
+        /// `can_take` holds; the refusal otherwise is the first rule broken.
+        #[test]
+        fn check_take_is_the_conjunction(active: bool, start in 0i64..20, len in 1i64..20,
+                now in 0i64..50, stock in 0i64..5, sold in 0i64..6) {
+            const T: i64 = 1_767_225_600_000;
+            let window = Window { starts_at: Millis(T + start), ends_at: Millis(T + start + len) };
+            let c = Campaign { active, window: Some(window), stock, sold };
+            let got = c.check_take(Millis(T + now));
+            let ok = active && window.contains(Millis(T + now)) && can_take(sold, stock);
+            prop_assert_eq!(got.is_ok(), ok);
+            if !active {
+                prop_assert_eq!(got, Err(PromoRefusal::Inactive));
+            } else if !window.contains(Millis(T + now)) {
+                prop_assert!(matches!(got, Err(PromoRefusal::NotStarted | PromoRefusal::Ended)));
+            }
+        }
+
         /// Whatever order concurrent takes arrive in, taking only while `can_take` keeps
         /// stock from going negative (sold never exceeds stock).
         #[test]

@@ -145,11 +145,7 @@ macro_rules! customer_select {
 /// includes it.
 macro_rules! scope_where {
     () => {
-        " WHERE c.merged_into IS NULL \
-         AND ($1 IS NULL OR EXISTS (SELECT 1 FROM follows f JOIN staff t ON t.id = f.staff_id \
-              WHERE f.customer_id = c.id AND f.state = 'active' AND t.store_id = $1)) \
-         AND ($2 IS NULL OR EXISTS (SELECT 1 FROM follows f \
-              WHERE f.customer_id = c.id AND f.state = 'active' AND f.staff_id = $2))"
+        concat!(" WHERE c.merged_into IS NULL AND ", scope_condition!())
     };
 }
 
@@ -182,22 +178,7 @@ macro_rules! push_customer_filters {
     ($qb:ident, $f:expr, $term:expr, $pg:expr) => {{
         let f = $f;
         $qb.push(" WHERE c.merged_into IS NULL");
-        if let Some(store) = f.scope.store {
-            $qb.push(
-                " AND EXISTS (SELECT 1 FROM follows f JOIN staff t ON t.id = f.staff_id \
-                 WHERE f.customer_id = c.id AND f.state = 'active' AND t.store_id = ",
-            )
-            .push_bind(store)
-            .push(")");
-        }
-        if let Some(guide) = f.scope.guide {
-            $qb.push(
-                " AND EXISTS (SELECT 1 FROM follows f \
-                 WHERE f.customer_id = c.id AND f.state = 'active' AND f.staff_id = ",
-            )
-            .push_bind(guide)
-            .push(")");
-        }
+        push_scope!($qb, &f.scope);
         // PostgreSQL plans `IN (subquery)` as a join and may scan every customer for it;
         // `= ANY(ARRAY(subquery))` runs the (indexed) subquery first and probes the ids.
         let (open, close) = if $pg {
@@ -257,22 +238,14 @@ macro_rules! push_customer_filters {
         if let Some(gender) = f.gender {
             $qb.push(" AND c.gender = ").push_bind(gender);
         }
-        if let Some(guide) = f.guide_id {
-            $qb.push(
-                " AND EXISTS (SELECT 1 FROM follows f WHERE f.customer_id = c.id \
-                 AND f.state = 'active' AND f.staff_id = ",
-            )
-            .push_bind(guide)
-            .push(")");
-        }
-        if let Some(store) = f.store_id {
-            $qb.push(
-                " AND EXISTS (SELECT 1 FROM follows f JOIN staff t ON t.id = f.staff_id \
-                 WHERE f.customer_id = c.id AND f.state = 'active' AND t.store_id = ",
-            )
-            .push_bind(store)
-            .push(")");
-        }
+        // The guide and store filters narrow exactly as a data scope does.
+        push_scope!(
+            $qb,
+            &Scope {
+                store: f.store_id,
+                guide: f.guide_id,
+            }
+        );
         if let Some(kind) = f.identity_kind {
             $qb.push(
                 " AND EXISTS (SELECT 1 FROM customer_identities i \

@@ -63,17 +63,12 @@ pub struct Claimed {
     pub coupon_ids: Vec<i64>,
 }
 
-/// A coupon claim or issue as written.
-#[derive(Debug, Clone)]
+/// A coupon claim (`source` "claim") or staff issue ("issue") as written.
+#[derive(Debug, Clone, Copy)]
 pub struct CouponClaim<'a> {
     pub template_id: i64,
     pub customer_id: i64,
     pub source: &'a str,
-    pub coupons: &'a [NewCoupon],
-    /// Hours before expiry to enqueue a reminder (0: none).
-    pub remind_hours: i64,
-    pub idem: Option<Idem<'a>>,
-    pub staff_id: Option<i64>,
 }
 
 // --- coupon templates ---
@@ -255,149 +250,75 @@ pub async fn coupons_of_order(db: &Db, order_id: i64) -> Result<Vec<CouponRow>> 
     })
 }
 
-/// Claim (or issue) one set of a template for a customer.
-pub async fn claim_coupon_in(
-    tx: &mut Tx,
-    c: &CouponClaim<'_>,
-    now: i64,
-) -> Result<(Claimed, bool)> {
-    if let Some(r) = idem_lookup(tx, c.customer_id, c.idem).await? {
-        return Ok((from_record(&r)?, true));
-    }
-    // The public claim window applies to customers; staff may issue at any time.
-    let window_ok = if c.source == "claim" {
-        "AND claim_starts <= $2 AND claim_ends > $2"
-    } else {
-        "AND $2 = $2"
-    };
-    let taken = in_tx!(tx, conn => {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE coupon_templates SET sold = sold + 1, updated_at = $2 \
-             WHERE id = $1 AND status = 'active' AND sold < stock {window_ok}"
+/// A template read under its row lock, for a claim's decision.
+pub async fn lock_template_in(tx: &mut Tx, id: i64) -> Result<Option<TemplateRow>> {
+    let lock = tx.row_lock();
+    Ok(in_tx!(tx, conn => {
+        sqlx::query_as::<_, TemplateRow>(sqlx::AssertSqlSafe(format!(
+            "{} WHERE id = $1{lock}",
+            template_select!()
         )))
-        .bind(c.template_id)
-        .bind(now)
-        .execute(&mut *conn)
+        .bind(id)
+        .fetch_optional(&mut *conn)
         .await?
-        .rows_affected()
-    });
-    if taken == 0 {
-        let row: Option<(String, i64, i64, i64, i64)> = in_tx!(tx, conn => {
-            sqlx::query_as("SELECT status, sold, stock, claim_starts, claim_ends FROM coupon_templates WHERE id = $1")
-                .bind(c.template_id)
-                .fetch_optional(&mut *conn)
-                .await?
-        });
-        return Err(match row {
-            None => StoreError::NotFound,
-            Some((s, _, _, _, _)) if s != "active" => {
-                refused("promotion_inactive", "the coupon template was deleted")
-            }
-            Some((_, _, _, starts, _)) if c.source == "claim" && now < starts => {
-                refused("promotion_not_started", "claiming has not started yet")
-            }
-            Some((_, _, _, _, ends)) if c.source == "claim" && now >= ends => {
-                refused("promotion_ended", "claiming has ended")
-            }
-            Some(_) => refused("out_of_stock", "all coupons have been claimed"),
-        });
-    }
-    let (held, limit): (i64, i64) = in_tx!(tx, conn => {
-        sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM coupon_claims WHERE template_id = $1 AND customer_id = $2), \
-             (SELECT per_customer FROM coupon_templates WHERE id = $1)",
-        )
-        .bind(c.template_id)
-        .bind(c.customer_id)
-        .fetch_one(&mut *conn)
-        .await?
-    });
-    if held >= limit {
-        return Err(refused(
-            "limit_reached",
-            format!("at most {limit} per customer"),
-        ));
-    }
-    let claim_id: i64 = in_tx!(tx, conn => {
+    }))
+}
+
+/// How many sets of a template a customer holds. Read after the template's row lock, so on
+/// PostgreSQL it sees every claim committed before this one could take the lock.
+pub async fn claim_count_in(tx: &mut Tx, template: i64, customer: i64) -> Result<i64> {
+    Ok(in_tx!(tx, conn => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM coupon_claims WHERE template_id = $1 AND customer_id = $2")
+            .bind(template)
+            .bind(customer)
+            .fetch_one(&mut *conn)
+            .await?
+    }))
+}
+
+/// Write a claimed set: the customer's `seq`-th of the template. `UNIQUE (template_id,
+/// customer_id, seq)` is the backstop of the per-customer limit: a duplicate is
+/// `limit_reached`; an unknown customer is refused on `customer_id`.
+pub async fn insert_claim_in(tx: &mut Tx, c: &CouponClaim<'_>, seq: i64, now: i64) -> Result<i64> {
+    Ok(in_tx!(tx, conn => {
         sqlx::query_scalar(
             "INSERT INTO coupon_claims (template_id, customer_id, seq, source, claimed_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(c.template_id)
         .bind(c.customer_id)
-        .bind(held + 1)
+        .bind(seq)
         .bind(c.source)
         .bind(now)
         .fetch_one(&mut *conn)
         .await
-        .map_err(|e| match StoreError::classify(e, "customer") {
-            StoreError::Conflict { .. } => refused("limit_reached", format!("at most {limit} per customer")),
-            StoreError::Dangling { .. } => {
-                StoreError::Invalid(yutang_core::FieldError::new("customer_id", "unknown_customer", "no such customer"))
-            }
-            other => other,
-        })?
-    });
-    let mut ids = Vec::with_capacity(c.coupons.len());
-    for nc in c.coupons {
-        let id: i64 = in_tx!(tx, conn => {
-            sqlx::query_scalar(
-                "INSERT INTO coupons (claim_id, template_id, customer_id, step, valid_from, valid_until, \
-                 claimed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-            )
-            .bind(claim_id)
-            .bind(c.template_id)
-            .bind(c.customer_id)
-            .bind(nc.step)
-            .bind(nc.valid_from)
-            .bind(nc.valid_until)
-            .bind(now)
-            .fetch_one(&mut *conn)
-            .await?
-        });
-        let payload = id.to_string();
-        enqueue(
-            tx,
-            JOB_COUPON_EXPIRE,
-            &payload,
-            nc.valid_until,
-            &format!("coupon_expire:{id}"),
-            now,
+        .map_err(|e| insert_refusal(e, "customer_id", refused("limit_reached", "you have reached the limit for this promotion")))?
+    }))
+}
+
+/// Write one coupon of a claimed set.
+pub async fn insert_coupon_in(
+    tx: &mut Tx,
+    claim: i64,
+    c: &CouponClaim<'_>,
+    nc: &NewCoupon,
+    now: i64,
+) -> Result<i64> {
+    Ok(in_tx!(tx, conn => {
+        sqlx::query_scalar(
+            "INSERT INTO coupons (claim_id, template_id, customer_id, step, valid_from, valid_until, \
+             claimed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
         )
-        .await?;
-        let remind_at = nc.valid_until - c.remind_hours * 3_600_000;
-        if c.remind_hours > 0 && remind_at > now {
-            enqueue(
-                tx,
-                JOB_COUPON_REMIND,
-                &payload,
-                remind_at,
-                &format!("coupon_remind:{id}"),
-                now,
-            )
-            .await?;
-        }
-        ids.push(id);
-    }
-    let d = serde_json::json!({
-        "template_id": c.template_id, "claim_id": claim_id, "coupon_ids": ids, "source": c.source,
-    });
-    append_in(
-        tx,
-        c.customer_id,
-        "coupon_claimed",
-        now,
-        c.staff_id,
-        &d.to_string(),
-        now,
-    )
-    .await?;
-    let out = Claimed {
-        claim_id,
-        coupon_ids: ids,
-    };
-    idem_store(tx, c.customer_id, c.idem, &to_record(&out)?, now).await?;
-    Ok((out, false))
+        .bind(claim)
+        .bind(c.template_id)
+        .bind(c.customer_id)
+        .bind(nc.step)
+        .bind(nc.valid_from)
+        .bind(nc.valid_until)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?
+    }))
 }
 
 /// Use a claimed coupon on an order: only from `claimed` and inside its validity, so a coupon
@@ -553,10 +474,6 @@ pub async fn remind_coupon_in(tx: &mut Tx, id: i64, now: i64) -> Result<bool> {
         .await?;
     }
     Ok(n == 1)
-}
-
-pub async fn claim_coupon(db: &Db, c: &CouponClaim<'_>, now: i64) -> Result<(Claimed, bool)> {
-    in_own_tx!(db, claim_coupon_in(c, now))
 }
 
 /// Use a coupon on an order: `(discount, applied now)`; a replay on the same order answers the

@@ -180,169 +180,101 @@ pub async fn get_flash_claim(db: &Db, id: i64) -> Result<FlashClaimRow> {
     })
 }
 
-/// Claim one unit of a flash sale and hold it until `hold_until`.
-pub async fn claim_flash_in(
-    tx: &mut Tx,
-    sale: i64,
-    customer: i64,
-    idem: Option<Idem<'_>>,
-    now: i64,
-) -> Result<(FlashClaimed, bool)> {
-    if let Some(r) = idem_lookup(tx, customer, idem).await? {
-        return Ok((from_record(&r)?, true));
-    }
-    if !take_unit(tx, "flash_sales", sale, now).await? {
-        return Err(campaign_refusal(tx, "flash_sales", "flash sale", sale, now).await?);
-    }
-    let (active, total, limit, hold): (i64, i64, i64, i64) = in_tx!(tx, conn => {
+/// A flash sale read under its row lock, for a claim's decision.
+pub async fn lock_flash_sale_in(tx: &mut Tx, id: i64) -> Result<Option<FlashSaleRow>> {
+    let lock = tx.row_lock();
+    Ok(in_tx!(tx, conn => {
+        sqlx::query_as::<_, FlashSaleRow>(sqlx::AssertSqlSafe(format!(
+            "{} WHERE id = $1{lock}",
+            flash_select!()
+        )))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+    }))
+}
+
+/// A customer's claims of a sale: `(not released, all)`. Read after the sale's row lock, so
+/// on PostgreSQL it sees every claim committed before this one could take the lock.
+pub async fn claim_counts_in(tx: &mut Tx, sale: i64, customer: i64) -> Result<(i64, i64)> {
+    Ok(in_tx!(tx, conn => {
         sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM flash_sale_claims WHERE sale_id = $1 AND customer_id = $2 AND state <> 'released'), \
-             (SELECT COUNT(*) FROM flash_sale_claims WHERE sale_id = $1 AND customer_id = $2), \
-             per_customer, hold_minutes FROM flash_sales WHERE id = $1",
+            "SELECT COALESCE(SUM(CASE WHEN state <> 'released' THEN 1 ELSE 0 END), 0), COUNT(*) \
+             FROM flash_sale_claims WHERE sale_id = $1 AND customer_id = $2",
         )
         .bind(sale)
         .bind(customer)
         .fetch_one(&mut *conn)
         .await?
-    });
-    if active >= limit {
-        return Err(refused(
-            "limit_reached",
-            format!("at most {limit} per customer"),
-        ));
-    }
-    let hold_until = now + hold * 60_000;
-    let id: i64 = in_tx!(tx, conn => {
+    }))
+}
+
+/// A winning claim to write: the customer's `seq`-th claim of the sale, held until
+/// `hold_until`.
+#[derive(Debug, Clone, Copy)]
+pub struct NewFlashClaim {
+    pub sale: i64,
+    pub customer: i64,
+    pub seq: i64,
+    pub hold_until: i64,
+}
+
+/// Write a winning claim. `UNIQUE (sale_id, customer_id, seq)` is the backstop of the
+/// per-customer limit: a duplicate is `limit_reached`.
+pub async fn insert_flash_claim_in(tx: &mut Tx, c: &NewFlashClaim, now: i64) -> Result<i64> {
+    Ok(in_tx!(tx, conn => {
         sqlx::query_scalar(
             "INSERT INTO flash_sale_claims (sale_id, customer_id, seq, hold_until, claimed_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
         )
-        .bind(sale)
-        .bind(customer)
-        .bind(total + 1)
-        .bind(hold_until)
+        .bind(c.sale)
+        .bind(c.customer)
+        .bind(c.seq)
+        .bind(c.hold_until)
         .bind(now)
         .fetch_one(&mut *conn)
         .await
-        .map_err(|e| match StoreError::classify(e, "customer") {
-            StoreError::Conflict { .. } => refused("limit_reached", format!("at most {limit} per customer")),
-            other => other,
-        })?
-    });
-    enqueue(
-        tx,
-        JOB_FLASH_RELEASE,
-        &id.to_string(),
-        hold_until,
-        &format!("flash_hold:{id}"),
-        now,
-    )
-    .await?;
-    let d = serde_json::json!({"flash_sale_id": sale, "claim_id": id, "hold_until": hold_until});
-    append_in(
-        tx,
-        customer,
-        "flash_sale_claimed",
-        now,
-        None,
-        &d.to_string(),
-        now,
-    )
-    .await?;
-    let out = FlashClaimed {
-        claim_id: id,
-        hold_until,
-    };
-    idem_store(tx, customer, idem, &to_record(&out)?, now).await?;
-    Ok((out, false))
+        .map_err(|e| insert_refusal(e, "customer_id", refused("limit_reached", "you have reached the limit for this promotion")))?
+    }))
 }
 
-/// Mark a held claim paid (the brand's order system calls this).
-pub async fn pay_flash_in(tx: &mut Tx, claim: i64, order_ref: &str, now: i64) -> Result<bool> {
+/// A claim read under its row lock, for a pay or release decision.
+pub async fn lock_flash_claim_in(tx: &mut Tx, id: i64) -> Result<Option<FlashClaimRow>> {
+    let lock = tx.row_lock();
+    Ok(in_tx!(tx, conn => {
+        sqlx::query_as::<_, FlashClaimRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT id, sale_id, customer_id, seq, state, hold_until, order_ref, claimed_at \
+             FROM flash_sale_claims WHERE id = $1{lock}"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+    }))
+}
+
+/// Move a claim's hold from `from` to `to` (with the order that paid it); `false` when it was
+/// not in `from` any more (the guard behind the caller's decision).
+pub async fn set_hold_in(
+    tx: &mut Tx,
+    claim: i64,
+    from: &str,
+    to: &str,
+    order_ref: Option<&str>,
+    now: i64,
+) -> Result<bool> {
     let n = in_tx!(tx, conn => {
         sqlx::query(
-            "UPDATE flash_sale_claims SET state = 'paid', order_ref = $1, updated_at = $2 \
-             WHERE id = $3 AND state = 'held' AND hold_until > $2",
+            "UPDATE flash_sale_claims SET state = $1, order_ref = COALESCE($2, order_ref), \
+             updated_at = $3 WHERE id = $4 AND state = $5",
         )
+        .bind(to)
         .bind(order_ref)
         .bind(now)
         .bind(claim)
+        .bind(from)
         .execute(&mut *conn)
         .await?
         .rows_affected()
     });
-    if n == 1 {
-        let (customer, sale): (i64, i64) = in_tx!(tx, conn => {
-            sqlx::query_as("SELECT customer_id, sale_id FROM flash_sale_claims WHERE id = $1")
-                .bind(claim)
-                .fetch_one(&mut *conn)
-                .await?
-        });
-        let d =
-            serde_json::json!({"flash_sale_id": sale, "claim_id": claim, "order_ref": order_ref});
-        append_in(
-            tx,
-            customer,
-            "flash_sale_paid",
-            now,
-            None,
-            &d.to_string(),
-            now,
-        )
-        .await?;
-    }
     Ok(n == 1)
-}
-
-/// Release an unpaid hold whose time is up: the unit returns to the stock once.
-pub async fn release_flash_in(tx: &mut Tx, claim: i64, now: i64) -> Result<bool> {
-    let row: Option<(i64, i64)> = in_tx!(tx, conn => {
-        sqlx::query_as(
-            "UPDATE flash_sale_claims SET state = 'released', updated_at = $1 \
-             WHERE id = $2 AND state = 'held' AND hold_until <= $1 RETURNING customer_id, sale_id",
-        )
-        .bind(now)
-        .bind(claim)
-        .fetch_optional(&mut *conn)
-        .await?
-    });
-    let Some((customer, sale)) = row else {
-        return Ok(false);
-    };
-    in_tx!(tx, conn => {
-        sqlx::query("UPDATE flash_sales SET sold = sold - 1 WHERE id = $1 AND sold > 0")
-            .bind(sale)
-            .execute(&mut *conn)
-            .await?;
-    });
-    let d = serde_json::json!({"flash_sale_id": sale, "claim_id": claim});
-    append_in(
-        tx,
-        customer,
-        "flash_sale_released",
-        now,
-        None,
-        &d.to_string(),
-        now,
-    )
-    .await?;
-    Ok(true)
-}
-
-pub async fn claim_flash(
-    db: &Db,
-    sale: i64,
-    customer: i64,
-    idem: Option<Idem<'_>>,
-    now: i64,
-) -> Result<(FlashClaimed, bool)> {
-    in_own_tx!(db, claim_flash_in(sale, customer, idem, now))
-}
-
-pub async fn pay_flash(db: &Db, claim: i64, order_ref: &str, now: i64) -> Result<bool> {
-    in_own_tx!(db, pay_flash_in(claim, order_ref, now))
-}
-
-pub async fn release_flash(db: &Db, claim: i64, now: i64) -> Result<bool> {
-    in_own_tx!(db, release_flash_in(claim, now))
 }

@@ -230,231 +230,157 @@ pub async fn team_refunds(db: &Db, team: i64) -> Result<i64> {
     })
 }
 
-/// Open a team: the leader takes one unit and pays the leader price.
-pub async fn open_team_in(
-    tx: &mut Tx,
-    gb: i64,
-    customer: i64,
-    idem: Option<Idem<'_>>,
-    now: i64,
-) -> Result<(TeamJoined, bool)> {
-    if let Some(r) = idem_lookup(tx, customer, idem).await? {
-        return Ok((from_record(&r)?, true));
-    }
-    if !take_unit(tx, "group_buys", gb, now).await? {
-        return Err(campaign_refusal(tx, "group_buys", "group-buy", gb, now).await?);
-    }
-    let (size, minutes, price, leader_off): (i64, i64, i64, i64) = in_tx!(tx, conn => {
-        sqlx::query_as("SELECT team_size, time_limit_minutes, price_fen, leader_discount_fen FROM group_buys WHERE id = $1")
-            .bind(gb)
+/// A group-buy read under its row lock, for an opening's or a join's decision.
+pub async fn lock_group_buy_in(tx: &mut Tx, id: i64) -> Result<Option<GroupBuyRow>> {
+    let lock = tx.row_lock();
+    Ok(in_tx!(tx, conn => {
+        sqlx::query_as::<_, GroupBuyRow>(sqlx::AssertSqlSafe(format!(
+            "{} WHERE id = $1{lock}",
+            group_buy_select!()
+        )))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+    }))
+}
+
+/// A team read under its row lock, for a join's or the deadline's decision. A join locks the
+/// team before its group-buy, as the deadline does, so the two never wait on each other.
+pub async fn lock_team_in(tx: &mut Tx, id: i64) -> Result<Option<TeamRow>> {
+    let lock = tx.row_lock();
+    Ok(in_tx!(tx, conn => {
+        sqlx::query_as::<_, TeamRow>(sqlx::AssertSqlSafe(format!(
+            "{} WHERE id = $1{lock}",
+            team_select!()
+        )))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+    }))
+}
+
+/// Whether a customer holds a place in a team.
+pub async fn is_member_in(tx: &mut Tx, team: i64, customer: i64) -> Result<bool> {
+    let n: i64 = in_tx!(tx, conn => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM group_buy_members WHERE team_id = $1 AND customer_id = $2")
+            .bind(team)
+            .bind(customer)
             .fetch_one(&mut *conn)
             .await?
     });
-    let deadline = now + minutes * 60_000;
-    let team: i64 = in_tx!(tx, conn => {
+    Ok(n > 0)
+}
+
+/// A team to open: its leader, size and deadline.
+#[derive(Debug, Clone, Copy)]
+pub struct NewTeam {
+    pub group_buy: i64,
+    pub leader: i64,
+    pub size: i64,
+    pub deadline: i64,
+}
+
+pub async fn insert_team_in(tx: &mut Tx, t: &NewTeam, now: i64) -> Result<i64> {
+    Ok(in_tx!(tx, conn => {
         sqlx::query_scalar(
             "INSERT INTO group_buy_teams (group_buy_id, leader_id, size, deadline, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
         )
-        .bind(gb)
-        .bind(customer)
-        .bind(size)
-        .bind(deadline)
+        .bind(t.group_buy)
+        .bind(t.leader)
+        .bind(t.size)
+        .bind(t.deadline)
         .bind(now)
         .fetch_one(&mut *conn)
         .await
-        .map_err(|e| match StoreError::classify(e, "customer") {
-            StoreError::Dangling { .. } => {
-                StoreError::Invalid(yutang_core::FieldError::new("customer_id", "unknown_customer", "no such customer"))
-            }
-            other => other,
-        })?
-    });
-    let member: i64 = in_tx!(tx, conn => {
-        sqlx::query_scalar(
-            "INSERT INTO group_buy_members (team_id, customer_id, is_leader, price_fen, joined_at, updated_at) \
-             VALUES ($1, $2, TRUE, $3, $4, $4) RETURNING id",
-        )
-        .bind(team)
-        .bind(customer)
-        .bind(price - leader_off)
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await?
-    });
-    enqueue(
-        tx,
-        JOB_TEAM_DEADLINE,
-        &team.to_string(),
-        deadline,
-        &format!("group_buy_team:{team}"),
-        now,
-    )
-    .await?;
-    let d = serde_json::json!({"group_buy_id": gb, "team_id": team, "leader": true, "price_fen": price - leader_off});
-    append_in(
-        tx,
-        customer,
-        "group_buy_joined",
-        now,
-        None,
-        &d.to_string(),
-        now,
-    )
-    .await?;
-    let out = TeamJoined {
-        team_id: team,
-        member_id: member,
-        state: "open".into(),
-        members: 1,
-        size,
-    };
-    idem_store(tx, customer, idem, &to_record(&out)?, now).await?;
-    Ok((out, false))
+        .map_err(|e| insert_refusal(e, "customer_id", StoreError::Conflict { what: "team" }))?
+    }))
 }
 
-/// Join an open team. Takes the team's place with a guarded UPDATE first (the deadline timer
-/// guards on the same state), then a unit of stock. The last member to join confirms everyone.
-pub async fn join_team_in(
-    tx: &mut Tx,
-    team: i64,
-    customer: i64,
-    inviter: Option<i64>,
-    idem: Option<Idem<'_>>,
-    now: i64,
-) -> Result<(TeamJoined, bool)> {
-    if let Some(r) = idem_lookup(tx, customer, idem).await? {
-        return Ok((from_record(&r)?, true));
-    }
-    let already: Option<i64> = in_tx!(tx, conn => {
-        sqlx::query_scalar("SELECT id FROM group_buy_members WHERE team_id = $1 AND customer_id = $2")
-            .bind(team)
-            .bind(customer)
-            .fetch_optional(&mut *conn)
-            .await?
-    });
-    if already.is_some() {
-        return Err(refused("already_in_group", "you are already in this group"));
-    }
-    let row: Option<(i64, String, i64, i64)> = in_tx!(tx, conn => {
-        sqlx::query_as(
-            "UPDATE group_buy_teams SET members = members + 1, \
-             state = CASE WHEN members + 1 >= size THEN 'filled' ELSE 'open' END, \
-             closed_at = CASE WHEN members + 1 >= size THEN $2 ELSE NULL END, updated_at = $2 \
-             WHERE id = $1 AND state = 'open' AND members < size AND deadline > $2 \
-             RETURNING group_buy_id, state, members, size",
-        )
-        .bind(team)
-        .bind(now)
-        .fetch_optional(&mut *conn)
-        .await?
-    });
-    let Some((gb, state, members, size)) = row else {
-        let t: Option<(String, i64, i64, i64)> = in_tx!(tx, conn => {
-            sqlx::query_as("SELECT state, members, size, deadline FROM group_buy_teams WHERE id = $1")
-                .bind(team)
-                .fetch_optional(&mut *conn)
-                .await?
-        });
-        return Err(match t {
-            None => StoreError::NotFound,
-            Some((s, m, z, _)) if s == "filled" || m >= z => {
-                refused("group_full", "the group is already full")
-            }
-            Some(_) => refused("group_expired", "the group has expired"),
-        });
-    };
-    let taken = in_tx!(tx, conn => {
-        sqlx::query("UPDATE group_buys SET sold = sold + 1 WHERE id = $1 AND status = 'active' AND sold < stock")
-            .bind(gb)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected()
-    });
-    if taken == 0 {
-        return Err(refused("out_of_stock", "sold out"));
-    }
-    let price: i64 = in_tx!(tx, conn => {
-        sqlx::query_scalar("SELECT price_fen FROM group_buys WHERE id = $1")
-            .bind(gb)
-            .fetch_one(&mut *conn)
-            .await?
-    });
-    let member: i64 = in_tx!(tx, conn => {
+/// A place in a team, paid at `price_fen`.
+#[derive(Debug, Clone, Copy)]
+pub struct NewMember {
+    pub team: i64,
+    pub customer: i64,
+    pub inviter: Option<i64>,
+    pub is_leader: bool,
+    pub price_fen: i64,
+}
+
+/// Write a member. `UNIQUE (team_id, customer_id)` is the backstop of "once per team": a
+/// duplicate is `already_in_group`; an unknown inviter is refused on `inviter`.
+pub async fn insert_member_in(tx: &mut Tx, m: &NewMember, now: i64) -> Result<i64> {
+    Ok(in_tx!(tx, conn => {
         sqlx::query_scalar(
             "INSERT INTO group_buy_members (team_id, customer_id, inviter_id, is_leader, price_fen, joined_at, updated_at) \
-             VALUES ($1, $2, $3, FALSE, $4, $5, $5) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
         )
-        .bind(team)
-        .bind(customer)
-        .bind(inviter)
-        .bind(price)
+        .bind(m.team)
+        .bind(m.customer)
+        .bind(m.inviter)
+        .bind(m.is_leader)
+        .bind(m.price_fen)
         .bind(now)
         .fetch_one(&mut *conn)
         .await
-        .map_err(|e| match StoreError::classify(e, "customer") {
-            StoreError::Conflict { .. } => refused("already_in_group", "you are already in this group"),
-            StoreError::Dangling { .. } => {
-                StoreError::Invalid(yutang_core::FieldError::new("inviter", "unknown_customer", "no such customer"))
-            }
-            other => other,
-        })?
-    });
-    let d = serde_json::json!({"group_buy_id": gb, "team_id": team, "leader": false, "inviter": inviter, "price_fen": price});
-    append_in(
-        tx,
-        customer,
-        "group_buy_joined",
-        now,
-        None,
-        &d.to_string(),
-        now,
-    )
-    .await?;
-    if state == "filled" {
-        let confirmed: Vec<i64> = in_tx!(tx, conn => {
-            sqlx::query_scalar(
-                "UPDATE group_buy_members SET state = 'confirmed', updated_at = $1 \
-                 WHERE team_id = $2 AND state = 'paid' RETURNING customer_id",
-            )
-            .bind(now)
-            .bind(team)
-            .fetch_all(&mut *conn)
-            .await?
-        });
-        let d = serde_json::json!({"group_buy_id": gb, "team_id": team}).to_string();
-        for c in confirmed {
-            append_in(tx, c, "group_buy_confirmed", now, None, &d, now).await?;
-        }
-    }
-    let out = TeamJoined {
-        team_id: team,
-        member_id: member,
-        state,
-        members,
-        size,
-    };
-    idem_store(tx, customer, idem, &to_record(&out)?, now).await?;
-    Ok((out, false))
+        .map_err(|e| insert_refusal(e, "inviter", refused("already_in_group", "you are already in this group")))?
+    }))
 }
 
-/// The deadline timer: an open team past its deadline is cancelled and each paid member
-/// refunded. Guarded on `state = 'open'`, so a second run (or a run after a restart) refunds
-/// nothing; `group_buy_refunds.member_id UNIQUE` is the backstop.
-pub async fn expire_team_in(tx: &mut Tx, team: i64, now: i64) -> Result<i64> {
-    let row: Option<(i64, i64)> = in_tx!(tx, conn => {
-        sqlx::query_as(
-            "UPDATE group_buy_teams SET state = 'expired', closed_at = $1, updated_at = $1 \
-             WHERE id = $2 AND state = 'open' AND deadline <= $1 RETURNING group_buy_id, members",
+/// Move a team from `from` (state and member count, as read under its lock) to `to`; `false`
+/// when it had moved on (the guard behind the caller's decision).
+pub async fn set_team_in(
+    tx: &mut Tx,
+    team: i64,
+    from: (&str, i64),
+    to: (&str, i64),
+    closed_at: Option<i64>,
+    now: i64,
+) -> Result<bool> {
+    let n = in_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE group_buy_teams SET state = $1, members = $2, closed_at = $3, updated_at = $4 \
+             WHERE id = $5 AND state = $6 AND members = $7",
+        )
+        .bind(to.0)
+        .bind(to.1)
+        .bind(closed_at)
+        .bind(now)
+        .bind(team)
+        .bind(from.0)
+        .bind(from.1)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    });
+    Ok(n == 1)
+}
+
+/// A filled team confirms every paid member; returns their customers.
+pub async fn confirm_members_in(tx: &mut Tx, team: i64, now: i64) -> Result<Vec<i64>> {
+    Ok(in_tx!(tx, conn => {
+        sqlx::query_scalar(
+            "UPDATE group_buy_members SET state = 'confirmed', updated_at = $1 \
+             WHERE team_id = $2 AND state = 'paid' RETURNING customer_id",
         )
         .bind(now)
         .bind(team)
-        .fetch_optional(&mut *conn)
+        .fetch_all(&mut *conn)
         .await?
-    });
-    let Some((gb, members)) = row else {
-        return Ok(0);
-    };
+    }))
+}
+
+/// A member refunded by an expired team.
+#[derive(Debug, Clone, Copy)]
+pub struct Refunded {
+    pub member: i64,
+    pub customer: i64,
+    pub amount_fen: i64,
+}
+
+/// Refund every paid member of an expired team. `group_buy_refunds.member_id UNIQUE` is the
+/// backstop: a member is refunded once.
+pub async fn refund_members_in(tx: &mut Tx, team: i64, now: i64) -> Result<Vec<Refunded>> {
     let paid: Vec<(i64, i64, i64)> = in_tx!(tx, conn => {
         sqlx::query_as(
             "UPDATE group_buy_members SET state = 'refunded', updated_at = $1 \
@@ -465,59 +391,22 @@ pub async fn expire_team_in(tx: &mut Tx, team: i64, now: i64) -> Result<i64> {
         .fetch_all(&mut *conn)
         .await?
     });
-    for (member, customer, amount) in &paid {
+    let mut out = Vec::with_capacity(paid.len());
+    for (member, customer, amount_fen) in paid {
         in_tx!(tx, conn => {
             sqlx::query("INSERT INTO group_buy_refunds (member_id, amount_fen, refunded_at) VALUES ($1, $2, $3)")
                 .bind(member)
-                .bind(amount)
+                .bind(amount_fen)
                 .bind(now)
                 .execute(&mut *conn)
                 .await
                 .map_err(|e| StoreError::classify(e, "refund"))?;
         });
-        let d = serde_json::json!({"group_buy_id": gb, "team_id": team, "amount_fen": amount});
-        append_in(
-            tx,
-            *customer,
-            "group_buy_refunded",
-            now,
-            None,
-            &d.to_string(),
-            now,
-        )
-        .await?;
+        out.push(Refunded {
+            member,
+            customer,
+            amount_fen,
+        });
     }
-    in_tx!(tx, conn => {
-        sqlx::query("UPDATE group_buys SET sold = sold - $1 WHERE id = $2 AND sold >= $1")
-            .bind(members)
-            .bind(gb)
-            .execute(&mut *conn)
-            .await?;
-    });
-    Ok(paid.len() as i64)
-}
-
-pub async fn open_team(
-    db: &Db,
-    gb: i64,
-    customer: i64,
-    idem: Option<Idem<'_>>,
-    now: i64,
-) -> Result<(TeamJoined, bool)> {
-    in_own_tx!(db, open_team_in(gb, customer, idem, now))
-}
-
-pub async fn join_team(
-    db: &Db,
-    team: i64,
-    customer: i64,
-    inviter: Option<i64>,
-    idem: Option<Idem<'_>>,
-    now: i64,
-) -> Result<(TeamJoined, bool)> {
-    in_own_tx!(db, join_team_in(team, customer, inviter, idem, now))
-}
-
-pub async fn expire_team(db: &Db, team: i64, now: i64) -> Result<i64> {
-    in_own_tx!(db, expire_team_in(team, now))
+    Ok(out)
 }

@@ -107,37 +107,23 @@ pub async fn outbox_of(db: &Db, customer: i64) -> Result<Vec<(String, String)>> 
     })
 }
 
-/// Whether a public request with this (namespaced) idempotency key was already recorded.
-pub async fn request_exists(db: &Db, key: &str) -> Result<bool> {
-    db_run!(db, pool => {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM promo_requests WHERE key = $1")
-            .bind(key)
-            .fetch_one(pool)
-            .await?;
-        Ok(n > 0)
-    })
-}
-
-// --- transactional writes ---
+// --- the parts a claim is made of ---
 //
-// Each write takes the caller's transaction (`…_in(tx: &mut Tx, …)`); the `…(db: &Db, …)`
-// wrappers below begin and commit one for callers that need nothing else in it. A guarded
-// UPDATE (`… AND sold < stock`, `… AND state = 'held'`) is what keeps stock and states right
-// under concurrency; its "0 rows" answer is mapped to the refusal the rule would give.
+// The app composes each claim in one transaction: it reads the campaign under its row lock
+// (`lock_…_in`), lets core's rules decide, then writes with these statements. Each write is
+// still guarded (`… AND sold < stock`, `… AND state = 'held'`) as a backstop, and the
+// idempotency record is written in the same transaction.
 
-/// The stored result for this key, if the same request was made before; a different request
-/// under the same key is refused.
-async fn idem_lookup(tx: &mut Tx, customer: i64, idem: Option<Idem<'_>>) -> Result<Option<String>> {
-    let Some(i) = idem else { return Ok(None) };
-    let row: Option<(i64, String, String)> = in_tx!(tx, conn => {
-        sqlx::query_as("SELECT customer_id, fingerprint, result FROM promo_requests WHERE key = $1")
-            .bind(i.key)
-            .fetch_optional(&mut *conn)
-            .await?
-    });
+/// What an earlier request under this idempotency key answered: `Some(result)` when it was
+/// the same request by the same customer; a different request under the key is refused.
+fn recorded(
+    row: Option<(i64, String, String)>,
+    customer: i64,
+    idem: Idem<'_>,
+) -> Result<Option<String>> {
     match row {
         None => Ok(None),
-        Some((c, f, r)) if c == customer && f == i.fingerprint => Ok(Some(r)),
+        Some((c, f, r)) if c == customer && f == idem.fingerprint => Ok(Some(r)),
         Some(_) => Err(StoreError::Invalid(yutang_core::FieldError::new(
             "Idempotency-Key",
             "idempotency_key_reused",
@@ -146,22 +132,35 @@ async fn idem_lookup(tx: &mut Tx, customer: i64, idem: Option<Idem<'_>>) -> Resu
     }
 }
 
-async fn idem_store(
+const RECORD_SELECT: &str =
+    "SELECT customer_id, fingerprint, result FROM promo_requests WHERE key = $1";
+
+/// The recorded answer to replay for `idem`, read outside any transaction (see [`recorded`]).
+pub async fn replay(db: &Db, customer: i64, idem: Idem<'_>) -> Result<Option<String>> {
+    let row = db_run!(db, pool => {
+        sqlx::query_as(RECORD_SELECT).bind(idem.key).fetch_optional(pool).await?
+    });
+    recorded(row, customer, idem)
+}
+
+/// Record a public write's answer under its idempotency key, in the write's transaction. A
+/// concurrent request under the same key that committed first makes this a
+/// [`StoreError::Conflict`] (the caller replays that request's answer).
+pub async fn record_in(
     tx: &mut Tx,
     customer: i64,
-    idem: Option<Idem<'_>>,
+    idem: Idem<'_>,
     result: &str,
     now: i64,
 ) -> Result<()> {
-    let Some(i) = idem else { return Ok(()) };
     in_tx!(tx, conn => {
         sqlx::query(
             "INSERT INTO promo_requests (key, customer_id, fingerprint, result, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(i.key)
+        .bind(idem.key)
         .bind(customer)
-        .bind(i.fingerprint)
+        .bind(idem.fingerprint)
         .bind(result)
         .bind(now)
         .execute(&mut *conn)
@@ -171,86 +170,68 @@ async fn idem_store(
     Ok(())
 }
 
-/// Enqueue a job inside the transaction; the key makes it at most once.
-async fn enqueue(
-    tx: &mut Tx,
-    kind: &str,
-    payload: &str,
-    run_at: i64,
-    key: &str,
-    now: i64,
-) -> Result<()> {
+/// The tables a claim takes a unit of stock from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CampaignTable {
+    CouponTemplates,
+    FlashSales,
+    GroupBuys,
+}
+
+impl CampaignTable {
+    fn name(self) -> &'static str {
+        match self {
+            CampaignTable::CouponTemplates => "coupon_templates",
+            CampaignTable::FlashSales => "flash_sales",
+            CampaignTable::GroupBuys => "group_buys",
+        }
+    }
+}
+
+/// Take one unit of an active campaign's stock: `false` when none was taken. The caller has
+/// decided on the row read under its lock; this guard is the backstop.
+pub async fn take_unit_in(tx: &mut Tx, table: CampaignTable, id: i64) -> Result<bool> {
+    let taken = in_tx!(tx, conn => {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {} SET sold = sold + 1 WHERE id = $1 AND status = 'active' AND sold < stock",
+            table.name()
+        )))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    });
+    Ok(taken == 1)
+}
+
+/// Return `n` units to a campaign's stock (a released hold, an expired team's places).
+pub async fn return_units_in(tx: &mut Tx, table: CampaignTable, id: i64, n: i64) -> Result<()> {
     in_tx!(tx, conn => {
-        sqlx::query(
-            "INSERT INTO jobs (kind, payload, run_at, idempotency_key, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (idempotency_key) DO NOTHING",
-        )
-        .bind(kind)
-        .bind(payload)
-        .bind(run_at)
-        .bind(key)
-        .bind(now)
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {} SET sold = sold - $1 WHERE id = $2 AND sold >= $1",
+            table.name()
+        )))
+        .bind(n)
+        .bind(id)
         .execute(&mut *conn)
         .await?;
     });
     Ok(())
 }
 
-/// A stored replay's answer, or the fresh answer to store under the key.
-fn from_record<T: serde::de::DeserializeOwned>(r: &str) -> Result<T> {
-    serde_json::from_str(r).map_err(|e| refused("bad_record", e.to_string()))
-}
-
-fn to_record<T: Serialize>(out: &T) -> Result<String> {
-    serde_json::to_string(out).map_err(|e| refused("bad_record", e.to_string()))
-}
-
-/// Why a guarded "take one unit" UPDATE of a campaign (`flash_sales`, `group_buys`) took
-/// nothing: deleted, not started, ended or sold out.
-async fn campaign_refusal(
-    tx: &mut Tx,
-    table: &str,
-    what: &str,
-    id: i64,
-    now: i64,
-) -> Result<StoreError> {
-    let row: Option<(String, i64, i64)> = in_tx!(tx, conn => {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT status, starts_at, ends_at FROM {table} WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-    });
-    Ok(match row {
-        None => StoreError::NotFound,
-        Some((s, _, _)) if s != "active" => {
-            refused("promotion_inactive", format!("the {what} was deleted"))
-        }
-        Some((_, starts, _)) if now < starts => refused(
-            "promotion_not_started",
-            format!("the {what} has not started yet"),
-        ),
-        Some((_, _, ends)) if now >= ends => {
-            refused("promotion_ended", format!("the {what} has ended"))
-        }
-        Some(_) => refused("out_of_stock", "sold out"),
-    })
-}
-
-/// Take one unit of an active campaign inside its window (`flash_sales`, `group_buys`):
-/// `false` when none was taken.
-async fn take_unit(tx: &mut Tx, table: &str, id: i64, now: i64) -> Result<bool> {
-    let taken = in_tx!(tx, conn => {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE {table} SET sold = sold + 1 WHERE id = $1 AND status = 'active' \
-             AND sold < stock AND starts_at <= $2 AND ends_at > $2"
-        )))
-        .bind(id)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected()
-    });
-    Ok(taken == 1)
+/// The error a claim's insert gets from a `UNIQUE` backstop or a missing customer: a
+/// duplicate is `on_duplicate` (the rule the caller already checked, lost to a race), a
+/// dangling reference names `field`.
+fn insert_refusal(e: sqlx::Error, field: &'static str, on_duplicate: StoreError) -> StoreError {
+    match StoreError::classify(e, field) {
+        StoreError::Conflict { .. } => on_duplicate,
+        StoreError::Dangling { .. } => StoreError::Invalid(yutang_core::FieldError::new(
+            field,
+            "unknown_customer",
+            "no such customer",
+        )),
+        other => other,
+    }
 }
 
 /// Why a guarded campaign update (`… WHERE id = $1 AND status = 'active' AND sold <= $stock`)

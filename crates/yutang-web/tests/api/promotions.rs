@@ -17,6 +17,7 @@ both_engines!(
     coupon_returns_once_and_refunded_orders_take_none,
     staff_retries_get_the_original_success,
     a_deleted_segment_is_never_a_campaigns_audience,
+    concurrent_joins_and_retries_decide_once,
 );
 
 const DAY: i64 = 86_400_000;
@@ -1072,4 +1073,175 @@ async fn a_deleted_segment_is_never_a_campaigns_audience(e: Engine) {
             _ => panic!("round {round}: create {cs} {cb} / delete {ds} {db}"),
         }
     }
+}
+
+/// The claim paths decide on the row read under its lock: ten customers racing for the two
+/// free places of a three-person team get exactly two places (the team fills once, everyone
+/// in it confirmed, three units sold); eight copies of one keyed flash-sale claim sent at
+/// once make one claim, and every copy answers it (or 409 while it is in flight); a joiner
+/// racing the deadline timer either joins before the team expires (and is refunded with it)
+/// or is refused — never both, never a place in an expired team.
+async fn concurrent_joins_and_retries_decide_once(e: Engine) {
+    let t = spawn_app(e).await;
+    let mut spec = group_buy(100);
+    spec["team_size"] = json!(3);
+    let gb = created_id(t.post("/api/v1/group-buys", &t.admin, spec).await).await;
+    let cs = customers(&t, 12, 1300).await;
+    let r = t
+        .post(
+            &format!("/api/v1/public/group-buys/{gb}/open"),
+            &cs[0].1,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let team = r.json::<Value>().await.unwrap()["team_id"]
+        .as_i64()
+        .unwrap();
+    let mut tasks = Vec::new();
+    for (_, tok) in &cs[1..11] {
+        let client = t.client.clone();
+        let url = t.url(&format!("/api/v1/public/group-buy-teams/{team}/join"));
+        let tok = tok.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = client
+                .post(url)
+                .bearer_auth(tok)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }));
+    }
+    let (mut joined, mut filled) = (0, 0);
+    for task in tasks {
+        let (s, v) = task.await.unwrap();
+        if s == StatusCode::CREATED {
+            joined += 1;
+            filled += i32::from(v["state"] == "filled");
+        } else {
+            assert_eq!(
+                (s, v["error"]["code"].as_str()),
+                (StatusCode::CONFLICT, Some("group_full")),
+                "{v}"
+            );
+        }
+    }
+    assert_eq!((joined, filled), (2, 1));
+    let status: Value = t
+        .get(&format!("/api/v1/public/group-buy-teams/{team}"), &cs[0].1)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (status["state"].as_str(), status["members"].as_i64()),
+        (Some("filled"), Some(3)),
+        "{status}"
+    );
+    assert!(
+        status["member_list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["state"] == "confirmed"),
+        "{status}"
+    );
+    assert_eq!(status["remaining_stock"], 97);
+
+    // Eight copies of one keyed claim at once: one claim, one answer.
+    let sale = created_id(t.post("/api/v1/flash-sales", &t.admin, flash_sale(5)).await).await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let client = t.client.clone();
+        let url = t.url(&format!("/api/v1/public/flash-sales/{sale}/claim"));
+        let tok = cs[11].1.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = client
+                .post(url)
+                .bearer_auth(tok)
+                .header("Idempotency-Key", "same-tap")
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut ids = std::collections::HashSet::new();
+    let mut created = 0;
+    for task in tasks {
+        let (s, v) = task.await.unwrap();
+        match s {
+            StatusCode::CREATED | StatusCode::OK => {
+                created += i32::from(s == StatusCode::CREATED);
+                ids.insert(v["claim_id"].as_i64().unwrap());
+            }
+            _ => assert_eq!(
+                (s, v["error"]["code"].as_str()),
+                (StatusCode::CONFLICT, Some("request_in_progress")),
+                "{v}"
+            ),
+        }
+    }
+    assert_eq!((created, ids.len()), (1, 1));
+    assert_eq!(
+        scalar(&t, "SELECT COUNT(*) FROM flash_sale_claims").await,
+        1
+    );
+    assert_eq!(scalar(&t, "SELECT sold FROM flash_sales").await, 1);
+
+    // A join racing the deadline timer: joined-then-expired (refunded) or refused, never a
+    // member of an expired team who was not refunded.
+    let r = t
+        .post(
+            &format!("/api/v1/public/group-buys/{gb}/open"),
+            &cs[1].1,
+            json!({}),
+        )
+        .await;
+    let lonely = r.json::<Value>().await.unwrap()["team_id"]
+        .as_i64()
+        .unwrap();
+    t.exec("UPDATE group_buy_teams SET deadline = deadline - 3600000 + 300 WHERE state = 'open'")
+        .await;
+    let join = {
+        let client = t.client.clone();
+        let url = t.url(&format!("/api/v1/public/group-buy-teams/{lonely}/join"));
+        let tok = cs[2].1.clone();
+        tokio::spawn(async move {
+            let r = client
+                .post(url)
+                .bearer_auth(tok)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        })
+    };
+    let group_buys = t.app.group_buys();
+    let mut refunded = 0;
+    // The deadline is due 300 ms after the update above; the timer is called until it fires.
+    while refunded == 0 {
+        refunded = group_buys.expire_team(lonely).await.unwrap();
+        tokio::task::yield_now().await;
+    }
+    let (s, v) = join.await.unwrap();
+    let members = scalar(&t, "SELECT COUNT(*) FROM group_buy_members WHERE state <> 'refunded' AND team_id = (SELECT MAX(id) FROM group_buy_teams)").await;
+    assert_eq!(members, 0, "nobody keeps a place in an expired team");
+    if s == StatusCode::CREATED {
+        assert_eq!(refunded, 2, "{v}");
+    } else {
+        assert_eq!(refunded, 1);
+        assert_eq!(v["error"]["code"], "group_expired", "{v}");
+    }
+    let v: Value = t
+        .get(&format!("/api/v1/group-buys/{gb}"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["sold"], 3, "the expired team's units are back: {v}");
 }
