@@ -61,12 +61,20 @@ pub fn metrics_handle() -> PrometheusHandle {
 
 /// The whole HTTP surface.
 pub fn router(app: App) -> Router {
+    router_with(app, Router::new())
+}
+
+/// The whole HTTP surface plus `extra` routes, served behind the same layers (metrics, body
+/// limit, timeout, headers) and state. `yutang bench flash-sale` mounts its Redis-Lua gate
+/// this way, so the two designs are compared behind one HTTP layer and token check.
+pub fn router_with(app: App, extra: Router<AppState>) -> Router {
     let settings = app.settings.clone();
     let state = AppState {
         app,
         metrics: metrics_handle(),
     };
     Router::new()
+        .merge(extra)
         .route("/", get(|| async { Redirect::to("/console") }))
         // Browsers ask every site for /favicon.ico; an SVG answers for both names.
         .route("/favicon.ico", get(favicon))
@@ -135,6 +143,16 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    launch_with(app, listener, Router::new(), shutdown).await
+}
+
+/// [`launch`] with `extra` routes (see [`router_with`]).
+pub async fn launch_with(
+    app: App,
+    listener: TcpListener,
+    extra: Router<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     // Build the segment index before taking requests, then run the background loops (jobs,
     // index catch-up, tag rules, the WeCom inbox sweep); they stop with the server.
     let workers = match Workers::start(&app).await {
@@ -145,7 +163,7 @@ pub async fn launch(
             )));
         }
     };
-    let router = router(app);
+    let router = router_with(app, extra);
     let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
