@@ -673,6 +673,26 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "transfer.customer" => ("客户", "Customer"),
         "transfer.group" => ("客户群", "Group"),
         "transfer.reason" => ("原因", "Reason"),
+        "transfer.sending" => ("发送中", "Sending"),
+        "transfer.external_userid" => ("企微外部联系人 ID", "WeCom external_userid"),
+        "transfer.status.running" => ("进行中", "In progress"),
+        "transfer.status.done" => ("已结束", "Finished"),
+        "transfer.reason.customer_refused" => ("客户拒绝接替", "The customer refused"),
+        "transfer.reason.customer_limit_exceed" => (
+            "接替导购的客户数已达上限",
+            "The receiving guide is at their customer limit",
+        ),
+        "transfer.reason.transfer_fail" => ("企业微信通知转接失败", "WeCom reported a failure"),
+        "transfer.reason.unknown" => ("企业微信未说明原因", "WeCom gave no reason"),
+        "transfer.reason.wecom_code" => ("企业微信拒绝，错误码", "WeCom refused, error code"),
+        "transfer.errcode.40096" => (
+            "企业微信中该客户不是原导购的联系人",
+            "In WeCom this customer is not a contact of the departing guide",
+        ),
+        "transfer.errcode.90501" => (
+            "不是客户群，或群已解散",
+            "Not a customer group, or the group was dismissed",
+        ),
         // --- promotions ---
         "nav.promotions" => ("营销活动", "Promotions"),
         "promo.title" => ("营销活动", "Promotions"),
@@ -819,6 +839,23 @@ mod tests {
             "failed",
         ] {
             assert!(lookup(&format!("import.state.{s}")).is_some(), "{s}");
+        }
+        for s in ["running", "done"] {
+            assert!(lookup(&format!("transfer.status.{s}")).is_some(), "{s}");
+        }
+        for s in yutang_app::wecom::transfers::RowState::ALL {
+            assert!(
+                lookup(&format!("transfer.{}", s.as_str())).is_some(),
+                "{s:?}"
+            );
+        }
+        for r in [
+            "customer_refused",
+            "customer_limit_exceed",
+            "transfer_fail",
+            "unknown",
+        ] {
+            assert!(lookup(&format!("transfer.reason.{r}")).is_some(), "{r}");
         }
         for a in ["import_started", "import_finished"] {
             assert!(lookup(&format!("audit.{a}")).is_some(), "{a}");
