@@ -318,18 +318,22 @@ async fn main() -> Result<()> {
             let outcome = if customers == 0 {
                 Err(anyhow::anyhow!("--customers 0"))
             } else {
-                demo_wecom(&app).await
+                app.demo()
+                    .start_demo_wecom(yutang_app::demo::wecom::DEMO_TAKEOVER_AFTER_SECS)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))
             };
             let fake = match outcome {
                 Ok((fake, s)) => {
                     println!(
-                        "  企业微信 (fake corp {}): {} guides linked, {} customers, {} groups ({} members), {} corp tags synced in {:.1}s",
+                        "  企业微信 (fake corp {}): {} guides linked, {} customers, {} groups ({} members), {} corp tags synced, {} guide contacts given to the corp in {:.1}s",
                         fake.corp_id(),
                         s.linked_guides,
                         s.customers,
                         s.groups,
                         s.group_members,
                         s.corp_tags,
+                        s.contacts_seeded,
                         wecom_started.elapsed().as_secs_f64()
                     );
                     Some(fake)
@@ -609,37 +613,6 @@ async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down");
-}
-
-/// Start the in-process fake WeCom with its demo corp and sync it into the demo brand.
-async fn demo_wecom(
-    app: &yutang_app::App,
-) -> anyhow::Result<(
-    yutang_wecom::fake::FakeWecom,
-    yutang_app::demo::wecom::DemoWecomSummary,
-)> {
-    use yutang_wecom::fake::{FakeConfig, FakeWecom};
-    let fake = FakeWecom::start(FakeConfig::demo()).await?;
-    let userids = fake.with_corp(|c| {
-        c.staff
-            .iter()
-            .filter(|s| !s.resigned)
-            .map(|s| s.userid.clone())
-            .collect::<Vec<_>>()
-    });
-    let summary = app
-        .demo()
-        .connect_demo_wecom(&yutang_app::demo::wecom::DemoWecom {
-            corp_id: fake.corp_id().to_owned(),
-            secret: fake.secret().to_owned(),
-            api_base: fake.base_url().to_owned(),
-            callback_token: "YutangDemoToken".to_owned(),
-            encoding_aes_key: yutang_wecom::AesKey::generate().to_encoding_aes_key(),
-            userids,
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok((fake, summary))
 }
 
 async fn db_copy(o: yutang_app::db_copy::CopyOptions) -> Result<()> {

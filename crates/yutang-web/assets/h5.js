@@ -8,6 +8,14 @@
   var id = body.getAttribute("data-id");
   var demo = body.getAttribute("data-demo") === "1";
   var KEY = "yutang_customer_token";
+  // The texts in the reader's language (zh by default, en with ?lang=en), from the server.
+  var T = JSON.parse(document.getElementById("h5-texts").textContent);
+  function t(key, values) {
+    var text = T[key] || key;
+    Object.keys(values || {}).forEach(function (k) { text = text.split("{" + k + "}").join(values[k]); });
+    return text;
+  }
+  var LOCALE = T.lang === "en" ? "en-GB" : "zh-CN";
 
   var qs = new URLSearchParams(location.search);
   if (qs.get("token")) {
@@ -17,7 +25,7 @@
   function $(s) { return document.getElementById(s); }
   function yuan(fen) { return (fen / 100).toFixed(2); }
   function when(ms) {
-    return new Date(ms).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+    return new Date(ms).toLocaleString(LOCALE, { timeZone: "Asia/Shanghai", hour12: false });
   }
   function toast(text) {
     var m = $("msg");
@@ -26,13 +34,6 @@
     clearTimeout(toast.t);
     toast.t = setTimeout(function () { m.style.display = "none"; }, 2500);
   }
-  var MESSAGES = {
-    out_of_stock: "已抢光", limit_reached: "已达领取上限", promotion_not_started: "活动尚未开始",
-    promotion_ended: "活动已结束", promotion_inactive: "活动已下架", not_in_audience: "该活动仅限指定会员",
-    group_full: "该团已满", group_expired: "该团已过期", already_in_group: "你已在团中",
-    customer_token_expired: "登录已过期，请重新进入", invalid_customer_token: "请重新登录",
-    customer_token_required: "请先登录", request_in_progress: "请求处理中，请稍候"
-  };
   function key() { return page + "-" + id + "-" + Date.now() + "-" + Math.random().toString(36).slice(2); }
 
   function api(method, path, data) {
@@ -47,14 +48,28 @@
       return r.json().then(function (j) {
         if (!r.ok) {
           var code = j && j.error ? j.error.code : "error";
-          if (r.status === 401) { localStorage.removeItem(KEY); showLogin(); }
-          var e = new Error(MESSAGES[code] || (j.error && j.error.message) || "请求失败");
+          var e = new Error(T[code] || (j.error && j.error.message) || t("request_failed"));
+          if (r.status === 401) { e.unauthorized = true; localStorage.removeItem(KEY); signIn(e.message); }
           e.code = code;
           throw e;
         }
         return j;
       });
     });
+  }
+
+  // A page that needs a token and has none (or a refused one): say so where the content
+  // would be, and show the sign-in card at the top of the page.
+  function signIn(reason) {
+    var loading = document.querySelectorAll(".loading");
+    for (var i = 0; i < loading.length; i++) {
+      loading[i].textContent = reason;
+      loading[i].className = "signin";
+    }
+    $("login-reason").textContent = reason;
+    var main = document.querySelector("main");
+    if (main) { main.insertBefore($("login"), main.firstChild); }
+    showLogin();
   }
 
   function showLogin() {
@@ -68,9 +83,13 @@
         body: JSON.stringify(isNaN(c) ? {} : { customer_id: c })
       }).then(function (r) { return r.json().then(function (j) { return [r.ok, j]; }); })
         .then(function (x) {
-          if (!x[0]) { toast(x[1].error ? x[1].error.message : "登录失败"); return; }
+          if (!x[0]) { toast(t("login_failed")); return; }
           localStorage.setItem(KEY, x[1].token);
-          location.reload();
+          // Reload without a ?token= that was refused (it would be stored again).
+          var q = new URLSearchParams(location.search);
+          q.delete("token");
+          var rest = q.toString();
+          location.replace(location.pathname + (rest ? "?" + rest : ""));
         });
     };
   }
@@ -78,14 +97,17 @@
   function benefit(b) {
     if (!b) { return ""; }
     switch (b.kind) {
-      case "amount_off": return (b.threshold_fen ? "满" + yuan(b.threshold_fen) + "减" : "立减") + yuan(b.off_fen);
-      case "discount": return (b.rate_permille / 100) + "折，最多减" + yuan(b.cap_fen);
-      case "free_shipping": return "免运费" + (b.threshold_fen ? "（满" + yuan(b.threshold_fen) + "）" : "");
-      case "exchange": return "兑换：" + b.item_name;
+      case "amount_off": return b.threshold_fen
+        ? t("amount_off_over", { t: yuan(b.threshold_fen), o: yuan(b.off_fen) })
+        : t("amount_off", { o: yuan(b.off_fen) });
+      case "discount": return t("discount", {
+        r: b.rate_permille / 100, p: (1000 - b.rate_permille) / 10, c: yuan(b.cap_fen) });
+      case "free_shipping": return b.threshold_fen
+        ? t("free_shipping_over", { t: yuan(b.threshold_fen) }) : t("free_shipping");
+      case "exchange": return t("exchange", { i: b.item_name });
       default: return "";
     }
   }
-  var STATE = { claimed: "可使用", used: "已使用", expired: "已过期", revoked: "已作废" };
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -98,20 +120,20 @@
     api("GET", "/public/coupons").then(function (list) {
       var box = $("claimable");
       box.textContent = "";
-      if (!list.length) { box.appendChild(el("p", "muted", "暂无可领取的优惠券")); }
-      list.forEach(function (t) {
+      if (!list.length) { box.appendChild(el("p", "muted", t("none_claimable"))); }
+      list.forEach(function (tpl) {
         var card = el("div", "card coupon-template");
-        card.setAttribute("data-template", t.id);
+        card.setAttribute("data-template", tpl.id);
         var row = el("div", "row");
         var left = el("div");
-        left.appendChild(el("div", null, t.name));
-        left.appendChild(el("div", "muted", t.spec.steps.map(benefit).join(" / ") + " · 剩余 " + t.remaining));
-        var btn = el("button", "claim", "领取");
+        left.appendChild(el("div", null, tpl.name));
+        left.appendChild(el("div", "muted", tpl.spec.steps.map(benefit).join(" / ") + " · " + t("left", { n: tpl.remaining })));
+        var btn = el("button", "claim", t("claim"));
         btn.type = "button";
         btn.onclick = function () {
           btn.disabled = true;
-          api("POST", "/public/coupons/" + t.id + "/claim").then(function () {
-            toast("领取成功");
+          api("POST", "/public/coupons/" + tpl.id + "/claim").then(function () {
+            toast(t("claimed_ok"));
             coupons();
           }).catch(function (e) { toast(e.message); btn.disabled = false; });
         };
@@ -120,29 +142,29 @@
         card.appendChild(row);
         box.appendChild(card);
       });
-    }).catch(function (e) { $("claimable").textContent = e.message; });
+    }).catch(function (e) { if (!e.unauthorized) { $("claimable").textContent = e.message; } });
     api("GET", "/public/coupons/mine").then(function (list) {
       var box = $("mine");
       box.textContent = "";
-      if (!list.length) { box.appendChild(el("p", "muted", "还没有优惠券")); }
+      if (!list.length) { box.appendChild(el("p", "muted", t("no_coupons"))); }
       list.forEach(function (c) {
         var card = el("div", "card my-coupon state-" + c.state);
         card.setAttribute("data-coupon", c.id);
         var row = el("div", "row");
         var left = el("div");
         left.appendChild(el("div", null, c.name + " · " + benefit(c.benefit)));
-        left.appendChild(el("div", "muted", "有效期至 " + when(c.valid_until)));
+        left.appendChild(el("div", "muted", t("valid_until", { t: when(c.valid_until) })));
         row.appendChild(left);
-        row.appendChild(el("span", "tag coupon-state", STATE[c.state] || c.state));
+        row.appendChild(el("span", "tag coupon-state", T["state_" + c.state] || c.state));
         card.appendChild(row);
         box.appendChild(card);
       });
-    }).catch(function () {});
+    }).catch(function (e) { if (!e.unauthorized) { $("mine").textContent = e.message; } });
   }
 
   function flashSale() {
     var w = $("window");
-    w.textContent = when(+w.getAttribute("data-starts")) + " 至 " + when(+w.getAttribute("data-ends"));
+    w.textContent = t("window", { a: when(+w.getAttribute("data-starts")), b: when(+w.getAttribute("data-ends")) });
     function refresh() {
       api("GET", "/public/flash-sales/" + id).then(function (s) { $("remaining").textContent = s.remaining; });
     }
@@ -151,7 +173,7 @@
       var b = $("claim");
       b.disabled = true;
       api("POST", "/public/flash-sales/" + id + "/claim").then(function (c) {
-        $("result").textContent = "抢购成功！请在 " + when(c.hold_until) + " 前完成支付";
+        $("result").textContent = t("flash_won", { t: when(c.hold_until) });
         refresh();
       }).catch(function (e) { toast(e.message); b.disabled = false; refresh(); });
     };
@@ -161,8 +183,8 @@
     api("GET", "/public/group-buys/" + id).then(function (g) { $("remaining").textContent = g.remaining; });
     $("open").onclick = function () {
       $("open").disabled = true;
-      api("POST", "/public/group-buys/" + id + "/open").then(function (t) {
-        location.href = "/h5/teams/" + t.team_id;
+      api("POST", "/public/group-buys/" + id + "/open").then(function (team) {
+        location.href = "/h5/teams/" + team.team_id + (T.lang === "en" ? "?lang=en" : "");
       }).catch(function (e) { toast(e.message); $("open").disabled = false; });
     };
   }
@@ -179,43 +201,44 @@
       $("countdown").textContent = state === "open" ? p(h) + ":" + p(m) + ":" + p(sec) : "--:--:--";
     }
     function load() {
-      return api("GET", "/public/group-buy-teams/" + id).then(function (t) {
-        deadline = t.deadline;
-        state = t.state;
-        var text = t.state === "open" ? "还差 " + t.missing + " 人成团"
-          : t.state === "filled" ? "拼团成功" : "拼团失败，已自动退款";
+      return api("GET", "/public/group-buy-teams/" + id).then(function (tm) {
+        deadline = tm.deadline;
+        state = tm.state;
+        var text = tm.state === "open" ? t("team_missing", { n: tm.missing })
+          : tm.state === "filled" ? t("team_filled") : t("team_failed");
         $("team-state").textContent = text;
-        $("team-state").setAttribute("data-state", t.state);
-        $("remaining").textContent = t.remaining_stock;
+        $("team-state").className = "muted";
+        $("team-state").setAttribute("data-state", tm.state);
+        $("remaining").textContent = tm.remaining_stock;
         var av = $("avatars");
         av.textContent = "";
-        for (var i = 0; i < t.size; i++) {
-          var m = t.member_list[i];
-          av.appendChild(el("span", m ? "" : "empty", m ? (m.is_leader ? "团长" : "团员") : "?"));
+        for (var i = 0; i < tm.size; i++) {
+          var m = tm.member_list[i];
+          av.appendChild(el("span", m ? "" : "empty", m ? (m.is_leader ? t("leader") : t("member")) : "?"));
         }
         var me = token() ? token().split(".")[0].replace("yct_", "") : "";
-        var mine = t.member_list.some(function (m) { return String(m.customer_id) === me; });
-        $("join").disabled = t.state !== "open" || mine;
-        $("join").textContent = mine ? "已参团" : "参与拼团";
-        if (mine && t.state === "open") {
-          $("share").textContent = "分享链接给好友：" + location.origin + "/h5/teams/" + id + "?inviter=" + me;
+        var mine = tm.member_list.some(function (m) { return String(m.customer_id) === me; });
+        $("join").disabled = tm.state !== "open" || mine;
+        $("join").textContent = mine ? t("joined") : t("join");
+        if (mine && tm.state === "open") {
+          $("share").textContent = t("share", { u: location.origin + "/h5/teams/" + id + "?inviter=" + me });
         } else {
           $("share").textContent = "";
         }
         tick();
       });
     }
-    load().catch(function (e) { $("team-state").textContent = e.message; });
+    load().catch(function (e) { if (!e.unauthorized) { $("team-state").textContent = e.message; } });
     setInterval(tick, 1000);
     setInterval(function () { load().catch(function () {}); }, 5000);
     $("join").onclick = function () {
       $("join").disabled = true;
       api("POST", "/public/group-buy-teams/" + id + "/join", inviter ? { inviter_id: inviter } : {})
-        .then(function (r) { toast(r.state === "filled" ? "拼团成功" : "参团成功"); return load(); })
+        .then(function (r) { toast(r.state === "filled" ? t("team_filled") : t("join_ok")); return load(); })
         .catch(function (e) { toast(e.message); load(); });
     };
   }
 
-  if (!token()) { showLogin(); return; }
+  if (!token()) { signIn(t("need_login")); return; }
   ({ coupons: coupons, flash_sale: flashSale, group_buy: groupBuy, team: team })[page]();
 })();

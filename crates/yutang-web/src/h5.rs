@@ -1,4 +1,5 @@
-//! `/h5/…`: the customer-facing pages (mobile-first, Simplified Chinese). Server-rendered
+//! `/h5/…`: the customer-facing pages (mobile-first; Simplified Chinese by default, English
+//! with `?lang=en` or the console's language cookie). Server-rendered
 //! shells (askama) plus one small script (`/h5/assets/h5.js`) that calls the same public API
 //! the brand's mini-program calls, with a customer token (`yct_…`) taken from `?token=` (a
 //! mini-program web-view passes it) and kept in `localStorage`, or — in the demo only — from
@@ -12,8 +13,96 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::auth::IdPath;
+use axum::http::request::Parts;
+
+use crate::auth::{IdPath, LANG_COOKIE, cookie};
+use crate::console::i18n::{Lang, Tr};
 use crate::state::AppState;
+
+/// The texts the page script shows (`h5.js.<key>`), handed to it as JSON in the reader's
+/// language.
+const JS_TEXTS: [&str; 46] = [
+    "need_login",
+    "token_invalid",
+    "token_expired",
+    "login_failed",
+    "request_failed",
+    "out_of_stock",
+    "limit_reached",
+    "promotion_not_started",
+    "promotion_ended",
+    "promotion_inactive",
+    "not_in_audience",
+    "group_full",
+    "group_expired",
+    "already_in_group",
+    "request_in_progress",
+    "none_claimable",
+    "left",
+    "claim",
+    "claimed_ok",
+    "no_coupons",
+    "valid_until",
+    "state_claimed",
+    "state_used",
+    "state_expired",
+    "state_revoked",
+    "amount_off_over",
+    "amount_off",
+    "discount",
+    "free_shipping",
+    "free_shipping_over",
+    "exchange",
+    "window",
+    "flash_won",
+    "team_missing",
+    "team_filled",
+    "team_failed",
+    "leader",
+    "member",
+    "joined",
+    "join",
+    "join_ok",
+    "share",
+    "customer_token_required",
+    "invalid_customer_token",
+    "customer_token_expired",
+    "lang",
+];
+
+/// The reader's language: `?lang=`, else the language cookie, else Chinese.
+fn lang_of(parts: &Parts) -> Lang {
+    let asked = parts.uri.query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| Lang::parse(&v))
+    });
+    asked
+        .or_else(|| cookie(parts, LANG_COOKIE).and_then(|c| Lang::parse(&c)))
+        .unwrap_or(Lang::Zh)
+}
+
+/// The script's texts as JSON (safe inside a `<script type="application/json">`).
+fn js_texts(lang: Lang) -> String {
+    let tr = Tr { lang };
+    let map: serde_json::Map<String, serde_json::Value> = JS_TEXTS
+        .iter()
+        .map(|k| {
+            let text = match *k {
+                // The API's token error codes show the sign-in texts.
+                "customer_token_required" => tr.t("h5.js.need_login"),
+                "invalid_customer_token" => tr.t("h5.js.token_invalid"),
+                "customer_token_expired" => tr.t("h5.js.token_expired"),
+                "lang" => lang.code(),
+                _ => tr.t(&format!("h5.js.{k}")),
+            };
+            ((*k).to_owned(), serde_json::Value::from(text))
+        })
+        .collect();
+    serde_json::Value::Object(map)
+        .to_string()
+        .replace('<', "\\u003c")
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -49,12 +138,64 @@ fn render<T: Template>(t: &T) -> Response {
     }
 }
 
+impl Shell {
+    async fn new(s: &AppState, parts: &Parts, title: String, page: &'static str, id: i64) -> Self {
+        let lang = lang_of(parts);
+        let demo = s
+            .app
+            .customer_tokens()
+            .demo_login_enabled()
+            .await
+            .unwrap_or(false);
+        let other = if lang == Lang::Zh { "en" } else { "zh" };
+        let mut query: Vec<(String, String)> = parts
+            .uri
+            .query()
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .filter(|(k, _)| k != "lang")
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        query.push(("lang".into(), other.into()));
+        let lang_href = format!(
+            "{}?{}",
+            parts.uri.path(),
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(query)
+                .finish()
+        );
+        Shell {
+            tr: Tr { lang },
+            lang_href,
+            texts: js_texts(lang),
+            title,
+            page,
+            id,
+            demo,
+        }
+    }
+}
+
+/// `{n}`-style placeholders filled in.
+fn fill(text: &str, values: &[(&str, String)]) -> String {
+    values.iter().fold(text.to_owned(), |t, (k, v)| {
+        t.replace(&format!("{{{k}}}"), v)
+    })
+}
+
 fn yuan(fen: i64) -> String {
     yutang_core::money::Fen(fen).to_string()
 }
 
 /// What every page's shell needs.
 struct Shell {
+    tr: Tr,
+    /// The same page in the other language.
+    lang_href: String,
+    /// [`js_texts`].
+    texts: String,
     title: String,
     /// `coupons`, `flash_sale`, `group_buy`, `team`: the script's entry point.
     page: &'static str,
@@ -69,20 +210,14 @@ struct CouponsPage {
     shell: Shell,
 }
 
-pub async fn coupons(State(s): State<AppState>) -> Response {
-    let demo = s
-        .app
-        .customer_tokens()
-        .demo_login_enabled()
-        .await
-        .unwrap_or(false);
+pub async fn coupons(State(s): State<AppState>, parts: Parts) -> Response {
+    let title = Tr {
+        lang: lang_of(&parts),
+    }
+    .t("h5.coupons.title")
+    .to_owned();
     render(&CouponsPage {
-        shell: Shell {
-            title: "领券中心".into(),
-            page: "coupons",
-            id: 0,
-            demo,
-        },
+        shell: Shell::new(&s, &parts, title, "coupons", 0).await,
     })
 }
 
@@ -90,49 +225,47 @@ pub async fn coupons(State(s): State<AppState>) -> Response {
 #[template(path = "h5/flash_sale.html")]
 struct FlashSalePage {
     shell: Shell,
+    subtitle: String,
     name: String,
     item_name: String,
     price: String,
     original_price: String,
     starts_at: i64,
     ends_at: i64,
-    per_customer: i64,
-    hold_minutes: i64,
 }
 
-fn not_found_page() -> Response {
+fn not_found_page(parts: &Parts) -> Response {
+    let text = Tr {
+        lang: lang_of(parts),
+    }
+    .t("h5.not_found");
     (
         StatusCode::NOT_FOUND,
-        Html("<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'><p style='font:16px sans-serif;padding:24px'>活动不存在或已结束</p>"),
+        Html(format!("<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'><p style='font:16px sans-serif;padding:24px'>{text}</p>")),
     )
         .into_response()
 }
 
-pub async fn flash_sale(State(s): State<AppState>, IdPath(id): IdPath) -> Response {
+pub async fn flash_sale(State(s): State<AppState>, IdPath(id): IdPath, parts: Parts) -> Response {
     let Ok(v) = s.app.flash_sales().flash_sale(id).await else {
-        return not_found_page();
+        return not_found_page(&parts);
     };
-    let demo = s
-        .app
-        .customer_tokens()
-        .demo_login_enabled()
-        .await
-        .unwrap_or(false);
+    let shell = Shell::new(&s, &parts, v.row.name.clone(), "flash_sale", id).await;
     render(&FlashSalePage {
-        shell: Shell {
-            title: v.row.name.clone(),
-            page: "flash_sale",
-            id,
-            demo,
-        },
+        subtitle: fill(
+            shell.tr.t("h5.flash.subtitle"),
+            &[
+                ("n", v.row.per_customer.to_string()),
+                ("m", v.row.hold_minutes.to_string()),
+            ],
+        ),
+        shell,
         name: v.row.name,
         item_name: v.spec.item_name,
         price: yuan(v.spec.price_fen),
         original_price: yuan(v.spec.original_price_fen),
         starts_at: v.row.starts_at,
         ends_at: v.row.ends_at,
-        per_customer: v.row.per_customer,
-        hold_minutes: v.row.hold_minutes,
     })
 }
 
@@ -140,39 +273,33 @@ pub async fn flash_sale(State(s): State<AppState>, IdPath(id): IdPath) -> Respon
 #[template(path = "h5/group_buy.html")]
 struct GroupBuyPage {
     shell: Shell,
+    subtitle: String,
     name: String,
     item_name: String,
     price: String,
     leader_price: String,
     original_price: String,
-    team_size: i64,
-    time_limit_minutes: i64,
 }
 
-pub async fn group_buy(State(s): State<AppState>, IdPath(id): IdPath) -> Response {
+pub async fn group_buy(State(s): State<AppState>, IdPath(id): IdPath, parts: Parts) -> Response {
     let Ok(v) = s.app.group_buys().group_buy(id).await else {
-        return not_found_page();
+        return not_found_page(&parts);
     };
-    let demo = s
-        .app
-        .customer_tokens()
-        .demo_login_enabled()
-        .await
-        .unwrap_or(false);
+    let shell = Shell::new(&s, &parts, v.row.name.clone(), "group_buy", id).await;
     render(&GroupBuyPage {
-        shell: Shell {
-            title: v.row.name.clone(),
-            page: "group_buy",
-            id,
-            demo,
-        },
+        subtitle: fill(
+            shell.tr.t("h5.group.subtitle"),
+            &[
+                ("n", v.spec.team_size.to_string()),
+                ("m", v.spec.time_limit_minutes.to_string()),
+            ],
+        ),
+        shell,
         name: v.row.name,
         item_name: v.spec.item_name.clone(),
         price: yuan(v.spec.price_fen),
         leader_price: yuan(v.spec.price_for(true)),
         original_price: yuan(v.spec.original_price_fen),
-        team_size: v.spec.team_size,
-        time_limit_minutes: v.spec.time_limit_minutes,
     })
 }
 
@@ -198,23 +325,21 @@ pub async fn team(
     State(s): State<AppState>,
     IdPath(id): IdPath,
     Query(q): Query<TeamQuery>,
+    parts: Parts,
 ) -> Response {
     let Ok(v) = s.app.group_buys().team_status(id).await else {
-        return not_found_page();
+        return not_found_page(&parts);
     };
-    let demo = s
-        .app
-        .customer_tokens()
-        .demo_login_enabled()
-        .await
-        .unwrap_or(false);
+    let title = format!(
+        "{} · {}",
+        v.group_buy.name,
+        Tr {
+            lang: lang_of(&parts)
+        }
+        .t("h5.team.title")
+    );
     render(&TeamPage {
-        shell: Shell {
-            title: format!("{} · 拼团", v.group_buy.name),
-            page: "team",
-            id,
-            demo,
-        },
+        shell: Shell::new(&s, &parts, title, "team", id).await,
         group_buy_name: v.group_buy.name,
         item_name: v.spec.item_name,
         price: yuan(v.spec.price_fen),
@@ -229,4 +354,28 @@ pub async fn script() -> Response {
         include_str!("../assets/h5.js"),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::i18n::lookup;
+
+    /// Every text the script asks for exists in both languages.
+    #[test]
+    fn script_texts_exist() {
+        for k in JS_TEXTS {
+            if !matches!(
+                k,
+                "customer_token_required"
+                    | "invalid_customer_token"
+                    | "customer_token_expired"
+                    | "lang"
+            ) {
+                assert!(lookup(&format!("h5.js.{k}")).is_some(), "{k}");
+            }
+        }
+        let en = js_texts(Lang::En);
+        assert!(en.contains("Sign in to see this") && !en.contains('<'));
+    }
 }

@@ -1,7 +1,10 @@
 //! The demo's WeCom part: connect the demo brand to a (fake) WeCom corp and let a portion of
 //! its customers and groups arrive the real way — the stored settings, the real API client
 //! and the real `wecom_full_sync` job. `yutang demo` starts the fake in-process and calls
-//! [`Demo::connect_demo_wecom`] with its address.
+//! [`Demo::connect_demo_wecom`] with its address, through [`Demo::start_demo_wecom`], which
+//! also links every guide and store manager and gives the corp every WeCom customer they
+//! follow, so the corp and the brand agree (a transfer of anything the console offers goes
+//! through).
 
 use serde::Serialize;
 use yutang_core::staff::{Role, StaffStatus};
@@ -35,6 +38,9 @@ pub struct DemoWecomSummary {
     pub groups: u64,
     pub group_members: u64,
     pub corp_tags: usize,
+    /// Follow relations of linked staff the demo gave the corp after the sync
+    /// ([`Demo::start_demo_wecom`]).
+    pub contacts_seeded: usize,
 }
 
 impl Demo<'_> {
@@ -92,5 +98,90 @@ impl Demo<'_> {
         summary.group_members = st.members_joined;
         summary.corp_tags = st.tags.map(|t| t.tags).unwrap_or(0);
         Ok(summary)
+    }
+}
+
+/// How long the demo's fake WeCom lets a customer transfer wait before the takeover completes
+/// (WeCom: 24 hours, unless the customer refuses).
+pub const DEMO_TAKEOVER_AFTER_SECS: i64 = 60;
+
+#[cfg(feature = "fake-wecom")]
+impl Demo<'_> {
+    /// Start the demo's fake WeCom corp in this process and connect the demo brand to it
+    /// ([`Demo::connect_demo_wecom`]), then make the corp know what the brand knows: every
+    /// active guide and store manager not linked yet gets a WeCom userid (their username), and
+    /// every customer a linked staff member follows with a WeCom identity becomes that
+    /// member's contact in the corp — so whatever the transfer page offers can be
+    /// transferred. Takeovers complete `takeover_after_secs` after the transfer call. The
+    /// fake serves as long as the returned handle lives.
+    pub async fn start_demo_wecom(
+        &self,
+        takeover_after_secs: i64,
+    ) -> Result<(yutang_wecom::fake::FakeWecom, DemoWecomSummary)> {
+        use yutang_wecom::fake::corp::NewContact;
+        use yutang_wecom::fake::{FakeConfig, FakeWecom};
+        let mut config = FakeConfig::demo();
+        config.corp.takeover_after_secs = Some(takeover_after_secs.max(0));
+        let fake = FakeWecom::start(config)
+            .await
+            .map_err(|e| AppError::Internal(format!("the demo's fake WeCom did not start: {e}")))?;
+        let userids = fake.with_corp(|c| {
+            c.staff
+                .iter()
+                .filter(|s| !s.resigned)
+                .map(|s| s.userid.clone())
+                .collect::<Vec<_>>()
+        });
+        let mut summary = self
+            .connect_demo_wecom(&DemoWecom {
+                corp_id: fake.corp_id().to_owned(),
+                secret: fake.secret().to_owned(),
+                api_base: fake.base_url().to_owned(),
+                callback_token: "YutangDemoToken".to_owned(),
+                encoding_aes_key: yutang_wecom::AesKey::generate().to_encoding_aes_key(),
+                userids,
+            })
+            .await?;
+        let system = Actor::system();
+        for role in [Role::Guide, Role::StoreManager] {
+            let staff = self
+                .staff()
+                .list_staff(
+                    &system,
+                    &StaffQuery {
+                        role: Some(role),
+                        status: Some(StaffStatus::Active),
+                        page: Page {
+                            number: 1,
+                            size: 100_000,
+                        },
+                        ..StaffQuery::default()
+                    },
+                )
+                .await?;
+            for s in staff.items.iter().filter(|s| s.wecom_userid.is_none()) {
+                yutang_store::staff::set_wecom_userid(
+                    &self.db,
+                    s.id,
+                    Some(&s.username),
+                    self.now(),
+                )
+                .await?;
+                fake.with_corp(|c| c.add_staff(&s.username, &s.display_name));
+                summary.linked_guides += 1;
+            }
+        }
+        let contacts: Vec<NewContact> = yutang_store::wecom::transfers::linked_contacts(&self.db)
+            .await?
+            .into_iter()
+            .map(|c| NewContact {
+                userid: c.userid,
+                external_userid: c.external_userid,
+                name: c.name,
+                createtime: c.since / 1000,
+            })
+            .collect();
+        summary.contacts_seeded = fake.with_corp(|c| c.add_contacts(&contacts));
+        Ok((fake, summary))
     }
 }

@@ -31,7 +31,8 @@ use yutang_core::staff::{Permission, Role};
 use yutang_store::events::NewEvent;
 use yutang_store::jobs::{self as job_store, NewJob};
 use yutang_store::wecom::transfers::{
-    self as store, NewTransfer, TransferCustomerRow, TransferGroupRow, TransferRow,
+    self as store, NewTransfer, TransferCustomerLine, TransferCustomerRow, TransferGroupRow,
+    TransferRow,
 };
 use yutang_wecom::client::api::{
     GroupChatTransferRequest, MAX_GROUPCHAT_TRANSFER, MAX_TRANSFER_CUSTOMERS,
@@ -129,6 +130,79 @@ pub struct TransferView {
     pub group_list: Vec<TransferGroupRow>,
 }
 
+/// A transfer as the console lists it: staff by name and counts by state.
+#[derive(Debug, Clone, Serialize)]
+pub struct TransferSummary {
+    pub transfer: TransferRow,
+    pub handover_name: String,
+    pub takeover_name: String,
+    pub customers: TransferCounts,
+    pub groups: TransferCounts,
+}
+
+/// A transfer as its console page shows it: the summary, one page of customer rows (with
+/// the customers' names) and the groups.
+#[derive(Debug, Clone, Serialize)]
+pub struct TransferDetail {
+    #[serde(flatten)]
+    pub summary: TransferSummary,
+    /// How many customer rows the chosen state holds (all rows when none is chosen).
+    pub matching: usize,
+    pub customer_rows: Vec<TransferCustomerLine>,
+    pub group_list: Vec<TransferGroupRow>,
+}
+
+/// A customer row's state as a filter: `pending` includes the rows being sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowState {
+    Pending,
+    Waiting,
+    Success,
+    Failed,
+}
+
+impl RowState {
+    pub const ALL: [RowState; 4] = [
+        RowState::Success,
+        RowState::Waiting,
+        RowState::Pending,
+        RowState::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowState::Pending => "pending",
+            RowState::Waiting => "waiting",
+            RowState::Success => "success",
+            RowState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "state",
+                    "invalid_query",
+                    "state must be pending, waiting, success or failed",
+                )
+                .into()
+            })
+    }
+
+    /// This state's count.
+    pub fn of(self, c: &TransferCounts) -> usize {
+        match self {
+            RowState::Pending => c.pending,
+            RowState::Waiting => c.waiting,
+            RowState::Success => c.success,
+            RowState::Failed => c.failed,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct JobPayload {
     transfer_id: i64,
@@ -169,6 +243,21 @@ fn count<'a>(states: impl Iterator<Item = &'a str>) -> TransferCounts {
             "failed" => c.failed += 1,
             "waiting" => c.waiting += 1,
             _ => c.pending += 1,
+        }
+    }
+    c
+}
+
+/// Counts from `(status, count)` rows.
+fn count_rows(rows: Vec<(String, i64)>) -> TransferCounts {
+    let mut c = TransferCounts::default();
+    for (status, n) in rows {
+        let n = usize::try_from(n).unwrap_or(0);
+        match status.as_str() {
+            "success" => c.success += n,
+            "failed" => c.failed += n,
+            "waiting" => c.waiting += n,
+            _ => c.pending += n,
         }
     }
     c
@@ -440,6 +529,93 @@ impl Wecom<'_> {
             groups: count(group_list.iter().map(|g| g.status.as_str())),
             customer_list,
             group_list,
+        })
+    }
+
+    /// A transfer's summary: staff names (the userid when the staff row is gone) and counts
+    /// by state, counted by the database.
+    async fn transfer_summary(
+        &self,
+        transfer: TransferRow,
+        names: &mut HashMap<i64, String>,
+    ) -> Result<TransferSummary> {
+        let handover_name = self
+            .staff_name(names, transfer.handover_staff_id, &transfer.handover_userid)
+            .await;
+        let takeover_name = self
+            .staff_name(names, transfer.takeover_staff_id, &transfer.takeover_userid)
+            .await;
+        Ok(TransferSummary {
+            customers: count_rows(store::customer_counts(&self.db, transfer.id).await?),
+            groups: count_rows(store::group_counts(&self.db, transfer.id).await?),
+            handover_name,
+            takeover_name,
+            transfer,
+        })
+    }
+
+    /// A staff member's display name (the WeCom userid when the row is gone), remembered in
+    /// `names`.
+    async fn staff_name(&self, names: &mut HashMap<i64, String>, id: i64, userid: &str) -> String {
+        if let Some(n) = names.get(&id) {
+            return n.clone();
+        }
+        let n = match yutang_store::staff::get(&self.db, id).await {
+            Ok(s) if !s.display_name.is_empty() => s.display_name,
+            _ => userid.to_owned(),
+        };
+        names.insert(id, n.clone());
+        n
+    }
+
+    /// The latest transfers with staff names and counts (the console's list).
+    pub async fn transfer_summaries(&self, actor: &Actor) -> Result<Vec<TransferSummary>> {
+        if !actor.can(Permission::ManageCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        let mut names = HashMap::new();
+        let mut out = Vec::new();
+        for t in store::list(&self.db, 50).await? {
+            out.push(self.transfer_summary(t, &mut names).await?);
+        }
+        Ok(out)
+    }
+
+    /// One page (`limit` rows from `offset`) of a transfer's customers, optionally only those
+    /// in `state`, with the summary and the groups.
+    pub async fn transfer_detail(
+        &self,
+        actor: &Actor,
+        id: i64,
+        state: Option<RowState>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<TransferDetail> {
+        if !actor.can(Permission::ManageCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        let transfer = store::get(&self.db, id)
+            .await
+            .map_err(AppError::not_found("transfer"))?;
+        let summary = self.transfer_summary(transfer, &mut HashMap::new()).await?;
+        let c = &summary.customers;
+        let matching = match state {
+            Some(s) => s.of(c),
+            None => c.pending + c.waiting + c.success + c.failed,
+        };
+        let customer_rows = store::customer_page(
+            &self.db,
+            id,
+            state.map(RowState::as_str),
+            limit.clamp(1, 500),
+            offset.max(0),
+        )
+        .await?;
+        Ok(TransferDetail {
+            summary,
+            matching,
+            customer_rows,
+            group_list: store::groups(&self.db, id).await?,
         })
     }
 

@@ -332,3 +332,98 @@ pub async fn owned_groups(db: &Db, staff_id: i64) -> Result<Vec<String>> {
         .await?)
     })
 }
+
+/// A transfer's customer row as the console lists it, with the customer's name.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct TransferCustomerLine {
+    pub id: i64,
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub external_userid: String,
+    pub status: String,
+    pub errcode: i64,
+    pub reason: String,
+    pub takeover_time: Option<i64>,
+}
+
+/// How many customer rows of a transfer are in each state: `(status, count)`.
+pub async fn customer_counts(db: &Db, transfer_id: i64) -> Result<Vec<(String, i64)>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_as(
+            "SELECT status, COUNT(*) FROM wecom_transfer_customers WHERE transfer_id = $1 \
+             GROUP BY status",
+        )
+        .bind(transfer_id)
+        .fetch_all(pool)
+        .await?)
+    })
+}
+
+/// How many group rows of a transfer are in each state: `(status, count)`.
+pub async fn group_counts(db: &Db, transfer_id: i64) -> Result<Vec<(String, i64)>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_as(
+            "SELECT status, COUNT(*) FROM wecom_transfer_groups WHERE transfer_id = $1 \
+             GROUP BY status",
+        )
+        .bind(transfer_id)
+        .fetch_all(pool)
+        .await?)
+    })
+}
+
+/// One page of a transfer's customer rows in the order they were added, with each customer's
+/// name; `status` keeps only the rows in that state (`pending` includes `sending`).
+pub async fn customer_page(
+    db: &Db,
+    transfer_id: i64,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<TransferCustomerLine>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_as::<_, TransferCustomerLine>(
+            "SELECT r.id, r.customer_id, COALESCE(c.name, '') AS customer_name, r.external_userid, \
+             r.status, r.errcode, r.reason, r.takeover_time FROM wecom_transfer_customers r \
+             LEFT JOIN customers c ON c.id = r.customer_id \
+             WHERE r.transfer_id = $1 AND ($2 = '' OR r.status = $2 \
+             OR ($2 = 'pending' AND r.status = 'sending')) \
+             ORDER BY r.id LIMIT $3 OFFSET $4",
+        )
+        .bind(transfer_id)
+        .bind(status.unwrap_or(""))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?)
+    })
+}
+
+/// A customer a WeCom-linked staff member actively follows, as WeCom knows the pair.
+#[derive(Debug, Clone, FromRow)]
+pub struct LinkedContact {
+    pub userid: String,
+    /// The external_userid a transfer sends ([`followed_wecom_customers`] picks the same).
+    pub external_userid: String,
+    pub name: String,
+    pub since: i64,
+}
+
+/// Every active follow of a WeCom-linked staff member whose customer has a WeCom identity
+/// (the pairs the transfer page can offer).
+pub async fn linked_contacts(db: &Db) -> Result<Vec<LinkedContact>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_as::<_, LinkedContact>(
+            "SELECT s.wecom_userid AS userid, MIN(i.value) AS external_userid, c.name AS name, \
+             MIN(f.since) AS since FROM follows f \
+             JOIN staff s ON s.id = f.staff_id AND s.wecom_userid IS NOT NULL AND s.wecom_userid <> '' \
+             JOIN customer_identities i ON i.customer_id = f.customer_id AND i.kind = 'wecom_external' \
+             JOIN customers c ON c.id = f.customer_id AND c.merged_into IS NULL \
+             WHERE f.state = 'active' \
+             GROUP BY f.staff_id, f.customer_id, s.wecom_userid, c.name \
+             ORDER BY f.staff_id, f.customer_id",
+        )
+        .fetch_all(pool)
+        .await?)
+    })
+}

@@ -673,6 +673,116 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "transfer.customer" => ("客户", "Customer"),
         "transfer.group" => ("客户群", "Group"),
         "transfer.reason" => ("原因", "Reason"),
+        "transfer.sending" => ("发送中", "Sending"),
+        "transfer.external_userid" => ("企微外部联系人 ID", "WeCom external_userid"),
+        "transfer.status.running" => ("进行中", "In progress"),
+        "transfer.status.done" => ("已结束", "Finished"),
+        "transfer.reason.customer_refused" => ("客户拒绝接替", "The customer refused"),
+        "transfer.reason.customer_limit_exceed" => (
+            "接替导购的客户数已达上限",
+            "The receiving guide is at their customer limit",
+        ),
+        "transfer.reason.transfer_fail" => ("企业微信通知转接失败", "WeCom reported a failure"),
+        "transfer.reason.unknown" => ("企业微信未说明原因", "WeCom gave no reason"),
+        "transfer.reason.wecom_code" => ("企业微信拒绝，错误码", "WeCom refused, error code"),
+        "transfer.errcode.40096" => (
+            "企业微信中该客户不是原导购的联系人",
+            "In WeCom this customer is not a contact of the departing guide",
+        ),
+        "transfer.errcode.90501" => (
+            "不是客户群，或群已解散",
+            "Not a customer group, or the group was dismissed",
+        ),
+        // --- H5 (customer pages); `h5.js.*` go to the page's script as JSON ---
+        "h5.login_title" => ("请先登录", "Please sign in"),
+        "h5.login_demo" => (
+            "演示环境：输入顾客编号登录。",
+            "Demo: sign in with a customer number.",
+        ),
+        "h5.login_app" => (
+            "请从品牌小程序进入本页面。",
+            "Open this page from the brand's mini-program.",
+        ),
+        "h5.login_placeholder" => ("顾客编号，如 1", "Customer number, e.g. 1"),
+        "h5.login_button" => ("登录", "Sign in"),
+        "h5.lang_other" => ("English", "中文"),
+        "h5.loading" => ("加载中…", "Loading…"),
+        "h5.remaining" => ("剩余库存：", "In stock: "),
+        "h5.coupons.title" => ("领券中心", "Coupon centre"),
+        "h5.coupons.subtitle" => ("先领券，再下单更划算", "Claim first, save when you order"),
+        "h5.coupons.claimable" => ("可领取", "To claim"),
+        "h5.coupons.mine" => ("我的优惠券", "My coupons"),
+        "h5.flash.subtitle" => (
+            "限时秒杀 · 每人限 {n} 件 · 抢到后请在 {m} 分钟内支付",
+            "Flash sale · {n} per customer · pay within {m} minutes of winning",
+        ),
+        "h5.flash.tag" => ("秒杀", "Flash sale"),
+        "h5.flash.claim" => ("立即抢购", "Buy now"),
+        "h5.group.subtitle" => (
+            "{n} 人成团 · {m} 分钟内未成团自动退款",
+            "Teams of {n} · refunded if not filled within {m} minutes",
+        ),
+        "h5.group.leader_price" => ("团长价", "Leader price"),
+        "h5.group.open" => ("我要开团", "Start a team"),
+        "h5.team.title" => ("拼团", "Group-buy"),
+        "h5.team.invited" => ("好友邀请你一起拼团", "A friend invites you to team up"),
+        "h5.team.time_left" => ("剩余时间：", "Time left: "),
+        "h5.team.join" => ("参与拼团", "Join the team"),
+        "h5.not_found" => (
+            "活动不存在或已结束",
+            "This promotion does not exist or has ended",
+        ),
+        "h5.js.need_login" => ("登录后才能查看，请先登录", "Sign in to see this"),
+        "h5.js.token_invalid" => (
+            "登录已失效，请重新登录",
+            "Your sign-in is no longer valid; please sign in again",
+        ),
+        "h5.js.token_expired" => (
+            "登录已过期，请重新进入",
+            "Your sign-in has expired; please sign in again",
+        ),
+        "h5.js.login_failed" => ("登录失败", "Sign-in failed"),
+        "h5.js.request_failed" => ("请求失败", "The request failed"),
+        "h5.js.out_of_stock" => ("已抢光", "Sold out"),
+        "h5.js.limit_reached" => ("已达领取上限", "You have reached the limit"),
+        "h5.js.promotion_not_started" => ("活动尚未开始", "Not started yet"),
+        "h5.js.promotion_ended" => ("活动已结束", "This promotion has ended"),
+        "h5.js.promotion_inactive" => ("活动已下架", "This promotion is off"),
+        "h5.js.not_in_audience" => ("该活动仅限指定会员", "For selected members only"),
+        "h5.js.group_full" => ("该团已满", "This team is full"),
+        "h5.js.group_expired" => ("该团已过期", "This team has expired"),
+        "h5.js.already_in_group" => ("你已在团中", "You are already in this team"),
+        "h5.js.request_in_progress" => ("请求处理中，请稍候", "Working on it, please wait"),
+        "h5.js.none_claimable" => ("暂无可领取的优惠券", "No coupons to claim right now"),
+        "h5.js.left" => ("剩余 {n}", "{n} left"),
+        "h5.js.claim" => ("领取", "Claim"),
+        "h5.js.claimed_ok" => ("领取成功", "Claimed"),
+        "h5.js.no_coupons" => ("还没有优惠券", "No coupons yet"),
+        "h5.js.valid_until" => ("有效期至 {t}", "Valid until {t}"),
+        "h5.js.state_claimed" => ("可使用", "Usable"),
+        "h5.js.state_used" => ("已使用", "Used"),
+        "h5.js.state_expired" => ("已过期", "Expired"),
+        "h5.js.state_revoked" => ("已作废", "Revoked"),
+        "h5.js.amount_off_over" => ("满{t}减{o}", "{o} off orders over {t}"),
+        "h5.js.amount_off" => ("立减{o}", "{o} off"),
+        "h5.js.discount" => ("{r}折，最多减{c}", "{p}% off, up to {c}"),
+        "h5.js.free_shipping" => ("免运费", "Free shipping"),
+        "h5.js.free_shipping_over" => ("免运费（满{t}）", "Free shipping over {t}"),
+        "h5.js.exchange" => ("兑换：{i}", "Exchange: {i}"),
+        "h5.js.window" => ("{a} 至 {b}", "{a} to {b}"),
+        "h5.js.flash_won" => (
+            "抢购成功！请在 {t} 前完成支付",
+            "You got it! Pay before {t}",
+        ),
+        "h5.js.team_missing" => ("还差 {n} 人成团", "{n} more to fill the team"),
+        "h5.js.team_filled" => ("拼团成功", "Team filled"),
+        "h5.js.team_failed" => ("拼团失败，已自动退款", "The team did not fill; refunded"),
+        "h5.js.leader" => ("团长", "Leader"),
+        "h5.js.member" => ("团员", "Member"),
+        "h5.js.joined" => ("已参团", "Joined"),
+        "h5.js.join" => ("参与拼团", "Join the team"),
+        "h5.js.join_ok" => ("参团成功", "Joined"),
+        "h5.js.share" => ("分享链接给好友：{u}", "Share with friends: {u}"),
         // --- promotions ---
         "nav.promotions" => ("营销活动", "Promotions"),
         "promo.title" => ("营销活动", "Promotions"),
@@ -763,9 +873,12 @@ mod tests {
     /// Every `t("…")` key used in a template must exist, in both languages.
     #[test]
     fn template_keys_exist() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates/console");
+        let dirs = [
+            concat!(env!("CARGO_MANIFEST_DIR"), "/templates/console"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/templates/h5"),
+        ];
         let mut checked = 0;
-        for entry in std::fs::read_dir(dir).unwrap() {
+        for entry in dirs.iter().flat_map(|d| std::fs::read_dir(d).unwrap()) {
             let path = entry.unwrap().path();
             let text = std::fs::read_to_string(&path).unwrap();
             for part in text.split("t(\"").skip(1) {
@@ -819,6 +932,23 @@ mod tests {
             "failed",
         ] {
             assert!(lookup(&format!("import.state.{s}")).is_some(), "{s}");
+        }
+        for s in ["running", "done"] {
+            assert!(lookup(&format!("transfer.status.{s}")).is_some(), "{s}");
+        }
+        for s in yutang_app::wecom::transfers::RowState::ALL {
+            assert!(
+                lookup(&format!("transfer.{}", s.as_str())).is_some(),
+                "{s:?}"
+            );
+        }
+        for r in [
+            "customer_refused",
+            "customer_limit_exceed",
+            "transfer_fail",
+            "unknown",
+        ] {
+            assert!(lookup(&format!("transfer.reason.{r}")).is_some(), "{r}");
         }
         for a in ["import_started", "import_finished"] {
             assert!(lookup(&format!("audit.{a}")).is_some(), "{a}");

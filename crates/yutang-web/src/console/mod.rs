@@ -7,7 +7,7 @@ mod auth;
 mod bulk_tags;
 mod customers;
 mod home;
-mod i18n;
+pub(crate) mod i18n;
 mod import;
 mod layout;
 mod org;

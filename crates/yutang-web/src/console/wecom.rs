@@ -14,10 +14,14 @@ use yutang_app::wecom::settings::{
     AppSecret, ConnectionTest, WecomSettingsInput, WecomSettingsView,
 };
 use yutang_app::wecom::sync::SyncView;
-use yutang_app::wecom::transfers::{Pick, TransferInput, TransferKind, TransferView};
+use yutang_app::wecom::transfers::{
+    Pick, RowState, TransferDetail, TransferInput, TransferKind, TransferSummary,
+};
 use yutang_core::FieldError;
 
-use super::layout::{ConsoleForm, CsrfForm, FormError, error_page, form_error};
+use super::layout::{
+    ConsoleForm, ConsoleQuery, CsrfForm, FormError, Pager, error_page, form_error, pager,
+};
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
 use crate::state::AppState;
@@ -221,7 +225,7 @@ pub async fn retry_job(
 #[template(path = "console/wecom_transfers.html")]
 struct TransfersPage {
     ctx: Ctx,
-    rows: Vec<TransferView>,
+    rows: Vec<TransferSummary>,
     staff: Vec<yutang_app::staff::StaffRow>,
     error: Option<FormError>,
 }
@@ -236,7 +240,7 @@ async fn transfers_page(
     let a = &c.session.actor;
     let loaded = async {
         Ok::<_, yutang_app::AppError>((
-            s.app.wecom().transfers(a).await?,
+            s.app.wecom().transfer_summaries(a).await?,
             s.app.wecom().wecom_linked_staff(a).await?,
         ))
     }
@@ -333,23 +337,124 @@ pub async fn transfer_create(
     }
 }
 
+/// Customer rows per page of a transfer.
+const TRANSFER_PAGE_SIZE: i64 = 50;
+
 #[derive(Template)]
 #[template(path = "console/wecom_transfer.html")]
 struct TransferPage {
     ctx: Ctx,
-    view: TransferView,
+    view: TransferDetail,
+    /// The state the rows are filtered by (`""`: all).
+    state: &'static str,
+    /// `(state, count, href)` for the summary, in the order it shows them.
+    states: Vec<(&'static str, usize, String)>,
+    pager: Pager,
+}
+
+impl TransferPage {
+    /// Whether the rows are filtered by `state`.
+    fn is_current(&self, state: &str) -> bool {
+        self.state == state
+    }
+
+    /// A transfer's state (`running`, `done`) in words.
+    fn job_state(&self, status: &str) -> &'static str {
+        self.ctx.tr.t(&format!("transfer.status.{status}"))
+    }
+
+    /// A customer or group row's state in words.
+    fn row_state(&self, status: &str) -> &'static str {
+        match status {
+            "sending" => self.ctx.tr.t("transfer.sending"),
+            "waiting" | "success" | "failed" => self.ctx.tr.t(&format!("transfer.{status}")),
+            _ => self.ctx.tr.t("transfer.pending"),
+        }
+    }
+
+    /// Why a row failed, in words: the reason Yutang recorded, else WeCom's error code.
+    fn reason(&self, errcode: &i64, reason: &str) -> String {
+        let tr = self.ctx.tr;
+        let known = |key: String| super::i18n::lookup(&key).map(|_| tr.t(&key));
+        if let Some(t) = known(format!("transfer.reason.{reason}")) {
+            return t.to_owned();
+        }
+        if *errcode != 0 {
+            return match known(format!("transfer.errcode.{errcode}")) {
+                Some(t) => t.to_owned(),
+                None => format!("{} {errcode}", tr.t("transfer.reason.wecom_code")),
+            };
+        }
+        String::new()
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TransferQuery {
+    page: Option<i64>,
+    state: Option<String>,
+}
+
+async fn transfer_page(s: &AppState, mut c: Console, id: i64, q: &TransferQuery) -> Response {
+    c.ctx.active = "transfers";
+    let a = &c.session.actor;
+    let state = match q.state.as_deref().filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => match RowState::parse(v) {
+            Ok(st) => Some(st),
+            Err(e) => return error_page(c.ctx, e),
+        },
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let offset = (page - 1).saturating_mul(TRANSFER_PAGE_SIZE);
+    let view = match s
+        .app
+        .wecom()
+        .transfer_detail(a, id, state, TRANSFER_PAGE_SIZE, offset)
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => return error_page(c.ctx, e),
+    };
+    let base = format!("/console/wecom/transfers/{id}");
+    let states = RowState::ALL
+        .into_iter()
+        .map(|st| {
+            (
+                st.as_str(),
+                st.of(&view.summary.customers),
+                format!("{base}?state={}", st.as_str()),
+            )
+        })
+        .collect();
+    let state = state.map(RowState::as_str).unwrap_or("");
+    let pager = pager(
+        &base,
+        &[("state", state.to_owned())],
+        page,
+        TRANSFER_PAGE_SIZE,
+        i64::try_from(view.matching).unwrap_or(i64::MAX),
+    );
+    render(
+        StatusCode::OK,
+        &TransferPage {
+            ctx: c.ctx,
+            view,
+            state,
+            states,
+            pager,
+        },
+    )
 }
 
 pub async fn transfer_show(
     State(s): State<AppState>,
-    mut c: Console,
+    c: Console,
     IdPath(id): IdPath,
+    ConsoleQuery(q): ConsoleQuery<TransferQuery>,
 ) -> Response {
-    c.ctx.active = "transfers";
-    match s.app.wecom().transfer(&c.session.actor, id).await {
-        Ok(view) => render(StatusCode::OK, &TransferPage { ctx: c.ctx, view }),
-        Err(e) => error_page(c.ctx, e),
-    }
+    transfer_page(&s, c, id, &q).await
 }
 
 pub async fn transfer_refresh(
@@ -359,7 +464,7 @@ pub async fn transfer_refresh(
 ) -> Response {
     c.ctx.active = "transfers";
     match s.app.wecom().refresh_transfer(&c.session.actor, id).await {
-        Ok(view) => render(StatusCode::OK, &TransferPage { ctx: c.ctx, view }),
+        Ok(_) => Redirect::to(&format!("/console/wecom/transfers/{id}")).into_response(),
         Err(e) => error_page(c.ctx, e),
     }
 }

@@ -23,6 +23,7 @@ both_engines!(
     customers_carry_their_wecom_tags,
     yutang_tag_changes_reach_wecom,
     concurrent_settings_saves_keep_every_field,
+    the_demo_transfers_what_the_console_offers,
 );
 
 const TOKEN: &str = "SyncT0ken";
@@ -1522,4 +1523,143 @@ async fn concurrent_settings_saves_keep_every_field(e: Engine) {
             "round {round}: {v}"
         );
     }
+}
+
+/// The demo's fake corp knows every guide's WeCom customers: an in-service transfer of all the
+/// customers of every staff member the console's transfer form offers goes through with no
+/// failure (the first demo transfer used to fail 913 of 921 with 40096), and the transfer
+/// page names the staff, says the states in words and pages the rows.
+async fn the_demo_transfers_what_the_console_offers(e: Engine) {
+    use crate::console::{console_login, page};
+    // PostgreSQL stores secrets only under a key (SQLite keeps its own beside the file).
+    let key = Secret::new(hex::encode(rand::random::<[u8; 32]>()));
+    let t = spawn_with(e, |s| s.secret_key = Some(key)).await;
+    t.app.demo().seed_demo(400, &|_, _, _| {}).await.unwrap();
+    // Takeovers complete at once, so each transfer's first round finishes it.
+    let (fake, summary) = t.app.demo().start_demo_wecom(0).await.unwrap();
+    assert!(summary.contacts_seeded > 0, "{summary:?}");
+    // What the form offers: the staff members linked to WeCom.
+    let mut linked: Vec<(i64, String)> = Vec::new();
+    for p in 1.. {
+        let v: Value = t
+            .get(
+                &format!("/api/v1/staff?status=active&page_size=200&page={p}"),
+                &t.admin,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let items = v["items"].as_array().unwrap();
+        linked.extend(
+            items
+                .iter()
+                .filter(|s| s["wecom_userid"].as_str().is_some_and(|u| !u.is_empty()))
+                .map(|s| {
+                    let name = s["display_name"].as_str().unwrap().to_owned();
+                    (s["id"].as_i64().unwrap(), name)
+                }),
+        );
+        if items.len() < 200 {
+            break;
+        }
+    }
+    assert!(
+        linked.len() > 50,
+        "every guide and manager is linked: {}",
+        linked.len()
+    );
+    // Each hands all their WeCom customers to the next one.
+    let mut started = Vec::new();
+    for (i, (from, _)) in linked.iter().enumerate() {
+        let (to, _) = &linked[(i + 1) % linked.len()];
+        let r = t
+            .post(
+                "/api/v1/wecom/transfers",
+                &t.admin,
+                json!({"kind": "in_service", "handover_staff_id": from, "takeover_staff_id": to, "customer_ids": "all"}),
+            )
+            .await;
+        if r.status() == StatusCode::ACCEPTED {
+            let v: Value = r.json().await.unwrap();
+            let n = v["customer_list"].as_array().unwrap().len();
+            started.push((v["id"].as_i64().unwrap(), n, i));
+        } else {
+            let (status, code, _) = error_of(r).await;
+            assert_eq!(
+                (status.as_u16(), code.as_str()),
+                (422, "nothing_to_transfer")
+            );
+        }
+    }
+    let sent: usize = started.iter().map(|(_, n, _)| n).sum();
+    assert!(
+        started.len() > 20 && sent > 250,
+        "{} transfers, {sent} customers",
+        started.len()
+    );
+    t.settle_jobs().await;
+    for (id, n, _) in &started {
+        let v: Value = t
+            .get(&format!("/api/v1/wecom/transfers/{id}"), &t.admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                v["status"].as_str(),
+                v["customers"]["success"].as_u64(),
+                v["customers"]["failed"].as_u64()
+            ),
+            (Some("done"), Some(*n as u64), Some(0)),
+            "{v}"
+        );
+    }
+    // The fake agrees: the customers now follow the takers.
+    assert_eq!(
+        fake.with_corp(|c| c.transfers.iter().filter(|t| t.status == 1).count()),
+        sent
+    );
+
+    // The transfer page, in both languages.
+    t.staff("tr.ops", "operator", None).await;
+    let cookie = console_login(&t, "tr.ops").await;
+    let (id, n, i) = *started.iter().max_by_key(|(_, n, _)| *n).unwrap();
+    let (from, to) = (&linked[i].1, &linked[(i + 1) % linked.len()].1);
+    let path = format!("/console/wecom/transfers/{id}");
+    for (lang, done, success) in [("zh", "已结束", "接替成功"), ("en", "Finished", "Done")] {
+        let (status, html) = page(&t, &format!("{cookie}; yutang_lang={lang}"), &path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains(from) && html.contains(to),
+            "{lang}: names\n{html}"
+        );
+        assert!(
+            html.contains(done) && html.contains(success),
+            "{lang}\n{html}"
+        );
+        for raw in [">done<", ">running<", ">success<", ">waiting<", ">pending<"] {
+            assert!(!html.contains(raw), "{lang}: raw {raw}");
+        }
+        assert_eq!(
+            html.matches("<tr data-status=\"success\"").count(),
+            n.min(50)
+        );
+    }
+    // Filters by state and pages: nothing failed, and a bad state is the console's 422.
+    let (_, html) = page(&t, &cookie, &format!("{path}?state=failed")).await;
+    assert_eq!(html.matches("<tr data-status=").count(), 0, "{html}");
+    let (status, _) = page(&t, &cookie, &format!("{path}?state=nonsense")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, html) = page(&t, &cookie, &format!("{path}?page=2")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        html.matches("<tr data-status=").count(),
+        n.saturating_sub(50)
+    );
+    // The list names the staff too.
+    let (_, html) = page(&t, &cookie, "/console/wecom/transfers").await;
+    assert!(html.contains(from) && !html.contains(">running<"), "{html}");
+    fake.shutdown().await;
 }

@@ -221,6 +221,23 @@ pub struct Corp {
     pub welcome_codes: HashMap<String, bool>,
     /// Counter for generated ids.
     pub next_id: u64,
+    /// How long a customer transfer waits before its takeover completes on its own (WeCom:
+    /// 24 hours); `None`: transfers wait until `FakeWecom::complete_transfers`.
+    pub takeover_after_secs: Option<i64>,
+}
+
+/// A customer an outside seed gives the corp, followed by one staff member
+/// ([`Corp::add_contacts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewContact {
+    /// The staff member who follows the customer.
+    pub userid: String,
+    /// The customer.
+    pub external_userid: String,
+    /// WeChat nickname (and the follow's remark).
+    pub name: String,
+    /// When the staff member added the customer (Unix seconds).
+    pub createtime: i64,
 }
 
 const STAFF: [(&str, &str, bool); 6] = [
@@ -415,6 +432,89 @@ impl Corp {
     pub fn new_id(&mut self, prefix: &str) -> String {
         self.next_id += 1;
         format!("{prefix}{:08}", self.next_id)
+    }
+
+    /// Adds a staff member unless the userid exists; returns whether it was added.
+    pub fn add_staff(&mut self, userid: &str, name: &str) -> bool {
+        if self.staff_member(userid).is_some() {
+            return false;
+        }
+        self.staff.push(Staff {
+            userid: userid.to_owned(),
+            name: name.to_owned(),
+            resigned: false,
+        });
+        true
+    }
+
+    /// Adds customers and follow relations that do not exist yet (a customer already known
+    /// keeps its data); returns how many follow relations were added.
+    pub fn add_contacts(&mut self, contacts: &[NewContact]) -> usize {
+        let mut known: std::collections::HashSet<(String, String)> = self
+            .follows
+            .iter()
+            .map(|f| (f.userid.clone(), f.external_userid.clone()))
+            .collect();
+        let mut added = 0;
+        for c in contacts {
+            if !known.insert((c.userid.clone(), c.external_userid.clone())) {
+                continue;
+            }
+            self.customers
+                .entry(c.external_userid.clone())
+                .or_insert_with(|| Customer {
+                    external_userid: c.external_userid.clone(),
+                    name: c.name.clone(),
+                    avatar: String::new(),
+                    contact_type: 1,
+                    gender: 0,
+                    unionid: None,
+                });
+            self.follows.push(Follow {
+                userid: c.userid.clone(),
+                external_userid: c.external_userid.clone(),
+                remark: c.name.clone(),
+                description: String::new(),
+                createtime: c.createtime,
+                tag_ids: Vec::new(),
+                state: None,
+                add_way: 1,
+            });
+            added += 1;
+        }
+        added
+    }
+
+    /// Completes waiting transfers (every one, or with `due_only` those whose takeover time
+    /// has come): status 1, and the customer now follows the taker instead of the previous
+    /// staff member. Returns how many completed.
+    pub fn complete_transfers(&mut self, now: i64, due_only: bool) -> usize {
+        let mut done = Vec::new();
+        for transfer in self
+            .transfers
+            .iter_mut()
+            .filter(|t| t.status == 2 && (!due_only || t.takeover_time <= now))
+        {
+            transfer.status = 1;
+            transfer.takeover_time = transfer.takeover_time.min(now);
+            done.push(transfer.clone());
+        }
+        for transfer in &done {
+            let already = self.follows(&transfer.takeover_userid, &transfer.external_userid);
+            if let Some(index) = self.follows.iter().position(|f| {
+                f.userid == transfer.handover_userid
+                    && f.external_userid == transfer.external_userid
+            }) {
+                if already {
+                    self.follows.remove(index);
+                } else if let Some(follow) = self.follows.get_mut(index) {
+                    follow.userid.clone_from(&transfer.takeover_userid);
+                    follow.createtime = now;
+                    follow.add_way = if transfer.resigned { 202 } else { 201 };
+                }
+            }
+        }
+        done.len()
     }
 
     /// The staff member with this userid.

@@ -113,6 +113,9 @@ fn answer(state: &State, path: &str, query: &HashMap<String, String>, body: &[u8
     };
     let mut corp = lock(&state.corp);
     let corp = &mut *corp;
+    if corp.takeover_after_secs.is_some() {
+        corp.complete_transfers(now_secs(), true);
+    }
     match path {
         PATH_GET => get_contact(corp, query),
         PATH_BATCH_GET_BY_USER => batch_get_by_user(corp, &body),
@@ -1002,7 +1005,7 @@ fn transfer_customer(corp: &mut Corp, body: &Value, resigned: bool) -> Answer {
             "external_userid must hold 1..=100 customers",
         ));
     }
-    let takeover_time = now_secs() + 86_400;
+    let takeover_time = now_secs() + corp.takeover_after_secs.unwrap_or(86_400);
     let mut results = Vec::new();
     for external_userid in customers {
         let errcode = if corp.follows(&handover, &external_userid) {

@@ -26,7 +26,8 @@
 //!   tags 40068, unknown groups 90501 (the codes WeCom's pages use in the matching examples;
 //!   where WeCom's exact code for a case is undocumented the fake uses the closest of these).
 //! - [`FakeWecom::set_unreachable`] simulates an outage (HTTP 503 on every path).
-//! - Transfers wait (status 2) until [`FakeWecom::complete_transfers`] plays the 24 hours.
+//! - Transfers wait (status 2) until [`FakeWecom::complete_transfers`] plays the 24 hours, or,
+//!   with [`Corp::takeover_after_secs`] set (the demo), until that much time has passed.
 //! - Mass-send tasks stay unsent until [`FakeWecom::complete_msg_template`].
 
 pub mod corp;
@@ -215,30 +216,7 @@ impl FakeWecom {
     /// the taker instead of the previous staff member. Returns how many completed.
     pub fn complete_transfers(&self) -> usize {
         let now = now_secs();
-        self.with_corp(|corp| {
-            let mut done = Vec::new();
-            for transfer in corp.transfers.iter_mut().filter(|t| t.status == 2) {
-                transfer.status = 1;
-                transfer.takeover_time = now;
-                done.push(transfer.clone());
-            }
-            for transfer in &done {
-                let already = corp.follows(&transfer.takeover_userid, &transfer.external_userid);
-                if let Some(index) = corp.follows.iter().position(|f| {
-                    f.userid == transfer.handover_userid
-                        && f.external_userid == transfer.external_userid
-                }) {
-                    if already {
-                        corp.follows.remove(index);
-                    } else if let Some(follow) = corp.follows.get_mut(index) {
-                        follow.userid.clone_from(&transfer.takeover_userid);
-                        follow.createtime = now;
-                        follow.add_way = if transfer.resigned { 202 } else { 201 };
-                    }
-                }
-            }
-            done.len()
-        })
+        self.with_corp(|corp| corp.complete_transfers(now, false))
     }
 
     /// Marks every recipient of a mass-send task as sent (the staff members confirmed it).
