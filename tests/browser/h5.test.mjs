@@ -48,6 +48,8 @@ test('two customers complete a group-buy from a share link', async () => {
     await Promise.all([a.page.waitForURL(/\/h5\/teams\/\d+$/), a.page.click('#open')]);
     await a.page.waitForFunction(() => document.querySelector('#team-state')?.dataset.state === 'open');
     assert.match(await a.page.locator('#team-state').textContent(), /还差 1 人成团/);
+    // The leader is not "invited" to their own team.
+    assert.equal(await a.page.locator('#team-lead').textContent(), '你发起的拼团，邀请好友来参团');
     assert.match(await a.page.locator('#countdown').textContent(), /^(0\d|1[0-2]):\d\d:\d\d$/);
     const share = (await a.page.locator('#share').textContent()).replace(/^.*?(http\S+)$/, '$1');
     assert.match(share, /\/h5\/teams\/\d+\?inviter=251$/);
@@ -55,8 +57,10 @@ test('two customers complete a group-buy from a share link', async () => {
     await b.page.goto(share);
     await b.login();
     await b.page.waitForFunction(() => document.querySelector('#team-state')?.dataset.state === 'open');
+    assert.equal(await b.page.locator('#team-lead').textContent(), '好友邀请你一起拼团');
     await b.page.click('#join');
     await b.page.waitForFunction(() => document.querySelector('#team-state')?.dataset.state === 'filled');
+    assert.equal(await b.page.locator('#team-lead').textContent(), '你已在这个团里');
     assert.equal(await b.page.locator('#team-state').textContent(), '拼团成功');
     assert.equal(await b.page.locator('#join').isDisabled(), true);
     await b.page.screenshot({ path: join(SHOTS, 'h5-team-filled.png'), fullPage: true });

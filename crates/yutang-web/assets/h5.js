@@ -217,7 +217,10 @@
           av.appendChild(el("span", m ? "" : "empty", m ? (m.is_leader ? t("leader") : t("member")) : "?"));
         }
         var me = token() ? token().split(".")[0].replace("yct_", "") : "";
-        var mine = tm.member_list.some(function (m) { return String(m.customer_id) === me; });
+        var myRow = tm.member_list.filter(function (m) { return String(m.customer_id) === me; })[0];
+        var mine = !!myRow;
+        // A member (the leader above all) is not "invited" to their own team.
+        if (mine) { $("team-lead").textContent = myRow.is_leader ? t("team_yours") : t("team_in"); }
         $("join").disabled = tm.state !== "open" || mine;
         $("join").textContent = mine ? t("joined") : t("join");
         if (mine && tm.state === "open") {

@@ -21,7 +21,7 @@ use crate::state::AppState;
 
 /// The texts the page script shows (`h5.js.<key>`), handed to it as JSON in the reader's
 /// language.
-const JS_TEXTS: [&str; 46] = [
+const JS_TEXTS: [&str; 48] = [
     "need_login",
     "token_invalid",
     "token_expired",
@@ -64,6 +64,8 @@ const JS_TEXTS: [&str; 46] = [
     "join",
     "join_ok",
     "share",
+    "team_yours",
+    "team_in",
     "customer_token_required",
     "invalid_customer_token",
     "customer_token_expired",

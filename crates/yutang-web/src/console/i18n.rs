@@ -726,6 +726,7 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "h5.group.open" => ("我要开团", "Start a team"),
         "h5.team.title" => ("拼团", "Group-buy"),
         "h5.team.invited" => ("好友邀请你一起拼团", "A friend invites you to team up"),
+        "h5.team.lead" => ("一起拼团更优惠", "Team up for a better price"),
         "h5.team.time_left" => ("剩余时间：", "Time left: "),
         "h5.team.join" => ("参与拼团", "Join the team"),
         "h5.not_found" => (
@@ -783,6 +784,11 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "h5.js.join" => ("参与拼团", "Join the team"),
         "h5.js.join_ok" => ("参团成功", "Joined"),
         "h5.js.share" => ("分享链接给好友：{u}", "Share with friends: {u}"),
+        "h5.js.team_yours" => (
+            "你发起的拼团，邀请好友来参团",
+            "Your team: invite friends to join",
+        ),
+        "h5.js.team_in" => ("你已在这个团里", "You are in this team"),
         // --- promotions ---
         "nav.promotions" => ("营销活动", "Promotions"),
         "promo.title" => ("营销活动", "Promotions"),
