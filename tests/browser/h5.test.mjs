@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { SHOTS, startDemo } from './harness.mjs';
 
 let demo;
+// The brand's order page a flash-sale winner pays on (h5.order_url).
+process.env.YUTANG_H5__ORDER_URL = 'https://shop.example.com/pay?flash_claim={claim_id}&sku={sku}';
 before(async () => { demo = await startDemo(['--customers', '300']); });
 after(async () => { await demo?.stop(); });
 
@@ -71,5 +73,25 @@ test('two customers complete a group-buy from a share link', async () => {
   } finally {
     await a.ctx.close();
     await b.ctx.close();
+  }
+});
+
+test('a flash-sale winner sees the sale clock, then the hold countdown and the pay link', async () => {
+  const { ctx, page, login } = await customerPage(253);
+  try {
+    await page.goto(`${demo.base}/h5/flash-sales/1`);
+    await login();
+    await page.waitForFunction(() => document.querySelector('#clock')?.dataset.phase === 'open');
+    assert.match(await page.locator('#clock').textContent(), /^距结束 \d\d:\d\d:\d\d$/);
+    assert.equal(await page.locator('#pay').isHidden(), true);
+    await page.click('#claim');
+    await page.locator('#pay').waitFor({ state: 'visible' });
+    assert.match(await page.locator('#pay').getAttribute('href'),
+      /^https:\/\/shop\.example\.com\/pay\?flash_claim=\d+&sku=DURIAN/);
+    assert.match(await page.locator('#hold').textContent(), /^已为你保留，请在 00:1[0-5]:\d\d 内完成支付$/);
+    assert.equal(await page.locator('#claim').isDisabled(), true);
+    await page.screenshot({ path: join(SHOTS, 'h5-flash-won.png'), fullPage: true });
+  } finally {
+    await ctx.close();
   }
 });

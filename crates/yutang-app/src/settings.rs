@@ -23,6 +23,7 @@ pub struct Settings {
     pub console: ConsoleSettings,
     pub wecom: WecomSettings,
     pub limits: LimitsSettings,
+    pub h5: H5Settings,
     /// Key for secrets stored in the database (`YUTANG_SECRET_KEY`, or `YUTANG_SECRET_KEY_FILE`):
     /// 64 hex digits. Unset with SQLite: a key file is generated beside the database. See
     /// `secret_box`.
@@ -70,6 +71,17 @@ pub struct HttpSettings {
 pub struct ConsoleSettings {
     /// `zh` (Simplified Chinese, default) or `en`.
     pub default_lang: String,
+}
+
+/// The customer-facing H5 pages.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct H5Settings {
+    /// The brand's order page a flash-sale winner pays on (Yutang takes no payment): an
+    /// `http(s)://` address where `{claim_id}` and `{sku}` are filled in, e.g.
+    /// `https://shop.example.com/pay?flash_claim={claim_id}&sku={sku}`. Unset: the win shows
+    /// the hold's countdown without a link.
+    pub order_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -157,6 +169,7 @@ impl Default for Settings {
             console: ConsoleSettings::default(),
             wecom: WecomSettings::default(),
             limits: LimitsSettings::default(),
+            h5: H5Settings::default(),
             secret_key: None,
         }
     }
@@ -205,7 +218,7 @@ impl Default for ConsoleSettings {
 
 /// Top-level keys; environment variables whose first segment is not one of these are ignored
 /// (so `YUTANG_TEST_PG` and friends do not trip `deny_unknown_fields`).
-const TOP_LEVEL: [&str; 9] = [
+const TOP_LEVEL: [&str; 10] = [
     "listen",
     "database_url",
     "database",
@@ -214,6 +227,7 @@ const TOP_LEVEL: [&str; 9] = [
     "console",
     "wecom",
     "limits",
+    "h5",
     "secret_key",
 ];
 
@@ -314,6 +328,15 @@ impl Settings {
                     .into(),
             ));
         }
+        if let Some(u) = &self.h5.order_url {
+            let scheme_ok = u.starts_with("https://") || u.starts_with("http://");
+            if !scheme_ok || u.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                return Err(AppError::Internal(
+                    "configuration: h5.order_url must be an http(s):// address without spaces"
+                        .into(),
+                ));
+            }
+        }
         yutang_store::DbUrl::parse(&self.database_url).map_err(AppError::Store)?;
         Ok(())
     }
@@ -393,6 +416,22 @@ mod tests {
         assert_eq!(s.limits.future_skew_minutes, 3);
         let e = env(&[("YUTANG_LIMITS__FUTURE_SKEW_MINUTES", "-1")]);
         assert!(Settings::load_from(None, &Overrides::default(), e).is_err());
+    }
+
+    #[test]
+    fn the_h5_order_url_is_an_http_address() {
+        let url = "https://shop.example.com/pay?c={claim_id}";
+        let s = Settings::load_from(
+            None,
+            &Overrides::default(),
+            env(&[("YUTANG_H5__ORDER_URL", url)]),
+        )
+        .unwrap();
+        assert_eq!(s.h5.order_url.as_deref(), Some(url));
+        for bad in ["javascript:alert(1)", "https://a b", "shop.example.com"] {
+            let e = env(&[("YUTANG_H5__ORDER_URL", bad)]);
+            assert!(Settings::load_from(None, &Overrides::default(), e).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -162,18 +162,55 @@
     }).catch(function (e) { if (!e.unauthorized) { $("mine").textContent = e.message; } });
   }
 
+  /** "HH:MM:SS" for a span in milliseconds (days shown as hours). */
+  function hms(ms) {
+    var s = Math.max(0, Math.floor(ms / 1000));
+    function p(n) { return (n < 10 ? "0" : "") + n; }
+    return p(Math.floor(s / 3600)) + ":" + p(Math.floor(s % 3600 / 60)) + ":" + p(s % 60);
+  }
+
   function flashSale() {
     var w = $("window");
-    w.textContent = t("window", { a: when(+w.getAttribute("data-starts")), b: when(+w.getAttribute("data-ends")) });
+    var starts = +w.getAttribute("data-starts"), ends = +w.getAttribute("data-ends");
+    var holdUntil = 0, claimId = 0;
+    w.textContent = t("window", { a: when(starts), b: when(ends) });
+    // The sale's clock (to its start, then to its end) and, after a win, the hold's.
+    function tick() {
+      var now = Date.now(), c = $("clock");
+      if (now < starts) {
+        c.textContent = t("starts_in", { t: hms(starts - now) });
+        c.setAttribute("data-phase", "before");
+      } else if (now < ends) {
+        c.textContent = t("ends_in", { t: hms(ends - now) });
+        c.setAttribute("data-phase", "open");
+      } else {
+        c.textContent = t("ended");
+        c.setAttribute("data-phase", "ended");
+      }
+      if (!holdUntil) { $("claim").disabled = now < starts || now >= ends || $("claim").getAttribute("data-won") === "1"; }
+      if (holdUntil) {
+        var left = holdUntil - now;
+        $("hold").textContent = left > 0 ? t("pay_within", { t: hms(left) }) : t("hold_over");
+        $("pay").hidden = !(left > 0 && $("pay").getAttribute("href"));
+      }
+    }
     function refresh() {
       api("GET", "/public/flash-sales/" + id).then(function (s) { $("remaining").textContent = s.remaining; });
     }
     refresh();
+    tick();
+    setInterval(tick, 1000);
     $("claim").onclick = function () {
       var b = $("claim");
       b.disabled = true;
       api("POST", "/public/flash-sales/" + id + "/claim").then(function (c) {
         $("result").textContent = t("flash_won", { t: when(c.hold_until) });
+        holdUntil = c.hold_until;
+        claimId = c.claim_id;
+        b.setAttribute("data-won", "1");
+        var url = $("pay").getAttribute("data-url");
+        if (url) { $("pay").setAttribute("href", url.split("{claim_id}").join(String(claimId))); }
+        tick();
         refresh();
       }).catch(function (e) { toast(e.message); b.disabled = false; refresh(); });
     };

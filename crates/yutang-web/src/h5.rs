@@ -21,7 +21,7 @@ use crate::state::AppState;
 
 /// The texts the page script shows (`h5.js.<key>`), handed to it as JSON in the reader's
 /// language.
-const JS_TEXTS: [&str; 48] = [
+const JS_TEXTS: [&str; 54] = [
     "need_login",
     "token_invalid",
     "token_expired",
@@ -66,6 +66,12 @@ const JS_TEXTS: [&str; 48] = [
     "share",
     "team_yours",
     "team_in",
+    "starts_in",
+    "ends_in",
+    "ended",
+    "pay_within",
+    "pay_now",
+    "hold_over",
     "customer_token_required",
     "invalid_customer_token",
     "customer_token_expired",
@@ -234,6 +240,8 @@ struct FlashSalePage {
     original_price: String,
     starts_at: i64,
     ends_at: i64,
+    /// The brand's order page for a winner (`{claim_id}` still to fill), or "".
+    order_url: String,
 }
 
 fn not_found_page(parts: &Parts) -> Response {
@@ -268,6 +276,14 @@ pub async fn flash_sale(State(s): State<AppState>, IdPath(id): IdPath, parts: Pa
         original_price: yuan(v.spec.original_price_fen),
         starts_at: v.row.starts_at,
         ends_at: v.row.ends_at,
+        order_url: s
+            .app
+            .settings
+            .h5
+            .order_url
+            .as_deref()
+            .map(|u| u.replace("{sku}", &v.spec.sku))
+            .unwrap_or_default(),
     })
 }
 

@@ -718,6 +718,7 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         ),
         "h5.flash.tag" => ("秒杀", "Flash sale"),
         "h5.flash.claim" => ("立即抢购", "Buy now"),
+        "h5.flash.pay" => ("去支付", "Pay now"),
         "h5.group.subtitle" => (
             "{n} 人成团 · {m} 分钟内未成团自动退款",
             "Teams of {n} · refunded if not filled within {m} minutes",
@@ -789,6 +790,18 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
             "Your team: invite friends to join",
         ),
         "h5.js.team_in" => ("你已在这个团里", "You are in this team"),
+        "h5.js.starts_in" => ("距开始 {t}", "Starts in {t}"),
+        "h5.js.ends_in" => ("距结束 {t}", "Ends in {t}"),
+        "h5.js.ended" => ("活动已结束", "This sale has ended"),
+        "h5.js.pay_within" => (
+            "已为你保留，请在 {t} 内完成支付",
+            "Held for you: pay within {t}",
+        ),
+        "h5.js.pay_now" => ("去支付", "Pay now"),
+        "h5.js.hold_over" => (
+            "保留时间已过，名额已释放",
+            "The hold is over; the unit was released",
+        ),
         // --- promotions ---
         "nav.promotions" => ("营销活动", "Promotions"),
         "promo.title" => ("营销活动", "Promotions"),
