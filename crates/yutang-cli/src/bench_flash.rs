@@ -46,7 +46,8 @@ pub struct Params {
     pub redis_port: u16,
 }
 
-async fn fresh_pg(base: &str) -> Result<String> {
+/// A fresh database on the PostgreSQL server at `base` (named by the time).
+pub(crate) async fn fresh_pg(base: &str) -> Result<String> {
     let name = format!("yutang_bench_{}", Millis::now().0);
     let pool = sqlx::PgPool::connect(base)
         .await
@@ -69,6 +70,25 @@ enum Design {
     /// A Redis Lua gate mounted in the same router, behind the same layers and the same
     /// customer-token check: the like-for-like baseline for the HTTP runs.
     RedisLua,
+}
+
+/// Serve `app` (with `extra` routes) on a loopback port with its workers, as `yutang serve`
+/// does; the sender stops it.
+pub(crate) async fn serve_on_loopback(
+    app: &App,
+    extra: axum::Router<yutang_web::AppState>,
+) -> Result<(std::net::SocketAddr, tokio::sync::oneshot::Sender<()>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let served = app.clone();
+    tokio::spawn(async move {
+        let _ = yutang_web::launch_with(served, listener, extra, async {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    Ok((addr, tx))
 }
 
 /// The Redis-Lua gate's state: a connection per request in flight, the script, the keys.
@@ -151,10 +171,6 @@ async fn http_run(label: &str, url: String, p: &Params, design: Design) -> Resul
         .seed_demo(p.customers, &|_, _, _| {})
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let served = app.clone();
     let redis_gate = match design {
         Design::RedisLua => Some(gate(p).await?),
         Design::Database => None,
@@ -165,12 +181,7 @@ async fn http_run(label: &str, url: String, p: &Params, design: Design) -> Resul
             .layer(axum::Extension(g.clone())),
         None => axum::Router::new(),
     };
-    tokio::spawn(async move {
-        let _ = yutang_web::launch_with(served, listener, extra, async {
-            let _ = rx.await;
-        })
-        .await;
-    });
+    let (addr, tx) = serve_on_loopback(&app, extra).await?;
     let sys = Actor::system();
     let now = app.now();
     let sale = app

@@ -15,6 +15,7 @@ use yutang_app::{Actor, App, Settings};
 
 mod backup;
 mod bench;
+mod bench_api;
 mod bench_flash;
 mod bench_segments;
 
@@ -161,6 +162,24 @@ enum BenchCommand {
         pg_url: String,
         #[arg(long, default_value_t = 6379)]
         redis_port: u16,
+    },
+    /// Hot reads (a customer's 360° view, their tags, the customer list) under concurrent
+    /// load over loopback HTTP on a seeded demo brand, against `/healthz` in the same run.
+    Api {
+        #[arg(long, default_value_t = 50_000)]
+        customers: usize,
+        /// Requests per endpoint.
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 40)]
+        concurrency: usize,
+        /// `sqlite`, `postgres` or `both`.
+        #[arg(long, default_value = "sqlite")]
+        engines: String,
+        /// A PostgreSQL server; a fresh database is created on it.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        pg_url: String,
     },
 }
 
@@ -556,6 +575,22 @@ async fn main() -> Result<()> {
                 concurrency,
                 pg_url,
                 redis_port,
+            })
+            .await
+        }
+        Command::Bench(BenchCommand::Api {
+            customers,
+            requests,
+            concurrency,
+            engines,
+            pg_url,
+        }) => {
+            bench_api::api(bench_api::Params {
+                customers,
+                requests,
+                concurrency,
+                engines,
+                pg_url,
             })
             .await
         }

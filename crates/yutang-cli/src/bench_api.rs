@@ -1,0 +1,178 @@
+//! `yutang bench api`: the console's and integrators' hot reads under concurrent load, over
+//! loopback HTTP on a seeded demo brand: a customer's 360° view, their tags, the first page of
+//! the customer list; `/healthz` in the same run is the baseline (the HTTP layer and the
+//! loopback alone), so each endpoint is printed as a ratio of it. Requests per second and
+//! latency percentiles are printed, never asserted.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, anyhow, bail};
+use tokio::sync::Semaphore;
+use yutang_app::settings::Settings;
+use yutang_app::tokens::NewTokenInput;
+use yutang_app::{Actor, App};
+use yutang_core::time::Millis;
+
+use crate::bench_flash::{fresh_pg, serve_on_loopback};
+
+pub struct Params {
+    pub customers: usize,
+    pub requests: usize,
+    pub concurrency: usize,
+    /// `sqlite`, `postgres` or `both`.
+    pub engines: String,
+    pub pg_url: String,
+}
+
+/// What one endpoint measured.
+struct Measured {
+    label: &'static str,
+    per_sec: f64,
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Fire `requests` GETs at the paths `path_of(i)` yields, `concurrency` in flight; every
+/// answer must be 200.
+async fn load(
+    client: &reqwest::Client,
+    token: &str,
+    label: &'static str,
+    p: &Params,
+    path_of: impl Fn(usize) -> String,
+) -> Result<Measured> {
+    let gate = Arc::new(Semaphore::new(p.concurrency));
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(p.requests);
+    for i in 0..p.requests {
+        let (client, gate, url, token) =
+            (client.clone(), gate.clone(), path_of(i), token.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire_owned().await.ok()?;
+            let sent = Instant::now();
+            let r = client.get(&url).bearer_auth(token).send().await.ok()?;
+            let status = r.status().as_u16();
+            let _ = r.bytes().await.ok()?;
+            Some((status, sent.elapsed()))
+        }));
+    }
+    let mut took = Vec::with_capacity(p.requests);
+    for t in tasks {
+        match t.await? {
+            Some((200, d)) => took.push(d),
+            Some((s, _)) => bail!("{label}: answered {s}"),
+            None => bail!("{label}: a request failed"),
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    took.sort();
+    Ok(Measured {
+        label,
+        per_sec: p.requests as f64 / secs.max(1e-9),
+        p50: percentile(&took, 0.50),
+        p99: percentile(&took, 0.99),
+        max: took.last().copied().unwrap_or_default(),
+    })
+}
+
+async fn run_engine(label: &str, url: String, p: &Params) -> Result<()> {
+    let settings = Settings {
+        database_url: url,
+        ..Settings::default()
+    };
+    let app = App::open(settings).await.map_err(|e| anyhow!("{e}"))?;
+    eprintln!("  {label}: seeding {} customers …", p.customers);
+    app.demo()
+        .seed_demo(p.customers, &|_, _, _| {})
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let input = NewTokenInput::parse("bench", "admin", None).map_err(|e| anyhow!("{e}"))?;
+    let token = app
+        .tokens()
+        .create_token(&Actor::system(), &input)
+        .await
+        .map_err(|e| anyhow!("{e}"))?
+        .token;
+    let (addr, stop) = serve_on_loopback(&app, axum::Router::new()).await?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(p.concurrency)
+        .build()?;
+    let base = format!("http://{addr}");
+    let n = p.customers.max(1);
+    // A spread of customers (a multiplicative step visits them in a scattered order).
+    let customer = move |i: usize| (i * 7919) % n + 1;
+    // Warm up: connections, statement caches, the index.
+    load(&client, &token, "warm-up", p, |i| {
+        format!("{base}/api/v1/customers/{}", customer(i))
+    })
+    .await?;
+    let runs = vec![
+        load(&client, &token, "GET /healthz (baseline)", p, |_| {
+            format!("{base}/healthz")
+        })
+        .await?,
+        load(&client, &token, "GET /api/v1/customers/{id}", p, |i| {
+            format!("{base}/api/v1/customers/{}", customer(i))
+        })
+        .await?,
+        load(&client, &token, "GET /api/v1/customers/{id}/tags", p, |i| {
+            format!("{base}/api/v1/customers/{}/tags", customer(i))
+        })
+        .await?,
+        load(&client, &token, "GET /api/v1/customers?page_size=20", p, |_| {
+            format!("{base}/api/v1/customers?page_size=20")
+        })
+        .await?,
+    ];
+    let _ = stop.send(());
+    let baseline = runs[0].per_sec;
+    println!(
+        "\n{label}: {} customers, {} requests per endpoint, {} in flight\n\n| endpoint | req/s | p50 ms | p99 ms | max ms | vs /healthz |\n| --- | ---: | ---: | ---: | ---: | ---: |",
+        p.customers, p.requests, p.concurrency
+    );
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    for r in &runs {
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2}× |",
+            r.label,
+            r.per_sec,
+            ms(r.p50),
+            ms(r.p99),
+            ms(r.max),
+            r.per_sec / baseline
+        );
+    }
+    Ok(())
+}
+
+pub async fn api(p: Params) -> Result<()> {
+    eprintln!(
+        "api bench: {} requests per endpoint, {} in flight, {} customers",
+        p.requests, p.concurrency, p.customers
+    );
+    if matches!(p.engines.as_str(), "sqlite" | "both") {
+        let dir = std::env::temp_dir().join(format!("yutang-bench-api-{}", Millis::now().0));
+        std::fs::create_dir_all(&dir)?;
+        let url = format!("sqlite://{}", dir.join("bench.db").display());
+        let done = run_engine("sqlite", url, &p).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        done?;
+    }
+    if matches!(p.engines.as_str(), "postgres" | "both") {
+        run_engine("postgres", fresh_pg(&p.pg_url).await?, &p).await?;
+    }
+    if !matches!(p.engines.as_str(), "sqlite" | "postgres" | "both") {
+        bail!("--engines is sqlite, postgres or both");
+    }
+    Ok(())
+}
