@@ -332,6 +332,10 @@ impl Imports<'_> {
             .await?;
         }
         tx.commit().await?;
+        if !dry_run && report.rows > 0 {
+            // A bulk load changes the tables' shape; plan the next queries from fresh stats.
+            self.db.analyze().await?;
+        }
         Ok(())
     }
 

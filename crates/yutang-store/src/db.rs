@@ -240,6 +240,35 @@ impl Db {
         Ok(())
     }
 
+    /// Refresh the planner's statistics (`ANALYZE` on either engine) after a bulk load. A
+    /// table loaded in one go is planned from empty-table statistics until autovacuum (or
+    /// nothing, on SQLite) gets to it: PostgreSQL then estimated 129 live customers of
+    /// 50,000 and sorted them all for a 20-row page (20 ms instead of 0.04 ms).
+    /// SQLite samples at most 1,000 rows per index (`analysis_limit`), so this stays quick on
+    /// a large file.
+    pub async fn analyze(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(pool) => {
+                let mut conn = pool.acquire().await.map_err(StoreError::Database)?;
+                sqlx::query("PRAGMA analysis_limit = 1000")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(StoreError::Database)?;
+                sqlx::query("ANALYZE")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(StoreError::Database)?;
+            }
+            Db::Postgres(pool) => {
+                sqlx::query("ANALYZE")
+                    .execute(pool)
+                    .await
+                    .map_err(StoreError::Database)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the database already holds any staff (used by `yutang demo` to refuse to
     /// overwrite a real installation, and by `serve` to bootstrap the first admin).
     pub async fn is_empty(&self) -> Result<bool> {

@@ -255,6 +255,7 @@ impl Demo<'_> {
         self.seed_demo_tags(&mut rng, customers).await?;
         progress("标签 tags", 1, 1);
         self.seed_demo_promotions(customers).await?;
+        self.db.analyze().await?;
         Ok(summary)
     }
 }
