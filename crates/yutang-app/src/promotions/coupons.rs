@@ -14,8 +14,8 @@ use yutang_core::time::Millis;
 use yutang_store::StoreError;
 use yutang_store::jobs::{self as job_store, NewJob};
 use yutang_store::promotions::{
-    self as store, CampaignTable, Claimed, CouponClaim, CouponRow, Idem, NewCoupon, TemplateRow,
-    TemplateStats, TemplateWrite,
+    self as store, CampaignTable, Claimed, CouponClaim, CouponRow, Idem, NewCoupon, Removal,
+    TemplateRow, TemplateStats, TemplateWrite,
 };
 
 use super::{ISSUE_KIND, bad_record, campaign, event_in, manage, refusal, view};
@@ -132,23 +132,17 @@ impl Coupons<'_> {
         Ok(())
     }
 
-    pub async fn delete_coupon_template(&self, actor: &Actor, id: i64) -> Result<()> {
-        manage(actor)?;
-        let mut tx = self.db.begin().await?;
-        store::delete_template_in(&mut tx, id, self.now())
-            .await
-            .map_err(AppError::not_found("coupon template"))?;
+    /// Remove a template: archived when anyone claimed (or was issued) it, so its coupons
+    /// stay usable and its statistics stay; deleted when nobody did. Nobody can claim either.
+    pub async fn delete_coupon_template(&self, actor: &Actor, id: i64) -> Result<Removal> {
         self.promotions()
-            .promo_audit(
-                &mut tx,
+            .remove_campaign(
                 actor,
-                "coupon_template.delete",
-                format!("coupon_template:{id}"),
-                serde_json::json!({}),
+                CampaignTable::CouponTemplates,
+                id,
+                ("coupon_template", "coupon template"),
             )
-            .await?;
-        tx.commit().await?;
-        Ok(())
+            .await
     }
 
     fn template_view(row: TemplateRow, stats: Option<TemplateStats>) -> Result<TemplateView> {
@@ -156,10 +150,11 @@ impl Coupons<'_> {
         Ok(TemplateView { row, spec, stats })
     }
 
+    /// Every template, active and archived (`row.status`), newest first.
     pub async fn coupon_templates(&self, actor: &Actor) -> Result<Vec<TemplateView>> {
         view(actor)?;
         let stats = store::template_stats(&self.db).await?;
-        store::list_templates(&self.db, false)
+        store::list_templates(&self.db, true)
             .await?
             .into_iter()
             .map(|r| {

@@ -9,6 +9,7 @@ use yutang_core::staff::Permission;
 use yutang_core::time::Millis;
 use yutang_store::promotions::{
     self as store, CampaignCounts, CampaignTable, FlashClaimed, FlashSaleRow, FlashSaleWrite,
+    Removal,
 };
 
 use super::{bad_record, campaign, event_in, manage, refusal, view};
@@ -102,17 +103,45 @@ impl FlashSales<'_> {
         Ok(FlashSaleView { row, spec, counts })
     }
 
-    pub async fn flash_sales(&self) -> Result<Vec<FlashSaleView>> {
+    async fn list(&self, all: bool) -> Result<Vec<FlashSaleView>> {
         let mut out = Vec::new();
-        for r in store::list_flash_sales(&self.db).await? {
+        for r in store::list_flash_sales(&self.db, all).await? {
             out.push(self.flash_view(r).await?);
         }
         Ok(out)
     }
 
+    /// The active ones, for customers.
+    pub async fn flash_sales(&self) -> Result<Vec<FlashSaleView>> {
+        self.list(false).await
+    }
+
+    /// Every one, active and archived (`row.status`), for staff.
     pub async fn flash_sales_for_staff(&self, actor: &Actor) -> Result<Vec<FlashSaleView>> {
         view(actor)?;
-        self.flash_sales().await
+        self.list(true).await
+    }
+
+    /// One, active or archived, for staff.
+    pub async fn flash_sale_for_staff(&self, actor: &Actor, id: i64) -> Result<FlashSaleView> {
+        view(actor)?;
+        let row = store::get_flash_sale(&self.db, id)
+            .await
+            .map_err(AppError::not_found("flash sale"))?;
+        self.flash_view(row).await
+    }
+
+    /// Remove one: archived when it has claims (statistics kept, closed to customers), deleted
+    /// when it has none.
+    pub async fn delete_flash_sale(&self, actor: &Actor, id: i64) -> Result<Removal> {
+        self.promotions()
+            .remove_campaign(
+                actor,
+                CampaignTable::FlashSales,
+                id,
+                ("flash_sale", "flash sale"),
+            )
+            .await
     }
 
     pub async fn flash_sale(&self, id: i64) -> Result<FlashSaleView> {

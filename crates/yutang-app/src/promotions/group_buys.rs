@@ -7,7 +7,7 @@ use yutang_core::promotions::group_buys::{GroupBuySpec, Team, TeamState};
 use yutang_core::promotions::{Campaign, PromoRefusal};
 use yutang_core::time::Millis;
 use yutang_store::promotions::{
-    self as store, CampaignCounts, CampaignTable, GroupBuyRow, GroupBuyWrite, MemberRow,
+    self as store, CampaignCounts, CampaignTable, GroupBuyRow, GroupBuyWrite, MemberRow, Removal,
     TeamJoined, TeamRow,
 };
 
@@ -123,17 +123,45 @@ impl GroupBuys<'_> {
         Ok(GroupBuyView { row, spec, counts })
     }
 
-    pub async fn group_buys(&self) -> Result<Vec<GroupBuyView>> {
+    async fn list(&self, all: bool) -> Result<Vec<GroupBuyView>> {
         let mut out = Vec::new();
-        for r in store::list_group_buys(&self.db).await? {
+        for r in store::list_group_buys(&self.db, all).await? {
             out.push(self.group_buy_view(r).await?);
         }
         Ok(out)
     }
 
+    /// The active ones, for customers.
+    pub async fn group_buys(&self) -> Result<Vec<GroupBuyView>> {
+        self.list(false).await
+    }
+
+    /// Every one, active and archived (`row.status`), for staff.
     pub async fn group_buys_for_staff(&self, actor: &Actor) -> Result<Vec<GroupBuyView>> {
         view(actor)?;
-        self.group_buys().await
+        self.list(true).await
+    }
+
+    /// One, active or archived, for staff.
+    pub async fn group_buy_for_staff(&self, actor: &Actor, id: i64) -> Result<GroupBuyView> {
+        view(actor)?;
+        let row = store::get_group_buy(&self.db, id)
+            .await
+            .map_err(AppError::not_found("group-buy"))?;
+        self.group_buy_view(row).await
+    }
+
+    /// Remove one: archived when it has teams (statistics kept, closed to customers), deleted
+    /// when it has none.
+    pub async fn delete_group_buy(&self, actor: &Actor, id: i64) -> Result<Removal> {
+        self.promotions()
+            .remove_campaign(
+                actor,
+                CampaignTable::GroupBuys,
+                id,
+                ("group_buy", "group-buy"),
+            )
+            .await
     }
 
     pub async fn group_buy(&self, id: i64) -> Result<GroupBuyView> {

@@ -6,7 +6,7 @@
 //! job kinds with their one handler.
 
 /// The rows this area hands to its callers (read models; defined by the store).
-pub use yutang_store::promotions::{Claimed, FlashClaimed, TeamJoined, TemplateStats};
+pub use yutang_store::promotions::{Claimed, FlashClaimed, Removal, TeamJoined, TemplateStats};
 
 pub mod coupons;
 pub mod flash_sales;
@@ -260,6 +260,40 @@ impl Promotions<'_> {
         .await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Remove a campaign (the staff "delete"): one with history — claims or coupons of a
+    /// template, claims of a flash sale, teams of a group-buy — is archived and keeps its
+    /// statistics; one without is deleted. The audit entry (`{kind}.archive` or
+    /// `{kind}.delete` in the detail) commits with the change; removing an archived campaign
+    /// again changes nothing and writes nothing.
+    pub(super) async fn remove_campaign(
+        &self,
+        actor: &Actor,
+        table: store::CampaignTable,
+        id: i64,
+        (kind, what): (&'static str, &'static str),
+    ) -> Result<Removal> {
+        manage(actor)?;
+        let mut tx = self.db.begin().await?;
+        let removal = store::remove_campaign_in(&mut tx, table, id, self.now())
+            .await?
+            .ok_or(AppError::NotFound { what })?;
+        let op = match removal {
+            Removal::AlreadyArchived => return Ok(removal),
+            Removal::Archived => "archive",
+            Removal::Deleted => "delete",
+        };
+        self.promo_audit(
+            &mut tx,
+            actor,
+            &format!("{kind}.{op}"),
+            format!("{kind}:{id}"),
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(removal)
     }
 
     /// The audit entry of a promotion change, written in the change's transaction.

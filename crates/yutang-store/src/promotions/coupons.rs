@@ -139,19 +139,6 @@ pub async fn update_template_in(
     Err(stock_refusal(tx, "coupon_templates", id, "claimed").await?)
 }
 
-/// Soft-delete: claimed coupons stay usable, no one can claim any more.
-pub async fn delete_template_in(tx: &mut Tx, id: i64, now: i64) -> Result<()> {
-    let n = in_tx!(tx, conn => {
-        sqlx::query("UPDATE coupon_templates SET status = 'deleted', updated_at = $1 WHERE id = $2 AND status = 'active'")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected()
-    });
-    crate::error::touched(n)
-}
-
 macro_rules! template_select {
     () => {
         "SELECT id, name, spec, stock, sold, per_customer, claim_starts, claim_ends, status, \
@@ -169,7 +156,7 @@ pub async fn get_template(db: &Db, id: i64) -> Result<TemplateRow> {
     })
 }
 
-/// Active templates (and, with `all`, deleted ones too), newest first.
+/// Active templates (and, with `all`, archived ones too), newest first.
 pub async fn list_templates(db: &Db, all: bool) -> Result<Vec<TemplateRow>> {
     db_run!(db, pool => {
         Ok(sqlx::query_as::<_, TemplateRow>(concat!(

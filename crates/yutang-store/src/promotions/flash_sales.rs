@@ -127,12 +127,14 @@ pub async fn get_flash_sale(db: &Db, id: i64) -> Result<FlashSaleRow> {
     })
 }
 
-pub async fn list_flash_sales(db: &Db) -> Result<Vec<FlashSaleRow>> {
+/// Active campaigns (and, with `all`, archived ones too), latest first.
+pub async fn list_flash_sales(db: &Db, all: bool) -> Result<Vec<FlashSaleRow>> {
     db_run!(db, pool => {
         Ok(sqlx::query_as::<_, FlashSaleRow>(concat!(
             flash_select!(),
-            " WHERE status = 'active' ORDER BY starts_at DESC, id DESC"
+            " WHERE ($1 OR status = 'active') ORDER BY starts_at DESC, id DESC"
         ))
+        .bind(all)
         .fetch_all(pool)
         .await?)
     })

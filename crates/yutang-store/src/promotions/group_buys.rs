@@ -148,12 +148,14 @@ pub async fn get_group_buy(db: &Db, id: i64) -> Result<GroupBuyRow> {
     })
 }
 
-pub async fn list_group_buys(db: &Db) -> Result<Vec<GroupBuyRow>> {
+/// Active campaigns (and, with `all`, archived ones too), latest first.
+pub async fn list_group_buys(db: &Db, all: bool) -> Result<Vec<GroupBuyRow>> {
     db_run!(db, pool => {
         Ok(sqlx::query_as::<_, GroupBuyRow>(concat!(
             group_buy_select!(),
-            " WHERE status = 'active' ORDER BY starts_at DESC, id DESC"
+            " WHERE ($1 OR status = 'active') ORDER BY starts_at DESC, id DESC"
         ))
+        .bind(all)
         .fetch_all(pool)
         .await?)
     })

@@ -188,6 +188,88 @@ impl CampaignTable {
     }
 }
 
+/// What removing a campaign did: deleted outright (it had no history), archived (it has
+/// claims, coupons or teams, kept with its statistics and closed to claims), or nothing
+/// because it was archived before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Removal {
+    Deleted,
+    Archived,
+    AlreadyArchived,
+}
+
+impl CampaignTable {
+    /// How many rows of history a campaign has (`$1` its id): claims and coupons of a
+    /// template, claims of a flash sale, teams of a group-buy.
+    fn history_sql(self) -> &'static str {
+        match self {
+            CampaignTable::CouponTemplates => {
+                "SELECT (SELECT COUNT(*) FROM coupon_claims WHERE template_id = $1) \
+                 + (SELECT COUNT(*) FROM coupons WHERE template_id = $1)"
+            }
+            CampaignTable::FlashSales => {
+                "SELECT COUNT(*) FROM flash_sale_claims WHERE sale_id = $1"
+            }
+            CampaignTable::GroupBuys => {
+                "SELECT COUNT(*) FROM group_buy_teams WHERE group_buy_id = $1"
+            }
+        }
+    }
+}
+
+/// Remove a campaign, read under the row lock every claim takes first (so no claim can slip
+/// in between the check and the write): with any history (or stock taken) it is archived —
+/// the row and everything hanging off it stay, so its statistics stay, and `status =
+/// 'archived'` closes it to claims and edits; without history the row is deleted. `None`
+/// when there is no such campaign.
+pub async fn remove_campaign_in(
+    tx: &mut Tx,
+    table: CampaignTable,
+    id: i64,
+    now: i64,
+) -> Result<Option<Removal>> {
+    let lock = tx.row_lock();
+    // The table name is one of the three fixed names, never input.
+    let t = table.name();
+    in_tx!(tx, conn => {
+        let row: Option<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT status, sold FROM {t} WHERE id = $1{lock}"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((status, sold)) = row else {
+            return Ok(None);
+        };
+        match status.as_str() {
+            "archived" => return Ok(Some(Removal::AlreadyArchived)),
+            "active" => {}
+            _ => return Ok(None),
+        }
+        let history: i64 = sqlx::query_scalar(table.history_sql())
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+        if history > 0 || sold > 0 {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE {t} SET status = 'archived', updated_at = $1 WHERE id = $2"
+            )))
+            .bind(now)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+            Ok(Some(Removal::Archived))
+        } else {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t} WHERE id = $1")))
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            Ok(Some(Removal::Deleted))
+        }
+    })
+}
+
 /// Take one unit of an active campaign's stock: `false` when none was taken. The caller has
 /// decided on the row read under its lock; this guard is the backstop.
 pub async fn take_unit_in(tx: &mut Tx, table: CampaignTable, id: i64) -> Result<bool> {

@@ -13,7 +13,7 @@ use yutang_core::ids::CustomerId;
 use yutang_core::money::Fen;
 use yutang_core::promotions::coupons::TemplateSpec;
 
-use super::promotions::{Created, CustomerAuth, created, json_value, spec_schema};
+use super::promotions::{Created, CustomerAuth, Removed, created, json_value, spec_schema};
 use crate::api::idempotency::{self, IdempotencyKey};
 use crate::auth::{ApiActor, ApiJson, IdPath};
 use crate::error::{ErrorBody, WebResult};
@@ -196,17 +196,19 @@ pub async fn update_template(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Delete a template: nobody can claim it any more; coupons already claimed stay usable.
+/// Remove a template. With claims or coupons it is archived: its coupons stay usable, its
+/// statistics stay, it is listed with `status: "archived"` and nobody can claim it. Without
+/// any it is deleted. The answer says which.
 #[utoipa::path(delete, path = "/api/v1/coupon-templates/{id}", tag = "promotions", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Removed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete_template(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
-) -> WebResult<StatusCode> {
-    s.app.coupons().delete_coupon_template(&a, id).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> WebResult<Json<Removed>> {
+    let r = s.app.coupons().delete_coupon_template(&a, id).await?;
+    Ok(Json(Removed::new(id, r)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

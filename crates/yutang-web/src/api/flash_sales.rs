@@ -10,7 +10,7 @@ use yutang_app::promotions::FlashClaimed;
 use yutang_app::promotions::flash_sales::FlashSaleView;
 use yutang_core::promotions::flash_sales::FlashSaleSpec;
 
-use super::promotions::{Created, CustomerAuth, created, json_value, spec_schema};
+use super::promotions::{Created, CustomerAuth, Removed, created, json_value, spec_schema};
 use crate::api::idempotency::{self, IdempotencyKey};
 use crate::auth::{ApiActor, ApiJson, IdPath};
 use crate::error::{ErrorBody, WebResult};
@@ -20,6 +20,8 @@ use crate::state::AppState;
 pub struct FlashSaleOut {
     pub id: i64,
     pub name: String,
+    /// `active`, or `archived` (removed with history: kept for its statistics, closed).
+    pub status: String,
     pub price_fen: i64,
     pub stock: i64,
     pub sold: i64,
@@ -40,6 +42,7 @@ impl From<FlashSaleView> for FlashSaleOut {
         Self {
             id: v.row.id,
             name: v.row.name,
+            status: v.row.status,
             price_fen: v.row.price_fen,
             stock: v.row.stock,
             sold: v.row.sold,
@@ -122,10 +125,31 @@ pub async fn update_flash_sale(
     responses((status = 200, body = FlashSaleOut), (status = 404, body = ErrorBody)))]
 pub async fn get_flash_sale(
     State(s): State<AppState>,
-    ApiActor(_a): ApiActor,
+    ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<FlashSaleOut>> {
-    Ok(Json(s.app.flash_sales().flash_sale(id).await?.into()))
+    Ok(Json(
+        s.app
+            .flash_sales()
+            .flash_sale_for_staff(&a, id)
+            .await?
+            .into(),
+    ))
+}
+
+/// Remove a flash sale. With claims it is archived: kept with its statistics, listed with
+/// `status: "archived"`, closed to customers and edits. Without any it is deleted. The
+/// answer says which.
+#[utoipa::path(delete, path = "/api/v1/flash-sales/{id}", tag = "promotions", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Removed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_flash_sale(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    IdPath(id): IdPath,
+) -> WebResult<Json<Removed>> {
+    let r = s.app.flash_sales().delete_flash_sale(&a, id).await?;
+    Ok(Json(Removed::new(id, r)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

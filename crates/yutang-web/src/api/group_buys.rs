@@ -11,7 +11,7 @@ use yutang_app::promotions::group_buys::{GroupBuyView, TeamView};
 use yutang_core::ids::CustomerId;
 use yutang_core::promotions::group_buys::GroupBuySpec;
 
-use super::promotions::{Created, CustomerAuth, created, json_value, spec_schema};
+use super::promotions::{Created, CustomerAuth, Removed, created, json_value, spec_schema};
 use crate::api::idempotency::{self, IdempotencyKey};
 use crate::auth::{ApiActor, ApiJson, IdPath};
 use crate::error::{ErrorBody, WebResult};
@@ -21,6 +21,8 @@ use crate::state::AppState;
 pub struct GroupBuyOut {
     pub id: i64,
     pub name: String,
+    /// `active`, or `archived` (removed with history: kept for its statistics, closed).
+    pub status: String,
     pub price_fen: i64,
     pub leader_discount_fen: i64,
     pub team_size: i64,
@@ -42,6 +44,7 @@ impl From<GroupBuyView> for GroupBuyOut {
         Self {
             id: v.row.id,
             name: v.row.name,
+            status: v.row.status,
             price_fen: v.row.price_fen,
             leader_discount_fen: v.row.leader_discount_fen,
             team_size: v.row.team_size,
@@ -192,10 +195,27 @@ pub async fn update_group_buy(
     responses((status = 200, body = GroupBuyOut), (status = 404, body = ErrorBody)))]
 pub async fn get_group_buy(
     State(s): State<AppState>,
-    ApiActor(_a): ApiActor,
+    ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<GroupBuyOut>> {
-    Ok(Json(s.app.group_buys().group_buy(id).await?.into()))
+    Ok(Json(
+        s.app.group_buys().group_buy_for_staff(&a, id).await?.into(),
+    ))
+}
+
+/// Remove a group-buy. With teams it is archived: kept with its statistics, listed with
+/// `status: "archived"`, closed to customers and edits. Without any it is deleted. The
+/// answer says which.
+#[utoipa::path(delete, path = "/api/v1/group-buys/{id}", tag = "promotions", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Removed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_group_buy(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    IdPath(id): IdPath,
+) -> WebResult<Json<Removed>> {
+    let r = s.app.group_buys().delete_group_buy(&a, id).await?;
+    Ok(Json(Removed::new(id, r)))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

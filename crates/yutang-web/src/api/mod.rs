@@ -62,9 +62,10 @@ use promotions::CustomerTokenScheme;
         coupons::update_template, coupons::delete_template, coupons::issue,
         coupons::redeem, coupons::revoke, coupons::customer_coupons,
         flash_sales::list_flash_sales, flash_sales::create_flash_sale, flash_sales::get_flash_sale,
-        flash_sales::update_flash_sale, flash_sales::flash_paid,
+        flash_sales::update_flash_sale, flash_sales::delete_flash_sale, flash_sales::flash_paid,
         group_buys::list_group_buys, group_buys::create_group_buy, group_buys::get_group_buy,
-        group_buys::update_group_buy, group_buys::group_buy_teams, promotions::mint_token,
+        group_buys::update_group_buy, group_buys::delete_group_buy, group_buys::group_buy_teams,
+        promotions::mint_token,
         promotions::demo_login, coupons::public_claimable, coupons::public_claim,
         coupons::public_mine, coupons::public_my_coupon, flash_sales::public_flash_sales,
         flash_sales::public_flash_sale, flash_sales::public_flash_claim, group_buys::public_group_buy,
@@ -308,7 +309,9 @@ fn promotions_router() -> Router<AppState> {
         )
         .route(
             "/flash-sales/{id}",
-            get(flash_sales::get_flash_sale).put(flash_sales::update_flash_sale),
+            get(flash_sales::get_flash_sale)
+                .put(flash_sales::update_flash_sale)
+                .delete(flash_sales::delete_flash_sale),
         )
         .route(
             "/flash-sale-claims/{id}/paid",
@@ -320,7 +323,9 @@ fn promotions_router() -> Router<AppState> {
         )
         .route(
             "/group-buys/{id}",
-            get(group_buys::get_group_buy).put(group_buys::update_group_buy),
+            get(group_buys::get_group_buy)
+                .put(group_buys::update_group_buy)
+                .delete(group_buys::delete_group_buy),
         )
         .route("/group-buys/{id}/teams", get(group_buys::group_buy_teams))
         .route("/customer-tokens", post(promotions::mint_token))

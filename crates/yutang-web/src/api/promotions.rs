@@ -77,6 +77,28 @@ pub struct Created {
     pub id: i64,
 }
 
+/// What `DELETE` did to a campaign: `deleted` (it had no claims, coupons or teams; it is
+/// gone) or `archived` (it has history: kept with its statistics, listed with
+/// `status: "archived"`, closed to claims and edits). Deleting an archived campaign again
+/// answers `archived` and changes nothing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Removed {
+    pub id: i64,
+    /// `deleted` or `archived`.
+    pub status: &'static str,
+}
+
+impl Removed {
+    pub fn new(id: i64, r: yutang_app::promotions::Removal) -> Self {
+        use yutang_app::promotions::Removal;
+        let status = match r {
+            Removal::Deleted => "deleted",
+            Removal::Archived | Removal::AlreadyArchived => "archived",
+        };
+        Removed { id, status }
+    }
+}
+
 // --- customer tokens ---
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -52,6 +52,16 @@ impl Tr {
         }
     }
 
+    /// A text with `{name}` placeholders filled in, e.g. `fill("confirm.tag_holders", &[("n",
+    /// "4,622")])` → `4,622 位客户将失去此标签`.
+    pub fn fill(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut out = self.t(key).to_owned();
+        for (name, value) in args {
+            out = out.replace(&format!("{{{name}}}"), value);
+        }
+        out
+    }
+
     /// A role's label.
     pub fn role(&self, role: &str) -> &'static str {
         self.t(&format!("role.{role}"))
@@ -145,6 +155,74 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "common.created_at" => ("创建时间", "Created"),
         "common.saved" => ("已保存", "Saved"),
         "common.created" => ("已创建", "Created"),
+        "common.deleted" => ("已删除", "Deleted"),
+        "common.archived" => ("已归档", "Archived"),
+        "tokens.revoked_done" => ("已吊销", "Revoked"),
+        "confirm.delete_title" => ("确认删除", "Confirm delete"),
+        "confirm.archive_title" => ("确认归档", "Confirm archive"),
+        "confirm.revoke_title" => ("确认吊销", "Confirm revoke"),
+        "confirm.archive" => ("归档", "Archive"),
+        "confirm.tag" => ("标签「{name}」", "Tag “{name}”"),
+        "confirm.tag_holders" => ("{n} 位客户将失去此标签", "{n} customers will lose this tag"),
+        "confirm.tag_history" => (
+            "每位客户的时间线会记录此次移除，审计日志保留标签名与人数；删除后不可恢复",
+            "Each customer's timeline records the removal and the audit log keeps the tag's name and count; this cannot be undone",
+        ),
+        "confirm.tag_wecom" => (
+            "企业微信中的同名企业标签也会被删除",
+            "The matching WeCom corp tag is deleted too",
+        ),
+        "confirm.group" => ("标签组「{name}」", "Tag group “{name}”"),
+        "confirm.group_tags" => (
+            "将删除组内 {t} 个标签，客户共失去 {n} 个标签",
+            "Its {t} tags are deleted; customers lose {n} tags in all",
+        ),
+        "confirm.rule" => ("自动标签规则「{name}」", "Auto-tag rule “{name}”"),
+        "confirm.rule_effect" => (
+            "规则不再运行；它已打上的标签保留，所在标签组改为手动维护",
+            "The rule stops running; the tags it set stay, and its group becomes a manual one",
+        ),
+        "confirm.segment" => ("人群「{name}」", "Segment “{name}”"),
+        "confirm.segment_effect" => (
+            "只删除人群的定义，客户与标签不受影响；仍被营销活动使用的人群不能删除",
+            "Only the segment's definition goes; customers and tags are untouched. A segment a promotion still uses cannot be deleted",
+        ),
+        "confirm.token" => (
+            "API 令牌「{name}」（{prefix}…）",
+            "API token “{name}” ({prefix}…)",
+        ),
+        "confirm.token_effect" => (
+            "使用此令牌的集成将立即无法调用 API，且不可恢复",
+            "Integrations using this token lose API access at once; this cannot be undone",
+        ),
+        "confirm.coupon" => ("优惠券「{name}」", "Coupon “{name}”"),
+        "confirm.coupon_history" => (
+            "已领取 {claims} 次，已使用 {used} 张",
+            "Claimed {claims} times, {used} used",
+        ),
+        "confirm.flash" => ("秒杀「{name}」", "Flash sale “{name}”"),
+        "confirm.flash_history" => (
+            "已有 {n} 笔抢购（{paid} 笔已支付）",
+            "{n} claims so far ({paid} paid)",
+        ),
+        "confirm.group_buy" => ("拼团「{name}」", "Group-buy “{name}”"),
+        "confirm.group_buy_history" => (
+            "已有 {n} 个团（{filled} 个已成团）",
+            "{n} teams so far ({filled} filled)",
+        ),
+        "confirm.will_archive" => (
+            "有领取或参与记录，将归档而不是删除：统计数据保留，在「已归档」中可查看；客户不能再领取或参与，已领取的仍然有效",
+            "It has claims, so it is archived rather than deleted: its statistics stay and it is listed under Archived; nobody can claim or join it any more, and what customers already hold stays valid",
+        ),
+        "confirm.will_delete" => (
+            "还没有任何领取或参与记录，将直接删除",
+            "Nobody has claimed or joined it yet, so it is deleted outright",
+        ),
+        "promo.archived" => ("已归档", "Archived"),
+        "promo.archived_hint" => (
+            "已归档的活动保留统计数据，客户不能再领取或参与",
+            "Archived promotions keep their statistics; customers can no longer claim or join them",
+        ),
         "common.name" => ("名称", "Name"),
         "common.id" => ("ID", "ID"),
         "staff.title" => ("员工", "Staff"),

@@ -5,6 +5,7 @@
 mod audit;
 mod auth;
 mod bulk_tags;
+mod confirm;
 mod customers;
 mod home;
 pub(crate) mod i18n;
@@ -53,16 +54,25 @@ pub fn router() -> Router<AppState> {
         .route("/regions", get(org::regions).post(org::region_create))
         .route("/regions/{id}", post(org::region_rename))
         .route("/tokens", get(tokens::tokens).post(tokens::token_create))
-        .route("/tokens/{id}/revoke", post(tokens::token_revoke))
+        .route(
+            "/tokens/{id}/revoke",
+            get(tokens::token_revoke_confirm).post(tokens::token_revoke),
+        )
         .route("/audit", get(audit::audit))
         .route("/customers", get(customers::list))
         .route("/customers/{id}", get(customers::view))
         .route("/customers/{id}/reveal", post(customers::reveal))
         .route("/customers/{id}/tags", post(tags::customer_tags))
         .route("/tags", get(tags::list).post(tags::tag_create))
-        .route("/tags/{id}/delete", post(tags::tag_delete))
+        .route(
+            "/tags/{id}/delete",
+            get(tags::tag_delete_confirm).post(tags::tag_delete),
+        )
         .route("/tags/groups", post(tags::group_create))
-        .route("/tags/groups/{id}/delete", post(tags::group_delete))
+        .route(
+            "/tags/groups/{id}/delete",
+            get(tags::group_delete_confirm).post(tags::group_delete),
+        )
         .route("/tags/rules", post(tags::rule_create))
         .route(
             "/tags/bulk",
@@ -72,13 +82,19 @@ pub fn router() -> Router<AppState> {
         )
         .route("/jobs/{id}", get(bulk_tags::job))
         .route("/tags/rules/{id}/run", post(tags::rule_run))
-        .route("/tags/rules/{id}/delete", post(tags::rule_delete))
+        .route(
+            "/tags/rules/{id}/delete",
+            get(tags::rule_delete_confirm).post(tags::rule_delete),
+        )
         .route("/segments", get(segments::list).post(segments::create))
         .route("/segments/new", get(segments::new))
         .route("/segments/count.json", get(segments::count_json))
         .route("/segments/schema.json", get(segments::schema_json))
         .route("/segments/{id}", get(segments::edit).post(segments::update))
-        .route("/segments/{id}/delete", post(segments::delete))
+        .route(
+            "/segments/{id}/delete",
+            get(segments::delete_confirm).post(segments::delete),
+        )
         .route("/segments/{id}/members", get(segments::members))
         .route("/segments/{id}/export", post(segments::export))
         .route("/assets/segments.js", get(segments::script))
@@ -95,8 +111,8 @@ pub fn router() -> Router<AppState> {
         .route("/import/{id}/errors.csv", get(import::errors_csv))
         .route("/promotions", get(promotions::list))
         .route(
-            "/promotions/coupons/{id}/delete",
-            post(promotions::delete_template),
+            "/promotions/{what}/{id}/delete",
+            get(promotions::delete_confirm).post(promotions::delete),
         )
         .route("/promotions/{what}", post(promotions::create))
         .route("/promotions/{what}/new", get(promotions::new_form))
@@ -224,6 +240,9 @@ impl FromRequestParts<AppState> for Console {
                 .and_then(|(_, v)| match v.as_ref() {
                     "saved" => Some("common.saved"),
                     "created" => Some("common.created"),
+                    "deleted" => Some("common.deleted"),
+                    "archived" => Some("common.archived"),
+                    "revoked" => Some("tokens.revoked_done"),
                     "password_reset" => Some("staff.password_reset_done"),
                     _ => None,
                 })

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use yutang_app::AppError;
-use yutang_app::promotions::{FlashSaleView, GroupBuyView, TemplateView};
+use yutang_app::promotions::{FlashSaleView, GroupBuyView, Removal, TemplateView};
 use yutang_core::FieldError;
 use yutang_core::promotions::coupons::{CouponKind, Scope, TemplateSpec, Validity};
 use yutang_core::promotions::flash_sales::FlashSaleSpec;
@@ -17,9 +17,9 @@ use yutang_core::promotions::{Audience, Window};
 use yutang_core::staff::Permission;
 use yutang_core::time::Millis;
 
+use super::confirm::{Confirm, confirm_page, grouped};
 use super::layout::{ConsoleForm, CsrfForm, FormError, error_page, form_error};
 use super::{Console, Ctx, render};
-use crate::auth::IdPath;
 use crate::state::AppState;
 
 /// `12.5` → 1250 fen; at most two decimals, never negative, no floats involved.
@@ -347,6 +347,10 @@ struct ListPage {
     templates: Vec<TemplateView>,
     flash_sales: Vec<FlashSaleView>,
     group_buys: Vec<GroupBuyView>,
+    /// Removed campaigns that had history: kept with their statistics, closed.
+    archived_templates: Vec<TemplateView>,
+    archived_flash_sales: Vec<FlashSaleView>,
+    archived_group_buys: Vec<GroupBuyView>,
     can_manage: bool,
 }
 
@@ -376,6 +380,15 @@ pub async fn list(State(s): State<AppState>, mut c: Console) -> Response {
         .await
         .unwrap_or_default();
     let can_manage = a.can(Permission::ManagePromotions);
+    let (templates, archived_templates) = templates
+        .into_iter()
+        .partition(|t| t.row.status == "active");
+    let (flash_sales, archived_flash_sales) = flash_sales
+        .into_iter()
+        .partition(|f| f.row.status == "active");
+    let (group_buys, archived_group_buys) = group_buys
+        .into_iter()
+        .partition(|g| g.row.status == "active");
     render(
         StatusCode::OK,
         &ListPage {
@@ -383,6 +396,9 @@ pub async fn list(State(s): State<AppState>, mut c: Console) -> Response {
             templates,
             flash_sales,
             group_buys,
+            archived_templates,
+            archived_flash_sales,
+            archived_group_buys,
             can_manage,
         },
     )
@@ -563,18 +579,110 @@ pub async fn update(
     submit(s, c, &what, Some(id), f).await
 }
 
-pub async fn delete_template(
+/// A campaign's name, its history in the reader's words, and whether it has any.
+async fn campaign_impact(
+    s: &AppState,
+    c: &Console,
+    w: &str,
+    id: i64,
+) -> Result<(String, String, bool), AppError> {
+    let (a, tr) = (&c.session.actor, c.ctx.tr);
+    Ok(match w {
+        "coupon" => {
+            let t = s.app.coupons().coupon_template(a, id).await?;
+            let (claims, used) = t.stats.as_ref().map_or((0, 0), |st| (st.claims, st.used));
+            let has = claims > 0 || t.stats.as_ref().is_some_and(|st| st.coupons > 0);
+            let line = tr.fill(
+                "confirm.coupon_history",
+                &[("claims", &grouped(claims)), ("used", &grouped(used))],
+            );
+            (
+                tr.fill("confirm.coupon", &[("name", &t.row.name)]),
+                line,
+                has || t.row.sold > 0,
+            )
+        }
+        "flash" => {
+            let f = s.app.flash_sales().flash_sale_for_staff(a, id).await?;
+            let n = f.counts.a + f.counts.b + f.counts.c;
+            let line = tr.fill(
+                "confirm.flash_history",
+                &[("n", &grouped(n)), ("paid", &grouped(f.counts.b))],
+            );
+            (
+                tr.fill("confirm.flash", &[("name", &f.row.name)]),
+                line,
+                n > 0 || f.row.sold > 0,
+            )
+        }
+        _ => {
+            let g = s.app.group_buys().group_buy_for_staff(a, id).await?;
+            let n = g.counts.a + g.counts.b + g.counts.c;
+            let line = tr.fill(
+                "confirm.group_buy_history",
+                &[("n", &grouped(n)), ("filled", &grouped(g.counts.b))],
+            );
+            (
+                tr.fill("confirm.group_buy", &[("name", &g.row.name)]),
+                line,
+                n > 0 || g.row.sold > 0,
+            )
+        }
+    })
+}
+
+/// Confirm removing a coupon template, flash sale or group-buy: its claims (or teams), and
+/// whether it will be archived (it has history) or deleted (it has none).
+pub async fn delete_confirm(
     State(s): State<AppState>,
-    IdPath(id): IdPath,
+    c: Console,
+    axum::extract::Path((what, id)): axum::extract::Path<(String, i64)>,
+) -> Response {
+    let Some(w) = parse_what(&what) else {
+        return error_page(c.ctx, AppError::NotFound { what: "page" });
+    };
+    if !c.session.actor.can(Permission::ManagePromotions) {
+        return error_page(c.ctx, AppError::Forbidden);
+    }
+    let (subject, line, has_history) = match campaign_impact(&s, &c, w, id).await {
+        Ok(v) => v,
+        Err(e) => return error_page(c.ctx, e),
+    };
+    let tr = c.ctx.tr;
+    let (outcome, effect) = if has_history {
+        ("archive", "confirm.will_archive")
+    } else {
+        ("delete", "confirm.will_delete")
+    };
+    let confirm = Confirm {
+        subject,
+        impact: vec![line, tr.t(effect).to_owned()],
+        outcome,
+        action: format!("/console/promotions/{what}/{id}/delete"),
+        back: "/console/promotions",
+    };
+    confirm_page(c.ctx, "promotions", confirm)
+}
+
+/// Remove a coupon template, flash sale or group-buy: archived when it has history, else
+/// deleted; the flash message says which.
+pub async fn delete(
+    State(s): State<AppState>,
+    axum::extract::Path((what, id)): axum::extract::Path<(String, i64)>,
     ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
-    match s
-        .app
-        .coupons()
-        .delete_coupon_template(&c.session.actor, id)
-        .await
-    {
-        Ok(()) => Redirect::to("/console/promotions?ok=saved").into_response(),
+    let a = &c.session.actor;
+    let r = match parse_what(&what) {
+        Some("coupon") => s.app.coupons().delete_coupon_template(a, id).await,
+        Some("flash") => s.app.flash_sales().delete_flash_sale(a, id).await,
+        Some(_) => s.app.group_buys().delete_group_buy(a, id).await,
+        None => Err(AppError::NotFound { what: "page" }),
+    };
+    match r {
+        Ok(Removal::Deleted) => Redirect::to("/console/promotions?ok=deleted").into_response(),
+        Ok(Removal::Archived | Removal::AlreadyArchived) => {
+            Redirect::to("/console/promotions?ok=archived#archived").into_response()
+        }
         Err(e) => error_page(c.ctx, e),
     }
 }

@@ -12,6 +12,7 @@ use yutang_app::AppError;
 use yutang_app::customers::CustomerRow;
 use yutang_app::segments::SavedSegment;
 
+use super::confirm::{Confirm, confirm_page};
 use super::layout::{ConsoleForm, ConsoleQuery, CsrfForm, Pager, error_page, pager};
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
@@ -215,9 +216,26 @@ pub async fn delete(
     ConsoleForm(c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
     match s.app.segments().delete_segment(&c.session.actor, id).await {
-        Ok(()) => Redirect::to("/console/segments?ok=saved").into_response(),
+        Ok(()) => Redirect::to("/console/segments?ok=deleted").into_response(),
         Err(e) => error_page(c.ctx, e),
     }
+}
+
+/// Confirm deleting a saved segment.
+pub async fn delete_confirm(State(s): State<AppState>, IdPath(id): IdPath, c: Console) -> Response {
+    let seg = match s.app.segments().get_segment(&c.session.actor, id).await {
+        Ok(r) => r,
+        Err(e) => return error_page(c.ctx, e),
+    };
+    let tr = c.ctx.tr;
+    let confirm = Confirm {
+        subject: tr.fill("confirm.segment", &[("name", &seg.name)]),
+        impact: vec![tr.t("confirm.segment_effect").to_owned()],
+        outcome: "delete",
+        action: format!("/console/segments/{id}/delete"),
+        back: "/console/segments",
+    };
+    confirm_page(c.ctx, "segments", confirm)
 }
 
 #[derive(Deserialize)]

@@ -12,6 +12,7 @@ use yutang_app::tags::RuleRow;
 use yutang_core::FieldError;
 use yutang_core::tags::{AgeBucket, RuleSpec};
 
+use super::confirm::{Confirm, confirm_page, grouped};
 use super::layout::{ConsoleForm, CsrfForm, FormError, error_page, form_error};
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
@@ -59,8 +60,13 @@ pub async fn list(State(s): State<AppState>, c: Console) -> Response {
 
 /// Run a form action, then back to the catalogue (or the page with the error).
 async fn after(s: &AppState, c: Console, r: Result<(), AppError>) -> Response {
+    after_with(s, c, r, "saved").await
+}
+
+/// As [`after`], the flash saying what happened (`saved`, `deleted`).
+async fn after_with(s: &AppState, c: Console, r: Result<(), AppError>, ok: &str) -> Response {
     match r {
-        Ok(()) => Redirect::to("/console/tags?ok=saved").into_response(),
+        Ok(()) => Redirect::to(&format!("/console/tags?ok={ok}")).into_response(),
         Err(e) => {
             let (status, err) = form_error(c.ctx.tr, e);
             page(s, c, status, Some(err)).await
@@ -101,7 +107,7 @@ pub async fn group_delete(
         .delete_tag_group(&c.session.actor, id)
         .await
         .map(drop);
-    after(&s, c, r).await
+    after_with(&s, c, r, "deleted").await
 }
 
 #[derive(Deserialize)]
@@ -147,7 +153,7 @@ pub async fn tag_delete(
         .delete_tag(&c.session.actor, id)
         .await
         .map(drop);
-    after(&s, c, r).await
+    after_with(&s, c, r, "deleted").await
 }
 
 #[derive(Deserialize)]
@@ -276,7 +282,7 @@ pub async fn rule_delete(
         .delete_tag_rule(&c.session.actor, id)
         .await
         .map(drop);
-    after(&s, c, r).await
+    after_with(&s, c, r, "deleted").await
 }
 
 #[derive(Deserialize)]
@@ -305,4 +311,98 @@ pub async fn customer_tags(
         Ok(_) => Redirect::to(&format!("/console/customers/{id}?ok=saved")).into_response(),
         Err(e) => error_page(c.ctx, e),
     }
+}
+
+/// The catalogue, for a confirmation page (which needs the counts it shows).
+async fn catalogue(s: &AppState, c: &Console) -> Result<Vec<GroupWithTags>, AppError> {
+    s.app.tags().tag_catalogue(&c.session.actor).await
+}
+
+/// Confirm deleting a tag: how many customers hold it.
+pub async fn tag_delete_confirm(
+    State(s): State<AppState>,
+    IdPath(id): IdPath,
+    c: Console,
+) -> Response {
+    let groups = match catalogue(&s, &c).await {
+        Ok(g) => g,
+        Err(e) => return error_page(c.ctx, e),
+    };
+    let Some(t) = groups.iter().flat_map(|g| &g.tags).find(|t| t.tag.id == id) else {
+        return error_page(c.ctx, AppError::NotFound { what: "tag" });
+    };
+    let tr = c.ctx.tr;
+    let name = format!("{}/{}", t.tag.group_name, t.tag.name);
+    let n = grouped(i64::try_from(t.customers).unwrap_or(i64::MAX));
+    let mut impact = vec![
+        tr.fill("confirm.tag_holders", &[("n", &n)]),
+        tr.t("confirm.tag_history").to_owned(),
+    ];
+    if t.tag.wecom_id.is_some() {
+        impact.push(tr.t("confirm.tag_wecom").to_owned());
+    }
+    let confirm = Confirm {
+        subject: tr.fill("confirm.tag", &[("name", &name)]),
+        impact,
+        outcome: "delete",
+        action: format!("/console/tags/{id}/delete"),
+        back: "/console/tags",
+    };
+    confirm_page(c.ctx, "tags", confirm)
+}
+
+/// Confirm deleting a tag group: its tags and how many tags customers lose.
+pub async fn group_delete_confirm(
+    State(s): State<AppState>,
+    IdPath(id): IdPath,
+    c: Console,
+) -> Response {
+    let groups = match catalogue(&s, &c).await {
+        Ok(g) => g,
+        Err(e) => return error_page(c.ctx, e),
+    };
+    let Some(g) = groups.iter().find(|g| g.group.id == id) else {
+        return error_page(c.ctx, AppError::NotFound { what: "tag group" });
+    };
+    let tr = c.ctx.tr;
+    let held: u64 = g.tags.iter().map(|t| t.customers).sum();
+    let (t, n) = (
+        grouped(i64::try_from(g.tags.len()).unwrap_or(i64::MAX)),
+        grouped(i64::try_from(held).unwrap_or(i64::MAX)),
+    );
+    let confirm = Confirm {
+        subject: tr.fill("confirm.group", &[("name", &g.group.name)]),
+        impact: vec![
+            tr.fill("confirm.group_tags", &[("t", &t), ("n", &n)]),
+            tr.t("confirm.tag_history").to_owned(),
+        ],
+        outcome: "delete",
+        action: format!("/console/tags/groups/{id}/delete"),
+        back: "/console/tags",
+    };
+    confirm_page(c.ctx, "tags", confirm)
+}
+
+/// Confirm deleting an auto-tag rule: it stops; its tags stay.
+pub async fn rule_delete_confirm(
+    State(s): State<AppState>,
+    IdPath(id): IdPath,
+    c: Console,
+) -> Response {
+    let rules = match s.app.tags().list_tag_rules(&c.session.actor).await {
+        Ok(r) => r,
+        Err(e) => return error_page(c.ctx, e),
+    };
+    let Some(r) = rules.iter().find(|r| r.id == id) else {
+        return error_page(c.ctx, AppError::NotFound { what: "rule" });
+    };
+    let tr = c.ctx.tr;
+    let confirm = Confirm {
+        subject: tr.fill("confirm.rule", &[("name", &r.name)]),
+        impact: vec![tr.t("confirm.rule_effect").to_owned()],
+        outcome: "delete",
+        action: format!("/console/tags/rules/{id}/delete"),
+        back: "/console/tags",
+    };
+    confirm_page(c.ctx, "tags", confirm)
 }

@@ -10,6 +10,7 @@ use yutang_app::tokens::NewTokenInput;
 use yutang_app::tokens::TokenRow;
 use yutang_core::ids::TokenId;
 
+use super::confirm::{Confirm, confirm_page};
 use super::layout::{
     ConsoleForm, CsrfForm, FormError, error_page, field_error, form_error, opt_id, see_other,
 };
@@ -124,7 +125,31 @@ pub async fn token_revoke(
         .revoke_token(&c.session.actor, TokenId(id))
         .await
     {
-        Ok(_) => see_other("/console/tokens?ok=saved"),
+        Ok(_) => see_other("/console/tokens?ok=revoked"),
         Err(e) => error_page(c.ctx, e),
     }
+}
+
+/// Confirm revoking a token: integrations using it lose access.
+pub async fn token_revoke_confirm(
+    State(s): State<AppState>,
+    IdPath(id): IdPath,
+    c: Console,
+) -> Response {
+    let rows = match s.app.tokens().list_tokens(&c.session.actor).await {
+        Ok(r) => r,
+        Err(e) => return error_page(c.ctx, e),
+    };
+    let Some(t) = rows.iter().find(|t| t.id == id) else {
+        return error_page(c.ctx, AppError::NotFound { what: "token" });
+    };
+    let tr = c.ctx.tr;
+    let confirm = Confirm {
+        subject: tr.fill("confirm.token", &[("name", &t.name), ("prefix", &t.prefix)]),
+        impact: vec![tr.t("confirm.token_effect").to_owned()],
+        outcome: "revoke",
+        action: format!("/console/tokens/{id}/revoke"),
+        back: "/console/tokens",
+    };
+    confirm_page(c.ctx, "tokens", confirm)
 }

@@ -18,6 +18,7 @@ both_engines!(
     staff_retries_get_the_original_success,
     a_deleted_segment_is_never_a_campaigns_audience,
     concurrent_joins_and_retries_decide_once,
+    removing_archives_history_and_deletes_the_rest,
 );
 
 const DAY: i64 = 86_400_000;
@@ -476,7 +477,9 @@ async fn coupon_bad_input_changes_nothing(e: Engine) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v, json!({"id": id, "status": "archived"}));
     let r = t.post(&path, tok_b, json!({})).await;
     assert_eq!(error_of(r).await.1, "promotion_inactive");
     assert_eq!(coupon_state(&t, tok_a, coupon).await, "claimed");
@@ -1244,4 +1247,213 @@ async fn concurrent_joins_and_retries_decide_once(e: Engine) {
         .await
         .unwrap();
     assert_eq!(v["sold"], 3, "the expired team's units are back: {v}");
+}
+
+async fn remove(t: &TestApp, path: &str) -> (StatusCode, Value) {
+    let r = t
+        .req(Method::DELETE, path, Some(&t.admin))
+        .send()
+        .await
+        .unwrap();
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn staff_get(t: &TestApp, path: &str) -> (StatusCode, Value) {
+    let r = t.get(path, &t.admin).await;
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+/// `DELETE` on a campaign with history archives it: its statistics stay (read and listed
+/// with `status: "archived"`), nobody can claim or join it, and deleting it again changes
+/// nothing; on a campaign without history it deletes it. One audit entry per change.
+async fn removing_archives_history_and_deletes_the_rest(e: Engine) {
+    let t = spawn_app(e).await;
+    let cs = customers(&t, 3, 7000).await;
+
+    // A coupon template claimed twice: archived with its claims.
+    let tpl = created_id(
+        t.post("/api/v1/coupon-templates", &t.admin, template(10, 1))
+            .await,
+    )
+    .await;
+    for (_, tok) in &cs[..2] {
+        let path = format!("/api/v1/public/coupons/{tpl}/claim");
+        assert_eq!(
+            t.post(&path, tok, json!({})).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let (s, v) = remove(&t, &format!("/api/v1/coupon-templates/{tpl}")).await;
+    assert_eq!(
+        (s, v),
+        (StatusCode::OK, json!({"id": tpl, "status": "archived"}))
+    );
+    let (s, v) = staff_get(&t, &format!("/api/v1/coupon-templates/{tpl}")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "archived");
+    assert_eq!(
+        (v["claims"].as_i64(), v["sold"].as_i64()),
+        (Some(2), Some(2))
+    );
+    let (_, list) = staff_get(&t, "/api/v1/coupon-templates").await;
+    let listed = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == tpl)
+        .cloned();
+    assert_eq!(listed.map(|x| x["status"].clone()), Some(json!("archived")));
+    let r = t
+        .post(
+            &format!("/api/v1/public/coupons/{tpl}/claim"),
+            &cs[2].1,
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.1, "promotion_inactive");
+    let public: Value = t
+        .get("/api/v1/public/coupons", &cs[2].1)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        public.as_array().unwrap().iter().all(|x| x["id"] != tpl),
+        "{public}"
+    );
+    // Again: still archived, nothing written.
+    let audits = scalar(&t, "SELECT COUNT(*) FROM audit_log").await;
+    let (s, v) = remove(&t, &format!("/api/v1/coupon-templates/{tpl}")).await;
+    assert_eq!(
+        (s, v["status"].clone()),
+        (StatusCode::OK, json!("archived"))
+    );
+    assert_eq!(scalar(&t, "SELECT COUNT(*) FROM audit_log").await, audits);
+    // An archived template cannot be edited.
+    let r = t
+        .send_json(
+            Method::PUT,
+            &format!("/api/v1/coupon-templates/{tpl}"),
+            &t.admin,
+            template(10, 1),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // A template nobody claimed: deleted, gone.
+    let unused = created_id(
+        t.post("/api/v1/coupon-templates", &t.admin, template(10, 1))
+            .await,
+    )
+    .await;
+    let (s, v) = remove(&t, &format!("/api/v1/coupon-templates/{unused}")).await;
+    assert_eq!(
+        (s, v),
+        (StatusCode::OK, json!({"id": unused, "status": "deleted"}))
+    );
+    let (s, _) = staff_get(&t, &format!("/api/v1/coupon-templates/{unused}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = remove(&t, &format!("/api/v1/coupon-templates/{unused}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // A flash sale with a claim: archived, its counts kept, closed to customers.
+    let sale = created_id(t.post("/api/v1/flash-sales", &t.admin, flash_sale(5)).await).await;
+    let claim = format!("/api/v1/public/flash-sales/{sale}/claim");
+    assert_eq!(
+        t.post(&claim, &cs[0].1, json!({})).await.status(),
+        StatusCode::CREATED
+    );
+    let (s, v) = remove(&t, &format!("/api/v1/flash-sales/{sale}")).await;
+    assert_eq!(
+        (s, v),
+        (StatusCode::OK, json!({"id": sale, "status": "archived"}))
+    );
+    let (s, v) = staff_get(&t, &format!("/api/v1/flash-sales/{sale}")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["status"].clone(), v["held"].as_i64(), v["sold"].as_i64()),
+        (json!("archived"), Some(1), Some(1))
+    );
+    let (_, list) = staff_get(&t, "/api/v1/flash-sales").await;
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == sale && x["status"] == "archived"),
+        "{list}"
+    );
+    let r = t.post(&claim, &cs[1].1, json!({})).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = t
+        .get(&format!("/api/v1/public/flash-sales/{sale}"), &cs[1].1)
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // One nobody claimed: deleted.
+    let quiet = created_id(t.post("/api/v1/flash-sales", &t.admin, flash_sale(5)).await).await;
+    let (s, v) = remove(&t, &format!("/api/v1/flash-sales/{quiet}")).await;
+    assert_eq!(
+        (s, v),
+        (StatusCode::OK, json!({"id": quiet, "status": "deleted"}))
+    );
+    let (s, _) = staff_get(&t, &format!("/api/v1/flash-sales/{quiet}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // A group-buy with a team: archived; a new team cannot be opened. One without: deleted.
+    let gb = created_id(t.post("/api/v1/group-buys", &t.admin, group_buy(5)).await).await;
+    let open = format!("/api/v1/public/group-buys/{gb}/open");
+    assert_eq!(
+        t.post(&open, &cs[0].1, json!({})).await.status(),
+        StatusCode::CREATED
+    );
+    let (s, v) = remove(&t, &format!("/api/v1/group-buys/{gb}")).await;
+    assert_eq!(
+        (s, v),
+        (StatusCode::OK, json!({"id": gb, "status": "archived"}))
+    );
+    let (s, v) = staff_get(&t, &format!("/api/v1/group-buys/{gb}")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["status"].clone(), v["teams_open"].as_i64()),
+        (json!("archived"), Some(1))
+    );
+    let r = t.post(&open, &cs[1].1, json!({})).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let empty = created_id(t.post("/api/v1/group-buys", &t.admin, group_buy(5)).await).await;
+    let (s, v) = remove(&t, &format!("/api/v1/group-buys/{empty}")).await;
+    assert_eq!(
+        (s, v),
+        (StatusCode::OK, json!({"id": empty, "status": "deleted"}))
+    );
+    let (s, _) = staff_get(&t, &format!("/api/v1/group-buys/{empty}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Every change left one audit entry naming what it did.
+    for op in [
+        "coupon_template.archive",
+        "coupon_template.delete",
+        "flash_sale.archive",
+        "flash_sale.delete",
+        "group_buy.archive",
+        "group_buy.delete",
+    ] {
+        let n: i64 = match &t.app.db {
+            yutang_store::Db::Sqlite(p) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE detail LIKE $1")
+                    .bind(format!("%\"{op}\"%"))
+                    .fetch_one(p)
+                    .await
+                    .unwrap()
+            }
+            yutang_store::Db::Postgres(p) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE detail LIKE $1")
+                    .bind(format!("%\"{op}\"%"))
+                    .fetch_one(p)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(n, 1, "{op}");
+    }
 }
