@@ -430,7 +430,10 @@ mod tests {
         assert_eq!(s.h5.order_url.as_deref(), Some(url));
         for bad in ["javascript:alert(1)", "https://a b", "shop.example.com"] {
             let e = env(&[("YUTANG_H5__ORDER_URL", bad)]);
-            assert!(Settings::load_from(None, &Overrides::default(), e).is_err(), "{bad}");
+            assert!(
+                Settings::load_from(None, &Overrides::default(), e).is_err(),
+                "{bad}"
+            );
         }
     }
 
