@@ -129,9 +129,13 @@ async fn run_engine(label: &str, url: String, p: &Params) -> Result<()> {
             format!("{base}/api/v1/customers/{}/tags", customer(i))
         })
         .await?,
-        load(&client, &token, "GET /api/v1/customers?page_size=20", p, |_| {
-            format!("{base}/api/v1/customers?page_size=20")
-        })
+        load(
+            &client,
+            &token,
+            "GET /api/v1/customers?page_size=20",
+            p,
+            |_| format!("{base}/api/v1/customers?page_size=20"),
+        )
         .await?,
     ];
     let _ = stop.send(());
