@@ -18,7 +18,9 @@ use std::sync::RwLock;
 use roaring::RoaringBitmap;
 use serde::Serialize;
 use yutang_core::export::spreadsheet_text;
-use yutang_core::segments::{AttrType, Resolved, Schema, TagId};
+use yutang_core::segments::{
+    AttrType, BuilderJoin, BuilderMisfit, BuilderRows, Resolved, Schema, TagId,
+};
 use yutang_core::staff::Permission;
 use yutang_core::time::Millis;
 use yutang_index::{AttrKind, AttrValue, IndexBuilder, SegmentIndex};
@@ -565,6 +567,30 @@ impl Segments<'_> {
             })
             .collect();
         Ok(SegmentSchema { attributes, tags })
+    }
+
+    /// `src` as the console builder's rows, or why it does not fit them (`Ok(Err(…))`).
+    /// Empty text is no rows; text that does not compile is the same error as a count.
+    pub async fn builder_rows(
+        &self,
+        actor: &Actor,
+        src: &str,
+    ) -> Result<std::result::Result<BuilderRows, BuilderMisfit>> {
+        if !actor.can(Permission::ViewCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        if src.trim().is_empty() {
+            return Ok(Ok(BuilderRows {
+                join: BuilderJoin::And,
+                rows: Vec::new(),
+            }));
+        }
+        // Caught up first, so a tag created on another node is known.
+        self.segments.catch_up(&self.db, self.now(), 0).await?;
+        let schema = self.segments.schema()?;
+        schema.compile(src).map_err(AppError::Segment)?;
+        let expr = yutang_core::segments::parse(src).map_err(AppError::Segment)?;
+        Ok(yutang_core::segments::builder_rows(&expr, &schema))
     }
 
     pub async fn list_segments(&self, actor: &Actor) -> Result<Vec<SavedSegment>> {

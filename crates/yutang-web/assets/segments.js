@@ -1,6 +1,9 @@
 // The segment builder: rows of conditions that write a segment expression into the text box,
 // and a live count as the expression changes. The text box stays the source of truth (it can
 // be edited by hand); without this script the page still works through its plain form.
+// Text and rows round-trip: the text (on load and after typing) is read back into rows by the
+// server's parser (/console/segments/rows.json); text the rows cannot show is kept, flagged,
+// and added conditions are joined to it with `and`. Removing every row clears the text.
 (function () {
   "use strict";
   var root = document.getElementById("builder");
@@ -64,12 +67,49 @@
     return c;
   }
 
+  // Text typed by hand that the rows cannot show ("" when the rows are the whole expression):
+  // it is kept as it is, and conditions added in the builder are joined to it with `and`.
+  var base = "";
+  var misfit = document.getElementById("builder-misfit");
+  var seq = 0;
+
+  function flag(text) {
+    misfit.textContent = text;
+    misfit.hidden = !text;
+  }
+
   function write() {
+    seq++;
     var parts = Array.prototype.map.call(rows.children, condition).filter(Boolean);
-    if (!parts.length) return;
     var j = join.value === "or" ? " or " : " and ";
-    box.value = parts.length > 1 && j === " or " ? parts.map(function (p) { return "(" + p + ")"; }).join(j) : parts.join(j);
+    var built = parts.length > 1 && j === " or " ? parts.map(function (p) { return "(" + p + ")"; }).join(j) : parts.join(j);
+    if (base) box.value = built ? "(" + base + ") and " + (parts.length > 1 ? "(" + built + ")" : built) : base;
+    else box.value = built;
     refresh();
+  }
+
+  // Rows from the server's reading of the text (the real parser), or the reason they cannot
+  // show it. Never writes the text.
+  function analyse() {
+    var q = box.value;
+    var my = ++seq;
+    if (!q.trim()) { base = ""; rows.innerHTML = ""; flag(""); return; }
+    fetch("/console/segments/rows.json?expression=" + encodeURIComponent(q), { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (v) {
+        if (my !== seq || box.value !== q) return;
+        rows.innerHTML = "";
+        if (v.fits) {
+          base = "";
+          join.value = v.join === "or" ? "or" : "and";
+          v.rows.forEach(makeRow);
+          flag("");
+        } else {
+          base = q;
+          flag(L["misfit_" + v.misfit] || L.misfit_invalid);
+        }
+      })
+      .catch(function () { if (my === seq) flag(L.failed); });
   }
 
   function valueInput(row) {
@@ -101,7 +141,7 @@
     valueInput(row);
   }
 
-  function addRow() {
+  function makeRow(spec) {
     var row = el("div", { "class": "b-row" });
     var field = el("select", { "class": "b-field", "aria-label": L.field });
     var tg = el("optgroup", { label: L.tags });
@@ -122,7 +162,20 @@
     op.addEventListener("change", function () { valueInput(row); write(); });
     not.addEventListener("change", write);
     del.addEventListener("click", function () { row.remove(); write(); });
+    if (spec) field.value = spec.field;
     opSelect(row);
+    if (spec) {
+      op.value = spec.op;
+      valueInput(row);
+      var val = row.querySelector(".b-value");
+      if (val) val.value = spec.value;
+      not.checked = !!spec.not;
+    }
+    return row;
+  }
+
+  function addRow() {
+    makeRow(null);
     write();
   }
 
@@ -149,10 +202,20 @@
     }, 250);
   }
 
-  box.addEventListener("input", refresh);
+  var typed = null;
+  box.addEventListener("input", function () {
+    // Until the server has read the new text, it is the builder's base: nothing is lost if a
+    // condition is added at once.
+    seq++;
+    base = box.value.trim() ? box.value : "";
+    rows.innerHTML = "";
+    refresh();
+    clearTimeout(typed);
+    typed = setTimeout(analyse, 250);
+  });
   join.addEventListener("change", write);
   document.getElementById("builder-add").addEventListener("click", addRow);
   fetch("/console/segments/schema.json", { credentials: "same-origin" })
     .then(function (r) { return r.json(); })
-    .then(function (s) { schema = s; root.hidden = false; });
+    .then(function (s) { schema = s; root.hidden = false; analyse(); });
 })();

@@ -72,6 +72,7 @@
 //! past these limits, so no input can exhaust the stack; each limit has its own error code.
 
 mod ast;
+mod builder;
 mod error;
 mod lexer;
 mod parser;
@@ -85,6 +86,7 @@ pub use ast::{
     Anchor, CmpOp, Duration, DurationUnit, Expr, ExprKind, Ident, Literal, Spanned, TagTarget,
     Value,
 };
+pub use builder::{BuilderJoin, BuilderMisfit, BuilderRow, BuilderRows, builder_rows};
 pub use error::{Location, SegmentError, SegmentErrorKind, Span};
 pub use lexer::{is_identifier, is_keyword};
 pub use parser::parse;

@@ -51,7 +51,7 @@ use promotions::CustomerTokenScheme;
         tags::create_tag, tags::update_tag, tags::delete_tag,
         tags::customer_tags, tags::change_customer_tags, tags::bulk, tags::job,
         tags::sync_wecom, tags::rules, tags::create_rule, tags::run_rule, tags::patch_rule, tags::delete_rule,
-        segments::schema, segments::count, segments::members, segments::export,
+        segments::schema, segments::count, segments::rows, segments::members, segments::export,
         segments::list, segments::create, segments::get, segments::update, segments::delete,
         segments::saved_members, segments::saved_export,
         wecom::start_sync, wecom::get_sync, wecom::groups, wecom::group,
@@ -251,6 +251,7 @@ pub fn router() -> Router<AppState> {
         .route("/segments", get(segments::list).post(segments::create))
         .route("/segments/schema", get(segments::schema))
         .route("/segments/count", post(segments::count))
+        .route("/segments/rows", post(segments::rows))
         .route("/segments/members", post(segments::members))
         .route("/segments/export", post(segments::export))
         .route(

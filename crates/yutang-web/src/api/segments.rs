@@ -11,6 +11,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use yutang_app::segments::{SavedSegment, SegmentExport, SegmentSchema};
+use yutang_core::segments::{BuilderJoin, BuilderMisfit, BuilderRows};
 use yutang_core::time::Millis;
 
 use super::customers::CustomerOut;
@@ -147,6 +148,85 @@ pub async fn schema(
     ApiActor(a): ApiActor,
 ) -> WebResult<Json<SchemaOut>> {
     Ok(Json(s.app.segments().segment_schema(&a)?.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BuilderRowOut {
+    /// `tag:<group/name>` for a tag, else the attribute's name.
+    pub field: String,
+    /// `has`, `exists`, `is_true`, `is_false`, `=`, `!=`, `<`, `<=`, `>`, `>=`, `within`,
+    /// `before_ago`, `after` or `before`.
+    pub op: String,
+    /// Text, an integer, yuan, days or `YYYY-MM-DD`; empty when the operator takes none.
+    pub value: String,
+    pub not: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BuilderRowsOut {
+    /// Whether the expression is rows of conditions joined by one `and` or one `or` (what
+    /// the console's visual builder shows).
+    pub fits: bool,
+    /// `and` or `or`; absent when it does not fit.
+    pub join: Option<String>,
+    pub rows: Vec<BuilderRowOut>,
+    /// Why it does not fit: `nested` (`and` inside `or`, `not` over a group) or
+    /// `unsupported` (a condition no row shows, such as an `in` list).
+    pub misfit: Option<String>,
+}
+
+impl From<Result<BuilderRows, BuilderMisfit>> for BuilderRowsOut {
+    fn from(r: Result<BuilderRows, BuilderMisfit>) -> Self {
+        match r {
+            Ok(b) => Self {
+                fits: true,
+                join: Some(
+                    match b.join {
+                        BuilderJoin::And => "and",
+                        BuilderJoin::Or => "or",
+                    }
+                    .to_owned(),
+                ),
+                rows: b
+                    .rows
+                    .into_iter()
+                    .map(|r| BuilderRowOut {
+                        field: r.field,
+                        op: r.op,
+                        value: r.value,
+                        not: r.not,
+                    })
+                    .collect(),
+                misfit: None,
+            },
+            Err(m) => Self {
+                fits: false,
+                join: None,
+                rows: Vec::new(),
+                misfit: Some(m.code().to_owned()),
+            },
+        }
+    }
+}
+
+/// An expression as the visual builder's rows (for editors that show conditions as rows),
+/// or why it does not fit them. Empty text is no rows; an invalid expression is a 422 with
+/// its position, as for a count.
+#[utoipa::path(post, path = "/api/v1/segments/rows", tag = "segments", security(("bearer" = [])),
+    request_body = ExpressionRequest,
+    responses((status = 200, body = BuilderRowsOut), (status = 422, body = ErrorBody)))]
+pub async fn rows(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(r): ApiJson<ExpressionRequest>,
+) -> WebResult<Json<BuilderRowsOut>> {
+    Ok(Json(
+        s.app
+            .segments()
+            .builder_rows(&a, &r.expression)
+            .await?
+            .into(),
+    ))
 }
 
 /// Count an expression now.

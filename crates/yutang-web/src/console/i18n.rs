@@ -428,6 +428,18 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "segments.b_all" => ("满足全部条件", "All conditions"),
         "segments.b_any" => ("满足任一条件", "Any condition"),
         "segments.b_add" => ("添加条件", "Add condition"),
+        "segments.misfit_nested" => (
+            "这个表达式里有条件行无法表示的嵌套（如 and 与 or 混用、not 作用于一组条件）。条件行不会改写它；添加的条件会以 and 接在它后面。",
+            "This expression nests conditions in a way the rows cannot show (and mixed with or, not over a group). The rows will not rewrite it; conditions you add are joined to it with and.",
+        ),
+        "segments.misfit_unsupported" => (
+            "这个表达式里有条件行无法表示的条件（如 in 列表、按小时的时间）。条件行不会改写它；添加的条件会以 and 接在它后面。",
+            "This expression has a condition the rows cannot show (such as an in list or a time in hours). The rows will not rewrite it; conditions you add are joined to it with and.",
+        ),
+        "segments.misfit_invalid" => (
+            "表达式有错误，条件行无法读取。条件行不会改写它；添加的条件会以 and 接在它后面。",
+            "The expression has an error, so the rows cannot read it. The rows will not rewrite it; conditions you add are joined to it with and.",
+        ),
         "segments.attr_city" => ("城市 city", "City (city)"),
         "segments.attr_level" => ("会员等级 level", "Member level (level)"),
         "segments.attr_order_count" => {

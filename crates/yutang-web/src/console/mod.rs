@@ -90,6 +90,7 @@ pub fn router() -> Router<AppState> {
         .route("/segments/new", get(segments::new))
         .route("/segments/count.json", get(segments::count_json))
         .route("/segments/schema.json", get(segments::schema_json))
+        .route("/segments/rows.json", get(segments::rows_json))
         .route("/segments/{id}", get(segments::edit).post(segments::update))
         .route(
             "/segments/{id}/delete",

@@ -15,6 +15,7 @@ use yutang_app::segments::SavedSegment;
 use super::confirm::{Confirm, confirm_page};
 use super::layout::{ConsoleForm, ConsoleQuery, CsrfForm, Pager, error_page, pager};
 use super::{Console, Ctx, render};
+use crate::api::segments::BuilderRowsOut;
 use crate::auth::IdPath;
 use crate::error::WebError;
 use crate::state::AppState;
@@ -252,6 +253,34 @@ pub async fn count_json(
 ) -> Response {
     match evaluate(&s, &c, &q.expression).await {
         Ok(r) => Json(r).into_response(),
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+/// The text box read back into the builder's rows, by the server's parser (so the console
+/// and the API agree): `fits` with the rows, or the reason they cannot show it — `nested`,
+/// `unsupported`, or `invalid` when the expression does not compile (its error is the live
+/// count's).
+pub async fn rows_json(
+    State(s): State<AppState>,
+    c: Console,
+    ConsoleQuery(q): ConsoleQuery<CountQuery>,
+) -> Response {
+    // Control characters never get here: the console's query check refuses them first.
+    match s
+        .app
+        .segments()
+        .builder_rows(&c.session.actor, &q.expression)
+        .await
+    {
+        Ok(r) => Json(BuilderRowsOut::from(r)).into_response(),
+        Err(AppError::Segment(_)) => Json(BuilderRowsOut {
+            fits: false,
+            join: None,
+            rows: Vec::new(),
+            misfit: Some("invalid".to_owned()),
+        })
+        .into_response(),
         Err(e) => WebError::from(e).into_response(),
     }
 }

@@ -609,7 +609,7 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("post", "/tag-rules/{id}/run") => Case::new(Roles(HQ_WRITE)).id(w.rule),
         // --- segments ---
         ("get", "/segments/schema") | ("get", "/segments") => Case::new(Roles(EVERY)),
-        ("post", "/segments/count") | ("post", "/segments/export") => {
+        ("post", "/segments/count") | ("post", "/segments/export") | ("post", "/segments/rows") => {
             Case::new(Roles(EVERY)).body(json!({"expression": r#"city = "上海""#}))
         }
         ("post", "/segments/members") => {

@@ -23,6 +23,7 @@ both_engines!(
     index_sees_a_transaction_that_commits_late,
     concurrent_writers_keep_the_index_equal_to_sql,
     segments_in_use_stay_and_ids_are_not_reused,
+    expressions_read_back_into_builder_rows,
 );
 
 pub(crate) async fn json_ok(r: reqwest::Response, want: StatusCode) -> Value {
@@ -1383,4 +1384,149 @@ async fn rule_tags_are_current_after_a_start(e: Engine) {
         "{expr} holds {} of the {unused} customers with unused coupons",
         count(&t, &t.admin, expr).await
     );
+}
+
+/// `POST /api/v1/segments/rows` and the console's `rows.json`: the builder's rows from the
+/// real parser, why an expression does not fit, strict bodies, control characters refused.
+async fn expressions_read_back_into_builder_rows(e: Engine) {
+    let t = spawn_app(e).await;
+    let stage = group(&t, "宝宝月龄", false).await;
+    let young = tag(&t, stage, "0-6月").await;
+    let tr = &t;
+    let rows = move |src: &str| {
+        let src = src.to_owned();
+        async move {
+            let r = tr
+                .post(
+                    "/api/v1/segments/rows",
+                    &tr.admin,
+                    json!({"expression": src}),
+                )
+                .await;
+            json_ok(r, StatusCode::OK).await
+        }
+    };
+    let v = rows(&format!(
+        r#"tag({young}) and city = "上海" and not (total_spent_fen >= ¥199.90) and last_order within 30d"#
+    ))
+    .await;
+    assert_eq!(v["fits"], true, "{v}");
+    assert_eq!(v["join"], "and");
+    assert_eq!(v["misfit"], Value::Null);
+    assert_eq!(
+        v["rows"],
+        json!([
+            {"field": "tag:宝宝月龄/0-6月", "op": "has", "value": "", "not": false},
+            {"field": "city", "op": "=", "value": "上海", "not": false},
+            {"field": "total_spent_fen", "op": ">=", "value": "199.90", "not": true},
+            {"field": "last_order", "op": "within", "value": "30", "not": false},
+        ])
+    );
+    let v = rows(r#"(in_group) or (not in_group)"#).await;
+    assert_eq!(v["join"], "or", "{v}");
+    assert_eq!(v["rows"][1]["op"], "is_false");
+    // Empty text is no rows.
+    let v = rows("  ").await;
+    assert_eq!(
+        (v["fits"].clone(), v["rows"].clone()),
+        (json!(true), json!([]))
+    );
+    // What the rows cannot show: said, with no rows.
+    for (src, why) in [
+        (
+            r#"city = "上海" and (in_group or orders_90d >= 2)"#,
+            "nested",
+        ),
+        (r#"city in ("上海", "北京")"#, "unsupported"),
+    ] {
+        let v = rows(src).await;
+        assert_eq!(v["fits"], false, "{src}");
+        assert_eq!(v["misfit"], why, "{src}");
+        assert_eq!(v["rows"], json!([]), "{src}");
+    }
+    // An invalid expression is the count's 422, with its position.
+    let r = t
+        .post(
+            "/api/v1/segments/rows",
+            &t.admin,
+            json!({"expression": "city >= 3"}),
+        )
+        .await;
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["field"], "expression", "{v}");
+    assert_eq!(v["error"]["position"]["column"], 6, "{v}");
+    // Strict bodies: unknown fields and control characters are refused.
+    let r = t
+        .post(
+            "/api/v1/segments/rows",
+            &t.admin,
+            json!({"expression": "in_group", "join": "and"}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.1, "unknown_field");
+    let r = t
+        .post(
+            "/api/v1/segments/rows",
+            &t.admin,
+            json!({"expression": "in_group\u{0}"}),
+        )
+        .await;
+    let (status, code, _) = error_of(r).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_characters")
+    );
+
+    // The console's endpoint answers the same, and says `invalid` instead of a 422.
+    t.staff("rows_op", "operator", None).await;
+    let cookie = crate::console::console_login(&t, "rows_op").await;
+    let get = move |q: &str| {
+        let url = format!("/console/segments/rows.json?expression={}", urlencoding(q));
+        let cookie = cookie.clone();
+        async move {
+            let r = tr
+                .client
+                .get(tr.url(&url))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let body = r.text().await.unwrap();
+            (
+                status,
+                serde_json::from_str(&body).unwrap_or(Value::String(body)),
+            )
+        }
+    };
+    let (s, v) = get(r#"city = "上海" and in_group"#).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["fits"], true, "{v}");
+    assert_eq!(
+        v["rows"][1],
+        json!({"field": "in_group", "op": "is_true", "value": "", "not": false})
+    );
+    let (_, v) = get(r#"in_group or (city = "上海" and orders_90d >= 2)"#).await;
+    assert_eq!(v["misfit"], "nested", "{v}");
+    let (_, v) = get("city >= ").await;
+    assert_eq!(
+        (v["fits"].clone(), v["misfit"].clone()),
+        (json!(false), json!("invalid"))
+    );
+    // Control characters: refused by the console's query check before the handler.
+    let (s, v) = get("in_group\u{7}").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v.as_str().unwrap().contains("control characters"), "{v}");
+}
+
+/// Percent-encode a query value (every byte outside the unreserved set).
+fn urlencoding(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
