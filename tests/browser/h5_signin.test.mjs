@@ -15,12 +15,20 @@ const LANGS = [
   { lang: 'en', q: '?lang=en', need: 'Sign in to see this', bad: 'Your sign-in is no longer valid; please sign in again', button: 'Sign in', usable: 'Usable', loading: 'Loading…' },
 ];
 
-async function oneLine(locator) {
-  return locator.evaluate((e) => {
-    const r = e.getBoundingClientRect();
-    const lh = parseFloat(getComputedStyle(e).lineHeight) || parseFloat(getComputedStyle(e).fontSize) * 1.5;
-    return r.height < lh * 1.9 + parseFloat(getComputedStyle(e).paddingTop) + parseFloat(getComputedStyle(e).paddingBottom);
-  });
+/** Whether the element keeps its text to one line: the text's line boxes, counted in one
+ *  evaluation of a connected, laid-out element (a list re-render can replace the element
+ *  between a locator's wait and a later measurement). */
+async function oneLine(page, selector, text) {
+  const handle = await page.waitForFunction(([sel, want]) => {
+    const e = document.querySelector(sel);
+    if (!e || !e.isConnected || e.textContent.trim() !== want) return false;
+    if (e.getBoundingClientRect().height === 0) return false;
+    const range = document.createRange();
+    range.selectNodeContents(e);
+    const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+    return { lines: tops.size };
+  }, [selector, text]);
+  return (await handle.jsonValue()).lines === 1;
 }
 
 for (const L of LANGS) {
@@ -33,7 +41,7 @@ for (const L of LANGS) {
         await page.locator('#login').waitFor({ state: 'visible' });
         assert.equal(await page.locator('#login-reason').textContent(), L.need, path);
         assert.equal((await page.locator('#login-btn').textContent()).trim(), L.button);
-        assert.ok(await oneLine(page.locator('#login-btn')), `${path}: the sign-in button wraps`);
+        assert.ok(await oneLine(page, '#login-btn', L.button), `${path}: the sign-in button wraps`);
         assert.equal(await page.locator('.loading').count(), 0, `${path}: still loading`);
       }
       await page.goto(`${demo.base}/h5/coupons${L.q}`);
@@ -55,7 +63,7 @@ for (const L of LANGS) {
       const badge = page.locator('#mine .my-coupon .coupon-state').first();
       await badge.waitFor();
       assert.equal(await badge.textContent(), L.usable);
-      assert.ok(await oneLine(badge), 'the badge wraps');
+      assert.ok(await oneLine(page, '#mine .my-coupon .coupon-state', L.usable), 'the badge wraps');
       assert.equal(await page.locator('html').getAttribute('lang'), L.lang === 'en' ? 'en' : 'zh-CN');
       await page.screenshot({ path: join(SHOTS, `h5-coupons-signed-in-${L.lang}.png`), fullPage: true });
     } finally {

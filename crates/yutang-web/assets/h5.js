@@ -116,8 +116,14 @@
     return e;
   }
 
+  /** Each refresh of the coupon lists gets a number; a reply to an older refresh is dropped,
+   *  so a slow first load cannot overwrite the list a claim just refreshed. */
+  var couponsSeq = 0;
+
   function coupons() {
+    var seq = ++couponsSeq;
     api("GET", "/public/coupons").then(function (list) {
+      if (seq !== couponsSeq) { return; }
       var box = $("claimable");
       box.textContent = "";
       if (!list.length) { box.appendChild(el("p", "muted", t("none_claimable"))); }
@@ -144,6 +150,7 @@
       });
     }).catch(function (e) { if (!e.unauthorized) { $("claimable").textContent = e.message; } });
     api("GET", "/public/coupons/mine").then(function (list) {
+      if (seq !== couponsSeq) { return; }
       var box = $("mine");
       box.textContent = "";
       if (!list.length) { box.appendChild(el("p", "muted", t("no_coupons"))); }
