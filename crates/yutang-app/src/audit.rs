@@ -33,6 +33,7 @@ pub enum Action {
     SegmentSaved,
     SegmentDeleted,
     SegmentExported,
+    CustomersExported,
     TagsChanged,
     TagsBulkChanged,
     TagCatalogChanged,
@@ -51,7 +52,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 32] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -70,6 +71,7 @@ impl Action {
         Action::SegmentSaved,
         Action::SegmentDeleted,
         Action::SegmentExported,
+        Action::CustomersExported,
         Action::TagsChanged,
         Action::TagsBulkChanged,
         Action::TagCatalogChanged,
@@ -105,6 +107,7 @@ impl Action {
             Action::SegmentSaved => "segment_saved",
             Action::SegmentDeleted => "segment_deleted",
             Action::SegmentExported => "segment_exported",
+            Action::CustomersExported => "customers_exported",
             Action::TagsChanged => "tags_changed",
             Action::TagsBulkChanged => "tags_bulk_changed",
             Action::TagCatalogChanged => "tag_catalog_changed",

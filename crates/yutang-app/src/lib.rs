@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod orders;
 pub mod org;
 pub mod promotions;
+pub mod saved_filters;
 pub mod secret_box;
 pub mod segments;
 pub mod settings;

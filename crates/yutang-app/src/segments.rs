@@ -742,13 +742,11 @@ impl Segments<'_> {
                 .to_string(),
         )
         .await?;
-        Ok(SegmentExport {
-            app: App::clone(self),
-            ids: m.iter().map(i64::from).collect(),
-            next: 0,
+        Ok(SegmentExport::new(
+            self,
+            m.iter().map(i64::from).collect(),
             reveal,
-            header_written: false,
-        })
+        ))
     }
 }
 
@@ -777,6 +775,18 @@ pub struct SegmentExport {
 }
 
 impl SegmentExport {
+    /// An export of these customers in this order (segment members by id, a customer list in
+    /// its sort order); phones in full only when `reveal`.
+    pub(crate) fn new(app: &App, ids: Vec<i64>, reveal: bool) -> Self {
+        SegmentExport {
+            app: App::clone(app),
+            ids,
+            next: 0,
+            reveal,
+            header_written: false,
+        }
+    }
+
     /// Members being exported (customers merged away meanwhile are skipped).
     pub fn rows(&self) -> usize {
         self.ids.len()
@@ -798,7 +808,12 @@ impl SegmentExport {
             };
             let chunk = &chunk[..chunk.len().min(EXPORT_CHUNK)];
             self.next += chunk.len();
-            for c in yutang_store::customers::get_many(&self.app.db, chunk).await? {
+            // Rows come back by id; write them in the order the ids were given.
+            let mut rows = yutang_store::customers::get_many(&self.app.db, chunk).await?;
+            let at: std::collections::HashMap<i64, usize> =
+                chunk.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+            rows.sort_by_key(|c| at.get(&c.id).copied().unwrap_or(usize::MAX));
+            for c in rows {
                 let phone = c
                     .phone
                     .as_deref()

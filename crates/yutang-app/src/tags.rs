@@ -526,56 +526,7 @@ impl Tags<'_> {
                     .map(i64::from)
                     .collect()
             }
-            Audience::Ids(ids) => {
-                if ids.is_empty() || ids.len() > MAX_BULK_IDS {
-                    return Err(FieldError::new(
-                        "customer_ids",
-                        "invalid_ids",
-                        format!("name 1–{MAX_BULK_IDS} customers"),
-                    )
-                    .into());
-                }
-                let mut resolved = BTreeSet::new();
-                let mut unknown = Vec::new();
-                for chunk in ids.chunks(1000) {
-                    let map = customer_store::resolve_many(&self.db, chunk).await?;
-                    for id in chunk {
-                        match map.get(id) {
-                            Some(r) => {
-                                resolved.insert(*r);
-                            }
-                            None => unknown.push(*id),
-                        }
-                    }
-                }
-                if !unknown.is_empty() {
-                    return Err(FieldError::new(
-                        "customer_ids",
-                        "unknown_customer",
-                        format!(
-                            "{} unknown customer ids, e.g. {}",
-                            unknown.len(),
-                            unknown[0]
-                        ),
-                    )
-                    .into());
-                }
-                if let Some(scope) = self.segments().scope_bitmap(actor).await? {
-                    let outside = resolved
-                        .iter()
-                        .filter(|id| u32::try_from(**id).map_or(true, |i| !scope.contains(i)))
-                        .count();
-                    if outside > 0 {
-                        return Err(AppError::Rule {
-                            code: "outside_scope",
-                            message: format!(
-                                "{outside} of these customers are outside your data scope; nothing was tagged"
-                            ),
-                        });
-                    }
-                }
-                resolved.into_iter().collect()
-            }
+            Audience::Ids(ids) => self.resolve_ids_in_scope(actor, &ids).await?,
         };
         let job = BulkTagJob {
             add: add.to_vec(),
@@ -747,6 +698,64 @@ impl Tags<'_> {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Customer ids an operator named (a pasted list, the rows ticked on a list page),
+    /// followed to their survivors when merged: refused as a whole when one is unknown or
+    /// outside the caller's data scope, so nothing is half applied.
+    pub(crate) async fn resolve_ids_in_scope(
+        &self,
+        actor: &Actor,
+        ids: &[i64],
+    ) -> Result<Vec<i64>> {
+        if ids.is_empty() || ids.len() > MAX_BULK_IDS {
+            return Err(FieldError::new(
+                "customer_ids",
+                "invalid_ids",
+                format!("name 1–{MAX_BULK_IDS} customers"),
+            )
+            .into());
+        }
+        let mut resolved = BTreeSet::new();
+        let mut unknown = Vec::new();
+        for chunk in ids.chunks(1000) {
+            let map = customer_store::resolve_many(&self.db, chunk).await?;
+            for id in chunk {
+                match map.get(id) {
+                    Some(r) => {
+                        resolved.insert(*r);
+                    }
+                    None => unknown.push(*id),
+                }
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(FieldError::new(
+                "customer_ids",
+                "unknown_customer",
+                format!(
+                    "{} unknown customer ids, e.g. {}",
+                    unknown.len(),
+                    unknown[0]
+                ),
+            )
+            .into());
+        }
+        if let Some(scope) = self.segments().scope_bitmap(actor).await? {
+            let outside = resolved
+                .iter()
+                .filter(|id| u32::try_from(**id).map_or(true, |i| !scope.contains(i)))
+                .count();
+            if outside > 0 {
+                return Err(AppError::Rule {
+                    code: "outside_scope",
+                    message: format!(
+                        "{outside} of these customers are outside your data scope; nothing was done"
+                    ),
+                });
+            }
+        }
+        Ok(resolved.into_iter().collect())
     }
 
     /// Run a rule now (by an operator); returns the number of tag changes.

@@ -23,6 +23,7 @@ pub mod login_attempts;
 pub mod orders;
 pub mod org;
 pub mod promotions;
+pub mod saved_filters;
 pub mod segments;
 pub mod sessions;
 pub mod staff;

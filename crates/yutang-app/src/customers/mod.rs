@@ -7,7 +7,7 @@ pub use yutang_store::customers::{AttributeDefRow, AttributeValueRow, CustomerRo
 use serde::Serialize;
 use yutang_core::FieldError;
 use yutang_core::access::DataScope;
-use yutang_core::customers::{AttributeDef, FollowState, ProfilePatch};
+use yutang_core::customers::{AttributeDef, CustomerSort, FollowState, ProfilePatch};
 use yutang_core::events::EventKind;
 use yutang_core::identity::{
     Identity, IdentityKind, Phone, attach_conflicts, choose_survivor, mask_phone,
@@ -54,6 +54,7 @@ pub struct CustomerQuery {
     pub store_id: Option<yutang_core::ids::StoreId>,
     pub identity_kind: Option<IdentityKind>,
     pub min_orders: Option<i64>,
+    pub sort: CustomerSort,
     pub page: Page,
 }
 
@@ -106,6 +107,35 @@ pub struct FollowChange {
 }
 
 /// The store-level scope of a caller; `None` means the caller sees no customers.
+/// The search box's text as a phone, when it parses as one.
+fn search_phone(q: &CustomerQuery) -> Option<Phone> {
+    let text = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    Phone::parse("q", text).ok()
+}
+
+/// A list query as the store's filter, within `scope`.
+fn filter<'a>(
+    q: &'a CustomerQuery,
+    scope: Scope,
+    phone: Option<&'a Phone>,
+) -> store::CustomerFilter<'a> {
+    store::CustomerFilter {
+        scope,
+        q: q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+        q_phone: phone.map(Phone::as_str),
+        city: q.city.as_deref().filter(|s| !s.is_empty()),
+        member_level: q.member_level.as_deref().filter(|s| !s.is_empty()),
+        gender: q.gender.as_deref().filter(|s| !s.is_empty()),
+        guide_id: q.guide_id.map(|g| g.0),
+        store_id: q.store_id.map(|s| s.0),
+        identity_kind: q.identity_kind.map(IdentityKind::as_str),
+        min_orders: q.min_orders.unwrap_or(0),
+        sort: q.sort,
+        limit: q.page.size,
+        offset: q.page.offset(),
+    }
+}
+
 pub(crate) fn scope_of(actor: &Actor) -> Option<Scope> {
     if !actor.can(Permission::ViewCustomers) {
         return None;
@@ -220,32 +250,46 @@ impl Customers<'_> {
             }
             return Ok(empty(q.page));
         };
-        let text = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
-        let phone = text.and_then(|t| Phone::parse("q", t).ok());
-        let (items, total) = store::list(
-            &self.db,
-            &store::CustomerFilter {
-                scope,
-                q: text,
-                q_phone: phone.as_ref().map(Phone::as_str),
-                city: q.city.as_deref().filter(|s| !s.is_empty()),
-                member_level: q.member_level.as_deref().filter(|s| !s.is_empty()),
-                gender: q.gender.as_deref().filter(|s| !s.is_empty()),
-                guide_id: q.guide_id.map(|g| g.0),
-                store_id: q.store_id.map(|s| s.0),
-                identity_kind: q.identity_kind.map(IdentityKind::as_str),
-                min_orders: q.min_orders.unwrap_or(0),
-                limit: q.page.size,
-                offset: q.page.offset(),
-            },
-        )
-        .await?;
+        let phone = search_phone(q);
+        let (items, total) = store::list(&self.db, &filter(q, scope, phone.as_ref())).await?;
         Ok(Paged {
             items: items.into_iter().map(mask_row).collect(),
             total,
             page: q.page.number,
             page_size: q.page.size,
         })
+    }
+
+    /// The audited CSV export of a customer list: every customer the filters pick within the
+    /// caller's scope (not only one page), in the list's order, phones masked unless the
+    /// caller may reveal them. The audit entry names the filters and the row count.
+    pub async fn export_customers(
+        &self,
+        actor: &Actor,
+        q: &CustomerQuery,
+    ) -> Result<crate::segments::SegmentExport> {
+        let Some(scope) = scope_of(actor) else {
+            return Err(AppError::Forbidden);
+        };
+        let phone = search_phone(q);
+        let ids = store::list_ids(&self.db, &filter(q, scope, phone.as_ref())).await?;
+        let reveal = actor.can(Permission::RevealPhone);
+        audit::record(
+            self,
+            actor,
+            Action::CustomersExported,
+            "customers",
+            &serde_json::json!({
+                "q": q.q, "city": q.city, "member_level": q.member_level, "gender": q.gender,
+                "guide_id": q.guide_id.map(|g| g.0), "store_id": q.store_id.map(|s| s.0),
+                "identity_kind": q.identity_kind.map(IdentityKind::as_str),
+                "min_orders": q.min_orders, "sort": q.sort.as_param(),
+                "rows": ids.len(), "phones_revealed": reveal,
+            })
+            .to_string(),
+        )
+        .await?;
+        Ok(crate::segments::SegmentExport::new(self, ids, reveal))
     }
 
     /// The customer with phones masked. A merged-away id answers with its survivor.

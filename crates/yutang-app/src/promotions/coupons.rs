@@ -287,9 +287,54 @@ impl Coupons<'_> {
             .segments()
             .segment_members(actor, &seg.expression)
             .await?;
+        let customers = members.iter().map(i64::from).collect();
+        self.enqueue_issue(
+            actor,
+            template,
+            customers,
+            "coupon_template.issue_segment",
+            serde_json::json!({"segment_id": segment}),
+        )
+        .await
+    }
+
+    /// Issue a template to customers an operator picked (the rows ticked on the customer
+    /// list), as a job; returns the job id. The list is refused as a whole when a customer is
+    /// unknown or outside the caller's scope; merged customers count as their survivors.
+    pub async fn issue_coupon_to_customers(
+        &self,
+        actor: &Actor,
+        template: i64,
+        customers: &[i64],
+    ) -> Result<i64> {
+        manage(actor)?;
+        let t = self.coupon_template(actor, template).await?;
+        if t.row.status != "active" {
+            return Err(refusal(PromoRefusal::Inactive));
+        }
+        let customers = self.tags().resolve_ids_in_scope(actor, customers).await?;
+        self.enqueue_issue(
+            actor,
+            template,
+            customers,
+            "coupon_template.issue_customers",
+            serde_json::json!({}),
+        )
+        .await
+    }
+
+    /// The issue job and its audit entry, committed together.
+    async fn enqueue_issue(
+        &self,
+        actor: &Actor,
+        template: i64,
+        customers: Vec<i64>,
+        operation: &'static str,
+        mut detail: serde_json::Value,
+    ) -> Result<i64> {
         let job = IssueJob {
             template_id: template,
-            customers: members.iter().map(i64::from).collect(),
+            customers,
             staff_id: actor.staff_id().map(|s| s.0),
         };
         let payload = serde_json::to_string(&job).map_err(bad_record)?;
@@ -306,14 +351,17 @@ impl Coupons<'_> {
             self.now(),
         )
         .await?;
-        self.promotions().promo_audit(
-            &mut tx,
-            actor,
-            "coupon_template.issue_segment",
-            format!("coupon_template:{template}"),
-            serde_json::json!({"segment_id": segment, "customers": job.customers.len(), "job_id": id}),
-        )
-        .await?;
+        detail["customers"] = job.customers.len().into();
+        detail["job_id"] = id.into();
+        self.promotions()
+            .promo_audit(
+                &mut tx,
+                actor,
+                operation,
+                format!("coupon_template:{template}"),
+                detail,
+            )
+            .await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 use sqlx::FromRow;
-use yutang_core::customers::{ProfilePatch, SearchTerm, prefix_upper_bound};
+use yutang_core::customers::{CustomerSort, ProfilePatch, SearchTerm, SortKey, prefix_upper_bound};
 use yutang_core::identity::Identity;
 
 use crate::Db;
@@ -164,8 +164,25 @@ pub struct CustomerFilter<'a> {
     pub store_id: Option<i64>,
     pub identity_kind: Option<&'a str>,
     pub min_orders: i64,
+    pub sort: CustomerSort,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// The `ORDER BY` of a customer list (a fixed text per sort: nothing from the request is
+/// spliced in). The id breaks ties in the same direction; customers without an order come
+/// last either way. Migration 0016 indexes each order.
+fn order_by(sort: CustomerSort) -> &'static str {
+    match (sort.key, sort.desc) {
+        (SortKey::Id, false) => " ORDER BY c.id",
+        (SortKey::Id, true) => " ORDER BY c.id DESC",
+        (SortKey::TotalSpend, false) => " ORDER BY c.total_spend, c.id",
+        (SortKey::TotalSpend, true) => " ORDER BY c.total_spend DESC, c.id DESC",
+        (SortKey::OrderCount, false) => " ORDER BY c.order_count, c.id",
+        (SortKey::OrderCount, true) => " ORDER BY c.order_count DESC, c.id DESC",
+        (SortKey::LastOrder, false) => " ORDER BY c.last_order_at NULLS LAST, c.id",
+        (SortKey::LastOrder, true) => " ORDER BY c.last_order_at DESC NULLS LAST, c.id DESC",
+    }
 }
 
 /// Push the `WHERE` of a customer list: the scope and only the filters that are set, so the
@@ -266,7 +283,8 @@ pub async fn list(db: &Db, f: &CustomerFilter<'_>) -> Result<(Vec<CustomerRow>, 
     db_run!(db, pool => {
         let mut qb = sqlx::QueryBuilder::new(customer_select!());
         push_customer_filters!(qb, f, &term, pg);
-        qb.push(" ORDER BY c.id DESC LIMIT ")
+        qb.push(order_by(f.sort))
+            .push(" LIMIT ")
             .push_bind(f.limit)
             .push(" OFFSET ")
             .push_bind(f.offset);
@@ -275,6 +293,19 @@ pub async fn list(db: &Db, f: &CustomerFilter<'_>) -> Result<(Vec<CustomerRow>, 
         push_customer_filters!(qb, f, &term, pg);
         let total: i64 = qb.build_query_scalar().fetch_one(pool).await?;
         Ok((rows, total))
+    })
+}
+
+/// Every customer id the filters pick (no page), in the list's order: what an export of the
+/// list writes. `limit` and `offset` are ignored.
+pub async fn list_ids(db: &Db, f: &CustomerFilter<'_>) -> Result<Vec<i64>> {
+    let term = f.q.and_then(SearchTerm::parse);
+    let pg = matches!(db, Db::Postgres(_));
+    db_run!(db, pool => {
+        let mut qb = sqlx::QueryBuilder::new("SELECT c.id FROM customers c");
+        push_customer_filters!(qb, f, &term, pg);
+        qb.push(order_by(f.sort));
+        Ok(qb.build_query_scalar::<i64>().fetch_all(pool).await?)
     })
 }
 

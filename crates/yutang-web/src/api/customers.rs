@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use yutang_app::AppError;
@@ -18,7 +19,7 @@ use yutang_app::customers::{
 };
 use yutang_app::events::EventRow;
 use yutang_core::FieldError;
-use yutang_core::customers::{AttributeDef, FollowState, ProfilePatch};
+use yutang_core::customers::{AttributeDef, CustomerSort, FollowState, ProfilePatch};
 use yutang_core::events::EventKind;
 use yutang_core::identity::{Identity, IdentityKind};
 use yutang_core::ids::{CustomerId, StaffId, StoreId};
@@ -384,8 +385,57 @@ pub struct CustomerListParams {
     pub identity_kind: Option<String>,
     /// At least this many orders.
     pub min_orders: Option<i64>,
+    /// The order: id, total_spend, order_count or last_order, with a leading `-` for
+    /// descending (`-total_spend`); newest first (`-id`) by default. Ties go by id.
+    pub sort: Option<String>,
     pub page: Option<i64>,
     pub page_size: Option<i64>,
+}
+
+impl CustomerListParams {
+    /// The filters as the use case takes them.
+    fn query(self) -> Result<CustomerQuery, FieldError> {
+        Ok(CustomerQuery {
+            q: self.q,
+            city: self.city,
+            member_level: self.member_level,
+            gender: self
+                .gender
+                .as_deref()
+                .map(|g| {
+                    yutang_core::customers::Gender::parse("gender", g)
+                        .map(|g| g.as_str().to_owned())
+                })
+                .transpose()?,
+            guide_id: self.guide_id.map(StaffId),
+            store_id: self.store_id.map(StoreId),
+            identity_kind: self
+                .identity_kind
+                .as_deref()
+                .map(|k| IdentityKind::parse("identity_kind", k))
+                .transpose()?,
+            min_orders: self.min_orders,
+            sort: CustomerSort::parse("sort", self.sort.as_deref().unwrap_or(""))?,
+            page: Page::parse(self.page, self.page_size)?,
+        })
+    }
+}
+
+/// The filters of a customer-list export (those of `GET /api/v1/customers`, without paging).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerExportRequest {
+    pub q: Option<String>,
+    pub city: Option<String>,
+    pub member_level: Option<String>,
+    /// female, male or unknown.
+    pub gender: Option<String>,
+    pub guide_id: Option<i64>,
+    pub store_id: Option<i64>,
+    pub identity_kind: Option<String>,
+    pub min_orders: Option<i64>,
+    /// As in the list: `-total_spend`, `last_order` …
+    pub sort: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -422,7 +472,7 @@ fn attr_values(
     Ok(out)
 }
 
-/// Customers within your scope, newest first, with search and filters.
+/// Customers within your scope, newest first unless sorted, with search and filters.
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", security(("bearer" = [])),
     params(CustomerListParams),
     responses((status = 200, body = CustomerPage), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -431,31 +481,7 @@ pub async fn list(
     ApiActor(a): ApiActor,
     ApiQuery(p): ApiQuery<CustomerListParams>,
 ) -> WebResult<Json<CustomerPage>> {
-    let q = (|| -> Result<CustomerQuery, FieldError> {
-        Ok(CustomerQuery {
-            q: p.q,
-            city: p.city,
-            member_level: p.member_level,
-            gender: p
-                .gender
-                .as_deref()
-                .map(|g| {
-                    yutang_core::customers::Gender::parse("gender", g)
-                        .map(|g| g.as_str().to_owned())
-                })
-                .transpose()?,
-            guide_id: p.guide_id.map(StaffId),
-            store_id: p.store_id.map(StoreId),
-            identity_kind: p
-                .identity_kind
-                .as_deref()
-                .map(|k| IdentityKind::parse("identity_kind", k))
-                .transpose()?,
-            min_orders: p.min_orders,
-            page: Page::parse(p.page, p.page_size)?,
-        })
-    })()
-    .map_err(AppError::from)?;
+    let q = p.query().map_err(AppError::from)?;
     let r = s.app.customers().list_customers(&a, &q).await?;
     Ok(Json(CustomerPage {
         items: r.items.into_iter().map(Into::into).collect(),
@@ -463,6 +489,36 @@ pub async fn list(
         page: r.page,
         page_size: r.page_size,
     }))
+}
+
+/// CSV of every customer the filters pick within your scope (not one page), in the list's
+/// order; audited with the filters and the row count. Phones are masked unless you may reveal
+/// them.
+#[utoipa::path(post, path = "/api/v1/customers/export", tag = "customers", security(("bearer" = [])),
+    request_body = CustomerExportRequest,
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn export(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(r): ApiJson<CustomerExportRequest>,
+) -> WebResult<Response> {
+    let q = CustomerListParams {
+        q: r.q,
+        city: r.city,
+        member_level: r.member_level,
+        gender: r.gender,
+        guide_id: r.guide_id,
+        store_id: r.store_id,
+        identity_kind: r.identity_kind,
+        min_orders: r.min_orders,
+        sort: r.sort,
+        page: None,
+        page_size: None,
+    }
+    .query()
+    .map_err(AppError::from)?;
+    let export = s.app.customers().export_customers(&a, &q).await?;
+    Ok(super::segments::csv_response(export))
 }
 
 /// Ingest a customer record: create, attach to the customer sharing an identity, or merge the

@@ -41,7 +41,7 @@ use promotions::CustomerTokenScheme;
         org::list_stores, org::create_store, org::get_store, org::update_store,
         tokens::list, tokens::create, tokens::revoke,
         audit::list,
-        customers::list, customers::create, customers::get, customers::update,
+        customers::list, customers::create, customers::export, customers::get, customers::update,
         customers::identities, customers::add_identity, customers::merge,
         customers::follows, customers::set_follow, customers::timeline, customers::reveal_phone,
         customers::list_attributes, customers::create_attribute,
@@ -198,6 +198,7 @@ pub fn router() -> Router<AppState> {
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/audit", get(audit::list))
         .route("/customers", get(customers::list).post(customers::create))
+        .route("/customers/export", post(customers::export))
         .route(
             "/customers/{id}",
             get(customers::get).patch(customers::update),

@@ -66,6 +66,8 @@ impl BulkPage {
 #[derive(Deserialize)]
 pub struct BulkQuery {
     segment: Option<i64>,
+    /// Customer ids ticked on the customer list (comma-separated), filled into the id list.
+    ids: Option<String>,
 }
 
 async fn page(
@@ -112,6 +114,7 @@ pub async fn form(
         }
         .into(),
         segment_id: q.segment.map(|i| i.to_string()).unwrap_or_default(),
+        ids: q.ids.unwrap_or_default(),
         ..BulkForm::default()
     };
     page(&s, c, StatusCode::OK, form, None).await

@@ -13,15 +13,18 @@ use yutang_app::customers::{Customer360, CustomerQuery};
 use yutang_app::events::EventRow;
 use yutang_app::org::StoreQuery;
 use yutang_app::org::StoreRow;
+use yutang_app::saved_filters::{ListPage as ListPage_, SavedFilterRow};
 use yutang_app::staff::StaffQuery;
 use yutang_app::staff::StaffRow;
 use yutang_core::FieldError;
+use yutang_core::customers::{CustomerSort, SortKey};
 use yutang_core::events::EventKind;
 use yutang_core::ids::{CustomerId, StaffId, StoreId};
-use yutang_core::staff::Role;
+use yutang_core::staff::{Permission, Role};
 
 use super::layout::{
-    ConsoleForm, ConsoleQuery, CsrfForm, Pager, error_page, nonempty, opt_id, pager,
+    ConsoleForm, ConsoleQuery, CsrfForm, Pager, check_csrf, csrf_failed, error_page, nonempty,
+    opt_id, pager, see_other,
 };
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
@@ -39,7 +42,37 @@ struct ListPage {
     member_level: String,
     guide_id: String,
     store_id: String,
+    sort: CustomerSort,
+    /// The filters as a query string (no sort, no page): the base of the sort links, what
+    /// "save this filter" keeps and what the export re-reads.
+    filter_query: String,
+    saved: Vec<SavedFilterRow>,
+    /// Active coupon templates the caller may issue from the list (empty: no 发券 action).
+    templates: Vec<(i64, String)>,
     pager: Pager,
+}
+
+impl ListPage {
+    /// A column header's link: by this key, descending first; the current key flips.
+    fn sort_link(&self, key: &str) -> String {
+        let next = match SortKey::ALL.into_iter().find(|k| k.as_str() == key) {
+            Some(k) if k == self.sort.key => self.sort.flipped(),
+            Some(k) => CustomerSort { key: k, desc: true },
+            None => CustomerSort::NEWEST,
+        };
+        let mut q = url::form_urlencoded::Serializer::new(self.filter_query.clone());
+        q.append_pair("sort", &next.as_param());
+        format!("/console/customers?{}", q.finish())
+    }
+
+    /// ▼ / ▲ beside the header the list is sorted by.
+    fn sort_mark(&self, key: &str) -> &'static str {
+        match (self.sort.key.as_str() == key, self.sort.desc) {
+            (false, _) => "",
+            (true, true) => " ▼",
+            (true, false) => " ▲",
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -49,7 +82,41 @@ pub struct ListQuery {
     member_level: Option<String>,
     guide_id: Option<String>,
     store_id: Option<String>,
+    sort: Option<String>,
     page: Option<i64>,
+}
+
+impl ListQuery {
+    /// The filters, parsed; `Err` names the field.
+    fn parse(&self, page: Page) -> Result<CustomerQuery, FieldError> {
+        Ok(CustomerQuery {
+            q: nonempty(&self.q).map(str::to_owned),
+            city: nonempty(&self.city).map(str::to_owned),
+            member_level: nonempty(&self.member_level).map(str::to_owned),
+            guide_id: opt_id("guide_id", self.guide_id.as_deref().unwrap_or(""))?.map(StaffId),
+            store_id: opt_id("store_id", self.store_id.as_deref().unwrap_or(""))?.map(StoreId),
+            sort: CustomerSort::parse("sort", self.sort.as_deref().unwrap_or(""))?,
+            page,
+            ..Default::default()
+        })
+    }
+
+    /// The filters that are set, as a query string (without sort and page).
+    fn filter_query(&self) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("q", &self.q),
+            ("city", &self.city),
+            ("member_level", &self.member_level),
+            ("guide_id", &self.guide_id),
+            ("store_id", &self.store_id),
+        ] {
+            if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                q.append_pair(k, v);
+            }
+        }
+        q.finish()
+    }
 }
 
 pub async fn list(
@@ -59,18 +126,7 @@ pub async fn list(
 ) -> Response {
     c.ctx.active = "customers";
     let a = &c.session.actor;
-    let parsed = (|| -> Result<CustomerQuery, FieldError> {
-        Ok(CustomerQuery {
-            q: nonempty(&q.q).map(str::to_owned),
-            city: nonempty(&q.city).map(str::to_owned),
-            member_level: nonempty(&q.member_level).map(str::to_owned),
-            guide_id: opt_id("guide_id", q.guide_id.as_deref().unwrap_or(""))?.map(StaffId),
-            store_id: opt_id("store_id", q.store_id.as_deref().unwrap_or(""))?.map(StoreId),
-            page: Page::parse(q.page, Some(50))?,
-            ..Default::default()
-        })
-    })();
-    let query = match parsed {
+    let query = match Page::parse(q.page, Some(50)).and_then(|page| q.parse(page)) {
         Ok(p) => p,
         Err(e) => return error_page(c.ctx, AppError::Invalid(e)),
     };
@@ -113,13 +169,37 @@ pub async fn list(
             .map(|p| p.items)
             .unwrap_or_default()
     };
-    let params = [
-        ("q", q.q.clone().unwrap_or_default()),
-        ("city", q.city.clone().unwrap_or_default()),
-        ("member_level", q.member_level.clone().unwrap_or_default()),
-        ("guide_id", q.guide_id.clone().unwrap_or_default()),
-        ("store_id", q.store_id.clone().unwrap_or_default()),
-    ];
+    let saved = s
+        .app
+        .saved_filters()
+        .list(a, ListPage_::Customers)
+        .await
+        .unwrap_or_default();
+    let templates = if a.can(Permission::ManagePromotions) {
+        s.app
+            .coupons()
+            .coupon_templates(a)
+            .await
+            .map(|v| {
+                v.into_iter()
+                    .filter(|t| t.row.status == "active")
+                    .map(|t| (t.row.id, t.row.name))
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let filter_query = q.filter_query();
+    let mut params: Vec<(&str, String)> = url::form_urlencoded::parse(filter_query.as_bytes())
+        .filter_map(|(k, v)| {
+            ["q", "city", "member_level", "guide_id", "store_id"]
+                .into_iter()
+                .find(|n| *n == k)
+                .map(|n| (n, v.into_owned()))
+        })
+        .collect();
+    params.push(("sort", query.sort.as_param()));
     let pager = pager("/console/customers", &params, p.page, p.page_size, p.total);
     render(
         StatusCode::OK,
@@ -133,9 +213,191 @@ pub async fn list(
             member_level: q.member_level.unwrap_or_default(),
             guide_id: q.guide_id.unwrap_or_default(),
             store_id: q.store_id.unwrap_or_default(),
+            sort: query.sort,
+            filter_query,
+            saved,
+            templates,
             pager,
         },
     )
+}
+
+/// The export form: the list's filters and sort, with the CSRF field.
+#[derive(Deserialize)]
+pub struct ExportForm {
+    #[allow(dead_code)]
+    csrf: String,
+    q: Option<String>,
+    city: Option<String>,
+    member_level: Option<String>,
+    guide_id: Option<String>,
+    store_id: Option<String>,
+    sort: Option<String>,
+}
+
+/// The audited CSV export of the list as filtered and sorted (every page).
+pub async fn export(
+    State(s): State<AppState>,
+    ConsoleForm(c, f): ConsoleForm<ExportForm>,
+) -> Response {
+    let list = ListQuery {
+        q: f.q,
+        city: f.city,
+        member_level: f.member_level,
+        guide_id: f.guide_id,
+        store_id: f.store_id,
+        sort: f.sort,
+        page: None,
+    };
+    let query = match list.parse(Page { number: 1, size: 1 }) {
+        Ok(q) => q,
+        Err(e) => return error_page(c.ctx, AppError::Invalid(e)),
+    };
+    match s
+        .app
+        .customers()
+        .export_customers(&c.session.actor, &query)
+        .await
+    {
+        Ok(export) => crate::api::segments::csv_response(export),
+        Err(e) => error_page(c.ctx, e),
+    }
+}
+
+/// Save the list's current filters under a name (the same name replaces).
+#[derive(Deserialize)]
+pub struct SaveFilterForm {
+    #[allow(dead_code)]
+    csrf: String,
+    name: String,
+    query: String,
+}
+
+pub async fn save_filter(
+    State(s): State<AppState>,
+    ConsoleForm(c, f): ConsoleForm<SaveFilterForm>,
+) -> Response {
+    // Only the list's own filters are kept, re-serialised: nothing else rides along.
+    let kept = match serde_urlencoded::from_str::<ListQuery>(&f.query) {
+        Ok(q) => {
+            let mut base = q.filter_query();
+            if let Some(sort) = nonempty(&q.sort) {
+                let mut ser = url::form_urlencoded::Serializer::new(base);
+                ser.append_pair("sort", sort);
+                base = ser.finish();
+            }
+            base
+        }
+        Err(_) => {
+            return error_page(
+                c.ctx,
+                AppError::Invalid(FieldError::new(
+                    "query",
+                    "invalid_query",
+                    "not a list filter",
+                )),
+            );
+        }
+    };
+    match s
+        .app
+        .saved_filters()
+        .save(&c.session.actor, ListPage_::Customers, &f.name, &kept)
+        .await
+    {
+        Ok(_) => see_other(&format!(
+            "/console/customers?{}{}ok=saved",
+            kept,
+            if kept.is_empty() { "" } else { "&" }
+        )),
+        Err(e) => error_page(c.ctx, e),
+    }
+}
+
+pub async fn delete_filter(
+    State(s): State<AppState>,
+    IdPath(id): IdPath,
+    ConsoleForm(c, _): ConsoleForm<CsrfForm>,
+) -> Response {
+    match s.app.saved_filters().delete(&c.session.actor, id).await {
+        Ok(()) => see_other("/console/customers?ok=deleted"),
+        Err(e) => error_page(c.ctx, e),
+    }
+}
+
+/// The list's bulk actions on the ticked rows: 打标签 opens bulk tagging with the ids filled
+/// in; 发券 issues the chosen coupon template to them as a job and shows its progress.
+pub async fn bulk(State(s): State<AppState>, c: Console, body: axum::body::Bytes) -> Response {
+    // Checkboxes repeat `ids`, which a derived form cannot take: read the pairs directly.
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let field = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    if !check_csrf(&c, field("csrf")) {
+        return csrf_failed(c.ctx);
+    }
+    let mut ids = Vec::new();
+    for (_, v) in pairs.iter().filter(|(n, _)| n == "ids") {
+        match v.trim().parse::<i64>() {
+            Ok(id) if id > 0 => ids.push(id),
+            _ => {
+                return error_page(
+                    c.ctx,
+                    AppError::Invalid(FieldError::new("ids", "invalid_ids", "not a customer id")),
+                );
+            }
+        }
+    }
+    if ids.is_empty() {
+        return error_page(
+            c.ctx,
+            AppError::Invalid(FieldError::new(
+                "ids",
+                "invalid_ids",
+                "tick at least one customer",
+            )),
+        );
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    match field("action") {
+        "tag" => see_other(&format!("/console/tags/bulk?ids={list}")),
+        "coupon" => {
+            let template = match field("template_id").trim().parse::<i64>() {
+                Ok(t) => t,
+                Err(_) => {
+                    return error_page(
+                        c.ctx,
+                        AppError::Invalid(FieldError::new(
+                            "template_id",
+                            "invalid_form",
+                            "choose a coupon",
+                        )),
+                    );
+                }
+            };
+            match s
+                .app
+                .coupons()
+                .issue_coupon_to_customers(&c.session.actor, template, &ids)
+                .await
+            {
+                Ok(job) => see_other(&format!("/console/jobs/{job}")),
+                Err(e) => error_page(c.ctx, e),
+            }
+        }
+        _ => error_page(
+            c.ctx,
+            AppError::Invalid(FieldError::new(
+                "action",
+                "invalid_form",
+                "choose an action",
+            )),
+        ),
+    }
 }
 
 #[derive(Template)]

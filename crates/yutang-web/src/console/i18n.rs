@@ -564,6 +564,7 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "audit.segment_saved" => ("保存人群", "Saved segment"),
         "audit.segment_deleted" => ("删除人群", "Deleted segment"),
         "audit.segment_exported" => ("导出人群", "Exported segment"),
+        "audit.customers_exported" => ("导出客户列表", "Exported customer list"),
         "audit.tags_changed" => ("修改客户标签", "Changed customer tags"),
         "audit.tags_bulk_changed" => ("批量打标签", "Bulk tagging"),
         "audit.tag_catalog_changed" => ("修改标签库", "Changed tag catalogue"),
@@ -971,6 +972,16 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "event.group_buy_joined" => ("参与拼团", "Joined a group-buy"),
         "event.group_buy_confirmed" => ("拼团成功", "Group-buy confirmed"),
         "event.group_buy_refunded" => ("拼团失败退款", "Group-buy refunded"),
+        // customers list: sorting, saved filters, export, bulk actions
+        "customers.saved_filters" => ("常用筛选", "Saved filters"),
+        "customers.filter_name" => ("筛选名称", "Filter name"),
+        "customers.save_filter" => ("保存当前筛选", "Save this filter"),
+        "customers.export" => ("导出 CSV", "Export CSV"),
+        "customers.bulk_selected" => ("对勾选的客户：", "With the ticked customers:"),
+        "customers.bulk_tag" => ("打标签", "Tag"),
+        "customers.bulk_coupon" => ("发券", "Issue coupon"),
+        "customers.select_all" => ("全选本页", "Tick all on this page"),
+        "customers.select" => ("选择", "Select"),
         _ => return None,
     })
 }

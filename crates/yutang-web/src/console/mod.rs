@@ -60,6 +60,13 @@ pub fn router() -> Router<AppState> {
         )
         .route("/audit", get(audit::audit))
         .route("/customers", get(customers::list))
+        .route("/customers/export", post(customers::export))
+        .route("/customers/bulk", post(customers::bulk))
+        .route("/customers/filters", post(customers::save_filter))
+        .route(
+            "/customers/filters/{id}/delete",
+            post(customers::delete_filter),
+        )
         .route("/customers/{id}", get(customers::view))
         .route("/customers/{id}/reveal", post(customers::reveal))
         .route("/customers/{id}/tags", post(tags::customer_tags))

@@ -539,6 +539,9 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("get", "/audit") => Case::new(Roles(ADMIN)),
         // --- customers ---
         ("get", "/customers") => Case::new(Roles(EVERY)),
+        ("post", "/customers/export") => {
+            Case::new(Roles(EVERY)).body(json!({"sort": "-total_spend"}))
+        }
         ("post", "/customers") => Case::new(Roles(HQ_WRITE)).body(json!({
             "identities": [{"kind": "phone", "value": "13900000099"}], "name": "新客"})),
         ("get", "/customers/{id}")

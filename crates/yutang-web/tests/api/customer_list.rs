@@ -1,0 +1,402 @@
+//! Issue #18, the customer list an operations team works in: sorting (API and console),
+//! the audited export of every page as filtered and sorted, saved filters (each person's
+//! own), and bulk actions on ticked rows (tag, issue a coupon) within the caller's scope.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::console::{console_login, csrf_in, page};
+use crate::customers::customer_with_phone;
+use crate::helpers::{Engine, TestApp, error_of, spawn_app};
+use crate::segments::json_ok;
+
+both_engines!(
+    customer_list_sorts_exports_and_refuses_bad_sorts,
+    console_list_sorts_saves_filters_and_acts_on_ticked_rows,
+);
+
+const DAY: i64 = 86_400_000;
+
+/// Three customers in 杭州 with 0, 1 and 2 orders (spend 0, 99, 198 yuan) and one in 苏州.
+async fn seed(t: &TestApp) -> [i64; 4] {
+    let mut ids = [0; 4];
+    for (i, (phone, name)) in [
+        ("13900000001", "零单"),
+        ("13900000002", "一单"),
+        ("13900000003", "两单"),
+        ("13900000004", "外城"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ids[i] = customer_with_phone(t, phone, name).await;
+        let city = if i == 3 { "苏州" } else { "杭州" };
+        let r = t
+            .send_json(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/customers/{}", ids[i]),
+                &t.admin,
+                json!({"city": city}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    for (n, (customer, day)) in [
+        (ids[1], "2026-03-01"),
+        (ids[2], "2026-03-02"),
+        (ids[2], "2026-03-05"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = t
+            .post(
+                "/api/v1/orders",
+                &t.admin,
+                json!({"external_id": format!("L{n}"), "customer_id": customer, "channel": "store",
+                       "paid_at": format!("{day}T12:00:00+08:00"),
+                       "lines": [{"sku": "CHERRY", "name": "车厘子", "quantity": 1, "unit_price_fen": 9900}]}),
+            )
+            .await;
+        assert!(r.status().is_success(), "{:?}", r.text().await);
+    }
+    ids
+}
+
+fn ids_of(v: &Value) -> Vec<i64> {
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect()
+}
+
+async fn customer_list_sorts_exports_and_refuses_bad_sorts(e: Engine) {
+    let t = spawn_app(e).await;
+    let [zero, one, two, other] = seed(&t).await;
+    let list = |sort: &'static str| {
+        let t = &t;
+        async move {
+            let v = json_ok(
+                t.get(
+                    &format!("/api/v1/customers?city=%E6%9D%AD%E5%B7%9E&sort={sort}"),
+                    &t.admin,
+                )
+                .await,
+                StatusCode::OK,
+            )
+            .await;
+            ids_of(&v)
+        }
+    };
+    assert_eq!(list("-total_spend").await, [two, one, zero]);
+    assert_eq!(list("total_spend").await, [zero, one, two]);
+    assert_eq!(list("-order_count").await, [two, one, zero]);
+    // Customers without an order come last in either direction.
+    assert_eq!(list("-last_order").await, [two, one, zero]);
+    assert_eq!(list("last_order").await, [one, two, zero]);
+    assert_eq!(list("id").await, [zero, one, two]);
+    assert_eq!(list("").await, [two, one, zero], "newest first by default");
+    let (status, code, field) =
+        error_of(t.get("/api/v1/customers?sort=name", &t.admin).await).await;
+    assert_eq!(
+        (status, code.as_str(), field.as_deref()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_sort",
+            Some("sort")
+        )
+    );
+
+    // The export: every customer the filters pick, in the list's order, audited.
+    let r = t
+        .post(
+            "/api/v1/customers/export",
+            &t.admin,
+            json!({"city": "杭州", "sort": "-total_spend"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = r.text().await.unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(
+        rows[0]
+            .trim_start_matches('\u{feff}')
+            .starts_with("customer_id,name,phone"),
+        "{csv}"
+    );
+    let exported: Vec<i64> = rows[1..]
+        .iter()
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(exported, [two, one, zero]);
+    assert!(
+        !csv.contains(&other.to_string())
+            || !rows[1..]
+                .iter()
+                .any(|l| l.starts_with(&format!("{other},")))
+    );
+    let audit = json_ok(
+        t.get("/api/v1/audit?action=customers_exported", &t.admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let entry = &audit["items"][0];
+    assert_eq!(entry["action"], "customers_exported", "{audit}");
+    let detail: Value = serde_json::from_str(entry["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(detail["rows"], 3);
+    assert_eq!(detail["city"], "杭州");
+    assert_eq!(detail["sort"], "-total_spend");
+    // Strict body; a bad sort is named.
+    let (status, _, _) = error_of(
+        t.post(
+            "/api/v1/customers/export",
+            &t.admin,
+            json!({"town": "杭州"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, code, field) = error_of(
+        t.post(
+            "/api/v1/customers/export",
+            &t.admin,
+            json!({"sort": "-phone"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (code.as_str(), field.as_deref()),
+        ("invalid_sort", Some("sort"))
+    );
+    // A guide exports only their own customers (none here), phones masked.
+    t.staff("cl.guide", "guide", Some(t.store("CL1").await))
+        .await;
+    let guide = t.login("cl.guide").await;
+    let r = t.post("/api/v1/customers/export", &guide, json!({})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().await.unwrap().lines().count(), 1, "header only");
+}
+
+/// A post of the list's bulk form as a browser sends it (`ids` repeated).
+async fn bulk(t: &TestApp, cookie: &str, body: String) -> reqwest::Response {
+    t.client
+        .post(t.url("/console/customers/bulk"))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn form_post<'a>(
+    t: &'a TestApp,
+    cookie: &'a str,
+    path: &str,
+    form: &[(&str, String)],
+) -> impl std::future::Future<Output = reqwest::Response> + 'a {
+    let req = t
+        .client
+        .post(t.url(path))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(form).unwrap());
+    async move { req.send().await.unwrap() }
+}
+
+async fn console_list_sorts_saves_filters_and_acts_on_ticked_rows(e: Engine) {
+    let t = spawn_app(e).await;
+    let [zero, one, two, other] = seed(&t).await;
+    t.staff("cl.admin", "admin", None).await;
+    t.staff("cl.other", "admin", None).await;
+    let cookie = console_login(&t, "cl.admin").await;
+
+    // Sorting by a header: the link flips the direction and keeps the filters.
+    let (status, html) = page(
+        &t,
+        &cookie,
+        "/console/customers?city=%E6%9D%AD%E5%B7%9E&sort=-total_spend",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let pos = |id: i64| html.find(&format!("data-customer=\"{id}\"")).unwrap();
+    assert!(
+        pos(two) < pos(one) && pos(one) < pos(zero),
+        "sorted by spend, most first"
+    );
+    assert!(!html.contains(&format!("data-customer=\"{other}\"")));
+    assert!(
+        html.contains("累计消费") && html.contains(" ▼"),
+        "the sorted header is marked"
+    );
+    let flip = html
+        .find("data-sort=\"total_spend\"")
+        .map(|i| &html[html[..i].rfind("href=").unwrap()..i])
+        .unwrap();
+    assert!(
+        flip.contains("city=%E6%9D%AD%E5%B7%9E") && flip.contains("sort=total_spend"),
+        "the header flips, keeping the city: {flip}"
+    );
+    let (status, html) = page(&t, &cookie, "/console/customers?sort=bogus").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("排序方式无效"), "{html}");
+
+    // Save the filter; it lists as a link to the same list; another admin does not see it.
+    let csrf = csrf_in(&html);
+    let r = form_post(
+        &t,
+        &cookie,
+        "/console/customers/filters",
+        &[
+            ("csrf", csrf.clone()),
+            ("name", "杭州高消费".into()),
+            (
+                "query",
+                "city=%E6%9D%AD%E5%B7%9E&sort=-total_spend&evil=1".into(),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&t, &cookie, "/console/customers").await;
+    assert!(html.contains("杭州高消费"), "saved filter listed");
+    assert!(
+        html.contains("href=\"/console/customers?city=%E6%9D%AD%E5%B7%9E&#38;sort=-total_spend\""),
+        "only the list's own parameters are kept: {}",
+        &html[html.find("chip saved-filter").unwrap()..][..300]
+    );
+    let other_cookie = console_login(&t, "cl.other").await;
+    let (_, other_html) = page(&t, &other_cookie, "/console/customers").await;
+    assert!(
+        !other_html.contains("杭州高消费"),
+        "saved filters are each person's own"
+    );
+    let id_at =
+        html.find("/console/customers/filters/").unwrap() + "/console/customers/filters/".len();
+    let filter_id: i64 = html[id_at..].split('/').next().unwrap().parse().unwrap();
+    // Someone else cannot delete it; the owner can.
+    let r = form_post(
+        &t,
+        &other_cookie,
+        &format!("/console/customers/filters/{filter_id}/delete"),
+        &[("csrf", csrf_in(&other_html))],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = form_post(
+        &t,
+        &cookie,
+        &format!("/console/customers/filters/{filter_id}/delete"),
+        &[("csrf", csrf.clone())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&t, &cookie, "/console/customers").await;
+    assert!(!html.contains("杭州高消费"));
+
+    // The console export is the API's, audited.
+    let r = form_post(
+        &t,
+        &cookie,
+        "/console/customers/export",
+        &[
+            ("csrf", csrf.clone()),
+            ("q", String::new()),
+            ("city", "杭州".into()),
+            ("member_level", String::new()),
+            ("guide_id", String::new()),
+            ("store_id", String::new()),
+            ("sort", "-order_count".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let csv = r.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    assert!(csv.lines().nth(1).unwrap().starts_with(&format!("{two},")));
+
+    // Ticked rows → bulk tagging with the ids filled in.
+    let r = bulk(
+        &t,
+        &cookie,
+        format!("csrf={csrf}&action=tag&ids={zero}&ids={two}"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(to, format!("/console/tags/bulk?ids={zero},{two}"));
+    let (status, html) = page(&t, &cookie, &to).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("{zero},{two}")), "ids filled in");
+
+    // Ticked rows → a coupon issued to exactly them, as a job.
+    let now = t.app.now();
+    let tpl = json_ok(t.post("/api/v1/coupon-templates", &t.admin, json!({
+        "name": "勾选发券", "steps": [{"kind": "amount_off", "off_fen": 1000, "threshold_fen": 5000}],
+        "validity": {"kind": "days_from_claim", "days": 7},
+        "claim_window": {"starts_at": now - DAY, "ends_at": now + DAY},
+        "stock": 100, "per_customer": 1, "audience": {"kind": "everyone"}
+    })).await, StatusCode::CREATED).await["id"].as_i64().unwrap();
+    let (_, html) = page(&t, &cookie, "/console/customers").await;
+    assert!(html.contains("勾选发券"), "active templates offered");
+    let r = bulk(
+        &t,
+        &cookie,
+        format!("csrf={csrf}&action=coupon&template_id={tpl}&ids={one}&ids={two}"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/console/jobs/")
+    );
+    t.settle_jobs().await;
+    for (c, want) in [(zero, 0), (one, 1), (two, 1), (other, 0)] {
+        let v = json_ok(
+            t.get(&format!("/api/v1/customers/{c}/coupons"), &t.admin)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        let n = v
+            .as_array()
+            .map(|a| a.len())
+            .unwrap_or_else(|| v["items"].as_array().unwrap().len());
+        assert_eq!(n, want, "customer {c}: {v}");
+    }
+    // No ids, or an unknown one: refused as a whole.
+    let r = bulk(
+        &t,
+        &cookie,
+        format!("csrf={csrf}&action=coupon&template_id={tpl}&ids={zero}&ids=999999"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v = json_ok(
+        t.get(&format!("/api/v1/customers/{zero}/coupons"), &t.admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        v.as_array()
+            .map(|a| a.len())
+            .unwrap_or_else(|| v["items"].as_array().unwrap().len()),
+        0
+    );
+    let r = bulk(&t, &cookie, format!("csrf={csrf}&action=tag")).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -1,0 +1,81 @@
+// The customer list an operations team works in (issue #18), in Chinese and in English:
+// sorting by a column header (the header flips the direction and keeps the filters), saving
+// the current filter and opening it again from its chip, ticking rows and sending them to bulk
+// tagging with their ids filled in, and the audited CSV export of the list as filtered.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { join } from 'node:path';
+import { SHOTS, signIn, startDemo } from './harness.mjs';
+
+let demo;
+before(async () => { demo = await startDemo(['--customers', '300']); });
+after(async () => { await demo?.stop(); });
+
+const LANGS = [
+  { lang: 'zh', spend: '累计消费', save: '保存当前筛选', tag: '打标签', exp: '导出 CSV', filter: '上海高消费' },
+  { lang: 'en', spend: 'Total spend', save: 'Save this filter', tag: 'Tag', exp: 'Export CSV', filter: 'Shanghai big spenders' },
+];
+
+/** The spend column (yuan) of the rows on the page, in order, read in one evaluation. */
+async function spends(page) {
+  return page.evaluate(() => [...document.querySelectorAll('#customers-table tbody tr[data-customer]')]
+    .map((tr) => Number(tr.children[8].textContent.replace(/[¥,]/g, ''))));
+}
+
+for (const L of LANGS) {
+  test(`[${L.lang}] the customer list sorts, keeps saved filters, acts on ticked rows and exports`, async () => {
+    const ctx = await demo.browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', acceptDownloads: true });
+    const page = await ctx.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await signIn(page, demo.base, 'admin');
+      if (L.lang === 'en') await page.goto(`${demo.base}/console/lang?to=en&back=/console`);
+      await page.goto(`${demo.base}/console/customers?city=${encodeURIComponent('上海')}`);
+
+      // Sort by spend: most first, then flipped to least first; the city filter stays.
+      const header = page.locator('a[data-sort="total_spend"]');
+      assert.match(await header.textContent(), new RegExp(L.spend));
+      await Promise.all([page.waitForURL(/sort=-total_spend/), header.click()]);
+      assert.match(page.url(), /city=/);
+      let s = await spends(page);
+      assert.ok(s.length > 1, 'rows on the page');
+      assert.deepEqual(s, [...s].sort((a, b) => b - a), 'most spend first');
+      assert.match(await page.locator('a[data-sort="total_spend"]').textContent(), /▼/);
+      await Promise.all([page.waitForURL(/sort=total_spend/), page.locator('a[data-sort="total_spend"]').click()]);
+      s = await spends(page);
+      assert.deepEqual(s, [...s].sort((a, b) => a - b), 'least spend first');
+
+      // Save the filter; open it again from its chip on the bare list.
+      await page.fill('#save-filter input[name="name"]', L.filter);
+      await Promise.all([page.waitForURL(/ok=saved/), page.getByRole('button', { name: L.save }).click()]);
+      await page.goto(`${demo.base}/console/customers`);
+      const chip = page.locator('.saved-filter a', { hasText: L.filter });
+      await Promise.all([page.waitForURL(/city=.*sort=total_spend/), chip.click()]);
+      assert.equal(await page.locator('form.toolbar input[name="city"]:not([type=hidden])').inputValue(), '上海');
+
+      // Tick two rows → bulk tagging with their ids.
+      const boxes = page.locator('input[name="ids"][form="bulk"]');
+      const first = await boxes.nth(0).getAttribute('value');
+      const second = await boxes.nth(1).getAttribute('value');
+      await boxes.nth(0).check();
+      await boxes.nth(1).check();
+      await Promise.all([page.waitForURL(/\/console\/tags\/bulk\?ids=/), page.getByRole('button', { name: L.tag, exact: true }).click()]);
+      assert.equal(await page.locator('textarea[name="ids"]').inputValue(), `${first},${second}`);
+
+      // Export the filtered list: a CSV of the 上海 customers.
+      await page.goto(`${demo.base}/console/customers?city=${encodeURIComponent('上海')}&sort=-total_spend`);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: L.exp }).click()]);
+      const path = await download.path();
+      const { readFileSync } = await import('node:fs');
+      const lines = readFileSync(path, 'utf8').replace(/^\uFEFF/, '').trim().split(/\r?\n/);
+      assert.match(lines[0], /^customer_id,name,phone,city/);
+      assert.ok(lines.length > 1);
+      assert.ok(lines.slice(1).every((l) => l.includes(',上海,')), 'only the filtered city');
+      await page.screenshot({ path: join(SHOTS, `customers-list-${L.lang}.png`), fullPage: false });
+      assert.deepEqual(errors, []);
+    } finally {
+      await ctx.close();
+    }
+  });
+}
