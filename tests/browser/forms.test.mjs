@@ -15,9 +15,9 @@ const LANGS = [
 ];
 
 // The coupon fields that depend on the type, and which of them each type shows.
-const KIND_FIELDS = ['f-off_yuan', 'f-rate_permille', 'f-cap_yuan', 'f-threshold_yuan', 'f-sku', 'f-item_name'];
+const KIND_FIELDS = ['f-off_yuan', 'f-more_steps', 'f-rate_permille', 'f-cap_yuan', 'f-threshold_yuan', 'f-sku', 'f-item_name'];
 const KINDS = {
-  amount_off: ['f-off_yuan', 'f-threshold_yuan'],
+  amount_off: ['f-off_yuan', 'f-more_steps', 'f-threshold_yuan'],
   discount: ['f-rate_permille', 'f-cap_yuan', 'f-threshold_yuan'],
   free_shipping: ['f-threshold_yuan'],
   exchange: ['f-sku', 'f-item_name'],
@@ -146,6 +146,16 @@ for (const L of LANGS) {
         await row.locator(`a[href^="/console/promotions/coupons/"]`).first().click();
         await page.waitForURL(/\/console\/promotions\/coupons\/\d+$/);
         assert.equal(await page.inputValue('#segment_id'), picked.value);
+
+        // The flash-sale and group-buy forms share the layout and the segment picker.
+        for (const what of ['flash-sales', 'group-buys']) {
+          await page.goto(`${demo.base}/console/promotions/${what}/new`);
+          await assertLaidOut(page, '#promo-form', `${width}px ${what}`);
+          await page.selectOption('#audience', 'segment');
+          await page.fill('#segment_filter', '车厘子');
+          assert.equal(await page.$eval('#segment_id', (s) => s.selectedOptions[0]?.dataset.name), SEGMENT, what);
+          await assertLaidOut(page, '#promo-form', `${width}px ${what} segment`);
+        }
 
         // The auto-tag rule form: only the kind's fields; a bad day count is named.
         await page.goto(`${demo.base}/console/tags`);

@@ -1088,6 +1088,19 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
             "开团后多少分钟内未满员则退款。",
             "Minutes a team has to fill before it is refunded.",
         ),
+        "forms.more_steps" => (
+            "更多档位（阶梯满减，选填）",
+            "More steps (stepped set, optional)",
+        ),
+        "forms.ex_more_steps" => ("例：199 40\n299 70", "e.g. 199 40\n299 70"),
+        "forms.help_more_steps" => (
+            "每行一档：门槛 减免（元），门槛须逐档递增；领取一次即发放所有档位。",
+            "One step a line: threshold and amount off (CNY), thresholds rising; one claim issues every step.",
+        ),
+        "forms.api_only_steps" => (
+            "此模板含多种类型的档位，只能通过 API 修改。",
+            "This template has steps of several kinds; edit it through the API.",
+        ),
         "forms.help_rule_name" => (
             "规则的名称，1–40 个字。",
             "The rule's name, 1–40 characters.",

@@ -94,6 +94,12 @@ pub struct PromoForm {
     kind: String,
     off_yuan: String,
     threshold_yuan: String,
+    /// A stepped amount-off set's further steps, one a line: `199 40` (满199减40).
+    more_steps: String,
+    /// The template is a stepped set of several kinds, which only the API can edit: the form
+    /// shows it without a Save button rather than drop steps.
+    #[serde(skip)]
+    api_only: bool,
     rate_permille: String,
     cap_yuan: String,
     sku: String,
@@ -165,6 +171,9 @@ impl PromoForm {
         match (field, self.audience.as_str(), self.validity_kind.as_str()) {
             ("audience", "segment", _) => "segment_id",
             ("audience", "level", _) => "level",
+            ("steps", _, _) if self.kind == "amount_off" && !self.more_steps.trim().is_empty() => {
+                "more_steps"
+            }
             ("validity", _, "fixed") => "valid_to",
             ("validity", _, _) => "validity_days",
             _ => input_field(field),
@@ -214,8 +223,49 @@ impl PromoForm {
         Ok(step)
     }
 
+    /// The further steps of a stepped amount-off set (`199 40` or `满199减40` a line).
+    fn more_steps(&self) -> Result<Vec<CouponKind>, FieldError> {
+        if self.kind != "amount_off" {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for line in self
+            .more_steps
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
+            let bad = || {
+                FieldError::new(
+                    "more_steps",
+                    "invalid_yuan",
+                    "one step a line: threshold and amount off in yuan, e.g. 199 40",
+                )
+            };
+            let line = line.trim_start_matches('满');
+            let mut parts = line
+                .split(|c: char| c == '减' || c.is_whitespace())
+                .filter(|p| !p.is_empty());
+            let (Some(threshold), Some(off), None) = (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(bad());
+            };
+            let step = CouponKind::AmountOff {
+                off_fen: yuan_to_fen("more_steps", off).map_err(|_| bad())?,
+                threshold_fen: yuan_to_fen("more_steps", threshold).map_err(|_| bad())?,
+            };
+            step.check().map_err(|mut e| {
+                e.field = "more_steps";
+                e
+            })?;
+            out.push(step);
+        }
+        Ok(out)
+    }
+
     fn coupon(&self) -> Result<TemplateSpec, FieldError> {
-        let step = self.coupon_step()?;
+        let mut steps = vec![self.coupon_step()?];
+        steps.extend(self.more_steps()?);
         let validity = if self.validity_kind == "fixed" {
             Validity::Fixed {
                 starts_at: time("valid_from", &self.valid_from)?,
@@ -231,7 +281,7 @@ impl PromoForm {
         };
         Ok(TemplateSpec {
             name: self.name.clone(),
-            steps: vec![step],
+            steps,
             validity,
             claim_window: self.window()?,
             stock: int("stock", &self.stock)?,
@@ -309,6 +359,21 @@ impl PromoForm {
                 }
             }
         }
+        let mut more = Vec::new();
+        for step in s.steps.iter().skip(1) {
+            match step {
+                CouponKind::AmountOff {
+                    off_fen,
+                    threshold_fen,
+                } if f.kind == "amount_off" => more.push(format!(
+                    "{} {}",
+                    fen_to_yuan(*threshold_fen),
+                    fen_to_yuan(*off_fen)
+                )),
+                _ => f.api_only = true,
+            }
+        }
+        f.more_steps = more.join("\n");
         f
     }
 
@@ -536,6 +601,7 @@ impl FormPage {
             "name" => "promo.name",
             "kind" => "promo.kind",
             "off_yuan" => "promo.off_yuan",
+            "more_steps" => "forms.more_steps",
             "threshold_yuan" => "promo.threshold_yuan",
             "rate_permille" => "promo.rate_permille",
             "cap_yuan" => "promo.cap_yuan",
