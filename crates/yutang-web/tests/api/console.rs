@@ -745,6 +745,28 @@ async fn console_forms_name_the_refused_field(e: Engine) {
     assert!(html.contains(&format!(
         r#"<option value="{seg}" data-name="上海车厘子爱好者" selected>"#
     )));
+    // A group-buy whose leader discount is not below the price: named at 团长优惠.
+    let r = post(
+        "/console/promotions/group-buys",
+        &[
+            ("name", "两人团"),
+            ("sku", "SKU-1"),
+            ("item_name", "车厘子"),
+            ("price_yuan", "59.90"),
+            ("leader_off_yuan", "60"),
+            ("team_size", "2"),
+            ("time_limit_minutes", "1440"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(&refused("leader_off_yuan", "团长优惠须低于活动价")),
+        "{html}"
+    );
+    assert!(html.contains(r#"name="price_yuan" value="59.90""#));
     // The auto-tag rule form: a bad day count is named, the form kept.
     let r = t
         .client
