@@ -64,12 +64,28 @@ impl CouponKind {
     }
 
     fn validate(&self, field: &'static str) -> Result<(), FieldError> {
-        let money = |v: i64, min: i64| {
-            if v < min || v > MAX_FEN {
+        self.check().map_err(|mut e| {
+            e.field = field;
+            e
+        })
+    }
+
+    /// Check one coupon; the error names the part it is about (`off_fen`, `threshold_fen`,
+    /// `rate_permille`, `cap_fen`, `sku`, `item_name`), so a form can point at its field.
+    /// A template's [`TemplateSpec::parse`] reports the same error under `steps`.
+    pub fn check(&self) -> Result<(), FieldError> {
+        let money = |part: &'static str, v: i64, min: i64| {
+            if v < min && v >= 0 {
                 Err(FieldError::new(
-                    field,
-                    "invalid_amount",
-                    format!("amounts are fen between {min} and {MAX_FEN}"),
+                    part,
+                    "amount_required",
+                    format!("{part} must be at least {min} fen"),
+                ))
+            } else if v < min || v > MAX_FEN {
+                Err(FieldError::new(
+                    part,
+                    "amount_out_of_range",
+                    format!("{part} is fen between {min} and {MAX_FEN}"),
                 ))
             } else {
                 Ok(())
@@ -80,12 +96,12 @@ impl CouponKind {
                 off_fen,
                 threshold_fen,
             } => {
-                money(*off_fen, 1)?;
-                money(*threshold_fen, 0)?;
+                money("off_fen", *off_fen, 1)?;
+                money("threshold_fen", *threshold_fen, 0)?;
                 if *threshold_fen > 0 && off_fen >= threshold_fen {
                     return Err(FieldError::new(
-                        field,
-                        "invalid_amount",
+                        "off_fen",
+                        "off_not_below_threshold",
                         "the amount off must be below the threshold",
                     ));
                 }
@@ -97,23 +113,32 @@ impl CouponKind {
             } => {
                 if !(1..=999).contains(rate_permille) {
                     return Err(FieldError::new(
-                        field,
+                        "rate_permille",
                         "invalid_rate",
                         "rate_permille is what is paid, 1–999 (850 = 85折)",
                     ));
                 }
-                money(*cap_fen, 1)?;
-                money(*threshold_fen, 0)?;
+                money("cap_fen", *cap_fen, 1)?;
+                money("threshold_fen", *threshold_fen, 0)?;
             }
-            CouponKind::FreeShipping { threshold_fen } => money(*threshold_fen, 0)?,
+            CouponKind::FreeShipping { threshold_fen } => {
+                money("threshold_fen", *threshold_fen, 0)?;
+            }
             CouponKind::Exchange { sku, item_name } => {
-                let sku = parse_label(field, sku, 64)?;
-                let name = parse_label(field, item_name, 40)?;
-                if sku.is_empty() || name.is_empty() {
+                let sku = parse_label("sku", sku, 64)?;
+                if sku.is_empty() {
                     return Err(FieldError::new(
-                        field,
+                        "sku",
                         "required",
-                        "an exchange coupon needs the item's sku and name",
+                        "an exchange coupon needs the item's sku",
+                    ));
+                }
+                let name = parse_label("item_name", item_name, 40)?;
+                if name.is_empty() {
+                    return Err(FieldError::new(
+                        "item_name",
+                        "required",
+                        "an exchange coupon needs the item's name",
                     ));
                 }
             }
@@ -408,6 +433,66 @@ mod tests {
             return_on_refund: true,
             remind_hours_before: 24,
         }
+    }
+
+    #[test]
+    fn a_coupon_check_names_the_part_and_the_reason() {
+        let part = |k: CouponKind| {
+            let e = k.check().unwrap_err();
+            (e.field, e.code)
+        };
+        assert_eq!(
+            part(CouponKind::AmountOff {
+                off_fen: 12000,
+                threshold_fen: 9900
+            }),
+            ("off_fen", "off_not_below_threshold")
+        );
+        assert_eq!(
+            part(CouponKind::AmountOff {
+                off_fen: 0,
+                threshold_fen: 9900
+            }),
+            ("off_fen", "amount_required")
+        );
+        assert_eq!(
+            part(CouponKind::AmountOff {
+                off_fen: 100,
+                threshold_fen: MAX_FEN + 1
+            }),
+            ("threshold_fen", "amount_out_of_range")
+        );
+        assert_eq!(
+            part(CouponKind::Discount {
+                rate_permille: 1000,
+                cap_fen: 100,
+                threshold_fen: 0
+            }),
+            ("rate_permille", "invalid_rate")
+        );
+        assert_eq!(
+            part(CouponKind::Discount {
+                rate_permille: 850,
+                cap_fen: 0,
+                threshold_fen: 0
+            }),
+            ("cap_fen", "amount_required")
+        );
+        assert_eq!(
+            part(CouponKind::Exchange {
+                sku: "SKU-1".into(),
+                item_name: " ".into()
+            }),
+            ("item_name", "required")
+        );
+        // A template reports the same refusal under `steps`.
+        let mut s = spec();
+        s.steps = vec![CouponKind::AmountOff {
+            off_fen: 12000,
+            threshold_fen: 9900,
+        }];
+        let e = s.parse().unwrap_err();
+        assert_eq!((e.field, e.code), ("steps", "off_not_below_threshold"));
     }
 
     #[test]

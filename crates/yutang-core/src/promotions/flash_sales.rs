@@ -43,14 +43,14 @@ impl FlashSaleSpec {
         if self.price_fen < 0 || self.price_fen > super::coupons::MAX_FEN {
             return Err(FieldError::new(
                 "price_fen",
-                "invalid_amount",
+                "amount_out_of_range",
                 "price is fen, 0 or more",
             ));
         }
         if self.original_price_fen < 0 || self.original_price_fen > super::coupons::MAX_FEN {
             return Err(FieldError::new(
                 "original_price_fen",
-                "invalid_amount",
+                "amount_out_of_range",
                 "price is fen, 0 or more",
             ));
         }

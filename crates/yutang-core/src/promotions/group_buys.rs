@@ -52,21 +52,21 @@ impl GroupBuySpec {
         if self.price_fen < 1 || self.price_fen > super::coupons::MAX_FEN {
             return Err(FieldError::new(
                 "price_fen",
-                "invalid_amount",
+                "amount_out_of_range",
                 "price is fen, at least 1",
             ));
         }
         if self.original_price_fen < 0 || self.original_price_fen > super::coupons::MAX_FEN {
             return Err(FieldError::new(
                 "original_price_fen",
-                "invalid_amount",
+                "amount_out_of_range",
                 "price is fen, 0 or more",
             ));
         }
         if self.leader_discount_fen < 0 || self.leader_discount_fen >= self.price_fen {
             return Err(FieldError::new(
                 "leader_discount_fen",
-                "invalid_amount",
+                "leader_discount_too_high",
                 "the leader's discount must be below the price",
             ));
         }

@@ -940,10 +940,9 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "promo.per_customer" => ("每人限领", "Per customer"),
         "promo.audience" => ("参与人群", "Audience"),
         "promo.audience_everyone" => ("所有人", "Everyone"),
-        "promo.audience_segment" => ("人群包（填人群 ID）", "Saved segment (id)"),
-        "promo.audience_level" => ("会员等级（填等级）", "Member level"),
+        "promo.audience_segment" => ("人群包", "Saved segment"),
+        "promo.audience_level" => ("会员等级", "Member level"),
         "promo.audience_group" => ("社群成员", "Group members"),
-        "promo.audience_value" => ("人群 ID 或会员等级", "Segment id or level"),
         "promo.claims" => ("领取", "Claims"),
         "promo.uses" => ("核销", "Uses"),
         "promo.conversion" => ("核销率", "Conversion"),
@@ -982,6 +981,182 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "customers.bulk_coupon" => ("发券", "Issue coupon"),
         "customers.select_all" => ("全选本页", "Tick all on this page"),
         "customers.select" => ("选择", "Select"),
+        // Forms: one column, only the chosen type's fields, help texts and examples, the
+        // field a refusal is about, the segment picker (issue #18).
+        "forms.check_field" => ("请检查「{field}」：{message}", "Check “{field}”: {message}"),
+        "forms.segment" => ("人群包", "Saved segment"),
+        "forms.segment_option" => ("{name}（{n} 人）", "{name} ({n} customers)"),
+        "forms.segment_filter" => ("输入名称筛选人群", "Type part of a name to filter"),
+        "forms.help_segment" => (
+            "输入名称的一部分即可筛选；括号内为当前人数。",
+            "Type part of a name to filter; the count is its customers now.",
+        ),
+        "forms.no_segments" => (
+            "还没有保存的人群，请先在「人群圈选」中创建。",
+            "No saved segments yet; create one under Segments first.",
+        ),
+        "forms.level" => ("会员等级", "Member level"),
+        "forms.help_level" => (
+            "客户资料中的会员等级，如 gold。",
+            "The member level on the customer's profile, e.g. gold.",
+        ),
+        "forms.help_audience" => ("谁可以领取或参与。", "Who may claim or take part."),
+        "forms.sku" => ("SKU", "SKU"),
+        "forms.starts" => ("开始时间", "Starts"),
+        "forms.ends" => ("结束时间", "Ends"),
+        "forms.stock" => ("库存总数", "Stock"),
+        "forms.help_name" => (
+            "客户在 H5 页面看到的名称，1–40 个字。",
+            "The name customers see in the H5 pages, 1–40 characters.",
+        ),
+        "forms.ex_name_coupon" => ("例：满99减20", "e.g. 20 off 99"),
+        "forms.ex_name_flash" => ("例：周五秒杀 蓝牙耳机", "e.g. Friday flash sale: earbuds"),
+        "forms.ex_name_group" => ("例：三人拼团 面膜", "e.g. Team of 3: face masks"),
+        "forms.help_kind" => (
+            "满减：满门槛减固定金额；折扣：按比例付款，可设上限；免运费：满门槛免运费；兑换券：免费兑换一件商品。",
+            "Amount off: a fixed amount off an order over the threshold. Discount: pay a share, up to a cap. Free shipping: no shipping fee over the threshold. Exchange: one item free.",
+        ),
+        "forms.help_off" => (
+            "订单减去的金额（元），须低于使用门槛。",
+            "Taken off the order (CNY); must be below the threshold.",
+        ),
+        "forms.ex_off" => ("例：20", "e.g. 20"),
+        "forms.help_threshold" => (
+            "订单满此金额（元）才可用；0 或留空为无门槛。",
+            "The order must reach this (CNY); 0 or empty for none.",
+        ),
+        "forms.ex_threshold" => ("例：99", "e.g. 99"),
+        "forms.help_rate" => (
+            "按千分比付款：850 即 85 折，范围 1–999。",
+            "What is paid, per mille: 850 pays 85% (15% off); 1–999.",
+        ),
+        "forms.help_cap" => (
+            "一单最多优惠的金额（元）。",
+            "The most one order saves (CNY).",
+        ),
+        "forms.ex_cap" => ("例：50", "e.g. 50"),
+        "forms.help_sku" => ("兑换的商品编码。", "The SKU of the item given."),
+        "forms.help_item" => (
+            "兑换的商品名称，客户可见。",
+            "The item's name, shown to customers.",
+        ),
+        "forms.ex_item" => ("例：保温杯", "e.g. Thermos cup"),
+        "forms.help_validity" => (
+            "领取后按天计算，或固定起止时间。",
+            "Counted in days from the claim, or between fixed dates.",
+        ),
+        "forms.help_days" => (
+            "领取后可用的天数，1–3650。",
+            "Days usable after the claim, 1–3650.",
+        ),
+        "forms.help_fixed" => (
+            "所有领到的券在这段时间内可用（北京时间）。",
+            "Every claimed coupon is valid in this period (China time).",
+        ),
+        "forms.help_channels" => (
+            "留空为全部渠道；多个用逗号分隔。",
+            "Empty for every channel; separate several with commas.",
+        ),
+        "forms.help_remind" => (
+            "到期前多少小时提醒客户，0 不提醒，最多 720。",
+            "Hours before expiry to remind the customer; 0 for never, at most 720.",
+        ),
+        "forms.help_window" => (
+            "开始与结束（北京时间），结束须晚于开始。",
+            "Start and end (China time); the end must be after the start.",
+        ),
+        "forms.help_stock" => (
+            "总共可领取或售出的数量。",
+            "How many may be claimed or sold in all.",
+        ),
+        "forms.help_per_customer" => (
+            "每位客户最多可领或可买几次，1–100。",
+            "The most one customer may take, 1–100.",
+        ),
+        "forms.help_sku_sale" => ("活动商品的编码。", "The promoted item's SKU."),
+        "forms.help_item_sale" => (
+            "活动商品名称，客户可见。",
+            "The item's name, shown to customers.",
+        ),
+        "forms.help_price" => ("活动价（元）。", "The promotion price (CNY)."),
+        "forms.help_original" => (
+            "原价（元），作为划线价展示。",
+            "The usual price (CNY), shown struck through.",
+        ),
+        "forms.help_hold" => (
+            "抢到后保留多少分钟等待支付，超时释放库存。",
+            "Minutes a won item is held for payment before its stock is released.",
+        ),
+        "forms.help_leader" => (
+            "团长在活动价上再减的金额（元），须低于活动价；0 为无。",
+            "Extra off the price for the team leader (CNY), below the price; 0 for none.",
+        ),
+        "forms.help_team" => (
+            "成团所需人数（含团长），至少 2 人。",
+            "Members needed, the leader included; at least 2.",
+        ),
+        "forms.help_time_limit" => (
+            "开团后多少分钟内未满员则退款。",
+            "Minutes a team has to fill before it is refunded.",
+        ),
+        "forms.more_steps" => (
+            "更多档位（阶梯满减，选填）",
+            "More steps (stepped set, optional)",
+        ),
+        "forms.ex_more_steps" => ("例：199 40\n299 70", "e.g. 199 40\n299 70"),
+        "forms.help_more_steps" => (
+            "每行一档：门槛 减免（元），门槛须逐档递增；领取一次即发放所有档位。",
+            "One step a line: threshold and amount off (CNY), thresholds rising; one claim issues every step.",
+        ),
+        "forms.api_only_steps" => (
+            "此模板含多种类型的档位，只能通过 API 修改。",
+            "This template has steps of several kinds; edit it through the API.",
+        ),
+        "forms.help_rule_name" => (
+            "规则的名称，1–40 个字。",
+            "The rule's name, 1–40 characters.",
+        ),
+        "forms.ex_rule_name" => ("例：复购客户", "e.g. Repeat buyers"),
+        "forms.help_rule_kind" => (
+            "生命周期和 RFM 自动生成固定标签；月龄、生日和表达式打上你填写的标签。",
+            "Lifecycle and RFM give fixed tags; age, birthday and expression rules give the tags you name.",
+        ),
+        "forms.new_days" => ("新客天数", "New within (days)"),
+        "forms.active_days" => ("活跃天数", "Active within (days)"),
+        "forms.dormant_days" => ("沉睡天数", "Dormant within (days)"),
+        "forms.help_new_days" => (
+            "首单在此天数内为「新客」。",
+            "A first order within this many days: new.",
+        ),
+        "forms.help_active_days" => (
+            "否则最近一单在此天数内为「活跃」；不小于新客天数。",
+            "Else a last order within this many days: active; at least the new days.",
+        ),
+        "forms.help_dormant_days" => (
+            "否则在此天数内为「沉睡」，更久为「流失」；须大于活跃天数。",
+            "Else within this many days: dormant, older: churned; more than the active days.",
+        ),
+        "forms.help_recency" => (
+            "最近一次购买在此天数内算「近」。",
+            "A last order within this many days counts as recent.",
+        ),
+        "forms.help_attribute" => (
+            "日期类型的自定义属性键，如宝宝生日。",
+            "The key of a date attribute, such as a child's birthday.",
+        ),
+        "forms.help_buckets" => (
+            "每行一段：起始月-结束月 标签，如 0-6 0-6月。",
+            "One bucket per line: from-to tag, e.g. 0-6 0-6 months.",
+        ),
+        "forms.help_rule_tag" => (
+            "符合条件的客户打上的标签名称。",
+            "The tag given to the customers who match.",
+        ),
+        "forms.ex_rule_tag" => ("例：本月生日", "e.g. Birthday this month"),
+        "forms.help_rule_expression" => (
+            "人群圈选表达式，如 orders_90d >= 2 或 in_group。",
+            "A segment expression, e.g. orders_90d >= 2 or in_group.",
+        ),
         _ => return None,
     })
 }

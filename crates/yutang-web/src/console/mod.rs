@@ -106,6 +106,7 @@ pub fn router() -> Router<AppState> {
         .route("/segments/{id}/members", get(segments::members))
         .route("/segments/{id}/export", post(segments::export))
         .route("/assets/segments.js", get(segments::script))
+        .route("/assets/forms.js", get(segments::forms_script))
         .route(
             "/import",
             get(import::index)

@@ -25,7 +25,7 @@ use crate::state::AppState;
 /// `12.5` → 1250 fen; at most two decimals, never negative, no floats involved.
 pub fn yuan_to_fen(field: &'static str, s: &str) -> Result<i64, FieldError> {
     let s = s.trim();
-    let bad = || FieldError::new(field, "invalid_amount", "amount in yuan, e.g. 12.50");
+    let bad = || FieldError::new(field, "invalid_yuan", "amount in yuan, e.g. 12.50");
     if s.is_empty() {
         return Ok(0);
     }
@@ -67,6 +67,25 @@ fn local(ms: i64) -> String {
     s.get(..16).unwrap_or_default().to_owned()
 }
 
+/// The form's input for a field the domain names (`off_fen` → `off_yuan`,
+/// `claim_window.ends_at` → `ends`); a name the form uses already comes back as it is.
+fn input_field(field: &str) -> &str {
+    match field {
+        "off_fen" => "off_yuan",
+        "threshold_fen" => "threshold_yuan",
+        "cap_fen" => "cap_yuan",
+        "price_fen" => "price_yuan",
+        "original_price_fen" => "original_yuan",
+        "leader_discount_fen" => "leader_off_yuan",
+        "starts_at" | "claim_window.starts_at" => "starts",
+        "ends_at" | "claim_window.ends_at" => "ends",
+        "remind_hours_before" => "remind_hours",
+        "scope" => "channels",
+        "steps" => "kind",
+        other => other,
+    }
+}
+
 /// Every field of the three forms, as typed (strings), so a refused form comes back filled in.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
@@ -75,6 +94,12 @@ pub struct PromoForm {
     kind: String,
     off_yuan: String,
     threshold_yuan: String,
+    /// A stepped amount-off set's further steps, one a line: `199 40` (满199减40).
+    more_steps: String,
+    /// The template is a stepped set of several kinds, which only the API can edit: the form
+    /// shows it without a Save button rather than drop steps.
+    #[serde(skip)]
+    api_only: bool,
     rate_permille: String,
     cap_yuan: String,
     sku: String,
@@ -88,7 +113,10 @@ pub struct PromoForm {
     stock: String,
     per_customer: String,
     audience: String,
-    audience_value: String,
+    /// The saved segment, when the audience is `segment` (the picker's value).
+    segment_id: String,
+    /// The member level, when the audience is `level`.
+    level: String,
     channels: String,
     return_on_refund: String,
     remind_hours: String,
@@ -103,11 +131,18 @@ pub struct PromoForm {
 impl PromoForm {
     fn audience(&self) -> Result<Audience, FieldError> {
         Ok(match self.audience.as_str() {
+            "segment" if self.segment_id.trim().is_empty() => {
+                return Err(FieldError::new(
+                    "segment_id",
+                    "required",
+                    "choose a saved segment",
+                ));
+            }
             "segment" => Audience::Segment {
-                segment_id: int("audience", &self.audience_value)?,
+                segment_id: int("segment_id", &self.segment_id)?,
             },
             "level" => Audience::Level {
-                level: self.audience_value.trim().to_owned(),
+                level: self.level.trim().to_owned(),
             },
             "group_members" => Audience::GroupMembers,
             _ => Audience::Everyone,
@@ -115,57 +150,138 @@ impl PromoForm {
     }
 
     fn set_audience(&mut self, a: &Audience) {
-        let (k, v) = match a {
-            Audience::Everyone => ("everyone", String::new()),
-            Audience::Segment { segment_id } => ("segment", segment_id.to_string()),
-            Audience::Level { level } => ("level", level.clone()),
-            Audience::GroupMembers => ("group_members", String::new()),
-        };
-        self.audience = k.into();
-        self.audience_value = v;
+        self.audience = match a {
+            Audience::Everyone => "everyone",
+            Audience::Segment { segment_id } => {
+                self.segment_id = segment_id.to_string();
+                "segment"
+            }
+            Audience::Level { level } => {
+                self.level = level.clone();
+                "level"
+            }
+            Audience::GroupMembers => "group_members",
+        }
+        .into();
+    }
+
+    /// The input a refusal of this form is about: [`input_field`], with the choices that
+    /// depend on what was chosen (the audience's segment or level, the validity's days or dates).
+    fn field_of<'a>(&self, field: &'a str) -> &'a str {
+        match (field, self.audience.as_str(), self.validity_kind.as_str()) {
+            ("audience", "segment", _) => "segment_id",
+            ("audience", "level", _) => "level",
+            ("steps", _, _) if self.kind == "amount_off" && !self.more_steps.trim().is_empty() => {
+                "more_steps"
+            }
+            ("validity", _, "fixed") => "valid_to",
+            ("validity", _, _) => "validity_days",
+            _ => input_field(field),
+        }
     }
 
     fn window(&self) -> Result<Window, FieldError> {
         Ok(Window {
-            starts_at: time("starts_at", &self.starts)?,
-            ends_at: time("ends_at", &self.ends)?,
+            starts_at: time("starts", &self.starts)?,
+            ends_at: time("ends", &self.ends)?,
         })
     }
 
-    fn coupon(&self) -> Result<TemplateSpec, FieldError> {
-        let threshold_fen = yuan_to_fen("steps", &self.threshold_yuan)?;
+    /// The coupon of the chosen kind, from that kind's fields only (the others are ignored),
+    /// checked so that a refusal names the form's field (`off_yuan`, not `steps`).
+    fn coupon_step(&self) -> Result<CouponKind, FieldError> {
+        let threshold = || yuan_to_fen("threshold_yuan", &self.threshold_yuan);
         let step = match self.kind.as_str() {
-            "discount" => CouponKind::Discount {
-                rate_permille: int("steps", &self.rate_permille)?,
-                cap_fen: yuan_to_fen("steps", &self.cap_yuan)?,
-                threshold_fen,
+            "amount_off" => CouponKind::AmountOff {
+                off_fen: yuan_to_fen("off_yuan", &self.off_yuan)?,
+                threshold_fen: threshold()?,
             },
-            "free_shipping" => CouponKind::FreeShipping { threshold_fen },
+            "discount" => CouponKind::Discount {
+                rate_permille: int("rate_permille", &self.rate_permille)?,
+                cap_fen: yuan_to_fen("cap_yuan", &self.cap_yuan)?,
+                threshold_fen: threshold()?,
+            },
+            "free_shipping" => CouponKind::FreeShipping {
+                threshold_fen: threshold()?,
+            },
             "exchange" => CouponKind::Exchange {
                 sku: self.sku.clone(),
                 item_name: self.item_name.clone(),
             },
-            _ => CouponKind::AmountOff {
-                off_fen: yuan_to_fen("steps", &self.off_yuan)?,
-                threshold_fen,
-            },
+            _ => {
+                return Err(FieldError::new(
+                    "kind",
+                    "invalid_form",
+                    "choose a coupon kind",
+                ));
+            }
         };
+        step.check().map_err(|mut e| {
+            e.field = input_field(e.field);
+            e
+        })?;
+        Ok(step)
+    }
+
+    /// The further steps of a stepped amount-off set (`199 40` or `满199减40` a line).
+    fn more_steps(&self) -> Result<Vec<CouponKind>, FieldError> {
+        if self.kind != "amount_off" {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for line in self
+            .more_steps
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
+            let bad = || {
+                FieldError::new(
+                    "more_steps",
+                    "invalid_yuan",
+                    "one step a line: threshold and amount off in yuan, e.g. 199 40",
+                )
+            };
+            let line = line.trim_start_matches('满');
+            let mut parts = line
+                .split(|c: char| c == '减' || c.is_whitespace())
+                .filter(|p| !p.is_empty());
+            let (Some(threshold), Some(off), None) = (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(bad());
+            };
+            let step = CouponKind::AmountOff {
+                off_fen: yuan_to_fen("more_steps", off).map_err(|_| bad())?,
+                threshold_fen: yuan_to_fen("more_steps", threshold).map_err(|_| bad())?,
+            };
+            step.check().map_err(|mut e| {
+                e.field = "more_steps";
+                e
+            })?;
+            out.push(step);
+        }
+        Ok(out)
+    }
+
+    fn coupon(&self) -> Result<TemplateSpec, FieldError> {
+        let mut steps = vec![self.coupon_step()?];
+        steps.extend(self.more_steps()?);
         let validity = if self.validity_kind == "fixed" {
             Validity::Fixed {
-                starts_at: time("validity", &self.valid_from)?,
-                ends_at: time("validity", &self.valid_to)?,
+                starts_at: time("valid_from", &self.valid_from)?,
+                ends_at: time("valid_to", &self.valid_to)?,
             }
         } else {
-            let days = int("validity", &self.validity_days)?;
+            let days = int("validity_days", &self.validity_days)?;
             Validity::DaysFromClaim {
                 days: u32::try_from(days).map_err(|_| {
-                    FieldError::new("validity", "invalid_validity", "days must be positive")
+                    FieldError::new("validity_days", "invalid_validity", "days must be positive")
                 })?,
             }
         };
         Ok(TemplateSpec {
             name: self.name.clone(),
-            steps: vec![step],
+            steps,
             validity,
             claim_window: self.window()?,
             stock: int("stock", &self.stock)?,
@@ -184,8 +300,8 @@ impl PromoForm {
             remind_hours_before: if self.remind_hours.trim().is_empty() {
                 0
             } else {
-                u32::try_from(int("remind_hours_before", &self.remind_hours)?).map_err(|_| {
-                    FieldError::new("remind_hours_before", "invalid_count", "0 or more hours")
+                u32::try_from(int("remind_hours", &self.remind_hours)?).map_err(|_| {
+                    FieldError::new("remind_hours", "invalid_count", "0 or more hours")
                 })?
             },
         })
@@ -243,6 +359,21 @@ impl PromoForm {
                 }
             }
         }
+        let mut more = Vec::new();
+        for step in s.steps.iter().skip(1) {
+            match step {
+                CouponKind::AmountOff {
+                    off_fen,
+                    threshold_fen,
+                } if f.kind == "amount_off" => more.push(format!(
+                    "{} {}",
+                    fen_to_yuan(*threshold_fen),
+                    fen_to_yuan(*off_fen)
+                )),
+                _ => f.api_only = true,
+            }
+        }
+        f.more_steps = more.join("\n");
         f
     }
 
@@ -251,8 +382,8 @@ impl PromoForm {
             name: self.name.clone(),
             sku: self.sku.clone(),
             item_name: self.item_name.clone(),
-            price_fen: yuan_to_fen("price_fen", &self.price_yuan)?,
-            original_price_fen: yuan_to_fen("original_price_fen", &self.original_yuan)?,
+            price_fen: yuan_to_fen("price_yuan", &self.price_yuan)?,
+            original_price_fen: yuan_to_fen("original_yuan", &self.original_yuan)?,
             stock: int("stock", &self.stock)?,
             window: self.window()?,
             per_customer: int("per_customer", &self.per_customer)?,
@@ -284,9 +415,9 @@ impl PromoForm {
             name: self.name.clone(),
             sku: self.sku.clone(),
             item_name: self.item_name.clone(),
-            price_fen: yuan_to_fen("price_fen", &self.price_yuan)?,
-            original_price_fen: yuan_to_fen("original_price_fen", &self.original_yuan)?,
-            leader_discount_fen: yuan_to_fen("leader_discount_fen", &self.leader_off_yuan)?,
+            price_fen: yuan_to_fen("price_yuan", &self.price_yuan)?,
+            original_price_fen: yuan_to_fen("original_yuan", &self.original_yuan)?,
+            leader_discount_fen: yuan_to_fen("leader_off_yuan", &self.leader_off_yuan)?,
             team_size: int("team_size", &self.team_size)?,
             time_limit_minutes: int("time_limit_minutes", &self.time_limit_minutes)?,
             stock: int("stock", &self.stock)?,
@@ -414,9 +545,112 @@ struct FormPage {
     id: Option<i64>,
     f: PromoForm,
     error: Option<FormError>,
+    /// The saved segments to pick the audience from.
+    segments: Vec<SegmentChoice>,
+}
+
+/// One saved segment in the audience picker: its name with its member count.
+pub(super) struct SegmentChoice {
+    pub(super) id: i64,
+    pub(super) name: String,
+    pub(super) label: String,
+}
+
+/// The saved segments for a picker, each labelled with its member count. Staff who may not
+/// see customers get none (the picker then keeps only a segment chosen before).
+pub(super) async fn segment_choices(s: &AppState, c: &Console) -> Vec<SegmentChoice> {
+    let rows = s
+        .app
+        .segments()
+        .list_segments(&c.session.actor)
+        .await
+        .unwrap_or_default();
+    rows.into_iter()
+        .map(|r| {
+            let label = match r.count {
+                Some(n) => c.ctx.tr.fill(
+                    "forms.segment_option",
+                    &[
+                        ("name", &r.row.name),
+                        ("n", &grouped(i64::try_from(n).unwrap_or(i64::MAX))),
+                    ],
+                ),
+                None => r.row.name.clone(),
+            };
+            SegmentChoice {
+                id: r.row.id,
+                name: r.row.name,
+                label,
+            }
+        })
+        .collect()
 }
 
 impl FormPage {
+    /// The refusal's message when it is about `field`.
+    fn err(&self, field: &str) -> Option<&'static str> {
+        self.error
+            .as_ref()
+            .filter(|e| e.field == field)
+            .map(|e| e.message)
+    }
+
+    /// The banner over the form: which field to look at, and why.
+    fn summary(&self, e: &FormError) -> String {
+        let key = match e.field.as_str() {
+            "name" => "promo.name",
+            "kind" => "promo.kind",
+            "off_yuan" => "promo.off_yuan",
+            "more_steps" => "forms.more_steps",
+            "threshold_yuan" => "promo.threshold_yuan",
+            "rate_permille" => "promo.rate_permille",
+            "cap_yuan" => "promo.cap_yuan",
+            "sku" => "forms.sku",
+            "item_name" => "promo.item_name",
+            "validity_days" => "promo.days",
+            "valid_from" => "promo.valid_from",
+            "valid_to" => "promo.valid_to",
+            "channels" => "promo.channels",
+            "remind_hours" => "promo.remind_hours",
+            "price_yuan" => "promo.price",
+            "original_yuan" => "promo.original_price",
+            "hold_minutes" => "promo.hold_minutes",
+            "leader_off_yuan" => "promo.leader_off",
+            "team_size" => "promo.team_size",
+            "time_limit_minutes" => "promo.time_limit",
+            "starts" => "forms.starts",
+            "ends" => "forms.ends",
+            "stock" => "forms.stock",
+            "per_customer" => "promo.per_customer",
+            "segment_id" => "forms.segment",
+            "level" => "forms.level",
+            _ => return e.message.to_owned(),
+        };
+        let tr = self.ctx.tr;
+        tr.fill(
+            "forms.check_field",
+            &[("field", tr.t(key)), ("message", e.message)],
+        )
+    }
+
+    /// The chosen segment is not in the list (deleted, or not visible to this staff member):
+    /// it stays chosen by its id.
+    fn segment_missing(&self) -> bool {
+        !self.f.segment_id.trim().is_empty()
+            && !self
+                .segments
+                .iter()
+                .any(|s| s.id.to_string() == self.f.segment_id.trim())
+    }
+
+    fn name_example(&self) -> &'static str {
+        match self.what {
+            "coupon" => "forms.ex_name_coupon",
+            "flash" => "forms.ex_name_flash",
+            _ => "forms.ex_name_group",
+        }
+    }
+
     fn action(&self) -> String {
         let base = match self.what {
             "coupon" => "coupons",
@@ -430,14 +664,17 @@ impl FormPage {
     }
 }
 
-fn form_page(
-    mut ctx: Ctx,
+async fn form_page(
+    s: &AppState,
+    c: Console,
     what: &'static str,
     id: Option<i64>,
     f: PromoForm,
     status: StatusCode,
     error: Option<FormError>,
 ) -> Response {
+    let segments = segment_choices(s, &c).await;
+    let mut ctx = c.ctx;
     ctx.active = "promotions";
     render(
         status,
@@ -447,6 +684,7 @@ fn form_page(
             id,
             f,
             error,
+            segments,
         },
     )
 }
@@ -461,6 +699,7 @@ fn parse_what(what: &str) -> Option<&'static str> {
 }
 
 pub async fn new_form(
+    State(s): State<AppState>,
     c: Console,
     axum::extract::Path(what): axum::extract::Path<String>,
 ) -> Response {
@@ -470,7 +709,7 @@ pub async fn new_form(
     if !c.session.actor.can(Permission::ManagePromotions) {
         return error_page(c.ctx, AppError::Forbidden);
     }
-    form_page(c.ctx, w, None, PromoForm::fresh(w), StatusCode::OK, None)
+    form_page(&s, c, w, None, PromoForm::fresh(w), StatusCode::OK, None).await
 }
 
 pub async fn edit_form(
@@ -501,7 +740,7 @@ pub async fn edit_form(
         None => Err(AppError::NotFound { what: "page" }),
     };
     match (f, parse_what(&what)) {
-        (Ok(f), Some(w)) => form_page(c.ctx, w, Some(id), f, StatusCode::OK, None),
+        (Ok(f), Some(w)) => form_page(&s, c, w, Some(id), f, StatusCode::OK, None).await,
         (Err(e), _) => error_page(c.ctx, e),
         (Ok(_), None) => error_page(c.ctx, AppError::NotFound { what: "page" }),
     }
@@ -557,8 +796,9 @@ async fn submit(s: AppState, c: Console, what: &str, id: Option<i64>, f: PromoFo
     match save(&s, &c, w, id, &f).await {
         Ok(()) => Redirect::to("/console/promotions?ok=saved").into_response(),
         Err(e) => {
-            let (status, err) = form_error(c.ctx.tr, e);
-            form_page(c.ctx, w, id, f, status, Some(err))
+            let (status, mut err) = form_error(c.ctx.tr, e);
+            err.field = f.field_of(&err.field).to_owned();
+            form_page(&s, c, w, id, f, status, Some(err)).await
         }
     }
 }

@@ -302,6 +302,15 @@ pub async fn script() -> Response {
         .into_response()
 }
 
+/// The forms' script (type-dependent fields, the segment picker's filter).
+pub async fn forms_script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../assets/forms.js"),
+    )
+        .into_response()
+}
+
 #[derive(Template)]
 #[template(path = "console/segment_members.html")]
 struct MembersPage {

@@ -26,13 +26,32 @@ struct TagsPage {
     rules: Vec<RuleRow>,
     can_manage: bool,
     error: Option<FormError>,
+    /// The new-rule form: as typed when its save was refused, else the defaults.
+    rule: RuleForm,
+    /// Why the new rule was refused, naming the rule form's field.
+    rule_error: Option<FormError>,
 }
 
-async fn page(
+impl TagsPage {
+    /// The rule form's refusal when it is about `field`.
+    fn rule_err(&self, field: &str) -> Option<&'static str> {
+        self.rule_error
+            .as_ref()
+            .filter(|e| e.field == field)
+            .map(|e| e.message)
+    }
+}
+
+async fn page(s: &AppState, c: Console, status: StatusCode, error: Option<FormError>) -> Response {
+    rule_page(s, c, status, error, None).await
+}
+
+async fn rule_page(
     s: &AppState,
     mut c: Console,
     status: StatusCode,
     error: Option<FormError>,
+    refused_rule: Option<(RuleForm, FormError)>,
 ) -> Response {
     c.ctx.active = "tags";
     let a = &c.session.actor;
@@ -50,6 +69,10 @@ async fn page(
             rules,
             can_manage,
             error,
+            rule: refused_rule
+                .as_ref()
+                .map_or_else(RuleForm::fresh, |(f, _)| f.clone()),
+            rule_error: refused_rule.map(|(_, e)| e),
         },
     )
 }
@@ -156,36 +179,69 @@ pub async fn tag_delete(
     after_with(&s, c, r, "deleted").await
 }
 
-#[derive(Deserialize)]
+/// The new auto-tag rule form, as typed: only the chosen kind's fields are read.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct RuleForm {
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     kind: String,
-    #[serde(default)]
     new_days: String,
-    #[serde(default)]
     active_days: String,
-    #[serde(default)]
     dormant_days: String,
-    #[serde(default)]
     recency_days: String,
-    #[serde(default)]
     tag: String,
-    #[serde(default)]
     expression: String,
-    #[serde(default)]
     attribute: String,
     /// One bucket per line: `0-6 0-6月`.
-    #[serde(default)]
     buckets: String,
+}
+
+impl RuleForm {
+    fn fresh() -> Self {
+        RuleForm {
+            kind: "lifecycle".into(),
+            new_days: "30".into(),
+            active_days: "90".into(),
+            dormant_days: "180".into(),
+            recency_days: "90".into(),
+            ..Default::default()
+        }
+    }
+
+    /// The input a refusal is about: the domain says `config` for every rule kind, which is
+    /// the kind's own field here.
+    fn field_of(&self, field: &str) -> &'static str {
+        const INPUTS: [&str; 10] = [
+            "name",
+            "kind",
+            "new_days",
+            "active_days",
+            "dormant_days",
+            "recency_days",
+            "tag",
+            "expression",
+            "attribute",
+            "buckets",
+        ];
+        if let Some(input) = INPUTS.iter().find(|i| **i == field) {
+            return input;
+        }
+        match self.kind.as_str() {
+            "lifecycle" => "new_days",
+            "rfm" => "recency_days",
+            "age_months" => "buckets",
+            "birthday_month" => "tag",
+            "expression" => "expression",
+            _ => "kind",
+        }
+    }
 }
 
 fn days(field: &'static str, s: &str) -> Result<u32, FieldError> {
     s.trim().parse().map_err(|_| {
         FieldError::new(
             field,
-            "invalid_form",
+            "invalid_number",
             format!("{field} must be a whole number of days"),
         )
     })
@@ -254,7 +310,14 @@ pub async fn rule_create(
             .map(drop),
         Err(e) => Err(e.into()),
     };
-    after(&s, c, r).await
+    match r {
+        Ok(()) => Redirect::to("/console/tags?ok=saved").into_response(),
+        Err(e) => {
+            let (status, mut err) = form_error(c.ctx.tr, e);
+            err.field = f.field_of(&err.field).to_owned();
+            rule_page(&s, c, status, None, Some((f, err))).await
+        }
+    }
 }
 
 pub async fn rule_run(

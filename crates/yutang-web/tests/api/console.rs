@@ -14,6 +14,7 @@ both_engines!(
     console_wrong_password_shows_error,
     console_customer_pages_respect_scope,
     bad_page_addresses_get_the_console_error_page,
+    console_forms_name_the_refused_field,
 );
 
 fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
@@ -587,4 +588,208 @@ async fn bad_page_addresses_get_the_console_error_page(e: Engine) {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "image/svg+xml");
     assert!(r.text().await.unwrap().starts_with("<svg"));
+}
+
+/// Issue #18: a refused promotion form comes back with what was typed and the error under the
+/// field it is about (满99减120 → 减免金额, no amount → 减免金额, a falling stepped set → 更多档位);
+/// the fields of another coupon type are ignored; the audience's segment is chosen from the
+/// saved segments (listed with their member counts) and saved; a stepped set round-trips
+/// through the edit form; the auto-tag rule form names its refused field too.
+async fn console_forms_name_the_refused_field(e: Engine) {
+    let t = spawn_app(e).await;
+    t.staff("promo.admin", "admin", None).await;
+    let cookie = console_login(&t, "promo.admin").await;
+    let r = t
+        .post(
+            "/api/v1/segments",
+            &t.admin,
+            serde_json::json!({"name": "上海车厘子爱好者", "expression": r#"city = "上海""#}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let seg = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let (status, html) = page(&t, &cookie, "/console/promotions/coupons/new").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!(
+            r#"<option value="{seg}" data-name="上海车厘子爱好者" >上海车厘子爱好者（0 人）</option>"#
+        )),
+        "{html}"
+    );
+    let csrf = csrf_in(&html);
+    let post = |path: &'static str, extra: &[(&'static str, &'static str)]| {
+        let mut form: Vec<(&str, String)> = vec![
+            ("csrf", csrf.clone()),
+            ("validity_kind", "days".into()),
+            ("validity_days", "7".into()),
+            ("starts", "2030-01-01T10:00".into()),
+            ("ends", "2030-01-08T10:00".into()),
+            ("stock", "100".into()),
+            ("per_customer", "1".into()),
+            ("audience", "segment".into()),
+            ("segment_id", seg.to_string()),
+        ];
+        form.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        t.client
+            .post(t.url(path))
+            .header("cookie", &cookie)
+            .form(&form)
+            .send()
+    };
+    let refused = |field: &str, message: &str| {
+        format!(r#"<p class="field-error" role="alert" data-field="{field}">{message}</p>"#)
+    };
+    // 满99减120: the error is under 减免金额, and what was typed is kept.
+    let r = post(
+        "/console/promotions/coupons",
+        &[
+            ("name", "满99减120"),
+            ("kind", "amount_off"),
+            ("off_yuan", "120"),
+            ("threshold_yuan", "99"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(&refused(
+            "off_yuan",
+            "减免金额须低于使用门槛（如 满99减20）"
+        )),
+        "{html}"
+    );
+    assert!(html.contains(r#"请检查「减免金额（元）」"#), "{html}");
+    for kept in [
+        r#"name="name" value="满99减120""#,
+        r#"name="off_yuan" value="120""#,
+        r#"name="threshold_yuan" value="99""#,
+    ] {
+        assert!(html.contains(kept), "{kept}");
+    }
+    assert!(html.contains(&format!(
+        r#"<option value="{seg}" data-name="上海车厘子爱好者" selected>"#
+    )));
+    // No amount: named too.
+    let r = post(
+        "/console/promotions/coupons",
+        &[
+            ("name", "无金额"),
+            ("kind", "amount_off"),
+            ("threshold_yuan", "99"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains(&refused("off_yuan", "请填写大于 0 的金额"))
+    );
+    // A falling stepped set: named at 更多档位.
+    let r = post(
+        "/console/promotions/coupons",
+        &[
+            ("name", "阶梯"),
+            ("kind", "amount_off"),
+            ("off_yuan", "20"),
+            ("threshold_yuan", "99"),
+            ("more_steps", "50 10"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(r#"data-field="more_steps">优惠设置有误"#),
+        "{html}"
+    );
+    // A discount: the amount-off fields typed before switching type are ignored.
+    let r = post(
+        "/console/promotions/coupons",
+        &[
+            ("name", "85折"),
+            ("kind", "discount"),
+            ("off_yuan", "not an amount"),
+            ("rate_permille", "850"),
+            ("cap_yuan", "50"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // A stepped set with the segment: saved, and its edit form shows all of it.
+    let r = post(
+        "/console/promotions/coupons",
+        &[
+            ("name", "阶梯满减"),
+            ("kind", "amount_off"),
+            ("off_yuan", "20"),
+            ("threshold_yuan", "99"),
+            ("more_steps", "199 40\r\n满299减70"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, list) = page(&t, &cookie, "/console/promotions").await;
+    let at = list.find(">阶梯满减</a>").expect("listed");
+    let start = list[..at].rfind("data-template=\"").unwrap() + "data-template=\"".len();
+    let id = &list[start..start + list[start..].find('"').unwrap()];
+    let (status, html) = page(&t, &cookie, &format!("/console/promotions/coupons/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(">199.00 40.00\n299.00 70.00</textarea>"),
+        "{html}"
+    );
+    assert!(html.contains(&format!(
+        r#"<option value="{seg}" data-name="上海车厘子爱好者" selected>"#
+    )));
+    // A group-buy whose leader discount is not below the price: named at 团长优惠.
+    let r = post(
+        "/console/promotions/group-buys",
+        &[
+            ("name", "两人团"),
+            ("sku", "SKU-1"),
+            ("item_name", "车厘子"),
+            ("price_yuan", "59.90"),
+            ("leader_off_yuan", "60"),
+            ("team_size", "2"),
+            ("time_limit_minutes", "1440"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(&refused("leader_off_yuan", "团长优惠须低于活动价")),
+        "{html}"
+    );
+    assert!(html.contains(r#"name="price_yuan" value="59.90""#));
+    // The auto-tag rule form: a bad day count is named, the form kept.
+    let r = t
+        .client
+        .post(t.url("/console/tags/rules"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "生命周期 2"),
+            ("kind", "lifecycle"),
+            ("new_days", "30"),
+            ("active_days", "abc"),
+            ("dormant_days", "180"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains(&refused("active_days", "须为整数")), "{html}");
+    assert!(html.contains(r#"name="active_days" value="abc""#));
+    assert!(html.contains(r#"name="name" value="生命周期 2""#));
 }

@@ -367,7 +367,14 @@ async fn coupon_bad_input_changes_nothing(e: Engine) {
     bad["stock"] = json!(5);
     bad["steps"] = json!([{"kind": "amount_off", "off_fen": 6000, "threshold_fen": 5000}]);
     let r = t.post("/api/v1/coupon-templates", &t.admin, bad).await;
-    assert_eq!(error_of(r).await.2.as_deref(), Some("steps"));
+    assert_eq!(
+        error_of(r).await,
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "off_not_below_threshold".into(),
+            Some("steps".into())
+        )
+    );
     let mut seg = template(5, 1);
     seg["audience"] = json!({"kind": "segment", "segment_id": 999});
     let r = t.post("/api/v1/coupon-templates", &t.admin, seg).await;
