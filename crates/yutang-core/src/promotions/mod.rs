@@ -248,9 +248,70 @@ pub fn check_limit(held: i64, limit: i64) -> Result<(), PromoRefusal> {
     }
 }
 
+/// Where a campaign stands for the operator: 未开始 before its window, 进行中 within it,
+/// 已结束 after it, 已归档 once archived (whatever the window). A campaign takes effect when it
+/// is saved; there are no drafts, so one saved ahead of its window is `Scheduled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Scheduled,
+    Running,
+    Ended,
+    Archived,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 4] = [
+        Phase::Scheduled,
+        Phase::Running,
+        Phase::Ended,
+        Phase::Archived,
+    ];
+
+    /// The phase at `now` of a campaign with this status and window (`[starts, ends)`).
+    pub fn of(status: &str, starts_at: i64, ends_at: i64, now: i64) -> Phase {
+        if status == "archived" {
+            Phase::Archived
+        } else if now < starts_at {
+            Phase::Scheduled
+        } else if now < ends_at {
+            Phase::Running
+        } else {
+            Phase::Ended
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Scheduled => "scheduled",
+            Phase::Running => "running",
+            Phase::Ended => "ended",
+            Phase::Archived => "archived",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phases_follow_the_window_and_archiving() {
+        assert_eq!(Phase::of("active", 10, 20, 9), Phase::Scheduled);
+        assert_eq!(Phase::of("active", 10, 20, 10), Phase::Running);
+        assert_eq!(Phase::of("active", 10, 20, 19), Phase::Running);
+        assert_eq!(Phase::of("active", 10, 20, 20), Phase::Ended);
+        for now in [0, 15, 30] {
+            assert_eq!(Phase::of("archived", 10, 20, now), Phase::Archived);
+        }
+        for p in Phase::ALL {
+            assert_eq!(Phase::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(Phase::parse("draft"), None);
+    }
     use proptest::prelude::*;
 
     #[test]

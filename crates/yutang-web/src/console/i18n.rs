@@ -971,6 +971,24 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "event.group_buy_joined" => ("参与拼团", "Joined a group-buy"),
         "event.group_buy_confirmed" => ("拼团成功", "Group-buy confirmed"),
         "event.group_buy_refunded" => ("拼团失败退款", "Group-buy refunded"),
+        // promotions list: phases, search; issue to a segment from the console
+        "promo.phase" => ("状态", "Status"),
+        "promo.phase_scheduled" => ("未开始", "Scheduled"),
+        "promo.phase_running" => ("进行中", "Running"),
+        "promo.phase_ended" => ("已结束", "Ended"),
+        "promo.phase_archived" => ("已归档", "Archived"),
+        "promo.search_hint" => ("搜索活动名称", "Search by name"),
+        "promo.shown" => (
+            "显示 {n} / {total} 个活动",
+            "Showing {n} of {total} campaigns",
+        ),
+        "promo.clear_filter" => ("清除筛选", "Clear filter"),
+        "promo.issue_segment" => ("发给人群", "Issue to a segment"),
+        "promo.issue_segment_help" => (
+            "向所选人群中你数据范围内的每位客户各发一张（受每人限领和库存限制），在任务页查看进度",
+            "Issues one coupon to each member of the segment within your data scope (per-customer limit and stock apply); progress shows on the job page",
+        ),
+        "promo.issue_now" => ("立即发放", "Issue now"),
         // customers list: sorting, saved filters, export, bulk actions
         "customers.saved_filters" => ("常用筛选", "Saved filters"),
         "customers.filter_name" => ("筛选名称", "Filter name"),

@@ -124,6 +124,7 @@ pub fn router() -> Router<AppState> {
             get(promotions::delete_confirm).post(promotions::delete),
         )
         .route("/promotions/{what}", post(promotions::create))
+        .route("/promotions/coupons/{id}/issue", post(promotions::issue))
         .route("/promotions/{what}/new", get(promotions::new_form))
         .route(
             "/promotions/{what}/{id}",

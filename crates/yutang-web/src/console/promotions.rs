@@ -13,13 +13,16 @@ use yutang_core::FieldError;
 use yutang_core::promotions::coupons::{CouponKind, Scope, TemplateSpec, Validity};
 use yutang_core::promotions::flash_sales::FlashSaleSpec;
 use yutang_core::promotions::group_buys::GroupBuySpec;
-use yutang_core::promotions::{Audience, Window};
+use yutang_core::promotions::{Audience, Phase, Window};
 use yutang_core::staff::Permission;
 use yutang_core::time::Millis;
 
 use super::confirm::{Confirm, confirm_page, grouped};
-use super::layout::{ConsoleForm, CsrfForm, FormError, error_page, form_error};
+use super::layout::{
+    ConsoleForm, ConsoleQuery, CsrfForm, FormError, error_page, form_error, see_other,
+};
 use super::{Console, Ctx, render};
+use crate::auth::IdPath;
 use crate::state::AppState;
 
 /// `12.5` → 1250 fen; at most two decimals, never negative, no floats involved.
@@ -483,17 +486,111 @@ struct ListPage {
     archived_flash_sales: Vec<FlashSaleView>,
     archived_group_buys: Vec<GroupBuyView>,
     can_manage: bool,
+    /// The search box and the phase filter as given.
+    q: String,
+    phase: String,
+    now: i64,
+    /// Campaigns before the search and filter (to tell "none match" from "none yet").
+    total: usize,
 }
 
 impl ListPage {
     fn permille(&self, v: i64) -> String {
         format!("{}.{}%", v / 10, v % 10)
     }
+
+    /// The phase's key (`scheduled` …) of a campaign with this status and window, now.
+    fn phase_of(&self, status: &str, starts_at: &i64, ends_at: &i64) -> &'static str {
+        Phase::of(status, *starts_at, *ends_at, self.now).as_str()
+    }
+
+    fn phase_label(&self, status: &str, starts_at: &i64, ends_at: &i64) -> &'static str {
+        self.ctx.tr.t(&format!(
+            "promo.phase_{}",
+            self.phase_of(status, starts_at, ends_at)
+        ))
+    }
+
+    /// The phase filter's options: key, label, selected.
+    fn phases(&self) -> Vec<(&'static str, &'static str, bool)> {
+        Phase::ALL
+            .into_iter()
+            .map(|p| {
+                let key = p.as_str();
+                (
+                    key,
+                    self.ctx.tr.t(&format!("promo.phase_{key}")),
+                    self.phase == key,
+                )
+            })
+            .collect()
+    }
+
+    /// "显示 3 / 12 个活动" under a search or filter.
+    fn shown_text(&self) -> String {
+        self.ctx.tr.fill(
+            "promo.shown",
+            &[
+                ("n", &self.shown().to_string()),
+                ("total", &self.total.to_string()),
+            ],
+        )
+    }
+
+    fn shown(&self) -> usize {
+        self.templates.len()
+            + self.flash_sales.len()
+            + self.group_buys.len()
+            + self.archived_templates.len()
+            + self.archived_flash_sales.len()
+            + self.archived_group_buys.len()
+    }
 }
 
-pub async fn list(State(s): State<AppState>, mut c: Console) -> Response {
+/// The list's search (a part of the name) and phase filter.
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    q: Option<String>,
+    phase: Option<String>,
+}
+
+impl ListQuery {
+    /// Whether a campaign with this name, status and window is shown.
+    fn keeps(
+        &self,
+        phase: Option<Phase>,
+        name: &str,
+        status: &str,
+        starts: i64,
+        ends: i64,
+        now: i64,
+    ) -> bool {
+        let q = self.q.as_deref().map(str::trim).unwrap_or("");
+        (q.is_empty() || name.to_lowercase().contains(&q.to_lowercase()))
+            && phase.is_none_or(|p| Phase::of(status, starts, ends, now) == p)
+    }
+}
+
+pub async fn list(
+    State(s): State<AppState>,
+    mut c: Console,
+    ConsoleQuery(q): ConsoleQuery<ListQuery>,
+) -> Response {
     c.ctx.active = "promotions";
     let a = &c.session.actor;
+    let phase = match q.phase.as_deref().map(str::trim).unwrap_or("") {
+        "" => None,
+        p => match Phase::parse(p) {
+            Some(p) => Some(p),
+            None => {
+                return error_page(
+                    c.ctx,
+                    AppError::Invalid(FieldError::new("phase", "invalid_status", "unknown phase")),
+                );
+            }
+        },
+    };
+    let now = s.app.now();
     let templates = match s.app.coupons().coupon_templates(a).await {
         Ok(t) => t,
         Err(e) => return error_page(c.ctx, e),
@@ -511,6 +608,46 @@ pub async fn list(State(s): State<AppState>, mut c: Console) -> Response {
         .await
         .unwrap_or_default();
     let can_manage = a.can(Permission::ManagePromotions);
+    let total = templates.len() + flash_sales.len() + group_buys.len();
+    let templates: Vec<TemplateView> = templates
+        .into_iter()
+        .filter(|t| {
+            q.keeps(
+                phase,
+                &t.row.name,
+                &t.row.status,
+                t.row.claim_starts,
+                t.row.claim_ends,
+                now,
+            )
+        })
+        .collect();
+    let flash_sales: Vec<FlashSaleView> = flash_sales
+        .into_iter()
+        .filter(|f| {
+            q.keeps(
+                phase,
+                &f.row.name,
+                &f.row.status,
+                f.row.starts_at,
+                f.row.ends_at,
+                now,
+            )
+        })
+        .collect();
+    let group_buys: Vec<GroupBuyView> = group_buys
+        .into_iter()
+        .filter(|g| {
+            q.keeps(
+                phase,
+                &g.row.name,
+                &g.row.status,
+                g.row.starts_at,
+                g.row.ends_at,
+                now,
+            )
+        })
+        .collect();
     let (templates, archived_templates) = templates
         .into_iter()
         .partition(|t| t.row.status == "active");
@@ -531,6 +668,10 @@ pub async fn list(State(s): State<AppState>, mut c: Console) -> Response {
             archived_flash_sales,
             archived_group_buys,
             can_manage,
+            q: q.q.unwrap_or_default(),
+            phase: phase.map(|p| p.as_str().to_owned()).unwrap_or_default(),
+            now,
+            total,
         },
     )
 }
@@ -743,6 +884,50 @@ pub async fn edit_form(
         (Ok(f), Some(w)) => form_page(&s, c, w, Some(id), f, StatusCode::OK, None).await,
         (Err(e), _) => error_page(c.ctx, e),
         (Ok(_), None) => error_page(c.ctx, AppError::NotFound { what: "page" }),
+    }
+}
+
+/// 发给人群: issue the template to every member of a saved segment (within the caller's
+/// scope) as a job, and show the job's progress.
+#[derive(Deserialize)]
+pub struct IssueForm {
+    #[allow(dead_code)]
+    csrf: String,
+    segment_id: Option<String>,
+}
+
+pub async fn issue(
+    State(s): State<AppState>,
+    IdPath(id): IdPath,
+    ConsoleForm(c, f): ConsoleForm<IssueForm>,
+) -> Response {
+    let segment = match f
+        .segment_id
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("")
+        .parse::<i64>()
+    {
+        Ok(seg) => seg,
+        Err(_) => {
+            return error_page(
+                c.ctx,
+                AppError::Invalid(FieldError::new(
+                    "segment_id",
+                    "invalid_form",
+                    "choose a segment",
+                )),
+            );
+        }
+    };
+    match s
+        .app
+        .coupons()
+        .issue_coupon_to_segment(&c.session.actor, id, segment)
+        .await
+    {
+        Ok(job) => see_other(&format!("/console/jobs/{job}")),
+        Err(e) => error_page(c.ctx, e),
     }
 }
 

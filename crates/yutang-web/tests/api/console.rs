@@ -525,6 +525,7 @@ async fn every_console_form_refuses_a_wrong_csrf_token(e: Engine) {
         "/console/import/1/check",
         "/console/import/1/run",
         "/console/promotions/coupons/1/delete",
+        "/console/promotions/coupons/1/issue",
         "/console/promotions/coupon",
         "/console/promotions/flash/1",
         "/console/account/password",

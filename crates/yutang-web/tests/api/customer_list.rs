@@ -13,6 +13,7 @@ use crate::segments::json_ok;
 both_engines!(
     customer_list_sorts_exports_and_refuses_bad_sorts,
     console_list_sorts_saves_filters_and_acts_on_ticked_rows,
+    console_promotions_filter_by_phase_and_issue_to_a_segment,
 );
 
 const DAY: i64 = 86_400_000;
@@ -398,5 +399,131 @@ async fn console_list_sorts_saves_filters_and_acts_on_ticked_rows(e: Engine) {
         0
     );
     let r = bulk(&t, &cookie, format!("csrf={csrf}&action=tag")).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// The promotions list shows each campaign's phase, searches by name and filters by phase;
+/// a coupon template's page issues it to a saved segment as a job.
+async fn console_promotions_filter_by_phase_and_issue_to_a_segment(e: Engine) {
+    let t = spawn_app(e).await;
+    let [zero, one, two, other] = seed(&t).await;
+    t.staff("cp.admin", "admin", None).await;
+    let cookie = console_login(&t, "cp.admin").await;
+    let now = t.app.now();
+    let template = |name: &str, starts: i64, ends: i64| {
+        json!({
+            "name": name, "steps": [{"kind": "amount_off", "off_fen": 1000, "threshold_fen": 5000}],
+            "validity": {"kind": "days_from_claim", "days": 7},
+            "claim_window": {"starts_at": starts, "ends_at": ends},
+            "stock": 100, "per_customer": 1, "audience": {"kind": "everyone"}
+        })
+    };
+    let running = json_ok(
+        t.post(
+            "/api/v1/coupon-templates",
+            &t.admin,
+            template("春季满减", now - DAY, now + DAY),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    json_ok(
+        t.post(
+            "/api/v1/coupon-templates",
+            &t.admin,
+            template("夏季预告", now + DAY, now + 2 * DAY),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let (status, html) = page(&t, &cookie, "/console/promotions").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("data-phase=\"running\">进行中")
+            && html.contains("data-phase=\"scheduled\">未开始"),
+        "phases shown"
+    );
+    let (_, html) = page(&t, &cookie, "/console/promotions?phase=scheduled").await;
+    assert!(
+        html.contains("夏季预告") && !html.contains("春季满减"),
+        "only scheduled"
+    );
+    assert!(html.contains("显示 1 / 2 个活动"));
+    let (_, html) = page(
+        &t,
+        &cookie,
+        "/console/promotions?q=%E6%98%A5%E5%AD%A3&lang=en",
+    )
+    .await;
+    assert!(
+        html.contains("春季满减") && !html.contains("夏季预告"),
+        "search by name"
+    );
+    let (status, _) = page(&t, &cookie, "/console/promotions?phase=draft").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // 发给人群 on the template's page: every member of the segment gets one, as a job.
+    let seg = json_ok(
+        t.post(
+            "/api/v1/segments",
+            &t.admin,
+            json!({"name": "杭州客户", "expression": "city = \"杭州\""}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let (_, html) = page(
+        &t,
+        &cookie,
+        &format!("/console/promotions/coupons/{running}"),
+    )
+    .await;
+    assert!(
+        html.contains("id=\"issue-segment\"") && html.contains("杭州客户"),
+        "the issue form offers the segment"
+    );
+    let csrf = csrf_in(&html);
+    let r = form_post(
+        &t,
+        &cookie,
+        &format!("/console/promotions/coupons/{running}/issue"),
+        &[("csrf", csrf.clone()), ("segment_id", seg.to_string())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/console/jobs/")
+    );
+    t.settle_jobs().await;
+    for (c, want) in [(zero, 1), (one, 1), (two, 1), (other, 0)] {
+        let v = json_ok(
+            t.get(&format!("/api/v1/customers/{c}/coupons"), &t.admin)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        let n = v
+            .as_array()
+            .map(|a| a.len())
+            .unwrap_or_else(|| v["items"].as_array().unwrap().len());
+        assert_eq!(n, want, "customer {c}");
+    }
+    let r = form_post(
+        &t,
+        &cookie,
+        &format!("/console/promotions/coupons/{running}/issue"),
+        &[("csrf", csrf), ("segment_id", String::new())],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
