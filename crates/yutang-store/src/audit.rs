@@ -95,3 +95,22 @@ pub async fn list(db: &Db, f: &AuditFilter<'_>) -> Result<(Vec<AuditRow>, i64)> 
         Ok((rows, total))
     })
 }
+
+/// Every entry matching the action and actor filter, newest first (an export).
+pub async fn list_all(
+    db: &Db,
+    action: Option<&str>,
+    actor_id: Option<i64>,
+) -> Result<Vec<AuditRow>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_as::<_, AuditRow>(concat!(
+            "SELECT id, at, actor_kind, actor_id, actor_name, action, target, detail, ip FROM audit_log",
+            audit_where!(),
+            " ORDER BY id DESC"
+        ))
+        .bind(action)
+        .bind(actor_id)
+        .fetch_all(pool)
+        .await?)
+    })
+}

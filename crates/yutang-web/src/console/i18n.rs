@@ -971,6 +971,20 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "event.group_buy_joined" => ("参与拼团", "Joined a group-buy"),
         "event.group_buy_confirmed" => ("拼团成功", "Group-buy confirmed"),
         "event.group_buy_refunded" => ("拼团失败退款", "Group-buy refunded"),
+        // Responsive console (menu), audit-log export, import templates (issue #18).
+        "nav.menu" => ("菜单", "Menu"),
+        "audit.export" => ("导出 CSV", "Export CSV"),
+        "audit.export_hint" => (
+            "按当前筛选导出全部记录（时间为北京时间）；导出本身也会记入审计日志。",
+            "Exports every entry matching the filter (times in Asia/Shanghai); the export itself is recorded in the audit log.",
+        ),
+        "audit.audit_exported" => ("导出审计日志", "Exported audit log"),
+        "import.template_customers" => ("下载客户导入模板", "Download customer template"),
+        "import.template_orders" => ("下载订单导入模板", "Download order template"),
+        "import.template_hint" => (
+            "模板含全部列名和一行示例数据；删除示例行、按列填好后上传即可。门店编码和导购须已存在。",
+            "Each template has every column and one example row; replace the example with your rows and upload. Store codes and guides must already exist.",
+        ),
         _ => return None,
     })
 }
