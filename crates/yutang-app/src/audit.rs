@@ -277,31 +277,69 @@ impl Audit<'_> {
             page_size: q.page.size,
         })
     }
-    /// Every entry matching the filter (newest first; `q.page` is ignored), for an export.
-    /// The export is itself recorded (the filter and the row count) before the rows are
-    /// handed out, so an export that cannot be audited does not happen.
-    pub async fn export_audit(
-        &self,
-        actor: &Actor,
-        q: &AuditQuery,
-    ) -> Result<Vec<store::AuditRow>> {
+    /// Start an export of every entry matching the filter (newest first; `q.page` is
+    /// ignored). The extent is fixed now (entries written later, this export's own entry
+    /// among them, are not in it), and the export is recorded (the filter and the row count)
+    /// before any row is handed out, so an export that cannot be audited does not happen.
+    pub async fn export_audit(&self, actor: &Actor, q: &AuditQuery) -> Result<AuditExport> {
         if !actor.can(Permission::ViewAudit) {
             return Err(AppError::Forbidden);
         }
-        let rows = store::list_all(&self.db, q.action.map(Action::as_str), q.actor_id).await?;
+        let action = q.action.map(Action::as_str);
+        let (rows, newest) = store::export_extent(&self.db, action, q.actor_id).await?;
         record(
             self,
             actor,
             Action::AuditExported,
             "audit_log",
-            &serde_json::json!({
-                "action": q.action.map(Action::as_str),
-                "actor_id": q.actor_id,
-                "rows": rows.len(),
-            })
-            .to_string(),
+            &serde_json::json!({"action": action, "actor_id": q.actor_id, "rows": rows})
+                .to_string(),
         )
         .await?;
-        Ok(rows)
+        Ok(AuditExport {
+            app: App::clone(self),
+            action,
+            actor_id: q.actor_id,
+            before: newest.saturating_add(1),
+            done: rows == 0,
+        })
+    }
+}
+
+/// Entries read per piece of an export.
+const EXPORT_CHUNK: i64 = 1000;
+
+/// An audit-log export under way (see [`Audit::export_audit`]).
+pub struct AuditExport {
+    app: App,
+    action: Option<&'static str>,
+    actor_id: Option<i64>,
+    /// The next piece holds entries with a smaller id.
+    before: i64,
+    done: bool,
+}
+
+impl AuditExport {
+    /// The next entries (up to 1,000, newest first); `None` when done.
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<store::AuditRow>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let rows = store::list_before(
+            &self.app.db,
+            self.action,
+            self.actor_id,
+            self.before,
+            EXPORT_CHUNK,
+        )
+        .await?;
+        match rows.last() {
+            Some(last) if rows.len() as i64 == EXPORT_CHUNK => self.before = last.id,
+            _ => self.done = true,
+        }
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(rows))
     }
 }

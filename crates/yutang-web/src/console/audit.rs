@@ -92,7 +92,7 @@ pub async fn export(
         page: Page::default(),
     };
     match s.app.audit().export_audit(&c.session.actor, &q).await {
-        Ok(rows) => crate::api::audit::csv_response(c.ctx.tr, &rows),
+        Ok(export) => crate::api::audit::csv_response(c.ctx.tr, export),
         Err(e) => error_page(c.ctx, e),
     }
 }

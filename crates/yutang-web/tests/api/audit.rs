@@ -479,4 +479,34 @@ async fn audit_log_export_is_filtered_translated_and_audited(e: Engine) {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let v = entries(&t, "audit_exported").await;
     assert_eq!(v["total"], 3, "{v}");
+
+    // A log longer than one piece of the stream (1,000 entries) comes out whole, newest first.
+    let sql = match &t.app.db {
+        yutang_store::Db::Sqlite(_) => {
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2345) \
+             INSERT INTO audit_log (at, actor_kind, actor_name, action, target) \
+             SELECT 1767225600000 + i, 'system', 'bulk', 'tags_changed', 'customer:' || i FROM n"
+        }
+        yutang_store::Db::Postgres(_) => {
+            "INSERT INTO audit_log (at, actor_kind, actor_name, action, target) \
+             SELECT 1767225600000 + i, 'system', 'bulk', 'tags_changed', 'customer:' || i \
+             FROM generate_series(1, 2345) AS i"
+        }
+    };
+    exec(&t, sql.into()).await;
+    let lines = csv_lines(
+        t.get("/api/v1/audit/export?action=tags_changed&lang=en", &t.admin)
+            .await,
+    )
+    .await;
+    assert_eq!(lines.len(), 1 + 2345);
+    let targets: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').nth(3).unwrap())
+        .collect();
+    let expected: Vec<String> = (1..=2345).rev().map(|i| format!("customer:{i}")).collect();
+    assert_eq!(targets, expected);
+    let v = entries(&t, "audit_exported").await;
+    let last: Value = serde_json::from_str(v["items"][0]["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(last["rows"], 2345);
 }
