@@ -2,6 +2,7 @@
 // Starts `yutang demo` on a free port with a throwaway SQLite database.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDemo, signIn as signInAt, SHOTS } from './harness.mjs';
 
@@ -67,6 +68,12 @@ test('admin signs in, sees the demo brand, creates a store and a guide, switches
   // Audit log shows the sign-in.
   await page.goto(`${base}/console/audit?action=login`);
   assert.match(await page.textContent('#audit-table'), /admin/);
+  // 导出 CSV downloads the filtered log in the page's language.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-audit')]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  assert.ok(csv.startsWith('\uFEFFTime,Actor,Action,Target,Detail,IP\r\n'), csv.slice(0, 80));
+  const rows = csv.trim().split('\r\n').slice(1);
+  assert.ok(rows.length > 0 && rows.every((r) => r.includes(',Signed in,')), csv);
 
   // Sign out.
   await page.click('text=Sign out');

@@ -49,10 +49,12 @@ pub enum Action {
     /// Any change to a coupon template, flash sale or group-buy (or a coupon issue); the
     /// operation is named in the detail.
     PromotionChanged,
+    /// The audit log itself was exported (the filter and the row count in the detail).
+    AuditExported,
 }
 
 impl Action {
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 33] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -85,6 +87,7 @@ impl Action {
         Action::WecomCallbackReplayed,
         Action::WecomJobRetried,
         Action::PromotionChanged,
+        Action::AuditExported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -121,6 +124,7 @@ impl Action {
             Action::WecomCallbackReplayed => "wecom_callback_replayed",
             Action::WecomJobRetried => "wecom_job_retried",
             Action::PromotionChanged => "promotion_changed",
+            Action::AuditExported => "audit_exported",
         }
     }
 
@@ -275,5 +279,70 @@ impl Audit<'_> {
             page: q.page.number,
             page_size: q.page.size,
         })
+    }
+    /// Start an export of every entry matching the filter (newest first; `q.page` is
+    /// ignored). The extent is fixed now (entries written later, this export's own entry
+    /// among them, are not in it), and the export is recorded (the filter and the row count)
+    /// before any row is handed out, so an export that cannot be audited does not happen.
+    pub async fn export_audit(&self, actor: &Actor, q: &AuditQuery) -> Result<AuditExport> {
+        if !actor.can(Permission::ViewAudit) {
+            return Err(AppError::Forbidden);
+        }
+        let action = q.action.map(Action::as_str);
+        let (rows, newest) = store::export_extent(&self.db, action, q.actor_id).await?;
+        record(
+            self,
+            actor,
+            Action::AuditExported,
+            "audit_log",
+            &serde_json::json!({"action": action, "actor_id": q.actor_id, "rows": rows})
+                .to_string(),
+        )
+        .await?;
+        Ok(AuditExport {
+            app: App::clone(self),
+            action,
+            actor_id: q.actor_id,
+            before: newest.saturating_add(1),
+            done: rows == 0,
+        })
+    }
+}
+
+/// Entries read per piece of an export.
+const EXPORT_CHUNK: i64 = 1000;
+
+/// An audit-log export under way (see [`Audit::export_audit`]).
+pub struct AuditExport {
+    app: App,
+    action: Option<&'static str>,
+    actor_id: Option<i64>,
+    /// The next piece holds entries with a smaller id.
+    before: i64,
+    done: bool,
+}
+
+impl AuditExport {
+    /// The next entries (up to 1,000, newest first); `None` when done.
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<store::AuditRow>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let rows = store::list_before(
+            &self.app.db,
+            self.action,
+            self.actor_id,
+            self.before,
+            EXPORT_CHUNK,
+        )
+        .await?;
+        match rows.last() {
+            Some(last) if rows.len() as i64 == EXPORT_CHUNK => self.before = last.id,
+            _ => self.done = true,
+        }
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(rows))
     }
 }

@@ -104,6 +104,44 @@ const ORDER_FIELDS: &[(&str, &[&str])] = &[
     ("discount_fen", &["discount_fen", "优惠(分)", "优惠分"]),
 ];
 
+/// The example row of the customers template, one value per field of [`CUSTOMER_FIELDS`] in
+/// order (empty: an optional field the example leaves out).
+const CUSTOMER_EXAMPLE: &[&str] = &[
+    "13800138000",
+    "王芳",
+    "female",
+    "1990-05-12",
+    "上海",
+    "金卡",
+    "",
+    "",
+    "",
+    "",
+    "M20250001",
+    "",
+    "",
+];
+
+/// The example row of the orders template (a purchase of the example customer), one value per
+/// field of [`ORDER_FIELDS`] in order.
+const ORDER_EXAMPLE: &[&str] = &[
+    "POS-20250308-0001",
+    "",
+    "13800138000",
+    "",
+    "store",
+    "",
+    "",
+    "春季上新",
+    "completed",
+    "2025-03-08 14:30:00",
+    "SKU-1001",
+    "羊毛围巾",
+    "2",
+    "19900",
+    "1000",
+];
+
 impl ImportKind {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -127,6 +165,22 @@ impl ImportKind {
     /// The fields a file of this kind can fill, in display order.
     pub fn fields(self) -> Vec<&'static str> {
         self.aliases().iter().map(|(f, _)| *f).collect()
+    }
+
+    /// A CSV template of this kind for people to fill in: a UTF-8 BOM (so Excel reads the
+    /// Chinese example as UTF-8), the header row of every field by its own name (the name the
+    /// importer matches first) and one example row. The orders example buys as the customers
+    /// example, so importing both templates in turn imports cleanly.
+    pub fn template_csv(self) -> String {
+        let example = match self {
+            ImportKind::Customers => CUSTOMER_EXAMPLE,
+            ImportKind::Orders => ORDER_EXAMPLE,
+        };
+        format!(
+            "\u{feff}{}\r\n{}\r\n",
+            self.fields().join(","),
+            example.join(",")
+        )
     }
 
     fn aliases(self) -> &'static [(&'static str, &'static [&'static str])] {
@@ -1015,6 +1069,20 @@ fn row_error_from(row: usize, column: &str, e: AppError) -> RowError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn templates_have_every_field_and_a_full_example_row() {
+        for kind in [ImportKind::Customers, ImportKind::Orders] {
+            let csv = kind.template_csv();
+            let sheet = read_csv(csv.as_bytes()).unwrap();
+            assert_eq!(sheet.headers, kind.fields(), "{csv}");
+            assert_eq!(sheet.rows.len(), 1, "{csv}");
+            assert_eq!(sheet.rows[0].1.len(), kind.fields().len(), "{csv}");
+            let (map, ignored) = map_columns(&sheet.headers, kind.aliases(), &[]).unwrap();
+            assert_eq!(map.len(), kind.fields().len(), "{csv}");
+            assert!(ignored.is_empty(), "{csv}");
+        }
+    }
 
     #[test]
     fn csv_with_bom_and_chinese_headers_maps_columns() {

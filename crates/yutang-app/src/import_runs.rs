@@ -158,6 +158,12 @@ impl Imports<'_> {
         }
     }
 
+    /// The CSV template of a kind for whoever may import ([`ImportKind::template_csv`]).
+    pub fn import_template(&self, actor: &Actor, kind: ImportKind) -> Result<String> {
+        Self::check_import_permission(actor)?;
+        Ok(kind.template_csv())
+    }
+
     /// Store an uploaded file after checking that it is readable and has a header row. The
     /// mapping starts as the automatic one.
     pub async fn upload_import(

@@ -118,6 +118,7 @@ pub static CODES: &[ErrorCode] = &[
     e("invalid_identity_value", "身份值需为 1–128 个字符，且不含空格", "The identity value must be 1–128 characters without spaces"),
     e("invalid_ids", "客户 ID 名单有误", "The list of customer ids is invalid"),
     e("invalid_import_kind", "请选择客户或订单", "Choose customers or orders"),
+    e("invalid_lang", "未知的语言，请用 zh 或 en", "Unknown language; use zh or en"),
     e("invalid_list", "请填写 ID 列表或 all", "Give a list of ids or all"),
     e("invalid_name", "名称需为 1–40 个字符", "Name must be 1–40 characters"),
     e("invalid_namespace", "应用 ID 需为 1–32 个字母、数字、_ 或 -", "The app id must be 1–32 letters, digits, _ or -"),

@@ -95,3 +95,47 @@ pub async fn list(db: &Db, f: &AuditFilter<'_>) -> Result<(Vec<AuditRow>, i64)> 
         Ok((rows, total))
     })
 }
+
+/// How many entries match the action and actor filter, and the newest one's id (0 when none),
+/// read in one statement: the fixed extent of an export.
+pub async fn export_extent(
+    db: &Db,
+    action: Option<&str>,
+    actor_id: Option<i64>,
+) -> Result<(i64, i64)> {
+    db_run!(db, pool => {
+        let (count, max): (i64, Option<i64>) = sqlx::query_as(concat!(
+            "SELECT COUNT(*), MAX(id) FROM audit_log",
+            audit_where!()
+        ))
+        .bind(action)
+        .bind(actor_id)
+        .fetch_one(pool)
+        .await?;
+        Ok((count, max.unwrap_or(0)))
+    })
+}
+
+/// Up to `limit` entries matching the filter with an id below `before`, newest first (one
+/// piece of an export).
+pub async fn list_before(
+    db: &Db,
+    action: Option<&str>,
+    actor_id: Option<i64>,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<AuditRow>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_as::<_, AuditRow>(concat!(
+            "SELECT id, at, actor_kind, actor_id, actor_name, action, target, detail, ip FROM audit_log",
+            audit_where!(),
+            " AND id < $3 ORDER BY id DESC LIMIT $4"
+        ))
+        .bind(action)
+        .bind(actor_id)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+    })
+}

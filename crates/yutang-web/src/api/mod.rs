@@ -41,6 +41,7 @@ use promotions::CustomerTokenScheme;
         org::list_stores, org::create_store, org::get_store, org::update_store,
         tokens::list, tokens::create, tokens::revoke,
         audit::list,
+        audit::export,
         customers::list, customers::create, customers::export, customers::get, customers::update,
         customers::identities, customers::add_identity, customers::merge,
         customers::follows, customers::set_follow, customers::timeline, customers::reveal_phone,
@@ -197,6 +198,7 @@ pub fn router() -> Router<AppState> {
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/audit", get(audit::list))
+        .route("/audit/export", get(audit::export))
         .route("/customers", get(customers::list).post(customers::create))
         .route("/customers/export", post(customers::export))
         .route(

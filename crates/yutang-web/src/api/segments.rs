@@ -306,26 +306,52 @@ pub async fn export(
 /// download, never a silently short file that looks complete) and is logged.
 pub fn csv_response(export: SegmentExport) -> Response {
     // A BOM so Excel opens Chinese text as UTF-8.
-    let bom = futures_util::stream::once(async { Ok(Bytes::from_static("\u{feff}".as_bytes())) });
-    let rows = futures_util::stream::try_unfold(export, |mut e| async move {
-        match e.next_chunk().await {
-            Ok(Some(chunk)) => Ok(Some((Bytes::from(chunk), e))),
-            Ok(None) => Ok(None),
-            Err(err) => {
-                tracing::error!(error = %err, "segment export stopped");
-                Err(std::io::Error::other(err.to_string()))
-            }
+    streamed_csv(
+        "segment.csv",
+        "segment export",
+        Bytes::from_static("\u{feff}".as_bytes()),
+        export,
+        |mut e| async move { Ok(e.next_chunk().await?.map(|chunk| (Bytes::from(chunk), e))) },
+    )
+}
+
+/// A CSV download streamed piece by piece: `first` (the BOM, perhaps a header row), then each
+/// piece `next` makes from the state until it answers `None`. An error ends the body early
+/// (a truncated download, never a short file that looks complete) and is logged as `what`
+/// stopping.
+pub fn streamed_csv<T, F, Fut>(
+    file_name: &'static str,
+    what: &'static str,
+    first: Bytes,
+    state: T,
+    mut next: F,
+) -> Response
+where
+    T: Send + 'static,
+    F: FnMut(T) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<Option<(Bytes, T)>, yutang_app::AppError>>
+        + Send
+        + 'static,
+{
+    let head = futures_util::stream::once(async move { Ok(first) });
+    let rest = futures_util::stream::try_unfold(state, move |s| {
+        let piece = next(s);
+        async move {
+            piece.await.map_err(|err| {
+                tracing::error!(error = %err, "{what} stopped");
+                std::io::Error::other(err.to_string())
+            })
         }
     });
     (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                "attachment; filename=\"segment.csv\"",
+                format!("attachment; filename=\"{file_name}\""),
             ),
         ],
-        Body::from_stream(bom.chain(rows)),
+        Body::from_stream(head.chain(rest)),
     )
         .into_response()
 }

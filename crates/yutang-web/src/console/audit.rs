@@ -9,7 +9,7 @@ use yutang_app::AppError;
 use yutang_app::audit::AuditRow;
 use yutang_app::audit::{Action, AuditQuery, Page};
 
-use super::layout::{ConsoleQuery, Pager, error_page, nonempty, pager};
+use super::layout::{ConsoleForm, ConsoleQuery, Pager, error_page, nonempty, pager};
 use super::{Console, Ctx, render};
 use crate::state::AppState;
 
@@ -69,6 +69,30 @@ pub async fn audit(
                 },
             )
         }
+        Err(e) => error_page(c.ctx, e),
+    }
+}
+
+/// The export form: the page's filter (the CSRF token is checked by [`ConsoleForm`]).
+#[derive(Deserialize)]
+pub struct AuditExportForm {
+    #[serde(default)]
+    action: Option<String>,
+}
+
+/// `POST /console/audit/export`: every entry matching the page's filter as CSV in the page's
+/// language (a POST: the export writes its own audit entry).
+pub async fn export(
+    State(s): State<AppState>,
+    ConsoleForm(c, f): ConsoleForm<AuditExportForm>,
+) -> Response {
+    let q = AuditQuery {
+        action: nonempty(&f.action).and_then(Action::parse),
+        actor_id: None,
+        page: Page::default(),
+    };
+    match s.app.audit().export_audit(&c.session.actor, &q).await {
+        Ok(export) => crate::api::audit::csv_response(c.ctx.tr, export),
         Err(e) => error_page(c.ctx, e),
     }
 }

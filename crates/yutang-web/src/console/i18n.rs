@@ -1175,6 +1175,20 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
             "人群圈选表达式，如 orders_90d >= 2 或 in_group。",
             "A segment expression, e.g. orders_90d >= 2 or in_group.",
         ),
+        // Responsive console (menu), audit-log export, import templates (issue #18).
+        "nav.menu" => ("菜单", "Menu"),
+        "audit.export" => ("导出 CSV", "Export CSV"),
+        "audit.export_hint" => (
+            "按当前筛选导出全部记录（时间为北京时间）；导出本身也会记入审计日志。",
+            "Exports every entry matching the filter (times in Asia/Shanghai); the export itself is recorded in the audit log.",
+        ),
+        "audit.audit_exported" => ("导出审计日志", "Exported audit log"),
+        "import.template_customers" => ("下载客户导入模板", "Download customer template"),
+        "import.template_orders" => ("下载订单导入模板", "Download order template"),
+        "import.template_hint" => (
+            "模板含全部列名和一行示例数据；删除示例行、按列填好后上传即可。门店编码和导购须已存在。",
+            "Each template has every column and one example row; replace the example with your rows and upload. Store codes and guides must already exist.",
+        ),
         _ => return None,
     })
 }

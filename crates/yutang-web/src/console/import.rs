@@ -389,6 +389,38 @@ pub async fn status(State(s): State<AppState>, c: Console, IdPath(id): IdPath) -
     }
 }
 
+/// `/console/import/templates/{customers,orders}.csv`: the CSV template of a kind (every
+/// field's column and an example row), to fill in and upload.
+pub async fn template(
+    State(s): State<AppState>,
+    c: Console,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    let kind = match file.as_str() {
+        "customers.csv" => ImportKind::Customers,
+        "orders.csv" => ImportKind::Orders,
+        _ => return error_page(c.ctx, AppError::NotFound { what: "template" }),
+    };
+    match s.app.imports().import_template(&c.session.actor, kind) {
+        Ok(csv) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"yutang-{}-template.csv\"",
+                        kind.as_str()
+                    ),
+                ),
+            ],
+            csv,
+        )
+            .into_response(),
+        Err(e) => error_page(c.ctx, e),
+    }
+}
+
 /// Every bad row of the last dry run or run as CSV (UTF-8 with BOM so Excel reads it).
 pub async fn errors_csv(State(s): State<AppState>, c: Console, IdPath(id): IdPath) -> Response {
     let run = match s.app.imports().import_run(&c.session.actor, id).await {
@@ -426,12 +458,8 @@ fn csv_writer() -> String {
 
 /// One CSV cell, quoted when needed; a leading formula character is neutralised so a
 /// spreadsheet never evaluates imported text.
-fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
+pub(crate) fn csv_cell(s: &str) -> String {
+    let s = yutang_core::export::spreadsheet_text(s).into_owned();
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

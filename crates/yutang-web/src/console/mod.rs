@@ -9,7 +9,7 @@ mod confirm;
 mod customers;
 mod home;
 pub(crate) mod i18n;
-mod import;
+pub(crate) mod import;
 mod layout;
 mod org;
 mod promotions;
@@ -59,6 +59,7 @@ pub fn router() -> Router<AppState> {
             get(tokens::token_revoke_confirm).post(tokens::token_revoke),
         )
         .route("/audit", get(audit::audit))
+        .route("/audit/export", post(audit::export))
         .route("/customers", get(customers::list))
         .route("/customers/export", post(customers::export))
         .route("/customers/bulk", post(customers::bulk))
@@ -113,6 +114,7 @@ pub fn router() -> Router<AppState> {
                 .post(import::upload)
                 .layer(import::upload_body_limit()),
         )
+        .route("/import/templates/{file}", get(import::template))
         .route("/import/{id}", get(import::show))
         .route("/import/{id}/check", post(import::start_check))
         .route("/import/{id}/run", post(import::start_run))

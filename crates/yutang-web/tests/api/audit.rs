@@ -1,10 +1,12 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Engine, TestApp, spawn_app};
+use crate::console::{console_login, csrf_in, page};
+use crate::helpers::{Engine, TestApp, csv_download, error_of, spawn_app};
 
 both_engines!(
     audit_log_records_security_actions,
+    audit_log_export_is_filtered_translated_and_audited,
     audit_entries_commit_with_the_change_they_record,
 );
 
@@ -30,12 +32,7 @@ async fn audit_log_records_security_actions(e: Engine) {
     assert_eq!(first["action"], "login");
     assert_eq!(first["actor_name"], "audited");
     assert_eq!(first["ip"], "127.0.0.1");
-    let failed: Value = t
-        .get("/api/v1/audit?action=login_failed", &t.admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let failed = entries(&t, "login_failed").await;
     assert_eq!(failed["total"], 1);
     assert_eq!(failed["items"][0]["actor_name"], "audited");
     assert_eq!(
@@ -352,4 +349,164 @@ async fn audit_entries_commit_with_the_change_they_record(e: Engine) {
         targets(&t, "import_finished").await,
         [format!("import:{run}")]
     );
+}
+
+/// The lines of a CSV download.
+async fn csv_lines(r: reqwest::Response) -> Vec<String> {
+    csv_download(r).await.lines().map(str::to_owned).collect()
+}
+
+/// Post the console's export form.
+async fn console_export(t: &TestApp, cookie: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    t.client
+        .post(t.url("/console/audit/export"))
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The audit entries of one action (newest first) as the API lists them.
+async fn entries(t: &TestApp, action: &str) -> Value {
+    t.get(&format!("/api/v1/audit?action={action}"), &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn audit_log_export_is_filtered_translated_and_audited(e: Engine) {
+    let t = spawn_app(e).await;
+    t.staff("exported", "operator", None).await;
+    t.staff("auditor", "admin", None).await;
+    for _ in 0..2 {
+        let _ = t
+            .req(Method::POST, "/api/v1/auth/login", None)
+            .json(&json!({"username": "exported", "password": "not-the-password"}))
+            .send()
+            .await
+            .unwrap();
+    }
+    let operator = t.login("exported").await;
+    let listed = entries(&t, "login_failed").await;
+    assert_eq!(listed["total"], 2, "{listed}");
+    let at =
+        yutang_core::time::Millis::parse_rfc3339("at", listed["items"][0]["at"].as_str().unwrap())
+            .unwrap();
+
+    // The API export: the filter holds, times in Asia/Shanghai, Chinese headers by default.
+    let lines = csv_lines(
+        t.get("/api/v1/audit/export?action=login_failed", &t.admin)
+            .await,
+    )
+    .await;
+    assert_eq!(lines[0], "时间,操作人,动作,对象,详情,IP");
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let shanghai = at.to_shanghai_string();
+    assert!(lines[1].starts_with(&format!("{shanghai},")), "{lines:?}");
+    assert!(lines[1].contains(",登录失败,staff:exported,"), "{lines:?}");
+    assert!(lines[1].ends_with(",127.0.0.1"), "{lines:?}");
+    // English headers and action names on request; no filter is every entry.
+    let lines = csv_lines(t.get("/api/v1/audit/export?lang=en", &t.admin).await).await;
+    assert_eq!(lines[0], "Time,Actor,Action,Target,Detail,IP");
+    assert!(
+        lines.iter().any(|l| l.contains(",Failed sign-in,")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains(",Exported audit log,")),
+        "{lines:?}"
+    );
+
+    // Each export is recorded with its filter and row count.
+    let v = entries(&t, "audit_exported").await;
+    assert_eq!(v["total"], 2, "{v}");
+    let first: Value = serde_json::from_str(v["items"][1]["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(first["action"], "login_failed");
+    assert_eq!(first["rows"], 2);
+
+    // Refused: a role that cannot read the audit log, bad filters.
+    let r = t.get("/api/v1/audit/export", &operator).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (s, code, _) = error_of(t.get("/api/v1/audit/export?lang=fr", &t.admin).await).await;
+    assert_eq!(
+        (s, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_lang")
+    );
+    let (s, code, _) = error_of(t.get("/api/v1/audit/export?action=nope", &t.admin).await).await;
+    assert_eq!(
+        (s, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_action")
+    );
+    let refused = entries(&t, "audit_exported").await;
+    assert_eq!(refused["total"], 2, "a refused export is not recorded");
+
+    // The console: the button posts the page's filter; the download is audited too.
+    let cookie = console_login(&t, "auditor").await;
+    let (s, html) = page(&t, &cookie, "/console/audit?action=login_failed").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("id=\"export-audit\""), "{html}");
+    assert!(
+        html.contains("name=\"action\" value=\"login_failed\""),
+        "{html}"
+    );
+    let r = console_export(
+        &t,
+        &cookie,
+        &[
+            ("csrf", csrf_in(&html).as_str()),
+            ("action", "login_failed"),
+        ],
+    )
+    .await;
+    let lines = csv_lines(r).await;
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines[1..].iter().all(|l| l.contains(",登录失败,")),
+        "{lines:?}"
+    );
+    let v = entries(&t, "audit_exported").await;
+    assert_eq!(v["total"], 3, "{v}");
+    assert_eq!(v["items"][0]["actor_name"], "auditor");
+    // Without the CSRF token: refused, nothing recorded.
+    let r = console_export(&t, &cookie, &[("action", "login_failed")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // An operator has no audit page and cannot export.
+    let op_cookie = console_login(&t, "exported").await;
+    let (_, html) = page(&t, &op_cookie, "/console").await;
+    let r = console_export(&t, &op_cookie, &[("csrf", csrf_in(&html).as_str())]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let v = entries(&t, "audit_exported").await;
+    assert_eq!(v["total"], 3, "{v}");
+
+    // A log longer than one piece of the stream (1,000 entries) comes out whole, newest first.
+    let sql = match &t.app.db {
+        yutang_store::Db::Sqlite(_) => {
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2345) \
+             INSERT INTO audit_log (at, actor_kind, actor_name, action, target) \
+             SELECT 1767225600000 + i, 'system', 'bulk', 'tags_changed', 'customer:' || i FROM n"
+        }
+        yutang_store::Db::Postgres(_) => {
+            "INSERT INTO audit_log (at, actor_kind, actor_name, action, target) \
+             SELECT 1767225600000 + i, 'system', 'bulk', 'tags_changed', 'customer:' || i \
+             FROM generate_series(1, 2345) AS i"
+        }
+    };
+    exec(&t, sql.into()).await;
+    let lines = csv_lines(
+        t.get("/api/v1/audit/export?action=tags_changed&lang=en", &t.admin)
+            .await,
+    )
+    .await;
+    assert_eq!(lines.len(), 1 + 2345);
+    let targets: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').nth(3).unwrap())
+        .collect();
+    let expected: Vec<String> = (1..=2345).rev().map(|i| format!("customer:{i}")).collect();
+    assert_eq!(targets, expected);
+    let v = entries(&t, "audit_exported").await;
+    let last: Value = serde_json::from_str(v["items"][0]["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(last["rows"], 2345);
 }

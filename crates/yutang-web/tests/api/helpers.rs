@@ -276,6 +276,19 @@ impl TestApp {
 }
 
 /// The error code of a JSON error response.
+/// A CSV download: 200, `text/csv`, an attachment, UTF-8 with a BOM (for Excel); the text
+/// after the BOM.
+pub async fn csv_download(r: Response) -> String {
+    assert_eq!(r.status(), StatusCode::OK);
+    let header = |name: &str| r.headers()[name].to_str().unwrap_or_default().to_owned();
+    assert!(header("content-type").starts_with("text/csv"));
+    assert!(header("content-disposition").contains("attachment"));
+    let body = r.text().await.expect("CSV body");
+    body.strip_prefix('\u{feff}')
+        .expect("a UTF-8 BOM for Excel")
+        .to_owned()
+}
+
 pub async fn error_of(r: Response) -> (StatusCode, String, Option<String>) {
     let status = r.status();
     let v: Value = r.json().await.expect("error body is JSON");

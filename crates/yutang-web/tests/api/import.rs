@@ -8,13 +8,14 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::console::{console_login, csrf_in, page};
-use crate::helpers::{Engine, TestApp, spawn_app};
+use crate::helpers::{Engine, TestApp, csv_download, spawn_app};
 
 both_engines!(
     import_page_csv_dry_run_then_idempotent_run,
     import_page_xlsx_orders_with_bad_rows,
     import_page_mapping_can_be_changed_and_is_checked,
     import_page_refuses_guides_missing_csrf_and_large_files,
+    import_templates_download_and_import_cleanly,
 );
 
 /// A multipart body with a CSRF token, the kind and one file.
@@ -464,4 +465,75 @@ async fn import_page_refuses_guides_missing_csrf_and_large_files(e: Engine) {
     assert!(html.contains("文件须为"), "{html}");
     let (_, html) = page(&t, &cookie, "/console/import").await;
     assert!(!html.contains("notes.pdf") && !html.contains("big.csv"));
+}
+
+/// Each template on the import page downloads as CSV and, uploaded as it is, imports without a
+/// row error: customers first (the orders example buys as the customers example).
+async fn import_templates_download_and_import_cleanly(e: Engine) {
+    let t = spawn_app(e).await;
+    t.staff("tpl.boss", "admin", None).await;
+    let store = t.store("TPL").await;
+    t.staff("tpl.guide", "guide", Some(store)).await;
+    let cookie = console_login(&t, "tpl.boss").await;
+    let (_, html) = page(&t, &cookie, "/console/import").await;
+    for kind in ["customers", "orders"] {
+        let href = format!("/console/import/templates/{kind}.csv");
+        assert!(html.contains(&format!("href=\"{href}\"")), "{html}");
+        let r = t
+            .client
+            .get(t.url(&href))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        // Uploaded as downloaded, BOM and all.
+        let csv = format!("\u{feff}{}", csv_download(r).await);
+        let id = upload(&t, &cookie, kind, &format!("{kind}.csv"), csv.as_bytes()).await;
+        // Every column is recognised (none is left unmapped).
+        let (_, run) = page(&t, &cookie, &format!("/console/import/{id}")).await;
+        assert!(!run.contains("<option value=\"\" selected>"), "{run}");
+        let (s, _) = start(&t, &cookie, id, "check", &[]).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let v = wait(&t, &cookie, id).await;
+        assert_eq!(v["state"], "checked", "{v}");
+        assert_eq!(v["summary"]["failed"], 0, "{kind}: {v}");
+        let (s, _) = start(&t, &cookie, id, "run", &[]).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let v = wait(&t, &cookie, id).await;
+        assert_eq!(v["state"], "done", "{v}");
+        assert_eq!(v["summary"]["failed"], 0, "{kind}: {v}");
+        assert_eq!(v["summary"]["inserted"], 1, "{kind}: {v}");
+    }
+    assert_eq!(customer_total(&t).await, 1);
+    assert_eq!(order_total(&t).await, 1);
+    let orders: Value = t
+        .get("/api/v1/orders", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        orders["items"][0]["amount_fen"],
+        2 * 19900 - 1000,
+        "{orders}"
+    );
+
+    // An unknown template is a 404; a guide (who may not import) is refused.
+    let r = t
+        .client
+        .get(t.url("/console/import/templates/staff.csv"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let guide = console_login(&t, "tpl.guide").await;
+    let r = t
+        .client
+        .get(t.url("/console/import/templates/customers.csv"))
+        .header("cookie", &guide)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }

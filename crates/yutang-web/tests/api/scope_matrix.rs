@@ -536,7 +536,7 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
             Case::new(Roles(ADMIN)).body(json!({"name": "matrix new", "role": "analyst"}))
         }
         ("delete", "/tokens/{id}") => Case::new(Roles(ADMIN)).id(w.spare_token_id).gone_ok(),
-        ("get", "/audit") => Case::new(Roles(ADMIN)),
+        ("get", "/audit") | ("get", "/audit/export") => Case::new(Roles(ADMIN)),
         // --- customers ---
         ("get", "/customers") => Case::new(Roles(EVERY)),
         ("post", "/customers/export") => {
