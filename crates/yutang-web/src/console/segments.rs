@@ -13,6 +13,7 @@ use yutang_app::customers::CustomerRow;
 use yutang_app::segments::SavedSegment;
 
 use super::confirm::{Confirm, confirm_page};
+use super::i18n::Lang;
 use super::layout::{ConsoleForm, ConsoleQuery, CsrfForm, Pager, error_page, pager};
 use super::{Console, Ctx, render};
 use crate::api::segments::BuilderRowsOut;
@@ -65,8 +66,15 @@ async fn evaluate(s: &AppState, c: &Console, expr: &str) -> Result<Evaluated, Ap
             let loc = e
                 .location
                 .unwrap_or(yutang_core::segments::Location { line: 1, column: 1 });
+            // Chinese pages name the error from the one list of error codes (and quote what
+            // was found); the parser's own words are English.
+            let message = match c.ctx.lang {
+                Lang::Zh if e.found.is_empty() => c.ctx.tr.error(e.kind.code()).to_owned(),
+                Lang::Zh => format!("{}：“{}”", c.ctx.tr.error(e.kind.code()), e.found),
+                Lang::En => e.message.clone(),
+            };
             Ok(Evaluated {
-                error: Some(e.message.clone()),
+                error: Some(message),
                 line: loc.line,
                 column: loc.column,
                 ..Evaluated::default()
