@@ -144,6 +144,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "jobs.kind_coupon_remind" => ("优惠券到期提醒", "Coupon reminder"),
         "jobs.kind_flash_hold_release" => ("秒杀超时释放", "Flash-sale release"),
         "jobs.kind_group_buy_deadline" => ("拼团到期", "Group-buy deadline"),
+        "jobs.error" => ("任务出错（服务端记录）：", "The job failed (server log): "),
         "sync.phase.users" => ("读取导购", "Reading guides"),
         "sync.phase.contacts" => ("同步客户", "Contacts"),
         "sync.phase.groups" => ("同步客户群", "Groups"),
@@ -256,6 +257,23 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "field.sent" => ("已发送", "Sent"),
         "field.refused" => ("被拒绝", "Refused"),
         "field.file" => ("文件", "File"),
+        "field.contacts" => ("客户", "Contacts"),
+        "field.customer_tags_added" => ("客户新增标签", "Customer tags added"),
+        "field.customer_tags_removed" => ("客户移除标签", "Customer tags removed"),
+        "field.customers_created" => ("新建客户", "Customers created"),
+        "field.follows" => ("跟进关系", "Follows"),
+        "field.members_joined" => ("入群成员", "Members joined"),
+        "field.members_left" => ("退群成员", "Members left"),
+        "field.offset" => ("进度位置", "Offset"),
+        "field.phase" => ("阶段", "Phase"),
+        "field.runs" => ("运行次数", "Runs"),
+        "field.tags" => ("标签", "Tags"),
+        "field.tags.groups" => ("标签组", "Tag groups"),
+        "field.tags.tags" => ("标签", "Tags"),
+        "field.deleted_groups" => ("删除的标签组", "Tag groups deleted"),
+        "field.deleted_tags" => ("删除的标签", "Tags deleted"),
+        "field.unlinked_userids" => ("未关联员工的企业微信账号", "WeCom userids without staff"),
+        "field.users" => ("企业微信导购", "WeCom guides"),
         "field.inserted" => ("新增", "Inserted"),
         "field.updated" => ("更新", "Updated"),
         "field.failed" => ("失败", "Failed"),
@@ -311,7 +329,7 @@ pub fn target(tr: Tr, target: &str) -> String {
 }
 
 /// One piece of a detail: its field's label and the value as text; `code` marks a value that
-/// is code (a segment expression), shown as such.
+/// is code or an outside id (a segment expression, a WeCom userid), shown as such.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
     pub label: String,
@@ -327,7 +345,7 @@ pub fn describe(tr: Tr, detail: &str, skip: &[&str]) -> Vec<Part> {
     match serde_json::from_str::<Value>(detail) {
         Ok(Value::Object(map)) => {
             let mut parts = Vec::new();
-            pairs(tr, &map, skip, &mut parts);
+            pairs(tr, &map, skip, "", &mut parts);
             parts
         }
         _ if detail.is_empty() => Vec::new(),
@@ -375,7 +393,9 @@ const LEADING: &[&str] = &[
     "monetary_min_fen",
 ];
 
-fn pairs(tr: Tr, map: &Map<String, Value>, skip: &[&str], out: &mut Vec<Part>) {
+/// The parts of an object; `parent` is the field holding it (`tags` of a sync's result), whose
+/// own labels (`field.tags.groups`) come before the plain ones.
+fn pairs(tr: Tr, map: &Map<String, Value>, skip: &[&str], parent: &str, out: &mut Vec<Part>) {
     let rank = |k: &str| {
         LEADING
             .iter()
@@ -388,17 +408,20 @@ fn pairs(tr: Tr, map: &Map<String, Value>, skip: &[&str], out: &mut Vec<Part>) {
         match value {
             Value::Null => continue,
             Value::Array(items) if items.is_empty() => continue,
+            Value::String(s) if s.is_empty() => continue,
             // The settings of a rule and the detail of a promotion change read inline.
             Value::Object(inner) if key == "config" || key == "detail" => {
-                pairs(tr, inner, skip, out)
+                pairs(tr, inner, skip, parent, out)
             }
             // The tag's path says which tag; its id adds nothing.
             _ if key == "tag_id" && map.contains_key("tag") => continue,
             _ if skip.contains(&key.as_str()) => continue,
             _ => out.push(Part {
-                label: code(tr, "field.", key).map_or_else(|| key.clone(), str::to_owned),
+                label: code(tr, "field.", &format!("{parent}.{key}"))
+                    .or_else(|| code(tr, "field.", key))
+                    .map_or_else(|| key.clone(), str::to_owned),
                 value: value_text(tr, key, value),
-                code: key == "expression",
+                code: is_code(key),
             }),
         }
     }
@@ -438,11 +461,24 @@ fn value_text(tr: Tr, key: &str, value: &Value) -> String {
             .join("、"),
         Value::Object(inner) => {
             let mut parts = Vec::new();
-            pairs(tr, inner, &[], &mut parts);
+            pairs(tr, inner, &[], key, &mut parts);
             format!("（{}）", line(&parts))
         }
         Value::Null => String::new(),
     }
+}
+
+/// Fields whose values are code or outside ids (an expression, WeCom userids), shown as code.
+fn is_code(key: &str) -> bool {
+    [
+        "expression",
+        "users",
+        "userid",
+        "unlinked_userids",
+        "chat_id",
+        "wecom_userid",
+    ]
+    .contains(&key)
 }
 
 /// Fields whose numbers name a row (`#12`) rather than count something.
@@ -473,6 +509,7 @@ fn string_text(tr: Tr, key: &str, s: &str) -> String {
         "role" | "before" | "after" => &["role.", "field."],
         "field" => &["field."],
         "event" => &["event."],
+        "phase" => &["sync.phase."],
         _ => &[],
     };
     if let Some(l) = prefixes.iter().find_map(|p| code(tr, p, s)) {
@@ -636,11 +673,18 @@ mod tests {
         let rule = r#"{"kind":"rfm","recency_days":60,"frequency_min":1,"monetary_min_fen":9900}"#;
         assert_eq!(
             line(&describe(zh, rule, &["kind"])),
-            "最少订单数 1 · 最低消费 ¥99.00 · 最近购买天数 60"
+            "最近购买天数 60 · 最少订单数 1 · 最低消费 ¥99.00"
         );
         let expr = describe(zh, r#"{"expression":"in_group","tag":"已入群"}"#, &["kind"]);
         assert!(expr[1].code && expr[1].value == "in_group" && !expr[0].code);
         assert_eq!(line(&describe(zh, "plain text", &[])), "plain text");
+        let sync = r#"{"phase":"done","cursor":"","tags":{"groups":2},"users":["lina"]}"#;
+        let parts = describe(zh, sync, &[]);
+        assert_eq!(
+            line(&parts),
+            "阶段 已完成 · 标签 （标签组 2） · 企业微信导购 lina"
+        );
+        assert!(parts[2].code);
         assert!(describe(zh, "", &[]).is_empty());
         assert_eq!(target(zh, "coupon_template:3"), "优惠券 #3");
         assert_eq!(actor(zh, "system", "system"), "系统");

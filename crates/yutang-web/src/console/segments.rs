@@ -28,6 +28,17 @@ struct ListPage {
     rows: Vec<SavedSegment>,
 }
 
+impl ListPage {
+    /// Why a saved segment cannot be counted now: from the one list of error codes on Chinese
+    /// pages, the parser's own (English) words on English ones.
+    fn error_text(&self, s: &SavedSegment) -> String {
+        match (self.ctx.lang, s.error_code) {
+            (Lang::Zh, Some(code)) => self.ctx.tr.error(code).to_owned(),
+            _ => s.error.clone().unwrap_or_default(),
+        }
+    }
+}
+
 fn can_save(c: &Console) -> bool {
     use yutang_core::staff::Permission;
     let a = &c.session.actor;
