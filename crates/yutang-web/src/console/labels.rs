@@ -257,6 +257,19 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "field.sent" => ("已发送", "Sent"),
         "field.refused" => ("被拒绝", "Refused"),
         "field.file" => ("文件", "File"),
+        "field.changed" => ("修改", "Changed"),
+        "field.config" => ("设置", "Settings"),
+        "field.detail" => ("详情", "Detail"),
+        "field.customer_id" => ("客户", "Customer"),
+        "field.discount_fen" => ("优惠", "Discount"),
+        "field.external_userid" => ("企业微信外部联系人 ID", "WeCom external_userid"),
+        "field.tag_id" => ("标签", "Tag"),
+        "field.tags_added" => ("新增标签", "Tags added"),
+        "field.tags_removed" => ("移除标签", "Tags removed"),
+        "field.template" => ("优惠券", "Coupon"),
+
+        "field.to" => ("变为", "To"),
+        "field.valid_until" => ("有效期至", "Valid until"),
         "field.contacts" => ("客户", "Contacts"),
         "field.customer_tags_added" => ("客户新增标签", "Customer tags added"),
         "field.customer_tags_removed" => ("客户移除标签", "Customer tags removed"),
@@ -644,6 +657,71 @@ mod tests {
             "coupon",
         ] {
             has(&format!("target.{t}"));
+        }
+    }
+
+    /// The keys of the JSON objects the application writes (`json!({"key": …})` in app and
+    /// store: timeline details, audit details, job results), read from the source.
+    fn detail_keys() -> Vec<String> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        walk(&crates.join("yutang-app/src"), &mut files);
+        walk(&crates.join("yutang-store/src"), &mut files);
+        let mut keys = Vec::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for part in text.split("json!(").skip(1) {
+                let Some(open) = part.find('{') else { continue };
+                if !part[..open].trim().is_empty() {
+                    continue;
+                }
+                let (mut depth, mut end) = (0, part.len());
+                for (i, c) in part.char_indices().skip(open) {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => depth -= 1,
+                        _ => {}
+                    }
+                    if depth == 0 {
+                        end = i;
+                        break;
+                    }
+                }
+                let body = &part[open..end];
+                for piece in body.split('"').collect::<Vec<_>>().windows(2) {
+                    let (key, after) = (piece[0], piece[1]);
+                    if !key.is_empty()
+                        && key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                        && after.trim_start().starts_with(':')
+                    {
+                        keys.push(key.to_owned());
+                    }
+                }
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// Every field of a JSON detail the application writes has its label.
+    #[test]
+    fn every_detail_field_has_a_label() {
+        let keys = detail_keys();
+        assert!(keys.len() > 60, "only {} keys found: {keys:?}", keys.len());
+        for k in keys {
+            has(&format!("field.{k}"));
         }
     }
 
