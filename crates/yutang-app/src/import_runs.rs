@@ -286,12 +286,10 @@ impl Imports<'_> {
                 actor,
                 Action::ImportStarted,
                 &format!("import:{id}"),
-                &format!(
-                    "{} {} ({} rows)",
-                    run.kind.as_str(),
-                    run.file_name,
-                    sheet.rows.len()
-                ),
+                &serde_json::json!({
+                    "kind": run.kind.as_str(), "file": run.file_name, "rows": sheet.rows.len(),
+                })
+                .to_string(),
             )
             .await?;
         }
@@ -323,10 +321,11 @@ impl Imports<'_> {
         store::finish_in(&mut tx, id, state, Some(&text), "", self.now()).await?;
         if !dry_run {
             let s = report.summary();
-            let detail = format!(
-                "{} rows: inserted {}, updated {}, skipped {}, failed {}",
-                report.rows, s.inserted, s.updated, s.skipped, s.failed
-            );
+            let detail = serde_json::json!({
+                "rows": report.rows, "inserted": s.inserted, "updated": s.updated,
+                "skipped": s.skipped, "failed": s.failed,
+            })
+            .to_string();
             audit::record_in(
                 self,
                 &mut tx,

@@ -435,6 +435,9 @@ pub struct SavedSegment {
     pub row: SegmentRow,
     pub count: Option<u64>,
     pub error: Option<String>,
+    /// The error's code (`segment_unknown_tag` …), for a text in the reader's language.
+    #[serde(skip)]
+    pub error_code: Option<&'static str>,
 }
 
 fn parse_segment_name(name: &str) -> Result<String> {
@@ -600,12 +603,18 @@ impl Segments<'_> {
         let rows = store::list(&self.db).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let (count, error) = match self.segment_count(actor, &row.expression).await {
-                Ok(c) => (Some(c.count), None),
-                Err(AppError::Segment(e)) => (None, Some(e.to_string())),
+            let (count, error, error_code) = match self.segment_count(actor, &row.expression).await
+            {
+                Ok(c) => (Some(c.count), None, None),
+                Err(AppError::Segment(e)) => (None, Some(e.to_string()), Some(e.kind.code())),
                 Err(e) => return Err(e),
             };
-            out.push(SavedSegment { row, count, error });
+            out.push(SavedSegment {
+                row,
+                count,
+                error,
+                error_code,
+            });
         }
         Ok(out)
     }

@@ -190,7 +190,8 @@ impl Staff<'_> {
             actor,
             Action::StaffCreated,
             &format!("staff:{id}"),
-            &format!("username={} role={}", input.username, input.role),
+            &serde_json::json!({"username": input.username.as_str(), "role": input.role.as_str()})
+                .to_string(),
         )
         .await?;
         tx.commit().await?;
@@ -260,11 +261,10 @@ impl Staff<'_> {
                     actor,
                     Action::StaffUpdated,
                     &target,
-                    &format!(
-                        "wecom_userid {} -> {}",
-                        current.wecom_userid.as_deref().unwrap_or("-"),
-                        new.unwrap_or("-")
-                    ),
+                    &serde_json::json!({
+                        "field": "wecom_userid", "before": current.wecom_userid, "after": new,
+                    })
+                    .to_string(),
                 )
                 .await?;
             }
@@ -276,7 +276,10 @@ impl Staff<'_> {
                 actor,
                 Action::RoleChanged,
                 &target,
-                &format!("{cur_role} -> {role}"),
+                &serde_json::json!({
+                    "field": "role", "before": cur_role.as_str(), "after": role.as_str(),
+                })
+                .to_string(),
             )
             .await?;
         }
@@ -289,11 +292,11 @@ impl Staff<'_> {
             audit::record_in(self, &mut tx, actor, a, &target, "").await?;
         }
         if store_id != cur_store || display_name != current.display_name {
-            let detail = format!(
-                "store {} -> {}",
-                cur_store.map_or("-".into(), |s| s.to_string()),
-                store_id.map_or("-".into(), |s| s.to_string())
-            );
+            let detail = serde_json::json!({
+                "before_store_id": cur_store.map(|s| s.0), "store_id": store_id.map(|s| s.0),
+                "display_name": display_name,
+            })
+            .to_string();
             audit::record_in(self, &mut tx, actor, Action::StaffUpdated, &target, &detail).await?;
         }
         tx.commit().await?;

@@ -104,7 +104,8 @@ impl Tokens<'_> {
             actor,
             Action::TokenCreated,
             &format!("token:{id}"),
-            &format!("name={} role={}", input.name.as_str(), input.role),
+            &serde_json::json!({"name": input.name.as_str(), "role": input.role.as_str()})
+                .to_string(),
         )
         .await?;
         tx.commit().await?;

@@ -141,7 +141,7 @@ pub(crate) async fn merge_in(
         actor,
         Action::CustomerMerged,
         &format!("customer:{survivor}"),
-        &format!("merged customer {loser} into {survivor} ({reason})"),
+        &serde_json::json!({"from": loser, "into": survivor, "reason": reason}).to_string(),
     )
     .await
 }

@@ -361,7 +361,7 @@ impl Customers<'_> {
             actor,
             Action::PhoneRevealed,
             &format!("customer:{}", live.0),
-            &format!("{} phone number(s)", phones.len()),
+            &serde_json::json!({"phones": phones.len()}).to_string(),
         )
         .await?;
         Ok(phones)

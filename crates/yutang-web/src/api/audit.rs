@@ -141,7 +141,7 @@ fn csv_lines(tr: Tr, rows: &[AuditRow]) -> String {
         let cells = [
             Millis(r.at).to_shanghai_string(),
             csv_cell(&r.actor_name),
-            csv_cell(tr.action(&r.action)),
+            csv_cell(&tr.action(&r.action)),
             csv_cell(&r.target),
             csv_cell(&r.detail),
             csv_cell(&r.ip),

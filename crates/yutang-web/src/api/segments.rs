@@ -405,12 +405,19 @@ pub async fn get(
     IdPath(id): IdPath,
 ) -> WebResult<Json<SegmentOut>> {
     let row = s.app.segments().get_segment(&a, id).await?;
-    let (count, error) = match s.app.segments().segment_count(&a, &row.expression).await {
-        Ok(c) => (Some(c.count), None),
-        Err(yutang_app::AppError::Segment(e)) => (None, Some(e.to_string())),
+    let (count, error, error_code) = match s.app.segments().segment_count(&a, &row.expression).await
+    {
+        Ok(c) => (Some(c.count), None, None),
+        Err(yutang_app::AppError::Segment(e)) => (None, Some(e.to_string()), Some(e.kind.code())),
         Err(e) => return Err(e.into()),
     };
-    Ok(Json(SavedSegment { row, count, error }.into()))
+    let saved = SavedSegment {
+        row,
+        count,
+        error,
+        error_code,
+    };
+    Ok(Json(saved.into()))
 }
 
 #[utoipa::path(put, path = "/api/v1/segments/{id}", tag = "segments", security(("bearer" = [])),

@@ -97,20 +97,53 @@ impl Tr {
         }
     }
 
-    /// An audit action label.
-    pub fn action(&self, action: &str) -> &'static str {
-        match lookup(&format!("audit.{action}")) {
-            Some(_) => self.t(&format!("audit.{action}")),
-            None => "?",
-        }
+    /// An audit action label (an action this version does not know, e.g. one written by a
+    /// newer node, shows as it is stored rather than as `?`).
+    pub fn action(&self, action: &str) -> String {
+        super::labels::code_or_raw(*self, "audit.", action)
+    }
+
+    /// A background job kind's label; a kind without one as it is.
+    pub fn job_kind(&self, kind: &str) -> String {
+        super::labels::code_or_raw(*self, "jobs.kind_", kind)
+    }
+
+    /// A sales channel's label; a channel without one (channels are free-form) as it is.
+    pub fn channel(&self, channel: &str) -> String {
+        super::labels::code_or_raw(*self, "channel.", channel)
+    }
+
+    /// A JSON detail (timeline event, audit entry) as readable parts.
+    pub fn describe(&self, detail: &str) -> Vec<super::labels::Part> {
+        super::labels::describe(*self, detail, &[])
+    }
+
+    /// An auto-tag rule's settings as readable parts (its kind is a column of its own).
+    pub fn rule_settings(&self, config: &str) -> Vec<super::labels::Part> {
+        super::labels::describe(*self, config, &["kind"])
+    }
+
+    /// An audit entry's actor as readable text.
+    pub fn actor(&self, kind: &str, name: &str) -> String {
+        super::labels::actor(*self, kind, name)
+    }
+
+    /// An audit target (`kind:id`) as readable text.
+    pub fn target(&self, target: &str) -> String {
+        super::labels::target(*self, target)
     }
 }
 
 /// `(zh, en)` for a key. `err.<code>` keys come from the one list of error codes
-/// (`yutang_core::error_codes`), which holds every error text.
+/// (`yutang_core::error_codes`), which holds every error text; the labels of codes (audit
+/// actions, event kinds, channels, statuses, detail fields …) from the one list of code labels
+/// (`super::labels`).
 pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
     if let Some(code) = key.strip_prefix("err.") {
         return error_codes::find(code).map(|c| (c.zh, c.en));
+    }
+    if let Some(l) = super::labels::label(key) {
+        return Some(l);
     }
     Some(match key {
         "app.name" => ("鱼塘", "Yutang"),
@@ -295,19 +328,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "audit.target" => ("对象", "Target"),
         "audit.detail" => ("详情", "Detail"),
         "audit.ip" => ("IP", "IP"),
-        "audit.login" => ("登录", "Signed in"),
-        "audit.login_failed" => ("登录失败", "Failed sign-in"),
-        "audit.logout" => ("退出", "Signed out"),
-        "audit.password_changed" => ("修改密码", "Changed password"),
-        "audit.password_reset" => ("重置密码", "Reset password"),
-        "audit.staff_created" => ("新建员工", "Created staff"),
-        "audit.staff_updated" => ("修改员工", "Updated staff"),
-        "audit.role_changed" => ("变更角色", "Changed role"),
-        "audit.staff_disabled" => ("停用员工", "Disabled staff"),
-        "audit.staff_enabled" => ("启用员工", "Enabled staff"),
-        "audit.token_created" => ("创建令牌", "Created token"),
-        "audit.token_revoked" => ("吊销令牌", "Revoked token"),
-        "audit.admin_bootstrapped" => ("初始化管理员", "Bootstrapped admin"),
         "account.title" => ("我的账号", "My account"),
         "account.change_password" => ("修改密码", "Change password"),
         "account.current_password" => ("当前密码", "Current password"),
@@ -363,12 +383,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         ),
         "bulk.start" => ("开始执行", "Start"),
         "bulk.for_segment" => ("对该人群批量打标签", "Tag this segment"),
-        "jobs.kind_bulk_tag" => ("批量打标签任务", "Bulk tagging job"),
-        "jobs.kind_tag_rule_run" => ("规则运行任务", "Rule run"),
-        "jobs.status_queued" => ("排队中", "Queued"),
-        "jobs.status_running" => ("执行中", "Running"),
-        "jobs.status_done" => ("已完成", "Done"),
-        "jobs.status_failed" => ("失败", "Failed"),
         "jobs.customers" => ("客户数", "Customers"),
         "jobs.added" => ("新增标签", "Tags added"),
         "jobs.removed" => ("移除标签", "Tags removed"),
@@ -385,14 +399,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "rules.disabled" => ("已停用", "disabled"),
         "rules.run" => ("立即运行", "Run now"),
         "rules.create" => ("创建规则", "Create rule"),
-        "rules.kind_lifecycle" => (
-            "生命周期（新客/活跃/沉睡/流失）",
-            "Lifecycle (new/active/dormant/churned)",
-        ),
-        "rules.kind_rfm" => ("RFM 八类客户", "RFM classes"),
-        "rules.kind_age_months" => ("月龄分段（按日期属性）", "Age in months (date attribute)"),
-        "rules.kind_birthday_month" => ("本月生日", "Birthday this month"),
-        "rules.kind_expression" => ("人群表达式", "Segment expression"),
         "rules.lifecycle_days" => ("新客/活跃/沉睡 天数", "New / active / dormant days"),
         "rules.recency_days" => ("RFM 最近购买天数", "RFM recency days"),
         "rules.tag" => ("标签名称", "Tag name"),
@@ -530,45 +536,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "follow.deleted_by_customer" => ("客户已删除", "Deleted by customer"),
         "follow.deleted_by_guide" => ("导购已删除", "Deleted by guide"),
         "follow.transferred" => ("已转交其他导购", "Transferred"),
-        "order.paid" => ("已支付", "Paid"),
-        "order.shipped" => ("已发货", "Shipped"),
-        "order.completed" => ("已完成", "Completed"),
-        "order.partially_refunded" => ("部分退款", "Partially refunded"),
-        "order.refunded" => ("已退款", "Refunded"),
-        "event.page_view" => ("浏览页面", "Viewed a page"),
-        "event.search" => ("搜索", "Searched"),
-        "event.add_friend" => ("添加好友", "Added as friend"),
-        "event.delete_friend" => ("删除好友", "Deleted friend"),
-        "event.join_group" => ("入群", "Joined a group"),
-        "event.leave_group" => ("退群", "Left a group"),
-        "event.message" => ("聊天消息", "Message"),
-        "event.order_paid" => ("下单支付", "Paid an order"),
-        "event.order_refunded" => ("退款", "Refund"),
-        "event.coupon_claimed" => ("领取优惠券", "Claimed a coupon"),
-        "event.check_in" => ("签到", "Checked in"),
-        "event.share" => ("分享", "Shared"),
-        "event.custom" => ("自定义事件", "Custom event"),
-        "event.created" => ("建档", "Created"),
-        "event.profile_updated" => ("资料更新", "Profile updated"),
-        "event.identity_added" => ("新增身份标识", "Identity added"),
-        "event.followed" => ("导购添加", "Followed by a guide"),
-        "event.follow_changed" => ("好友关系变化", "Follow changed"),
-        "event.order_shipped" => ("订单发货", "Order shipped"),
-        "event.order_completed" => ("订单完成", "Order completed"),
-        "event.merged" => ("合并了其他客户", "Merged another customer"),
-        "event.merged_into" => ("被合并", "Merged into another customer"),
-        "event.tag_added" => ("打标签", "Tag added"),
-        "event.tag_removed" => ("移除标签", "Tag removed"),
-        "audit.customer_merged" => ("合并客户", "Merged customers"),
-        "audit.phone_revealed" => ("查看完整手机号", "Revealed phone"),
-        "audit.segment_saved" => ("保存人群", "Saved segment"),
-        "audit.segment_deleted" => ("删除人群", "Deleted segment"),
-        "audit.segment_exported" => ("导出人群", "Exported segment"),
-        "audit.customers_exported" => ("导出客户列表", "Exported customer list"),
-        "audit.tags_changed" => ("修改客户标签", "Changed customer tags"),
-        "audit.tags_bulk_changed" => ("批量打标签", "Bulk tagging"),
-        "audit.tag_catalog_changed" => ("修改标签库", "Changed tag catalogue"),
-        "audit.tag_rule_changed" => ("修改自动标签规则", "Changed auto-tag rule"),
         "nav.import" => ("导入", "Import"),
         "import.title" => ("批量导入", "Bulk import"),
         "import.intro" => (
@@ -659,8 +626,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "import.field.quantity" => ("数量", "Quantity"),
         "import.field.unit_price_fen" => ("单价（分）", "Unit price (fen)"),
         "import.field.discount_fen" => ("优惠（分）", "Discount (fen)"),
-        "audit.import_started" => ("开始导入", "Import started"),
-        "audit.import_finished" => ("导入完成", "Import finished"),
         // WeCom connection settings and sync.
         "nav.wecom" => ("企业微信", "WeCom"),
         "wecom.title" => ("企业微信连接", "WeCom connection"),
@@ -700,9 +665,9 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "wecom.callback_url" => ("回调地址：", "Callback URL:"),
         "wecom.your_host" => ("你的域名", "your host"),
         "wecom.inbox" => ("已接收回调", "Callbacks received"),
-        "wecom.pending" => ("待处理", "pending"),
-        "wecom.failed" => ("处理失败", "failed"),
-        "wecom.parked" => ("已搁置", "parked"),
+        "wecom.pending" => ("待处理", "Pending"),
+        "wecom.failed" => ("处理失败", "Failed"),
+        "wecom.parked" => ("已搁置", "Parked"),
         "wecom.unapplied" => ("未处理的回调", "Callbacks not applied"),
         "wecom.unapplied_hint" => (
             "处理失败的回调每 30 秒重试一次，失败 5 次后搁置，等待重放。重放是幂等的：已写入的客户、跟进关系和动态不会重复。",
@@ -715,9 +680,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "wecom.failed_jobs" => ("失败的企业微信任务", "Failed WeCom jobs"),
         "wecom.job_kind" => ("任务类型", "Kind"),
         "wecom.retry" => ("重试", "Retry"),
-        "audit.wecom_callback_replayed" => ("重放企业微信回调", "Replayed a WeCom callback"),
-        "audit.wecom_job_retried" => ("重试企业微信任务", "Retried a WeCom job"),
-        "audit.promotion_changed" => ("变更营销活动", "Changed a promotion"),
         "wecom.last_received" => ("最近接收", "last received"),
         "wecom.updated" => ("最近修改", "Last changed"),
         "wecom.test" => ("测试连接", "Test connection"),
@@ -727,10 +689,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "wecom.phase" => ("阶段", "phase"),
         "wecom.contacts" => ("客户", "contacts"),
         "wecom.groups" => ("客户群", "groups"),
-        "audit.wecom_sync_started" => ("开始企业微信全量同步", "Started WeCom full sync"),
-        "audit.wecom_settings_changed" => ("修改企业微信设置", "Changed WeCom settings"),
-        "audit.wecom_connection_tested" => ("测试企业微信连接", "Tested WeCom connection"),
-        "audit.wecom_transfer_started" => ("发起客户继承", "Started customer transfer"),
         "nav.transfers" => ("客户继承", "Customer transfers"),
         "transfer.title" => ("客户继承", "Customer transfer"),
         "transfer.intro" => (
@@ -960,17 +918,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "promo.teams_filled" => ("已成团", "Filled"),
         "promo.teams_expired" => ("未成团退款", "Expired (refunded)"),
         "promo.open_h5" => ("打开 H5", "Open H5"),
-        "event.coupon_used" => ("使用优惠券", "Used a coupon"),
-        "event.coupon_returned" => ("优惠券退回", "Coupon returned"),
-        "event.coupon_expired" => ("优惠券过期", "Coupon expired"),
-        "event.coupon_revoked" => ("优惠券作废", "Coupon revoked"),
-        "event.coupon_reminder_queued" => ("优惠券到期提醒", "Coupon expiry reminder"),
-        "event.flash_sale_claimed" => ("秒杀抢购", "Won a flash sale"),
-        "event.flash_sale_paid" => ("秒杀支付", "Paid a flash sale"),
-        "event.flash_sale_released" => ("秒杀超时释放", "Flash-sale hold released"),
-        "event.group_buy_joined" => ("参与拼团", "Joined a group-buy"),
-        "event.group_buy_confirmed" => ("拼团成功", "Group-buy confirmed"),
-        "event.group_buy_refunded" => ("拼团失败退款", "Group-buy refunded"),
         // promotions list: phases, search; issue to a segment from the console
         "promo.phase" => ("状态", "Status"),
         "promo.phase_scheduled" => ("未开始", "Scheduled"),
@@ -1182,7 +1129,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
             "按当前筛选导出全部记录（时间为北京时间）；导出本身也会记入审计日志。",
             "Exports every entry matching the filter (times in Asia/Shanghai); the export itself is recorded in the audit log.",
         ),
-        "audit.audit_exported" => ("导出审计日志", "Exported audit log"),
         "import.template_customers" => ("下载客户导入模板", "Download customer template"),
         "import.template_orders" => ("下载订单导入模板", "Download order template"),
         "import.template_hint" => (

@@ -251,6 +251,20 @@ impl RunPage {
         self.ctx.tr.error_or(&e.code, &e.message)
     }
 
+    /// A bad row's column: the field's label when it names one of the import's fields (the
+    /// file's own header otherwise).
+    fn column(&self, e: &RowError) -> String {
+        super::labels::code_or_raw(self.ctx.tr, "import.field.", &e.column)
+    }
+
+    /// The parser's own words for a row, after the reason: on English pages only (they are
+    /// English), and only when they say more than the reason.
+    fn row_detail(&self, e: &RowError) -> Option<String> {
+        let reason = self.reason(e);
+        (self.ctx.lang == super::i18n::Lang::En && reason != e.message)
+            .then(|| format!("{}: {}", e.code, e.message))
+    }
+
     fn kind_label(&self, r: &ImportRun) -> &'static str {
         kind_label(self.ctx.tr, r)
     }

@@ -10,6 +10,7 @@ mod customers;
 mod home;
 pub(crate) mod i18n;
 pub(crate) mod import;
+mod labels;
 mod layout;
 mod org;
 mod promotions;

@@ -13,6 +13,7 @@ use yutang_app::customers::CustomerRow;
 use yutang_app::segments::SavedSegment;
 
 use super::confirm::{Confirm, confirm_page};
+use super::i18n::Lang;
 use super::layout::{ConsoleForm, ConsoleQuery, CsrfForm, Pager, error_page, pager};
 use super::{Console, Ctx, render};
 use crate::api::segments::BuilderRowsOut;
@@ -25,6 +26,17 @@ use crate::state::AppState;
 struct ListPage {
     ctx: Ctx,
     rows: Vec<SavedSegment>,
+}
+
+impl ListPage {
+    /// Why a saved segment cannot be counted now: from the one list of error codes on Chinese
+    /// pages, the parser's own (English) words on English ones.
+    fn error_text(&self, s: &SavedSegment) -> String {
+        match (self.ctx.lang, s.error_code) {
+            (Lang::Zh, Some(code)) => self.ctx.tr.error(code).to_owned(),
+            _ => s.error.clone().unwrap_or_default(),
+        }
+    }
 }
 
 fn can_save(c: &Console) -> bool {
@@ -65,8 +77,15 @@ async fn evaluate(s: &AppState, c: &Console, expr: &str) -> Result<Evaluated, Ap
             let loc = e
                 .location
                 .unwrap_or(yutang_core::segments::Location { line: 1, column: 1 });
+            // Chinese pages name the error from the one list of error codes (and quote what
+            // was found); the parser's own words are English.
+            let message = match c.ctx.lang {
+                Lang::Zh if e.found.is_empty() => c.ctx.tr.error(e.kind.code()).to_owned(),
+                Lang::Zh => format!("{}：“{}”", c.ctx.tr.error(e.kind.code()), e.found),
+                Lang::En => e.message.clone(),
+            };
             Ok(Evaluated {
-                error: Some(e.message.clone()),
+                error: Some(message),
                 line: loc.line,
                 column: loc.column,
                 ..Evaluated::default()

@@ -24,6 +24,7 @@ macro_rules! both_engines {
 mod audit;
 mod auth;
 mod console;
+mod console_crawl;
 mod customer_list;
 mod customers;
 mod db_copy;

@@ -358,7 +358,12 @@ async fn role_changes_are_audited_and_last_admin_is_kept(e: Engine) {
         .unwrap();
     assert_eq!(audit["total"], 1);
     assert_eq!(audit["items"][0]["target"], format!("staff:{g}"));
-    assert_eq!(audit["items"][0]["detail"], "guide -> operator");
+    let detail: serde_json::Value =
+        serde_json::from_str(audit["items"][0]["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        detail,
+        serde_json::json!({"field": "role", "before": "guide", "after": "operator"})
+    );
     // The only active admin cannot be demoted or disabled.
     for body in [json!({"role": "operator"}), json!({"status": "disabled"})] {
         let (s, code, _) = error_of(

@@ -1,0 +1,784 @@
+//! The one list of labels for the codes the console shows: audit actions and the kinds of
+//! their targets, timeline event kinds, order channels and statuses, job kinds, statuses and
+//! phases, promotion operations, tag sources, and the fields of the JSON details (timeline
+//! events, audit entries, auto-tag rule settings), each in Chinese and English.
+//! `i18n::lookup` consults it first, the way `err.` keys consult the error codes; a test
+//! checks that every code the application can write has its label here.
+
+use serde_json::{Map, Value};
+
+use super::i18n::{Lang, Tr};
+
+/// `(zh, en)` for a code label key (`audit.<action>`, `event.<kind>`, `channel.<name>` …).
+pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
+    Some(match key {
+        // --- audit actions (`yutang_app::audit::Action`) ---
+        "audit.login" => ("登录", "Signed in"),
+        "audit.login_failed" => ("登录失败", "Failed sign-in"),
+        "audit.logout" => ("退出", "Signed out"),
+        "audit.password_changed" => ("修改密码", "Changed password"),
+        "audit.password_reset" => ("重置密码", "Reset password"),
+        "audit.staff_created" => ("新建员工", "Created staff"),
+        "audit.staff_updated" => ("修改员工", "Updated staff"),
+        "audit.role_changed" => ("变更角色", "Changed role"),
+        "audit.staff_disabled" => ("停用员工", "Disabled staff"),
+        "audit.staff_enabled" => ("启用员工", "Enabled staff"),
+        "audit.token_created" => ("创建令牌", "Created token"),
+        "audit.token_revoked" => ("吊销令牌", "Revoked token"),
+        "audit.admin_bootstrapped" => ("初始化管理员", "Bootstrapped admin"),
+        "audit.customer_merged" => ("合并客户", "Merged customers"),
+        "audit.phone_revealed" => ("查看完整手机号", "Revealed phone"),
+        "audit.segment_saved" => ("保存人群", "Saved segment"),
+        "audit.segment_deleted" => ("删除人群", "Deleted segment"),
+        "audit.segment_exported" => ("导出人群", "Exported segment"),
+        "audit.customers_exported" => ("导出客户列表", "Exported customer list"),
+        "audit.audit_exported" => ("导出审计日志", "Exported audit log"),
+        "audit.tags_changed" => ("修改客户标签", "Changed customer tags"),
+        "audit.tags_bulk_changed" => ("批量打标签", "Bulk tagging"),
+        "audit.tag_catalog_changed" => ("修改标签库", "Changed tag catalogue"),
+        "audit.tag_rule_changed" => ("修改自动标签规则", "Changed auto-tag rule"),
+        "audit.import_started" => ("开始导入", "Import started"),
+        "audit.import_finished" => ("导入完成", "Import finished"),
+        "audit.wecom_callback_replayed" => ("重放企业微信回调", "Replayed a WeCom callback"),
+        "audit.wecom_job_retried" => ("重试企业微信任务", "Retried a WeCom job"),
+        "audit.promotion_changed" => ("变更营销活动", "Changed a promotion"),
+        "audit.wecom_sync_started" => ("开始企业微信全量同步", "Started WeCom full sync"),
+        "audit.wecom_settings_changed" => ("修改企业微信设置", "Changed WeCom settings"),
+        "audit.wecom_connection_tested" => ("测试企业微信连接", "Tested WeCom connection"),
+        "audit.wecom_transfer_started" => ("发起客户继承", "Started customer transfer"),
+        // --- the kinds of audit targets (`kind:id`) ---
+        "target.staff" => ("员工", "Staff"),
+        "target.customer" => ("客户", "Customer"),
+        "target.tag" => ("标签", "Tag"),
+        "target.tag_group" => ("标签组", "Tag group"),
+        "target.tag_rule" => ("自动标签规则", "Auto-tag rule"),
+        "target.job" => ("后台任务", "Job"),
+        "target.transfer" => ("客户继承", "Transfer"),
+        "target.wecom_callback" => ("企业微信回调", "WeCom callback"),
+        "target.wecom" => ("企业微信", "WeCom"),
+        "target.segment" => ("人群", "Segment"),
+        "target.token" => ("API 令牌", "API token"),
+        "target.import" => ("导入", "Import"),
+        "target.coupon_template" => ("优惠券", "Coupon"),
+        "target.coupon" => ("已领优惠券", "Claimed coupon"),
+        "target.flash_sale" => ("秒杀", "Flash sale"),
+        "target.group_buy" => ("拼团", "Group-buy"),
+        // --- promotion operations (the `op` of a `promotion_changed` entry) ---
+        "promo.op.coupon_template.create" => ("新建优惠券", "Created a coupon"),
+        "promo.op.coupon_template.update" => ("修改优惠券", "Updated a coupon"),
+        "promo.op.coupon_template.archive" => ("归档优惠券", "Archived a coupon"),
+        "promo.op.coupon_template.delete" => ("删除优惠券", "Deleted a coupon"),
+        "promo.op.coupon_template.issue_segment" => ("向人群发券", "Issued a coupon to a segment"),
+        "promo.op.coupon_template.issue_customers" => {
+            ("向勾选的客户发券", "Issued a coupon to ticked customers")
+        }
+        "promo.op.coupon.revoke" => ("作废优惠券", "Revoked a coupon"),
+        "promo.op.flash_sale.create" => ("新建秒杀", "Created a flash sale"),
+        "promo.op.flash_sale.update" => ("修改秒杀", "Updated a flash sale"),
+        "promo.op.flash_sale.archive" => ("归档秒杀", "Archived a flash sale"),
+        "promo.op.flash_sale.delete" => ("删除秒杀", "Deleted a flash sale"),
+        "promo.op.group_buy.create" => ("新建拼团", "Created a group-buy"),
+        "promo.op.group_buy.update" => ("修改拼团", "Updated a group-buy"),
+        "promo.op.group_buy.archive" => ("归档拼团", "Archived a group-buy"),
+        "promo.op.group_buy.delete" => ("删除拼团", "Deleted a group-buy"),
+        // --- timeline event kinds (`yutang_core::events::EventKind`) ---
+        "event.page_view" => ("浏览页面", "Viewed a page"),
+        "event.search" => ("搜索", "Searched"),
+        "event.add_friend" => ("添加好友", "Added as friend"),
+        "event.delete_friend" => ("删除好友", "Deleted friend"),
+        "event.join_group" => ("入群", "Joined a group"),
+        "event.leave_group" => ("退群", "Left a group"),
+        "event.message" => ("聊天消息", "Message"),
+        "event.order_paid" => ("下单支付", "Paid an order"),
+        "event.order_refunded" => ("退款", "Refund"),
+        "event.coupon_claimed" => ("领取优惠券", "Claimed a coupon"),
+        "event.check_in" => ("签到", "Checked in"),
+        "event.share" => ("分享", "Shared"),
+        "event.custom" => ("自定义事件", "Custom event"),
+        "event.created" => ("建档", "Created"),
+        "event.profile_updated" => ("资料更新", "Profile updated"),
+        "event.identity_added" => ("新增身份标识", "Identity added"),
+        "event.followed" => ("导购添加", "Followed by a guide"),
+        "event.follow_changed" => ("好友关系变化", "Follow changed"),
+        "event.order_shipped" => ("订单发货", "Order shipped"),
+        "event.order_completed" => ("订单完成", "Order completed"),
+        "event.merged" => ("合并了其他客户", "Merged another customer"),
+        "event.merged_into" => ("被合并", "Merged into another customer"),
+        "event.tag_added" => ("打标签", "Tag added"),
+        "event.tag_removed" => ("移除标签", "Tag removed"),
+        "event.coupon_used" => ("使用优惠券", "Used a coupon"),
+        "event.coupon_returned" => ("优惠券退回", "Coupon returned"),
+        "event.coupon_expired" => ("优惠券过期", "Coupon expired"),
+        "event.coupon_revoked" => ("优惠券作废", "Coupon revoked"),
+        "event.coupon_reminder_queued" => ("优惠券到期提醒", "Coupon expiry reminder"),
+        "event.flash_sale_claimed" => ("秒杀抢购", "Won a flash sale"),
+        "event.flash_sale_paid" => ("秒杀支付", "Paid a flash sale"),
+        "event.flash_sale_released" => ("秒杀超时释放", "Flash-sale hold released"),
+        "event.group_buy_joined" => ("参与拼团", "Joined a group-buy"),
+        "event.group_buy_confirmed" => ("拼团成功", "Group-buy confirmed"),
+        "event.group_buy_refunded" => ("拼团失败退款", "Group-buy refunded"),
+        // --- order statuses and channels (channels are free-form; these are the known ones) ---
+        "order.paid" => ("已支付", "Paid"),
+        "order.shipped" => ("已发货", "Shipped"),
+        "order.completed" => ("已完成", "Completed"),
+        "order.partially_refunded" => ("部分退款", "Partially refunded"),
+        "order.refunded" => ("已退款", "Refunded"),
+        "channel.store" => ("门店", "In store"),
+        "channel.mini_program" => ("小程序", "Mini-program"),
+        "channel.delivery" => ("外卖", "Delivery"),
+        "channel.tmall" => ("天猫", "Tmall"),
+        "channel.jd" => ("京东", "JD.com"),
+        "channel.douyin" => ("抖音", "Douyin"),
+        "channel.pos" => ("门店 POS", "POS"),
+        "channel.app" => ("App", "App"),
+        "channel.wechat_shop" => ("微信小店", "WeChat shop"),
+        "channel.live" => ("直播", "Live stream"),
+        // --- background jobs: kinds, statuses, the WeCom sync's phases ---
+        "jobs.kind_bulk_tag" => ("批量打标签任务", "Bulk tagging job"),
+        "jobs.kind_tag_rule_run" => ("规则运行任务", "Rule run"),
+        "jobs.status_queued" => ("排队中", "Queued"),
+        "jobs.status_running" => ("执行中", "Running"),
+        "jobs.status_done" => ("已完成", "Done"),
+        "jobs.status_failed" => ("失败", "Failed"),
+        "jobs.kind_wecom_full_sync" => ("企业微信全量同步", "WeCom full sync"),
+        "jobs.kind_wecom_transfer" => ("客户继承", "Customer transfer"),
+        "jobs.kind_wecom_mark_tag" => ("同步企业微信标签", "WeCom tagging"),
+        "jobs.kind_wecom_contact_details" => ("读取企业微信客户资料", "WeCom contact details"),
+        "jobs.kind_coupon_issue" => ("批量发券", "Coupon issue"),
+        "jobs.kind_coupon_expire" => ("优惠券过期", "Coupon expiry"),
+        "jobs.kind_coupon_remind" => ("优惠券到期提醒", "Coupon reminder"),
+        "jobs.kind_flash_hold_release" => ("秒杀超时释放", "Flash-sale release"),
+        "jobs.kind_group_buy_deadline" => ("拼团到期", "Group-buy deadline"),
+        "jobs.error" => ("任务出错（服务端记录）：", "The job failed (server log): "),
+        "sync.phase.users" => ("读取导购", "Reading guides"),
+        "sync.phase.contacts" => ("同步客户", "Contacts"),
+        "sync.phase.groups" => ("同步客户群", "Groups"),
+        "sync.phase.tags" => ("同步标签", "Tags"),
+        "sync.phase.done" => ("已完成", "Finished"),
+        // --- auto-tag rule kinds (`yutang_core::tags::RuleSpec`) ---
+        "rules.kind_lifecycle" => (
+            "生命周期（新客/活跃/沉睡/流失）",
+            "Lifecycle (new/active/dormant/churned)",
+        ),
+        "rules.kind_rfm" => ("RFM 八类客户", "RFM classes"),
+        "rules.kind_age_months" => ("月龄分段（按日期属性）", "Age in months (date attribute)"),
+        "rules.kind_birthday_month" => ("本月生日", "Birthday this month"),
+        "rules.kind_expression" => ("人群表达式", "Segment expression"),
+        // --- where a tag, a claim or an event came from ---
+        "source.manual" => ("手动", "Manual"),
+        "source.bulk" => ("批量打标签", "Bulk tagging"),
+        "source.rule" => ("自动规则", "Rule"),
+        "source.import" => ("导入", "Import"),
+        "source.wecom" => ("企业微信", "WeCom"),
+        "source.delete" => ("标签删除", "Tag deleted"),
+        "source.claim" => ("客户领取", "Claimed"),
+        "source.issue" => ("发放", "Issued"),
+        "by.rule" => ("规则", "rule"),
+        "by.token" => ("令牌", "token"),
+        "actor.system" => ("系统", "System"),
+        "merge.manual" => ("手动合并", "merged by hand"),
+        "merge.shared identity" => ("身份标识相同", "shared identity"),
+        "bool.true" => ("是", "yes"),
+        "bool.false" => ("否", "no"),
+        // --- the fields of JSON details ---
+        "field.order_id" => ("订单", "Order"),
+        "field.external_id" => ("订单号", "Order no."),
+        "field.refund_id" => ("退款单号", "Refund no."),
+        "field.order_ref" => ("订单号", "Order no."),
+        "field.amount_fen" => ("金额", "Amount"),
+        "field.price_fen" => ("价格", "Price"),
+        "field.channel" => ("渠道", "Channel"),
+        "field.store_id" => ("门店", "Store"),
+        "field.status" => ("状态", "Status"),
+        "field.state" => ("状态", "State"),
+        "field.owner" => ("归属导购", "Owner"),
+        "field.tag" => ("标签", "Tag"),
+        "field.source" => ("来源", "Source"),
+        "field.by" => ("操作方", "By"),
+        "field.replaced_by" => ("替换为", "Replaced by"),
+        "field.chat_id" => ("群 ID", "Group id"),
+        "field.group" => ("客户群", "Group"),
+        "field.join_scene" => ("入群方式", "Join scene"),
+        "field.group_buy_id" => ("拼团", "Group-buy"),
+        "field.team_id" => ("团", "Team"),
+        "field.leader" => ("团长", "Leader"),
+        "field.inviter" => ("邀请人", "Invited by"),
+        "field.claim_id" => ("领取记录", "Claim"),
+        "field.coupon_ids" => ("优惠券", "Coupons"),
+        "field.coupon_id" => ("优惠券", "Coupon"),
+        "field.template_id" => ("优惠券", "Coupon"),
+        "field.flash_sale_id" => ("秒杀", "Flash sale"),
+        "field.hold_until" => ("保留至", "Held until"),
+        "field.kind" => ("类型", "Kind"),
+        "field.namespace" => ("应用 / 平台", "App / platform"),
+        "field.from" => ("合并自客户", "Merged from customer"),
+        "field.into" => ("合并到客户", "Merged into customer"),
+        "field.reason" => ("原因", "Reason"),
+        "field.userid" => ("导购企业微信 ID", "Guide's WeCom userid"),
+        "field.name" => ("名称", "Name"),
+        "field.created" => ("新建", "Created"),
+        "field.renamed" => ("重命名为", "Renamed to"),
+        "field.deleted" => ("删除", "Deleted"),
+        "field.untagged" => ("移除标签数", "Tags removed"),
+        "field.color" => ("颜色", "Colour"),
+        "field.add" => ("添加标签", "Tags added"),
+        "field.remove" => ("移除标签", "Tags removed"),
+        "field.customers" => ("客户数", "Customers"),
+        "field.added" => ("新增", "Added"),
+        "field.removed" => ("移除", "Removed"),
+        "field.changes" => ("变更数", "Changes"),
+        "field.enabled" => ("启用", "Enabled"),
+        "field.expression" => ("表达式", "Expression"),
+        "field.new_days" => ("新客天数", "New within (days)"),
+        "field.active_days" => ("活跃天数", "Active within (days)"),
+        "field.dormant_days" => ("沉睡天数", "Dormant within (days)"),
+        "field.recency_days" => ("最近购买天数", "Recency (days)"),
+        "field.frequency_min" => ("最少订单数", "Orders at least"),
+        "field.monetary_min_fen" => ("最低消费", "Spend at least"),
+        "field.attribute" => ("日期属性", "Date attribute"),
+        "field.buckets" => ("分段", "Buckets"),
+        "field.from_month" => ("起始月龄", "From month"),
+        "field.to_month" => ("截止月龄", "To month"),
+        "field.op" => ("操作", "Operation"),
+        "field.segment_id" => ("人群", "Segment"),
+        "field.job_id" => ("任务", "Job"),
+        "field.rows" => ("行数", "Rows"),
+        "field.phones_revealed" => ("含完整手机号", "Full phone numbers"),
+        "field.handover" => ("原导购", "From guide"),
+        "field.takeover" => ("接替导购", "To guide"),
+        "field.from_staff_id" => ("原导购", "From guide"),
+        "field.to_staff_id" => ("接替导购", "To guide"),
+        "field.groups" => ("客户群数", "Groups"),
+        "field.event" => ("事件", "Event"),
+        "field.change_type" => ("变更类型", "Change type"),
+        "field.attempts" => ("尝试次数", "Attempts"),
+        "field.error" => ("错误", "Error"),
+        "field.fields" => ("字段", "Fields"),
+        "field.ok" => ("成功", "Succeeded"),
+        "field.errcode" => ("错误码", "Error code"),
+        "field.transfer_id" => ("客户继承", "Transfer"),
+        "field.waiting" => ("等待中", "Waiting"),
+        "field.skipped" => ("跳过", "Skipped"),
+        "field.sent" => ("已发送", "Sent"),
+        "field.refused" => ("被拒绝", "Refused"),
+        "field.file" => ("文件", "File"),
+        "field.changed" => ("修改", "Changed"),
+        "field.config" => ("设置", "Settings"),
+        "field.detail" => ("详情", "Detail"),
+        "field.customer_id" => ("客户", "Customer"),
+        "field.discount_fen" => ("优惠", "Discount"),
+        "field.external_userid" => ("企业微信外部联系人 ID", "WeCom external_userid"),
+        "field.tag_id" => ("标签", "Tag"),
+        "field.tags_added" => ("新增标签", "Tags added"),
+        "field.tags_removed" => ("移除标签", "Tags removed"),
+        "field.template" => ("优惠券", "Coupon"),
+
+        "field.to" => ("变为", "To"),
+        "field.valid_until" => ("有效期至", "Valid until"),
+        "field.contacts" => ("客户", "Contacts"),
+        "field.customer_tags_added" => ("客户新增标签", "Customer tags added"),
+        "field.customer_tags_removed" => ("客户移除标签", "Customer tags removed"),
+        "field.customers_created" => ("新建客户", "Customers created"),
+        "field.follows" => ("跟进关系", "Follows"),
+        "field.members_joined" => ("入群成员", "Members joined"),
+        "field.members_left" => ("退群成员", "Members left"),
+        "field.offset" => ("进度位置", "Offset"),
+        "field.phase" => ("阶段", "Phase"),
+        "field.runs" => ("运行次数", "Runs"),
+        "field.tags" => ("标签", "Tags"),
+        "field.tags.groups" => ("标签组", "Tag groups"),
+        "field.tags.tags" => ("标签", "Tags"),
+        "field.deleted_groups" => ("删除的标签组", "Tag groups deleted"),
+        "field.deleted_tags" => ("删除的标签", "Tags deleted"),
+        "field.unlinked_userids" => ("未关联员工的企业微信账号", "WeCom userids without staff"),
+        "field.users" => ("企业微信导购", "WeCom guides"),
+        "field.inserted" => ("新增", "Inserted"),
+        "field.updated" => ("更新", "Updated"),
+        "field.failed" => ("失败", "Failed"),
+        "field.phones" => ("手机号数", "Phone numbers"),
+        "field.username" => ("用户名", "Username"),
+        "field.role" => ("角色", "Role"),
+        "field.field" => ("字段", "Field"),
+        "field.before" => ("原值", "Was"),
+        "field.after" => ("新值", "Now"),
+        "field.before_store_id" => ("原门店", "Was in store"),
+        "field.display_name" => ("姓名", "Name"),
+        "field.wecom_userid" => ("企业微信账号", "WeCom userid"),
+        _ => return None,
+    })
+}
+
+/// The label of `prefix` + `code` in the page's language, if there is one (this list, or a
+/// label of the console's own such as a role).
+fn code(tr: Tr, prefix: &str, code: &str) -> Option<&'static str> {
+    super::i18n::lookup(&format!("{prefix}{code}")).map(|(zh, en)| match tr.lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    })
+}
+
+/// A code's label, else the code itself (free-form values such as a new sales channel).
+pub fn code_or_raw(tr: Tr, prefix: &str, value: &str) -> String {
+    code(tr, prefix, value).map_or_else(|| value.to_owned(), str::to_owned)
+}
+
+/// Who did an audited thing: the system by its label, an API token as `令牌「name」`, a
+/// person by name.
+pub fn actor(tr: Tr, kind: &str, name: &str) -> String {
+    match kind {
+        "system" => code_or_raw(tr, "actor.", kind),
+        "token" => {
+            let name = name.strip_prefix("token:").unwrap_or(name);
+            format!("{}「{name}」", code_or_raw(tr, "by.", kind))
+        }
+        _ => name.to_owned(),
+    }
+}
+
+/// An audit target `kind:id` as `员工 #3`; other targets as they are.
+pub fn target(tr: Tr, target: &str) -> String {
+    match target.split_once(':') {
+        Some((kind, id)) => match code(tr, "target.", kind) {
+            Some(l) => format!("{l} #{id}"),
+            None => target.to_owned(),
+        },
+        None => code_or_raw(tr, "target.", target),
+    }
+}
+
+/// One piece of a detail: its field's label and the value as text; `code` marks a value that
+/// is code or an outside id (a segment expression, a WeCom userid), shown as such.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub label: String,
+    pub value: String,
+    pub code: bool,
+}
+
+/// A JSON detail (a timeline event's, an audit entry's, an auto-tag rule's settings) as
+/// readable parts (`label value`, shown joined by ` · `): money (`…_fen`) in yuan, codes by
+/// their labels, times in Asia/Shanghai. A detail that is not a JSON object is one part as it
+/// is; `skip` names fields the page shows elsewhere (a rule's kind).
+pub fn describe(tr: Tr, detail: &str, skip: &[&str]) -> Vec<Part> {
+    match serde_json::from_str::<Value>(detail) {
+        Ok(Value::Object(map)) => {
+            let mut parts = Vec::new();
+            pairs(tr, &map, skip, "", &mut parts);
+            parts
+        }
+        _ if detail.is_empty() => Vec::new(),
+        _ => vec![Part {
+            label: String::new(),
+            value: detail.to_owned(),
+            code: false,
+        }],
+    }
+}
+
+/// The fields that lead a detail, in this order; the others follow by name.
+const LEADING: &[&str] = &[
+    "op",
+    "name",
+    "created",
+    "renamed",
+    "deleted",
+    "kind",
+    "file",
+    "username",
+    "role",
+    "tag",
+    "external_id",
+    "order_ref",
+    "rows",
+    "inserted",
+    "updated",
+    "skipped",
+    "failed",
+    "refund_id",
+    "amount_fen",
+    "price_fen",
+    "channel",
+    "status",
+    "state",
+    "owner",
+    "source",
+    "by",
+    "new_days",
+    "active_days",
+    "dormant_days",
+    "recency_days",
+    "frequency_min",
+    "monetary_min_fen",
+];
+
+/// The parts of an object; `parent` is the field holding it (`tags` of a sync's result), whose
+/// own labels (`field.tags.groups`) come before the plain ones.
+fn pairs(tr: Tr, map: &Map<String, Value>, skip: &[&str], parent: &str, out: &mut Vec<Part>) {
+    let rank = |k: &str| {
+        LEADING
+            .iter()
+            .position(|l| *l == k)
+            .unwrap_or(LEADING.len())
+    };
+    let mut fields: Vec<(&String, &Value)> = map.iter().collect();
+    fields.sort_by(|a, b| rank(a.0).cmp(&rank(b.0)).then_with(|| a.0.cmp(b.0)));
+    for (key, value) in fields {
+        match value {
+            Value::Null => continue,
+            Value::Array(items) if items.is_empty() => continue,
+            Value::String(s) if s.is_empty() => continue,
+            // The settings of a rule and the detail of a promotion change read inline.
+            Value::Object(inner) if key == "config" || key == "detail" => {
+                pairs(tr, inner, skip, parent, out)
+            }
+            // The tag's path says which tag; its id adds nothing.
+            _ if key == "tag_id" && map.contains_key("tag") => continue,
+            _ if skip.contains(&key.as_str()) => continue,
+            _ => out.push(Part {
+                label: code(tr, "field.", &format!("{parent}.{key}"))
+                    .or_else(|| code(tr, "field.", key))
+                    .map_or_else(|| key.clone(), str::to_owned),
+                value: value_text(tr, key, value),
+                code: is_code(key),
+            }),
+        }
+    }
+}
+
+/// Parts as one line of text (`label value · label value`).
+pub fn line(parts: &[Part]) -> String {
+    parts
+        .iter()
+        .map(|p| {
+            if p.label.is_empty() {
+                p.value.clone()
+            } else {
+                format!("{} {}", p.label, p.value)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+fn value_text(tr: Tr, key: &str, value: &Value) -> String {
+    match value {
+        Value::Bool(b) => code_or_raw(tr, "bool.", &b.to_string()),
+        Value::Number(n) => match n.as_i64() {
+            Some(fen) if key.ends_with("_fen") => format!("¥{}", yutang_core::money::Fen(fen)),
+            Some(ms) if key.ends_with("_until") || key.ends_with("_at") => {
+                yutang_core::time::Millis(ms).to_shanghai_string()
+            }
+            Some(id) if is_reference(key) => format!("#{id}"),
+            _ => n.to_string(),
+        },
+        Value::String(s) => string_text(tr, key, s),
+        Value::Array(items) => items
+            .iter()
+            .map(|v| value_text(tr, key, v))
+            .collect::<Vec<_>>()
+            .join("、"),
+        Value::Object(inner) => {
+            let mut parts = Vec::new();
+            pairs(tr, inner, &[], key, &mut parts);
+            format!("（{}）", line(&parts))
+        }
+        Value::Null => String::new(),
+    }
+}
+
+/// Fields whose values are code or outside ids (an expression, WeCom userids), shown as code.
+fn is_code(key: &str) -> bool {
+    [
+        "expression",
+        "users",
+        "userid",
+        "unlinked_userids",
+        "chat_id",
+        "wecom_userid",
+    ]
+    .contains(&key)
+}
+
+/// Fields whose numbers name a row (`#12`) rather than count something.
+fn is_reference(key: &str) -> bool {
+    key.ends_with("_id")
+        || key.ends_with("_ids")
+        || [
+            "inviter", "from", "into", "add", "remove", "handover", "takeover",
+        ]
+        .contains(&key)
+}
+
+fn string_text(tr: Tr, key: &str, s: &str) -> String {
+    let prefixes: &[&str] = match key {
+        "channel" => &["channel."],
+        "status" => &["order.", "jobs.status_"],
+        "state" => &["follow."],
+        "source" => &["source."],
+        "op" => &["promo.op."],
+        "reason" => &["merge."],
+        "kind" => &[
+            "rules.kind_",
+            "identity.",
+            "jobs.kind_",
+            "import.kind.",
+            "transfer.",
+        ],
+        "role" | "before" | "after" => &["role.", "field."],
+        "field" => &["field."],
+        "event" => &["event."],
+        "phase" => &["sync.phase."],
+        _ => &[],
+    };
+    if let Some(l) = prefixes.iter().find_map(|p| code(tr, p, s)) {
+        return l.to_owned();
+    }
+    if (key == "by" || key == "replaced_by")
+        && let Some((kind, name)) = s.split_once(':')
+        && let Some(l) = code(tr, "by.", kind)
+    {
+        return format!("{l}「{name}」");
+    }
+    s.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yutang_app::wecom::sync::{Phase, SyncState};
+    use yutang_core::events::EventKind;
+    use yutang_core::orders::OrderStatus;
+    use yutang_core::tags::TagSource;
+
+    fn has(key: &str) {
+        let (zh, en) = label(key).unwrap_or_else(|| panic!("no label for {key:?}"));
+        assert!(!zh.is_empty() && !en.is_empty(), "{key}");
+    }
+
+    /// Every code the application can write has its label in the one list.
+    #[test]
+    fn every_code_has_a_label() {
+        for a in yutang_app::audit::Action::ALL {
+            has(&format!("audit.{}", a.as_str()));
+        }
+        for k in EventKind::CLIENT.into_iter().chain(EventKind::SYSTEM) {
+            has(&format!("event.{}", k.as_str()));
+        }
+        for s in OrderStatus::ALL {
+            has(&format!("order.{}", s.as_str()));
+        }
+        // The channels the demo, the docs and the importers use (channels are free-form).
+        for c in [
+            "store",
+            "mini_program",
+            "delivery",
+            "tmall",
+            "jd",
+            "douyin",
+            "pos",
+        ] {
+            has(&format!("channel.{c}"));
+        }
+        let kinds = [
+            yutang_app::tags::BULK_TAG_KIND,
+            yutang_app::tags::RULE_RUN_KIND,
+            yutang_app::wecom::sync::FULL_SYNC_KIND,
+            yutang_app::wecom::transfers::TRANSFER_KIND,
+            yutang_app::wecom::tags::MARK_TAG_KIND,
+            yutang_app::wecom::CONTACT_DETAILS_KIND,
+        ];
+        for k in kinds.into_iter().chain(yutang_app::promotions::JOB_KINDS) {
+            has(&format!("jobs.kind_{k}"));
+        }
+        for s in ["queued", "running", "done", "failed"] {
+            has(&format!("jobs.status_{s}"));
+        }
+        for p in [
+            Phase::Users,
+            Phase::Contacts,
+            Phase::Groups,
+            Phase::Tags,
+            Phase::Done,
+        ] {
+            // A new phase fails to compile here until it is listed.
+            match p {
+                Phase::Users | Phase::Contacts | Phase::Groups | Phase::Tags | Phase::Done => {}
+            }
+            let s = SyncState {
+                phase: p,
+                ..SyncState::default()
+            };
+            has(&format!("sync.phase.{}", s.phase_name()));
+        }
+        for s in [
+            TagSource::Manual,
+            TagSource::Bulk,
+            TagSource::Rule,
+            TagSource::Import,
+            TagSource::Wecom,
+        ] {
+            match s {
+                TagSource::Manual
+                | TagSource::Bulk
+                | TagSource::Rule
+                | TagSource::Import
+                | TagSource::Wecom => {}
+            }
+            has(&format!("source.{}", s.as_str()));
+        }
+        for s in ["delete", "claim", "issue"] {
+            has(&format!("source.{s}"));
+        }
+        for kind in ["coupon_template", "flash_sale", "group_buy"] {
+            for op in ["create", "update", "archive", "delete"] {
+                has(&format!("promo.op.{kind}.{op}"));
+            }
+            has(&format!("target.{kind}"));
+        }
+        for spec in [
+            r#"{"kind":"lifecycle","new_days":1,"active_days":2,"dormant_days":3}"#,
+            r#"{"kind":"rfm","recency_days":1,"frequency_min":1,"monetary_min_fen":1}"#,
+            r#"{"kind":"age_months","attribute":"baby","buckets":[]}"#,
+            r#"{"kind":"birthday_month","tag":"t"}"#,
+            r#"{"kind":"expression","tag":"t","expression":"in_group"}"#,
+        ] {
+            let spec: yutang_core::tags::RuleSpec = serde_json::from_str(spec).unwrap();
+            has(&format!("rules.kind_{}", spec.kind()));
+        }
+        has("promo.op.coupon_template.issue_segment");
+        has("promo.op.coupon_template.issue_customers");
+        has("promo.op.coupon.revoke");
+        for t in [
+            "staff",
+            "customer",
+            "tag",
+            "tag_rule",
+            "job",
+            "transfer",
+            "wecom_callback",
+            "wecom",
+            "segment",
+            "token",
+            "import",
+            "coupon",
+        ] {
+            has(&format!("target.{t}"));
+        }
+    }
+
+    /// The keys of the JSON objects the application writes (`json!({"key": …})` in app and
+    /// store: timeline details, audit details, job results), read from the source.
+    fn detail_keys() -> Vec<String> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        walk(&crates.join("yutang-app/src"), &mut files);
+        walk(&crates.join("yutang-store/src"), &mut files);
+        let mut keys = Vec::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for part in text.split("json!(").skip(1) {
+                let Some(open) = part.find('{') else { continue };
+                if !part[..open].trim().is_empty() {
+                    continue;
+                }
+                let (mut depth, mut end) = (0, part.len());
+                for (i, c) in part.char_indices().skip(open) {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => depth -= 1,
+                        _ => {}
+                    }
+                    if depth == 0 {
+                        end = i;
+                        break;
+                    }
+                }
+                let body = &part[open..end];
+                for piece in body.split('"').collect::<Vec<_>>().windows(2) {
+                    let (key, after) = (piece[0], piece[1]);
+                    if !key.is_empty()
+                        && key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                        && after.trim_start().starts_with(':')
+                    {
+                        keys.push(key.to_owned());
+                    }
+                }
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// Every field of a JSON detail the application writes has its label.
+    #[test]
+    fn every_detail_field_has_a_label() {
+        let keys = detail_keys();
+        assert!(keys.len() > 60, "only {} keys found: {keys:?}", keys.len());
+        for k in keys {
+            has(&format!("field.{k}"));
+        }
+    }
+
+    #[test]
+    fn details_read_as_text() {
+        let zh = Tr { lang: Lang::Zh };
+        let en = Tr { lang: Lang::En };
+        let order = r#"{"order_id":39,"external_id":"POS1","amount_fen":9900,"channel":"store","store_id":6}"#;
+        assert_eq!(
+            line(&describe(zh, order, &[])),
+            "订单号 POS1 · 金额 ¥99.00 · 渠道 门店 · 订单 #39 · 门店 #6"
+        );
+        assert_eq!(
+            line(&describe(en, order, &[])),
+            "Order no. POS1 · Amount ¥99.00 · Channel In store · Order #39 · Store #6"
+        );
+        let tag = r#"{"by":"rule:RFM","source":"rule","tag":"RFM/重要价值客户","tag_id":24}"#;
+        assert_eq!(
+            line(&describe(zh, tag, &[])),
+            "标签 RFM/重要价值客户 · 来源 自动规则 · 操作方 规则「RFM」"
+        );
+        let promo = r#"{"detail":{"name":"两人团"},"op":"group_buy.create"}"#;
+        assert_eq!(
+            line(&describe(zh, promo, &[])),
+            "操作 新建拼团 · 名称 两人团"
+        );
+        let rule = r#"{"kind":"rfm","recency_days":60,"frequency_min":1,"monetary_min_fen":9900}"#;
+        assert_eq!(
+            line(&describe(zh, rule, &["kind"])),
+            "最近购买天数 60 · 最少订单数 1 · 最低消费 ¥99.00"
+        );
+        let expr = describe(zh, r#"{"expression":"in_group","tag":"已入群"}"#, &["kind"]);
+        assert!(expr[1].code && expr[1].value == "in_group" && !expr[0].code);
+        assert_eq!(line(&describe(zh, "plain text", &[])), "plain text");
+        let sync = r#"{"phase":"done","cursor":"","tags":{"groups":2},"users":["lina"]}"#;
+        let parts = describe(zh, sync, &[]);
+        assert_eq!(
+            line(&parts),
+            "阶段 已完成 · 标签 （标签组 2） · 企业微信导购 lina"
+        );
+        assert!(parts[2].code);
+        assert!(describe(zh, "", &[]).is_empty());
+        assert_eq!(target(zh, "coupon_template:3"), "优惠券 #3");
+        assert_eq!(actor(zh, "system", "system"), "系统");
+        assert_eq!(actor(zh, "token", "token:pos"), "令牌「pos」");
+        assert_eq!(actor(en, "staff", "王芳"), "王芳");
+        let bulk = r#"{"add":[1],"remove":[],"customers":3}"#;
+        assert_eq!(line(&describe(zh, bulk, &[])), "添加标签 #1 · 客户数 3");
+        assert_eq!(target(en, "staff:1"), "Staff #1");
+        assert_eq!(target(zh, "no_kind:1"), "no_kind:1");
+        assert_eq!(code_or_raw(zh, "channel.", "tmall"), "天猫");
+        assert_eq!(code_or_raw(zh, "channel.", "new_shop"), "new_shop");
+    }
+}

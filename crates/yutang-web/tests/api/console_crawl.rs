@@ -1,0 +1,423 @@
+//! Issue #18: every console page, in Chinese and in English, on a seeded app (the demo brand
+//! plus an import with bad rows, a bulk-tagging job, a WeCom full sync and a promotion change):
+//! no audit action shown as `?`, no raw JSON, no raw code (`done`, `store`, …) left as a cell's
+//! whole text, and on Chinese pages no English sentence outside code and form values.
+//!
+//! `YUTANG_CRAWL_DUMP=DIR` writes every page it checks to DIR, to read them.
+//!
+//! SQLite only: the pages read the same rows on both engines (the engines' differences are
+//! covered by the area tests), and the crawl is the slowest console test.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::console::console_login;
+use crate::helpers::{Engine, TestApp};
+use crate::import::{start, upload, wait};
+use crate::wecom_sync::with_fake;
+
+/// Codes that must never be a text's whole content: statuses, phases, channels, kinds.
+const RAW_CODES: &[&str] = &[
+    "done",
+    "running",
+    "pending",
+    "queued",
+    "failed",
+    "parked",
+    "uploaded",
+    "checking",
+    "checked",
+    "interrupted",
+    "contacts",
+    "groups",
+    "tags",
+    "store",
+    "mini_program",
+    "shop",
+    "pos",
+    "app",
+    "offline",
+    "online",
+    "paid",
+    "refunded",
+    "shipped",
+    "completed",
+    "active",
+    "disabled",
+    "lifecycle",
+    "rfm",
+    "age_months",
+    "birthday_month",
+    "expression",
+    "manual",
+    "rule",
+    "bulk_tag",
+    "tag_rule_run",
+    "wecom_sync",
+    "system",
+    "coupon_template",
+    "flash_sale",
+    "group_buy",
+    "amount_off",
+    "discount",
+    "free_shipping",
+    "exchange",
+];
+
+/// Words allowed in a run of ASCII words on a Chinese page (names, not sentences).
+const ALLOWED_WORDS: &[&str] = &[
+    "API",
+    "CSV",
+    "Excel",
+    "xlsx",
+    "xls",
+    "UTF",
+    "ID",
+    "IP",
+    "RFM",
+    "WeCom",
+    "Token",
+    "Secret",
+    "EncodingAESKey",
+    "AgentId",
+    "App",
+    "POS",
+    "SKU",
+    "OpenID",
+    "UnionID",
+    "AppID",
+    "TXT",
+    "H5",
+];
+
+/// Pages no link leads to: a bulk-tagging job and the WeCom sync job (given by the seed),
+/// and the segment editor showing an expression's error.
+const UNLINKED: &[&str] = &[
+    "/console/segments/new?expression=orders_90d%20%3E%3D",
+    "/console/segments/new?expression=tag(%22%E6%97%A0%E6%AD%A4%2F%E6%A0%87%E7%AD%BE%22)",
+    "/console/segments/new?expression=city%20%3D%3D%20%22%E4%B8%8A%E6%B5%B7%22",
+];
+
+/// Seed the pages' data; returns the ids of the jobs it started.
+async fn seed(t: &TestApp, cookie: &str) -> Vec<i64> {
+    // An import with a bad row (its errors shown on the run page).
+    let id = upload(
+        t,
+        cookie,
+        "customers",
+        "客户.csv",
+        crate::import::CUSTOMERS_CSV.as_bytes(),
+    )
+    .await;
+    start(t, cookie, id, "run", &[]).await;
+    wait(t, cookie, id).await;
+    let bad_orders = "订单号,客户 ID,渠道,支付时间,商品名称,数量,单价（分）\n\
+        X1,1,store,2026-11-01 10:00,苹果,1,990\n\
+        X2,999999,mini_program,not a time,梨,1,abc\n";
+    let id = upload(t, cookie, "orders", "订单.csv", bad_orders.as_bytes()).await;
+    start(t, cookie, id, "check", &[]).await;
+    wait(t, cookie, id).await;
+    // A bulk-tagging job.
+    let r = t
+        .post(
+            "/api/v1/tags/bulk",
+            &t.admin,
+            json!({"add": [1], "customer_ids": [1, 2, 3]}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let bulk_job = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .expect("bulk job id");
+    // A WeCom full sync.
+    let r = t.post("/api/v1/wecom/sync", &t.admin, json!({})).await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let sync_job = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .expect("sync job id");
+    // An order in another channel (timeline and order table).
+    let r = t
+        .post(
+            "/api/v1/orders",
+            &t.admin,
+            json!({"external_id": "crawl-1", "customer_id": 2, "channel": "mini_program",
+                   "paid_at": "2026-11-20T02:00:00Z",
+                   "lines": [{"sku": "A1", "name": "苹果", "quantity": 2, "unit_price_fen": 4950}]}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    // A saved segment whose tag is gone (its error on the segment list), once the jobs that
+    // use the tag are done.
+    t.settle_jobs().await;
+    let r = t
+        .req(reqwest::Method::DELETE, "/api/v1/tags/1", Some(&t.admin))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    t.settle_jobs().await;
+    vec![bulk_job, sync_job]
+}
+
+/// A page's text nodes outside `<script>` and `<style>`, entities decoded: the tag each sits
+/// in, the text, and whether it is inside `<code>`, `<textarea>` or `<pre>` (code and form
+/// values, where English words are expected).
+fn text_nodes(html: &str) -> Vec<(String, String, bool)> {
+    let mut out = Vec::new();
+    let mut inside: Vec<String> = Vec::new();
+    let mut open = String::new();
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        let text = &rest[..lt];
+        let hidden = inside.iter().any(|t| t == "script" || t == "style");
+        if !hidden && !text.trim().is_empty() {
+            out.push((open.clone(), decode(text.trim()), !inside.is_empty()));
+        }
+        let Some(gt) = rest[lt..].find('>') else {
+            break;
+        };
+        let tag = &rest[lt + 1..lt + gt];
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let special = ["script", "style", "code", "textarea", "pre"].contains(&name.as_str());
+        if tag.starts_with('/') {
+            if special && inside.last() == Some(&name) {
+                inside.pop();
+            }
+        } else if special {
+            inside.push(name.clone());
+        } else {
+            open = name;
+        }
+        rest = &rest[lt + gt + 1..];
+    }
+    out
+}
+
+fn decode(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The longest run of 3+ ASCII words (letters only, 2+ each, not an allowed name) that
+/// follow each other with only spaces and sentence punctuation between them.
+fn english_run(text: &str) -> Option<String> {
+    let mut best: Vec<&str> = Vec::new();
+    let mut cur: Vec<&str> = Vec::new();
+    for token in text.split(|c: char| c.is_whitespace() || !c.is_ascii()) {
+        let word = token.trim_end_matches([',', '.', ';', ':', '!', '?']);
+        let is_word = word.len() >= 2
+            && word.chars().all(|c| c.is_ascii_alphabetic() || c == '\'')
+            && !ALLOWED_WORDS.contains(&word);
+        if is_word {
+            cur.push(word);
+            if cur.len() > best.len() {
+                best = cur.clone();
+            }
+        } else {
+            cur.clear();
+        }
+    }
+    (best.len() >= 3).then(|| best.join(" "))
+}
+
+/// Same-origin console links of a page worth visiting (no sign-out, no files, no JSON).
+fn links(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in html.split("href=\"").skip(1) {
+        let href = decode(&part[..part.find('"').unwrap_or(0)]);
+        if !href.starts_with("/console") || href.starts_with("/console/lang") {
+            continue;
+        }
+        let path = href.split('?').next().unwrap_or_default();
+        if path.ends_with("/logout")
+            || path.ends_with(".csv")
+            || path.ends_with("/status")
+            || path.ends_with("/export")
+            || path.ends_with(".css")
+        {
+            continue;
+        }
+        out.push(href);
+    }
+    out
+}
+
+/// Every problem on one page.
+fn problems(lang: &str, path: &str, html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (tag, text, in_code) in text_nodes(html) {
+        if ["{\"", "[\"", "\":\"", "\":{", "\":["]
+            .iter()
+            .any(|j| text.contains(j))
+            || text
+                .split("\":")
+                .skip(1)
+                .any(|after| after.starts_with(|c: char| c.is_ascii_digit()))
+        {
+            found.push(format!("{path}: raw JSON in <{tag}>: {text}"));
+        }
+        if in_code {
+            continue;
+        }
+        if text == "?" || text == "??" {
+            found.push(format!("{path}: untranslated {text:?} in <{tag}>"));
+        }
+        if text
+            .split([':', '：', '·'])
+            .any(|part| RAW_CODES.contains(&part.trim()))
+        {
+            found.push(format!("{path}: raw code in <{tag}>: {text}"));
+        }
+        if lang == "zh"
+            && let Some(run) = english_run(&text)
+        {
+            found.push(format!(
+                "{path}: English on a Chinese page in <{tag}>: {run:?} ({text})"
+            ));
+        }
+    }
+    found
+}
+
+async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, Vec<String>) {
+    let cookie = format!("{cookie}; yutang_lang={lang}");
+    let mut seen = BTreeSet::new();
+    let mut queue = VecDeque::from(["/console".to_owned()]);
+    queue.extend(UNLINKED.iter().map(|p| (*p).to_owned()));
+    queue.extend(jobs.iter().map(|id| format!("/console/jobs/{id}")));
+    let mut found = Vec::new();
+    let mut pages = 0;
+    while let Some(href) = queue.pop_front() {
+        if !seen.insert(href.clone()) || seen.len() > 800 {
+            continue;
+        }
+        let r = t
+            .client
+            .get(t.url(&href))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let html_page = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"));
+        if status == StatusCode::SEE_OTHER {
+            let to = r.headers()["location"].to_str().unwrap().to_owned();
+            if to.starts_with("/console") && !seen.contains(&to) {
+                queue.push_back(to);
+            }
+            continue;
+        }
+        if !html_page {
+            continue;
+        }
+        let html = r.text().await.unwrap();
+        // The broken segment's members page is the error page (checked like any other).
+        let broken = href.starts_with("/console/segments/1/members");
+        assert!(
+            status == StatusCode::OK || (broken && status == StatusCode::UNPROCESSABLE_ENTITY),
+            "{lang} {href}: {status}\n{}",
+            &html[..html.len().min(2000)]
+        );
+        pages += 1;
+        if let Ok(dir) = std::env::var("YUTANG_CRAWL_DUMP") {
+            let name = format!(
+                "{dir}/{lang}{}.html",
+                href.replace(['/', '?', '&', '='], "_")
+            );
+            std::fs::write(name, &html).unwrap();
+        }
+        found.extend(
+            problems(lang, &href, &html)
+                .into_iter()
+                .map(|p| format!("[{lang}] {p}")),
+        );
+        for l in links(&html) {
+            // One page of each paged list beyond the second is enough.
+            let deep_page = l.split(['?', '&']).any(|kv| {
+                kv.strip_prefix("page=")
+                    .is_some_and(|n| n.parse::<u32>().unwrap_or(0) > 2)
+            });
+            if !deep_page && !seen.contains(&l) {
+                queue.push_back(l);
+            }
+        }
+    }
+    (pages, found)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_console_page_speaks_its_language() {
+    let (t, fake, _) = with_fake(Engine::Sqlite).await;
+    // Customers with orders, events and tags; auto-tag rules; segments; coupons with claims;
+    // a flash sale; group-buys with teams: the demo brand, small.
+    t.app
+        .demo()
+        .seed_demo(40, &|_, _, _| {})
+        .await
+        .expect("demo seed");
+    t.staff("crawler", "admin", None).await;
+    let cookie = console_login(&t, "crawler").await;
+    let jobs = seed(&t, &cookie).await;
+    // A promotion change by a person (the audit page's promotion rows).
+    let r = t
+        .client
+        .get(t.url("/console/promotions"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut all = Vec::new();
+    let mut counts = Vec::new();
+    for lang in ["zh", "en"] {
+        let (pages, found) = crawl(&t, &cookie, lang, &jobs).await;
+        println!("console crawl: {pages} pages checked in {lang}");
+        counts.push(pages);
+        all.extend(found);
+    }
+    fake.shutdown().await;
+    for p in &all {
+        println!("{p}");
+    }
+    assert!(all.is_empty(), "{} problems, first: {}", all.len(), all[0]);
+    assert!(
+        counts.iter().all(|n| *n >= 60),
+        "too few pages reached: {counts:?}"
+    );
+}
+
+#[test]
+fn the_checks_catch_what_the_issue_reports() {
+    let bad = "<table><tr><td data-action=\"x\">?</td><td>{&quot;amount_fen&quot;:9900}</td>\
+        <td>store</td><td>状态: done</td><td>Failed to parse the row</td></tr></table>";
+    let p = problems("zh", "/x", bad);
+    assert_eq!(p.len(), 5, "{p:?}");
+    let mixed = "<p>订单 ¥99.00 · 门店</p><code>a and or not</code><code>{\"a\":1}</code><td>Yutang API ID</td>";
+    assert_eq!(
+        problems("zh", "/x", mixed).len(),
+        1,
+        "raw JSON counts in code too"
+    );
+    assert_eq!(
+        english_run("第 3 行：unexpected end of input"),
+        Some("unexpected end of input".into())
+    );
+    assert_eq!(english_run("Yutang API ID, a b"), None);
+}
