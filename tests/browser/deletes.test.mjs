@@ -63,7 +63,8 @@ for (const L of LANGS) {
       // The coupon template with claims: the confirmation says it will be archived.
       await page.goto(`${demo.base}/console/promotions`);
       const row = page.locator('#coupon-templates tr[data-template]', { hasText: COUPON });
-      const claims = (await row.locator('td').nth(3).textContent()).trim();
+      // Columns: name, phase, claim window, claimed / stock, claims …
+      const claims = (await row.locator('td').nth(4).textContent()).trim();
       assert.ok(Number(claims) > 0, `the demo template has claims (${claims})`);
       await row.locator('a', { hasText: L.remove }).click();
       await page.waitForURL(/\/console\/promotions\/coupons\/\d+\/delete$/);
