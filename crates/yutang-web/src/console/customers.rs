@@ -325,78 +325,79 @@ pub async fn delete_filter(
     }
 }
 
+/// What the list's bulk form asks for, parsed.
+enum BulkAction {
+    Tag(Vec<i64>),
+    Coupon { template: i64, ids: Vec<i64> },
+}
+
+/// Parse the bulk form's pairs (checkboxes repeat `ids`); `Err` names the field to fix.
+fn bulk_action(pairs: &[(String, String)]) -> Result<BulkAction, FieldError> {
+    let field = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let ids = pairs
+        .iter()
+        .filter(|(n, _)| n == "ids")
+        .map(|(_, v)| match v.trim().parse::<i64>() {
+            Ok(id) if id > 0 => Ok(id),
+            _ => Err(FieldError::new("ids", "invalid_ids", "not a customer id")),
+        })
+        .collect::<Result<Vec<i64>, _>>()?;
+    if ids.is_empty() {
+        return Err(FieldError::new(
+            "ids",
+            "invalid_ids",
+            "tick at least one customer",
+        ));
+    }
+    match field("action") {
+        "tag" => Ok(BulkAction::Tag(ids)),
+        "coupon" => {
+            let template = field("template_id")
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| FieldError::new("template_id", "invalid_form", "choose a coupon"))?;
+            Ok(BulkAction::Coupon { template, ids })
+        }
+        _ => Err(FieldError::new(
+            "action",
+            "invalid_form",
+            "choose an action",
+        )),
+    }
+}
+
 /// The list's bulk actions on the ticked rows: 打标签 opens bulk tagging with the ids filled
 /// in; 发券 issues the chosen coupon template to them as a job and shows its progress.
 pub async fn bulk(State(s): State<AppState>, c: Console, body: axum::body::Bytes) -> Response {
     // Checkboxes repeat `ids`, which a derived form cannot take: read the pairs directly.
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
-    let field = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    };
-    if !check_csrf(&c, field("csrf")) {
+    let csrf = pairs
+        .iter()
+        .find(|(n, _)| n == "csrf")
+        .map_or("", |(_, v)| v.as_str());
+    if !check_csrf(&c, csrf) {
         return csrf_failed(c.ctx);
     }
-    let mut ids = Vec::new();
-    for (_, v) in pairs.iter().filter(|(n, _)| n == "ids") {
-        match v.trim().parse::<i64>() {
-            Ok(id) if id > 0 => ids.push(id),
-            _ => {
-                return error_page(
-                    c.ctx,
-                    AppError::Invalid(FieldError::new("ids", "invalid_ids", "not a customer id")),
-                );
-            }
+    match bulk_action(&pairs) {
+        Err(e) => error_page(c.ctx, AppError::Invalid(e)),
+        Ok(BulkAction::Tag(ids)) => {
+            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            see_other(&format!("/console/tags/bulk?ids={list}"))
         }
-    }
-    if ids.is_empty() {
-        return error_page(
-            c.ctx,
-            AppError::Invalid(FieldError::new(
-                "ids",
-                "invalid_ids",
-                "tick at least one customer",
-            )),
-        );
-    }
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    match field("action") {
-        "tag" => see_other(&format!("/console/tags/bulk?ids={list}")),
-        "coupon" => {
-            let template = match field("template_id").trim().parse::<i64>() {
-                Ok(t) => t,
-                Err(_) => {
-                    return error_page(
-                        c.ctx,
-                        AppError::Invalid(FieldError::new(
-                            "template_id",
-                            "invalid_form",
-                            "choose a coupon",
-                        )),
-                    );
-                }
-            };
-            match s
-                .app
-                .coupons()
-                .issue_coupon_to_customers(&c.session.actor, template, &ids)
-                .await
-            {
-                Ok(job) => see_other(&format!("/console/jobs/{job}")),
-                Err(e) => error_page(c.ctx, e),
-            }
-        }
-        _ => error_page(
-            c.ctx,
-            AppError::Invalid(FieldError::new(
-                "action",
-                "invalid_form",
-                "choose an action",
-            )),
-        ),
+        Ok(BulkAction::Coupon { template, ids }) => match s
+            .app
+            .coupons()
+            .issue_coupon_to_customers(&c.session.actor, template, &ids)
+            .await
+        {
+            Ok(job) => see_other(&format!("/console/jobs/{job}")),
+            Err(e) => error_page(c.ctx, e),
+        },
     }
 }
 

@@ -189,6 +189,19 @@ async fn customer_list_sorts_exports_and_refuses_bad_sorts(e: Engine) {
     assert_eq!(r.text().await.unwrap().lines().count(), 1, "header only");
 }
 
+/// How many coupons a customer holds (the staff read of their coupons).
+async fn coupons_of(t: &TestApp, customer: i64) -> usize {
+    let v = json_ok(
+        t.get(&format!("/api/v1/customers/{customer}/coupons"), &t.admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    v.as_array()
+        .map(|a| a.len())
+        .unwrap_or_else(|| v["items"].as_array().unwrap().len())
+}
+
 /// A post of the list's bulk form as a browser sends it (`ids` repeated).
 async fn bulk(t: &TestApp, cookie: &str, body: String) -> reqwest::Response {
     t.client
@@ -366,17 +379,7 @@ async fn console_list_sorts_saves_filters_and_acts_on_ticked_rows(e: Engine) {
     );
     t.settle_jobs().await;
     for (c, want) in [(zero, 0), (one, 1), (two, 1), (other, 0)] {
-        let v = json_ok(
-            t.get(&format!("/api/v1/customers/{c}/coupons"), &t.admin)
-                .await,
-            StatusCode::OK,
-        )
-        .await;
-        let n = v
-            .as_array()
-            .map(|a| a.len())
-            .unwrap_or_else(|| v["items"].as_array().unwrap().len());
-        assert_eq!(n, want, "customer {c}: {v}");
+        assert_eq!(coupons_of(&t, c).await, want, "customer {c}");
     }
     // No ids, or an unknown one: refused as a whole.
     let r = bulk(
@@ -386,18 +389,7 @@ async fn console_list_sorts_saves_filters_and_acts_on_ticked_rows(e: Engine) {
     )
     .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let v = json_ok(
-        t.get(&format!("/api/v1/customers/{zero}/coupons"), &t.admin)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(
-        v.as_array()
-            .map(|a| a.len())
-            .unwrap_or_else(|| v["items"].as_array().unwrap().len()),
-        0
-    );
+    assert_eq!(coupons_of(&t, zero).await, 0);
     let r = bulk(&t, &cookie, format!("csrf={csrf}&action=tag")).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
@@ -506,17 +498,7 @@ async fn console_promotions_filter_by_phase_and_issue_to_a_segment(e: Engine) {
     );
     t.settle_jobs().await;
     for (c, want) in [(zero, 1), (one, 1), (two, 1), (other, 0)] {
-        let v = json_ok(
-            t.get(&format!("/api/v1/customers/{c}/coupons"), &t.admin)
-                .await,
-            StatusCode::OK,
-        )
-        .await;
-        let n = v
-            .as_array()
-            .map(|a| a.len())
-            .unwrap_or_else(|| v["items"].as_array().unwrap().len());
-        assert_eq!(n, want, "customer {c}");
+        assert_eq!(coupons_of(&t, c).await, want, "customer {c}");
     }
     let r = form_post(
         &t,
