@@ -10,6 +10,17 @@ let demo;
 before(async () => { demo = await startDemo(['--customers', '10000']); });
 after(async () => { await demo?.stop(); });
 
+// A signed-in operator's page in `lang`.
+async function operator(lang) {
+  const ctx = await demo.browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const page = await ctx.newPage();
+  await signIn(page, demo.base, 'ops.chen');
+  if (lang === 'en') {
+    await page.goto(`${demo.base}/console/lang?to=en&back=/console`);
+  }
+  return { ctx, page };
+}
+
 const LANGS = [
   { lang: 'zh', from: 'zhangwei', to: 'wangfang', running: '进行中', waiting: '等待接替', failed: '失败', all: '全部', next: '下一页' },
   { lang: 'en', from: 'lina', to: 'liuyang', running: 'In progress', waiting: 'Waiting', failed: 'Failed', all: 'All', next: 'Next' },
@@ -17,13 +28,8 @@ const LANGS = [
 
 for (const L of LANGS) {
   test(`[${L.lang}] an operator transfers a guide's customers and reads the job page`, async () => {
-    const ctx = await demo.browser.newContext({ viewport: { width: 1440, height: 900 } });
-    const page = await ctx.newPage();
+    const { ctx, page } = await operator(L.lang);
     try {
-      await signIn(page, demo.base, 'ops.chen');
-      if (L.lang === 'en') {
-        await page.goto(`${demo.base}/console/lang?to=en&back=/console`);
-      }
       await page.goto(`${demo.base}/console/wecom/transfers`);
       // What the form offers: hand the i-th guide's customers (all of them) to the next one.
       const options = await page.locator('#handover_staff_id option').evaluateAll((os) => os.map((o) => [o.value, o.textContent.replace(/（.*$/, ''), o.textContent]));
@@ -63,6 +69,47 @@ for (const L of LANGS) {
       // Filter by result: nothing failed.
       await page.goto(`${url}?state=failed`);
       assert.match(await page.locator('#transfer-customers tbody').textContent(), L.lang === 'zh' ? /暂无数据/ : /Nothing here yet/);
+    } finally {
+      await ctx.close();
+    }
+  });
+}
+
+// 转接 on the customer list: filtered by one guide, ticked rows open the transfer form with
+// that guide and those of them that are the guide's WeCom contacts filled in (the others are
+// counted as left out).
+const TICK = [
+  { lang: 'zh', pick: 10, prefilled: /^已从客户列表带入 (\d+) 位客户/, skipped: /另有 (\d+) 位/ },
+  { lang: 'en', pick: 11, prefilled: /^(\d+) customers and their guide came from the customer list/, skipped: /(\d+) other ticked customers/ },
+];
+
+for (const L of TICK) {
+  test(`[${L.lang}] ticked customers of one guide open the transfer form filled in`, async () => {
+    const { ctx, page } = await operator(L.lang);
+    try {
+      await page.goto(`${demo.base}/console/wecom/transfers`);
+      const guides = await page.locator('#handover_staff_id option').evaluateAll((os) => os.map((o) => o.value));
+      const guide = guides[L.pick];
+      await page.goto(`${demo.base}/console/customers?guide_id=${guide}`);
+      const boxes = page.locator('input[name="ids"][form="bulk"]');
+      assert.ok(await boxes.count() >= 6, 'the guide has customers');
+      const ticked = [];
+      for (const i of [0, 1, 2, 3, 4, 5]) {
+        await boxes.nth(i).check();
+        ticked.push(Number(await boxes.nth(i).getAttribute('value')));
+      }
+      await Promise.all([
+        page.waitForURL(/\/console\/wecom\/transfers\?/),
+        page.click('#bulk button[value="transfer"]'),
+      ]);
+      assert.equal(await page.inputValue('#handover_staff_id'), guide);
+      const filled = (await page.inputValue('#customer_ids')).split(',').map(Number);
+      assert.ok(filled.length > 0 && filled.every((id) => ticked.includes(id)), `${filled} of ${ticked}`);
+      const note = await page.locator('#transfer-prefilled').textContent();
+      assert.equal(Number(note.match(L.prefilled)[1]), filled.length);
+      const left = note.match(L.skipped);
+      assert.equal(left ? Number(left[1]) : 0, ticked.length - filled.length);
+      await page.screenshot({ path: join(SHOTS, `transfer-ticked-${L.lang}.png`), fullPage: true });
     } finally {
       await ctx.close();
     }

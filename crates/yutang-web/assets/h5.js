@@ -170,10 +170,13 @@
   }
 
   /** "HH:MM:SS" for a span in milliseconds (days shown as hours). */
+  // A countdown: "HH:MM:SS" under a day, "3天 04:05:06" from a day on.
   function hms(ms) {
     var s = Math.max(0, Math.floor(ms / 1000));
     function p(n) { return (n < 10 ? "0" : "") + n; }
-    return p(Math.floor(s / 3600)) + ":" + p(Math.floor(s % 3600 / 60)) + ":" + p(s % 60);
+    var clock = p(Math.floor(s % 86400 / 3600)) + ":" + p(Math.floor(s % 3600 / 60)) + ":" + p(s % 60);
+    var d = Math.floor(s / 86400);
+    return d > 0 ? t("days", { d: String(d), t: clock }) : clock;
   }
 
   function flashSale() {

@@ -21,7 +21,7 @@ use crate::state::AppState;
 
 /// The texts the page script shows (`h5.js.<key>`), handed to it as JSON in the reader's
 /// language.
-const JS_TEXTS: [&str; 54] = [
+const JS_TEXTS: [&str; 55] = [
     "need_login",
     "token_invalid",
     "token_expired",
@@ -68,6 +68,7 @@ const JS_TEXTS: [&str; 54] = [
     "team_in",
     "starts_in",
     "ends_in",
+    "days",
     "ended",
     "pay_within",
     "pay_now",

@@ -46,6 +46,19 @@ use crate::error::{AppError, Result};
 use crate::wecom::tags::wecom_err;
 use crate::wecom::wecom_actor;
 
+/// Most rows the customer list's 转接 takes at once (a page of the list is at most 100).
+const MAX_TICKED: usize = 1000;
+
+/// Who the customer list's ticked rows are handed over from (see [`Wecom::handover_of`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handover {
+    pub guide: i64,
+    /// The ticked customers that guide can hand over, by id.
+    pub ids: Vec<i64>,
+    /// Ticked customers left out: not the guide's active WeCom contacts.
+    pub skipped: usize,
+}
+
 /// The job kind.
 pub const TRANSFER_KIND: &str = "wecom_transfer";
 
@@ -304,6 +317,77 @@ impl Wecom<'_> {
             }
             None => Ok(None),
         }
+    }
+
+    /// The guide the customer list's ticked rows are handed over from, so 转接 can open the
+    /// transfer form with that guide and those customers filled in: `guide` when the list was
+    /// filtered by one, else the rows' one owning guide. Rows that are not that guide's active
+    /// WeCom contacts (a customer the guide serves in store only) are left out and counted, so
+    /// the form can say so. Refused as a whole when a row is outside the caller's scope, when no
+    /// row can be transferred, or (unfiltered) when the rows belong to several guides — a
+    /// transfer hands over from one guide.
+    pub async fn handover_of(
+        &self,
+        actor: &Actor,
+        ids: &[i64],
+        guide: Option<i64>,
+    ) -> Result<Handover> {
+        if !actor.can(Permission::ManageCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        if ids.len() > MAX_TICKED {
+            return Err(FieldError::new(
+                "ids",
+                "invalid_ids",
+                format!("tick at most {MAX_TICKED} customers"),
+            )
+            .into());
+        }
+        let ids = self.tags().resolve_ids_in_scope(actor, ids).await?;
+        let owners: Vec<(i64, i64)> = match guide {
+            Some(g) => store::followed_wecom_customers(&self.db, g)
+                .await?
+                .into_iter()
+                .filter(|(c, _)| ids.contains(c))
+                .map(|(c, _)| (c, g))
+                .collect(),
+            None => store::wecom_owners(&self.db, &ids).await?,
+        };
+        let mut guides: Vec<i64> = owners.iter().map(|(_, s)| *s).collect();
+        guides.sort_unstable();
+        guides.dedup();
+        let guide = match guides.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(FieldError::new(
+                    "ids",
+                    "not_a_wecom_contact",
+                    "no ticked customer is an active WeCom contact of the guide",
+                )
+                .into());
+            }
+            _ => {
+                return Err(FieldError::new(
+                    "ids",
+                    "several_owners",
+                    format!(
+                        "the ticked customers belong to {} guides; filter the list by one guide first",
+                        guides.len()
+                    ),
+                )
+                .into());
+            }
+        };
+        let transferable: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| owners.iter().any(|(c, _)| c == id))
+            .collect();
+        Ok(Handover {
+            guide,
+            skipped: ids.len() - transferable.len(),
+            ids: transferable,
+        })
     }
 
     /// Start a transfer (HQ operators and admins). An idempotency key replays the transfer it

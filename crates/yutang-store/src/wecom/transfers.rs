@@ -296,6 +296,29 @@ pub async fn followed_wecom_customers(db: &Db, staff_id: i64) -> Result<Vec<(i64
     })
 }
 
+/// The owning guide of each of these customers that is an active WeCom contact of that guide,
+/// as `(customer id, staff id)`: what the customer list's 转接 of ticked rows hands over from.
+pub async fn wecom_owners(db: &Db, customer_ids: &[i64]) -> Result<Vec<(i64, i64)>> {
+    if customer_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    db_run!(db, pool => {
+        let mut qb = sqlx::QueryBuilder::new(
+            "SELECT DISTINCT f.customer_id, f.staff_id FROM follows f \
+             JOIN customer_identities i ON i.customer_id = f.customer_id AND i.kind = 'wecom_external' \
+             WHERE f.state = 'active' AND f.is_owner = ",
+        );
+        qb.push_bind(true);
+        qb.push(" AND f.customer_id IN (");
+        let mut sep = qb.separated(", ");
+        for id in customer_ids {
+            sep.push_bind(*id);
+        }
+        qb.push(") ORDER BY f.customer_id");
+        Ok(qb.build_query_as().fetch_all(pool).await?)
+    })
+}
+
 /// Give a group a new owner locally (after `groupchat/transfer`: API writes produce no
 /// callback).
 pub async fn set_group_owner(

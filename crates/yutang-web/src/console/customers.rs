@@ -49,6 +49,8 @@ struct ListPage {
     saved: Vec<SavedFilterRow>,
     /// Active coupon templates the caller may issue from the list (empty: no 发券 action).
     templates: Vec<(i64, String)>,
+    /// Whether the caller may start WeCom transfers (the 转接 action).
+    can_transfer: bool,
     pager: Pager,
 }
 
@@ -217,6 +219,7 @@ pub async fn list(
             filter_query,
             saved,
             templates,
+            can_transfer: c.session.actor.can(Permission::ManageCustomers),
             pager,
         },
     )
@@ -328,7 +331,15 @@ pub async fn delete_filter(
 /// What the list's bulk form asks for, parsed.
 enum BulkAction {
     Tag(Vec<i64>),
-    Coupon { template: i64, ids: Vec<i64> },
+    Coupon {
+        template: i64,
+        ids: Vec<i64>,
+    },
+    /// `guide`: the guide the list was filtered by, whose customers they are.
+    Transfer {
+        ids: Vec<i64>,
+        guide: Option<i64>,
+    },
 }
 
 /// Parse the bulk form's pairs (checkboxes repeat `ids`); `Err` names the field to fix.
@@ -356,6 +367,16 @@ fn bulk_action(pairs: &[(String, String)]) -> Result<BulkAction, FieldError> {
     }
     match field("action") {
         "tag" => Ok(BulkAction::Tag(ids)),
+        "transfer" => Ok(BulkAction::Transfer {
+            ids,
+            guide: match field("guide_id").trim() {
+                "" => None,
+                g => Some(
+                    g.parse::<i64>()
+                        .map_err(|_| FieldError::new("guide_id", "invalid_id", "not a staff id"))?,
+                ),
+            },
+        }),
         "coupon" => {
             let template = field("template_id")
                 .trim()
@@ -372,7 +393,8 @@ fn bulk_action(pairs: &[(String, String)]) -> Result<BulkAction, FieldError> {
 }
 
 /// The list's bulk actions on the ticked rows: 打标签 opens bulk tagging with the ids filled
-/// in; 发券 issues the chosen coupon template to them as a job and shows its progress.
+/// in; 发券 issues the chosen coupon template to them as a job and shows its progress; 转接
+/// opens the WeCom transfer form with their guide and the ids filled in.
 pub async fn bulk(State(s): State<AppState>, c: Console, body: axum::body::Bytes) -> Response {
     // Checkboxes repeat `ids`, which a derived form cannot take: read the pairs directly.
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
@@ -398,6 +420,28 @@ pub async fn bulk(State(s): State<AppState>, c: Console, body: axum::body::Bytes
             Ok(job) => see_other(&format!("/console/jobs/{job}")),
             Err(e) => error_page(c.ctx, e),
         },
+        Ok(BulkAction::Transfer { ids, guide }) => {
+            match s
+                .app
+                .wecom()
+                .handover_of(&c.session.actor, &ids, guide)
+                .await
+            {
+                Ok(h) => {
+                    let list = h
+                        .ids
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    see_other(&format!(
+                        "/console/wecom/transfers?handover_staff_id={}&customer_ids={list}&skipped={}",
+                        h.guide, h.skipped
+                    ))
+                }
+                Err(e) => error_page(c.ctx, e),
+            }
+        }
     }
 }
 

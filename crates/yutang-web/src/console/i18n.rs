@@ -840,6 +840,7 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         ),
         "h5.js.team_in" => ("你已在这个团里", "You are in this team"),
         "h5.js.starts_in" => ("距开始 {t}", "Starts in {t}"),
+        "h5.js.days" => ("{d}天 {t}", "{d}d {t}"),
         "h5.js.ends_in" => ("距结束 {t}", "Ends in {t}"),
         "h5.js.ended" => ("活动已结束", "This sale has ended"),
         "h5.js.pay_within" => (
@@ -1134,6 +1135,16 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "import.template_hint" => (
             "模板含全部列名和一行示例数据；删除示例行、按列填好后上传即可。门店编码和导购须已存在。",
             "Each template has every column and one example row; replace the example with your rows and upload. Store codes and guides must already exist.",
+        ),
+        // Customer list: 转接 of ticked rows, promotions paging (issue #18, lead).
+        "customers.bulk_transfer" => ("转接", "Transfer"),
+        "transfer.prefilled" => (
+            "已从客户列表带入 {n} 位客户及其导购，请选择接替导购。",
+            "{n} customers and their guide came from the customer list; choose who takes over.",
+        ),
+        "transfer.skipped" => (
+            "另有 {n} 位勾选的客户不是该导购的企业微信好友，已略过。",
+            "{n} other ticked customers are not the guide's WeCom contacts and were left out.",
         ),
         _ => return None,
     })

@@ -158,6 +158,18 @@ pub(super) fn pager(
     size: i64,
     total: i64,
 ) -> Pager {
+    pager_keyed(base, params, "page", page, size, total)
+}
+
+/// [`pager`] for a page with several paged tables: each table's page is the parameter `key`.
+pub(super) fn pager_keyed(
+    base: &str,
+    params: &[(&str, String)],
+    key: &str,
+    page: i64,
+    size: i64,
+    total: i64,
+) -> Pager {
     let pages = ((total + size - 1) / size).max(1);
     let href = |p: i64| {
         let mut ser = url::form_urlencoded::Serializer::new(String::new());
@@ -166,7 +178,7 @@ pub(super) fn pager(
                 ser.append_pair(k, v);
             }
         }
-        ser.append_pair("page", &p.to_string());
+        ser.append_pair(key, &p.to_string());
         format!("{base}?{}", ser.finish())
     };
     Pager {

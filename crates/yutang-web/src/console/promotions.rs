@@ -19,7 +19,8 @@ use yutang_core::time::Millis;
 
 use super::confirm::{Confirm, confirm_page, grouped};
 use super::layout::{
-    ConsoleForm, ConsoleQuery, CsrfForm, FormError, error_page, form_error, see_other,
+    ConsoleForm, ConsoleQuery, CsrfForm, FormError, Pager, error_page, form_error, pager_keyed,
+    see_other,
 };
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
@@ -492,6 +493,10 @@ struct ListPage {
     now: i64,
     /// Campaigns before the search and filter (to tell "none match" from "none yet").
     total: usize,
+    /// Each table's pager, in [`TABLES`] order.
+    pagers: [Pager; 6],
+    /// Campaigns after the search and filter, across every table.
+    matching: usize,
 }
 
 impl ListPage {
@@ -538,13 +543,40 @@ impl ListPage {
     }
 
     fn shown(&self) -> usize {
-        self.templates.len()
-            + self.flash_sales.len()
-            + self.group_buys.len()
-            + self.archived_templates.len()
-            + self.archived_flash_sales.len()
-            + self.archived_group_buys.len()
+        self.matching
     }
+
+    /// The pager of the table whose page parameter is `key`.
+    fn pager_of(&self, key: &str) -> &Pager {
+        let i = TABLES.iter().position(|k| *k == key).unwrap_or(0);
+        &self.pagers[i]
+    }
+}
+
+/// Campaigns per page in each table of the list.
+const PROMO_PAGE_SIZE: i64 = 20;
+
+/// The list's tables, each paged by its own query parameter (so paging one keeps the others).
+const TABLES: [&str; 6] = [
+    "coupons_page",
+    "flash_page",
+    "group_page",
+    "archived_coupons_page",
+    "archived_flash_page",
+    "archived_group_page",
+];
+
+/// The rows of one page of a table (pages from 1; past the end: the last page).
+fn page_of<T>(rows: Vec<T>, page: i64) -> (Vec<T>, i64) {
+    let size = PROMO_PAGE_SIZE as usize;
+    let pages = rows.len().div_ceil(size).max(1);
+    let page = usize::try_from(page).unwrap_or(1).clamp(1, pages);
+    let rows = rows
+        .into_iter()
+        .skip((page - 1) * size)
+        .take(size)
+        .collect();
+    (rows, page as i64)
 }
 
 /// The list's search (a part of the name) and phase filter.
@@ -552,6 +584,12 @@ impl ListPage {
 pub struct ListQuery {
     q: Option<String>,
     phase: Option<String>,
+    coupons_page: Option<i64>,
+    flash_page: Option<i64>,
+    group_page: Option<i64>,
+    archived_coupons_page: Option<i64>,
+    archived_flash_page: Option<i64>,
+    archived_group_page: Option<i64>,
 }
 
 impl ListQuery {
@@ -648,15 +686,60 @@ pub async fn list(
             )
         })
         .collect();
-    let (templates, archived_templates) = templates
+    let (templates, archived_templates): (Vec<_>, Vec<_>) = templates
         .into_iter()
         .partition(|t| t.row.status == "active");
-    let (flash_sales, archived_flash_sales) = flash_sales
+    let (flash_sales, archived_flash_sales): (Vec<_>, Vec<_>) = flash_sales
         .into_iter()
         .partition(|f| f.row.status == "active");
-    let (group_buys, archived_group_buys) = group_buys
+    let (group_buys, archived_group_buys): (Vec<_>, Vec<_>) = group_buys
         .into_iter()
         .partition(|g| g.row.status == "active");
+    let totals = [
+        templates.len(),
+        flash_sales.len(),
+        group_buys.len(),
+        archived_templates.len(),
+        archived_flash_sales.len(),
+        archived_group_buys.len(),
+    ];
+    let asked = [
+        q.coupons_page,
+        q.flash_page,
+        q.group_page,
+        q.archived_coupons_page,
+        q.archived_flash_page,
+        q.archived_group_page,
+    ]
+    .map(|p| p.unwrap_or(1));
+    let (templates, p0) = page_of(templates, asked[0]);
+    let (flash_sales, p1) = page_of(flash_sales, asked[1]);
+    let (group_buys, p2) = page_of(group_buys, asked[2]);
+    let (archived_templates, p3) = page_of(archived_templates, asked[3]);
+    let (archived_flash_sales, p4) = page_of(archived_flash_sales, asked[4]);
+    let (archived_group_buys, p5) = page_of(archived_group_buys, asked[5]);
+    let pages = [p0, p1, p2, p3, p4, p5];
+    let phase_param = phase.map(|p| p.as_str().to_owned()).unwrap_or_default();
+    let pagers = std::array::from_fn(|i| {
+        // The links keep the search, the filter and the other tables' pages.
+        let mut params = vec![
+            ("q", q.q.clone().unwrap_or_default()),
+            ("phase", phase_param.clone()),
+        ];
+        params.extend(
+            (0..TABLES.len())
+                .filter(|j| *j != i && pages[*j] > 1)
+                .map(|j| (TABLES[j], pages[j].to_string())),
+        );
+        pager_keyed(
+            "/console/promotions",
+            &params,
+            TABLES[i],
+            pages[i],
+            PROMO_PAGE_SIZE,
+            i64::try_from(totals[i]).unwrap_or(i64::MAX),
+        )
+    });
     render(
         StatusCode::OK,
         &ListPage {
@@ -669,9 +752,11 @@ pub async fn list(
             archived_group_buys,
             can_manage,
             q: q.q.unwrap_or_default(),
-            phase: phase.map(|p| p.as_str().to_owned()).unwrap_or_default(),
+            phase: phase_param,
             now,
             total,
+            pagers,
+            matching: totals.iter().sum(),
         },
     )
 }

@@ -228,6 +228,43 @@ struct TransfersPage {
     rows: Vec<TransferSummary>,
     staff: Vec<yutang_app::staff::StaffRow>,
     error: Option<FormError>,
+    /// The form's values when it opens from the customer list's 转接 (or comes back refused).
+    prefill: TransferPrefill,
+}
+
+impl TransfersPage {
+    /// "3 位客户（来自客户列表）" above a prefilled form.
+    fn prefilled_text(&self) -> String {
+        let n = self
+            .prefill
+            .customer_ids
+            .split(',')
+            .filter(|x| !x.trim().is_empty())
+            .count();
+        let text = self
+            .ctx
+            .tr
+            .fill("transfer.prefilled", &[("n", &n.to_string())]);
+        match self.prefill.skipped {
+            0 => text,
+            k => format!(
+                "{text} {}",
+                self.ctx
+                    .tr
+                    .fill("transfer.skipped", &[("n", &k.to_string())])
+            ),
+        }
+    }
+}
+
+/// The transfer form's starting values (`?handover_staff_id=&customer_ids=`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TransferPrefill {
+    handover_staff_id: String,
+    customer_ids: String,
+    /// Ticked customers the list left out (not the guide's WeCom contacts).
+    skipped: u32,
 }
 
 async fn transfers_page(
@@ -235,6 +272,7 @@ async fn transfers_page(
     mut c: Console,
     status: StatusCode,
     error: Option<FormError>,
+    prefill: TransferPrefill,
 ) -> Response {
     c.ctx.active = "transfers";
     let a = &c.session.actor;
@@ -253,14 +291,19 @@ async fn transfers_page(
                 rows,
                 staff,
                 error,
+                prefill,
             },
         ),
         Err(e) => error_page(c.ctx, e),
     }
 }
 
-pub async fn transfers(State(s): State<AppState>, c: Console) -> Response {
-    transfers_page(&s, c, StatusCode::OK, None).await
+pub async fn transfers(
+    State(s): State<AppState>,
+    c: Console,
+    ConsoleQuery(prefill): ConsoleQuery<TransferPrefill>,
+) -> Response {
+    transfers_page(&s, c, StatusCode::OK, None, prefill).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -332,7 +375,12 @@ pub async fn transfer_create(
         }
         Err(e) => {
             let (status, err) = form_error(tr, e);
-            transfers_page(&s, c, status, Some(err)).await
+            let prefill = TransferPrefill {
+                handover_staff_id: f.handover_staff_id.clone(),
+                customer_ids: f.customer_ids.clone(),
+                skipped: 0,
+            };
+            transfers_page(&s, c, status, Some(err), prefill).await
         }
     }
 }

@@ -14,6 +14,7 @@ both_engines!(
     customer_list_sorts_exports_and_refuses_bad_sorts,
     console_list_sorts_saves_filters_and_acts_on_ticked_rows,
     console_promotions_filter_by_phase_and_issue_to_a_segment,
+    console_promotions_page_each_table,
 );
 
 const DAY: i64 = 86_400_000;
@@ -203,7 +204,7 @@ async fn coupons_of(t: &TestApp, customer: i64) -> usize {
 }
 
 /// A post of the list's bulk form as a browser sends it (`ids` repeated).
-async fn bulk(t: &TestApp, cookie: &str, body: String) -> reqwest::Response {
+pub(crate) async fn bulk(t: &TestApp, cookie: &str, body: String) -> reqwest::Response {
     t.client
         .post(t.url("/console/customers/bulk"))
         .header("cookie", cookie)
@@ -508,4 +509,72 @@ async fn console_promotions_filter_by_phase_and_issue_to_a_segment(e: Engine) {
     )
     .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// The rows of the list's table `id` (its `<tr data-…>` rows).
+fn table_rows(html: &str, id: &str) -> usize {
+    let start = html.find(&format!("<table id=\"{id}\">")).expect(id);
+    let end = start + html[start..].find("</table>").unwrap();
+    html[start..end].matches("<tr data-").count()
+}
+
+/// The promotions list pages each table by itself (20 rows a page), its links keep the search
+/// and the other tables' pages, a page past the end shows the last, a bad page number is a
+/// clear 422.
+async fn console_promotions_page_each_table(e: Engine) {
+    let t = spawn_app(e).await;
+    t.staff("pp.admin", "admin", None).await;
+    let cookie = console_login(&t, "pp.admin").await;
+    let now = t.app.now();
+    for i in 0..23 {
+        json_ok(
+            t.post(
+                "/api/v1/coupon-templates",
+                &t.admin,
+                json!({
+                    "name": format!("满减券{i:02}"), "steps": [{"kind": "amount_off", "off_fen": 1000, "threshold_fen": 5000}],
+                    "validity": {"kind": "days_from_claim", "days": 7},
+                    "claim_window": {"starts_at": now - DAY, "ends_at": now + DAY},
+                    "stock": 100, "per_customer": 1, "audience": {"kind": "everyone"}
+                }),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let (status, html) = page(&t, &cookie, "/console/promotions").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(table_rows(&html, "coupon-templates"), 20);
+    assert!(
+        html.contains("共 23 · 1 / 2 页"),
+        "the pager counts every row"
+    );
+    assert!(
+        html.contains("href=\"/console/promotions?coupons_page=2\" rel=\"next\""),
+        "next page link"
+    );
+    assert!(
+        !html.contains("data-pager=\"flash_page\""),
+        "one page: no pager"
+    );
+    let (_, html) = page(&t, &cookie, "/console/promotions?coupons_page=2").await;
+    assert_eq!(table_rows(&html, "coupon-templates"), 3);
+    // Past the end: the last page; the search is kept in the links.
+    let (_, html) = page(
+        &t,
+        &cookie,
+        "/console/promotions?q=%E6%BB%A1%E5%87%8F&coupons_page=9",
+    )
+    .await;
+    assert_eq!(table_rows(&html, "coupon-templates"), 3);
+    assert!(
+        html.contains(
+            "href=\"/console/promotions?q=%E6%BB%A1%E5%87%8F&#38;coupons_page=1\" rel=\"prev\""
+        ),
+        "{html}"
+    );
+    let (status, html) = page(&t, &cookie, "/console/promotions?coupons_page=abc").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("coupons_page"), "the field is named");
 }

@@ -24,6 +24,7 @@ both_engines!(
     yutang_tag_changes_reach_wecom,
     concurrent_settings_saves_keep_every_field,
     the_demo_transfers_what_the_console_offers,
+    customer_list_transfer_opens_the_form_for_one_guide,
 );
 
 const TOKEN: &str = "SyncT0ken";
@@ -1662,4 +1663,113 @@ async fn the_demo_transfers_what_the_console_offers(e: Engine) {
     let (_, html) = page(&t, &cookie, "/console/wecom/transfers").await;
     assert!(html.contains(from) && !html.contains(">running<"), "{html}");
     fake.shutdown().await;
+}
+
+/// 转接 on the customer list's ticked rows opens the transfer form with their one guide and
+/// the ids filled in; rows of several guides, or not WeCom contacts, are refused by name; a
+/// guide (who may not transfer) is not offered the button and is refused.
+async fn customer_list_transfer_opens_the_form_for_one_guide(e: Engine) {
+    use crate::console::{console_login, csrf_in, page};
+    let (t, _fake, _target) = with_fake(e).await;
+    let store = t.store("WX-B").await;
+    let zhang = guide(&t, store, "zhangwei").await;
+    let wang = guide(&t, store, "wangfang").await;
+    sync_and_wait(&t).await;
+    // In the fake corp, customer i+1 is followed by staff i % 6 (zhangwei, wangfang, …), and
+    // every fourth also by the next one: 7 and 19 are only 张伟's, 2 only 王芳's.
+    let c7 = customer(&t, "wmDemoCustomer0007").await.unwrap();
+    let c19 = customer(&t, "wmDemoCustomer0019").await.unwrap();
+    let c2 = customer(&t, "wmDemoCustomer0002").await.unwrap();
+    let plain = crate::customers::customer_with_phone(&t, "13900009999", "门店散客").await;
+    t.staff("bt.admin", "admin", None).await;
+    let cookie = console_login(&t, "bt.admin").await;
+    let (_, html) = page(&t, &cookie, "/console/customers").await;
+    assert!(
+        html.contains("value=\"transfer\""),
+        "admins are offered 转接"
+    );
+    let csrf = csrf_in(&html);
+    let bulk = |cookie: String, body: String| async move {
+        crate::customer_list::bulk(&t, &cookie, body).await
+    };
+    let r = bulk(
+        cookie.clone(),
+        format!("csrf={csrf}&action=transfer&ids={c7}&ids={c19}"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(
+        to,
+        format!(
+            "/console/wecom/transfers?handover_staff_id={zhang}&customer_ids={},{}&skipped=0",
+            c7.min(c19),
+            c7.max(c19)
+        )
+    );
+    let (status, html) = page(&t, &cookie, &to).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!("<option value=\"{zhang}\" selected>")),
+        "the guide is chosen"
+    );
+    assert!(html.contains(&format!("value=\"{},{}\"", c7.min(c19), c7.max(c19))));
+    assert!(html.contains("已从客户列表带入 2 位客户"), "{html}");
+    for (ids, code_text) in [
+        (vec![c7, c2], "所选客户属于多位导购"),
+        (vec![plain], "都不是该导购的企业微信好友"),
+    ] {
+        let body = ids
+            .iter()
+            .fold(format!("csrf={csrf}&action=transfer"), |b, id| {
+                format!("{b}&ids={id}")
+            });
+        let r = bulk(cookie.clone(), body).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(html.contains(code_text), "{code_text}: {html}");
+    }
+    // A ticked row that is no WeCom contact is left out, and the form says so.
+    let r = bulk(
+        cookie.clone(),
+        format!("csrf={csrf}&action=transfer&ids={c7}&ids={plain}"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(
+        to,
+        format!("/console/wecom/transfers?handover_staff_id={zhang}&customer_ids={c7}&skipped=1")
+    );
+    let (_, html) = page(&t, &cookie, &to).await;
+    assert!(html.contains("已从客户列表带入 1 位客户"));
+    assert!(html.contains("另有 1 位勾选的客户不是该导购的企业微信好友"));
+    // Filtered by 王芳: customer 2 is hers and 1 (张伟's and hers) too, 7 is not.
+    let c1 = customer(&t, "wmDemoCustomer0001").await.unwrap();
+    let r = bulk(
+        cookie.clone(),
+        format!("csrf={csrf}&action=transfer&guide_id={wang}&ids={c1}&ids={c2}"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains(&format!("handover_staff_id={wang}&")),
+        "the filtered guide hands over"
+    );
+    let r = bulk(
+        cookie.clone(),
+        format!("csrf={csrf}&action=transfer&guide_id={wang}&ids={c7}"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A guide may not start transfers: no button, and the action is refused.
+    let g = console_login(&t, "g.zhangwei").await;
+    let (_, html) = page(&t, &g, "/console/customers").await;
+    assert!(!html.contains("value=\"transfer\""));
+    let csrf = csrf_in(&html);
+    let r = bulk(g, format!("csrf={csrf}&action=transfer&ids={c7}")).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
