@@ -11,10 +11,12 @@ pub use yutang_store::promotions::{Claimed, FlashClaimed, Removal, TeamJoined, T
 pub mod coupons;
 pub mod flash_sales;
 pub mod group_buys;
+pub mod stats;
 
 pub use coupons::{CouponView, IssueSummary, TemplateView};
 pub use flash_sales::FlashSaleView;
 pub use group_buys::{GroupBuyView, StaffTeamView, TeamView};
+pub use stats::{CampaignKind, CampaignStatsView};
 
 use roaring::RoaringBitmap;
 use serde::Serialize;

@@ -9,6 +9,7 @@
 pub mod coupons;
 pub mod flash_sales;
 pub mod group_buys;
+pub mod stats;
 
 use serde::{Deserialize, Serialize};
 

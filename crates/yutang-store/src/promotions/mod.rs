@@ -21,10 +21,12 @@ use crate::tx::Tx;
 mod coupons;
 mod flash_sales;
 mod group_buys;
+mod stats;
 
 pub use coupons::*;
 pub use flash_sales::*;
 pub use group_buys::*;
+pub use stats::*;
 
 /// Counts per campaign for the console.
 #[derive(Debug, Clone, Default, Serialize)]

@@ -12,6 +12,7 @@ pub mod group_buys;
 pub mod idempotency;
 pub mod orders;
 pub mod org;
+pub mod promotion_stats;
 pub mod promotions;
 pub mod segments;
 pub mod staff;
@@ -71,6 +72,8 @@ use promotions::CustomerTokenScheme;
         coupons::public_mine, coupons::public_my_coupon, flash_sales::public_flash_sales,
         flash_sales::public_flash_sale, flash_sales::public_flash_claim, group_buys::public_group_buy,
         group_buys::public_open_team, group_buys::public_join_team, group_buys::public_team,
+        promotion_stats::coupon_stats, promotion_stats::flash_sale_stats,
+        promotion_stats::group_buy_stats,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, events::EventIn)),
     modifiers(&BearerAuth, &CustomerTokenScheme, &CommonErrors),
@@ -293,6 +296,18 @@ pub fn router() -> Router<AppState> {
 /// Promotions (staff and public), in one block so it merges cleanly with other areas.
 fn promotions_router() -> Router<AppState> {
     Router::new()
+        .route(
+            "/promotions/coupons/{id}/stats",
+            get(promotion_stats::coupon_stats),
+        )
+        .route(
+            "/promotions/flash-sales/{id}/stats",
+            get(promotion_stats::flash_sale_stats),
+        )
+        .route(
+            "/promotions/group-buys/{id}/stats",
+            get(promotion_stats::group_buy_stats),
+        )
         .route(
             "/coupon-templates",
             get(coupons::list_templates).post(coupons::create_template),

@@ -13,6 +13,7 @@ pub(crate) mod import;
 mod labels;
 mod layout;
 mod org;
+mod promotion_stats;
 mod promotions;
 mod segments;
 mod staff;
@@ -129,6 +130,7 @@ pub fn router() -> Router<AppState> {
         .route("/promotions/{what}", post(promotions::create))
         .route("/promotions/coupons/{id}/issue", post(promotions::issue))
         .route("/promotions/{what}/new", get(promotions::new_form))
+        .route("/promotions/{what}/{id}/stats", get(promotion_stats::page))
         .route(
             "/promotions/{what}/{id}",
             get(promotions::edit_form).post(promotions::update),

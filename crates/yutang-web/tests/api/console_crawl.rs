@@ -359,6 +359,16 @@ async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, V
             }
         }
     }
+    // Each kind of campaign's statistics page is reached from the promotions list.
+    for what in ["coupons", "flash-sales", "group-buys"] {
+        let prefix = format!("/console/promotions/{what}/");
+        if !seen
+            .iter()
+            .any(|h| h.starts_with(&prefix) && h.ends_with("/stats"))
+        {
+            found.push(format!("[{lang}] no {what} statistics page reached"));
+        }
+    }
     (pages, found)
 }
 

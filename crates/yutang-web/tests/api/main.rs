@@ -37,6 +37,7 @@ mod import;
 mod jobs;
 mod orders;
 mod org;
+mod promotion_stats;
 mod promotions;
 mod scope_matrix;
 mod segments;

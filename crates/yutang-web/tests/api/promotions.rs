@@ -41,7 +41,7 @@ pub(crate) fn template(stock: i64, per_customer: i64) -> Value {
     })
 }
 
-fn group_buy(stock: i64) -> Value {
+pub(crate) fn group_buy(stock: i64) -> Value {
     json!({
         "name": "两人拼 阳光玫瑰", "sku": "GRAPE-1", "item_name": "阳光玫瑰 2 斤",
         "price_fen": 3990, "original_price_fen": 5990, "leader_discount_fen": 500,
@@ -49,6 +49,21 @@ fn group_buy(stock: i64) -> Value {
         "window": {"starts_at": now_ms() - 1000, "ends_at": now_ms() + DAY},
         "audience": {"kind": "everyone"}
     })
+}
+
+/// A customer opens a team of a group-buy: its id.
+pub(crate) async fn open_team(t: &TestApp, gb: i64, tok: &str) -> i64 {
+    let r = t
+        .post(
+            &format!("/api/v1/public/group-buys/{gb}/open"),
+            tok,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<Value>().await.unwrap()["team_id"]
+        .as_i64()
+        .unwrap()
 }
 
 pub(crate) async fn created_id(r: reqwest::Response) -> i64 {
@@ -159,7 +174,7 @@ async fn coupon_claims_never_oversell(e: Engine) {
     assert!(tl.to_string().contains("coupon_claimed"), "{tl}");
 }
 
-async fn order(t: &TestApp, customer: i64, ext: &str, amount: i64) -> i64 {
+pub(crate) async fn order(t: &TestApp, customer: i64, ext: &str, amount: i64) -> i64 {
     let r = t
         .post(
             "/api/v1/orders",
@@ -692,19 +707,7 @@ async fn group_buy_fills_and_expires_exactly_once(e: Engine) {
     let cs = customers(&t, 4, 1000).await;
     let open = |tok: String| {
         let t = &t;
-        async move {
-            let r = t
-                .post(
-                    &format!("/api/v1/public/group-buys/{gb}/open"),
-                    &tok,
-                    json!({}),
-                )
-                .await;
-            assert_eq!(r.status(), StatusCode::CREATED);
-            r.json::<Value>().await.unwrap()["team_id"]
-                .as_i64()
-                .unwrap()
-        }
+        async move { open_team(t, gb, &tok).await }
     };
     // A opens, B joins from A's link: the team fills and both orders confirm.
     let team = open(cs[0].1.clone()).await;

@@ -686,6 +686,10 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("put", "/group-buys/{id}") => Case::new(Roles(HQ_WRITE))
             .id(w.group_buy)
             .body(group_buy_body()),
+        // A campaign's statistics: whoever reads the campaigns reads them.
+        ("get", "/promotions/coupons/{id}/stats") => Case::new(Roles(EVERY)).id(w.template),
+        ("get", "/promotions/flash-sales/{id}/stats") => Case::new(Roles(EVERY)).id(w.flash_sale),
+        ("get", "/promotions/group-buys/{id}/stats") => Case::new(Roles(EVERY)).id(w.group_buy),
         ("post", "/customer-tokens") => {
             Case::new(Roles(HQ_WRITE)).body(json!({"customer_id": w.ca}))
         }
