@@ -21,7 +21,7 @@ use crate::state::AppState;
 
 /// The texts the page script shows (`h5.js.<key>`), handed to it as JSON in the reader's
 /// language.
-const JS_TEXTS: [&str; 54] = [
+const JS_TEXTS: [&str; 55] = [
     "need_login",
     "token_invalid",
     "token_expired",
@@ -76,6 +76,7 @@ const JS_TEXTS: [&str; 54] = [
     "invalid_customer_token",
     "customer_token_expired",
     "lang",
+    "template_gone",
 ];
 
 /// The reader's language: `?lang=`, else the language cookie, else Chinese.

@@ -15,6 +15,7 @@ mod layout;
 mod org;
 mod promotions;
 mod segments;
+mod share;
 mod staff;
 mod tags;
 mod tokens;
@@ -129,6 +130,9 @@ pub fn router() -> Router<AppState> {
         .route("/promotions/{what}", post(promotions::create))
         .route("/promotions/coupons/{id}/issue", post(promotions::issue))
         .route("/promotions/{what}/new", get(promotions::new_form))
+        .route("/promotions/{what}/{id}/share", get(share::page))
+        // qr.svg, qr.png, poster.svg
+        .route("/promotions/{what}/{id}/{file}", get(share::file))
         .route(
             "/promotions/{what}/{id}",
             get(promotions::edit_form).post(promotions::update),

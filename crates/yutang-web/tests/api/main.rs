@@ -40,6 +40,7 @@ mod org;
 mod promotions;
 mod scope_matrix;
 mod segments;
+mod share;
 mod staff;
 mod tokens;
 mod two_nodes;

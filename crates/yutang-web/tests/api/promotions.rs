@@ -41,7 +41,7 @@ pub(crate) fn template(stock: i64, per_customer: i64) -> Value {
     })
 }
 
-fn group_buy(stock: i64) -> Value {
+pub(crate) fn group_buy(stock: i64) -> Value {
     json!({
         "name": "两人拼 阳光玫瑰", "sku": "GRAPE-1", "item_name": "阳光玫瑰 2 斤",
         "price_fen": 3990, "original_price_fen": 5990, "leader_discount_fen": 500,
