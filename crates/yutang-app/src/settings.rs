@@ -82,6 +82,18 @@ pub struct H5Settings {
     /// `https://shop.example.com/pay?flash_claim={claim_id}&sku={sku}`. Unset: the win shows
     /// the hold's countdown without a link.
     pub order_url: Option<String>,
+    /// The address customers reach the H5 pages at (`https://m.example.com`, or with a path
+    /// prefix behind a proxy: `https://www.example.com/yutang`): the QR codes and posters of the
+    /// console's share pages link to `{public_url}/h5/…`. An absolute http(s) URL without query
+    /// or fragment. Unset: links are built from the request's `Host` (the share page says so).
+    pub public_url: Option<String>,
+}
+
+impl H5Settings {
+    /// [`H5Settings::public_url`] without a trailing `/`, ready for `+ "/h5/…"`.
+    pub fn public_base(&self) -> Option<&str> {
+        self.public_url.as_deref().map(|u| u.trim_end_matches('/'))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -337,6 +349,9 @@ impl Settings {
                 ));
             }
         }
+        if let Some(u) = &self.h5.public_url {
+            check_public_url(u)?;
+        }
         yutang_store::DbUrl::parse(&self.database_url).map_err(AppError::Store)?;
         Ok(())
     }
@@ -349,6 +364,27 @@ impl Settings {
         }
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
     }
+}
+
+/// `h5.public_url`: an absolute `http(s)://host[/path]` without user, query or fragment.
+fn check_public_url(u: &str) -> Result<()> {
+    let bad = || {
+        AppError::Internal(
+            "configuration: h5.public_url must be an absolute http(s):// address without query or fragment, e.g. https://m.example.com".into(),
+        )
+    };
+    if u.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(bad());
+    }
+    let parsed = url::Url::parse(u).map_err(|_| bad())?;
+    let ok = matches!(parsed.scheme(), "http" | "https")
+        && parsed.host_str().is_some_and(|h| !h.is_empty())
+        && parsed.username().is_empty()
+        && parsed.password().is_none()
+        && parsed.query().is_none()
+        && parsed.fragment().is_none()
+        && !u.contains(['?', '#']);
+    if ok { Ok(()) } else { Err(bad()) }
 }
 
 /// Turn `KEY__SUB=value` pairs into a figment provider with typed values (numbers and
@@ -435,6 +471,46 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn the_h5_public_url_is_an_absolute_address() {
+        for (url, base) in [
+            ("https://m.example.com", "https://m.example.com"),
+            (
+                "https://www.example.com/yutang/",
+                "https://www.example.com/yutang",
+            ),
+            ("http://10.0.0.5:8080", "http://10.0.0.5:8080"),
+        ] {
+            let s = Settings::load_from(
+                None,
+                &Overrides::default(),
+                env(&[("YUTANG_H5__PUBLIC_URL", url)]),
+            )
+            .unwrap();
+            assert_eq!(s.h5.public_url.as_deref(), Some(url));
+            assert_eq!(s.h5.public_base(), Some(base));
+        }
+        for bad in [
+            "m.example.com",
+            "/h5",
+            "ftp://m.example.com",
+            "https://m.example.com/?a=1",
+            "https://m.example.com/#top",
+            "https://m.example.com/?",
+            "https://user:pw@m.example.com",
+            "https://m.example .com",
+            "javascript:alert(1)",
+        ] {
+            let e = env(&[("YUTANG_H5__PUBLIC_URL", bad)]);
+            assert!(
+                Settings::load_from(None, &Overrides::default(), e).is_err(),
+                "{bad}"
+            );
+        }
+        let s = Settings::load_from(None, &Overrides::default(), env(&[])).unwrap();
+        assert_eq!(s.h5.public_base(), None);
     }
 
     #[test]

@@ -126,9 +126,18 @@
       if (seq !== couponsSeq) { return; }
       var box = $("claimable");
       box.textContent = "";
+      // A poster's link (?template=ID) puts its coupon first, highlighted; if it cannot be
+      // claimed, the first load says so above the others.
+      var featured = qs.get("template");
+      var found = list.filter(function (tpl) { return String(tpl.id) === featured; });
+      if (found.length) {
+        list = found.concat(list.filter(function (tpl) { return String(tpl.id) !== featured; }));
+      } else if (featured && seq === 1) {
+        box.appendChild(el("p", "signin template-gone", t("template_gone")));
+      }
       if (!list.length) { box.appendChild(el("p", "muted", t("none_claimable"))); }
       list.forEach(function (tpl) {
-        var card = el("div", "card coupon-template");
+        var card = el("div", "card coupon-template" + (String(tpl.id) === featured ? " featured" : ""));
         card.setAttribute("data-template", tpl.id);
         var row = el("div", "row");
         var left = el("div");

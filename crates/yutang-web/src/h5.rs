@@ -77,6 +77,7 @@ const JS_TEXTS: [&str; 55] = [
     "invalid_customer_token",
     "customer_token_expired",
     "lang",
+    "template_gone",
 ];
 
 /// The reader's language: `?lang=`, else the language cookie, else Chinese.

@@ -7,6 +7,7 @@ pub mod console;
 pub mod error;
 pub mod h5;
 pub mod health;
+pub mod qr;
 pub mod state;
 pub mod wecom;
 

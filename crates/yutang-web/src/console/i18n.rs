@@ -1183,6 +1183,56 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "pstats.chart_label" => (
             "{name}：{from} 至 {to} 每日{claims}与{uses}（柱状）及带动 GMV（折线）；合计{claims} {claims_n}，{uses} {uses_n}，GMV ¥{gmv}",
             "{name}: {claims} and {uses} per day (bars) and GMV driven (line), {from} to {to}; in total {claims_n} {claims}, {uses_n} {uses}, GMV ¥{gmv}",
+        // QR codes and posters for the H5 links (issue #18): the share page, the poster, the
+        // H5 coupon page pointing at one template.
+        "promo.share" => ("分享", "Share"),
+        "share.title" => ("分享：{name}", "Share: {name}"),
+        "share.back" => ("← 返回活动列表", "← Back to promotions"),
+        "share.link" => ("顾客链接", "Customer link"),
+        "share.link_hint" => (
+            "可复制发给顾客，或放进公众号菜单、企业微信欢迎语。",
+            "Copy it into a message, an official-account menu or a WeCom welcome message.",
+        ),
+        "share.qr" => ("二维码", "QR code"),
+        "share.qr_hint" => (
+            "PNG 至少 600 像素宽（按 300 dpi 约 5 厘米），适合打印；SVG 可任意缩放。",
+            "The PNG is at least 600 pixels wide (about 5 cm at 300 dpi) for print; the SVG scales to any size.",
+        ),
+        "share.poster" => ("海报", "Poster"),
+        "share.poster_hint" => (
+            "海报为 SVG 矢量图：用浏览器打开即可打印，也可导入设计软件修改。",
+            "The poster is an SVG vector image: open it in a browser to print it, or import it into a design tool.",
+        ),
+        "share.download_qr_svg" => ("下载二维码（SVG）", "Download QR code (SVG)"),
+        "share.download_qr_png" => ("下载二维码（PNG）", "Download QR code (PNG)"),
+        "share.download_poster" => ("下载海报（SVG）", "Download poster (SVG)"),
+        "share.host_notice" => (
+            "未设置 h5.public_url：链接按本次访问的地址 {host} 生成。顾客若访问不到这个地址（例如 localhost 或内网地址），扫码将无法打开；请先在配置中设置 h5.public_url（或环境变量 YUTANG_H5__PUBLIC_URL），再分享或打印。",
+            "h5.public_url is not set: links are built from the address of this visit, {host}. If customers cannot reach it (localhost, an intranet address), the QR code leads nowhere: set h5.public_url (or YUTANG_H5__PUBLIC_URL) before sharing or printing.",
+        ),
+        "share.kind_coupon" => ("优惠券", "Coupon"),
+        "share.kind_flash" => ("限时秒杀", "Flash sale"),
+        "share.kind_group" => ("拼团", "Group buy"),
+        "share.flash_price" => ("秒杀价", "Sale price"),
+        "share.group_price" => ("拼团价", "Team price"),
+        "share.original" => ("原价 {p}", "Was {p}"),
+        "share.per_customer" => ("每人限购 {n} 件", "Limit {n} per customer"),
+        "share.team_size" => ("{n} 人成团", "Teams of {n}"),
+        "share.leader_off" => ("团长再减 {p}", "Team leader saves {p} more"),
+        "share.valid_days" => ("领取后 {n} 天内有效", "Valid {n} days from claiming"),
+        "share.valid_fixed" => ("有效期 {a} 至 {b}", "Valid {a} to {b}"),
+        "share.window" => (
+            "活动时间：{a} 至 {b}（北京时间）",
+            "Runs {a} to {b} (Beijing time)",
+        ),
+        "share.claim_window" => (
+            "领取时间：{a} 至 {b}（北京时间）",
+            "Claim {a} to {b} (Beijing time)",
+        ),
+        "share.scan" => ("微信扫码参与", "Scan with WeChat to join"),
+        "h5.js.template_gone" => (
+            "您扫码的这张优惠券现在不能领取（已领完、已领过、不在领取时间或不在适用人群）",
+            "The coupon you scanned cannot be claimed now (none left, already claimed, outside its claim window, or not for you)",
         ),
         _ => return None,
     })

@@ -16,6 +16,7 @@ mod org;
 mod promotion_stats;
 mod promotions;
 mod segments;
+mod share;
 mod staff;
 mod tags;
 mod tokens;
@@ -131,6 +132,9 @@ pub fn router() -> Router<AppState> {
         .route("/promotions/coupons/{id}/issue", post(promotions::issue))
         .route("/promotions/{what}/new", get(promotions::new_form))
         .route("/promotions/{what}/{id}/stats", get(promotion_stats::page))
+        .route("/promotions/{what}/{id}/share", get(share::page))
+        // qr.svg, qr.png, poster.svg
+        .route("/promotions/{what}/{id}/{file}", get(share::file))
         .route(
             "/promotions/{what}/{id}",
             get(promotions::edit_form).post(promotions::update),

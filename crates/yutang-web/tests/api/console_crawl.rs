@@ -369,6 +369,15 @@ async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, V
             found.push(format!("[{lang}] no {what} statistics page reached"));
         }
     }
+    // Every campaign's share page (QR code and poster) is linked from the promotions list.
+    for what in ["coupons", "flash-sales", "group-buys"] {
+        assert!(
+            seen.iter()
+                .any(|h| h.starts_with(&format!("/console/promotions/{what}/"))
+                    && h.ends_with("/share")),
+            "{lang}: no share page of {what} reached"
+        );
+    }
     (pages, found)
 }
 

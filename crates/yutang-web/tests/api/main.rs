@@ -41,6 +41,7 @@ mod promotion_stats;
 mod promotions;
 mod scope_matrix;
 mod segments;
+mod share;
 mod staff;
 mod tokens;
 mod two_nodes;
