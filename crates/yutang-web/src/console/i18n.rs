@@ -1135,6 +1135,14 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
             "模板含全部列名和一行示例数据；删除示例行、按列填好后上传即可。门店编码和导购须已存在。",
             "Each template has every column and one example row; replace the example with your rows and upload. Store codes and guides must already exist.",
         ),
+        // Product images on flash sales and group-buys (issue #18).
+        "promo.image" => ("商品图片", "Product image"),
+        "promo.image_preview" => ("商品图片预览", "Product image preview"),
+        "promo.remove_image" => ("不再使用这张图片", "Remove this image"),
+        "forms.help_image" => (
+            "显示在 H5 活动页上。PNG、JPEG 或 WebP，最大 2 MiB，长宽各不超过 4096 像素；保存时上传。",
+            "Shown on the H5 page. PNG, JPEG or WebP, at most 2 MiB and 4096 pixels a side; uploaded when you save.",
+        ),
         _ => return None,
     })
 }
