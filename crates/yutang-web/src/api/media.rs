@@ -47,6 +47,12 @@ impl From<MediaRow> for MediaOut {
     }
 }
 
+/// The upload's body in the OpenAPI document: the file's bytes.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct ImageFile(Vec<u8>);
+
 /// Read a request body of at most `limit` bytes: over it, 413 `image_too_large` naming the
 /// field `image` (the reading stops there).
 pub async fn read_limited(body: Body, limit: usize) -> Result<Bytes, WebError> {
@@ -79,7 +85,7 @@ pub async fn read_limited(body: Body, limit: usize) -> Result<Bytes, WebError> {
 /// 413/422 `image_too_large`; 415 `invalid_image` for a `Content-Type` that is not `image/…`.
 /// Use the id as `image_id` of a flash sale or group-buy.
 #[utoipa::path(post, path = "/api/v1/media", tag = "promotions", security(("bearer" = [])),
-    request_body(content = [u8], content_type = "image/png",
+    request_body(content((ImageFile = "image/png"), (ImageFile = "image/jpeg"), (ImageFile = "image/webp")),
         description = "The image file's bytes (PNG, JPEG or WebP; send its own `image/…` type)"),
     responses((status = 201, body = MediaOut), (status = 200, body = MediaOut, description = "These bytes were uploaded before: the same id"),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
