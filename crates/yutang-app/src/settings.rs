@@ -102,12 +102,16 @@ pub struct LimitsSettings {
     /// How far in the future (by this server's clock) the time of a fact a client reports
     /// (an event's `occurred_at`, an order's `paid_at`) may be: clients' clocks drift.
     pub future_skew_minutes: i64,
+    /// The largest product image accepted (`POST /api/v1/media`, the console's 商品图片), in
+    /// bytes; at most 16 MiB. Default 2 MiB.
+    pub max_image_bytes: usize,
 }
 
 impl Default for LimitsSettings {
     fn default() -> Self {
         Self {
             future_skew_minutes: 10,
+            max_image_bytes: yutang_core::media::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -327,6 +331,11 @@ impl Settings {
         if !matches!(self.console.default_lang.as_str(), "zh" | "en") {
             return Err(AppError::Internal(
                 "configuration: console.default_lang must be \"zh\" or \"en\"".into(),
+            ));
+        }
+        if !(1..=16 * 1024 * 1024).contains(&self.limits.max_image_bytes) {
+            return Err(AppError::Internal(
+                "configuration: limits.max_image_bytes must be 1–16777216".into(),
             ));
         }
         if !(0..=24 * 60).contains(&self.limits.future_skew_minutes) {

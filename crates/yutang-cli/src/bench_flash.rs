@@ -202,6 +202,7 @@ async fn http_run(label: &str, url: String, p: &Params, design: Design) -> Resul
                 per_customer: 1,
                 hold_minutes: 30,
                 audience: Audience::Everyone,
+                image_id: None,
             },
         )
         .await

@@ -12,6 +12,7 @@ pub mod events;
 pub mod export;
 pub mod identity;
 pub mod ids;
+pub mod media;
 pub mod money;
 pub mod orders;
 pub mod org;

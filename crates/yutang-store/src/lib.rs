@@ -20,6 +20,7 @@ pub mod events;
 pub mod imports;
 pub mod jobs;
 pub mod login_attempts;
+pub mod media;
 pub mod orders;
 pub mod org;
 pub mod promotions;

@@ -6,6 +6,9 @@
 //    chosen type's fields.
 // 2. An input with `data-filter-for="segment_id"` filters that <select>'s options by the typed
 //    text (name, case-insensitive) and keeps a visible option chosen.
+// 3. A file input with `data-preview="image-preview"` shows the chosen image in that <img>
+//    before the form is sent (read locally as a data: URL; nothing is uploaded until Save,
+//    and without this script the file is sent all the same).
 (function () {
   "use strict";
   function sync(form) {
@@ -24,6 +27,22 @@
     if (!form.querySelector("[data-when]")) return;
     form.addEventListener("change", function () { sync(form); });
     sync(form);
+  });
+  document.querySelectorAll("input[type=file][data-preview]").forEach(function (input) {
+    var img = document.getElementById(input.getAttribute("data-preview"));
+    if (!img || !window.FileReader) return;
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      if (!file) return;
+      var reader = new FileReader();
+      reader.onload = function () {
+        img.removeAttribute("width");
+        img.removeAttribute("height");
+        img.src = reader.result;
+        img.hidden = false;
+      };
+      reader.readAsDataURL(file);
+    });
   });
   document.querySelectorAll("input[data-filter-for]").forEach(function (box) {
     var select = box.form && box.form.elements[box.getAttribute("data-filter-for")];

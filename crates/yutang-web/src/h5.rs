@@ -15,13 +15,15 @@ use serde::Deserialize;
 
 use axum::http::request::Parts;
 
+use yutang_app::promotions::media::MediaRow;
+
 use crate::auth::{IdPath, LANG_COOKIE, cookie};
 use crate::console::i18n::{Lang, Tr};
 use crate::state::AppState;
 
 /// The texts the page script shows (`h5.js.<key>`), handed to it as JSON in the reader's
 /// language.
-const JS_TEXTS: [&str; 55] = [
+const JS_TEXTS: [&str; 56] = [
     "need_login",
     "token_invalid",
     "token_expired",
@@ -123,6 +125,9 @@ pub fn router() -> Router<AppState> {
         .route("/assets/h5.js", get(script))
         .layer(axum::middleware::from_fn(crate::auth::refuse_control_text))
         .layer(axum::middleware::map_response(h5_headers))
+        // Outside the pages' headers: an image has its own (cached for good, no policy to
+        // run anything).
+        .route("/media/{id}", get(crate::api::media::serve_media))
 }
 
 /// Like the console: nothing loads from elsewhere; scripts only from this server.
@@ -242,8 +247,15 @@ struct FlashSalePage {
     original_price: String,
     starts_at: i64,
     ends_at: i64,
+    image: Option<MediaRow>,
     /// The brand's order page for a winner (`{claim_id}` still to fill), or "".
     order_url: String,
+}
+
+/// A campaign's product image, when it has one (shown with its size, so the page does not
+/// shift as it loads).
+async fn product_image(s: &AppState, id: Option<i64>) -> Option<MediaRow> {
+    s.app.media().image(id?).await.ok()
 }
 
 fn not_found_page(parts: &Parts) -> Response {
@@ -263,7 +275,9 @@ pub async fn flash_sale(State(s): State<AppState>, IdPath(id): IdPath, parts: Pa
         return not_found_page(&parts);
     };
     let shell = Shell::new(&s, &parts, v.row.name.clone(), "flash_sale", id).await;
+    let image = product_image(&s, v.spec.image_id).await;
     render(&FlashSalePage {
+        image,
         subtitle: fill(
             shell.tr.t("h5.flash.subtitle"),
             &[
@@ -299,6 +313,7 @@ struct GroupBuyPage {
     price: String,
     leader_price: String,
     original_price: String,
+    image: Option<MediaRow>,
 }
 
 pub async fn group_buy(State(s): State<AppState>, IdPath(id): IdPath, parts: Parts) -> Response {
@@ -306,7 +321,9 @@ pub async fn group_buy(State(s): State<AppState>, IdPath(id): IdPath, parts: Par
         return not_found_page(&parts);
     };
     let shell = Shell::new(&s, &parts, v.row.name.clone(), "group_buy", id).await;
+    let image = product_image(&s, v.spec.image_id).await;
     render(&GroupBuyPage {
+        image,
         subtitle: fill(
             shell.tr.t("h5.group.subtitle"),
             &[

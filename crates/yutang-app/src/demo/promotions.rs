@@ -109,6 +109,17 @@ impl Demo<'_> {
                 },
             )
             .await?;
+        // Product pictures (plain colour cards, made here: the demo loads nothing from
+        // elsewhere), uploaded like staff upload theirs.
+        let picture = async |rgb: [u8; 3]| -> Result<Option<i64>> {
+            let png = yutang_core::media::solid_png(160, 120, rgb);
+            Ok(Some(self.media().upload_image(&sys, &png).await?.0.id))
+        };
+        let (durian, grape, cherry) = (
+            picture([0xE8, 0xB9, 0x23]).await?,
+            picture([0x8D, 0xB6, 0x00]).await?,
+            picture([0xB0, 0x10, 0x2A]).await?,
+        );
         // Member-day coupons already claimed by the first customers.
         let t = self.coupons().coupon_template(&sys, tuesday).await?;
         for c in 1..=customers.min(120) as i64 {
@@ -131,6 +142,7 @@ impl Demo<'_> {
                     per_customer: 1,
                     hold_minutes: 15,
                     audience: Audience::Everyone,
+                    image_id: durian,
                 },
             )
             .await?;
@@ -153,6 +165,7 @@ impl Demo<'_> {
                         ends_at: Millis(now + 30 * DAY),
                     },
                     audience: Audience::Everyone,
+                    image_id: grape,
                 },
             )
             .await?;
@@ -174,6 +187,7 @@ impl Demo<'_> {
                         ends_at: Millis(now + 14 * DAY),
                     },
                     audience: Audience::Everyone,
+                    image_id: cherry,
                 },
             )
             .await?;

@@ -62,6 +62,7 @@ impl FlashSales<'_> {
     pub async fn create_flash_sale(&self, actor: &Actor, spec: FlashSaleSpec) -> Result<i64> {
         manage(actor)?;
         let spec = spec.parse()?;
+        self.media().check_image_id(spec.image_id).await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
         let (staff, now) = (actor.staff_id().map(|s| s.0), self.now());
         let op = ("flash_sale.create", "flash_sale", spec.name.as_str());
@@ -83,6 +84,7 @@ impl FlashSales<'_> {
     ) -> Result<()> {
         manage(actor)?;
         let spec = spec.parse()?;
+        self.media().check_image_id(spec.image_id).await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
         let now = self.now();
         let op = ("flash_sale.update", "flash_sale", spec.name.as_str());

@@ -82,6 +82,7 @@ impl GroupBuys<'_> {
     pub async fn create_group_buy(&self, actor: &Actor, spec: GroupBuySpec) -> Result<i64> {
         manage(actor)?;
         let spec = spec.parse()?;
+        self.media().check_image_id(spec.image_id).await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
         let (staff, now) = (actor.staff_id().map(|s| s.0), self.now());
         let op = ("group_buy.create", "group_buy", spec.name.as_str());
@@ -103,6 +104,7 @@ impl GroupBuys<'_> {
     pub async fn update_group_buy(&self, actor: &Actor, id: i64, spec: GroupBuySpec) -> Result<()> {
         manage(actor)?;
         let spec = spec.parse()?;
+        self.media().check_image_id(spec.image_id).await?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
         let now = self.now();
         let op = ("group_buy.update", "group_buy", spec.name.as_str());

@@ -11,6 +11,7 @@ pub use yutang_store::promotions::{Claimed, FlashClaimed, Removal, TeamJoined, T
 pub mod coupons;
 pub mod flash_sales;
 pub mod group_buys;
+pub mod media;
 pub mod stats;
 
 pub use coupons::{CouponView, IssueSummary, TemplateView};

@@ -26,6 +26,9 @@ pub struct FlashSaleSpec {
     pub per_customer: i64,
     pub hold_minutes: i64,
     pub audience: Audience,
+    /// The product image (`POST /api/v1/media`'s id), shown on the H5 page; `None`: text only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<i64>,
 }
 
 impl FlashSaleSpec {
@@ -133,6 +136,7 @@ mod tests {
             per_customer: 1,
             hold_minutes: 15,
             audience: Audience::Everyone,
+            image_id: None,
         }
     }
 

@@ -35,6 +35,9 @@ pub struct GroupBuySpec {
     /// When teams may be opened.
     pub window: Window,
     pub audience: Audience,
+    /// The product image (`POST /api/v1/media`'s id), shown on the H5 page; `None`: text only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<i64>,
 }
 
 impl GroupBuySpec {
@@ -195,6 +198,7 @@ mod tests {
                 ends_at: Millis(1_767_225_601_000),
             },
             audience: Audience::Everyone,
+            image_id: None,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod events;
 pub mod flash_sales;
 pub mod group_buys;
 pub mod idempotency;
+pub mod media;
 pub mod orders;
 pub mod org;
 pub mod promotion_stats;
@@ -67,7 +68,7 @@ use promotions::CustomerTokenScheme;
         flash_sales::update_flash_sale, flash_sales::delete_flash_sale, flash_sales::flash_paid,
         group_buys::list_group_buys, group_buys::create_group_buy, group_buys::get_group_buy,
         group_buys::update_group_buy, group_buys::delete_group_buy, group_buys::group_buy_teams,
-        promotions::mint_token,
+        media::upload_media, promotions::mint_token,
         promotions::demo_login, coupons::public_claimable, coupons::public_claim,
         coupons::public_mine, coupons::public_my_coupon, flash_sales::public_flash_sales,
         flash_sales::public_flash_sale, flash_sales::public_flash_claim, group_buys::public_group_buy,
@@ -347,6 +348,7 @@ fn promotions_router() -> Router<AppState> {
                 .delete(group_buys::delete_group_buy),
         )
         .route("/group-buys/{id}/teams", get(group_buys::group_buy_teams))
+        .route("/media", post(media::upload_media))
         .route("/customer-tokens", post(promotions::mint_token))
         .route("/public/demo-login", post(promotions::demo_login))
         .route("/public/coupons", get(coupons::public_claimable))

@@ -297,6 +297,10 @@ pub mod spec_schema {
         pub per_customer: i64,
         pub hold_minutes: i64,
         pub audience: Audience,
+        /// The product image: an id from `POST /api/v1/media` (422 `unknown_image` when there
+        /// is none). Absent or null: no image.
+        #[serde(default)]
+        pub image_id: Option<i64>,
     }
 
     /// A group-buy.
@@ -315,5 +319,9 @@ pub mod spec_schema {
         pub stock: i64,
         pub window: Window,
         pub audience: Audience,
+        /// The product image: an id from `POST /api/v1/media` (422 `unknown_image` when there
+        /// is none). Absent or null: no image.
+        #[serde(default)]
+        pub image_id: Option<i64>,
     }
 }

@@ -1145,6 +1145,7 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "transfer.skipped" => (
             "另有 {n} 位勾选的客户不是该导购的企业微信好友，已略过。",
             "{n} other ticked customers are not the guide's WeCom contacts and were left out.",
+        ),
         // Promotions: a campaign's statistics page (promotion_stats.rs).
         "pstats.title" => ("活动数据", "Campaign statistics"),
         "pstats.link" => ("数据", "Stats"),
@@ -1183,6 +1184,7 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "pstats.chart_label" => (
             "{name}：{from} 至 {to} 每日{claims}与{uses}（柱状）及带动 GMV（折线）；合计{claims} {claims_n}，{uses} {uses_n}，GMV ¥{gmv}",
             "{name}: {claims} and {uses} per day (bars) and GMV driven (line), {from} to {to}; in total {claims_n} {claims}, {uses_n} {uses}, GMV ¥{gmv}",
+        ),
         // QR codes and posters for the H5 links (issue #18): the share page, the poster, the
         // H5 coupon page pointing at one template.
         "promo.share" => ("分享", "Share"),
@@ -1233,6 +1235,14 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "h5.js.template_gone" => (
             "您扫码的这张优惠券现在不能领取（已领完、已领过、不在领取时间或不在适用人群）",
             "The coupon you scanned cannot be claimed now (none left, already claimed, outside its claim window, or not for you)",
+        ),
+        // Product images on flash sales and group-buys (issue #18).
+        "promo.image" => ("商品图片", "Product image"),
+        "promo.image_preview" => ("商品图片预览", "Product image preview"),
+        "promo.remove_image" => ("不再使用这张图片", "Remove this image"),
+        "forms.help_image" => (
+            "显示在 H5 活动页上。PNG、JPEG 或 WebP，最大 2 MiB，长宽各不超过 4096 像素；保存时上传。",
+            "Shown on the H5 page. PNG, JPEG or WebP, at most 2 MiB and 4096 pixels a side; uploaded when you save.",
         ),
         _ => return None,
     })

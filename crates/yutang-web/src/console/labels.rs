@@ -63,6 +63,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "target.coupon" => ("已领优惠券", "Claimed coupon"),
         "target.flash_sale" => ("秒杀", "Flash sale"),
         "target.group_buy" => ("拼团", "Group-buy"),
+        "target.media" => ("商品图片", "Product image"),
         // --- promotion operations (the `op` of a `promotion_changed` entry) ---
         "promo.op.coupon_template.create" => ("新建优惠券", "Created a coupon"),
         "promo.op.coupon_template.update" => ("修改优惠券", "Updated a coupon"),
@@ -81,6 +82,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "promo.op.group_buy.update" => ("修改拼团", "Updated a group-buy"),
         "promo.op.group_buy.archive" => ("归档拼团", "Archived a group-buy"),
         "promo.op.group_buy.delete" => ("删除拼团", "Deleted a group-buy"),
+        "promo.op.media.upload" => ("上传商品图片", "Uploaded a product image"),
         // --- timeline event kinds (`yutang_core::events::EventKind`) ---
         "event.page_view" => ("浏览页面", "Viewed a page"),
         "event.search" => ("搜索", "Searched"),
@@ -210,6 +212,11 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "field.flash_sale_id" => ("秒杀", "Flash sale"),
         "field.hold_until" => ("保留至", "Held until"),
         "field.kind" => ("类型", "Kind"),
+        // A product image's facts (the detail of `promo.op.media.upload`).
+        "field.content_type" => ("格式", "Format"),
+        "field.width" => ("宽（像素）", "Width (px)"),
+        "field.height" => ("高（像素）", "Height (px)"),
+        "field.size_bytes" => ("大小（字节）", "Size (bytes)"),
         "field.namespace" => ("应用 / 平台", "App / platform"),
         "field.from" => ("合并自客户", "Merged from customer"),
         "field.into" => ("合并到客户", "Merged into customer"),

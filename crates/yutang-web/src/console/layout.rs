@@ -96,6 +96,103 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ConsoleForm<T> {
     }
 }
 
+/// A console form post that may carry one image file (the promotion forms' 商品图片): like
+/// [`ConsoleForm`] — signed in, `csrf` checked against the session before anything else is
+/// used — sent either urlencoded (no file: a form without a file input, or a client that
+/// sends none) or as `multipart/form-data`, whose text parts are the same form's fields and
+/// whose part named `image`, when a file was chosen, is the file's bytes.
+///
+/// The route turns axum's general body limit off (`DefaultBodyLimit::disable()`) and this
+/// reads the body itself up to `limits.max_image_bytes` plus 64 KiB for the other fields, so
+/// the limit follows the setting. Over it: the error page with `image_too_large` (413).
+/// Multipart text parts get the control-character check `refuse_control_text` gives
+/// urlencoded forms.
+pub struct ConsoleUpload<T>(pub Console, pub T, pub Option<Bytes>);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ConsoleUpload<T> {
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let console = Console::from_request_parts(&mut parts, state).await?;
+        let limit = state.app.settings.limits.max_image_bytes + 64 * 1024;
+        let bytes = match crate::api::media::read_limited(body, limit).await {
+            Ok(b) => b,
+            Err(w) => {
+                let message = console.ctx.tr.error(w.code);
+                return Err(render(
+                    w.status,
+                    &ErrorPage {
+                        ctx: console.ctx,
+                        message,
+                    },
+                ));
+            }
+        };
+        let multipart = parts
+            .headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                ct.trim()
+                    .to_ascii_lowercase()
+                    .starts_with("multipart/form-data")
+            });
+        let (pairs, file) = if multipart {
+            let req = Request::from_parts(parts, Body::from(bytes));
+            let mut m = axum::extract::Multipart::from_request(req, state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+            let mut pairs: Vec<(String, String)> = Vec::new();
+            let mut file = None;
+            let bad = |e: axum::extract::multipart::MultipartError| {
+                crate::plain_error(StatusCode::BAD_REQUEST, &format!("the form is broken: {e}"))
+            };
+            while let Some(field) = m.next_field().await.map_err(bad)? {
+                let name = field.name().unwrap_or_default().to_owned();
+                if field.file_name().is_some() {
+                    let b = field.bytes().await.map_err(bad)?;
+                    if name == "image" && !b.is_empty() {
+                        file = Some(b);
+                    }
+                    continue;
+                }
+                let text = field.text().await.map_err(bad)?;
+                if crate::auth::has_refused_control(&name)
+                    || crate::auth::has_refused_control(&text)
+                {
+                    return Err(crate::plain_error(
+                        StatusCode::BAD_REQUEST,
+                        &format!("`{name}` must not contain control characters"),
+                    ));
+                }
+                pairs.push((name, text));
+            }
+            (pairs, file)
+        } else {
+            let pairs = url::form_urlencoded::parse(&bytes).into_owned().collect();
+            (pairs, None)
+        };
+        let token = pairs
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default();
+        if !check_csrf(&console, token) {
+            return Err(csrf_failed(console.ctx));
+        }
+        let encoded = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&pairs)
+            .finish();
+        let form = serde_urlencoded::from_str::<T>(&encoded).map_err(|e| {
+            crate::plain_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("the form is invalid: {e}"),
+            )
+        })?;
+        Ok(ConsoleUpload(console, form, file))
+    }
+}
+
 /// A console page's query string, parsed. One that does not parse (`?page=abc`) gets the
 /// console's error page in the reader's language (422 `invalid_query`), not axum's plain-text
 /// rejection; without a session, the sign-in redirect comes first as on every page.

@@ -24,7 +24,7 @@ mod wecom;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -128,7 +128,12 @@ pub fn router() -> Router<AppState> {
             "/promotions/{what}/{id}/delete",
             get(promotions::delete_confirm).post(promotions::delete),
         )
-        .route("/promotions/{what}", post(promotions::create))
+        // The flash-sale and group-buy forms carry an image: their body limit is the
+        // image limit's (ConsoleUpload reads it).
+        .route(
+            "/promotions/{what}",
+            post(promotions::create).layer(DefaultBodyLimit::disable()),
+        )
         .route("/promotions/coupons/{id}/issue", post(promotions::issue))
         .route("/promotions/{what}/new", get(promotions::new_form))
         .route("/promotions/{what}/{id}/stats", get(promotion_stats::page))
@@ -137,7 +142,9 @@ pub fn router() -> Router<AppState> {
         .route("/promotions/{what}/{id}/{file}", get(share::file))
         .route(
             "/promotions/{what}/{id}",
-            get(promotions::edit_form).post(promotions::update),
+            get(promotions::edit_form)
+                .post(promotions::update)
+                .layer(DefaultBodyLimit::disable()),
         )
         .route("/account", get(auth::account))
         .route("/account/password", post(auth::account_password))

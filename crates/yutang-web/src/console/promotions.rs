@@ -3,11 +3,13 @@
 //! converted to integer fen without floats.
 
 use askama::Template;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use yutang_app::AppError;
+use yutang_app::promotions::media::MediaRow;
 use yutang_app::promotions::{FlashSaleView, GroupBuyView, Removal, TemplateView};
 use yutang_core::FieldError;
 use yutang_core::promotions::coupons::{CouponKind, Scope, TemplateSpec, Validity};
@@ -19,8 +21,8 @@ use yutang_core::time::Millis;
 
 use super::confirm::{Confirm, confirm_page, grouped};
 use super::layout::{
-    ConsoleForm, ConsoleQuery, CsrfForm, FormError, Pager, error_page, form_error, pager_keyed,
-    see_other,
+    ConsoleForm, ConsoleQuery, ConsoleUpload, CsrfForm, FormError, Pager, error_page, form_error,
+    opt_id, pager_keyed, see_other,
 };
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
@@ -86,6 +88,7 @@ fn input_field(field: &str) -> &str {
         "remind_hours_before" => "remind_hours",
         "scope" => "channels",
         "steps" => "kind",
+        "image_id" => "image",
         other => other,
     }
 }
@@ -130,6 +133,11 @@ pub struct PromoForm {
     hold_minutes: String,
     team_size: String,
     time_limit_minutes: String,
+    /// The product image of a flash sale or group-buy: the stored image's id (kept across a
+    /// refused save, so a chosen file is uploaded once); `remove_image` ticked drops it. A
+    /// file chosen in the form (see [`submit`]) replaces it.
+    image_id: String,
+    remove_image: String,
 }
 
 impl PromoForm {
@@ -181,6 +189,14 @@ impl PromoForm {
             ("validity", _, "fixed") => "valid_to",
             ("validity", _, _) => "validity_days",
             _ => input_field(field),
+        }
+    }
+
+    fn image(&self) -> Result<Option<i64>, FieldError> {
+        if self.remove_image.is_empty() {
+            opt_id("image_id", &self.image_id)
+        } else {
+            Ok(None)
         }
     }
 
@@ -393,6 +409,7 @@ impl PromoForm {
             per_customer: int("per_customer", &self.per_customer)?,
             hold_minutes: int("hold_minutes", &self.hold_minutes)?,
             audience: self.audience()?,
+            image_id: self.image()?,
         })
     }
 
@@ -408,6 +425,7 @@ impl PromoForm {
             ends: local(s.window.ends_at.0),
             per_customer: s.per_customer.to_string(),
             hold_minutes: s.hold_minutes.to_string(),
+            image_id: s.image_id.map(|i| i.to_string()).unwrap_or_default(),
             ..Default::default()
         };
         f.set_audience(&s.audience);
@@ -427,6 +445,7 @@ impl PromoForm {
             stock: int("stock", &self.stock)?,
             window: self.window()?,
             audience: self.audience()?,
+            image_id: self.image()?,
         })
     }
 
@@ -443,6 +462,7 @@ impl PromoForm {
             stock: s.stock.to_string(),
             starts: local(s.window.starts_at.0),
             ends: local(s.window.ends_at.0),
+            image_id: s.image_id.map(|i| i.to_string()).unwrap_or_default(),
             ..Default::default()
         };
         f.set_audience(&s.audience);
@@ -773,6 +793,8 @@ struct FormPage {
     error: Option<FormError>,
     /// The saved segments to pick the audience from.
     segments: Vec<SegmentChoice>,
+    /// The product image the form holds (`f.image_id`), for its preview.
+    image: Option<MediaRow>,
 }
 
 /// One saved segment in the audience picker: its name with its member count.
@@ -850,6 +872,7 @@ impl FormPage {
             "per_customer" => "promo.per_customer",
             "segment_id" => "forms.segment",
             "level" => "forms.level",
+            "image" => "promo.image",
             _ => return e.message.to_owned(),
         };
         let tr = self.ctx.tr;
@@ -900,6 +923,10 @@ async fn form_page(
     error: Option<FormError>,
 ) -> Response {
     let segments = segment_choices(s, &c).await;
+    let image = match f.image_id.trim().parse::<i64>() {
+        Ok(id) => s.app.media().image(id).await.ok(),
+        Err(_) => None,
+    };
     let mut ctx = c.ctx;
     ctx.active = "promotions";
     render(
@@ -911,6 +938,7 @@ async fn form_page(
             f,
             error,
             segments,
+            image,
         },
     )
 }
@@ -1059,10 +1087,36 @@ async fn save(
     }
 }
 
-async fn submit(s: AppState, c: Console, what: &str, id: Option<i64>, f: PromoForm) -> Response {
+/// Save a form. The flash-sale and group-buy forms are `multipart/form-data` with a file input
+/// (商品图片), so the image travels with the form in one request and works without
+/// JavaScript (forms.js only previews the chosen file): a chosen file is checked and stored
+/// first (`POST /api/v1/media`'s rules), its id becomes the form's `image_id`, then the
+/// campaign is saved. A refused image comes back on the form under the file input with every
+/// typed value kept; a refused save keeps the uploaded image (by its id) so it is not sent
+/// again.
+async fn submit(
+    s: AppState,
+    c: Console,
+    what: &str,
+    id: Option<i64>,
+    mut f: PromoForm,
+    file: Option<Bytes>,
+) -> Response {
     let Some(w) = parse_what(what) else {
         return error_page(c.ctx, AppError::NotFound { what: "page" });
     };
+    if let Some(bytes) = file.filter(|_| w != "coupon") {
+        match s.app.media().upload_image(&c.session.actor, &bytes).await {
+            Ok((row, _)) => {
+                f.image_id = row.id.to_string();
+                f.remove_image.clear();
+            }
+            Err(e) => {
+                let (status, err) = form_error(c.ctx.tr, e);
+                return form_page(&s, c, w, id, f, status, Some(err)).await;
+            }
+        }
+    }
     match save(&s, &c, w, id, &f).await {
         Ok(()) => Redirect::to("/console/promotions?ok=saved").into_response(),
         Err(e) => {
@@ -1076,17 +1130,17 @@ async fn submit(s: AppState, c: Console, what: &str, id: Option<i64>, f: PromoFo
 pub async fn create(
     State(s): State<AppState>,
     axum::extract::Path(what): axum::extract::Path<String>,
-    ConsoleForm(c, f): ConsoleForm<PromoForm>,
+    ConsoleUpload(c, f, file): ConsoleUpload<PromoForm>,
 ) -> Response {
-    submit(s, c, &what, None, f).await
+    submit(s, c, &what, None, f, file).await
 }
 
 pub async fn update(
     State(s): State<AppState>,
     axum::extract::Path((what, id)): axum::extract::Path<(String, i64)>,
-    ConsoleForm(c, f): ConsoleForm<PromoForm>,
+    ConsoleUpload(c, f, file): ConsoleUpload<PromoForm>,
 ) -> Response {
-    submit(s, c, &what, Some(id), f).await
+    submit(s, c, &what, Some(id), f, file).await
 }
 
 /// A campaign's name, its history in the reader's words, and whether it has any.

@@ -121,6 +121,9 @@ async fn a_brand_copies_to_postgres_and_back() {
         report.resealed, 3,
         "contact secret, callback token, AES key"
     );
+    // The demo's product pictures (bytes in a BLOB / BYTEA column) came along, verified.
+    let media = report.tables.iter().find(|t| t.table == "media").unwrap();
+    assert_eq!(media.rows, 3);
     let rows: u64 = report.tables.iter().map(|t| t.rows).sum();
     // Again: resumes, finds everything there, changes nothing.
     let again = run(&to_pg, &mut |_, _| {}).await.unwrap();

@@ -35,6 +35,7 @@ mod hostile;
 mod idempotency;
 mod import;
 mod jobs;
+mod media;
 mod orders;
 mod org;
 mod promotion_stats;

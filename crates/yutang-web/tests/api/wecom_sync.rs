@@ -1670,6 +1670,7 @@ async fn the_demo_transfers_what_the_console_offers(e: Engine) {
 /// guide (who may not transfer) is not offered the button and is refused.
 async fn customer_list_transfer_opens_the_form_for_one_guide(e: Engine) {
     use crate::console::{console_login, csrf_in, page};
+    use crate::customer_list::bulk;
     let (t, _fake, _target) = with_fake(e).await;
     let store = t.store("WX-B").await;
     let zhang = guide(&t, store, "zhangwei").await;
@@ -1689,11 +1690,9 @@ async fn customer_list_transfer_opens_the_form_for_one_guide(e: Engine) {
         "admins are offered 转接"
     );
     let csrf = csrf_in(&html);
-    let bulk = |cookie: String, body: String| async move {
-        crate::customer_list::bulk(&t, &cookie, body).await
-    };
     let r = bulk(
-        cookie.clone(),
+        &t,
+        &cookie,
         format!("csrf={csrf}&action=transfer&ids={c7}&ids={c19}"),
     )
     .await;
@@ -1724,14 +1723,15 @@ async fn customer_list_transfer_opens_the_form_for_one_guide(e: Engine) {
             .fold(format!("csrf={csrf}&action=transfer"), |b, id| {
                 format!("{b}&ids={id}")
             });
-        let r = bulk(cookie.clone(), body).await;
+        let r = bulk(&t, &cookie, body).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = r.text().await.unwrap();
         assert!(html.contains(code_text), "{code_text}: {html}");
     }
     // A ticked row that is no WeCom contact is left out, and the form says so.
     let r = bulk(
-        cookie.clone(),
+        &t,
+        &cookie,
         format!("csrf={csrf}&action=transfer&ids={c7}&ids={plain}"),
     )
     .await;
@@ -1747,7 +1747,8 @@ async fn customer_list_transfer_opens_the_form_for_one_guide(e: Engine) {
     // Filtered by 王芳: customer 2 is hers and 1 (张伟's and hers) too, 7 is not.
     let c1 = customer(&t, "wmDemoCustomer0001").await.unwrap();
     let r = bulk(
-        cookie.clone(),
+        &t,
+        &cookie,
         format!("csrf={csrf}&action=transfer&guide_id={wang}&ids={c1}&ids={c2}"),
     )
     .await;
@@ -1760,7 +1761,8 @@ async fn customer_list_transfer_opens_the_form_for_one_guide(e: Engine) {
         "the filtered guide hands over"
     );
     let r = bulk(
-        cookie.clone(),
+        &t,
+        &cookie,
         format!("csrf={csrf}&action=transfer&guide_id={wang}&ids={c7}"),
     )
     .await;
@@ -1770,6 +1772,6 @@ async fn customer_list_transfer_opens_the_form_for_one_guide(e: Engine) {
     let (_, html) = page(&t, &g, "/console/customers").await;
     assert!(!html.contains("value=\"transfer\""));
     let csrf = csrf_in(&html);
-    let r = bulk(g, format!("csrf={csrf}&action=transfer&ids={c7}")).await;
+    let r = bulk(&t, &g, format!("csrf={csrf}&action=transfer&ids={c7}")).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
