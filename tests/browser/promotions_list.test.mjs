@@ -61,3 +61,47 @@ for (const L of LANGS) {
     }
   });
 }
+
+// 保存为草稿 keeps a new coupon a draft (草稿, no H5 link), its page offers 发布, and publishing
+// opens it.
+const DRAFTS = [
+  { lang: 'zh', draft: '草稿', publish: '发布', published: '已发布' },
+  { lang: 'en', draft: 'Draft', publish: 'Publish', published: 'Published' },
+];
+
+for (const L of DRAFTS) {
+  test(`[${L.lang}] a coupon saved as a draft stays hidden until published`, async () => {
+    const ctx = await demo.browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await ctx.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const name = `草稿券 ${L.lang}`;
+    try {
+      await signIn(page, demo.base, 'admin');
+      if (L.lang === 'en') await page.goto(`${demo.base}/console/lang?to=en&back=/console`);
+      await page.goto(`${demo.base}/console/promotions/coupons/new`);
+      await page.selectOption('#kind', 'amount_off');
+      await page.fill('#name', name);
+      await page.fill('#off_yuan', '10');
+      await page.fill('#threshold_yuan', '59');
+      await Promise.all([page.waitForURL(/\/console\/promotions\?ok=saved/), page.click('#save-draft')]);
+      const row = page.locator(`#coupon-templates tr[data-template]:has(td:first-child a:text-is("${name}"))`);
+      assert.equal(await row.locator('.phase').getAttribute('data-phase'), 'draft');
+      assert.equal((await row.locator('.phase').textContent()).trim(), L.draft);
+      assert.equal(await row.locator('a.share-link').count(), 0, 'a draft has no share link');
+      await page.click(`#coupon-templates a:text-is("${name}")`);
+      await page.locator('#publish-form').waitFor();
+      await page.screenshot({ path: join(SHOTS, `promotion-draft-${L.lang}.png`), fullPage: true });
+      await Promise.all([
+        page.waitForURL(/ok=published/),
+        page.locator('#publish-form').getByRole('button', { name: L.publish, exact: true }).click(),
+      ]);
+      assert.match(await page.locator('main').textContent(), new RegExp(L.published));
+      assert.notEqual(await row.locator('.phase').getAttribute('data-phase'), 'draft');
+      assert.equal(await row.locator('a.share-link').count(), 1);
+      assert.deepEqual(errors, []);
+    } finally {
+      await ctx.close();
+    }
+  });
+}

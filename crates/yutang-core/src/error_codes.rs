@@ -182,6 +182,7 @@ pub static CODES: &[ErrorCode] = &[
     e("outside_scope", "部分客户不在你的数据范围内，未做任何修改", "Some customers are outside your data scope; nothing was changed"),
     e("password_too_long", "密码过长", "Password is too long"),
     e("password_too_short", "密码至少 10 个字符", "Password must have at least 10 characters"),
+    e("promotion_draft", "活动尚未发布（草稿），请先发布", "The promotion is a draft; publish it first"),
     e("promotion_ended", "活动已结束", "The promotion has ended"),
     e("promotion_inactive", "活动已删除", "The promotion was deleted"),
     e("promotion_not_started", "活动尚未开始", "The promotion has not started"),

@@ -14,11 +14,13 @@ use yutang_core::time::Millis;
 use yutang_store::StoreError;
 use yutang_store::jobs::{self as job_store, NewJob};
 use yutang_store::promotions::{
-    self as store, CampaignTable, Claimed, CouponClaim, CouponRow, Idem, NewCoupon, Removal,
-    TemplateRow, TemplateStats, TemplateWrite,
+    self as store, CampaignTable, Claimed, CouponClaim, CouponRow, Idem, NewCoupon, Publication,
+    Removal, TemplateRow, TemplateStats, TemplateWrite,
 };
 
-use super::{ISSUE_KIND, bad_record, campaign, event_in, manage, refusal, view};
+use super::{
+    ISSUE_KIND, Publish, bad_record, campaign, closed, created_in, event_in, manage, refusal, view,
+};
 use crate::error::{AppError, Result};
 use crate::{Actor, App};
 
@@ -86,7 +88,19 @@ impl App {
 impl Coupons<'_> {
     // --- coupon templates (staff) ---
 
+    /// Create one, open to customers from its window on.
     pub async fn create_coupon_template(&self, actor: &Actor, spec: TemplateSpec) -> Result<i64> {
+        self.create_coupon_template_as(actor, spec, Publish::Now)
+            .await
+    }
+
+    /// Create one, as a draft (closed and invisible to customers until published) or open.
+    pub async fn create_coupon_template_as(
+        &self,
+        actor: &Actor,
+        spec: TemplateSpec,
+        publish: Publish,
+    ) -> Result<i64> {
         manage(actor)?;
         let spec = spec.parse()?;
         let json = serde_json::to_string(&spec).map_err(bad_record)?;
@@ -98,10 +112,9 @@ impl Coupons<'_> {
         );
         self.promotions()
             .write_campaign(actor, &spec.audience, op, async |tx| {
-                Ok(
-                    store::create_template_in(tx, &template_write(&spec, &json), staff, now)
-                        .await?,
-                )
+                let id = store::create_template_in(tx, &template_write(&spec, &json), staff, now)
+                    .await?;
+                created_in(tx, CampaignTable::CouponTemplates, id, publish).await
             })
             .await
     }
@@ -130,6 +143,19 @@ impl Coupons<'_> {
             })
             .await?;
         Ok(())
+    }
+
+    /// Publish a draft: it opens to customers from its window on (audited); publishing it
+    /// again changes nothing; an archived one cannot be opened (`promotion_inactive`).
+    pub async fn publish_coupon_template(&self, actor: &Actor, id: i64) -> Result<Publication> {
+        self.promotions()
+            .publish_campaign(
+                actor,
+                CampaignTable::CouponTemplates,
+                id,
+                ("coupon_template", "coupon template"),
+            )
+            .await
     }
 
     /// Remove a template: archived when anyone claimed (or was issued) it, so its coupons
@@ -260,7 +286,7 @@ impl Coupons<'_> {
         manage(actor)?;
         let t = self.coupon_template(actor, template).await?;
         if t.row.status != "active" {
-            return Err(refusal(PromoRefusal::Inactive));
+            return Err(closed(&t.row.status));
         }
         let (c, _) = self
             .write_claim(&t, customer, "issue", None, actor.staff_id().map(|s| s.0))
@@ -278,7 +304,7 @@ impl Coupons<'_> {
         manage(actor)?;
         let t = self.coupon_template(actor, template).await?;
         if t.row.status != "active" {
-            return Err(refusal(PromoRefusal::Inactive));
+            return Err(closed(&t.row.status));
         }
         let seg = yutang_store::segments::get(&self.db, segment)
             .await
@@ -310,7 +336,7 @@ impl Coupons<'_> {
         manage(actor)?;
         let t = self.coupon_template(actor, template).await?;
         if t.row.status != "active" {
-            return Err(refusal(PromoRefusal::Inactive));
+            return Err(closed(&t.row.status));
         }
         let customers = self.tags().resolve_ids_in_scope(actor, customers).await?;
         self.enqueue_issue(

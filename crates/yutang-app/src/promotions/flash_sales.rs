@@ -9,10 +9,10 @@ use yutang_core::staff::Permission;
 use yutang_core::time::Millis;
 use yutang_store::promotions::{
     self as store, CampaignCounts, CampaignTable, FlashClaimed, FlashSaleRow, FlashSaleWrite,
-    Removal,
+    Publication, Removal,
 };
 
-use super::{bad_record, campaign, event_in, manage, refusal, view};
+use super::{Publish, bad_record, campaign, created_in, event_in, manage, refusal, view};
 use crate::error::{AppError, Result};
 use crate::{Actor, App};
 
@@ -59,7 +59,18 @@ impl FlashSales<'_> {
         }
     }
 
+    /// Create one, open to customers from its window on.
     pub async fn create_flash_sale(&self, actor: &Actor, spec: FlashSaleSpec) -> Result<i64> {
+        self.create_flash_sale_as(actor, spec, Publish::Now).await
+    }
+
+    /// Create one, as a draft (closed and invisible to customers until published) or open.
+    pub async fn create_flash_sale_as(
+        &self,
+        actor: &Actor,
+        spec: FlashSaleSpec,
+        publish: Publish,
+    ) -> Result<i64> {
         manage(actor)?;
         let spec = spec.parse()?;
         self.media().check_image_id(spec.image_id).await?;
@@ -68,10 +79,10 @@ impl FlashSales<'_> {
         let op = ("flash_sale.create", "flash_sale", spec.name.as_str());
         self.promotions()
             .write_campaign(actor, &spec.audience, op, async |tx| {
-                Ok(
+                let id =
                     store::create_flash_sale_in(tx, &Self::flash_write(&spec, &json), staff, now)
-                        .await?,
-                )
+                        .await?;
+                created_in(tx, CampaignTable::FlashSales, id, publish).await
             })
             .await
     }
@@ -131,6 +142,19 @@ impl FlashSales<'_> {
             .await
             .map_err(AppError::not_found("flash sale"))?;
         self.flash_view(row).await
+    }
+
+    /// Publish a draft: it opens to customers from its window on (audited); publishing it
+    /// again changes nothing; an archived one cannot be opened (`promotion_inactive`).
+    pub async fn publish_flash_sale(&self, actor: &Actor, id: i64) -> Result<Publication> {
+        self.promotions()
+            .publish_campaign(
+                actor,
+                CampaignTable::FlashSales,
+                id,
+                ("flash_sale", "flash sale"),
+            )
+            .await
     }
 
     /// Remove one: archived when it has claims (statistics kept, closed to customers), deleted

@@ -7,11 +7,11 @@ use yutang_core::promotions::group_buys::{GroupBuySpec, Team, TeamState};
 use yutang_core::promotions::{Campaign, PromoRefusal};
 use yutang_core::time::Millis;
 use yutang_store::promotions::{
-    self as store, CampaignCounts, CampaignTable, GroupBuyRow, GroupBuyWrite, MemberRow, Removal,
-    TeamJoined, TeamRow,
+    self as store, CampaignCounts, CampaignTable, GroupBuyRow, GroupBuyWrite, MemberRow,
+    Publication, Removal, TeamJoined, TeamRow,
 };
 
-use super::{bad_record, campaign, event_in, manage, refusal, view};
+use super::{Publish, bad_record, campaign, created_in, event_in, manage, refusal, view};
 use crate::error::{AppError, Result};
 use crate::{Actor, App};
 
@@ -79,7 +79,18 @@ impl GroupBuys<'_> {
         }
     }
 
+    /// Create one, open to customers from its window on.
     pub async fn create_group_buy(&self, actor: &Actor, spec: GroupBuySpec) -> Result<i64> {
+        self.create_group_buy_as(actor, spec, Publish::Now).await
+    }
+
+    /// Create one, as a draft (closed and invisible to customers until published) or open.
+    pub async fn create_group_buy_as(
+        &self,
+        actor: &Actor,
+        spec: GroupBuySpec,
+        publish: Publish,
+    ) -> Result<i64> {
         manage(actor)?;
         let spec = spec.parse()?;
         self.media().check_image_id(spec.image_id).await?;
@@ -88,15 +99,14 @@ impl GroupBuys<'_> {
         let op = ("group_buy.create", "group_buy", spec.name.as_str());
         self.promotions()
             .write_campaign(actor, &spec.audience, op, async |tx| {
-                Ok(
-                    store::create_group_buy_in(
-                        tx,
-                        &Self::group_buy_write(&spec, &json),
-                        staff,
-                        now,
-                    )
-                    .await?,
+                let id = store::create_group_buy_in(
+                    tx,
+                    &Self::group_buy_write(&spec, &json),
+                    staff,
+                    now,
                 )
+                .await?;
+                created_in(tx, CampaignTable::GroupBuys, id, publish).await
             })
             .await
     }
@@ -151,6 +161,19 @@ impl GroupBuys<'_> {
             .await
             .map_err(AppError::not_found("group-buy"))?;
         self.group_buy_view(row).await
+    }
+
+    /// Publish a draft: it opens to customers from its window on (audited); publishing it
+    /// again changes nothing; an archived one cannot be opened (`promotion_inactive`).
+    pub async fn publish_group_buy(&self, actor: &Actor, id: i64) -> Result<Publication> {
+        self.promotions()
+            .publish_campaign(
+                actor,
+                CampaignTable::GroupBuys,
+                id,
+                ("group_buy", "group-buy"),
+            )
+            .await
     }
 
     /// Remove one: archived when it has teams (statistics kept, closed to customers), deleted

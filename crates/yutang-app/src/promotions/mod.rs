@@ -6,7 +6,9 @@
 //! job kinds with their one handler.
 
 /// The rows this area hands to its callers (read models; defined by the store).
-pub use yutang_store::promotions::{Claimed, FlashClaimed, Removal, TeamJoined, TemplateStats};
+pub use yutang_store::promotions::{
+    Claimed, FlashClaimed, Publication, Removal, TeamJoined, TemplateStats,
+};
 
 pub mod coupons;
 pub mod flash_sales;
@@ -82,6 +84,18 @@ fn refusal(r: PromoRefusal) -> AppError {
     }
 }
 
+/// Why staff cannot issue from a campaign that is not open: a draft must be published first;
+/// anything else is archived.
+fn closed(status: &str) -> AppError {
+    match status {
+        "draft" => AppError::Rule {
+            code: "promotion_draft",
+            message: "this promotion is a draft; publish it first".into(),
+        },
+        _ => refusal(PromoRefusal::Inactive),
+    }
+}
+
 /// A public write's idempotency key, namespaced by what it does and who asks
 /// (`flash_claim:{customer}:{client key}`), and the fingerprint of the request (its kind and
 /// parts) that a replay must match.
@@ -141,6 +155,29 @@ fn campaign(status: &str, window: Option<(i64, i64)>, stock: i64, sold: i64) -> 
         stock,
         sold,
     }
+}
+
+/// Whether a new campaign opens when saved or waits as a draft.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Publish {
+    /// Open to customers from its window on.
+    #[default]
+    Now,
+    /// Closed and invisible to customers until published.
+    Draft,
+}
+
+/// A campaign just inserted in `tx`: made a draft there when asked, so it is never open.
+async fn created_in(
+    tx: &mut Tx,
+    table: store::CampaignTable,
+    id: i64,
+    publish: Publish,
+) -> Result<i64> {
+    if publish == Publish::Draft {
+        store::mark_draft_in(tx, table, id).await?;
+    }
+    Ok(id)
 }
 
 fn bad_record(e: serde_json::Error) -> AppError {
@@ -297,6 +334,43 @@ impl Promotions<'_> {
         .await?;
         tx.commit().await?;
         Ok(removal)
+    }
+
+    /// Publish a draft (the staff 发布), under the row lock claims take. The audit entry
+    /// (`{kind}.publish`) commits with the change; publishing a published campaign again
+    /// changes nothing and writes nothing; an archived one is refused.
+    pub(super) async fn publish_campaign(
+        &self,
+        actor: &Actor,
+        table: store::CampaignTable,
+        id: i64,
+        (kind, what): (&'static str, &'static str),
+    ) -> Result<Publication> {
+        manage(actor)?;
+        let mut tx = self.db.begin().await?;
+        let done = store::publish_campaign_in(&mut tx, table, id, self.now())
+            .await?
+            .ok_or(AppError::NotFound { what })?;
+        match done {
+            Publication::AlreadyPublished => return Ok(done),
+            Publication::Archived => {
+                return Err(AppError::Rule {
+                    code: "promotion_inactive",
+                    message: format!("this {what} is archived and cannot be published"),
+                });
+            }
+            Publication::Published => {}
+        }
+        self.promo_audit(
+            &mut tx,
+            actor,
+            &format!("{kind}.publish"),
+            format!("{kind}:{id}"),
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(done)
     }
 
     /// The audit entry of a promotion change, written in the change's transaction.

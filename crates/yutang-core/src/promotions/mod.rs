@@ -249,11 +249,12 @@ pub fn check_limit(held: i64, limit: i64) -> Result<(), PromoRefusal> {
     }
 }
 
-/// Where a campaign stands for the operator: 未开始 before its window, 进行中 within it,
-/// 已结束 after it, 已归档 once archived (whatever the window). A campaign takes effect when it
-/// is saved; there are no drafts, so one saved ahead of its window is `Scheduled`.
+/// Where a campaign stands for the operator: 草稿 until published (closed to customers and
+/// invisible to them, whatever the window), 未开始 before its window, 进行中 within it, 已结束
+/// after it, 已归档 once archived (whatever the window).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
+    Draft,
     Scheduled,
     Running,
     Ended,
@@ -261,7 +262,8 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 4] = [
+    pub const ALL: [Phase; 5] = [
+        Phase::Draft,
         Phase::Scheduled,
         Phase::Running,
         Phase::Ended,
@@ -272,6 +274,8 @@ impl Phase {
     pub fn of(status: &str, starts_at: i64, ends_at: i64, now: i64) -> Phase {
         if status == "archived" {
             Phase::Archived
+        } else if status == "draft" {
+            Phase::Draft
         } else if now < starts_at {
             Phase::Scheduled
         } else if now < ends_at {
@@ -283,6 +287,7 @@ impl Phase {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Phase::Draft => "draft",
             Phase::Scheduled => "scheduled",
             Phase::Running => "running",
             Phase::Ended => "ended",
@@ -307,11 +312,12 @@ mod tests {
         assert_eq!(Phase::of("active", 10, 20, 20), Phase::Ended);
         for now in [0, 15, 30] {
             assert_eq!(Phase::of("archived", 10, 20, now), Phase::Archived);
+            assert_eq!(Phase::of("draft", 10, 20, now), Phase::Draft);
         }
         for p in Phase::ALL {
             assert_eq!(Phase::parse(p.as_str()), Some(p));
         }
-        assert_eq!(Phase::parse("draft"), None);
+        assert_eq!(Phase::parse("deleted"), None);
     }
     use proptest::prelude::*;
 

@@ -119,7 +119,7 @@ pub async fn update_template_in(
         sqlx::query(
             "UPDATE coupon_templates SET name = $1, spec = $2, stock = $3, per_customer = $4, \
              claim_starts = $5, claim_ends = $6, updated_at = $7 \
-             WHERE id = $8 AND status = 'active' AND sold <= $3",
+             WHERE id = $8 AND status IN ('active', 'draft') AND sold <= $3",
         )
         .bind(t.name)
         .bind(t.spec)

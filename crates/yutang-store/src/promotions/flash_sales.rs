@@ -88,7 +88,7 @@ pub async fn update_flash_sale_in(
         sqlx::query(
             "UPDATE flash_sales SET name = $1, spec = $2, price_fen = $3, stock = $4, per_customer = $5, \
              hold_minutes = $6, starts_at = $7, ends_at = $8, updated_at = $9 \
-             WHERE id = $10 AND status = 'active' AND sold <= $4",
+             WHERE id = $10 AND status IN ('active', 'draft') AND sold <= $4",
         )
         .bind(f.name)
         .bind(f.spec)

@@ -108,7 +108,7 @@ pub async fn update_group_buy_in(
         sqlx::query(
             "UPDATE group_buys SET name = $1, spec = $2, price_fen = $3, leader_discount_fen = $4, \
              team_size = $5, time_limit_minutes = $6, stock = $7, starts_at = $8, ends_at = $9, \
-             updated_at = $10 WHERE id = $11 AND status = 'active' AND sold <= $7",
+             updated_at = $10 WHERE id = $11 AND status IN ('active', 'draft') AND sold <= $7",
         )
         .bind(g.name)
         .bind(g.spec)

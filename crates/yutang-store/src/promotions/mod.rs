@@ -246,7 +246,7 @@ pub async fn remove_campaign_in(
         };
         match status.as_str() {
             "archived" => return Ok(Some(Removal::AlreadyArchived)),
-            "active" => {}
+            "active" | "draft" => {}
             _ => return Ok(None),
         }
         let history: i64 = sqlx::query_scalar(table.history_sql())
@@ -268,6 +268,67 @@ pub async fn remove_campaign_in(
                 .execute(&mut *conn)
                 .await?;
             Ok(Some(Removal::Deleted))
+        }
+    })
+}
+
+/// Make a just-created campaign a draft (in its creating transaction, so no customer ever
+/// sees it open): closed to claims and invisible to customers until published.
+pub async fn mark_draft_in(tx: &mut Tx, table: CampaignTable, id: i64) -> Result<()> {
+    in_tx!(tx, conn => {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {} SET status = 'draft' WHERE id = $1 AND status = 'active'",
+            table.name()
+        )))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    });
+    Ok(())
+}
+
+/// What publishing a campaign did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Publication {
+    /// A draft was opened to customers.
+    Published,
+    /// It was published before: nothing changed (a replayed publish).
+    AlreadyPublished,
+    /// It is archived and cannot be opened again.
+    Archived,
+}
+
+/// Publish a draft, read under the campaign's row lock; `None` when there is no such campaign.
+pub async fn publish_campaign_in(
+    tx: &mut Tx,
+    table: CampaignTable,
+    id: i64,
+    now: i64,
+) -> Result<Option<Publication>> {
+    let lock = tx.row_lock();
+    let t = table.name();
+    in_tx!(tx, conn => {
+        let status: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT status FROM {t} WHERE id = $1{lock}"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match status.as_deref() {
+            None => Ok(None),
+            Some("draft") => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE {t} SET status = 'active', updated_at = $1 WHERE id = $2 AND status = 'draft'"
+                )))
+                .bind(now)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+                Ok(Some(Publication::Published))
+            }
+            Some("archived") => Ok(Some(Publication::Archived)),
+            Some(_) => Ok(Some(Publication::AlreadyPublished)),
         }
     })
 }
@@ -318,7 +379,7 @@ fn insert_refusal(e: sqlx::Error, field: &'static str, on_duplicate: StoreError)
     }
 }
 
-/// Why a guarded campaign update (`… WHERE id = $1 AND status = 'active' AND sold <= $stock`)
+/// Why a guarded campaign update (`… WHERE id = $1 AND status IN ('active', 'draft') AND sold <= $stock`)
 /// changed nothing: the campaign is gone or deleted (not found), or the new stock is below
 /// what was already taken.
 async fn stock_refusal(
@@ -335,7 +396,7 @@ async fn stock_refusal(
             .await?
     });
     Ok(match row {
-        Some((status, sold)) if status == "active" => {
+        Some((status, sold)) if status == "active" || status == "draft" => {
             StoreError::Invalid(yutang_core::FieldError::new(
                 "stock",
                 "stock_below_claimed",

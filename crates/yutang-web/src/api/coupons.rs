@@ -13,9 +13,11 @@ use yutang_core::ids::CustomerId;
 use yutang_core::money::Fen;
 use yutang_core::promotions::coupons::TemplateSpec;
 
-use super::promotions::{Created, CustomerAuth, Removed, created, json_value, spec_schema};
+use super::promotions::{
+    CreateParams, Created, CustomerAuth, Published, Removed, created, json_value, spec_schema,
+};
 use crate::api::idempotency::{self, IdempotencyKey};
-use crate::auth::{ApiActor, ApiJson, IdPath};
+use crate::auth::{ApiActor, ApiJson, ApiQuery, IdPath};
 use crate::error::{ErrorBody, WebResult};
 use crate::state::AppState;
 
@@ -161,15 +163,35 @@ pub async fn list_templates(
 /// per_customer, audience: {kind: everyone | segment (segment_id) | level (level) |
 /// group_members}, scope: {channels, store_ids}, return_on_refund, remind_hours_before}`.
 #[utoipa::path(post, path = "/api/v1/coupon-templates", tag = "promotions", security(("bearer" = [])),
+    params(CreateParams),
     request_body = spec_schema::TemplateSpec,
     responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_template(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
+    ApiQuery(p): ApiQuery<CreateParams>,
     ApiJson(spec): ApiJson<TemplateSpec>,
 ) -> WebResult<(StatusCode, Json<Created>)> {
-    let id = s.app.coupons().create_coupon_template(&a, spec).await?;
+    let id = s
+        .app
+        .coupons()
+        .create_coupon_template_as(&a, spec, p.publish())
+        .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// Publish a draft coupon template: it opens to customers from its window on. Publishing it again
+/// answers `already_published`; an archived one is refused (`promotion_inactive`).
+#[utoipa::path(post, path = "/api/v1/coupon-templates/{id}/publish", tag = "promotions", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Published), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn publish_template(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    IdPath(id): IdPath,
+) -> WebResult<Json<Published>> {
+    let p = s.app.coupons().publish_coupon_template(&a, id).await?;
+    Ok(Json(Published::new(id, p)))
 }
 
 #[utoipa::path(get, path = "/api/v1/coupon-templates/{id}", tag = "promotions", security(("bearer" = [])),

@@ -10,9 +10,11 @@ use yutang_app::promotions::FlashClaimed;
 use yutang_app::promotions::flash_sales::FlashSaleView;
 use yutang_core::promotions::flash_sales::FlashSaleSpec;
 
-use super::promotions::{Created, CustomerAuth, Removed, created, json_value, spec_schema};
+use super::promotions::{
+    CreateParams, Created, CustomerAuth, Published, Removed, created, json_value, spec_schema,
+};
 use crate::api::idempotency::{self, IdempotencyKey};
-use crate::auth::{ApiActor, ApiJson, IdPath};
+use crate::auth::{ApiActor, ApiJson, ApiQuery, IdPath};
 use crate::error::{ErrorBody, WebResult};
 use crate::state::AppState;
 
@@ -96,15 +98,35 @@ pub async fn list_flash_sales(
 /// Create a flash sale: `{name, sku, item_name, price_fen, original_price_fen, stock,
 /// window: {starts_at, ends_at}, per_customer, hold_minutes, audience}`.
 #[utoipa::path(post, path = "/api/v1/flash-sales", tag = "promotions", security(("bearer" = [])),
+    params(CreateParams),
     request_body = spec_schema::FlashSaleSpec,
     responses((status = 201, body = Created), (status = 422, body = ErrorBody)))]
 pub async fn create_flash_sale(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
+    ApiQuery(p): ApiQuery<CreateParams>,
     ApiJson(spec): ApiJson<FlashSaleSpec>,
 ) -> WebResult<(StatusCode, Json<Created>)> {
-    let id = s.app.flash_sales().create_flash_sale(&a, spec).await?;
+    let id = s
+        .app
+        .flash_sales()
+        .create_flash_sale_as(&a, spec, p.publish())
+        .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// Publish a draft flash sale: it opens to customers from its window on. Publishing it again
+/// answers `already_published`; an archived one is refused (`promotion_inactive`).
+#[utoipa::path(post, path = "/api/v1/flash-sales/{id}/publish", tag = "promotions", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Published), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn publish_flash_sale(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    IdPath(id): IdPath,
+) -> WebResult<Json<Published>> {
+    let p = s.app.flash_sales().publish_flash_sale(&a, id).await?;
+    Ok(Json(Published::new(id, p)))
 }
 
 #[utoipa::path(put, path = "/api/v1/flash-sales/{id}", tag = "promotions", security(("bearer" = [])),

@@ -11,9 +11,11 @@ use yutang_app::promotions::group_buys::{GroupBuyView, TeamView};
 use yutang_core::ids::CustomerId;
 use yutang_core::promotions::group_buys::GroupBuySpec;
 
-use super::promotions::{Created, CustomerAuth, Removed, created, json_value, spec_schema};
+use super::promotions::{
+    CreateParams, Created, CustomerAuth, Published, Removed, created, json_value, spec_schema,
+};
 use crate::api::idempotency::{self, IdempotencyKey};
-use crate::auth::{ApiActor, ApiJson, IdPath};
+use crate::auth::{ApiActor, ApiJson, ApiQuery, IdPath};
 use crate::error::{ErrorBody, WebResult};
 use crate::state::AppState;
 
@@ -166,15 +168,35 @@ pub async fn list_group_buys(
 /// leader_discount_fen, team_size, time_limit_minutes, stock, window: {starts_at, ends_at},
 /// audience}`.
 #[utoipa::path(post, path = "/api/v1/group-buys", tag = "promotions", security(("bearer" = [])),
+    params(CreateParams),
     request_body = spec_schema::GroupBuySpec,
     responses((status = 201, body = Created), (status = 422, body = ErrorBody)))]
 pub async fn create_group_buy(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
+    ApiQuery(p): ApiQuery<CreateParams>,
     ApiJson(spec): ApiJson<GroupBuySpec>,
 ) -> WebResult<(StatusCode, Json<Created>)> {
-    let id = s.app.group_buys().create_group_buy(&a, spec).await?;
+    let id = s
+        .app
+        .group_buys()
+        .create_group_buy_as(&a, spec, p.publish())
+        .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// Publish a draft group-buy: it opens to customers from its window on. Publishing it again
+/// answers `already_published`; an archived one is refused (`promotion_inactive`).
+#[utoipa::path(post, path = "/api/v1/group-buys/{id}/publish", tag = "promotions", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Published), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn publish_group_buy(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    IdPath(id): IdPath,
+) -> WebResult<Json<Published>> {
+    let p = s.app.group_buys().publish_group_buy(&a, id).await?;
+    Ok(Json(Published::new(id, p)))
 }
 
 #[utoipa::path(put, path = "/api/v1/group-buys/{id}", tag = "promotions", security(("bearer" = [])),

@@ -62,12 +62,14 @@ use promotions::CustomerTokenScheme;
         wecom::start_transfer, wecom::transfers, wecom::transfer, wecom::refresh_transfer,
         wecom_inbox::callbacks, wecom_inbox::replay, wecom_inbox::failed_jobs, wecom_inbox::retry_job,
         coupons::list_templates, coupons::create_template, coupons::get_template,
-        coupons::update_template, coupons::delete_template, coupons::issue,
+        coupons::update_template, coupons::delete_template, coupons::issue, coupons::publish_template,
         coupons::redeem, coupons::revoke, coupons::customer_coupons,
         flash_sales::list_flash_sales, flash_sales::create_flash_sale, flash_sales::get_flash_sale,
         flash_sales::update_flash_sale, flash_sales::delete_flash_sale, flash_sales::flash_paid,
+        flash_sales::publish_flash_sale,
         group_buys::list_group_buys, group_buys::create_group_buy, group_buys::get_group_buy,
         group_buys::update_group_buy, group_buys::delete_group_buy, group_buys::group_buy_teams,
+        group_buys::publish_group_buy,
         media::upload_media, promotions::mint_token,
         promotions::demo_login, coupons::public_claimable, coupons::public_claim,
         coupons::public_mine, coupons::public_my_coupon, flash_sales::public_flash_sales,
@@ -320,6 +322,18 @@ fn promotions_router() -> Router<AppState> {
                 .delete(coupons::delete_template),
         )
         .route("/coupon-templates/{id}/issue", post(coupons::issue))
+        .route(
+            "/coupon-templates/{id}/publish",
+            post(coupons::publish_template),
+        )
+        .route(
+            "/flash-sales/{id}/publish",
+            post(flash_sales::publish_flash_sale),
+        )
+        .route(
+            "/group-buys/{id}/publish",
+            post(group_buys::publish_group_buy),
+        )
         .route("/coupons/{id}/redeem", post(coupons::redeem))
         .route("/coupons/{id}/revoke", post(coupons::revoke))
         .route("/customers/{id}/coupons", get(coupons::customer_coupons))

@@ -77,6 +77,47 @@ pub struct Created {
     pub id: i64,
 }
 
+/// `?draft=true` on a create: the campaign waits as a draft (`status: "draft"`), closed and
+/// invisible to customers until `POST …/{id}/publish`; without it the campaign opens from its
+/// window on.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CreateParams {
+    pub draft: Option<bool>,
+}
+
+impl CreateParams {
+    pub fn publish(&self) -> yutang_app::promotions::Publish {
+        if self.draft == Some(true) {
+            yutang_app::promotions::Publish::Draft
+        } else {
+            yutang_app::promotions::Publish::Now
+        }
+    }
+}
+
+/// What `POST …/{id}/publish` did: `published` (a draft opened to customers) or
+/// `already_published` (nothing changed). An archived campaign is refused with
+/// `promotion_inactive`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Published {
+    pub id: i64,
+    pub status: &'static str,
+}
+
+impl Published {
+    pub fn new(id: i64, p: yutang_app::promotions::Publication) -> Self {
+        use yutang_app::promotions::Publication;
+        let status = match p {
+            Publication::Published => "published",
+            // Archived is an error before this is built; answer what it is all the same.
+            Publication::AlreadyPublished | Publication::Archived => "already_published",
+        };
+        Published { id, status }
+    }
+}
+
 /// What `DELETE` did to a campaign: `deleted` (it had no claims, coupons or teams; it is
 /// gone) or `archived` (it has history: kept with its statistics, listed with
 /// `status: "archived"`, closed to claims and edits). Deleting an archived campaign again

@@ -190,6 +190,7 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "common.created" => ("已创建", "Created"),
         "common.deleted" => ("已删除", "Deleted"),
         "common.archived" => ("已归档", "Archived"),
+        "common.published" => ("已发布", "Published"),
         "tokens.revoked_done" => ("已吊销", "Revoked"),
         "confirm.delete_title" => ("确认删除", "Confirm delete"),
         "confirm.archive_title" => ("确认归档", "Confirm archive"),
@@ -1243,6 +1244,19 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "forms.help_image" => (
             "显示在 H5 活动页上。PNG、JPEG 或 WebP，最大 2 MiB，长宽各不超过 4096 像素；保存时上传。",
             "Shown on the H5 page. PNG, JPEG or WebP, at most 2 MiB and 4096 pixels a side; uploaded when you save.",
+        ),
+        // Promotion drafts (issue #18, lead).
+        "promo.phase_draft" => ("草稿", "Draft"),
+        "promo.save_publish" => ("保存并发布", "Save and publish"),
+        "promo.save_draft" => ("保存为草稿", "Save as draft"),
+        "promo.draft_hint" => (
+            "草稿对顾客不可见、不能领取或购买；发布后按活动时间开放。",
+            "A draft is hidden from customers and cannot be claimed or bought; once published it opens in its time window.",
+        ),
+        "promo.publish" => ("发布", "Publish"),
+        "promo.publish_hint" => (
+            "这是草稿，顾客看不到。确认内容无误后发布，活动将按设定时间开放。",
+            "This is a draft, hidden from customers. Publish it when it is ready; it opens in its time window.",
         ),
         _ => return None,
     })

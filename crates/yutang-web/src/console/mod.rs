@@ -128,6 +128,7 @@ pub fn router() -> Router<AppState> {
             "/promotions/{what}/{id}/delete",
             get(promotions::delete_confirm).post(promotions::delete),
         )
+        .route("/promotions/{what}/{id}/publish", post(promotions::publish))
         // The flash-sale and group-buy forms carry an image: their body limit is the
         // image limit's (ConsoleUpload reads it).
         .route(
@@ -268,6 +269,7 @@ impl FromRequestParts<AppState> for Console {
                     "created" => Some("common.created"),
                     "deleted" => Some("common.deleted"),
                     "archived" => Some("common.archived"),
+                    "published" => Some("common.published"),
                     "revoked" => Some("tokens.revoked_done"),
                     "password_reset" => Some("staff.password_reset_done"),
                     _ => None,

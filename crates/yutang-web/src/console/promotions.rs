@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use yutang_app::AppError;
 use yutang_app::promotions::media::MediaRow;
-use yutang_app::promotions::{FlashSaleView, GroupBuyView, Removal, TemplateView};
+use yutang_app::promotions::{FlashSaleView, GroupBuyView, Publish, Removal, TemplateView};
 use yutang_core::FieldError;
 use yutang_core::promotions::coupons::{CouponKind, Scope, TemplateSpec, Validity};
 use yutang_core::promotions::flash_sales::FlashSaleSpec;
@@ -97,6 +97,9 @@ fn input_field(field: &str) -> &str {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct PromoForm {
+    /// `1`: a new campaign is saved as a draft (the 保存为草稿 button); on an edit page, the
+    /// campaign is a draft (the page offers 发布).
+    draft: String,
     name: String,
     kind: String,
     off_yuan: String,
@@ -708,13 +711,13 @@ pub async fn list(
         .collect();
     let (templates, archived_templates): (Vec<_>, Vec<_>) = templates
         .into_iter()
-        .partition(|t| t.row.status == "active");
+        .partition(|t| t.row.status != "archived");
     let (flash_sales, archived_flash_sales): (Vec<_>, Vec<_>) = flash_sales
         .into_iter()
-        .partition(|f| f.row.status == "active");
+        .partition(|f| f.row.status != "archived");
     let (group_buys, archived_group_buys): (Vec<_>, Vec<_>) = group_buys
         .into_iter()
-        .partition(|g| g.row.status == "active");
+        .partition(|g| g.row.status != "archived");
     let totals = [
         templates.len(),
         flash_sales.len(),
@@ -972,29 +975,37 @@ pub async fn edit_form(
     axum::extract::Path((what, id)): axum::extract::Path<(String, i64)>,
 ) -> Response {
     let a = &c.session.actor;
+    // Staff reads: a draft (closed to customers) opens here too.
     let f = match parse_what(&what) {
         Some("coupon") => s
             .app
             .coupons()
             .coupon_template(a, id)
             .await
-            .map(|t| PromoForm::from_coupon(&t.spec)),
+            .map(|t| (PromoForm::from_coupon(&t.spec), t.row.status)),
         Some("flash") => s
             .app
             .flash_sales()
-            .flash_sale(id)
+            .flash_sale_for_staff(a, id)
             .await
-            .map(|v| PromoForm::from_flash(&v.spec)),
+            .map(|v| (PromoForm::from_flash(&v.spec), v.row.status)),
         Some(_) => s
             .app
             .group_buys()
-            .group_buy(id)
+            .group_buy_for_staff(a, id)
             .await
-            .map(|v| PromoForm::from_group(&v.spec)),
+            .map(|v| (PromoForm::from_group(&v.spec), v.row.status)),
         None => Err(AppError::NotFound { what: "page" }),
     };
     match (f, parse_what(&what)) {
-        (Ok(f), Some(w)) => form_page(&s, c, w, Some(id), f, StatusCode::OK, None).await,
+        (Ok((mut f, status)), Some(w)) => {
+            f.draft = if status == "draft" {
+                "1".into()
+            } else {
+                String::new()
+            };
+            form_page(&s, c, w, Some(id), f, StatusCode::OK, None).await
+        }
         (Err(e), _) => error_page(c.ctx, e),
         (Ok(_), None) => error_page(c.ctx, AppError::NotFound { what: "page" }),
     }
@@ -1052,11 +1063,16 @@ async fn save(
     f: &PromoForm,
 ) -> Result<(), AppError> {
     let a = &c.session.actor;
+    let publish = if f.draft == "1" {
+        Publish::Draft
+    } else {
+        Publish::Now
+    };
     match (w, id) {
         ("coupon", None) => s
             .app
             .coupons()
-            .create_coupon_template(a, f.coupon()?)
+            .create_coupon_template_as(a, f.coupon()?, publish)
             .await
             .map(drop),
         ("coupon", Some(id)) => {
@@ -1068,7 +1084,7 @@ async fn save(
         ("flash", None) => s
             .app
             .flash_sales()
-            .create_flash_sale(a, f.flash()?)
+            .create_flash_sale_as(a, f.flash()?, publish)
             .await
             .map(drop),
         ("flash", Some(id)) => {
@@ -1080,7 +1096,7 @@ async fn save(
         (_, None) => s
             .app
             .group_buys()
-            .create_group_buy(a, f.group()?)
+            .create_group_buy_as(a, f.group()?, publish)
             .await
             .map(drop),
         (_, Some(id)) => s.app.group_buys().update_group_buy(a, id, f.group()?).await,
@@ -1230,6 +1246,25 @@ pub async fn delete_confirm(
 
 /// Remove a coupon template, flash sale or group-buy: archived when it has history, else
 /// deleted; the flash message says which.
+/// 发布 on a draft's page: it opens to customers from its window on.
+pub async fn publish(
+    State(s): State<AppState>,
+    axum::extract::Path((what, id)): axum::extract::Path<(String, i64)>,
+    ConsoleForm(c, _): ConsoleForm<CsrfForm>,
+) -> Response {
+    let a = &c.session.actor;
+    let r = match parse_what(&what) {
+        Some("coupon") => s.app.coupons().publish_coupon_template(a, id).await,
+        Some("flash") => s.app.flash_sales().publish_flash_sale(a, id).await,
+        Some(_) => s.app.group_buys().publish_group_buy(a, id).await,
+        None => Err(AppError::NotFound { what: "page" }),
+    };
+    match r {
+        Ok(_) => see_other("/console/promotions?ok=published"),
+        Err(e) => error_page(c.ctx, e),
+    }
+}
+
 pub async fn delete(
     State(s): State<AppState>,
     axum::extract::Path((what, id)): axum::extract::Path<(String, i64)>,

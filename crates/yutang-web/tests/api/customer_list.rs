@@ -15,6 +15,7 @@ both_engines!(
     console_list_sorts_saves_filters_and_acts_on_ticked_rows,
     console_promotions_filter_by_phase_and_issue_to_a_segment,
     console_promotions_page_each_table,
+    console_promotions_save_drafts_and_publish,
 );
 
 const DAY: i64 = 86_400_000;
@@ -456,7 +457,7 @@ async fn console_promotions_filter_by_phase_and_issue_to_a_segment(e: Engine) {
         html.contains("春季满减") && !html.contains("夏季预告"),
         "search by name"
     );
-    let (status, _) = page(&t, &cookie, "/console/promotions?phase=draft").await;
+    let (status, _) = page(&t, &cookie, "/console/promotions?phase=deleted").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // 发给人群 on the template's page: every member of the segment gets one, as a job.
@@ -577,4 +578,106 @@ async fn console_promotions_page_each_table(e: Engine) {
     let (status, html) = page(&t, &cookie, "/console/promotions?coupons_page=abc").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("coupons_page"), "the field is named");
+}
+
+/// 保存为草稿 on a new campaign's form keeps it a draft (草稿 in the list, `?phase=draft`, no
+/// H5 or share link); its page offers 发布, which opens it.
+async fn console_promotions_save_drafts_and_publish(e: Engine) {
+    let t = spawn_app(e).await;
+    t.staff("pd.admin", "admin", None).await;
+    let cookie = console_login(&t, "pd.admin").await;
+    let (_, html) = page(&t, &cookie, "/console/promotions/coupons/new").await;
+    assert!(html.contains("保存为草稿") && html.contains("保存并发布"));
+    let csrf = csrf_in(&html);
+    let form = |name: &str, draft: bool| {
+        let mut f = vec![
+            ("csrf", csrf.clone()),
+            ("name", name.to_owned()),
+            ("kind", "amount_off".into()),
+            ("off_yuan", "10".into()),
+            ("threshold_yuan", "59".into()),
+            ("validity_kind", "days".into()),
+            ("validity_days", "7".into()),
+            ("starts", "2026-01-01T10:00".into()),
+            ("ends", "2036-01-08T10:00".into()),
+            ("stock", "100".into()),
+            ("per_customer", "1".into()),
+            ("audience", "everyone".into()),
+        ];
+        if draft {
+            f.push(("draft", "1".into()));
+        }
+        f
+    };
+    let r = form_post(
+        &t,
+        &cookie,
+        "/console/promotions/coupons",
+        &form("草稿券", true),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = form_post(
+        &t,
+        &cookie,
+        "/console/promotions/coupons",
+        &form("开放券", false),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let list: Value = t
+        .get("/api/v1/coupon-templates", &t.admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id_of = |name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .map(|v| {
+                (
+                    v["id"].as_i64().unwrap(),
+                    v["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .unwrap()
+    };
+    let (draft, status) = id_of("草稿券");
+    assert_eq!(status, "draft");
+    assert_eq!(id_of("开放券").1, "active");
+    let (_, html) = page(&t, &cookie, "/console/promotions?phase=draft").await;
+    assert!(
+        html.contains("草稿券") && !html.contains("开放券"),
+        "only drafts"
+    );
+    assert!(html.contains("data-phase=\"draft\">草稿"));
+    assert!(
+        !html.contains(&format!("/console/promotions/coupons/{draft}/share")),
+        "a draft has no share link"
+    );
+    let (_, html) = page(&t, &cookie, &format!("/console/promotions/coupons/{draft}")).await;
+    assert!(
+        html.contains("id=\"publish-form\""),
+        "the draft's page offers 发布"
+    );
+    let r = form_post(
+        &t,
+        &cookie,
+        &format!("/console/promotions/coupons/{draft}/publish"),
+        &[("csrf", csrf.clone())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        "/console/promotions?ok=published"
+    );
+    let (_, html) = page(&t, &cookie, "/console/promotions?ok=published").await;
+    assert!(html.contains("已发布"));
+    let (_, html) = page(&t, &cookie, &format!("/console/promotions/coupons/{draft}")).await;
+    assert!(!html.contains("id=\"publish-form\""));
+    let (_, html) = page(&t, &cookie, "/console/promotions?phase=draft").await;
+    assert!(!html.contains("草稿券"));
 }

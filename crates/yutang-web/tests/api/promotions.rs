@@ -19,6 +19,7 @@ both_engines!(
     a_deleted_segment_is_never_a_campaigns_audience,
     concurrent_joins_and_retries_decide_once,
     removing_archives_history_and_deletes_the_rest,
+    drafts_stay_closed_until_published,
 );
 
 const DAY: i64 = 86_400_000;
@@ -1466,4 +1467,192 @@ async fn removing_archives_history_and_deletes_the_rest(e: Engine) {
         };
         assert_eq!(n, 1, "{op}");
     }
+}
+
+/// The audit entries of one promotion operation (`op` in the detail) on one target.
+async fn promo_ops(t: &TestApp, target: &str, op: &str) -> usize {
+    let v: Value = t
+        .get(
+            "/api/v1/audit?action=promotion_changed&page_size=200",
+            &t.admin,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| {
+            i["target"] == target
+                && serde_json::from_str::<Value>(i["detail"].as_str().unwrap_or("{}"))
+                    .is_ok_and(|d| d["op"] == op)
+        })
+        .count()
+}
+
+/// A new draft campaign of this kind (`coupon-templates` …): its id.
+async fn draft(t: &TestApp, kind: &str, body: Value) -> i64 {
+    created_id(
+        t.post(&format!("/api/v1/{kind}?draft=true"), &t.admin, body)
+            .await,
+    )
+    .await
+}
+
+/// A campaign created with `?draft=true` is staff-only: customers neither see nor claim it,
+/// staff cannot issue from it (`promotion_draft`), it can be edited; `…/publish` opens it
+/// (once: a second publish changes nothing and writes no audit entry), and an archived
+/// campaign cannot be published.
+async fn drafts_stay_closed_until_published(e: Engine) {
+    let t = spawn_app(e).await;
+    let cs = customers(&t, 2, 7600).await;
+    let (c0, tok) = (cs[0].0, cs[0].1.as_str());
+    let tpl = draft(&t, "coupon-templates", template(10, 1)).await;
+    let flash = draft(&t, "flash-sales", flash_sale(5)).await;
+    let gb = draft(&t, "group-buys", group_buy(4)).await;
+    for path in [
+        format!("/api/v1/coupon-templates/{tpl}"),
+        format!("/api/v1/flash-sales/{flash}"),
+        format!("/api/v1/group-buys/{gb}"),
+    ] {
+        let (s, v) = staff_get(&t, &path).await;
+        assert_eq!(
+            (s, v["status"].as_str()),
+            (StatusCode::OK, Some("draft")),
+            "{path}"
+        );
+    }
+    // Customers: not listed, not found, not claimable.
+    for (path, id) in [
+        ("/api/v1/public/coupons", tpl),
+        ("/api/v1/public/flash-sales", flash),
+    ] {
+        let list: Value = t.get(path, tok).await.json().await.unwrap();
+        assert!(
+            list.as_array().unwrap().iter().all(|c| c["id"] != id),
+            "{path}: {list}"
+        );
+    }
+    for path in [
+        format!("/api/v1/public/flash-sales/{flash}"),
+        format!("/api/v1/public/group-buys/{gb}"),
+    ] {
+        assert_eq!(
+            t.get(&path, tok).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    for path in [
+        format!("/api/v1/public/coupons/{tpl}/claim"),
+        format!("/api/v1/public/flash-sales/{flash}/claim"),
+        format!("/api/v1/public/group-buys/{gb}/open"),
+    ] {
+        let r = t.post(&path, tok, json!({})).await;
+        assert!(r.status().is_client_error(), "{path}: {}", r.status());
+    }
+    // Staff cannot issue from a draft, and are told to publish it.
+    let r = t
+        .post(
+            &format!("/api/v1/coupon-templates/{tpl}/issue"),
+            &t.admin,
+            json!({"customer_id": c0}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.1, "promotion_draft");
+    // A draft can be edited (it stays a draft).
+    let mut edited = flash_sale(8);
+    edited["name"] = json!("周五秒杀 金枕榴莲（改）");
+    let r = t
+        .send_json(
+            Method::PUT,
+            &format!("/api/v1/flash-sales/{flash}"),
+            &t.admin,
+            edited,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (_, v) = staff_get(&t, &format!("/api/v1/flash-sales/{flash}")).await;
+    assert_eq!(
+        (v["status"].as_str(), v["stock"].as_i64()),
+        (Some("draft"), Some(8))
+    );
+    assert_eq!(
+        scalar(&t, "SELECT COUNT(*) FROM coupon_claims").await
+            + scalar(&t, "SELECT COUNT(*) FROM flash_sale_claims").await
+            + scalar(&t, "SELECT COUNT(*) FROM group_buy_teams").await,
+        0,
+        "nothing was taken from a draft"
+    );
+    // Publish: open to customers; a second publish changes nothing.
+    for (kind, path, id) in [
+        ("coupon_template", "coupon-templates", tpl),
+        ("flash_sale", "flash-sales", flash),
+        ("group_buy", "group-buys", gb),
+    ] {
+        for want in ["published", "already_published"] {
+            let r = t
+                .post(&format!("/api/v1/{path}/{id}/publish"), &t.admin, json!({}))
+                .await;
+            assert_eq!(r.status(), StatusCode::OK);
+            let v: Value = r.json().await.unwrap();
+            assert_eq!(v["status"], want, "{path}");
+        }
+        assert_eq!(
+            promo_ops(&t, &format!("{kind}:{id}"), &format!("{kind}.publish")).await,
+            1
+        );
+        let (_, v) = staff_get(&t, &format!("/api/v1/{path}/{id}")).await;
+        assert_eq!(v["status"], "active");
+    }
+    let r = t
+        .post(
+            &format!("/api/v1/public/coupons/{tpl}/claim"),
+            tok,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = t
+        .post(
+            &format!("/api/v1/public/flash-sales/{flash}/claim"),
+            tok,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(
+        t.get(&format!("/api/v1/public/group-buys/{gb}"), tok)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // Unknown: 404; archived (it has a claim now): refused.
+    let r = t
+        .post(
+            "/api/v1/coupon-templates/999999/publish",
+            &t.admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let (s, v) = remove(&t, &format!("/api/v1/coupon-templates/{tpl}")).await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (StatusCode::OK, Some("archived"))
+    );
+    let r = t
+        .post(
+            &format!("/api/v1/coupon-templates/{tpl}/publish"),
+            &t.admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_of(r).await.1, "promotion_inactive");
+    // A draft without history is deleted outright.
+    let d = draft(&t, "coupon-templates", template(10, 1)).await;
+    let (s, v) = remove(&t, &format!("/api/v1/coupon-templates/{d}")).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("deleted")));
 }

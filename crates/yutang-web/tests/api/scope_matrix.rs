@@ -686,6 +686,10 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("put", "/group-buys/{id}") => Case::new(Roles(HQ_WRITE))
             .id(w.group_buy)
             .body(group_buy_body()),
+        // Publishing the matrix's live campaigns (already published) changes nothing.
+        ("post", "/coupon-templates/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.template),
+        ("post", "/flash-sales/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.flash_sale),
+        ("post", "/group-buys/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.group_buy),
         // A campaign's statistics: whoever reads the campaigns reads them.
         ("get", "/promotions/coupons/{id}/stats") => Case::new(Roles(EVERY)).id(w.template),
         ("get", "/promotions/flash-sales/{id}/stats") => Case::new(Roles(EVERY)).id(w.flash_sale),
