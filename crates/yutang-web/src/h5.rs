@@ -353,6 +353,8 @@ struct TeamPage {
     shell: Shell,
     group_buy_name: String,
     item_name: String,
+    /// The group-buy's product image, shown on the share link too.
+    image: Option<MediaRow>,
     price: String,
     original_price: String,
     inviter: i64,
@@ -375,10 +377,12 @@ pub async fn team(
         }
         .t("h5.team.title")
     );
+    let image = product_image(&s, v.spec.image_id).await;
     render(&TeamPage {
         shell: Shell::new(&s, &parts, title, "team", id).await,
         group_buy_name: v.group_buy.name,
         item_name: v.spec.item_name,
+        image,
         price: yuan(v.spec.price_fen),
         original_price: yuan(v.spec.original_price_fen),
         inviter: q.inviter.unwrap_or(0),

@@ -251,6 +251,22 @@ async fn campaigns_take_only_uploaded_images(e: Engine) {
     assert!(html.contains(&format!(
         r#"src="/h5/media/{img_id}" width="40" height="30" alt="阳光玫瑰 2 斤""#
     )));
+    // A team's share link shows it too.
+    let cs = crate::promotions::customers(&t, 1, 8800).await;
+    let team = crate::promotions::open_team(&t, gb, &cs[0].1).await;
+    let html = t
+        .client
+        .get(t.url(&format!("/h5/teams/{team}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!(r#"src="/h5/media/{img_id}""#)),
+        "{html}"
+    );
     // The pages' policy lets them load images from this server only.
     let r = t
         .client
