@@ -177,15 +177,7 @@ async fn campaigns_take_only_uploaded_images(e: Engine) {
         .unwrap();
     assert_eq!(v["spec"]["image_id"].as_i64(), Some(img_id));
     // The H5 page shows it, sized, named by the item, from this server.
-    let html = t
-        .client
-        .get(t.url(&format!("/h5/flash-sales/{sale}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&t, &format!("/h5/flash-sales/{sale}")).await;
     assert!(
         html.contains(&format!(
             r#"src="/h5/media/{img_id}" width="40" height="30" alt="金枕榴莲 1 个""#
@@ -194,15 +186,7 @@ async fn campaigns_take_only_uploaded_images(e: Engine) {
     );
     // Without an image the page is as before.
     let plain = created_id(t.post("/api/v1/flash-sales", &t.admin, flash_sale(5)).await).await;
-    let html = t
-        .client
-        .get(t.url(&format!("/h5/flash-sales/{plain}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&t, &format!("/h5/flash-sales/{plain}")).await;
     assert!(!html.contains("/h5/media/"));
     // Group-buys too, on create and update.
     let group = json!({
@@ -239,30 +223,14 @@ async fn campaigns_take_only_uploaded_images(e: Engine) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let html = t
-        .client
-        .get(t.url(&format!("/h5/group-buys/{gb}?lang=en")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&t, &format!("/h5/group-buys/{gb}?lang=en")).await;
     assert!(html.contains(&format!(
         r#"src="/h5/media/{img_id}" width="40" height="30" alt="阳光玫瑰 2 斤""#
     )));
     // A team's share link shows it too.
     let cs = crate::promotions::customers(&t, 1, 8800).await;
     let team = crate::promotions::open_team(&t, gb, &cs[0].1).await;
-    let html = t
-        .client
-        .get(t.url(&format!("/h5/teams/{team}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&t, &format!("/h5/teams/{team}")).await;
     assert!(
         html.contains(&format!(r#"src="/h5/media/{img_id}""#)),
         "{html}"
@@ -436,4 +404,16 @@ async fn the_console_form_uploads_the_image_with_the_campaign(e: Engine) {
         .await
         .unwrap();
     assert!(v["spec"].get("image_id").is_none_or(Value::is_null));
+}
+
+/// The text of a page (no session).
+async fn page_text(t: &TestApp, path: &str) -> String {
+    t.client
+        .get(t.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
