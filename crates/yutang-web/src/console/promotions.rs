@@ -1244,8 +1244,6 @@ pub async fn delete_confirm(
     confirm_page(c.ctx, "promotions", confirm)
 }
 
-/// Remove a coupon template, flash sale or group-buy: archived when it has history, else
-/// deleted; the flash message says which.
 /// 发布 on a draft's page: it opens to customers from its window on.
 pub async fn publish(
     State(s): State<AppState>,
@@ -1265,6 +1263,8 @@ pub async fn publish(
     }
 }
 
+/// Remove a coupon template, flash sale or group-buy: archived when it has history, else
+/// deleted; the flash message says which.
 pub async fn delete(
     State(s): State<AppState>,
     axum::extract::Path((what, id)): axum::extract::Path<(String, i64)>,
