@@ -49,12 +49,14 @@ pub enum Action {
     /// Any change to a coupon template, flash sale or group-buy (or a coupon issue); the
     /// operation is named in the detail.
     PromotionChanged,
+    /// A channel or live code was created, edited or archived (detail `op`: `channel.create`, `live_code.update` …).
+    ChannelChanged,
     /// The audit log itself was exported (the filter and the row count in the detail).
     AuditExported,
 }
 
 impl Action {
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 34] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -87,6 +89,7 @@ impl Action {
         Action::WecomCallbackReplayed,
         Action::WecomJobRetried,
         Action::PromotionChanged,
+        Action::ChannelChanged,
         Action::AuditExported,
     ];
 
@@ -124,6 +127,7 @@ impl Action {
             Action::WecomCallbackReplayed => "wecom_callback_replayed",
             Action::WecomJobRetried => "wecom_job_retried",
             Action::PromotionChanged => "promotion_changed",
+            Action::ChannelChanged => "channel_changed",
             Action::AuditExported => "audit_exported",
         }
     }

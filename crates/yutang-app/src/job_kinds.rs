@@ -9,6 +9,7 @@ use crate::jobs::JobRegistry;
 pub(crate) fn registry() -> JobRegistry {
     let mut reg = JobRegistry::default();
     crate::tags::register(&mut reg);
+    crate::acquisition::register(&mut reg);
     crate::promotions::register(&mut reg);
     crate::wecom::inbox::register(&mut reg);
     crate::wecom::sync::register(&mut reg);
@@ -22,7 +23,8 @@ mod tests {
     use super::*;
 
     /// The kinds the runner claimed before the registry existed (each area's constants).
-    const EXPECTED: [&str; 11] = [
+    const EXPECTED: [&str; 12] = [
+        crate::acquisition::REWARD_KIND,
         crate::tags::BULK_TAG_KIND,
         crate::tags::RULE_RUN_KIND,
         crate::wecom::sync::FULL_SYNC_KIND,

@@ -4,6 +4,7 @@
 //! applies the core rules and writes through the store. Handlers in `yutang-web` stay thin:
 //! parse → call one use case → render.
 
+pub mod acquisition;
 pub mod actor;
 pub mod audit;
 pub mod auth;

@@ -406,8 +406,19 @@ async fn insert_once_in(tx: &mut Tx, o: &NewOrder<'_>, now: i64) -> Result<(i64,
         }
         return Ok((id, false));
     }
-    Ok((store::insert_in(tx, o, now).await?, true))
+    let id = store::insert_in(tx, o, now).await?;
+    // Last touch: the channel of the customer's latest add within the attribution window.
+    let since = o.paid_at.saturating_sub(ATTRIBUTION_WINDOW_MS);
+    if let Some(ch) =
+        yutang_store::acquisition::last_touch_in(tx, o.customer_id, since, o.paid_at).await?
+    {
+        yutang_store::acquisition::set_order_touch_in(tx, id, Some(ch)).await?;
+    }
+    Ok((id, true))
 }
+
+/// How far back an order looks for the add that gets the credit (last touch): 7 days.
+pub const ATTRIBUTION_WINDOW_MS: i64 = 7 * 24 * 3_600_000;
 
 /// Refund part or all of an order inside `tx`, idempotent by the refund's external id.
 /// The order row is locked first, so concurrent refunds queue and each computes its total

@@ -25,7 +25,9 @@ impl Workers {
     /// requests), then start the loops:
     /// - at start, then every hour: re-run every tag rule for everyone (the hourly run also
     ///   rebuilds the index, moving time windows);
-    /// - every second: catch the index up, run event-driven tag rules and due jobs;
+    /// - every second: catch the index up, run event-driven tag rules, send or close open
+    ///   welcomes (WeCom's 20 s window) and run due jobs;
+    /// - every minute: re-point live codes (working-hour edges, midnight, failed syncs);
     /// - every 30 s: sweep the WeCom inbox for callbacks whose first application failed (or
     ///   that arrived while this node was down).
     ///
@@ -51,6 +53,7 @@ impl Workers {
                 let slack = 0;
                 let mut tick = tokio::time::interval(Duration::from_secs(1));
                 let mut last_hourly = std::time::Instant::now();
+                let mut last_minute = std::time::Instant::now();
                 // Rules look at changed customers every second and at everyone hourly; what
                 // changed while no node ran them (a demo or import seeded before start, a
                 // node down) is caught up once at start instead of after the first hour.
@@ -61,6 +64,12 @@ impl Workers {
                     tick.tick().await;
                     if let Err(e) = app.background_tick(slack).await {
                         tracing::warn!(error = %e, "background tick");
+                    }
+                    if last_minute.elapsed() >= Duration::from_secs(60) {
+                        last_minute = std::time::Instant::now();
+                        if let Err(e) = app.acquisition().refresh_live_codes().await {
+                            tracing::warn!(error = %e, "live code refresh");
+                        }
                     }
                     if last_hourly.elapsed() >= Duration::from_secs(3600) {
                         last_hourly = std::time::Instant::now();
@@ -86,6 +95,7 @@ impl App {
         if !changed.is_empty() {
             self.tags().run_all_tag_rules(Some(&changed)).await?;
         }
+        self.acquisition().sweep_welcomes().await?;
         self.drain_jobs().await?;
         Ok(())
     }

@@ -5,6 +5,7 @@
 //! never has to re-check its input ("parse, don't validate").
 
 pub mod access;
+pub mod acquisition;
 pub mod customers;
 pub mod error;
 pub mod error_codes;

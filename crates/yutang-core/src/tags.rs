@@ -61,6 +61,8 @@ pub enum TagSource {
     Rule,
     Import,
     Wecom,
+    /// Applied by the channel a customer added through (acquisition).
+    Channel,
 }
 
 impl TagSource {
@@ -71,6 +73,7 @@ impl TagSource {
             TagSource::Rule => "rule",
             TagSource::Import => "import",
             TagSource::Wecom => "wecom",
+            TagSource::Channel => "channel",
         }
     }
 }

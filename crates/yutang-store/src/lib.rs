@@ -9,6 +9,7 @@
 mod macros;
 #[macro_use]
 pub mod tx;
+pub mod acquisition;
 pub mod audit;
 pub mod backup;
 pub mod bulk;

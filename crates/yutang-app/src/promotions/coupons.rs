@@ -294,6 +294,32 @@ impl Coupons<'_> {
         Ok(c)
     }
 
+    /// Issue one set of a template as a reward (a first-add reward, a referral), at most
+    /// once per `key` for the customer: a second call with the same key answers the first
+    /// claim. Refused like a staff issue when the template is a draft or archived.
+    pub(crate) async fn issue_reward(
+        &self,
+        template: i64,
+        customer: CustomerId,
+        key: &str,
+    ) -> Result<Claimed> {
+        let t = self.coupon_template(&Actor::system(), template).await?;
+        let idem = Idem {
+            key,
+            fingerprint: key,
+        };
+        if let Some(r) = self.promotions().replay(customer, Some(idem)).await? {
+            return Ok(r);
+        }
+        if t.row.status != "active" {
+            return Err(closed(&t.row.status));
+        }
+        let (c, _) = self
+            .write_claim(&t, customer, "reward", Some(idem), None)
+            .await?;
+        Ok(c)
+    }
+
     /// Issue a template to every member of a saved segment, as a job; returns the job id.
     pub async fn issue_coupon_to_segment(
         &self,

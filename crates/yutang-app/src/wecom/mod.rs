@@ -326,7 +326,6 @@ impl Wecom<'_> {
             tracing::info!(userid = %c.user_id, "WeCom callback names a userid no guide is linked to");
         }
         let client_id = ClientEventId::parse("id", &format!("wecom:{}", row.dedup_key))?;
-        let detail = serde_json::json!({ "source": "wecom", "userid": c.user_id }).to_string();
         // The callback does not carry the customer's details or tags: reading them needs
         // WeCom, so a job does it afterwards (retried on its own; a WeCom outage neither
         // blocks nor undoes the add).
@@ -371,6 +370,55 @@ impl Wecom<'_> {
             )
             .await?;
         }
+        // Acquisition: the add's channel (by WeCom's State), counters, tags, welcome, reward;
+        // a deletion closes the pair's open add (net adds).
+        let (state_sent, welcome_code) = match &c.change {
+            ContactChange::Add {
+                state,
+                welcome_code,
+            }
+            | ContactChange::AddHalf {
+                state,
+                welcome_code,
+            } => (state.as_deref(), welcome_code.as_deref()),
+            _ => (None, None),
+        };
+        let mut follow_up = None;
+        match &c.change {
+            ContactChange::Add { .. } | ContactChange::AddHalf { .. } => {
+                let f = self
+                    .acquisition()
+                    .on_add_in(
+                        &mut tx,
+                        &crate::acquisition::on_add::AddInput {
+                            dedup_key: &row.dedup_key,
+                            customer,
+                            staff: follower.map(|s| (s.id, s.display_name.as_str())),
+                            state: state_sent,
+                            welcome_code,
+                            at,
+                        },
+                    )
+                    .await?;
+                follow_up = Some(f);
+            }
+            ContactChange::Delete { .. } | ContactChange::DeleteFollowUser => {
+                if let Some(s) = follower {
+                    self.acquisition()
+                        .on_delete_in(&mut tx, customer, s.id, at)
+                        .await?;
+                }
+            }
+            _ => {}
+        }
+        let mut detail = serde_json::json!({ "source": "wecom", "userid": c.user_id });
+        if let Some(st) = state_sent.filter(|s| !s.is_empty()) {
+            detail["state"] = st.into();
+        }
+        if let Some(name) = follow_up.as_ref().and_then(|f| f.channel_name.as_deref()) {
+            detail["channel"] = name.into();
+        }
+        let detail = detail.to_string();
         if let Some(kind) = timeline {
             store::append_event_once_in(
                 &mut tx,
@@ -399,6 +447,9 @@ impl Wecom<'_> {
             .await?;
         }
         tx.commit().await?;
+        if let Some(f) = follow_up {
+            self.acquisition().after_add(&f).await;
+        }
         Ok(Applied::Committed)
     }
 }

@@ -42,6 +42,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "audit.wecom_callback_replayed" => ("重放企业微信回调", "Replayed a WeCom callback"),
         "audit.wecom_job_retried" => ("重试企业微信任务", "Retried a WeCom job"),
         "audit.promotion_changed" => ("变更营销活动", "Changed a promotion"),
+        "audit.channel_changed" => ("变更渠道或活码", "Changed a channel or live code"),
         "audit.wecom_sync_started" => ("开始企业微信全量同步", "Started WeCom full sync"),
         "audit.wecom_settings_changed" => ("修改企业微信设置", "Changed WeCom settings"),
         "audit.wecom_connection_tested" => ("测试企业微信连接", "Tested WeCom connection"),
@@ -64,6 +65,8 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "target.flash_sale" => ("秒杀", "Flash sale"),
         "target.group_buy" => ("拼团", "Group-buy"),
         "target.media" => ("商品图片", "Product image"),
+        "target.channel" => ("渠道", "Channel"),
+        "target.live_code" => ("渠道活码", "Live code"),
         // --- promotion operations (the `op` of a `promotion_changed` entry) ---
         "promo.op.coupon_template.create" => ("新建优惠券", "Created a coupon"),
         "promo.op.coupon_template.update" => ("修改优惠券", "Updated a coupon"),
@@ -175,9 +178,11 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "source.rule" => ("自动规则", "Rule"),
         "source.import" => ("导入", "Import"),
         "source.wecom" => ("企业微信", "WeCom"),
+        "source.channel" => ("渠道活码", "Channel"),
         "source.delete" => ("标签删除", "Tag deleted"),
         "source.claim" => ("客户领取", "Claimed"),
         "source.issue" => ("发放", "Issued"),
+        "source.reward" => ("拉新奖励", "Acquisition reward"),
         "by.rule" => ("规则", "rule"),
         "by.token" => ("令牌", "token"),
         "actor.system" => ("系统", "System"),
@@ -637,17 +642,19 @@ mod tests {
             TagSource::Rule,
             TagSource::Import,
             TagSource::Wecom,
+            TagSource::Channel,
         ] {
             match s {
                 TagSource::Manual
                 | TagSource::Bulk
                 | TagSource::Rule
                 | TagSource::Import
-                | TagSource::Wecom => {}
+                | TagSource::Wecom
+                | TagSource::Channel => {}
             }
             has(&format!("source.{}", s.as_str()));
         }
-        for s in ["delete", "claim", "issue"] {
+        for s in ["delete", "claim", "issue", "reward"] {
             has(&format!("source.{s}"));
         }
         for kind in ["coupon_template", "flash_sale", "group_buy"] {

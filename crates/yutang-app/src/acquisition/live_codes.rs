@@ -1,0 +1,561 @@
+//! Channel live codes: each is one WeCom contact way (type 2, QR scene) whose guides Yutang
+//! re-points when the rotation says so.
+//!
+//! Re-pointing runs under a per-code lease (`take_sync_lease`): every add and every edit bumps
+//! the code's `sync_wanted`; the lease holder reads the counters, computes the rotation
+//! (core's pure `rotation`), calls `update_contact_way` only when the guides change, and
+//! records the value it saw. It gives the lease back only when nothing was bumped meanwhile,
+//! so an add that lands while another node is re-pointing is never left unconsidered, and two
+//! nodes never call WeCom for one code at once. The minute tick re-runs every code for the
+//! edges of working hours and for midnight.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use yutang_core::FieldError;
+use yutang_core::acquisition::live_codes::{LiveCodeSpec, OffReason, Rotation, rotation};
+use yutang_store::acquisition::{self as store, CodeChangeRow, LiveCodeRow, SyncRecord};
+use yutang_wecom::client::api::{AddContactWayRequest, UpdateContactWayRequest};
+
+use super::channels::{archived, check_scope};
+use super::{Acquisition, manage, shanghai_day, shanghai_time, view};
+use crate::Actor;
+use crate::audit::{self, Action};
+use crate::error::{AppError, Result};
+use crate::wecom::settings::errcode_zh;
+
+/// How long a refresher may hold a code before another may take over (a node that died).
+const LEASE_MS: i64 = 30_000;
+
+/// A live code as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveCodeView {
+    pub id: i64,
+    #[serde(flatten)]
+    pub spec: LiveCodeSpec,
+    /// The state WeCom sends back on every add through this code.
+    pub state: String,
+    /// WeCom's contact way id (`''` until WeCom accepted the code).
+    pub config_id: String,
+    /// The QR code image WeCom made for the contact way.
+    pub qr_url: String,
+    /// The staff ids behind the code in WeCom now.
+    pub current_staff_ids: Vec<i64>,
+    /// `pending`, `synced` or `failed` (`sync_error` says why, in Chinese).
+    pub sync_status: String,
+    pub sync_error: String,
+    pub synced_at: Option<i64>,
+    /// Adds through the code today (Shanghai) per guide.
+    pub adds_today: Vec<GuideAdds>,
+    pub archived: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Today's adds of one guide through a code.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct GuideAdds {
+    pub staff_id: i64,
+    pub adds: i64,
+}
+
+/// One change of the guides behind a code, with the reason for each guide left out.
+#[derive(Debug, Clone, Serialize)]
+pub struct CodeChange {
+    pub at: i64,
+    pub staff_ids: Vec<i64>,
+    pub off: Vec<serde_json::Value>,
+    pub on_backup: bool,
+    pub exhausted: bool,
+    pub ok: bool,
+    pub error: String,
+}
+
+fn spec_of(row: &LiveCodeRow) -> Result<LiveCodeSpec> {
+    serde_json::from_str(&row.spec)
+        .map_err(|e| AppError::Internal(format!("live code {} spec: {e}", row.id)))
+}
+
+fn ids_of(json: &str) -> Vec<i64> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+fn audit_detail(op: &str, id: i64, name: &str) -> String {
+    serde_json::json!({ "op": format!("live_code.{op}"), "id": id, "name": name }).to_string()
+}
+
+/// A state Yutang makes up: `yt` and 10 random letters and digits (WeCom allows 30).
+fn new_state() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut rng = rand::thread_rng();
+    let tail: String = (0..10)
+        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+        .collect();
+    format!("yt{tail}")
+}
+
+impl Acquisition<'_> {
+    async fn view_of(&self, row: LiveCodeRow) -> Result<LiveCodeView> {
+        let spec = spec_of(&row)?;
+        let adds = store::adds_on(&self.db, row.id, &shanghai_day(self.now())).await?;
+        Ok(LiveCodeView {
+            id: row.id,
+            spec,
+            current_staff_ids: ids_of(&row.users),
+            adds_today: adds
+                .into_iter()
+                .map(|(staff_id, adds)| GuideAdds { staff_id, adds })
+                .collect(),
+            state: row.state,
+            config_id: row.config_id,
+            qr_url: row.qr_url,
+            sync_status: row.sync_status,
+            sync_error: row.sync_error,
+            synced_at: row.synced_at,
+            archived: row.archived_at.is_some(),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+
+    /// Every guide and the backup must be an active staff member linked to a WeCom userid.
+    async fn check_guides(&self, spec: &LiveCodeSpec) -> Result<()> {
+        let ids = spec
+            .guides
+            .iter()
+            .map(|g| ("guides", g.staff_id))
+            .chain(spec.backup_staff_id.map(|b| ("backup_staff_id", b)));
+        for (field, id) in ids {
+            let s = yutang_store::staff::get(&self.db, id).await.map_err(|_| {
+                FieldError::new(field, "unknown_reference", format!("no staff member {id}"))
+            })?;
+            if s.status != "active" || s.wecom_userid.as_deref().is_none_or(str::is_empty) {
+                return Err(FieldError::new(
+                    field,
+                    "not_a_wecom_staff",
+                    format!("staff member {id} is not an active member linked to a WeCom userid"),
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    async fn open_channel(&self, actor: &Actor, id: i64) -> Result<()> {
+        let ch = store::get_channel(&self.db, id).await.map_err(|_| {
+            AppError::Invalid(FieldError::new(
+                "channel_id",
+                "unknown_reference",
+                "no such channel",
+            ))
+        })?;
+        check_scope(actor, ch.store_id)?;
+        if ch.archived_at.is_some() {
+            return Err(archived());
+        }
+        Ok(())
+    }
+
+    /// Create a code and its WeCom contact way (tried at once; a WeCom failure is recorded on
+    /// the code, in Chinese, and retried by the minute tick).
+    pub async fn create_live_code(
+        &self,
+        actor: &Actor,
+        spec: LiveCodeSpec,
+    ) -> Result<LiveCodeView> {
+        manage(actor)?;
+        let mut spec = spec.parse()?;
+        self.open_channel(actor, spec.channel_id).await?;
+        self.check_guides(&spec).await?;
+        let state = spec.state.clone().unwrap_or_else(new_state);
+        spec.state = Some(state.clone());
+        let json = serde_json::to_string(&spec).map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut tx = self.db.begin().await?;
+        let id = store::insert_code_in(
+            &mut tx,
+            spec.channel_id,
+            &spec.name,
+            &state,
+            &json,
+            self.now(),
+        )
+        .await?;
+        audit::record_in(
+            self,
+            &mut tx,
+            actor,
+            Action::ChannelChanged,
+            &format!("live_code:{id}"),
+            &audit_detail("create", id, &spec.name),
+        )
+        .await?;
+        tx.commit().await?;
+        self.sync_code(id).await?;
+        self.live_code(actor, id).await
+    }
+
+    /// Edit a code; the contact way follows (state, guides, skip-verify).
+    pub async fn update_live_code(
+        &self,
+        actor: &Actor,
+        id: i64,
+        spec: LiveCodeSpec,
+    ) -> Result<LiveCodeView> {
+        manage(actor)?;
+        let old = store::get_code(&self.db, id)
+            .await
+            .map_err(AppError::not_found("live code"))?;
+        let mut spec = spec.parse()?;
+        if spec.channel_id != old.channel_id {
+            return Err(FieldError::new(
+                "channel_id",
+                "immutable",
+                "a code stays in its channel; archive it and create one in the other channel",
+            )
+            .into());
+        }
+        self.open_channel(actor, spec.channel_id).await?;
+        self.check_guides(&spec).await?;
+        let state = spec.state.clone().unwrap_or_else(|| old.state.clone());
+        spec.state = Some(state.clone());
+        let json = serde_json::to_string(&spec).map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut tx = self.db.begin().await?;
+        if !store::update_code_in(&mut tx, id, &spec.name, &state, &json, self.now()).await? {
+            return Err(AppError::Rule {
+                code: "live_code_archived",
+                message: "the live code is archived".into(),
+            });
+        }
+        audit::record_in(
+            self,
+            &mut tx,
+            actor,
+            Action::ChannelChanged,
+            &format!("live_code:{id}"),
+            &audit_detail("update", id, &spec.name),
+        )
+        .await?;
+        tx.commit().await?;
+        self.sync_code(id).await?;
+        self.live_code(actor, id).await
+    }
+
+    /// Archive a code and delete its contact way in WeCom (adds already made stay
+    /// attributed; WeCom stops accepting scans).
+    pub async fn archive_live_code(&self, actor: &Actor, id: i64) -> Result<LiveCodeView> {
+        manage(actor)?;
+        let row = store::get_code(&self.db, id)
+            .await
+            .map_err(AppError::not_found("live code"))?;
+        let mut tx = self.db.begin().await?;
+        if store::archive_code_in(&mut tx, id, self.now()).await? {
+            audit::record_in(
+                self,
+                &mut tx,
+                actor,
+                Action::ChannelChanged,
+                &format!("live_code:{id}"),
+                &audit_detail("archive", id, &row.name),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.delete_contact_way(&row).await;
+        self.live_code(actor, id).await
+    }
+
+    /// Delete a code's contact way in WeCom; a failure is logged (the code is archived in
+    /// Yutang either way, and adds through a stale contact way are still attributed).
+    pub(super) async fn delete_contact_way(&self, row: &LiveCodeRow) {
+        if row.config_id.is_empty() {
+            return;
+        }
+        match self.wecom().wecom_api().await {
+            Ok(Some(api)) => {
+                if let Err(e) = api.del_contact_way(&row.config_id).await {
+                    tracing::warn!(code = row.id, error = %e, "deleting a contact way failed");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "WeCom settings"),
+        }
+    }
+
+    /// Codes of a channel the caller sees (every channel's when `None`).
+    pub async fn live_codes(
+        &self,
+        actor: &Actor,
+        channel: Option<i64>,
+        archived: bool,
+    ) -> Result<Vec<LiveCodeView>> {
+        view(actor)?;
+        let visible: HashMap<i64, Option<i64>> = store::list_channels(&self.db, None, false)
+            .await?
+            .into_iter()
+            .chain(store::list_channels(&self.db, None, true).await?)
+            .map(|c| (c.id, c.store_id))
+            .collect();
+        let mut out = Vec::new();
+        for row in store::list_codes(&self.db, channel, archived).await? {
+            let store_of = visible.get(&row.channel_id).copied().flatten();
+            if check_scope(actor, store_of).is_ok() {
+                out.push(self.view_of(row).await?);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn live_code(&self, actor: &Actor, id: i64) -> Result<LiveCodeView> {
+        view(actor)?;
+        let row = store::get_code(&self.db, id)
+            .await
+            .map_err(AppError::not_found("live code"))?;
+        let ch = store::get_channel(&self.db, row.channel_id).await?;
+        check_scope(actor, ch.store_id).map_err(|_| AppError::NotFound { what: "live code" })?;
+        self.view_of(row).await
+    }
+
+    /// The changes of the guides behind a code, newest first, with the reasons.
+    pub async fn live_code_changes(&self, actor: &Actor, id: i64) -> Result<Vec<CodeChange>> {
+        self.live_code(actor, id).await?;
+        Ok(store::changes(&self.db, id, 200)
+            .await?
+            .into_iter()
+            .map(|c| CodeChange {
+                at: c.at,
+                staff_ids: ids_of(&c.users),
+                off: serde_json::from_str(&c.reasons).unwrap_or_default(),
+                on_backup: c.on_backup,
+                exhausted: c.exhausted,
+                ok: c.ok,
+                error: c.error,
+            })
+            .collect())
+    }
+
+    /// Re-sync a code now (operators: after fixing WeCom settings).
+    pub async fn resync_live_code(&self, actor: &Actor, id: i64) -> Result<LiveCodeView> {
+        manage(actor)?;
+        store::get_code(&self.db, id)
+            .await
+            .map_err(AppError::not_found("live code"))?;
+        let mut tx = self.db.begin().await?;
+        store::want_sync_in(&mut tx, id).await?;
+        tx.commit().await?;
+        self.sync_code(id).await?;
+        self.live_code(actor, id).await
+    }
+
+    /// Bring one code's contact way in line with its rotation (see the module doc). Returns
+    /// at once when another refresher holds the code: it will see this caller's bump.
+    pub async fn sync_code(&self, id: i64) -> Result<()> {
+        for _ in 0..10 {
+            let now = self.now();
+            if !store::take_sync_lease(&self.db, id, now, now + LEASE_MS).await? {
+                return Ok(());
+            }
+            if let Err(e) = self.sync_once(id).await {
+                store::drop_sync_lease(&self.db, id).await?;
+                return Err(e);
+            }
+            if store::release_sync_lease(&self.db, id).await? {
+                return Ok(());
+            }
+        }
+        store::drop_sync_lease(&self.db, id).await?;
+        Ok(())
+    }
+
+    /// Every live code once (the minute tick: working-hour edges, midnight, failed syncs).
+    pub async fn refresh_live_codes(&self) -> Result<usize> {
+        let ids = store::codes_to_sync(&self.db).await?;
+        let n = ids.len();
+        for id in ids {
+            if let Err(e) = self.sync_code(id).await {
+                tracing::warn!(code = id, error = %e, "live code refresh");
+            }
+        }
+        Ok(n)
+    }
+
+    async fn sync_once(&self, id: i64) -> Result<()> {
+        let row = store::get_code(&self.db, id).await?;
+        let now = self.now();
+        let seen = row.sync_wanted;
+        let keep = |status: &'static str, error: String| {
+            let row = &row;
+            async move {
+                store::record_sync(
+                    &self.db,
+                    id,
+                    &SyncRecord {
+                        seen,
+                        config_id: &row.config_id,
+                        qr_url: &row.qr_url,
+                        users: &row.users,
+                        status,
+                        error: &error,
+                        now,
+                    },
+                )
+                .await
+            }
+        };
+        if row.archived_at.is_some() {
+            keep("synced", String::new()).await?;
+            return Ok(());
+        }
+        let Some(api) = self.wecom().wecom_api().await? else {
+            keep(
+                "pending",
+                "企业微信 API 尚未配置：请先在“企业微信”页填写企业 ID 和“客户联系” Secret".into(),
+            )
+            .await?;
+            return Ok(());
+        };
+        let spec = spec_of(&row)?;
+        let adds: HashMap<i64, i64> = store::adds_on(&self.db, id, &shanghai_day(now))
+            .await?
+            .into_iter()
+            .collect();
+        let rot = rotation(&spec, shanghai_time(now), |s| {
+            adds.get(&s).copied().unwrap_or(0)
+        });
+        let current = ids_of(&row.users);
+        let changed = current != rot.users;
+        if !changed && row.sync_status == "synced" && !edited_since_sync(&row) {
+            keep("synced", String::new()).await?;
+            return Ok(());
+        }
+        let mut userids = Vec::with_capacity(rot.users.len());
+        for s in &rot.users {
+            let st = yutang_store::staff::get(&self.db, *s).await?;
+            match st.wecom_userid.filter(|u| !u.is_empty()) {
+                Some(u) => userids.push(u),
+                None => {
+                    let msg = format!(
+                        "员工 {} 未关联企业微信账号，无法接待此活码",
+                        st.display_name
+                    );
+                    keep("failed", msg.clone()).await?;
+                    self.log_change(id, &rot, now, false, &msg).await?;
+                    return Ok(());
+                }
+            }
+        }
+        let state = row.state.clone();
+        let result = if row.config_id.is_empty() {
+            api.add_contact_way(&AddContactWayRequest {
+                contact_type: 2,
+                scene: 2,
+                skip_verify: Some(spec.skip_verify),
+                state: Some(state),
+                user: userids,
+                ..Default::default()
+            })
+            .await
+            .map(|r| (r.config_id, r.qr_code))
+        } else {
+            api.update_contact_way(&UpdateContactWayRequest {
+                config_id: row.config_id.clone(),
+                skip_verify: Some(spec.skip_verify),
+                state: Some(state),
+                user: Some(userids),
+                ..Default::default()
+            })
+            .await
+            .map(|()| (row.config_id.clone(), row.qr_url.clone()))
+        };
+        match result {
+            Ok((config_id, qr_url)) => {
+                let (config_id, qr_url): (String, String) = (config_id, qr_url);
+                let users = serde_json::to_string(&rot.users).unwrap_or_else(|_| "[]".into());
+                store::record_sync(
+                    &self.db,
+                    id,
+                    &SyncRecord {
+                        seen,
+                        config_id: &config_id,
+                        qr_url: &qr_url,
+                        users: &users,
+                        status: "synced",
+                        error: "",
+                        now,
+                    },
+                )
+                .await?;
+                if changed {
+                    self.log_change(id, &rot, now, true, "").await?;
+                }
+            }
+            Err(e) => {
+                let msg = describe_wecom(&e);
+                tracing::warn!(code = id, error = %e, "contact way sync failed");
+                keep("failed", msg.clone()).await?;
+                if changed {
+                    self.log_change(id, &rot, now, false, &msg).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn log_change(
+        &self,
+        id: i64,
+        rot: &Rotation,
+        now: i64,
+        ok: bool,
+        error: &str,
+    ) -> Result<()> {
+        let reasons: Vec<serde_json::Value> = rot
+            .off
+            .iter()
+            .map(|(staff, why)| off_json(*staff, *why))
+            .collect();
+        store::insert_change(
+            &self.db,
+            &CodeChangeRow {
+                id: 0,
+                code_id: id,
+                at: now,
+                users: serde_json::to_string(&rot.users).unwrap_or_else(|_| "[]".into()),
+                reasons: serde_json::Value::from(reasons).to_string(),
+                on_backup: rot.on_backup,
+                exhausted: rot.exhausted,
+                ok,
+                error: error.to_owned(),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// An edit since the last sync (name, state, guides, skip-verify) must reach WeCom even
+/// when the guides behind the code stay the same.
+fn edited_since_sync(row: &LiveCodeRow) -> bool {
+    row.synced_at.is_none_or(|s| row.updated_at >= s)
+}
+
+fn off_json(staff: i64, why: OffReason) -> serde_json::Value {
+    let mut v = serde_json::to_value(why).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("staff_id".into(), staff.into());
+    }
+    v
+}
+
+/// A WeCom failure in Chinese, with what to do.
+pub(crate) fn describe_wecom(e: &yutang_wecom::WecomError) -> String {
+    match e {
+        yutang_wecom::WecomError::Api {
+            errcode, errmsg, ..
+        } => format!(
+            "企业微信错误码 {errcode}：{}（{errmsg}）",
+            errcode_zh(*errcode)
+        ),
+        other => format!("无法调用企业微信：{other}"),
+    }
+}
