@@ -1,6 +1,7 @@
 //! `/api/v1`: the JSON API for integrations and the brand's own apps, described by the
 //! OpenAPI document at `/api/v1/openapi.json` (generated from these handlers).
 
+pub mod acquisition;
 pub mod audit;
 pub mod auth;
 pub mod coupons;
@@ -77,6 +78,10 @@ use promotions::CustomerTokenScheme;
         group_buys::public_open_team, group_buys::public_join_team, group_buys::public_team,
         promotion_stats::coupon_stats, promotion_stats::flash_sale_stats,
         promotion_stats::group_buy_stats,
+        acquisition::list_channels, acquisition::create_channel, acquisition::get_channel,
+        acquisition::update_channel, acquisition::archive_channel, acquisition::list_codes,
+        acquisition::create_code, acquisition::get_code, acquisition::update_code,
+        acquisition::archive_code, acquisition::sync_code, acquisition::code_changes,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, events::EventIn)),
     modifiers(&BearerAuth, &CustomerTokenScheme, &CommonErrors),
@@ -92,6 +97,7 @@ use promotions::CustomerTokenScheme;
         (name = "tags", description = "Tag groups, tags, tagging (manual and bulk jobs) and auto-tag rules"),
         (name = "segments", description = "Segment expressions: count, members, export, saved segments"),
         (name = "wecom", description = "WeCom (企业微信): full sync and customer groups"),
+        (name = "acquisition", description = "Channels and channel live codes (渠道活码): attribution, rotation, welcomes, first-add rewards"),
         (name = "promotions", description = "Coupon templates and coupons, flash sales, group-buys, customer tokens"),
         (name = "public", description = "Customer-facing API (customer token `yct_…`): claim coupons, flash sales, group-buys"),
     )
@@ -294,6 +300,32 @@ pub fn router() -> Router<AppState> {
         .route("/wecom/jobs/failed", get(wecom_inbox::failed_jobs))
         .route("/wecom/jobs/{id}/retry", post(wecom_inbox::retry_job))
         .merge(promotions_router())
+        .merge(acquisition_router())
+}
+
+/// Acquisition: channels and live codes.
+fn acquisition_router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/channels",
+            get(acquisition::list_channels).post(acquisition::create_channel),
+        )
+        .route(
+            "/channels/{id}",
+            get(acquisition::get_channel).put(acquisition::update_channel),
+        )
+        .route("/channels/{id}/archive", post(acquisition::archive_channel))
+        .route(
+            "/live-codes",
+            get(acquisition::list_codes).post(acquisition::create_code),
+        )
+        .route(
+            "/live-codes/{id}",
+            get(acquisition::get_code).put(acquisition::update_code),
+        )
+        .route("/live-codes/{id}/archive", post(acquisition::archive_code))
+        .route("/live-codes/{id}/sync", post(acquisition::sync_code))
+        .route("/live-codes/{id}/changes", get(acquisition::code_changes))
 }
 
 /// Promotions (staff and public), in one block so it merges cleanly with other areas.
