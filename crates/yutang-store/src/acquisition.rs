@@ -706,6 +706,8 @@ pub async fn open_welcomes(db: &Db, stale_before: i64, limit: i64) -> Result<Vec
 #[derive(Debug, Clone, FromRow)]
 pub struct WelcomeContext {
     pub customer_name: String,
+    /// The customer's WeCom external userid (to read the name when the pool has none yet).
+    pub external_userid: Option<String>,
     pub staff_name: Option<String>,
     pub channel_spec: Option<String>,
 }
@@ -713,7 +715,9 @@ pub struct WelcomeContext {
 pub async fn welcome_context(db: &Db, add_id: i64) -> Result<WelcomeContext> {
     db_run!(db, pool => {
         sqlx::query_as::<_, WelcomeContext>(
-            "SELECT c.name AS customer_name, st.display_name AS staff_name, \
+            "SELECT c.name AS customer_name, (SELECT i.value FROM customer_identities i \
+             WHERE i.customer_id = c.id AND i.kind = 'wecom_external' ORDER BY i.id LIMIT 1) \
+             AS external_userid, st.display_name AS staff_name, \
              ch.spec AS channel_spec FROM channel_adds a JOIN customers c ON c.id = a.customer_id \
              LEFT JOIN staff st ON st.id = a.staff_id LEFT JOIN channels ch ON ch.id = a.channel_id \
              WHERE a.id = $1",

@@ -210,7 +210,7 @@ impl Acquisition<'_> {
         if spec.channel_id != old.channel_id {
             return Err(FieldError::new(
                 "channel_id",
-                "immutable",
+                "channel_immutable",
                 "a code stays in its channel; archive it and create one in the other channel",
             )
             .into());

@@ -106,7 +106,16 @@ impl Acquisition<'_> {
             finish("failed", "企业微信 API 尚未配置".into(), String::new()).await?;
             return Ok(());
         };
-        let text = welcome.render(&ctx.customer_name, ctx.staff_name.as_deref().unwrap_or(""));
+        // A new contact's name arrives with the details read after the add; inside the
+        // window it may not be there yet, so it is read from WeCom (one call).
+        let mut name = ctx.customer_name.clone();
+        if name.is_empty()
+            && let Some(x) = ctx.external_userid.as_deref()
+            && let Ok(d) = api.get_external_contact(x, None).await
+        {
+            name = d.external_contact.name;
+        }
+        let text = welcome.render(&name, ctx.staff_name.as_deref().unwrap_or(""));
         let req = SendWelcomeMsgRequest {
             welcome_code: w.welcome_code.clone(),
             text: (!text.is_empty()).then(|| Text {

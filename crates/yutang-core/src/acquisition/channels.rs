@@ -131,7 +131,7 @@ impl ChannelSpec {
         if self.tag_ids.len() > MAX_CHANNEL_TAGS {
             return Err(FieldError::new(
                 "tag_ids",
-                "too_many",
+                "too_many_items",
                 format!("at most {MAX_CHANNEL_TAGS} tags"),
             ));
         }

@@ -208,7 +208,7 @@ impl LiveCodeSpec {
         if self.guides.len() > MAX_GUIDES {
             return Err(FieldError::new(
                 "guides",
-                "too_many",
+                "too_many_items",
                 format!("at most {MAX_GUIDES} guides"),
             ));
         }
@@ -224,7 +224,7 @@ impl LiveCodeSpec {
             if !seen.insert(g.staff_id) {
                 return Err(FieldError::new(
                     "guides",
-                    "duplicate",
+                    "duplicate_guide",
                     "a guide is listed twice",
                 ));
             }
@@ -415,7 +415,7 @@ mod tests {
         assert_eq!(s.parse().unwrap_err().field, "guides.daily_cap");
         let mut s = spec(Spread::Even);
         s.guides[1].staff_id = 10;
-        assert_eq!(s.parse().unwrap_err().code, "duplicate");
+        assert_eq!(s.parse().unwrap_err().code, "duplicate_guide");
         let mut s = spec(Spread::Even);
         s.schedule.start = NaiveTime::from_hms_opt(9, 0, 0);
         assert_eq!(s.parse().unwrap_err().field, "schedule.start");

@@ -156,7 +156,7 @@ impl Welcome {
         }
         if self.attachments.len() > MAX_ATTACHMENTS {
             return Err(bad(
-                "too_many",
+                "too_many_items",
                 format!("at most {MAX_ATTACHMENTS} attachments"),
             ));
         }
@@ -242,7 +242,7 @@ mod tests {
             text: "hi".into(),
             attachments: vec![link("https://a.example/x"); 10],
         };
-        assert_eq!(w.parse().unwrap_err().code, "too_many");
+        assert_eq!(w.parse().unwrap_err().code, "too_many_items");
         let w = Welcome {
             text: String::new(),
             attachments: vec![WelcomeAttachment::Image {

@@ -285,7 +285,9 @@ pub async fn update_channel(
     IdPath(id): IdPath,
     ApiJson(spec): ApiJson<ChannelSpec>,
 ) -> WebResult<Json<ChannelView>> {
-    Ok(Json(s.app.acquisition().update_channel(&a, id, spec).await?))
+    Ok(Json(
+        s.app.acquisition().update_channel(&a, id, spec).await?,
+    ))
 }
 
 /// Archive a channel and its codes (their WeCom contact ways are deleted); adds through them

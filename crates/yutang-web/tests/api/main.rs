@@ -21,6 +21,7 @@ macro_rules! both_engines {
     };
 }
 
+mod acquisition;
 mod audit;
 mod auth;
 mod console;

@@ -172,6 +172,13 @@ struct World {
     segment: i64,
     spare_segment: i64,
     job: i64,
+    /// Channels of store A and B, one to archive, and live codes in each.
+    channel_a: i64,
+    channel_b: i64,
+    spare_channel: i64,
+    code_a: i64,
+    code_b: i64,
+    spare_code: i64,
 }
 
 async fn json_of(r: reqwest::Response, want: StatusCode) -> Value {
@@ -439,6 +446,8 @@ async fn world(e: Engine) -> World {
         .as_i64()
         .unwrap();
     t.settle_jobs().await;
+    let (channel_a, channel_b, spare_channel, code_a, code_b, spare_code) =
+        acquisition_world(&t, store_a, store_b, guide_a_id, guide_b_id).await;
 
     World {
         t,
@@ -476,7 +485,71 @@ async fn world(e: Engine) -> World {
         segment,
         spare_segment,
         job,
+        channel_a,
+        channel_b,
+        spare_channel,
+        code_a,
+        code_b,
+        spare_code,
     }
+}
+
+/// Channels of stores A and B (and a spare to archive) with a live code each; the guides get
+/// WeCom userids (no WeCom is configured, so the codes stay pending).
+async fn acquisition_world(
+    t: &TestApp,
+    store_a: i64,
+    store_b: i64,
+    guide_a: i64,
+    guide_b: i64,
+) -> (i64, i64, i64, i64, i64, i64) {
+    use yutang_core::acquisition::{ChannelKind, ChannelSpec, GuideSlot, LiveCodeSpec};
+    let sys = yutang_app::Actor::system();
+    let acq = t.app.acquisition();
+    for (id, u) in [(guide_a, "matrix_guide_a"), (guide_b, "matrix_guide_b")] {
+        yutang_store::staff::set_wecom_userid(&t.app.db, id, Some(u), t.app.now())
+            .await
+            .unwrap();
+    }
+    let mut ids = Vec::new();
+    for (name, store) in [
+        ("矩阵渠道A", Some(store_a)),
+        ("矩阵渠道B", Some(store_b)),
+        ("备用渠道", None),
+    ] {
+        let spec = ChannelSpec {
+            name: name.into(),
+            kind: ChannelKind::StoreStand,
+            owner_staff_id: None,
+            store_id: store,
+            region_id: None,
+            starts_on: None,
+            ends_on: None,
+            tag_ids: vec![],
+            welcome: None,
+            reward_template_id: None,
+        };
+        ids.push(acq.create_channel(&sys, spec).await.unwrap().id);
+    }
+    let mut codes = Vec::new();
+    for (channel, guide) in [(ids[0], guide_a), (ids[1], guide_b), (ids[0], guide_a)] {
+        let spec = LiveCodeSpec {
+            channel_id: channel,
+            name: "矩阵活码".into(),
+            state: None,
+            skip_verify: true,
+            guides: vec![GuideSlot {
+                staff_id: guide,
+                daily_cap: 10,
+                weight: 1,
+            }],
+            backup_staff_id: None,
+            schedule: Default::default(),
+            spread: Default::default(),
+        };
+        codes.push(acq.create_live_code(&sys, spec).await.unwrap().id);
+    }
+    (ids[0], ids[1], ids[2], codes[0], codes[1], codes[2])
 }
 
 impl World {
@@ -686,6 +759,29 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("put", "/group-buys/{id}") => Case::new(Roles(HQ_WRITE))
             .id(w.group_buy)
             .body(group_buy_body()),
+        // --- acquisition ---
+        ("get", "/channels") => Case::new(Roles(EVERY)),
+        ("post", "/channels") => {
+            Case::new(Roles(HQ_WRITE)).body(json!({"name": "矩阵新渠道", "kind": "ad"}))
+        }
+        ("get", "/channels/{id}") => Case::new(Roles(EVERY)).scoped(w.channel_a, w.channel_b),
+        ("put", "/channels/{id}") => Case::new(Roles(HQ_WRITE))
+            .id(w.channel_a)
+            .body(json!({"name": "矩阵渠道A", "kind": "store_stand", "store_id": w.store_a})),
+        ("post", "/channels/{id}/archive") => Case::new(Roles(HQ_WRITE)).id(w.spare_channel),
+        ("get", "/live-codes") => Case::new(Roles(EVERY)),
+        ("post", "/live-codes") => Case::new(Roles(HQ_WRITE)).body(json!({
+            "channel_id": w.channel_a, "name": "矩阵新活码",
+            "guides": [{"staff_id": w.guide_a_id, "daily_cap": 10}]
+        })),
+        ("get", "/live-codes/{id}") => Case::new(Roles(EVERY)).scoped(w.code_a, w.code_b),
+        ("put", "/live-codes/{id}") => Case::new(Roles(HQ_WRITE)).id(w.code_a).body(json!({
+            "channel_id": w.channel_a, "name": "矩阵活码",
+            "guides": [{"staff_id": w.guide_a_id, "daily_cap": 20}]
+        })),
+        ("post", "/live-codes/{id}/archive") => Case::new(Roles(HQ_WRITE)).id(w.spare_code),
+        ("post", "/live-codes/{id}/sync") => Case::new(Roles(HQ_WRITE)).id(w.code_a),
+        ("get", "/live-codes/{id}/changes") => Case::new(Roles(EVERY)).scoped(w.code_a, w.code_b),
         // Publishing the matrix's live campaigns (already published) changes nothing.
         ("post", "/coupon-templates/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.template),
         ("post", "/flash-sales/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.flash_sale),

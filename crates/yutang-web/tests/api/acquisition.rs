@@ -1,0 +1,436 @@
+//! Acquisition (issue #19) through the HTTP API and the fake WeCom: channels, live codes
+//! rotated over contact ways, attribution, welcomes, channel tags, once-ever rewards.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use yutang_wecom::fake::{CallbackTarget, FakeEvent, FakeWecom};
+
+use crate::helpers::{Engine, TestApp, error_of};
+use crate::promotions::{created_id, template};
+use crate::wecom::drain;
+use crate::wecom_sync::{customer, guide, with_fake};
+
+both_engines!(
+    live_code_rotates_attributes_welcomes_and_rewards_once,
+    welcomes_past_the_window_or_already_sent_are_not_retried,
+    bad_channels_and_codes_are_refused_naming_the_field,
+);
+
+const WELCOME_PATH: &str = "/cgi-bin/externalcontact/send_welcome_msg";
+
+async fn json_of(r: reqwest::Response) -> Value {
+    r.json().await.unwrap()
+}
+
+async fn tag(t: &TestApp) -> i64 {
+    let group = json_of(
+        t.post(
+            "/api/v1/tag-groups",
+            &t.admin,
+            json!({"name": "来源", "multi": true}),
+        )
+        .await,
+    )
+    .await;
+    created_id(
+        t.post(
+            "/api/v1/tags",
+            &t.admin,
+            json!({"group_id": group["id"], "name": "门店台卡", "color": "#FF0000"}),
+        )
+        .await,
+    )
+    .await
+}
+
+/// An add through `state` to `userid`, pushed and applied; the new customer's external id.
+async fn add(
+    t: &TestApp,
+    fake: &FakeWecom,
+    target: &CallbackTarget,
+    userid: &str,
+    name: &str,
+    state: Option<&str>,
+) -> (String, FakeEvent) {
+    let ev = fake.simulate_add_customer(userid, name, state);
+    let FakeEvent::AddExternalContact {
+        external_userid, ..
+    } = &ev
+    else {
+        panic!("unexpected {ev:?}")
+    };
+    let out = fake.push(target, &ev).await.unwrap();
+    assert_eq!(out.status, 200, "{out:?}");
+    drain(t).await;
+    (external_userid.clone(), ev)
+}
+
+fn way_users(fake: &FakeWecom, config_id: &str) -> Vec<String> {
+    fake.with_corp(|c| c.contact_ways[config_id].users.clone())
+}
+
+async fn scalar(t: &TestApp, sql: &str) -> i64 {
+    match &t.app.db {
+        yutang_store::Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(p)
+            .await
+            .unwrap(),
+        yutang_store::Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(p)
+            .await
+            .unwrap(),
+    }
+}
+
+async fn live_code_rotates_attributes_welcomes_and_rewards_once(e: Engine) {
+    let (t, fake, target) = with_fake(e).await;
+    let store = t.store("ACQ-1").await;
+    let g1 = guide(&t, store, "zhangwei").await;
+    let g2 = guide(&t, store, "wangfang").await;
+    let g3 = guide(&t, store, "lina").await;
+    let tag = tag(&t).await;
+    let reward = created_id(
+        t.post("/api/v1/coupon-templates", &t.admin, template(100, 1))
+            .await,
+    )
+    .await;
+    let r = t
+        .post(
+            "/api/v1/channels",
+            &t.admin,
+            json!({
+                "name": "门店台卡 上海一店", "kind": "store_stand", "store_id": store,
+                "tag_ids": [tag], "reward_template_id": reward,
+                "welcome": {"text": "{customer_name} 你好，我是{guide_name}",
+                    "attachments": [{"type": "link", "title": "新人礼", "url": "https://h5.example/gift"}]}
+            }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let channel = json_of(r).await["id"].as_i64().unwrap();
+
+    let r = t
+        .post(
+            "/api/v1/live-codes",
+            &t.admin,
+            json!({
+                "channel_id": channel, "name": "收银台", "state": "sh01-stand",
+                "guides": [{"staff_id": g1, "daily_cap": 2}, {"staff_id": g2, "daily_cap": 1}],
+                "backup_staff_id": g3
+            }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let code = json_of(r).await;
+    assert_eq!(code["sync_status"], "synced", "{code}");
+    assert_eq!(code["current_staff_ids"], json!([g1, g2]));
+    let config_id = code["config_id"].as_str().unwrap().to_owned();
+    let code_id = code["id"].as_i64().unwrap();
+    assert_eq!(way_users(&fake, &config_id), ["zhangwei", "wangfang"]);
+    assert_eq!(
+        fake.with_corp(|c| c.contact_ways[&config_id].state.clone()),
+        "sh01-stand"
+    );
+
+    // Two adds reach zhangwei's cap: the code is re-pointed at the add that reaches it.
+    let (x1, first_event) = add(&t, &fake, &target, "zhangwei", "小林", Some("sh01-stand")).await;
+    assert_eq!(way_users(&fake, &config_id), ["zhangwei", "wangfang"]);
+    let (x2, _) = add(&t, &fake, &target, "zhangwei", "小周", Some("sh01-stand")).await;
+    assert_eq!(way_users(&fake, &config_id), ["wangfang"]);
+    // wangfang's one add sends the code to the backup guide.
+    let (x3, _) = add(&t, &fake, &target, "wangfang", "小吴", Some("sh01-stand")).await;
+    assert_eq!(way_users(&fake, &config_id), ["lina"]);
+    let changes = json_of(
+        t.get(&format!("/api/v1/live-codes/{code_id}/changes"), &t.admin)
+            .await,
+    )
+    .await;
+    let latest = &changes[0];
+    assert_eq!(latest["staff_ids"], json!([g3]));
+    assert_eq!(latest["on_backup"], true);
+    assert!(
+        latest["off"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["reason"] == "cap_reached" && o["staff_id"] == g1 && o["cap"] == 2),
+        "{changes}"
+    );
+
+    // Each add got its welcome, with the names filled in.
+    assert_eq!(fake.calls(WELCOME_PATH), 3);
+    let welcomes = yutang_store::acquisition::welcomes_of_channel(&t.app.db, channel, 10)
+        .await
+        .unwrap();
+    assert_eq!(welcomes.len(), 3);
+    assert!(welcomes.iter().all(|w| w.status == "sent"), "{welcomes:?}");
+    assert!(
+        welcomes
+            .iter()
+            .any(|w| w.text == "小林 你好，我是g.zhangwei"),
+        "{welcomes:?}"
+    );
+
+    // WeCom delivers the first add again: nothing changes (no add, no welcome, no count).
+    let out = fake.push(&target, &first_event).await.unwrap();
+    assert_eq!(out.status, 200);
+    drain(&t).await;
+    assert_eq!(fake.calls(WELCOME_PATH), 3);
+    let c1 = customer(&t, &x1).await.unwrap();
+    assert_eq!(
+        scalar(
+            &t,
+            &format!("SELECT COUNT(*) FROM channel_adds WHERE customer_id = {c1}")
+        )
+        .await,
+        1
+    );
+
+    // The first customer adds a second guide through the code: an add, no second reward.
+    let again = FakeEvent::AddExternalContact {
+        userid: "lina".into(),
+        external_userid: x1.clone(),
+        state: Some("sh01-stand".into()),
+        welcome_code: None,
+    };
+    assert_eq!(fake.push(&target, &again).await.unwrap().status, 200);
+    drain(&t).await;
+    t.settle_jobs().await;
+    let ch = json_of(
+        t.get(&format!("/api/v1/channels/{channel}"), &t.admin)
+            .await,
+    )
+    .await;
+    assert_eq!(ch["totals"]["adds"], 4, "{ch}");
+    assert_eq!(ch["totals"]["new_customers"], 3);
+    assert_eq!(ch["totals"]["welcomes_sent"], 3);
+    assert_eq!(ch["totals"]["rewards_issued"], 3);
+    for x in [&x1, &x2, &x3] {
+        let c = customer(&t, x).await.unwrap();
+        assert_eq!(
+            scalar(
+                &t,
+                &format!(
+                    "SELECT COUNT(*) FROM coupon_claims WHERE customer_id = {c} \
+                     AND template_id = {reward}"
+                )
+            )
+            .await,
+            1,
+            "one reward for {x}"
+        );
+        assert_eq!(
+            scalar(
+                &t,
+                &format!(
+                    "SELECT COUNT(*) FROM customer_tags WHERE customer_id = {c} AND tag_id = {tag}"
+                )
+            )
+            .await,
+            1
+        );
+    }
+
+    // An unknown state still creates the customer, attributed to no channel.
+    let (x4, _) = add(&t, &fake, &target, "zhaolei", "小郑", Some("no-such-code")).await;
+    let c4 = customer(&t, &x4).await.unwrap();
+    assert_eq!(
+        scalar(
+            &t,
+            &format!(
+                "SELECT COUNT(*) FROM customer_acquisition WHERE customer_id = {c4} \
+                 AND channel_id IS NULL AND state = 'no-such-code'"
+            )
+        )
+        .await,
+        1
+    );
+
+    // An order within 7 days of the add is credited to the channel (last touch).
+    let r = t
+        .post(
+            "/api/v1/orders",
+            &t.admin,
+            json!({"external_id": "ACQ-O-1", "customer_id": c1, "channel": "store",
+                "paid_at": chrono::Utc::now().to_rfc3339(),
+                "lines": [{"sku": "A", "name": "苹果", "quantity": 1, "unit_price_fen": 1290}]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(
+        scalar(
+            &t,
+            &format!(
+                "SELECT COUNT(*) FROM orders WHERE external_id = 'ACQ-O-1' \
+                 AND touch_channel_id = {channel}"
+            )
+        )
+        .await,
+        1
+    );
+
+    // Archiving the channel archives the code and deletes its contact way.
+    let r = t
+        .post(
+            &format!("/api/v1/channels/{channel}/archive"),
+            &t.admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(fake.with_corp(|c| !c.contact_ways.contains_key(&config_id)));
+    let code = json_of(
+        t.get(&format!("/api/v1/live-codes/{code_id}"), &t.admin)
+            .await,
+    )
+    .await;
+    assert_eq!(code["archived"], true);
+}
+
+async fn welcomes_past_the_window_or_already_sent_are_not_retried(e: Engine) {
+    let (t, fake, target) = with_fake(e).await;
+    let store = t.store("ACQ-2").await;
+    let g1 = guide(&t, store, "zhangwei").await;
+    let channel = created_id(
+        t.post(
+            "/api/v1/channels",
+            &t.admin,
+            json!({"name": "包裹卡", "kind": "package_card", "welcome": {"text": "欢迎"}}),
+        )
+        .await,
+    )
+    .await;
+    let r = t
+        .post(
+            "/api/v1/live-codes",
+            &t.admin,
+            json!({"channel_id": channel, "name": "包裹卡码", "state": "pkg",
+                "guides": [{"staff_id": g1, "daily_cap": 100}]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    // An add whose event is a minute old (a node that was down): closed as expired, no call.
+    let ev = fake.simulate_add_customer("zhangwei", "旧事件", Some("pkg"));
+    let old = chrono::Utc::now().timestamp() - 60;
+    let xml = ev.to_xml(fake.corp_id(), old);
+    let http = reqwest::Client::new();
+    let out = yutang_wecom::fake::push::push_xml(&http, &target, &xml, old)
+        .await
+        .unwrap();
+    assert_eq!(out.status, 200);
+    drain(&t).await;
+    t.app.acquisition().sweep_welcomes().await.unwrap();
+    assert_eq!(fake.calls(WELCOME_PATH), 0);
+
+    // WeCom answers 41051 (another app greeted the customer): recorded, never retried.
+    fake.fail_next(WELCOME_PATH, 41051, 1);
+    add(&t, &fake, &target, "zhangwei", "新客", Some("pkg")).await;
+    t.app.acquisition().sweep_welcomes().await.unwrap();
+    t.app.acquisition().sweep_welcomes().await.unwrap();
+    assert_eq!(fake.calls(WELCOME_PATH), 1);
+    let mut statuses: Vec<String> =
+        yutang_store::acquisition::welcomes_of_channel(&t.app.db, channel, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|w| w.status)
+            .collect();
+    statuses.sort();
+    assert_eq!(statuses, ["already_sent", "expired"]);
+}
+
+async fn bad_channels_and_codes_are_refused_naming_the_field(e: Engine) {
+    let (t, _fake, _target) = with_fake(e).await;
+    let store = t.store("ACQ-3").await;
+    let g1 = guide(&t, store, "zhangwei").await;
+    let unlinked = t.staff("no.wecom", "guide", Some(store)).await;
+    let channel = created_id(
+        t.post(
+            "/api/v1/channels",
+            &t.admin,
+            json!({"name": "直播间", "kind": "live_stream"}),
+        )
+        .await,
+    )
+    .await;
+    let code = |extra: Value| {
+        let mut body = json!({"channel_id": channel, "name": "码",
+            "guides": [{"staff_id": g1, "daily_cap": 200}]});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    for (body, field) in [
+        (code(json!({"state": "x".repeat(31)})), "state"),
+        (code(json!({"guides": []})), "guides"),
+        (
+            code(json!({"guides": [{"staff_id": g1, "daily_cap": 0}]})),
+            "guides.daily_cap",
+        ),
+        (
+            code(json!({"guides": [{"staff_id": unlinked, "daily_cap": 5}]})),
+            "guides",
+        ),
+    ] {
+        let (s, _, f) = error_of(t.post("/api/v1/live-codes", &t.admin, body.clone()).await).await;
+        assert_eq!(
+            (s, f.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{body}"
+        );
+    }
+    let link = json!({"type": "link", "title": "t", "url": "https://a.example/"});
+    let tpl = created_id(
+        t.post("/api/v1/coupon-templates", &t.admin, template(10, 1))
+            .await,
+    )
+    .await;
+    t.exec("UPDATE coupon_templates SET status = 'archived'")
+        .await;
+    for (body, field) in [
+        (
+            json!({"name": "x", "kind": "ad", "welcome": {"attachments": vec![link; 10]}}),
+            "welcome.attachments",
+        ),
+        (
+            json!({"name": "x", "kind": "ad", "welcome": {"attachments": [{"type": "image"}]}}),
+            "welcome.attachments",
+        ),
+        (
+            json!({"name": "x", "kind": "ad", "reward_template_id": tpl}),
+            "reward_template_id",
+        ),
+        (json!({"name": "x", "kind": "tv"}), "kind"),
+        (json!({"name": "a\u{7}b", "kind": "ad"}), "name"),
+    ] {
+        let (s, _, f) = error_of(t.post("/api/v1/channels", &t.admin, body.clone()).await).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        if field != "kind" {
+            assert_eq!(f.as_deref(), Some(field), "{body}");
+        }
+    }
+    // Unknown fields are refused; a guide may not define channels.
+    let (s, _, _) = error_of(
+        t.post(
+            "/api/v1/channels",
+            &t.admin,
+            json!({"name": "x", "kind": "ad", "colour": "red"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let guide_token = t.login("g.zhangwei").await;
+    let r = t
+        .post(
+            "/api/v1/channels",
+            &guide_token,
+            json!({"name": "x", "kind": "ad"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let listed = json_of(t.get("/api/v1/channels", &guide_token).await).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+}
