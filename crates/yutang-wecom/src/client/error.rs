@@ -2,6 +2,13 @@
 
 /// WeCom error codes the client acts on (global error codes, 90455 / 90313), plus the
 /// endpoint-specific codes the fake server uses.
+///
+/// The 41xxx customer-contact rows of the global table (41037…41050) are quoted from the
+/// table as WxJava's `WxCpErrorMsgEnum` reproduces it: the excerpt of WeCom's own page
+/// available to us stops before them. 41051 and 41096 are on 92599 itself.
+///
+/// Acquisition links (97297) document no error codes at all, and an exhausted acquisition
+/// quota is not an API error (see [`crate::client::api`]), so there is no constant for them.
 pub mod codes {
     /// `-1` 系统繁忙: "服务器暂不可用,建议稍候重试。建议重试次数不超过3次" (90455). Retried with
     /// backoff.
@@ -24,10 +31,33 @@ pub mod codes {
     pub const INVALID_EXTERNAL_USERID: i64 = 40096;
     /// `41001` 缺少access_token参数.
     pub const MISSING_ACCESS_TOKEN: i64 = 41001;
-    /// `41051` welcome message already sent / customer already chatting (92599): do not
-    /// retry.
+    /// `41037` 缺少「联系我」type参数 (`add_contact_way` without a valid `type`).
+    pub const MISSING_CONTACT_WAY_TYPE: i64 = 41037;
+    /// `41038` 缺少「联系我」scene参数.
+    pub const MISSING_CONTACT_WAY_SCENE: i64 = 41038;
+    /// `41039` 无效的「联系我」type参数.
+    pub const INVALID_CONTACT_WAY_TYPE: i64 = 41039;
+    /// `41040` 无效的「联系我」scene参数.
+    pub const INVALID_CONTACT_WAY_SCENE: i64 = 41040;
+    /// `41041` 「联系我」使用人数超过限制: more than 100 users, departments expanded.
+    pub const CONTACT_WAY_TOO_MANY_USERS: i64 = 41041;
+    /// `41044` 无效的「联系我」config_id参数: unknown (or deleted) contact way. Do not retry;
+    /// the code is gone on WeCom's side.
+    pub const INVALID_CONFIG_ID: i64 = 41044;
+    /// `41045` API添加「联系我」达到数量上限: the corp has 500,000 API-created contact ways (and
+    /// group join ways) already (96348). Not transient: delete unused ways first.
+    pub const CONTACT_WAY_LIMIT_REACHED: i64 = 41045;
+    /// `41049` 缺少欢迎语code参数.
+    pub const MISSING_WELCOME_CODE: i64 = 41049;
+    /// `41050` 无效的欢迎语code: unknown, or older than 20 s ("欢迎语code(welcome_code)具有时效
+    /// 性,须在添加好友后20秒内使用"). Do not retry: the code will not become valid again.
+    pub const INVALID_WELCOME_CODE: i64 = 41050;
+    /// `41051` externaluser has started chatting (92599): the welcome message was delivered
+    /// (by this or another app) or the pair already chats. Do not retry; treat as done.
     pub const WELCOME_ALREADY_SENT: i64 = 41051;
-    /// `41096` another app is sending the welcome message (92599): may be retried.
+    /// `41096` welcome msg is being distributed (92599): another app called first and is
+    /// sending. That send may still fail, so the caller may retry within the 20 s window;
+    /// a later 41051 means it was delivered.
     pub const WELCOME_BEING_SENT: i64 = 41096;
     /// `42001` access_token 已过期: refresh the token and retry once.
     pub const ACCESS_TOKEN_EXPIRED: i64 = 42001;
@@ -177,6 +207,9 @@ impl WecomError {
                 codes::FREQUENCY_LIMIT | codes::CONCURRENCY_LIMIT => "wecom_rate_limited",
                 codes::WELCOME_ALREADY_SENT => "wecom_welcome_already_sent",
                 codes::WELCOME_BEING_SENT => "wecom_welcome_being_sent",
+                codes::INVALID_WELCOME_CODE => "wecom_welcome_code_invalid",
+                codes::CONTACT_WAY_LIMIT_REACHED => "wecom_contact_way_limit",
+                codes::INVALID_CONFIG_ID => "wecom_contact_way_unknown",
                 _ => "wecom_api_error",
             },
             Self::InvalidRequest { .. } => "wecom_invalid_request",

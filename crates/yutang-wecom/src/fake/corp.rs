@@ -1,6 +1,12 @@
 //! The in-memory corp behind the fake server, and its deterministic demo seed.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::push::FakeEvent;
+use crate::client::api::{
+    DEFAULT_CONTACT_WAY_LIMIT, MAX_CUSTOMER_CHANNEL_BYTES, WELCOME_CODE_TTL_SECS,
+};
 
 /// Unix time the demo data is stamped around (2023-11-14), so seeds are deterministic.
 pub const DEMO_EPOCH: i64 = 1_700_000_000;
@@ -145,6 +151,80 @@ pub struct ContactWay {
     pub skip_verify: bool,
     /// QR code URL.
     pub qr_code: String,
+    /// Temporary-session mode (does not count toward [`Corp::contact_way_limit`], 96348).
+    pub is_temp: bool,
+    /// Customers added through this way, per staff member (for the even spread of
+    /// [`super::FakeWecom::simulate_scan_contact_way`]).
+    pub adds: BTreeMap<String, u64>,
+}
+
+/// An acquisition link (获客链接, 97297).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcquisitionLink {
+    /// link_id.
+    pub link_id: String,
+    /// Name.
+    pub link_name: String,
+    /// The URL (`https://work.weixin.qq.com/ca/…`).
+    pub url: String,
+    /// Creation time (Unix seconds).
+    pub create_time: i64,
+    /// Add without verification.
+    pub skip_verify: bool,
+    /// Mark the source as this app's link.
+    pub mark_source: bool,
+    /// `range.user_list`.
+    pub users: Vec<String>,
+    /// `range.department_list` (the fake has no departments: they hand out no customers).
+    pub departments: Vec<i64>,
+    /// `priority_option.priority_type`, when set (stored and echoed; the fake's simulated
+    /// customers are new, so no priority applies).
+    pub priority_type: Option<i64>,
+    /// `priority_option.priority_userid_list`.
+    pub priority_userids: Vec<String>,
+    /// Customers added through this link, per staff member.
+    pub adds: BTreeMap<String, u64>,
+}
+
+/// The corp's acquisition-link usage (97375): one unit per customer added through a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AcquisitionQuota {
+    /// Used so far.
+    pub total: i64,
+    /// Left; at 0 links add no more customers.
+    pub balance: i64,
+    /// When the balance expires (Unix seconds); 0 = no `quota_list` entry.
+    pub expire_date: i64,
+}
+
+impl Default for AcquisitionQuota {
+    /// 1,000 units left, none used (an arbitrary default: WeCom sells the quota).
+    fn default() -> Self {
+        Self {
+            total: 0,
+            balance: 1_000,
+            expire_date: 0,
+        }
+    }
+}
+
+/// A welcome code the fake issued with an add event (92599).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WelcomeCode {
+    /// When it was issued, on the corp's clock ([`Corp::now_ms`]).
+    pub issued_at_ms: i64,
+    /// The welcome message sent with it, `{"text": <text.content or null>, "attachments":
+    /// [<as received>]}`; `Some` once used.
+    pub message: Option<serde_json::Value>,
+    /// How many more sends answer 41096 (another app is sending) without using the code.
+    pub busy_answers: u32,
+}
+
+impl WelcomeCode {
+    /// Whether a welcome message was sent with it.
+    pub fn used(&self) -> bool {
+        self.message.is_some()
+    }
 }
 
 /// One recipient of a mass-send task.
@@ -199,7 +279,7 @@ pub struct Transfer {
 }
 
 /// Everything the fake WeCom knows about its corp.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Corp {
     /// Staff members.
     pub staff: Vec<Staff>,
@@ -217,13 +297,51 @@ pub struct Corp {
     pub msg_templates: Vec<MsgTemplate>,
     /// Transfers.
     pub transfers: Vec<Transfer>,
-    /// Issued welcome codes → whether one was used.
-    pub welcome_codes: HashMap<String, bool>,
+    /// Issued welcome codes.
+    pub welcome_codes: HashMap<String, WelcomeCode>,
+    /// How long a welcome code stays valid after it was issued (WeCom: 20 s, 92599). Zero makes
+    /// every code expired at once.
+    pub welcome_code_ttl: Duration,
+    /// Added to the system clock for [`Corp::now_ms`]: lets a test age welcome codes without
+    /// sleeping ([`super::FakeWecom::advance_clock`]).
+    pub clock_offset: Duration,
+    /// API-created contact ways (and group join ways, of which the fake has none) the corp may
+    /// hold (WeCom: 500,000, 96348); `add_contact_way` answers 41045 past it.
+    pub contact_way_limit: usize,
+    /// Acquisition links by link_id.
+    pub acquisition_links: BTreeMap<String, AcquisitionLink>,
+    /// Acquisition-link usage quota.
+    pub acquisition_quota: AcquisitionQuota,
     /// Counter for generated ids.
     pub next_id: u64,
     /// How long a customer transfer waits before its takeover completes on its own (WeCom:
     /// 24 hours); `None`: transfers wait until `FakeWecom::complete_transfers`.
     pub takeover_after_secs: Option<i64>,
+}
+
+impl Default for Corp {
+    /// An empty corp with WeCom's limits: welcome codes valid 20 s, 500,000 contact ways, the
+    /// default acquisition quota.
+    fn default() -> Self {
+        Self {
+            staff: Vec::new(),
+            customers: BTreeMap::new(),
+            follows: Vec::new(),
+            tag_groups: Vec::new(),
+            groups: Vec::new(),
+            contact_ways: BTreeMap::new(),
+            msg_templates: Vec::new(),
+            transfers: Vec::new(),
+            welcome_codes: HashMap::new(),
+            welcome_code_ttl: Duration::from_secs(WELCOME_CODE_TTL_SECS),
+            clock_offset: Duration::ZERO,
+            contact_way_limit: DEFAULT_CONTACT_WAY_LIMIT,
+            acquisition_links: BTreeMap::new(),
+            acquisition_quota: AcquisitionQuota::default(),
+            next_id: 0,
+            takeover_after_secs: None,
+        }
+    }
 }
 
 /// A customer an outside seed gives the corp, followed by one staff member
@@ -517,6 +635,103 @@ impl Corp {
         done.len()
     }
 
+    /// Unix milliseconds on the corp's clock: the system clock plus [`Corp::clock_offset`].
+    pub fn now_ms(&self) -> i64 {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .saturating_add(self.clock_offset);
+        i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// Issues a fresh welcome code, valid for [`Corp::welcome_code_ttl`] from now.
+    pub fn issue_welcome_code(&mut self) -> String {
+        let code = self.new_id("WELCOME");
+        let issued_at_ms = self.now_ms();
+        self.welcome_codes.insert(
+            code.clone(),
+            WelcomeCode {
+                issued_at_ms,
+                message: None,
+                busy_answers: 0,
+            },
+        );
+        code
+    }
+
+    /// Whether this welcome code is past [`Corp::welcome_code_ttl`].
+    pub fn welcome_code_expired(&self, code: &WelcomeCode) -> bool {
+        let ttl_ms = i64::try_from(self.welcome_code_ttl.as_millis()).unwrap_or(i64::MAX);
+        self.now_ms().saturating_sub(code.issued_at_ms) >= ttl_ms
+    }
+
+    /// A new customer `name` adds `userid`: creates the customer and the follow relation
+    /// (with `state` and `add_way`), issues a welcome code and returns the
+    /// `add_external_contact` event WeCom would send.
+    pub fn add_new_customer(
+        &mut self,
+        userid: &str,
+        name: &str,
+        state: Option<String>,
+        add_way: i64,
+    ) -> FakeEvent {
+        let external_userid = self.new_id("wmFakeCustomer");
+        let welcome_code = self.issue_welcome_code();
+        let createtime = self.now_ms() / 1000;
+        self.customers.insert(
+            external_userid.clone(),
+            Customer {
+                external_userid: external_userid.clone(),
+                name: name.to_owned(),
+                avatar: String::new(),
+                contact_type: 1,
+                gender: 0,
+                unionid: None,
+            },
+        );
+        self.follows.push(Follow {
+            userid: userid.to_owned(),
+            external_userid: external_userid.clone(),
+            remark: String::new(),
+            description: String::new(),
+            createtime,
+            tag_ids: Vec::new(),
+            state: state.clone(),
+            add_way,
+        });
+        FakeEvent::AddExternalContact {
+            userid: userid.to_owned(),
+            external_userid,
+            state,
+            welcome_code: Some(welcome_code),
+        }
+    }
+
+    /// The contact way with this config_id.
+    pub fn contact_way(&self, config_id: &str) -> Option<&ContactWay> {
+        self.contact_ways.get(config_id)
+    }
+
+    /// The acquisition link with this link_id.
+    pub fn acquisition_link(&self, link_id: &str) -> Option<&AcquisitionLink> {
+        self.acquisition_links.get(link_id)
+    }
+
+    /// Contact ways that count toward [`Corp::contact_way_limit`] (temporary ones do not).
+    pub fn counted_contact_ways(&self) -> usize {
+        self.contact_ways.values().filter(|w| !w.is_temp).count()
+    }
+
+    /// Of `users`, the active staff member with the fewest `adds`, ties by order; `None` when
+    /// none of them is an active staff member.
+    pub fn least_added(&self, users: &[String], adds: &BTreeMap<String, u64>) -> Option<String> {
+        users
+            .iter()
+            .filter(|u| self.staff_member(u).is_some_and(|s| !s.resigned))
+            .min_by_key(|u| adds.get(*u).copied().unwrap_or(0))
+            .cloned()
+    }
+
     /// The staff member with this userid.
     pub fn staff_member(&self, userid: &str) -> Option<&Staff> {
         self.staff.iter().find(|s| s.userid == userid)
@@ -537,9 +752,63 @@ impl Corp {
     }
 }
 
+/// `value` cut to at most `max` bytes at a character boundary (WeCom truncates a
+/// `customer_channel` over 64 bytes, 97298).
+pub fn truncate_bytes(value: &str, max: usize) -> &str {
+    if value.len() <= max {
+        return value;
+    }
+    let mut end = max;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    &value[..end]
+}
+
+/// The `State` WeCom puts on the add event of a customer who came through an acquisition link
+/// opened with this `customer_channel` (96361): the channel, cut to 64 bytes; none without one.
+pub fn acquisition_state(customer_channel: Option<&str>) -> Option<String> {
+    customer_channel
+        .map(|c| truncate_bytes(c, MAX_CUSTOMER_CHANNEL_BYTES))
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn truncation_keeps_whole_characters() {
+        assert_eq!(truncate_bytes("abc", 64), "abc");
+        // "渠" is 3 bytes: 22 of them are 66 bytes; 21 fit in 64.
+        let long = "渠".repeat(22);
+        assert_eq!(truncate_bytes(&long, 64).chars().count(), 21);
+        assert_eq!(acquisition_state(Some("")), None);
+        assert_eq!(acquisition_state(None), None);
+        assert_eq!(
+            acquisition_state(Some("live_2311")).as_deref(),
+            Some("live_2311")
+        );
+    }
+
+    #[test]
+    fn least_added_spreads_and_skips_inactive() {
+        let corp = Corp::demo();
+        let users = vec![
+            "chenjing".to_owned(),
+            "lina".to_owned(),
+            "zhangwei".to_owned(),
+        ];
+        let mut adds = BTreeMap::new();
+        // chenjing has resigned: never picked.
+        assert_eq!(corp.least_added(&users, &adds).as_deref(), Some("lina"));
+        adds.insert("lina".to_owned(), 1);
+        assert_eq!(corp.least_added(&users, &adds).as_deref(), Some("zhangwei"));
+        adds.insert("zhangwei".to_owned(), 1);
+        assert_eq!(corp.least_added(&users, &adds).as_deref(), Some("lina"));
+        assert_eq!(corp.least_added(&["nobody".to_owned()], &adds), None);
+    }
 
     #[test]
     fn demo_is_deterministic_and_consistent() {

@@ -1,6 +1,6 @@
 //! The fake server's request handling: one dispatcher over the request path.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,14 +10,20 @@ use axum::extract::{Query, State as AxumState};
 use axum::http::Uri;
 use serde_json::{Value, json};
 
-use super::corp::{ContactWay, Corp, MsgTarget, MsgTemplate, Tag, TagGroup, Transfer};
+use super::corp::{
+    AcquisitionLink, ContactWay, Corp, MsgTarget, MsgTemplate, Tag, TagGroup, Transfer,
+};
 use super::{IssuedToken, State, lock, now_secs};
 use crate::client::api::{
-    MAX_GROUPCHAT_LIST_LIMIT, MAX_STATE_CHARS, MAX_TRANSFER_CUSTOMERS, PATH_ADD_CONTACT_WAY,
-    PATH_ADD_CORP_TAG, PATH_ADD_MSG_TEMPLATE, PATH_BATCH_GET_BY_USER, PATH_DEL_CONTACT_WAY,
-    PATH_DEL_CORP_TAG, PATH_EDIT_CORP_TAG, PATH_GET, PATH_GET_CORP_TAG_LIST,
-    PATH_GET_FOLLOW_USER_LIST, PATH_GET_GROUPMSG_LIST_V2, PATH_GET_GROUPMSG_SEND_RESULT,
-    PATH_GET_GROUPMSG_TASK, PATH_GROUPCHAT_GET, PATH_GROUPCHAT_LIST, PATH_GROUPCHAT_ONJOB_TRANSFER,
+    MAX_ACQUISITION_LINK_NAME_CHARS, MAX_ACQUISITION_LINK_USERS, MAX_ACQUISITION_PRIORITY_USERS,
+    MAX_ATTACHMENTS, MAX_CONTACT_WAY_REMARK_CHARS, MAX_CONTACT_WAY_USERS, MAX_GROUPCHAT_LIST_LIMIT,
+    MAX_STATE_CHARS, MAX_TRANSFER_CUSTOMERS, PATH_ACQUISITION_CREATE_LINK,
+    PATH_ACQUISITION_DELETE_LINK, PATH_ACQUISITION_GET, PATH_ACQUISITION_LIST_LINK,
+    PATH_ACQUISITION_QUOTA, PATH_ACQUISITION_UPDATE_LINK, PATH_ADD_CONTACT_WAY, PATH_ADD_CORP_TAG,
+    PATH_ADD_MSG_TEMPLATE, PATH_BATCH_GET_BY_USER, PATH_DEL_CONTACT_WAY, PATH_DEL_CORP_TAG,
+    PATH_EDIT_CORP_TAG, PATH_GET, PATH_GET_CORP_TAG_LIST, PATH_GET_FOLLOW_USER_LIST,
+    PATH_GET_GROUPMSG_LIST_V2, PATH_GET_GROUPMSG_SEND_RESULT, PATH_GET_GROUPMSG_TASK,
+    PATH_GROUPCHAT_GET, PATH_GROUPCHAT_LIST, PATH_GROUPCHAT_ONJOB_TRANSFER,
     PATH_GROUPCHAT_TRANSFER, PATH_LIST, PATH_MARK_TAG, PATH_RESIGNED_TRANSFER_CUSTOMER,
     PATH_RESIGNED_TRANSFER_RESULT, PATH_SEND_WELCOME_MSG, PATH_TRANSFER_CUSTOMER,
     PATH_TRANSFER_RESULT, PATH_UPDATE_CONTACT_WAY,
@@ -132,13 +138,13 @@ fn answer(state: &State, path: &str, query: &HashMap<String, String>, body: &[u8
         PATH_GROUPCHAT_GET => groupchat_get(corp, &body),
         PATH_ADD_CONTACT_WAY => add_contact_way(corp, &body),
         PATH_UPDATE_CONTACT_WAY => update_contact_way(corp, &body),
-        PATH_DEL_CONTACT_WAY => {
-            let config_id = str_field(&body, "config_id");
-            corp.contact_ways
-                .remove(config_id)
-                .map(|_| json!({}))
-                .ok_or_else(|| fail(codes::INVALID_PARAMETER, "invalid config_id"))
-        }
+        PATH_DEL_CONTACT_WAY => del_contact_way(corp, &body),
+        PATH_ACQUISITION_LIST_LINK => list_acquisition_links(corp, &body),
+        PATH_ACQUISITION_GET => get_acquisition_link(corp, &body),
+        PATH_ACQUISITION_CREATE_LINK => create_acquisition_link(corp, &body),
+        PATH_ACQUISITION_UPDATE_LINK => update_acquisition_link(corp, &body),
+        PATH_ACQUISITION_DELETE_LINK => delete_acquisition_link(corp, &body),
+        PATH_ACQUISITION_QUOTA => acquisition_quota(corp),
         PATH_SEND_WELCOME_MSG => send_welcome_msg(corp, &body),
         PATH_ADD_MSG_TEMPLATE => add_msg_template(corp, &body),
         PATH_GET_GROUPMSG_LIST_V2 => get_groupmsg_list(corp, &body),
@@ -681,6 +687,7 @@ fn groupchat_get(corp: &Corp, body: &Value) -> Answer {
     }))
 }
 
+/// `state` and `remark` of a contact way: at most 30 characters each (96348).
 fn check_state(body: &Value) -> Result<(), (i64, String)> {
     if str_field(body, "state").chars().count() > MAX_STATE_CHARS {
         return Err(fail(
@@ -688,18 +695,51 @@ fn check_state(body: &Value) -> Result<(), (i64, String)> {
             "state exceeds 30 characters",
         ));
     }
+    if str_field(body, "remark").chars().count() > MAX_CONTACT_WAY_REMARK_CHARS {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "remark exceeds 30 characters",
+        ));
+    }
     Ok(())
 }
 
+/// Userids of a contact way: at most 100 (41041), each a staff member (40003).
+fn check_way_users(corp: &Corp, users: &[String]) -> Result<(), (i64, String)> {
+    if users.len() > MAX_CONTACT_WAY_USERS {
+        return Err(fail(
+            codes::CONTACT_WAY_TOO_MANY_USERS,
+            "contact way user count exceeds the limit",
+        ));
+    }
+    for user in users {
+        require_staff(corp, user)?;
+    }
+    Ok(())
+}
+
+/// `type` and `scene` of a contact way: 1 or 2; `missing` when absent, `invalid` otherwise.
+fn one_or_two(body: &Value, field: &str, missing: i64, invalid: i64) -> Result<i64, (i64, String)> {
+    match int_field(body, field) {
+        None => Err(fail(missing, format!("missing contact way {field}"))),
+        Some(value @ (1 | 2)) => Ok(value),
+        Some(_) => Err(fail(invalid, format!("invalid contact way {field}"))),
+    }
+}
+
 fn add_contact_way(corp: &mut Corp, body: &Value) -> Answer {
-    let contact_type = int_field(body, "type").unwrap_or(0);
-    let scene = int_field(body, "scene").unwrap_or(0);
-    if !matches!(contact_type, 1 | 2) {
-        return Err(fail(41037, "missing contact way type"));
-    }
-    if !matches!(scene, 1 | 2) {
-        return Err(fail(codes::INVALID_PARAMETER, "invalid scene"));
-    }
+    let contact_type = one_or_two(
+        body,
+        "type",
+        codes::MISSING_CONTACT_WAY_TYPE,
+        codes::INVALID_CONTACT_WAY_TYPE,
+    )?;
+    let scene = one_or_two(
+        body,
+        "scene",
+        codes::MISSING_CONTACT_WAY_SCENE,
+        codes::INVALID_CONTACT_WAY_SCENE,
+    )?;
     check_state(body)?;
     let users = str_list(body, "user");
     if contact_type == 1 && users.len() != 1 {
@@ -708,8 +748,24 @@ fn add_contact_way(corp: &mut Corp, body: &Value) -> Answer {
             "type 1 needs exactly one user",
         ));
     }
-    for user in &users {
-        require_staff(corp, user)?;
+    check_way_users(corp, &users)?;
+    let is_temp = body
+        .get("is_temp")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if is_temp && contact_type != 1 {
+        // "临时会话模式…仅支持单人" (96348); the code WeCom answers is undocumented.
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "temporary contact ways are single-user only",
+        ));
+    }
+    // Temporary ways do not count ("临时会话模式不占用「联系我」数量", 96348).
+    if !is_temp && corp.counted_contact_ways() >= corp.contact_way_limit {
+        return Err(fail(
+            codes::CONTACT_WAY_LIMIT_REACHED,
+            "contact way count reaches the limit",
+        ));
     }
     let config_id = corp.new_id("cwFake");
     let qr_code = format!("https://wework.qpic.cn/wwpic/fake/{config_id}/0");
@@ -732,6 +788,8 @@ fn add_contact_way(corp: &mut Corp, body: &Value) -> Answer {
                 .and_then(Value::as_bool)
                 .unwrap_or(true),
             qr_code: qr_code.clone(),
+            is_temp,
+            adds: BTreeMap::new(),
         },
     );
     let mut answer = json!({ "config_id": config_id });
@@ -741,19 +799,21 @@ fn add_contact_way(corp: &mut Corp, body: &Value) -> Answer {
     Ok(answer)
 }
 
+fn unknown_config_id() -> (i64, String) {
+    fail(codes::INVALID_CONFIG_ID, "invalid config_id")
+}
+
 fn update_contact_way(corp: &mut Corp, body: &Value) -> Answer {
     check_state(body)?;
     let users = body.get("user").map(|_| str_list(body, "user"));
     if let Some(users) = &users {
-        for user in users {
-            require_staff(corp, user)?;
-        }
+        check_way_users(corp, users)?;
     }
     let config_id = str_field(body, "config_id");
     let way = corp
         .contact_ways
         .get_mut(config_id)
-        .ok_or_else(|| fail(codes::INVALID_PARAMETER, "invalid config_id"))?;
+        .ok_or_else(unknown_config_id)?;
     if let Some(users) = users {
         if way.contact_type == 1 && users.len() != 1 {
             return Err(fail(
@@ -775,26 +835,277 @@ fn update_contact_way(corp: &mut Corp, body: &Value) -> Answer {
     Ok(json!({}))
 }
 
+fn del_contact_way(corp: &mut Corp, body: &Value) -> Answer {
+    corp.contact_ways
+        .remove(str_field(body, "config_id"))
+        .map(|_| json!({}))
+        .ok_or_else(unknown_config_id)
+}
+
+/// `send_welcome_msg` (92599): 41049 without a code; 41050 for a code the fake never issued or
+/// one past [`Corp::welcome_code_ttl`]; 41051 once a message was sent with it; 41096 while
+/// [`super::FakeWecom::welcome_being_sent`] says another app is sending (the code stays
+/// unused).
 fn send_welcome_msg(corp: &mut Corp, body: &Value) -> Answer {
     let code = str_field(body, "welcome_code");
+    if code.is_empty() {
+        return Err(fail(codes::MISSING_WELCOME_CODE, "missing welcome_code"));
+    }
     let attachments = body
         .get("attachments")
         .and_then(Value::as_array)
-        .map_or(0, Vec::len);
-    if attachments > 9 {
+        .cloned()
+        .unwrap_or_default();
+    if attachments.len() > MAX_ATTACHMENTS {
         return Err(fail(codes::INVALID_PARAMETER, "at most 9 attachments"));
     }
-    match corp.welcome_codes.get_mut(code) {
-        None => Err(fail(codes::INVALID_PARAMETER, "invalid welcome_code")),
-        Some(true) => Err(fail(
+    let text = body.get("text").and_then(|t| t.get("content")).cloned();
+    if text.is_none() && attachments.is_empty() {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "text and attachments are both empty",
+        ));
+    }
+    let Some(entry) = corp.welcome_codes.get(code) else {
+        return Err(fail(codes::INVALID_WELCOME_CODE, "invalid welcome_code"));
+    };
+    let expired = corp.welcome_code_expired(entry);
+    let Some(entry) = corp.welcome_codes.get_mut(code) else {
+        return Err(fail(codes::INVALID_WELCOME_CODE, "invalid welcome_code"));
+    };
+    if entry.used() {
+        return Err(fail(
             codes::WELCOME_ALREADY_SENT,
             "externaluser has started chatting",
-        )),
-        Some(used) => {
-            *used = true;
-            Ok(json!({}))
-        }
+        ));
     }
+    if entry.busy_answers > 0 {
+        entry.busy_answers -= 1;
+        return Err(fail(
+            codes::WELCOME_BEING_SENT,
+            "welcome msg is being distributed",
+        ));
+    }
+    if expired {
+        return Err(fail(
+            codes::INVALID_WELCOME_CODE,
+            "invalid welcome_code: older than the 20 s window",
+        ));
+    }
+    entry.message = Some(json!({ "text": text, "attachments": attachments }));
+    Ok(json!({}))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Acquisition links (97297). The page documents no error codes: an unknown link and invalid
+// parameters answer 40058, unknown userids 40003.
+
+fn unknown_link() -> (i64, String) {
+    fail(codes::INVALID_PARAMETER, "invalid link_id")
+}
+
+/// The users and departments of an acquisition link's `range`.
+type LinkRange = (Vec<String>, Vec<i64>);
+
+fn parse_link_range(corp: &Corp, range: &Value) -> Result<LinkRange, (i64, String)> {
+    let users = str_list(range, "user_list");
+    let departments: Vec<i64> = range
+        .get("department_list")
+        .and_then(Value::as_array)
+        .map(|d| d.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default();
+    if users.is_empty() && departments.is_empty() {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "range.user_list and range.department_list are both empty",
+        ));
+    }
+    if users.len() > MAX_ACQUISITION_LINK_USERS {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "range covers more than 500 users",
+        ));
+    }
+    for user in &users {
+        require_staff(corp, user)?;
+    }
+    Ok((users, departments))
+}
+
+/// `priority_option` of an acquisition link: the priority type and its users.
+type Priority = (i64, Vec<String>);
+
+fn parse_priority(corp: &Corp, body: &Value) -> Result<Option<Priority>, (i64, String)> {
+    let Some(option) = body.get("priority_option").filter(|o| o.is_object()) else {
+        return Ok(None);
+    };
+    let priority_type = int_field(option, "priority_type").unwrap_or(0);
+    if !matches!(priority_type, 1 | 2) {
+        return Err(fail(codes::INVALID_PARAMETER, "invalid priority_type"));
+    }
+    let users = str_list(option, "priority_userid_list");
+    if users.len() > MAX_ACQUISITION_PRIORITY_USERS {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "priority_userid_list exceeds 1000",
+        ));
+    }
+    for user in &users {
+        require_staff(corp, user)?;
+    }
+    Ok(Some((priority_type, users)))
+}
+
+fn check_link_name(name: &str) -> Result<(), (i64, String)> {
+    if name.trim().is_empty() {
+        return Err(fail(codes::INVALID_PARAMETER, "missing link_name"));
+    }
+    if name.chars().count() > MAX_ACQUISITION_LINK_NAME_CHARS {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "link_name exceeds 30 characters",
+        ));
+    }
+    Ok(())
+}
+
+fn link_json(link: &AcquisitionLink) -> Value {
+    json!({
+        "link_id": link.link_id,
+        "link_name": link.link_name,
+        "url": link.url,
+        "create_time": link.create_time,
+        "skip_verify": link.skip_verify,
+        "mark_source": link.mark_source,
+    })
+}
+
+fn list_acquisition_links(corp: &Corp, body: &Value) -> Answer {
+    // "最大值100"; what WeCom does with a larger value is undocumented: clamp.
+    let limit = int_field(body, "limit").map_or(100, |l| l.clamp(1, 100));
+    let ids: Vec<String> = corp.acquisition_links.keys().cloned().collect();
+    let (items, next_cursor) = page(
+        &ids,
+        str_field(body, "cursor"),
+        usize::try_from(limit).unwrap_or(100),
+    )?;
+    Ok(json!({ "link_id_list": items, "next_cursor": next_cursor }))
+}
+
+fn get_acquisition_link(corp: &Corp, body: &Value) -> Answer {
+    let link = corp
+        .acquisition_link(str_field(body, "link_id"))
+        .ok_or_else(unknown_link)?;
+    let mut answer = json!({
+        "link": link_json(link),
+        "range": { "user_list": link.users, "department_list": link.departments },
+    });
+    if let Some(priority_type) = link.priority_type {
+        answer["priority_option"] = json!({
+            "priority_type": priority_type,
+            "priority_userid_list": link.priority_userids,
+        });
+    }
+    Ok(answer)
+}
+
+fn create_acquisition_link(corp: &mut Corp, body: &Value) -> Answer {
+    let link_name = str_field(body, "link_name").to_owned();
+    check_link_name(&link_name)?;
+    let range = body.get("range").cloned().unwrap_or_else(|| json!({}));
+    let (users, departments) = parse_link_range(corp, &range)?;
+    let priority = parse_priority(corp, body)?;
+    let link_id = corp.new_id("cawcdeFake");
+    let link = AcquisitionLink {
+        url: format!("https://work.weixin.qq.com/ca/{link_id}"),
+        link_id: link_id.clone(),
+        link_name,
+        create_time: corp.now_ms() / 1000,
+        skip_verify: body
+            .get("skip_verify")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
+        mark_source: body
+            .get("mark_source")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
+        users,
+        departments,
+        priority_type: priority.as_ref().map(|(t, _)| *t),
+        priority_userids: priority.map(|(_, u)| u).unwrap_or_default(),
+        adds: BTreeMap::new(),
+    };
+    // create_link answers link_id, link_name, url and create_time (97297).
+    let answer = json!({
+        "link": {
+            "link_id": link.link_id,
+            "link_name": link.link_name,
+            "url": link.url,
+            "create_time": link.create_time,
+        }
+    });
+    corp.acquisition_links.insert(link_id, link);
+    Ok(answer)
+}
+
+fn update_acquisition_link(corp: &mut Corp, body: &Value) -> Answer {
+    let link_id = str_field(body, "link_id");
+    if corp.acquisition_link(link_id).is_none() {
+        return Err(unknown_link());
+    }
+    let name = body.get("link_name").and_then(Value::as_str);
+    if let Some(name) = name {
+        check_link_name(name)?;
+    }
+    let range = match body.get("range") {
+        Some(range) => Some(parse_link_range(corp, range)?),
+        None => None,
+    };
+    let priority = parse_priority(corp, body)?;
+    let link = corp
+        .acquisition_links
+        .get_mut(link_id)
+        .ok_or_else(unknown_link)?;
+    if let Some(name) = name {
+        name.clone_into(&mut link.link_name);
+    }
+    // "range为覆盖更新".
+    if let Some((users, departments)) = range {
+        link.users = users;
+        link.departments = departments;
+    }
+    if let Some((priority_type, users)) = priority {
+        link.priority_type = Some(priority_type);
+        link.priority_userids = users;
+    }
+    if let Some(skip) = body.get("skip_verify").and_then(Value::as_bool) {
+        link.skip_verify = skip;
+    }
+    if let Some(mark) = body.get("mark_source").and_then(Value::as_bool) {
+        link.mark_source = mark;
+    }
+    Ok(json!({}))
+}
+
+fn delete_acquisition_link(corp: &mut Corp, body: &Value) -> Answer {
+    corp.acquisition_links
+        .remove(str_field(body, "link_id"))
+        .map(|_| json!({}))
+        .ok_or_else(unknown_link)
+}
+
+fn acquisition_quota(corp: &Corp) -> Answer {
+    let quota = corp.acquisition_quota;
+    let quota_list: Vec<Value> = if quota.balance > 0 && quota.expire_date > 0 {
+        vec![json!({ "expire_date": quota.expire_date, "balance": quota.balance })]
+    } else {
+        Vec::new()
+    };
+    Ok(json!({
+        "total": quota.total,
+        "balance": quota.balance,
+        "quota_list": quota_list,
+    }))
 }
 
 fn add_msg_template(corp: &mut Corp, body: &Value) -> Answer {

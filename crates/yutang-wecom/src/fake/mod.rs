@@ -23,12 +23,21 @@
 //!   45033, -1 …); [`FakeConfig::per_minute_limit`] makes the server itself answer 45009 past
 //!   a per-path minute quota.
 //! - Invalid parameters answer 40058, unknown userids 40003, unknown customers 40096, unknown
-//!   tags 40068, unknown groups 90501 (the codes WeCom's pages use in the matching examples;
-//!   where WeCom's exact code for a case is undocumented the fake uses the closest of these).
+//!   tags 40068, unknown groups 90501, unknown contact ways 41044 (the codes WeCom's pages use
+//!   in the matching examples or its global code table; where WeCom's exact code for a case is
+//!   undocumented, e.g. everything about acquisition links, the fake uses the closest of
+//!   these).
 //! - [`FakeWecom::set_unreachable`] simulates an outage (HTTP 503 on every path).
 //! - Transfers wait (status 2) until [`FakeWecom::complete_transfers`] plays the 24 hours, or,
 //!   with [`Corp::takeover_after_secs`] set (the demo), until that much time has passed.
 //! - Mass-send tasks stay unsent until [`FakeWecom::complete_msg_template`].
+//! - Welcome codes expire [`Corp::welcome_code_ttl`] after they were issued (20 s, or
+//!   [`FakeWecom::advance_clock`]) and then answer 41050; a used one answers 41051;
+//!   [`FakeWecom::welcome_being_sent`] makes a code answer 41096 without using it.
+//! - `add_contact_way` answers 41045 past [`Corp::contact_way_limit`] (500,000).
+//! - Customers arrive through [`FakeWecom::simulate_add_customer`],
+//!   [`FakeWecom::simulate_scan_contact_way`] and
+//!   [`FakeWecom::simulate_open_acquisition_link`], each returning the add event to push.
 
 pub mod corp;
 mod handlers;
@@ -244,39 +253,112 @@ impl FakeWecom {
         name: &str,
         state: Option<&str>,
     ) -> FakeEvent {
-        let now = now_secs();
+        self.with_corp(|corp| corp.add_new_customer(userid, name, state.map(str::to_owned), 1))
+    }
+
+    /// A new customer `name` scans the QR code of the contact way `config_id`: WeCom hands
+    /// them to one of the way's current users (for a multi-user way spread evenly: the active
+    /// user with the fewest adds through this way, ties by their order in the way), creates
+    /// the customer and the follow (`state` = the way's state, `add_way` 1), issues a welcome
+    /// code, and returns the `add_external_contact` event with `State` = the way's state (none
+    /// when the way has no state).
+    ///
+    /// Fails for an unknown (or deleted) way and for a way none of whose users is an active
+    /// staff member (the fake has no departments, so a way with only `party` fails too). The
+    /// add always completes as if verification passed (no `add_half_external_contact`).
+    pub fn simulate_scan_contact_way(
+        &self,
+        config_id: &str,
+        name: &str,
+    ) -> Result<FakeEvent, String> {
         self.with_corp(|corp| {
-            let external_userid = corp.new_id("wmFakeCustomer");
-            let welcome_code = corp.new_id("WELCOME");
-            corp.customers.insert(
-                external_userid.clone(),
-                corp::Customer {
-                    external_userid: external_userid.clone(),
-                    name: name.to_owned(),
-                    avatar: String::new(),
-                    contact_type: 1,
-                    gender: 0,
-                    unionid: None,
-                },
-            );
-            corp.follows.push(corp::Follow {
-                userid: userid.to_owned(),
-                external_userid: external_userid.clone(),
-                remark: String::new(),
-                description: String::new(),
-                createtime: now,
-                tag_ids: Vec::new(),
-                state: state.map(str::to_owned),
-                add_way: 1,
-            });
-            corp.welcome_codes.insert(welcome_code.clone(), false);
-            FakeEvent::AddExternalContact {
-                userid: userid.to_owned(),
-                external_userid,
-                state: state.map(str::to_owned),
-                welcome_code: Some(welcome_code),
+            let way = corp
+                .contact_way(config_id)
+                .ok_or_else(|| format!("no contact way {config_id}"))?;
+            let userid = corp
+                .least_added(&way.users, &way.adds)
+                .ok_or_else(|| format!("contact way {config_id} has no active user"))?;
+            let state = Some(way.state.clone()).filter(|s| !s.is_empty());
+            if let Some(way) = corp.contact_ways.get_mut(config_id) {
+                *way.adds.entry(userid.clone()).or_insert(0) += 1;
             }
+            Ok(corp.add_new_customer(&userid, name, state, 1))
         })
+    }
+
+    /// A new customer `name` opens the acquisition link `link_id` (with `?customer_channel=`
+    /// when `customer_channel` is given) and adds one of its users, spread evenly like
+    /// [`FakeWecom::simulate_scan_contact_way`]. Uses one unit of the acquisition quota,
+    /// creates the customer and the follow (`add_way` 16 "通过获客链接添加", `state` = the
+    /// channel), issues a welcome code, and returns the `add_external_contact` event with the
+    /// `State` WeCom sends (96361): the `customer_channel` cut to 64 bytes, or none without a
+    /// channel.
+    ///
+    /// Fails for an unknown or deleted link, when the quota's balance is 0 (the link no longer
+    /// adds customers), and when no user of the link is an active staff member.
+    pub fn simulate_open_acquisition_link(
+        &self,
+        link_id: &str,
+        customer_channel: Option<&str>,
+        name: &str,
+    ) -> Result<FakeEvent, String> {
+        self.with_corp(|corp| {
+            let link = corp
+                .acquisition_link(link_id)
+                .ok_or_else(|| format!("no acquisition link {link_id}"))?;
+            if corp.acquisition_quota.balance <= 0 {
+                return Err("acquisition quota exhausted: the link adds no customers".to_owned());
+            }
+            let userid = corp
+                .least_added(&link.users, &link.adds)
+                .ok_or_else(|| format!("acquisition link {link_id} has no active user"))?;
+            if let Some(link) = corp.acquisition_links.get_mut(link_id) {
+                *link.adds.entry(userid.clone()).or_insert(0) += 1;
+            }
+            corp.acquisition_quota.balance -= 1;
+            corp.acquisition_quota.total += 1;
+            Ok(corp.add_new_customer(
+                &userid,
+                name,
+                crate::fake::corp::acquisition_state(customer_channel),
+                16,
+            ))
+        })
+    }
+
+    /// The contact way `config_id` as it is now (users, state…), or `None` once deleted.
+    pub fn contact_way(&self, config_id: &str) -> Option<corp::ContactWay> {
+        self.with_corp(|corp| corp.contact_way(config_id).cloned())
+    }
+
+    /// The acquisition link `link_id` as it is now, or `None` once deleted.
+    pub fn acquisition_link(&self, link_id: &str) -> Option<corp::AcquisitionLink> {
+        self.with_corp(|corp| corp.acquisition_link(link_id).cloned())
+    }
+
+    /// The welcome code as the fake knows it (when issued, the message sent with it), or
+    /// `None` for a code it never issued.
+    pub fn welcome_code(&self, code: &str) -> Option<corp::WelcomeCode> {
+        self.with_corp(|corp| corp.welcome_codes.get(code).cloned())
+    }
+
+    /// Another app is sending the welcome message of `code`: the next `times` sends with it
+    /// answer 41096 ("welcome msg is being distributed", 92599) without using the code, so a
+    /// retry after them can still succeed. Returns whether the code exists.
+    pub fn welcome_being_sent(&self, code: &str, times: u32) -> bool {
+        self.with_corp(|corp| match corp.welcome_codes.get_mut(code) {
+            Some(entry) => {
+                entry.busy_answers = times;
+                true
+            }
+            None => false,
+        })
+    }
+
+    /// Moves the fake's clock forward (welcome-code expiry, creation times of simulated adds),
+    /// so a test can let a welcome code expire without sleeping.
+    pub fn advance_clock(&self, by: Duration) {
+        self.with_corp(|corp| corp.clock_offset = corp.clock_offset.saturating_add(by));
     }
 
     /// The customer deletes `userid`: removes the follow relation and returns the

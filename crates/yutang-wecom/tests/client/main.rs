@@ -3,13 +3,17 @@
 //! - `tokens`: token caching, refresh before expiry and after forced expiry, credentials errors;
 //! - `retries`: backoff on 45009 / 45033 / -1, error mapping, client-side limits and rate limit;
 //! - `sync`: cursor pagination of customers and groups, tags;
-//! - `channels`: contact-way round trip, welcome message, mass-send tasks;
+//! - `channels`: contact-way round trip, QR scans spread over a way's users, welcome-message
+//!   rules (once, 20 s, 41096), the contact-way quota and `state` limit, mass-send tasks;
+//! - `acquisition`: acquisition links (获客链接) round trip, validation, attribution through
+//!   `customer_channel`, quota;
 //! - `transfers`: in-service and resigned transfers, results, group transfer;
 //! - `callbacks`: signed, encrypted pushes decrypted by `CallbackCrypto` and parsed.
 
 // Tests may unwrap and panic (the workspace denies it in library code only).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod acquisition;
 mod callbacks;
 mod channels;
 mod retries;
@@ -44,3 +48,56 @@ pub async fn spawn_with(
 }
 
 pub const GETTOKEN: &str = "/cgi-bin/gettoken";
+
+/// POSTs `body` to `path` on the fake with a valid token, bypassing the client's own checks,
+/// and returns WeCom's JSON answer.
+pub async fn raw_post(
+    fake: &FakeWecom,
+    client: &WecomClient,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let token = client.access_token().await.unwrap();
+    reqwest::Client::new()
+        .post(format!("{}{path}", fake.base_url()))
+        .query(&[("access_token", token)])
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The fields of an `add_external_contact` event with a welcome code.
+#[derive(Debug, Clone)]
+pub struct Added {
+    pub userid: String,
+    pub external_userid: String,
+    pub state: Option<String>,
+    pub welcome_code: String,
+}
+
+/// The fields of an add event; panics on any other event or one without a welcome code.
+pub fn added(event: &yutang_wecom::fake::FakeEvent) -> Added {
+    match event {
+        yutang_wecom::fake::FakeEvent::AddExternalContact {
+            userid,
+            external_userid,
+            state,
+            welcome_code: Some(code),
+        } => Added {
+            userid: userid.clone(),
+            external_userid: external_userid.clone(),
+            state: state.clone(),
+            welcome_code: code.clone(),
+        },
+        other => panic!("not an add event with a welcome code: {other:?}"),
+    }
+}
+
+/// The welcome code of an add event.
+pub fn welcome_code(event: &yutang_wecom::fake::FakeEvent) -> String {
+    added(event).welcome_code
+}
