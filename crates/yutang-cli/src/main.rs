@@ -355,6 +355,18 @@ async fn main() -> Result<()> {
                         s.contacts_seeded,
                         wecom_started.elapsed().as_secs_f64()
                     );
+                    let acq_started = std::time::Instant::now();
+                    match app.demo().seed_demo_acquisition(&fake).await {
+                        Ok(a) => println!(
+                            "  引流: {} channels with {} live codes, {} adds over 30 days, {} first orders in {:.1}s",
+                            a.channels,
+                            a.codes,
+                            a.adds,
+                            a.first_orders,
+                            acq_started.elapsed().as_secs_f64()
+                        ),
+                        Err(e) => println!("  引流 demo skipped: {e}"),
+                    }
                     Some(fake)
                 }
                 Err(e) => {

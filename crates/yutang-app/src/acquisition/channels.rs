@@ -42,8 +42,8 @@ impl ChannelView {
     }
 }
 
-fn audit_detail(op: &str, id: i64, name: &str) -> String {
-    serde_json::json!({ "op": format!("channel.{op}"), "id": id, "name": name }).to_string()
+fn audit_detail(op: &str, name: &str) -> String {
+    serde_json::json!({ "op": format!("channel.{op}"), "detail": { "name": name } }).to_string()
 }
 
 impl Acquisition<'_> {
@@ -117,7 +117,7 @@ impl Acquisition<'_> {
             actor,
             Action::ChannelChanged,
             &format!("channel:{id}"),
-            &audit_detail("create", id, &spec.name),
+            &audit_detail("create", &spec.name),
         )
         .await?;
         tx.commit().await?;
@@ -147,7 +147,7 @@ impl Acquisition<'_> {
             actor,
             Action::ChannelChanged,
             &format!("channel:{id}"),
-            &audit_detail("update", id, &spec.name),
+            &audit_detail("update", &spec.name),
         )
         .await?;
         tx.commit().await?;
@@ -170,7 +170,7 @@ impl Acquisition<'_> {
                 actor,
                 Action::ChannelChanged,
                 &format!("channel:{id}"),
-                &audit_detail("archive", id, &row.name),
+                &audit_detail("archive", &row.name),
             )
             .await?;
         }

@@ -80,8 +80,8 @@ fn ids_of(json: &str) -> Vec<i64> {
     serde_json::from_str(json).unwrap_or_default()
 }
 
-fn audit_detail(op: &str, id: i64, name: &str) -> String {
-    serde_json::json!({ "op": format!("live_code.{op}"), "id": id, "name": name }).to_string()
+fn audit_detail(op: &str, name: &str) -> String {
+    serde_json::json!({ "op": format!("live_code.{op}"), "detail": { "name": name } }).to_string()
 }
 
 /// A state Yutang makes up: `yt` and 10 random letters and digits (WeCom allows 30).
@@ -187,7 +187,7 @@ impl Acquisition<'_> {
             actor,
             Action::ChannelChanged,
             &format!("live_code:{id}"),
-            &audit_detail("create", id, &spec.name),
+            &audit_detail("create", &spec.name),
         )
         .await?;
         tx.commit().await?;
@@ -233,7 +233,7 @@ impl Acquisition<'_> {
             actor,
             Action::ChannelChanged,
             &format!("live_code:{id}"),
-            &audit_detail("update", id, &spec.name),
+            &audit_detail("update", &spec.name),
         )
         .await?;
         tx.commit().await?;
@@ -256,7 +256,7 @@ impl Acquisition<'_> {
                 actor,
                 Action::ChannelChanged,
                 &format!("live_code:{id}"),
-                &audit_detail("archive", id, &row.name),
+                &audit_detail("archive", &row.name),
             )
             .await?;
         }

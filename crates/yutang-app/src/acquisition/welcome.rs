@@ -27,34 +27,42 @@ const ALREADY_SENT: i64 = 41051;
 /// WeCom's answer while another app is sending the welcome (may be retried).
 const BEING_SENT: i64 = 41096;
 
+/// A JSON object of the present (non-empty) fields.
+fn object(fields: &[(&str, Option<&str>)]) -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .filter_map(|(k, v)| {
+            v.filter(|v| !v.is_empty())
+                .map(|v| ((*k).to_owned(), v.into()))
+        })
+        .collect();
+    serde_json::Value::Object(map)
+}
+
+/// An attachment in WeCom's shape: `{"msgtype": kind, kind: {…}}`.
 fn attachment(a: &WelcomeAttachment) -> Attachment {
-    use serde_json::json;
     let (kind, body) = match a {
-        WelcomeAttachment::Image { media_id, pic_url } => {
-            let mut v = json!({});
-            if let Some(m) = media_id.as_deref().filter(|m| !m.is_empty()) {
-                v["media_id"] = m.into();
-            }
-            if let Some(u) = pic_url.as_deref().filter(|u| !u.is_empty()) {
-                v["pic_url"] = u.into();
-            }
-            ("image", v)
-        }
+        WelcomeAttachment::Image { media_id, pic_url } => (
+            "image",
+            object(&[
+                ("media_id", media_id.as_deref()),
+                ("pic_url", pic_url.as_deref()),
+            ]),
+        ),
         WelcomeAttachment::Link {
             title,
             url,
             picurl,
             desc,
-        } => {
-            let mut v = json!({ "title": title, "url": url });
-            if let Some(p) = picurl.as_deref().filter(|p| !p.is_empty()) {
-                v["picurl"] = p.into();
-            }
-            if let Some(d) = desc.as_deref().filter(|d| !d.is_empty()) {
-                v["desc"] = d.into();
-            }
-            ("link", v)
-        }
+        } => (
+            "link",
+            object(&[
+                ("title", Some(title)),
+                ("url", Some(url)),
+                ("picurl", picurl.as_deref()),
+                ("desc", desc.as_deref()),
+            ]),
+        ),
         WelcomeAttachment::Miniprogram {
             title,
             pic_media_id,
@@ -62,12 +70,20 @@ fn attachment(a: &WelcomeAttachment) -> Attachment {
             page,
         } => (
             "miniprogram",
-            json!({ "title": title, "pic_media_id": pic_media_id, "appid": appid, "page": page }),
+            object(&[
+                ("title", Some(title)),
+                ("pic_media_id", Some(pic_media_id)),
+                ("appid", Some(appid)),
+                ("page", Some(page)),
+            ]),
         ),
-        WelcomeAttachment::Video { media_id } => ("video", json!({ "media_id": media_id })),
-        WelcomeAttachment::File { media_id } => ("file", json!({ "media_id": media_id })),
+        WelcomeAttachment::Video { media_id } => ("video", object(&[("media_id", Some(media_id))])),
+        WelcomeAttachment::File { media_id } => ("file", object(&[("media_id", Some(media_id))])),
     };
-    Attachment(json!({ "msgtype": kind, kind: body }))
+    let mut outer = serde_json::Map::new();
+    outer.insert("msgtype".into(), kind.into());
+    outer.insert(kind.into(), body);
+    Attachment(serde_json::Value::Object(outer))
 }
 
 impl Acquisition<'_> {

@@ -2,6 +2,8 @@
 //! regions, ~20 stores and ~100 staff with Chinese names. Deterministic (seeded), so every run
 //! and every test sees the same brand. Later areas extend it with their own data.
 
+#[cfg(feature = "fake-wecom")]
+pub mod acquisition;
 mod pool;
 mod promotions;
 mod tags;
