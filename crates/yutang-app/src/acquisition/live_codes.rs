@@ -13,9 +13,12 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use yutang_core::FieldError;
-use yutang_core::acquisition::live_codes::{LiveCodeSpec, OffReason, Rotation, rotation};
+use yutang_core::acquisition::live_codes::{CodeKind, LiveCodeSpec, OffReason, Rotation, rotation};
 use yutang_store::acquisition::{self as store, CodeChangeRow, LiveCodeRow, SyncRecord};
-use yutang_wecom::client::api::{AddContactWayRequest, UpdateContactWayRequest};
+use yutang_wecom::client::api::{
+    AcquisitionRange, AddContactWayRequest, CreateAcquisitionLinkRequest,
+    UpdateAcquisitionLinkRequest, UpdateContactWayRequest, acquisition_link_url,
+};
 
 use super::channels::{archived, check_scope};
 use super::{Acquisition, manage, shanghai_day, shanghai_time, view};
@@ -273,8 +276,14 @@ impl Acquisition<'_> {
         }
         match self.wecom().wecom_api().await {
             Ok(Some(api)) => {
-                if let Err(e) = api.del_contact_way(&row.config_id).await {
-                    tracing::warn!(code = row.id, error = %e, "deleting a contact way failed");
+                let link = spec_of(row).is_ok_and(|s| s.kind == CodeKind::Link);
+                let done = if link {
+                    api.delete_acquisition_link(&row.config_id).await
+                } else {
+                    api.del_contact_way(&row.config_id).await
+                };
+                if let Err(e) = done {
+                    tracing::warn!(code = row.id, error = %e, "deleting a contact way or link failed");
                 }
             }
             Ok(None) => {}
@@ -445,27 +454,57 @@ impl Acquisition<'_> {
             }
         }
         let state = row.state.clone();
-        let result = if row.config_id.is_empty() {
-            api.add_contact_way(&AddContactWayRequest {
-                contact_type: 2,
-                scene: 2,
-                skip_verify: Some(spec.skip_verify),
-                state: Some(state),
-                user: userids,
-                ..Default::default()
-            })
-            .await
-            .map(|r| (r.config_id, r.qr_code))
-        } else {
-            api.update_contact_way(&UpdateContactWayRequest {
-                config_id: row.config_id.clone(),
-                skip_verify: Some(spec.skip_verify),
-                state: Some(state),
-                user: Some(userids),
-                ..Default::default()
-            })
-            .await
-            .map(|()| (row.config_id.clone(), row.qr_url.clone()))
+        let result = match (spec.kind, row.config_id.is_empty()) {
+            (CodeKind::ContactWay, true) => api
+                .add_contact_way(&AddContactWayRequest {
+                    contact_type: 2,
+                    scene: 2,
+                    skip_verify: Some(spec.skip_verify),
+                    state: Some(state),
+                    user: userids,
+                    ..Default::default()
+                })
+                .await
+                .map(|r| (r.config_id, r.qr_code)),
+            (CodeKind::ContactWay, false) => api
+                .update_contact_way(&UpdateContactWayRequest {
+                    config_id: row.config_id.clone(),
+                    skip_verify: Some(spec.skip_verify),
+                    state: Some(state),
+                    user: Some(userids),
+                    ..Default::default()
+                })
+                .await
+                .map(|()| (row.config_id.clone(), row.qr_url.clone())),
+            // A link carries the state as its customer_channel, in the URL Yutang hands out.
+            (CodeKind::Link, true) => match api
+                .create_acquisition_link(&CreateAcquisitionLinkRequest {
+                    link_name: spec.name.clone(),
+                    range: AcquisitionRange {
+                        user_list: userids,
+                        department_list: Vec::new(),
+                    },
+                    skip_verify: Some(spec.skip_verify),
+                    ..Default::default()
+                })
+                .await
+            {
+                Ok(link) => acquisition_link_url(&link.url, &state).map(|u| (link.link_id, u)),
+                Err(e) => Err(e),
+            },
+            (CodeKind::Link, false) => api
+                .update_acquisition_link(&UpdateAcquisitionLinkRequest {
+                    link_id: row.config_id.clone(),
+                    link_name: Some(spec.name.clone()),
+                    range: Some(AcquisitionRange {
+                        user_list: userids,
+                        department_list: Vec::new(),
+                    }),
+                    skip_verify: Some(spec.skip_verify),
+                    ..Default::default()
+                })
+                .await
+                .map(|()| (row.config_id.clone(), row.qr_url.clone())),
         };
         match result {
             Ok((config_id, qr_url)) => {

@@ -11,7 +11,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use yutang_core::acquisition::{
-    ChannelKind, ChannelSpec, GuideSlot, LiveCodeSpec, Schedule, Spread, Welcome, WelcomeAttachment,
+    ChannelKind, ChannelSpec, CodeKind, GuideSlot, LiveCodeSpec, Schedule, Spread, Welcome,
+    WelcomeAttachment,
 };
 use yutang_core::ids::{CustomerId, StaffId, StoreId};
 use yutang_core::money::Fen;
@@ -185,6 +186,12 @@ impl Demo<'_> {
                     LiveCodeSpec {
                         channel_id: channel.id,
                         name: format!("{name} 活码"),
+                        // The article links to an acquisition link; the others print a QR.
+                        kind: if kind == ChannelKind::OfficialAccount {
+                            CodeKind::Link
+                        } else {
+                            CodeKind::ContactWay
+                        },
                         state: Some(format!("demo-{state}")),
                         skip_verify: true,
                         guides: guides

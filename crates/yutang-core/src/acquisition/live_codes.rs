@@ -38,6 +38,21 @@ fn one() -> i64 {
     1
 }
 
+/// What carries the code into WeCom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeKind {
+    /// A contact way (联系我, page 96348): a QR code to print or show.
+    #[default]
+    ContactWay,
+    /// An acquisition link (获客链接, page 97297): a URL for ads, SMS and other apps, opened
+    /// with the code's `state` as its `customer_channel`, which WeCom sends back as `State`.
+    Link,
+}
+
+/// WeCom's limit on an acquisition link's name (97394): 30 characters.
+pub const MAX_LINK_NAME_CHARS: usize = 30;
+
 /// How the adds are spread over the guides who are on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -139,6 +154,9 @@ impl Schedule {
 pub struct LiveCodeSpec {
     pub channel_id: i64,
     pub name: String,
+    /// A QR code (contact way, the default) or an acquisition link.
+    #[serde(default)]
+    pub kind: CodeKind,
     /// The contact way's `state`, which WeCom sends back on every add through the code; Yutang
     /// makes one up when absent.
     #[serde(default)]
@@ -194,6 +212,13 @@ impl LiveCodeSpec {
             ));
         }
         self.name = parse_title("name", &self.name)?;
+        if self.kind == CodeKind::Link && self.name.chars().count() > MAX_LINK_NAME_CHARS {
+            return Err(FieldError::new(
+                "name",
+                "invalid_text",
+                format!("an acquisition link's name is at most {MAX_LINK_NAME_CHARS} characters"),
+            ));
+        }
         self.state = match self.state.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(s) => Some(parse_state(s)?),
@@ -379,6 +404,7 @@ mod tests {
         LiveCodeSpec {
             channel_id: 1,
             name: "台卡".into(),
+            kind: CodeKind::ContactWay,
             state: Some("sh01".into()),
             skip_verify: true,
             guides: vec![
@@ -419,6 +445,10 @@ mod tests {
         let mut s = spec(Spread::Even);
         s.schedule.start = NaiveTime::from_hms_opt(9, 0, 0);
         assert_eq!(s.parse().unwrap_err().field, "schedule.start");
+        let mut s = spec(Spread::Even);
+        s.kind = CodeKind::Link;
+        s.name = "链".repeat(31);
+        assert_eq!(s.parse().unwrap_err().field, "name");
         let mut s = spec(Spread::Even);
         s.schedule.weekdays = vec![0];
         assert_eq!(s.parse().unwrap_err().field, "schedule.weekdays");

@@ -10,5 +10,5 @@ pub mod live_codes;
 pub mod welcome;
 
 pub use channels::{ChannelKind, ChannelSpec};
-pub use live_codes::{GuideSlot, LiveCodeSpec, OffReason, Rotation, Schedule, Spread};
+pub use live_codes::{CodeKind, GuideSlot, LiveCodeSpec, OffReason, Rotation, Schedule, Spread};
 pub use welcome::{Welcome, WelcomeAttachment};

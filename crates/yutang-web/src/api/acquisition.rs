@@ -158,6 +158,15 @@ pub mod schema {
         pub end: Option<String>,
     }
 
+    /// contact_way: a QR code (联系我); link: an acquisition link (获客链接) for ads, SMS and
+    /// other apps, its URL carrying the state as `customer_channel`.
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum CodeKind {
+        ContactWay,
+        Link,
+    }
+
     /// even: every guide who is on stands behind the code; weighted: one at a time by weight.
     #[derive(Serialize, ToSchema)]
     #[serde(rename_all = "snake_case")]
@@ -171,7 +180,10 @@ pub mod schema {
     #[derive(Serialize, ToSchema)]
     pub struct LiveCodeSpec {
         pub channel_id: i64,
+        /// 1–40 characters (a link: at most 30, WeCom's limit).
         pub name: String,
+        /// Default contact_way.
+        pub kind: Option<CodeKind>,
         /// WeCom's `state`, at most 30 characters without spaces; made up when absent.
         pub state: Option<String>,
         /// Add without the guide confirming (default true).
@@ -195,15 +207,17 @@ pub mod schema {
         pub id: i64,
         pub channel_id: i64,
         pub name: String,
+        pub kind: CodeKind,
         pub state: String,
         pub skip_verify: bool,
         pub guides: Vec<GuideSlot>,
         pub backup_staff_id: Option<i64>,
         pub schedule: Schedule,
         pub spread: Spread,
-        /// WeCom's contact way id (`''` until WeCom accepted the code).
+        /// WeCom's contact way or link id (`''` until WeCom accepted the code).
         pub config_id: String,
-        /// The QR image WeCom made.
+        /// A contact way: the QR image WeCom made; a link: the URL to publish (with the
+        /// state as `customer_channel`).
         pub qr_url: String,
         /// Staff behind the code in WeCom now.
         pub current_staff_ids: Vec<i64>,

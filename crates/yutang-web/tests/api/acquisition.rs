@@ -12,6 +12,7 @@ use crate::wecom_sync::{customer, guide, with_fake};
 
 both_engines!(
     live_code_rotates_attributes_welcomes_and_rewards_once,
+    acquisition_links_attribute_like_codes,
     welcomes_past_the_window_or_already_sent_are_not_retried,
     bad_channels_and_codes_are_refused_naming_the_field,
 );
@@ -43,7 +44,9 @@ async fn tag(t: &TestApp) -> i64 {
     .await
 }
 
-/// An add through `state` to `userid`, pushed and applied; the new customer's external id.
+/// An add through `state` to `userid`, pushed and applied: the new customer's external id,
+/// and the callback as delivered (to deliver it again as WeCom's retry would: same payload,
+/// same CreateTime).
 async fn add(
     t: &TestApp,
     fake: &FakeWecom,
@@ -51,7 +54,7 @@ async fn add(
     userid: &str,
     name: &str,
     state: Option<&str>,
-) -> (String, FakeEvent) {
+) -> (String, String) {
     let ev = fake.simulate_add_customer(userid, name, state);
     let FakeEvent::AddExternalContact {
         external_userid, ..
@@ -59,10 +62,20 @@ async fn add(
     else {
         panic!("unexpected {ev:?}")
     };
-    let out = fake.push(target, &ev).await.unwrap();
+    let xml = ev.to_xml(fake.corp_id(), chrono::Utc::now().timestamp());
+    deliver(t, target, &xml).await;
+    (external_userid.clone(), xml)
+}
+
+/// Deliver a callback's XML (signed and encrypted) and apply the inbox.
+async fn deliver(t: &TestApp, target: &CallbackTarget, xml: &str) {
+    let http = reqwest::Client::new();
+    let ts = chrono::Utc::now().timestamp();
+    let out = yutang_wecom::fake::push::push_xml(&http, target, xml, ts)
+        .await
+        .unwrap();
     assert_eq!(out.status, 200, "{out:?}");
     drain(t).await;
-    (external_userid.clone(), ev)
 }
 
 fn way_users(fake: &FakeWecom, config_id: &str) -> Vec<String> {
@@ -172,9 +185,7 @@ async fn live_code_rotates_attributes_welcomes_and_rewards_once(e: Engine) {
     );
 
     // WeCom delivers the first add again: nothing changes (no add, no welcome, no count).
-    let out = fake.push(&target, &first_event).await.unwrap();
-    assert_eq!(out.status, 200);
-    drain(&t).await;
+    deliver(&t, &target, &first_event).await;
     assert_eq!(fake.calls(WELCOME_PATH), 3);
     let c1 = customer(&t, &x1).await.unwrap();
     assert_eq!(
@@ -433,4 +444,88 @@ async fn bad_channels_and_codes_are_refused_naming_the_field(e: Engine) {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let listed = json_of(t.get("/api/v1/channels", &guide_token).await).await;
     assert_eq!(listed.as_array().unwrap().len(), 1);
+}
+
+/// An acquisition link (获客链接) is a code of kind `link`: WeCom's link is created with the
+/// guides as its range, the URL handed out carries the state as `customer_channel`, an add
+/// through it is attributed like a scan, and the range is re-pointed at the cap.
+async fn acquisition_links_attribute_like_codes(e: Engine) {
+    let (t, fake, target) = with_fake(e).await;
+    let store = t.store("ACQ-4").await;
+    let g1 = guide(&t, store, "zhangwei").await;
+    let g2 = guide(&t, store, "wangfang").await;
+    let channel = created_id(
+        t.post(
+            "/api/v1/channels",
+            &t.admin,
+            json!({"name": "短信召回", "kind": "ad"}),
+        )
+        .await,
+    )
+    .await;
+    let r = t
+        .post(
+            "/api/v1/live-codes",
+            &t.admin,
+            json!({"channel_id": channel, "name": "短信链接", "kind": "link", "state": "sms-1204",
+                "guides": [{"staff_id": g1, "daily_cap": 1}, {"staff_id": g2, "daily_cap": 50}]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let code = json_of(r).await;
+    assert_eq!(code["sync_status"], "synced", "{code}");
+    assert_eq!(code["kind"], "link");
+    let link_id = code["config_id"].as_str().unwrap().to_owned();
+    assert!(
+        code["qr_url"]
+            .as_str()
+            .unwrap()
+            .contains("customer_channel=sms-1204"),
+        "{code}"
+    );
+    let link = fake
+        .acquisition_link(&link_id)
+        .expect("the link exists in WeCom");
+    assert_eq!(link.users, ["zhangwei", "wangfang"]);
+
+    let ev = fake
+        .simulate_open_acquisition_link(&link_id, Some("sms-1204"), "短信客户")
+        .unwrap();
+    let FakeEvent::AddExternalContact {
+        external_userid,
+        userid,
+        ..
+    } = &ev
+    else {
+        panic!("unexpected {ev:?}")
+    };
+    assert_eq!(userid, "zhangwei");
+    assert_eq!(fake.push(&target, &ev).await.unwrap().status, 200);
+    drain(&t).await;
+    let c = customer(&t, external_userid).await.unwrap();
+    assert_eq!(
+        scalar(
+            &t,
+            &format!(
+                "SELECT COUNT(*) FROM customer_acquisition WHERE customer_id = {c} \
+                 AND channel_id = {channel}"
+            )
+        )
+        .await,
+        1
+    );
+    // zhangwei reached the cap of 1: the link's range is re-pointed at wangfang.
+    let link = fake.acquisition_link(&link_id).unwrap();
+    assert_eq!(link.users, ["wangfang"]);
+    // Archiving the code deletes the link.
+    let id = code["id"].as_i64().unwrap();
+    let r = t
+        .post(
+            &format!("/api/v1/live-codes/{id}/archive"),
+            &t.admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(fake.acquisition_link(&link_id).is_none());
 }

@@ -536,6 +536,7 @@ async fn acquisition_world(
         let spec = LiveCodeSpec {
             channel_id: channel,
             name: "矩阵活码".into(),
+            kind: Default::default(),
             state: None,
             skip_verify: true,
             guides: vec![GuideSlot {
