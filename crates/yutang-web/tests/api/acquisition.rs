@@ -13,6 +13,7 @@ use crate::wecom_sync::{customer, guide, with_fake};
 both_engines!(
     live_code_rotates_attributes_welcomes_and_rewards_once,
     acquisition_links_attribute_like_codes,
+    fifty_adds_in_one_second_each_delivered_three_times,
     welcomes_past_the_window_or_already_sent_are_not_retried,
     bad_channels_and_codes_are_refused_naming_the_field,
 );
@@ -528,4 +529,88 @@ async fn acquisition_links_attribute_like_codes(e: Engine) {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(fake.acquisition_link(&link_id).is_none());
+}
+
+/// Issue #19's reliability case: 50 customers add one guide through one code in the same
+/// second and WeCom delivers every callback 3 times, all at once: exactly 50 customers, 50
+/// adds, 50 welcomes sent inside the window, 50 rewards, nothing twice.
+async fn fifty_adds_in_one_second_each_delivered_three_times(e: Engine) {
+    let (t, fake, target) = with_fake(e).await;
+    let store = t.store("ACQ-5").await;
+    let g1 = guide(&t, store, "zhangwei").await;
+    let reward = created_id(
+        t.post("/api/v1/coupon-templates", &t.admin, template(1000, 1))
+            .await,
+    )
+    .await;
+    let channel = created_id(
+        t.post(
+            "/api/v1/channels",
+            &t.admin,
+            json!({"name": "开业活动", "kind": "event", "reward_template_id": reward,
+                "welcome": {"text": "{customer_name} 欢迎光临"}}),
+        )
+        .await,
+    )
+    .await;
+    let r = t
+        .post(
+            "/api/v1/live-codes",
+            &t.admin,
+            json!({"channel_id": channel, "name": "开业码", "state": "open-day",
+                "guides": [{"staff_id": g1, "daily_cap": 1000}]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let second = chrono::Utc::now().timestamp();
+    let xmls: Vec<String> = (0..50)
+        .map(|i| {
+            fake.simulate_add_customer("zhangwei", &format!("开业客{i}"), Some("open-day"))
+                .to_xml(fake.corp_id(), second)
+        })
+        .collect();
+    let mut set = tokio::task::JoinSet::new();
+    for xml in &xmls {
+        for _ in 0..3 {
+            let (xml, target) = (xml.clone(), target.clone());
+            set.spawn(async move {
+                let http = reqwest::Client::new();
+                yutang_wecom::fake::push::push_xml(&http, &target, &xml, second)
+                    .await
+                    .unwrap()
+            });
+        }
+    }
+    while let Some(out) = set.join_next().await {
+        assert_eq!(out.unwrap().status, 200);
+    }
+    drain(&t).await;
+    t.app.acquisition().sweep_welcomes().await.unwrap();
+    t.settle_jobs().await;
+    let ch = json_of(
+        t.get(&format!("/api/v1/channels/{channel}"), &t.admin)
+            .await,
+    )
+    .await;
+    assert_eq!(ch["totals"]["adds"], 50, "{ch}");
+    assert_eq!(ch["totals"]["new_customers"], 50);
+    assert_eq!(ch["totals"]["welcomes_sent"], 50);
+    assert_eq!(ch["totals"]["rewards_issued"], 50);
+    assert_eq!(fake.calls(WELCOME_PATH), 50);
+    assert_eq!(
+        scalar(
+            &t,
+            &format!("SELECT COUNT(*) FROM coupon_claims WHERE template_id = {reward}")
+        )
+        .await,
+        50
+    );
+    assert_eq!(
+        scalar(
+            &t,
+            "SELECT COUNT(*) FROM welcome_sends WHERE finished_at > deadline"
+        )
+        .await,
+        0
+    );
 }
