@@ -18,6 +18,7 @@ mod bench;
 mod bench_api;
 mod bench_flash;
 mod bench_segments;
+mod bench_welcome;
 
 #[derive(Parser)]
 #[command(
@@ -162,6 +163,24 @@ enum BenchCommand {
         pg_url: String,
         #[arg(long, default_value_t = 6379)]
         redis_port: u16,
+    },
+    /// New contacts adding a guide through a live code at a steady rate over loopback HTTP
+    /// (signed callbacks), with a fake WeCom answering in `latency_ms`: the time from each
+    /// callback to its welcome (WeCom allows 20 s), against one welcome round trip.
+    Welcome {
+        #[arg(long, default_value_t = 2_000)]
+        adds: usize,
+        /// Adds per second.
+        #[arg(long, default_value_t = 100)]
+        rate: u32,
+        #[arg(long, default_value_t = 100)]
+        latency_ms: u64,
+        /// `sqlite`, `postgres` or `both`.
+        #[arg(long, default_value = "both")]
+        engines: String,
+        /// A PostgreSQL server; a fresh database is created on it.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        pg_url: String,
     },
     /// Hot reads (a customer's 360° view, their tags, the customer list) under concurrent
     /// load over loopback HTTP on a seeded demo brand, against `/healthz` in the same run.
@@ -601,6 +620,22 @@ async fn main() -> Result<()> {
                 customers,
                 requests,
                 concurrency,
+                engines,
+                pg_url,
+            })
+            .await
+        }
+        Command::Bench(BenchCommand::Welcome {
+            adds,
+            rate,
+            latency_ms,
+            engines,
+            pg_url,
+        }) => {
+            bench_welcome::welcome(bench_welcome::Params {
+                adds,
+                rate,
+                latency_ms,
                 engines,
                 pg_url,
             })

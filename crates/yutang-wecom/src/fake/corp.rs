@@ -218,6 +218,9 @@ pub struct WelcomeCode {
     pub message: Option<serde_json::Value>,
     /// How many more sends answer 41096 (another app is sending) without using the code.
     pub busy_answers: u32,
+    /// When the welcome was sent with it, on the corp's clock (benchmarks measure the time
+    /// from the add to the welcome with it).
+    pub used_at_ms: Option<i64>,
 }
 
 impl WelcomeCode {
@@ -654,6 +657,7 @@ impl Corp {
                 issued_at_ms,
                 message: None,
                 busy_answers: 0,
+                used_at_ms: None,
             },
         );
         code

@@ -54,6 +54,9 @@ async fn dispatch(
     use axum::response::IntoResponse;
     let path = uri.path().to_owned();
     *lock(&state.calls).entry(path.clone()).or_insert(0) += 1;
+    if !state.latency.is_zero() {
+        tokio::time::sleep(state.latency).await;
+    }
     if state.unreachable.load(std::sync::atomic::Ordering::SeqCst) {
         return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
@@ -870,6 +873,7 @@ fn send_welcome_msg(corp: &mut Corp, body: &Value) -> Answer {
         return Err(fail(codes::INVALID_WELCOME_CODE, "invalid welcome_code"));
     };
     let expired = corp.welcome_code_expired(entry);
+    let now_ms = corp.now_ms();
     let Some(entry) = corp.welcome_codes.get_mut(code) else {
         return Err(fail(codes::INVALID_WELCOME_CODE, "invalid welcome_code"));
     };
@@ -893,6 +897,7 @@ fn send_welcome_msg(corp: &mut Corp, body: &Value) -> Answer {
         ));
     }
     entry.message = Some(json!({ "text": text, "attachments": attachments }));
+    entry.used_at_ms = Some(now_ms);
     Ok(json!({}))
 }
 

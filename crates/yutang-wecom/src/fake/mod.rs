@@ -67,6 +67,8 @@ pub struct FakeConfig {
     /// Answer 45009 past this many calls per path per minute (WeCom's default is 10,000);
     /// `None` for no limit.
     pub per_minute_limit: Option<u32>,
+    /// How long every answer takes (benchmarks: WeCom's own latency); zero by default.
+    pub latency: Duration,
     /// The corp's data.
     pub corp: Corp,
 }
@@ -80,6 +82,7 @@ impl FakeConfig {
             secret: DEMO_SECRET.to_owned(),
             token_ttl: Duration::from_secs(7200),
             per_minute_limit: Some(10_000),
+            latency: Duration::ZERO,
             corp: Corp::demo(),
         }
     }
@@ -103,6 +106,7 @@ pub(crate) struct State {
     secret: String,
     token_ttl: Duration,
     per_minute_limit: Option<u32>,
+    pub(crate) latency: Duration,
     corp: Mutex<Corp>,
     tokens: Mutex<HashMap<String, IssuedToken>>,
     injected: Mutex<HashMap<String, VecDeque<i64>>>,
@@ -145,6 +149,7 @@ impl FakeWecom {
             secret: config.secret,
             token_ttl: config.token_ttl,
             per_minute_limit: config.per_minute_limit,
+            latency: config.latency,
             corp: Mutex::new(config.corp),
             tokens: Mutex::new(HashMap::new()),
             injected: Mutex::new(HashMap::new()),
