@@ -13,7 +13,8 @@ const BIN = process.env.YUTANG_BIN || join(ROOT, 'target/debug/yutang');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const SHOTS = join(ROOT, 'target/browser-screenshots');
 
-function freePort() {
+/** A port free a moment ago (nothing listens on it until someone binds it). */
+export function freePort() {
   return new Promise((res, rej) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {

@@ -132,6 +132,9 @@ pub struct WecomSettings {
     pub encoding_aes_key: Option<Secret>,
     /// API base URL: the official host, or a proxy (or the fake WeCom in tests).
     pub api_base: String,
+    /// How long the setup checker waits for the public callback URL to answer WeCom's URL
+    /// verification (WeCom allows 1 s; 100–10000).
+    pub verify_timeout_ms: u64,
 }
 
 impl Default for WecomSettings {
@@ -142,6 +145,7 @@ impl Default for WecomSettings {
             callback_token: None,
             encoding_aes_key: None,
             api_base: "https://qyapi.weixin.qq.com".into(),
+            verify_timeout_ms: 1000,
         }
     }
 }
@@ -347,6 +351,11 @@ impl Settings {
             return Err(AppError::Internal(
                 "configuration: auth.login_max_failures and auth.lockout_minutes must be ≥ 1"
                     .into(),
+            ));
+        }
+        if !(100..=10_000).contains(&self.wecom.verify_timeout_ms) {
+            return Err(AppError::Internal(
+                "configuration: wecom.verify_timeout_ms must be 100–10000".into(),
             ));
         }
         if let Some(u) = &self.h5.order_url {

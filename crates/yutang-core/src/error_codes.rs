@@ -96,6 +96,7 @@ pub static CODES: &[ErrorCode] = &[
     e("invalid_attribute_kind", "属性类型须为文本、数字、日期或枚举", "The kind must be text, number, date or enum"),
     e("invalid_attribute_value", "属性值无效", "Invalid attribute value"),
     e("invalid_audience", "参与人群设置有误", "Invalid audience"),
+    e("invalid_callback_public_url", "公网回调地址须为 http(s) 网址，例如 https://scrm.example.com/wecom/callback", "The public callback URL must be an http(s) URL such as https://scrm.example.com/wecom/callback"),
     e("invalid_callback_token", "Token 须为 1–128 个可见字符，不含空格", "The Token is 1–128 visible characters without spaces"),
     e("invalid_channel", "渠道需为 1–32 个小写字母、数字或下划线", "The channel must be 1–32 of a–z, 0–9 and _"),
     e("invalid_channel_kind", "渠道类型无效", "Unknown channel type"),

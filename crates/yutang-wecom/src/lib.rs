@@ -12,6 +12,8 @@
 //!   with a deduplication key.
 //! - [`client`]: an async API client for the customer-contact APIs (tokens, retries, rate
 //!   limit, typed requests and responses, client-side checks of WeCom's documented limits).
+//! - [`probe`]: WeCom's URL verification request sent to a callback URL the way WeCom sends
+//!   it, and what came back (for the setup checker).
 //! - `fake` (feature `fake`): an in-process fake WeCom HTTP server with an in-memory corp,
 //!   error injection hooks, and signed, encrypted callback pushes.
 //!
@@ -24,6 +26,7 @@ pub mod crypto;
 pub mod events;
 #[cfg(feature = "fake")]
 pub mod fake;
+pub mod probe;
 mod xml;
 
 pub use client::{ClientConfig, RateLimit, WecomClient, WecomError};

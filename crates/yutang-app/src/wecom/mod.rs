@@ -2,6 +2,7 @@
 //! inbox afterwards. WeCom drops a callback that is not answered within 5 s and retries it up
 //! to three times, so nothing slow happens before the answer.
 
+pub mod check;
 pub mod groups;
 pub mod inbox;
 pub mod settings;

@@ -43,6 +43,8 @@ pub struct EffectiveWecom {
     pub encoding_aes_key: Option<Secret>,
     pub api_base: String,
     pub app_secrets: Vec<(String, Secret)>,
+    /// The public callback URL the setup checker probes (`''`: not entered).
+    pub callback_public_url: String,
     /// Fields fixed by the configuration file or environment (not editable in the console).
     pub locked: Vec<&'static str>,
     /// Stored values that could not be read (e.g. the secret key changed).
@@ -83,6 +85,8 @@ pub struct WecomSettingsView {
     pub callback_token: Option<MaskedSecret>,
     pub encoding_aes_key: Option<MaskedSecret>,
     pub app_secrets: Vec<MaskedAppSecret>,
+    /// The public callback URL the operator entered for the setup checker (`''`: none).
+    pub callback_public_url: String,
     pub locked: Vec<&'static str>,
     pub problems: Vec<String>,
     pub updated_at: Option<i64>,
@@ -109,6 +113,8 @@ pub struct WecomSettingsInput {
     pub encoding_aes_key: Option<String>,
     /// The full list of app secrets; an entry with an empty secret keeps that agent's stored one.
     pub app_secrets: Option<Vec<AppSecret>>,
+    /// The public callback URL (as pasted into WeCom) for the setup checker; empty clears it.
+    pub callback_public_url: Option<String>,
     pub clear: Vec<String>,
 }
 
@@ -137,20 +143,71 @@ pub fn mask(s: &str) -> String {
 /// The operator's explanation of a WeCom errcode met while fetching a token (global codes,
 /// developer.work.weixin.qq.com/document/path/90313).
 pub fn errcode_zh(code: i64) -> &'static str {
+    errcode_text(code).0
+}
+
+/// [`errcode_zh`] with its English, `(zh, en)`: what the code means and what to change in
+/// WeCom's admin console (the setup checker and the console show these).
+pub fn errcode_text(code: i64) -> (&'static str, &'static str) {
     match code {
-        -1 => "企业微信系统繁忙，请稍后重试",
-        40001 => "Secret 不正确（不合法的 secret 参数）：请核对“客户联系”或应用的 Secret",
-        40013 => "企业 ID（CorpID）不正确：在企业微信管理后台“我的企业”页底部查看",
-        40014 => "access_token 不合法：已重新获取，请再试一次",
-        40091 => "Secret 不合法：请确认 Secret 属于本企业",
-        41002 => "缺少企业 ID（corpid）",
-        41004 => "缺少 Secret",
-        42001 => "access_token 已过期：已重新获取，请再试一次",
-        45009 => "接口调用超过频率限制，请稍后再试",
-        45033 => "接口并发调用超过限制，请稍后再试",
-        48002 => "API 接口无权限调用：请在管理后台为该 Secret 开通相应权限",
-        60020 => "服务器 IP 不在企业可信 IP 列表中：请在应用的“企业可信IP”中添加本服务器的出口 IP",
-        _ => "企业微信拒绝了请求，请根据错误码查询原因",
+        -1 => (
+            "企业微信系统繁忙，请稍后重试",
+            "WeCom is busy; try again shortly",
+        ),
+        40001 => (
+            "Secret 不正确（不合法的 secret 参数）：请核对“客户联系”或应用的 Secret",
+            "The secret is wrong (invalid secret): check the customer-contact or app Secret",
+        ),
+        40003 => (
+            "成员账号（UserID）无效：该成员不在本企业，或已离职",
+            "Invalid UserID: the member is not in this corp or has left",
+        ),
+        40013 => (
+            "企业 ID（CorpID）不正确：在企业微信管理后台“我的企业”页底部查看",
+            "The corp id is wrong: WeCom admin console, 我的企业, at the bottom of the page",
+        ),
+        40014 => (
+            "access_token 不合法：已重新获取，请再试一次",
+            "The access_token was rejected; a new one was fetched, try again",
+        ),
+        40091 => (
+            "Secret 不合法：请确认 Secret 属于本企业",
+            "Invalid secret: make sure it belongs to this corp",
+        ),
+        41002 => ("缺少企业 ID（corpid）", "The corp id is missing"),
+        41004 => ("缺少 Secret", "The secret is missing"),
+        42001 => (
+            "access_token 已过期：已重新获取，请再试一次",
+            "The access_token expired; a new one was fetched, try again",
+        ),
+        45009 => (
+            "接口调用超过频率限制，请稍后再试",
+            "WeCom's call frequency limit was reached; try again later",
+        ),
+        45033 => (
+            "接口并发调用超过限制，请稍后再试",
+            "WeCom's concurrency limit was reached; try again later",
+        ),
+        48002 => (
+            "API 接口无权限调用：请在管理后台为该 Secret 开通相应权限（自建应用须加入 客户联系 → API → “可调用接口的应用”）",
+            "The API is not allowed for this secret: grant it in the admin console (a self-built app must be added to 客户联系 → API → 可调用接口的应用)",
+        ),
+        60011 => (
+            "成员不在应用的可见范围内：在 应用管理 → 本应用 → 可见范围 中添加该成员（或其部门）",
+            "The member is outside the app's visible range: add them (or their department) under 应用管理 → the app → 可见范围",
+        ),
+        60020 => (
+            "服务器 IP 不在企业可信 IP 列表中：请在应用的“企业可信IP”中添加本服务器的出口 IP",
+            "The server's IP is not a trusted IP: add its outbound IP to the app's 企业可信IP",
+        ),
+        84061 => (
+            "该成员与此客户之间没有好友关系（或该成员还没有客户）",
+            "No contact relation between the member and this customer (or the member has no customers yet)",
+        ),
+        _ => (
+            "企业微信拒绝了请求，请根据错误码查询原因",
+            "WeCom refused the request; look the error code up",
+        ),
     }
 }
 
@@ -165,7 +222,7 @@ fn invalid(field: &'static str, code: &'static str, message: impl Into<String>) 
     AppError::Invalid(FieldError::new(field, code, message))
 }
 
-fn require_admin(actor: &Actor) -> Result<()> {
+pub(super) fn require_admin(actor: &Actor) -> Result<()> {
     if actor.role == Role::Admin {
         Ok(())
     } else {
@@ -186,17 +243,19 @@ fn check_corp_id(s: &str) -> Result<String> {
     Ok(s.to_owned())
 }
 
+/// `s` as an http(s) URL with a host and no fragment.
+fn http_url(s: &str) -> Option<url::Url> {
+    url::Url::parse(s).ok().filter(|u| {
+        matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.fragment().is_none()
+    })
+}
+
 fn check_api_base(s: &str) -> Result<String> {
     let s = s.trim().trim_end_matches('/');
     if s.is_empty() {
         return Ok(DEFAULT_API_BASE.to_owned());
     }
-    let ok = url::Url::parse(s).is_ok_and(|u| {
-        matches!(u.scheme(), "http" | "https")
-            && u.host().is_some()
-            && u.query().is_none()
-            && u.fragment().is_none()
-    });
+    let ok = http_url(s).is_some_and(|u| u.query().is_none());
     if !ok {
         return Err(invalid(
             "api_base",
@@ -240,6 +299,25 @@ fn check_aes_key(s: &str) -> Result<String> {
             format!("EncodingAESKey must be the 43 letters and digits WeCom shows: {e}"),
         )
     })?;
+    Ok(s.to_owned())
+}
+
+/// Validate the public callback URL: an http(s) URL with a host, no user name or password and
+/// no fragment (its own query string is kept). Empty clears it.
+fn check_public_url(s: &str) -> Result<String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(String::new());
+    }
+    let ok = s.len() <= 2048
+        && http_url(s).is_some_and(|u| u.username().is_empty() && u.password().is_none());
+    if !ok {
+        return Err(invalid(
+            "callback_public_url",
+            "invalid_callback_public_url",
+            "the public callback URL must be an http(s) URL such as https://scrm.example.com/wecom/callback",
+        ));
+    }
     Ok(s.to_owned())
 }
 
@@ -294,6 +372,7 @@ impl Wecom<'_> {
             } else {
                 row.api_base.clone()
             },
+            callback_public_url: row.callback_public_url.clone(),
             updated_at: (row.updated_at > 0).then_some(row.updated_at),
             updated_by: row.updated_by.clone(),
             ..EffectiveWecom::default()
@@ -407,6 +486,7 @@ impl Wecom<'_> {
                     secret: mask(s.expose()),
                 })
                 .collect(),
+            callback_public_url: cfg.callback_public_url.clone(),
             locked: cfg.locked.clone(),
             problems: cfg.problems.clone(),
             updated_at: cfg.updated_at,
@@ -475,6 +555,13 @@ impl Wecom<'_> {
             if b != row.api_base {
                 row.api_base = b;
                 changed.push("api_base");
+            }
+        }
+        if let Some(u) = &input.callback_public_url {
+            let u = check_public_url(u)?;
+            if u != row.callback_public_url {
+                row.callback_public_url = u;
+                changed.push("callback_public_url");
             }
         }
         // Validate every new secret before sealing any.
@@ -661,7 +748,7 @@ impl Wecom<'_> {
     }
 }
 
-fn new_client(cfg: &EffectiveWecom, secret: &Secret) -> Result<WecomClient> {
+pub(super) fn new_client(cfg: &EffectiveWecom, secret: &Secret) -> Result<WecomClient> {
     let mut c = ClientConfig::new(cfg.corp_id.clone(), secret.expose().to_owned());
     c.api_base.clone_from(&cfg.api_base);
     WecomClient::new(c).map_err(|e| AppError::Internal(format!("WeCom client: {e}")))
@@ -719,5 +806,18 @@ mod tests {
         assert!(check_token("tok en").is_err());
         assert!(check_secret("contact_secret", "a b").is_err());
         assert!(errcode_zh(40013).contains("企业 ID"));
+        assert_eq!(
+            check_public_url(" https://scrm.example.com/wecom/callback ").unwrap(),
+            "https://scrm.example.com/wecom/callback"
+        );
+        assert_eq!(check_public_url("").unwrap(), "");
+        for bad in [
+            "scrm.example.com/wecom/callback",
+            "ftp://scrm.example.com/x",
+            "https://user:pw@scrm.example.com/wecom/callback",
+            "https://scrm.example.com/wecom/callback#x",
+        ] {
+            assert!(check_public_url(bad).is_err(), "{bad}");
+        }
     }
 }

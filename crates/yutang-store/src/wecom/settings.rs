@@ -14,12 +14,15 @@ pub struct WecomSettingsRow {
     pub callback_token: Option<String>,
     pub encoding_aes_key: Option<String>,
     pub app_secrets: Option<String>,
+    /// The public callback URL the setup checker probes (not a secret; `''` = not set).
+    pub callback_public_url: String,
     pub updated_at: i64,
     pub updated_by: String,
 }
 
 const SELECT: &str = "SELECT corp_id, api_base, contact_secret, callback_token, \
-     encoding_aes_key, app_secrets, updated_at, updated_by FROM wecom_settings WHERE id = 1";
+     encoding_aes_key, app_secrets, callback_public_url, updated_at, updated_by \
+     FROM wecom_settings WHERE id = 1";
 
 pub async fn get(db: &Db) -> Result<Option<WecomSettingsRow>> {
     db_run!(db, pool => {
@@ -50,11 +53,12 @@ pub async fn save_in(tx: &mut Tx, r: &WecomSettingsRow) -> Result<()> {
     in_tx!(tx, conn => {
         sqlx::query(
             "INSERT INTO wecom_settings (id, corp_id, api_base, contact_secret, callback_token, \
-             encoding_aes_key, app_secrets, updated_at, updated_by) VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8) \
+             encoding_aes_key, app_secrets, callback_public_url, updated_at, updated_by) \
+             VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (id) DO UPDATE SET corp_id = excluded.corp_id, api_base = excluded.api_base, \
              contact_secret = excluded.contact_secret, callback_token = excluded.callback_token, \
              encoding_aes_key = excluded.encoding_aes_key, app_secrets = excluded.app_secrets, \
-             updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+             callback_public_url = excluded.callback_public_url, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
         )
         .bind(&r.corp_id)
         .bind(&r.api_base)
@@ -62,6 +66,7 @@ pub async fn save_in(tx: &mut Tx, r: &WecomSettingsRow) -> Result<()> {
         .bind(&r.callback_token)
         .bind(&r.encoding_aes_key)
         .bind(&r.app_secrets)
+        .bind(&r.callback_public_url)
         .bind(r.updated_at)
         .bind(&r.updated_by)
         .execute(&mut *conn)

@@ -59,7 +59,7 @@ use promotions::CustomerTokenScheme;
         segments::list, segments::create, segments::get, segments::update, segments::delete,
         segments::saved_members, segments::saved_export,
         wecom::start_sync, wecom::get_sync, wecom::groups, wecom::group,
-        wecom::get_settings, wecom::put_settings, wecom::test_settings,
+        wecom::get_settings, wecom::put_settings, wecom::test_settings, wecom::check,
         wecom::start_transfer, wecom::transfers, wecom::transfer, wecom::refresh_transfer,
         wecom_inbox::callbacks, wecom_inbox::replay, wecom_inbox::failed_jobs, wecom_inbox::retry_job,
         coupons::list_templates, coupons::create_template, coupons::get_template,
@@ -286,6 +286,7 @@ pub fn router() -> Router<AppState> {
             get(wecom::get_settings).put(wecom::put_settings),
         )
         .route("/wecom/settings/test", post(wecom::test_settings))
+        .route("/wecom/check", post(wecom::check))
         .route(
             "/wecom/transfers",
             get(wecom::transfers).post(wecom::start_transfer),

@@ -131,6 +131,10 @@ pub struct SettingsInput {
     /// The full list; an entry with an empty secret keeps that AgentId's stored secret.
     #[schema(value_type = Option<Vec<Object>>)]
     pub app_secrets: Option<Vec<yutang_app::wecom::settings::AppSecret>>,
+    /// The public callback URL as pasted into WeCom (e.g.
+    /// `https://scrm.example.com/wecom/callback`), probed by `POST /api/v1/wecom/check`;
+    /// empty clears it.
+    pub callback_public_url: Option<String>,
     /// Secrets to remove: contact_secret, callback_token, encoding_aes_key, app_secrets.
     #[serde(default)]
     pub clear: Vec<String>,
@@ -152,6 +156,7 @@ pub async fn put_settings(
         callback_token: r.callback_token,
         encoding_aes_key: r.encoding_aes_key,
         app_secrets: r.app_secrets,
+        callback_public_url: r.callback_public_url,
         clear: r.clear,
     };
     let v = s.app.wecom().save_wecom_settings(&a, &input).await?;
@@ -167,6 +172,95 @@ pub async fn test_settings(
 ) -> WebResult<Json<serde_json::Value>> {
     let v = s.app.wecom().test_wecom_connection(&a).await?;
     Ok(Json(serde_json::to_value(v).unwrap_or_default()))
+}
+
+/// One step of the setup checker.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckStepOut {
+    /// `callback_crypto`, `callback_url`, `trusted_ip`, `read_customers` or `contact_way`.
+    pub key: String,
+    /// `ok`, `failed` or `skipped`.
+    pub status: String,
+    /// What was found, stable (e.g. `url_body_rewritten`, `ip_untrusted`, `skipped_no_api`);
+    /// docs/wecom.md lists them.
+    pub code: String,
+    /// The step's name, in Chinese.
+    pub title_zh: String,
+    /// What was found, in Chinese.
+    pub message_zh: String,
+    /// What to change in WeCom's admin console (a reminder when the step passed), in Chinese.
+    pub fix_zh: Option<String>,
+    pub title_en: String,
+    pub message_en: String,
+    pub fix_en: Option<String>,
+    /// WeCom's errcode, or the crypto sample's code (−40001 …).
+    pub errcode: Option<i64>,
+    /// The technical detail: WeCom's errmsg, the transport error, the body that came back.
+    pub detail: String,
+    /// How long the step's requests took.
+    pub latency_ms: Option<u64>,
+    /// The values the texts name (`ip`, `status`, `latency_ms`, `changes` …).
+    #[schema(value_type = Object)]
+    pub params: std::collections::BTreeMap<String, String>,
+}
+
+/// What the setup checker found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckOut {
+    /// Every step passed.
+    pub ok: bool,
+    /// The public callback URL step `callback_url` probed (`""`: none entered).
+    pub callback_public_url: String,
+    /// When it ran (UTC ms).
+    pub checked_at: i64,
+    pub steps: Vec<CheckStepOut>,
+}
+
+/// Run the WeCom setup checker (admins; audited as `wecom_connection_tested`): the callback
+/// Token and EncodingAESKey, the public callback URL (WeCom's URL verification sent through
+/// it, to be answered with the bare plaintext within 1 s), the server's outbound IP (60020),
+/// reading customers, creating (and at once deleting) a test contact way. A failed step makes
+/// the steps that need it `skipped`. WeCom's refusals are findings, not errors: the answer is
+/// 200 with `ok: false`.
+#[utoipa::path(post, path = "/api/v1/wecom/check", tag = "wecom", security(("bearer" = [])),
+    responses((status = 200, body = CheckOut), (status = 403, body = ErrorBody)))]
+pub async fn check(State(s): State<AppState>, ApiActor(a): ApiActor) -> WebResult<Json<CheckOut>> {
+    use crate::console::wecom_check::step_text;
+    use crate::console::{Lang, Tr};
+    let r = s.app.wecom().check_wecom_setup(&a).await?;
+    let (zh, en) = (Tr { lang: Lang::Zh }, Tr { lang: Lang::En });
+    let steps = r
+        .steps
+        .iter()
+        .map(|st| {
+            let (z, e) = (step_text(zh, st), step_text(en, st));
+            CheckStepOut {
+                key: z.key.to_owned(),
+                status: z.status.to_owned(),
+                code: z.code.to_owned(),
+                title_zh: z.title.to_owned(),
+                message_zh: z.message,
+                fix_zh: z.fix,
+                title_en: e.title.to_owned(),
+                message_en: e.message,
+                fix_en: e.fix,
+                errcode: st.errcode,
+                detail: st.detail.clone(),
+                latency_ms: st.latency_ms,
+                params: st
+                    .params
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(Json(CheckOut {
+        ok: r.ok,
+        callback_public_url: r.callback_public_url,
+        checked_at: r.checked_at,
+        steps,
+    }))
 }
 
 /// A staff transfer request. `customer_ids` and `chat_ids` take a list of ids or `"all"`.

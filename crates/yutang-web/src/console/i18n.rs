@@ -145,6 +145,9 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
     if let Some(l) = super::labels::label(key) {
         return Some(l);
     }
+    if key.starts_with("check.") || key.starts_with("wecom.errcode.") {
+        return super::wecom_check::text(key);
+    }
     Some(match key {
         "app.name" => ("鱼塘", "Yutang"),
         "app.tagline" => ("私域运营平台", "Private-domain operations"),

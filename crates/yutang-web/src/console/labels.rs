@@ -274,6 +274,8 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "field.transfer_id" => ("客户继承", "Transfer"),
         "field.waiting" => ("等待中", "Waiting"),
         "field.skipped" => ("跳过", "Skipped"),
+        "field.passed" => ("通过", "Passed"),
+        "field.finding" => ("发现", "Finding"),
         "field.sent" => ("已发送", "Sent"),
         "field.refused" => ("被拒绝", "Refused"),
         // The filters of an export (customer list, audit log).
@@ -521,6 +523,7 @@ fn is_code(key: &str) -> bool {
         "unlinked_userids",
         "chat_id",
         "wecom_userid",
+        "finding",
     ]
     .contains(&key)
 }
@@ -554,6 +557,8 @@ fn string_text(tr: Tr, key: &str, s: &str) -> String {
         "field" => &["field."],
         "event" => &["event."],
         "phase" => &["sync.phase."],
+        // The setup checker's steps (`wecom_connection_tested`).
+        "passed" | "failed" | "skipped" => &["check.step."],
         _ => &[],
     };
     if let Some(l) = prefixes.iter().find_map(|p| code(tr, p, s)) {

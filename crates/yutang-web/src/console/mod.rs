@@ -21,6 +21,7 @@ mod staff;
 mod tags;
 mod tokens;
 mod wecom;
+pub(crate) mod wecom_check;
 
 use askama::Template;
 use axum::Router;
@@ -151,6 +152,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/password", post(auth::account_password))
         .route("/settings/wecom", get(wecom::show).post(wecom::save))
         .route("/settings/wecom/test", post(wecom::test))
+        .route("/settings/wecom/check", post(wecom_check::check))
         .route("/settings/wecom/sync", post(wecom::sync))
         .route(
             "/settings/wecom/callbacks/{id}/replay",

@@ -22,6 +22,7 @@ use yutang_core::FieldError;
 use super::layout::{
     ConsoleForm, ConsoleQuery, CsrfForm, FormError, Pager, error_page, form_error, pager,
 };
+use super::wecom_check::CheckView;
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
 use crate::state::AppState;
@@ -40,6 +41,11 @@ struct WecomPage {
     app_rows: Vec<(String, String)>,
     error: Option<FormError>,
     test: Option<ConnectionTest>,
+    /// The setup checker's last run, in words.
+    check: Option<CheckView>,
+    /// The public callback URL field: what the operator entered (a refused save), else the
+    /// stored one.
+    check_url: String,
     /// Parked, then failed callbacks (each with its error and a replay button).
     callbacks: Vec<CallbackView>,
     /// WeCom side jobs that failed for good (each with a retry button).
@@ -48,10 +54,23 @@ struct WecomPage {
 
 async fn page(
     s: &AppState,
+    c: Console,
+    status: StatusCode,
+    error: Option<FormError>,
+    test: Option<ConnectionTest>,
+) -> Response {
+    page_with(s, c, status, error, test, None, None).await
+}
+
+/// The page with a checker run, or with the public URL the operator entered (`check_url`).
+pub(super) async fn page_with(
+    s: &AppState,
     mut c: Console,
     status: StatusCode,
     error: Option<FormError>,
     test: Option<ConnectionTest>,
+    check: Option<CheckView>,
+    check_url: Option<String>,
 ) -> Response {
     c.ctx.active = "wecom";
     let a = &c.session.actor;
@@ -86,6 +105,7 @@ async fn page(
             while app_rows.len() < APP_ROWS {
                 app_rows.push((String::new(), String::new()));
             }
+            let check_url = check_url.unwrap_or_else(|| view.callback_public_url.clone());
             render(
                 status,
                 &WecomPage {
@@ -96,6 +116,8 @@ async fn page(
                     app_rows,
                     error,
                     test,
+                    check,
+                    check_url,
                     callbacks,
                     failed_jobs,
                 },
@@ -147,6 +169,7 @@ pub async fn save(
         callback_token: f.callback_token,
         encoding_aes_key: f.encoding_aes_key,
         app_secrets: Some(apps),
+        callback_public_url: None,
         clear: Vec::new(),
     };
     match s

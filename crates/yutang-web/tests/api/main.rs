@@ -49,5 +49,6 @@ mod tokens;
 mod two_nodes;
 mod upgrade;
 mod wecom;
+mod wecom_check;
 mod wecom_inbox;
 mod wecom_sync;

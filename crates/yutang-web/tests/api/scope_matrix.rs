@@ -707,6 +707,7 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("get", "/wecom/settings") => Case::new(Roles(ADMIN)),
         ("put", "/wecom/settings") => Case::new(Roles(ADMIN)).body(json!({"clear": []})),
         ("post", "/wecom/settings/test") => Case::new(Roles(ADMIN)),
+        ("post", "/wecom/check") => Case::new(Roles(ADMIN)),
         ("get", "/wecom/sync/{id}") => Case::new(Roles(HQ_WRITE)).id(nothing).gone_ok(),
         // The callback inbox and WeCom side jobs: seen and replayed by HQ.
         ("get", "/wecom/callbacks") | ("get", "/wecom/jobs/failed") => Case::new(Roles(HQ_WRITE)),

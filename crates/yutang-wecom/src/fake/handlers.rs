@@ -32,6 +32,10 @@ use crate::client::codes;
 
 type Answer = Result<Value, (i64, String)>;
 
+/// The caller's IP as WeCom's errmsg names it (`…, from ip: 1.2.3.4, more info at …`): the
+/// fake listens on 127.0.0.1 only, so that is where every caller comes from.
+const FAKE_CLIENT_IP: &str = "127.0.0.1";
+
 pub(super) fn router(state: Arc<State>) -> axum::Router {
     axum::Router::new()
         .route(
@@ -78,7 +82,7 @@ async fn dispatch(
             json!({
                 "errcode": code,
                 "errmsg": format!(
-                    "{message}, hint: [fake-{hint}], more info at \
+                    "{message}, hint: [fake-{hint}], from ip: {FAKE_CLIENT_IP}, more info at \
                      https://open.work.weixin.qq.com/devtool/query?e={code}"
                 ),
             })
