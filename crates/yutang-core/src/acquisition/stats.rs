@@ -323,15 +323,7 @@ pub fn total<'a>(groups: impl IntoIterator<Item = &'a Figures>) -> Figures {
 }
 
 /// One day of the series.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DayFigures {
-    #[serde(skip)]
-    pub day_no: i64,
-    /// `2026-12-04` (Asia/Shanghai).
-    pub day: String,
-    #[serde(flatten)]
-    pub figures: Figures,
-}
+pub type DayFigures = crate::promotions::stats::DayFigures<Figures>;
 
 /// The period's days, oldest first, days without activity as zeros (rows keyed by day).
 pub fn series(by_day: &BTreeMap<Option<i64>, Figures>, p: &Period) -> Vec<DayFigures> {

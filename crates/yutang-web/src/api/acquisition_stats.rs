@@ -10,13 +10,14 @@ use axum::response::Response;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use yutang_app::AppError;
-use yutang_app::acquisition::stats::{AcquisitionStatsView, ChannelStatsView, StatsAsk};
-use yutang_core::FieldError;
-use yutang_core::acquisition::stats::Figures;
+use yutang_app::acquisition::stats::{
+    AcquisitionStatsView, ChannelStatsView, GuideFigures, StatsAsk, StoreFigures,
+};
+use yutang_core::acquisition::stats::{DayFigures, Figures};
 
 use crate::auth::{ApiActor, ApiQuery, IdPath};
+use crate::console::Tr;
 use crate::console::import::csv_cell;
-use crate::console::{Lang, Tr};
 use crate::error::{ErrorBody, WebResult};
 use crate::state::AppState;
 
@@ -56,16 +57,7 @@ pub struct StatsExportParams {
 
 impl StatsExportParams {
     fn split(self) -> Result<(StatsAsk, Tr), AppError> {
-        let lang = match self.lang.as_deref() {
-            None | Some("") => Lang::Zh,
-            Some(x) => Lang::parse(x).ok_or_else(|| {
-                AppError::from(FieldError::new(
-                    "lang",
-                    "invalid_lang",
-                    format!("unknown language {x:?}; use zh or en"),
-                ))
-            })?,
-        };
+        let lang = super::audit::parse_lang(self.lang.as_deref())?;
         let ask = StatsParams {
             from: self.from,
             to: self.to,
@@ -301,160 +293,145 @@ const FIGURE_COLUMNS: [&str; 13] = [
     "cstats.reward_cost",
 ];
 
-fn header(tr: Tr, extra: &[&str]) -> String {
-    let mut cols = vec![
-        tr.t("cstats.csv_section"),
-        tr.t("cstats.csv_name"),
-        tr.t("cstats.csv_id"),
-    ];
-    cols.extend(FIGURE_COLUMNS.iter().map(|k| tr.t(k)));
-    cols.extend(extra.iter().map(|k| tr.t(k)));
-    cols.join(",") + "\r\n"
+/// A statistics CSV being written: a header row in the reader's language, then one row per
+/// group, the first column naming its section (total, day, channel, guide, store).
+struct Csv {
+    tr: Tr,
+    out: String,
+    /// Whether rows end with a rank column.
+    ranked: bool,
 }
 
-fn line(out: &mut String, section: &str, name: &str, id: Option<i64>, f: &Figures, extra: &str) {
-    let yuan = |fen: i64| yutang_core::money::Fen(fen).to_string();
-    let cells = [
-        csv_cell(section),
-        csv_cell(name),
-        id.map(|i| i.to_string()).unwrap_or_default(),
-        f.adds.to_string(),
-        f.net_adds_d1.to_string(),
-        f.net_adds_d7.to_string(),
-        f.net_adds_d30.to_string(),
-        f.deleted.to_string(),
-        f.new_customers.to_string(),
-        f.first_orders.to_string(),
-        f.first_order_rate(),
-        f.median_hours_to_first_order
-            .map(|h| h.to_string())
-            .unwrap_or_default(),
-        f.orders.to_string(),
-        yuan(f.gmv_fen),
-        f.rewards_used.to_string(),
-        yuan(f.reward_cost_fen),
-    ];
-    out.push_str(&cells.join(","));
-    if !extra.is_empty() {
-        out.push(',');
-        out.push_str(extra);
+impl Csv {
+    fn new(tr: Tr, ranked: bool) -> Self {
+        let mut cols = vec![
+            tr.t("cstats.csv_section"),
+            tr.t("cstats.csv_name"),
+            tr.t("cstats.csv_id"),
+        ];
+        cols.extend(FIGURE_COLUMNS.iter().map(|k| tr.t(k)));
+        if ranked {
+            cols.push(tr.t("cstats.rank"));
+        }
+        Self {
+            tr,
+            out: cols.join(",") + "\r\n",
+            ranked,
+        }
     }
-    out.push_str("\r\n");
-}
 
-/// `name`, or the text for a row without one (no guide, no store, unknown channel).
-fn or_none<'a>(tr: Tr, name: &'a str, none_key: &str) -> &'a str {
-    if name.is_empty() {
-        tr.t(none_key)
-    } else {
-        name
+    /// One row; `name` empty is said with `none_key` (no guide, no store, unknown channel).
+    fn row(&mut self, section: &str, name: &str, none_key: &str, id: Option<i64>, f: &Figures) {
+        self.ranked_row(section, name, none_key, id, f, None);
+    }
+
+    fn ranked_row(
+        &mut self,
+        section: &str,
+        name: &str,
+        none_key: &str,
+        id: Option<i64>,
+        f: &Figures,
+        rank: Option<i64>,
+    ) {
+        let yuan = |fen: i64| yutang_core::money::Fen(fen).to_string();
+        let name = if name.is_empty() {
+            self.tr.t(none_key)
+        } else {
+            name
+        };
+        let mut cells = vec![
+            csv_cell(self.tr.t(section)),
+            csv_cell(name),
+            id.map(|i| i.to_string()).unwrap_or_default(),
+            f.adds.to_string(),
+            f.net_adds_d1.to_string(),
+            f.net_adds_d7.to_string(),
+            f.net_adds_d30.to_string(),
+            f.deleted.to_string(),
+            f.new_customers.to_string(),
+            f.first_orders.to_string(),
+            f.first_order_rate(),
+            f.median_hours_to_first_order
+                .map(|h| h.to_string())
+                .unwrap_or_default(),
+            f.orders.to_string(),
+            yuan(f.gmv_fen),
+            f.rewards_used.to_string(),
+            yuan(f.reward_cost_fen),
+        ];
+        if self.ranked {
+            cells.push(rank.map(|r| r.to_string()).unwrap_or_default());
+        }
+        self.out.push_str(&cells.join(","));
+        self.out.push_str("\r\n");
+    }
+
+    /// The day, guide and store rows; a guide's rank from `rank_of`.
+    fn groups(
+        &mut self,
+        days: &[DayFigures],
+        guides: &[GuideFigures],
+        stores: &[StoreFigures],
+        rank_of: impl Fn(i64) -> Option<i64>,
+    ) {
+        for d in days {
+            self.row("cstats.section_day", &d.day, "", None, &d.figures);
+        }
+        for g in guides {
+            let rank = g.staff_id.and_then(&rank_of);
+            let (name, id) = (&g.name, g.staff_id);
+            self.ranked_row(
+                "cstats.section_guide",
+                name,
+                "cstats.no_guide",
+                id,
+                &g.figures,
+                rank,
+            );
+        }
+        for s in stores {
+            self.row(
+                "cstats.section_store",
+                &s.name,
+                "cstats.no_store",
+                s.store_id,
+                &s.figures,
+            );
+        }
     }
 }
 
-/// A channel's statistics as CSV lines (after the BOM).
+/// A channel's statistics as CSV lines (after the BOM): the totals, each day, guide and store.
 pub fn channel_csv(tr: Tr, v: &ChannelStatsView) -> String {
-    let mut out = header(tr, &[]);
-    line(
-        &mut out,
-        tr.t("cstats.section_total"),
-        &v.channel.name,
-        v.channel.channel_id,
-        &v.totals,
-        "",
-    );
-    for d in &v.days {
-        line(
-            &mut out,
-            tr.t("cstats.section_day"),
-            &d.day,
-            None,
-            &d.figures,
-            "",
-        );
-    }
-    for g in &v.guides {
-        let name = or_none(tr, &g.name, "cstats.no_guide");
-        line(
-            &mut out,
-            tr.t("cstats.section_guide"),
-            name,
-            g.staff_id,
-            &g.figures,
-            "",
-        );
-    }
-    for s in &v.stores {
-        let name = or_none(tr, &s.name, "cstats.no_store");
-        line(
-            &mut out,
-            tr.t("cstats.section_store"),
-            name,
-            s.store_id,
-            &s.figures,
-            "",
-        );
-    }
-    out
+    let mut csv = Csv::new(tr, false);
+    let c = &v.channel;
+    csv.row("cstats.section_total", &c.name, "", c.channel_id, &v.totals);
+    csv.groups(&v.days, &v.guides, &v.stores, |_| None);
+    csv.out
 }
 
-/// Every channel's statistics as CSV lines (after the BOM); guide rows carry their rank.
+/// Every channel's statistics as CSV lines (after the BOM): the totals, each day, channel,
+/// guide (with their leaderboard rank) and store.
 pub fn acquisition_csv(tr: Tr, v: &AcquisitionStatsView) -> String {
-    let mut out = header(tr, &["cstats.rank"]);
-    line(
-        &mut out,
-        tr.t("cstats.section_total"),
-        "",
-        None,
-        &v.totals,
-        "",
-    );
-    for d in &v.days {
-        line(
-            &mut out,
-            tr.t("cstats.section_day"),
-            &d.day,
-            None,
-            &d.figures,
-            "",
-        );
-    }
+    let mut csv = Csv::new(tr, true);
+    csv.row("cstats.section_total", "", "", None, &v.totals);
     for c in &v.channels {
-        let name = or_none(tr, &c.name, "cstats.unknown_channel");
-        line(
-            &mut out,
-            tr.t("cstats.section_channel"),
+        let (name, id) = (&c.name, c.channel_id);
+        csv.row(
+            "cstats.section_channel",
             name,
-            c.channel_id,
+            "cstats.unknown_channel",
+            id,
             &c.figures,
-            "",
         );
     }
-    for g in &v.guides {
-        let rank = g
-            .staff_id
-            .and_then(|id| v.leaderboard.iter().find(|l| l.ranked.staff_id == id))
-            .map(|l| l.ranked.rank.to_string())
-            .unwrap_or_default();
-        let name = or_none(tr, &g.name, "cstats.no_guide");
-        line(
-            &mut out,
-            tr.t("cstats.section_guide"),
-            name,
-            g.staff_id,
-            &g.figures,
-            &rank,
-        );
-    }
-    for s in &v.stores {
-        let name = or_none(tr, &s.name, "cstats.no_store");
-        line(
-            &mut out,
-            tr.t("cstats.section_store"),
-            name,
-            s.store_id,
-            &s.figures,
-            "",
-        );
-    }
-    out
+    let rank_of = |id: i64| {
+        v.leaderboard
+            .iter()
+            .find(|l| l.ranked.staff_id == id)
+            .map(|l| l.ranked.rank)
+    };
+    csv.groups(&v.days, &v.guides, &v.stores, rank_of);
+    csv.out
 }

@@ -11,7 +11,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use yutang_app::AppError;
-use yutang_app::acquisition::stats::{AcquisitionStatsView, ChannelStatsView, StatsAsk};
+use yutang_app::acquisition::stats::{
+    AcquisitionStatsView, ChannelStatsView, PeriodView, StatsAsk,
+};
 use yutang_core::FieldError;
 use yutang_core::acquisition::stats::{DayFigures, Figures};
 
@@ -75,13 +77,13 @@ struct Common {
 }
 
 impl Common {
-    fn of(days: &[DayFigures], from: &str, to: &str, first_order_days: i64) -> Self {
+    fn of(days: &[DayFigures], p: &PeriodView) -> Self {
         Self {
             chart: chart(days),
             frame: FRAME,
-            from: from.to_owned(),
-            to: to.to_owned(),
-            first_order_days,
+            from: p.from.clone(),
+            to: p.to.clone(),
+            first_order_days: p.first_order_days,
         }
     }
 
@@ -196,6 +198,31 @@ impl OverviewPage {
     }
 }
 
+async fn channel_view(
+    s: &AppState,
+    c: &Console,
+    id: i64,
+    q: &PeriodQuery,
+) -> Result<ChannelStatsView, AppError> {
+    let ask = q.ask()?;
+    s.app
+        .acquisition()
+        .channel_stats(&c.session.actor, id, &ask)
+        .await
+}
+
+async fn overview_view(
+    s: &AppState,
+    c: &Console,
+    q: &PeriodQuery,
+) -> Result<AcquisitionStatsView, AppError> {
+    let ask = q.ask()?;
+    s.app
+        .acquisition()
+        .acquisition_stats(&c.session.actor, &ask)
+        .await
+}
+
 /// `GET /console/channels/{id}/stats`.
 pub async fn channel_page(
     State(s): State<AppState>,
@@ -204,31 +231,15 @@ pub async fn channel_page(
     ConsoleQuery(q): ConsoleQuery<PeriodQuery>,
 ) -> Response {
     c.ctx.active = "acquisition";
-    let v = match q.ask() {
-        Ok(ask) => {
-            s.app
-                .acquisition()
-                .channel_stats(&c.session.actor, id, &ask)
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    match v {
+    match channel_view(&s, &c, id, &q).await {
         Ok(v) => {
-            let common = Common::of(
-                &v.days,
-                &v.period.from,
-                &v.period.to,
-                v.period.first_order_days,
-            );
-            render(
-                StatusCode::OK,
-                &ChannelPage {
-                    ctx: c.ctx,
-                    v,
-                    c: common,
-                },
-            )
+            let common = Common::of(&v.days, &v.period);
+            let page = ChannelPage {
+                ctx: c.ctx,
+                v,
+                c: common,
+            };
+            render(StatusCode::OK, &page)
         }
         Err(e) => error_page(c.ctx, e),
     }
@@ -241,16 +252,7 @@ pub async fn channel_csv_file(
     Path(id): Path<i64>,
     ConsoleQuery(q): ConsoleQuery<PeriodQuery>,
 ) -> Response {
-    let v = match q.ask() {
-        Ok(ask) => {
-            s.app
-                .acquisition()
-                .channel_stats(&c.session.actor, id, &ask)
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    match v {
+    match channel_view(&s, &c, id, &q).await {
         Ok(v) => csv_download("channel-stats.csv", channel_csv(c.ctx.tr, &v)),
         Err(e) => error_page(c.ctx, e),
     }
@@ -263,31 +265,15 @@ pub async fn overview_page(
     ConsoleQuery(q): ConsoleQuery<PeriodQuery>,
 ) -> Response {
     c.ctx.active = "acquisition";
-    let v = match q.ask() {
-        Ok(ask) => {
-            s.app
-                .acquisition()
-                .acquisition_stats(&c.session.actor, &ask)
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    match v {
+    match overview_view(&s, &c, &q).await {
         Ok(v) => {
-            let common = Common::of(
-                &v.days,
-                &v.period.from,
-                &v.period.to,
-                v.period.first_order_days,
-            );
-            render(
-                StatusCode::OK,
-                &OverviewPage {
-                    ctx: c.ctx,
-                    v,
-                    c: common,
-                },
-            )
+            let common = Common::of(&v.days, &v.period);
+            let page = OverviewPage {
+                ctx: c.ctx,
+                v,
+                c: common,
+            };
+            render(StatusCode::OK, &page)
         }
         Err(e) => error_page(c.ctx, e),
     }
@@ -299,16 +285,7 @@ pub async fn overview_csv_file(
     c: Console,
     ConsoleQuery(q): ConsoleQuery<PeriodQuery>,
 ) -> Response {
-    let v = match q.ask() {
-        Ok(ask) => {
-            s.app
-                .acquisition()
-                .acquisition_stats(&c.session.actor, &ask)
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    match v {
+    match overview_view(&s, &c, &q).await {
         Ok(v) => csv_download("acquisition-stats.csv", acquisition_csv(c.ctx.tr, &v)),
         Err(e) => error_page(c.ctx, e),
     }

@@ -119,9 +119,12 @@ pub fn chart_of(days: &[ChartDay<'_>]) -> Chart {
         line: String::new(),
         line_points: Vec::new(),
         x_ticks: Vec::new(),
+        // 0, the middle when it is a whole number and not 0, the top.
         count_ticks: [0, count_max / 2, count_max]
             .into_iter()
-            .filter(|v| *v == 0 || *v == count_max || count_max % 2 == 0)
+            .enumerate()
+            .filter(|(i, v)| *i != 1 || (*v > 0 && count_max % 2 == 0))
+            .map(|(_, v)| v)
             .map(|v| Tick {
                 at: y_of(v, count_max),
                 label: v.to_string(),
@@ -201,12 +204,7 @@ struct StatsPage {
     /// The kind's key suffix in the texts (`coupon` …).
     key: &'static str,
     /// The viewBox and the plot's edges in it.
-    w: i64,
-    h: i64,
-    plot_left: i64,
-    plot_right: i64,
-    plot_top: i64,
-    plot_bottom: i64,
+    frame: Frame,
 }
 
 impl StatsPage {
@@ -286,12 +284,7 @@ pub async fn page(
             v,
             chart,
             key,
-            w: W,
-            h: H,
-            plot_left: LEFT,
-            plot_right: W - RIGHT,
-            plot_top: TOP,
-            plot_bottom: TOP + PLOT_H,
+            frame: FRAME,
         },
     )
 }
@@ -342,6 +335,17 @@ mod tests {
         assert!(c.x_ticks.len() <= MAX_X_LABELS as usize);
         assert!(c.first.iter().all(|b| b.w >= 1));
         assert_eq!(nice_max(0), 1);
+        // A top of 1 has no middle tick (0 was drawn twice); a top of 2 has one.
+        let ticks = |top: i64| -> Vec<String> {
+            chart(&[day("2026-09-01", top, 0, 0)])
+                .count_ticks
+                .into_iter()
+                .map(|t| t.label)
+                .collect()
+        };
+        assert_eq!(ticks(1), ["0", "1"]);
+        assert_eq!(ticks(2), ["0", "1", "2"]);
+        assert_eq!(ticks(5), ["0", "5"]);
         assert_eq!(nice_max(89), 100);
         assert_eq!(nice_max(3), 5);
     }
