@@ -134,6 +134,7 @@ pub static CODES: &[ErrorCode] = &[
     e("invalid_order_status", "订单状态无效", "Invalid order status"),
     e("invalid_page", "页码须大于等于 1", "The page must be 1 or more"),
     e("invalid_page_size", "每页条数超出范围", "The page size is out of range"),
+    e("invalid_period", "统计区间须为 1–366 天，且开始日期不晚于结束日期", "The period is 1–366 days, from on or before to"),
     e("invalid_phone", "手机号格式不正确", "Invalid phone number"),
     e("invalid_quantity", "数量须为正整数", "Quantity must be a whole number"),
     e("invalid_query", "查询参数无效", "Invalid query parameters"),

@@ -2,6 +2,8 @@
 //! change log, every add through a channel, first touch per customer, the welcome of each add
 //! and the once-ever first-add reward.
 
+pub mod stats;
+
 use serde::Serialize;
 use sqlx::FromRow;
 

@@ -7,6 +7,7 @@
 
 pub mod channels;
 pub mod live_codes;
+pub mod stats;
 pub mod welcome;
 
 pub use channels::{ChannelKind, ChannelSpec};

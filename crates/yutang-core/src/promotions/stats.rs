@@ -137,16 +137,17 @@ pub fn permille(num: i64, den: i64) -> i64 {
     }
 }
 
-/// One day of the series.
+/// One day of a series: a campaign's [`Figures`] here, a channel's in
+/// `crate::acquisition::stats`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DayFigures {
+pub struct DayFigures<F = Figures> {
     /// The day number ([`day_of`]).
     #[serde(skip)]
     pub day_no: i64,
     /// `2026-12-04` (Asia/Shanghai).
     pub day: String,
     #[serde(flatten)]
-    pub figures: Figures,
+    pub figures: F,
 }
 
 /// A campaign's statistics: the totals over its whole life and the daily series shown.

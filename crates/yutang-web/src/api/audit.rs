@@ -87,16 +87,7 @@ pub async fn export(
     ApiActor(a): ApiActor,
     ApiQuery(p): ApiQuery<AuditExportParams>,
 ) -> WebResult<Response> {
-    let lang = match p.lang.as_deref() {
-        None | Some("") => Lang::Zh,
-        Some(x) => Lang::parse(x).ok_or_else(|| {
-            AppError::from(FieldError::new(
-                "lang",
-                "invalid_lang",
-                format!("unknown language {x:?}; use zh or en"),
-            ))
-        })?,
-    };
+    let lang = parse_lang(p.lang.as_deref())?;
     let q = AuditQuery {
         action: parse_action(p.action.as_deref())?,
         actor_id: p.actor_id,
@@ -104,6 +95,20 @@ pub async fn export(
     };
     let export = s.app.audit().export_audit(&a, &q).await?;
     Ok(csv_response(Tr { lang }, export))
+}
+
+/// A CSV export's `lang` parameter: zh (the default) or en.
+pub fn parse_lang(lang: Option<&str>) -> Result<Lang, AppError> {
+    match lang {
+        None | Some("") => Ok(Lang::Zh),
+        Some(x) => Lang::parse(x).ok_or_else(|| {
+            AppError::from(FieldError::new(
+                "lang",
+                "invalid_lang",
+                format!("unknown language {x:?}; use zh or en"),
+            ))
+        }),
+    }
 }
 
 /// An audit-log export as a streamed CSV download: a BOM and the header row in the reader's

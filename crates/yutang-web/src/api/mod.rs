@@ -2,6 +2,7 @@
 //! OpenAPI document at `/api/v1/openapi.json` (generated from these handlers).
 
 pub mod acquisition;
+pub mod acquisition_stats;
 pub mod audit;
 pub mod auth;
 pub mod coupons;
@@ -82,6 +83,8 @@ use promotions::CustomerTokenScheme;
         acquisition::update_channel, acquisition::archive_channel, acquisition::list_codes,
         acquisition::create_code, acquisition::get_code, acquisition::update_code,
         acquisition::archive_code, acquisition::sync_code, acquisition::code_changes,
+        acquisition_stats::channel_stats, acquisition_stats::channel_stats_export,
+        acquisition_stats::acquisition_stats, acquisition_stats::acquisition_stats_export,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, events::EventIn)),
     modifiers(&BearerAuth, &CustomerTokenScheme, &CommonErrors),
@@ -97,7 +100,7 @@ use promotions::CustomerTokenScheme;
         (name = "tags", description = "Tag groups, tags, tagging (manual and bulk jobs) and auto-tag rules"),
         (name = "segments", description = "Segment expressions: count, members, export, saved segments"),
         (name = "wecom", description = "WeCom (企业微信): full sync and customer groups"),
-        (name = "acquisition", description = "Channels and channel live codes (渠道活码): attribution, rotation, welcomes, first-add rewards"),
+        (name = "acquisition", description = "Channels and channel live codes (渠道活码): attribution, rotation, welcomes, first-add rewards, channel statistics (渠道统计)"),
         (name = "promotions", description = "Coupon templates and coupons, flash sales, group-buys, customer tokens"),
         (name = "public", description = "Customer-facing API (customer token `yct_…`): claim coupons, flash sales, group-buys"),
     )
@@ -327,6 +330,22 @@ fn acquisition_router() -> Router<AppState> {
         .route("/live-codes/{id}/archive", post(acquisition::archive_code))
         .route("/live-codes/{id}/sync", post(acquisition::sync_code))
         .route("/live-codes/{id}/changes", get(acquisition::code_changes))
+        .route(
+            "/channels/{id}/stats",
+            get(acquisition_stats::channel_stats),
+        )
+        .route(
+            "/channels/{id}/stats/export",
+            get(acquisition_stats::channel_stats_export),
+        )
+        .route(
+            "/acquisition/stats",
+            get(acquisition_stats::acquisition_stats),
+        )
+        .route(
+            "/acquisition/stats/export",
+            get(acquisition_stats::acquisition_stats_export),
+        )
 }
 
 /// Promotions (staff and public), in one block so it merges cleanly with other areas.

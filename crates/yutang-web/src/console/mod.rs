@@ -2,6 +2,7 @@
 //! default with an English switch. Sessions live in an HttpOnly, SameSite=Lax cookie; every
 //! form carries the session's CSRF token (the login form a double-submit cookie).
 
+mod acquisition_stats;
 mod audit;
 mod auth;
 mod bulk_tags;
@@ -139,6 +140,16 @@ pub fn router() -> Router<AppState> {
         .route("/promotions/coupons/{id}/issue", post(promotions::issue))
         .route("/promotions/{what}/new", get(promotions::new_form))
         .route("/promotions/{what}/{id}/stats", get(promotion_stats::page))
+        .route("/acquisition/stats", get(acquisition_stats::overview_page))
+        .route(
+            "/acquisition/stats.csv",
+            get(acquisition_stats::overview_csv_file),
+        )
+        .route("/channels/{id}/stats", get(acquisition_stats::channel_page))
+        .route(
+            "/channels/{id}/stats.csv",
+            get(acquisition_stats::channel_csv_file),
+        )
         .route("/promotions/{what}/{id}/share", get(share::page))
         // qr.svg, qr.png, poster.svg
         .route("/promotions/{what}/{id}/{file}", get(share::file))

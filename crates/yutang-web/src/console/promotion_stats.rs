@@ -46,17 +46,26 @@ pub struct Tick {
     pub label: String,
 }
 
-/// The chart, laid out in viewBox units.
+/// The chart, laid out in viewBox units: two bar series side by side per day (counts, left
+/// axis) and a line of an amount (fen, right axis).
 pub struct Chart {
-    pub claims: Vec<Bar>,
-    pub uses: Vec<Bar>,
-    /// The GMV line's `points` and its points (x, y, day, fen).
-    pub gmv_line: String,
-    pub gmv_points: Vec<(i64, i64, String, i64)>,
+    pub first: Vec<Bar>,
+    pub second: Vec<Bar>,
+    /// The line's `points` and its points (x, y, day, fen).
+    pub line: String,
+    pub line_points: Vec<(i64, i64, String, i64)>,
     pub x_ticks: Vec<Tick>,
     /// Counts on the left axis, yuan on the right.
     pub count_ticks: Vec<Tick>,
-    pub gmv_ticks: Vec<Tick>,
+    pub line_ticks: Vec<Tick>,
+}
+
+/// One day of a chart: its label (`2026-12-04`), the two counts and the amount in fen.
+pub struct ChartDay<'a> {
+    pub day: &'a str,
+    pub first: i64,
+    pub second: i64,
+    pub line_fen: i64,
 }
 
 /// The smallest "round" maximum ≥ `v` for an axis (1, 2, 5 × 10ⁿ), at least 1.
@@ -77,39 +86,56 @@ fn y_of(v: i64, max: i64) -> i64 {
     TOP + PLOT_H - v.saturating_mul(PLOT_H) / max.max(1)
 }
 
-/// Lay out the chart of `days`.
+/// Lay out the chart of a campaign's `days`: claims and uses, GMV as the line.
 pub fn chart(days: &[DayFigures]) -> Chart {
+    let points: Vec<ChartDay<'_>> = days
+        .iter()
+        .map(|d| ChartDay {
+            day: &d.day,
+            first: d.figures.claims,
+            second: d.figures.uses,
+            line_fen: d.figures.gmv_fen,
+        })
+        .collect();
+    chart_of(&points)
+}
+
+/// Lay out a chart of `days`.
+pub fn chart_of(days: &[ChartDay<'_>]) -> Chart {
     let n = i64::try_from(days.len()).unwrap_or(1).max(1);
     let slot = PLOT_W / n;
     let bar_w = (slot * 3 / 8).clamp(1, 24);
     let count_max = nice_max(
         days.iter()
-            .map(|d| d.figures.claims.max(d.figures.uses))
+            .map(|d| d.first.max(d.second))
             .max()
             .unwrap_or(0),
     );
-    let gmv_top = days.iter().map(|d| d.figures.gmv_fen).max().unwrap_or(0);
-    let gmv_max = nice_max(gmv_top);
+    let line_top = days.iter().map(|d| d.line_fen).max().unwrap_or(0);
+    let line_max = nice_max(line_top);
     let mut c = Chart {
-        claims: Vec::new(),
-        uses: Vec::new(),
-        gmv_line: String::new(),
-        gmv_points: Vec::new(),
+        first: Vec::new(),
+        second: Vec::new(),
+        line: String::new(),
+        line_points: Vec::new(),
         x_ticks: Vec::new(),
+        // 0, the middle when it is a whole number and not 0, the top.
         count_ticks: [0, count_max / 2, count_max]
             .into_iter()
-            .filter(|v| *v == 0 || *v == count_max || count_max % 2 == 0)
+            .enumerate()
+            .filter(|(i, v)| *i != 1 || (*v > 0 && count_max % 2 == 0))
+            .map(|(_, v)| v)
             .map(|v| Tick {
                 at: y_of(v, count_max),
                 label: v.to_string(),
             })
             .collect(),
-        // Without any GMV the right axis only says ¥0.00.
-        gmv_ticks: [0, gmv_max]
+        // Without any amount the right axis only says ¥0.00.
+        line_ticks: [0, line_max]
             .into_iter()
-            .filter(|v| *v == 0 || gmv_top > 0)
+            .filter(|v| *v == 0 || line_top > 0)
             .map(|v| Tick {
-                at: y_of(v, gmv_max),
+                at: y_of(v, line_max),
                 label: format!("¥{}", yutang_core::money::Fen(v)),
             })
             .collect(),
@@ -124,29 +150,50 @@ pub fn chart(days: &[DayFigures]) -> Chart {
                 y,
                 w: bar_w,
                 h: TOP + PLOT_H - y,
-                day: d.day.clone(),
+                day: d.day.to_owned(),
                 value,
             }
         };
-        c.claims.push(bar(center - bar_w, d.figures.claims));
-        c.uses.push(bar(center, d.figures.uses));
-        let gy = y_of(d.figures.gmv_fen, gmv_max);
-        if !c.gmv_line.is_empty() {
-            c.gmv_line.push(' ');
+        c.first.push(bar(center - bar_w, d.first));
+        c.second.push(bar(center, d.second));
+        let gy = y_of(d.line_fen, line_max);
+        if !c.line.is_empty() {
+            c.line.push(' ');
         }
-        c.gmv_line.push_str(&format!("{center},{gy}"));
-        c.gmv_points
-            .push((center, gy, d.day.clone(), d.figures.gmv_fen));
+        c.line.push_str(&format!("{center},{gy}"));
+        c.line_points
+            .push((center, gy, d.day.to_owned(), d.line_fen));
         if i % label_every == 0 {
             c.x_ticks.push(Tick {
                 at: center,
                 // `12-04`: the year is in the table and the titles.
-                label: d.day.get(5..).unwrap_or(&d.day).to_owned(),
+                label: d.day.get(5..).unwrap_or(d.day).to_owned(),
             });
         }
     }
     c
 }
+
+/// The viewBox and the plot's edges in it, for a chart's template.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame {
+    pub w: i64,
+    pub h: i64,
+    pub plot_left: i64,
+    pub plot_right: i64,
+    pub plot_top: i64,
+    pub plot_bottom: i64,
+}
+
+/// The one frame every chart is drawn in.
+pub const FRAME: Frame = Frame {
+    w: W,
+    h: H,
+    plot_left: LEFT,
+    plot_right: W - RIGHT,
+    plot_top: TOP,
+    plot_bottom: TOP + PLOT_H,
+};
 
 #[derive(Template)]
 #[template(path = "console/promotion_stats.html")]
@@ -157,12 +204,7 @@ struct StatsPage {
     /// The kind's key suffix in the texts (`coupon` …).
     key: &'static str,
     /// The viewBox and the plot's edges in it.
-    w: i64,
-    h: i64,
-    plot_left: i64,
-    plot_right: i64,
-    plot_top: i64,
-    plot_bottom: i64,
+    frame: Frame,
 }
 
 impl StatsPage {
@@ -242,12 +284,7 @@ pub async fn page(
             v,
             chart,
             key,
-            w: W,
-            h: H,
-            plot_left: LEFT,
-            plot_right: W - RIGHT,
-            plot_top: TOP,
-            plot_bottom: TOP + PLOT_H,
+            frame: FRAME,
         },
     )
 }
@@ -273,17 +310,20 @@ mod tests {
     fn bars_and_line_scale_to_the_plot() {
         let c = chart(&[day("2026-12-03", 4, 0, 0), day("2026-12-04", 2, 1, 5000)]);
         // Counts top out at 5 (a round maximum ≥ 4); 4 claims are 4/5 of the plot.
-        assert_eq!(c.claims[0].h, PLOT_H * 4 / 5);
-        assert_eq!(c.claims[0].y + c.claims[0].h, TOP + PLOT_H);
-        assert_eq!(c.uses[0].h, 0);
-        assert_eq!((c.uses[1].value, c.uses[1].day.as_str()), (1, "2026-12-04"));
+        assert_eq!(c.first[0].h, PLOT_H * 4 / 5);
+        assert_eq!(c.first[0].y + c.first[0].h, TOP + PLOT_H);
+        assert_eq!(c.second[0].h, 0);
+        assert_eq!(
+            (c.second[1].value, c.second[1].day.as_str()),
+            (1, "2026-12-04")
+        );
         // The GMV line: the day with GMV at the top of its axis (¥50.00).
-        assert_eq!(c.gmv_points[1].1, TOP);
-        assert_eq!(c.gmv_points[0].1, TOP + PLOT_H);
-        assert_eq!(c.gmv_ticks[1].label, "¥50.00");
+        assert_eq!(c.line_points[1].1, TOP);
+        assert_eq!(c.line_points[0].1, TOP + PLOT_H);
+        assert_eq!(c.line_ticks[1].label, "¥50.00");
         assert_eq!(c.x_ticks[0].label, "12-03");
         // Everything inside the viewBox.
-        for b in c.claims.iter().chain(&c.uses) {
+        for b in c.first.iter().chain(&c.second) {
             assert!(b.x >= LEFT && b.x + b.w <= W - RIGHT, "{}", b.x);
         }
     }
@@ -293,8 +333,19 @@ mod tests {
         let days: Vec<DayFigures> = (0..90).map(|i| day("2026-09-01", i, 0, 0)).collect();
         let c = chart(&days);
         assert!(c.x_ticks.len() <= MAX_X_LABELS as usize);
-        assert!(c.claims.iter().all(|b| b.w >= 1));
+        assert!(c.first.iter().all(|b| b.w >= 1));
         assert_eq!(nice_max(0), 1);
+        // A top of 1 has no middle tick (0 was drawn twice); a top of 2 has one.
+        let ticks = |top: i64| -> Vec<String> {
+            chart(&[day("2026-09-01", top, 0, 0)])
+                .count_ticks
+                .into_iter()
+                .map(|t| t.label)
+                .collect()
+        };
+        assert_eq!(ticks(1), ["0", "1"]);
+        assert_eq!(ticks(2), ["0", "1", "2"]);
+        assert_eq!(ticks(5), ["0", "5"]);
         assert_eq!(nice_max(89), 100);
         assert_eq!(nice_max(3), 5);
     }

@@ -48,7 +48,7 @@ async fn tag(t: &TestApp) -> i64 {
 /// An add through `state` to `userid`, pushed and applied: the new customer's external id,
 /// and the callback as delivered (to deliver it again as WeCom's retry would: same payload,
 /// same CreateTime).
-async fn add(
+pub(crate) async fn add(
     t: &TestApp,
     fake: &FakeWecom,
     target: &CallbackTarget,
@@ -83,7 +83,7 @@ fn way_users(fake: &FakeWecom, config_id: &str) -> Vec<String> {
     fake.with_corp(|c| c.contact_ways[config_id].users.clone())
 }
 
-async fn scalar(t: &TestApp, sql: &str) -> i64 {
+pub(crate) async fn scalar(t: &TestApp, sql: &str) -> i64 {
     match &t.app.db {
         yutang_store::Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
             .fetch_one(p)

@@ -148,6 +148,32 @@ async fn seed(t: &TestApp, cookie: &str) -> Vec<i64> {
         )
         .await;
     assert!(r.status().is_success(), "{:?}", r.text().await);
+    // A channel with an add (its statistics pages), and an add through no channel.
+    let r = t
+        .post(
+            "/api/v1/channels",
+            &t.admin,
+            json!({"name": "门店台卡 收银台", "kind": "store_stand"}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let channel = r.json::<serde_json::Value>().await.unwrap()["id"].as_i64();
+    let mut tx = t.app.db.begin().await.unwrap();
+    for (key, customer, channel) in [("crawl-add-1", 1, channel), ("crawl-add-2", 2, None)] {
+        let add = yutang_store::acquisition::NewAdd {
+            dedup_key: key,
+            customer_id: customer,
+            channel_id: channel,
+            code_id: None,
+            state: "crawl",
+            staff_id: None,
+            added_at: t.app.now(),
+        };
+        yutang_store::acquisition::record_add_in(&mut tx, &add)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
     // A saved segment whose tag is gone (its error on the segment list), once the jobs that
     // use the tag are done.
     t.settle_jobs().await;
@@ -297,6 +323,8 @@ async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, V
     let mut seen = BTreeSet::new();
     let mut queue = VecDeque::from(["/console".to_owned()]);
     queue.extend(UNLINKED.iter().map(|p| (*p).to_owned()));
+    // The channel statistics overview (linked from the channel pages; it links each channel's).
+    queue.push_back("/console/acquisition/stats".to_owned());
     queue.extend(jobs.iter().map(|id| format!("/console/jobs/{id}")));
     let mut found = Vec::new();
     let mut pages = 0;
@@ -368,6 +396,13 @@ async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, V
         {
             found.push(format!("[{lang}] no {what} statistics page reached"));
         }
+    }
+    // A channel's statistics page is reached from the overview.
+    if !seen
+        .iter()
+        .any(|h| h.starts_with("/console/channels/") && h.contains("/stats"))
+    {
+        found.push(format!("[{lang}] no channel statistics page reached"));
     }
     // Every campaign's share page (QR code and poster) is linked from the promotions list.
     for what in ["coupons", "flash-sales", "group-buys"] {

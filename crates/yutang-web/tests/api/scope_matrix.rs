@@ -784,6 +784,13 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("post", "/live-codes/{id}/archive") => Case::new(Roles(HQ_WRITE)).id(w.spare_code),
         ("post", "/live-codes/{id}/sync") => Case::new(Roles(HQ_WRITE)).id(w.code_a),
         ("get", "/live-codes/{id}/changes") => Case::new(Roles(EVERY)).scoped(w.code_a, w.code_b),
+        // Channel statistics: whoever reads channels; store-bound roles only their store's.
+        ("get", "/channels/{id}/stats") | ("get", "/channels/{id}/stats/export") => {
+            Case::new(Roles(EVERY)).scoped(w.channel_a, w.channel_b)
+        }
+        ("get", "/acquisition/stats") | ("get", "/acquisition/stats/export") => {
+            Case::new(Roles(EVERY))
+        }
         // Publishing the matrix's live campaigns (already published) changes nothing.
         ("post", "/coupon-templates/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.template),
         ("post", "/flash-sales/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.flash_sale),
