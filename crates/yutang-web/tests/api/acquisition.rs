@@ -44,7 +44,7 @@ async fn tag(t: &TestApp) -> i64 {
 }
 
 /// An add through `state` to `userid`, pushed and applied; the new customer's external id.
-async fn add(
+pub(crate) async fn add(
     t: &TestApp,
     fake: &FakeWecom,
     target: &CallbackTarget,
