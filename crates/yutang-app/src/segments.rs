@@ -13,10 +13,12 @@
 //! by transaction snapshots on PostgreSQL, whose ids are handed out before commit — an id
 //! watermark there skipped a transaction that committed after a larger id had been read.
 
+use std::collections::HashMap;
 use std::sync::RwLock;
 
 use roaring::RoaringBitmap;
 use serde::Serialize;
+use yutang_core::access::DataScope;
 use yutang_core::export::spreadsheet_text;
 use yutang_core::segments::{
     AttrType, BuilderJoin, BuilderMisfit, BuilderRows, Resolved, Schema, TagId,
@@ -54,6 +56,10 @@ struct State {
     /// The catalogue the schema was loaded from (`store::schema_stamp`): when it differs,
     /// another node (or this one) changed tags or attributes, and the schema is reloaded.
     stamp: Option<[i64; 6]>,
+    /// Every channel's name and kind as the facts were read with (`channel`,
+    /// `channel_type`): an edited channel writes no event for the customers it brought, so a
+    /// catch-up compares and reloads those customers itself.
+    channels: HashMap<i64, (String, String)>,
 }
 
 /// The segment index of one node, shared by every request.
@@ -79,6 +85,7 @@ impl Default for SegmentEngine {
                 build_ms: 0,
                 changed: RoaringBitmap::new(),
                 stamp: None,
+                channels: HashMap::new(),
             }),
             writer: tokio::sync::Mutex::new(()),
             rules: tokio::sync::Mutex::new(()),
@@ -174,6 +181,9 @@ impl SegmentEngine {
         let watermark = store::max_event_id(db).await?;
         let stamp = store::schema_stamp(db).await?;
         let (schema, custom) = load_schema(db).await?;
+        // Before the facts, like the mark: a channel edited meanwhile differs from this and
+        // its customers are reloaded by the next catch-up.
+        let channels = store::channel_labels(db).await?;
         let mut b = IndexBuilder::from_schema(&schema);
         // The next page is read while this one goes into the builder: the database (another
         // process, on PostgreSQL another core) and the builder work at the same time.
@@ -246,6 +256,7 @@ impl SegmentEngine {
                 build_ms,
                 changed: RoaringBitmap::new(),
                 stamp: Some(stamp),
+                channels,
             };
         }
         tracing::info!(build_ms, watermark, "segment index built");
@@ -280,6 +291,7 @@ impl SegmentEngine {
         }
         // Taken before the facts are read, like the build's.
         let to = store::feed_mark(db).await?;
+        self.follow_channels(db, &custom, now).await?;
         let mut after = 0;
         loop {
             let (ids, high, read) =
@@ -303,6 +315,41 @@ impl SegmentEngine {
         }
         let mut s = self.state.write().map_err(|_| lock_err())?;
         s.mark = Some(to);
+        Ok(())
+    }
+
+    /// Reload the customers whose first-touch channel was renamed or changed kind since the
+    /// facts were read (no event says so: the channel is not the customer's row).
+    async fn follow_channels(&self, db: &Db, custom: &[CustomAttr], now: i64) -> Result<()> {
+        let channels = store::channel_labels(db).await?;
+        let moved: Vec<i64> = {
+            let s = self.state.read().map_err(|_| lock_err())?;
+            let mut v: Vec<i64> = channels
+                .iter()
+                .filter(|(id, l)| s.channels.get(id) != Some(l))
+                .map(|(id, _)| *id)
+                .chain(
+                    s.channels
+                        .keys()
+                        .filter(|id| !channels.contains_key(id))
+                        .copied(),
+                )
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        if !moved.is_empty() {
+            let ids = store::acquired_through(db, &moved).await?;
+            for chunk in ids.chunks(CHUNK as usize) {
+                let facts = store::load_facts(db, Pick::Ids(chunk), custom, now).await?;
+                let mut s = self.state.write().map_err(|_| lock_err())?;
+                for f in &facts {
+                    put(&mut s.index, f)?;
+                    s.changed.insert(dense(f.id)?);
+                }
+            }
+        }
+        self.state.write().map_err(|_| lock_err())?.channels = channels;
         Ok(())
     }
 
@@ -414,6 +461,17 @@ pub struct SchemaAttr {
     /// `text`, `enum`, `integer`, `money`, `time`, `yes/no`.
     pub kind: &'static str,
     pub options: Vec<String>,
+    /// Values the builder offers for a text attribute (any other text may still be typed):
+    /// channel names for `channel`, staff usernames (labelled with the display name) for
+    /// `acquired_by`, within the caller's scope.
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// A value the builder offers, and how it is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suggestion {
+    pub value: String,
+    pub label: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -538,11 +596,24 @@ impl Segments<'_> {
         })
     }
 
-    /// The attributes and tags an expression may use.
-    pub fn segment_schema(&self, actor: &Actor) -> Result<SegmentSchema> {
+    /// The attributes and tags an expression may use, with the values the builder offers for
+    /// `channel` and `acquired_by` within the caller's scope (a store-bound caller: brand-wide
+    /// channels and their store's, their store's guides; a guide: themselves).
+    pub async fn segment_schema(&self, actor: &Actor) -> Result<SegmentSchema> {
         if !actor.can(Permission::ViewCustomers) {
             return Err(AppError::Forbidden);
         }
+        let values = match actor.data_scope() {
+            DataScope::All => store::first_touch_values(&self.db, None, None, None).await?,
+            DataScope::Store(s) => {
+                store::first_touch_values(&self.db, Some(s.0), Some(s.0), None).await?
+            }
+            DataScope::Own { store, staff } => {
+                store::first_touch_values(&self.db, Some(store.0), None, Some(staff.0)).await?
+            }
+            // A store-bound account without a store sees no customers: nothing to offer.
+            DataScope::Nothing => store::FirstTouchValues::default(),
+        };
         let schema = self.segments.schema()?;
         let attributes = schema
             .attrs()
@@ -558,6 +629,29 @@ impl Segments<'_> {
                 },
                 options: match ty {
                     AttrType::Enum(o) => o.clone(),
+                    _ => Vec::new(),
+                },
+                suggestions: match name {
+                    "channel" => values
+                        .channels
+                        .iter()
+                        .map(|c| Suggestion {
+                            value: c.clone(),
+                            label: c.clone(),
+                        })
+                        .collect(),
+                    "acquired_by" => values
+                        .staff
+                        .iter()
+                        .map(|(user, display)| Suggestion {
+                            value: user.clone(),
+                            label: if display.is_empty() || display == user {
+                                user.clone()
+                            } else {
+                                format!("{display} ({user})")
+                            },
+                        })
+                        .collect(),
                     _ => Vec::new(),
                 },
             })

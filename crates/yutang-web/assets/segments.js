@@ -41,7 +41,7 @@
     var v = row.querySelector(".b-field").value;
     if (v.indexOf("tag:") === 0) return { kind: "tag", path: v.slice(4) };
     var a = schema.attributes.filter(function (x) { return x.name === v; })[0];
-    return a ? { kind: a.kind, name: a.name, options: a.options } : null;
+    return a ? { kind: a.kind, name: a.name, options: a.options, suggestions: a.suggestions || [] } : null;
   }
 
   function condition(row) {
@@ -121,10 +121,22 @@
     var input;
     if (f.kind === "enum") {
       input = el("select", { "class": "b-value" });
-      f.options.forEach(function (o) { input.appendChild(el("option", { value: o }, o)); });
+      // An option's label in the reader's language where the page has one (channel types).
+      f.options.forEach(function (o) { input.appendChild(el("option", { value: o }, L["opt_" + f.name + "_" + o] || o)); });
     } else {
       var ph = { text: L.phText, integer: "2", money: "199.00", time: (op === "after" || op === "before") ? "2026-01-01" : "30" }[f.kind] || "";
       input = el("input", { "class": "b-value", placeholder: ph, size: "12" });
+      // Values the server offers (channel names, staff usernames); any other text can be typed.
+      if (f.kind === "text" && f.suggestions.length) {
+        var listId = "b-values-" + f.name;
+        if (!document.getElementById(listId)) {
+          var dl = el("datalist", { id: listId });
+          f.suggestions.forEach(function (v) { dl.appendChild(el("option", { value: v.value, label: v.label })); });
+          root.appendChild(dl);
+        }
+        input.setAttribute("list", listId);
+        input.removeAttribute("placeholder");
+      }
     }
     input.addEventListener("input", write);
     input.addEventListener("change", write);

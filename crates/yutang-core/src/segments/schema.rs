@@ -6,6 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::lexer::is_identifier;
+use crate::acquisition::ChannelKind;
 
 /// A tag's id (`i64` in storage, like every id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -95,10 +96,14 @@ impl Schema {
     /// `last_order`, `first_order`, `birthday` (time) and `in_group` (bool), plus the RFM
     /// window `orders_365d` (int), `spent_365d` (money) and `birth_month` (int, 1–12), and
     /// `unused_coupons` (int: coupons claimed and never used, still valid or expired — the
-    /// "claimed but did not use a coupon" behaviour). No tags.
+    /// "claimed but did not use a coupon" behaviour), and the customer's first touch (issue
+    /// #19): `channel` (text: the channel's name), `channel_type` (enum: the channel kinds of
+    /// [`ChannelKind::ALL`]), `acquired_by` (text: the credited staff member's username, which
+    /// is unique and never changes) and `acquired_at` (time: the WeCom add that brought the
+    /// customer into the pool). No tags.
     pub fn with_customer_attributes() -> Self {
         let mut s = Self::new();
-        let attrs: [(&str, AttrType); 13] = [
+        let attrs: [(&str, AttrType); 17] = [
             ("city", AttrType::Text),
             (
                 "level",
@@ -115,6 +120,18 @@ impl Schema {
             ("spent_365d", AttrType::Money),
             ("birth_month", AttrType::Int),
             ("unused_coupons", AttrType::Int),
+            ("channel", AttrType::Text),
+            (
+                "channel_type",
+                AttrType::Enum(
+                    ChannelKind::ALL
+                        .iter()
+                        .map(|k| k.as_str().to_owned())
+                        .collect(),
+                ),
+            ),
+            ("acquired_by", AttrType::Text),
+            ("acquired_at", AttrType::Time),
         ];
         for (name, ty) in attrs {
             s.attrs.insert(name.to_owned(), ty);
@@ -220,6 +237,41 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_touch_attributes_are_built_in() {
+        let s = Schema::with_customer_attributes();
+        assert_eq!(s.attr("channel"), Some(&AttrType::Text));
+        assert_eq!(s.attr("acquired_by"), Some(&AttrType::Text));
+        assert_eq!(s.attr("acquired_at"), Some(&AttrType::Time));
+        let Some(AttrType::Enum(kinds)) = s.attr("channel_type") else {
+            panic!("channel_type is an enum");
+        };
+        assert_eq!(
+            kinds,
+            &[
+                "store_stand",
+                "package_card",
+                "official_account",
+                "live_stream",
+                "ad",
+                "event",
+                "other"
+            ]
+        );
+        assert!(
+            s.compile(r#"channel_type = "store_stand" and acquired_at within 7d"#)
+                .is_ok()
+        );
+        assert!(
+            s.compile(r#"channel = "门店台卡" and acquired_by = "g.zhangwei""#)
+                .is_ok()
+        );
+        // A kind that does not exist is refused, not an empty segment.
+        assert!(s.compile(r#"channel_type = "门店台卡""#).is_err());
+        assert!(s.compile("acquired_by = 17").is_err());
+        assert!(s.compile("acquired_at >= 3").is_err());
+    }
 
     #[test]
     fn edit_distance_counts_edits() {

@@ -136,7 +136,14 @@ pub async fn load_facts(
         "SELECT customer_id, COUNT(*) FROM coupons WHERE customer_id {which} \
          AND state IN ('claimed', 'expired') GROUP BY customer_id"
     );
-    let (tags, orders, groups, attrs, members, coupons) = db_run!(db, pool => {
+    // First touch: the channel's current name and kind (a rename reaches the index through
+    // `channel_stamp`) and the credited staff member's username.
+    let acq_sql = format!(
+        "SELECT a.customer_id, ch.name, ch.kind, s.username, a.acquired_at \
+         FROM customer_acquisition a LEFT JOIN channels ch ON ch.id = a.channel_id \
+         LEFT JOIN staff s ON s.id = a.staff_id WHERE a.customer_id {which}"
+    );
+    let (tags, orders, groups, attrs, members, coupons, acquired) = db_run!(db, pool => {
         let tags: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(tag_sql)).fetch_all(pool).await?;
         let orders: Vec<(i64, i64, i64, i64)> =
             sqlx::query_as(sqlx::AssertSqlSafe(order_sql)).fetch_all(pool).await?;
@@ -150,8 +157,11 @@ pub async fn load_facts(
             sqlx::query_as(sqlx::AssertSqlSafe(member_sql)).fetch_all(pool).await?;
         let coupons: Vec<(i64, i64)> =
             sqlx::query_as(sqlx::AssertSqlSafe(coupon_sql)).fetch_all(pool).await?;
-        (tags, orders, groups, attrs, members, coupons)
+        let acquired: Vec<Acquired> =
+            sqlx::query_as(sqlx::AssertSqlSafe(acq_sql)).fetch_all(pool).await?;
+        (tags, orders, groups, attrs, members, coupons, acquired)
     });
+    let mut acq_map: HashMap<i64, Acquired> = acquired.into_iter().map(|a| (a.0, a)).collect();
     let coupon_map: HashMap<i64, i64> = coupons.into_iter().collect();
     let mut tag_map: HashMap<i64, Vec<i64>> = HashMap::new();
     for (c, t) in tags {
@@ -181,7 +191,7 @@ pub async fn load_facts(
     Ok(rows
         .into_iter()
         .map(|r| {
-            let mut attrs = Vec::with_capacity(14);
+            let mut attrs = Vec::with_capacity(18);
             if !r.city.is_empty() {
                 attrs.push(("city".to_owned(), FactValue::Text(r.city.clone())));
             }
@@ -214,6 +224,9 @@ pub async fn load_facts(
                 "unused_coupons".into(),
                 FactValue::Int(coupon_map.get(&r.id).copied().unwrap_or(0)),
             ));
+            if let Some(a) = acq_map.remove(&r.id) {
+                first_touch_facts(a, &mut attrs);
+            }
             if let Some(extra) = attr_map.remove(&r.id) {
                 attrs.extend(extra);
             }
@@ -225,6 +238,27 @@ pub async fn load_facts(
             }
         })
         .collect())
+}
+
+/// A customer's first touch: customer, channel name and kind (none without a channel), the
+/// credited staff member's username (none without one), and when.
+type Acquired = (i64, Option<String>, Option<String>, Option<String>, i64);
+
+/// The first-touch attributes of one customer: `channel` and `channel_type` only when the add
+/// came through a known channel, `acquired_by` only when a staff member is credited,
+/// `acquired_at` always (every WeCom add that brought the customer in has a time).
+fn first_touch_facts(a: Acquired, attrs: &mut Vec<(String, FactValue)>) {
+    let (_, name, kind, username, at) = a;
+    for (key, v) in [
+        ("channel", name),
+        ("channel_type", kind),
+        ("acquired_by", username),
+    ] {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            attrs.push((key.to_owned(), FactValue::Text(v)));
+        }
+    }
+    attrs.push(("acquired_at".to_owned(), FactValue::Time(at)));
 }
 
 pub(super) fn parse_date(s: &str) -> Option<NaiveDate> {
@@ -340,6 +374,74 @@ pub async fn changed_between(
     Ok((ids, high, n))
 }
 
+/// Every channel's name and kind, by id. The index holds a first-touch customer's channel by
+/// name and kind, and an edit of a channel writes no event for its customers: the engine
+/// compares this with what its facts were read with and reloads the customers of the
+/// channels that changed ([`acquired_through`]).
+pub async fn channel_labels(db: &Db) -> Result<HashMap<i64, (String, String)>> {
+    let rows: Vec<(i64, String, String)> = db_run!(db, pool => {
+        sqlx::query_as("SELECT id, name, kind FROM channels").fetch_all(pool).await?
+    });
+    Ok(rows.into_iter().map(|(id, n, k)| (id, (n, k))).collect())
+}
+
+/// The customers whose first touch came through one of `channels`, by id.
+pub async fn acquired_through(db: &Db, channels: &[i64]) -> Result<Vec<i64>> {
+    if channels.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT customer_id FROM customer_acquisition WHERE channel_id IN ({}) ORDER BY customer_id",
+        id_list(channels)
+    );
+    db_run!(db, pool => {
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?)
+    })
+}
+
+/// Values the segment builder offers for the first-touch text attributes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FirstTouchValues {
+    /// Channel names (archived channels too: their customers keep them), distinct, sorted by
+    /// code point.
+    pub channels: Vec<String>,
+    /// Staff who can be credited with an add (guides and store managers): username and
+    /// display name, by username (code point order).
+    pub staff: Vec<(String, String)>,
+}
+
+/// The builder's values within a scope: the channels of `channel_store` and the brand-wide
+/// ones (`None`: all), and the guides and store managers of `staff_store` (`None`: every
+/// store) or only `staff_id`.
+pub async fn first_touch_values(
+    db: &Db,
+    channel_store: Option<i64>,
+    staff_store: Option<i64>,
+    staff_id: Option<i64>,
+) -> Result<FirstTouchValues> {
+    db_run!(db, pool => {
+        let mut channels: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT name FROM channels \
+             WHERE ($1 IS NULL OR store_id = $1 OR store_id IS NULL) AND name <> ''",
+        )
+        .bind(channel_store)
+        .fetch_all(pool)
+        .await?;
+        let mut staff: Vec<(String, String)> = sqlx::query_as(
+            "SELECT username, display_name FROM staff WHERE role IN ('guide', 'store_manager') \
+             AND ($1 IS NULL OR store_id = $1) AND ($2 IS NULL OR id = $2)",
+        )
+        .bind(staff_store)
+        .bind(staff_id)
+        .fetch_all(pool)
+        .await?;
+        // Sorted here, by code point: the engines' collations differ.
+        channels.sort_unstable();
+        staff.sort_unstable();
+        Ok(FirstTouchValues { channels, staff })
+    })
+}
+
 /// The live customers in a data scope (store or guide), for intersecting with a segment.
 pub async fn scope_members(db: &Db, scope: Scope) -> Result<Vec<i64>> {
     db_run!(db, pool => {
@@ -377,6 +479,37 @@ pub async fn schema_stamp(db: &Db) -> Result<[i64; 6]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_touch_values() {
+        let mut attrs = Vec::new();
+        first_touch_facts(
+            (
+                1,
+                Some("门店台卡".into()),
+                Some("store_stand".into()),
+                Some("g.li".into()),
+                5,
+            ),
+            &mut attrs,
+        );
+        assert_eq!(
+            attrs,
+            vec![
+                ("channel".to_owned(), FactValue::Text("门店台卡".into())),
+                (
+                    "channel_type".to_owned(),
+                    FactValue::Text("store_stand".into())
+                ),
+                ("acquired_by".to_owned(), FactValue::Text("g.li".into())),
+                ("acquired_at".to_owned(), FactValue::Time(5)),
+            ]
+        );
+        // An add with an unknown state and no guide: only the time.
+        let mut attrs = Vec::new();
+        first_touch_facts((1, None, None, None, 7), &mut attrs);
+        assert_eq!(attrs, vec![("acquired_at".to_owned(), FactValue::Time(7))]);
+    }
 
     #[test]
     fn custom_values() {

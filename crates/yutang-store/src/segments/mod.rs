@@ -14,6 +14,9 @@
 //! | `orders_90d`, `orders_365d`, `spent_365d` | orders paid since now − window, not fully refunded; spend net of refunds | never |
 //! | `in_group` | a joined member of a live WeCom customer group (`group_members`); for a customer with no WeCom group membership rows at all, the latest `join_group`/`leave_group` event is a join | (false) |
 //! | `unused_coupons` | coupons in state `claimed` or `expired` (claimed, never used, not revoked) | never (0) |
+//! | `channel`, `channel_type` | the first touch (`customer_acquisition`) joined to `channels`: its current `name` and `kind` | no first touch, or one with no channel (an unknown state) |
+//! | `acquired_by` | the first touch's staff member: `staff.username` (unique, never changes) | no first touch, or no staff member credited |
+//! | `acquired_at` | the first touch's `acquired_at` (the WeCom add that brought the customer into the pool) | no first touch (imported or created elsewhere, never added through WeCom) |
 //! | custom attributes | `customer_attributes`; dates at midnight Asia/Shanghai; numbers rounded half away from zero | not set |
 
 mod facts;

@@ -30,7 +30,7 @@ pub fn to_sql(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SqlSource {
     /// The product's tables: `customers c`, with correlated subqueries into tags, orders,
-    /// group membership, events and coupons.
+    /// group membership, events, coupons and the first touch (channels, staff).
     Tables,
     /// A denormalised PostgreSQL table `c` made by [`facts_table_sql`]: one row per live
     /// customer with every fact precomputed at one instant, tags as a `BIGINT[]`, an index on
@@ -69,7 +69,8 @@ pub fn to_sql_from(
 /// Statements that create `table` as the [`SqlSource::FactsTable`] of the live customers at
 /// `now` (PostgreSQL), with the same meaning as [`load_facts`]: windows over orders paid
 /// since `now − window` and not fully refunded, `in_group` from live WeCom membership where a
-/// customer has any, else the latest join/leave event, and unused coupons. Then one index per
+/// customer has any, else the latest join/leave event, unused coupons, and the first touch
+/// (channel name and kind, the credited staff member's username, when). Then one index per
 /// column, a GIN index on the tags and one on the birthday's month, and `ANALYZE`.
 pub fn facts_table_sql(table: &str, now: i64) -> Vec<String> {
     let d90 = now - 90 * DAY_MS;
@@ -84,8 +85,13 @@ pub fn facts_table_sql(table: &str, now: i64) -> Vec<String> {
              COALESCE(o.s365, 0) AS spent_365d, \
              COALESCE(m.joined, e.joined, FALSE) AS in_group, \
              COALESCE(cp.n, 0) AS unused_coupons, \
+             NULLIF(ch.name, '') AS channel, NULLIF(ch.kind, '') AS channel_type, \
+             NULLIF(st.username, '') AS acquired_by, ca.acquired_at, \
              COALESCE(t.tags, '{{}}'::BIGINT[]) AS tags \
              FROM customers c \
+             LEFT JOIN customer_acquisition ca ON ca.customer_id = c.id \
+             LEFT JOIN channels ch ON ch.id = ca.channel_id \
+             LEFT JOIN staff st ON st.id = ca.staff_id \
              LEFT JOIN (SELECT customer_id, \
                CAST(SUM(CASE WHEN paid_at >= {d90} THEN 1 ELSE 0 END) AS BIGINT) AS o90, \
                COUNT(*) AS o365, CAST(SUM(amount - refunded_amount) AS BIGINT) AS s365 \
@@ -119,6 +125,10 @@ pub fn facts_table_sql(table: &str, now: i64) -> Vec<String> {
         "spent_365d",
         "in_group",
         "unused_coupons",
+        "channel",
+        "channel_type",
+        "acquired_by",
+        "acquired_at",
     ] {
         out.push(format!("CREATE INDEX {table}_{col} ON {table} ({col})"));
     }
@@ -212,6 +222,22 @@ impl Cx<'_> {
                  AND cp.state IN ('claimed', 'expired'))"
                     .into(),
             ),
+            // The first touch (one row per customer at most), with the channel's current name
+            // and kind and the credited staff member's username.
+            "channel" | "channel_type" => Col::Text(format!(
+                "(SELECT NULLIF(ch.{}, '') FROM customer_acquisition ca \
+                 JOIN channels ch ON ch.id = ca.channel_id WHERE ca.customer_id = c.id)",
+                if attr == "channel" { "name" } else { "kind" }
+            )),
+            "acquired_by" => Col::Text(
+                "(SELECT NULLIF(st.username, '') FROM customer_acquisition ca \
+                 JOIN staff st ON st.id = ca.staff_id WHERE ca.customer_id = c.id)"
+                    .into(),
+            ),
+            "acquired_at" => Col::Millis(
+                "(SELECT ca.acquired_at FROM customer_acquisition ca WHERE ca.customer_id = c.id)"
+                    .into(),
+            ),
             "in_group" => Col::Bool(
                 "CASE WHEN EXISTS (SELECT 1 FROM group_members m WHERE m.customer_id = c.id) \
                  THEN EXISTS (SELECT 1 FROM group_members m JOIN customer_groups g ON g.id = m.group_id \
@@ -253,6 +279,10 @@ impl Cx<'_> {
             "spent_365d" => Col::Int("c.spent_365d".into()),
             "unused_coupons" => Col::Int("c.unused_coupons".into()),
             "in_group" => Col::Bool("c.in_group".into()),
+            "channel" => Col::Text("c.channel".into()),
+            "channel_type" => Col::Text("c.channel_type".into()),
+            "acquired_by" => Col::Text("c.acquired_by".into()),
+            "acquired_at" => Col::Millis("c.acquired_at".into()),
             other => {
                 return Err(StoreError::Refused {
                     code: "unknown_attribute",

@@ -66,6 +66,17 @@ pub struct SchemaAttrOut {
     /// text, enum, integer, money, time or yes/no.
     pub kind: String,
     pub options: Vec<String>,
+    /// Values offered for a text attribute (others may be typed): channel names for
+    /// `channel`, staff usernames for `acquired_by`, within the caller's scope.
+    pub suggestions: Vec<SuggestionOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestionOut {
+    /// What the expression compares with (`acquired_by = "g.li"`).
+    pub value: String,
+    /// How to show it (`李娜 (g.li)`).
+    pub label: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -90,6 +101,14 @@ impl From<SegmentSchema> for SchemaOut {
                     name: a.name,
                     kind: a.kind.to_owned(),
                     options: a.options,
+                    suggestions: a
+                        .suggestions
+                        .into_iter()
+                        .map(|v| SuggestionOut {
+                            value: v.value,
+                            label: v.label,
+                        })
+                        .collect(),
                 })
                 .collect(),
             tags: s
@@ -147,7 +166,7 @@ pub async fn schema(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
 ) -> WebResult<Json<SchemaOut>> {
-    Ok(Json(s.app.segments().segment_schema(&a)?.into()))
+    Ok(Json(s.app.segments().segment_schema(&a).await?.into()))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -473,6 +473,17 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
             "Coupons claimed, not used (unused_coupons)",
         ),
         "segments.attr_in_group" => ("已入群 in_group", "In a customer group (in_group)"),
+        "segments.attr_channel" => ("渠道 channel", "Channel (channel)"),
+        "segments.attr_channel_type" => ("渠道类型 channel_type", "Channel type (channel_type)"),
+        "segments.attr_acquired_by" => ("引流员工 acquired_by", "Acquired by (acquired_by)"),
+        "segments.attr_acquired_at" => ("引流时间 acquired_at", "Acquired at (acquired_at)"),
+        "segments.opt_channel_type_store_stand" => ("门店台卡", "Store stand"),
+        "segments.opt_channel_type_package_card" => ("包裹卡", "Package card"),
+        "segments.opt_channel_type_official_account" => ("公众号文章", "Official-account article"),
+        "segments.opt_channel_type_live_stream" => ("直播", "Live stream"),
+        "segments.opt_channel_type_ad" => ("广告投放", "Ad"),
+        "segments.opt_channel_type_event" => ("线下活动", "Event"),
+        "segments.opt_channel_type_other" => ("其他", "Other"),
         "segments.op_has" => ("拥有", "has"),
         "segments.op_exists" => ("有值", "has a value"),
         "segments.op_within" => ("最近 N 天内", "within N days"),
@@ -1369,6 +1380,11 @@ mod tests {
         }
         for k in IdentityKind::ALL {
             assert!(lookup(&format!("identity.{}", k.as_str())).is_some(), "{k}");
+        }
+        // The segment builder labels each channel type (`data-opt_channel_type_…`).
+        for k in yutang_core::acquisition::ChannelKind::ALL {
+            let key = format!("segments.opt_channel_type_{}", k.as_str());
+            assert!(lookup(&key).is_some(), "{key}");
         }
         for s in OrderStatus::ALL {
             assert!(lookup(&format!("order.{}", s.as_str())).is_some());

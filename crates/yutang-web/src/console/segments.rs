@@ -306,7 +306,7 @@ pub async fn rows_json(
 
 /// Attributes and tags for the builder's pickers.
 pub async fn schema_json(State(s): State<AppState>, c: Console) -> Response {
-    match s.app.segments().segment_schema(&c.session.actor) {
+    match s.app.segments().segment_schema(&c.session.actor).await {
         Ok(v) => Json(v).into_response(),
         Err(e) => WebError::from(e).into_response(),
     }

@@ -81,7 +81,7 @@ async fn allow_audit(t: &TestApp) {
     .await;
 }
 
-async fn exec(t: &TestApp, sql: String) {
+pub(crate) async fn exec(t: &TestApp, sql: String) {
     match &t.app.db {
         yutang_store::Db::Sqlite(p) => {
             sqlx::query(sqlx::AssertSqlSafe(sql))

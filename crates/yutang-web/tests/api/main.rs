@@ -44,6 +44,7 @@ mod promotion_stats;
 mod promotions;
 mod scope_matrix;
 mod segments;
+mod segments_acquisition;
 mod share;
 mod staff;
 mod tokens;

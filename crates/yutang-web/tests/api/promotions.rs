@@ -205,20 +205,9 @@ async fn coupon_state(t: &TestApp, tok: &str, coupon: i64) -> String {
 async fn unused_coupon_members(t: &TestApp) -> (Vec<i64>, Vec<i64>) {
     let app = &t.app;
     let now = yutang_core::time::Millis::now();
-    let expr = app.segments.compile("unused_coupons >= 1").unwrap();
     app.segments.catch_up(&app.db, now.0, 0).await.unwrap();
-    let index: Vec<i64> = app
-        .segments
-        .evaluate(&expr, now.0, None)
-        .unwrap()
-        .iter()
-        .map(i64::from)
-        .collect();
-    let custom = app.segments.custom_attrs().unwrap();
-    let cond = yutang_store::segments::to_sql(&expr, &custom, app.db.engine(), now).unwrap();
-    let sql = yutang_store::segments::sql_members(&app.db, &cond)
-        .await
-        .unwrap();
+    let (index, sql, _) =
+        crate::segments::members_three_ways(app, "unused_coupons >= 1", now).await;
     (index, sql)
 }
 

@@ -841,8 +841,35 @@ fn leaf() -> impl Strategy<Value = String> {
         (0..4i64).prop_map(|n| format!("kids >= {n}")),
         (0..2usize).prop_map(|i| ["stage = \"孕期\"", "exists(stage)"][i].to_owned()),
         Just("in_group".to_owned()),
+        (0..4usize).prop_map(|i| if i < 3 {
+            format!("channel = \"{}\"", CHANNELS[i].0)
+        } else {
+            "exists(channel)".into()
+        }),
+        (0..4usize).prop_map(|i| [
+            "channel_type = \"store_stand\"",
+            "channel_type != \"live_stream\"",
+            "channel_type in (\"ad\", \"store_stand\")",
+            "exists(channel_type)"
+        ][i]
+            .to_owned()),
+        (0..3usize).prop_map(|i| [
+            "acquired_by = \"pa.one\"",
+            "acquired_by != \"pa.two\"",
+            "exists(acquired_by)"
+        ][i]
+            .to_owned()),
+        (1..60u32).prop_map(|d| format!("acquired_at within {d}d")),
+        (1..60u32).prop_map(|d| format!("acquired_at before {d}d ago")),
     ]
 }
+
+/// Channels of the seeded first touches: name (one with a quote, for the SQL's quoting), kind.
+const CHANNELS: [(&str, &str); 3] = [
+    ("门店台卡", "store_stand"),
+    ("直播'双11", "live_stream"),
+    ("信息流广告", "ad"),
+];
 
 fn expr() -> impl Strategy<Value = String> {
     leaf().prop_recursive(3, 12, 3, |inner| {
@@ -891,6 +918,7 @@ async fn seed(t: &TestApp) {
     let mut r = Lcg(42);
     let now = Millis::now().0;
     let day = 86_400_000_i64;
+    let mut ids = Vec::new();
     for i in 0..80 {
         let mut body = json!({"identities": [{"kind": "app_user", "value": format!("P{i}")}]});
         if r.next(5) > 0 {
@@ -926,6 +954,7 @@ async fn seed(t: &TestApp) {
         }
         body["attributes"] = Value::Object(attrs);
         let id = ingest(t, body).await["customer"]["id"].as_i64().unwrap();
+        ids.push(id);
         let mut add = Vec::new();
         for tg in &tags {
             if r.next(3) == 0 {
@@ -969,11 +998,114 @@ async fn seed(t: &TestApp) {
             );
         }
     }
+    seed_first_touches(t, &ids, now).await;
     // Two merges, so dead customers are in the table too.
     for (a, b) in [("P1", "P2"), ("P3", "P4")] {
         let _ = t.post("/api/v1/customers", &t.admin, json!({"identities": [{"kind": "app_user", "value": a}, {"kind": "phone", "value": format!("1350000{:04}", a.len() + b.len())}]})).await;
         let _ = t.post("/api/v1/customers", &t.admin, json!({"identities": [{"kind": "app_user", "value": b}, {"kind": "phone", "value": format!("1350000{:04}", a.len() + b.len())}]})).await;
     }
+}
+
+/// First touches for about two in three customers, written as the add callback writes them
+/// (the index is rebuilt before every comparison): a channel or none (an unknown state), a
+/// guide or none, a time within the last 60 days.
+async fn seed_first_touches(t: &TestApp, ids: &[i64], now: i64) {
+    let store = t.store("PROP-ACQ").await;
+    let staff = [
+        t.staff("pa.one", "guide", Some(store)).await,
+        t.staff("pa.two", "guide", Some(store)).await,
+    ];
+    let mut stmts = Vec::new();
+    for (i, (name, kind)) in CHANNELS.iter().enumerate() {
+        stmts.push(format!(
+            "INSERT INTO channels (id, name, kind, spec, created_at, updated_at) \
+             VALUES ({}, '{}', '{kind}', '{{}}', {now}, {now})",
+            900 + i,
+            name.replace('\'', "''")
+        ));
+    }
+    let mut r = Lcg(7);
+    for id in ids {
+        if r.next(3) == 0 {
+            continue;
+        }
+        let channel = match r.next(4) {
+            3 => "NULL".to_owned(),
+            c => (900 + c).to_string(),
+        };
+        let guide = match r.next(3) {
+            2 => "NULL".to_owned(),
+            g => staff[g as usize].to_string(),
+        };
+        let at = now - r.next(60 * 86_400_000) as i64;
+        stmts.push(format!(
+            "INSERT INTO customer_acquisition (customer_id, channel_id, state, staff_id, acquired_at) \
+             VALUES ({id}, {channel}, 'seed', {guide}, {at})"
+        ));
+    }
+    for sql in stmts {
+        crate::audit::exec(t, sql).await;
+    }
+}
+
+/// The members of `src` at `now` by the index as it stands, by the SQL translation, and on
+/// PostgreSQL by the benchmark's denormalised facts table (`None` on SQLite, or when the
+/// expression names a custom attribute, which the facts table leaves out).
+pub(crate) async fn members_three_ways(
+    app: &yutang_app::App,
+    src: &str,
+    now: Millis,
+) -> (Vec<i64>, Vec<i64>, Option<Vec<i64>>) {
+    let expr = app
+        .segments
+        .compile(src)
+        .expect("generated expressions compile");
+    let index: Vec<i64> = app
+        .segments
+        .evaluate(&expr, now.0, None)
+        .unwrap()
+        .iter()
+        .map(i64::from)
+        .collect();
+    let custom = app.segments.custom_attrs().unwrap();
+    let cond = yutang_store::segments::to_sql(&expr, &custom, app.db.engine(), now).unwrap();
+    let sql = yutang_store::segments::sql_members(&app.db, &cond)
+        .await
+        .unwrap();
+    let facts = match &app.db {
+        yutang_store::Db::Postgres(pool) => {
+            match yutang_store::segments::to_sql_from(
+                &expr,
+                &custom,
+                app.db.engine(),
+                now,
+                yutang_store::segments::SqlSource::FactsTable,
+            ) {
+                Ok(cond) => {
+                    for stmt in yutang_store::segments::facts_table_sql("t_facts", now.0) {
+                        sqlx::query(sqlx::AssertSqlSafe(stmt))
+                            .execute(pool)
+                            .await
+                            .unwrap();
+                    }
+                    let ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                        "SELECT id FROM t_facts c WHERE {cond} ORDER BY id"
+                    )))
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+                    Some(ids)
+                }
+                Err(yutang_store::StoreError::Refused {
+                    code: "unknown_attribute",
+                    ..
+                }) => None,
+                Err(e) => panic!("facts table translation: {e}"),
+            }
+        }
+        yutang_store::Db::Sqlite(_) => None,
+    };
+    (index, sql, facts)
 }
 
 fn run(e: Engine) {
@@ -996,62 +1128,10 @@ fn run(e: Engine) {
     let result = runner.run(&expr(), |src| {
         let (index, sql, facts) = rt.block_on(async {
             let now = Millis::now();
-            let expr = app
-                .segments
-                .compile(&src)
-                .expect("generated expressions compile");
             app.segments.catch_up(&app.db, now.0, 0).await.unwrap();
             // The index is rebuilt at `now` so its time windows (orders_90d) match the SQL's.
             app.segments.rebuild(&app.db, now.0).await.unwrap();
-            let index: Vec<i64> = app
-                .segments
-                .evaluate(&expr, now.0, None)
-                .unwrap()
-                .iter()
-                .map(i64::from)
-                .collect();
-            let custom = app.segments.custom_attrs().unwrap();
-            let cond =
-                yutang_store::segments::to_sql(&expr, &custom, app.db.engine(), now).unwrap();
-            let sql = yutang_store::segments::sql_members(&app.db, &cond)
-                .await
-                .unwrap();
-            // PostgreSQL: the benchmark's second baseline, the denormalised facts table, must
-            // mean the same (custom attributes are not in it).
-            let facts = match &app.db {
-                yutang_store::Db::Postgres(pool) => {
-                    match yutang_store::segments::to_sql_from(
-                        &expr,
-                        &custom,
-                        app.db.engine(),
-                        now,
-                        yutang_store::segments::SqlSource::FactsTable,
-                    ) {
-                        Ok(cond) => {
-                            for stmt in yutang_store::segments::facts_table_sql("t_facts", now.0) {
-                                sqlx::query(sqlx::AssertSqlSafe(stmt))
-                                    .execute(pool)
-                                    .await
-                                    .unwrap();
-                            }
-                            let ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                                "SELECT id FROM t_facts c WHERE {cond} ORDER BY id"
-                            )))
-                            .fetch_all(pool)
-                            .await
-                            .unwrap();
-                            Some(ids)
-                        }
-                        Err(yutang_store::StoreError::Refused {
-                            code: "unknown_attribute",
-                            ..
-                        }) => None,
-                        Err(e) => panic!("facts table translation: {e}"),
-                    }
-                }
-                yutang_store::Db::Sqlite(_) => None,
-            };
-            (index, sql, facts)
+            members_three_ways(&app, &src, now).await
         });
         prop_assert_eq!(&index, &sql, "expression: {}", src);
         if let Some(facts) = facts {
