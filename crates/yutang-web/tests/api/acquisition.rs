@@ -22,7 +22,7 @@ async fn json_of(r: reqwest::Response) -> Value {
     r.json().await.unwrap()
 }
 
-async fn tag(t: &TestApp) -> i64 {
+pub(crate) async fn tag(t: &TestApp) -> i64 {
     let group = json_of(
         t.post(
             "/api/v1/tag-groups",
@@ -44,7 +44,7 @@ async fn tag(t: &TestApp) -> i64 {
 }
 
 /// An add through `state` to `userid`, pushed and applied; the new customer's external id.
-async fn add(
+pub(crate) async fn add(
     t: &TestApp,
     fake: &FakeWecom,
     target: &CallbackTarget,

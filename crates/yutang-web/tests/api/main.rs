@@ -25,6 +25,7 @@ mod acquisition;
 mod audit;
 mod auth;
 mod console;
+mod console_acquisition;
 mod console_crawl;
 mod customer_list;
 mod customers;
