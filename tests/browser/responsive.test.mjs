@@ -25,6 +25,8 @@ const PAGES = [
   ['tags', '/console/tags'],
   ['segments', '/console/segments'],
   ['promotions', '/console/promotions'],
+  ['channels', '/console/channels'],
+  ['channel-form', '/console/channels/new'],
   ['audit', '/console/audit'],
   ['staff', '/console/staff'],
   ['import', '/console/import'],

@@ -218,6 +218,14 @@ impl Acquisition<'_> {
             )
             .into());
         }
+        if spec_of(&old)?.kind != spec.kind {
+            return Err(FieldError::new(
+                "kind",
+                "code_kind_immutable",
+                "a code keeps its type; archive it and create another",
+            )
+            .into());
+        }
         self.open_channel(actor, spec.channel_id).await?;
         self.check_guides(&spec).await?;
         let state = spec.state.clone().unwrap_or_else(|| old.state.clone());

@@ -89,6 +89,13 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "promo.op.group_buy.archive" => ("归档拼团", "Archived a group-buy"),
         "promo.op.group_buy.delete" => ("删除拼团", "Deleted a group-buy"),
         "promo.op.media.upload" => ("上传商品图片", "Uploaded a product image"),
+        // The `op` of a `channel_changed` entry (channels and live codes, issue #19).
+        "promo.op.channel.create" => ("新建渠道", "Created a channel"),
+        "promo.op.channel.update" => ("修改渠道", "Updated a channel"),
+        "promo.op.channel.archive" => ("归档渠道", "Archived a channel"),
+        "promo.op.live_code.create" => ("新建渠道活码", "Created a live code"),
+        "promo.op.live_code.update" => ("修改渠道活码", "Updated a live code"),
+        "promo.op.live_code.archive" => ("归档渠道活码", "Archived a live code"),
         // --- timeline event kinds (`yutang_core::events::EventKind`) ---
         "event.page_view" => ("浏览页面", "Viewed a page"),
         "event.search" => ("搜索", "Searched"),
@@ -231,6 +238,15 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "field.reason" => ("原因", "Reason"),
         "field.userid" => ("导购企业微信 ID", "Guide's WeCom userid"),
         "field.name" => ("名称", "Name"),
+        // The fields of acquisition details (a channel change's id; a welcome's attachments).
+        "field.id" => ("ID", "ID"),
+        "field.title" => ("标题", "Title"),
+        "field.url" => ("链接", "URL"),
+        "field.msgtype" => ("消息类型", "Message type"),
+        "field.media_id" => ("素材 ID", "Media ID"),
+        "field.pic_media_id" => ("封面素材 ID", "Cover media ID"),
+        "field.appid" => ("小程序 AppID", "Mini-program AppID"),
+        "field.page" => ("小程序页面", "Mini-program page"),
         "field.created" => ("新建", "Created"),
         "field.renamed" => ("重命名为", "Renamed to"),
         "field.deleted" => ("删除", "Deleted"),
@@ -681,6 +697,13 @@ mod tests {
         has("promo.op.coupon_template.issue_segment");
         has("promo.op.coupon_template.issue_customers");
         has("promo.op.coupon.revoke");
+        // `channel_changed` entries: the ops the acquisition use cases write.
+        for kind in ["channel", "live_code"] {
+            for op in ["create", "update", "archive"] {
+                has(&format!("promo.op.{kind}.{op}"));
+            }
+            has(&format!("target.{kind}"));
+        }
         for t in [
             "staff",
             "customer",
@@ -787,6 +810,12 @@ mod tests {
             line(&describe(zh, promo, &[])),
             "操作 新建拼团 · 名称 两人团"
         );
+        let channel = r#"{"op":"live_code.archive","id":7,"name":"收银台"}"#;
+        assert_eq!(
+            line(&describe(zh, channel, &[])),
+            "操作 归档渠道活码 · 名称 收银台 · ID 7"
+        );
+        assert_eq!(target(zh, "live_code:7"), "渠道活码 #7");
         let rule = r#"{"kind":"rfm","recency_days":60,"frequency_min":1,"monetary_min_fen":9900}"#;
         assert_eq!(
             line(&describe(zh, rule, &["kind"])),

@@ -2,6 +2,7 @@
 //! default with an English switch. Sessions live in an HttpOnly, SameSite=Lax cookie; every
 //! form carries the session's CSRF token (the login form a double-submit cookie).
 
+mod acquisition;
 mod acquisition_stats;
 mod audit;
 mod auth;
@@ -159,6 +160,32 @@ pub fn router() -> Router<AppState> {
                 .post(promotions::update)
                 .layer(DefaultBodyLimit::disable()),
         )
+        .route(
+            "/channels",
+            get(acquisition::list).post(acquisition::channel_create),
+        )
+        .route("/channels/new", get(acquisition::channel_new))
+        .route("/channels/{id}", get(acquisition::view))
+        .route(
+            "/channels/{id}/edit",
+            get(acquisition::channel_edit).post(acquisition::channel_update),
+        )
+        .route(
+            "/channels/{id}/archive",
+            get(acquisition::channel_archive_confirm).post(acquisition::channel_archive),
+        )
+        .route("/channels/{id}/live-codes", post(acquisition::code_create))
+        .route("/channels/{id}/live-codes/new", get(acquisition::code_new))
+        .route("/live-codes/{id}", get(acquisition::code_view))
+        .route(
+            "/live-codes/{id}/edit",
+            get(acquisition::code_edit).post(acquisition::code_update),
+        )
+        .route("/live-codes/{id}/sync", post(acquisition::code_sync))
+        .route(
+            "/live-codes/{id}/archive",
+            get(acquisition::code_archive_confirm).post(acquisition::code_archive),
+        )
         .route("/account", get(auth::account))
         .route("/account/password", post(auth::account_password))
         .route("/settings/wecom", get(wecom::show).post(wecom::save))
@@ -184,14 +211,18 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Console pages may not be framed and load nothing from elsewhere (deployments are often on
-/// intranets without internet access, and a CDN would leak usage).
+/// intranets without internet access, and a CDN would leak usage). A page that shows WeCom's
+/// own images (a live code's QR) sets its own, equally strict, policy naming WeCom's image
+/// host; it is kept.
 async fn console_headers(mut res: Response) -> Response {
-    res.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
-        ),
-    );
+    if !res.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
+        res.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+            ),
+        );
+    }
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
@@ -223,6 +254,8 @@ pub struct Ctx {
     pub can_customers: bool,
     pub can_reveal: bool,
     pub can_import: bool,
+    /// Sees channels and live codes (every role that sees the org).
+    pub can_channels: bool,
     pub flash: Option<&'static str>,
 }
 
@@ -283,6 +316,7 @@ impl FromRequestParts<AppState> for Console {
                     "deleted" => Some("common.deleted"),
                     "archived" => Some("common.archived"),
                     "published" => Some("common.published"),
+                    "synced" => Some("acq.synced_done"),
                     "revoked" => Some("tokens.revoked_done"),
                     "password_reset" => Some("staff.password_reset_done"),
                     _ => None,
@@ -303,6 +337,7 @@ impl FromRequestParts<AppState> for Console {
             can_customers: a.can(Permission::ViewCustomers),
             can_reveal: a.can(Permission::RevealPhone),
             can_import: a.can(Permission::ManageCustomers),
+            can_channels: a.can(Permission::ViewOrg),
             flash,
         };
         Ok(Console { session, ctx })

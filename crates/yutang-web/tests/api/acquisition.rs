@@ -24,7 +24,7 @@ async fn json_of(r: reqwest::Response) -> Value {
     r.json().await.unwrap()
 }
 
-async fn tag(t: &TestApp) -> i64 {
+pub(crate) async fn tag(t: &TestApp) -> i64 {
     let group = json_of(
         t.post(
             "/api/v1/tag-groups",

@@ -536,6 +536,13 @@ async fn every_console_form_refuses_a_wrong_csrf_token(e: Engine) {
         "/console/settings/wecom/jobs/1/retry",
         "/console/wecom/transfers",
         "/console/wecom/transfers/1/refresh",
+        "/console/channels",
+        "/console/channels/1/edit",
+        "/console/channels/1/archive",
+        "/console/channels/1/live-codes",
+        "/console/live-codes/1/edit",
+        "/console/live-codes/1/sync",
+        "/console/live-codes/1/archive",
     ];
     for path in posts {
         for form in [vec![("csrf", "wrong"), ("name", "x")], vec![("name", "x")]] {

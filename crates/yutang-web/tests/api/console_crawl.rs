@@ -187,6 +187,67 @@ async fn seed(t: &TestApp, cookie: &str) -> Vec<i64> {
     vec![bulk_job, sync_job]
 }
 
+/// A channel with a welcome, a tag and a live code whose first guide reached their cap (the
+/// change log's reasons), plus an archived channel.
+async fn seed_acquisition(
+    t: &TestApp,
+    fake: &yutang_wecom::fake::FakeWecom,
+    target: &yutang_wecom::fake::CallbackTarget,
+) {
+    let store = t.store("CRAWL-ACQ").await;
+    let g1 = crate::wecom_sync::guide(t, store, "zhangwei").await;
+    let g2 = crate::wecom_sync::guide(t, store, "wangfang").await;
+    let created = |r: reqwest::Response| async move {
+        assert_eq!(r.status(), StatusCode::CREATED);
+        r.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let channel = created(
+        t.post(
+            "/api/v1/channels",
+            &t.admin,
+            json!({"name": "门店台卡 爬取", "kind": "store_stand", "store_id": store,
+                "owner_staff_id": g1, "starts_on": "2026-05-01",
+                "welcome": {"text": "{customer_name} 你好，我是{guide_name}",
+                    "attachments": [{"type": "link", "title": "新人礼", "url": "https://h5.example/gift"},
+                        {"type": "image", "media_id": "MEDIA-1"}]}}),
+        )
+        .await,
+    )
+    .await;
+    created(
+        t.post(
+            "/api/v1/live-codes",
+            &t.admin,
+            json!({"channel_id": channel, "name": "收银台", "state": "crawl-1",
+                "guides": [{"staff_id": g1, "daily_cap": 1}, {"staff_id": g2, "daily_cap": 50, "weight": 2}],
+                "schedule": {"weekdays": [1, 2, 3, 4, 5], "start": "09:00:00", "end": "21:00:00"},
+                "spread": "weighted"}),
+        )
+        .await,
+    )
+    .await;
+    crate::acquisition::add(t, fake, target, "zhangwei", "小林", Some("crawl-1")).await;
+    let old = created(
+        t.post(
+            "/api/v1/channels",
+            &t.admin,
+            json!({"name": "已结束的直播", "kind": "live_stream"}),
+        )
+        .await,
+    )
+    .await;
+    let r = t
+        .post(
+            &format!("/api/v1/channels/{old}/archive"),
+            &t.admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
 /// A page's text nodes outside `<script>` and `<style>`, entities decoded: the tag each sits
 /// in, the text, and whether it is inside `<code>`, `<textarea>` or `<pre>` (code and form
 /// values, where English words are expected).
@@ -404,6 +465,22 @@ async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, V
     {
         found.push(format!("[{lang}] no channel statistics page reached"));
     }
+    // The channel and live-code pages and their forms are reached from the nav.
+    for prefix in [
+        "/console/channels/new",
+        "/console/live-codes/",
+        "/console/channels?archived=1",
+    ] {
+        if !seen.iter().any(|h| h.starts_with(prefix)) {
+            found.push(format!("[{lang}] no page under {prefix} reached"));
+        }
+    }
+    if !seen
+        .iter()
+        .any(|h| h.starts_with("/console/live-codes/") && h.ends_with("/edit"))
+    {
+        found.push(format!("[{lang}] no live-code form reached"));
+    }
     // Every campaign's share page (QR code and poster) is linked from the promotions list.
     for what in ["coupons", "flash-sales", "group-buys"] {
         assert!(
@@ -418,7 +495,7 @@ async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, V
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_console_page_speaks_its_language() {
-    let (t, fake, _) = with_fake(Engine::Sqlite).await;
+    let (t, fake, target) = with_fake(Engine::Sqlite).await;
     // Customers with orders, events and tags; auto-tag rules; segments; coupons with claims;
     // a flash sale; group-buys with teams: the demo brand, small.
     t.app
@@ -429,6 +506,7 @@ async fn every_console_page_speaks_its_language() {
     t.staff("crawler", "admin", None).await;
     let cookie = console_login(&t, "crawler").await;
     let jobs = seed(&t, &cookie).await;
+    seed_acquisition(&t, &fake, &target).await;
     // A promotion change by a person (the audit page's promotion rows).
     let r = t
         .client

@@ -26,6 +26,7 @@ mod acquisition_stats;
 mod audit;
 mod auth;
 mod console;
+mod console_acquisition;
 mod console_crawl;
 mod customer_list;
 mod customers;
