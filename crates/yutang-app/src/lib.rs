@@ -56,6 +56,10 @@ pub struct App {
     /// reconciles, and two passes interleaving (the background loop and a caller draining the
     /// inbox) could let a pass holding an older snapshot write last.
     pub(crate) wecom_inbox: Arc<tokio::sync::Mutex<()>>,
+    /// Held (shared) by every pass over the WeCom inbox until its adds' follow-ups (welcomes,
+    /// re-pointing) are done, which run after the inbox lock is released; taking it
+    /// exclusively waits for them ([`wecom::Wecom::wecom_follow_ups_settled`]).
+    pub(crate) wecom_follow_ups: Arc<tokio::sync::RwLock<()>>,
     /// The job kinds this node runs and their handlers (see `job_kinds`).
     pub(crate) jobs: Arc<jobs::JobRegistry>,
 }
@@ -78,6 +82,7 @@ impl App {
             wecom_client: Arc::default(),
             customer_token_secret: Arc::default(),
             wecom_inbox: Arc::default(),
+            wecom_follow_ups: Arc::default(),
             jobs: Arc::new(job_kinds::registry()),
         };
         // The segment index is built by `yutang serve` before it listens (see

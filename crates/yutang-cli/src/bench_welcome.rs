@@ -261,7 +261,11 @@ async fn run_engine(engine: &str, url: String, p: &Params) -> Result<()> {
         p99 as f64 / floor50 as f64,
     );
     if took.len() != sent.len() {
-        bail!("{} of {} adds got no welcome", sent.len() - took.len(), sent.len());
+        bail!(
+            "{} of {} adds got no welcome",
+            sent.len() - took.len(),
+            sent.len()
+        );
     }
     Ok(())
 }

@@ -138,6 +138,11 @@ impl Acquisition<'_> {
         Ok(out)
     }
 
+    /// After a pass over the inbox committed its adds: every add's follow-up at once.
+    pub(crate) async fn after_adds(&self, follow_ups: Vec<AddFollowUp>) {
+        futures_util::future::join_all(follow_ups.iter().map(|f| self.after_add(f))).await;
+    }
+
     /// After the callback committed: send the welcome, re-point the code, mirror the tags to
     /// WeCom. Failures are logged; the welcome sweep and the minute tick catch up.
     pub(crate) async fn after_add(&self, f: &AddFollowUp) {

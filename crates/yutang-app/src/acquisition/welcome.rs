@@ -172,12 +172,15 @@ impl Acquisition<'_> {
     }
 
     /// Send or close every open welcome (the per-second sweep: restarts, 41096, a sender that
-    /// died).
+    /// died), concurrently.
     pub async fn sweep_welcomes(&self) -> Result<usize> {
         let ids = store::open_welcomes(&self.db, self.now() - STALE_MS, 200).await?;
         let n = ids.len();
-        for id in ids {
-            self.send_welcome(id).await?;
+        // All at once: each waits on WeCom, and the window is short.
+        for r in
+            futures_util::future::join_all(ids.into_iter().map(|id| self.send_welcome(id))).await
+        {
+            r?;
         }
         Ok(n)
     }

@@ -21,6 +21,7 @@ use yutang_store::wecom::inbox as store;
 use yutang_wecom::events::{ChatChange, ContactChange};
 use yutang_wecom::{CallbackCrypto, CallbackEvent, CryptoError, EventKind};
 
+use crate::acquisition::on_add::AddFollowUp;
 use crate::error::{AppError, Result};
 use crate::{Actor, App};
 
@@ -204,18 +205,40 @@ impl Wecom<'_> {
     /// (ingest by identity, follow upsert, timeline event keyed by the callback's dedup key),
     /// so a crash between applying and marking re-applies it harmlessly. Failures are retried
     /// on later passes up to [`MAX_ATTEMPTS`] times, then parked for the setup checker.
+    ///
+    /// What an add sets off outside the database (its welcome, re-pointing its live code,
+    /// mirroring tags) runs after the locks are released, all the pass's adds at once, so a
+    /// slow WeCom answer never holds up the callbacks behind it (WeCom's 20 s welcome window).
     pub async fn process_wecom_inbox(&self, limit: i64) -> Result<ProcessReport> {
-        let _one_at_a_time = self.wecom_inbox.lock().await;
-        let node_lock = store::lock_apply(&self.db).await?;
-        let report = self.process_wecom_inbox_locked(limit).await?;
-        node_lock.release().await?;
+        let _following = self.wecom_follow_ups.read().await;
+        let mut follow_ups = Vec::new();
+        let report = {
+            let _one_at_a_time = self.wecom_inbox.lock().await;
+            let node_lock = store::lock_apply(&self.db).await?;
+            let report = self
+                .process_wecom_inbox_locked(limit, &mut follow_ups)
+                .await?;
+            node_lock.release().await?;
+            report
+        };
+        self.acquisition().after_adds(follow_ups).await;
         Ok(report)
     }
 
-    async fn process_wecom_inbox_locked(&self, limit: i64) -> Result<ProcessReport> {
+    /// Wait until every pass over the inbox that started before this call has finished its
+    /// adds' follow-ups (tests and the CLI use this to see a settled state).
+    pub async fn wecom_follow_ups_settled(&self) {
+        drop(self.wecom_follow_ups.write().await);
+    }
+
+    async fn process_wecom_inbox_locked(
+        &self,
+        limit: i64,
+        follow_ups: &mut Vec<AddFollowUp>,
+    ) -> Result<ProcessReport> {
         let mut report = ProcessReport::default();
         for row in store::pending(&self.db, limit, MAX_ATTEMPTS).await? {
-            self.apply_inbox_row(&row, &mut report).await?;
+            self.apply_inbox_row(&row, &mut report, follow_ups).await?;
         }
         Ok(report)
     }
@@ -225,8 +248,9 @@ impl Wecom<'_> {
         &self,
         row: &store::InboxRow,
         report: &mut ProcessReport,
+        follow_ups: &mut Vec<AddFollowUp>,
     ) -> Result<()> {
-        match self.apply_wecom_callback(row).await {
+        match self.apply_wecom_callback(row, follow_ups).await {
             Ok(Applied::Done) => {
                 store::mark_processed(&self.db, row.id, self.now(), "").await?;
                 report.applied += 1;
@@ -247,20 +271,31 @@ impl Wecom<'_> {
 
     /// Apply one callback now (a replay), under the same locks as a pass over the inbox.
     pub(crate) async fn apply_wecom_inbox_row(&self, id: i64) -> Result<ProcessReport> {
-        let _one_at_a_time = self.wecom_inbox.lock().await;
-        let node_lock = store::lock_apply(&self.db).await?;
-        let mut report = ProcessReport::default();
-        let row = store::get(&self.db, id)
-            .await
-            .map_err(AppError::not_found("callback"))?;
-        if row.processed_at.is_none() {
-            self.apply_inbox_row(&row, &mut report).await?;
-        }
-        node_lock.release().await?;
+        let _following = self.wecom_follow_ups.read().await;
+        let mut follow_ups = Vec::new();
+        let report = {
+            let _one_at_a_time = self.wecom_inbox.lock().await;
+            let node_lock = store::lock_apply(&self.db).await?;
+            let mut report = ProcessReport::default();
+            let row = store::get(&self.db, id)
+                .await
+                .map_err(AppError::not_found("callback"))?;
+            if row.processed_at.is_none() {
+                self.apply_inbox_row(&row, &mut report, &mut follow_ups)
+                    .await?;
+            }
+            node_lock.release().await?;
+            report
+        };
+        self.acquisition().after_adds(follow_ups).await;
         Ok(report)
     }
 
-    async fn apply_wecom_callback(&self, row: &store::InboxRow) -> Result<Applied> {
+    async fn apply_wecom_callback(
+        &self,
+        row: &store::InboxRow,
+        follow_ups: &mut Vec<AddFollowUp>,
+    ) -> Result<Applied> {
         let ev = CallbackEvent::parse(&row.payload)
             .map_err(|e| AppError::Internal(format!("stored callback does not parse: {e}")))?;
         let c = match &ev.kind {
@@ -448,9 +483,7 @@ impl Wecom<'_> {
             .await?;
         }
         tx.commit().await?;
-        if let Some(f) = follow_up {
-            self.acquisition().after_add(&f).await;
-        }
+        follow_ups.extend(follow_up);
         Ok(Applied::Committed)
     }
 }

@@ -24,7 +24,8 @@ use yutang_app::staff::StaffQuery;
 use yutang_core::acquisition::live_codes::{MAX_DAILY_CAP, MAX_GUIDES, MAX_WEIGHT};
 use yutang_core::acquisition::welcome::MAX_ATTACHMENTS;
 use yutang_core::acquisition::{
-    ChannelKind, ChannelSpec, CodeKind, GuideSlot, LiveCodeSpec, Schedule, Spread, Welcome, WelcomeAttachment,
+    ChannelKind, ChannelSpec, CodeKind, GuideSlot, LiveCodeSpec, Schedule, Spread, Welcome,
+    WelcomeAttachment,
 };
 use yutang_core::ids::StaffId;
 use yutang_core::staff::{Permission, StaffStatus};
