@@ -63,8 +63,13 @@ pub async fn welcome(p: Params) -> Result<()> {
 }
 
 async fn run_engine(engine: &str, url: String, p: &Params) -> Result<()> {
+    // A throwaway key for the WeCom secret stored in the throwaway database.
+    let key_hex: String = (0..32)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect();
     let app = App::open(Settings {
         database_url: url,
+        secret_key: Some(yutang_app::settings::Secret::new(key_hex)),
         ..Settings::default()
     })
     .await
