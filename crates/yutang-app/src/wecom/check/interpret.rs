@@ -133,12 +133,12 @@ pub const CODES: &[&str] = &[
 pub const REWRITES: &[&str] = &["bom", "quotes", "newline", "whitespace"];
 
 impl Step {
-    fn new(key: StepKey, status: StepStatus, code: &'static str) -> Self {
-        debug_assert!(CODES.contains(&code), "{code}");
+    fn new(key: StepKey, status: StepStatus, finding: &'static str) -> Self {
+        debug_assert!(CODES.contains(&finding), "{finding}");
         Self {
             key,
             status,
-            code,
+            code: finding,
             params: BTreeMap::new(),
             errcode: None,
             detail: String::new(),
@@ -146,12 +146,12 @@ impl Step {
         }
     }
 
-    fn ok(key: StepKey, code: &'static str) -> Self {
-        Self::new(key, StepStatus::Ok, code)
+    fn ok(key: StepKey, finding: &'static str) -> Self {
+        Self::new(key, StepStatus::Ok, finding)
     }
 
-    fn failed(key: StepKey, code: &'static str) -> Self {
-        Self::new(key, StepStatus::Failed, code)
+    fn failed(key: StepKey, finding: &'static str) -> Self {
+        Self::new(key, StepStatus::Failed, finding)
     }
 
     fn param(mut self, name: &'static str, value: impl ToString) -> Self {
@@ -182,8 +182,8 @@ impl Step {
 }
 
 /// A step not run because `code` (one of the `skipped_…` codes) says what it needs.
-pub fn skipped(key: StepKey, code: &'static str) -> Step {
-    Step::new(key, StepStatus::Skipped, code)
+pub fn skipped(key: StepKey, finding: &'static str) -> Step {
+    Step::new(key, StepStatus::Skipped, finding)
 }
 
 // ------------------------------------------------------------ step 1: Token and EncodingAESKey
@@ -220,13 +220,13 @@ pub fn round_trip(expected: &str, corp_id: &str, answer: &Result<String, Refusal
             excerpt(plain.as_bytes())
         )),
         Err(r) => {
-            let code = match r.code {
+            let finding = match r.code {
                 Some(-40001) => "signature_mismatch",
                 Some(-40004) => "aes_key_invalid",
                 Some(-40005) => "receive_id_mismatch",
                 _ => "crypto_failed",
             };
-            let step = Step::failed(key, code)
+            let step = Step::failed(key, finding)
                 .param("corp_id", corp_id)
                 .detail(r.detail.clone());
             match r.code {
@@ -275,14 +275,14 @@ pub fn probe_answer(url: &str, expected: &str, answer: &ProbeAnswer, limit_ms: u
             detail,
             elapsed_ms,
         } => {
-            let code = match kind {
+            let finding = match kind {
                 TransportFailure::Dns => "url_dns",
                 TransportFailure::Connect => "url_connect",
                 TransportFailure::Tls => "url_tls",
                 TransportFailure::Timeout => "url_timeout",
                 TransportFailure::Other => "url_transport",
             };
-            Step::failed(key, code)
+            Step::failed(key, finding)
                 .param("url", url)
                 .param("host", host)
                 .param("limit_ms", limit_ms)
@@ -295,15 +295,15 @@ pub fn probe_answer(url: &str, expected: &str, answer: &ProbeAnswer, limit_ms: u
             body,
             elapsed_ms,
         } => {
-            let step = |outcome: StepStatus, code: &'static str| {
-                Step::new(key, outcome, code)
+            let step = |outcome: StepStatus, finding: &'static str| {
+                Step::new(key, outcome, finding)
                     .param("url", url)
                     .param("host", host.clone())
                     .param("limit_ms", limit_ms)
                     .latency(*elapsed_ms)
             };
-            let failed = |code: &'static str| {
-                step(StepStatus::Failed, code)
+            let failed = |finding: &'static str| {
+                step(StepStatus::Failed, finding)
                     .param("status", *status)
                     .detail(format!("HTTP {status}: {}", excerpt(body)))
             };
@@ -334,12 +334,12 @@ pub fn probe_answer(url: &str, expected: &str, answer: &ProbeAnswer, limit_ms: u
                 _ => return failed("url_status"),
             }
             if body == expected.as_bytes() {
-                let code = if *elapsed_ms > SLOW_MS {
+                let finding = if *elapsed_ms > SLOW_MS {
                     "url_ok_slow"
                 } else {
                     "url_ok"
                 };
-                return step(StepStatus::Ok, code);
+                return step(StepStatus::Ok, finding);
             }
             let mut st = step(StepStatus::Failed, "url_body_different")
                 .param("status", 200)
@@ -467,8 +467,8 @@ pub fn api_missing() -> Step {
 
 /// An API failure that is not an errcode worth its own text, in step `key`.
 fn api_failure<T>(key: StepKey, api_base: &str, outcome: &Api<T>) -> Option<Step> {
-    let step = |code: &'static str, detail: &str| {
-        Step::failed(key, code)
+    let step = |finding: &'static str, detail: &str| {
+        Step::failed(key, finding)
             .param("api_base", api_base)
             .detail(detail)
     };
