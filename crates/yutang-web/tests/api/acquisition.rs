@@ -14,6 +14,7 @@ both_engines!(
     live_code_rotates_attributes_welcomes_and_rewards_once,
     acquisition_links_attribute_like_codes,
     fifty_adds_in_one_second_each_delivered_three_times,
+    welcomes_left_by_a_crash_are_sent_once_or_closed,
     welcomes_past_the_window_or_already_sent_are_not_retried,
     bad_channels_and_codes_are_refused_naming_the_field,
 );
@@ -77,6 +78,22 @@ async fn deliver(t: &TestApp, target: &CallbackTarget, xml: &str) {
         .unwrap();
     assert_eq!(out.status, 200, "{out:?}");
     drain(t).await;
+}
+
+/// A channel (`channel` is its JSON) with one live code of `guide` (cap 100) under `state`:
+/// the channel's id.
+pub(crate) async fn channel_with_code(t: &TestApp, channel: Value, state: &str, guide: i64) -> i64 {
+    let id = created_id(t.post("/api/v1/channels", &t.admin, channel).await).await;
+    let r = t
+        .post(
+            "/api/v1/live-codes",
+            &t.admin,
+            json!({"channel_id": id, "name": "活码", "state": state,
+                "guides": [{"staff_id": guide, "daily_cap": 100}]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    id
 }
 
 fn way_users(fake: &FakeWecom, config_id: &str) -> Vec<String> {
@@ -303,24 +320,13 @@ async fn welcomes_past_the_window_or_already_sent_are_not_retried(e: Engine) {
     let (t, fake, target) = with_fake(e).await;
     let store = t.store("ACQ-2").await;
     let g1 = guide(&t, store, "zhangwei").await;
-    let channel = created_id(
-        t.post(
-            "/api/v1/channels",
-            &t.admin,
-            json!({"name": "包裹卡", "kind": "package_card", "welcome": {"text": "欢迎"}}),
-        )
-        .await,
+    let channel = channel_with_code(
+        &t,
+        json!({"name": "包裹卡", "kind": "package_card", "welcome": {"text": "欢迎"}}),
+        "pkg",
+        g1,
     )
     .await;
-    let r = t
-        .post(
-            "/api/v1/live-codes",
-            &t.admin,
-            json!({"channel_id": channel, "name": "包裹卡码", "state": "pkg",
-                "guides": [{"staff_id": g1, "daily_cap": 100}]}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
 
     // An add whose event is a minute old (a node that was down): closed as expired, no call.
     let ev = fake.simulate_add_customer("zhangwei", "旧事件", Some("pkg"));
@@ -613,4 +619,135 @@ async fn fifty_adds_in_one_second_each_delivered_three_times(e: Engine) {
         .await,
         0
     );
+}
+
+/// Run one SQL statement (fixtures that stand for a crash).
+async fn run_sql(t: &TestApp, sql: &str) {
+    match &t.app.db {
+        yutang_store::Db::Sqlite(p) => {
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(p)
+                .await
+                .unwrap();
+        }
+        yutang_store::Db::Postgres(p) => {
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(p)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// The newest welcome: its id and status.
+async fn last_welcome(t: &TestApp, channel: i64) -> (i64, String) {
+    let w = yutang_store::acquisition::welcomes_of_channel(&t.app.db, channel, 1)
+        .await
+        .unwrap();
+    (w[0].id, w[0].status.clone())
+}
+
+/// Sweep until the newest welcome leaves `pending`/`sending` (the server's own per-second
+/// sweep runs too; either may take it): its final status.
+async fn settled_welcome(t: &TestApp, channel: i64) -> String {
+    for _ in 0..100 {
+        t.app.acquisition().sweep_welcomes().await.unwrap();
+        let (_, status) = last_welcome(t, channel).await;
+        if status != "pending" && status != "sending" {
+            return status;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the welcome never settled: {:?}",
+        last_welcome(t, channel).await
+    );
+}
+
+/// The reliability case "kill -9 between the add and the welcome", as the state a crash
+/// leaves: the add committed with its welcome row, the send did not happen (or happened and
+/// was not recorded). After a restart the per-second sweep sends it while WeCom's window is
+/// open, closes it as expired once the window has passed, and never sends it twice.
+async fn welcomes_left_by_a_crash_are_sent_once_or_closed(e: Engine) {
+    let (t, fake, target) = with_fake(e).await;
+    let store = t.store("ACQ-6").await;
+    let g1 = guide(&t, store, "zhangwei").await;
+    let channel = channel_with_code(
+        &t,
+        json!({"name": "断电演练", "kind": "event", "welcome": {"text": "欢迎 {customer_name}"}}),
+        "crash-drill",
+        g1,
+    )
+    .await;
+
+    // The send never reached WeCom (the node died, or WeCom was away): sent once it can be.
+    fake.set_unreachable(true);
+    add(
+        &t,
+        &fake,
+        &target,
+        "zhangwei",
+        "断电客",
+        Some("crash-drill"),
+    )
+    .await;
+    fake.set_unreachable(false);
+    assert_eq!(settled_welcome(&t, channel).await, "sent");
+    let sent = fake.calls(WELCOME_PATH);
+
+    // The sender died after WeCom took the welcome but before recording it: its stale claim
+    // is taken over, WeCom answers 41051, and the customer got exactly one welcome.
+    add(
+        &t,
+        &fake,
+        &target,
+        "zhangwei",
+        "中断客",
+        Some("crash-drill"),
+    )
+    .await;
+    assert_eq!(settled_welcome(&t, channel).await, "sent");
+    let (id, _) = last_welcome(&t, channel).await;
+    run_sql(
+        &t,
+        &format!(
+            "UPDATE welcome_sends SET status = 'sending', finished_at = {} WHERE id = {id}",
+            chrono::Utc::now().timestamp_millis() - 60_000
+        ),
+    )
+    .await;
+    assert_eq!(settled_welcome(&t, channel).await, "already_sent");
+    assert_eq!(fake.calls(WELCOME_PATH), sent + 2, "one send, one 41051");
+
+    // Down until the window closed: closed as expired, without a call.
+    fake.set_unreachable(true);
+    add(
+        &t,
+        &fake,
+        &target,
+        "zhangwei",
+        "迟到客",
+        Some("crash-drill"),
+    )
+    .await;
+    fake.set_unreachable(false);
+    let (id, _) = last_welcome(&t, channel).await;
+    run_sql(
+        &t,
+        &format!(
+            "UPDATE welcome_sends SET status = 'pending', deadline = 1 WHERE id = {id} \
+             AND status IN ('pending', 'sending')"
+        ),
+    )
+    .await;
+    let calls = fake.calls(WELCOME_PATH);
+    let status = settled_welcome(&t, channel).await;
+    // The server's own sweep may have sent it in the instant WeCom was back, before the
+    // deadline moved (then it went out once, like the first case); otherwise it is closed
+    // without another call.
+    if status == "expired" {
+        assert_eq!(fake.calls(WELCOME_PATH), calls);
+    } else {
+        assert_eq!(status, "sent");
+    }
 }
