@@ -190,7 +190,15 @@ fn classify(e: &reqwest::Error) -> TransportFailure {
     if e.is_timeout() {
         return TransportFailure::Timeout;
     }
-    let text = chain(e).to_ascii_lowercase();
+    // The causes only: reqwest's own message carries the URL, whose random `echostr` can
+    // spell "tls" or "ssl" and would misname a refused connection.
+    let mut text = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(&s.to_string().to_ascii_lowercase());
+        text.push('\n');
+        source = s.source();
+    }
     if text.contains("dns error") || text.contains("failed to lookup address") {
         TransportFailure::Dns
     } else if ["certificate", "tls", "handshake", "ssl"]
