@@ -25,6 +25,7 @@ mod tests {
     /// The kinds the runner claimed before the registry existed (each area's constants).
     const EXPECTED: [&str; 12] = [
         crate::acquisition::REWARD_KIND,
+        crate::acquisition::referrals::QUALIFY_KIND,
         crate::tags::BULK_TAG_KIND,
         crate::tags::RULE_RUN_KIND,
         crate::wecom::sync::FULL_SYNC_KIND,

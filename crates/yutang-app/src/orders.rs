@@ -414,6 +414,9 @@ async fn insert_once_in(tx: &mut Tx, o: &NewOrder<'_>, now: i64) -> Result<(i64,
     {
         yutang_store::acquisition::set_order_touch_in(tx, id, Some(ch)).await?;
     }
+    // A referred friend's first order starts the referral's hold.
+    crate::acquisition::referrals::on_order_in(tx, o.customer_id, id, o.amount.0, o.paid_at, now)
+        .await?;
     Ok((id, true))
 }
 
@@ -461,6 +464,8 @@ async fn refund_in(
     if status == OrderStatus::Refunded {
         crate::promotions::coupons::return_on_refund_in(tx, id, now).await?;
     }
+    // A refund before a referral's hold is over disqualifies it.
+    crate::acquisition::referrals::on_refund_in(tx, id, now).await?;
     store::refresh_aggregates_in(tx, order.customer_id, now).await?;
     Ok(true)
 }

@@ -42,6 +42,8 @@ pub enum EventKind {
     TagAdded,
     /// A tag was taken off.
     TagRemoved,
+    /// A friend's invitation: bound to an inviter, or rewarded (detail: program, inviter).
+    Referred,
 }
 
 impl EventKind {
@@ -61,7 +63,7 @@ impl EventKind {
         EventKind::Custom,
     ];
 
-    pub const SYSTEM: [EventKind; 11] = [
+    pub const SYSTEM: [EventKind; 12] = [
         EventKind::Created,
         EventKind::ProfileUpdated,
         EventKind::IdentityAdded,
@@ -73,6 +75,7 @@ impl EventKind {
         EventKind::MergedInto,
         EventKind::TagAdded,
         EventKind::TagRemoved,
+        EventKind::Referred,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -101,6 +104,7 @@ impl EventKind {
             EventKind::MergedInto => "merged_into",
             EventKind::TagAdded => "tag_added",
             EventKind::TagRemoved => "tag_removed",
+            EventKind::Referred => "referred",
         }
     }
 

@@ -12,6 +12,7 @@
 pub mod channels;
 pub mod live_codes;
 pub mod on_add;
+pub mod referrals;
 pub mod stats;
 pub mod welcome;
 
@@ -47,6 +48,9 @@ impl App {
 pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
     reg.register(REWARD_KIND, |app, job| {
         Box::pin(async move { app.acquisition().run_reward_job(&job.payload).await })
+    });
+    reg.register(referrals::QUALIFY_KIND, |app, job| {
+        Box::pin(async move { app.acquisition().run_qualify_job(&job.payload).await })
     });
 }
 

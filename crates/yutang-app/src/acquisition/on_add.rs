@@ -51,8 +51,16 @@ impl Acquisition<'_> {
     /// finds its add recorded and does nothing.
     pub(crate) async fn on_add_in(&self, tx: &mut Tx, a: &AddInput<'_>) -> Result<AddFollowUp> {
         let state = a.state.map(str::trim).filter(|s| !s.is_empty());
+        // A referral link's state stands for its program's code (and names the inviter).
+        let mut referral = None;
         let code = match state {
-            Some(s) => store::code_by_state_in(tx, s).await?,
+            Some(s) => match self.referral_target_in(tx, s).await? {
+                Some((link, code_state)) => {
+                    referral = Some(link);
+                    store::code_by_state_in(tx, &code_state).await?
+                }
+                None => store::code_by_state_in(tx, s).await?,
+            },
             None => None,
         };
         let channel = match &code {
@@ -88,6 +96,11 @@ impl Acquisition<'_> {
             return Ok(out);
         };
         let now = self.now();
+        if let Some(link) = &referral {
+            self.referral_on_add_in(tx, link, a.customer, a.dedup_key, add_id, a.at)
+                .await?;
+        }
+        super::referrals::on_friend_add_in(tx, a.customer, add_id, a.at, now).await?;
         if let (Some(c), Some((staff, _))) = (&code, a.staff) {
             store::count_add_in(tx, c.id, staff, &shanghai_day(a.at)).await?;
             store::want_sync_in(tx, c.id).await?;

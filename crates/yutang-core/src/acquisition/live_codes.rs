@@ -199,6 +199,16 @@ pub fn parse_state(s: &str) -> Result<String, FieldError> {
             "state has no spaces or control characters",
         ));
     }
+    if s.starts_with(super::referrals::STATE_PREFIX) {
+        return Err(FieldError::new(
+            "state",
+            "state_reserved",
+            format!(
+                "states starting with {} belong to referral links",
+                super::referrals::STATE_PREFIX
+            ),
+        ));
+    }
     Ok(s.to_owned())
 }
 

@@ -7,6 +7,7 @@
 
 pub mod channels;
 pub mod live_codes;
+pub mod referrals;
 pub mod stats;
 pub mod welcome;
 

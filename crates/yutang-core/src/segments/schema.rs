@@ -100,10 +100,12 @@ impl Schema {
     /// #19): `channel` (text: the channel's name), `channel_type` (enum: the channel kinds of
     /// [`ChannelKind::ALL`]), `acquired_by` (text: the credited staff member's username, which
     /// is unique and never changes) and `acquired_at` (time: the WeCom add that brought the
-    /// customer into the pool). No tags.
+    /// customer into the pool), and `invited_by` (text: who invited the customer through a
+    /// referral link — `customer:{id}` for a customer, the username for a staff member). No
+    /// tags.
     pub fn with_customer_attributes() -> Self {
         let mut s = Self::new();
-        let attrs: [(&str, AttrType); 17] = [
+        let attrs: [(&str, AttrType); 18] = [
             ("city", AttrType::Text),
             (
                 "level",
@@ -132,6 +134,7 @@ impl Schema {
             ),
             ("acquired_by", AttrType::Text),
             ("acquired_at", AttrType::Time),
+            ("invited_by", AttrType::Text),
         ];
         for (name, ty) in attrs {
             s.attrs.insert(name.to_owned(), ty);

@@ -143,7 +143,13 @@ pub async fn load_facts(
          FROM customer_acquisition a LEFT JOIN channels ch ON ch.id = a.channel_id \
          LEFT JOIN staff s ON s.id = a.staff_id WHERE a.customer_id {which}"
     );
-    let (tags, orders, groups, attrs, members, coupons, acquired) = db_run!(db, pool => {
+    // Who invited the customer: their first binding's inviter (not a refused attempt).
+    let inv_sql = format!(
+        "SELECT r.invitee_id, {INVITER} FROM referrals r \
+         JOIN referral_links l ON l.id = r.link_id LEFT JOIN staff st ON st.id = l.staff_id \
+         WHERE r.invitee_id {which} AND r.status <> 'refused' ORDER BY r.id DESC"
+    );
+    let (tags, orders, groups, attrs, members, coupons, acquired, invited) = db_run!(db, pool => {
         let tags: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(tag_sql)).fetch_all(pool).await?;
         let orders: Vec<(i64, i64, i64, i64)> =
             sqlx::query_as(sqlx::AssertSqlSafe(order_sql)).fetch_all(pool).await?;
@@ -159,8 +165,15 @@ pub async fn load_facts(
             sqlx::query_as(sqlx::AssertSqlSafe(coupon_sql)).fetch_all(pool).await?;
         let acquired: Vec<Acquired> =
             sqlx::query_as(sqlx::AssertSqlSafe(acq_sql)).fetch_all(pool).await?;
-        (tags, orders, groups, attrs, members, coupons, acquired)
+        let invited: Vec<(i64, Option<String>)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(inv_sql)).fetch_all(pool).await?;
+        (tags, orders, groups, attrs, members, coupons, acquired, invited)
     });
+    // Newest first, so the oldest binding is the one left in the map.
+    let mut inv_map: HashMap<i64, String> = invited
+        .into_iter()
+        .filter_map(|(c, v)| v.filter(|v| !v.is_empty()).map(|v| (c, v)))
+        .collect();
     let mut acq_map: HashMap<i64, Acquired> = acquired.into_iter().map(|a| (a.0, a)).collect();
     let coupon_map: HashMap<i64, i64> = coupons.into_iter().collect();
     let mut tag_map: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -227,6 +240,9 @@ pub async fn load_facts(
             if let Some(a) = acq_map.remove(&r.id) {
                 first_touch_facts(a, &mut attrs);
             }
+            if let Some(v) = inv_map.remove(&r.id) {
+                attrs.push(("invited_by".to_owned(), FactValue::Text(v)));
+            }
             if let Some(extra) = attr_map.remove(&r.id) {
                 attrs.extend(extra);
             }
@@ -239,6 +255,11 @@ pub async fn load_facts(
         })
         .collect())
 }
+
+/// The inviter of a binding `r` (joined to its link `l` and the link's staff `st`), as the
+/// `invited_by` attribute reads: a customer as `customer:{id}`, a staff member by username.
+pub const INVITER: &str = "CASE WHEN l.customer_id IS NOT NULL \
+     THEN 'customer:' || CAST(l.customer_id AS TEXT) ELSE st.username END";
 
 /// A customer's first touch: customer, channel name and kind (none without a channel), the
 /// credited staff member's username (none without one), and when.

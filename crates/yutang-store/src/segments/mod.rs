@@ -17,6 +17,7 @@
 //! | `channel`, `channel_type` | the first touch (`customer_acquisition`) joined to `channels`: its current `name` and `kind` | no first touch, or one with no channel (an unknown state) |
 //! | `acquired_by` | the first touch's staff member: `staff.username` (unique, never changes) | no first touch, or no staff member credited |
 //! | `acquired_at` | the first touch's `acquired_at` (the WeCom add that brought the customer into the pool) | no first touch (imported or created elsewhere, never added through WeCom) |
+//! | `invited_by` | the customer's oldest referral binding that was not refused: its link's customer as `customer:{id}`, or its staff member's username | never invited through a referral link |
 //! | custom attributes | `customer_attributes`; dates at midnight Asia/Shanghai; numbers rounded half away from zero | not set |
 
 mod facts;

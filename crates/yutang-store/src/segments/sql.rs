@@ -75,6 +75,7 @@ pub fn to_sql_from(
 pub fn facts_table_sql(table: &str, now: i64) -> Vec<String> {
     let d90 = now - 90 * DAY_MS;
     let d365 = now - 365 * DAY_MS;
+    let inviter = super::facts::INVITER;
     let mut out = vec![
         format!("DROP TABLE IF EXISTS {table}"),
         format!(
@@ -86,12 +87,16 @@ pub fn facts_table_sql(table: &str, now: i64) -> Vec<String> {
              COALESCE(m.joined, e.joined, FALSE) AS in_group, \
              COALESCE(cp.n, 0) AS unused_coupons, \
              NULLIF(ch.name, '') AS channel, NULLIF(ch.kind, '') AS channel_type, \
-             NULLIF(st.username, '') AS acquired_by, ca.acquired_at, \
+             NULLIF(st.username, '') AS acquired_by, ca.acquired_at, iv.invited_by, \
              COALESCE(t.tags, '{{}}'::BIGINT[]) AS tags \
              FROM customers c \
              LEFT JOIN customer_acquisition ca ON ca.customer_id = c.id \
              LEFT JOIN channels ch ON ch.id = ca.channel_id \
              LEFT JOIN staff st ON st.id = ca.staff_id \
+             LEFT JOIN (SELECT DISTINCT ON (r.invitee_id) r.invitee_id, {inviter} AS invited_by \
+               FROM referrals r JOIN referral_links l ON l.id = r.link_id \
+               LEFT JOIN staff st ON st.id = l.staff_id WHERE r.status <> 'refused' \
+               ORDER BY r.invitee_id, r.id) iv ON iv.invitee_id = c.id \
              LEFT JOIN (SELECT customer_id, \
                CAST(SUM(CASE WHEN paid_at >= {d90} THEN 1 ELSE 0 END) AS BIGINT) AS o90, \
                COUNT(*) AS o365, CAST(SUM(amount - refunded_amount) AS BIGINT) AS s365 \
@@ -129,6 +134,7 @@ pub fn facts_table_sql(table: &str, now: i64) -> Vec<String> {
         "channel_type",
         "acquired_by",
         "acquired_at",
+        "invited_by",
     ] {
         out.push(format!("CREATE INDEX {table}_{col} ON {table} ({col})"));
     }
@@ -238,6 +244,12 @@ impl Cx<'_> {
                 "(SELECT ca.acquired_at FROM customer_acquisition ca WHERE ca.customer_id = c.id)"
                     .into(),
             ),
+            "invited_by" => Col::Text(format!(
+                "(SELECT NULLIF({}, '') FROM referrals r \
+                 JOIN referral_links l ON l.id = r.link_id LEFT JOIN staff st ON st.id = l.staff_id \
+                 WHERE r.invitee_id = c.id AND r.status <> 'refused' ORDER BY r.id LIMIT 1)",
+                super::facts::INVITER
+            )),
             "in_group" => Col::Bool(
                 "CASE WHEN EXISTS (SELECT 1 FROM group_members m WHERE m.customer_id = c.id) \
                  THEN EXISTS (SELECT 1 FROM group_members m JOIN customer_groups g ON g.id = m.group_id \
@@ -283,6 +295,7 @@ impl Cx<'_> {
             "channel_type" => Col::Text("c.channel_type".into()),
             "acquired_by" => Col::Text("c.acquired_by".into()),
             "acquired_at" => Col::Millis("c.acquired_at".into()),
+            "invited_by" => Col::Text("c.invited_by".into()),
             other => {
                 return Err(StoreError::Refused {
                     code: "unknown_attribute",

@@ -17,6 +17,7 @@ pub mod orders;
 pub mod org;
 pub mod promotion_stats;
 pub mod promotions;
+pub mod referrals;
 pub mod segments;
 pub mod staff;
 pub mod tags;
@@ -85,6 +86,10 @@ use promotions::CustomerTokenScheme;
         acquisition::archive_code, acquisition::sync_code, acquisition::code_changes,
         acquisition_stats::channel_stats, acquisition_stats::channel_stats_export,
         acquisition_stats::acquisition_stats, acquisition_stats::acquisition_stats_export,
+        referrals::list_programs, referrals::create_program, referrals::get_program,
+        referrals::update_program, referrals::archive_program, referrals::list_referrals,
+        referrals::list_inviters, referrals::create_link, referrals::public_my_link,
+        referrals::public_invite, referrals::public_accept,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, events::EventIn)),
     modifiers(&BearerAuth, &CustomerTokenScheme, &CommonErrors),
@@ -100,9 +105,9 @@ use promotions::CustomerTokenScheme;
         (name = "tags", description = "Tag groups, tags, tagging (manual and bulk jobs) and auto-tag rules"),
         (name = "segments", description = "Segment expressions: count, members, export, saved segments"),
         (name = "wecom", description = "WeCom (企业微信): full sync and customer groups"),
-        (name = "acquisition", description = "Channels and channel live codes (渠道活码): attribution, rotation, welcomes, first-add rewards, channel statistics (渠道统计)"),
+        (name = "acquisition", description = "Channels and channel live codes (渠道活码): attribution, rotation, welcomes, first-add rewards, channel statistics (渠道统计), invite-a-friend referral programs (邀请有礼)"),
         (name = "promotions", description = "Coupon templates and coupons, flash sales, group-buys, customer tokens"),
-        (name = "public", description = "Customer-facing API (customer token `yct_…`): claim coupons, flash sales, group-buys"),
+        (name = "public", description = "Customer-facing API (customer token `yct_…`): claim coupons, flash sales, group-buys, invite links"),
     )
 )]
 pub struct ApiDoc;
@@ -305,6 +310,45 @@ pub fn router() -> Router<AppState> {
         .route("/wecom/jobs/{id}/retry", post(wecom_inbox::retry_job))
         .merge(promotions_router())
         .merge(acquisition_router())
+        .merge(referrals_router())
+}
+
+/// Invite-a-friend: referral programs, links, attempts; the public invite.
+fn referrals_router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/referral-programs",
+            get(referrals::list_programs).post(referrals::create_program),
+        )
+        .route(
+            "/referral-programs/{id}",
+            get(referrals::get_program).put(referrals::update_program),
+        )
+        .route(
+            "/referral-programs/{id}/archive",
+            post(referrals::archive_program),
+        )
+        .route(
+            "/referral-programs/{id}/referrals",
+            get(referrals::list_referrals),
+        )
+        .route(
+            "/referral-programs/{id}/inviters",
+            get(referrals::list_inviters),
+        )
+        .route(
+            "/referral-programs/{id}/links",
+            post(referrals::create_link),
+        )
+        .route(
+            "/public/referral-programs/{id}/link",
+            post(referrals::public_my_link),
+        )
+        .route("/public/invites/{code}", get(referrals::public_invite))
+        .route(
+            "/public/invites/{code}/accept",
+            post(referrals::public_accept),
+        )
 }
 
 /// Acquisition: channels and live codes.

@@ -67,6 +67,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "target.media" => ("商品图片", "Product image"),
         "target.channel" => ("渠道", "Channel"),
         "target.live_code" => ("渠道活码", "Live code"),
+        "target.referral" => ("邀请有礼活动", "Referral program"),
         // --- promotion operations (the `op` of a `promotion_changed` entry) ---
         "promo.op.coupon_template.create" => ("新建优惠券", "Created a coupon"),
         "promo.op.coupon_template.update" => ("修改优惠券", "Updated a coupon"),
@@ -96,6 +97,9 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "promo.op.live_code.create" => ("新建渠道活码", "Created a live code"),
         "promo.op.live_code.update" => ("修改渠道活码", "Updated a live code"),
         "promo.op.live_code.archive" => ("归档渠道活码", "Archived a live code"),
+        "promo.op.referral.create" => ("新建邀请有礼活动", "Created a referral program"),
+        "promo.op.referral.update" => ("修改邀请有礼活动", "Updated a referral program"),
+        "promo.op.referral.archive" => ("归档邀请有礼活动", "Archived a referral program"),
         // --- timeline event kinds (`yutang_core::events::EventKind`) ---
         "event.page_view" => ("浏览页面", "Viewed a page"),
         "event.search" => ("搜索", "Searched"),
@@ -121,6 +125,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "event.merged_into" => ("被合并", "Merged into another customer"),
         "event.tag_added" => ("打标签", "Tag added"),
         "event.tag_removed" => ("移除标签", "Tag removed"),
+        "event.referred" => ("好友邀请", "Referral"),
         "event.coupon_used" => ("使用优惠券", "Used a coupon"),
         "event.coupon_returned" => ("优惠券退回", "Coupon returned"),
         "event.coupon_expired" => ("优惠券过期", "Coupon expired"),
@@ -698,7 +703,7 @@ mod tests {
         has("promo.op.coupon_template.issue_customers");
         has("promo.op.coupon.revoke");
         // `channel_changed` entries: the ops the acquisition use cases write.
-        for kind in ["channel", "live_code"] {
+        for kind in ["channel", "live_code", "referral"] {
             for op in ["create", "update", "archive"] {
                 has(&format!("promo.op.{kind}.{op}"));
             }

@@ -18,7 +18,7 @@ mod org;
 mod promotion_stats;
 mod promotions;
 mod segments;
-mod share;
+pub(crate) mod share;
 mod staff;
 mod tags;
 mod tokens;

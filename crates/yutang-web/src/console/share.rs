@@ -43,7 +43,7 @@ impl Shared {
 /// The customer-facing origin: `h5.public_url`, else this request's scheme and `Host`
 /// (`https` when the session cookie is marked Secure, i.e. the console is served over HTTPS).
 /// The second value is the host used, for the page's notice.
-fn origin(s: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
+pub(crate) fn origin(s: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
     if let Some(base) = s.app.settings.h5.public_base() {
         return (base.to_owned(), None);
     }

@@ -70,7 +70,7 @@ pub(crate) async fn add(
 }
 
 /// Deliver a callback's XML (signed and encrypted) and apply the inbox.
-async fn deliver(t: &TestApp, target: &CallbackTarget, xml: &str) {
+pub(crate) async fn deliver(t: &TestApp, target: &CallbackTarget, xml: &str) {
     let http = reqwest::Client::new();
     let ts = chrono::Utc::now().timestamp();
     let out = yutang_wecom::fake::push::push_xml(&http, target, xml, ts)
@@ -622,7 +622,7 @@ async fn fifty_adds_in_one_second_each_delivered_three_times(e: Engine) {
 }
 
 /// Run one SQL statement (fixtures that stand for a crash).
-async fn run_sql(t: &TestApp, sql: &str) {
+pub(crate) async fn run_sql(t: &TestApp, sql: &str) {
     match &t.app.db {
         yutang_store::Db::Sqlite(p) => {
             sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))

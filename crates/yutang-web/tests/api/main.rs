@@ -43,6 +43,7 @@ mod orders;
 mod org;
 mod promotion_stats;
 mod promotions;
+mod referrals;
 mod scope_matrix;
 mod segments;
 mod segments_acquisition;
