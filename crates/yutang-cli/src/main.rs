@@ -376,14 +376,24 @@ async fn main() -> Result<()> {
                     );
                     let acq_started = std::time::Instant::now();
                     match app.demo().seed_demo_acquisition(&fake).await {
-                        Ok(a) => println!(
-                            "  引流: {} channels with {} live codes, {} adds over 30 days, {} first orders in {:.1}s",
-                            a.channels,
-                            a.codes,
-                            a.adds,
-                            a.first_orders,
-                            acq_started.elapsed().as_secs_f64()
-                        ),
+                        Ok(a) => {
+                            println!(
+                                "  引流: {} channels with {} live codes, {} adds over 30 days, {} first orders in {:.1}s",
+                                a.channels,
+                                a.codes,
+                                a.adds,
+                                a.first_orders,
+                                acq_started.elapsed().as_secs_f64()
+                            );
+                            println!(
+                                "  老带新: {} referral program, {} inviters, {} friends, {} rewarded, {} refused attempts",
+                                a.referrals.programs,
+                                a.referrals.inviters,
+                                a.referrals.friends,
+                                a.referrals.rewarded,
+                                a.referrals.refused
+                            );
+                        }
                         Err(e) => println!("  引流 demo skipped: {e}"),
                     }
                     Some(fake)

@@ -452,6 +452,20 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     }
 }
 
+/// A text path segment (a referral link's code): anything that does not decode is 404, like
+/// [`IdPath`].
+pub struct CodePath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for CodePath {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, WebError> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|p| CodePath(p.0))
+            .map_err(|_| WebError::not_found("resource"))
+    }
+}
+
 /// Constant-time string comparison for CSRF tokens.
 pub fn same_secret(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());

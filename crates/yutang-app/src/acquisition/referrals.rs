@@ -426,7 +426,8 @@ impl Acquisition<'_> {
             )
             .into());
         }
-        let page = page.max(1);
+        // Bounded, so the offset never overflows whatever a client sends.
+        let page = page.clamp(1, 1_000_000);
         let page_size = page_size.clamp(1, 200);
         let (items, total) = store::list_referrals(
             &self.db,
@@ -718,7 +719,9 @@ impl Acquisition<'_> {
                 unionid_hash: hashes.unionid.as_deref(),
                 add_id: add.map(|(id, _)| id),
             },
-            now,
+            // Bound when the friend followed the link (an add's event time): later orders
+            // count from then.
+            at,
         )
         .await?;
         let Some(id) = id else {

@@ -38,6 +38,8 @@ pub struct DemoAcquisitionSummary {
     pub codes: usize,
     pub adds: usize,
     pub first_orders: usize,
+    /// The referral campaign (老带新) on the acquisition link.
+    pub referrals: super::referrals::DemoReferralSummary,
 }
 
 const NAMES: [&str; 16] = [
@@ -155,6 +157,7 @@ impl Demo<'_> {
             ),
         ];
         let mut codes: Vec<(String, Vec<String>)> = Vec::new();
+        let mut link_code = None;
         for (name, kind, si, tag_name, state) in plan {
             let (store, guides) = &stores[si];
             let channel = self
@@ -219,6 +222,9 @@ impl Demo<'_> {
                 )
                 .await?;
             summary.codes += 1;
+            if code.spec.kind == CodeKind::Link {
+                link_code = Some(code.id);
+            }
             codes.push((
                 code.state.clone(),
                 guides.iter().take(3).map(|(_, u)| u.clone()).collect(),
@@ -304,11 +310,21 @@ impl Demo<'_> {
                 .await?;
             summary.first_orders += 1;
         }
+        if let Some(code) = link_code {
+            let inviters: Vec<String> = added.iter().take(5).map(|(e, _)| e.clone()).collect();
+            summary.referrals = self
+                .seed_demo_referrals(fake, &crypto, code, &inviters)
+                .await?;
+        }
         Ok(summary)
     }
 
     /// Store one callback in the inbox the way the HTTP endpoint does (signed, encrypted).
-    async fn receive_demo_callback(&self, crypto: &CallbackCrypto, xml: &str) -> Result<()> {
+    pub(super) async fn receive_demo_callback(
+        &self,
+        crypto: &CallbackCrypto,
+        xml: &str,
+    ) -> Result<()> {
         let mut random = [0u8; 16];
         rand::Rng::fill(&mut rand::thread_rng(), &mut random);
         let encrypt = crypto

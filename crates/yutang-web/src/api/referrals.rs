@@ -14,7 +14,7 @@ use yutang_core::FieldError;
 use yutang_core::acquisition::referrals::ReferralSpec;
 
 use crate::api::promotions::CustomerAuth;
-use crate::auth::{ApiActor, ApiJson, ApiQuery, IdPath};
+use crate::auth::{ApiActor, ApiJson, ApiQuery, CodePath, IdPath};
 use crate::error::{ErrorBody, WebError, WebResult};
 use crate::state::AppState;
 
@@ -407,7 +407,7 @@ pub async fn public_my_link(
     responses((status = 200, body = schema::InviteOut), (status = 404, body = ErrorBody)))]
 pub async fn public_invite(
     State(s): State<AppState>,
-    axum::extract::Path(code): axum::extract::Path<String>,
+    CodePath(code): CodePath,
 ) -> WebResult<Json<InvitePage>> {
     s.app
         .acquisition()
@@ -430,7 +430,7 @@ pub async fn public_invite(
 pub async fn public_accept(
     State(s): State<AppState>,
     CustomerAuth(c): CustomerAuth,
-    axum::extract::Path(code): axum::extract::Path<String>,
+    CodePath(code): CodePath,
 ) -> WebResult<(StatusCode, Json<AcceptOutcome>)> {
     let out = s.app.acquisition().accept_invite(c, &code).await?;
     Ok((created(out.created), Json(out)))

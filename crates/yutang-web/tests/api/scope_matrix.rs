@@ -179,6 +179,10 @@ struct World {
     code_a: i64,
     code_b: i64,
     spare_code: i64,
+    /// Referral programs on store A's and store B's codes, and one to archive.
+    referral_a: i64,
+    referral_b: i64,
+    spare_referral: i64,
 }
 
 async fn json_of(r: reqwest::Response, want: StatusCode) -> Value {
@@ -448,6 +452,23 @@ async fn world(e: Engine) -> World {
     t.settle_jobs().await;
     let (channel_a, channel_b, spare_channel, code_a, code_b, spare_code) =
         acquisition_world(&t, store_a, store_b, guide_a_id, guide_b_id).await;
+    let mut referrals = Vec::new();
+    for code in [code_a, code_b, code_a] {
+        let spec = serde_json::from_value(json!({
+            "name": "矩阵邀请", "live_code_id": code, "qualification": {"kind": "added"}
+        }))
+        .unwrap();
+        let sys = yutang_app::Actor::system();
+        referrals.push(
+            t.app
+                .acquisition()
+                .create_program(&sys, spec)
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let (referral_a, referral_b, spare_referral) = (referrals[0], referrals[1], referrals[2]);
 
     World {
         t,
@@ -491,6 +512,9 @@ async fn world(e: Engine) -> World {
         code_a,
         code_b,
         spare_code,
+        referral_a,
+        referral_b,
+        spare_referral,
     }
 }
 
@@ -791,6 +815,28 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("get", "/acquisition/stats") | ("get", "/acquisition/stats/export") => {
             Case::new(Roles(EVERY))
         }
+        // Referral programs: like channels; a guide asks for their own link only.
+        ("get", "/referral-programs") => Case::new(Roles(EVERY)),
+        ("post", "/referral-programs") => Case::new(Roles(HQ_WRITE)).body(json!({
+            "name": "矩阵新邀请", "live_code_id": w.code_a, "qualification": {"kind": "added"}
+        })),
+        ("get", "/referral-programs/{id}")
+        | ("get", "/referral-programs/{id}/referrals")
+        | ("get", "/referral-programs/{id}/inviters") => {
+            Case::new(Roles(EVERY)).scoped(w.referral_a, w.referral_b)
+        }
+        ("put", "/referral-programs/{id}") => {
+            Case::new(Roles(HQ_WRITE)).id(w.referral_a).body(json!({
+                "name": "矩阵邀请", "live_code_id": w.code_a,
+                "qualification": {"kind": "added", "hold_days": 3}
+            }))
+        }
+        ("post", "/referral-programs/{id}/archive") => {
+            Case::new(Roles(HQ_WRITE)).id(w.spare_referral)
+        }
+        ("post", "/referral-programs/{id}/links") => Case::new(Roles(&[Guide, Operator, Admin]))
+            .scoped(w.referral_a, w.referral_b)
+            .body(json!({"staff_id": w.guide_a_id})),
         // Publishing the matrix's live campaigns (already published) changes nothing.
         ("post", "/coupon-templates/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.template),
         ("post", "/flash-sales/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.flash_sale),
@@ -818,6 +864,11 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
             Case::new(Public).id(w.group_buy)
         }
         ("get", "/public/group-buy-teams/{id}") => Case::new(Public).id(w.team_a),
+        ("post", "/public/referral-programs/{id}/link") => Case::new(Public).id(w.referral_a),
+        // A code of digits is no link's code (they have letters): 401 without a customer
+        // token, 404 for the open invite.
+        ("post", "/public/invites/{code}/accept") => Case::new(Public).id(1),
+        ("get", "/public/invites/{code}") => Case::new(Open).id(1),
         ("post", "/public/group-buy-teams/{id}/join") => Case::new(Public)
             .id(w.team_b)
             .body(json!({"inviter_id": w.cb})),
