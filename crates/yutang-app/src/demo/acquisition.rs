@@ -215,6 +215,7 @@ impl Demo<'_> {
                         } else {
                             Spread::Even
                         },
+                        poster: Default::default(),
                     },
                 )
                 .await?;
