@@ -565,7 +565,8 @@ impl Acquisition<'_> {
                     ..Default::default()
                 })
                 .await
-                .map(|()| (row.config_id.clone(), row.qr_url.clone())),
+                // The state may have been edited: the published URL carries the new one.
+                .and_then(|()| Ok((row.config_id.clone(), relink(&row.qr_url, &state)?))),
         };
         match result {
             Ok((config_id, qr_url)) => {
@@ -751,6 +752,25 @@ impl Acquisition<'_> {
     }
 }
 
+/// A link's published URL with `state` as its `customer_channel`, in place of the one it
+/// carried: WeCom's link stays, but an edited state must reach the URL, or the adds through
+/// it would arrive with the old state and be attributed to no code.
+fn relink(url: &str, state: &str) -> std::result::Result<String, yutang_wecom::WecomError> {
+    let Ok(mut u) = url::Url::parse(url) else {
+        return acquisition_link_url(url, state);
+    };
+    let kept: Vec<(String, String)> = u
+        .query_pairs()
+        .filter(|(k, _)| k != "customer_channel")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    u.set_query(None);
+    if !kept.is_empty() {
+        u.query_pairs_mut().extend_pairs(kept);
+    }
+    acquisition_link_url(u.as_str(), state)
+}
+
 /// An edit since the last sync (name, state, guides, skip-verify) must reach WeCom even
 /// when the guides behind the code stay the same.
 fn edited_since_sync(row: &LiveCodeRow) -> bool {
@@ -775,5 +795,31 @@ pub(crate) fn describe_wecom(e: &yutang_wecom::WecomError) -> String {
             errcode_zh(*errcode)
         ),
         other => format!("无法调用企业微信：{other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edited_state_replaces_the_links_customer_channel() {
+        let url = "https://work.weixin.qq.com/ca/cawcde06?customer_channel=old-state";
+        assert_eq!(
+            relink(url, "new-state").unwrap(),
+            "https://work.weixin.qq.com/ca/cawcde06?customer_channel=new-state"
+        );
+        assert_eq!(
+            relink(
+                "https://work.weixin.qq.com/ca/x?a=1&customer_channel=s1",
+                "s2"
+            )
+            .unwrap(),
+            "https://work.weixin.qq.com/ca/x?a=1&customer_channel=s2"
+        );
+        assert_eq!(
+            relink("https://work.weixin.qq.com/ca/x", "s1").unwrap(),
+            "https://work.weixin.qq.com/ca/x?customer_channel=s1"
+        );
     }
 }

@@ -275,6 +275,24 @@ async fn a_links_qr_is_drawn_by_yutang(e: Engine) {
     assert_eq!(fake.calls(IMAGES), 0, "nothing to download for a link");
     let png = bytes_of(qr_png(&t, id).await, "image/png").await;
     assert_eq!(Gray::of_png(&png).qr_texts(), vec![url.to_owned()]);
+
+    // An edited state reaches the published URL, and the QR follows it.
+    let r = t
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/api/v1/live-codes/{id}"),
+            &t.admin,
+            json!({"channel_id": ch, "name": "收银台", "kind": "link", "state": "qr-link2",
+                "guides": [{"staff_id": g, "daily_cap": 5}]}),
+        )
+        .await;
+    let after = json_of(r).await;
+    let new_url = after["qr_url"].as_str().unwrap();
+    assert!(new_url.ends_with("customer_channel=qr-link2"), "{new_url}");
+    assert!(!new_url.contains("qr-link1"), "{new_url}");
+    assert_ne!(after["qr_image"]["sha256"], c["qr_image"]["sha256"]);
+    let png = bytes_of(qr_png(&t, id).await, "image/png").await;
+    assert_eq!(Gray::of_png(&png).qr_texts(), vec![new_url.to_owned()]);
 }
 
 /// The pixels of rows `y0..y1`.
