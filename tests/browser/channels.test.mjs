@@ -1,7 +1,8 @@
 // Channels and live codes (issue #19) in the console, in Chinese and English, on the demo with
 // its fake WeCom: from the nav, a channel is created through its form, then a live code whose
 // refused daily cap of 0 is named under its input; the saved code is synced to WeCom and shows
-// its QR and the guide behind it, the change log says why the other guide is off (weighted
+// its QR (Yutang's copy of WeCom's image) and store-stand poster (with the title typed in the
+// form), the guide behind it, the change log says why the other guide is off (weighted
 // spread), a cap is edited, and 立即同步 answers. At 390 px the code form does not scroll
 // sideways.
 import assert from 'node:assert/strict';
@@ -78,6 +79,7 @@ for (const L of LANGS) {
       await page.fill('#guide_cap_1', '5');
       await page.selectOption('#backup_staff_id', backup);
       await page.selectOption('#spread', 'weighted');
+      await page.fill('#poster_title', '扫码领新人礼');
       await page.click('#save-code');
       const err = page.locator('.field-error[data-field="guide_cap_0"]');
       await err.waitFor();
@@ -93,9 +95,20 @@ for (const L of LANGS) {
       // Synced: WeCom's QR, one guide behind the code (weighted), the other off by weight.
       assert.equal(await page.getAttribute('#sync-status', 'data-sync'), 'synced');
       assert.equal((await page.textContent('#sync-status')).trim(), L.synced);
+      // The QR is Yutang's copy of WeCom's image, and the poster is drawn around it.
       const qr = await page.getAttribute('#qr-image', 'src');
-      assert.match(qr, /^https?:\/\/[^/]*qpic\.cn\//);
-      assert.equal(await page.getAttribute('#open-qr', 'href'), qr);
+      assert.match(qr, /^\/console\/live-codes\/\d+\/qr\.png$/);
+      assert.equal(await page.getAttribute('#download-qr', 'href'), `${qr}?download=1`);
+      await page.waitForFunction(() => {
+        const img = document.querySelector('#qr-image');
+        return img.complete && img.naturalWidth > 0;
+      });
+      await page.locator('#poster-image').scrollIntoViewIfNeeded();
+      await page.waitForFunction(() => {
+        const img = document.querySelector('#poster-image');
+        return img.complete && img.naturalWidth === 1080;
+      });
+      assert.match(await page.getAttribute('#download-poster', 'href'), /\/poster\.png\?download=1$/);
       assert.equal((await page.textContent('#code-state')).trim(), state);
       assert.ok((await page.textContent('#current-guides')).trim().length > 0);
       assert.equal(await page.locator('#code-guides tbody tr').count(), 2);
@@ -108,6 +121,7 @@ for (const L of LANGS) {
       await page.click('#edit-code');
       await page.waitForURL(/\/console\/live-codes\/\d+\/edit$/);
       assert.equal(await page.inputValue('#guide_cap_0'), '2');
+      assert.equal(await page.inputValue('#poster_title'), '扫码领新人礼');
       await page.fill('#guide_cap_0', '3');
       await page.click('#save-code');
       await page.waitForURL(/\/console\/live-codes\/\d+\?ok=saved$/);

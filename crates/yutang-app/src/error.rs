@@ -18,6 +18,10 @@ pub enum AppError {
     /// A rule refused the request although it was well-formed (e.g. disabling the last admin).
     #[error("{message}")]
     Rule { code: &'static str, message: String },
+    /// Something the server itself lacks, which the operator can fix (a font for the
+    /// posters): the request may succeed once it is there. The message says what to do.
+    #[error("{message}")]
+    Unavailable { code: &'static str, message: String },
     /// A segment expression that does not parse or type-check; carries the position.
     #[error(transparent)]
     Segment(#[from] yutang_core::segments::SegmentError),

@@ -24,6 +24,7 @@ pub struct Settings {
     pub wecom: WecomSettings,
     pub limits: LimitsSettings,
     pub h5: H5Settings,
+    pub acquisition: AcquisitionSettings,
     /// Key for secrets stored in the database (`YUTANG_SECRET_KEY`, or `YUTANG_SECRET_KEY_FILE`):
     /// 64 hex digits. Unset with SQLite: a key file is generated beside the database. See
     /// `secret_box`.
@@ -87,6 +88,20 @@ pub struct H5Settings {
     /// console's share pages link to `{public_url}/h5/…`. An absolute http(s) URL without query
     /// or fragment. Unset: links are built from the request's `Host` (the share page says so).
     pub public_url: Option<String>,
+}
+
+/// Acquisition (引流): the store-stand posters of live codes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AcquisitionSettings {
+    /// The font file the posters' texts are drawn with (TrueType / OpenType, or a `.ttc`
+    /// collection): it must have Chinese glyphs. Unset: the first of the usual system paths
+    /// that exists (fonts-noto-cjk, WenQuanYi, Source Han; `acquisition::poster`). Without
+    /// one, a poster answers 503 `poster_font_missing`.
+    pub poster_font: Option<String>,
+    /// Which face of a `.ttc` collection `poster_font` names (0 when unset; Noto Sans CJK's
+    /// Simplified Chinese face is 2).
+    pub poster_font_index: Option<u32>,
 }
 
 impl H5Settings {
@@ -190,6 +205,7 @@ impl Default for Settings {
             wecom: WecomSettings::default(),
             limits: LimitsSettings::default(),
             h5: H5Settings::default(),
+            acquisition: AcquisitionSettings::default(),
             secret_key: None,
         }
     }
@@ -238,7 +254,7 @@ impl Default for ConsoleSettings {
 
 /// Top-level keys; environment variables whose first segment is not one of these are ignored
 /// (so `YUTANG_TEST_PG` and friends do not trip `deny_unknown_fields`).
-const TOP_LEVEL: [&str; 10] = [
+const TOP_LEVEL: [&str; 11] = [
     "listen",
     "database_url",
     "database",
@@ -248,6 +264,7 @@ const TOP_LEVEL: [&str; 10] = [
     "wecom",
     "limits",
     "h5",
+    "acquisition",
     "secret_key",
 ];
 
@@ -369,6 +386,16 @@ impl Settings {
         }
         if let Some(u) = &self.h5.public_url {
             check_public_url(u)?;
+        }
+        if self
+            .acquisition
+            .poster_font
+            .as_deref()
+            .is_some_and(|p| p.trim().is_empty())
+        {
+            return Err(AppError::Internal(
+                "configuration: acquisition.poster_font is a font file's path; leave it unset for the system fonts".into(),
+            ));
         }
         yutang_store::DbUrl::parse(&self.database_url).map_err(AppError::Store)?;
         Ok(())

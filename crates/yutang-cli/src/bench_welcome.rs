@@ -154,6 +154,7 @@ async fn run_engine(engine: &str, url: String, p: &Params) -> Result<()> {
             backup_staff_id: None,
             schedule: Default::default(),
             spread: Default::default(),
+            poster: Default::default(),
         },
     )
     .await

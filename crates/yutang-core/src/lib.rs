@@ -18,6 +18,7 @@ pub mod money;
 pub mod orders;
 pub mod org;
 pub mod promotions;
+pub mod qr;
 pub mod segments;
 pub mod staff;
 pub mod tags;

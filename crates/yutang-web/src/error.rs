@@ -155,6 +155,9 @@ impl From<AppError> for WebError {
                     .with_field(what)
             }
             AppError::Rule { code, message } => WebError::new(StatusCode::CONFLICT, code, message),
+            AppError::Unavailable { code, message } => {
+                WebError::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
+            }
             AppError::Unauthenticated => WebError::unauthenticated(),
             AppError::InvalidCredentials => WebError::new(
                 StatusCode::UNAUTHORIZED,

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod console;
 pub mod error;
+pub mod files;
 pub mod h5;
 pub mod health;
 pub mod qr;

@@ -8,12 +8,21 @@
 //! so an add that lands while another node is re-pointing is never left unconsidered, and two
 //! nodes never call WeCom for one code at once. The minute tick re-runs every code for the
 //! edges of working hours and for midnight.
+//!
+//! **The QR image** is kept by Yutang (`live_code_images`): after each sync, while holding
+//! the lease, a code whose image is missing or was made from another URL gets one — WeCom's
+//! contact-way image downloaded through the WeCom client (which fetches only from WeCom's
+//! image host or the API's own address), or for an acquisition link the QR of its URL, drawn
+//! by Yutang. A failed download is recorded and tried again at the next sync (the minute
+//! tick, an add, an edit, 立即同步). The image and the store-stand poster drawn around it are
+//! served from here ([`Acquisition::live_code_qr`], [`Acquisition::live_code_poster`]).
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 use yutang_core::FieldError;
 use yutang_core::acquisition::live_codes::{CodeKind, LiveCodeSpec, OffReason, Rotation, rotation};
+use yutang_store::acquisition::images::{self, ImageMeta, NewImage};
 use yutang_store::acquisition::{self as store, CodeChangeRow, LiveCodeRow, SyncRecord};
 use yutang_wecom::client::api::{
     AcquisitionRange, AddContactWayRequest, CreateAcquisitionLinkRequest,
@@ -50,9 +59,34 @@ pub struct LiveCodeView {
     pub synced_at: Option<i64>,
     /// Adds through the code today (Shanghai) per guide.
     pub adds_today: Vec<GuideAdds>,
+    /// The QR image Yutang keeps for the code (`…/qr.png`), once stored for its `qr_url`.
+    pub qr_image: Option<QrImageInfo>,
+    /// Why the image is not stored yet (the last download's failure, in Chinese); `''` when
+    /// it is stored or was not tried yet.
+    pub qr_image_error: String,
     pub archived: bool,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// The facts of a stored QR image.
+#[derive(Debug, Clone, Serialize)]
+pub struct QrImageInfo {
+    /// `image/png`, or `image/jpeg` when WeCom's image is one.
+    pub content_type: String,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub stored_at: i64,
+}
+
+/// A stored QR image, to serve.
+#[derive(Debug, Clone)]
+pub struct QrFile {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    /// `live-code-12-qr.png` (`.jpg` for a JPEG).
+    pub filename: String,
 }
 
 /// Today's adds of one guide through a code.
@@ -102,7 +136,23 @@ impl Acquisition<'_> {
     async fn view_of(&self, row: LiveCodeRow) -> Result<LiveCodeView> {
         let spec = spec_of(&row)?;
         let adds = store::adds_on(&self.db, row.id, &shanghai_day(self.now())).await?;
+        let image = images::meta(&self.db, row.id).await?;
+        let (qr_image, qr_image_error) = match image {
+            Some(m) if m.is_current(&row.qr_url) => (
+                Some(QrImageInfo {
+                    content_type: m.content_type,
+                    sha256: m.sha256,
+                    size_bytes: m.size_bytes,
+                    stored_at: m.stored_at.unwrap_or(m.attempted_at),
+                }),
+                String::new(),
+            ),
+            Some(m) if m.source_url == row.qr_url => (None, m.error),
+            _ => (None, String::new()),
+        };
         Ok(LiveCodeView {
+            qr_image,
+            qr_image_error,
             id: row.id,
             spec,
             current_staff_ids: ids_of(&row.users),
@@ -376,6 +426,9 @@ impl Acquisition<'_> {
                 store::drop_sync_lease(&self.db, id).await?;
                 return Err(e);
             }
+            if let Err(e) = self.keep_qr_image(id).await {
+                tracing::warn!(code = id, error = %e, "keeping the QR image");
+            }
             if store::release_sync_lease(&self.db, id).await? {
                 return Ok(());
             }
@@ -512,7 +565,8 @@ impl Acquisition<'_> {
                     ..Default::default()
                 })
                 .await
-                .map(|()| (row.config_id.clone(), row.qr_url.clone())),
+                // The state may have been edited: the published URL carries the new one.
+                .and_then(|()| Ok((row.config_id.clone(), relink(&row.qr_url, &state)?))),
         };
         match result {
             Ok((config_id, qr_url)) => {
@@ -548,6 +602,124 @@ impl Acquisition<'_> {
         Ok(())
     }
 
+    /// Make sure the code's QR image is stored for its `qr_url` (see the module doc). A
+    /// failure is recorded on the image row, in Chinese, and tried again at the next sync.
+    async fn keep_qr_image(&self, id: i64) -> Result<()> {
+        let row = store::get_code(&self.db, id).await?;
+        if row.archived_at.is_some() || row.qr_url.is_empty() {
+            return Ok(());
+        }
+        let meta: Option<ImageMeta> = images::meta(&self.db, id).await?;
+        if meta.as_ref().is_some_and(|m| m.is_current(&row.qr_url)) {
+            return Ok(());
+        }
+        let made = match spec_of(&row)?.kind {
+            CodeKind::Link => yutang_core::qr::Matrix::new(&row.qr_url)
+                .map_err(|e| format!("无法为链接生成二维码：{e}"))
+                .and_then(|m| {
+                    m.png()
+                        .map(|png| ("image/png", png))
+                        .map_err(|e| format!("无法生成二维码图片：{e}"))
+                }),
+            CodeKind::ContactWay => match self.wecom().wecom_api().await? {
+                None => Err("企业微信 API 尚未配置，无法下载二维码图片".to_owned()),
+                Some(api) => api
+                    .download_qr_image(&row.qr_url)
+                    .await
+                    .map(|img| (img.content_type, img.bytes))
+                    .map_err(|e| format!("下载企业微信二维码图片失败（{e}），将在下次同步时重试")),
+            },
+        };
+        let now = self.now();
+        match made {
+            Ok((content_type, bytes)) => {
+                use sha2::Digest as _;
+                let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+                images::store(
+                    &self.db,
+                    id,
+                    &NewImage {
+                        source_url: &row.qr_url,
+                        content_type,
+                        bytes: &bytes,
+                        sha256: &sha256,
+                        now,
+                    },
+                )
+                .await?;
+            }
+            Err(why) => {
+                tracing::warn!(code = id, error = %why, "QR image not stored");
+                images::failed(&self.db, id, &row.qr_url, &why, now).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The code's stored QR image (scoped like the code). 409 `qr_not_stored` while there is
+    /// none for its current URL, `live_code_archived` once archived (its QR leads nowhere).
+    pub async fn live_code_qr(&self, actor: &Actor, id: i64) -> Result<QrFile> {
+        Ok(self.stored_qr(actor, id).await?.1)
+    }
+
+    /// The code as the caller sees it, and its stored QR image.
+    async fn stored_qr(&self, actor: &Actor, id: i64) -> Result<(LiveCodeView, QrFile)> {
+        let v = self.live_code(actor, id).await?;
+        if v.archived {
+            return Err(AppError::Rule {
+                code: "live_code_archived",
+                message: "the live code is archived: its QR code no longer adds anyone".into(),
+            });
+        }
+        let not_stored = |why: &str| AppError::Rule {
+            code: "qr_not_stored",
+            message: if why.is_empty() {
+                "the QR image is not stored yet: it is made when WeCom has accepted the code".into()
+            } else {
+                format!("the QR image is not stored yet: {why}")
+            },
+        };
+        let Some((meta, bytes)) = images::image(&self.db, id).await? else {
+            return Err(not_stored(&v.qr_image_error));
+        };
+        if !meta.is_current(&v.qr_url) {
+            return Err(not_stored(&v.qr_image_error));
+        }
+        let ext = if meta.content_type == "image/jpeg" {
+            "jpg"
+        } else {
+            "png"
+        };
+        let file = QrFile {
+            filename: format!("live-code-{id}-qr.{ext}"),
+            content_type: meta.content_type,
+            bytes,
+        };
+        Ok((v, file))
+    }
+
+    /// The code's store-stand poster as a PNG (scoped like the code): its texts, blank ones
+    /// from the channel, around the stored QR image. 409 `qr_not_stored` without an image;
+    /// 503 `poster_font_missing` without a CJK font (see `acquisition::poster`).
+    pub async fn live_code_poster(&self, actor: &Actor, id: i64) -> Result<Vec<u8>> {
+        let (v, qr) = self.stored_qr(actor, id).await?;
+        let ch = store::get_channel(&self.db, v.spec.channel_id).await?;
+        let store_name = match ch.store_id {
+            Some(s) => Some(yutang_store::org::get_store(&self.db, s).await?.name),
+            None => None,
+        };
+        let lines = v.spec.poster.resolve(&ch.name, store_name.as_deref());
+        let acq = &self.settings.acquisition;
+        let font = super::poster::poster_font(acq.poster_font.as_deref(), acq.poster_font_index)?;
+        tokio::task::spawn_blocking(move || {
+            let image = super::poster::decode_image(&qr.content_type, &qr.bytes)
+                .map_err(|e| AppError::Internal(format!("live code {id} QR image: {e}")))?;
+            super::poster::render(&lines, &image, &font)
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("poster task: {e}")))?
+    }
+
     async fn log_change(
         &self,
         id: i64,
@@ -580,6 +752,25 @@ impl Acquisition<'_> {
     }
 }
 
+/// A link's published URL with `state` as its `customer_channel`, in place of the one it
+/// carried: WeCom's link stays, but an edited state must reach the URL, or the adds through
+/// it would arrive with the old state and be attributed to no code.
+fn relink(url: &str, state: &str) -> std::result::Result<String, yutang_wecom::WecomError> {
+    let Ok(mut u) = url::Url::parse(url) else {
+        return acquisition_link_url(url, state);
+    };
+    let kept: Vec<(String, String)> = u
+        .query_pairs()
+        .filter(|(k, _)| k != "customer_channel")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    u.set_query(None);
+    if !kept.is_empty() {
+        u.query_pairs_mut().extend_pairs(kept);
+    }
+    acquisition_link_url(u.as_str(), state)
+}
+
 /// An edit since the last sync (name, state, guides, skip-verify) must reach WeCom even
 /// when the guides behind the code stay the same.
 fn edited_since_sync(row: &LiveCodeRow) -> bool {
@@ -604,5 +795,31 @@ pub(crate) fn describe_wecom(e: &yutang_wecom::WecomError) -> String {
             errcode_zh(*errcode)
         ),
         other => format!("无法调用企业微信：{other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edited_state_replaces_the_links_customer_channel() {
+        let url = "https://work.weixin.qq.com/ca/cawcde06?customer_channel=old-state";
+        assert_eq!(
+            relink(url, "new-state").unwrap(),
+            "https://work.weixin.qq.com/ca/cawcde06?customer_channel=new-state"
+        );
+        assert_eq!(
+            relink(
+                "https://work.weixin.qq.com/ca/x?a=1&customer_channel=s1",
+                "s2"
+            )
+            .unwrap(),
+            "https://work.weixin.qq.com/ca/x?a=1&customer_channel=s2"
+        );
+        assert_eq!(
+            relink("https://work.weixin.qq.com/ca/x", "s1").unwrap(),
+            "https://work.weixin.qq.com/ca/x?customer_channel=s1"
+        );
     }
 }

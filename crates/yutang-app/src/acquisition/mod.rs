@@ -4,6 +4,7 @@
 //!   first-add reward).
 //! - [`live_codes`]: WeCom contact ways behind each code, and the re-pointing of their guides
 //!   (caps, working hours, backup, spread) under a per-code lease.
+//! - [`poster`]: the store-stand poster PNG of a code, drawn with a CJK font from the server.
 //! - [`on_add`]: the add callback's part (attribution, counters, tags, welcome row, reward
 //!   row) inside the callback's transaction, and the follow-ups after it commits.
 //! - [`welcome`]: sending each welcome inside WeCom's 20 s window, exactly once.
@@ -12,6 +13,7 @@
 pub mod channels;
 pub mod live_codes;
 pub mod on_add;
+pub mod poster;
 pub mod referrals;
 pub mod stats;
 pub mod welcome;

@@ -218,6 +218,7 @@ impl Demo<'_> {
                         } else {
                             Spread::Even
                         },
+                        poster: Default::default(),
                     },
                 )
                 .await?;

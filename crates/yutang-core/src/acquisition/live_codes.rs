@@ -10,6 +10,7 @@
 use chrono::{Datelike, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 
+use super::poster::PosterText;
 use crate::error::FieldError;
 use crate::promotions::parse_title;
 
@@ -172,6 +173,9 @@ pub struct LiveCodeSpec {
     pub schedule: Schedule,
     #[serde(default)]
     pub spread: Spread,
+    /// The texts of the store-stand poster (`…/poster.png`); blank ones take the channel's.
+    #[serde(default)]
+    pub poster: PosterText,
 }
 
 fn yes() -> bool {
@@ -286,6 +290,7 @@ impl LiveCodeSpec {
             ));
         }
         self.schedule = self.schedule.parse()?;
+        self.poster = self.poster.parse()?;
         Ok(self)
     }
 }
@@ -432,6 +437,7 @@ mod tests {
             backup_staff_id: Some(99),
             schedule: Schedule::default(),
             spread,
+            poster: PosterText::default(),
         }
     }
 
@@ -462,6 +468,9 @@ mod tests {
         let mut s = spec(Spread::Even);
         s.schedule.weekdays = vec![0];
         assert_eq!(s.parse().unwrap_err().field, "schedule.weekdays");
+        let mut s = spec(Spread::Even);
+        s.poster.title = Some("台卡".repeat(11));
+        assert_eq!(s.parse().unwrap_err().field, "poster.title");
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Acquisition (issue #19): channels (`/api/v1/channels`) and channel live codes
 //! (`/api/v1/live-codes`). Operators and admins write; every role that sees the org reads
-//! (store-bound roles: their store's channels and the brand-wide ones).
+//! (store-bound roles: their store's channels and the brand-wide ones). A code's QR image and
+//! store-stand poster are files (`…/qr.png`, `…/poster.png`), scoped like the code.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 use yutang_app::acquisition::channels::ChannelView;
 use yutang_app::acquisition::live_codes::{CodeChange, LiveCodeView};
@@ -12,6 +14,7 @@ use yutang_core::acquisition::{ChannelSpec, LiveCodeSpec};
 
 use crate::auth::{ApiActor, ApiJson, ApiQuery, IdPath};
 use crate::error::{ErrorBody, WebResult};
+use crate::files::{Disposition, file};
 use crate::state::AppState;
 
 /// `?archived=true` lists archived rows instead of live ones.
@@ -175,8 +178,22 @@ pub mod schema {
         Weighted,
     }
 
+    /// The store-stand poster's texts, one line each, no control characters; a blank one
+    /// takes its default.
+    #[derive(Serialize, ToSchema)]
+    pub struct PosterText {
+        /// On the coloured band, at most 20 characters; default: the channel's store name.
+        pub brand: Option<String>,
+        /// The headline, at most 20 characters; default: the channel's name.
+        pub title: Option<String>,
+        /// Under the title (an offer), at most 40 characters; default: none.
+        pub subtitle: Option<String>,
+        /// Under the QR, at most 20 characters; default 扫码添加导购企业微信.
+        pub caption: Option<String>,
+    }
+
     /// A live code: `{channel_id, name, state?, skip_verify?, guides, backup_staff_id?,
-    /// schedule?, spread?}`.
+    /// schedule?, spread?, poster?}`.
     #[derive(Serialize, ToSchema)]
     pub struct LiveCodeSpec {
         pub channel_id: i64,
@@ -193,6 +210,7 @@ pub mod schema {
         pub backup_staff_id: Option<i64>,
         pub schedule: Option<Schedule>,
         pub spread: Option<Spread>,
+        pub poster: Option<PosterText>,
     }
 
     #[derive(Serialize, ToSchema)]
@@ -214,6 +232,7 @@ pub mod schema {
         pub backup_staff_id: Option<i64>,
         pub schedule: Schedule,
         pub spread: Spread,
+        pub poster: PosterText,
         /// WeCom's contact way or link id (`''` until WeCom accepted the code).
         pub config_id: String,
         /// A contact way: the QR image WeCom made; a link: the URL to publish (with the
@@ -227,10 +246,33 @@ pub mod schema {
         pub sync_error: String,
         pub synced_at: Option<i64>,
         pub adds_today: Vec<GuideAdds>,
+        /// The QR image Yutang keeps (`GET …/qr.png`): WeCom's contact-way image, or the QR of
+        /// a link's URL; `null` until stored for the current `qr_url`.
+        pub qr_image: Option<QrImage>,
+        /// Why the image is not stored yet (the last download failed, in Chinese); retried at
+        /// the next sync.
+        pub qr_image_error: String,
         pub archived: bool,
         pub created_at: i64,
         pub updated_at: i64,
     }
+
+    /// A stored QR image's facts.
+    #[derive(Serialize, ToSchema)]
+    pub struct QrImage {
+        /// `image/png`, or `image/jpeg` when WeCom's image is one.
+        pub content_type: String,
+        /// SHA-256 of the bytes, hex.
+        pub sha256: String,
+        pub size_bytes: i64,
+        pub stored_at: i64,
+    }
+
+    /// A PNG (or JPEG) file.
+    #[derive(ToSchema)]
+    #[schema(value_type = String, format = Binary)]
+    #[allow(dead_code)]
+    pub struct ImageFile(Vec<u8>);
 
     /// One change of the guides behind a code; `off` lists each guide left out with its
     /// `reason` (`cap_reached` with `adds` and `cap`, `outside_hours`, `not_a_workday`,
@@ -412,4 +454,48 @@ pub async fn code_changes(
     IdPath(id): IdPath,
 ) -> WebResult<Json<Vec<CodeChange>>> {
     Ok(Json(s.app.acquisition().live_code_changes(&a, id).await?))
+}
+
+/// The code's QR image as Yutang keeps it (a download: `live-code-{id}-qr.png`). 409
+/// `qr_not_stored` until it is stored for the code's current URL (the download is retried at
+/// every sync), `live_code_archived` once archived.
+#[utoipa::path(get, path = "/api/v1/live-codes/{id}/qr.png", tag = "acquisition",
+    security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, content((schema::ImageFile = "image/png"), (schema::ImageFile = "image/jpeg"))),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn code_qr(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    IdPath(id): IdPath,
+) -> WebResult<Response> {
+    let qr = s.app.acquisition().live_code_qr(&a, id).await?;
+    Ok(file(
+        &qr.content_type,
+        &qr.filename,
+        Disposition::Attachment,
+        qr.bytes,
+    ))
+}
+
+/// The code's store-stand poster (1080 × 1440 PNG, 300 dpi: the brand, the title, the
+/// subtitle, the QR, the caption), drawn by Yutang (a download: `live-code-{id}-poster.png`).
+/// 409 `qr_not_stored` without a stored QR image; 503 `poster_font_missing` when the server
+/// has no CJK font (install fonts-noto-cjk or set `acquisition.poster_font`).
+#[utoipa::path(get, path = "/api/v1/live-codes/{id}/poster.png", tag = "acquisition",
+    security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 200, content((schema::ImageFile = "image/png"))),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
+pub async fn code_poster(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    IdPath(id): IdPath,
+) -> WebResult<Response> {
+    let png = s.app.acquisition().live_code_poster(&a, id).await?;
+    Ok(file(
+        "image/png",
+        &format!("live-code-{id}-poster.png"),
+        Disposition::Attachment,
+        png,
+    ))
 }

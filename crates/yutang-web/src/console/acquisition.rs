@@ -1,8 +1,10 @@
 //! Console pages for acquisition (引流, issue #19): channels (渠道) and their live codes
 //! (渠道活码). Thin handlers over `app.acquisition()`: the list, a channel's page with its
-//! codes, a code's page with its QR, today's adds and the change log (each guide left out
-//! with its reason in the reader's language), and the create/edit forms, which post back with
-//! the refused field named next to its input.
+//! codes, a code's page with its QR, its store-stand poster, today's adds and the change log
+//! (each guide left out with its reason in the reader's language), and the create/edit forms,
+//! which post back with the refused field named next to its input. The QR image and the
+//! poster are served from Yutang (`/console/live-codes/{id}/qr.png`, `…/poster.png`), so the
+//! pages keep the console's policy of images from Yutang only.
 //!
 //! The forms repeat inputs (tags, guide rows, link rows), so they are read as pairs. A guide
 //! or link row's inputs carry the row's index (`guide_cap_2`), so a refusal names the row.
@@ -10,8 +12,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{NaiveDate, NaiveTime};
 use serde::Deserialize;
@@ -22,10 +24,13 @@ use yutang_app::audit::Page;
 use yutang_app::org::StoreQuery;
 use yutang_app::staff::StaffQuery;
 use yutang_core::acquisition::live_codes::{MAX_DAILY_CAP, MAX_GUIDES, MAX_WEIGHT};
+use yutang_core::acquisition::poster::{
+    MAX_BRAND_CHARS, MAX_CAPTION_CHARS, MAX_SUBTITLE_CHARS, MAX_TITLE_CHARS,
+};
 use yutang_core::acquisition::welcome::MAX_ATTACHMENTS;
 use yutang_core::acquisition::{
-    ChannelKind, ChannelSpec, CodeKind, GuideSlot, LiveCodeSpec, Schedule, Spread, Welcome,
-    WelcomeAttachment,
+    ChannelKind, ChannelSpec, CodeKind, GuideSlot, LiveCodeSpec, PosterText, Schedule, Spread,
+    Welcome, WelcomeAttachment,
 };
 use yutang_core::ids::StaffId;
 use yutang_core::staff::{Permission, StaffStatus};
@@ -36,20 +41,7 @@ use super::{Console, Ctx, Tr, render};
 use crate::auth::IdPath;
 use crate::state::AppState;
 
-/// The console's policy with WeCom's image host added: a live code's QR is WeCom's image
-/// (`qr_url`, on `*.qpic.cn`), shown on the pages that list codes. Every other console page
-/// keeps the stricter policy (`console_headers`).
-const QR_CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; \
-    img-src 'self' data: https://*.qpic.cn http://*.qpic.cn; form-action 'self'; \
-    frame-ancestors 'none'";
-
-fn with_qr_images(mut res: Response) -> Response {
-    res.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(QR_CSP),
-    );
-    res
-}
+use crate::files::{Disposition, file};
 
 /// A refusal found while reading a form: the input it is about and the error code.
 #[derive(Debug)]
@@ -404,7 +396,12 @@ pub struct CodeLine {
     pub id: i64,
     pub name: String,
     pub state: String,
-    pub qr_url: String,
+    /// A link's URL to publish (`''` for a contact way, whose `qr_url` is WeCom's image).
+    pub link_url: String,
+    /// Yutang keeps the code's QR image (`…/qr.png` answers).
+    pub qr_stored: bool,
+    /// Why it is not stored yet (the last download's failure).
+    pub qr_error: String,
     pub current: String,
     /// `张伟 3/200` per guide.
     pub adds: Vec<String>,
@@ -468,7 +465,13 @@ fn code_line(tr: Tr, names: &HashMap<i64, String>, v: LiveCodeView) -> CodeLine 
         sync_status: v.sync_status,
         sync_error: v.sync_error,
         state: v.state,
-        qr_url: v.qr_url,
+        link_url: if v.spec.kind == CodeKind::Link {
+            v.qr_url
+        } else {
+            String::new()
+        },
+        qr_stored: v.qr_image.is_some(),
+        qr_error: v.qr_image_error,
         archived: v.archived,
     }
 }
@@ -556,7 +559,7 @@ pub async fn view(State(s): State<AppState>, IdPath(id): IdPath, mut c: Console)
         .collect();
     let can_manage = can_manage(&c);
     let ch = channel_lines(&s, &c, vec![v]).await.remove(0);
-    with_qr_images(render(
+    render(
         StatusCode::OK,
         &ChannelPage {
             ctx: c.ctx,
@@ -568,7 +571,7 @@ pub async fn view(State(s): State<AppState>, IdPath(id): IdPath, mut c: Console)
             codes,
             can_manage,
         },
-    ))
+    )
 }
 
 impl ChannelPage {
@@ -763,6 +766,11 @@ impl ChannelForm {
         let id = id.to_string();
         self.tag_ids.iter().any(|t| t.trim() == id)
     }
+}
+
+/// A typed text, or `None` when blank.
+fn filled(s: &str) -> Option<String> {
+    Some(s.to_owned()).filter(|s| !s.trim().is_empty())
 }
 
 /// The form's input for a field the domain names.
@@ -1080,6 +1088,10 @@ pub struct CodeForm {
     start: String,
     end: String,
     spread: String,
+    poster_brand: String,
+    poster_title: String,
+    poster_subtitle: String,
+    poster_caption: String,
 }
 
 impl CodeForm {
@@ -1107,6 +1119,10 @@ impl CodeForm {
                 "start" => f.start = v,
                 "end" => f.end = v,
                 "spread" => f.spread = v,
+                "poster_brand" => f.poster_brand = v,
+                "poster_title" => f.poster_title = v,
+                "poster_subtitle" => f.poster_subtitle = v,
+                "poster_caption" => f.poster_caption = v,
                 k => {
                     if let Some(i) = row_of(k, "guide_staff_", MAX_GUIDES) {
                         rows.entry(i).or_default().staff_id = v;
@@ -1150,6 +1166,10 @@ impl CodeForm {
             start: hm(spec.schedule.start).unwrap_or_default(),
             end: hm(spec.schedule.end).unwrap_or_default(),
             spread: spec.spread.as_str().into(),
+            poster_brand: spec.poster.brand.clone().unwrap_or_default(),
+            poster_title: spec.poster.title.clone().unwrap_or_default(),
+            poster_subtitle: spec.poster.subtitle.clone().unwrap_or_default(),
+            poster_caption: spec.poster.caption.clone().unwrap_or_default(),
         }
     }
 
@@ -1233,6 +1253,13 @@ impl CodeForm {
                 end: time("end", &self.end)?,
             },
             spread,
+            // A blank text takes the channel's default; the app checks the lengths.
+            poster: PosterText {
+                brand: filled(&self.poster_brand),
+                title: filled(&self.poster_title),
+                subtitle: filled(&self.poster_subtitle),
+                caption: filled(&self.poster_caption),
+            },
         })
     }
 
@@ -1259,6 +1286,10 @@ fn code_input(field: &str) -> &str {
         "schedule.start" => "start",
         "schedule.end" => "end",
         "guides.daily_cap" | "guides.weight" | "guides" => "guides",
+        "poster.brand" => "poster_brand",
+        "poster.title" => "poster_title",
+        "poster.subtitle" => "poster_subtitle",
+        "poster.caption" => "poster_caption",
         other => other,
     }
 }
@@ -1285,6 +1316,36 @@ impl CodeFormPage {
         self.err(&format!("guide_{what}_{i}"))
     }
 
+    /// The poster's inputs: name, label key, value, most characters.
+    fn poster_fields(&self) -> [(&'static str, &'static str, &str, usize); 4] {
+        [
+            (
+                "poster_brand",
+                "acq.poster_brand",
+                &self.f.poster_brand,
+                MAX_BRAND_CHARS,
+            ),
+            (
+                "poster_title",
+                "acq.poster_title",
+                &self.f.poster_title,
+                MAX_TITLE_CHARS,
+            ),
+            (
+                "poster_subtitle",
+                "acq.poster_subtitle",
+                &self.f.poster_subtitle,
+                MAX_SUBTITLE_CHARS,
+            ),
+            (
+                "poster_caption",
+                "acq.poster_caption",
+                &self.f.poster_caption,
+                MAX_CAPTION_CHARS,
+            ),
+        ]
+    }
+
     fn summary(&self, e: &FormError) -> String {
         let key = match e.field.as_str() {
             "name" => Some("acq.code_name"),
@@ -1293,6 +1354,10 @@ impl CodeFormPage {
             "weekdays" => Some("acq.weekdays"),
             "start" | "end" => Some("acq.hours"),
             "spread" => Some("acq.spread"),
+            "poster_brand" => Some("acq.poster_brand"),
+            "poster_title" => Some("acq.poster_title"),
+            "poster_subtitle" => Some("acq.poster_subtitle"),
+            "poster_caption" => Some("acq.poster_caption"),
             f if f == "guides" || f.starts_with("guide_") => Some("acq.guides"),
             _ => None,
         };
@@ -1672,7 +1737,60 @@ pub async fn code_view(State(s): State<AppState>, IdPath(id): IdPath, mut c: Con
         v,
         ctx: c.ctx,
     };
-    with_qr_images(render(StatusCode::OK, &page))
+    render(StatusCode::OK, &page)
+}
+
+/// `?download=1` saves the file instead of showing it.
+#[derive(Debug, Default, Deserialize)]
+pub struct FileParams {
+    #[serde(default)]
+    download: Option<String>,
+}
+
+impl FileParams {
+    fn disposition(&self) -> Disposition {
+        if self.download.is_some() {
+            Disposition::Attachment
+        } else {
+            Disposition::Inline
+        }
+    }
+}
+
+/// `/console/live-codes/{id}/qr.png`: the QR image Yutang keeps (scoped like the page).
+pub async fn code_qr(
+    State(s): State<AppState>,
+    IdPath(id): IdPath,
+    Query(p): Query<FileParams>,
+    c: Console,
+) -> Response {
+    match s.app.acquisition().live_code_qr(&c.session.actor, id).await {
+        Ok(qr) => file(&qr.content_type, &qr.filename, p.disposition(), qr.bytes),
+        Err(e) => error_page(c.ctx, e),
+    }
+}
+
+/// `/console/live-codes/{id}/poster.png`: the store-stand poster, drawn now.
+pub async fn code_poster(
+    State(s): State<AppState>,
+    IdPath(id): IdPath,
+    Query(p): Query<FileParams>,
+    c: Console,
+) -> Response {
+    match s
+        .app
+        .acquisition()
+        .live_code_poster(&c.session.actor, id)
+        .await
+    {
+        Ok(png) => file(
+            "image/png",
+            &format!("live-code-{id}-poster.png"),
+            p.disposition(),
+            png,
+        ),
+        Err(e) => error_page(c.ctx, e),
+    }
 }
 
 #[cfg(test)]
@@ -1884,6 +2002,11 @@ mod tests {
                 end: NaiveTime::from_hms_opt(21, 30, 0),
             },
             spread: Spread::Even,
+            poster: PosterText {
+                title: Some("扫码领新人礼".into()),
+                caption: Some("添加店长微信".into()),
+                ..Default::default()
+            },
         };
         let mut f = CodeForm::from_spec(&spec);
         f.pad_guides();

@@ -177,6 +177,8 @@ pub fn router() -> Router<AppState> {
         .route("/channels/{id}/live-codes", post(acquisition::code_create))
         .route("/channels/{id}/live-codes/new", get(acquisition::code_new))
         .route("/live-codes/{id}", get(acquisition::code_view))
+        .route("/live-codes/{id}/qr.png", get(acquisition::code_qr))
+        .route("/live-codes/{id}/poster.png", get(acquisition::code_poster))
         .route(
             "/live-codes/{id}/edit",
             get(acquisition::code_edit).post(acquisition::code_update),

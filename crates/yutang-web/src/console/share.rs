@@ -8,8 +8,8 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
 use yutang_app::AppError;
 use yutang_core::promotions::Window;
 use yutang_core::promotions::coupons::{CouponKind, Validity};
@@ -17,6 +17,7 @@ use yutang_core::time::Millis;
 
 use super::layout::error_page;
 use super::{Console, Ctx, Lang, Tr, render};
+use crate::files::Disposition;
 use crate::qr::{Matrix, Poster};
 use crate::state::AppState;
 
@@ -330,16 +331,7 @@ pub async fn page(
 
 /// A file to download: its type and `attachment` with a file name.
 fn download(content_type: &'static str, filename: &str, body: Vec<u8>) -> Response {
-    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
-        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        body,
-    )
-        .into_response()
+    crate::files::file(content_type, filename, Disposition::Attachment, body)
 }
 
 /// The files: `qr.svg`, `qr.png`, `poster.svg`; any other name is not found.

@@ -571,6 +571,7 @@ async fn acquisition_world(
             backup_staff_id: None,
             schedule: Default::default(),
             spread: Default::default(),
+            poster: Default::default(),
         };
         codes.push(acq.create_live_code(&sys, spec).await.unwrap().id);
     }
@@ -808,6 +809,10 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("post", "/live-codes/{id}/archive") => Case::new(Roles(HQ_WRITE)).id(w.spare_code),
         ("post", "/live-codes/{id}/sync") => Case::new(Roles(HQ_WRITE)).id(w.code_a),
         ("get", "/live-codes/{id}/changes") => Case::new(Roles(EVERY)).scoped(w.code_a, w.code_b),
+        // Without WeCom here the codes have no image yet: 409 in scope, 404 outside it.
+        ("get", "/live-codes/{id}/qr.png") | ("get", "/live-codes/{id}/poster.png") => {
+            Case::new(Roles(EVERY)).scoped(w.code_a, w.code_b)
+        }
         // Channel statistics: whoever reads channels; store-bound roles only their store's.
         ("get", "/channels/{id}/stats") | ("get", "/channels/{id}/stats/export") => {
             Case::new(Roles(EVERY)).scoped(w.channel_a, w.channel_b)

@@ -65,19 +65,54 @@ async fn get(
 
 /// Every QR code found in a PNG, decoded.
 fn decode_png_qr(bytes: &[u8]) -> Vec<String> {
-    let mut dec = png::Decoder::new(std::io::Cursor::new(bytes));
-    dec.set_transformations(png::Transformations::EXPAND);
-    let mut reader = dec.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    assert_eq!(info.color_type, png::ColorType::Grayscale);
-    assert!(info.width >= 600 && info.width == info.height, "{info:?}");
-    let (w, h, line) = (info.width as usize, info.height as usize, info.line_size);
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[y * line + x]);
-    img.detect_grids()
-        .into_iter()
-        .map(|g| g.decode().expect("a readable QR code").1)
-        .collect()
+    let img = Gray::of_png(bytes);
+    assert!(img.w >= 600 && img.w == img.h, "{}×{}", img.w, img.h);
+    img.qr_texts()
+}
+
+/// A PNG (any colour type) as greyscale: to read its QR codes back and look at its pixels.
+pub(crate) struct Gray {
+    pub w: usize,
+    pub h: usize,
+    pub px: Vec<u8>,
+}
+
+impl Gray {
+    pub fn of_png(bytes: &[u8]) -> Gray {
+        let mut dec = png::Decoder::new(std::io::Cursor::new(bytes));
+        dec.set_transformations(png::Transformations::normalize_to_color8());
+        let mut reader = dec.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        let (w, h, line) = (info.width as usize, info.height as usize, info.line_size);
+        let n = info.color_type.samples();
+        let mut px = Vec::with_capacity(w * h);
+        for y in 0..h {
+            for x in 0..w {
+                let p = &buf[y * line + x * n..y * line + x * n + n];
+                px.push(match p {
+                    [r, g, b, ..] => {
+                        ((u32::from(*r) * 299 + u32::from(*g) * 587 + u32::from(*b) * 114) / 1000)
+                            as u8
+                    }
+                    [v, ..] => *v,
+                    [] => 255,
+                });
+            }
+        }
+        Gray { w, h, px }
+    }
+
+    /// The texts of the QR codes in the image.
+    pub fn qr_texts(&self) -> Vec<String> {
+        let mut img = rqrr::PreparedImage::prepare_from_greyscale(self.w, self.h, |x, y| {
+            self.px[y * self.w + x]
+        });
+        img.detect_grids()
+            .into_iter()
+            .map(|g| g.decode().expect("a readable QR code").1)
+            .collect()
+    }
 }
 
 /// The texts of an XML document (which must be well-formed), entities decoded.

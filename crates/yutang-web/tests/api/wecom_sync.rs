@@ -32,6 +32,14 @@ const GROUP: &str = "wrDemoGroup0001";
 
 /// A server wired to a running fake WeCom (API and callbacks), and the push target.
 pub(crate) async fn with_fake(e: Engine) -> (TestApp, FakeWecom, CallbackTarget) {
+    with_fake_and(e, |_| {}).await
+}
+
+/// [`with_fake`] with more settings changed by `tweak`.
+pub(crate) async fn with_fake_and(
+    e: Engine,
+    tweak: impl FnOnce(&mut yutang_app::settings::Settings),
+) -> (TestApp, FakeWecom, CallbackTarget) {
     let fake = FakeWecom::start(FakeConfig::demo()).await.unwrap();
     let key = AesKey::generate().to_encoding_aes_key();
     let (corp, secret, base, k) = (
@@ -46,6 +54,7 @@ pub(crate) async fn with_fake(e: Engine) -> (TestApp, FakeWecom, CallbackTarget)
         s.wecom.api_base = base;
         s.wecom.callback_token = Some(Secret::new(TOKEN));
         s.wecom.encoding_aes_key = Some(Secret::new(k));
+        tweak(s);
     })
     .await;
     let target = CallbackTarget {

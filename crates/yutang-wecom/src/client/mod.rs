@@ -28,6 +28,7 @@
 
 pub mod api;
 mod error;
+pub mod image;
 mod limiter;
 
 use std::fmt;

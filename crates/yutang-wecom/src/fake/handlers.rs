@@ -42,7 +42,52 @@ pub(super) fn router(state: Arc<State>) -> axum::Router {
             "/cgi-bin/{*rest}",
             axum::routing::get(dispatch).post(dispatch),
         )
+        .route(QR_IMAGE_ROUTE, axum::routing::get(qr_image))
         .with_state(state)
+}
+
+/// Where the fake serves its contact ways' QR images: the path WeCom's image host uses
+/// (`https://wework.qpic.cn/wwpic/…`), on the fake's own address, so the client downloads
+/// them like WeCom's.
+const QR_IMAGE_ROUTE: &str = "/wwpic/fake/{config_id}/0";
+
+/// The key [`super::FakeWecom::calls`] counts the image downloads under.
+pub(crate) const QR_IMAGE_CALLS: &str = "/wwpic";
+
+/// What a contact way's QR image encodes (WeCom's encode a `work.weixin.qq.com/u/…` address).
+pub fn contact_way_qr_text(config_id: &str) -> String {
+    format!("https://work.weixin.qq.com/u/{config_id}")
+}
+
+/// A contact way's QR image, as a PNG: 404 once the way is deleted, 503 while the fake is
+/// unreachable or told to fail the next downloads.
+async fn qr_image(
+    AxumState(state): AxumState<Arc<State>>,
+    axum::extract::Path(config_id): axum::extract::Path<String>,
+) -> axum::response::Response {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    *lock(&state.calls)
+        .entry(QR_IMAGE_CALLS.to_owned())
+        .or_insert(0) += 1;
+    let failing = state
+        .failing_images
+        .fetch_update(
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+            |n| n.checked_sub(1),
+        )
+        .is_ok();
+    if failing || state.unreachable.load(std::sync::atomic::Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    if lock(&state.corp).contact_way(&config_id).is_none() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match yutang_core::qr::Matrix::new(&contact_way_qr_text(&config_id)).map(|m| m.png()) {
+        Ok(Ok(png)) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 fn fail(code: i64, message: impl Into<String>) -> (i64, String) {
@@ -143,7 +188,7 @@ fn answer(state: &State, path: &str, query: &HashMap<String, String>, body: &[u8
         PATH_MARK_TAG => mark_tag(corp, &body),
         PATH_GROUPCHAT_LIST => groupchat_list(corp, &body),
         PATH_GROUPCHAT_GET => groupchat_get(corp, &body),
-        PATH_ADD_CONTACT_WAY => add_contact_way(corp, &body),
+        PATH_ADD_CONTACT_WAY => add_contact_way(corp, &body, &state.base_url),
         PATH_UPDATE_CONTACT_WAY => update_contact_way(corp, &body),
         PATH_DEL_CONTACT_WAY => del_contact_way(corp, &body),
         PATH_ACQUISITION_LIST_LINK => list_acquisition_links(corp, &body),
@@ -734,7 +779,7 @@ fn one_or_two(body: &Value, field: &str, missing: i64, invalid: i64) -> Result<i
     }
 }
 
-fn add_contact_way(corp: &mut Corp, body: &Value) -> Answer {
+fn add_contact_way(corp: &mut Corp, body: &Value, base_url: &str) -> Answer {
     let contact_type = one_or_two(
         body,
         "type",
@@ -775,7 +820,10 @@ fn add_contact_way(corp: &mut Corp, body: &Value) -> Answer {
         ));
     }
     let config_id = corp.new_id("cwFake");
-    let qr_code = format!("https://wework.qpic.cn/wwpic/fake/{config_id}/0");
+    let qr_code = format!(
+        "{base_url}{}",
+        QR_IMAGE_ROUTE.replace("{config_id}", &config_id)
+    );
     corp.contact_ways.insert(
         config_id.clone(),
         ContactWay {

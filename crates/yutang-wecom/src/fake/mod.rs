@@ -34,7 +34,11 @@
 //! - Welcome codes expire [`Corp::welcome_code_ttl`] after they were issued (20 s, or
 //!   [`FakeWecom::advance_clock`]) and then answer 41050; a used one answers 41051;
 //!   [`FakeWecom::welcome_being_sent`] makes a code answer 41096 without using it.
-//! - `add_contact_way` answers 41045 past [`Corp::contact_way_limit`] (500,000).
+//! - `add_contact_way` answers 41045 past [`Corp::contact_way_limit`] (500,000). Its
+//!   `qr_code` is on the fake's own address with WeCom's image path
+//!   (`http://127.0.0.1:PORT/wwpic/fake/{config_id}/0`, WeCom's is on `wework.qpic.cn`), and
+//!   serves a real PNG QR code of [`contact_way_qr_text`], so a client downloads it like
+//!   WeCom's; [`FakeWecom::fail_qr_images`] makes the next downloads fail.
 //! - Customers arrive through [`FakeWecom::simulate_add_customer`],
 //!   [`FakeWecom::simulate_scan_contact_way`] and
 //!   [`FakeWecom::simulate_open_acquisition_link`], each returning the add event to push.
@@ -42,6 +46,8 @@
 pub mod corp;
 mod handlers;
 pub mod push;
+
+pub use handlers::contact_way_qr_text;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -115,6 +121,10 @@ pub(crate) struct State {
     hint: Mutex<u64>,
     /// While set, every request answers HTTP 503 ([`FakeWecom::set_unreachable`]).
     unreachable: std::sync::atomic::AtomicBool,
+    /// The next this many QR image downloads answer HTTP 503 ([`FakeWecom::fail_qr_images`]).
+    failing_images: std::sync::atomic::AtomicU32,
+    /// `http://127.0.0.1:PORT`: contact ways' `qr_code` URLs start with it.
+    base_url: String,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -157,6 +167,8 @@ impl FakeWecom {
             quotas: Mutex::new(HashMap::new()),
             hint: Mutex::new(0),
             unreachable: std::sync::atomic::AtomicBool::new(false),
+            failing_images: std::sync::atomic::AtomicU32::new(0),
+            base_url: format!("http://{address}"),
         });
         let router = handlers::router(Arc::clone(&state));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -216,7 +228,16 @@ impl FakeWecom {
             .store(down, std::sync::atomic::Ordering::SeqCst);
     }
 
-    /// How many requests `path` received (including failed ones).
+    /// The next `times` downloads of a contact way's QR image answer HTTP 503 (an image host
+    /// that failed), while the API itself keeps answering.
+    pub fn fail_qr_images(&self, times: u32) {
+        self.state
+            .failing_images
+            .store(times, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many requests `path` received (including failed ones); the QR image downloads
+    /// are counted under `/wwpic`.
     pub fn calls(&self, path: &str) -> u64 {
         lock(&self.state.calls).get(path).copied().unwrap_or(0)
     }

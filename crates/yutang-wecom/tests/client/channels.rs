@@ -27,7 +27,16 @@ async fn contact_way_create_update_delete() {
         .await
         .unwrap();
     assert!(!created.config_id.is_empty());
-    assert!(created.qr_code.starts_with("https://"));
+    // The fake serves the QR on its own address, under WeCom's image path, as a real PNG.
+    assert!(
+        created
+            .qr_code
+            .starts_with(&format!("{}/wwpic/", fake.base_url())),
+        "{}",
+        created.qr_code
+    );
+    let image = client.download_qr_image(&created.qr_code).await.unwrap();
+    assert_eq!(image.content_type, "image/png");
     client
         .update_contact_way(&UpdateContactWayRequest {
             config_id: created.config_id.clone(),
