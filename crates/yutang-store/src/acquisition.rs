@@ -2,6 +2,7 @@
 //! change log, every add through a channel, first touch per customer, the welcome of each add
 //! and the once-ever first-add reward.
 
+pub mod settings;
 pub mod stats;
 
 use serde::Serialize;

@@ -7,9 +7,11 @@
 
 pub mod channels;
 pub mod live_codes;
+pub mod settings;
 pub mod stats;
 pub mod welcome;
 
 pub use channels::{ChannelKind, ChannelSpec};
 pub use live_codes::{CodeKind, GuideSlot, LiveCodeSpec, OffReason, Rotation, Schedule, Spread};
+pub use settings::AcquisitionSettings;
 pub use welcome::{Welcome, WelcomeAttachment};

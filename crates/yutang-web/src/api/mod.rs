@@ -2,6 +2,7 @@
 //! OpenAPI document at `/api/v1/openapi.json` (generated from these handlers).
 
 pub mod acquisition;
+pub mod acquisition_settings;
 pub mod acquisition_stats;
 pub mod audit;
 pub mod auth;
@@ -85,6 +86,7 @@ use promotions::CustomerTokenScheme;
         acquisition::archive_code, acquisition::sync_code, acquisition::code_changes,
         acquisition_stats::channel_stats, acquisition_stats::channel_stats_export,
         acquisition_stats::acquisition_stats, acquisition_stats::acquisition_stats_export,
+        acquisition_settings::get_settings, acquisition_settings::put_settings,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, events::EventIn)),
     modifiers(&BearerAuth, &CustomerTokenScheme, &CommonErrors),
@@ -100,7 +102,7 @@ use promotions::CustomerTokenScheme;
         (name = "tags", description = "Tag groups, tags, tagging (manual and bulk jobs) and auto-tag rules"),
         (name = "segments", description = "Segment expressions: count, members, export, saved segments"),
         (name = "wecom", description = "WeCom (企业微信): full sync and customer groups"),
-        (name = "acquisition", description = "Channels and channel live codes (渠道活码): attribution, rotation, welcomes, first-add rewards, channel statistics (渠道统计)"),
+        (name = "acquisition", description = "Channels and channel live codes (渠道活码): attribution, rotation, welcomes, first-add rewards, channel statistics (渠道统计), attribution settings"),
         (name = "promotions", description = "Coupon templates and coupons, flash sales, group-buys, customer tokens"),
         (name = "public", description = "Customer-facing API (customer token `yct_…`): claim coupons, flash sales, group-buys"),
     )
@@ -305,6 +307,10 @@ pub fn router() -> Router<AppState> {
         .route("/wecom/jobs/{id}/retry", post(wecom_inbox::retry_job))
         .merge(promotions_router())
         .merge(acquisition_router())
+        .route(
+            "/acquisition/settings",
+            get(acquisition_settings::get_settings).put(acquisition_settings::put_settings),
+        )
 }
 
 /// Acquisition: channels and live codes.

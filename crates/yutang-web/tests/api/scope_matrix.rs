@@ -791,6 +791,11 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("get", "/acquisition/stats") | ("get", "/acquisition/stats/export") => {
             Case::new(Roles(EVERY))
         }
+        // The attribution window: everyone who reads channels reads it, HQ writes it.
+        ("get", "/acquisition/settings") => Case::new(Roles(EVERY)),
+        ("put", "/acquisition/settings") => {
+            Case::new(Roles(HQ_WRITE)).body(json!({"attribution_window_days": 14}))
+        }
         // Publishing the matrix's live campaigns (already published) changes nothing.
         ("post", "/coupon-templates/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.template),
         ("post", "/flash-sales/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.flash_sale),
