@@ -51,12 +51,15 @@ pub enum Action {
     PromotionChanged,
     /// A channel or live code was created, edited or archived (detail `op`: `channel.create`, `live_code.update` …).
     ChannelChanged,
+    /// The brand's acquisition settings (the attribution window) were changed (detail: the
+    /// field, `before` and `after`).
+    AcquisitionSettingsChanged,
     /// The audit log itself was exported (the filter and the row count in the detail).
     AuditExported,
 }
 
 impl Action {
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 35] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -90,6 +93,7 @@ impl Action {
         Action::WecomJobRetried,
         Action::PromotionChanged,
         Action::ChannelChanged,
+        Action::AcquisitionSettingsChanged,
         Action::AuditExported,
     ];
 
@@ -128,6 +132,7 @@ impl Action {
             Action::WecomJobRetried => "wecom_job_retried",
             Action::PromotionChanged => "promotion_changed",
             Action::ChannelChanged => "channel_changed",
+            Action::AcquisitionSettingsChanged => "acquisition_settings_changed",
             Action::AuditExported => "audit_exported",
         }
     }

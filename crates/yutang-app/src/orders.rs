@@ -5,6 +5,7 @@
 pub use yutang_store::orders::{OrderLineRow, OrderRow};
 
 use yutang_core::FieldError;
+use yutang_core::acquisition::AcquisitionSettings;
 use yutang_core::ids::{CustomerId, OrderId, StaffId, StoreId};
 use yutang_core::money::Fen;
 use yutang_core::orders::{OrderLine, OrderStatus, apply_refund, order_amount};
@@ -368,7 +369,8 @@ fn order_in_progress(e: AppError) -> AppError {
 /// `created = false`, nothing written; another body under that id is refused). The
 /// customer's aggregates are refreshed when it is new.
 pub(crate) async fn record_in(tx: &mut Tx, o: &NewOrder<'_>, now: i64) -> Result<(i64, bool)> {
-    let (id, created) = insert_once_in(tx, o, now).await?;
+    let window = attribution_in(tx).await?;
+    let (id, created) = insert_once_in(tx, o, window, now).await?;
     if created {
         store::refresh_aggregates_in(tx, o.customer_id, now).await?;
     }
@@ -384,8 +386,9 @@ pub(crate) async fn record_many_in(
 ) -> Result<Vec<bool>> {
     let mut out = Vec::with_capacity(orders.len());
     let mut touched: Vec<i64> = Vec::new();
+    let window = attribution_in(tx).await?;
     for o in orders {
-        let (_, created) = insert_once_in(tx, o, now).await?;
+        let (_, created) = insert_once_in(tx, o, window, now).await?;
         if created {
             touched.push(o.customer_id);
         }
@@ -399,7 +402,24 @@ pub(crate) async fn record_many_in(
     Ok(out)
 }
 
-async fn insert_once_in(tx: &mut Tx, o: &NewOrder<'_>, now: i64) -> Result<(i64, bool)> {
+/// The brand's attribution window as `tx` sees it (the defaults before the first save).
+async fn attribution_in(tx: &mut Tx) -> Result<AcquisitionSettings> {
+    Ok(
+        match yutang_store::acquisition::settings::attribution_window_days_in(tx).await? {
+            Some(days) => AcquisitionSettings {
+                attribution_window_days: days,
+            },
+            None => AcquisitionSettings::default(),
+        },
+    )
+}
+
+async fn insert_once_in(
+    tx: &mut Tx,
+    o: &NewOrder<'_>,
+    window: AcquisitionSettings,
+    now: i64,
+) -> Result<(i64, bool)> {
     if let Some((id, stored)) = store::find_by_external_id_in(tx, o.external_id).await? {
         if !stored.is_empty() && !o.fingerprint.is_empty() && stored != o.fingerprint {
             return Err(external_id_reused());
@@ -407,8 +427,9 @@ async fn insert_once_in(tx: &mut Tx, o: &NewOrder<'_>, now: i64) -> Result<(i64,
         return Ok((id, false));
     }
     let id = store::insert_in(tx, o, now).await?;
-    // Last touch: the channel of the customer's latest add within the attribution window.
-    let since = o.paid_at.saturating_sub(ATTRIBUTION_WINDOW_MS);
+    // Last touch: the channel of the customer's latest add within the brand's attribution
+    // window, as it stands when the order is recorded (a later change does not re-credit it).
+    let since = window.touch_since(o.paid_at);
     if let Some(ch) =
         yutang_store::acquisition::last_touch_in(tx, o.customer_id, since, o.paid_at).await?
     {
@@ -419,9 +440,6 @@ async fn insert_once_in(tx: &mut Tx, o: &NewOrder<'_>, now: i64) -> Result<(i64,
         .await?;
     Ok((id, true))
 }
-
-/// How far back an order looks for the add that gets the credit (last touch): 7 days.
-pub const ATTRIBUTION_WINDOW_MS: i64 = 7 * 24 * 3_600_000;
 
 /// Refund part or all of an order inside `tx`, idempotent by the refund's external id.
 /// The order row is locked first, so concurrent refunds queue and each computes its total

@@ -4,6 +4,7 @@
 
 pub mod images;
 pub mod referrals;
+pub mod settings;
 pub mod stats;
 
 use serde::Serialize;
@@ -313,7 +314,9 @@ pub async fn want_sync_in(tx: &mut Tx, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Take a code's sync lease until `until`; `false` when another refresher holds it.
+/// Take a code's sync lease until `until`; `false` when another refresher holds it. The
+/// holder names its lease by `until` in the calls below, so a refresher whose lease ran out
+/// and was taken over cannot renew, release or drop the new holder's.
 pub async fn take_sync_lease(db: &Db, id: i64, now: i64, until: i64) -> Result<bool> {
     let n = db_run!(db, pool => {
         sqlx::query(
@@ -330,14 +333,16 @@ pub async fn take_sync_lease(db: &Db, id: i64, now: i64, until: i64) -> Result<b
     Ok(n == 1)
 }
 
-/// Give the lease back, unless a sync was asked for after `seen` (then keep going).
-pub async fn release_sync_lease(db: &Db, id: i64) -> Result<bool> {
+/// Give the lease `held` back, unless a sync was asked for after the one recorded (then the
+/// holder keeps it and goes again): `false` then, or when the lease is no longer `held`.
+pub async fn release_sync_lease(db: &Db, id: i64, held: i64) -> Result<bool> {
     let n = db_run!(db, pool => {
         sqlx::query(
             "UPDATE live_codes SET sync_lease_until = NULL \
-             WHERE id = $1 AND sync_wanted <= sync_done",
+             WHERE id = $1 AND sync_lease_until = $2 AND sync_wanted <= sync_done",
         )
         .bind(id)
+        .bind(held)
         .execute(pool)
         .await?
         .rows_affected()
@@ -345,13 +350,33 @@ pub async fn release_sync_lease(db: &Db, id: i64) -> Result<bool> {
     Ok(n == 1)
 }
 
-/// Drop the lease whatever happened (a refresher that failed).
-pub async fn drop_sync_lease(db: &Db, id: i64) -> Result<()> {
+/// Extend the lease `held` to `until` for another pass; `false` when it ran out and another
+/// refresher took the code (that one sees every bump).
+pub async fn renew_sync_lease(db: &Db, id: i64, held: i64, until: i64) -> Result<bool> {
+    let n = db_run!(db, pool => {
+        sqlx::query(
+            "UPDATE live_codes SET sync_lease_until = $3 WHERE id = $1 AND sync_lease_until = $2",
+        )
+        .bind(id)
+        .bind(held)
+        .bind(until)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(n == 1)
+}
+
+/// Drop the lease `held` whatever happened (a refresher that failed).
+pub async fn drop_sync_lease(db: &Db, id: i64, held: i64) -> Result<()> {
     db_run!(db, pool => {
-        sqlx::query("UPDATE live_codes SET sync_lease_until = NULL WHERE id = $1")
-            .bind(id)
-            .execute(pool)
-            .await?;
+        sqlx::query(
+            "UPDATE live_codes SET sync_lease_until = NULL WHERE id = $1 AND sync_lease_until = $2",
+        )
+        .bind(id)
+        .bind(held)
+        .execute(pool)
+        .await?;
     });
     Ok(())
 }

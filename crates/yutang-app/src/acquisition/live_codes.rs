@@ -416,25 +416,36 @@ impl Acquisition<'_> {
 
     /// Bring one code's contact way in line with its rotation (see the module doc). Returns
     /// at once when another refresher holds the code: it will see this caller's bump.
+    ///
+    /// The holder goes again, lease renewed, for as long as the code was bumped during its
+    /// pass, and stops only when it gives the lease back with nothing pending (or when its
+    /// lease ran out and another refresher took the code over). Stopping earlier, with a
+    /// bump pending and the lease still held, would strand that add until the lease expired
+    /// and something else asked again: the caller who bumped returned at once, trusting the
+    /// holder.
     pub async fn sync_code(&self, id: i64) -> Result<()> {
-        for _ in 0..10 {
-            let now = self.now();
-            if !store::take_sync_lease(&self.db, id, now, now + LEASE_MS).await? {
-                return Ok(());
-            }
+        let now = self.now();
+        let mut held = now + LEASE_MS;
+        if !store::take_sync_lease(&self.db, id, now, held).await? {
+            return Ok(());
+        }
+        loop {
             if let Err(e) = self.sync_once(id).await {
-                store::drop_sync_lease(&self.db, id).await?;
+                store::drop_sync_lease(&self.db, id, held).await?;
                 return Err(e);
             }
             if let Err(e) = self.keep_qr_image(id).await {
                 tracing::warn!(code = id, error = %e, "keeping the QR image");
             }
-            if store::release_sync_lease(&self.db, id).await? {
+            if store::release_sync_lease(&self.db, id, held).await? {
                 return Ok(());
             }
+            let until = self.now() + LEASE_MS;
+            if !store::renew_sync_lease(&self.db, id, held, until).await? {
+                return Ok(());
+            }
+            held = until;
         }
-        store::drop_sync_lease(&self.db, id).await?;
-        Ok(())
     }
 
     /// Every live code once (the minute tick: working-hour edges, midnight, failed syncs).

@@ -8,6 +8,7 @@
 //! - [`on_add`]: the add callback's part (attribution, counters, tags, welcome row, reward
 //!   row) inside the callback's transaction, and the follow-ups after it commits.
 //! - [`welcome`]: sending each welcome inside WeCom's 20 s window, exactly once.
+//! - [`settings`]: the brand's acquisition settings (the orders' attribution window).
 //! - [`stats`]: channel statistics by day, channel, guide and store, and the leaderboard.
 
 pub mod channels;
@@ -15,6 +16,7 @@ pub mod live_codes;
 pub mod on_add;
 pub mod poster;
 pub mod referrals;
+pub mod settings;
 pub mod stats;
 pub mod welcome;
 

@@ -9,10 +9,12 @@ pub mod channels;
 pub mod live_codes;
 pub mod poster;
 pub mod referrals;
+pub mod settings;
 pub mod stats;
 pub mod welcome;
 
 pub use channels::{ChannelKind, ChannelSpec};
 pub use live_codes::{CodeKind, GuideSlot, LiveCodeSpec, OffReason, Rotation, Schedule, Spread};
 pub use poster::PosterText;
+pub use settings::AcquisitionSettings;
 pub use welcome::{Welcome, WelcomeAttachment};

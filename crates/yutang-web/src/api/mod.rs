@@ -2,6 +2,7 @@
 //! OpenAPI document at `/api/v1/openapi.json` (generated from these handlers).
 
 pub mod acquisition;
+pub mod acquisition_settings;
 pub mod acquisition_stats;
 pub mod audit;
 pub mod auth;
@@ -91,6 +92,7 @@ use promotions::CustomerTokenScheme;
         referrals::update_program, referrals::archive_program, referrals::list_referrals,
         referrals::list_inviters, referrals::create_link, referrals::public_my_link,
         referrals::public_invite, referrals::public_accept,
+        acquisition_settings::get_settings, acquisition_settings::put_settings,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, events::EventIn)),
     modifiers(&BearerAuth, &CustomerTokenScheme, &CommonErrors),
@@ -106,7 +108,7 @@ use promotions::CustomerTokenScheme;
         (name = "tags", description = "Tag groups, tags, tagging (manual and bulk jobs) and auto-tag rules"),
         (name = "segments", description = "Segment expressions: count, members, export, saved segments"),
         (name = "wecom", description = "WeCom (企业微信): full sync and customer groups"),
-        (name = "acquisition", description = "Channels and channel live codes (渠道活码): attribution, rotation, welcomes, first-add rewards, channel statistics (渠道统计), invite-a-friend referral programs (邀请有礼)"),
+        (name = "acquisition", description = "Channels and channel live codes (渠道活码): attribution, rotation, welcomes, first-add rewards, channel statistics (渠道统计), attribution settings, invite-a-friend referral programs (邀请有礼)"),
         (name = "promotions", description = "Coupon templates and coupons, flash sales, group-buys, customer tokens"),
         (name = "public", description = "Customer-facing API (customer token `yct_…`): claim coupons, flash sales, group-buys, invite links"),
     )
@@ -311,6 +313,10 @@ pub fn router() -> Router<AppState> {
         .route("/wecom/jobs/{id}/retry", post(wecom_inbox::retry_job))
         .merge(promotions_router())
         .merge(acquisition_router())
+        .route(
+            "/acquisition/settings",
+            get(acquisition_settings::get_settings).put(acquisition_settings::put_settings),
+        )
         .merge(referrals_router())
 }
 

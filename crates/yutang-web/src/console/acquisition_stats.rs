@@ -179,6 +179,8 @@ struct OverviewPage {
     ctx: Ctx,
     v: AcquisitionStatsView,
     c: Common,
+    /// The orders' attribution window in force (days), with a link to its settings.
+    window_days: i64,
 }
 
 impl Texts for OverviewPage {
@@ -190,6 +192,12 @@ impl Texts for OverviewPage {
 impl OverviewPage {
     fn csv_href(&self) -> String {
         format!("/console/acquisition/stats.csv?{}", self.c.query())
+    }
+
+    fn window_text(&self) -> String {
+        self.ctx
+            .tr
+            .fill("cstats.window_fmt", &[("n", &self.window_days.to_string())])
     }
 
     fn label(&self) -> String {
@@ -265,13 +273,22 @@ pub async fn overview_page(
     ConsoleQuery(q): ConsoleQuery<PeriodQuery>,
 ) -> Response {
     c.ctx.active = "acquisition";
-    match overview_view(&s, &c, &q).await {
-        Ok(v) => {
+    let settings = s
+        .app
+        .acquisition()
+        .acquisition_settings(&c.session.actor)
+        .await;
+    match overview_view(&s, &c, &q)
+        .await
+        .and_then(|v| Ok((v, settings?)))
+    {
+        Ok((v, settings)) => {
             let common = Common::of(&v.days, &v.period);
             let page = OverviewPage {
                 ctx: c.ctx,
                 v,
                 c: common,
+                window_days: settings.attribution_window_days,
             };
             render(StatusCode::OK, &page)
         }

@@ -1528,6 +1528,24 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "cstats.section_channel" => ("渠道", "Channel"),
         "cstats.section_guide" => ("导购", "Guide"),
         "cstats.section_store" => ("门店", "Store"),
+        "cstats.window_fmt" => (
+            "订单归因窗口：支付前 {n} 天内最后一次添加的渠道",
+            "Order attribution window: the channel of the latest add within {n} days before payment",
+        ),
+        // Attribution settings (归因设置, issue #19 item 6).
+        "asettings.title" => ("归因设置", "Attribution settings"),
+        "asettings.window" => ("订单归因窗口：", "Order attribution window:"),
+        "asettings.days_fmt" => ("{n} 天", "{n} days"),
+        "asettings.default" => ("（默认）", "(default)"),
+        "asettings.hint" => (
+            "订单归到支付前这段时间内客户最后一次添加好友的渠道（最后触点）；客户的首次来源渠道不受影响。修改只对之后记录的订单生效，已记录的订单保持原来的渠道。",
+            "An order is credited to the channel of the customer's latest add within this window before payment (last touch); the customer's first touch is not affected. A change applies to orders recorded after it; orders already recorded keep their channel.",
+        ),
+        "asettings.updated_fmt" => ("上次修改：{at}，{by}", "Last changed {at} by {by}"),
+        "asettings.range_fmt" => (
+            "{min}–{max} 天，默认 {default} 天",
+            "{min}–{max} days; {default} by default",
+        ),
         // QR codes and posters for the H5 links (issue #18): the share page, the poster, the
         // H5 coupon page pointing at one template.
         "promo.share" => ("分享", "Share"),

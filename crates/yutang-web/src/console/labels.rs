@@ -43,6 +43,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "audit.wecom_job_retried" => ("重试企业微信任务", "Retried a WeCom job"),
         "audit.promotion_changed" => ("变更营销活动", "Changed a promotion"),
         "audit.channel_changed" => ("变更渠道或活码", "Changed a channel or live code"),
+        "audit.acquisition_settings_changed" => ("修改归因设置", "Changed attribution settings"),
         "audit.wecom_sync_started" => ("开始企业微信全量同步", "Started WeCom full sync"),
         "audit.wecom_settings_changed" => ("修改企业微信设置", "Changed WeCom settings"),
         "audit.wecom_connection_tested" => ("测试企业微信连接", "Tested WeCom connection"),
@@ -68,6 +69,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "target.channel" => ("渠道", "Channel"),
         "target.live_code" => ("渠道活码", "Live code"),
         "target.referral" => ("邀请有礼活动", "Referral program"),
+        "target.acquisition_settings" => ("归因设置", "Attribution settings"),
         // --- promotion operations (the `op` of a `promotion_changed` entry) ---
         "promo.op.coupon_template.create" => ("新建优惠券", "Created a coupon"),
         "promo.op.coupon_template.update" => ("修改优惠券", "Updated a coupon"),
@@ -356,6 +358,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "field.phones" => ("手机号数", "Phone numbers"),
         "field.username" => ("用户名", "Username"),
         "field.role" => ("角色", "Role"),
+        "field.attribution_window_days" => ("归因窗口（天）", "Attribution window (days)"),
         "field.field" => ("字段", "Field"),
         "field.before" => ("原值", "Was"),
         "field.after" => ("新值", "Now"),

@@ -3,6 +3,7 @@
 //! form carries the session's CSRF token (the login form a double-submit cookie).
 
 mod acquisition;
+mod acquisition_settings;
 mod acquisition_stats;
 mod audit;
 mod auth;
@@ -142,6 +143,10 @@ pub fn router() -> Router<AppState> {
         .route("/promotions/{what}/new", get(promotions::new_form))
         .route("/promotions/{what}/{id}/stats", get(promotion_stats::page))
         .route("/acquisition/stats", get(acquisition_stats::overview_page))
+        .route(
+            "/acquisition/settings",
+            get(acquisition_settings::page).post(acquisition_settings::save),
+        )
         .route(
             "/acquisition/stats.csv",
             get(acquisition_stats::overview_csv_file),

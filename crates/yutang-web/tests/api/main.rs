@@ -23,6 +23,7 @@ macro_rules! both_engines {
 
 mod acquisition;
 mod acquisition_poster;
+mod acquisition_settings;
 mod acquisition_stats;
 mod audit;
 mod auth;

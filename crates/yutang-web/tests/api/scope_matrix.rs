@@ -842,6 +842,11 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("post", "/referral-programs/{id}/links") => Case::new(Roles(&[Guide, Operator, Admin]))
             .scoped(w.referral_a, w.referral_b)
             .body(json!({"staff_id": w.guide_a_id})),
+        // The attribution window: everyone who reads channels reads it, HQ writes it.
+        ("get", "/acquisition/settings") => Case::new(Roles(EVERY)),
+        ("put", "/acquisition/settings") => {
+            Case::new(Roles(HQ_WRITE)).body(json!({"attribution_window_days": 14}))
+        }
         // Publishing the matrix's live campaigns (already published) changes nothing.
         ("post", "/coupon-templates/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.template),
         ("post", "/flash-sales/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.flash_sale),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use yutang_app::settings::Secret;
+use yutang_app::settings::{Secret, Settings};
 use yutang_wecom::AesKey;
 use yutang_wecom::client::api::{PATH_BATCH_GET_BY_USER, PATH_GROUPCHAT_GET};
 use yutang_wecom::fake::corp::Member;
@@ -27,10 +27,28 @@ both_engines!(
     customer_list_transfer_opens_the_form_for_one_guide,
 );
 
-const TOKEN: &str = "SyncT0ken";
+pub(crate) const TOKEN: &str = "SyncT0ken";
 const GROUP: &str = "wrDemoGroup0001";
 
 /// A server wired to a running fake WeCom (API and callbacks), and the push target.
+/// The settings that connect a node to `fake`: its corp, secret and address, callbacks
+/// signed with [`TOKEN`] and encrypted with `key`.
+pub(crate) fn fake_settings(fake: &FakeWecom, key: &str) -> impl Fn(&mut Settings) + Clone {
+    let (corp, secret, base, key) = (
+        fake.corp_id().to_owned(),
+        fake.secret().to_owned(),
+        fake.base_url().to_owned(),
+        key.to_owned(),
+    );
+    move |s: &mut Settings| {
+        s.wecom.corp_id.clone_from(&corp);
+        s.wecom.contact_secret = Some(Secret::new(secret.clone()));
+        s.wecom.api_base.clone_from(&base);
+        s.wecom.callback_token = Some(Secret::new(TOKEN));
+        s.wecom.encoding_aes_key = Some(Secret::new(key.clone()));
+    }
+}
+
 pub(crate) async fn with_fake(e: Engine) -> (TestApp, FakeWecom, CallbackTarget) {
     with_fake_and(e, |_| {}).await
 }
@@ -38,22 +56,13 @@ pub(crate) async fn with_fake(e: Engine) -> (TestApp, FakeWecom, CallbackTarget)
 /// [`with_fake`] with more settings changed by `tweak`.
 pub(crate) async fn with_fake_and(
     e: Engine,
-    tweak: impl FnOnce(&mut yutang_app::settings::Settings),
+    tweak: impl FnOnce(&mut Settings),
 ) -> (TestApp, FakeWecom, CallbackTarget) {
     let fake = FakeWecom::start(FakeConfig::demo()).await.unwrap();
     let key = AesKey::generate().to_encoding_aes_key();
-    let (corp, secret, base, k) = (
-        fake.corp_id().to_owned(),
-        fake.secret().to_owned(),
-        fake.base_url().to_owned(),
-        key.clone(),
-    );
+    let connect = fake_settings(&fake, &key);
     let t = spawn_with(e, move |s| {
-        s.wecom.corp_id = corp;
-        s.wecom.contact_secret = Some(Secret::new(secret));
-        s.wecom.api_base = base;
-        s.wecom.callback_token = Some(Secret::new(TOKEN));
-        s.wecom.encoding_aes_key = Some(Secret::new(k));
+        connect(s);
         tweak(s);
     })
     .await;

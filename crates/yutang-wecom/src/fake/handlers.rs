@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::corp::{
     AcquisitionLink, ContactWay, Corp, MsgTarget, MsgTemplate, Tag, TagGroup, Transfer,
 };
-use super::{IssuedToken, State, lock, now_secs};
+use super::{Hold, IssuedToken, State, lock, now_secs};
 use crate::client::api::{
     MAX_ACQUISITION_LINK_NAME_CHARS, MAX_ACQUISITION_LINK_USERS, MAX_ACQUISITION_PRIORITY_USERS,
     MAX_ATTACHMENTS, MAX_CONTACT_WAY_REMARK_CHARS, MAX_CONTACT_WAY_USERS, MAX_GROUPCHAT_LIST_LIMIT,
@@ -103,13 +103,24 @@ async fn dispatch(
     use axum::response::IntoResponse;
     let path = uri.path().to_owned();
     *lock(&state.calls).entry(path.clone()).or_insert(0) += 1;
+    let _inside = Inside::enter(&state, &path, &body);
     if !state.latency.is_zero() {
         tokio::time::sleep(state.latency).await;
     }
     if state.unreachable.load(std::sync::atomic::Ordering::SeqCst) {
         return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
+    let gate = lock(&state.gates).get(&path).cloned();
+    if let Some(gate) = &gate
+        && gate.at == Hold::BeforeApplying
+    {
+        gate.pass().await;
+        return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     let answer = answer(&state, &path, &query, &body);
+    if let Some(gate) = &gate {
+        gate.pass().await;
+    }
     let value = match answer {
         Ok(mut value) => {
             if let Some(object) = value.as_object_mut() {
@@ -134,6 +145,41 @@ async fn dispatch(
         }
     };
     Json(value).into_response()
+}
+
+/// A request inside the fake for one object (the `config_id` or `link_id` of its body),
+/// counted in [`State::in_flight`] until it is answered or dropped.
+struct Inside<'a> {
+    state: &'a State,
+    key: Option<(String, String)>,
+}
+
+impl<'a> Inside<'a> {
+    fn enter(state: &'a State, path: &str, body: &[u8]) -> Self {
+        let id = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
+            ["config_id", "link_id"]
+                .iter()
+                .find_map(|k| v.get(*k).and_then(Value::as_str).map(str::to_owned))
+        });
+        let key = id.map(|id| (path.to_owned(), id));
+        if let Some(key) = &key {
+            let mut in_flight = lock(&state.in_flight);
+            let (now, max) = in_flight.entry(key.clone()).or_insert((0, 0));
+            *now += 1;
+            *max = (*max).max(*now);
+        }
+        Self { state, key }
+    }
+}
+
+impl Drop for Inside<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = &self.key
+            && let Some((now, _)) = lock(&self.state.in_flight).get_mut(key)
+        {
+            *now = now.saturating_sub(1);
+        }
+    }
 }
 
 fn answer(state: &State, path: &str, query: &HashMap<String, String>, body: &[u8]) -> Answer {

@@ -39,6 +39,11 @@
 //!   (`http://127.0.0.1:PORT/wwpic/fake/{config_id}/0`, WeCom's is on `wework.qpic.cn`), and
 //!   serves a real PNG QR code of [`contact_way_qr_text`], so a client downloads it like
 //!   WeCom's; [`FakeWecom::fail_qr_images`] makes the next downloads fail.
+//! - [`FakeWecom::hold`] stops the requests of a path at a gate, before or after the fake
+//!   applies them, until [`FakeWecom::release`]: a test can kill its caller while WeCom holds
+//!   a request ([`FakeWecom::held`] says when one is in hand).
+//! - [`FakeWecom::max_concurrent`] is the most requests for one object (a contact way's
+//!   `config_id`, a link's `link_id`) that were ever in the fake at once.
 //! - Customers arrive through [`FakeWecom::simulate_add_customer`],
 //!   [`FakeWecom::simulate_scan_contact_way`] and
 //!   [`FakeWecom::simulate_open_acquisition_link`], each returning the add event to push.
@@ -100,6 +105,43 @@ struct IssuedToken {
     expired: bool,
 }
 
+/// Where [`FakeWecom::hold`] stops a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Before the fake applies it. On release it is dropped unapplied and answered HTTP 503:
+    /// a request lost on its way to WeCom.
+    BeforeApplying,
+    /// After the fake applied it; the answer waits. On release it is sent: WeCom did the work
+    /// while its caller never heard back.
+    AfterApplying,
+}
+
+/// A path's gate: requests wait on `open` (a semaphore without permits, closed on release).
+#[derive(Debug, Clone)]
+pub(crate) struct Gate {
+    pub(crate) at: Hold,
+    pub(crate) open: Arc<tokio::sync::Semaphore>,
+    pub(crate) waiting: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Gate {
+    /// Wait until released. Counted in [`FakeWecom::held`] meanwhile, also when the caller
+    /// goes away and the server drops the request.
+    pub(crate) async fn pass(&self) {
+        struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        self.waiting
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let _counted = Waiting(&self.waiting);
+        // Closed on release: acquiring then fails, which is the signal to go on.
+        let _ = self.open.acquire().await;
+    }
+}
+
 #[derive(Debug, Default)]
 struct Quota {
     window_start: Option<Instant>,
@@ -125,6 +167,11 @@ pub(crate) struct State {
     failing_images: std::sync::atomic::AtomicU32,
     /// `http://127.0.0.1:PORT`: contact ways' `qr_code` URLs start with it.
     base_url: String,
+    /// Held paths ([`FakeWecom::hold`]).
+    pub(crate) gates: Mutex<HashMap<String, Gate>>,
+    /// Per path and object id: requests in the fake now, and the most ever at once
+    /// ([`FakeWecom::max_concurrent`]).
+    pub(crate) in_flight: Mutex<HashMap<(String, String), (u32, u32)>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -169,6 +216,8 @@ impl FakeWecom {
             unreachable: std::sync::atomic::AtomicBool::new(false),
             failing_images: std::sync::atomic::AtomicU32::new(0),
             base_url: format!("http://{address}"),
+            gates: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
         });
         let router = handlers::router(Arc::clone(&state));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -234,6 +283,42 @@ impl FakeWecom {
         self.state
             .failing_images
             .store(times, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Hold every request to `path` at a gate ([`Hold`] says where) until
+    /// [`FakeWecom::release`]. Holding a held path again changes where later requests stop.
+    pub fn hold(&self, path: &str, at: Hold) {
+        let mut gates = lock(&self.state.gates);
+        let gate = gates.entry(path.to_owned()).or_insert_with(|| Gate {
+            at,
+            open: Arc::new(tokio::sync::Semaphore::new(0)),
+            waiting: Arc::default(),
+        });
+        gate.at = at;
+    }
+
+    /// How many requests to `path` wait at its gate now.
+    pub fn held(&self, path: &str) -> usize {
+        lock(&self.state.gates)
+            .get(path)
+            .map_or(0, |g| g.waiting.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// Open `path`'s gate: the waiting requests go on as their [`Hold`] says, later ones are
+    /// not held.
+    pub fn release(&self, path: &str) {
+        if let Some(gate) = lock(&self.state.gates).remove(path) {
+            gate.open.close();
+        }
+    }
+
+    /// The most requests to `path` for the object `id` (its `config_id` or `link_id`) that
+    /// were inside the fake at the same time, latency and holds included: above 1, two
+    /// callers overlapped on one contact way.
+    pub fn max_concurrent(&self, path: &str, id: &str) -> u32 {
+        lock(&self.state.in_flight)
+            .get(&(path.to_owned(), id.to_owned()))
+            .map_or(0, |&(_, max)| max)
     }
 
     /// How many requests `path` received (including failed ones); the QR image downloads

@@ -499,3 +499,98 @@ async fn contact_way_type_scene_and_user_count_codes() {
     );
     assert!(fake.with_corp(|corp| corp.contact_ways.is_empty()));
 }
+
+/// Wait (polling) until the fake holds `n` requests of `path`.
+async fn held(fake: &yutang_wecom::fake::FakeWecom, path: &str, n: usize) {
+    for _ in 0..400 {
+        if fake.held(path) == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{path}: {} held, not {n}", fake.held(path));
+}
+
+#[tokio::test]
+async fn held_requests_wait_before_or_after_being_applied() {
+    use yutang_wecom::fake::Hold;
+    let (fake, client) = spawn().await;
+    let client = std::sync::Arc::new(client);
+
+    // Held after applying: the welcome is sent, the answer waits until the release.
+    let code = welcome_code(&fake.simulate_add_customer("lina", "取走客", None));
+    fake.hold(PATH_SEND_WELCOME_MSG, Hold::AfterApplying);
+    let c = std::sync::Arc::clone(&client);
+    let req = greeting(&code);
+    let call = tokio::spawn(async move { c.send_welcome_msg(&req).await });
+    held(&fake, PATH_SEND_WELCOME_MSG, 1).await;
+    assert!(fake.welcome_code(&code).unwrap().used());
+    assert!(!call.is_finished());
+    fake.release(PATH_SEND_WELCOME_MSG);
+    call.await.unwrap().unwrap();
+    assert_eq!(fake.held(PATH_SEND_WELCOME_MSG), 0);
+
+    // Held before applying: dropped unapplied on release (HTTP 503), the code still usable;
+    // later requests are not held.
+    let code = welcome_code(&fake.simulate_add_customer("lina", "未达客", None));
+    fake.hold(PATH_SEND_WELCOME_MSG, Hold::BeforeApplying);
+    let c = std::sync::Arc::clone(&client);
+    let req = greeting(&code);
+    let call = tokio::spawn(async move { c.send_welcome_msg(&req).await });
+    held(&fake, PATH_SEND_WELCOME_MSG, 1).await;
+    fake.release(PATH_SEND_WELCOME_MSG);
+    let error = call.await.unwrap().unwrap_err();
+    assert!(matches!(error, WecomError::Status { .. }), "{error:?}");
+    assert!(!fake.welcome_code(&code).unwrap().used());
+    client.send_welcome_msg(&greeting(&code)).await.unwrap();
+    assert!(fake.welcome_code(&code).unwrap().used());
+}
+
+#[tokio::test]
+async fn overlapping_calls_for_one_contact_way_are_counted() {
+    let (fake, client) = spawn().await;
+    let client = std::sync::Arc::new(client);
+    let config_id = client
+        .add_contact_way(&AddContactWayRequest {
+            contact_type: 2,
+            scene: 2,
+            user: vec!["zhangwei".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .config_id;
+    let update = |users: &[&str]| UpdateContactWayRequest {
+        config_id: config_id.clone(),
+        user: Some(users.iter().map(|u| (*u).to_owned()).collect()),
+        ..Default::default()
+    };
+    // One after the other: never more than one at once.
+    client.update_contact_way(&update(&["lina"])).await.unwrap();
+    client
+        .update_contact_way(&update(&["wangfang"]))
+        .await
+        .unwrap();
+    assert_eq!(fake.max_concurrent(PATH_UPDATE_CONTACT_WAY, &config_id), 1);
+    // Two at once (the first held inside the fake): seen as two.
+    fake.hold(
+        PATH_UPDATE_CONTACT_WAY,
+        yutang_wecom::fake::Hold::AfterApplying,
+    );
+    let c = std::sync::Arc::clone(&client);
+    let first = update(&["lina"]);
+    let first = tokio::spawn(async move { c.update_contact_way(&first).await });
+    held(&fake, PATH_UPDATE_CONTACT_WAY, 1).await;
+    let c = std::sync::Arc::clone(&client);
+    let second = update(&["zhangwei"]);
+    let second = tokio::spawn(async move { c.update_contact_way(&second).await });
+    held(&fake, PATH_UPDATE_CONTACT_WAY, 2).await;
+    fake.release(PATH_UPDATE_CONTACT_WAY);
+    first.await.unwrap().unwrap();
+    second.await.unwrap().unwrap();
+    assert_eq!(fake.max_concurrent(PATH_UPDATE_CONTACT_WAY, &config_id), 2);
+    assert_eq!(
+        fake.max_concurrent(PATH_UPDATE_CONTACT_WAY, "no-such-way"),
+        0
+    );
+}
