@@ -109,6 +109,9 @@ pub struct InvitePage {
     pub link_code: String,
     pub qualification: Qualification,
     pub invitee_reward_template_id: Option<i64>,
+    /// The QR a friend scans (`GET` it: a PNG): the link with this inviter's state for a link
+    /// program, the code's stored QR image for a QR-code program.
+    pub qr_path: String,
 }
 
 /// What opening the page signed in did.
@@ -570,10 +573,59 @@ impl Acquisition<'_> {
                 &code_row.qr_url,
                 &rules::link_state(&link.code),
             ),
+            qr_path: format!("/h5/invite/{}/qr.png", link.code),
             link_code: link.code,
             qualification: spec.rule(),
             invitee_reward_template_id: spec.invitee_reward_template_id,
         }))
+    }
+
+    /// The QR of an invite (public, like the page): for a link program the link carrying the
+    /// inviter's state, drawn by Yutang; for a QR-code program the code's stored image (the
+    /// same for every inviter). `None`: no such link, or no image stored yet.
+    pub async fn invite_qr(&self, code: &str) -> Result<Option<super::live_codes::QrFile>> {
+        if !rules::is_link_code(code) {
+            return Ok(None);
+        }
+        let Some(link) = store::link_by_code(&self.db, code).await? else {
+            return Ok(None);
+        };
+        let row = store::get_program(&self.db, link.program_id).await?;
+        let code_row = yutang_store::acquisition::get_code(&self.db, row.live_code_id).await?;
+        let code_spec: LiveCodeSpec = serde_json::from_str(&code_row.spec)
+            .map_err(|e| AppError::Internal(format!("live code {} spec: {e}", code_row.id)))?;
+        let filename = format!("invite-{}-qr.png", link.code);
+        if code_spec.kind == CodeKind::Link {
+            let url = add_url(
+                code_spec.kind,
+                &code_row.qr_url,
+                &rules::link_state(&link.code),
+            );
+            if url.is_empty() {
+                return Ok(None);
+            }
+            let bytes = yutang_core::qr::Matrix::new(&url)
+                .map_err(|e| AppError::Internal(format!("invite QR: {e}")))?
+                .png()
+                .map_err(|e| AppError::Internal(format!("invite QR: {e}")))?;
+            return Ok(Some(super::live_codes::QrFile {
+                content_type: "image/png".into(),
+                bytes,
+                filename,
+            }));
+        }
+        let image = yutang_store::acquisition::images::image(&self.db, code_row.id).await?;
+        Ok(image
+            .filter(|(meta, _)| meta.is_current(&code_row.qr_url))
+            .map(|(meta, bytes)| super::live_codes::QrFile {
+                filename: if meta.content_type == "image/jpeg" {
+                    filename.replace(".png", ".jpg")
+                } else {
+                    filename
+                },
+                content_type: meta.content_type,
+                bytes,
+            }))
     }
 
     /// The friend opened the invite page signed in: bind them, or record why not.

@@ -6,6 +6,7 @@
 pub mod acquisition;
 mod pool;
 mod promotions;
+#[cfg(feature = "fake-wecom")]
 pub mod referrals;
 mod tags;
 pub mod wecom;

@@ -235,6 +235,8 @@ pub mod schema {
         pub link_code: String,
         pub qualification: Qualification,
         pub invitee_reward_template_id: Option<i64>,
+        /// `/h5/invite/{code}/qr.png`: the QR a friend scans.
+        pub qr_path: String,
     }
 
     /// bound, or refused with the rule in `reason`; `created` false for a repeat.
