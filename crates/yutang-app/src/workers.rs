@@ -70,6 +70,9 @@ impl Workers {
                         if let Err(e) = app.acquisition().refresh_live_codes().await {
                             tracing::warn!(error = %e, "live code refresh");
                         }
+                        if let Err(e) = app.acquisition().refresh_link_quota().await {
+                            tracing::warn!(error = %e, "acquisition link quota");
+                        }
                     }
                     if last_hourly.elapsed() >= Duration::from_secs(3600) {
                         last_hourly = std::time::Instant::now();

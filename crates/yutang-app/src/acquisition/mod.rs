@@ -15,6 +15,7 @@ pub mod channels;
 pub mod live_codes;
 pub mod on_add;
 pub mod poster;
+pub mod quota;
 pub mod referrals;
 pub mod settings;
 pub mod stats;

@@ -499,3 +499,46 @@ pub async fn code_poster(
         png,
     ))
 }
+
+/// `?refresh=true` reads WeCom now instead of the last reading.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaParams {
+    pub refresh: Option<bool>,
+}
+
+/// The quota reading as documented.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct LinkQuotaOut {
+    pub known: bool,
+    pub used: i64,
+    pub balance: i64,
+    /// Below 100 left.
+    pub low: bool,
+    /// `[{expires_on: "2027-01-31", balance}]` (Asia/Shanghai days).
+    pub expiring: Vec<serde_json::Value>,
+    pub read_at: Option<i64>,
+    /// The last reading's failure in Chinese ('' when it succeeded).
+    pub error: String,
+    pub tried_at: Option<i64>,
+}
+
+/// The corp's acquisition-link usage quota (获客链接额度; one unit per customer added through a
+/// link): the last reading (every 10 minutes while a link code is live), or WeCom's answer
+/// now with `refresh=true`.
+#[utoipa::path(get, path = "/api/v1/acquisition/link-quota", tag = "acquisition",
+    security(("bearer" = [])), params(QuotaParams),
+    responses((status = 200, body = LinkQuotaOut), (status = 403, body = ErrorBody)))]
+pub async fn link_quota(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(p): ApiQuery<QuotaParams>,
+) -> WebResult<Json<yutang_app::acquisition::quota::LinkQuota>> {
+    Ok(Json(
+        s.app
+            .acquisition()
+            .link_quota(&a, p.refresh.unwrap_or(false))
+            .await?,
+    ))
+}

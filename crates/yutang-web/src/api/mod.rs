@@ -85,6 +85,7 @@ use promotions::CustomerTokenScheme;
         acquisition::update_channel, acquisition::archive_channel, acquisition::list_codes,
         acquisition::create_code, acquisition::get_code, acquisition::update_code,
         acquisition::archive_code, acquisition::sync_code, acquisition::code_changes,
+        acquisition::link_quota,
         acquisition::code_qr, acquisition::code_poster,
         acquisition_stats::channel_stats, acquisition_stats::channel_stats_export,
         acquisition_stats::acquisition_stats, acquisition_stats::acquisition_stats_export,
@@ -381,6 +382,7 @@ fn acquisition_router() -> Router<AppState> {
         .route("/live-codes/{id}/archive", post(acquisition::archive_code))
         .route("/live-codes/{id}/sync", post(acquisition::sync_code))
         .route("/live-codes/{id}/changes", get(acquisition::code_changes))
+        .route("/acquisition/link-quota", get(acquisition::link_quota))
         .route("/live-codes/{id}/qr.png", get(acquisition::code_qr))
         .route("/live-codes/{id}/poster.png", get(acquisition::code_poster))
         .route(

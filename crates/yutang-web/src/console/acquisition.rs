@@ -289,6 +289,8 @@ struct ListPage {
     rows: Vec<ChannelLine>,
     archived: bool,
     can_manage: bool,
+    /// The acquisition-link quota (shown once read or tried).
+    quota: Option<yutang_app::acquisition::quota::LinkQuota>,
 }
 
 /// One channel as the list and the channel page show it.
@@ -304,6 +306,8 @@ pub struct ChannelLine {
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
     archived: Option<String>,
+    /// `quota=refresh` reads the acquisition-link quota from WeCom now.
+    quota: Option<String>,
 }
 
 async fn channel_lines(s: &AppState, c: &Console, views: Vec<ChannelView>) -> Vec<ChannelLine> {
@@ -364,6 +368,14 @@ pub async fn list(
     };
     let rows = channel_lines(&s, &c, views).await;
     let can_manage = can_manage(&c);
+    let refresh = q.quota.as_deref() == Some("refresh");
+    let quota = s
+        .app
+        .acquisition()
+        .link_quota(&c.session.actor, refresh)
+        .await
+        .ok()
+        .filter(|q| q.known || q.tried_at.is_some());
     render(
         StatusCode::OK,
         &ListPage {
@@ -371,6 +383,7 @@ pub async fn list(
             rows,
             archived,
             can_manage,
+            quota,
         },
     )
 }

@@ -17,6 +17,7 @@ both_engines!(
     welcomes_left_by_a_crash_are_sent_once_or_closed,
     welcomes_past_the_window_or_already_sent_are_not_retried,
     bad_channels_and_codes_are_refused_naming_the_field,
+    link_quota_is_read_from_wecom_and_kept,
 );
 
 const WELCOME_PATH: &str = "/cgi-bin/externalcontact/send_welcome_msg";
@@ -750,4 +751,86 @@ async fn welcomes_left_by_a_crash_are_sent_once_or_closed(e: Engine) {
     } else {
         assert_eq!(status, "sent");
     }
+}
+
+/// The acquisition-link quota (97375): unknown until read, read from WeCom on demand and by
+/// the tick (at most every 10 minutes, only while a link code is live), kept when WeCom fails,
+/// and shown on the channels page with a warning when low.
+async fn link_quota_is_read_from_wecom_and_kept(e: Engine) {
+    const PATH: &str = "/cgi-bin/externalcontact/customer_acquisition_quota";
+    let (t, fake, _target) = with_fake(e).await;
+    let store = t.store("ACQ-Q").await;
+    let g = guide(&t, store, "zhouqi").await;
+    let q = json_of(t.get("/api/v1/acquisition/link-quota", &t.admin).await).await;
+    assert_eq!(
+        (q["known"].as_bool(), q["tried_at"].is_null()),
+        (Some(false), true),
+        "{q}"
+    );
+    // No link code yet: the tick does not ask WeCom.
+    t.app.acquisition().refresh_link_quota().await.unwrap();
+    assert_eq!(fake.calls(PATH), 0);
+    fake.with_corp(|c| {
+        c.acquisition_quota = yutang_wecom::fake::corp::AcquisitionQuota {
+            total: 958,
+            balance: 42,
+            // 2027-01-31 00:00 in Shanghai.
+            expire_date: 1_801_324_800,
+        }
+    });
+    let channel = created_id(
+        t.post(
+            "/api/v1/channels",
+            &t.admin,
+            json!({"name": "信息流广告", "kind": "ad"}),
+        )
+        .await,
+    )
+    .await;
+    let r = t
+        .post(
+            "/api/v1/live-codes",
+            &t.admin,
+            json!({"channel_id": channel, "name": "广告链接", "kind": "link",
+                "guides": [{"staff_id": g, "daily_cap": 50}]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // The tick reads it once, then not again within 10 minutes.
+    t.app.acquisition().refresh_link_quota().await.unwrap();
+    t.app.acquisition().refresh_link_quota().await.unwrap();
+    assert_eq!(fake.calls(PATH), 1);
+    let q = json_of(t.get("/api/v1/acquisition/link-quota", &t.admin).await).await;
+    assert_eq!(q["known"], true, "{q}");
+    assert_eq!(
+        (q["used"].as_i64(), q["balance"].as_i64()),
+        (Some(958), Some(42))
+    );
+    assert_eq!(q["low"], true);
+    assert_eq!(
+        q["expiring"],
+        json!([{"expires_on": "2027-01-31", "balance": 42}])
+    );
+    // WeCom down: the reading keeps the figures and says why, in Chinese.
+    fake.set_unreachable(true);
+    let q = json_of(
+        t.get("/api/v1/acquisition/link-quota?refresh=true", &t.admin)
+            .await,
+    )
+    .await;
+    fake.set_unreachable(false);
+    assert_eq!(q["balance"], 42, "{q}");
+    assert!(!q["error"].as_str().unwrap().is_empty(), "{q}");
+    let r = t
+        .get("/api/v1/acquisition/link-quota?refresh=1&x=2", &t.admin)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // The channels page shows the balance and the warning; reading again clears the error.
+    t.staff("quota.admin", "admin", None).await;
+    let cookie = crate::console::console_login(&t, "quota.admin").await;
+    let (status, html) = crate::console::page(&t, &cookie, "/console/channels?quota=refresh").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"quota-low\""), "{html}");
+    assert!(html.contains("data-quota=\"balance\""));
+    assert!(!html.contains("id=\"quota-error\""));
 }

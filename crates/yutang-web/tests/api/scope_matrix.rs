@@ -817,6 +817,8 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("get", "/channels/{id}/stats") | ("get", "/channels/{id}/stats/export") => {
             Case::new(Roles(EVERY)).scoped(w.channel_a, w.channel_b)
         }
+        // The link quota: whoever reads channels (no WeCom here: the reading says so).
+        ("get", "/acquisition/link-quota") => Case::new(Roles(EVERY)),
         ("get", "/acquisition/stats") | ("get", "/acquisition/stats/export") => {
             Case::new(Roles(EVERY))
         }
