@@ -9,6 +9,7 @@ use yutang_wecom::fake::{CallbackTarget, FakeEvent, FakeWecom};
 use crate::acquisition::{add, deliver, run_sql, scalar};
 use crate::helpers::{Engine, TestApp, error_of};
 use crate::promotions::{created_id, template, token};
+use crate::wecom::drain;
 use crate::wecom_sync::{customer, guide, with_fake};
 
 both_engines!(
@@ -625,6 +626,23 @@ async fn concurrent_qualifications_keep_the_inviters_daily_cap(e: Engine) {
         let (f, _) = open_link(&t, &fake, &target, &link_id, &state, &format!("好友{i}")).await;
         friends.push(f);
     }
+    // A seventh friend adds, then deletes the guide before the day is over.
+    let ev = fake
+        .simulate_open_acquisition_link(&link_id, Some(&state), "好友7")
+        .unwrap();
+    let FakeEvent::AddExternalContact {
+        external_userid, ..
+    } = &ev
+    else {
+        panic!("unexpected {ev:?}")
+    };
+    assert_eq!(fake.push(&target, &ev).await.unwrap().status, 200);
+    drain(&t).await;
+    let gone = fake.simulate_customer_deletes_staff("zhaolei", external_userid);
+    assert_eq!(fake.push(&target, &gone).await.unwrap().status, 200);
+    drain(&t).await;
+    let f7 = customer(&t, external_userid).await.unwrap();
+    friends.push(f7);
     // Each add qualified them (the `added` rule); the day's hold passes, then every judging
     // job runs at once.
     run_sql(
@@ -652,7 +670,18 @@ async fn concurrent_qualifications_keep_the_inviters_daily_cap(e: Engine) {
     for r in futures_util::future::join_all(runs).await {
         r.unwrap().unwrap();
     }
-    let a = attempts(&t, pid).await;
+    let mut a = attempts(&t, pid).await;
+    let deleted = a.iter().position(|x| x.0 == f7).unwrap();
+    assert_eq!(
+        a.remove(deleted),
+        (
+            f7,
+            "disqualified".into(),
+            "contact_deleted".into(),
+            "".into(),
+            "".into()
+        )
+    );
     let issued = a.iter().filter(|x| x.4 == "issued").count();
     let withheld = a
         .iter()
