@@ -353,6 +353,15 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "field.before_store_id" => ("原门店", "Was in store"),
         "field.display_name" => ("姓名", "Name"),
         "field.wecom_userid" => ("企业微信账号", "WeCom userid"),
+        // A `referred` timeline entry and the referral jobs (invite-a-friend).
+        "field.program" => ("邀请有礼活动", "Referral program"),
+        "field.program_id" => ("邀请有礼活动", "Referral program"),
+        "field.link" => ("邀请链接", "Invite link"),
+        "field.inviter_customer_id" => ("邀请人（顾客）", "Inviter (customer)"),
+        "field.inviter_staff_id" => ("邀请人（员工）", "Inviter (staff)"),
+        "field.via" => ("方式", "How"),
+        "field.outcome" => ("结果", "Outcome"),
+        "field.referral_id" => ("邀请记录", "Invitation"),
         _ => return None,
     })
 }
