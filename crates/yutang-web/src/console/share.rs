@@ -329,7 +329,7 @@ pub async fn page(
 }
 
 /// A file to download: its type and `attachment` with a file name.
-fn download(content_type: &'static str, filename: &str, body: Vec<u8>) -> Response {
+pub(super) fn download(content_type: &'static str, filename: &str, body: Vec<u8>) -> Response {
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
     (
