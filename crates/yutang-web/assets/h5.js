@@ -298,6 +298,35 @@
     };
   }
 
+  // The invite page works without a token (the friend may have none): only accepting the
+  // invite needs one. With a token, 接受邀请 binds the friend (or says why not).
+  function invite() {
+    var box = $("invite");
+    var accept = $("accept");
+    if (!accept) { return; }
+    if (!token()) {
+      if (demo) {
+        $("login-reason").textContent = box.getAttribute("data-login");
+        document.querySelector("main").appendChild($("login"));
+        showLogin();
+      }
+      return;
+    }
+    $("accept-box").hidden = false;
+    accept.onclick = function () {
+      accept.disabled = true;
+      api("POST", "/public/invites/" + box.getAttribute("data-code") + "/accept").then(function (o) {
+        var r = $("accept-result");
+        r.setAttribute("data-status", o.status);
+        r.setAttribute("data-reason", o.reason || "");
+        r.textContent = o.reason
+          ? t("invite_refused", { r: T["reason_" + o.reason] || o.reason })
+          : (T["invite_" + o.status] || o.status);
+      }).catch(function (e) { toast(e.message); accept.disabled = false; });
+    };
+  }
+
+  if (page === "invite") { invite(); return; }
   if (!token()) { signIn(t("need_login")); return; }
   ({ coupons: coupons, flash_sale: flashSale, group_buy: groupBuy, team: team })[page]();
 })();

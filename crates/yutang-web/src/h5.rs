@@ -7,7 +7,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -15,7 +15,9 @@ use serde::Deserialize;
 
 use axum::http::request::Parts;
 
+use yutang_app::acquisition::referrals::InvitePage;
 use yutang_app::promotions::media::MediaRow;
+use yutang_core::acquisition::CodeKind;
 
 use crate::auth::{IdPath, LANG_COOKIE, cookie};
 use crate::console::i18n::{Lang, Tr};
@@ -23,7 +25,7 @@ use crate::state::AppState;
 
 /// The texts the page script shows (`h5.js.<key>`), handed to it as JSON in the reader's
 /// language.
-const JS_TEXTS: [&str; 56] = [
+const JS_TEXTS: [&str; 69] = [
     "need_login",
     "token_invalid",
     "token_expired",
@@ -80,6 +82,20 @@ const JS_TEXTS: [&str; 56] = [
     "customer_token_expired",
     "lang",
     "template_gone",
+    // The invite page's outcomes (`ref.h5.js.…`) and refusal reasons (`ref.reason.…`).
+    "invite_bound",
+    "invite_qualifying",
+    "invite_rewarded",
+    "invite_disqualified",
+    "invite_refused",
+    "reason_self_invite",
+    "reason_already_in_pool",
+    "reason_already_invited",
+    "reason_identity_reused",
+    "reason_program_not_running",
+    "reason_order_refunded",
+    "reason_contact_deleted",
+    "reason_inviter_daily_cap",
 ];
 
 /// The reader's language: `?lang=`, else the language cookie, else Chinese.
@@ -94,19 +110,32 @@ fn lang_of(parts: &Parts) -> Lang {
         .unwrap_or(Lang::Zh)
 }
 
+/// The translation key of a script text (`None`: not a translation).
+fn js_key(k: &str) -> Option<String> {
+    Some(match k {
+        // The API's token error codes show the sign-in texts.
+        "customer_token_required" => "h5.js.need_login".into(),
+        "invalid_customer_token" => "h5.js.token_invalid".into(),
+        "customer_token_expired" => "h5.js.token_expired".into(),
+        "lang" => return None,
+        // The invite page's texts live with the console's referral pages.
+        k => match (k.strip_prefix("invite_"), k.strip_prefix("reason_")) {
+            (Some(outcome), _) => format!("ref.h5.js.{outcome}"),
+            (_, Some(reason)) => format!("ref.reason.{reason}"),
+            _ => format!("h5.js.{k}"),
+        },
+    })
+}
+
 /// The script's texts as JSON (safe inside a `<script type="application/json">`).
 fn js_texts(lang: Lang) -> String {
     let tr = Tr { lang };
     let map: serde_json::Map<String, serde_json::Value> = JS_TEXTS
         .iter()
         .map(|k| {
-            let text = match *k {
-                // The API's token error codes show the sign-in texts.
-                "customer_token_required" => tr.t("h5.js.need_login"),
-                "invalid_customer_token" => tr.t("h5.js.token_invalid"),
-                "customer_token_expired" => tr.t("h5.js.token_expired"),
-                "lang" => lang.code(),
-                _ => tr.t(&format!("h5.js.{k}")),
+            let text = match js_key(k) {
+                Some(key) => tr.t(&key),
+                None => lang.code(),
             };
             ((*k).to_owned(), serde_json::Value::from(text))
         })
@@ -122,6 +151,7 @@ pub fn router() -> Router<AppState> {
         .route("/flash-sales/{id}", get(flash_sale))
         .route("/group-buys/{id}", get(group_buy))
         .route("/teams/{id}", get(team))
+        .route("/invite/{code}", get(invite))
         .route("/assets/h5.js", get(script))
         .layer(axum::middleware::from_fn(crate::auth::refuse_control_text))
         .layer(axum::middleware::map_response(h5_headers))
@@ -130,14 +160,18 @@ pub fn router() -> Router<AppState> {
         .route("/media/{id}", get(crate::api::media::serve_media))
 }
 
-/// Like the console: nothing loads from elsewhere; scripts only from this server.
+/// Like the console: nothing loads from elsewhere; scripts only from this server. A page that
+/// shows WeCom's own image (the invite page of a QR-code program) sets its own policy naming
+/// WeCom's image host, and it is kept.
 async fn h5_headers(mut res: Response) -> Response {
-    res.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
-        ),
-    );
+    if !res.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
+        res.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+            ),
+        );
+    }
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
@@ -174,9 +208,16 @@ impl Shell {
             })
             .unwrap_or_default();
         query.push(("lang".into(), other.into()));
+        // The path as the browser asked for it (`/h5/…`: the router is nested, so
+        // `parts.uri` lacks the prefix).
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or(parts.uri.path(), |u| u.0.path())
+            .to_owned();
         let lang_href = format!(
             "{}?{}",
-            parts.uri.path(),
+            path,
             url::form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(query)
                 .finish()
@@ -389,6 +430,89 @@ pub async fn team(
     })
 }
 
+/// The H5 policy with WeCom's image host added: a QR-code program's invite page shows the
+/// contact way's QR image (`*.qpic.cn`). Every other H5 page keeps the stricter policy.
+const WECOM_QR_CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data: https://*.qpic.cn http://*.qpic.cn; frame-ancestors 'none'";
+
+#[derive(Template)]
+#[template(path = "h5/invite.html")]
+struct InviteView {
+    shell: Shell,
+    invite: InvitePage,
+    /// `张* 邀请你`.
+    headline: String,
+    /// The rule in the friend's words.
+    rule: String,
+    /// A link program's add URL as a QR code (inline SVG), for a visitor on a computer.
+    qr_svg: String,
+}
+
+impl InviteView {
+    fn is_link(&self) -> bool {
+        self.invite.code_kind == CodeKind::Link
+    }
+}
+
+/// `/h5/invite/{code}`: an inviter's invite as the friend sees it (counts a visit). An unknown
+/// code is the not-found page.
+pub async fn invite(State(s): State<AppState>, Path(code): Path<String>, parts: Parts) -> Response {
+    let invite = match s.app.acquisition().invite_page(&code).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return not_found_page(&parts),
+        Err(e) => {
+            crate::error::internal(&e);
+            let text = Tr {
+                lang: lang_of(&parts),
+            }
+            .t("h5.js.request_failed");
+            return (StatusCode::INTERNAL_SERVER_ERROR, text).into_response();
+        }
+    };
+    let shell = Shell::new(&s, &parts, invite.name.clone(), "invite", invite.program_id).await;
+    let tr = shell.tr;
+    let inviter = if invite.inviter.is_empty() {
+        tr.t("ref.h5.a_friend").to_owned()
+    } else {
+        invite.inviter.clone()
+    };
+    let reward = if invite.invitee_reward_template_id.is_some() {
+        "ref.h5.gift"
+    } else {
+        "ref.h5.done"
+    };
+    let rule = format!(
+        "{}{}",
+        crate::console::referrals::rule_text(tr, "ref.h5.rule.", &invite.qualification),
+        tr.t(reward)
+    );
+    // The standalone SVG without its XML declaration is an element the page can hold.
+    let qr_svg = match crate::qr::Matrix::new(&invite.add_url) {
+        Ok(m) if invite.code_kind == CodeKind::Link && !invite.add_url.is_empty() => {
+            let svg = m.svg();
+            svg.find("<svg")
+                .map(|i| svg[i..].trim_end().to_owned())
+                .unwrap_or_default()
+        }
+        _ => String::new(),
+    };
+    let contact_way = invite.code_kind == CodeKind::ContactWay;
+    let mut res = render(&InviteView {
+        headline: tr.fill("ref.h5.invites_you", &[("name", &inviter)]),
+        rule,
+        qr_svg,
+        shell,
+        invite,
+    });
+    if contact_way {
+        res.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(WECOM_QR_CSP),
+        );
+    }
+    res
+}
+
 pub async fn script() -> Response {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
@@ -406,15 +530,14 @@ mod tests {
     #[test]
     fn script_texts_exist() {
         for k in JS_TEXTS {
-            if !matches!(
-                k,
-                "customer_token_required"
-                    | "invalid_customer_token"
-                    | "customer_token_expired"
-                    | "lang"
-            ) {
-                assert!(lookup(&format!("h5.js.{k}")).is_some(), "{k}");
+            if let Some(key) = js_key(k) {
+                assert!(lookup(&key).is_some(), "{k}: {key}");
             }
+        }
+        // Every reason a refusal can give has its text for the invite page.
+        for r in yutang_core::acquisition::referrals::Refusal::ALL {
+            let k = format!("reason_{}", r.as_str());
+            assert!(JS_TEXTS.contains(&k.as_str()), "{k}");
         }
         let en = js_texts(Lang::En);
         assert!(en.contains("Sign in to see this") && !en.contains('<'));

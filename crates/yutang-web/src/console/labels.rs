@@ -590,6 +590,9 @@ fn string_text(tr: Tr, key: &str, s: &str) -> String {
         "field" => &["field."],
         "event" => &["event."],
         "phase" => &["sync.phase."],
+        // A `referred` entry: how the friend came and what became of the invitation.
+        "via" => &["ref.via."],
+        "outcome" => &["ref.status."],
         // The setup checker's steps (`wecom_connection_tested`).
         "passed" | "failed" | "skipped" => &["check.step."],
         _ => &[],
@@ -833,6 +836,11 @@ mod tests {
             "操作 归档渠道活码 · 名称 收银台 · ID 7"
         );
         assert_eq!(target(zh, "live_code:7"), "渠道活码 #7");
+        let referred = r#"{"program":"邀好友","program_id":3,"link":"abcdefghjkmn","inviter_customer_id":5,"inviter_staff_id":null,"via":"add","outcome":"bound"}"#;
+        assert_eq!(
+            line(&describe(zh, referred, &[])),
+            "邀请人（顾客） #5 · 邀请链接 abcdefghjkmn · 结果 已绑定 · 邀请有礼活动 邀好友 · 邀请有礼活动 #3 · 方式 添加导购"
+        );
         let rule = r#"{"kind":"rfm","recency_days":60,"frequency_min":1,"monetary_min_fen":9900}"#;
         assert_eq!(
             line(&describe(zh, rule, &["kind"])),

@@ -25,6 +25,14 @@ pub struct FormError {
     pub field: String,
 }
 
+/// The message of a form's refusal when it is about `field` (shown under that input).
+pub(super) fn error_for(error: &Option<FormError>, field: &str) -> Option<&'static str> {
+    error
+        .as_ref()
+        .filter(|e| e.field == field)
+        .map(|e| e.message)
+}
+
 pub(super) fn form_error(tr: Tr, e: AppError) -> (StatusCode, FormError) {
     let w = WebError::from(e);
     (

@@ -18,6 +18,7 @@ mod layout;
 mod org;
 mod promotion_stats;
 mod promotions;
+pub(crate) mod referrals;
 mod segments;
 pub(crate) mod share;
 mod staff;
@@ -193,6 +194,21 @@ pub fn router() -> Router<AppState> {
             "/live-codes/{id}/archive",
             get(acquisition::code_archive_confirm).post(acquisition::code_archive),
         )
+        .route("/referrals", get(referrals::list).post(referrals::create))
+        .route("/referrals/new", get(referrals::new))
+        .route("/referrals/{id}", get(referrals::view))
+        .route(
+            "/referrals/{id}/edit",
+            get(referrals::edit).post(referrals::update),
+        )
+        .route(
+            "/referrals/{id}/archive",
+            get(referrals::archive_confirm).post(referrals::archive),
+        )
+        .route("/referrals/{id}/links", post(referrals::link_create))
+        .route("/referrals/{id}/link", get(referrals::link_page))
+        // qr.svg, qr.png
+        .route("/referrals/{id}/link/{file}", get(referrals::link_file))
         .route("/account", get(auth::account))
         .route("/account/password", post(auth::account_password))
         .route("/settings/wecom", get(wecom::show).post(wecom::save))

@@ -330,7 +330,7 @@ pub async fn page(
 }
 
 /// A file to download: its type and `attachment` with a file name.
-fn download(content_type: &'static str, filename: &str, body: Vec<u8>) -> Response {
+pub(super) fn download(content_type: &'static str, filename: &str, body: Vec<u8>) -> Response {
     crate::files::file(content_type, filename, Disposition::Attachment, body)
 }
 

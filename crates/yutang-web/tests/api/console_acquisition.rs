@@ -17,7 +17,7 @@ both_engines!(
 );
 
 /// Post a console form (pairs, repeated keys allowed); the response is not followed.
-async fn post_form(
+pub(crate) async fn post_form(
     t: &TestApp,
     cookie: &str,
     path: &str,
@@ -42,7 +42,7 @@ async fn post_csrf(t: &TestApp, cookie: &str, path: &str, csrf: &str) -> reqwest
     post_form(t, cookie, path, &[("csrf", csrf.to_owned())]).await
 }
 
-fn location(r: &reqwest::Response) -> String {
+pub(crate) fn location(r: &reqwest::Response) -> String {
     r.headers()["location"].to_str().unwrap().to_owned()
 }
 
@@ -54,7 +54,7 @@ fn id_in(loc: &str, what: &str) -> i64 {
     rest.split(['?', '/']).next().unwrap().parse().unwrap()
 }
 
-fn refused(field: &str, message: &str) -> String {
+pub(crate) fn refused(field: &str, message: &str) -> String {
     format!(r#"<p class="field-error" role="alert" data-field="{field}">{message}</p>"#)
 }
 

@@ -216,7 +216,7 @@ async fn seed_acquisition(
         .await,
     )
     .await;
-    created(
+    let code = created(
         t.post(
             "/api/v1/live-codes",
             &t.admin,
@@ -229,6 +229,31 @@ async fn seed_acquisition(
     )
     .await;
     crate::acquisition::add(t, fake, target, "zhangwei", "小林", Some("crawl-1")).await;
+    // A referral program on the code, with a guide's and a customer's link, one friend bound
+    // and one refused (the program's page, its leaderboard, attempts and link pages).
+    let program = created(
+        t.post(
+            "/api/v1/referral-programs",
+            &t.admin,
+            json!({"name": "邀好友 爬取", "live_code_id": code, "description": "好友首单满50元",
+                "qualification": {"kind": "first_order", "min_order_fen": 5000, "hold_days": 7}}),
+        )
+        .await,
+    )
+    .await;
+    let links = format!("/api/v1/referral-programs/{program}/links");
+    let r = t.post(&links, &t.admin, json!({"staff_id": g1})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = t.post(&links, &t.admin, json!({"customer_id": 1})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let link = r.json::<serde_json::Value>().await.unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let friend = crate::console_referrals::new_customer(t, "uCrawlFriend", "新朋友").await;
+    for customer in [friend, 1] {
+        crate::console_referrals::accept(t, &link, customer).await;
+    }
     let old = created(
         t.post(
             "/api/v1/channels",
@@ -480,6 +505,18 @@ async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, V
         .any(|h| h.starts_with("/console/live-codes/") && h.ends_with("/edit"))
     {
         found.push(format!("[{lang}] no live-code form reached"));
+    }
+    // The referral pages, their form and the inviters' link pages are reached from the nav.
+    for prefix in [
+        "/console/referrals/new",
+        "/console/referrals?archived=1",
+        "/console/referrals/1/edit",
+        "/console/referrals/1/link?staff_id=",
+        "/console/referrals/1/link?customer_id=",
+    ] {
+        if !seen.iter().any(|h| h.starts_with(prefix)) {
+            found.push(format!("[{lang}] no page under {prefix} reached"));
+        }
     }
     // Every campaign's share page (QR code and poster) is linked from the promotions list.
     for what in ["coupons", "flash-sales", "group-buys"] {
