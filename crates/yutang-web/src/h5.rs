@@ -152,6 +152,7 @@ pub fn router() -> Router<AppState> {
         .route("/group-buys/{id}", get(group_buy))
         .route("/teams/{id}", get(team))
         .route("/invite/{code}", get(invite))
+        .route("/invite/{code}/qr.png", get(invite_qr))
         .route("/assets/h5.js", get(script))
         .layer(axum::middleware::from_fn(crate::auth::refuse_control_text))
         .layer(axum::middleware::map_response(h5_headers))
@@ -430,11 +431,6 @@ pub async fn team(
     })
 }
 
-/// The H5 policy with WeCom's image host added: a QR-code program's invite page shows the
-/// contact way's QR image (`*.qpic.cn`). Every other H5 page keeps the stricter policy.
-const WECOM_QR_CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; \
-    img-src 'self' data: https://*.qpic.cn http://*.qpic.cn; frame-ancestors 'none'";
-
 #[derive(Template)]
 #[template(path = "h5/invite.html")]
 struct InviteView {
@@ -496,21 +492,34 @@ pub async fn invite(State(s): State<AppState>, Path(code): Path<String>, parts: 
         }
         _ => String::new(),
     };
-    let contact_way = invite.code_kind == CodeKind::ContactWay;
-    let mut res = render(&InviteView {
+    render(&InviteView {
         headline: tr.fill("ref.h5.invites_you", &[("name", &inviter)]),
         rule,
         qr_svg,
         shell,
         invite,
-    });
-    if contact_way {
-        res.headers_mut().insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(WECOM_QR_CSP),
-        );
+    })
+}
+
+/// `/h5/invite/{code}/qr.png`: the QR a friend scans, from Yutang (a QR-code program's stored
+/// contact-way image; a link program's link with the inviter's state), so the page loads
+/// nothing from WeCom's image host. 404 for an unknown code or while no image is stored.
+pub async fn invite_qr(State(s): State<AppState>, Path(code): Path<String>) -> Response {
+    match s.app.acquisition().invite_qr(&code).await {
+        Ok(Some(f)) => (
+            [
+                (header::CONTENT_TYPE, f.content_type),
+                (header::CACHE_CONTROL, "public, max-age=300".to_owned()),
+            ],
+            f.bytes,
+        )
+            .into_response(),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            crate::error::internal(&e);
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
     }
-    res
 }
 
 pub async fn script() -> Response {

@@ -449,10 +449,11 @@ impl Acquisition<'_> {
         })
     }
 
-    /// The program's inviters, most friends first (at most 100).
+    /// The program's inviters, most friends first (at most 100), those in the caller's data
+    /// scope only (a store manager: their store's staff and customers).
     pub async fn program_inviters(&self, actor: &Actor, id: i64) -> Result<Vec<InviterRow>> {
         self.visible_program(actor, id).await?;
-        Ok(store::inviters(&self.db, id, 100).await?)
+        Ok(store::inviters(&self.db, id, scope_of(actor), 100).await?)
     }
 
     /// A staff member's or a customer's link in a program (made on first ask). A guide asks

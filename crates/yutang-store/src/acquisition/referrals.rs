@@ -810,8 +810,15 @@ pub struct InviterRow {
     pub refused: i64,
 }
 
-/// The program's inviters, most friends bound first (the leaderboard).
-pub async fn inviters(db: &Db, program: i64, limit: i64) -> Result<Vec<InviterRow>> {
+/// The program's inviters, most friends bound first (the leaderboard), within the caller's
+/// data scope (store, guide): staff of that store (that guide), and customers followed there
+/// (by that guide), as the customer lists scope them.
+pub async fn inviters(
+    db: &Db,
+    program: i64,
+    scope: (Option<i64>, Option<i64>),
+    limit: i64,
+) -> Result<Vec<InviterRow>> {
     db_run!(db, pool => {
         Ok(sqlx::query_as::<_, InviterRow>(
             "SELECT l.id AS link_id, l.code, l.customer_id, l.staff_id, \
@@ -822,12 +829,22 @@ pub async fn inviters(db: &Db, program: i64, limit: i64) -> Result<Vec<InviterRo
              FROM referral_links l LEFT JOIN referrals r ON r.link_id = l.id \
              LEFT JOIN customers ic ON ic.id = l.customer_id \
              LEFT JOIN staff st ON st.id = l.staff_id \
-             WHERE l.program_id = $1 \
+             WHERE l.program_id = $1 AND (($3 IS NULL AND $4 IS NULL) \
+               OR (l.staff_id IS NOT NULL AND EXISTS (SELECT 1 FROM staff s2 \
+                 WHERE s2.id = l.staff_id AND ($3 IS NULL OR s2.store_id = $3) \
+                 AND ($4 IS NULL OR s2.id = $4))) \
+               OR (l.customer_id IS NOT NULL \
+                 AND ($3 IS NULL OR EXISTS (SELECT 1 FROM follows f JOIN staff s3 ON s3.id = f.staff_id \
+                   WHERE f.customer_id = l.customer_id AND f.state = 'active' AND s3.store_id = $3)) \
+                 AND ($4 IS NULL OR EXISTS (SELECT 1 FROM follows f \
+                   WHERE f.customer_id = l.customer_id AND f.state = 'active' AND f.staff_id = $4)))) \
              GROUP BY l.id, l.code, l.customer_id, l.staff_id, ic.name, st.display_name, l.visits \
              ORDER BY bound DESC, rewarded DESC, l.id LIMIT $2",
         )
         .bind(program)
         .bind(limit)
+        .bind(scope.0)
+        .bind(scope.1)
         .fetch_all(pool)
         .await?)
     })

@@ -656,7 +656,8 @@ async fn invite_pages_show_the_way_to_the_guide(e: Engine) {
         .unwrap();
     assert!(html.contains("欧** invites you"), "{html}");
 
-    // A QR-code program: WeCom's image, allowed by this page's policy only.
+    // A QR-code program: the code's QR image as Yutang keeps it, served beside the page, so
+    // the page keeps the strict policy (nothing from WeCom's image host).
     let code = link_of(qr_program).await["code"]
         .as_str()
         .unwrap()
@@ -667,25 +668,44 @@ async fn invite_pages_show_the_way_to_the_guide(e: Engine) {
         .to_str()
         .unwrap()
         .to_owned();
-    assert!(
-        csp.contains("img-src 'self' data: https://*.qpic.cn")
-            && csp.contains("frame-ancestors 'none'"),
-        "{csp}"
-    );
+    assert!(!csp.contains("qpic"), "{csp}");
     let html = r.text().await.unwrap();
-    let qr = api_json(&t, &format!("/api/v1/referral-programs/{qr_program}")).await;
-    let live: Value = api_json(&t, &format!("/api/v1/live-codes/{}", qr["live_code_id"])).await;
-    let qr_url = live["qr_url"].as_str().unwrap();
-    assert!(qr_url.contains("qpic.cn"), "{live}");
     assert!(
-        html.contains(&format!(r#"<img id="guide-qr" src="{qr_url}""#)),
+        html.contains(&format!(
+            r#"<img id="guide-qr" src="/h5/invite/{code}/qr.png""#
+        )),
         "{html}"
     );
     assert!(!html.contains(r#"id="add-guide""#));
-    // The other H5 pages keep the strict policy.
-    let r = get("/h5/coupons".to_owned()).await;
-    let csp = r.headers()["content-security-policy"].to_str().unwrap();
-    assert!(!csp.contains("qpic"), "{csp}");
+    let qr = api_json(&t, &format!("/api/v1/referral-programs/{qr_program}")).await;
+    let stored = t
+        .get(
+            &format!("/api/v1/live-codes/{}/qr.png", qr["live_code_id"]),
+            &t.admin,
+        )
+        .await;
+    assert_eq!(stored.status(), StatusCode::OK);
+    let stored = stored.bytes().await.unwrap();
+    let r = get(format!("/h5/invite/{code}/qr.png")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.bytes().await.unwrap(), stored, "the code's own QR image");
+    // A link program's QR is its link with the inviter's state, drawn by Yutang.
+    let link_code = link["code"].as_str().unwrap();
+    let r = get(format!("/h5/invite/{link_code}/qr.png")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let texts = crate::share::Gray::of_png(&r.bytes().await.unwrap()).qr_texts();
+    assert!(
+        texts.len() == 1 && texts[0].ends_with(&format!("customer_channel=rf-{link_code}")),
+        "{texts:?}"
+    );
+    // Unknown codes have no QR.
+    assert_eq!(
+        get("/h5/invite/abcdefghjkmn/qr.png".to_owned())
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
 
     // A code WeCom refused (its guide is not in the corp) has no way to the guide yet: the
     // page says so instead of a dead button.

@@ -413,6 +413,15 @@ async fn link_adds_bind_friends_and_reward_both_sides_once(e: Engine) {
     .await;
     assert_eq!(inv[0]["bound"], 2, "{inv}");
     assert_eq!(inv[0]["rewarded"], 1);
+    // Another store's manager sees the (brand-wide) program but not this store's inviter.
+    let other = t.store("REF-1B").await;
+    t.staff("mgr.ref1b", "store_manager", Some(other)).await;
+    let mtok = t.login("mgr.ref1b").await;
+    let r = t
+        .get(&format!("/api/v1/referral-programs/{pid}/inviters"), &mtok)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(json_of(r).await, json!([]));
 
     // Archived: the page says so, and a new friend through the link is refused.
     let r = t
