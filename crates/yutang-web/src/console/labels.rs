@@ -839,7 +839,7 @@ mod tests {
         let referred = r#"{"program":"邀好友","program_id":3,"link":"abcdefghjkmn","inviter_customer_id":5,"inviter_staff_id":null,"via":"add","outcome":"bound"}"#;
         assert_eq!(
             line(&describe(zh, referred, &[])),
-            "邀请人（顾客） #5 · 邀请链接 abcdefghjkmn · 结果 已绑定 · 邀请有礼活动 邀好友 · 邀请有礼活动 #3 · 方式 添加导购"
+            "邀请人（客户 ID） #5 · 邀请码 abcdefghjkmn · 结果 已绑定 · 邀请活动 邀好友 · 活动 ID #3 · 绑定方式 添加导购"
         );
         let rule = r#"{"kind":"rfm","recency_days":60,"frequency_min":1,"monetary_min_fen":9900}"#;
         assert_eq!(
