@@ -720,6 +720,10 @@ pub struct ProgramTotals {
     /// Orders of bound friends paid after their binding, and what they paid net of refunds.
     pub orders: i64,
     pub gmv_fen: i64,
+    /// The program's reward coupons (both sides) used on orders, and their discounts: what the
+    /// rewards cost (integer fen; a refund that returns a coupon takes it out again).
+    pub rewards_used: i64,
+    pub reward_cost_fen: i64,
 }
 
 pub async fn program_totals(
@@ -759,7 +763,22 @@ pub async fn program_totals(
         .bind(program)
         .fetch_one(pool)
         .await?;
+        let (rewards_used, cost): (i64, Option<i64>) = sqlx::query_as(concat!(
+            "SELECT COUNT(u.id), CAST(SUM(u.discount_fen) AS BIGINT) \
+             FROM referrals r JOIN customers c ON c.id = r.invitee_id \
+             JOIN coupons u ON u.claim_id = r.invitee_claim_id OR u.claim_id = r.inviter_claim_id \
+             WHERE ",
+            scope_condition!(),
+            " AND r.program_id = $3 AND u.state = 'used'"
+        ))
+        .bind(scope.0)
+        .bind(scope.1)
+        .bind(program)
+        .fetch_one(pool)
+        .await?;
         let mut t = ProgramTotals {
+            rewards_used,
+            reward_cost_fen: cost.unwrap_or(0),
             links,
             visits: visits.unwrap_or(0),
             orders,

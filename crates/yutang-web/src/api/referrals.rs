@@ -130,6 +130,10 @@ pub mod schema {
         pub inviter_rewards_withheld: i64,
         pub orders: i64,
         pub gmv_fen: i64,
+        /// Reward coupons (both sides) used on orders.
+        pub rewards_used: i64,
+        /// Their discounts, integer fen.
+        pub reward_cost_fen: i64,
     }
 
     #[derive(Serialize, ToSchema)]

@@ -163,6 +163,8 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
         "ref.inviter_withheld" => ("邀请人奖励超上限未发", "Inviters' rewards over the cap"),
         "ref.orders" => ("好友订单", "Friends' orders"),
         "ref.gmv" => ("好友实付（元）", "Friends' GMV (CNY)"),
+        "ref.rewards_used" => ("已核销奖励券", "Reward coupons used"),
+        "ref.reward_cost" => ("奖励成本（元）", "Reward cost (CNY)"),
         "ref.refusals" => ("被拒绝的邀请（按原因）", "Refused invitations, by rule"),
         "ref.no_refusals" => ("没有被拒绝的邀请", "No refused invitations"),
         "ref.count" => ("次数", "Count"),
@@ -537,6 +539,8 @@ pub struct ProgramLine {
     pub rule: String,
     pub refused: i64,
     pub gmv: String,
+    /// What the used reward coupons took off orders, in yuan.
+    pub reward_cost: String,
     pub v: ProgramView,
 }
 
@@ -551,6 +555,7 @@ fn program_line(tr: Tr, names: &Names, v: ProgramView) -> ProgramLine {
         rule: rule_text(tr, "ref.rule.", &v.spec.rule()),
         refused: v.totals.refused.iter().map(|(_, n)| n).sum(),
         gmv: yutang_core::money::Fen(v.totals.gmv_fen).to_string(),
+        reward_cost: yutang_core::money::Fen(v.totals.reward_cost_fen).to_string(),
         v,
     }
 }

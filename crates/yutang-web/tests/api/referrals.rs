@@ -423,6 +423,26 @@ async fn link_adds_bind_friends_and_reward_both_sides_once(e: Engine) {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(json_of(r).await, json!([]));
 
+    // f1 spends the friend's coupon (满50减10) on a later order: the program's reward cost.
+    let coupons = json_of(
+        t.get(&format!("/api/v1/customers/{f1}/coupons"), &t.admin)
+            .await,
+    )
+    .await;
+    let coupon_id = coupons[0]["id"].as_i64().unwrap();
+    let o9 = order(&t, "REF-O-9", f1, 6000).await;
+    let r = t
+        .post(
+            &format!("/api/v1/coupons/{coupon_id}/redeem"),
+            &t.admin,
+            json!({"order_id": o9}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let p = json_of(t.get(&format!("/api/v1/referral-programs/{pid}"), &t.admin).await).await;
+    assert_eq!(p["totals"]["rewards_used"], 1, "{p}");
+    assert_eq!(p["totals"]["reward_cost_fen"], 1000);
+
     // Archived: the page says so, and a new friend through the link is refused.
     let r = t
         .post(
