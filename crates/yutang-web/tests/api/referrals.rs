@@ -439,7 +439,11 @@ async fn link_adds_bind_friends_and_reward_both_sides_once(e: Engine) {
         )
         .await;
     assert!(r.status().is_success(), "{}", r.status());
-    let p = json_of(t.get(&format!("/api/v1/referral-programs/{pid}"), &t.admin).await).await;
+    let p = json_of(
+        t.get(&format!("/api/v1/referral-programs/{pid}"), &t.admin)
+            .await,
+    )
+    .await;
     assert_eq!(p["totals"]["rewards_used"], 1, "{p}");
     assert_eq!(p["totals"]["reward_cost_fen"], 1000);
 
