@@ -19,6 +19,7 @@ pub mod import;
 pub mod import_runs;
 mod job_kinds;
 pub mod jobs;
+pub mod loyalty;
 pub mod orders;
 pub mod org;
 pub mod promotions;

@@ -12,6 +12,7 @@ pub mod error_codes;
 pub mod events;
 pub mod export;
 pub mod identity;
+pub mod loyalty;
 pub mod ids;
 pub mod media;
 pub mod money;
