@@ -103,3 +103,17 @@ CREATE TABLE points_redemptions (
     cancelled_at     BIGINT 
 );
 CREATE INDEX points_redemptions_customer ON points_redemptions(customer_id, id);
+
+-- What each refund owed back of its order's points: `due` by the refunded share, `taken` by
+-- the reversal entry (NULL when nothing could be taken), the rest added to the account's
+-- `owed`. The sum of `due` is what earlier refunds of the order already accounted for.
+CREATE TABLE points_reversals (
+    refund_key   TEXT    PRIMARY KEY,
+    order_id     BIGINT  NOT NULL REFERENCES orders(id),
+    customer_id  BIGINT NOT NULL REFERENCES customers(id),
+    due          BIGINT NOT NULL CHECK (due >= 0),
+    taken        BIGINT NOT NULL CHECK (taken >= 0 AND taken <= due),
+    entry_id     BIGINT REFERENCES points_entries(id),
+    created_at   BIGINT NOT NULL
+);
+CREATE INDEX points_reversals_order ON points_reversals(order_id);

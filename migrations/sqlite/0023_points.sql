@@ -103,3 +103,17 @@ CREATE TABLE points_redemptions (
     cancelled_at     INTEGER
 );
 CREATE INDEX points_redemptions_customer ON points_redemptions(customer_id, id);
+
+-- What each refund owed back of its order's points: `due` by the refunded share, `taken` by
+-- the reversal entry (NULL when nothing could be taken), the rest added to the account's
+-- `owed`. The sum of `due` is what earlier refunds of the order already accounted for.
+CREATE TABLE points_reversals (
+    refund_key   TEXT    PRIMARY KEY,
+    order_id     INTEGER NOT NULL REFERENCES orders(id),
+    customer_id  INTEGER NOT NULL REFERENCES customers(id),
+    due          INTEGER NOT NULL CHECK (due >= 0),
+    taken        INTEGER NOT NULL CHECK (taken >= 0 AND taken <= due),
+    entry_id     INTEGER REFERENCES points_entries(id),
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX points_reversals_order ON points_reversals(order_id);

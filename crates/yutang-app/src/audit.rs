@@ -54,12 +54,15 @@ pub enum Action {
     /// The brand's acquisition settings (the attribution window) were changed (detail: the
     /// field, `before` and `after`).
     AcquisitionSettingsChanged,
+    /// The points ledger's settings changed, or a customer's points were adjusted by hand
+    /// (detail `op`: `settings` with `before`/`after`, `adjust` with points, reason, balance).
+    PointsChanged,
     /// The audit log itself was exported (the filter and the row count in the detail).
     AuditExported,
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 36] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -94,6 +97,7 @@ impl Action {
         Action::PromotionChanged,
         Action::ChannelChanged,
         Action::AcquisitionSettingsChanged,
+        Action::PointsChanged,
         Action::AuditExported,
     ];
 
@@ -133,6 +137,7 @@ impl Action {
             Action::PromotionChanged => "promotion_changed",
             Action::ChannelChanged => "channel_changed",
             Action::AcquisitionSettingsChanged => "acquisition_settings_changed",
+            Action::PointsChanged => "points_changed",
             Action::AuditExported => "audit_exported",
         }
     }

@@ -11,6 +11,7 @@ pub(crate) fn registry() -> JobRegistry {
     crate::tags::register(&mut reg);
     crate::acquisition::register(&mut reg);
     crate::promotions::register(&mut reg);
+    crate::loyalty::points::register(&mut reg);
     crate::wecom::inbox::register(&mut reg);
     crate::wecom::sync::register(&mut reg);
     crate::wecom::tags::register(&mut reg);
@@ -23,7 +24,7 @@ mod tests {
     use super::*;
 
     /// The kinds the runner claimed before the registry existed (each area's constants).
-    const EXPECTED: [&str; 13] = [
+    const EXPECTED: [&str; 14] = [
         crate::acquisition::REWARD_KIND,
         crate::acquisition::referrals::QUALIFY_KIND,
         crate::tags::BULK_TAG_KIND,
@@ -37,6 +38,7 @@ mod tests {
         crate::promotions::JOB_KINDS[3],
         crate::promotions::JOB_KINDS[4],
         crate::wecom::CONTACT_DETAILS_KIND,
+        crate::loyalty::points::EXPIRY_KIND,
     ];
 
     /// Every kind is registered exactly once (a second registration panics in `register`,

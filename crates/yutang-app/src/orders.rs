@@ -438,6 +438,8 @@ async fn insert_once_in(
     // A referred friend's first order starts the referral's hold.
     crate::acquisition::referrals::on_order_in(tx, o.customer_id, id, o.amount.0, o.paid_at, now)
         .await?;
+    // The order earns its points (at the multipliers the customer holds now).
+    crate::loyalty::points::on_order_in(tx, o.customer_id, id, o.amount.0, o.paid_at, now).await?;
     Ok((id, true))
 }
 
@@ -484,6 +486,17 @@ async fn refund_in(
     }
     // A refund before a referral's hold is over disqualifies it.
     crate::acquisition::referrals::on_refund_in(tx, id, now).await?;
+    // The refunded share of the order's points goes back.
+    crate::loyalty::points::on_refund_in(
+        tx,
+        id,
+        order.customer_id,
+        external_id,
+        order.amount.0,
+        total.0,
+        now,
+    )
+    .await?;
     store::refresh_aggregates_in(tx, order.customer_id, now).await?;
     Ok(true)
 }

@@ -89,6 +89,7 @@ pub static CODES: &[ErrorCode] = &[
     e("import_busy", "该导入正在试运行或导入中", "This import is already being checked or run"),
     e("import_finished", "该导入已完成；如需重新导入请再次上传文件", "This import has finished; upload the file again to re-run it"),
     e("inconsistent_order", "同一订单号的行客户、渠道或时间不一致", "Rows of one order disagree on customer, channel or time"),
+    e("insufficient_points", "积分不足", "Not enough points"),
     e("internal", "服务器内部错误，请查看服务器日志", "Internal error; see the server log"),
     e("invalid_action", "未知的操作类型", "Unknown action"),
     e("invalid_agent_id", "AgentId 须为数字", "An AgentId is digits"),

@@ -20,6 +20,7 @@ pub mod error;
 pub mod events;
 pub mod imports;
 pub mod jobs;
+pub mod loyalty;
 pub mod login_attempts;
 pub mod media;
 pub mod orders;

@@ -2,6 +2,8 @@
 //! points mall and gifts. Each posts its ledger entries inside the transaction of what caused
 //! them (an order, a refund, a redemption), so a replay of the cause replays nothing.
 
+pub mod points;
+
 use yutang_store::Tx;
 
 use crate::error::Result;

@@ -189,7 +189,7 @@ impl Points {
 
 /// When a lot expires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "rule")]
+#[serde(rename_all = "snake_case", tag = "rule", deny_unknown_fields)]
 pub enum Expiry {
     /// At the end of the year after the one it was earned in (Asia/Shanghai): points earned
     /// any day of 2026 expire at 2027-12-31 24:00 Shanghai. The common rule in China's

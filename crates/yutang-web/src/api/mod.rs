@@ -18,6 +18,7 @@ pub mod orders;
 pub mod org;
 pub mod promotion_stats;
 pub mod promotions;
+pub mod points;
 pub mod referrals;
 pub mod segments;
 pub mod staff;
@@ -94,6 +95,10 @@ use promotions::CustomerTokenScheme;
         referrals::list_inviters, referrals::create_link, referrals::public_my_link,
         referrals::public_invite, referrals::public_accept,
         acquisition_settings::get_settings, acquisition_settings::put_settings,
+        points::get_settings, points::put_settings, points::liability, points::start_expiry,
+        points::account, points::entries, points::adjust, points::earn, points::redeem,
+        points::redemptions, points::cancel, points::public_account, points::public_entries,
+        points::public_redeem, points::public_cancel,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, events::EventIn)),
     modifiers(&BearerAuth, &CustomerTokenScheme, &CommonErrors),
@@ -111,7 +116,8 @@ use promotions::CustomerTokenScheme;
         (name = "wecom", description = "WeCom (企业微信): full sync and customer groups"),
         (name = "acquisition", description = "Channels and channel live codes (渠道活码): attribution, rotation, welcomes, first-add rewards, channel statistics (渠道统计), attribution settings, invite-a-friend referral programs (邀请有礼)"),
         (name = "promotions", description = "Coupon templates and coupons, flash sales, group-buys, customer tokens"),
-        (name = "public", description = "Customer-facing API (customer token `yct_…`): claim coupons, flash sales, group-buys, invite links"),
+        (name = "loyalty", description = "Membership and loyalty (会员): the points ledger (积分) — settings, accounts, ledger entries, adjustments, earnings, redemptions, liability, expiry"),
+        (name = "public", description = "Customer-facing API (customer token `yct_…`): claim coupons, flash sales, group-buys, invite links, the member centre's points"),
     )
 )]
 pub struct ApiDoc;
@@ -319,6 +325,37 @@ pub fn router() -> Router<AppState> {
             get(acquisition_settings::get_settings).put(acquisition_settings::put_settings),
         )
         .merge(referrals_router())
+        .merge(points_router())
+}
+
+/// The points ledger.
+fn points_router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/points/settings",
+            get(points::get_settings).put(points::put_settings),
+        )
+        .route("/points/liability", get(points::liability))
+        .route("/points/expiry-runs", post(points::start_expiry))
+        .route("/points/redemptions/{id}/cancel", post(points::cancel))
+        .route("/customers/{id}/points", get(points::account))
+        .route("/customers/{id}/points/entries", get(points::entries))
+        .route("/customers/{id}/points/adjustments", post(points::adjust))
+        .route("/customers/{id}/points/earnings", post(points::earn))
+        .route(
+            "/customers/{id}/points/redemptions",
+            get(points::redemptions).post(points::redeem),
+        )
+        .route("/public/me/points", get(points::public_account))
+        .route("/public/me/points/entries", get(points::public_entries))
+        .route(
+            "/public/me/points/redemptions",
+            post(points::public_redeem),
+        )
+        .route(
+            "/public/me/points/redemptions/{id}/cancel",
+            post(points::public_cancel),
+        )
 }
 
 /// Invite-a-friend: referral programs, links, attempts; the public invite.

@@ -1,0 +1,3 @@
+//! Membership and loyalty rows: the points ledger, tiers, cards, the mall and gifts.
+
+pub mod points;
