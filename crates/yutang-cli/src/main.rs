@@ -17,6 +17,7 @@ mod backup;
 mod bench;
 mod bench_api;
 mod bench_flash;
+mod bench_points;
 mod bench_segments;
 mod bench_welcome;
 
@@ -175,6 +176,23 @@ enum BenchCommand {
         rate: u32,
         #[arg(long, default_value_t = 100)]
         latency_ms: u64,
+        /// `sqlite`, `postgres` or `both`.
+        #[arg(long, default_value = "both")]
+        engines: String,
+        /// A PostgreSQL server; a fresh database is created on it.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        pg_url: String,
+    },
+    /// The points ledger: postings through the use case against one-row INSERT transactions,
+    /// the stored balance read against summing entries, and an expiry run over every lot.
+    Points {
+        #[arg(long, default_value_t = 5_000)]
+        accounts: usize,
+        #[arg(long, default_value_t = 50_000)]
+        entries: usize,
+        /// Postings in flight at once.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
         /// `sqlite`, `postgres` or `both`.
         #[arg(long, default_value = "both")]
         engines: String,
@@ -646,6 +664,22 @@ async fn main() -> Result<()> {
                 adds,
                 rate,
                 latency_ms,
+                engines,
+                pg_url,
+            })
+            .await
+        }
+        Command::Bench(BenchCommand::Points {
+            accounts,
+            entries,
+            concurrency,
+            engines,
+            pg_url,
+        }) => {
+            bench_points::points(bench_points::Params {
+                accounts,
+                entries,
+                concurrency,
                 engines,
                 pg_url,
             })

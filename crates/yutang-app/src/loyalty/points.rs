@@ -334,7 +334,13 @@ async fn apply_in(tx: &mut Tx, customer: i64, d: &AccountDelta, now: i64) -> Res
 }
 
 /// Give back what a debit took, to the lots it took it from: a cancelled redemption.
-async fn restore_in(tx: &mut Tx, customer: i64, debit: i64, cause: &Cause<'_>, now: i64) -> Result<Posted> {
+async fn restore_in(
+    tx: &mut Tx,
+    customer: i64,
+    debit: i64,
+    cause: &Cause<'_>,
+    now: i64,
+) -> Result<Posted> {
     if let Some(p) = replay_in(tx, cause).await? {
         return Ok(p);
     }
@@ -345,7 +351,9 @@ async fn restore_in(tx: &mut Tx, customer: i64, debit: i64, cause: &Cause<'_>, n
     let entry = insert_entry_in(tx, customer, EntryKind::Cancel, amount, after, cause, now).await?;
     for (lot, n, _) in moves {
         if !store::move_lot_in(tx, lot, n).await? {
-            return Err(AppError::Internal(format!("lot {lot} cannot take back {n}")));
+            return Err(AppError::Internal(format!(
+                "lot {lot} cannot take back {n}"
+            )));
         }
     }
     apply_in(
@@ -837,7 +845,11 @@ impl PointsUseCases<'_> {
         let items = store::entries(&self.db, customer.0, before, limit + 1).await?;
         let more = items.len() as i64 > limit;
         let items: Vec<EntryRow> = items.into_iter().take(limit as usize).collect();
-        let next_before = if more { items.last().map(|e| e.id) } else { None };
+        let next_before = if more {
+            items.last().map(|e| e.id)
+        } else {
+            None
+        };
         Ok(EntriesPage { items, next_before })
     }
 
@@ -1000,7 +1012,10 @@ impl PointsUseCases<'_> {
             &customer.0.to_string(),
             &input.points.get().to_string(),
             &order_ref,
-            &input.order_amount_fen.map(|v| v.to_string()).unwrap_or_default(),
+            &input
+                .order_amount_fen
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
         ]);
         let now = self.now();
         let mut tx = self.db.begin().await?;
@@ -1063,7 +1078,9 @@ impl PointsUseCases<'_> {
     pub async fn cancel_redemption(&self, actor: &Actor, id: i64) -> Result<(RedemptionRow, bool)> {
         manage(actor)?;
         let not_found = || AppError::NotFound { what: "redemption" };
-        let row = store::redemption(&self.db, id).await.map_err(|_| not_found())?;
+        let row = store::redemption(&self.db, id)
+            .await
+            .map_err(|_| not_found())?;
         self.customers()
             .visible_customer(actor, CustomerId(row.customer_id))
             .await
@@ -1083,7 +1100,8 @@ impl PointsUseCases<'_> {
         if row.customer_id != customer.0 {
             return Err(AppError::NotFound { what: "redemption" });
         }
-        self.cancel_for(id, &format!("customer:{}", customer.0)).await
+        self.cancel_for(id, &format!("customer:{}", customer.0))
+            .await
     }
 
     async fn cancel_for(&self, id: i64, by: &str) -> Result<(RedemptionRow, bool)> {
@@ -1114,7 +1132,9 @@ impl PointsUseCases<'_> {
         .await?;
         let entry = posted.entry_id.unwrap_or_default();
         if !store::cancel_redemption_in(&mut tx, id, entry, now).await? {
-            return Err(AppError::Internal(format!("redemption {id} moved under its lock")));
+            return Err(AppError::Internal(format!(
+                "redemption {id} moved under its lock"
+            )));
         }
         tx.commit().await?;
         Ok((store::redemption(&self.db, id).await?, true))
@@ -1228,7 +1248,9 @@ impl PointsUseCases<'_> {
             after = last.0;
             let mut tx = self.db.begin().await?;
             for (lot, customer) in &batch {
-                let before = store::lot_in(&mut tx, *lot).await?.map_or(0, |l| l.remaining);
+                let before = store::lot_in(&mut tx, *lot)
+                    .await?
+                    .map_or(0, |l| l.remaining);
                 if expire_lot_in(&mut tx, *customer, *lot, now).await? {
                     expired_points += before;
                 }

@@ -16,9 +16,9 @@ pub mod idempotency;
 pub mod media;
 pub mod orders;
 pub mod org;
+pub mod points;
 pub mod promotion_stats;
 pub mod promotions;
-pub mod points;
 pub mod referrals;
 pub mod segments;
 pub mod staff;
@@ -348,10 +348,7 @@ fn points_router() -> Router<AppState> {
         )
         .route("/public/me/points", get(points::public_account))
         .route("/public/me/points/entries", get(points::public_entries))
-        .route(
-            "/public/me/points/redemptions",
-            post(points::public_redeem),
-        )
+        .route("/public/me/points/redemptions", post(points::public_redeem))
         .route(
             "/public/me/points/redemptions/{id}/cancel",
             post(points::public_cancel),

@@ -448,11 +448,7 @@ pub async fn public_redeem(
     ApiJson(b): ApiJson<RedemptionIn>,
 ) -> WebResult<(StatusCode, Json<RedemptionRow>)> {
     let input = b.parse().map_err(yutang_app::AppError::from)?;
-    let (r, created) = s
-        .app
-        .points()
-        .redeem_own(c, &input, key.as_deref())
-        .await?;
+    let (r, created) = s.app.points().redeem_own(c, &input, key.as_deref()).await?;
     Ok((status(created), Json(r)))
 }
 

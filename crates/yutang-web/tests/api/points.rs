@@ -33,13 +33,21 @@ async fn ok_json(r: reqwest::Response) -> Value {
 }
 
 async fn balance(t: &TestApp, c: i64) -> i64 {
-    ok_json(t.get(&format!("/api/v1/customers/{c}/points"), &t.admin).await).await["balance"]
+    ok_json(
+        t.get(&format!("/api/v1/customers/{c}/points"), &t.admin)
+            .await,
+    )
+    .await["balance"]
         .as_i64()
         .unwrap()
 }
 
 async fn account(t: &TestApp, c: i64) -> Value {
-    ok_json(t.get(&format!("/api/v1/customers/{c}/points"), &t.admin).await).await
+    ok_json(
+        t.get(&format!("/api/v1/customers/{c}/points"), &t.admin)
+            .await,
+    )
+    .await
 }
 
 async fn books_balanced(t: &TestApp) -> Value {
@@ -169,16 +177,28 @@ async fn orders_earn_and_refunds_take_back_their_share(e: Engine) {
     );
     // Spent points are owed, and the next earning settles them first.
     let o2 = order(&t, c, "P-2", 10_000).await;
-    assert_eq!(redeem(&t, c, 100, "spend-1").await.status(), StatusCode::CREATED);
+    assert_eq!(
+        redeem(&t, c, 100, "spend-1").await.status(),
+        StatusCode::CREATED
+    );
     assert_eq!(refund(&t, o2, "R-3", 10_000).await, StatusCode::OK);
     let a = account(&t, c).await;
-    assert_eq!((a["balance"].as_i64(), a["owed"].as_i64()), (Some(0), Some(100)));
+    assert_eq!(
+        (a["balance"].as_i64(), a["owed"].as_i64()),
+        (Some(0), Some(100))
+    );
     order(&t, c, "P-3", 5_000).await;
     let a = account(&t, c).await;
-    assert_eq!((a["balance"].as_i64(), a["owed"].as_i64()), (Some(0), Some(50)));
+    assert_eq!(
+        (a["balance"].as_i64(), a["owed"].as_i64()),
+        (Some(0), Some(50))
+    );
     order(&t, c, "P-4", 8_000).await;
     let a = account(&t, c).await;
-    assert_eq!((a["balance"].as_i64(), a["owed"].as_i64()), (Some(30), Some(0)));
+    assert_eq!(
+        (a["balance"].as_i64(), a["owed"].as_i64()),
+        (Some(30), Some(0))
+    );
     let last = kinds(&t, c).await;
     assert_eq!(
         last[last.len() - 2..],
@@ -246,7 +266,10 @@ async fn redemptions_are_idempotent_and_cancel_restores_the_lots(e: Engine) {
         )
     );
     let first = ok_json(redeem(&t, c, 150, "pos-1").await).await;
-    assert_eq!((first["value_fen"].as_i64(), first["status"].as_str()), (Some(150), Some("applied")));
+    assert_eq!(
+        (first["value_fen"].as_i64(), first["status"].as_str()),
+        (Some(150), Some("applied"))
+    );
     let replay = redeem(&t, c, 150, "pos-1").await;
     assert_eq!(replay.status(), StatusCode::OK);
     assert_eq!(ok_json(replay).await["id"], first["id"]);
@@ -282,13 +305,23 @@ async fn redemptions_are_idempotent_and_cancel_restores_the_lots(e: Engine) {
     .await;
     assert_eq!(own.status(), StatusCode::CREATED);
     let mine = ok_json(t.get("/api/v1/public/me/points", &tok).await).await;
-    assert_eq!((mine["balance"].as_i64(), mine["value_fen"].as_i64()), (Some(100), Some(100)));
-    let hist = ok_json(t.get("/api/v1/public/me/points/entries?limit=2", &tok).await).await;
+    assert_eq!(
+        (mine["balance"].as_i64(), mine["value_fen"].as_i64()),
+        (Some(100), Some(100))
+    );
+    let hist = ok_json(
+        t.get("/api/v1/public/me/points/entries?limit=2", &tok)
+            .await,
+    )
+    .await;
     assert_eq!(hist["items"].as_array().unwrap().len(), 2);
     let older = hist["next_before"].as_i64().unwrap();
     let hist2 = ok_json(
-        t.get(&format!("/api/v1/public/me/points/entries?before={older}"), &tok)
-            .await,
+        t.get(
+            &format!("/api/v1/public/me/points/entries?before={older}"),
+            &tok,
+        )
+        .await,
     )
     .await;
     assert_eq!(hist2["items"].as_array().unwrap().len(), 2);
@@ -324,7 +357,11 @@ async fn redemptions_are_idempotent_and_cancel_restores_the_lots(e: Engine) {
     )
     .await;
     assert_eq!(error_of(r).await.1, "over_redeem_share");
-    assert!(t.audit_actions().await.contains(&"points_changed".to_owned()));
+    assert!(
+        t.audit_actions()
+            .await
+            .contains(&"points_changed".to_owned())
+    );
     books_balanced(&t).await;
 }
 
@@ -380,15 +417,21 @@ async fn lots_expire_once_soonest_first(e: Engine) {
     assert_eq!(redeem(&t, c, 30, "r-1").await.status(), StatusCode::CREATED);
     let a = account(&t, c).await;
     assert_eq!(a["expiring"][0]["points"], json!(20), "{a}");
-    let r = t.post("/api/v1/points/expiry-runs", &t.admin, json!({})).await;
+    let r = t
+        .post("/api/v1/points/expiry-runs", &t.admin, json!({}))
+        .await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     t.settle_jobs().await;
     let a = account(&t, c).await;
-    assert_eq!((a["balance"].as_i64(), a["expired"].as_i64()), (Some(100), Some(20)));
+    assert_eq!(
+        (a["balance"].as_i64(), a["expired"].as_i64()),
+        (Some(100), Some(20))
+    );
     // Another run (as after a crash) expires nothing twice.
     t.exec("UPDATE jobs SET idempotency_key = NULL WHERE kind = 'points_expiry'")
         .await;
-    t.post("/api/v1/points/expiry-runs", &t.admin, json!({})).await;
+    t.post("/api/v1/points/expiry-runs", &t.admin, json!({}))
+        .await;
     t.settle_jobs().await;
     assert_eq!(balance(&t, c).await, 100);
     let k = kinds(&t, c).await;
@@ -437,14 +480,34 @@ async fn bad_input_is_refused_naming_the_field(e: Engine) {
     let c = customer_with_phone(&t, "13800000007", "坏输入").await;
     let adj = format!("/api/v1/customers/{c}/points/adjustments");
     for (body, code, field) in [
-        (json!({"kind": "grant", "points": -5, "reason": "x"}), "invalid_points", "points"),
-        (json!({"kind": "grant", "points": 0, "reason": "x"}), "invalid_points", "points"),
-        (json!({"kind": "grant", "points": 5, "reason": ""}), "required", "reason"),
-        (json!({"kind": "grant", "points": 5, "reason": "a\u{7}b"}), "invalid_characters", "reason"),
+        (
+            json!({"kind": "grant", "points": -5, "reason": "x"}),
+            "invalid_points",
+            "points",
+        ),
+        (
+            json!({"kind": "grant", "points": 0, "reason": "x"}),
+            "invalid_points",
+            "points",
+        ),
+        (
+            json!({"kind": "grant", "points": 5, "reason": ""}),
+            "required",
+            "reason",
+        ),
+        (
+            json!({"kind": "grant", "points": 5, "reason": "a\u{7}b"}),
+            "invalid_characters",
+            "reason",
+        ),
     ] {
         let r = keyed(&t, &adj, &t.admin, Some("bad"), body.clone()).await;
         let (s, got, f) = error_of(r).await;
-        assert_eq!((s, got.as_str(), f.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, code, Some(field)), "{body}");
+        assert_eq!(
+            (s, got.as_str(), f.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, code, Some(field)),
+            "{body}"
+        );
     }
     // Fractional points and unknown fields are refused by the strict JSON reader.
     for body in [
@@ -455,18 +518,42 @@ async fn bad_input_is_refused_naming_the_field(e: Engine) {
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
     // A grant without a key.
-    let r = keyed(&t, &adj, &t.admin, None, json!({"kind": "grant", "points": 5, "reason": "x"})).await;
+    let r = keyed(
+        &t,
+        &adj,
+        &t.admin,
+        None,
+        json!({"kind": "grant", "points": 5, "reason": "x"}),
+    )
+    .await;
     assert_eq!(error_of(r).await.2.as_deref(), Some("Idempotency-Key"));
     // Settings: every field checked.
     for (body, field) in [
-        (json!({"earn_points_per_yuan": -1, "redeem_points_per_yuan": 100, "expiry": {"rule": "never"}, "max_redeem_percent": 100}), "earn_points_per_yuan"),
-        (json!({"earn_points_per_yuan": 1, "redeem_points_per_yuan": 0, "expiry": {"rule": "never"}, "max_redeem_percent": 100}), "redeem_points_per_yuan"),
-        (json!({"earn_points_per_yuan": 1, "redeem_points_per_yuan": 100, "expiry": {"rule": "days", "days": 0}, "max_redeem_percent": 100}), "expiry.days"),
-        (json!({"earn_points_per_yuan": 1, "redeem_points_per_yuan": 100, "expiry": {"rule": "never"}, "max_redeem_percent": 0}), "max_redeem_percent"),
+        (
+            json!({"earn_points_per_yuan": -1, "redeem_points_per_yuan": 100, "expiry": {"rule": "never"}, "max_redeem_percent": 100}),
+            "earn_points_per_yuan",
+        ),
+        (
+            json!({"earn_points_per_yuan": 1, "redeem_points_per_yuan": 0, "expiry": {"rule": "never"}, "max_redeem_percent": 100}),
+            "redeem_points_per_yuan",
+        ),
+        (
+            json!({"earn_points_per_yuan": 1, "redeem_points_per_yuan": 100, "expiry": {"rule": "days", "days": 0}, "max_redeem_percent": 100}),
+            "expiry.days",
+        ),
+        (
+            json!({"earn_points_per_yuan": 1, "redeem_points_per_yuan": 100, "expiry": {"rule": "never"}, "max_redeem_percent": 0}),
+            "max_redeem_percent",
+        ),
     ] {
-        let r = t.send_json(Method::PUT, "/api/v1/points/settings", &t.admin, body).await;
+        let r = t
+            .send_json(Method::PUT, "/api/v1/points/settings", &t.admin, body)
+            .await;
         let (s, _, f) = error_of(r).await;
-        assert_eq!((s, f.as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)));
+        assert_eq!(
+            (s, f.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field))
+        );
     }
     // A redemption of negative points; an earning with a control character in its id.
     let r = redeem(&t, c, -1, "neg").await;
@@ -486,7 +573,10 @@ async fn bad_input_is_refused_naming_the_field(e: Engine) {
     // A check-in earning is made once per source.
     let path = format!("/api/v1/customers/{c}/points/earnings");
     let body = json!({"points": 5, "source_type": "checkin", "source_id": "2026-12-05"});
-    assert_eq!(t.post(&path, &t.admin, body.clone()).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        t.post(&path, &t.admin, body.clone()).await.status(),
+        StatusCode::CREATED
+    );
     assert_eq!(t.post(&path, &t.admin, body).await.status(), StatusCode::OK);
     assert_eq!(balance(&t, c).await, 5);
 }
@@ -557,7 +647,10 @@ async fn run_sequence(t: &TestApp, n: u64, ops: &[Op]) {
                 Op::Refund(k, fen) => {
                     if let Some((id, amount)) = orders.get(k % orders.len().max(1)) {
                         let s = refund(t, *id, &format!("S{n}-R{i}"), (*fen).min(*amount)).await;
-                        assert!(s.is_success() || s == StatusCode::UNPROCESSABLE_ENTITY, "{s}");
+                        assert!(
+                            s.is_success() || s == StatusCode::UNPROCESSABLE_ENTITY,
+                            "{s}"
+                        );
                     }
                 }
                 Op::Grant(p) => {
@@ -572,20 +665,29 @@ async fn run_sequence(t: &TestApp, n: u64, ops: &[Op]) {
                         json!({"kind": "deduct", "points": p, "reason": "核对"}),
                     )
                     .await;
-                    assert!(r.status().is_success() || r.status() == StatusCode::UNPROCESSABLE_ENTITY);
+                    assert!(
+                        r.status().is_success() || r.status() == StatusCode::UNPROCESSABLE_ENTITY
+                    );
                 }
                 Op::Redeem(p) => {
                     let r = redeem(t, c, *p, &format!("S{n}-X{i}")).await;
                     if r.status() == StatusCode::CREATED {
                         redemptions.push(ok_json(r).await["id"].as_i64().unwrap());
                     } else {
-                        assert!(r.status().is_success() || r.status() == StatusCode::UNPROCESSABLE_ENTITY);
+                        assert!(
+                            r.status().is_success()
+                                || r.status() == StatusCode::UNPROCESSABLE_ENTITY
+                        );
                     }
                 }
                 Op::Cancel(k) => {
                     if let Some(id) = redemptions.get(k % redemptions.len().max(1)) {
                         let r = t
-                            .post(&format!("/api/v1/points/redemptions/{id}/cancel"), &t.admin, json!({}))
+                            .post(
+                                &format!("/api/v1/points/redemptions/{id}/cancel"),
+                                &t.admin,
+                                json!({}),
+                            )
                             .await;
                         assert!(r.status().is_success());
                     }
@@ -606,7 +708,11 @@ async fn run_sequence(t: &TestApp, n: u64, ops: &[Op]) {
             let a = account(t, c).await;
             assert!(a["balance"].as_i64().unwrap() >= 0);
             if replay && !matches!(op, Op::Expire(_)) {
-                assert_eq!(balance(t, c).await, before, "replaying {op:?} changed the balance");
+                assert_eq!(
+                    balance(t, c).await,
+                    before,
+                    "replaying {op:?} changed the balance"
+                );
             }
         }
     }
@@ -620,10 +726,16 @@ async fn run_sequence(t: &TestApp, n: u64, ops: &[Op]) {
 async fn run_sql(t: &TestApp, sql: &str) {
     match &t.app.db {
         yutang_store::Db::Sqlite(p) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(p).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(p)
+                .await
+                .unwrap();
         }
         yutang_store::Db::Postgres(p) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(p).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(p)
+                .await
+                .unwrap();
         }
     }
 }
