@@ -602,10 +602,7 @@ async fn member_data(s: &AppState, tr: Tr, token: &str) -> Option<MemberData> {
         .ok()?;
     let points = s.app.points();
     let account = points.account_of(customer).await.ok()?;
-    let page = points
-        .entries_of(customer, None, MEMBER_PAGE)
-        .await
-        .ok()?;
+    let page = points.entries_of(customer, None, MEMBER_PAGE).await.ok()?;
     let expiring = account
         .expiring
         .iter()

@@ -376,7 +376,10 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "field.lots" => ("积分批次", "Points lots"),
         "field.earn_points_per_yuan" => ("每消费 1 元得积分", "Points earned per CNY"),
         "field.redeem_points_per_yuan" => ("多少积分抵 1 元", "Points that make 1 CNY"),
-        "field.max_redeem_percent" => ("积分最多抵扣订单（%）", "Points may pay at most (% of an order)"),
+        "field.max_redeem_percent" => (
+            "积分最多抵扣订单（%）",
+            "Points may pay at most (% of an order)",
+        ),
         "field.expiry" => ("积分有效期", "Points expire"),
         "field.expiry.days" => ("有效天数", "Days valid"),
         "field.rule" => ("规则", "Rule"),
@@ -701,7 +704,10 @@ mod tests {
         for r in ["end_of_next_year", "days", "never"] {
             has(&format!("points.expiry.{r}"));
         }
-        has(&format!("jobs.kind_{}", yutang_app::loyalty::points::EXPIRY_KIND));
+        has(&format!(
+            "jobs.kind_{}",
+            yutang_app::loyalty::points::EXPIRY_KIND
+        ));
         for a in yutang_app::audit::Action::ALL {
             has(&format!("audit.{}", a.as_str()));
         }

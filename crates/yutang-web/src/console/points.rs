@@ -15,9 +15,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use yutang_app::AppError;
-use yutang_app::loyalty::points::{
-    AccountView, EntriesPage, EntryRow, Liability, RedemptionRow,
-};
+use yutang_app::loyalty::points::{AccountView, EntriesPage, EntryRow, Liability, RedemptionRow};
 use yutang_core::FieldError;
 use yutang_core::ids::CustomerId;
 use yutang_core::loyalty::points::{Expiry, PointsSettings};
@@ -25,8 +23,7 @@ use yutang_core::staff::Permission;
 use yutang_core::time::Millis;
 
 use super::layout::{
-    ConsoleForm, ConsoleQuery, CsrfForm, FormError, error_page, field_error, form_error,
-    see_other,
+    ConsoleForm, ConsoleQuery, CsrfForm, FormError, error_page, field_error, form_error, see_other,
 };
 use super::{Console, Ctx, Tr, render};
 use crate::auth::IdPath;
@@ -164,9 +161,13 @@ impl SettingsForm {
 
 /// A whole number typed into `field`.
 fn number(field: &'static str, s: &str) -> Result<i64, FieldError> {
-    s.trim()
-        .parse::<i64>()
-        .map_err(|_| FieldError::new(field, "invalid_number", format!("{field} is a whole number")))
+    s.trim().parse::<i64>().map_err(|_| {
+        FieldError::new(
+            field,
+            "invalid_number",
+            format!("{field} is a whole number"),
+        )
+    })
 }
 
 async fn settings_page(s: &AppState, c: &Console) -> Result<SettingsPage, AppError> {
@@ -376,7 +377,11 @@ async fn customer_page(
     let actor = &c.session.actor;
     let points = s.app.points();
     let account = points.account(actor, CustomerId(id)).await?;
-    let customer = s.app.customers().get_customer(actor, CustomerId(id)).await?;
+    let customer = s
+        .app
+        .customers()
+        .get_customer(actor, CustomerId(id))
+        .await?;
     let page = points
         .entries(actor, CustomerId(account.customer_id), before, PAGE)
         .await?;
@@ -447,7 +452,9 @@ pub async fn adjust(
         Err(e) => Err(field_error(tr, e)),
     };
     let (status, error) = match result {
-        Ok(customer) => return see_other(&format!("/console/customers/{customer}/points?ok=saved")),
+        Ok(customer) => {
+            return see_other(&format!("/console/customers/{customer}/points?ok=saved"));
+        }
         Err(e) => e,
     };
     if status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND {
@@ -477,12 +484,7 @@ pub async fn cancel_redemption(
     ConsoleForm(mut c, _): ConsoleForm<CsrfForm>,
 ) -> Response {
     c.ctx.active = "customers";
-    match s
-        .app
-        .points()
-        .cancel_redemption(&c.session.actor, id)
-        .await
-    {
+    match s.app.points().cancel_redemption(&c.session.actor, id).await {
         Ok((r, _)) => see_other(&format!(
             "/console/customers/{}/points?ok=saved",
             r.customer_id
@@ -525,8 +527,14 @@ pub(crate) fn text(key: &str) -> Option<(&'static str, &'static str)> {
             "0–1000；0 表示订单不送积分。会员等级与付费卡的倍数另算。",
             "0–1000; 0: orders earn nothing. Tier and card multipliers apply on top.",
         ),
-        "points.help_redeem" => ("1–100000，例如 100 表示 100 积分抵 1 元。", "1–100,000; e.g. 100: 100 points make 1 CNY."),
-        "points.help_days" => ("1–3650 天（仅“固定天数”时使用）", "1–3650 days (for “a fixed number of days” only)"),
+        "points.help_redeem" => (
+            "1–100000，例如 100 表示 100 积分抵 1 元。",
+            "1–100,000; e.g. 100: 100 points make 1 CNY.",
+        ),
+        "points.help_days" => (
+            "1–3650 天（仅“固定天数”时使用）",
+            "1–3650 days (for “a fixed number of days” only)",
+        ),
         "points.help_max" => ("1–100", "1–100"),
         "points.liability" => ("积分负债", "Points liability"),
         "points.outstanding" => ("未使用积分", "Outstanding points"),
@@ -537,8 +545,14 @@ pub(crate) fn text(key: &str) -> Option<(&'static str, &'static str)> {
         "points.accounts" => ("各账户余额", "Account balances"),
         "points.account" => ("账户", "Account"),
         "points.account_balance" => ("余额", "Balance"),
-        "points.balanced" => ("✓ 账目平衡：所有账户合计为 0，客户余额与客户账户一致", "✓ The books balance: the accounts sum to zero and the customers' balances equal the customer account"),
-        "points.unbalanced" => ("✗ 账目不平衡，请联系技术支持", "✗ The books do not balance: contact support"),
+        "points.balanced" => (
+            "✓ 账目平衡：所有账户合计为 0，客户余额与客户账户一致",
+            "✓ The books balance: the accounts sum to zero and the customers' balances equal the customer account",
+        ),
+        "points.unbalanced" => (
+            "✗ 账目不平衡，请联系技术支持",
+            "✗ The books do not balance: contact support",
+        ),
         "points.by_month" => ("按过期月份", "Outstanding by expiry month"),
         "points.month" => ("过期月份", "Expires in"),
         "points.expiry_run" => ("积分过期", "Points expiry"),
