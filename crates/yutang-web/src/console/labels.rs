@@ -44,6 +44,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "audit.promotion_changed" => ("变更营销活动", "Changed a promotion"),
         "audit.channel_changed" => ("变更渠道或活码", "Changed a channel or live code"),
         "audit.acquisition_settings_changed" => ("修改归因设置", "Changed attribution settings"),
+        "audit.points_changed" => ("积分设置或调整", "Changed points settings or a balance"),
         "audit.wecom_sync_started" => ("开始企业微信全量同步", "Started WeCom full sync"),
         "audit.wecom_settings_changed" => ("修改企业微信设置", "Changed WeCom settings"),
         "audit.wecom_connection_tested" => ("测试企业微信连接", "Tested WeCom connection"),
@@ -252,6 +253,9 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "field.from" => ("合并自客户", "Merged from customer"),
         "field.into" => ("合并到客户", "Merged into customer"),
         "field.reason" => ("原因", "Reason"),
+        "field.points" => ("积分", "Points"),
+        "field.balance" => ("积分余额", "Points balance"),
+        "field.lots" => ("积分批次", "Points lots"),
         "field.userid" => ("导购企业微信 ID", "Guide's WeCom userid"),
         "field.name" => ("名称", "Name"),
         // The fields of acquisition details (a channel change's id; a welcome's attachments).

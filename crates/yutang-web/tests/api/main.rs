@@ -45,6 +45,7 @@ mod jobs;
 mod media;
 mod orders;
 mod org;
+mod points;
 mod promotion_stats;
 mod promotions;
 mod referrals;

@@ -849,6 +849,32 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("put", "/acquisition/settings") => {
             Case::new(Roles(HQ_WRITE)).body(json!({"attribution_window_days": 14}))
         }
+        // The points ledger: everyone reads a customer's points in scope; HQ writes; the
+        // liability report is for the roles that see metrics.
+        ("get", "/points/settings") => Case::new(Roles(EVERY)),
+        ("put", "/points/settings") => Case::new(Roles(HQ_WRITE)).body(json!({
+            "earn_points_per_yuan": 1, "redeem_points_per_yuan": 100,
+            "expiry": {"rule": "end_of_next_year"}, "max_redeem_percent": 100})),
+        ("get", "/points/liability") => Case::new(Roles(&[Analyst, Operator, Admin])),
+        ("post", "/points/expiry-runs") => Case::new(Roles(HQ_WRITE)),
+        ("post", "/points/redemptions/{id}/cancel") => {
+            Case::new(Roles(HQ_WRITE)).id(nothing).gone_ok()
+        }
+        ("get", "/customers/{id}/points")
+        | ("get", "/customers/{id}/points/entries")
+        | ("get", "/customers/{id}/points/redemptions") => {
+            Case::new(Roles(EVERY)).scoped(w.ca, w.cb)
+        }
+        // Without an Idempotency-Key the allowed roles get 422 (it is required).
+        ("post", "/customers/{id}/points/adjustments") => Case::new(Roles(HQ_WRITE))
+            .scoped(w.ca, w.cb)
+            .body(json!({"kind": "grant", "points": 10, "reason": "矩阵"})),
+        ("post", "/customers/{id}/points/redemptions") => Case::new(Roles(HQ_WRITE))
+            .scoped(w.ca, w.cb)
+            .body(json!({"points": 1})),
+        ("post", "/customers/{id}/points/earnings") => Case::new(Roles(HQ_WRITE))
+            .scoped(w.ca, w.cb)
+            .body(json!({"points": 5, "source_type": "task", "source_id": "matrix-1"})),
         // Publishing the matrix's live campaigns (already published) changes nothing.
         ("post", "/coupon-templates/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.template),
         ("post", "/flash-sales/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.flash_sale),
@@ -876,6 +902,13 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
             Case::new(Public).id(w.group_buy)
         }
         ("get", "/public/group-buy-teams/{id}") => Case::new(Public).id(w.team_a),
+        ("get", "/public/me/points") | ("get", "/public/me/points/entries") => Case::new(Public),
+        ("post", "/public/me/points/redemptions") => {
+            Case::new(Public).body(json!({"points": 1}))
+        }
+        ("post", "/public/me/points/redemptions/{id}/cancel") => {
+            Case::new(Public).id(nothing).gone_ok()
+        }
         ("post", "/public/referral-programs/{id}/link") => Case::new(Public).id(w.referral_a),
         // A code of digits is no link's code (they have letters): 401 without a customer
         // token, 404 for the open invite.
