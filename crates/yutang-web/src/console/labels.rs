@@ -370,14 +370,10 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "field.display_name" => ("姓名", "Name"),
         "field.wecom_userid" => ("企业微信账号", "WeCom userid"),
         // --- the points ledger (积分, issue #22) ---
-        "audit.points_changed" => ("变更积分", "Changed points"),
         "target.points" => ("积分", "Points"),
         "promo.op.settings" => ("修改积分设置", "Changed the points settings"),
         "promo.op.adjust" => ("手动调整积分", "Adjusted points by hand"),
         "jobs.kind_points_expiry" => ("积分过期", "Points expiry"),
-        "field.points" => ("积分", "Points"),
-        "field.balance" => ("积分余额", "Points balance"),
-        "field.lots" => ("积分批次", "Points lots"),
         "field.earn_points_per_yuan" => ("每消费 1 元得积分", "Points earned per CNY"),
         "field.redeem_points_per_yuan" => ("多少积分抵 1 元", "Points that make 1 CNY"),
         "field.max_redeem_percent" => (
