@@ -326,7 +326,70 @@
     };
   }
 
+  // The member centre: the balance, the points expiring soonest, the history with sources.
+  // With ?token= the server filled the first page; the script loads older pages (and all
+  // of it when the page came without a token).
+  function lastDay(ms) {
+    return new Date(ms - 1).toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" });
+  }
+  function historyLine(e) {
+    var credit = e.credit === "customer";
+    var row = el("div", "row history-line");
+    row.setAttribute("data-entry", e.id);
+    row.setAttribute("data-kind", e.kind);
+    var left = el("span");
+    left.appendChild(el("span", "", T["pkind_" + e.kind] || e.kind));
+    left.appendChild(el("br"));
+    var source = e.source_type ? (T["psource_" + e.source_type] || e.source_type) + " · " : "";
+    left.appendChild(el("span", "muted", source + when(e.created_at)));
+    row.appendChild(left);
+    row.appendChild(el("span", credit ? "gain" : "spend", (credit ? "+" : "-") + e.amount));
+    return row;
+  }
+  function member() {
+    var more = $("points-more");
+    function entries(before, clear) {
+      var q = "?limit=20" + (before ? "&before=" + before : "");
+      return api("GET", "/public/me/points/entries" + q).then(function (p) {
+        var box = $("points-history");
+        if (clear) { box.textContent = ""; }
+        if (clear && !p.items.length) { box.appendChild(el("p", "muted", t("member_no_history"))); }
+        p.items.forEach(function (e) { box.appendChild(historyLine(e)); });
+        if (p.next_before) {
+          more.setAttribute("data-before", p.next_before);
+          more.hidden = false;
+        } else {
+          more.hidden = true;
+        }
+      });
+    }
+    more.onclick = function () {
+      more.disabled = true;
+      entries(more.getAttribute("data-before"), false)
+        .catch(function (e) { toast(e.message); })
+        .then(function () { more.disabled = false; });
+    };
+    if ($("points-balance").getAttribute("data-loaded") === "1") { return; }
+    api("GET", "/public/me/points").then(function (a) {
+      var b = $("points-balance");
+      b.textContent = a.balance;
+      b.setAttribute("data-loaded", "1");
+      $("points-worth").textContent = t("member_worth", { v: yuan(a.value_fen) });
+      var box = $("points-expiring");
+      box.textContent = "";
+      if (!a.expiring.length) { box.appendChild(el("p", "muted", t("member_no_expiring"))); }
+      a.expiring.forEach(function (l) {
+        var row = el("div", "row expiring-lot");
+        row.appendChild(el("span", "", l.expires_at === null
+          ? t("member_never") : t("member_expires_on", { d: lastDay(l.expires_at) })));
+        row.appendChild(el("span", "", String(l.points)));
+        box.appendChild(row);
+      });
+      return entries(null, true);
+    }).catch(function (e) { if (!e.unauthorized) { $("points-history").textContent = e.message; } });
+  }
+
   if (page === "invite") { invite(); return; }
   if (!token()) { signIn(t("need_login")); return; }
-  ({ coupons: coupons, flash_sale: flashSale, group_buy: groupBuy, team: team })[page]();
+  ({ coupons: coupons, flash_sale: flashSale, group_buy: groupBuy, team: team, member: member })[page]();
 })();

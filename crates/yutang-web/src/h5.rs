@@ -25,7 +25,7 @@ use crate::state::AppState;
 
 /// The texts the page script shows (`h5.js.<key>`), handed to it as JSON in the reader's
 /// language.
-const JS_TEXTS: [&str; 69] = [
+const JS_TEXTS: [&str; 93] = [
     "need_login",
     "token_invalid",
     "token_expired",
@@ -96,6 +96,32 @@ const JS_TEXTS: [&str; 69] = [
     "reason_order_refunded",
     "reason_contact_deleted",
     "reason_inviter_daily_cap",
+    // The member centre (`/h5/member`): entry kinds, sources and its own texts, which live
+    // with the console's points pages (`points.kind.…`, `points.source.…`, `points.h5.…`).
+    "pkind_earn",
+    "pkind_grant",
+    "pkind_reverse",
+    "pkind_settle",
+    "pkind_deduct",
+    "pkind_redeem",
+    "pkind_cancel",
+    "pkind_expire",
+    "pkind_transfer_out",
+    "pkind_transfer_in",
+    "psource_order",
+    "psource_grant",
+    "psource_redemption",
+    "psource_expiry",
+    "psource_merge",
+    "psource_checkin",
+    "psource_task",
+    "psource_referral",
+    "psource_campaign",
+    "member_worth",
+    "member_expires_on",
+    "member_never",
+    "member_no_history",
+    "member_no_expiring",
 ];
 
 /// The reader's language: `?lang=`, else the language cookie, else Chinese.
@@ -118,6 +144,9 @@ fn js_key(k: &str) -> Option<String> {
         "invalid_customer_token" => "h5.js.token_invalid".into(),
         "customer_token_expired" => "h5.js.token_expired".into(),
         "lang" => return None,
+        k if k.starts_with("pkind_") => format!("points.kind.{}", &k[6..]),
+        k if k.starts_with("psource_") => format!("points.source.{}", &k[8..]),
+        k if k.starts_with("member_") => format!("points.h5.{}", &k[7..]),
         // The invite page's texts live with the console's referral pages.
         k => match (k.strip_prefix("invite_"), k.strip_prefix("reason_")) {
             (Some(outcome), _) => format!("ref.h5.js.{outcome}"),
@@ -151,6 +180,7 @@ pub fn router() -> Router<AppState> {
         .route("/flash-sales/{id}", get(flash_sale))
         .route("/group-buys/{id}", get(group_buy))
         .route("/teams/{id}", get(team))
+        .route("/member", get(member))
         .route("/invite/{code}", get(invite))
         .route("/invite/{code}/qr.png", get(invite_qr))
         .route("/assets/h5.js", get(script))
@@ -520,6 +550,123 @@ pub async fn invite_qr(State(s): State<AppState>, Path(code): Path<String>) -> R
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
+}
+
+/// History entries the member centre shows at a time.
+const MEMBER_PAGE: i64 = 20;
+
+/// One line of the member centre's points history.
+struct HistoryLine {
+    id: i64,
+    kind: String,
+    /// The kind's label (`获得`, `抵现使用` …).
+    title: String,
+    /// Where it came from (`订单`, `签到` …), "" when nothing is recorded.
+    source: String,
+    /// `+100` / `-50`.
+    change: String,
+    credit: bool,
+    at: i64,
+}
+
+/// What the member centre shows, when the page knows its customer (`?token=` from the
+/// mini-program's web-view); without it the script loads the same from the public API.
+struct MemberData {
+    balance: i64,
+    worth: String,
+    /// `(last valid day or "永久有效", points)`, soonest first.
+    expiring: Vec<(String, i64)>,
+    history: Vec<HistoryLine>,
+    next_before: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "h5/member.html")]
+struct MemberPage {
+    shell: Shell,
+    data: Option<MemberData>,
+}
+
+impl MemberPage {
+    fn time(&self, ms: &i64) -> String {
+        yutang_core::time::Millis(*ms).to_shanghai_string()
+    }
+}
+
+async fn member_data(s: &AppState, tr: Tr, token: &str) -> Option<MemberData> {
+    let customer = s
+        .app
+        .customer_tokens()
+        .customer_from_token(token)
+        .await
+        .ok()?;
+    let points = s.app.points();
+    let account = points.account_of(customer).await.ok()?;
+    let page = points.entries_of(customer, None, MEMBER_PAGE).await.ok()?;
+    let expiring = account
+        .expiring
+        .iter()
+        .map(|l| {
+            let when = match l.expires_at {
+                Some(at) => tr.fill(
+                    "points.h5.expires_on",
+                    &[("d", &crate::console::points::last_day(at))],
+                ),
+                None => tr.t("points.h5.never").to_owned(),
+            };
+            (when, l.points)
+        })
+        .collect();
+    let history = page
+        .items
+        .into_iter()
+        .map(|e| {
+            let credit = e.credit == "customer";
+            HistoryLine {
+                title: tr.t(&format!("points.kind.{}", e.kind)).to_owned(),
+                source: if e.source_type.is_empty() {
+                    String::new()
+                } else {
+                    crate::console::labels::code_or_raw(tr, "points.source.", &e.source_type)
+                },
+                change: format!("{}{}", if credit { "+" } else { "-" }, e.amount),
+                credit,
+                kind: e.kind,
+                id: e.id,
+                at: e.created_at,
+            }
+        })
+        .collect();
+    Some(MemberData {
+        balance: account.balance,
+        worth: tr.fill("points.h5.worth", &[("v", &yuan(account.value_fen))]),
+        expiring,
+        history,
+        next_before: page.next_before,
+    })
+}
+
+/// `/h5/member`: the member centre — the points balance and what it is worth, the points
+/// that expire soonest with their dates, and the history with its sources (older pages
+/// loaded by the script). A section is kept for the tier block.
+pub async fn member(State(s): State<AppState>, parts: Parts) -> Response {
+    let tr = Tr {
+        lang: lang_of(&parts),
+    };
+    let token = parts.uri.query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "token")
+            .map(|(_, v)| v.into_owned())
+    });
+    let data = match token {
+        Some(t) => member_data(&s, tr, &t).await,
+        None => None,
+    };
+    let title = tr.t("points.h5.title").to_owned();
+    render(&MemberPage {
+        shell: Shell::new(&s, &parts, title, "member", 0).await,
+        data,
+    })
 }
 
 pub async fn script() -> Response {

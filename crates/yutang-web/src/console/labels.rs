@@ -369,6 +369,51 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "field.before_store_id" => ("原门店", "Was in store"),
         "field.display_name" => ("姓名", "Name"),
         "field.wecom_userid" => ("企业微信账号", "WeCom userid"),
+        // --- the points ledger (积分, issue #22) ---
+        "target.points" => ("积分", "Points"),
+        "promo.op.settings" => ("修改积分设置", "Changed the points settings"),
+        "promo.op.adjust" => ("手动调整积分", "Adjusted points by hand"),
+        "jobs.kind_points_expiry" => ("积分过期", "Points expiry"),
+        "field.earn_points_per_yuan" => ("每消费 1 元得积分", "Points earned per CNY"),
+        "field.redeem_points_per_yuan" => ("多少积分抵 1 元", "Points that make 1 CNY"),
+        "field.max_redeem_percent" => (
+            "积分最多抵扣订单（%）",
+            "Points may pay at most (% of an order)",
+        ),
+        "field.expiry" => ("积分有效期", "Points expire"),
+        "field.expiry.days" => ("有效天数", "Days valid"),
+        "field.rule" => ("规则", "Rule"),
+        "field.days" => ("天数", "Days"),
+        "field.Idempotency-Key" => ("幂等键", "Idempotency key"),
+        "points.expiry.end_of_next_year" => ("次年年底过期", "At the end of the following year"),
+        "points.expiry.days" => ("获得后固定天数过期", "A fixed number of days after earning"),
+        "points.expiry.never" => ("永不过期", "Never"),
+        "points.kind.earn" => ("获得", "Earned"),
+        "points.kind.grant" => ("手动发放", "Granted"),
+        "points.kind.reverse" => ("退款扣回", "Reversed (refund)"),
+        "points.kind.settle" => ("补扣欠分", "Owed points settled"),
+        "points.kind.deduct" => ("手动扣减", "Deducted"),
+        "points.kind.redeem" => ("抵现使用", "Redeemed"),
+        "points.kind.cancel" => ("撤销抵现退回", "Redemption cancelled"),
+        "points.kind.expire" => ("过期", "Expired"),
+        "points.kind.transfer_out" => ("合并转出", "Moved out (merge)"),
+        "points.kind.transfer_in" => ("合并转入", "Moved in (merge)"),
+        "points.account.customer" => ("客户积分", "Customers' points"),
+        "points.account.issued" => ("品牌发放（负债）", "Issued by the brand (liability)"),
+        "points.account.redeemed" => ("已使用", "Redeemed"),
+        "points.account.expired" => ("已过期", "Expired"),
+        "points.account.transfer" => ("合并中转", "Merge transfers"),
+        "points.source.order" => ("订单", "Order"),
+        "points.source.grant" => ("手动调整", "Manual adjustment"),
+        "points.source.redemption" => ("积分抵现", "Redemption"),
+        "points.source.expiry" => ("积分过期", "Expiry"),
+        "points.source.merge" => ("客户合并", "Customer merge"),
+        "points.source.checkin" => ("签到", "Check-in"),
+        "points.source.task" => ("任务", "Task"),
+        "points.source.referral" => ("邀请有礼", "Referral"),
+        "points.source.campaign" => ("营销活动", "Campaign"),
+        "points.redemption.applied" => ("已抵扣", "Applied"),
+        "points.redemption.cancelled" => ("已撤销", "Cancelled"),
         _ => return None,
     })
 }
@@ -582,6 +627,8 @@ fn string_text(tr: Tr, key: &str, s: &str) -> String {
         "state" => &["follow."],
         "source" => &["source."],
         "op" => &["promo.op."],
+        // The points settings' expiry rule (`points_changed`).
+        "rule" => &["points.expiry."],
         "reason" => &["merge."],
         "kind" => &[
             "rules.kind_",
@@ -629,6 +676,38 @@ mod tests {
     /// Every code the application can write has its label in the one list.
     #[test]
     fn every_code_has_a_label() {
+        // The points ledger: entry kinds, accounts, sources, redemption states, expiry rules.
+        use yutang_core::loyalty::points::{Account, EntryKind};
+        for k in EntryKind::ALL {
+            has(&format!("points.kind.{}", k.as_str()));
+        }
+        for a in Account::ALL {
+            has(&format!("points.account.{}", a.as_str()));
+        }
+        // What the ledger writes as `source_type` (app::loyalty::points, EarnSource).
+        for s in [
+            "order",
+            "grant",
+            "redemption",
+            "expiry",
+            "merge",
+            "checkin",
+            "task",
+            "referral",
+            "campaign",
+        ] {
+            has(&format!("points.source.{s}"));
+        }
+        for s in ["applied", "cancelled"] {
+            has(&format!("points.redemption.{s}"));
+        }
+        for r in ["end_of_next_year", "days", "never"] {
+            has(&format!("points.expiry.{r}"));
+        }
+        has(&format!(
+            "jobs.kind_{}",
+            yutang_app::loyalty::points::EXPIRY_KIND
+        ));
         for a in yutang_app::audit::Action::ALL {
             has(&format!("audit.{}", a.as_str()));
         }

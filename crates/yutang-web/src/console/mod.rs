@@ -13,9 +13,10 @@ mod customers;
 mod home;
 pub(crate) mod i18n;
 pub(crate) mod import;
-mod labels;
+pub(crate) mod labels;
 mod layout;
 mod org;
+pub(crate) mod points;
 mod promotion_stats;
 mod promotions;
 pub(crate) mod referrals;
@@ -209,6 +210,17 @@ pub fn router() -> Router<AppState> {
         .route("/referrals/{id}/link", get(referrals::link_page))
         // qr.svg, qr.png
         .route("/referrals/{id}/link/{file}", get(referrals::link_file))
+        .route(
+            "/loyalty/points",
+            get(points::settings).post(points::save_settings),
+        )
+        .route("/loyalty/points/expiry", post(points::start_expiry))
+        .route(
+            "/loyalty/points/redemptions/{id}/cancel",
+            post(points::cancel_redemption),
+        )
+        .route("/customers/{id}/points", get(points::customer))
+        .route("/customers/{id}/points/adjust", post(points::adjust))
         .route("/account", get(auth::account))
         .route("/account/password", post(auth::account_password))
         .route("/settings/wecom", get(wecom::show).post(wecom::save))

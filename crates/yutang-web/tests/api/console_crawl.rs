@@ -64,6 +64,24 @@ const RAW_CODES: &[&str] = &[
     "discount",
     "free_shipping",
     "exchange",
+    // The points ledger's kinds, accounts, sources and states (issue #22).
+    "earn",
+    "grant",
+    "reverse",
+    "deduct",
+    "redeem",
+    "expire",
+    "transfer_in",
+    "transfer_out",
+    "issued",
+    "redeemed",
+    "expired",
+    "applied",
+    "cancelled",
+    "order",
+    "redemption",
+    "end_of_next_year",
+    "never",
 ];
 
 /// Words allowed in a run of ASCII words on a Chinese page (names, not sentences).
@@ -517,6 +535,17 @@ async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, V
         if !seen.iter().any(|h| h.starts_with(prefix)) {
             found.push(format!("[{lang}] no page under {prefix} reached"));
         }
+    }
+    // The points pages: the settings and liability from the nav, a customer's points from
+    // their 360° page, and an older page of a ledger from it.
+    if !seen.contains("/console/loyalty/points") {
+        found.push(format!("[{lang}] no points settings page reached"));
+    }
+    if !seen
+        .iter()
+        .any(|h| h.starts_with("/console/customers/") && h.ends_with("/points"))
+    {
+        found.push(format!("[{lang}] no customer points page reached"));
     }
     // Every campaign's share page (QR code and poster) is linked from the promotions list.
     for what in ["coupons", "flash-sales", "group-buys"] {

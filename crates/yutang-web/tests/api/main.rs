@@ -30,6 +30,7 @@ mod auth;
 mod console;
 mod console_acquisition;
 mod console_crawl;
+mod console_points;
 mod console_referrals;
 mod customer_list;
 mod customers;
