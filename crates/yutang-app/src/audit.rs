@@ -54,12 +54,14 @@ pub enum Action {
     /// The brand's acquisition settings (the attribution window) were changed (detail: the
     /// field, `before` and `after`).
     AcquisitionSettingsChanged,
+    /// The membership tier program was replaced (detail: metric, period, grace, tier names).
+    TierProgramChanged,
     /// The audit log itself was exported (the filter and the row count in the detail).
     AuditExported,
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 36] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -94,6 +96,7 @@ impl Action {
         Action::PromotionChanged,
         Action::ChannelChanged,
         Action::AcquisitionSettingsChanged,
+        Action::TierProgramChanged,
         Action::AuditExported,
     ];
 
@@ -133,6 +136,7 @@ impl Action {
             Action::PromotionChanged => "promotion_changed",
             Action::ChannelChanged => "channel_changed",
             Action::AcquisitionSettingsChanged => "acquisition_settings_changed",
+            Action::TierProgramChanged => "tier_program_changed",
             Action::AuditExported => "audit_exported",
         }
     }

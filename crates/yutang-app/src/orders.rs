@@ -438,6 +438,7 @@ async fn insert_once_in(
     // A referred friend's first order starts the referral's hold.
     crate::acquisition::referrals::on_order_in(tx, o.customer_id, id, o.amount.0, o.paid_at, now)
         .await?;
+    crate::loyalty::tiers::on_order_in(tx, o.customer_id, id, o.paid_at, now).await?;
     Ok((id, true))
 }
 

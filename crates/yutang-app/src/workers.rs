@@ -27,7 +27,8 @@ impl Workers {
     ///   rebuilds the index, moving time windows);
     /// - every second: catch the index up, run event-driven tag rules, send or close open
     ///   welcomes (WeCom's 20 s window) and run due jobs;
-    /// - every minute: re-point live codes (working-hour edges, midnight, failed syncs);
+    /// - every minute: re-point live codes (working-hour edges, midnight, failed syncs), and
+    ///   queue the day's membership tier review once a day;
     /// - every 30 s: sweep the WeCom inbox for callbacks whose first application failed (or
     ///   that arrived while this node was down).
     ///
@@ -72,6 +73,9 @@ impl Workers {
                         }
                         if let Err(e) = app.acquisition().refresh_link_quota().await {
                             tracing::warn!(error = %e, "acquisition link quota");
+                        }
+                        if let Err(e) = app.tiers().schedule_review().await {
+                            tracing::warn!(error = %e, "tier review");
                         }
                     }
                     if last_hourly.elapsed() >= Duration::from_secs(3600) {

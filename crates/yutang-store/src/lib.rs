@@ -21,6 +21,7 @@ pub mod events;
 pub mod imports;
 pub mod jobs;
 pub mod login_attempts;
+pub mod loyalty;
 pub mod media;
 pub mod orders;
 pub mod org;

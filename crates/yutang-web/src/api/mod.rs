@@ -22,6 +22,7 @@ pub mod referrals;
 pub mod segments;
 pub mod staff;
 pub mod tags;
+pub mod tiers;
 pub mod tokens;
 pub mod wecom;
 pub mod wecom_inbox;
@@ -94,6 +95,7 @@ use promotions::CustomerTokenScheme;
         referrals::list_inviters, referrals::create_link, referrals::public_my_link,
         referrals::public_invite, referrals::public_accept,
         acquisition_settings::get_settings, acquisition_settings::put_settings,
+        tiers::get_program, tiers::put_program, tiers::members, tiers::customer_tier,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, events::EventIn)),
     modifiers(&BearerAuth, &CustomerTokenScheme, &CommonErrors),
@@ -110,6 +112,7 @@ use promotions::CustomerTokenScheme;
         (name = "segments", description = "Segment expressions: count, members, export, saved segments"),
         (name = "wecom", description = "WeCom (企业微信): full sync and customer groups"),
         (name = "acquisition", description = "Channels and channel live codes (渠道活码): attribution, rotation, welcomes, first-add rewards, channel statistics (渠道统计), attribution settings, invite-a-friend referral programs (邀请有礼)"),
+        (name = "loyalty", description = "Membership (会员): tier program, members per tier, a customer's tier"),
         (name = "promotions", description = "Coupon templates and coupons, flash sales, group-buys, customer tokens"),
         (name = "public", description = "Customer-facing API (customer token `yct_…`): claim coupons, flash sales, group-buys, invite links"),
     )
@@ -319,6 +322,12 @@ pub fn router() -> Router<AppState> {
             get(acquisition_settings::get_settings).put(acquisition_settings::put_settings),
         )
         .merge(referrals_router())
+        .route(
+            "/loyalty/tiers",
+            get(tiers::get_program).put(tiers::put_program),
+        )
+        .route("/loyalty/tiers/{id}/members", get(tiers::members))
+        .route("/customers/{id}/tier", get(tiers::customer_tier))
 }
 
 /// Invite-a-friend: referral programs, links, attempts; the public invite.

@@ -1,0 +1,3 @@
+//! Membership and loyalty rows (会员): tiers, the points ledger.
+
+pub mod tiers;
