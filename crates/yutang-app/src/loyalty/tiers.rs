@@ -703,7 +703,7 @@ impl Tiers<'_> {
         let mut n = 0;
         for (prefix, ids) in grants {
             for (i, template) in ids.into_iter().enumerate() {
-                let key = format!("{prefix}:{i}");
+                let key = format!("{prefix}:{i}:{template}");
                 match self
                     .coupons()
                     .issue_reward(template, CustomerId(customer), &key)

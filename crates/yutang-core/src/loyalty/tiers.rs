@@ -43,10 +43,13 @@ const DAY_MS: i64 = 86_400_000;
 pub enum TierMetric {
     /// Paid minus refunded, fen (orders not fully refunded).
     #[default]
+    #[serde(rename = "spend_12m")]
     Spend12m,
     /// Points earned minus points reversed.
+    #[serde(rename = "points_12m")]
     Points12m,
     /// Orders not fully refunded.
+    #[serde(rename = "orders_12m")]
     Orders12m,
 }
 
