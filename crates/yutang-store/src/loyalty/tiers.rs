@@ -571,3 +571,56 @@ pub async fn missing_template_in(tx: &mut Tx, ids: &[i64]) -> Result<Option<i64>
     }
     Ok(None)
 }
+
+/// Put every live customer not yet in the program into the tier their spend over `(from,
+/// now]` earns (a program set up over an existing pool, e.g. the demo's), in bulk: the
+/// customer rows, one history row each (`source` `placement`) and a `tier_changed` timeline
+/// entry each. Returns how many were placed.
+pub async fn place_by_spend_in(tx: &mut Tx, from: i64, now: i64, held_until: i64) -> Result<u64> {
+    in_tx!(tx, conn => {
+        let placed = sqlx::query(
+            "INSERT INTO customer_tiers (customer_id, tier_id, tier_since, held_until, updated_at) \
+             SELECT s.customer_id, (SELECT t.id FROM tiers t WHERE t.archived_at IS NULL \
+               AND t.threshold <= s.v ORDER BY t.tier_rank DESC LIMIT 1), $2, $3, $2 \
+             FROM (SELECT o.customer_id, CAST(SUM(o.amount - o.refunded_amount) AS BIGINT) AS v \
+               FROM orders o JOIN customers c ON c.id = o.customer_id \
+               WHERE c.merged_into IS NULL AND o.paid_at > $1 AND o.paid_at <= $2 \
+               AND o.status <> 'refunded' GROUP BY o.customer_id) s \
+             WHERE EXISTS (SELECT 1 FROM tiers t WHERE t.archived_at IS NULL AND t.threshold <= s.v) \
+             ON CONFLICT (customer_id) DO NOTHING",
+        )
+        .bind(from)
+        .bind(now)
+        .bind(held_until)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        sqlx::query(
+            "INSERT INTO tier_history (customer_id, from_tier_id, to_tier_id, direction, metric, \
+             metric_value, source, created_at) \
+             SELECT ct.customer_id, NULL, ct.tier_id, 'upgrade', 'spend_12m', \
+               (SELECT CAST(COALESCE(SUM(o.amount - o.refunded_amount), 0) AS BIGINT) FROM orders o \
+                WHERE o.customer_id = ct.customer_id AND o.paid_at > $1 AND o.paid_at <= $2 \
+                AND o.status <> 'refunded'), 'placement', $2 \
+             FROM customer_tiers ct WHERE ct.updated_at = $2 \
+             AND NOT EXISTS (SELECT 1 FROM tier_history h WHERE h.customer_id = ct.customer_id)",
+        )
+        .bind(from)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO events (customer_id, kind, occurred_at, received_at, detail) \
+             SELECT h.customer_id, 'tier_changed', $1, $1, \
+               '{\"tier\":\"' || REPLACE(t.name, '\"', '') || '\",\"tier_key\":\"' || t.tier_key \
+               || '\",\"from_tier\":null,\"direction\":\"upgrade\",\"metric\":\"spend_12m\",\"metric_value\":' \
+               || CAST(h.metric_value AS TEXT) || ',\"order_id\":null}' \
+             FROM tier_history h JOIN tiers t ON t.id = h.to_tier_id \
+             WHERE h.source = 'placement' AND h.created_at = $1",
+        )
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        Ok(placed)
+    })
+}

@@ -458,6 +458,8 @@ struct ViewPage {
     tags: Vec<yutang_app::tags::CustomerTagRow>,
     /// Tags staff may set by hand, as `(id, "group/name")`.
     tag_options: Vec<(i64, String)>,
+    /// The membership tier block's lines (none without a tier program).
+    tier: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -522,6 +524,7 @@ async fn render_view(
         })
         .filter(|(id, _)| !tags.iter().any(|t| t.tag_id == *id))
         .collect();
+    let tier = super::tiers::customer_lines(s, &c.ctx, a, v.customer.id).await;
     let base = format!("/console/customers/{}", v.customer.id);
     let params = [("kind", q.kind.clone().unwrap_or_default())];
     let pager = pager(&base, &params, t.page, t.page_size, t.total);
@@ -541,6 +544,7 @@ async fn render_view(
             pager,
             tags,
             tag_options,
+            tier,
         },
     )
 }

@@ -7,6 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::acquisition::scalar;
+use crate::console::{console_login, csrf_in, page};
 use crate::customers::{customer_with_phone, follow};
 use crate::helpers::{Engine, TestApp, error_of, spawn_app};
 use crate::promotions::{created_id, template};
@@ -17,6 +18,7 @@ both_engines!(
     the_review_moves_down_only_after_period_and_grace,
     monthly_pack_and_birthday_gift_are_given_once,
     members_are_listed_within_the_callers_scope,
+    the_console_page_sets_up_tiers_and_lists_members,
 );
 
 const DAY: i64 = 86_400_000;
@@ -487,4 +489,73 @@ async fn members_are_listed_within_the_callers_scope(e: Engine) {
             .status(),
         StatusCode::NOT_FOUND
     );
+}
+
+async fn the_console_page_sets_up_tiers_and_lists_members(e: Engine) {
+    let t = spawn_app(e).await;
+    t.staff("tier.ops", "operator", None).await;
+    let cookie = console_login(&t, "tier.ops").await;
+    let (status, html) = page(&t, &cookie, "/console").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"href="/console/loyalty/tiers""#), "{html}");
+    let (status, html) = page(&t, &cookie, "/console/loyalty/tiers").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("尚未设置会员等级"), "{html}");
+    let csrf = csrf_in(&html);
+    let post = |rows: Vec<(&'static str, &'static str)>| {
+        let (t, cookie, csrf) = (&t, cookie.clone(), csrf.clone());
+        async move {
+            let mut form = vec![
+                ("csrf", csrf.clone()),
+                ("metric", "spend_12m".to_owned()),
+                ("period_months", "12".to_owned()),
+                ("grace_days", "30".to_owned()),
+            ];
+            form.extend(rows.into_iter().map(|(k, v)| (k, v.to_owned())));
+            t.client
+                .post(t.url("/console/loyalty/tiers"))
+                .header("cookie", cookie)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Overlapping thresholds: refused on the page, the values typed kept, nothing saved.
+    let r = post(vec![
+        ("rank_0", "1"), ("name_0", "普通"), ("key_0", "normal"), ("threshold_0", "0"),
+        ("rank_1", "2"), ("name_1", "银卡"), ("key_1", "silver"), ("threshold_1", "0"),
+    ])
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"data-field="tiers.threshold""#), "{html}");
+    assert!(html.contains(r#"value="银卡""#), "{html}");
+    assert_eq!(scalar(&t, "SELECT COUNT(*) FROM tiers").await, 0);
+    let r = post(vec![
+        ("rank_0", "1"), ("name_0", "普通"), ("key_0", "normal"), ("threshold_0", "0"),
+        ("rank_1", "2"), ("name_1", "银卡"), ("key_1", "silver"), ("threshold_1", "10000"),
+        ("discount_1", "5"), ("multiplier_1", "1500"), ("shipping_1", "9900"),
+    ])
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let c = customer_with_phone(&t, "13900006001", "控制台客").await;
+    order_ago(&t, "T-C1", c, 20_000, 0).await;
+    for lang in ["zh", "en"] {
+        let cookie = format!("{cookie}; yutang_lang={lang}");
+        let (status, html) = page(&t, &cookie, "/console/loyalty/tiers").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains(r#"data-tier="silver""#), "{html}");
+        assert!(html.contains(r#"data-members="1""#), "{html}");
+        assert!(html.contains("×1.5"), "{html}");
+    }
+    let silver = card(&t, c).await["tier"]["id"].as_i64().unwrap();
+    let (status, html) = page(&t, &cookie, &format!("/console/loyalty/tiers/{silver}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("控制台客"), "{html}");
+    // The customer's 360 page shows the tier and the timeline names the change.
+    let (status, html) = page(&t, &cookie, &format!("/console/customers/{c}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"id="customer-tier""#), "{html}");
+    assert!(html.contains("会员等级变化"), "{html}");
 }
