@@ -518,6 +518,10 @@ async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, V
             found.push(format!("[{lang}] no page under {prefix} reached"));
         }
     }
+    // The membership tiers page and a tier's member list are reached from the nav.
+    if !seen.iter().any(|h| h.starts_with("/console/loyalty/tiers/")) {
+        found.push(format!("[{lang}] no tier member list reached"));
+    }
     // Every campaign's share page (QR code and poster) is linked from the promotions list.
     for what in ["coupons", "flash-sales", "group-buys"] {
         assert!(
