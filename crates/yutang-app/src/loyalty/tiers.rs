@@ -149,8 +149,10 @@ fn metric_of(s: Option<&store::SettingsRow>) -> TierMetric {
 const DAY_MS: i64 = 86_400_000;
 
 /// The multiplier of the customer's current tier (×1 when they hold none).
-pub(crate) async fn multiplier_in(tx: &mut Tx, customer: i64) -> Result<i64> {
-    Ok(store::multiplier_in(tx, customer).await?.unwrap_or(PERMILLE))
+pub async fn multiplier_in(tx: &mut Tx, customer: i64) -> Result<i64> {
+    Ok(store::multiplier_in(tx, customer)
+        .await?
+        .unwrap_or(PERMILLE))
 }
 
 /// One change, written: the customer's row, a history row, the timeline entry, and the job
@@ -173,8 +175,7 @@ struct Change<'a> {
 /// `false` when the customer's row appeared concurrently (insert lost): nothing written.
 async fn write_change_in(tx: &mut Tx, c: &Change<'_>, now: i64) -> Result<bool> {
     if c.existing {
-        store::update_customer_tier_in(tx, c.customer, c.to.id, c.since, c.held_until, now)
-            .await?;
+        store::update_customer_tier_in(tx, c.customer, c.to.id, c.since, c.held_until, now).await?;
     } else if !store::insert_customer_tier_in(tx, c.customer, c.to.id, c.since, c.held_until, now)
         .await?
     {
@@ -248,12 +249,15 @@ pub(crate) async fn on_order_in(
     } else {
         at
     };
-    let value = store::metric_in(tx, customer, metric.as_str(), to - rules::WINDOW_MS, to).await?;
     let thresholds: Vec<i64> = tiers.iter().map(|t| t.threshold).collect();
-    let earned = rules::earned(&thresholds, value);
     // Twice at most: a concurrent first order may put the customer in first.
     for _ in 0..2 {
         let current = store::lock_customer_tier_in(tx, customer).await?;
+        // Read under the lock: a concurrent order of the customer that held it has committed,
+        // so its amount counts here (read committed: each statement sees what committed).
+        let value =
+            store::metric_in(tx, customer, metric.as_str(), to - rules::WINDOW_MS, to).await?;
+        let earned = rules::earned(&thresholds, value);
         let held = current.and_then(|c| tiers.iter().find(|t| t.id == c.tier_id).map(|t| (t, c)));
         // A customer holding a removed tier (none can: a tier with members is never removed)
         // is treated as holding none.
@@ -262,10 +266,8 @@ pub(crate) async fn on_order_in(
             earned.map(|i| tiers[i].tier_rank),
             at,
         );
-        match decision {
-            OnOrder::Nothing => return Ok(()),
-            OnOrder::Renew => {
-                let (t, c) = held.expect("renew needs a tier");
+        match (decision, held, earned) {
+            (OnOrder::Renew, Some((t, c)), _) => {
                 store::update_customer_tier_in(
                     tx,
                     customer,
@@ -277,12 +279,11 @@ pub(crate) async fn on_order_in(
                 .await?;
                 return Ok(());
             }
-            OnOrder::Upgrade => {
-                let to_tier = &tiers[earned.expect("upgrade needs a tier")];
+            (OnOrder::Upgrade, _, Some(e)) => {
                 let change = Change {
                     customer,
                     from: held.map(|(t, _)| t),
-                    to: to_tier,
+                    to: &tiers[e],
                     direction: "upgrade",
                     metric,
                     value,
@@ -296,6 +297,7 @@ pub(crate) async fn on_order_in(
                     return Ok(());
                 }
             }
+            _ => return Ok(()),
         }
     }
     Err(AppError::Internal(format!(
@@ -359,10 +361,7 @@ impl Tiers<'_> {
                 .as_ref()
                 .map_or(defaults.grace_days, |s| s.grace_days),
             tiers: tiers.iter().map(|t| TierView::of(t, count(t.id))).collect(),
-            updated_at: settings
-                .as_ref()
-                .map(|s| s.updated_at)
-                .filter(|t| *t > 0),
+            updated_at: settings.as_ref().map(|s| s.updated_at).filter(|t| *t > 0),
             updated_by: settings.map(|s| s.updated_by).unwrap_or_default(),
         })
     }
@@ -485,7 +484,8 @@ impl Tiers<'_> {
         let grace = settings.as_ref().map_or(30, |s| s.grace_days);
         let tiers = store::live_tiers(&self.db).await?;
         let row = store::customer_tier(&self.db, id).await?;
-        let value = store::metric(&self.db, id, metric.as_str(), now - rules::WINDOW_MS, now).await?;
+        let value =
+            store::metric(&self.db, id, metric.as_str(), now - rules::WINDOW_MS, now).await?;
         let current = match row {
             Some(r) => match tiers.iter().find(|t| t.id == r.tier_id) {
                 Some(t) => Some(t.clone()),
@@ -604,9 +604,14 @@ impl Tiers<'_> {
         if !rules::review_due(row.held_until, grace, now) {
             return Ok(None);
         }
-        let value =
-            store::metric_in(&mut tx, customer, metric.as_str(), now - rules::WINDOW_MS, now)
-                .await?;
+        let value = store::metric_in(
+            &mut tx,
+            customer,
+            metric.as_str(),
+            now - rules::WINDOW_MS,
+            now,
+        )
+        .await?;
         let thresholds: Vec<i64> = tiers.iter().map(|t| t.threshold).collect();
         let ranks: Vec<i64> = tiers.iter().map(|t| t.tier_rank).collect();
         let held = tiers.iter().find(|t| t.id == row.tier_id);
@@ -710,7 +715,11 @@ impl Tiers<'_> {
                     .await
                 {
                     Ok(_) => n += 1,
-                    Err(e @ (AppError::Rule { .. } | AppError::Invalid(_) | AppError::NotFound { .. })) => {
+                    Err(
+                        e @ (AppError::Rule { .. }
+                        | AppError::Invalid(_)
+                        | AppError::NotFound { .. }),
+                    ) => {
                         tracing::warn!(customer, template, error = %e, "tier benefit not issued");
                     }
                     Err(e) => return Err(e),

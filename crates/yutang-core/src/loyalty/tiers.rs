@@ -200,7 +200,8 @@ impl TierSpec {
                 format!("a member discount is 0–{MAX_DISCOUNT_PERCENT} percent off"),
             ));
         }
-        self.points_multiplier = parse_multiplier("tiers.points_multiplier", self.points_multiplier)?;
+        self.points_multiplier =
+            parse_multiplier("tiers.points_multiplier", self.points_multiplier)?;
         let pack = &self.monthly_coupon_template_ids;
         if pack.len() > MAX_PACK {
             return Err(FieldError::new(
@@ -401,7 +402,10 @@ pub fn progress(value: i64, from_threshold: i64, next_threshold: i64) -> (i64, i
     let remaining = (next_threshold - value).max(0);
     let span = (next_threshold - from_threshold).max(1);
     let done = (value - from_threshold).clamp(0, span);
-    (remaining, (i128::from(done) * 100 / i128::from(span)) as i64)
+    (
+        remaining,
+        (i128::from(done) * 100 / i128::from(span)) as i64,
+    )
 }
 
 #[cfg(test)]
@@ -476,7 +480,10 @@ mod tests {
         );
         let mut t = base();
         t[1].discount_percent = 51;
-        assert_eq!(field(program(t)), ("tiers.discount_percent", "invalid_discount"));
+        assert_eq!(
+            field(program(t)),
+            ("tiers.discount_percent", "invalid_discount")
+        );
         let mut t = base();
         t[1].key = "Silver".into();
         assert_eq!(field(program(t)), ("tiers.key", "invalid_tier_key"));

@@ -19,8 +19,7 @@ pub struct SettingsRow {
     pub updated_by: String,
 }
 
-const SETTINGS: &str =
-    "SELECT metric, period_months, grace_days, updated_at, updated_by FROM tier_settings WHERE id = 1";
+const SETTINGS: &str = "SELECT metric, period_months, grace_days, updated_at, updated_by FROM tier_settings WHERE id = 1";
 
 /// A tier row (the monthly pack is a JSON array of template ids).
 #[derive(Debug, Clone, PartialEq, Eq, FromRow, Serialize)]
@@ -318,10 +317,7 @@ pub async fn customer_tier_in(tx: &mut Tx, customer: i64) -> Result<Option<Custo
 }
 
 /// The customer's tier row, locked until `tx` ends (none: not in the program).
-pub async fn lock_customer_tier_in(
-    tx: &mut Tx,
-    customer: i64,
-) -> Result<Option<CustomerTierRow>> {
+pub async fn lock_customer_tier_in(tx: &mut Tx, customer: i64) -> Result<Option<CustomerTierRow>> {
     let sql = format!("{CUSTOMER_TIER}{}", tx.row_lock());
     in_tx!(tx, conn => {
         Ok(sqlx::query_as::<_, CustomerTierRow>(sqlx::AssertSqlSafe(sql))
@@ -439,7 +435,13 @@ fn metric_sql(metric: &str) -> &'static str {
 }
 
 /// A customer's metric (`spend_12m`, `points_12m`, `orders_12m`) over `(from, to]`.
-pub async fn metric_in(tx: &mut Tx, customer: i64, metric: &str, from: i64, to: i64) -> Result<i64> {
+pub async fn metric_in(
+    tx: &mut Tx,
+    customer: i64,
+    metric: &str,
+    from: i64,
+    to: i64,
+) -> Result<i64> {
     let sql = metric_sql(metric);
     in_tx!(tx, conn => {
         Ok(sqlx::query_scalar(sql)

@@ -37,10 +37,7 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
             "会员按近 365 天的一项指标评定等级：订单达到更高等级的门槛即刻升级；等级至少保持一个保级周期，周期结束后还有宽限期可再次达标，之后每日评定才会按当时的指标降级（最多降到指标对应的等级）。退款不会立即降级。",
             "Members are ranked on one metric over the last 365 days: an order that reaches a higher tier's threshold upgrades at once; a tier is held for at least one period, then a grace during which the member can re-qualify; only then does the daily review move them down, at most to the tier their metric earns. Refunds never downgrade at once.",
         ),
-        "tier.none" => (
-            "尚未设置会员等级。",
-            "No membership tiers are set up yet.",
-        ),
+        "tier.none" => ("尚未设置会员等级。", "No membership tiers are set up yet."),
         "tier.metric" => ("评定指标", "Metric"),
         "tier.period" => ("保级周期（月）", "Held for (months)"),
         "tier.grace" => ("宽限期（天）", "Grace (days)"),
@@ -220,10 +217,7 @@ fn line(ctx: &Ctx, metric: TierMetric, t: &TierView) -> TierLine {
         } else {
             none.clone()
         },
-        multiplier: format!(
-            "×{}",
-            (t.points_multiplier as f64 / 1000.0).to_string()
-        ),
+        multiplier: format!("×{}", t.points_multiplier as f64 / 1000.0),
         pack: if t.monthly_coupon_template_ids.is_empty() {
             none.clone()
         } else {
@@ -292,13 +286,16 @@ fn spec_of(r: &FormRow) -> Result<TierSpec, FieldError> {
         .split([',', '，', ' '])
         .filter(|s| !s.trim().is_empty())
         .map(|s| {
-            s.trim().trim_start_matches('#').parse::<i64>().map_err(|_| {
-                FieldError::new(
-                    "tiers.monthly_coupon_template_ids",
-                    "invalid_ids",
-                    "coupon template ids separated by commas",
-                )
-            })
+            s.trim()
+                .trim_start_matches('#')
+                .parse::<i64>()
+                .map_err(|_| {
+                    FieldError::new(
+                        "tiers.monthly_coupon_template_ids",
+                        "invalid_ids",
+                        "coupon template ids separated by commas",
+                    )
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(TierSpec {
@@ -325,9 +322,7 @@ pub async fn save(
     c.ctx.active = "tiers";
     let tr = c.ctx.tr;
     let actor = &c.session.actor;
-    let rows: Vec<FormRow> = (0..MAX_TIERS + SPARE_ROWS)
-        .map(|i| row_of(&f, i))
-        .collect();
+    let rows: Vec<FormRow> = (0..MAX_TIERS + SPARE_ROWS).map(|i| row_of(&f, i)).collect();
     let field = |k: &str| f.get(k).cloned().unwrap_or_default();
     let parsed = (|| -> Result<TierProgram, FieldError> {
         let tiers = rows
@@ -426,7 +421,10 @@ pub async fn members(
         Err(e) => return error_page(c.ctx, e),
     };
     let tier = line(&c.ctx, program.metric, t);
-    let title = c.ctx.tr.fill("tier.members_title_fmt", &[("name", &t.name)]);
+    let title = c
+        .ctx
+        .tr
+        .fill("tier.members_title_fmt", &[("name", &t.name)]);
     let pager = pager(
         &format!("{PATH}/{id}"),
         &[],

@@ -519,7 +519,10 @@ async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, V
         }
     }
     // The membership tiers page and a tier's member list are reached from the nav.
-    if !seen.iter().any(|h| h.starts_with("/console/loyalty/tiers/")) {
+    if !seen
+        .iter()
+        .any(|h| h.starts_with("/console/loyalty/tiers/"))
+    {
         found.push(format!("[{lang}] no tier member list reached"));
     }
     // Every campaign's share page (QR code and poster) is linked from the promotions list.

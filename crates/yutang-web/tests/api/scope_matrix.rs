@@ -311,8 +311,13 @@ async fn world(e: Engine) -> World {
 
     // A tier program before the orders: both customers join its lowest tier with them.
     let program = json_of(
-        t.send_json(Method::PUT, "/api/v1/loyalty/tiers", &t.admin, tier_program())
-            .await,
+        t.send_json(
+            Method::PUT,
+            "/api/v1/loyalty/tiers",
+            &t.admin,
+            tier_program(),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;

@@ -19,6 +19,7 @@ both_engines!(
     monthly_pack_and_birthday_gift_are_given_once,
     members_are_listed_within_the_callers_scope,
     the_console_page_sets_up_tiers_and_lists_members,
+    concurrent_orders_move_a_customer_up_once_per_tier,
 );
 
 const DAY: i64 = 86_400_000;
@@ -239,7 +240,10 @@ async fn bad_programs_are_refused_and_nothing_written(e: Engine) {
     let mut fewer = good.clone();
     fewer["tiers"].as_array_mut().unwrap().pop();
     let (status, code, _) = error_of(put(&t, &t.admin, fewer).await).await;
-    assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, "tier_has_members"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::CONFLICT, "tier_has_members")
+    );
     // An empty tier may go (and come back under its key).
     let c_keep = json_of(t.get("/api/v1/loyalty/tiers", &t.admin).await).await;
     let silver_id = c_keep["tiers"][1]["id"].clone();
@@ -365,7 +369,11 @@ async fn the_review_moves_down_only_after_period_and_grace(e: Engine) {
     // A second review changes nothing.
     t.app.tiers().run_review().await.unwrap();
     assert_eq!(
-        scalar(&t, "SELECT COUNT(*) FROM tier_history WHERE direction = 'downgrade'").await,
+        scalar(
+            &t,
+            "SELECT COUNT(*) FROM tier_history WHERE direction = 'downgrade'"
+        )
+        .await,
         2
     );
     assert_eq!(segment_count(&t, r#"tier = "gold""#).await, 2);
@@ -431,8 +439,11 @@ async fn monthly_pack_and_birthday_gift_are_given_once(e: Engine) {
         "one monthly pack and one birthday gift"
     );
     // Next month (the grant of this month is moved back a month): silver's pack, once.
-    crate::acquisition::run_sql(&t, "UPDATE tier_grants SET period = '2000-01' WHERE kind = 'monthly'")
-        .await;
+    crate::acquisition::run_sql(
+        &t,
+        "UPDATE tier_grants SET period = '2000-01' WHERE kind = 'monthly'",
+    )
+    .await;
     t.app.tiers().run_review().await.unwrap();
     t.app.tiers().run_review().await.unwrap();
     assert_eq!(scalar(&t, &count_sql).await, 4);
@@ -523,8 +534,14 @@ async fn the_console_page_sets_up_tiers_and_lists_members(e: Engine) {
     };
     // Overlapping thresholds: refused on the page, the values typed kept, nothing saved.
     let r = post(vec![
-        ("rank_0", "1"), ("name_0", "普通"), ("key_0", "normal"), ("threshold_0", "0"),
-        ("rank_1", "2"), ("name_1", "银卡"), ("key_1", "silver"), ("threshold_1", "0"),
+        ("rank_0", "1"),
+        ("name_0", "普通"),
+        ("key_0", "normal"),
+        ("threshold_0", "0"),
+        ("rank_1", "2"),
+        ("name_1", "银卡"),
+        ("key_1", "silver"),
+        ("threshold_1", "0"),
     ])
     .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -533,9 +550,17 @@ async fn the_console_page_sets_up_tiers_and_lists_members(e: Engine) {
     assert!(html.contains(r#"value="银卡""#), "{html}");
     assert_eq!(scalar(&t, "SELECT COUNT(*) FROM tiers").await, 0);
     let r = post(vec![
-        ("rank_0", "1"), ("name_0", "普通"), ("key_0", "normal"), ("threshold_0", "0"),
-        ("rank_1", "2"), ("name_1", "银卡"), ("key_1", "silver"), ("threshold_1", "10000"),
-        ("discount_1", "5"), ("multiplier_1", "1500"), ("shipping_1", "9900"),
+        ("rank_0", "1"),
+        ("name_0", "普通"),
+        ("key_0", "normal"),
+        ("threshold_0", "0"),
+        ("rank_1", "2"),
+        ("name_1", "银卡"),
+        ("key_1", "silver"),
+        ("threshold_1", "10000"),
+        ("discount_1", "5"),
+        ("multiplier_1", "1500"),
+        ("shipping_1", "9900"),
     ])
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -558,4 +583,42 @@ async fn the_console_page_sets_up_tiers_and_lists_members(e: Engine) {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(r#"id="customer-tier""#), "{html}");
     assert!(html.contains("会员等级变化"), "{html}");
+}
+
+async fn concurrent_orders_move_a_customer_up_once_per_tier(e: Engine) {
+    let t = spawn_app(e).await;
+    json_of(put(&t, &t.admin, tiers_body(&[], None)).await).await;
+    let c = customer_with_phone(&t, "13900007001", "并发客").await;
+    // Ten orders at once, the customer not yet in the program: 60,000 fen in all.
+    let orders = (0..10).map(|i| {
+        let t = &t;
+        async move { order_ago(t, &format!("T-CC-{i}"), c, 6_000, 0).await }
+    });
+    futures_util::future::join_all(orders).await;
+    let v = card(&t, c).await;
+    assert_eq!(v["tier"]["key"], "gold", "{v}");
+    assert_eq!(v["metric_value"], 60_000);
+    assert_eq!(
+        scalar(
+            &t,
+            &format!("SELECT COUNT(*) FROM customer_tiers WHERE customer_id = {c}")
+        )
+        .await,
+        1
+    );
+    // Each tier reached once at most, every change on the timeline.
+    let history = v["history"].as_array().unwrap();
+    let mut to: Vec<i64> = history
+        .iter()
+        .map(|h| h["to_tier_id"].as_i64().unwrap())
+        .collect();
+    let n = to.len();
+    to.sort_unstable();
+    to.dedup();
+    assert_eq!(to.len(), n, "{v}");
+    assert!(history.iter().all(|h| h["direction"] == "upgrade"));
+    assert_eq!(
+        crate::wecom_sync::timeline_count(&t, c, "tier_changed").await,
+        n as i64
+    );
 }
