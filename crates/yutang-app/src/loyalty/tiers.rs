@@ -573,14 +573,20 @@ impl Tiers<'_> {
         }
         let mut after = 0;
         let mut given = 0;
-        loop {
-            let page = store::members_after(&self.db, after, BATCH).await?;
-            for c in &page {
-                given += self.give_benefits(*c).await?;
-            }
-            match page.last() {
-                Some(last) if (page.len() as i64) == BATCH => after = *last,
-                _ => break,
+        // Nothing to give: no pass over the members.
+        let gifts = tiers
+            .iter()
+            .any(|t| !pack(t).is_empty() || t.birthday_coupon_template_id.is_some());
+        if gifts {
+            loop {
+                let page = store::members_after(&self.db, after, BATCH).await?;
+                for c in &page {
+                    given += self.give_benefits(*c).await?;
+                }
+                match page.last() {
+                    Some(last) if (page.len() as i64) == BATCH => after = *last,
+                    _ => break,
+                }
             }
         }
         Ok(format!(
