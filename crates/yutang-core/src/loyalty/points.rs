@@ -314,8 +314,7 @@ impl PointsSettings {
         if paid_fen <= 0 || multiplier_permille <= 0 {
             return 0;
         }
-        let v = i128::from(paid_fen)
-            * i128::from(self.earn_points_per_yuan)
+        let v = i128::from(paid_fen) * i128::from(self.earn_points_per_yuan)
             * i128::from(multiplier_permille)
             / (100 * i128::from(PERMILLE));
         i64::try_from(v).unwrap_or(MAX_POINTS).min(MAX_POINTS)
@@ -541,9 +540,7 @@ mod tests {
         };
         assert_eq!(s.value_of(Points::parse("p", 150).unwrap()), Ok(15));
         assert_eq!(
-            s.value_of(Points::parse("p", 155).unwrap())
-                .unwrap_err()
-                .code,
+            s.value_of(Points::parse("p", 155).unwrap()).unwrap_err().code,
             "fractional_value"
         );
         let half = PointsSettings {
