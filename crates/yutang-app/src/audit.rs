@@ -57,12 +57,14 @@ pub enum Action {
     /// The points ledger's settings changed, or a customer's points were adjusted by hand
     /// (detail `op`: `settings` with `before`/`after`, `adjust` with points, reason, balance).
     PointsChanged,
+    /// The membership tier program was replaced (detail: metric, period, grace, tier names).
+    TierProgramChanged,
     /// The audit log itself was exported (the filter and the row count in the detail).
     AuditExported,
 }
 
 impl Action {
-    pub const ALL: [Action; 36] = [
+    pub const ALL: [Action; 37] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -98,6 +100,7 @@ impl Action {
         Action::ChannelChanged,
         Action::AcquisitionSettingsChanged,
         Action::PointsChanged,
+        Action::TierProgramChanged,
         Action::AuditExported,
     ];
 
@@ -138,6 +141,7 @@ impl Action {
             Action::ChannelChanged => "channel_changed",
             Action::AcquisitionSettingsChanged => "acquisition_settings_changed",
             Action::PointsChanged => "points_changed",
+            Action::TierProgramChanged => "tier_program_changed",
             Action::AuditExported => "audit_exported",
         }
     }

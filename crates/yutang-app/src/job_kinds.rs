@@ -16,6 +16,7 @@ pub(crate) fn registry() -> JobRegistry {
     crate::wecom::sync::register(&mut reg);
     crate::wecom::tags::register(&mut reg);
     crate::wecom::transfers::register(&mut reg);
+    crate::loyalty::tiers::register(&mut reg);
     reg
 }
 
@@ -24,7 +25,7 @@ mod tests {
     use super::*;
 
     /// The kinds the runner claimed before the registry existed (each area's constants).
-    const EXPECTED: [&str; 14] = [
+    const EXPECTED: [&str; 16] = [
         crate::acquisition::REWARD_KIND,
         crate::acquisition::referrals::QUALIFY_KIND,
         crate::tags::BULK_TAG_KIND,
@@ -39,6 +40,8 @@ mod tests {
         crate::promotions::JOB_KINDS[4],
         crate::wecom::CONTACT_DETAILS_KIND,
         crate::loyalty::points::EXPIRY_KIND,
+        crate::loyalty::tiers::REVIEW_KIND,
+        crate::loyalty::tiers::BENEFITS_KIND,
     ];
 
     /// Every kind is registered exactly once (a second registration panics in `register`,

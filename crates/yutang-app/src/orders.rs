@@ -440,6 +440,7 @@ async fn insert_once_in(
         .await?;
     // The order earns its points (at the multipliers the customer holds now).
     crate::loyalty::points::on_order_in(tx, o.customer_id, id, o.amount.0, o.paid_at, now).await?;
+    crate::loyalty::tiers::on_order_in(tx, o.customer_id, id, o.paid_at, now).await?;
     Ok((id, true))
 }
 

@@ -28,7 +28,8 @@ impl Workers {
     /// - every second: catch the index up, run event-driven tag rules, send or close open
     ///   welcomes (WeCom's 20 s window) and run due jobs;
     /// - every minute: re-point live codes (working-hour edges, midnight, failed syncs), and
-    ///   enqueue the day's points expiry run (once per Shanghai day);
+    ///   enqueue the day's points expiry run and membership tier review (once per Shanghai
+    ///   day each);
     /// - every 30 s: sweep the WeCom inbox for callbacks whose first application failed (or
     ///   that arrived while this node was down).
     ///
@@ -76,6 +77,9 @@ impl Workers {
                         }
                         if let Err(e) = app.points().schedule_daily_expiry().await {
                             tracing::warn!(error = %e, "points expiry");
+                        }
+                        if let Err(e) = app.tiers().schedule_review().await {
+                            tracing::warn!(error = %e, "tier review");
                         }
                     }
                     if last_hourly.elapsed() >= Duration::from_secs(3600) {

@@ -44,6 +44,8 @@ pub enum EventKind {
     TagRemoved,
     /// A friend's invitation: bound to an inviter, or rewarded (detail: program, inviter).
     Referred,
+    /// A membership tier change: into the program, up or down (detail: from, to, why).
+    TierChanged,
 }
 
 impl EventKind {
@@ -63,7 +65,7 @@ impl EventKind {
         EventKind::Custom,
     ];
 
-    pub const SYSTEM: [EventKind; 12] = [
+    pub const SYSTEM: [EventKind; 13] = [
         EventKind::Created,
         EventKind::ProfileUpdated,
         EventKind::IdentityAdded,
@@ -76,6 +78,7 @@ impl EventKind {
         EventKind::TagAdded,
         EventKind::TagRemoved,
         EventKind::Referred,
+        EventKind::TierChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -105,6 +108,7 @@ impl EventKind {
             EventKind::TagAdded => "tag_added",
             EventKind::TagRemoved => "tag_removed",
             EventKind::Referred => "referred",
+            EventKind::TierChanged => "tier_changed",
         }
     }
 

@@ -9,6 +9,7 @@ mod promotions;
 #[cfg(feature = "fake-wecom")]
 pub mod referrals;
 mod tags;
+mod tiers;
 pub mod wecom;
 
 use rand::rngs::StdRng;
@@ -259,6 +260,9 @@ impl Demo<'_> {
         self.seed_demo_tags(&mut rng, customers).await?;
         progress("标签 tags", 1, 1);
         self.seed_demo_promotions(customers).await?;
+        progress("会员等级 tiers", 0, 1);
+        self.seed_demo_tiers().await?;
+        progress("会员等级 tiers", 1, 1);
         self.db.analyze().await?;
         Ok(summary)
     }

@@ -3,6 +3,7 @@
 //! them (an order, a refund, a redemption), so a replay of the cause replays nothing.
 
 pub mod points;
+pub mod tiers;
 
 use yutang_store::Tx;
 
@@ -12,6 +13,5 @@ use crate::error::Result;
 /// they hold when the order is recorded: their tier's and their card's, combined with
 /// `yutang_core::loyalty::points::combine_multipliers`.
 pub(crate) async fn earning_multiplier_in(tx: &mut Tx, customer: i64) -> Result<i64> {
-    let _ = (tx, customer);
-    Ok(yutang_core::loyalty::points::PERMILLE)
+    tiers::multiplier_in(tx, customer).await
 }

@@ -3,5 +3,6 @@
 //! entries inside the transaction of what caused them.
 
 pub mod points;
+pub mod tiers;
 
 pub use points::{Account, EntryKind, Expiry, OpenLot, Points, PointsSettings};

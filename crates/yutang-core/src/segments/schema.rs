@@ -101,11 +101,12 @@ impl Schema {
     /// [`ChannelKind::ALL`]), `acquired_by` (text: the credited staff member's username, which
     /// is unique and never changes) and `acquired_at` (time: the WeCom add that brought the
     /// customer into the pool), and `invited_by` (text: who invited the customer through a
-    /// referral link — `customer:{id}` for a customer, the username for a staff member). No
-    /// tags.
+    /// referral link — `customer:{id}` for a customer, the username for a staff member), and
+    /// the membership tier (issue #22): `tier` (text: the current tier's key) and
+    /// `tier_since` (time: when the customer reached it). No tags.
     pub fn with_customer_attributes() -> Self {
         let mut s = Self::new();
-        let attrs: [(&str, AttrType); 18] = [
+        let attrs: [(&str, AttrType); 20] = [
             ("city", AttrType::Text),
             (
                 "level",
@@ -135,6 +136,8 @@ impl Schema {
             ("acquired_by", AttrType::Text),
             ("acquired_at", AttrType::Time),
             ("invited_by", AttrType::Text),
+            ("tier", AttrType::Text),
+            ("tier_since", AttrType::Time),
         ];
         for (name, ty) in attrs {
             s.attrs.insert(name.to_owned(), ty);

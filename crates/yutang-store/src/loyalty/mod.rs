@@ -1,3 +1,5 @@
-//! Membership and loyalty rows: the points ledger, tiers, cards, the mall and gifts.
+//! Membership and loyalty rows (会员): the points ledger, tiers; cards, the mall and gifts
+//! follow.
 
 pub mod points;
+pub mod tiers;

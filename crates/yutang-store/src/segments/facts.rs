@@ -149,7 +149,12 @@ pub async fn load_facts(
          JOIN referral_links l ON l.id = r.link_id LEFT JOIN staff st ON st.id = l.staff_id \
          WHERE r.invitee_id {which} AND r.status <> 'refused' ORDER BY r.id DESC"
     );
-    let (tags, orders, groups, attrs, members, coupons, acquired, invited) = db_run!(db, pool => {
+    // The membership tier: the current tier's key and since when.
+    let tier_sql = format!(
+        "SELECT ct.customer_id, t.tier_key, ct.tier_since FROM customer_tiers ct \
+         JOIN tiers t ON t.id = ct.tier_id WHERE ct.customer_id {which}"
+    );
+    let (tags, orders, groups, attrs, members, coupons, acquired, invited, tiers) = db_run!(db, pool => {
         let tags: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(tag_sql)).fetch_all(pool).await?;
         let orders: Vec<(i64, i64, i64, i64)> =
             sqlx::query_as(sqlx::AssertSqlSafe(order_sql)).fetch_all(pool).await?;
@@ -167,8 +172,12 @@ pub async fn load_facts(
             sqlx::query_as(sqlx::AssertSqlSafe(acq_sql)).fetch_all(pool).await?;
         let invited: Vec<(i64, Option<String>)> =
             sqlx::query_as(sqlx::AssertSqlSafe(inv_sql)).fetch_all(pool).await?;
-        (tags, orders, groups, attrs, members, coupons, acquired, invited)
+        let tiers: Vec<(i64, String, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(tier_sql)).fetch_all(pool).await?;
+        (tags, orders, groups, attrs, members, coupons, acquired, invited, tiers)
     });
+    let mut tier_map: HashMap<i64, (String, i64)> =
+        tiers.into_iter().map(|(c, k, s)| (c, (k, s))).collect();
     // Newest first, so the oldest binding is the one left in the map.
     let mut inv_map: HashMap<i64, String> = invited
         .into_iter()
@@ -242,6 +251,10 @@ pub async fn load_facts(
             }
             if let Some(v) = inv_map.remove(&r.id) {
                 attrs.push(("invited_by".to_owned(), FactValue::Text(v)));
+            }
+            if let Some((key, since)) = tier_map.remove(&r.id) {
+                attrs.push(("tier".to_owned(), FactValue::Text(key)));
+                attrs.push(("tier_since".to_owned(), FactValue::Time(since)));
             }
             if let Some(extra) = attr_map.remove(&r.id) {
                 attrs.extend(extra);

@@ -88,11 +88,14 @@ pub fn facts_table_sql(table: &str, now: i64) -> Vec<String> {
              COALESCE(cp.n, 0) AS unused_coupons, \
              NULLIF(ch.name, '') AS channel, NULLIF(ch.kind, '') AS channel_type, \
              NULLIF(st.username, '') AS acquired_by, ca.acquired_at, iv.invited_by, \
+             tt.tier_key AS tier, ctr.tier_since, \
              COALESCE(t.tags, '{{}}'::BIGINT[]) AS tags \
              FROM customers c \
              LEFT JOIN customer_acquisition ca ON ca.customer_id = c.id \
              LEFT JOIN channels ch ON ch.id = ca.channel_id \
              LEFT JOIN staff st ON st.id = ca.staff_id \
+             LEFT JOIN customer_tiers ctr ON ctr.customer_id = c.id \
+             LEFT JOIN tiers tt ON tt.id = ctr.tier_id \
              LEFT JOIN (SELECT DISTINCT ON (r.invitee_id) r.invitee_id, {inviter} AS invited_by \
                FROM referrals r JOIN referral_links l ON l.id = r.link_id \
                LEFT JOIN staff st ON st.id = l.staff_id WHERE r.status <> 'refused' \
@@ -135,6 +138,8 @@ pub fn facts_table_sql(table: &str, now: i64) -> Vec<String> {
         "acquired_by",
         "acquired_at",
         "invited_by",
+        "tier",
+        "tier_since",
     ] {
         out.push(format!("CREATE INDEX {table}_{col} ON {table} ({col})"));
     }
@@ -248,8 +253,16 @@ impl Cx<'_> {
                 "(SELECT NULLIF({}, '') FROM referrals r \
                  JOIN referral_links l ON l.id = r.link_id LEFT JOIN staff st ON st.id = l.staff_id \
                  WHERE r.invitee_id = c.id AND r.status <> 'refused' ORDER BY r.id LIMIT 1)",
-                super::facts::INVITER
+ super::facts::INVITER
             )),
+            "tier" => Col::Text(
+                "(SELECT t.tier_key FROM customer_tiers ct JOIN tiers t ON t.id = ct.tier_id \
+                 WHERE ct.customer_id = c.id)"
+                    .into(),
+            ),
+            "tier_since" => Col::Millis(
+                "(SELECT ct.tier_since FROM customer_tiers ct WHERE ct.customer_id = c.id)".into(),
+            ),
             "in_group" => Col::Bool(
                 "CASE WHEN EXISTS (SELECT 1 FROM group_members m WHERE m.customer_id = c.id) \
                  THEN EXISTS (SELECT 1 FROM group_members m JOIN customer_groups g ON g.id = m.group_id \
@@ -296,6 +309,8 @@ impl Cx<'_> {
             "acquired_by" => Col::Text("c.acquired_by".into()),
             "acquired_at" => Col::Millis("c.acquired_at".into()),
             "invited_by" => Col::Text("c.invited_by".into()),
+            "tier" => Col::Text("c.tier".into()),
+            "tier_since" => Col::Millis("c.tier_since".into()),
             other => {
                 return Err(StoreError::Refused {
                     code: "unknown_attribute",

@@ -23,6 +23,7 @@ pub mod referrals;
 pub mod segments;
 pub mod staff;
 pub mod tags;
+pub mod tiers;
 pub mod tokens;
 pub mod wecom;
 pub mod wecom_inbox;
@@ -99,6 +100,7 @@ use promotions::CustomerTokenScheme;
         points::account, points::entries, points::adjust, points::earn, points::redeem,
         points::redemptions, points::cancel, points::public_account, points::public_entries,
         points::public_redeem, points::public_cancel,
+        tiers::get_program, tiers::put_program, tiers::members, tiers::customer_tier,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, events::EventIn)),
     modifiers(&BearerAuth, &CustomerTokenScheme, &CommonErrors),
@@ -115,6 +117,7 @@ use promotions::CustomerTokenScheme;
         (name = "segments", description = "Segment expressions: count, members, export, saved segments"),
         (name = "wecom", description = "WeCom (企业微信): full sync and customer groups"),
         (name = "acquisition", description = "Channels and channel live codes (渠道活码): attribution, rotation, welcomes, first-add rewards, channel statistics (渠道统计), attribution settings, invite-a-friend referral programs (邀请有礼)"),
+        (name = "loyalty", description = "Membership (会员): tier program, members per tier, a customer's tier"),
         (name = "promotions", description = "Coupon templates and coupons, flash sales, group-buys, customer tokens"),
         (name = "loyalty", description = "Membership and loyalty (会员): the points ledger (积分) — settings, accounts, ledger entries, adjustments, earnings, redemptions, liability, expiry"),
         (name = "public", description = "Customer-facing API (customer token `yct_…`): claim coupons, flash sales, group-buys, invite links, the member centre's points"),
@@ -353,6 +356,12 @@ fn points_router() -> Router<AppState> {
             "/public/me/points/redemptions/{id}/cancel",
             post(points::public_cancel),
         )
+        .route(
+            "/loyalty/tiers",
+            get(tiers::get_program).put(tiers::put_program),
+        )
+        .route("/loyalty/tiers/{id}/members", get(tiers::members))
+        .route("/customers/{id}/tier", get(tiers::customer_tier))
 }
 
 /// Invite-a-friend: referral programs, links, attempts; the public invite.

@@ -460,6 +460,8 @@ struct ViewPage {
     tag_options: Vec<(i64, String)>,
     /// The customer's points balance (the link to their points page).
     points: Option<i64>,
+    /// The membership tier block's lines (none without a tier program).
+    tier: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -525,6 +527,7 @@ async fn render_view(
         .filter(|(id, _)| !tags.iter().any(|t| t.tag_id == *id))
         .collect();
     let points = super::points::balance_of(s, &c, v.customer.id).await;
+    let tier = super::tiers::customer_lines(s, &c.ctx, a, v.customer.id).await;
     let base = format!("/console/customers/{}", v.customer.id);
     let params = [("kind", q.kind.clone().unwrap_or_default())];
     let pager = pager(&base, &params, t.page, t.page_size, t.total);
@@ -545,6 +548,7 @@ async fn render_view(
             tags,
             tag_options,
             points,
+            tier,
         },
     )
 }

@@ -45,6 +45,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "audit.channel_changed" => ("变更渠道或活码", "Changed a channel or live code"),
         "audit.acquisition_settings_changed" => ("修改归因设置", "Changed attribution settings"),
         "audit.points_changed" => ("积分设置或调整", "Changed points settings or a balance"),
+        "audit.tier_program_changed" => ("修改会员等级", "Changed the membership tiers"),
         "audit.wecom_sync_started" => ("开始企业微信全量同步", "Started WeCom full sync"),
         "audit.wecom_settings_changed" => ("修改企业微信设置", "Changed WeCom settings"),
         "audit.wecom_connection_tested" => ("测试企业微信连接", "Tested WeCom connection"),
@@ -71,6 +72,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "target.live_code" => ("渠道活码", "Live code"),
         "target.referral" => ("邀请有礼活动", "Referral program"),
         "target.acquisition_settings" => ("归因设置", "Attribution settings"),
+        "target.tier_program" => ("会员等级", "Membership tiers"),
         // --- promotion operations (the `op` of a `promotion_changed` entry) ---
         "promo.op.coupon_template.create" => ("新建优惠券", "Created a coupon"),
         "promo.op.coupon_template.update" => ("修改优惠券", "Updated a coupon"),
@@ -129,6 +131,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "event.tag_added" => ("打标签", "Tag added"),
         "event.tag_removed" => ("移除标签", "Tag removed"),
         "event.referred" => ("好友邀请", "Referral"),
+        "event.tier_changed" => ("会员等级变化", "Tier changed"),
         "event.coupon_used" => ("使用优惠券", "Used a coupon"),
         "event.coupon_returned" => ("优惠券退回", "Coupon returned"),
         "event.coupon_expired" => ("优惠券过期", "Coupon expired"),
@@ -229,6 +232,16 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "field.tag" => ("标签", "Tag"),
         "field.source" => ("来源", "Source"),
         "field.by" => ("操作方", "By"),
+        // The `tier_changed` timeline entry and the tier program's audit entry.
+        "field.tier" => ("会员等级", "Tier"),
+        "field.tier_key" => ("等级标识", "Tier key"),
+        "field.from_tier" => ("原等级", "From tier"),
+        "field.direction" => ("变化", "Change"),
+        "field.metric" => ("评定指标", "Metric"),
+        "field.metric_value" => ("指标值", "Metric value"),
+        "field.period_months" => ("保级周期（月）", "Held for (months)"),
+        "field.grace_days" => ("宽限期（天）", "Grace (days)"),
+        "field.tiers" => ("等级", "Tiers"),
         "field.replaced_by" => ("替换为", "Replaced by"),
         "field.chat_id" => ("群 ID", "Group id"),
         "field.group" => ("客户群", "Group"),
@@ -644,6 +657,9 @@ fn string_text(tr: Tr, key: &str, s: &str) -> String {
         // A `referred` entry: how the friend came and what became of the invitation.
         "via" => &["ref.via."],
         "outcome" => &["ref.status."],
+        // A `tier_changed` entry.
+        "direction" => &["tier.direction."],
+        "metric" => &["tier.metric."],
         // The setup checker's steps (`wecom_connection_tested`).
         "passed" | "failed" | "skipped" => &["check.step."],
         _ => &[],

@@ -24,6 +24,7 @@ mod segments;
 pub(crate) mod share;
 mod staff;
 mod tags;
+mod tiers;
 mod tokens;
 mod wecom;
 pub(crate) mod wecom_check;
@@ -195,6 +196,8 @@ pub fn router() -> Router<AppState> {
             "/live-codes/{id}/archive",
             get(acquisition::code_archive_confirm).post(acquisition::code_archive),
         )
+        .route("/loyalty/tiers", get(tiers::page).post(tiers::save))
+        .route("/loyalty/tiers/{id}", get(tiers::members))
         .route("/referrals", get(referrals::list).post(referrals::create))
         .route("/referrals/new", get(referrals::new))
         .route("/referrals/{id}", get(referrals::view))

@@ -547,6 +547,13 @@ async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, V
     {
         found.push(format!("[{lang}] no customer points page reached"));
     }
+    // The membership tiers page and a tier's member list are reached from the nav.
+    if !seen
+        .iter()
+        .any(|h| h.starts_with("/console/loyalty/tiers/"))
+    {
+        found.push(format!("[{lang}] no tier member list reached"));
+    }
     // Every campaign's share page (QR code and poster) is linked from the promotions list.
     for what in ["coupons", "flash-sales", "group-buys"] {
         assert!(

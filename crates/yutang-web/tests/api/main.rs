@@ -54,6 +54,7 @@ mod segments;
 mod segments_acquisition;
 mod share;
 mod staff;
+mod tiers;
 mod tokens;
 mod two_nodes;
 mod upgrade;

@@ -183,6 +183,8 @@ struct World {
     referral_a: i64,
     referral_b: i64,
     spare_referral: i64,
+    /// The lowest membership tier (both customers are in it through their orders).
+    tier: i64,
 }
 
 async fn json_of(r: reqwest::Response, want: StatusCode) -> Value {
@@ -307,6 +309,19 @@ async fn world(e: Engine) -> World {
     let ca_token = customer_token(&t, ca).await;
     let cb_token = customer_token(&t, cb).await;
 
+    // A tier program before the orders: both customers join its lowest tier with them.
+    let program = json_of(
+        t.send_json(
+            Method::PUT,
+            "/api/v1/loyalty/tiers",
+            &t.admin,
+            tier_program(),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let tier = program["tiers"][0]["id"].as_i64().unwrap();
     let order_of = |v: Value| v["order"]["id"].as_i64().unwrap();
     let order_a = order_of(
         json_of(
@@ -515,7 +530,15 @@ async fn world(e: Engine) -> World {
         referral_a,
         referral_b,
         spare_referral,
+        tier,
     }
+}
+
+fn tier_program() -> Value {
+    json!({"metric": "spend_12m", "tiers": [
+        {"key": "normal", "name": "普通", "rank": 1, "threshold": 0},
+        {"key": "gold", "name": "金卡", "rank": 2, "threshold": 1_000_000}
+    ]})
 }
 
 /// Channels of stores A and B (and a spare to archive) with a live code each; the guides get
@@ -648,7 +671,8 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         | ("get", "/customers/{id}/follows")
         | ("get", "/customers/{id}/timeline")
         | ("get", "/customers/{id}/tags")
-        | ("get", "/customers/{id}/coupons") => Case::new(Roles(EVERY)).scoped(w.ca, w.cb),
+        | ("get", "/customers/{id}/coupons")
+        | ("get", "/customers/{id}/tier") => Case::new(Roles(EVERY)).scoped(w.ca, w.cb),
         ("patch", "/customers/{id}") => Case::new(Roles(HQ_WRITE))
             .scoped(w.ca, w.cb)
             .body(json!({"member_level": "gold"})),
@@ -844,6 +868,11 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("post", "/referral-programs/{id}/links") => Case::new(Roles(&[Guide, Operator, Admin]))
             .scoped(w.referral_a, w.referral_b)
             .body(json!({"staff_id": w.guide_a_id})),
+        // Membership tiers: everyone who sees customers reads the program and the members in
+        // their scope; HQ replaces the program.
+        ("get", "/loyalty/tiers") => Case::new(Roles(EVERY)),
+        ("put", "/loyalty/tiers") => Case::new(Roles(HQ_WRITE)).body(tier_program()),
+        ("get", "/loyalty/tiers/{id}/members") => Case::new(Roles(EVERY)).id(w.tier),
         // The attribution window: everyone who reads channels reads it, HQ writes it.
         ("get", "/acquisition/settings") => Case::new(Roles(EVERY)),
         ("put", "/acquisition/settings") => {

@@ -861,6 +861,9 @@ fn leaf() -> impl Strategy<Value = String> {
             .to_owned()),
         (1..60u32).prop_map(|d| format!("acquired_at within {d}d")),
         (1..60u32).prop_map(|d| format!("acquired_at before {d}d ago")),
+        (0..3usize)
+            .prop_map(|i| ["tier = \"silver\"", "tier != \"gold\"", "exists(tier)"][i].to_owned()),
+        (1..60u32).prop_map(|d| format!("tier_since within {d}d")),
     ]
 }
 
@@ -1041,6 +1044,29 @@ async fn seed_first_touches(t: &TestApp, ids: &[i64], now: i64) {
         stmts.push(format!(
             "INSERT INTO customer_acquisition (customer_id, channel_id, state, staff_id, acquired_at) \
              VALUES ({id}, {channel}, 'seed', {guide}, {at})"
+        ));
+    }
+    // Membership tiers for about half of them (the `tier` and `tier_since` attributes).
+    for (i, (key, name)) in [("silver", "银卡"), ("gold", "金卡")].iter().enumerate() {
+        stmts.push(format!(
+            "INSERT INTO tiers (id, tier_key, name, tier_rank, threshold, created_at, updated_at) \
+             VALUES ({}, '{key}', '{name}', {}, {}, {now}, {now})",
+            900 + i,
+            i + 1,
+            i * 1000
+        ));
+    }
+    let mut r = Lcg(11);
+    for id in ids {
+        if r.next(2) == 0 {
+            continue;
+        }
+        let tier = 900 + r.next(2);
+        let since = now - r.next(60 * 86_400_000) as i64;
+        stmts.push(format!(
+            "INSERT INTO customer_tiers (customer_id, tier_id, tier_since, held_until, updated_at) \
+             VALUES ({id}, {tier}, {since}, {}, {now})",
+            since + 365 * 86_400_000
         ));
     }
     for sql in stmts {
