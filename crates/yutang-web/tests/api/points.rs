@@ -23,6 +23,7 @@ both_engines!(
     merges_move_points_with_their_expiry,
     bad_input_is_refused_naming_the_field,
     every_sequence_keeps_the_books_balanced,
+    the_tier_held_when_an_order_is_recorded_multiplies_its_points,
 );
 
 async fn ok_json(r: reqwest::Response) -> Value {
@@ -738,4 +739,28 @@ async fn run_sql(t: &TestApp, sql: &str) {
                 .unwrap();
         }
     }
+}
+
+/// An order earns at the multiplier of the tier the customer holds when it is recorded: the
+/// order that qualifies for gold earns at ×1, the next at gold's ×2.
+async fn the_tier_held_when_an_order_is_recorded_multiplies_its_points(e: Engine) {
+    let t = spawn_app(e).await;
+    let r = t
+        .send_json(
+            Method::PUT,
+            "/api/v1/loyalty/tiers",
+            &t.admin,
+            json!({"metric": "spend_12m", "period_months": 12, "grace_days": 30, "tiers": [
+                {"key": "normal", "name": "普通", "rank": 1, "threshold": 0},
+                {"key": "gold", "name": "金卡", "rank": 2, "threshold": 10_000,
+                 "points_multiplier": 2000}]}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let c = customer_with_phone(&t, "13800000008", "金卡顾客").await;
+    order(&t, c, "T-1", 20_000).await;
+    assert_eq!(balance(&t, c).await, 200);
+    order(&t, c, "T-2", 10_000).await;
+    assert_eq!(balance(&t, c).await, 400);
+    books_balanced(&t).await;
 }
