@@ -173,6 +173,7 @@ pub static CODES: &[ErrorCode] = &[
     e("job_not_failed", "该任务未失败，无需重试", "This job has not failed"),
     e("last_admin", "这是最后一个在职管理员，请先创建另一个管理员", "This is the last active admin; create another admin first"),
     e("leader_discount_too_high", "团长优惠须低于活动价", "The leader discount must be below the price"),
+    e("ledger_conflict", "积分账目在处理中被改动，请重试", "The points ledger changed under the batch; retry"),
     e("limit_reached", "已达每人上限", "Limit per customer reached"),
     e("live_code_archived", "活码已归档", "The live code is archived"),
     e("locked_by_config", "该项由配置文件或环境变量设定，请在那里修改", "This is set in the configuration file or environment; change it there"),

@@ -4,6 +4,7 @@
 
 #[cfg(feature = "fake-wecom")]
 pub mod acquisition;
+mod points;
 mod pool;
 mod promotions;
 #[cfg(feature = "fake-wecom")]
@@ -260,6 +261,9 @@ impl Demo<'_> {
         self.seed_demo_tags(&mut rng, customers).await?;
         progress("标签 tags", 1, 1);
         self.seed_demo_promotions(customers).await?;
+        progress("积分 points", 0, 1);
+        self.seed_demo_points().await?;
+        progress("积分 points", 1, 1);
         progress("会员等级 tiers", 0, 1);
         self.seed_demo_tiers().await?;
         progress("会员等级 tiers", 1, 1);

@@ -140,7 +140,6 @@ pub(crate) async fn credit_in(
             EntryKind::Settle,
             settle,
             balance,
-            None,
             &Cause {
                 key: &key,
                 fingerprint: "",
@@ -207,7 +206,6 @@ pub(crate) async fn debit_in(
         kind,
         amount,
         account.balance,
-        None,
         cause,
         delta,
         now,
@@ -224,7 +222,7 @@ fn insufficient(field: &'static str, balance: i64) -> AppError {
     .into()
 }
 
-/// Take `amount` from the customer's lots (all of them in spend order, or one `lot`), with
+/// Take `amount` from the customer's lots in spend order, with
 /// the account already locked and holding `balance`; post the entry and apply `delta` (the
 /// balance part is added here).
 #[allow(clippy::too_many_arguments)]
@@ -234,7 +232,6 @@ async fn take_in(
     kind: EntryKind,
     amount: i64,
     balance: i64,
-    lot: Option<i64>,
     cause: &Cause<'_>,
     delta: AccountDelta,
     now: i64,
@@ -242,7 +239,6 @@ async fn take_in(
     let mut lots: Vec<OpenLot> = store::open_lots_in(tx, customer)
         .await?
         .into_iter()
-        .filter(|l| lot.is_none_or(|id| id == l.id))
         .map(|l| OpenLot {
             id: l.id,
             remaining: l.remaining,
@@ -445,7 +441,6 @@ pub(crate) async fn on_refund_in(
             EntryKind::Reverse,
             taken,
             account.balance,
-            None,
             &Cause {
                 key: &key,
                 fingerprint: "",
@@ -505,7 +500,6 @@ pub(crate) async fn on_merge_in(tx: &mut Tx, survivor: i64, loser: i64, now: i64
             EntryKind::TransferOut,
             from.balance,
             from.balance,
-            None,
             &Cause {
                 key: &out_key,
                 fingerprint: "",
@@ -575,46 +569,6 @@ pub(crate) async fn on_merge_in(tx: &mut Tx, survivor: i64, loser: i64, now: i64
         .await?;
     }
     Ok(())
-}
-
-/// Expire one lot (the expiry run's step), once: `false` when it was expired already or
-/// is not due.
-async fn expire_lot_in(tx: &mut Tx, customer: i64, lot: i64, now: i64) -> Result<bool> {
-    let key = format!("expire:{lot}");
-    if store::entry_by_key_in(tx, &key).await?.is_some() {
-        return Ok(false);
-    }
-    let account = store::lock_account_in(tx, customer, now).await?;
-    let Some(row) = store::lot_in(tx, lot).await? else {
-        return Ok(false);
-    };
-    if row.remaining == 0 || row.expires_at.is_none_or(|at| at > now) {
-        return Ok(false);
-    }
-    let id = lot.to_string();
-    take_in(
-        tx,
-        customer,
-        EntryKind::Expire,
-        row.remaining,
-        account.balance,
-        Some(lot),
-        &Cause {
-            key: &key,
-            fingerprint: "",
-            source_type: "expiry",
-            source_id: &id,
-            reason: "",
-            actor: "",
-        },
-        AccountDelta {
-            expired: row.remaining,
-            ..Default::default()
-        },
-        now,
-    )
-    .await?;
-    Ok(true)
 }
 
 /// A customer's points as the console and the member centre show them.
@@ -1233,7 +1187,7 @@ impl PointsUseCases<'_> {
     }
 
     /// Run an expiry pass: every lot due now expires once, in batches of one transaction
-    /// each, with the job's progress after each batch. A run that stops (kill -9) is simply
+    /// each (set-based: [`expire_batch`]), with the job's progress after each batch. A run that stops (kill -9) is simply
     /// run again: expired lots hold nothing and are not due any more, and each lot's entry
     /// key (`expire:{lot}`) makes a second expiry of it impossible.
     pub async fn run_expiry(&self, job_id: i64) -> Result<String> {
@@ -1246,16 +1200,7 @@ impl PointsUseCases<'_> {
             let batch = store::due_lots(&self.db, now, after, EXPIRY_BATCH).await?;
             let Some(last) = batch.last() else { break };
             after = last.0;
-            let mut tx = self.db.begin().await?;
-            for (lot, customer) in &batch {
-                let before = store::lot_in(&mut tx, *lot)
-                    .await?
-                    .map_or(0, |l| l.remaining);
-                if expire_lot_in(&mut tx, *customer, *lot, now).await? {
-                    expired_points += before;
-                }
-            }
-            tx.commit().await?;
+            expired_points += expire_batch(&self.db, &batch, now).await?;
             done += batch.len() as i64;
             job_store::progress(
                 &self.db,
@@ -1269,6 +1214,48 @@ impl PointsUseCases<'_> {
         }
         Ok(serde_json::json!({"lots": done, "points": expired_points}).to_string())
     }
+}
+
+/// Expire a batch of due lots in one transaction, set-based: lock their accounts (ascending
+/// id), re-read which lots still hold points and are due, compute each entry's running
+/// balance per customer, and write entries, lot moves, emptied lots and balances in a handful
+/// of statements. Returns the points expired.
+async fn expire_batch(db: &yutang_store::Db, batch: &[(i64, i64)], now: i64) -> Result<i64> {
+    let mut customers: Vec<i64> = batch.iter().map(|b| b.1).collect();
+    customers.sort_unstable();
+    customers.dedup();
+    let lots: Vec<i64> = batch.iter().map(|b| b.0).collect();
+    let mut tx = db.begin().await?;
+    let balances: std::collections::HashMap<i64, i64> =
+        store::lock_accounts_in(&mut tx, &customers)
+            .await?
+            .into_iter()
+            .collect();
+    let due = store::due_lots_in(&mut tx, &lots, now).await?;
+    let mut rows = Vec::with_capacity(due.len());
+    let mut running: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+    for l in &due {
+        let bal = running
+            .entry(l.customer_id)
+            .or_insert_with(|| balances.get(&l.customer_id).copied().unwrap_or(0));
+        *bal -= l.remaining;
+        if *bal < 0 {
+            return Err(AppError::Internal(format!(
+                "customer {}'s lots hold more than their balance",
+                l.customer_id
+            )));
+        }
+        rows.push(store::Expiring {
+            lot: l.id,
+            customer_id: l.customer_id,
+            amount: l.remaining,
+            balance_after: *bal,
+            key: format!("expire:{}:{}", l.id, l.moves),
+        });
+    }
+    store::expire_batch_in(&mut tx, &rows, now).await?;
+    tx.commit().await?;
+    Ok(rows.iter().map(|r| r.amount).sum())
 }
 
 fn require_key(k: Option<&str>) -> Result<&str> {

@@ -651,3 +651,230 @@ pub async fn outstanding_by_expiry(db: &Db) -> Result<Vec<(Option<i64>, i64)>> {
         .await?)
     })
 }
+
+/// Post the earnings of orders that were bulk-loaded (the demo's year of orders never passed
+/// through the order hook), set-based: one `earn` entry per unrefunded order of at least
+/// 1 CNY paid before `until` that has none yet (`order:{id}`, at `points_per_yuan` per CNY,
+/// running balances in paid order), a lot for each expiring by `expiry_of` — `(from, to,
+/// expires_at)` ranges of `paid_at` — and the accounts. Returns the entries written.
+pub async fn post_loaded_orders(
+    db: &Db,
+    points_per_yuan: i64,
+    expiry_of: &[(i64, i64, Option<i64>)],
+    now: i64,
+) -> Result<u64> {
+    let mut case = String::from("CASE");
+    for (from, to, at) in expiry_of {
+        let v = at.map_or("NULL".to_owned(), |a| a.to_string());
+        case.push_str(&format!(
+            " WHEN created_at >= {from} AND created_at < {to} THEN {v}"
+        ));
+    }
+    case.push_str(" ELSE NULL END");
+    if expiry_of.is_empty() {
+        case = "NULL".into();
+    }
+    let entries = format!(
+        "INSERT INTO points_entries (entry_key, fingerprint, customer_id, kind, debit, credit, \
+         amount, balance_after, source_type, source_id, reason, actor, created_at) \
+         SELECT 'order:' || CAST(o.id AS TEXT), '', o.customer_id, 'earn', 'issued', \
+                'customer', o.amount * {points_per_yuan} / 100, \
+                SUM(o.amount * {points_per_yuan} / 100) OVER (PARTITION BY o.customer_id \
+                    ORDER BY o.paid_at, o.id ROWS UNBOUNDED PRECEDING), \
+                'order', CAST(o.id AS TEXT), '', '', o.paid_at \
+         FROM orders o \
+         WHERE o.refunded_amount = 0 AND o.amount * {points_per_yuan} >= 100 \
+           AND NOT EXISTS (SELECT 1 FROM points_entries e \
+                           WHERE e.customer_id = o.customer_id) \
+         ORDER BY o.paid_at, o.id"
+    );
+    let lots = format!(
+        "INSERT INTO points_lots (customer_id, entry_id, amount, remaining, expires_at, \
+         created_at) SELECT customer_id, id, amount, amount, {case}, created_at \
+         FROM points_entries e WHERE kind = 'earn' AND source_type = 'order' \
+         AND NOT EXISTS (SELECT 1 FROM points_lots l WHERE l.entry_id = e.id) ORDER BY id"
+    );
+    let accounts = "INSERT INTO points_accounts (customer_id, balance, earned, updated_at) \
+         SELECT customer_id, SUM(amount), SUM(amount), $1 FROM points_entries \
+         WHERE kind = 'earn' AND source_type = 'order' GROUP BY customer_id \
+         ON CONFLICT (customer_id) DO NOTHING";
+    db_run!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let n = sqlx::query(sqlx::AssertSqlSafe(entries))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query(sqlx::AssertSqlSafe(lots)).execute(&mut *tx).await?;
+        sqlx::query(accounts).bind(now).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(n)
+    })
+}
+
+/// Customers holding at least `min` points, by id: `(customer, balance)`, at most `limit`.
+pub async fn holders(db: &Db, min: i64, limit: i64) -> Result<Vec<(i64, i64)>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_as::<_, (i64, i64)>(
+            "SELECT customer_id, balance FROM points_accounts WHERE balance >= $1 \
+             ORDER BY customer_id LIMIT $2",
+        )
+        .bind(min)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+    })
+}
+
+/// A lot due to expire, read under its account's lock.
+#[derive(Debug, Clone, Copy, FromRow)]
+pub struct DueLot {
+    pub id: i64,
+    pub customer_id: i64,
+    pub remaining: i64,
+    /// Debits recorded on the lot so far (makes each expiry entry's key unique even for a
+    /// lot a late cancellation refilled after it expired once).
+    pub moves: i64,
+}
+
+/// Lock the accounts of `customers` (ascending id, the one order every posting takes) and
+/// read their balances: `(customer, balance)`.
+pub async fn lock_accounts_in(tx: &mut Tx, customers: &[i64]) -> Result<Vec<(i64, i64)>> {
+    if customers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lock = tx.row_lock();
+    in_tx!(tx, DB, conn => {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT customer_id, balance FROM points_accounts WHERE customer_id IN (",
+        );
+        let mut sep = qb.separated(", ");
+        for c in customers {
+            sep.push_bind(*c);
+        }
+        qb.push(") ORDER BY customer_id");
+        qb.push(lock);
+        Ok(qb.build_query_as::<(i64, i64)>().fetch_all(&mut *conn).await?)
+    })
+}
+
+/// Of `lots`, those still holding points and due at `now` (read after their accounts were
+/// locked, so what a concurrent posting did is seen).
+pub async fn due_lots_in(tx: &mut Tx, lots: &[i64], now: i64) -> Result<Vec<DueLot>> {
+    if lots.is_empty() {
+        return Ok(Vec::new());
+    }
+    in_tx!(tx, DB, conn => {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT l.id, l.customer_id, l.remaining, \
+             (SELECT COUNT(*) FROM points_lot_moves m WHERE m.lot_id = l.id) AS moves \
+             FROM points_lots l WHERE l.remaining > 0 AND l.expires_at IS NOT NULL \
+             AND l.expires_at <= ",
+        );
+        qb.push_bind(now);
+        qb.push(" AND l.id IN (");
+        let mut sep = qb.separated(", ");
+        for l in lots {
+            sep.push_bind(*l);
+        }
+        qb.push(") ORDER BY l.customer_id, l.id");
+        Ok(qb.build_query_as::<DueLot>().fetch_all(&mut *conn).await?)
+    })
+}
+
+/// One lot's expiry, computed by the app under the account locks.
+#[derive(Debug, Clone)]
+pub struct Expiring {
+    pub lot: i64,
+    pub customer_id: i64,
+    pub amount: i64,
+    pub balance_after: i64,
+    pub key: String,
+}
+
+/// Write a batch of expiries set-based: the entries, their lot moves, the lots emptied and
+/// each account's balance and expired total. Every step is guarded and checked: a lot that
+/// no longer holds its amount or a balance that would go negative fails the batch (it rolls
+/// back whole).
+pub async fn expire_batch_in(tx: &mut Tx, rows: &[Expiring], now: i64) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut per_customer: std::collections::BTreeMap<i64, i64> = Default::default();
+    for r in rows {
+        *per_customer.entry(r.customer_id).or_default() += r.amount;
+    }
+    let broken = |what: &str| StoreError::Refused {
+        code: "ledger_conflict",
+        message: format!("points expiry batch: {what} moved under the lock"),
+    };
+    in_tx!(tx, DB, conn => {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "INSERT INTO points_entries (entry_key, fingerprint, customer_id, kind, debit, \
+             credit, amount, balance_after, source_type, source_id, reason, actor, created_at) ",
+        );
+        qb.push_values(rows, |mut b, r| {
+            b.push_bind(&r.key)
+                .push_bind("")
+                .push_bind(r.customer_id)
+                .push_bind("expire")
+                .push_bind("customer")
+                .push_bind("expired")
+                .push_bind(r.amount)
+                .push_bind(r.balance_after)
+                .push_bind("expiry")
+                .push_bind(r.lot.to_string())
+                .push_bind("")
+                .push_bind("")
+                .push_bind(now);
+        });
+        qb.push(" RETURNING id, entry_key");
+        let ids: Vec<(i64, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        if ids.len() != rows.len() {
+            return Err(broken("an entry"));
+        }
+        let by_key: std::collections::HashMap<&str, i64> =
+            ids.iter().map(|(id, k)| (k.as_str(), *id)).collect();
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "INSERT INTO points_lot_moves (entry_id, lot_id, amount) ",
+        );
+        qb.push_values(rows, |mut b, r| {
+            b.push_bind(by_key.get(r.key.as_str()).copied().unwrap_or_default())
+                .push_bind(r.lot)
+                .push_bind(r.amount);
+        });
+        qb.build().execute(&mut *conn).await?;
+        // Each lot empties only if it still holds exactly what was read.
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "WITH v(lot, amt) AS (",
+        );
+        qb.push_values(rows, |mut b, r| {
+            b.push_bind(r.lot).push_bind(r.amount);
+        });
+        qb.push(
+            ") UPDATE points_lots SET remaining = 0 WHERE id IN (SELECT lot FROM v) \
+             AND remaining = (SELECT amt FROM v WHERE v.lot = points_lots.id)",
+        );
+        if qb.build().execute(&mut *conn).await?.rows_affected() != rows.len() as u64 {
+            return Err(broken("a lot"));
+        }
+        let mut qb = sqlx::QueryBuilder::<DB>::new("WITH v(c, amt) AS (");
+        qb.push_values(per_customer.iter(), |mut b, (c, amt)| {
+            b.push_bind(*c).push_bind(*amt);
+        });
+        qb.push(
+            ") UPDATE points_accounts SET \
+             balance = balance - (SELECT amt FROM v WHERE v.c = points_accounts.customer_id), \
+             expired = expired + (SELECT amt FROM v WHERE v.c = points_accounts.customer_id), \
+             updated_at = ",
+        );
+        qb.push_bind(now);
+        qb.push(
+            " WHERE customer_id IN (SELECT c FROM v) \
+             AND balance >= (SELECT amt FROM v WHERE v.c = points_accounts.customer_id)",
+        );
+        if qb.build().execute(&mut *conn).await?.rows_affected() != per_customer.len() as u64 {
+            return Err(broken("a balance"));
+        }
+    });
+    Ok(())
+}

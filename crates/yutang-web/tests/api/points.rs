@@ -24,6 +24,7 @@ both_engines!(
     bad_input_is_refused_naming_the_field,
     every_sequence_keeps_the_books_balanced,
     the_tier_held_when_an_order_is_recorded_multiplies_its_points,
+    the_demo_pool_earns_its_orders_points_and_the_books_balance,
 );
 
 async fn ok_json(r: reqwest::Response) -> Value {
@@ -763,4 +764,28 @@ async fn the_tier_held_when_an_order_is_recorded_multiplies_its_points(e: Engine
     order(&t, c, "T-2", 10_000).await;
     assert_eq!(balance(&t, c).await, 400);
     books_balanced(&t).await;
+}
+
+/// The demo's bulk-loaded orders earn their points as the order hook would: one `earn` entry
+/// per unrefunded order with running balances, a lot each, and books that balance; a second
+/// posting finds them posted.
+async fn the_demo_pool_earns_its_orders_points_and_the_books_balance(e: Engine) {
+    let t = spawn_app(e).await;
+    t.app.demo().seed_demo(60, &|_, _, _| {}).await.unwrap();
+    let l = books_balanced(&t).await;
+    assert!(l["outstanding"].as_i64().unwrap() > 0, "{l}");
+    assert!(l["entries"].as_i64().unwrap() > 0, "{l}");
+    let again = yutang_store::loyalty::points::post_loaded_orders(&t.app.db, 1, &[], t.app.now())
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+    // Each holder's last running balance is their stored balance.
+    let holders = yutang_store::loyalty::points::holders(&t.app.db, 1, 5)
+        .await
+        .unwrap();
+    assert!(!holders.is_empty());
+    for (c, bal) in holders {
+        let k = kinds(&t, c).await;
+        assert_eq!(k.last().map(|e| e.2), Some(bal), "{k:?}");
+    }
 }
