@@ -82,6 +82,7 @@ CREATE TABLE points_lot_moves (
     amount    BIGINT  NOT NULL CHECK (amount > 0),
     PRIMARY KEY (entry_id, lot_id)
 );
+CREATE INDEX points_lot_moves_lot ON points_lot_moves(lot_id);
 
 -- A redemption at checkout (POS or mini-program), made once per idempotency key.
 CREATE TABLE points_redemptions (

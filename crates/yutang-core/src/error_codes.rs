@@ -248,6 +248,7 @@ pub static CODES: &[ErrorCode] = &[
     e("segment_unknown_value", "该属性没有这个取值", "The attribute has no such value"),
     e("segment_unterminated_string", "字符串缺少结尾引号", "A string is missing its closing quote"),
     e("several_owners", "所选客户属于多位导购，请先按导购筛选，再勾选转接", "The ticked customers belong to several guides; filter the list by one guide first"),
+    e("source_id_reused", "该来源已按其他积分或客户记过账", "This source was already posted with other points or for another customer"),
     e("staff_inactive", "该员工已停用", "The staff member is not active"),
     e("state_reserved", "以 rf- 开头的 state 保留给邀请链接，请换一个", "States starting with rf- belong to referral links; choose another"),
     e("state_too_long", "state 最多 30 个字符（企业微信的限制）", "state is at most 30 characters (WeCom's limit)"),

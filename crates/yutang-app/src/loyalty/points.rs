@@ -924,6 +924,178 @@ impl PointsUseCases<'_> {
         Ok((entry, posted.created))
     }
 
+    /// Earnings an integration reports in a batch (check-ins of a day, tasks done): up to
+    /// [`MAX_BATCH`] in one transaction, set-based — the accounts locked in id order, every
+    /// running balance computed here, entries, lots and balances written in a few statements.
+    /// Each item is once per `(source_type, source_id)` like [`Self::earn`]; each gets its own
+    /// outcome, and a refused item refuses only itself.
+    pub async fn earn_batch(&self, actor: &Actor, items: &[EarnItem]) -> Result<Vec<EarnOutcome>> {
+        manage(actor)?;
+        if items.is_empty() || items.len() > MAX_BATCH {
+            return Err(FieldError::new(
+                "earnings",
+                "invalid_count",
+                format!("a batch holds 1–{MAX_BATCH} earnings"),
+            )
+            .into());
+        }
+        struct Item {
+            customer: i64,
+            points: i64,
+            key: String,
+            fp: String,
+            source_type: &'static str,
+            source_id: String,
+            reason: String,
+        }
+        let parsed: Vec<Result<Item, FieldError>> = items
+            .iter()
+            .map(|i| {
+                let points = Points::parse("points", i.points)?;
+                let source_id = rules::parse_source_id("source_id", &i.source_id)?;
+                let reason = yutang_core::org::parse_label("reason", &i.reason, rules::MAX_REASON)?;
+                Ok(Item {
+                    customer: i.customer_id,
+                    points: points.get(),
+                    key: format!("earn:{}:{source_id}", i.source_type.as_str()),
+                    fp: fingerprint(&[
+                        "earn",
+                        &i.customer_id.to_string(),
+                        &points.get().to_string(),
+                    ]),
+                    source_type: i.source_type.as_str(),
+                    source_id,
+                    reason,
+                })
+            })
+            .collect();
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let settings = settings_in(&mut tx).await?;
+        let expires_at = settings.expiry.expires_at(now);
+        let mut asked: Vec<i64> = parsed.iter().flatten().map(|i| i.customer).collect();
+        asked.sort_unstable();
+        asked.dedup();
+        let live = store::live_customers_in(&mut tx, &asked).await?;
+        store::ensure_accounts_in(&mut tx, &live, now).await?;
+        let accounts: std::collections::HashMap<i64, (i64, i64)> =
+            store::lock_accounts_in(&mut tx, &live)
+                .await?
+                .into_iter()
+                .map(|(c, b, o)| (c, (b, o)))
+                .collect();
+        let keys: Vec<String> = parsed.iter().flatten().map(|i| i.key.clone()).collect();
+        let existing: std::collections::HashMap<String, (String, i64)> =
+            store::entries_by_keys_in(&mut tx, &keys)
+                .await?
+                .into_iter()
+                .map(|(k, fp, id)| (k, (fp, id)))
+                .collect();
+        let mut planned = Vec::with_capacity(parsed.len());
+        let mut in_batch: std::collections::HashMap<String, String> = Default::default();
+        let mut running: std::collections::HashMap<i64, i64> = Default::default();
+        let mut rows: Vec<store::Crediting> = Vec::new();
+        let mut one_by_one: Vec<&Item> = Vec::new();
+        for p in &parsed {
+            let item = match p {
+                Err(e) => {
+                    planned.push(Planned::Done(rejected(e.clone())));
+                    continue;
+                }
+                Ok(i) => i,
+            };
+            let reused = || {
+                rejected(FieldError::new(
+                    "source_id",
+                    "source_id_reused",
+                    "this source was already posted with other points or for another customer",
+                ))
+            };
+            if let Some((fp, id)) = existing.get(&item.key) {
+                planned.push(Planned::Done(if fp.is_empty() || *fp == item.fp {
+                    EarnOutcome::Duplicate { entry_id: *id }
+                } else {
+                    reused()
+                }));
+                continue;
+            }
+            if let Some(fp) = in_batch.get(&item.key) {
+                planned.push(if *fp == item.fp {
+                    Planned::Again(item.key.clone())
+                } else {
+                    Planned::Done(reused())
+                });
+                continue;
+            }
+            let Some((balance, owed)) = accounts.get(&item.customer).copied() else {
+                planned.push(Planned::Done(rejected(FieldError::new(
+                    "customer_id",
+                    "unknown_customer",
+                    "no live customer with this id",
+                ))));
+                continue;
+            };
+            in_batch.insert(item.key.clone(), item.fp.clone());
+            planned.push(Planned::New(item.key.clone()));
+            if owed > 0 {
+                // Owed points are settled from the credit: the one-by-one path does it.
+                one_by_one.push(item);
+                continue;
+            }
+            let bal = running.entry(item.customer).or_insert(balance);
+            *bal += item.points;
+            rows.push(store::Crediting {
+                customer_id: item.customer,
+                amount: item.points,
+                balance_after: *bal,
+                key: item.key.clone(),
+                fingerprint: item.fp.clone(),
+                source_type: item.source_type.to_owned(),
+                source_id: item.source_id.clone(),
+                reason: item.reason.clone(),
+                actor: actor.name.clone(),
+                expires_at,
+            });
+        }
+        let mut created = store::credit_batch_in(&mut tx, &rows, now).await?;
+        for item in one_by_one {
+            let posted = credit_in(
+                &mut tx,
+                item.customer,
+                EntryKind::Earn,
+                item.points,
+                expires_at,
+                &Cause {
+                    key: &item.key,
+                    fingerprint: &item.fp,
+                    source_type: item.source_type,
+                    source_id: &item.source_id,
+                    reason: &item.reason,
+                    actor: &actor.name,
+                },
+                now,
+            )
+            .await?;
+            created.insert(item.key.clone(), posted.entry_id.unwrap_or_default());
+        }
+        tx.commit().await.map_err(|e| match AppError::from(e) {
+            AppError::Conflict { .. } => crate::idempotency::in_progress(),
+            other => other,
+        })?;
+        Ok(planned
+            .into_iter()
+            .map(|p| match p {
+                Planned::Done(o) => o,
+                Planned::New(k) => EarnOutcome::Created {
+                    entry_id: created.get(&k).copied().unwrap_or_default(),
+                },
+                Planned::Again(k) => EarnOutcome::Duplicate {
+                    entry_id: created.get(&k).copied().unwrap_or_default(),
+                },
+            })
+            .collect())
+    }
+
     /// Redeem points at checkout for a customer (POS, integrations: admin, operator tokens),
     /// once per `Idempotency-Key`.
     pub async fn redeem(
@@ -1230,6 +1402,7 @@ async fn expire_batch(db: &yutang_store::Db, batch: &[(i64, i64)], now: i64) -> 
         store::lock_accounts_in(&mut tx, &customers)
             .await?
             .into_iter()
+            .map(|(c, b, _)| (c, b))
             .collect();
     let due = store::due_lots_in(&mut tx, &lots, now).await?;
     let mut rows = Vec::with_capacity(due.len());
@@ -1256,6 +1429,52 @@ async fn expire_batch(db: &yutang_store::Db, batch: &[(i64, i64)], now: i64) -> 
     store::expire_batch_in(&mut tx, &rows, now).await?;
     tx.commit().await?;
     Ok(rows.iter().map(|r| r.amount).sum())
+}
+
+/// The most earnings one batch may carry.
+pub const MAX_BATCH: usize = 1000;
+
+/// One earning of a batch, as sent.
+#[derive(Debug, Clone)]
+pub struct EarnItem {
+    pub customer_id: i64,
+    pub points: i64,
+    pub source_type: EarnSource,
+    pub source_id: String,
+    pub reason: String,
+}
+
+/// What became of one earning of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum EarnOutcome {
+    /// Posted now.
+    Created { entry_id: i64 },
+    /// Its source was posted before (the same points for the same customer): nothing changed.
+    Duplicate { entry_id: i64 },
+    /// Refused; nothing of it was posted.
+    Rejected {
+        code: String,
+        field: Option<String>,
+        message: String,
+    },
+}
+
+fn rejected(e: FieldError) -> EarnOutcome {
+    EarnOutcome::Rejected {
+        code: e.code.to_owned(),
+        field: Some(e.field.to_owned()),
+        message: e.message,
+    }
+}
+
+/// What a batch item resolved to before the writes.
+enum Planned {
+    Done(EarnOutcome),
+    /// Created by this batch under the key (set-based or one by one).
+    New(String),
+    /// A repeat, inside this batch, of the item that creates the key.
+    Again(String),
 }
 
 fn require_key(k: Option<&str>) -> Result<&str> {

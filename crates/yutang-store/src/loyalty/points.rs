@@ -737,15 +737,15 @@ pub struct DueLot {
 }
 
 /// Lock the accounts of `customers` (ascending id, the one order every posting takes) and
-/// read their balances: `(customer, balance)`.
-pub async fn lock_accounts_in(tx: &mut Tx, customers: &[i64]) -> Result<Vec<(i64, i64)>> {
+/// read their balances and owed points: `(customer, balance, owed)`.
+pub async fn lock_accounts_in(tx: &mut Tx, customers: &[i64]) -> Result<Vec<(i64, i64, i64)>> {
     if customers.is_empty() {
         return Ok(Vec::new());
     }
     let lock = tx.row_lock();
     in_tx!(tx, DB, conn => {
         let mut qb = sqlx::QueryBuilder::<DB>::new(
-            "SELECT customer_id, balance FROM points_accounts WHERE customer_id IN (",
+            "SELECT customer_id, balance, owed FROM points_accounts WHERE customer_id IN (",
         );
         let mut sep = qb.separated(", ");
         for c in customers {
@@ -753,7 +753,7 @@ pub async fn lock_accounts_in(tx: &mut Tx, customers: &[i64]) -> Result<Vec<(i64
         }
         qb.push(") ORDER BY customer_id");
         qb.push(lock);
-        Ok(qb.build_query_as::<(i64, i64)>().fetch_all(&mut *conn).await?)
+        Ok(qb.build_query_as::<(i64, i64, i64)>().fetch_all(&mut *conn).await?)
     })
 }
 
@@ -877,4 +877,150 @@ pub async fn expire_batch_in(tx: &mut Tx, rows: &[Expiring], now: i64) -> Result
         }
     });
     Ok(())
+}
+
+/// Of `ids`, the live (not merged) customers.
+pub async fn live_customers_in(tx: &mut Tx, ids: &[i64]) -> Result<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    in_tx!(tx, DB, conn => {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT id FROM customers WHERE merged_into IS NULL AND id IN (",
+        );
+        let mut sep = qb.separated(", ");
+        for c in ids {
+            sep.push_bind(*c);
+        }
+        qb.push(")");
+        Ok(qb.build_query_scalar::<i64>().fetch_all(&mut *conn).await?)
+    })
+}
+
+/// Create the missing accounts of `customers` (empty).
+pub async fn ensure_accounts_in(tx: &mut Tx, customers: &[i64], now: i64) -> Result<()> {
+    if customers.is_empty() {
+        return Ok(());
+    }
+    in_tx!(tx, DB, conn => {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "INSERT INTO points_accounts (customer_id, updated_at) ",
+        );
+        qb.push_values(customers, |mut b, c| {
+            b.push_bind(*c).push_bind(now);
+        });
+        qb.push(" ON CONFLICT (customer_id) DO NOTHING");
+        qb.build().execute(&mut *conn).await?;
+    });
+    Ok(())
+}
+
+/// The entries already made under `keys`: `(key, fingerprint, id)`.
+pub async fn entries_by_keys_in(
+    tx: &mut Tx,
+    keys: &[String],
+) -> Result<Vec<(String, String, i64)>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    in_tx!(tx, DB, conn => {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT entry_key, fingerprint, id FROM points_entries WHERE entry_key IN (",
+        );
+        let mut sep = qb.separated(", ");
+        for k in keys {
+            sep.push_bind(k.as_str());
+        }
+        qb.push(")");
+        Ok(qb.build_query_as().fetch_all(&mut *conn).await?)
+    })
+}
+
+/// One credit of a batch, computed by the app under the account locks.
+#[derive(Debug, Clone)]
+pub struct Crediting {
+    pub customer_id: i64,
+    pub amount: i64,
+    pub balance_after: i64,
+    pub key: String,
+    pub fingerprint: String,
+    pub source_type: String,
+    pub source_id: String,
+    pub reason: String,
+    pub actor: String,
+    pub expires_at: Option<i64>,
+}
+
+/// Write a batch of `earn` credits set-based: the entries, a lot each, and each account's
+/// balance and earned total. Returns the entry ids by key.
+pub async fn credit_batch_in(
+    tx: &mut Tx,
+    rows: &[Crediting],
+    now: i64,
+) -> Result<std::collections::HashMap<String, i64>> {
+    let mut out = std::collections::HashMap::new();
+    if rows.is_empty() {
+        return Ok(out);
+    }
+    let mut per_customer: std::collections::BTreeMap<i64, i64> = Default::default();
+    for r in rows {
+        *per_customer.entry(r.customer_id).or_default() += r.amount;
+    }
+    in_tx!(tx, DB, conn => {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "INSERT INTO points_entries (entry_key, fingerprint, customer_id, kind, debit, \
+             credit, amount, balance_after, source_type, source_id, reason, actor, created_at) ",
+        );
+        qb.push_values(rows, |mut b, r| {
+            b.push_bind(&r.key)
+                .push_bind(&r.fingerprint)
+                .push_bind(r.customer_id)
+                .push_bind("earn")
+                .push_bind("issued")
+                .push_bind("customer")
+                .push_bind(r.amount)
+                .push_bind(r.balance_after)
+                .push_bind(&r.source_type)
+                .push_bind(&r.source_id)
+                .push_bind(&r.reason)
+                .push_bind(&r.actor)
+                .push_bind(now);
+        });
+        qb.push(" RETURNING id, entry_key");
+        let ids: Vec<(i64, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        out.extend(ids.into_iter().map(|(id, k)| (k, id)));
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "INSERT INTO points_lots (customer_id, entry_id, amount, remaining, expires_at, \
+             created_at) ",
+        );
+        qb.push_values(rows, |mut b, r| {
+            b.push_bind(r.customer_id)
+                .push_bind(out.get(&r.key).copied().unwrap_or_default())
+                .push_bind(r.amount)
+                .push_bind(r.amount)
+                .push_bind(r.expires_at)
+                .push_bind(now);
+        });
+        qb.build().execute(&mut *conn).await?;
+        let mut qb = sqlx::QueryBuilder::<DB>::new("WITH v(c, amt) AS (");
+        qb.push_values(per_customer.iter(), |mut b, (c, amt)| {
+            b.push_bind(*c).push_bind(*amt);
+        });
+        qb.push(
+            ") UPDATE points_accounts SET \
+             balance = balance + (SELECT amt FROM v WHERE v.c = points_accounts.customer_id), \
+             earned = earned + (SELECT amt FROM v WHERE v.c = points_accounts.customer_id), \
+             updated_at = ",
+        );
+        qb.push_bind(now);
+        qb.push(" WHERE customer_id IN (SELECT c FROM v)");
+        let n = qb.build().execute(&mut *conn).await?.rows_affected();
+        if n != per_customer.len() as u64 {
+            return Err(StoreError::Refused {
+                code: "ledger_conflict",
+                message: "points batch: an account is missing".into(),
+            });
+        }
+    });
+    Ok(out)
 }

@@ -97,6 +97,7 @@ use promotions::CustomerTokenScheme;
         referrals::public_invite, referrals::public_accept,
         acquisition_settings::get_settings, acquisition_settings::put_settings,
         points::get_settings, points::put_settings, points::liability, points::start_expiry,
+        points::earn_batch,
         points::account, points::entries, points::adjust, points::earn, points::redeem,
         points::redemptions, points::cancel, points::public_account, points::public_entries,
         points::public_redeem, points::public_cancel,
@@ -340,6 +341,7 @@ fn points_router() -> Router<AppState> {
         )
         .route("/points/liability", get(points::liability))
         .route("/points/expiry-runs", post(points::start_expiry))
+        .route("/points/earnings", post(points::earn_batch))
         .route("/points/redemptions/{id}/cancel", post(points::cancel))
         .route("/customers/{id}/points", get(points::account))
         .route("/customers/{id}/points/entries", get(points::entries))

@@ -8,7 +8,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use yutang_app::loyalty::points::{
-    AccountView, EarnSource, EntriesPage, EntryRow, Liability, RedeemInput, RedemptionRow,
+    AccountView, EarnItem, EarnOutcome, EarnSource, EntriesPage, EntryRow, Liability, RedeemInput,
+    RedemptionRow,
 };
 use yutang_core::FieldError;
 use yutang_core::ids::CustomerId;
@@ -81,6 +82,29 @@ pub struct EarningIn {
     /// Shown in the ledger (≤ 200 characters).
     #[serde(default)]
     pub reason: String,
+}
+
+/// One earning of a batch.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchEarningIn {
+    pub customer_id: i64,
+    /// A whole number of points, at least 1.
+    pub points: i64,
+    /// checkin, task, referral or campaign.
+    #[schema(value_type = String)]
+    pub source_type: EarnSource,
+    /// 1–64 visible characters: one earning per `(source_type, source_id)`.
+    pub source_id: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Up to 1,000 earnings posted in one transaction.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchIn {
+    pub earnings: Vec<BatchEarningIn>,
 }
 
 /// A redemption at checkout.
@@ -187,6 +211,26 @@ pub mod schema {
         pub created_by: String,
         pub created_at: i64,
         pub cancelled_at: Option<i64>,
+    }
+
+    /// One item's outcome: status created or duplicate (with `entry_id`), or rejected (with
+    /// `code`, `field`, `message`).
+    #[derive(Serialize, ToSchema)]
+    pub struct BatchItemOut {
+        pub status: String,
+        pub entry_id: Option<i64>,
+        pub code: Option<String>,
+        pub field: Option<String>,
+        pub message: Option<String>,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct BatchOut {
+        /// One per earning, in order.
+        pub results: Vec<BatchItemOut>,
+        pub created: usize,
+        pub duplicates: usize,
+        pub rejected: usize,
     }
 
     #[derive(Serialize, ToSchema)]
@@ -356,6 +400,38 @@ pub async fn earn(
         )
         .await?;
     Ok((status(created), Json(e)))
+}
+
+/// Post up to 1,000 earnings (check-ins, tasks, campaigns) in one transaction, each once per
+/// `(source_type, source_id)`, each with its own outcome (admin, operator tokens).
+#[utoipa::path(post, path = "/api/v1/points/earnings", tag = "loyalty", security(("bearer" = [])),
+    request_body = BatchIn,
+    responses((status = 200, body = schema::BatchOut), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn earn_batch(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<BatchIn>,
+) -> WebResult<Json<serde_json::Value>> {
+    let items: Vec<EarnItem> = b
+        .earnings
+        .into_iter()
+        .map(|e| EarnItem {
+            customer_id: e.customer_id,
+            points: e.points,
+            source_type: e.source_type,
+            source_id: e.source_id,
+            reason: e.reason,
+        })
+        .collect();
+    let out = s.app.points().earn_batch(&a, &items).await?;
+    let count = |f: fn(&EarnOutcome) -> bool| out.iter().filter(|o| f(o)).count();
+    Ok(Json(serde_json::json!({
+        "created": count(|o| matches!(o, EarnOutcome::Created { .. })),
+        "duplicates": count(|o| matches!(o, EarnOutcome::Duplicate { .. })),
+        "rejected": count(|o| matches!(o, EarnOutcome::Rejected { .. })),
+        "results": out,
+    })))
 }
 
 /// Redeem points at checkout (POS; admin, operator tokens). Requires an `Idempotency-Key`:

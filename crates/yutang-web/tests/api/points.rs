@@ -25,6 +25,7 @@ both_engines!(
     every_sequence_keeps_the_books_balanced,
     the_tier_held_when_an_order_is_recorded_multiplies_its_points,
     the_demo_pool_earns_its_orders_points_and_the_books_balance,
+    batch_earnings_post_once_each_with_their_own_outcome,
 );
 
 async fn ok_json(r: reqwest::Response) -> Value {
@@ -788,4 +789,78 @@ async fn the_demo_pool_earns_its_orders_points_and_the_books_balance(e: Engine) 
         let k = kinds(&t, c).await;
         assert_eq!(k.last().map(|e| e.2), Some(bal), "{k:?}");
     }
+}
+
+/// A batch of earnings: each item posted once with its running balance, repeats inside the
+/// batch and across batches answered as duplicates, bad items refused alone, and a customer
+/// who owes points settles them from the batch's credit.
+async fn batch_earnings_post_once_each_with_their_own_outcome(e: Engine) {
+    let t = spawn_app(e).await;
+    let a = customer_with_phone(&t, "13800000011", "签到甲").await;
+    let b = customer_with_phone(&t, "13800000012", "签到乙").await;
+    // b owes 50 points: earned 100 on an order, spent them, the order refunded.
+    let o = order(&t, b, "B-1", 10_000).await;
+    assert_eq!(
+        redeem(&t, b, 100, "b-spend").await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(refund(&t, o, "B-R", 5_000).await, StatusCode::OK);
+    assert_eq!(account(&t, b).await["owed"], json!(50));
+    let body = json!({"earnings": [
+        {"customer_id": a, "points": 10, "source_type": "checkin", "source_id": "d1-a"},
+        {"customer_id": a, "points": 20, "source_type": "task", "source_id": "t1-a"},
+        {"customer_id": a, "points": 10, "source_type": "checkin", "source_id": "d1-a"},
+        {"customer_id": a, "points": 11, "source_type": "checkin", "source_id": "d1-a"},
+        {"customer_id": b, "points": 80, "source_type": "checkin", "source_id": "d1-b"},
+        {"customer_id": 999_999, "points": 5, "source_type": "checkin", "source_id": "d1-x"},
+        {"customer_id": a, "points": 0, "source_type": "checkin", "source_id": "d2-a"},
+    ]});
+    let v = ok_json(
+        t.post("/api/v1/points/earnings", &t.admin, body.clone())
+            .await,
+    )
+    .await;
+    let st: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        st,
+        [
+            "created",
+            "created",
+            "duplicate",
+            "rejected",
+            "created",
+            "rejected",
+            "rejected"
+        ],
+        "{v}"
+    );
+    assert_eq!(v["results"][3]["code"], json!("source_id_reused"));
+    assert_eq!(v["results"][5]["code"], json!("unknown_customer"));
+    assert_eq!(v["results"][6]["code"], json!("invalid_points"));
+    assert_eq!(v["results"][2]["entry_id"], v["results"][0]["entry_id"]);
+    assert_eq!(balance(&t, a).await, 30);
+    assert_eq!(
+        kinds(&t, a).await,
+        vec![("earn".into(), 10, 10), ("earn".into(), 20, 30)]
+    );
+    let acc = account(&t, b).await;
+    assert_eq!(
+        (acc["balance"].as_i64(), acc["owed"].as_i64()),
+        (Some(30), Some(0))
+    );
+    // The whole batch again: nothing new.
+    let v = ok_json(t.post("/api/v1/points/earnings", &t.admin, body).await).await;
+    assert_eq!(v["created"], json!(0));
+    assert_eq!(balance(&t, a).await, 30);
+    // An empty batch and one of 1,001 are refused whole.
+    let r = t
+        .post("/api/v1/points/earnings", &t.admin, json!({"earnings": []}))
+        .await;
+    assert_eq!(error_of(r).await.2.as_deref(), Some("earnings"));
+    books_balanced(&t).await;
 }

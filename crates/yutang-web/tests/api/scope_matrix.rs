@@ -886,6 +886,8 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
             "expiry": {"rule": "end_of_next_year"}, "max_redeem_percent": 100})),
         ("get", "/points/liability") => Case::new(Roles(&[Analyst, Operator, Admin])),
         ("post", "/points/expiry-runs") => Case::new(Roles(HQ_WRITE)),
+        ("post", "/points/earnings") => Case::new(Roles(HQ_WRITE)).body(json!({"earnings": [
+            {"customer_id": w.ca, "points": 5, "source_type": "checkin", "source_id": "matrix-b1"}]})),
         ("post", "/points/redemptions/{id}/cancel") => {
             Case::new(Roles(HQ_WRITE)).id(nothing).gone_ok()
         }
