@@ -304,7 +304,7 @@ async fn public_writes_parse_replay_and_refuse_reuse(e: Engine) {
 }
 
 /// The endpoints that take `Idempotency-Key`.
-const KEYED: [(&str, &str); 7] = [
+const KEYED: [(&str, &str); 10] = [
     ("/api/v1/tags/bulk", "post"),
     ("/api/v1/wecom/sync", "post"),
     ("/api/v1/wecom/transfers", "post"),
@@ -312,6 +312,9 @@ const KEYED: [(&str, &str); 7] = [
     ("/api/v1/public/flash-sales/{id}/claim", "post"),
     ("/api/v1/public/group-buys/{id}/open", "post"),
     ("/api/v1/public/group-buy-teams/{id}/join", "post"),
+    ("/api/v1/customers/{id}/points/adjustments", "post"),
+    ("/api/v1/customers/{id}/points/redemptions", "post"),
+    ("/api/v1/public/me/points/redemptions", "post"),
 ];
 
 async fn every_keyed_endpoint_documents_the_header_alike(e: Engine) {
