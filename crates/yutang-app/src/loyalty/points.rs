@@ -75,6 +75,14 @@ pub(crate) async fn settings_in(tx: &mut Tx) -> Result<PointsSettings> {
     })
 }
 
+/// The brand's points settings as committed (the defaults before the first save).
+async fn settings_of(db: &yutang_store::Db) -> Result<PointsSettings> {
+    Ok(match store::settings(db).await? {
+        Some(row) => parse_settings(&row)?,
+        None => PointsSettings::default(),
+    })
+}
+
 fn parse_settings(row: &store::SettingsRow) -> Result<PointsSettings> {
     let expiry = Expiry::from_stored(&row.expiry, row.expiry_days)
         .ok_or_else(|| AppError::Internal(format!("stored points expiry {:?}", row.expiry)))?;
@@ -681,10 +689,7 @@ impl PointsUseCases<'_> {
         if !actor.can(Permission::ViewCustomers) {
             return Err(AppError::Forbidden);
         }
-        Ok(match store::settings(&self.db).await? {
-            Some(row) => parse_settings(&row)?,
-            None => PointsSettings::default(),
-        })
+        settings_of(&self.db).await
     }
 
     /// Replace the settings (admin, operator), audited. They apply to movements after the
@@ -738,10 +743,7 @@ impl PointsUseCases<'_> {
                 customer_id: customer.0,
                 ..Default::default()
             });
-        let settings = match store::settings(&self.db).await? {
-            Some(row) => parse_settings(&row)?,
-            None => PointsSettings::default(),
-        };
+        let settings = settings_of(&self.db).await?;
         let lots = store::open_lots(&self.db, customer.0).await?;
         let soon = self.now() + 30 * 86_400_000;
         let expiring_30d = lots
@@ -1282,10 +1284,7 @@ impl PointsUseCases<'_> {
             return Err(AppError::Forbidden);
         }
         let books = store::books(&self.db).await?;
-        let settings = match store::settings(&self.db).await? {
-            Some(row) => parse_settings(&row)?,
-            None => PointsSettings::default(),
-        };
+        let settings = settings_of(&self.db).await?;
         let customer_account = books
             .accounts
             .iter()
