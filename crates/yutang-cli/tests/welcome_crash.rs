@@ -22,9 +22,7 @@
 //! Every wait is for a state (a request held, a node answering, a welcome settled, a deadline
 //! passed), polled with a generous limit; nothing asserts a duration.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 use yutang_app::settings::{Secret, Settings};
@@ -35,6 +33,9 @@ use yutang_wecom::AesKey;
 use yutang_wecom::fake::{CallbackTarget, FakeConfig, FakeEvent, FakeWecom, Hold};
 
 mod common;
+#[path = "common/node.rs"]
+mod node;
+use node::{Node, wait_for};
 
 const WELCOME: &str = "/cgi-bin/externalcontact/send_welcome_msg";
 const TOKEN: &str = "CrashDrillToken";
@@ -44,28 +45,6 @@ const LATE_BY: Duration = Duration::from_secs(8);
 
 fn now_ms() -> i64 {
     yutang_core::time::Millis::now().0
-}
-
-/// Poll `ready` every 50 ms until it answers `Some`, for at most `limit`; `what` and the
-/// node's log name what never happened.
-async fn wait_for<T, F, Fut>(limit: Duration, what: &str, log: &Path, mut ready: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let until = Instant::now() + limit;
-    loop {
-        if let Some(v) = ready().await {
-            return v;
-        }
-        if Instant::now() > until {
-            panic!(
-                "{what} did not happen within {limit:?}; the node's log:\n{}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// The database, the fake WeCom and a channel with a welcome behind a live code, set up
@@ -235,93 +214,28 @@ impl World {
     }
 }
 
-/// A `yutang serve` process on the world's database.
-struct Node {
-    child: Child,
-    addr: String,
-    log: PathBuf,
-}
-
-impl Node {
-    async fn start(w: &World, n: usize) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr = format!("127.0.0.1:{port}");
-        let log = w.dir.path().join(format!("node-{n}.log"));
-        let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_yutang"))
-            .current_dir(w.dir.path())
-            .args(["serve", "--database-url", &w.url, "--listen", &addr])
-            .env_remove("YUTANG_DATABASE_URL")
-            .env("YUTANG_LOG", "warn")
-            .env("YUTANG_SECRET_KEY", &w.key_hex)
-            .env("YUTANG_WECOM_CORP_ID", w.fake.corp_id())
-            .env("YUTANG_WECOM_CONTACT_SECRET", w.fake.secret())
-            .env("YUTANG_WECOM_API_BASE", w.fake.base_url())
-            .env("YUTANG_WECOM_CALLBACK_TOKEN", TOKEN)
-            .env("YUTANG_WECOM_ENCODING_AES_KEY", &w.aes_key)
-            .env("YUTANG_AUTH__ARGON2_MEMORY_KIB", "1024")
-            .env("YUTANG_AUTH__ARGON2_ITERATIONS", "1")
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap();
-        let mut node = Self { child, addr, log };
-        let http = reqwest::Client::new();
-        let ready = format!("http://{}/readyz", node.addr);
-        let log = node.log.clone();
-        let child = &mut node.child;
-        wait_for(
-            Duration::from_secs(60),
-            "the node answering /readyz",
-            &log,
-            || {
-                let exited = child.try_wait().unwrap();
-                let get = http.get(&ready).send();
-                let log = log.clone();
-                async move {
-                    if let Some(status) = exited {
-                        panic!(
-                            "the node exited ({status}):\n{}",
-                            std::fs::read_to_string(&log).unwrap_or_default()
-                        );
-                    }
-                    get.await
-                        .ok()
-                        .filter(|r| r.status().is_success())
-                        .map(|_| ())
-                }
-            },
-        )
-        .await;
-        node
-    }
-
-    /// SIGKILL: no shutdown, no flush, nothing finished.
-    fn kill9(mut self) {
-        self.child.kill().unwrap();
-        let status = self.child.wait().unwrap();
-        assert!(!status.success(), "{status}");
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// A `yutang serve` process on the world's database, with the fake WeCom.
+async fn start(w: &World, n: usize) -> Node {
+    Node::start(
+        &w.url,
+        w.dir.path(),
+        n,
+        &[
+            ("YUTANG_SECRET_KEY", &w.key_hex),
+            ("YUTANG_WECOM_CORP_ID", w.fake.corp_id()),
+            ("YUTANG_WECOM_CONTACT_SECRET", &w.fake.secret()),
+            ("YUTANG_WECOM_API_BASE", w.fake.base_url()),
+            ("YUTANG_WECOM_CALLBACK_TOKEN", TOKEN),
+            ("YUTANG_WECOM_ENCODING_AES_KEY", &w.aes_key),
+        ],
+    )
+    .await
 }
 
 async fn crash_between_add_and_welcome(url: String) {
     let w = World::new(url).await;
     let used = |code: &str| w.fake.welcome_code(code).is_some_and(|c| c.used());
-    let mut node = Node::start(&w, 1).await;
+    let mut node = start(&w, 1).await;
 
     // 1. WeCom took the welcome; the node died before it heard back.
     let calls = w.fake.calls(WELCOME);
@@ -333,7 +247,7 @@ async fn crash_between_add_and_welcome(url: String) {
     node.kill9();
     w.fake.release(WELCOME);
     w.assert_left_claimed(&code).await;
-    node = Node::start(&w, 2).await;
+    node = start(&w, 2).await;
     let row = w.settled(&node, &code).await;
     assert_eq!(row.status, "already_sent", "{row:?}");
     assert!(row.error.contains("41051"), "{row:?}");
@@ -357,7 +271,7 @@ async fn crash_between_add_and_welcome(url: String) {
     node.kill9();
     w.fake.release(WELCOME);
     w.assert_left_claimed(&code).await;
-    node = Node::start(&w, 3).await;
+    node = start(&w, 3).await;
     let row = w.settled(&node, &code).await;
     assert_eq!(row.status, "sent", "{row:?}");
     assert!(row.finished_at.unwrap() <= row.deadline, "{row:?}");
@@ -386,7 +300,7 @@ async fn crash_between_add_and_welcome(url: String) {
         || async { (now_ms() > deadline).then_some(()) },
     )
     .await;
-    node = Node::start(&w, 4).await;
+    node = start(&w, 4).await;
     let row = w.settled(&node, &code).await;
     assert_eq!(row.status, "expired", "{row:?}");
     assert!(row.error.contains("20 秒"), "{row:?}");
