@@ -305,6 +305,64 @@ pub(crate) async fn on_order_in(
     )))
 }
 
+/// The merge hook: inside the transaction merging `loser` into `survivor` (both customer
+/// rows locked, the loser's orders already moved), the survivor keeps the better of the two
+/// tiers held — with that tier's `since` and period, so a merge neither resets a member's
+/// standing nor extends it — or the tier the combined orders earn now when that is better
+/// still. The merged-away customer leaves the program; their history stays.
+pub(crate) async fn on_merge_in(tx: &mut Tx, survivor: i64, loser: i64, now: i64) -> Result<()> {
+    let (first, second) = (survivor.min(loser), survivor.max(loser));
+    let a = store::lock_customer_tier_in(tx, first).await?;
+    let b = store::lock_customer_tier_in(tx, second).await?;
+    let (kept, gone) = if first == survivor { (a, b) } else { (b, a) };
+    let Some(gone) = gone else {
+        return Ok(());
+    };
+    store::remove_customer_tier_in(tx, loser).await?;
+    let tiers = store::live_tiers_in(tx).await?;
+    let rank_of = |id: i64| tiers.iter().find(|t| t.id == id).map(|t| t.tier_rank);
+    let (Some(gone_rank), Some(gone_tier)) = (
+        rank_of(gone.tier_id),
+        tiers.iter().find(|t| t.id == gone.tier_id),
+    ) else {
+        return Ok(());
+    };
+    let kept_tier = kept
+        .as_ref()
+        .and_then(|k| tiers.iter().find(|t| t.id == k.tier_id));
+    let settings = store::settings_in(tx).await?;
+    let metric = metric_of(settings.as_ref());
+    let period = settings.as_ref().map_or(12, |s| s.period_months);
+    let value =
+        store::metric_in(tx, survivor, metric.as_str(), now - rules::WINDOW_MS, now).await?;
+    let thresholds: Vec<i64> = tiers.iter().map(|t| t.threshold).collect();
+    let earned = rules::earned(&thresholds, value).map(|i| &tiers[i]);
+    let kept_rank = kept_tier.map_or(i64::MIN, |t| t.tier_rank);
+    // The best of: what the survivor held, what the loser held, what the orders earn now.
+    let (to, since, held_until) = match earned {
+        Some(e) if e.tier_rank > gone_rank.max(kept_rank) => {
+            (e, now, rules::add_months(now, period))
+        }
+        _ if gone_rank > kept_rank => (gone_tier, gone.tier_since, gone.held_until),
+        _ => return Ok(()),
+    };
+    let change = Change {
+        customer: survivor,
+        from: kept_tier,
+        to,
+        direction: "upgrade",
+        metric,
+        value,
+        source: format!("merge:{loser}"),
+        order_id: None,
+        since,
+        held_until,
+        existing: kept.is_some(),
+    };
+    write_change_in(tx, &change, now).await?;
+    Ok(())
+}
+
 /// The use cases of the tier program.
 #[derive(Clone, Copy)]
 pub struct Tiers<'a>(&'a App);

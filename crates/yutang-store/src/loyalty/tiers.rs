@@ -327,6 +327,17 @@ pub async fn lock_customer_tier_in(tx: &mut Tx, customer: i64) -> Result<Option<
     })
 }
 
+/// Take a merged-away customer out of the program (their history stays).
+pub async fn remove_customer_tier_in(tx: &mut Tx, customer: i64) -> Result<()> {
+    in_tx!(tx, conn => {
+        sqlx::query("DELETE FROM customer_tiers WHERE customer_id = $1")
+            .bind(customer)
+            .execute(&mut *conn)
+            .await?;
+    });
+    Ok(())
+}
+
 /// Put a customer into the program; `false` when a concurrent transaction did first (the
 /// caller locks that row and decides again).
 pub async fn insert_customer_tier_in(

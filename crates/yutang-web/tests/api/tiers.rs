@@ -20,6 +20,7 @@ both_engines!(
     members_are_listed_within_the_callers_scope,
     the_console_page_sets_up_tiers_and_lists_members,
     concurrent_orders_move_a_customer_up_once_per_tier,
+    merges_keep_the_better_tier_with_its_standing,
 );
 
 const DAY: i64 = 86_400_000;
@@ -620,5 +621,60 @@ async fn concurrent_orders_move_a_customer_up_once_per_tier(e: Engine) {
     assert_eq!(
         crate::wecom_sync::timeline_count(&t, c, "tier_changed").await,
         n as i64
+    );
+}
+
+/// A merge keeps the better tier of the two customers, with its `since` and period; the
+/// merged-away customer leaves the program; a merge into the better member changes nothing.
+async fn merges_keep_the_better_tier_with_its_standing(e: Engine) {
+    let t = spawn_app(e).await;
+    json_of(put(&t, &t.admin, tiers_body(&[], None)).await).await;
+    let a = customer_with_phone(&t, "13900002101", "银卡客").await;
+    let b = customer_with_phone(&t, "13900002102", "金卡客").await;
+    order_ago(&t, "M-1", a, 12_000, 100 * DAY).await;
+    order_ago(&t, "M-2", b, 60_000, 10 * DAY).await;
+    assert_eq!(tier_key(&t, a).await, "silver");
+    let gold = card(&t, b).await;
+    assert_eq!(gold["tier"]["key"], "gold", "{gold}");
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{a}/merge"),
+            &t.admin,
+            json!({"other_id": b, "force": true}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let v = card(&t, a).await;
+    assert_eq!(v["tier"]["key"], "gold", "{v}");
+    assert_eq!(v["tier_since"], gold["tier_since"], "{v}");
+    assert_eq!(v["held_until"], gold["held_until"], "{v}");
+    assert_eq!(v["history"][0]["source"], format!("merge:{b}"), "{v}");
+    assert_eq!(v["history"][0]["from_name"], "银卡");
+    assert_eq!(
+        scalar(
+            &t,
+            &format!("SELECT COUNT(*) FROM customer_tiers WHERE customer_id = {b}")
+        )
+        .await,
+        0
+    );
+    // Merging a lesser member into a better one leaves the better one as it was.
+    let c = customer_with_phone(&t, "13900002103", "普通客").await;
+    order_ago(&t, "M-3", c, 100, DAY).await;
+    let before = card(&t, a).await;
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{a}/merge"),
+            &t.admin,
+            json!({"other_id": c, "force": true}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let after = card(&t, a).await;
+    assert_eq!(after["tier"], before["tier"]);
+    assert_eq!(after["tier_since"], before["tier_since"]);
+    assert_eq!(
+        after["history"].as_array().unwrap().len(),
+        before["history"].as_array().unwrap().len()
     );
 }
