@@ -346,6 +346,40 @@
     row.appendChild(el("span", credit ? "gain" : "spend", (credit ? "+" : "-") + e.amount));
     return row;
   }
+  // The tier block: filled by the server with ?token=, else from /public/me/tier; hidden
+  // when the brand runs no tier programme.
+  function times(permille) { return String(permille / 1000); }
+  function tierBlock() {
+    var box = $("member-tier");
+    if (box.getAttribute("data-loaded") === "1") { return; }
+    api("GET", "/public/me/tier").then(function (v) {
+      if (!v.tier && !v.next) { return; }
+      $("tier-name").textContent = v.tier ? v.tier.name : t("member_tier_none");
+      box.setAttribute("data-member", v.tier ? "true" : "false");
+      $("tier-held").textContent = v.tier_since !== null && v.held_until !== null
+        ? t("member_tier_held", { d: lastDay(v.tier_since + 1), u: lastDay(v.held_until) }) : "";
+      var benefits = $("tier-benefits");
+      benefits.textContent = "";
+      if (v.tier) {
+        if (v.tier.discount_percent > 0) {
+          benefits.appendChild(el("span", "tag", t("member_tier_discount", { v: v.tier.discount_percent })));
+        }
+        if (v.tier.points_multiplier !== 1000) {
+          benefits.appendChild(el("span", "tag", t("member_tier_multiplier", { v: times(v.tier.points_multiplier) })));
+        }
+        if (v.tier.free_shipping_threshold_fen !== null) {
+          benefits.appendChild(el("span", "tag", t("member_tier_free_shipping", { v: yuan(v.tier.free_shipping_threshold_fen) })));
+        }
+      }
+      var n = v.next;
+      box.querySelector(".bar i").style.width = (n ? n.percent : 100) + "%";
+      $("tier-next").textContent = n && n.remaining === 0 ? t("member_tier_next_order", { n: n.name })
+        : n ? t("member_tier_next_" + v.metric, { v: v.metric === "spend_12m" ? yuan(n.remaining) : n.remaining, n: n.name })
+        : t("member_tier_top");
+      box.setAttribute("data-loaded", "1");
+      box.hidden = false;
+    }).catch(function (e) { if (!e.unauthorized) { toast(e.message); } });
+  }
   function member() {
     var more = $("points-more");
     function entries(before, clear) {
@@ -369,6 +403,7 @@
         .catch(function (e) { toast(e.message); })
         .then(function () { more.disabled = false; });
     };
+    tierBlock();
     if ($("points-balance").getAttribute("data-loaded") === "1") { return; }
     api("GET", "/public/me/points").then(function (a) {
       var b = $("points-balance");

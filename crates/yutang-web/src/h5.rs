@@ -25,7 +25,7 @@ use crate::state::AppState;
 
 /// The texts the page script shows (`h5.js.<key>`), handed to it as JSON in the reader's
 /// language.
-const JS_TEXTS: [&str; 93] = [
+const JS_TEXTS: &[&str] = &[
     "need_login",
     "token_invalid",
     "token_expired",
@@ -122,6 +122,16 @@ const JS_TEXTS: [&str; 93] = [
     "member_never",
     "member_no_history",
     "member_no_expiring",
+    "member_tier_none",
+    "member_tier_held",
+    "member_tier_next_spend_12m",
+    "member_tier_next_points_12m",
+    "member_tier_next_orders_12m",
+    "member_tier_next_order",
+    "member_tier_top",
+    "member_tier_discount",
+    "member_tier_multiplier",
+    "member_tier_free_shipping",
 ];
 
 /// The reader's language: `?lang=`, else the language cookie, else Chinese.
@@ -569,6 +579,95 @@ struct HistoryLine {
     at: i64,
 }
 
+/// The member centre's tier block: the tier, since when and until when it is held, its
+/// benefits, and what is left to reach the next one.
+struct TierBlock {
+    /// The tier's name, or "not a member yet".
+    name: String,
+    member: bool,
+    held: String,
+    benefits: Vec<String>,
+    /// "Spend ¥x more to reach 金卡", or "the top tier".
+    next: String,
+    percent: i64,
+}
+
+/// A multiplier in thousandths as the customer reads it: `1500` → `1.5`.
+fn times(permille: i64) -> String {
+    let s = format!("{}.{:03}", permille / 1000, permille % 1000);
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// The tier block, or `None` when the brand runs no tier programme.
+fn tier_block(tr: Tr, v: &yutang_app::loyalty::tiers::CustomerTierView) -> Option<TierBlock> {
+    if v.tier.is_none() && v.next.is_none() {
+        return None;
+    }
+    let day = |ms: i64| {
+        use yutang_core::promotions::stats::{day_label, day_of};
+        day_label(day_of(ms))
+    };
+    let held = match (v.tier_since, v.held_until) {
+        (Some(since), Some(until)) => tr.fill(
+            "points.h5.tier_held",
+            &[
+                ("d", &day(since)),
+                ("u", &crate::console::points::last_day(until)),
+            ],
+        ),
+        _ => String::new(),
+    };
+    let mut benefits = Vec::new();
+    if let Some(t) = &v.tier {
+        if t.discount_percent > 0 {
+            benefits.push(tr.fill(
+                "points.h5.tier_discount",
+                &[("v", &t.discount_percent.to_string())],
+            ));
+        }
+        if t.points_multiplier != yutang_core::loyalty::points::PERMILLE {
+            benefits.push(tr.fill(
+                "points.h5.tier_multiplier",
+                &[("v", &times(t.points_multiplier))],
+            ));
+        }
+        if let Some(f) = t.free_shipping_threshold_fen {
+            benefits.push(tr.fill("points.h5.tier_free_shipping", &[("v", &yuan(f))]));
+        }
+    }
+    let (next, percent) = match &v.next {
+        Some(n) if n.remaining == 0 => (
+            tr.fill("points.h5.tier_next_order", &[("n", &n.name)]),
+            n.percent,
+        ),
+        Some(n) => {
+            let left = match v.metric.as_str() {
+                "spend_12m" => yuan(n.remaining),
+                _ => n.remaining.to_string(),
+            };
+            (
+                tr.fill(
+                    &format!("points.h5.tier_next_{}", v.metric.as_str()),
+                    &[("v", &left), ("n", &n.name)],
+                ),
+                n.percent,
+            )
+        }
+        None => (tr.t("points.h5.tier_top").to_owned(), 100),
+    };
+    Some(TierBlock {
+        name: v.tier.as_ref().map_or_else(
+            || tr.t("points.h5.tier_none").to_owned(),
+            |t| t.name.clone(),
+        ),
+        member: v.tier.is_some(),
+        held,
+        benefits,
+        next,
+        percent,
+    })
+}
+
 /// What the member centre shows, when the page knows its customer (`?token=` from the
 /// mini-program's web-view); without it the script loads the same from the public API.
 struct MemberData {
@@ -578,6 +677,7 @@ struct MemberData {
     expiring: Vec<(String, i64)>,
     history: Vec<HistoryLine>,
     next_before: Option<i64>,
+    tier: Option<TierBlock>,
 }
 
 #[derive(Template)]
@@ -603,6 +703,7 @@ async fn member_data(s: &AppState, tr: Tr, token: &str) -> Option<MemberData> {
     let points = s.app.points();
     let account = points.account_of(customer).await.ok()?;
     let page = points.entries_of(customer, None, MEMBER_PAGE).await.ok()?;
+    let tier = s.app.tiers().tier_of(customer).await.ok()?;
     let expiring = account
         .expiring
         .iter()
@@ -643,12 +744,13 @@ async fn member_data(s: &AppState, tr: Tr, token: &str) -> Option<MemberData> {
         expiring,
         history,
         next_before: page.next_before,
+        tier: tier_block(tr, &tier),
     })
 }
 
 /// `/h5/member`: the member centre — the points balance and what it is worth, the points
 /// that expire soonest with their dates, and the history with its sources (older pages
-/// loaded by the script). A section is kept for the tier block.
+/// loaded by the script), and the tier with its benefits and the progress to the next.
 pub async fn member(State(s): State<AppState>, parts: Parts) -> Response {
     let tr = Tr {
         lang: lang_of(&parts),

@@ -535,7 +535,13 @@ impl Tiers<'_> {
     /// A customer's tier card: the tier with its benefits, the metric, the progress to the
     /// next tier and the history (customers the caller sees).
     pub async fn customer_tier(&self, actor: &Actor, id: CustomerId) -> Result<CustomerTierView> {
-        let id = self.customers().visible_customer(actor, id).await?.0;
+        let id = self.customers().visible_customer(actor, id).await?;
+        self.tier_of(id).await
+    }
+
+    /// The same view of the customer a customer token names (the member centre).
+    pub async fn tier_of(&self, id: CustomerId) -> Result<CustomerTierView> {
+        let id = id.0;
         let now = self.now();
         let settings = store::settings(&self.db).await?;
         let metric = metric_of(settings.as_ref());

@@ -101,7 +101,7 @@ use promotions::CustomerTokenScheme;
         points::account, points::entries, points::adjust, points::earn, points::redeem,
         points::redemptions, points::cancel, points::public_account, points::public_entries,
         points::public_redeem, points::public_cancel,
-        tiers::get_program, tiers::put_program, tiers::members, tiers::customer_tier,
+        tiers::get_program, tiers::put_program, tiers::members, tiers::customer_tier, tiers::public_tier,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, events::EventIn)),
     modifiers(&BearerAuth, &CustomerTokenScheme, &CommonErrors),
@@ -352,6 +352,7 @@ fn points_router() -> Router<AppState> {
             get(points::redemptions).post(points::redeem),
         )
         .route("/public/me/points", get(points::public_account))
+        .route("/public/me/tier", get(tiers::public_tier))
         .route("/public/me/points/entries", get(points::public_entries))
         .route("/public/me/points/redemptions", post(points::public_redeem))
         .route(

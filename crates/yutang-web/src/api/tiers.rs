@@ -1,5 +1,6 @@
 //! Membership tiers (issue #22 item 1): the tier program (`/api/v1/loyalty/tiers`, replaced
-//! whole), each tier's members, and a customer's tier card (`/api/v1/customers/{id}/tier`).
+//! whole), each tier's members, and a customer's tier card (`/api/v1/customers/{id}/tier`,
+//! and `/api/v1/public/me/tier` for the member centre).
 
 use axum::Json;
 use axum::extract::State;
@@ -9,6 +10,7 @@ use yutang_app::loyalty::tiers::{CustomerTierView, MemberRow, ProgramView};
 use yutang_core::ids::CustomerId;
 use yutang_core::loyalty::tiers::TierProgram;
 
+use crate::api::promotions::CustomerAuth;
 use crate::auth::{ApiActor, ApiJson, ApiQuery, IdPath};
 use crate::error::{ErrorBody, WebResult};
 use crate::state::AppState;
@@ -206,4 +208,14 @@ pub async fn customer_tier(
     IdPath(id): IdPath,
 ) -> WebResult<Json<CustomerTierView>> {
     Ok(Json(s.app.tiers().customer_tier(&a, CustomerId(id)).await?))
+}
+
+/// The signed-in customer's tier card (member centre): the same view as staff see.
+#[utoipa::path(get, path = "/api/v1/public/me/tier", tag = "public", security(("customer" = [])),
+    responses((status = 200, body = schema::CustomerTierOut), (status = 401, body = ErrorBody)))]
+pub async fn public_tier(
+    State(s): State<AppState>,
+    CustomerAuth(c): CustomerAuth,
+) -> WebResult<Json<CustomerTierView>> {
+    Ok(Json(s.app.tiers().tier_of(c).await?))
 }

@@ -611,6 +611,25 @@ pub(crate) fn text(key: &str) -> Option<(&'static str, &'static str)> {
         "points.h5.more" => ("加载更多", "Load more"),
         "points.h5.expires_on" => ("{d} 过期", "Expire {d}"),
         "points.h5.never" => ("永久有效", "Never expire"),
+        // The member centre's tier block.
+        "points.h5.tier" => ("会员等级", "Membership tier"),
+        "points.h5.tier_none" => ("尚未成为会员", "Not a member yet"),
+        "points.h5.tier_held" => ("{d} 起 · 保级至 {u}", "Since {d} · held until {u}"),
+        "points.h5.tier_next_spend_12m" => {
+            ("再消费 ¥{v} 升级为{n}", "Spend ¥{v} more to reach {n}")
+        }
+        "points.h5.tier_next_points_12m" => (
+            "再获得 {v} 积分升级为{n}",
+            "Earn {v} more points to reach {n}",
+        ),
+        "points.h5.tier_next_orders_12m" => {
+            ("再下 {v} 单升级为{n}", "{v} more orders to reach {n}")
+        }
+        "points.h5.tier_next_order" => ("下一笔订单后即成为{n}", "Your next order makes you {n}"),
+        "points.h5.tier_top" => ("已是最高等级", "You hold the top tier"),
+        "points.h5.tier_discount" => ("会员价优惠 {v}%", "{v}% member discount"),
+        "points.h5.tier_multiplier" => ("积分 {v} 倍", "{v}× points"),
+        "points.h5.tier_free_shipping" => ("满 ¥{v} 包邮", "Free shipping from ¥{v}"),
         _ => return None,
     })
 }

@@ -458,7 +458,13 @@ async fn h5_member_centre_shows_the_points(e: Engine) {
     assert!(html.contains("可抵 ¥0.88"));
     assert!(html.contains("2027-12-31 过期"), "{html}");
     assert!(html.contains("获得") && html.contains("订单 · "), "{html}");
-    assert!(html.contains("<section id=\"member-tier\" class=\"card\" hidden></section>"));
+    // No tier programme: the tier block is hidden.
+    assert!(
+        html.contains(
+            "<section id=\"member-tier\" class=\"card\" data-loaded=\"1\" hidden></section>"
+        ),
+        "{html}"
+    );
     assert!(!html.contains("cdn") && html.contains("<script src=\"/h5/assets/h5.js\">"));
     let _ = o;
 
@@ -500,5 +506,65 @@ async fn h5_member_centre_shows_the_points(e: Engine) {
         .text()
         .await
         .unwrap();
-    assert!(js.contains("/public/me/points/entries"));
+    assert!(js.contains("/public/me/points/entries") && js.contains("/public/me/tier"));
+
+    // With a tier programme the block shows the tier, its benefits and the way to the next.
+    let r = t
+        .send_json(
+            reqwest::Method::PUT,
+            "/api/v1/loyalty/tiers",
+            &t.admin,
+            json!({"metric": "spend_12m", "period_months": 12, "grace_days": 30, "tiers": [
+                {"key": "normal", "name": "普通", "rank": 1, "threshold": 0},
+                {"key": "silver", "name": "银卡", "rank": 2, "threshold": 10_000,
+                 "discount_percent": 2, "points_multiplier": 1200,
+                 "free_shipping_threshold_fen": 9_900},
+                {"key": "gold", "name": "金卡", "rank": 3, "threshold": 50_000}]}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    // The first order since the programme began brings the customer in.
+    let html = get(format!("/h5/member?token={tok}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("尚未成为会员") && html.contains("下一笔订单后即成为普通"),
+        "{html}"
+    );
+    order(&t, c, "PTS-6", 2_000).await;
+    let html = get(format!("/h5/member?token={tok}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<span class=\"big\" id=\"tier-name\">银卡</span>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("会员价优惠 2%")
+            && html.contains("积分 1.2 倍")
+            && html.contains("满 ¥99.00 包邮"),
+        "{html}"
+    );
+    assert!(html.contains("再消费 ¥392.00 升级为金卡"), "{html}");
+    assert!(html.contains("保级至 "), "{html}");
+    let html = get(format!("/h5/member?token={tok}&lang=en"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Spend ¥392.00 more to reach 金卡"), "{html}");
+    // The script's source: the member's own tier card.
+    let v: Value = t
+        .get("/api/v1/public/me/tier", &tok)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["tier"]["key"], "silver", "{v}");
+    assert_eq!(v["next"]["remaining"], 39_200);
+    assert_eq!(v["customer_id"], c);
 }

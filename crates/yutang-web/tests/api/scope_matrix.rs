@@ -934,6 +934,7 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         }
         ("get", "/public/group-buy-teams/{id}") => Case::new(Public).id(w.team_a),
         ("get", "/public/me/points") | ("get", "/public/me/points/entries") => Case::new(Public),
+        ("get", "/public/me/tier") => Case::new(Public),
         ("post", "/public/me/points/redemptions") => Case::new(Public).body(json!({"points": 1})),
         ("post", "/public/me/points/redemptions/{id}/cancel") => {
             Case::new(Public).id(nothing).gone_ok()
