@@ -223,7 +223,7 @@ async fn start(w: &World, n: usize) -> Node {
         &[
             ("YUTANG_SECRET_KEY", &w.key_hex),
             ("YUTANG_WECOM_CORP_ID", w.fake.corp_id()),
-            ("YUTANG_WECOM_CONTACT_SECRET", &w.fake.secret()),
+            ("YUTANG_WECOM_CONTACT_SECRET", w.fake.secret()),
             ("YUTANG_WECOM_API_BASE", w.fake.base_url()),
             ("YUTANG_WECOM_CALLBACK_TOKEN", TOKEN),
             ("YUTANG_WECOM_ENCODING_AES_KEY", &w.aes_key),
