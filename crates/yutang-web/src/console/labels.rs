@@ -46,6 +46,8 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "audit.acquisition_settings_changed" => ("修改归因设置", "Changed attribution settings"),
         "audit.points_changed" => ("积分设置或调整", "Changed points settings or a balance"),
         "audit.tier_program_changed" => ("修改会员等级", "Changed the membership tiers"),
+        "audit.stored_value_changed" => ("储值变动", "Changed stored value"),
+        "audit.member_gifts_changed" => ("修改会员礼", "Changed member gifts"),
         "audit.wecom_sync_started" => ("开始企业微信全量同步", "Started WeCom full sync"),
         "audit.wecom_settings_changed" => ("修改企业微信设置", "Changed WeCom settings"),
         "audit.wecom_connection_tested" => ("测试企业微信连接", "Tested WeCom connection"),
