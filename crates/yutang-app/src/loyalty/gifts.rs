@@ -101,7 +101,11 @@ impl Gifts<'_> {
         manage(actor)?;
         let name = rules::parse_name(&input.name)?;
         let kind = GiftKind::parse(&input.kind).ok_or_else(|| {
-            FieldError::new("kind", "invalid_gift_kind", "kind is birthday or anniversary")
+            FieldError::new(
+                "kind",
+                "invalid_gift_kind",
+                "kind is birthday or anniversary",
+            )
         })?;
         let mode = GiftMode::parse(&input.mode)
             .ok_or_else(|| FieldError::new("mode", "invalid_gift_mode", "mode is month or day"))?;
@@ -126,7 +130,10 @@ impl Gifts<'_> {
                 store::update_member_rule_in(&mut tx, id, &write, now).await?;
                 (id, Some(before))
             }
-            None => (store::insert_member_rule_in(&mut tx, &write, now).await?, None),
+            None => (
+                store::insert_member_rule_in(&mut tx, &write, now).await?,
+                None,
+            ),
         };
         audit::record_in(
             self,
@@ -192,7 +199,8 @@ impl Gifts<'_> {
     pub async fn schedule_daily(&self) -> Result<i64> {
         let now = self.now();
         let day = crate::acquisition::shanghai_day(now);
-        self.enqueue(&format!("{GIFTS_KIND}:{day}"), None, now).await
+        self.enqueue(&format!("{GIFTS_KIND}:{day}"), None, now)
+            .await
     }
 
     async fn enqueue(&self, key: &str, by: Option<i64>, now: i64) -> Result<i64> {

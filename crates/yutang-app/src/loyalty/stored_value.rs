@@ -523,7 +523,8 @@ impl StoredValue<'_> {
                 min_top_up_fen: r.min_top_up_fen,
             })
             .collect();
-        let rule = rules::best_rule(&thresholds, amount).and_then(|r| live.iter().find(|x| x.id == r));
+        let rule =
+            rules::best_rule(&thresholds, amount).and_then(|r| live.iter().find(|x| x.id == r));
         if let Some(r) = rule {
             if r.gift_fen > 0 {
                 let gkey = format!("top_up_gift:{order_no}");
@@ -634,8 +635,8 @@ impl StoredValue<'_> {
     pub async fn refund_top_up(&self, actor: &Actor, order_no: &str) -> Result<(TopUpView, bool)> {
         manage(actor)?;
         let not_found = || AppError::NotFound { what: "top-up" };
-        let order_no =
-            yutang_core::orders::parse_external_id("order_no", order_no).map_err(|_| not_found())?;
+        let order_no = yutang_core::orders::parse_external_id("order_no", order_no)
+            .map_err(|_| not_found())?;
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let t = store::top_up_by_order_in(&mut tx, &order_no)
@@ -801,7 +802,9 @@ impl StoredValue<'_> {
             rules::parse_fen("amount_fen", a)?;
         }
         let not_found = || AppError::NotFound { what: "spend" };
-        let row = store::spend(&self.db, spend).await.map_err(|_| not_found())?;
+        let row = store::spend(&self.db, spend)
+            .await
+            .map_err(|_| not_found())?;
         self.customers()
             .visible_customer(actor, CustomerId(row.customer_id))
             .await
@@ -809,7 +812,9 @@ impl StoredValue<'_> {
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let account = store::lock_account_in(&mut tx, row.customer_id, now).await?;
-        let row = store::spend_in(&mut tx, spend).await?.ok_or_else(not_found)?;
+        let row = store::spend_in(&mut tx, spend)
+            .await?
+            .ok_or_else(not_found)?;
         let took = Portions {
             principal: row.principal,
             gift: row.gift,
@@ -945,7 +950,10 @@ impl StoredValue<'_> {
                 store::update_gift_rule_in(&mut tx, id, &write, now).await?;
                 (id, Some(before))
             }
-            None => (store::insert_gift_rule_in(&mut tx, &write, now).await?, None),
+            None => (
+                store::insert_gift_rule_in(&mut tx, &write, now).await?,
+                None,
+            ),
         };
         audit::record_in(
             self,

@@ -347,7 +347,10 @@ fn falls_on(month: u32, day: u32, today: NaiveDate, mode: GiftMode) -> bool {
     match mode {
         GiftMode::Month => true,
         GiftMode::Day => {
-            let day = if month == 2 && day == 29 && NaiveDate::from_ymd_opt(today.year(), 2, 29).is_none() {
+            let day = if month == 2
+                && day == 29
+                && NaiveDate::from_ymd_opt(today.year(), 2, 29).is_none()
+            {
                 28
             } else {
                 day
@@ -574,7 +577,10 @@ mod tests {
         assert!(check_reward(Some(1), 0, 0).is_ok());
         assert_eq!(check_reward(None, -1, 0).unwrap_err().field, "points");
         assert_eq!(check_reward(None, 0, -1).unwrap_err().field, "gift_fen");
-        assert_eq!(parse_fen("amount_fen", 0).unwrap_err().code, "invalid_amount");
+        assert_eq!(
+            parse_fen("amount_fen", 0).unwrap_err().code,
+            "invalid_amount"
+        );
         assert!(parse_fen("amount_fen", MAX_FEN).is_ok());
         assert!(parse_fen("amount_fen", MAX_FEN + 1).is_err());
         assert_eq!(parse_name(" ").unwrap_err().code, "required");

@@ -566,7 +566,12 @@ pub async fn insert_gift_rule_in(tx: &mut Tx, r: &GiftRuleWrite, now: i64) -> Re
     })
 }
 
-pub async fn update_gift_rule_in(tx: &mut Tx, id: i64, r: &GiftRuleWrite, now: i64) -> Result<bool> {
+pub async fn update_gift_rule_in(
+    tx: &mut Tx,
+    id: i64,
+    r: &GiftRuleWrite,
+    now: i64,
+) -> Result<bool> {
     let n = in_tx!(tx, conn => {
         sqlx::query(
             "UPDATE stored_value_gift_rules SET name = $2, min_top_up_fen = $3, gift_fen = $4, \

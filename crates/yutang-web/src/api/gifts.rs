@@ -162,9 +162,7 @@ pub async fn grants(
     ApiActor(a): ApiActor,
     ApiQuery(p): ApiQuery<GrantsParams>,
 ) -> WebResult<Json<Vec<GrantRow>>> {
-    Ok(Json(
-        s.app.gifts().grants(&a, p.limit.unwrap_or(50)).await?,
-    ))
+    Ok(Json(s.app.gifts().grants(&a, p.limit.unwrap_or(50)).await?))
 }
 
 /// Start a gifts run now (the daily run starts by itself); follow it at `/api/v1/jobs/{id}`.

@@ -231,7 +231,9 @@ pub async fn account(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Json<AccountView>> {
-    Ok(Json(s.app.stored_value().account(&a, CustomerId(id)).await?))
+    Ok(Json(
+        s.app.stored_value().account(&a, CustomerId(id)).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/customers/{id}/stored-value/entries", tag = "loyalty", security(("bearer" = [])),
