@@ -362,12 +362,12 @@ async fn a_top_up_refund_returns_unspent_principal_and_claws_back_its_gift(e: En
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(entry_count(&t).await, entries);
-    // A gift partly spent: only what is left of it is clawed back; another top-up's
-    // principal stays.
+    // A gift partly spent: only what is left of it is clawed back. The principal is one
+    // pool: the refund returns what is unspent, at most the top-up's amount.
     ok_json(top_up(&t, c, "R-TU-2", 10_000).await).await;
     ok_json(spend(&t, c, 10_400, Some("r-pos-2")).await).await;
-    ok_json(top_up(&t, c, "R-TU-3", 5_000).await).await;
-    assert_eq!(balance(&t, c).await, (5_000, 1_600));
+    ok_json(top_up(&t, c, "R-TU-3", 3_000).await).await;
+    assert_eq!(balance(&t, c).await, (3_000, 600));
     let v = ok_json(
         t.post(
             "/api/v1/stored-value/top-ups/R-TU-2/refund",
@@ -379,9 +379,25 @@ async fn a_top_up_refund_returns_unspent_principal_and_claws_back_its_gift(e: En
     .await;
     assert_eq!(
         (v["refunded_fen"].as_i64(), v["clawed_back_fen"].as_i64()),
-        (Some(5_000), Some(1_000))
+        (Some(3_000), Some(600))
     );
-    assert_eq!(balance(&t, c).await, (0, 600));
+    assert_eq!(balance(&t, c).await, (0, 0));
+    // Nothing left to return: the refund is recorded with no entry.
+    let entries = entry_count(&t).await;
+    let v = ok_json(
+        t.post(
+            "/api/v1/stored-value/top-ups/R-TU-3/refund",
+            &t.admin,
+            json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (v["status"].as_str(), v["refunded_fen"].as_i64()),
+        (Some("refunded"), Some(0))
+    );
+    assert_eq!(entry_count(&t).await, entries);
     assert_eq!(
         t.post(
             "/api/v1/stored-value/top-ups/NOPE/refund",
