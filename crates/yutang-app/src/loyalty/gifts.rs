@@ -178,6 +178,11 @@ impl Gifts<'_> {
         Ok(store::grants(&self.db, None, limit.clamp(1, 200)).await?)
     }
 
+    /// A customer's own gifts, newest first (member centre).
+    pub async fn grants_of(&self, customer: yutang_core::ids::CustomerId) -> Result<Vec<GrantRow>> {
+        Ok(store::grants(&self.db, Some(customer.0), 20).await?)
+    }
+
     /// Start a run now (admin, operator; audited); one per minute at most.
     pub async fn start_run(&self, actor: &Actor) -> Result<i64> {
         manage(actor)?;

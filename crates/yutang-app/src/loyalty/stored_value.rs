@@ -55,6 +55,7 @@ pub(crate) struct Cause<'a> {
 /// Post `moved` under `kind` for a customer whose account is already locked and holds
 /// `balance`; a cause posted before answers its entry. Refused (`insufficient_balance`) when
 /// a portion would go below zero.
+#[allow(clippy::too_many_arguments)]
 async fn post_locked_in(
     tx: &mut Tx,
     customer: i64,

@@ -232,6 +232,17 @@ async fn top_ups_get_the_best_gift_and_replays_change_nothing(e: Engine) {
     let tok = token(&t, c).await;
     let mine = ok_json(t.get("/api/v1/public/me/stored-value", &tok).await).await;
     assert_eq!(mine["balance_fen"], json!(83_000));
+    // The H5 member centre shows the balance and its split.
+    let html = t
+        .req(Method::GET, &format!("/h5/member?token={tok}"), None)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"member-stored-value\""), "{html}");
+    assert!(html.contains("¥830.00"), "{html}");
     let l = books_balanced(&t).await;
     assert_eq!(
         (l["principal_fen"].as_i64(), l["gift_fen"].as_i64()),
