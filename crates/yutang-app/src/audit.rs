@@ -59,12 +59,18 @@ pub enum Action {
     PointsChanged,
     /// The membership tier program was replaced (detail: metric, period, grace, tier names).
     TierProgramChanged,
+    /// Stored value: a top-up, a top-up or spend refund, or a top-up gift rule changed
+    /// (detail `op`: `top_up`, `top_up_refund`, `spend_refund`, `rule.create`, `rule.update`).
+    StoredValueChanged,
+    /// Member gifts: a birthday / anniversary rule changed (`rule.create`, `rule.update`) or
+    /// a run was started by hand (`run`).
+    MemberGiftsChanged,
     /// The audit log itself was exported (the filter and the row count in the detail).
     AuditExported,
 }
 
 impl Action {
-    pub const ALL: [Action; 37] = [
+    pub const ALL: [Action; 39] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -101,6 +107,8 @@ impl Action {
         Action::AcquisitionSettingsChanged,
         Action::PointsChanged,
         Action::TierProgramChanged,
+        Action::StoredValueChanged,
+        Action::MemberGiftsChanged,
         Action::AuditExported,
     ];
 
@@ -142,6 +150,8 @@ impl Action {
             Action::AcquisitionSettingsChanged => "acquisition_settings_changed",
             Action::PointsChanged => "points_changed",
             Action::TierProgramChanged => "tier_program_changed",
+            Action::StoredValueChanged => "stored_value_changed",
+            Action::MemberGiftsChanged => "member_gifts_changed",
             Action::AuditExported => "audit_exported",
         }
     }

@@ -685,6 +685,42 @@ struct MemberData {
 struct MemberPage {
     shell: Shell,
     data: Option<MemberData>,
+    /// The stored-value and gifts block (shown when the page knows its customer).
+    stored_value: Option<StoredValueBlock>,
+}
+
+/// The member centre's stored-value balance and the member gifts received.
+struct StoredValueBlock {
+    balance: String,
+    /// `本金 ¥… · 赠送金 ¥…`.
+    split: String,
+    /// `(gift's label, year)`, newest first.
+    gifts: Vec<(String, i64)>,
+}
+
+async fn stored_value_block(s: &AppState, tr: Tr, token: &str) -> Option<StoredValueBlock> {
+    let customer = s
+        .app
+        .customer_tokens()
+        .customer_from_token(token)
+        .await
+        .ok()?;
+    let a = s.app.stored_value().account_of(customer).await.ok()?;
+    let grants = s.app.gifts().grants_of(customer).await.ok()?;
+    Some(StoredValueBlock {
+        balance: format!("¥{}", yuan(a.balance_fen)),
+        split: format!(
+            "{} ¥{} · {} ¥{}",
+            tr.t("sv.principal"),
+            yuan(a.principal_fen),
+            tr.t("sv.gift"),
+            yuan(a.gift_fen)
+        ),
+        gifts: grants
+            .into_iter()
+            .map(|g| (tr.t(&format!("sv.gift_kind.{}", g.kind)).to_owned(), g.year))
+            .collect(),
+    })
 }
 
 impl MemberPage {
@@ -760,14 +796,18 @@ pub async fn member(State(s): State<AppState>, parts: Parts) -> Response {
             .find(|(k, _)| k == "token")
             .map(|(_, v)| v.into_owned())
     });
-    let data = match token {
-        Some(t) => member_data(&s, tr, &t).await,
-        None => None,
+    let (data, stored_value) = match token {
+        Some(t) => (
+            member_data(&s, tr, &t).await,
+            stored_value_block(&s, tr, &t).await,
+        ),
+        None => (None, None),
     };
     let title = tr.t("points.h5.title").to_owned();
     render(&MemberPage {
         shell: Shell::new(&s, &parts, title, "member", 0).await,
         data,
+        stored_value,
     })
 }
 

@@ -139,6 +139,7 @@ pub(crate) async fn merge_in(
     crate::loyalty::points::on_merge_in(tx, survivor, loser, now).await?;
     // The survivor keeps the better tier of the two.
     crate::loyalty::tiers::on_merge_in(tx, survivor, loser, now).await?;
+    crate::loyalty::stored_value::on_merge_in(tx, survivor, loser, now).await?;
     audit::record_in(
         app,
         tx,

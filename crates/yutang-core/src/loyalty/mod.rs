@@ -3,6 +3,7 @@
 //! entries inside the transaction of what caused them.
 
 pub mod points;
+pub mod stored_value;
 pub mod tiers;
 
 pub use points::{Account, EntryKind, Expiry, OpenLot, Points, PointsSettings};

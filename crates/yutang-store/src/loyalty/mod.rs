@@ -2,4 +2,5 @@
 //! follow.
 
 pub mod points;
+pub mod stored_value;
 pub mod tiers;

@@ -11,6 +11,7 @@ pub mod customers;
 pub mod dto;
 pub mod events;
 pub mod flash_sales;
+pub mod gifts;
 pub mod group_buys;
 pub mod idempotency;
 pub mod media;
@@ -22,13 +23,14 @@ pub mod promotions;
 pub mod referrals;
 pub mod segments;
 pub mod staff;
+pub mod stored_value;
 pub mod tags;
 pub mod tiers;
 pub mod tokens;
 pub mod wecom;
 pub mod wecom_inbox;
 
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -102,6 +104,12 @@ use promotions::CustomerTokenScheme;
         points::redemptions, points::cancel, points::public_account, points::public_entries,
         points::public_redeem, points::public_cancel,
         tiers::get_program, tiers::put_program, tiers::members, tiers::customer_tier, tiers::public_tier,
+        stored_value::account, stored_value::entries, stored_value::top_up,
+        stored_value::refund_top_up, stored_value::spend, stored_value::refund_spend,
+        stored_value::liability, stored_value::list_rules, stored_value::create_rule,
+        stored_value::update_rule, stored_value::archive_rule, stored_value::public_account,
+        gifts::list_rules, gifts::create_rule, gifts::update_rule, gifts::archive_rule,
+        gifts::grants, gifts::start_run,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, events::EventIn)),
     modifiers(&BearerAuth, &CustomerTokenScheme, &CommonErrors),
@@ -330,6 +338,53 @@ pub fn router() -> Router<AppState> {
         )
         .merge(referrals_router())
         .merge(points_router())
+        .merge(stored_value_router())
+}
+
+/// Stored value (储值) and member gifts (会员礼).
+fn stored_value_router() -> Router<AppState> {
+    Router::new()
+        .route("/customers/{id}/stored-value", get(stored_value::account))
+        .route(
+            "/customers/{id}/stored-value/entries",
+            get(stored_value::entries),
+        )
+        .route(
+            "/customers/{id}/stored-value/top-ups",
+            post(stored_value::top_up),
+        )
+        .route(
+            "/customers/{id}/stored-value/spends",
+            post(stored_value::spend),
+        )
+        .route(
+            "/stored-value/top-ups/{order_no}/refund",
+            post(stored_value::refund_top_up),
+        )
+        .route(
+            "/stored-value/spends/{id}/refund",
+            post(stored_value::refund_spend),
+        )
+        .route("/stored-value/liability", get(stored_value::liability))
+        .route(
+            "/stored-value/top-up-gifts",
+            get(stored_value::list_rules).post(stored_value::create_rule),
+        )
+        .route(
+            "/stored-value/top-up-gifts/{id}",
+            put(stored_value::update_rule).delete(stored_value::archive_rule),
+        )
+        .route("/public/me/stored-value", get(stored_value::public_account))
+        .route(
+            "/loyalty/gifts",
+            get(gifts::list_rules).post(gifts::create_rule),
+        )
+        .route("/loyalty/gifts/grants", get(gifts::grants))
+        .route("/loyalty/gifts/runs", post(gifts::start_run))
+        .route(
+            "/loyalty/gifts/{id}",
+            put(gifts::update_rule).delete(gifts::archive_rule),
+        )
 }
 
 /// The points ledger.

@@ -154,6 +154,9 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
     if key.starts_with("points.") {
         return super::points::text(key);
     }
+    if key.starts_with("sv.") {
+        return super::stored_value::text(key);
+    }
     if key.starts_with("tier.") {
         return super::tiers::text(key);
     }

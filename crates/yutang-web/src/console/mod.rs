@@ -23,6 +23,7 @@ pub(crate) mod referrals;
 mod segments;
 pub(crate) mod share;
 mod staff;
+pub(crate) mod stored_value;
 mod tags;
 mod tiers;
 mod tokens;
@@ -222,6 +223,10 @@ pub fn router() -> Router<AppState> {
             "/loyalty/points/redemptions/{id}/cancel",
             post(points::cancel_redemption),
         )
+        .route("/loyalty/stored-value", get(stored_value::page))
+        .route("/loyalty/gifts", get(stored_value::gifts))
+        .route("/loyalty/gifts/run", post(stored_value::run))
+        .route("/customers/{id}/stored-value", get(stored_value::customer))
         .route("/customers/{id}/points", get(points::customer))
         .route("/customers/{id}/points/adjust", post(points::adjust))
         .route("/account", get(auth::account))

@@ -547,6 +547,19 @@ async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, V
     {
         found.push(format!("[{lang}] no customer points page reached"));
     }
+    // Stored value and member gifts from the nav, a customer's stored value from their 360°
+    // page.
+    for page in ["/console/loyalty/stored-value", "/console/loyalty/gifts"] {
+        if !seen.contains(page) {
+            found.push(format!("[{lang}] {page} not reached"));
+        }
+    }
+    if !seen
+        .iter()
+        .any(|h| h.starts_with("/console/customers/") && h.ends_with("/stored-value"))
+    {
+        found.push(format!("[{lang}] no customer stored-value page reached"));
+    }
     // The membership tiers page and a tier's member list are reached from the nav.
     if !seen
         .iter()

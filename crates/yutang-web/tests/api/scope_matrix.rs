@@ -906,6 +906,47 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("post", "/customers/{id}/points/earnings") => Case::new(Roles(HQ_WRITE))
             .scoped(w.ca, w.cb)
             .body(json!({"points": 5, "source_type": "task", "source_id": "matrix-1"})),
+        // Stored value and member gifts: everyone reads a customer's stored value in scope
+        // and the rules; HQ writes; the liability report and the grants are for the roles
+        // that see metrics.
+        ("get", "/customers/{id}/stored-value") | ("get", "/customers/{id}/stored-value/entries") => {
+            Case::new(Roles(EVERY)).scoped(w.ca, w.cb)
+        }
+        ("post", "/customers/{id}/stored-value/top-ups") => Case::new(Roles(HQ_WRITE))
+            .scoped(w.ca, w.cb)
+            .body(json!({"order_no": "matrix-top-up", "amount_fen": 100})),
+        // Without an Idempotency-Key the allowed roles get 422 (it is required).
+        ("post", "/customers/{id}/stored-value/spends") => Case::new(Roles(HQ_WRITE))
+            .scoped(w.ca, w.cb)
+            .body(json!({"amount_fen": 1})),
+        ("post", "/stored-value/top-ups/{order_no}/refund") => {
+            Case::new(Roles(HQ_WRITE)).id(nothing).gone_ok()
+        }
+        ("post", "/stored-value/spends/{id}/refund") => Case::new(Roles(HQ_WRITE))
+            .id(nothing)
+            .gone_ok()
+            .body(json!({"refund_no": "matrix-refund"})),
+        ("get", "/stored-value/liability") | ("get", "/loyalty/gifts/grants") => {
+            Case::new(Roles(&[Analyst, Operator, Admin]))
+        }
+        ("get", "/stored-value/top-up-gifts") | ("get", "/loyalty/gifts") => Case::new(Roles(EVERY)),
+        ("post", "/stored-value/top-up-gifts") => Case::new(Roles(HQ_WRITE))
+            .body(json!({"name": "矩阵充值礼", "min_top_up_fen": 10_000, "gift_fen": 1_000})),
+        ("put", "/stored-value/top-up-gifts/{id}") => Case::new(Roles(HQ_WRITE))
+            .id(nothing)
+            .gone_ok()
+            .body(json!({"name": "矩阵充值礼", "min_top_up_fen": 10_000, "gift_fen": 1_000})),
+        ("delete", "/stored-value/top-up-gifts/{id}") | ("delete", "/loyalty/gifts/{id}") => {
+            Case::new(Roles(HQ_WRITE)).id(nothing).gone_ok()
+        }
+        ("post", "/loyalty/gifts") => Case::new(Roles(HQ_WRITE)).body(
+            json!({"name": "矩阵生日礼", "kind": "birthday", "mode": "month", "points": 10}),
+        ),
+        ("put", "/loyalty/gifts/{id}") => Case::new(Roles(HQ_WRITE)).id(nothing).gone_ok().body(
+            json!({"name": "矩阵生日礼", "kind": "birthday", "mode": "month", "points": 10}),
+        ),
+        ("post", "/loyalty/gifts/runs") => Case::new(Roles(HQ_WRITE)),
+        ("get", "/public/me/stored-value") => Case::new(Public),
         // Publishing the matrix's live campaigns (already published) changes nothing.
         ("post", "/coupon-templates/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.template),
         ("post", "/flash-sales/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.flash_sale),
