@@ -59,12 +59,16 @@ pub enum Action {
     PointsChanged,
     /// The membership tier program was replaced (detail: metric, period, grace, tier names).
     TierProgramChanged,
+    /// A points-mall item was created, edited or archived, or an exchange was paid, shipped,
+    /// delivered, fulfilled or cancelled by staff or an integration (detail `op`:
+    /// `item.create`, `exchange.ship` …).
+    MallChanged,
     /// The audit log itself was exported (the filter and the row count in the detail).
     AuditExported,
 }
 
 impl Action {
-    pub const ALL: [Action; 37] = [
+    pub const ALL: [Action; 38] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -101,6 +105,7 @@ impl Action {
         Action::AcquisitionSettingsChanged,
         Action::PointsChanged,
         Action::TierProgramChanged,
+        Action::MallChanged,
         Action::AuditExported,
     ];
 
@@ -142,6 +147,7 @@ impl Action {
             Action::AcquisitionSettingsChanged => "acquisition_settings_changed",
             Action::PointsChanged => "points_changed",
             Action::TierProgramChanged => "tier_program_changed",
+            Action::MallChanged => "mall_changed",
             Action::AuditExported => "audit_exported",
         }
     }

@@ -137,6 +137,8 @@ pub(crate) async fn merge_in(
     store::move_customer_in(tx, survivor, loser, reason, now).await?;
     // The merged-away customer's points move to the survivor, each lot keeping its expiry.
     crate::loyalty::points::on_merge_in(tx, survivor, loser, now).await?;
+    // Their points-mall exchanges too.
+    crate::loyalty::mall::on_merge_in(tx, survivor, loser, now).await?;
     audit::record_in(
         app,
         tx,

@@ -2,6 +2,7 @@
 //! points mall and gifts. Each posts its ledger entries inside the transaction of what caused
 //! them (an order, a refund, a redemption), so a replay of the cause replays nothing.
 
+pub mod mall;
 pub mod points;
 pub mod tiers;
 
