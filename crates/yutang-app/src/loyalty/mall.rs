@@ -229,7 +229,7 @@ impl Mall<'_> {
             actor,
             Action::MallChanged,
             &format!("mall_item:{id}"),
-            &serde_json::json!({"op": "item.create", "name": spec.name, "kind": spec.kind.as_str(),
+            &serde_json::json!({"op": "mall_item.create", "name": spec.name, "item_kind": spec.kind.as_str(),
                 "stock": spec.stock, "points_price": spec.points_price})
             .to_string(),
         )
@@ -267,7 +267,7 @@ impl Mall<'_> {
             actor,
             Action::MallChanged,
             &format!("mall_item:{id}"),
-            &serde_json::json!({"op": "item.update", "name": spec.name,
+            &serde_json::json!({"op": "mall_item.update", "name": spec.name,
                 "before": {"stock": before.stock, "points_price": before.points_price, "on_sale": before.on_sale},
                 "after": {"stock": spec.stock, "points_price": spec.points_price, "on_sale": spec.on_sale}})
             .to_string(),
@@ -292,7 +292,7 @@ impl Mall<'_> {
             actor,
             Action::MallChanged,
             &format!("mall_item:{id}"),
-            &serde_json::json!({"op": "item.archive"}).to_string(),
+            &serde_json::json!({"op": "mall_item.archive"}).to_string(),
         )
         .await?;
         tx.commit().await?;
@@ -511,7 +511,7 @@ impl Mall<'_> {
             "mall_exchanged",
             staff,
             serde_json::json!({"exchange_id": id, "item_id": item, "name": it.name,
-                "points": it.points_price, "cash_fen": it.cash_price_fen, "state": state.as_str()}),
+                "points": it.points_price, "cash_fen": it.cash_price_fen, "exchange_state": state.as_str()}),
             now,
         )
         .await?;
@@ -621,8 +621,8 @@ impl Mall<'_> {
                 actor,
                 Action::MallChanged,
                 &format!("mall_exchange:{id}"),
-                &serde_json::json!({"op": format!("exchange.{}", step.action().as_str()),
-                    "customer_id": e.customer_id, "from": state.as_str(), "to": t.to.as_str()})
+                &serde_json::json!({"op": format!("mall_exchange.{}", step.action().as_str()),
+                    "customer_id": e.customer_id, "from_state": state.as_str(), "to_state": t.to.as_str()})
                 .to_string(),
             )
             .await?;
@@ -723,8 +723,8 @@ impl Mall<'_> {
             e.customer_id,
             "mall_exchange_changed",
             None,
-            serde_json::json!({"exchange_id": e.id, "item_id": e.item_id, "from": state.as_str(),
-                "to": t.to.as_str(), "points_returned": if t.returns { e.points } else { 0 }}),
+            serde_json::json!({"exchange_id": e.id, "item_id": e.item_id, "from_state": state.as_str(),
+                "to_state": t.to.as_str(), "points_returned": if t.returns { e.points } else { 0 }}),
             now,
         )
         .await?;
