@@ -25,7 +25,7 @@ use crate::state::AppState;
 
 /// The texts the page script shows (`h5.js.<key>`), handed to it as JSON in the reader's
 /// language.
-const JS_TEXTS: [&str; 93] = [
+const JS_TEXTS: [&str; 94] = [
     "need_login",
     "token_invalid",
     "token_expired",
@@ -117,6 +117,7 @@ const JS_TEXTS: [&str; 93] = [
     "psource_task",
     "psource_referral",
     "psource_campaign",
+    "psource_mall",
     "member_worth",
     "member_expires_on",
     "member_never",
