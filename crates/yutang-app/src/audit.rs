@@ -65,12 +65,16 @@ pub enum Action {
     /// Member gifts: a birthday / anniversary rule changed (`rule.create`, `rule.update`) or
     /// a run was started by hand (`run`).
     MemberGiftsChanged,
+    /// A points-mall item was created, edited or archived, or an exchange was paid, shipped,
+    /// delivered, fulfilled or cancelled by staff or an integration (detail `op`:
+    /// `item.create`, `exchange.ship` …).
+    MallChanged,
     /// The audit log itself was exported (the filter and the row count in the detail).
     AuditExported,
 }
 
 impl Action {
-    pub const ALL: [Action; 39] = [
+    pub const ALL: [Action; 40] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -109,6 +113,7 @@ impl Action {
         Action::TierProgramChanged,
         Action::StoredValueChanged,
         Action::MemberGiftsChanged,
+        Action::MallChanged,
         Action::AuditExported,
     ];
 
@@ -152,6 +157,7 @@ impl Action {
             Action::TierProgramChanged => "tier_program_changed",
             Action::StoredValueChanged => "stored_value_changed",
             Action::MemberGiftsChanged => "member_gifts_changed",
+            Action::MallChanged => "mall_changed",
             Action::AuditExported => "audit_exported",
         }
     }

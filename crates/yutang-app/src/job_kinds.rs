@@ -18,6 +18,7 @@ pub(crate) fn registry() -> JobRegistry {
     crate::wecom::transfers::register(&mut reg);
     crate::loyalty::tiers::register(&mut reg);
     crate::loyalty::gifts::register(&mut reg);
+    crate::loyalty::mall::register(&mut reg);
     reg
 }
 
@@ -44,6 +45,7 @@ mod tests {
         crate::loyalty::tiers::REVIEW_KIND,
         crate::loyalty::tiers::BENEFITS_KIND,
         crate::loyalty::gifts::GIFTS_KIND,
+        crate::loyalty::mall::EXPIRY_KIND,
     ];
 
     /// Every kind is registered exactly once (a second registration panics in `register`,

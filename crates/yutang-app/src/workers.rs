@@ -84,6 +84,9 @@ impl Workers {
                         if let Err(e) = app.gifts().schedule_daily().await {
                             tracing::warn!(error = %e, "member gifts");
                         }
+                        if let Err(e) = app.mall().schedule_expiry().await {
+                            tracing::warn!(error = %e, "mall expiry");
+                        }
                     }
                     if last_hourly.elapsed() >= Duration::from_secs(3600) {
                         last_hourly = std::time::Instant::now();

@@ -117,6 +117,7 @@ const JS_TEXTS: &[&str] = &[
     "psource_task",
     "psource_referral",
     "psource_campaign",
+    "psource_mall",
     "member_worth",
     "member_expires_on",
     "member_never",

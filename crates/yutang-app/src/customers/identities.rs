@@ -140,6 +140,8 @@ pub(crate) async fn merge_in(
     // The survivor keeps the better tier of the two.
     crate::loyalty::tiers::on_merge_in(tx, survivor, loser, now).await?;
     crate::loyalty::stored_value::on_merge_in(tx, survivor, loser, now).await?;
+    // Their points-mall exchanges too.
+    crate::loyalty::mall::on_merge_in(tx, survivor, loser, now).await?;
     audit::record_in(
         app,
         tx,

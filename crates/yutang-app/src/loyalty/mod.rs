@@ -3,6 +3,7 @@
 //! them (an order, a refund, a redemption), so a replay of the cause replays nothing.
 
 pub mod gifts;
+pub mod mall;
 pub mod points;
 pub mod stored_value;
 pub mod tiers;

@@ -338,7 +338,7 @@ async fn apply_in(tx: &mut Tx, customer: i64, d: &AccountDelta, now: i64) -> Res
 }
 
 /// Give back what a debit took, to the lots it took it from: a cancelled redemption.
-async fn restore_in(
+pub(crate) async fn restore_in(
     tx: &mut Tx,
     customer: i64,
     debit: i64,

@@ -203,9 +203,10 @@ impl Coupons<'_> {
     }
 
     /// Write one claimed set: the coupons' validity from the template at `now`. In one
-    /// transaction: the template is read under its row lock and core decides (the claim
-    /// window for a customer's claim, none for a staff issue; the stock; the per-customer
-    /// limit), then the claim, its coupons and their expiry and reminder timers are written.
+    /// transaction ([`Self::claim_in`]): the template is read under its row lock and core
+    /// decides (the claim window for a customer's claim, none for a staff issue; the stock;
+    /// the per-customer limit), then the claim, its coupons and their expiry and reminder
+    /// timers are written.
     async fn write_claim(
         &self,
         t: &TemplateView,
@@ -215,6 +216,25 @@ impl Coupons<'_> {
         staff: Option<i64>,
     ) -> Result<(Claimed, bool)> {
         let now = self.now();
+        self.promotions()
+            .write_once(customer, idem, async |tx| {
+                self.claim_in(tx, t, customer, source, staff, now).await
+            })
+            .await
+    }
+
+    /// One claimed set of `t` for `customer`, written inside the caller's transaction (a
+    /// claim, a staff issue, a points-mall exchange): refused like a claim when the template's
+    /// rules say no, and then the caller's whole transaction is rolled back.
+    pub(crate) async fn claim_in(
+        &self,
+        tx: &mut yutang_store::Tx,
+        t: &TemplateView,
+        customer: CustomerId,
+        source: &str,
+        staff: Option<i64>,
+        now: i64,
+    ) -> Result<Claimed> {
         let w = t.spec.validity.window(Millis(now));
         if w.ends_at.0 <= now {
             return Err(refusal(PromoRefusal::CouponNotValidNow));
@@ -233,47 +253,51 @@ impl Coupons<'_> {
             source,
         };
         let promotions = self.promotions();
-        promotions
-            .write_once(customer, idem, async |tx| {
-                let row = store::lock_template_in(tx, claim.template_id)
-                    .await?
-                    .ok_or(AppError::NotFound {
-                        what: "coupon template",
-                    })?;
-                template_campaign(&row, source == "claim")
-                    .check_take(Millis(now))
-                    .map_err(refusal)?;
-                let held = store::claim_count_in(tx, row.id, customer.0).await?;
-                check_limit(held, row.per_customer).map_err(refusal)?;
-                if !store::take_unit_in(tx, CampaignTable::CouponTemplates, row.id).await? {
-                    return Err(refusal(PromoRefusal::OutOfStock));
-                }
-                let claim_id = store::insert_claim_in(tx, &claim, held + 1, now).await?;
-                let mut ids = Vec::with_capacity(coupons.len());
-                for nc in &coupons {
-                    let id = store::insert_coupon_in(tx, claim_id, &claim, nc, now).await?;
-                    let key = format!("coupon_expire:{id}");
-                    promotions
-                        .timer_in(tx, store::JOB_COUPON_EXPIRE, id, nc.valid_until, &key)
-                        .await?;
-                    let remind_at = nc.valid_until - remind_hours * 3_600_000;
-                    if remind_hours > 0 && remind_at > now {
-                        let key = format!("coupon_remind:{id}");
-                        promotions
-                            .timer_in(tx, store::JOB_COUPON_REMIND, id, remind_at, &key)
-                            .await?;
-                    }
-                    ids.push(id);
-                }
-                event_in(tx, customer.0, "coupon_claimed", staff, serde_json::json!({
-                    "template_id": row.id, "claim_id": claim_id, "coupon_ids": ids, "source": source,
-                }), now).await?;
-                Ok(Claimed {
-                    claim_id,
-                    coupon_ids: ids,
-                })
-            })
-            .await
+        let row = store::lock_template_in(tx, claim.template_id)
+            .await?
+            .ok_or(AppError::NotFound {
+                what: "coupon template",
+            })?;
+        template_campaign(&row, source == "claim")
+            .check_take(Millis(now))
+            .map_err(refusal)?;
+        let held = store::claim_count_in(tx, row.id, customer.0).await?;
+        check_limit(held, row.per_customer).map_err(refusal)?;
+        if !store::take_unit_in(tx, CampaignTable::CouponTemplates, row.id).await? {
+            return Err(refusal(PromoRefusal::OutOfStock));
+        }
+        let claim_id = store::insert_claim_in(tx, &claim, held + 1, now).await?;
+        let mut ids = Vec::with_capacity(coupons.len());
+        for nc in &coupons {
+            let id = store::insert_coupon_in(tx, claim_id, &claim, nc, now).await?;
+            let key = format!("coupon_expire:{id}");
+            promotions
+                .timer_in(tx, store::JOB_COUPON_EXPIRE, id, nc.valid_until, &key)
+                .await?;
+            let remind_at = nc.valid_until - remind_hours * 3_600_000;
+            if remind_hours > 0 && remind_at > now {
+                let key = format!("coupon_remind:{id}");
+                promotions
+                    .timer_in(tx, store::JOB_COUPON_REMIND, id, remind_at, &key)
+                    .await?;
+            }
+            ids.push(id);
+        }
+        event_in(
+            tx,
+            customer.0,
+            "coupon_claimed",
+            staff,
+            serde_json::json!({
+                "template_id": row.id, "claim_id": claim_id, "coupon_ids": ids, "source": source,
+            }),
+            now,
+        )
+        .await?;
+        Ok(Claimed {
+            claim_id,
+            coupon_ids: ids,
+        })
     }
 
     /// Issue one set of a template to a customer (staff; no claim window, no audience check).

@@ -14,6 +14,7 @@ pub mod flash_sales;
 pub mod gifts;
 pub mod group_buys;
 pub mod idempotency;
+pub mod mall;
 pub mod media;
 pub mod orders;
 pub mod org;
@@ -110,6 +111,10 @@ use promotions::CustomerTokenScheme;
         stored_value::update_rule, stored_value::archive_rule, stored_value::public_account,
         gifts::list_rules, gifts::create_rule, gifts::update_rule, gifts::archive_rule,
         gifts::grants, gifts::start_run,
+        mall::list_items, mall::create_item, mall::get_item, mall::update_item,
+        mall::archive_item, mall::list_exchanges, mall::get_exchange, mall::pay, mall::ship,
+        mall::deliver, mall::fulfil, mall::cancel, mall::customer_exchanges, mall::exchange,
+        mall::public_items, mall::public_exchanges, mall::public_exchange, mall::public_cancel,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, events::EventIn)),
     modifiers(&BearerAuth, &CustomerTokenScheme, &CommonErrors),
@@ -128,7 +133,7 @@ use promotions::CustomerTokenScheme;
         (name = "acquisition", description = "Channels and channel live codes (渠道活码): attribution, rotation, welcomes, first-add rewards, channel statistics (渠道统计), attribution settings, invite-a-friend referral programs (邀请有礼)"),
         (name = "loyalty", description = "Membership (会员): tier program, members per tier, a customer's tier"),
         (name = "promotions", description = "Coupon templates and coupons, flash sales, group-buys, customer tokens"),
-        (name = "loyalty", description = "Membership and loyalty (会员): the points ledger (积分) — settings, accounts, ledger entries, adjustments, earnings, redemptions, liability, expiry"),
+        (name = "loyalty", description = "Membership and loyalty (会员): the points ledger (积分) — settings, accounts, ledger entries, adjustments, earnings, redemptions, liability, expiry; the points mall (积分商城) — items, exchanges, payment, fulfilment"),
         (name = "public", description = "Customer-facing API (customer token `yct_…`): claim coupons, flash sales, group-buys, invite links, the member centre's points"),
     )
 )]
@@ -339,6 +344,7 @@ pub fn router() -> Router<AppState> {
         .merge(referrals_router())
         .merge(points_router())
         .merge(stored_value_router())
+        .merge(mall_router())
 }
 
 /// Stored value (储值) and member gifts (会员礼).
@@ -384,6 +390,38 @@ fn stored_value_router() -> Router<AppState> {
         .route(
             "/loyalty/gifts/{id}",
             put(gifts::update_rule).delete(gifts::archive_rule),
+        )
+}
+
+/// The points mall.
+fn mall_router() -> Router<AppState> {
+    Router::new()
+        .route("/mall/items", get(mall::list_items).post(mall::create_item))
+        .route(
+            "/mall/items/{id}",
+            get(mall::get_item)
+                .put(mall::update_item)
+                .delete(mall::archive_item),
+        )
+        .route("/mall/exchanges", get(mall::list_exchanges))
+        .route("/mall/exchanges/{id}", get(mall::get_exchange))
+        .route("/mall/exchanges/{id}/payment", post(mall::pay))
+        .route("/mall/exchanges/{id}/ship", post(mall::ship))
+        .route("/mall/exchanges/{id}/deliver", post(mall::deliver))
+        .route("/mall/exchanges/{id}/fulfil", post(mall::fulfil))
+        .route("/mall/exchanges/{id}/cancel", post(mall::cancel))
+        .route(
+            "/customers/{id}/mall/exchanges",
+            get(mall::customer_exchanges).post(mall::exchange),
+        )
+        .route("/public/mall/items", get(mall::public_items))
+        .route(
+            "/public/me/mall/exchanges",
+            get(mall::public_exchanges).post(mall::public_exchange),
+        )
+        .route(
+            "/public/me/mall/exchanges/{id}/cancel",
+            post(mall::public_cancel),
         )
 }
 

@@ -395,6 +395,58 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "field.before_store_id" => ("原门店", "Was in store"),
         "field.display_name" => ("姓名", "Name"),
         "field.wecom_userid" => ("企业微信账号", "WeCom userid"),
+        // --- the points mall (积分商城, issue #22) ---
+        "audit.mall_changed" => ("变更积分商城", "Changed the points mall"),
+        "target.mall_item" => ("积分商城商品", "Mall item"),
+        "target.mall_exchange" => ("积分兑换单", "Mall exchange"),
+        "jobs.kind_mall_expiry" => ("积分兑换超时未支付", "Unpaid mall exchanges expiry"),
+        "points.source.mall" => ("积分商城", "Points mall"),
+        "event.mall_exchanged" => ("积分兑换", "Exchanged points in the mall"),
+        "event.mall_exchange_changed" => ("积分兑换单状态变化", "Mall exchange changed"),
+        "promo.op.mall_item.create" => ("新建积分商城商品", "Created a mall item"),
+        "promo.op.mall_item.update" => ("编辑积分商城商品", "Edited a mall item"),
+        "promo.op.mall_item.archive" => ("下架归档积分商城商品", "Archived a mall item"),
+        "promo.op.mall_exchange.pay" => ("兑换单已支付", "Exchange paid"),
+        "promo.op.mall_exchange.ship" => ("兑换单发货", "Shipped an exchange"),
+        "promo.op.mall_exchange.deliver" => ("兑换单签收", "Delivered an exchange"),
+        "promo.op.mall_exchange.fulfil" => ("兑换单履约", "Fulfilled an exchange"),
+        "promo.op.mall_exchange.cancel" => ("取消兑换单", "Cancelled an exchange"),
+        "promo.op.mall_exchange.expire" => ("兑换单超时", "Exchange expired"),
+        "mall.kind.coupon" => ("优惠券", "Coupon"),
+        "mall.kind.gift" => ("实物礼品", "Physical gift"),
+        "mall.kind.product" => ("商品", "Product"),
+        "mall.state.awaiting_payment" => ("待支付", "Awaiting payment"),
+        "mall.state.pending" => ("待发货", "Pending"),
+        "mall.state.shipped" => ("已发货", "Shipped"),
+        "mall.state.delivered" => ("已签收", "Delivered"),
+        "mall.state.fulfilled" => ("已履约", "Fulfilled"),
+        "mall.state.completed" => ("已完成", "Completed"),
+        "mall.state.cancelled" => ("已取消", "Cancelled"),
+        "mall.state.expired" => ("已超时", "Expired"),
+        "field.cash_fen" => ("现金部分", "Cash part"),
+        "field.exchange_id" => ("兑换单", "Exchange"),
+        "field.exchange_state" => ("兑换状态", "Exchange state"),
+        "field.expired" => ("已超时", "Expired"),
+        "field.from_state" => ("原状态", "From state"),
+        "field.to_state" => ("新状态", "To state"),
+        "field.item_id" => ("商城商品", "Mall item"),
+        "field.item_kind" => ("商品类型", "Item kind"),
+        "field.on_sale" => ("上架", "On sale"),
+        "field.points_price" => ("所需积分", "Points price"),
+        "field.points_returned" => ("退回积分", "Points returned"),
+        "field.stock" => ("库存", "Stock"),
+        "field.cash_price_fen" => ("加付现金", "Cash part"),
+        "field.per_customer_limit" => ("每人限兑", "Limit per customer"),
+        "field.coupon_template_id" => ("优惠券模板", "Coupon template"),
+        "field.sku" => ("SKU", "SKU"),
+        "field.image_url" => ("图片链接", "Image URL"),
+        "field.payment_minutes" => ("支付时限（分钟）", "Payment window (minutes)"),
+        "field.carrier" => ("快递公司", "Carrier"),
+        "field.tracking_no" => ("快递单号", "Tracking number"),
+        "field.limit" => ("每页条数", "Page size"),
+        "field.starts_at" => ("开始时间", "Starts at"),
+        "field.ends_at" => ("结束时间", "Ends at"),
+        "field.description" => ("描述", "Description"),
         // --- the points ledger (积分, issue #22) ---
         "target.points" => ("积分", "Points"),
         "promo.op.settings" => ("修改积分设置", "Changed the points settings"),
@@ -670,6 +722,9 @@ fn string_text(tr: Tr, key: &str, s: &str) -> String {
         // A `referred` entry: how the friend came and what became of the invitation.
         "via" => &["ref.via."],
         "outcome" => &["ref.status."],
+        // The points mall's timeline and audit entries.
+        "from_state" | "to_state" | "exchange_state" => &["mall.state."],
+        "item_kind" => &["mall.kind."],
         // A `tier_changed` entry.
         "direction" => &["tier.direction."],
         "metric" => &["tier.metric."],
@@ -736,6 +791,29 @@ mod tests {
         has(&format!(
             "jobs.kind_{}",
             yutang_app::loyalty::points::EXPIRY_KIND
+        ));
+        // The points mall: kinds, states, audit ops, targets, its job and ledger source.
+        use yutang_core::loyalty::mall::{ExchangeAction, ExchangeState, ItemKind};
+        for k in ItemKind::ALL {
+            has(&format!("mall.kind.{}", k.as_str()));
+        }
+        for st in ExchangeState::ALL {
+            has(&format!("mall.state.{}", st.as_str()));
+        }
+        for a in ExchangeAction::ALL {
+            has(&format!("promo.op.mall_exchange.{}", a.as_str()));
+        }
+        for op in ["create", "update", "archive"] {
+            has(&format!("promo.op.mall_item.{op}"));
+        }
+        has("target.mall_item");
+        has("target.mall_exchange");
+        has("points.source.mall");
+        has("event.mall_exchanged");
+        has("event.mall_exchange_changed");
+        has(&format!(
+            "jobs.kind_{}",
+            yutang_app::loyalty::mall::EXPIRY_KIND
         ));
         for a in yutang_app::audit::Action::ALL {
             has(&format!("audit.{}", a.as_str()));

@@ -15,6 +15,7 @@ pub(crate) mod i18n;
 pub(crate) mod import;
 pub(crate) mod labels;
 mod layout;
+mod mall;
 mod org;
 pub(crate) mod points;
 mod promotion_stats;
@@ -198,6 +199,12 @@ pub fn router() -> Router<AppState> {
             get(acquisition::code_archive_confirm).post(acquisition::code_archive),
         )
         .route("/loyalty/tiers", get(tiers::page).post(tiers::save))
+        .route("/loyalty/mall", get(mall::page).post(mall::create))
+        .route("/loyalty/mall/new", get(mall::new_item))
+        .route("/loyalty/mall/{id}", post(mall::update))
+        .route("/loyalty/mall/{id}/edit", get(mall::edit_item))
+        .route("/loyalty/mall/{id}/archive", post(mall::archive))
+        .route("/loyalty/mall/exchanges/{id}/{step}", post(mall::step))
         .route("/loyalty/tiers/{id}", get(tiers::members))
         .route("/referrals", get(referrals::list).post(referrals::create))
         .route("/referrals/new", get(referrals::new))

@@ -192,6 +192,42 @@ async fn seed(t: &TestApp, cookie: &str) -> Vec<i64> {
             .unwrap();
     }
     tx.commit().await.unwrap();
+    // A points-mall item and an exchange (the mall page's items and exchanges with their
+    // actions, the item form).
+    let r = t
+        .post(
+            "/api/v1/mall/items",
+            &t.admin,
+            json!({"kind": "gift", "name": "品牌保温杯", "points_price": 100, "stock": 5,
+                   "per_customer_limit": 2}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let mall_item = r.json::<serde_json::Value>().await.unwrap()["id"].as_i64();
+    let r = t
+        .req(
+            reqwest::Method::POST,
+            "/api/v1/customers/2/points/adjustments",
+            Some(&t.admin),
+        )
+        .header("Idempotency-Key", "crawl-mall-grant")
+        .json(&json!({"kind": "grant", "points": 300, "reason": "积分商城"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let r = t
+        .req(
+            reqwest::Method::POST,
+            "/api/v1/customers/2/mall/exchanges",
+            Some(&t.admin),
+        )
+        .header("Idempotency-Key", "crawl-mall-1")
+        .json(&json!({"item_id": mall_item}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{:?}", r.text().await);
     // A saved segment whose tag is gone (its error on the segment list), once the jobs that
     // use the tag are done.
     t.settle_jobs().await;
@@ -554,11 +590,23 @@ async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, V
             found.push(format!("[{lang}] {page} not reached"));
         }
     }
+    // The points mall, its item form and an item's edit form are reached from the nav.
+    for page in ["/console/loyalty/mall", "/console/loyalty/mall/new"] {
+        if !seen.contains(page) {
+            found.push(format!("[{lang}] no page {page} reached"));
+        }
+    }
     if !seen
         .iter()
         .any(|h| h.starts_with("/console/customers/") && h.ends_with("/stored-value"))
     {
         found.push(format!("[{lang}] no customer stored-value page reached"));
+    }
+    if !seen
+        .iter()
+        .any(|h| h.starts_with("/console/loyalty/mall/") && h.ends_with("/edit"))
+    {
+        found.push(format!("[{lang}] no mall item form reached"));
     }
     // The membership tiers page and a tier's member list are reached from the nav.
     if !seen

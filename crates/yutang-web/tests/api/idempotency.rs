@@ -304,7 +304,7 @@ async fn public_writes_parse_replay_and_refuse_reuse(e: Engine) {
 }
 
 /// The endpoints that take `Idempotency-Key`.
-const KEYED: [(&str, &str); 11] = [
+const KEYED: [(&str, &str); 13] = [
     ("/api/v1/tags/bulk", "post"),
     ("/api/v1/wecom/sync", "post"),
     ("/api/v1/wecom/transfers", "post"),
@@ -316,6 +316,8 @@ const KEYED: [(&str, &str); 11] = [
     ("/api/v1/customers/{id}/points/redemptions", "post"),
     ("/api/v1/public/me/points/redemptions", "post"),
     ("/api/v1/customers/{id}/stored-value/spends", "post"),
+    ("/api/v1/customers/{id}/mall/exchanges", "post"),
+    ("/api/v1/public/me/mall/exchanges", "post"),
 ];
 
 async fn every_keyed_endpoint_documents_the_header_alike(e: Engine) {

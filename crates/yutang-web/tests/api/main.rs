@@ -43,6 +43,7 @@ mod hostile;
 mod idempotency;
 mod import;
 mod jobs;
+mod mall;
 mod media;
 mod orders;
 mod org;

@@ -947,6 +947,38 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ),
         ("post", "/loyalty/gifts/runs") => Case::new(Roles(HQ_WRITE)),
         ("get", "/public/me/stored-value") => Case::new(Public),
+        // The points mall: everyone who sees customers reads the items, HQ writes them; the
+        // brand-wide exchange list is for the roles that see metrics, a customer's exchanges
+        // for whoever sees the customer; exchanges and their steps are HQ writes.
+        ("get", "/mall/items") => Case::new(Roles(EVERY)),
+        ("post", "/mall/items") => Case::new(Roles(HQ_WRITE)).body(json!({
+            "kind": "gift", "name": "矩阵保温杯", "points_price": 100, "stock": 5})),
+        ("get", "/mall/items/{id}") => Case::new(Roles(EVERY)).id(nothing).gone_ok(),
+        ("put", "/mall/items/{id}") => Case::new(Roles(HQ_WRITE))
+            .id(nothing)
+            .gone_ok()
+            .body(json!({"kind": "gift", "name": "矩阵保温杯", "points_price": 100, "stock": 5})),
+        ("delete", "/mall/items/{id}") => Case::new(Roles(HQ_WRITE)).id(nothing).gone_ok(),
+        ("get", "/mall/exchanges") => Case::new(Roles(&[Analyst, Operator, Admin])),
+        ("get", "/mall/exchanges/{id}") => Case::new(Roles(EVERY)).id(nothing).gone_ok(),
+        ("post", "/mall/exchanges/{id}/payment") => Case::new(Roles(HQ_WRITE))
+            .id(nothing)
+            .gone_ok()
+            .body(json!({"order_ref": "MATRIX-1"})),
+        ("post", "/mall/exchanges/{id}/ship") => Case::new(Roles(HQ_WRITE))
+            .id(nothing)
+            .gone_ok()
+            .body(json!({"carrier": "顺丰", "tracking_no": "SF1"})),
+        ("post", "/mall/exchanges/{id}/deliver")
+        | ("post", "/mall/exchanges/{id}/fulfil")
+        | ("post", "/mall/exchanges/{id}/cancel") => {
+            Case::new(Roles(HQ_WRITE)).id(nothing).gone_ok()
+        }
+        ("get", "/customers/{id}/mall/exchanges") => Case::new(Roles(EVERY)).scoped(w.ca, w.cb),
+        // Without an Idempotency-Key the allowed roles get 422 (it is required).
+        ("post", "/customers/{id}/mall/exchanges") => Case::new(Roles(HQ_WRITE))
+            .scoped(w.ca, w.cb)
+            .body(json!({"item_id": nothing})),
         // Publishing the matrix's live campaigns (already published) changes nothing.
         ("post", "/coupon-templates/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.template),
         ("post", "/flash-sales/{id}/publish") => Case::new(Roles(HQ_WRITE)).id(w.flash_sale),
@@ -978,6 +1010,13 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("get", "/public/me/tier") => Case::new(Public),
         ("post", "/public/me/points/redemptions") => Case::new(Public).body(json!({"points": 1})),
         ("post", "/public/me/points/redemptions/{id}/cancel") => {
+            Case::new(Public).id(nothing).gone_ok()
+        }
+        ("get", "/public/mall/items") | ("get", "/public/me/mall/exchanges") => Case::new(Public),
+        ("post", "/public/me/mall/exchanges") => {
+            Case::new(Public).body(json!({"item_id": nothing}))
+        }
+        ("post", "/public/me/mall/exchanges/{id}/cancel") => {
             Case::new(Public).id(nothing).gone_ok()
         }
         ("post", "/public/referral-programs/{id}/link") => Case::new(Public).id(w.referral_a),
