@@ -59,12 +59,18 @@ pub enum Action {
     PointsChanged,
     /// The membership tier program was replaced (detail: metric, period, grace, tier names).
     TierProgramChanged,
+    /// A paid member card product was created, edited or archived (detail `op`, key, name).
+    CardProductChanged,
+    /// A card purchase was refunded: its period ended (detail: order_no, reason).
+    CardPurchaseRefunded,
+    /// The order system confirmed it paid a card's guarantee refund (detail: refund, amount).
+    CardRefundAcknowledged,
     /// The audit log itself was exported (the filter and the row count in the detail).
     AuditExported,
 }
 
 impl Action {
-    pub const ALL: [Action; 37] = [
+    pub const ALL: [Action; 40] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -101,6 +107,9 @@ impl Action {
         Action::AcquisitionSettingsChanged,
         Action::PointsChanged,
         Action::TierProgramChanged,
+        Action::CardProductChanged,
+        Action::CardPurchaseRefunded,
+        Action::CardRefundAcknowledged,
         Action::AuditExported,
     ];
 
@@ -142,6 +151,9 @@ impl Action {
             Action::AcquisitionSettingsChanged => "acquisition_settings_changed",
             Action::PointsChanged => "points_changed",
             Action::TierProgramChanged => "tier_program_changed",
+            Action::CardProductChanged => "card_product_changed",
+            Action::CardPurchaseRefunded => "card_purchase_refunded",
+            Action::CardRefundAcknowledged => "card_refund_acknowledged",
             Action::AuditExported => "audit_exported",
         }
     }

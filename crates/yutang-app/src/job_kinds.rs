@@ -17,6 +17,7 @@ pub(crate) fn registry() -> JobRegistry {
     crate::wecom::tags::register(&mut reg);
     crate::wecom::transfers::register(&mut reg);
     crate::loyalty::tiers::register(&mut reg);
+    crate::loyalty::cards::register(&mut reg);
     reg
 }
 
@@ -25,7 +26,7 @@ mod tests {
     use super::*;
 
     /// The kinds the runner claimed before the registry existed (each area's constants).
-    const EXPECTED: [&str; 16] = [
+    const EXPECTED: [&str; 19] = [
         crate::acquisition::REWARD_KIND,
         crate::acquisition::referrals::QUALIFY_KIND,
         crate::tags::BULK_TAG_KIND,
@@ -42,6 +43,9 @@ mod tests {
         crate::loyalty::points::EXPIRY_KIND,
         crate::loyalty::tiers::REVIEW_KIND,
         crate::loyalty::tiers::BENEFITS_KIND,
+        crate::loyalty::cards::SETTLEMENT_KIND,
+        crate::loyalty::cards::PACKS_KIND,
+        crate::loyalty::cards::PACK_KIND,
     ];
 
     /// Every kind is registered exactly once (a second registration panics in `register`,

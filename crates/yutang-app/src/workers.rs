@@ -81,6 +81,9 @@ impl Workers {
                         if let Err(e) = app.tiers().schedule_review().await {
                             tracing::warn!(error = %e, "tier review");
                         }
+                        if let Err(e) = app.cards().schedule().await {
+                            tracing::warn!(error = %e, "member cards");
+                        }
                     }
                     if last_hourly.elapsed() >= Duration::from_secs(3600) {
                         last_hourly = std::time::Instant::now();

@@ -2,6 +2,7 @@
 //! and gifts. Everything here is a pure rule; the store keeps the rows and the app posts the
 //! entries inside the transaction of what caused them.
 
+pub mod cards;
 pub mod points;
 pub mod tiers;
 
