@@ -134,7 +134,8 @@ pub struct CustomerCardView {
     pub customer_id: i64,
     pub active: bool,
     pub current: Option<PeriodRow>,
-    /// The end of the last period bought and not refunded that has not ended.
+    /// The end of the last period bought and not refunded that has not ended (the
+    /// `card_expires_at` segment attribute).
     pub expires_at: Option<i64>,
     /// The current period's savings and price (0 without one).
     pub savings_fen: i64,
@@ -399,7 +400,7 @@ impl Cards<'_> {
                 actor,
                 Action::CardProductChanged,
                 &format!("card:{id}"),
-                &serde_json::json!({"op": "archive", "key": row.card_key, "name": row.name})
+                &serde_json::json!({"op": "card.archive", "key": row.card_key, "name": row.name})
                     .to_string(),
             )
             .await?;
@@ -423,7 +424,7 @@ impl Cards<'_> {
             Action::CardProductChanged,
             &format!("card:{id}"),
             &serde_json::json!({
-                "op": op,
+                "op": format!("card.{op}"),
                 "key": s.key,
                 "name": s.name,
                 "period_days": s.period_days,
@@ -456,15 +457,8 @@ impl Cards<'_> {
                 page_size: page.size,
             });
         };
-        let (items, total) = store::members(
-            &self.db,
-            card,
-            scope,
-            self.now(),
-            page.size,
-            page.offset(),
-        )
-        .await?;
+        let (items, total) =
+            store::members(&self.db, card, scope, self.now(), page.size, page.offset()).await?;
         Ok(Paged {
             items,
             total,
@@ -477,7 +471,11 @@ impl Cards<'_> {
     /// on `order_no`.
     pub async fn record_purchase(&self, actor: &Actor, p: &PurchaseInput) -> Result<Purchase> {
         orders(actor)?;
-        let customer = self.customers().visible_customer(actor, p.customer).await?.0;
+        let customer = self
+            .customers()
+            .visible_customer(actor, p.customer)
+            .await?
+            .0;
         let fp = purchase_fingerprint(p);
         let now = self.now();
         let paid_at = p.paid_at.unwrap_or(now);
@@ -502,7 +500,11 @@ impl Cards<'_> {
             .await?
             .filter(|r| r.archived_at.is_none())
             .ok_or_else(|| {
-                FieldError::new("card_key", "unknown_reference", "no card on sale with this key")
+                FieldError::new(
+                    "card_key",
+                    "unknown_reference",
+                    "no card on sale with this key",
+                )
             })?;
         let paid_fen = p.paid_fen.unwrap_or(product.price_fen);
         let last = store::last_end_in(&mut tx, customer).await?;
@@ -563,7 +565,9 @@ impl Cards<'_> {
         tx.commit().await?;
         let period = store::period_by_order_no(&self.db, &p.order_no)
             .await?
-            .ok_or(AppError::NotFound { what: "card period" })?;
+            .ok_or(AppError::NotFound {
+                what: "card period",
+            })?;
         Ok(Purchase {
             period,
             created: true,
@@ -581,16 +585,21 @@ impl Cards<'_> {
     ) -> Result<PeriodRow> {
         orders(actor)?;
         let now = self.now();
-        let found = store::period_by_order_no(&self.db, order_no)
-            .await?
-            .ok_or(AppError::NotFound { what: "card purchase" })?;
+        let found =
+            store::period_by_order_no(&self.db, order_no)
+                .await?
+                .ok_or(AppError::NotFound {
+                    what: "card purchase",
+                })?;
         self.customers()
             .visible_customer(actor, CustomerId(found.customer_id))
             .await?;
         let mut tx = self.db.begin().await?;
         let p = store::lock_period_in(&mut tx, found.id)
             .await?
-            .ok_or(AppError::NotFound { what: "card purchase" })?;
+            .ok_or(AppError::NotFound {
+                what: "card purchase",
+            })?;
         match p.status.as_str() {
             "refunded" => return Ok(p),
             "settled" => {
@@ -631,7 +640,9 @@ impl Cards<'_> {
         tx.commit().await?;
         store::period_by_order_no(&self.db, order_no)
             .await?
-            .ok_or(AppError::NotFound { what: "card purchase" })
+            .ok_or(AppError::NotFound {
+                what: "card purchase",
+            })
     }
 
     /// A customer's card (customers the caller sees).
@@ -657,8 +668,7 @@ impl Cards<'_> {
             .iter()
             .filter(|p| p.status == "active" && p.ends_at > now)
             .map(|p| p.ends_at)
-            .max()
-            .filter(|_| current.is_some());
+            .max();
         Ok(CustomerCardView {
             customer_id: id,
             active: current.is_some(),
@@ -714,7 +724,9 @@ impl Cards<'_> {
         orders(actor)?;
         let r = store::refund(&self.db, id)
             .await?
-            .ok_or(AppError::NotFound { what: "card refund" })?;
+            .ok_or(AppError::NotFound {
+                what: "card refund",
+            })?;
         self.customers()
             .visible_customer(actor, CustomerId(r.customer_id))
             .await?;
@@ -735,7 +747,9 @@ impl Cards<'_> {
         tx.commit().await?;
         store::refund(&self.db, id)
             .await?
-            .ok_or(AppError::NotFound { what: "card refund" })
+            .ok_or(AppError::NotFound {
+                what: "card refund",
+            })
     }
 
     /// Queue this hour's settlement and today's packs (from the minute tick: every node may,
@@ -744,8 +758,13 @@ impl Cards<'_> {
         let now = self.now();
         let day = yutang_core::promotions::stats::day_of(now);
         let hour = now.div_euclid(3_600_000);
-        self.enqueue(SETTLEMENT_KIND, &format!("{SETTLEMENT_KIND}:{hour}"), None, now)
-            .await?;
+        self.enqueue(
+            SETTLEMENT_KIND,
+            &format!("{SETTLEMENT_KIND}:{hour}"),
+            None,
+            now,
+        )
+        .await?;
         self.enqueue(PACKS_KIND, &format!("{PACKS_KIND}:{day}"), None, now)
             .await?;
         Ok(())
@@ -785,7 +804,11 @@ impl Cards<'_> {
             let now = self.now();
             let due = store::due(&self.db, now, BATCH).await?;
             // A period another run holds is settled by it; stop rather than loop on it.
-            let fresh: Vec<i64> = due.iter().copied().filter(|id| !seen.contains(id)).collect();
+            let fresh: Vec<i64> = due
+                .iter()
+                .copied()
+                .filter(|id| !seen.contains(id))
+                .collect();
             if fresh.is_empty() {
                 break;
             }

@@ -237,7 +237,10 @@ mod tests {
     #[test]
     fn a_renewal_starts_at_the_current_end() {
         let p = next_period(100, None, 1);
-        assert_eq!((p.starts_at, p.ends_at, p.renewal), (100, 100 + DAY_MS, false));
+        assert_eq!(
+            (p.starts_at, p.ends_at, p.renewal),
+            (100, 100 + DAY_MS, false)
+        );
         let r = next_period(200, Some(p.ends_at), 30);
         assert_eq!(r.starts_at, p.ends_at);
         assert_eq!(r.ends_at, p.ends_at + 30 * DAY_MS);

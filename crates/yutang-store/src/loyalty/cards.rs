@@ -643,7 +643,11 @@ pub async fn holders_after(db: &Db, after: i64, now: i64, limit: i64) -> Result<
 }
 
 /// The customer's period covering `at` (active) with its product's monthly pack.
-pub async fn covering_pack_in(tx: &mut Tx, customer: i64, at: i64) -> Result<Option<(i64, String)>> {
+pub async fn covering_pack_in(
+    tx: &mut Tx,
+    customer: i64,
+    at: i64,
+) -> Result<Option<(i64, String)>> {
     in_tx!(tx, conn => {
         Ok(sqlx::query_as(
             "SELECT p.id, k.monthly_coupon_template_ids FROM card_periods p \
