@@ -8,6 +8,7 @@ mod acquisition_stats;
 mod audit;
 mod auth;
 mod bulk_tags;
+mod cards;
 mod confirm;
 mod customers;
 mod home;
@@ -198,6 +199,16 @@ pub fn router() -> Router<AppState> {
         )
         .route("/loyalty/tiers", get(tiers::page).post(tiers::save))
         .route("/loyalty/tiers/{id}", get(tiers::members))
+        .route("/loyalty/cards", get(cards::page).post(cards::create))
+        .route(
+            "/loyalty/cards/{id}",
+            get(cards::members).post(cards::update),
+        )
+        .route("/loyalty/cards/{id}/archive", post(cards::archive))
+        .route(
+            "/loyalty/cards/refunds/{id}/acknowledge",
+            post(cards::acknowledge),
+        )
         .route("/referrals", get(referrals::list).post(referrals::create))
         .route("/referrals/new", get(referrals::new))
         .route("/referrals/{id}", get(referrals::view))

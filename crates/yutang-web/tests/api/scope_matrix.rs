@@ -494,14 +494,16 @@ async fn world(e: Engine) -> World {
     // Paid member cards: a card, a spare, purchases for both customers and a settled period
     // of store A's customer with a refund owed.
     let card = json_of(
-        t.post("/api/v1/loyalty/cards", &t.admin, card_body("matrix_card")).await,
+        t.post("/api/v1/loyalty/cards", &t.admin, card_body("matrix_card"))
+            .await,
         StatusCode::CREATED,
     )
     .await["id"]
         .as_i64()
         .unwrap();
     let spare_card = json_of(
-        t.post("/api/v1/loyalty/cards", &t.admin, card_body("matrix_spare")).await,
+        t.post("/api/v1/loyalty/cards", &t.admin, card_body("matrix_spare"))
+            .await,
         StatusCode::CREATED,
     )
     .await["id"]
