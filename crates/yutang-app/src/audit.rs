@@ -69,12 +69,18 @@ pub enum Action {
     /// delivered, fulfilled or cancelled by staff or an integration (detail `op`:
     /// `item.create`, `exchange.ship` …).
     MallChanged,
+    /// A paid member card product was created, edited or archived (detail `op`, key, name).
+    CardProductChanged,
+    /// A card purchase was refunded: its period ended (detail: order_no, reason).
+    CardPurchaseRefunded,
+    /// The order system confirmed it paid a card's guarantee refund (detail: refund, amount).
+    CardRefundAcknowledged,
     /// The audit log itself was exported (the filter and the row count in the detail).
     AuditExported,
 }
 
 impl Action {
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 43] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -114,6 +120,9 @@ impl Action {
         Action::StoredValueChanged,
         Action::MemberGiftsChanged,
         Action::MallChanged,
+        Action::CardProductChanged,
+        Action::CardPurchaseRefunded,
+        Action::CardRefundAcknowledged,
         Action::AuditExported,
     ];
 
@@ -158,6 +167,9 @@ impl Action {
             Action::StoredValueChanged => "stored_value_changed",
             Action::MemberGiftsChanged => "member_gifts_changed",
             Action::MallChanged => "mall_changed",
+            Action::CardProductChanged => "card_product_changed",
+            Action::CardPurchaseRefunded => "card_purchase_refunded",
+            Action::CardRefundAcknowledged => "card_refund_acknowledged",
             Action::AuditExported => "audit_exported",
         }
     }

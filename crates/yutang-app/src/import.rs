@@ -1030,6 +1030,7 @@ impl Imports<'_> {
                     paid_at: r.draft.paid_at,
                     lines: &r.draft.lines,
                     fingerprint: "",
+                    member_savings: 0,
                 })
                 .collect();
             let mut tx = self.db.begin().await?;

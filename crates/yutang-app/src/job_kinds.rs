@@ -19,6 +19,7 @@ pub(crate) fn registry() -> JobRegistry {
     crate::loyalty::tiers::register(&mut reg);
     crate::loyalty::gifts::register(&mut reg);
     crate::loyalty::mall::register(&mut reg);
+    crate::loyalty::cards::register(&mut reg);
     reg
 }
 
@@ -27,7 +28,7 @@ mod tests {
     use super::*;
 
     /// The kinds the runner claimed before the registry existed (each area's constants).
-    const EXPECTED: [&str; 17] = [
+    const EXPECTED: [&str; 21] = [
         crate::acquisition::REWARD_KIND,
         crate::acquisition::referrals::QUALIFY_KIND,
         crate::tags::BULK_TAG_KIND,
@@ -46,6 +47,9 @@ mod tests {
         crate::loyalty::tiers::BENEFITS_KIND,
         crate::loyalty::gifts::GIFTS_KIND,
         crate::loyalty::mall::EXPIRY_KIND,
+        crate::loyalty::cards::SETTLEMENT_KIND,
+        crate::loyalty::cards::PACKS_KIND,
+        crate::loyalty::cards::PACK_KIND,
     ];
 
     /// Every kind is registered exactly once (a second registration panics in `register`,

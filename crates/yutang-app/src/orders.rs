@@ -33,6 +33,9 @@ pub struct OrderInput {
     pub discount: Fen,
     /// `None`: now.
     pub paid_at: Option<i64>,
+    /// What member prices saved the customer (fen, ≥ 0): counts towards their paid member
+    /// card's guarantee (see `loyalty::cards`).
+    pub member_savings: Fen,
 }
 
 /// A customer reference as text, for fingerprints.
@@ -60,6 +63,10 @@ fn order_fingerprint(o: &OrderInput) -> String {
         o.discount.0.to_string(),
         opt(o.paid_at),
     ];
+    // Only when sent, so the fingerprints of orders recorded before the field existed hold.
+    if o.member_savings.0 != 0 {
+        parts.push(format!("member_savings:{}", o.member_savings.0));
+    }
     for l in &o.lines {
         parts.extend([
             l.sku.clone(),
@@ -195,6 +202,7 @@ impl Orders<'_> {
                 paid_at: o.paid_at.unwrap_or_else(|| self.now()),
                 lines: &o.lines,
                 fingerprint: &fp,
+                member_savings: o.member_savings.0,
             },
             self.now(),
         )
@@ -441,6 +449,9 @@ async fn insert_once_in(
     // The order earns its points (at the multipliers the customer holds now).
     crate::loyalty::points::on_order_in(tx, o.customer_id, id, o.amount.0, o.paid_at, now).await?;
     crate::loyalty::tiers::on_order_in(tx, o.customer_id, id, o.paid_at, now).await?;
+    // Member savings count towards the paid card's period covering the payment.
+    crate::loyalty::cards::on_order_in(tx, o.customer_id, id, o.member_savings, o.paid_at, now)
+        .await?;
     Ok((id, true))
 }
 

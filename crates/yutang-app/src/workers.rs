@@ -87,6 +87,9 @@ impl Workers {
                         if let Err(e) = app.mall().schedule_expiry().await {
                             tracing::warn!(error = %e, "mall expiry");
                         }
+                        if let Err(e) = app.cards().schedule().await {
+                            tracing::warn!(error = %e, "member cards");
+                        }
                     }
                     if last_hourly.elapsed() >= Duration::from_secs(3600) {
                         last_hourly = std::time::Instant::now();

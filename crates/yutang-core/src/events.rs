@@ -46,6 +46,14 @@ pub enum EventKind {
     Referred,
     /// A membership tier change: into the program, up or down (detail: from, to, why).
     TierChanged,
+    /// A paid member card bought (detail: card, order_no, paid, period).
+    CardPurchased,
+    /// A paid member card renewed: the new period follows the running one.
+    CardRenewed,
+    /// A card purchase refunded: its period ended.
+    CardRefunded,
+    /// A card period ended and settled (detail: savings, paid, the guarantee's refund).
+    CardSettled,
 }
 
 impl EventKind {
@@ -65,7 +73,7 @@ impl EventKind {
         EventKind::Custom,
     ];
 
-    pub const SYSTEM: [EventKind; 13] = [
+    pub const SYSTEM: [EventKind; 17] = [
         EventKind::Created,
         EventKind::ProfileUpdated,
         EventKind::IdentityAdded,
@@ -79,6 +87,10 @@ impl EventKind {
         EventKind::TagRemoved,
         EventKind::Referred,
         EventKind::TierChanged,
+        EventKind::CardPurchased,
+        EventKind::CardRenewed,
+        EventKind::CardRefunded,
+        EventKind::CardSettled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -109,6 +121,10 @@ impl EventKind {
             EventKind::TagRemoved => "tag_removed",
             EventKind::Referred => "referred",
             EventKind::TierChanged => "tier_changed",
+            EventKind::CardPurchased => "card_purchased",
+            EventKind::CardRenewed => "card_renewed",
+            EventKind::CardRefunded => "card_refunded",
+            EventKind::CardSettled => "card_settled",
         }
     }
 

@@ -28,6 +28,9 @@ pub struct NewOrder<'a> {
     /// The fingerprint of the input as sent (`""`: unknown, e.g. imports): a later copy with
     /// the same external id and another fingerprint is refused (`external_id_reused`).
     pub fingerprint: &'a str,
+    /// What member prices saved the customer on this order (fen, reported by the brand's
+    /// order system): added to their paid member card's period when one covers the payment.
+    pub member_savings: i64,
 }
 
 #[derive(Debug, Clone, FromRow, Serialize)]

@@ -190,6 +190,7 @@ impl Demo<'_> {
                         )?],
                         discount: Fen(0),
                         paid_at: Some(paid_at),
+                        member_savings: Fen(0),
                     },
                 )
                 .await?;

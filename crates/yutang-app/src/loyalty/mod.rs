@@ -4,6 +4,7 @@
 
 pub mod gifts;
 pub mod mall;
+pub mod cards;
 pub mod points;
 pub mod stored_value;
 pub mod tiers;
@@ -15,6 +16,11 @@ use crate::error::Result;
 /// The multiplier (thousandths, 1000 = ×1) a customer's order earnings get from the benefits
 /// they hold when the order is recorded: their tier's and their card's, combined with
 /// `yutang_core::loyalty::points::combine_multipliers`.
-pub(crate) async fn earning_multiplier_in(tx: &mut Tx, customer: i64) -> Result<i64> {
-    tiers::multiplier_in(tx, customer).await
+/// The card counts when it covers `at` (the order's payment).
+pub(crate) async fn earning_multiplier_in(tx: &mut Tx, customer: i64, at: i64) -> Result<i64> {
+    let tier = tiers::multiplier_in(tx, customer).await?;
+    let card = cards::multiplier_in(tx, customer, at).await?;
+    Ok(yutang_core::loyalty::points::combine_multipliers(&[
+        tier, card,
+    ]))
 }

@@ -393,7 +393,7 @@ pub(crate) async fn on_order_in(
     if settings.earn_points_per_yuan == 0 {
         return Ok(());
     }
-    let multiplier = super::earning_multiplier_in(tx, customer).await?;
+    let multiplier = super::earning_multiplier_in(tx, customer, paid_at).await?;
     let n = settings.earned_for(paid_fen, multiplier);
     if n == 0 {
         return Ok(());

@@ -552,12 +552,20 @@ impl Coupons<'_> {
         let discount = redeem(state, kind, window, &spec.scope, &facts, Millis(self.now()))
             .map_err(refusal)?;
         // The store checks again under the order's lock (a concurrent refund or retry).
-        let (d, _) = store::use_coupon(&self.db, coupon, order, discount.0, self.now())
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let (d, applied) = store::use_coupon_in(&mut tx, coupon, order, discount.0, now)
             .await
             .map_err(|e| match e {
                 StoreError::NotFound => AppError::NotFound { what: "order" },
                 other => other.into(),
             })?;
+        // A coupon given as a paid member card's pack counts towards the card's savings.
+        if applied {
+            crate::loyalty::cards::on_coupon_used_in(&mut tx, coupon, order, c.customer_id, d, now)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(Fen(d))
     }
 

@@ -3,6 +3,7 @@
 //! entries inside the transaction of what caused them.
 
 pub mod mall;
+pub mod cards;
 pub mod points;
 pub mod stored_value;
 pub mod tiers;

@@ -103,10 +103,13 @@ impl Schema {
     /// customer into the pool), and `invited_by` (text: who invited the customer through a
     /// referral link — `customer:{id}` for a customer, the username for a staff member), and
     /// the membership tier (issue #22): `tier` (text: the current tier's key) and
-    /// `tier_since` (time: when the customer reached it). No tags.
+    /// `tier_since` (time: when the customer reached it), and the paid member card (issue
+    /// #22): `card_active` (bool: a card period covers now), `card_expires_at` (time: the end
+    /// of the last period bought, not refunded and not over) and `card_savings_fen` (money:
+    /// what the current period has saved). No tags.
     pub fn with_customer_attributes() -> Self {
         let mut s = Self::new();
-        let attrs: [(&str, AttrType); 20] = [
+        let attrs: [(&str, AttrType); 23] = [
             ("city", AttrType::Text),
             (
                 "level",
@@ -138,6 +141,9 @@ impl Schema {
             ("invited_by", AttrType::Text),
             ("tier", AttrType::Text),
             ("tier_since", AttrType::Time),
+            ("card_active", AttrType::Bool),
+            ("card_expires_at", AttrType::Time),
+            ("card_savings_fen", AttrType::Money),
         ];
         for (name, ty) in attrs {
             s.attrs.insert(name.to_owned(), ty);

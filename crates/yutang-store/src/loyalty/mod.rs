@@ -2,6 +2,7 @@
 //! follow.
 
 pub mod mall;
+pub mod cards;
 pub mod points;
 pub mod stored_value;
 pub mod tiers;

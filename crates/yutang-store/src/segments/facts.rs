@@ -154,7 +154,13 @@ pub async fn load_facts(
         "SELECT ct.customer_id, t.tier_key, ct.tier_since FROM customer_tiers ct \
          JOIN tiers t ON t.id = ct.tier_id WHERE ct.customer_id {which}"
     );
-    let (tags, orders, groups, attrs, members, coupons, acquired, invited, tiers) = db_run!(db, pool => {
+    // The paid member card at `now`: the current period's savings (none: no card now), and
+    // the end of the last period bought and not over.
+    let card_sql = format!(
+        "SELECT customer_id, starts_at, ends_at, savings_fen, id FROM card_periods \
+         WHERE customer_id {which} AND status = 'active' AND ends_at > {now}"
+    );
+    let (tags, orders, groups, attrs, members, coupons, acquired, invited, tiers, cards) = db_run!(db, pool => {
         let tags: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(tag_sql)).fetch_all(pool).await?;
         let orders: Vec<(i64, i64, i64, i64)> =
             sqlx::query_as(sqlx::AssertSqlSafe(order_sql)).fetch_all(pool).await?;
@@ -174,8 +180,19 @@ pub async fn load_facts(
             sqlx::query_as(sqlx::AssertSqlSafe(inv_sql)).fetch_all(pool).await?;
         let tiers: Vec<(i64, String, i64)> =
             sqlx::query_as(sqlx::AssertSqlSafe(tier_sql)).fetch_all(pool).await?;
-        (tags, orders, groups, attrs, members, coupons, acquired, invited, tiers)
+        let cards: Vec<(i64, i64, i64, i64, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(card_sql)).fetch_all(pool).await?;
+        (tags, orders, groups, attrs, members, coupons, acquired, invited, tiers, cards)
     });
+    // customer -> (latest end, the current period's (starts_at, id, savings)).
+    let mut card_map: HashMap<i64, (i64, Option<(i64, i64, i64)>)> = HashMap::new();
+    for (c, starts, ends, savings, id) in cards {
+        let e = card_map.entry(c).or_insert((ends, None));
+        e.0 = e.0.max(ends);
+        if starts <= now && e.1.is_none_or(|(s, i, _)| (starts, id) < (s, i)) {
+            e.1 = Some((starts, id, savings));
+        }
+    }
     let mut tier_map: HashMap<i64, (String, i64)> =
         tiers.into_iter().map(|(c, k, s)| (c, (k, s))).collect();
     // Newest first, so the oldest binding is the one left in the map.
@@ -255,6 +272,15 @@ pub async fn load_facts(
             if let Some((key, since)) = tier_map.remove(&r.id) {
                 attrs.push(("tier".to_owned(), FactValue::Text(key)));
                 attrs.push(("tier_since".to_owned(), FactValue::Time(since)));
+            }
+            let card = card_map.remove(&r.id);
+            let current = card.and_then(|c| c.1);
+            attrs.push(("card_active".into(), FactValue::Bool(current.is_some())));
+            if let Some((ends, _)) = card {
+                attrs.push(("card_expires_at".into(), FactValue::Time(ends)));
+            }
+            if let Some((_, _, savings)) = current {
+                attrs.push(("card_savings_fen".into(), FactValue::Int(savings)));
             }
             if let Some(extra) = attr_map.remove(&r.id) {
                 attrs.extend(extra);

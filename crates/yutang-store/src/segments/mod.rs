@@ -19,6 +19,7 @@
 //! | `acquired_at` | the first touch's `acquired_at` (the WeCom add that brought the customer into the pool) | no first touch (imported or created elsewhere, never added through WeCom) |
 //! | `invited_by` | the customer's oldest referral binding that was not refused: its link's customer as `customer:{id}`, or its staff member's username | never invited through a referral link |
 //! | `tier`, `tier_since` | the customer's current membership tier (`customer_tiers` joined to `tiers`): its `tier_key`, and `tier_since` | not in the tier program (no qualifying order yet) |
+//! | `card_active`, `card_expires_at`, `card_savings_fen` | the paid member card (`card_periods` with status `active`): a period covering now; the latest `ends_at` not yet over; the covering period's `savings_fen` | (false); no period bought and not over; no period covering now |
 //! | custom attributes | `customer_attributes`; dates at midnight Asia/Shanghai; numbers rounded half away from zero | not set |
 
 mod facts;

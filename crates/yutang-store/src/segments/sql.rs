@@ -89,6 +89,8 @@ pub fn facts_table_sql(table: &str, now: i64) -> Vec<String> {
              NULLIF(ch.name, '') AS channel, NULLIF(ch.kind, '') AS channel_type, \
              NULLIF(st.username, '') AS acquired_by, ca.acquired_at, iv.invited_by, \
              tt.tier_key AS tier, ctr.tier_since, \
+             (cdc.savings_fen IS NOT NULL) AS card_active, cde.card_expires_at, \
+             cdc.savings_fen AS card_savings_fen, \
              COALESCE(t.tags, '{{}}'::BIGINT[]) AS tags \
              FROM customers c \
              LEFT JOIN customer_acquisition ca ON ca.customer_id = c.id \
@@ -96,6 +98,12 @@ pub fn facts_table_sql(table: &str, now: i64) -> Vec<String> {
              LEFT JOIN staff st ON st.id = ca.staff_id \
              LEFT JOIN customer_tiers ctr ON ctr.customer_id = c.id \
              LEFT JOIN tiers tt ON tt.id = ctr.tier_id \
+             LEFT JOIN (SELECT DISTINCT ON (customer_id) customer_id, savings_fen FROM card_periods \
+               WHERE status = 'active' AND starts_at <= {now} AND ends_at > {now} \
+               ORDER BY customer_id, starts_at, id) cdc ON cdc.customer_id = c.id \
+             LEFT JOIN (SELECT customer_id, MAX(ends_at) AS card_expires_at FROM card_periods \
+               WHERE status = 'active' AND ends_at > {now} GROUP BY customer_id) cde \
+               ON cde.customer_id = c.id \
              LEFT JOIN (SELECT DISTINCT ON (r.invitee_id) r.invitee_id, {inviter} AS invited_by \
                FROM referrals r JOIN referral_links l ON l.id = r.link_id \
                LEFT JOIN staff st ON st.id = l.staff_id WHERE r.status <> 'refused' \
@@ -140,6 +148,9 @@ pub fn facts_table_sql(table: &str, now: i64) -> Vec<String> {
         "invited_by",
         "tier",
         "tier_since",
+        "card_active",
+        "card_expires_at",
+        "card_savings_fen",
     ] {
         out.push(format!("CREATE INDEX {table}_{col} ON {table} ({col})"));
     }
@@ -263,6 +274,19 @@ impl Cx<'_> {
             "tier_since" => Col::Millis(
                 "(SELECT ct.tier_since FROM customer_tiers ct WHERE ct.customer_id = c.id)".into(),
             ),
+            "card_active" => Col::Bool(format!(
+                "EXISTS (SELECT 1 FROM card_periods cdp WHERE cdp.customer_id = c.id \
+                 AND cdp.status = 'active' AND cdp.starts_at <= {now} AND cdp.ends_at > {now})"
+            )),
+            "card_expires_at" => Col::Millis(format!(
+                "(SELECT MAX(cdp.ends_at) FROM card_periods cdp WHERE cdp.customer_id = c.id \
+                 AND cdp.status = 'active' AND cdp.ends_at > {now})"
+            )),
+            "card_savings_fen" => Col::Int(format!(
+                "(SELECT cdp.savings_fen FROM card_periods cdp WHERE cdp.customer_id = c.id \
+                 AND cdp.status = 'active' AND cdp.starts_at <= {now} AND cdp.ends_at > {now} \
+                 ORDER BY cdp.starts_at, cdp.id LIMIT 1)"
+            )),
             "in_group" => Col::Bool(
                 "CASE WHEN EXISTS (SELECT 1 FROM group_members m WHERE m.customer_id = c.id) \
                  THEN EXISTS (SELECT 1 FROM group_members m JOIN customer_groups g ON g.id = m.group_id \
@@ -311,6 +335,9 @@ impl Cx<'_> {
             "invited_by" => Col::Text("c.invited_by".into()),
             "tier" => Col::Text("c.tier".into()),
             "tier_since" => Col::Millis("c.tier_since".into()),
+            "card_active" => Col::Bool("c.card_active".into()),
+            "card_expires_at" => Col::Millis("c.card_expires_at".into()),
+            "card_savings_fen" => Col::Int("c.card_savings_fen".into()),
             other => {
                 return Err(StoreError::Refused {
                     code: "unknown_attribute",

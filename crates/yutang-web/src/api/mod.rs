@@ -6,6 +6,7 @@ pub mod acquisition_settings;
 pub mod acquisition_stats;
 pub mod audit;
 pub mod auth;
+pub mod cards;
 pub mod coupons;
 pub mod customers;
 pub mod dto;
@@ -115,6 +116,9 @@ use promotions::CustomerTokenScheme;
         mall::archive_item, mall::list_exchanges, mall::get_exchange, mall::pay, mall::ship,
         mall::deliver, mall::fulfil, mall::cancel, mall::customer_exchanges, mall::exchange,
         mall::public_items, mall::public_exchanges, mall::public_exchange, mall::public_cancel,
+        cards::list, cards::create, cards::get, cards::update, cards::archive, cards::members,
+        cards::purchase, cards::refund_purchase, cards::customer_card, cards::refunds,
+        cards::acknowledge, cards::start_settlement, cards::public_card,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, events::EventIn)),
     modifiers(&BearerAuth, &CustomerTokenScheme, &CommonErrors),
@@ -458,6 +462,32 @@ fn points_router() -> Router<AppState> {
         )
         .route("/loyalty/tiers/{id}/members", get(tiers::members))
         .route("/customers/{id}/tier", get(tiers::customer_tier))
+        .merge(cards_router())
+}
+
+/// Paid member cards.
+fn cards_router() -> Router<AppState> {
+    Router::new()
+        .route("/loyalty/cards", get(cards::list).post(cards::create))
+        .route("/loyalty/cards/{id}", get(cards::get).put(cards::update))
+        .route("/loyalty/cards/{id}/archive", post(cards::archive))
+        .route("/loyalty/cards/{id}/members", get(cards::members))
+        .route("/member-cards/purchases", post(cards::purchase))
+        .route(
+            "/member-cards/purchases/{order_no}/refund",
+            post(cards::refund_purchase),
+        )
+        .route("/member-cards/refunds", get(cards::refunds))
+        .route(
+            "/member-cards/refunds/{id}/acknowledge",
+            post(cards::acknowledge),
+        )
+        .route(
+            "/member-cards/settlement-runs",
+            post(cards::start_settlement),
+        )
+        .route("/customers/{id}/card", get(cards::customer_card))
+        .route("/public/me/card", get(cards::public_card))
 }
 
 /// Invite-a-friend: referral programs, links, attempts; the public invite.

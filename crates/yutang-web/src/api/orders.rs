@@ -156,6 +156,11 @@ pub struct OrderRequest {
     pub paid_at: Option<String>,
     #[schema(value_type = Option<i64>)]
     pub discount_fen: Option<serde_json::Number>,
+    /// What member prices saved the customer on this order (integer fen, ≥ 0): counted
+    /// towards their paid member card's savings guarantee when a card period covers the
+    /// payment.
+    #[schema(value_type = Option<i64>)]
+    pub member_savings: Option<serde_json::Number>,
     pub lines: Vec<OrderLineIn>,
 }
 
@@ -245,6 +250,13 @@ fn parse_order(req: &OrderRequest, now: i64, skew: i64) -> Result<OrderInput, We
             None => Fen(0),
         },
         paid_at: opt_occurred("paid_at", &req.paid_at, now, skew)?,
+        member_savings: match &req.member_savings {
+            Some(n) => Fen(yutang_core::loyalty::cards::parse_savings(
+                "member_savings",
+                parse_fen("member_savings", &n.to_string())?.0,
+            )?),
+            None => Fen(0),
+        },
     })
 }
 

@@ -462,6 +462,8 @@ struct ViewPage {
     points: Option<i64>,
     /// The membership tier block's lines (none without a tier program).
     tier: Option<Vec<String>>,
+    /// The paid member card block (none: never bought one).
+    card: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -528,6 +530,7 @@ async fn render_view(
         .collect();
     let points = super::points::balance_of(s, &c, v.customer.id).await;
     let tier = super::tiers::customer_lines(s, &c.ctx, a, v.customer.id).await;
+    let card = super::cards::customer_lines(s, &c.ctx, a, v.customer.id).await;
     let base = format!("/console/customers/{}", v.customer.id);
     let params = [("kind", q.kind.clone().unwrap_or_default())];
     let pager = pager(&base, &params, t.page, t.page_size, t.total);
@@ -549,6 +552,7 @@ async fn render_view(
             tag_options,
             points,
             tier,
+            card,
         },
     )
 }

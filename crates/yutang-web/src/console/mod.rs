@@ -8,6 +8,7 @@ mod acquisition_stats;
 mod audit;
 mod auth;
 mod bulk_tags;
+mod cards;
 mod confirm;
 mod customers;
 mod home;
@@ -206,6 +207,16 @@ pub fn router() -> Router<AppState> {
         .route("/loyalty/mall/{id}/archive", post(mall::archive))
         .route("/loyalty/mall/exchanges/{id}/{step}", post(mall::step))
         .route("/loyalty/tiers/{id}", get(tiers::members))
+        .route("/loyalty/cards", get(cards::page).post(cards::create))
+        .route(
+            "/loyalty/cards/{id}",
+            get(cards::members).post(cards::update),
+        )
+        .route("/loyalty/cards/{id}/archive", post(cards::archive))
+        .route(
+            "/loyalty/cards/refunds/{id}/acknowledge",
+            post(cards::acknowledge),
+        )
         .route("/referrals", get(referrals::list).post(referrals::create))
         .route("/referrals/new", get(referrals::new))
         .route("/referrals/{id}", get(referrals::view))

@@ -228,6 +228,37 @@ async fn seed(t: &TestApp, cookie: &str) -> Vec<i64> {
         .await
         .unwrap();
     assert!(r.status().is_success(), "{:?}", r.text().await);
+    // Paid member cards: a card held by customer 2, and a period of customer 3 that ended
+    // saving nothing (its refund on the cards page).
+    let r = t
+        .post(
+            "/api/v1/loyalty/cards",
+            &t.admin,
+            json!({"key": "crawl_monthly", "name": "月卡", "period_days": 30, "price_fen": 1800,
+                   "points_multiplier": 2000, "savings_guarantee": true}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    for (no, customer) in [("crawl-card-1", 3), ("crawl-card-2", 2)] {
+        let r = t
+            .post(
+                "/api/v1/member-cards/purchases",
+                &t.admin,
+                json!({"order_no": no, "customer_id": customer, "card_key": "crawl_monthly"}),
+            )
+            .await;
+        assert!(r.status().is_success(), "{:?}", r.text().await);
+    }
+    crate::acquisition::run_sql(
+        t,
+        &format!(
+            "UPDATE card_periods SET starts_at = {}, ends_at = {} WHERE order_no = 'crawl-card-1'",
+            t.app.now() - 40 * 86_400_000,
+            t.app.now() - 86_400_000
+        ),
+    )
+    .await;
+    t.app.cards().run_settlement().await.unwrap();
     // A saved segment whose tag is gone (its error on the segment list), once the jobs that
     // use the tag are done.
     t.settle_jobs().await;
@@ -607,6 +638,13 @@ async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, V
         .any(|h| h.starts_with("/console/loyalty/mall/") && h.ends_with("/edit"))
     {
         found.push(format!("[{lang}] no mall item form reached"));
+    }
+    // The member cards page and a card's member list are reached from the nav.
+    if !seen
+        .iter()
+        .any(|h| h.starts_with("/console/loyalty/cards/"))
+    {
+        found.push(format!("[{lang}] no card member list reached"));
     }
     // The membership tiers page and a tier's member list are reached from the nav.
     if !seen

@@ -27,6 +27,7 @@ mod acquisition_settings;
 mod acquisition_stats;
 mod audit;
 mod auth;
+mod cards;
 mod console;
 mod console_acquisition;
 mod console_crawl;

@@ -185,6 +185,12 @@ struct World {
     spare_referral: i64,
     /// The lowest membership tier (both customers are in it through their orders).
     tier: i64,
+    /// A paid member card product, one to archive, and a refund instruction (of store A's
+    /// customer's first period, settled). Purchases: `880001` (store A's customer, running)
+    /// and `880002` (store B's).
+    card: i64,
+    spare_card: i64,
+    card_refund: i64,
 }
 
 async fn json_of(r: reqwest::Response, want: StatusCode) -> Value {
@@ -485,6 +491,46 @@ async fn world(e: Engine) -> World {
     }
     let (referral_a, referral_b, spare_referral) = (referrals[0], referrals[1], referrals[2]);
 
+    // Paid member cards: a card, a spare, purchases for both customers and a settled period
+    // of store A's customer with a refund owed.
+    let card = json_of(
+        t.post("/api/v1/loyalty/cards", &t.admin, card_body("matrix_card"))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let spare_card = json_of(
+        t.post("/api/v1/loyalty/cards", &t.admin, card_body("matrix_spare"))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let buy = |no: &'static str, c: i64| {
+        t.post(
+            "/api/v1/member-cards/purchases",
+            &t.admin,
+            json!({"order_no": no, "customer_id": c, "card_key": "matrix_card"}),
+        )
+    };
+    json_of(buy("880000", ca).await, StatusCode::CREATED).await;
+    crate::acquisition::run_sql(
+        &t,
+        &format!(
+            "UPDATE card_periods SET starts_at = {}, ends_at = {} WHERE order_no = '880000'",
+            now_ms() - 40 * DAY,
+            now_ms() - 10 * DAY
+        ),
+    )
+    .await;
+    t.app.cards().run_settlement().await.unwrap();
+    let card_refund = crate::acquisition::scalar(&t, "SELECT id FROM card_refunds").await;
+    json_of(buy("880001", ca).await, StatusCode::CREATED).await;
+    json_of(buy("880002", cb).await, StatusCode::CREATED).await;
+
     World {
         t,
         operator,
@@ -531,7 +577,15 @@ async fn world(e: Engine) -> World {
         referral_b,
         spare_referral,
         tier,
+        card,
+        spare_card,
+        card_refund,
     }
+}
+
+fn card_body(key: &str) -> Value {
+    json!({"key": key, "name": key, "period_days": 30, "price_fen": 1800,
+           "points_multiplier": 2000, "savings_guarantee": true})
 }
 
 fn tier_program() -> Value {
@@ -873,6 +927,30 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("get", "/loyalty/tiers") => Case::new(Roles(EVERY)),
         ("put", "/loyalty/tiers") => Case::new(Roles(HQ_WRITE)).body(tier_program()),
         ("get", "/loyalty/tiers/{id}/members") => Case::new(Roles(EVERY)).id(w.tier),
+        // Paid member cards: everyone who sees customers reads the cards, their members and
+        // the refunds in scope; HQ sets cards up; HQ (the order system's token) reports
+        // purchases and refunds, confirms refunds paid and starts a settlement.
+        ("get", "/loyalty/cards") => Case::new(Roles(EVERY)),
+        ("post", "/loyalty/cards") => Case::new(Roles(HQ_WRITE)).body(card_body("matrix_new")),
+        ("get", "/loyalty/cards/{id}") | ("get", "/loyalty/cards/{id}/members") => {
+            Case::new(Roles(EVERY)).id(w.card)
+        }
+        ("put", "/loyalty/cards/{id}") => {
+            Case::new(Roles(HQ_WRITE)).id(w.card).body(card_body("matrix_card"))
+        }
+        ("post", "/loyalty/cards/{id}/archive") => Case::new(Roles(HQ_WRITE)).id(w.spare_card),
+        ("post", "/member-cards/purchases") => Case::new(Roles(HQ_WRITE)).body(
+            json!({"order_no": "matrix-p", "customer_id": w.ca, "card_key": "matrix_card"}),
+        ),
+        ("post", "/member-cards/purchases/{order_no}/refund") => Case::new(Roles(HQ_WRITE))
+            .id(880_001)
+            .body(json!({"reason": "矩阵"})),
+        ("get", "/customers/{id}/card") => Case::new(Roles(EVERY)).scoped(w.ca, w.cb),
+        ("get", "/member-cards/refunds") => Case::new(Roles(EVERY)),
+        ("post", "/member-cards/refunds/{id}/acknowledge") => {
+            Case::new(Roles(HQ_WRITE)).id(w.card_refund)
+        }
+        ("post", "/member-cards/settlement-runs") => Case::new(Roles(HQ_WRITE)),
         // The attribution window: everyone who reads channels reads it, HQ writes it.
         ("get", "/acquisition/settings") => Case::new(Roles(EVERY)),
         ("put", "/acquisition/settings") => {
@@ -1008,6 +1086,7 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("get", "/public/group-buy-teams/{id}") => Case::new(Public).id(w.team_a),
         ("get", "/public/me/points") | ("get", "/public/me/points/entries") => Case::new(Public),
         ("get", "/public/me/tier") => Case::new(Public),
+        ("get", "/public/me/card") => Case::new(Public),
         ("post", "/public/me/points/redemptions") => Case::new(Public).body(json!({"points": 1})),
         ("post", "/public/me/points/redemptions/{id}/cancel") => {
             Case::new(Public).id(nothing).gone_ok()
