@@ -2,9 +2,9 @@
 //! points mall and gifts. Each posts its ledger entries inside the transaction of what caused
 //! them (an order, a refund, a redemption), so a replay of the cause replays nothing.
 
+pub mod cards;
 pub mod gifts;
 pub mod mall;
-pub mod cards;
 pub mod points;
 pub mod stored_value;
 pub mod tiers;

@@ -2,8 +2,8 @@
 //! and gifts. Everything here is a pure rule; the store keeps the rows and the app posts the
 //! entries inside the transaction of what caused them.
 
-pub mod mall;
 pub mod cards;
+pub mod mall;
 pub mod points;
 pub mod stored_value;
 pub mod tiers;

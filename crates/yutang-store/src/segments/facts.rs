@@ -185,7 +185,8 @@ pub async fn load_facts(
         (tags, orders, groups, attrs, members, coupons, acquired, invited, tiers, cards)
     });
     // customer -> (latest end, the current period's (starts_at, id, savings)).
-    let mut card_map: HashMap<i64, (i64, Option<(i64, i64, i64)>)> = HashMap::new();
+    type CardFacts = (i64, Option<(i64, i64, i64)>);
+    let mut card_map: HashMap<i64, CardFacts> = HashMap::new();
     for (c, starts, ends, savings, id) in cards {
         let e = card_map.entry(c).or_insert((ends, None));
         e.0 = e.0.max(ends);

@@ -595,7 +595,7 @@ async fn concurrent_settlement_runs_refund_each_period_once(e: Engine) {
     }
     assert_eq!(
         scalar(&t, "SELECT COUNT(*) FROM card_refunds").await,
-        i64::try_from(n / 2).unwrap()
+        i64::from(n / 2)
     );
     assert_eq!(
         scalar(
@@ -603,7 +603,7 @@ async fn concurrent_settlement_runs_refund_each_period_once(e: Engine) {
             "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM card_refunds"
         )
         .await,
-        i64::try_from(n / 2).unwrap() * 1800
+        i64::from(n / 2) * 1800
     );
     assert_eq!(
         scalar(
@@ -611,7 +611,7 @@ async fn concurrent_settlement_runs_refund_each_period_once(e: Engine) {
             "SELECT COUNT(*) FROM events WHERE kind = 'card_settled'"
         )
         .await,
-        i64::try_from(n).unwrap()
+        i64::from(n)
     );
 }
 
