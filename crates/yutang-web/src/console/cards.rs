@@ -251,15 +251,15 @@ async fn page_of(
         page.size,
         refunds.total,
     );
-    let (editing, values, error, code) = match form {
-        Some((id, values, error, code)) => {
+    let (editing, values, error, status) = match form {
+        Some((id, values, error, status)) => {
             let editing = id.and_then(|id| {
                 cards
                     .iter()
                     .find(|c| c.id == id)
                     .map(|c| (id, c.name.clone()))
             });
-            (editing, values, Some(error), code)
+            (editing, values, Some(error), status)
         }
         None => {
             let editing = q.edit.and_then(|id| cards.iter().find(|c| c.id == id));
@@ -276,7 +276,7 @@ async fn page_of(
     };
     let lines = cards.iter().map(|v| line(&c.ctx, v)).collect();
     render(
-        code,
+        status,
         &CardsPage {
             ctx: c.ctx,
             lines,
