@@ -251,15 +251,15 @@ async fn page_of(
         page.size,
         refunds.total,
     );
-    let (editing, values, error, status) = match form {
-        Some((id, values, error, status)) => {
+    let (editing, values, error, http_status) = match form {
+        Some((id, values, error, http_status)) => {
             let editing = id.and_then(|id| {
                 cards
                     .iter()
                     .find(|c| c.id == id)
                     .map(|c| (id, c.name.clone()))
             });
-            (editing, values, Some(error), status)
+            (editing, values, Some(error), http_status)
         }
         None => {
             let editing = q.edit.and_then(|id| cards.iter().find(|c| c.id == id));
@@ -276,7 +276,7 @@ async fn page_of(
     };
     let lines = cards.iter().map(|v| line(&c.ctx, v)).collect();
     render(
-        status,
+        http_status,
         &CardsPage {
             ctx: c.ctx,
             lines,
