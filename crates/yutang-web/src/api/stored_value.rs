@@ -96,6 +96,7 @@ pub mod schema {
     use utoipa::ToSchema;
 
     #[derive(Serialize, ToSchema)]
+    #[schema(as = StoredValueAccount)]
     pub struct Account {
         pub customer_id: i64,
         /// principal + gift.
@@ -114,6 +115,7 @@ pub mod schema {
     /// One entry: `principal + gift = amount` moves from `debit` to `credit` (accounts
     /// customer, issued, spent, transfer); `*_after` are the customer's portions after it.
     #[derive(Serialize, ToSchema)]
+    #[schema(as = StoredValueEntry)]
     pub struct Entry {
         pub id: i64,
         pub entry_key: String,
@@ -135,6 +137,7 @@ pub mod schema {
     }
 
     #[derive(Serialize, ToSchema)]
+    #[schema(as = StoredValueEntriesPage)]
     pub struct EntriesPage {
         pub items: Vec<Entry>,
         pub next_before: Option<i64>,
@@ -203,6 +206,7 @@ pub mod schema {
     }
 
     #[derive(Serialize, ToSchema)]
+    #[schema(as = StoredValueLiability)]
     pub struct Liability {
         pub outstanding_fen: i64,
         pub principal_fen: i64,
