@@ -255,8 +255,22 @@ pub(crate) async fn on_order_in(
         let current = store::lock_customer_tier_in(tx, customer).await?;
         // Read under the lock: a concurrent order of the customer that held it has committed,
         // so its amount counts here (read committed: each statement sees what committed).
-        let value =
+        let as_of_order =
             store::metric_in(tx, customer, metric.as_str(), to - rules::WINDOW_MS, to).await?;
+        // And as of now: orders recorded concurrently (or late) may commit in another order
+        // than they were paid, so an order paid after this one, committed before it, counts
+        // in neither's window "as of the order" — yet the customer held both now.
+        let as_of_now = if now > to {
+            store::metric_in(tx, customer, metric.as_str(), now - rules::WINDOW_MS, now).await?
+        } else {
+            as_of_order
+        };
+        let (value, at) =
+            if rules::earned(&thresholds, as_of_now) > rules::earned(&thresholds, as_of_order) {
+                (as_of_now, now)
+            } else {
+                (as_of_order, at)
+            };
         let earned = rules::earned(&thresholds, value);
         let held = current.and_then(|c| tiers.iter().find(|t| t.id == c.tier_id).map(|t| (t, c)));
         // A customer holding a removed tier (none can: a tier with members is never removed)

@@ -176,6 +176,7 @@ pub mod schema {
     }
 
     #[derive(Serialize, ToSchema)]
+    #[schema(as = CardMemberOut)]
     pub struct MemberOut {
         pub customer_id: i64,
         pub name: String,
@@ -187,6 +188,7 @@ pub mod schema {
     }
 
     #[derive(Serialize, ToSchema)]
+    #[schema(as = CardMemberPage)]
     pub struct MemberPage {
         pub items: Vec<MemberOut>,
         pub total: i64,
@@ -196,6 +198,7 @@ pub mod schema {
 
     /// A refund the order system owes: status pending or acknowledged.
     #[derive(Serialize, ToSchema)]
+    #[schema(as = CardRefundOut)]
     pub struct RefundOut {
         pub id: i64,
         pub period_id: i64,

@@ -296,6 +296,7 @@ fn query(p: ExchangesParams, customer: Option<i64>) -> ExchangeQuery {
 #[utoipa::path(get, path = "/api/v1/mall/exchanges", tag = "loyalty", security(("bearer" = [])),
     params(ExchangesParams),
     responses((status = 200, body = schema::ExchangePage), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "The `customer` filter names a customer outside the caller's scope"),
         (status = 422, body = ErrorBody)))]
 pub async fn list_exchanges(
     State(s): State<AppState>,
@@ -476,7 +477,8 @@ pub async fn public_exchanges(
 #[utoipa::path(post, path = "/api/v1/public/me/mall/exchanges", tag = "public", security(("customer" = [])),
     params(IdempotencyKey), request_body = ExchangeIn,
     responses((status = 201, body = schema::Exchange), (status = 200, body = schema::Exchange),
-        (status = 401, body = ErrorBody), (status = 409, body = ErrorBody, description = idempotency::CONFLICT),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody, description = "No such item on sale"),
+        (status = 409, body = ErrorBody, description = idempotency::CONFLICT),
         (status = 422, body = ErrorBody, description = idempotency::INVALID)))]
 pub async fn public_exchange(
     State(s): State<AppState>,

@@ -665,3 +665,69 @@ fn promotions_router() -> Router<AppState> {
             post(group_buys::public_join_team),
         )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    /// utoipa names a schema component after its type (or its `#[schema(as = …)]`) and a
+    /// second type of the same name silently replaces the first in the document, so a
+    /// client generated from it reads one endpoint's answer with another's shape. Every
+    /// `ToSchema` type under `src/` must have its own name.
+    #[test]
+    fn schema_component_names_are_unique() {
+        fn walk(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(&p, files);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    files.push(p);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let lines: Vec<&str> = text.lines().map(str::trim).collect();
+            for (i, l) in lines.iter().enumerate() {
+                if !(l.starts_with("#[derive(") && l.contains("ToSchema")) {
+                    continue;
+                }
+                let mut alias = None;
+                for next in &lines[i + 1..] {
+                    if let Some(rest) = next.strip_prefix("#[schema(as = ") {
+                        alias = rest.split(')').next().map(str::to_owned);
+                    } else if let Some(rest) = next
+                        .strip_prefix("pub struct ")
+                        .or_else(|| next.strip_prefix("pub enum "))
+                    {
+                        let ty: String = rest
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect();
+                        seen.entry(alias.take().unwrap_or(ty))
+                            .or_default()
+                            .push(f.display().to_string());
+                        break;
+                    } else if !next.starts_with("#[") && !next.starts_with("///") {
+                        break;
+                    }
+                }
+            }
+        }
+        assert!(
+            seen.len() > 50,
+            "the scan found {} schema types",
+            seen.len()
+        );
+        let dups: Vec<_> = seen.iter().filter(|(_, v)| v.len() > 1).collect();
+        assert!(dups.is_empty(), "schema names used twice: {dups:?}");
+    }
+}

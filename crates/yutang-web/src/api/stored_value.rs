@@ -200,6 +200,7 @@ pub mod schema {
     }
 
     #[derive(Serialize, ToSchema)]
+    #[schema(as = StoredValueBalance)]
     pub struct AccountBalance {
         pub account: String,
         pub balance: i64,

@@ -87,6 +87,7 @@ pub mod schema {
     }
 
     #[derive(Serialize, ToSchema)]
+    #[schema(as = TierProgramOut)]
     pub struct ProgramOut {
         pub metric: String,
         pub period_months: i64,
@@ -98,6 +99,7 @@ pub mod schema {
     }
 
     #[derive(Serialize, ToSchema)]
+    #[schema(as = TierMemberOut)]
     pub struct MemberOut {
         pub customer_id: i64,
         pub name: String,
@@ -106,6 +108,7 @@ pub mod schema {
     }
 
     #[derive(Serialize, ToSchema)]
+    #[schema(as = TierMemberPage)]
     pub struct MemberPage {
         pub items: Vec<MemberOut>,
         pub total: i64,

@@ -622,6 +622,13 @@ async fn concurrent_orders_move_a_customer_up_once_per_tier(e: Engine) {
         crate::wecom_sync::timeline_count(&t, c, "tier_changed").await,
         n as i64
     );
+    // The same race made deterministic: the order paid later is recorded first. Neither
+    // order's window "as of the order" holds both, but the customer holds both now.
+    let d = customer_with_phone(&t, "13900007002", "晚到客").await;
+    order_ago(&t, "T-LATE-2", d, 30_000, 60_000).await;
+    assert_eq!(tier_key(&t, d).await, "silver");
+    order_ago(&t, "T-LATE-1", d, 30_000, 120_000).await;
+    assert_eq!(tier_key(&t, d).await, "gold");
 }
 
 /// A merge keeps the better tier of the two customers, with its `since` and period; the
