@@ -4,6 +4,7 @@
 
 #[cfg(feature = "fake-wecom")]
 pub mod acquisition;
+mod loyalty;
 mod points;
 mod pool;
 mod promotions;
@@ -267,6 +268,9 @@ impl Demo<'_> {
         progress("会员等级 tiers", 0, 1);
         self.seed_demo_tiers().await?;
         progress("会员等级 tiers", 1, 1);
+        progress("会员卡 积分商城 储值 cards, mall, stored value", 0, 1);
+        self.seed_demo_loyalty().await?;
+        progress("会员卡 积分商城 储值 cards, mall, stored value", 1, 1);
         self.db.analyze().await?;
         Ok(summary)
     }
