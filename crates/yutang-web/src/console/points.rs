@@ -315,11 +315,11 @@ impl CustomerPointsPage {
         self.by_text(&e.actor)
     }
 
-    /// Who made a movement: the system (orders, expiry), a customer (the mini-program), an
-    /// API token, or a person by name.
+    /// Who made a movement: the system (orders, expiry, jobs and the demo acting as
+    /// `Actor::system`), a customer (the mini-program), an API token, or a person by name.
     fn by_text(&self, by: &str) -> String {
         let tr = self.ctx.tr;
-        if by.is_empty() {
+        if by.is_empty() || by == "system" {
             super::labels::actor(tr, "system", "system")
         } else if by.starts_with("customer:") {
             super::labels::target(tr, by)
