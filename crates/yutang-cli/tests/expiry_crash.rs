@@ -19,30 +19,19 @@
 
 use std::time::Duration;
 
-use yutang_app::settings::{Secret, Settings};
-use yutang_app::{Actor, App};
+use yutang_app::Actor;
 use yutang_store::Db;
 
 mod common;
+#[path = "common/drill.rs"]
+mod drill;
 #[path = "common/node.rs"]
 mod node;
+use drill::{demo_app, exec, scalar};
 use node::{Node, wait_for};
 
 /// Lots one expiry batch takes (the app's `EXPIRY_BATCH`).
 const BATCH: i64 = 500;
-
-async fn scalar(db: &Db, sql: &str) -> i64 {
-    match db {
-        Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_one(p)
-            .await
-            .unwrap(),
-        Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_one(p)
-            .await
-            .unwrap(),
-    }
-}
 
 async fn ids(db: &Db, sql: &str) -> Vec<(i64, i64)> {
     match db {
@@ -62,31 +51,12 @@ const EXPIRED: &str = "SELECT COUNT(*) FROM points_entries WHERE kind = 'expire'
 
 async fn crash_during_expiry(url: String) {
     let dir = tempfile::tempdir().unwrap();
-    let key_hex: String = (0..32)
-        .map(|_| format!("{:02x}", rand::random::<u8>()))
-        .collect();
-    let mut settings = Settings {
-        database_url: url.clone(),
-        secret_key: Some(Secret::new(key_hex.clone())),
-        ..Settings::default()
-    };
-    settings.auth.argon2_memory_kib = 1024;
-    settings.auth.argon2_iterations = 1;
-    let app = App::open(settings).await.unwrap();
-    app.demo().seed_demo(1_500, &|_, _, _| {}).await.unwrap();
-    // Whatever the demo queued runs now, so the node has only the expiry run to do.
-    app.drain_jobs().await.unwrap();
-    match &app.db {
-        Db::Sqlite(p) => sqlx::query("UPDATE points_lots SET expires_at = 1 WHERE remaining > 0")
-            .execute(p)
-            .await
-            .map(|_| ()),
-        Db::Postgres(p) => sqlx::query("UPDATE points_lots SET expires_at = 1 WHERE remaining > 0")
-            .execute(p)
-            .await
-            .map(|_| ()),
-    }
-    .unwrap();
+    let (app, key_hex) = demo_app(&url, 1_500).await;
+    exec(
+        &app.db,
+        "UPDATE points_lots SET expires_at = 1 WHERE remaining > 0",
+    )
+    .await;
     let due = ids(&app.db, DUE).await;
     let total = i64::try_from(due.len()).unwrap();
     assert!(

@@ -20,60 +20,22 @@
 
 use std::time::Duration;
 
+use yutang_app::Actor;
 use yutang_app::loyalty::cards::PurchaseInput;
-use yutang_app::settings::{Secret, Settings};
-use yutang_app::{Actor, App};
 use yutang_core::ids::CustomerId;
 use yutang_store::Db;
 
 mod common;
+#[path = "common/drill.rs"]
+mod drill;
 #[path = "common/node.rs"]
 mod node;
+use drill::{column, demo_app, exec, scalar};
 use node::{Node, wait_for};
 
 const PERIODS: usize = 400;
 const HELD: usize = 200;
 const DAY: i64 = 86_400_000;
-
-async fn scalar(db: &Db, sql: &str) -> i64 {
-    match db {
-        Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_one(p)
-            .await
-            .unwrap(),
-        Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_one(p)
-            .await
-            .unwrap(),
-    }
-}
-
-async fn ids(db: &Db, sql: &str) -> Vec<i64> {
-    match db {
-        Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_all(p)
-            .await
-            .unwrap(),
-        Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-            .fetch_all(p)
-            .await
-            .unwrap(),
-    }
-}
-
-async fn exec(db: &Db, sql: &str) {
-    match db {
-        Db::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-            .execute(p)
-            .await
-            .map(|_| ()),
-        Db::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-            .execute(p)
-            .await
-            .map(|_| ()),
-    }
-    .unwrap();
-}
 
 const DRILL: &str = "order_no LIKE 'DRILL-%'";
 
@@ -87,23 +49,11 @@ async fn settled(db: &Db) -> i64 {
 
 async fn crash_during_settlement(url: String) {
     let dir = tempfile::tempdir().unwrap();
-    let key_hex: String = (0..32)
-        .map(|_| format!("{:02x}", rand::random::<u8>()))
-        .collect();
-    let mut settings = Settings {
-        database_url: url.clone(),
-        secret_key: Some(Secret::new(key_hex.clone())),
-        ..Settings::default()
-    };
-    settings.auth.argon2_memory_kib = 1024;
-    settings.auth.argon2_iterations = 1;
-    let app = App::open(settings).await.unwrap();
-    app.demo().seed_demo(1_500, &|_, _, _| {}).await.unwrap();
-    app.drain_jobs().await.unwrap();
+    let (app, key_hex) = demo_app(&url, 1_500).await;
 
     // 400 month cards (the demo's `monthly`, ¥18 with the guarantee) bought 40 days ago by
     // customers without a card, in order, so they fall due in that order.
-    let buyers = ids(
+    let buyers = column(
         &app.db,
         &format!(
             "SELECT id FROM customers WHERE merged_into IS NULL AND id NOT IN \
@@ -154,7 +104,7 @@ async fn crash_during_settlement(url: String) {
     .await;
     assert!(owed > 0 && owed < i64::try_from(PERIODS).unwrap(), "{owed}");
     assert_eq!(settled(&app.db).await, 0);
-    let due = ids(
+    let due = column(
         &app.db,
         "SELECT id FROM card_periods WHERE status = 'active' AND ends_at <= \
          (SELECT MAX(ends_at) FROM card_periods WHERE order_no LIKE 'DRILL-%') \
