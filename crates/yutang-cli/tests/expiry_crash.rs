@@ -27,7 +27,7 @@ mod common;
 mod drill;
 #[path = "common/node.rs"]
 mod node;
-use drill::{demo_app, exec, scalar};
+use drill::{demo_app, exec, scalar, second_node_finishes};
 use node::{Node, wait_for};
 
 /// Lots one expiry batch takes (the app's `EXPIRY_BATCH`).
@@ -146,19 +146,7 @@ async fn crash_during_expiry(url: String) {
     }
 
     // A second node takes the run over when the dead node's lease lapses, and finishes it.
-    let node = Node::start(&url, dir.path(), 2, &env).await;
-    let finished = wait_for(
-        Duration::from_secs(180),
-        "the expiry run finishing on the second node",
-        &node.log,
-        || async {
-            let j = yutang_store::jobs::get(&app.db, job).await.unwrap();
-            (j.status == "done").then_some(j)
-        },
-    )
-    .await;
-    node.kill9();
-    assert_eq!(finished.last_error, "", "{finished:?}");
+    second_node_finishes(&url, dir.path(), &env, &app.db, job).await;
 
     // Each due lot expired exactly once; nothing is left; the books balance.
     assert_eq!(scalar(&app.db, EXPIRED).await, total);

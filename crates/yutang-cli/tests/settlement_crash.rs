@@ -30,7 +30,7 @@ mod common;
 mod drill;
 #[path = "common/node.rs"]
 mod node;
-use drill::{column, demo_app, exec, scalar};
+use drill::{column, demo_app, exec, scalar, second_node_finishes};
 use node::{Node, wait_for};
 
 const PERIODS: usize = 400;
@@ -186,19 +186,7 @@ async fn crash_during_settlement(url: String) {
     );
 
     // A second node takes the run over when the dead node's lease lapses, and finishes it.
-    let node = Node::start(&url, dir.path(), 2, &env).await;
-    let finished = wait_for(
-        Duration::from_secs(180),
-        "the settlement finishing on the second node",
-        &node.log,
-        || async {
-            let j = yutang_store::jobs::get(&app.db, job).await.unwrap();
-            (j.status == "done").then_some(j)
-        },
-    )
-    .await;
-    node.kill9();
-    assert_eq!(finished.last_error, "", "{finished:?}");
+    second_node_finishes(&url, dir.path(), &env, &app.db, job).await;
 
     // Every period settled once, one event each; each difference owed once, exactly.
     assert_eq!(settled(&app.db).await, i64::try_from(PERIODS).unwrap());

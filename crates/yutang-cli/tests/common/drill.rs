@@ -71,3 +71,27 @@ pub async fn exec(db: &Db, sql: &str) {
     }
     .unwrap();
 }
+
+/// A second node (number 2) started on `url` takes job `job` over once the killed node's
+/// lease lapses; waits until the job is done without an error, then kills that node too.
+pub async fn second_node_finishes(
+    url: &str,
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+    db: &Db,
+    job: i64,
+) {
+    let node = crate::node::Node::start(url, dir, 2, env).await;
+    let finished = crate::node::wait_for(
+        std::time::Duration::from_secs(180),
+        &format!("job {job} finishing on the second node"),
+        &node.log,
+        || async {
+            let j = yutang_store::jobs::get(db, job).await.unwrap();
+            (j.status == "done").then_some(j)
+        },
+    )
+    .await;
+    node.kill9();
+    assert_eq!(finished.last_error, "", "{finished:?}");
+}

@@ -269,10 +269,8 @@ pub mod schema {
     }
 
     /// A PNG (or JPEG) file.
-    #[derive(ToSchema)]
-    #[schema(value_type = String, format = Binary)]
-    #[allow(dead_code)]
-    pub struct ImageFile(Vec<u8>);
+    /// PNG and JPEG answers: the same binary schema as uploaded media.
+    pub use crate::api::media::ImageFile;
 
     /// One change of the guides behind a code; `off` lists each guide left out with its
     /// `reason` (`cap_reached` with `adds` and `cap`, `outside_hours`, `not_a_workday`,

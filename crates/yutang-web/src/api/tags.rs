@@ -103,6 +103,7 @@ pub struct TagUpdate {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = TagCreated)]
 pub struct Created {
     pub id: i64,
 }
