@@ -244,6 +244,24 @@ pub fn router() -> Router<AppState> {
         .route("/loyalty/stored-value", get(stored_value::page))
         .route("/loyalty/gifts", get(stored_value::gifts))
         .route("/loyalty/gifts/run", post(stored_value::run))
+        .route(
+            "/loyalty/stored-value/rules",
+            post(stored_value::rule_create),
+        )
+        .route(
+            "/loyalty/stored-value/rules/{id}",
+            post(stored_value::rule_update),
+        )
+        .route(
+            "/loyalty/stored-value/rules/{id}/archive",
+            get(stored_value::rule_archive_confirm).post(stored_value::rule_archive),
+        )
+        .route("/loyalty/gifts/rules", post(stored_value::gift_create))
+        .route("/loyalty/gifts/rules/{id}", post(stored_value::gift_update))
+        .route(
+            "/loyalty/gifts/rules/{id}/archive",
+            get(stored_value::gift_archive_confirm).post(stored_value::gift_archive),
+        )
         .route("/customers/{id}/stored-value", get(stored_value::customer))
         .route("/customers/{id}/points", get(points::customer))
         .route("/customers/{id}/points/adjust", post(points::adjust))

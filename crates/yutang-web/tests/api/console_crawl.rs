@@ -228,6 +228,23 @@ async fn seed(t: &TestApp, cookie: &str) -> Vec<i64> {
         .await
         .unwrap();
     assert!(r.status().is_success(), "{:?}", r.text().await);
+    // A top-up gift rule and a member gift rule (their edit forms and archive confirmations).
+    let r = t
+        .post(
+            "/api/v1/stored-value/top-up-gifts",
+            &t.admin,
+            json!({"name": "充300送30", "min_top_up_fen": 30000, "gift_fen": 3000}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let r = t
+        .post(
+            "/api/v1/loyalty/gifts",
+            &t.admin,
+            json!({"name": "生日礼", "kind": "birthday", "mode": "month", "points": 100}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
     // Paid member cards: a card held by customer 2, and a period of customer 3 that ended
     // saving nothing (its refund on the cards page).
     let r = t
@@ -619,6 +636,20 @@ async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, V
     for page in ["/console/loyalty/stored-value", "/console/loyalty/gifts"] {
         if !seen.contains(page) {
             found.push(format!("[{lang}] {page} not reached"));
+        }
+    }
+    // The rules' edit forms and archive confirmations are reached from those pages.
+    for base in ["/console/loyalty/stored-value", "/console/loyalty/gifts"] {
+        if !seen.iter().any(|h| h.starts_with(&format!("{base}?edit="))) {
+            found.push(format!("[{lang}] no rule form under {base} reached"));
+        }
+        if !seen
+            .iter()
+            .any(|h| h.starts_with(&format!("{base}/rules/")) && h.ends_with("/archive"))
+        {
+            found.push(format!(
+                "[{lang}] no rule archive confirmation under {base} reached"
+            ));
         }
     }
     // The points mall, its item form and an item's edit form are reached from the nav.

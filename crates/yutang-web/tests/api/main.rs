@@ -31,6 +31,7 @@ mod cards;
 mod console;
 mod console_acquisition;
 mod console_crawl;
+mod console_loyalty;
 mod console_points;
 mod console_referrals;
 mod customer_list;
