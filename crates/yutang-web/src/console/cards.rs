@@ -52,6 +52,14 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
         "card.archived" => ("已停售", "No longer sold"),
         "card.edit" => ("编辑", "Edit"),
         "card.archive" => ("停售", "Stop selling"),
+        "card.confirm_subject" => (
+            "停售会员卡「{name}」",
+            "Stop selling the member card “{name}”",
+        ),
+        "card.confirm_members" => (
+            "{n} 位会员正持有此卡：已购周期照常有效、照常结算省钱保障；停售后不能再购买或续费。",
+            "{n} members hold it now: the periods bought run on and settle the guarantee as usual; it can no longer be bought or renewed.",
+        ),
         "card.new" => ("新建会员卡", "New member card"),
         "card.editing_fmt" => ("编辑会员卡：{name}", "Edit member card: {name}"),
         "card.form_hint" => (
@@ -398,6 +406,34 @@ pub async fn update(
     ConsoleForm(c, f): ConsoleForm<HashMap<String, String>>,
 ) -> Response {
     save_of(&s, c, Some(id), f).await
+}
+
+/// `GET /console/loyalty/cards/{id}/archive`: what stopping the sale means, with the form
+/// that does it.
+pub async fn archive_confirm(
+    State(s): State<AppState>,
+    IdPath(id): IdPath,
+    c: Console,
+) -> Response {
+    if !c.session.actor.can(Permission::ManagePromotions) {
+        return error_page(c.ctx, yutang_app::AppError::Forbidden);
+    }
+    let v = match s.app.cards().product(&c.session.actor, id).await {
+        Ok(v) => v,
+        Err(e) => return error_page(c.ctx, e),
+    };
+    let tr = c.ctx.tr;
+    let confirm = super::confirm::Confirm {
+        subject: tr.fill("card.confirm_subject", &[("name", &v.name)]),
+        impact: vec![tr.fill(
+            "card.confirm_members",
+            &[("n", &super::confirm::grouped(v.members))],
+        )],
+        outcome: "archive",
+        action: format!("{PATH}/{id}/archive"),
+        back: PATH,
+    };
+    super::confirm::confirm_page(c.ctx, "cards", confirm)
 }
 
 /// `POST /console/loyalty/cards/{id}/archive`: stop selling it.

@@ -46,6 +46,14 @@ pub fn text(key: &str) -> Option<(&'static str, &'static str)> {
         "mall.on_sale" => ("上架", "On sale"),
         "mall.off_sale" => ("未上架", "Off sale"),
         "mall.archive" => ("归档", "Archive"),
+        "mall.confirm_subject" => (
+            "归档积分商城商品「{name}」",
+            "Archive the mall item “{name}”",
+        ),
+        "mall.confirm_stock" => (
+            "剩余库存 {stock}，已兑 {sold}：归档后顾客看不到也不能再兑换；已有的兑换单照常履约或取消。",
+            "{stock} left in stock, {sold} taken: once archived customers neither see nor exchange it; exchanges made are fulfilled or cancelled as usual.",
+        ),
         "mall.exchanges" => ("最近兑换", "Latest exchanges"),
         "mall.no_exchanges" => ("暂无兑换记录。", "No exchanges yet."),
         "mall.customer" => ("客户", "Customer"),
@@ -392,6 +400,37 @@ pub async fn update(
 ) -> Response {
     c.ctx.active = "mall";
     save(&s, c, Some(id), f).await
+}
+
+/// `GET /console/loyalty/mall/{id}/archive`: what archiving the item means, with the form
+/// that does it.
+pub async fn archive_confirm(
+    State(s): State<AppState>,
+    IdPath(id): IdPath,
+    c: Console,
+) -> Response {
+    if !can_manage(&c) {
+        return error_page(c.ctx, yutang_app::AppError::Forbidden);
+    }
+    let item = match s.app.mall().item(&c.session.actor, id).await {
+        Ok(i) => i,
+        Err(e) => return error_page(c.ctx, e),
+    };
+    let tr = c.ctx.tr;
+    let confirm = super::confirm::Confirm {
+        subject: tr.fill("mall.confirm_subject", &[("name", &item.name)]),
+        impact: vec![tr.fill(
+            "mall.confirm_stock",
+            &[
+                ("stock", &super::confirm::grouped(item.stock)),
+                ("sold", &super::confirm::grouped(item.sold)),
+            ],
+        )],
+        outcome: "archive",
+        action: format!("{PATH}/{id}/archive"),
+        back: PATH,
+    };
+    super::confirm::confirm_page(c.ctx, "mall", confirm)
 }
 
 /// `POST /console/loyalty/mall/{id}/archive`.

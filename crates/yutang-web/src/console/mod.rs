@@ -204,7 +204,10 @@ pub fn router() -> Router<AppState> {
         .route("/loyalty/mall/new", get(mall::new_item))
         .route("/loyalty/mall/{id}", post(mall::update))
         .route("/loyalty/mall/{id}/edit", get(mall::edit_item))
-        .route("/loyalty/mall/{id}/archive", post(mall::archive))
+        .route(
+            "/loyalty/mall/{id}/archive",
+            get(mall::archive_confirm).post(mall::archive),
+        )
         .route("/loyalty/mall/exchanges/{id}/{step}", post(mall::step))
         .route("/loyalty/tiers/{id}", get(tiers::members))
         .route("/loyalty/cards", get(cards::page).post(cards::create))
@@ -212,7 +215,10 @@ pub fn router() -> Router<AppState> {
             "/loyalty/cards/{id}",
             get(cards::members).post(cards::update),
         )
-        .route("/loyalty/cards/{id}/archive", post(cards::archive))
+        .route(
+            "/loyalty/cards/{id}/archive",
+            get(cards::archive_confirm).post(cards::archive),
+        )
         .route(
             "/loyalty/cards/refunds/{id}/acknowledge",
             post(cards::acknowledge),

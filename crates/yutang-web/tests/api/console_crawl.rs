@@ -652,6 +652,17 @@ async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, V
             ));
         }
     }
+    // A card's and a mall item's archive confirmation are reached from their lists.
+    for base in ["/console/loyalty/cards/", "/console/loyalty/mall/"] {
+        if !seen
+            .iter()
+            .any(|h| h.starts_with(base) && h.ends_with("/archive"))
+        {
+            found.push(format!(
+                "[{lang}] no archive confirmation under {base} reached"
+            ));
+        }
+    }
     // The points mall, its item form and an item's edit form are reached from the nav.
     for page in ["/console/loyalty/mall", "/console/loyalty/mall/new"] {
         if !seen.contains(page) {
