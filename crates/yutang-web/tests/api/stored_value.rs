@@ -2,7 +2,8 @@
 //! top-up gift rule (stored value, points, a coupon), spends principal first and gift last,
 //! spend refunds back to the portions taken, top-up refunds returning unspent principal and
 //! clawing back their gift, replays changing nothing, 50 concurrent spends of one balance, an
-//! insufficient balance writing nothing, bad input naming the field, and balanced books.
+//! insufficient balance writing nothing, bad input naming the field, and balanced books
+//! after every generated sequence of them (a property test).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ both_engines!(
     a_top_up_refund_returns_unspent_principal_and_claws_back_its_gift,
     concurrent_spends_spend_a_balance_exactly_once,
     bad_input_is_refused_naming_the_field_and_nothing_written,
+    every_sequence_keeps_the_books_balanced,
 );
 
 async fn ok_json(r: reqwest::Response) -> Value {
@@ -572,4 +574,164 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_written(e: Engine) {
     );
     assert_eq!(entry_count(&t).await, entries);
     assert_eq!(balance(&t, c).await, (1_000, 0));
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    TopUp(i64),
+    Spend(i64),
+    RefundSpend(usize, Option<i64>),
+    RefundTopUp(usize),
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (100i64..30_000).prop_map(Op::TopUp),
+        (1i64..20_000).prop_map(Op::Spend),
+        (0usize..8, proptest::option::of(1i64..10_000)).prop_map(|(k, f)| Op::RefundSpend(k, f)),
+        (0usize..8).prop_map(Op::RefundTopUp),
+    ]
+}
+
+/// The customer's entries, oldest first.
+async fn entries(t: &TestApp, c: i64) -> Vec<Value> {
+    let v = ok_json(
+        t.get(
+            &format!("/api/v1/customers/{c}/stored-value/entries?limit=200"),
+            &t.admin,
+        )
+        .await,
+    )
+    .await;
+    assert!(v["next_before"].is_null(), "more than a page: {v}");
+    let mut items = v["items"].as_array().unwrap().clone();
+    items.reverse();
+    items
+}
+
+/// Every generated sequence of top-up / spend / spend refund / top-up refund (with a gift
+/// rule in play), each step sent twice (the second a replay), keeps: the books balanced (the
+/// accounts sum to zero), no portion below zero, a replay changing neither the balance nor
+/// the ledger, and the customer's entries summing to the stored balance with each entry's
+/// running portions ending at the account's.
+async fn every_sequence_keeps_the_books_balanced(e: Engine) {
+    use proptest::test_runner::{Config, TestRunner};
+    let t = Arc::new(spawn_app(e).await);
+    rule(
+        &t,
+        json!({"name": "充100送10", "min_top_up_fen": 10_000, "gift_fen": 1_000}),
+    )
+    .await;
+    let rt = tokio::runtime::Handle::current();
+    let cases = if e == Engine::Postgres { 12 } else { 24 };
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let result = tokio::task::block_in_place(|| {
+        runner.run(&proptest::collection::vec(op(), 1..14), |ops| {
+            let t = t.clone();
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            rt.block_on(async move { run_sequence(&t, n, &ops).await });
+            Ok(())
+        })
+    });
+    result.unwrap();
+}
+
+async fn run_sequence(t: &TestApp, n: u64, ops: &[Op]) {
+    let c = customer_with_phone(t, &format!("136{n:08}"), "储值性质").await;
+    let mut top_ups: Vec<String> = Vec::new();
+    let mut spends: Vec<i64> = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        for replay in [false, true] {
+            let before = (balance(t, c).await, entry_count(t).await);
+            match op {
+                Op::TopUp(fen) => {
+                    let order_no = format!("P{n}-T{i}");
+                    let r = top_up(t, c, &order_no, *fen).await;
+                    let want = if replay {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::CREATED
+                    };
+                    assert_eq!(r.status(), want);
+                    if !replay {
+                        top_ups.push(order_no);
+                    }
+                }
+                Op::Spend(fen) => {
+                    let r = spend(t, c, *fen, Some(&format!("P{n}-S{i}"))).await;
+                    match r.status() {
+                        StatusCode::CREATED if !replay => {
+                            spends.push(ok_json(r).await["id"].as_i64().unwrap());
+                        }
+                        StatusCode::OK if replay => {}
+                        StatusCode::UNPROCESSABLE_ENTITY => {
+                            assert_eq!(error_of(r).await.1, "insufficient_balance");
+                        }
+                        s => panic!("spend {fen}: {s}"),
+                    }
+                }
+                Op::RefundSpend(k, fen) => {
+                    if let Some(id) = spends.get(k % spends.len().max(1)) {
+                        let r = refund_spend(t, *id, &format!("P{n}-RS{i}"), *fen).await;
+                        let s = r.status();
+                        if s == StatusCode::UNPROCESSABLE_ENTITY {
+                            assert_eq!(error_of(r).await.1, "refund_exceeds_spend");
+                        } else {
+                            assert!(s.is_success(), "{s}");
+                        }
+                    }
+                }
+                Op::RefundTopUp(k) => {
+                    if let Some(order_no) = top_ups.get(k % top_ups.len().max(1)) {
+                        let r = t
+                            .post(
+                                &format!("/api/v1/stored-value/top-ups/{order_no}/refund"),
+                                &t.admin,
+                                json!({}),
+                            )
+                            .await;
+                        assert!(r.status().is_success(), "{}", r.status());
+                    }
+                }
+            }
+            let after = (balance(t, c).await, entry_count(t).await);
+            assert!(after.0.0 >= 0 && after.0.1 >= 0, "{after:?}");
+            if replay {
+                assert_eq!(after, before, "replaying {op:?} changed something");
+            }
+        }
+        books_balanced(t).await;
+    }
+    // The ledger ends at the stored balance: what was credited to the customer minus what
+    // was debited, and the last entry's running portions.
+    let (principal, gift) = balance(t, c).await;
+    let items = entries(t, c).await;
+    let signed = |e: &Value, part: &str| {
+        let v = e[part].as_i64().unwrap();
+        if e["credit"] == "customer" {
+            v
+        } else if e["debit"] == "customer" {
+            -v
+        } else {
+            panic!("an entry of the customer moves nothing of theirs: {e}")
+        }
+    };
+    let p: i64 = items.iter().map(|e| signed(e, "principal")).sum();
+    let g: i64 = items.iter().map(|e| signed(e, "gift")).sum();
+    assert_eq!((p, g), (principal, gift), "{items:?}");
+    if let Some(last) = items.last() {
+        assert_eq!(
+            (
+                last["principal_after"].as_i64().unwrap(),
+                last["gift_after"].as_i64().unwrap()
+            ),
+            (principal, gift)
+        );
+    }
 }
