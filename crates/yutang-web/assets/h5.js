@@ -380,6 +380,193 @@
       box.hidden = false;
     }).catch(function (e) { if (!e.unauthorized) { toast(e.message); } });
   }
+  // The paid member card: active (until when, the savings of this period against its price,
+  // the guarantee), expired (when it ended), or none.
+  function cardBlock() {
+    api("GET", "/public/me/card").then(function (c) {
+      var box = $("member-card");
+      var body = $("card-body");
+      var badge = $("card-status");
+      body.textContent = "";
+      var status = c.active ? "active" : c.periods.length ? "expired" : "none";
+      box.setAttribute("data-status", status);
+      badge.textContent = t("member_card_" + status);
+      badge.className = "tag" + (c.active ? " active" : "");
+      badge.hidden = false;
+      if (status === "none") {
+        body.appendChild(el("p", "muted", t("member_card_no_card")));
+      } else {
+        var p = c.current || c.periods[0];
+        var row = el("div", "row");
+        row.appendChild(el("span", "big", p.card_name));
+        var until = c.active && c.expires_at !== null
+          ? t("member_card_until", { d: lastDay(c.expires_at) })
+          : t("member_card_ended", { d: lastDay(p.ends_at) });
+        var u = el("span", "muted", until);
+        u.id = "card-until";
+        row.appendChild(u);
+        body.appendChild(row);
+        if (c.active) {
+          var s = el("div", "", t("member_card_savings", { s: yuan(c.savings_fen), p: yuan(c.paid_fen) }));
+          s.id = "card-savings";
+          body.appendChild(s);
+          var pct = c.paid_fen > 0 ? Math.min(100, Math.floor(c.savings_fen * 100 / c.paid_fen)) : 100;
+          var bar = el("div", "bar");
+          var fill = el("i");
+          fill.style.width = pct + "%";
+          bar.appendChild(fill);
+          body.appendChild(bar);
+          if (p.savings_guarantee === 1) {
+            var g = el("div", "muted", t("member_card_guarantee"));
+            g.id = "card-guarantee";
+            body.appendChild(g);
+          }
+        }
+      }
+      box.setAttribute("data-loaded", "1");
+    }).catch(function (e) { if (!e.unauthorized) { $("card-body").textContent = e.message; } });
+  }
+
+  // The stored-value balance (filled by the server with ?token=) and its latest entries.
+  function storedValueBlock() {
+    var box = $("member-stored-value");
+    if (box.getAttribute("data-loaded") !== "1") {
+      api("GET", "/public/me/stored-value").then(function (a) {
+        $("sv-balance").textContent = "¥" + yuan(a.balance_fen);
+        $("sv-split").textContent = t("member_sv_split", { p: yuan(a.principal_fen), g: yuan(a.gift_fen) });
+        box.setAttribute("data-loaded", "1");
+      }).catch(function (e) { if (!e.unauthorized) { $("sv-balance").textContent = e.message; } });
+    }
+    api("GET", "/public/me/stored-value/entries?limit=5").then(function (p) {
+      var list = $("sv-entries");
+      list.textContent = "";
+      if (!p.items.length) { list.appendChild(el("p", "muted", t("member_sv_no_entries"))); }
+      p.items.forEach(function (e) {
+        var credit = e.credit === "customer";
+        var row = el("div", "row sv-entry");
+        row.setAttribute("data-entry", e.id);
+        row.setAttribute("data-kind", e.kind);
+        var left = el("span");
+        left.appendChild(el("span", "", T["svkind_" + e.kind] || e.kind));
+        left.appendChild(el("br"));
+        left.appendChild(el("span", "muted", when(e.created_at)));
+        row.appendChild(left);
+        row.appendChild(el("span", credit ? "gain" : "spend", (credit ? "+" : "-") + "¥" + yuan(e.amount)));
+        list.appendChild(row);
+      });
+      list.setAttribute("data-loaded", "1");
+    }).catch(function (e) { if (!e.unauthorized) { $("sv-entries").textContent = e.message; } });
+  }
+
+  // The member gifts received (birthday, anniversary): what each gave and when.
+  function giftsBlock() {
+    api("GET", "/public/me/gifts").then(function (list) {
+      var box = $("member-gifts");
+      box.textContent = "";
+      if (!list.length) { box.appendChild(el("p", "muted", t("member_gifts_none"))); }
+      list.forEach(function (g) {
+        var what = [];
+        if (g.coupon_name) { what.push(t("member_gift_coupon", { n: g.coupon_name })); }
+        if (g.points > 0) { what.push(t("member_gift_points", { n: g.points })); }
+        if (g.gift_fen > 0) { what.push(t("member_gift_fen", { v: yuan(g.gift_fen) })); }
+        var row = el("div", "row gift-line");
+        row.setAttribute("data-gift", g.id);
+        row.setAttribute("data-kind", g.kind);
+        var left = el("span");
+        left.appendChild(el("span", "", (T["gkind_" + g.kind] || g.kind) + " · " + g.name));
+        left.appendChild(el("br"));
+        left.appendChild(el("span", "muted gift-what", what.join(" · ")));
+        row.appendChild(left);
+        row.appendChild(el("span", "muted", t("member_gift_year", { y: g.year }) + " · " + lastDay(g.created_at + 1)));
+        box.appendChild(row);
+      });
+      box.setAttribute("data-loaded", "1");
+    }).catch(function (e) { if (!e.unauthorized) { $("member-gifts").textContent = e.message; } });
+  }
+
+  // The points mall: the items on sale, each with its exchange button, and my exchanges with
+  // a cancel button while the API allows one (awaiting payment, or pending before shipping).
+  // An exchange or a cancel refreshes the balance, the history, the stock and my exchanges.
+  var mallNames = {};
+  var mallSeq = 0;
+  function mallBlock(afterChange) {
+    var seq = ++mallSeq;
+    api("GET", "/public/mall/items").then(function (items) {
+      if (seq !== mallSeq) { return; }
+      var box = $("mall-items");
+      box.textContent = "";
+      if (!items.length) { box.appendChild(el("p", "muted", t("member_mall_none"))); }
+      items.forEach(function (it) {
+        mallNames[it.id] = it.name;
+        var card = el("div", "card mall-item");
+        card.setAttribute("data-item", it.id);
+        card.setAttribute("data-stock", it.stock);
+        var row = el("div", "row");
+        var left = el("div");
+        left.appendChild(el("div", "", it.name));
+        var price = t("member_mall_points", { p: it.points_price })
+          + (it.cash_price_fen > 0 ? " " + t("member_mall_cash", { c: yuan(it.cash_price_fen) }) : "");
+        left.appendChild(el("div", "gain mall-price", price));
+        var stock = t("member_mall_stock", { n: it.stock })
+          + (it.per_customer_limit !== null ? " · " + t("member_mall_limit", { n: it.per_customer_limit }) : "");
+        left.appendChild(el("div", "muted mall-stock", stock));
+        var btn = el("button", "exchange", it.stock > 0 ? t("member_mall_exchange") : t("out_of_stock"));
+        btn.type = "button";
+        btn.disabled = it.stock <= 0;
+        btn.onclick = function () {
+          btn.disabled = true;
+          api("POST", "/public/me/mall/exchanges", { item_id: it.id }).then(function () {
+            toast(t("member_mall_exchanged"));
+            afterChange();
+          }).catch(function (e) { toast(e.message); btn.disabled = false; });
+        };
+        row.appendChild(left);
+        row.appendChild(btn);
+        card.appendChild(row);
+        box.appendChild(card);
+      });
+      box.setAttribute("data-loaded", "1");
+      return api("GET", "/public/me/mall/exchanges");
+    }).then(function (list) {
+      if (!list || seq !== mallSeq) { return; }
+      var box = $("mall-exchanges");
+      box.textContent = "";
+      if (!list.length) { box.appendChild(el("p", "muted", t("member_mall_no_exchanges"))); }
+      list.forEach(function (x) {
+        var row = el("div", "row my-exchange state-" + x.state);
+        row.setAttribute("data-exchange", x.id);
+        row.setAttribute("data-state", x.state);
+        var left = el("span");
+        left.appendChild(el("span", "", mallNames[x.item_id] || t("member_mall_item", { id: x.item_id })));
+        left.appendChild(el("br"));
+        var detail = "-" + x.points + (x.cash_fen > 0 ? " · ¥" + yuan(x.cash_fen) : "") + " · " + when(x.created_at);
+        if (x.state === "awaiting_payment" && x.pay_by !== null) {
+          detail += " · " + t("member_mall_pay_by", { t: when(x.pay_by) });
+        }
+        left.appendChild(el("span", "muted", detail));
+        row.appendChild(left);
+        var right = el("span");
+        right.appendChild(el("span", "tag exchange-state", T["mstate_" + x.state] || x.state));
+        if (x.state === "awaiting_payment" || x.state === "pending") {
+          var cancel = el("button", "cancel-exchange", t("member_mall_cancel"));
+          cancel.type = "button";
+          cancel.style.marginLeft = "6px";
+          cancel.onclick = function () {
+            cancel.disabled = true;
+            api("POST", "/public/me/mall/exchanges/" + x.id + "/cancel").then(function () {
+              toast(t("member_mall_cancelled"));
+              afterChange();
+            }).catch(function (e) { toast(e.message); cancel.disabled = false; });
+          };
+          right.appendChild(cancel);
+        }
+        row.appendChild(right);
+        box.appendChild(row);
+      });
+      box.setAttribute("data-loaded", "1");
+    }).catch(function (e) { if (!e.unauthorized) { $("mall-items").textContent = e.message; } });
+  }
+
   function member() {
     var more = $("points-more");
     function entries(before, clear) {
@@ -403,25 +590,37 @@
         .catch(function (e) { toast(e.message); })
         .then(function () { more.disabled = false; });
     };
+    // The balance, the lots expiring soonest and the first page of the history.
+    function points() {
+      return api("GET", "/public/me/points").then(function (a) {
+        var b = $("points-balance");
+        b.textContent = a.balance;
+        b.setAttribute("data-loaded", "1");
+        $("points-worth").textContent = t("member_worth", { v: yuan(a.value_fen) });
+        var box = $("points-expiring");
+        box.textContent = "";
+        if (!a.expiring.length) { box.appendChild(el("p", "muted", t("member_no_expiring"))); }
+        a.expiring.forEach(function (l) {
+          var row = el("div", "row expiring-lot");
+          row.appendChild(el("span", "", l.expires_at === null
+            ? t("member_never") : t("member_expires_on", { d: lastDay(l.expires_at) })));
+          row.appendChild(el("span", "", String(l.points)));
+          box.appendChild(row);
+        });
+        return entries(null, true);
+      }).catch(function (e) { if (!e.unauthorized) { $("points-history").textContent = e.message; } });
+    }
+    function afterChange() {
+      points();
+      mallBlock(afterChange);
+    }
     tierBlock();
+    cardBlock();
+    storedValueBlock();
+    giftsBlock();
+    mallBlock(afterChange);
     if ($("points-balance").getAttribute("data-loaded") === "1") { return; }
-    api("GET", "/public/me/points").then(function (a) {
-      var b = $("points-balance");
-      b.textContent = a.balance;
-      b.setAttribute("data-loaded", "1");
-      $("points-worth").textContent = t("member_worth", { v: yuan(a.value_fen) });
-      var box = $("points-expiring");
-      box.textContent = "";
-      if (!a.expiring.length) { box.appendChild(el("p", "muted", t("member_no_expiring"))); }
-      a.expiring.forEach(function (l) {
-        var row = el("div", "row expiring-lot");
-        row.appendChild(el("span", "", l.expires_at === null
-          ? t("member_never") : t("member_expires_on", { d: lastDay(l.expires_at) })));
-        row.appendChild(el("span", "", String(l.points)));
-        box.appendChild(row);
-      });
-      return entries(null, true);
-    }).catch(function (e) { if (!e.unauthorized) { $("points-history").textContent = e.message; } });
+    points();
   }
 
   if (page === "invite") { invite(); return; }

@@ -118,6 +118,7 @@ const JS_TEXTS: &[&str] = &[
     "psource_referral",
     "psource_campaign",
     "psource_mall",
+    "psource_gift",
     "member_worth",
     "member_expires_on",
     "member_never",
@@ -133,6 +134,57 @@ const JS_TEXTS: &[&str] = &[
     "member_tier_discount",
     "member_tier_multiplier",
     "member_tier_free_shipping",
+    // The member centre's card, stored-value, gifts and mall blocks (`points.h5.…`), the
+    // stored-value entry kinds (`sv.kind.…`), the gift kinds (`sv.gift_kind.…`) and the
+    // exchange states (`mall.state.…`).
+    "member_card_active",
+    "member_card_expired",
+    "member_card_none",
+    "member_card_no_card",
+    "member_card_until",
+    "member_card_ended",
+    "member_card_savings",
+    "member_card_guarantee",
+    "member_sv_split",
+    "member_sv_no_entries",
+    "member_gifts_none",
+    "member_gift_points",
+    "member_gift_fen",
+    "member_gift_coupon",
+    "member_gift_year",
+    "member_mall_none",
+    "member_mall_points",
+    "member_mall_cash",
+    "member_mall_stock",
+    "member_mall_limit",
+    "member_mall_exchange",
+    "member_mall_exchanged",
+    "member_mall_no_exchanges",
+    "member_mall_cancel",
+    "member_mall_cancelled",
+    "member_mall_pay_by",
+    "member_mall_item",
+    "svkind_top_up",
+    "svkind_gift",
+    "svkind_spend",
+    "svkind_spend_refund",
+    "svkind_top_up_refund",
+    "svkind_transfer_out",
+    "svkind_transfer_in",
+    "gkind_birthday",
+    "gkind_anniversary",
+    "mstate_awaiting_payment",
+    "mstate_pending",
+    "mstate_shipped",
+    "mstate_delivered",
+    "mstate_fulfilled",
+    "mstate_completed",
+    "mstate_cancelled",
+    "mstate_expired",
+    // The refusals of an exchange the customer can meet (the error codes' own texts).
+    "insufficient_points",
+    "item_off_sale",
+    "invalid_exchange_transition",
 ];
 
 /// The reader's language: `?lang=`, else the language cookie, else Chinese.
@@ -155,6 +207,12 @@ fn js_key(k: &str) -> Option<String> {
         "invalid_customer_token" => "h5.js.token_invalid".into(),
         "customer_token_expired" => "h5.js.token_expired".into(),
         "lang" => return None,
+        "insufficient_points" | "item_off_sale" | "invalid_exchange_transition" => {
+            format!("err.{k}")
+        }
+        k if k.starts_with("svkind_") => format!("sv.kind.{}", &k[7..]),
+        k if k.starts_with("gkind_") => format!("sv.gift_kind.{}", &k[6..]),
+        k if k.starts_with("mstate_") => format!("mall.state.{}", &k[7..]),
         k if k.starts_with("pkind_") => format!("points.kind.{}", &k[6..]),
         k if k.starts_with("psource_") => format!("points.source.{}", &k[8..]),
         k if k.starts_with("member_") => format!("points.h5.{}", &k[7..]),
@@ -686,17 +744,17 @@ struct MemberData {
 struct MemberPage {
     shell: Shell,
     data: Option<MemberData>,
-    /// The stored-value and gifts block (shown when the page knows its customer).
+    /// The stored-value balance, filled when the page knows its customer (else the script
+    /// loads it).
     stored_value: Option<StoredValueBlock>,
 }
 
-/// The member centre's stored-value balance and the member gifts received.
+/// The member centre's stored-value balance with its two portions (the latest entries and
+/// the member gifts are loaded by the script).
 struct StoredValueBlock {
     balance: String,
     /// `本金 ¥… · 赠送金 ¥…`.
     split: String,
-    /// `(gift's label, year)`, newest first.
-    gifts: Vec<(String, i64)>,
 }
 
 async fn stored_value_block(s: &AppState, tr: Tr, token: &str) -> Option<StoredValueBlock> {
@@ -707,20 +765,12 @@ async fn stored_value_block(s: &AppState, tr: Tr, token: &str) -> Option<StoredV
         .await
         .ok()?;
     let a = s.app.stored_value().account_of(customer).await.ok()?;
-    let grants = s.app.gifts().grants_of(customer).await.ok()?;
     Some(StoredValueBlock {
         balance: format!("¥{}", yuan(a.balance_fen)),
-        split: format!(
-            "{} ¥{} · {} ¥{}",
-            tr.t("sv.principal"),
-            yuan(a.principal_fen),
-            tr.t("sv.gift"),
-            yuan(a.gift_fen)
+        split: tr.fill(
+            "points.h5.sv_split",
+            &[("p", &yuan(a.principal_fen)), ("g", &yuan(a.gift_fen))],
         ),
-        gifts: grants
-            .into_iter()
-            .map(|g| (tr.t(&format!("sv.gift_kind.{}", g.kind)).to_owned(), g.year))
-            .collect(),
     })
 }
 
@@ -787,7 +837,9 @@ async fn member_data(s: &AppState, tr: Tr, token: &str) -> Option<MemberData> {
 
 /// `/h5/member`: the member centre — the points balance and what it is worth, the points
 /// that expire soonest with their dates, and the history with its sources (older pages
-/// loaded by the script), and the tier with its benefits and the progress to the next.
+/// loaded by the script), the tier with its benefits and the progress to the next; and,
+/// loaded by the script, the paid member card with its savings, the stored-value balance
+/// with its latest entries, the member gifts received and the points mall.
 pub async fn member(State(s): State<AppState>, parts: Parts) -> Response {
     let tr = Tr {
         lang: lang_of(&parts),

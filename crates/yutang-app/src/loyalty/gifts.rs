@@ -24,12 +24,14 @@ use crate::audit::{self, Action};
 use crate::error::{AppError, Result};
 use crate::{Actor, App};
 
-pub use store::{GrantRow, MemberGiftRuleRow as RuleRow};
+pub use store::{GrantRow, MemberGiftRuleRow as RuleRow, MyGrantRow as MyGiftRow};
 
 /// The daily gifts run's job kind.
 pub const GIFTS_KIND: &str = "member_gifts";
 /// Customers read per batch by the run.
 const BATCH: i64 = 500;
+/// The gifts a customer sees in the member centre (the latest; a few a year at most).
+const MY_GIFTS: i64 = 50;
 
 /// The job kinds this area runs (see `crate::job_kinds`).
 pub(crate) fn register(reg: &mut crate::jobs::JobRegistry) {
@@ -178,9 +180,10 @@ impl Gifts<'_> {
         Ok(store::grants(&self.db, None, limit.clamp(1, 200)).await?)
     }
 
-    /// A customer's own gifts, newest first (member centre).
-    pub async fn grants_of(&self, customer: yutang_core::ids::CustomerId) -> Result<Vec<GrantRow>> {
-        Ok(store::grants(&self.db, Some(customer.0), 20).await?)
+    /// The gifts given to a customer, newest first, with the rule's and the coupon's names
+    /// (member centre; the customer's own token, so no actor).
+    pub async fn my_gifts(&self, customer: yutang_core::ids::CustomerId) -> Result<Vec<MyGiftRow>> {
+        Ok(store::grants_of_customer(&self.db, customer.0, MY_GIFTS).await?)
     }
 
     /// Start a run now (admin, operator; audited); one per minute at most.

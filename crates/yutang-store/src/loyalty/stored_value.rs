@@ -858,6 +858,41 @@ pub async fn grants(db: &Db, customer: Option<i64>, limit: i64) -> Result<Vec<Gr
     })
 }
 
+/// A gift granted to a customer as they see it: the rule's name and the coupon's.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct MyGrantRow {
+    pub id: i64,
+    pub kind: String,
+    pub year: i64,
+    /// The rule's name (生日礼).
+    pub name: String,
+    pub coupon_template_id: Option<i64>,
+    /// The coupon template's name, when the gift gives one.
+    pub coupon_name: Option<String>,
+    pub points: i64,
+    pub gift_fen: i64,
+    /// 1 once the coupon (if any) was handled.
+    pub coupon_done: i64,
+    pub created_at: i64,
+}
+
+/// One customer's grants with their rule's and coupon's names, newest first.
+pub async fn grants_of_customer(db: &Db, customer: i64, limit: i64) -> Result<Vec<MyGrantRow>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_as::<_, MyGrantRow>(
+            "SELECT g.id, g.kind, g.year, r.name, g.coupon_template_id, t.name AS coupon_name, \
+             g.points, g.gift_fen, g.coupon_done, g.created_at \
+             FROM member_gift_grants g JOIN member_gift_rules r ON r.id = g.rule_id \
+             LEFT JOIN coupon_templates t ON t.id = g.coupon_template_id \
+             WHERE g.customer_id = $1 ORDER BY g.id DESC LIMIT $2",
+        )
+        .bind(customer)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+    })
+}
+
 /// Grants whose coupon is still to be issued (a crash between the grant and the issue).
 pub async fn grants_missing_coupon(db: &Db, limit: i64) -> Result<Vec<GrantRow>> {
     db_run!(db, pool => {

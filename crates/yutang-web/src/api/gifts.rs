@@ -5,8 +5,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use yutang_app::loyalty::gifts::{GrantRow, RuleInput, RuleRow};
+use yutang_app::loyalty::gifts::{GrantRow, MyGiftRow, RuleInput, RuleRow};
 
+use crate::api::promotions::CustomerAuth;
 use crate::api::tags::JobOut;
 use crate::auth::{ApiActor, ApiJson, ApiQuery, IdPath};
 use crate::error::{ErrorBody, WebResult};
@@ -98,6 +99,30 @@ pub mod schema {
         pub coupon_done: i64,
         pub created_at: i64,
     }
+
+    /// A gift the signed-in customer was given (member centre).
+    #[derive(Serialize, ToSchema)]
+    #[schema(as = MyMemberGift)]
+    pub struct MyGift {
+        pub id: i64,
+        /// birthday, anniversary.
+        pub kind: String,
+        /// The Shanghai year it was given for.
+        pub year: i64,
+        /// The rule's name (生日礼).
+        pub name: String,
+        pub coupon_template_id: Option<i64>,
+        /// The coupon template's name, when the gift gives a coupon.
+        pub coupon_name: Option<String>,
+        /// Points given.
+        pub points: i64,
+        /// Stored-value gift (fen).
+        pub gift_fen: i64,
+        /// 0 while the coupon (if any) is still to be issued by the run; 1 once handled.
+        pub coupon_done: i64,
+        /// When it was given (epoch ms).
+        pub created_at: i64,
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/loyalty/gifts", tag = "loyalty", security(("bearer" = [])),
@@ -175,4 +200,15 @@ pub async fn start_run(
     let id = s.app.gifts().start_run(&a).await?;
     let job = s.app.job(&a, id).await?;
     Ok((StatusCode::ACCEPTED, Json(job.into())))
+}
+
+/// The gifts the signed-in customer was given (birthday, anniversary), newest first, at most
+/// 50: what each gave (coupon, points, stored-value gift) and when.
+#[utoipa::path(get, path = "/api/v1/public/me/gifts", tag = "public", security(("customer" = [])),
+    responses((status = 200, body = Vec<schema::MyGift>), (status = 401, body = ErrorBody)))]
+pub async fn public_gifts(
+    State(s): State<AppState>,
+    CustomerAuth(c): CustomerAuth,
+) -> WebResult<Json<Vec<MyGiftRow>>> {
+    Ok(Json(s.app.gifts().my_gifts(c).await?))
 }

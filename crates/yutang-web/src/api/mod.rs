@@ -109,9 +109,9 @@ use promotions::CustomerTokenScheme;
         stored_value::account, stored_value::entries, stored_value::top_up,
         stored_value::refund_top_up, stored_value::spend, stored_value::refund_spend,
         stored_value::liability, stored_value::list_rules, stored_value::create_rule,
-        stored_value::update_rule, stored_value::archive_rule, stored_value::public_account,
+        stored_value::update_rule, stored_value::archive_rule, stored_value::public_account, stored_value::public_entries,
         gifts::list_rules, gifts::create_rule, gifts::update_rule, gifts::archive_rule,
-        gifts::grants, gifts::start_run,
+        gifts::grants, gifts::start_run, gifts::public_gifts,
         mall::list_items, mall::create_item, mall::get_item, mall::update_item,
         mall::archive_item, mall::list_exchanges, mall::get_exchange, mall::pay, mall::ship,
         mall::deliver, mall::fulfil, mall::cancel, mall::customer_exchanges, mall::exchange,
@@ -385,6 +385,11 @@ fn stored_value_router() -> Router<AppState> {
             put(stored_value::update_rule).delete(stored_value::archive_rule),
         )
         .route("/public/me/stored-value", get(stored_value::public_account))
+        .route(
+            "/public/me/stored-value/entries",
+            get(stored_value::public_entries),
+        )
+        .route("/public/me/gifts", get(gifts::public_gifts))
         .route(
             "/loyalty/gifts",
             get(gifts::list_rules).post(gifts::create_rule),

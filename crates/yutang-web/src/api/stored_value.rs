@@ -431,3 +431,22 @@ pub async fn public_account(
 ) -> WebResult<Json<AccountView>> {
     Ok(Json(s.app.stored_value().account_of(c).await?))
 }
+
+/// The signed-in customer's stored-value entries, newest first (member centre); `before` an
+/// entry id (exclusive), `limit` 1–200 (default 50).
+#[utoipa::path(get, path = "/api/v1/public/me/stored-value/entries", tag = "public", security(("customer" = [])),
+    params(EntriesParams),
+    responses((status = 200, body = schema::EntriesPage), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "invalid_query: before or limit not a whole number")))]
+pub async fn public_entries(
+    State(s): State<AppState>,
+    CustomerAuth(c): CustomerAuth,
+    ApiQuery(p): ApiQuery<EntriesParams>,
+) -> WebResult<Json<EntriesPage>> {
+    Ok(Json(
+        s.app
+            .stored_value()
+            .entries_of(c, p.before, p.limit.unwrap_or(50))
+            .await?,
+    ))
+}

@@ -401,6 +401,8 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "target.mall_exchange" => ("积分兑换单", "Mall exchange"),
         "jobs.kind_mall_expiry" => ("积分兑换超时未支付", "Unpaid mall exchanges expiry"),
         "points.source.mall" => ("积分商城", "Points mall"),
+        // Points given with a top-up gift or a member gift (source_type `gift`).
+        "points.source.gift" => ("赠送", "Gift"),
         "event.mall_exchanged" => ("积分兑换", "Exchanged points in the mall"),
         "event.mall_exchange_changed" => ("积分兑换单状态变化", "Mall exchange changed"),
         "promo.op.mall_item.create" => ("新建积分商城商品", "Created a mall item"),

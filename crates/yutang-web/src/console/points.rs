@@ -630,6 +630,47 @@ pub(crate) fn text(key: &str) -> Option<(&'static str, &'static str)> {
         "points.h5.tier_discount" => ("会员价优惠 {v}%", "{v}% member discount"),
         "points.h5.tier_multiplier" => ("积分 {v} 倍", "{v}× points"),
         "points.h5.tier_free_shipping" => ("满 ¥{v} 包邮", "Free shipping from ¥{v}"),
+        // The member centre's paid card block.
+        "points.h5.card" => ("付费会员卡", "Paid member card"),
+        "points.h5.card_active" => ("生效中", "Active"),
+        "points.h5.card_expired" => ("已过期", "Expired"),
+        "points.h5.card_none" => ("未开通", "None"),
+        "points.h5.card_no_card" => ("你还没有付费会员卡", "You have no paid member card"),
+        "points.h5.card_until" => ("有效期至 {d}", "Valid until {d}"),
+        "points.h5.card_ended" => ("{d} 已到期", "Ended on {d}"),
+        "points.h5.card_savings" => (
+            "本期已省 ¥{s}，卡费 ¥{p}",
+            "Saved ¥{s} this period; the card cost ¥{p}",
+        ),
+        "points.h5.card_guarantee" => (
+            "省钱保障：本期省下不足卡费，差额退还",
+            "Savings guarantee: save less than the card cost this period and the difference is refunded",
+        ),
+        // The stored-value block.
+        "points.h5.sv_split" => ("本金 ¥{p} · 赠送金 ¥{g}", "Principal ¥{p} · gift ¥{g}"),
+        "points.h5.sv_no_entries" => ("暂无储值记录", "No stored-value entries yet"),
+        // The member gifts block.
+        "points.h5.gifts" => ("会员礼", "Member gifts"),
+        "points.h5.gifts_none" => ("还没有收到会员礼", "No member gifts yet"),
+        "points.h5.gift_points" => ("{n} 积分", "{n} points"),
+        "points.h5.gift_fen" => ("储值赠送金 ¥{v}", "¥{v} stored-value gift"),
+        "points.h5.gift_coupon" => ("优惠券「{n}」", "Coupon “{n}”"),
+        "points.h5.gift_year" => ("{y} 年", "{y}"),
+        // The points mall block.
+        "points.h5.mall" => ("积分商城", "Points mall"),
+        "points.h5.mall_mine" => ("我的兑换", "My exchanges"),
+        "points.h5.mall_none" => ("暂无可兑换的商品", "Nothing to exchange right now"),
+        "points.h5.mall_points" => ("{p} 积分", "{p} points"),
+        "points.h5.mall_cash" => ("+ ¥{c}", "+ ¥{c}"),
+        "points.h5.mall_stock" => ("剩余 {n}", "{n} left"),
+        "points.h5.mall_limit" => ("每人限 {n} 件", "Limit {n} each"),
+        "points.h5.mall_exchange" => ("兑换", "Exchange"),
+        "points.h5.mall_exchanged" => ("兑换成功", "Exchanged"),
+        "points.h5.mall_no_exchanges" => ("还没有兑换记录", "No exchanges yet"),
+        "points.h5.mall_cancel" => ("取消兑换", "Cancel"),
+        "points.h5.mall_cancelled" => ("已取消，积分已退回", "Cancelled; your points are back"),
+        "points.h5.mall_pay_by" => ("请在 {t} 前支付", "Pay by {t}"),
+        "points.h5.mall_item" => ("商品 #{id}", "Item #{id}"),
         _ => return None,
     })
 }

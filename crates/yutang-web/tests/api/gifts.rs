@@ -14,11 +14,12 @@ use serde_json::{Value, json};
 use crate::acquisition::scalar;
 use crate::customers::customer_with_phone;
 use crate::helpers::{Engine, TestApp, error_of, spawn_app};
-use crate::promotions::{created_id, template};
+use crate::promotions::{created_id, template, token};
 
 both_engines!(
     birthday_and_anniversary_gifts_are_given_once_a_year,
     bad_gift_rules_are_refused_naming_the_field,
+    a_customer_reads_the_gifts_given_to_them,
 );
 
 async fn ok_json(r: reqwest::Response) -> Value {
@@ -263,4 +264,72 @@ async fn bad_gift_rules_are_refused_naming_the_field(e: Engine) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+/// `GET /api/v1/public/me/gifts`: the signed-in customer's own gifts with what each gave —
+/// the rule's name, the coupon's name, the points and the stored-value gift — and nobody
+/// else's; no token is 401.
+async fn a_customer_reads_the_gifts_given_to_them(e: Engine) {
+    let t = spawn_app(e).await;
+    let coupon = created_id(
+        t.post("/api/v1/coupon-templates", &t.admin, template(100, 50))
+            .await,
+    )
+    .await;
+    ok_json(
+        t.post(
+            "/api/v1/loyalty/gifts",
+            &t.admin,
+            json!({"name": "生日礼", "kind": "birthday", "mode": "month",
+                   "coupon_template_id": coupon, "points": 100, "gift_fen": 500}),
+        )
+        .await,
+    )
+    .await;
+    let now = chrono::Utc::now().with_timezone(&Shanghai);
+    let month = now.month();
+    let born = customer_with_phone(&t, "13800020011", "本月生日").await;
+    set_birthday(&t, born, &format!("1990-{month:02}-01")).await;
+    let other = customer_with_phone(&t, "13800020012", "别的顾客").await;
+    set_birthday(&t, other, &format!("1990-{:02}-01", month % 12 + 1)).await;
+
+    // Before the run: nothing yet.
+    let tok = token(&t, born).await;
+    let mine = ok_json(t.get("/api/v1/public/me/gifts", &tok).await).await;
+    assert_eq!(mine, json!([]));
+
+    t.app.gifts().run_now(None).await.unwrap();
+    let mine = ok_json(t.get("/api/v1/public/me/gifts", &tok).await).await;
+    let list = mine.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{mine}");
+    let g = &list[0];
+    assert_eq!(g["kind"], json!("birthday"));
+    assert_eq!(g["year"], json!(i64::from(now.year())));
+    assert_eq!(g["name"], json!("生日礼"));
+    assert_eq!(g["coupon_template_id"], json!(coupon));
+    assert_eq!(g["coupon_name"], json!("周二会员日 满50减10"));
+    assert_eq!(
+        (g["points"].as_i64(), g["gift_fen"].as_i64()),
+        (Some(100), Some(500))
+    );
+    assert_eq!(g["coupon_done"], json!(1));
+    assert!(g["created_at"].as_i64().unwrap() > 0);
+    assert!(
+        g.get("grant_key").is_none() && g.get("customer_id").is_none(),
+        "{g}"
+    );
+
+    // Another customer sees none of it.
+    let other_tok = token(&t, other).await;
+    let theirs = ok_json(t.get("/api/v1/public/me/gifts", &other_tok).await).await;
+    assert_eq!(theirs, json!([]));
+    // No customer token, or a staff token: 401.
+    let r = t
+        .req(Method::GET, "/api/v1/public/me/gifts", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = t.get("/api/v1/public/me/gifts", &t.admin).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }

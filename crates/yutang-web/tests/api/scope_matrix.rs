@@ -1024,7 +1024,9 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
             json!({"name": "矩阵生日礼", "kind": "birthday", "mode": "month", "points": 10}),
         ),
         ("post", "/loyalty/gifts/runs") => Case::new(Roles(HQ_WRITE)),
-        ("get", "/public/me/stored-value") => Case::new(Public),
+        ("get", "/public/me/stored-value")
+        | ("get", "/public/me/stored-value/entries")
+        | ("get", "/public/me/gifts") => Case::new(Public),
         // The points mall: everyone who sees customers reads the items, HQ writes them; the
         // brand-wide exchange list is for the roles that see metrics, a customer's exchanges
         // for whoever sees the customer; exchanges and their steps are HQ writes.

@@ -234,6 +234,50 @@ async fn top_ups_get_the_best_gift_and_replays_change_nothing(e: Engine) {
     let tok = token(&t, c).await;
     let mine = ok_json(t.get("/api/v1/public/me/stored-value", &tok).await).await;
     assert_eq!(mine["balance_fen"], json!(83_000));
+    // …and their own entries, newest first, a page at a time (the member centre's list).
+    let page = ok_json(
+        t.get("/api/v1/public/me/stored-value/entries?limit=3", &tok)
+            .await,
+    )
+    .await;
+    let ids = |p: &Value| -> Vec<i64> {
+        p["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_i64().unwrap())
+            .collect()
+    };
+    let all: Vec<i64> = ids(&v);
+    assert_eq!(ids(&page), all[..3].to_vec());
+    assert_eq!(page["items"][0]["kind"], json!("top_up"));
+    assert_eq!(page["items"][0]["amount"], json!(10_000));
+    let before = page["next_before"].as_i64().unwrap();
+    let rest = ok_json(
+        t.get(
+            &format!("/api/v1/public/me/stored-value/entries?before={before}"),
+            &tok,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(ids(&rest), all[3..].to_vec());
+    assert_eq!(rest["next_before"], Value::Null);
+    // Another customer's token sees none of them; a bad limit is 422 naming it.
+    let stranger = customer_with_phone(&t, "13800010009", "旁人").await;
+    let none = ok_json(
+        t.get(
+            "/api/v1/public/me/stored-value/entries",
+            &token(&t, stranger).await,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(none["items"], json!([]));
+    let r = t
+        .get("/api/v1/public/me/stored-value/entries?limit=x", &tok)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // The H5 member centre shows the balance and its split.
     let html = t
         .req(Method::GET, &format!("/h5/member?token={tok}"), None)
