@@ -487,7 +487,6 @@
   // The points mall: the items on sale, each with its exchange button, and my exchanges with
   // a cancel button while the API allows one (awaiting payment, or pending before shipping).
   // An exchange or a cancel refreshes the balance, the history, the stock and my exchanges.
-  var mallNames = {};
   var mallSeq = 0;
   function mallBlock(afterChange) {
     var seq = ++mallSeq;
@@ -497,7 +496,6 @@
       box.textContent = "";
       if (!items.length) { box.appendChild(el("p", "muted", t("member_mall_none"))); }
       items.forEach(function (it) {
-        mallNames[it.id] = it.name;
         var card = el("div", "card mall-item");
         card.setAttribute("data-item", it.id);
         card.setAttribute("data-stock", it.stock);
@@ -537,7 +535,7 @@
         row.setAttribute("data-exchange", x.id);
         row.setAttribute("data-state", x.state);
         var left = el("span");
-        left.appendChild(el("span", "", mallNames[x.item_id] || t("member_mall_item", { id: x.item_id })));
+        left.appendChild(el("span", "", x.item_name));
         left.appendChild(el("br"));
         var detail = "-" + x.points + (x.cash_fen > 0 ? " · ¥" + yuan(x.cash_fen) : "") + " · " + when(x.created_at);
         if (x.state === "awaiting_payment" && x.pay_by !== null) {

@@ -163,7 +163,6 @@ const JS_TEXTS: &[&str] = &[
     "member_mall_cancel",
     "member_mall_cancelled",
     "member_mall_pay_by",
-    "member_mall_item",
     "svkind_top_up",
     "svkind_gift",
     "svkind_spend",

@@ -243,6 +243,8 @@ pub struct ExchangeRow {
     #[serde(skip)]
     pub fingerprint: String,
     pub item_id: i64,
+    /// The item's name now (archived items keep theirs).
+    pub item_name: String,
     pub customer_id: i64,
     pub kind: String,
     pub state: String,
@@ -267,7 +269,9 @@ pub struct ExchangeRow {
 
 macro_rules! exchange_select {
     () => {
-        "SELECT id, idempotency_key, fingerprint, item_id, customer_id, kind, state, points, \
+        "SELECT id, idempotency_key, fingerprint, item_id, \
+         (SELECT i.name FROM mall_items i WHERE i.id = mall_exchanges.item_id) AS item_name, \
+         customer_id, kind, state, points, \
          cash_fen, points_entry_id, return_entry_id, coupon_claim_id, pay_by, order_ref, \
          carrier, tracking_no, created_by, created_at, paid_at, shipped_at, finished_at, \
          returned_at, updated_by, updated_at FROM mall_exchanges"

@@ -170,6 +170,8 @@ pub mod schema {
     pub struct Exchange {
         pub id: i64,
         pub item_id: i64,
+        /// The item's name (archived items keep theirs).
+        pub item_name: String,
         pub customer_id: i64,
         pub kind: String,
         pub state: String,

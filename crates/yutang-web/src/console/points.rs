@@ -670,7 +670,6 @@ pub(crate) fn text(key: &str) -> Option<(&'static str, &'static str)> {
         "points.h5.mall_cancel" => ("取消兑换", "Cancel"),
         "points.h5.mall_cancelled" => ("已取消，积分已退回", "Cancelled; your points are back"),
         "points.h5.mall_pay_by" => ("请在 {t} 前支付", "Pay by {t}"),
-        "points.h5.mall_item" => ("商品 #{id}", "Item #{id}"),
         _ => return None,
     })
 }

@@ -801,6 +801,11 @@ async fn bad_items_are_refused_naming_the_field(e: Engine) {
     assert_eq!(stock(&t, id).await, (5, 0));
     let v = ok_json(put(with("stock", json!(9))).await.unwrap()).await;
     assert_eq!(v["stock"], 9);
+    // An exchange made before the archive keeps naming its item after it.
+    let holder = customer_with_phone(&t, "13900000108", "兑换过").await;
+    grant(&t, holder, 100).await;
+    let held = ok_json(exchange(&t, holder, id, "arch-0").await).await;
+    assert_eq!(held["item_name"], json!("品牌保温杯"), "{held}");
     // Archived: out of the lists, closed to exchanges.
     let r = t
         .req(
@@ -822,4 +827,11 @@ async fn bad_items_are_refused_naming_the_field(e: Engine) {
         exchange(&t, c, id, "arch-1").await.status(),
         StatusCode::NOT_FOUND
     );
+    let mine = ok_json(
+        t.get("/api/v1/public/me/mall/exchanges", &token(&t, holder).await)
+            .await,
+    )
+    .await;
+    assert_eq!(mine[0]["id"], held["id"]);
+    assert_eq!(mine[0]["item_name"], json!("品牌保温杯"), "{mine}");
 }
