@@ -362,6 +362,13 @@ async fn main() -> Result<()> {
                 started.elapsed().as_secs_f64()
             );
             println!(
+                "  会员: {} member card purchases ({} savings-guarantee refunds owed), {} points mall exchanges, {} stored-value top-ups",
+                summary.loyalty.card_purchases,
+                summary.loyalty.card_refunds_owed,
+                summary.loyalty.exchanges,
+                summary.loyalty.top_ups
+            );
+            println!(
                 "  console:  http://{}/console\n  login:    {} / {}  (every demo account, e.g. sh-001.manager, sh-001.guide1, uses the same password)\n",
                 app.settings.listen,
                 summary.admin_username,

@@ -4,7 +4,7 @@
 
 #[cfg(feature = "fake-wecom")]
 pub mod acquisition;
-mod loyalty;
+pub mod loyalty;
 mod points;
 mod pool;
 mod promotions;
@@ -40,6 +40,8 @@ pub struct DemoSummary {
     pub customers: usize,
     pub orders: usize,
     pub admin_username: String,
+    /// What the paid cards, mall, stored value and gifts hold.
+    pub loyalty: loyalty::LoyaltySeeded,
 }
 
 /// A city of the demo: (code prefix, city name, store names).
@@ -269,7 +271,7 @@ impl Demo<'_> {
         self.seed_demo_tiers().await?;
         progress("会员等级 tiers", 1, 1);
         progress("会员卡 积分商城 储值 cards, mall, stored value", 0, 1);
-        self.seed_demo_loyalty().await?;
+        summary.loyalty = self.seed_demo_loyalty().await?;
         progress("会员卡 积分商城 储值 cards, mall, stored value", 1, 1);
         self.db.analyze().await?;
         Ok(summary)
