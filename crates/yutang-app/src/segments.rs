@@ -291,6 +291,11 @@ impl SegmentEngine {
         }
         // Taken before the facts are read, like the build's.
         let to = store::feed_mark(db).await?;
+        // The facts are read as of a time after every change up to `to` committed: `now` was
+        // taken by the caller before it waited for the writer lock, and a change committed
+        // meanwhile (a member card bought at that instant) read at the earlier time would be
+        // indexed as not yet begun, with no later event to correct it.
+        let now = now.max(yutang_core::time::Millis::now().0);
         self.follow_channels(db, &custom, now).await?;
         let mut after = 0;
         loop {
