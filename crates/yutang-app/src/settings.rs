@@ -120,6 +120,11 @@ pub struct LimitsSettings {
     /// The largest product image accepted (`POST /api/v1/media`, the console's 商品图片), in
     /// bytes; at most 16 MiB. Default 2 MiB.
     pub max_image_bytes: usize,
+    /// How far a customer list counts its total (`GET /api/v1/customers`, the console's
+    /// 客户 list): past this many matches (or past the page asked for, if further) the count
+    /// stops and the total is a lower bound (`total_exact: false`, shown as "10000+"), so a
+    /// page of a 10M-customer brand never counts everyone. 1–100,000,000; default 10,000.
+    pub list_count_cap: i64,
 }
 
 impl Default for LimitsSettings {
@@ -127,6 +132,7 @@ impl Default for LimitsSettings {
         Self {
             future_skew_minutes: 10,
             max_image_bytes: yutang_core::media::DEFAULT_MAX_BYTES,
+            list_count_cap: 10_000,
         }
     }
 }
@@ -359,6 +365,11 @@ impl Settings {
                 "configuration: limits.max_image_bytes must be 1–16777216".into(),
             ));
         }
+        if !(1..=100_000_000).contains(&self.limits.list_count_cap) {
+            return Err(AppError::Internal(
+                "configuration: limits.list_count_cap must be 1–100000000".into(),
+            ));
+        }
         if !(0..=24 * 60).contains(&self.limits.future_skew_minutes) {
             return Err(AppError::Internal(
                 "configuration: limits.future_skew_minutes must be 0–1440".into(),
@@ -497,6 +508,23 @@ mod tests {
         assert_eq!(s.limits.future_skew_minutes, 3);
         let e = env(&[("YUTANG_LIMITS__FUTURE_SKEW_MINUTES", "-1")]);
         assert!(Settings::load_from(None, &Overrides::default(), e).is_err());
+    }
+
+    #[test]
+    fn the_list_count_cap_is_a_setting() {
+        let none = env(&[]);
+        let s = Settings::load_from(None, &Overrides::default(), none).unwrap();
+        assert_eq!(s.limits.list_count_cap, 10_000);
+        let e = env(&[("YUTANG_LIMITS__LIST_COUNT_CAP", "500")]);
+        let s = Settings::load_from(None, &Overrides::default(), e).unwrap();
+        assert_eq!(s.limits.list_count_cap, 500);
+        for bad in ["0", "-5", "100000001"] {
+            let e = env(&[("YUTANG_LIMITS__LIST_COUNT_CAP", bad)]);
+            assert!(
+                Settings::load_from(None, &Overrides::default(), e).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -26,8 +26,8 @@ async fn customer_ids(app: &App) -> Result<Vec<i64>> {
             .list_customers(&Actor::system(), &q)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        ids.extend(p.items.iter().map(|c| c.id));
-        if p.items.len() < 200 {
+        ids.extend(p.page.items.iter().map(|c| c.id));
+        if p.page.items.len() < 200 {
             break;
         }
     }

@@ -133,7 +133,16 @@ fn filter<'a>(
         sort: q.sort,
         limit: q.page.size,
         offset: q.page.offset(),
+        count_cap: i64::MAX,
     }
+}
+
+/// A page of [`Customers::list_customers`]: `page.total` is exact when `total_exact`, else a
+/// lower bound reaching past the page.
+#[derive(Debug)]
+pub struct CustomerList {
+    pub page: Paged<CustomerRow>,
+    pub total_exact: bool,
 }
 
 pub(crate) fn scope_of(actor: &Actor) -> Option<Scope> {
@@ -239,24 +248,32 @@ impl Customers<'_> {
         }
     }
 
-    pub async fn list_customers(
-        &self,
-        actor: &Actor,
-        q: &CustomerQuery,
-    ) -> Result<Paged<CustomerRow>> {
+    /// A page of the customers the caller sees. The total is counted up to
+    /// `limits.list_count_cap` matches (or one past the page, when further) and is a lower
+    /// bound beyond that (`total_exact` false): counting 10M customers for every page would
+    /// cost more than the page.
+    pub async fn list_customers(&self, actor: &Actor, q: &CustomerQuery) -> Result<CustomerList> {
         let Some(scope) = scope_of(actor) else {
             if !actor.can(Permission::ViewCustomers) {
                 return Err(AppError::Forbidden);
             }
-            return Ok(empty(q.page));
+            return Ok(CustomerList {
+                page: empty(q.page),
+                total_exact: true,
+            });
         };
         let phone = search_phone(q);
-        let (items, total) = store::list(&self.db, &filter(q, scope, phone.as_ref())).await?;
-        Ok(Paged {
-            items: items.into_iter().map(mask_row).collect(),
-            total,
-            page: q.page.number,
-            page_size: q.page.size,
+        let mut f = filter(q, scope, phone.as_ref());
+        f.count_cap = self.settings.limits.list_count_cap;
+        let (items, total) = store::list(&self.db, &f).await?;
+        Ok(CustomerList {
+            page: Paged {
+                items: items.into_iter().map(mask_row).collect(),
+                total: total.total,
+                page: q.page.number,
+                page_size: q.page.size,
+            },
+            total_exact: total.exact,
         })
     }
 

@@ -167,6 +167,35 @@ pub struct CustomerFilter<'a> {
     pub sort: CustomerSort,
     pub limit: i64,
     pub offset: i64,
+    /// How far [`list`] counts: see [`ListTotal`].
+    pub count_cap: i64,
+}
+
+/// The total of a customer list, counted only as far as it has to be: up to the cap, or up
+/// to one past the page asked for when that is further. A brand of 10M customers is not
+/// counted in full for every page; the index's segment count is the exact figure when one
+/// is wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListTotal {
+    /// The exact total when `exact`; otherwise a lower bound that still reaches past the
+    /// page, so a pager knows a next page exists.
+    pub total: i64,
+    pub exact: bool,
+}
+
+impl ListTotal {
+    /// How many matches to count at most for a page at `offset` of `limit` rows.
+    pub fn bound(cap: i64, offset: i64, limit: i64) -> i64 {
+        cap.max(offset.saturating_add(limit).saturating_add(1))
+    }
+
+    /// The total from a count stopped at `bound`: reaching the bound means there may be more.
+    pub fn from_count(counted: i64, bound: i64) -> Self {
+        Self {
+            total: counted,
+            exact: counted < bound,
+        }
+    }
 }
 
 /// The `ORDER BY` of a customer list (a fixed text per sort: nothing from the request is
@@ -277,9 +306,10 @@ macro_rules! push_customer_filters {
     }};
 }
 
-pub async fn list(db: &Db, f: &CustomerFilter<'_>) -> Result<(Vec<CustomerRow>, i64)> {
+pub async fn list(db: &Db, f: &CustomerFilter<'_>) -> Result<(Vec<CustomerRow>, ListTotal)> {
     let term = f.q.and_then(SearchTerm::parse);
     let pg = matches!(db, Db::Postgres(_));
+    let bound = ListTotal::bound(f.count_cap, f.offset, f.limit);
     db_run!(db, pool => {
         let mut qb = sqlx::QueryBuilder::new(customer_select!());
         push_customer_filters!(qb, f, &term, pg);
@@ -289,10 +319,12 @@ pub async fn list(db: &Db, f: &CustomerFilter<'_>) -> Result<(Vec<CustomerRow>, 
             .push(" OFFSET ")
             .push_bind(f.offset);
         let rows = qb.build_query_as::<CustomerRow>().fetch_all(pool).await?;
-        let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM customers c");
+        // The count stops at `bound` rows: `LIMIT` in the subquery ends the scan there.
+        let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM customers c");
         push_customer_filters!(qb, f, &term, pg);
-        let total: i64 = qb.build_query_scalar().fetch_one(pool).await?;
-        Ok((rows, total))
+        qb.push(" LIMIT ").push_bind(bound).push(") t");
+        let counted: i64 = qb.build_query_scalar().fetch_one(pool).await?;
+        Ok((rows, ListTotal::from_count(counted, bound)))
     })
 }
 

@@ -85,7 +85,12 @@ impl From<CustomerRow> for CustomerOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CustomerPage {
     pub items: Vec<CustomerOut>,
+    /// The customers the filters pick, counted up to the server's `limits.list_count_cap`
+    /// (default 10,000) or one past this page when that is further. When `total_exact` is
+    /// false this is a lower bound: there are at least this many, and a next page exists.
     pub total: i64,
+    /// Whether `total` is the exact count (false: counting stopped at the cap).
+    pub total_exact: bool,
     pub page: i64,
     pub page_size: i64,
 }
@@ -484,10 +489,11 @@ pub async fn list(
     let q = p.query().map_err(AppError::from)?;
     let r = s.app.customers().list_customers(&a, &q).await?;
     Ok(Json(CustomerPage {
-        items: r.items.into_iter().map(Into::into).collect(),
-        total: r.total,
-        page: r.page,
-        page_size: r.page_size,
+        items: r.page.items.into_iter().map(Into::into).collect(),
+        total: r.page.total,
+        total_exact: r.total_exact,
+        page: r.page.page,
+        page_size: r.page.page_size,
     }))
 }
 

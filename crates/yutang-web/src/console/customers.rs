@@ -132,8 +132,8 @@ pub async fn list(
         Ok(p) => p,
         Err(e) => return error_page(c.ctx, AppError::Invalid(e)),
     };
-    let p = match s.app.customers().list_customers(a, &query).await {
-        Ok(p) => p,
+    let (p, total_exact) = match s.app.customers().list_customers(a, &query).await {
+        Ok(l) => (l.page, l.total_exact),
         Err(e) => return error_page(c.ctx, e),
     };
     let all = Page {
@@ -202,7 +202,9 @@ pub async fn list(
         })
         .collect();
     params.push(("sort", query.sort.as_param()));
-    let pager = pager("/console/customers", &params, p.page, p.page_size, p.total);
+    let mut pager = pager("/console/customers", &params, p.page, p.page_size, p.total);
+    // Counting stopped at the cap: "10000+" and "/ 200+", with a next page.
+    pager.more = !total_exact;
     render(
         StatusCode::OK,
         &ListPage {

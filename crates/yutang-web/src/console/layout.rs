@@ -252,6 +252,8 @@ pub struct Pager {
     pub page: i64,
     pub pages: i64,
     pub total: i64,
+    /// `total` is a lower bound (a count stopped at its cap): shown with a "+".
+    pub more: bool,
     pub prev: Option<String>,
     pub next: Option<String>,
 }
@@ -290,6 +292,7 @@ pub(super) fn pager_keyed(
         page,
         pages,
         total,
+        more: false,
         prev: (page > 1).then(|| href(page - 1)),
         next: (page < pages).then(|| href(page + 1)),
     }

@@ -7,11 +7,12 @@ use serde_json::{Value, json};
 
 use crate::console::{console_login, csrf_in, page};
 use crate::customers::customer_with_phone;
-use crate::helpers::{Engine, TestApp, error_of, spawn_app};
+use crate::helpers::{Engine, TestApp, error_of, spawn_app, spawn_with};
 use crate::segments::json_ok;
 
 both_engines!(
     customer_list_sorts_exports_and_refuses_bad_sorts,
+    list_totals_stop_counting_at_the_cap,
     console_list_sorts_saves_filters_and_acts_on_ticked_rows,
     console_promotions_filter_by_phase_and_issue_to_a_segment,
     console_promotions_page_each_table,
@@ -192,6 +193,56 @@ async fn customer_list_sorts_exports_and_refuses_bad_sorts(e: Engine) {
 }
 
 /// How many coupons a customer holds (the staff read of their coupons).
+/// `(total, total_exact, rows)` of `GET /api/v1/customers{query}`.
+async fn list_total(t: &TestApp, query: &str) -> (i64, bool, usize) {
+    let r = t.get(&format!("/api/v1/customers{query}"), &t.admin).await;
+    let v = json_ok(r, StatusCode::OK).await;
+    (
+        v["total"].as_i64().unwrap(),
+        v["total_exact"].as_bool().unwrap(),
+        v["items"].as_array().unwrap().len(),
+    )
+}
+
+/// Issue #17: a list's total is counted only up to `limits.list_count_cap` matches or one
+/// past the page, whichever is further; beyond, it is a lower bound (`total_exact` false)
+/// that still reaches past the page, and the console shows it with a "+" and a next page.
+async fn list_totals_stop_counting_at_the_cap(e: Engine) {
+    let t = spawn_with(e, |s| s.limits.list_count_cap = 3).await;
+    seed(&t).await; // 4 customers: 3 in 杭州, 1 in 苏州
+    // Page 1 of 2 rows: counting stops at the cap (3), a lower bound past the page.
+    assert_eq!(list_total(&t, "?page_size=2").await, (3, false, 2));
+    // Page 2 of 2 rows needs 5 counted to know of a page 3: all 4 are, exactly.
+    assert_eq!(list_total(&t, "?page_size=2&page=2").await, (4, true, 2));
+    // The default page (20 rows) counts up to 21: exact.
+    assert_eq!(list_total(&t, "").await, (4, true, 4));
+    // Filters count their own matches: 3 in 杭州 reach the cap, 1 in 苏州 does not.
+    let hz = "?page_size=2&city=%E6%9D%AD%E5%B7%9E";
+    assert_eq!(list_total(&t, hz).await, (3, false, 2));
+    let sz = "?page_size=2&city=%E8%8B%8F%E5%B7%9E";
+    assert_eq!(list_total(&t, sz).await, (1, true, 1));
+
+    // The console pages 50 rows: with 52 customers its first page counts to 51 and says so.
+    for i in 0..48 {
+        customer_with_phone(&t, &format!("1380000{i:04}"), &format!("批量{i}")).await;
+    }
+    t.staff("cap.admin", "admin", None).await;
+    let cookie = console_login(&t, "cap.admin").await;
+    let (status, html) = page(&t, &cookie, "/console/customers").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("共 51+ · 1 / 2+ 页"),
+        "a capped total: {html}"
+    );
+    assert!(html.contains("page=2"), "a next page link");
+    let (status, html) = page(&t, &cookie, "/console/customers?page=2").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("共 52 · 2 / 2 页"),
+        "the last page counts exactly"
+    );
+}
+
 async fn coupons_of(t: &TestApp, customer: i64) -> usize {
     let v = json_ok(
         t.get(&format!("/api/v1/customers/{customer}/coupons"), &t.admin)
