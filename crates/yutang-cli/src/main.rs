@@ -651,6 +651,10 @@ async fn main() -> Result<()> {
             engines,
             pg_url,
         }) => {
+            // The server's own log (a 500's cause) when asked for: `YUTANG_LOG=warn`.
+            if std::env::var_os("YUTANG_LOG").is_some() {
+                init_tracing();
+            }
             bench_api::api(bench_api::Params {
                 customers,
                 requests,

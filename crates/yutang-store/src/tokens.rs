@@ -102,7 +102,12 @@ pub async fn revoke_in(tx: &mut Tx, id: i64, now: i64) -> Result<bool> {
     Ok(n > 0)
 }
 
-/// Record use, at most once a minute per token to keep the hot path write-free.
+/// How often a token's `last_used_at` is written at most.
+pub const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// Record use, at most once a minute per token to keep the hot path write-free: callers
+/// skip the call when the row they read was touched within [`TOUCH_EVERY_MS`], and the
+/// guard keeps concurrent callers to one write.
 pub async fn touch(db: &Db, id: i64, now: i64) -> Result<()> {
     db_run!(db, pool => {
         sqlx::query(
@@ -111,7 +116,7 @@ pub async fn touch(db: &Db, id: i64, now: i64) -> Result<()> {
         )
         .bind(now)
         .bind(id)
-        .bind(now - 60_000)
+        .bind(now - TOUCH_EVERY_MS)
         .execute(pool)
         .await?;
     });
