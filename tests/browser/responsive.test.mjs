@@ -31,6 +31,7 @@ const PAGES = [
   ['staff', '/console/staff'],
   ['import', '/console/import'],
   ['wecom', '/console/settings/wecom'],
+  ['webhooks', '/console/webhooks'],
 ];
 
 /** In one evaluation (a re-render cannot detach what is measured): the page's width against

@@ -77,10 +77,15 @@ pub enum Action {
     CardRefundAcknowledged,
     /// The audit log itself was exported (the filter and the row count in the detail).
     AuditExported,
+    /// An outbound webhook was created, edited, paused, resumed, deleted, had its secret
+    /// rotated, was sent a test, or had deliveries replayed (detail `op`).
+    WebhookChanged,
+    /// A webhook was paused by Yutang after repeated failed deliveries (the alert).
+    WebhookAutoPaused,
 }
 
 impl Action {
-    pub const ALL: [Action; 43] = [
+    pub const ALL: [Action; 45] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -122,6 +127,8 @@ impl Action {
         Action::MallChanged,
         Action::CardProductChanged,
         Action::CardPurchaseRefunded,
+        Action::WebhookChanged,
+        Action::WebhookAutoPaused,
         Action::CardRefundAcknowledged,
         Action::AuditExported,
     ];
@@ -169,6 +176,8 @@ impl Action {
             Action::MallChanged => "mall_changed",
             Action::CardProductChanged => "card_product_changed",
             Action::CardPurchaseRefunded => "card_purchase_refunded",
+            Action::WebhookChanged => "webhook_changed",
+            Action::WebhookAutoPaused => "webhook_auto_paused",
             Action::CardRefundAcknowledged => "card_refund_acknowledged",
             Action::AuditExported => "audit_exported",
         }

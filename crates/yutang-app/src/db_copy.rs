@@ -115,7 +115,8 @@ pub async fn run(
         let (src, dst) = (copy::digest(&from, p).await?, copy::digest(&to, p).await?);
         // Sealed secrets are re-sealed for the destination's key below (and each checked to
         // open there), so on a resumed copy their bytes differ by design: count only.
-        let resealed_table = p.name == "wecom_settings" && boxes.is_some();
+        let resealed_table =
+            (p.name == "wecom_settings" || p.name == "webhook_subscriptions") && boxes.is_some();
         if src != dst && !(resealed_table && src.0 == dst.0) {
             return Err(failed(format!(
                 "table {} differs after the copy: {} rows ({}) vs {} rows ({}); was the \
@@ -130,8 +131,11 @@ pub async fn run(
             digest: src.1,
         });
     }
+    // The source's follower fanned out the copied events already (its deliveries came along).
+    yutang_store::webhooks::reset_feed_to_end(&to).await?;
     if let Some((source, dest)) = &boxes {
-        report.resealed = reseal(source, dest, &to).await?;
+        report.resealed =
+            reseal(source, dest, &to).await? + reseal_webhooks(source, dest, &to).await?;
     }
     Ok(report)
 }
@@ -152,17 +156,27 @@ fn sealed_values(row: &WecomSettingsRow) -> Vec<(&'static str, String)> {
 /// When the source holds sealed secrets: the boxes of both sides (the source's key must
 /// open them, and the destination must have a key).
 async fn secret_boxes(o: &CopyOptions, from: &Db) -> Result<Option<(SecretBox, SecretBox)>> {
-    let Some(row) = yutang_store::wecom::settings::get(from).await? else {
-        return Ok(None);
-    };
-    let sealed = sealed_values(&row);
-    let Some((field, value)) = sealed.first() else {
+    let mut first: Option<(String, String)> = None;
+    if let Some(row) = yutang_store::wecom::settings::get(from).await? {
+        first = sealed_values(&row)
+            .into_iter()
+            .next()
+            .map(|(f, v)| (format!("wecom.{f}"), v));
+    }
+    if first.is_none() {
+        first = yutang_store::webhooks::sealed_secrets(from)
+            .await?
+            .into_iter()
+            .next()
+            .map(|(_, v)| (crate::webhooks::SEALED_FIELD.to_owned(), v));
+    }
+    let Some((aad, value)) = first else {
         return Ok(None);
     };
     let source = source_box(o)?.ok_or_else(|| {
         failed("the source holds sealed secrets: give its secret key (--from-secret-key-file)")
     })?;
-    source.open(&format!("wecom.{field}"), value)?;
+    source.open(&aad, &value)?;
     let dest_settings = crate::Settings {
         database_url: o.to_url.clone(),
         secret_key: o.to_secret_key.clone(),
@@ -203,6 +217,28 @@ async fn reseal(source: &SecretBox, dest: &SecretBox, to: &Db) -> Result<usize> 
         let mut tx = to.begin().await?;
         yutang_store::wecom::settings::save_in(&mut tx, &row).await?;
         tx.commit().await?;
+    }
+    Ok(n)
+}
+
+/// Re-seal the destination's webhook signing secrets with its own key, as [`reseal`] does
+/// for WeCom's.
+async fn reseal_webhooks(source: &SecretBox, dest: &SecretBox, to: &Db) -> Result<usize> {
+    let aad = crate::webhooks::SEALED_FIELD;
+    let mut n = 0;
+    for (id, value) in yutang_store::webhooks::sealed_secrets(to).await? {
+        if dest.open(aad, &value).is_ok() {
+            continue;
+        }
+        let plain = source.open(aad, &value)?;
+        let again = dest.seal(aad, &plain)?;
+        if dest.open(aad, &again)? != plain {
+            return Err(failed(format!(
+                "re-sealing webhook {id}'s secret did not read back"
+            )));
+        }
+        yutang_store::webhooks::put_sealed_secret(to, id, &again).await?;
+        n += 1;
     }
     Ok(n)
 }

@@ -30,6 +30,7 @@ pub mod settings;
 pub mod staff;
 pub mod tags;
 pub mod tokens;
+pub mod webhooks;
 pub mod wecom;
 pub mod workers;
 
@@ -63,6 +64,8 @@ pub struct App {
     pub(crate) wecom_follow_ups: Arc<tokio::sync::RwLock<()>>,
     /// The job kinds this node runs and their handlers (see `job_kinds`).
     pub(crate) jobs: Arc<jobs::JobRegistry>,
+    /// The HTTP clients outbound webhooks are sent with, made on first use.
+    pub(crate) webhook_http: Arc<std::sync::OnceLock<webhooks::WebhookHttp>>,
 }
 
 impl App {
@@ -85,6 +88,7 @@ impl App {
             wecom_inbox: Arc::default(),
             wecom_follow_ups: Arc::default(),
             jobs: Arc::new(job_kinds::registry()),
+            webhook_http: Arc::default(),
         };
         // The segment index is built by `yutang serve` before it listens (see
         // `workers::Workers::start`), or lazily by the first use case that needs it, so

@@ -25,6 +25,7 @@ pub struct Settings {
     pub limits: LimitsSettings,
     pub h5: H5Settings,
     pub acquisition: AcquisitionSettings,
+    pub webhooks: WebhookSettings,
     /// Key for secrets stored in the database (`YUTANG_SECRET_KEY`, or `YUTANG_SECRET_KEY_FILE`):
     /// 64 hex digits. Unset with SQLite: a key file is generated beside the database. See
     /// `secret_box`.
@@ -137,6 +138,39 @@ impl Default for LimitsSettings {
     }
 }
 
+/// Outbound webhooks (`/api/v1/webhooks`): how events are delivered to integrations.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Allow targets on loopback, private and link-local addresses (an integration on the
+    /// same host or network). Off by default: a webhook is otherwise a way to make this
+    /// server send requests into its own network (server-side request forgery).
+    pub allow_private_targets: bool,
+    /// Attempts per delivery before it is marked failed (1–30; default 12, about a day of
+    /// retries with the backoff in docs/integrations.md).
+    pub max_attempts: i64,
+    /// Failed attempts in a row, across a subscription's deliveries, after which the
+    /// subscription is paused and an alert raised (1–10,000; default 20).
+    pub pause_after_failures: i64,
+    /// How long one POST may take, connect to last byte (1–60 s; default 10).
+    pub timeout_secs: u64,
+    /// POSTs in flight at once per node (1–2,000; default 256): with a receiver answering
+    /// in 200 ms, 256 in flight carry about 1,000 events a second.
+    pub concurrency: usize,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private_targets: false,
+            max_attempts: 12,
+            pause_after_failures: 20,
+            timeout_secs: 10,
+            concurrency: 256,
+        }
+    }
+}
+
 /// WeCom (企业微信) connection of a self-built app. Also read from `YUTANG_WECOM_CORP_ID`,
 /// `YUTANG_WECOM_CONTACT_SECRET`, `YUTANG_WECOM_CALLBACK_TOKEN`,
 /// `YUTANG_WECOM_ENCODING_AES_KEY` and `YUTANG_WECOM_API_BASE` (and their `_FILE` forms).
@@ -212,6 +246,7 @@ impl Default for Settings {
             limits: LimitsSettings::default(),
             h5: H5Settings::default(),
             acquisition: AcquisitionSettings::default(),
+            webhooks: WebhookSettings::default(),
             secret_key: None,
         }
     }
@@ -363,6 +398,16 @@ impl Settings {
         if !(1..=16 * 1024 * 1024).contains(&self.limits.max_image_bytes) {
             return Err(AppError::Internal(
                 "configuration: limits.max_image_bytes must be 1–16777216".into(),
+            ));
+        }
+        let w = &self.webhooks;
+        if !(1..=30).contains(&w.max_attempts)
+            || !(1..=10_000).contains(&w.pause_after_failures)
+            || !(1..=60).contains(&w.timeout_secs)
+            || !(1..=2_000).contains(&w.concurrency)
+        {
+            return Err(AppError::Internal(
+                "configuration: webhooks.max_attempts must be 1–30, pause_after_failures 1–10000, timeout_secs 1–60 and concurrency 1–2000".into(),
             ));
         }
         if !(1..=100_000_000).contains(&self.limits.list_count_cap) {

@@ -31,7 +31,9 @@ impl Workers {
     ///   enqueue the day's points expiry run and membership tier review (once per Shanghai
     ///   day each);
     /// - every 30 s: sweep the WeCom inbox for callbacks whose first application failed (or
-    ///   that arrived while this node was down).
+    ///   that arrived while this node was down);
+    /// - every 250 ms (at once while a backlog lasts): queue outbound webhook deliveries for new
+    ///   events and send the due ones (`webhooks`).
     ///
     /// Fails only when the segment index cannot be built; no loop is started then.
     pub async fn start(app: &App) -> Result<Self> {
@@ -100,8 +102,28 @@ impl Workers {
                 }
             })
         };
+        let webhooks = {
+            let app = app.clone();
+            tokio::spawn(async move {
+                loop {
+                    if let Err(e) = app.webhooks().follow().await {
+                        tracing::warn!(error = %e, "webhook follower");
+                    }
+                    let busy = match app.webhooks().send_due().await {
+                        Ok(r) => r.claimed >= crate::webhooks::SEND_BATCH_USIZE,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "webhook sender");
+                            false
+                        }
+                    };
+                    if !busy {
+                        tokio::time::sleep(Duration::from_millis(250)).await;
+                    }
+                }
+            })
+        };
         Ok(Workers {
-            tasks: vec![sweeper, worker],
+            tasks: vec![sweeper, worker, webhooks],
         })
     }
 }

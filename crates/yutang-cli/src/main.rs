@@ -19,6 +19,7 @@ mod bench_api;
 mod bench_flash;
 mod bench_points;
 mod bench_segments;
+mod bench_webhooks;
 mod bench_welcome;
 
 #[derive(Parser)]
@@ -176,6 +177,27 @@ enum BenchCommand {
         rate: u32,
         #[arg(long, default_value_t = 100)]
         latency_ms: u64,
+        /// `sqlite`, `postgres` or `both`.
+        #[arg(long, default_value = "both")]
+        engines: String,
+        /// A PostgreSQL server; a fresh database is created on it.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        pg_url: String,
+    },
+    /// Outbound webhooks: events written at a steady rate while a `*` subscription delivers
+    /// them to a receiver answering in `latency_ms`; commit times alone and while delivering,
+    /// the delivery rate and lag.
+    Webhooks {
+        #[arg(long, default_value_t = 10_000)]
+        events: usize,
+        /// Events written per second.
+        #[arg(long, default_value_t = 1_000)]
+        rate: u32,
+        #[arg(long, default_value_t = 200)]
+        latency_ms: u64,
+        /// POSTs in flight at once.
+        #[arg(long, default_value_t = 256)]
+        concurrency: usize,
         /// `sqlite`, `postgres` or `both`.
         #[arg(long, default_value = "both")]
         engines: String,
@@ -675,6 +697,24 @@ async fn main() -> Result<()> {
                 adds,
                 rate,
                 latency_ms,
+                engines,
+                pg_url,
+            })
+            .await
+        }
+        Command::Bench(BenchCommand::Webhooks {
+            events,
+            rate,
+            latency_ms,
+            concurrency,
+            engines,
+            pg_url,
+        }) => {
+            bench_webhooks::webhooks(bench_webhooks::Params {
+                events,
+                rate,
+                latency_ms,
+                concurrency,
                 engines,
                 pg_url,
             })

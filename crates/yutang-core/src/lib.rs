@@ -24,5 +24,6 @@ pub mod segments;
 pub mod staff;
 pub mod tags;
 pub mod time;
+pub mod webhooks;
 
 pub use error::FieldError;

@@ -116,6 +116,9 @@ pub enum Permission {
     /// Create and edit staff; a store manager only for guides of their own store.
     ManageStaff,
     ManageTokens,
+    /// Subscribe integrations to events (outbound webhooks): admin only, since a subscription
+    /// sends customer events out of the brand.
+    ManageIntegrations,
     ViewAudit,
     /// See full phone numbers instead of `138****1234`; each reveal is audited.
     RevealPhone,
@@ -303,6 +306,7 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(r.has(Permission::ManageTokens), r == Role::Admin);
             assert_eq!(r.has(Permission::ViewAudit), r == Role::Admin);
+            assert_eq!(r.has(Permission::ManageIntegrations), r == Role::Admin);
         }
         assert!(!Role::Analyst.has(Permission::ManageOrg));
         assert!(!Role::Guide.has(Permission::ManageStaff));

@@ -80,8 +80,10 @@ fn quote(ident: &str) -> String {
 pub async fn plan(from: &Db, to: &Db) -> Result<Vec<TablePlan>> {
     let (lite, pg) = sides(from, to)?;
     let tables: Vec<String> = sqlx::query_scalar(
+        // webhook_feed is a position in this engine's own event log (an id on SQLite, a
+        // snapshot on PostgreSQL): the destination's is set to its own end after the copy.
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         AND name <> '_sqlx_migrations' ORDER BY name",
+         AND name <> '_sqlx_migrations' AND name <> 'webhook_feed' ORDER BY name",
     )
     .fetch_all(lite)
     .await?;

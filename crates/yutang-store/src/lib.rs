@@ -32,6 +32,7 @@ pub mod sessions;
 pub mod staff;
 pub mod tags;
 pub mod tokens;
+pub mod webhooks;
 pub mod wecom;
 
 pub use db::{Db, DbUrl, Engine, StoreOptions};

@@ -452,6 +452,20 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     }
 }
 
+/// Two numeric ids in the path (a parent and its child, e.g. a webhook and one delivery);
+/// anything else is a 404, like [`IdPath`].
+pub struct IdPair(pub i64, pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPair {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, WebError> {
+        Path::<(i64, i64)>::from_request_parts(parts, state)
+            .await
+            .map(|p| IdPair(p.0.0, p.0.1))
+            .map_err(|_| WebError::not_found("resource"))
+    }
+}
+
 /// A text path segment (a referral link's code): anything that does not decode is 404, like
 /// [`IdPath`].
 pub struct CodePath(pub String);

@@ -29,6 +29,7 @@ pub mod stored_value;
 pub mod tags;
 pub mod tiers;
 pub mod tokens;
+pub mod webhooks;
 pub mod wecom;
 pub mod wecom_inbox;
 
@@ -52,6 +53,9 @@ use promotions::CustomerTokenScheme;
         org::list_regions, org::create_region, org::rename_region,
         org::list_stores, org::create_store, org::get_store, org::update_store,
         tokens::list, tokens::create, tokens::revoke,
+        webhooks::list, webhooks::kinds, webhooks::create, webhooks::get_one, webhooks::update,
+        webhooks::delete, webhooks::pause, webhooks::resume, webhooks::rotate_secret,
+        webhooks::test, webhooks::deliveries, webhooks::replay, webhooks::replay_failed,
         audit::list,
         audit::export,
         customers::list, customers::create, customers::export, customers::get, customers::update,
@@ -127,6 +131,7 @@ use promotions::CustomerTokenScheme;
         (name = "staff", description = "Staff accounts and roles"),
         (name = "org", description = "Regions and stores"),
         (name = "tokens", description = "API tokens for integrations"),
+        (name = "webhooks", description = "Outbound webhooks: signed event deliveries to integrations"),
         (name = "audit", description = "Security audit log"),
         (name = "customers", description = "Customer pool: identities, merges, profile, follows, timeline"),
         (name = "events", description = "Event ingest (timelines)"),
@@ -248,6 +253,30 @@ pub fn router() -> Router<AppState> {
         .route("/stores/{id}", get(org::get_store).put(org::update_store))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/webhooks/kinds", get(webhooks::kinds))
+        .route(
+            "/webhooks/{id}",
+            get(webhooks::get_one)
+                .put(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route("/webhooks/{id}/pause", post(webhooks::pause))
+        .route("/webhooks/{id}/resume", post(webhooks::resume))
+        .route(
+            "/webhooks/{id}/rotate-secret",
+            post(webhooks::rotate_secret),
+        )
+        .route("/webhooks/{id}/test", post(webhooks::test))
+        .route("/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route(
+            "/webhooks/{id}/deliveries/{delivery_id}/replay",
+            post(webhooks::replay),
+        )
+        .route(
+            "/webhooks/{id}/replay-failed",
+            post(webhooks::replay_failed),
+        )
         .route("/audit", get(audit::list))
         .route("/audit/export", get(audit::export))
         .route("/customers", get(customers::list).post(customers::create))

@@ -15,7 +15,8 @@ struct ConfirmPage {
     title: String,
     subject: String,
     impact: Vec<String>,
-    /// `delete`, `archive` or `revoke`: what the button will do (for tests and styling).
+    /// `delete`, `archive`, `revoke` or `rotate`: what the button will do (for tests and
+    /// styling).
     outcome: &'static str,
     action: String,
     button: &'static str,
@@ -36,6 +37,7 @@ pub fn confirm_page(mut ctx: Ctx, active: &'static str, c: Confirm) -> Response 
     let (title, button) = match c.outcome {
         "archive" => ("confirm.archive_title", "confirm.archive"),
         "revoke" => ("confirm.revoke_title", "tokens.revoke"),
+        "rotate" => ("webhooks.rotate_title", "webhooks.rotate"),
         _ => ("confirm.delete_title", "common.delete"),
     };
     let page = ConfirmPage {

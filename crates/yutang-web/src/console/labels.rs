@@ -25,6 +25,11 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "audit.staff_enabled" => ("启用员工", "Enabled staff"),
         "audit.token_created" => ("创建令牌", "Created token"),
         "audit.token_revoked" => ("吊销令牌", "Revoked token"),
+        "audit.webhook_changed" => ("修改 Webhook", "Changed webhook"),
+        "audit.webhook_auto_paused" => (
+            "Webhook 因连续失败自动暂停",
+            "Webhook paused after failures",
+        ),
         "audit.admin_bootstrapped" => ("初始化管理员", "Bootstrapped admin"),
         "audit.customer_merged" => ("合并客户", "Merged customers"),
         "audit.phone_revealed" => ("查看完整手机号", "Revealed phone"),
@@ -211,6 +216,11 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "bool.true" => ("是", "yes"),
         "bool.false" => ("否", "no"),
         // --- the fields of JSON details ---
+        "field.webhook_id" => ("Webhook", "Webhook"),
+        "field.staff_id" => ("员工", "Staff"),
+        "field.received_at" => ("接收时间", "Received at"),
+        "field.occurred_at" => ("发生时间", "Occurred at"),
+        "field.failures_in_a_row" => ("连续失败次数", "Failures in a row"),
         "field.order_id" => ("订单", "Order"),
         "field.external_id" => ("订单号", "Order no."),
         "field.refund_id" => ("退款单号", "Refund no."),

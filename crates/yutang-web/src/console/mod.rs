@@ -29,6 +29,7 @@ pub(crate) mod stored_value;
 mod tags;
 mod tiers;
 mod tokens;
+mod webhooks;
 mod wecom;
 pub(crate) mod wecom_check;
 
@@ -70,6 +71,27 @@ pub fn router() -> Router<AppState> {
         .route(
             "/tokens/{id}/revoke",
             get(tokens::token_revoke_confirm).post(tokens::token_revoke),
+        )
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/webhooks/{id}", get(webhooks::show).post(webhooks::update))
+        .route("/webhooks/{id}/test", post(webhooks::test))
+        .route("/webhooks/{id}/pause", post(webhooks::pause))
+        .route("/webhooks/{id}/resume", post(webhooks::resume))
+        .route(
+            "/webhooks/{id}/rotate",
+            get(webhooks::rotate_confirm).post(webhooks::rotate),
+        )
+        .route(
+            "/webhooks/{id}/delete",
+            get(webhooks::delete_confirm).post(webhooks::delete),
+        )
+        .route(
+            "/webhooks/{id}/replay-failed",
+            post(webhooks::replay_failed),
+        )
+        .route(
+            "/webhooks/{id}/deliveries/{delivery_id}/replay",
+            post(webhooks::replay),
         )
         .route("/audit", get(audit::audit))
         .route("/audit/export", post(audit::export))
@@ -335,6 +357,8 @@ pub struct Ctx {
     pub can_manage_org: bool,
     pub can_manage_staff: bool,
     pub can_tokens: bool,
+    /// Manages outbound webhooks (admins).
+    pub can_webhooks: bool,
     pub can_audit: bool,
     pub can_customers: bool,
     pub can_reveal: bool,
@@ -404,6 +428,10 @@ impl FromRequestParts<AppState> for Console {
                     "synced" => Some("acq.synced_done"),
                     "revoked" => Some("tokens.revoked_done"),
                     "password_reset" => Some("staff.password_reset_done"),
+                    "tested" => Some("webhooks.tested"),
+                    "paused" => Some("webhooks.paused_done"),
+                    "resumed" => Some("webhooks.resumed_done"),
+                    "replayed" => Some("webhooks.replayed_done"),
                     _ => None,
                 })
         });
@@ -418,6 +446,7 @@ impl FromRequestParts<AppState> for Console {
             can_manage_org: a.can(Permission::ManageOrg),
             can_manage_staff: a.can(Permission::ManageStaff),
             can_tokens: a.can(Permission::ManageTokens),
+            can_webhooks: a.can(Permission::ManageIntegrations),
             can_audit: a.can(Permission::ViewAudit),
             can_customers: a.can(Permission::ViewCustomers),
             can_reveal: a.can(Permission::RevealPhone),

@@ -276,6 +276,27 @@ async fn seed(t: &TestApp, cookie: &str) -> Vec<i64> {
     )
     .await;
     t.app.cards().run_settlement().await.unwrap();
+    // A webhook with a test delivery (its page, the delivery log and the confirmations).
+    let r = t
+        .post(
+            "/api/v1/webhooks",
+            &t.admin,
+            json!({"name": "会员中台", "url": "https://hooks.example.com/crawl",
+                   "kinds": ["order_paid", "custom.signup"]}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let hook = r.json::<serde_json::Value>().await.unwrap()["webhook"]["id"]
+        .as_i64()
+        .expect("webhook id");
+    let r = t
+        .post(
+            &format!("/api/v1/webhooks/{hook}/test"),
+            &t.admin,
+            json!({}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
     // A saved segment whose tag is gone (its error on the segment list), once the jobs that
     // use the tag are done.
     t.settle_jobs().await;
@@ -694,6 +715,15 @@ async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, V
         .any(|h| h.starts_with("/console/loyalty/tiers/"))
     {
         found.push(format!("[{lang}] no tier member list reached"));
+    }
+    // A webhook's page, its delivery log's filters and its confirmations, from the nav.
+    for end in ["/rotate", "/delete", "status=failed#deliveries"] {
+        if !seen
+            .iter()
+            .any(|h| h.starts_with("/console/webhooks/") && h.ends_with(end))
+        {
+            found.push(format!("[{lang}] no webhook page ending {end} reached"));
+        }
     }
     // Every campaign's share page (QR code and poster) is linked from the promotions list.
     for what in ["coupons", "flash-sales", "group-buys"] {

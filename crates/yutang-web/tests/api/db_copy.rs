@@ -98,6 +98,19 @@ async fn a_brand_copies_to_postgres_and_back() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    // A webhook: its signing secret is sealed too.
+    let r = a
+        .post(
+            "/api/v1/webhooks",
+            &a.admin,
+            json!({"name": "CRM", "url": "https://hooks.example.com/copy", "kinds": ["*"]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    let hook_secret = r.json::<serde_json::Value>().await.unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // The source is quiet during a copy: every due job (rules, syncs) has run.
     // Rules run on events and hourly: bring every rule tag up to date (the servers opened on
     // the copies do the same) so each side answers from rules applied to the same data.
@@ -118,8 +131,8 @@ async fn a_brand_copies_to_postgres_and_back() {
     let report = run(&to_pg, &mut |_, _| {}).await.unwrap();
     assert!(report.tables.len() > 30);
     assert_eq!(
-        report.resealed, 3,
-        "contact secret, callback token, AES key"
+        report.resealed, 4,
+        "contact secret, callback token, AES key, the webhook's signing secret"
     );
     // The demo's product pictures (bytes in a BLOB / BYTEA column) came along, verified.
     let media = report.tables.iter().find(|t| t.table == "media").unwrap();
@@ -139,6 +152,19 @@ async fn a_brand_copies_to_postgres_and_back() {
     b.app.hourly_tick().await.unwrap();
     b.settle_jobs().await;
     assert_same(&answers(&b).await, &want);
+    // The webhook's secret opens with the destination's key, and the follower, whose stored
+    // position was SQLite's, starts at the end of PostgreSQL's log.
+    let sealer = yutang_app::secret_box::SecretBox::resolve(&b.app.settings).unwrap();
+    let sealed = yutang_store::webhooks::sealed_secrets(&b.app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        sealer
+            .open(yutang_app::webhooks::SEALED_FIELD, &sealed[0].1)
+            .unwrap(),
+        hook_secret
+    );
+    b.app.webhooks().follow().await.unwrap();
     let r = b
         .post("/api/v1/wecom/settings/test", &b.admin, json!({}))
         .await;
@@ -163,7 +189,7 @@ async fn a_brand_copies_to_postgres_and_back() {
     )
     .await
     .unwrap();
-    assert_eq!(report.resealed, 3);
+    assert_eq!(report.resealed, 4);
     let c = spawn_with(Engine::Sqlite, |s| s.database_url = back_url.clone()).await;
     c.app.hourly_tick().await.unwrap();
     c.settle_jobs().await;

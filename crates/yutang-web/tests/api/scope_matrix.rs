@@ -24,7 +24,7 @@ use yutang_app::Actor;
 use yutang_app::tokens::NewTokenInput;
 
 use crate::customers::{customer_with_phone, follow};
-use crate::helpers::{Engine, TestApp, error_of, spawn_app};
+use crate::helpers::{Engine, TestApp, error_of, spawn_with};
 
 both_engines!(
     role_endpoint_matrix,
@@ -153,6 +153,9 @@ struct World {
     merge_a: i64,
     merge_b: i64,
     spare_token_id: i64,
+    /// An outbound webhook, and one to delete.
+    webhook: i64,
+    spare_webhook: i64,
     template: i64,
     spare_template: i64,
     coupon_a: i64,
@@ -287,7 +290,11 @@ async fn shanghai_customer(t: &TestApp, phone: &str, name: &str) -> i64 {
 }
 
 async fn world(e: Engine) -> World {
-    let t = spawn_app(e).await;
+    // A secret key: PostgreSQL seals webhook signing secrets with it (SQLite has a key file).
+    let t = spawn_with(e, |s| {
+        s.secret_key = Some(yutang_app::settings::Secret::new("ab".repeat(32)))
+    })
+    .await;
     let store_a = t.store("MA").await;
     let store_b = t.store("MB").await;
     let stores = json_of(t.get("/api/v1/stores", &t.admin).await, StatusCode::OK).await;
@@ -303,6 +310,22 @@ async fn world(e: Engine) -> World {
     let (_, operator) = api_token(&t, "matrix operator", "operator").await;
     let (_, analyst) = api_token(&t, "matrix analyst", "analyst").await;
     let (spare_token_id, _) = api_token(&t, "matrix spare", "analyst").await;
+    let mut hooks = Vec::new();
+    for name in ["矩阵推送", "矩阵备用"] {
+        let r = t
+            .post(
+                "/api/v1/webhooks",
+                &t.admin,
+                json!({"name": name, "url": "https://hooks.example.com/matrix", "kinds": ["*"]}),
+            )
+            .await;
+        hooks.push(
+            json_of(r, StatusCode::CREATED).await["webhook"]["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let (webhook, spare_webhook) = (hooks[0], hooks[1]);
 
     // Every customer outside store A's scope is named "外店…", so the matrix can also look for
     // the name in what store A's staff get back.
@@ -548,6 +571,8 @@ async fn world(e: Engine) -> World {
         merge_a,
         merge_b,
         spare_token_id,
+        webhook,
+        spare_webhook,
         template,
         spare_template,
         coupon_a,
@@ -712,6 +737,26 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
             Case::new(Roles(ADMIN)).body(json!({"name": "matrix new", "role": "analyst"}))
         }
         ("delete", "/tokens/{id}") => Case::new(Roles(ADMIN)).id(w.spare_token_id).gone_ok(),
+        // --- outbound webhooks (admin only) ---
+        ("get", "/webhooks") | ("get", "/webhooks/kinds") => Case::new(Roles(ADMIN)),
+        ("post", "/webhooks") => Case::new(Roles(ADMIN)).body(
+            json!({"name": "矩阵新推送", "url": "https://hooks.example.com/new", "kinds": ["order_paid"]}),
+        ),
+        ("put", "/webhooks/{id}") => Case::new(Roles(ADMIN)).id(w.webhook).body(
+            json!({"name": "矩阵推送改", "url": "https://hooks.example.com/matrix", "kinds": ["*"]}),
+        ),
+        ("get", "/webhooks/{id}")
+        | ("get", "/webhooks/{id}/deliveries")
+        | ("post", "/webhooks/{id}/pause")
+        | ("post", "/webhooks/{id}/resume")
+        | ("post", "/webhooks/{id}/rotate-secret")
+        | ("post", "/webhooks/{id}/test")
+        | ("post", "/webhooks/{id}/replay-failed") => Case::new(Roles(ADMIN)).id(w.webhook),
+        ("delete", "/webhooks/{id}") => Case::new(Roles(ADMIN)).id(w.spare_webhook).gone_ok(),
+        // The same id fills both segments: the webhook has no delivery of that id (404).
+        ("post", "/webhooks/{id}/deliveries/{delivery_id}/replay") => {
+            Case::new(Roles(ADMIN)).id(w.webhook).gone_ok()
+        }
         ("get", "/audit") | ("get", "/audit/export") => Case::new(Roles(ADMIN)),
         // --- customers ---
         ("get", "/customers") => Case::new(Roles(EVERY)),

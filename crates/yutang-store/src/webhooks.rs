@@ -1,0 +1,741 @@
+//! Outbound webhooks: subscriptions, their deliveries and the follower's position in the
+//! event log (migration 0028). Data access only; the app crate decides what to send.
+
+use serde::Serialize;
+use sqlx::FromRow;
+
+use crate::Db;
+use crate::error::{Result, StoreError, touched};
+use crate::segments::FeedMark;
+use crate::tx::Tx;
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct SubscriptionRow {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    /// JSON array of kinds.
+    pub kinds: String,
+    pub status: String,
+    pub paused_reason: String,
+    pub consecutive_failures: i64,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Deliveries waiting (due or backing off).
+    pub pending: i64,
+    /// Deliveries given up after the last attempt.
+    pub failed: i64,
+    /// When the last delivery succeeded.
+    pub last_delivered_at: Option<i64>,
+}
+
+macro_rules! subscription_select {
+    () => {
+        "SELECT s.id, s.name, s.url, s.kinds, s.status, s.paused_reason, s.consecutive_failures, \
+         s.created_by, s.created_at, s.updated_at, \
+         (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.subscription_id = s.id AND d.status = 'pending') AS pending, \
+         (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.subscription_id = s.id AND d.status = 'failed') AS failed, \
+         (SELECT MAX(d.delivered_at) FROM webhook_deliveries d WHERE d.subscription_id = s.id AND d.status = 'delivered') AS last_delivered_at \
+         FROM webhook_subscriptions s"
+    };
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSubscription<'a> {
+    pub name: &'a str,
+    pub url: &'a str,
+    pub kinds: &'a str,
+    pub secret_sealed: &'a str,
+    pub created_by: Option<i64>,
+    pub now: i64,
+}
+
+pub async fn create_in(tx: &mut Tx, s: &NewSubscription<'_>) -> Result<i64> {
+    in_tx!(tx, conn => {
+        sqlx::query_scalar(
+            "INSERT INTO webhook_subscriptions (name, url, kinds, secret_sealed, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+        )
+        .bind(s.name)
+        .bind(s.url)
+        .bind(s.kinds)
+        .bind(s.secret_sealed)
+        .bind(s.created_by)
+        .bind(s.now)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| StoreError::classify(e, "webhook"))
+    })
+}
+
+/// Every subscription not deleted, newest first.
+pub async fn list(db: &Db) -> Result<Vec<SubscriptionRow>> {
+    db_run!(db, pool => {
+        sqlx::query_as::<_, SubscriptionRow>(concat!(
+            subscription_select!(),
+            " WHERE s.archived_at IS NULL ORDER BY s.id DESC"
+        ))
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::from)
+    })
+}
+
+/// A subscription not deleted (`NotFound` otherwise).
+pub async fn get(db: &Db, id: i64) -> Result<SubscriptionRow> {
+    db_run!(db, pool => {
+        sqlx::query_as::<_, SubscriptionRow>(concat!(
+            subscription_select!(),
+            " WHERE s.id = $1 AND s.archived_at IS NULL"
+        ))
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .map_err(StoreError::from)
+    })
+}
+
+/// Lock a live subscription's row until commit and answer its status (`NotFound`: none, or
+/// deleted).
+pub async fn lock_in(tx: &mut Tx, id: i64) -> Result<String> {
+    let sql = format!(
+        "SELECT status FROM webhook_subscriptions WHERE id = $1 AND archived_at IS NULL{}",
+        tx.row_lock()
+    );
+    in_tx!(tx, conn => {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(StoreError::from)
+    })
+}
+
+pub async fn update_in(
+    tx: &mut Tx,
+    id: i64,
+    name: &str,
+    url: &str,
+    kinds: &str,
+    now: i64,
+) -> Result<()> {
+    let n = in_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE webhook_subscriptions SET name = $2, url = $3, kinds = $4, updated_at = $5 \
+             WHERE id = $1 AND archived_at IS NULL",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(url)
+        .bind(kinds)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    });
+    touched(n)
+}
+
+/// Set the status (active or paused) and its reason; resuming clears the failure count.
+pub async fn set_status_in(
+    tx: &mut Tx,
+    id: i64,
+    status: &str,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    let n = in_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE webhook_subscriptions SET status = $2, paused_reason = $3, updated_at = $4, \
+             consecutive_failures = CASE WHEN $2 = 'active' THEN 0 ELSE consecutive_failures END \
+             WHERE id = $1 AND archived_at IS NULL",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(reason)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    });
+    touched(n)
+}
+
+pub async fn set_secret_in(tx: &mut Tx, id: i64, secret_sealed: &str, now: i64) -> Result<()> {
+    let n = in_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE webhook_subscriptions SET secret_sealed = $2, updated_at = $3 \
+             WHERE id = $1 AND archived_at IS NULL",
+        )
+        .bind(id)
+        .bind(secret_sealed)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    });
+    touched(n)
+}
+
+/// Delete a subscription: it stops receiving events and its waiting deliveries are not
+/// sent; its delivery log stays.
+pub async fn archive_in(tx: &mut Tx, id: i64, now: i64) -> Result<()> {
+    let n = in_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE webhook_subscriptions SET archived_at = $2, updated_at = $2 \
+             WHERE id = $1 AND archived_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    });
+    touched(n)
+}
+
+/// Every sealed secret by subscription id (deleted ones included): `yutang db copy`
+/// re-seals them for the destination's key.
+pub async fn sealed_secrets(db: &Db) -> Result<Vec<(i64, String)>> {
+    db_run!(db, pool => {
+        sqlx::query_as("SELECT id, secret_sealed FROM webhook_subscriptions ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::from)
+    })
+}
+
+/// Overwrite one sealed secret as it is (no `updated_at`: a re-seal is not an edit).
+pub async fn put_sealed_secret(db: &Db, id: i64, sealed: &str) -> Result<()> {
+    db_run!(db, pool => {
+        sqlx::query("UPDATE webhook_subscriptions SET secret_sealed = $2 WHERE id = $1")
+            .bind(id)
+            .bind(sealed)
+            .execute(pool)
+            .await?;
+        Ok(())
+    })
+}
+
+// ------------------------------------------------------------------ the follower
+
+/// A subscription as the follower fans out to it.
+#[derive(Debug, Clone, FromRow)]
+pub struct FanoutTarget {
+    pub id: i64,
+    pub kinds: String,
+    pub created_at: i64,
+}
+
+/// Every live subscription (active or paused: a paused one keeps its events queued).
+pub async fn fanout_targets_in(tx: &mut Tx) -> Result<Vec<FanoutTarget>> {
+    in_tx!(tx, conn => {
+        sqlx::query_as::<_, FanoutTarget>(
+            "SELECT id, kinds, created_at FROM webhook_subscriptions WHERE archived_at IS NULL ORDER BY id",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(StoreError::from)
+    })
+}
+
+/// The follower's position, locked until commit so one node follows at a time.
+#[derive(Debug, Clone)]
+pub struct FeedPosition {
+    pub from: String,
+    pub to: Option<String>,
+    pub after_id: i64,
+}
+
+pub async fn lock_feed_in(tx: &mut Tx) -> Result<FeedPosition> {
+    let sql = format!(
+        "SELECT from_mark, to_mark, after_id FROM webhook_feed WHERE id = 1{}",
+        tx.row_lock()
+    );
+    let (from, to, after_id): (String, Option<String>, i64) = in_tx!(tx, conn => {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *conn).await?
+    });
+    Ok(FeedPosition { from, to, after_id })
+}
+
+pub async fn save_feed_in(tx: &mut Tx, p: &FeedPosition) -> Result<()> {
+    in_tx!(tx, conn => {
+        sqlx::query("UPDATE webhook_feed SET from_mark = $1, to_mark = $2, after_id = $3 WHERE id = 1")
+            .bind(&p.from)
+            .bind(&p.to)
+            .bind(p.after_id)
+            .execute(&mut *conn)
+            .await?;
+    });
+    Ok(())
+}
+
+/// The end of the event log as this transaction sees it, as stored text.
+pub async fn feed_end_in(tx: &mut Tx) -> Result<String> {
+    Ok(match tx {
+        Tx::Sqlite(t) => sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(id) FROM events")
+            .fetch_one(&mut **t)
+            .await?
+            .unwrap_or(0)
+            .to_string(),
+        Tx::Postgres(t) => {
+            sqlx::query_scalar("SELECT pg_current_snapshot()::text")
+                .fetch_one(&mut **t)
+                .await?
+        }
+    })
+}
+
+/// A stored mark read back for this engine; `None` when it is not one (a database copied from
+/// the other engine by `yutang db copy`).
+pub fn parse_mark(tx: &Tx, text: &str) -> Option<FeedMark> {
+    match tx {
+        Tx::Sqlite(_) => text.parse::<i64>().ok().map(FeedMark::Id),
+        Tx::Postgres(_) => {
+            let parts: Vec<&str> = text.split(':').collect();
+            (parts.len() == 3 && parts[..2].iter().all(|p| p.parse::<u64>().is_ok()))
+                .then(|| FeedMark::Snapshot(text.to_owned()))
+        }
+    }
+}
+
+/// Put the follower at the end of the log (after `yutang db copy` brought a log in whose
+/// events the source's follower already fanned out).
+pub async fn reset_feed_to_end(db: &Db) -> Result<()> {
+    let mut tx = db.begin().await?;
+    lock_feed_in(&mut tx).await?;
+    let end = feed_end_in(&mut tx).await?;
+    save_feed_in(
+        &mut tx,
+        &FeedPosition {
+            from: end,
+            to: None,
+            after_id: 0,
+        },
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// An event of the log as the follower reads it.
+#[derive(Debug, Clone, FromRow)]
+pub struct FeedEvent {
+    pub id: i64,
+    pub customer_id: i64,
+    pub kind: String,
+    pub occurred_at: i64,
+    pub received_at: i64,
+    pub staff_id: Option<i64>,
+    pub detail: String,
+}
+
+/// One page (by id, above `after_id`, at most `limit`) of the events committed after `from`
+/// and visible at `to` (both from [`feed_end_in`], `from` taken first): on PostgreSQL the
+/// events whose writing transaction is visible in `to` but not in `from`, so an event whose
+/// smaller id committed late is read with the later stretch, not skipped.
+pub async fn events_between_in(
+    tx: &mut Tx,
+    from: &FeedMark,
+    to: &FeedMark,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<FeedEvent>> {
+    const COLS: &str =
+        "SELECT id, customer_id, kind, occurred_at, received_at, staff_id, detail FROM events ";
+    Ok(match (tx, from, to) {
+        (Tx::Sqlite(t), FeedMark::Id(from), FeedMark::Id(to)) => {
+            sqlx::query_as::<_, FeedEvent>(sqlx::AssertSqlSafe(format!(
+                "{COLS} WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3"
+            )))
+            .bind(after_id.max(*from))
+            .bind(to)
+            .bind(limit)
+            .fetch_all(&mut **t)
+            .await?
+        }
+        (Tx::Postgres(t), FeedMark::Snapshot(from), FeedMark::Snapshot(to)) => {
+            sqlx::query_as::<_, FeedEvent>(sqlx::AssertSqlSafe(format!(
+                "{COLS} WHERE tx_id >= pg_snapshot_xmin($1::text::pg_snapshot) \
+                 AND tx_id < pg_snapshot_xmax($2::text::pg_snapshot) \
+                 AND NOT pg_visible_in_snapshot(tx_id, $1::text::pg_snapshot) \
+                 AND pg_visible_in_snapshot(tx_id, $2::text::pg_snapshot) \
+                 AND id > $3 ORDER BY id LIMIT $4"
+            )))
+            .bind(from)
+            .bind(to)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&mut **t)
+            .await?
+        }
+        _ => {
+            return Err(StoreError::Database(sqlx::Error::Protocol(
+                "a change-feed mark of the other engine".into(),
+            )));
+        }
+    })
+}
+
+/// A delivery to queue.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub subscription_id: i64,
+    pub event_ref: String,
+    pub event_kind: String,
+    pub payload: String,
+}
+
+/// Queue deliveries, due now; one already queued for the same subscription and event is
+/// left as it is. Returns how many were queued now.
+pub async fn insert_deliveries_in(tx: &mut Tx, rows: &[NewDelivery], now: i64) -> Result<u64> {
+    let mut n = 0;
+    for chunk in rows.chunks(500) {
+        in_tx!(tx, DB, conn => {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "INSERT INTO webhook_deliveries (subscription_id, event_ref, event_kind, payload, next_attempt_at, created_at) ",
+            );
+            qb.push_values(chunk, |mut b, d| {
+                b.push_bind(d.subscription_id)
+                    .push_bind(d.event_ref.clone())
+                    .push_bind(d.event_kind.clone())
+                    .push_bind(d.payload.clone())
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            qb.push(" ON CONFLICT (subscription_id, event_ref) DO NOTHING");
+            n += qb.build().execute(&mut *conn).await?.rows_affected();
+        });
+    }
+    Ok(n)
+}
+
+// ------------------------------------------------------------------ sending
+
+/// A delivery claimed for an attempt, with what sending it needs.
+#[derive(Debug, Clone, FromRow)]
+pub struct DueDelivery {
+    pub id: i64,
+    pub subscription_id: i64,
+    pub event_ref: String,
+    pub event_kind: String,
+    pub payload: String,
+    /// Attempts including this one.
+    pub attempts: i64,
+    pub url: String,
+    pub secret_sealed: String,
+}
+
+/// Claim up to `limit` due deliveries of active subscriptions for an attempt: each gets its
+/// attempt counted and `next_attempt_at` pushed to `lease_until`, so if this sender dies the
+/// delivery is due again then. Concurrent senders (other nodes) skip each other's rows.
+pub async fn claim_due(
+    db: &Db,
+    now: i64,
+    lease_until: i64,
+    limit: i64,
+) -> Result<Vec<DueDelivery>> {
+    let skip = match db {
+        Db::Postgres(_) => " FOR UPDATE OF d SKIP LOCKED",
+        Db::Sqlite(_) => "",
+    };
+    let sql = format!(
+        "WITH due AS (SELECT d.id FROM webhook_deliveries d \
+           JOIN webhook_subscriptions s ON s.id = d.subscription_id \
+           WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
+             AND s.status = 'active' AND s.archived_at IS NULL \
+           ORDER BY d.next_attempt_at, d.id LIMIT $3{skip}), \
+         claimed AS (UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $2, last_attempt_at = $1 \
+           WHERE id IN (SELECT id FROM due) AND status = 'pending' \
+           RETURNING id, subscription_id, event_ref, event_kind, payload, attempts) \
+         SELECT c.id, c.subscription_id, c.event_ref, c.event_kind, c.payload, c.attempts, s.url, s.secret_sealed \
+         FROM claimed c JOIN webhook_subscriptions s ON s.id = c.subscription_id ORDER BY c.id"
+    );
+    match db {
+        Db::Postgres(pool) => Ok(sqlx::query_as::<_, DueDelivery>(sqlx::AssertSqlSafe(sql))
+            .bind(now)
+            .bind(lease_until)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?),
+        Db::Sqlite(pool) => {
+            // SQLite has no data-modifying CTEs: claim in a write transaction, then read.
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $2, last_attempt_at = $1 \
+                 WHERE id IN (SELECT d.id FROM webhook_deliveries d \
+                   JOIN webhook_subscriptions s ON s.id = d.subscription_id \
+                   WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
+                     AND s.status = 'active' AND s.archived_at IS NULL \
+                   ORDER BY d.next_attempt_at, d.id LIMIT $3) \
+                 RETURNING id",
+            )
+            .bind(now)
+            .bind(lease_until)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut out = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(500) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT d.id, d.subscription_id, d.event_ref, d.event_kind, d.payload, d.attempts, s.url, s.secret_sealed \
+                     FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id WHERE d.id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(") ORDER BY d.id");
+                out.extend(
+                    qb.build_query_as::<DueDelivery>()
+                        .fetch_all(&mut *tx)
+                        .await?,
+                );
+            }
+            tx.commit().await?;
+            Ok(out)
+        }
+    }
+}
+
+/// How one attempt ended.
+#[derive(Debug, Clone)]
+pub struct AttemptOutcome {
+    pub id: i64,
+    pub subscription_id: i64,
+    /// The attempt number this outcome is for (a stale outcome — the delivery was claimed
+    /// again meanwhile — changes nothing).
+    pub attempt: i64,
+    pub http_status: Option<i64>,
+    pub error: String,
+    /// `Some`: failed, retry at this time; `None` with `delivered` false: failed for good.
+    pub retry_at: Option<i64>,
+    pub delivered: bool,
+}
+
+/// Record attempts' outcomes and keep each subscription's run of consecutive failures.
+/// Returns the subscriptions whose run is now at least `pause_after` and that were paused
+/// here (with `reason`), so the caller can raise the alert once.
+pub async fn record_outcomes(
+    db: &Db,
+    outcomes: &[AttemptOutcome],
+    now: i64,
+    pause_after: i64,
+    reason: &str,
+) -> Result<Vec<i64>> {
+    let mut tx = db.begin().await?;
+    let mut paused = Vec::new();
+    for o in outcomes {
+        let changed = in_tx!(&mut tx, conn => {
+            if o.delivered {
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $2, last_status = $3, \
+                     last_error = '', next_attempt_at = $2 WHERE id = $1 AND status = 'pending' AND attempts = $4",
+                )
+                .bind(o.id)
+                .bind(now)
+                .bind(o.http_status)
+                .bind(o.attempt)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
+            } else {
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET status = CASE WHEN $4 IS NULL THEN 'failed' ELSE 'pending' END, \
+                     next_attempt_at = COALESCE($4, next_attempt_at), last_status = $2, last_error = $3 \
+                     WHERE id = $1 AND status = 'pending' AND attempts = $5",
+                )
+                .bind(o.id)
+                .bind(o.http_status)
+                .bind(&o.error)
+                .bind(o.retry_at)
+                .bind(o.attempt)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
+            }
+        });
+        if changed == 0 {
+            continue;
+        }
+        in_tx!(&mut tx, conn => {
+            if o.delivered {
+                sqlx::query("UPDATE webhook_subscriptions SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0")
+                    .bind(o.subscription_id)
+                    .execute(&mut *conn)
+                    .await?;
+            } else {
+                sqlx::query("UPDATE webhook_subscriptions SET consecutive_failures = consecutive_failures + 1 WHERE id = $1")
+                    .bind(o.subscription_id)
+                    .execute(&mut *conn)
+                    .await?;
+                let n = sqlx::query(
+                    "UPDATE webhook_subscriptions SET status = 'paused', paused_reason = $2, updated_at = $3 \
+                     WHERE id = $1 AND status = 'active' AND consecutive_failures >= $4",
+                )
+                .bind(o.subscription_id)
+                .bind(reason)
+                .bind(now)
+                .bind(pause_after)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                if n > 0 {
+                    paused.push(o.subscription_id);
+                }
+            }
+        });
+    }
+    tx.commit().await?;
+    Ok(paused)
+}
+
+// ------------------------------------------------------------------ the delivery log
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub subscription_id: i64,
+    pub event_ref: String,
+    pub event_kind: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_status: Option<i64>,
+    pub last_error: String,
+    pub last_attempt_at: Option<i64>,
+    pub created_at: i64,
+    pub delivered_at: Option<i64>,
+}
+
+macro_rules! delivery_select {
+    () => {
+        "SELECT id, subscription_id, event_ref, event_kind, payload, status, attempts, next_attempt_at, \
+         last_status, last_error, last_attempt_at, created_at, delivered_at FROM webhook_deliveries"
+    };
+}
+
+/// A page of a subscription's deliveries, newest first, optionally of one status; with the
+/// number matching.
+pub async fn deliveries(
+    db: &Db,
+    subscription: i64,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<DeliveryRow>, i64)> {
+    db_run!(db, pool => {
+        let rows = sqlx::query_as::<_, DeliveryRow>(concat!(
+            delivery_select!(),
+            " WHERE subscription_id = $1 AND ($2 IS NULL OR status = $2) ORDER BY id DESC LIMIT $3 OFFSET $4"
+        ))
+        .bind(subscription)
+        .bind(status)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE subscription_id = $1 AND ($2 IS NULL OR status = $2)",
+        )
+        .bind(subscription)
+        .bind(status)
+        .fetch_one(pool)
+        .await?;
+        Ok((rows, total))
+    })
+}
+
+pub async fn delivery(db: &Db, id: i64) -> Result<DeliveryRow> {
+    db_run!(db, pool => {
+        sqlx::query_as::<_, DeliveryRow>(concat!(delivery_select!(), " WHERE id = $1"))
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .map_err(StoreError::from)
+    })
+}
+
+/// Send a delivery again (same event id, so the receiver can dedupe): due now, attempts
+/// counted afresh. A delivery waiting already is left due as it is.
+pub async fn replay_in(tx: &mut Tx, id: i64, now: i64) -> Result<()> {
+    in_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = $2, delivered_at = NULL \
+             WHERE id = $1 AND status <> 'pending'",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Replay every failed delivery of a subscription; returns how many.
+pub async fn replay_failed_in(tx: &mut Tx, subscription: i64, now: i64) -> Result<u64> {
+    Ok(in_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = $2 \
+             WHERE subscription_id = $1 AND status = 'failed'",
+        )
+        .bind(subscription)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    }))
+}
+
+/// How many test deliveries a subscription has had (names the next one `ping_{n+1}`).
+pub async fn ping_count_in(tx: &mut Tx, subscription: i64) -> Result<i64> {
+    Ok(in_tx!(tx, conn => {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE subscription_id = $1 AND event_kind = 'ping'",
+        )
+        .bind(subscription)
+        .fetch_one(&mut *conn)
+        .await?
+    }))
+}
+
+/// The id of a subscription's delivery of an event (`None`: not queued).
+pub async fn delivery_id_in(
+    tx: &mut Tx,
+    subscription: i64,
+    event_ref: &str,
+) -> Result<Option<i64>> {
+    Ok(in_tx!(tx, conn => {
+        sqlx::query_scalar("SELECT id FROM webhook_deliveries WHERE subscription_id = $1 AND event_ref = $2")
+            .bind(subscription)
+            .bind(event_ref)
+            .fetch_optional(&mut *conn)
+            .await?
+    }))
+}
+
+/// Whether any subscription is live: with none, the loops do not open a write transaction.
+pub async fn any_live(db: &Db) -> Result<bool> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM webhook_subscriptions WHERE archived_at IS NULL LIMIT 1) t",
+        )
+        .fetch_one(pool)
+        .await?
+            > 0)
+    })
+}
+
+/// Whether a delivery is due at `now` (a read: an idle sender takes no write lock).
+pub async fn any_due(db: &Db, now: i64) -> Result<bool> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 LIMIT 1) t",
+        )
+        .bind(now)
+        .fetch_one(pool)
+        .await?
+            > 0)
+    })
+}
