@@ -142,6 +142,9 @@ impl Default for LimitsSettings {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebhookSettings {
+    /// Whether this node runs the webhook follower and sender (default true). Off: a node
+    /// that only answers the API while others deliver, or a test that drives them by hand.
+    pub deliver: bool,
     /// Allow targets on loopback, private and link-local addresses (an integration on the
     /// same host or network). Off by default: a webhook is otherwise a way to make this
     /// server send requests into its own network (server-side request forgery).
@@ -162,6 +165,7 @@ pub struct WebhookSettings {
 impl Default for WebhookSettings {
     fn default() -> Self {
         Self {
+            deliver: true,
             allow_private_targets: false,
             max_attempts: 12,
             pause_after_failures: 20,

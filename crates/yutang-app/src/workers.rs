@@ -102,9 +102,10 @@ impl Workers {
                 }
             })
         };
-        let webhooks = {
+        let mut tasks = vec![sweeper, worker];
+        if app.settings.webhooks.deliver {
             let app = app.clone();
-            tokio::spawn(async move {
+            tasks.push(tokio::spawn(async move {
                 loop {
                     if let Err(e) = app.webhooks().follow().await {
                         tracing::warn!(error = %e, "webhook follower");
@@ -120,11 +121,9 @@ impl Workers {
                         tokio::time::sleep(Duration::from_millis(250)).await;
                     }
                 }
-            })
-        };
-        Ok(Workers {
-            tasks: vec![sweeper, worker, webhooks],
-        })
+            }));
+        }
+        Ok(Workers { tasks })
     }
 }
 
