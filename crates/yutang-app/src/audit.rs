@@ -82,10 +82,13 @@ pub enum Action {
     WebhookChanged,
     /// A webhook was paused by Yutang after repeated failed deliveries (the alert).
     WebhookAutoPaused,
+    /// An inbound order source was created, edited, deleted, had its secret changed, or had
+    /// a logged message retried (detail `op`).
+    InboundSourceChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 45] = [
+    pub const ALL: [Action; 46] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -129,6 +132,7 @@ impl Action {
         Action::CardPurchaseRefunded,
         Action::WebhookChanged,
         Action::WebhookAutoPaused,
+        Action::InboundSourceChanged,
         Action::CardRefundAcknowledged,
         Action::AuditExported,
     ];
@@ -178,6 +182,7 @@ impl Action {
             Action::CardPurchaseRefunded => "card_purchase_refunded",
             Action::WebhookChanged => "webhook_changed",
             Action::WebhookAutoPaused => "webhook_auto_paused",
+            Action::InboundSourceChanged => "inbound_source_changed",
             Action::CardRefundAcknowledged => "card_refund_acknowledged",
             Action::AuditExported => "audit_exported",
         }

@@ -115,8 +115,10 @@ pub async fn run(
         let (src, dst) = (copy::digest(&from, p).await?, copy::digest(&to, p).await?);
         // Sealed secrets are re-sealed for the destination's key below (and each checked to
         // open there), so on a resumed copy their bytes differ by design: count only.
-        let resealed_table =
-            (p.name == "wecom_settings" || p.name == "webhook_subscriptions") && boxes.is_some();
+        let resealed_table = matches!(
+            p.name.as_str(),
+            "wecom_settings" | "webhook_subscriptions" | "inbound_sources"
+        ) && boxes.is_some();
         if src != dst && !(resealed_table && src.0 == dst.0) {
             return Err(failed(format!(
                 "table {} differs after the copy: {} rows ({}) vs {} rows ({}); was the \
@@ -134,8 +136,9 @@ pub async fn run(
     // The source's follower fanned out the copied events already (its deliveries came along).
     yutang_store::webhooks::reset_feed_to_end(&to).await?;
     if let Some((source, dest)) = &boxes {
-        report.resealed =
-            reseal(source, dest, &to).await? + reseal_webhooks(source, dest, &to).await?;
+        report.resealed = reseal(source, dest, &to).await?
+            + reseal_webhooks(source, dest, &to).await?
+            + reseal_inbound(source, dest, &to).await?;
     }
     Ok(report)
 }
@@ -169,6 +172,13 @@ async fn secret_boxes(o: &CopyOptions, from: &Db) -> Result<Option<(SecretBox, S
             .into_iter()
             .next()
             .map(|(_, v)| (crate::webhooks::SEALED_FIELD.to_owned(), v));
+    }
+    if first.is_none() {
+        first = yutang_store::inbound::sealed_secrets(from)
+            .await?
+            .into_iter()
+            .next()
+            .map(|(_, v)| (crate::inbound::SEALED_FIELD.to_owned(), v));
     }
     let Some((aad, value)) = first else {
         return Ok(None);
@@ -224,9 +234,43 @@ async fn reseal(source: &SecretBox, dest: &SecretBox, to: &Db) -> Result<usize> 
 /// Re-seal the destination's webhook signing secrets with its own key, as [`reseal`] does
 /// for WeCom's.
 async fn reseal_webhooks(source: &SecretBox, dest: &SecretBox, to: &Db) -> Result<usize> {
-    let aad = crate::webhooks::SEALED_FIELD;
+    let rows = yutang_store::webhooks::sealed_secrets(to).await?;
     let mut n = 0;
-    for (id, value) in yutang_store::webhooks::sealed_secrets(to).await? {
+    for (id, again) in reseal_rows(source, dest, crate::webhooks::SEALED_FIELD, "webhook", rows)? {
+        yutang_store::webhooks::put_sealed_secret(to, id, &again).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Re-seal the destination's inbound source secrets, likewise.
+async fn reseal_inbound(source: &SecretBox, dest: &SecretBox, to: &Db) -> Result<usize> {
+    let rows = yutang_store::inbound::sealed_secrets(to).await?;
+    let mut n = 0;
+    for (id, again) in reseal_rows(
+        source,
+        dest,
+        crate::inbound::SEALED_FIELD,
+        "inbound source",
+        rows,
+    )? {
+        yutang_store::inbound::put_sealed_secret(to, id, &again).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// The rows whose sealed value the destination's key does not open yet, each opened with the
+/// source's key, sealed with the destination's and checked to open there.
+fn reseal_rows(
+    source: &SecretBox,
+    dest: &SecretBox,
+    aad: &str,
+    what: &str,
+    rows: Vec<(i64, String)>,
+) -> Result<Vec<(i64, String)>> {
+    let mut out = Vec::new();
+    for (id, value) in rows {
         if dest.open(aad, &value).is_ok() {
             continue;
         }
@@ -234,11 +278,10 @@ async fn reseal_webhooks(source: &SecretBox, dest: &SecretBox, to: &Db) -> Resul
         let again = dest.seal(aad, &plain)?;
         if dest.open(aad, &again)? != plain {
             return Err(failed(format!(
-                "re-sealing webhook {id}'s secret did not read back"
+                "re-sealing {what} {id}'s secret did not read back"
             )));
         }
-        yutang_store::webhooks::put_sealed_secret(to, id, &again).await?;
-        n += 1;
+        out.push((id, again));
     }
-    Ok(n)
+    Ok(out)
 }

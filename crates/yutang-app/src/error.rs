@@ -27,6 +27,9 @@ pub enum AppError {
     Segment(#[from] yutang_core::segments::SegmentError),
     #[error("not signed in")]
     Unauthenticated,
+    /// A pushed message whose signature is missing, stale or wrong (`code` says which).
+    #[error("bad signature: {code}")]
+    BadSignature { code: &'static str },
     #[error("wrong username or password")]
     InvalidCredentials,
     #[error("too many failed attempts; retry in {retry_after_secs} s")]

@@ -17,6 +17,7 @@ pub mod events;
 pub mod idempotency;
 pub mod import;
 pub mod import_runs;
+pub mod inbound;
 mod job_kinds;
 pub mod jobs;
 pub mod loyalty;

@@ -13,6 +13,7 @@ pub mod events;
 pub mod export;
 pub mod identity;
 pub mod ids;
+pub mod inbound;
 pub mod loyalty;
 pub mod media;
 pub mod money;

@@ -19,6 +19,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod imports;
+pub mod inbound;
 pub mod jobs;
 pub mod login_attempts;
 pub mod loyalty;

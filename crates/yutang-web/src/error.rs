@@ -159,6 +159,11 @@ impl From<AppError> for WebError {
                 WebError::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
             }
             AppError::Unauthenticated => WebError::unauthenticated(),
+            AppError::BadSignature { code } => WebError::new(
+                StatusCode::UNAUTHORIZED,
+                code,
+                "the message's signature is missing, stale or does not match the source's secret",
+            ),
             AppError::InvalidCredentials => WebError::new(
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",

@@ -15,6 +15,7 @@ pub mod flash_sales;
 pub mod gifts;
 pub mod group_buys;
 pub mod idempotency;
+pub mod inbound;
 pub mod mall;
 pub mod media;
 pub mod orders;
@@ -56,6 +57,9 @@ use promotions::CustomerTokenScheme;
         webhooks::list, webhooks::kinds, webhooks::create, webhooks::get_one, webhooks::update,
         webhooks::delete, webhooks::pause, webhooks::resume, webhooks::rotate_secret,
         webhooks::test, webhooks::deliveries, webhooks::replay, webhooks::replay_failed,
+        inbound::list, inbound::create, inbound::get_one, inbound::update, inbound::delete,
+        inbound::rotate_secret, inbound::messages, inbound::retry,
+        inbound::receive_generic, inbound::receive_youzan,
         audit::list,
         audit::export,
         customers::list, customers::create, customers::export, customers::get, customers::update,
@@ -132,6 +136,7 @@ use promotions::CustomerTokenScheme;
         (name = "org", description = "Regions and stores"),
         (name = "tokens", description = "API tokens for integrations"),
         (name = "webhooks", description = "Outbound webhooks: signed event deliveries to integrations"),
+        (name = "inbound", description = "Inbound order and member sync: signed pushes from shops and order systems"),
         (name = "audit", description = "Security audit log"),
         (name = "customers", description = "Customer pool: identities, merges, profile, follows, timeline"),
         (name = "events", description = "Event ingest (timelines)"),
@@ -254,6 +259,24 @@ pub fn router() -> Router<AppState> {
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/inbound-sources", get(inbound::list).post(inbound::create))
+        .route(
+            "/inbound-sources/{id}",
+            get(inbound::get_one)
+                .put(inbound::update)
+                .delete(inbound::delete),
+        )
+        .route(
+            "/inbound-sources/{id}/rotate-secret",
+            post(inbound::rotate_secret),
+        )
+        .route("/inbound-sources/{id}/messages", get(inbound::messages))
+        .route(
+            "/inbound-sources/{id}/messages/{message_id}/retry",
+            post(inbound::retry),
+        )
+        .route("/inbound/generic/{key}", post(inbound::receive_generic))
+        .route("/inbound/youzan/{key}", post(inbound::receive_youzan))
         .route("/webhooks/kinds", get(webhooks::kinds))
         .route(
             "/webhooks/{id}",

@@ -169,6 +169,9 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
     if key.starts_with("webhooks.") {
         return super::webhooks::text(key);
     }
+    if key.starts_with("inbound.") {
+        return super::inbound::text(key);
+    }
     Some(match key {
         "app.name" => ("鱼塘", "Yutang"),
         "app.tagline" => ("私域运营平台", "Private-domain operations"),

@@ -30,6 +30,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
             "Webhook 因连续失败自动暂停",
             "Webhook paused after failures",
         ),
+        "audit.inbound_source_changed" => ("修改订单接入", "Changed order source"),
         "audit.admin_bootstrapped" => ("初始化管理员", "Bootstrapped admin"),
         "audit.customer_merged" => ("合并客户", "Merged customers"),
         "audit.phone_revealed" => ("查看完整手机号", "Revealed phone"),
@@ -80,6 +81,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "target.referral" => ("邀请有礼活动", "Referral program"),
         "target.acquisition_settings" => ("归因设置", "Attribution settings"),
         "target.tier_program" => ("会员等级", "Membership tiers"),
+        "target.inbound_source" => ("订单接入来源", "Order source"),
         // --- promotion operations (the `op` of a `promotion_changed` entry) ---
         "promo.op.coupon_template.create" => ("新建优惠券", "Created a coupon"),
         "promo.op.coupon_template.update" => ("修改优惠券", "Updated a coupon"),
@@ -112,6 +114,20 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "promo.op.referral.create" => ("新建邀请有礼活动", "Created a referral program"),
         "promo.op.referral.update" => ("修改邀请有礼活动", "Updated a referral program"),
         "promo.op.referral.archive" => ("归档邀请有礼活动", "Archived a referral program"),
+        // The `op` of an `inbound_source_changed` entry, once written as `inbound_source.<op>`.
+        "promo.op.inbound_source.create" => ("新建订单接入来源", "Created an order source"),
+        "promo.op.inbound_source.update" => ("修改订单接入来源", "Updated an order source"),
+        "promo.op.inbound_source.update_secret" => (
+            "修改订单接入来源（含 client_secret）",
+            "Updated an order source and its client_secret",
+        ),
+        "promo.op.inbound_source.rotate_secret" => {
+            ("轮换订单接入签名密钥", "Rotated an order source's secret")
+        }
+        "promo.op.inbound_source.delete" => ("删除订单接入来源", "Deleted an order source"),
+        "promo.op.inbound_source.retry" => {
+            ("重试订单接入消息", "Retried an order source's message")
+        }
         // --- timeline event kinds (`yutang_core::events::EventKind`) ---
         "event.page_view" => ("浏览页面", "Viewed a page"),
         "event.search" => ("搜索", "Searched"),
@@ -166,6 +182,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "channel.app" => ("App", "App"),
         "channel.wechat_shop" => ("微信小店", "WeChat shop"),
         "channel.live" => ("直播", "Live stream"),
+        "channel.youzan" => ("有赞", "Youzan"),
         // --- background jobs: kinds, statuses, the WeCom sync's phases ---
         "jobs.kind_bulk_tag" => ("批量打标签任务", "Bulk tagging job"),
         "jobs.kind_tag_rule_run" => ("规则运行任务", "Rule run"),
@@ -217,6 +234,9 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "bool.false" => ("否", "no"),
         // --- the fields of JSON details ---
         "field.webhook_id" => ("Webhook", "Webhook"),
+        // A draft kept by an order source (`inbound`): the message as received.
+        "field.body" => ("消息内容", "Message body"),
+        "field.header_kind" => ("消息类型（请求头）", "Type (header)"),
         "field.staff_id" => ("员工", "Staff"),
         "field.received_at" => ("接收时间", "Received at"),
         "field.occurred_at" => ("发生时间", "Occurred at"),

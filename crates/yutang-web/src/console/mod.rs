@@ -14,6 +14,7 @@ mod customers;
 mod home;
 pub(crate) mod i18n;
 pub(crate) mod import;
+mod inbound;
 pub(crate) mod labels;
 mod layout;
 mod mall;
@@ -92,6 +93,20 @@ pub fn router() -> Router<AppState> {
         .route(
             "/webhooks/{id}/deliveries/{delivery_id}/replay",
             post(webhooks::replay),
+        )
+        .route("/inbound", get(inbound::list).post(inbound::create))
+        .route("/inbound/{id}", get(inbound::show).post(inbound::update))
+        .route(
+            "/inbound/{id}/rotate",
+            get(inbound::rotate_confirm).post(inbound::rotate),
+        )
+        .route(
+            "/inbound/{id}/delete",
+            get(inbound::delete_confirm).post(inbound::delete),
+        )
+        .route(
+            "/inbound/{id}/messages/{message_id}/retry",
+            post(inbound::retry),
         )
         .route("/audit", get(audit::audit))
         .route("/audit/export", post(audit::export))

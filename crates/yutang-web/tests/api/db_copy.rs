@@ -113,6 +113,15 @@ async fn a_brand_copies_to_postgres_and_back() {
         .as_str()
         .unwrap()
         .to_owned();
+    // An inbound order source: its secret is sealed too.
+    let r = a
+        .post(
+            "/api/v1/inbound-sources",
+            &a.admin,
+            json!({"name": "有赞", "format": "youzan", "app_id": "copyapp1", "client_secret": "copy-secret-1"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
     // The source is quiet during a copy: every due job (rules, syncs) has run.
     // Rules run on events and hourly: bring every rule tag up to date (the servers opened on
     // the copies do the same) so each side answers from rules applied to the same data.
@@ -133,8 +142,9 @@ async fn a_brand_copies_to_postgres_and_back() {
     let report = run(&to_pg, &mut |_, _| {}).await.unwrap();
     assert!(report.tables.len() > 30);
     assert_eq!(
-        report.resealed, 4,
-        "contact secret, callback token, AES key, the webhook's signing secret"
+        report.resealed, 5,
+        "contact secret, callback token, AES key, the webhook's signing secret, the inbound \
+         source's client secret"
     );
     // The demo's product pictures (bytes in a BLOB / BYTEA column) came along, verified.
     let media = report.tables.iter().find(|t| t.table == "media").unwrap();
@@ -166,6 +176,15 @@ async fn a_brand_copies_to_postgres_and_back() {
             .unwrap(),
         hook_secret
     );
+    let sealed = yutang_store::inbound::sealed_secrets(&b.app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        sealer
+            .open(yutang_app::inbound::SEALED_FIELD, &sealed[0].1)
+            .unwrap(),
+        "copy-secret-1"
+    );
     b.app.webhooks().follow().await.unwrap();
     let r = b
         .post("/api/v1/wecom/settings/test", &b.admin, json!({}))
@@ -191,7 +210,7 @@ async fn a_brand_copies_to_postgres_and_back() {
     )
     .await
     .unwrap();
-    assert_eq!(report.resealed, 4);
+    assert_eq!(report.resealed, 5);
     let c = spawn_with(Engine::Sqlite, |s| s.database_url = back_url.clone()).await;
     c.app.hourly_tick().await.unwrap();
     c.settle_jobs().await;

@@ -156,6 +156,8 @@ struct World {
     /// An outbound webhook, and one to delete.
     webhook: i64,
     spare_webhook: i64,
+    inbound_source: i64,
+    spare_inbound_source: i64,
     template: i64,
     spare_template: i64,
     coupon_a: i64,
@@ -326,6 +328,22 @@ async fn world(e: Engine) -> World {
         );
     }
     let (webhook, spare_webhook) = (hooks[0], hooks[1]);
+    let mut sources = Vec::new();
+    for name in ["矩阵接入", "矩阵备用接入"] {
+        let r = t
+            .post(
+                "/api/v1/inbound-sources",
+                &t.admin,
+                json!({"name": name, "format": "generic", "channel": "pos"}),
+            )
+            .await;
+        sources.push(
+            json_of(r, StatusCode::CREATED).await["source"]["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let (inbound_source, spare_inbound_source) = (sources[0], sources[1]);
 
     // Every customer outside store A's scope is named "外店…", so the matrix can also look for
     // the name in what store A's staff get back.
@@ -573,6 +591,8 @@ async fn world(e: Engine) -> World {
         spare_token_id,
         webhook,
         spare_webhook,
+        inbound_source,
+        spare_inbound_source,
         template,
         spare_template,
         coupon_a,
@@ -756,6 +776,29 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         // The same id fills both segments: the webhook has no delivery of that id (404).
         ("post", "/webhooks/{id}/deliveries/{delivery_id}/replay") => {
             Case::new(Roles(ADMIN)).id(w.webhook).gone_ok()
+        }
+        // --- inbound order sync (admin only; the receiving URLs authenticate by signature) ---
+        ("get", "/inbound-sources") => Case::new(Roles(ADMIN)),
+        ("post", "/inbound-sources") => Case::new(Roles(ADMIN))
+            .body(json!({"name": "矩阵新接入", "format": "generic", "channel": "pos"})),
+        ("put", "/inbound-sources/{id}") => Case::new(Roles(ADMIN))
+            .id(w.inbound_source)
+            .body(json!({"name": "矩阵接入改", "channel": "pos"})),
+        ("get", "/inbound-sources/{id}")
+        | ("get", "/inbound-sources/{id}/messages")
+        | ("post", "/inbound-sources/{id}/rotate-secret") => {
+            Case::new(Roles(ADMIN)).id(w.inbound_source)
+        }
+        ("delete", "/inbound-sources/{id}") => {
+            Case::new(Roles(ADMIN)).id(w.spare_inbound_source).gone_ok()
+        }
+        // The same id fills both segments: the source has no message of that id (404).
+        ("post", "/inbound-sources/{id}/messages/{message_id}/retry") => {
+            Case::new(Roles(ADMIN)).id(w.inbound_source).gone_ok()
+        }
+        // No bearer credential is a signature: everyone gets 401 or 404 (no such key).
+        ("post", "/inbound/generic/{key}") | ("post", "/inbound/youzan/{key}") => {
+            Case::new(Public).id(w.inbound_source)
         }
         ("get", "/audit") | ("get", "/audit/export") => Case::new(Roles(ADMIN)),
         // --- customers ---
