@@ -46,10 +46,8 @@ pub const SECRET_PREFIX: &str = "whsec_";
 pub const SEALED_FIELD: &str = "webhook.secret";
 /// Events read per follower step (one transaction).
 const FEED_PAGE: i64 = 2000;
-/// Deliveries claimed per sender round.
+/// The most deliveries claimed per sender round (fewer when fewer may be in flight at once).
 const SEND_BATCH: i64 = 500;
-/// [`SEND_BATCH`] as a count: a round that claimed this many leaves more to send at once.
-pub const SEND_BATCH_USIZE: usize = 500;
 /// The longest error text kept on a delivery.
 const MAX_ERROR: usize = 300;
 
@@ -629,7 +627,13 @@ impl Webhooks<'_> {
         if !store::any_due(&self.db, now).await? {
             return Ok(SendReport::default());
         }
-        let due = store::claim_due(&self.db, now, lease_until, SEND_BATCH).await?;
+        // One wave per round: a round lasts as long as its slowest POST, so claiming more
+        // than can be in flight at once would make the rest wait a whole POST for a slot
+        // while new events wait for the round.
+        let wave = i64::try_from(self.settings.webhooks.concurrency)
+            .unwrap_or(SEND_BATCH)
+            .clamp(1, SEND_BATCH);
+        let due = store::claim_due(&self.db, now, lease_until, wave).await?;
         if due.is_empty() {
             return Ok(SendReport::default());
         }
@@ -768,6 +772,49 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 fn clip(s: &str) -> String {
     s.chars().take(MAX_ERROR).collect()
+}
+
+/// How long the loops wait when a round found nothing to do.
+const IDLE: Duration = Duration::from_millis(250);
+
+/// The two loops every node runs (unless `webhooks.deliver` is off), as separate tasks so
+/// that queueing new events never waits for a round of slow POSTs, nor a round for the
+/// queueing: the follower fans new events out into deliveries; the sender sends due
+/// deliveries, round after round while there are any (a round lasts as long as its slowest
+/// POST, so pausing after one would cap the rate), and each waits [`IDLE`] when it found
+/// nothing.
+pub fn spawn_loops(app: &App) -> Vec<tokio::task::JoinHandle<()>> {
+    let follower = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            loop {
+                match app.webhooks().follow().await {
+                    Ok(n) if n > 0 => {}
+                    Ok(_) => tokio::time::sleep(IDLE).await,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "webhook follower");
+                        tokio::time::sleep(IDLE).await;
+                    }
+                }
+            }
+        })
+    };
+    let sender = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            loop {
+                match app.webhooks().send_due().await {
+                    Ok(r) if r.claimed > 0 => {}
+                    Ok(_) => tokio::time::sleep(IDLE).await,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "webhook sender");
+                        tokio::time::sleep(IDLE).await;
+                    }
+                }
+            }
+        })
+    };
+    vec![follower, sender]
 }
 
 #[cfg(test)]

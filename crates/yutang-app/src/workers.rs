@@ -32,8 +32,8 @@ impl Workers {
     ///   day each);
     /// - every 30 s: sweep the WeCom inbox for callbacks whose first application failed (or
     ///   that arrived while this node was down);
-    /// - every 250 ms (at once while a backlog lasts): queue outbound webhook deliveries for new
-    ///   events and send the due ones (`webhooks`).
+    /// - round after round while there is work, every 250 ms while idle: queue outbound
+    ///   webhook deliveries for new events and send the due ones (`webhooks`).
     ///
     /// Fails only when the segment index cannot be built; no loop is started then.
     pub async fn start(app: &App) -> Result<Self> {
@@ -104,24 +104,7 @@ impl Workers {
         };
         let mut tasks = vec![sweeper, worker];
         if app.settings.webhooks.deliver {
-            let app = app.clone();
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    if let Err(e) = app.webhooks().follow().await {
-                        tracing::warn!(error = %e, "webhook follower");
-                    }
-                    let busy = match app.webhooks().send_due().await {
-                        Ok(r) => r.claimed >= crate::webhooks::SEND_BATCH_USIZE,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "webhook sender");
-                            false
-                        }
-                    };
-                    if !busy {
-                        tokio::time::sleep(Duration::from_millis(250)).await;
-                    }
-                }
-            }));
+            tasks.extend(crate::webhooks::spawn_loops(app));
         }
         Ok(Workers { tasks })
     }

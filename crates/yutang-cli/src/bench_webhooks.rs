@@ -179,23 +179,7 @@ async fn run_engine(engine: &str, url: String, p: &Params) -> Result<()> {
         .await
         .map_err(|e| anyhow!("{e}"))?;
     // The follower and the sender, as `yutang serve` runs them.
-    let looping = {
-        let app = app.clone();
-        tokio::spawn(async move {
-            loop {
-                let _ = app.webhooks().follow().await;
-                let busy = app
-                    .webhooks()
-                    .send_due()
-                    .await
-                    .map(|r| r.claimed >= yutang_app::webhooks::SEND_BATCH_USIZE)
-                    .unwrap_or(false);
-                if !busy {
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
-            }
-        })
-    };
+    let looping = yutang_app::webhooks::spawn_loops(&app);
     let started = Instant::now();
     let hooked = write(&app, customer, p.events, p.rate, "hooked").await?;
     let written = started.elapsed();
@@ -213,7 +197,9 @@ async fn run_engine(engine: &str, url: String, p: &Params) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let all = started.elapsed();
-    looping.abort();
+    for l in &looping {
+        l.abort();
+    }
     let (unique, posts) = {
         let g = receiver
             .seen

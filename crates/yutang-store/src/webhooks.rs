@@ -516,6 +516,12 @@ pub struct AttemptOutcome {
 /// Record attempts' outcomes and keep each subscription's run of consecutive failures.
 /// Returns the subscriptions whose run is now at least `pause_after` and that were paused
 /// here (with `reason`), so the caller can raise the alert once.
+///
+/// Successes, the bulk of a round, are written with one statement on PostgreSQL (`UNNEST`
+/// over the round's ids) instead of one round trip each; failures row by row. The runs are
+/// then worked out per subscription in the outcomes' order, as if each had been applied in
+/// turn: a success resets the run, each failure after it adds one. An outcome for an attempt
+/// that is no longer the delivery's current one (it was claimed again) changes nothing.
 pub async fn record_outcomes(
     db: &Db,
     outcomes: &[AttemptOutcome],
@@ -524,56 +530,98 @@ pub async fn record_outcomes(
     reason: &str,
 ) -> Result<Vec<i64>> {
     let mut tx = db.begin().await?;
-    let mut paused = Vec::new();
-    for o in outcomes {
-        let changed = in_tx!(&mut tx, conn => {
-            if o.delivered {
-                sqlx::query(
-                    "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $2, last_status = $3, \
-                     last_error = '', next_attempt_at = $2 WHERE id = $1 AND status = 'pending' AND attempts = $4",
-                )
-                .bind(o.id)
-                .bind(now)
-                .bind(o.http_status)
-                .bind(o.attempt)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected()
-            } else {
-                sqlx::query(
-                    "UPDATE webhook_deliveries SET status = CASE WHEN $4 IS NULL THEN 'failed' ELSE 'pending' END, \
-                     next_attempt_at = COALESCE($4, next_attempt_at), last_status = $2, last_error = $3 \
-                     WHERE id = $1 AND status = 'pending' AND attempts = $5",
-                )
-                .bind(o.id)
-                .bind(o.http_status)
-                .bind(&o.error)
-                .bind(o.retry_at)
-                .bind(o.attempt)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected()
-            }
-        });
-        if changed == 0 {
-            continue;
+    let delivered: Vec<&AttemptOutcome> = outcomes.iter().filter(|o| o.delivered).collect();
+    let mut changed: std::collections::HashSet<i64> = std::collections::HashSet::new();
+    match &mut tx {
+        Tx::Postgres(conn) if !delivered.is_empty() => {
+            let ids: Vec<i64> = delivered.iter().map(|o| o.id).collect();
+            let attempts: Vec<i64> = delivered.iter().map(|o| o.attempt).collect();
+            let statuses: Vec<Option<i64>> = delivered.iter().map(|o| o.http_status).collect();
+            let done: Vec<i64> = sqlx::query_scalar(
+                "UPDATE webhook_deliveries d SET status = 'delivered', delivered_at = $1, last_status = u.http_status, \
+                 last_error = '', next_attempt_at = $1 \
+                 FROM UNNEST($2::bigint[], $3::bigint[], $4::bigint[]) AS u(id, attempt, http_status) \
+                 WHERE d.id = u.id AND d.status = 'pending' AND d.attempts = u.attempt RETURNING d.id",
+            )
+            .bind(now)
+            .bind(&ids)
+            .bind(&attempts)
+            .bind(&statuses)
+            .fetch_all(&mut **conn)
+            .await?;
+            changed.extend(done);
         }
+        _ => {
+            for o in &delivered {
+                let n = in_tx!(&mut tx, conn => {
+                    sqlx::query(
+                        "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $2, last_status = $3, \
+                         last_error = '', next_attempt_at = $2 WHERE id = $1 AND status = 'pending' AND attempts = $4",
+                    )
+                    .bind(o.id)
+                    .bind(now)
+                    .bind(o.http_status)
+                    .bind(o.attempt)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected()
+                });
+                if n > 0 {
+                    changed.insert(o.id);
+                }
+            }
+        }
+    }
+    for o in outcomes.iter().filter(|o| !o.delivered) {
+        let n = in_tx!(&mut tx, conn => {
+            sqlx::query(
+                "UPDATE webhook_deliveries SET status = CASE WHEN $4 IS NULL THEN 'failed' ELSE 'pending' END, \
+                 next_attempt_at = COALESCE($4, next_attempt_at), last_status = $2, last_error = $3 \
+                 WHERE id = $1 AND status = 'pending' AND attempts = $5",
+            )
+            .bind(o.id)
+            .bind(o.http_status)
+            .bind(&o.error)
+            .bind(o.retry_at)
+            .bind(o.attempt)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+        });
+        if n > 0 {
+            changed.insert(o.id);
+        }
+    }
+    let applied: Vec<(i64, bool)> = outcomes
+        .iter()
+        .filter(|o| changed.contains(&o.id))
+        .map(|o| (o.subscription_id, o.delivered))
+        .collect();
+    let runs = run_changes(&applied);
+    let mut paused = Vec::new();
+    for (subscription, reset, failures) in runs {
         in_tx!(&mut tx, conn => {
-            if o.delivered {
-                sqlx::query("UPDATE webhook_subscriptions SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0")
-                    .bind(o.subscription_id)
-                    .execute(&mut *conn)
-                    .await?;
+            if reset {
+                sqlx::query(
+                    "UPDATE webhook_subscriptions SET consecutive_failures = $2 WHERE id = $1 AND consecutive_failures <> $2",
+                )
+                .bind(subscription)
+                .bind(failures)
+                .execute(&mut *conn)
+                .await?;
             } else {
-                sqlx::query("UPDATE webhook_subscriptions SET consecutive_failures = consecutive_failures + 1 WHERE id = $1")
-                    .bind(o.subscription_id)
+                sqlx::query("UPDATE webhook_subscriptions SET consecutive_failures = consecutive_failures + $2 WHERE id = $1")
+                    .bind(subscription)
+                    .bind(failures)
                     .execute(&mut *conn)
                     .await?;
+            }
+            if failures > 0 {
                 let n = sqlx::query(
                     "UPDATE webhook_subscriptions SET status = 'paused', paused_reason = $2, updated_at = $3 \
                      WHERE id = $1 AND status = 'active' AND consecutive_failures >= $4",
                 )
-                .bind(o.subscription_id)
+                .bind(subscription)
                 .bind(reason)
                 .bind(now)
                 .bind(pause_after)
@@ -581,13 +629,35 @@ pub async fn record_outcomes(
                 .await?
                 .rows_affected();
                 if n > 0 {
-                    paused.push(o.subscription_id);
+                    paused.push(subscription);
                 }
             }
         });
     }
     tx.commit().await?;
     Ok(paused)
+}
+
+/// Per subscription, from its applied outcomes in order (`delivered` or not): whether a
+/// success reset its run of failures, and how many failures follow the last success (added
+/// to the run, or the run itself after a reset).
+fn run_changes(applied: &[(i64, bool)]) -> Vec<(i64, bool, i64)> {
+    let mut runs: Vec<(i64, bool, i64)> = Vec::new();
+    for &(subscription, delivered) in applied {
+        let i = match runs.iter().position(|r| r.0 == subscription) {
+            Some(i) => i,
+            None => {
+                runs.push((subscription, false, 0));
+                runs.len() - 1
+            }
+        };
+        if delivered {
+            runs[i] = (subscription, true, 0);
+        } else {
+            runs[i].2 += 1;
+        }
+    }
+    runs
 }
 
 // ------------------------------------------------------------------ the delivery log
@@ -738,4 +808,32 @@ pub async fn any_due(db: &Db, now: i64) -> Result<bool> {
         .await?
             > 0)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::run_changes;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Applying the summarised changes gives the runs that applying each outcome in turn
+        /// (a success resets to 0, a failure adds 1) would.
+        #[test]
+        fn run_changes_match_one_by_one(
+            start in proptest::collection::vec(0i64..30, 3),
+            outcomes in proptest::collection::vec((0i64..3, any::<bool>()), 0..60),
+        ) {
+            let mut one_by_one = start.clone();
+            for &(s, delivered) in &outcomes {
+                let run = &mut one_by_one[s as usize];
+                *run = if delivered { 0 } else { *run + 1 };
+            }
+            let mut summarised = start;
+            for (s, reset, failures) in run_changes(&outcomes) {
+                let run = &mut summarised[s as usize];
+                *run = if reset { failures } else { *run + failures };
+            }
+            prop_assert_eq!(summarised, one_by_one);
+        }
+    }
 }
