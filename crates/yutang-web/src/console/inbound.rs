@@ -448,8 +448,8 @@ pub async fn create(
 struct RetryNote {
     ok: bool,
     text: String,
-    /// The error code when it still failed (known codes only).
-    code: &'static str,
+    /// The error code when it still failed (known codes only; `None` otherwise).
+    failed_with: Option<&'static str>,
 }
 
 #[derive(Template)]
@@ -548,7 +548,7 @@ impl LogQuery {
                     "inbound.retried_failed",
                     &[("id", &id), ("error", tr.error(code))],
                 ),
-                code: known,
+                failed_with: Some(known).filter(|k| !k.is_empty()),
             });
         }
         let status = STATUSES
@@ -562,7 +562,7 @@ impl LogQuery {
         Some(RetryNote {
             ok: status != "failed",
             text: tr.fill(key, &[("id", &id), ("status", message_label(tr, status))]),
-            code: "",
+            failed_with: None,
         })
     }
 }
@@ -1136,7 +1136,7 @@ mod tests {
             ..LogQuery::default()
         };
         let n = q.note(tr).unwrap();
-        assert!(!n.ok && !n.text.contains("<b>") && n.code.is_empty());
+        assert!(!n.ok && !n.text.contains("<b>") && n.failed_with.is_none());
         assert!(LogQuery::default().note(tr).is_none());
     }
 
