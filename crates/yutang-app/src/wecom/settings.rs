@@ -6,6 +6,7 @@
 //! the others without a restart; the API client is rebuilt when the corp, secret or base URL
 //! changes (its token cache goes with it).
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -57,6 +58,9 @@ pub struct EffectiveWecom {
 #[derive(Default)]
 pub struct Live {
     cache: RwLock<Option<(Instant, Arc<EffectiveWecom>)>>,
+    /// Bumped by every change before the cache is emptied: a load that began before a change
+    /// (it may have read the row as it was) never puts what it read into the cache.
+    generation: std::sync::atomic::AtomicU64,
     client: Mutex<Option<(String, WecomClient)>>,
 }
 
@@ -338,16 +342,21 @@ impl Wecom<'_> {
         {
             return Ok(Arc::clone(cfg));
         }
+        let generation = self.wecom_client.generation.load(Ordering::SeqCst);
         let cfg = Arc::new(self.load_wecom_config().await?);
-        *self
+        let mut cache = self
             .wecom_client
             .cache
             .write()
-            .unwrap_or_else(PoisonError::into_inner) = Some((Instant::now(), Arc::clone(&cfg)));
+            .unwrap_or_else(PoisonError::into_inner);
+        if self.wecom_client.generation.load(Ordering::SeqCst) == generation {
+            *cache = Some((Instant::now(), Arc::clone(&cfg)));
+        }
         Ok(cfg)
     }
 
     fn forget_wecom_config(&self) {
+        self.wecom_client.generation.fetch_add(1, Ordering::SeqCst);
         *self
             .wecom_client
             .cache

@@ -402,6 +402,74 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// 415 unless the body is sent as JSON (as every push is).
+fn require_json(h: &HeaderMap) -> Result<(), WebError> {
+    let is_json = header(h, "content-type").is_some_and(|ct| {
+        ct.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .eq_ignore_ascii_case("application/json")
+    });
+    if is_json {
+        Ok(())
+    } else {
+        Err(WebError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as `Content-Type: application/json`",
+        ))
+    }
+}
+
+/// A generic message: the envelope is checked strictly here (unknown keys, trailing bytes,
+/// control characters: refused before anything is looked up); `data` is parsed by its type
+/// after the signature is verified.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = InboundGenericMessage)]
+pub struct GenericMessageIn {
+    /// The message's unique id (1–128 printable ASCII): the same id again is a replay.
+    pub id: String,
+    /// order.created, order.paid, order.shipped, order.completed, order.refunded,
+    /// order.closed or member.upserted.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// RFC 3339; the default time of what the message reports.
+    pub occurred_at: Option<String>,
+    /// The type's data (docs/integrations.md).
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+/// 有赞云's push envelope as Yutang reads it (other fields are ignored: the platform adds
+/// fields over time).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = YouzanPush)]
+#[allow(dead_code)]
+pub struct YouzanPushIn {
+    pub client_id: Option<String>,
+    pub kdt_id: Option<i64>,
+    pub kdt_name: Option<String>,
+    /// The order id (trade messages), item id or user id.
+    pub id: Option<String>,
+    /// The message type, e.g. trade_TradePaid.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    /// URL-encoded JSON (trade messages) or an object (newer refund messages).
+    #[schema(value_type = Object)]
+    pub msg: Option<serde_json::Value>,
+    pub msg_id: Option<String>,
+    pub version: Option<i64>,
+    #[serde(rename = "sendCount")]
+    pub send_count: Option<i64>,
+    pub sign: Option<String>,
+    /// A platform test message: acknowledged, nothing written.
+    pub test: Option<bool>,
+    pub mode: Option<i64>,
+}
+
 /// Receive a message in Yutang's generic format, signed with the source's secret:
 /// `X-Yutang-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`
 /// (within 5 minutes of the server's clock). The body is strict JSON:
@@ -410,12 +478,15 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// a replay: the logged outcome, nothing written.
 #[utoipa::path(post, path = "/api/v1/inbound/generic/{key}", tag = "inbound",
     params(("key" = String, Path, description = "the source's key (in_…)"),
-        ("X-Yutang-Signature" = String, Header, description = "t=<unix seconds>,v1=<hex HMAC-SHA256>")),
-    request_body(content = Object, description = "a generic message", content_type = "application/json"),
+        ("X-Yutang-Signature" = Option<String>, Header, description = "t=<unix seconds>,v1=<hex HMAC-SHA256>; a message without it is refused (401)")),
+    request_body = GenericMessageIn,
     responses((status = 200, body = ReceiptOut),
+        (status = 400, description = "malformed_json", body = ErrorBody),
         (status = 401, description = "signature_missing, signature_malformed, signature_expired, signature_mismatch", body = ErrorBody),
         (status = 404, description = "no such source", body = ErrorBody),
         (status = 409, description = "try again later: order_not_yet_received, order_not_created, order_in_progress …", body = ErrorBody),
+        (status = 413, description = "body_too_large", body = ErrorBody),
+        (status = 415, description = "not sent as application/json", body = ErrorBody),
         (status = 422, description = "the message can never apply: invalid_json, unknown_field, invalid_kind, amounts …", body = ErrorBody),
         (status = 503, description = "source_paused: try again later", body = ErrorBody)))]
 pub async fn receive_generic(
@@ -424,6 +495,8 @@ pub async fn receive_generic(
     headers: HeaderMap,
     body: Bytes,
 ) -> WebResult<Json<ReceiptOut>> {
+    require_json(&headers)?;
+    crate::auth::parse_json::<GenericMessageIn>(&body)?;
     let r = s
         .app
         .inbound()
@@ -448,14 +521,17 @@ pub struct YouzanAck {
 /// other answer makes 有赞 push again later.
 #[utoipa::path(post, path = "/api/v1/inbound/youzan/{key}", tag = "inbound",
     params(("key" = String, Path, description = "the source's key (in_…)"),
-        ("Event-Sign" = String, Header, description = "md5(client_id + body + client_secret)"),
+        ("Event-Sign" = Option<String>, Header, description = "md5(client_id + body + client_secret); a push without it is refused (401)"),
         ("Event-Type" = Option<String>, Header, description = "the message type")),
-    request_body(content = Object, description = "a 有赞 push", content_type = "application/json"),
+    request_body = YouzanPushIn,
     responses((status = 200, body = YouzanAck),
+        (status = 400, description = "the body is not JSON", body = YouzanAck),
         (status = 401, description = "signature_missing, signature_mismatch, client_id_mismatch", body = YouzanAck),
         (status = 404, description = "no such source", body = YouzanAck),
         (status = 409, description = "try again later", body = YouzanAck),
-        (status = 422, description = "the envelope is not JSON", body = YouzanAck),
+        (status = 413, description = "body_too_large", body = YouzanAck),
+        (status = 415, description = "not sent as application/json", body = YouzanAck),
+        (status = 422, description = "the envelope is not a JSON object", body = YouzanAck),
         (status = 500, description = "internal error", body = YouzanAck),
         (status = 503, description = "source_paused", body = YouzanAck)))]
 pub async fn receive_youzan(
@@ -464,6 +540,20 @@ pub async fn receive_youzan(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let fail = |w: WebError| {
+        let status = w.status;
+        (
+            status,
+            Json(YouzanAck {
+                code: i64::from(status.as_u16()),
+                msg: format!("failed: {}", w.code),
+            }),
+        )
+            .into_response()
+    };
+    if let Err(w) = require_json(&headers) {
+        return fail(w);
+    }
     let outcome = s
         .app
         .inbound()
@@ -491,17 +581,6 @@ pub async fn receive_youzan(
         Err(e) if app::is_final(&e) && !matches!(&e, AppError::Invalid(f) if f.field == "body") => {
             success()
         }
-        Err(e) => {
-            let w = WebError::from(e);
-            let status = w.status;
-            (
-                status,
-                Json(YouzanAck {
-                    code: i64::from(status.as_u16()),
-                    msg: format!("failed: {}", w.code),
-                }),
-            )
-                .into_response()
-        }
+        Err(e) => fail(WebError::from(e)),
     }
 }

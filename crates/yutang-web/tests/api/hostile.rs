@@ -150,6 +150,12 @@ async fn unknown_fields_are_refused_on_every_json_body(e: Engine) {
             {
                 continue;
             }
+            // 有赞云's push is the platform's format, not ours: it adds fields over time, so
+            // its envelope ignores keys it does not use (docs/integrations.md). Yutang's own
+            // generic push is strict like every other body.
+            if path == "/api/v1/inbound/youzan/{key}" {
+                continue;
+            }
             let url = path
                 .split('/')
                 .map(|s| if s.starts_with('{') { "1" } else { s })

@@ -798,7 +798,9 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         }
         // No bearer credential is a signature: everyone gets 401 or 404 (no such key).
         ("post", "/inbound/generic/{key}") | ("post", "/inbound/youzan/{key}") => {
-            Case::new(Public).id(w.inbound_source)
+            Case::new(Public)
+                .id(w.inbound_source)
+                .body(json!({"id": "m-1", "type": "order.closed", "data": {"external_id": "SO-1"}}))
         }
         ("get", "/audit") | ("get", "/audit/export") => Case::new(Roles(ADMIN)),
         // --- customers ---
