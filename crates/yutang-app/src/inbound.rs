@@ -614,20 +614,17 @@ impl Inbound<'_> {
 
     // -------------------------------------------------------------- receiving
 
+    /// The live source behind a receiving URL: an unknown or malformed key, or a key of the
+    /// other format, is the same 404.
     async fn source(&self, key: &str, format: SourceFormat) -> Result<SourceAuth> {
-        let not_found = AppError::NotFound {
+        let not_found = || AppError::NotFound {
             what: "inbound source",
         };
-        let key = core::parse_source_key(key).ok_or(AppError::NotFound {
-            what: "inbound source",
-        })?;
-        let src = store::by_key(&self.db, key).await?.ok_or(not_found)?;
-        if src.format != format.as_str() {
-            return Err(AppError::NotFound {
-                what: "inbound source",
-            });
-        }
-        Ok(src)
+        let key = core::parse_source_key(key).ok_or_else(not_found)?;
+        store::by_key(&self.db, key)
+            .await?
+            .filter(|src| src.format == format.as_str())
+            .ok_or_else(not_found)
     }
 
     fn secret_of(&self, src: &SourceAuth) -> Result<String> {

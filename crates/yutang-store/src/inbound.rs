@@ -128,7 +128,8 @@ pub async fn by_key(db: &Db, key: &str) -> Result<Option<SourceAuth>> {
     })
 }
 
-/// The source a message belongs to, deleted or not (a retry from the log).
+/// A live source by id, with what receiving needs (a retry from the log; a deleted source's
+/// messages are not run again).
 pub async fn auth_by_id(db: &Db, id: i64) -> Result<SourceAuth> {
     db_run!(db, pool => {
         sqlx::query_as::<_, SourceAuth>(
