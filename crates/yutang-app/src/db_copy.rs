@@ -133,8 +133,11 @@ pub async fn run(
             digest: src.1,
         });
     }
-    // The source's follower fanned out the copied events already (its deliveries came along).
-    yutang_store::webhooks::reset_feed_to_end(&to).await?;
+    // The source's followers handled the copied events already (the webhook deliveries came
+    // along); the rollups are recomputed from the copied rows.
+    yutang_store::feed::reset_feed_to_end(&to, yutang_store::feed::Feed::Webhooks).await?;
+    yutang_store::feed::reset_feed_to_end(&to, yutang_store::feed::Feed::Rollups).await?;
+    yutang_store::rollups::request_rebuild(&to).await?;
     if let Some((source, dest)) = &boxes {
         report.resealed = reseal(source, dest, &to).await?
             + reseal_webhooks(source, dest, &to).await?

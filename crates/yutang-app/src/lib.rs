@@ -6,6 +6,7 @@
 
 pub mod acquisition;
 pub mod actor;
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod customer_tokens;

@@ -26,6 +26,7 @@ pub struct Settings {
     pub h5: H5Settings,
     pub acquisition: AcquisitionSettings,
     pub webhooks: WebhookSettings,
+    pub analytics: AnalyticsSettings,
     /// Key for secrets stored in the database (`YUTANG_SECRET_KEY`, or `YUTANG_SECRET_KEY_FILE`):
     /// 64 hex digits. Unset with SQLite: a key file is generated beside the database. See
     /// `secret_box`.
@@ -135,6 +136,22 @@ impl Default for LimitsSettings {
             max_image_bytes: yutang_core::media::DEFAULT_MAX_BYTES,
             list_count_cap: 10_000,
         }
+    }
+}
+
+/// The dashboard's daily rollups (`yutang_app::analytics`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnalyticsSettings {
+    /// Whether this node keeps the rollups current (default true): follows the event log,
+    /// runs requested rebuilds and the hourly refresh of today and yesterday. Off: a node
+    /// that only answers the API while another keeps them, or a test that drives them by hand.
+    pub follow: bool,
+}
+
+impl Default for AnalyticsSettings {
+    fn default() -> Self {
+        Self { follow: true }
     }
 }
 
@@ -251,6 +268,7 @@ impl Default for Settings {
             h5: H5Settings::default(),
             acquisition: AcquisitionSettings::default(),
             webhooks: WebhookSettings::default(),
+            analytics: AnalyticsSettings::default(),
             secret_key: None,
         }
     }

@@ -248,6 +248,10 @@ impl Staff<'_> {
             self.now(),
         )
         .await?;
+        if store_id != cur_store {
+            // The dashboard's store figures follow a guide's current store: recompute them.
+            yutang_store::rollups::request_rebuild_in(&mut tx).await?;
+        }
         let target = format!("staff:{}", id.0);
         if let Some(w) = &patch.wecom_userid {
             let new = w.as_ref().map(WecomUserId::as_str);

@@ -28,9 +28,8 @@ use yutang_core::FieldError;
 use yutang_core::staff::{DisplayName, Permission};
 use yutang_core::time::Millis;
 use yutang_core::webhooks::{EventKinds, TargetUrl, backoff_ms, is_public_ip};
-use yutang_store::webhooks::{
-    self as store, AttemptOutcome, DueDelivery, FeedPosition, NewDelivery,
-};
+use yutang_store::feed::{self, Feed, FeedPosition};
+use yutang_store::webhooks::{self as store, AttemptOutcome, DueDelivery, NewDelivery};
 
 pub use yutang_store::webhooks::{DeliveryRow, SubscriptionRow};
 
@@ -300,12 +299,13 @@ impl Webhooks<'_> {
         let mut tx = self.db.begin().await?;
         // The first live subscription: the follower, idle until now, starts at the end of the
         // log instead of reading everything written while nothing was subscribed.
-        let pos = store::lock_feed_in(&mut tx).await?;
+        let pos = feed::lock_feed_in(&mut tx, Feed::Webhooks).await?;
         if store::fanout_targets_in(&mut tx).await?.is_empty() {
-            let end = store::feed_end_in(&mut tx).await?;
+            let end = feed::feed_end_in(&mut tx).await?;
             if pos.from != end || pos.to.is_some() {
-                store::save_feed_in(
+                feed::save_feed_in(
                     &mut tx,
+                    Feed::Webhooks,
                     &FeedPosition {
                         from: end,
                         to: None,
@@ -540,16 +540,17 @@ impl Webhooks<'_> {
     async fn follow_step(&self) -> Result<usize> {
         let now = self.now();
         let mut tx = self.db.begin().await?;
-        let pos = store::lock_feed_in(&mut tx).await?;
+        let pos = feed::lock_feed_in(&mut tx, Feed::Webhooks).await?;
         let targets = store::fanout_targets_in(&mut tx).await?;
-        let from = store::parse_mark(&tx, &pos.from);
+        let from = feed::parse_mark(&tx, &pos.from);
         let (Some(from), false) = (from, targets.is_empty()) else {
             // Nothing subscribed (or a position written by the other engine, in a database
             // moved by `yutang db copy`): start from the end of the log.
-            let end = store::feed_end_in(&mut tx).await?;
+            let end = feed::feed_end_in(&mut tx).await?;
             if pos.from != end || pos.to.is_some() || pos.after_id != 0 {
-                store::save_feed_in(
+                feed::save_feed_in(
                     &mut tx,
+                    Feed::Webhooks,
                     &FeedPosition {
                         from: end,
                         to: None,
@@ -563,11 +564,11 @@ impl Webhooks<'_> {
         };
         let to_text = match &pos.to {
             Some(t) => t.clone(),
-            None => store::feed_end_in(&mut tx).await?,
+            None => feed::feed_end_in(&mut tx).await?,
         };
-        let to = store::parse_mark(&tx, &to_text)
+        let to = feed::parse_mark(&tx, &to_text)
             .ok_or_else(|| AppError::Internal(format!("unreadable feed position {to_text}")))?;
-        let events = store::events_between_in(&mut tx, &from, &to, pos.after_id, FEED_PAGE).await?;
+        let events = feed::events_between_in(&mut tx, &from, &to, pos.after_id, FEED_PAGE).await?;
         let subs: Vec<(i64, EventKinds, i64)> = targets
             .into_iter()
             .filter_map(|t| {
@@ -606,7 +607,7 @@ impl Webhooks<'_> {
                 after_id: events.last().map(|e| e.id).unwrap_or(pos.after_id),
             }
         };
-        store::save_feed_in(&mut tx, &next).await?;
+        feed::save_feed_in(&mut tx, Feed::Webhooks, &next).await?;
         tx.commit().await?;
         Ok(n)
     }

@@ -33,7 +33,9 @@ impl Workers {
     /// - every 30 s: sweep the WeCom inbox for callbacks whose first application failed (or
     ///   that arrived while this node was down);
     /// - round after round while there is work, every 250 ms while idle: queue outbound
-    ///   webhook deliveries for new events and send the due ones (`webhooks`).
+    ///   webhook deliveries for new events and send the due ones (`webhooks`);
+    /// - the same for the dashboard's daily rollups (`analytics`): a requested rebuild, the
+    ///   days new events touched, and every hour today and yesterday.
     ///
     /// Fails only when the segment index cannot be built; no loop is started then.
     pub async fn start(app: &App) -> Result<Self> {
@@ -105,6 +107,9 @@ impl Workers {
         let mut tasks = vec![sweeper, worker];
         if app.settings.webhooks.deliver {
             tasks.extend(crate::webhooks::spawn_loops(app));
+        }
+        if app.settings.analytics.follow {
+            tasks.push(crate::analytics::spawn_loop(app));
         }
         Ok(Workers { tasks })
     }

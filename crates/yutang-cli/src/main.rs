@@ -16,6 +16,7 @@ use yutang_app::{Actor, App, Settings};
 mod backup;
 mod bench;
 mod bench_api;
+mod bench_dashboard;
 mod bench_flash;
 mod bench_points;
 mod bench_segments;
@@ -148,6 +149,10 @@ enum BenchCommand {
     /// Segment counts through the bitmap index vs SQL on PostgreSQL and SQLite, on a
     /// generated brand loaded into fresh databases (see docs/benchmarks.md).
     Segments(bench_segments::SegmentsArgs),
+    /// The dashboard over daily rollups on a generated brand (fresh databases): rebuild time,
+    /// dashboard latency against computing the figures from scratch, the rollups' lag behind
+    /// commits and the follower's throughput (see docs/benchmarks.md).
+    Dashboard(bench_dashboard::DashboardArgs),
     /// Concurrent flash-sale claims over loopback HTTP on SQLite and PostgreSQL (fresh
     /// databases), compared with a Redis-Lua stock decrement in the same run.
     FlashSale {
@@ -648,6 +653,7 @@ async fn main() -> Result<()> {
             bench::ingest(&app, batches, batch_size).await
         }
         Command::Bench(BenchCommand::Segments(args)) => bench_segments::run(&args).await,
+        Command::Bench(BenchCommand::Dashboard(args)) => bench_dashboard::run(&args).await,
         Command::Bench(BenchCommand::FlashSale {
             claims,
             customers,

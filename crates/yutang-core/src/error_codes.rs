@@ -55,6 +55,7 @@ pub static CODES: &[ErrorCode] = &[
     e("concurrent_ingest", "该身份正被同时写入，请稍后重试", "This identity is being written at the same time; try again"),
     e("concurrent_merge", "这些客户正被同时合并，请刷新后重试", "These customers are being merged at the same time; reload and try again"),
     e("conflicting_change", "同一标签不能同时添加和移除", "A tag cannot be both added and removed"),
+    e("conflicting_filters", "门店与导购只能选择其一", "Give a store or a guide, not both"),
     e("copy_failed", "数据库复制未完成", "The database copy did not complete"),
     e("copy_refused", "无法在这两个数据库之间复制", "These two databases cannot be copied between"),
     e("coupon_not_owned", "该优惠券属于其他客户", "The coupon belongs to another customer"),

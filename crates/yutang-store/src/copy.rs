@@ -80,10 +80,13 @@ fn quote(ident: &str) -> String {
 pub async fn plan(from: &Db, to: &Db) -> Result<Vec<TablePlan>> {
     let (lite, pg) = sides(from, to)?;
     let tables: Vec<String> = sqlx::query_scalar(
-        // webhook_feed is a position in this engine's own event log (an id on SQLite, a
-        // snapshot on PostgreSQL): the destination's is set to its own end after the copy.
+        // webhook_feed and rollup_feed are positions in this engine's own event log (an id
+        // on SQLite, a snapshot on PostgreSQL): the destination's are set to its own end after
+        // the copy. rollup_state is the destination's own bookkeeping: a rebuild of the
+        // rollups is asked for there.
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         AND name <> '_sqlx_migrations' AND name <> 'webhook_feed' ORDER BY name",
+         AND name <> '_sqlx_migrations' AND name <> 'webhook_feed' AND name <> 'rollup_feed' \
+         AND name <> 'rollup_state' ORDER BY name",
     )
     .fetch_all(lite)
     .await?;

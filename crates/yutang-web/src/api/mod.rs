@@ -9,6 +9,7 @@ pub mod auth;
 pub mod cards;
 pub mod coupons;
 pub mod customers;
+pub mod dashboard;
 pub mod dto;
 pub mod events;
 pub mod flash_sales;
@@ -103,6 +104,7 @@ use promotions::CustomerTokenScheme;
         acquisition::code_qr, acquisition::code_poster,
         acquisition_stats::channel_stats, acquisition_stats::channel_stats_export,
         acquisition_stats::acquisition_stats, acquisition_stats::acquisition_stats_export,
+        dashboard::dashboard, dashboard::dashboard_export,
         referrals::list_programs, referrals::create_program, referrals::get_program,
         referrals::update_program, referrals::archive_program, referrals::list_referrals,
         referrals::list_inviters, referrals::create_link, referrals::public_my_link,
@@ -138,6 +140,7 @@ use promotions::CustomerTokenScheme;
         (name = "webhooks", description = "Outbound webhooks: signed event deliveries to integrations"),
         (name = "inbound", description = "Inbound order and member sync: signed pushes from shops and order systems"),
         (name = "audit", description = "Security audit log"),
+        (name = "analytics", description = "The dashboard (概览): daily rollups of the pool, contacts, groups, orders and coupons, scoped to the caller"),
         (name = "customers", description = "Customer pool: identities, merges, profile, follows, timeline"),
         (name = "events", description = "Event ingest (timelines)"),
         (name = "orders", description = "Orders, status changes and refunds"),
@@ -391,6 +394,8 @@ pub fn router() -> Router<AppState> {
         .route("/wecom/callbacks/{id}/replay", post(wecom_inbox::replay))
         .route("/wecom/jobs/failed", get(wecom_inbox::failed_jobs))
         .route("/wecom/jobs/{id}/retry", post(wecom_inbox::retry_job))
+        .route("/dashboard", get(dashboard::dashboard))
+        .route("/dashboard/export", get(dashboard::dashboard_export))
         .merge(promotions_router())
         .merge(acquisition_router())
         .route(

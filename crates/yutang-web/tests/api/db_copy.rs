@@ -74,8 +74,12 @@ fn key() -> Secret {
 #[tokio::test]
 async fn a_brand_copies_to_postgres_and_back() {
     // The source is quiet during a copy: its webhook loops, which would fan out and attempt
-    // deliveries meanwhile, do not run.
-    let a = spawn_with(Engine::Sqlite, |s| s.webhooks.deliver = false).await;
+    // deliveries meanwhile, and its rollup follower do not run.
+    let a = spawn_with(Engine::Sqlite, |s| {
+        s.webhooks.deliver = false;
+        s.analytics.follow = false;
+    })
+    .await;
     a.app.demo().seed_demo(300, &|_, _, _| {}).await.unwrap();
     let fake = FakeWecom::start(FakeConfig::demo()).await.unwrap();
     let userids = fake.with_corp(|c| c.staff.iter().map(|s| s.userid.clone()).collect());
@@ -156,9 +160,12 @@ async fn a_brand_copies_to_postgres_and_back() {
     assert_eq!(again.tables.iter().map(|t| t.rows).sum::<u64>(), rows);
     assert_eq!(again.resealed, 0);
 
+    // b is the source of the copy back: its rollup follower (which would rebuild the copied
+    // rollups meanwhile) does not run.
     let b = spawn_with(Engine::Postgres, |s| {
         s.database_url = pg_url.clone();
         s.secret_key = Some(pg_key.clone());
+        s.analytics.follow = false;
     })
     .await;
     b.app.hourly_tick().await.unwrap();
