@@ -14,16 +14,20 @@
 //! whose time differs from its event's by more than the day boundary it crosses is caught
 //! there.
 
+pub mod metrics;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 use yutang_core::FieldError;
 use yutang_core::access::DataScope;
 use yutang_core::acquisition::stats::Period;
+use yutang_core::analytics::facts;
 use yutang_core::analytics::{
     self as core, DAY_MS, Grain, Metric, SHANGHAI_OFFSET_MS, Tile, day_label, day_of,
 };
 use yutang_core::staff::Permission;
+use yutang_store::facts as facts_store;
 use yutang_store::feed::{self, Feed, FeedPosition};
 use yutang_store::rollups::{self as store, Keys, Named};
 
@@ -36,6 +40,8 @@ const FEED_PAGE: i64 = 5_000;
 pub const STEP_EVENTS: usize = 50_000;
 /// Days recomputed per transaction of a rebuild.
 const REBUILD_CHUNK_DAYS: i64 = 31;
+/// Customers whose facts are recomputed per transaction of a rebuild.
+const REBUILD_CHUNK_CUSTOMERS: i64 = 5_000;
 /// Rows in the dashboard's rankings.
 const TOP: i64 = 10;
 
@@ -93,6 +99,48 @@ async fn recompute_in(tx: &mut yutang_store::tx::Tx, days: &BTreeSet<i64>) -> Re
         let sources = store::source_rows_in(tx, from, to).await?;
         let rows = core::fold(&sources);
         store::replace_days_in(tx, first, last, &rows).await?;
+    }
+    Ok(())
+}
+
+/// Recompute the facts of `which` customers and add the difference of their contributions
+/// to the cells, in the transaction (which holds the follower's lock).
+async fn recompute_facts_in(
+    tx: &mut yutang_store::tx::Tx,
+    which: facts_store::Customers<'_>,
+) -> Result<()> {
+    let inputs = facts_store::inputs_in(tx, which).await?;
+    let stored = facts_store::stored_in(tx, which).await?;
+    let mut ids: Vec<i64> = inputs.keys().chain(stored.keys()).copied().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut change = BTreeMap::new();
+    let mut new = Vec::with_capacity(inputs.len());
+    let none = BTreeMap::new();
+    for id in ids {
+        let old = stored.get(&id).map(|(f, r)| facts::contributions(f, r));
+        let now = match inputs.get(&id) {
+            Some(c) => {
+                let (f, rows) = facts::facts_of(c);
+                let cells = facts::contributions(&f, &rows);
+                new.push((id, f, rows));
+                cells
+            }
+            // Merged into another customer (or gone): contributes nothing any more.
+            None => BTreeMap::new(),
+        };
+        facts::delta(old.as_ref().unwrap_or(&none), &now, &mut change);
+    }
+    change.retain(|_, v| *v != 0);
+    facts_store::replace_in(tx, which, &new).await?;
+    facts_store::add_cells_in(tx, &change).await?;
+    Ok(())
+}
+
+/// [`recompute_facts_in`] for the customers a follower step's events name.
+async fn recompute_customers_in(tx: &mut yutang_store::tx::Tx, ids: &[i64]) -> Result<()> {
+    for chunk in ids.chunks(facts_store::CHUNK) {
+        recompute_facts_in(tx, facts_store::Customers::Ids(chunk)).await?;
     }
     Ok(())
 }
@@ -269,6 +317,7 @@ impl Analytics<'_> {
         let to = feed::parse_mark(&tx, &to_text)
             .ok_or_else(|| AppError::Internal(format!("unreadable feed position {to_text}")))?;
         let mut days = BTreeSet::new();
+        let mut customers = BTreeSet::new();
         let mut read = 0;
         let caught_up = loop {
             let events =
@@ -276,6 +325,7 @@ impl Analytics<'_> {
             read += events.len();
             for e in &events {
                 days.extend(core::touched_days(e.occurred_at, e.received_at));
+                customers.insert(e.customer_id);
             }
             if let Some(last) = events.last() {
                 pos.after_id = last.id;
@@ -293,6 +343,8 @@ impl Analytics<'_> {
             return Ok((0, true));
         }
         recompute_in(&mut tx, &days).await?;
+        let customers: Vec<i64> = customers.into_iter().collect();
+        recompute_customers_in(&mut tx, &customers).await?;
         let next = if caught_up {
             FeedPosition {
                 from: to_text,
@@ -381,11 +433,41 @@ impl Analytics<'_> {
                 store::replace_days_in(&mut tx, last + 1, i64::MAX / 2, &[]).await?;
             }
             recompute_in(&mut tx, &(day..=end).collect()).await?;
-            if end == last {
+            tx.commit().await?;
+            day = end + 1;
+        }
+        // Then every customer's facts, from nothing: the follower may recompute a customer
+        // between two chunks, which is harmless since every step adds the difference to what
+        // is stored.
+        {
+            let mut tx = self.db.begin().await?;
+            feed::lock_feed_in(&mut tx, Feed::Rollups).await?;
+            facts_store::clear_in(&mut tx).await?;
+            tx.commit().await?;
+        }
+        let max = {
+            let mut tx = self.db.begin().await?;
+            let max = facts_store::max_customer_id_in(&mut tx).await?;
+            tx.commit().await?;
+            max
+        };
+        let mut lo = 1;
+        loop {
+            let hi = lo + REBUILD_CHUNK_CUSTOMERS;
+            let mut tx = self.db.begin().await?;
+            feed::lock_feed_in(&mut tx, Feed::Rollups).await?;
+            recompute_facts_in(&mut tx, facts_store::Customers::Range(lo, hi)).await?;
+            // Customers created since the walk began are the follower's (their events come
+            // after the position the walk started from).
+            let done = hi > max;
+            if done {
                 store::rebuilt_in(&mut tx, generation, self.now()).await?;
             }
             tx.commit().await?;
-            day = end + 1;
+            if done {
+                break;
+            }
+            lo = hi;
         }
         Ok(())
     }

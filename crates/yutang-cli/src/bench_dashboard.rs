@@ -42,10 +42,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use sqlx::{ConnectOptions, Connection, Executor};
 use yutang_app::analytics::DashboardAsk;
+use yutang_app::analytics::metrics::MetricsAsk;
 use yutang_app::customers::CustomerRef;
 use yutang_app::orders::OrderInput;
 use yutang_app::settings::{Secret, Settings};
 use yutang_app::{Actor, App};
+use yutang_core::analytics::facts::{self, month_label, month_of};
 use yutang_core::analytics::{DAY_MS, SHANGHAI_OFFSET_MS, day_label, day_of, fold};
 use yutang_core::ids::{CustomerId, StaffId, StoreId};
 use yutang_core::money::Fen;
@@ -425,6 +427,22 @@ impl Gen {
                 ),
             ),
             (
+                "customer_acquisition (each add's customer joined the pool by it)",
+                "INSERT INTO customer_acquisition (customer_id, channel_id, state, staff_id, acquired_at) \
+                 SELECT customer_id, channel_id, '', staff_id, added_at FROM channel_adds"
+                    .to_owned(),
+            ),
+            (
+                "events: share (10% of customers)",
+                self.insert(
+                    "events",
+                    "customer_id, kind, occurred_at, received_at, detail",
+                    n / 10,
+                    &format!("{} AS t", self.when(13)),
+                    "3 + (x - 1) * 10, 'share', t, t, '{}'",
+                ),
+            ),
+            (
                 "events: merged_into (0.5% of customers)",
                 self.insert(
                     "events",
@@ -800,6 +818,116 @@ async fn run_engine(
             2 * len,
             a.scratch_runs.max(1),
             ms(*p50),
+        );
+    }
+
+    // 3b. The metrics page (monthly cells), and its from-scratch baseline: every customer's
+    // facts computed from the base tables and summed, as a page without cells would have to.
+    let facts_rows = count(&app.db, "SELECT COUNT(*) FROM customer_facts").await?;
+    let month_rows = count(&app.db, "SELECT COUNT(*) FROM customer_months").await?;
+    let cell_rows = count(&app.db, "SELECT COUNT(*) FROM rollup_cells").await?;
+    println!(
+        "{engine}: the rebuild also left {facts_rows} customer_facts, {month_rows} customer_months and {cell_rows} rollup_cells rows"
+    );
+    let this_month = month_of(now);
+    let mut mcases: Vec<Case> = Vec::new();
+    let mut brand_buyers = [0i64; 2];
+    for (pi, (plabel, from)) in [
+        ("6 months", None),
+        ("24 months", Some(month_label(this_month - 23))),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for (slabel, store_id, staff_id) in [
+            ("brand".to_owned(), None, None),
+            (format!("store {store}"), Some(store), None),
+            (format!("guide {guide}"), None, Some(guide)),
+        ] {
+            let ask = MetricsAsk {
+                from: from.clone(),
+                store_id,
+                staff_id,
+                ..MetricsAsk::default()
+            };
+            let view = analytics
+                .metrics(&sys, &ask)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            if store_id.is_none() && staff_id.is_none() {
+                brand_buyers[pi] = view
+                    .metrics
+                    .iter()
+                    .find(|l| l.key == "buyers")
+                    .and_then(|l| l.total)
+                    .unwrap_or(0);
+            }
+            let mut took = Vec::with_capacity(a.calls);
+            for _ in 0..a.calls {
+                let t = Instant::now();
+                analytics
+                    .metrics(&sys, &ask)
+                    .await
+                    .map_err(|e| anyhow!("{e}"))?;
+                took.push(t.elapsed());
+            }
+            took.sort();
+            mcases.push(Case {
+                label: format!("{slabel}, {plabel}"),
+                p50: percentile(&took, 0.5),
+                p95: percentile(&took, 0.95),
+                max: took.last().copied().unwrap_or_default(),
+            });
+        }
+    }
+    let t = Instant::now();
+    let max_id = count(&app.db, "SELECT COALESCE(MAX(id), 0) FROM customers").await?;
+    let mut scratch_buyers = [0i64; 2];
+    let mut lo = 1;
+    while lo <= max_id {
+        let hi = lo + 50_000;
+        let mut tx = app.db.begin().await?;
+        let inputs =
+            yutang_store::facts::inputs_in(&mut tx, yutang_store::facts::Customers::Range(lo, hi))
+                .await?;
+        tx.commit().await?;
+        for c in inputs.values() {
+            let (f, rows) = facts::facts_of(c);
+            for (k, v) in facts::contributions(&f, &rows) {
+                if k.family == facts::Family::Month
+                    && k.grain == facts::CellGrain::Brand
+                    && k.cell == facts::month::BUYERS
+                {
+                    if k.period > this_month - 6 && k.period <= this_month {
+                        scratch_buyers[0] += v;
+                    }
+                    if k.period > this_month - 24 && k.period <= this_month {
+                        scratch_buyers[1] += v;
+                    }
+                }
+            }
+        }
+        lo = hi;
+    }
+    let scratch_facts = t.elapsed();
+    if scratch_buyers != brand_buyers {
+        bail!(
+            "{engine}: the metrics page's brand buyers {brand_buyers:?} differ from the computation from scratch {scratch_buyers:?}"
+        );
+    }
+    println!(
+        "{engine}: metrics() over monthly cells, {} calls each (brand buyers: {} in 6 months, {} in 24 months, equal to the computation from scratch):",
+        a.calls, brand_buyers[0], brand_buyers[1]
+    );
+    for c in &mcases {
+        println!(
+            "{engine}:   {:22} p50 {:7.1} ms  p95 {:7.1} ms  max {:7.1} ms   from scratch {:8.0} ms ({:.0}×)",
+            c.label,
+            ms(c.p50),
+            ms(c.p95),
+            ms(c.max),
+            ms(scratch_facts),
+            ms(scratch_facts) / ms(c.p50).max(0.001),
         );
     }
 

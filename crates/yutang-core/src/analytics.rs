@@ -5,6 +5,8 @@
 //! the rows kept per grain: the brand, each store, each guide, each channel. The dashboard
 //! sums a grain's rows over a period ([`Tile`]). No I/O here.
 
+pub mod facts;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;

@@ -151,6 +151,8 @@ pub static CODES: &[ErrorCode] = &[
     e("invalid_lang", "未知的语言，请用 zh 或 en", "Unknown language; use zh or en"),
     e("invalid_list", "请填写 ID 列表或 all", "Give a list of ids or all"),
     e("invalid_message_id", "消息 ID 应为 1–128 个可见 ASCII 字符", "The message id is 1–128 printable ASCII characters"),
+    e("invalid_month", "月份格式应为 YYYY-MM（2000–2099 年）", "A month is YYYY-MM (2000–2099)"),
+    e("invalid_month_range", "统计区间须为 1–24 个月，且开始月份不晚于结束月份", "The period is 1–24 months, from on or before to"),
     e("invalid_msg", "有赞消息的 msg 无法解码", "The Youzan message's msg cannot be decoded"),
     e("invalid_multiplier", "倍数超出范围", "Multiplier out of range"),
     e("invalid_name", "名称需为 1–40 个字符", "Name must be 1–40 characters"),

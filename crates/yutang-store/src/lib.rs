@@ -18,6 +18,7 @@ pub mod customers;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod facts;
 pub mod feed;
 pub mod imports;
 pub mod inbound;

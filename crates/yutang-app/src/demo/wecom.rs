@@ -83,11 +83,22 @@ impl Demo<'_> {
             )
             .await?;
         let job = self.wecom().start_wecom_sync(&system, None).await?;
-        self.drain_jobs().await?;
-        let done = self.wecom().wecom_sync(&system, job.job.id).await?;
+        // Run it here; a serving node's own job runner may have claimed it first, or a busy
+        // database put it back for a retry: wait for it to end (done or failed) either way.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+        let done = loop {
+            self.drain_jobs().await?;
+            let now = self.wecom().wecom_sync(&system, job.job.id).await?;
+            let ended = matches!(now.job.status.as_str(), "done" | "failed");
+            if ended || std::time::Instant::now() > deadline {
+                break now;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
         if done.job.status != "done" {
             return Err(AppError::Internal(format!(
-                "the demo's WeCom sync did not finish: {}",
+                "the demo's WeCom sync did not finish ({}): {}",
+                done.job.status,
                 done.job.error.unwrap_or_default()
             )));
         }

@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod inbound;
 pub mod mall;
 pub mod media;
+pub mod metrics;
 pub mod orders;
 pub mod org;
 pub mod points;
@@ -104,7 +105,7 @@ use promotions::CustomerTokenScheme;
         acquisition::code_qr, acquisition::code_poster,
         acquisition_stats::channel_stats, acquisition_stats::channel_stats_export,
         acquisition_stats::acquisition_stats, acquisition_stats::acquisition_stats_export,
-        dashboard::dashboard, dashboard::dashboard_export,
+        dashboard::dashboard, dashboard::dashboard_export, metrics::metrics, metrics::metrics_export,
         referrals::list_programs, referrals::create_program, referrals::get_program,
         referrals::update_program, referrals::archive_program, referrals::list_referrals,
         referrals::list_inviters, referrals::create_link, referrals::public_my_link,
@@ -140,7 +141,7 @@ use promotions::CustomerTokenScheme;
         (name = "webhooks", description = "Outbound webhooks: signed event deliveries to integrations"),
         (name = "inbound", description = "Inbound order and member sync: signed pushes from shops and order systems"),
         (name = "audit", description = "Security audit log"),
-        (name = "analytics", description = "The dashboard (概览): daily rollups of the pool, contacts, groups, orders and coupons, scoped to the caller"),
+        (name = "analytics", description = "The dashboard (概览): daily rollups of the pool, contacts, groups, orders and coupons; the retail metrics, funnels and cohorts (指标) from monthly cells; scoped to the caller"),
         (name = "customers", description = "Customer pool: identities, merges, profile, follows, timeline"),
         (name = "events", description = "Event ingest (timelines)"),
         (name = "orders", description = "Orders, status changes and refunds"),
@@ -396,6 +397,8 @@ pub fn router() -> Router<AppState> {
         .route("/wecom/jobs/{id}/retry", post(wecom_inbox::retry_job))
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard/export", get(dashboard::dashboard_export))
+        .route("/metrics", get(metrics::metrics))
+        .route("/metrics/export", get(metrics::metrics_export))
         .merge(promotions_router())
         .merge(acquisition_router())
         .route(

@@ -282,15 +282,8 @@ impl HomePage {
         )
     }
 
-    /// Whose figures these are: 全品牌, 门店：…, 导购：….
     fn scope_text(&self) -> String {
-        let tr = self.ctx.tr;
-        let name = &self.v.scope.name;
-        match self.v.scope.level {
-            "store" => tr.fill("dash.scope_store", &[("name", name)]),
-            "guide" => tr.fill("dash.scope_guide", &[("name", name)]),
-            _ => tr.t("dash.brand").to_owned(),
-        }
+        scope_text(self.ctx.tr, &self.v.scope)
     }
 
     fn period_text(&self) -> String {
@@ -463,6 +456,16 @@ pub async fn export(
     match dashboard_view(&s, &c, &q).await {
         Ok((v, _)) => csv_download("dashboard.csv", dashboard_csv(c.ctx.tr, &v)),
         Err(e) => error_page(c.ctx, e),
+    }
+}
+
+/// Whose figures these are: 全品牌, 门店：…, 导购：… (the dashboard's and the metrics page's).
+pub(super) fn scope_text(tr: Tr, scope: &yutang_app::analytics::DashboardScope) -> String {
+    let name = &scope.name;
+    match scope.level {
+        "store" => tr.fill("dash.scope_store", &[("name", name)]),
+        "guide" => tr.fill("dash.scope_guide", &[("name", name)]),
+        _ => tr.t("dash.brand").to_owned(),
     }
 }
 

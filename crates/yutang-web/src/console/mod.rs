@@ -18,6 +18,7 @@ mod inbound;
 pub(crate) mod labels;
 mod layout;
 mod mall;
+mod metrics;
 mod org;
 pub(crate) mod points;
 mod promotion_stats;
@@ -54,6 +55,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
         .route("/dashboard/export", get(home::export))
+        .route("/metrics", get(metrics::page))
+        .route("/metrics/export", get(metrics::export))
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout))
         .route("/lang", get(auth::switch_lang))

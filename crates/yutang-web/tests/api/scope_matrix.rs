@@ -993,6 +993,8 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         // The dashboard: everyone who sees customers, each their own scope (a store manager
         // their store, a guide themselves; asking for another store is tested in dashboard.rs).
         ("get", "/dashboard") | ("get", "/dashboard/export") => Case::new(Roles(EVERY)),
+        // The metrics page likewise (another store is tested in metrics.rs).
+        ("get", "/metrics") | ("get", "/metrics/export") => Case::new(Roles(EVERY)),
         // Referral programs: like channels; a guide asks for their own link only.
         ("get", "/referral-programs") => Case::new(Roles(EVERY)),
         ("post", "/referral-programs") => Case::new(Roles(HQ_WRITE)).body(json!({
