@@ -586,9 +586,21 @@ async fn concurrent_writers_are_all_followed(e: Engine) {
         gmv,
         scalar(&t, "SELECT CAST(SUM(amount) AS BIGINT) FROM orders").await
     );
+    // The monthly cells too: every order counted once, as a rebuild counts them.
+    let cells = yutang_store::facts::all_cells(&t.app.db).await.unwrap();
+    let cell_orders: i64 = cells
+        .iter()
+        .filter(|r| r.0 == "m" && r.1 == "b" && r.4 == "orders")
+        .map(|r| r.5)
+        .sum();
+    assert_eq!(cell_orders, 120);
     t.app.analytics().rebuild_now().await.unwrap();
     assert_eq!(
         followed,
         yutang_store::rollups::all_rows(&t.app.db).await.unwrap()
+    );
+    assert_eq!(
+        cells,
+        yutang_store::facts::all_cells(&t.app.db).await.unwrap()
     );
 }
