@@ -18,7 +18,7 @@ use yutang_app::staff::StaffQuery;
 use yutang_core::access::DataScope;
 use yutang_core::analytics::{Tile, day_label, day_of};
 
-use super::layout::{ConsoleQuery, error_page, opt_id};
+use super::layout::{ConsoleQuery, error_page, opt_field_id};
 use super::{Console, Ctx, Tr, render};
 use crate::api::acquisition_stats::csv_download;
 use crate::api::dashboard::{dashboard_csv, is_money, tile_label};
@@ -42,15 +42,11 @@ impl DashboardQuery {
     /// The query as the app takes it (a blank id is none; any other that is not a number is
     /// refused).
     fn ask(&self) -> Result<DashboardAsk, AppError> {
-        let id = |field: &'static str, v: &Option<String>| match v {
-            Some(s) => opt_id(field, s),
-            None => Ok(None),
-        };
         Ok(DashboardAsk {
             from: self.from.clone(),
             to: self.to.clone(),
-            store_id: id("store_id", &self.store_id)?,
-            staff_id: id("staff_id", &self.staff_id)?,
+            store_id: opt_field_id("store_id", &self.store_id)?,
+            staff_id: opt_field_id("staff_id", &self.staff_id)?,
         })
     }
 }

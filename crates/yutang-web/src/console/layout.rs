@@ -242,6 +242,17 @@ pub(super) fn opt_id(field: &'static str, s: &str) -> Result<Option<i64>, FieldE
         .map_err(|_| FieldError::new(field, "invalid_form", format!("{field} must be a number")))
 }
 
+/// [`opt_id`] of a form field that may be absent.
+pub(super) fn opt_field_id(
+    field: &'static str,
+    v: &Option<String>,
+) -> Result<Option<i64>, FieldError> {
+    match v {
+        Some(s) => opt_id(field, s),
+        None => Ok(None),
+    }
+}
+
 pub(super) fn nonempty(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }

@@ -21,7 +21,7 @@ use yutang_core::access::DataScope;
 use yutang_core::analytics::facts::{FIRST_ORDER_WINDOWS, rate_bp};
 
 use super::i18n::lookup;
-use super::layout::{ConsoleQuery, error_page, nonempty, opt_id};
+use super::layout::{ConsoleQuery, error_page, nonempty, opt_field_id};
 use super::{Console, Ctx, Tr, render};
 use crate::api::acquisition_stats::csv_download;
 use crate::api::metrics::{Table, metric_text, metrics_csv, unit_cell};
@@ -45,16 +45,12 @@ impl MetricsQuery {
     /// The query as the app takes it: blanks are none; an id or a window that is not a
     /// number is refused.
     fn ask(&self) -> Result<MetricsAsk, AppError> {
-        let id = |field: &'static str, v: &Option<String>| match v {
-            Some(s) => opt_id(field, s),
-            None => Ok(None),
-        };
         Ok(MetricsAsk {
             from: nonempty(&self.from).map(str::to_owned),
             to: nonempty(&self.to).map(str::to_owned),
-            store_id: id("store_id", &self.store_id)?,
-            staff_id: id("staff_id", &self.staff_id)?,
-            first_order_days: id("first_order_days", &self.first_order_days)?,
+            store_id: opt_field_id("store_id", &self.store_id)?,
+            staff_id: opt_field_id("staff_id", &self.staff_id)?,
+            first_order_days: opt_field_id("first_order_days", &self.first_order_days)?,
         })
     }
 }
