@@ -168,6 +168,17 @@ test('the metrics page shows the figures with their definitions, changes period 
     assert.equal(stores.name, 'metrics-stores.csv');
     assert.deepEqual(stores.rows[0].slice(0, 3), ['ID', '名称', '下单客户']);
     assert.equal(stores.rows.length - 1, await page.locator('#m-stores tbody tr').count());
+    // 导出 Excel: the same table as a workbook (a zip archive).
+    const [xd] = await Promise.all([page.waitForEvent('download'), page.click('#m-export-stores-xlsx')]);
+    assert.equal(xd.suggestedFilename(), 'metrics-stores.xlsx');
+    assert.equal(readFileSync(await xd.path()).subarray(0, 2).toString('latin1'), 'PK');
+
+    // 效果对比: labelled observational, computed by the analytics loop after its rebuild.
+    await reloadUntil(page, page.url(), async (p) => (await p.textContent('#m-uplift-computed')).startsWith('计算于'), 'the uplift computed');
+    assert.equal(await page.getAttribute('#m-uplift-evidence', 'data-evidence'), 'observational');
+    assert.match(await page.textContent('#m-uplift-evidence'), /观察性对比/);
+    assert.equal(await page.locator('#m-uplift-group tbody tr[data-month="all"]').count(), 1);
+    assert.equal(await page.locator('#m-uplift-paid_member tbody tr[data-month="all"]').count(), 1);
 
     // In English: the same page's names, definitions and labels.
     await page.click('a.lang');

@@ -15,6 +15,8 @@
 //! there.
 
 pub mod metrics;
+pub mod reports;
+pub mod uplift;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -759,6 +761,9 @@ pub fn spawn_loop(app: &App) -> tokio::task::JoinHandle<()> {
             let a = app.analytics();
             if let Err(e) = a.rebuild_if_requested().await {
                 tracing::warn!(error = %e, "analytics rebuild");
+            }
+            if let Err(e) = a.refresh_uplift_if_due().await {
+                tracing::warn!(error = %e, "analytics uplift");
             }
             if last_refresh.elapsed() >= std::time::Duration::from_secs(3600) {
                 last_refresh = std::time::Instant::now();

@@ -20,6 +20,7 @@ pub(crate) fn registry() -> JobRegistry {
     crate::loyalty::gifts::register(&mut reg);
     crate::loyalty::mall::register(&mut reg);
     crate::loyalty::cards::register(&mut reg);
+    crate::analytics::reports::register(&mut reg);
     reg
 }
 
@@ -28,7 +29,7 @@ mod tests {
     use super::*;
 
     /// The kinds the runner claimed before the registry existed (each area's constants).
-    const EXPECTED: [&str; 21] = [
+    const EXPECTED: [&str; 22] = [
         crate::acquisition::REWARD_KIND,
         crate::acquisition::referrals::QUALIFY_KIND,
         crate::tags::BULK_TAG_KIND,
@@ -50,6 +51,7 @@ mod tests {
         crate::loyalty::cards::SETTLEMENT_KIND,
         crate::loyalty::cards::PACKS_KIND,
         crate::loyalty::cards::PACK_KIND,
+        crate::analytics::reports::SEND_KIND,
     ];
 
     /// Every kind is registered exactly once (a second registration panics in `register`,

@@ -29,7 +29,7 @@ impl Workers {
     ///   welcomes (WeCom's 20 s window) and run due jobs;
     /// - every minute: re-point live codes (working-hour edges, midnight, failed syncs), and
     ///   enqueue the day's points expiry run and membership tier review (once per Shanghai
-    ///   day each);
+    ///   day each), and queue the scheduled reports whose period is due;
     /// - every 30 s: sweep the WeCom inbox for callbacks whose first application failed (or
     ///   that arrived while this node was down);
     /// - round after round while there is work, every 250 ms while idle: queue outbound
@@ -93,6 +93,9 @@ impl Workers {
                         }
                         if let Err(e) = app.cards().schedule().await {
                             tracing::warn!(error = %e, "member cards");
+                        }
+                        if let Err(e) = app.analytics().reports().queue_due(app.now()).await {
+                            tracing::warn!(error = %e, "scheduled reports");
                         }
                     }
                     if last_hourly.elapsed() >= Duration::from_secs(3600) {

@@ -6,6 +6,8 @@
 //! sums a grain's rows over a period ([`Tile`]). No I/O here.
 
 pub mod facts;
+pub mod reports;
+pub mod uplift;
 
 use std::collections::BTreeMap;
 

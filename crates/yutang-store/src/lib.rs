@@ -29,6 +29,7 @@ pub mod media;
 pub mod orders;
 pub mod org;
 pub mod promotions;
+pub mod reports;
 pub mod rollups;
 pub mod saved_filters;
 pub mod segments;
@@ -36,6 +37,7 @@ pub mod sessions;
 pub mod staff;
 pub mod tags;
 pub mod tokens;
+pub mod uplift;
 pub mod webhooks;
 pub mod wecom;
 

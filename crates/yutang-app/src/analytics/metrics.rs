@@ -14,6 +14,7 @@ use yutang_core::analytics::{DAY_MS, Grain};
 use yutang_store::facts::{self as facts_store, CellValue};
 use yutang_store::rollups::{self as store, Named};
 
+use super::uplift::UpliftScope;
 use super::{Analytics, DashboardAsk, DashboardScope, Freshness, resolve_scope};
 use crate::Actor;
 use crate::error::Result;
@@ -151,6 +152,9 @@ pub struct MetricsView {
     pub stores: Vec<SalesRow>,
     /// Guides (brand: the 50 with most net sales; a store: its guides; a guide: themselves).
     pub guides: Vec<SalesRow>,
+    /// In-group vs not and paid members vs not, over comparable customers (brand and store
+    /// scopes; none for a guide, whose customers are too few to compare).
+    pub uplift: Option<super::uplift::UpliftView>,
     pub unavailable: Vec<Unavailable>,
     pub freshness: Freshness,
 }
@@ -542,7 +546,17 @@ impl Analytics<'_> {
         };
 
         let st = store::state(&self.db).await?;
+        let uplift = match cg {
+            CellGrain::Brand => Some(UpliftScope::Brand),
+            CellGrain::Store => Some(UpliftScope::Store(key)),
+            _ => None,
+        };
+        let uplift = match uplift {
+            Some(u) => Some(self.uplift_view(u, period.from, period.to).await?),
+            None => None,
+        };
         Ok(MetricsView {
+            uplift,
             scope,
             months: period.months().map(month_label).collect(),
             first_order_days: window,
@@ -560,6 +574,10 @@ impl Analytics<'_> {
                 Unavailable {
                     key: "content_reach",
                     reason: "needs the material library and its opens (issue #21)",
+                },
+                Unavailable {
+                    key: "holdout_uplift",
+                    reason: "needs campaigns that keep a random holdout (mass messages, issue #21)",
                 },
             ],
             freshness: Freshness {

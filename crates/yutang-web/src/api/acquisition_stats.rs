@@ -15,6 +15,7 @@ use yutang_app::acquisition::stats::{
 };
 use yutang_core::acquisition::stats::{DayFigures, Figures};
 
+use super::spreadsheet::{FileFormat, table_download};
 use crate::auth::{ApiActor, ApiQuery, IdPath};
 use crate::console::Tr;
 use crate::console::import::csv_cell;
@@ -53,18 +54,21 @@ pub struct StatsExportParams {
     pub first_order_days: Option<i64>,
     /// The language of the header row and the row labels: zh (default) or en.
     pub lang: Option<String>,
+    /// Export only: `csv` (default, UTF-8 with a BOM) or `xlsx` (an Excel workbook).
+    pub format: Option<String>,
 }
 
 impl StatsExportParams {
-    fn split(self) -> Result<(StatsAsk, Tr), AppError> {
+    fn split(self) -> Result<(StatsAsk, Tr, FileFormat), AppError> {
         let lang = super::audit::parse_lang(self.lang.as_deref())?;
+        let format = FileFormat::parse(self.format.as_deref())?;
         let ask = StatsParams {
             from: self.from,
             to: self.to,
             first_order_days: self.first_order_days,
         }
         .ask();
-        Ok((ask, Tr { lang }))
+        Ok((ask, Tr { lang }, format))
     }
 }
 
@@ -217,7 +221,7 @@ pub async fn channel_stats(
 /// store; money in yuan.
 #[utoipa::path(get, path = "/api/v1/channels/{id}/stats/export", tag = "acquisition",
     security(("bearer" = [])), params(("id" = i64, Path), StatsExportParams),
-    responses((status = 200, content_type = "text/csv", body = String),
+    responses((status = 200, description = "The table as CSV (`format=csv`, the default) or an Excel workbook (`format=xlsx`).", content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn channel_stats_export(
     State(s): State<AppState>,
@@ -225,9 +229,13 @@ pub async fn channel_stats_export(
     IdPath(id): IdPath,
     ApiQuery(p): ApiQuery<StatsExportParams>,
 ) -> WebResult<Response> {
-    let (ask, tr) = p.split()?;
+    let (ask, tr, format) = p.split()?;
     let v = s.app.acquisition().channel_stats(&a, id, &ask).await?;
-    Ok(csv_download("channel-stats.csv", channel_csv(tr, &v)))
+    Ok(table_download(
+        "channel-stats.csv",
+        format,
+        channel_csv(tr, &v),
+    ))
 }
 
 /// Every channel's figures over the period (the unknown channel as a row), the totals per
@@ -250,17 +258,18 @@ pub async fn acquisition_stats(
 /// their leaderboard rank) and each store; money in yuan.
 #[utoipa::path(get, path = "/api/v1/acquisition/stats/export", tag = "acquisition",
     security(("bearer" = [])), params(StatsExportParams),
-    responses((status = 200, content_type = "text/csv", body = String),
+    responses((status = 200, description = "The table as CSV (`format=csv`, the default) or an Excel workbook (`format=xlsx`).", content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn acquisition_stats_export(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     ApiQuery(p): ApiQuery<StatsExportParams>,
 ) -> WebResult<Response> {
-    let (ask, tr) = p.split()?;
+    let (ask, tr, format) = p.split()?;
     let v = s.app.acquisition().acquisition_stats(&a, &ask).await?;
-    Ok(csv_download(
+    Ok(table_download(
         "acquisition-stats.csv",
+        format,
         acquisition_csv(tr, &v),
     ))
 }

@@ -11,12 +11,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use yutang_app::analytics::{DashboardAsk, DashboardView};
 
-use super::acquisition_stats::csv_download;
+use super::spreadsheet::{FileFormat, table_download};
 use crate::auth::{ApiActor, ApiQuery};
 use crate::console::Tr;
 use crate::console::import::csv_cell;
 use crate::error::{ErrorBody, WebResult};
 use crate::state::AppState;
+use yutang_core::FieldError;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -34,10 +35,12 @@ pub struct DashboardParams {
     /// CSV only: the language of the header row, zh (default) or en.
     #[serde(default)]
     pub lang: Option<String>,
+    /// Export only: `csv` (default, UTF-8 with a BOM) or `xlsx` (an Excel workbook).
+    pub format: Option<String>,
 }
 
 impl DashboardParams {
-    fn ask(self) -> (DashboardAsk, Option<String>) {
+    fn ask(self) -> (DashboardAsk, Option<String>, Option<String>) {
         (
             DashboardAsk {
                 from: self.from,
@@ -46,6 +49,7 @@ impl DashboardParams {
                 staff_id: self.staff_id,
             },
             self.lang,
+            self.format,
         )
     }
 }
@@ -159,7 +163,10 @@ pub async fn dashboard(
     ApiActor(a): ApiActor,
     ApiQuery(p): ApiQuery<DashboardParams>,
 ) -> WebResult<Json<DashboardView>> {
-    let (ask, _) = p.ask();
+    let (ask, _, format) = p.ask();
+    if format.is_some() {
+        return Err(FieldError::new("format", "invalid_query", "format is for the export").into());
+    }
     Ok(Json(s.app.analytics().dashboard(&a, &ask).await?))
 }
 
@@ -167,7 +174,7 @@ pub async fn dashboard(
 /// then a row of totals; money in yuan.
 #[utoipa::path(get, path = "/api/v1/dashboard/export", tag = "analytics",
     security(("bearer" = [])), params(DashboardParams),
-    responses((status = 200, content_type = "text/csv", body = String),
+    responses((status = 200, description = "The table as CSV (`format=csv`, the default) or an Excel workbook (`format=xlsx`).", content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn dashboard_export(
@@ -175,11 +182,13 @@ pub async fn dashboard_export(
     ApiActor(a): ApiActor,
     ApiQuery(p): ApiQuery<DashboardParams>,
 ) -> WebResult<Response> {
-    let (ask, lang) = p.ask();
+    let (ask, lang, format) = p.ask();
     let lang = super::audit::parse_lang(lang.as_deref())?;
+    let format = FileFormat::parse(format.as_deref())?;
     let v = s.app.analytics().dashboard(&a, &ask).await?;
-    Ok(csv_download(
+    Ok(table_download(
         "dashboard.csv",
+        format,
         dashboard_csv(Tr { lang }, &v),
     ))
 }

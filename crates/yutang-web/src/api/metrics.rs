@@ -12,11 +12,12 @@ use utoipa::IntoParams;
 use yutang_app::analytics::metrics::{
     CohortRow, Funnel, MetricLine, MetricsAsk, MetricsView, SalesRow, SegmentRow,
 };
+use yutang_app::analytics::uplift::UpliftView;
 use yutang_app::analytics::{DashboardScope, Freshness};
 use yutang_core::FieldError;
 use yutang_core::money::Fen;
 
-use super::acquisition_stats::csv_download;
+use super::spreadsheet::{FileFormat, table_download};
 use crate::auth::{ApiActor, ApiQuery};
 use crate::console::import::csv_cell;
 use crate::console::{Lang, Tr};
@@ -40,8 +41,11 @@ pub struct MetricsParams {
     pub first_order_days: Option<i64>,
     /// The language of names, definitions and the CSV header: zh (default) or en.
     pub lang: Option<String>,
-    /// CSV only: `metrics` (default), `funnels`, `cohorts`, `segments`, `stores` or `guides`.
+    /// Export only: `metrics` (default), `funnels`, `cohorts`, `segments`, `stores`, `guides`
+    /// or `uplift`.
     pub table: Option<String>,
+    /// Export only: `csv` (default, UTF-8 with a BOM) or `xlsx` (an Excel workbook).
+    pub format: Option<String>,
 }
 
 impl MetricsParams {
@@ -86,8 +90,37 @@ pub struct MetricsOut {
     pub segments: Vec<SegmentRow>,
     pub stores: Vec<SalesRow>,
     pub guides: Vec<SalesRow>,
+    pub uplift: Option<UpliftOut>,
     pub unavailable: Vec<NamedUnavailable>,
     pub freshness: Freshness,
+}
+
+/// The uplift section with the reader's words for the evidence and the studies.
+#[derive(Debug, Serialize)]
+pub struct UpliftOut {
+    #[serde(flatten)]
+    pub view: UpliftView,
+    /// What kind of evidence this is, in words.
+    pub evidence_text: &'static str,
+    /// How the comparison is made, in words.
+    pub method: &'static str,
+    /// The studies' names, in the order of `studies`.
+    pub study_names: Vec<&'static str>,
+}
+
+/// The uplift section in the reader's language.
+pub fn named_uplift(tr: Tr, view: UpliftView) -> UpliftOut {
+    let study_names = view
+        .studies
+        .iter()
+        .map(|st| tr.t(&format!("uplift.study.{}", st.study)))
+        .collect();
+    UpliftOut {
+        evidence_text: tr.t(&format!("uplift.evidence.{}", view.evidence)),
+        method: tr.t("uplift.method"),
+        study_names,
+        view,
+    }
 }
 
 /// Name and definition of a metric key.
@@ -135,6 +168,7 @@ pub fn named(tr: Tr, view: MetricsView) -> MetricsOut {
         segments: view.segments,
         stores: view.stores,
         guides: view.guides,
+        uplift: view.uplift.map(|u| named_uplift(tr, u)),
         unavailable,
         freshness: view.freshness,
     }
@@ -231,6 +265,64 @@ pub mod schema {
         pub repurchase_rate_bp: Option<i64>,
     }
 
+    /// An estimate with its 95% interval.
+    #[derive(Serialize, ToSchema)]
+    pub struct UpliftInterval {
+        pub estimate: i64,
+        pub low: i64,
+        pub high: i64,
+    }
+
+    /// Treated customers against their matched controls.
+    #[derive(Serialize, ToSchema)]
+    pub struct UpliftEstimate {
+        /// Treated customers (joined a group, or bought a card, in the month).
+        pub treated: i64,
+        /// Treated customers with controls in their stratum of prior orders and spend.
+        pub matched: i64,
+        /// The controls of those strata.
+        pub controls: i64,
+        /// Difference in differences of orders per customer (the months after minus the
+        /// months before, treated minus controls), thousandths of an order.
+        pub orders_milli: Option<UpliftInterval>,
+        /// The same for net spend per customer, fen.
+        pub net_fen: Option<UpliftInterval>,
+        /// Matched treated customers who bought in the month after, basis points.
+        pub next_month_treated_bp: Option<i64>,
+        /// Controls who did, weighted like the treated, basis points.
+        pub next_month_control_bp: Option<i64>,
+        /// Treated over controls, minus one, basis points (+50% is 5000).
+        pub next_month_lift_bp: Option<i64>,
+    }
+
+    /// One study.
+    #[derive(Serialize, ToSchema)]
+    pub struct UpliftStudy {
+        /// `group` (first group join) or `paid_member` (first paid member card).
+        pub study: String,
+        /// The period's measurable months pooled.
+        pub pooled: UpliftEstimate,
+        /// One per month of `months`.
+        pub by_month: Vec<UpliftEstimate>,
+    }
+
+    /// In-group vs not and paid members vs not, over comparable customers.
+    #[derive(Serialize, ToSchema)]
+    pub struct Uplift {
+        /// `observational`: a matched comparison, not a randomised experiment.
+        pub evidence: String,
+        pub evidence_text: String,
+        pub method: String,
+        /// Months compared before and after the month of joining.
+        pub window_months: i64,
+        /// When the studies were computed (UTC millis; null: not yet).
+        pub computed_at: Option<i64>,
+        /// The period's months that can be measured (`YYYY-MM`).
+        pub months: Vec<String>,
+        pub studies: Vec<UpliftStudy>,
+        pub study_names: Vec<String>,
+    }
+
     /// A metric that cannot be measured yet.
     #[derive(Serialize, ToSchema)]
     pub struct MetricsUnavailable {
@@ -253,6 +345,8 @@ pub mod schema {
         pub segments: Vec<MetricsSegment>,
         pub stores: Vec<MetricsSales>,
         pub guides: Vec<MetricsSales>,
+        /// Brand and store scopes; null for a guide.
+        pub uplift: Option<Uplift>,
         pub unavailable: Vec<MetricsUnavailable>,
         pub freshness: DashboardFreshness,
     }
@@ -271,9 +365,10 @@ pub async fn metrics(
 ) -> WebResult<Json<MetricsOut>> {
     let lang = super::audit::parse_lang(p.lang.as_deref())?;
     if p.table.is_some() {
-        return Err(
-            FieldError::new("table", "invalid_query", "table is for the CSV export").into(),
-        );
+        return Err(FieldError::new("table", "invalid_query", "table is for the export").into());
+    }
+    if p.format.is_some() {
+        return Err(FieldError::new("format", "invalid_query", "format is for the export").into());
     }
     let v = s.app.analytics().metrics(&a, &p.ask()).await?;
     Ok(Json(named(Tr { lang }, v)))
@@ -283,7 +378,7 @@ pub async fn metrics(
 /// percent.
 #[utoipa::path(get, path = "/api/v1/metrics/export", tag = "analytics",
     security(("bearer" = [])), params(MetricsParams),
-    responses((status = 200, content_type = "text/csv", body = String),
+    responses((status = 200, description = "The table as CSV (`format=csv`, the default) or an Excel workbook (`format=xlsx`).", content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn metrics_export(
@@ -293,9 +388,11 @@ pub async fn metrics_export(
 ) -> WebResult<Response> {
     let lang = super::audit::parse_lang(p.lang.as_deref())?;
     let table = Table::parse(p.table.as_deref())?;
+    let format = FileFormat::parse(p.format.as_deref())?;
     let v = s.app.analytics().metrics(&a, &p.ask()).await?;
-    Ok(csv_download(
+    Ok(table_download(
         table.file_name(),
+        format,
         metrics_csv(Tr { lang }, &v, table),
     ))
 }
@@ -309,16 +406,18 @@ pub enum Table {
     Segments,
     Stores,
     Guides,
+    Uplift,
 }
 
 impl Table {
-    pub const ALL: [Table; 6] = [
+    pub const ALL: [Table; 7] = [
         Table::Metrics,
         Table::Funnels,
         Table::Cohorts,
         Table::Segments,
         Table::Stores,
         Table::Guides,
+        Table::Uplift,
     ];
 
     pub fn name(self) -> &'static str {
@@ -329,6 +428,7 @@ impl Table {
             Table::Segments => "segments",
             Table::Stores => "stores",
             Table::Guides => "guides",
+            Table::Uplift => "uplift",
         }
     }
 
@@ -340,6 +440,7 @@ impl Table {
             Table::Segments => "metrics-segments.csv",
             Table::Stores => "metrics-stores.csv",
             Table::Guides => "metrics-guides.csv",
+            Table::Uplift => "metrics-uplift.csv",
         }
     }
 
@@ -353,7 +454,7 @@ impl Table {
                     FieldError::new(
                         "table",
                         "invalid_query",
-                        "table is metrics, funnels, cohorts, segments, stores or guides",
+                        "table is metrics, funnels, cohorts, segments, stores, guides or uplift",
                     )
                 }),
         }
@@ -365,9 +466,17 @@ impl Table {
 pub fn unit_cell(unit: &str, v: Option<i64>) -> String {
     let Some(v) = v else { return String::new() };
     match unit {
-        "bp" => format!("{}.{:02}%", v / 100, (v % 100).abs()),
+        "bp" | "milli" => {
+            // The sign is written apart: -50 bp is -0.50%, not 0.50%.
+            let sign = if v < 0 { "-" } else { "" };
+            let a = v.unsigned_abs();
+            if unit == "bp" {
+                format!("{sign}{}.{:02}%", a / 100, a % 100)
+            } else {
+                format!("{sign}{}.{:03}", a / 1000, a % 1000)
+            }
+        }
         "fen" => Fen(v).to_string(),
-        "milli" => format!("{}.{:03}", v / 1000, (v % 1000).abs()),
         _ => v.to_string(),
     }
 }
@@ -502,6 +611,67 @@ pub fn metrics_csv(tr: Tr, v: &MetricsView, table: Table) -> String {
                 ]));
             }
         }
+        Table::Uplift => uplift_csv(tr, v, &mut out),
     }
     out
+}
+
+/// The uplift table: a row per study and month (the pooled months first), estimates with
+/// their 95% intervals; empty but for the header for a guide.
+fn uplift_csv(tr: Tr, v: &MetricsView, out: &mut String) {
+    let zh = matches!(tr.lang, Lang::Zh);
+    let h = |zh_text: &str, en: &str| csv_cell(if zh { zh_text } else { en });
+    out.push_str(&line(vec![
+        h("对比", "Comparison"),
+        h("月份", "Month"),
+        h("证据类型", "Evidence"),
+        h("处理组客户", "Treated"),
+        h("已匹配", "Matched"),
+        h("对照客户", "Controls"),
+        h("人均订单变化差", "Orders per customer, difference"),
+        h("下限", "Low"),
+        h("上限", "High"),
+        h(
+            "人均净消费变化差（元）",
+            "Net spend per customer, difference (CNY)",
+        ),
+        h("下限", "Low"),
+        h("上限", "High"),
+        h("次月复购率（处理组）", "Next-month purchase (treated)"),
+        h("次月复购率（对照组）", "Next-month purchase (controls)"),
+        h("提升", "Lift"),
+    ]));
+    let Some(u) = &v.uplift else { return };
+    let evidence = tr.t(&format!("uplift.evidence_short.{}", u.evidence));
+    for st in &u.studies {
+        let name = tr.t(&format!("uplift.study.{}", st.study));
+        let total = h("合计", "All months");
+        let rows = std::iter::once((total, &st.pooled))
+            .chain(u.months.iter().map(|m| csv_cell(m)).zip(&st.by_month));
+        for (month, e) in rows {
+            let interval = |i: Option<yutang_core::analytics::uplift::Interval>, unit: &str| match i
+            {
+                Some(i) => [
+                    unit_cell(unit, Some(i.estimate)),
+                    unit_cell(unit, Some(i.low)),
+                    unit_cell(unit, Some(i.high)),
+                ],
+                None => [String::new(), String::new(), String::new()],
+            };
+            let mut row = vec![
+                csv_cell(name),
+                month,
+                csv_cell(evidence),
+                e.treated.to_string(),
+                e.matched.to_string(),
+                e.controls.to_string(),
+            ];
+            row.extend(interval(e.orders_milli, "milli"));
+            row.extend(interval(e.net_fen, "fen"));
+            row.push(unit_cell("bp", e.next_month_treated_bp));
+            row.push(unit_cell("bp", e.next_month_control_bp));
+            row.push(unit_cell("bp", e.next_month_lift_bp));
+            out.push_str(&line(row));
+        }
+    }
 }

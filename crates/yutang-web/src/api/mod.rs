@@ -26,7 +26,9 @@ pub mod points;
 pub mod promotion_stats;
 pub mod promotions;
 pub mod referrals;
+pub mod reports;
 pub mod segments;
+pub mod spreadsheet;
 pub mod staff;
 pub mod stored_value;
 pub mod tags;
@@ -106,6 +108,7 @@ use promotions::CustomerTokenScheme;
         acquisition_stats::channel_stats, acquisition_stats::channel_stats_export,
         acquisition_stats::acquisition_stats, acquisition_stats::acquisition_stats_export,
         dashboard::dashboard, dashboard::dashboard_export, metrics::metrics, metrics::metrics_export,
+        reports::list, reports::create, reports::get_one, reports::update, reports::delete, reports::send, reports::deliveries,
         referrals::list_programs, referrals::create_program, referrals::get_program,
         referrals::update_program, referrals::archive_program, referrals::list_referrals,
         referrals::list_inviters, referrals::create_link, referrals::public_my_link,
@@ -142,6 +145,7 @@ use promotions::CustomerTokenScheme;
         (name = "inbound", description = "Inbound order and member sync: signed pushes from shops and order systems"),
         (name = "audit", description = "Security audit log"),
         (name = "analytics", description = "The dashboard (概览): daily rollups of the pool, contacts, groups, orders and coupons; the retail metrics, funnels and cohorts (指标) from monthly cells; scoped to the caller"),
+        (name = "reports", description = "Scheduled reports (定时报表): daily and weekly dashboard summaries sent to staff as WeCom app messages, and their delivery log"),
         (name = "customers", description = "Customer pool: identities, merges, profile, follows, timeline"),
         (name = "events", description = "Event ingest (timelines)"),
         (name = "orders", description = "Orders, status changes and refunds"),
@@ -399,6 +403,18 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/export", get(dashboard::dashboard_export))
         .route("/metrics", get(metrics::metrics))
         .route("/metrics/export", get(metrics::metrics_export))
+        .route(
+            "/reports/schedules",
+            get(reports::list).post(reports::create),
+        )
+        .route(
+            "/reports/schedules/{id}",
+            get(reports::get_one)
+                .put(reports::update)
+                .delete(reports::delete),
+        )
+        .route("/reports/schedules/{id}/send", post(reports::send))
+        .route("/reports/deliveries", get(reports::deliveries))
         .merge(promotions_router())
         .merge(acquisition_router())
         .route(

@@ -1810,11 +1810,7 @@ pub async fn code_poster(
 mod tests {
     use super::*;
 
-    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-        p.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::console::layout::form_pairs as pairs;
 
     #[test]
     fn link_rows_replace_links_by_position_and_keep_other_attachments() {

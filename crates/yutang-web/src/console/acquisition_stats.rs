@@ -20,7 +20,8 @@ use yutang_core::acquisition::stats::{DayFigures, Figures};
 use super::layout::{ConsoleQuery, error_page};
 use super::promotion_stats::{Chart, ChartDay, FRAME, Frame, chart_of};
 use super::{Console, Ctx, render};
-use crate::api::acquisition_stats::{acquisition_csv, channel_csv, csv_download};
+use crate::api::acquisition_stats::{acquisition_csv, channel_csv};
+use crate::api::spreadsheet::{FileFormat, table_download};
 use crate::state::AppState;
 
 /// The period form's fields (all optional: the last 30 days, a 30-day first-order window).
@@ -260,8 +261,28 @@ pub async fn channel_csv_file(
     Path(id): Path<i64>,
     ConsoleQuery(q): ConsoleQuery<PeriodQuery>,
 ) -> Response {
-    match channel_view(&s, &c, id, &q).await {
-        Ok(v) => csv_download("channel-stats.csv", channel_csv(c.ctx.tr, &v)),
+    channel_file(&s, c, id, &q, FileFormat::Csv).await
+}
+
+/// `GET /console/channels/{id}/stats.xlsx`: the same as an Excel workbook.
+pub async fn channel_xlsx_file(
+    State(s): State<AppState>,
+    c: Console,
+    Path(id): Path<i64>,
+    ConsoleQuery(q): ConsoleQuery<PeriodQuery>,
+) -> Response {
+    channel_file(&s, c, id, &q, FileFormat::Xlsx).await
+}
+
+async fn channel_file(
+    s: &AppState,
+    c: Console,
+    id: i64,
+    q: &PeriodQuery,
+    format: FileFormat,
+) -> Response {
+    match channel_view(s, &c, id, q).await {
+        Ok(v) => table_download("channel-stats.csv", format, channel_csv(c.ctx.tr, &v)),
         Err(e) => error_page(c.ctx, e),
     }
 }
@@ -302,8 +323,25 @@ pub async fn overview_csv_file(
     c: Console,
     ConsoleQuery(q): ConsoleQuery<PeriodQuery>,
 ) -> Response {
-    match overview_view(&s, &c, &q).await {
-        Ok(v) => csv_download("acquisition-stats.csv", acquisition_csv(c.ctx.tr, &v)),
+    overview_file(&s, c, &q, FileFormat::Csv).await
+}
+
+/// `GET /console/acquisition/stats.xlsx`.
+pub async fn overview_xlsx_file(
+    State(s): State<AppState>,
+    c: Console,
+    ConsoleQuery(q): ConsoleQuery<PeriodQuery>,
+) -> Response {
+    overview_file(&s, c, &q, FileFormat::Xlsx).await
+}
+
+async fn overview_file(s: &AppState, c: Console, q: &PeriodQuery, format: FileFormat) -> Response {
+    match overview_view(s, &c, q).await {
+        Ok(v) => table_download(
+            "acquisition-stats.csv",
+            format,
+            acquisition_csv(c.ctx.tr, &v),
+        ),
         Err(e) => error_page(c.ctx, e),
     }
 }

@@ -20,8 +20,8 @@ use yutang_core::analytics::{Tile, day_label, day_of};
 
 use super::layout::{ConsoleQuery, error_page, opt_field_id};
 use super::{Console, Ctx, Tr, render};
-use crate::api::acquisition_stats::csv_download;
 use crate::api::dashboard::{dashboard_csv, is_money, tile_label};
+use crate::api::spreadsheet::{FileFormat, table_download};
 use crate::state::AppState;
 
 /// The period presets offered next to the form, in days.
@@ -36,6 +36,8 @@ pub struct DashboardQuery {
     to: Option<String>,
     store_id: Option<String>,
     staff_id: Option<String>,
+    /// The export's format (`csv`, the default, or `xlsx`).
+    format: Option<String>,
 }
 
 impl DashboardQuery {
@@ -449,8 +451,12 @@ pub async fn export(
     c: Console,
     ConsoleQuery(q): ConsoleQuery<DashboardQuery>,
 ) -> Response {
+    let format = match FileFormat::parse(q.format.as_deref()) {
+        Ok(f) => f,
+        Err(e) => return error_page(c.ctx, e.into()),
+    };
     match dashboard_view(&s, &c, &q).await {
-        Ok((v, _)) => csv_download("dashboard.csv", dashboard_csv(c.ctx.tr, &v)),
+        Ok((v, _)) => table_download("dashboard.csv", format, dashboard_csv(c.ctx.tr, &v)),
         Err(e) => error_page(c.ctx, e),
     }
 }

@@ -169,6 +169,9 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
     if key.starts_with("webhooks.") {
         return super::webhooks::text(key);
     }
+    if key.starts_with("reports.") {
+        return super::reports::text(key);
+    }
     if key.starts_with("inbound.") {
         return super::inbound::text(key);
     }
@@ -198,6 +201,22 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "home.regions" => ("大区数", "Regions"),
         "home.stores" => ("门店数", "Stores"),
         "home.staff" => ("员工数", "Staff"),
+        "uplift.study.group" => ("入群 vs 未入群", "In a group vs not"),
+        "uplift.study.paid_member" => ("付费会员 vs 非会员", "Paid members vs not"),
+        "uplift.evidence.observational" => (
+            "观察性对比（匹配 + 双重差分），非随机实验：可说明相关，不能证明因果",
+            "Observational comparison (matched, difference in differences), not a randomised experiment: it shows association, not proof of cause",
+        ),
+        "uplift.evidence_short.observational" => ("观察性对比", "Observational"),
+        "uplift.method" => (
+            "对比当月首次入群（或首次购买付费会员卡）且此前已下过单的客户，与此前下单频次、消费额相近、之后 3 个月内仍未入群的客户：各自后 3 个月减前 3 个月的订单数与净消费变化之差（按处理组分层加权），区间为 95% 置信区间",
+            "Customers who first joined a group (or first bought a paid card) in the month, having bought before, against customers of the same prior order frequency and spend who did not within the 3 months after: the change from the 3 months before to the 3 months after in orders and net spend, treated minus controls, weighted by the treated per stratum, with a 95% interval",
+        ),
+        "metric.holdout_uplift" => ("活动随机对照提升", "Campaign holdout uplift"),
+        "metric.holdout_uplift.def" => (
+            "群发活动保留随机对照组时，发送组与对照组的转化差及其置信区间（随机实验，可证明因果）",
+            "For a mass message that keeps a random holdout, the conversion difference between those sent and the holdout, with a confidence interval (a randomised experiment: causal)",
+        ),
         "metric.traffic_rate" => ("引流率", "Traffic-to-pool rate"),
         "metric.traffic_rate.def" => (
             "当月到店（下单）客户中，月初还不在私域、当月加入私域（首次添加导购企微）的比例。健康值约 15%/月。",
@@ -304,6 +323,39 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
             "需要素材库及其打开数据（议题 #21）。",
             "Needs the material library and its opens (issue #21).",
         ),
+        "mpage.reason.holdout_uplift" => (
+            "需要保留随机对照组的群发活动（议题 #21）。",
+            "Needs mass messages that keep a random holdout (issue #21).",
+        ),
+        "mpage.uplift" => ("效果对比", "Uplift"),
+        "mpage.uplift_none" => (
+            "所选月份还不能对比：每个月需要其后 3 个完整月份的数据（每小时计算一次）。",
+            "None of the chosen months can be compared yet: each needs the 3 full months after it (computed hourly).",
+        ),
+        "mpage.uplift_computed_fmt" => ("计算于 {at}", "Computed at {at}"),
+        "mpage.uplift_pending" => (
+            "尚未计算（每小时计算一次）",
+            "Not computed yet (computed hourly)",
+        ),
+        "mpage.uplift_month" => ("入群（购卡）月份", "Month of joining (buying)"),
+        "mpage.uplift_all" => ("所选月份合计", "The months together"),
+        "mpage.uplift_treated" => ("处理组客户", "Treated"),
+        "mpage.uplift_matched" => ("已匹配", "Matched"),
+        "mpage.uplift_controls" => ("对照客户", "Controls"),
+        "mpage.uplift_orders" => (
+            "人均订单变化差（95% 区间）",
+            "Orders per customer, difference (95% interval)",
+        ),
+        "mpage.uplift_spend" => (
+            "人均净消费变化差（元，95% 区间）",
+            "Net spend per customer, difference (CNY, 95% interval)",
+        ),
+        "mpage.uplift_next" => (
+            "次月复购率：处理组 / 对照组",
+            "Bought the month after: treated / controls",
+        ),
+        "mpage.uplift_lift" => ("提升", "Lift"),
+        "mpage.uplift_significant" => ("区间不含 0", "Interval excludes 0"),
         "mpage.funnel" => ("转化漏斗", "Funnel"),
         "mpage.funnel_intro" => (
             "本期各月新入私域（首次添加导购企微）的客户，其后入群、首单、二单的人数；条形长度为占入池人数的比例。",
@@ -395,6 +447,7 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         ),
         "dash.as_of" => ("数据更新于", "Figures as of"),
         "dash.export" => ("导出 CSV", "Export CSV"),
+        "dash.export_xlsx" => ("导出 Excel", "Export Excel"),
         "dash.brand" => ("全品牌", "Whole brand"),
         "dash.last_90" => ("近 90 天", "Last 90 days"),
         "dash.store" => ("门店", "Store"),
@@ -1760,6 +1813,7 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "cstats.first_order_days" => ("首购窗口（天）", "First-order window (days)"),
         "cstats.apply" => ("查看", "Show"),
         "cstats.download_csv" => ("下载 CSV", "Download CSV"),
+        "cstats.download_xlsx" => ("下载 Excel", "Download Excel"),
         "cstats.hint" => (
             "按北京时间逐日统计。加好友按添加日计；净增为添加后 1/7/30 天内未被删除的好友（不足天数的按目前是否仍为好友计）；新客户为首次经渠道进入客户池的客户，首购开单率为其中在首购窗口内有未全额退款订单的比例；归因 GMV 为最后触点归到该渠道的订单实付减退款；奖励成本为该渠道首加奖励券已核销的优惠金额。",
             "Days are China time. Adds count on the day of the add; net adds are adds not deleted within 1/7/30 days (younger adds count while the pair stands); new customers entered the pool through the channel, and the first-order rate is the share of them with an order not fully refunded within the first-order window; attributed GMV is paid minus refunded of orders whose last touch is the channel; reward cost is the discount of the channel's first-add reward coupons used.",

@@ -1016,11 +1016,7 @@ mod tests {
     use super::*;
     use crate::console::Lang;
 
-    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-        p.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::console::layout::form_pairs as pairs;
 
     #[test]
     fn the_form_reads_a_youzan_source() {

@@ -313,3 +313,11 @@ pub(super) fn pager_keyed(
 /// checked by [`ConsoleForm`], so there is no field to read.
 #[derive(Deserialize)]
 pub struct CsrfForm {}
+
+/// Form fields as the console's form readers take them (the unit tests' shorthand).
+#[cfg(test)]
+pub(crate) fn form_pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+    p.iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}

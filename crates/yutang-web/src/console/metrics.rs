@@ -14,17 +14,19 @@ use axum::response::Response;
 use serde::Deserialize;
 use yutang_app::AppError;
 use yutang_app::analytics::metrics::{Funnel, MetricsAsk, MetricsView, SalesRow};
+use yutang_app::analytics::uplift::UpliftView;
 use yutang_app::audit::Page;
 use yutang_app::org::StoreQuery;
 use yutang_core::FieldError;
 use yutang_core::access::DataScope;
 use yutang_core::analytics::facts::{FIRST_ORDER_WINDOWS, rate_bp};
+use yutang_core::analytics::uplift::{Estimate, Interval};
 
 use super::i18n::lookup;
 use super::layout::{ConsoleQuery, error_page, nonempty, opt_field_id};
 use super::{Console, Ctx, Tr, render};
-use crate::api::acquisition_stats::csv_download;
 use crate::api::metrics::{Table, metric_text, metrics_csv, unit_cell};
+use crate::api::spreadsheet::{FileFormat, table_download};
 use crate::state::AppState;
 
 /// The form's fields, all optional (the last six months of the caller's own scope, a 30-day
@@ -39,6 +41,8 @@ pub struct MetricsQuery {
     first_order_days: Option<String>,
     /// The export's table (`metrics`, `funnels`, `cohorts`, `segments`, `stores`, `guides`).
     table: Option<String>,
+    /// The export's format (`csv`, the default, or `xlsx`).
+    format: Option<String>,
 }
 
 impl MetricsQuery {
@@ -291,6 +295,127 @@ fn sales_lines(rows: &[SalesRow], href: impl Fn(i64) -> Option<String>) -> Vec<S
         .collect()
 }
 
+/// The uplift section as shown.
+struct UpliftSection {
+    /// `observational` (a randomised holdout would say so).
+    evidence_key: &'static str,
+    /// 观察性对比 (a pill), then what that means.
+    evidence_short: &'static str,
+    evidence: &'static str,
+    method: &'static str,
+    /// 计算于 … (Shanghai), or that it was not computed yet.
+    computed: String,
+    studies: Vec<UpliftStudyLines>,
+}
+
+struct UpliftStudyLines {
+    key: &'static str,
+    name: &'static str,
+    rows: Vec<UpliftRow>,
+}
+
+/// One row: the months together, or one month.
+struct UpliftRow {
+    /// `all` or `YYYY-MM`.
+    month: String,
+    label: String,
+    treated: i64,
+    matched: i64,
+    controls: i64,
+    orders: String,
+    spend: String,
+    next: String,
+    lift: String,
+    /// The orders interval leaves out zero.
+    significant: bool,
+}
+
+/// An interval as `+0.250 (0.100 … 0.400)`; `—` when there is none.
+fn interval_text(unit: &str, i: Option<Interval>) -> String {
+    match i {
+        None => "—".to_owned(),
+        Some(i) => {
+            let plus = if i.estimate > 0 { "+" } else { "" };
+            format!(
+                "{plus}{} ({} … {})",
+                unit_cell(unit, Some(i.estimate)),
+                unit_cell(unit, Some(i.low)),
+                unit_cell(unit, Some(i.high))
+            )
+        }
+    }
+}
+
+fn uplift_row(month: String, label: String, e: &Estimate) -> UpliftRow {
+    UpliftRow {
+        month,
+        label,
+        treated: e.treated,
+        matched: e.matched,
+        controls: e.controls,
+        orders: interval_text("milli", e.orders_milli),
+        spend: interval_text("fen", e.net_fen),
+        next: format!(
+            "{} / {}",
+            shown("bp", e.next_month_treated_bp),
+            shown("bp", e.next_month_control_bp)
+        ),
+        lift: match e.next_month_lift_bp {
+            Some(bp) if bp > 0 => format!("+{}", unit_cell("bp", Some(bp))),
+            other => shown("bp", other),
+        },
+        significant: e.orders_milli.is_some_and(|i| i.excludes_zero()),
+    }
+}
+
+fn uplift_section(tr: Tr, u: &UpliftView) -> UpliftSection {
+    let computed = match u.computed_at {
+        Some(at) => tr.fill("mpage.uplift_computed_fmt", &[("at", &shanghai_minute(at))]),
+        None => tr.t("mpage.uplift_pending").to_owned(),
+    };
+    let studies = u
+        .studies
+        .iter()
+        .map(|st| {
+            let mut rows = vec![uplift_row(
+                "all".to_owned(),
+                tr.t("mpage.uplift_all").to_owned(),
+                &st.pooled,
+            )];
+            rows.extend(
+                u.months
+                    .iter()
+                    .zip(&st.by_month)
+                    .map(|(m, e)| uplift_row(m.clone(), m.clone(), e)),
+            );
+            UpliftStudyLines {
+                key: st.study,
+                name: tr.t(&format!("uplift.study.{}", st.study)),
+                rows,
+            }
+        })
+        .collect();
+    UpliftSection {
+        evidence_key: u.evidence,
+        evidence_short: tr.t(&format!("uplift.evidence_short.{}", u.evidence)),
+        evidence: tr.t(&format!("uplift.evidence.{}", u.evidence)),
+        method: tr.t("uplift.method"),
+        computed,
+        studies,
+    }
+}
+
+/// A UTC instant as `YYYY-MM-DD HH:MM` in Shanghai.
+fn shanghai_minute(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| {
+            t.with_timezone(&chrono_tz::Asia::Shanghai)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
 // ---------------------------------------------------------------- the page
 
 #[derive(Template)]
@@ -308,6 +433,8 @@ struct MetricsPage {
     segments: Vec<SegLine>,
     stores: Vec<SalesLine>,
     guides: Vec<SalesLine>,
+    /// The uplift section (brand and store scopes).
+    uplift: Option<UpliftSection>,
     /// The stores an HQ role may pick (empty for store-bound roles: no `<select>`).
     store_choices: Vec<StoreChoice>,
     hq: bool,
@@ -317,6 +444,11 @@ struct MetricsPage {
 }
 
 impl MetricsPage {
+    /// The months the uplift section can compare.
+    fn uplift_months(&self) -> &[String] {
+        self.v.uplift.as_ref().map_or(&[], |u| u.months.as_slice())
+    }
+
     fn brand(&self) -> bool {
         self.v.scope.level == "brand"
     }
@@ -594,6 +726,7 @@ pub async fn page(
         ctx: c.ctx,
         lines,
         missing,
+        uplift: v.uplift.as_ref().map(|u| uplift_section(tr, u)),
         bars,
         breakdown,
         cohorts,
@@ -622,8 +755,12 @@ pub async fn export(
         Ok(t) => t,
         Err(e) => return error_page(c.ctx, e.into()),
     };
+    let format = match FileFormat::parse(q.format.as_deref()) {
+        Ok(f) => f,
+        Err(e) => return error_page(c.ctx, e.into()),
+    };
     match metrics_view(&s, &c, &q).await {
-        Ok((v, _)) => csv_download(table.file_name(), metrics_csv(c.ctx.tr, &v, table)),
+        Ok((v, _)) => table_download(table.file_name(), format, metrics_csv(c.ctx.tr, &v, table)),
         Err(e) => error_page(c.ctx, e),
     }
 }
@@ -690,7 +827,7 @@ mod tests {
         for by in ["tier", "card"] {
             assert!(lookup(&format!("mpage.seg.{by}")).is_some(), "{by}");
         }
-        for key in ["interaction_rate", "content_reach"] {
+        for key in ["interaction_rate", "content_reach", "holdout_uplift"] {
             assert!(lookup(&format!("mpage.reason.{key}")).is_some(), "{key}");
         }
     }

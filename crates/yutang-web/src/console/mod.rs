@@ -24,6 +24,7 @@ pub(crate) mod points;
 mod promotion_stats;
 mod promotions;
 pub(crate) mod referrals;
+mod reports;
 mod segments;
 pub(crate) mod share;
 mod staff;
@@ -57,6 +58,13 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/export", get(home::export))
         .route("/metrics", get(metrics::page))
         .route("/metrics/export", get(metrics::export))
+        .route("/reports", get(reports::list).post(reports::create))
+        .route("/reports/{id}", get(reports::show).post(reports::update))
+        .route("/reports/{id}/send", post(reports::send))
+        .route(
+            "/reports/{id}/delete",
+            get(reports::delete_confirm).post(reports::delete),
+        )
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout))
         .route("/lang", get(auth::switch_lang))
@@ -198,10 +206,18 @@ pub fn router() -> Router<AppState> {
             "/acquisition/stats.csv",
             get(acquisition_stats::overview_csv_file),
         )
+        .route(
+            "/acquisition/stats.xlsx",
+            get(acquisition_stats::overview_xlsx_file),
+        )
         .route("/channels/{id}/stats", get(acquisition_stats::channel_page))
         .route(
             "/channels/{id}/stats.csv",
             get(acquisition_stats::channel_csv_file),
+        )
+        .route(
+            "/channels/{id}/stats.xlsx",
+            get(acquisition_stats::channel_xlsx_file),
         )
         .route("/promotions/{what}/{id}/share", get(share::page))
         // qr.svg, qr.png, poster.svg
@@ -448,6 +464,8 @@ impl FromRequestParts<AppState> for Console {
                     "revoked" => Some("tokens.revoked_done"),
                     "password_reset" => Some("staff.password_reset_done"),
                     "tested" => Some("webhooks.tested"),
+                    "report_queued" => Some("reports.queued_done"),
+                    "report_already" => Some("reports.already_done"),
                     "paused" => Some("webhooks.paused_done"),
                     "resumed" => Some("webhooks.resumed_done"),
                     "replayed" => Some("webhooks.replayed_done"),

@@ -372,6 +372,15 @@ async fn channel_stats_count_adds_net_first_orders_gmv_and_reward_cost(e: Engine
     assert!(en.contains("\r\nChannel,Unknown channel,,0,"), "{en}");
     let channel_line = format!("\r\nChannel,门店台卡 统计,{channel},1,1,0,0,1,1,0,0.0%,,");
     assert!(en.contains(&channel_line), "{en}");
+    for q in [
+        format!("/api/v1/acquisition/stats/export?{period}&lang=en"),
+        format!("/api/v1/channels/{channel}/stats/export?{period}"),
+    ] {
+        let csv = crate::helpers::csv_download(t.get(&q, &t.admin).await).await;
+        let sheet =
+            crate::helpers::xlsx_download(t.get(&format!("{q}&format=xlsx"), &t.admin).await).await;
+        crate::helpers::assert_same_table(&csv, &sheet);
+    }
     fake.shutdown().await;
 }
 

@@ -479,6 +479,7 @@ fn links(html: &str) -> Vec<String> {
         let path = href.split('?').next().unwrap_or_default();
         if path.ends_with("/logout")
             || path.ends_with(".csv")
+            || path.ends_with(".xlsx")
             || path.ends_with("/status")
             || path.ends_with("/export")
             || path.ends_with(".css")

@@ -286,6 +286,18 @@ async fn console_dashboard_shows_the_figures_and_exports_their_days(e: Engine) {
     assert_eq!(attr(&html, "tile-orders", "data-change-bp"), "");
     let export = attr(&html, "dash-export", "href").replace("&amp;", "&");
     assert_eq!(export, format!("/console/dashboard/export?{q}"));
+    let xlsx = attr(&html, "dash-export-xlsx", "href").replace("&amp;", "&");
+    assert_eq!(xlsx, format!("/console/dashboard/export?{q}&format=xlsx"));
+    let r = t
+        .client
+        .get(t.url(&xlsx))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let sheet = crate::helpers::xlsx_download(r).await;
+    assert_eq!(sheet.len(), 4, "a header, two days, the totals: {sheet:?}");
+    assert_eq!(sheet[0][0], calamine::Data::String("日期".into()));
 
     // The export: a header of labels, a row per day, the totals; money in yuan.
     let r = t

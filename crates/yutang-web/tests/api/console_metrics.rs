@@ -421,6 +421,18 @@ async fn console_metrics_show_the_figures_with_their_definitions(e: Engine) {
     );
     let rows = csv(&t, &cookie, &href("metrics")).await;
     assert_eq!(rows[0], ["指标", "合计", s.this.as_str(), "定义"]);
+    let xlsx = attr(&html, "m-export-cohorts-xlsx", "href").replace("&amp;", "&");
+    assert_eq!(xlsx, format!("{}&format=xlsx", href("cohorts")));
+    let r = t
+        .client
+        .get(t.url(&xlsx))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let sheet = crate::helpers::xlsx_download(r).await;
+    let cohort_csv = csv(&t, &cookie, &href("cohorts")).await;
+    assert_eq!(sheet.len(), cohort_csv.len());
     let buyers = rows.iter().find(|r| r[0] == "下单客户数").expect("buyers");
     assert_eq!((buyers[1].as_str(), buyers[2].as_str()), ("3", "3"));
     let traffic = rows.iter().find(|r| r[0] == "引流率").expect("traffic");

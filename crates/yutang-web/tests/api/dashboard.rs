@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 
 use crate::acquisition::{add, scalar};
 use crate::customers::{customer_with_phone, follow};
-use crate::helpers::{Engine, TestApp, csv_download, error_of, spawn_with};
+use crate::helpers::{
+    Engine, TestApp, assert_same_table, csv_download, error_of, spawn_with, xlsx_download,
+};
 use crate::promotions::{created_id, template};
 use crate::wecom::drain;
 use crate::wecom_sync::{customer, guide, with_fake_and};
@@ -236,6 +238,28 @@ async fn dashboard_counts_what_was_written_and_compares_periods(e: Engine) {
     assert!(lines[31].contains(",150.00,"), "{}", lines[31]);
     let csv = csv_download(t.get("/api/v1/dashboard/export?lang=en", &t.admin).await).await;
     assert!(csv.starts_with("Day,Customers in the pool"), "{csv}");
+    // The same as Excel: cell for cell, the days' figures as numbers.
+    let sheet = xlsx_download(
+        t.get("/api/v1/dashboard/export?lang=en&format=xlsx", &t.admin)
+            .await,
+    )
+    .await;
+    assert_same_table(&csv, &sheet);
+    assert!(
+        matches!(sheet[31][1], calamine::Data::Float(_)),
+        "{:?}",
+        sheet[31]
+    );
+    let (s, _, f) = error_of(t.get("/api/v1/dashboard?format=xlsx", &t.admin).await).await;
+    assert_eq!(
+        (s, f.as_deref()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("format"))
+    );
+    let (s, _, f) = error_of(t.get("/api/v1/dashboard/export?format=xls", &t.admin).await).await;
+    assert_eq!(
+        (s, f.as_deref()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("format"))
+    );
 }
 
 /// Random writes through the API, followed now and then; at the end the followed rollups are

@@ -289,6 +289,55 @@ pub async fn csv_download(r: Response) -> String {
         .to_owned()
 }
 
+/// An Excel export read back: the rows of its one sheet, as the CSV export of the same table
+/// shows them (numbers compared by value, so `129.00` in the CSV and 129 in the workbook are
+/// the same cell).
+pub async fn xlsx_download(r: Response) -> Vec<Vec<calamine::Data>> {
+    use calamine::Reader;
+    assert_eq!(r.status(), StatusCode::OK);
+    let header = |name: &str| r.headers()[name].to_str().unwrap_or_default().to_owned();
+    assert_eq!(
+        header("content-type"),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert!(header("content-disposition").contains(".xlsx"));
+    let bytes = r.bytes().await.expect("workbook body");
+    let mut wb = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec()))
+        .expect("a workbook");
+    let sheet = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&sheet).expect("its sheet");
+    range.rows().map(<[calamine::Data]>::to_vec).collect()
+}
+
+/// The workbook holds the CSV's table cell for cell: figures as numbers of the same value,
+/// text as the same text (without the CSV's formula-defusing apostrophe).
+pub fn assert_same_table(csv: &str, sheet: &[Vec<calamine::Data>]) {
+    use calamine::Data;
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(csv.as_bytes());
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(rows.len(), sheet.len(), "rows: {csv}");
+    for (r, (want, got)) in rows.iter().zip(sheet).enumerate() {
+        for (c, w) in want.iter().enumerate() {
+            let g = got.get(c).unwrap_or(&Data::Empty);
+            let same = match g {
+                Data::Empty => w.is_empty(),
+                Data::Float(f) => w.parse::<f64>().is_ok_and(|x| x == *f),
+                Data::Int(i) => w.parse::<f64>().is_ok_and(|x| x == *i as f64),
+                Data::String(t) => t == w || w.strip_prefix('\'') == Some(t.as_str()),
+                other => panic!("unexpected cell {other:?}"),
+            };
+            assert!(same, "row {r} column {c}: CSV {w:?}, workbook {g:?}");
+        }
+        assert!(got.len() <= want.len() || got[want.len()..].iter().all(|d| *d == Data::Empty));
+    }
+}
+
 pub async fn error_of(r: Response) -> (StatusCode, String, Option<String>) {
     let status = r.status();
     let v: Value = r.json().await.expect("error body is JSON");

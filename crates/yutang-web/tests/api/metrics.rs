@@ -15,7 +15,7 @@ use yutang_core::analytics::facts::{month_bounds, month_label, month_of};
 use crate::acquisition::{add, scalar};
 use crate::customers::customer_with_phone;
 use crate::dashboard::order;
-use crate::helpers::{Engine, TestApp, csv_download, error_of};
+use crate::helpers::{Engine, TestApp, assert_same_table, csv_download, error_of, xlsx_download};
 use crate::wecom_sync::{customer, guide, with_fake_and};
 
 both_engines!(
@@ -281,6 +281,29 @@ async fn metrics_count_what_was_written(e: Engine) {
         .await;
         assert!(csv.lines().count() >= 2, "{table}: {csv}");
     }
+    // Each table as Excel holds what its CSV holds, figures as numbers.
+    for table in [
+        "metrics", "funnels", "cohorts", "segments", "stores", "guides",
+    ] {
+        let q = format!("/api/v1/metrics/export?table={table}&lang=en&from={this}");
+        let csv = csv_download(t.get(&q, &t.admin).await).await;
+        let sheet = xlsx_download(t.get(&format!("{q}&format=xlsx"), &t.admin).await).await;
+        assert_same_table(&csv, &sheet);
+    }
+    let stores = xlsx_download(
+        t.get(
+            &format!("/api/v1/metrics/export?table=stores&from={this}&format=xlsx"),
+            &t.admin,
+        )
+        .await,
+    )
+    .await;
+    assert!(
+        stores[1..]
+            .iter()
+            .any(|r| r.iter().any(|d| matches!(d, calamine::Data::Float(_)))),
+        "figures are number cells: {stores:?}"
+    );
 
     // x2 deletes their guide: the cohort keeps one contact of two.
     let gone = fake.simulate_customer_deletes_staff("lina", &e2);
@@ -487,6 +510,7 @@ async fn bad_months_and_scopes_are_refused(e: Engine) {
         ("from=2024-01&to=2026-01", "from", "invalid_month_range"),
         ("first_order_days=5", "first_order_days", "invalid_count"),
         ("table=metrics", "table", "invalid_query"),
+        ("format=xlsx", "format", "invalid_query"),
         ("colour=red", "colour", "invalid_query"),
         ("lang=fr", "lang", "invalid_lang"),
     ] {
@@ -498,6 +522,15 @@ async fn bad_months_and_scopes_are_refused(e: Engine) {
     assert_eq!(
         (s, c.as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, "invalid_query")
+    );
+    let (s, c, f) = error_of(t.get("/api/v1/metrics/export?format=pdf", &t.admin).await).await;
+    assert_eq!(
+        (s, c.as_str(), f.as_deref()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_query",
+            Some("format")
+        )
     );
     let (s, c, _) = error_of(
         t.get(

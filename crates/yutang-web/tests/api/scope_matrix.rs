@@ -66,6 +66,8 @@ const ADMIN: &[Role] = &[Admin];
 const TAGGERS: &[Role] = &[Guide, Manager, Operator, Admin];
 const STAFF_ADMINS: &[Role] = &[Manager, Admin];
 const REVEAL: &[Role] = &[Manager, Operator, Admin];
+/// Manage scheduled reports: HQ roles that manage, and a store manager (their store's).
+const REPORTERS: &[Role] = &[Manager, Operator, Admin];
 
 impl Role {
     fn scoped(self) -> bool {
@@ -196,6 +198,10 @@ struct World {
     card: i64,
     spare_card: i64,
     card_refund: i64,
+    /// Scheduled reports of store A and store B, and one of store A to delete.
+    report_a: i64,
+    report_b: i64,
+    spare_report: i64,
 }
 
 async fn json_of(r: reqwest::Response, want: StatusCode) -> Value {
@@ -514,6 +520,33 @@ async fn world(e: Engine) -> World {
     t.settle_jobs().await;
     let (channel_a, channel_b, spare_channel, code_a, code_b, spare_code) =
         acquisition_world(&t, store_a, store_b, guide_a_id, guide_b_id).await;
+    // Scheduled reports (the guides are linked to WeCom by `acquisition_world`).
+    let mut reports = Vec::new();
+    for (store, guide) in [
+        (store_a, guide_a_id),
+        (store_b, guide_b_id),
+        (store_a, guide_a_id),
+    ] {
+        let input = yutang_app::analytics::reports::ScheduleInput::parse(
+            "矩阵报表",
+            "daily",
+            9,
+            Some(store),
+            None,
+            &[guide],
+            None,
+            None,
+        )
+        .unwrap();
+        let v = t
+            .app
+            .analytics()
+            .reports()
+            .create(&yutang_app::Actor::system(), &input)
+            .await
+            .unwrap();
+        reports.push(v.id);
+    }
     let mut referrals = Vec::new();
     for code in [code_a, code_b, code_a] {
         let spec = serde_json::from_value(json!({
@@ -625,6 +658,9 @@ async fn world(e: Engine) -> World {
         card,
         spare_card,
         card_refund,
+        report_a: reports[0],
+        report_b: reports[1],
+        spare_report: reports[2],
     }
 }
 
@@ -757,6 +793,23 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
             Case::new(Roles(ADMIN)).body(json!({"name": "matrix new", "role": "analyst"}))
         }
         ("delete", "/tokens/{id}") => Case::new(Roles(ADMIN)).id(w.spare_token_id).gone_ok(),
+        // --- scheduled reports (a store manager: their store's; another store's is 404) ---
+        ("get", "/reports/schedules") | ("get", "/reports/deliveries") => {
+            Case::new(Roles(REPORTERS))
+        }
+        ("post", "/reports/schedules") => Case::new(Roles(REPORTERS)).body(json!({
+            "name": "矩阵新报表", "cadence": "weekly", "hour": 8, "store_id": w.store_a,
+            "recipient_ids": [w.guide_a_id]})),
+        ("get", "/reports/schedules/{id}") | ("post", "/reports/schedules/{id}/send") => {
+            Case::new(Roles(REPORTERS)).scoped(w.report_a, w.report_b)
+        }
+        ("put", "/reports/schedules/{id}") => Case::new(Roles(REPORTERS))
+            .scoped(w.report_a, w.report_b)
+            .body(json!({"name": "矩阵报表", "cadence": "daily", "hour": 9,
+                "store_id": w.store_a, "recipient_ids": [w.guide_a_id]})),
+        ("delete", "/reports/schedules/{id}") => Case::new(Roles(REPORTERS))
+            .scoped(w.spare_report, w.report_b)
+            .gone_ok(),
         // --- outbound webhooks (admin only) ---
         ("get", "/webhooks") | ("get", "/webhooks/kinds") => Case::new(Roles(ADMIN)),
         ("post", "/webhooks") => Case::new(Roles(ADMIN)).body(

@@ -2108,3 +2108,130 @@ mod tests {
         assert_eq!(TransferStatus::from(5), TransferStatus::Other(5));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// App messages (发送应用消息, 90236)
+//
+// Sources: page 90236 as quoted by the apifox mirror of WeCom's documentation (touser `|`
+// separated; `enable_duplicate_check` "表示在一定时间间隔内，同样内容（请求json）的消息，不会重复
+// 收到", `duplicate_check_interval` default 1800 s; "如果全部接收人无权限或不存在，则本次调用返回
+// 失败，errcode为81013"; the answer's `invaliduser`, `invalidparty`, `invalidtag`,
+// `unlicenseduser`, `msgid`, userids lower-cased). The 1,000-user cap of `touser` and the 4-hour
+// cap of the interval ("最大不超过4小时") are from the field comments of SDKs that quote the
+// page (*unverified* against the page itself); the 2,048-byte cap of a text message is from
+// the same SDKs (*unverified*).
+
+/// `POST /cgi-bin/message/send` (90236): an app message to members, with a self-built app's
+/// token (its own secret) and its AgentId.
+pub const PATH_MESSAGE_SEND: &str = "/cgi-bin/message/send";
+/// Userids in `touser`: at most 1,000 (90236, *unverified*: SDK field comments).
+pub const MAX_MESSAGE_USERS: usize = 1000;
+/// `duplicate_check_interval`: at most 4 hours, in seconds (90236, *unverified*: SDK field
+/// comments "最大不超过4小时").
+pub const MAX_DUPLICATE_CHECK_INTERVAL_SECS: u32 = 4 * 3600;
+/// `duplicate_check_interval` when not given: 1,800 s (90236).
+pub const DEFAULT_DUPLICATE_CHECK_INTERVAL_SECS: u32 = 1800;
+/// `text.content`: at most 2,048 bytes (*unverified*: SDK field comments).
+pub const MAX_TEXT_MESSAGE_BYTES: usize = 2048;
+/// `81013`: none of the recipients exists or may receive the app's messages (90236). Not
+/// transient: retrying sends nothing.
+pub const ERR_NO_VALID_RECIPIENT: i64 = 81013;
+/// `40056` 不合法的agentid (global error codes, 90313).
+pub const ERR_INVALID_AGENTID: i64 = 40056;
+/// `301002` 无权操作指定的应用 (global error codes): the token is not the app's (another
+/// secret's token with this AgentId).
+pub const ERR_NO_APP_PRIVILEGE: i64 = 301002;
+
+/// `message/send` request for a text message (90236).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MessageSendRequest {
+    /// Member userids joined by `|` (at most 1,000), or `@all`.
+    pub touser: String,
+    /// `text`.
+    pub msgtype: String,
+    /// The self-built app's AgentId.
+    pub agentid: i64,
+    /// The text.
+    pub text: Text,
+    /// 1: WeCom drops a message whose request JSON equals one sent within
+    /// `duplicate_check_interval` (the recipients do not receive it twice).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable_duplicate_check: Option<u8>,
+    /// Seconds, at most 4 hours; WeCom's default 1,800.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_check_interval: Option<u32>,
+}
+
+impl MessageSendRequest {
+    /// A text message to `userids` from app `agentid`, with WeCom's duplicate check over
+    /// `dedupe_secs` (a retry within it of the same request is not delivered again).
+    pub fn text(agentid: i64, userids: &[String], content: &str, dedupe_secs: u32) -> Self {
+        Self {
+            touser: userids.join("|"),
+            msgtype: "text".into(),
+            agentid,
+            text: Text {
+                content: content.to_owned(),
+            },
+            enable_duplicate_check: Some(1),
+            duplicate_check_interval: Some(dedupe_secs),
+        }
+    }
+}
+
+/// `message/send` answer (90236). A partly delivered message is a success that names the
+/// refused recipients.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct MessageSendResponse {
+    /// Userids that do not exist or are outside the app's visible range, joined by `|`
+    /// (lower-cased by WeCom).
+    pub invaliduser: String,
+    pub invalidparty: String,
+    pub invalidtag: String,
+    /// Userids in the visible range without a basic interface licence, joined by `|`.
+    pub unlicenseduser: String,
+    /// The message id (to recall it).
+    pub msgid: String,
+}
+
+impl WecomClient {
+    /// Send an app message (`message/send`, 90236). The client must hold the app's own
+    /// secret. Errors: [`ERR_NO_VALID_RECIPIENT`] (81013) when nobody could receive it;
+    /// [`ERR_INVALID_AGENTID`] / [`ERR_NO_APP_PRIVILEGE`] for an AgentId the secret is not
+    /// of.
+    pub async fn message_send(
+        &self,
+        request: &MessageSendRequest,
+    ) -> Result<MessageSendResponse, WecomError> {
+        let path = PATH_MESSAGE_SEND;
+        let users: Vec<&str> = request.touser.split('|').collect();
+        if request.touser.is_empty() || users.iter().any(|u| u.is_empty()) {
+            return Err(invalid(path, "touser", "must name userids joined by |"));
+        }
+        check_len(path, "touser", &users, 1, MAX_MESSAGE_USERS)?;
+        if request.agentid <= 0 {
+            return Err(invalid(path, "agentid", "must be the app's AgentId"));
+        }
+        if request.msgtype != "text" {
+            return Err(invalid(path, "msgtype", "only text is supported"));
+        }
+        if request.text.content.is_empty() || request.text.content.len() > MAX_TEXT_MESSAGE_BYTES {
+            return Err(invalid(
+                path,
+                "text.content",
+                format!("must be 1..={MAX_TEXT_MESSAGE_BYTES} bytes"),
+            ));
+        }
+        if let Some(secs) = request.duplicate_check_interval
+            && (secs == 0 || secs > MAX_DUPLICATE_CHECK_INTERVAL_SECS)
+        {
+            return Err(invalid(
+                path,
+                "duplicate_check_interval",
+                format!("must be 1..={MAX_DUPLICATE_CHECK_INTERVAL_SECS} seconds"),
+            ));
+        }
+        self.post(path, request).await
+    }
+}

@@ -15,6 +15,11 @@ use super::corp::{
 };
 use super::{Hold, IssuedToken, State, lock, now_secs};
 use crate::client::api::{
+    DEFAULT_DUPLICATE_CHECK_INTERVAL_SECS, ERR_INVALID_AGENTID, ERR_NO_APP_PRIVILEGE,
+    ERR_NO_VALID_RECIPIENT, MAX_DUPLICATE_CHECK_INTERVAL_SECS, MAX_MESSAGE_USERS,
+    PATH_MESSAGE_SEND,
+};
+use crate::client::api::{
     MAX_ACQUISITION_LINK_NAME_CHARS, MAX_ACQUISITION_LINK_USERS, MAX_ACQUISITION_PRIORITY_USERS,
     MAX_ATTACHMENTS, MAX_CONTACT_WAY_REMARK_CHARS, MAX_CONTACT_WAY_USERS, MAX_GROUPCHAT_LIST_LIMIT,
     MAX_STATE_CHARS, MAX_TRANSFER_CUSTOMERS, PATH_ACQUISITION_CREATE_LINK,
@@ -254,6 +259,7 @@ fn answer(state: &State, path: &str, query: &HashMap<String, String>, body: &[u8
         PATH_RESIGNED_TRANSFER_RESULT => transfer_result(corp, &body, true),
         PATH_GROUPCHAT_TRANSFER => groupchat_transfer(corp, &body, true),
         PATH_GROUPCHAT_ONJOB_TRANSFER => groupchat_transfer(corp, &body, false),
+        PATH_MESSAGE_SEND => message_send(state, corp, query, &body),
         _ => Err(fail(
             codes::INVALID_PARAMETER,
             format!("fake WeCom does not implement {path}"),
@@ -265,15 +271,22 @@ fn gettoken(state: &State, query: &HashMap<String, String>) -> Answer {
     if query.get("corpid").map(String::as_str) != Some(state.corp_id.as_str()) {
         return Err(fail(codes::INVALID_CORPID, "invalid corpid"));
     }
-    if query.get("corpsecret").map(String::as_str) != Some(state.secret.as_str()) {
-        return Err(fail(codes::INVALID_SECRET, "invalid credential"));
-    }
+    let secret = query.get("corpsecret").map(String::as_str).unwrap_or("");
+    // The contact secret, or a self-built app's ([`super::FakeWecom::add_app`]).
+    let agent = if secret == state.secret.as_str() {
+        None
+    } else {
+        match lock(&state.apps).get(secret) {
+            Some(agentid) => Some(*agentid),
+            None => return Err(fail(codes::INVALID_SECRET, "invalid credential")),
+        }
+    };
     let now = Instant::now();
     let mut tokens = lock(&state.tokens);
-    // Like WeCom: the same token while it is valid.
+    // Like WeCom: the same token (per secret) while it is valid.
     if let Some((token, issued)) = tokens
         .iter()
-        .find(|(_, t)| !t.expired && t.expires_at > now)
+        .find(|(_, t)| !t.expired && t.expires_at > now && t.agent == agent)
     {
         return Ok(json!({
             "access_token": token,
@@ -290,6 +303,7 @@ fn gettoken(state: &State, query: &HashMap<String, String>) -> Answer {
         IssuedToken {
             expires_at: now + state.token_ttl,
             expired: false,
+            agent,
         },
     );
     Ok(json!({ "access_token": token, "expires_in": state.token_ttl.as_secs() }))
@@ -1513,4 +1527,102 @@ fn groupchat_transfer(corp: &mut Corp, body: &Value, resigned_route: bool) -> An
         }
     }
     Ok(json!({ "failed_chat_list": failed }))
+}
+
+/// `message/send` (90236): a text app message from the app whose secret the token was issued
+/// for. Unknown AgentId 40056, another secret's token 301002; recipients that are not (active)
+/// staff are answered in `invaliduser` (lower-cased), none valid is 81013. With
+/// `enable_duplicate_check` a request with the same `touser` and content as one delivered
+/// within the interval answers ok with that message's `msgid` and delivers nothing.
+fn message_send(
+    state: &State,
+    corp: &mut Corp,
+    query: &HashMap<String, String>,
+    body: &Value,
+) -> Answer {
+    let agentid = body.get("agentid").and_then(Value::as_i64).unwrap_or(0);
+    let token_agent = query
+        .get("access_token")
+        .and_then(|t| lock(&state.tokens).get(t).and_then(|i| i.agent));
+    if !lock(&state.apps).values().any(|a| *a == agentid) {
+        return Err(fail(ERR_INVALID_AGENTID, "invalid agentid"));
+    }
+    if token_agent != Some(agentid) {
+        return Err(fail(ERR_NO_APP_PRIVILEGE, "no privilege to access app"));
+    }
+    let msgtype = str_field(body, "msgtype");
+    if msgtype != "text" {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            format!("fake WeCom sends text app messages only, not {msgtype:?}"),
+        ));
+    }
+    let content = body
+        .pointer("/text/content")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if content.is_empty() {
+        return Err(fail(codes::INVALID_PARAMETER, "empty content"));
+    }
+    let touser_raw = str_field(body, "touser");
+    let users: Vec<&str> = touser_raw.split('|').filter(|u| !u.is_empty()).collect();
+    if users.is_empty() || users.len() > MAX_MESSAGE_USERS {
+        return Err(fail(codes::INVALID_PARAMETER, "invalid touser"));
+    }
+    let check = body
+        .get("enable_duplicate_check")
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+        == 1;
+    let interval = body
+        .get("duplicate_check_interval")
+        .and_then(Value::as_i64)
+        .unwrap_or(i64::from(DEFAULT_DUPLICATE_CHECK_INTERVAL_SECS));
+    if check && !(1..=i64::from(MAX_DUPLICATE_CHECK_INTERVAL_SECS)).contains(&interval) {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "invalid duplicate_check_interval",
+        ));
+    }
+    let (valid, invalid): (Vec<&str>, Vec<&str>) = users.iter().partition(|u| {
+        corp.staff
+            .iter()
+            .any(|s| !s.resigned && s.userid.eq_ignore_ascii_case(u))
+    });
+    let invaliduser = invalid
+        .iter()
+        .map(|u| u.to_lowercase())
+        .collect::<Vec<_>>()
+        .join("|");
+    if valid.is_empty() {
+        return Err(fail(ERR_NO_VALID_RECIPIENT, "no valid recipient"));
+    }
+    let now = corp.now_ms();
+    let mut sent = lock(&state.app_messages);
+    if check
+        && let Some(first) = sent.iter().rev().find(|m| {
+            m.agentid == agentid
+                && m.touser_raw == touser_raw
+                && m.content == content
+                && now - m.sent_at_ms < interval * 1000
+        })
+    {
+        state
+            .duplicate_messages
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        return Ok(json!({ "invaliduser": invaliduser, "msgid": first.msgid }));
+    }
+    corp.next_id += 1;
+    let msgid = format!("fake-msg-{}", corp.next_id);
+    sent.push(super::AppMessage {
+        msgid: msgid.clone(),
+        agentid,
+        touser: valid.iter().map(|u| (*u).to_owned()).collect(),
+        touser_raw: touser_raw.to_owned(),
+        msgtype: msgtype.to_owned(),
+        content: content.to_owned(),
+        sent_at_ms: now,
+        dedupe_secs: check.then_some(interval),
+    });
+    Ok(json!({ "invaliduser": invaliduser, "msgid": msgid }))
 }

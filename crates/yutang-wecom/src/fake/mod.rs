@@ -44,6 +44,12 @@
 //!   a request ([`FakeWecom::held`] says when one is in hand).
 //! - [`FakeWecom::max_concurrent`] is the most requests for one object (a contact way's
 //!   `config_id`, a link's `link_id`) that were ever in the fake at once.
+//! - `message/send` (app messages, 90236) needs the token of an app secret registered with
+//!   [`FakeWecom::add_app`] (301002 for another token, 40056 for an unknown AgentId);
+//!   recipients that are not staff come back in `invaliduser`, none valid is 81013. With
+//!   `enable_duplicate_check` a request equal (touser, content) to one sent within its
+//!   interval (default 1,800 s, on the corp's clock) answers ok with the first `msgid` and is
+//!   not delivered again; [`FakeWecom::app_messages`] lists what was delivered.
 //! - Customers arrive through [`FakeWecom::simulate_add_customer`],
 //!   [`FakeWecom::simulate_scan_contact_way`] and
 //!   [`FakeWecom::simulate_open_acquisition_link`], each returning the add event to push.
@@ -103,6 +109,25 @@ impl FakeConfig {
 struct IssuedToken {
     expires_at: Instant,
     expired: bool,
+    /// The AgentId of the app whose secret it was issued for (`None`: the contact secret).
+    agent: Option<i64>,
+}
+
+/// An app message the fake delivered (`message/send`, 90236).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppMessage {
+    pub msgid: String,
+    pub agentid: i64,
+    /// The recipients who received it (valid staff userids).
+    pub touser: Vec<String>,
+    /// `touser` as sent, joined by `|`.
+    pub touser_raw: String,
+    pub msgtype: String,
+    pub content: String,
+    /// When it was delivered, on the corp's clock (millis).
+    pub sent_at_ms: i64,
+    /// The duplicate-check interval it was sent with (seconds), if the check was on.
+    pub dedupe_secs: Option<i64>,
 }
 
 /// Where [`FakeWecom::hold`] stops a request.
@@ -172,6 +197,12 @@ pub(crate) struct State {
     /// Per path and object id: requests in the fake now, and the most ever at once
     /// ([`FakeWecom::max_concurrent`]).
     pub(crate) in_flight: Mutex<HashMap<(String, String), (u32, u32)>>,
+    /// Self-built apps: secret → AgentId ([`FakeWecom::add_app`]).
+    pub(crate) apps: Mutex<HashMap<String, i64>>,
+    /// Delivered app messages ([`FakeWecom::app_messages`]).
+    pub(crate) app_messages: Mutex<Vec<AppMessage>>,
+    /// `message/send` requests dropped by the duplicate check.
+    pub(crate) duplicate_messages: std::sync::atomic::AtomicU64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -218,6 +249,9 @@ impl FakeWecom {
             base_url: format!("http://{address}"),
             gates: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
+            apps: Mutex::new(HashMap::new()),
+            app_messages: Mutex::new(Vec::new()),
+            duplicate_messages: std::sync::atomic::AtomicU64::new(0),
         });
         let router = handlers::router(Arc::clone(&state));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -325,6 +359,25 @@ impl FakeWecom {
     /// are counted under `/wwpic`.
     pub fn calls(&self, path: &str) -> u64 {
         lock(&self.state.calls).get(path).copied().unwrap_or(0)
+    }
+
+    /// Registers a self-built app: `gettoken` accepts its secret, and the token it issues
+    /// may send `message/send` as `agentid`.
+    pub fn add_app(&self, agentid: i64, secret: &str) {
+        lock(&self.state.apps).insert(secret.to_owned(), agentid);
+    }
+
+    /// The app messages delivered so far, oldest first (duplicates dropped by the duplicate
+    /// check are not here; see [`FakeWecom::duplicate_messages`]).
+    pub fn app_messages(&self) -> Vec<AppMessage> {
+        lock(&self.state.app_messages).clone()
+    }
+
+    /// How many `message/send` requests the duplicate check dropped.
+    pub fn duplicate_messages(&self) -> u64 {
+        self.state
+            .duplicate_messages
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Reads or changes the corp.
