@@ -85,10 +85,12 @@ pub enum Action {
     /// An inbound order source was created, edited, deleted, had its secret changed, or had
     /// a logged message retried (detail `op`).
     InboundSourceChanged,
+    /// A scheduled report was created, edited, deleted or sent now (detail `op`).
+    ReportScheduleChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 46] = [
+    pub const ALL: [Action; 47] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -133,6 +135,7 @@ impl Action {
         Action::WebhookChanged,
         Action::WebhookAutoPaused,
         Action::InboundSourceChanged,
+        Action::ReportScheduleChanged,
         Action::CardRefundAcknowledged,
         Action::AuditExported,
     ];
@@ -183,6 +186,7 @@ impl Action {
             Action::WebhookChanged => "webhook_changed",
             Action::WebhookAutoPaused => "webhook_auto_paused",
             Action::InboundSourceChanged => "inbound_source_changed",
+            Action::ReportScheduleChanged => "report_schedule_changed",
             Action::CardRefundAcknowledged => "card_refund_acknowledged",
             Action::AuditExported => "audit_exported",
         }

@@ -48,8 +48,8 @@ macro_rules! schedule_select {
     };
 }
 
-pub async fn insert(db: &Db, s: &NewSchedule<'_>, by: Option<i64>, now: i64) -> Result<i64> {
-    db_run!(db, pool => {
+pub async fn insert_in(tx: &mut Tx, s: &NewSchedule<'_>, by: Option<i64>, now: i64) -> Result<i64> {
+    in_tx!(tx, conn => {
         Ok(sqlx::query_scalar(
             "INSERT INTO report_schedules (name, cadence, send_hour, level, store_id, staff_id, \
              recipient_ids, lang, enabled, created_by, created_at, updated_at) \
@@ -66,14 +66,14 @@ pub async fn insert(db: &Db, s: &NewSchedule<'_>, by: Option<i64>, now: i64) -> 
         .bind(s.enabled)
         .bind(by)
         .bind(now)
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await?)
     })
 }
 
 /// Replace a schedule's settings; `NotFound` when it is deleted or never was.
-pub async fn update(db: &Db, id: i64, s: &NewSchedule<'_>, now: i64) -> Result<()> {
-    let rows = db_run!(db, pool => {
+pub async fn update_in(tx: &mut Tx, id: i64, s: &NewSchedule<'_>, now: i64) -> Result<()> {
+    let rows = in_tx!(tx, conn => {
         sqlx::query(
             "UPDATE report_schedules SET name = $1, cadence = $2, send_hour = $3, level = $4, \
              store_id = $5, staff_id = $6, recipient_ids = $7, lang = $8, enabled = $9, \
@@ -90,7 +90,7 @@ pub async fn update(db: &Db, id: i64, s: &NewSchedule<'_>, now: i64) -> Result<(
         .bind(s.enabled)
         .bind(now)
         .bind(id)
-        .execute(pool)
+        .execute(&mut *conn)
         .await?
         .rows_affected()
     });
@@ -137,15 +137,15 @@ pub async fn enabled(db: &Db) -> Result<Vec<ScheduleRow>> {
 }
 
 /// Delete a schedule (kept for its delivery log); `NotFound` when already gone.
-pub async fn delete(db: &Db, id: i64, now: i64) -> Result<()> {
-    let rows = db_run!(db, pool => {
+pub async fn delete_in(tx: &mut Tx, id: i64, now: i64) -> Result<()> {
+    let rows = in_tx!(tx, conn => {
         sqlx::query(
             "UPDATE report_schedules SET deleted_at = $1, enabled = FALSE, updated_at = $1 \
              WHERE id = $2 AND deleted_at IS NULL",
         )
         .bind(now)
         .bind(id)
-        .execute(pool)
+        .execute(&mut *conn)
         .await?
         .rows_affected()
     });

@@ -423,13 +423,16 @@ impl Reports<'_> {
 
     pub async fn create(&self, actor: &Actor, input: &ScheduleInput) -> Result<ScheduleView> {
         let scope = self.checked(actor, input).await?;
-        let id = store::insert(
-            &self.db,
+        let mut tx = self.db.begin().await?;
+        let id = store::insert_in(
+            &mut tx,
             &scope.new_schedule(input),
             actor.actor_id(),
             self.now(),
         )
         .await?;
+        self.audit(&mut tx, actor, id, "create").await?;
+        tx.commit().await?;
         let row = store::get(&self.db, id).await?;
         self.view(row).await
     }
@@ -442,9 +445,12 @@ impl Reports<'_> {
     ) -> Result<ScheduleView> {
         self.row(actor, id).await?;
         let scope = self.checked(actor, input).await?;
-        store::update(&self.db, id, &scope.new_schedule(input), self.now())
+        let mut tx = self.db.begin().await?;
+        store::update_in(&mut tx, id, &scope.new_schedule(input), self.now())
             .await
             .map_err(AppError::not_found("report_schedule"))?;
+        self.audit(&mut tx, actor, id, "update").await?;
+        tx.commit().await?;
         self.get(actor, id).await
     }
 
@@ -452,10 +458,32 @@ impl Reports<'_> {
     /// deliveries of a pending send, which fails as `schedule_deleted`.
     pub async fn delete(&self, actor: &Actor, id: i64) -> Result<()> {
         self.row(actor, id).await?;
-        store::delete(&self.db, id, self.now())
+        let mut tx = self.db.begin().await?;
+        store::delete_in(&mut tx, id, self.now())
             .await
             .map_err(AppError::not_found("report_schedule"))?;
+        self.audit(&mut tx, actor, id, "delete").await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// The audit entry of a change to a schedule, in the change's transaction.
+    async fn audit(
+        &self,
+        tx: &mut yutang_store::Tx,
+        actor: &Actor,
+        id: i64,
+        op: &str,
+    ) -> Result<()> {
+        crate::audit::record_in(
+            self,
+            tx,
+            actor,
+            crate::audit::Action::ReportScheduleChanged,
+            &format!("report_schedule:{id}"),
+            &serde_json::json!({ "op": format!("report_schedule.{op}") }).to_string(),
+        )
+        .await
     }
 
     /// The delivery log of a schedule, newest period first (`schedule_id` is required; it is
@@ -486,6 +514,17 @@ impl Reports<'_> {
         let row = self.row(actor, id).await?;
         let period = ReportPeriod::latest_completed(cadence_of(&row), self.now());
         let (delivery, queued) = self.queue(&row, &period, actor.actor_id(), true).await?;
+        if queued {
+            crate::audit::record(
+                self,
+                actor,
+                crate::audit::Action::ReportScheduleChanged,
+                &format!("report_schedule:{id}"),
+                &serde_json::json!({ "op": "report_schedule.send_now", "period": delivery.period })
+                    .to_string(),
+            )
+            .await?;
+        }
         Ok(SendNow {
             queued,
             delivery: delivery.into(),

@@ -31,6 +31,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
             "Webhook paused after failures",
         ),
         "audit.inbound_source_changed" => ("修改订单接入", "Changed order source"),
+        "audit.report_schedule_changed" => ("修改定时报表", "Changed a scheduled report"),
         "audit.admin_bootstrapped" => ("初始化管理员", "Bootstrapped admin"),
         "audit.customer_merged" => ("合并客户", "Merged customers"),
         "audit.phone_revealed" => ("查看完整手机号", "Revealed phone"),
@@ -82,6 +83,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "target.acquisition_settings" => ("归因设置", "Attribution settings"),
         "target.tier_program" => ("会员等级", "Membership tiers"),
         "target.inbound_source" => ("订单接入来源", "Order source"),
+        "target.report_schedule" => ("定时报表", "Scheduled report"),
         // --- promotion operations (the `op` of a `promotion_changed` entry) ---
         "promo.op.coupon_template.create" => ("新建优惠券", "Created a coupon"),
         "promo.op.coupon_template.update" => ("修改优惠券", "Updated a coupon"),
@@ -128,6 +130,11 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "promo.op.inbound_source.retry" => {
             ("重试订单接入消息", "Retried an order source's message")
         }
+        // The `op` of a `report_schedule_changed` entry.
+        "promo.op.report_schedule.create" => ("新建定时报表", "Created a scheduled report"),
+        "promo.op.report_schedule.update" => ("修改定时报表", "Updated a scheduled report"),
+        "promo.op.report_schedule.delete" => ("删除定时报表", "Deleted a scheduled report"),
+        "promo.op.report_schedule.send_now" => ("立即发送定时报表", "Sent a scheduled report now"),
         // --- timeline event kinds (`yutang_core::events::EventKind`) ---
         "event.page_view" => ("浏览页面", "Viewed a page"),
         "event.search" => ("搜索", "Searched"),
@@ -347,6 +354,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "field.from_month" => ("起始月龄", "From month"),
         "field.to_month" => ("截止月龄", "To month"),
         "field.op" => ("操作", "Operation"),
+        "field.period" => ("周期", "Period"),
         "field.segment_id" => ("人群", "Segment"),
         "field.job_id" => ("任务", "Job"),
         "field.rows" => ("行数", "Rows"),

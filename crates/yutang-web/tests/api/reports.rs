@@ -80,6 +80,15 @@ async fn linked(t: &TestApp, username: &str, role: &str, store: Option<i64>, use
     id
 }
 
+/// The audit log's `report_schedule_changed` entries.
+async fn schedule_changes(t: &TestApp) -> usize {
+    t.audit_actions()
+        .await
+        .into_iter()
+        .filter(|a| a == "report_schedule_changed")
+        .count()
+}
+
 async fn ok(r: reqwest::Response, want: StatusCode) -> Value {
     let s = r.status();
     let text = r.text().await.unwrap();
@@ -288,6 +297,9 @@ async fn schedules_are_created_and_refused_by_field(e: Engine) {
         .get(&format!("/api/v1/reports/schedules/{id}"), &t.admin)
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // The audit log: the create, the update and the delete; nothing for the refusals.
+    let changes = schedule_changes(&t).await;
+    assert_eq!(changes, 3);
 }
 
 async fn store_managers_and_guides_see_only_their_own(e: Engine) {
@@ -653,6 +665,9 @@ async fn send_now_is_idempotent(e: Engine) {
     let list = deliveries(&t, id).await;
     assert_eq!(list.len(), 1);
     let period = list[0]["period"].as_str().unwrap().to_owned();
+    // Audited: the create and the one send that queued.
+    let changes = schedule_changes(&t).await;
+    assert_eq!(changes, 2);
     wait_for(&t, id, &period, |d| d["status"] == "sent").await;
     // Once sent, asking again answers the same delivery and sends nothing.
     let v = ok(t.post(&path, &t.admin, json!({})).await, StatusCode::OK).await;
