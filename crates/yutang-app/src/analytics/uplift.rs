@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use yutang_core::analytics::facts::{Month, month_label, month_of};
 use yutang_core::analytics::uplift::{
-    Arm, Arms, Estimate, MonthCells, STUDY_MONTHS, Study, Unit, WINDOW_MONTHS, estimate,
+    Acc, Arm, Arms, Estimate, MonthCells, STUDY_MONTHS, Study, Unit, WINDOW_MONTHS, estimate,
 };
 use yutang_store::rollups as rollup_store;
 use yutang_store::uplift::{self as store, UnitRow, UpliftCell};
@@ -155,6 +155,19 @@ fn cells_of(sums: Sums) -> Vec<UpliftCell> {
     out
 }
 
+/// The sums a stored cell holds.
+fn acc_of(r: &UpliftCell) -> Acc {
+    Acc {
+        n: r.n,
+        d_orders: r.d_orders,
+        d_orders_sq: r.d_orders_sq,
+        d_fen: r.d_fen,
+        d_fen_sq: r.d_fen_sq,
+        next_buyers: r.next_buyers,
+        prior_buyers: r.prior_buyers,
+    }
+}
+
 /// The last treatment month whose following months are over, in `now`'s month.
 pub fn last_measurable(now: i64) -> Month {
     month_of(now) - 1 - WINDOW_MONTHS
@@ -219,19 +232,13 @@ impl Analytics<'_> {
             let (Some(study), Some(arm)) = (Study::parse(&r.study), Arm::parse(&r.arm)) else {
                 continue;
             };
-            let acc = by_study
+            by_study
                 .entry(study)
                 .or_default()
                 .entry((r.month, r.stratum))
                 .or_default()
-                .arm_mut(arm);
-            acc.n += r.n;
-            acc.d_orders += r.d_orders;
-            acc.d_orders_sq += r.d_orders_sq;
-            acc.d_fen += r.d_fen;
-            acc.d_fen_sq += r.d_fen_sq;
-            acc.next_buyers += r.next_buyers;
-            acc.prior_buyers += r.prior_buyers;
+                .arm_mut(arm)
+                .merge(&acc_of(r));
         }
         let months: Vec<Month> = (from..=to).collect();
         let studies = Study::ALL

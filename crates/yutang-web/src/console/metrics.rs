@@ -370,7 +370,10 @@ fn uplift_row(month: String, label: String, e: &Estimate) -> UpliftRow {
 
 fn uplift_section(tr: Tr, u: &UpliftView) -> UpliftSection {
     let computed = match u.computed_at {
-        Some(at) => tr.fill("mpage.uplift_computed_fmt", &[("at", &shanghai_minute(at))]),
+        Some(at) => tr.fill(
+            "mpage.uplift_computed_fmt",
+            &[("at", &super::share::minute(at))],
+        ),
         None => tr.t("mpage.uplift_pending").to_owned(),
     };
     let studies = u
@@ -403,17 +406,6 @@ fn uplift_section(tr: Tr, u: &UpliftView) -> UpliftSection {
         computed,
         studies,
     }
-}
-
-/// A UTC instant as `YYYY-MM-DD HH:MM` in Shanghai.
-fn shanghai_minute(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| {
-            t.with_timezone(&chrono_tz::Asia::Shanghai)
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------- the page

@@ -68,7 +68,7 @@ pub(crate) fn origin(s: &AppState, headers: &HeaderMap) -> (String, Option<Strin
 }
 
 /// `2026-12-01 10:00` in Asia/Shanghai.
-fn minute(ms: i64) -> String {
+pub(super) fn minute(ms: i64) -> String {
     let t = Millis(ms).to_shanghai_string();
     t.get(..16).unwrap_or(&t).to_owned()
 }
