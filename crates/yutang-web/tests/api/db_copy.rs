@@ -221,6 +221,7 @@ async fn a_brand_copies_to_postgres_and_back() {
     let c = spawn_with(Engine::Sqlite, |s| s.database_url = back_url.clone()).await;
     c.app.hourly_tick().await.unwrap();
     c.settle_jobs().await;
+    c.settle_analytics().await;
     let mut now = answers(&c).await;
     // The customer added on PostgreSQL came along.
     assert_eq!(

@@ -262,6 +262,27 @@ impl TestApp {
         panic!("jobs still pending after 30 s");
     }
 
+    /// Wait until the analytics loop has done the rebuild asked for and computed the uplift
+    /// studies after it, so that a test's own writes meet no background recomputation
+    /// (a copied or upgraded database starts with both to do).
+    pub async fn settle_analytics(&self) {
+        for _ in 0..1200 {
+            let rollups = yutang_store::rollups::state(&self.app.db)
+                .await
+                .expect("rollup state");
+            let (computed_at, _) = yutang_store::uplift::state(&self.app.db)
+                .await
+                .expect("uplift state");
+            let rebuilt = rollups.requested <= rollups.rebuilt;
+            let studied = computed_at.is_some_and(|at| rollups.rebuilt_at.is_none_or(|r| r <= at));
+            if rebuilt && studied {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("analytics still rebuilding after 60 s");
+    }
+
     /// Run a statement against the test database (to simulate time passing).
     pub async fn exec(&self, sql: &'static str) {
         match &self.app.db {
