@@ -1,7 +1,8 @@
 // The customer list an operations team works in (issue #18), in Chinese and in English:
 // sorting by a column header (the header flips the direction and keeps the filters), saving
 // the current filter and opening it again from its chip, ticking rows and sending them to bulk
-// tagging with their ids filled in, and the audited CSV export of the list as filtered.
+// tagging with their ids filled in, paging by position (下一页 / 上一页 carry the page's
+// keyset position, issue #17), and the audited CSV export of the list as filtered.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { join } from 'node:path';
@@ -12,14 +13,20 @@ before(async () => { demo = await startDemo(['--customers', '300']); });
 after(async () => { await demo?.stop(); });
 
 const LANGS = [
-  { lang: 'zh', spend: '累计消费', save: '保存当前筛选', tag: '打标签', exp: '导出 CSV', filter: '上海高消费' },
-  { lang: 'en', spend: 'Total spend', save: 'Save this filter', tag: 'Tag', exp: 'Export CSV', filter: 'Shanghai big spenders' },
+  { lang: 'zh', spend: '累计消费', save: '保存当前筛选', tag: '打标签', exp: '导出 CSV', filter: '上海高消费', next: '下一页', prev: '上一页' },
+  { lang: 'en', spend: 'Total spend', save: 'Save this filter', tag: 'Tag', exp: 'Export CSV', filter: 'Shanghai big spenders', next: 'Next', prev: 'Previous' },
 ];
 
 /** The spend column (yuan) of the rows on the page, in order, read in one evaluation. */
 async function spends(page) {
   return page.evaluate(() => [...document.querySelectorAll('#customers-table tbody tr[data-customer]')]
     .map((tr) => Number(tr.children[8].textContent.replace(/[¥,]/g, ''))));
+}
+
+/** The customer ids of the rows on the page, in order. */
+async function rowIds(page) {
+  return page.evaluate(() => [...document.querySelectorAll('#customers-table tbody tr[data-customer]')]
+    .map((tr) => tr.dataset.customer));
 }
 
 for (const L of LANGS) {
@@ -62,6 +69,24 @@ for (const L of LANGS) {
       await boxes.nth(1).check();
       await Promise.all([page.waitForURL(/\/console\/tags\/bulk\?ids=/), page.getByRole('button', { name: L.tag, exact: true }).click()]);
       assert.equal(await page.locator('textarea[name="ids"]').inputValue(), `${first},${second}`);
+
+      // Page by position: 下一页 reads on after the page's last row, 上一页 back before its
+      // first, showing the same rows again.
+      await page.goto(`${demo.base}/console/customers?sort=-total_spend`);
+      const p1 = await rowIds(page);
+      const next = () => page.locator('.pager a', { hasText: L.next }).click();
+      const prev = () => page.locator('.pager a', { hasText: L.prev }).click();
+      await Promise.all([page.waitForURL(/after=.*page=2/), next()]);
+      const p2 = await rowIds(page);
+      assert.equal(p2.length, 50);
+      assert.deepEqual(p2.filter((id) => p1.includes(id)), [], 'page 2 repeats no row of page 1');
+      s = await spends(page);
+      assert.deepEqual(s, [...s].sort((a, b) => b - a), 'still most spend first');
+      await Promise.all([page.waitForURL(/after=.*page=3/), next()]);
+      await Promise.all([page.waitForURL(/before=.*page=2/), prev()]);
+      assert.deepEqual(await rowIds(page), p2, 'back on page 2');
+      await Promise.all([page.waitForURL((u) => !u.search.includes('before=') && !u.search.includes('page=')), prev()]);
+      assert.deepEqual(await rowIds(page), p1, 'back on page 1');
 
       // Export the filtered list: a CSV of the 上海 customers.
       await page.goto(`${demo.base}/console/customers?city=${encodeURIComponent('上海')}&sort=-total_spend`);

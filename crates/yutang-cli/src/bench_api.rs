@@ -4,8 +4,9 @@
 //! loopback alone), so each endpoint is printed as a ratio of it. The customer list runs
 //! twice: as served (its total counted up to `limits.list_count_cap`) and by a second server
 //! over the same app whose cap is past the brand, which counts every customer for each page
-//! as the list did before the cap. Requests per second and
-//! latency percentiles are printed, never asserted.
+//! as the list did before the cap. A page in the middle of the list is read both ways: by
+//! `page` (an `OFFSET` past every row before it) and by `after` (a keyset position, read from
+//! the index). Requests per second and latency percentiles are printed, never asserted.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -126,6 +127,24 @@ async fn run_engine(label: &str, url: String, p: &Params) -> Result<()> {
         format!("{base}/api/v1/customers/{}", customer(i))
     })
     .await?;
+    // The page in the middle of the list, and the position it starts after (the last row
+    // of the page before it).
+    let mid = (n / 20 / 2).max(2);
+    let before_mid: serde_json::Value = client
+        .get(format!(
+            "{base}/api/v1/customers?page_size=20&page={}",
+            mid - 1
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let after: String = before_mid["next_after"]
+        .as_str()
+        .map(|a| url::form_urlencoded::byte_serialize(a.as_bytes()).collect())
+        .ok_or_else(|| anyhow!("page {} of the list has no next_after", mid - 1))?;
     let runs = vec![
         load(&client, &token, "GET /healthz (baseline)", p, |_| {
             format!("{base}/healthz")
@@ -153,6 +172,22 @@ async fn run_engine(label: &str, url: String, p: &Params) -> Result<()> {
             "GET /api/v1/customers?page_size=20 (counting all)",
             p,
             |_| format!("{base_all}/api/v1/customers?page_size=20"),
+        )
+        .await?,
+        load(
+            &client,
+            &token,
+            "GET /api/v1/customers?page_size=20&page=(the middle) (offset)",
+            p,
+            |_| format!("{base}/api/v1/customers?page_size=20&page={mid}"),
+        )
+        .await?,
+        load(
+            &client,
+            &token,
+            "GET /api/v1/customers?page_size=20&after=… (the same page by keyset)",
+            p,
+            |_| format!("{base}/api/v1/customers?page_size=20&page={mid}&after={after}"),
         )
         .await?,
     ];

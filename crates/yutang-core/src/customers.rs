@@ -524,6 +524,97 @@ impl CustomerSort {
     }
 }
 
+/// A row's position in a customer list, for keyset paging: the value of the sort column and
+/// the id (the tie-breaker). A page that starts after (or ends before) a position reads from
+/// the index at that point, however deep, where `OFFSET` would walk every row before it.
+///
+/// Its parameter form names the order it belongs to, `-total_spend~12900~345` (a customer
+/// without an order has `n` for `last_order`), so a position taken from one order is refused
+/// in another instead of answering a page that skips or repeats rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListCursor {
+    /// The sort column's value (the id again for the id order); `None` only for a customer
+    /// without an order in the `last_order` order.
+    pub value: Option<i64>,
+    pub id: i64,
+}
+
+/// Which side of a position a page is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyset {
+    /// The rows that come after the position (the next page).
+    After(ListCursor),
+    /// The rows that come just before the position (the previous page).
+    Before(ListCursor),
+}
+
+impl ListCursor {
+    /// The position of a row with `id` and these column values in `sort`.
+    pub fn of(
+        sort: CustomerSort,
+        id: i64,
+        total_spend: i64,
+        order_count: i64,
+        last_order_at: Option<i64>,
+    ) -> Self {
+        let value = match sort.key {
+            SortKey::Id => Some(id),
+            SortKey::TotalSpend => Some(total_spend),
+            SortKey::OrderCount => Some(order_count),
+            SortKey::LastOrder => last_order_at,
+        };
+        Self { value, id }
+    }
+
+    /// The parameter form (`-total_spend~12900~345`).
+    pub fn to_param(self, sort: CustomerSort) -> String {
+        let value = self.value.map_or_else(|| "n".to_owned(), |v| v.to_string());
+        format!("{}~{value}~{}", sort.as_param(), self.id)
+    }
+
+    /// A position given as a parameter for a list in `sort`: `invalid_cursor` when it does not
+    /// parse or belongs to another order.
+    pub fn parse(field: &'static str, s: &str, sort: CustomerSort) -> Result<Self, FieldError> {
+        let bad = |m: &str| FieldError::new(field, "invalid_cursor", m.to_owned());
+        let mut parts = s.split('~');
+        let (Some(order), Some(value), Some(id), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad(
+                "must be a position given by a page of this list (next_after or prev_before)",
+            ));
+        };
+        if order != sort.as_param() {
+            return Err(bad(
+                "belongs to another order: ask again from the first page",
+            ));
+        }
+        let number = |t: &str| -> Option<i64> {
+            // Digits only, with one leading minus: no "+" and no spaces.
+            let digits = t.strip_prefix('-').unwrap_or(t);
+            if digits.is_empty() || digits.len() > 19 || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
+                return None;
+            }
+            t.parse().ok()
+        };
+        let Some(id) = number(id).filter(|id| *id > 0) else {
+            return Err(bad("the id of a position is a positive number"));
+        };
+        let value = match (value, sort.key) {
+            ("n", SortKey::LastOrder) => None,
+            (v, _) => match number(v) {
+                Some(v) => Some(v),
+                None => return Err(bad("the value of a position is a number")),
+            },
+        };
+        if sort.key == SortKey::Id && value != Some(id) {
+            return Err(bad("a position in the id order repeats its id"));
+        }
+        Ok(Self { value, id })
+    }
+}
+
 /// The smallest string greater than every string that starts with `prefix` (ASCII digits),
 /// for a range scan: `value >= prefix AND value < upper`.
 pub fn prefix_upper_bound(prefix: &str) -> String {
@@ -555,6 +646,48 @@ mod tests {
                 assert_ne!(s.flipped(), s);
             }
         }
+        for key in SortKey::ALL {
+            for desc in [false, true] {
+                let sort = CustomerSort { key, desc };
+                let c = ListCursor::of(sort, 345, 12_900, 3, Some(-5));
+                assert_eq!(ListCursor::parse("after", &c.to_param(sort), sort), Ok(c));
+                let other = sort.flipped();
+                let e = ListCursor::parse("after", &c.to_param(sort), other).unwrap_err();
+                assert_eq!((e.field, e.code), ("after", "invalid_cursor"));
+            }
+        }
+        let last = CustomerSort::parse("sort", "-last_order").unwrap();
+        let none = ListCursor::of(last, 7, 0, 0, None);
+        assert_eq!(none.to_param(last), "-last_order~n~7");
+        assert_eq!(
+            ListCursor::parse("after", "-last_order~n~7", last),
+            Ok(none)
+        );
+        let spend = CustomerSort::parse("sort", "total_spend").unwrap();
+        for bad in [
+            "",
+            "total_spend~1",
+            "total_spend~1~2~3",
+            "total_spend~n~2",
+            "total_spend~+1~2",
+            "total_spend~1~0",
+            "total_spend~1~-2",
+            "total_spend~ 1~2",
+            "total_spend~99999999999999999999~2",
+            "total_spend~1~x",
+        ] {
+            let e = ListCursor::parse("after", bad, spend).unwrap_err();
+            assert_eq!(e.code, "invalid_cursor", "{bad}");
+        }
+        let id = CustomerSort::NEWEST;
+        assert!(ListCursor::parse("after", "-id~3~4", id).is_err());
+        assert_eq!(
+            ListCursor::parse("after", "-id~4~4", id),
+            Ok(ListCursor {
+                value: Some(4),
+                id: 4
+            })
+        );
         let e = CustomerSort::parse("sort", "name").unwrap_err();
         assert_eq!((e.field, e.code), ("sort", "invalid_sort"));
         assert!(CustomerSort::parse("sort", "--id").is_err());

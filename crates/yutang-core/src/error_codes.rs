@@ -122,6 +122,7 @@ pub static CODES: &[ErrorCode] = &[
     e("invalid_corp_id", "企业 ID 须为字母或数字，如 ww1234567890abcdef", "The corp id is letters and digits, e.g. ww1234567890abcdef"),
     e("invalid_count", "数量超出范围", "Number out of range"),
     e("invalid_credentials", "用户名或密码错误", "Wrong username or password"),
+    e("invalid_cursor", "分页位置无效或不属于当前排序，请从第一页重新翻页", "The page position is not valid for this list and sort: start again from the first page"),
     e("invalid_customer_token", "客户令牌无效", "The customer token is not valid"),
     e("invalid_date", "日期格式应为 YYYY-MM-DD", "Date must be YYYY-MM-DD"),
     e("invalid_detail", "详情须为 JSON 对象", "The detail must be a JSON object"),

@@ -7,7 +7,9 @@ pub use yutang_store::customers::{AttributeDefRow, AttributeValueRow, CustomerRo
 use serde::Serialize;
 use yutang_core::FieldError;
 use yutang_core::access::DataScope;
-use yutang_core::customers::{AttributeDef, CustomerSort, FollowState, ProfilePatch};
+use yutang_core::customers::{
+    AttributeDef, CustomerSort, FollowState, Keyset, ListCursor, ProfilePatch,
+};
 use yutang_core::events::EventKind;
 use yutang_core::identity::{
     Identity, IdentityKind, Phone, attach_conflicts, choose_survivor, mask_phone,
@@ -56,6 +58,8 @@ pub struct CustomerQuery {
     pub min_orders: Option<i64>,
     pub sort: CustomerSort,
     pub page: Page,
+    /// Read the page from a position of a page before (`page` then only numbers it).
+    pub keyset: Option<Keyset>,
 }
 
 /// An identity as the caller may see it (phones masked).
@@ -133,6 +137,7 @@ fn filter<'a>(
         sort: q.sort,
         limit: q.page.size,
         offset: q.page.offset(),
+        keyset: q.keyset,
         count_cap: i64::MAX,
     }
 }
@@ -143,6 +148,10 @@ fn filter<'a>(
 pub struct CustomerList {
     pub page: Paged<CustomerRow>,
     pub total_exact: bool,
+    /// The position to read the next page after (`after`), when there is one.
+    pub next_after: Option<String>,
+    /// The position to read the previous page before (`before`), when there is one.
+    pub prev_before: Option<String>,
 }
 
 pub(crate) fn scope_of(actor: &Actor) -> Option<Scope> {
@@ -260,20 +269,38 @@ impl Customers<'_> {
             return Ok(CustomerList {
                 page: empty(q.page),
                 total_exact: true,
+                next_after: None,
+                prev_before: None,
             });
         };
         let phone = search_phone(q);
         let mut f = filter(q, scope, phone.as_ref());
         f.count_cap = self.settings.limits.list_count_cap;
-        let (items, total) = store::list(&self.db, &f).await?;
+        let page = store::list(&self.db, &f).await?;
+        let position = |r: &CustomerRow| {
+            ListCursor::of(q.sort, r.id, r.total_spend, r.order_count, r.last_order_at)
+                .to_param(q.sort)
+        };
+        // Rows go on after the page when the store saw one more, or when the page was read
+        // backwards from a position (that row and those after it); before it when the page
+        // was read forwards from a position or an offset, or backwards with one more seen.
+        let (after, before) = match q.keyset {
+            Some(Keyset::Before(_)) => (true, page.more),
+            Some(Keyset::After(_)) => (page.more, true),
+            None => (page.more, q.page.offset() > 0),
+        };
+        let next_after = page.rows.last().filter(|_| after).map(position);
+        let prev_before = page.rows.first().filter(|_| before).map(position);
         Ok(CustomerList {
             page: Paged {
-                items: items.into_iter().map(mask_row).collect(),
-                total: total.total,
+                items: page.rows.into_iter().map(mask_row).collect(),
+                total: page.total.total,
                 page: q.page.number,
                 page_size: q.page.size,
             },
-            total_exact: total.exact,
+            total_exact: page.total.exact,
+            next_after,
+            prev_before,
         })
     }
 

@@ -6,7 +6,9 @@
 
 use serde::Serialize;
 use sqlx::FromRow;
-use yutang_core::customers::{CustomerSort, ProfilePatch, SearchTerm, SortKey, prefix_upper_bound};
+use yutang_core::customers::{
+    CustomerSort, Keyset, ProfilePatch, SearchTerm, SortKey, prefix_upper_bound,
+};
 use yutang_core::identity::Identity;
 
 use crate::Db;
@@ -166,9 +168,23 @@ pub struct CustomerFilter<'a> {
     pub min_orders: i64,
     pub sort: CustomerSort,
     pub limit: i64,
+    /// Rows skipped before the page; none when `keyset` is set.
     pub offset: i64,
+    /// Read the page from a position instead of skipping `offset` rows: as cheap on the
+    /// thousandth page as on the first.
+    pub keyset: Option<Keyset>,
     /// How far [`list`] counts: see [`ListTotal`].
     pub count_cap: i64,
+}
+
+/// A page of [`list`]: its rows in the list's order, the total, and whether rows go on past
+/// the page in the direction it was read (after it for a first, offset or `After` page; before
+/// it for a `Before` page).
+#[derive(Debug)]
+pub struct ListRows {
+    pub rows: Vec<CustomerRow>,
+    pub total: ListTotal,
+    pub more: bool,
 }
 
 /// The total of a customer list, counted only as far as it has to be: up to the cap, or up
@@ -202,6 +218,24 @@ impl ListTotal {
 /// spliced in). The id breaks ties in the same direction; customers without an order come
 /// last either way. Migration 0016 indexes each order.
 fn order_by(sort: CustomerSort) -> &'static str {
+    order_of(sort, false)
+}
+
+/// [`order_by`], or when `reversed` its exact reverse (customers without an order first), in
+/// which a `Before` page is read from its position backwards.
+fn order_of(sort: CustomerSort, reversed: bool) -> &'static str {
+    if reversed {
+        return match (sort.key, sort.desc) {
+            (SortKey::Id, false) => " ORDER BY c.id DESC",
+            (SortKey::Id, true) => " ORDER BY c.id",
+            (SortKey::TotalSpend, false) => " ORDER BY c.total_spend DESC, c.id DESC",
+            (SortKey::TotalSpend, true) => " ORDER BY c.total_spend, c.id",
+            (SortKey::OrderCount, false) => " ORDER BY c.order_count DESC, c.id DESC",
+            (SortKey::OrderCount, true) => " ORDER BY c.order_count, c.id",
+            (SortKey::LastOrder, false) => " ORDER BY c.last_order_at DESC NULLS FIRST, c.id DESC",
+            (SortKey::LastOrder, true) => " ORDER BY c.last_order_at NULLS FIRST, c.id",
+        };
+    }
     match (sort.key, sort.desc) {
         (SortKey::Id, false) => " ORDER BY c.id",
         (SortKey::Id, true) => " ORDER BY c.id DESC",
@@ -306,25 +340,97 @@ macro_rules! push_customer_filters {
     }};
 }
 
-pub async fn list(db: &Db, f: &CustomerFilter<'_>) -> Result<(Vec<CustomerRow>, ListTotal)> {
+/// Push the condition that keeps the rows on the far side of a keyset position: after it in
+/// the list's order, or before it. Positions compare as (column, id) row values, which both
+/// engines read as a range of the (column, id) index; customers without an order (a `NULL`
+/// `last_order_at`) come after every customer with one, whichever the direction.
+macro_rules! push_keyset {
+    ($qb:ident, $sort:expr, $keyset:expr) => {{
+        let sort: CustomerSort = $sort;
+        let (before, c) = match $keyset {
+            Keyset::After(c) => (false, c),
+            Keyset::Before(c) => (true, c),
+        };
+        // Rows whose (column, id) is greater than the position's: after it in an ascending
+        // list, before it in a descending one.
+        let op = if sort.desc == before { " > " } else { " < " };
+        let column = match sort.key {
+            SortKey::Id => None,
+            SortKey::TotalSpend => Some("c.total_spend"),
+            SortKey::OrderCount => Some("c.order_count"),
+            SortKey::LastOrder => Some("c.last_order_at"),
+        };
+        match (column, c.value) {
+            (None, _) => {
+                $qb.push(" AND c.id").push(op).push_bind(c.id);
+            }
+            (Some(col), Some(v)) => {
+                $qb.push(" AND ((")
+                    .push(col)
+                    .push(", c.id)")
+                    .push(op)
+                    .push("(")
+                    .push_bind(v)
+                    .push(", ")
+                    .push_bind(c.id)
+                    .push(")");
+                if sort.key == SortKey::LastOrder && !before {
+                    // Everyone without an order comes after the last one with an order.
+                    $qb.push(" OR c.last_order_at IS NULL");
+                }
+                $qb.push(")");
+            }
+            (Some(col), None) => {
+                // A position among the customers without an order (they are last).
+                if before {
+                    $qb.push(" AND (").push(col).push(" IS NOT NULL OR c.id");
+                } else {
+                    $qb.push(" AND ").push(col).push(" IS NULL AND (c.id");
+                }
+                $qb.push(op).push_bind(c.id).push(")");
+            }
+        }
+    }};
+}
+
+pub async fn list(db: &Db, f: &CustomerFilter<'_>) -> Result<ListRows> {
     let term = f.q.and_then(SearchTerm::parse);
     let pg = matches!(db, Db::Postgres(_));
-    let bound = ListTotal::bound(f.count_cap, f.offset, f.limit);
-    db_run!(db, pool => {
+    // A keyset page skips nothing, and its count reaches no further than the cap (counting
+    // up to its position would cost what the position saves): beyond the cap its total is a
+    // lower bound, and its `more` says whether a next page exists.
+    let offset = if f.keyset.is_some() { 0 } else { f.offset };
+    let bound = ListTotal::bound(f.count_cap, offset, f.limit);
+    let reversed = matches!(f.keyset, Some(Keyset::Before(_)));
+    let (mut rows, counted) = db_run!(db, pool => {
         let mut qb = sqlx::QueryBuilder::new(customer_select!());
         push_customer_filters!(qb, f, &term, pg);
-        qb.push(order_by(f.sort))
+        if let Some(k) = f.keyset {
+            push_keyset!(qb, f.sort, k);
+        }
+        // One row more than the page says whether the list goes on.
+        qb.push(order_of(f.sort, reversed))
             .push(" LIMIT ")
-            .push_bind(f.limit)
+            .push_bind(f.limit.saturating_add(1))
             .push(" OFFSET ")
-            .push_bind(f.offset);
+            .push_bind(offset);
         let rows = qb.build_query_as::<CustomerRow>().fetch_all(pool).await?;
         // The count stops at `bound` rows: `LIMIT` in the subquery ends the scan there.
         let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM customers c");
         push_customer_filters!(qb, f, &term, pg);
         qb.push(" LIMIT ").push_bind(bound).push(") t");
         let counted: i64 = qb.build_query_scalar().fetch_one(pool).await?;
-        Ok((rows, ListTotal::from_count(counted, bound)))
+        (rows, counted)
+    });
+    let more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > f.limit;
+    rows.truncate(usize::try_from(f.limit).unwrap_or(0));
+    if reversed {
+        rows.reverse();
+    }
+    Ok(ListRows {
+        rows,
+        total: ListTotal::from_count(counted, bound),
+        more,
     })
 }
 

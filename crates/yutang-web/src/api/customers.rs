@@ -19,7 +19,9 @@ use yutang_app::customers::{
 };
 use yutang_app::events::EventRow;
 use yutang_core::FieldError;
-use yutang_core::customers::{AttributeDef, CustomerSort, FollowState, ProfilePatch};
+use yutang_core::customers::{
+    AttributeDef, CustomerSort, FollowState, Keyset, ListCursor, ProfilePatch,
+};
 use yutang_core::events::EventKind;
 use yutang_core::identity::{Identity, IdentityKind};
 use yutang_core::ids::{CustomerId, StaffId, StoreId};
@@ -93,6 +95,11 @@ pub struct CustomerPage {
     pub total_exact: bool,
     pub page: i64,
     pub page_size: i64,
+    /// Pass as `after` (with the same filters and sort) for the next page; null on the last.
+    pub next_after: Option<String>,
+    /// Pass as `before` (with the same filters and sort) for the previous page; null on the
+    /// first.
+    pub prev_before: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -393,13 +400,20 @@ pub struct CustomerListParams {
     /// The order: id, total_spend, order_count or last_order, with a leading `-` for
     /// descending (`-total_spend`); newest first (`-id`) by default. Ties go by id.
     pub sort: Option<String>,
+    /// 1-based; with `after` or `before` it only numbers the page (no rows are skipped).
     pub page: Option<i64>,
     pub page_size: Option<i64>,
+    /// The page after this position: a page's `next_after`, under the same filters and sort.
+    /// As fast on page 10,000 as on page 1, where `page` skips every row before it.
+    pub after: Option<String>,
+    /// The page before this position: a page's `prev_before`, under the same filters and sort.
+    pub before: Option<String>,
 }
 
 impl CustomerListParams {
     /// The filters as the use case takes them.
     fn query(self) -> Result<CustomerQuery, FieldError> {
+        let sort = CustomerSort::parse("sort", self.sort.as_deref().unwrap_or(""))?;
         Ok(CustomerQuery {
             q: self.q,
             city: self.city,
@@ -420,8 +434,20 @@ impl CustomerListParams {
                 .map(|k| IdentityKind::parse("identity_kind", k))
                 .transpose()?,
             min_orders: self.min_orders,
-            sort: CustomerSort::parse("sort", self.sort.as_deref().unwrap_or(""))?,
+            sort,
             page: Page::parse(self.page, self.page_size)?,
+            keyset: match (self.after.as_deref(), self.before.as_deref()) {
+                (Some(_), Some(_)) => {
+                    return Err(FieldError::new(
+                        "before",
+                        "invalid_cursor",
+                        "give after or before, not both",
+                    ));
+                }
+                (Some(a), None) => Some(Keyset::After(ListCursor::parse("after", a, sort)?)),
+                (None, Some(b)) => Some(Keyset::Before(ListCursor::parse("before", b, sort)?)),
+                (None, None) => None,
+            },
         })
     }
 }
@@ -494,6 +520,8 @@ pub async fn list(
         total_exact: r.total_exact,
         page: r.page.page,
         page_size: r.page.page_size,
+        next_after: r.next_after,
+        prev_before: r.prev_before,
     }))
 }
 
@@ -520,6 +548,8 @@ pub async fn export(
         sort: r.sort,
         page: None,
         page_size: None,
+        after: None,
+        before: None,
     }
     .query()
     .map_err(AppError::from)?;

@@ -17,14 +17,14 @@ use yutang_app::saved_filters::{ListPage as ListPage_, SavedFilterRow};
 use yutang_app::staff::StaffQuery;
 use yutang_app::staff::StaffRow;
 use yutang_core::FieldError;
-use yutang_core::customers::{CustomerSort, SortKey};
+use yutang_core::customers::{CustomerSort, Keyset, ListCursor, SortKey};
 use yutang_core::events::EventKind;
 use yutang_core::ids::{CustomerId, StaffId, StoreId};
 use yutang_core::staff::{Permission, Role};
 
 use super::layout::{
-    ConsoleForm, ConsoleQuery, CsrfForm, Pager, check_csrf, csrf_failed, error_page, nonempty,
-    opt_id, pager, see_other,
+    ConsoleForm, ConsoleQuery, CsrfForm, Pager, check_csrf, csrf_failed, error_page, link,
+    nonempty, opt_id, pager, see_other,
 };
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
@@ -86,19 +86,30 @@ pub struct ListQuery {
     store_id: Option<String>,
     sort: Option<String>,
     page: Option<i64>,
+    /// The position the page is read after (the 下一页 link) or before (上一页): pages deep
+    /// in a large pool are read from the index instead of skipping every row before them.
+    after: Option<String>,
+    before: Option<String>,
 }
 
 impl ListQuery {
     /// The filters, parsed; `Err` names the field.
     fn parse(&self, page: Page) -> Result<CustomerQuery, FieldError> {
+        let sort = CustomerSort::parse("sort", self.sort.as_deref().unwrap_or(""))?;
+        let keyset = match (nonempty(&self.after), nonempty(&self.before)) {
+            (Some(a), _) => Some(Keyset::After(ListCursor::parse("after", a, sort)?)),
+            (None, Some(b)) => Some(Keyset::Before(ListCursor::parse("before", b, sort)?)),
+            (None, None) => None,
+        };
         Ok(CustomerQuery {
             q: nonempty(&self.q).map(str::to_owned),
             city: nonempty(&self.city).map(str::to_owned),
             member_level: nonempty(&self.member_level).map(str::to_owned),
             guide_id: opt_id("guide_id", self.guide_id.as_deref().unwrap_or(""))?.map(StaffId),
             store_id: opt_id("store_id", self.store_id.as_deref().unwrap_or(""))?.map(StoreId),
-            sort: CustomerSort::parse("sort", self.sort.as_deref().unwrap_or(""))?,
+            sort,
             page,
+            keyset,
             ..Default::default()
         })
     }
@@ -132,10 +143,11 @@ pub async fn list(
         Ok(p) => p,
         Err(e) => return error_page(c.ctx, AppError::Invalid(e)),
     };
-    let (p, total_exact) = match s.app.customers().list_customers(a, &query).await {
-        Ok(l) => (l.page, l.total_exact),
-        Err(e) => return error_page(c.ctx, e),
-    };
+    let (p, total_exact, next_after, prev_before) =
+        match s.app.customers().list_customers(a, &query).await {
+            Ok(l) => (l.page, l.total_exact, l.next_after, l.prev_before),
+            Err(e) => return error_page(c.ctx, e),
+        };
     let all = Page {
         number: 1,
         size: 200,
@@ -203,8 +215,23 @@ pub async fn list(
         .collect();
     params.push(("sort", query.sort.as_param()));
     let mut pager = pager("/console/customers", &params, p.page, p.page_size, p.total);
-    // Counting stopped at the cap: "10000+" and "/ 200+", with a next page.
+    // Counting stopped at the cap: "10000+" and "/ 200+" (a keyset page past the cap is
+    // at least as far as its own number: "/ 1250+").
     pager.more = !total_exact;
+    if pager.more {
+        pager.pages = pager.pages.max(p.page);
+    }
+    // 下一页 and 上一页 read from the page's own first and last rows (keyset pages); the
+    // first page needs no position.
+    let href = |extra: &[(&str, String)]| link("/console/customers", &params, extra);
+    pager.next = next_after.map(|n| href(&[("after", n), ("page", (p.page + 1).to_string())]));
+    pager.prev = prev_before.map(|b| {
+        if p.page <= 2 {
+            href(&[])
+        } else {
+            href(&[("before", b), ("page", (p.page - 1).to_string())])
+        }
+    });
     render(
         StatusCode::OK,
         &ListPage {
@@ -253,6 +280,8 @@ pub async fn export(
         store_id: f.store_id,
         sort: f.sort,
         page: None,
+        after: None,
+        before: None,
     };
     let query = match list.parse(Page { number: 1, size: 1 }) {
         Ok(q) => q,

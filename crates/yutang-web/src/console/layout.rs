@@ -280,6 +280,17 @@ pub(super) fn pager(
 }
 
 /// [`pager`] for a page with several paged tables: each table's page is the parameter `key`.
+/// `base` with the non-empty `params`, then `extra`, as its query string.
+pub(super) fn link(base: &str, params: &[(&str, String)], extra: &[(&str, String)]) -> String {
+    let mut ser = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params.iter().chain(extra) {
+        if !v.is_empty() {
+            ser.append_pair(k, v);
+        }
+    }
+    format!("{base}?{}", ser.finish())
+}
+
 pub(super) fn pager_keyed(
     base: &str,
     params: &[(&str, String)],
@@ -289,16 +300,7 @@ pub(super) fn pager_keyed(
     total: i64,
 ) -> Pager {
     let pages = ((total + size - 1) / size).max(1);
-    let href = |p: i64| {
-        let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in params {
-            if !v.is_empty() {
-                ser.append_pair(k, v);
-            }
-        }
-        ser.append_pair(key, &p.to_string());
-        format!("{base}?{}", ser.finish())
-    };
+    let href = |p: i64| link(base, params, &[(key, p.to_string())]);
     Pager {
         page,
         pages,

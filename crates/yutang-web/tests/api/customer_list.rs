@@ -13,6 +13,7 @@ use crate::segments::json_ok;
 both_engines!(
     customer_list_sorts_exports_and_refuses_bad_sorts,
     list_totals_stop_counting_at_the_cap,
+    keyset_pages_walk_every_order_both_ways,
     console_list_sorts_saves_filters_and_acts_on_ticked_rows,
     console_promotions_filter_by_phase_and_issue_to_a_segment,
     console_promotions_page_each_table,
@@ -241,6 +242,191 @@ async fn list_totals_stop_counting_at_the_cap(e: Engine) {
         html.contains("共 52 · 2 / 2 页"),
         "the last page counts exactly"
     );
+    // 下一页 reads the page after the first page's last row (a keyset link), showing the
+    // rows the offset page shows; its 上一页 goes back to the plain first page.
+    let (_, first) = page(&t, &cookie, "/console/customers").await;
+    let next = pager_link(&first, "下一页").expect("a next link");
+    assert!(next.contains("after=") && next.contains("page=2"), "{next}");
+    let (status, by_key) = page(&t, &cookie, &next).await;
+    assert_eq!(status, StatusCode::OK);
+    let pager = &by_key[by_key.find("class=\"pager\"").unwrap()..];
+    // A keyset page counts up to the cap and no further (not up to its own position): a
+    // lower bound, and at least as many pages as its number.
+    assert!(
+        by_key.contains("共 51+ · 2 / 2+ 页"),
+        "{}",
+        &pager[..400.min(pager.len())]
+    );
+    assert_eq!(row_ids(&by_key), row_ids(&html));
+    assert_eq!(row_ids(&by_key).len(), 2);
+    assert_eq!(pager_link(&by_key, "下一页"), None, "the last page");
+    let prev = pager_link(&by_key, "上一页").expect("a previous link");
+    assert!(
+        !prev.contains("before="),
+        "page 1 needs no position: {prev}"
+    );
+    let (_, back) = page(&t, &cookie, &prev).await;
+    assert_eq!(row_ids(&back), row_ids(&first));
+    // A position that does not parse is a clear refusal, not a page.
+    let (status, _) = page(&t, &cookie, "/console/customers?after=x").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// The href of the pager's link with this text, unescaped.
+fn pager_link(html: &str, text: &str) -> Option<String> {
+    let pager = &html[html.find("class=\"pager\"")?..];
+    let end = pager.find(&format!(">{text}</a>"))?;
+    let start = pager[..end].rfind("href=\"")? + "href=\"".len();
+    Some(
+        pager[start..end - 1]
+            .replace("&#38;", "&")
+            .replace("&amp;", "&")
+            .replace("&#x2F;", "/"),
+    )
+}
+
+/// The customer ids of a console list's rows, in order (their 360° links).
+fn row_ids(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("href=\"/console/customers/") {
+        rest = &rest[i + "href=\"/console/customers/".len()..];
+        let id: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if !id.is_empty() && out.last() != Some(&id) {
+            out.push(id);
+        }
+    }
+    out
+}
+
+/// The ids of one API page and its positions.
+async fn keyset_page(t: &TestApp, query: &str) -> (Vec<i64>, Option<String>, Option<String>) {
+    let v = json_ok(
+        t.get(&format!("/api/v1/customers?{query}"), &t.admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    let pos = |k: &str| v[k].as_str().map(str::to_owned);
+    (ids_of(&v), pos("next_after"), pos("prev_before"))
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Keyset pages (`after` / `before`) of every order walk the whole list forwards and
+/// backwards, with ties in every column and customers without an order (last either way),
+/// exactly as one big page lists it; positions that do not parse or belong to another order
+/// are refused naming the parameter.
+async fn keyset_pages_walk_every_order_both_ways(e: Engine) {
+    let t = spawn_app(e).await;
+    seed(&t).await; // spends 0, 99, 198, 0 (in yuan)
+    // More ties: four customers each with one 99-yuan order on the same instant, and four
+    // without any order.
+    for i in 0..8 {
+        let id = customer_with_phone(&t, &format!("1370000{i:04}"), &format!("并列{i}")).await;
+        if i % 2 == 0 {
+            let r = t
+                .post(
+                    "/api/v1/orders",
+                    &t.admin,
+                    json!({"external_id": format!("K{i}"), "customer_id": id, "channel": "store",
+                           "paid_at": "2026-03-01T12:00:00+08:00",
+                           "lines": [{"sku": "CHERRY", "name": "车厘子", "quantity": 1, "unit_price_fen": 9900}]}),
+                )
+                .await;
+            assert!(r.status().is_success(), "{:?}", r.text().await);
+        }
+    }
+    for key in ["id", "total_spend", "order_count", "last_order"] {
+        for sort in [key.to_owned(), format!("-{key}")] {
+            let (all, next, prev) = keyset_page(&t, &format!("sort={sort}&page_size=100")).await;
+            assert_eq!(all.len(), 12, "{sort}");
+            assert_eq!((next, prev), (None, None), "{sort}: one page is all");
+            // Forwards, three at a time.
+            let (mut walked, mut next, prev) =
+                keyset_page(&t, &format!("sort={sort}&page_size=3")).await;
+            assert_eq!(prev, None, "{sort}: the first page has nothing before it");
+            let mut pages = vec![walked.clone()];
+            let mut last_prev = None;
+            while let Some(n) = next {
+                let (ids, n2, p2) =
+                    keyset_page(&t, &format!("sort={sort}&page_size=3&after={}", enc(&n))).await;
+                assert!(
+                    p2.is_some(),
+                    "{sort}: a page after a position has one before it"
+                );
+                walked.extend(&ids);
+                pages.push(ids);
+                next = n2;
+                last_prev = p2;
+            }
+            assert_eq!(walked, all, "{sort}: forwards");
+            assert_eq!(pages.len(), 4, "{sort}: 12 rows in pages of 3");
+            // Backwards from the last page.
+            let mut back = pages.pop().unwrap();
+            let mut prev = last_prev;
+            while let Some(b) = prev {
+                let (ids, n2, p2) =
+                    keyset_page(&t, &format!("sort={sort}&page_size=3&before={}", enc(&b))).await;
+                assert!(
+                    n2.is_some(),
+                    "{sort}: a page before a position has one after it"
+                );
+                assert_eq!(Some(&ids), pages.last(), "{sort}: the same pages backwards");
+                pages.pop();
+                let mut ids = ids;
+                ids.extend(back);
+                back = ids;
+                prev = p2;
+            }
+            assert!(pages.is_empty(), "{sort}: back to the first page");
+            assert_eq!(back, all, "{sort}: backwards");
+            // An offset page's position leads back to the page before it.
+            let (_, _, prev) = keyset_page(&t, &format!("sort={sort}&page_size=3&page=3")).await;
+            let (ids, _, _) = keyset_page(
+                &t,
+                &format!(
+                    "sort={sort}&page_size=3&page=2&before={}",
+                    enc(&prev.unwrap())
+                ),
+            )
+            .await;
+            assert_eq!(ids, all[3..6].to_vec(), "{sort}: before page 3 is page 2");
+        }
+    }
+    // Positions that do not parse, from another order, or both directions at once.
+    let (_, next, _) = keyset_page(&t, "sort=-total_spend&page_size=3").await;
+    let next = next.unwrap();
+    for (query, field, code) in [
+        ("after=x".to_owned(), "after", "invalid_cursor"),
+        (
+            format!("sort=total_spend&after={}", enc(&next)),
+            "after",
+            "invalid_cursor",
+        ),
+        (
+            format!("sort=-total_spend&before={}", enc("-total_spend~1")),
+            "before",
+            "invalid_cursor",
+        ),
+        (
+            format!("sort=-total_spend&after={0}&before={0}", enc(&next)),
+            "before",
+            "invalid_cursor",
+        ),
+        // Control characters are refused before the position is read.
+        (
+            format!("after={}", enc("-id~1\u{1}~1")),
+            "after",
+            "invalid_characters",
+        ),
+    ] {
+        let r = t.get(&format!("/api/v1/customers?{query}"), &t.admin).await;
+        let (status, got, f) = error_of(r).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!((f.as_deref(), got.as_str()), (Some(field), code), "{query}");
+    }
 }
 
 async fn coupons_of(t: &TestApp, customer: i64) -> usize {
