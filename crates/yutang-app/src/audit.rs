@@ -87,10 +87,13 @@ pub enum Action {
     InboundSourceChanged,
     /// A scheduled report was created, edited, deleted or sent now (detail `op`).
     ReportScheduleChanged,
+    /// A mass message was created, cancelled or had its guides reminded, or the messaging
+    /// rules were changed (detail `op`).
+    MessagingChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 47] = [
+    pub const ALL: [Action; 48] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -136,6 +139,7 @@ impl Action {
         Action::WebhookAutoPaused,
         Action::InboundSourceChanged,
         Action::ReportScheduleChanged,
+        Action::MessagingChanged,
         Action::CardRefundAcknowledged,
         Action::AuditExported,
     ];
@@ -187,6 +191,7 @@ impl Action {
             Action::WebhookAutoPaused => "webhook_auto_paused",
             Action::InboundSourceChanged => "inbound_source_changed",
             Action::ReportScheduleChanged => "report_schedule_changed",
+            Action::MessagingChanged => "messaging_changed",
             Action::CardRefundAcknowledged => "card_refund_acknowledged",
             Action::AuditExported => "audit_exported",
         }

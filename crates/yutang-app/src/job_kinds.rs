@@ -21,6 +21,7 @@ pub(crate) fn registry() -> JobRegistry {
     crate::loyalty::mall::register(&mut reg);
     crate::loyalty::cards::register(&mut reg);
     crate::analytics::reports::register(&mut reg);
+    crate::messaging::register(&mut reg);
     reg
 }
 
@@ -29,7 +30,7 @@ mod tests {
     use super::*;
 
     /// The kinds the runner claimed before the registry existed (each area's constants).
-    const EXPECTED: [&str; 22] = [
+    const EXPECTED: [&str; 25] = [
         crate::acquisition::REWARD_KIND,
         crate::acquisition::referrals::QUALIFY_KIND,
         crate::tags::BULK_TAG_KIND,
@@ -52,6 +53,9 @@ mod tests {
         crate::loyalty::cards::PACKS_KIND,
         crate::loyalty::cards::PACK_KIND,
         crate::analytics::reports::SEND_KIND,
+        crate::messaging::PREPARE_KIND,
+        crate::messaging::SEND_KIND,
+        crate::messaging::TRACK_KIND,
     ];
 
     /// Every kind is registered exactly once (a second registration panics in `register`,

@@ -22,6 +22,7 @@ pub mod inbound;
 mod job_kinds;
 pub mod jobs;
 pub mod loyalty;
+pub mod messaging;
 pub mod orders;
 pub mod org;
 pub mod promotions;

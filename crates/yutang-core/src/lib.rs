@@ -17,6 +17,7 @@ pub mod ids;
 pub mod inbound;
 pub mod loyalty;
 pub mod media;
+pub mod messaging;
 pub mod money;
 pub mod orders;
 pub mod org;

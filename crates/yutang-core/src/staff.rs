@@ -83,10 +83,17 @@ impl Role {
                     | ManageCustomers
                     | TagCustomers
                     | ManagePromotions
+                    | SendMessages
             ),
             Role::StoreManager => matches!(
                 p,
-                ViewOrg | ViewStaff | ManageStaff | RevealPhone | ViewCustomers | TagCustomers
+                ViewOrg
+                    | ViewStaff
+                    | ManageStaff
+                    | RevealPhone
+                    | ViewCustomers
+                    | TagCustomers
+                    | SendMessages
             ),
             Role::Guide => matches!(p, ViewOrg | ViewStaff | ViewCustomers | TagCustomers),
             Role::Analyst => matches!(p, ViewOrg | ViewStaff | ViewMetrics | ViewCustomers),
@@ -132,6 +139,9 @@ pub enum Permission {
     TagCustomers,
     /// Create and edit coupon templates, flash sales and group-buys; issue coupons.
     ManagePromotions,
+    /// Send mass messages to customers through their guides (群发); a store manager only to
+    /// their store's customers.
+    SendMessages,
 }
 
 /// Whether a staff account may log in.

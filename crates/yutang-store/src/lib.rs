@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod login_attempts;
 pub mod loyalty;
 pub mod media;
+pub mod messaging;
 pub mod orders;
 pub mod org;
 pub mod promotions;

@@ -18,6 +18,7 @@ pub mod group_buys;
 pub mod idempotency;
 pub mod inbound;
 pub mod mall;
+pub mod mass_messages;
 pub mod media;
 pub mod metrics;
 pub mod orders;
@@ -109,6 +110,9 @@ use promotions::CustomerTokenScheme;
         acquisition_stats::acquisition_stats, acquisition_stats::acquisition_stats_export,
         dashboard::dashboard, dashboard::dashboard_export, metrics::metrics, metrics::metrics_export,
         reports::list, reports::create, reports::get_one, reports::update, reports::delete, reports::send, reports::deliveries,
+        mass_messages::get_settings, mass_messages::put_settings, mass_messages::preview,
+        mass_messages::list, mass_messages::create, mass_messages::get_one, mass_messages::recipients,
+        mass_messages::cancel, mass_messages::remind, mass_messages::refresh,
         referrals::list_programs, referrals::create_program, referrals::get_program,
         referrals::update_program, referrals::archive_program, referrals::list_referrals,
         referrals::list_inviters, referrals::create_link, referrals::public_my_link,
@@ -146,6 +150,7 @@ use promotions::CustomerTokenScheme;
         (name = "audit", description = "Security audit log"),
         (name = "analytics", description = "The dashboard (概览): daily rollups of the pool, contacts, groups, orders and coupons; the retail metrics, funnels and cohorts (指标) from monthly cells; scoped to the caller"),
         (name = "reports", description = "Scheduled reports (定时报表): daily and weekly dashboard summaries sent to staff as WeCom app messages, and their delivery log"),
+        (name = "messaging", description = "Mass messages to customers through their guides (群发): reach preview with exclusions and holdout, per-customer results, reminders; the messaging rules (frequency caps, WeCom receipt rule, opt-out tag)"),
         (name = "customers", description = "Customer pool: identities, merges, profile, follows, timeline"),
         (name = "events", description = "Event ingest (timelines)"),
         (name = "orders", description = "Orders, status changes and refunds"),
@@ -415,6 +420,23 @@ pub fn router() -> Router<AppState> {
         )
         .route("/reports/schedules/{id}/send", post(reports::send))
         .route("/reports/deliveries", get(reports::deliveries))
+        .route(
+            "/messaging/settings",
+            get(mass_messages::get_settings).put(mass_messages::put_settings),
+        )
+        .route("/mass-messages/preview", post(mass_messages::preview))
+        .route(
+            "/mass-messages",
+            get(mass_messages::list).post(mass_messages::create),
+        )
+        .route("/mass-messages/{id}", get(mass_messages::get_one))
+        .route(
+            "/mass-messages/{id}/recipients",
+            get(mass_messages::recipients),
+        )
+        .route("/mass-messages/{id}/cancel", post(mass_messages::cancel))
+        .route("/mass-messages/{id}/remind", post(mass_messages::remind))
+        .route("/mass-messages/{id}/refresh", post(mass_messages::refresh))
         .merge(promotions_router())
         .merge(acquisition_router())
         .route(

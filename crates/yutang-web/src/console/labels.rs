@@ -32,6 +32,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         ),
         "audit.inbound_source_changed" => ("修改订单接入", "Changed order source"),
         "audit.report_schedule_changed" => ("修改定时报表", "Changed a scheduled report"),
+        "audit.messaging_changed" => ("群发变更", "Changed mass messaging"),
         "audit.admin_bootstrapped" => ("初始化管理员", "Bootstrapped admin"),
         "audit.customer_merged" => ("合并客户", "Merged customers"),
         "audit.phone_revealed" => ("查看完整手机号", "Revealed phone"),
@@ -84,6 +85,8 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "target.tier_program" => ("会员等级", "Membership tiers"),
         "target.inbound_source" => ("订单接入来源", "Order source"),
         "target.report_schedule" => ("定时报表", "Scheduled report"),
+        "target.mass_message" => ("群发", "Mass message"),
+        "target.messaging" => ("群发规则", "Messaging rules"),
         // --- promotion operations (the `op` of a `promotion_changed` entry) ---
         "promo.op.coupon_template.create" => ("新建优惠券", "Created a coupon"),
         "promo.op.coupon_template.update" => ("修改优惠券", "Updated a coupon"),
@@ -135,6 +138,26 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "promo.op.report_schedule.update" => ("修改定时报表", "Updated a scheduled report"),
         "promo.op.report_schedule.delete" => ("删除定时报表", "Deleted a scheduled report"),
         "promo.op.report_schedule.send_now" => ("立即发送定时报表", "Sent a scheduled report now"),
+        // The `op` of a `messaging_changed` entry (群发, issue #21).
+        "promo.op.messaging.settings" => ("修改群发规则", "Changed the messaging rules"),
+        "promo.op.mass_message.create" => ("新建群发", "Created a mass message"),
+        "promo.op.mass_message.cancel" => ("取消群发", "Cancelled a mass message"),
+        "promo.op.mass_message.remind" => ("提醒导购发送群发", "Reminded guides of a mass message"),
+        "jobs.kind_mass_message_prepare" => {
+            ("群发：确定受众", "Mass message: deciding the audience")
+        }
+        "jobs.kind_mass_message_send" => {
+            ("群发：创建导购任务", "Mass message: creating guides' tasks")
+        }
+        "jobs.kind_mass_message_track" => ("群发：读取发送结果", "Mass message: reading results"),
+        "field.daily_cap" => ("每日上限", "Daily cap"),
+        "field.weekly_cap" => ("每周上限", "Weekly cap"),
+        "field.receipt_rule" => ("企业微信接收规则", "WeCom's receipt rule"),
+        "field.opt_out_tag" => ("退订标签", "Opt-out tag"),
+        "field.send_at" => ("发送时间", "Send time"),
+        "field.reminded" => ("提醒导购数", "Guides reminded"),
+        "field.image" => ("图片", "Image"),
+        "field.pic_url" => ("图片地址", "Image URL"),
         // --- timeline event kinds (`yutang_core::events::EventKind`) ---
         "event.page_view" => ("浏览页面", "Viewed a page"),
         "event.search" => ("搜索", "Searched"),
@@ -762,7 +785,14 @@ fn is_reference(key: &str) -> bool {
     key.ends_with("_id")
         || key.ends_with("_ids")
         || [
-            "inviter", "from", "into", "add", "remove", "handover", "takeover",
+            "inviter",
+            "from",
+            "into",
+            "add",
+            "remove",
+            "handover",
+            "takeover",
+            "opt_out_tag",
         ]
         .contains(&key)
 }
@@ -774,6 +804,8 @@ fn string_text(tr: Tr, key: &str, s: &str) -> String {
         "state" => &["follow."],
         "source" => &["source."],
         "op" => &["promo.op."],
+        // The messaging rules' WeCom receipt rule (`messaging_changed`).
+        "receipt_rule" => &["msg.receipt_rule."],
         // The points settings' expiry rule (`points_changed`).
         "rule" => &["points.expiry."],
         "reason" => &["merge."],
@@ -972,6 +1004,24 @@ mod tests {
         ] {
             let spec: yutang_core::tags::RuleSpec = serde_json::from_str(spec).unwrap();
             has(&format!("rules.kind_{}", spec.kind()));
+        }
+        // `messaging_changed` entries (群发): the ops and targets the messaging use cases write.
+        for op in [
+            "messaging.settings",
+            "mass_message.create",
+            "mass_message.cancel",
+            "mass_message.remind",
+        ] {
+            has(&format!("promo.op.{op}"));
+        }
+        has("target.mass_message");
+        has("target.messaging");
+        for k in [
+            yutang_app::messaging::PREPARE_KIND,
+            yutang_app::messaging::SEND_KIND,
+            yutang_app::messaging::TRACK_KIND,
+        ] {
+            has(&format!("jobs.kind_{k}"));
         }
         has("promo.op.coupon_template.issue_segment");
         has("promo.op.coupon_template.issue_customers");

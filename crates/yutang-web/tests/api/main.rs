@@ -52,6 +52,7 @@ mod import;
 mod inbound;
 mod jobs;
 mod mall;
+mod mass_messages;
 mod media;
 mod metrics;
 mod orders;

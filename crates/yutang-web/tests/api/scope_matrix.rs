@@ -68,6 +68,8 @@ const STAFF_ADMINS: &[Role] = &[Manager, Admin];
 const REVEAL: &[Role] = &[Manager, Operator, Admin];
 /// Manage scheduled reports: HQ roles that manage, and a store manager (their store's).
 const REPORTERS: &[Role] = &[Manager, Operator, Admin];
+/// Send mass messages: HQ roles that send, and a store manager (their store's customers).
+const SENDERS: &[Role] = &[Manager, Operator, Admin];
 
 impl Role {
     fn scoped(self) -> bool {
@@ -202,6 +204,10 @@ struct World {
     report_a: i64,
     report_b: i64,
     spare_report: i64,
+    /// Mass messages of store A and store B (scheduled), and one of store A to cancel.
+    message_a: i64,
+    message_b: i64,
+    spare_message: i64,
 }
 
 async fn json_of(r: reqwest::Response, want: StatusCode) -> Value {
@@ -547,6 +553,31 @@ async fn world(e: Engine) -> World {
             .unwrap();
         reports.push(v.id);
     }
+    // Mass messages, scheduled far ahead so that they stay cancellable (made by the system,
+    // then given the store a store manager's message has).
+    let mut messages = Vec::new();
+    for store in [store_a, store_b, store_a] {
+        let input = yutang_app::messaging::MessageInput::parse(
+            "矩阵群发",
+            yutang_core::messaging::Content::parse("矩阵", vec![]).unwrap(),
+            yutang_core::messaging::Audience::parse(None, None, Some(vec![ca])).unwrap(),
+            None,
+            Some(4_000_000_000_000),
+        )
+        .unwrap();
+        let v = t
+            .app
+            .messaging()
+            .create(&yutang_app::Actor::system(), &input)
+            .await
+            .unwrap();
+        let sql = format!(
+            "UPDATE mass_messages SET store_id = {store} WHERE id = {}",
+            v.message.id
+        );
+        t.exec(Box::leak(sql.into_boxed_str())).await;
+        messages.push(v.message.id);
+    }
     let mut referrals = Vec::new();
     for code in [code_a, code_b, code_a] {
         let spec = serde_json::from_value(json!({
@@ -661,6 +692,9 @@ async fn world(e: Engine) -> World {
         report_a: reports[0],
         report_b: reports[1],
         spare_report: reports[2],
+        message_a: messages[0],
+        message_b: messages[1],
+        spare_message: messages[2],
     }
 }
 
@@ -810,6 +844,26 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("delete", "/reports/schedules/{id}") => Case::new(Roles(REPORTERS))
             .scoped(w.spare_report, w.report_b)
             .gone_ok(),
+        // --- mass messages (a store manager: their store's; another store's is 404; analysts
+        // read) and the messaging rules (HQ writes) ---
+        ("get", "/mass-messages") | ("get", "/messaging/settings") => {
+            Case::new(Roles(&[Analyst, Manager, Operator, Admin]))
+        }
+        ("put", "/messaging/settings") => Case::new(Roles(HQ_WRITE)).body(json!({
+            "daily_cap": 1, "weekly_cap": 3, "receipt_rule": "month_days"})),
+        ("post", "/mass-messages/preview") => Case::new(Roles(SENDERS))
+            .body(json!({"audience": {"customer_ids": [w.ca]}})),
+        ("post", "/mass-messages") => Case::new(Roles(SENDERS)).body(json!({
+            "name": "矩阵新群发", "text": "你好", "send_at": "2099-01-01T00:00:00Z",
+            "audience": {"customer_ids": [w.ca]}})),
+        ("get", "/mass-messages/{id}") | ("get", "/mass-messages/{id}/recipients") => {
+            Case::new(Roles(&[Analyst, Manager, Operator, Admin])).scoped(w.message_a, w.message_b)
+        }
+        ("post", "/mass-messages/{id}/remind") | ("post", "/mass-messages/{id}/refresh") => {
+            Case::new(Roles(SENDERS)).scoped(w.message_a, w.message_b)
+        }
+        ("post", "/mass-messages/{id}/cancel") => Case::new(Roles(SENDERS))
+            .scoped(w.spare_message, w.message_b),
         // --- outbound webhooks (admin only) ---
         ("get", "/webhooks") | ("get", "/webhooks/kinds") => Case::new(Roles(ADMIN)),
         ("post", "/webhooks") => Case::new(Roles(ADMIN)).body(

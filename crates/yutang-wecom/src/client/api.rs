@@ -53,6 +53,12 @@ pub const PATH_GET_GROUPMSG_LIST_V2: &str = "/cgi-bin/externalcontact/get_groupm
 pub const PATH_GET_GROUPMSG_TASK: &str = "/cgi-bin/externalcontact/get_groupmsg_task";
 /// `POST /cgi-bin/externalcontact/get_groupmsg_send_result` (93338 / 96355).
 pub const PATH_GET_GROUPMSG_SEND_RESULT: &str = "/cgi-bin/externalcontact/get_groupmsg_send_result";
+/// `POST /cgi-bin/externalcontact/remind_groupmsg_send` (97610): notify the staff members of
+/// a mass-send task again, at most [`MAX_REMINDS_PER_DAY`] times per task in 24 hours.
+pub const PATH_REMIND_GROUPMSG_SEND: &str = "/cgi-bin/externalcontact/remind_groupmsg_send";
+/// `POST /cgi-bin/externalcontact/cancel_groupmsg_send` (97611): stop a mass-send task the
+/// staff members have not sent yet (what was sent stays sent).
+pub const PATH_CANCEL_GROUPMSG_SEND: &str = "/cgi-bin/externalcontact/cancel_groupmsg_send";
 /// `POST /cgi-bin/externalcontact/transfer_customer` (92125 / 96325).
 pub const PATH_TRANSFER_CUSTOMER: &str = "/cgi-bin/externalcontact/transfer_customer";
 /// `POST /cgi-bin/externalcontact/transfer_result` (94088; path *unverified*: from SDKs, the
@@ -112,6 +118,17 @@ pub const MAX_ATTACHMENTS: usize = 9;
 /// `chat_id_list` of `add_msg_template`: at most 2000 (*unverified*: the field's description
 /// in WxJava, which quotes the official text; WECOM.md).
 pub const MAX_MSG_TEMPLATE_CHATS: usize = 2000;
+/// `external_userid` of `add_msg_template` (chat_type `single`): at most 10,000 customers per
+/// task (*unverified*: "最多可一次指定1万个客户", the field's description as SDKs copy it from
+/// 92135; the part of the official page available to us stops before its parameter table).
+pub const MAX_MSG_TEMPLATE_CUSTOMERS: usize = 10_000;
+/// `text.content` of `add_msg_template`: at most 4,000 bytes (*unverified*: "消息文本内容，最多
+/// 4000个字节", the field's description as SDKs copy it from 92135).
+pub const MAX_MSG_TEMPLATE_TEXT_BYTES: usize = 4000;
+/// `remind_groupmsg_send`: at most three reminders per task within 24 hours (97610: "24小时内
+/// 每个群发最多触发三次提醒"). What WeCom answers to a fourth is undocumented; count them and do
+/// not send it.
+pub const MAX_REMINDS_PER_DAY: u32 = 3;
 /// `limit` of `get_groupmsg_list_v2`: at most 100 (96355).
 pub const MAX_GROUPMSG_LIST_LIMIT: u32 = 100;
 /// `end_time - start_time` of `get_groupmsg_list_v2`: "不能超过1个月" (96355); taken as
@@ -1016,7 +1033,7 @@ pub struct AddMsgTemplateRequest {
     /// `single` or `group`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chat_type: Option<String>,
-    /// Target customers (single).
+    /// Target customers (single), at most [`MAX_MSG_TEMPLATE_CUSTOMERS`].
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub external_userid: Vec<String>,
     /// Target groups (group), at most 2000.
@@ -1028,7 +1045,7 @@ pub struct AddMsgTemplateRequest {
     /// Whether the staff member may change the selection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_select: Option<bool>,
-    /// Text.
+    /// Text, at most [`MAX_MSG_TEMPLATE_TEXT_BYTES`] bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<Text>,
     /// Attachments, at most 9.
@@ -1118,7 +1135,8 @@ pub struct GroupMsgTaskRequest {
 pub struct GroupMsgTask {
     /// The staff member.
     pub userid: String,
-    /// 0 not sent, 2 sent.
+    /// 0 not sent (未发送), 2 sent (已发送) (*unverified*: "发送状态：0-未发送 2-已发送" as SDKs
+    /// copy 93338 / 96355). A cancelled task's unsent shares stay 0.
     pub status: i64,
     /// When sent (Unix seconds).
     pub send_time: i64,
@@ -1161,9 +1179,12 @@ pub struct GroupMsgSendResult {
     pub chat_id: Option<String>,
     /// The sending staff member.
     pub userid: String,
-    /// 0 not sent, 1 sent, 2 not a customer, 3 over the receipt cap.
+    /// 0 not sent (未发送), 1 sent (已发送), 2 failed because the customer is no longer a
+    /// contact (因客户不是好友导致发送失败), 3 failed because the customer already received
+    /// their quota of mass messages (因客户已经收到其他群发消息导致发送失败) (*unverified*: the
+    /// wording as SDKs copy 93338 / 96355).
     pub status: i64,
-    /// When sent (Unix seconds).
+    /// When sent (Unix seconds); only with status 1.
     pub send_time: i64,
 }
 
@@ -1301,6 +1322,12 @@ pub struct FailedChat {
     pub errcode: i64,
     /// WeCom's message.
     pub errmsg: String,
+}
+
+/// A request naming one mass-send task (`remind_groupmsg_send`, `cancel_groupmsg_send`).
+#[derive(Serialize)]
+struct MsgIdRequest<'a> {
+    msgid: &'a str,
 }
 
 #[derive(Deserialize)]
@@ -1718,7 +1745,12 @@ impl WecomClient {
     }
 
     /// Creates a mass-send task the staff member confirms in their client
-    /// (`add_msg_template`, 92135).
+    /// (`add_msg_template`, 92135). Each customer (and each customer group) receives at most
+    /// as many mass messages a month as the month has days, or 7 a week or 1 a day when the
+    /// corp set 群发规则 so (92135); over it a recipient's result is status 3. Refused here:
+    /// more than [`MAX_MSG_TEMPLATE_CUSTOMERS`] customers, more than
+    /// [`MAX_MSG_TEMPLATE_CHATS`] groups, text over [`MAX_MSG_TEMPLATE_TEXT_BYTES`] bytes,
+    /// more than [`MAX_ATTACHMENTS`] attachments.
     pub async fn add_msg_template(
         &self,
         request: &AddMsgTemplateRequest,
@@ -1734,6 +1766,13 @@ impl WecomClient {
                         "is only valid for chat_type group",
                     ));
                 }
+                check_len(
+                    path,
+                    "external_userid",
+                    &request.external_userid,
+                    0,
+                    MAX_MSG_TEMPLATE_CUSTOMERS,
+                )?;
             }
             "group" => {
                 if request.sender.as_deref().unwrap_or("").is_empty() {
@@ -1762,6 +1801,18 @@ impl WecomClient {
                 "and attachments must not both be empty",
             ));
         }
+        if let Some(text) = &request.text
+            && text.content.len() > MAX_MSG_TEMPLATE_TEXT_BYTES
+        {
+            return Err(invalid(
+                path,
+                "text.content",
+                format!(
+                    "must be at most {MAX_MSG_TEMPLATE_TEXT_BYTES} bytes, has {}",
+                    text.content.len()
+                ),
+            ));
+        }
         check_len(
             path,
             "attachments",
@@ -1770,6 +1821,31 @@ impl WecomClient {
             MAX_ATTACHMENTS,
         )?;
         self.post(path, request).await
+    }
+
+    /// Notifies the staff members of a mass-send task again (`remind_groupmsg_send`, 97610):
+    /// WeCom allows [`MAX_REMINDS_PER_DAY`] reminders per task within 24 hours; what it
+    /// answers past them is undocumented, so the caller counts its reminders and stops at
+    /// three. `msgid` is the task's id from `add_msg_template` / `get_groupmsg_list_v2`.
+    pub async fn remind_groupmsg_send(&self, msgid: &str) -> Result<(), WecomError> {
+        let path = PATH_REMIND_GROUPMSG_SEND;
+        if msgid.is_empty() {
+            return Err(invalid(path, "msgid", "must not be empty"));
+        }
+        let _: Empty = self.post(path, &MsgIdRequest { msgid }).await?;
+        Ok(())
+    }
+
+    /// Stops a mass-send task (`cancel_groupmsg_send`, 97611): the staff members who have not
+    /// sent it no longer can; what was already sent is not recalled ("此接口无法撤回已经群发给
+    /// 客户的消息").
+    pub async fn cancel_groupmsg_send(&self, msgid: &str) -> Result<(), WecomError> {
+        let path = PATH_CANCEL_GROUPMSG_SEND;
+        if msgid.is_empty() {
+            return Err(invalid(path, "msgid", "must not be empty"));
+        }
+        let _: Empty = self.post(path, &MsgIdRequest { msgid }).await?;
+        Ok(())
     }
 
     /// One page of mass-send tasks (`get_groupmsg_list_v2`, 96355).

@@ -237,9 +237,10 @@ pub struct MsgTarget {
     pub sender: String,
     /// external_userid (single) or chat_id (group).
     pub recipient: String,
-    /// 0 not sent, 1 sent, 2 not a customer, 3 over the receipt cap.
+    /// 0 not sent, 1 sent, 2 not a customer (any more), 3 over the receipt cap
+    /// ([`Corp::receipt_cap`]).
     pub status: i64,
-    /// When sent.
+    /// When sent (status 1 only).
     pub send_time: i64,
 }
 
@@ -262,6 +263,21 @@ pub struct MsgTemplate {
     pub attachments: Vec<serde_json::Value>,
     /// Recipients.
     pub targets: Vec<MsgTarget>,
+    /// Stopped by `cancel_groupmsg_send` (97611): targets not sent by then stay unsent.
+    pub cancelled: bool,
+    /// When each accepted `remind_groupmsg_send` came, on the corp's clock ([`Corp::now_ms`]).
+    pub reminders_ms: Vec<i64>,
+}
+
+impl MsgTemplate {
+    /// The recipients of one sender's share, in the order the task lists them.
+    pub fn recipients_of(&self, sender: &str) -> Vec<String> {
+        self.targets
+            .iter()
+            .filter(|t| t.sender == sender)
+            .map(|t| t.recipient.clone())
+            .collect()
+    }
 }
 
 /// A customer transfer.
@@ -320,6 +336,12 @@ pub struct Corp {
     /// How long a customer transfer waits before its takeover completes on its own (WeCom:
     /// 24 hours); `None`: transfers wait until `FakeWecom::complete_transfers`.
     pub takeover_after_secs: Option<i64>,
+    /// How many mass messages a customer may receive (WeCom: as many a month as the month has
+    /// days, or 7 a week / 1 a day by the corp's 群发规则, 92135). The fake counts every
+    /// delivered one (status 1 of a `single` task), with no calendar window: a target whose
+    /// customer already has this many gets status 3 when its task is completed. `None` (the
+    /// default): no cap.
+    pub receipt_cap: Option<usize>,
 }
 
 impl Default for Corp {
@@ -343,6 +365,7 @@ impl Default for Corp {
             acquisition_quota: AcquisitionQuota::default(),
             next_id: 0,
             takeover_after_secs: None,
+            receipt_cap: None,
         }
     }
 }
@@ -636,6 +659,65 @@ impl Corp {
             }
         }
         done.len()
+    }
+
+    /// Mass messages `external_userid` received: targets with status 1 of `single` tasks.
+    pub fn delivered_mass_messages(&self, external_userid: &str) -> usize {
+        self.msg_templates
+            .iter()
+            .filter(|t| t.chat_type == "single")
+            .flat_map(|t| &t.targets)
+            .filter(|t| t.status == 1 && t.recipient == external_userid)
+            .count()
+    }
+
+    /// The staff members of the mass-send task `msgid` confirm and send it (all of them, or
+    /// with `sender` only that one): each of their unsent targets becomes status 1 (sent, at
+    /// `now`), or, for a customer, 2 when the sender no longer follows them and 3 when they
+    /// already received [`Corp::receipt_cap`] mass messages. A cancelled task sends nothing
+    /// more. Returns `None` for an unknown task, else how many targets the sender(s) have in
+    /// it (sent or not).
+    pub fn complete_msg_template(
+        &mut self,
+        msgid: &str,
+        sender: Option<&str>,
+        now: i64,
+    ) -> Option<usize> {
+        let index = self.msg_templates.iter().position(|t| t.msgid == msgid)?;
+        let template = &self.msg_templates[index];
+        let mine: Vec<usize> = template
+            .targets
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| sender.is_none_or(|s| t.sender == s))
+            .map(|(i, _)| i)
+            .collect();
+        if template.cancelled {
+            return Some(mine.len());
+        }
+        let single = template.chat_type == "single";
+        for &i in &mine {
+            let target = &self.msg_templates[index].targets[i];
+            if target.status != 0 {
+                continue;
+            }
+            let status = if !single {
+                1
+            } else if !self.follows(&target.sender, &target.recipient) {
+                2
+            } else if self
+                .receipt_cap
+                .is_some_and(|cap| self.delivered_mass_messages(&target.recipient) >= cap)
+            {
+                3
+            } else {
+                1
+            };
+            let target = &mut self.msg_templates[index].targets[i];
+            target.status = status;
+            target.send_time = if status == 1 { now } else { 0 };
+        }
+        Some(mine.len())
     }
 
     /// Unix milliseconds on the corp's clock: the system clock plus [`Corp::clock_offset`].

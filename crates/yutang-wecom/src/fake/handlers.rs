@@ -22,16 +22,17 @@ use crate::client::api::{
 use crate::client::api::{
     MAX_ACQUISITION_LINK_NAME_CHARS, MAX_ACQUISITION_LINK_USERS, MAX_ACQUISITION_PRIORITY_USERS,
     MAX_ATTACHMENTS, MAX_CONTACT_WAY_REMARK_CHARS, MAX_CONTACT_WAY_USERS, MAX_GROUPCHAT_LIST_LIMIT,
-    MAX_STATE_CHARS, MAX_TRANSFER_CUSTOMERS, PATH_ACQUISITION_CREATE_LINK,
+    MAX_MSG_TEMPLATE_CHATS, MAX_MSG_TEMPLATE_CUSTOMERS, MAX_MSG_TEMPLATE_TEXT_BYTES,
+    MAX_REMINDS_PER_DAY, MAX_STATE_CHARS, MAX_TRANSFER_CUSTOMERS, PATH_ACQUISITION_CREATE_LINK,
     PATH_ACQUISITION_DELETE_LINK, PATH_ACQUISITION_GET, PATH_ACQUISITION_LIST_LINK,
     PATH_ACQUISITION_QUOTA, PATH_ACQUISITION_UPDATE_LINK, PATH_ADD_CONTACT_WAY, PATH_ADD_CORP_TAG,
-    PATH_ADD_MSG_TEMPLATE, PATH_BATCH_GET_BY_USER, PATH_DEL_CONTACT_WAY, PATH_DEL_CORP_TAG,
-    PATH_EDIT_CORP_TAG, PATH_GET, PATH_GET_CORP_TAG_LIST, PATH_GET_FOLLOW_USER_LIST,
-    PATH_GET_GROUPMSG_LIST_V2, PATH_GET_GROUPMSG_SEND_RESULT, PATH_GET_GROUPMSG_TASK,
-    PATH_GROUPCHAT_GET, PATH_GROUPCHAT_LIST, PATH_GROUPCHAT_ONJOB_TRANSFER,
-    PATH_GROUPCHAT_TRANSFER, PATH_LIST, PATH_MARK_TAG, PATH_RESIGNED_TRANSFER_CUSTOMER,
-    PATH_RESIGNED_TRANSFER_RESULT, PATH_SEND_WELCOME_MSG, PATH_TRANSFER_CUSTOMER,
-    PATH_TRANSFER_RESULT, PATH_UPDATE_CONTACT_WAY,
+    PATH_ADD_MSG_TEMPLATE, PATH_BATCH_GET_BY_USER, PATH_CANCEL_GROUPMSG_SEND, PATH_DEL_CONTACT_WAY,
+    PATH_DEL_CORP_TAG, PATH_EDIT_CORP_TAG, PATH_GET, PATH_GET_CORP_TAG_LIST,
+    PATH_GET_FOLLOW_USER_LIST, PATH_GET_GROUPMSG_LIST_V2, PATH_GET_GROUPMSG_SEND_RESULT,
+    PATH_GET_GROUPMSG_TASK, PATH_GROUPCHAT_GET, PATH_GROUPCHAT_LIST, PATH_GROUPCHAT_ONJOB_TRANSFER,
+    PATH_GROUPCHAT_TRANSFER, PATH_LIST, PATH_MARK_TAG, PATH_REMIND_GROUPMSG_SEND,
+    PATH_RESIGNED_TRANSFER_CUSTOMER, PATH_RESIGNED_TRANSFER_RESULT, PATH_SEND_WELCOME_MSG,
+    PATH_TRANSFER_CUSTOMER, PATH_TRANSFER_RESULT, PATH_UPDATE_CONTACT_WAY,
 };
 use crate::client::codes;
 
@@ -253,6 +254,8 @@ fn answer(state: &State, path: &str, query: &HashMap<String, String>, body: &[u8
         PATH_GET_GROUPMSG_LIST_V2 => get_groupmsg_list(corp, &body),
         PATH_GET_GROUPMSG_TASK => get_groupmsg_task(corp, &body),
         PATH_GET_GROUPMSG_SEND_RESULT => get_groupmsg_send_result(corp, &body),
+        PATH_REMIND_GROUPMSG_SEND => remind_groupmsg_send(corp, &body),
+        PATH_CANCEL_GROUPMSG_SEND => cancel_groupmsg_send(corp, &body),
         PATH_TRANSFER_CUSTOMER => transfer_customer(corp, &body, false),
         PATH_RESIGNED_TRANSFER_CUSTOMER => transfer_customer(corp, &body, true),
         PATH_TRANSFER_RESULT => transfer_result(corp, &body, false),
@@ -1235,6 +1238,38 @@ fn add_msg_template(corp: &mut Corp, body: &Value) -> Answer {
     if !sender.is_empty() {
         require_staff(corp, &sender)?;
     }
+    if str_list(body, "external_userid").len() > MAX_MSG_TEMPLATE_CUSTOMERS {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            format!("external_userid exceeds {MAX_MSG_TEMPLATE_CUSTOMERS} customers"),
+        ));
+    }
+    if str_list(body, "chat_id_list").len() > MAX_MSG_TEMPLATE_CHATS {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            format!("chat_id_list exceeds {MAX_MSG_TEMPLATE_CHATS} groups"),
+        ));
+    }
+    if body
+        .pointer("/text/content")
+        .and_then(Value::as_str)
+        .is_some_and(|c| c.len() > MAX_MSG_TEMPLATE_TEXT_BYTES)
+    {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            format!("text.content exceeds {MAX_MSG_TEMPLATE_TEXT_BYTES} bytes"),
+        ));
+    }
+    if body
+        .get("attachments")
+        .and_then(Value::as_array)
+        .is_some_and(|a| a.len() > MAX_ATTACHMENTS)
+    {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            format!("attachments exceed {MAX_ATTACHMENTS}"),
+        ));
+    }
     let mut targets = Vec::new();
     let mut fail_list = Vec::new();
     if chat_type == "group" {
@@ -1306,6 +1341,8 @@ fn add_msg_template(corp: &mut Corp, body: &Value) -> Answer {
             .cloned()
             .unwrap_or_default(),
         targets,
+        cancelled: false,
+        reminders_ms: Vec::new(),
     });
     Ok(json!({ "fail_list": fail_list, "msgid": msgid }))
 }
@@ -1359,6 +1396,50 @@ fn find_template<'a>(corp: &'a Corp, body: &Value) -> Result<&'a MsgTemplate, (i
         .iter()
         .find(|t| t.msgid == msgid)
         .ok_or_else(|| fail(codes::INVALID_PARAMETER, "invalid msgid"))
+}
+
+fn find_template_mut<'a>(
+    corp: &'a mut Corp,
+    body: &Value,
+) -> Result<&'a mut MsgTemplate, (i64, String)> {
+    let msgid = str_field(body, "msgid");
+    corp.msg_templates
+        .iter_mut()
+        .find(|t| t.msgid == msgid)
+        .ok_or_else(|| fail(codes::INVALID_PARAMETER, "invalid msgid"))
+}
+
+/// `remind_groupmsg_send` (97610): "24小时内每个群发最多触发三次提醒". WeCom documents no error
+/// code for a fourth reminder; the fake's choice is 45009 (`codes::FREQUENCY_LIMIT`, WeCom's
+/// generic 接口调用超过限制), counted on the corp's clock over the last 24 hours. Only accepted
+/// reminders are recorded ([`super::FakeWecom::reminders`]). A cancelled task may still be
+/// reminded (undocumented; the fake does not refuse it).
+fn remind_groupmsg_send(corp: &mut Corp, body: &Value) -> Answer {
+    let now = corp.now_ms();
+    let template = find_template_mut(corp, body)?;
+    let window_start = now - 24 * 3600 * 1000;
+    let recent = template
+        .reminders_ms
+        .iter()
+        .filter(|&&at| at > window_start)
+        .count();
+    if recent >= usize::try_from(MAX_REMINDS_PER_DAY).unwrap_or(usize::MAX) {
+        return Err(fail(
+            codes::FREQUENCY_LIMIT,
+            format!(
+                "api freq out of limit: at most {MAX_REMINDS_PER_DAY} reminders of a msgid in 24 hours"
+            ),
+        ));
+    }
+    template.reminders_ms.push(now);
+    Ok(json!({}))
+}
+
+/// `cancel_groupmsg_send` (97611): the task stops; targets not sent stay unsent (status 0)
+/// for good, sent ones stay sent. Cancelling twice is fine.
+fn cancel_groupmsg_send(corp: &mut Corp, body: &Value) -> Answer {
+    find_template_mut(corp, body)?.cancelled = true;
+    Ok(json!({}))
 }
 
 fn get_groupmsg_task(corp: &Corp, body: &Value) -> Answer {

@@ -30,7 +30,16 @@
 //! - [`FakeWecom::set_unreachable`] simulates an outage (HTTP 503 on every path).
 //! - Transfers wait (status 2) until [`FakeWecom::complete_transfers`] plays the 24 hours, or,
 //!   with [`Corp::takeover_after_secs`] set (the demo), until that much time has passed.
-//! - Mass-send tasks stay unsent until [`FakeWecom::complete_msg_template`].
+//! - Mass-send tasks stay unsent until [`FakeWecom::complete_msg_template`] (every sender) or
+//!   [`FakeWecom::complete_msg_template_for`] (one sender) plays the staff members' confirm:
+//!   each target becomes 1 (sent), 2 (the sender no longer follows the customer) or 3 (the
+//!   customer already received [`FakeWecom::set_receipt_cap`] mass messages; no cap by
+//!   default). `cancel_groupmsg_send` leaves the unsent targets unsent for good.
+//!   `remind_groupmsg_send` accepts three reminders of a task per 24 hours of the corp's clock
+//!   and answers 45009 to a fourth (WeCom documents no code for it; the fake's choice);
+//!   [`FakeWecom::reminders`] counts the accepted ones. `add_msg_template` answers 40058 past
+//!   10,000 customers, 2,000 groups, 4,000 bytes of text or 9 attachments;
+//!   [`FakeWecom::msg_templates`] shows what the tasks were created with.
 //! - Welcome codes expire [`Corp::welcome_code_ttl`] after they were issued (20 s, or
 //!   [`FakeWecom::advance_clock`]) and then answer 41050; a used one answers 41051;
 //!   [`FakeWecom::welcome_being_sent`] makes a code answer 41096 without using it.
@@ -392,20 +401,50 @@ impl FakeWecom {
         self.with_corp(|corp| corp.complete_transfers(now, false))
     }
 
-    /// Marks every recipient of a mass-send task as sent (the staff members confirmed it).
-    /// Returns whether the task exists.
+    /// Every staff member of a mass-send task confirms and sends it: each unsent target
+    /// becomes 1 (sent), or for a customer 2 when the sender no longer follows them and 3 when
+    /// they already received the [receipt cap](FakeWecom::set_receipt_cap) (see
+    /// [`Corp::complete_msg_template`]). A cancelled task sends nothing more. Returns whether
+    /// the task exists.
     pub fn complete_msg_template(&self, msgid: &str) -> bool {
         let now = now_secs();
+        self.with_corp(|corp| corp.complete_msg_template(msgid, None, now))
+            .is_some()
+    }
+
+    /// Only `userid` confirms and sends their share of a mass-send task, with the same
+    /// per-target outcome as [`FakeWecom::complete_msg_template`]; the other senders' targets
+    /// stay as they are. Returns whether the task exists and `userid` has targets in it.
+    pub fn complete_msg_template_for(&self, msgid: &str, userid: &str) -> bool {
+        let now = now_secs();
+        self.with_corp(|corp| corp.complete_msg_template(msgid, Some(userid), now))
+            .is_some_and(|targets| targets > 0)
+    }
+
+    /// Each customer may receive at most `n` mass messages ([`Corp::receipt_cap`]; WeCom's is
+    /// as many a month as the month has days, or 7 a week / 1 a day by the corp's 群发规则):
+    /// a target whose customer already received `n` (delivered, status 1, in any task) gets
+    /// status 3 when its task is completed. Without a call there is no cap.
+    pub fn set_receipt_cap(&self, n: usize) {
+        self.with_corp(|corp| corp.receipt_cap = Some(n));
+    }
+
+    /// How many reminders (`remind_groupmsg_send`) of the task `msgid` the fake accepted, all
+    /// time (refused ones are not counted); 0 for an unknown task.
+    pub fn reminders(&self, msgid: &str) -> usize {
         self.with_corp(|corp| {
-            let Some(template) = corp.msg_templates.iter_mut().find(|t| t.msgid == msgid) else {
-                return false;
-            };
-            for target in template.targets.iter_mut().filter(|t| t.status == 0) {
-                target.status = 1;
-                target.send_time = now;
-            }
-            true
+            corp.msg_templates
+                .iter()
+                .find(|t| t.msgid == msgid)
+                .map_or(0, |t| t.reminders_ms.len())
         })
+    }
+
+    /// The mass-send tasks as created (oldest first): `msgid`, `creator` (the `sender` given,
+    /// empty without one), `text`, `attachments`, the targets with their sender, recipient
+    /// and status ([`corp::MsgTemplate::recipients_of`] lists one sender's), `cancelled`.
+    pub fn msg_templates(&self) -> Vec<corp::MsgTemplate> {
+        self.with_corp(|corp| corp.msg_templates.clone())
     }
 
     /// A new customer adds `userid` (optionally through a contact way's `state`): creates the
@@ -570,5 +609,363 @@ impl Drop for FakeWecom {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Mass sending (企业群发) through the real client against the fake: remind, cancel, the
+    //! receipt cap, per-sender completion, and the client's and the fake's limits.
+
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::{FakeConfig, FakeWecom};
+    use crate::client::api::{
+        AddMsgTemplateRequest, GroupMsgSendResultRequest, GroupMsgTaskRequest,
+        MAX_MSG_TEMPLATE_CUSTOMERS, MAX_MSG_TEMPLATE_TEXT_BYTES, MAX_REMINDS_PER_DAY,
+        PATH_ADD_MSG_TEMPLATE, PATH_CANCEL_GROUPMSG_SEND, PATH_REMIND_GROUPMSG_SEND, Text,
+    };
+    use crate::client::codes;
+    use crate::{ClientConfig, WecomClient, WecomError};
+
+    async fn spawn() -> (FakeWecom, WecomClient) {
+        let fake = FakeWecom::start(FakeConfig::demo()).await.unwrap();
+        let mut config =
+            ClientConfig::new(fake.corp_id(), fake.secret()).with_api_base(fake.base_url());
+        config.backoff_base = Duration::from_millis(5);
+        config.backoff_max = Duration::from_millis(20);
+        config.request_timeout = Duration::from_secs(5);
+        let client = WecomClient::new(config).unwrap();
+        (fake, client)
+    }
+
+    /// A `single` task to `customers`, from `sender` when given (else each customer's first
+    /// follower sends).
+    async fn create(client: &WecomClient, customers: &[&str], sender: Option<&str>) -> String {
+        client
+            .add_msg_template(&AddMsgTemplateRequest {
+                external_userid: customers.iter().map(|c| (*c).to_owned()).collect(),
+                sender: sender.map(str::to_owned),
+                text: Some(Text {
+                    content: "会员日八折".into(),
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .msgid
+    }
+
+    /// (recipient, status) of `userid`'s share of `msgid`, as `get_groupmsg_send_result`
+    /// answers.
+    async fn results(client: &WecomClient, msgid: &str, userid: &str) -> Vec<(String, i64)> {
+        client
+            .get_groupmsg_send_result(&GroupMsgSendResultRequest {
+                msgid: msgid.to_owned(),
+                userid: userid.to_owned(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .send_list
+            .into_iter()
+            .map(|r| (r.external_userid.unwrap_or_default(), r.status))
+            .collect()
+    }
+
+    /// userid → status (0 / 2) of `get_groupmsg_task`.
+    async fn tasks(client: &WecomClient, msgid: &str) -> Vec<(String, i64)> {
+        client
+            .get_groupmsg_task(&GroupMsgTaskRequest {
+                msgid: msgid.to_owned(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .task_list
+            .into_iter()
+            .map(|t| (t.userid, t.status))
+            .collect()
+    }
+
+    fn is_invalid_request(error: &WecomError, expected: &str) -> bool {
+        matches!(error, WecomError::InvalidRequest { field, .. } if *field == expected)
+    }
+
+    /// POSTs `body` to `path` with a valid token, past the client's own checks.
+    async fn raw_post(
+        fake: &FakeWecom,
+        client: &WecomClient,
+        path: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let token = client.access_token().await.unwrap();
+        reqwest::Client::new()
+            .post(format!("{}{path}?access_token={token}", fake.base_url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn client_refuses_what_wecom_documents_as_too_much() {
+        let (fake, client) = spawn().await;
+        let error = client.remind_groupmsg_send("").await.unwrap_err();
+        assert!(is_invalid_request(&error, "msgid"), "{error}");
+        let error = client.cancel_groupmsg_send("").await.unwrap_err();
+        assert!(is_invalid_request(&error, "msgid"), "{error}");
+        assert_eq!(fake.calls(PATH_REMIND_GROUPMSG_SEND), 0);
+        assert_eq!(fake.calls(PATH_CANCEL_GROUPMSG_SEND), 0);
+
+        let too_many = AddMsgTemplateRequest {
+            external_userid: (0..=MAX_MSG_TEMPLATE_CUSTOMERS)
+                .map(|i| format!("wm{i}"))
+                .collect(),
+            text: Some(Text {
+                content: "x".into(),
+            }),
+            ..Default::default()
+        };
+        let error = client.add_msg_template(&too_many).await.unwrap_err();
+        assert!(is_invalid_request(&error, "external_userid"), "{error}");
+        // 4,000 bytes pass, 4,001 do not (a CJK character is 3 bytes).
+        let long = AddMsgTemplateRequest {
+            external_userid: vec!["wmDemoCustomer0002".into()],
+            text: Some(Text {
+                content: "a".repeat(MAX_MSG_TEMPLATE_TEXT_BYTES - 2) + "鱼",
+            }),
+            ..Default::default()
+        };
+        let error = client.add_msg_template(&long).await.unwrap_err();
+        assert!(is_invalid_request(&error, "text.content"), "{error}");
+        assert_eq!(fake.calls(PATH_ADD_MSG_TEMPLATE), 0);
+        let just_fits = AddMsgTemplateRequest {
+            text: Some(Text {
+                content: "a".repeat(MAX_MSG_TEMPLATE_TEXT_BYTES),
+            }),
+            ..long
+        };
+        client.add_msg_template(&just_fits).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn fake_refuses_more_customers_than_wecom_allows() {
+        let (fake, client) = spawn().await;
+        let customers: Vec<String> = (0..=MAX_MSG_TEMPLATE_CUSTOMERS)
+            .map(|i| format!("wm{i}"))
+            .collect();
+        let answer = raw_post(
+            &fake,
+            &client,
+            PATH_ADD_MSG_TEMPLATE,
+            json!({ "external_userid": customers, "text": { "content": "x" } }),
+        )
+        .await;
+        assert_eq!(answer["errcode"], codes::INVALID_PARAMETER, "{answer}");
+        let answer = raw_post(
+            &fake,
+            &client,
+            PATH_ADD_MSG_TEMPLATE,
+            json!({
+                "external_userid": ["wmDemoCustomer0002"],
+                "text": { "content": "a".repeat(MAX_MSG_TEMPLATE_TEXT_BYTES + 1) },
+            }),
+        )
+        .await;
+        assert_eq!(answer["errcode"], codes::INVALID_PARAMETER, "{answer}");
+        assert!(fake.msg_templates().is_empty());
+    }
+
+    #[tokio::test]
+    async fn three_reminders_a_day() {
+        let (fake, client) = spawn().await;
+        let error = client.remind_groupmsg_send("msgNobody").await.unwrap_err();
+        // The same answer as the other groupmsg calls give an unknown msgid.
+        let unknown_task = client
+            .get_groupmsg_task(&GroupMsgTaskRequest {
+                msgid: "msgNobody".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(error.errcode(), Some(codes::INVALID_PARAMETER));
+        assert_eq!(error.errcode(), unknown_task.errcode());
+
+        let msgid = create(&client, &["wmDemoCustomer0002"], None).await;
+        for _ in 0..MAX_REMINDS_PER_DAY {
+            client.remind_groupmsg_send(&msgid).await.unwrap();
+        }
+        assert_eq!(fake.reminders(&msgid), 3);
+        let error = client.remind_groupmsg_send(&msgid).await.unwrap_err();
+        assert_eq!(error.errcode(), Some(codes::FREQUENCY_LIMIT), "{error}");
+        assert_eq!(
+            fake.reminders(&msgid),
+            3,
+            "a refused reminder is not counted"
+        );
+        // Another task has its own three.
+        let other = create(&client, &["wmDemoCustomer0003"], None).await;
+        client.remind_groupmsg_send(&other).await.unwrap();
+        assert_eq!(fake.reminders(&other), 1);
+        // A day later the first three are out of the window.
+        fake.advance_clock(Duration::from_secs(24 * 3600 + 1));
+        client.remind_groupmsg_send(&msgid).await.unwrap();
+        assert_eq!(fake.reminders(&msgid), 4);
+        assert_eq!(fake.reminders("msgNobody"), 0);
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_task_sends_nothing_more() {
+        let (fake, client) = spawn().await;
+        let error = client.cancel_groupmsg_send("msgNobody").await.unwrap_err();
+        assert_eq!(error.errcode(), Some(codes::INVALID_PARAMETER));
+        // 0002 is wangfang's customer, 0003 lina's: two shares.
+        let msgid = create(&client, &["wmDemoCustomer0002", "wmDemoCustomer0003"], None).await;
+        assert!(fake.complete_msg_template_for(&msgid, "wangfang"));
+        client.cancel_groupmsg_send(&msgid).await.unwrap();
+        client.cancel_groupmsg_send(&msgid).await.unwrap();
+        assert!(fake.complete_msg_template(&msgid), "the task still exists");
+        assert!(fake.complete_msg_template_for(&msgid, "lina"));
+        assert_eq!(
+            results(&client, &msgid, "wangfang").await,
+            [("wmDemoCustomer0002".to_owned(), 1)]
+        );
+        assert_eq!(
+            results(&client, &msgid, "lina").await,
+            [("wmDemoCustomer0003".to_owned(), 0)]
+        );
+        let mut by_sender = tasks(&client, &msgid).await;
+        by_sender.sort();
+        assert_eq!(
+            by_sender,
+            [("lina".to_owned(), 0), ("wangfang".to_owned(), 2)]
+        );
+        assert!(fake.msg_templates()[0].cancelled);
+    }
+
+    #[tokio::test]
+    async fn completing_one_sender_and_the_reasons_a_target_fails() {
+        let (fake, client) = spawn().await;
+        assert!(!fake.complete_msg_template_for("msgNobody", "zhangwei"));
+        // zhangwei follows 0001 and 0007; wangfang follows 0002.
+        let msgid = create(
+            &client,
+            &[
+                "wmDemoCustomer0001",
+                "wmDemoCustomer0007",
+                "wmDemoCustomer0002",
+            ],
+            None,
+        )
+        .await;
+        assert!(!fake.complete_msg_template_for(&msgid, "lina"), "no share");
+        // 0007 deletes zhangwei before he sends: 2 (因客户不是好友导致发送失败).
+        fake.simulate_customer_deletes_staff("zhangwei", "wmDemoCustomer0007");
+        assert!(fake.complete_msg_template_for(&msgid, "zhangwei"));
+        assert_eq!(
+            results(&client, &msgid, "zhangwei").await,
+            [
+                ("wmDemoCustomer0001".to_owned(), 1),
+                ("wmDemoCustomer0007".to_owned(), 2)
+            ]
+        );
+        assert_eq!(
+            results(&client, &msgid, "wangfang").await,
+            [("wmDemoCustomer0002".to_owned(), 0)]
+        );
+        let sent = client
+            .get_groupmsg_send_result(&GroupMsgSendResultRequest {
+                msgid: msgid.clone(),
+                userid: "zhangwei".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .send_list;
+        assert!(sent[0].send_time > 0);
+        assert_eq!(sent[1].send_time, 0, "send_time only with status 1");
+        // Completing again changes nothing already final; the rest completes now.
+        assert!(fake.complete_msg_template(&msgid));
+        assert_eq!(
+            results(&client, &msgid, "zhangwei").await,
+            [
+                ("wmDemoCustomer0001".to_owned(), 1),
+                ("wmDemoCustomer0007".to_owned(), 2)
+            ]
+        );
+        assert_eq!(
+            results(&client, &msgid, "wangfang").await,
+            [("wmDemoCustomer0002".to_owned(), 1)]
+        );
+    }
+
+    #[tokio::test]
+    async fn customers_over_the_receipt_cap_get_status_3() {
+        let (fake, client) = spawn().await;
+        // No cap by default.
+        for _ in 0..3 {
+            let msgid = create(&client, &["wmDemoCustomer0003"], None).await;
+            assert!(fake.complete_msg_template(&msgid));
+        }
+        assert_eq!(
+            fake.with_corp(|corp| corp.delivered_mass_messages("wmDemoCustomer0003")),
+            3
+        );
+        fake.set_receipt_cap(1);
+        let first = create(&client, &["wmDemoCustomer0002"], None).await;
+        assert!(fake.complete_msg_template(&first));
+        let second = create(
+            &client,
+            &["wmDemoCustomer0002", "wmDemoCustomer0008"],
+            Some("wangfang"),
+        )
+        .await;
+        assert!(fake.complete_msg_template_for(&second, "wangfang"));
+        assert_eq!(
+            results(&client, &second, "wangfang").await,
+            [
+                ("wmDemoCustomer0002".to_owned(), 3),
+                ("wmDemoCustomer0008".to_owned(), 1)
+            ]
+        );
+        // A failed delivery does not count toward the cap, and the staff member did send.
+        assert_eq!(
+            fake.with_corp(|corp| corp.delivered_mass_messages("wmDemoCustomer0002")),
+            1
+        );
+        assert_eq!(tasks(&client, &second).await, [("wangfang".to_owned(), 2)]);
+    }
+
+    #[tokio::test]
+    async fn templates_show_what_they_were_created_with() {
+        let (fake, client) = spawn().await;
+        let msgid = create(
+            &client,
+            &["wmDemoCustomer0001", "wmDemoCustomer0002", "wmNobody"],
+            None,
+        )
+        .await;
+        let templates = fake.msg_templates();
+        assert_eq!(templates.len(), 1);
+        let template = &templates[0];
+        assert_eq!(template.msgid, msgid);
+        assert_eq!(template.creator, "", "no sender given");
+        assert_eq!(template.chat_type, "single");
+        assert_eq!(template.text.as_deref(), Some("会员日八折"));
+        assert_eq!(template.recipients_of("zhangwei"), ["wmDemoCustomer0001"]);
+        assert_eq!(template.recipients_of("wangfang"), ["wmDemoCustomer0002"]);
+        assert_eq!(
+            template.targets.len(),
+            2,
+            "wmNobody is in fail_list, not a target"
+        );
+        assert!(!template.cancelled);
+        assert!(template.targets.iter().all(|t| t.status == 0));
     }
 }

@@ -1,0 +1,770 @@
+//! Mass messages (issue #21 item 1) through the HTTP API against the fake WeCom, on both
+//! engines: the preview and the send agree on who is reached and why others are not; each
+//! guide gets one WeCom task with exactly their customers; results come back per customer;
+//! the frequency cap counts what was sent; reminders stop at WeCom's 3 a day; a send whose
+//! commit was lost after WeCom created the task adopts that task instead of making a second;
+//! bad input is refused by field and creates nothing; every role sees only what is theirs.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use yutang_wecom::fake::FakeWecom;
+
+use crate::helpers::{Engine, TestApp, error_of};
+use crate::wecom_sync::{guide, with_fake_and};
+
+both_engines!(
+    the_preview_and_the_send_agree_and_results_come_back,
+    a_lost_commit_after_wecom_created_the_task_sends_nothing_twice,
+    bad_input_is_refused_by_field_and_creates_nothing,
+    each_role_sees_and_sends_only_its_own,
+    a_scheduled_message_can_be_cancelled_once,
+);
+
+/// The fake's active staff (陈静 has resigned and is not linked).
+const GUIDES: [&str; 5] = ["zhangwei", "wangfang", "lina", "liuyang", "zhaolei"];
+
+async fn ok(r: reqwest::Response, want: StatusCode) -> Value {
+    let s = r.status();
+    let text = r.text().await.unwrap();
+    assert_eq!(s, want, "{text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// A server on the fake WeCom with the demo corp synced: store `MM-A` with the five active
+/// guides linked; returns the customer ids by external id.
+async fn synced(e: Engine) -> (TestApp, FakeWecom, i64, BTreeMap<String, i64>) {
+    let (t, fake, _) = with_fake_and(e, |s| {
+        s.analytics.follow = false;
+        s.webhooks.deliver = false;
+    })
+    .await;
+    let store = t.store("MM-A").await;
+    for g in GUIDES {
+        guide(&t, store, g).await;
+    }
+    let r = t.post("/api/v1/wecom/sync", &t.admin, json!({})).await;
+    let id = ok(r, StatusCode::ACCEPTED).await["id"].as_i64().unwrap();
+    for _ in 0..600 {
+        let v = ok(
+            t.get(&format!("/api/v1/wecom/sync/{id}"), &t.admin).await,
+            StatusCode::OK,
+        )
+        .await;
+        if v["status"] == "done" {
+            break;
+        }
+        assert_ne!(v["status"], "failed", "{v}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    t.settle_jobs().await;
+    let mut customers = BTreeMap::new();
+    for i in 1..=yutang_wecom::fake::corp::DEMO_CUSTOMERS {
+        let ext = format!("wmDemoCustomer{i:04}");
+        if let Some(id) = crate::wecom_sync::customer(&t, &ext).await {
+            customers.insert(ext, id);
+        }
+    }
+    assert!(customers.len() >= 40, "synced {}", customers.len());
+    (t, fake, store, customers)
+}
+
+fn ids(m: &BTreeMap<String, i64>) -> Vec<i64> {
+    m.values().copied().collect()
+}
+
+async fn preview(t: &TestApp, token: &str, audience: Value, holdout: i64) -> Value {
+    ok(
+        t.post(
+            "/api/v1/mass-messages/preview",
+            token,
+            json!({"audience": audience, "holdout_bp": holdout}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn send(t: &TestApp, token: &str, body: Value) -> Value {
+    ok(
+        t.post("/api/v1/mass-messages", token, body).await,
+        StatusCode::CREATED,
+    )
+    .await
+}
+
+async fn message(t: &TestApp, id: i64) -> Value {
+    ok(
+        t.get(&format!("/api/v1/mass-messages/{id}"), &t.admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Every recipient of a message: customer id → (state, reason).
+async fn recipients(t: &TestApp, id: i64) -> BTreeMap<i64, (String, String)> {
+    let mut out = BTreeMap::new();
+    let mut after = 0;
+    loop {
+        let v = ok(
+            t.get(
+                &format!("/api/v1/mass-messages/{id}/recipients?limit=7&after={after}"),
+                &t.admin,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        for r in v["items"].as_array().unwrap() {
+            out.insert(
+                r["customer_id"].as_i64().unwrap(),
+                (
+                    r["state"].as_str().unwrap().to_owned(),
+                    r["reason"].as_str().unwrap().to_owned(),
+                ),
+            );
+        }
+        match v["next_after"].as_i64() {
+            Some(a) => after = a,
+            None => return out,
+        }
+    }
+}
+
+fn count_of(m: &BTreeMap<i64, (String, String)>, state: &str) -> usize {
+    m.values().filter(|(s, _)| s == state).count()
+}
+
+async fn messaging_changes(t: &TestApp) -> usize {
+    t.audit_actions()
+        .await
+        .into_iter()
+        .filter(|a| a == "messaging_changed")
+        .count()
+}
+
+async fn tag(t: &TestApp, name: &str) -> i64 {
+    let g = ok(
+        t.post(
+            "/api/v1/tag-groups",
+            &t.admin,
+            json!({"name": format!("组-{name}")}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    ok(
+        t.post(
+            "/api/v1/tags",
+            &t.admin,
+            json!({"group_id": g, "name": name}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn tag_customer(t: &TestApp, customer: i64, tag: i64) {
+    let r = t
+        .post(
+            &format!("/api/v1/customers/{customer}/tags"),
+            &t.admin,
+            json!({"add": [tag]}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+}
+
+async fn the_preview_and_the_send_agree_and_results_come_back(e: Engine) {
+    let (t, fake, _, customers) = synced(e).await;
+    let mut all = ids(&customers);
+    // A customer known only by phone has no guide; one who deleted their only guide neither.
+    let walk_in = crate::customers::customer_with_phone(&t, "13700000001", "到店顾客").await;
+    all.push(walk_in);
+    let gone = all[5];
+    let sql =
+        format!("UPDATE follows SET state = 'deleted_by_customer' WHERE customer_id = {gone}");
+    t.exec(Box::leak(sql.into_boxed_str())).await;
+    let n = all.len() as u64;
+
+    // The opt-out tag keeps two customers out.
+    let opt = tag(&t, "拒收群发").await;
+    tag_customer(&t, all[0], opt).await;
+    tag_customer(&t, all[1], opt).await;
+    let rules = ok(
+        t.send_json(
+            Method::PUT,
+            "/api/v1/messaging/settings",
+            &t.admin,
+            json!({"daily_cap": 1, "weekly_cap": 3, "receipt_rule": "month_days", "opt_out_tag_id": opt}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(rules["opt_out_tag_id"], opt);
+
+    let audience = json!({"customer_ids": all});
+    let p = preview(&t, &t.admin, audience.clone(), 2000).await;
+    assert_eq!(p["audience"], n);
+    let excluded: u64 = p["excluded"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        p["send"].as_u64().unwrap() + p["holdout"].as_u64().unwrap() + excluded,
+        n
+    );
+    assert_eq!(p["excluded"]["opted_out"], 2, "{p}");
+    assert_eq!(p["excluded"]["no_guide"], 1, "{p}");
+    assert_eq!(p["excluded"]["deleted_guide"], 1, "{p}");
+    let no_guide = 2;
+    assert_eq!(p["excluded"]["frequency_cap"], 0);
+    let eligible = n - 2 - no_guide;
+    assert_eq!(
+        p["send"].as_u64().unwrap() + p["holdout"].as_u64().unwrap(),
+        eligible
+    );
+    let guides: u64 = p["guides"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["recipients"].as_u64().unwrap())
+        .sum();
+    assert_eq!(guides, p["send"].as_u64().unwrap());
+
+    // Send now with a 20 % holdout.
+    let before = messaging_changes(&t).await;
+    let m = send(
+        &t,
+        &t.admin,
+        json!({"name": "周二会员日", "text": "会员日全场 8 折", "holdout_bp": 2000,
+               "attachments": [{"kind": "link", "title": "会员日", "url": "https://shop.example.com/day"}],
+               "audience": audience}),
+    )
+    .await;
+    let id = m["id"].as_i64().unwrap();
+    assert_eq!(messaging_changes(&t).await, before + 1);
+    t.settle_jobs().await;
+    let v = message(&t, id).await;
+    assert_eq!(v["status"], "sent", "{v}");
+    let r = recipients(&t, id).await;
+    assert_eq!(r.len() as u64, n);
+    assert_eq!(count_of(&r, "excluded") as u64, 2 + no_guide);
+    let held = count_of(&r, "holdout") as u64;
+    let sent = count_of(&r, "task_created");
+    assert_eq!(held + sent as u64, eligible);
+    assert!(held > 0 && sent > 0, "held {held}, sent {sent}");
+    assert_eq!(v["counts"]["task_created"], sent);
+
+    // One WeCom task per guide, with exactly that guide's customers, text and link.
+    let templates = fake.msg_templates();
+    let tasks = v["tasks"].as_array().unwrap();
+    assert_eq!(templates.len(), tasks.len());
+    let senders: BTreeSet<&str> = templates.iter().map(|t| t.creator.as_str()).collect();
+    assert_eq!(senders.len(), templates.len(), "one task per guide");
+    let in_tasks: usize = templates.iter().map(|t| t.targets.len()).sum();
+    assert_eq!(in_tasks, sent);
+    for tpl in &templates {
+        assert_eq!(tpl.text.as_deref(), Some("会员日全场 8 折"));
+        assert_eq!(
+            tpl.attachments[0]["link"]["url"],
+            "https://shop.example.com/day"
+        );
+        for target in &tpl.targets {
+            let c = customers[&target.recipient];
+            assert_eq!(r[&c].0, "task_created");
+            assert_eq!(target.sender, tpl.creator);
+        }
+    }
+
+    // One guide sends; the results come back on refresh.
+    let first = &templates[0];
+    assert!(fake.complete_msg_template_for(&first.msgid, &first.creator));
+    let v = ok(
+        t.post(
+            &format!("/api/v1/mass-messages/{id}/refresh"),
+            &t.admin,
+            json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(v["counts"]["delivered"], first.targets.len(), "{v}");
+    let confirmed: Vec<&Value> = v["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["state"] == "confirmed")
+        .collect();
+    assert_eq!(confirmed.len(), 1);
+    // A second refresh changes nothing.
+    let again = message(&t, id).await;
+    assert_eq!(again["counts"], v["counts"]);
+
+    // Reminders: the guides who have not sent, at most 3 times in 24 hours.
+    let waiting = tasks.len() - 1;
+    for round in 0..4 {
+        let rem = ok(
+            t.post(
+                &format!("/api/v1/mass-messages/{id}/remind"),
+                &t.admin,
+                json!({}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        if round < 3 {
+            assert_eq!(rem["reminded"], waiting, "{rem}");
+        } else {
+            assert_eq!(rem["reminded"], 0);
+            assert_eq!(rem["at_limit"], waiting);
+        }
+    }
+    for tpl in &templates[1..] {
+        assert_eq!(fake.reminders(&tpl.msgid), 3);
+    }
+    assert_eq!(fake.reminders(&first.msgid), 0);
+
+    // The daily cap (1) now excludes everyone this message reached or may reach, not the
+    // held-out customers nor those excluded before.
+    let p2 = preview(&t, &t.admin, json!({"customer_ids": all}), 0).await;
+    assert_eq!(p2["excluded"]["frequency_cap"], sent, "{p2}");
+    assert_eq!(p2["send"].as_u64().unwrap(), held);
+    fake.shutdown().await;
+}
+
+async fn a_lost_commit_after_wecom_created_the_task_sends_nothing_twice(e: Engine) {
+    let (t, fake, _, customers) = synced(e).await;
+    let m = send(
+        &t,
+        &t.admin,
+        json!({"name": "补发测试", "text": "只发一次", "audience": {"customer_ids": ids(&customers)}}),
+    )
+    .await;
+    let id = m["id"].as_i64().unwrap();
+    t.settle_jobs().await;
+    let before = fake.msg_templates();
+    assert!(!before.is_empty());
+    let v = message(&t, id).await;
+    let sent = v["counts"]["task_created"].as_i64().unwrap();
+
+    // WeCom created every task, then the commit that recorded them was lost: tasks back to
+    // `sending` without msgid, recipients back to `queued`, the message back to `sending`,
+    // and the send job runs again.
+    let stmts = [
+        "UPDATE mass_message_tasks SET state = 'sending', msgid = NULL, attempted_at = updated_at - 1000"
+            .to_owned(),
+        "UPDATE mass_message_recipients SET state = 'queued' WHERE state = 'task_created'".to_owned(),
+        format!("UPDATE mass_messages SET status = 'sending', sent_at = NULL WHERE id = {id}"),
+        // The lost commit queued no tracking either.
+        "DELETE FROM jobs WHERE kind = 'mass_message_track'".to_owned(),
+        format!(
+            "INSERT INTO jobs (kind, payload, run_at, created_at, updated_at) \
+             VALUES ('mass_message_send', '{{\"message_id\":{id}}}', 0, 0, 0)"
+        ),
+    ];
+    for s in stmts {
+        t.exec(Box::leak(s.into_boxed_str())).await;
+    }
+    t.settle_jobs().await;
+    let after = fake.msg_templates();
+    assert_eq!(after.len(), before.len(), "no second task in WeCom");
+    let v = message(&t, id).await;
+    assert_eq!(v["status"], "sent");
+    assert_eq!(v["counts"]["task_created"], sent);
+    let mut got: Vec<String> = v["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["msgid"].as_str().unwrap().to_owned())
+        .collect();
+    let mut want: Vec<String> = before.iter().map(|t| t.msgid.clone()).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "each task adopted its own WeCom task");
+
+    // A WeCom outage fails over to retries, not to lost or doubled tasks: the next message
+    // meets one transient error and still makes one task per guide.
+    fake.fail_next(yutang_wecom::client::api::PATH_ADD_MSG_TEMPLATE, 45033, 1);
+    t.exec("UPDATE message_contacts SET at = 0").await;
+    let m2 = send(
+        &t,
+        &t.admin,
+        json!({"name": "重试测试", "text": "第二条", "audience": {"customer_ids": ids(&customers)}}),
+    )
+    .await;
+    let id2 = m2["id"].as_i64().unwrap();
+    for _ in 0..600 {
+        t.exec("UPDATE jobs SET run_at = 0 WHERE status = 'queued' AND kind = 'mass_message_send'")
+            .await;
+        t.settle_jobs().await;
+        if message(&t, id2).await["status"] == "sent" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let v2 = message(&t, id2).await;
+    assert_eq!(v2["status"], "sent", "{v2}");
+    let second: Vec<_> = fake
+        .msg_templates()
+        .into_iter()
+        .filter(|t| t.text.as_deref() == Some("第二条"))
+        .collect();
+    assert_eq!(second.len(), v2["tasks"].as_array().unwrap().len());
+    fake.shutdown().await;
+}
+
+async fn bad_input_is_refused_by_field_and_creates_nothing(e: Engine) {
+    let (t, fake, _, customers) = synced(e).await;
+    let all = ids(&customers);
+    let link = json!({"kind": "link", "title": "t", "url": "https://x.example.com"});
+    let cases = [
+        (
+            json!({"name": "x", "audience": {"customer_ids": all}}),
+            "text",
+            "empty_content",
+        ),
+        (
+            json!({"name": "x", "text": "  ", "audience": {"customer_ids": all}}),
+            "text",
+            "empty_content",
+        ),
+        (
+            json!({"name": "x", "attachments": vec![link.clone(); 10], "audience": {"customer_ids": all}}),
+            "attachments",
+            "too_many_items",
+        ),
+        (
+            json!({"name": "x", "attachments": [{"kind": "link", "title": "t", "url": "javascript:1"}], "audience": {"customer_ids": all}}),
+            "attachments",
+            "invalid_url",
+        ),
+        (
+            json!({"name": "x", "attachments": [{"kind": "video"}], "audience": {"customer_ids": all}}),
+            "attachments",
+            "invalid_attachment",
+        ),
+        (
+            json!({"name": "", "text": "hi", "audience": {"customer_ids": all}}),
+            "name",
+            "invalid_name",
+        ),
+        (
+            json!({"name": "a\u{1}b", "text": "hi", "audience": {"customer_ids": all}}),
+            "name",
+            "invalid_characters",
+        ),
+        (
+            json!({"name": "x", "text": "a\u{7}b", "audience": {"customer_ids": all}}),
+            "text",
+            "invalid_characters",
+        ),
+        (
+            json!({"name": "x", "text": "hi", "audience": {}}),
+            "audience",
+            "invalid_audience",
+        ),
+        (
+            json!({"name": "x", "text": "hi", "audience": {"segment_id": 999_999}}),
+            "segment_id",
+            "unknown_segment",
+        ),
+        (
+            json!({"name": "x", "text": "hi", "audience": {"tag_ids": [999_999]}}),
+            "tag_ids",
+            "unknown_tag",
+        ),
+        (
+            json!({"name": "x", "text": "hi", "audience": {"customer_ids": [999_999]}}),
+            "customer_ids",
+            "unknown_customer",
+        ),
+        (
+            json!({"name": "x", "text": "hi", "holdout_bp": 6000, "audience": {"customer_ids": all}}),
+            "holdout_bp",
+            "invalid_holdout",
+        ),
+        (
+            json!({"name": "x", "text": "hi", "send_at": "2020-01-01T00:00:00Z", "audience": {"customer_ids": all}}),
+            "send_at",
+            "send_at_past",
+        ),
+        (
+            json!({"name": "x", "text": "hi", "send_at": "tomorrow", "audience": {"customer_ids": all}}),
+            "send_at",
+            "invalid_time",
+        ),
+    ];
+    for (body, field, code) in cases {
+        let (status, got, f) = error_of(
+            t.post("/api/v1/mass-messages", &t.admin, body.clone())
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!((got.as_str(), f.as_deref()), (code, Some(field)), "{body}");
+    }
+    // Unknown keys and trailing bytes are refused too.
+    let r = t
+        .post(
+            "/api/v1/mass-messages",
+            &t.admin,
+            json!({"name": "x", "text": "hi", "audience": {"customer_ids": all}, "extra": 1}),
+        )
+        .await;
+    assert!(r.status().is_client_error());
+    for (body, field) in [
+        (
+            json!({"daily_cap": 0, "weekly_cap": 3, "receipt_rule": "month_days"}),
+            "daily_cap",
+        ),
+        (
+            json!({"daily_cap": 2, "weekly_cap": 1, "receipt_rule": "month_days"}),
+            "weekly_cap",
+        ),
+        (
+            json!({"daily_cap": 1, "weekly_cap": 3, "receipt_rule": "hourly"}),
+            "receipt_rule",
+        ),
+        (
+            json!({"daily_cap": 1, "weekly_cap": 3, "receipt_rule": "month_days", "opt_out_tag_id": 999_999}),
+            "opt_out_tag_id",
+        ),
+    ] {
+        let r = t
+            .send_json(Method::PUT, "/api/v1/messaging/settings", &t.admin, body)
+            .await;
+        let (status, _, f) = error_of(r).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(f.as_deref(), Some(field));
+    }
+    let list = ok(
+        t.get("/api/v1/mass-messages", &t.admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(list.as_array().unwrap().len(), 0);
+    let rules = ok(
+        t.get("/api/v1/messaging/settings", &t.admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(rules["updated_at"], Value::Null, "nothing saved");
+    assert_eq!(rules["daily_cap"], 1);
+    assert!(fake.msg_templates().is_empty());
+    fake.shutdown().await;
+}
+
+async fn each_role_sees_and_sends_only_its_own(e: Engine) {
+    let (t, fake, store, customers) = synced(e).await;
+    let all = ids(&customers);
+    let other = t.store("MM-B").await;
+    t.staff("mm.manager", "store_manager", Some(store)).await;
+    t.staff("mm.other", "store_manager", Some(other)).await;
+    t.staff("mm.guide", "guide", Some(store)).await;
+    t.staff("mm.analyst", "analyst", None).await;
+    let manager = t.login("mm.manager").await;
+    let other_manager = t.login("mm.other").await;
+    let guide_token = t.login("mm.guide").await;
+    let analyst = t.login("mm.analyst").await;
+
+    // The other store's manager sees none of these customers: naming them is refused.
+    let (status, code, _) = error_of(
+        t.post(
+            "/api/v1/mass-messages/preview",
+            &other_manager,
+            json!({"audience": {"customer_ids": all}}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "unknown_customer")
+    );
+    // By tag, the other store's audience is empty.
+    let everyone = tag(&t, "全体").await;
+    for &c in &all {
+        tag_customer(&t, c, everyone).await;
+    }
+    let p = preview(&t, &other_manager, json!({"tag_ids": [everyone]}), 0).await;
+    assert_eq!(p["audience"], 0);
+    let p = preview(&t, &manager, json!({"tag_ids": [everyone]}), 0).await;
+    assert_eq!(p["audience"], all.len());
+
+    let mine = send(
+        &t,
+        &manager,
+        json!({"name": "门店群发", "text": "到店有礼", "audience": {"tag_ids": [everyone]}}),
+    )
+    .await;
+    let hq = send(
+        &t,
+        &t.admin,
+        json!({"name": "总部群发", "text": "新品上市", "send_at": "2099-01-01T02:00:00Z",
+               "audience": {"tag_ids": [everyone]}}),
+    )
+    .await;
+    assert_eq!(mine["store_id"], store);
+    assert_eq!(hq["store_id"], Value::Null);
+    let listed = |v: Value| -> Vec<i64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_i64().unwrap())
+            .collect()
+    };
+    let mine_id = mine["id"].as_i64().unwrap();
+    let hq_id = hq["id"].as_i64().unwrap();
+    assert_eq!(
+        listed(
+            ok(
+                t.get("/api/v1/mass-messages", &manager).await,
+                StatusCode::OK
+            )
+            .await
+        ),
+        vec![mine_id]
+    );
+    assert!(
+        listed(
+            ok(
+                t.get("/api/v1/mass-messages", &other_manager).await,
+                StatusCode::OK
+            )
+            .await
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        listed(
+            ok(
+                t.get("/api/v1/mass-messages", &analyst).await,
+                StatusCode::OK
+            )
+            .await
+        ),
+        vec![hq_id, mine_id]
+    );
+    for path in [
+        format!("/api/v1/mass-messages/{hq_id}"),
+        format!("/api/v1/mass-messages/{hq_id}/recipients"),
+    ] {
+        assert_eq!(t.get(&path, &manager).await.status(), StatusCode::NOT_FOUND);
+    }
+    assert_eq!(
+        t.post(
+            &format!("/api/v1/mass-messages/{hq_id}/cancel"),
+            &manager,
+            json!({})
+        )
+        .await
+        .status(),
+        StatusCode::NOT_FOUND
+    );
+    // Guides: nothing; analysts: read only; store managers: not the rules.
+    assert_eq!(
+        t.get("/api/v1/mass-messages", &guide_token).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        t.post(
+            "/api/v1/mass-messages",
+            &analyst,
+            json!({"name": "x", "text": "y", "audience": {"tag_ids": [everyone]}})
+        )
+        .await
+        .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        t.send_json(
+            Method::PUT,
+            "/api/v1/messaging/settings",
+            &manager,
+            json!({"daily_cap": 5, "weekly_cap": 9, "receipt_rule": "month_days"})
+        )
+        .await
+        .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        t.get("/api/v1/messaging/settings", &manager).await.status(),
+        StatusCode::OK
+    );
+    fake.shutdown().await;
+}
+
+async fn a_scheduled_message_can_be_cancelled_once(e: Engine) {
+    let (t, fake, _, customers) = synced(e).await;
+    let m = send(
+        &t,
+        &t.admin,
+        json!({"name": "明日预告", "text": "明天见", "send_at": "2099-01-01T02:00:00Z",
+               "audience": {"customer_ids": ids(&customers)}}),
+    )
+    .await;
+    let id = m["id"].as_i64().unwrap();
+    assert_eq!(m["status"], "scheduled");
+    let v = ok(
+        t.post(
+            &format!("/api/v1/mass-messages/{id}/cancel"),
+            &t.admin,
+            json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(v["status"], "cancelled");
+    let (status, code, _) = error_of(
+        t.post(
+            &format!("/api/v1/mass-messages/{id}/cancel"),
+            &t.admin,
+            json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::CONFLICT, "message_not_scheduled")
+    );
+    // Its preparation, when due, does nothing.
+    t.exec("UPDATE jobs SET run_at = 0 WHERE kind = 'mass_message_prepare'")
+        .await;
+    t.settle_jobs().await;
+    let v = message(&t, id).await;
+    assert_eq!(v["status"], "cancelled");
+    assert_eq!(v["counts"]["audience"], 0);
+    assert!(fake.msg_templates().is_empty());
+    let (status, code, _) = error_of(
+        t.post(
+            &format!("/api/v1/mass-messages/{id}/remind"),
+            &t.admin,
+            json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::CONFLICT, "message_not_sent")
+    );
+    fake.shutdown().await;
+}
