@@ -33,6 +33,7 @@ use yutang_core::FieldError;
 use yutang_core::access::DataScope;
 use yutang_core::messaging::{
     self as core, Attachment, Audience, Caps, Content, Decision, Exclusion, Facts, ReceiptRule,
+    holdout,
 };
 use yutang_core::staff::{Permission, Role};
 use yutang_store::StoreError;
@@ -298,6 +299,27 @@ pub struct Reminded {
     pub reminded: usize,
     /// Guides not reminded: WeCom's 3 reminders in 24 hours are used up.
     pub at_limit: usize,
+}
+
+/// A message's holdout comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct UpliftView {
+    pub message_id: i64,
+    pub holdout_bp: i64,
+    pub days: i64,
+    /// The window: the send time and `days` later (UTC millis).
+    pub from: i64,
+    pub to: i64,
+    /// Whether the window has ended (until then the figures still grow).
+    pub complete: bool,
+    pub comparison: holdout::Comparison,
+}
+
+/// A message's holdout comparison on the metrics page.
+#[derive(Debug, Clone, Serialize)]
+pub struct HoldoutStudy {
+    pub name: String,
+    pub uplift: UpliftView,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -910,6 +932,72 @@ impl Messaging<'_> {
             self.track(&client, &m).await?;
         }
         self.get(actor, id).await
+    }
+
+    /// The randomised comparison of a sent message's recipients with its holdout over the
+    /// `days` (1–90, default 7) after the send (see `yutang_core::messaging::holdout`).
+    pub async fn uplift(&self, actor: &Actor, id: i64, days: Option<i64>) -> Result<UpliftView> {
+        let m = self.row(actor, id).await?;
+        let days = days.unwrap_or(7);
+        if !(1..=90).contains(&days) {
+            return Err(FieldError::new("days", "invalid_days", "1–90 days").into());
+        }
+        self.uplift_of(&m, days).await
+    }
+
+    /// The holdout comparisons of the messages sent in `[from, to)` that kept a holdout (of
+    /// one store, when `store` is set), newest first, over 7 days each: the metrics page's
+    /// randomised evidence.
+    pub(crate) async fn holdout_studies(
+        &self,
+        store: Option<i64>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<HoldoutStudy>> {
+        let mut out = Vec::new();
+        for m in store::with_holdout(&self.db, store, from, to, 50).await? {
+            out.push(HoldoutStudy {
+                name: m.name.clone(),
+                uplift: self.uplift_of(&m, 7).await?,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn uplift_of(&self, m: &MessageRow, days: i64) -> Result<UpliftView> {
+        let Some(from) = m.sent_at.or(m.prepared_at) else {
+            return Err(AppError::Rule {
+                code: "message_not_sent",
+                message: format!("the message is {}, not sent", m.status),
+            });
+        };
+        let to = from + days * 86_400_000;
+        let mut sent = holdout::Arm::default();
+        let mut held = holdout::Arm::default();
+        for a in store::holdout_sums(&self.db, m.id, from, to).await? {
+            let arm = holdout::Arm {
+                customers: a.customers,
+                buyers: a.buyers,
+                orders: a.orders,
+                orders_sq: a.orders_sq,
+                net_fen: a.net_fen,
+                net_fen_sq: a.net_fen_sq,
+            };
+            if a.arm == "holdout" {
+                held = arm;
+            } else {
+                sent = arm;
+            }
+        }
+        Ok(UpliftView {
+            message_id: m.id,
+            holdout_bp: m.holdout_bp,
+            days,
+            from,
+            to,
+            complete: self.now() >= to,
+            comparison: holdout::compare(sent, held),
+        })
     }
 
     async fn client(&self) -> Result<WecomClient> {

@@ -128,6 +128,7 @@ pub static CODES: &[ErrorCode] = &[
     e("invalid_cursor", "分页位置无效或不属于当前排序，请从第一页重新翻页", "The page position is not valid for this list and sort: start again from the first page"),
     e("invalid_customer_token", "客户令牌无效", "The customer token is not valid"),
     e("invalid_date", "日期格式应为 YYYY-MM-DD", "Date must be YYYY-MM-DD"),
+    e("invalid_days", "天数须在 1–90 之间", "Days are 1–90"),
     e("invalid_detail", "详情须为 JSON 对象", "The detail must be a JSON object"),
     e("invalid_discount", "会员折扣须为 0–50%", "A member discount is 0–50 percent off"),
     e("invalid_encoding_aes_key", "EncodingAESKey 须为 43 位字母或数字", "EncodingAESKey must be 43 letters and digits"),

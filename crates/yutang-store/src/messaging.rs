@@ -721,3 +721,65 @@ pub async fn tracking(db: &Db, since: i64) -> Result<Vec<i64>> {
         .await?)
     })
 }
+
+/// One arm's sums for the holdout comparison (see `yutang_core::messaging::holdout`).
+#[derive(Debug, Clone, Default, PartialEq, FromRow)]
+pub struct ArmSums {
+    pub arm: String,
+    pub customers: i64,
+    pub buyers: i64,
+    pub orders: i64,
+    pub orders_sq: f64,
+    pub net_fen: i64,
+    pub net_fen_sq: f64,
+}
+
+/// Per arm (`sent`: every recipient not excluded nor held out; `holdout`), the customers and
+/// their orders paid in `[from, to)`: buyers, orders (an order refunded in full is not one),
+/// net spend (paid minus refunded) and the sums of squares.
+pub async fn holdout_sums(db: &Db, message_id: i64, from: i64, to: i64) -> Result<Vec<ArmSums>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_as::<_, ArmSums>(
+            "SELECT arm, CAST(COUNT(*) AS BIGINT) AS customers, \
+             CAST(SUM(CASE WHEN n > 0 THEN 1 ELSE 0 END) AS BIGINT) AS buyers, \
+             CAST(SUM(n) AS BIGINT) AS orders, SUM(CAST(n AS FLOAT) * n) AS orders_sq, \
+             CAST(SUM(fen) AS BIGINT) AS net_fen, SUM(CAST(fen AS FLOAT) * fen) AS net_fen_sq \
+             FROM (SELECT CASE WHEN r.state = 'holdout' THEN 'holdout' ELSE 'sent' END AS arm, \
+               (SELECT COUNT(*) FROM orders o WHERE o.customer_id = r.customer_id \
+                 AND o.paid_at >= $2 AND o.paid_at < $3 AND o.amount > o.refunded_amount) AS n, \
+               (SELECT COALESCE(SUM(o.amount - o.refunded_amount), 0) FROM orders o \
+                 WHERE o.customer_id = r.customer_id AND o.paid_at >= $2 AND o.paid_at < $3) AS fen \
+             FROM mass_message_recipients r WHERE r.message_id = $1 AND r.state <> 'excluded') x \
+             GROUP BY arm ORDER BY arm",
+        )
+        .bind(message_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await?)
+    })
+}
+
+/// Messages sent in `[from, to)` that kept a holdout (of one store, when `store` is set),
+/// newest first, at most `limit`.
+pub async fn with_holdout(
+    db: &Db,
+    store: Option<i64>,
+    from: i64,
+    to: i64,
+    limit: i64,
+) -> Result<Vec<MessageRow>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_as::<_, MessageRow>(concat!(
+            message_select!(),
+            " WHERE holdout_bp > 0 AND status = 'sent' AND sent_at >= $1 AND sent_at < $2 \
+             AND ($3 IS NULL OR store_id = $3) ORDER BY sent_at DESC, id DESC LIMIT $4"
+        ))
+        .bind(from)
+        .bind(to)
+        .bind(store)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+    })
+}

@@ -155,6 +155,10 @@ pub struct MetricsView {
     /// In-group vs not and paid members vs not, over comparable customers (brand and store
     /// scopes; none for a guide, whose customers are too few to compare).
     pub uplift: Option<super::uplift::UpliftView>,
+    /// Mass messages sent in the period that kept a random holdout, each compared with it
+    /// over the 7 days after the send (brand: every message; a store: its own; none for a
+    /// guide): randomised evidence.
+    pub holdouts: Option<Vec<crate::messaging::HoldoutStudy>>,
     pub unavailable: Vec<Unavailable>,
     pub freshness: Freshness,
 }
@@ -551,12 +555,25 @@ impl Analytics<'_> {
             CellGrain::Store => Some(UpliftScope::Store(key)),
             _ => None,
         };
+        let holdouts = match uplift {
+            Some(u) => {
+                let store = match u {
+                    UpliftScope::Store(s) => Some(s),
+                    UpliftScope::Brand => None,
+                };
+                let (from, _) = yutang_core::analytics::facts::month_bounds(period.from);
+                let (_, to) = yutang_core::analytics::facts::month_bounds(period.to);
+                Some(self.0.messaging().holdout_studies(store, from, to).await?)
+            }
+            None => None,
+        };
         let uplift = match uplift {
             Some(u) => Some(self.uplift_view(u, period.from, period.to).await?),
             None => None,
         };
         Ok(MetricsView {
             uplift,
+            holdouts,
             scope,
             months: period.months().map(month_label).collect(),
             first_order_days: window,
@@ -574,10 +591,6 @@ impl Analytics<'_> {
                 Unavailable {
                     key: "content_reach",
                     reason: "needs the material library and its opens (issue #21)",
-                },
-                Unavailable {
-                    key: "holdout_uplift",
-                    reason: "needs campaigns that keep a random holdout (mass messages, issue #21)",
                 },
             ],
             freshness: Freshness {

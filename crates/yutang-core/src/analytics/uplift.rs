@@ -196,17 +196,19 @@ impl Acc {
         self.next_buyers += other.next_buyers;
         self.prior_buyers += other.prior_buyers;
     }
+}
 
-    fn mean_var(n: i64, sum: f64, sq: f64) -> (f64, f64) {
-        let nf = n as f64;
-        let mean = sum / nf;
-        let var = if n > 1 {
-            ((sq - sum * sum / nf) / (nf - 1.0)).max(0.0)
-        } else {
-            0.0
-        };
-        (mean, var)
-    }
+/// The mean and the sample variance (0 for fewer than two) of `n` values from their sum and
+/// sum of squares.
+pub fn mean_var(n: i64, sum: f64, sq: f64) -> (f64, f64) {
+    let nf = n as f64;
+    let mean = sum / nf;
+    let var = if n > 1 {
+        ((sq - sum * sum / nf) / (nf - 1.0)).max(0.0)
+    } else {
+        0.0
+    };
+    (mean, var)
 }
 
 /// An estimate with its 95% interval.
@@ -218,7 +220,8 @@ pub struct Interval {
 }
 
 impl Interval {
-    fn of(est: f64, var: f64, scale: f64) -> Interval {
+    /// `est ± 1.96·√var`, scaled (e.g. 10,000 for basis points) and rounded.
+    pub fn of(est: f64, var: f64, scale: f64) -> Interval {
         let half = 1.96 * var.sqrt();
         Interval {
             estimate: (est * scale).round() as i64,
@@ -285,12 +288,12 @@ pub fn estimate<'a>(cells: impl IntoIterator<Item = &'a Arms>) -> Estimate {
     for a in matched_cells {
         let (t, c) = (&a.treated, &a.control);
         let w = t.n as f64 / total;
-        let (mt, vt) = Acc::mean_var(t.n, t.d_orders, t.d_orders_sq);
-        let (mc, vc) = Acc::mean_var(c.n, c.d_orders, c.d_orders_sq);
+        let (mt, vt) = mean_var(t.n, t.d_orders, t.d_orders_sq);
+        let (mc, vc) = mean_var(c.n, c.d_orders, c.d_orders_sq);
         did_o += w * (mt - mc);
         var_o += w * w * (vt / t.n as f64 + vc / c.n as f64);
-        let (mt, vt) = Acc::mean_var(t.n, t.d_fen, t.d_fen_sq);
-        let (mc, vc) = Acc::mean_var(c.n, c.d_fen, c.d_fen_sq);
+        let (mt, vt) = mean_var(t.n, t.d_fen, t.d_fen_sq);
+        let (mc, vc) = mean_var(c.n, c.d_fen, c.d_fen_sq);
         did_f += w * (mt - mc);
         var_f += w * w * (vt / t.n as f64 + vc / c.n as f64);
         next_t += t.next_buyers as f64 / total;

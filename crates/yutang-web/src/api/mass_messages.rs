@@ -631,3 +631,105 @@ pub async fn refresh(
 ) -> WebResult<Json<MessageOut>> {
     Ok(Json(s.app.messaging().refresh(&a, id).await?.into()))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UpliftParams {
+    /// Days after the send to compare, 1–90 (default 7).
+    pub days: Option<i64>,
+}
+
+/// One arm of the comparison.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MassMessageArm)]
+pub struct ArmOut {
+    pub customers: i64,
+    /// Customers with an order in the window.
+    pub buyers: i64,
+    /// Orders (not refunded in full).
+    pub orders: i64,
+    /// Net spend (paid minus refunded), fen.
+    pub net_fen: i64,
+}
+
+/// An estimate with its 95% interval.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MassMessageInterval)]
+pub struct IntervalOut {
+    pub estimate: i64,
+    pub low: i64,
+    pub high: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MassMessageUplift)]
+pub struct UpliftOut {
+    pub message_id: i64,
+    /// `randomised_holdout`: the holdout was drawn at random, so the difference is causal up
+    /// to chance.
+    pub evidence: String,
+    pub holdout_bp: i64,
+    pub days: i64,
+    /// The window: from the send, `days` long.
+    pub from: String,
+    pub to: String,
+    /// Whether the window has ended.
+    pub complete: bool,
+    /// Everyone sent (whether or not their guide confirmed: intent to treat).
+    pub sent: ArmOut,
+    pub holdout: ArmOut,
+    /// Share of buyers, sent minus holdout, basis points (null while an arm is empty).
+    pub buyer_share_bp: Option<IntervalOut>,
+    /// Orders per customer, sent minus holdout, thousandths.
+    pub orders_milli: Option<IntervalOut>,
+    /// Net spend per customer, sent minus holdout, fen.
+    pub net_fen: Option<IntervalOut>,
+}
+
+fn arm_out(a: &yutang_core::messaging::holdout::Arm) -> ArmOut {
+    ArmOut {
+        customers: a.customers,
+        buyers: a.buyers,
+        orders: a.orders,
+        net_fen: a.net_fen,
+    }
+}
+
+fn interval_out(i: Option<yutang_core::analytics::uplift::Interval>) -> Option<IntervalOut> {
+    i.map(|i| IntervalOut {
+        estimate: i.estimate,
+        low: i.low,
+        high: i.high,
+    })
+}
+
+/// The campaign's measured uplift: recipients sent against the random holdout over the days
+/// after the send, with 95% intervals (409 `message_not_sent` before it is sent).
+#[utoipa::path(get, path = "/api/v1/mass-messages/{id}/uplift", tag = "messaging", security(("bearer" = [])),
+    params(("id" = i64, Path), UpliftParams),
+    responses((status = 200, body = UpliftOut), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn uplift(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    IdPath(id): IdPath,
+    ApiQuery(p): ApiQuery<UpliftParams>,
+) -> WebResult<Json<UpliftOut>> {
+    let v = s.app.messaging().uplift(&a, id, p.days).await?;
+    let c = &v.comparison;
+    Ok(Json(UpliftOut {
+        message_id: v.message_id,
+        evidence: c.evidence.to_owned(),
+        holdout_bp: v.holdout_bp,
+        days: v.days,
+        from: ts(v.from),
+        to: ts(v.to),
+        complete: v.complete,
+        sent: arm_out(&c.sent),
+        holdout: arm_out(&c.holdout),
+        buyer_share_bp: interval_out(c.buyer_share_bp),
+        orders_milli: interval_out(c.orders_milli),
+        net_fen: interval_out(c.net_fen),
+    }))
+}

@@ -91,6 +91,7 @@ pub struct MetricsOut {
     pub stores: Vec<SalesRow>,
     pub guides: Vec<SalesRow>,
     pub uplift: Option<UpliftOut>,
+    pub holdouts: Option<Vec<yutang_app::messaging::HoldoutStudy>>,
     pub unavailable: Vec<NamedUnavailable>,
     pub freshness: Freshness,
 }
@@ -169,6 +170,7 @@ pub fn named(tr: Tr, view: MetricsView) -> MetricsOut {
         stores: view.stores,
         guides: view.guides,
         uplift: view.uplift.map(|u| named_uplift(tr, u)),
+        holdouts: view.holdouts,
         unavailable,
         freshness: view.freshness,
     }
@@ -323,6 +325,57 @@ pub mod schema {
         pub study_names: Vec<String>,
     }
 
+    /// One arm of a holdout comparison.
+    #[derive(Serialize, ToSchema)]
+    pub struct HoldoutArm {
+        pub customers: i64,
+        pub buyers: i64,
+        pub orders: i64,
+        pub net_fen: i64,
+    }
+
+    /// A difference with its 95% interval.
+    #[derive(Serialize, ToSchema)]
+    pub struct HoldoutInterval {
+        pub estimate: i64,
+        pub low: i64,
+        pub high: i64,
+    }
+
+    /// Sent minus holdout over the 7 days after the send.
+    #[derive(Serialize, ToSchema)]
+    pub struct HoldoutComparison {
+        /// `randomised_holdout`: causal evidence, up to chance.
+        pub evidence: String,
+        pub sent: HoldoutArm,
+        pub holdout: HoldoutArm,
+        /// Basis points.
+        pub buyer_share_bp: Option<HoldoutInterval>,
+        /// Thousandths of an order per customer.
+        pub orders_milli: Option<HoldoutInterval>,
+        /// Fen per customer.
+        pub net_fen: Option<HoldoutInterval>,
+    }
+
+    #[derive(Serialize, ToSchema)]
+    pub struct HoldoutUplift {
+        pub message_id: i64,
+        pub holdout_bp: i64,
+        pub days: i64,
+        /// The window (UTC millis).
+        pub from: i64,
+        pub to: i64,
+        pub complete: bool,
+        pub comparison: HoldoutComparison,
+    }
+
+    /// A mass message that kept a random holdout.
+    #[derive(Serialize, ToSchema)]
+    pub struct MetricsHoldout {
+        pub name: String,
+        pub uplift: HoldoutUplift,
+    }
+
     /// A metric that cannot be measured yet.
     #[derive(Serialize, ToSchema)]
     pub struct MetricsUnavailable {
@@ -347,6 +400,9 @@ pub mod schema {
         pub guides: Vec<MetricsSales>,
         /// Brand and store scopes; null for a guide.
         pub uplift: Option<Uplift>,
+        /// Mass messages sent in the period with a random holdout, compared with it (brand and
+        /// store scopes; null for a guide).
+        pub holdouts: Option<Vec<MetricsHoldout>>,
         pub unavailable: Vec<MetricsUnavailable>,
         pub freshness: DashboardFreshness,
     }

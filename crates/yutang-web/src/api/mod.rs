@@ -112,7 +112,7 @@ use promotions::CustomerTokenScheme;
         reports::list, reports::create, reports::get_one, reports::update, reports::delete, reports::send, reports::deliveries,
         mass_messages::get_settings, mass_messages::put_settings, mass_messages::preview,
         mass_messages::list, mass_messages::create, mass_messages::get_one, mass_messages::recipients,
-        mass_messages::cancel, mass_messages::remind, mass_messages::refresh,
+        mass_messages::cancel, mass_messages::remind, mass_messages::refresh, mass_messages::uplift,
         referrals::list_programs, referrals::create_program, referrals::get_program,
         referrals::update_program, referrals::archive_program, referrals::list_referrals,
         referrals::list_inviters, referrals::create_link, referrals::public_my_link,
@@ -437,6 +437,7 @@ pub fn router() -> Router<AppState> {
         .route("/mass-messages/{id}/cancel", post(mass_messages::cancel))
         .route("/mass-messages/{id}/remind", post(mass_messages::remind))
         .route("/mass-messages/{id}/refresh", post(mass_messages::refresh))
+        .route("/mass-messages/{id}/uplift", get(mass_messages::uplift))
         .merge(promotions_router())
         .merge(acquisition_router())
         .route(

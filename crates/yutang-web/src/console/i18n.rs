@@ -175,6 +175,9 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
     if key.starts_with("inbound.") {
         return super::inbound::text(key);
     }
+    if key.starts_with("msg.") {
+        return super::messaging::text(key);
+    }
     Some(match key {
         "app.name" => ("鱼塘", "Yutang"),
         "app.tagline" => ("私域运营平台", "Private-domain operations"),
@@ -208,6 +211,25 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
             "Observational comparison (matched, difference in differences), not a randomised experiment: it shows association, not proof of cause",
         ),
         "uplift.evidence_short.observational" => ("观察性对比", "Observational"),
+        "uplift.evidence_short.randomised_holdout" => ("随机对照", "Randomised"),
+        "mpage.holdout_none" => (
+            "所选月份没有保留随机对照组的群发。发送群发时设置对照组比例即可在此看到提升。",
+            "No mass message with a random holdout was sent in these months. Set a holdout share when sending one to see its uplift here.",
+        ),
+        "mpage.holdout_message" => ("群发", "Mass message"),
+        "mpage.holdout_sent_at" => ("发送时间", "Sent"),
+        "mpage.holdout_share" => ("对照组比例", "Holdout share"),
+        "mpage.holdout_sent" => ("发送人数", "Sent"),
+        "mpage.holdout_held" => ("对照组人数", "Held out"),
+        "mpage.holdout_buyers" => (
+            "7 天购买率差（区间）",
+            "7-day buyer share, difference (interval)",
+        ),
+        "mpage.holdout_spend" => (
+            "7 天人均净消费差（区间）",
+            "7-day net spend per customer, difference (interval)",
+        ),
+        "mpage.holdout_running" => ("7 天未满", "Window open"),
         "uplift.method" => (
             "对比当月首次入群（或首次购买付费会员卡）且此前已下过单的客户，与此前下单频次、消费额相近、之后 3 个月内仍未入群的客户：各自后 3 个月减前 3 个月的订单数与净消费变化之差（按处理组分层加权），区间为 95% 置信区间",
             "Customers who first joined a group (or first bought a paid card) in the month, having bought before, against customers of the same prior order frequency and spend who did not within the 3 months after: the change from the 3 months before to the 3 months after in orders and net spend, treated minus controls, weighted by the treated per stratum, with a 95% interval",

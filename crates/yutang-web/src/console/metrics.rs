@@ -408,6 +408,45 @@ fn uplift_section(tr: Tr, u: &UpliftView) -> UpliftSection {
     }
 }
 
+/// One mass message with a random holdout, as shown.
+struct HoldoutLine {
+    id: i64,
+    name: String,
+    sent_at: String,
+    /// `10%`.
+    share: String,
+    sent: i64,
+    held: i64,
+    buyers: String,
+    spend: String,
+    /// The window has not ended yet.
+    running: bool,
+    /// The spend interval leaves out zero.
+    significant: bool,
+}
+
+fn holdout_lines(v: &MetricsView) -> Vec<HoldoutLine> {
+    v.holdouts
+        .iter()
+        .flatten()
+        .map(|h| {
+            let c = &h.uplift.comparison;
+            HoldoutLine {
+                id: h.uplift.message_id,
+                name: h.name.clone(),
+                sent_at: super::share::minute(h.uplift.from),
+                share: unit_cell("bp", Some(h.uplift.holdout_bp)),
+                sent: c.sent.customers,
+                held: c.holdout.customers,
+                buyers: interval_text("bp", c.buyer_share_bp),
+                spend: interval_text("fen", c.net_fen),
+                running: !h.uplift.complete,
+                significant: c.net_fen.is_some_and(|i| i.excludes_zero()),
+            }
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------- the page
 
 #[derive(Template)]
@@ -427,6 +466,10 @@ struct MetricsPage {
     guides: Vec<SalesLine>,
     /// The uplift section (brand and store scopes).
     uplift: Option<UpliftSection>,
+    /// Mass messages with a random holdout (brand and store scopes).
+    holdouts: Vec<HoldoutLine>,
+    /// Whether the scope has the holdout table at all (not a guide).
+    holdout_scope: bool,
     /// The stores an HQ role may pick (empty for store-bound roles: no `<select>`).
     store_choices: Vec<StoreChoice>,
     hq: bool,
@@ -719,6 +762,8 @@ pub async fn page(
         lines,
         missing,
         uplift: v.uplift.as_ref().map(|u| uplift_section(tr, u)),
+        holdouts: holdout_lines(&v),
+        holdout_scope: v.holdouts.is_some(),
         bars,
         breakdown,
         cohorts,
@@ -819,7 +864,7 @@ mod tests {
         for by in ["tier", "card"] {
             assert!(lookup(&format!("mpage.seg.{by}")).is_some(), "{by}");
         }
-        for key in ["interaction_rate", "content_reach", "holdout_uplift"] {
+        for key in ["interaction_rate", "content_reach"] {
             assert!(lookup(&format!("mpage.reason.{key}")).is_some(), "{key}");
         }
     }

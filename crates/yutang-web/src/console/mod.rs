@@ -18,6 +18,7 @@ mod inbound;
 pub(crate) mod labels;
 mod layout;
 mod mall;
+mod messaging;
 mod metrics;
 mod org;
 pub(crate) mod points;
@@ -65,6 +66,13 @@ pub fn router() -> Router<AppState> {
             "/reports/{id}/delete",
             get(reports::delete_confirm).post(reports::delete),
         )
+        .route("/messages", get(messaging::list))
+        .route("/messages/new", get(messaging::new).post(messaging::submit))
+        .route("/messages/settings", post(messaging::save_rules))
+        .route("/messages/{id}", get(messaging::show))
+        .route("/messages/{id}/cancel", post(messaging::cancel))
+        .route("/messages/{id}/remind", post(messaging::remind))
+        .route("/messages/{id}/refresh", post(messaging::refresh))
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout))
         .route("/lang", get(auth::switch_lang))

@@ -116,6 +116,7 @@ const UNLINKED: &[&str] = &[
     "/console/segments/new?expression=orders_90d%20%3E%3D",
     "/console/segments/new?expression=tag(%22%E6%97%A0%E6%AD%A4%2F%E6%A0%87%E7%AD%BE%22)",
     "/console/segments/new?expression=city%20%3D%3D%20%22%E4%B8%8A%E6%B5%B7%22",
+    "/console/messages/new",
 ];
 
 /// Seed the pages' data; returns the ids of the jobs it started.
@@ -149,6 +150,16 @@ async fn seed(t: &TestApp, cookie: &str) -> Vec<i64> {
     let bulk_job = r.json::<serde_json::Value>().await.unwrap()["id"]
         .as_i64()
         .expect("bulk job id");
+    // Mass messages, one sent now and one scheduled (the detail pages are linked from 群发).
+    for send_at in [None, Some("2099-01-01T02:00:00Z")] {
+        let mut body = json!({"name": "爬取群发", "text": "你好", "holdout_bp": 1000,
+            "audience": {"customer_ids": [1, 2, 3]}});
+        if let Some(at) = send_at {
+            body["send_at"] = json!(at);
+        }
+        let r = t.post("/api/v1/mass-messages", &t.admin, body).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    }
     // A WeCom full sync.
     let r = t.post("/api/v1/wecom/sync", &t.admin, json!({})).await;
     assert!(r.status().is_success(), "{:?}", r.text().await);

@@ -34,6 +34,7 @@ mod console_crawl;
 mod console_dashboard;
 mod console_inbound;
 mod console_loyalty;
+mod console_messaging;
 mod console_metrics;
 mod console_points;
 mod console_referrals;

@@ -35,7 +35,7 @@ async fn ok(r: reqwest::Response, want: StatusCode) -> Value {
 
 /// A server on the fake WeCom with the demo corp synced: store `MM-A` with the five active
 /// guides linked; returns the customer ids by external id.
-async fn synced(e: Engine) -> (TestApp, FakeWecom, i64, BTreeMap<String, i64>) {
+pub(crate) async fn synced(e: Engine) -> (TestApp, FakeWecom, i64, BTreeMap<String, i64>) {
     let (t, fake, _) = with_fake_and(e, |s| {
         s.analytics.follow = false;
         s.webhooks.deliver = false;
@@ -147,7 +147,7 @@ async fn messaging_changes(t: &TestApp) -> usize {
         .count()
 }
 
-async fn tag(t: &TestApp, name: &str) -> i64 {
+pub(crate) async fn tag(t: &TestApp, name: &str) -> i64 {
     let g = ok(
         t.post(
             "/api/v1/tag-groups",
@@ -174,7 +174,7 @@ async fn tag(t: &TestApp, name: &str) -> i64 {
         .unwrap()
 }
 
-async fn tag_customer(t: &TestApp, customer: i64, tag: i64) {
+pub(crate) async fn tag_customer(t: &TestApp, customer: i64, tag: i64) {
     let r = t
         .post(
             &format!("/api/v1/customers/{customer}/tags"),
@@ -183,6 +183,20 @@ async fn tag_customer(t: &TestApp, customer: i64, tag: i64) {
         )
         .await;
     assert!(r.status().is_success(), "{:?}", r.text().await);
+}
+
+/// An order paid now.
+async fn order_now(t: &TestApp, ext: &str, customer: i64, fen: i64) {
+    let r = t
+        .post(
+            "/api/v1/orders",
+            &t.admin,
+            json!({"external_id": ext, "customer_id": customer, "channel": "store",
+                "paid_at": chrono::Utc::now().to_rfc3339(),
+                "lines": [{"sku": "A", "name": "苹果", "quantity": 1, "unit_price_fen": fen}]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
 }
 
 async fn the_preview_and_the_send_agree_and_results_come_back(e: Engine) {
@@ -339,6 +353,82 @@ async fn the_preview_and_the_send_agree_and_results_come_back(e: Engine) {
         assert_eq!(fake.reminders(&tpl.msgid), 3);
     }
     assert_eq!(fake.reminders(&first.msgid), 0);
+
+    // The measured uplift: orders after the send by two sent customers and one held out.
+    let sent_ids: Vec<i64> = r
+        .iter()
+        .filter(|(_, (s, _))| s == "task_created" || s == "delivered")
+        .map(|(c, _)| *c)
+        .collect();
+    let held_ids: Vec<i64> = r
+        .iter()
+        .filter(|(_, (s, _))| s == "holdout")
+        .map(|(c, _)| *c)
+        .collect();
+    order_now(&t, "MM-1", sent_ids[0], 100).await;
+    order_now(&t, "MM-2", sent_ids[1], 300).await;
+    order_now(&t, "MM-3", sent_ids[1], 300).await;
+    order_now(&t, "MM-4", held_ids[0], 500).await;
+    let u = ok(
+        t.get(
+            &format!("/api/v1/mass-messages/{id}/uplift?days=7"),
+            &t.admin,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(u["evidence"], "randomised_holdout");
+    assert_eq!(u["complete"], false);
+    assert_eq!(
+        u["sent"],
+        json!({"customers": sent, "buyers": 2, "orders": 3, "net_fen": 700})
+    );
+    assert_eq!(
+        u["holdout"],
+        json!({"customers": held, "buyers": 1, "orders": 1, "net_fen": 500})
+    );
+    let (s_n, h_n) = (sent as f64, held as f64);
+    assert_eq!(
+        u["net_fen"]["estimate"],
+        (700.0 / s_n - 500.0 / h_n).round() as i64
+    );
+    assert_eq!(
+        u["buyer_share_bp"]["estimate"],
+        ((2.0 / s_n - 1.0 / h_n) * 10_000.0).round() as i64
+    );
+    // The metrics page lists it with the same figures, as randomised evidence.
+    let metrics = ok(t.get("/api/v1/metrics", &t.admin).await, StatusCode::OK).await;
+    let h = &metrics["holdouts"][0];
+    assert_eq!(h["name"], "周二会员日");
+    assert_eq!(h["uplift"]["message_id"], id);
+    assert_eq!(h["uplift"]["comparison"]["evidence"], "randomised_holdout");
+    assert_eq!(
+        h["uplift"]["comparison"]["net_fen"]["estimate"],
+        u["net_fen"]["estimate"]
+    );
+    assert_eq!(h["uplift"]["comparison"]["sent"]["customers"], sent);
+    t.staff("mm.cadmin", "admin", None).await;
+    let cookie = crate::console::console_login(&t, "mm.cadmin").await;
+    let (status, html) = crate::console::page(&t, &cookie, "/console/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!("<tr data-message=\"{id}\"")),
+        "holdout row"
+    );
+    assert!(html.contains("随机对照"));
+    let (status, code, _) = error_of(
+        t.get(
+            &format!("/api/v1/mass-messages/{id}/uplift?days=0"),
+            &t.admin,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_days")
+    );
 
     // The daily cap (1) now excludes everyone this message reached or may reach, not the
     // held-out customers nor those excluded before.

@@ -856,7 +856,9 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("post", "/mass-messages") => Case::new(Roles(SENDERS)).body(json!({
             "name": "矩阵新群发", "text": "你好", "send_at": "2099-01-01T00:00:00Z",
             "audience": {"customer_ids": [w.ca]}})),
-        ("get", "/mass-messages/{id}") | ("get", "/mass-messages/{id}/recipients") => {
+        ("get", "/mass-messages/{id}")
+        | ("get", "/mass-messages/{id}/recipients")
+        | ("get", "/mass-messages/{id}/uplift") => {
             Case::new(Roles(&[Analyst, Manager, Operator, Admin])).scoped(w.message_a, w.message_b)
         }
         ("post", "/mass-messages/{id}/remind") | ("post", "/mass-messages/{id}/refresh") => {

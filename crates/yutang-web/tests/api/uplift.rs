@@ -203,14 +203,15 @@ async fn uplift_compares_the_treated_with_matched_controls(e: Engine) {
         "no control bought: no ratio"
     );
 
-    // The randomised holdout comparison needs messaging: listed as not measurable.
+    // The randomised holdout comparison comes from mass messages with a holdout: none here.
     assert!(
-        v["unavailable"]
+        !v["unavailable"]
             .as_array()
             .unwrap()
             .iter()
             .any(|u| u["key"] == "holdout_uplift")
     );
+    assert_eq!(v["holdouts"], json!([]));
 
     // Recomputed: the same figures.
     a.refresh_uplift().await.unwrap();
