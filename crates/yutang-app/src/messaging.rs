@@ -1018,6 +1018,24 @@ impl Messaging<'_> {
             .map_err(|_| AppError::Internal(format!("bad mass message job {}", job.payload)))
     }
 
+    /// The message a job is for, when it is in `status`; otherwise the job's outcome (a
+    /// replay, or a message cancelled or moved on since).
+    async fn job_row(
+        &self,
+        job: &JobRow,
+        status: &str,
+    ) -> Result<std::result::Result<(i64, MessageRow), String>> {
+        let id = Self::job_message(job)?;
+        let m = store::get(&self.db, id)
+            .await
+            .map_err(AppError::not_found("mass_message"))?;
+        if m.status == status {
+            Ok(Ok((id, m)))
+        } else {
+            Ok(Err(Self::outcome(id, &m.status)?))
+        }
+    }
+
     fn outcome(id: i64, what: &str) -> Result<String> {
         json(&MessageJob {
             message_id: id,
@@ -1029,13 +1047,10 @@ impl Messaging<'_> {
     /// and queue the send — in one transaction, so a re-run finds the message `sending` and
     /// does nothing.
     async fn run_prepare(&self, job: &JobRow) -> Result<String> {
-        let id = Self::job_message(job)?;
-        let m = store::get(&self.db, id)
-            .await
-            .map_err(AppError::not_found("mass_message"))?;
-        if m.status != "scheduled" {
-            return Self::outcome(id, &m.status);
-        }
+        let (id, m) = match self.job_row(job, "scheduled").await? {
+            Ok(found) => found,
+            Err(done) => return Ok(done),
+        };
         let audience: Audience = serde_json::from_str(&m.audience)
             .map_err(|_| AppError::Internal(format!("stored audience of message {id}")))?;
         let ids = match self.members(&audience, m.store_id).await {
@@ -1122,13 +1137,10 @@ impl Messaging<'_> {
 
     /// The send job: create each pending task in WeCom (see the module's crash rule).
     async fn run_send(&self, job: &JobRow) -> Result<String> {
-        let id = Self::job_message(job)?;
-        let m = store::get(&self.db, id)
-            .await
-            .map_err(AppError::not_found("mass_message"))?;
-        if m.status != "sending" {
-            return Self::outcome(id, &m.status);
-        }
+        let (id, m) = match self.job_row(job, "sending").await? {
+            Ok(found) => found,
+            Err(done) => return Ok(done),
+        };
         let content: Content = serde_json::from_str(&m.content)
             .map_err(|_| AppError::Internal(format!("stored content of message {id}")))?;
         let source = source_of(id);
@@ -1270,13 +1282,10 @@ impl Messaging<'_> {
 
     /// The tracking job: read WeCom's results, and come back while recipients wait.
     async fn run_track(&self, job: &JobRow) -> Result<String> {
-        let id = Self::job_message(job)?;
-        let m = store::get(&self.db, id)
-            .await
-            .map_err(AppError::not_found("mass_message"))?;
-        if m.status != "sent" {
-            return Self::outcome(id, &m.status);
-        }
+        let (id, m) = match self.job_row(job, "sent").await? {
+            Ok(found) => found,
+            Err(done) => return Ok(done),
+        };
         let Some(client) = self.wecom().wecom_api().await? else {
             return Self::outcome(id, "wecom_not_configured");
         };
