@@ -3,7 +3,8 @@
 // reach and every reason a customer would not be reached (in Chinese), 发送 lands on the
 // message's page, which follows the message to its end state (the demo's fake WeCom makes the
 // guides' tasks, or a task fails: whatever it is, the page shows it in words), and the list
-// shows the message; the page reads in English.
+// shows the message; a message to customer groups (客户群群发) picks the demo's synced groups and
+// lists them on its page; the page reads in English.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { join } from 'node:path';
@@ -136,6 +137,42 @@ test('an admin previews and sends a mass message to a segment and follows it', a
     assert.match(await row.textContent(), /周末会员日/);
     assert.match(await row.textContent(), /已发出/);
 
+    // 客户群群发: the groups the demo synced from WeCom, picked by name; the preview counts
+    // groups with the group reasons; the message's page lists its groups.
+    const groupDeadline = Date.now() + 120000;
+    for (;;) {
+      await page.goto(`${demo.base}/console/messages/new`);
+      if ((await page.locator('input[name=group_ids]').count()) > 0) break;
+      assert.ok(Date.now() < groupDeadline, 'the demo never synced its customer groups');
+      await page.waitForTimeout(500);
+    }
+    const gform = page.locator('#message-form');
+    await gform.locator('#name').fill('晚安群');
+    await gform.locator('#text').fill('晚安，明早 8 点鲜果到店');
+    await gform.locator('#audience-groups').check();
+    assert.ok(await gform.locator('#f-groups').isVisible());
+    assert.ok(!(await gform.locator('#f-segment').isVisible()));
+    await gform.locator('input[name=group_ids]').first().check();
+    await gform.locator('#do-preview').click();
+    await page.locator('#preview').waitFor();
+    const greasons = (await page.locator('#preview-reasons tbody td:first-child').allTextContents()).map((t) => t.trim());
+    assert.deepEqual(greasons, ['客户群已解散', '群主不可发送（未绑定或已离职）', '超出企业微信接收上限']);
+    assert.equal(Number((await page.locator('[data-preview="audience"]').textContent()).trim()), 1);
+    assert.ok(await gform.locator('input[name=group_ids]').first().isChecked(), 'the pick is kept');
+    await Promise.all([page.waitForURL(/\/console\/messages\/\d+\?done=created$/), gform.locator('#do-send').click()]);
+    const gurl = page.url().split('?')[0];
+    const gdeadline = Date.now() + 120000;
+    for (;;) {
+      await page.goto(gurl);
+      if ((await page.locator('#recipients-table tr[data-group]').count()) === 1) break;
+      assert.ok(Date.now() < gdeadline, 'the group message was never prepared');
+      await page.waitForTimeout(500);
+    }
+    assert.equal(await page.locator('#recipients-table tr[data-customer]').count(), 0);
+    assert.match(await page.locator('#recipients-table thead').textContent(), /群主/);
+    await page.goto(`${demo.base}/console/messages`);
+    assert.equal(await page.locator('#messages-table tr[data-message][data-kind="groups"]').count(), 1);
+
     // On a phone the pages scroll only downwards.
     await page.setViewportSize({ width: 390, height: 800 });
     for (const path of ['/console/messages', '/console/messages/new', new URL(url).pathname]) {
@@ -149,7 +186,7 @@ test('an admin previews and sends a mass message to a segment and follows it', a
     await page.goto(`${demo.base}/console/lang?to=en&back=/console/messages`);
     await page.goto(`${demo.base}/console/messages`);
     assert.equal((await page.locator('h1').textContent()).trim(), 'Mass messages');
-    assert.match(await row.textContent(), /Sent/);
+    assert.match(await page.locator('#messages-table tr[data-message][data-kind="segment"]').textContent(), /Sent/);
     assert.deepEqual(errors, []);
   } finally {
     await ctx.close();

@@ -65,6 +65,10 @@ pub struct App {
     /// re-pointing) are done, which run after the inbox lock is released; taking it
     /// exclusively waits for them ([`wecom::Wecom::wecom_follow_ups_settled`]).
     pub(crate) wecom_follow_ups: Arc<tokio::sync::RwLock<()>>,
+    /// Held (with the `ContactLedger` node lock) while a message's recipients are decided
+    /// from the contact ledger and written to it: two messages prepared at once would both
+    /// read the ledger before either wrote, and both pass the frequency cap.
+    pub(crate) contact_ledger: Arc<tokio::sync::Mutex<()>>,
     /// The job kinds this node runs and their handlers (see `job_kinds`).
     pub(crate) jobs: Arc<jobs::JobRegistry>,
     /// The HTTP clients outbound webhooks are sent with, made on first use.
@@ -90,6 +94,7 @@ impl App {
             customer_token_secret: Arc::default(),
             wecom_inbox: Arc::default(),
             wecom_follow_ups: Arc::default(),
+            contact_ledger: Arc::default(),
             jobs: Arc::new(job_kinds::registry()),
             webhook_http: Arc::default(),
         };

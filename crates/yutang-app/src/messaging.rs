@@ -32,18 +32,22 @@ use serde::{Deserialize, Serialize};
 use yutang_core::FieldError;
 use yutang_core::access::DataScope;
 use yutang_core::messaging::{
-    self as core, Attachment, Audience, Caps, Content, Decision, Exclusion, Facts, ReceiptRule,
-    holdout,
+    self as core, Attachment, Audience, Caps, Content, Decision, Exclusion, Facts, GroupFacts,
+    ReceiptRule, holdout,
 };
 use yutang_core::staff::{Permission, Role};
 use yutang_store::StoreError;
 use yutang_store::customers::Scope;
 use yutang_store::jobs::{self as job_store, JobRow, NewJob};
-use yutang_store::messaging::{self as store, MessageRow, NewRecipient, ResultLine, TaskRow};
+use yutang_store::locks::LockKey;
+use yutang_store::messaging::{
+    self as store, MessageRow, NewRecipient, ResultLine, Target, TaskRow,
+};
 use yutang_wecom::WecomClient;
 use yutang_wecom::client::api::{
     self as wapi, AddMsgTemplateRequest, GroupMsgListRequest, GroupMsgSendResultRequest,
-    GroupMsgTaskRequest, MAX_MSG_TEMPLATE_CUSTOMERS, MAX_REMINDS_PER_DAY, Text,
+    GroupMsgTaskRequest, MAX_MSG_TEMPLATE_CHATS, MAX_MSG_TEMPLATE_CUSTOMERS, MAX_REMINDS_PER_DAY,
+    Text,
 };
 
 use crate::audit::{self, Action};
@@ -132,6 +136,14 @@ fn own_store(actor: &Actor) -> Option<i64> {
     }
 }
 
+/// Customers or groups, as the stored audience kind says.
+fn target_of(m: &MessageRow) -> Target {
+    match m.audience_kind.as_str() {
+        "groups" | "all_groups" => Target::Groups,
+        _ => Target::Customers,
+    }
+}
+
 fn source_of(id: i64) -> String {
     format!("mass_message:{id}")
 }
@@ -177,11 +189,13 @@ impl MessageInput {
                 FieldError::new("name", "invalid_name", "a name is 1–40 characters").into(),
             );
         }
+        let holdout_bp = core::parse_holdout(holdout_bp)?;
+        audience.check_holdout(holdout_bp)?;
         Ok(Self {
             name: name.to_owned(),
             content,
             audience,
-            holdout_bp: core::parse_holdout(holdout_bp)?,
+            holdout_bp,
             send_at,
         })
     }
@@ -263,7 +277,9 @@ pub struct MessageDetail {
 /// The reach preview.
 #[derive(Debug, Clone, Serialize)]
 pub struct Preview {
-    /// Customers in the audience (within the caller's scope).
+    /// `single` (customers, through their guides) or `group` (groups, through their owners).
+    pub chat_type: &'static str,
+    /// Customers (or groups) in the audience (within the caller's scope).
     pub audience: u64,
     /// Who would be sent now.
     pub send: u64,
@@ -271,7 +287,7 @@ pub struct Preview {
     pub holdout: u64,
     /// Excluded, by reason (every reason listed, 0 included).
     pub excluded: BTreeMap<&'static str, u64>,
-    /// The guides who would send, most recipients first (at most 20).
+    /// The guides (group owners) who would send, most recipients first (at most 20).
     pub guides: Vec<GuideCount>,
     /// The rules applied.
     pub rules: SettingsView,
@@ -288,6 +304,28 @@ pub struct GuideCount {
 #[derive(Debug, Clone, Serialize)]
 pub struct RecipientPage {
     pub items: Vec<store::RecipientRow>,
+    /// Pass back as `after` for the next page; `None` on the last.
+    pub next_after: Option<i64>,
+}
+
+/// A customer group the caller may send a message to.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupChoice {
+    pub id: i64,
+    pub name: String,
+    /// The owner's name ("" when the owner is not a linked staff member).
+    pub owner: String,
+    /// Whether the owner can send (an active staff member with a WeCom account).
+    pub sendable: bool,
+}
+
+/// Groups a composer lists, at most.
+const GROUP_CHOICES: usize = 1000;
+
+/// A page of a group message's groups.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupRecipientPage {
+    pub items: Vec<store::GroupRecipientRow>,
     /// Pass back as `after` for the next page; `None` on the last.
     pub next_after: Option<i64>,
 }
@@ -460,6 +498,23 @@ impl Messaging<'_> {
                     }
                 }
             }
+            Audience::Groups { group_ids } => {
+                let found: HashSet<i64> =
+                    store::group_facts(&self.db, Some(group_ids), own_store(actor))
+                        .await?
+                        .into_iter()
+                        .map(|g| g.id)
+                        .collect();
+                if let Some(g) = group_ids.iter().find(|g| !found.contains(g)) {
+                    return Err(FieldError::new(
+                        "group_ids",
+                        "unknown_group",
+                        format!("no group {g}"),
+                    )
+                    .into());
+                }
+            }
+            Audience::AllGroups => {}
             Audience::Customers { customer_ids } => {
                 let live = yutang_store::customers::resolve_many(&self.db, customer_ids).await?;
                 let visible = self.scope_bitmap(own_store(actor)).await?;
@@ -539,6 +594,11 @@ impl Messaging<'_> {
                 }
                 b
             }
+            Audience::Groups { .. } | Audience::AllGroups => {
+                return Err(AppError::Internal(
+                    "a group audience has no customers".into(),
+                ));
+            }
         };
         Ok(bitmap.iter().map(i64::from).collect())
     }
@@ -603,6 +663,43 @@ impl Messaging<'_> {
         Ok(out)
     }
 
+    /// Decide every group of a group audience now (within a store's owners, or the brand):
+    /// the sender is the group's owner.
+    async fn decide_groups(&self, a: &Audience, store_id: Option<i64>) -> Result<Vec<Decided>> {
+        let ids = match a {
+            Audience::Groups { group_ids } => Some(group_ids.as_slice()),
+            _ => None,
+        };
+        let groups = store::group_facts(&self.db, ids, store_id).await?;
+        let (caps, _, _) = self.caps().await?;
+        let w = caps.windows(self.now());
+        let ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
+        let receipts = store::group_receipts(&self.db, &ids, w.receipt_since).await?;
+        Ok(groups
+            .into_iter()
+            .map(|g| {
+                let sender = match (g.owner_staff_id, g.owner_status.as_deref(), &g.owner_userid) {
+                    (Some(staff), Some("active"), Some(u)) if !u.is_empty() => {
+                        Some((staff, u.clone()))
+                    }
+                    _ => None,
+                };
+                let facts = GroupFacts {
+                    dismissed: g.dismissed_at.is_some(),
+                    has_owner: sender.is_some(),
+                    receipt_count: u32::try_from(receipts.get(&g.id).copied().unwrap_or(0))
+                        .unwrap_or(u32::MAX),
+                };
+                Decided {
+                    customer_id: g.id,
+                    decision: core::decide_group(&facts, &w),
+                    sender,
+                    external_userid: Some(g.chat_id),
+                }
+            })
+            .collect())
+    }
+
     /// The store of each guide these follows name.
     async fn staff_stores(&self, follows: &[store::FollowFact]) -> Result<HashMap<i64, i64>> {
         let mut out = HashMap::new();
@@ -631,17 +728,29 @@ impl Messaging<'_> {
         holdout_bp: i64,
     ) -> Result<Preview> {
         require_sender(actor)?;
+        audience.check_holdout(holdout_bp)?;
         self.check_audience(actor, audience).await?;
         let store_id = own_store(actor);
-        let ids = self.members(audience, store_id).await?;
-        // A preview draws the holdout as a message not yet numbered would: its share, not
-        // its exact members, is what the operator needs.
-        let decided = self.decide_all(&ids, store_id, 0, holdout_bp).await?;
+        let (decided, reasons) = if audience.to_groups() {
+            (
+                self.decide_groups(audience, store_id).await?,
+                &Exclusion::GROUP[..],
+            )
+        } else {
+            let ids = self.members(audience, store_id).await?;
+            // A preview draws the holdout as a message not yet numbered would: its share,
+            // not its exact members, is what the operator needs.
+            (
+                self.decide_all(&ids, store_id, 0, holdout_bp).await?,
+                &Exclusion::ALL[..],
+            )
+        };
         let mut p = Preview {
-            audience: ids.len() as u64,
+            chat_type: audience.chat_type(),
+            audience: decided.len() as u64,
             send: 0,
             holdout: 0,
-            excluded: Exclusion::ALL.iter().map(|e| (e.as_str(), 0)).collect(),
+            excluded: reasons.iter().map(|e| (e.as_str(), 0)).collect(),
             guides: Vec::new(),
             rules: self.settings_view().await?,
         };
@@ -828,20 +937,7 @@ impl Messaging<'_> {
         limit: Option<i64>,
     ) -> Result<RecipientPage> {
         self.row(actor, id).await?;
-        if let Some(s) = state
-            && !core::RECIPIENT_STATES.contains(&s)
-        {
-            return Err(FieldError::new(
-                "state",
-                "invalid_status",
-                format!("one of {}", core::RECIPIENT_STATES.join(", ")),
-            )
-            .into());
-        }
-        let limit = limit.unwrap_or(50);
-        if !(1..=500).contains(&limit) {
-            return Err(FieldError::new("limit", "invalid_page_size", "1–500").into());
-        }
+        let limit = page_limit(state, limit)?;
         let mut items =
             store::recipients(&self.db, id, state, after.unwrap_or(0), limit + 1).await?;
         let more = items.len() as i64 > limit;
@@ -852,6 +948,47 @@ impl Messaging<'_> {
             None
         };
         Ok(RecipientPage { items, next_after })
+    }
+
+    /// A page of a group message's groups by group id.
+    pub async fn groups(
+        &self,
+        actor: &Actor,
+        id: i64,
+        state: Option<&str>,
+        after: Option<i64>,
+        limit: Option<i64>,
+    ) -> Result<GroupRecipientPage> {
+        self.row(actor, id).await?;
+        let limit = page_limit(state, limit)?;
+        let mut items =
+            store::group_recipients(&self.db, id, state, after.unwrap_or(0), limit + 1).await?;
+        let more = items.len() as i64 > limit;
+        items.truncate(usize::try_from(limit).unwrap_or(50));
+        let next_after = if more {
+            items.last().map(|r| r.group_id)
+        } else {
+            None
+        };
+        Ok(GroupRecipientPage { items, next_after })
+    }
+
+    /// The groups (not dismissed) the caller may send to — a store manager's store's owners'
+    /// — by id, at most 1,000 (a larger brand sends to every group, or names ids by API).
+    pub async fn group_choices(&self, actor: &Actor) -> Result<Vec<GroupChoice>> {
+        require_sender(actor)?;
+        Ok(store::group_facts(&self.db, None, own_store(actor))
+            .await?
+            .into_iter()
+            .take(GROUP_CHOICES)
+            .map(|g| GroupChoice {
+                sendable: g.owner_status.as_deref() == Some("active")
+                    && g.owner_userid.as_deref().is_some_and(|u| !u.is_empty()),
+                id: g.id,
+                name: g.name,
+                owner: g.owner_name.unwrap_or_default(),
+            })
+            .collect())
     }
 
     /// Cancel a message that is still scheduled (409 `message_not_scheduled` otherwise).
@@ -1051,16 +1188,39 @@ impl Messaging<'_> {
             Ok(found) => found,
             Err(done) => return Ok(done),
         };
+        // One preparation at a time, on every node: the decision reads the contact ledger
+        // and the transaction below writes it, and two preparations interleaving would both
+        // count the ledger as it was before either.
+        let _one_at_a_time = self.contact_ledger.lock().await;
+        let node_lock = yutang_store::locks::acquire(&self.db, LockKey::ContactLedger).await?;
+        let outcome = self.prepare_locked(id, &m).await?;
+        node_lock.release().await?;
+        Ok(outcome)
+    }
+
+    /// [`Self::run_prepare`] under the contact-ledger locks.
+    async fn prepare_locked(&self, id: i64, m: &MessageRow) -> Result<String> {
         let audience: Audience = serde_json::from_str(&m.audience)
             .map_err(|_| AppError::Internal(format!("stored audience of message {id}")))?;
-        let ids = match self.members(&audience, m.store_id).await {
-            Ok(ids) => ids,
-            // The segment or a tag was deleted since: the message goes out to nobody, and
-            // says so (every count 0) rather than failing silently.
-            Err(AppError::Invalid(_) | AppError::Segment(_)) => Vec::new(),
-            Err(e) => return Err(e),
+        let target = target_of(m);
+        let decided = if target == Target::Groups {
+            // A group dismissed or handed to another store's owner since is decided as it is
+            // now (dismissed, or not in this store's audience any more).
+            self.decide_groups(&audience, m.store_id).await?
+        } else {
+            let ids = match self.members(&audience, m.store_id).await {
+                Ok(ids) => ids,
+                // The segment or a tag was deleted since: the message goes out to nobody,
+                // and says so (every count 0) rather than failing silently.
+                Err(AppError::Invalid(_) | AppError::Segment(_)) => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            self.decide_all(&ids, m.store_id, id, m.holdout_bp).await?
         };
-        let decided = self.decide_all(&ids, m.store_id, id, m.holdout_bp).await?;
+        let per_call = match target {
+            Target::Customers => MAX_MSG_TEMPLATE_CUSTOMERS,
+            Target::Groups => MAX_MSG_TEMPLATE_CHATS,
+        };
         let now = self.now();
         let source = source_of(id);
         // Group the sends by guide, in chunks of WeCom's per-call limit.
@@ -1096,7 +1256,7 @@ impl Messaging<'_> {
             return Self::outcome(id, &locked.status);
         }
         for ((staff_id, userid), sends) in &by_guide {
-            for (chunk, part) in sends.chunks(MAX_MSG_TEMPLATE_CUSTOMERS).enumerate() {
+            for (chunk, part) in sends.chunks(per_call).enumerate() {
                 let task = store::insert_task_in(
                     &mut tx,
                     id,
@@ -1117,7 +1277,7 @@ impl Messaging<'_> {
                 }));
             }
         }
-        store::insert_recipients_in(&mut tx, id, &rows, &source, now).await?;
+        store::insert_recipients_in(&mut tx, target, id, &rows, &source, now).await?;
         store::set_status_in(&mut tx, id, core::Status::Sending.as_str(), now).await?;
         job_store::enqueue_in(
             &mut tx,
@@ -1144,6 +1304,11 @@ impl Messaging<'_> {
         let content: Content = serde_json::from_str(&m.content)
             .map_err(|_| AppError::Internal(format!("stored content of message {id}")))?;
         let source = source_of(id);
+        let target = target_of(&m);
+        let chat_type = match target {
+            Target::Customers => "single",
+            Target::Groups => "group",
+        };
         let tasks = store::tasks(&self.db, id).await?;
         let client = self.wecom().wecom_api().await?;
         let known: HashSet<String> = tasks.iter().filter_map(|t| t.msgid.clone()).collect();
@@ -1152,23 +1317,40 @@ impl Messaging<'_> {
             .filter(|t| t.state == "pending" || t.state == "sending")
         {
             let Some(client) = &client else {
-                self.fail_task(t, "wecom_not_configured: no contact secret", &source)
-                    .await?;
+                self.fail_task(
+                    t,
+                    target,
+                    "wecom_not_configured: no contact secret",
+                    &source,
+                )
+                .await?;
                 continue;
             };
             if t.state == "sending"
-                && let Some(msgid) = self.find_created(client, t, &content, &known).await?
+                && let Some(msgid) = self
+                    .find_created(client, chat_type, t, &content, &known)
+                    .await?
             {
                 let mut tx = self.db.begin().await?;
-                store::mark_created_in(&mut tx, t.id, &msgid, &[], &source, self.now()).await?;
+                store::mark_created_in(&mut tx, target, t.id, &msgid, &[], &source, self.now())
+                    .await?;
                 tx.commit().await?;
                 continue;
             }
-            let recipients = store::task_recipients(&self.db, t.id).await?;
+            let recipients: Vec<String> = store::task_recipients(&self.db, target, t.id)
+                .await?
+                .into_iter()
+                .map(|(_, e)| e)
+                .collect();
             store::mark_sending(&self.db, t.id, self.now()).await?;
+            let (external_userid, chat_id_list) = match target {
+                Target::Customers => (recipients, Vec::new()),
+                Target::Groups => (Vec::new(), recipients),
+            };
             let request = AddMsgTemplateRequest {
-                chat_type: Some("single".into()),
-                external_userid: recipients.into_iter().map(|(_, e)| e).collect(),
+                chat_type: Some(chat_type.into()),
+                external_userid,
+                chat_id_list,
                 sender: Some(t.wecom_userid.clone()),
                 text: (!content.text.is_empty()).then(|| Text {
                     content: content.text.clone(),
@@ -1181,6 +1363,7 @@ impl Messaging<'_> {
                     let mut tx = self.db.begin().await?;
                     store::mark_created_in(
                         &mut tx,
+                        target,
                         t.id,
                         &r.msgid,
                         &r.fail_list,
@@ -1191,14 +1374,14 @@ impl Messaging<'_> {
                     tx.commit().await?;
                 }
                 Err(e) if permanent(&e) => {
-                    self.fail_task(t, &format!("wecom_error: {e}"), &source)
+                    self.fail_task(t, target, &format!("wecom_error: {e}"), &source)
                         .await?;
                 }
                 Err(e) => {
                     let why = format!("wecom_error: {e}");
                     store::record_task_error(&self.db, t.id, &why, self.now()).await?;
                     if job.attempts >= MAX_ATTEMPTS {
-                        self.fail_task(t, &why, &source).await?;
+                        self.fail_task(t, target, &why, &source).await?;
                         continue;
                     }
                     // Retried by the runner with backoff; created tasks stay created.
@@ -1228,9 +1411,9 @@ impl Messaging<'_> {
         Self::outcome(id, "sent")
     }
 
-    async fn fail_task(&self, t: &TaskRow, why: &str, source: &str) -> Result<()> {
+    async fn fail_task(&self, t: &TaskRow, target: Target, why: &str, source: &str) -> Result<()> {
         let mut tx = self.db.begin().await?;
-        store::mark_task_failed_in(&mut tx, t.id, why, source, self.now()).await?;
+        store::mark_task_failed_in(&mut tx, target, t.id, why, source, self.now()).await?;
         tx.commit().await?;
         tracing::warn!(task = t.id, reason = why, "mass message task failed");
         Ok(())
@@ -1241,6 +1424,7 @@ impl Messaging<'_> {
     async fn find_created(
         &self,
         client: &WecomClient,
+        chat_type: &str,
         t: &TaskRow,
         content: &Content,
         known: &HashSet<String>,
@@ -1254,7 +1438,7 @@ impl Messaging<'_> {
         loop {
             let page = client
                 .get_groupmsg_list_v2(&GroupMsgListRequest {
-                    chat_type: Some("single".into()),
+                    chat_type: Some(chat_type.into()),
                     start_time: start,
                     end_time: end.min(start + wapi::MAX_GROUPMSG_LIST_SPAN_SECS),
                     creator: Some(t.wecom_userid.clone()),
@@ -1313,6 +1497,7 @@ impl Messaging<'_> {
     /// Read every created task's results; returns how many recipients still wait.
     async fn track(&self, client: &WecomClient, m: &MessageRow) -> Result<usize> {
         let source = source_of(m.id);
+        let target = target_of(m);
         for t in store::tasks(&self.db, m.id).await? {
             let Some(msgid) = t.msgid.clone() else {
                 continue;
@@ -1361,13 +1546,17 @@ impl Messaging<'_> {
                     .await
                     .map_err(|e| wecom_unavailable(&e))?;
                 for r in page.send_list {
-                    let (Some(ext), Some((state, reason))) =
-                        (r.external_userid, core::result_state(r.status))
+                    let wecom_id = match target {
+                        Target::Customers => r.external_userid,
+                        Target::Groups => r.chat_id,
+                    };
+                    let (Some(wecom_id), Some((state, reason))) =
+                        (wecom_id, core::result_state(r.status))
                     else {
                         continue;
                     };
                     lines.push(ResultLine {
-                        external_userid: ext,
+                        wecom_id,
                         state,
                         reason,
                         at: (r.send_time > 0).then_some(r.send_time * 1000),
@@ -1380,7 +1569,7 @@ impl Messaging<'_> {
             }
             if !lines.is_empty() {
                 let mut tx = self.db.begin().await?;
-                store::apply_results_in(&mut tx, t.id, &lines, &source, self.now()).await?;
+                store::apply_results_in(&mut tx, target, t.id, &lines, &source, self.now()).await?;
                 tx.commit().await?;
             }
         }
@@ -1415,6 +1604,25 @@ fn choose_sender(
         })
         .max_by_key(|(f, _)| (f.is_owner, f.since, std::cmp::Reverse(f.staff_id)))
         .map(|(f, u)| (f.staff_id, u.to_owned()))
+}
+
+/// A recipients page's limit (1–500, default 50), its state filter checked.
+fn page_limit(state: Option<&str>, limit: Option<i64>) -> Result<i64> {
+    if let Some(s) = state
+        && !core::RECIPIENT_STATES.contains(&s)
+    {
+        return Err(FieldError::new(
+            "state",
+            "invalid_status",
+            format!("one of {}", core::RECIPIENT_STATES.join(", ")),
+        )
+        .into());
+    }
+    let limit = limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(FieldError::new("limit", "invalid_page_size", "1–500").into());
+    }
+    Ok(limit)
 }
 
 /// Reminder times of the last 24 hours.

@@ -322,6 +322,7 @@ pub static CODES: &[ErrorCode] = &[
     e("unknown_customer", "找不到该客户，请先导入客户", "No such customer; import customers first"),
     e("unknown_event_kind", "未知事件类型", "Unknown event kind"),
     e("unknown_field", "包含未知字段", "Unknown field"),
+    e("unknown_group", "客户群不存在或不在您的范围内", "No such customer group in your scope"),
     e("unknown_image", "图片不存在，请重新上传", "No such image; upload it again"),
     e("unknown_import_field", "未知的导入字段", "Unknown import field"),
     e("unknown_platform", "电商平台须为天猫、京东、有赞或抖音", "The platform must be tmall, jd, youzan or douyin"),

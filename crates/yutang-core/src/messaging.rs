@@ -32,6 +32,8 @@ pub const MAX_LINK_DESC_BYTES: usize = 512;
 pub const MAX_URL_BYTES: usize = 2048;
 /// Customers named one by one in an audience, at most.
 pub const MAX_LISTED_CUSTOMERS: usize = 10_000;
+/// Customer groups named one by one in an audience, at most.
+pub const MAX_LISTED_GROUPS: usize = 5_000;
 /// Tags of a tag-set audience, at most.
 pub const MAX_AUDIENCE_TAGS: usize = 20;
 /// The largest holdout: half the audience (basis points).
@@ -175,7 +177,9 @@ impl Content {
     }
 }
 
-/// Who a message is for (always within the sender's data scope).
+/// Who a message is for (always within the sender's data scope): customers, each through
+/// their guide (WeCom's chat_type `single`), or customer groups, each through its owner
+/// (chat_type `group`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Audience {
@@ -185,37 +189,54 @@ pub enum Audience {
     Tags { tag_ids: Vec<i64> },
     /// These customers.
     Customers { customer_ids: Vec<i64> },
+    /// These customer groups.
+    Groups { group_ids: Vec<i64> },
+    /// Every customer group not dismissed, resolved when the message is sent.
+    AllGroups,
+}
+
+/// The audience as a form or a JSON body gives it: exactly one of the fields is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AudienceForm {
+    pub segment_id: Option<i64>,
+    pub tag_ids: Option<Vec<i64>>,
+    pub customer_ids: Option<Vec<i64>>,
+    pub group_ids: Option<Vec<i64>>,
+    /// `Some(true)`: every group. `Some(false)` counts as not given.
+    pub all_groups: Option<bool>,
 }
 
 impl Audience {
-    /// Parse exactly one of the three forms (the field named is the one at fault).
-    pub fn parse(
-        segment_id: Option<i64>,
-        tag_ids: Option<Vec<i64>>,
-        customer_ids: Option<Vec<i64>>,
-    ) -> Result<Self, FieldError> {
-        let given = usize::from(segment_id.is_some())
-            + usize::from(tag_ids.is_some())
-            + usize::from(customer_ids.is_some());
+    /// Parse exactly one of the forms (the field named is the one at fault).
+    pub fn parse(form: AudienceForm) -> Result<Self, FieldError> {
+        let all_groups = form.all_groups == Some(true);
+        let given = usize::from(form.segment_id.is_some())
+            + usize::from(form.tag_ids.is_some())
+            + usize::from(form.customer_ids.is_some())
+            + usize::from(form.group_ids.is_some())
+            + usize::from(all_groups);
         if given != 1 {
             return Err(field(
                 "audience",
                 "invalid_audience",
-                "give exactly one of segment_id, tag_ids or customer_ids",
+                "give exactly one of segment_id, tag_ids, customer_ids, group_ids or all_groups",
             ));
         }
-        if let Some(id) = segment_id {
+        if let Some(id) = form.segment_id {
             if id <= 0 {
                 return Err(field("segment_id", "unknown_segment", "no such segment"));
             }
             return Ok(Audience::Segment { segment_id: id });
+        }
+        if all_groups {
+            return Ok(Audience::AllGroups);
         }
         let dedup = |mut v: Vec<i64>| {
             v.sort_unstable();
             v.dedup();
             v
         };
-        if let Some(ids) = tag_ids {
+        if let Some(ids) = form.tag_ids {
             let ids = dedup(ids);
             if ids.is_empty() || ids.len() > MAX_AUDIENCE_TAGS {
                 return Err(field(
@@ -229,7 +250,21 @@ impl Audience {
             }
             return Ok(Audience::Tags { tag_ids: ids });
         }
-        let ids = dedup(customer_ids.unwrap_or_default());
+        if let Some(ids) = form.group_ids {
+            let ids = dedup(ids);
+            if ids.is_empty() || ids.len() > MAX_LISTED_GROUPS {
+                return Err(field(
+                    "group_ids",
+                    "invalid_audience",
+                    format!("choose 1–{MAX_LISTED_GROUPS} groups"),
+                ));
+            }
+            if ids.iter().any(|&g| g <= 0) {
+                return Err(field("group_ids", "unknown_group", "no such group"));
+            }
+            return Ok(Audience::Groups { group_ids: ids });
+        }
+        let ids = dedup(form.customer_ids.unwrap_or_default());
         if ids.is_empty() || ids.len() > MAX_LISTED_CUSTOMERS {
             return Err(field(
                 "customer_ids",
@@ -240,13 +275,38 @@ impl Audience {
         Ok(Audience::Customers { customer_ids: ids })
     }
 
-    /// `segment`, `tags` or `customers`.
+    /// `segment`, `tags`, `customers`, `groups` or `all_groups`.
     pub fn kind(&self) -> &'static str {
         match self {
             Audience::Segment { .. } => "segment",
             Audience::Tags { .. } => "tags",
             Audience::Customers { .. } => "customers",
+            Audience::Groups { .. } => "groups",
+            Audience::AllGroups => "all_groups",
         }
+    }
+
+    /// Whether the message goes to customer groups (WeCom's chat_type `group`).
+    pub fn to_groups(&self) -> bool {
+        matches!(self, Audience::Groups { .. } | Audience::AllGroups)
+    }
+
+    /// WeCom's chat_type for this audience.
+    pub fn chat_type(&self) -> &'static str {
+        if self.to_groups() { "group" } else { "single" }
+    }
+
+    /// The holdout this audience allows: groups are not held out (the uplift study compares
+    /// customers), so a group message with a holdout is refused by field.
+    pub fn check_holdout(&self, bp: i64) -> Result<(), FieldError> {
+        if self.to_groups() && bp != 0 {
+            return Err(field(
+                "holdout_bp",
+                "invalid_holdout",
+                "a holdout applies to messages to customers, not to groups",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -459,6 +519,10 @@ pub enum Exclusion {
     ReceiptCap,
     /// Yutang's frequency cap (daily or weekly) is reached.
     FrequencyCap,
+    /// The group was dismissed.
+    Dismissed,
+    /// The group's owner is not an active staff member with a WeCom account: nobody can send.
+    NoOwner,
 }
 
 impl Exclusion {
@@ -470,6 +534,13 @@ impl Exclusion {
         Exclusion::FrequencyCap,
     ];
 
+    /// The reasons a customer group is not sent a message, in the order they are tried.
+    pub const GROUP: [Exclusion; 3] = [
+        Exclusion::Dismissed,
+        Exclusion::NoOwner,
+        Exclusion::ReceiptCap,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Exclusion::NoGuide => "no_guide",
@@ -477,11 +548,16 @@ impl Exclusion {
             Exclusion::OptedOut => "opted_out",
             Exclusion::ReceiptCap => "receipt_cap",
             Exclusion::FrequencyCap => "frequency_cap",
+            Exclusion::Dismissed => "dismissed",
+            Exclusion::NoOwner => "no_owner",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|e| e.as_str() == s)
+        Self::ALL
+            .into_iter()
+            .chain(Self::GROUP)
+            .find(|e| e.as_str() == s)
     }
 }
 
@@ -536,6 +612,33 @@ pub fn decide(
     }
     if in_holdout(message_id, customer_id, holdout_bp) {
         return Decision::Holdout;
+    }
+    Decision::Send
+}
+
+/// What Yutang knows of one customer group when a message is prepared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GroupFacts {
+    pub dismissed: bool,
+    /// The owner is an active staff member with a WeCom userid (who sends to the group).
+    pub has_owner: bool,
+    /// Mass messages the group received in the receipt rule's window (WeCom counts each
+    /// group like a customer: 92135's "每位客户/每个客户群").
+    pub receipt_count: u32,
+}
+
+/// Decide for one group: dismissed, no owner to send, WeCom's receipt cap, else send. Yutang's
+/// per-customer frequency cap does not apply: a group message is one post in a group the
+/// customer chose to stay in, not a message to them.
+pub fn decide_group(facts: &GroupFacts, windows: &Windows) -> Decision {
+    if facts.dismissed {
+        return Decision::Excluded(Exclusion::Dismissed);
+    }
+    if !facts.has_owner {
+        return Decision::Excluded(Exclusion::NoOwner);
+    }
+    if facts.receipt_count >= windows.receipt_cap {
+        return Decision::Excluded(Exclusion::ReceiptCap);
     }
     Decision::Send
 }
@@ -628,36 +731,156 @@ mod tests {
         assert!(Attachment::image("javascript:alert(1)").is_err());
     }
 
+    fn form(
+        segment_id: Option<i64>,
+        tag_ids: Option<Vec<i64>>,
+        customer_ids: Option<Vec<i64>>,
+    ) -> AudienceForm {
+        AudienceForm {
+            segment_id,
+            tag_ids,
+            customer_ids,
+            ..AudienceForm::default()
+        }
+    }
+
     #[test]
     fn audience_takes_exactly_one_form() {
         assert_eq!(
-            Audience::parse(Some(3), None, None).unwrap(),
+            Audience::parse(form(Some(3), None, None)).unwrap(),
             Audience::Segment { segment_id: 3 }
         );
         assert_eq!(
-            Audience::parse(None, Some(vec![2, 1, 2]), None).unwrap(),
+            Audience::parse(form(None, Some(vec![2, 1, 2]), None)).unwrap(),
             Audience::Tags {
                 tag_ids: vec![1, 2]
             }
         );
         assert_eq!(
-            Audience::parse(Some(1), Some(vec![1]), None)
+            Audience::parse(form(Some(1), Some(vec![1]), None))
                 .unwrap_err()
                 .field,
             "audience"
         );
         assert_eq!(
-            Audience::parse(None, None, None).unwrap_err().field,
+            Audience::parse(form(None, None, None)).unwrap_err().field,
             "audience"
         );
         assert_eq!(
-            Audience::parse(None, None, Some(vec![])).unwrap_err().field,
+            Audience::parse(form(None, None, Some(vec![])))
+                .unwrap_err()
+                .field,
             "customer_ids"
         );
         assert_eq!(
-            Audience::parse(None, Some(vec![]), None).unwrap_err().field,
+            Audience::parse(form(None, Some(vec![]), None))
+                .unwrap_err()
+                .field,
             "tag_ids"
         );
+        let groups = |ids: Vec<i64>| {
+            Audience::parse(AudienceForm {
+                group_ids: Some(ids),
+                ..AudienceForm::default()
+            })
+        };
+        let g = groups(vec![7, 3, 7]).unwrap();
+        assert_eq!(
+            g,
+            Audience::Groups {
+                group_ids: vec![3, 7]
+            }
+        );
+        assert_eq!(g.chat_type(), "group");
+        assert_eq!(groups(vec![]).unwrap_err().field, "group_ids");
+        assert_eq!(groups(vec![0]).unwrap_err().code, "unknown_group");
+        let all = Audience::parse(AudienceForm {
+            all_groups: Some(true),
+            ..AudienceForm::default()
+        })
+        .unwrap();
+        assert_eq!(all, Audience::AllGroups);
+        assert_eq!(all.check_holdout(500).unwrap_err().field, "holdout_bp");
+        assert!(all.check_holdout(0).is_ok());
+        // `all_groups: false` is not a form: alone it gives none.
+        assert_eq!(
+            Audience::parse(AudienceForm {
+                all_groups: Some(false),
+                ..AudienceForm::default()
+            })
+            .unwrap_err()
+            .field,
+            "audience"
+        );
+        assert_eq!(
+            Audience::parse(AudienceForm {
+                all_groups: Some(true),
+                customer_ids: Some(vec![1]),
+                ..AudienceForm::default()
+            })
+            .unwrap_err()
+            .field,
+            "audience"
+        );
+        assert_eq!(
+            Audience::Customers {
+                customer_ids: vec![1]
+            }
+            .chat_type(),
+            "single"
+        );
+        // The stored form round-trips.
+        let json = serde_json::to_string(&Audience::AllGroups).unwrap();
+        assert_eq!(json, r#"{"kind":"all_groups"}"#);
+        assert_eq!(
+            serde_json::from_str::<Audience>(&json).unwrap(),
+            Audience::AllGroups
+        );
+    }
+
+    #[test]
+    fn a_group_is_sent_unless_dismissed_ownerless_or_over_the_receipt_cap() {
+        let caps = Caps::default();
+        let w = caps.windows(ms(2026, 3, 10, 12));
+        let ok = GroupFacts {
+            dismissed: false,
+            has_owner: true,
+            receipt_count: 0,
+        };
+        assert_eq!(decide_group(&ok, &w), Decision::Send);
+        let d = |f: GroupFacts| decide_group(&f, &w);
+        assert_eq!(
+            d(GroupFacts {
+                dismissed: true,
+                has_owner: false,
+                ..ok
+            }),
+            Decision::Excluded(Exclusion::Dismissed)
+        );
+        assert_eq!(
+            d(GroupFacts {
+                has_owner: false,
+                ..ok
+            }),
+            Decision::Excluded(Exclusion::NoOwner)
+        );
+        assert_eq!(
+            d(GroupFacts {
+                receipt_count: 31,
+                ..ok
+            }),
+            Decision::Excluded(Exclusion::ReceiptCap)
+        );
+        assert_eq!(
+            d(GroupFacts {
+                receipt_count: 30,
+                ..ok
+            }),
+            Decision::Send
+        );
+        for e in Exclusion::GROUP {
+            assert_eq!(Exclusion::parse(e.as_str()), Some(e));
+        }
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod feed;
 pub mod imports;
 pub mod inbound;
 pub mod jobs;
+pub mod locks;
 pub mod login_attempts;
 pub mod loyalty;
 pub mod media;

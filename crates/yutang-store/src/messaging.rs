@@ -202,6 +202,49 @@ pub async fn set_tracked(db: &Db, id: i64, now: i64) -> Result<()> {
     })
 }
 
+// ------------------------------------------------------------------ targets
+
+/// What a message's recipients are: customers (`mass_message_recipients`, ledger
+/// `message_contacts`) or customer groups (`mass_message_groups`, ledger
+/// `group_message_contacts`). The tasks, their WeCom calls and the results are the same for
+/// both; only these tables and columns differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Customers,
+    Groups,
+}
+
+impl Target {
+    fn table(self) -> &'static str {
+        match self {
+            Target::Customers => "mass_message_recipients",
+            Target::Groups => "mass_message_groups",
+        }
+    }
+
+    fn id_col(self) -> &'static str {
+        match self {
+            Target::Customers => "customer_id",
+            Target::Groups => "group_id",
+        }
+    }
+
+    /// The WeCom id WeCom's answers name a recipient by.
+    fn wecom_col(self) -> &'static str {
+        match self {
+            Target::Customers => "external_userid",
+            Target::Groups => "chat_id",
+        }
+    }
+
+    fn ledger(self) -> &'static str {
+        match self {
+            Target::Customers => "message_contacts",
+            Target::Groups => "group_message_contacts",
+        }
+    }
+}
+
 // ------------------------------------------------------------------ preparation facts
 
 /// One follow relation of a customer, with its guide.
@@ -320,6 +363,83 @@ pub async fn contact_counts(
     Ok(out)
 }
 
+/// One customer group as a group message's preparation sees it.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct GroupFact {
+    pub id: i64,
+    pub chat_id: String,
+    pub name: String,
+    pub dismissed_at: Option<i64>,
+    pub owner_staff_id: Option<i64>,
+    /// The owner's status and WeCom userid (when the owner is a linked staff member).
+    pub owner_status: Option<String>,
+    pub owner_userid: Option<String>,
+    pub owner_name: Option<String>,
+    pub owner_store_id: Option<i64>,
+}
+
+/// The groups of an audience: these (`ids`), or every group not dismissed (`None`); of one
+/// store's owners when `store` is set. Ascending by id.
+pub async fn group_facts(
+    db: &Db,
+    ids: Option<&[i64]>,
+    store: Option<i64>,
+) -> Result<Vec<GroupFact>> {
+    const SELECT: &str = "SELECT g.id, g.chat_id, g.name, g.dismissed_at, g.owner_staff_id, \
+         st.status AS owner_status, st.wecom_userid AS owner_userid, \
+         st.display_name AS owner_name, st.store_id AS owner_store_id FROM customer_groups g \
+         LEFT JOIN staff st ON st.id = g.owner_staff_id WHERE ";
+    let mut out: Vec<GroupFact> = Vec::new();
+    match ids {
+        None => {
+            let rows: Vec<GroupFact> = db_run!(db, pool => {
+                let mut qb = sqlx::QueryBuilder::new(SELECT);
+                qb.push("g.dismissed_at IS NULL");
+                if let Some(s) = store {
+                    qb.push(" AND st.store_id = ").push_bind(s);
+                }
+                qb.push(" ORDER BY g.id");
+                qb.build_query_as().fetch_all(pool).await?
+            });
+            out.extend(rows);
+        }
+        Some(ids) => {
+            for chunk in ids.chunks(CHUNK) {
+                let rows: Vec<GroupFact> = db_run!(db, pool => {
+                    let mut qb = sqlx::QueryBuilder::new(SELECT);
+                    qb.push("g.id IN ");
+                    push_ids!(qb, chunk);
+                    if let Some(s) = store {
+                        qb.push(" AND st.store_id = ").push_bind(s);
+                    }
+                    qb.build_query_as().fetch_all(pool).await?
+                });
+                out.extend(rows);
+            }
+            out.sort_by_key(|g| g.id);
+        }
+    }
+    Ok(out)
+}
+
+/// Mass messages each of these groups received through WeCom since `since`.
+pub async fn group_receipts(db: &Db, ids: &[i64], since: i64) -> Result<HashMap<i64, i64>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let rows: Vec<(i64, i64)> = db_run!(db, pool => {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT group_id, COUNT(*) FROM group_message_contacts WHERE at >= ",
+            );
+            qb.push_bind(since).push(" AND group_id IN ");
+            push_ids!(qb, chunk);
+            qb.push(" GROUP BY group_id");
+            qb.build_query_as().fetch_all(pool).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 // ------------------------------------------------------------------ preparation writes
 
 /// One recipient as decided.
@@ -359,22 +479,31 @@ pub async fn insert_task_in(
     })
 }
 
-/// Insert recipients in multi-row statements; those `queued` also enter the contact ledger
-/// as `source`.
+/// Insert recipients in multi-row statements; those `queued` also enter the target's ledger
+/// as `source`. For groups, `customer_id` is the group's id and `external_userid` its chat id.
 pub async fn insert_recipients_in(
     tx: &mut Tx,
+    target: Target,
     message_id: i64,
     rows: &[NewRecipient],
     source: &str,
     now: i64,
 ) -> Result<()> {
+    let insert = format!(
+        "INSERT INTO {} (message_id, {}, state, reason, staff_id, task_id, {}, updated_at) ",
+        target.table(),
+        target.id_col(),
+        target.wecom_col()
+    );
+    let ledger = match target {
+        Target::Customers => "INSERT INTO message_contacts (customer_id, source, wecom_mass, at) ",
+        Target::Groups => "INSERT INTO group_message_contacts (group_id, source, at) ",
+    };
+    let conflict = format!(" ON CONFLICT ({}, source) DO NOTHING", target.id_col());
     // 8 parameters a row: well under SQLite's bound.
     for chunk in rows.chunks(2000) {
         in_tx!(tx, DB, conn => {
-            let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "INSERT INTO mass_message_recipients (message_id, customer_id, state, reason, \
-                 staff_id, task_id, external_userid, updated_at) ",
-            );
+            let mut qb = sqlx::QueryBuilder::<DB>::new(insert.clone());
             qb.push_values(chunk, |mut b, r| {
                 b.push_bind(message_id)
                     .push_bind(r.customer_id)
@@ -396,13 +525,15 @@ pub async fn insert_recipients_in(
             continue;
         }
         in_tx!(tx, DB, conn => {
-            let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "INSERT INTO message_contacts (customer_id, source, wecom_mass, at) ",
-            );
+            let mut qb = sqlx::QueryBuilder::<DB>::new(ledger);
             qb.push_values(&sent, |mut b, c| {
-                b.push_bind(*c).push_bind(source).push_bind(true).push_bind(now);
+                b.push_bind(*c).push_bind(source);
+                if target == Target::Customers {
+                    b.push_bind(true);
+                }
+                b.push_bind(now);
             });
-            qb.push(" ON CONFLICT (customer_id, source) DO NOTHING");
+            qb.push(&conflict);
             qb.build().execute(&mut *conn).await?;
         });
     }
@@ -444,16 +575,20 @@ pub async fn tasks(db: &Db, message_id: i64) -> Result<Vec<TaskRow>> {
     })
 }
 
-/// The WeCom contact ids of a task's recipients, by customer.
-pub async fn task_recipients(db: &Db, task_id: i64) -> Result<Vec<(i64, String)>> {
+/// The WeCom ids of a task's recipients (contact ids of customers, chat ids of groups), by
+/// recipient id.
+pub async fn task_recipients(db: &Db, target: Target, task_id: i64) -> Result<Vec<(i64, String)>> {
+    let sql = format!(
+        "SELECT {id}, COALESCE({w}, '') FROM {t} WHERE task_id = $1 ORDER BY {id}",
+        id = target.id_col(),
+        w = target.wecom_col(),
+        t = target.table()
+    );
     db_run!(db, pool => {
-        Ok(sqlx::query_as(
-            "SELECT customer_id, COALESCE(external_userid, '') FROM mass_message_recipients \
-             WHERE task_id = $1 ORDER BY customer_id",
-        )
-        .bind(task_id)
-        .fetch_all(pool)
-        .await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(task_id)
+            .fetch_all(pool)
+            .await?)
     })
 }
 
@@ -474,12 +609,14 @@ pub async fn mark_sending(db: &Db, task_id: i64, now: i64) -> Result<bool> {
     })
 }
 
-/// Remove ledger rows of customers a message did not reach after all.
-async fn unledger_in(tx: &mut Tx, source: &str, customers: &[i64]) -> Result<()> {
-    for chunk in customers.chunks(CHUNK) {
+/// Remove ledger rows of recipients a message did not reach after all.
+async fn unledger_in(tx: &mut Tx, target: Target, source: &str, ids: &[i64]) -> Result<()> {
+    let delete = format!("DELETE FROM {} WHERE source = ", target.ledger());
+    let and_in = format!(" AND {} IN ", target.id_col());
+    for chunk in ids.chunks(CHUNK) {
         in_tx!(tx, DB, conn => {
-            let mut qb = sqlx::QueryBuilder::<DB>::new("DELETE FROM message_contacts WHERE source = ");
-            qb.push_bind(source).push(" AND customer_id IN ");
+            let mut qb = sqlx::QueryBuilder::<DB>::new(delete.clone());
+            qb.push_bind(source).push(&and_in);
             push_ids!(qb, chunk);
             qb.build().execute(&mut *conn).await?;
         });
@@ -488,15 +625,28 @@ async fn unledger_in(tx: &mut Tx, source: &str, customers: &[i64]) -> Result<()>
 }
 
 /// The task exists in WeCom: record its msgid; its recipients become `task_created`, except
-/// those WeCom refused (`refused`, by contact id), which fail as `wecom_refused`.
+/// those WeCom refused (`refused`, by WeCom id), which fail as `wecom_refused`.
 pub async fn mark_created_in(
     tx: &mut Tx,
+    target: Target,
     task_id: i64,
     msgid: &str,
     refused: &[String],
     source: &str,
     now: i64,
 ) -> Result<()> {
+    let created = format!(
+        "UPDATE {} SET state = 'task_created', updated_at = $1 \
+         WHERE task_id = $2 AND state = 'queued'",
+        target.table()
+    );
+    let refuse = format!(
+        "UPDATE {} SET state = 'failed', reason = 'wecom_refused', updated_at = $1 \
+         WHERE task_id = $2 AND {} = $3 RETURNING {}",
+        target.table(),
+        target.wecom_col(),
+        target.id_col()
+    );
     in_tx!(tx, conn => {
         sqlx::query(
             "UPDATE mass_message_tasks SET state = 'created', msgid = $1, last_error = '', \
@@ -507,42 +657,43 @@ pub async fn mark_created_in(
         .bind(task_id)
         .execute(&mut *conn)
         .await?;
-        sqlx::query(
-            "UPDATE mass_message_recipients SET state = 'task_created', updated_at = $1 \
-             WHERE task_id = $2 AND state = 'queued'",
-        )
-        .bind(now)
-        .bind(task_id)
-        .execute(&mut *conn)
-        .await?;
+        sqlx::query(sqlx::AssertSqlSafe(created.clone()))
+            .bind(now)
+            .bind(task_id)
+            .execute(&mut *conn)
+            .await?;
     });
     let mut failed = Vec::new();
     for ext in refused {
         let c: Option<i64> = in_tx!(tx, conn => {
-            sqlx::query_scalar(
-                "UPDATE mass_message_recipients SET state = 'failed', reason = 'wecom_refused', \
-                 updated_at = $1 WHERE task_id = $2 AND external_userid = $3 RETURNING customer_id",
-            )
-            .bind(now)
-            .bind(task_id)
-            .bind(ext)
-            .fetch_optional(&mut *conn)
-            .await?
+            sqlx::query_scalar(sqlx::AssertSqlSafe(refuse.clone()))
+                .bind(now)
+                .bind(task_id)
+                .bind(ext)
+                .fetch_optional(&mut *conn)
+                .await?
         });
         failed.extend(c);
     }
-    unledger_in(tx, source, &failed).await
+    unledger_in(tx, target, source, &failed).await
 }
 
 /// The task could not be created: it and its recipients fail with `why`.
 pub async fn mark_task_failed_in(
     tx: &mut Tx,
+    target: Target,
     task_id: i64,
     why: &str,
     source: &str,
     now: i64,
 ) -> Result<()> {
-    let customers: Vec<i64> = in_tx!(tx, conn => {
+    let fail = format!(
+        "UPDATE {} SET state = 'failed', reason = 'wecom_error', updated_at = $1 \
+         WHERE task_id = $2 AND state = 'queued' RETURNING {}",
+        target.table(),
+        target.id_col()
+    );
+    let failed: Vec<i64> = in_tx!(tx, conn => {
         sqlx::query(
             "UPDATE mass_message_tasks SET state = 'failed', last_error = $1, updated_at = $2 \
              WHERE id = $3",
@@ -552,16 +703,13 @@ pub async fn mark_task_failed_in(
         .bind(task_id)
         .execute(&mut *conn)
         .await?;
-        sqlx::query_scalar(
-            "UPDATE mass_message_recipients SET state = 'failed', reason = 'wecom_error', \
-             updated_at = $1 WHERE task_id = $2 AND state = 'queued' RETURNING customer_id",
-        )
-        .bind(now)
-        .bind(task_id)
-        .fetch_all(&mut *conn)
-        .await?
+        sqlx::query_scalar(sqlx::AssertSqlSafe(fail.clone()))
+            .bind(now)
+            .bind(task_id)
+            .fetch_all(&mut *conn)
+            .await?
     });
-    unledger_in(tx, source, &customers).await
+    unledger_in(tx, target, source, &failed).await
 }
 
 /// A retryable error of a task's call.
@@ -609,38 +757,43 @@ pub async fn set_reminders(db: &Db, task_id: i64, reminders: &str, now: i64) -> 
 /// One result from WeCom for a recipient of a task.
 #[derive(Debug, Clone)]
 pub struct ResultLine {
-    pub external_userid: String,
+    /// The customer's contact id, or the group's chat id.
+    pub wecom_id: String,
     pub state: &'static str,
     pub reason: &'static str,
     pub at: Option<i64>,
 }
 
 /// Apply WeCom's results to a task's recipients still waiting (`task_created`): a result
-/// replayed changes nothing. Customers a send failed for leave the contact ledger.
+/// replayed changes nothing. Recipients a send failed for leave the ledger.
 pub async fn apply_results_in(
     tx: &mut Tx,
+    target: Target,
     task_id: i64,
     lines: &[ResultLine],
     source: &str,
     now: i64,
 ) -> Result<usize> {
+    let apply = format!(
+        "UPDATE {} SET state = $1, reason = $2, delivered_at = $3, updated_at = $4 \
+         WHERE task_id = $5 AND {} = $6 AND state = 'task_created' RETURNING {}",
+        target.table(),
+        target.wecom_col(),
+        target.id_col()
+    );
     let mut changed = 0;
     let mut failed = Vec::new();
     for l in lines {
         let c: Option<i64> = in_tx!(tx, conn => {
-            sqlx::query_scalar(
-                "UPDATE mass_message_recipients SET state = $1, reason = $2, delivered_at = $3, \
-                 updated_at = $4 WHERE task_id = $5 AND external_userid = $6 \
-                 AND state = 'task_created' RETURNING customer_id",
-            )
-            .bind(l.state)
-            .bind(l.reason)
-            .bind(l.at)
-            .bind(now)
-            .bind(task_id)
-            .bind(&l.external_userid)
-            .fetch_optional(&mut *conn)
-            .await?
+            sqlx::query_scalar(sqlx::AssertSqlSafe(apply.clone()))
+                .bind(l.state)
+                .bind(l.reason)
+                .bind(l.at)
+                .bind(now)
+                .bind(task_id)
+                .bind(&l.wecom_id)
+                .fetch_optional(&mut *conn)
+                .await?
         });
         if let Some(c) = c {
             changed += 1;
@@ -649,17 +802,19 @@ pub async fn apply_results_in(
             }
         }
     }
-    unledger_in(tx, source, &failed).await?;
+    unledger_in(tx, target, source, &failed).await?;
     Ok(changed)
 }
 
 // ------------------------------------------------------------------ reading recipients
 
-/// Recipients per (state, reason).
+/// Recipients (customers or groups: a message has one kind) per (state, reason).
 pub async fn counts(db: &Db, message_id: i64) -> Result<Vec<(String, String, i64)>> {
     db_run!(db, pool => {
         Ok(sqlx::query_as(
-            "SELECT state, reason, COUNT(*) FROM mass_message_recipients WHERE message_id = $1 \
+            "SELECT state, reason, COUNT(*) FROM (SELECT state, reason FROM \
+             mass_message_recipients WHERE message_id = $1 UNION ALL SELECT state, reason \
+             FROM mass_message_groups WHERE message_id = $1) r \
              GROUP BY state, reason ORDER BY state, reason",
         )
         .bind(message_id)
@@ -707,14 +862,54 @@ pub async fn recipients(
     })
 }
 
+/// A group recipient as listed.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct GroupRecipientRow {
+    pub group_id: i64,
+    pub group_name: String,
+    pub state: String,
+    pub reason: String,
+    pub staff_id: Option<i64>,
+    pub staff_name: Option<String>,
+    pub delivered_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+/// A page of a group message's groups by group id (of one state, when given).
+pub async fn group_recipients(
+    db: &Db,
+    message_id: i64,
+    state: Option<&str>,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<GroupRecipientRow>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_as::<_, GroupRecipientRow>(
+            "SELECT r.group_id, COALESCE(g.name, '') AS group_name, r.state, r.reason, \
+             r.staff_id, st.display_name AS staff_name, r.delivered_at, r.updated_at \
+             FROM mass_message_groups r LEFT JOIN customer_groups g ON g.id = r.group_id \
+             LEFT JOIN staff st ON st.id = r.staff_id WHERE r.message_id = $1 \
+             AND ($2 IS NULL OR r.state = $2) AND r.group_id > $3 \
+             ORDER BY r.group_id LIMIT $4",
+        )
+        .bind(message_id)
+        .bind(state)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+    })
+}
+
 /// The messages that still wait for WeCom's results: sent, with a task not final, sent after
 /// `since`.
 pub async fn tracking(db: &Db, since: i64) -> Result<Vec<i64>> {
     db_run!(db, pool => {
         Ok(sqlx::query_scalar(
             "SELECT m.id FROM mass_messages m WHERE m.status = 'sent' AND m.sent_at >= $1 \
-             AND EXISTS (SELECT 1 FROM mass_message_recipients r WHERE r.message_id = m.id \
-             AND r.state = 'task_created') ORDER BY m.id",
+             AND (EXISTS (SELECT 1 FROM mass_message_recipients r WHERE r.message_id = m.id \
+             AND r.state = 'task_created') OR EXISTS (SELECT 1 FROM mass_message_groups g \
+             WHERE g.message_id = m.id AND g.state = 'task_created')) ORDER BY m.id",
         )
         .bind(since)
         .fetch_all(pool)

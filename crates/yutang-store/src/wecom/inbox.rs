@@ -7,49 +7,13 @@ use crate::Db;
 use crate::error::{Result, StoreError};
 use crate::tx::Tx;
 
-/// The advisory-lock key nodes share while they read WeCom's state and write it (`YTWC`).
-const APPLY_LOCK_KEY: i64 = 0x5954_5743;
-
 /// Held while a node reads a customer group from WeCom and writes it, so two nodes (or the
-/// callback inbox and the full sync) cannot interleave and let an older snapshot land last.
-/// On PostgreSQL a session advisory lock on a connection of its own; SQLite is one process's
-/// file, where the caller's in-process mutex already serialises. Dropped without
-/// [`ApplyLock::release`] (an error path), the connection is closed instead of returned to
-/// the pool, which releases the lock on the server.
-pub struct ApplyLock(Option<sqlx::pool::PoolConnection<sqlx::Postgres>>);
+/// callback inbox and the full sync) cannot interleave and let an older snapshot land last
+/// (see [`crate::locks`]).
+pub type ApplyLock = crate::locks::NodeLock;
 
 pub async fn lock_apply(db: &Db) -> Result<ApplyLock> {
-    match db {
-        Db::Postgres(pool) => {
-            let mut conn = pool.acquire().await?;
-            sqlx::query("SELECT pg_advisory_lock($1)")
-                .bind(APPLY_LOCK_KEY)
-                .execute(&mut *conn)
-                .await?;
-            Ok(ApplyLock(Some(conn)))
-        }
-        Db::Sqlite(_) => Ok(ApplyLock(None)),
-    }
-}
-
-impl ApplyLock {
-    pub async fn release(mut self) -> Result<()> {
-        if let Some(mut conn) = self.0.take() {
-            sqlx::query("SELECT pg_advisory_unlock($1)")
-                .bind(APPLY_LOCK_KEY)
-                .execute(&mut *conn)
-                .await?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for ApplyLock {
-    fn drop(&mut self) {
-        if let Some(conn) = self.0.take() {
-            drop(conn.detach());
-        }
-    }
+    crate::locks::acquire(db, crate::locks::LockKey::WecomApply).await
 }
 
 #[derive(Debug, Clone)]

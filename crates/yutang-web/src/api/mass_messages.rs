@@ -1,5 +1,6 @@
 //! `/api/v1/mass-messages`: mass messages to customers through their guides (群发, issue #21
-//! item 1) — the reach preview, sending now or at a time, per-customer results, reminders —
+//! item 1) and to customer groups through their owners (客户群群发, item 2) — the reach
+//! preview, sending now or at a time, per-customer (per-group) results, reminders —
 //! and `/api/v1/messaging/settings`, the brand's frequency caps, WeCom receipt rule and
 //! opt-out tag. Admins and operators send to the brand, a store manager to their store's
 //! customers; analysts read. See docs/messaging.md.
@@ -12,10 +13,10 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use yutang_app::messaging::{
-    Counts, MessageDetail, MessageInput, MessageView, Preview, RecipientPage, Reminded,
-    SettingsView, TaskView,
+    Counts, GroupRecipientPage, MessageDetail, MessageInput, MessageView, Preview, RecipientPage,
+    Reminded, SettingsView, TaskView,
 };
-use yutang_core::messaging::{Attachment, Audience, Caps, Content};
+use yutang_core::messaging::{Attachment, Audience, AudienceForm, Caps, Content};
 use yutang_core::time::Millis;
 
 use crate::auth::{ApiActor, ApiJson, ApiQuery, IdPath};
@@ -91,8 +92,10 @@ impl AttachmentIn {
     }
 }
 
-/// Who a message is for: exactly one of `segment_id`, `tag_ids` (customers with every tag)
-/// or `customer_ids` (1–10,000), always within the caller's scope.
+/// Who a message is for, always within the caller's scope: customers through their guides
+/// — exactly one of `segment_id`, `tag_ids` (customers with every tag) or `customer_ids`
+/// (1–10,000) — or customer groups through their owners: `group_ids` (1–5,000) or
+/// `all_groups: true` (every group not dismissed).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = MassMessageAudience)]
@@ -100,15 +103,19 @@ pub struct AudienceIn {
     pub segment_id: Option<i64>,
     pub tag_ids: Option<Vec<i64>>,
     pub customer_ids: Option<Vec<i64>>,
+    pub group_ids: Option<Vec<i64>>,
+    pub all_groups: Option<bool>,
 }
 
 impl AudienceIn {
     fn parse(&self) -> Result<Audience, yutang_core::FieldError> {
-        Audience::parse(
-            self.segment_id,
-            self.tag_ids.clone(),
-            self.customer_ids.clone(),
-        )
+        Audience::parse(AudienceForm {
+            segment_id: self.segment_id,
+            tag_ids: self.tag_ids.clone(),
+            customer_ids: self.customer_ids.clone(),
+            group_ids: self.group_ids.clone(),
+            all_groups: self.all_groups,
+        })
     }
 }
 
@@ -116,11 +123,12 @@ impl AudienceIn {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = MassMessageAudienceOut)]
 pub struct AudienceOut {
-    /// `segment`, `tags` or `customers`.
+    /// `segment`, `tags`, `customers`, `groups` or `all_groups`.
     pub kind: String,
     pub segment_id: Option<i64>,
     pub tag_ids: Option<Vec<i64>>,
     pub customer_ids: Option<Vec<i64>>,
+    pub group_ids: Option<Vec<i64>>,
 }
 
 impl From<&Audience> for AudienceOut {
@@ -130,11 +138,14 @@ impl From<&Audience> for AudienceOut {
             segment_id: None,
             tag_ids: None,
             customer_ids: None,
+            group_ids: None,
         };
         match a {
             Audience::Segment { segment_id } => out.segment_id = Some(*segment_id),
             Audience::Tags { tag_ids } => out.tag_ids = Some(tag_ids.clone()),
             Audience::Customers { customer_ids } => out.customer_ids = Some(customer_ids.clone()),
+            Audience::Groups { group_ids } => out.group_ids = Some(group_ids.clone()),
+            Audience::AllGroups => {}
         }
         out
     }
@@ -152,7 +163,8 @@ pub struct MessageIn {
     /// At most 9; text and attachments are not both empty.
     pub attachments: Option<Vec<AttachmentIn>>,
     pub audience: AudienceIn,
-    /// Share of the eligible audience kept unsent to measure uplift, 0–5000 basis points.
+    /// Share of the eligible audience kept unsent to measure uplift, 0–5000 basis points
+    /// (customers only: 0 for groups).
     pub holdout_bp: Option<i64>,
     /// RFC 3339; absent: now. Not in the past.
     pub send_at: Option<String>,
@@ -251,16 +263,18 @@ pub struct GuideOut {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = MassMessagePreviewOut)]
 pub struct PreviewOut {
-    /// Customers in the audience within the caller's scope.
+    /// `single` (customers, through their guides) or `group` (groups, through their owners).
+    pub chat_type: String,
+    /// Customers (groups) in the audience within the caller's scope.
     pub audience: u64,
     /// Who would be sent now.
     pub send: u64,
     /// Kept unsent for the holdout.
     pub holdout: u64,
-    /// Excluded by reason: `no_guide`, `deleted_guide`, `opted_out`, `receipt_cap`,
-    /// `frequency_cap`.
+    /// Excluded by reason: customers `no_guide`, `deleted_guide`, `opted_out`, `receipt_cap`,
+    /// `frequency_cap`; groups `dismissed`, `no_owner`, `receipt_cap`.
     pub excluded: BTreeMap<String, u64>,
-    /// The guides who would send, most recipients first (at most 20).
+    /// The guides (group owners) who would send, most recipients first (at most 20).
     pub guides: Vec<GuideOut>,
     pub rules: SettingsOut,
 }
@@ -268,6 +282,7 @@ pub struct PreviewOut {
 impl From<Preview> for PreviewOut {
     fn from(p: Preview) -> Self {
         Self {
+            chat_type: p.chat_type.into(),
             audience: p.audience,
             send: p.send,
             holdout: p.holdout,
@@ -457,6 +472,53 @@ impl From<RecipientPage> for RecipientPageOut {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MassMessageGroupRecipient)]
+pub struct GroupRecipientOut {
+    pub group_id: i64,
+    pub group_name: String,
+    /// `excluded`, `queued`, `task_created`, `delivered` or `failed`.
+    pub state: String,
+    /// Why excluded (`dismissed`, `no_owner`, `receipt_cap`) or failed (`wecom_refused`,
+    /// `receipt_cap`, `wecom_error`).
+    pub reason: String,
+    /// The owner who sends.
+    pub staff_id: Option<i64>,
+    pub staff_name: Option<String>,
+    pub delivered_at: Option<String>,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MassMessageGroupPage)]
+pub struct GroupPageOut {
+    pub items: Vec<GroupRecipientOut>,
+    /// Pass back as `after` for the next page; null on the last page.
+    pub next_after: Option<i64>,
+}
+
+impl From<GroupRecipientPage> for GroupPageOut {
+    fn from(p: GroupRecipientPage) -> Self {
+        Self {
+            items: p
+                .items
+                .into_iter()
+                .map(|r| GroupRecipientOut {
+                    group_id: r.group_id,
+                    group_name: r.group_name,
+                    state: r.state,
+                    reason: r.reason,
+                    staff_id: r.staff_id,
+                    staff_name: r.staff_name,
+                    delivered_at: r.delivered_at.map(ts),
+                    updated_at: ts(r.updated_at),
+                })
+                .collect(),
+            next_after: p.next_after,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 #[schema(as = MassMessageReminded)]
 pub struct RemindedOut {
     /// Guides reminded.
@@ -520,7 +582,7 @@ pub async fn put_settings(
 #[utoipa::path(post, path = "/api/v1/mass-messages/preview", tag = "messaging", security(("bearer" = [])),
     request_body = PreviewIn,
     responses((status = 200, body = PreviewOut), (status = 403, body = ErrorBody),
-        (status = 422, description = "invalid_audience, unknown_segment, unknown_tag, unknown_customer, invalid_holdout", body = ErrorBody)))]
+        (status = 422, description = "invalid_audience, unknown_segment, unknown_tag, unknown_customer, unknown_group, invalid_holdout", body = ErrorBody)))]
 pub async fn preview(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
@@ -551,7 +613,7 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/v1/mass-messages", tag = "messaging", security(("bearer" = [])),
     request_body = MessageIn,
     responses((status = 201, body = MessageOut), (status = 403, body = ErrorBody),
-        (status = 422, description = "invalid_name, empty_content, text_too_long, too_many_items, invalid_attachment, invalid_url, invalid_audience, unknown_segment, unknown_tag, unknown_customer, invalid_holdout, send_at_past …", body = ErrorBody)))]
+        (status = 422, description = "invalid_name, empty_content, text_too_long, too_many_items, invalid_attachment, invalid_url, invalid_audience, unknown_segment, unknown_tag, unknown_customer, unknown_group, invalid_holdout, send_at_past …", body = ErrorBody)))]
 pub async fn create(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
@@ -589,6 +651,26 @@ pub async fn recipients(
         .app
         .messaging()
         .recipients(&a, id, p.state.as_deref(), p.after, p.limit)
+        .await?;
+    Ok(Json(page.into()))
+}
+
+/// A page of a group message's groups with their state, by group id (empty for a message to
+/// customers).
+#[utoipa::path(get, path = "/api/v1/mass-messages/{id}/groups", tag = "messaging", security(("bearer" = [])),
+    params(("id" = i64, Path), RecipientsParams),
+    responses((status = 200, body = GroupPageOut), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn groups(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    IdPath(id): IdPath,
+    ApiQuery(p): ApiQuery<RecipientsParams>,
+) -> WebResult<Json<GroupPageOut>> {
+    let page = s
+        .app
+        .messaging()
+        .groups(&a, id, p.state.as_deref(), p.after, p.limit)
         .await?;
     Ok(Json(page.into()))
 }

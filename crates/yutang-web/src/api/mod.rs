@@ -112,6 +112,7 @@ use promotions::CustomerTokenScheme;
         reports::list, reports::create, reports::get_one, reports::update, reports::delete, reports::send, reports::deliveries,
         mass_messages::get_settings, mass_messages::put_settings, mass_messages::preview,
         mass_messages::list, mass_messages::create, mass_messages::get_one, mass_messages::recipients,
+        mass_messages::groups,
         mass_messages::cancel, mass_messages::remind, mass_messages::refresh, mass_messages::uplift,
         referrals::list_programs, referrals::create_program, referrals::get_program,
         referrals::update_program, referrals::archive_program, referrals::list_referrals,
@@ -434,6 +435,7 @@ pub fn router() -> Router<AppState> {
             "/mass-messages/{id}/recipients",
             get(mass_messages::recipients),
         )
+        .route("/mass-messages/{id}/groups", get(mass_messages::groups))
         .route("/mass-messages/{id}/cancel", post(mass_messages::cancel))
         .route("/mass-messages/{id}/remind", post(mass_messages::remind))
         .route("/mass-messages/{id}/refresh", post(mass_messages::refresh))

@@ -18,12 +18,13 @@ use axum::response::Response;
 use serde::Deserialize;
 use yutang_app::AppError;
 use yutang_app::messaging::{
-    MessageDetail, MessageInput, MessageView, Preview, RecipientPage, SettingsView,
+    GroupChoice, GroupRecipientPage, MessageDetail, MessageInput, MessageView, Preview,
+    RecipientPage, SettingsView,
 };
 use yutang_core::FieldError;
 use yutang_core::messaging::{
-    Attachment, Audience, Caps, Content, Exclusion, MAX_ATTACHMENTS, RECIPIENT_STATES, ReceiptRule,
-    parse_holdout,
+    Attachment, Audience, AudienceForm, Caps, Content, Exclusion, MAX_ATTACHMENTS,
+    RECIPIENT_STATES, ReceiptRule, parse_holdout,
 };
 use yutang_core::staff::{Permission, Role};
 use yutang_core::time::Millis;
@@ -84,6 +85,8 @@ fn kind_label(tr: Tr, kind: &str) -> &'static str {
     match kind {
         "segment" => tr.t("msg.audience.segment"),
         "tags" => tr.t("msg.audience.tags"),
+        "groups" => tr.t("msg.audience.groups"),
+        "all_groups" => tr.t("msg.audience.all_groups"),
         _ => tr.t("msg.audience.customers"),
     }
 }
@@ -419,6 +422,8 @@ pub struct ComposeForm {
     tag_ids: Vec<String>,
     /// Customer ids, one a line or separated by commas.
     customer_ids: String,
+    /// Chosen groups (`audience=groups`).
+    group_ids: Vec<String>,
     /// The holdout in percent (0–50).
     holdout: String,
     /// `now` or `later`.
@@ -438,6 +443,7 @@ impl Default for ComposeForm {
             segment_id: String::new(),
             tag_ids: Vec::new(),
             customer_ids: String::new(),
+            group_ids: Vec::new(),
             holdout: "0".into(),
             when: "now".into(),
             send_at: String::new(),
@@ -446,7 +452,7 @@ impl Default for ComposeForm {
 }
 
 /// The composer's fields a refusal can name (others show above the form).
-const COMPOSE_FIELDS: [&str; 9] = [
+const COMPOSE_FIELDS: [&str; 10] = [
     "name",
     "text",
     "attachments",
@@ -454,9 +460,21 @@ const COMPOSE_FIELDS: [&str; 9] = [
     "segment_id",
     "tag_ids",
     "customer_ids",
+    "group_ids",
     "holdout_bp",
     "send_at",
 ];
+
+/// The ids ticked in a list of checkboxes (blank ones skipped).
+fn checked_ids(field: &'static str, values: &[String]) -> Result<Vec<i64>, FieldError> {
+    let mut ids = Vec::new();
+    for v in values {
+        if let Some(id) = opt_id(field, v)? {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
 
 /// Line breaks as a browser sends them (`\r\n`) made `\n`, the only ones the text keeps.
 fn unix_lines(s: &str) -> String {
@@ -487,6 +505,7 @@ impl ComposeForm {
                 "segment_id" => f.segment_id = v.clone(),
                 "tag_ids" => f.tag_ids.push(v.clone()),
                 "customer_ids" => f.customer_ids = unix_lines(v),
+                "group_ids" => f.group_ids.push(v.clone()),
                 "holdout" => f.holdout = v.clone(),
                 "when" => f.when = v.clone(),
                 "send_at" => f.send_at = v.clone(),
@@ -530,7 +549,10 @@ impl ComposeForm {
     fn parse_audience(&self) -> Result<Audience, FieldError> {
         match self.audience.as_str() {
             "segment" => match opt_id("segment_id", &self.segment_id)? {
-                Some(id) => Audience::parse(Some(id), None, None),
+                Some(id) => Audience::parse(AudienceForm {
+                    segment_id: Some(id),
+                    ..AudienceForm::default()
+                }),
                 None => Err(FieldError::new(
                     "segment_id",
                     "invalid_audience",
@@ -538,13 +560,11 @@ impl ComposeForm {
                 )),
             },
             "tags" => {
-                let mut ids = Vec::new();
-                for t in &self.tag_ids {
-                    if let Some(id) = opt_id("tag_ids", t)? {
-                        ids.push(id);
-                    }
-                }
-                Audience::parse(None, Some(ids), None)
+                let ids = checked_ids("tag_ids", &self.tag_ids)?;
+                Audience::parse(AudienceForm {
+                    tag_ids: Some(ids),
+                    ..AudienceForm::default()
+                })
             }
             "customers" => {
                 let mut ids = Vec::new();
@@ -557,9 +577,23 @@ impl ComposeForm {
                         FieldError::new("customer_ids", "invalid_id", "customer ids are numbers")
                     })?);
                 }
-                Audience::parse(None, None, Some(ids))
+                Audience::parse(AudienceForm {
+                    customer_ids: Some(ids),
+                    ..AudienceForm::default()
+                })
             }
-            _ => Audience::parse(None, None, None),
+            "groups" => {
+                let ids = checked_ids("group_ids", &self.group_ids)?;
+                Audience::parse(AudienceForm {
+                    group_ids: Some(ids),
+                    ..AudienceForm::default()
+                })
+            }
+            "all_groups" => Audience::parse(AudienceForm {
+                all_groups: Some(true),
+                ..AudienceForm::default()
+            }),
+            _ => Audience::parse(AudienceForm::default()),
         }
     }
 
@@ -614,6 +648,9 @@ impl ComposeForm {
     fn is_tag(&self, id: &i64) -> bool {
         self.tag_ids.iter().any(|t| t.trim() == id.to_string())
     }
+    fn is_group(&self, id: &i64) -> bool {
+        self.group_ids.iter().any(|g| g.trim() == id.to_string())
+    }
     fn is_later(&self) -> bool {
         self.when == "later"
     }
@@ -628,6 +665,8 @@ struct ComposePage {
     preview: Option<Preview>,
     segments: Vec<Choice>,
     tag_groups: Vec<TagGroup>,
+    /// The groups the caller may send to (not dismissed), for `audience=groups`.
+    groups: Vec<GroupChoice>,
     rules: SettingsView,
     /// The caller is a store manager: the audience is cut to their store.
     store_only: bool,
@@ -654,7 +693,12 @@ impl ComposePage {
     }
     /// Each exclusion reason with its label and count, in the order the rules apply.
     fn exclusions(&self, p: &Preview) -> Vec<(&'static str, String, u64)> {
-        Exclusion::ALL
+        let reasons: &[Exclusion] = if p.chat_type == "group" {
+            &Exclusion::GROUP
+        } else {
+            &Exclusion::ALL
+        };
+        reasons
             .iter()
             .map(|e| {
                 let code = e.as_str();
@@ -668,6 +712,27 @@ impl ComposePage {
     }
     fn people(&self, n: &u64) -> String {
         self.ctx.tr.fill("msg.people", &[("n", &n.to_string())])
+    }
+    /// What the preview counts: customers, or groups.
+    fn unit(&self, p: &Preview) -> &'static str {
+        if p.chat_type == "group" {
+            self.ctx.tr.t("msg.group_count")
+        } else {
+            self.ctx.tr.t("msg.customers")
+        }
+    }
+    /// A group as the picker names it: its name (or id) and its owner.
+    fn group_label(&self, g: &GroupChoice) -> String {
+        let name = if g.name.is_empty() {
+            format!("#{}", g.id)
+        } else {
+            g.name.clone()
+        };
+        if g.owner.is_empty() {
+            name
+        } else {
+            format!("{name}（{}）", g.owner)
+        }
     }
     fn excluded_total(&self, p: &Preview) -> u64 {
         p.excluded.values().sum()
@@ -711,6 +776,10 @@ async fn compose_page(
         Ok(g) => g,
         Err(e) => return error_page(c.ctx, e),
     };
+    let groups = match s.app.messaging().group_choices(a).await {
+        Ok(g) => g,
+        Err(e) => return error_page(c.ctx, e),
+    };
     let store_only = c.session.actor.role == Role::StoreManager;
     render(
         extra.status,
@@ -721,6 +790,7 @@ async fn compose_page(
             preview: extra.preview,
             segments,
             tag_groups,
+            groups,
             rules,
             store_only,
         },
@@ -811,6 +881,61 @@ pub struct DetailQuery {
     at_limit: Option<u64>,
 }
 
+/// One recipient line of the detail page: a customer (linked to their page) or a group.
+struct RecipientLine {
+    id: i64,
+    name: String,
+    href: Option<String>,
+    state: String,
+    reason: String,
+    staff_name: Option<String>,
+    delivered_at: Option<i64>,
+    updated_at: i64,
+}
+
+/// A page of recipient lines and where the next starts.
+struct Lines(Vec<RecipientLine>, Option<i64>);
+
+impl From<RecipientPage> for Lines {
+    fn from(p: RecipientPage) -> Self {
+        let rows = p
+            .items
+            .into_iter()
+            .map(|r| RecipientLine {
+                id: r.customer_id,
+                name: r.customer_name,
+                href: Some(format!("/console/customers/{}", r.customer_id)),
+                state: r.state,
+                reason: r.reason,
+                staff_name: r.staff_name,
+                delivered_at: r.delivered_at,
+                updated_at: r.updated_at,
+            })
+            .collect();
+        Lines(rows, p.next_after)
+    }
+}
+
+impl From<GroupRecipientPage> for Lines {
+    fn from(p: GroupRecipientPage) -> Self {
+        let rows = p
+            .items
+            .into_iter()
+            .map(|r| RecipientLine {
+                id: r.group_id,
+                name: r.group_name,
+                href: None,
+                state: r.state,
+                reason: r.reason,
+                staff_name: r.staff_name,
+                delivered_at: r.delivered_at,
+                updated_at: r.updated_at,
+            })
+            .collect();
+        Lines(rows, p.next_after)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "console/messaging_detail.html")]
 struct DetailPage {
@@ -822,7 +947,10 @@ struct DetailPage {
     audience_href: Option<String>,
     /// The store of a store manager's message.
     store: Option<String>,
-    recipients: RecipientPage,
+    /// The message went to groups: `rows` are its groups.
+    to_groups: bool,
+    /// The page of recipients (customers or groups).
+    rows: Vec<RecipientLine>,
     /// The recipients' state filter (`""`: all).
     state: &'static str,
     /// `(state, href)` of the filters.
@@ -968,6 +1096,11 @@ async fn describe_audience(s: &AppState, c: &Console, a: &Audience) -> (String, 
             tr.fill("msg.customers_n", &[("n", &customer_ids.len().to_string())]),
             None,
         ),
+        Audience::Groups { group_ids } => (
+            tr.fill("msg.groups_n", &[("n", &group_ids.len().to_string())]),
+            None,
+        ),
+        Audience::AllGroups => (tr.t("msg.audience.all_groups").to_owned(), None),
     }
 }
 
@@ -997,16 +1130,18 @@ async fn detail_page(
             );
         }
     };
-    let page = match m
-        .recipients(
-            a,
-            id,
-            (!state.is_empty()).then_some(state),
-            q.after,
-            Some(RECIPIENTS_PAGE),
-        )
-        .await
-    {
+    let to_groups = d.message.audience.to_groups();
+    let only = (!state.is_empty()).then_some(state);
+    let page: Result<Lines, AppError> = if to_groups {
+        m.groups(a, id, only, q.after, Some(RECIPIENTS_PAGE))
+            .await
+            .map(Into::into)
+    } else {
+        m.recipients(a, id, only, q.after, Some(RECIPIENTS_PAGE))
+            .await
+            .map(Into::into)
+    };
+    let Lines(rows, next_after) = match page {
         Ok(p) => p,
         Err(e) => return error_page(c.ctx, e),
     };
@@ -1025,9 +1160,7 @@ async fn detail_page(
             format!("{base}?{}#recipients", parts.join("&"))
         }
     };
-    let next = page
-        .next_after
-        .map(|after| with_state(&format!("after={after}")));
+    let next = next_after.map(|after| with_state(&format!("after={after}")));
     let first = q.after.map(|_| with_state(""));
     let filters = RECIPIENT_STATES
         .iter()
@@ -1071,7 +1204,8 @@ async fn detail_page(
             audience,
             audience_href,
             store,
-            recipients: page,
+            to_groups,
+            rows,
             state,
             filters,
             next,
@@ -1166,6 +1300,29 @@ pub(crate) fn text(key: &str) -> Option<(&'static str, &'static str)> {
         "msg.audience.segment" => ("人群", "Segment"),
         "msg.audience.tags" => ("标签", "Tags"),
         "msg.audience.customers" => ("指定客户", "Listed customers"),
+        "msg.audience.groups" => ("指定客户群", "Chosen groups"),
+        "msg.audience.all_groups" => ("全部客户群", "Every group"),
+        "msg.groups_pick" => (
+            "选择客户群（由群主发送）",
+            "Choose groups (their owners send)",
+        ),
+        "msg.groups_help" => (
+            "客户群群发通过群主的企业微信发出，每个群受企业微信接收上限约束；不设对照组。",
+            "A group message goes out through each group's owner on WeCom; each group is under WeCom's receipt cap. No holdout.",
+        ),
+        "msg.no_groups" => (
+            "暂无客户群，请先同步企业微信。",
+            "No groups yet; sync WeCom first.",
+        ),
+        "msg.groups_n" => ("{n} 个客户群", "{n} groups"),
+        "msg.group" => ("客户群", "Group"),
+        "msg.group_count" => ("客户群数", "Groups"),
+        "msg.owner" => ("群主", "Owner"),
+        "msg.reason.dismissed" => ("客户群已解散", "The group was dismissed"),
+        "msg.reason.no_owner" => (
+            "群主不可发送（未绑定或已离职）",
+            "The owner cannot send (not linked or resigned)",
+        ),
         "msg.count.audience" => ("受众", "Audience"),
         "msg.count.sent_to_guides" => ("已下发导购", "Sent to guides"),
         "msg.count.delivered" => ("已送达", "Delivered"),
@@ -1524,6 +1681,7 @@ mod tests {
     fn every_code_has_both_languages() {
         let mut keys: Vec<String> = Exclusion::ALL
             .iter()
+            .chain(Exclusion::GROUP.iter())
             .map(|e| format!("msg.reason.{}", e.as_str()))
             .collect();
         for r in ["wecom_refused", "not_friend", "wecom_error"] {
@@ -1540,6 +1698,9 @@ mod tests {
         }
         for st in ["scheduled", "sending", "sent", "cancelled"] {
             keys.push(format!("msg.status.{st}"));
+        }
+        for k in ["segment", "tags", "customers", "groups", "all_groups"] {
+            keys.push(format!("msg.audience.{k}"));
         }
         for k in keys {
             let (zh, en) = text(&k).unwrap_or_else(|| panic!("{k}"));

@@ -21,6 +21,7 @@ both_engines!(
     console_messages_rules_preview_send_and_follow_up,
     console_messages_refuse_bad_input_and_create_nothing,
     console_messages_by_role,
+    console_group_messages_pick_groups_and_list_them,
 );
 
 fn zh(code: &str) -> &'static str {
@@ -1038,4 +1039,112 @@ async fn console_messages_by_role(e: Engine) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+/// 客户群群发 in the composer (issue #21 item 2): the synced groups offered by name and owner,
+/// 预览触达 counting groups with the group reasons in words, a holdout refused under its
+/// field, 发送 creating one group task per owner, and the message's page listing its groups.
+async fn console_group_messages_pick_groups_and_list_them(e: Engine) {
+    let (t, fake, _) = synced(e).await;
+    t.staff("cg.admin", "admin", None).await;
+    let cookie = console_login(&t, "cg.admin").await;
+    let id_of = |chat: &str| {
+        let sql = format!("SELECT id FROM customer_groups WHERE chat_id = '{chat}'");
+        Box::leak(sql.into_boxed_str()) as &'static str
+    };
+    let g1 = crate::promotions::scalar(&t, id_of("wrDemoGroup0001")).await;
+    let g3 = crate::promotions::scalar(&t, id_of("wrDemoGroup0003")).await;
+    let sql = format!("UPDATE customer_groups SET dismissed_at = 1 WHERE id = {g3}");
+    t.exec(Box::leak(sql.into_boxed_str())).await;
+
+    let (status, html) = page(&t, &cookie, "/console/messages/new").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(r#"value="groups" id="audience-groups""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="all_groups" id="audience-all-groups""#));
+    assert!(
+        html.contains(&format!(r#"name="group_ids" value="{g1}""#))
+            && html.contains("鱼塘会员福利群①（"),
+        "{html}"
+    );
+    // A dismissed group is not offered.
+    assert!(!html.contains(&format!(r#"name="group_ids" value="{g3}""#)));
+    let csrf = csrf_in(&html);
+
+    // 预览触达 of two groups, one dismissed since it was picked.
+    let form = compose(
+        &csrf,
+        "",
+        "",
+        &[
+            ("audience", "groups".into()),
+            ("group_ids", g1.to_string()),
+            ("group_ids", g3.to_string()),
+            ("do", "preview".into()),
+        ],
+    );
+    let r = post_form(&t, &cookie, "/console/messages/new", &form).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert_eq!(number(&html, "data-preview", "audience"), 2, "{html}");
+    assert_eq!(number(&html, "data-preview", "send"), 1);
+    assert!(html.contains(r#"<tr data-reason="dismissed"><td>客户群已解散</td><td data-n="1">"#));
+    assert!(html.contains(r#"<tr data-reason="no_owner">"#));
+    assert!(!html.contains(r#"data-reason="frequency_cap""#));
+    assert!(html.contains(&format!(r#"name="group_ids" value="{g1}" checked"#)));
+
+    // A holdout is for customers: refused under its field, nothing created.
+    let form = compose(
+        &csrf,
+        "晚安群",
+        "晚安",
+        &[
+            ("audience", "all_groups".into()),
+            ("holdout", "10".into()),
+            ("do", "send".into()),
+        ],
+    );
+    let r = post_form(&t, &cookie, "/console/messages/new", &form).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains(&refused("holdout_bp", zh("invalid_holdout")))
+    );
+    assert!(api_messages(&t).await.is_empty());
+
+    // 发送 to every group: one task per owner; the page lists the groups.
+    let form = compose(
+        &csrf,
+        "晚安群",
+        "晚安，明早 8 点鲜果到店",
+        &[("audience", "all_groups".into()), ("do", "send".into())],
+    );
+    let r = post_form(&t, &cookie, "/console/messages/new", &form).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
+    let loc = location(&r);
+    t.settle_jobs().await;
+    let groups: Vec<_> = fake
+        .msg_templates()
+        .into_iter()
+        .filter(|m| m.chat_type == "group")
+        .collect();
+    assert_eq!(
+        groups.len(),
+        2,
+        "张伟 and 王芳 own the groups not dismissed"
+    );
+    let (status, html) = page(&t, &cookie, &loc).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("全部客户群"), "{html}");
+    assert!(
+        html.contains(&format!(r#"data-group="{g1}" data-state="task_created""#)),
+        "{html}"
+    );
+    assert!(html.contains("<th>群主</th>"));
+    assert!(!html.contains("data-customer="));
+    fake.shutdown().await;
 }

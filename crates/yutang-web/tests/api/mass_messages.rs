@@ -21,6 +21,8 @@ both_engines!(
     bad_input_is_refused_by_field_and_creates_nothing,
     each_role_sees_and_sends_only_its_own,
     a_scheduled_message_can_be_cancelled_once,
+    two_messages_prepared_at_once_share_the_frequency_cap,
+    a_group_message_goes_through_each_owner_and_counts_per_group,
 );
 
 /// The fake's active staff (陈静 has resigned and is not linked).
@@ -105,14 +107,16 @@ async fn message(t: &TestApp, id: i64) -> Value {
     .await
 }
 
-/// Every recipient of a message: customer id → (state, reason).
-async fn recipients(t: &TestApp, id: i64) -> BTreeMap<i64, (String, String)> {
+/// Every row of a message's pages at `what` (`recipients` or `groups`), 7 (or 1) a page:
+/// the row's `key` id → (state, reason).
+async fn every_row(t: &TestApp, id: i64, what: &str, key: &str) -> BTreeMap<i64, (String, String)> {
     let mut out = BTreeMap::new();
     let mut after = 0;
+    let limit = if what == "groups" { 1 } else { 7 };
     loop {
         let v = ok(
             t.get(
-                &format!("/api/v1/mass-messages/{id}/recipients?limit=7&after={after}"),
+                &format!("/api/v1/mass-messages/{id}/{what}?limit={limit}&after={after}"),
                 &t.admin,
             )
             .await,
@@ -121,7 +125,7 @@ async fn recipients(t: &TestApp, id: i64) -> BTreeMap<i64, (String, String)> {
         .await;
         for r in v["items"].as_array().unwrap() {
             out.insert(
-                r["customer_id"].as_i64().unwrap(),
+                r[key].as_i64().unwrap(),
                 (
                     r["state"].as_str().unwrap().to_owned(),
                     r["reason"].as_str().unwrap().to_owned(),
@@ -133,6 +137,11 @@ async fn recipients(t: &TestApp, id: i64) -> BTreeMap<i64, (String, String)> {
             None => return out,
         }
     }
+}
+
+/// Every recipient of a message: customer id → (state, reason).
+async fn recipients(t: &TestApp, id: i64) -> BTreeMap<i64, (String, String)> {
+    every_row(t, id, "recipients", "customer_id").await
 }
 
 fn count_of(m: &BTreeMap<i64, (String, String)>, state: &str) -> usize {
@@ -855,6 +864,231 @@ async fn a_scheduled_message_can_be_cancelled_once(e: Engine) {
     assert_eq!(
         (status, code.as_str()),
         (StatusCode::CONFLICT, "message_not_sent")
+    );
+    fake.shutdown().await;
+}
+
+/// Two messages to the same customers prepared at the same moment (two job runners at once;
+/// on PostgreSQL two connections at READ COMMITTED) still count one contact ledger: with a
+/// daily cap of 1 each customer is sent one of them, and the other excludes them for the cap.
+async fn two_messages_prepared_at_once_share_the_frequency_cap(e: Engine) {
+    let (t, fake, _, customers) = synced(e).await;
+    let all = ids(&customers);
+    let eligible = preview(&t, &t.admin, json!({"customer_ids": all}), 0).await["send"]
+        .as_u64()
+        .unwrap();
+    assert!(eligible >= 30, "eligible {eligible}");
+    let mut messages = Vec::new();
+    for name in ["早安", "午安"] {
+        let m = send(
+            &t,
+            &t.admin,
+            json!({"name": name, "text": name, "send_at": "2099-01-01T02:00:00Z",
+                   "audience": {"customer_ids": all}}),
+        )
+        .await;
+        messages.push(m["id"].as_i64().unwrap());
+    }
+    t.exec("UPDATE jobs SET run_at = 0 WHERE kind = 'mass_message_prepare'")
+        .await;
+    let (a, b) = tokio::join!(t.app.run_one_job(), t.app.run_one_job());
+    assert!(a.unwrap() && b.unwrap(), "both runners took a preparation");
+    t.settle_jobs().await;
+
+    let mut sent = 0;
+    let mut capped = 0;
+    for &id in &messages {
+        let r = recipients(&t, id).await;
+        sent += count_of(&r, "task_created");
+        capped += r
+            .values()
+            .filter(|(s, why)| s == "excluded" && why == "frequency_cap")
+            .count();
+    }
+    assert_eq!(sent as u64, eligible, "each customer is sent one message");
+    assert_eq!(capped as u64, eligible, "and capped out of the other");
+    let twice = crate::promotions::scalar(
+        &t,
+        "SELECT COUNT(*) FROM (SELECT customer_id FROM message_contacts \
+                 GROUP BY customer_id HAVING COUNT(*) > 1) x",
+    )
+    .await;
+    assert_eq!(twice, 0, "no customer is in the ledger twice today");
+    fake.shutdown().await;
+}
+
+/// The id of the synced group `chat_id`.
+async fn group_id(t: &TestApp, chat_id: &str) -> i64 {
+    let sql = format!("SELECT id FROM customer_groups WHERE chat_id = '{chat_id}'");
+    crate::promotions::scalar(t, Box::leak(sql.into_boxed_str())).await
+}
+
+/// Every group of a group message: group id → (state, reason).
+async fn group_rows(t: &TestApp, id: i64) -> BTreeMap<i64, (String, String)> {
+    every_row(t, id, "groups", "group_id").await
+}
+
+/// A message to customer groups (issue #21 item 2): each group goes through its owner in one
+/// chat_type group task per owner; a dismissed group and one whose owner cannot send are
+/// excluded by reason; results come back per group; WeCom's receipt rule counts each group's
+/// own ledger (not the customers'); a group audience takes no holdout and names unknown
+/// groups by field.
+async fn a_group_message_goes_through_each_owner_and_counts_per_group(e: Engine) {
+    let (t, fake, _, _) = synced(e).await;
+    let g1 = group_id(&t, "wrDemoGroup0001").await; // 张伟
+    let g2 = group_id(&t, "wrDemoGroup0002").await; // 王芳
+    let g3 = group_id(&t, "wrDemoGroup0003").await; // 李娜
+    // 陈静 resigned: her group is not synced; one whose owner is no linked staff member is
+    // written here as WeCom would leave it.
+    t.exec(
+        "INSERT INTO customer_groups (chat_id, name, owner_userid, created_at, synced_at, \
+         updated_at) VALUES ('wrDemoGroup0004', '陈静的会员群', 'chenjing', 0, 0, 0)",
+    )
+    .await;
+    let g4 = group_id(&t, "wrDemoGroup0004").await;
+
+    // Bad input: a holdout, an unknown group, two forms at once.
+    for (body, field, code) in [
+        (
+            json!({"audience": {"all_groups": true}, "holdout_bp": 1000}),
+            "holdout_bp",
+            "invalid_holdout",
+        ),
+        (
+            json!({"audience": {"group_ids": [g1, 9_999_999]}}),
+            "group_ids",
+            "unknown_group",
+        ),
+        (
+            json!({"audience": {"group_ids": [g1], "customer_ids": [1]}}),
+            "audience",
+            "invalid_audience",
+        ),
+    ] {
+        let r = t
+            .post("/api/v1/mass-messages/preview", &t.admin, body)
+            .await;
+        let (status, got, f) = error_of(r).await;
+        assert_eq!(
+            (status, got.as_str(), f.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, code, Some(field))
+        );
+    }
+
+    let p = preview(&t, &t.admin, json!({"all_groups": true}), 0).await;
+    assert_eq!(p["chat_type"], "group");
+    assert_eq!(p["audience"], 4, "{p}");
+    assert_eq!(p["send"], 3, "{p}");
+    assert_eq!(p["excluded"]["no_owner"], 1, "{p}");
+    assert_eq!(p["excluded"]["dismissed"], 0, "{p}");
+    assert!(p["excluded"].get("frequency_cap").is_none(), "{p}");
+    assert_eq!(p["guides"].as_array().unwrap().len(), 3, "{p}");
+
+    // 李娜's group is dismissed: it is excluded, not sent.
+    let sql = format!("UPDATE customer_groups SET dismissed_at = 1 WHERE id = {g3}");
+    t.exec(Box::leak(sql.into_boxed_str())).await;
+    let p = preview(&t, &t.admin, json!({"group_ids": [g1, g3]}), 0).await;
+    assert_eq!(
+        (p["audience"].as_u64(), p["send"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(p["excluded"]["dismissed"], 1, "{p}");
+
+    let m = send(
+        &t,
+        &t.admin,
+        json!({"name": "早安群", "text": "早上好，今日鲜果已到店", "audience": {"group_ids": [g1, g2, g3, g4]}}),
+    )
+    .await;
+    let id = m["id"].as_i64().unwrap();
+    assert_eq!(m["audience"]["kind"], "groups");
+    t.settle_jobs().await;
+    let v = message(&t, id).await;
+    assert_eq!(v["status"], "sent", "{v}");
+    assert_eq!(v["counts"]["audience"], 4, "{v}");
+    assert_eq!(v["counts"]["task_created"], 2, "{v}");
+    assert_eq!(v["counts"]["reasons"]["dismissed"], 1, "{v}");
+    assert_eq!(v["counts"]["reasons"]["no_owner"], 1, "{v}");
+    let rows = group_rows(&t, id).await;
+    assert_eq!(rows[&g3], ("excluded".to_owned(), "dismissed".to_owned()));
+    assert_eq!(rows[&g4], ("excluded".to_owned(), "no_owner".to_owned()));
+    // A customer message's page of customers is empty for it.
+    let r = ok(
+        t.get(&format!("/api/v1/mass-messages/{id}/recipients"), &t.admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(r["items"].as_array().unwrap().len(), 0);
+
+    // One chat_type group task per owner, naming exactly their group.
+    let templates: Vec<_> = fake
+        .msg_templates()
+        .into_iter()
+        .filter(|m| m.chat_type == "group")
+        .collect();
+    assert_eq!(templates.len(), 2);
+    let mut by_owner: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for tpl in &templates {
+        by_owner.insert(
+            tpl.creator.clone(),
+            tpl.targets.iter().map(|x| x.recipient.clone()).collect(),
+        );
+    }
+    assert_eq!(by_owner["zhangwei"], vec!["wrDemoGroup0001".to_owned()]);
+    assert_eq!(by_owner["wangfang"], vec!["wrDemoGroup0002".to_owned()]);
+
+    // 张伟 sends; the results come back for his group only.
+    let zhang = templates.iter().find(|x| x.creator == "zhangwei").unwrap();
+    assert!(fake.complete_msg_template_for(&zhang.msgid, "zhangwei"));
+    let v = ok(
+        t.post(
+            &format!("/api/v1/mass-messages/{id}/refresh"),
+            &t.admin,
+            json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(v["counts"]["delivered"], 1, "{v}");
+    assert_eq!(v["counts"]["task_created"], 1, "{v}");
+    let rows = group_rows(&t, id).await;
+    assert_eq!(rows[&g1].0, "delivered");
+    assert_eq!(rows[&g2].0, "task_created");
+    // A second read changes nothing.
+    let again = ok(
+        t.post(
+            &format!("/api/v1/mass-messages/{id}/refresh"),
+            &t.admin,
+            json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(again["counts"], v["counts"]);
+
+    // The groups' ledger, not the customers', counts it: with WeCom's 1-a-day rule both sent
+    // groups are over their cap today, while customers keep theirs.
+    ok(
+        t.send_json(
+            Method::PUT,
+            "/api/v1/messaging/settings",
+            &t.admin,
+            json!({"daily_cap": 1, "weekly_cap": 3, "receipt_rule": "daily_1"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let p = preview(&t, &t.admin, json!({"group_ids": [g1, g2]}), 0).await;
+    assert_eq!(p["send"], 0, "{p}");
+    assert_eq!(p["excluded"]["receipt_cap"], 2, "{p}");
+    let customers = crate::promotions::scalar(&t, "SELECT COUNT(*) FROM message_contacts").await;
+    assert_eq!(
+        customers, 0,
+        "a group message is not a message to each customer"
     );
     fake.shutdown().await;
 }

@@ -560,7 +560,11 @@ async fn world(e: Engine) -> World {
         let input = yutang_app::messaging::MessageInput::parse(
             "矩阵群发",
             yutang_core::messaging::Content::parse("矩阵", vec![]).unwrap(),
-            yutang_core::messaging::Audience::parse(None, None, Some(vec![ca])).unwrap(),
+            yutang_core::messaging::Audience::parse(yutang_core::messaging::AudienceForm {
+                customer_ids: Some(vec![ca]),
+                ..Default::default()
+            })
+            .unwrap(),
             None,
             Some(4_000_000_000_000),
         )
@@ -858,6 +862,7 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
             "audience": {"customer_ids": [w.ca]}})),
         ("get", "/mass-messages/{id}")
         | ("get", "/mass-messages/{id}/recipients")
+        | ("get", "/mass-messages/{id}/groups")
         | ("get", "/mass-messages/{id}/uplift") => {
             Case::new(Roles(&[Analyst, Manager, Operator, Admin])).scoped(w.message_a, w.message_b)
         }

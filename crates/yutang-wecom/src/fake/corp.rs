@@ -663,19 +663,28 @@ impl Corp {
 
     /// Mass messages `external_userid` received: targets with status 1 of `single` tasks.
     pub fn delivered_mass_messages(&self, external_userid: &str) -> usize {
+        self.delivered_of("single", external_userid)
+    }
+
+    /// Mass messages the group `chat_id` received: targets with status 1 of `group` tasks.
+    pub fn delivered_group_messages(&self, chat_id: &str) -> usize {
+        self.delivered_of("group", chat_id)
+    }
+
+    fn delivered_of(&self, chat_type: &str, recipient: &str) -> usize {
         self.msg_templates
             .iter()
-            .filter(|t| t.chat_type == "single")
+            .filter(|t| t.chat_type == chat_type)
             .flat_map(|t| &t.targets)
-            .filter(|t| t.status == 1 && t.recipient == external_userid)
+            .filter(|t| t.status == 1 && t.recipient == recipient)
             .count()
     }
 
     /// The staff members of the mass-send task `msgid` confirm and send it (all of them, or
     /// with `sender` only that one): each of their unsent targets becomes status 1 (sent, at
-    /// `now`), or, for a customer, 2 when the sender no longer follows them and 3 when they
-    /// already received [`Corp::receipt_cap`] mass messages. A cancelled task sends nothing
-    /// more. Returns `None` for an unknown task, else how many targets the sender(s) have in
+    /// `now`), or, for a customer, 2 when the sender no longer follows them, and 3 when the
+    /// customer (or group) already received [`Corp::receipt_cap`] mass messages. A cancelled
+    /// task sends nothing more. Returns `None` for an unknown task, else how many targets the sender(s) have in
     /// it (sent or not).
     pub fn complete_msg_template(
         &mut self,
@@ -702,7 +711,15 @@ impl Corp {
                 continue;
             }
             let status = if !single {
-                1
+                // WeCom caps each group as it caps each customer (92135).
+                if self
+                    .receipt_cap
+                    .is_some_and(|cap| self.delivered_group_messages(&target.recipient) >= cap)
+                {
+                    3
+                } else {
+                    1
+                }
             } else if !self.follows(&target.sender, &target.recipient) {
                 2
             } else if self

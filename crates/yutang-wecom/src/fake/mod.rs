@@ -33,7 +33,7 @@
 //! - Mass-send tasks stay unsent until [`FakeWecom::complete_msg_template`] (every sender) or
 //!   [`FakeWecom::complete_msg_template_for`] (one sender) plays the staff members' confirm:
 //!   each target becomes 1 (sent), 2 (the sender no longer follows the customer) or 3 (the
-//!   customer already received [`FakeWecom::set_receipt_cap`] mass messages; no cap by
+//!   customer, or group, already received [`FakeWecom::set_receipt_cap`] mass messages; no cap by
 //!   default). `cancel_groupmsg_send` leaves the unsent targets unsent for good.
 //!   `remind_groupmsg_send` accepts three reminders of a task per 24 hours of the corp's clock
 //!   and answers 45009 to a fourth (WeCom documents no code for it; the fake's choice);
