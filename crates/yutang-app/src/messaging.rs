@@ -52,7 +52,7 @@ use yutang_wecom::client::api::{
 
 use crate::audit::{self, Action};
 use crate::error::{AppError, Result};
-use crate::jobs::{JobRegistry, MAX_ATTEMPTS};
+use crate::jobs::JobRegistry;
 use crate::{Actor, App};
 
 /// Job kind: decide the recipients of a message at its send time.
@@ -63,6 +63,9 @@ pub const SEND_KIND: &str = "mass_message_send";
 pub const TRACK_KIND: &str = "mass_message_track";
 /// How often a sent message's results are read.
 pub const TRACK_EVERY_MS: i64 = 10 * 60 * 1000;
+/// Continuations of a send WeCom keeps throttling (45009, 45033) or cannot be reached for,
+/// before its remaining tasks fail: about 4 hours at [`throttle_delay_ms`].
+pub const MAX_THROTTLED_ROUNDS: u32 = 30;
 /// For how long after sending they are read (guides confirm within days, or never).
 pub const TRACK_FOR_MS: i64 = 3 * 24 * 3600 * 1000;
 /// A send time this far in the past is refused (a form submitted a little late is not).
@@ -153,7 +156,15 @@ fn payload_of(id: i64) -> Result<String> {
     json(&MessageJob {
         message_id: id,
         outcome: None,
+        round: 0,
     })
+}
+
+/// How long a send throttled by WeCom waits before its continuation `round` (1, 2, …): 5 s
+/// doubled each round, at most 10 minutes.
+fn throttle_delay_ms(round: u32) -> i64 {
+    let doubled = 5_000_i64.saturating_mul(1_i64 << round.saturating_sub(1).min(20));
+    doubled.min(10 * 60 * 1000)
 }
 
 fn json<T: Serialize>(v: &T) -> Result<String> {
@@ -365,6 +376,13 @@ struct MessageJob {
     message_id: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     outcome: Option<String>,
+    /// A send job continued after WeCom throttled it: which continuation (0: the first).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    round: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The decision for one customer, with who sends.
@@ -1177,6 +1195,7 @@ impl Messaging<'_> {
         json(&MessageJob {
             message_id: id,
             outcome: Some(what.to_owned()),
+            round: 0,
         })
     }
 
@@ -1326,11 +1345,26 @@ impl Messaging<'_> {
                 .await?;
                 continue;
             };
-            if t.state == "sending"
-                && let Some(msgid) = self
+            let found = if t.state == "sending" {
+                match self
                     .find_created(client, chat_type, t, &content, &known)
-                    .await?
-            {
+                    .await
+                {
+                    Ok(found) => found,
+                    Err(e) => {
+                        let why = format!("wecom_error: {e}");
+                        if let Some(later) =
+                            self.throttled(job, id, t, target, &source, &why).await?
+                        {
+                            return Ok(later);
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            if let Some(msgid) = found {
                 let mut tx = self.db.begin().await?;
                 store::mark_created_in(&mut tx, target, t.id, &msgid, &[], &source, self.now())
                     .await?;
@@ -1379,13 +1413,9 @@ impl Messaging<'_> {
                 }
                 Err(e) => {
                     let why = format!("wecom_error: {e}");
-                    store::record_task_error(&self.db, t.id, &why, self.now()).await?;
-                    if job.attempts >= MAX_ATTEMPTS {
-                        self.fail_task(t, target, &why, &source).await?;
-                        continue;
+                    if let Some(later) = self.throttled(job, id, t, target, &source, &why).await? {
+                        return Ok(later);
                     }
-                    // Retried by the runner with backoff; created tasks stay created.
-                    return Err(AppError::Internal(why));
                 }
             }
         }
@@ -1411,6 +1441,60 @@ impl Messaging<'_> {
         Self::outcome(id, "sent")
     }
 
+    /// WeCom throttles (45009, 45033) or cannot be reached, past the client's own retries.
+    /// The send comes back later, slower each round, instead of spending the job's attempts:
+    /// a storm slows sending down and loses nothing. Created tasks stay created; this one
+    /// stays as it is (`sending` once called), so the next round looks it up in WeCom before
+    /// calling again. Returns the job's outcome, or `None` when the rounds are used up and
+    /// the task failed.
+    async fn throttled(
+        &self,
+        job: &JobRow,
+        id: i64,
+        t: &TaskRow,
+        target: Target,
+        source: &str,
+        why: &str,
+    ) -> Result<Option<String>> {
+        let now = self.now();
+        store::record_task_error(&self.db, t.id, why, now).await?;
+        let round = serde_json::from_str::<MessageJob>(&job.payload)
+            .map(|j| j.round)
+            .unwrap_or(0);
+        if round >= MAX_THROTTLED_ROUNDS {
+            self.fail_task(t, target, why, source).await?;
+            return Ok(None);
+        }
+        let next = round + 1;
+        let delay = throttle_delay_ms(next);
+        job_store::enqueue(
+            &self.db,
+            &NewJob {
+                kind: SEND_KIND,
+                payload: &json(&MessageJob {
+                    message_id: id,
+                    outcome: None,
+                    round: next,
+                })?,
+                run_at: now + delay,
+                idempotency_key: Some(&format!("{SEND_KIND}:{id}:{next}")),
+                created_by: None,
+            },
+            now,
+        )
+        .await?;
+        tracing::warn!(
+            message = id,
+            round = next,
+            error = why,
+            "mass message send throttled"
+        );
+        Ok(Some(Self::outcome(
+            id,
+            &format!("throttled: round {next} in {delay} ms"),
+        )?))
+    }
+
     async fn fail_task(&self, t: &TaskRow, target: Target, why: &str, source: &str) -> Result<()> {
         let mut tx = self.db.begin().await?;
         store::mark_task_failed_in(&mut tx, target, t.id, why, source, self.now()).await?;
@@ -1428,7 +1512,7 @@ impl Messaging<'_> {
         t: &TaskRow,
         content: &Content,
         known: &HashSet<String>,
-    ) -> Result<Option<String>> {
+    ) -> std::result::Result<Option<String>, yutang_wecom::WecomError> {
         let Some(at) = t.attempted_at else {
             return Ok(None);
         };
@@ -1446,8 +1530,7 @@ impl Messaging<'_> {
                     limit: Some(wapi::MAX_GROUPMSG_LIST_LIMIT),
                     cursor: cursor.clone(),
                 })
-                .await
-                .map_err(|e| AppError::Internal(format!("wecom_error: {e}")))?;
+                .await?;
             for g in page.group_msg_list {
                 let text = g.text.map(|t| t.content).unwrap_or_default();
                 if text == content.text

@@ -23,6 +23,7 @@ both_engines!(
     a_scheduled_message_can_be_cancelled_once,
     two_messages_prepared_at_once_share_the_frequency_cap,
     a_group_message_goes_through_each_owner_and_counts_per_group,
+    a_throttling_storm_slows_sending_and_loses_nothing,
 );
 
 /// The fake's active staff (陈静 has resigned and is not linked).
@@ -1090,5 +1091,72 @@ async fn a_group_message_goes_through_each_owner_and_counts_per_group(e: Engine)
         customers, 0,
         "a group message is not a message to each customer"
     );
+    fake.shutdown().await;
+}
+
+/// A storm of 24 × 45009 (WeCom's frequency limit), more than the client's retries times the
+/// job runner's attempts (which used to fail the tasks): the send comes back later in rounds,
+/// each waiting longer; when WeCom answers again every guide has exactly one task and no
+/// recipient failed.
+async fn a_throttling_storm_slows_sending_and_loses_nothing(e: Engine) {
+    let (t, fake, _, customers) = synced(e).await;
+    fake.fail_next(yutang_wecom::client::api::PATH_ADD_MSG_TEMPLATE, 45009, 24);
+    let m = send(
+        &t,
+        &t.admin,
+        json!({"name": "限流", "text": "风暴中的群发", "audience": {"customer_ids": ids(&customers)}}),
+    )
+    .await;
+    let id = m["id"].as_i64().unwrap();
+    t.settle_jobs().await;
+    // Throttled: still sending, its continuation waiting for later (not retried at once).
+    assert_eq!(message(&t, id).await["status"], "sending");
+    let waiting = crate::promotions::scalar(
+        &t,
+        "SELECT COUNT(*) FROM jobs WHERE kind = 'mass_message_send' AND status = 'queued' \
+         AND run_at >= created_at + 5000",
+    )
+    .await;
+    assert_eq!(waiting, 1, "one continuation, at least 5 s later");
+    let mut delays = Vec::new();
+    for _ in 0..50 {
+        if message(&t, id).await["status"] == "sent" {
+            break;
+        }
+        let d = crate::promotions::scalar(
+            &t,
+            "SELECT COALESCE(MAX(run_at - created_at), 0) FROM jobs \
+             WHERE kind = 'mass_message_send' AND status = 'queued'",
+        )
+        .await;
+        delays.push(d);
+        t.exec("UPDATE jobs SET run_at = 0 WHERE status = 'queued' AND kind = 'mass_message_send'")
+            .await;
+        t.settle_jobs().await;
+    }
+    let v = message(&t, id).await;
+    assert_eq!(v["status"], "sent", "{v}");
+    assert!(
+        delays.len() >= 2 && delays.windows(2).all(|w| w[1] > w[0] || w[1] == 0),
+        "each round waits longer: {delays:?}"
+    );
+    let tasks = v["tasks"].as_array().unwrap();
+    assert!(tasks.iter().all(|t| t["state"] == "created"), "{v}");
+    assert!(tasks.iter().all(|t| t["last_error"] == ""), "{v}");
+    assert_eq!(v["counts"]["failed"], 0, "{v}");
+    let made: Vec<_> = fake
+        .msg_templates()
+        .into_iter()
+        .filter(|m| m.text.as_deref() == Some("风暴中的群发"))
+        .collect();
+    assert_eq!(
+        made.len(),
+        tasks.len(),
+        "one WeCom task per guide, none twice"
+    );
+    let mut senders: Vec<&str> = made.iter().map(|m| m.creator.as_str()).collect();
+    senders.sort_unstable();
+    senders.dedup();
+    assert_eq!(senders.len(), made.len());
     fake.shutdown().await;
 }
