@@ -385,11 +385,13 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-/// The decision for one customer, with who sends.
+/// The decision for one customer (or group), with who sends.
 struct Decided {
+    /// The customer's id, or the group's in a group message.
     customer_id: i64,
     decision: Decision,
     sender: Option<(i64, String)>,
+    /// The customer's WeCom contact id, or the group's chat id.
     external_userid: Option<String>,
 }
 
@@ -639,9 +641,13 @@ impl Messaging<'_> {
         let now = self.now();
         let w = caps.windows(now);
         let mut out = Vec::with_capacity(ids.len());
+        // Each guide's store, read once for the whole audience (a store's message only).
+        let mut staff_store: HashMap<i64, Option<i64>> = HashMap::new();
         for chunk in ids.chunks(5000) {
             let follows = store::follows_of(&self.db, chunk).await?;
-            let staff_store = self.staff_stores(&follows).await?;
+            if store_id.is_some() {
+                self.staff_stores(&follows, &mut staff_store).await?;
+            }
             let ext = store::external_ids(&self.db, chunk).await?;
             let opted: HashSet<i64> = match opt_out {
                 Some(t) => store::tagged(&self.db, t, chunk)
@@ -718,24 +724,28 @@ impl Messaging<'_> {
             .collect())
     }
 
-    /// The store of each guide these follows name.
-    async fn staff_stores(&self, follows: &[store::FollowFact]) -> Result<HashMap<i64, i64>> {
-        let mut out = HashMap::new();
-        for f in follows {
-            if out.contains_key(&f.staff_id) {
-                continue;
-            }
-            match yutang_store::staff::get(&self.db, f.staff_id).await {
-                Ok(s) => {
-                    if let Some(store) = s.store_id {
-                        out.insert(s.id, store);
-                    }
-                }
-                Err(StoreError::NotFound) => {}
-                Err(e) => return Err(e.into()),
-            }
+    /// The store of each guide these follows name that `known` does not hold yet, added to
+    /// it in one query. Only a store's message needs them (its sender must be of the store).
+    async fn staff_stores(
+        &self,
+        follows: &[store::FollowFact],
+        known: &mut HashMap<i64, Option<i64>>,
+    ) -> Result<()> {
+        let mut missing: Vec<i64> = follows
+            .iter()
+            .map(|f| f.staff_id)
+            .filter(|s| !known.contains_key(s))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if missing.is_empty() {
+            return Ok(());
         }
-        Ok(out)
+        let found = store::staff_stores(&self.db, &missing).await?;
+        for s in missing {
+            known.insert(s, found.get(&s).copied());
+        }
+        Ok(())
     }
 
     /// The reach preview of an audience now, within the caller's scope.
@@ -1673,12 +1683,12 @@ impl Messaging<'_> {
 fn choose_sender(
     follows: &[&store::FollowFact],
     store_id: Option<i64>,
-    staff_store: &HashMap<i64, i64>,
+    staff_store: &HashMap<i64, Option<i64>>,
 ) -> Option<(i64, String)> {
     follows
         .iter()
         .filter(|f| f.state == "active" && f.staff_status == "active")
-        .filter(|f| store_id.is_none_or(|s| staff_store.get(&f.staff_id) == Some(&s)))
+        .filter(|f| store_id.is_none_or(|s| staff_store.get(&f.staff_id) == Some(&Some(s))))
         .filter_map(|f| {
             f.wecom_userid
                 .as_deref()
@@ -1784,7 +1794,7 @@ mod tests {
         let b = f(2, "active", true, 5, Some("b"));
         let c = f(3, "deleted_by_customer", true, 20, Some("c"));
         let d = f(4, "active", true, 30, None);
-        let stores = HashMap::from([(1, 10), (2, 20), (3, 10), (4, 10)]);
+        let stores = HashMap::from([(1, Some(10)), (2, Some(20)), (3, Some(10)), (4, Some(10))]);
         assert_eq!(
             choose_sender(&[&a, &b, &c, &d], None, &stores),
             Some((2, "b".into()))

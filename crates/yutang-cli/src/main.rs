@@ -18,6 +18,7 @@ mod bench;
 mod bench_api;
 mod bench_dashboard;
 mod bench_flash;
+mod bench_messaging;
 mod bench_points;
 mod bench_segments;
 mod bench_webhooks;
@@ -170,6 +171,21 @@ enum BenchCommand {
         pg_url: String,
         #[arg(long, default_value_t = 6379)]
         redis_port: u16,
+    },
+    /// Preparing a mass message to a segment of `customers` (each with a WeCom contact id and
+    /// a guide): the decision alone and the prepare job (decision and writes), against reading
+    /// the same rows once.
+    Messaging {
+        #[arg(long, default_value_t = 1_000_000)]
+        customers: u64,
+        #[arg(long, default_value_t = 2_000)]
+        guides: u64,
+        /// `sqlite`, `postgres` or `both`.
+        #[arg(long, default_value = "both")]
+        engines: String,
+        /// A PostgreSQL server; a fresh database is created on it.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        pg_url: String,
     },
     /// New contacts adding a guide through a live code at a steady rate over loopback HTTP
     /// (signed callbacks), with a fake WeCom answering in `latency_ms`: the time from each
@@ -687,6 +703,20 @@ async fn main() -> Result<()> {
                 customers,
                 requests,
                 concurrency,
+                engines,
+                pg_url,
+            })
+            .await
+        }
+        Command::Bench(BenchCommand::Messaging {
+            customers,
+            guides,
+            engines,
+            pg_url,
+        }) => {
+            bench_messaging::messaging(bench_messaging::Params {
+                customers,
+                guides,
                 engines,
                 pg_url,
             })

@@ -1,5 +1,6 @@
-//! Mass messages (migration 0034): the brand's messaging rules, messages, one task per
-//! sending guide, one row per recipient, and the contact ledger the frequency caps count.
+//! Mass messages (migrations 0034, 0035): the brand's messaging rules, messages, one task per
+//! sending guide (or group owner), one row per recipient customer (or group), and the contact
+//! ledgers the caps count.
 
 use std::collections::HashMap;
 
@@ -307,6 +308,22 @@ pub async fn external_ids(db: &Db, ids: &[i64]) -> Result<HashMap<i64, String>> 
     Ok(out)
 }
 
+/// The store of each of these staff members that has one.
+pub async fn staff_stores(db: &Db, ids: &[i64]) -> Result<HashMap<i64, i64>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let rows: Vec<(i64, i64)> = db_run!(db, pool => {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT id, store_id FROM staff WHERE store_id IS NOT NULL AND id IN ",
+            );
+            push_ids!(qb, chunk);
+            qb.build_query_as().fetch_all(pool).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 /// Which of these customers carry a tag.
 pub async fn tagged(db: &Db, tag: i64, ids: &[i64]) -> Result<Vec<i64>> {
     let mut out = Vec::new();
@@ -442,7 +459,8 @@ pub async fn group_receipts(db: &Db, ids: &[i64], since: i64) -> Result<HashMap<
 
 // ------------------------------------------------------------------ preparation writes
 
-/// One recipient as decided.
+/// One recipient as decided (for a group message, `customer_id` is the group's id and
+/// `external_userid` its chat id).
 #[derive(Debug, Clone)]
 pub struct NewRecipient {
     pub customer_id: i64,
@@ -480,7 +498,7 @@ pub async fn insert_task_in(
 }
 
 /// Insert recipients in multi-row statements; those `queued` also enter the target's ledger
-/// as `source`. For groups, `customer_id` is the group's id and `external_userid` its chat id.
+/// as `source`.
 pub async fn insert_recipients_in(
     tx: &mut Tx,
     target: Target,
