@@ -291,19 +291,25 @@ pub async fn follows_of(db: &Db, ids: &[i64]) -> Result<Vec<FollowFact>> {
 }
 
 /// The WeCom contact id of each customer that has one (the smallest, when several).
+///
+/// The kind is tested inside the aggregate, not in `WHERE`: with `kind = 'wecom_external'`
+/// beside a long `customer_id IN (…)`, SQLite chose the `(kind, namespace, value)` index and
+/// read every WeCom identity of the brand for each chunk (0.38 s a chunk at 1M customers,
+/// 6 minutes for a 1M-customer message; `yutang bench messaging` found it). Filtering on the
+/// customer alone keeps both engines on the customer index (4 ms a chunk).
 pub async fn external_ids(db: &Db, ids: &[i64]) -> Result<HashMap<i64, String>> {
     let mut out = HashMap::new();
     for chunk in ids.chunks(CHUNK) {
-        let rows: Vec<(i64, String)> = db_run!(db, pool => {
+        let rows: Vec<(i64, Option<String>)> = db_run!(db, pool => {
             let mut qb = sqlx::QueryBuilder::new(
-                "SELECT customer_id, MIN(value) FROM customer_identities \
-                 WHERE kind = 'wecom_external' AND customer_id IN ",
+                "SELECT customer_id, MIN(CASE WHEN kind = 'wecom_external' THEN value END) \
+                 FROM customer_identities WHERE customer_id IN ",
             );
             push_ids!(qb, chunk);
             qb.push(" GROUP BY customer_id");
             qb.build_query_as().fetch_all(pool).await?
         });
-        out.extend(rows);
+        out.extend(rows.into_iter().filter_map(|(c, v)| v.map(|v| (c, v))));
     }
     Ok(out)
 }
