@@ -22,6 +22,8 @@ pub(crate) fn registry() -> JobRegistry {
     crate::loyalty::cards::register(&mut reg);
     crate::analytics::reports::register(&mut reg);
     crate::messaging::register(&mut reg);
+    crate::moments::register(&mut reg);
+    crate::radar::register(&mut reg);
     reg
 }
 
@@ -30,7 +32,7 @@ mod tests {
     use super::*;
 
     /// The kinds the runner claimed before the registry existed (each area's constants).
-    const EXPECTED: [&str; 25] = [
+    const EXPECTED: [&str; 29] = [
         crate::acquisition::REWARD_KIND,
         crate::acquisition::referrals::QUALIFY_KIND,
         crate::tags::BULK_TAG_KIND,
@@ -56,6 +58,10 @@ mod tests {
         crate::messaging::PREPARE_KIND,
         crate::messaging::SEND_KIND,
         crate::messaging::TRACK_KIND,
+        crate::moments::CREATE_KIND,
+        crate::moments::RESULT_KIND,
+        crate::moments::TRACK_KIND,
+        crate::radar::NOTICE_KIND,
     ];
 
     /// Every kind is registered exactly once (a second registration panics in `register`,

@@ -69,7 +69,7 @@ pub const MAX_THROTTLED_ROUNDS: u32 = 30;
 /// For how long after sending they are read (guides confirm within days, or never).
 pub const TRACK_FOR_MS: i64 = 3 * 24 * 3600 * 1000;
 /// A send time this far in the past is refused (a form submitted a little late is not).
-const PAST_SLACK_MS: i64 = 5 * 60 * 1000;
+pub(crate) const PAST_SLACK_MS: i64 = 5 * 60 * 1000;
 /// Messages the list shows.
 const LIST_LIMIT: i64 = 200;
 /// Guides the preview names.
@@ -104,7 +104,7 @@ impl App {
 }
 
 /// Callers who may read messages: senders and analysts.
-fn require_reader(actor: &Actor) -> Result<()> {
+pub(crate) fn require_reader(actor: &Actor) -> Result<()> {
     if actor.can(Permission::SendMessages) || actor.can(Permission::ViewMetrics) {
         Ok(())
     } else {
@@ -112,7 +112,7 @@ fn require_reader(actor: &Actor) -> Result<()> {
     }
 }
 
-fn require_sender(actor: &Actor) -> Result<()> {
+pub(crate) fn require_sender(actor: &Actor) -> Result<()> {
     if !actor.can(Permission::SendMessages) {
         return Err(AppError::Forbidden);
     }
@@ -131,7 +131,7 @@ fn require_hq(actor: &Actor) -> Result<()> {
 }
 
 /// The store a caller is limited to (`None`: the brand).
-fn own_store(actor: &Actor) -> Option<i64> {
+pub(crate) fn own_store(actor: &Actor) -> Option<i64> {
     match actor.caller.data_scope() {
         DataScope::Store(s) => Some(s.0),
         DataScope::Own { store, .. } => Some(store.0),
@@ -162,7 +162,7 @@ fn payload_of(id: i64) -> Result<String> {
 
 /// How long a send throttled by WeCom waits before its continuation `round` (1, 2, …): 5 s
 /// doubled each round, at most 10 minutes.
-fn throttle_delay_ms(round: u32) -> i64 {
+pub(crate) fn throttle_delay_ms(round: u32) -> i64 {
     let doubled = 5_000_i64.saturating_mul(1_i64 << round.saturating_sub(1).min(20));
     doubled.min(10 * 60 * 1000)
 }
@@ -1759,7 +1759,7 @@ fn permanent(e: &yutang_wecom::WecomError) -> bool {
         )
 }
 
-fn wecom_unavailable(e: &yutang_wecom::WecomError) -> AppError {
+pub(crate) fn wecom_unavailable(e: &yutang_wecom::WecomError) -> AppError {
     AppError::Unavailable {
         code: "wecom_error",
         message: format!("WeCom answered: {e}"),

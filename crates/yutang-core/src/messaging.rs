@@ -48,12 +48,12 @@ fn field(f: &'static str, code: &'static str, msg: impl Into<String>) -> FieldEr
     FieldError::new(f, code, msg)
 }
 
-fn has_control(s: &str) -> bool {
+pub(crate) fn has_control(s: &str) -> bool {
     s.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
 }
 
 /// An http(s) URL, no control characters, at most [`MAX_URL_BYTES`].
-fn parse_url(f: &'static str, s: &str) -> Result<String, FieldError> {
+pub(crate) fn parse_url(f: &'static str, s: &str) -> Result<String, FieldError> {
     let s = s.trim();
     let ok = (s.starts_with("https://") || s.starts_with("http://"))
         && s.len() <= MAX_URL_BYTES

@@ -252,6 +252,9 @@ pub fn router() -> Router<AppState> {
         .route("/invite/{code}", get(invite))
         .route("/invite/{code}/qr.png", get(invite_qr))
         .route("/assets/h5.js", get(script))
+        .route("/assets/radar.js", get(crate::radar::script))
+        .route("/r/{token}", get(crate::radar::open))
+        .route("/r/{token}/beat", axum::routing::post(crate::radar::beat))
         .layer(axum::middleware::from_fn(crate::auth::refuse_control_text))
         .layer(axum::middleware::map_response(h5_headers))
         // Outside the pages' headers: an image has its own (cached for good, no policy to

@@ -9,6 +9,7 @@ pub mod files;
 pub mod h5;
 pub mod health;
 pub mod qr;
+pub mod radar;
 pub mod state;
 pub mod wecom;
 

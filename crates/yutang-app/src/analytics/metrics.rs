@@ -586,11 +586,11 @@ impl Analytics<'_> {
             unavailable: vec![
                 Unavailable {
                     key: "interaction_rate",
-                    reason: "needs mass messages and their replies (issue #21): nothing reaches customers through Yutang yet",
+                    reason: "mass-message deliveries are recorded, but replies need WeCom's conversation archive, which Yutang does not read",
                 },
                 Unavailable {
                     key: "content_reach",
-                    reason: "needs the material library and its opens (issue #21)",
+                    reason: "material opens are recorded by tracked links, but the monthly metric does not count them yet",
                 },
             ],
             freshness: Freshness {

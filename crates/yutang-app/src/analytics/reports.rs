@@ -32,7 +32,6 @@ use yutang_store::StoreError;
 use yutang_store::jobs::{self as job_store, JobRow, NewJob};
 use yutang_store::reports::{self as store, DeliveryRow, NewDelivery, NewSchedule, ScheduleRow};
 use yutang_store::rollups::{self as rollups, Named};
-use yutang_wecom::WecomClient;
 use yutang_wecom::client::api::{ERR_NO_VALID_RECIPIENT, MessageSendRequest};
 
 use super::{Analytics, DashboardAsk, resolve_scope};
@@ -661,7 +660,7 @@ impl Reports<'_> {
         } else {
             d
         };
-        let Some((agentid, client)) = self.report_client().await? else {
+        let Some((agentid, client)) = self.wecom().app_client().await? else {
             return self
                 .fail(
                     &d,
@@ -795,27 +794,6 @@ impl Reports<'_> {
             .unwrap_or(url)
             .trim_end_matches('/');
         (!base.is_empty()).then(|| base.to_owned())
-    }
-
-    /// The client of the first self-built app in the WeCom settings (its AgentId and
-    /// secret), which sends app messages; `None` when there is none.
-    async fn report_client(&self) -> Result<Option<(i64, WecomClient)>> {
-        let cfg = self.wecom().wecom_config().await?;
-        if cfg.corp_id.is_empty() {
-            return Ok(None);
-        }
-        let Some((agent, secret)) = cfg
-            .app_secrets
-            .iter()
-            .find_map(|(a, s)| a.parse::<i64>().ok().map(|a| (a, s)))
-        else {
-            return Ok(None);
-        };
-        let mut c = yutang_wecom::ClientConfig::new(cfg.corp_id.clone(), secret.expose());
-        c.api_base.clone_from(&cfg.api_base);
-        let client =
-            WecomClient::new(c).map_err(|e| AppError::Internal(format!("WeCom client: {e}")))?;
-        Ok(Some((agent, client)))
     }
 }
 

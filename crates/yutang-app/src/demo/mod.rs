@@ -5,6 +5,7 @@
 #[cfg(feature = "fake-wecom")]
 pub mod acquisition;
 pub mod loyalty;
+mod materials;
 mod points;
 mod pool;
 mod promotions;
@@ -273,6 +274,9 @@ impl Demo<'_> {
         progress("会员卡 积分商城 储值 cards, mall, stored value", 0, 1);
         summary.loyalty = self.seed_demo_loyalty().await?;
         progress("会员卡 积分商城 储值 cards, mall, stored value", 1, 1);
+        progress("素材库 materials", 0, 1);
+        self.seed_demo_materials().await?;
+        progress("素材库 materials", 1, 1);
         self.db.analyze().await?;
         Ok(summary)
     }

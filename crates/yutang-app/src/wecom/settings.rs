@@ -444,6 +444,27 @@ impl Wecom<'_> {
         Ok(out)
     }
 
+    /// The self-built app's client and AgentId, when one is configured (corp id, an app's
+    /// AgentId and secret): what sends app messages (`message/send`) to staff.
+    pub(crate) async fn app_client(&self) -> Result<Option<(i64, WecomClient)>> {
+        let cfg = self.wecom().wecom_config().await?;
+        if cfg.corp_id.is_empty() {
+            return Ok(None);
+        }
+        let Some((agent, secret)) = cfg
+            .app_secrets
+            .iter()
+            .find_map(|(a, s)| a.parse::<i64>().ok().map(|a| (a, s)))
+        else {
+            return Ok(None);
+        };
+        let mut c = yutang_wecom::ClientConfig::new(cfg.corp_id.clone(), secret.expose());
+        c.api_base.clone_from(&cfg.api_base);
+        let client =
+            WecomClient::new(c).map_err(|e| AppError::Internal(format!("WeCom client: {e}")))?;
+        Ok(Some((agent, client)))
+    }
+
     /// The customer-contact API client, when WeCom is configured (corp id and contact
     /// secret). Shared while the settings stay the same, so its access token is cached.
     pub async fn wecom_api(&self) -> Result<Option<WecomClient>> {

@@ -19,13 +19,16 @@ pub mod idempotency;
 pub mod inbound;
 pub mod mall;
 pub mod mass_messages;
+pub mod materials;
 pub mod media;
 pub mod metrics;
+pub mod moments;
 pub mod orders;
 pub mod org;
 pub mod points;
 pub mod promotion_stats;
 pub mod promotions;
+pub mod radar;
 pub mod referrals;
 pub mod reports;
 pub mod segments;
@@ -114,6 +117,12 @@ use promotions::CustomerTokenScheme;
         mass_messages::list, mass_messages::create, mass_messages::get_one, mass_messages::recipients,
         mass_messages::groups,
         mass_messages::cancel, mass_messages::remind, mass_messages::refresh, mass_messages::uplift,
+        moments::list, moments::senders, moments::create, moments::get_one, moments::cancel,
+        moments::refresh,
+        materials::list_folders, materials::create_folder, materials::update_folder,
+        materials::delete_folder, materials::list, materials::create, materials::get_one,
+        materials::update, materials::archive, materials::restore,
+        radar::link, radar::stats,
         referrals::list_programs, referrals::create_program, referrals::get_program,
         referrals::update_program, referrals::archive_program, referrals::list_referrals,
         referrals::list_inviters, referrals::create_link, referrals::public_my_link,
@@ -151,7 +160,8 @@ use promotions::CustomerTokenScheme;
         (name = "audit", description = "Security audit log"),
         (name = "analytics", description = "The dashboard (概览): daily rollups of the pool, contacts, groups, orders and coupons; the retail metrics, funnels and cohorts (指标) from monthly cells; scoped to the caller"),
         (name = "reports", description = "Scheduled reports (定时报表): daily and weekly dashboard summaries sent to staff as WeCom app messages, and their delivery log"),
-        (name = "messaging", description = "Mass messages to customers through their guides (群发): reach preview with exclusions and holdout, per-customer results, reminders; the messaging rules (frequency caps, WeCom receipt rule, opt-out tag)"),
+        (name = "messaging", description = "Mass messages to customers through their guides (群发): reach preview with exclusions and holdout, per-customer results, reminders; the messaging rules (frequency caps, WeCom receipt rule, opt-out tag); moments tasks (客户朋友圈) with who published, likes and comments"),
+        (name = "materials", description = "The material library (素材库): posters, images, copy, link and mini-program cards in folders with labels, for guides to send; every role reads, admins and operators write"),
         (name = "customers", description = "Customer pool: identities, merges, profile, follows, timeline"),
         (name = "events", description = "Event ingest (timelines)"),
         (name = "orders", description = "Orders, status changes and refunds"),
@@ -440,6 +450,28 @@ pub fn router() -> Router<AppState> {
         .route("/mass-messages/{id}/remind", post(mass_messages::remind))
         .route("/mass-messages/{id}/refresh", post(mass_messages::refresh))
         .route("/mass-messages/{id}/uplift", get(mass_messages::uplift))
+        .route("/moments", get(moments::list).post(moments::create))
+        .route("/moments/senders", get(moments::senders))
+        .route("/moments/{id}", get(moments::get_one))
+        .route("/moments/{id}/cancel", post(moments::cancel))
+        .route("/moments/{id}/refresh", post(moments::refresh))
+        .route(
+            "/material-folders",
+            get(materials::list_folders).post(materials::create_folder),
+        )
+        .route(
+            "/material-folders/{id}",
+            put(materials::update_folder).delete(materials::delete_folder),
+        )
+        .route("/materials", get(materials::list).post(materials::create))
+        .route(
+            "/materials/{id}",
+            get(materials::get_one).put(materials::update),
+        )
+        .route("/materials/{id}/archive", post(materials::archive))
+        .route("/materials/{id}/restore", post(materials::restore))
+        .route("/materials/{id}/links", post(radar::link))
+        .route("/materials/{id}/stats", get(radar::stats))
         .merge(promotions_router())
         .merge(acquisition_router())
         .route(

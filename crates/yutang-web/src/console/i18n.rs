@@ -178,6 +178,12 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
     if key.starts_with("msg.") {
         return super::messaging::text(key);
     }
+    if key.starts_with("moments.") {
+        return super::moments::text(key);
+    }
+    if key.starts_with("materials.") {
+        return super::materials::text(key);
+    }
     Some(match key {
         "app.name" => ("鱼塘", "Yutang"),
         "app.tagline" => ("私域运营平台", "Private-domain operations"),
@@ -338,12 +344,12 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "mpage.unavailable" => ("暂无数据", "No data yet"),
         "mpage.reason" => ("原因", "Reason"),
         "mpage.reason.interaction_rate" => (
-            "需要群发消息及其回复数据（议题 #21）：目前还没有经由鱼塘触达客户的消息。",
-            "Needs mass messages and their replies (issue #21): nothing reaches customers through Yutang yet.",
+            "群发的送达已记录，但客户的回复需要企业微信会话存档（鱼塘未接入）。",
+            "Mass-message deliveries are recorded, but customers' replies need WeCom's conversation archive, which Yutang does not read.",
         ),
         "mpage.reason.content_reach" => (
-            "需要素材库及其打开数据（议题 #21）。",
-            "Needs the material library and its opens (issue #21).",
+            "素材的打开已由雷达链接记录，但月度指标尚未按其统计。",
+            "Material opens are recorded by tracked links, but the monthly metric does not count them yet.",
         ),
         "mpage.reason.holdout_uplift" => (
             "需要保留随机对照组的群发活动（议题 #21）。",

@@ -296,6 +296,10 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "field.inviter_customer_id" => ("邀请人（客户 ID）", "Inviter (customer id)"),
         "field.inviter_staff_id" => ("邀请人（员工 ID）", "Inviter (staff id)"),
         "field.via" => ("绑定方式", "Bound via"),
+        // A tracked link's open on the timeline (雷达).
+        "field.material_id" => ("素材 ID", "Material id"),
+        "field.tracked_link" => ("雷达链接", "Tracked link"),
+        "field.forwarded" => ("转发后打开", "Opened after a forward"),
         "field.outcome" => ("结果", "Outcome"),
         "field.referral_id" => ("邀请记录 ID", "Referral id"),
         "field.store_id" => ("门店", "Store"),

@@ -120,74 +120,8 @@ pub struct ConsoleUpload<T>(pub Console, pub T, pub Option<Bytes>);
 impl<T: DeserializeOwned> FromRequest<AppState> for ConsoleUpload<T> {
     type Rejection = Response;
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
-        let (mut parts, body) = req.into_parts();
-        let console = Console::from_request_parts(&mut parts, state).await?;
         let limit = state.app.settings.limits.max_image_bytes + 64 * 1024;
-        let bytes = match crate::api::media::read_limited(body, limit).await {
-            Ok(b) => b,
-            Err(w) => {
-                let message = console.ctx.tr.error(w.code);
-                return Err(render(
-                    w.status,
-                    &ErrorPage {
-                        ctx: console.ctx,
-                        message,
-                    },
-                ));
-            }
-        };
-        let multipart = parts
-            .headers
-            .get(axum::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| {
-                ct.trim()
-                    .to_ascii_lowercase()
-                    .starts_with("multipart/form-data")
-            });
-        let (pairs, file) = if multipart {
-            let req = Request::from_parts(parts, Body::from(bytes));
-            let mut m = axum::extract::Multipart::from_request(req, state)
-                .await
-                .map_err(IntoResponse::into_response)?;
-            let mut pairs: Vec<(String, String)> = Vec::new();
-            let mut file = None;
-            let bad = |e: axum::extract::multipart::MultipartError| {
-                crate::plain_error(StatusCode::BAD_REQUEST, &format!("the form is broken: {e}"))
-            };
-            while let Some(field) = m.next_field().await.map_err(bad)? {
-                let name = field.name().unwrap_or_default().to_owned();
-                if field.file_name().is_some() {
-                    let b = field.bytes().await.map_err(bad)?;
-                    if name == "image" && !b.is_empty() {
-                        file = Some(b);
-                    }
-                    continue;
-                }
-                let text = field.text().await.map_err(bad)?;
-                if crate::auth::has_refused_control(&name)
-                    || crate::auth::has_refused_control(&text)
-                {
-                    return Err(crate::plain_error(
-                        StatusCode::BAD_REQUEST,
-                        &format!("`{name}` must not contain control characters"),
-                    ));
-                }
-                pairs.push((name, text));
-            }
-            (pairs, file)
-        } else {
-            let pairs = url::form_urlencoded::parse(&bytes).into_owned().collect();
-            (pairs, None)
-        };
-        let token = pairs
-            .iter()
-            .find(|(k, _)| k == "csrf")
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default();
-        if !check_csrf(&console, token) {
-            return Err(csrf_failed(console.ctx));
-        }
+        let (console, pairs, files) = read_upload(req, state, limit).await?;
         let encoded = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(&pairs)
             .finish();
@@ -197,8 +131,111 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ConsoleUpload<T> {
                 &format!("the form is invalid: {e}"),
             )
         })?;
+        let file = files
+            .into_iter()
+            .filter(|(name, _)| name == "image")
+            .map(|(_, b)| b)
+            .next_back();
         Ok(ConsoleUpload(console, form, file))
     }
+}
+
+/// A console form post that may carry up to `N` image files (the moments composer's 图片 and
+/// 封面): [`ConsoleUpload`]'s checks and limits (signed in, `csrf` checked before anything is
+/// used, urlencoded or `multipart/form-data`, the body read up to `N` images plus 64 KiB for
+/// the other fields), handing over the form's fields as typed (a name may repeat) and every
+/// chosen file as `(the file input's name, bytes)`, in order. Each file is checked as an
+/// image when it is stored (`app.media().upload_image`).
+pub struct ConsoleFiles<const N: usize>(
+    pub Console,
+    pub Vec<(String, String)>,
+    pub Vec<(String, Bytes)>,
+);
+
+impl<const N: usize> FromRequest<AppState> for ConsoleFiles<N> {
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let max = state.app.settings.limits.max_image_bytes;
+        let limit = max.saturating_mul(N.max(1)).saturating_add(64 * 1024);
+        let (console, pairs, files) = read_upload(req, state, limit).await?;
+        Ok(ConsoleFiles(console, pairs, files))
+    }
+}
+
+/// The body of a console form that may carry files, read up to `limit` bytes: the session,
+/// the text fields, and the chosen (non-empty) files by their input's name. The CSRF token
+/// is checked before the caller sees any of it.
+async fn read_upload(
+    req: Request,
+    state: &AppState,
+    limit: usize,
+) -> Result<(Console, Vec<(String, String)>, Vec<(String, Bytes)>), Response> {
+    let (mut parts, body) = req.into_parts();
+    let console = Console::from_request_parts(&mut parts, state).await?;
+    let bytes = match crate::api::media::read_limited(body, limit).await {
+        Ok(b) => b,
+        Err(w) => {
+            let message = console.ctx.tr.error(w.code);
+            return Err(render(
+                w.status,
+                &ErrorPage {
+                    ctx: console.ctx,
+                    message,
+                },
+            ));
+        }
+    };
+    let multipart = parts
+        .headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    let (pairs, files) = if multipart {
+        let req = Request::from_parts(parts, Body::from(bytes));
+        let mut m = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        let mut files = Vec::new();
+        let bad = |e: axum::extract::multipart::MultipartError| {
+            crate::plain_error(StatusCode::BAD_REQUEST, &format!("the form is broken: {e}"))
+        };
+        while let Some(field) = m.next_field().await.map_err(bad)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if field.file_name().is_some() {
+                let b = field.bytes().await.map_err(bad)?;
+                if !b.is_empty() {
+                    files.push((name, b));
+                }
+                continue;
+            }
+            let text = field.text().await.map_err(bad)?;
+            if crate::auth::has_refused_control(&name) || crate::auth::has_refused_control(&text) {
+                return Err(crate::plain_error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("`{name}` must not contain control characters"),
+                ));
+            }
+            pairs.push((name, text));
+        }
+        (pairs, files)
+    } else {
+        let pairs = url::form_urlencoded::parse(&bytes).into_owned().collect();
+        (pairs, Vec::new())
+    };
+    let token = pairs
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    if !check_csrf(&console, token) {
+        return Err(csrf_failed(console.ctx));
+    }
+    Ok((console, pairs, files))
 }
 
 /// A console page's query string, parsed. One that does not parse (`?page=abc`) gets the

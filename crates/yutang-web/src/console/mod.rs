@@ -18,8 +18,10 @@ mod inbound;
 pub(crate) mod labels;
 mod layout;
 mod mall;
+mod materials;
 mod messaging;
 mod metrics;
+mod moments;
 mod org;
 pub(crate) mod points;
 mod promotion_stats;
@@ -73,6 +75,44 @@ pub fn router() -> Router<AppState> {
         .route("/messages/{id}/cancel", post(messaging::cancel))
         .route("/messages/{id}/remind", post(messaging::remind))
         .route("/messages/{id}/refresh", post(messaging::refresh))
+        .route("/moments", get(moments::list))
+        // The composer carries its images: its body limit is theirs (ConsoleFiles reads it).
+        .route(
+            "/moments/new",
+            get(moments::new)
+                .post(moments::submit)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route("/moments/{id}", get(moments::show))
+        .route(
+            "/moments/{id}/cancel",
+            get(moments::cancel_confirm).post(moments::cancel),
+        )
+        .route("/moments/{id}/refresh", post(moments::refresh))
+        .route("/materials", get(materials::list))
+        // The material form carries its image: its body limit is the image limit's.
+        .route(
+            "/materials/new",
+            get(materials::new)
+                .post(materials::create)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route("/materials/folders", post(materials::folder_create))
+        .route("/materials/folders/{id}", post(materials::folder_rename))
+        .route(
+            "/materials/folders/{id}/delete",
+            get(materials::folder_delete_confirm).post(materials::folder_delete),
+        )
+        .route("/materials/{id}", get(materials::show))
+        .route(
+            "/materials/{id}/edit",
+            get(materials::edit)
+                .post(materials::update)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route("/materials/{id}/link", post(materials::make_link))
+        .route("/materials/{id}/archive", post(materials::archive))
+        .route("/materials/{id}/restore", post(materials::restore))
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout))
         .route("/lang", get(auth::switch_lang))

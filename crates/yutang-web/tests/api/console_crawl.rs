@@ -117,6 +117,9 @@ const UNLINKED: &[&str] = &[
     "/console/segments/new?expression=tag(%22%E6%97%A0%E6%AD%A4%2F%E6%A0%87%E7%AD%BE%22)",
     "/console/segments/new?expression=city%20%3D%3D%20%22%E4%B8%8A%E6%B5%B7%22",
     "/console/messages/new",
+    "/console/moments/new",
+    "/console/materials/new",
+    "/console/materials?folder=none",
 ];
 
 /// Seed the pages' data; returns the ids of the jobs it started.
@@ -407,6 +410,82 @@ async fn seed_acquisition(
     assert_eq!(r.status(), StatusCode::OK);
 }
 
+/// Moments tasks through the guides `seed_acquisition` linked: one sent now (made in the
+/// fake WeCom, its guides listed) and one scheduled (the 朋友圈 list links both pages).
+async fn seed_moments(t: &TestApp) {
+    for (name, send_at) in [
+        ("爬取朋友圈", None),
+        ("爬取预告", Some("2099-01-01T02:00:00Z")),
+    ] {
+        let mut body = json!({"name": name, "text": "春季上新", "all_senders": true});
+        if let Some(at) = send_at {
+            body["send_at"] = json!(at);
+        }
+        let r = t.post("/api/v1/moments", &t.admin, body).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    }
+    t.settle_jobs().await;
+}
+
+/// The material library: a folder with a poster (its image uploaded), a text with labels, an
+/// archived link card, and a guide's tracked link (the guides' table has a row).
+async fn seed_materials(t: &TestApp) {
+    let r = t
+        .post(
+            "/api/v1/material-folders",
+            &t.admin,
+            json!({"name": "爬取文件夹"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    let folder = r.json::<serde_json::Value>().await.unwrap()["id"].clone();
+    let r = t
+        .req(reqwest::Method::POST, "/api/v1/media", Some(&t.admin))
+        .header("content-type", "image/png")
+        .body(yutang_core::media::solid_png(6, 6, [9, 99, 199]))
+        .send()
+        .await
+        .unwrap();
+    let media = r.json::<serde_json::Value>().await.unwrap()["id"].clone();
+    let mut ids = Vec::new();
+    for body in [
+        json!({"kind": "poster", "title": "爬取海报", "body": "会员日", "media_id": media,
+            "folder_id": folder, "tags": ["会员日"]}),
+        json!({"kind": "text", "title": "爬取文案", "body": "早安", "tags": ["日常", "早安"]}),
+        json!({"kind": "link", "title": "爬取链接", "url": "https://shop.example/new",
+            "media_id": media}),
+    ] {
+        let r = t.post("/api/v1/materials", &t.admin, body).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+        ids.push(
+            r.json::<serde_json::Value>().await.unwrap()["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let r = t
+        .post(
+            &format!("/api/v1/materials/{}/archive", ids[2]),
+            &t.admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let guide = crate::acquisition::scalar(
+        t,
+        "SELECT MIN(id) FROM staff WHERE role = 'guide' AND status = 'active'",
+    )
+    .await;
+    let r = t
+        .post(
+            &format!("/api/v1/materials/{}/links", ids[0]),
+            &t.admin,
+            json!({"staff_id": guide}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+}
+
 /// A page's text nodes outside `<script>` and `<style>`, entities decoded: the tag each sits
 /// in, the text, and whether it is inside `<code>`, `<textarea>` or `<pre>` (code and form
 /// values, where English words are expected).
@@ -550,7 +629,7 @@ async fn crawl(t: &TestApp, cookie: &str, lang: &str, jobs: &[i64]) -> (usize, V
     let mut found = Vec::new();
     let mut pages = 0;
     while let Some(href) = queue.pop_front() {
-        if !seen.insert(href.clone()) || seen.len() > 800 {
+        if !seen.insert(href.clone()) || seen.len() > 1200 {
             continue;
         }
         let r = t
@@ -763,6 +842,8 @@ async fn every_console_page_speaks_its_language() {
     let cookie = console_login(&t, "crawler").await;
     let jobs = seed(&t, &cookie).await;
     seed_acquisition(&t, &fake, &target).await;
+    seed_moments(&t).await;
+    seed_materials(&t).await;
     // A promotion change by a person (the audit page's promotion rows).
     let r = t
         .client

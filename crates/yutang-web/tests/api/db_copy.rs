@@ -150,9 +150,16 @@ async fn a_brand_copies_to_postgres_and_back() {
         "contact secret, callback token, AES key, the webhook's signing secret, the inbound \
          source's client secret"
     );
-    // The demo's product pictures (bytes in a BLOB / BYTEA column) came along, verified.
+    // The demo's pictures (bytes in a BLOB / BYTEA column: three products, a poster and a
+    // cover of the material library) came along, verified.
     let media = report.tables.iter().find(|t| t.table == "media").unwrap();
-    assert_eq!(media.rows, 3);
+    assert_eq!(media.rows, 5);
+    let materials = report
+        .tables
+        .iter()
+        .find(|t| t.table == "materials")
+        .unwrap();
+    assert_eq!(materials.rows, 7);
     let rows: u64 = report.tables.iter().map(|t| t.rows).sum();
     // Again: resumes, finds everything there, changes nothing.
     let again = run(&to_pg, &mut |_, _| {}).await.unwrap();

@@ -208,6 +208,14 @@ struct World {
     message_a: i64,
     message_b: i64,
     spare_message: i64,
+    moment_a: i64,
+    moment_b: i64,
+    spare_moment: i64,
+    /// A material and a folder of the library, and a spare of each (to archive, to delete).
+    material: i64,
+    spare_material: i64,
+    material_folder: i64,
+    spare_material_folder: i64,
 }
 
 async fn json_of(r: reqwest::Response, want: StatusCode) -> Value {
@@ -582,6 +590,43 @@ async fn world(e: Engine) -> World {
         t.exec(Box::leak(sql.into_boxed_str())).await;
         messages.push(v.message.id);
     }
+    // Moments tasks of store A, store B and a spare of store A; store A's guide can publish.
+    let sql = format!("UPDATE staff SET wecom_userid = 'matrix-guide-a' WHERE id = {guide_a_id}");
+    t.exec(Box::leak(sql.into_boxed_str())).await;
+    let mut moments = Vec::new();
+    for store in [store_a, store_b, store_a] {
+        let sql = format!(
+            "INSERT INTO moment_tasks (name, content, visible_tags, status, send_at, store_id, \
+             created_at, updated_at) VALUES ('矩阵朋友圈', '{{\"text\":\"矩阵\"}}', '[]', \
+             'scheduled', 4000000000000, {store}, 0, 0) RETURNING id"
+        );
+        moments.push(crate::promotions::scalar(&t, Box::leak(sql.into_boxed_str())).await);
+    }
+    // The material library: a folder with a material, a spare folder and a spare material.
+    let material_folder = created(
+        &t,
+        "/api/v1/material-folders",
+        json!({"name": "矩阵文件夹"}),
+    )
+    .await;
+    let spare_material_folder = created(
+        &t,
+        "/api/v1/material-folders",
+        json!({"name": "矩阵备用文件夹"}),
+    )
+    .await;
+    let material = created(
+        &t,
+        "/api/v1/materials",
+        json!({"kind": "text", "title": "矩阵素材", "body": "你好", "folder_id": material_folder}),
+    )
+    .await;
+    let spare_material = created(
+        &t,
+        "/api/v1/materials",
+        json!({"kind": "text", "title": "矩阵备用素材", "body": "你好"}),
+    )
+    .await;
     let mut referrals = Vec::new();
     for code in [code_a, code_b, code_a] {
         let spec = serde_json::from_value(json!({
@@ -699,6 +744,13 @@ async fn world(e: Engine) -> World {
         message_a: messages[0],
         message_b: messages[1],
         spare_message: messages[2],
+        moment_a: moments[0],
+        moment_b: moments[1],
+        spare_moment: moments[2],
+        material,
+        spare_material,
+        material_folder,
+        spare_material_folder,
     }
 }
 
@@ -871,6 +923,46 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         }
         ("post", "/mass-messages/{id}/cancel") => Case::new(Roles(SENDERS))
             .scoped(w.spare_message, w.message_b),
+        // --- moments tasks (as mass messages: a store manager their store's) ---
+        ("get", "/moments") => Case::new(Roles(&[Analyst, Manager, Operator, Admin])),
+        ("get", "/moments/senders") => Case::new(Roles(SENDERS)),
+        ("post", "/moments") => Case::new(Roles(SENDERS)).body(json!({
+            "name": "矩阵新朋友圈", "text": "你好", "send_at": "2099-01-01T00:00:00Z",
+            "all_senders": true})),
+        ("get", "/moments/{id}") => Case::new(Roles(&[Analyst, Manager, Operator, Admin]))
+            .scoped(w.moment_a, w.moment_b),
+        ("post", "/moments/{id}/refresh") => {
+            Case::new(Roles(SENDERS)).scoped(w.moment_a, w.moment_b)
+        }
+        ("post", "/moments/{id}/cancel") => {
+            Case::new(Roles(SENDERS)).scoped(w.spare_moment, w.moment_b)
+        }
+        // --- the material library (every role reads, HQ writes; brand-wide, no store scope) ---
+        ("get", "/material-folders") | ("get", "/materials") => Case::new(Roles(EVERY)),
+        ("post", "/material-folders") => {
+            Case::new(Roles(HQ_WRITE)).body(json!({"name": "矩阵新文件夹"}))
+        }
+        ("put", "/material-folders/{id}") => Case::new(Roles(HQ_WRITE))
+            .id(w.material_folder)
+            .body(json!({"name": "矩阵文件夹改"})),
+        ("delete", "/material-folders/{id}") => Case::new(Roles(HQ_WRITE))
+            .id(w.spare_material_folder)
+            .gone_ok(),
+        ("post", "/materials") => Case::new(Roles(HQ_WRITE))
+            .body(json!({"kind": "text", "title": "矩阵新素材", "body": "你好"})),
+        ("get", "/materials/{id}") => Case::new(Roles(EVERY)).id(w.material),
+        ("put", "/materials/{id}") => Case::new(Roles(HQ_WRITE))
+            .id(w.material)
+            .body(json!({"kind": "text", "title": "矩阵素材改", "body": "你好"})),
+        ("post", "/materials/{id}/archive") | ("post", "/materials/{id}/restore") => {
+            Case::new(Roles(HQ_WRITE)).id(w.spare_material)
+        }
+        // Tracked links: a guide for themselves, a store manager for their store's guides, HQ
+        // for any; figures for every reader (a guide's are their own links').
+        ("post", "/materials/{id}/links") => Case::new(Roles(&[Guide, Manager, Operator, Admin]))
+            .id(w.material)
+            .body(json!({"staff_id": w.guide_a_id})),
+        ("get", "/materials/{id}/stats") => Case::new(Roles(EVERY)).id(w.material),
         // --- outbound webhooks (admin only) ---
         ("get", "/webhooks") | ("get", "/webhooks/kinds") => Case::new(Roles(ADMIN)),
         ("post", "/webhooks") => Case::new(Roles(ADMIN)).body(

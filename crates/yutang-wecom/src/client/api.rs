@@ -189,6 +189,35 @@ fn check_len<T>(
     Ok(())
 }
 
+/// A listing's time window (`end_time - start_time` within `0..=max_span` seconds, `span_words`
+/// saying the limit) and its optional page size (`1..=max_limit`).
+fn check_window(
+    path: &'static str,
+    span: i64,
+    max_span: i64,
+    span_words: &str,
+    limit: Option<i64>,
+    max_limit: i64,
+) -> Result<(), WecomError> {
+    if !(0..=max_span).contains(&span) {
+        return Err(invalid(
+            path,
+            "end_time",
+            format!("must be after start_time and at most {span_words} later"),
+        ));
+    }
+    if let Some(limit) = limit
+        && !(1..=max_limit).contains(&limit)
+    {
+        return Err(invalid(
+            path,
+            "limit",
+            format!("must be 1..={max_limit}, is {limit}"),
+        ));
+    }
+    Ok(())
+}
+
 fn check_chars(
     path: &'static str,
     field: &'static str,
@@ -1854,23 +1883,14 @@ impl WecomClient {
         request: &GroupMsgListRequest,
     ) -> Result<GroupMsgListResponse, WecomError> {
         let path = PATH_GET_GROUPMSG_LIST_V2;
-        let span = request.end_time - request.start_time;
-        if !(0..=MAX_GROUPMSG_LIST_SPAN_SECS).contains(&span) {
-            return Err(invalid(
-                path,
-                "end_time",
-                "must be after start_time and at most one month later",
-            ));
-        }
-        if let Some(limit) = request.limit
-            && !(1..=MAX_GROUPMSG_LIST_LIMIT).contains(&limit)
-        {
-            return Err(invalid(
-                path,
-                "limit",
-                format!("must be 1..={MAX_GROUPMSG_LIST_LIMIT}, is {limit}"),
-            ));
-        }
+        check_window(
+            path,
+            request.end_time - request.start_time,
+            MAX_GROUPMSG_LIST_SPAN_SECS,
+            "one month",
+            request.limit.map(i64::from),
+            i64::from(MAX_GROUPMSG_LIST_LIMIT),
+        )?;
         self.post(path, request).await
     }
 
@@ -2309,5 +2329,732 @@ impl WecomClient {
             ));
         }
         self.post(path, request).await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Moments (客户朋友圈) and attachments (上传附件资源)
+//
+// Sources: 95094 / 96351 (企业发表内容到客户的朋友圈: `add_moment_task`, `get_moment_task_result`),
+// 93443 (the records: `get_moment_list`, `get_moment_task`, `get_moment_comments`), 97612
+// (`cancel_moment_task`), 96347 (`media/upload_attachment`).
+//
+// A moment is created in two steps: `add_moment_task` only **starts** a job and answers a
+// `jobid` (valid 24 h); `get_moment_task_result` says when the job is done (status 3) and
+// whether it succeeded (`result.errcode`, e.g. 40007 for a media id WeCom no longer knows), with
+// the `moment_id` and the senders and tags WeCom dropped. Like a mass-send task, a moment is
+// then published by each staff member in their client; `cancel_moment_task` stops the members
+// who have not published it yet (what was published stays).
+//
+// Images and videos are attached by `media_id`, from `upload_attachment` with
+// `attachment_type` 1 (not from `media/upload`): such an id is valid for three days
+// ([`MEDIA_TTL_SECS`]), so upload just before creating the task, and again when a task is
+// retried after that.
+//
+// Error codes: the pages name the errmsgs `invalid text size`, `invalid attachments msgtype` and
+// `invalid attachments size` without their errcode; the fake answers 40058 with those texts.
+
+/// `POST /cgi-bin/media/upload_attachment` (96347): upload an image or a video as
+/// `multipart/form-data` (field `media`), for moments (`attachment_type` 1).
+pub const PATH_UPLOAD_ATTACHMENT: &str = "/cgi-bin/media/upload_attachment";
+/// `POST /cgi-bin/externalcontact/add_moment_task` (95094 / 96351): start a job that creates a
+/// moment for staff members to publish.
+pub const PATH_ADD_MOMENT_TASK: &str = "/cgi-bin/externalcontact/add_moment_task";
+/// `GET /cgi-bin/externalcontact/get_moment_task_result` (95094 / 96351): the outcome of that
+/// job.
+pub const PATH_GET_MOMENT_TASK_RESULT: &str = "/cgi-bin/externalcontact/get_moment_task_result";
+/// `POST /cgi-bin/externalcontact/get_moment_list` (93443): moments created in a time window.
+pub const PATH_GET_MOMENT_LIST: &str = "/cgi-bin/externalcontact/get_moment_list";
+/// `POST /cgi-bin/externalcontact/get_moment_task` (93443): who has published a moment.
+pub const PATH_GET_MOMENT_TASK: &str = "/cgi-bin/externalcontact/get_moment_task";
+/// `POST /cgi-bin/externalcontact/get_moment_comments` (93443): likes and comments on one
+/// member's post of a moment.
+pub const PATH_GET_MOMENT_COMMENTS: &str = "/cgi-bin/externalcontact/get_moment_comments";
+/// `POST /cgi-bin/externalcontact/cancel_moment_task` (97612): stop a moment the members have
+/// not all published.
+pub const PATH_CANCEL_MOMENT_TASK: &str = "/cgi-bin/externalcontact/cancel_moment_task";
+
+/// `text.content` of a moment: at most 2,000 characters (95094; WeCom answers `invalid text
+/// size`).
+pub const MAX_MOMENT_TEXT_CHARS: usize = 2000;
+/// Images of a moment: at most 9; or else one video, or one link, never mixed (95094:
+/// `invalid attachments size` / `invalid attachments msgtype`).
+pub const MAX_MOMENT_IMAGES: usize = 9;
+/// `visible_range.sender_list.user_list`: at most 100,000 userids (95094).
+pub const MAX_MOMENT_SENDERS: usize = 100_000;
+/// `end_time - start_time` of `get_moment_list`: at most 30 days (93443).
+pub const MAX_MOMENT_LIST_SPAN_SECS: i64 = 30 * 86_400;
+/// `limit` of `get_moment_list`: at most 20 (93443).
+pub const MAX_MOMENT_LIST_LIMIT: i64 = 20;
+/// `limit` of `get_moment_task`: at most 1,000 (93443).
+pub const MAX_MOMENT_TASK_LIMIT: i64 = 1000;
+/// `link.title` of a moment: at most 64 bytes (95094).
+pub const MAX_MOMENT_LINK_TITLE_BYTES: usize = 64;
+/// How long a `media_id` from `upload_attachment` stays valid: 3 days (96347).
+pub const MEDIA_TTL_SECS: i64 = 3 * 86_400;
+/// `attachment_type` 1: an attachment for moments (96347; 2 is for product albums, which
+/// Yutang does not use).
+pub const ATTACHMENT_TYPE_MOMENT: u8 = 1;
+/// An uploaded file must be **more than** 5 bytes (96347).
+pub const MIN_ATTACHMENT_BYTES: usize = 5;
+/// An image (JPG or PNG) or a video (MP4) for a moment: at most 10 MB (96347).
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// `upload_attachment` answer (96347). The `media_id` is valid for [`MEDIA_TTL_SECS`] from
+/// `created_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct UploadedMedia {
+    /// `image` or `video`.
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    /// The id to attach.
+    pub media_id: String,
+    /// Upload time (Unix seconds).
+    #[serde(default)]
+    pub created_at: i64,
+}
+
+/// `add_moment_task` request (95094): text and attachments not both empty. Without
+/// `visible_range.sender_list` every member in the app's visible range receives the task.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AddMomentTaskRequest {
+    /// Text, at most [`MAX_MOMENT_TEXT_CHARS`] characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<Text>,
+    /// At most 9 images, or 1 video, or 1 link; never mixed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<MomentAttachment>,
+    /// Who publishes it and which customers see it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visible_range: Option<VisibleRange>,
+}
+
+/// An attachment of a moment (95094): `{"msgtype": "image", "image": {"media_id": …}}` and so
+/// on. The media ids come from [`WecomClient::upload_attachment`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "msgtype", rename_all = "snake_case")]
+pub enum MomentAttachment {
+    /// An image (JPG/PNG).
+    Image { image: MediaRef },
+    /// A video (MP4).
+    Video { video: MediaRef },
+    /// A link with a cover image.
+    Link { link: MomentLink },
+}
+
+/// A media id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaRef {
+    /// From `upload_attachment`, or as `get_moment_list` returns it.
+    pub media_id: String,
+}
+
+/// A link attachment of a moment (95094).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MomentLink {
+    /// Title, at most [`MAX_MOMENT_LINK_TITLE_BYTES`] bytes.
+    pub title: String,
+    /// The URL.
+    pub url: String,
+    /// The cover: an **image** media id from `upload_attachment` (required).
+    pub media_id: String,
+}
+
+/// `visible_range` of a moment (95094).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VisibleRange {
+    /// The members who publish it; none = every member in the app's visible range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_list: Option<SenderList>,
+    /// Which of their customers see it (by corp tag); none = all of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_contact_list: Option<ExternalContactList>,
+}
+
+/// `visible_range.sender_list` (95094).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SenderList {
+    /// Member userids, at most [`MAX_MOMENT_SENDERS`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub user_list: Vec<String>,
+    /// Department ids.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub department_list: Vec<i64>,
+}
+
+/// `visible_range.external_contact_list` (95094).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ExternalContactList {
+    /// Corp tag ids only (personal tags are not accepted).
+    pub tag_list: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct AddMomentTaskResponse {
+    #[serde(default)]
+    jobid: String,
+}
+
+/// `get_moment_task_result` answer (95094): `status` 1 started, 2 creating, 3 done; `result`
+/// only means something at 3.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MomentTaskResult {
+    /// 1 started, 2 creating, 3 done.
+    pub status: i64,
+    /// The outcome, at status 3.
+    #[serde(default)]
+    pub result: Option<MomentTaskOutcome>,
+}
+
+/// `result` of `get_moment_task_result` (95094): `errcode` non-zero means the job failed (no
+/// moment), e.g. 40007 for an invalid or expired media id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct MomentTaskOutcome {
+    /// 0 = the moment was created.
+    #[serde(default)]
+    pub errcode: i64,
+    /// WeCom's message.
+    #[serde(default)]
+    pub errmsg: String,
+    /// The moment, when created.
+    #[serde(default)]
+    pub moment_id: String,
+    /// Senders WeCom dropped (not members, or outside the app's visible range).
+    #[serde(default)]
+    pub invalid_sender_list: InvalidSenders,
+    /// Tags WeCom dropped (not corp tags).
+    #[serde(default)]
+    pub invalid_external_contact_list: InvalidTags,
+}
+
+/// `invalid_sender_list` (95094).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct InvalidSenders {
+    #[serde(default)]
+    pub user_list: Vec<String>,
+    #[serde(default)]
+    pub department_list: Vec<i64>,
+}
+
+/// `invalid_external_contact_list` (95094).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct InvalidTags {
+    #[serde(default)]
+    pub tag_list: Vec<String>,
+}
+
+/// `get_moment_list` request (93443): span at most [`MAX_MOMENT_LIST_SPAN_SECS`], `limit` at
+/// most [`MAX_MOMENT_LIST_LIMIT`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MomentListRequest {
+    /// Start (Unix seconds).
+    pub start_time: i64,
+    /// End (Unix seconds).
+    pub end_time: i64,
+    /// Only moments of this member (moments created through the API have no creator).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creator: Option<String>,
+    /// 0 corp-created (API included), 1 personal, 2 all (default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_type: Option<i64>,
+    /// Cursor from the previous page.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub cursor: String,
+    /// Page size, 1..=20.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
+/// `get_moment_list` answer (93443).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct MomentListResponse {
+    /// Cursor of the next page; empty on the last page.
+    #[serde(default)]
+    pub next_cursor: String,
+    /// Moments of this page.
+    #[serde(default)]
+    pub moment_list: Vec<MomentSummary>,
+}
+
+/// A moment in `get_moment_list` (93443).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MomentSummary {
+    /// The moment.
+    pub moment_id: String,
+    /// Creation time (Unix seconds).
+    #[serde(default)]
+    pub create_time: i64,
+    /// 0 corp-created (the API's), 1 personal.
+    #[serde(default)]
+    pub create_type: i64,
+    /// Text.
+    #[serde(default)]
+    pub text: Option<Text>,
+    /// Images.
+    #[serde(default)]
+    pub image: Vec<MediaRef>,
+    /// Video.
+    #[serde(default)]
+    pub video: Option<MediaRef>,
+    /// Link.
+    #[serde(default)]
+    pub link: Option<LinkSummary>,
+}
+
+/// `link` of a moment in `get_moment_list` (93443).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct LinkSummary {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub url: String,
+}
+
+#[derive(Serialize)]
+struct MomentTaskRequest<'a> {
+    moment_id: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    cursor: &'a str,
+    limit: i64,
+}
+
+/// `get_moment_task` answer (93443).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct MomentTaskPage {
+    /// Cursor of the next page; empty on the last page.
+    #[serde(default)]
+    pub next_cursor: String,
+    /// The members of this page.
+    #[serde(default)]
+    pub task_list: Vec<MomentPublisher>,
+}
+
+/// One member of a moment (93443).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MomentPublisher {
+    /// The member.
+    pub userid: String,
+    /// 0 not published, 1 published.
+    #[serde(default)]
+    pub publish_status: i64,
+}
+
+#[derive(Serialize)]
+struct MomentCommentsRequest<'a> {
+    moment_id: &'a str,
+    userid: &'a str,
+}
+
+/// `get_moment_comments` answer (93443): interactions on one member's post.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct MomentComments {
+    #[serde(default)]
+    pub comment_list: Vec<MomentInteraction>,
+    #[serde(default)]
+    pub like_list: Vec<MomentInteraction>,
+}
+
+/// A like or a comment (93443): by a customer (`external_userid`) or by a member (`userid`),
+/// never both.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct MomentInteraction {
+    #[serde(default)]
+    pub external_userid: String,
+    #[serde(default)]
+    pub userid: String,
+    /// When (Unix seconds).
+    #[serde(default)]
+    pub create_time: i64,
+}
+
+#[derive(Serialize)]
+struct MomentIdRequest<'a> {
+    moment_id: &'a str,
+}
+
+/// Whether `bytes` look like an MP4 (an ISO base media file: `ftyp` box first).
+pub(crate) fn is_mp4(bytes: &[u8]) -> bool {
+    bytes.get(4..8) == Some(b"ftyp")
+}
+
+/// The checks of `add_moment_task` (95094), before sending.
+fn check_moment_task(request: &AddMomentTaskRequest) -> Result<(), WecomError> {
+    let path = PATH_ADD_MOMENT_TASK;
+    let text = request.text.as_ref().map_or("", |t| t.content.as_str());
+    if text.is_empty() && request.attachments.is_empty() {
+        return Err(invalid(
+            path,
+            "text",
+            "and attachments must not both be empty",
+        ));
+    }
+    check_chars(path, "text.content", Some(text), MAX_MOMENT_TEXT_CHARS)?;
+    let (mut images, mut videos, mut links) = (0usize, 0usize, 0usize);
+    for attachment in &request.attachments {
+        let media_id = match attachment {
+            MomentAttachment::Image { image } => {
+                images += 1;
+                &image.media_id
+            }
+            MomentAttachment::Video { video } => {
+                videos += 1;
+                &video.media_id
+            }
+            MomentAttachment::Link { link } => {
+                links += 1;
+                if link.title.is_empty() || link.title.len() > MAX_MOMENT_LINK_TITLE_BYTES {
+                    return Err(invalid(
+                        path,
+                        "attachments.link.title",
+                        format!(
+                            "must be 1..={MAX_MOMENT_LINK_TITLE_BYTES} bytes, has {}",
+                            link.title.len()
+                        ),
+                    ));
+                }
+                if link.url.is_empty() {
+                    return Err(invalid(path, "attachments.link.url", "must not be empty"));
+                }
+                &link.media_id
+            }
+        };
+        if media_id.is_empty() {
+            return Err(invalid(
+                path,
+                "attachments.media_id",
+                "must not be empty (a link needs a cover image)",
+            ));
+        }
+    }
+    if [images, videos, links].iter().filter(|&&n| n > 0).count() > 1 {
+        return Err(invalid(
+            path,
+            "attachments",
+            "must not mix images, a video and a link",
+        ));
+    }
+    check_len(
+        path,
+        "attachments",
+        &request.attachments,
+        0,
+        MAX_MOMENT_IMAGES,
+    )?;
+    if videos > 1 || links > 1 {
+        return Err(invalid(
+            path,
+            "attachments",
+            "may hold only one video or one link",
+        ));
+    }
+    if let Some(senders) = request
+        .visible_range
+        .as_ref()
+        .and_then(|r| r.sender_list.as_ref())
+    {
+        check_len(
+            path,
+            "visible_range.sender_list.user_list",
+            &senders.user_list,
+            0,
+            MAX_MOMENT_SENDERS,
+        )?;
+    }
+    Ok(())
+}
+
+impl WecomClient {
+    /// Uploads an image or a video for a moment (`media/upload_attachment`, 96347), as
+    /// `multipart/form-data` through the usual token refresh and retries. The `media_id` is
+    /// valid for [`MEDIA_TTL_SECS`] (3 days).
+    ///
+    /// Refused here: `attachment_type` other than 1, `media_type` other than `image` /
+    /// `video`, a file of 5 bytes or less or over [`MAX_ATTACHMENT_BYTES`], an image that is
+    /// not a JPG or PNG, a video that is not an MP4 (by their first bytes), a `content_type`
+    /// that is not a MIME type.
+    pub async fn upload_attachment(
+        &self,
+        media_type: &str,
+        attachment_type: u8,
+        file_name: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<UploadedMedia, WecomError> {
+        let path = PATH_UPLOAD_ATTACHMENT;
+        if attachment_type != ATTACHMENT_TYPE_MOMENT {
+            return Err(invalid(
+                path,
+                "attachment_type",
+                format!("must be {ATTACHMENT_TYPE_MOMENT} (moments), is {attachment_type}"),
+            ));
+        }
+        let format_ok = match media_type {
+            "image" => super::image::sniff_image(&bytes).is_some(),
+            "video" => is_mp4(&bytes),
+            other => {
+                return Err(invalid(
+                    path,
+                    "media_type",
+                    format!("must be image or video for moments, is {other:?}"),
+                ));
+            }
+        };
+        if bytes.len() <= MIN_ATTACHMENT_BYTES || bytes.len() > MAX_ATTACHMENT_BYTES {
+            return Err(invalid(
+                path,
+                "media",
+                format!(
+                    "must be more than {MIN_ATTACHMENT_BYTES} bytes and at most \
+                     {MAX_ATTACHMENT_BYTES}, has {}",
+                    bytes.len()
+                ),
+            ));
+        }
+        if !format_ok {
+            return Err(invalid(
+                path,
+                "media",
+                if media_type == "image" {
+                    "must be a JPG or PNG image"
+                } else {
+                    "must be an MP4 video"
+                },
+            ));
+        }
+        if file_name.is_empty() {
+            return Err(invalid(path, "file_name", "must not be empty"));
+        }
+        if content_type
+            .parse::<reqwest::header::HeaderValue>()
+            .is_err()
+            || !content_type.contains('/')
+        {
+            return Err(invalid(path, "content_type", "must be a MIME type"));
+        }
+        let file = super::FilePart {
+            field: "media",
+            file_name: file_name.to_owned(),
+            content_type: content_type.to_owned(),
+            bytes,
+        };
+        let attachment_type = attachment_type.to_string();
+        let query = [
+            ("media_type", media_type),
+            ("attachment_type", attachment_type.as_str()),
+        ];
+        self.post_file(path, &query, &file).await
+    }
+
+    /// Starts a job that creates a moment (`add_moment_task`, 95094) and returns its `jobid`
+    /// (valid 24 h): poll [`WecomClient::get_moment_task_result`] for the moment id. Refused
+    /// here: no text and no attachment, text over [`MAX_MOMENT_TEXT_CHARS`] characters, more
+    /// than [`MAX_MOMENT_IMAGES`] images, more than one video or link, mixed attachment
+    /// types, an empty media id, a link title over [`MAX_MOMENT_LINK_TITLE_BYTES`] bytes, more
+    /// than [`MAX_MOMENT_SENDERS`] userids.
+    pub async fn add_moment_task(
+        &self,
+        request: &AddMomentTaskRequest,
+    ) -> Result<String, WecomError> {
+        check_moment_task(request)?;
+        let response: AddMomentTaskResponse = self.post(PATH_ADD_MOMENT_TASK, request).await?;
+        Ok(response.jobid)
+    }
+
+    /// The state of a moment job (`GET get_moment_task_result`, 95094). At status 3 check
+    /// `result.errcode`: the call succeeds even when the job failed.
+    pub async fn get_moment_task_result(
+        &self,
+        jobid: &str,
+    ) -> Result<MomentTaskResult, WecomError> {
+        if jobid.is_empty() {
+            return Err(invalid(
+                PATH_GET_MOMENT_TASK_RESULT,
+                "jobid",
+                "must not be empty",
+            ));
+        }
+        self.get(PATH_GET_MOMENT_TASK_RESULT, &[("jobid", jobid)])
+            .await
+    }
+
+    /// One page of moments created between `start_time` and `end_time` (`get_moment_list`,
+    /// 93443). Loop while `next_cursor` is not empty.
+    pub async fn get_moment_list(
+        &self,
+        request: &MomentListRequest,
+    ) -> Result<MomentListResponse, WecomError> {
+        let path = PATH_GET_MOMENT_LIST;
+        check_window(
+            path,
+            request.end_time - request.start_time,
+            MAX_MOMENT_LIST_SPAN_SECS,
+            "30 days",
+            request.limit,
+            MAX_MOMENT_LIST_LIMIT,
+        )?;
+        if let Some(filter_type) = request.filter_type
+            && !(0..=2).contains(&filter_type)
+        {
+            return Err(invalid(
+                path,
+                "filter_type",
+                format!("must be 0, 1 or 2, is {filter_type}"),
+            ));
+        }
+        self.post(path, request).await
+    }
+
+    /// One page of a moment's members and whether each has published it (`get_moment_task`,
+    /// 93443); `limit` 1..=1000.
+    pub async fn get_moment_task(
+        &self,
+        moment_id: &str,
+        cursor: &str,
+        limit: i64,
+    ) -> Result<MomentTaskPage, WecomError> {
+        let path = PATH_GET_MOMENT_TASK;
+        if moment_id.is_empty() {
+            return Err(invalid(path, "moment_id", "must not be empty"));
+        }
+        if !(1..=MAX_MOMENT_TASK_LIMIT).contains(&limit) {
+            return Err(invalid(
+                path,
+                "limit",
+                format!("must be 1..={MAX_MOMENT_TASK_LIMIT}, is {limit}"),
+            ));
+        }
+        self.post(
+            path,
+            &MomentTaskRequest {
+                moment_id,
+                cursor,
+                limit,
+            },
+        )
+        .await
+    }
+
+    /// Likes and comments on `userid`'s post of a moment (`get_moment_comments`, 93443).
+    pub async fn get_moment_comments(
+        &self,
+        moment_id: &str,
+        userid: &str,
+    ) -> Result<MomentComments, WecomError> {
+        let path = PATH_GET_MOMENT_COMMENTS;
+        if moment_id.is_empty() || userid.is_empty() {
+            return Err(invalid(path, "moment_id", "and userid must not be empty"));
+        }
+        self.post(path, &MomentCommentsRequest { moment_id, userid })
+            .await
+    }
+
+    /// Stops a moment (`cancel_moment_task`, 97612): members who have not published it no
+    /// longer can; what was published is not recalled.
+    pub async fn cancel_moment_task(&self, moment_id: &str) -> Result<(), WecomError> {
+        let path = PATH_CANCEL_MOMENT_TASK;
+        if moment_id.is_empty() {
+            return Err(invalid(path, "moment_id", "must not be empty"));
+        }
+        let _: Empty = self.post(path, &MomentIdRequest { moment_id }).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod moment_tests {
+    use super::*;
+
+    #[test]
+    fn moment_request_matches_the_pages_shape() {
+        let request = AddMomentTaskRequest {
+            text: Some(Text {
+                content: "新品上市".into(),
+            }),
+            attachments: vec![
+                MomentAttachment::Image {
+                    image: MediaRef {
+                        media_id: "m1".into(),
+                    },
+                },
+                MomentAttachment::Link {
+                    link: MomentLink {
+                        title: "t".into(),
+                        url: "https://example.com".into(),
+                        media_id: "m2".into(),
+                    },
+                },
+            ],
+            visible_range: Some(VisibleRange {
+                sender_list: Some(SenderList {
+                    user_list: vec!["zhangsan".into()],
+                    department_list: vec![],
+                }),
+                external_contact_list: Some(ExternalContactList {
+                    tag_list: vec!["et1".into()],
+                }),
+            }),
+        };
+        assert_eq!(
+            serde_json::to_value(&request).unwrap(),
+            serde_json::json!({
+                "text": {"content": "新品上市"},
+                "attachments": [
+                    {"msgtype": "image", "image": {"media_id": "m1"}},
+                    {"msgtype": "link", "link": {"title": "t", "url": "https://example.com", "media_id": "m2"}},
+                ],
+                "visible_range": {
+                    "sender_list": {"user_list": ["zhangsan"]},
+                    "external_contact_list": {"tag_list": ["et1"]},
+                },
+            })
+        );
+        // Mixed: refused.
+        assert!(matches!(
+            check_moment_task(&request),
+            Err(WecomError::InvalidRequest {
+                field: "attachments",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn moment_answers_decode() {
+        let result: MomentTaskResult = serde_json::from_str(
+            r#"{"errcode":0,"errmsg":"ok","status":3,"type":"add_moment_task","result":
+            {"errcode":0,"errmsg":"ok","moment_id":"mom1","invalid_sender_list":
+            {"user_list":["zhangsan"],"department_list":[2]},
+            "invalid_external_contact_list":{"tag_list":["xxx"]}}}"#,
+        )
+        .unwrap();
+        let outcome = result.result.unwrap();
+        assert_eq!((result.status, outcome.moment_id.as_str()), (3, "mom1"));
+        assert_eq!(outcome.invalid_sender_list.department_list, [2]);
+        assert_eq!(outcome.invalid_external_contact_list.tag_list, ["xxx"]);
+        let pending: MomentTaskResult = serde_json::from_str(
+            r#"{"errcode":0,"errmsg":"ok","status":1,"type":"add_moment_task"}"#,
+        )
+        .unwrap();
+        assert_eq!(pending.result, None);
+        let list: MomentListResponse = serde_json::from_str(
+            r#"{"errcode":0,"errmsg":"ok","next_cursor":"CURSOR","moment_list":[{"moment_id":"m",
+            "creator":"zhangsan","create_time":1605172726,"create_type":1,"visible_type":1,
+            "text":{"content":"test"},"image":[{"media_id":"WWCISP_x"}],
+            "video":{"media_id":"WWCISP_y","thumb_media_id":"WWCISP_z"},
+            "link":{"title":"腾讯网-QQ.COM","url":"https://www.qq.com"},
+            "location":{"latitude":"23.10647","longitude":"113.32446","name":"广州"}}]}"#,
+        )
+        .unwrap();
+        let moment = &list.moment_list[0];
+        assert_eq!(moment.video.as_ref().unwrap().media_id, "WWCISP_y");
+        assert_eq!(moment.link.as_ref().unwrap().url, "https://www.qq.com");
+        assert_eq!(moment.image.len(), 1);
+    }
+
+    #[test]
+    fn only_mp4_is_a_video() {
+        assert!(is_mp4(b"\0\0\0\x18ftypmp42"));
+        assert!(!is_mp4(b"\x89PNG\r\n\x1a\n"));
+        assert!(!is_mp4(b"ftyp"));
     }
 }

@@ -23,6 +23,21 @@ pub mod codes {
     pub const INVALID_CORPID: i64 = 40013;
     /// `40014` 不合法的access_token (90455): refresh the token and retry once.
     pub const INVALID_ACCESS_TOKEN: i64 = 40014;
+    /// `40004` 不合法的媒体文件类型: `upload_attachment` with a `media_type` other than `image` /
+    /// `video` for moments (96347 allows only those two for `attachment_type` 1).
+    pub const INVALID_MEDIA_TYPE: i64 = 40004;
+    /// `40005` 不合法的文件类型: the bytes are not a JPG/PNG image or an MP4 video (96347).
+    pub const INVALID_FILE_TYPE: i64 = 40005;
+    /// `40006` 不合法的文件大小: a file of 5 bytes or less (96347: "文件大小需大于5个字节").
+    pub const INVALID_FILE_SIZE: i64 = 40006;
+    /// `40007` 不合法的媒体文件id: unknown or expired (older than 3 days) media id, or a media
+    /// id of the wrong kind. For moments it is the failed job's `result.errcode` of
+    /// `get_moment_task_result` (95094), not the errcode of `add_moment_task` itself.
+    pub const INVALID_MEDIA_ID: i64 = 40007;
+    /// `40009` 不合法的图片文件大小: an image over 10 MB (96347).
+    pub const INVALID_IMAGE_SIZE: i64 = 40009;
+    /// `40011` 不合法的视频文件大小: a video over 10 MB (96347).
+    pub const INVALID_VIDEO_SIZE: i64 = 40011;
     /// `40058` invalid request parameter (seen in WeCom's `errmsg` texts "invalid Request
     /// Parameter"; the fake uses it for out-of-range values).
     pub const INVALID_PARAMETER: i64 = 40058;
@@ -31,6 +46,9 @@ pub mod codes {
     pub const INVALID_EXTERNAL_USERID: i64 = 40096;
     /// `41001` 缺少access_token参数.
     pub const MISSING_ACCESS_TOKEN: i64 = 41001;
+    /// `41006` 缺少media_id参数: an attachment of a moment without its `media_id` (a link
+    /// without its cover image).
+    pub const MISSING_MEDIA_ID: i64 = 41006;
     /// `41037` 缺少「联系我」type参数 (`add_contact_way` without a valid `type`).
     pub const MISSING_CONTACT_WAY_TYPE: i64 = 41037;
     /// `41038` 缺少「联系我」scene参数.
@@ -59,6 +77,8 @@ pub mod codes {
     /// sending. That send may still fail, so the caller may retry within the 20 s window;
     /// a later 41051 means it was delivered.
     pub const WELCOME_BEING_SENT: i64 = 41096;
+    /// `44001` 多媒体文件为空: an upload without its `media` part, or an empty one.
+    pub const EMPTY_MEDIA: i64 = 44001;
     /// `42001` access_token 已过期: refresh the token and retry once.
     pub const ACCESS_TOKEN_EXPIRED: i64 = 42001;
     /// `45009` 接口调用超过限制 (frequency limit, 90454): retried with backoff; over the
@@ -210,6 +230,7 @@ impl WecomError {
                 codes::INVALID_WELCOME_CODE => "wecom_welcome_code_invalid",
                 codes::CONTACT_WAY_LIMIT_REACHED => "wecom_contact_way_limit",
                 codes::INVALID_CONFIG_ID => "wecom_contact_way_unknown",
+                codes::INVALID_MEDIA_ID => "wecom_media_invalid",
                 _ => "wecom_api_error",
             },
             Self::InvalidRequest { .. } => "wecom_invalid_request",

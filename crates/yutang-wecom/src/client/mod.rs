@@ -20,6 +20,9 @@
 //!   10,000/min, 90454).
 //! - **A log line** (`tracing`, target `yutang_wecom::client`) with the API path, errcode,
 //!   attempt, duration and a trace id; the access token and the secret are never logged.
+//! - **The same path for uploads**: `media/upload_attachment` (96347) sends its file as
+//!   `multipart/form-data` through the token refresh, retries, rate limit and logging above;
+//!   the form is built anew for each attempt.
 //! - **Client-side validation** of the limits WeCom documents (see each request type), so a
 //!   request WeCom would refuse is refused before it is sent, with a field name.
 //!
@@ -157,6 +160,44 @@ enum Method {
     Post,
 }
 
+/// A file sent as `multipart/form-data` (`media/upload_attachment`, 96347). Kept as bytes so
+/// each attempt (a retry after 45009, a refreshed token) builds its form anew: a reqwest form
+/// is consumed by the request that sends it.
+pub(crate) struct FilePart {
+    /// The form field WeCom reads the file from (`media`).
+    pub(crate) field: &'static str,
+    pub(crate) file_name: String,
+    pub(crate) content_type: String,
+    pub(crate) bytes: Vec<u8>,
+}
+
+impl FilePart {
+    /// The multipart form of one attempt.
+    fn form(&self) -> Result<reqwest::multipart::Form, reqwest::Error> {
+        let part = reqwest::multipart::Part::bytes(self.bytes.clone())
+            .file_name(self.file_name.clone())
+            .mime_str(&self.content_type)?;
+        Ok(reqwest::multipart::Form::new().part(self.field, part))
+    }
+}
+
+/// What a request carries: nothing, a JSON body, or a file. One type so that JSON calls and
+/// uploads share the token refresh and the retries of [`WecomClient::call`].
+enum Body<'a, B> {
+    None,
+    Json(&'a B),
+    File(&'a FilePart),
+}
+
+// By hand: a derive would require `B: Copy`, and only references are copied.
+impl<B> Clone for Body<'_, B> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<B> Copy for Body<'_, B> {}
+
 impl WecomClient {
     /// A client with this configuration (HTTPS through rustls).
     pub fn new(config: ClientConfig) -> Result<Self, WecomError> {
@@ -219,7 +260,7 @@ impl WecomClient {
         ];
         let response: TokenResponse = self
             .with_retries(GETTOKEN_PATH, trace_id, || async {
-                self.send(Method::Get, GETTOKEN_PATH, &query, None::<&Empty>, trace_id)
+                self.send::<Empty, _>(Method::Get, GETTOKEN_PATH, &query, Body::None, trace_id)
                     .await
             })
             .await?;
@@ -248,7 +289,8 @@ impl WecomClient {
         path: &'static str,
         query: &[(&str, &str)],
     ) -> Result<R, WecomError> {
-        self.call(Method::Get, path, query, None::<&Empty>).await
+        self.call::<Empty, R>(Method::Get, path, query, Body::None)
+            .await
     }
 
     /// `POST path?access_token=…` with a JSON body.
@@ -257,7 +299,19 @@ impl WecomClient {
         path: &'static str,
         body: &B,
     ) -> Result<R, WecomError> {
-        self.call(Method::Post, path, &[], Some(body)).await
+        self.call(Method::Post, path, &[], Body::Json(body)).await
+    }
+
+    /// `POST path?access_token=…&query…` with `file` as `multipart/form-data`, through the
+    /// same token refresh and retries as JSON calls; the answer is JSON.
+    pub(crate) async fn post_file<R: DeserializeOwned>(
+        &self,
+        path: &'static str,
+        query: &[(&str, &str)],
+        file: &FilePart,
+    ) -> Result<R, WecomError> {
+        self.call::<Empty, R>(Method::Post, path, query, Body::File(file))
+            .await
     }
 
     async fn call<B: Serialize, R: DeserializeOwned>(
@@ -265,7 +319,7 @@ impl WecomClient {
         method: Method,
         path: &'static str,
         query: &[(&str, &str)],
-        body: Option<&B>,
+        body: Body<'_, B>,
     ) -> Result<R, WecomError> {
         let trace_id = new_trace_id();
         let span = tracing::info_span!("wecom_call", path, trace_id = %trace_id);
@@ -352,7 +406,7 @@ impl WecomClient {
         method: Method,
         path: &'static str,
         query: &[(&str, &str)],
-        body: Option<&B>,
+        body: Body<'_, B>,
         trace_id: &str,
     ) -> Result<R, WecomError> {
         self.inner.limiter.acquire(path).await;
@@ -362,8 +416,17 @@ impl WecomClient {
             Method::Post => self.inner.http.post(&url),
         };
         let mut request = request.query(query);
-        if let Some(body) = body {
-            request = request.json(body);
+        match body {
+            Body::None => {}
+            Body::Json(body) => request = request.json(body),
+            Body::File(file) => {
+                let form = file.form().map_err(|e| WecomError::InvalidRequest {
+                    path,
+                    field: "content_type",
+                    reason: format!("is not a MIME type: {e}"),
+                })?;
+                request = request.multipart(form);
+            }
         }
         let started = Instant::now();
         let response = request.send().await.map_err(|source| {

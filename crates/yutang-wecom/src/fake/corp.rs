@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::push::FakeEvent;
 use crate::client::api::{
-    DEFAULT_CONTACT_WAY_LIMIT, MAX_CUSTOMER_CHANNEL_BYTES, WELCOME_CODE_TTL_SECS,
+    DEFAULT_CONTACT_WAY_LIMIT, MAX_CUSTOMER_CHANNEL_BYTES, MEDIA_TTL_SECS, WELCOME_CODE_TTL_SECS,
 };
 
 /// Unix time the demo data is stamped around (2023-11-14), so seeds are deterministic.
@@ -297,6 +297,62 @@ pub struct Transfer {
     pub resigned: bool,
 }
 
+/// A file uploaded with `media/upload_attachment` (96347).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Media {
+    /// `image` or `video`.
+    pub kind: String,
+    /// Upload time on the corp's clock (Unix seconds); the id is valid for
+    /// [`MEDIA_TTL_SECS`] from it.
+    pub created_at: i64,
+    /// The file name sent.
+    pub file_name: String,
+    /// Its size.
+    pub bytes: usize,
+}
+
+/// A moment (客户朋友圈) created through `add_moment_task` (95094).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moment {
+    /// moment_id.
+    pub moment_id: String,
+    /// The job that created it.
+    pub jobid: String,
+    /// `text.content`, empty without text.
+    pub text: String,
+    /// `attachments` as sent (a JSON array).
+    pub attachments: serde_json::Value,
+    /// The members who may publish it (valid staff of `sender_list`, or every active member).
+    pub senders: Vec<String>,
+    /// The corp tags of `external_contact_list` that exist.
+    pub tag_list: Vec<String>,
+    /// Creation time on the corp's clock (Unix seconds).
+    pub create_time: i64,
+    /// Sender → when they published it (Unix seconds, corp clock).
+    pub published: BTreeMap<String, i64>,
+    /// Stopped by `cancel_moment_task` (97612): nobody may publish it any more.
+    pub cancelled: bool,
+    /// (sender whose post it is, who liked it: an external_userid or a member's userid, when).
+    pub likes: Vec<(String, String, i64)>,
+    /// (sender whose post it is, who commented: an external_userid or a member's userid, when).
+    pub comments: Vec<(String, String, i64)>,
+}
+
+/// A job of `add_moment_task` (95094), as `get_moment_task_result` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MomentJob {
+    /// When it was started (Unix seconds, corp clock); the jobid is valid 24 hours.
+    pub created_at: i64,
+    /// The moment it created, or why it failed (`result.errcode`, `result.errmsg`).
+    pub outcome: Result<String, (i64, String)>,
+    /// `user_list` entries that are not active members.
+    pub invalid_users: Vec<String>,
+    /// `department_list` entries (the fake has no departments: all of them).
+    pub invalid_departments: Vec<i64>,
+    /// `tag_list` entries that are not corp tags.
+    pub invalid_tags: Vec<String>,
+}
+
 /// Everything the fake WeCom knows about its corp.
 #[derive(Debug, Clone)]
 pub struct Corp {
@@ -342,6 +398,15 @@ pub struct Corp {
     /// customer already has this many gets status 3 when its task is completed. `None` (the
     /// default): no cap.
     pub receipt_cap: Option<usize>,
+    /// Files uploaded with `upload_attachment`, by media_id.
+    pub media: BTreeMap<String, Media>,
+    /// Moments, oldest first.
+    pub moments: Vec<Moment>,
+    /// `add_moment_task` jobs by jobid.
+    pub moment_jobs: BTreeMap<String, MomentJob>,
+    /// The next this many `get_moment_task_result` calls (any jobid) answer status 2 without a
+    /// result ([`super::FakeWecom::delay_moment_jobs`]).
+    pub moment_job_delays: u32,
 }
 
 impl Default for Corp {
@@ -366,6 +431,10 @@ impl Default for Corp {
             next_id: 0,
             takeover_after_secs: None,
             receipt_cap: None,
+            media: BTreeMap::new(),
+            moments: Vec::new(),
+            moment_jobs: BTreeMap::new(),
+            moment_job_delays: 0,
         }
     }
 }
@@ -845,6 +914,65 @@ impl Corp {
         self.follows
             .iter()
             .any(|f| f.userid == userid && f.external_userid == external_userid)
+    }
+
+    /// Unix seconds on the corp's clock.
+    pub fn now_secs(&self) -> i64 {
+        self.now_ms() / 1000
+    }
+
+    /// The uploaded media `media_id` if it is still valid ([`MEDIA_TTL_SECS`] after its
+    /// upload, on the corp's clock).
+    pub fn valid_media(&self, media_id: &str) -> Option<&Media> {
+        let now = self.now_secs();
+        self.media
+            .get(media_id)
+            .filter(|m| now < m.created_at.saturating_add(MEDIA_TTL_SECS))
+    }
+
+    /// `userid` publishes their post of the moment (now, on the corp's clock). False for an
+    /// unknown moment, a member who is not one of its senders, a cancelled moment, or a post
+    /// already published.
+    pub fn publish_moment(&mut self, moment_id: &str, userid: &str) -> bool {
+        let now = self.now_secs();
+        match self.moments.iter_mut().find(|m| m.moment_id == moment_id) {
+            Some(moment)
+                if !moment.cancelled
+                    && moment.senders.iter().any(|s| s == userid)
+                    && !moment.published.contains_key(userid) =>
+            {
+                moment.published.insert(userid.to_owned(), now);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `who` (a customer's external_userid, or a member's userid) likes (`comment` false) or
+    /// comments on `userid`'s published post of the moment. False when that post is not
+    /// published.
+    pub fn interact_with_moment(
+        &mut self,
+        moment_id: &str,
+        userid: &str,
+        who: &str,
+        comment: bool,
+    ) -> bool {
+        let now = self.now_secs();
+        let Some(moment) = self
+            .moments
+            .iter_mut()
+            .find(|m| m.moment_id == moment_id && m.published.contains_key(userid))
+        else {
+            return false;
+        };
+        let entry = (userid.to_owned(), who.to_owned(), now);
+        if comment {
+            moment.comments.push(entry);
+        } else {
+            moment.likes.push(entry);
+        }
+        true
     }
 
     /// The tag group and tag with this tag id.

@@ -11,9 +11,17 @@ use axum::http::Uri;
 use serde_json::{Value, json};
 
 use super::corp::{
-    AcquisitionLink, ContactWay, Corp, MsgTarget, MsgTemplate, Tag, TagGroup, Transfer,
+    AcquisitionLink, ContactWay, Corp, Media, Moment, MomentJob, MsgTarget, MsgTemplate, Tag,
+    TagGroup, Transfer,
 };
 use super::{Hold, IssuedToken, State, lock, now_secs};
+use crate::client::api::{
+    ATTACHMENT_TYPE_MOMENT, MAX_ATTACHMENT_BYTES, MAX_MOMENT_IMAGES, MAX_MOMENT_LINK_TITLE_BYTES,
+    MAX_MOMENT_LIST_LIMIT, MAX_MOMENT_LIST_SPAN_SECS, MAX_MOMENT_SENDERS, MAX_MOMENT_TASK_LIMIT,
+    MAX_MOMENT_TEXT_CHARS, MIN_ATTACHMENT_BYTES, PATH_ADD_MOMENT_TASK, PATH_CANCEL_MOMENT_TASK,
+    PATH_GET_MOMENT_COMMENTS, PATH_GET_MOMENT_LIST, PATH_GET_MOMENT_TASK,
+    PATH_GET_MOMENT_TASK_RESULT, PATH_UPLOAD_ATTACHMENT, is_mp4,
+};
 use crate::client::api::{
     DEFAULT_DUPLICATE_CHECK_INTERVAL_SECS, ERR_INVALID_AGENTID, ERR_NO_APP_PRIVILEGE,
     ERR_NO_VALID_RECIPIENT, MAX_DUPLICATE_CHECK_INTERVAL_SECS, MAX_MESSAGE_USERS,
@@ -35,6 +43,7 @@ use crate::client::api::{
     PATH_TRANSFER_CUSTOMER, PATH_TRANSFER_RESULT, PATH_UPDATE_CONTACT_WAY,
 };
 use crate::client::codes;
+use crate::client::image::sniff_image;
 
 type Answer = Result<Value, (i64, String)>;
 
@@ -49,8 +58,14 @@ pub(super) fn router(state: Arc<State>) -> axum::Router {
             axum::routing::get(dispatch).post(dispatch),
         )
         .route(QR_IMAGE_ROUTE, axum::routing::get(qr_image))
+        // Above axum's 2 MB default, so an upload over WeCom's 10 MB reaches the fake and gets
+        // WeCom's answer (40009 / 40011) rather than HTTP 413.
+        .layer(axum::extract::DefaultBodyLimit::max(FAKE_BODY_LIMIT))
         .with_state(state)
 }
+
+/// The largest request body the fake reads.
+const FAKE_BODY_LIMIT: usize = 4 * MAX_ATTACHMENT_BYTES;
 
 /// Where the fake serves its contact ways' QR images: the path WeCom's image host uses
 /// (`https://wework.qpic.cn/wwpic/…`), on the fake's own address, so the client downloads
@@ -104,6 +119,7 @@ async fn dispatch(
     AxumState(state): AxumState<Arc<State>>,
     uri: Uri,
     Query(query): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
@@ -123,7 +139,14 @@ async fn dispatch(
         gate.pass().await;
         return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
-    let answer = answer(&state, &path, &query, &body);
+    // The one multipart path: read the file here (multer is async), judge it in `answer`
+    // after the token checks, like WeCom.
+    let upload = if path == PATH_UPLOAD_ATTACHMENT {
+        Some(read_upload(&headers, body.clone()).await)
+    } else {
+        None
+    };
+    let answer = answer(&state, &path, &query, &body, upload);
     if let Some(gate) = &gate {
         gate.pass().await;
     }
@@ -188,7 +211,13 @@ impl Drop for Inside<'_> {
     }
 }
 
-fn answer(state: &State, path: &str, query: &HashMap<String, String>, body: &[u8]) -> Answer {
+fn answer(
+    state: &State,
+    path: &str,
+    query: &HashMap<String, String>,
+    body: &[u8],
+    upload: Option<Result<UploadedFile, (i64, String)>>,
+) -> Answer {
     if let Some(code) = lock(&state.injected)
         .get_mut(path)
         .and_then(std::collections::VecDeque::pop_front)
@@ -215,6 +244,9 @@ fn answer(state: &State, path: &str, query: &HashMap<String, String>, body: &[u8
         return gettoken(state, query);
     }
     check_token(state, query)?;
+    if let Some(upload) = upload {
+        return upload_attachment(&mut lock(&state.corp), query, upload);
+    }
     let body: Value = if body.is_empty() {
         json!({})
     } else {
@@ -263,6 +295,12 @@ fn answer(state: &State, path: &str, query: &HashMap<String, String>, body: &[u8
         PATH_GROUPCHAT_TRANSFER => groupchat_transfer(corp, &body, true),
         PATH_GROUPCHAT_ONJOB_TRANSFER => groupchat_transfer(corp, &body, false),
         PATH_MESSAGE_SEND => message_send(state, corp, query, &body),
+        PATH_ADD_MOMENT_TASK => add_moment_task(corp, &body),
+        PATH_GET_MOMENT_TASK_RESULT => get_moment_task_result(corp, query),
+        PATH_GET_MOMENT_LIST => get_moment_list(corp, &body),
+        PATH_GET_MOMENT_TASK => get_moment_task(corp, &body),
+        PATH_GET_MOMENT_COMMENTS => get_moment_comments(corp, &body),
+        PATH_CANCEL_MOMENT_TASK => cancel_moment_task(corp, &body),
         _ => Err(fail(
             codes::INVALID_PARAMETER,
             format!("fake WeCom does not implement {path}"),
@@ -1706,4 +1744,449 @@ fn message_send(
         dedupe_secs: check.then_some(interval),
     });
     Ok(json!({ "invaliduser": invaliduser, "msgid": msgid }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Moments (客户朋友圈, 95094 / 93443 / 97612) and attachments (96347)
+
+/// The `media` part of an `upload_attachment` request.
+pub(super) struct UploadedFile {
+    file_name: String,
+    bytes: Bytes,
+}
+
+/// Reads the `media` part of a `multipart/form-data` body: 40058 for a body that is not
+/// multipart, 44001 (多媒体文件为空) without a `media` part.
+async fn read_upload(
+    headers: &axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<UploadedFile, (i64, String)> {
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let boundary = multer::parse_boundary(content_type).map_err(|e| {
+        fail(
+            codes::INVALID_PARAMETER,
+            format!("invalid multipart body: {e}"),
+        )
+    })?;
+    let stream = futures_util::stream::iter([Ok::<Bytes, std::convert::Infallible>(body)]);
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let malformed = |e: multer::Error| {
+        fail(
+            codes::INVALID_PARAMETER,
+            format!("invalid multipart body: {e}"),
+        )
+    };
+    while let Some(field) = multipart.next_field().await.map_err(malformed)? {
+        if field.name() != Some("media") {
+            continue;
+        }
+        let file_name = field.file_name().unwrap_or("").to_owned();
+        let bytes = field.bytes().await.map_err(malformed)?;
+        return Ok(UploadedFile { file_name, bytes });
+    }
+    Err(fail(codes::EMPTY_MEDIA, "empty media data: no media part"))
+}
+
+/// `media/upload_attachment` (96347): `attachment_type` 1 (the fake implements moments only,
+/// 40058 otherwise), `media_type` image or video (40004), more than 5 bytes (40006), an image
+/// JPG/PNG (40005) of at most 10 MB (40009), a video MP4 (40005) of at most 10 MB (40011). The
+/// media id is valid 3 days on the corp's clock.
+fn upload_attachment(
+    corp: &mut Corp,
+    query: &HashMap<String, String>,
+    upload: Result<UploadedFile, (i64, String)>,
+) -> Answer {
+    let attachment_type = query.get("attachment_type").map_or("", String::as_str);
+    if attachment_type != ATTACHMENT_TYPE_MOMENT.to_string() {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            format!("invalid attachment_type {attachment_type:?}: the fake implements 1 (moments)"),
+        ));
+    }
+    let media_type = query.get("media_type").map_or("", String::as_str);
+    if !matches!(media_type, "image" | "video") {
+        return Err(fail(
+            codes::INVALID_MEDIA_TYPE,
+            format!("invalid media type {media_type:?}: moments accept image and video"),
+        ));
+    }
+    let file = upload?;
+    let size = file.bytes.len();
+    if size == 0 {
+        return Err(fail(codes::EMPTY_MEDIA, "empty media data"));
+    }
+    if size <= MIN_ATTACHMENT_BYTES {
+        return Err(fail(
+            codes::INVALID_FILE_SIZE,
+            "invalid file size: must be more than 5 bytes",
+        ));
+    }
+    let (format_ok, size_code) = if media_type == "image" {
+        (
+            sniff_image(&file.bytes).is_some(),
+            codes::INVALID_IMAGE_SIZE,
+        )
+    } else {
+        (is_mp4(&file.bytes), codes::INVALID_VIDEO_SIZE)
+    };
+    if size > MAX_ATTACHMENT_BYTES {
+        return Err(fail(
+            size_code,
+            format!("invalid {media_type} size: at most 10MB"),
+        ));
+    }
+    if !format_ok {
+        return Err(fail(
+            codes::INVALID_FILE_TYPE,
+            format!("invalid file type: a {media_type} must be JPG/PNG or MP4"),
+        ));
+    }
+    let media_id = corp.new_id("mediaFakeAttachment");
+    let created_at = corp.now_secs();
+    corp.media.insert(
+        media_id.clone(),
+        Media {
+            kind: media_type.to_owned(),
+            created_at,
+            file_name: file.file_name,
+            bytes: size,
+        },
+    );
+    Ok(json!({ "type": media_type, "media_id": media_id, "created_at": created_at }))
+}
+
+/// `add_moment_task` (95094). Refused at once (40058 with WeCom's errmsg): text over 2,000
+/// characters (`invalid text size`), text and attachments both empty, an unknown or mixed
+/// `msgtype` (`invalid attachments msgtype`), more than 9 images or 1 video or 1 link
+/// (`invalid attachments size`), a link without title (or over 64 bytes) or url, more than
+/// 100,000 userids; 41006 for an attachment without a media id. Media ids are checked by the
+/// job, as WeCom does: unknown, expired (3 days) or of the wrong kind (a link's cover must be
+/// an image) make the job fail with `result.errcode` 40007. Senders that are not active staff
+/// and every department (the fake has none) go to `invalid_sender_list`, tags that are not
+/// corp tags to `invalid_external_contact_list`; without `sender_list` every active member is
+/// a sender.
+fn add_moment_task(corp: &mut Corp, body: &Value) -> Answer {
+    let bad = |message: &str| Err(fail(codes::INVALID_PARAMETER, message));
+    let text = body
+        .pointer("/text/content")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if text.chars().count() > MAX_MOMENT_TEXT_CHARS {
+        return bad("invalid text size");
+    }
+    let attachments = body
+        .get("attachments")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if text.is_empty() && attachments.is_empty() {
+        return bad("text and attachments are both empty");
+    }
+    let mut kinds: Vec<&str> = Vec::new();
+    let mut media: Vec<(&'static str, String)> = Vec::new();
+    for attachment in &attachments {
+        let (msgtype, needs, pointer) = match str_field(attachment, "msgtype") {
+            "image" => ("image", "image", "/image/media_id"),
+            "video" => ("video", "video", "/video/media_id"),
+            "link" => {
+                let title = attachment
+                    .pointer("/link/title")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if title.is_empty() || title.len() > MAX_MOMENT_LINK_TITLE_BYTES {
+                    return bad("invalid link title");
+                }
+                let url = attachment
+                    .pointer("/link/url")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if url.is_empty() {
+                    return bad("invalid link url");
+                }
+                ("link", "image", "/link/media_id")
+            }
+            _ => return bad("invalid attachments msgtype"),
+        };
+        let media_id = attachment
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if media_id.is_empty() {
+            return Err(fail(codes::MISSING_MEDIA_ID, "media_id missing"));
+        }
+        if !kinds.contains(&msgtype) {
+            kinds.push(msgtype);
+        }
+        media.push((needs, media_id.to_owned()));
+    }
+    if kinds.len() > 1 {
+        return bad("invalid attachments msgtype");
+    }
+    let max = if kinds == ["image"] {
+        MAX_MOMENT_IMAGES
+    } else {
+        1
+    };
+    if attachments.len() > max {
+        return bad("invalid attachments size");
+    }
+    let range = body.get("visible_range");
+    let sender_list = range.and_then(|r| r.get("sender_list"));
+    let (senders, invalid_users, invalid_departments) = match sender_list {
+        None => (
+            corp.staff
+                .iter()
+                .filter(|s| !s.resigned)
+                .map(|s| s.userid.clone())
+                .collect(),
+            Vec::new(),
+            Vec::new(),
+        ),
+        Some(list) => {
+            let users = str_list(list, "user_list");
+            if users.len() > MAX_MOMENT_SENDERS {
+                return bad("invalid user_list size");
+            }
+            let mut senders: Vec<String> = Vec::new();
+            let mut invalid: Vec<String> = Vec::new();
+            for user in users {
+                let active = corp.staff_member(&user).is_some_and(|s| !s.resigned);
+                let seen = senders.contains(&user) || invalid.contains(&user);
+                if seen {
+                    continue;
+                }
+                if active {
+                    senders.push(user);
+                } else {
+                    invalid.push(user);
+                }
+            }
+            let departments: Vec<i64> = list
+                .get("department_list")
+                .and_then(Value::as_array)
+                .map(|d| d.iter().filter_map(Value::as_i64).collect())
+                .unwrap_or_default();
+            (senders, invalid, departments)
+        }
+    };
+    let tags = range
+        .and_then(|r| r.get("external_contact_list"))
+        .map(|l| str_list(l, "tag_list"))
+        .unwrap_or_default();
+    let (tag_list, invalid_tags): (Vec<String>, Vec<String>) =
+        tags.into_iter().partition(|t| corp.find_tag(t).is_some());
+    let now = corp.now_secs();
+    let jobid = corp.new_id("jobFakeMoment");
+    let bad_media = media
+        .iter()
+        .find(|(needs, id)| corp.valid_media(id).is_none_or(|m| m.kind != *needs));
+    let outcome = if let Some((_, id)) = bad_media {
+        Err((codes::INVALID_MEDIA_ID, format!("invalid media_id {id}")))
+    } else {
+        let moment_id = corp.new_id("momFake");
+        corp.moments.push(Moment {
+            moment_id: moment_id.clone(),
+            jobid: jobid.clone(),
+            text: text.to_owned(),
+            attachments: Value::Array(attachments),
+            senders,
+            tag_list,
+            create_time: now,
+            published: BTreeMap::new(),
+            cancelled: false,
+            likes: Vec::new(),
+            comments: Vec::new(),
+        });
+        Ok(moment_id)
+    };
+    corp.moment_jobs.insert(
+        jobid.clone(),
+        MomentJob {
+            created_at: now,
+            outcome,
+            invalid_users,
+            invalid_departments,
+            invalid_tags,
+        },
+    );
+    Ok(json!({ "jobid": jobid }))
+}
+
+/// `get_moment_task_result` (95094): 40058 for an unknown jobid or one older than 24 hours;
+/// status 2 without a result while [`Corp::moment_job_delays`] lasts, else status 3 with the
+/// job's result.
+fn get_moment_task_result(corp: &mut Corp, query: &HashMap<String, String>) -> Answer {
+    let jobid = query.get("jobid").map_or("", String::as_str);
+    let job = corp
+        .moment_jobs
+        .get(jobid)
+        .cloned()
+        .ok_or_else(|| fail(codes::INVALID_PARAMETER, "invalid jobid"))?;
+    if corp.now_secs() - job.created_at >= 86_400 {
+        return Err(fail(codes::INVALID_PARAMETER, "jobid expired"));
+    }
+    if corp.moment_job_delays > 0 {
+        corp.moment_job_delays -= 1;
+        return Ok(json!({ "status": 2, "type": "add_moment_task" }));
+    }
+    let result = match job.outcome {
+        Ok(moment_id) => json!({
+            "errcode": 0,
+            "errmsg": "ok",
+            "moment_id": moment_id,
+            "invalid_sender_list": {
+                "user_list": job.invalid_users,
+                "department_list": job.invalid_departments,
+            },
+            "invalid_external_contact_list": { "tag_list": job.invalid_tags },
+        }),
+        Err((errcode, errmsg)) => json!({ "errcode": errcode, "errmsg": errmsg }),
+    };
+    Ok(json!({ "status": 3, "type": "add_moment_task", "result": result }))
+}
+
+/// A moment as `get_moment_list` shows it (93443): API-created, so `create_type` 0 and no
+/// `creator`; `visible_type` 0 (some customers) with tags, else 1.
+fn moment_json(moment: &Moment) -> Value {
+    let mut value = json!({
+        "moment_id": moment.moment_id,
+        "create_type": 0,
+        "visible_type": if moment.tag_list.is_empty() { 1 } else { 0 },
+        "create_time": moment.create_time,
+    });
+    if !moment.text.is_empty() {
+        value["text"] = json!({ "content": moment.text });
+    }
+    let mut images = Vec::new();
+    for attachment in moment.attachments.as_array().into_iter().flatten() {
+        match str_field(attachment, "msgtype") {
+            "image" => images.push(json!({ "media_id": attachment.pointer("/image/media_id") })),
+            "video" => {
+                value["video"] = json!({
+                    "media_id": attachment.pointer("/video/media_id"),
+                    "thumb_media_id": "",
+                });
+            }
+            "link" => {
+                value["link"] = json!({
+                    "title": attachment.pointer("/link/title"),
+                    "url": attachment.pointer("/link/url"),
+                });
+            }
+            _ => {}
+        }
+    }
+    if !images.is_empty() {
+        value["image"] = Value::Array(images);
+    }
+    value
+}
+
+/// `get_moment_list` (93443): moments created in [start_time, end_time] (at most 30 days
+/// apart, 40058), `limit` 1..=20 (default 20, 40058 outside), `filter_type` 0 / 2 include the
+/// API's moments and 1 (personal) does not, a `creator` matches none of them.
+fn get_moment_list(corp: &Corp, body: &Value) -> Answer {
+    let start = int_field(body, "start_time").unwrap_or(0);
+    let end = int_field(body, "end_time").unwrap_or(0);
+    if end < start || end - start > MAX_MOMENT_LIST_SPAN_SECS {
+        return Err(fail(codes::INVALID_PARAMETER, "time range exceeds 30 days"));
+    }
+    let limit = int_field(body, "limit").unwrap_or(MAX_MOMENT_LIST_LIMIT);
+    if !(1..=MAX_MOMENT_LIST_LIMIT).contains(&limit) {
+        return Err(fail(codes::INVALID_PARAMETER, "invalid limit"));
+    }
+    let filter_type = int_field(body, "filter_type").unwrap_or(2);
+    if !(0..=2).contains(&filter_type) {
+        return Err(fail(codes::INVALID_PARAMETER, "invalid filter_type"));
+    }
+    let by_creator = !str_field(body, "creator").is_empty();
+    let list: Vec<Value> = corp
+        .moments
+        .iter()
+        .filter(|_| filter_type != 1 && !by_creator)
+        .filter(|m| (start..=end).contains(&m.create_time))
+        .map(moment_json)
+        .collect();
+    let (items, next_cursor) = page(
+        &list,
+        str_field(body, "cursor"),
+        usize::try_from(limit).unwrap_or(20),
+    )?;
+    Ok(json!({ "moment_list": items, "next_cursor": next_cursor }))
+}
+
+fn find_moment<'a>(corp: &'a Corp, body: &Value) -> Result<&'a Moment, (i64, String)> {
+    let moment_id = str_field(body, "moment_id");
+    corp.moments
+        .iter()
+        .find(|m| m.moment_id == moment_id)
+        .ok_or_else(|| fail(codes::INVALID_PARAMETER, "invalid moment_id"))
+}
+
+/// `get_moment_task` (93443): every sender with `publish_status` 0 / 1, paged (`limit`
+/// 1..=1000, default 500).
+fn get_moment_task(corp: &Corp, body: &Value) -> Answer {
+    let moment = find_moment(corp, body)?;
+    let limit = int_field(body, "limit").unwrap_or(500);
+    if !(1..=MAX_MOMENT_TASK_LIMIT).contains(&limit) {
+        return Err(fail(codes::INVALID_PARAMETER, "invalid limit"));
+    }
+    let tasks: Vec<Value> = moment
+        .senders
+        .iter()
+        .map(|userid| {
+            json!({
+                "userid": userid,
+                "publish_status": i64::from(moment.published.contains_key(userid)),
+            })
+        })
+        .collect();
+    let (items, next_cursor) = page(
+        &tasks,
+        str_field(body, "cursor"),
+        usize::try_from(limit).unwrap_or(500),
+    )?;
+    Ok(json!({ "task_list": items, "next_cursor": next_cursor }))
+}
+
+/// `get_moment_comments` (93443): the likes and comments on `userid`'s post, each by a customer
+/// (`external_userid`) or, when the one who interacted is a member, by `userid`; never both.
+/// 40003 for a userid that is not staff.
+fn get_moment_comments(corp: &Corp, body: &Value) -> Answer {
+    let moment = find_moment(corp, body)?;
+    let userid = str_field(body, "userid");
+    require_staff(corp, userid)?;
+    let entries = |list: &[(String, String, i64)]| -> Vec<Value> {
+        list.iter()
+            .filter(|(poster, _, _)| poster == userid)
+            .map(|(_, who, at)| {
+                let key = if corp.staff_member(who).is_some() {
+                    "userid"
+                } else {
+                    "external_userid"
+                };
+                json!({ key: who, "create_time": at })
+            })
+            .collect()
+    };
+    Ok(json!({
+        "comment_list": entries(&moment.comments),
+        "like_list": entries(&moment.likes),
+    }))
+}
+
+/// `cancel_moment_task` (97612): nobody publishes it any more; published posts stay.
+/// Cancelling twice is fine.
+fn cancel_moment_task(corp: &mut Corp, body: &Value) -> Answer {
+    let moment_id = str_field(body, "moment_id");
+    let moment = corp
+        .moments
+        .iter_mut()
+        .find(|m| m.moment_id == moment_id)
+        .ok_or_else(|| fail(codes::INVALID_PARAMETER, "invalid moment_id"))?;
+    moment.cancelled = true;
+    Ok(json!({}))
 }

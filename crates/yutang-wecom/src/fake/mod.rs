@@ -59,6 +59,18 @@
 //!   `enable_duplicate_check` a request equal (touser, content) to one sent within its
 //!   interval (default 1,800 s, on the corp's clock) answers ok with the first `msgid` and is
 //!   not delivered again; [`FakeWecom::app_messages`] lists what was delivered.
+//! - Moments (客户朋友圈): `media/upload_attachment` (multipart, field `media`) checks
+//!   `attachment_type` 1, `media_type` image/video (40004), more than 5 bytes (40006), JPG/PNG
+//!   or MP4 by their first bytes (40005), 10 MB (40009 / 40011), and issues media ids valid 3
+//!   days on the corp's clock ([`FakeWecom::uploads`] counts them). `add_moment_task` refuses
+//!   what WeCom refuses at once (40058 `invalid text size` / `invalid attachments msgtype` /
+//!   `invalid attachments size`, 41006 a missing media id) and runs the job at once: an
+//!   unknown, expired or wrong-kind media id fails the *job* (`result.errcode` 40007), unknown
+//!   or resigned senders and unknown tags come back as invalid. `get_moment_task_result`
+//!   answers status 3, or 2 for the next polls after [`FakeWecom::delay_moment_jobs`]. Staff
+//!   publish, customers like and comment through [`FakeWecom::publish_moment`],
+//!   [`FakeWecom::like_moment`], [`FakeWecom::comment_moment`]; `cancel_moment_task` stops
+//!   further publishing; [`FakeWecom::moments`] shows them.
 //! - Customers arrive through [`FakeWecom::simulate_add_customer`],
 //!   [`FakeWecom::simulate_scan_contact_way`] and
 //!   [`FakeWecom::simulate_open_acquisition_link`], each returning the add event to push.
@@ -445,6 +457,41 @@ impl FakeWecom {
     /// and status ([`corp::MsgTemplate::recipients_of`] lists one sender's), `cancelled`.
     pub fn msg_templates(&self) -> Vec<corp::MsgTemplate> {
         self.with_corp(|corp| corp.msg_templates.clone())
+    }
+
+    /// The next `n` polls of `get_moment_task_result` (any jobid) answer status 2 (creating)
+    /// without a result, as WeCom does while a job runs; later ones answer status 3.
+    pub fn delay_moment_jobs(&self, n: u32) {
+        self.with_corp(|corp| corp.moment_job_delays = n);
+    }
+
+    /// The moments created so far (oldest first): senders, tags, attachments as sent, who
+    /// published when, `cancelled`, likes and comments.
+    pub fn moments(&self) -> Vec<corp::Moment> {
+        self.with_corp(|corp| corp.moments.clone())
+    }
+
+    /// `userid` publishes their post of the moment. False when the moment is unknown or
+    /// cancelled, `userid` is not one of its senders, or already published it.
+    pub fn publish_moment(&self, moment_id: &str, userid: &str) -> bool {
+        self.with_corp(|corp| corp.publish_moment(moment_id, userid))
+    }
+
+    /// `external_userid` (a customer; a member's userid makes it a colleague's like) likes
+    /// `userid`'s published post of the moment. False when that post is not published.
+    pub fn like_moment(&self, moment_id: &str, userid: &str, external_userid: &str) -> bool {
+        self.with_corp(|corp| corp.interact_with_moment(moment_id, userid, external_userid, false))
+    }
+
+    /// `external_userid` comments on `userid`'s published post of the moment, like
+    /// [`FakeWecom::like_moment`].
+    pub fn comment_moment(&self, moment_id: &str, userid: &str, external_userid: &str) -> bool {
+        self.with_corp(|corp| corp.interact_with_moment(moment_id, userid, external_userid, true))
+    }
+
+    /// How many `upload_attachment` calls succeeded (the media ids issued).
+    pub fn uploads(&self) -> usize {
+        self.with_corp(|corp| corp.media.len())
     }
 
     /// A new customer adds `userid` (optionally through a contact way's `state`): creates the

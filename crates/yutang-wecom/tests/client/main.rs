@@ -7,6 +7,8 @@
 //!   rules (once, 20 s, 41096), the contact-way quota and `state` limit, mass-send tasks;
 //! - `acquisition`: acquisition links (获客链接) round trip, validation, attribution through
 //!   `customer_channel`, quota;
+//! - `moments`: attachments upload (multipart), moment tasks and their results, publishing,
+//!   likes and comments, the moment list, cancelling, and the limits;
 //! - `transfers`: in-service and resigned transfers, results, group transfer;
 //! - `callbacks`: signed, encrypted pushes decrypted by `CallbackCrypto` and parsed.
 
@@ -16,6 +18,7 @@
 mod acquisition;
 mod callbacks;
 mod channels;
+mod moments;
 mod retries;
 mod sync;
 mod tokens;
