@@ -115,11 +115,14 @@ test('the metrics page shows the figures with their definitions, changes period 
     }
     assert.ok(Number(f.lines.orders.total) >= Number(f.lines.buyers.total));
     // The two metrics without data: marked, with their definition and reason.
-    for (const [key, name] of [['interaction_rate', '互动率'], ['content_reach', '内容种草']]) {
+    for (const [key, name, reason] of [
+      ['interaction_rate', '互动率', /会话存档/],
+      ['content_reach', '内容种草', /雷达链接/],
+    ]) {
       const row = page.locator(`#m-unavailable tr[data-metric="${key}"]`);
       assert.match(await row.textContent(), new RegExp(name));
       assert.equal((await row.locator('[data-role="unavailable"]').textContent()).trim(), '暂无数据');
-      assert.match(await row.locator('[data-role="reason"]').textContent(), /议题 #21/);
+      assert.match(await row.locator('[data-role="reason"]').textContent(), reason);
     }
     await page.screenshot({ path: join(SHOTS, 'metrics.png'), fullPage: true });
 
