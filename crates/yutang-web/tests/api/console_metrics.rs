@@ -265,15 +265,15 @@ async fn console_metrics_show_the_figures_with_their_definitions(e: Engine) {
     )));
     // The two metrics not measurable yet: marked, defined, with the reason in Chinese.
     let u = table(&html, "m-unavailable");
-    for (key, name) in [
-        ("interaction_rate", "互动率"),
-        ("content_reach", "内容种草"),
+    for (key, name, reason) in [
+        ("interaction_rate", "互动率", "会话存档"),
+        ("content_reach", "内容种草", "雷达链接"),
     ] {
         let r = row(u, &format!("data-metric=\"{key}\""));
         assert!(r.contains(&format!("<b>{name}</b>")), "{r}");
         assert!(r.contains("data-role=\"unavailable\">暂无数据<"), "{r}");
         assert!(r.contains("目前无法统计"), "{r}");
-        assert!(r.contains("议题 #21"), "{r}");
+        assert!(r.contains(reason), "{r}");
     }
     // The funnel: 2 joined, 1 in a group, 2 first orders, 1 second; bars by share of joined.
     let funnel = &html[html.find("id=\"m-funnel\"").unwrap()..];
