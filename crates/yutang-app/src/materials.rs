@@ -128,6 +128,8 @@ pub struct MaterialPage {
 #[derive(Debug, Clone, Default)]
 pub struct MaterialQuery {
     pub folder_id: Option<i64>,
+    /// Only materials in no folder (未分组).
+    pub unfiled: bool,
     /// One of the kinds.
     pub kind: Option<String>,
     /// A label the material carries, exactly.
@@ -282,6 +284,7 @@ impl Materials<'_> {
             label: blank_to_none(q.label.as_deref()),
             q: text,
             status,
+            unfiled: q.unfiled,
             after: q.after,
         };
         let mut rows = store::list(&self.db, &filter, limit + 1).await?;

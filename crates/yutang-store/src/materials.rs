@@ -262,6 +262,8 @@ pub struct MaterialFilter<'a> {
     pub q: Option<&'a str>,
     /// `active` or `archived`; both when `None`.
     pub status: Option<&'a str>,
+    /// Only materials in no folder.
+    pub unfiled: bool,
     pub after: Option<i64>,
 }
 
@@ -281,6 +283,7 @@ pub async fn list(db: &Db, f: &MaterialFilter<'_>, limit: i64) -> Result<Vec<Mat
              AND ($3 IS NULL OR replace(m.tags, $3, '') <> m.tags) \
              AND ($4 IS NULL OR LOWER(m.title) LIKE LOWER($4) ESCAPE '\\') \
              AND ($5 IS NULL OR m.status = $5) AND ($6 IS NULL OR m.id < $6) \
+             AND ($8 = 0 OR m.folder_id IS NULL) \
              ORDER BY m.id DESC LIMIT $7"
         ))
         .bind(f.folder_id)
@@ -290,6 +293,7 @@ pub async fn list(db: &Db, f: &MaterialFilter<'_>, limit: i64) -> Result<Vec<Mat
         .bind(f.status)
         .bind(f.after)
         .bind(limit)
+        .bind(i64::from(f.unfiled))
         .fetch_all(pool)
         .await?)
     })

@@ -173,6 +173,8 @@ impl From<MaterialPage> for MaterialPageOut {
 pub struct MaterialsParams {
     /// Only this folder's materials.
     pub folder_id: Option<i64>,
+    /// Only materials in no folder.
+    pub unfiled: Option<bool>,
     /// Only this kind: `poster`, `image`, `text`, `link` or `miniprogram`.
     pub kind: Option<String>,
     /// Only materials carrying this label (exactly).
@@ -264,6 +266,7 @@ pub async fn list(
 ) -> WebResult<Json<MaterialPageOut>> {
     let q = MaterialQuery {
         folder_id: p.folder_id,
+        unfiled: p.unfiled == Some(true),
         kind: p.kind,
         label: p.label,
         q: p.q,

@@ -18,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use yutang_app::AppError;
-use yutang_app::materials::{FolderView, MaterialPage, MaterialQuery, MaterialView};
+use yutang_app::materials::{FolderView, MaterialQuery, MaterialView};
 use yutang_app::moments::SenderChoice;
 use yutang_app::radar::MaterialStats;
 use yutang_core::FieldError;
@@ -37,10 +37,6 @@ const LIST_PATH: &str = "/console/materials";
 const ACTIVE: &str = "materials";
 /// Materials on one page of the list.
 const PAGE: i64 = 50;
-/// 未分组 is read from the library's pages of this size, at most [`UNFILED_SCAN`] of them per
-/// page shown (a library holds hundreds of materials, not hundreds of thousands).
-const SCAN_PAGE: i64 = 200;
-const UNFILED_SCAN: usize = 20;
 /// The folder filter's value for materials in no folder.
 const UNFILED: &str = "none";
 
@@ -179,50 +175,6 @@ impl ListPage {
     }
 }
 
-/// A page of materials in no folder: the library read page by page, newest first, keeping
-/// those without a folder (the library's query filters by one folder, not by none).
-async fn unfiled_page(
-    s: &AppState,
-    c: &Console,
-    base: &MaterialQuery,
-) -> Result<MaterialPage, AppError> {
-    let mut items: Vec<MaterialView> = Vec::new();
-    let mut after = base.after;
-    for _ in 0..UNFILED_SCAN {
-        let q = MaterialQuery {
-            after,
-            limit: Some(SCAN_PAGE),
-            ..base.clone()
-        };
-        let p = s.app.materials().list(&c.session.actor, &q).await?;
-        let mut rest = p.items.into_iter();
-        for m in rest.by_ref() {
-            after = Some(m.id);
-            if m.folder.is_none() {
-                items.push(m);
-                if items.len() as i64 == PAGE {
-                    break;
-                }
-            }
-        }
-        if items.len() as i64 == PAGE {
-            let more = rest.any(|m| m.folder.is_none()) || p.next_after.is_some();
-            let next_after = if more { after } else { None };
-            return Ok(MaterialPage { items, next_after });
-        }
-        if p.next_after.is_none() {
-            return Ok(MaterialPage {
-                items,
-                next_after: None,
-            });
-        }
-    }
-    Ok(MaterialPage {
-        items,
-        next_after: after,
-    })
-}
-
 async fn list_page(
     s: &AppState,
     mut c: Console,
@@ -247,6 +199,7 @@ async fn list_page(
     };
     let query = MaterialQuery {
         folder_id,
+        unfiled: folder == UNFILED,
         kind: Some(q.kind.clone()),
         label: Some(q.label.clone()),
         q: Some(q.q.clone()),
@@ -254,11 +207,7 @@ async fn list_page(
         after: q.after,
         limit: Some(PAGE),
     };
-    let page = if folder == UNFILED {
-        unfiled_page(s, &c, &query).await
-    } else {
-        s.app.materials().list(a, &query).await
-    };
+    let page = s.app.materials().list(a, &query).await;
     let page = match page {
         Ok(p) => p,
         Err(e) => return error_page(c.ctx, e),

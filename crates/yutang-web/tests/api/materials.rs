@@ -143,6 +143,12 @@ async fn materials_of_every_kind_are_listed_by_filter_in_pages(e: Engine) {
         ids(&t, &format!("?folder_id={spring}")).await,
         vec![id_of(&link), id_of(&poster)]
     );
+    // 未分组: the picture and the mini-program card have no folder.
+    assert_eq!(
+        ids(&t, "?unfiled=true").await,
+        vec![id_of(&card), id_of(&picture)]
+    );
+    assert_eq!(ids(&t, "?unfiled=false").await, all);
     assert_eq!(ids(&t, "?kind=text").await, vec![id_of(&text)]);
     assert_eq!(ids(&t, "?kind=miniprogram").await, vec![id_of(&card)]);
     let new = urlencoding("新品");
