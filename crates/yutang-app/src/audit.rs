@@ -90,10 +90,12 @@ pub enum Action {
     /// A mass message was created, cancelled or had its guides reminded, or the messaging
     /// rules were changed (detail `op`).
     MessagingChanged,
+    /// A guide task was created by hand, done or skipped (detail `op`).
+    GuideTaskChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 48] = [
+    pub const ALL: [Action; 49] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -142,6 +144,7 @@ impl Action {
         Action::MessagingChanged,
         Action::CardRefundAcknowledged,
         Action::AuditExported,
+        Action::GuideTaskChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -194,6 +197,7 @@ impl Action {
             Action::MessagingChanged => "messaging_changed",
             Action::CardRefundAcknowledged => "card_refund_acknowledged",
             Action::AuditExported => "audit_exported",
+            Action::GuideTaskChanged => "guide_task_changed",
         }
     }
 

@@ -137,6 +137,7 @@ pub async fn run(
     // along); the rollups are recomputed from the copied rows.
     yutang_store::feed::reset_feed_to_end(&to, yutang_store::feed::Feed::Webhooks).await?;
     yutang_store::feed::reset_feed_to_end(&to, yutang_store::feed::Feed::Rollups).await?;
+    yutang_store::feed::reset_feed_to_end(&to, yutang_store::feed::Feed::Journeys).await?;
     yutang_store::rollups::request_rebuild(&to).await?;
     if let Some((source, dest)) = &boxes {
         report.resealed = reseal(source, dest, &to).await?

@@ -24,6 +24,8 @@ pub(crate) fn registry() -> JobRegistry {
     crate::messaging::register(&mut reg);
     crate::moments::register(&mut reg);
     crate::radar::register(&mut reg);
+    crate::journeys::register(&mut reg);
+    crate::guide_tasks::register(&mut reg);
     reg
 }
 
@@ -32,7 +34,7 @@ mod tests {
     use super::*;
 
     /// The kinds the runner claimed before the registry existed (each area's constants).
-    const EXPECTED: [&str; 29] = [
+    const EXPECTED: [&str; 31] = [
         crate::acquisition::REWARD_KIND,
         crate::acquisition::referrals::QUALIFY_KIND,
         crate::tags::BULK_TAG_KIND,
@@ -62,6 +64,8 @@ mod tests {
         crate::moments::RESULT_KIND,
         crate::moments::TRACK_KIND,
         crate::radar::NOTICE_KIND,
+        crate::journeys::NOTIFY_KIND,
+        crate::guide_tasks::REMIND_KIND,
     ];
 
     /// Every kind is registered exactly once (a second registration panics in `register`,

@@ -43,6 +43,7 @@ use yutang_store::locks::LockKey;
 use yutang_store::messaging::{
     self as store, MessageRow, NewRecipient, ResultLine, Target, TaskRow,
 };
+use yutang_store::tx::Tx;
 use yutang_wecom::WecomClient;
 use yutang_wecom::client::api::{
     self as wapi, AddMsgTemplateRequest, GroupMsgListRequest, GroupMsgSendResultRequest,
@@ -827,37 +828,16 @@ impl Messaging<'_> {
             return Err(FieldError::new("send_at", "invalid_time", "too far ahead").into());
         }
         self.check_audience(actor, &input.audience).await?;
-        let content = json(&input.content)?;
-        let audience = json(&input.audience)?;
         let mut tx = self.db.begin().await?;
-        let id = store::insert_in(
-            &mut tx,
-            &store::NewMessage {
-                name: &input.name,
-                content: &content,
-                audience_kind: input.audience.kind(),
-                audience: &audience,
-                holdout_bp: input.holdout_bp,
-                send_at: send_at.max(now),
-                store_id: own_store(actor),
-            },
-            actor.actor_id(),
-            now,
-        )
-        .await?;
-        let job = job_store::enqueue_in(
-            &mut tx,
-            &NewJob {
-                kind: PREPARE_KIND,
-                payload: &payload_of(id)?,
-                run_at: send_at.max(now),
-                idempotency_key: Some(&format!("{PREPARE_KIND}:{id}")),
-                created_by: actor.actor_id(),
-            },
-            now,
-        )
-        .await?;
-        store::set_job_in(&mut tx, id, job).await?;
+        let id = self
+            .create_in(
+                &mut tx,
+                input,
+                send_at.max(now),
+                own_store(actor),
+                actor.actor_id(),
+            )
+            .await?;
         audit::record_in(
             self,
             &mut tx,
@@ -869,6 +849,51 @@ impl Messaging<'_> {
         .await?;
         tx.commit().await?;
         self.get(actor, id).await
+    }
+
+    /// Write a message and its preparation job in the caller's transaction (the journey
+    /// engine sends its message steps this way, committing them with the runs they move).
+    /// The audience is not checked against a scope here: the caller has resolved it.
+    pub(crate) async fn create_in(
+        &self,
+        tx: &mut Tx,
+        input: &MessageInput,
+        send_at: i64,
+        store_id: Option<i64>,
+        by: Option<i64>,
+    ) -> Result<i64> {
+        let content = json(&input.content)?;
+        let audience = json(&input.audience)?;
+        let now = self.now();
+        let id = store::insert_in(
+            tx,
+            &store::NewMessage {
+                name: &input.name,
+                content: &content,
+                audience_kind: input.audience.kind(),
+                audience: &audience,
+                holdout_bp: input.holdout_bp,
+                send_at,
+                store_id,
+            },
+            by,
+            now,
+        )
+        .await?;
+        let job = job_store::enqueue_in(
+            tx,
+            &NewJob {
+                kind: PREPARE_KIND,
+                payload: &payload_of(id)?,
+                run_at: send_at,
+                idempotency_key: Some(&format!("{PREPARE_KIND}:{id}")),
+                created_by: by,
+            },
+            now,
+        )
+        .await?;
+        store::set_job_in(tx, id, job).await?;
+        Ok(id)
     }
 
     async fn row(&self, actor: &Actor, id: i64) -> Result<MessageRow> {

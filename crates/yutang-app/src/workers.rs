@@ -35,7 +35,8 @@ impl Workers {
     /// - round after round while there is work, every 250 ms while idle: queue outbound
     ///   webhook deliveries for new events and send the due ones (`webhooks`);
     /// - the same for the dashboard's daily rollups (`analytics`): a requested rebuild, the
-    ///   days new events touched, and every hour today and yesterday.
+    ///   days new events touched, and every hour today and yesterday;
+    /// - every second, at once again while there is work: the journey engine (`journeys`).
     ///
     /// Fails only when the segment index cannot be built; no loop is started then.
     pub async fn start(app: &App) -> Result<Self> {
@@ -114,6 +115,7 @@ impl Workers {
         if app.settings.analytics.follow {
             tasks.push(crate::analytics::spawn_loop(app));
         }
+        tasks.push(crate::journeys::spawn_loop(app));
         Ok(Workers { tasks })
     }
 }

@@ -18,6 +18,7 @@ mod bench;
 mod bench_api;
 mod bench_dashboard;
 mod bench_flash;
+mod bench_journeys;
 mod bench_messaging;
 mod bench_points;
 mod bench_segments;
@@ -180,6 +181,19 @@ enum BenchCommand {
         customers: u64,
         #[arg(long, default_value_t = 2_000)]
         guides: u64,
+        /// `sqlite`, `postgres` or `both`.
+        #[arg(long, default_value = "both")]
+        engines: String,
+        /// A PostgreSQL server; a fresh database is created on it.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        pg_url: String,
+    },
+    /// The journey engine: a schedule journey over `customers` walked to its end, against one
+    /// small transaction per customer-step; and the event follower enrolling `customers`
+    /// check-ins.
+    Journeys {
+        #[arg(long, default_value_t = 20_000)]
+        customers: u64,
         /// `sqlite`, `postgres` or `both`.
         #[arg(long, default_value = "both")]
         engines: String,
@@ -717,6 +731,18 @@ async fn main() -> Result<()> {
             bench_messaging::messaging(bench_messaging::Params {
                 customers,
                 guides,
+                engines,
+                pg_url,
+            })
+            .await
+        }
+        Command::Bench(BenchCommand::Journeys {
+            customers,
+            engines,
+            pg_url,
+        }) => {
+            bench_journeys::journeys(bench_journeys::Params {
+                customers,
                 engines,
                 pg_url,
             })

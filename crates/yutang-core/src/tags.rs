@@ -63,6 +63,8 @@ pub enum TagSource {
     Wecom,
     /// Applied by the channel a customer added through (acquisition).
     Channel,
+    /// Applied by a journey's tag or untag step.
+    Journey,
 }
 
 impl TagSource {
@@ -74,6 +76,7 @@ impl TagSource {
             TagSource::Import => "import",
             TagSource::Wecom => "wecom",
             TagSource::Channel => "channel",
+            TagSource::Journey => "journey",
         }
     }
 }

@@ -80,14 +80,14 @@ fn quote(ident: &str) -> String {
 pub async fn plan(from: &Db, to: &Db) -> Result<Vec<TablePlan>> {
     let (lite, pg) = sides(from, to)?;
     let tables: Vec<String> = sqlx::query_scalar(
-        // webhook_feed and rollup_feed are positions in this engine's own event log (an id
+        // webhook_feed, rollup_feed and journey_feed are positions in this engine's own event log (an id
         // on SQLite, a snapshot on PostgreSQL): the destination's are set to its own end after
         // the copy. rollup_state is the destination's own bookkeeping: a rebuild of the
         // rollups is asked for there. The uplift studies are recomputed there from the
         // copied facts (after the rebuild), like any hour.
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
          AND name <> '_sqlx_migrations' AND name <> 'webhook_feed' AND name <> 'rollup_feed' \
-         AND name <> 'rollup_state' AND name <> 'uplift_cells' AND name <> 'uplift_state' \
+         AND name <> 'journey_feed' AND name <> 'rollup_state' AND name <> 'uplift_cells' AND name <> 'uplift_state' \
          ORDER BY name",
     )
     .fetch_all(lite)

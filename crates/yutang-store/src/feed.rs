@@ -18,6 +18,8 @@ pub enum Feed {
     Webhooks,
     /// The analytics rollups (migration 0030).
     Rollups,
+    /// The journey engine's event triggers (migration 0038).
+    Journeys,
 }
 
 impl Feed {
@@ -25,6 +27,7 @@ impl Feed {
         match self {
             Feed::Webhooks => "webhook_feed",
             Feed::Rollups => "rollup_feed",
+            Feed::Journeys => "journey_feed",
         }
     }
 }

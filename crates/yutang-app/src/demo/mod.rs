@@ -4,6 +4,7 @@
 
 #[cfg(feature = "fake-wecom")]
 pub mod acquisition;
+mod journeys;
 pub mod loyalty;
 mod materials;
 mod points;
@@ -277,6 +278,9 @@ impl Demo<'_> {
         progress("素材库 materials", 0, 1);
         self.seed_demo_materials().await?;
         progress("素材库 materials", 1, 1);
+        progress("自动化旅程 journeys", 0, 1);
+        self.seed_demo_journeys().await?;
+        progress("自动化旅程 journeys", 1, 1);
         self.db.analyze().await?;
         Ok(summary)
     }

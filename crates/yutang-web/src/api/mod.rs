@@ -15,8 +15,10 @@ pub mod events;
 pub mod flash_sales;
 pub mod gifts;
 pub mod group_buys;
+pub mod guide_tasks;
 pub mod idempotency;
 pub mod inbound;
+pub mod journeys;
 pub mod mall;
 pub mod mass_messages;
 pub mod materials;
@@ -123,6 +125,10 @@ use promotions::CustomerTokenScheme;
         materials::delete_folder, materials::list, materials::create, materials::get_one,
         materials::update, materials::archive, materials::restore,
         radar::link, radar::stats,
+        guide_tasks::list, guide_tasks::create, guide_tasks::stats, guide_tasks::get_one,
+        guide_tasks::done, guide_tasks::skip,
+        journeys::list, journeys::create, journeys::get_one, journeys::update,
+        journeys::activate, journeys::pause, journeys::archive, journeys::trace,
         referrals::list_programs, referrals::create_program, referrals::get_program,
         referrals::update_program, referrals::archive_program, referrals::list_referrals,
         referrals::list_inviters, referrals::create_link, referrals::public_my_link,
@@ -162,6 +168,8 @@ use promotions::CustomerTokenScheme;
         (name = "reports", description = "Scheduled reports (定时报表): daily and weekly dashboard summaries sent to staff as WeCom app messages, and their delivery log"),
         (name = "messaging", description = "Mass messages to customers through their guides (群发): reach preview with exclusions and holdout, per-customer results, reminders; the messaging rules (frequency caps, WeCom receipt rule, opt-out tag); moments tasks (客户朋友圈) with who published, likes and comments"),
         (name = "materials", description = "The material library (素材库): posters, images, copy, link and mini-program cards in folders with labels, for guides to send; every role reads, admins and operators write"),
+        (name = "guide_tasks", description = "The guide task inbox (导购待办): tasks for guides set by store managers and headquarters or made by customer journeys, done or skipped, reminded through WeCom when due, with completion figures per guide and per store; a guide sees their own, a store manager their store's"),
+        (name = "journeys", description = "The journey engine (自动化旅程 / SOP): a trigger (an event, a schedule, a customer date, entering or leaving a segment) and steps (wait, branch, tag, coupon, guide task, message, notification, webhook) each enrolled customer walks; versions, pause and resume, live counts per step and a per-customer trace"),
         (name = "customers", description = "Customer pool: identities, merges, profile, follows, timeline"),
         (name = "events", description = "Event ingest (timelines)"),
         (name = "orders", description = "Orders, status changes and refunds"),
@@ -450,6 +458,15 @@ pub fn router() -> Router<AppState> {
         .route("/mass-messages/{id}/remind", post(mass_messages::remind))
         .route("/mass-messages/{id}/refresh", post(mass_messages::refresh))
         .route("/mass-messages/{id}/uplift", get(mass_messages::uplift))
+        .route("/journeys", get(journeys::list).post(journeys::create))
+        .route(
+            "/journeys/{id}",
+            get(journeys::get_one).put(journeys::update),
+        )
+        .route("/journeys/{id}/activate", post(journeys::activate))
+        .route("/journeys/{id}/pause", post(journeys::pause))
+        .route("/journeys/{id}/archive", post(journeys::archive))
+        .route("/journeys/{id}/trace", get(journeys::trace))
         .route("/moments", get(moments::list).post(moments::create))
         .route("/moments/senders", get(moments::senders))
         .route("/moments/{id}", get(moments::get_one))
@@ -472,6 +489,14 @@ pub fn router() -> Router<AppState> {
         .route("/materials/{id}/restore", post(materials::restore))
         .route("/materials/{id}/links", post(radar::link))
         .route("/materials/{id}/stats", get(radar::stats))
+        .route(
+            "/guide-tasks",
+            get(guide_tasks::list).post(guide_tasks::create),
+        )
+        .route("/guide-tasks/stats", get(guide_tasks::stats))
+        .route("/guide-tasks/{id}", get(guide_tasks::get_one))
+        .route("/guide-tasks/{id}/done", post(guide_tasks::done))
+        .route("/guide-tasks/{id}/skip", post(guide_tasks::skip))
         .merge(promotions_router())
         .merge(acquisition_router())
         .route(

@@ -181,8 +181,14 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
     if key.starts_with("moments.") {
         return super::moments::text(key);
     }
+    if key.starts_with("journeys.") {
+        return super::journeys::text(key);
+    }
     if key.starts_with("materials.") {
         return super::materials::text(key);
+    }
+    if key.starts_with("guide_tasks.") {
+        return super::guide_tasks::text(key);
     }
     Some(match key {
         "app.name" => ("鱼塘", "Yutang"),

@@ -158,6 +158,86 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "field.reminded" => ("提醒导购数", "Guides reminded"),
         "field.image" => ("图片", "Image"),
         "field.pic_url" => ("图片地址", "Image URL"),
+        // --- the journey engine (自动化旅程, issue #21 item 5): the `op` of its
+        // `messaging_changed` entries, its target, job, timeline entry and trace details ---
+        "promo.op.journey.create" => ("新建自动化旅程", "Created a journey"),
+        "promo.op.journey.update" => ("修改自动化旅程（新版本）", "Edited a journey (new version)"),
+        "promo.op.journey.activate" => ("启用自动化旅程", "Started a journey"),
+        "promo.op.journey.pause" => ("暂停自动化旅程", "Paused a journey"),
+        "promo.op.journey.archive" => ("归档自动化旅程", "Archived a journey"),
+        "target.journey" => ("自动化旅程", "Journey"),
+        "jobs.kind_journey_notify" => ("自动化旅程：通知导购", "Journey: notifying a guide"),
+        "event.journey_signal" => ("自动化旅程信号", "Journey signal"),
+        "field.journey_id" => ("自动化旅程", "Journey"),
+        "field.step" => ("步骤", "Step"),
+        "field.signal" => ("信号", "Signal"),
+        "field.cause" => ("进入原因", "Entered because"),
+        "field.until" => ("等到", "Until"),
+        "field.matched" => ("符合条件", "Matched"),
+        "field.mass_message_id" => ("群发", "Mass message"),
+        // A journey's states (`yutang_core::journeys::STATUSES`).
+        "journey.status.draft" => ("草稿", "Draft"),
+        "journey.status.active" => ("进行中", "Active"),
+        "journey.status.paused" => ("已暂停", "Paused"),
+        "journey.status.archived" => ("已归档", "Archived"),
+        // Its trigger kinds (`Trigger::kind`).
+        "journey.trigger.event" => ("事件触发", "Event"),
+        "journey.trigger.schedule" => ("定时触发", "Schedule"),
+        "journey.trigger.date" => ("客户日期触发", "Customer date"),
+        "journey.trigger.segment_enter" => ("进入人群", "Entering a segment"),
+        "journey.trigger.segment_leave" => ("离开人群", "Leaving a segment"),
+        // Its step kinds (`Step::kind`), and the trace's own lines (entry, end, exit).
+        "journey.step.wait" => ("等待", "Wait"),
+        "journey.step.wait_until" => ("等到时刻", "Wait until a time"),
+        "journey.step.branch" => ("条件分支", "Branch"),
+        "journey.step.goto" => ("跳转", "Go to"),
+        "journey.step.tag" => ("打标签", "Add a tag"),
+        "journey.step.untag" => ("移除标签", "Remove a tag"),
+        "journey.step.coupon" => ("发优惠券", "Issue a coupon"),
+        "journey.step.task" => ("导购任务", "Guide task"),
+        "journey.step.message" => ("群发消息", "Message"),
+        "journey.step.notify" => ("通知导购", "Notify the guide"),
+        "journey.step.webhook" => ("外部信号", "Webhook signal"),
+        "journey.step.entry" => ("进入旅程", "Entered"),
+        "journey.step.end" => ("走完旅程", "Reached the end"),
+        "journey.step.exit" => ("离开旅程", "Left"),
+        // What a step did (the trace's outcomes).
+        "journey.outcome.entered" => ("已进入", "Entered"),
+        "journey.outcome.waiting" => ("等待", "Waiting"),
+        "journey.outcome.branched" => ("分支", "Branched"),
+        "journey.outcome.done" => ("完成", "Done"),
+        "journey.outcome.skipped" => ("跳过", "Skipped"),
+        "journey.outcome.queued" => ("排队发送", "Queued to send"),
+        "journey.outcome.sent" => ("已发送", "Sent"),
+        "journey.outcome.quiet" => ("免打扰顺延", "Held for quiet hours"),
+        "journey.outcome.paused" => ("暂停", "Paused"),
+        "journey.outcome.exited" => ("已退出", "Exited"),
+        "journey.outcome.failed" => ("失败", "Failed"),
+        // Who may enter again (`Entry::as_str`).
+        "journey.entry.once" => ("仅一次", "Once"),
+        "journey.entry.cooldown" => ("冷却期后可再次进入", "Again after a cool-down"),
+        "journey.entry.reentry" => ("可重复进入", "Every time"),
+        // A run's states and why a run moved or stopped.
+        "journey.run.active" => ("进行中", "In progress"),
+        "journey.run.sending" => ("发送中", "Sending"),
+        "journey.run.done" => ("已走完", "Finished"),
+        "journey.run.exited" => ("已退出", "Exited"),
+        "journey.run.failed" => ("失败", "Failed"),
+        "journey.reason.quiet_hours" => ("免打扰时段", "Quiet hours"),
+        "journey.reason.customer_gone" => ("客户已删除或被合并", "The customer is gone"),
+        "journey.reason.runaway" => ("连续步骤过多被停止", "Stopped as a runaway"),
+        "journey.reason.journey_archived" => ("旅程已归档", "The journey was archived"),
+        "journey.reason.no_guide" => ("客户没有归属导购", "The customer has no guide"),
+        // A date trigger's customer dates, and the weekdays of a schedule (1 Monday … 7 Sunday).
+        "journey.attr.birthday" => ("生日", "Birthday"),
+        "journey.attr.first_order" => ("首单", "First order"),
+        "journey.weekday.1" => ("周一", "Mon"),
+        "journey.weekday.2" => ("周二", "Tue"),
+        "journey.weekday.3" => ("周三", "Wed"),
+        "journey.weekday.4" => ("周四", "Thu"),
+        "journey.weekday.5" => ("周五", "Fri"),
+        "journey.weekday.6" => ("周六", "Sat"),
+        "journey.weekday.7" => ("周日", "Sun"),
         // --- timeline event kinds (`yutang_core::events::EventKind`) ---
         "event.page_view" => ("浏览页面", "Viewed a page"),
         "event.search" => ("搜索", "Searched"),
@@ -251,6 +331,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "source.import" => ("导入", "Import"),
         "source.wecom" => ("企业微信", "WeCom"),
         "source.channel" => ("渠道活码", "Channel"),
+        "source.journey" => ("自动化旅程", "Journey"),
         "source.delete" => ("标签删除", "Tag deleted"),
         "source.claim" => ("客户领取", "Claimed"),
         "source.issue" => ("发放", "Issued"),
@@ -299,6 +380,19 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         // A tracked link's open on the timeline (雷达).
         "field.material_id" => ("素材 ID", "Material id"),
         "field.tracked_link" => ("雷达链接", "Tracked link"),
+        // The guide task inbox (导购待办, issue #21 item 6): its audit entries, timeline entries
+        // and reminder job.
+        "audit.guide_task_changed" => ("导购待办变更", "Changed a guide task"),
+        "target.guide_task" => ("导购待办", "Guide task"),
+        "promo.op.guide_task.create" => ("新建导购待办", "Created a guide task"),
+        "promo.op.guide_task.done" => ("完成导购待办", "Completed a guide task"),
+        "promo.op.guide_task.skip" => ("跳过导购待办", "Skipped a guide task"),
+        "jobs.kind_guide_task_remind" => ("导购待办到期提醒", "Guide task reminder"),
+        "event.guide_task_created" => ("导购待办：新建", "Guide task created"),
+        "event.guide_task_done" => ("导购待办：已完成", "Guide task done"),
+        "event.guide_task_skipped" => ("导购待办：已跳过", "Guide task skipped"),
+        "field.task_id" => ("待办", "Task"),
+        "field.due_at" => ("到期时间", "Due"),
         "field.forwarded" => ("转发后打开", "Opened after a forward"),
         "field.outcome" => ("结果", "Outcome"),
         "field.referral_id" => ("邀请记录 ID", "Referral id"),
@@ -752,6 +846,8 @@ fn value_text(tr: Tr, key: &str, value: &Value) -> String {
             Some(ms) if key.ends_with("_until") || key.ends_with("_at") => {
                 yutang_core::time::Millis(ms).to_shanghai_string()
             }
+            // A journey's step (stored from 0) as the console numbers steps, from 1.
+            Some(i) if key == "step" => (i + 1).to_string(),
             Some(id) if is_reference(key) => format!("#{id}"),
             _ => n.to_string(),
         },
@@ -979,6 +1075,7 @@ mod tests {
             TagSource::Import,
             TagSource::Wecom,
             TagSource::Channel,
+            TagSource::Journey,
         ] {
             match s {
                 TagSource::Manual
@@ -986,7 +1083,8 @@ mod tests {
                 | TagSource::Rule
                 | TagSource::Import
                 | TagSource::Wecom
-                | TagSource::Channel => {}
+                | TagSource::Channel
+                | TagSource::Journey => {}
             }
             has(&format!("source.{}", s.as_str()));
         }
@@ -1020,6 +1118,110 @@ mod tests {
         }
         has("target.mass_message");
         has("target.messaging");
+        // The journey engine: its audit ops, target, job, timeline entry, and every state,
+        // trigger, step, outcome, entry rule and run state its pages show.
+        for op in ["create", "update", "activate", "pause", "archive"] {
+            has(&format!("promo.op.journey.{op}"));
+        }
+        has("target.journey");
+        has(&format!("jobs.kind_{}", yutang_app::journeys::NOTIFY_KIND));
+        has("event.journey_signal");
+        for k in yutang_core::journeys::EXTRA_EVENT_KINDS {
+            has(&format!("event.{k}"));
+        }
+        for s in yutang_core::journeys::STATUSES {
+            has(&format!("journey.status.{s}"));
+        }
+        for k in [
+            "event",
+            "schedule",
+            "date",
+            "segment_enter",
+            "segment_leave",
+        ] {
+            has(&format!("journey.trigger.{k}"));
+        }
+        use yutang_core::journeys::{Entry, Step};
+        for s in [
+            Step::Wait { seconds: 60 },
+            Step::WaitUntil {
+                time: yutang_core::journeys::TimeOfDay(0),
+            },
+            Step::Branch {
+                expression: String::new(),
+                else_step: 0,
+            },
+            Step::Goto { step: 0 },
+            Step::Tag { tag_id: 1 },
+            Step::Untag { tag_id: 1 },
+            Step::Coupon { template_id: 1 },
+            Step::Task {
+                title: String::new(),
+                body: String::new(),
+                material_id: None,
+                due_hours: 1,
+            },
+            Step::Message {
+                text: String::new(),
+            },
+            Step::Notify {
+                text: String::new(),
+            },
+            Step::Webhook {
+                signal: String::new(),
+            },
+        ] {
+            has(&format!("journey.step.{}", s.kind()));
+        }
+        for k in ["entry", "end", "exit"] {
+            has(&format!("journey.step.{k}"));
+        }
+        for o in [
+            "entered", "waiting", "branched", "done", "skipped", "queued", "sent", "quiet",
+            "paused", "exited", "failed",
+        ] {
+            has(&format!("journey.outcome.{o}"));
+        }
+        for e in [Entry::Once, Entry::Cooldown { days: 1 }, Entry::Reentry] {
+            has(&format!("journey.entry.{}", e.as_str()));
+        }
+        for s in ["active", "sending", "done", "exited", "failed"] {
+            has(&format!("journey.run.{s}"));
+        }
+        for r in [
+            "quiet_hours",
+            "customer_gone",
+            "runaway",
+            "journey_archived",
+            "no_guide",
+        ] {
+            has(&format!("journey.reason.{r}"));
+        }
+        for a in ["birthday", "first_order"] {
+            has(&format!("journey.attr.{a}"));
+        }
+        for d in 1..=7 {
+            has(&format!("journey.weekday.{d}"));
+        }
+        // The guide task inbox: its audit ops, target, timeline entries and job.
+        for op in ["create", "done", "skip"] {
+            has(&format!("promo.op.guide_task.{op}"));
+        }
+        has("target.guide_task");
+        for k in [
+            "guide_task_created",
+            "guide_task_done",
+            "guide_task_skipped",
+        ] {
+            has(&format!("event.{k}"));
+        }
+        has(&format!(
+            "jobs.kind_{}",
+            yutang_app::guide_tasks::REMIND_KIND
+        ));
+        for s in yutang_core::guide_tasks::Source::ALL {
+            has(&format!("source.{}", s.as_str()));
+        }
         for k in [
             yutang_app::messaging::PREPARE_KIND,
             yutang_app::messaging::SEND_KIND,

@@ -11,10 +11,12 @@ mod bulk_tags;
 mod cards;
 mod confirm;
 mod customers;
+mod guide_tasks;
 mod home;
 pub(crate) mod i18n;
 pub(crate) mod import;
 mod inbound;
+mod journeys;
 pub(crate) mod labels;
 mod layout;
 mod mall;
@@ -89,6 +91,19 @@ pub fn router() -> Router<AppState> {
             get(moments::cancel_confirm).post(moments::cancel),
         )
         .route("/moments/{id}/refresh", post(moments::refresh))
+        .route("/journeys", get(journeys::list))
+        .route("/journeys/new", get(journeys::new).post(journeys::create))
+        .route("/journeys/{id}", get(journeys::show))
+        .route(
+            "/journeys/{id}/edit",
+            get(journeys::edit).post(journeys::update),
+        )
+        .route("/journeys/{id}/activate", post(journeys::activate))
+        .route("/journeys/{id}/pause", post(journeys::pause))
+        .route(
+            "/journeys/{id}/archive",
+            get(journeys::archive_confirm).post(journeys::archive),
+        )
         .route("/materials", get(materials::list))
         // The material form carries its image: its body limit is the image limit's.
         .route(
@@ -113,6 +128,12 @@ pub fn router() -> Router<AppState> {
         .route("/materials/{id}/link", post(materials::make_link))
         .route("/materials/{id}/archive", post(materials::archive))
         .route("/materials/{id}/restore", post(materials::restore))
+        .route(
+            "/guide-tasks",
+            get(guide_tasks::list).post(guide_tasks::create),
+        )
+        .route("/guide-tasks/{id}/done", post(guide_tasks::done))
+        .route("/guide-tasks/{id}/skip", post(guide_tasks::skip))
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout))
         .route("/lang", get(auth::switch_lang))

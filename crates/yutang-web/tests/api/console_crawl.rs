@@ -429,6 +429,53 @@ async fn seed_moments(t: &TestApp) {
 
 /// The material library: a folder with a poster (its image uploaded), a text with labels, an
 /// archived link card, and a guide's tracked link (the guides' table has a row).
+/// Guide tasks (待办任务): open (one past due) with a customer and a material, one done with
+/// a note and one skipped with a reason (the states, the sources and the figures).
+async fn seed_guide_tasks(t: &TestApp) {
+    let guide = crate::acquisition::scalar(
+        t,
+        "SELECT MIN(id) FROM staff WHERE role = 'guide' AND status = 'active'",
+    )
+    .await;
+    let material =
+        crate::acquisition::scalar(t, "SELECT id FROM materials WHERE title = '爬取文案'").await;
+    let due = yutang_core::time::Millis(t.app.now() + 3_600_000).to_rfc3339();
+    let mut ids = Vec::new();
+    for (title, due) in [
+        ("爬取回访", due.clone()),
+        (
+            "爬取到期",
+            yutang_core::time::Millis(t.app.now()).to_rfc3339(),
+        ),
+        ("爬取完成", due.clone()),
+        ("爬取跳过", due),
+    ] {
+        let r = t
+            .post(
+                "/api/v1/guide-tasks",
+                &t.admin,
+                json!({"staff_id": guide, "customer_id": 1, "material_id": material,
+                    "title": title, "body": "问问近况", "due_at": due}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+        ids.push(
+            r.json::<serde_json::Value>().await.unwrap()["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    for (id, what, body) in [
+        (ids[2], "done", json!({"note": "已回访"})),
+        (ids[3], "skip", json!({"reason": "客户出差"})),
+    ] {
+        let r = t
+            .post(&format!("/api/v1/guide-tasks/{id}/{what}"), &t.admin, body)
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    }
+}
+
 async fn seed_materials(t: &TestApp) {
     let r = t
         .post(
@@ -844,6 +891,7 @@ async fn every_console_page_speaks_its_language() {
     seed_acquisition(&t, &fake, &target).await;
     seed_moments(&t).await;
     seed_materials(&t).await;
+    seed_guide_tasks(&t).await;
     // A promotion change by a person (the audit page's promotion rows).
     let r = t
         .client

@@ -216,6 +216,13 @@ struct World {
     spare_material: i64,
     material_folder: i64,
     spare_material_folder: i64,
+    /// A journey (a draft) and a spare one to archive.
+    journey: i64,
+    spare_journey: i64,
+    /// Guide tasks of store A's guide (one to skip) and of store B's guide.
+    guide_task_a: i64,
+    spare_guide_task_a: i64,
+    guide_task_b: i64,
 }
 
 async fn json_of(r: reqwest::Response, want: StatusCode) -> Value {
@@ -627,6 +634,25 @@ async fn world(e: Engine) -> World {
         json!({"kind": "text", "title": "矩阵备用素材", "body": "你好"}),
     )
     .await;
+    let journey_body = |name: &str| {
+        json!({"name": name, "trigger": {"kind": "event", "event": "add_friend"},
+            "steps": [{"kind": "wait", "seconds": 3600}], "entry": {"rule": "once"}})
+    };
+    let journey = created(&t, "/api/v1/journeys", journey_body("矩阵旅程")).await;
+    let spare_journey = created(&t, "/api/v1/journeys", journey_body("矩阵备用旅程")).await;
+    // Guide tasks: two for store A's guide about store A's customer, one for store B's guide.
+    let mut guide_tasks = Vec::new();
+    for (staff, customer) in [(guide_a_id, ca), (guide_a_id, ca), (guide_b_id, cb)] {
+        guide_tasks.push(
+            created(
+                &t,
+                "/api/v1/guide-tasks",
+                json!({"staff_id": staff, "customer_id": customer, "title": "矩阵待办",
+                       "due_at": "2099-01-01T00:00:00Z"}),
+            )
+            .await,
+        );
+    }
     let mut referrals = Vec::new();
     for code in [code_a, code_b, code_a] {
         let spec = serde_json::from_value(json!({
@@ -751,6 +777,11 @@ async fn world(e: Engine) -> World {
         spare_material,
         material_folder,
         spare_material_folder,
+        journey,
+        spare_journey,
+        guide_task_a: guide_tasks[0],
+        spare_guide_task_a: guide_tasks[1],
+        guide_task_b: guide_tasks[2],
     }
 }
 
@@ -963,6 +994,41 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
             .id(w.material)
             .body(json!({"staff_id": w.guide_a_id})),
         ("get", "/materials/{id}/stats") => Case::new(Roles(EVERY)).id(w.material),
+        // --- journeys (HQ writes; store managers and analysts read; a trace shows only the
+        // caller's customers) ---
+        ("get", "/journeys") => Case::new(Roles(&[Analyst, Manager, Operator, Admin])),
+        ("post", "/journeys") => Case::new(Roles(HQ_WRITE)).body(json!({
+            "name": "矩阵新旅程", "trigger": {"kind": "event", "event": "check_in"},
+            "steps": [{"kind": "wait", "seconds": 60}], "entry": {"rule": "reentry"}})),
+        ("get", "/journeys/{id}") | ("get", "/journeys/{id}/trace") => {
+            Case::new(Roles(&[Analyst, Manager, Operator, Admin])).id(w.journey)
+        }
+        ("put", "/journeys/{id}") => Case::new(Roles(HQ_WRITE)).id(w.journey).body(json!({
+            "name": "矩阵旅程改", "trigger": {"kind": "event", "event": "add_friend"},
+            "steps": [{"kind": "wait", "seconds": 7200}], "entry": {"rule": "once"}})),
+        ("post", "/journeys/{id}/activate") | ("post", "/journeys/{id}/pause") => {
+            Case::new(Roles(HQ_WRITE)).id(w.journey)
+        }
+        ("post", "/journeys/{id}/archive") => Case::new(Roles(HQ_WRITE)).id(w.spare_journey),
+        // --- the guide task inbox (a guide their own, a store manager their store's; HQ and
+        // store managers set tasks; analysts only read) ---
+        ("get", "/guide-tasks") | ("get", "/guide-tasks/stats") => Case::new(Roles(EVERY)),
+        ("post", "/guide-tasks") => Case::new(Roles(&[Manager, Operator, Admin])).body(json!({
+            "staff_id": w.guide_a_id, "customer_id": w.ca, "title": "矩阵新待办",
+            "due_at": "2099-01-01T00:00:00Z"})),
+        ("get", "/guide-tasks/{id}") => {
+            Case::new(Roles(EVERY)).scoped(w.guide_task_a, w.guide_task_b)
+        }
+        ("post", "/guide-tasks/{id}/done") => {
+            Case::new(Roles(&[Guide, Manager, Operator, Admin]))
+                .scoped(w.guide_task_a, w.guide_task_b)
+                .body(json!({"note": "矩阵完成"}))
+        }
+        ("post", "/guide-tasks/{id}/skip") => {
+            Case::new(Roles(&[Guide, Manager, Operator, Admin]))
+                .scoped(w.spare_guide_task_a, w.guide_task_b)
+                .body(json!({"reason": "矩阵跳过"}))
+        }
         // --- outbound webhooks (admin only) ---
         ("get", "/webhooks") | ("get", "/webhooks/kinds") => Case::new(Roles(ADMIN)),
         ("post", "/webhooks") => Case::new(Roles(ADMIN)).body(
