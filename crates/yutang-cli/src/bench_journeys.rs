@@ -27,6 +27,7 @@ use yutang_core::journeys::{Definition, Entry, Step, Trigger};
 use yutang_store::Db;
 
 use crate::bench_flash::fresh_pg;
+use crate::bench_messaging::{exec, series};
 
 pub struct Params {
     pub customers: u64,
@@ -63,22 +64,6 @@ pub async fn journeys(p: Params) -> Result<()> {
     Ok(())
 }
 
-async fn exec(db: &Db, sql: String) -> Result<()> {
-    match db {
-        Db::Sqlite(pool) => {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(pool)
-                .await?;
-        }
-        Db::Postgres(pool) => {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(pool)
-                .await?;
-        }
-    }
-    Ok(())
-}
-
 async fn count(db: &Db, sql: String) -> Result<i64> {
     Ok(match db {
         Db::Sqlite(pool) => {
@@ -92,15 +77,6 @@ async fn count(db: &Db, sql: String) -> Result<i64> {
                 .await?
         }
     })
-}
-
-fn series(db: &Db, n: u64) -> String {
-    match db {
-        Db::Sqlite(_) => format!(
-            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) "
-        ),
-        Db::Postgres(_) => format!("WITH s(i) AS (SELECT generate_series(1, {n})) "),
-    }
 }
 
 /// The floor: `n` transactions, each a guarded UPDATE of one row and one INSERT.

@@ -63,7 +63,8 @@ pub async fn messaging(p: Params) -> Result<()> {
     Ok(())
 }
 
-async fn exec(db: &Db, sql: String) -> Result<()> {
+/// Run raw SQL (several statements) on either engine.
+pub(crate) async fn exec(db: &Db, sql: String) -> Result<()> {
     match db {
         Db::Sqlite(pool) => {
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
@@ -87,7 +88,7 @@ async fn count(db: &Db, sql: &'static str) -> Result<i64> {
 }
 
 /// `n` rows numbered 1..=n, as each engine writes a series.
-fn series(db: &Db, n: u64) -> String {
+pub(crate) fn series(db: &Db, n: u64) -> String {
     match db {
         Db::Sqlite(_) => format!(
             "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) "
