@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 use yutang_core::FieldError;
-use yutang_core::journeys::{Definition, Step, Trigger};
+use yutang_core::journeys::{Definition, GroupDelivery, Step, Trigger};
 use yutang_core::messaging::{Audience, Content};
 use yutang_core::staff::Role;
 use yutang_store::feed::{self, Feed, FeedPosition};
@@ -37,6 +37,8 @@ use yutang_store::jobs::{self as job_store, JobRow, NewJob};
 use yutang_store::journeys::{self as store, Enrol, JourneyRow, JourneyWrite, RunRow, Trace};
 use yutang_store::tx::Tx;
 use yutang_wecom::client::api::MessageSendRequest;
+
+pub use yutang_store::journeys::GroupSendRow;
 
 use crate::audit::{self, Action};
 use crate::error::{AppError, Result};
@@ -61,6 +63,10 @@ const DATE_PAGE: i64 = 5000;
 /// Advance-and-send rounds in one tick, at most (a journey of several message steps in a row
 /// moves one step per round).
 const ROUNDS: usize = 8;
+/// An owner task of a group schedule is due this long after its occurrence.
+const OWNER_TASK_DUE_MS: i64 = 2 * 3_600_000;
+/// A group schedule's posts shown on its page.
+const GROUP_SENDS_SHOWN: i64 = 30;
 /// WeCom's duplicate check for a notification (seconds): a replayed job sends nothing twice.
 const DEDUPE_SECS: u32 = 4 * 3600;
 
@@ -178,6 +184,49 @@ pub struct JourneyDetail {
     pub journey: JourneyView,
     pub steps: Vec<StepView>,
     pub versions: Vec<VersionView>,
+    /// A group schedule's latest posts, newest first (empty for a customer journey).
+    pub group_sends: Vec<store::GroupSendRow>,
+}
+
+/// One entry of the calendar: an occurrence of a schedule in the week shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct CalendarEntry {
+    pub journey_id: i64,
+    pub name: String,
+    /// `active` or `paused` (a paused journey's entries would not go out).
+    pub status: String,
+    /// `group_schedule` (a group SOP) or `schedule` (customers).
+    pub trigger_kind: String,
+    /// UTC millis.
+    pub at: i64,
+    /// `HH:MM` in Asia/Shanghai.
+    pub time: String,
+    /// A group schedule's delivery: `mass_message` or `owner_task`.
+    pub delivery: Option<String>,
+    /// The first 60 characters of what is sent (customer journeys: their first message).
+    pub preview: String,
+    /// The post made for this occurrence, once it is made.
+    pub sent: Option<store::GroupSendRow>,
+}
+
+/// One day of the calendar.
+#[derive(Debug, Clone, Serialize)]
+pub struct CalendarDay {
+    /// `YYYY-MM-DD` (Asia/Shanghai).
+    pub date: String,
+    /// 1 Monday … 7 Sunday.
+    pub weekday: u8,
+    pub entries: Vec<CalendarEntry>,
+}
+
+/// A week of the SOP calendar, Monday to Sunday.
+#[derive(Debug, Clone, Serialize)]
+pub struct CalendarWeek {
+    /// The Monday, `YYYY-MM-DD`.
+    pub week: String,
+    pub prev_week: String,
+    pub next_week: String,
+    pub days: Vec<CalendarDay>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -286,10 +335,16 @@ impl Journeys<'_> {
                 created_by,
             })
             .collect();
+        let group_sends = if journey.trigger_kind == "group_schedule" {
+            store::group_sends(&self.db, id, GROUP_SENDS_SHOWN).await?
+        } else {
+            Vec::new()
+        };
         Ok(JourneyDetail {
             journey,
             steps,
             versions,
+            group_sends,
         })
     }
 
@@ -385,6 +440,12 @@ impl Journeys<'_> {
                     .into());
                 }
             }
+        }
+        let missing = store::missing_groups_in(&mut tx, &r.groups).await?;
+        if let Some(g) = missing.first() {
+            return Err(
+                FieldError::new("trigger", "unknown_group", format!("no group {g}")).into(),
+            );
         }
         drop(tx);
         Ok(())
@@ -597,6 +658,91 @@ impl Journeys<'_> {
         Ok(out)
     }
 
+    /// The SOP calendar's week holding `week` (`YYYY-MM-DD`; this week when absent): every
+    /// occurrence of an active or paused schedule — group SOPs and customer schedules — day
+    /// by day, each with the post made for it once it is made.
+    pub async fn calendar(&self, actor: &Actor, week: Option<&str>) -> Result<CalendarWeek> {
+        use yutang_core::journeys::{day_text, week_of, weekday};
+        use yutang_core::messaging::day_start;
+        require_reader(actor)?;
+        let monday = week_of(week, self.now())?;
+        let (from, to) = (day_start(monday), day_start(monday + 7));
+        let sends: HashMap<(i64, i64), store::GroupSendRow> =
+            store::group_sends_between(&self.db, from, to)
+                .await?
+                .into_iter()
+                .map(|r| ((r.journey_id, r.occurrence_at), r))
+                .collect();
+        let mut days: Vec<CalendarDay> = (0..7)
+            .map(|i| CalendarDay {
+                date: day_text(monday + i),
+                weekday: weekday(monday + i),
+                entries: Vec::new(),
+            })
+            .collect();
+        for r in store::list(&self.db).await? {
+            if !matches!(r.trigger_kind.as_str(), "schedule" | "group_schedule")
+                || !matches!(r.status.as_str(), "active" | "paused")
+            {
+                continue;
+            }
+            let def = self.definition(r.id, r.version).await?;
+            let (delivery, preview) = match def.steps.first() {
+                Some(Step::GroupMessage { text, delivery, .. }) => {
+                    (Some(delivery.as_str().to_owned()), text.clone())
+                }
+                _ => (
+                    None,
+                    def.steps
+                        .iter()
+                        .find_map(|s| match s {
+                            Step::Message { text, .. } => Some(text.clone()),
+                            _ => None,
+                        })
+                        .unwrap_or_default(),
+                ),
+            };
+            let preview: String = preview.chars().take(60).collect();
+            // Past occurrences come from the posts made; later ones from the schedule.
+            let mut ats = def.trigger.occurrences(from, to);
+            for (j, at) in sends.keys() {
+                if *j == r.id && !ats.contains(at) {
+                    ats.push(*at);
+                }
+            }
+            for at in ats {
+                let day = yutang_core::messaging::shanghai_day(at);
+                let Some(d) = usize::try_from(day - monday)
+                    .ok()
+                    .and_then(|i| days.get_mut(i))
+                else {
+                    continue;
+                };
+                let minute = (at - day_start(day)) / 60_000;
+                d.entries.push(CalendarEntry {
+                    journey_id: r.id,
+                    name: r.name.clone(),
+                    status: r.status.clone(),
+                    trigger_kind: r.trigger_kind.clone(),
+                    at,
+                    time: format!("{:02}:{:02}", minute / 60, minute % 60),
+                    delivery: delivery.clone(),
+                    preview: preview.clone(),
+                    sent: sends.get(&(r.id, at)).cloned(),
+                });
+            }
+        }
+        for d in &mut days {
+            d.entries.sort_by_key(|e| (e.at, e.journey_id));
+        }
+        Ok(CalendarWeek {
+            week: day_text(monday),
+            prev_week: day_text(monday - 7),
+            next_week: day_text(monday + 7),
+            days,
+        })
+    }
+
     async fn audit(&self, tx: &mut Tx, actor: &Actor, id: i64, op: &str) -> Result<()> {
         audit::record_in(
             self,
@@ -766,6 +912,10 @@ impl Journeys<'_> {
         for (id, at) in store::due_fires(&self.db, now).await? {
             let row = store::get(&self.db, id).await?;
             let def = self.definition(id, row.version).await?;
+            if let Trigger::GroupSchedule { .. } = &def.trigger {
+                self.fire_group(&row, &def, at, now).await?;
+                continue;
+            }
             let members: Vec<i64> = match &def.trigger {
                 Trigger::Schedule { audience, .. } => {
                     self.segments.catch_up(&self.db, now, 0).await?;
@@ -815,6 +965,130 @@ impl Journeys<'_> {
             tx.commit().await?;
         }
         Ok(enrolled)
+    }
+
+    /// Post one occurrence of a group schedule: the post (a group mass message, or a task per
+    /// group owner), its record and the move to the next occurrence commit together, guarded
+    /// on the occurrence — a crash posts it again whole or not at all, and never twice.
+    async fn fire_group(
+        &self,
+        row: &JourneyRow,
+        def: &Definition,
+        at: i64,
+        now: i64,
+    ) -> Result<()> {
+        let Some(
+            step @ Step::GroupMessage {
+                text,
+                attachments,
+                material_id,
+                delivery,
+            },
+        ) = def.steps.first()
+        else {
+            return Err(AppError::Internal(format!(
+                "group schedule {} has no group message",
+                row.id
+            )));
+        };
+        let audience = def.trigger.group_audience()?;
+        let ids = match &audience {
+            Audience::Groups { group_ids } => Some(group_ids.as_slice()),
+            _ => None,
+        };
+        // Read through the pool before the transaction (SQLite has one writer); the
+        // transaction is guarded on the occurrence, so a stale read posts nothing twice.
+        let facts = yutang_store::messaging::group_facts(&self.db, ids, None).await?;
+        let (open, closed): (Vec<_>, Vec<_>) = facts.into_iter().partition(|g| {
+            g.dismissed_at.is_none()
+                && g.owner_status.as_deref() == Some("active")
+                && g.owner_userid.as_deref().is_some_and(|u| !u.is_empty())
+        });
+        let next = def.trigger.next_occurrence(at.max(now));
+        let mut tx = self.db.begin().await?;
+        if let Some(reason) = self.missing_reference(&mut tx, step).await? {
+            drop(tx);
+            return self.pause_for(row.id, &reason).await;
+        }
+        if !store::advance_fire_in(&mut tx, row.id, at, next).await? {
+            return Ok(());
+        }
+        let mut send = store::GroupSendRow {
+            journey_id: row.id,
+            occurrence_at: at,
+            version: row.version,
+            delivery: delivery.as_str().to_owned(),
+            message_id: None,
+            tasks: 0,
+            groups: i64::try_from(open.len()).unwrap_or(i64::MAX),
+            skipped: i64::try_from(closed.len()).unwrap_or(i64::MAX),
+            created_at: now,
+        };
+        let when = shanghai_minute(at);
+        match delivery {
+            GroupDelivery::MassMessage => {
+                let input = MessageInput {
+                    name: format!("群SOP「{}」{when}", row.name)
+                        .chars()
+                        .take(40)
+                        .collect(),
+                    content: Content::parse(text, attachments.clone())?,
+                    audience,
+                    holdout_bp: 0,
+                    send_at: None,
+                };
+                let id = self
+                    .messaging()
+                    .create_in(&mut tx, &input, self.now(), None, None)
+                    .await?;
+                send.message_id = Some(id);
+            }
+            GroupDelivery::OwnerTask => {
+                let mut by_owner: std::collections::BTreeMap<i64, Vec<String>> =
+                    std::collections::BTreeMap::new();
+                for g in &open {
+                    if let Some(owner) = g.owner_staff_id {
+                        let name = if g.name.is_empty() {
+                            &g.chat_id
+                        } else {
+                            &g.name
+                        };
+                        by_owner.entry(owner).or_default().push(name.clone());
+                    }
+                }
+                let source_ref = format!("journey:{}:group", row.id);
+                for (staff, names) in by_owner {
+                    let title: String =
+                        format!("群SOP「{}」{when} 发 {} 个群", row.name, names.len())
+                            .chars()
+                            .take(yutang_core::guide_tasks::MAX_TITLE_CHARS)
+                            .collect();
+                    let body = task_body(text, &names);
+                    let key = format!("journey:{}:group:{at}:{staff}", row.id);
+                    let made = crate::guide_tasks::create_in(
+                        self,
+                        &mut tx,
+                        &crate::guide_tasks::NewGuideTask {
+                            staff_id: staff,
+                            customer_id: None,
+                            title: &title,
+                            body: &body,
+                            material_id: *material_id,
+                            source: "journey",
+                            source_ref: &source_ref,
+                            dedupe_key: &key,
+                            due_at: at.max(now) + OWNER_TASK_DUE_MS,
+                            created_by: None,
+                        },
+                    )
+                    .await?;
+                    send.tasks += i64::from(made.is_some());
+                }
+            }
+        }
+        store::insert_group_send_in(&mut tx, &send).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn date_members(
@@ -1167,6 +1441,10 @@ impl Journeys<'_> {
             Step::Task {
                 material_id: Some(m),
                 ..
+            }
+            | Step::GroupMessage {
+                material_id: Some(m),
+                ..
             } => match store::reference_state_in(tx, "materials", *m).await? {
                 Some(s) if s == "active" => None,
                 _ => Some(format!("素材 {m} 已归档")),
@@ -1367,6 +1645,12 @@ impl Journeys<'_> {
                     )
                 }
             },
+            // Definition::parse keeps group messages out of customer journeys; a stored one
+            // from elsewhere is passed over, visibly.
+            Step::GroupMessage { .. } => go(
+                "skipped",
+                serde_json::json!({ "reason": "group_message_in_customer_journey" }),
+            ),
             Step::Webhook { signal } => {
                 let detail = serde_json::json!({
                     "journey_id": run.journey_id,
@@ -1406,7 +1690,7 @@ impl Journeys<'_> {
             None => Self::definition_in(&mut tx, first.journey_id, first.version).await?,
         };
         let idx = usize::try_from(first.step).unwrap_or(0);
-        let Some(Step::Message { text }) = def.steps.get(idx) else {
+        let Some(Step::Message { text, attachments }) = def.steps.get(idx) else {
             return Err(AppError::Internal(format!(
                 "run {} sends at step {} that is no message",
                 first.id, first.step
@@ -1418,7 +1702,7 @@ impl Journeys<'_> {
                 .chars()
                 .take(40)
                 .collect(),
-            content: Content::parse(text, Vec::new())?,
+            content: Content::parse(text, attachments.clone())?,
             audience: Audience::Customers {
                 customer_ids: customers,
             },
@@ -1488,6 +1772,27 @@ impl Journeys<'_> {
             Err(e) => done(&format!("wecom_error: {e}")),
         }
     }
+}
+
+/// An owner task's instructions: the text to post, then the groups to post it in (cut to the
+/// task's 1,000 characters; the title says how many groups).
+fn task_body(text: &str, groups: &[String]) -> String {
+    let max = yutang_core::guide_tasks::MAX_BODY_CHARS;
+    let mut body = format!("{}\n\n发到：{}", text.trim(), groups.join("、"));
+    if body.chars().count() > max {
+        body = body.chars().take(max - 1).collect();
+        body.push('…');
+    }
+    body
+}
+
+/// `MM-DD HH:MM` in Asia/Shanghai.
+fn shanghai_minute(ms: i64) -> String {
+    use yutang_core::messaging::{civil_from_days, day_start, shanghai_day};
+    let day = shanghai_day(ms);
+    let (_, m, d) = civil_from_days(day);
+    let min = (ms - day_start(day)) / 60_000;
+    format!("{m:02}-{d:02} {:02}:{:02}", min / 60, min % 60)
 }
 
 /// The engine's loop for `yutang serve`: a round every second, at once again while a round

@@ -27,6 +27,7 @@ pub struct Settings {
     pub acquisition: AcquisitionSettings,
     pub webhooks: WebhookSettings,
     pub analytics: AnalyticsSettings,
+    pub journeys: JourneySettings,
     /// Key for secrets stored in the database (`YUTANG_SECRET_KEY`, or `YUTANG_SECRET_KEY_FILE`):
     /// 64 hex digits. Unset with SQLite: a key file is generated beside the database. See
     /// `secret_box`.
@@ -155,6 +156,23 @@ impl Default for AnalyticsSettings {
     }
 }
 
+/// The journey engine (`yutang_app::journeys`, docs/journeys.md).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct JourneySettings {
+    /// Whether this node runs the engine (default true): enrols from the event log, fires
+    /// schedules and group SOPs, advances runs. Off: a node that only answers the API while
+    /// others run it, or a test that drives the engine by hand (a background round would
+    /// race the test's own).
+    pub run: bool,
+}
+
+impl Default for JourneySettings {
+    fn default() -> Self {
+        Self { run: true }
+    }
+}
+
 /// Outbound webhooks (`/api/v1/webhooks`): how events are delivered to integrations.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -269,6 +287,7 @@ impl Default for Settings {
             acquisition: AcquisitionSettings::default(),
             webhooks: WebhookSettings::default(),
             analytics: AnalyticsSettings::default(),
+            journeys: JourneySettings::default(),
             secret_key: None,
         }
     }

@@ -115,7 +115,9 @@ impl Workers {
         if app.settings.analytics.follow {
             tasks.push(crate::analytics::spawn_loop(app));
         }
-        tasks.push(crate::journeys::spawn_loop(app));
+        if app.settings.journeys.run {
+            tasks.push(crate::journeys::spawn_loop(app));
+        }
         Ok(Workers { tasks })
     }
 }

@@ -19,8 +19,9 @@
 //! step once in order (`entry:entered`, `tag:done`, `coupon:done`, `webhook:done` twice,
 //! `end:done`); exactly one claim of the template (the one its trace names), one `tag_added`
 //! of the tag, and one `journey_signal` event per signal. Nobody outside the audience got
-//! anything. Every wait is for a state, polled with a generous limit; nothing asserts a
-//! duration.
+//! anything. A group SOP (owner tasks for every group) fires at the same instant: it has
+//! posted exactly once, with one task per group owner. Every wait is for a state, polled with
+//! a generous limit; nothing asserts a duration.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -28,7 +29,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use yutang_app::Actor;
 use yutang_app::journeys::JourneyInput;
-use yutang_core::journeys::{Definition, Entry, Step, Trigger};
+use yutang_core::journeys::{Definition, Entry, GroupDelivery, Step, Trigger};
 use yutang_store::Db;
 
 mod common;
@@ -157,6 +158,28 @@ async fn crash_during_a_journey(engine: &str, url: String) {
     let journeys = app.journeys();
     let id = journeys.create(&sys, &input).await.unwrap().journey.id;
     journeys.activate(&sys, id).await.unwrap();
+    // A group SOP at the same instant, as tasks for every group's owner: its occurrence posts
+    // once whichever side of the kill it falls on.
+    let group_sop = Definition {
+        trigger: Trigger::GroupSchedule {
+            weekdays: vec![],
+            time: None,
+            at: Some(at),
+            group_ids: vec![],
+            all_groups: true,
+        },
+        steps: vec![Step::GroupMessage {
+            text: "断电演练：请在群里发这条".into(),
+            attachments: vec![],
+            material_id: None,
+            delivery: GroupDelivery::OwnerTask,
+        }],
+        entry: Entry::Reentry,
+        quiet_hours: None,
+    };
+    let input = JourneyInput::parse("断电演练·群SOP", group_sop, app.now()).unwrap();
+    let sop = journeys.create(&sys, &input).await.unwrap().journey.id;
+    journeys.activate(&sys, sop).await.unwrap();
     let runs_sql = format!("SELECT COUNT(*) FROM journey_runs WHERE journey_id = {id}");
     let done_sql =
         format!("SELECT COUNT(*) FROM journey_runs WHERE journey_id = {id} AND state = 'done'");
@@ -227,7 +250,42 @@ async fn crash_during_a_journey(engine: &str, url: String) {
         },
     )
     .await;
+    let sends_sql = format!("SELECT COUNT(*) FROM journey_group_sends WHERE journey_id = {sop}");
+    wait_for(
+        Duration::from_secs(120),
+        "the group SOP's occurrence posted",
+        &node.log,
+        || async { (scalar(db, &sends_sql).await == 1).then_some(()) },
+    )
+    .await;
     node.kill9();
+    // One post, and as many owner tasks as it recorded: one per owner with a group open to
+    // posting, none twice.
+    let tasks = scalar(
+        db,
+        &format!("SELECT tasks FROM journey_group_sends WHERE journey_id = {sop}"),
+    )
+    .await;
+    let made = scalar(
+        db,
+        &format!("SELECT COUNT(*) FROM guide_tasks WHERE source_ref = 'journey:{sop}:group'"),
+    )
+    .await;
+    let owners = scalar(
+        db,
+        "SELECT COUNT(DISTINCT g.owner_staff_id) FROM customer_groups g \
+         JOIN staff s ON s.id = g.owner_staff_id \
+         WHERE g.dismissed_at IS NULL AND s.status = 'active' \
+         AND s.wecom_userid IS NOT NULL AND s.wecom_userid <> ''",
+    )
+    .await;
+    assert_eq!(
+        (tasks, made),
+        (owners, owners),
+        "one owner task per owner, once"
+    );
+    assert_eq!(scalar(db, &sends_sql).await, 1);
+    eprintln!("journey drill ({engine}): the group SOP posted once: {tasks} owner tasks");
     eprintln!(
         "journey drill ({engine}): {runs} runs finished {:?} after the first node answered",
         fired.elapsed()

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
 use crate::events::EventKind;
-use crate::messaging::{day_start, has_control, shanghai_day};
+use crate::messaging::{Attachment, Audience, Content, day_start, has_control, shanghai_day};
 
 /// A journey's name: at most this many characters.
 pub const MAX_NAME_CHARS: usize = 40;
@@ -232,6 +232,21 @@ pub enum Trigger {
         offset_days: i64,
         time: TimeOfDay,
     },
+    /// A group SOP calendar entry (群 SOP): every chosen weekday at `time`, or once `at`, the
+    /// customer groups `group_ids` (or every group not dismissed, `all_groups`) get the one
+    /// `group_message` step. No customer is enrolled: the occurrence itself is the run.
+    GroupSchedule {
+        #[serde(default)]
+        weekdays: Vec<u8>,
+        #[serde(default)]
+        time: Option<TimeOfDay>,
+        #[serde(default)]
+        at: Option<i64>,
+        #[serde(default)]
+        group_ids: Vec<i64>,
+        #[serde(default)]
+        all_groups: bool,
+    },
     /// Customers who come to match `expression` (checked every minute).
     SegmentEnter { expression: String },
     /// Customers who stop matching `expression`.
@@ -244,6 +259,7 @@ impl Trigger {
             Trigger::Event { .. } => "event",
             Trigger::Schedule { .. } => "schedule",
             Trigger::Date { .. } => "date",
+            Trigger::GroupSchedule { .. } => "group_schedule",
             Trigger::SegmentEnter { .. } => "segment_enter",
             Trigger::SegmentLeave { .. } => "segment_leave",
         }
@@ -280,38 +296,18 @@ impl Trigger {
                 audience,
             } => {
                 check_expression("trigger", audience)?;
-                match (at, time) {
-                    (Some(at), None) if weekdays.is_empty() => {
-                        if *at <= now {
-                            return Err(field(
-                                "trigger",
-                                "schedule_past",
-                                "the scheduled time has passed",
-                            ));
-                        }
-                        if *at > crate::time::LATEST_SCHEDULE.0 {
-                            return Err(field("trigger", "invalid_time", "too far ahead"));
-                        }
-                    }
-                    (None, Some(_)) => {
-                        let set: BTreeSet<u8> = weekdays.iter().copied().collect();
-                        if set.is_empty() || set.iter().any(|d| !(1..=7).contains(d)) {
-                            return Err(field(
-                                "trigger",
-                                "invalid_weekdays",
-                                "weekdays are 1 (Monday) to 7 (Sunday), at least one",
-                            ));
-                        }
-                        *weekdays = set.into_iter().collect();
-                    }
-                    _ => {
-                        return Err(field(
-                            "trigger",
-                            "invalid_schedule",
-                            "a schedule is weekdays and a time, or one instant `at`",
-                        ));
-                    }
-                }
+                check_schedule(weekdays, *time, *at, now)?;
+            }
+            Trigger::GroupSchedule {
+                weekdays,
+                time,
+                at,
+                group_ids,
+                ..
+            } => {
+                check_schedule(weekdays, *time, *at, now)?;
+                group_ids.sort_unstable();
+                group_ids.dedup();
             }
             Trigger::Date { offset_days, .. } => {
                 if !OFFSET_DAYS.contains(offset_days) {
@@ -326,6 +322,9 @@ impl Trigger {
                 check_expression("trigger", expression)?;
             }
         }
+        if matches!(self, Trigger::GroupSchedule { .. }) {
+            self.group_audience()?;
+        }
         Ok(())
     }
 
@@ -333,8 +332,14 @@ impl Trigger {
     /// trigger runs daily at its time); `None` for the others, or a one-off that has passed.
     pub fn next_occurrence(&self, after: i64) -> Option<i64> {
         match self {
-            Trigger::Schedule { at: Some(at), .. } => (*at > after).then_some(*at),
+            Trigger::Schedule { at: Some(at), .. }
+            | Trigger::GroupSchedule { at: Some(at), .. } => (*at > after).then_some(*at),
             Trigger::Schedule {
+                weekdays,
+                time: Some(t),
+                ..
+            }
+            | Trigger::GroupSchedule {
                 weekdays,
                 time: Some(t),
                 ..
@@ -343,6 +348,103 @@ impl Trigger {
             _ => None,
         }
     }
+
+    /// The occurrences of a schedule (customers or groups) in `[from, to)`, in order: what a
+    /// calendar's week shows. Empty for the other triggers (a date trigger's audience changes
+    /// daily; it is not a calendar entry).
+    pub fn occurrences(&self, from: i64, to: i64) -> Vec<i64> {
+        let mut out = Vec::new();
+        if !matches!(
+            self,
+            Trigger::Schedule { .. } | Trigger::GroupSchedule { .. }
+        ) {
+            return out;
+        }
+        let mut after = from - 1;
+        while let Some(at) = self.next_occurrence(after) {
+            if at >= to || out.len() >= 64 {
+                break;
+            }
+            out.push(at);
+            after = at;
+        }
+        out
+    }
+
+    /// A group schedule's groups as a message audience; a field error unless exactly one of
+    /// `group_ids` (1–5,000 ids) and `all_groups` is given.
+    pub fn group_audience(&self) -> Result<Audience, FieldError> {
+        let Trigger::GroupSchedule {
+            group_ids,
+            all_groups,
+            ..
+        } = self
+        else {
+            return Err(field(
+                "trigger",
+                "invalid_audience",
+                "only a group schedule names groups",
+            ));
+        };
+        let form = crate::messaging::AudienceForm {
+            group_ids: (!group_ids.is_empty()).then(|| group_ids.clone()),
+            all_groups: Some(*all_groups),
+            ..Default::default()
+        };
+        Audience::parse(form).map_err(|e| field("trigger", e.code, e.message))
+    }
+
+    /// The schedule's time of day, or its one instant's (for the quiet-hours check).
+    fn instants(&self) -> (Option<TimeOfDay>, Option<i64>) {
+        match self {
+            Trigger::Schedule { time, at, .. } | Trigger::GroupSchedule { time, at, .. } => {
+                (*time, *at)
+            }
+            _ => (None, None),
+        }
+    }
+}
+
+/// Weekdays and a time, or one instant `at` in the future (not past 2100).
+fn check_schedule(
+    weekdays: &mut Vec<u8>,
+    time: Option<TimeOfDay>,
+    at: Option<i64>,
+    now: i64,
+) -> Result<(), FieldError> {
+    match (at, time) {
+        (Some(at), None) if weekdays.is_empty() => {
+            if at <= now {
+                return Err(field(
+                    "trigger",
+                    "schedule_past",
+                    "the scheduled time has passed",
+                ));
+            }
+            if at > crate::time::LATEST_SCHEDULE.0 {
+                return Err(field("trigger", "invalid_time", "too far ahead"));
+            }
+        }
+        (None, Some(_)) => {
+            let set: BTreeSet<u8> = weekdays.iter().copied().collect();
+            if set.is_empty() || set.iter().any(|d| !(1..=7).contains(d)) {
+                return Err(field(
+                    "trigger",
+                    "invalid_weekdays",
+                    "weekdays are 1 (Monday) to 7 (Sunday), at least one",
+                ));
+            }
+            *weekdays = set.into_iter().collect();
+        }
+        _ => {
+            return Err(field(
+                "trigger",
+                "invalid_schedule",
+                "a schedule is weekdays and a time, or one instant `at`",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_expression(f: &'static str, e: &str) -> Result<(), FieldError> {
@@ -369,6 +471,31 @@ pub fn next_weekly(after: i64, weekdays: &[u8], time: TimeOfDay) -> Option<i64> 
         let at = day_start(day) + time.minutes() * MINUTE_MS;
         (at > after && weekdays.contains(&weekday(day))).then_some(at)
     })
+}
+
+/// The Shanghai day number of the Monday of the week holding `date` (`YYYY-MM-DD`), or of
+/// the week holding `now` when no date is given: the week a calendar shows.
+pub fn week_of(date: Option<&str>, now: i64) -> Result<i64, FieldError> {
+    let day = match date.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => {
+            let bad = || field("week", "invalid_date", "a date is YYYY-MM-DD, 1970–2099");
+            let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?;
+            let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+            let n = (d - epoch).num_days();
+            if !(7..=47_475).contains(&n) {
+                return Err(bad());
+            }
+            n
+        }
+        None => shanghai_day(now),
+    };
+    Ok(day - i64::from(weekday(day) - 1))
+}
+
+/// A Shanghai day number as `YYYY-MM-DD`.
+pub fn day_text(day: i64) -> String {
+    let (y, m, d) = crate::messaging::civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// The month-day (`MM-DD`) a birthday must carry to be `offset_days` before the Shanghai day
@@ -414,8 +541,28 @@ pub enum Step {
         material_id: Option<i64>,
         due_hours: i64,
     },
-    /// Send a message through the owning guide (a mass message: caps and exclusions apply).
-    Message { text: String },
+    /// Send a message through the owning guide (a mass message: caps and exclusions apply):
+    /// text and up to 9 attachments, not both empty.
+    Message {
+        #[serde(default)]
+        text: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<Attachment>,
+    },
+    /// The one step of a group schedule: post to its groups, either as a WeCom group mass
+    /// message through each group's owner (counted against WeCom's receipt cap per group) or
+    /// as a guide task for each owner to post by hand (not counted: a daily rhythm of several
+    /// posts a day fits no monthly cap of "days in the month").
+    GroupMessage {
+        #[serde(default)]
+        text: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<Attachment>,
+        /// With `owner_task`: a material of the library for the owner to post.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        material_id: Option<i64>,
+        delivery: GroupDelivery,
+    },
     /// Tell the owning guide through a WeCom app message.
     Notify { text: String },
     /// Hand the customer to an outside system: a `journey_signal` event on the timeline,
@@ -435,6 +582,7 @@ impl Step {
             Step::Coupon { .. } => "coupon",
             Step::Task { .. } => "task",
             Step::Message { .. } => "message",
+            Step::GroupMessage { .. } => "group_message",
             Step::Notify { .. } => "notify",
             Step::Webhook { .. } => "webhook",
         }
@@ -442,7 +590,10 @@ impl Step {
 
     /// A step that reaches a person (and so waits out quiet hours).
     pub fn is_contact(&self) -> bool {
-        matches!(self, Step::Message { .. } | Step::Notify { .. })
+        matches!(
+            self,
+            Step::Message { .. } | Step::GroupMessage { .. } | Step::Notify { .. }
+        )
     }
 
     fn is_wait(&self) -> bool {
@@ -502,7 +653,34 @@ impl Step {
                     return Err("a task is due 1–720 hours after it is made".into());
                 }
             }
-            Step::Message { text: t } => text(t, MAX_MESSAGE_CHARS, "a message")?,
+            Step::Message {
+                text: t,
+                attachments,
+            } => {
+                Content::parse(t, attachments.clone()).map_err(|e| e.message)?;
+            }
+            Step::GroupMessage {
+                text: t,
+                attachments,
+                material_id,
+                delivery,
+            } => {
+                Content::parse(t, attachments.clone()).map_err(|e| e.message)?;
+                match delivery {
+                    GroupDelivery::MassMessage if material_id.is_some() => {
+                        return Err("a group mass message carries attachments, not a material \
+                                    (a material goes with an owner task)"
+                            .into());
+                    }
+                    GroupDelivery::OwnerTask if !attachments.is_empty() => {
+                        return Err("an owner task carries a material, not attachments".into());
+                    }
+                    GroupDelivery::OwnerTask if t.trim().chars().count() > MAX_TASK_BODY_CHARS => {
+                        return Err("an owner task's text is at most 1,000 characters".into());
+                    }
+                    _ => {}
+                }
+            }
             Step::Notify { text: t } => text(t, MAX_NOTIFY_CHARS, "a notification")?,
             Step::Webhook { signal } => {
                 let ok = (1..=40).contains(&signal.len())
@@ -515,6 +693,26 @@ impl Step {
             }
         }
         Ok(())
+    }
+}
+
+/// How a group schedule's message reaches its groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupDelivery {
+    /// A WeCom group mass message (企业群发, chat_type `group`) through each group's owner,
+    /// tracked per group; WeCom counts it against each group's receipt cap.
+    MassMessage,
+    /// A guide task for each group owner with the text (and material) to post by hand.
+    OwnerTask,
+}
+
+impl GroupDelivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupDelivery::MassMessage => "mass_message",
+            GroupDelivery::OwnerTask => "owner_task",
+        }
     }
 }
 
@@ -587,6 +785,7 @@ impl Definition {
                 )
             })?;
         }
+        self.check_group_shape()?;
         if let Some(i) = self.loop_without_wait() {
             return Err(field(
                 "steps",
@@ -613,6 +812,48 @@ impl Definition {
             ));
         }
         Ok(self)
+    }
+
+    /// A group schedule has exactly one step, its group message, and its time falls outside
+    /// the quiet hours (a post held until morning would say "good night" at 08:00); a group
+    /// message is no step of a customer journey.
+    fn check_group_shape(&self) -> Result<(), FieldError> {
+        let groups = matches!(self.trigger, Trigger::GroupSchedule { .. });
+        if groups {
+            if !matches!(self.steps.as_slice(), [Step::GroupMessage { .. }]) {
+                return Err(field(
+                    "steps",
+                    "invalid_journey_steps",
+                    "a group schedule has exactly one step: a group message",
+                ));
+            }
+            if let Some(q) = self.quiet_hours {
+                let (time, at) = self.trigger.instants();
+                let quiet = match (time, at) {
+                    (Some(t), _) => q.contains(day_start(0) + t.minutes() * MINUTE_MS),
+                    (None, Some(at)) => q.contains(at),
+                    _ => false,
+                };
+                if quiet {
+                    return Err(field(
+                        "trigger",
+                        "invalid_schedule",
+                        "the time falls inside the quiet hours",
+                    ));
+                }
+            }
+        } else if let Some(i) = self
+            .steps
+            .iter()
+            .position(|s| matches!(s, Step::GroupMessage { .. }))
+        {
+            return Err(field(
+                "steps",
+                "invalid_step",
+                format!("step {}: a group message needs a group schedule", i + 1),
+            ));
+        }
+        Ok(())
     }
 
     /// A step on a cycle of the step graph that has no wait on it, if any: depth-first over
@@ -666,9 +907,16 @@ impl Definition {
                 Step::Task {
                     material_id: Some(m),
                     ..
+                }
+                | Step::GroupMessage {
+                    material_id: Some(m),
+                    ..
                 } => r.materials.push(*m),
                 _ => {}
             }
+        }
+        if let Trigger::GroupSchedule { group_ids, .. } = &self.trigger {
+            r.groups.clone_from(group_ids);
         }
         r
     }
@@ -691,6 +939,8 @@ pub struct References {
     pub tags: Vec<i64>,
     pub coupon_templates: Vec<i64>,
     pub materials: Vec<i64>,
+    /// A group schedule's groups.
+    pub groups: Vec<i64>,
 }
 
 /// Parse a journey's name: 1–40 characters, no control characters.
@@ -831,6 +1081,129 @@ mod tests {
         assert!(q.contains(eleven_pm));
         assert_eq!(q.release(eleven_pm), tue_10 + DAY_MS - 2 * 3_600_000);
         assert_eq!(q.release(tue_10), tue_10);
+    }
+
+    fn group_def(delivery: GroupDelivery, time: u16) -> Definition {
+        Definition {
+            trigger: Trigger::GroupSchedule {
+                weekdays: vec![1, 2, 3, 4, 5, 6, 7],
+                time: Some(TimeOfDay(time)),
+                at: None,
+                group_ids: vec![3, 1, 3],
+                all_groups: false,
+            },
+            steps: vec![Step::GroupMessage {
+                text: "早安，今日上新".into(),
+                attachments: vec![],
+                material_id: None,
+                delivery,
+            }],
+            entry: Entry::Once,
+            quiet_hours: Some(DEFAULT_QUIET),
+        }
+    }
+
+    #[test]
+    fn group_schedules_have_one_group_message_outside_quiet_hours() {
+        let ok = group_def(GroupDelivery::OwnerTask, 9 * 60)
+            .parse(NOW)
+            .unwrap();
+        let Trigger::GroupSchedule { group_ids, .. } = &ok.trigger else {
+            panic!("trigger kind changed");
+        };
+        assert_eq!(group_ids, &vec![1, 3]);
+        assert_eq!(ok.references().groups, vec![1, 3]);
+        // 22:30 falls inside 22:00–08:00.
+        assert_eq!(
+            code(group_def(GroupDelivery::MassMessage, 22 * 60 + 30)),
+            "invalid_schedule"
+        );
+        let mut no_quiet = group_def(GroupDelivery::MassMessage, 22 * 60 + 30);
+        no_quiet.quiet_hours = None;
+        assert_eq!(code(no_quiet), "ok");
+        // Two steps, or a wait, are refused.
+        let mut two = group_def(GroupDelivery::OwnerTask, 600);
+        two.steps.push(Step::Wait { seconds: 60 });
+        assert_eq!(code(two), "invalid_journey_steps");
+        // Neither groups nor all groups, or both.
+        let mut none = group_def(GroupDelivery::OwnerTask, 600);
+        if let Trigger::GroupSchedule {
+            group_ids,
+            all_groups,
+            ..
+        } = &mut none.trigger
+        {
+            group_ids.clear();
+            *all_groups = false;
+        }
+        assert_eq!(code(none.clone()), "invalid_audience");
+        if let Trigger::GroupSchedule { all_groups, .. } = &mut none.trigger {
+            *all_groups = true;
+        }
+        assert_eq!(code(none), "ok");
+        // A material goes with an owner task only; attachments with a mass message only.
+        let mut m = group_def(GroupDelivery::MassMessage, 600);
+        if let Step::GroupMessage { material_id, .. } = &mut m.steps[0] {
+            *material_id = Some(4);
+        }
+        assert_eq!(code(m), "invalid_step");
+        // A group message in a customer journey.
+        let mut c = def(vec![]);
+        c.steps = group_def(GroupDelivery::OwnerTask, 600).steps;
+        assert_eq!(code(c), "invalid_step");
+        // Empty content.
+        let mut e = group_def(GroupDelivery::OwnerTask, 600);
+        if let Step::GroupMessage { text, .. } = &mut e.steps[0] {
+            text.clear();
+        }
+        assert_eq!(code(e), "invalid_step");
+    }
+
+    #[test]
+    fn a_week_of_occurrences() {
+        // 2026-12-07 00:00 Shanghai (a Monday) is 2026-12-06 16:00 UTC.
+        let monday = 1_796_572_800_000;
+        assert_eq!(weekday(shanghai_day(monday)), 1);
+        let t = Trigger::GroupSchedule {
+            weekdays: vec![2, 7],
+            time: Some(TimeOfDay(600)),
+            at: None,
+            group_ids: vec![],
+            all_groups: true,
+        };
+        let week = t.occurrences(monday, monday + 7 * DAY_MS);
+        assert_eq!(
+            week,
+            vec![
+                monday + DAY_MS + 600 * MINUTE_MS,
+                monday + 6 * DAY_MS + 600 * MINUTE_MS
+            ]
+        );
+        let once = Trigger::Schedule {
+            weekdays: vec![],
+            time: None,
+            at: Some(monday + 5),
+            audience: "all".into(),
+        };
+        assert_eq!(once.occurrences(monday, monday + DAY_MS), vec![monday + 5]);
+        assert!(once.occurrences(monday + 6, monday + DAY_MS).is_empty());
+    }
+
+    #[test]
+    fn weeks_start_on_monday() {
+        // 2026-12-10 is a Thursday; its week starts on Monday 2026-12-07.
+        let monday = week_of(Some("2026-12-10"), 0).unwrap();
+        assert_eq!(day_text(monday), "2026-12-07");
+        assert_eq!(week_of(Some("2026-12-07"), 0).unwrap(), monday);
+        assert_eq!(week_of(None, day_start(monday + 6) + 1).unwrap(), monday);
+        assert_eq!(
+            week_of(Some("2026-13-01"), 0).unwrap_err().code,
+            "invalid_date"
+        );
+        assert_eq!(
+            week_of(Some("1900-01-01"), 0).unwrap_err().code,
+            "invalid_date"
+        );
     }
 
     #[test]

@@ -774,3 +774,90 @@ pub async fn id_by_name(db: &Db, table: &'static str, name: &str) -> Result<i64>
             .ok_or(StoreError::NotFound)
     })
 }
+
+/// One occurrence of a group schedule, posted.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct GroupSendRow {
+    pub journey_id: i64,
+    pub occurrence_at: i64,
+    pub version: i64,
+    pub delivery: String,
+    pub message_id: Option<i64>,
+    pub tasks: i64,
+    pub groups: i64,
+    pub skipped: i64,
+    pub created_at: i64,
+}
+
+/// Record an occurrence as posted, once: `false` when it was recorded already (a replay).
+pub async fn insert_group_send_in(tx: &mut Tx, r: &GroupSendRow) -> Result<bool> {
+    Ok(in_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO journey_group_sends (journey_id, occurrence_at, version, delivery, \
+             message_id, tasks, groups, skipped, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (journey_id, occurrence_at) DO NOTHING",
+        )
+        .bind(r.journey_id)
+        .bind(r.occurrence_at)
+        .bind(r.version)
+        .bind(&r.delivery)
+        .bind(r.message_id)
+        .bind(r.tasks)
+        .bind(r.groups)
+        .bind(r.skipped)
+        .bind(r.created_at)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+    }) == 1)
+}
+
+/// A group schedule's latest posts, newest first.
+pub async fn group_sends(db: &Db, journey: i64, limit: i64) -> Result<Vec<GroupSendRow>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_as(
+            "SELECT journey_id, occurrence_at, version, delivery, message_id, tasks, groups, \
+             skipped, created_at FROM journey_group_sends WHERE journey_id = $1 \
+             ORDER BY occurrence_at DESC LIMIT $2",
+        )
+        .bind(journey)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+    })
+}
+
+/// Every group post of occurrences in `[from, to)`: a calendar week's past entries.
+pub async fn group_sends_between(db: &Db, from: i64, to: i64) -> Result<Vec<GroupSendRow>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_as(
+            "SELECT journey_id, occurrence_at, version, delivery, message_id, tasks, groups, \
+             skipped, created_at FROM journey_group_sends \
+             WHERE occurrence_at >= $1 AND occurrence_at < $2 ORDER BY occurrence_at",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await?)
+    })
+}
+
+/// Customer groups among `ids` that do not exist (a group schedule names only known groups).
+pub async fn missing_groups_in(tx: &mut Tx, ids: &[i64]) -> Result<Vec<i64>> {
+    let mut found: Vec<i64> = Vec::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<i64> = in_tx!(tx, DB, conn => {
+            let mut qb =
+                sqlx::QueryBuilder::<DB>::new("SELECT id FROM customer_groups WHERE id IN (");
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            qb.build_query_scalar::<i64>().fetch_all(&mut *conn).await?
+        });
+        found.extend(rows);
+    }
+    Ok(ids.iter().copied().filter(|i| !found.contains(i)).collect())
+}

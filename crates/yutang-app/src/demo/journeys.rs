@@ -1,10 +1,13 @@
 //! The demo brand's journeys (自动化旅程): 百果园's Tuesday member day, a birthday greeting, a
 //! "silent for 30 days → the guide follows up" journey, the new-contact welcome and the
 //! coupon-expiry reminder delivered as a message — all active, so the 自动化旅程 pages have
-//! live journeys and `yutang serve` runs them.
+//! live journeys and `yutang serve` runs them. And 百果园's daily group rhythm as group SOPs
+//! (群 SOP): morning arrivals, the afternoon flash sale and good-night as tasks for each group
+//! owner to post (three posts a day fit no monthly receipt cap), and the Tuesday member-day
+//! post as a WeCom group mass message — the SOP calendar's week.
 
 use yutang_core::journeys::{
-    DEFAULT_QUIET, DateAttribute, Definition, Entry, Step, TimeOfDay, Trigger,
+    DEFAULT_QUIET, DateAttribute, Definition, Entry, GroupDelivery, Step, TimeOfDay, Trigger,
 };
 
 use super::Demo;
@@ -43,6 +46,7 @@ impl Demo<'_> {
                     steps: vec![
                         Step::Wait { seconds: 600 },
                         Step::Message {
+                            attachments: Vec::new(),
                             text:
                                 "欢迎加入鱼塘鲜果会员！5 元无门槛券已放入您的卡包，今天下单就能用～"
                                     .into(),
@@ -78,6 +82,7 @@ impl Demo<'_> {
                     },
                     steps: vec![
                         Step::Message {
+                            attachments: Vec::new(),
                             text: "明天就是会员日啦～全场 8 折、积分翻倍，满 59 减 10 券已备好！"
                                 .into(),
                         },
@@ -106,6 +111,7 @@ impl Demo<'_> {
                     },
                     steps: vec![
                         Step::Message {
+                            attachments: Vec::new(),
                             text: "生日快乐！鱼塘鲜果为您准备了生日礼，到店出示会员码即可领取。"
                                 .into(),
                         },
@@ -137,6 +143,7 @@ impl Demo<'_> {
                         },
                         Step::Goto { step: 5 },
                         Step::Message {
+                            attachments: Vec::new(),
                             text: "好久不见！本周到店有新鲜到货，会员日全场 8 折，等你来～".into(),
                         },
                     ],
@@ -151,6 +158,7 @@ impl Demo<'_> {
                         event: "coupon_reminder_queued".into(),
                     },
                     steps: vec![Step::Message {
+                        attachments: Vec::new(),
                         text: "您有一张优惠券即将到期，别忘了使用哦～".into(),
                     }],
                     entry: Entry::Reentry,
@@ -158,6 +166,81 @@ impl Demo<'_> {
                 },
             ),
         ];
+        let every_day = vec![1, 2, 3, 4, 5, 6, 7];
+        let group_sop = |days: Vec<u8>,
+                         time: TimeOfDay,
+                         text: &str,
+                         delivery: GroupDelivery,
+                         material_id: Option<i64>| Definition {
+            trigger: Trigger::GroupSchedule {
+                weekdays: days,
+                time: Some(time),
+                at: None,
+                group_ids: Vec::new(),
+                all_groups: true,
+            },
+            steps: vec![Step::GroupMessage {
+                text: text.into(),
+                attachments: Vec::new(),
+                material_id,
+                delivery,
+            }],
+            entry: Entry::Reentry,
+            quiet_hours: Some(DEFAULT_QUIET),
+        };
+        let mut journeys = journeys;
+        journeys.extend([
+            (
+                "群SOP·早安上新",
+                group_sop(
+                    every_day.clone(),
+                    at(9, 0),
+                    "早上好！今天到店：智利车厘子、海南金煌芒、云南蓝莓，拍照发群里，标好价格和库存～",
+                    GroupDelivery::OwnerTask,
+                    None,
+                ),
+            ),
+            (
+                "群SOP·下午秒杀",
+                group_sop(
+                    every_day.clone(),
+                    at(15, 0),
+                    "下午三点秒杀开始！车厘子 5 斤 199 元，接龙下单：回复「车厘子+数量」，限量 30 份～",
+                    GroupDelivery::OwnerTask,
+                    None,
+                ),
+            ),
+            (
+                "群SOP·晚安",
+                group_sop(
+                    every_day,
+                    at(21, 0),
+                    "今天的秒杀和接龙都已截单，明早 9 点见，晚安～",
+                    GroupDelivery::OwnerTask,
+                    None,
+                ),
+            ),
+            (
+                "群SOP·周二会员日",
+                group_sop(
+                    vec![2],
+                    at(10, 0),
+                    "周二会员水果日！群成员进小程序领专享满 59 减 10 券，今天全天可用～",
+                    GroupDelivery::MassMessage,
+                    None,
+                ),
+            ),
+            (
+                "群SOP·会员日海报",
+                group_sop(
+                    vec![1],
+                    at(18, 0),
+                    "明天周二会员日，把海报发到群里预热～",
+                    GroupDelivery::OwnerTask,
+                    Some(member_day_poster),
+                ),
+            ),
+        ]);
         let j = self.journeys();
         let mut n = 0;
         for (name, def) in journeys {

@@ -8,7 +8,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use yutang_app::journeys::{JourneyDetail, JourneyInput, JourneyView, RunTrace};
+use yutang_app::journeys::{
+    CalendarWeek, GroupSendRow, JourneyDetail, JourneyInput, JourneyView, RunTrace,
+};
 use yutang_core::journeys::{Definition, Entry, QuietHours, Step, Trigger};
 use yutang_core::time::Millis;
 
@@ -31,13 +33,18 @@ pub struct JourneyIn {
     /// `{"kind": "schedule", "weekdays": [2], "time": "10:00", "audience": "<segment expression>"}`
     /// or `{"kind": "schedule", "at": <UTC millis>, "audience": …}`;
     /// `{"kind": "date", "attribute": "birthday" | "first_order", "offset_days": 0, "time": "09:00"}`;
-    /// `{"kind": "segment_enter" | "segment_leave", "expression": …}`.
+    /// `{"kind": "segment_enter" | "segment_leave", "expression": …}`;
+    /// a group SOP: `{"kind": "group_schedule", "weekdays": [1,2,3,4,5,6,7], "time": "09:00",
+    /// "group_ids": [..]}` (or `"all_groups": true`; or `"at"` for once), whose one step is a
+    /// `group_message`.
     #[schema(value_type = Object)]
     pub trigger: Trigger,
     /// 1–50 steps, each `{"kind": …}`: `wait` (`seconds` 60 s–366 days), `wait_until`
     /// (`time`), `branch` (`expression`, `else_step`), `goto` (`step`), `tag` / `untag`
     /// (`tag_id`), `coupon` (`template_id`), `task` (`title`, `body`, `material_id`,
-    /// `due_hours`), `message` (`text`), `notify` (`text`), `webhook` (`signal`).
+    /// `due_hours`), `message` (`text`, `attachments`), `notify` (`text`), `webhook`
+    /// (`signal`); a group schedule's one step `group_message` (`text`, `delivery`
+    /// `mass_message` with `attachments`, or `owner_task` with an optional `material_id`).
     #[schema(value_type = Vec<Object>)]
     pub steps: Vec<Step>,
     /// `{"rule": "once"}`, `{"rule": "cooldown", "days": 30}` or `{"rule": "reentry"}`.
@@ -124,6 +131,42 @@ pub struct JourneyOut {
     pub step_counts: Option<Vec<StepOut>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub versions: Option<Vec<VersionOut>>,
+    /// A group schedule's latest posts, newest first (one journey only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_sends: Option<Vec<GroupSendOut>>,
+}
+
+/// One occurrence of a group schedule, posted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupSendOut {
+    pub occurrence_at: String,
+    pub version: i64,
+    /// `mass_message` or `owner_task`.
+    pub delivery: String,
+    /// The group mass message made (`mass_message`): its per-group results are at
+    /// `/api/v1/mass-messages/{id}`.
+    pub message_id: Option<i64>,
+    /// Guide tasks made (`owner_task`), one per group owner.
+    pub tasks: i64,
+    /// Groups posted to, and groups left out (dismissed, or no owner in WeCom to post).
+    pub groups: i64,
+    pub skipped: i64,
+    pub created_at: String,
+}
+
+impl From<GroupSendRow> for GroupSendOut {
+    fn from(r: GroupSendRow) -> Self {
+        Self {
+            occurrence_at: ts(r.occurrence_at),
+            version: r.version,
+            delivery: r.delivery,
+            message_id: r.message_id,
+            tasks: r.tasks,
+            groups: r.groups,
+            skipped: r.skipped,
+            created_at: ts(r.created_at),
+        }
+    }
 }
 
 impl From<JourneyView> for JourneyOut {
@@ -152,6 +195,7 @@ impl From<JourneyView> for JourneyOut {
             updated_at: ts(v.updated_at),
             step_counts: None,
             versions: None,
+            group_sends: None,
         }
     }
 }
@@ -181,6 +225,7 @@ impl From<JourneyDetail> for JourneyOut {
                 })
                 .collect(),
         );
+        out.group_sends = Some(d.group_sends.into_iter().map(GroupSendOut::from).collect());
         out
     }
 }
@@ -362,4 +407,102 @@ pub async fn trace(
 ) -> WebResult<Json<Vec<RunOut>>> {
     let runs = s.app.journeys().trace(&a, id, p.customer_id).await?;
     Ok(Json(runs.into_iter().map(RunOut::from).collect()))
+}
+
+/// One occurrence in the calendar's week.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = JourneyCalendarEntry)]
+pub struct CalendarEntryOut {
+    pub journey_id: i64,
+    pub name: String,
+    /// `active` or `paused`.
+    pub status: String,
+    /// `group_schedule` (a group SOP) or `schedule` (customers).
+    pub trigger_kind: String,
+    pub at: String,
+    /// `HH:MM`, Asia/Shanghai.
+    pub time: String,
+    /// A group SOP's delivery: `mass_message` or `owner_task`.
+    pub delivery: Option<String>,
+    /// The first 60 characters of what is sent.
+    pub preview: String,
+    /// The post made for this occurrence, once made.
+    pub sent: Option<GroupSendOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = JourneyCalendarDay)]
+pub struct CalendarDayOut {
+    /// `YYYY-MM-DD`, Asia/Shanghai.
+    pub date: String,
+    /// 1 Monday … 7 Sunday.
+    pub weekday: u8,
+    pub entries: Vec<CalendarEntryOut>,
+}
+
+/// A week of the SOP calendar, Monday to Sunday.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = JourneyCalendar)]
+pub struct CalendarOut {
+    /// The Monday shown, `YYYY-MM-DD`.
+    pub week: String,
+    pub prev_week: String,
+    pub next_week: String,
+    pub days: Vec<CalendarDayOut>,
+}
+
+impl From<CalendarWeek> for CalendarOut {
+    fn from(w: CalendarWeek) -> Self {
+        Self {
+            week: w.week,
+            prev_week: w.prev_week,
+            next_week: w.next_week,
+            days: w
+                .days
+                .into_iter()
+                .map(|d| CalendarDayOut {
+                    date: d.date,
+                    weekday: d.weekday,
+                    entries: d
+                        .entries
+                        .into_iter()
+                        .map(|e| CalendarEntryOut {
+                            journey_id: e.journey_id,
+                            name: e.name,
+                            status: e.status,
+                            trigger_kind: e.trigger_kind,
+                            at: ts(e.at),
+                            time: e.time,
+                            delivery: e.delivery,
+                            preview: e.preview,
+                            sent: e.sent.map(GroupSendOut::from),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarParams {
+    /// Any day of the week to show (`YYYY-MM-DD`, Asia/Shanghai); absent: this week.
+    pub week: Option<String>,
+}
+
+/// The SOP calendar (群 SOP 日历): a week, Monday to Sunday, of every active or paused
+/// schedule's occurrences — group SOPs and customer schedules — each with the post made.
+#[utoipa::path(get, path = "/api/v1/journeys/calendar", tag = "journeys", security(("bearer" = [])),
+    params(CalendarParams),
+    responses((status = 200, body = CalendarOut), (status = 403, body = ErrorBody),
+        (status = 422, description = "invalid_date, invalid_query", body = ErrorBody)))]
+pub async fn calendar(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(p): ApiQuery<CalendarParams>,
+) -> WebResult<Json<CalendarOut>> {
+    let w = s.app.journeys().calendar(&a, p.week.as_deref()).await?;
+    Ok(Json(w.into()))
 }

@@ -129,6 +129,7 @@ use promotions::CustomerTokenScheme;
         guide_tasks::done, guide_tasks::skip,
         journeys::list, journeys::create, journeys::get_one, journeys::update,
         journeys::activate, journeys::pause, journeys::archive, journeys::trace,
+        journeys::calendar,
         referrals::list_programs, referrals::create_program, referrals::get_program,
         referrals::update_program, referrals::archive_program, referrals::list_referrals,
         referrals::list_inviters, referrals::create_link, referrals::public_my_link,
@@ -169,7 +170,7 @@ use promotions::CustomerTokenScheme;
         (name = "messaging", description = "Mass messages to customers through their guides (群发): reach preview with exclusions and holdout, per-customer results, reminders; the messaging rules (frequency caps, WeCom receipt rule, opt-out tag); moments tasks (客户朋友圈) with who published, likes and comments"),
         (name = "materials", description = "The material library (素材库): posters, images, copy, link and mini-program cards in folders with labels, for guides to send; every role reads, admins and operators write"),
         (name = "guide_tasks", description = "The guide task inbox (导购待办): tasks for guides set by store managers and headquarters or made by customer journeys, done or skipped, reminded through WeCom when due, with completion figures per guide and per store; a guide sees their own, a store manager their store's"),
-        (name = "journeys", description = "The journey engine (自动化旅程 / SOP): a trigger (an event, a schedule, a customer date, entering or leaving a segment) and steps (wait, branch, tag, coupon, guide task, message, notification, webhook) each enrolled customer walks; versions, pause and resume, live counts per step and a per-customer trace"),
+        (name = "journeys", description = "The journey engine (自动化旅程 / SOP): a trigger (an event, a schedule, a customer date, entering or leaving a segment) and steps (wait, branch, tag, coupon, guide task, message, notification, webhook) each enrolled customer walks; versions, pause and resume, live counts per step and a per-customer trace. Group SOPs (群 SOP): a schedule over customer groups posting a group message, as a WeCom group mass message or a task per group owner, and the SOP calendar's week view"),
         (name = "customers", description = "Customer pool: identities, merges, profile, follows, timeline"),
         (name = "events", description = "Event ingest (timelines)"),
         (name = "orders", description = "Orders, status changes and refunds"),
@@ -459,6 +460,7 @@ pub fn router() -> Router<AppState> {
         .route("/mass-messages/{id}/refresh", post(mass_messages::refresh))
         .route("/mass-messages/{id}/uplift", get(mass_messages::uplift))
         .route("/journeys", get(journeys::list).post(journeys::create))
+        .route("/journeys/calendar", get(journeys::calendar))
         .route(
             "/journeys/{id}",
             get(journeys::get_one).put(journeys::update),

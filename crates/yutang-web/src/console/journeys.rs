@@ -11,6 +11,16 @@
 //! 否则 and a goto) is typed as a step number, the number after the last step meaning 结束;
 //! when rows are dropped the numbers typed are carried over to the rows they named.
 //!
+//! A group SOP (群SOP定时, trigger `group_schedule`) is edited in the same form: the schedule's
+//! weekdays and time (or once), the customer groups ticked or 全部客户群 instead of an audience,
+//! and its one step, the group message (text, 群主待办 or 企业群发, an owner task's material),
+//! in a fieldset of its own instead of the step list. Its page shows its latest posts instead
+//! of runs and traces. `/console/journeys/calendar` (群SOP日历) shows a week, Monday to Sunday,
+//! of every active or paused schedule's occurrences with what was posted.
+//!
+//! A message's attachments (set through the API) ride along in a hidden field, so a save from
+//! the console keeps them.
+//!
 //! Every page reads through `app.journeys()`: admins and operators write, store managers and
 //! analysts read, guides get the forbidden page.
 
@@ -22,14 +32,18 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use yutang_app::AppError;
-use yutang_app::journeys::{JourneyDetail, JourneyInput, JourneyView, RunTrace};
+use yutang_app::journeys::{
+    CalendarEntry, CalendarWeek, JourneyDetail, JourneyInput, JourneyView, RunTrace,
+};
 use yutang_app::materials::MaterialQuery;
+use yutang_app::messaging::GroupChoice;
 use yutang_core::FieldError;
 use yutang_core::events::EventKind;
 use yutang_core::journeys::{
-    DEFAULT_QUIET, DateAttribute, Definition, EXTRA_EVENT_KINDS, Entry, MAX_STEPS, QuietHours,
-    Step, TimeOfDay, Trigger,
+    DEFAULT_QUIET, DateAttribute, Definition, EXTRA_EVENT_KINDS, Entry, GroupDelivery, MAX_STEPS,
+    QuietHours, Step, TimeOfDay, Trigger,
 };
+use yutang_core::messaging::Attachment;
 use yutang_core::staff::Role;
 use yutang_core::time::Millis;
 
@@ -40,6 +54,7 @@ use crate::auth::IdPath;
 use crate::state::AppState;
 
 const LIST_PATH: &str = "/console/journeys";
+const CALENDAR_PATH: &str = "/console/journeys/calendar";
 const ACTIVE: &str = "journeys";
 /// Rows of the step list read from a form, at most (the steps plus blank rows).
 const MAX_ROWS: usize = 2 * MAX_STEPS;
@@ -57,9 +72,10 @@ const STEP_KINDS: [&str; 11] = [
     "notify",
     "webhook",
 ];
-const TRIGGER_KINDS: [&str; 5] = [
+const TRIGGER_KINDS: [&str; 6] = [
     "event",
     "schedule",
+    "group_schedule",
     "date",
     "segment_enter",
     "segment_leave",
@@ -92,6 +108,16 @@ fn can_edit(c: &Console) -> bool {
 
 fn label(tr: Tr, prefix: &str, code: &str) -> String {
     super::labels::code_or_raw(tr, prefix, code)
+}
+
+/// "N 条待办" of a group SOP's post.
+fn tasks_made(tr: Tr, n: i64) -> String {
+    tr.fill("journeys.tasks_made", &[("n", &n.to_string())])
+}
+
+/// The link text to a group SOP's mass message.
+fn view_message(tr: Tr, id: i64) -> String {
+    tr.fill("journeys.view_message", &[("id", &id.to_string())])
 }
 
 fn status_class(status: &str) -> &'static str {
@@ -132,22 +158,22 @@ fn trigger_summary(tr: Tr, t: &Trigger) -> String {
             "journeys.sum.event",
             &[("event", &label(tr, "event.", event))],
         ),
-        Trigger::Schedule { at: Some(at), .. } => {
-            tr.fill("journeys.sum.once", &[("at", &minute(*at))])
-        }
-        Trigger::Schedule { weekdays, time, .. } => {
-            let time = time.map(hhmm).unwrap_or_default();
-            if weekdays.len() >= 7 {
-                tr.fill("journeys.sum.daily", &[("time", &time)])
-            } else {
-                let days = weekdays
-                    .iter()
-                    .map(|d| label(tr, "journey.weekday.", &d.to_string()))
-                    .collect::<Vec<_>>()
-                    .join(tr.t("journeys.list_sep"));
-                tr.fill("journeys.sum.weekly", &[("days", &days), ("time", &time)])
-            }
-        }
+        Trigger::Schedule {
+            weekdays, time, at, ..
+        } => schedule_words(tr, weekdays, *time, *at),
+        Trigger::GroupSchedule {
+            weekdays,
+            time,
+            at,
+            group_ids,
+            all_groups,
+        } => tr.fill(
+            "journeys.sum.group_schedule",
+            &[
+                ("when", &schedule_words(tr, weekdays, *time, *at)),
+                ("groups", &groups_words(tr, group_ids, *all_groups)),
+            ],
+        ),
         Trigger::Date {
             attribute,
             offset_days,
@@ -173,6 +199,68 @@ fn trigger_summary(tr: Tr, t: &Trigger) -> String {
         Trigger::SegmentEnter { .. } => tr.t("journey.trigger.segment_enter").to_owned(),
         Trigger::SegmentLeave { .. } => tr.t("journey.trigger.segment_leave").to_owned(),
     }
+}
+
+/// A schedule's times in words: 每周二、周四 10:00, 每天 09:00, 定时一次：…
+fn schedule_words(tr: Tr, weekdays: &[u8], time: Option<TimeOfDay>, at: Option<i64>) -> String {
+    if let Some(at) = at {
+        return tr.fill("journeys.sum.once", &[("at", &minute(at))]);
+    }
+    let time = time.map(hhmm).unwrap_or_default();
+    if weekdays.len() >= 7 {
+        tr.fill("journeys.sum.daily", &[("time", &time)])
+    } else {
+        let days = weekdays
+            .iter()
+            .map(|d| label(tr, "journey.weekday.", &d.to_string()))
+            .collect::<Vec<_>>()
+            .join(tr.t("journeys.list_sep"));
+        tr.fill("journeys.sum.weekly", &[("days", &days), ("time", &time)])
+    }
+}
+
+/// A group schedule's groups in words: 3 个群, or 全部客户群.
+fn groups_words(tr: Tr, group_ids: &[i64], all_groups: bool) -> String {
+    if all_groups {
+        tr.t("journeys.all_groups").to_owned()
+    } else {
+        tr.fill("journeys.n_groups", &[("n", &group_ids.len().to_string())])
+    }
+}
+
+/// A group message's delivery in words (企业群发 / 群主待办).
+fn delivery_label(tr: Tr, delivery: &str) -> String {
+    label(tr, "journey.delivery.", delivery)
+}
+
+/// Attachments as the editor carries them (a hidden JSON field: the console does not edit
+/// them, and a save keeps them).
+fn attachments_json(a: &[Attachment]) -> String {
+    if a.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(a).unwrap_or_default()
+    }
+}
+
+/// The attachments carried by the editor; `step` (from 1) names the step refused.
+fn parse_attachments(s: &str, step: usize) -> Result<Vec<Attachment>, FieldError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(s).map_err(|_| {
+        FieldError::new(
+            "steps",
+            "invalid_attachment",
+            format!("step {step}: the attachments do not read"),
+        )
+    })
+}
+
+/// How many attachments the editor carries (for the note beside the text).
+fn attachment_count(s: &str) -> usize {
+    parse_attachments(s, 1).map_or(0, |a| a.len())
 }
 
 fn entry_summary(tr: Tr, e: Entry) -> String {
@@ -408,6 +496,8 @@ pub struct StepForm {
     due_hours: String,
     /// A message or a notification.
     text: String,
+    /// A message's attachments as stored (JSON; kept as they are, the console edits text only).
+    attachments: String,
     signal: String,
     /// 删除 ticked.
     remove: bool,
@@ -443,6 +533,7 @@ impl StepForm {
             "material" => self.material = v,
             "due_hours" => self.due_hours = v,
             "text" => self.text = unix_lines(&v),
+            "attachments" => self.attachments = v,
             "signal" => self.signal = v,
             "remove" => self.remove = !v.is_empty(),
             _ => {}
@@ -483,7 +574,22 @@ impl StepForm {
                 r.material = material_id.map(|m| m.to_string()).unwrap_or_default();
                 r.due_hours = due_hours.to_string();
             }
-            Step::Message { text } | Step::Notify { text } => r.text = text.clone(),
+            Step::Message { text, attachments } => {
+                r.text = text.clone();
+                r.attachments = attachments_json(attachments);
+            }
+            Step::Notify { text } => r.text = text.clone(),
+            // Only a group schedule has one; its editor shows it in a fieldset of its own.
+            Step::GroupMessage {
+                text,
+                attachments,
+                material_id,
+                ..
+            } => {
+                r.text = text.clone();
+                r.attachments = attachments_json(attachments);
+                r.material = material_id.map(|m| m.to_string()).unwrap_or_default();
+            }
             Step::Webhook { signal } => r.signal = signal.clone(),
         }
         r
@@ -560,6 +666,7 @@ impl StepForm {
             },
             "message" => Step::Message {
                 text: self.text.clone(),
+                attachments: parse_attachments(&self.attachments, i + 1)?,
             },
             "notify" => Step::Notify {
                 text: self.text.clone(),
@@ -586,16 +693,24 @@ impl StepForm {
     fn material_is(&self, id: &i64) -> bool {
         self.material.trim() == id.to_string()
     }
+    /// The attachments a message row carries (kept on save).
+    fn attachment_count(&self) -> usize {
+        attachment_count(&self.attachments)
+    }
 }
+
+/// A schedule's weekdays and time of day, or its one instant.
+type Times = (Vec<u8>, Option<TimeOfDay>, Option<i64>);
 
 /// The editor as typed, so a refused form comes back filled in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JourneyForm {
     name: String,
-    /// `event`, `schedule`, `date`, `segment_enter` or `segment_leave`.
+    /// `event`, `schedule`, `group_schedule`, `date`, `segment_enter` or `segment_leave`.
     trigger: String,
     event: String,
-    /// A schedule: `weekly` (weekdays and a time) or `once` (one instant).
+    /// A schedule (customers or groups): `weekly` (weekdays and a time) or `once` (one
+    /// instant).
     schedule_mode: String,
     weekdays: Vec<String>,
     schedule_time: String,
@@ -603,6 +718,15 @@ pub struct JourneyForm {
     schedule_at: String,
     /// The schedule's audience, a segment expression.
     audience: String,
+    /// A group schedule's groups: `some` (the ids ticked) or `all` (全部客户群).
+    group_scope: String,
+    group_ids: Vec<String>,
+    /// A group schedule's one step, its group message: the text, `mass_message` or
+    /// `owner_task`, an owner task's material, and the attachments as stored (JSON, kept).
+    group_text: String,
+    group_delivery: String,
+    group_material: String,
+    group_attachments: String,
     /// A date trigger: `birthday` or `first_order`, days after (negative: before), a time.
     date_attribute: String,
     offset_days: String,
@@ -632,6 +756,12 @@ impl Default for JourneyForm {
             schedule_time: "10:00".into(),
             schedule_at: String::new(),
             audience: String::new(),
+            group_scope: "some".into(),
+            group_ids: Vec::new(),
+            group_text: String::new(),
+            group_delivery: GroupDelivery::OwnerTask.as_str().into(),
+            group_material: String::new(),
+            group_attachments: String::new(),
             date_attribute: "birthday".into(),
             offset_days: "0".into(),
             date_time: "09:00".into(),
@@ -673,12 +803,31 @@ impl JourneyForm {
                 audience,
             } => {
                 f.audience = audience.clone();
-                if let Some(at) = at {
-                    f.schedule_mode = "once".into();
-                    f.schedule_at = local(*at);
-                } else {
-                    f.weekdays = weekdays.iter().map(u8::to_string).collect();
-                    f.schedule_time = time.map(hhmm).unwrap_or_default();
+                f.set_schedule(weekdays, *time, *at);
+            }
+            Trigger::GroupSchedule {
+                weekdays,
+                time,
+                at,
+                group_ids,
+                all_groups,
+            } => {
+                f.set_schedule(weekdays, *time, *at);
+                f.group_scope = if *all_groups { "all" } else { "some" }.into();
+                f.group_ids = group_ids.iter().map(i64::to_string).collect();
+                // The one step shows in the group message's fieldset, not as a row.
+                if let Some(Step::GroupMessage {
+                    text,
+                    attachments,
+                    material_id,
+                    delivery,
+                }) = d.steps.first()
+                {
+                    f.group_text = text.clone();
+                    f.group_delivery = delivery.as_str().into();
+                    f.group_material = material_id.map(|m| m.to_string()).unwrap_or_default();
+                    f.group_attachments = attachments_json(attachments);
+                    f.steps.clear();
                 }
             }
             Trigger::Date {
@@ -710,6 +859,16 @@ impl JourneyForm {
         f
     }
 
+    fn set_schedule(&mut self, weekdays: &[u8], time: Option<TimeOfDay>, at: Option<i64>) {
+        if let Some(at) = at {
+            self.schedule_mode = "once".into();
+            self.schedule_at = local(at);
+        } else {
+            self.weekdays = weekdays.iter().map(u8::to_string).collect();
+            self.schedule_time = time.map(hhmm).unwrap_or_default();
+        }
+    }
+
     /// The form posted, and which button sent it (`add` or `save`).
     fn from_pairs(pairs: &[(String, String)]) -> (Self, String) {
         let mut f = Self {
@@ -730,6 +889,12 @@ impl JourneyForm {
                 "schedule_time" => f.schedule_time = v.clone(),
                 "schedule_at" => f.schedule_at = v.clone(),
                 "audience" => f.audience = unix_lines(v),
+                "group_scope" => f.group_scope = v.clone(),
+                "group_ids" => f.group_ids.push(v.clone()),
+                "group_text" => f.group_text = unix_lines(v),
+                "group_delivery" => f.group_delivery = v.clone(),
+                "group_material" => f.group_material = v.clone(),
+                "group_attachments" => f.group_attachments = v.clone(),
                 "date_attribute" => f.date_attribute = v.clone(),
                 "offset_days" => f.offset_days = v.clone(),
                 "date_time" => f.date_time = v.clone(),
@@ -751,6 +916,12 @@ impl JourneyForm {
         }
         if f.schedule_mode != "once" {
             f.schedule_mode = "weekly".into();
+        }
+        if f.group_scope != "all" {
+            f.group_scope = "some".into();
+        }
+        if f.group_delivery != GroupDelivery::MassMessage.as_str() {
+            f.group_delivery = GroupDelivery::OwnerTask.as_str().into();
         }
         f.steps = rows.into_values().collect();
         (f, op)
@@ -796,32 +967,34 @@ impl JourneyForm {
             "event" => Trigger::Event {
                 event: self.event.trim().to_owned(),
             },
-            "schedule" if self.schedule_mode == "once" => {
-                let s = self.schedule_at.trim();
-                if s.is_empty() {
-                    return Err(bad("invalid_time", "choose the time"));
-                }
+            "schedule" => {
+                let (weekdays, time, at) = self.parse_schedule()?;
                 Trigger::Schedule {
-                    weekdays: Vec::new(),
-                    time: None,
-                    at: Some(Millis::parse_flexible("trigger", &s.replace('T', " "))?.0),
+                    weekdays,
+                    time,
+                    at,
                     audience: self.audience.clone(),
                 }
             }
-            "schedule" => {
-                let mut weekdays = Vec::new();
-                for d in &self.weekdays {
-                    weekdays.push(
-                        d.trim()
-                            .parse::<u8>()
-                            .map_err(|_| bad("invalid_weekdays", "weekdays are 1 to 7"))?,
-                    );
+            "group_schedule" => {
+                let (weekdays, time, at) = self.parse_schedule()?;
+                let all_groups = self.group_scope == "all";
+                let mut group_ids = Vec::new();
+                if !all_groups {
+                    for g in &self.group_ids {
+                        group_ids.push(
+                            g.trim()
+                                .parse::<i64>()
+                                .map_err(|_| bad("unknown_group", "no such group"))?,
+                        );
+                    }
                 }
-                Trigger::Schedule {
+                Trigger::GroupSchedule {
                     weekdays,
-                    time: Some(TimeOfDay::parse("trigger", self.schedule_time.trim())?),
-                    at: None,
-                    audience: self.audience.clone(),
+                    time,
+                    at,
+                    group_ids,
+                    all_groups,
                 }
             }
             "date" => {
@@ -843,6 +1016,58 @@ impl JourneyForm {
                 expression: self.expression.clone(),
             },
             _ => return Err(bad("invalid_field", "unknown trigger")),
+        })
+    }
+
+    /// A schedule's weekdays and time, or its one instant.
+    fn parse_schedule(&self) -> Result<Times, FieldError> {
+        if self.schedule_mode == "once" {
+            let s = self.schedule_at.trim();
+            if s.is_empty() {
+                return Err(FieldError::new(
+                    "trigger",
+                    "invalid_time",
+                    "choose the time",
+                ));
+            }
+            let at = Millis::parse_flexible("trigger", &s.replace('T', " "))?.0;
+            return Ok((Vec::new(), None, Some(at)));
+        }
+        let mut weekdays = Vec::new();
+        for d in &self.weekdays {
+            weekdays.push(d.trim().parse::<u8>().map_err(|_| {
+                FieldError::new("trigger", "invalid_weekdays", "weekdays are 1 to 7")
+            })?);
+        }
+        let time = TimeOfDay::parse("trigger", self.schedule_time.trim())?;
+        Ok((weekdays, Some(time), None))
+    }
+
+    /// A group schedule's one step: the group message. An owner task takes the material
+    /// chosen and no attachments; a group mass message the attachments stored and no material.
+    fn parse_group_step(&self) -> Result<Step, FieldError> {
+        let delivery = if self.group_delivery == GroupDelivery::MassMessage.as_str() {
+            GroupDelivery::MassMessage
+        } else {
+            GroupDelivery::OwnerTask
+        };
+        let (attachments, material_id) = match delivery {
+            GroupDelivery::MassMessage => (parse_attachments(&self.group_attachments, 1)?, None),
+            GroupDelivery::OwnerTask => (
+                Vec::new(),
+                match self.group_material.trim() {
+                    "" => None,
+                    m => Some(m.parse::<i64>().map_err(|_| {
+                        FieldError::new("steps", "unknown_material", "step 1: choose one")
+                    })?),
+                },
+            ),
+        };
+        Ok(Step::GroupMessage {
+            text: self.group_text.clone(),
+            attachments,
+            material_id,
+            delivery,
         })
     }
 
@@ -884,9 +1109,15 @@ impl JourneyForm {
     /// The journey as entered, checked as the API checks it (after [`Self::compact`]).
     fn parse(&self, now: i64) -> Result<JourneyInput, AppError> {
         yutang_core::journeys::parse_name(&self.name)?;
+        let trigger = self.parse_trigger()?;
+        let steps = if self.is_group() {
+            vec![self.parse_group_step()?]
+        } else {
+            self.parse_steps()?
+        };
         let definition = Definition {
-            trigger: self.parse_trigger()?,
-            steps: self.parse_steps()?,
+            trigger,
+            steps,
             entry: self.parse_entry()?,
             quiet_hours: self.parse_quiet()?,
         };
@@ -895,6 +1126,25 @@ impl JourneyForm {
 
     fn trigger_is(&self, k: &str) -> bool {
         self.trigger.trim() == k
+    }
+    /// A group SOP (群SOP定时): its one step is the group message fieldset's.
+    fn is_group(&self) -> bool {
+        self.trigger_is("group_schedule")
+    }
+    fn all_groups(&self) -> bool {
+        self.group_scope == "all"
+    }
+    fn group_is(&self, id: &i64) -> bool {
+        self.group_ids.iter().any(|g| g.trim() == id.to_string())
+    }
+    fn delivery_is(&self, d: &str) -> bool {
+        self.group_delivery == d
+    }
+    fn group_material_is(&self, id: &i64) -> bool {
+        self.group_material.trim() == id.to_string()
+    }
+    fn group_attachment_count(&self) -> usize {
+        attachment_count(&self.group_attachments)
     }
     fn event_is(&self, k: &str) -> bool {
         self.event.trim() == k
@@ -941,14 +1191,46 @@ fn step_number(message: &str) -> Option<usize> {
     digits.parse().ok()
 }
 
-fn page_error(tr: Tr, e: AppError, steps: &[StepForm]) -> (StatusCode, PageError) {
+fn page_error(tr: Tr, e: AppError, form: Option<&JourneyForm>) -> (StatusCode, PageError) {
     let (raw, code) = match &e {
         AppError::Invalid(f) => (Some(f.message.clone()), Some(f.code)),
         _ => (None, None),
     };
     let (status, fe) = form_error(tr, e);
-    let step = raw.as_deref().and_then(step_number);
+    let steps = form.map_or(&[][..], |f| f.steps.as_slice());
+    let group = form.filter(|f| f.is_group());
+    let mut step = raw.as_deref().and_then(step_number);
     let mut message = fe.message.to_owned();
+    if let Some(f) = group {
+        // A group SOP's one step is its group message; its trigger's refusals say what a
+        // group SOP takes.
+        if fe.field == "steps" {
+            step = None;
+            message = tr.fill(
+                "journeys.group_step_error",
+                &[
+                    ("message", &message),
+                    ("hint", tr.t("journeys.hint.group_message")),
+                ],
+            );
+        } else if fe.field == "trigger" {
+            match code {
+                Some("invalid_schedule") if f.quiet_on() => {
+                    message = tr.fill(
+                        "journeys.group_quiet_error",
+                        &[(
+                            "quiet",
+                            &format!("{}–{}", f.quiet_start.trim(), f.quiet_end.trim()),
+                        )],
+                    );
+                }
+                Some("invalid_audience") => {
+                    message = format!("{message}（{}）", tr.t("journeys.hint.group_audience"));
+                }
+                _ => {}
+            }
+        }
+    }
     if let Some(k) = step {
         let kind = steps.get(k - 1).map(|r| r.kind.trim().to_owned());
         let kind_label = kind
@@ -994,6 +1276,8 @@ struct EditorPage {
     error: Option<PageError>,
     events: Vec<(String, String)>,
     cat: Catalogue,
+    /// The customer groups a group SOP may post to (not dismissed).
+    groups: Vec<GroupChoice>,
 }
 
 impl EditorPage {
@@ -1002,6 +1286,65 @@ impl EditorPage {
             .as_ref()
             .filter(|e| e.field == field)
             .map(|e| e.message.as_str())
+    }
+    /// A refusal of the steps: under the step list, or a group SOP's under its group message.
+    fn steps_err(&self) -> Option<&str> {
+        self.err("steps").filter(|_| !self.form.is_group())
+    }
+    fn group_err(&self) -> Option<&str> {
+        self.err("steps").filter(|_| self.form.is_group())
+    }
+    /// A group as the picker names it: its name (or id) and its owner.
+    fn group_label(&self, g: &GroupChoice) -> String {
+        let name = if g.name.is_empty() {
+            format!("#{}", g.id)
+        } else {
+            g.name.clone()
+        };
+        if g.owner.is_empty() {
+            name
+        } else {
+            format!("{name}（{}）", g.owner)
+        }
+    }
+    /// Groups ticked that the picker does not list (dismissed since, or out of reach): kept
+    /// ticked by id so a save does not drop them unseen.
+    fn unlisted_groups(&self) -> Vec<String> {
+        self.form
+            .group_ids
+            .iter()
+            .map(|g| g.trim().to_owned())
+            .filter(|g| !g.is_empty() && !self.groups.iter().any(|c| c.id.to_string() == *g))
+            .collect()
+    }
+    /// The deliveries a group message offers: 群主待办（…）, 企业群发（…）.
+    fn deliveries(&self) -> Vec<(&'static str, String)> {
+        let tr = self.ctx.tr;
+        [GroupDelivery::OwnerTask, GroupDelivery::MassMessage]
+            .into_iter()
+            .map(|d| {
+                let code = d.as_str();
+                let text = tr.fill(
+                    "journeys.delivery_choice",
+                    &[
+                        ("label", &delivery_label(tr, code)),
+                        ("hint", tr.t(&format!("journeys.delivery_hint.{code}"))),
+                    ],
+                );
+                (code, text)
+            })
+            .collect()
+    }
+    fn has_group_material(&self) -> bool {
+        self.cat
+            .materials
+            .iter()
+            .any(|(id, _, ok)| *ok && self.form.group_material_is(id))
+    }
+    fn attachments_kept(&self, n: &usize) -> String {
+        self.ctx
+            .tr
+            .fill("journeys.attachments_kept", &[("n", &n.to_string())])
     }
     fn general_error(&self) -> Option<&str> {
         self.error
@@ -1134,6 +1477,12 @@ async fn editor_page(
         return error_page(c.ctx, AppError::Forbidden);
     }
     let cat = Catalogue::load(s, &c).await;
+    let groups = s
+        .app
+        .messaging()
+        .group_choices(&c.session.actor)
+        .await
+        .unwrap_or_default();
     render(
         status,
         &EditorPage {
@@ -1143,12 +1492,28 @@ async fn editor_page(
             form,
             error,
             cat,
+            groups,
         },
     )
 }
 
-pub async fn new(State(s): State<AppState>, c: Console) -> Response {
-    editor_page(&s, c, None, JourneyForm::default(), StatusCode::OK, None).await
+/// The editor's query: a trigger kind to start from (the calendar's 新建群SOP).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewQuery {
+    trigger: String,
+}
+
+pub async fn new(
+    State(s): State<AppState>,
+    c: Console,
+    ConsoleQuery(q): ConsoleQuery<NewQuery>,
+) -> Response {
+    let mut form = JourneyForm::default();
+    if TRIGGER_KINDS.contains(&q.trigger.as_str()) {
+        form.trigger = q.trigger;
+    }
+    editor_page(&s, c, None, form, StatusCode::OK, None).await
 }
 
 pub async fn edit(State(s): State<AppState>, c: Console, IdPath(id): IdPath) -> Response {
@@ -1201,7 +1566,7 @@ async fn submit(s: &AppState, c: Console, id: Option<i64>, pairs: &[(String, Str
         }
         Err(e @ (AppError::Forbidden | AppError::NotFound { .. })) => error_page(c.ctx, e),
         Err(e) => {
-            let (status, err) = page_error(c.ctx.tr, e, &f.steps);
+            let (status, err) = page_error(c.ctx.tr, e, Some(&f));
             if f.steps.is_empty() {
                 f.steps.push(StepForm::blank());
             }
@@ -1299,6 +1664,114 @@ pub struct RecentRun {
 
 /// Recent runs the page lists when no customer is asked for, at most.
 const RECENT_SHOWN: usize = 20;
+/// Group names a group SOP's page lists, at most (the rest are counted).
+const GROUP_NAMES_SHOWN: usize = 30;
+
+/// A group SOP on its page: how it posts, to which groups, and its latest posts.
+pub struct GroupView {
+    delivery: String,
+    delivery_label: String,
+    /// 3 个群, or 全部客户群.
+    groups: String,
+    /// The groups' names, as far as the caller may list them (ids otherwise).
+    names: Vec<String>,
+    /// Groups beyond the names shown.
+    more: usize,
+    /// The group message's text and what it carries (the material in words).
+    text: String,
+    material: Option<String>,
+    attachments: usize,
+    sends: Vec<SendLine>,
+}
+
+/// One post of a group SOP.
+pub struct SendLine {
+    at: String,
+    version: i64,
+    delivery: String,
+    delivery_label: String,
+    groups: i64,
+    skipped: i64,
+    tasks: i64,
+    message_id: Option<i64>,
+}
+
+/// A group SOP's page part; `None` for a customer journey.
+async fn group_view(
+    s: &AppState,
+    c: &Console,
+    names: &Names,
+    d: &JourneyDetail,
+) -> Option<GroupView> {
+    let tr = c.ctx.tr;
+    let Trigger::GroupSchedule {
+        group_ids,
+        all_groups,
+        ..
+    } = &d.journey.definition.trigger
+    else {
+        return None;
+    };
+    let (delivery, text, material, attachments) = match d.journey.definition.steps.first() {
+        Some(Step::GroupMessage {
+            text,
+            attachments,
+            material_id,
+            delivery,
+        }) => (
+            delivery.as_str(),
+            text.clone(),
+            material_id.map(|m| tr.fill("journeys.sum.material", &[("name", &names.material(m))])),
+            attachments.len(),
+        ),
+        _ => ("", String::new(), None, 0),
+    };
+    let mut group_names = Vec::new();
+    if !all_groups {
+        // Named as the caller's group picker names them; an id for one it does not list.
+        let choices: HashMap<i64, String> = s
+            .app
+            .messaging()
+            .group_choices(&c.session.actor)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|g| (g.id, g.name))
+            .collect();
+        group_names = group_ids
+            .iter()
+            .take(GROUP_NAMES_SHOWN)
+            .map(|id| match choices.get(id) {
+                Some(n) if !n.is_empty() => n.clone(),
+                _ => format!("#{id}"),
+            })
+            .collect();
+    }
+    Some(GroupView {
+        delivery: delivery.to_owned(),
+        delivery_label: delivery_label(tr, delivery),
+        groups: groups_words(tr, group_ids, *all_groups),
+        more: group_ids.len().saturating_sub(group_names.len()),
+        names: group_names,
+        text,
+        material,
+        attachments,
+        sends: d
+            .group_sends
+            .iter()
+            .map(|r| SendLine {
+                at: minute(r.occurrence_at),
+                version: r.version,
+                delivery_label: delivery_label(tr, &r.delivery),
+                delivery: r.delivery.clone(),
+                groups: r.groups,
+                skipped: r.skipped,
+                tasks: r.tasks,
+                message_id: r.message_id,
+            })
+            .collect(),
+    })
+}
 
 #[derive(Template)]
 #[template(path = "console/journeys_detail.html")]
@@ -1316,9 +1789,34 @@ struct DetailPage {
     runs: Option<Vec<RunBlock>>,
     trace_error: Option<&'static str>,
     recent: Vec<RecentRun>,
+    /// A group SOP's part (it has no runs and no trace).
+    group: Option<GroupView>,
 }
 
 impl DetailPage {
+    fn attachments_kept(&self, n: &usize) -> String {
+        self.ctx
+            .tr
+            .fill("journeys.attachments_count", &[("n", &n.to_string())])
+    }
+    fn group_names(&self, g: &GroupView) -> String {
+        let mut s = g.names.join(self.ctx.tr.t("journeys.list_sep"));
+        if g.more > 0 {
+            s.push_str(
+                &self
+                    .ctx
+                    .tr
+                    .fill("journeys.more_groups", &[("n", &g.more.to_string())]),
+            );
+        }
+        s
+    }
+    fn tasks_made(&self, n: &i64) -> String {
+        tasks_made(self.ctx.tr, *n)
+    }
+    fn view_message(&self, id: &i64) -> String {
+        view_message(self.ctx.tr, *id)
+    }
     fn status_label(&self) -> String {
         label(self.ctx.tr, "journey.status.", &self.d.journey.status)
     }
@@ -1416,7 +1914,21 @@ fn step_line(
             }
             (s, None, (!body.is_empty()).then(|| body.clone()))
         }
-        Step::Message { text } | Step::Notify { text } => (String::new(), None, Some(text.clone())),
+        Step::Message { text, .. } | Step::Notify { text } => {
+            (String::new(), None, Some(text.clone()))
+        }
+        Step::GroupMessage {
+            text,
+            material_id,
+            delivery,
+            ..
+        } => {
+            let mut s = delivery_label(tr, delivery.as_str());
+            if let Some(m) = material_id {
+                s.push_str(&tr.fill("journeys.sum.material", &[("name", &names.material(*m))]));
+            }
+            (s, None, Some(text.clone()))
+        }
         Step::Webhook { signal } => (
             tr.t("journeys.sum.webhook").to_owned(),
             Some(signal.clone()),
@@ -1611,9 +2123,12 @@ async fn detail_page(
         sending: 0,
         outcomes: outcome_counts(tr, &done),
     });
+    let group = group_view(s, &c, &names, &d).await;
     let customer_id = q.customer_id.trim().to_owned();
     let (mut runs, mut trace_error, mut recent) = (None, None, Vec::new());
-    if customer_id.is_empty() {
+    if group.is_some() {
+        // A group SOP enrols no customer: no runs to list, no trace.
+    } else if customer_id.is_empty() {
         // The latest runs (of customers the caller sees), each linking to its trace.
         if let Ok(r) = s.app.journeys().trace(a, id, None).await {
             recent = r
@@ -1666,6 +2181,7 @@ async fn detail_page(
             runs,
             trace_error,
             recent,
+            group,
         },
     )
 }
@@ -1685,7 +2201,7 @@ async fn refused(s: &AppState, c: Console, id: i64, e: AppError) -> Response {
     if matches!(e, AppError::Forbidden | AppError::NotFound { .. }) {
         return error_page(c.ctx, e);
     }
-    let (status, err) = page_error(c.ctx.tr, e, &[]);
+    let (status, err) = page_error(c.ctx.tr, e, None);
     detail_page(s, c, id, &DetailQuery::default(), status, Some(err.message)).await
 }
 
@@ -1743,16 +2259,18 @@ pub async fn archive_confirm(
     };
     let tr = c.ctx.tr;
     let in_flight = d.journey.runs.active + d.journey.runs.sending;
+    let first = if matches!(d.journey.definition.trigger, Trigger::GroupSchedule { .. }) {
+        tr.t("journeys.archive_group").to_owned()
+    } else {
+        tr.fill(
+            "journeys.archive_runs",
+            &[("n", &super::confirm::grouped(in_flight))],
+        )
+    };
     let page = ArchiveConfirm {
         title: tr.t("journeys.archive_title").to_owned(),
         subject: tr.fill("journeys.archive_subject", &[("name", &d.journey.name)]),
-        impact: vec![
-            tr.fill(
-                "journeys.archive_runs",
-                &[("n", &super::confirm::grouped(in_flight))],
-            ),
-            tr.t("journeys.archive_kept").to_owned(),
-        ],
+        impact: vec![first, tr.t("journeys.archive_kept").to_owned()],
         outcome: "archive",
         action: format!("{}/archive", detail_path(id)),
         button: tr.t("journeys.archive"),
@@ -1772,6 +2290,160 @@ pub async fn archive(
         Ok(_) => see_other(&format!("{}?done=archived", detail_path(id))),
         Err(e) => refused(&s, c, id, e).await,
     }
+}
+
+// ---------------------------------------------------------------- the calendar
+
+/// The calendar's query: any day of the week to show (as typed: a bad one is said on the
+/// page, which then shows this week).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CalendarQuery {
+    week: String,
+}
+
+/// A day of the calendar as shown.
+pub struct DayView {
+    /// `YYYY-MM-DD`.
+    date: String,
+    /// `MM-DD`.
+    short: String,
+    weekday: u8,
+    weekday_label: String,
+    today: bool,
+    entries: Vec<CalendarEntry>,
+}
+
+#[derive(Template)]
+#[template(path = "console/journeys_calendar.html")]
+struct CalendarPage {
+    ctx: Ctx,
+    /// The Monday shown, and its neighbours (`YYYY-MM-DD`).
+    week: String,
+    prev_week: String,
+    next_week: String,
+    /// The Monday of the week holding today.
+    this_week: String,
+    /// The Sunday shown.
+    sunday: String,
+    days: Vec<DayView>,
+    /// A `week` that did not read (this week is shown instead).
+    error: Option<&'static str>,
+    /// What was typed, kept in the date box.
+    typed: String,
+    can_edit: bool,
+    now: i64,
+}
+
+impl CalendarPage {
+    fn empty(&self) -> bool {
+        self.days.iter().all(|d| d.entries.is_empty())
+    }
+    /// An occurrence gone by with nothing posted for it (before the schedule existed or was
+    /// started, while it was paused, or a customer schedule's): shown faded.
+    fn is_past(&self, e: &CalendarEntry) -> bool {
+        e.at <= self.now && e.sent.is_none()
+    }
+    fn is_this_week(&self) -> bool {
+        self.week == self.this_week
+    }
+    fn week_href(&self, week: &str) -> String {
+        format!("{CALENDAR_PATH}?week={week}")
+    }
+    fn kind_label(&self, e: &CalendarEntry) -> &'static str {
+        if e.trigger_kind == "group_schedule" {
+            self.ctx.tr.t("journeys.cal.group")
+        } else {
+            self.ctx.tr.t("journeys.cal.customers")
+        }
+    }
+    fn delivery_label(&self, d: &str) -> String {
+        delivery_label(self.ctx.tr, d)
+    }
+    fn status_label(&self, st: &str) -> String {
+        label(self.ctx.tr, "journey.status.", st)
+    }
+    fn tasks_made(&self, n: &i64) -> String {
+        tasks_made(self.ctx.tr, *n)
+    }
+    fn view_message(&self, id: &i64) -> String {
+        view_message(self.ctx.tr, *id)
+    }
+    fn range(&self) -> String {
+        self.ctx.tr.fill(
+            "journeys.week_range",
+            &[("from", &self.week), ("to", &self.sunday)],
+        )
+    }
+    fn groups_posted(&self, n: &i64) -> String {
+        self.ctx
+            .tr
+            .fill("journeys.n_groups", &[("n", &n.to_string())])
+    }
+}
+
+/// 群SOP日历: a week, Monday to Sunday, of every active or paused schedule's occurrences —
+/// group SOPs and customer schedules — each with the post made for it once made.
+pub async fn calendar(
+    State(s): State<AppState>,
+    mut c: Console,
+    ConsoleQuery(q): ConsoleQuery<CalendarQuery>,
+) -> Response {
+    use yutang_core::journeys::{day_text, week_of};
+    c.ctx.active = ACTIVE;
+    let tr = c.ctx.tr;
+    let a = &c.session.actor;
+    let typed = q.week.trim().to_owned();
+    let asked = (!typed.is_empty()).then_some(typed.as_str());
+    let journeys = s.app.journeys();
+    let (w, status, error): (CalendarWeek, StatusCode, Option<&'static str>) =
+        match journeys.calendar(a, asked).await {
+            Ok(w) => (w, StatusCode::OK, None),
+            Err(e @ AppError::Invalid(_)) if asked.is_some() => {
+                let (status, fe) = form_error(tr, e);
+                match journeys.calendar(a, None).await {
+                    Ok(w) => (w, status, Some(fe.message)),
+                    Err(e) => return error_page(c.ctx, e),
+                }
+            }
+            Err(e) => return error_page(c.ctx, e),
+        };
+    let now = s.app.now();
+    let today = day_text(yutang_core::messaging::shanghai_day(now));
+    let this_week = week_of(None, now).map(day_text).unwrap_or_default();
+    let sunday = w.days.last().map(|d| d.date.clone()).unwrap_or_default();
+    let days = w
+        .days
+        .into_iter()
+        .map(|d| DayView {
+            short: d.date.get(5..).unwrap_or_default().to_owned(),
+            weekday_label: label(tr, "journey.weekday.", &d.weekday.to_string()),
+            today: d.date == today,
+            weekday: d.weekday,
+            date: d.date,
+            entries: d.entries,
+        })
+        .collect();
+    render(
+        status,
+        &CalendarPage {
+            can_edit: can_edit(&c),
+            ctx: c.ctx,
+            week: w.week,
+            prev_week: w.prev_week,
+            next_week: w.next_week,
+            this_week,
+            sunday,
+            days,
+            error,
+            typed: if error.is_some() {
+                typed
+            } else {
+                String::new()
+            },
+            now,
+        },
+    )
 }
 
 // ---------------------------------------------------------------- texts
@@ -2046,6 +2718,113 @@ pub(crate) fn text(key: &str) -> Option<(&'static str, &'static str)> {
             "旅程和它的统计会保留，但不能再启用或编辑。",
             "The journey and its counts are kept, but it cannot be started or edited again.",
         ),
+        "journeys.archive_group" => (
+            "归档后不再向客户群发送；已发送的记录保留。",
+            "It posts to no group any more; the posts made are kept.",
+        ),
+        // Group SOPs (群SOP): the trigger and its one step in words, the editor, the page.
+        "journeys.sum.group_schedule" => ("{when}，{groups}", "{when}, {groups}"),
+        "journeys.all_groups" => ("全部客户群", "All customer groups"),
+        "journeys.n_groups" => ("{n} 个群", "{n} groups"),
+        "journeys.more_groups" => (" 等，另有 {n} 个群", " and {n} more"),
+        "journeys.groups" => ("客户群", "Customer groups"),
+        "journeys.groups_some" => ("指定客户群", "Chosen groups"),
+        "journeys.groups_all" => ("全部客户群", "All customer groups"),
+        "journeys.groups_help" => (
+            "到时间时发给所选的客户群；已解散的群和群主无法发送（未绑定或已离职）的群会跳过。全部客户群包括以后新同步的群。",
+            "At each time the chosen groups get the message; a dismissed group, or one whose owner cannot post (not linked, or gone), is skipped. All customer groups includes groups synced later.",
+        ),
+        "journeys.no_groups" => (
+            "还没有同步到客户群，可以先选择全部客户群。",
+            "No customer group synced yet; all customer groups can be chosen.",
+        ),
+        "journeys.group_schedule_help" => (
+            "群SOP按每周几和时间（或指定时间一次）给客户群发一条群消息，不让客户进入旅程。开启免打扰时，发送时间须在免打扰时段之外。",
+            "A group SOP posts one group message to customer groups on chosen weekdays at a time (or once); no customer enters. With quiet hours on, the time must fall outside them.",
+        ),
+        "journeys.group_quiet_help" => (
+            "群SOP不在免打扰时段内发送：发送时间须在时段之外，否则不能保存。",
+            "A group SOP does not post inside the quiet hours: its time must fall outside them, or it is not saved.",
+        ),
+        "journeys.group_actions_help" => (
+            "暂停后到时间不再发送（错过的不补发），启用后从下一次开始继续；归档后不再发送。",
+            "Paused, nothing is posted when due (missed posts are not made up); started again, it goes on from the next time. Archived, it posts no more.",
+        ),
+        "journeys.group_message" => ("群消息", "Group message"),
+        "journeys.group_message_help" => (
+            "群SOP只有这一步：到时间时把这条消息发到所选的客户群。",
+            "A group SOP's one step: at each time this message goes to the chosen groups.",
+        ),
+        "journeys.delivery" => ("发送方式", "Delivery"),
+        "journeys.delivery_choice" => ("{label}（{hint}）", "{label} ({hint})"),
+        "journeys.delivery_hint.mass_message" => (
+            "计入企业微信每群接收上限",
+            "counted against WeCom's receipt cap per group",
+        ),
+        "journeys.delivery_hint.owner_task" => (
+            "群主手动发送，不计上限",
+            "each owner posts by hand; not capped",
+        ),
+        "journeys.group_material" => (
+            "附带素材（可选，群主待办）",
+            "Material to post (optional, owner tasks)",
+        ),
+        "journeys.hint.group_message" => (
+            "文字最多 4000 字，群主待办最多 1000 字；素材只随群主待办发送",
+            "text of at most 4,000 characters, 1,000 for an owner task; a material goes with an owner task only",
+        ),
+        "journeys.hint.group_audience" => (
+            "请勾选客户群，或选择全部客户群",
+            "tick the groups, or choose all customer groups",
+        ),
+        "journeys.group_step_error" => (
+            "群消息：{message}（{hint}）",
+            "Group message: {message} ({hint})",
+        ),
+        "journeys.group_quiet_error" => (
+            "群SOP的发送时间须在免打扰时段（{quiet}）之外：请调整时间，或不设免打扰。",
+            "A group SOP's time must fall outside the quiet hours ({quiet}): change the time, or turn the quiet hours off.",
+        ),
+        "journeys.attachments_kept" => (
+            "此消息带有 {n} 个附件（图片或链接），保存时保留不变；附件通过 API 编辑。",
+            "This message carries {n} attachments (pictures or links), kept as they are on save; attachments are edited through the API.",
+        ),
+        "journeys.attachments_count" => ("附件 {n} 个", "{n} attachments"),
+        "journeys.group_sends" => ("发送记录", "Posts"),
+        "journeys.send_at" => ("时间（北京时间）", "When (Asia/Shanghai)"),
+        "journeys.send_delivery" => ("方式", "Delivery"),
+        "journeys.send_groups" => ("群数", "Groups"),
+        "journeys.send_skipped" => ("跳过", "Skipped"),
+        "journeys.send_result" => ("结果", "Result"),
+        "journeys.tasks_made" => ("{n} 条待办", "{n} tasks"),
+        "journeys.view_message" => ("群发 #{id}", "Mass message #{id}"),
+        "journeys.no_sends" => ("还没有发送记录。", "Nothing posted yet."),
+        "journeys.sends_help" => (
+            "最近 30 次发送。跳过的是已解散或群主无法发送的群；企业群发的逐群结果见群发详情，群主待办在导购待办中跟进。",
+            "The latest 30 posts. Skipped: groups dismissed, or whose owner cannot post. A mass message's page has each group's result; owner tasks are followed in the guide tasks.",
+        ),
+        // The SOP calendar.
+        "journeys.calendar" => ("群SOP日历", "SOP calendar"),
+        "journeys.calendar_intro" => (
+            "按周查看群SOP和定时触发的客户旅程：每次计划发送的时间、内容和发送结果（北京时间）。已暂停的旅程到时间不会发送。",
+            "Group SOPs and scheduled customer journeys by week: when each is due, what it sends and what was posted (Asia/Shanghai). A paused journey sends nothing when due.",
+        ),
+        "journeys.prev_week" => ("上一周", "Previous week"),
+        "journeys.next_week" => ("下一周", "Next week"),
+        "journeys.this_week" => ("本周", "This week"),
+        "journeys.week_range" => ("{from} 至 {to}", "{from} to {to}"),
+        "journeys.week_date" => ("跳到日期", "Go to date"),
+        "journeys.go_week" => ("查看", "Show"),
+        "journeys.today" => ("今天", "Today"),
+        "journeys.cal.group" => ("群SOP", "Group SOP"),
+        "journeys.cal.customers" => ("客户旅程", "Customer journey"),
+        "journeys.cal.sent" => ("已发送", "Posted"),
+        "journeys.cal.none" => ("无安排", "Nothing due"),
+        "journeys.cal.empty" => (
+            "这一周没有计划的发送。群SOP按每周几或指定时间给客户群发消息，启用后显示在这里；定时触发的客户旅程也会显示。",
+            "Nothing is due this week. A group SOP posts to customer groups on weekdays or once, and shows here once started; scheduled customer journeys show too.",
+        ),
+        "journeys.cal.create" => ("新建群SOP", "New group SOP"),
         _ => return None,
     })
 }
@@ -2131,7 +2910,8 @@ mod tests {
                     else_step: 5
                 },
                 Step::Message {
-                    text: "第一行\n第二行".into()
+                    text: "第一行\n第二行".into(),
+                    attachments: vec![],
                 },
                 Step::Task {
                     title: "回访".into(),
@@ -2443,6 +3223,162 @@ mod tests {
         assert_eq!(jump(tr, 2, 9), "跳到第 3 步");
     }
 
+    fn group_pairs(time: &'static str) -> Vec<(&'static str, &'static str)> {
+        let mut p = base();
+        p.retain(|(k, _)| *k != "trigger");
+        p.extend([
+            ("trigger", "group_schedule"),
+            ("schedule_mode", "weekly"),
+            ("weekdays", "5"),
+            ("weekdays", "1"),
+            ("schedule_time", time),
+            ("group_scope", "some"),
+            ("group_ids", "7"),
+            ("group_ids", "3"),
+            ("group_text", "早安\r\n上新"),
+            ("group_delivery", "owner_task"),
+            ("group_material", "12"),
+            // A row typed before the trigger changed: a group SOP reads its one step only.
+            ("s0.kind", "tag"),
+            ("s0.tag", "4"),
+        ]);
+        p
+    }
+
+    #[test]
+    fn a_group_sop_reads_and_comes_back() {
+        let d = form(&group_pairs("09:30")).parse(NOW).unwrap().definition;
+        assert_eq!(
+            d.trigger,
+            Trigger::GroupSchedule {
+                weekdays: vec![1, 5],
+                time: Some(TimeOfDay(570)),
+                at: None,
+                group_ids: vec![3, 7],
+                all_groups: false,
+            }
+        );
+        assert_eq!(
+            d.steps,
+            vec![Step::GroupMessage {
+                text: "早安\n上新".into(),
+                attachments: vec![],
+                material_id: Some(12),
+                delivery: GroupDelivery::OwnerTask,
+            }]
+        );
+        assert_eq!(
+            trigger_summary(ZH, &d.trigger),
+            "每周一、周五 09:30，2 个群"
+        );
+        assert_eq!(
+            trigger_summary(EN, &d.trigger),
+            "Every Mon, Fri at 09:30, 2 groups"
+        );
+        let f = JourneyForm::of("早安", &d);
+        assert!(f.is_group() && !f.all_groups() && f.delivery_is("owner_task"));
+        assert_eq!(f.steps, vec![StepForm::blank()]);
+        assert_eq!(f.parse(NOW).unwrap().definition, d);
+
+        // (A whole minute: the editor's datetime-local has no seconds.)
+        let once = (NOW / 60_000 + 1_440) * 60_000;
+        // Once, to every group, as a group mass message with attachments: they are kept (the
+        // editor carries them as they are), a material typed is not read.
+        let link = Attachment::Link {
+            title: "上新".into(),
+            url: "https://example.com/new".into(),
+            desc: String::new(),
+            picurl: String::new(),
+        };
+        let d = Definition {
+            trigger: Trigger::GroupSchedule {
+                weekdays: vec![],
+                time: None,
+                at: Some(once),
+                group_ids: vec![],
+                all_groups: true,
+            },
+            steps: vec![Step::GroupMessage {
+                text: String::new(),
+                attachments: vec![link],
+                material_id: None,
+                delivery: GroupDelivery::MassMessage,
+            }],
+            entry: Entry::Once,
+            quiet_hours: None,
+        };
+        let mut f = JourneyForm::of("一次", &d);
+        assert!(f.all_groups() && f.once() && f.group_attachment_count() == 1);
+        f.group_material = "12".into();
+        assert_eq!(f.parse(NOW).unwrap().definition, d);
+        assert_eq!(
+            trigger_summary(ZH, &d.trigger),
+            format!("定时一次：{}，全部客户群", minute(once))
+        );
+
+        // Inside the quiet hours: the trigger says the group SOP's rule, with the hours.
+        let f = form(&group_pairs("23:00"));
+        let e = f.parse(NOW).unwrap_err();
+        let (status, pe) = page_error(ZH, e, Some(&f));
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(pe.field, "trigger");
+        assert_eq!(
+            pe.message,
+            "群SOP的发送时间须在免打扰时段（22:00–08:00）之外：请调整时间，或不设免打扰。"
+        );
+        // A bad group id, and no group: by the trigger.
+        let mut p = group_pairs("09:30");
+        p.push(("group_ids", "x"));
+        assert_eq!(field(&form(&p)).0, "trigger");
+        let mut p = group_pairs("09:30");
+        p.retain(|(k, _)| *k != "group_ids");
+        let f = form(&p);
+        let (_, pe) = page_error(ZH, f.parse(NOW).unwrap_err(), Some(&f));
+        assert!(
+            pe.message.ends_with("（请勾选客户群，或选择全部客户群）"),
+            "{}",
+            pe.message
+        );
+        // A step refusal is the group message's, numbered by no step.
+        let mut p = group_pairs("09:30");
+        p.retain(|(k, _)| *k != "group_text");
+        let f = form(&p);
+        let (_, pe) = page_error(ZH, f.parse(NOW).unwrap_err(), Some(&f));
+        assert_eq!((pe.field.as_str(), pe.step), ("steps", None));
+        assert!(pe.message.starts_with("群消息："), "{}", pe.message);
+    }
+
+    #[test]
+    fn a_message_keeps_its_attachments_through_the_editor() {
+        let step = Step::Message {
+            text: "欢迎".into(),
+            attachments: vec![Attachment::Image {
+                pic_url: "https://wework.qpic.cn/x.png".into(),
+            }],
+        };
+        let row = StepForm::of_step(&step);
+        assert_eq!(row.attachment_count(), 1);
+        let json: &'static str = Box::leak(row.attachments.into_boxed_str());
+        let mut p = base();
+        p.extend([
+            ("s0.kind", "message"),
+            ("s0.text", "欢迎"),
+            ("s0.attachments", json),
+        ]);
+        let d = form(&p).parse(NOW).unwrap().definition;
+        assert_eq!(d.steps, vec![step]);
+        // Tampered with: refused by the step.
+        let mut p = base();
+        p.extend([("s0.kind", "message"), ("s0.attachments", "{nope")]);
+        match form(&p).parse(NOW) {
+            Err(AppError::Invalid(e)) => {
+                assert_eq!((e.field, e.code), ("steps", "invalid_attachment"));
+                assert_eq!(step_number(&e.message), Some(1));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn traces_read_in_words() {
         let names = Names {
@@ -2536,6 +3472,24 @@ mod tests {
             "archive_runs",
             "archive_kept",
             "archive",
+            "archive_group",
+            "sum.group_schedule",
+            "all_groups",
+            "n_groups",
+            "more_groups",
+            "group_step_error",
+            "group_quiet_error",
+            "hint.group_message",
+            "hint.group_audience",
+            "delivery_choice",
+            "attachments_kept",
+            "attachments_count",
+            "tasks_made",
+            "view_message",
+            "calendar",
+            "week_range",
+            "cal.group",
+            "cal.customers",
         ]
         .iter()
         .map(|k| format!("journeys.{k}"))
@@ -2546,6 +3500,13 @@ mod tests {
         }
         for (u, _) in UNITS {
             keys.push(format!("journeys.unit.{u}"));
+        }
+        for k in TRIGGER_KINDS {
+            keys.push(format!("journey.trigger.{k}"));
+        }
+        for d in [GroupDelivery::MassMessage, GroupDelivery::OwnerTask] {
+            keys.push(format!("journey.delivery.{}", d.as_str()));
+            keys.push(format!("journeys.delivery_hint.{}", d.as_str()));
         }
         for d in ["created", "saved", "activated", "paused", "archived"] {
             keys.push(format!("journeys.done.{d}"));

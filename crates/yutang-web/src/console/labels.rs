@@ -183,6 +183,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         // Its trigger kinds (`Trigger::kind`).
         "journey.trigger.event" => ("事件触发", "Event"),
         "journey.trigger.schedule" => ("定时触发", "Schedule"),
+        "journey.trigger.group_schedule" => ("群SOP定时（客户群）", "Group SOP (customer groups)"),
         "journey.trigger.date" => ("客户日期触发", "Customer date"),
         "journey.trigger.segment_enter" => ("进入人群", "Entering a segment"),
         "journey.trigger.segment_leave" => ("离开人群", "Leaving a segment"),
@@ -196,6 +197,9 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "journey.step.coupon" => ("发优惠券", "Issue a coupon"),
         "journey.step.task" => ("导购任务", "Guide task"),
         "journey.step.message" => ("群发消息", "Message"),
+        "journey.step.group_message" => ("群消息", "Group message"),
+        "journey.delivery.mass_message" => ("企业群发", "Group mass message"),
+        "journey.delivery.owner_task" => ("群主待办", "Owner task"),
         "journey.step.notify" => ("通知导购", "Notify the guide"),
         "journey.step.webhook" => ("外部信号", "Webhook signal"),
         "journey.step.entry" => ("进入旅程", "Entered"),
@@ -228,6 +232,10 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "journey.reason.runaway" => ("连续步骤过多被停止", "Stopped as a runaway"),
         "journey.reason.journey_archived" => ("旅程已归档", "The journey was archived"),
         "journey.reason.no_guide" => ("客户没有归属导购", "The customer has no guide"),
+        "journey.reason.group_message_in_customer_journey" => (
+            "群消息只用于群SOP，客户旅程中跳过",
+            "A group message belongs to a group SOP; skipped in a customer journey",
+        ),
         // A date trigger's customer dates, and the weekdays of a schedule (1 Monday … 7 Sunday).
         "journey.attr.birthday" => ("生日", "Birthday"),
         "journey.attr.first_order" => ("首单", "First order"),
@@ -1135,11 +1143,18 @@ mod tests {
         for k in [
             "event",
             "schedule",
+            "group_schedule",
             "date",
             "segment_enter",
             "segment_leave",
         ] {
             has(&format!("journey.trigger.{k}"));
+        }
+        for d in [
+            yutang_core::journeys::GroupDelivery::MassMessage,
+            yutang_core::journeys::GroupDelivery::OwnerTask,
+        ] {
+            has(&format!("journey.delivery.{}", d.as_str()));
         }
         use yutang_core::journeys::{Entry, Step};
         for s in [
@@ -1163,6 +1178,13 @@ mod tests {
             },
             Step::Message {
                 text: String::new(),
+                attachments: Vec::new(),
+            },
+            Step::GroupMessage {
+                text: String::new(),
+                attachments: Vec::new(),
+                material_id: None,
+                delivery: yutang_core::journeys::GroupDelivery::OwnerTask,
             },
             Step::Notify {
                 text: String::new(),
@@ -1194,6 +1216,7 @@ mod tests {
             "runaway",
             "journey_archived",
             "no_guide",
+            "group_message_in_customer_journey",
         ] {
             has(&format!("journey.reason.{r}"));
         }

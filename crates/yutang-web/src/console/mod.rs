@@ -93,6 +93,7 @@ pub fn router() -> Router<AppState> {
         .route("/moments/{id}/refresh", post(moments::refresh))
         .route("/journeys", get(journeys::list))
         .route("/journeys/new", get(journeys::new).post(journeys::create))
+        .route("/journeys/calendar", get(journeys::calendar))
         .route("/journeys/{id}", get(journeys::show))
         .route(
             "/journeys/{id}/edit",

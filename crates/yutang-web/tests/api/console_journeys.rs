@@ -5,7 +5,10 @@
 //! mass message linked); editing makes a version; pause and archive (through the confirmation
 //! page) move it, a refused move shows on the page. Bad input re-renders with what was typed,
 //! the error by its field (a step's by its number), and creates nothing; guides are refused,
-//! analysts and store managers read without the buttons.
+//! analysts and store managers read without the buttons. A group SOP (群SOP定时) is built in
+//! the same editor (groups picked, its one group message with its delivery), refused with its
+//! quiet-hours rule by the trigger, posted by the engine, and shown on its page (its posts)
+//! and in the SOP calendar's week (群SOP日历), which moves a week at a time.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -19,6 +22,7 @@ both_engines!(
     console_journeys_build_run_and_follow,
     console_journeys_refuse_bad_input_and_create_nothing,
     console_journeys_by_role,
+    console_group_sops_build_post_and_show_in_the_calendar,
 );
 
 fn zh(code: &str) -> &'static str {
@@ -80,6 +84,52 @@ fn id_in(loc: &str) -> i64 {
         .unwrap()
         .parse()
         .unwrap()
+}
+
+/// The group SOP editor's fields: `weekdays` at `time` (or once `at`), the groups ticked (none:
+/// 全部客户群), the group message and its delivery, quiet hours 22:00–08:00 on.
+struct GroupSop<'a> {
+    name: &'a str,
+    weekdays: &'a [u8],
+    time: &'a str,
+    groups: &'a [i64],
+    text: &'a str,
+    delivery: &'a str,
+}
+
+fn group_editor(csrf: &str, g: &GroupSop<'_>) -> Form {
+    let mut f = editor(csrf, "save", g.name, "add_friend", &[]);
+    for (k, v) in f.iter_mut() {
+        match *k {
+            "trigger" => *v = "group_schedule".into(),
+            "schedule_time" => *v = g.time.into(),
+            "quiet" => *v = "on".into(),
+            _ => {}
+        }
+    }
+    f.extend(g.weekdays.iter().map(|d| s("weekdays", d)));
+    if g.groups.is_empty() {
+        f.push(s("group_scope", "all"));
+    } else {
+        f.push(s("group_scope", "some"));
+        f.extend(g.groups.iter().map(|id| s("group_ids", id)));
+    }
+    f.extend([
+        s("group_text", g.text),
+        s("group_delivery", g.delivery),
+        s("group_material", ""),
+        s("group_attachments", ""),
+    ]);
+    f
+}
+
+/// The calendar's day `date` (`<section … data-date="…">` up to its end).
+fn day_of<'a>(html: &'a str, date: &str) -> &'a str {
+    let start = html
+        .find(&format!(r#"data-date="{date}""#))
+        .unwrap_or_else(|| panic!("no day {date}\n{html}"));
+    let rest = &html[start..];
+    &rest[..rest.find("</section>").unwrap()]
 }
 
 /// The row of the step table numbered `n` (or `end`).
@@ -556,6 +606,8 @@ async fn console_journeys_by_role(e: Engine) {
         path.clone(),
         format!("{path}/edit"),
         format!("{path}/archive"),
+        "/console/journeys/calendar".to_owned(),
+        "/console/journeys/calendar?week=2026-12-07".to_owned(),
     ] {
         let (status, html) = page(&t, &cookie, &p).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{p}");
@@ -585,8 +637,352 @@ async fn console_journeys_by_role(e: Engine) {
         assert!(html.contains(r#"id="trace-form""#), "{who}");
         let (status, _) = page(&t, &cookie, "/console/journeys/new").await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{who}");
+        // The calendar reads; without the editor, its empty state offers no 新建群SOP.
+        let (status, html) = page(&t, &cookie, "/console/journeys/calendar").await;
+        assert_eq!(status, StatusCode::OK, "{who}");
+        assert!(html.contains(r#"id="calendar-empty""#), "{who}");
+        assert!(!html.contains(r#"id="new-group-sop""#), "{who}");
         let r = post_form(&t, &cookie, &format!("{path}/activate"), &[("csrf", csrf)]).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{who}");
     }
     assert_eq!(api_journey(&t, id).await["status"], "draft");
+}
+
+/// A group SOP through the console: the editor offers 群SOP定时 with the groups and the group
+/// message's deliveries; a time inside the quiet hours and no group are refused by the trigger
+/// with the form kept; saved, it reads back in the editor; the engine posts it (owner tasks;
+/// a group mass message linked to its page); the page lists its posts; the SOP calendar shows
+/// it on its weekday with what was posted, moves a week at a time and says a bad date.
+async fn console_group_sops_build_post_and_show_in_the_calendar(e: Engine) {
+    let (t, _fake, _, _) = crate::mass_messages::synced(e).await;
+    t.staff("cjo.sop", "admin", None).await;
+    let cookie = console_login(&t, "cjo.sop").await;
+    let g1 = scalar(
+        &t,
+        "SELECT id FROM customer_groups WHERE chat_id = 'wrDemoGroup0001'",
+    )
+    .await;
+    let g2 = scalar(
+        &t,
+        "SELECT id FROM customer_groups WHERE chat_id = 'wrDemoGroup0002'",
+    )
+    .await;
+
+    let both = [g1, g2];
+
+    // The calendar, linked from the list, before any SOP: this week, empty, 新建群SOP.
+    let (_, html) = page(&t, &cookie, "/console/journeys").await;
+    assert!(html.contains(r#"href="/console/journeys/calendar" id="journeys-calendar""#));
+    let (status, html) = page(&t, &cookie, "/console/journeys/calendar").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<h1>群SOP日历</h1>"));
+    assert!(html.contains(r#"<a href="/console/journeys" class="on">自动化旅程</a>"#));
+    assert!(html.contains(r#"id="calendar-empty""#));
+    assert!(
+        html.contains(r#"href="/console/journeys/new?trigger=group_schedule" id="new-group-sop""#)
+    );
+    assert_eq!(html.matches(r#"<section class="day"#).count(), 7);
+    for d in ["周一", "周二", "周三", "周四", "周五", "周六", "周日"] {
+        assert!(html.contains(&format!("<span>{d}")), "{d}");
+    }
+
+    // The editor from there: 群SOP定时 chosen, the synced groups to tick, 群主待办 by default.
+    let (status, html) = page(&t, &cookie, "/console/journeys/new?trigger=group_schedule").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(r#"<option value="group_schedule" selected>群SOP定时（客户群）</option>"#)
+    );
+    assert!(html.contains(&format!(
+        r#"name="group_ids" value="{g1}" id="group-{g1}">"#
+    )));
+    assert!(html.contains(r#"id="groups-some" checked"#));
+    assert!(
+        html.contains(r#"id="delivery-owner_task" checked> 群主待办（群主手动发送，不计上限）"#)
+    );
+    assert!(html.contains(r#"id="delivery-mass_message"> 企业群发（计入企业微信每群接收上限）"#));
+    assert!(html.contains(r#"id="f-group-message" data-when="trigger=group_schedule""#));
+    let csrf = csrf_in(&html);
+
+    // 23:00 is inside the quiet hours: refused by the trigger, everything typed kept.
+    let mut sop = GroupSop {
+        name: "周三上新",
+        weekdays: &[3],
+        time: "23:00",
+        groups: &both,
+        text: "周三上新：草莓到店\n欢迎来选",
+        delivery: "owner_task",
+    };
+    let r = post_form(
+        &t,
+        &cookie,
+        "/console/journeys/new",
+        &group_editor(&csrf, &sop),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(r#"data-field="trigger">群SOP的发送时间须在免打扰时段（22:00–08:00）之外"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<option value="group_schedule" selected>"#));
+    assert!(html.contains(r#"name="schedule_time" value="23:00""#));
+    assert!(
+        html.contains(r#"id="weekday-3" checked"#) && !html.contains(r#"id="weekday-2" checked"#)
+    );
+    assert!(html.contains(&format!(r#"id="group-{g1}" checked"#)));
+    assert!(html.contains(&format!(r#"id="group-{g2}" checked"#)));
+    assert!(html.contains(">周三上新：草莓到店\n欢迎来选</textarea>"));
+    assert!(html.contains(r#"id="delivery-owner_task" checked"#));
+    // No group ticked: the trigger says to pick groups.
+    sop.time = "10:00";
+    sop.groups = &[];
+    let mut none = group_editor(&csrf, &sop);
+    for (k, v) in none.iter_mut() {
+        if *k == "group_scope" {
+            *v = "some".into();
+        }
+    }
+    let r = post_form(&t, &cookie, "/console/journeys/new", &none).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(&format!(
+            r#"data-field="trigger">{}（请勾选客户群，或选择全部客户群）"#,
+            zh("invalid_audience")
+        )),
+        "{html}"
+    );
+    // Empty text: refused under the group message.
+    sop.groups = &both;
+    sop.text = " ";
+    let r = post_form(
+        &t,
+        &cookie,
+        "/console/journeys/new",
+        &group_editor(&csrf, &sop),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(&format!(
+            r#"data-field="group_message">群消息：{}"#,
+            zh("invalid_step")
+        )),
+        "{html}"
+    );
+    assert_eq!(scalar(&t, "SELECT COUNT(*) FROM journeys").await, 0);
+
+    // Saved: stored as the API stores it.
+    sop.text = "周三上新：草莓到店\n欢迎来选";
+    let r = post_form(
+        &t,
+        &cookie,
+        "/console/journeys/new",
+        &group_editor(&csrf, &sop),
+    )
+    .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let loc = location(&r);
+    let tasks_sop = id_in(&loc);
+    let v = api_journey(&t, tasks_sop).await;
+    let trigger = &v["trigger"];
+    assert_eq!(trigger["kind"], "group_schedule", "{v}");
+    assert_eq!(trigger["weekdays"], json!([3]));
+    assert_eq!(trigger["time"], "10:00");
+    assert_eq!(trigger["group_ids"], json!([g1.min(g2), g1.max(g2)]));
+    assert_eq!(trigger["all_groups"], false);
+    assert!(trigger["at"].is_null());
+    assert_eq!(
+        v["steps"],
+        json!([{"kind": "group_message", "text": "周三上新：草莓到店\n欢迎来选",
+            "delivery": "owner_task"}]),
+        "{v}"
+    );
+
+    // Its page: the trigger in words, the groups, the delivery, no runs, no posts yet.
+    let path = format!("/console/journeys/{tasks_sop}");
+    let (status, html) = page(&t, &cookie, &loc).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(r#"data-trigger="group_schedule">每周三 10:00，2 个群</b>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"id="journey-groups">2 个群</b>"#));
+    assert!(html.contains(r#"id="journey-delivery" data-delivery="owner_task">群主待办</b>"#));
+    assert!(html.contains(r#"id="journey-group-names""#));
+    assert!(html.contains(r#"id="group-message-text">周三上新：草莓到店"#));
+    assert!(html.contains(r#"id="no-sends""#));
+    assert!(!html.contains(r#"id="trace-form""#) && !html.contains(r#"id="run-counts""#));
+
+    // The editor reads it back.
+    let (_, html) = page(&t, &cookie, &format!("{path}/edit")).await;
+    assert!(html.contains(r#"<option value="group_schedule" selected>"#));
+    assert!(html.contains(r#"id="weekday-3" checked"#));
+    assert!(html.contains(r#"name="schedule_time" value="10:00""#));
+    assert!(html.contains(&format!(r#"id="group-{g1}" checked"#)));
+    assert!(html.contains(r#"id="delivery-owner_task" checked"#));
+    assert!(html.contains(">周三上新：草莓到店\n欢迎来选</textarea>"));
+
+    // A second SOP: every group, a group mass message, Wednesday 11:00.
+    let mass = GroupSop {
+        name: "周三群发",
+        weekdays: &[3],
+        time: "11:00",
+        groups: &[],
+        text: "周三会员日，全场 9 折",
+        delivery: "mass_message",
+    };
+    let r = post_form(
+        &t,
+        &cookie,
+        "/console/journeys/new",
+        &group_editor(&csrf, &mass),
+    )
+    .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let mass_sop = id_in(&location(&r));
+    let (_, html) = page(&t, &cookie, &format!("/console/journeys/{mass_sop}")).await;
+    assert!(html.contains(r#"data-trigger="group_schedule">每周三 11:00，全部客户群</b>"#));
+    assert!(html.contains(r#"data-delivery="mass_message">企业群发</b>"#));
+
+    // Started, and past their Wednesday: the engine posts both.
+    for id in [tasks_sop, mass_sop] {
+        let r = post_form(
+            &t,
+            &cookie,
+            &format!("/console/journeys/{id}/activate"),
+            &[("csrf", csrf.clone())],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    let next = |v: &Value| {
+        yutang_core::time::Millis::parse_rfc3339("t", v["next_fire_at"].as_str().unwrap())
+            .unwrap()
+            .0
+    };
+    let at = next(&api_journey(&t, tasks_sop).await);
+    assert_eq!(next(&api_journey(&t, mass_sop).await), at + 3_600_000);
+    t.app.journeys().tick_at(at + 3_600_000).await.unwrap();
+    let message = scalar(&t, "SELECT MAX(id) FROM mass_messages").await;
+
+    // The posts on their pages: two owner tasks; the mass message linked.
+    let (_, html) = page(&t, &cookie, &path).await;
+    assert!(html.contains(r#"<tr data-send=""#), "{html}");
+    assert!(html.contains(r#"<td data-count="groups">2</td>"#));
+    assert!(html.contains(r#"<td data-count="skipped">0</td>"#));
+    assert!(html.contains(r#"<span data-count="tasks">2 条待办</span>"#));
+    let (_, html) = page(&t, &cookie, &format!("/console/journeys/{mass_sop}")).await;
+    assert!(html.contains(&format!(
+        r#"<a href="/console/messages/{message}" data-message="{message}">群发 #{message}</a>"#
+    )));
+    let (status, _) = page(&t, &cookie, &format!("/console/messages/{message}")).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The calendar's week of that Wednesday: both on Wednesday, in time order, posted; the
+    // other days empty.
+    let day = yutang_core::messaging::shanghai_day(at);
+    let date = yutang_core::journeys::day_text(day);
+    let monday = yutang_core::journeys::week_of(Some(&date), 0).unwrap();
+    let week = yutang_core::journeys::day_text(monday);
+    let (status, html) = page(
+        &t,
+        &cookie,
+        &format!("/console/journeys/calendar?week={date}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!(r#"data-week="{week}""#)), "{html}");
+    assert!(!html.contains(r#"id="calendar-empty""#));
+    let wed = day_of(&html, &date);
+    assert!(wed.contains(r#"data-weekday="3""#) && wed.contains("<span>周三"));
+    let (a, b) = (
+        wed.find(&format!(r#"data-journey="{tasks_sop}""#))
+            .expect("the owner-task SOP"),
+        wed.find(&format!(r#"data-journey="{mass_sop}""#))
+            .expect("the mass-message SOP"),
+    );
+    assert!(a < b, "10:00 before 11:00");
+    assert!(wed.contains(&format!(
+        r#"<a class="name" href="/console/journeys/{tasks_sop}">周三上新</a>"#
+    )));
+    assert!(wed.contains(r#"data-time="10:00" data-sent="true""#));
+    assert!(wed.contains(r#"<span data-tasks="2">2 条待办</span>"#));
+    assert!(wed.contains(&format!(r#"data-message="{message}">群发 #{message}</a>"#)));
+    assert!(wed.contains(r#"<span class="pill">群SOP</span>"#));
+    assert!(wed.contains(r#"data-delivery="owner_task">群主待办</div>"#));
+    assert!(wed.contains(r#"data-delivery="mass_message">企业群发</div>"#));
+    assert!(wed.contains("周三会员日，全场 9 折"));
+    for i in [0, 1, 3, 4, 5, 6] {
+        let other = yutang_core::journeys::day_text(monday + i);
+        assert!(!day_of(&html, &other).contains("data-journey"), "{other}");
+    }
+    // A week on: the next Wednesday, not yet posted; and back again.
+    let next_week = yutang_core::journeys::day_text(monday + 7);
+    let prev_week = yutang_core::journeys::day_text(monday - 7);
+    assert!(html.contains(&format!(
+        r#"href="/console/journeys/calendar?week={next_week}" id="next-week""#
+    )));
+    assert!(html.contains(&format!(
+        r#"href="/console/journeys/calendar?week={prev_week}" id="prev-week""#
+    )));
+    let (_, html) = page(
+        &t,
+        &cookie,
+        &format!("/console/journeys/calendar?week={next_week}"),
+    )
+    .await;
+    let wed = day_of(&html, &yutang_core::journeys::day_text(monday + 9));
+    assert!(
+        wed.contains(r#"data-time="10:00">"#) && !wed.contains("data-sent"),
+        "{wed}"
+    );
+    assert!(html.contains(&format!(
+        r#"href="/console/journeys/calendar?week={week}" id="prev-week""#
+    )));
+    // Paused: still on the calendar, marked.
+    let r = post_form(
+        &t,
+        &cookie,
+        &format!("/console/journeys/{mass_sop}/pause"),
+        &[("csrf", csrf.clone())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(
+        &t,
+        &cookie,
+        &format!("/console/journeys/calendar?week={next_week}"),
+    )
+    .await;
+    assert!(html.contains(&format!(
+        r#"data-journey="{mass_sop}" data-kind="group_schedule" data-status="paused""#
+    )));
+    assert!(html.contains(r#"<span class="pill failed" data-paused>已暂停</span>"#));
+
+    // A date that does not read: said on the page, this week shown, the date kept.
+    let (status, html) = page(&t, &cookie, "/console/journeys/calendar?week=2026-13-01").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains(&format!(
+        r#"id="week-error" data-field="week">{}"#,
+        zh("invalid_date")
+    )));
+    assert!(html.contains(r#"name="week" value="2026-13-01" class="invalid""#));
+    assert_eq!(html.matches(r#"<section class="day"#).count(), 7);
+
+    // The list: the SOPs' triggers in words.
+    let (_, html) = page(&t, &cookie, "/console/journeys").await;
+    assert!(html.contains(r#"<td data-trigger="group_schedule">每周三 10:00，2 个群</td>"#));
 }

@@ -160,10 +160,10 @@ async fn a_brand_copies_to_postgres_and_back() {
         .find(|t| t.table == "materials")
         .unwrap();
     assert_eq!(materials.rows, 7);
-    // The demo's five journeys and their versions (the journey follower's position is this
-    // engine's own and is not copied).
+    // The demo's ten journeys (five of them group SOPs) and their versions (the journey
+    // follower's position is this engine's own and is not copied).
     let count = |name: &str| report.tables.iter().find(|t| t.table == name).unwrap().rows;
-    assert_eq!((count("journeys"), count("journey_versions")), (5, 5));
+    assert_eq!((count("journeys"), count("journey_versions")), (10, 10));
     assert!(report.tables.iter().all(|t| t.table != "journey_feed"));
     let rows: u64 = report.tables.iter().map(|t| t.rows).sum();
     // Again: resumes, finds everything there, changes nothing.

@@ -4,7 +4,8 @@
 //! once; two engines racing repeat nothing; schedule, birthday and segment-enter triggers
 //! enrol the right customers; versions keep runs on theirs; an archived coupon template
 //! pauses the journey with a reason; quiet hours hold a message; bad input is refused by
-//! field and creates nothing.
+//! field and creates nothing; a group schedule (群 SOP) posts each occurrence once, as a group
+//! mass message or as a task per group owner, and the calendar shows its week.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +24,8 @@ both_engines!(
     quiet_hours_hold_a_message,
     bad_input_is_refused_by_field_and_creates_nothing,
     guides_cannot_see_journeys_and_managers_only_read,
+    a_group_schedule_posts_each_occurrence_once,
+    group_schedules_refuse_bad_input_by_field,
 );
 
 const AGENT: i64 = 1_000_021;
@@ -109,6 +112,19 @@ async fn event(t: &TestApp, id: &str, kind: &str, customer: i64) {
         )
         .await;
     ok(r, StatusCode::OK).await;
+}
+
+/// Each body is refused with a 422 naming `code` and `field`.
+async fn refused(t: &TestApp, cases: Vec<(Value, &str, &str)>) {
+    for (body, code, field) in cases {
+        let r = t.post("/api/v1/journeys", &t.admin, body.clone()).await;
+        let (s, c, f) = error_of(r).await;
+        assert_eq!(
+            (s, c.as_str(), f.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, code, Some(field)),
+            "{body}"
+        );
+    }
 }
 
 async fn tick(t: &TestApp) -> Value {
@@ -644,15 +660,7 @@ async fn bad_input_is_refused_by_field_and_creates_nothing(e: Engine) {
             "quiet_hours",
         ),
     ];
-    for (body, code, field) in cases {
-        let r = t.post("/api/v1/journeys", &t.admin, body.clone()).await;
-        let (s, c, f) = error_of(r).await;
-        assert_eq!(
-            (s, c.as_str(), f.as_deref()),
-            (StatusCode::UNPROCESSABLE_ENTITY, code, Some(field)),
-            "{body}"
-        );
-    }
+    refused(&t, cases).await;
     // Unknown keys anywhere are refused.
     let r = t
         .post(
@@ -701,4 +709,281 @@ async fn guides_cannot_see_journeys_and_managers_only_read(e: Engine) {
     );
     assert_eq!(seen["j.manager"], (StatusCode::OK, StatusCode::FORBIDDEN));
     assert_eq!(seen["j.analyst"], (StatusCode::OK, StatusCode::FORBIDDEN));
+}
+
+fn millis(v: &Value) -> i64 {
+    yutang_core::time::Millis::parse_rfc3339("t", v.as_str().unwrap())
+        .unwrap()
+        .0
+}
+
+/// The `YYYY-MM-DD` (Asia/Shanghai) of an instant.
+fn shanghai_date(ms: i64) -> String {
+    yutang_core::journeys::day_text(yutang_core::messaging::shanghai_day(ms))
+}
+
+/// A group schedule (群 SOP, issue #21 items 5 and 7): each occurrence posts once — as one
+/// group mass message through the owners, or as one guide task per group owner — however
+/// many engines tick at once, and the calendar's week shows the schedule with its posts.
+async fn a_group_schedule_posts_each_occurrence_once(e: Engine) {
+    let (t, fake, _, _) = synced(e).await;
+    let gid = |chat: &'static str| {
+        let t = &t;
+        async move {
+            scalar(
+                t,
+                Box::leak(
+                    format!("SELECT id FROM customer_groups WHERE chat_id = '{chat}'")
+                        .into_boxed_str(),
+                ),
+            )
+            .await
+        }
+    };
+    let (g1, g2) = (gid("wrDemoGroup0001").await, gid("wrDemoGroup0002").await);
+    let morning = create(
+        &t,
+        json!({"name": "早安上新", "trigger": {"kind": "group_schedule", "weekdays": [1,2,3,4,5,6,7],
+            "time": "09:00", "group_ids": [g2, g1, g1]},
+            "steps": [{"kind": "group_message", "text": "早上好，今日鲜果到店", "delivery": "mass_message"}],
+            "entry": {"rule": "reentry"}, "quiet_hours": {"start": "22:00", "end": "08:00"}}),
+    )
+    .await;
+    let v = activate(&t, morning).await;
+    assert_eq!(v["trigger"]["group_ids"], json!([g1, g2]), "{v}");
+    let at = millis(&v["next_fire_at"]);
+    let night = create(
+        &t,
+        json!({"name": "晚安", "trigger": {"kind": "group_schedule", "weekdays": [1,2,3,4,5,6,7],
+            "time": "21:00", "all_groups": true},
+            "steps": [{"kind": "group_message", "text": "晚安，明天见", "delivery": "owner_task"}],
+            "entry": {"rule": "reentry"}}),
+    )
+    .await;
+    let v = activate(&t, night).await;
+    let night_at = millis(&v["next_fire_at"]);
+
+    // Before the first occurrence nothing is posted (which comes first depends on the hour the
+    // test runs at).
+    tick_at(&t, at.min(night_at) - 1000).await;
+    assert_eq!(
+        q(&t, "SELECT COUNT(*) FROM journey_group_sends".into()).await,
+        0
+    );
+    // Four engines at the occurrence: one post.
+    let (j1, j2, j3, j4) = (
+        t.app.journeys(),
+        t.app.journeys(),
+        t.app.journeys(),
+        t.app.journeys(),
+    );
+    let (a, b, c, d) = tokio::join!(
+        j1.tick_at(at),
+        j2.tick_at(at),
+        j3.tick_at(at),
+        j4.tick_at(at)
+    );
+    for r in [a, b, c, d] {
+        r.unwrap();
+    }
+    tick_at(&t, at + 1000).await;
+    let j = journey(&t, morning).await;
+    let sends = j["group_sends"].as_array().unwrap();
+    assert_eq!(sends.len(), 1, "{j}");
+    assert_eq!(sends[0]["delivery"], "mass_message");
+    assert_eq!(millis(&sends[0]["occurrence_at"]), at);
+    assert_eq!(sends[0]["groups"], 2, "{j}");
+    assert_eq!(millis(&j["next_fire_at"]), at + 24 * HOUR);
+    let message = sends[0]["message_id"].as_i64().unwrap();
+    assert_eq!(
+        q(&t, "SELECT COUNT(*) FROM mass_messages".into()).await,
+        1,
+        "one group mass message"
+    );
+    // It goes out as any group message does: one chat_type group task per owner.
+    t.settle_jobs().await;
+    let m = ok(
+        t.get(&format!("/api/v1/mass-messages/{message}"), &t.admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(m["audience"]["kind"], "groups", "{m}");
+    assert_eq!(m["counts"]["task_created"], 2, "{m}");
+    let groups = fake
+        .msg_templates()
+        .into_iter()
+        .filter(|m| m.chat_type == "group")
+        .count();
+    assert_eq!(groups, 2);
+
+    // The evening post is a task for each owner (three synced groups, three owners), once.
+    tick_at(&t, night_at).await;
+    tick_at(&t, night_at + 1000).await;
+    let src =
+        format!("SELECT COUNT(*) FROM guide_tasks WHERE source_ref = 'journey:{night}:group'");
+    assert_eq!(q(&t, src.clone()).await, 3);
+    let j = journey(&t, night).await;
+    assert_eq!(j["group_sends"][0]["tasks"], 3, "{j}");
+    assert_eq!(j["group_sends"][0]["delivery"], "owner_task");
+    let body: String = {
+        let sql =
+            format!("SELECT MIN(body) FROM guide_tasks WHERE source_ref = 'journey:{night}:group'");
+        match &t.app.db {
+            yutang_store::Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+                .fetch_one(p)
+                .await
+                .unwrap(),
+            yutang_store::Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .fetch_one(p)
+                .await
+                .unwrap(),
+        }
+    };
+    assert!(body.starts_with("晚安，明天见"), "{body}");
+    // No more mass messages: owner tasks count against no receipt cap.
+    assert_eq!(q(&t, "SELECT COUNT(*) FROM mass_messages".into()).await, 1);
+
+    // The calendar's week: both schedules every day, the fired ones with their posts.
+    let week = shanghai_date(at);
+    let cal = ok(
+        t.get(&format!("/api/v1/journeys/calendar?week={week}"), &t.admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let days = cal["days"].as_array().unwrap();
+    assert_eq!(days.len(), 7);
+    assert_eq!(days[0]["weekday"], 1);
+    let day = days.iter().find(|d| d["date"] == week).unwrap();
+    let entries = day["entries"].as_array().unwrap();
+    let of = |id: i64| entries.iter().find(|x| x["journey_id"] == id).unwrap();
+    assert_eq!(of(morning)["time"], "09:00");
+    assert_eq!(of(morning)["trigger_kind"], "group_schedule");
+    assert_eq!(of(morning)["sent"]["message_id"], message);
+    assert_eq!(of(morning)["preview"], "早上好，今日鲜果到店");
+    assert_eq!(of(night)["time"], "21:00");
+    assert_eq!(of(night)["delivery"], "owner_task");
+    for d in days {
+        assert_eq!(d["entries"].as_array().unwrap().len(), 2, "{d}");
+    }
+    let next = ok(
+        t.get(
+            &format!(
+                "/api/v1/journeys/calendar?week={}",
+                cal["next_week"].as_str().unwrap()
+            ),
+            &t.admin,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(next["days"][0]["entries"][0]["sent"].is_null(), "{next}");
+    let (s, code, field) = error_of(
+        t.get("/api/v1/journeys/calendar?week=2026-02-30", &t.admin)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (s, code.as_str(), field.as_deref()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_date",
+            Some("week")
+        )
+    );
+    // A paused schedule posts nothing; its entries stay on the calendar.
+    ok(
+        t.post(
+            &format!("/api/v1/journeys/{morning}/pause"),
+            &t.admin,
+            json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    tick_at(&t, at + 24 * HOUR).await;
+    assert_eq!(
+        q(
+            &t,
+            format!("SELECT COUNT(*) FROM journey_group_sends WHERE journey_id = {morning}")
+        )
+        .await,
+        1
+    );
+}
+
+async fn group_schedules_refuse_bad_input_by_field(e: Engine) {
+    let (t, _fake, _, _) = synced(e).await;
+    let g1 = scalar(&t, "SELECT MIN(id) FROM customer_groups").await;
+    let msg = json!({"kind": "group_message", "text": "早安", "delivery": "mass_message"});
+    let daily = |extra: Value| {
+        let mut trig = json!({"kind": "group_schedule", "weekdays": [1], "time": "09:00"});
+        for (k, v) in extra.as_object().unwrap() {
+            trig[k] = v.clone();
+        }
+        trig
+    };
+    let cases: Vec<(Value, &str, &str)> = vec![
+        // 22:30 falls in the quiet hours.
+        (
+            json!({"name": "x", "trigger": daily(json!({"time": "22:30", "group_ids": [g1]})), "steps": [msg.clone()],
+                "entry": {"rule": "once"}, "quiet_hours": {"start": "22:00", "end": "08:00"}}),
+            "invalid_schedule",
+            "trigger",
+        ),
+        (
+            json!({"name": "x", "trigger": daily(json!({"group_ids": [9_999_999]})), "steps": [msg.clone()], "entry": {"rule": "once"}}),
+            "unknown_group",
+            "trigger",
+        ),
+        (
+            json!({"name": "x", "trigger": daily(json!({})), "steps": [msg.clone()], "entry": {"rule": "once"}}),
+            "invalid_audience",
+            "trigger",
+        ),
+        (
+            json!({"name": "x", "trigger": daily(json!({"all_groups": true})), "steps": [msg.clone(), {"kind": "wait", "seconds": 60}], "entry": {"rule": "once"}}),
+            "invalid_journey_steps",
+            "steps",
+        ),
+        (
+            json!({"name": "x", "trigger": {"kind": "event", "event": "add_friend"}, "steps": [msg.clone()], "entry": {"rule": "once"}}),
+            "invalid_step",
+            "steps",
+        ),
+        (
+            json!({"name": "x", "trigger": daily(json!({"all_groups": true})), "steps": [{"kind": "group_message", "text": " ", "delivery": "owner_task"}], "entry": {"rule": "once"}}),
+            "invalid_step",
+            "steps",
+        ),
+        (
+            json!({"name": "x", "trigger": daily(json!({"all_groups": true})), "steps": [{"kind": "group_message", "text": "a", "delivery": "mass_message", "material_id": 1}], "entry": {"rule": "once"}}),
+            "invalid_step",
+            "steps",
+        ),
+        (
+            json!({"name": "x", "trigger": daily(json!({"all_groups": true, "weekdays": [9]})), "steps": [msg.clone()], "entry": {"rule": "once"}}),
+            "invalid_weekdays",
+            "trigger",
+        ),
+    ];
+    refused(&t, cases).await;
+    // An unknown delivery, or an unknown key, is refused too.
+    for bad in [
+        json!({"kind": "group_message", "text": "a", "delivery": "carrier_pigeon"}),
+        json!({"kind": "group_message", "text": "a", "delivery": "owner_task", "x": 1}),
+    ] {
+        let r = t
+            .post(
+                "/api/v1/journeys",
+                &t.admin,
+                json!({"name": "x", "trigger": daily(json!({"all_groups": true})), "steps": [bad], "entry": {"rule": "once"}}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    assert_eq!(q(&t, "SELECT COUNT(*) FROM journeys".into()).await, 0);
 }

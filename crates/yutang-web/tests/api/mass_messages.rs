@@ -42,6 +42,8 @@ pub(crate) async fn synced(e: Engine) -> (TestApp, FakeWecom, i64, BTreeMap<Stri
     let (t, fake, _) = with_fake_and(e, |s| {
         s.analytics.follow = false;
         s.webhooks.deliver = false;
+        // The journey tests tick the engine themselves.
+        s.journeys.run = false;
         // So a test may add a self-built app's secret (stored encrypted) on either engine.
         s.secret_key = Some(yutang_app::settings::Secret::new("ab".repeat(32)));
     })

@@ -996,7 +996,9 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("get", "/materials/{id}/stats") => Case::new(Roles(EVERY)).id(w.material),
         // --- journeys (HQ writes; store managers and analysts read; a trace shows only the
         // caller's customers) ---
-        ("get", "/journeys") => Case::new(Roles(&[Analyst, Manager, Operator, Admin])),
+        ("get", "/journeys") | ("get", "/journeys/calendar") => {
+            Case::new(Roles(&[Analyst, Manager, Operator, Admin]))
+        }
         ("post", "/journeys") => Case::new(Roles(HQ_WRITE)).body(json!({
             "name": "矩阵新旅程", "trigger": {"kind": "event", "event": "check_in"},
             "steps": [{"kind": "wait", "seconds": 60}], "entry": {"rule": "reentry"}})),
