@@ -7,7 +7,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use yutang_core::analytics::facts::{CellKey, CustomerIn, Facts, Joined, MonthRow, OrderIn};
+use yutang_core::analytics::facts::{
+    CellKey, CustomerIn, Facts, Joined, MonthRow, OpenIn, OrderIn,
+};
 
 use crate::Db;
 use crate::error::Result;
@@ -73,6 +75,7 @@ pub async fn inputs_in(tx: &mut Tx, ids: Customers<'_>) -> Result<HashMap<i64, C
     let referred: Vec<(i64, i64)>;
     let orders: Vec<OrderRow>;
     let shares: Vec<(i64, i64)>;
+    let opens: Vec<(i64, i64, Option<i64>, Option<i64>)>;
     let tiers: Vec<(i64, i64)>;
     let cards: Vec<i64>;
     let adds: Vec<(i64, i64, Option<i64>)>;
@@ -120,6 +123,19 @@ pub async fn inputs_in(tx: &mut Tx, ids: Customers<'_>) -> Result<HashMap<i64, C
         );
         push_ids(&mut qb, "customer_id", ids);
         shares = qb.build_query_as().fetch_all(&mut *conn).await?;
+
+        // A customer's own opens of tracked links: yutang_app::radar writes them as
+        // `page_view` events marked `tracked_link`, with the sending guide as staff, and
+        // without a client id, which every event an integration posts carries (so posted
+        // events cannot pass for opens).
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT e.customer_id, e.occurred_at, s.store_id, e.staff_id FROM events e \
+             LEFT JOIN staff s ON s.id = e.staff_id \
+             WHERE e.kind = 'page_view' AND e.client_id IS NULL \
+             AND e.detail LIKE '%\"tracked_link\":true%' AND",
+        );
+        push_ids(&mut qb, "e.customer_id", ids);
+        opens = qb.build_query_as().fetch_all(&mut *conn).await?;
 
         let mut qb = sqlx::QueryBuilder::<DB>::new(
             "SELECT customer_id, tier_id FROM customer_tiers WHERE",
@@ -181,6 +197,11 @@ pub async fn inputs_in(tx: &mut Tx, ids: Customers<'_>) -> Result<HashMap<i64, C
             c.shares.push(at);
         }
     }
+    for (id, at, store, guide) in opens {
+        if let Some(c) = out.get_mut(&id) {
+            c.opens.push(OpenIn { at, store, guide });
+        }
+    }
     for (id, tier) in tiers {
         if let Some(c) = out.get_mut(&id) {
             c.tier = Some(tier);
@@ -227,6 +248,7 @@ struct MonthsRow {
     orders: i64,
     net_fen: i64,
     shares: i64,
+    opens: i64,
 }
 
 /// The stored facts and month rows of `ids` (those that have them).
@@ -249,8 +271,8 @@ pub async fn stored_in(
         push_ids(&mut qb, "customer_id", ids);
         facts = qb.build_query_as().fetch_all(&mut *conn).await?;
         let mut qb = sqlx::QueryBuilder::<DB>::new(
-            "SELECT customer_id, month, store_key, guide_key, referred, orders, net_fen, shares \
-             FROM customer_months WHERE",
+            "SELECT customer_id, month, store_key, guide_key, referred, orders, net_fen, shares, \
+             opens FROM customer_months WHERE",
         );
         push_ids(&mut qb, "customer_id", ids);
         qb.push(" ORDER BY customer_id, month, store_key, guide_key, referred");
@@ -289,6 +311,7 @@ pub async fn stored_in(
                 orders: m.orders,
                 net_fen: m.net_fen,
                 shares: m.shares,
+                opens: m.opens,
             });
         }
     }
@@ -342,7 +365,7 @@ pub async fn replace_in(
         for chunk in months.chunks(500) {
             let mut qb = sqlx::QueryBuilder::<DB>::new(
                 "INSERT INTO customer_months (customer_id, month, store_key, guide_key, \
-                 referred, orders, net_fen, shares) ",
+                 referred, orders, net_fen, shares, opens) ",
             );
             qb.push_values(chunk, |mut b, (id, r)| {
                 b.push_bind(*id)
@@ -352,7 +375,8 @@ pub async fn replace_in(
                     .push_bind(i64::from(r.referred))
                     .push_bind(r.orders)
                     .push_bind(r.net_fen)
-                    .push_bind(r.shares);
+                    .push_bind(r.shares)
+                    .push_bind(r.opens);
             });
             qb.build().execute(&mut *conn).await?;
         }

@@ -281,3 +281,19 @@ pub async fn view_forwarded(db: &Db, view: i64) -> Result<bool> {
         Ok(f.unwrap_or(0) != 0)
     })
 }
+
+/// Customers with an owning guide in place (an active follow), every `every`-th by id, at
+/// most `limit`, with that guide: whom the demo brand's guides sent materials to.
+pub async fn owned_sample(db: &Db, every: i64, limit: i64) -> Result<Vec<(i64, i64)>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_as(
+            "SELECT customer_id, staff_id FROM follows \
+             WHERE is_owner = TRUE AND state = 'active' AND customer_id % $1 = 0 \
+             ORDER BY customer_id LIMIT $2",
+        )
+        .bind(every)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+    })
+}

@@ -52,7 +52,7 @@ pub struct MetricLine {
     /// `traffic_rate`, `first_order_rate`, `repurchase_rate`, `second_order_rate`,
     /// `repurchase_interval_days`, `purchase_frequency_milli`, `spend_per_buyer_fen`,
     /// `buyers`, `orders`, `net_sales_fen`, `shares`, `referrals`, `referred_orders`,
-    /// `referred_sales_fen`.
+    /// `referred_sales_fen`, `content_reach`, `content_opens_per_reader_milli`.
     pub key: &'static str,
     /// `bp` (basis points), `milli` (thousandths), `fen`, `days` or `count`.
     pub unit: &'static str,
@@ -371,6 +371,22 @@ impl Analytics<'_> {
             month::REFERRED_FEN,
             "fen",
         ));
+        // 内容种草: customers who opened a material a guide sent them, and how often each.
+        metrics.push(count_line(
+            "content_reach",
+            &mine_m,
+            month::CONTENT_READERS,
+            "count",
+        ));
+        metrics.push(rate_line(
+            "content_opens_per_reader_milli",
+            &mine_m,
+            month::CONTENT_OPENS,
+            month::CONTENT_READERS,
+            1_000,
+            "milli",
+            None,
+        ));
 
         // ------------------------------------------------------------- funnels
         let funnel = |by: &'static str, id: i64, name: String, c: &HashMap<String, i64>| Funnel {
@@ -583,16 +599,10 @@ impl Analytics<'_> {
             segments,
             stores,
             guides,
-            unavailable: vec![
-                Unavailable {
-                    key: "interaction_rate",
-                    reason: "mass-message deliveries are recorded, but replies need WeCom's conversation archive, which Yutang does not read",
-                },
-                Unavailable {
-                    key: "content_reach",
-                    reason: "material opens are recorded by tracked links, but the monthly metric does not count them yet",
-                },
-            ],
+            unavailable: vec![Unavailable {
+                key: "interaction_rate",
+                reason: "mass-message deliveries are recorded, but replies need WeCom's conversation archive, which Yutang does not read",
+            }],
             freshness: Freshness {
                 followed_at: st.followed_at,
                 rebuilding: st.requested > st.rebuilt,

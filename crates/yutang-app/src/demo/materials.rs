@@ -1,8 +1,12 @@
 //! The demo brand's material library (素材库): the folders and materials a guide picks from —
 //! member-day posters, the daily group rhythm's copy, a new-arrivals link and the brand's
-//! mini-program card — so the 素材库 pages and tracked links have something to show.
+//! mini-program card — so the 素材库 pages and tracked links have something to show — and
+//! half a year of customers reading what their guides sent (内容种草).
 
+use yutang_core::analytics::DAY_MS;
 use yutang_core::materials::MaterialForm;
+use yutang_store::events::append_in;
+use yutang_store::radar as radar_store;
 
 use super::Demo;
 use crate::Actor;
@@ -10,9 +14,14 @@ use crate::error::Result;
 
 /// The demo's mini-program (an appid of the right shape; the demo opens nothing).
 const DEMO_APPID: &str = "wx00d3e0a9b1c2d3e4";
+/// Every how many customers (by id) was sent the poster or the new-arrivals page.
+const READER_EVERY: i64 = 7;
+/// At most this many of them.
+const READERS: i64 = 2_000;
 
 impl Demo<'_> {
-    pub(crate) async fn seed_demo_materials(&self) -> Result<usize> {
+    /// The library; the ids of the member-day poster and the new-arrivals page.
+    pub(crate) async fn seed_demo_materials(&self) -> Result<[i64; 2]> {
         let sys = Actor::system();
         let m = self.materials();
         let member_day = m.create_folder(&sys, "会员日", Some(1)).await?.id;
@@ -88,10 +97,110 @@ impl Demo<'_> {
                 ..MaterialForm::default()
             },
         ];
-        let n = forms.len();
+        let mut ids = Vec::with_capacity(forms.len());
         for f in forms {
-            m.create(&sys, f).await?;
+            ids.push(m.create(&sys, f).await?.id);
         }
-        Ok(n)
+        Ok([ids[0], ids[5]])
+    }
+
+    /// A sample of customers were sent one of `materials` by their owning guide at some time
+    /// in the past six months, and read it once to three times over the following days;
+    /// every fifth forwarded it to a friend who read it too. Written as the radar writes a
+    /// read (a view and the customer's `page_view` or `share` event, in one transaction), so
+    /// that the material stats, the timelines and 内容种草 on the metrics page have figures.
+    /// Returns the reads written.
+    pub(crate) async fn seed_demo_reads(&self, materials: [i64; 2]) -> Result<usize> {
+        let now = self.now();
+        let sent = radar_store::owned_sample(&self.db, READER_EVERY, READERS).await?;
+        let mut links = Vec::with_capacity(sent.len());
+        for (i, (customer, staff)) in sent.into_iter().enumerate() {
+            let i = i as i64;
+            let material = materials[(i % 2) as usize];
+            // Sent 5–180 days ago, in the afternoon (Beijing time).
+            let at = now - (5 + (i * 37) % 176) * DAY_MS - (i % 5) * 3_600_000;
+            let link = radar_store::link_for(
+                &self.db,
+                &crate::radar::new_token(),
+                material,
+                staff,
+                customer,
+                at,
+            )
+            .await?;
+            links.push((i, link));
+        }
+        let mut titles = Vec::with_capacity(2);
+        for id in materials {
+            titles.push((id, yutang_store::materials::get(&self.db, id).await?.title));
+        }
+        let mut reads = 0;
+        let mut tx = self.db.begin().await?;
+        for (i, link) in links {
+            let viewer = crate::radar::new_token();
+            let title = titles
+                .iter()
+                .find(|(id, _)| *id == link.material_id)
+                .map(|(_, t)| t.as_str())
+                .unwrap_or_default();
+            let read = |forwarded: bool| {
+                serde_json::json!({
+                    "material_id": link.material_id,
+                    "title": title,
+                    "tracked_link": true,
+                    "forwarded": forwarded,
+                })
+                .to_string()
+            };
+            for k in 0..=(i % 3) {
+                let at = link.created_at + 1_800_000 + k * (DAY_MS + 3_600_000);
+                radar_store::insert_view_in(
+                    &mut tx,
+                    &link.token,
+                    link.material_id,
+                    &viewer,
+                    false,
+                    at,
+                )
+                .await?;
+                append_in(
+                    &mut tx,
+                    link.customer_id,
+                    "page_view",
+                    at,
+                    Some(link.staff_id),
+                    &read(false),
+                    at,
+                )
+                .await?;
+                reads += 1;
+            }
+            if i % 5 == 0 {
+                let at = link.created_at + 2 * 3_600_000;
+                let friend = crate::radar::new_token();
+                radar_store::insert_view_in(
+                    &mut tx,
+                    &link.token,
+                    link.material_id,
+                    &friend,
+                    true,
+                    at,
+                )
+                .await?;
+                append_in(
+                    &mut tx,
+                    link.customer_id,
+                    "share",
+                    at,
+                    Some(link.staff_id),
+                    &read(true),
+                    at,
+                )
+                .await?;
+                reads += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(reads)
     }
 }

@@ -276,7 +276,8 @@ impl Demo<'_> {
         summary.loyalty = self.seed_demo_loyalty().await?;
         progress("会员卡 积分商城 储值 cards, mall, stored value", 1, 1);
         progress("素材库 materials", 0, 1);
-        self.seed_demo_materials().await?;
+        let sent = self.seed_demo_materials().await?;
+        self.seed_demo_reads(sent).await?;
         progress("素材库 materials", 1, 1);
         progress("自动化旅程 journeys", 0, 1);
         self.seed_demo_journeys().await?;

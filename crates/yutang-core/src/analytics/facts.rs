@@ -89,6 +89,15 @@ pub struct OrderIn {
     pub guide: Option<i64>,
 }
 
+/// A customer's own open of a material through a tracked link (雷达) a guide sent them:
+/// counted for the guide who sent it and the guide's store. Forwards are shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenIn {
+    pub at: i64,
+    pub store: Option<i64>,
+    pub guide: Option<i64>,
+}
+
 /// What the store reads of one customer (not merged into another).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CustomerIn {
@@ -99,6 +108,8 @@ pub struct CustomerIn {
     pub orders: Vec<OrderIn>,
     /// Share events, by time.
     pub shares: Vec<i64>,
+    /// Tracked-link opens (内容种草).
+    pub opens: Vec<OpenIn>,
     pub tier: Option<i64>,
     /// Bought a member card that was not refunded.
     pub paid_member: bool,
@@ -131,6 +142,8 @@ pub struct MonthRow {
     pub orders: i64,
     pub net_fen: i64,
     pub shares: i64,
+    /// Tracked-link opens, on the row of the guide (and store) whose link was opened.
+    pub opens: i64,
 }
 
 /// The facts and month rows of a customer.
@@ -150,9 +163,9 @@ pub fn facts_of(c: &CustomerIn) -> (Facts, Vec<MonthRow>) {
         paid_member: c.paid_member,
         lost_at: c.lost_at,
     };
-    // (month, store, guide, referred) → (orders, net fen, shares).
+    // (month, store, guide, referred) → (orders, net fen, shares, opens).
     type RowKey = (Month, i64, i64, bool);
-    let mut rows: BTreeMap<RowKey, (i64, i64, i64)> = BTreeMap::new();
+    let mut rows: BTreeMap<RowKey, (i64, i64, i64, i64)> = BTreeMap::new();
     for o in &orders {
         let referred = c.referred_at.is_some_and(|r| o.paid_at >= r);
         let e = rows
@@ -170,10 +183,20 @@ pub fn facts_of(c: &CustomerIn) -> (Facts, Vec<MonthRow>) {
         // Shares are the customer's, not a store's: kept on the row without store or guide.
         rows.entry((month_of(s), 0, 0, false)).or_default().2 += 1;
     }
+    for o in &c.opens {
+        rows.entry((
+            month_of(o.at),
+            o.store.unwrap_or(0),
+            o.guide.unwrap_or(0),
+            false,
+        ))
+        .or_default()
+        .3 += 1;
+    }
     let rows = rows
         .into_iter()
         .map(
-            |((month, store, guide, referred), (orders, net_fen, shares))| MonthRow {
+            |((month, store, guide, referred), (orders, net_fen, shares, opens))| MonthRow {
                 month,
                 store,
                 guide,
@@ -181,6 +204,7 @@ pub fn facts_of(c: &CustomerIn) -> (Facts, Vec<MonthRow>) {
                 orders,
                 net_fen,
                 shares,
+                opens,
             },
         )
         .collect();
@@ -339,6 +363,10 @@ pub mod month {
     /// Orders of referred customers from their referral on, and their net amount.
     pub const REFERRED_ORDERS: &str = "referred_orders";
     pub const REFERRED_FEN: &str = "referred_fen";
+    /// Tracked-link opens by customers (forwards are shares, not opens).
+    pub const CONTENT_OPENS: &str = "content_opens";
+    /// Distinct customers with a tracked-link open that month (内容种草).
+    pub const CONTENT_READERS: &str = "content_readers";
 }
 
 /// Cell names of the level family.
@@ -435,6 +463,22 @@ pub fn contributions(f: &Facts, rows: &[MonthRow]) -> BTreeMap<CellKey, i64> {
         let brought_in = f.joined.is_some_and(|j| j.at >= start && j.at < end);
         let shares: i64 = of_month.iter().map(|r| r.shares).sum();
         add(Family::Month, CellGrain::Brand, 0, m, month::SHARES, shares);
+        // Opens per grain key: a customer is one reader of the brand and of each store
+        // (guide) whose links they opened.
+        let mut opens: BTreeMap<(CellGrain, i64), i64> = BTreeMap::new();
+        for r in of_month.iter().filter(|r| r.opens > 0) {
+            for k in [
+                (CellGrain::Brand, 0),
+                (CellGrain::Store, r.store),
+                (CellGrain::Guide, r.guide),
+            ] {
+                *opens.entry(k).or_default() += r.opens;
+            }
+        }
+        for ((g, key), n) in opens {
+            add(Family::Month, g, key, m, month::CONTENT_OPENS, n);
+            add(Family::Month, g, key, m, month::CONTENT_READERS, 1);
+        }
         // Buyer counts per grain key: a customer is one buyer of each store (guide) they
         // bought at, and one of the brand.
         let mut per: BTreeMap<(CellGrain, i64), (i64, i64, i64, i64)> = BTreeMap::new();
@@ -658,6 +702,53 @@ mod tests {
         assert_eq!(get(Month, Tier, 0, "2026-05", month::NET_FEN), 2_000);
     }
 
+    #[test]
+    fn a_reader_counts_once_per_month_for_each_guide_whose_links_they_open() {
+        let open = |at, guide| OpenIn {
+            at,
+            store: Some(4),
+            guide: Some(guide),
+        };
+        let c = CustomerIn {
+            opens: vec![
+                open(at(2026, 3, 2, 9), 40),
+                open(at(2026, 3, 20, 9), 40),
+                open(at(2026, 3, 21, 9), 41),
+                // 2026-04-01 07:00 Shanghai: April's.
+                open(at(2026, 4, 1, 7), 40),
+            ],
+            // A forward is a share, not an open.
+            shares: vec![at(2026, 3, 3, 9)],
+            ..CustomerIn::default()
+        };
+        let (f, rows) = facts_of(&c);
+        let cells = contributions(&f, &rows);
+        let get = |grain, key, month: &str, cell: &str| {
+            cells
+                .get(&CellKey {
+                    family: Family::Month,
+                    grain,
+                    key,
+                    period: parse_month(month).expect("month"),
+                    cell: cell.to_owned(),
+                })
+                .copied()
+                .unwrap_or(0)
+        };
+        use CellGrain::*;
+        let (opens, readers) = (month::CONTENT_OPENS, month::CONTENT_READERS);
+        assert_eq!(get(Brand, 0, "2026-03", opens), 3);
+        assert_eq!(get(Brand, 0, "2026-03", readers), 1);
+        assert_eq!(get(Store, 4, "2026-03", opens), 3);
+        assert_eq!(get(Store, 4, "2026-03", readers), 1);
+        assert_eq!(get(Guide, 40, "2026-03", opens), 2);
+        assert_eq!(get(Guide, 41, "2026-03", readers), 1);
+        assert_eq!(get(Brand, 0, "2026-04", opens), 1);
+        assert_eq!(get(Brand, 0, "2026-03", month::SHARES), 1);
+        // Reading buys nothing: no buyer cells.
+        assert_eq!(get(Brand, 0, "2026-03", month::BUYERS), 0);
+    }
+
     fn customer() -> impl Strategy<Value = CustomerIn> {
         let t = 1_767_225_600_000i64; // 2026-01-01
         let span = 200 * DAY_MS;
@@ -670,9 +761,10 @@ mod tests {
             proptest::option::of(1i64..3),
             any::<bool>(),
             proptest::option::of(0..span),
+            proptest::collection::vec((0..span, 1i64..4), 0..4),
         )
-            .prop_map(
-                move |(j, g, r, orders, shares, tier, paid, lost)| CustomerIn {
+            .prop_map(move |(j, g, r, orders, shares, tier, paid, lost, opens)| {
+                CustomerIn {
                     joined: j.map(|(at, channel, staff)| Joined {
                         at: t + at,
                         channel,
@@ -686,11 +778,19 @@ mod tests {
                         .map(|(at, fen, s)| order(t + at, fen, s))
                         .collect(),
                     shares: shares.into_iter().map(|s| t + s).collect(),
+                    opens: opens
+                        .into_iter()
+                        .map(|(at, g)| OpenIn {
+                            at: t + at,
+                            store: Some(g % 2),
+                            guide: Some(g),
+                        })
+                        .collect(),
                     tier,
                     paid_member: paid,
                     lost_at: lost.map(|l| t + l),
-                },
-            )
+                }
+            })
     }
 
     #[test]
@@ -760,6 +860,7 @@ mod tests {
                         prop_assert!(get(k, month::OUTSIDE) <= get(k, month::BUYERS));
                         prop_assert!(get(k, month::RETURNING) <= get(k, month::BUYERS));
                         prop_assert!(get(k, month::BUYERS) <= get(k, month::ORDERS));
+                        prop_assert!(get(k, month::CONTENT_READERS) <= get(k, month::CONTENT_OPENS));
                     }
                     Family::Cohort => {
                         let mut prev = 0;

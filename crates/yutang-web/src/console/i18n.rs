@@ -325,8 +325,13 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         ),
         "metric.content_reach" => ("内容种草", "Content reach"),
         "metric.content_reach.def" => (
-            "内容触达与打开的人均次数。需要素材库及其打开数据（议题 #21），目前无法统计。",
-            "Content reached and opened per customer. Needs the material library and its opens (issue #21): not measurable yet.",
+            "当月打开过导购发送的雷达链接素材的客户数（各月相加；转发给他人的打开计入分享）。",
+            "Customers who opened a material a guide sent them through a tracked link that month (summed over months; opens by people they forwarded it to count as shares).",
+        ),
+        "metric.content_opens_per_reader_milli" => ("人均打开次数", "Opens per reader"),
+        "metric.content_opens_per_reader_milli.def" => (
+            "雷达链接的打开次数 ÷ 打开过的客户数（10 分钟内的重复打开算一次）。",
+            "Tracked-link opens per customer who opened one (reopening within 10 minutes counts once).",
         ),
         "mpage.nav" => ("指标", "Metrics"),
         "mpage.title" => ("指标", "Metrics"),
@@ -352,10 +357,6 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "mpage.reason.interaction_rate" => (
             "群发的送达已记录，但客户的回复需要企业微信会话存档（鱼塘未接入）。",
             "Mass-message deliveries are recorded, but customers' replies need WeCom's conversation archive, which Yutang does not read.",
-        ),
-        "mpage.reason.content_reach" => (
-            "素材的打开已由雷达链接记录，但月度指标尚未按其统计。",
-            "Material opens are recorded by tracked links, but the monthly metric does not count them yet.",
         ),
         "mpage.reason.holdout_uplift" => (
             "需要保留随机对照组的群发活动（议题 #21）。",

@@ -18,6 +18,7 @@ both_engines!(
     a_tracked_link_counts_reads_forwards_and_time_on_page,
     a_guide_links_and_reads_only_their_own,
     ten_first_opens_at_once_make_one_recipient,
+    content_reach_counts_the_customers_who_open_what_guides_sent,
 );
 
 const AGENT: i64 = 1_000_007;
@@ -113,6 +114,30 @@ async fn beat(t: &TestApp, token: &str, cookie: &str, view: i64, seconds: i64) -
         .await
         .unwrap()
         .status()
+}
+
+/// The period total of a metric line on the metrics page at `query`.
+async fn metric(t: &TestApp, query: &str, key: &str) -> Value {
+    let v = ok(
+        t.get(&format!("/api/v1/metrics?{query}"), &t.admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        v["unavailable"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["key"] != "content_reach"),
+        "{v}"
+    );
+    v["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["key"] == key)
+        .unwrap_or_else(|| panic!("no metric {key} in {v}"))["total"]
+        .clone()
 }
 
 async fn stats(t: &TestApp, token: &str, id: i64) -> Value {
@@ -386,6 +411,80 @@ async fn ten_first_opens_at_once_make_one_recipient(e: Engine) {
         (&s["views"], &s["viewers"], &s["forwards"], &s["customers"]),
         (&json!(10), &json!(10), &json!(9), &json!(1)),
         "{s}"
+    );
+    fake.shutdown().await;
+}
+
+/// 内容种草 (issue #24 item 2, from #21 item 4's tracked links): the customers who opened a
+/// material a guide sent them, and their opens per reader, for the brand and for each guide
+/// whose links were opened; a reload is no second open, a forward is a share, and an event an
+/// integration posts cannot pass for an open.
+async fn content_reach_counts_the_customers_who_open_what_guides_sent(e: Engine) {
+    let (t, fake, _, customers) = synced(e).await;
+    let id = poster(&t, "周末上新").await;
+    let zhang = staff_of(&t, "zhangwei").await;
+    let wang = staff_of(&t, "wangfang").await;
+    let (c1, c2) = (
+        customers["wmDemoCustomer0001"],
+        customers["wmDemoCustomer0002"],
+    );
+    let mut tokens = Vec::new();
+    for (staff, customer) in [(zhang, c1), (zhang, c2), (wang, c1)] {
+        let l = ok(
+            t.post(
+                &format!("/api/v1/materials/{id}/links"),
+                &t.admin,
+                json!({"staff_id": staff, "customer_id": customer}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        tokens.push(l["token"].as_str().unwrap().to_owned());
+    }
+    // c1 opens zhangwei's link, reloads it, and forwards it to a friend who opens it.
+    let (_, _, c1_cookie, _) = open(&t, &tokens[0], None).await;
+    let c1_cookie = c1_cookie.unwrap();
+    open(&t, &tokens[0], Some(&c1_cookie)).await;
+    open(&t, &tokens[0], None).await;
+    // c2 opens theirs; c1 opens wangfang's.
+    open(&t, &tokens[1], None).await;
+    open(&t, &tokens[2], Some(&c1_cookie)).await;
+    // An integration's page_view that claims to be a tracked open is not one.
+    let r = t
+        .post(
+            "/api/v1/events",
+            &t.admin,
+            json!({"events": [{"id": "fake-open-1", "kind": "page_view", "customer_id": c2,
+                "detail": {"tracked_link": true, "material_id": id}}]}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+
+    t.app.analytics().follow().await.unwrap();
+    // The brand: two readers, three opens (1.5 per reader); the forward is a share.
+    assert_eq!(metric(&t, "", "content_reach").await, 2);
+    assert_eq!(
+        metric(&t, "", "content_opens_per_reader_milli").await,
+        1_500
+    );
+    assert_eq!(metric(&t, "", "shares").await, 1);
+    // Each guide counts the customers who opened their links.
+    let q = format!("staff_id={zhang}");
+    assert_eq!(metric(&t, &q, "content_reach").await, 2);
+    assert_eq!(
+        metric(&t, &q, "content_opens_per_reader_milli").await,
+        1_000
+    );
+    let q = format!("staff_id={wang}");
+    assert_eq!(metric(&t, &q, "content_reach").await, 1);
+
+    // Followed cells are what a rebuild from the base tables gives.
+    let followed = yutang_store::facts::all_cells(&t.app.db).await.unwrap();
+    t.app.analytics().rebuild_now().await.unwrap();
+    assert_eq!(
+        followed,
+        yutang_store::facts::all_cells(&t.app.db).await.unwrap()
     );
     fake.shutdown().await;
 }
