@@ -92,10 +92,12 @@ pub enum Action {
     MessagingChanged,
     /// A guide task was created by hand, done or skipped (detail `op`).
     GuideTaskChanged,
+    /// A churn alert was marked handled (detail: kind, guide, customer, note).
+    ChurnAlertHandled,
 }
 
 impl Action {
-    pub const ALL: [Action; 49] = [
+    pub const ALL: [Action; 50] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -145,6 +147,7 @@ impl Action {
         Action::CardRefundAcknowledged,
         Action::AuditExported,
         Action::GuideTaskChanged,
+        Action::ChurnAlertHandled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -198,6 +201,7 @@ impl Action {
             Action::CardRefundAcknowledged => "card_refund_acknowledged",
             Action::AuditExported => "audit_exported",
             Action::GuideTaskChanged => "guide_task_changed",
+            Action::ChurnAlertHandled => "churn_alert_handled",
         }
     }
 

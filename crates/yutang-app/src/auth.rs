@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use yutang_core::access::{Caller, Principal};
 use yutang_core::ids::{StaffId, StoreId, TokenId};
 use yutang_core::staff::{NewPassword, Role, Username};
-use yutang_store::{login_attempts, sessions, staff as staff_store, tokens as token_store};
+use yutang_store::{Tx, login_attempts, sessions, staff as staff_store, tokens as token_store};
 
 use crate::audit::{self, Action};
 use crate::error::{AppError, Result};
@@ -65,6 +65,16 @@ pub struct IssuedSession {
     pub csrf_token: String,
     pub expires_at: i64,
     pub staff_id: StaffId,
+}
+
+/// The account a successful sign-in opens a session for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SignedIn<'a> {
+    pub staff_id: i64,
+    pub role: &'a str,
+    pub store_id: Option<i64>,
+    /// The username, as the audit log names the actor.
+    pub name: &'a str,
 }
 
 /// A session found for a presented token.
@@ -182,15 +192,46 @@ impl Auth<'_> {
             return Err(AppError::InvalidCredentials);
         };
 
+        let mut tx = self.db.begin().await?;
+        let issued = self
+            .open_session_in(
+                &mut tx,
+                &SignedIn {
+                    staff_id: c.id,
+                    role: &c.role,
+                    store_id: c.store_id,
+                    name: &name_key,
+                },
+                ip,
+                user_agent,
+                "",
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(issued)
+    }
+
+    /// Open a session for an account whose sign-in succeeded (a password, or WeCom), with its
+    /// `login` audit entry (`detail` says how, empty for a password), in the caller's
+    /// transaction. Every way of signing in ends here.
+    pub(crate) async fn open_session_in(
+        &self,
+        tx: &mut Tx,
+        who: &SignedIn<'_>,
+        ip: &str,
+        user_agent: &str,
+        detail: &str,
+    ) -> Result<IssuedSession> {
+        let now = self.now();
         let token = random_secret(SESSION_PREFIX);
         let csrf = random_secret("");
-        let expires_at = now + a.session_idle_minutes * 60_000;
+        let expires_at = now + self.settings.auth.session_idle_minutes * 60_000;
         let ua: String = user_agent.chars().take(200).collect();
-        sessions::create(
-            &self.db,
+        sessions::create_in(
+            tx,
             &sessions::NewSession {
                 token_hash: &secret_hash(&token),
-                staff_id: c.id,
+                staff_id: who.staff_id,
                 csrf_token: &csrf,
                 now,
                 expires_at,
@@ -199,22 +240,30 @@ impl Auth<'_> {
             },
         )
         .await?;
-        let role = Role::parse("role", &c.role)?;
+        let role = Role::parse("role", who.role)?;
         let actor = Actor {
             caller: Caller {
-                principal: Principal::Staff(StaffId(c.id)),
+                principal: Principal::Staff(StaffId(who.staff_id)),
                 role,
-                store_id: c.store_id.map(StoreId),
+                store_id: who.store_id.map(StoreId),
             },
-            name: name_key.clone(),
+            name: who.name.to_owned(),
             ip: ip.to_owned(),
         };
-        audit::record(self, &actor, Action::Login, &format!("staff:{}", c.id), "").await?;
+        audit::record_in(
+            self,
+            tx,
+            &actor,
+            Action::Login,
+            &format!("staff:{}", who.staff_id),
+            detail,
+        )
+        .await?;
         Ok(IssuedSession {
             token,
             csrf_token: csrf,
             expires_at,
-            staff_id: StaffId(c.id),
+            staff_id: StaffId(who.staff_id),
         })
     }
 

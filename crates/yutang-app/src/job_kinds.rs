@@ -26,6 +26,7 @@ pub(crate) fn registry() -> JobRegistry {
     crate::radar::register(&mut reg);
     crate::journeys::register(&mut reg);
     crate::guide_tasks::register(&mut reg);
+    crate::churn_alerts::register(&mut reg);
     reg
 }
 
@@ -34,7 +35,7 @@ mod tests {
     use super::*;
 
     /// The kinds the runner claimed before the registry existed (each area's constants).
-    const EXPECTED: [&str; 31] = [
+    const EXPECTED: [&str; 32] = [
         crate::acquisition::REWARD_KIND,
         crate::acquisition::referrals::QUALIFY_KIND,
         crate::tags::BULK_TAG_KIND,
@@ -66,6 +67,7 @@ mod tests {
         crate::radar::NOTICE_KIND,
         crate::journeys::NOTIFY_KIND,
         crate::guide_tasks::REMIND_KIND,
+        crate::churn_alerts::NOTIFY_KIND,
     ];
 
     /// Every kind is registered exactly once (a second registration panics in `register`,

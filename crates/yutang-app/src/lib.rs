@@ -9,6 +9,8 @@ pub mod actor;
 pub mod analytics;
 pub mod audit;
 pub mod auth;
+pub mod auth_wecom;
+pub mod churn_alerts;
 pub mod customer_tokens;
 pub mod customers;
 pub mod db_copy;

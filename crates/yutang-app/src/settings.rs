@@ -212,7 +212,8 @@ impl Default for WebhookSettings {
 
 /// WeCom (企业微信) connection of a self-built app. Also read from `YUTANG_WECOM_CORP_ID`,
 /// `YUTANG_WECOM_CONTACT_SECRET`, `YUTANG_WECOM_CALLBACK_TOKEN`,
-/// `YUTANG_WECOM_ENCODING_AES_KEY` and `YUTANG_WECOM_API_BASE` (and their `_FILE` forms).
+/// `YUTANG_WECOM_ENCODING_AES_KEY`, `YUTANG_WECOM_API_BASE`, `YUTANG_WECOM_LOGIN_BASE` and
+/// `YUTANG_WECOM_OAUTH_BASE` (and their `_FILE` forms).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct WecomSettings {
@@ -226,6 +227,12 @@ pub struct WecomSettings {
     pub encoding_aes_key: Option<Secret>,
     /// API base URL: the official host, or a proxy (or the fake WeCom in tests).
     pub api_base: String,
+    /// Host of WeCom's web-login (QR) page that "Sign in with WeCom" sends a desktop browser
+    /// to (`/wwlogin/sso/login`); the fake WeCom's address in tests.
+    pub login_base: String,
+    /// Host of the OAuth page that signs in a page opened inside the WeCom client
+    /// (`/connect/oauth2/authorize`); the fake WeCom's address in tests.
+    pub oauth_base: String,
     /// How long the setup checker waits for the public callback URL to answer WeCom's URL
     /// verification (WeCom allows 1 s; 100–10000).
     pub verify_timeout_ms: u64,
@@ -239,6 +246,8 @@ impl Default for WecomSettings {
             callback_token: None,
             encoding_aes_key: None,
             api_base: "https://qyapi.weixin.qq.com".into(),
+            login_base: "https://login.work.weixin.qq.com".into(),
+            oauth_base: "https://open.weixin.qq.com".into(),
             verify_timeout_ms: 1000,
         }
     }
@@ -471,6 +480,19 @@ impl Settings {
             return Err(AppError::Internal(
                 "configuration: wecom.verify_timeout_ms must be 100–10000".into(),
             ));
+        }
+        for (name, base) in [
+            ("wecom.login_base", &self.wecom.login_base),
+            ("wecom.oauth_base", &self.wecom.oauth_base),
+        ] {
+            let ok = (base.starts_with("https://") || base.starts_with("http://"))
+                && !base.contains(['?', '#'])
+                && !base.chars().any(|c| c.is_control() || c.is_whitespace());
+            if !ok {
+                return Err(AppError::Internal(format!(
+                    "configuration: {name} must be an http(s):// address without query or fragment"
+                )));
+            }
         }
         if let Some(u) = &self.h5.order_url {
             let scheme_ok = u.starts_with("https://") || u.starts_with("http://");

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod acquisition;
 pub mod analytics;
+pub mod churn_alerts;
 pub mod customers;
 pub mod error;
 pub mod error_codes;

@@ -13,6 +13,7 @@ pub mod acquisition;
 pub mod audit;
 pub mod backup;
 pub mod bulk;
+pub mod churn_alerts;
 pub mod copy;
 pub mod customers;
 pub mod db;

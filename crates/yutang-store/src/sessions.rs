@@ -5,6 +5,7 @@ use sqlx::FromRow;
 
 use crate::Db;
 use crate::error::{Result, StoreError};
+use crate::tx::Tx;
 
 #[derive(Debug, Clone)]
 pub struct NewSession<'a> {
@@ -33,7 +34,12 @@ pub struct SessionRow {
 }
 
 pub async fn create(db: &Db, s: &NewSession<'_>) -> Result<i64> {
-    db_run!(db, pool => {
+    in_own_tx!(db, create_in(s))
+}
+
+/// [`create`] inside the caller's transaction (a sign-in that writes more than the session).
+pub async fn create_in(tx: &mut Tx, s: &NewSession<'_>) -> Result<i64> {
+    in_tx!(tx, conn => {
         sqlx::query_scalar(
             "INSERT INTO sessions (token_hash, staff_id, csrf_token, created_at, expires_at, \
              last_seen_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $4, $6, $7) RETURNING id",
@@ -45,7 +51,7 @@ pub async fn create(db: &Db, s: &NewSession<'_>) -> Result<i64> {
         .bind(s.expires_at)
         .bind(s.ip)
         .bind(s.user_agent)
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
         .map_err(|e| StoreError::classify(e, "session"))
     })

@@ -4,6 +4,7 @@
 
 #[cfg(feature = "fake-wecom")]
 pub mod acquisition;
+mod churn;
 mod journeys;
 pub mod loyalty;
 mod materials;
@@ -282,6 +283,7 @@ impl Demo<'_> {
         progress("自动化旅程 journeys", 0, 1);
         self.seed_demo_journeys().await?;
         progress("自动化旅程 journeys", 1, 1);
+        self.seed_demo_churn_alerts().await?;
         self.db.analyze().await?;
         Ok(summary)
     }

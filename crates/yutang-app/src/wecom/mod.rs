@@ -13,6 +13,7 @@ pub mod transfers;
 use serde::Serialize;
 use thiserror::Error;
 use yutang_core::access::Caller;
+use yutang_core::churn_alerts::Kind as ChurnKind;
 use yutang_core::customers::FollowState;
 use yutang_core::events::{ClientEventId, EventKind as TimelineKind};
 use yutang_core::identity::Identity;
@@ -446,6 +447,30 @@ impl Wecom<'_> {
                 }
             }
             _ => {}
+        }
+        // Churn alerts: who ended the follow, with the customer's value, told to the guide and
+        // the store's managers (a deletion made by a transfer is no churn).
+        let churn = match &c.change {
+            ContactChange::DeleteFollowUser => Some(ChurnKind::CustomerDeleted),
+            ContactChange::Delete { source } if source.as_deref() != Some("DELETE_BY_TRANSFER") => {
+                Some(ChurnKind::GuideDeleted)
+            }
+            _ => None,
+        };
+        if let (Some(kind), Some(s)) = (churn, follower) {
+            crate::churn_alerts::record_in(
+                self,
+                &mut tx,
+                &crate::churn_alerts::Ended {
+                    kind,
+                    customer_id: customer,
+                    staff_id: s.id,
+                    store_id: s.store_id,
+                    occurred_at: at,
+                    source_key: client_id.as_str(),
+                },
+            )
+            .await?;
         }
         let mut detail = serde_json::json!({ "source": "wecom", "userid": c.user_id });
         if let Some(st) = state_sent.filter(|s| !s.is_empty()) {

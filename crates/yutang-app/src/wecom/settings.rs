@@ -62,6 +62,9 @@ pub struct Live {
     /// (it may have read the row as it was) never puts what it read into the cache.
     generation: std::sync::atomic::AtomicU64,
     client: Mutex<Option<(String, WecomClient)>>,
+    /// The self-built app's client (app messages, sign-in with WeCom), shared like `client`
+    /// so its access token is cached too.
+    app_client: Mutex<Option<(String, i64, WecomClient)>>,
 }
 
 /// A secret as the console and API show it: never in full.
@@ -445,7 +448,9 @@ impl Wecom<'_> {
     }
 
     /// The self-built app's client and AgentId, when one is configured (corp id, an app's
-    /// AgentId and secret): what sends app messages (`message/send`) to staff.
+    /// AgentId and secret; the first app listed): what sends app messages (`message/send`) to
+    /// staff and exchanges sign-in codes (`auth/getuserinfo`). Shared while the settings stay
+    /// the same, so its access token is cached.
     pub(crate) async fn app_client(&self) -> Result<Option<(i64, WecomClient)>> {
         let cfg = self.wecom().wecom_config().await?;
         if cfg.corp_id.is_empty() {
@@ -458,10 +463,24 @@ impl Wecom<'_> {
         else {
             return Ok(None);
         };
-        let mut c = yutang_wecom::ClientConfig::new(cfg.corp_id.clone(), secret.expose());
-        c.api_base.clone_from(&cfg.api_base);
-        let client =
-            WecomClient::new(c).map_err(|e| AppError::Internal(format!("WeCom client: {e}")))?;
+        let key = format!(
+            "{}\n{agent}\n{}\n{}",
+            cfg.corp_id,
+            sha(secret.expose()),
+            cfg.api_base
+        );
+        let mut slot = self
+            .wecom_client
+            .app_client
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((k, a, c)) = slot.as_ref()
+            && *k == key
+        {
+            return Ok(Some((*a, c.clone())));
+        }
+        let client = new_client(&cfg, secret)?;
+        *slot = Some((key, agent, client.clone()));
         Ok(Some((agent, client)))
     }
 

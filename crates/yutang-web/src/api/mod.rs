@@ -7,6 +7,7 @@ pub mod acquisition_stats;
 pub mod audit;
 pub mod auth;
 pub mod cards;
+pub mod churn_alerts;
 pub mod coupons;
 pub mod customers;
 pub mod dashboard;
@@ -127,6 +128,7 @@ use promotions::CustomerTokenScheme;
         radar::link, radar::stats,
         guide_tasks::list, guide_tasks::create, guide_tasks::stats, guide_tasks::get_one,
         guide_tasks::done, guide_tasks::skip,
+        churn_alerts::list, churn_alerts::get_one, churn_alerts::handle,
         journeys::list, journeys::create, journeys::get_one, journeys::update,
         journeys::activate, journeys::pause, journeys::archive, journeys::trace,
         journeys::calendar,
@@ -170,6 +172,7 @@ use promotions::CustomerTokenScheme;
         (name = "messaging", description = "Mass messages to customers through their guides (群发): reach preview with exclusions and holdout, per-customer results, reminders; the messaging rules (frequency caps, WeCom receipt rule, opt-out tag); moments tasks (客户朋友圈) with who published, likes and comments"),
         (name = "materials", description = "The material library (素材库): posters, images, copy, link and mini-program cards in folders with labels, for guides to send; every role reads, admins and operators write"),
         (name = "guide_tasks", description = "The guide task inbox (导购待办): tasks for guides set by store managers and headquarters or made by customer journeys, done or skipped, reminded through WeCom when due, with completion figures per guide and per store; a guide sees their own, a store manager their store's"),
+        (name = "churn_alerts", description = "Churn alerts (流失提醒): a customer deleting their guide or a guide deleting a customer, with the customer's value then, told to the guide and the store's managers as WeCom app messages and marked handled with a note; a guide sees their own customer_deleted alerts, a store manager their store's"),
         (name = "journeys", description = "The journey engine (自动化旅程 / SOP): a trigger (an event, a schedule, a customer date, entering or leaving a segment) and steps (wait, branch, tag, coupon, guide task, message, notification, webhook) each enrolled customer walks; versions, pause and resume, live counts per step and a per-customer trace. Group SOPs (群 SOP): a schedule over customer groups posting a group message, as a WeCom group mass message or a task per group owner, and the SOP calendar's week view"),
         (name = "customers", description = "Customer pool: identities, merges, profile, follows, timeline"),
         (name = "events", description = "Event ingest (timelines)"),
@@ -499,6 +502,9 @@ pub fn router() -> Router<AppState> {
         .route("/guide-tasks/{id}", get(guide_tasks::get_one))
         .route("/guide-tasks/{id}/done", post(guide_tasks::done))
         .route("/guide-tasks/{id}/skip", post(guide_tasks::skip))
+        .route("/churn-alerts", get(churn_alerts::list))
+        .route("/churn-alerts/{id}", get(churn_alerts::get_one))
+        .route("/churn-alerts/{id}/handle", post(churn_alerts::handle))
         .merge(promotions_router())
         .merge(acquisition_router())
         .route(

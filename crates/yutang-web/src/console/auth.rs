@@ -27,6 +27,8 @@ struct LoginPage {
     error: Option<&'static str>,
     notice: Option<&'static str>,
     lang_href: String,
+    /// "Sign in with WeCom", when it is configured.
+    wecom_href: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -35,7 +37,7 @@ pub struct LoginQuery {
     ok: Option<String>,
 }
 
-fn safe_next(next: Option<&str>) -> String {
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
         // Only local console paths: never `//evil.example` or an absolute URL.
         Some(n) if n.starts_with("/console") && !n.starts_with("//") && !n.contains("\\") => {
@@ -55,7 +57,14 @@ fn login_cookie_header(value: &str, secure: bool) -> HeaderValue {
     HeaderValue::from_str(&c.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-fn render_login(
+/// Whether the login page offers "Sign in with WeCom" (a failure to tell is "no").
+pub(crate) async fn wecom_offered(s: &AppState) -> bool {
+    s.app.auth().wecom_login_available().await.unwrap_or(false)
+}
+
+/// The login page (also the page a refused sign-in with WeCom shows, with its error).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn render_login(
     s: &AppState,
     lang: Lang,
     next: String,
@@ -63,8 +72,15 @@ fn render_login(
     status: StatusCode,
     error: Option<&'static str>,
     notice: Option<&'static str>,
+    wecom: bool,
 ) -> Response {
     let csrf = yutang_app::auth::random_secret("");
+    let wecom_href = wecom.then(|| {
+        format!(
+            "/console/login/wecom?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        )
+    });
     let here = format!(
         "/console/login?next={}",
         url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
@@ -82,6 +98,7 @@ fn render_login(
             "/console/lang?to={other}&back={}",
             url::form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>()
         ),
+        wecom_href,
     };
     let mut res = render(status, &page);
     res.headers_mut().append(
@@ -109,6 +126,7 @@ pub async fn login_page(State(s): State<AppState>, req: axum::extract::Request) 
         Some("password_changed") => Some(Tr { lang }.t("account.password_changed")),
         _ => None,
     };
+    let wecom = wecom_offered(&s).await;
     render_login(
         &s,
         lang,
@@ -117,6 +135,7 @@ pub async fn login_page(State(s): State<AppState>, req: axum::extract::Request) 
         StatusCode::OK,
         None,
         notice,
+        wecom,
     )
 }
 
@@ -156,6 +175,7 @@ pub async fn login_submit(
                 StatusCode::BAD_REQUEST,
                 Some(tr.t("err.invalid_form")),
                 None,
+                wecom_offered(&s).await,
             );
         }
     };
@@ -170,6 +190,7 @@ pub async fn login_submit(
             StatusCode::FORBIDDEN,
             Some(tr.t("err.csrf")),
             None,
+            wecom_offered(&s).await,
         );
     }
     let ua = headers
@@ -183,16 +204,8 @@ pub async fn login_submit(
         .await
     {
         Ok(issued) => {
-            let max_age = (issued.expires_at - s.app.now()) / 1000;
-            let c = cookie::Cookie::build((SESSION_COOKIE, issued.token))
-                .path("/")
-                .http_only(true)
-                .secure(s.app.settings.auth.cookie_secure)
-                .same_site(cookie::SameSite::Lax)
-                .max_age(cookie::time::Duration::seconds(max_age))
-                .build();
             let mut res = see_other(&next);
-            if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
+            if let Some(v) = session_cookie(&s, &issued) {
                 res.headers_mut().append(header::SET_COOKIE, v);
             }
             res
@@ -207,6 +220,7 @@ pub async fn login_submit(
                 w.status,
                 Some(tr.error(w.code)),
                 None,
+                wecom_offered(&s).await,
             );
             if let Some(secs) = w.retry_after
                 && let Ok(v) = HeaderValue::from_str(&secs.to_string())
@@ -216,6 +230,23 @@ pub async fn login_submit(
             res
         }
     }
+}
+
+/// The session cookie of a sign-in (password or WeCom): HttpOnly, SameSite=Lax, for the
+/// session's idle lifetime.
+pub(crate) fn session_cookie(
+    s: &AppState,
+    issued: &yutang_app::auth::IssuedSession,
+) -> Option<HeaderValue> {
+    let max_age = (issued.expires_at - s.app.now()) / 1000;
+    let c = cookie::Cookie::build((SESSION_COOKIE, issued.token.clone()))
+        .path("/")
+        .http_only(true)
+        .secure(s.app.settings.auth.cookie_secure)
+        .same_site(cookie::SameSite::Lax)
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .build();
+    HeaderValue::from_str(&c.to_string()).ok()
 }
 
 fn serde_urlencoded_parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {

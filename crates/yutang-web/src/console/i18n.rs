@@ -190,6 +190,9 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
     if key.starts_with("guide_tasks.") {
         return super::guide_tasks::text(key);
     }
+    if key.starts_with("churn.") {
+        return super::churn_alerts::text(key);
+    }
     Some(match key {
         "app.name" => ("鱼塘", "Yutang"),
         "app.tagline" => ("私域运营平台", "Private-domain operations"),
@@ -208,6 +211,8 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "login.username" => ("用户名", "Username"),
         "login.password" => ("密码", "Password"),
         "login.submit" => ("登录", "Sign in"),
+        "login.or" => ("或", "or"),
+        "login.wecom" => ("企业微信扫码登录", "Sign in with WeCom"),
         "home.title" => ("概览", "Overview"),
         "home.welcome" => ("欢迎回来", "Welcome back"),
         "home.your_role" => ("你的角色", "Your role"),

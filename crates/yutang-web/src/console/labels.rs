@@ -388,6 +388,13 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         // A tracked link's open on the timeline (雷达).
         "field.material_id" => ("素材 ID", "Material id"),
         "field.tracked_link" => ("雷达链接", "Tracked link"),
+        // Churn alerts (流失提醒, issue #23 item 4): the handling's audit entry, the message job.
+        "audit.churn_alert_handled" => ("处理流失提醒", "Handled a churn alert"),
+        "target.churn_alert" => ("流失提醒", "Churn alert"),
+        "jobs.kind_churn_alert_notify" => ("流失提醒：通知员工", "Churn alert notice"),
+        "field.note" => ("备注", "Note"),
+        // A sign-in's audit detail: password or WeCom (issue #23 item 1).
+        "field.method" => ("登录方式", "Sign-in method"),
         // The guide task inbox (导购待办, issue #21 item 6): its audit entries, timeline entries
         // and reminder job.
         "audit.guide_task_changed" => ("导购待办变更", "Changed a guide task"),
@@ -1241,6 +1248,11 @@ mod tests {
         has(&format!(
             "jobs.kind_{}",
             yutang_app::guide_tasks::REMIND_KIND
+        ));
+        has("target.churn_alert");
+        has(&format!(
+            "jobs.kind_{}",
+            yutang_app::churn_alerts::NOTIFY_KIND
         ));
         for s in yutang_core::guide_tasks::Source::ALL {
             has(&format!("source.{}", s.as_str()));

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod bulk_tags;
 mod cards;
+mod churn_alerts;
 mod confirm;
 mod customers;
 mod guide_tasks;
@@ -40,6 +41,7 @@ mod tokens;
 mod webhooks;
 mod wecom;
 pub(crate) mod wecom_check;
+mod wecom_login;
 
 use askama::Template;
 use axum::Router;
@@ -135,7 +137,11 @@ pub fn router() -> Router<AppState> {
         )
         .route("/guide-tasks/{id}/done", post(guide_tasks::done))
         .route("/guide-tasks/{id}/skip", post(guide_tasks::skip))
+        .route("/churn-alerts", get(churn_alerts::list))
+        .route("/churn-alerts/{id}/handle", post(churn_alerts::handle))
         .route("/login", get(auth::login_page).post(auth::login_submit))
+        .route("/login/wecom", get(wecom_login::start))
+        .route("/login/wecom/callback", get(wecom_login::callback))
         .route("/logout", post(auth::logout))
         .route("/lang", get(auth::switch_lang))
         .route("/staff", get(staff::staff_list).post(staff::staff_create))

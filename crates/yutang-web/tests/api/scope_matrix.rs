@@ -223,6 +223,9 @@ struct World {
     guide_task_a: i64,
     spare_guide_task_a: i64,
     guide_task_b: i64,
+    /// Churn alerts: store A's guide's customer deleted them, and one of store B.
+    churn_a: i64,
+    churn_b: i64,
 }
 
 async fn json_of(r: reqwest::Response, want: StatusCode) -> Value {
@@ -670,6 +673,18 @@ async fn world(e: Engine) -> World {
         );
     }
     let (referral_a, referral_b, spare_referral) = (referrals[0], referrals[1], referrals[2]);
+    // Churn alerts: store A's customer deleted guide A, store B's customer guide B.
+    let mut churn = Vec::new();
+    for (n, staff, customer, store) in [(1, guide_a_id, ca, store_a), (2, guide_b_id, cb, store_b)]
+    {
+        let sql = format!(
+            "INSERT INTO churn_alerts (kind, customer_id, staff_id, store_id, occurred_at, \
+             orders, spend_fen, source_key, status, note, created_at) VALUES \
+             ('customer_deleted', {customer}, {staff}, {store}, 0, 1, 100, 'matrix:{n}', \
+             'open', '', 0) RETURNING id"
+        );
+        churn.push(crate::promotions::scalar(&t, Box::leak(sql.into_boxed_str())).await);
+    }
 
     // Paid member cards: a card, a spare, purchases for both customers and a settled period
     // of store A's customer with a refund owed.
@@ -782,6 +797,8 @@ async fn world(e: Engine) -> World {
         guide_task_a: guide_tasks[0],
         spare_guide_task_a: guide_tasks[1],
         guide_task_b: guide_tasks[2],
+        churn_a: churn[0],
+        churn_b: churn[1],
     }
 }
 
@@ -1030,6 +1047,15 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
             Case::new(Roles(&[Guide, Manager, Operator, Admin]))
                 .scoped(w.spare_guide_task_a, w.guide_task_b)
                 .body(json!({"reason": "矩阵跳过"}))
+        }
+        // --- churn alerts (a guide their own customer_deleted alerts, a store manager their
+        // store's; analysts only read) ---
+        ("get", "/churn-alerts") => Case::new(Roles(EVERY)),
+        ("get", "/churn-alerts/{id}") => Case::new(Roles(EVERY)).scoped(w.churn_a, w.churn_b),
+        ("post", "/churn-alerts/{id}/handle") => {
+            Case::new(Roles(&[Guide, Manager, Operator, Admin]))
+                .scoped(w.churn_a, w.churn_b)
+                .body(json!({"note": "矩阵处理"}))
         }
         // --- outbound webhooks (admin only) ---
         ("get", "/webhooks") | ("get", "/webhooks/kinds") => Case::new(Roles(ADMIN)),

@@ -2333,6 +2333,130 @@ impl WecomClient {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Sign-in with WeCom (企业微信登录): web login (98151 / 98171) and OAuth inside the client
+// (91022 / 96441) both end with a `code` exchanged by `auth/getuserinfo` (91023 / 96442 /
+// 98177).
+//
+// Sources: the official pages as quoted in the task brief: the code "只能使用一次，5分钟未被使用
+// 自动过期", at most 512 bytes; a member's answer carries `userid` (and `user_ticket` for
+// `snsapi_privateinfo`), a non-member's `openid` (and `external_userid` when they are a
+// customer of the corp); 40029 invalid code; 50001 redirect_uri not on the app's trusted domain.
+
+/// `GET /cgi-bin/auth/getuserinfo?access_token=…&code=…`: who a sign-in code is of, with the
+/// token of the self-built app the sign-in was for.
+pub const PATH_AUTH_GETUSERINFO: &str = "/cgi-bin/auth/getuserinfo";
+/// A sign-in `code`: at most 512 bytes (96442).
+pub const MAX_OAUTH_CODE_BYTES: usize = 512;
+/// A sign-in code expires 5 minutes after it was issued, used or not (96442).
+pub const OAUTH_CODE_TTL_SECS: u64 = 300;
+/// OAuth `state`: letters and digits, at most 128 bytes (91022).
+pub const MAX_OAUTH_STATE_BYTES: usize = 128;
+/// `40029` invalid code: unknown, used or expired.
+pub const ERR_INVALID_OAUTH_CODE: i64 = 40029;
+/// `50001` redirect_uri 未授权: its domain is not the app's trusted domain (可信域名).
+pub const ERR_UNTRUSTED_REDIRECT: i64 = 50001;
+/// The default host of the web-login (QR) page.
+pub const DEFAULT_LOGIN_BASE: &str = "https://login.work.weixin.qq.com";
+/// The default host of the OAuth authorize page opened inside the WeCom client.
+pub const DEFAULT_OAUTH_BASE: &str = "https://open.weixin.qq.com";
+/// The web-login page's path (98151): `?login_type=CorpApp&appid=…&agentid=…&redirect_uri=…&state=…`.
+pub const PATH_WEB_LOGIN: &str = "/wwlogin/sso/login";
+/// The OAuth authorize page's path (91022): `?appid=…&redirect_uri=…&response_type=code&scope=snsapi_base&state=…&agentid=…#wechat_redirect`.
+pub const PATH_OAUTH_AUTHORIZE: &str = "/connect/oauth2/authorize";
+
+/// Whether `state` is one WeCom carries through: 1..=128 letters and digits.
+pub fn is_valid_oauth_state(state: &str) -> bool {
+    !state.is_empty()
+        && state.len() <= MAX_OAUTH_STATE_BYTES
+        && state.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Percent-encode everything but RFC 3986's unreserved characters (a query value).
+fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for byte in s.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The web-login (QR, 扫码登录) address for a desktop browser (98151): `login_base` is
+/// [`DEFAULT_LOGIN_BASE`] or a proxy's (the fake's in tests).
+pub fn web_login_url(
+    login_base: &str,
+    corp_id: &str,
+    agent_id: i64,
+    redirect_uri: &str,
+    state: &str,
+) -> String {
+    format!(
+        "{}{PATH_WEB_LOGIN}?login_type=CorpApp&appid={}&agentid={agent_id}&redirect_uri={}&state={}",
+        login_base.trim_end_matches('/'),
+        url_encode(corp_id),
+        url_encode(redirect_uri),
+        url_encode(state),
+    )
+}
+
+/// The OAuth address for a page opened inside the WeCom client (91022), silent
+/// (`snsapi_base`): `oauth_base` is [`DEFAULT_OAUTH_BASE`] or a proxy's.
+pub fn oauth_authorize_url(
+    oauth_base: &str,
+    corp_id: &str,
+    agent_id: i64,
+    redirect_uri: &str,
+    state: &str,
+) -> String {
+    format!(
+        "{}{PATH_OAUTH_AUTHORIZE}?appid={}&redirect_uri={}&response_type=code&scope=snsapi_base&state={}&agentid={agent_id}#wechat_redirect",
+        oauth_base.trim_end_matches('/'),
+        url_encode(corp_id),
+        url_encode(redirect_uri),
+        url_encode(state),
+    )
+}
+
+/// `auth/getuserinfo` answer: a member's `userid`, or for someone outside the corp `openid`
+/// (and `external_userid` when they are the corp's customer) without a userid.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct AuthUserInfo {
+    /// The member's userid; empty for a non-member.
+    pub userid: String,
+    /// For `snsapi_privateinfo` only (unused by `snsapi_base`).
+    pub user_ticket: String,
+    /// A non-member's openid.
+    pub openid: String,
+    /// A non-member who is the corp's customer.
+    pub external_userid: String,
+}
+
+impl WecomClient {
+    /// Who a sign-in `code` (web login or OAuth) is of (`auth/getuserinfo`, 96442). The
+    /// client must hold the self-built app's secret. The code is checked before it is sent:
+    /// 1..=512 bytes of visible ASCII. Errors: [`ERR_INVALID_OAUTH_CODE`] (40029) for an
+    /// unknown, used or expired code.
+    pub async fn auth_getuserinfo(&self, code: &str) -> Result<AuthUserInfo, WecomError> {
+        let path = PATH_AUTH_GETUSERINFO;
+        if code.is_empty()
+            || code.len() > MAX_OAUTH_CODE_BYTES
+            || !code.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(invalid(
+                path,
+                "code",
+                format!("must be 1..={MAX_OAUTH_CODE_BYTES} bytes of visible ASCII"),
+            ));
+        }
+        self.get(path, &[("code", code)]).await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Moments (客户朋友圈) and attachments (上传附件资源)
 //
 // Sources: 95094 / 96351 (企业发表内容到客户的朋友圈: `add_moment_task`, `get_moment_task_result`),

@@ -230,6 +230,17 @@ impl WelcomeCode {
     }
 }
 
+/// A sign-in code the fake issued (web login or OAuth; exchanged by `auth/getuserinfo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OauthCode {
+    /// The member it signs in; `None`: someone outside the corp (the answer has an openid).
+    pub userid: Option<String>,
+    /// When it was issued, on the corp's clock ([`Corp::now_ms`]).
+    pub issued_at_ms: i64,
+    /// Whether `auth/getuserinfo` accepted it already (codes are single-use).
+    pub used: bool,
+}
+
 /// One recipient of a mass-send task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MsgTarget {
@@ -407,6 +418,8 @@ pub struct Corp {
     /// The next this many `get_moment_task_result` calls (any jobid) answer status 2 without a
     /// result ([`super::FakeWecom::delay_moment_jobs`]).
     pub moment_job_delays: u32,
+    /// Sign-in codes by code ([`super::FakeWecom::oauth_code`]).
+    pub oauth_codes: HashMap<String, OauthCode>,
 }
 
 impl Default for Corp {
@@ -435,6 +448,7 @@ impl Default for Corp {
             moments: Vec::new(),
             moment_jobs: BTreeMap::new(),
             moment_job_delays: 0,
+            oauth_codes: HashMap::new(),
         }
     }
 }
@@ -826,6 +840,26 @@ impl Corp {
                 message: None,
                 busy_answers: 0,
                 used_at_ms: None,
+            },
+        );
+        code
+    }
+
+    /// Issues a sign-in code for the member `userid` (`None`: someone outside the corp),
+    /// valid 5 minutes of the corp's clock and once.
+    pub fn issue_oauth_code(&mut self, userid: Option<&str>) -> String {
+        let code = format!(
+            "fakeOauthCode{:016x}{:016x}",
+            rand::random::<u64>(),
+            rand::random::<u64>()
+        );
+        let issued_at_ms = self.now_ms();
+        self.oauth_codes.insert(
+            code.clone(),
+            OauthCode {
+                userid: userid.map(str::to_owned),
+                issued_at_ms,
+                used: false,
             },
         );
         code

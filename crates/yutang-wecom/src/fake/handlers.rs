@@ -28,6 +28,10 @@ use crate::client::api::{
     PATH_MESSAGE_SEND,
 };
 use crate::client::api::{
+    ERR_INVALID_OAUTH_CODE, OAUTH_CODE_TTL_SECS, PATH_AUTH_GETUSERINFO, PATH_OAUTH_AUTHORIZE,
+    PATH_WEB_LOGIN, is_valid_oauth_state,
+};
+use crate::client::api::{
     MAX_ACQUISITION_LINK_NAME_CHARS, MAX_ACQUISITION_LINK_USERS, MAX_ACQUISITION_PRIORITY_USERS,
     MAX_ATTACHMENTS, MAX_CONTACT_WAY_REMARK_CHARS, MAX_CONTACT_WAY_USERS, MAX_GROUPCHAT_LIST_LIMIT,
     MAX_MSG_TEMPLATE_CHATS, MAX_MSG_TEMPLATE_CUSTOMERS, MAX_MSG_TEMPLATE_TEXT_BYTES,
@@ -58,6 +62,8 @@ pub(super) fn router(state: Arc<State>) -> axum::Router {
             axum::routing::get(dispatch).post(dispatch),
         )
         .route(QR_IMAGE_ROUTE, axum::routing::get(qr_image))
+        .route(PATH_WEB_LOGIN, axum::routing::get(web_login))
+        .route(PATH_OAUTH_AUTHORIZE, axum::routing::get(oauth_authorize))
         // Above axum's 2 MB default, so an upload over WeCom's 10 MB reaches the fake and gets
         // WeCom's answer (40009 / 40011) rather than HTTP 413.
         .layer(axum::extract::DefaultBodyLimit::max(FAKE_BODY_LIMIT))
@@ -295,6 +301,7 @@ fn answer(
         PATH_GROUPCHAT_TRANSFER => groupchat_transfer(corp, &body, true),
         PATH_GROUPCHAT_ONJOB_TRANSFER => groupchat_transfer(corp, &body, false),
         PATH_MESSAGE_SEND => message_send(state, corp, query, &body),
+        PATH_AUTH_GETUSERINFO => auth_getuserinfo(state, corp, query),
         PATH_ADD_MOMENT_TASK => add_moment_task(corp, &body),
         PATH_GET_MOMENT_TASK_RESULT => get_moment_task_result(corp, query),
         PATH_GET_MOMENT_LIST => get_moment_list(corp, &body),
@@ -1744,6 +1751,127 @@ fn message_send(
         dedupe_secs: check.then_some(interval),
     });
     Ok(json!({ "invaliduser": invaliduser, "msgid": msgid }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in with WeCom: `auth/getuserinfo` (96442) and the two browser-facing pages
+
+/// `auth/getuserinfo` (96442): who a sign-in code is of. Needs an app's token (301002 for the
+/// contact secret's); a code is answered once, within [`OAUTH_CODE_TTL_SECS`] of the corp's
+/// clock; unknown, used or expired: 40029.
+fn auth_getuserinfo(state: &State, corp: &mut Corp, query: &HashMap<String, String>) -> Answer {
+    let token_agent = query
+        .get("access_token")
+        .and_then(|t| lock(&state.tokens).get(t).and_then(|i| i.agent));
+    if token_agent.is_none() {
+        return Err(fail(ERR_NO_APP_PRIVILEGE, "no privilege to access app"));
+    }
+    let now = corp.now_ms();
+    let ttl_ms = i64::try_from(OAUTH_CODE_TTL_SECS * 1000).unwrap_or(i64::MAX);
+    let code = query.get("code").map(String::as_str).unwrap_or("");
+    let Some(issued) = corp.oauth_codes.get_mut(code) else {
+        return Err(fail(ERR_INVALID_OAUTH_CODE, "invalid code"));
+    };
+    if issued.used || now.saturating_sub(issued.issued_at_ms) >= ttl_ms {
+        return Err(fail(ERR_INVALID_OAUTH_CODE, "invalid code"));
+    }
+    issued.used = true;
+    match issued.userid.clone() {
+        Some(userid) => Ok(json!({ "userid": userid })),
+        None => Ok(json!({
+            "openid": corp.new_id("oFakeOpenid"),
+            "external_userid": corp.new_id("wmFakeOutsider"),
+        })),
+    }
+}
+
+/// A 400 page, as WeCom shows one for a sign-in it refuses.
+fn login_refused(reason: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::BAD_REQUEST,
+        axum::response::Html(format!(
+            "<!doctype html><meta charset=\"utf-8\"><title>企业微信</title><p>fake WeCom: {reason}</p>"
+        )),
+    )
+        .into_response()
+}
+
+/// `redirect_uri?code=…&state=…` for the member of [`super::FakeWecom::set_web_login_user`],
+/// after the checks both sign-in pages make.
+fn sign_in_redirect(
+    state: &State,
+    path: &str,
+    query: &HashMap<String, String>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    *lock(&state.calls).entry(path.to_owned()).or_insert(0) += 1;
+    if state.unreachable.load(std::sync::atomic::Ordering::SeqCst) {
+        return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let param = |k: &str| query.get(k).map(String::as_str).unwrap_or("");
+    if param("appid") != state.corp_id {
+        return login_refused("appid is not the corp id");
+    }
+    let agent_known = param("agentid")
+        .parse::<i64>()
+        .is_ok_and(|a| lock(&state.apps).values().any(|x| *x == a));
+    if !agent_known {
+        return login_refused("unknown agentid");
+    }
+    let redirect = param("redirect_uri");
+    if !(redirect.starts_with("http://") || redirect.starts_with("https://")) {
+        return login_refused("redirect_uri must be an http(s) URL");
+    }
+    let st = param("state");
+    if !st.is_empty() && !is_valid_oauth_state(st) {
+        return login_refused("state must be at most 128 letters and digits");
+    }
+    let Some(userid) = lock(&state.web_login_user).clone() else {
+        return login_refused("nobody confirmed the sign-in");
+    };
+    let code = lock(&state.corp).issue_oauth_code(Some(userid.as_str()));
+    let sep = if redirect.contains('?') { '&' } else { '?' };
+    let location = format!("{redirect}{sep}code={code}&state={st}");
+    match axum::http::HeaderValue::from_str(&location) {
+        Ok(v) => (
+            axum::http::StatusCode::FOUND,
+            [(axum::http::header::LOCATION, v)],
+        )
+            .into_response(),
+        Err(_) => login_refused("redirect_uri is not a valid address"),
+    }
+}
+
+/// The web-login (QR) page (98151): `login_type=CorpApp`; the member of
+/// [`super::FakeWecom::set_web_login_user`] has scanned and confirmed.
+async fn web_login(
+    AxumState(state): AxumState<Arc<State>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> axum::response::Response {
+    if query.get("login_type").map(String::as_str) != Some("CorpApp") {
+        return login_refused("login_type must be CorpApp");
+    }
+    sign_in_redirect(&state, PATH_WEB_LOGIN, &query)
+}
+
+/// The OAuth page inside the WeCom client (91022): `response_type=code`, `scope` snsapi_base
+/// (or snsapi_privateinfo); the member of [`super::FakeWecom::set_web_login_user`] is the one
+/// signed in to the client.
+async fn oauth_authorize(
+    AxumState(state): AxumState<Arc<State>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> axum::response::Response {
+    if query.get("response_type").map(String::as_str) != Some("code") {
+        return login_refused("response_type must be code");
+    }
+    if !matches!(
+        query.get("scope").map(String::as_str),
+        Some("snsapi_base" | "snsapi_privateinfo")
+    ) {
+        return login_refused("scope must be snsapi_base or snsapi_privateinfo");
+    }
+    sign_in_redirect(&state, PATH_OAUTH_AUTHORIZE, &query)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -71,6 +71,15 @@
 //!   publish, customers like and comment through [`FakeWecom::publish_moment`],
 //!   [`FakeWecom::like_moment`], [`FakeWecom::comment_moment`]; `cancel_moment_task` stops
 //!   further publishing; [`FakeWecom::moments`] shows them.
+//! - Sign-in with WeCom: `auth/getuserinfo` needs an app token ([`FakeWecom::add_app`];
+//!   301002 for the contact secret's, the fake's choice) and answers a code minted by
+//!   [`FakeWecom::oauth_code`] once with its `userid`, or one of
+//!   [`FakeWecom::oauth_code_for_outsider`] with an `openid`; a used, unknown or expired (5
+//!   minutes on the corp's clock) code answers 40029. The browser-facing pages
+//!   `/wwlogin/sso/login` (QR web login) and `/connect/oauth2/authorize` (inside the client)
+//!   redirect (302) to `redirect_uri?code=…&state=…` for the member of
+//!   [`FakeWecom::set_web_login_user`], and answer a 400 page without one, for another
+//!   `appid` than the corp id, an AgentId no app has, or a malformed `state`.
 //! - Customers arrive through [`FakeWecom::simulate_add_customer`],
 //!   [`FakeWecom::simulate_scan_contact_way`] and
 //!   [`FakeWecom::simulate_open_acquisition_link`], each returning the add event to push.
@@ -224,6 +233,9 @@ pub(crate) struct State {
     pub(crate) app_messages: Mutex<Vec<AppMessage>>,
     /// `message/send` requests dropped by the duplicate check.
     pub(crate) duplicate_messages: std::sync::atomic::AtomicU64,
+    /// The member who confirms the next web logins and OAuth sign-ins
+    /// ([`FakeWecom::set_web_login_user`]).
+    pub(crate) web_login_user: Mutex<Option<String>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -273,6 +285,7 @@ impl FakeWecom {
             apps: Mutex::new(HashMap::new()),
             app_messages: Mutex::new(Vec::new()),
             duplicate_messages: std::sync::atomic::AtomicU64::new(0),
+            web_login_user: Mutex::new(None),
         });
         let router = handlers::router(Arc::clone(&state));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -399,6 +412,27 @@ impl FakeWecom {
         self.state
             .duplicate_messages
             .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// A sign-in code for the member `userid`, as WeCom hands one to the `redirect_uri` after
+    /// a web login or an OAuth sign-in: `auth/getuserinfo` answers `userid` once, within 5
+    /// minutes of the corp's clock ([`FakeWecom::advance_clock`]), then 40029.
+    pub fn oauth_code(&self, userid: &str) -> String {
+        self.with_corp(|corp| corp.issue_oauth_code(Some(userid)))
+    }
+
+    /// A sign-in code of someone outside the corp: `auth/getuserinfo` answers an `openid`
+    /// (and `external_userid`), no `userid`.
+    pub fn oauth_code_for_outsider(&self) -> String {
+        self.with_corp(|corp| corp.issue_oauth_code(None))
+    }
+
+    /// Who confirms the web logins (scans the QR code) and the OAuth sign-ins (is signed in
+    /// to the WeCom client) from now on: the fake's `/wwlogin/sso/login` and
+    /// `/connect/oauth2/authorize` pages redirect to `redirect_uri?code=…&state=…` with a
+    /// fresh code of this member. `None` (the default): those pages answer 400.
+    pub fn set_web_login_user(&self, userid: Option<&str>) {
+        *lock(&self.state.web_login_user) = userid.map(str::to_owned);
     }
 
     /// Reads or changes the corp.
