@@ -2457,6 +2457,183 @@ impl WecomClient {
 }
 
 // ---------------------------------------------------------------------------------------------
+// JS-SDK tickets and signatures, for pages in the chat sidebar (聊天工具栏)
+//
+// Source: developer.work.weixin.qq.com/document/path/96909 "JS-SDK 签名算法" (as stored in the
+// `search` docs corpus, last updated 2024/11/14):
+// - the signature is the hex SHA-1 of
+//   `jsapi_ticket=JSAPI_TICKET&noncestr=NONCESTR&timestamp=TIMESTAMP&url=URL`, in that order,
+//   "不要改变参数顺序，不要进行 URL encode"; `url` is the page's URL "不包含「#」及后面部分";
+//   the page's example (noncestr `Wm3WZYTPz0wzccnW`, timestamp 1414587457, url
+//   `http://mp.weixin.qq.com?params=value`) gives `0f9de62fce790f9a083d5c99e95740ceb90c27ed`;
+// - the corp ticket (企业 jsapi_ticket, `getConfigSignature` / `wx.config`) and the app ticket
+//   (应用 jsapi_ticket, `getAgentConfigSignature` / `wx.agentConfig`) are both valid 7200 s
+//   "具体过期时间需要参考接口返回的 expires_in", and fetching them is strictly limited: "一小时
+//   内，一个企业最多可获取 400 次，且单个应用不能超过 100 次", so they must be cached.
+//
+// The paths and the answer `{errcode, errmsg, ticket, expires_in}` are the same as in WeCom's
+// older page 90506 (as SDKs and WeCom's community answers quote it). WeCom documents no errcode
+// for a fetch over the hourly limit: its global code for a frequency limit is 45009 ("api freq
+// out of limit", 90313), which is what the fake answers. Both endpoints are called with the
+// **self-built app's** access token (the app whose AgentId the page registers with); the fake
+// refuses another token (the customer-contact secret's) with 48002 `api forbidden`, the global
+// code for "API 接口无权限调用" (the fake's choice: WeCom documents no code for this case).
+
+/// `GET /cgi-bin/get_jsapi_ticket?access_token=…`: the corp's JS-SDK ticket, for the
+/// `wx.config` / `getConfigSignature` signature (96909).
+pub const PATH_GET_JSAPI_TICKET: &str = "/cgi-bin/get_jsapi_ticket";
+/// `GET /cgi-bin/ticket/get?access_token=…&type=agent_config`: the app's JS-SDK ticket, for the
+/// `wx.agentConfig` / `getAgentConfigSignature` signature (96909).
+pub const PATH_TICKET_GET: &str = "/cgi-bin/ticket/get";
+/// The `type` of [`PATH_TICKET_GET`] for the app ticket.
+pub const TICKET_TYPE_AGENT_CONFIG: &str = "agent_config";
+/// A ticket's usual lifetime, 7200 s (96909); the answer's `expires_in` rules.
+pub const JSAPI_TICKET_TTL_SECS: u64 = 7200;
+/// Ticket fetches a corp may make in an hour, both kinds and all apps together (96909).
+pub const MAX_TICKET_FETCHES_PER_CORP_PER_HOUR: usize = 400;
+/// Ticket fetches one app (one app's access token) may make in an hour, both kinds (96909).
+pub const MAX_TICKET_FETCHES_PER_APP_PER_HOUR: usize = 100;
+/// `48002` api forbidden (global error codes, 90313): the token's secret may not call this API.
+/// The fake's answer to a ticket fetch with a token that is not a self-built app's.
+pub const ERR_API_FORBIDDEN: i64 = 48002;
+
+/// Which JS-SDK ticket (96909).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TicketKind {
+    /// The corp ticket (企业 jsapi_ticket): signs `wx.config` (`getConfigSignature` of
+    /// `ww.register`), [`PATH_GET_JSAPI_TICKET`].
+    Corp,
+    /// The app ticket (应用 jsapi_ticket): signs `wx.agentConfig` (`getAgentConfigSignature`),
+    /// [`PATH_TICKET_GET`] with `type=agent_config`. Needed by the sidebar's
+    /// `getCurExternalContact` (96918) and `getCurExternalChat` (98531), which "必须使用应用身份
+    /// 进行注册", and `sendChatMessage` (96935: "必须先成功调用agentConfig").
+    Agent,
+}
+
+impl TicketKind {
+    /// The API path the ticket is fetched from.
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::Corp => PATH_GET_JSAPI_TICKET,
+            Self::Agent => PATH_TICKET_GET,
+        }
+    }
+
+    /// The query parameters of the fetch, besides the access token.
+    pub(crate) fn query(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Self::Corp => &[],
+            Self::Agent => &[("type", TICKET_TYPE_AGENT_CONFIG)],
+        }
+    }
+}
+
+/// `url` without `#` and what follows it: the URL a JS-SDK signature is over (96909: "不包含
+/// 「#」及后面部分").
+pub fn strip_fragment(url: &str) -> &str {
+    url.split_once('#').map_or(url, |(before, _)| before)
+}
+
+/// The JS-SDK signature (96909): the lowercase hex SHA-1 of
+/// `jsapi_ticket={ticket}&noncestr={nonce_str}&timestamp={timestamp}&url={url}`, in that order
+/// and without URL-encoding, `url` cut at its `#` ([`strip_fragment`]). The same function signs
+/// `wx.config` (with the corp ticket) and `wx.agentConfig` (with the app ticket); `nonce_str`
+/// and `timestamp` (Unix seconds) must be the ones the page passes to `ww.register`.
+pub fn jssdk_signature(ticket: &str, nonce_str: &str, timestamp: i64, url: &str) -> String {
+    use sha1::{Digest, Sha1};
+    let mut hasher = Sha1::new();
+    hasher.update(b"jsapi_ticket=");
+    hasher.update(ticket.as_bytes());
+    hasher.update(b"&noncestr=");
+    hasher.update(nonce_str.as_bytes());
+    hasher.update(b"&timestamp=");
+    hasher.update(timestamp.to_string().as_bytes());
+    hasher.update(b"&url=");
+    hasher.update(strip_fragment(url).as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+#[cfg(test)]
+mod jssdk_tests {
+    use super::*;
+
+    /// The example of 96909.
+    const DOC_TICKET: &str =
+        "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg";
+
+    #[test]
+    fn signature_matches_the_doc_example() {
+        assert_eq!(
+            jssdk_signature(
+                DOC_TICKET,
+                "Wm3WZYTPz0wzccnW",
+                1_414_587_457,
+                "http://mp.weixin.qq.com?params=value"
+            ),
+            "0f9de62fce790f9a083d5c99e95740ceb90c27ed"
+        );
+    }
+
+    #[test]
+    fn signature_ignores_the_fragment() {
+        let plain = jssdk_signature(
+            DOC_TICKET,
+            "Wm3WZYTPz0wzccnW",
+            1_414_587_457,
+            "http://mp.weixin.qq.com?params=value",
+        );
+        let with_fragment = jssdk_signature(
+            DOC_TICKET,
+            "Wm3WZYTPz0wzccnW",
+            1_414_587_457,
+            "http://mp.weixin.qq.com?params=value#/sidebar?tab=1#again",
+        );
+        assert_eq!(plain, with_fragment);
+        // Not URL-encoded, and every part counts.
+        assert_ne!(
+            plain,
+            jssdk_signature(
+                DOC_TICKET,
+                "Wm3WZYTPz0wzccnW",
+                1_414_587_457,
+                "http://mp.weixin.qq.com?params%3Dvalue"
+            )
+        );
+        assert_ne!(
+            plain,
+            jssdk_signature(
+                DOC_TICKET,
+                "Wm3WZYTPz0wzccnW",
+                1_414_587_458,
+                "http://mp.weixin.qq.com?params=value"
+            )
+        );
+    }
+
+    #[test]
+    fn strip_fragment_cuts_at_the_first_hash() {
+        assert_eq!(
+            strip_fragment("https://a.example/s?x=1#/chat#b"),
+            "https://a.example/s?x=1"
+        );
+        assert_eq!(
+            strip_fragment("https://a.example/s?x=1"),
+            "https://a.example/s?x=1"
+        );
+        assert_eq!(strip_fragment("https://a.example/#"), "https://a.example/");
+        assert_eq!(strip_fragment(""), "");
+    }
+
+    #[test]
+    fn ticket_kinds_fetch_from_their_paths() {
+        assert_eq!(TicketKind::Corp.path(), "/cgi-bin/get_jsapi_ticket");
+        assert!(TicketKind::Corp.query().is_empty());
+        assert_eq!(TicketKind::Agent.path(), "/cgi-bin/ticket/get");
+        assert_eq!(TicketKind::Agent.query(), [("type", "agent_config")]);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Moments (客户朋友圈) and attachments (上传附件资源)
 //
 // Sources: 95094 / 96351 (企业发表内容到客户的朋友圈: `add_moment_task`, `get_moment_task_result`),

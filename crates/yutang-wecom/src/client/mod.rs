@@ -20,6 +20,9 @@
 //!   10,000/min, 90454).
 //! - **A log line** (`tracing`, target `yutang_wecom::client`) with the API path, errcode,
 //!   attempt, duration and a trace id; the access token and the secret are never logged.
+//! - **JS-SDK tickets** ([`WecomClient::jsapi_ticket`], 96909) cached per kind like the token
+//!   (same margin, one fetch shared by concurrent callers), because WeCom allows only 400
+//!   fetches per corp and 100 per app an hour; a ticket is never logged nor put in an error.
 //! - **The same path for uploads**: `media/upload_attachment` (96347) sends its file as
 //!   `multipart/form-data` through the token refresh, retries, rate limit and logging above;
 //!   the form is built anew for each attempt.
@@ -44,6 +47,8 @@ use tracing::Instrument as _;
 
 pub use error::{WecomError, codes};
 pub use limiter::RateLimit;
+
+use api::TicketKind;
 
 use limiter::Limiter;
 
@@ -123,11 +128,27 @@ struct CachedToken {
     refresh_at: Instant,
 }
 
+/// A JS-SDK ticket and when to fetch the next. No `Debug`: a ticket must not reach a log line.
+struct CachedTicket {
+    ticket: String,
+    refresh_at: Instant,
+}
+
+/// How long a credential WeCom says lives `lifetime` is used: `lifetime - margin`, but never
+/// less than half of `lifetime`.
+fn usable_lifetime(lifetime: Duration, margin: Duration) -> Duration {
+    lifetime.saturating_sub(margin).max(lifetime / 2)
+}
+
 struct Inner {
     config: ClientConfig,
     api_base: String,
     http: reqwest::Client,
     token: tokio::sync::Mutex<Option<CachedToken>>,
+    /// The corp JS-SDK ticket; the mutex is held across a fetch (single flight).
+    corp_ticket: tokio::sync::Mutex<Option<CachedTicket>>,
+    /// The app JS-SDK ticket (`agent_config`) of this client's app.
+    agent_ticket: tokio::sync::Mutex<Option<CachedTicket>>,
     limiter: Limiter,
 }
 
@@ -149,6 +170,29 @@ impl fmt::Debug for WecomClient {
 struct TokenResponse {
     access_token: String,
     expires_in: u64,
+}
+
+/// The answer of `get_jsapi_ticket` / `ticket/get` (96909). No `Debug`, on purpose.
+#[derive(serde::Deserialize)]
+struct TicketResponse {
+    #[serde(default)]
+    ticket: String,
+    #[serde(default = "default_ticket_ttl")]
+    expires_in: u64,
+}
+
+fn default_ticket_ttl() -> u64 {
+    api::JSAPI_TICKET_TTL_SECS
+}
+
+/// Which errcodes [`WecomClient::with_retries`] backs off and retries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RetryOn {
+    /// -1, 45009 and 45033.
+    BusyAndLimits,
+    /// -1 and 45033 only: a 45009 is answered at once. For the ticket fetches, whose 45009 is
+    /// the hourly quota (96909): retrying within seconds cannot succeed.
+    BusyNotFrequency,
 }
 
 /// The body of an API answer that carries nothing but `errcode` / `errmsg`.
@@ -223,6 +267,8 @@ impl WecomClient {
                 config,
                 http,
                 token: tokio::sync::Mutex::new(None),
+                corp_ticket: tokio::sync::Mutex::new(None),
+                agent_ticket: tokio::sync::Mutex::new(None),
             }),
         })
     }
@@ -259,20 +305,98 @@ impl WecomClient {
             ("corpsecret", self.inner.config.secret.as_str()),
         ];
         let response: TokenResponse = self
-            .with_retries(GETTOKEN_PATH, trace_id, || async {
+            .with_retries(GETTOKEN_PATH, trace_id, RetryOn::BusyAndLimits, || async {
                 self.send::<Empty, _>(Method::Get, GETTOKEN_PATH, &query, Body::None, trace_id)
                     .await
             })
             .await?;
-        let lifetime = Duration::from_secs(response.expires_in);
-        let usable = lifetime
-            .saturating_sub(self.inner.config.token_refresh_margin)
-            .max(lifetime / 2);
+        let usable = usable_lifetime(
+            Duration::from_secs(response.expires_in),
+            self.inner.config.token_refresh_margin,
+        );
         *guard = Some(CachedToken {
             token: response.access_token.clone(),
             refresh_at: fetched_at + usable,
         });
         Ok(response.access_token)
+    }
+
+    /// A valid JS-SDK ticket of `kind` (96909): the cached one, or a fresh one from
+    /// `get_jsapi_ticket` ([`TicketKind::Corp`]) or `ticket/get?type=agent_config`
+    /// ([`TicketKind::Agent`]). The client must hold the secret of the self-built app the page
+    /// registers with (`ww.register`'s `agentId`); the fake refuses another secret's token with
+    /// [`api::ERR_API_FORBIDDEN`] (48002; WeCom documents no code for that case).
+    ///
+    /// Cached per kind until `expires_in` (normally 7200 s) minus
+    /// [`ClientConfig::token_refresh_margin`], never less than half the lifetime; concurrent
+    /// callers wait for one fetch. WeCom allows 400 fetches per corp and 100 per app an hour;
+    /// over them it answers 45009, which is returned at once instead of being retried (-1 and
+    /// 45033 are retried as usual, and a rejected access token is refreshed and the fetch tried
+    /// once more). The ticket is never logged, and an error never carries it.
+    pub async fn jsapi_ticket(&self, kind: TicketKind) -> Result<String, WecomError> {
+        let mut guard = self.ticket_slot(kind).lock().await;
+        if let Some(cached) = guard.as_ref()
+            && Instant::now() < cached.refresh_at
+        {
+            return Ok(cached.ticket.clone());
+        }
+        let path = kind.path();
+        let fetched_at = Instant::now();
+        let response: TicketResponse = self
+            .call::<Empty, _>(
+                Method::Get,
+                path,
+                kind.query(),
+                Body::None,
+                RetryOn::BusyNotFrequency,
+            )
+            .await
+            .map_err(|error| match error {
+                // serde's messages may quote a value of the answer: replace them.
+                WecomError::Decode { path, trace_id, .. } => WecomError::Decode {
+                    path,
+                    message: "the answer is not {ticket, expires_in}".to_owned(),
+                    trace_id,
+                },
+                other => other,
+            })?;
+        if response.ticket.is_empty() {
+            return Err(WecomError::Decode {
+                path: path.to_owned(),
+                message: "the answer has no ticket".to_owned(),
+                trace_id: new_trace_id(),
+            });
+        }
+        let usable = usable_lifetime(
+            Duration::from_secs(response.expires_in),
+            self.inner.config.token_refresh_margin,
+        );
+        tracing::info!(
+            target: "yutang_wecom::client",
+            path,
+            expires_in = response.expires_in,
+            refresh_in_secs = usable.as_secs(),
+            "JS-SDK ticket fetched"
+        );
+        *guard = Some(CachedTicket {
+            ticket: response.ticket.clone(),
+            refresh_at: fetched_at + usable,
+        });
+        Ok(response.ticket)
+    }
+
+    /// Drops the cached ticket of `kind`, so the next [`WecomClient::jsapi_ticket`] fetches
+    /// one (e.g. after the page reported `invalid signature` with a ticket WeCom dropped
+    /// early). Mind the hourly limit: do not call it per request.
+    pub async fn invalidate_jsapi_ticket(&self, kind: TicketKind) {
+        *self.ticket_slot(kind).lock().await = None;
+    }
+
+    fn ticket_slot(&self, kind: TicketKind) -> &tokio::sync::Mutex<Option<CachedTicket>> {
+        match kind {
+            TicketKind::Corp => &self.inner.corp_ticket,
+            TicketKind::Agent => &self.inner.agent_ticket,
+        }
     }
 
     /// Drops the cached token if it is still `token` (another task may have refreshed it).
@@ -289,7 +413,7 @@ impl WecomClient {
         path: &'static str,
         query: &[(&str, &str)],
     ) -> Result<R, WecomError> {
-        self.call::<Empty, R>(Method::Get, path, query, Body::None)
+        self.call::<Empty, R>(Method::Get, path, query, Body::None, RetryOn::BusyAndLimits)
             .await
     }
 
@@ -299,7 +423,14 @@ impl WecomClient {
         path: &'static str,
         body: &B,
     ) -> Result<R, WecomError> {
-        self.call(Method::Post, path, &[], Body::Json(body)).await
+        self.call(
+            Method::Post,
+            path,
+            &[],
+            Body::Json(body),
+            RetryOn::BusyAndLimits,
+        )
+        .await
     }
 
     /// `POST path?access_token=…&query…` with `file` as `multipart/form-data`, through the
@@ -310,8 +441,14 @@ impl WecomClient {
         query: &[(&str, &str)],
         file: &FilePart,
     ) -> Result<R, WecomError> {
-        self.call::<Empty, R>(Method::Post, path, query, Body::File(file))
-            .await
+        self.call::<Empty, R>(
+            Method::Post,
+            path,
+            query,
+            Body::File(file),
+            RetryOn::BusyAndLimits,
+        )
+        .await
     }
 
     async fn call<B: Serialize, R: DeserializeOwned>(
@@ -320,6 +457,7 @@ impl WecomClient {
         path: &'static str,
         query: &[(&str, &str)],
         body: Body<'_, B>,
+        retry_on: RetryOn,
     ) -> Result<R, WecomError> {
         let trace_id = new_trace_id();
         let span = tracing::info_span!("wecom_call", path, trace_id = %trace_id);
@@ -331,7 +469,7 @@ impl WecomClient {
                 full_query.push(("access_token", token.as_str()));
                 full_query.extend_from_slice(query);
                 let result: Result<R, WecomError> = self
-                    .with_retries(path, &trace_id, || {
+                    .with_retries(path, &trace_id, retry_on, || {
                         self.send(method_copy(&method), path, &full_query, body, &trace_id)
                     })
                     .await;
@@ -355,12 +493,14 @@ impl WecomClient {
         .await
     }
 
-    /// Runs `attempt` until it succeeds, fails with something other than -1 / 45009 / 45033,
-    /// or the retries are used up; sleeping an exponential backoff in between.
+    /// Runs `attempt` until it succeeds, fails with something other than -1 / 45009 / 45033
+    /// (-1 / 45033 for [`RetryOn::BusyNotFrequency`]), or the retries are used up; sleeping an
+    /// exponential backoff in between.
     async fn with_retries<R, F, Fut>(
         &self,
         path: &'static str,
         trace_id: &str,
+        retry_on: RetryOn,
         mut attempt: F,
     ) -> Result<R, WecomError>
     where
@@ -373,14 +513,11 @@ impl WecomClient {
             match attempt().await {
                 Err(e)
                     if retries < config.max_retries
-                        && matches!(
-                            e.errcode(),
-                            Some(
-                                codes::SYSTEM_BUSY
-                                    | codes::FREQUENCY_LIMIT
-                                    | codes::CONCURRENCY_LIMIT
-                            )
-                        ) =>
+                        && match e.errcode() {
+                            Some(codes::SYSTEM_BUSY | codes::CONCURRENCY_LIMIT) => true,
+                            Some(codes::FREQUENCY_LIMIT) => retry_on == RetryOn::BusyAndLimits,
+                            _ => false,
+                        } =>
                 {
                     let delay = backoff(config.backoff_base, config.backoff_max, retries);
                     tracing::warn!(
@@ -533,6 +670,24 @@ mod tests {
         assert!(d0 <= base && d0 >= base.mul_f64(0.75));
         assert!(d2 <= base * 4 && d2 >= (base * 4).mul_f64(0.75));
         assert!(d9 <= max && d9 >= max.mul_f64(0.75));
+    }
+
+    #[test]
+    fn usable_lifetime_keeps_the_margin_but_at_least_half() {
+        let margin = Duration::from_secs(300);
+        assert_eq!(
+            usable_lifetime(Duration::from_secs(7200), margin),
+            Duration::from_secs(6900)
+        );
+        assert_eq!(
+            usable_lifetime(Duration::from_secs(400), margin),
+            Duration::from_secs(200)
+        );
+        assert_eq!(
+            usable_lifetime(Duration::from_secs(2), margin),
+            Duration::from_secs(1)
+        );
+        assert_eq!(usable_lifetime(Duration::ZERO, margin), Duration::ZERO);
     }
 
     #[test]

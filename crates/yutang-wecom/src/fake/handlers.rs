@@ -14,7 +14,7 @@ use super::corp::{
     AcquisitionLink, ContactWay, Corp, Media, Moment, MomentJob, MsgTarget, MsgTemplate, Tag,
     TagGroup, Transfer,
 };
-use super::{Hold, IssuedToken, State, lock, now_secs};
+use super::{Hold, IssuedTicket, IssuedToken, State, lock, now_secs};
 use crate::client::api::{
     ATTACHMENT_TYPE_MOMENT, MAX_ATTACHMENT_BYTES, MAX_MOMENT_IMAGES, MAX_MOMENT_LINK_TITLE_BYTES,
     MAX_MOMENT_LIST_LIMIT, MAX_MOMENT_LIST_SPAN_SECS, MAX_MOMENT_SENDERS, MAX_MOMENT_TASK_LIMIT,
@@ -26,6 +26,11 @@ use crate::client::api::{
     DEFAULT_DUPLICATE_CHECK_INTERVAL_SECS, ERR_INVALID_AGENTID, ERR_NO_APP_PRIVILEGE,
     ERR_NO_VALID_RECIPIENT, MAX_DUPLICATE_CHECK_INTERVAL_SECS, MAX_MESSAGE_USERS,
     PATH_MESSAGE_SEND,
+};
+use crate::client::api::{
+    ERR_API_FORBIDDEN, JSAPI_TICKET_TTL_SECS, MAX_TICKET_FETCHES_PER_APP_PER_HOUR,
+    MAX_TICKET_FETCHES_PER_CORP_PER_HOUR, PATH_GET_JSAPI_TICKET, PATH_TICKET_GET,
+    TICKET_TYPE_AGENT_CONFIG,
 };
 use crate::client::api::{
     ERR_INVALID_OAUTH_CODE, OAUTH_CODE_TTL_SECS, PATH_AUTH_GETUSERINFO, PATH_OAUTH_AUTHORIZE,
@@ -302,6 +307,8 @@ fn answer(
         PATH_GROUPCHAT_ONJOB_TRANSFER => groupchat_transfer(corp, &body, false),
         PATH_MESSAGE_SEND => message_send(state, corp, query, &body),
         PATH_AUTH_GETUSERINFO => auth_getuserinfo(state, corp, query),
+        PATH_GET_JSAPI_TICKET => jsapi_ticket(state, corp, query, false),
+        PATH_TICKET_GET => jsapi_ticket(state, corp, query, true),
         PATH_ADD_MOMENT_TASK => add_moment_task(corp, &body),
         PATH_GET_MOMENT_TASK_RESULT => get_moment_task_result(corp, query),
         PATH_GET_MOMENT_LIST => get_moment_list(corp, &body),
@@ -1783,6 +1790,82 @@ fn auth_getuserinfo(state: &State, corp: &mut Corp, query: &HashMap<String, Stri
             "external_userid": corp.new_id("wmFakeOutsider"),
         })),
     }
+}
+
+/// `get_jsapi_ticket` (`agent` false) and `ticket/get?type=agent_config` (`agent` true), 96909:
+/// an app token only (48002 otherwise, the fake's choice); at most 400 answered fetches per
+/// corp and 100 per app in the last hour of the corp's clock (45009 past them, not counted);
+/// the same ticket while it is valid, with the seconds it has left.
+fn jsapi_ticket(
+    state: &State,
+    corp: &mut Corp,
+    query: &HashMap<String, String>,
+    agent: bool,
+) -> Answer {
+    let Some(agentid) = query
+        .get("access_token")
+        .and_then(|t| lock(&state.tokens).get(t).and_then(|i| i.agent))
+    else {
+        return Err(fail(ERR_API_FORBIDDEN, "api forbidden"));
+    };
+    if agent && query.get("type").map(String::as_str) != Some(TICKET_TYPE_AGENT_CONFIG) {
+        return Err(fail(codes::INVALID_PARAMETER, "invalid type"));
+    }
+    let now = corp.now_ms();
+    let hour_ms = 3_600_000;
+    let mut tickets = lock(&state.jsapi);
+    let tickets = &mut *tickets;
+    while tickets
+        .recent
+        .front()
+        .is_some_and(|&(at, _)| now.saturating_sub(at) >= hour_ms)
+    {
+        tickets.recent.pop_front();
+    }
+    let by_app = tickets
+        .recent
+        .iter()
+        .filter(|&&(_, a)| a == agentid)
+        .count();
+    if tickets.recent.len() >= MAX_TICKET_FETCHES_PER_CORP_PER_HOUR
+        || by_app >= MAX_TICKET_FETCHES_PER_APP_PER_HOUR
+    {
+        return Err(fail(codes::FREQUENCY_LIMIT, "api freq out of limit"));
+    }
+    let slot = if agent {
+        tickets.agents.get_mut(&agentid)
+    } else {
+        tickets.corp.as_mut()
+    };
+    let ticket = match slot {
+        Some(issued) if issued.expires_at_ms > now => issued.clone(),
+        _ => {
+            let ttl_ms = i64::try_from(JSAPI_TICKET_TTL_SECS * 1000).unwrap_or(i64::MAX);
+            let issued = IssuedTicket {
+                ticket: format!(
+                    "fake-{}-ticket-{:016x}{:016x}",
+                    if agent { "agent" } else { "corp" },
+                    rand::random::<u64>(),
+                    rand::random::<u64>()
+                ),
+                expires_at_ms: now.saturating_add(ttl_ms),
+            };
+            if agent {
+                tickets.agents.insert(agentid, issued.clone());
+            } else {
+                tickets.corp = Some(issued.clone());
+            }
+            issued
+        }
+    };
+    tickets.recent.push_back((now, agentid));
+    tickets.answered += 1;
+    // Whole seconds left, rounded up so a fresh ticket says 7200.
+    let left_ms = u64::try_from(ticket.expires_at_ms.saturating_sub(now)).unwrap_or(0);
+    Ok(json!({
+        "ticket": ticket.ticket,
+        "expires_in": left_ms.div_ceil(1000),
+    }))
 }
 
 /// A 400 page, as WeCom shows one for a sign-in it refuses.

@@ -80,6 +80,16 @@
 //!   redirect (302) to `redirect_uri?code=…&state=…` for the member of
 //!   [`FakeWecom::set_web_login_user`], and answer a 400 page without one, for another
 //!   `appid` than the corp id, an AgentId no app has, or a malformed `state`.
+//! - JS-SDK tickets (96909): `get_jsapi_ticket` (the corp ticket) and
+//!   `ticket/get?type=agent_config` (the app ticket, per AgentId) need an app token
+//!   ([`FakeWecom::add_app`]; 48002 `api forbidden` for the contact secret's, the fake's
+//!   choice; 40058 for another `type`). A ticket lives 7200 s on the corp's clock and the same
+//!   one is answered while it is valid (with the seconds left), like tokens;
+//!   [`FakeWecom::expire_jsapi_tickets`] ends them. Within any hour of the corp's clock (a
+//!   sliding window) the corp gets at most 400 tickets and each app (each app's token) at most
+//!   100, both kinds together; past that the fetch answers 45009 and is not counted.
+//!   [`FakeWecom::jsapi_ticket`], [`FakeWecom::agent_jsapi_ticket`] and
+//!   [`FakeWecom::jsapi_ticket_fetches`] show what was issued.
 //! - Customers arrive through [`FakeWecom::simulate_add_customer`],
 //!   [`FakeWecom::simulate_scan_contact_way`] and
 //!   [`FakeWecom::simulate_open_acquisition_link`], each returning the add event to push.
@@ -197,6 +207,27 @@ impl Gate {
     }
 }
 
+/// A JS-SDK ticket the fake issued: valid until `expires_at_ms` on the corp's clock.
+#[derive(Debug, Clone)]
+pub(crate) struct IssuedTicket {
+    pub(crate) ticket: String,
+    pub(crate) expires_at_ms: i64,
+}
+
+/// The JS-SDK tickets (96909) and the fetches of the last hour.
+#[derive(Debug, Default)]
+pub(crate) struct JsapiTickets {
+    /// The corp ticket (`get_jsapi_ticket`).
+    pub(crate) corp: Option<IssuedTicket>,
+    /// The app tickets (`ticket/get?type=agent_config`) by AgentId.
+    pub(crate) agents: HashMap<i64, IssuedTicket>,
+    /// (corp clock millis, AgentId of the token) of each answered fetch, oldest first; pruned to
+    /// the last hour.
+    pub(crate) recent: VecDeque<(i64, i64)>,
+    /// Fetches answered with a ticket, all time, both kinds.
+    pub(crate) answered: usize,
+}
+
 #[derive(Debug, Default)]
 struct Quota {
     window_start: Option<Instant>,
@@ -236,6 +267,8 @@ pub(crate) struct State {
     /// The member who confirms the next web logins and OAuth sign-ins
     /// ([`FakeWecom::set_web_login_user`]).
     pub(crate) web_login_user: Mutex<Option<String>>,
+    /// JS-SDK tickets ([`FakeWecom::jsapi_ticket`]). Locked after `corp` when both are.
+    pub(crate) jsapi: Mutex<JsapiTickets>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -286,6 +319,7 @@ impl FakeWecom {
             app_messages: Mutex::new(Vec::new()),
             duplicate_messages: std::sync::atomic::AtomicU64::new(0),
             web_login_user: Mutex::new(None),
+            jsapi: Mutex::new(JsapiTickets::default()),
         });
         let router = handlers::router(Arc::clone(&state));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -433,6 +467,46 @@ impl FakeWecom {
     /// fresh code of this member. `None` (the default): those pages answer 400.
     pub fn set_web_login_user(&self, userid: Option<&str>) {
         *lock(&self.state.web_login_user) = userid.map(str::to_owned);
+    }
+
+    /// The corp JS-SDK ticket (`get_jsapi_ticket`) while it is valid, `None` when none was
+    /// issued or it expired.
+    pub fn jsapi_ticket(&self) -> Option<String> {
+        let now = self.with_corp(|corp| corp.now_ms());
+        lock(&self.state.jsapi)
+            .corp
+            .as_ref()
+            .filter(|t| t.expires_at_ms > now)
+            .map(|t| t.ticket.clone())
+    }
+
+    /// The app JS-SDK ticket (`ticket/get?type=agent_config`) of the app `agentid` while it is
+    /// valid, `None` when none was issued or it expired.
+    pub fn agent_jsapi_ticket(&self, agentid: i64) -> Option<String> {
+        let now = self.with_corp(|corp| corp.now_ms());
+        lock(&self.state.jsapi)
+            .agents
+            .get(&agentid)
+            .filter(|t| t.expires_at_ms > now)
+            .map(|t| t.ticket.clone())
+    }
+
+    /// How many ticket fetches (`get_jsapi_ticket` and `ticket/get`, together) the fake answered
+    /// with a ticket, all time; refused ones (48002, 45009…) are not counted (see
+    /// [`FakeWecom::calls`]).
+    pub fn jsapi_ticket_fetches(&self) -> usize {
+        lock(&self.state.jsapi).answered
+    }
+
+    /// Expires every JS-SDK ticket issued so far: the next fetch of each kind issues a new one.
+    /// (The fake does not check signatures, so an expired ticket only matters there.)
+    pub fn expire_jsapi_tickets(&self) {
+        let now = self.with_corp(|corp| corp.now_ms());
+        let mut tickets = lock(&self.state.jsapi);
+        let tickets = &mut *tickets;
+        for ticket in tickets.corp.iter_mut().chain(tickets.agents.values_mut()) {
+            ticket.expires_at_ms = ticket.expires_at_ms.min(now);
+        }
     }
 
     /// Reads or changes the corp.

@@ -10,6 +10,8 @@
 //! - `moments`: attachments upload (multipart), moment tasks and their results, publishing,
 //!   likes and comments, the moment list, cancelling, and the limits;
 //! - `transfers`: in-service and resigned transfers, results, group transfer;
+//! - `jssdk`: JS-SDK tickets (caching, single flight, refresh, the hourly limits, never
+//!   logged);
 //! - `callbacks`: signed, encrypted pushes decrypted by `CallbackCrypto` and parsed.
 
 // Tests may unwrap and panic (the workspace denies it in library code only).
@@ -18,6 +20,7 @@
 mod acquisition;
 mod callbacks;
 mod channels;
+mod jssdk;
 mod moments;
 mod retries;
 mod sync;
