@@ -104,3 +104,30 @@ for (const L of LANGS) {
     }
   });
 }
+
+// Notes (跟进记录, issue #23 item 2) on the customer page: the section shows, a note written in
+// its form comes back first in the list with its author, line break kept.
+test('[zh] the customer page lists notes and adds one', async () => {
+  const ctx = await demo.browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await signIn(page, demo.base, 'admin');
+    await page.goto(`${demo.base}/console/customers`);
+    const [id] = await rowIds(page);
+    await page.goto(`${demo.base}/console/customers/${id}`);
+    const section = page.locator('#customer-notes');
+    assert.match(await section.locator('h2').textContent(), /跟进记录/);
+    const text = `浏览器写的跟进 ${Date.now()}`;
+    await page.fill('#add-note-form textarea[name="body"]', `${text}\n下周回访`);
+    await Promise.all([page.waitForURL(/ok=saved/), page.getByRole('button', { name: '添加跟进记录' }).click()]);
+    const first = page.locator('#notes-list li[data-note]').first();
+    assert.match(await first.locator('.note-body').textContent(), new RegExp(`^${text}\\n下周回访$`));
+    assert.ok((await first.locator('.note-author').textContent()).length > 0, 'the author shows');
+    await section.screenshot({ path: join(SHOTS, 'customer-notes-zh.png') });
+    assert.deepEqual(errors, []);
+  } finally {
+    await ctx.close();
+  }
+});

@@ -94,10 +94,14 @@ pub enum Action {
     GuideTaskChanged,
     /// A churn alert was marked handled (detail: kind, guide, customer, note).
     ChurnAlertHandled,
+    /// A customer chose their consultant (detail: from and to staff, done or pending).
+    ConsultantChanged,
+    /// A note (跟进记录) was written about a customer (detail: the note's id).
+    CustomerNoteAdded,
 }
 
 impl Action {
-    pub const ALL: [Action; 50] = [
+    pub const ALL: [Action; 52] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -148,6 +152,8 @@ impl Action {
         Action::AuditExported,
         Action::GuideTaskChanged,
         Action::ChurnAlertHandled,
+        Action::ConsultantChanged,
+        Action::CustomerNoteAdded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -202,6 +208,8 @@ impl Action {
             Action::AuditExported => "audit_exported",
             Action::GuideTaskChanged => "guide_task_changed",
             Action::ChurnAlertHandled => "churn_alert_handled",
+            Action::ConsultantChanged => "consultant_changed",
+            Action::CustomerNoteAdded => "customer_note_added",
         }
     }
 

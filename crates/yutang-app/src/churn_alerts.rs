@@ -24,7 +24,6 @@
 
 use serde::{Deserialize, Serialize};
 use yutang_core::FieldError;
-use yutang_core::access::DataScope;
 use yutang_core::churn_alerts::{self as core, Kind, Status};
 use yutang_core::identity::mask_phone;
 use yutang_core::staff::Role;
@@ -37,6 +36,7 @@ use crate::analytics::reports::DEDUPE_SECS;
 use crate::audit::{self, Action};
 use crate::error::{AppError, Result};
 use crate::jobs::JobRegistry;
+use crate::staff_scope::StaffScope as Scope;
 use crate::{Actor, App};
 
 /// Job kind: tell one staff member about an alert through a WeCom app message.
@@ -151,32 +151,11 @@ struct NotifyJob {
     outcome: Option<String>,
 }
 
-/// Which alerts a caller sees.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scope {
-    All,
-    Store(i64),
-    /// A guide: the `customer_deleted` alerts about themselves.
-    Guide(i64),
-}
-
-fn scope_of(actor: &Actor) -> Result<Scope> {
-    match actor.caller.data_scope() {
-        DataScope::All => Ok(Scope::All),
-        DataScope::Store(s) => Ok(Scope::Store(s.0)),
-        DataScope::Own { staff, .. } => Ok(Scope::Guide(staff.0)),
-        DataScope::Nothing => Err(AppError::Forbidden),
-    }
-}
-
-impl Scope {
-    fn covers(self, a: &AlertRow) -> bool {
-        match self {
-            Scope::All => true,
-            Scope::Store(s) => a.store_id == Some(s),
-            Scope::Guide(g) => a.staff_id == g && a.kind == Kind::CustomerDeleted.as_str(),
-        }
-    }
+/// Whether the caller's scope covers an alert: a guide sees only the `customer_deleted`
+/// alerts about themselves.
+fn covers(scope: Scope, a: &AlertRow) -> bool {
+    scope.covers(a.staff_id, a.store_id)
+        && (scope.staff().is_none() || a.kind == Kind::CustomerDeleted.as_str())
 }
 
 /// Who marks alerts handled: the guide, a store manager and headquarters (each within
@@ -282,7 +261,7 @@ fn blank_to_none(s: Option<&str>) -> Option<&str> {
 impl ChurnAlerts<'_> {
     /// A page of alerts in the caller's scope, newest first.
     pub async fn list(&self, actor: &Actor, q: &AlertQuery) -> Result<AlertPage> {
-        let scope = scope_of(actor)?;
+        let scope = Scope::of(actor)?;
         let kind = match blank_to_none(q.kind.as_deref()) {
             Some(k) => Some(Kind::from_field("kind", k)?),
             None => None,
@@ -343,11 +322,11 @@ impl ChurnAlerts<'_> {
 
     /// One alert in the caller's scope (404 outside it).
     pub async fn get(&self, actor: &Actor, id: i64) -> Result<AlertView> {
-        let scope = scope_of(actor)?;
+        let scope = Scope::of(actor)?;
         let row = store::get(&self.db, id)
             .await
             .map_err(AppError::not_found("churn_alert"))?;
-        if !scope.covers(&row) {
+        if !covers(scope, &row) {
             return Err(not_found());
         }
         Ok(row.into())

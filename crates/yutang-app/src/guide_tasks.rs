@@ -26,7 +26,6 @@
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use yutang_core::FieldError;
-use yutang_core::access::DataScope;
 use yutang_core::guide_tasks::{
     self as core, MAX_REMINDERS, REMIND_EVERY_MS, Source, State, completion_bp,
 };
@@ -43,6 +42,7 @@ use crate::analytics::reports::DEDUPE_SECS;
 use crate::audit::{self, Action};
 use crate::error::{AppError, Result};
 use crate::jobs::JobRegistry;
+use crate::staff_scope::StaffScope as Scope;
 use crate::{Actor, App};
 
 /// Job kind: remind a guide of a task that fell due.
@@ -222,45 +222,6 @@ struct RemindJob {
     round: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     outcome: Option<String>,
-}
-
-/// Which tasks a caller sees.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scope {
-    All,
-    Store(i64),
-    Guide(i64),
-}
-
-fn scope_of(actor: &Actor) -> Result<Scope> {
-    match actor.caller.data_scope() {
-        DataScope::All => Ok(Scope::All),
-        DataScope::Store(s) => Ok(Scope::Store(s.0)),
-        DataScope::Own { staff, .. } => Ok(Scope::Guide(staff.0)),
-        DataScope::Nothing => Err(AppError::Forbidden),
-    }
-}
-
-impl Scope {
-    fn covers(self, t: &TaskRow) -> bool {
-        match self {
-            Scope::All => true,
-            Scope::Store(s) => t.store_id == Some(s),
-            Scope::Guide(g) => t.staff_id == g,
-        }
-    }
-    fn staff(self) -> Option<i64> {
-        match self {
-            Scope::Guide(g) => Some(g),
-            _ => None,
-        }
-    }
-    fn store(self) -> Option<i64> {
-        match self {
-            Scope::Store(s) => Some(s),
-            _ => None,
-        }
-    }
 }
 
 /// Who sets tasks by hand: headquarters (admins, operators) and store managers (for their
@@ -451,7 +412,7 @@ impl GuideTasks<'_> {
     /// The active guides the caller may assign tasks to (headquarters: all; a store manager:
     /// their store's) or filter the list by (a guide: none).
     pub async fn guide_choices(&self, actor: &Actor) -> Result<Vec<GuideChoice>> {
-        let rows = match scope_of(actor)? {
+        let rows = match Scope::of(actor)? {
             Scope::All => store::guides(&self.db, None).await?,
             Scope::Store(s) => store::guides(&self.db, Some(s)).await?,
             Scope::Guide(_) => Vec::new(),
@@ -468,7 +429,7 @@ impl GuideTasks<'_> {
 
     /// A page of tasks in the caller's scope, newest first.
     pub async fn list(&self, actor: &Actor, q: &TaskQuery) -> Result<TaskPage> {
-        let scope = scope_of(actor)?;
+        let scope = Scope::of(actor)?;
         let state = match blank_to_none(q.state.as_deref()) {
             Some(s) => Some(State::from_field("state", s)?.as_str()),
             None => None,
@@ -517,11 +478,11 @@ impl GuideTasks<'_> {
 
     /// One task in the caller's scope (404 outside it).
     pub async fn get(&self, actor: &Actor, id: i64) -> Result<TaskView> {
-        let scope = scope_of(actor)?;
+        let scope = Scope::of(actor)?;
         let row = store::get(&self.db, id)
             .await
             .map_err(AppError::not_found("guide_task"))?;
-        if !scope.covers(&row) {
+        if !scope.covers(row.staff_id, row.store_id) {
             return Err(not_found());
         }
         Ok(TaskView::of(row, self.now()))
@@ -532,7 +493,7 @@ impl GuideTasks<'_> {
     /// library (not archived), the due time ahead (a few minutes' slack) and before 2100.
     pub async fn create(&self, actor: &Actor, input: &TaskInput) -> Result<TaskView> {
         require_assigner(actor)?;
-        let scope = scope_of(actor)?;
+        let scope = Scope::of(actor)?;
         let title = core::parse_title("title", &input.title)?;
         let body = core::parse_body("body", input.body.as_deref().unwrap_or(""))?;
         let now = self.now();
@@ -702,7 +663,7 @@ impl GuideTasks<'_> {
     /// The figures of the tasks made in the last `days` days (1–90, default 30), per guide and
     /// per store, in the caller's scope.
     pub async fn stats(&self, actor: &Actor, days: Option<i64>) -> Result<TaskStats> {
-        let scope = scope_of(actor)?;
+        let scope = Scope::of(actor)?;
         let days = days.unwrap_or(DEFAULT_DAYS);
         if !(1..=MAX_DAYS).contains(&days) {
             return Err(FieldError::new("days", "invalid_days", "1–90").into());

@@ -27,6 +27,7 @@ pub(crate) fn registry() -> JobRegistry {
     crate::journeys::register(&mut reg);
     crate::guide_tasks::register(&mut reg);
     crate::churn_alerts::register(&mut reg);
+    crate::ratings::register(&mut reg);
     reg
 }
 
@@ -35,7 +36,7 @@ mod tests {
     use super::*;
 
     /// The kinds the runner claimed before the registry existed (each area's constants).
-    const EXPECTED: [&str; 32] = [
+    const EXPECTED: [&str; 34] = [
         crate::acquisition::REWARD_KIND,
         crate::acquisition::referrals::QUALIFY_KIND,
         crate::tags::BULK_TAG_KIND,
@@ -68,6 +69,8 @@ mod tests {
         crate::journeys::NOTIFY_KIND,
         crate::guide_tasks::REMIND_KIND,
         crate::churn_alerts::NOTIFY_KIND,
+        crate::ratings::LOW_KIND,
+        crate::ratings::CHOSEN_KIND,
     ];
 
     /// Every kind is registered exactly once (a second registration panics in `register`,

@@ -28,6 +28,7 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     pub analytics: AnalyticsSettings,
     pub journeys: JourneySettings,
+    pub ratings: RatingSettings,
     /// Key for secrets stored in the database (`YUTANG_SECRET_KEY`, or `YUTANG_SECRET_KEY_FILE`):
     /// 64 hex digits. Unset with SQLite: a key file is generated beside the database. See
     /// `secret_box`.
@@ -173,6 +174,23 @@ impl Default for JourneySettings {
     }
 }
 
+/// Service ratings (`yutang_app::ratings`, docs/ratings.md).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RatingSettings {
+    /// A rating at or under this score (1–4, default 2) is low: the rated guide's store
+    /// managers are told through a WeCom app message. Out of range: the default.
+    pub low_score: i64,
+}
+
+impl Default for RatingSettings {
+    fn default() -> Self {
+        Self {
+            low_score: yutang_core::ratings::DEFAULT_LOW_SCORE,
+        }
+    }
+}
+
 /// Outbound webhooks (`/api/v1/webhooks`): how events are delivered to integrations.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -297,6 +315,7 @@ impl Default for Settings {
             webhooks: WebhookSettings::default(),
             analytics: AnalyticsSettings::default(),
             journeys: JourneySettings::default(),
+            ratings: RatingSettings::default(),
             secret_key: None,
         }
     }

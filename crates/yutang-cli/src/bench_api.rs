@@ -6,7 +6,9 @@
 //! over the same app whose cap is past the brand, which counts every customer for each page
 //! as the list did before the cap. A page in the middle of the list is read both ways: by
 //! `page` (an `OFFSET` past every row before it) and by `after` (a keyset position, read from
-//! the index). Requests per second and latency percentiles are printed, never asserted.
+//! the index). The chat sidebar's customer card (`/api/v1/sidebar/contacts/{external_userid}`)
+//! is read as the guide with the most customers, through their session, for their own
+//! customers. Requests per second and latency percentiles are printed, never asserted.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -191,6 +193,31 @@ async fn run_engine(label: &str, url: String, p: &Params) -> Result<()> {
         )
         .await?,
     ];
+    // The chat sidebar's card (issue #23 item 2) as the guide who follows the most customers
+    // sees it: their own customers, named by WeCom external_userid, through a guide's session.
+    let (guide, exts) = sidebar_sample(&app).await?;
+    let session = app
+        .auth()
+        .login(
+            &guide,
+            yutang_app::demo::DEMO_PASSWORD,
+            "127.0.0.1",
+            "bench",
+        )
+        .await
+        .map_err(|e| anyhow!("{e}"))?
+        .token;
+    let mut runs = runs;
+    runs.push(
+        load(
+            &client,
+            &session,
+            "GET /api/v1/sidebar/contacts/{external_userid} (a guide's own)",
+            p,
+            |i| format!("{base}/api/v1/sidebar/contacts/{}", exts[i % exts.len()]),
+        )
+        .await?,
+    );
     let _ = stop.send(());
     let _ = stop_all.send(());
     let baseline = runs[0].per_sec;
@@ -211,6 +238,34 @@ async fn run_engine(label: &str, url: String, p: &Params) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The active guide who owns the most customers with a WeCom identity, and those customers'
+/// external ids (at most 5,000).
+async fn sidebar_sample(app: &App) -> Result<(String, Vec<String>)> {
+    const TOP: &str = "SELECT st.username FROM follows f JOIN staff st ON st.id = f.staff_id \
+        WHERE f.state = 'active' AND st.status = 'active' AND st.role = 'guide' \
+        GROUP BY st.username ORDER BY COUNT(*) DESC, st.username LIMIT 1";
+    const EXTS: &str = "SELECT i.value FROM customer_identities i \
+        JOIN follows f ON f.customer_id = i.customer_id AND f.state = 'active' \
+        JOIN staff st ON st.id = f.staff_id \
+        WHERE i.kind = 'wecom_external' AND st.username = $1 ORDER BY i.value LIMIT 5000";
+    let (guide, exts): (String, Vec<String>) = match &app.db {
+        yutang_store::Db::Sqlite(pool) => {
+            let g: String = sqlx::query_scalar(TOP).fetch_one(pool).await?;
+            let e = sqlx::query_scalar(EXTS).bind(&g).fetch_all(pool).await?;
+            (g, e)
+        }
+        yutang_store::Db::Postgres(pool) => {
+            let g: String = sqlx::query_scalar(TOP).fetch_one(pool).await?;
+            let e = sqlx::query_scalar(EXTS).bind(&g).fetch_all(pool).await?;
+            (g, e)
+        }
+    };
+    if exts.is_empty() {
+        bail!("the guide {guide} has no customer with a WeCom identity");
+    }
+    Ok((guide, exts))
 }
 
 pub async fn api(p: Params) -> Result<()> {

@@ -615,6 +615,45 @@ impl ListCursor {
     }
 }
 
+/// A customer note (跟进记录) holds at most this many characters.
+pub const MAX_NOTE_CHARS: usize = 500;
+
+/// The text of a customer note (跟进记录): trimmed, 1–500 characters, line breaks allowed
+/// (a browser's `\r\n` becomes `\n`) but no other control character, tabs included. Errors
+/// name the field `body`: `required`, `text_too_long`, `invalid_note_text`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct NoteBody(String);
+
+impl NoteBody {
+    pub fn parse(s: &str) -> Result<Self, FieldError> {
+        let s = s.replace("\r\n", "\n");
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(FieldError::new("body", "required", "write the note"));
+        }
+        if s.chars().count() > MAX_NOTE_CHARS {
+            return Err(FieldError::new(
+                "body",
+                "text_too_long",
+                format!("a note is at most {MAX_NOTE_CHARS} characters"),
+            ));
+        }
+        if s.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(FieldError::new(
+                "body",
+                "invalid_note_text",
+                "a note may contain line breaks but no other control character",
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The smallest string greater than every string that starts with `prefix` (ASCII digits),
 /// for a range scan: `value >= prefix AND value < upper`.
 pub fn prefix_upper_bound(prefix: &str) -> String {
@@ -840,5 +879,31 @@ mod search_tests {
         assert_eq!(prefix_upper_bound("1879"), "187:");
         assert!("1871945999" < prefix_upper_bound("1871945").as_str());
         assert!("1871946" >= prefix_upper_bound("1871945").as_str());
+    }
+}
+
+#[cfg(test)]
+mod note_tests {
+    use super::*;
+
+    #[test]
+    fn note_bodies_are_trimmed_and_bounded() {
+        let n = NoteBody::parse("  约了周六到店\r\n试穿新款 ").unwrap();
+        assert_eq!(n.as_str(), "约了周六到店\n试穿新款");
+        assert!(NoteBody::parse(&"字".repeat(MAX_NOTE_CHARS)).is_ok());
+        for (bad, code) in [
+            ("", "required"),
+            (" \n\t ", "required"),
+            ("响铃\u{7}", "invalid_note_text"),
+            ("a\tb", "invalid_note_text"),
+            ("a\rb", "invalid_note_text"),
+        ] {
+            let e = NoteBody::parse(bad).unwrap_err();
+            assert_eq!((e.field, e.code), ("body", code), "{bad:?}");
+        }
+        let long = "字".repeat(MAX_NOTE_CHARS + 1);
+        assert_eq!(NoteBody::parse(&long).unwrap_err().code, "text_too_long");
+        // Trimming happens first: blanks around 500 characters do not count.
+        assert!(NoteBody::parse(&format!(" {} ", "a".repeat(MAX_NOTE_CHARS))).is_ok());
     }
 }

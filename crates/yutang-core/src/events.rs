@@ -54,6 +54,9 @@ pub enum EventKind {
     CardRefunded,
     /// A card period ended and settled (detail: savings, paid, the guarantee's refund).
     CardSettled,
+    /// Staff wrote a note (跟进记录) about the customer (detail: the note's id; the text stays
+    /// in the notes, out of webhooks).
+    NoteAdded,
 }
 
 impl EventKind {
@@ -73,7 +76,7 @@ impl EventKind {
         EventKind::Custom,
     ];
 
-    pub const SYSTEM: [EventKind; 17] = [
+    pub const SYSTEM: [EventKind; 18] = [
         EventKind::Created,
         EventKind::ProfileUpdated,
         EventKind::IdentityAdded,
@@ -91,6 +94,7 @@ impl EventKind {
         EventKind::CardRenewed,
         EventKind::CardRefunded,
         EventKind::CardSettled,
+        EventKind::NoteAdded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -125,6 +129,7 @@ impl EventKind {
             EventKind::CardRenewed => "card_renewed",
             EventKind::CardRefunded => "card_refunded",
             EventKind::CardSettled => "card_settled",
+            EventKind::NoteAdded => "note_added",
         }
     }
 

@@ -84,6 +84,7 @@ impl Role {
                     | TagCustomers
                     | ManagePromotions
                     | SendMessages
+                    | IssueCoupons
             ),
             Role::StoreManager => matches!(
                 p,
@@ -94,8 +95,12 @@ impl Role {
                     | ViewCustomers
                     | TagCustomers
                     | SendMessages
+                    | IssueCoupons
             ),
-            Role::Guide => matches!(p, ViewOrg | ViewStaff | ViewCustomers | TagCustomers),
+            Role::Guide => matches!(
+                p,
+                ViewOrg | ViewStaff | ViewCustomers | TagCustomers | IssueCoupons
+            ),
             Role::Analyst => matches!(p, ViewOrg | ViewStaff | ViewMetrics | ViewCustomers),
         }
     }
@@ -142,6 +147,10 @@ pub enum Permission {
     /// Send mass messages to customers through their guides (群发); a store manager only to
     /// their store's customers.
     SendMessages,
+    /// Give one customer in one's scope a coupon of an active template from the chat sidebar
+    /// (导购发券): every role but the read-only analyst. The template's own limits apply, and
+    /// the issue records who gave it.
+    IssueCoupons,
 }
 
 /// Whether a staff account may log in.

@@ -37,6 +37,7 @@ pub mod orders;
 pub mod org;
 pub mod promotions;
 pub mod radar;
+pub mod ratings;
 pub mod reports;
 pub mod rollups;
 pub mod saved_filters;

@@ -621,7 +621,115 @@
     points();
   }
 
+  // The consultant page: the consultant with their average, the store's other guides to
+  // choose from, and what is left to rate (1–5 stars and a comment).
+  function consultant() {
+    function average(g) {
+      return g.average_milli === null ? t("rh5_no_ratings")
+        : t("rh5_average", { avg: (Math.round(g.average_milli / 100) / 10).toFixed(1), n: g.ratings });
+    }
+    function render(v) {
+      var box = $("consultant");
+      box.textContent = "";
+      box.appendChild(el("div", "muted", t("rh5_current")));
+      if (v.consultant) {
+        var row = el("div", "row");
+        var name = el("span", "big", v.consultant.name);
+        name.id = "consultant-name";
+        name.setAttribute("data-staff", v.consultant.staff_id);
+        row.appendChild(name);
+        row.appendChild(el("span", "muted", average(v.consultant)));
+        box.appendChild(row);
+        if (v.consultant.store_name) { box.appendChild(el("div", "muted", v.consultant.store_name)); }
+      } else {
+        box.appendChild(el("p", "muted", t("rh5_none")));
+      }
+      if (v.pending) { box.appendChild(el("p", "signin", t("rh5_pending", { name: v.pending.name }))); }
+      box.setAttribute("data-loaded", "1");
+      var list = $("choices");
+      list.textContent = "";
+      if (!v.choices.length) { list.appendChild(el("p", "muted", t("rh5_no_choices"))); }
+      v.choices.forEach(function (g) {
+        var card = el("div", "card row choice");
+        card.setAttribute("data-staff", g.staff_id);
+        var left = el("span", "");
+        left.appendChild(el("span", "", g.name));
+        left.appendChild(document.createElement("br"));
+        left.appendChild(el("span", "muted", average(g)));
+        card.appendChild(left);
+        var btn = el("button", "choose", t("rh5_choose"));
+        btn.type = "button";
+        btn.onclick = function () {
+          btn.disabled = true;
+          api("POST", "/public/me/consultant", { staff_id: g.staff_id }).then(function (r) {
+            toast(t("rh5_chosen_" + r.outcome));
+            render(r);
+          }).catch(function (e) { toast(e.message); btn.disabled = false; });
+        };
+        card.appendChild(btn);
+        list.appendChild(card);
+      });
+    }
+    function rateForm(r) {
+      var form = el("form", "card rate");
+      form.setAttribute("data-kind", r.subject_kind);
+      form.setAttribute("data-subject", r.subject_id);
+      var head = el("div", "row");
+      head.appendChild(el("span", "", r.subject_kind === "order"
+        ? t("rh5_order", { no: r.title }) : t("rh5_task") + "：" + r.title));
+      head.appendChild(el("span", "muted", when(Date.parse(r.at))));
+      form.appendChild(head);
+      if (r.staff_name) { form.appendChild(el("div", "muted", r.staff_name)); }
+      var stars = el("div", "stars-input");
+      for (var n = 1; n <= 5; n++) {
+        var label = el("label", "");
+        var input = document.createElement("input");
+        input.type = "radio";
+        input.name = "score";
+        input.value = String(n);
+        label.appendChild(input);
+        label.appendChild(document.createTextNode(n + "★"));
+        stars.appendChild(label);
+      }
+      form.appendChild(stars);
+      var comment = document.createElement("textarea");
+      comment.name = "comment";
+      comment.maxLength = 500;
+      comment.placeholder = t("rh5_comment");
+      form.appendChild(comment);
+      var submit = el("button", "", t("rh5_submit"));
+      submit.type = "submit";
+      form.appendChild(submit);
+      form.onsubmit = function (ev) {
+        ev.preventDefault();
+        var picked = form.querySelector("input[name=score]:checked");
+        if (!picked) { toast(t("rh5_pick_score")); return; }
+        submit.disabled = true;
+        api("POST", "/public/me/ratings", {
+          subject_kind: r.subject_kind, subject_id: r.subject_id,
+          score: parseInt(picked.value, 10), comment: comment.value
+        }).then(function () {
+          toast(t("rh5_thanks"));
+          form.parentNode.removeChild(form);
+          if (!$("ratable").querySelector("form")) {
+            $("ratable").appendChild(el("p", "muted", t("rh5_nothing_to_rate")));
+          }
+        }).catch(function (e) { toast(e.message); submit.disabled = false; });
+      };
+      return form;
+    }
+    api("GET", "/public/me/consultant").then(render)
+      .catch(function (e) { if (!e.unauthorized) { $("consultant").textContent = e.message; } });
+    api("GET", "/public/me/ratable").then(function (list) {
+      var box = $("ratable");
+      box.textContent = "";
+      if (!list.length) { box.appendChild(el("p", "muted", t("rh5_nothing_to_rate"))); }
+      list.forEach(function (r) { box.appendChild(rateForm(r)); });
+    }).catch(function (e) { if (!e.unauthorized) { $("ratable").textContent = e.message; } });
+  }
+
   if (page === "invite") { invite(); return; }
   if (!token()) { signIn(t("need_login")); return; }
-  ({ coupons: coupons, flash_sale: flashSale, group_buy: groupBuy, team: team, member: member })[page]();
+  ({ coupons: coupons, flash_sale: flashSale, group_buy: groupBuy, team: team, member: member,
+    consultant: consultant })[page]();
 })();

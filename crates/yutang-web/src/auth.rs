@@ -108,8 +108,21 @@ impl FromRequestParts<AppState> for ConsoleSession {
             } else {
                 "/console"
             };
+            // Inside the WeCom client (its browser says `wxwork/<version>`), straight to the
+            // silent OAuth sign-in: a guide opening the chat sidebar never meets a password
+            // form (a refused or unconfigured sign-in still shows the login page, with why).
+            let in_wecom = parts
+                .headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ua| ua.to_ascii_lowercase().contains("wxwork"));
+            let login = if in_wecom {
+                "/console/login/wecom"
+            } else {
+                "/console/login"
+            };
             Redirect::to(&format!(
-                "/console/login?next={}",
+                "{login}?next={}",
                 url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
             ))
             .into_response()

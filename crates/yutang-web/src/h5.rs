@@ -184,6 +184,30 @@ const JS_TEXTS: &[&str] = &[
     "insufficient_points",
     "item_off_sale",
     "invalid_exchange_transition",
+    // The consultant page (`/h5/consultant`): its texts (`ratings.h5.…`) and the refusals a
+    // customer can meet there (the error codes' own texts).
+    "rh5_current",
+    "rh5_none",
+    "rh5_no_choices",
+    "rh5_choose",
+    "rh5_chosen_done",
+    "rh5_chosen_pending",
+    "rh5_chosen_unchanged",
+    "rh5_pending",
+    "rh5_average",
+    "rh5_no_ratings",
+    "rh5_nothing_to_rate",
+    "rh5_task",
+    "rh5_order",
+    "rh5_comment",
+    "rh5_submit",
+    "rh5_thanks",
+    "rh5_pick_score",
+    "invalid_consultant",
+    "rating_exists",
+    "subject_not_ratable",
+    "unknown_subject",
+    "invalid_score",
 ];
 
 /// The reader's language: `?lang=`, else the language cookie, else Chinese.
@@ -206,9 +230,15 @@ fn js_key(k: &str) -> Option<String> {
         "invalid_customer_token" => "h5.js.token_invalid".into(),
         "customer_token_expired" => "h5.js.token_expired".into(),
         "lang" => return None,
-        "insufficient_points" | "item_off_sale" | "invalid_exchange_transition" => {
-            format!("err.{k}")
-        }
+        "insufficient_points"
+        | "item_off_sale"
+        | "invalid_exchange_transition"
+        | "invalid_consultant"
+        | "rating_exists"
+        | "subject_not_ratable"
+        | "unknown_subject"
+        | "invalid_score" => format!("err.{k}"),
+        k if k.starts_with("rh5_") => format!("ratings.h5.{}", &k[4..]),
         k if k.starts_with("svkind_") => format!("sv.kind.{}", &k[7..]),
         k if k.starts_with("gkind_") => format!("sv.gift_kind.{}", &k[6..]),
         k if k.starts_with("mstate_") => format!("mall.state.{}", &k[7..]),
@@ -249,6 +279,7 @@ pub fn router() -> Router<AppState> {
         .route("/group-buys/{id}", get(group_buy))
         .route("/teams/{id}", get(team))
         .route("/member", get(member))
+        .route("/consultant", get(consultant))
         .route("/invite/{code}", get(invite))
         .route("/invite/{code}/qr.png", get(invite_qr))
         .route("/assets/h5.js", get(script))
@@ -863,6 +894,87 @@ pub async fn member(State(s): State<AppState>, parts: Parts) -> Response {
         shell: Shell::new(&s, &parts, title, "member", 0).await,
         data,
         stored_value,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "h5/consultant.html")]
+struct ConsultantPage {
+    shell: Shell,
+    /// Filled when the page knows its customer (`?token=`); else the script loads it.
+    data: Option<ConsultantData>,
+}
+
+/// The consultant page's content, as the server renders it.
+struct ConsultantData {
+    view: yutang_app::ratings::ConsultantView,
+    ratable: Vec<yutang_app::ratings::RatableView>,
+}
+
+impl ConsultantPage {
+    fn average(&self, g: &yutang_app::ratings::GuideView) -> String {
+        match g.average_milli {
+            Some(m) => self.shell.tr.fill(
+                "ratings.h5.average",
+                &[
+                    ("avg", &yutang_core::ratings::average_text(m)),
+                    ("n", &g.ratings.to_string()),
+                ],
+            ),
+            None => self.shell.tr.t("ratings.h5.no_ratings").to_owned(),
+        }
+    }
+    fn pending(&self, p: &yutang_app::ratings::PendingView) -> String {
+        self.shell
+            .tr
+            .fill("ratings.h5.pending", &[("name", &p.name)])
+    }
+    fn subject(&self, r: &yutang_app::ratings::RatableView) -> String {
+        if r.subject_kind == "order" {
+            self.shell.tr.fill("ratings.h5.order", &[("no", &r.title)])
+        } else {
+            format!("{}：{}", self.shell.tr.t("ratings.h5.task"), r.title)
+        }
+    }
+    fn time(&self, ms: &i64) -> String {
+        yutang_core::time::Millis(*ms).to_shanghai_string()
+    }
+}
+
+async fn consultant_data(s: &AppState, token: &str) -> Option<ConsultantData> {
+    let customer = s
+        .app
+        .customer_tokens()
+        .customer_from_token(token)
+        .await
+        .ok()?;
+    let r = s.app.ratings();
+    Some(ConsultantData {
+        view: r.consultant(customer.0).await.ok()?,
+        ratable: r.ratable(customer.0).await.ok()?,
+    })
+}
+
+/// `/h5/consultant`: the customer's consultant (专属顾问) with their store and average rating,
+/// the store's other active guides to choose from, and the done tasks and orders not yet
+/// rated, each with a 1–5 star form and a comment.
+pub async fn consultant(State(s): State<AppState>, parts: Parts) -> Response {
+    let tr = Tr {
+        lang: lang_of(&parts),
+    };
+    let token = parts.uri.query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "token")
+            .map(|(_, v)| v.into_owned())
+    });
+    let data = match token {
+        Some(t) => consultant_data(&s, &t).await,
+        None => None,
+    };
+    let title = tr.t("ratings.h5.title").to_owned();
+    render(&ConsultantPage {
+        shell: Shell::new(&s, &parts, title, "consultant", 0).await,
+        data,
     })
 }
 

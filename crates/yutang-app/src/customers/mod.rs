@@ -1,5 +1,6 @@
 //! The customer pool: ingest-or-attach by identity, merges, profile and custom attributes,
-//! follow relations, the 360° view and the timeline — always within the caller's data scope.
+//! follow relations, the 360° view, the timeline and notes (跟进记录) — always within the
+//! caller's data scope.
 
 /// The rows this area hands to its callers (read models; defined by the store).
 pub use yutang_store::customers::{AttributeDefRow, AttributeValueRow, CustomerRow, FollowRow};
@@ -26,8 +27,10 @@ use yutang_store::orders::{self as order_store, OrderRow};
 use crate::audit::{self, Action, Page, Paged};
 
 pub(crate) mod identities;
+mod notes;
 use crate::error::{AppError, Result};
 use crate::{Actor, App};
+pub use notes::{MAX_NOTES_PAGE, NotePage, NoteView};
 
 /// How an event or order names its customer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -652,6 +655,10 @@ impl Customers<'_> {
             now,
         )
         .await?;
+        // A customer who chose this guide as consultant before they were a contact.
+        if f.state.as_str() == "active" {
+            crate::ratings::settle_pending_in(self, &mut tx, live.0, f.staff_id.0).await?;
+        }
         tx.commit().await?;
         Ok(store::follows(&self.db, live.0).await?)
     }

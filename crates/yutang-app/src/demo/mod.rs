@@ -11,6 +11,7 @@ mod materials;
 mod points;
 mod pool;
 mod promotions;
+mod ratings;
 #[cfg(feature = "fake-wecom")]
 pub mod referrals;
 mod tags;
@@ -284,6 +285,7 @@ impl Demo<'_> {
         self.seed_demo_journeys().await?;
         progress("自动化旅程 journeys", 1, 1);
         self.seed_demo_churn_alerts().await?;
+        self.seed_demo_ratings().await?;
         self.db.analyze().await?;
         Ok(summary)
     }

@@ -318,6 +318,45 @@ impl Coupons<'_> {
         Ok(c)
     }
 
+    /// A guide (or anyone but an analyst) gives one customer in their scope one set of an
+    /// active template, from the chat sidebar (导购发券, [`Permission::IssueCoupons`]). The
+    /// template's limits apply as to any issue; the claim records the giver. With an
+    /// `Idempotency-Key`, a retry (a double tap) answers the first issue (`true`: replayed).
+    pub async fn issue_by_guide(
+        &self,
+        actor: &Actor,
+        template: i64,
+        customer: CustomerId,
+        idempotency_key: Option<&str>,
+    ) -> Result<(Claimed, bool)> {
+        if !actor.can(Permission::IssueCoupons) {
+            return Err(AppError::Forbidden);
+        }
+        let live = self.customers().visible_customer(actor, customer).await?;
+        let staff = actor.staff_id().map(|s| s.0);
+        let promotions = self.promotions();
+        let (write, replayed) = promotions
+            .public_write(
+                "coupon_issue",
+                live,
+                idempotency_key,
+                &[&template.to_string(), &staff.unwrap_or(0).to_string()],
+            )
+            .await?;
+        if let Some(r) = replayed {
+            return Ok((r, true));
+        }
+        let row = store::get_template(&self.db, template)
+            .await
+            .map_err(AppError::not_found("coupon template"))?;
+        let t = Self::template_view(row, None)?;
+        if t.row.status != "active" {
+            return Err(closed(&t.row.status));
+        }
+        self.write_claim(&t, live, "issue", write.idem(), staff)
+            .await
+    }
+
     /// Issue one set of a template as a reward (a first-add reward, a referral), at most
     /// once per `key` for the customer: a second call with the same key answers the first
     /// claim. Refused like a staff issue when the template is a draft or archived.

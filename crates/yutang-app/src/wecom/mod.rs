@@ -406,6 +406,10 @@ impl Wecom<'_> {
                 now,
             )
             .await?;
+            // A customer who chose this guide as consultant before they were a contact.
+            if state.as_str() == "active" {
+                crate::ratings::settle_pending_in(self, &mut tx, customer, s.id).await?;
+            }
         }
         // Acquisition: the add's channel (by WeCom's State), counters, tags, welcome, reward;
         // a deletion closes the pair's open add (net adds).

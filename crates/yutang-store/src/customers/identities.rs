@@ -282,6 +282,13 @@ pub async fn move_customer_in(
             .bind(loser)
             .execute(&mut *conn)
             .await?;
+        // Notes (跟进记录) follow the person; their times keep them in order among the
+        // survivor's own.
+        sqlx::query("UPDATE customer_notes SET customer_id = $1 WHERE customer_id = $2")
+            .bind(survivor)
+            .bind(loser)
+            .execute(&mut *conn)
+            .await?;
     });
     crate::promotions::move_holdings_in(tx, survivor, loser, now).await?;
     in_tx!(tx, conn => {

@@ -1,8 +1,8 @@
-//! Customers, their identities, custom attributes and follow relations.
+//! Customers, their identities, custom attributes, follow relations and notes.
 //!
 //! Reads live here; the writes that must commit together are `…_in(tx, …)` functions in
-//! [`identities`] (ingest, identities, merges, profiles) and [`follows`], composed by the
-//! app crate inside one [`Tx`].
+//! [`identities`] (ingest, identities, merges, profiles), [`follows`] and [`notes`], composed
+//! by the app crate inside one [`Tx`].
 
 use serde::Serialize;
 use sqlx::FromRow;
@@ -18,6 +18,7 @@ use crate::tx::Tx;
 
 pub mod follows;
 pub mod identities;
+pub mod notes;
 
 pub use follows::upsert_follow_in;
 pub use identities::{
@@ -486,6 +487,28 @@ pub async fn in_scope(db: &Db, id: i64, scope: Scope) -> Result<bool> {
             .await?
     });
     Ok(n > 0)
+}
+
+/// The customers among a WeCom group's current members that `scope` sees, with their names,
+/// in one query (the chat sidebar names these and only these).
+pub async fn group_members_in_scope(
+    db: &Db,
+    group_id: i64,
+    scope: Scope,
+) -> Result<Vec<(i64, String)>> {
+    Ok(db_run!(db, pool => {
+        sqlx::query_as(concat!(
+            "SELECT c.id, c.name FROM customers c",
+            scope_where!(),
+            " AND c.id IN (SELECT m.customer_id FROM group_members m WHERE m.group_id = $3 \
+             AND m.state = 'joined' AND m.customer_id IS NOT NULL) ORDER BY c.id"
+        ))
+        .bind(scope.store)
+        .bind(scope.guide)
+        .bind(group_id)
+        .fetch_all(pool)
+        .await?
+    }))
 }
 
 /// The live customer an id stands for, following merges; `None` if the id never existed.

@@ -26,15 +26,18 @@ pub mod materials;
 pub mod media;
 pub mod metrics;
 pub mod moments;
+pub mod notes;
 pub mod orders;
 pub mod org;
 pub mod points;
 pub mod promotion_stats;
 pub mod promotions;
 pub mod radar;
+pub mod ratings;
 pub mod referrals;
 pub mod reports;
 pub mod segments;
+pub mod sidebar;
 pub mod spreadsheet;
 pub mod staff;
 pub mod stored_value;
@@ -77,6 +80,7 @@ use promotions::CustomerTokenScheme;
         customers::identities, customers::add_identity, customers::merge,
         customers::follows, customers::set_follow, customers::timeline, customers::reveal_phone,
         customers::list_attributes, customers::create_attribute,
+        notes::list, notes::create,
         events::ingest,
         orders::create, orders::list, orders::get, orders::set_status, orders::refund,
         tags::catalogue, tags::create_group, tags::update_group, tags::delete_group,
@@ -129,6 +133,10 @@ use promotions::CustomerTokenScheme;
         guide_tasks::list, guide_tasks::create, guide_tasks::stats, guide_tasks::get_one,
         guide_tasks::done, guide_tasks::skip,
         churn_alerts::list, churn_alerts::get_one, churn_alerts::handle,
+        ratings::list, ratings::summary, ratings::public_consultant, ratings::public_choose,
+        ratings::public_ratable, ratings::public_rate,
+        sidebar::jssdk, sidebar::contact, sidebar::group, sidebar::message,
+        sidebar::coupon_templates, sidebar::give_coupon,
         journeys::list, journeys::create, journeys::get_one, journeys::update,
         journeys::activate, journeys::pause, journeys::archive, journeys::trace,
         journeys::calendar,
@@ -173,8 +181,10 @@ use promotions::CustomerTokenScheme;
         (name = "materials", description = "The material library (素材库): posters, images, copy, link and mini-program cards in folders with labels, for guides to send; every role reads, admins and operators write"),
         (name = "guide_tasks", description = "The guide task inbox (导购待办): tasks for guides set by store managers and headquarters or made by customer journeys, done or skipped, reminded through WeCom when due, with completion figures per guide and per store; a guide sees their own, a store manager their store's"),
         (name = "churn_alerts", description = "Churn alerts (流失提醒): a customer deleting their guide or a guide deleting a customer, with the customer's value then, told to the guide and the store's managers as WeCom app messages and marked handled with a note; a guide sees their own customer_deleted alerts, a store manager their store's"),
+        (name = "sidebar", description = "The chat sidebar (聊天工具栏) WeCom opens beside a customer chat or a customer group chat: JS-SDK signatures for its page, the customer card and the group card in the caller's scope, materials as sendChatMessage arguments through the guide's tracked link, and coupons given from the card"),
+        (name = "ratings", description = "Service ratings (服务评价): customers rate done guide tasks and orders 1–5 with a comment; low ratings alert the store's managers; the list and the ranking of guides and stores by average, scoped (a guide their own, a store manager their store's)"),
         (name = "journeys", description = "The journey engine (自动化旅程 / SOP): a trigger (an event, a schedule, a customer date, entering or leaving a segment) and steps (wait, branch, tag, coupon, guide task, message, notification, webhook) each enrolled customer walks; versions, pause and resume, live counts per step and a per-customer trace. Group SOPs (群 SOP): a schedule over customer groups posting a group message, as a WeCom group mass message or a task per group owner, and the SOP calendar's week view"),
-        (name = "customers", description = "Customer pool: identities, merges, profile, follows, timeline"),
+        (name = "customers", description = "Customer pool: identities, merges, profile, follows, timeline, notes (跟进记录)"),
         (name = "events", description = "Event ingest (timelines)"),
         (name = "orders", description = "Orders, status changes and refunds"),
         (name = "tags", description = "Tag groups, tags, tagging (manual and bulk jobs) and auto-tag rules"),
@@ -184,7 +194,7 @@ use promotions::CustomerTokenScheme;
         (name = "loyalty", description = "Membership (会员): tier program, members per tier, a customer's tier"),
         (name = "promotions", description = "Coupon templates and coupons, flash sales, group-buys, customer tokens"),
         (name = "loyalty", description = "Membership and loyalty (会员): the points ledger (积分) — settings, accounts, ledger entries, adjustments, earnings, redemptions, liability, expiry; the points mall (积分商城) — items, exchanges, payment, fulfilment"),
-        (name = "public", description = "Customer-facing API (customer token `yct_…`): claim coupons, flash sales, group-buys, invite links, the member centre's points"),
+        (name = "public", description = "Customer-facing API (customer token `yct_…`): claim coupons, flash sales, group-buys, invite links, the member centre's points, the consultant (专属顾问) and service ratings"),
     )
 )]
 pub struct ApiDoc;
@@ -355,6 +365,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/customers/{id}/timeline", get(customers::timeline))
         .route(
+            "/customers/{id}/notes",
+            get(notes::list).post(notes::create),
+        )
+        .route(
             "/customers/{id}/reveal-phone",
             post(customers::reveal_phone),
         )
@@ -505,6 +519,23 @@ pub fn router() -> Router<AppState> {
         .route("/churn-alerts", get(churn_alerts::list))
         .route("/churn-alerts/{id}", get(churn_alerts::get_one))
         .route("/churn-alerts/{id}/handle", post(churn_alerts::handle))
+        .route("/ratings", get(ratings::list))
+        .route("/ratings/summary", get(ratings::summary))
+        .route(
+            "/public/me/consultant",
+            get(ratings::public_consultant).post(ratings::public_choose),
+        )
+        .route("/public/me/ratable", get(ratings::public_ratable))
+        .route("/public/me/ratings", post(ratings::public_rate))
+        .route("/sidebar/jssdk", get(sidebar::jssdk))
+        .route("/sidebar/contacts/{external_userid}", get(sidebar::contact))
+        .route(
+            "/sidebar/contacts/{external_userid}/coupons",
+            post(sidebar::give_coupon),
+        )
+        .route("/sidebar/groups/{chat_id}", get(sidebar::group))
+        .route("/sidebar/messages", post(sidebar::message))
+        .route("/sidebar/coupon-templates", get(sidebar::coupon_templates))
         .merge(promotions_router())
         .merge(acquisition_router())
         .route(

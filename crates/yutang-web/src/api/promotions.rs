@@ -64,7 +64,7 @@ impl FromRequestParts<AppState> for CustomerAuth {
 }
 
 /// 201 for a new write, 200 for a replay.
-pub(super) fn created(replayed: bool) -> StatusCode {
+pub(crate) fn created(replayed: bool) -> StatusCode {
     if replayed {
         StatusCode::OK
     } else {

@@ -1,5 +1,5 @@
 //! Console pages of the customer pool: the list (search and filters, within the caller's
-//! scope) and the 360° view with a paged, filterable timeline.
+//! scope) and the 360° view with its notes (跟进记录) and a paged, filterable timeline.
 
 use askama::Template;
 use axum::extract::State;
@@ -9,7 +9,7 @@ use serde::Deserialize;
 use yutang_app::AppError;
 use yutang_app::audit::Page;
 use yutang_app::customers::CustomerRow;
-use yutang_app::customers::{Customer360, CustomerQuery};
+use yutang_app::customers::{Customer360, CustomerQuery, NoteView};
 use yutang_app::events::EventRow;
 use yutang_app::org::StoreQuery;
 use yutang_app::org::StoreRow;
@@ -23,8 +23,8 @@ use yutang_core::ids::{CustomerId, StaffId, StoreId};
 use yutang_core::staff::{Permission, Role};
 
 use super::layout::{
-    ConsoleForm, ConsoleQuery, CsrfForm, Pager, check_csrf, csrf_failed, error_page, link,
-    nonempty, opt_id, pager, see_other,
+    ConsoleForm, ConsoleQuery, CsrfForm, Pager, check_csrf, csrf_failed, error_page, form_error,
+    link, nonempty, opt_id, pager, see_other,
 };
 use super::{Console, Ctx, render};
 use crate::auth::IdPath;
@@ -495,6 +495,30 @@ struct ViewPage {
     tier: Option<Vec<String>>,
     /// The paid member card block (none: never bought one).
     card: Option<Vec<String>>,
+    /// The latest notes (跟进记录), newest first.
+    notes: Vec<NoteView>,
+    /// Whether the caller may write a note (the 跟进记录 form).
+    can_note: bool,
+    /// A note the caller tried to write, kept with the reason it was refused.
+    note: NoteDraft,
+}
+
+/// The notes the customer page lists.
+const NOTES_SHOWN: i64 = 20;
+
+/// The 跟进记录 form's state: empty, or a refused note with its error.
+#[derive(Debug, Default)]
+struct NoteDraft {
+    body: String,
+    error: Option<&'static str>,
+    status: Option<StatusCode>,
+}
+
+impl ViewPage {
+    /// The longest note, for the form's `maxlength`.
+    fn note_max(&self) -> usize {
+        yutang_core::customers::MAX_NOTE_CHARS
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -509,6 +533,7 @@ async fn render_view(
     id: i64,
     q: ViewQuery,
     revealed: Option<Vec<String>>,
+    note: NoteDraft,
 ) -> Response {
     c.ctx.active = "customers";
     let a = &c.session.actor;
@@ -562,11 +587,18 @@ async fn render_view(
     let points = super::points::balance_of(s, &c, v.customer.id).await;
     let tier = super::tiers::customer_lines(s, &c.ctx, a, v.customer.id).await;
     let card = super::cards::customer_lines(s, &c.ctx, a, v.customer.id).await;
+    let notes = s
+        .app
+        .customers()
+        .notes(a, CustomerId(v.customer.id), NOTES_SHOWN, None)
+        .await
+        .unwrap_or_default();
+    let can_note = a.can(Permission::TagCustomers);
     let base = format!("/console/customers/{}", v.customer.id);
     let params = [("kind", q.kind.clone().unwrap_or_default())];
     let pager = pager(&base, &params, t.page, t.page_size, t.total);
     render(
-        StatusCode::OK,
+        note.status.unwrap_or(StatusCode::OK),
         &ViewPage {
             ctx: c.ctx,
             v,
@@ -584,6 +616,9 @@ async fn render_view(
             points,
             tier,
             card,
+            notes,
+            can_note,
+            note,
         },
     )
 }
@@ -594,7 +629,7 @@ pub async fn view(
     IdPath(id): IdPath,
     ConsoleQuery(q): ConsoleQuery<ViewQuery>,
 ) -> Response {
-    render_view(&s, c, id, q, None).await
+    render_view(&s, c, id, q, None, NoteDraft::default()).await
 }
 
 /// Show the full phone numbers (audited) on the 360° page.
@@ -610,7 +645,55 @@ pub async fn reveal(
         .reveal_phones(&c.session.actor, CustomerId(id))
         .await
     {
-        Ok(phones) => render_view(&s, c, id, ViewQuery::default(), Some(phones)).await,
+        Ok(phones) => {
+            render_view(
+                &s,
+                c,
+                id,
+                ViewQuery::default(),
+                Some(phones),
+                NoteDraft::default(),
+            )
+            .await
+        }
         Err(e) => error_page(c.ctx, e),
+    }
+}
+
+/// The 跟进记录 form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NoteForm {
+    body: String,
+}
+
+/// Write a note from the customer page: back to the page on success; a refused note is
+/// shown again in the form with the reason.
+pub async fn add_note(
+    State(s): State<AppState>,
+    IdPath(id): IdPath,
+    ConsoleForm(c, f): ConsoleForm<NoteForm>,
+) -> Response {
+    let body = f.body.replace("\r\n", "\n").replace('\r', "\n");
+    match s
+        .app
+        .customers()
+        .add_note(&c.session.actor, CustomerId(id), &body)
+        .await
+    {
+        Ok(n) => see_other(&format!(
+            "/console/customers/{}?ok=saved#customer-notes",
+            n.customer_id
+        )),
+        Err(e @ (AppError::Forbidden | AppError::NotFound { .. })) => error_page(c.ctx, e),
+        Err(e) => {
+            let (status, err) = form_error(c.ctx.tr, e);
+            let note = NoteDraft {
+                body,
+                error: Some(err.message),
+                status: Some(status),
+            };
+            render_view(&s, c, id, ViewQuery::default(), None, note).await
+        }
     }
 }

@@ -190,8 +190,14 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
     if key.starts_with("guide_tasks.") {
         return super::guide_tasks::text(key);
     }
+    if key.starts_with("sidebar.") {
+        return super::sidebar::text(key);
+    }
     if key.starts_with("churn.") {
         return super::churn_alerts::text(key);
+    }
+    if key.starts_with("ratings.") {
+        return super::ratings::text(key);
     }
     Some(match key {
         "app.name" => ("鱼塘", "Yutang"),
@@ -868,6 +874,13 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
         "customers.follow_state" => ("好友状态", "State"),
         "customers.orders" => ("订单", "Orders"),
         "customers.timeline" => ("客户动态", "Timeline"),
+        "customers.notes" => ("跟进记录", "Notes"),
+        "customers.note_add" => ("添加跟进记录", "Add note"),
+        "customers.note_placeholder" => (
+            "记下这次沟通：客户的需求、约定的下一步……（最多 500 字）",
+            "What was said, what the customer wants, the next step … (at most 500 characters)",
+        ),
+        "customers.notes_empty" => ("还没有跟进记录。", "No notes yet."),
         "customers.event_kind" => ("事件类型", "Event"),
         "customers.occurred_at" => ("时间", "Time"),
         "customers.detail" => ("详情", "Detail"),

@@ -393,6 +393,11 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "target.churn_alert" => ("流失提醒", "Churn alert"),
         "jobs.kind_churn_alert_notify" => ("流失提醒：通知员工", "Churn alert notice"),
         "field.note" => ("备注", "Note"),
+        // Consultant choice and service ratings (issue #23 item 5): the choice's audit entry and
+        // the two message jobs.
+        "audit.consultant_changed" => ("客户选择专属顾问", "A customer chose their consultant"),
+        "jobs.kind_rating_low_notify" => ("低分评价：通知店长", "Low rating notice"),
+        "jobs.kind_consultant_chosen_notify" => ("专属顾问：通知导购", "Consultant chosen notice"),
         // A sign-in's audit detail: password or WeCom (issue #23 item 1).
         "field.method" => ("登录方式", "Sign-in method"),
         // The guide task inbox (导购待办, issue #21 item 6): its audit entries, timeline entries
@@ -666,6 +671,11 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "event.card_renewed" => ("续费付费会员卡", "Renewed a member card"),
         "event.card_refunded" => ("会员卡已退款", "Member card refunded"),
         "event.card_settled" => ("会员卡周期结算", "Card period settled"),
+        // Customer notes (跟进记录, issue #23 item 2): the timeline entry, the audit entry and
+        // their detail.
+        "event.note_added" => ("新增跟进记录", "Note added"),
+        "audit.customer_note_added" => ("新增跟进记录", "Added a customer note"),
+        "field.note_id" => ("跟进记录 ID", "Note id"),
         "jobs.kind_card_settlement" => ("会员卡周期结算", "Card period settlement"),
         "jobs.kind_card_packs" => ("会员卡每月券包", "Member cards' monthly packs"),
         "jobs.kind_card_pack" => ("发放会员卡券包", "A member card's pack"),
@@ -1250,6 +1260,12 @@ mod tests {
             yutang_app::guide_tasks::REMIND_KIND
         ));
         has("target.churn_alert");
+        for k in [
+            yutang_app::ratings::LOW_KIND,
+            yutang_app::ratings::CHOSEN_KIND,
+        ] {
+            has(&format!("jobs.kind_{k}"));
+        }
         has(&format!(
             "jobs.kind_{}",
             yutang_app::churn_alerts::NOTIFY_KIND

@@ -29,10 +29,12 @@ mod org;
 pub(crate) mod points;
 mod promotion_stats;
 mod promotions;
+mod ratings;
 pub(crate) mod referrals;
 mod reports;
 mod segments;
 pub(crate) mod share;
+mod sidebar;
 mod staff;
 pub(crate) mod stored_value;
 mod tags;
@@ -139,6 +141,7 @@ pub fn router() -> Router<AppState> {
         .route("/guide-tasks/{id}/skip", post(guide_tasks::skip))
         .route("/churn-alerts", get(churn_alerts::list))
         .route("/churn-alerts/{id}/handle", post(churn_alerts::handle))
+        .route("/ratings", get(ratings::list))
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/login/wecom", get(wecom_login::start))
         .route("/login/wecom/callback", get(wecom_login::callback))
@@ -209,6 +212,7 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}", get(customers::view))
         .route("/customers/{id}/reveal", post(customers::reveal))
         .route("/customers/{id}/tags", post(tags::customer_tags))
+        .route("/customers/{id}/notes", post(customers::add_note))
         .route("/tags", get(tags::list).post(tags::tag_create))
         .route(
             "/tags/{id}/delete",
@@ -246,6 +250,24 @@ pub fn router() -> Router<AppState> {
         .route("/segments/{id}/export", post(segments::export))
         .route("/assets/segments.js", get(segments::script))
         .route("/assets/forms.js", get(segments::forms_script))
+        .route("/sidebar", get(sidebar::page))
+        .route("/sidebar/jssdk.json", get(sidebar::jssdk_json))
+        .route("/sidebar/contact.json", get(sidebar::contact_json))
+        .route("/sidebar/group.json", get(sidebar::group_json))
+        .route("/sidebar/materials.json", get(sidebar::materials_json))
+        .route(
+            "/sidebar/tags.json",
+            get(sidebar::tags_json).post(sidebar::tags_change_json),
+        )
+        .route(
+            "/sidebar/coupon-templates.json",
+            get(sidebar::templates_json),
+        )
+        .route("/sidebar/message.json", post(sidebar::message_json))
+        .route("/sidebar/coupon.json", post(sidebar::coupon_json))
+        .route("/sidebar/note.json", post(sidebar::note_json))
+        .route("/assets/sidebar.js", get(sidebar::script))
+        .route("/assets/wecom-jssdk.js", get(sidebar::jssdk_script))
         .route(
             "/import",
             get(import::index)

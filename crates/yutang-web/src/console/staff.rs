@@ -132,6 +132,22 @@ struct StaffFormPage {
     stores: Vec<StoreRow>,
     error: Option<FormError>,
     pw_error: Option<FormError>,
+    /// A guide's service ratings (the edit page of a guide, within the viewer's scope).
+    ratings: Option<super::ratings::StaffRatings>,
+}
+
+impl StaffFormPage {
+    /// "平均 4.3 分，共 12 条评价（低分 1 条）".
+    fn ratings_summary(&self, r: &super::ratings::StaffRatings) -> String {
+        self.ctx.tr.fill(
+            "ratings.staff_summary",
+            &[
+                ("avg", &r.average),
+                ("n", &r.count.to_string()),
+                ("low", &r.low_count.to_string()),
+            ],
+        )
+    }
 }
 
 #[derive(Deserialize, Default, Clone, Debug)]
@@ -190,6 +206,7 @@ pub async fn staff_new(State(s): State<AppState>, mut c: Console) -> Response {
             stores,
             error: None,
             pw_error: None,
+            ratings: None,
         },
     )
 }
@@ -229,6 +246,7 @@ pub async fn staff_create(
                     stores,
                     error: Some(err),
                     pw_error: None,
+                    ratings: None,
                 },
             )
         }
@@ -261,6 +279,11 @@ pub async fn staff_edit(State(s): State<AppState>, mut c: Console, IdPath(id): I
                 );
             }
             let form = staff_form_from_row(&row);
+            let ratings = if row.role == "guide" {
+                super::ratings::staff_block(&s, &c.session.actor, id).await
+            } else {
+                None
+            };
             render(
                 StatusCode::OK,
                 &StaffFormPage {
@@ -271,6 +294,7 @@ pub async fn staff_edit(State(s): State<AppState>, mut c: Console, IdPath(id): I
                     stores,
                     error: None,
                     pw_error: None,
+                    ratings,
                 },
             )
         }
@@ -332,6 +356,7 @@ pub async fn staff_update(
                     stores,
                     error: Some(err),
                     pw_error: None,
+                    ratings: None,
                 },
             )
         }
@@ -375,6 +400,7 @@ pub async fn staff_password(
                             stores,
                             error: None,
                             pw_error: Some(err),
+                            ratings: None,
                         },
                     )
                 }

@@ -304,7 +304,7 @@ async fn public_writes_parse_replay_and_refuse_reuse(e: Engine) {
 }
 
 /// The endpoints that take `Idempotency-Key`.
-const KEYED: [(&str, &str); 13] = [
+const KEYED: [(&str, &str); 17] = [
     ("/api/v1/tags/bulk", "post"),
     ("/api/v1/wecom/sync", "post"),
     ("/api/v1/wecom/transfers", "post"),
@@ -318,6 +318,10 @@ const KEYED: [(&str, &str); 13] = [
     ("/api/v1/customers/{id}/stored-value/spends", "post"),
     ("/api/v1/customers/{id}/mall/exchanges", "post"),
     ("/api/v1/public/me/mall/exchanges", "post"),
+    ("/api/v1/customers/{id}/notes", "post"),
+    ("/api/v1/public/me/consultant", "post"),
+    ("/api/v1/public/me/ratings", "post"),
+    ("/api/v1/sidebar/contacts/{external_userid}/coupons", "post"),
 ];
 
 async fn every_keyed_endpoint_documents_the_header_alike(e: Engine) {

@@ -383,6 +383,18 @@ async fn world(e: Engine) -> World {
     let merge_b = shanghai_customer(&t, "13900000004", "外店顾客丁").await;
     follow(&t, ca, guide_a_id).await;
     follow(&t, cb, guide_b_id).await;
+    // The chat sidebar names customers by WeCom external_userid: give each of the two its own
+    // id as one, so `/sidebar/contacts/{external_userid}` can be called in and out of scope.
+    for c in [ca, cb] {
+        let r = t
+            .post(
+                &format!("/api/v1/customers/{c}/identities"),
+                &t.admin,
+                json!({"kind": "wecom_external", "value": c.to_string()}),
+            )
+            .await;
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
     let ca_token = customer_token(&t, ca).await;
     let cb_token = customer_token(&t, cb).await;
 
@@ -684,6 +696,17 @@ async fn world(e: Engine) -> World {
              'open', '', 0) RETURNING id"
         );
         churn.push(crate::promotions::scalar(&t, Box::leak(sql.into_boxed_str())).await);
+    }
+
+    // Service ratings: store A's customer rated guide A, store B's customer guide B.
+    for (n, staff, customer, store) in [(1, guide_a_id, ca, store_a), (2, guide_b_id, cb, store_b)]
+    {
+        let sql = format!(
+            "INSERT INTO service_ratings (customer_id, staff_id, store_id, subject_kind, \
+             subject_id, score, comment, fingerprint, created_at) VALUES \
+             ({customer}, {staff}, {store}, 'order', {n}, 4, '矩阵', 'matrix:{n}', 0)"
+        );
+        t.exec(Box::leak(sql.into_boxed_str())).await;
     }
 
     // Paid member cards: a card, a spare, purchases for both customers and a settled period
@@ -1050,6 +1073,9 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         }
         // --- churn alerts (a guide their own customer_deleted alerts, a store manager their
         // store's; analysts only read) ---
+        // --- service ratings (a guide their own, a store manager their store's; the matrix's
+        // answers must not name store B's customer to store A's staff) ---
+        ("get", "/ratings") | ("get", "/ratings/summary") => Case::new(Roles(EVERY)),
         ("get", "/churn-alerts") => Case::new(Roles(EVERY)),
         ("get", "/churn-alerts/{id}") => Case::new(Roles(EVERY)).scoped(w.churn_a, w.churn_b),
         ("post", "/churn-alerts/{id}/handle") => {
@@ -1057,6 +1083,24 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
                 .scoped(w.churn_a, w.churn_b)
                 .body(json!({"note": "矩阵处理"}))
         }
+        // --- the chat sidebar (signatures for staff sessions only; cards in scope; analysts
+        // only read) ---
+        ("get", "/sidebar/jssdk") => Case::new(Roles(&[Guide, Manager])),
+        ("get", "/sidebar/contacts/{external_userid}") => {
+            Case::new(Roles(EVERY)).scoped(w.ca, w.cb)
+        }
+        ("post", "/sidebar/contacts/{external_userid}/coupons") => {
+            Case::new(Roles(&[Guide, Manager, Operator, Admin]))
+                .scoped(w.ca, w.cb)
+                .body(json!({"template_id": w.template}))
+        }
+        ("get", "/sidebar/coupon-templates") => {
+            Case::new(Roles(&[Guide, Manager, Operator, Admin]))
+        }
+        ("get", "/sidebar/groups/{chat_id}") => Case::new(Roles(EVERY)).id(nothing).gone_ok(),
+        ("post", "/sidebar/messages") => Case::new(Roles(&[Guide, Manager]))
+            .gone_ok()
+            .body(json!({"material_id": nothing, "external_userid": w.ca.to_string()})),
         // --- outbound webhooks (admin only) ---
         ("get", "/webhooks") | ("get", "/webhooks/kinds") => Case::new(Roles(ADMIN)),
         ("post", "/webhooks") => Case::new(Roles(ADMIN)).body(
@@ -1116,7 +1160,8 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         | ("get", "/customers/{id}/timeline")
         | ("get", "/customers/{id}/tags")
         | ("get", "/customers/{id}/coupons")
-        | ("get", "/customers/{id}/tier") => Case::new(Roles(EVERY)).scoped(w.ca, w.cb),
+        | ("get", "/customers/{id}/tier")
+        | ("get", "/customers/{id}/notes") => Case::new(Roles(EVERY)).scoped(w.ca, w.cb),
         ("patch", "/customers/{id}") => Case::new(Roles(HQ_WRITE))
             .scoped(w.ca, w.cb)
             .body(json!({"member_level": "gold"})),
@@ -1134,6 +1179,10 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("post", "/customers/{id}/tags") => Case::new(Roles(TAGGERS))
             .scoped(w.ca, w.cb)
             .body(json!({"add": [w.tag]})),
+        // Notes (跟进记录): whoever may tag the customer writes one.
+        ("post", "/customers/{id}/notes") => Case::new(Roles(TAGGERS))
+            .scoped(w.ca, w.cb)
+            .body(json!({"body": "矩阵：电话回访，约周末到店"})),
         ("get", "/customer-attributes") => Case::new(Roles(EVERY)),
         ("post", "/customer-attributes") => Case::new(Roles(HQ_WRITE))
             .body(json!({"key": "matrix_note", "label": "备注", "kind": "text"})),
@@ -1483,6 +1532,12 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
         ("get", "/public/group-buy-teams/{id}") => Case::new(Public).id(w.team_a),
         ("get", "/public/me/points") | ("get", "/public/me/points/entries") => Case::new(Public),
         ("get", "/public/me/tier") => Case::new(Public),
+        ("get", "/public/me/consultant") | ("get", "/public/me/ratable") => Case::new(Public),
+        ("post", "/public/me/consultant") => {
+            Case::new(Public).body(json!({"staff_id": w.guide_a_id}))
+        }
+        ("post", "/public/me/ratings") => Case::new(Public)
+            .body(json!({"subject_kind": "order", "subject_id": w.order_a, "score": 5})),
         ("get", "/public/me/card") => Case::new(Public),
         ("post", "/public/me/points/redemptions") => Case::new(Public).body(json!({"points": 1})),
         ("post", "/public/me/points/redemptions/{id}/cancel") => {
