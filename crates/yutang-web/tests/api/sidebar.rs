@@ -18,6 +18,7 @@ both_engines!(
     signatures_check_out_against_the_fakes_tickets,
     a_guide_sees_the_card_of_their_own_customers_only,
     coupons_and_notes_from_the_card,
+    concurrent_taps_never_give_past_the_limit,
     materials_go_through_the_guides_tracked_link,
     the_group_card_names_only_the_callers_customers,
     the_page_signs_in_through_wecom_and_its_writes_need_csrf,
@@ -348,6 +349,81 @@ async fn coupons_and_notes_from_the_card(e: Engine) {
     .await;
     assert_eq!(card["notes"][0]["body"], "约了周六到店试用", "{card}");
     assert_eq!(card["notes"][1]["body"], "问了儿童座椅的尺寸");
+}
+
+/// Ten taps at once with one key give one set; ten at once with ten keys give exactly the
+/// template's per-customer limit (2), whatever the engine's isolation.
+async fn concurrent_taps_never_give_past_the_limit(e: Engine) {
+    let (t, fake, _, customers) = synced(e).await;
+    let zhang = t.login("g.zhangwei").await;
+    let mine = followed_by(&fake, "zhangwei", &[]);
+    let tpl = crate::promotions::created_id(
+        t.post(
+            "/api/v1/coupon-templates",
+            &t.admin,
+            crate::promotions::template(100, 2),
+        )
+        .await,
+    )
+    .await;
+    let burst = |ext: String, same_key: bool| {
+        let mut tasks = Vec::new();
+        for i in 0..10 {
+            let r = t
+                .req(
+                    Method::POST,
+                    &format!("/api/v1/sidebar/contacts/{ext}/coupons"),
+                    Some(&zhang),
+                )
+                .header(
+                    "idempotency-key",
+                    if same_key {
+                        "burst".to_owned()
+                    } else {
+                        format!("burst-{i}")
+                    },
+                )
+                .json(&json!({"template_id": tpl}));
+            tasks.push(tokio::spawn(
+                async move { r.send().await.unwrap().status() },
+            ));
+        }
+        async move {
+            let mut out = Vec::new();
+            for task in tasks {
+                out.push(task.await.unwrap());
+            }
+            out
+        }
+    };
+    let claims = |c: i64| {
+        count(
+            &t,
+            format!(
+                "SELECT COUNT(*) FROM coupon_claims WHERE customer_id = {c} AND template_id = {tpl}"
+            ),
+        )
+    };
+    // One key: one set, every answer a success or "still being written".
+    let statuses = burst(mine[0].clone(), true).await;
+    assert!(
+        statuses
+            .iter()
+            .all(|s| s.is_success() || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    assert_eq!(claims(customers[&mine[0]]).await, 1);
+    // Ten keys: exactly the limit.
+    let statuses = burst(mine[1].clone(), false).await;
+    let given = statuses.iter().filter(|s| s.is_success()).count();
+    assert_eq!(given, 2, "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| s.is_success() || s.is_client_error()),
+        "{statuses:?}"
+    );
+    assert_eq!(claims(customers[&mine[1]]).await, 2);
 }
 
 async fn materials_go_through_the_guides_tracked_link(e: Engine) {
