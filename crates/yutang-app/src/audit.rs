@@ -98,10 +98,12 @@ pub enum Action {
     ConsultantChanged,
     /// A note (跟进记录) was written about a customer (detail: the note's id).
     CustomerNoteAdded,
+    /// An incentive pool was created, edited, deleted, settled or exported (detail `op`).
+    IncentivePoolChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 52] = [
+    pub const ALL: [Action; 53] = [
         Action::Login,
         Action::LoginFailed,
         Action::Logout,
@@ -154,6 +156,7 @@ impl Action {
         Action::ChurnAlertHandled,
         Action::ConsultantChanged,
         Action::CustomerNoteAdded,
+        Action::IncentivePoolChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -210,6 +213,7 @@ impl Action {
             Action::ChurnAlertHandled => "churn_alert_handled",
             Action::ConsultantChanged => "consultant_changed",
             Action::CustomerNoteAdded => "customer_note_added",
+            Action::IncentivePoolChanged => "incentive_pool_changed",
         }
     }
 

@@ -25,6 +25,7 @@ pub mod inbound;
 mod job_kinds;
 pub mod jobs;
 pub mod journeys;
+pub mod leaderboards;
 pub mod loyalty;
 pub mod materials;
 pub mod messaging;

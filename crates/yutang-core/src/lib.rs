@@ -18,6 +18,7 @@ pub mod identity;
 pub mod ids;
 pub mod inbound;
 pub mod journeys;
+pub mod leaderboards;
 pub mod loyalty;
 pub mod materials;
 pub mod media;

@@ -85,6 +85,7 @@ impl Role {
                     | ManagePromotions
                     | SendMessages
                     | IssueCoupons
+                    | ManageIncentives
             ),
             Role::StoreManager => matches!(
                 p,
@@ -151,6 +152,9 @@ pub enum Permission {
     /// (导购发券): every role but the read-only analyst. The template's own limits apply, and
     /// the issue records who gave it.
     IssueCoupons,
+    /// Create, edit and settle incentive pools and export their payouts for payroll (HQ
+    /// operations: admin and operator). Everyone sees the pools that cover them.
+    ManageIncentives,
 }
 
 /// Whether a staff account may log in.

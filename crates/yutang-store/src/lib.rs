@@ -26,6 +26,7 @@ pub mod imports;
 pub mod inbound;
 pub mod jobs;
 pub mod journeys;
+pub mod leaderboards;
 pub mod locks;
 pub mod login_attempts;
 pub mod loyalty;

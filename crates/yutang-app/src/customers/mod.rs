@@ -59,6 +59,8 @@ pub struct CustomerQuery {
     pub store_id: Option<yutang_core::ids::StoreId>,
     pub identity_kind: Option<IdentityKind>,
     pub min_orders: Option<i64>,
+    /// Only customers holding this tag.
+    pub tag_id: Option<i64>,
     pub sort: CustomerSort,
     pub page: Page,
     /// Read the page from a position of a page before (`page` then only numbers it).
@@ -137,6 +139,7 @@ fn filter<'a>(
         store_id: q.store_id.map(|s| s.0),
         identity_kind: q.identity_kind.map(IdentityKind::as_str),
         min_orders: q.min_orders.unwrap_or(0),
+        tag_id: q.tag_id,
         sort: q.sort,
         limit: q.page.size,
         offset: q.page.offset(),

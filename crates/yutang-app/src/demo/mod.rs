@@ -5,6 +5,7 @@
 #[cfg(feature = "fake-wecom")]
 pub mod acquisition;
 mod churn;
+mod incentives;
 mod journeys;
 pub mod loyalty;
 mod materials;
@@ -286,6 +287,7 @@ impl Demo<'_> {
         progress("自动化旅程 journeys", 1, 1);
         self.seed_demo_churn_alerts().await?;
         self.seed_demo_ratings().await?;
+        self.seed_demo_incentives().await?;
         self.db.analyze().await?;
         Ok(summary)
     }

@@ -167,6 +167,8 @@ pub struct CustomerFilter<'a> {
     pub store_id: Option<i64>,
     pub identity_kind: Option<&'a str>,
     pub min_orders: i64,
+    /// Only customers holding this tag (the `customer_tags (tag_id, customer_id)` index).
+    pub tag_id: Option<i64>,
     pub sort: CustomerSort,
     pub limit: i64,
     /// Rows skipped before the page; none when `keyset` is set.
@@ -337,6 +339,13 @@ macro_rules! push_customer_filters {
         }
         if f.min_orders > 0 {
             $qb.push(" AND c.order_count >= ").push_bind(f.min_orders);
+        }
+        if let Some(tag) = f.tag_id {
+            $qb.push(" AND")
+                .push(open)
+                .push("customer_tags WHERE tag_id = ")
+                .push_bind(tag)
+                .push(close);
         }
     }};
 }

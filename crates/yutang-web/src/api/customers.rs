@@ -434,6 +434,7 @@ impl CustomerListParams {
                 .map(|k| IdentityKind::parse("identity_kind", k))
                 .transpose()?,
             min_orders: self.min_orders,
+            tag_id: None,
             sort,
             page: Page::parse(self.page, self.page_size)?,
             keyset: match (self.after.as_deref(), self.before.as_deref()) {

@@ -20,6 +20,7 @@ pub mod guide_tasks;
 pub mod idempotency;
 pub mod inbound;
 pub mod journeys;
+pub mod leaderboards;
 pub mod mall;
 pub mod mass_messages;
 pub mod materials;
@@ -135,6 +136,9 @@ use promotions::CustomerTokenScheme;
         churn_alerts::list, churn_alerts::get_one, churn_alerts::handle,
         ratings::list, ratings::summary, ratings::public_consultant, ratings::public_choose,
         ratings::public_ratable, ratings::public_rate,
+        leaderboards::board, leaderboards::me, leaderboards::list, leaderboards::create,
+        leaderboards::get, leaderboards::update, leaderboards::delete, leaderboards::settle,
+        leaderboards::export,
         sidebar::jssdk, sidebar::contact, sidebar::group, sidebar::message,
         sidebar::coupon_templates, sidebar::give_coupon,
         journeys::list, journeys::create, journeys::get_one, journeys::update,
@@ -183,6 +187,7 @@ use promotions::CustomerTokenScheme;
         (name = "churn_alerts", description = "Churn alerts (流失提醒): a customer deleting their guide or a guide deleting a customer, with the customer's value then, told to the guide and the store's managers as WeCom app messages and marked handled with a note; a guide sees their own customer_deleted alerts, a store manager their store's"),
         (name = "sidebar", description = "The chat sidebar (聊天工具栏) WeCom opens beside a customer chat or a customer group chat: JS-SDK signatures for its page, the customer card and the group card in the caller's scope, materials as sendChatMessage arguments through the guide's tracked link, and coupons given from the card"),
         (name = "ratings", description = "Service ratings (服务评价): customers rate done guide tasks and orders 1–5 with a comment; low ratings alert the store's managers; the list and the ranking of guides and stores by average, scoped (a guide their own, a store manager their store's)"),
+        (name = "leaderboards", description = "Leaderboards and incentive pools (排行榜与激励池): guides and stores ranked by adds, net adds, first-order rate, attributed GMV, tasks done and ratings per day, week or month within a store, a region or the brand; incentive pools split by a rule (individual by contribution, team per store), settled once and exported for payroll, each guide seeing their own breakdown"),
         (name = "journeys", description = "The journey engine (自动化旅程 / SOP): a trigger (an event, a schedule, a customer date, entering or leaving a segment) and steps (wait, branch, tag, coupon, guide task, message, notification, webhook) each enrolled customer walks; versions, pause and resume, live counts per step and a per-customer trace. Group SOPs (群 SOP): a schedule over customer groups posting a group message, as a WeCom group mass message or a task per group owner, and the SOP calendar's week view"),
         (name = "customers", description = "Customer pool: identities, merges, profile, follows, timeline, notes (跟进记录)"),
         (name = "events", description = "Event ingest (timelines)"),
@@ -521,6 +526,20 @@ pub fn router() -> Router<AppState> {
         .route("/churn-alerts/{id}/handle", post(churn_alerts::handle))
         .route("/ratings", get(ratings::list))
         .route("/ratings/summary", get(ratings::summary))
+        .route("/leaderboards", get(leaderboards::board))
+        .route("/leaderboards/me", get(leaderboards::me))
+        .route(
+            "/incentive-pools",
+            get(leaderboards::list).post(leaderboards::create),
+        )
+        .route(
+            "/incentive-pools/{id}",
+            get(leaderboards::get)
+                .put(leaderboards::update)
+                .delete(leaderboards::delete),
+        )
+        .route("/incentive-pools/{id}/settle", post(leaderboards::settle))
+        .route("/incentive-pools/{id}/export", get(leaderboards::export))
         .route(
             "/public/me/consultant",
             get(ratings::public_consultant).post(ratings::public_choose),

@@ -199,6 +199,12 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
     if key.starts_with("ratings.") {
         return super::ratings::text(key);
     }
+    if key.starts_with("lb.") {
+        return super::leaderboards::text(key);
+    }
+    if key.starts_with("workbench.") {
+        return super::workbench::text(key);
+    }
     Some(match key {
         "app.name" => ("鱼塘", "Yutang"),
         "app.tagline" => ("私域运营平台", "Private-domain operations"),

@@ -462,6 +462,9 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         "field.lots" => ("积分批次", "Points lots"),
         "field.userid" => ("导购企业微信 ID", "Guide's WeCom userid"),
         "field.name" => ("名称", "Name"),
+        "field.guides" => ("导购数", "Guides"),
+        "field.pool" => ("激励池", "Incentive pool"),
+        "field.unallocated_fen" => ("未分配（分）", "Unallocated (fen)"),
         // The fields of acquisition details (a channel change's id; a welcome's attachments).
         "field.id" => ("ID", "ID"),
         "field.title" => ("标题", "Title"),
@@ -675,6 +678,7 @@ pub fn label(key: &str) -> Option<(&'static str, &'static str)> {
         // their detail.
         "event.note_added" => ("新增跟进记录", "Note added"),
         "audit.customer_note_added" => ("新增跟进记录", "Added a customer note"),
+        "audit.incentive_pool_changed" => ("激励池变更", "Changed an incentive pool"),
         "field.note_id" => ("跟进记录 ID", "Note id"),
         "jobs.kind_card_settlement" => ("会员卡周期结算", "Card period settlement"),
         "jobs.kind_card_packs" => ("会员卡每月券包", "Member cards' monthly packs"),

@@ -20,6 +20,7 @@ mod inbound;
 mod journeys;
 pub(crate) mod labels;
 mod layout;
+mod leaderboards;
 mod mall;
 mod materials;
 mod messaging;
@@ -44,6 +45,7 @@ mod webhooks;
 mod wecom;
 pub(crate) mod wecom_check;
 mod wecom_login;
+mod workbench;
 
 use askama::Template;
 use axum::Router;
@@ -142,6 +144,21 @@ pub fn router() -> Router<AppState> {
         .route("/churn-alerts", get(churn_alerts::list))
         .route("/churn-alerts/{id}/handle", post(churn_alerts::handle))
         .route("/ratings", get(ratings::list))
+        // leaderboards and incentive pools
+        .route("/leaderboards", get(leaderboards::board))
+        .route("/incentive-pools", post(leaderboards::create))
+        .route("/incentive-pools/new", get(leaderboards::new_pool))
+        .route(
+            "/incentive-pools/{id}",
+            get(leaderboards::show).post(leaderboards::update),
+        )
+        .route("/incentive-pools/{id}/settle", post(leaderboards::settle))
+        .route("/incentive-pools/{id}/delete", post(leaderboards::delete))
+        .route("/incentive-pools/{id}/export", get(leaderboards::export))
+        // workbench
+        .route("/workbench", get(workbench::page))
+        .route("/workbench/tasks/{id}/done", post(workbench::done))
+        .route("/workbench/tasks/{id}/skip", post(workbench::skip))
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/login/wecom", get(wecom_login::start))
         .route("/login/wecom/callback", get(wecom_login::callback))

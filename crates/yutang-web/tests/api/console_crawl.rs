@@ -120,6 +120,8 @@ const UNLINKED: &[&str] = &[
     "/console/moments/new",
     "/console/materials/new",
     "/console/materials?folder=none",
+    // The mobile workbench (linked from the home page for guides only).
+    "/console/workbench",
 ];
 
 /// Seed the pages' data; returns the ids of the jobs it started.

@@ -226,6 +226,12 @@ struct World {
     /// Churn alerts: store A's guide's customer deleted them, and one of store B.
     churn_a: i64,
     churn_b: i64,
+    /// Incentive pools: one of store A, one of store B, a spare to delete, and a brand pool
+    /// of a past month to settle and export.
+    pool_a: i64,
+    pool_b: i64,
+    spare_pool: i64,
+    past_pool: i64,
 }
 
 async fn json_of(r: reqwest::Response, want: StatusCode) -> Value {
@@ -709,6 +715,25 @@ async fn world(e: Engine) -> World {
         t.exec(Box::leak(sql.into_boxed_str())).await;
     }
 
+    // Incentive pools (drafts): store A's, store B's and a spare of the brand's (October
+    // 2024 onwards), and the brand's of January 2026 (over, so it settles).
+    let mut pools = Vec::new();
+    for (level, scope, from, to) in [
+        ("store", Some(store_a), 20_000, 20_030),
+        ("store", Some(store_b), 20_000, 20_030),
+        ("brand", None, 20_000, 20_030),
+        ("brand", None, 20_454, 20_484),
+    ] {
+        let scope = scope.map_or("NULL".to_owned(), |s: i64| s.to_string());
+        let sql = format!(
+            "INSERT INTO incentive_pools (name, span, from_day, to_day, level, scope_id, metric, \
+             amount_fen, individual_pct, team_pct, state, created_at, updated_at) VALUES \
+             ('矩阵激励', 'month', {from}, {to}, '{level}', {scope}, 'adds', 10000, 80, 20, \
+             'draft', 0, 0) RETURNING id"
+        );
+        pools.push(crate::promotions::scalar(&t, Box::leak(sql.into_boxed_str())).await);
+    }
+
     // Paid member cards: a card, a spare, purchases for both customers and a settled period
     // of store A's customer with a refund owed.
     let card = json_of(
@@ -822,6 +847,10 @@ async fn world(e: Engine) -> World {
         guide_task_b: guide_tasks[2],
         churn_a: churn[0],
         churn_b: churn[1],
+        pool_a: pools[0],
+        pool_b: pools[1],
+        spare_pool: pools[2],
+        past_pool: pools[3],
     }
 }
 
@@ -1082,6 +1111,27 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
             Case::new(Roles(&[Guide, Manager, Operator, Admin]))
                 .scoped(w.churn_a, w.churn_b)
                 .body(json!({"note": "矩阵处理"}))
+        }
+        // --- leaderboards (every role; store staff default to their store) and incentive
+        // pools (HQ operations write; everyone reads the pools that cover them) ---
+        ("get", "/leaderboards") | ("get", "/incentive-pools") => Case::new(Roles(EVERY)),
+        ("get", "/leaderboards/me") => Case::new(Roles(&[Guide, Manager])),
+        ("post", "/incentive-pools") => Case::new(Roles(&[Operator, Admin])).body(json!({
+            "name": "矩阵新激励", "period": "month", "date": "2026-12-01", "level": "brand",
+            "store_id": null, "region_id": null, "metric": "gmv", "amount_fen": 10000,
+            "individual_pct": 80, "team_pct": 20})),
+        ("get", "/incentive-pools/{id}") => Case::new(Roles(EVERY)).scoped(w.pool_a, w.pool_b),
+        ("put", "/incentive-pools/{id}") => Case::new(Roles(&[Operator, Admin]))
+            .scoped(w.pool_a, w.pool_b)
+            .body(json!({
+                "name": "矩阵激励改", "period": "month", "date": "2024-10-05", "level": "brand",
+                "store_id": null, "region_id": null, "metric": "adds", "amount_fen": 20000,
+                "individual_pct": 70, "team_pct": 30})),
+        ("delete", "/incentive-pools/{id}") => {
+            Case::new(Roles(&[Operator, Admin])).id(w.spare_pool).gone_ok()
+        }
+        ("post", "/incentive-pools/{id}/settle") | ("get", "/incentive-pools/{id}/export") => {
+            Case::new(Roles(&[Operator, Admin])).id(w.past_pool)
         }
         // --- the chat sidebar (signatures for staff sessions only; cards in scope; analysts
         // only read) ---
