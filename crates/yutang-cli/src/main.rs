@@ -388,7 +388,24 @@ async fn main() -> Result<()> {
                 }
                 common.database_url = Some("sqlite://yutang-demo.db".into());
             }
-            let settings = load(&common, listen)?;
+            let mut settings = load(&common, listen)?;
+            // A portion of the demo's customers and groups arrive from a fake WeCom corp (below).
+            // It starts first so that sign-in with WeCom (the QR login and the OAuth inside the
+            // WeCom client) goes to it too. `--customers 0` asks for no customers at all: no
+            // WeCom part either.
+            let demo_fake = if customers == 0 {
+                Err(anyhow::anyhow!("--customers 0"))
+            } else {
+                yutang_app::demo::wecom::start_demo_fake(
+                    yutang_app::demo::wecom::DEMO_TAKEOVER_AFTER_SECS,
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))
+            };
+            if let Ok(fake) = &demo_fake {
+                settings.wecom.login_base = fake.base_url().to_owned();
+                settings.wecom.oauth_base = fake.base_url().to_owned();
+            }
             let app = open(settings).await?;
             let started = std::time::Instant::now();
             let bar = ProgressBar::new(0);
@@ -431,17 +448,17 @@ async fn main() -> Result<()> {
                 summary.admin_username,
                 yutang_app::demo::DEMO_PASSWORD
             );
-            // A portion of the demo's customers and groups arrive from a fake WeCom corp, through
-            // the real client and the real full-sync job. The fake lives as long as this process.
-            // `--customers 0` asks for no customers at all: no WeCom part either.
+            // The fake corp's customers and groups arrive through the real client and the real
+            // full-sync job. The fake lives as long as this process.
             let wecom_started = std::time::Instant::now();
-            let outcome = if customers == 0 {
-                Err(anyhow::anyhow!("--customers 0"))
-            } else {
-                app.demo()
-                    .start_demo_wecom(yutang_app::demo::wecom::DEMO_TAKEOVER_AFTER_SECS)
+            let outcome = match demo_fake {
+                Ok(fake) => app
+                    .demo()
+                    .connect_demo_fake(&fake)
                     .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))
+                    .map(|s| (fake, s))
+                    .map_err(|e| anyhow::anyhow!("{e}")),
+                Err(e) => Err(e),
             };
             let fake = match outcome {
                 Ok((fake, s)) => {
@@ -456,6 +473,12 @@ async fn main() -> Result<()> {
                         s.contacts_seeded,
                         wecom_started.elapsed().as_secs_f64()
                     );
+                    if let Some(userid) = &s.sign_in_userid {
+                        println!(
+                            "  企业微信登录: the login page's WeCom button (and any console page opened with a wxwork User-Agent) signs in as {} (WeCom userid {userid})",
+                            yutang_app::demo::wecom::DEMO_SIGN_IN
+                        );
+                    }
                     let acq_started = std::time::Instant::now();
                     match app.demo().seed_demo_acquisition(&fake).await {
                         Ok(a) => {

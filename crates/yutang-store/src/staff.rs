@@ -278,6 +278,19 @@ pub async fn by_wecom_userid(db: &Db, userid: &str) -> Result<Option<StaffRow>> 
     })
 }
 
+/// The WeCom userid linked to the account `username` (`None`: no such account, or not linked).
+pub async fn wecom_userid_of(db: &Db, username: &str) -> Result<Option<String>> {
+    db_run!(db, pool => {
+        Ok(sqlx::query_scalar::<_, Option<String>>(
+            "SELECT wecom_userid FROM staff WHERE username = $1",
+        )
+        .bind(username)
+        .fetch_optional(pool)
+        .await?
+        .flatten())
+    })
+}
+
 /// Link (or unlink, with `None`) a staff account to a WeCom userid.
 pub async fn set_wecom_userid(db: &Db, id: i64, userid: Option<&str>, now: i64) -> Result<()> {
     in_own_tx!(db, set_wecom_userid_in(id, userid, now))

@@ -14,7 +14,7 @@ use crate::Actor;
 use crate::audit::Page;
 use crate::error::{AppError, Result};
 use crate::staff::StaffQuery;
-use crate::wecom::settings::WecomSettingsInput;
+use crate::wecom::settings::{AppSecret, WecomSettingsInput};
 use crate::wecom::sync::SyncState;
 
 /// Where the demo's WeCom corp is.
@@ -41,6 +41,8 @@ pub struct DemoWecomSummary {
     /// Follow relations of linked staff the demo gave the corp after the sync
     /// ([`Demo::start_demo_wecom`]).
     pub contacts_seeded: usize,
+    /// The WeCom userid the fake signs in ([`DEMO_SIGN_IN`]'s), when linked.
+    pub sign_in_userid: Option<String>,
 }
 
 impl Demo<'_> {
@@ -112,6 +114,16 @@ impl Demo<'_> {
     }
 }
 
+/// The AgentId of the demo's self-built app in the fake corp (sign-in with WeCom, app
+/// messages, the chat sidebar's signatures).
+pub const DEMO_AGENT_ID: i64 = 1_000_002;
+/// Its secret (the fake's; nothing real).
+pub const DEMO_APP_SECRET: &str = "YutangDemoAppSecret0000000000000000000000000";
+/// The demo account the fake WeCom signs in when someone uses 企业微信登录 on the demo's login
+/// page or opens a console page inside a (pretend) WeCom client: the fake has no phone to
+/// scan its QR code with, so one member always confirms.
+pub const DEMO_SIGN_IN: &str = "sh-001.guide1";
+
 /// How long the demo's fake WeCom lets a customer transfer wait before the takeover completes
 /// (WeCom: 24 hours, unless the customer refuses).
 pub const DEMO_TAKEOVER_AFTER_SECS: i64 = 60;
@@ -129,13 +141,22 @@ impl Demo<'_> {
         &self,
         takeover_after_secs: i64,
     ) -> Result<(yutang_wecom::fake::FakeWecom, DemoWecomSummary)> {
+        let fake = start_demo_fake(takeover_after_secs).await?;
+        let summary = self.connect_demo_fake(&fake).await?;
+        Ok((fake, summary))
+    }
+
+    /// [`Demo::start_demo_wecom`] with a fake already started ([`start_demo_fake`]): `yutang
+    /// demo` starts it before it opens the app, so the app's `wecom.login_base` and
+    /// `wecom.oauth_base` can point at it. Besides the corp, registers the demo's self-built
+    /// app ([`DEMO_AGENT_ID`]) with its secret in the stored settings, so sign-in with WeCom
+    /// and app messages work, and makes [`DEMO_SIGN_IN`] the member who confirms the fake's
+    /// QR web logins and OAuth sign-ins.
+    pub async fn connect_demo_fake(
+        &self,
+        fake: &yutang_wecom::fake::FakeWecom,
+    ) -> Result<DemoWecomSummary> {
         use yutang_wecom::fake::corp::NewContact;
-        use yutang_wecom::fake::{FakeConfig, FakeWecom};
-        let mut config = FakeConfig::demo();
-        config.corp.takeover_after_secs = Some(takeover_after_secs.max(0));
-        let fake = FakeWecom::start(config)
-            .await
-            .map_err(|e| AppError::Internal(format!("the demo's fake WeCom did not start: {e}")))?;
         let userids = fake.with_corp(|c| {
             c.staff
                 .iter()
@@ -193,6 +214,35 @@ impl Demo<'_> {
             })
             .collect();
         summary.contacts_seeded = fake.with_corp(|c| c.add_contacts(&contacts));
-        Ok((fake, summary))
+        fake.add_app(DEMO_AGENT_ID, DEMO_APP_SECRET);
+        self.wecom()
+            .save_wecom_settings(
+                &system,
+                &WecomSettingsInput {
+                    app_secrets: Some(vec![AppSecret {
+                        agent_id: DEMO_AGENT_ID.to_string(),
+                        secret: DEMO_APP_SECRET.to_owned(),
+                    }]),
+                    ..WecomSettingsInput::default()
+                },
+            )
+            .await?;
+        let signer = yutang_store::staff::wecom_userid_of(&self.db, DEMO_SIGN_IN).await?;
+        fake.set_web_login_user(signer.as_deref());
+        summary.sign_in_userid = signer;
+        Ok(summary)
     }
+}
+
+/// Start the demo's fake WeCom corp in this process (empty until
+/// [`Demo::connect_demo_fake`]); takeovers complete `takeover_after_secs` after the transfer
+/// call. It serves as long as the returned handle lives.
+#[cfg(feature = "fake-wecom")]
+pub async fn start_demo_fake(takeover_after_secs: i64) -> Result<yutang_wecom::fake::FakeWecom> {
+    use yutang_wecom::fake::{FakeConfig, FakeWecom};
+    let mut config = FakeConfig::demo();
+    config.corp.takeover_after_secs = Some(takeover_after_secs.max(0));
+    FakeWecom::start(config)
+        .await
+        .map_err(|e| AppError::Internal(format!("the demo's fake WeCom did not start: {e}")))
 }

@@ -1557,6 +1557,14 @@ async fn the_demo_transfers_what_the_console_offers(e: Engine) {
     // Takeovers complete at once, so each transfer's first round finishes it.
     let (fake, summary) = t.app.demo().start_demo_wecom(0).await.unwrap();
     assert!(summary.contacts_seeded > 0, "{summary:?}");
+    // The demo's self-built app is registered and stored: sign-in with WeCom is offered, and
+    // the fake's logins confirm as the demo's first guide.
+    assert!(t.app.auth().wecom_login_available().await.unwrap());
+    let signer = yutang_store::staff::wecom_userid_of(&t.app.db, "sh-001.guide1")
+        .await
+        .unwrap();
+    assert!(signer.is_some());
+    assert_eq!(summary.sign_in_userid, signer);
     // What the form offers: the staff members linked to WeCom.
     let mut linked: Vec<(i64, String)> = Vec::new();
     for p in 1.. {
