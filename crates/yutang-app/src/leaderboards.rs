@@ -692,7 +692,7 @@ impl Leaderboards<'_> {
             let level = row_level(&row)?;
             let area = pool_area(&row, level);
             if let Some((s, r)) = home
-                && !area_covers(area, s, r)
+                && !area.holds(Some(s), r)
             {
                 continue;
             }
@@ -761,14 +761,24 @@ impl Leaderboards<'_> {
         let level = row_level(&row)?;
         let area = pool_area(&row, level);
         if let Some((s, r)) = home
-            && !area_covers(area, s, r)
+            && !area.holds(Some(s), r)
         {
             return Err(AppError::NotFound {
                 what: "incentive pool",
             });
         }
+        let metric = row_metric(&row)?;
         let (payouts, unallocated_fen, guides) = self.split_of(&row).await?;
-        Ok(self.view(actor, &row, level, area, payouts, unallocated_fen, &guides))
+        Ok(self.view(
+            actor,
+            &row,
+            level,
+            area,
+            metric,
+            payouts,
+            unallocated_fen,
+            &guides,
+        ))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -778,6 +788,7 @@ impl Leaderboards<'_> {
         row: &PoolRow,
         level: Level,
         area: Area,
+        metric: Metric,
         payouts: Vec<Payout>,
         unallocated_fen: i64,
         guides: &[GuideRow],
@@ -826,7 +837,7 @@ impl Leaderboards<'_> {
             level,
             store_id: area.store,
             region_id: area.region,
-            metric: Metric::parse("metric", &row.metric).unwrap_or(Metric::Adds),
+            metric,
             amount_fen: row.amount_fen,
             individual_pct: row.individual_pct,
             team_pct: row.team_pct,
@@ -999,14 +1010,6 @@ fn pool_area(row: &PoolRow, level: Level) -> Area {
     }
 }
 
-/// Whether a pool's area covers a store (in a region).
-fn area_covers(area: Area, store: i64, region: Option<i64>) -> bool {
-    match area.level {
-        Level::Store => area.store == Some(store),
-        _ => area.holds(Some(store), region),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1018,20 +1021,20 @@ mod tests {
             store: Some(1),
             region: None,
         };
-        assert!(area_covers(store, 1, Some(9)));
-        assert!(!area_covers(store, 2, Some(9)));
+        assert!(store.holds(Some(1), Some(9)));
+        assert!(!store.holds(Some(2), Some(9)));
         let region = Area {
             level: Level::Region,
             store: None,
             region: Some(9),
         };
-        assert!(area_covers(region, 2, Some(9)));
-        assert!(!area_covers(region, 2, Some(8)) && !area_covers(region, 2, None));
+        assert!(region.holds(Some(2), Some(9)));
+        assert!(!region.holds(Some(2), Some(8)) && !region.holds(Some(2), None));
         let brand = Area {
             level: Level::Brand,
             store: None,
             region: None,
         };
-        assert!(area_covers(brand, 5, None));
+        assert!(brand.holds(Some(5), None));
     }
 }

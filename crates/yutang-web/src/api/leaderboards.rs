@@ -127,21 +127,14 @@ pub struct LeaderboardOut {
     pub me: Option<LeaderboardRowOut>,
 }
 
-fn snake<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 impl From<BoardView> for LeaderboardOut {
     fn from(b: BoardView) -> Self {
         Self {
-            subject: snake(&b.subject),
-            level: snake(&b.level),
+            subject: b.subject.as_str().to_owned(),
+            level: b.level.as_str().to_owned(),
             store_id: b.store_id,
             region_id: b.region_id,
-            metric: snake(&b.metric),
+            metric: b.metric.as_str().to_owned(),
             period: b.period.into(),
             rows: b.rows.into_iter().map(Into::into).collect(),
             me: b.me.map(Into::into),
@@ -335,10 +328,10 @@ impl From<PoolView> for IncentivePoolOut {
             id: p.id,
             name: p.name,
             period: p.period.into(),
-            level: snake(&p.level),
+            level: p.level.as_str().to_owned(),
             store_id: p.store_id,
             region_id: p.region_id,
-            metric: snake(&p.metric),
+            metric: p.metric.as_str().to_owned(),
             amount_fen: p.amount_fen,
             individual_pct: p.individual_pct,
             team_pct: p.team_pct,
@@ -377,10 +370,10 @@ impl From<PoolLine> for IncentivePoolLineOut {
             id: p.id,
             name: p.name,
             period: p.period.into(),
-            level: snake(&p.level),
+            level: p.level.as_str().to_owned(),
             store_id: p.store_id,
             region_id: p.region_id,
-            metric: snake(&p.metric),
+            metric: p.metric.as_str().to_owned(),
             amount_fen: p.amount_fen,
             individual_pct: p.individual_pct,
             team_pct: p.team_pct,
