@@ -31,12 +31,12 @@ test('a referral program made in the console gives a guide a link whose invite p
   try {
     await signIn(page, demo.base, 'admin');
 
-    // The nav entry next to 渠道活码, then 新建活动.
+    // The nav entry after 渠道活码 and 群活码, then 新建活动.
     const nav = page.locator('nav.side a[href="/console/referrals"]');
     assert.equal((await nav.textContent()).trim(), '邀请有礼');
     assert.equal(
       await page.evaluate(() => document.querySelector('nav.side a[href="/console/referrals"]').previousElementSibling.getAttribute('href')),
-      '/console/channels',
+      '/console/group-codes',
     );
     await nav.click();
     await page.waitForURL(`${demo.base}/console/referrals`);

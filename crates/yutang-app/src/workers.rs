@@ -77,6 +77,9 @@ impl Workers {
                         if let Err(e) = app.acquisition().refresh_live_codes().await {
                             tracing::warn!(error = %e, "live code refresh");
                         }
+                        if let Err(e) = app.group_codes().refresh_all().await {
+                            tracing::warn!(error = %e, "group code refresh");
+                        }
                         if let Err(e) = app.acquisition().refresh_link_quota().await {
                             tracing::warn!(error = %e, "acquisition link quota");
                         }

@@ -501,6 +501,12 @@ async fn main() -> Result<()> {
                         }
                         Err(e) => println!("  引流 demo skipped: {e}"),
                     }
+                    match app.demo().seed_demo_group_code().await {
+                        Ok(n) => println!(
+                            "  群活码: {n} group live code over the synced groups, with its WeCom join way"
+                        ),
+                        Err(e) => println!("  群活码 demo skipped: {e}"),
+                    }
                     Some(fake)
                 }
                 Err(e) => {

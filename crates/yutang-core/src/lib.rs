@@ -13,6 +13,7 @@ pub mod error;
 pub mod error_codes;
 pub mod events;
 pub mod export;
+pub mod group_codes;
 pub mod guide_tasks;
 pub mod identity;
 pub mod ids;

@@ -211,7 +211,7 @@ impl Acquisition<'_> {
 }
 
 /// A store-bound caller sees brand-wide channels and their own store's.
-pub(super) fn check_scope(actor: &Actor, store: Option<i64>) -> Result<()> {
+pub(crate) fn check_scope(actor: &Actor, store: Option<i64>) -> Result<()> {
     let ok = match (actor.caller.data_scope(), store) {
         (DataScope::All, _) | (_, None) => true,
         (DataScope::Store(s) | DataScope::Own { store: s, .. }, Some(t)) => s.0 == t,

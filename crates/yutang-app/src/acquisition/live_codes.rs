@@ -1,7 +1,7 @@
 //! Channel live codes: each is one WeCom contact way (type 2, QR scene) whose guides Yutang
 //! re-points when the rotation says so.
 //!
-//! Re-pointing runs under a per-code lease (`take_sync_lease`): every add and every edit bumps
+//! Re-pointing runs under a per-code lease (`yutang_store::sync_lease`): every add and every edit bumps
 //! the code's `sync_wanted`; the lease holder reads the counters, computes the rotation
 //! (core's pure `rotation`), calls `update_contact_way` only when the guides change, and
 //! records the value it saw. It gives the lease back only when nothing was bumped meanwhile,
@@ -24,6 +24,7 @@ use yutang_core::FieldError;
 use yutang_core::acquisition::live_codes::{CodeKind, LiveCodeSpec, OffReason, Rotation, rotation};
 use yutang_store::acquisition::images::{self, ImageMeta, NewImage};
 use yutang_store::acquisition::{self as store, CodeChangeRow, LiveCodeRow, SyncRecord};
+use yutang_store::sync_lease::Leased;
 use yutang_wecom::client::api::{
     AcquisitionRange, AddContactWayRequest, CreateAcquisitionLinkRequest,
     UpdateAcquisitionLinkRequest, UpdateContactWayRequest, acquisition_link_url,
@@ -34,10 +35,8 @@ use super::{Acquisition, manage, shanghai_day, shanghai_time, view};
 use crate::Actor;
 use crate::audit::{self, Action};
 use crate::error::{AppError, Result};
+use crate::sync_lease::under_lease;
 use crate::wecom::settings::errcode_zh;
-
-/// How long a refresher may hold a code before another may take over (a node that died).
-const LEASE_MS: i64 = 30_000;
 
 /// A live code as the API shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -414,38 +413,17 @@ impl Acquisition<'_> {
         self.live_code(actor, id).await
     }
 
-    /// Bring one code's contact way in line with its rotation (see the module doc). Returns
-    /// at once when another refresher holds the code: it will see this caller's bump.
-    ///
-    /// The holder goes again, lease renewed, for as long as the code was bumped during its
-    /// pass, and stops only when it gives the lease back with nothing pending (or when its
-    /// lease ran out and another refresher took the code over). Stopping earlier, with a
-    /// bump pending and the lease still held, would strand that add until the lease expired
-    /// and something else asked again: the caller who bumped returned at once, trusting the
-    /// holder.
+    /// Bring one code's contact way in line with its rotation (see the module doc), under
+    /// the code's sync lease ([`crate::sync_lease::under_lease`]).
     pub async fn sync_code(&self, id: i64) -> Result<()> {
-        let now = self.now();
-        let mut held = now + LEASE_MS;
-        if !store::take_sync_lease(&self.db, id, now, held).await? {
-            return Ok(());
-        }
-        loop {
-            if let Err(e) = self.sync_once(id).await {
-                store::drop_sync_lease(&self.db, id, held).await?;
-                return Err(e);
-            }
+        under_lease(self, Leased::LiveCodes, id, || async move {
+            self.sync_once(id).await?;
             if let Err(e) = self.keep_qr_image(id).await {
                 tracing::warn!(code = id, error = %e, "keeping the QR image");
             }
-            if store::release_sync_lease(&self.db, id, held).await? {
-                return Ok(());
-            }
-            let until = self.now() + LEASE_MS;
-            if !store::renew_sync_lease(&self.db, id, held, until).await? {
-                return Ok(());
-            }
-            held = until;
-        }
+            Ok(())
+        })
+        .await
     }
 
     /// Every live code once (the minute tick: working-hour edges, midnight, failed syncs).

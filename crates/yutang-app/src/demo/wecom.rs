@@ -112,6 +112,38 @@ impl Demo<'_> {
         summary.corp_tags = st.tags.map(|t| t.tags).unwrap_or(0);
         Ok(summary)
     }
+
+    /// A group live code (群活码) over the first two synced groups, attributed to the first
+    /// demo channel (seed the acquisition demo first): its join way is created in the corp, so
+    /// the code is synced with a QR. Returns how many codes it made.
+    pub async fn seed_demo_group_code(&self) -> Result<usize> {
+        let system = Actor::system();
+        let groups = self.wecom().wecom_groups(&system, false, 200, 0).await?;
+        let mut ids: Vec<i64> = groups.items.iter().map(|g| g.id).collect();
+        ids.sort_unstable();
+        ids.truncate(2);
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let channel = yutang_store::acquisition::list_channels(&self.db, None, false)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .min();
+        let spec = yutang_core::group_codes::GroupCodeSpec {
+            name: "会员福利群活码".into(),
+            channel_id: channel,
+            store_id: None,
+            scene: yutang_core::group_codes::Scene::Qr,
+            member_cap: yutang_core::group_codes::DEFAULT_CAP,
+            auto_create: true,
+            room_base_name: "鱼塘会员福利群".into(),
+            room_base_id: 3,
+            group_ids: ids,
+        };
+        self.group_codes().create(&system, spec).await?;
+        Ok(1)
+    }
 }
 
 /// The AgentId of the demo's self-built app in the fake corp (sign-in with WeCom, app

@@ -165,6 +165,7 @@ impl Wecom<'_> {
         }
         self.log_group_members(group_id, &chat.chat_id, &chat.name)
             .await?;
+        self.group_codes().after_group(group_id, chat).await?;
         Ok(diff)
     }
 
@@ -186,6 +187,13 @@ impl Wecom<'_> {
         }
         self.log_group_members(group.id, chat_id, &group.name)
             .await?;
+        // The codes this group belonged to list another group from now on.
+        for code in yutang_store::group_codes::codes_of_group(&self.db, group.id).await? {
+            yutang_store::group_codes::want_sync(&self.db, code).await?;
+            if let Err(e) = self.group_codes().sync(code).await {
+                tracing::warn!(code, error = %e, "group code re-plan after a dismiss");
+            }
+        }
         Ok(diff)
     }
 

@@ -16,6 +16,7 @@ pub mod events;
 pub mod flash_sales;
 pub mod gifts;
 pub mod group_buys;
+pub mod group_codes;
 pub mod guide_tasks;
 pub mod idempotency;
 pub mod inbound;
@@ -116,6 +117,8 @@ use promotions::CustomerTokenScheme;
         acquisition::create_code, acquisition::get_code, acquisition::update_code,
         acquisition::archive_code, acquisition::sync_code, acquisition::code_changes,
         acquisition::link_quota,
+        group_codes::list, group_codes::create, group_codes::get, group_codes::update,
+        group_codes::archive, group_codes::sync, group_codes::joins, group_codes::qr,
         acquisition::code_qr, acquisition::code_poster,
         acquisition_stats::channel_stats, acquisition_stats::channel_stats_export,
         acquisition_stats::acquisition_stats, acquisition_stats::acquisition_stats_export,
@@ -196,6 +199,7 @@ use promotions::CustomerTokenScheme;
         (name = "segments", description = "Segment expressions: count, members, export, saved segments"),
         (name = "wecom", description = "WeCom (企业微信): full sync and customer groups"),
         (name = "acquisition", description = "Channels and channel live codes (渠道活码): attribution, rotation, welcomes, first-add rewards, channel statistics (渠道统计), attribution settings, invite-a-friend referral programs (邀请有礼)"),
+        (name = "community", description = "Community (社群): group live codes (群活码) — one WeCom join way per code over up to five customer groups, moved on to the next group at a member cap (or to a group WeCom opens), joins attributed to the code's channel"),
         (name = "loyalty", description = "Membership (会员): tier program, members per tier, a customer's tier"),
         (name = "promotions", description = "Coupon templates and coupons, flash sales, group-buys, customer tokens"),
         (name = "loyalty", description = "Membership and loyalty (会员): the points ledger (积分) — settings, accounts, ledger entries, adjustments, earnings, redemptions, liability, expiry; the points mall (积分商城) — items, exchanges, payment, fulfilment"),
@@ -769,6 +773,18 @@ fn acquisition_router() -> Router<AppState> {
             "/live-codes/{id}",
             get(acquisition::get_code).put(acquisition::update_code),
         )
+        .route(
+            "/group-codes",
+            get(group_codes::list).post(group_codes::create),
+        )
+        .route(
+            "/group-codes/{id}",
+            get(group_codes::get).put(group_codes::update),
+        )
+        .route("/group-codes/{id}/archive", post(group_codes::archive))
+        .route("/group-codes/{id}/sync", post(group_codes::sync))
+        .route("/group-codes/{id}/joins", get(group_codes::joins))
+        .route("/group-codes/{id}/qr.png", get(group_codes::qr))
         .route("/live-codes/{id}/archive", post(acquisition::archive_code))
         .route("/live-codes/{id}/sync", post(acquisition::sync_code))
         .route("/live-codes/{id}/changes", get(acquisition::code_changes))

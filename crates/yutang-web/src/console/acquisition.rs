@@ -111,7 +111,7 @@ fn dense<R: Default>(mut rows: BTreeMap<usize, R>) -> Vec<R> {
 }
 
 /// The refusal's message when it is about `field`.
-fn err_for(error: &Option<FormError>, field: &str) -> Option<&'static str> {
+pub(super) fn err_for(error: &Option<FormError>, field: &str) -> Option<&'static str> {
     error
         .as_ref()
         .filter(|e| e.field == field)
@@ -120,7 +120,7 @@ fn err_for(error: &Option<FormError>, field: &str) -> Option<&'static str> {
 
 /// The banner over a refused form: the field's label (`key`) and why; a refusal about no
 /// field of the form is its message alone.
-fn check_field(tr: Tr, e: &FormError, key: Option<&str>) -> String {
+pub(super) fn check_field(tr: Tr, e: &FormError, key: Option<&str>) -> String {
     match key {
         Some(key) => tr.fill(
             "forms.check_field",
@@ -161,7 +161,7 @@ pub struct Choice {
     pub label: String,
 }
 
-async fn store_choices(s: &AppState, c: &Console) -> Vec<Choice> {
+pub(super) async fn store_choices(s: &AppState, c: &Console) -> Vec<Choice> {
     s.app
         .org()
         .list_stores(
@@ -268,7 +268,7 @@ fn dates_text(tr: Tr, spec: &ChannelSpec) -> String {
     }
 }
 
-fn sync_label(tr: Tr, status: &str) -> &'static str {
+pub(super) fn sync_label(tr: Tr, status: &str) -> &'static str {
     match status {
         "synced" => tr.t("acq.sync.synced"),
         "failed" => tr.t("acq.sync.failed"),
@@ -276,7 +276,7 @@ fn sync_label(tr: Tr, status: &str) -> &'static str {
     }
 }
 
-fn can_manage(c: &Console) -> bool {
+pub(super) fn can_manage(c: &Console) -> bool {
     c.session.actor.can(Permission::ManagePromotions)
 }
 
@@ -1761,7 +1761,7 @@ pub struct FileParams {
 }
 
 impl FileParams {
-    fn disposition(&self) -> Disposition {
+    pub(super) fn disposition(&self) -> Disposition {
         if self.download.is_some() {
             Disposition::Attachment
         } else {

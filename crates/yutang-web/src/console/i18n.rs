@@ -199,6 +199,9 @@ pub fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
     if key.starts_with("ratings.") {
         return super::ratings::text(key);
     }
+    if key.starts_with("gc.") {
+        return super::group_codes::text(key);
+    }
     if key.starts_with("lb.") {
         return super::leaderboards::text(key);
     }

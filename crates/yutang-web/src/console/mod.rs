@@ -12,6 +12,7 @@ mod cards;
 mod churn_alerts;
 mod confirm;
 mod customers;
+mod group_codes;
 mod guide_tasks;
 mod home;
 pub(crate) mod i18n;
@@ -370,6 +371,22 @@ pub fn router() -> Router<AppState> {
         .route(
             "/live-codes/{id}/archive",
             get(acquisition::code_archive_confirm).post(acquisition::code_archive),
+        )
+        .route(
+            "/group-codes",
+            get(group_codes::list).post(group_codes::create),
+        )
+        .route("/group-codes/new", get(group_codes::new))
+        .route("/group-codes/{id}", get(group_codes::view))
+        .route(
+            "/group-codes/{id}/edit",
+            get(group_codes::edit).post(group_codes::update),
+        )
+        .route("/group-codes/{id}/sync", post(group_codes::sync))
+        .route("/group-codes/{id}/qr.png", get(group_codes::qr))
+        .route(
+            "/group-codes/{id}/archive",
+            get(group_codes::archive_confirm).post(group_codes::archive),
         )
         .route("/loyalty/tiers", get(tiers::page).post(tiers::save))
         .route("/loyalty/mall", get(mall::page).post(mall::create))

@@ -232,6 +232,12 @@ struct World {
     pool_b: i64,
     spare_pool: i64,
     past_pool: i64,
+    /// A customer group (no WeCom is configured), and group live codes over it: store A's,
+    /// store B's and a spare to archive.
+    matrix_group: i64,
+    gcode_a: i64,
+    gcode_b: i64,
+    spare_gcode: i64,
 }
 
 async fn json_of(r: reqwest::Response, want: StatusCode) -> Value {
@@ -734,6 +740,36 @@ async fn world(e: Engine) -> World {
         pools.push(crate::promotions::scalar(&t, Box::leak(sql.into_boxed_str())).await);
     }
 
+    // A customer group and group live codes of store A, store B and a spare (pending: no
+    // WeCom is configured).
+    let matrix_group = crate::promotions::scalar(
+        &t,
+        "INSERT INTO customer_groups (chat_id, name, owner_userid, created_at, synced_at, \
+         updated_at) VALUES ('wrMatrixGroup', '矩阵群', '', 0, 0, 0) RETURNING id",
+    )
+    .await;
+    let mut gcodes = Vec::new();
+    for store in [store_a, store_b, store_a] {
+        let spec = yutang_core::group_codes::GroupCodeSpec {
+            name: "矩阵群码".into(),
+            channel_id: None,
+            store_id: Some(store),
+            scene: yutang_core::group_codes::Scene::Qr,
+            member_cap: 200,
+            auto_create: false,
+            room_base_name: String::new(),
+            room_base_id: 1,
+            group_ids: vec![matrix_group],
+        };
+        let v = t
+            .app
+            .group_codes()
+            .create(&yutang_app::Actor::system(), spec)
+            .await
+            .unwrap();
+        gcodes.push(v.id);
+    }
+
     // Paid member cards: a card, a spare, purchases for both customers and a settled period
     // of store A's customer with a refund owed.
     let card = json_of(
@@ -851,6 +887,10 @@ async fn world(e: Engine) -> World {
         pool_b: pools[1],
         spare_pool: pools[2],
         past_pool: pools[3],
+        matrix_group,
+        gcode_a: gcodes[0],
+        gcode_b: gcodes[1],
+        spare_gcode: gcodes[2],
     }
 }
 
@@ -1363,6 +1403,20 @@ fn case(w: &World, method: &str, path: &str) -> Option<Case> {
             .id(w.channel_a)
             .body(json!({"name": "矩阵渠道A", "kind": "store_stand", "store_id": w.store_a})),
         ("post", "/channels/{id}/archive") => Case::new(Roles(HQ_WRITE)).id(w.spare_channel),
+        ("get", "/group-codes") => Case::new(Roles(EVERY)),
+        ("post", "/group-codes") => Case::new(Roles(HQ_WRITE)).body(json!({
+            "name": "矩阵新群码", "auto_create": false, "group_ids": [w.matrix_group]})),
+        // qr.png: pending codes (no WeCom) keep no image, 409 qr_not_stored.
+        ("get", "/group-codes/{id}")
+        | ("get", "/group-codes/{id}/joins")
+        | ("get", "/group-codes/{id}/qr.png") => {
+            Case::new(Roles(EVERY)).scoped(w.gcode_a, w.gcode_b)
+        }
+        ("put", "/group-codes/{id}") => Case::new(Roles(HQ_WRITE)).id(w.gcode_a).body(json!({
+            "name": "矩阵群码", "store_id": w.store_a, "auto_create": false,
+            "group_ids": [w.matrix_group]})),
+        ("post", "/group-codes/{id}/archive") => Case::new(Roles(HQ_WRITE)).id(w.spare_gcode),
+        ("post", "/group-codes/{id}/sync") => Case::new(Roles(HQ_WRITE)).id(w.gcode_a),
         ("get", "/live-codes") => Case::new(Roles(EVERY)),
         ("post", "/live-codes") => Case::new(Roles(HQ_WRITE)).body(json!({
             "channel_id": w.channel_a, "name": "矩阵新活码",

@@ -263,6 +263,7 @@ pub(crate) async fn park_one(
         join_scene: Some(1),
         quit_scene: None,
         mem_change_cnt: Some(1),
+        mem_change_list: vec![],
     };
     let xml = ev.to_xml(fake.corp_id(), at);
     let out = yutang_wecom::fake::push::push_xml(&reqwest::Client::new(), target, &xml, at)

@@ -147,6 +147,7 @@ fn update(detail: &str) -> FakeEvent {
         join_scene: None,
         quit_scene: None,
         mem_change_cnt: Some(1),
+        mem_change_list: vec![],
     }
 }
 
@@ -231,6 +232,7 @@ async fn group_callbacks_keep_groups_members_and_timelines(e: Engine) {
             invitor: None,
             group_nickname: String::new(),
             name: String::new(),
+            state: String::new(),
         });
         g.name = "鱼塘会员福利群②".into();
         g.member_version += 1;

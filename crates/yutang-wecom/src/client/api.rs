@@ -43,6 +43,14 @@ pub const PATH_ADD_CONTACT_WAY: &str = "/cgi-bin/externalcontact/add_contact_way
 pub const PATH_UPDATE_CONTACT_WAY: &str = "/cgi-bin/externalcontact/update_contact_way";
 /// `POST /cgi-bin/externalcontact/del_contact_way` (92228 / 96348).
 pub const PATH_DEL_CONTACT_WAY: &str = "/cgi-bin/externalcontact/del_contact_way";
+/// `POST /cgi-bin/externalcontact/groupchat/add_join_way` (99547).
+pub const PATH_ADD_JOIN_WAY: &str = "/cgi-bin/externalcontact/groupchat/add_join_way";
+/// `POST /cgi-bin/externalcontact/groupchat/get_join_way` (99547).
+pub const PATH_GET_JOIN_WAY: &str = "/cgi-bin/externalcontact/groupchat/get_join_way";
+/// `POST /cgi-bin/externalcontact/groupchat/update_join_way` (99547).
+pub const PATH_UPDATE_JOIN_WAY: &str = "/cgi-bin/externalcontact/groupchat/update_join_way";
+/// `POST /cgi-bin/externalcontact/groupchat/del_join_way` (99547).
+pub const PATH_DEL_JOIN_WAY: &str = "/cgi-bin/externalcontact/groupchat/del_join_way";
 /// `POST /cgi-bin/externalcontact/send_welcome_msg` (92599).
 pub const PATH_SEND_WELCOME_MSG: &str = "/cgi-bin/externalcontact/send_welcome_msg";
 /// `POST /cgi-bin/externalcontact/add_msg_template` (92135).
@@ -145,6 +153,22 @@ pub const MAX_CONTACT_WAY_USERS: usize = 100;
 /// (96348: "每个企业可通过API最多配置50万个「联系我」"; temporary-session ways do not count).
 /// Past it WeCom answers [`codes::CONTACT_WAY_LIMIT_REACHED`](super::codes::CONTACT_WAY_LIMIT_REACHED).
 pub const DEFAULT_CONTACT_WAY_LIMIT: usize = 500_000;
+/// `chat_id_list` of a group join way (加入群聊): 1 ~ 5 customer groups (99547).
+pub const MAX_JOIN_WAY_CHATS: usize = 5;
+/// `room_base_name` of a group join way (the name prefix of the groups WeCom creates when the
+/// listed ones are full): at most 40 UTF-8 characters (99547).
+pub const MAX_ROOM_BASE_NAME_CHARS: usize = 40;
+/// `remark` of a group join way: WeCom cuts a longer one to 30 characters rather than
+/// refusing it (99547), so the client sends it as it is.
+pub const MAX_JOIN_WAY_REMARK_CHARS: usize = 30;
+/// Members of a customer group (external group chat): at most 500 (WeCom's help center on
+/// 客户群; 99547 / 96338 do not repeat it).
+pub const MAX_GROUP_MEMBERS: i64 = 500;
+/// Past this many members a customer group can no longer be joined by scanning its QR code
+/// (a join way's included): members must be invited (WeCom's help center: "群人数超过200人后
+/// 需要群成员邀请才能加入"). A join way moves on to its next group, or creates one with
+/// `auto_create_room`, when a group has this many.
+pub const QR_JOIN_MEMBER_LIMIT: i64 = 200;
 /// How long a `WelcomeCode` can be used: 20 s after the add event (92599: "企业仅可在收到相关事件
 /// 后20秒内调用,且只可调用一次").
 pub const WELCOME_CODE_TTL_SECS: u64 = 20;
@@ -633,6 +657,10 @@ pub struct GroupMember {
     pub group_nickname: String,
     /// Name (only with `need_name`).
     pub name: String,
+    /// The `state` of the group join way (加入群聊) the member joined through (99547,
+    /// appendix; 96338): only for members who joined through a join way that has a state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
 }
 
 /// A group admin (96338).
@@ -773,6 +801,159 @@ pub struct UpdateContactWayRequest {
 #[derive(Serialize)]
 struct ConfigIdRequest<'a> {
     config_id: &'a str,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Group join ways (客户群「加入群聊」, 99547)
+//
+// A join way is a QR code (scene 2) or mini-program plugin (scene 1) for up to 5 customer
+// groups: a scan puts the WeChat user into the first of them that still takes QR joins (fewer
+// than QR_JOIN_MEMBER_LIMIT members), and with `auto_create_room` WeCom creates a new group
+// (`room_base_name` + a number counting from `room_base_id`) when all are full. Join ways
+// share the 500,000 API-created ways per corp with contact ways (DEFAULT_CONTACT_WAY_LIMIT).
+// A member who joined through a way with a `state` carries it in `groupchat/get`.
+
+/// `groupchat/add_join_way` request (99547). Note `auto_create_room` defaults to 0 here
+/// (WeCom's default when the field is absent is 1); it is always sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AddJoinWayRequest {
+    /// 1 mini-program plugin, 2 QR code.
+    pub scene: i64,
+    /// Remark; WeCom cuts it to 30 characters ([`MAX_JOIN_WAY_REMARK_CHARS`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    /// 1: when the listed groups are full, create a new one; 0: do not.
+    pub auto_create_room: i64,
+    /// Name prefix of the auto-created groups, at most 40 characters; required with
+    /// `auto_create_room` 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub room_base_name: Option<String>,
+    /// Number of the first auto-created group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub room_base_id: Option<i64>,
+    /// The groups, 1 ~ 5 chat ids.
+    pub chat_id_list: Vec<String>,
+    /// Channel marker, at most 30 characters; comes back as the members' `state` in
+    /// `groupchat/get`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Mark the source of the joins as this app.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mark_source: Option<bool>,
+}
+
+/// `groupchat/update_join_way` request (99547): replaces the whole way (send every field, not
+/// only the changed ones).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UpdateJoinWayRequest {
+    /// The join way.
+    pub config_id: String,
+    /// 1 mini-program plugin, 2 QR code.
+    pub scene: i64,
+    /// Remark; WeCom cuts it to 30 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    /// 1: when the listed groups are full, create a new one; 0: do not.
+    pub auto_create_room: i64,
+    /// Name prefix of the auto-created groups, at most 40 characters; required with
+    /// `auto_create_room` 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub room_base_name: Option<String>,
+    /// Number of the first auto-created group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub room_base_id: Option<i64>,
+    /// The groups, 1 ~ 5 chat ids.
+    pub chat_id_list: Vec<String>,
+    /// Channel marker, at most 30 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Mark the source of the joins as this app.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mark_source: Option<bool>,
+}
+
+/// A group join way as `groupchat/get_join_way` answers it (`join_way`, 99547).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JoinWay {
+    /// The join way's id.
+    pub config_id: String,
+    /// 1 mini-program plugin, 2 QR code.
+    pub scene: i64,
+    /// Remark.
+    pub remark: String,
+    /// 1: new groups are created when the listed ones are full.
+    pub auto_create_room: i64,
+    /// Name prefix of the auto-created groups.
+    pub room_base_name: String,
+    /// Number of the first auto-created group.
+    pub room_base_id: i64,
+    /// The groups.
+    pub chat_id_list: Vec<String>,
+    /// The QR code URL (scene 2 only).
+    pub qr_code: String,
+    /// Channel marker.
+    pub state: String,
+}
+
+#[derive(Deserialize)]
+struct AddJoinWayResponse {
+    #[serde(default)]
+    config_id: String,
+}
+
+#[derive(Deserialize)]
+struct GetJoinWayResponse {
+    #[serde(default)]
+    join_way: JoinWay,
+}
+
+/// The checks `add_join_way` and `update_join_way` share (99547).
+fn check_join_way(
+    path: &'static str,
+    scene: i64,
+    auto_create_room: i64,
+    room_base_name: Option<&str>,
+    chat_id_list: &[String],
+    state: Option<&str>,
+) -> Result<(), WecomError> {
+    if !matches!(scene, 1 | 2) {
+        return Err(invalid(
+            path,
+            "scene",
+            format!("must be 1 or 2, is {scene}"),
+        ));
+    }
+    if !matches!(auto_create_room, 0 | 1) {
+        return Err(invalid(
+            path,
+            "auto_create_room",
+            format!("must be 0 or 1, is {auto_create_room}"),
+        ));
+    }
+    check_len(path, "chat_id_list", chat_id_list, 1, MAX_JOIN_WAY_CHATS)?;
+    if chat_id_list.iter().any(String::is_empty) {
+        return Err(invalid(
+            path,
+            "chat_id_list",
+            "must not hold empty chat ids",
+        ));
+    }
+    check_chars(path, "state", state, MAX_STATE_CHARS)?;
+    check_chars(
+        path,
+        "room_base_name",
+        room_base_name,
+        MAX_ROOM_BASE_NAME_CHARS,
+    )?;
+    if auto_create_room == 1 && room_base_name.is_none_or(str::is_empty) {
+        return Err(invalid(
+            path,
+            "room_base_name",
+            "is required with auto_create_room 1",
+        ));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1634,6 +1815,63 @@ impl WecomClient {
         Ok(())
     }
 
+    /// Creates a group join way (`groupchat/add_join_way`, 99547) and returns its
+    /// `config_id`. Join ways count toward the corp's 500,000 API-created contact ways
+    /// ([`DEFAULT_CONTACT_WAY_LIMIT`]); past it the answer is
+    /// [`codes::CONTACT_WAY_LIMIT_REACHED`](super::codes::CONTACT_WAY_LIMIT_REACHED).
+    pub async fn add_join_way(&self, request: &AddJoinWayRequest) -> Result<String, WecomError> {
+        check_join_way(
+            PATH_ADD_JOIN_WAY,
+            request.scene,
+            request.auto_create_room,
+            request.room_base_name.as_deref(),
+            &request.chat_id_list,
+            request.state.as_deref(),
+        )?;
+        let response: AddJoinWayResponse = self.post(PATH_ADD_JOIN_WAY, request).await?;
+        Ok(response.config_id)
+    }
+
+    /// A group join way with its QR code (`groupchat/get_join_way`, 99547).
+    pub async fn get_join_way(&self, config_id: &str) -> Result<JoinWay, WecomError> {
+        if config_id.is_empty() {
+            return Err(invalid(PATH_GET_JOIN_WAY, "config_id", "must not be empty"));
+        }
+        let response: GetJoinWayResponse = self
+            .post(PATH_GET_JOIN_WAY, &ConfigIdRequest { config_id })
+            .await?;
+        Ok(response.join_way)
+    }
+
+    /// Replaces a group join way (`groupchat/update_join_way`, 99547).
+    pub async fn update_join_way(&self, request: &UpdateJoinWayRequest) -> Result<(), WecomError> {
+        let path = PATH_UPDATE_JOIN_WAY;
+        if request.config_id.is_empty() {
+            return Err(invalid(path, "config_id", "must not be empty"));
+        }
+        check_join_way(
+            path,
+            request.scene,
+            request.auto_create_room,
+            request.room_base_name.as_deref(),
+            &request.chat_id_list,
+            request.state.as_deref(),
+        )?;
+        let _: Empty = self.post(path, request).await?;
+        Ok(())
+    }
+
+    /// Deletes a group join way (`groupchat/del_join_way`, 99547).
+    pub async fn del_join_way(&self, config_id: &str) -> Result<(), WecomError> {
+        if config_id.is_empty() {
+            return Err(invalid(PATH_DEL_JOIN_WAY, "config_id", "must not be empty"));
+        }
+        let _: Empty = self
+            .post(PATH_DEL_JOIN_WAY, &ConfigIdRequest { config_id })
+            .await?;
+        Ok(())
+    }
+
     /// One page of the acquisition links this app created that are still valid
     /// (`customer_acquisition/list_link`, 97297). Loop while `next_cursor` is not empty.
     pub async fn list_acquisition_links(
@@ -2194,6 +2432,141 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&update).unwrap(),
             serde_json::json!({"link_id": "LINK_ID", "link_name": "新名"})
+        );
+    }
+
+    fn join_way_error(
+        scene: i64,
+        auto_create_room: i64,
+        room_base_name: Option<&str>,
+        chats: usize,
+        state: Option<&str>,
+    ) -> Option<&'static str> {
+        let chat_id_list: Vec<String> = (0..chats).map(|i| format!("wrChat{i}")).collect();
+        match check_join_way(
+            PATH_ADD_JOIN_WAY,
+            scene,
+            auto_create_room,
+            room_base_name,
+            &chat_id_list,
+            state,
+        ) {
+            Ok(()) => None,
+            Err(WecomError::InvalidRequest { field, .. }) => Some(field),
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn join_way_checks() {
+        let thirty = "渠".repeat(30);
+        let forty = "群".repeat(40);
+        assert_eq!(join_way_error(2, 0, None, 1, None), None);
+        assert_eq!(join_way_error(1, 1, Some(&forty), 5, Some(&thirty)), None);
+        assert_eq!(join_way_error(3, 0, None, 1, None), Some("scene"));
+        assert_eq!(join_way_error(0, 0, None, 1, None), Some("scene"));
+        assert_eq!(
+            join_way_error(2, 2, None, 1, None),
+            Some("auto_create_room")
+        );
+        assert_eq!(join_way_error(2, 0, None, 0, None), Some("chat_id_list"));
+        assert_eq!(join_way_error(2, 0, None, 6, None), Some("chat_id_list"));
+        let long_state = "渠".repeat(31);
+        assert_eq!(
+            join_way_error(2, 0, None, 1, Some(&long_state)),
+            Some("state")
+        );
+        let long_name = "群".repeat(41);
+        assert_eq!(
+            join_way_error(2, 1, Some(&long_name), 1, None),
+            Some("room_base_name")
+        );
+        // With auto_create_room the prefix is required; without it, it may be absent.
+        assert_eq!(join_way_error(2, 1, None, 1, None), Some("room_base_name"));
+        assert_eq!(
+            join_way_error(2, 1, Some(""), 1, None),
+            Some("room_base_name")
+        );
+        assert_eq!(join_way_error(2, 0, Some(""), 1, None), None);
+        let empty_chat = check_join_way(PATH_ADD_JOIN_WAY, 2, 0, None, &[String::new()], None);
+        assert!(
+            matches!(
+                empty_chat,
+                Err(WecomError::InvalidRequest {
+                    field: "chat_id_list",
+                    ..
+                })
+            ),
+            "{empty_chat:?}"
+        );
+    }
+
+    #[test]
+    fn join_way_shapes() {
+        let request = AddJoinWayRequest {
+            scene: 2,
+            auto_create_room: 1,
+            room_base_name: Some("鱼塘福利群".into()),
+            room_base_id: Some(10),
+            chat_id_list: vec!["wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA".into()],
+            state: Some("klsdup3kj3s1".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&request).unwrap(),
+            serde_json::json!({
+                "scene": 2,
+                "auto_create_room": 1,
+                "room_base_name": "鱼塘福利群",
+                "room_base_id": 10,
+                "chat_id_list": ["wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA"],
+                "state": "klsdup3kj3s1"
+            })
+        );
+        let update = UpdateJoinWayRequest {
+            config_id: "9ad7fa5cdaa6511298498f979c472aaa".into(),
+            scene: 1,
+            chat_id_list: vec!["wrChat".into()],
+            mark_source: Some(true),
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&update).unwrap(),
+            serde_json::json!({
+                "config_id": "9ad7fa5cdaa6511298498f979c472aaa",
+                "scene": 1,
+                "auto_create_room": 0,
+                "chat_id_list": ["wrChat"],
+                "mark_source": true
+            })
+        );
+        // get_join_way answer of 99547.
+        let answer: GetJoinWayResponse = serde_json::from_str(
+            r#"{"errcode":0,"errmsg":"ok","join_way":{"config_id":"9ad7fa5cdaa6511298498f979c472aaa",
+            "scene":2,"remark":"aa_remark","auto_create_room":1,"room_base_name":"xxxx",
+            "room_base_id":10,"chat_id_list":["wrOgQhDgAAH2Yy-CTZ6POca8mlBEdaaa"],
+            "qr_code":"http://p.qpic.cn/wwhead/nMl9ssowtibVGyrmvBiaibzDtp/0","state":"klsdup3kj3s1"}}"#,
+        )
+        .unwrap();
+        let way = answer.join_way;
+        assert_eq!(way.room_base_id, 10);
+        assert_eq!(way.chat_id_list.len(), 1);
+        assert_eq!(way.state, "klsdup3kj3s1");
+        // A member who joined through a way with a state (96338).
+        let member: GroupMember = serde_json::from_str(
+            r#"{"userid":"wmOgQhDgAAuXFJGwbve4g4iXknfOAAAA","type":2,"join_time":1572505491,
+            "join_scene":3,"state":"klsdup3kj3s1"}"#,
+        )
+        .unwrap();
+        assert_eq!(member.state.as_deref(), Some("klsdup3kj3s1"));
+        let member: GroupMember =
+            serde_json::from_str(r#"{"userid":"zhangsan","type":1}"#).unwrap();
+        assert_eq!(member.state, None);
+        assert!(
+            serde_json::to_value(&member)
+                .unwrap()
+                .get("state")
+                .is_none()
         );
     }
 

@@ -5,7 +5,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::push::FakeEvent;
 use crate::client::api::{
-    DEFAULT_CONTACT_WAY_LIMIT, MAX_CUSTOMER_CHANNEL_BYTES, MEDIA_TTL_SECS, WELCOME_CODE_TTL_SECS,
+    DEFAULT_CONTACT_WAY_LIMIT, MAX_CUSTOMER_CHANNEL_BYTES, MEDIA_TTL_SECS, QR_JOIN_MEMBER_LIMIT,
+    WELCOME_CODE_TTL_SECS,
 };
 
 /// Unix time the demo data is stamped around (2023-11-14), so seeds are deterministic.
@@ -105,6 +106,8 @@ pub struct Member {
     pub group_nickname: String,
     /// Name.
     pub name: String,
+    /// The state of the group join way the member joined through ('' when none; 99547).
+    pub state: String,
 }
 
 /// A customer group.
@@ -156,6 +159,35 @@ pub struct ContactWay {
     /// Customers added through this way, per staff member (for the even spread of
     /// [`super::FakeWecom::simulate_scan_contact_way`]).
     pub adds: BTreeMap<String, u64>,
+}
+
+/// A group join way (客户群「加入群聊」, 99547).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinWay {
+    /// config_id.
+    pub config_id: String,
+    /// 1 mini-program plugin, 2 QR code.
+    pub scene: i64,
+    /// Remark, cut to 30 characters like WeCom.
+    pub remark: String,
+    /// Create a new group when the listed ones (and the created ones) are full.
+    pub auto_create_room: bool,
+    /// Name prefix of the created groups.
+    pub room_base_name: String,
+    /// Number of the first created group.
+    pub room_base_id: i64,
+    /// The groups, in order.
+    pub chat_id_list: Vec<String>,
+    /// State; members who join through the way carry it.
+    pub state: String,
+    /// `mark_source` as sent.
+    pub mark_source: bool,
+    /// QR code URL (scene 2; '' for scene 1).
+    pub qr_code: String,
+    /// The groups this way created, oldest first.
+    pub auto_rooms: Vec<String>,
+    /// How many joined through this way.
+    pub joins: u64,
 }
 
 /// An acquisition link (获客链接, 97297).
@@ -379,6 +411,8 @@ pub struct Corp {
     pub groups: Vec<Group>,
     /// Contact ways by config_id.
     pub contact_ways: BTreeMap<String, ContactWay>,
+    /// Group join ways by config_id.
+    pub join_ways: BTreeMap<String, JoinWay>,
     /// Mass-send tasks.
     pub msg_templates: Vec<MsgTemplate>,
     /// Transfers.
@@ -391,8 +425,9 @@ pub struct Corp {
     /// Added to the system clock for [`Corp::now_ms`]: lets a test age welcome codes without
     /// sleeping ([`super::FakeWecom::advance_clock`]).
     pub clock_offset: Duration,
-    /// API-created contact ways (and group join ways, of which the fake has none) the corp may
-    /// hold (WeCom: 500,000, 96348); `add_contact_way` answers 41045 past it.
+    /// API-created contact ways and group join ways, together, the corp may hold (WeCom:
+    /// 500,000, 96348 / 99547); `add_contact_way` and `groupchat/add_join_way` answer 41045
+    /// past it ([`Corp::counted_contact_ways`]).
     pub contact_way_limit: usize,
     /// Acquisition links by link_id.
     pub acquisition_links: BTreeMap<String, AcquisitionLink>,
@@ -433,6 +468,7 @@ impl Default for Corp {
             tag_groups: Vec::new(),
             groups: Vec::new(),
             contact_ways: BTreeMap::new(),
+            join_ways: BTreeMap::new(),
             msg_templates: Vec::new(),
             transfers: Vec::new(),
             welcome_codes: HashMap::new(),
@@ -613,6 +649,7 @@ impl Corp {
                 invitor: None,
                 group_nickname: String::new(),
                 name: owner_name,
+                state: String::new(),
             }];
             let customers: Vec<(String, String)> = corp
                 .follows
@@ -637,6 +674,7 @@ impl Corp {
                     invitor: (k % 2 == 0).then(|| (*owner).to_owned()),
                     group_nickname: String::new(),
                     name,
+                    state: String::new(),
                 });
             }
             let resigned = corp.staff.iter().any(|s| s.userid == *owner && s.resigned);
@@ -923,9 +961,128 @@ impl Corp {
         self.acquisition_links.get(link_id)
     }
 
-    /// Contact ways that count toward [`Corp::contact_way_limit`] (temporary ones do not).
+    /// Contact ways and group join ways that count toward [`Corp::contact_way_limit`]
+    /// (temporary contact ways do not; every join way does, 99547).
     pub fn counted_contact_ways(&self) -> usize {
-        self.contact_ways.values().filter(|w| !w.is_temp).count()
+        self.contact_ways.values().filter(|w| !w.is_temp).count() + self.join_ways.len()
+    }
+
+    /// The group join way with this config_id.
+    pub fn join_way(&self, config_id: &str) -> Option<&JoinWay> {
+        self.join_ways.get(config_id)
+    }
+
+    /// The customer group with this chat_id.
+    pub fn group(&self, chat_id: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.chat_id == chat_id)
+    }
+
+    /// The WeChat user `external_userid` (`None`: a new one, given a fresh external userid and
+    /// known to no staff member) named `name` scans the join way `config_id` (see
+    /// [`super::FakeWecom::simulate_join_via_way`]). Returns the events to push.
+    pub fn join_via_way(
+        &mut self,
+        config_id: &str,
+        external_userid: Option<&str>,
+        name: &str,
+    ) -> Result<Vec<FakeEvent>, String> {
+        let way = self
+            .join_way(config_id)
+            .ok_or_else(|| format!("no join way {config_id}"))?
+            .clone();
+        let has_room =
+            |g: &Group| i64::try_from(g.members.len()).unwrap_or(i64::MAX) < QR_JOIN_MEMBER_LIMIT;
+        let chosen = way
+            .chat_id_list
+            .iter()
+            .chain(&way.auto_rooms)
+            .find(|chat_id| self.group(chat_id).is_some_and(has_room))
+            .cloned();
+        let now = self.now_secs();
+        let mut events = Vec::new();
+        let chat_id = match chosen {
+            Some(chat_id) => chat_id,
+            None if way.auto_create_room => {
+                let owner = way
+                    .chat_id_list
+                    .iter()
+                    .chain(&way.auto_rooms)
+                    .find_map(|chat_id| self.group(chat_id))
+                    .map(|g| g.owner.clone())
+                    .ok_or_else(|| format!("join way {config_id} has no group left"))?;
+                let owner_name = self
+                    .staff_member(&owner)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default();
+                let number = way
+                    .room_base_id
+                    .saturating_add(i64::try_from(way.auto_rooms.len()).unwrap_or(i64::MAX));
+                let chat_id = self.new_id("wrFakeJoinRoom");
+                self.groups.push(Group {
+                    chat_id: chat_id.clone(),
+                    name: format!("{}{number}", way.room_base_name),
+                    owner: owner.clone(),
+                    create_time: now,
+                    notice: String::new(),
+                    members: vec![Member {
+                        userid: owner,
+                        member_type: 1,
+                        join_time: now,
+                        join_scene: 1,
+                        invitor: None,
+                        group_nickname: String::new(),
+                        name: owner_name,
+                        state: String::new(),
+                    }],
+                    admins: Vec::new(),
+                    status: 0,
+                    member_version: 1,
+                });
+                if let Some(way) = self.join_ways.get_mut(config_id) {
+                    way.auto_rooms.push(chat_id.clone());
+                }
+                events.push(FakeEvent::ChatCreate {
+                    chat_id: chat_id.clone(),
+                });
+                chat_id
+            }
+            None => return Err(format!("all groups of join way {config_id} are full")),
+        };
+        let userid = match external_userid {
+            Some(userid) => userid.to_owned(),
+            None => self.new_id("wmFakeCustomer"),
+        };
+        let group = self
+            .groups
+            .iter_mut()
+            .find(|g| g.chat_id == chat_id)
+            .ok_or_else(|| format!("no group {chat_id}"))?;
+        if group.members.iter().any(|m| m.userid == userid) {
+            return Err(format!("{userid} is already a member of {chat_id}"));
+        }
+        group.members.push(Member {
+            userid: userid.clone(),
+            member_type: 2,
+            join_time: now,
+            join_scene: 3,
+            invitor: None,
+            group_nickname: String::new(),
+            name: name.to_owned(),
+            state: way.state.clone(),
+        });
+        group.member_version += 1;
+        if let Some(way) = self.join_ways.get_mut(config_id) {
+            way.joins += 1;
+        }
+        events.push(FakeEvent::ChatUpdate {
+            chat_id,
+            update_detail: "add_member".to_owned(),
+            join_scene: Some(3),
+            quit_scene: None,
+            mem_change_cnt: Some(1),
+            mem_change_list: vec![userid],
+        });
+        Ok(events)
     }
 
     /// Of `users`, the active staff member with the fewest `adds`, ties by order; `None` when

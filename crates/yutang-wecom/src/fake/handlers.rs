@@ -11,8 +11,8 @@ use axum::http::Uri;
 use serde_json::{Value, json};
 
 use super::corp::{
-    AcquisitionLink, ContactWay, Corp, Media, Moment, MomentJob, MsgTarget, MsgTemplate, Tag,
-    TagGroup, Transfer,
+    AcquisitionLink, ContactWay, Corp, JoinWay, Media, Moment, MomentJob, MsgTarget, MsgTemplate,
+    Tag, TagGroup, Transfer,
 };
 use super::{Hold, IssuedTicket, IssuedToken, State, lock, now_secs};
 use crate::client::api::{
@@ -51,6 +51,10 @@ use crate::client::api::{
     PATH_RESIGNED_TRANSFER_CUSTOMER, PATH_RESIGNED_TRANSFER_RESULT, PATH_SEND_WELCOME_MSG,
     PATH_TRANSFER_CUSTOMER, PATH_TRANSFER_RESULT, PATH_UPDATE_CONTACT_WAY,
 };
+use crate::client::api::{
+    MAX_JOIN_WAY_CHATS, MAX_JOIN_WAY_REMARK_CHARS, MAX_ROOM_BASE_NAME_CHARS, PATH_ADD_JOIN_WAY,
+    PATH_DEL_JOIN_WAY, PATH_GET_JOIN_WAY, PATH_UPDATE_JOIN_WAY,
+};
 use crate::client::codes;
 use crate::client::image::sniff_image;
 
@@ -67,6 +71,10 @@ pub(super) fn router(state: Arc<State>) -> axum::Router {
             axum::routing::get(dispatch).post(dispatch),
         )
         .route(QR_IMAGE_ROUTE, axum::routing::get(qr_image))
+        .route(
+            JOIN_WAY_QR_IMAGE_ROUTE,
+            axum::routing::get(join_way_qr_image),
+        )
         .route(PATH_WEB_LOGIN, axum::routing::get(web_login))
         .route(PATH_OAUTH_AUTHORIZE, axum::routing::get(oauth_authorize))
         // Above axum's 2 MB default, so an upload over WeCom's 10 MB reaches the fake and gets
@@ -83,6 +91,9 @@ const FAKE_BODY_LIMIT: usize = 4 * MAX_ATTACHMENT_BYTES;
 /// them like WeCom's.
 const QR_IMAGE_ROUTE: &str = "/wwpic/fake/{config_id}/0";
 
+/// Where the fake serves its group join ways' QR images (scene 2), beside the contact ways'.
+const JOIN_WAY_QR_IMAGE_ROUTE: &str = "/wwpic/fakejoin/{config_id}/0";
+
 /// The key [`super::FakeWecom::calls`] counts the image downloads under.
 pub(crate) const QR_IMAGE_CALLS: &str = "/wwpic";
 
@@ -91,12 +102,39 @@ pub fn contact_way_qr_text(config_id: &str) -> String {
     format!("https://work.weixin.qq.com/u/{config_id}")
 }
 
+/// What a group join way's QR image encodes (the fake's choice of address).
+pub fn join_way_qr_text(config_id: &str) -> String {
+    format!("https://work.weixin.qq.com/gm/{config_id}")
+}
+
 /// A contact way's QR image, as a PNG: 404 once the way is deleted, 503 while the fake is
 /// unreachable or told to fail the next downloads.
 async fn qr_image(
     AxumState(state): AxumState<Arc<State>>,
     axum::extract::Path(config_id): axum::extract::Path<String>,
 ) -> axum::response::Response {
+    serve_qr(&state, |corp| {
+        corp.contact_way(&config_id)
+            .map(|_| contact_way_qr_text(&config_id))
+    })
+}
+
+/// A group join way's QR image, as a PNG, like [`qr_image`]: 404 once the way is deleted or
+/// while it is a mini-program way (scene 1).
+async fn join_way_qr_image(
+    AxumState(state): AxumState<Arc<State>>,
+    axum::extract::Path(config_id): axum::extract::Path<String>,
+) -> axum::response::Response {
+    serve_qr(&state, |corp| {
+        corp.join_way(&config_id)
+            .filter(|w| w.scene == 2)
+            .map(|_| join_way_qr_text(&config_id))
+    })
+}
+
+/// Counts the download, fails it as told, and answers the PNG of what `text` gives (404 for
+/// `None`).
+fn serve_qr(state: &State, text: impl FnOnce(&Corp) -> Option<String>) -> axum::response::Response {
     use axum::http::{StatusCode, header};
     use axum::response::IntoResponse;
     *lock(&state.calls)
@@ -113,10 +151,10 @@ async fn qr_image(
     if failing || state.unreachable.load(std::sync::atomic::Ordering::SeqCst) {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
-    if lock(&state.corp).contact_way(&config_id).is_none() {
+    let Some(text) = text(&lock(&state.corp)) else {
         return StatusCode::NOT_FOUND.into_response();
-    }
-    match yutang_core::qr::Matrix::new(&contact_way_qr_text(&config_id)).map(|m| m.png()) {
+    };
+    match yutang_core::qr::Matrix::new(&text).map(|m| m.png()) {
         Ok(Ok(png)) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
         _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
@@ -286,6 +324,10 @@ fn answer(
         PATH_ADD_CONTACT_WAY => add_contact_way(corp, &body, &state.base_url),
         PATH_UPDATE_CONTACT_WAY => update_contact_way(corp, &body),
         PATH_DEL_CONTACT_WAY => del_contact_way(corp, &body),
+        PATH_ADD_JOIN_WAY => add_join_way(corp, &body, &state.base_url),
+        PATH_GET_JOIN_WAY => get_join_way(corp, &body),
+        PATH_UPDATE_JOIN_WAY => update_join_way(corp, &body, &state.base_url),
+        PATH_DEL_JOIN_WAY => del_join_way(corp, &body),
         PATH_ACQUISITION_LIST_LINK => list_acquisition_links(corp, &body),
         PATH_ACQUISITION_GET => get_acquisition_link(corp, &body),
         PATH_ACQUISITION_CREATE_LINK => create_acquisition_link(corp, &body),
@@ -829,6 +871,9 @@ fn groupchat_get(corp: &Corp, body: &Value) -> Answer {
             if need_name {
                 value["name"] = json!(m.name);
             }
+            if !m.state.is_empty() {
+                value["state"] = json!(m.state);
+            }
             if m.member_type == 2
                 && let Some(unionid) = corp
                     .customers
@@ -1007,6 +1052,156 @@ fn update_contact_way(corp: &mut Corp, body: &Value) -> Answer {
 
 fn del_contact_way(corp: &mut Corp, body: &Value) -> Answer {
     corp.contact_ways
+        .remove(str_field(body, "config_id"))
+        .map(|_| json!({}))
+        .ok_or_else(unknown_config_id)
+}
+
+/// The fields of a group join way as `groupchat/add_join_way` and `update_join_way` send them
+/// (99547), checked: `scene` 1 or 2, `auto_create_room` 0 or 1 (default 1), 1 ~ 5 chat ids,
+/// `state` at most 30 characters and `room_base_name` at most 40 (40058 each; WeCom's codes
+/// for these are undocumented, the fake's choice), every chat id an existing customer group
+/// of the corp (90501 "chat is not external group chat", the code `groupchat/get` and the
+/// transfers answer for an unknown group; the fake's choice for join ways). A longer `remark`
+/// is cut to 30 characters, as WeCom does. `config_id`, `qr_code`, `auto_rooms` and `joins`
+/// are left empty.
+fn parse_join_way(corp: &Corp, body: &Value) -> Result<JoinWay, (i64, String)> {
+    let scene = match int_field(body, "scene") {
+        Some(scene @ (1 | 2)) => scene,
+        _ => return Err(fail(codes::INVALID_PARAMETER, "invalid scene")),
+    };
+    let auto_create_room = match body.get("auto_create_room") {
+        None => true,
+        Some(value) => match value.as_i64() {
+            Some(0) => false,
+            Some(1) => true,
+            _ => return Err(fail(codes::INVALID_PARAMETER, "invalid auto_create_room")),
+        },
+    };
+    let chat_id_list = str_list(body, "chat_id_list");
+    if chat_id_list.is_empty() {
+        return Err(fail(codes::INVALID_PARAMETER, "chat_id_list is empty"));
+    }
+    if chat_id_list.len() > MAX_JOIN_WAY_CHATS {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "chat_id_list exceeds 5 chats",
+        ));
+    }
+    let state = str_field(body, "state");
+    if state.chars().count() > MAX_STATE_CHARS {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "state exceeds 30 characters",
+        ));
+    }
+    let room_base_name = str_field(body, "room_base_name");
+    if room_base_name.chars().count() > MAX_ROOM_BASE_NAME_CHARS {
+        return Err(fail(
+            codes::INVALID_PARAMETER,
+            "room_base_name exceeds 40 characters",
+        ));
+    }
+    if let Some(unknown) = chat_id_list.iter().find(|c| corp.group(c).is_none()) {
+        return Err(fail(
+            codes::NOT_EXTERNAL_CHAT,
+            format!("chat is not external group chat: {unknown}"),
+        ));
+    }
+    Ok(JoinWay {
+        config_id: String::new(),
+        scene,
+        remark: str_field(body, "remark")
+            .chars()
+            .take(MAX_JOIN_WAY_REMARK_CHARS)
+            .collect(),
+        auto_create_room,
+        room_base_name: room_base_name.to_owned(),
+        room_base_id: int_field(body, "room_base_id").unwrap_or(1),
+        chat_id_list,
+        state: state.to_owned(),
+        mark_source: body
+            .get("mark_source")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        qr_code: String::new(),
+        auto_rooms: Vec::new(),
+        joins: 0,
+    })
+}
+
+/// The QR code URL of a join way on the fake's address (scene 2), or '' (scene 1).
+fn join_way_qr_code(base_url: &str, config_id: &str, scene: i64) -> String {
+    if scene == 2 {
+        format!(
+            "{base_url}{}",
+            JOIN_WAY_QR_IMAGE_ROUTE.replace("{config_id}", config_id)
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// `groupchat/add_join_way` (99547): [`parse_join_way`]'s checks, then 41045 past
+/// [`Corp::contact_way_limit`] (shared with contact ways).
+fn add_join_way(corp: &mut Corp, body: &Value, base_url: &str) -> Answer {
+    let mut way = parse_join_way(corp, body)?;
+    if corp.counted_contact_ways() >= corp.contact_way_limit {
+        return Err(fail(
+            codes::CONTACT_WAY_LIMIT_REACHED,
+            "contact way count reaches the limit",
+        ));
+    }
+    let config_id = corp.new_id("jwFake");
+    way.qr_code = join_way_qr_code(base_url, &config_id, way.scene);
+    way.config_id.clone_from(&config_id);
+    corp.join_ways.insert(config_id.clone(), way);
+    Ok(json!({ "config_id": config_id }))
+}
+
+/// `groupchat/get_join_way` (99547); 41044 for an unknown (or deleted) config_id.
+fn get_join_way(corp: &Corp, body: &Value) -> Answer {
+    let way = corp
+        .join_way(str_field(body, "config_id"))
+        .ok_or_else(unknown_config_id)?;
+    Ok(json!({
+        "join_way": {
+            "config_id": way.config_id,
+            "scene": way.scene,
+            "remark": way.remark,
+            "auto_create_room": i64::from(way.auto_create_room),
+            "room_base_name": way.room_base_name,
+            "room_base_id": way.room_base_id,
+            "chat_id_list": way.chat_id_list,
+            "qr_code": way.qr_code,
+            "state": way.state,
+        }
+    }))
+}
+
+/// `groupchat/update_join_way` (99547): replaces every field (the groups the way created and
+/// its join count stay); 41044 for an unknown config_id, else [`parse_join_way`]'s checks.
+fn update_join_way(corp: &mut Corp, body: &Value, base_url: &str) -> Answer {
+    let config_id = str_field(body, "config_id");
+    if corp.join_way(config_id).is_none() {
+        return Err(unknown_config_id());
+    }
+    let mut new = parse_join_way(corp, body)?;
+    let way = corp
+        .join_ways
+        .get_mut(config_id)
+        .ok_or_else(unknown_config_id)?;
+    new.config_id = config_id.to_owned();
+    new.qr_code = join_way_qr_code(base_url, config_id, new.scene);
+    new.auto_rooms = std::mem::take(&mut way.auto_rooms);
+    new.joins = way.joins;
+    *way = new;
+    Ok(json!({}))
+}
+
+/// `groupchat/del_join_way` (99547); 41044 for an unknown config_id.
+fn del_join_way(corp: &mut Corp, body: &Value) -> Answer {
+    corp.join_ways
         .remove(str_field(body, "config_id"))
         .map(|_| json!({}))
         .ok_or_else(unknown_config_id)
@@ -1655,6 +1850,7 @@ fn groupchat_transfer(corp: &mut Corp, body: &Value, resigned_route: bool) -> An
                 invitor: None,
                 group_nickname: String::new(),
                 name: owner_name.clone(),
+                state: String::new(),
             });
             group.member_version += 1;
         }

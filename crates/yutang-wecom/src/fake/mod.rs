@@ -48,6 +48,19 @@
 //!   (`http://127.0.0.1:PORT/wwpic/fake/{config_id}/0`, WeCom's is on `wework.qpic.cn`), and
 //!   serves a real PNG QR code of [`contact_way_qr_text`], so a client downloads it like
 //!   WeCom's; [`FakeWecom::fail_qr_images`] makes the next downloads fail.
+//! - Group join ways (客户群「加入群聊」, 99547): `groupchat/add_join_way` /
+//!   `update_join_way` answer 40058 for a `scene` other than 1 / 2, an `auto_create_room`
+//!   other than 0 / 1, no or more than 5 chat ids, a `state` over 30 characters or a
+//!   `room_base_name` over 40, and 90501 for a chat id that is not a customer group of the
+//!   corp (the fake's choices; WeCom documents none); a longer `remark` is cut to 30
+//!   characters. Join ways count toward [`Corp::contact_way_limit`] with the contact ways
+//!   (41045). An unknown `config_id` answers 41044. A scene-2 way's `qr_code` is
+//!   `http://127.0.0.1:PORT/wwpic/fakejoin/{config_id}/0`, a PNG of [`join_way_qr_text`].
+//!   People join through [`FakeWecom::simulate_join_via_way`] (a new WeChat user) and
+//!   [`FakeWecom::simulate_join_via_way_as`] (someone known): the first group with fewer than
+//!   [`QR_JOIN_MEMBER_LIMIT`](crate::client::api::QR_JOIN_MEMBER_LIMIT) members takes them,
+//!   or a new one is created with `auto_create_room`; `groupchat/get` then shows the way's
+//!   `state` on the member. [`FakeWecom::simulate_leave_group`] is the other way out.
 //! - [`FakeWecom::hold`] stops the requests of a path at a gate, before or after the fake
 //!   applies them, until [`FakeWecom::release`]: a test can kill its caller while WeCom holds
 //!   a request ([`FakeWecom::held`] says when one is in hand).
@@ -98,7 +111,7 @@ pub mod corp;
 mod handlers;
 pub mod push;
 
-pub use handlers::contact_way_qr_text;
+pub use handlers::{contact_way_qr_text, join_way_qr_text};
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -687,6 +700,77 @@ impl FakeWecom {
     /// The contact way `config_id` as it is now (users, state…), or `None` once deleted.
     pub fn contact_way(&self, config_id: &str) -> Option<corp::ContactWay> {
         self.with_corp(|corp| corp.contact_way(config_id).cloned())
+    }
+
+    /// A new WeChat user `name` (a fresh external userid, friend of no staff member, not in
+    /// [`Corp::customers`]) scans the group join way `config_id`. WeCom puts them into the
+    /// first group of the way's `chat_id_list`, then of the groups the way created
+    /// ([`corp::JoinWay::auto_rooms`]), that still exists and has fewer than
+    /// [`QR_JOIN_MEMBER_LIMIT`](crate::client::api::QR_JOIN_MEMBER_LIMIT) (200) members,
+    /// staff included. When none has room and the way has `auto_create_room`, a new group is
+    /// created (`room_base_name` + (`room_base_id` + groups created so far), owned by the
+    /// owner of the way's first group, with only that owner in it) and takes them. The joiner
+    /// becomes a member (type 2, `join_scene` 3, joined now on the corp's clock, `state` = the
+    /// way's state) and the group's member version moves.
+    ///
+    /// Returns the events to [`FakeWecom::push`], in order: `ChatCreate` when a group was
+    /// created, then `ChatUpdate` `add_member` (`JoinScene` 3, `MemChangeCnt` 1). Fails for an
+    /// unknown or deleted way, and when every group is full and the way does not create groups.
+    pub fn simulate_join_via_way(
+        &self,
+        config_id: &str,
+        name: &str,
+    ) -> Result<Vec<FakeEvent>, String> {
+        self.with_corp(|corp| corp.join_via_way(config_id, None, name))
+    }
+
+    /// Like [`FakeWecom::simulate_join_via_way`], for the WeChat user `external_userid` (e.g.
+    /// a customer who is already a staff member's friend; the fake does not check that it
+    /// knows the id). Fails also when they are already a member of the group the way picks.
+    pub fn simulate_join_via_way_as(
+        &self,
+        config_id: &str,
+        external_userid: &str,
+        name: &str,
+    ) -> Result<Vec<FakeEvent>, String> {
+        if external_userid.is_empty() {
+            return Err("external_userid must not be empty".to_owned());
+        }
+        self.with_corp(|corp| corp.join_via_way(config_id, Some(external_userid), name))
+    }
+
+    /// The group join way `config_id` as it is now (groups it created, joins…), or `None`
+    /// once deleted.
+    pub fn join_way(&self, config_id: &str) -> Option<corp::JoinWay> {
+        self.with_corp(|corp| corp.join_way(config_id).cloned())
+    }
+
+    /// The member `userid` (a customer or a staff member) leaves the group `chat_id` by
+    /// themselves: removes them, moves the member version, and returns the `ChatUpdate`
+    /// `del_member` event (`QuitScene` 0, `MemChangeCnt` 1). Fails for an unknown group or a
+    /// non-member.
+    pub fn simulate_leave_group(&self, chat_id: &str, userid: &str) -> Result<FakeEvent, String> {
+        self.with_corp(|corp| {
+            let group = corp
+                .groups
+                .iter_mut()
+                .find(|g| g.chat_id == chat_id)
+                .ok_or_else(|| format!("no group {chat_id}"))?;
+            let before = group.members.len();
+            group.members.retain(|m| m.userid != userid);
+            if group.members.len() == before {
+                return Err(format!("{userid} is not a member of {chat_id}"));
+            }
+            group.member_version += 1;
+            Ok(FakeEvent::ChatUpdate {
+                chat_id: chat_id.to_owned(),
+                update_detail: "del_member".to_owned(),
+                join_scene: None,
+                quit_scene: Some(0),
+                mem_change_cnt: Some(1),
+                mem_change_list: vec![userid.to_owned()],
+            })
+        })
     }
 
     /// The acquisition link `link_id` as it is now, or `None` once deleted.

@@ -92,6 +92,9 @@ pub enum FakeEvent {
         quit_scene: Option<i64>,
         /// How many members joined or left.
         mem_change_cnt: Option<i64>,
+        /// Who joined or left (`MemChangeList`, 96361); WeCom sends it, so two joins in one
+        /// second are two different callbacks.
+        mem_change_list: Vec<String>,
     },
     /// `change_external_chat` / `dismiss`.
     ChatDismiss {
@@ -192,6 +195,7 @@ impl FakeEvent {
                 join_scene,
                 quit_scene,
                 mem_change_cnt,
+                ..
             } => {
                 let mut fields = vec![
                     ("ChatId", chat_id.clone()),
@@ -235,6 +239,17 @@ impl FakeEvent {
         );
         for (name, value) in fields {
             xml.push_str(&format!("<{name}>{}</{name}>", cdata(&value)));
+        }
+        if let Self::ChatUpdate {
+            mem_change_list, ..
+        } = self
+            && !mem_change_list.is_empty()
+        {
+            xml.push_str("<MemChangeList>");
+            for userid in mem_change_list {
+                xml.push_str(&format!("<Item>{}</Item>", cdata(userid)));
+            }
+            xml.push_str("</MemChangeList>");
         }
         xml.push_str("</xml>");
         xml

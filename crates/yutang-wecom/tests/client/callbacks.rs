@@ -78,6 +78,7 @@ async fn pushed_callbacks_decrypt_and_parse() {
             join_scene: Some(3),
             quit_scene: None,
             mem_change_cnt: Some(1),
+            mem_change_list: vec![],
         },
         FakeEvent::Tag {
             change_type: "create".into(),

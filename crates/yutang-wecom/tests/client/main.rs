@@ -5,6 +5,8 @@
 //! - `sync`: cursor pagination of customers and groups, tags;
 //! - `channels`: contact-way round trip, QR scans spread over a way's users, welcome-message
 //!   rules (once, 20 s, 41096), the contact-way quota and `state` limit, mass-send tasks;
+//! - `join_ways`: group join ways (加入群聊) round trip, validation, joins filling groups
+//!   and creating new ones, members' `state`, the limit shared with contact ways;
 //! - `acquisition`: acquisition links (获客链接) round trip, validation, attribution through
 //!   `customer_channel`, quota;
 //! - `moments`: attachments upload (multipart), moment tasks and their results, publishing,
@@ -20,6 +22,7 @@
 mod acquisition;
 mod callbacks;
 mod channels;
+mod join_ways;
 mod jssdk;
 mod moments;
 mod retries;
