@@ -30,7 +30,7 @@ use yutang_store::sync_lease::Leased;
 use yutang_wecom::client::api::{AddJoinWayRequest, GroupChat, UpdateJoinWayRequest};
 
 use crate::acquisition::channels::check_scope;
-use crate::acquisition::live_codes::describe_wecom;
+use crate::acquisition::live_codes::{QrFile, describe_wecom};
 use crate::acquisition::shanghai_day;
 use crate::audit::{self, Action};
 use crate::error::{AppError, Result};
@@ -462,7 +462,8 @@ impl GroupCodes<'_> {
             .into_iter()
             .collect();
         let mut codes: HashMap<String, Option<GroupCodeRow>> = HashMap::new();
-        let group = yutang_store::wecom::groups::get(&self.db, group_id).await?;
+        // Read only when a member joined through a code (most groups have none).
+        let mut group = None;
         for m in &chat.member_list {
             let Some(state) = m.state.as_deref().filter(|s| !s.is_empty()) else {
                 continue;
@@ -495,6 +496,12 @@ impl GroupCodes<'_> {
                 continue;
             }
             let spec = spec_of(code)?;
+            if group.is_none() {
+                group = Some(yutang_store::wecom::groups::get(&self.db, group_id).await?);
+            }
+            let Some(group) = group.as_ref() else {
+                continue;
+            };
             let opened_for_code = spec.auto_create
                 && group.dismissed_at.is_none()
                 && !spec.room_base_name.is_empty()
@@ -570,13 +577,23 @@ impl GroupCodes<'_> {
         Ok(())
     }
 
-    /// The code's QR image as Yutang keeps it: `(content type, bytes)`. 409 `qr_not_stored`
-    /// until it is stored for the code's current QR URL.
-    pub async fn qr_image(&self, actor: &Actor, id: i64) -> Result<(String, Vec<u8>)> {
+    /// The code's QR image as Yutang keeps it (`group-code-{id}-qr.png`, `.jpg` for a JPEG).
+    /// 409 `qr_not_stored` until it is stored for the code's current QR URL.
+    pub async fn qr_image(&self, actor: &Actor, id: i64) -> Result<QrFile> {
         self.visible(actor, id).await?;
-        store::qr_image(&self.db, id).await?.ok_or(AppError::Rule {
+        let (content_type, bytes) = store::qr_image(&self.db, id).await?.ok_or(AppError::Rule {
             code: "qr_not_stored",
             message: "the QR image is not stored yet; it is downloaded after each sync".into(),
+        })?;
+        let ext = if content_type == "image/jpeg" {
+            "jpg"
+        } else {
+            "png"
+        };
+        Ok(QrFile {
+            filename: format!("group-code-{id}-qr.{ext}"),
+            content_type,
+            bytes,
         })
     }
 

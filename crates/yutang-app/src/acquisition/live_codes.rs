@@ -84,7 +84,7 @@ pub struct QrImageInfo {
 pub struct QrFile {
     pub content_type: String,
     pub bytes: Vec<u8>,
-    /// `live-code-12-qr.png` (`.jpg` for a JPEG).
+    /// `live-code-12-qr.png` or `group-code-3-qr.png` (`.jpg` for a JPEG).
     pub filename: String,
 }
 

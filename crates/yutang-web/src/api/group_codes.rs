@@ -270,16 +270,11 @@ pub async fn qr(
     ApiActor(a): ApiActor,
     IdPath(id): IdPath,
 ) -> WebResult<Response> {
-    let (content_type, bytes) = s.app.group_codes().qr_image(&a, id).await?;
-    let ext = if content_type == "image/jpeg" {
-        "jpg"
-    } else {
-        "png"
-    };
+    let qr = s.app.group_codes().qr_image(&a, id).await?;
     Ok(file(
-        &content_type,
-        &format!("group-code-{id}-qr.{ext}"),
+        &qr.content_type,
+        &qr.filename,
         Disposition::Attachment,
-        bytes,
+        qr.bytes,
     ))
 }

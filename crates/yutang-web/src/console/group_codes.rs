@@ -834,19 +834,7 @@ pub async fn qr(
     c: Console,
 ) -> Response {
     match s.app.group_codes().qr_image(&c.session.actor, id).await {
-        Ok((content_type, bytes)) => {
-            let ext = if content_type == "image/jpeg" {
-                "jpg"
-            } else {
-                "png"
-            };
-            crate::files::file(
-                &content_type,
-                &format!("group-code-{id}-qr.{ext}"),
-                p.disposition(),
-                bytes,
-            )
-        }
+        Ok(qr) => crate::files::file(&qr.content_type, &qr.filename, p.disposition(), qr.bytes),
         Err(e) => error_page(c.ctx, e),
     }
 }
